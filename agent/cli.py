@@ -1,0 +1,74 @@
+"""The ``patchgate`` command: one click group whose commands are imported lazily.
+
+Each command lives in ``agent/commands/<name>.py`` and stays thin: it parses
+flags, calls one library function and renders what comes back. Importing a
+command only when it runs keeps ``patchgate --help`` fast (torch is heavy).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from agent import __version__
+from agent.errors import PatchgateError
+
+# command name -> "module:attribute"; adding a command is adding a line here.
+COMMANDS: dict[str, str] = {
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="patchgate")
+@click.option("--debug", is_flag=True, envvar="PATCHGATE_DEBUG", help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """patchgate: a repository-aware coding agent that gates every patch before it lands."""
+    ctx.obj = {"debug": debug}
+
+
+def main() -> None:
+    """Entry point: turn known errors into one line and an exit code, never a traceback."""
+    debug = os.environ.get("PATCHGATE_DEBUG") == "1" or "--debug" in sys.argv[1:]
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("interrupted", 130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PatchgateError as exc:
+        if debug:
+            raise
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: keep it to one line unless asked
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", 3)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)

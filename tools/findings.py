@@ -1,0 +1,53 @@
+"""The one report type every gate returns, and what a review adds up to.
+
+Gates differ in what they check, never in how they report: a ``GateReport``
+holds ``Finding``s, and renderers (terminal table, JSON, SARIF, GitHub
+suggestions) read only these types.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warning", "note"]
+GATE_NAMES = ("apply", "parse", "tests", "scope", "security", "license")
+
+
+class Finding(BaseModel):
+    """One thing a gate found, pinned to a place in the candidate when it has one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str = Field(description="Stable rule id, e.g. 'security.sql-fstring'; SARIF uses it.")
+    message: str = Field(description="What is wrong, written for the person and the model.")
+    path: str | None = Field(default=None, description="Repository-relative path, if any.")
+    line: int | None = Field(default=None, description="1-based line in the candidate, if any.")
+    severity: Severity = "error"
+    suggestion: str | None = Field(default=None, description="Replacement text when a fix is known.")
+
+
+class GateReport(BaseModel):
+    """The outcome of one gate on one candidate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="One of GATE_NAMES.")
+    passed: bool
+    findings: list[Finding] = Field(default_factory=list)
+    skipped: bool = Field(default=False, description="True when the gate did not run (disabled, or an earlier gate failed).")
+    detail: str = Field(default="", description="Short free text for the model: first failing test output, etc.")
+
+
+class ReviewResult(BaseModel):
+    """All gates on one candidate; ``passed`` only if every gate that ran passed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passed: bool
+    gates: list[GateReport]
+
+    def failed(self) -> list[GateReport]:
+        """The gates that ran and failed, in gate order."""
+        return [g for g in self.gates if not g.passed and not g.skipped]

@@ -1,0 +1,89 @@
+"""Git plumbing shared by the index, the gates and the agent.
+
+Everything that touches a repository goes through here, so that the rules
+"never write in the user's tree" and "one-line errors for bad input" live in
+one place. GitPython gives us the repository object; the plumbing commands we
+need in bulk (``cat-file --batch``, ``worktree``) go through ``repo.git``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+
+from agent.errors import InputError
+
+
+def open_repo(path: Path | str = ".") -> git.Repo:
+    """The repository containing ``path``, or a one-line InputError."""
+    try:
+        return git.Repo(Path(path), search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise InputError(f"{path} is not inside a git repository") from None
+
+
+def repo_root(path: Path | str = ".") -> Path:
+    """The work-tree root of the repository containing ``path``."""
+    repo = open_repo(path)
+    if repo.bare or repo.working_tree_dir is None:
+        raise InputError(f"{path} is a bare repository; patchgate needs a work tree")
+    return Path(repo.working_tree_dir)
+
+
+def resolve_rev(repo: git.Repo, rev: str) -> str:
+    """The full commit id of ``rev``, or an InputError naming it."""
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        raise InputError(f"no such revision: {rev}") from None
+
+
+def has_commits(repo: git.Repo) -> bool:
+    """Whether HEAD points at a commit (an empty repository has none)."""
+    try:
+        repo.head.commit
+    except ValueError:
+        return False
+    return True
+
+
+def changed_paths(repo: git.Repo) -> set[str]:
+    """Paths with uncommitted work: staged, unstaged, or untracked (not ignored)."""
+    out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all")
+    paths: set[str] = set()
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        status, path = entry[:2], entry[3:]
+        paths.add(path)
+        if "R" in status or "C" in status:  # renames carry their source next
+            paths.add(next(entries, ""))
+    paths.discard("")
+    return paths
+
+
+@contextlib.contextmanager
+def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
+    """A detached, throw-away worktree of ``rev``; removed on exit, error or Ctrl-C.
+
+    The user's working tree and index are never touched: all work on a
+    candidate happens here.
+    """
+    commit = resolve_rev(repo, rev)
+    parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
+    path = parent / "tree"
+    repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.worktree("remove", "--force", str(path))
+        shutil.rmtree(parent, ignore_errors=True)
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.worktree("prune")
