@@ -46,10 +46,13 @@ class SecretScanner:
         self.min_entropy = float(assign["min_entropy"])
         self.allow = [re.compile(p) for p in secrets.get("allowlist", [])]
         self.marker = secrets.get("inline_marker", "patchgate: allow")
+        self._any = re.compile("|".join([r["regex"] for r in secrets["rules"]] + [self.assign.pattern]))
 
     def scan(self, text: str) -> list[SecretHit]:
         """Every secret in ``text``; lines carrying the inline allow marker are skipped."""
         hits: list[SecretHit] = []
+        if not self._any.search(text):  # the common case: one pass over the whole text
+            return hits
         for lineno, line in enumerate(text.splitlines(), start=1):
             if self.marker in line:
                 continue
@@ -58,6 +61,8 @@ class SecretScanner:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret span replaced by a marker (marker lines included)."""
+        if not self._any.search(text):
+            return text
         spans: list[tuple[int, int]] = []
         offset = 0
         for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
