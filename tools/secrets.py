@@ -46,12 +46,12 @@ class SecretScanner:
         self.min_entropy = float(assign["min_entropy"])
         self.allow = [re.compile(p) for p in secrets.get("allowlist", [])]
         self.marker = secrets.get("inline_marker", "patchgate: allow")
-        self._any = re.compile("|".join([r["regex"] for r in secrets["rules"]] + [self.assign.pattern]))
+        self._prefilter = [p for _, _, p in self.rules] + [self.assign]
 
     def scan(self, text: str) -> list[SecretHit]:
         """Every secret in ``text``; lines carrying the inline allow marker are skipped."""
         hits: list[SecretHit] = []
-        if not self._any.search(text):  # the common case: one pass over the whole text
+        if not self._may_hold_secret(text):  # the common case: one pass per rule over the whole text
             return hits
         for lineno, line in enumerate(text.splitlines(), start=1):
             if self.marker in line:
@@ -61,7 +61,7 @@ class SecretScanner:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret span replaced by a marker (marker lines included)."""
-        if not self._any.search(text):
+        if not self._may_hold_secret(text):
             return text
         spans: list[tuple[int, int]] = []
         offset = 0
@@ -85,6 +85,9 @@ class SecretScanner:
                     hits.append(SecretHit("generic-secret", "high-entropy secret assigned to a secret-named variable",
                                           lineno, m.start(1), m.end(1)))
         return hits
+
+    def _may_hold_secret(self, text: str) -> bool:
+        return any(p.search(text) for p in self._prefilter)
 
     def _allowed(self, value: str) -> bool:
         return any(p.search(value) for p in self.allow)
