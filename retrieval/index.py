@@ -1,0 +1,226 @@
+"""Build, refresh and open a repository index.
+
+``build_index`` is incremental by construction: every file is addressed by its
+git blob id, and a blob the live index already knows keeps its chunks, tokens
+and imports without being parsed again; every chunk is addressed by a content
+hash, and a hash the vector cache knows is never embedded again (across
+commits and worktrees: the cache lives in the repository's common git dir).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from contextlib import closing, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from agent.errors import IndexStateError, InputError
+from retrieval import store
+from retrieval.chunking import chunk_file
+from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
+from retrieval.graph import python_imports
+from retrieval.lexical import Lexical, tokenize
+from retrieval.repo_index import RepoIndex
+from retrieval.source import SourceFile, commit_files, worktree_files
+from tools.secrets import redact
+
+INDEX_DIRNAME = ".patchgate"
+
+
+@dataclass(frozen=True)
+class CommitSource:
+    """A commit of a repository (bare or not) to index without touching it."""
+
+    git_dir: Path
+    commit: str
+
+
+@dataclass
+class BuildStats:
+    """What a build did, for the summary table and benchmarks."""
+
+    files: int = 0
+    chunks: int = 0
+    parsed_files: int = 0
+    reused_files: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    seconds: float = 0.0
+    dense: str = "none"
+    index_dir: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_index_dir(root: Path) -> Path:
+    return root / INDEX_DIRNAME
+
+
+def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, config: EmbeddingConfig | None = None,
+                cache_dir: Path | None = None, progress: bool = True) -> BuildStats:
+    """Index ``source`` (a working tree or a commit) into ``index_dir``; reuse what is unchanged."""
+    started = time.perf_counter()
+    config = config or EmbeddingConfig()
+    root = source if isinstance(source, Path) else None
+    if root is not None:
+        root = _check_worktree(root)
+    base = index_dir or default_index_dir(root)  # type: ignore[arg-type]
+    stats = BuildStats(index_dir=str(base))
+    files = worktree_files(root) if root is not None else commit_files(source.git_dir, source.commit)
+    if not files:
+        raise InputError("nothing to index: the repository has no source or text files")
+    stats.files = len(files)
+    old_chunks, old_imports, old_tokens = store.previous_blobs(base)
+    embedder = make_embedder(config)
+    stats.dense = type(embedder).__name__ if embedder else "none"
+    cache = VectorCache((cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
+    build = store.new_build_dir(base)
+    try:
+        with _progress(progress) as bar:
+            rows = _chunk_rows(files, old_chunks, set(old_tokens), stats, bar)
+            _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar)
+        store.publish(base, build)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    if root is not None:
+        _exclude_from_git(root)
+    stats.seconds = time.perf_counter() - started
+    if cache:
+        stats.embedded, stats.reused_vectors = cache.misses, cache.hits
+    return stats
+
+
+def open_index(root: Path, index_dir: Path | None = None) -> RepoIndex:
+    """The live index of ``root``; IndexStateError (with the fix) when there is none."""
+    base = index_dir or default_index_dir(root)
+    build = store.live_dir(base)
+    if build is None:
+        raise IndexStateError(f"no index at {base}: run `patchgate index {root}` first")
+    return RepoIndex.load(root, build)
+
+
+def _check_worktree(path: Path) -> Path:
+    from tools.git import has_commits, open_repo, repo_root
+
+    root = repo_root(path)
+    if not has_commits(open_repo(root)) and not any(root.iterdir() if root.exists() else []):
+        raise InputError(f"{root} is an empty repository")
+    return root
+
+
+def _cache_dir(source: Path | CommitSource) -> Path:
+    """The repository's shared cache: inside its common git dir, so every worktree shares it."""
+    if isinstance(source, CommitSource):
+        raise InputError("indexing a commit needs an explicit cache_dir (the source repository stays untouched)")
+    common = subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=source, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return (source / common).resolve() / "patchgate"
+
+
+def _chunk_rows(files: list[SourceFile], old: dict, known: set[str], stats: BuildStats, bar) -> list[tuple]:
+    """(blob, kind, name, start, end, signature, text, hash, tokens) for every chunk, reusing known blobs."""
+    task = bar.add_task("parsing", total=len(files)) if bar else None
+    rows: list[tuple] = []
+    for f in files:
+        if f.blob in known:
+            stats.reused_files += 1
+            rows.extend((f.blob, *r) for r in old.get(f.blob, []))
+        else:
+            stats.parsed_files += 1
+            text = redact(f.data.decode("utf-8", "replace"))
+            for c in chunk_file(f.lang, text).chunks:
+                body = f"{f.path}\n{c.signature}\n{c.text}" if c.kind != "window" else f"{f.path}\n{c.text}"
+                digest = hashlib.sha1(body.encode()).hexdigest()
+                tokens = " ".join(tokenize(f"{c.name} {c.text}"))
+                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, digest, tokens))
+        if bar:
+            bar.advance(task)
+    return rows
+
+
+def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports: dict, old_tokens: dict,
+           config: EmbeddingConfig, embedder, cache: VectorCache | None, stats: BuildStats, bar) -> None:
+    """Write metadata, BM25 indexes and vectors of a new build."""
+    path_of_blob = {}
+    for f in files:
+        path_of_blob.setdefault(f.blob, []).append(f.path)
+    settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
+    chunk_rows = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
+    stats.chunks = len(chunk_rows)
+    with closing(store.create_db(build, settings)) as db:
+        file_tokens = {}
+        for f in files:
+            tokens = old_tokens.get(f.blob)
+            if tokens is None:
+                tokens = " ".join(tokenize(f"{f.path} {redact(f.data.decode('utf-8', 'replace'))}"))
+            file_tokens[f.path] = tokens
+        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, file_tokens[f.path])
+                        for f in files])
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", _import_rows(files, old_imports))
+        db.commit()
+    Lexical.build([r[-1].split() for r in chunk_rows]).save(build / "bm25-chunks")
+    Lexical.build([file_tokens[f.path].split() for f in files]).save(build / "bm25-files")
+    if embedder is not None and cache is not None:
+        task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
+        advance = (lambda n: bar.advance(task, n)) if bar else None
+        texts = [f"{r[1]}\n{r[7]}\n{r[8]}" for r in chunk_rows]
+        vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(np.ascontiguousarray(vectors))
+        faiss.write_index(index, str(build / "vectors.faiss"))
+
+
+def _expand(rows: list[tuple], files: list[SourceFile]):
+    """Pair each chunk row with its path (a blob can appear at several paths)."""
+    by_blob: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_blob.setdefault(row[0], []).append(row)
+    for f in files:
+        for row in by_blob.get(f.blob, []):
+            yield f.path, row
+
+
+def _import_rows(files: list[SourceFile], old: dict) -> list[tuple[str, str, int]]:
+    rows = []
+    for f in files:
+        if f.lang != "python":
+            continue
+        found = old.get(f.blob)
+        if found is None:
+            found = python_imports(f.data.decode("utf-8", "replace"))
+            old[f.blob] = found
+        rows.extend((f.blob, module, level) for module, level in found)
+    return list(dict.fromkeys(rows))
+
+
+def _progress(enabled: bool):
+    from agent.console import progress
+
+    return progress() if enabled else nullcontext(None)
+
+
+def _exclude_from_git(root: Path) -> None:
+    """Keep .patchgate/ out of git without editing the user's .gitignore."""
+    info = Path(subprocess.run(["git", "rev-parse", "--git-path", "info/exclude"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip())
+    info = info if info.is_absolute() else root / info
+    line = f"/{INDEX_DIRNAME}/"
+    existing = info.read_text().splitlines() if info.exists() else []
+    if line not in existing:
+        info.parent.mkdir(parents=True, exist_ok=True)
+        with open(info, "a", encoding="utf-8") as fh:
+            fh.write(("\n" if existing and existing[-1] else "") + line + "\n")
+
+
+__all__ = ["BuildStats", "CommitSource", "IndexStateError", "build_index", "open_index"]

@@ -1,0 +1,70 @@
+"""What an issue names: paths, modules, stack frames, identifiers and tests.
+
+People point at code in a few recognisable ways; each is a strong hint that
+bag-of-words retrieval alone under-weights. Extraction is purely lexical
+(no repository knowledge); ``rank`` matches the names against the index.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from retrieval.lexical import STOPWORDS
+
+_EXT = r"(?:py|pyi|js|jsx|ts|tsx|go|rs|java|c|h|cpp|rb|toml|ya?ml|json|cfg|ini|md|rst)"
+_PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.{_EXT})\b")
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in ([\w<>]+)')
+_DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
+_CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
+_IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+_TEST = re.compile(r"\b(test_\w+)")
+
+
+@dataclass
+class Mentions:
+    """Names an issue uses, by kind. Identifiers map to their strength (code > call > shape)."""
+
+    paths: list[str] = field(default_factory=list)
+    frames: list[tuple[str, int, str]] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)
+    identifiers: dict[str, float] = field(default_factory=dict)
+    tests: list[str] = field(default_factory=list)
+
+
+def extract(issue: str) -> Mentions:
+    """Everything ``issue`` names that could be a place in a repository."""
+    m = Mentions()
+    m.frames = [(path, int(line), func) for path, line, func in _FRAME.findall(issue)]
+    m.paths = _unique(p for p in _PATH.findall(issue) if not p.startswith("."))
+    m.modules = _unique(d for d in _DOTTED.findall(issue) if not _PATH.fullmatch(d) and not _looks_like_number(d))
+    code = " ".join(_CODE.findall(issue))
+    _add(m.identifiers, _IDENT.findall(code), 1.0)
+    _add(m.identifiers, _CALL.findall(issue), 0.8)
+    for dotted in m.modules:
+        _add(m.identifiers, dotted.split("."), 0.6)
+    _add(m.identifiers, (w for w in _IDENT.findall(issue) if _is_code_shaped(w)), 0.6)
+    _add(m.identifiers, (f for _, _, f in m.frames), 1.0)
+    m.tests = _unique(_TEST.findall(issue))
+    return m
+
+
+def _add(target: dict[str, float], words, strength: float) -> None:
+    for w in words:
+        if len(w) > 2 and w.lower() not in STOPWORDS and not w.isdigit():
+            target[w] = max(target.get(w, 0.0), strength)
+
+
+def _is_code_shaped(word: str) -> bool:
+    """snake_case, CamelCase with an inner capital, or dunder names: not ordinary English."""
+    inner_cap = any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+    return "_" in word.strip("_") or word.startswith("__") or inner_cap
+
+
+def _looks_like_number(text: str) -> bool:
+    return all(part.isdigit() for part in text.split("."))
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))

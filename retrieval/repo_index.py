@@ -1,0 +1,104 @@
+"""A live index opened for reading: the ``IndexView`` ranking and packing use."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from agent.errors import IndexStateError
+from retrieval import store
+from retrieval.embeddings import EmbeddingConfig, make_embedder
+from retrieval.graph import resolve_imports
+from retrieval.lexical import Lexical
+from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
+
+
+class RepoIndex:
+    """Files, chunks, symbols and imports of one build, with BM25 and dense search."""
+
+    def __init__(self, root: Path, build: Path, files: list[FileRecord], chunks: list[Chunk],
+                 raw_imports: dict[str, list[tuple[str, int]]], meta: dict[str, str]) -> None:
+        self.root, self.build = root, build
+        self._files, self._chunks, self._raw_imports = files, chunks, raw_imports
+        self.settings = store.settings_of(meta)
+
+    @classmethod
+    def load(cls, root: Path, build: Path) -> RepoIndex:
+        db, meta = store.open_db(build)
+        with closing(db):
+            try:
+                files = [FileRecord(*row) for row in db.execute(
+                    "SELECT path, lang, blob, size, lines FROM files ORDER BY path")]
+                chunks = [Chunk(*row) for row in db.execute(
+                    "SELECT id, path, kind, name, start_line, end_line, signature, text, hash FROM chunks ORDER BY id")]
+                blob_paths: dict[str, list[str]] = {}
+                for f in files:
+                    blob_paths.setdefault(f.blob, []).append(f.path)
+                raw: dict[str, list[tuple[str, int]]] = {f.path: [] for f in files if f.lang == "python"}
+                for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
+                    for path in blob_paths.get(blob, []):
+                        raw[path].append((module, level))
+            except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build
+                raise IndexStateError(f"index at {build} is unreadable ({exc}); run `patchgate index` again") from None
+        return cls(root, build, files, chunks, raw, meta)
+
+    def files(self) -> list[FileRecord]:
+        return self._files
+
+    def chunks(self) -> list[Chunk]:
+        return self._chunks
+
+    def symbols(self) -> list[Symbol]:
+        return [Symbol(c.path, c.name, c.kind, c.start_line) for c in self._chunks if c.name]
+
+    def imports(self) -> list[ImportEdge]:
+        return self._edges
+
+    @cached_property
+    def _edges(self) -> list[ImportEdge]:
+        return resolve_imports(self._raw_imports)
+
+    def file_text(self, path: str) -> str:
+        """The indexed text of ``path`` rebuilt from disk when it is a working tree, else from its chunks."""
+        full = self.root / path
+        if full.is_file():
+            return full.read_text(encoding="utf-8", errors="replace")
+        parts = sorted((c for c in self._chunks if c.path == path and c.kind != "class"), key=lambda c: c.start_line)
+        return "\n".join(c.text for c in parts)
+
+    @cached_property
+    def chunk_bm25(self) -> Lexical:
+        return Lexical.load(self.build / "bm25-chunks")
+
+    @cached_property
+    def file_bm25(self) -> Lexical:
+        """BM25 over whole files (path + text), row i = ``files()[i]``."""
+        return Lexical.load(self.build / "bm25-files")
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        return self.chunk_bm25.search(query, k)
+
+    def file_lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every file for ``query``, aligned with ``files()``."""
+        return self.file_bm25.scores(query)
+
+    @cached_property
+    def _vectors(self) -> faiss.Index | None:
+        path = self.build / "vectors.faiss"
+        return faiss.read_index(str(path)) if path.exists() else None
+
+    @cached_property
+    def _embedder(self):
+        fields = EmbeddingConfig.model_fields
+        return make_embedder(EmbeddingConfig(**{k: v for k, v in self.settings.items() if k in fields}))
+
+    def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        if self._vectors is None or self._embedder is None:
+            return []
+        vec = self._embedder.embed_query(query).astype(np.float32)[None, :]
+        scores, ids = self._vectors.search(vec, min(k, self._vectors.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

@@ -1,0 +1,132 @@
+"""Where indexed file contents come from: a working tree, or a commit of any repository.
+
+Both produce ``SourceFile``s addressed by their git blob id, so the index can
+reuse everything it knows about a blob whatever tree it came from. Reading a
+commit never touches the repository it is read from (``ls-tree`` and
+``cat-file`` only), which is what the evaluation needs for bare mirrors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from agent.errors import InputError
+
+MAX_BYTES = 1_000_000
+VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "thirdparty", "node_modules", "_vendor",
+                           "site-packages", "bower_components", ".git"})
+LANGUAGES = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
+    ".cjs": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go", ".rs": "rust", ".java": "java",
+}
+TEXT_SUFFIXES = frozenset({".md", ".rst", ".txt", ".toml", ".yaml", ".yml", ".json", ".cfg", ".ini", ".c",
+                           ".h", ".cc", ".cpp", ".hpp", ".rb", ".sh", ".kt", ".scala", ".cs", ".php", ".sql",
+                           ".html", ".css", ".lark", ".proto"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to index: its path, content address and bytes."""
+
+    path: str
+    blob: str
+    data: bytes
+
+    @property
+    def lang(self) -> str:
+        return language_of(self.path)
+
+
+def language_of(path: str) -> str:
+    """The tree-sitter language for ``path``, or 'text' for the line-window fallback."""
+    return LANGUAGES.get(PurePosixPath(path).suffix.lower(), "text")
+
+
+def blob_id(data: bytes) -> str:
+    """Git's blob id of ``data`` (so a working-tree file and its committed blob share one id)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def wanted_path(path: str) -> bool:
+    """Whether a path is worth indexing at all: code or text, not vendored, not minified by name."""
+    pure = PurePosixPath(path)
+    if any(part in VENDORED_DIRS for part in pure.parts[:-1]):
+        return False
+    name = pure.name.lower()
+    if ".min." in name or name.endswith((".lock", "-lock.json", ".map")):
+        return False
+    suffix = pure.suffix.lower()
+    return suffix in LANGUAGES or suffix in TEXT_SUFFIXES
+
+
+def readable_text(data: bytes) -> bool:
+    """Small, not binary, not minified: the content checks that need the bytes."""
+    if len(data) > MAX_BYTES or b"\0" in data[:8192]:
+        return False
+    lines = data.count(b"\n") + 1
+    return len(data) / lines < 400  # minified or generated one-liners
+
+
+def worktree_files(root: Path) -> list[SourceFile]:
+    """Tracked and untracked-but-not-ignored files of the working tree at ``root``, as on disk."""
+    out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    files = []
+    for path in sorted(set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))):
+        full = root / path
+        if not wanted_path(path) or full.is_symlink() or not full.is_file():
+            continue
+        if full.stat().st_size > MAX_BYTES:
+            continue
+        data = full.read_bytes()
+        if readable_text(data):
+            files.append(SourceFile(path, blob_id(data), data))
+    return files
+
+
+def commit_files(git_dir: Path, commit: str) -> list[SourceFile]:
+    """The files of ``commit`` in the repository at ``git_dir`` (bare or not), read-only."""
+    try:
+        listing = _git(git_dir, "ls-tree", "-r", "-z", "--long", commit)
+    except InputError:
+        raise InputError(f"commit {commit} not found in {git_dir}") from None
+    wanted: list[tuple[str, str]] = []
+    for entry in filter(None, listing.decode("utf-8", "surrogateescape").split("\0")):
+        meta, path = entry.split("\t", 1)
+        mode, kind, blob, size = meta.split()
+        if kind == "blob" and mode in ("100644", "100755") and size.isdigit() and int(size) <= MAX_BYTES \
+                and wanted_path(path):
+            wanted.append((path, blob))
+    contents = _cat_blobs(git_dir, [blob for _, blob in wanted])
+    return [SourceFile(path, blob, contents[blob]) for path, blob in wanted
+            if blob in contents and readable_text(contents[blob])]
+
+
+def _cat_blobs(git_dir: Path, blobs: list[str]) -> dict[str, bytes]:
+    """Read many blobs through one ``git cat-file --batch`` process."""
+    unique = list(dict.fromkeys(blobs))
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=git_dir, input="\n".join(unique).encode() + b"\n",
+                          capture_output=True, check=True)
+    data, pos, result = proc.stdout, 0, {}
+    for blob in unique:
+        header_end = data.index(b"\n", pos)
+        header = data[pos:header_end].split()
+        if header[-1] == b"missing":  # partial clones and damaged mirrors
+            pos = header_end + 1
+            continue
+        size = int(header[2])
+        result[blob] = data[header_end + 1:header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+    return result
+
+
+def _git(cwd: Path, *args: str) -> bytes:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError as exc:
+        reason = exc.stderr.decode(errors="replace").strip().splitlines()
+        raise InputError(f"git {args[0]} failed in {cwd}: {reason[-1] if reason else exc}") from None
+    except FileNotFoundError:
+        raise InputError(f"{cwd} does not exist") from None
