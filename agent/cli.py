@@ -18,6 +18,9 @@ from agent.errors import PatchgateError
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
+    "context": "agent.commands.context:context_command",
+    "eval": "agent.commands.eval:eval_group",
+    "index": "agent.commands.index:index_command",
 }
 
 

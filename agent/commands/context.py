@@ -1,0 +1,72 @@
+"""``patchgate context ISSUE``: the files and code an issue needs, with reasons."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from agent.console import emit_json, out
+from agent.errors import InputError
+
+
+def read_issue(issue: str | None, file: Path | None) -> str:
+    """The issue text from an argument, ``--file F`` or ``-`` (stdin); shared by every issue command."""
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read issue file {file}: {exc}") from None
+    elif issue == "-":
+        text = sys.stdin.read()
+    else:
+        text = issue or ""
+    if not text.strip():
+        raise InputError("no issue text: give it as an argument, with --file F, or - for stdin")
+    return text
+
+
+@click.command("context")
+@click.argument("issue", required=False)
+@click.option("--file", "file", type=click.Path(path_type=Path), help="Read the issue from a file.")
+@click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
+@click.option("--budget", type=click.IntRange(min=100), default=None, help="Print a packed context of this many tokens.")
+@click.option("--current-file", help="Path the user is editing (boosts files near it).")
+@click.option("--top", type=click.IntRange(min=1), default=10, help="How many files to list.")
+@click.option("--no-refresh", is_flag=True, help="Use the index as it is, without refreshing it first.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
+                    top: int, no_refresh: bool, as_json: bool) -> None:
+    """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
+    from retrieval.context import build_context
+    from tools.git import repo_root
+
+    text = read_issue(issue, file)
+    root = repo_root(repo)
+    pack = build_context(root, text, budget=budget or 6000, current_file=current_file, refresh=not no_refresh,
+                         top_files=top)
+    if as_json:
+        emit_json({"files": [_file_json(f) for f in pack.files],
+                   "chunks": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
+                               "end_line": c.chunk.end_line, "score": round(c.score, 4)} for c in pack.chunks],
+                   **({"context": pack.text, "tokens": pack.tokens} if budget else {})})
+        return
+    table = Table(title="ranked files")
+    table.add_column("#", justify="right")
+    table.add_column("file", style="cyan")
+    table.add_column("score", justify="right")
+    table.add_column("reasons")
+    for n, f in enumerate(pack.files, start=1):
+        reasons = "; ".join(f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons[:3])
+        table.add_row(str(n), f.path, f"{f.score:.3f}", reasons)
+    out.print(table)
+    if budget:
+        out.print(pack.text, markup=False)
+        out.print(f"[dim]{pack.tokens} of {budget} tokens[/]")
+
+
+def _file_json(f) -> dict:
+    return {"path": f.path, "score": round(f.score, 4),
+            "reasons": [{"signal": r.signal, "detail": r.detail, "score": round(r.score, 4)} for r in f.reasons]}

@@ -1,0 +1,102 @@
+"""Pack ranked context into a token budget: a repo map of signatures, then the best snippets.
+
+The repo map tells a model where things are (paths and def/class lines of
+the top files); the snippets give it the code it will most likely edit. Both
+share one budget, counted with the same rough tokenizer everywhere
+(≈ 4 characters a token), so a pack never exceeds what it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.rank import RankedChunk, RankedFile, rank
+from retrieval.types import IndexView
+
+MAP_SHARE = 0.25
+MAP_FILES = 15
+
+
+def count_tokens(text: str) -> int:
+    """A model-independent token estimate (≈ 4 characters a token, never zero for text)."""
+    return (len(text) + 3) // 4
+
+
+@dataclass
+class ContextPack:
+    """What an issue needs from the repository, ranked and packed for a prompt."""
+
+    files: list[RankedFile]
+    chunks: list[RankedChunk]
+    text: str
+    tokens: int
+
+
+def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
+                  refresh: bool = True, top_files: int = 10) -> ContextPack:
+    """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
+    from retrieval.index import build_index, open_index
+
+    if refresh:
+        build_index(root, progress=False)
+    index = open_index(root)
+    return pack(index, issue, budget=budget, current_file=current_file, top_files=top_files)
+
+
+def pack(index: IndexView, issue: str, *, budget: int, current_file: str | None = None,
+         top_files: int = 10) -> ContextPack:
+    """Rank ``index`` for ``issue`` and pack the result within ``budget`` tokens."""
+    ranking = rank(index, issue, current_file=current_file)
+    files = ranking.files[:top_files]
+    parts: list[str] = []
+    used = _add(parts, 0, _repo_map(index, ranking.files[:MAP_FILES]), int(budget * MAP_SHARE))
+    chosen: list[RankedChunk] = []
+    for rc in _best_chunks(ranking.chunks, {f.path for f in files}):
+        used_after = _add(parts, used, _snippet(rc), budget)
+        if used_after == used:
+            continue
+        used = used_after
+        chosen.append(rc)
+    return ContextPack(files, chosen, "\n".join(parts), used)
+
+
+def _add(parts: list[str], used: int, text: str, limit: int) -> int:
+    """Append ``text`` if it fits under ``limit``; returns the new total."""
+    cost = count_tokens(text + "\n")
+    if not text or used + cost > limit:
+        return used
+    parts.append(text)
+    return used + cost
+
+
+def _repo_map(index: IndexView, files: list[RankedFile]) -> str:
+    wanted = {f.path for f in files}
+    sigs: dict[str, list[str]] = {p: [] for p in wanted}
+    for c in index.chunks():
+        if c.path in wanted and c.kind in ("function", "class", "method"):
+            sigs[c.path].append(("    " if c.kind == "method" else "") + c.signature.splitlines()[-1].strip())
+    lines = ["## Repository map (most relevant files first)"]
+    for f in files:
+        lines.append(f"{f.path}:")
+        lines.extend(f"  {s}" for s in sigs[f.path][:25])
+    return "\n".join(lines)
+
+
+def _best_chunks(chunks: list[RankedChunk], top: set[str]) -> list[RankedChunk]:
+    """Chunks of the top files first, then the rest; no two chunks overlapping in one file."""
+    ordered = sorted(chunks, key=lambda rc: (rc.chunk.path not in top, -rc.score))
+    taken: dict[str, list[tuple[int, int]]] = {}
+    out = []
+    for rc in ordered:
+        spans = taken.setdefault(rc.chunk.path, [])
+        if any(rc.chunk.start_line <= e and s <= rc.chunk.end_line for s, e in spans):
+            continue
+        spans.append((rc.chunk.start_line, rc.chunk.end_line))
+        out.append(rc)
+    return out
+
+
+def _snippet(rc: RankedChunk) -> str:
+    c = rc.chunk
+    return f"## {c.path}:{c.start_line}-{c.end_line} {c.name}\n```\n{c.text}\n```"
