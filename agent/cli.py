@@ -18,6 +18,8 @@ from agent.errors import PatchgateError
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
+    "generate": "agent.commands.generate:generate",
+    "complete": "agent.commands.complete:complete",
 }
 
 

@@ -78,6 +78,20 @@ class OpenAIModel:
 
         return structured_with_repair(ask, messages, schema)
 
+    def grammar_call(self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024,
+                     seed: int | None = None) -> Completion:
+        """Text constrained by a Lark grammar through an OpenAI custom tool (GPT-5 family).
+
+        Servers without custom tools answer 400; the caller then falls back to
+        free text validated with lark.
+        """
+        tool = {"type": "custom", "custom": {"name": "emit_document", "description": "Emit the requested document.",
+                                             "format": {"type": "grammar",
+                                                        "grammar": {"syntax": "lark", "definition": lark_grammar}}}}
+        options = {"max_tokens": max_tokens, "seed": seed, "tools": [tool],
+                   "tool_choice": {"type": "custom", "custom": {"name": "emit_document"}}}
+        return self._chat(messages, options, kind="generate")
+
     def _chat(self, messages: list[Message], options: dict[str, Any], *, kind: str) -> Completion:
         """One logical call: retried, timed, recorded."""
         record = CallRecord(model=self.name, kind=kind)
@@ -101,7 +115,7 @@ class OpenAIModel:
             record.prompt_tokens = response.usage.prompt_tokens or 0
             record.completion_tokens = response.usage.completion_tokens or 0
         emit(self.on_call, record)
-        text = response.choices[0].message.content or "" if response.choices else ""
+        text = _answer_text(response)
         return Completion(text, Usage(record.prompt_tokens, record.completion_tokens, record.latency_s,
                                       record.retries))
 
@@ -157,6 +171,18 @@ def retry_after(headers: Any) -> float | None:
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _answer_text(response: Any) -> str:
+    """The message text, or the input of the custom tool the model called."""
+    if not response.choices:
+        return ""
+    message = response.choices[0].message
+    for call in message.tool_calls or []:
+        custom = getattr(call, "custom", None)
+        if custom is not None:
+            return custom.input
+    return message.content or ""
 
 
 def _detail(exc: openai.APIStatusError) -> str:

@@ -73,11 +73,16 @@ def provider_class(provider: str) -> type:
     return getattr(importlib.import_module(module), attr)
 
 
-def resolve_model(spec: str | None, root: Path, *, on_call: OnCall | None = None) -> Model:
-    """The model to use for the repository at ``root``; ConfigError says how to configure one."""
+def resolve_model(spec: str | None, root: Path, *, on_call: OnCall | None = None,
+                  draft_model: str | None = None) -> Model:
+    """The model to use for the repository at ``root``; ConfigError says how to configure one.
+
+    ``draft_model`` (a ``--draft-model`` flag) turns on draft-model speculation for local models.
+    """
     chosen = configured_spec(spec, root)
     if not chosen:
         raise ConfigError(HOW_TO_CONFIGURE)
     parsed = parse_spec(chosen)
-    settings = section(root, "models", ModelSettings)
+    overrides = {"draft_model": draft_model, "speculation": "draft" if draft_model else None}
+    settings = section(root, "models", ModelSettings, overrides)
     return provider_class(parsed.provider).from_spec(parsed, settings=settings, on_call=on_call)

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,9 @@ class ModelSettings(BaseModel):
     backoff_base_s: float = Field(0.5, ge=0, description="First backoff; doubles on every retry, with jitter.")
     backoff_cap_s: float = Field(20.0, ge=0, description="Largest backoff between two attempts.")
     retry_after_cap_s: float = Field(30.0, ge=0, description="Largest server-requested Retry-After we honour.")
+    speculation: Literal["none", "prompt_lookup", "draft"] = Field(
+        "prompt_lookup", description="Local greedy decoding speed-up: n-grams from the prompt, or a draft model.")
+    draft_model: str | None = Field(None, description="Draft model for speculation (hf:PATH), same tokenizer.")
 
 
 @dataclass(frozen=True)
