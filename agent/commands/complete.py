@@ -18,10 +18,11 @@ from agent.console import emit_json, out
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line (middle, family, written).")
 def complete(location: str, model_spec: str | None, max_tokens: int, write: bool, as_json: bool) -> None:
     """Insert generated code at FILE:LINE[:COL] (1-based; no column means the end of the line)."""
-    from agent.decoding.infill import infill_file, parse_location, write_atomically
+    from agent.decoding.infill import infill_file, parse_location, read_cursor, write_atomically
     from agent.models.registry import resolve_model
 
     path, line, col = parse_location(location)
+    read_cursor(path, line, col)  # a bad location fails before a model is loaded
     model = resolve_model(model_spec, Path.cwd())
     result = infill_file(model, path, line, col, max_tokens=max_tokens)
     if write and result.updated != result.original:

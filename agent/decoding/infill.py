@@ -56,15 +56,20 @@ def cursor_offset(text: str, line: int, col: int | None) -> tuple[int, int]:
     return sum(len(x) for x in lines[: line - 1]) + col - 1, col
 
 
-def infill_file(model: Any, path: Path, line: int, col: int | None, *, max_tokens: int = 128) -> Infill:
-    """Ask a local FIM model for the middle at ``path:line:col``; nothing is written."""
-    if not hasattr(model, "generate_ids"):
-        raise ConfigError(f"{model.name}: complete needs a local FIM model (--model hf:/path/to/code-model)")
+def read_cursor(path: Path, line: int, col: int | None) -> tuple[str, int, int]:
+    """The file's text, the cursor's offset and column (checked before any model is loaded)."""
     try:
         original = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
-    offset, col = cursor_offset(original, line, col)
+    return (original, *cursor_offset(original, line, col))
+
+
+def infill_file(model: Any, path: Path, line: int, col: int | None, *, max_tokens: int = 128) -> Infill:
+    """Ask a local FIM model for the middle at ``path:line:col``; nothing is written."""
+    if not hasattr(model, "generate_ids"):
+        raise ConfigError(f"{model.name}: complete needs a local FIM model (--model hf:/path/to/code-model)")
+    original, offset, col = read_cursor(path, line, col)
     prefix, suffix = original[:offset], original[offset:]
     family = detect_family(model.tokenizer)
     prompt = fim_prompt_ids(model.tokenizer, family, prefix[-MAX_PREFIX_CHARS:], suffix[:MAX_SUFFIX_CHARS])

@@ -49,6 +49,9 @@ class HFModel:
     def __init__(self, path: str | Path, *, on_call: OnCall | None = None, speculation: str = "prompt_lookup",
                  draft_model: str | Path | None = None) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our own progress goes to stderr through agent.console
 
         path = Path(path)
         if not path.exists():

@@ -17,22 +17,31 @@ CORPUS = [
 ]
 
 
-def build_tiny_model(path: Path, *, special_tokens: list[str] | None = None, vocab_size: int = 400,
-                     seed: int = 0, layers: int = 2, hidden: int = 64) -> Path:
-    """Train a byte-level BPE tokenizer and save a random Llama next to it; return ``path``."""
-    import torch
+def build_tokenizer(special_tokens: list[str] | None = None, *, eos: str = "<|endoftext|>", bos: str | None = None,
+                    vocab_size: int = 400):
+    """A byte-level BPE tokenizer trained in-process, with ``special_tokens`` as single tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
-    specials = ["<|endoftext|>", *(special_tokens or [])]
+    specials = list(dict.fromkeys([eos, *([bos] if bos else []), *(special_tokens or [])]))
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(CORPUS * 20, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
-                                   additional_special_tokens=specials[1:])
+    extra = [t for t in specials if t not in (eos, bos)]
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eos, pad_token=eos, bos_token=bos,
+                                   additional_special_tokens=extra)
+
+
+def build_tiny_model(path: Path, *, special_tokens: list[str] | None = None, vocab_size: int = 400,
+                     seed: int = 0, layers: int = 2, hidden: int = 64) -> Path:
+    """Train a byte-level BPE tokenizer and save a random Llama next to it; return ``path``."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    fast = build_tokenizer(special_tokens, vocab_size=vocab_size)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=2 * hidden,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
