@@ -16,6 +16,7 @@ emits exactly the token the guide verified.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ CLOSERS = ['"', "}", "]", "\n", ":", ",", "=", " ", "0", "a", "-", ".", "1"]
 MAX_PLAN = 400
 MAX_EXPANSIONS = 2000
 OTHER_OPTIONS = 4
+_WORD = re.compile(rb"[A-Za-z0-9_]+")
+_CLOSING_BYTES = set(b"}]) \n")
 
 
 def llg_grammar(*, grammar: str | None = None, schema: dict[str, Any] | None = None) -> str:
@@ -79,9 +82,7 @@ class BudgetedGuide:
         self.produced = 0
         self.stats = GuideStats()
         self._closers = [ids[0] for c in CLOSERS if len(ids := tokenizer.tokenize_str(c)) == 1]
-        self._closer_set = set(self._closers)
-        self._brackets = {ids[0] for c in "}]" if len(ids := tokenizer.tokenize_str(c)) == 1}
-        self._lengths = [len(tokenizer.decode_bytes([t])) for t in range(self.vocab)]
+        self._by_length = _tokens_by_length(tokenizer, exclude={self.eos, *self._closers})
         self.plan = self._shortest_close(max_tokens)
         if self.plan is None:
             raise InputError(f"--max-tokens {max_tokens} is too small for the shortest document of this grammar")
@@ -113,9 +114,7 @@ class BudgetedGuide:
             self.plan = self.plan[1:]
             return self._consume(token)
         start = time.perf_counter()
-        self.matcher.consume_token(token)
-        plan = self._shortest_close(remaining - 1)
-        self.matcher.rollback(1)
+        plan = self._plan_after(token, remaining - 1)
         self.stats.plan_s.append(time.perf_counter() - start)
         if plan is None:  # the sampled token could not close in time: follow the verified plan
             self.stats.forced_close = True
@@ -123,6 +122,23 @@ class BudgetedGuide:
         else:
             self.plan = plan
         return self._consume(token)
+
+    def _plan_after(self, token: int, limit: int) -> list[int] | None:
+        """A closing plan from the state after ``token``: the current plan if it still closes, else a search."""
+        self.matcher.consume_token(token)
+        try:
+            if len(self.plan) <= limit and self._closes(self.plan):
+                return self.plan
+            return self._shortest_close(limit)
+        finally:
+            self.matcher.rollback(1)
+
+    def _closes(self, tokens: list[int]) -> bool:
+        """Whether ``tokens`` lead from the current state to an accepting one (state left unchanged)."""
+        taken = self.matcher.try_consume_tokens(tokens)
+        accepting = taken == len(tokens) and self.matcher.is_accepting()
+        self.matcher.rollback(taken)
+        return accepting
 
     def _consume(self, token: int) -> int:
         if token == self.eos and self.matcher.is_stopped():
@@ -147,52 +163,85 @@ class BudgetedGuide:
     def _shortest_close(self, limit: int) -> list[int] | None:
         """A short token path to an accepting state within ``limit`` tokens (matcher left unchanged).
 
-        Depth-first over the allowed tokens, closers first, pruning paths that
-        start repeating themselves; bounded by ``MAX_EXPANSIONS`` mask computations.
+        Depth-first over the allowed tokens, closers first, cutting loops (see
+        ``_loops``). Bounded by ``MAX_EXPANSIONS`` mask computations.
         """
         path: list[int] = []
+        was_forced: list[bool] = []
+        seen: dict[bytes, list[int]] = {}  # token mask at a choice point -> path lengths where it was met
         budget = [MAX_EXPANSIONS]
 
         def search() -> bool:
             if self.matcher.is_accepting():
                 return True
-            if len(path) >= min(limit, MAX_PLAN) or budget[0] <= 0 or self._repeats(path):
+            if len(path) >= min(limit, MAX_PLAN) or budget[0] <= 0:
                 return False
             budget[0] -= 1
             forced = self.matcher.compute_ff_tokens()
-            for token in forced[:1] or self._options():
-                if not self.matcher.consume_token(token):
-                    continue
-                path.append(token)
-                if search():
-                    return True
-                path.pop()
-                self.matcher.rollback(1)
+            mask = b"" if forced else self.matcher.compute_bitmask()
+            if mask and self._loops(path, was_forced, seen.get(mask, [])):
+                return False
+            if mask:
+                seen.setdefault(mask, []).append(len(path))
+            for token in forced[:1] or self._options(mask):
+                if self.matcher.consume_token(token):
+                    path.append(token)
+                    was_forced.append(bool(forced))
+                    if search():
+                        return True
+                    path.pop()
+                    was_forced.pop()
+                    self.matcher.rollback(1)
+            if mask:
+                seen[mask].pop()
             return False
 
         found = search()
         self.matcher.rollback(len(path))
         return path if found else None
 
-    def _options(self) -> list[int]:
+    def _options(self, mask: bytes) -> list[int]:
         """Allowed closers in preference order, then a few other allowed tokens (shortest first)."""
-        bits = np.unpackbits(np.frombuffer(self.matcher.compute_bitmask(), dtype=np.uint8), bitorder="little")
+        bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), bitorder="little")
         options = [t for t in self._closers if bits[t]]
-        others = [int(t) for t in np.flatnonzero(bits[: self.vocab]) if t != self.eos and t not in self._closer_set]
-        others.sort(key=lambda t: (self._lengths[t], t))
-        return options + others[:OTHER_OPTIONS]
+        others = self._by_length[bits[self._by_length].astype(bool)][:OTHER_OPTIONS]
+        return options + [int(t) for t in others]
 
-    def _repeats(self, path: list[int]) -> bool:
-        """True when the path ends in a unit repeated (4x for 1-2 tokens, else 2x) that is not just brackets."""
-        for n in range(1, min(24, len(path) // 2) + 1):
-            reps = 4 if n <= 2 else 2
-            if len(path) < n * reps:
-                continue
-            unit = path[-n:]
-            if all(path[len(path) - n * (k + 1): len(path) - n * k] == unit for k in range(1, reps)):
-                if not set(unit) <= self._brackets:
-                    return True
-        return False
+    def _loops(self, path: list[int], was_forced: list[bool], met: list[int]) -> bool:
+        """Whether reaching this choice point again means the plan is going round a repeatable rule.
+
+        ``met`` holds where the same token mask was met before. A loop is either
+        a return with only free choices in between (a longer name) or a third
+        return whose stretch looks like the previous one, words collapsed (one
+        more list item). Closing brackets are never a loop.
+        """
+        if not met:
+            return False
+        stretch = path[met[-1]:]
+        if self._only_closing(stretch):
+            return False
+        if not any(was_forced[met[-1]:]):
+            return True
+        return len(met) >= 2 and self._skeleton(stretch) == self._skeleton(path[met[-2]: met[-1]])
+
+    def _only_closing(self, tokens: list[int]) -> bool:
+        return set(self.tok.decode_bytes(tokens)) <= _CLOSING_BYTES
+
+    def _skeleton(self, tokens: list[int]) -> bytes:
+        return _WORD.sub(b"w", self.tok.decode_bytes(tokens))
+
+
+_ORDER_CACHE: dict[int, np.ndarray] = {}
+
+
+def _tokens_by_length(tokenizer: llguidance.LLTokenizer, exclude: set[int]) -> np.ndarray:
+    """Token ids sorted by byte length (then id), minus ``exclude``; cached per tokenizer."""
+    key = id(tokenizer)
+    if key not in _ORDER_CACHE:
+        lengths = np.array([len(tokenizer.decode_bytes([t])) for t in range(tokenizer.vocab_size)])
+        _ORDER_CACHE[key] = np.argsort(lengths, kind="stable")
+    order = _ORDER_CACHE[key]
+    return order[~np.isin(order, list(exclude))]
 
 
 class GuideProcessor:
