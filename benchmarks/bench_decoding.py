@@ -74,7 +74,7 @@ def bench_constrained(model, tokens: int) -> None:
     prompt = model.prompt_ids([Message("user", "write a config")])
     free, n_free = tokens_per_s(lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens))
     print(f"free decoding: {free:8.1f} tokens/s ({n_free} tokens, greedy, no mask)")
-    print(f"{'grammar':<11} {'mask µs med':>11} {'mask µs p90':>11} {'plan µs med':>11} "
+    print(f"{'grammar/budget':<15} {'mask µs med':>11} {'mask µs p90':>11} {'plan µs med':>11} "
           f"{'tokens/s':>9} {'vs free':>8} {'mask share':>10}")
     for name in ("json", "yaml", "toml", "kubernetes"):
         grammar = llg_grammar(grammar=name)
@@ -92,20 +92,25 @@ def bench_constrained(model, tokens: int) -> None:
         plan_us = statistics.median(plans) * 1e6 if plans else 0.0
         rate = statistics.median(rates)
         share = mask_us / (1e6 / rate) * 100
-        print(f"{name + ' /' + str(budget):<11} {mask_us:11.1f} {p90:11.1f} {plan_us:11.1f} {rate:9.1f} {rate / free:7.2f}x {share:9.1f}%")
+        label = f"{name}/{budget}"
+        print(f"{label:<15} {mask_us:11.1f} {p90:11.1f} {plan_us:11.1f} {rate:9.1f} {rate / free:7.2f}x {share:9.1f}%")
 
 
 def bench_speculative(model, draft, tokens: int) -> None:
     from agent.decoding.speculative import speculation_options
 
     source = (ROOT / "agent" / "decoding" / "infill.py").read_text()[:3000]
-    prompt_text = f"Rename `path` to `target` in this file and return the whole file.\n\n{source}\n\nEdited file:\n{source[:200]}"
+    prompt_text = ("Rename `path` to `target` in this file and return the whole file.\n\n"
+                   f"{source}\n\nEdited file:\n{source[:200]}")
     prompt = model.tokenizer(prompt_text)["input_ids"]
-    plain, _ = tokens_per_s(lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens))
+    def run(**options):
+        return lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens, **options)
+
+    plain, _ = tokens_per_s(run())
     print(f"greedy baseline: {plain:8.1f} tokens/s on an input-grounded edit prompt ({len(prompt)} prompt tokens)")
     for label, options in (("prompt lookup", speculation_options("prompt_lookup")),
                            ("draft model", speculation_options("draft", draft=draft.model))):
-        rate, _ = tokens_per_s(lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens, **options))
+        rate, _ = tokens_per_s(run(**options))
         print(f"{label:<14}: {rate:8.1f} tokens/s  speed-up {rate / plain:5.2f}x")
     print("note: random weights do not copy their input, so prompt lookup is rarely accepted here; the speed-up on "
           "real edits (acceptance of copied n-grams) needs a trained code model and is not measured.")

@@ -9,6 +9,8 @@ import click
 
 from agent.console import emit_json, out
 
+DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+
 
 @click.command()
 @click.argument("location")
@@ -34,7 +36,6 @@ def complete(location: str, model_spec: str | None, max_tokens: int, write: bool
     diff = difflib.unified_diff(result.original.splitlines(keepends=True), result.updated.splitlines(keepends=True),
                                 f"a/{path}", f"b/{path}")
     for row in diff:
-        style = "green" if row.startswith("+") else "red" if row.startswith("-") else "cyan" if row.startswith("@") else None
-        out.print(row.rstrip("\n"), style=style, markup=False, highlight=False)
+        out.print(row.rstrip("\n"), style=DIFF_STYLES.get(row[:1]), markup=False, highlight=False)
     if not write:
         out.print("(not written: pass --write to apply)", style="dim")

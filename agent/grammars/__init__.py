@@ -7,7 +7,7 @@ what a valid document is.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from agent.errors import InputError
@@ -22,7 +22,7 @@ def grammar_text(name: str) -> str:
     return resources.files("agent.grammars").joinpath(f"{name}.lark").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser(name: str):
     import lark
 

@@ -8,7 +8,6 @@ grammar (llguidance), so the JSON always parses; pydantic still validates it.
 
 from __future__ import annotations
 
-
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -70,7 +70,8 @@ class OpenAIModel:
                     return self._chat(conversation, {**options, "response_format": strict_format(schema)},
                                       kind="structured")
                 except CallFailed as exc:
-                    if exc.status != 400 or "response_format" not in str(exc) and "json_schema" not in str(exc):
+                    unsupported = exc.status == 400 and ("response_format" in str(exc) or "json_schema" in str(exc))
+                    if not unsupported:
                         raise
                     self.strict_schema = False
             return self._chat([Message("system", schema_instruction(schema)), *conversation], options,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny import build_tokenizer
 
 from agent.decoding.fim import RepoContext, detect_family, fim_prompt_ids, stop_ids
 from agent.decoding.infill import cursor_offset, infill_file
 from agent.errors import ConfigError, InputError
-from tiny import build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 P, S = "def area(r):\n    ", "\n    return result\n"
@@ -24,7 +24,8 @@ CASES = {
                   f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>"),
     "starcoder2": (["<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<file_sep>", "<repo_name>"], None,
                    f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>"),
-    "santacoder": (["<fim-prefix>", "<fim-middle>", "<fim-suffix>"], None, f"<fim-prefix>{P}<fim-suffix>{S}<fim-middle>"),
+    "santacoder": (["<fim-prefix>", "<fim-middle>", "<fim-suffix>"], None,
+                   f"<fim-prefix>{P}<fim-suffix>{S}<fim-middle>"),
     "codellama": (["▁<PRE>", "▁<MID>", "▁<SUF>", "▁<EOT>"], "<s>", f"<s>▁<PRE>{P}▁<SUF>{S}▁<MID>"),
     "deepseek-coder": (["<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<|EOT|>"], "<｜begin▁of▁sentence｜>",
                        f"<｜begin▁of▁sentence｜><｜fim▁begin｜>{P}<｜fim▁hole｜>{S}<｜fim▁end｜>"),
