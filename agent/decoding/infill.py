@@ -73,7 +73,8 @@ def infill_file(model: Any, path: Path, line: int, col: int | None, *, max_token
     prefix, suffix = original[:offset], original[offset:]
     family = detect_family(model.tokenizer)
     prompt = fim_prompt_ids(model.tokenizer, family, prefix[-MAX_PREFIX_CHARS:], suffix[:MAX_SUFFIX_CHARS])
-    generated = model.generate_ids(prompt, max_tokens=max_tokens, stop_ids=stop_ids(model.tokenizer, family))
+    generated = model.generate_ids(prompt, max_tokens=max_tokens, stop_ids=stop_ids(model.tokenizer, family),
+                                   speculate=True)
     middle = model.tokenizer.decode(generated.tokens, skip_special_tokens=True)
     return Infill(path, line, col, middle, original, prefix + middle + suffix, family.name)
 

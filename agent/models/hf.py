@@ -99,10 +99,21 @@ class HFModel:
 
     def generate_ids(self, prompt: list[int], *, max_tokens: int, temperature: float = 0.0, seed: int | None = None,
                      logits_processor: list[Any] | None = None, stop_ids: list[int] | None = None,
-                     **generate_options: Any) -> Generated:
-        """Run ``model.generate`` on token ids; the one place local decoding happens."""
+                     speculate: bool = False, **generate_options: Any) -> Generated:
+        """Run ``model.generate`` on token ids; the one place local decoding happens.
+
+        ``speculate`` applies the model's speculation (prompt lookup or draft) to
+        greedy decoding; it is never combined with a logits processor, whose
+        per-step state assumes one token at a time.
+        """
         import torch
         from transformers import LogitsProcessorList
+
+        from agent.decoding.speculative import speculation_options
+
+        if speculate and not logits_processor:
+            generate_options.update(speculation_options(self.speculation, draft=self.draft and self.draft.model,
+                                                        temperature=temperature))
 
         if seed is not None:
             torch.manual_seed(seed)
@@ -124,12 +135,9 @@ class HFModel:
     def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
                  seed: int | None = None) -> Completion:
         """Free-text answer; greedy answers are sped up by speculation (same tokens, fewer steps)."""
-        from agent.decoding.speculative import speculation_options
-
-        options = speculation_options(self.speculation, draft=self.draft and self.draft.model,
-                                      temperature=temperature)
         return self._recorded("complete", lambda: self.generate_ids(self.prompt_ids(messages), max_tokens=max_tokens,
-                                                                    temperature=temperature, seed=seed, **options))
+                                                                    temperature=temperature, seed=seed,
+                                                                    speculate=True))
 
     def generate_constrained(self, messages: list[Message], grammar: str, *, max_tokens: int = 512,
                              temperature: float = 0.0, seed: int | None = None) -> tuple[Completion, Any]:

@@ -80,3 +80,13 @@ def test_scripted_model_goes_through_the_registry_and_trace(tmp_path: Path) -> N
     with pytest.raises(OutputValidationError):
         model.structured([Message("user", "q")], Answer)
     assert [r.kind for r in records] == ["structured", "structured"]
+
+
+def test_hf_uses_the_chat_template_when_the_tokenizer_has_one(tiny_path: Path) -> None:
+    from agent.models.hf import HFModel
+
+    model = HFModel(tiny_path)
+    messages = [Message("user", "hi")]
+    assert model.tokenizer.decode(model.prompt_ids(messages)) == "user: hi\n\nassistant: "
+    model.tokenizer.chat_template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
+    assert model.tokenizer.decode(model.prompt_ids(messages)) == "<user>hi<assistant>"

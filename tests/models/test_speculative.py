@@ -43,3 +43,19 @@ def test_draft_is_required_for_draft_speculation() -> None:
     with pytest.raises(ConfigError, match="--draft-model"):
         speculation_options("draft")
     assert speculation_options("prompt_lookup", temperature=0.7) == {}  # sampling: no speculation
+
+
+def test_complete_with_a_draft_model_flag(tiny_path: Path, draft_path: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "a.py"
+    src.write_text("def f():\n    \n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    args = ["complete", "a.py:2:5", "--max-tokens", "6", "--json", "--model", f"hf:{tiny_path}"]
+    plain = subprocess.run([sys.executable, "-m", "agent", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    drafted = subprocess.run([sys.executable, "-m", "agent", *args, "--draft-model", f"hf:{draft_path}"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert plain.returncode == drafted.returncode == 0, drafted.stderr
+    assert plain.stdout == drafted.stdout  # same greedy middle with speculation
