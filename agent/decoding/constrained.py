@@ -251,9 +251,13 @@ class GuideProcessor:
         self.guide = guide
         self.temperature = temperature
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.last: int | None = None
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        token = self.guide.choose(scores[0].cpu(), temperature=self.temperature, generator=self.generator)
+        if self.last is not None and int(input_ids[0, -1]) != self.last:
+            raise RuntimeError("generation did not emit the guided token; another logits processor or sampler "
+                               "changed the scores after the grammar guide")
+        self.last = token = self.guide.choose(scores[0].cpu(), temperature=self.temperature, generator=self.generator)
         forced = torch.full_like(scores, float("-inf"))
         forced[0, token] = 0.0
         return forced

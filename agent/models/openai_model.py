@@ -45,6 +45,8 @@ class OpenAIModel:
         self.settings = settings or ModelSettings()
         self.on_call = on_call
         self.strict_schema = True  # turned off once the server rejects json_schema
+        self._unsupported: set[str] = set()  # options this model rejected (e.g. temperature on reasoning models)
+        self._renamed: set[str] = set()  # "max_tokens" once the model asked for max_completion_tokens
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
                                      timeout=self.settings.timeout_s)
 
@@ -98,11 +100,16 @@ class OpenAIModel:
         record = CallRecord(model=self.name, kind=kind)
         start = time.monotonic()
         payload = [{"role": m.role, "content": m.content} for m in messages]
-        options = {k: v for k, v in options.items() if v is not None}
 
         def attempt(timeout_s: float) -> Any:
-            return self._client.chat.completions.create(model=self.model_id, messages=payload,
-                                                        timeout=timeout_s, **options)
+            while True:  # each pass drops or renames one parameter the model rejected, then stops
+                sent = self._adapt(options)
+                try:
+                    return self._client.chat.completions.create(model=self.model_id, messages=payload,
+                                                                timeout=timeout_s, **sent)
+                except openai.BadRequestError as exc:
+                    if not self._learn_unsupported(exc, sent):
+                        raise
 
         try:
             response, record.retries = call_with_retries(attempt, self._classify, self.settings)
@@ -119,6 +126,25 @@ class OpenAIModel:
         text = _answer_text(response)
         return Completion(text, Usage(record.prompt_tokens, record.completion_tokens, record.latency_s,
                                       record.retries))
+
+    def _adapt(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Options as this model accepts them (reasoning models want max_completion_tokens, no temperature)."""
+        sent = {k: v for k, v in options.items() if v is not None and k not in self._unsupported}
+        if "max_tokens" in sent and "max_tokens" in self._renamed:
+            sent["max_completion_tokens"] = sent.pop("max_tokens")
+        return sent
+
+    def _learn_unsupported(self, exc: openai.BadRequestError, sent: dict[str, Any]) -> bool:
+        """Remember a parameter the model rejected as unsupported; True if retrying without it makes sense."""
+        detail = _detail(exc)
+        if "max_tokens" in sent and "max_completion_tokens" in detail:
+            self._renamed.add("max_tokens")
+            return True
+        if "nsupported" not in detail:
+            return False
+        dropped = {k for k in ("temperature", "seed") if k in sent and f"'{k}'" in detail}
+        self._unsupported |= dropped
+        return bool(dropped)
 
     def _classify(self, exc: BaseException) -> Failure:
         """Transient or not, and a message that names the cause."""

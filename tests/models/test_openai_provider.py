@@ -155,3 +155,18 @@ def test_connection_refused_is_retried_then_reported() -> None:
                         settings=ModelSettings(max_retries=2, backoff_base_s=0.01, timeout_s=1))
     with pytest.raises(ModelError, match="cannot connect.*2 retries"):
         model.complete(HELLO)
+
+
+def test_reasoning_model_parameters_are_adapted_once(server: HTTPServer) -> None:
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead."}}, status=400)
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {
+        "message": "Unsupported value: 'temperature' does not support 0.0 with this model."}}, status=400)
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("a"))
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("b"))
+    model = make_model(server, [])
+    assert model.complete(HELLO).text == "a"
+    assert model.complete(HELLO).text == "b"
+    last = server.log[-1][0].get_json()
+    assert "max_completion_tokens" in last and "max_tokens" not in last and "temperature" not in last
