@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 
+import kubernetes_validate
 import pytest
 import yaml
 from pydantic import BaseModel
@@ -28,7 +29,9 @@ def real_parse(name: str, text: str) -> None:
     else:
         assert isinstance(yaml.safe_load(text), dict)
     if name == "kubernetes":
-        assert yaml.safe_load(text)["kind"] in {"Deployment", "Service", "Job", "ConfigMap"}
+        manifest = yaml.safe_load(text)
+        assert manifest["kind"] in {"Deployment", "Service", "Job", "ConfigMap"}
+        kubernetes_validate.validate(manifest, kubernetes_validate.latest_version(), strict=True)
 
 
 @pytest.mark.parametrize("name", GRAMMARS)
