@@ -126,9 +126,9 @@ class HFModel:
                                       eos_token_id=stops, pad_token_id=stops[0],
                                       logits_processor=LogitsProcessorList(logits_processor or []),
                                       **sampling, **generate_options)
-        tokens = out[0, len(prompt):].tolist()
-        while tokens and tokens[-1] in stops:
-            tokens.pop()
+        tokens = out[0, len(prompt):].tolist()[:max_tokens]  # assisted generation can overshoot by a draft
+        end = next((i for i, token in enumerate(tokens) if token in stops), len(tokens))
+        tokens = tokens[:end]  # the first stop token ends the answer
         text = self.tokenizer.decode(tokens, skip_special_tokens=False)
         return Generated(text, tokens, len(prompt), time.monotonic() - start)
 
