@@ -112,8 +112,9 @@ def bench_speculative(model, draft, tokens: int) -> None:
                            ("draft model", speculation_options("draft", draft=draft.model))):
         rate, _ = tokens_per_s(run(**options))
         print(f"{label:<14}: {rate:8.1f} tokens/s  speed-up {rate / plain:5.2f}x")
-    print("note: random weights do not copy their input, so prompt lookup is rarely accepted here; the speed-up on "
-          "real edits (acceptance of copied n-grams) needs a trained code model and is not measured.")
+    print("note: random weights do not copy their input; what prompt lookup accepts here are the loops a random "
+          "model falls into, and the draft (another random model) is almost never right. The speed-up on real "
+          "edits (acceptance of copied n-grams, draft agreement) needs trained models and is not measured here.")
 
 
 def main() -> None:
