@@ -21,7 +21,7 @@ R = TypeVar("R")
 
 
 class ModelSettings(BaseModel):
-    """``[tool.patchgate.models]``: how patient model calls are."""
+    """``[tool.patchgate.models]``: how patient hosted calls are, and how local decoding is sped up."""
 
     model_config = ConfigDict(extra="forbid")
 
