@@ -12,12 +12,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
 REDACTED = "«redacted»"
+# The shipped policy packs: data beside the code, installed as the `policies` folder.
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 _SECRET_ENV = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION)")
 _ASSIGN_VALUE = r"""['"]([^'"\s]{%d,})['"]"""
 
@@ -104,7 +105,7 @@ def load_policy(path: Path | None = None) -> dict:
     """The security policy: ``path`` if given, else the one shipped in ``policies/``."""
     if path is not None:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    return yaml.safe_load(resources.files("policies").joinpath("security.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((POLICY_DIR / "security.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
