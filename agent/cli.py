@@ -18,8 +18,10 @@ from agent.errors import PatchgateError
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
+    "complete": "agent.commands.complete:complete",
     "context": "agent.commands.context:context_command",
     "eval": "agent.commands.eval:eval_group",
+    "generate": "agent.commands.generate:generate",
     "index": "agent.commands.index:index_command",
 }
 

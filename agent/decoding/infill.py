@@ -1,0 +1,94 @@
+"""``patchgate complete``: fill the middle at a cursor in a file, written only on request.
+
+The cursor splits the file into prefix and suffix; the model's middle is
+inserted between them (never appended). Writing is atomic (temp file +
+``os.replace``) so an interrupted write never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
+from agent.errors import ConfigError, InputError
+
+MAX_PREFIX_CHARS = 12_000
+MAX_SUFFIX_CHARS = 4_000
+LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+
+
+@dataclass
+class Infill:
+    """A completion at a cursor: the middle and the file before and after."""
+
+    path: Path
+    line: int
+    col: int
+    middle: str
+    original: str
+    updated: str
+    family: str
+
+
+def parse_location(spec: str) -> tuple[Path, int, int | None]:
+    """``FILE:LINE[:COL]`` (1-based) into its parts."""
+    match = LOCATION.match(spec)
+    if not match:
+        raise InputError(f"expected FILE:LINE[:COL], got {spec!r}")
+    col = match["col"]
+    return Path(match["path"]), int(match["line"]), int(col) if col else None
+
+
+def cursor_offset(text: str, line: int, col: int | None) -> tuple[int, int]:
+    """Character offset of a 1-based line/column; no column means the end of the line."""
+    lines = text.splitlines(keepends=True) or [""]
+    if not 1 <= line <= len(lines):
+        raise InputError(f"line {line} is outside the file (1..{len(lines)})")
+    body = lines[line - 1].rstrip("\r\n")
+    col = len(body) + 1 if col is None else col
+    if not 1 <= col <= len(body) + 1:
+        raise InputError(f"column {col} is outside line {line} (1..{len(body) + 1})")
+    return sum(len(x) for x in lines[: line - 1]) + col - 1, col
+
+
+def read_cursor(path: Path, line: int, col: int | None) -> tuple[str, int, int]:
+    """The file's text, the cursor's offset and column (checked before any model is loaded)."""
+    try:
+        original = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    return (original, *cursor_offset(original, line, col))
+
+
+def infill_file(model: Any, path: Path, line: int, col: int | None, *, max_tokens: int = 128) -> Infill:
+    """Ask a local FIM model for the middle at ``path:line:col``; nothing is written."""
+    if not hasattr(model, "generate_ids"):
+        raise ConfigError(f"{model.name}: complete needs a local FIM model (--model hf:/path/to/code-model)")
+    original, offset, col = read_cursor(path, line, col)
+    prefix, suffix = original[:offset], original[offset:]
+    family = detect_family(model.tokenizer)
+    prompt = fim_prompt_ids(model.tokenizer, family, prefix[-MAX_PREFIX_CHARS:], suffix[:MAX_SUFFIX_CHARS])
+    generated = model.generate_ids(prompt, max_tokens=max_tokens, stop_ids=stop_ids(model.tokenizer, family),
+                                   speculate=True)
+    middle = model.tokenizer.decode(generated.tokens, skip_special_tokens=True)
+    return Infill(path, line, col, middle, original, prefix + middle + suffix, family.name)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step, keeping its permissions."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

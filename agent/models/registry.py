@@ -1,0 +1,88 @@
+"""Providers by name, imported only when used, and the one function that picks a model.
+
+A model is named by one string, ``provider:name[@base_url]``:
+``openai:gpt-4.1``, ``openai:qwen2.5-coder@http://localhost:8000/v1``,
+``hf:/models/Qwen2.5-Coder-7B``, ``scripted:answers.json``. Precedence:
+the ``--model`` flag, then ``PATCHGATE_MODEL``, then ``model = "..."`` under
+``[tool.patchgate]`` in pyproject.toml or .patchgate.toml.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config import load_table, section
+from agent.errors import ConfigError
+from agent.models.base import Model
+from agent.models.retry import ModelSettings
+from agent.models.trace import OnCall
+
+# provider name -> "module:Class"; adding a provider is adding a file and a line here.
+PROVIDERS: dict[str, str] = {
+    "openai": "agent.models.openai_model:OpenAIModel",
+    "hf": "agent.models.hf:HFModel",
+    "scripted": "agent.models.scripted:ScriptedModel",
+}
+
+HOW_TO_CONFIGURE = ('no model configured: pass --model openai:gpt-4.1 (or hf:/path/to/model), '
+                    'set PATCHGATE_MODEL, or add model = "openai:gpt-4.1" under [tool.patchgate] in pyproject.toml')
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model string."""
+
+    provider: str
+    name: str
+    base_url: str | None = None
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """Split ``provider:name[@base_url]``; an unknown provider lists the valid ones."""
+    provider, sep, rest = spec.strip().partition(":")
+    if not sep or not rest:
+        raise ConfigError(f"model {spec!r} must look like PROVIDER:NAME (providers: {', '.join(sorted(PROVIDERS))})")
+    if provider not in PROVIDERS:
+        raise ConfigError(f"unknown model provider {provider!r}; valid: {', '.join(sorted(PROVIDERS))}")
+    base_url = None
+    if provider == "openai" and "@" in rest:
+        rest, base_url = rest.split("@", 1)
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"model {spec!r}: the part after @ must be an http(s) base URL")
+    return ModelSpec(provider, rest, base_url)
+
+
+def configured_spec(spec: str | None, root: Path) -> str | None:
+    """The model string that wins: flag, then PATCHGATE_MODEL, then the config file."""
+    if spec:
+        return spec
+    if env := os.environ.get("PATCHGATE_MODEL"):
+        return env
+    value = load_table(root).get("model")
+    if value is not None and not isinstance(value, str):
+        raise ConfigError('[tool.patchgate] model must be a string such as "openai:gpt-4.1"')
+    return value or None
+
+
+def provider_class(provider: str) -> type:
+    """Import a provider's class only when it is needed (torch is heavy)."""
+    module, attr = PROVIDERS[provider].split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def resolve_model(spec: str | None, root: Path, *, on_call: OnCall | None = None,
+                  draft_model: str | None = None) -> Model:
+    """The model to use for the repository at ``root``; ConfigError says how to configure one.
+
+    ``draft_model`` (a ``--draft-model`` flag) turns on draft-model speculation for local models.
+    """
+    chosen = configured_spec(spec, root)
+    if not chosen:
+        raise ConfigError(HOW_TO_CONFIGURE)
+    parsed = parse_spec(chosen)
+    overrides = {"draft_model": draft_model, "speculation": "draft" if draft_model else None}
+    settings = section(root, "models", ModelSettings, overrides)
+    return provider_class(parsed.provider).from_spec(parsed, settings=settings, on_call=on_call)
