@@ -1,0 +1,226 @@
+"""The solve loop: localize → plan → edit → gate, in rounds, over one or more candidates.
+
+Nothing here writes to the user's working tree: file texts come from the
+base commit through git, candidates are gated in throw-away worktrees by
+the gates module, and applying the winner is a separate, checked step
+(``apply_result``). Every step, model call and gate lands in the run trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent import prompts
+from agent.config import section
+from agent.edits import EditFormatError, apply_edits, parse_edits, touched_paths, unified_diff
+from agent.errors import GateFailure, InputError
+from agent.gating import apply_to_tree, gate, passed_count, short_report
+from agent.models.base import Message, Model
+from agent.plan import Plan, PlanStep
+from agent.readonly_tools import Snapshot, ToolBox
+from agent.trace import RunTrace
+from tools.findings import ReviewResult
+from tools.git import changed_paths, open_repo, resolve_rev
+
+Progress = Callable[[str], None]
+
+
+class AgentSettings(BaseModel):
+    """``[tool.patchgate.agent]``: the bounds of one solve run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rounds: int = Field(default=3, ge=1, description="Gate rounds per candidate (a failed gate's report goes back).")
+    candidates: int = Field(default=1, ge=1, description="Candidates sampled; the one passing most gates wins.")
+    context_tokens: int = Field(default=6000, ge=500, description="Token budget of the packed context.")
+    tool_calls: int = Field(default=6, ge=0, description="Read-only tool calls the model may make while planning.")
+    max_edit_tokens: int = Field(default=4096, ge=256, description="Completion budget of one edit answer.")
+    sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
+
+
+@dataclass
+class Candidate:
+    """One candidate patch, the rounds it took, and how the gates judged it."""
+
+    index: int
+    diff: str = ""
+    review: ReviewResult | None = None
+    rounds: int = 0
+    problem: str = ""  # why there is no gated diff (edits that never applied)
+
+    @property
+    def passed(self) -> bool:
+        return self.review is not None and self.review.passed
+
+    @property
+    def score(self) -> int:
+        return passed_count(self.review)
+
+
+@dataclass
+class SolveResult:
+    """What a run produced: the chosen candidate (if any), every candidate, and what it cost."""
+
+    run_id: str
+    run_dir: Path
+    plan: Plan | None
+    best: Candidate | None
+    candidates: list[Candidate] = field(default_factory=list)
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.best is not None and self.best.passed
+
+
+def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD", rounds: int | None = None,
+          candidates: int | None = None, progress: Progress | None = None) -> SolveResult:
+    """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched."""
+    from agent.models.registry import resolve_model
+    from retrieval.context import build_context
+
+    settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
+    say = progress or (lambda _msg: None)
+    repo = open_repo(root)
+    base_commit = resolve_rev(repo, base)
+    trace = RunTrace(root)
+    try:
+        trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,
+                    candidates=settings.candidates)
+        model = resolve_model(model_spec, root, on_call=trace.model_call)
+        say("localizing")
+        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
+        trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
+        snapshot = Snapshot(repo, base_commit)
+        say("planning")
+        plan = make_plan(model, issue, pack.text, ToolBox(snapshot, root, budget=settings.tool_calls), trace)
+        made = []
+        for k in range(settings.candidates):
+            say(f"candidate {k + 1} of {settings.candidates}")
+            made.append(run_candidate(k, model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say))
+        best = choose(made)
+        if best is not None and best.diff:
+            trace.save("patch.diff", best.diff)
+        trace.event("result", passed=bool(best and best.passed), chosen=best.index if best else None,
+                    diff=best.diff if best else "", calls=trace.calls,
+                    tokens=trace.prompt_tokens + trace.completion_tokens, cost_usd=round(trace.cost, 6))
+        return SolveResult(trace.run_id, trace.dir, plan, best, made, trace.calls, trace.prompt_tokens,
+                           trace.completion_tokens, trace.cost)
+    except KeyboardInterrupt:
+        trace.event("interrupted")
+        raise
+    except Exception as exc:
+        trace.event("error", message=str(exc), type=type(exc).__name__)
+        raise
+    finally:
+        trace.close()
+
+
+def make_plan(model: Model, issue: str, context: str, tools: ToolBox, trace: RunTrace) -> Plan:
+    """Ask for the typed plan, answering read-only tool calls while the budget lasts."""
+    messages = prompts.plan_messages(issue, context, tools.budget)
+    while True:
+        step, _usage = model.structured(messages, PlanStep, max_tokens=2048)
+        if step.plan is not None and (not step.tool_calls or tools.used >= tools.budget):
+            trace.event("plan", **step.plan.model_dump(), tool_calls=tools.log)
+            return step.plan
+        if not step.tool_calls:
+            messages = [*messages, Message("assistant", step.model_dump_json()),
+                        Message("user", "Answer with the plan (plan must not be null) or with tool_calls.")]
+            continue
+        results = [(call.tool, tools.run(call)) for call in step.tool_calls]
+        trace.event("tools", calls=[c.model_dump() for c in step.tool_calls], used=tools.used)
+        messages = [*messages, Message("assistant", step.model_dump_json()), prompts.tool_results_message(results)]
+        if tools.used >= tools.budget and all("budget" in answer for _, answer in results):
+            messages.append(Message("user", "No tool calls remain: answer with the plan now."))
+
+
+def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan, snapshot: Snapshot, base: str,
+                  settings: AgentSettings, trace: RunTrace, say: Progress) -> Candidate:
+    """Edit and gate in rounds; a failed gate's short report goes back to the model for the next round."""
+    planned = {p: text for p in plan.files if (text := snapshot.read(p)) is not None}
+    messages = prompts.edit_messages(issue, context, plan, planned)
+    temperature = 0.0 if index == 0 else settings.sample_temperature
+    candidate = Candidate(index)
+    for round_no in range(1, settings.rounds + 1):
+        candidate.rounds = round_no
+        say(f"candidate {index + 1}: round {round_no}: editing")
+        diff, problem, messages = edit(model, messages, snapshot, temperature, index, settings.max_edit_tokens, trace)
+        if not diff:
+            candidate.problem = problem
+            trace.event("edit_failed", candidate=index, round=round_no, problem=problem)
+            messages = [*messages, prompts.gate_feedback_message(f"no change could be applied: {problem}")]
+            continue
+        say(f"candidate {index + 1}: round {round_no}: gating")
+        result = gate(snapshot.root, diff, base=base)
+        trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
+                    gates=[g.model_dump() for g in result.gates])
+        if candidate.review is None or passed_count(result) >= candidate.score or result.passed:
+            candidate.diff, candidate.review, candidate.problem = diff, result, ""
+        if result.passed:
+            break
+        messages = [*messages, prompts.gate_feedback_message(short_report(result))]
+    return candidate
+
+
+def edit(model: Model, messages: list[Message], snapshot: Snapshot, temperature: float, seed: int,
+         max_tokens: int, trace: RunTrace) -> tuple[str, str, list[Message]]:
+    """One edit answer, with one more try for blocks that did not match; returns (diff, problem, messages)."""
+    problem = ""
+    for attempt in range(2):
+        answer = model.complete(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)
+        messages = [*messages, Message("assistant", answer.text)]
+        try:
+            blocks = parse_edits(answer.text)
+        except EditFormatError as exc:
+            problem = str(exc)
+            messages.append(prompts.edit_retry_message([problem]))
+            continue
+        outcome = apply_edits(blocks, snapshot.read)
+        if not outcome.problems:
+            originals = {p: snapshot.read(p) for p in outcome.files}
+            diff = unified_diff(originals, outcome.files)
+            return diff, ("" if diff else "the edits change nothing"), messages
+        problems = [p.message for p in outcome.problems]
+        problem = "\n\n".join(problems)
+        trace.event("edit_mismatch", attempt=attempt + 1, problems=problems)
+        if attempt == 0:
+            messages.append(prompts.edit_retry_message(problems))
+    return "", problem, messages
+
+
+def choose(candidates: list[Candidate]) -> Candidate | None:
+    """Most gates passed, then agreement with the other candidates, then the smaller diff."""
+    gated = [c for c in candidates if c.diff]
+    if not gated:
+        return candidates[0] if candidates else None
+    normal = {c.index: _normal(c.diff) for c in gated}
+
+    def key(c: Candidate) -> tuple[int, int, int, int]:
+        agreement = sum(1 for o in gated if o.index != c.index and normal[o.index] == normal[c.index])
+        return (-c.score, -agreement, len(c.diff), c.index)
+
+    return min(gated, key=key)
+
+
+def _normal(diff: str) -> str:
+    return "\n".join(line.rstrip() for line in diff.splitlines() if not line.startswith(("diff --git", "index ")))
+
+
+def apply_result(root: Path, result: SolveResult) -> None:
+    """Apply the winner to the user's tree: only if every gate passed and no touched file has uncommitted work."""
+    best = result.best
+    if best is None or not best.passed:
+        raise GateFailure("no candidate passed every gate; nothing was applied")
+    dirty = set(touched_paths(best.diff)) & changed_paths(open_repo(root))
+    if dirty:
+        raise InputError(f"not applied: uncommitted changes in {', '.join(sorted(dirty))}; "
+                         f"commit or stash them, then run: git apply {result.run_dir / 'patch.diff'}")
+    apply_to_tree(root, best.diff)

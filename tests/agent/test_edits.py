@@ -1,0 +1,78 @@
+"""Search/replace blocks and unified diffs, matched against real file text, and the diffs they make."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.edits import (EditBlock, EditFormatError, EditProblem, apply_block, apply_edits, parse_edits,
+                         touched_paths, unified_diff)
+
+SOURCE = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+
+
+def block(path: str, search: str, replace: str) -> str:
+    return f"{path}\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+
+
+def test_blocks_are_parsed_with_their_paths_even_inside_fences() -> None:
+    text = ("Here is the fix:\n```python\n" + block("calc.py", "    return a - b\n", "    return a + b\n")
+            + "```\n" + block("`new/mod.py`", "", "X = 1\n"))
+    assert parse_edits(text) == [EditBlock("calc.py", "    return a - b\n", "    return a + b\n"),
+                                 EditBlock("new/mod.py", "", "X = 1\n")]
+
+
+def test_prose_without_edits_is_a_format_error_that_explains_the_format() -> None:
+    with pytest.raises(EditFormatError, match="SEARCH"):
+        parse_edits("I think you should change the add function.")
+
+
+def test_exact_match_replaces_one_place_and_ambiguity_is_reported() -> None:
+    done = apply_block(EditBlock("calc.py", "def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"),
+                       SOURCE)
+    assert done == SOURCE.replace("return a - b", "return a + b", 1)
+    twice = apply_block(EditBlock("calc.py", "    return a - b\n", "    return 0\n"), SOURCE)
+    assert isinstance(twice, EditProblem) and "2 times" in twice.message
+
+
+def test_whitespace_tolerant_match_reindents_the_replacement() -> None:
+    source = "class C:\n    def f(self):\n        return 1\n"
+    done = apply_block(EditBlock("c.py", "def f(self):\n    return 1\n", "def f(self):\n    return 2\n"), source)
+    assert done == "class C:\n    def f(self):\n        return 2\n"
+
+
+def test_no_match_names_the_file_and_the_closest_real_lines() -> None:
+    problem = apply_block(EditBlock("calc.py", "def add(x, y):\n    return x - y\n", "pass\n"), SOURCE)
+    assert isinstance(problem, EditProblem)
+    assert problem.message.startswith("calc.py: the SEARCH text matches nothing")
+    assert "closest real lines are 1-2" in problem.message
+    assert "    1 | def add(a, b):" in problem.message and "    2 |     return a - b" in problem.message
+
+
+def test_missing_file_and_new_file() -> None:
+    outcome = apply_edits([EditBlock("nope.py", "x\n", "y\n"), EditBlock("new.py", "", "Y = 2\n")],
+                          {"calc.py": SOURCE}.get)
+    assert outcome.files == {"new.py": "Y = 2\n"}
+    assert "no such file" in outcome.problems[0].message
+
+
+def test_unified_diff_answers_go_through_the_same_matcher() -> None:
+    diff = ("--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n")
+    outcome = apply_edits(parse_edits(diff), {"calc.py": SOURCE}.get)
+    assert not outcome.problems
+    assert outcome.files["calc.py"].startswith("def add(a, b):\n    return a + b\n")
+
+
+def test_generated_diff_applies_with_git(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(SOURCE)
+    (tmp_path / "old.py").write_text("gone = True")  # no final newline
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    originals = {"calc.py": SOURCE, "old.py": "gone = True", "new.py": None}
+    changed = {"calc.py": SOURCE.replace("a - b", "a + b", 1), "old.py": None, "new.py": "N = 1"}
+    diff = unified_diff(originals, changed)
+    assert touched_paths(diff) == ["calc.py", "new.py", "old.py"]
+    subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=diff, text=True, check=True)
+    assert (tmp_path / "calc.py").read_text() == changed["calc.py"]
+    assert (tmp_path / "new.py").read_text() == "N = 1" and not (tmp_path / "old.py").exists()
