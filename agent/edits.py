@@ -228,18 +228,32 @@ def closest_lines_message(block: EditBlock, current: str, *, ambiguous: int = 0)
     if ambiguous > 1:
         return (f"{block.path}: the SEARCH text matches {ambiguous} places (ignoring whitespace); "
                 "add surrounding lines so it matches exactly one")
-    n = max(1, len(wanted))
-    best_start, best_ratio = 0, -1.0
-    target = "\n".join(wanted)
-    for start in range(max(1, len(lines) - n + 1)):
-        ratio = difflib.SequenceMatcher(None, target, "\n".join(lines[start:start + n]), autojunk=False).ratio()
-        if ratio > best_ratio:
-            best_start, best_ratio = start, ratio
-    shown = lines[best_start:best_start + n]
-    numbered = "\n".join(f"{best_start + k + 1:>5} | {text}" for k, text in enumerate(shown))
+    start, end, similarity = _closest_window(wanted, lines)
+    shown = lines[start:end]
+    numbered = "\n".join(f"{start + k + 1:>5} | {text}" for k, text in enumerate(shown))
     return (f"{block.path}: the SEARCH text matches nothing in the file. The closest real lines are "
-            f"{best_start + 1}-{best_start + len(shown)} ({best_ratio:.0%} similar):\n{numbered}\n"
+            f"{start + 1}-{end} ({similarity:.0%} similar):\n{numbered}\n"
             "Copy the SEARCH lines exactly from the file (without the line numbers).")
+
+
+def _closest_window(wanted: list[str], lines: list[str], slack: int = 3) -> tuple[int, int, float]:
+    """The span of ``lines`` whose lines best match ``wanted`` line by line (a few extra lines allowed).
+
+    Scoring each wanted line by its best partner inside the window finds the
+    right place even when the model left out or added a line (a docstring).
+    """
+    wanted = [w.strip() for w in wanted if w.strip()] or [""]
+    stripped = [line.strip() for line in lines]
+    ratio = [[difflib.SequenceMatcher(None, w, x, autojunk=False).ratio() for x in stripped] for w in wanted]
+    size = len(wanted) + slack
+    best = (0, min(len(lines), 1), -1.0)
+    for start in range(max(1, len(lines) - len(wanted) + 1)):
+        window = range(start, min(len(lines), start + size))
+        picks = [max(window, key=lambda i: row[i]) for row in ratio] if window else [start]
+        score = sum(row[i] for row, i in zip(ratio, picks)) / len(wanted)
+        if score > best[2] + 1e-9:
+            best = (min(picks), max(picks) + 1, score)
+    return best
 
 
 def unified_diff(originals: dict[str, str | None], changed: dict[str, str | None]) -> str:

@@ -55,7 +55,7 @@ class RunTrace:
         self.path = self.dir / "trace.jsonl"
         self._file = self.path.open("a", encoding="utf-8")
 
-    def event(self, kind: str, **data: Any) -> None:
+    def event(self, kind: str, /, **data: Any) -> None:
         """Append one redacted line."""
         line = json.dumps({"t": round(time.time(), 3), "event": kind, **data}, sort_keys=True, default=str)
         self._file.write(redact(line) + "\n")

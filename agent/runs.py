@@ -1,0 +1,91 @@
+"""Reading run traces back: the list of runs, and one run replayed step by step."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.errors import InputError
+from agent.trace import runs_dir
+
+
+@dataclass
+class RunSummary:
+    """One line of ``patchgate runs``."""
+
+    run_id: str
+    issue: str
+    outcome: str  # passed | failed | interrupted | error | running
+    calls: int
+    tokens: int
+    cost_usd: float
+
+
+def load_events(root: Path, run_id: str) -> list[dict[str, Any]]:
+    """Every event of run ``run_id`` (a unique prefix is enough); skips a torn last line."""
+    matches = [p for p in runs_dir(root).glob(f"{run_id}*") if (p / "trace.jsonl").is_file()] \
+        if runs_dir(root).is_dir() and run_id and "/" not in run_id else []
+    if len(matches) != 1:
+        raise InputError(f"no run {run_id!r}" if not matches else f"run id {run_id!r} is ambiguous")
+    events = []
+    for line in (matches[0] / "trace.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+def list_runs(root: Path) -> list[RunSummary]:
+    """Every run under ``.patchgate/runs``, newest first."""
+    base = runs_dir(root)
+    if not base.is_dir():
+        return []
+    return [summarize(p.name, load_events(root, p.name))
+            for p in sorted(base.iterdir(), reverse=True) if (p / "trace.jsonl").is_file()]
+
+
+def summarize(run_id: str, events: list[dict[str, Any]]) -> RunSummary:
+    kinds = {e["event"]: e for e in events}
+    start = kinds.get("start", {})
+    calls = [e for e in events if e["event"] == "model_call"]
+    if "result" in kinds:
+        outcome = "passed" if kinds["result"]["passed"] else "failed"
+    else:
+        outcome = next((k for k in ("interrupted", "error") if k in kinds), "running")
+    return RunSummary(run_id, (start.get("issue") or "").strip().splitlines()[0][:60] if start.get("issue") else "",
+                      outcome, len(calls), sum(e["prompt_tokens"] + e["completion_tokens"] for e in calls),
+                      round(sum(e.get("estimated_cost_usd", 0.0) for e in calls), 6))
+
+
+def describe(event: dict[str, Any]) -> str:
+    """One event as a line a person reads (rich markup)."""
+    kind = event["event"]
+    if kind == "start":
+        return f"[bold]start[/] model={event.get('model')} base={str(event.get('base'))[:12]} " \
+               f"rounds={event.get('rounds')} candidates={event.get('candidates')}\n  issue: {event.get('issue', '').strip()[:300]}"
+    if kind == "localize":
+        return f"[bold]localize[/] {event['tokens']} tokens of context; files: {', '.join(event['files'][:8])}"
+    if kind == "tools":
+        calls = "; ".join(f"{c['tool']}({c.get('path') or c.get('query') or ''})" for c in event["calls"])
+        return f"[bold]tools[/] {calls}"
+    if kind == "plan":
+        return f"[bold]plan[/] files={event['files']} symbols={event['symbols']} tests={event['tests']}\n  {event['reasoning']}"
+    if kind == "model_call":
+        extra = f" [red]error: {event['error']}[/]" if event.get("error") else ""
+        return (f"[dim]model[/] {event['kind']} {event['prompt_tokens']}+{event['completion_tokens']} tokens "
+                f"{event['latency_s']:.2f}s retries={event['retries']} ${event.get('estimated_cost_usd', 0):.4f}{extra}")
+    if kind == "edit_mismatch":
+        return f"[yellow]edit mismatch[/] (try {event['attempt']}):\n  " + "\n  ".join(event["problems"])
+    if kind == "edit_failed":
+        return f"[red]no edit applied[/] candidate {event['candidate'] + 1} round {event['round']}: {event['problem'][:300]}"
+    if kind == "gate":
+        gates = " ".join(f"{g['name']}:{'skip' if g['skipped'] else 'ok' if g['passed'] else 'FAIL'}" for g in event["gates"])
+        colour = "green" if event["passed"] else "red"
+        return f"[{colour}]gate[/] candidate {event['candidate'] + 1} round {event['round']}: {gates}"
+    if kind == "result":
+        verdict = "[green]passed[/]" if event["passed"] else "[red]no candidate passed[/]"
+        return f"[bold]result[/] {verdict}; {event['calls']} model calls, {event['tokens']} tokens, ${event['cost_usd']:.4f}"
+    return f"[bold]{kind}[/] {event.get('message', '')}"

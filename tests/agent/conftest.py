@@ -1,0 +1,30 @@
+"""Fixtures for the agent tests: a scripted model on 127.0.0.1 and a repository with a failing test."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from agentkit import FILES, ScriptedModel  # noqa: E402
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedModel]:
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield ScriptedModel(server)
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def calc_repo(make_repo: Callable[..., Path]) -> Path:
+    """A git repository whose test_add fails (add subtracts)."""
+    return make_repo(FILES)
+

@@ -1,0 +1,23 @@
+"""A search/replace block that matches nothing: the model is told which file and the closest real lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentkit import ISSUE, run_cli, tree_state
+
+WRONG = "calc.py\n<<<<<<< SEARCH\ndef add(x, y):\n    return x - y\n=======\ndef add(x, y):\n    return x + y\n>>>>>>> REPLACE\n"
+
+
+def test_unmatched_block_gets_the_closest_lines_and_nothing_changes(scripted, calc_repo: Path) -> None:
+    scripted.edits = [WRONG] * 2
+    before = tree_state(calc_repo)
+    result = run_cli("solve", ISSUE, "--model", scripted.spec, "--rounds", "1", "--json", cwd=calc_repo)
+    assert result.returncode == 1, result.stderr
+    retry = scripted.edit_requests()[1][-1]["content"]
+    assert "calc.py: the SEARCH text matches nothing" in retry
+    assert "    1 | def add(a, b):" in retry and "    3 |     return a - b" in retry
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert payload["passed"] is False and payload["diff"] == "" and payload["model_calls"] == 3
+    assert tree_state(calc_repo) == before
