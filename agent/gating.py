@@ -69,3 +69,10 @@ def gate_table(result: ReviewResult):
         note = f"{first.path or ''}{':' + str(first.line) if first and first.line else ''} {first.message}" if first else ""
         table.add_row(report.name, verdict, note.strip()[:100])
     return table
+
+
+def sarif(result: ReviewResult) -> dict:
+    """The review as a SARIF log (rendered by the gates' reporter)."""
+    from tools.report import to_sarif
+
+    return to_sarif(result)
