@@ -120,5 +120,9 @@ class ToolBox:
         hits = [by_id[i] for i, _ in index.lexical_search(query, MAX_HITS) if i in by_id]
         if not hits:
             return f"search: nothing matches {query!r}"
-        return "\n".join(f"{c.path}:{c.start_line}-{c.end_line} {c.name or c.kind}: {c.signature.splitlines()[-1].strip()}"
+        return "\n".join(f"{c.path}:{c.start_line}-{c.end_line} {c.name or c.kind}: {_first_line(c.signature or c.text)}"
                          for c in hits)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")

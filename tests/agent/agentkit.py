@@ -70,7 +70,7 @@ class ScriptedModel:
 
 def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PATCHGATE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", NO_COLOR="1", COLUMNS="200")
+    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", NO_COLOR="1", COLUMNS="200", PATCHGATE_DEBUG=os.environ.get("AGENT_TEST_DEBUG", "0"))
     return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           input=stdin, timeout=120)
 
