@@ -12,16 +12,51 @@ import subprocess
 from pathlib import Path
 
 from agent.errors import InputError
-from tools.findings import ReviewResult
+from tools.findings import Finding, GateReport, ReviewResult
 
 REPORT_CHARS = 2500
+ISSUE_TESTS = "issue-tests"
 
 
-def gate(root: Path, diff: str, *, base: str) -> ReviewResult:
-    """Run every gate of ``patchgate review`` on ``diff`` over ``base``, in an isolated worktree."""
+def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResult:
+    """Every gate of ``patchgate review`` on ``diff`` over ``base``, then the issue's own tests.
+
+    The review's tests gate only forbids *new* failures; an agent's patch must
+    also make the tests that prove the fix (the plan's, or CI's failing ones)
+    pass, so those run as one more gate, ``issue-tests``, once the others passed.
+    """
     from tools.gates import review
 
-    return review(root, diff, base=base)
+    result = review(root, diff, base=base)
+    if not targets:
+        return result
+    if result.passed:
+        extra = issue_tests(root, diff, base, targets)
+    else:
+        extra = GateReport(name=ISSUE_TESTS, passed=False, skipped=True, detail="not run: another gate failed")
+    return ReviewResult(passed=result.passed and extra.passed, gates=[*result.gates, extra])
+
+
+def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateReport:
+    """Run ``targets`` (pytest ids) on the candidate in a throw-away worktree; every one must pass."""
+    from tools.git import open_repo, worktree
+    from tools.options import ReviewOptions
+    from tools.patch import apply_patch
+    from tools.testing import run_pytest
+
+    with worktree(open_repo(root), base) as tree:
+        apply_patch(tree, diff)
+        present = [t for t in dict.fromkeys(targets) if (tree / t.split("::")[0]).is_file()]
+        if not present:
+            return GateReport(name=ISSUE_TESTS, passed=True, skipped=True, detail="none of the named tests exist")
+        run = run_pytest(tree, present, ReviewOptions().timeout)
+    if run.problem:
+        return GateReport(name=ISSUE_TESTS, passed=False, detail=run.output[-1500:],
+                          findings=[Finding(rule="issue-tests.not-run", message=run.problem)])
+    findings = [Finding(rule="issue-tests.failing", path=path, line=line, message=f"{test_id} still fails: {message}")
+                for test_id, (path, line, message) in run.failures.items()]
+    return GateReport(name=ISSUE_TESTS, passed=not findings, findings=findings,
+                      detail=run.output[-1500:] if findings else f"{run.passed} passed: {', '.join(present)}")
 
 
 def passed_count(result: ReviewResult | None) -> int:

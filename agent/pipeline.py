@@ -81,8 +81,12 @@ class SolveResult:
 
 
 def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD", rounds: int | None = None,
-          candidates: int | None = None, progress: Progress | None = None) -> SolveResult:
-    """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched."""
+          candidates: int | None = None, targets: list[str] | tuple[str, ...] = (),
+          progress: Progress | None = None) -> SolveResult:
+    """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched.
+
+    ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
+    """
     from agent.models.registry import resolve_model
     from retrieval.context import build_context
 
@@ -104,7 +108,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         made = []
         for k in range(settings.candidates):
             say(f"candidate {k + 1} of {settings.candidates}")
-            made.append(run_candidate(k, model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say))
+            made.append(run_candidate(k, model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say,
+                                      list(targets)))
         best = choose(made)
         if best is not None and best.diff:
             trace.save("patch.diff", best.diff)
@@ -143,7 +148,7 @@ def make_plan(model: Model, issue: str, context: str, tools: ToolBox, trace: Run
 
 
 def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan, snapshot: Snapshot, base: str,
-                  settings: AgentSettings, trace: RunTrace, say: Progress) -> Candidate:
+                  settings: AgentSettings, trace: RunTrace, say: Progress, targets: list[str]) -> Candidate:
     """Edit and gate in rounds; a failed gate's short report goes back to the model for the next round."""
     planned = {p: text for p in plan.files if (text := snapshot.read(p)) is not None}
     messages = prompts.edit_messages(issue, context, plan, planned)
@@ -159,7 +164,7 @@ def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan
             messages = [*messages, prompts.gate_feedback_message(f"no change could be applied: {problem}")]
             continue
         say(f"candidate {index + 1}: round {round_no}: gating")
-        result = gate(snapshot.root, diff, base=base)
+        result = gate(snapshot.root, diff, base=base, targets=[*plan.tests, *targets])
         trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
                     gates=[g.model_dump() for g in result.gates])
         if candidate.review is None or passed_count(result) >= candidate.score or result.passed:

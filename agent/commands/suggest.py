@@ -39,7 +39,7 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
     root = repo_root(repo)
     issue = ci_issue(root, base, failing=list(failing), junit=junit, log=log)
     with err.status("suggesting") as status:
-        result = solve(root, issue, model_spec, rounds=rounds, candidates=candidates,
+        result = solve(root, issue, model_spec, rounds=rounds, candidates=candidates, targets=list(failing),
                        progress=lambda msg: status.update(msg))
     best = result.best
     diff = best.diff if best is not None and best.passed else ""
