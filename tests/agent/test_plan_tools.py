@@ -26,7 +26,7 @@ def test_tools_read_the_commit_and_never_leave_the_repository(calc_repo: Path) -
     assert "    3 |     return a - b" in box.run(call("open_file", "calc.py", start=1, end=3))
     assert "no tracked text file" in box.run(call("open_file", "../../../etc/passwd"))
     assert "no tracked text file" in box.run(call("open_file", ".git/config"))
-    assert box.run(call("list_dir", "")).splitlines() == [".github/", "README.md", "calc.py", "tests/"]
+    assert box.run(call("list_dir", "")).splitlines() == [".github/", ".patchgate.toml", "README.md", "calc.py", "tests/"]
     assert "no directory" in box.run(call("list_dir", "/etc/../.."))
     assert "budget of 5 tool calls is spent" in box.run(call("list_dir", "tests"))
 
