@@ -82,3 +82,10 @@ def tree_state(root: Path) -> str:
                             text=True, check=True).stdout
     diff = subprocess.run(["git", "diff", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout
     return status + diff
+
+
+def git(cwd: Path, *args: str) -> str:
+    """git with a fixed identity (commits in tests need one)."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
