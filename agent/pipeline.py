@@ -168,13 +168,14 @@ def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan
             continue
         say(f"candidate {index + 1}: round {round_no}: gating")
         result = gate(snapshot.root, diff, base=base, targets=[*plan.tests, *targets])
+        report = "" if result.passed else short_report(result)
         trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
-                    gates=[g.model_dump() for g in result.gates])
+                    gates=[g.model_dump() for g in result.gates], report=report)
         if candidate.review is None or passed_count(result) >= candidate.score or result.passed:
             candidate.diff, candidate.review, candidate.problem = diff, result, ""
         if result.passed:
             break
-        messages = [*messages, prompts.gate_feedback_message(short_report(result))]
+        messages = [*messages, prompts.gate_feedback_message(report)]
     return candidate
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from agent.errors import InputError
 from agent.trace import runs_dir
 
@@ -65,27 +67,29 @@ def describe(event: dict[str, Any]) -> str:
     kind = event["event"]
     if kind == "start":
         return f"[bold]start[/] model={event.get('model')} base={str(event.get('base'))[:12]} " \
-               f"rounds={event.get('rounds')} candidates={event.get('candidates')}\n  issue: {event.get('issue', '').strip()[:300]}"
+               f"rounds={event.get('rounds')} candidates={event.get('candidates')}\n  issue: {escape(event.get('issue', '').strip()[:300])}"
     if kind == "localize":
-        return f"[bold]localize[/] {event['tokens']} tokens of context; files: {', '.join(event['files'][:8])}"
+        return f"[bold]localize[/] {event['tokens']} tokens of context; files: {escape(', '.join(event['files'][:8]))}"
     if kind == "tools":
         calls = "; ".join(f"{c['tool']}({c.get('path') or c.get('query') or ''})" for c in event["calls"])
-        return f"[bold]tools[/] {calls}"
+        return f"[bold]tools[/] {escape(calls)}"
     if kind == "plan":
-        return f"[bold]plan[/] files={event['files']} symbols={event['symbols']} tests={event['tests']}\n  {event['reasoning']}"
+        return "[bold]plan[/] " + escape(f"files={event['files']} symbols={event['symbols']} tests={event['tests']}\n  {event['reasoning']}")
     if kind == "model_call":
-        extra = f" [red]error: {event['error']}[/]" if event.get("error") else ""
+        extra = f" [red]error: {escape(event['error'])}[/]" if event.get("error") else ""
         return (f"[dim]model[/] {event['kind']} {event['prompt_tokens']}+{event['completion_tokens']} tokens "
                 f"{event['latency_s']:.2f}s retries={event['retries']} ${event.get('estimated_cost_usd', 0):.4f}{extra}")
     if kind == "edit_mismatch":
-        return f"[yellow]edit mismatch[/] (try {event['attempt']}):\n  " + "\n  ".join(event["problems"])
+        return f"[yellow]edit mismatch[/] (try {event['attempt']}):\n  " + escape("\n  ".join(event["problems"]))
     if kind == "edit_failed":
-        return f"[red]no edit applied[/] candidate {event['candidate'] + 1} round {event['round']}: {event['problem'][:300]}"
+        return f"[red]no edit applied[/] candidate {event['candidate'] + 1} round {event['round']}: {escape(event['problem'][:300])}"
     if kind == "gate":
         gates = " ".join(f"{g['name']}:{'skip' if g['skipped'] else 'ok' if g['passed'] else 'FAIL'}" for g in event["gates"])
         colour = "green" if event["passed"] else "red"
-        return f"[{colour}]gate[/] candidate {event['candidate'] + 1} round {event['round']}: {gates}"
+        line = f"[{colour}]gate[/] candidate {event['candidate'] + 1} round {event['round']}: {gates}"
+        report = "\n".join(event.get("report", "").splitlines()[:6])
+        return line + ("\n  [dim]sent back to the model:[/]\n  " + escape(report).replace("\n", "\n  ") if report else "")
     if kind == "result":
         verdict = "[green]passed[/]" if event["passed"] else "[red]no candidate passed[/]"
         return f"[bold]result[/] {verdict}; {event['calls']} model calls, {event['tokens']} tokens, ${event['cost_usd']:.4f}"
-    return f"[bold]{kind}[/] {event.get('message', '')}"
+    return f"[bold]{kind}[/] {escape(str(event.get('message', '')))}"
