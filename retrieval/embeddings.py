@@ -106,16 +106,15 @@ class TransformerEmbedder:
         if device == "cuda":
             self.model.half()
         self.device, self.config = device, config
+        self.dim = self.model.get_embedding_dimension()
         self.model_id = f"st:{_model_fingerprint(model)}:{config.document_prefix}"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
         texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
-        if not texts:
-            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])  # length buckets: little padding per batch
-        out = np.zeros((len(texts), self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
             for idx, features in self._batches(texts, order):
                 emb = self.model(features)["sentence_embedding"]
@@ -137,14 +136,15 @@ class TransformerEmbedder:
             for idx in slices:
                 features = self.model.tokenize([texts[i] for i in idx])
                 if pin:
-                    features = {k: v.pin_memory() for k, v in features.items()}
+                    features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()}
                 ready.put((idx, features))
             ready.put(None)
 
         threading.Thread(target=produce, daemon=True).start()
         while (item := ready.get()) is not None:
             idx, features = item
-            yield idx, {k: v.to(self.device, non_blocking=True) for k, v in features.items()}
+            yield idx, {k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v
+                        for k, v in features.items()}
 
 
 class StaticEmbedder:

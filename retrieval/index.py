@@ -10,6 +10,7 @@ commits and worktrees: the cache lives in the repository's common git dir).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import subprocess
 import time
@@ -86,10 +87,11 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
             rows = _chunk_rows(files, old_chunks, set(old_tokens), stats, bar)
             _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar)
         store.publish(base, build)
-    except BaseException:
-        import shutil
-
+    except BaseException as exc:
         shutil.rmtree(build, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise IndexStateError(f"could not write the index ({exc.strerror or exc}); "
+                                  "the previous index is still in use") from None
         raise
     if root is not None:
         _exclude_from_git(root)
