@@ -194,11 +194,14 @@ def _distill(model: str, path: Path) -> None:
 
 
 def _model_fingerprint(model: str) -> str:
-    """A stable id for a model: its weights file's size and mtime, or its name."""
+    """A stable id for a model's weights wherever they are installed: size plus the first megabyte."""
     p = Path(model)
     weights = next((p / n for n in ("model.safetensors", "pytorch_model.bin") if (p / n).exists()), None)
-    key = f"{p.resolve()}:{weights.stat().st_size}" if weights else model
-    return sha1(key.encode()).hexdigest()[:16]
+    if weights is None:
+        return sha1(model.encode()).hexdigest()[:16]
+    with open(weights, "rb") as fh:
+        head = fh.read(1 << 20)
+    return sha1(b"%d:" % weights.stat().st_size + head).hexdigest()[:16]
 
 
 class VectorCache:
