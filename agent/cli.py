@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "eval": "agent.commands.eval:eval_group",
     "generate": "agent.commands.generate:generate",
     "index": "agent.commands.index:index_command",
+    "install-hook": "agent.commands.hook:install_hook_command",
+    "review": "agent.commands.review:review_command",
 }
 
 

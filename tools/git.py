@@ -87,3 +87,31 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
         shutil.rmtree(parent, ignore_errors=True)
         with contextlib.suppress(git.GitCommandError):
             repo.git.worktree("prune")
+
+
+def staged_diff(repo: git.Repo) -> str:
+    """What ``git commit`` would record, as a binary-safe unified diff against HEAD."""
+    if not has_commits(repo):
+        raise InputError("the repository has no commits yet; commit once before reviewing staged changes")
+    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index")
+
+
+def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
+    """The diff of a revision range ``A..B`` (or ``A...B``, from their merge base) and the base it applies to."""
+    left, dots, right = spec.partition("...") if "..." in spec else spec.partition("..")
+    if not dots:
+        raise InputError(f"not a revision range: {spec!r} (expected A..B)")
+    right_id = resolve_rev(repo, right or "HEAD")
+    left_id = resolve_rev(repo, left or "HEAD")
+    if dots == "...":
+        left_id = repo.git.merge_base(left_id, right_id)
+    diff = repo.git.diff(left_id, right_id, "--binary", "--no-color", "--no-ext-diff", "--full-index")
+    return diff, left_id
+
+
+def file_at(repo: git.Repo, rev: str, path: str) -> str | None:
+    """The text of ``path`` at ``rev``, or None if it is not there (or not text)."""
+    try:
+        return repo.git.show(f"{rev}:{path}")
+    except (git.GitCommandError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,93 @@
+"""``patchgate review``: run the gates on staged changes, a revision range or a patch file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from agent.console import emit_json, out
+from agent.errors import GateFailure, InputError
+
+GATE_CHOICES = ("parse", "tests", "scope", "security", "license")
+
+
+def read_patch(source: str) -> str:
+    """The patch text from a file or ``-`` (stdin); unreadable input is an InputError."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read patch {source}: {exc}") from None
+    if not text.strip():
+        raise InputError(f"patch {source} is empty")
+    return text
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temp file and ``os.replace``, so a reader never sees half a file."""
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command("review")
+@click.argument("rev_range", required=False)
+@click.option("--staged", is_flag=True, help="Review what `git commit` would record.")
+@click.option("--patch", "patch_file", help="Review a unified diff from a file, or - for stdin.")
+@click.option("--base", default=None, help="Revision the patch applies to (default HEAD; a range uses its left side).")
+@click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
+@click.option("--tests", "tests_mode", type=click.Choice(["related", "all", "none"]), default=None,
+              help="Which tests to run (default: config, else related).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Seconds the test run may take.")
+@click.option("--usage", type=click.Choice(["commercial", "non-commercial", "unspecified"]), default=None,
+              help="How the project is used, for the license gate.")
+@click.option("--skip", "skip", type=click.Choice(GATE_CHOICES), multiple=True, help="Turn a gate off (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
+@click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write SARIF 2.1.0 here.")
+@click.option("--github", "github_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write markdown review comments (with suggestions) here.")
+def review_command(rev_range: str | None, staged: bool, patch_file: str | None, base: str | None, repo: Path,
+                   tests_mode: str | None, timeout: float | None, usage: str | None, skip: tuple[str, ...],
+                   as_json: bool, sarif_file: Path | None, github_file: Path | None) -> None:
+    """Gate a change in an isolated worktree: --staged, REV_RANGE (main..HEAD) or --patch FILE.
+
+    Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
+    """
+    from tools.gates import load_options, review
+    from tools.git import open_repo, range_diff, repo_root, staged_diff
+    from tools.report import print_table, to_github, to_json, to_sarif
+
+    if sum([staged, rev_range is not None, patch_file is not None]) != 1:
+        raise InputError("give exactly one of --staged, a revision range (main..HEAD) or --patch FILE")
+    root = repo_root(repo)
+    git_repo = open_repo(root)
+    if staged:
+        diff, default_base = staged_diff(git_repo), "HEAD"
+    elif rev_range is not None:
+        diff, default_base = range_diff(git_repo, rev_range)
+    else:
+        diff, default_base = read_patch(patch_file or "-"), "HEAD"
+    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "usage": usage})
+    if skip:
+        options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
+    result = review(root, diff, base=base or default_base, options=options)
+    if sarif_file is not None:
+        write_atomic(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
+    if github_file is not None:
+        write_atomic(github_file, to_github(result))
+    if as_json:
+        emit_json(to_json(result))
+    else:
+        print_table(result, out)
+    if not result.passed:
+        raise GateFailure("gates failed: " + ", ".join(g.name for g in result.failed()))

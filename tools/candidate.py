@@ -1,0 +1,131 @@
+"""A candidate patch read once: which files it touches, which lines it adds and removes.
+
+Every gate reads the same parsed view, so "the added lines of ``x.py``" means
+one thing everywhere. unidiff does the parsing; this module adds the path
+safety check (a patch may not reach outside the repository) and the small
+views the gates need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from agent.errors import InputError
+
+
+class UnsafePath(InputError):
+    """A patch names a path outside the repository (``..``, absolute, or through a symlink)."""
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk: where it starts in the old and new file, and its header for messages."""
+
+    index: int
+    old_start: int
+    new_start: int
+    header: str
+
+
+@dataclass
+class ChangedFile:
+    """One file of a candidate, with its added and removed lines (1-based line numbers)."""
+
+    path: str
+    old_path: str | None
+    status: str  # "added", "modified", "deleted", "renamed"
+    binary: bool = False
+    added: list[tuple[int, str]] = field(default_factory=list)
+    removed: list[tuple[int, str]] = field(default_factory=list)
+    hunks: list[Hunk] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        return self.status == "deleted"
+
+    def added_text(self) -> str:
+        """The added lines joined, for scanners that read text."""
+        return "\n".join(text for _, text in self.added)
+
+
+@dataclass
+class Candidate:
+    """A parsed unified diff."""
+
+    diff: str
+    files: list[ChangedFile]
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f in self.files]
+
+    def file(self, path: str) -> ChangedFile | None:
+        return next((f for f in self.files if f.path == path), None)
+
+    @property
+    def changed_lines(self) -> int:
+        return sum(len(f.added) + len(f.removed) for f in self.files)
+
+
+def parse_diff(diff: str) -> Candidate:
+    """Parse a unified diff (``git diff`` output or plain ``diff -u``); bad input is an InputError."""
+    try:
+        patch = PatchSet(diff)
+    except UnidiffParseError as exc:
+        raise InputError(f"not a unified diff: {exc}") from None
+    if not diff.strip():
+        return Candidate(diff, [])
+    files = [_changed_file(pf) for pf in patch]
+    if not files:
+        raise InputError("not a unified diff: no file headers found")
+    return Candidate(diff, files)
+
+
+def _strip(name: str | None) -> str | None:
+    if name is None or name == "/dev/null":
+        return None
+    for prefix in ("a/", "b/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _changed_file(pf) -> ChangedFile:
+    source, target = _strip(pf.source_file), _strip(pf.target_file)
+    if pf.is_added_file:
+        status, path, old = "added", target, None
+    elif pf.is_removed_file:
+        status, path, old = "deleted", source, source
+    elif source and target and source != target:
+        status, path, old = "renamed", target, source
+    else:
+        status, path, old = "modified", target or source, source
+    changed = ChangedFile(path=path or pf.path, old_path=old, status=status, binary=pf.is_binary_file)
+    for index, hunk in enumerate(pf, start=1):
+        header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
+        changed.hunks.append(Hunk(index, hunk.source_start, hunk.target_start, header))
+        for line in hunk:
+            if line.is_added:
+                changed.added.append((line.target_line_no, line.value.rstrip("\r\n")))
+            elif line.is_removed:
+                changed.removed.append((line.source_line_no, line.value.rstrip("\r\n")))
+    return changed
+
+
+def check_paths(root: Path, candidate: Candidate) -> None:
+    """Refuse a candidate that names a path leaving ``root``: ``..``, absolute, or through a symlink."""
+    base = root.resolve()
+    for changed in candidate.files:
+        for rel in {changed.path, changed.old_path} - {None}:
+            pure = PurePosixPath(rel)
+            if pure.is_absolute() or ".." in pure.parts or rel.startswith("~"):
+                raise UnsafePath(f"patch path {rel!r} leaves the repository")
+            if ".git" in pure.parts:
+                raise UnsafePath(f"patch path {rel!r} writes into .git")
+            resolved = (base / rel).resolve()
+            if resolved != base and base not in resolved.parents:
+                raise UnsafePath(f"patch path {rel!r} leaves the repository through a symlink")

@@ -1,0 +1,47 @@
+"""What a review runs and how: ``[tool.patchgate.review]``, overridden by flags.
+
+    [tool.patchgate.review]
+    tests = "none"            # the hook stays fast
+    usage = "commercial"      # restricted model licences fail the license gate
+    allow_protected = [".github/dependabot.yml"]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.findings import GATE_NAMES
+
+# Every gate but apply can be turned off: the others read the applied tree.
+GateName = Literal["parse", "tests", "scope", "security", "license"]
+
+
+class ReviewOptions(BaseModel):
+    """Settings of one review; every field has a safe default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tests: Literal["related", "all", "none"] = Field(
+        default="related", description="Which tests the tests gate runs: related to the change, all, or none.")
+    timeout: float = Field(default=300.0, gt=0, description="Seconds the test run may take (each of base and candidate).")
+    disabled: list[GateName] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
+    usage: Literal["commercial", "non-commercial", "unspecified"] = Field(
+        default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences.")
+    allowed_paths: list[str] = Field(default_factory=list, description="If set, the only paths a change may touch (globs).")
+    denied_paths: list[str] = Field(default_factory=list, description="Paths a change may never touch (globs).")
+    allow_protected: list[str] = Field(
+        default_factory=list, description="Protected paths (CI, lockfiles) this repository allows changes to (globs).")
+    max_files: int | None = Field(default=None, ge=1, description="Most files a change may touch (policy default if unset).")
+    max_hunks: int | None = Field(default=None, ge=1, description="Most hunks a change may have.")
+    max_changed_lines: int | None = Field(default=None, ge=1, description="Most added plus removed lines.")
+    grammars: dict[str, str] = Field(
+        default_factory=dict, description="Glob -> grammar in agent/grammars that matching files must parse under.")
+    policy_dir: Path | None = Field(default=None, description="A folder with the repository's own policy YAML files.")
+
+    def enabled(self, gate: str) -> bool:
+        """Whether ``gate`` runs at all (the tests gate also stops when tests = 'none')."""
+        assert gate in GATE_NAMES, gate
+        return gate not in self.disabled and not (gate == "tests" and self.tests == "none")

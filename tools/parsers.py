@@ -1,0 +1,136 @@
+"""The ``parse`` gate: every changed file still parses as what it claims to be.
+
+Code goes through tree-sitter (error and missing nodes), Python also through
+``compile`` (tree-sitter is forgiving where CPython is not); JSON, YAML and
+TOML through their parsers; Kubernetes manifests through their schemas and
+policy; files mapped to a grammar in ``agent/grammars`` through that grammar.
+A file that did not parse on the base either is reported as a warning: the
+candidate did not break it.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import yaml
+from tree_sitter import Node
+from tree_sitter_language_pack import get_parser
+
+from retrieval.source import language_of
+from tools.candidate import Candidate
+from tools.findings import Finding, GateReport
+from tools.kubernetes import is_manifest, manifest_findings
+from tools.options import ReviewOptions
+from tools.policy import load_policy, matches
+
+BaseText = Callable[[str], "str | None"]
+
+
+def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: ReviewOptions) -> GateReport:
+    """Parse every changed, non-deleted text file of ``candidate`` as it is in ``tree``."""
+    findings: list[Finding] = []
+    for changed in candidate.files:
+        if changed.deleted or changed.binary:
+            continue
+        try:
+            text = (tree / changed.path).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary content without a binary diff: nothing to parse
+        except OSError as exc:
+            findings.append(Finding(rule="parse.unreadable", path=changed.path, message=str(exc)))
+            continue
+        problems = check_file(changed.path, text, options)
+        if problems and (old := base_text(changed.old_path or changed.path)) is not None \
+                and check_file(changed.path, old, options):
+            problems = [p.model_copy(update={"severity": "warning", "message": p.message + " (already so on the base)"})
+                        for p in problems]
+        findings.extend(problems)
+    return GateReport(name="parse", passed=not any(f.severity == "error" for f in findings), findings=findings)
+
+
+def check_file(path: str, text: str, options: ReviewOptions) -> list[Finding]:
+    """Parse problems of one file's text, by what its name says it is."""
+    suffix = PurePosixPath(path).suffix.lower()
+    findings: list[Finding] = []
+    lang = language_of(path)
+    if lang == "python":
+        # CPython is the authority; a tree-sitter error on code CPython accepts is a grammar lag, so a warning.
+        findings.extend(_compile(path, text) or [f.model_copy(update={"severity": "warning"})
+                                                 for f in _tree_sitter(path, lang, text)])
+    elif lang != "text":
+        findings.extend(_tree_sitter(path, lang, text))
+    if suffix == ".json":
+        findings.extend(_json(path, text))
+    elif suffix in (".yaml", ".yml"):
+        findings.extend(_yaml(path, text, options))
+    elif suffix == ".toml":
+        findings.extend(_toml(path, text))
+    for pattern, grammar in options.grammars.items():
+        if matches(path, [pattern]):
+            from agent.grammars import parse_error
+
+            if (error := parse_error(grammar, text)) is not None:
+                findings.append(Finding(rule="parse.grammar", path=path, message=f"does not match grammar {grammar}: {error}"))
+    return findings
+
+
+def _first_error(node: Node) -> Node | None:
+    if node.is_error or node.is_missing:
+        return node
+    if not node.has_error:
+        return None
+    for child in node.children:
+        if (found := _first_error(child)) is not None:
+            return found
+    return node
+
+
+def _tree_sitter(path: str, lang: str, text: str) -> list[Finding]:
+    tree = get_parser(lang).parse(text.encode("utf-8"))  # type: ignore[arg-type]
+    node = _first_error(tree.root_node)
+    if node is None:
+        return []
+    what = f"missing {node.type}" if node.is_missing else "syntax error"
+    return [Finding(rule="parse.syntax", path=path, line=node.start_point[0] + 1,
+                    message=f"{lang} {what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}")]
+
+
+def _compile(path: str, text: str) -> list[Finding]:
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:  # IndentationError and TabError included
+        return [Finding(rule="parse.syntax", path=path, line=exc.lineno, message=f"python: {exc.msg}")]
+    except ValueError as exc:  # null bytes
+        return [Finding(rule="parse.syntax", path=path, message=f"python: {exc}")]
+    return []
+
+
+def _json(path: str, text: str) -> list[Finding]:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Finding(rule="parse.json", path=path, line=exc.lineno, message=f"invalid JSON: {exc.msg}")]
+    return []
+
+
+def _toml(path: str, text: str) -> list[Finding]:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [Finding(rule="parse.toml", path=path, message=f"invalid TOML: {exc}")]
+    return []
+
+
+def _yaml(path: str, text: str, options: ReviewOptions) -> list[Finding]:
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [Finding(rule="parse.yaml", path=path, line=mark.line + 1 if mark else None,
+                        message=f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
+    if any(is_manifest(d) for d in docs):
+        return manifest_findings(path, text, load_policy("kubernetes", options.policy_dir)["kubernetes"])
+    return []

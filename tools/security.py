@@ -1,0 +1,145 @@
+"""The ``security`` gate: secrets and injection patterns on the lines a candidate adds.
+
+Only added lines count: a patch is not blamed for what the base already had.
+Python is read through its AST (so ``execute(f"... {x}")`` is found however it
+is laid out); other files, and Python that does not parse, fall back to the
+regexes in ``policies/security.yaml``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+from tools.candidate import Candidate, ChangedFile
+from tools.findings import Finding, GateReport
+from tools.options import ReviewOptions
+from tools.policy import load_policy
+from tools.secrets import SecretScanner
+
+
+def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOptions) -> GateReport:
+    """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
+    policy = load_policy("security", options.policy_dir)
+    scanner = SecretScanner(policy)
+    rules = {r["id"]: r for r in policy["code"]["rules"]}
+    text_rules = [(r["id"], re.compile(r["regex"])) for r in policy["code"]["text_rules"]]
+    findings: list[Finding] = []
+    for changed in candidate.files:
+        if changed.deleted or not changed.added:
+            continue
+        findings.extend(_secrets(changed, scanner))
+        source = _read(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
+        module = _parse(source) if source is not None else None
+        if module is not None:
+            added = {n for n, _ in changed.added}
+            findings.extend(PythonChecks(rules, changed.path, added).run(module))
+        else:
+            findings.extend(_text_checks(changed, text_rules, rules))
+    return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
+
+
+def _read(tree: Path, rel: str) -> str | None:
+    try:
+        return (tree / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
+    hits = scanner.scan(changed.added_text())
+    return [Finding(rule=f"security.secret.{hit.rule}", path=changed.path, line=changed.added[hit.line - 1][0],
+                    message=f"{hit.description} added (value redacted); load it from the environment or a secret store")
+            for hit in hits]
+
+
+def _text_checks(changed: ChangedFile, text_rules: list[tuple[str, re.Pattern[str]]],
+                 rules: dict[str, dict[str, Any]]) -> list[Finding]:
+    return [Finding(rule=f"security.{rule_id}", path=changed.path, line=line, message=rules[rule_id]["description"])
+            for line, text in changed.added for rule_id, pattern in text_rules if pattern.search(text)]
+
+
+def dotted(node: ast.expr) -> str:
+    """``a.b.c`` for a name or attribute chain, '' for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def formatted(node: ast.expr | None) -> bool:
+    """Whether ``node`` builds a string from values: f-string, ``.format``, ``%`` or ``+`` with a string."""
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        sides = (node.left, node.right)
+        stringy = any(isinstance(s, ast.Constant) and isinstance(s.value, str) or formatted(s) for s in sides)
+        return stringy and not all(isinstance(s, ast.Constant) for s in sides)
+    return False
+
+
+class PythonChecks(ast.NodeVisitor):
+    """Walks one module and reports risky calls that start on an added line."""
+
+    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int]) -> None:
+        self.rules, self.path, self.added = rules, path, added
+        self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
+        self.findings: list[Finding] = []
+
+    def run(self, module: ast.Module) -> list[Finding]:
+        for node in ast.walk(module):
+            if isinstance(node, ast.Assign) and formatted(node.value):
+                self.built.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        self.visit(module)
+        return self.findings
+
+    def _built(self, node: ast.expr | None) -> bool:
+        return formatted(node) or (isinstance(node, ast.Name) and node.id in self.built)
+
+    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None) -> None:
+        self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno,
+                                     message=self.rules[rule_id]["description"], suggestion=suggestion))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        if node.lineno not in self.added and getattr(node, "end_lineno", node.lineno) not in self.added:
+            return
+        name = dotted(node.func)
+        first = node.args[0] if node.args else None
+        last = name.rsplit(".", 1)[-1]
+        if "." in name and last in self.rules["sql-injection"]["calls"] and self._built(first):
+            self._report("sql-injection", node)
+        elif name in self.rules["shell-injection"]["calls"] and self._shell(name, node, first):
+            self._report("shell-injection", node)
+        elif name in self.rules["eval-input"]["calls"] and first is not None and not isinstance(first, ast.Constant):
+            self._report("eval-input", node)
+        elif name in self.rules["yaml-unsafe-load"]["calls"] and not self._safe_loader(node):
+            self._report("yaml-unsafe-load", node)
+        elif name in self.rules["pickle-loads"]["calls"]:
+            self._report("pickle-loads", node)
+
+    def _shell(self, name: str, node: ast.Call, first: ast.expr | None) -> bool:
+        if name.startswith("os."):
+            return self._built(first)
+        shell = any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords)
+        return shell and self._built(first)
+
+    def _safe_loader(self, node: ast.Call) -> bool:
+        loader = next((k.value for k in node.keywords if k.arg == "Loader"), node.args[1] if len(node.args) > 1 else None)
+        return loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.rules["yaml-unsafe-load"]["safe_loaders"]

@@ -1,0 +1,160 @@
+"""The ``tests`` gate: run the tests a change touches, and compare with the base.
+
+Selection follows the import graph and naming conventions: a changed test file
+runs itself; a changed module runs the test files that import it or are named
+after it (``test_<mod>.py``, ``<mod>_test.py``). pytest runs in the worktree
+under a timeout with a scrubbed environment; when something fails, the same
+selection runs on the base commit, so a failure that was already there is a
+warning and only a new failure fails the gate.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import git
+
+from tools.candidate import Candidate
+from tools.findings import Finding, GateReport
+from tools.git import worktree
+from tools.options import ReviewOptions
+from tools.policy import load_policy, matches
+from tools.secrets import redact, scrubbed_env
+
+SOURCE_ROOTS = ("src", "lib")
+
+
+@dataclass
+class TestRun:
+    """The outcome of one pytest run: failing test ids with their messages, or why it did not run."""
+
+    failures: dict[str, tuple[str | None, int | None, str]]
+    passed: int
+    problem: str | None = None  # timeout or pytest unusable
+    output: str = ""
+
+
+def module_names(path: str) -> set[str]:
+    """Dotted names a Python file can be imported as (with and without a src/ or lib/ prefix)."""
+    pure = PurePosixPath(path)
+    if pure.suffix != ".py":
+        return set()
+    parts = list(pure.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    names = {".".join(parts)} if parts else set()
+    if len(parts) > 1 and parts[0] in SOURCE_ROOTS:
+        names.add(".".join(parts[1:]))
+    return names
+
+
+def _imports(source: str) -> set[str]:
+    """Every module a test file imports, with ``from a import b`` also giving ``a.b``."""
+    try:
+        module = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions) -> list[str]:
+    """Test files (repository-relative) related to the candidate's changes, or all of them."""
+    test_globs = load_policy("default", options.policy_dir)["scope"]["tests"]["paths"]
+    listed = subprocess.run(["git", "ls-files", "-z", "--", "*.py"], cwd=tree, capture_output=True, text=True,
+                            check=False).stdout.split("\0")
+    tests = [p for p in listed if p and matches(p, test_globs)
+             and (PurePosixPath(p).name.startswith("test_") or p.endswith("_test.py"))]
+    if options.tests == "all":
+        return sorted(tests)
+    changed = [f for f in candidate.files if not f.deleted and f.path.endswith(".py")]
+    selected = {f.path for f in changed if f.path in tests}
+    wanted = {n for f in changed for n in module_names(f.path)}
+    stems = {PurePosixPath(f.path).stem for f in changed if PurePosixPath(f.path).stem != "__init__"}
+    for test in tests:
+        stem = PurePosixPath(test).stem
+        if stem.removeprefix("test_") in stems or stem.removesuffix("_test") in stems \
+                or _imports_of(tree / test) & wanted:
+            selected.add(test)
+    return sorted(selected)
+
+
+def _imports_of(path: Path) -> set[str]:
+    try:
+        return _imports(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
+def run_pytest(tree: Path, tests: list[str], timeout: float) -> TestRun:
+    """pytest on ``tests`` in ``tree`` with a scrubbed environment, under ``timeout`` seconds."""
+    with tempfile.TemporaryDirectory(prefix="patchgate-tests-") as scratch:
+        report = Path(scratch) / "junit.xml"
+        env = {**scrubbed_env(dict(os.environ)), "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": scratch,
+               "PYTHONPATH": str(tree)}
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
+               f"--junitxml={report}", "--rootdir", str(tree), *tests]
+        try:
+            proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=redact(out[-2000:]))
+        output = redact((proc.stdout + proc.stderr)[-4000:])
+        if proc.returncode == 5:  # nothing collected
+            return TestRun({}, 0, output=output)
+        if not report.is_file():
+            return TestRun({}, 0, problem=f"pytest could not run (exit {proc.returncode})", output=output)
+        return _read_junit(report, output)
+
+
+def _read_junit(report: Path, output: str) -> TestRun:
+    failures: dict[str, tuple[str | None, int | None, str]] = {}
+    passed = 0
+    for case in ET.parse(report).getroot().iter("testcase"):
+        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        if bad is None:
+            passed += case.find("skipped") is None
+            continue
+        line = case.get("line")
+        failures[test_id] = (case.get("file"), int(line) + 1 if line and line.isdigit() else None,
+                             redact((bad.get("message") or "")[:300]))
+    return TestRun(failures, passed, output=output)
+
+
+def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions) -> GateReport:
+    """Run the selected tests on the candidate; on failure, tell new failures from ones the base had."""
+    tests = select_tests(tree, candidate, options)
+    if not tests:
+        return GateReport(name="tests", passed=True, detail="no related tests")
+    run = run_pytest(tree, tests, options.timeout)
+    if run.problem:
+        return GateReport(name="tests", passed=False, detail=run.output[-1500:],
+                          findings=[Finding(rule="tests.not-run", message=run.problem)])
+    if not run.failures:
+        return GateReport(name="tests", passed=True, detail=f"{run.passed} passed in {len(tests)} file(s)")
+    with worktree(repo, base) as base_tree:
+        before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], options.timeout)
+    findings = []
+    for test_id, (path, line, message) in run.failures.items():
+        old = test_id in before.failures
+        findings.append(Finding(rule="tests.pre-existing-failure" if old else "tests.new-failure", path=path,
+                                line=line, severity="warning" if old else "error",
+                                message=f"{test_id} {'already failed on the base' if old else 'fails'}: {message}"))
+    return GateReport(name="tests", passed=not any(f.severity == "error" for f in findings), findings=findings,
+                      detail=run.output[-1500:])
