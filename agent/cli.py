@@ -20,6 +20,7 @@ from agent.errors import PatchgateError
 COMMANDS: dict[str, str] = {
     "complete": "agent.commands.complete:complete",
     "context": "agent.commands.context:context_command",
+    "doctor": "agent.commands.doctor:doctor",
     "eval": "agent.commands.eval:eval_group",
     "generate": "agent.commands.generate:generate",
     "index": "agent.commands.index:index_command",

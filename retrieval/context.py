@@ -36,10 +36,12 @@ class ContextPack:
 def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
                   refresh: bool = True, top_files: int = 10) -> ContextPack:
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
+    from agent.config import section
+    from retrieval.embeddings import EmbeddingConfig
     from retrieval.index import build_index, open_index
 
     if refresh:
-        build_index(root, progress=False)
+        build_index(root, config=section(root, "index", EmbeddingConfig), progress=False)
     index = open_index(root)
     return pack(index, issue, budget=budget, current_file=current_file, top_files=top_files)
 

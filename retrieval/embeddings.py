@@ -73,9 +73,11 @@ def default_model_path() -> str:
 
 
 def resolve_device(device: Device) -> str:
-    """``auto`` means CUDA when torch sees a GPU."""
+    """``auto`` means CUDA when torch sees a GPU (torch is imported only where a driver exists: it costs ~1.5 s)."""
     if device != "auto":
         return device
+    if not Path("/proc/driver/nvidia").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -106,16 +108,15 @@ class TransformerEmbedder:
         if device == "cuda":
             self.model.half()
         self.device, self.config = device, config
+        self.dim = self.model.get_embedding_dimension()
         self.model_id = f"st:{_model_fingerprint(model)}:{config.document_prefix}"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
         texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
-        if not texts:
-            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])  # length buckets: little padding per batch
-        out = np.zeros((len(texts), self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
             for idx, features in self._batches(texts, order):
                 emb = self.model(features)["sentence_embedding"]
@@ -137,14 +138,15 @@ class TransformerEmbedder:
             for idx in slices:
                 features = self.model.tokenize([texts[i] for i in idx])
                 if pin:
-                    features = {k: v.pin_memory() for k, v in features.items()}
+                    features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()}
                 ready.put((idx, features))
             ready.put(None)
 
         threading.Thread(target=produce, daemon=True).start()
         while (item := ready.get()) is not None:
             idx, features = item
-            yield idx, {k: v.to(self.device, non_blocking=True) for k, v in features.items()}
+            yield idx, {k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v
+                        for k, v in features.items()}
 
 
 class StaticEmbedder:
@@ -192,11 +194,14 @@ def _distill(model: str, path: Path) -> None:
 
 
 def _model_fingerprint(model: str) -> str:
-    """A stable id for a model: its weights file's size and mtime, or its name."""
+    """A stable id for a model's weights wherever they are installed: size plus the first megabyte."""
     p = Path(model)
     weights = next((p / n for n in ("model.safetensors", "pytorch_model.bin") if (p / n).exists()), None)
-    key = f"{p.resolve()}:{weights.stat().st_size}" if weights else model
-    return sha1(key.encode()).hexdigest()[:16]
+    if weights is None:
+        return sha1(model.encode()).hexdigest()[:16]
+    with open(weights, "rb") as fh:
+        head = fh.read(1 << 20)
+    return sha1(b"%d:" % weights.stat().st_size + head).hexdigest()[:16]
 
 
 class VectorCache:

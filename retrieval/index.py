@@ -10,6 +10,7 @@ commits and worktrees: the cache lives in the repository's common git dir).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import subprocess
 import time
@@ -72,11 +73,14 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
         root = _check_worktree(root)
     base = index_dir or default_index_dir(root)  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
+    mark = _stopwatch(stats)
     files = worktree_files(root) if root is not None else commit_files(source.git_dir, source.commit)
+    mark("read files")
     if not files:
         raise InputError("nothing to index: the repository has no source or text files")
     stats.files = len(files)
     old_chunks, old_imports, old_tokens = store.previous_blobs(base)
+    mark("load previous")
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     cache = VectorCache((cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
@@ -84,12 +88,14 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     try:
         with _progress(progress) as bar:
             rows = _chunk_rows(files, old_chunks, set(old_tokens), stats, bar)
-            _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar)
+            mark("parse")
+            _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
         store.publish(base, build)
-    except BaseException:
-        import shutil
-
+    except BaseException as exc:
         shutil.rmtree(build, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise IndexStateError(f"could not write the index ({exc.strerror or exc}); "
+                                  "the previous index is still in use") from None
         raise
     if root is not None:
         _exclude_from_git(root)
@@ -148,7 +154,8 @@ def _chunk_rows(files: list[SourceFile], old: dict, known: set[str], stats: Buil
 
 
 def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports: dict, old_tokens: dict,
-           config: EmbeddingConfig, embedder, cache: VectorCache | None, stats: BuildStats, bar) -> None:
+           config: EmbeddingConfig, embedder, cache: VectorCache | None, stats: BuildStats, bar,
+           mark: Callable[[str], None]) -> None:
     """Write metadata, BM25 indexes and vectors of a new build."""
     path_of_blob = {}
     for f in files:
@@ -169,8 +176,10 @@ def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports:
         db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
         db.executemany("INSERT INTO imports VALUES (?, ?, ?)", _import_rows(files, old_imports))
         db.commit()
+    mark("metadata")
     Lexical.build([r[-1].split() for r in chunk_rows]).save(build / "bm25-chunks")
     Lexical.build([file_tokens[f.path].split() for f in files]).save(build / "bm25-files")
+    mark("bm25")
     if embedder is not None and cache is not None:
         task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
         advance = (lambda n: bar.advance(task, n)) if bar else None
@@ -179,6 +188,7 @@ def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports:
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
+        mark("vectors")
 
 
 def _expand(rows: list[tuple], files: list[SourceFile]):
@@ -202,6 +212,18 @@ def _import_rows(files: list[SourceFile], old: dict) -> list[tuple[str, str, int
             old[f.blob] = found
         rows.extend((f.blob, module, level) for module, level in found)
     return list(dict.fromkeys(rows))
+
+
+def _stopwatch(stats: BuildStats) -> Callable[[str], None]:
+    """Record seconds per build stage in ``stats.timings`` (benchmarks print them)."""
+    last = [time.perf_counter()]
+
+    def mark(stage: str) -> None:
+        now = time.perf_counter()
+        stats.timings[stage] = round(now - last[0], 3)
+        last[0] = now
+
+    return mark
 
 
 def _progress(enabled: bool):

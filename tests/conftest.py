@@ -36,7 +36,7 @@ def make_repo(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 
     def build(files: dict[str, str], name: str = "repo") -> Path:
         root = tmp_path / name
-        root.mkdir()
+        root.mkdir(parents=True)
         git(root, "init", "-q", "-b", "main")
         write_files(root, files)
         git(root, "add", "-A")

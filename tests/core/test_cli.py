@@ -46,3 +46,17 @@ def test_patchgate_error_becomes_one_line(monkeypatch: pytest.MonkeyPatch, capsy
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.strip() == "error: no such revision: nope"
+
+
+def test_doctor_reports_missing_index_and_model_without_failing(make_repo) -> None:
+    import json
+
+    root = make_repo({"a.py": "x = 1\n"})
+    env_free = {k: v for k, v in os.environ.items() if k != "PATCHGATE_MODEL"}
+    result = subprocess.run([sys.executable, "-m", "agent", "doctor", "--json"], cwd=root,
+                            env={**env_free, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["python"]["ok"] and report["torch"]["ok"]
+    assert not report["index"]["ok"] and "patchgate index" in report["index"]["detail"]
+    assert not report["model"]["ok"] and "[tool.patchgate]" in report["model"]["detail"]

@@ -1,0 +1,86 @@
+"""Index speed on a large repository (CPU path): full build, one-file re-index, cold and warm queries.
+
+    python benchmarks/bench_index.py /path/to/sympy-checkout [--dense static|none|transformer]
+
+The checkout must be a git work tree; the script copies nothing into it but
+`.patchgate/` (excluded through .git/info/exclude) and edits one file, which
+it restores. Prints medians; the distillation of the static model (once per
+machine) is timed separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from retrieval.embeddings import EmbeddingConfig, make_embedder  # noqa: E402
+from retrieval.index import build_index  # noqa: E402
+
+QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
+           "Matrix.inv raises ZeroDivisionError for sparse matrices",
+           "latex printer does not wrap subscripts of Symbol in braces"]
+
+
+def cold_query(root: Path, query: str) -> float:
+    """A fresh interpreter opening the index and ranking once (what `patchgate context --no-refresh` pays)."""
+    code = ("import time,sys; t=time.perf_counter(); from pathlib import Path; "
+            "from retrieval.index import open_index; from retrieval.rank import rank; "
+            f"rank(open_index(Path({str(root)!r})), {query!r}); print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True,
+                         capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root", type=Path)
+    ap.add_argument("--dense", default="static")
+    args = ap.parse_args()
+    config = EmbeddingConfig(dense=args.dense, device="cpu")
+    t = time.perf_counter()
+    make_embedder(config)
+    print(f"embedder ready (distils once per machine): {time.perf_counter() - t:.1f}s")
+    for old in (args.root / ".patchgate").glob("index-*"):
+        subprocess.run(["rm", "-rf", str(old)], check=True)
+    (args.root / ".patchgate" / "CURRENT").unlink(missing_ok=True)
+    subprocess.run(["rm", "-rf", str(args.root / ".git" / "patchgate")], check=True)  # cold vector cache
+    full = build_index(args.root, config=config, progress=False)
+    print(f"full index: {full.files} files, {full.chunks} chunks, embedded {full.embedded}, "
+          f"{full.seconds:.1f}s {full.timings}")
+    target = next(p for p in sorted(args.root.rglob("*.py")) if p.stat().st_size > 2000 and ".patchgate" not in str(p))
+    original = target.read_text()
+    times = []
+    try:
+        for n in range(3):
+            target.write_text(original + f"\n\ndef _bench_edit_{n}():\n    return {n}\n")
+            stats = build_index(args.root, config=config, progress=False)
+            times.append(stats.seconds)
+        print(f"re-index stages: {stats.timings}")
+    finally:
+        target.write_text(original)
+        build_index(args.root, config=config, progress=False)
+    reindex = statistics.median(times)
+    print(f"re-index after a one-file edit: median {reindex:.2f}s ({100 * reindex / full.seconds:.1f}% of full)")
+    colds = [cold_query(args.root, q) for q in QUERIES]
+    print(f"cold context (open + rank, fresh process, imports excluded): median {statistics.median(colds):.2f}s")
+    from retrieval.index import open_index
+    from retrieval.rank import rank
+
+    index = open_index(args.root)
+    rank(index, QUERIES[0])
+    warm = []
+    for q in QUERIES * 3:
+        t = time.perf_counter()
+        rank(index, q)
+        warm.append(time.perf_counter() - t)
+    print(f"warm query: median {1000 * statistics.median(warm):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

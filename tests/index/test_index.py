@@ -1,0 +1,130 @@
+"""Building, refreshing and opening an index, as a user of `patchgate index` sees it."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import bm25s
+import pytest
+
+from agent.errors import IndexStateError, InputError
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import CommitSource, build_index, open_index
+from tests.conftest import git
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOP = {
+    "shop/cart.py": "class Cart:\n    def total(self, items):\n        return sum(items)\n",
+    "shop/user.py": "def user_name(user):\n    return user.name\n",
+    "README.md": "# shop\n",
+}
+NO_DENSE = EmbeddingConfig(dense="none")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def dense(model: Path) -> EmbeddingConfig:
+    return EmbeddingConfig(dense="transformer", embedding_model=str(model), device="cpu")
+
+
+def test_index_holds_files_chunks_and_is_kept_out_of_git(make_repo) -> None:
+    root = make_repo(SHOP)
+    stats = build_index(root, config=NO_DENSE, progress=False)
+    index = open_index(root)
+    assert stats.files == 3 and {f.path for f in index.files()} == set(SHOP)
+    assert {c.name for c in index.chunks()} >= {"Cart", "Cart.total", "user_name"}
+    best = index.lexical_search("sum of the items", 1)[0][0]
+    assert index.chunks()[best].name == "Cart.total"
+    assert git(root, "status", "--porcelain") == ""  # .patchgate/ is excluded via .git/info/exclude
+    assert not (root / ".gitignore").exists()
+
+
+def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder: Path) -> None:
+    root = make_repo(SHOP)
+    first = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert first.embedded == first.chunks and first.reused_vectors == 0
+    (root / "shop/user.py").write_text("def user_name(user):\n    return user.full_name\n")
+    second = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert (second.parsed_files, second.reused_files) == (1, 2)
+    assert second.embedded == 1  # the one changed function
+    hits = open_index(root).dense_search("user name", 3)
+    assert hits and all(-1.01 <= score <= 1.01 for _, score in hits)
+
+
+def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
+    root = make_repo(SHOP)
+    first = git(root, "rev-parse", "HEAD").strip()
+    (root / "shop/extra.py").write_text("def extra():\n    return 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "extra")
+    work = tmp_path / "eval"
+    build_index(CommitSource(root / ".git", first), work / "index", config=dense(tiny_embedder),
+                cache_dir=work / "cache", progress=False)
+    stats = build_index(CommitSource(root / ".git", "HEAD"), work / "index", config=dense(tiny_embedder),
+                        cache_dir=work / "cache", progress=False)
+    assert stats.embedded == 1 and stats.parsed_files == 1
+
+
+def test_skips_binary_huge_minified_and_vendored_files(make_repo) -> None:
+    root = make_repo({**SHOP, "vendor/lib.py": "def vendored():\n    pass\n",
+                      "static/app.js": "var a=1;" * 2000, "big.txt": "x\n" * 600_000})
+    (root / "logo.py").write_bytes(b"\x89PNG\0\0binary")
+    build_index(root, config=NO_DENSE, progress=False)
+    assert {f.path for f in open_index(root).files()} == set(SHOP)
+
+
+def test_secrets_never_reach_the_index(make_repo) -> None:
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    root = make_repo({"settings.py": f"GITHUB_TOKEN = '{token}'\n"})
+    build_index(root, config=NO_DENSE, progress=False)
+    index_bytes = b"".join(p.read_bytes() for p in (root / ".patchgate").rglob("*") if p.is_file())
+    assert token.encode() not in index_bytes
+
+
+def test_full_disk_mid_write_keeps_the_previous_index(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo(SHOP)
+    build_index(root, config=NO_DENSE, progress=False)
+    (root / "shop/new.py").write_text("def brand_new():\n    pass\n")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bm25s.BM25, "save", full_disk)
+    with pytest.raises(IndexStateError, match="No space left on device.*previous index is still in use"):
+        build_index(root, config=NO_DENSE, progress=False)
+    index = open_index(root)
+    assert "shop/new.py" not in {f.path for f in index.files()} and len(index.files()) == 3
+    assert len(list((root / ".patchgate").glob("index-*"))) == 1
+
+
+def test_corrupt_index_is_rebuilt_with_a_message(make_repo, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_repo(SHOP)
+    build_index(root, config=NO_DENSE, progress=False)
+    db = next((root / ".patchgate").glob("index-*/meta.sqlite"))
+    db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexStateError):
+        open_index(root)
+    stats = build_index(root, config=NO_DENSE, progress=False)
+    assert "rebuilding from scratch" in capsys.readouterr().err
+    assert stats.parsed_files == 3 and len(open_index(root).files()) == 3
+
+
+def test_bad_input_is_one_line(tmp_path: Path, make_repo) -> None:
+    result = run_cli("index", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path} is not inside a git repository"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    result = run_cli("index", "--dense", "none", str(empty), cwd=empty)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "nothing to index" in result.stderr
+    with pytest.raises(InputError, match="not found"):
+        build_index(CommitSource(make_repo(SHOP) / ".git", "0" * 40), tmp_path / "ix", config=NO_DENSE,
+                    cache_dir=tmp_path / "c", progress=False)

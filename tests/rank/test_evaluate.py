@@ -1,0 +1,54 @@
+"""`patchgate eval localize` on a tiny dataset built from a real repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import git
+
+ROOT = Path(__file__).resolve().parents[2]
+PATCH = """diff --git a/calc/rates.py b/calc/rates.py
+--- a/calc/rates.py
++++ b/calc/rates.py
+@@ -1,2 +1,2 @@
+ def interest_rate(years):
+-    return 0.1 * years
++    return 0.01 * years
+"""
+
+
+def run_eval(tmp_path: Path, rows: list[dict], *extra: str) -> subprocess.CompletedProcess[str]:
+    dataset = tmp_path / "data.jsonl"
+    dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "agent", "eval", "localize", "--dataset", str(dataset),
+                           "--repos", str(tmp_path / "repos"), "--dense", "none", "--json", *extra],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
+    repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n",
+                      "calc/names.py": "def customer_name():\n    return 'x'\n"}, name="repos/acme__calc")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    row = {"instance_id": "acme__calc-1", "repo": "acme/calc", "base_commit": base,
+           "problem_statement": "interest_rate gives ten times too much", "patch": PATCH}
+    missing_repo = {**row, "instance_id": "other-1", "repo": "other/thing"}
+    missing_commit = {**row, "instance_id": "acme__calc-2", "base_commit": "f" * 40}
+    result = run_eval(tmp_path, [row, missing_repo, missing_commit])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"instances": 1, "acc@1": 1.0, "acc@5": 1.0,
+                                                                  "acc@10": 1.0}
+    assert "skipped other-1" in result.stderr and "skipped acme__calc-2" in result.stderr
+    assert git(repo, "status", "--porcelain") == "" and not (repo / ".patchgate").exists()
+
+
+def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "repos").mkdir()
+    result = run_eval(tmp_path, [{"instance_id": "x", "repo": "a/b"}])
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("instance 1 lacks base_commit, problem_statement, patch")
+    assert result.stderr.count("\n") == 1

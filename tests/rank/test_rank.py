@@ -1,0 +1,92 @@
+"""Ranking and packing: what the issue names comes first, with the reason shown."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from retrieval.context import count_tokens, pack
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import build_index, open_index
+from retrieval.mentions import extract
+from retrieval.rank import rank
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO = {
+    "shop/__init__.py": "",
+    "shop/cart.py": "from shop.prices import apply_discount\n\n\nclass Cart:\n"
+                    "    def checkout_total(self, items):\n        return apply_discount(sum(items))\n",
+    "shop/prices.py": "def apply_discount(amount):\n    return amount * 0.9\n",
+    "shop/users.py": "def user_name(user):\n    return user.name.title()\n",
+    "tests/test_cart.py": "from shop.cart import Cart\n\n\ndef test_checkout_total():\n"
+                          "    assert Cart().checkout_total([1]) == 1\n",
+    "docs/guide.md": "The discount is applied at checkout. Discount discount discount.\n",
+}
+
+
+def indexed(make_repo):
+    root = make_repo(REPO)
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    return root, open_index(root)
+
+
+def test_mentions_cover_paths_frames_modules_identifiers_and_tests() -> None:
+    m = extract('Traceback:\n  File "/site-packages/shop/cart.py", line 6, in checkout_total\n'
+                "Calling `Cart.checkout_total()` in shop.prices breaks; see shop/users.py and test_checkout_total.")
+    assert m.frames == [("/site-packages/shop/cart.py", 6, "checkout_total")]
+    assert "shop/users.py" in m.paths
+    assert "shop.prices" in m.modules
+    assert m.identifiers["checkout_total"] == 1.0 and "Cart" in m.identifiers
+    assert m.tests == ["test_checkout_total"]
+
+
+def test_a_stack_frame_ranks_its_file_first_with_the_reason(make_repo) -> None:
+    _, index = indexed(make_repo)
+    ranking = rank(index, 'It crashes:\n  File "/usr/lib/site-packages/shop/users.py", line 2, in user_name\n')
+    top = ranking.files[0]
+    assert top.path == "shop/users.py"
+    assert top.reasons[0].signal == "named" and "shop/users.py" in top.reasons[0].detail
+
+
+def test_identifier_beats_docs_and_pulls_in_import_neighbours(make_repo) -> None:
+    _, index = indexed(make_repo)
+    files = [f.path for f in rank(index, "The discount from `apply_discount` is wrong at checkout").files]
+    assert files[0] == "shop/prices.py"
+    assert files.index("shop/cart.py") < files.index("docs/guide.md")
+    cart = next(f for f in rank(index, "`apply_discount` is wrong").files if f.path == "shop/cart.py")
+    assert any(r.signal == "import_graph" for r in cart.reasons)
+
+
+def test_current_file_locality_is_a_reason(make_repo) -> None:
+    _, index = indexed(make_repo)
+    ranking = rank(index, "something about names", current_file="shop/cart.py")
+    users = next(f for f in ranking.files if f.path == "shop/users.py")
+    assert any(r.signal == "locality" for r in users.reasons)
+
+
+def test_packed_context_fits_the_budget_and_has_path_headers(make_repo) -> None:
+    _, index = indexed(make_repo)
+    for budget in (120, 400, 4000):
+        packed = pack(index, "checkout total with discount", budget=budget)
+        assert packed.tokens <= budget and count_tokens(packed.text) <= budget
+    packed = pack(index, "checkout total with discount", budget=4000)
+    assert "## Repository map" in packed.text and "## shop/cart.py:" in packed.text
+    assert "def checkout_total" in packed.text
+
+
+def test_context_command_json(make_repo) -> None:
+    root, _ = indexed(make_repo)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    (root / ".patchgate.toml").write_text('[index]\ndense = "none"\n')
+    result = subprocess.run([sys.executable, "-m", "agent", "context", "--json", "-"], cwd=root, env=env,
+                            input="user_name returns the wrong case", capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    assert payload["files"][0]["path"] == "shop/users.py"
+    assert payload["files"][0]["reasons"][0]["signal"] in {"named", "lexical_file", "lexical_chunk"}
+    empty = subprocess.run([sys.executable, "-m", "agent", "context", ""], cwd=root, env=env,
+                           capture_output=True, text=True)
+    assert empty.returncode == 2 and empty.stderr.startswith("error: no issue text")
