@@ -35,7 +35,7 @@ def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOption
         module = _parse(source) if source is not None else None
         if module is not None:
             added = {n for n, _ in changed.added}
-            findings.extend(PythonChecks(rules, changed.path, added).run(module))
+            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines()).run(module))
         else:
             findings.extend(_text_checks(changed, text_rules, rules))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
@@ -96,8 +96,8 @@ def formatted(node: ast.expr | None) -> bool:
 class PythonChecks(ast.NodeVisitor):
     """Walks one module and reports risky calls that start on an added line."""
 
-    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int]) -> None:
-        self.rules, self.path, self.added = rules, path, added
+    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str]) -> None:
+        self.rules, self.path, self.added, self.lines = rules, path, added, lines
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
         self.findings: list[Finding] = []
 
@@ -129,9 +129,16 @@ class PythonChecks(ast.NodeVisitor):
         elif name in self.rules["eval-input"]["calls"] and first is not None and not isinstance(first, ast.Constant):
             self._report("eval-input", node)
         elif name in self.rules["yaml-unsafe-load"]["calls"] and not self._safe_loader(node):
-            self._report("yaml-unsafe-load", node)
+            self._report("yaml-unsafe-load", node, self._safe_load_line(node))
         elif name in self.rules["pickle-loads"]["calls"]:
             self._report("pickle-loads", node)
+
+    def _safe_load_line(self, node: ast.Call) -> str | None:
+        """The line rewritten to ``yaml.safe_load`` when the call has no Loader to drop (a known fix)."""
+        line = self.lines[node.lineno - 1]
+        if node.keywords or len(node.args) != 1 or node.end_lineno != node.lineno or "yaml.load(" not in line:
+            return None
+        return line.replace("yaml.load(", "yaml.safe_load(", 1)
 
     def _shell(self, name: str, node: ast.Call, first: ast.expr | None) -> bool:
         if name.startswith("os."):
