@@ -89,8 +89,6 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     """
     from agent.models.registry import resolve_model
     from retrieval.context import build_context
-    from retrieval.embeddings import EmbeddingConfig
-    from retrieval.index import build_index
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
     say = progress or (lambda _msg: None)
@@ -101,10 +99,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
         model = resolve_model(model_spec, root, on_call=trace.model_call)
-        say("indexing")
-        build_index(root, config=section(root, "index", EmbeddingConfig), progress=False)  # honours [index]
-        say("localizing")
-        pack = build_context(root, issue, budget=settings.context_tokens, refresh=False)
+        say("indexing and localizing")
+        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")
