@@ -21,6 +21,7 @@ lines, which goes back to the model for one more try.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,10 +158,22 @@ def _parse_unified(text: str) -> list[EditBlock]:
     return blocks
 
 
+def repo_path(path: str) -> str | None:
+    """``path`` as a clean repository-relative path, or None if it leaves the repository or names .git."""
+    clean = posixpath.normpath(path.strip().replace("\\", "/").lstrip("/"))
+    if clean == "." or clean == ".." or clean.startswith("../") or clean.split("/")[0] == ".git":
+        return None
+    return clean
+
+
 def apply_edits(blocks: list[EditBlock], read: ReadFile) -> EditOutcome:
     """Apply ``blocks`` in order to the texts ``read`` returns (None: no such file)."""
     outcome = EditOutcome()
     for block in blocks:
+        if repo_path(block.path) != block.path:
+            outcome.problems.append(EditProblem(block, f"{block.path}: not a path inside the repository; "
+                                                       "use a repository-relative path such as src/module.py"))
+            continue
         current = outcome.files[block.path] if block.path in outcome.files else read(block.path)
         if block.replace == DELETE:
             if current is None:

@@ -46,7 +46,7 @@ def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateRep
 
     with worktree(open_repo(root), base) as tree:
         apply_patch(tree, diff)
-        present = [t for t in dict.fromkeys(targets) if (tree / t.split("::")[0]).is_file()]
+        present = [t for t in dict.fromkeys(targets) if _test_file(tree, t)]
         if not present:
             return GateReport(name=ISSUE_TESTS, passed=True, skipped=True, detail="none of the named tests exist")
         run = run_pytest(tree, present, ReviewOptions().timeout)
@@ -79,6 +79,14 @@ def short_report(result: ReviewResult) -> str:
         parts.append("\n".join(lines))
     text = "\n\n".join(parts) or "the gates rejected the candidate without details"
     return text if len(text) <= REPORT_CHARS else text[:REPORT_CHARS] + "\n[... report cut ...]"
+
+
+def _test_file(tree: Path, test_id: str) -> bool:
+    """Whether ``test_id`` names a test file inside ``tree`` (never an option or a path outside it)."""
+    from agent.edits import repo_path
+
+    path = test_id.split("::")[0]
+    return not test_id.startswith("-") and repo_path(path) == path and (tree / path).is_file()
 
 
 def apply_to_tree(root: Path, diff: str) -> None:

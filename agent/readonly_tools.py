@@ -15,6 +15,7 @@ from pathlib import Path
 
 import git
 
+from agent.edits import repo_path
 from agent.plan import ToolCall
 from tools.secrets import redact
 
@@ -38,15 +39,12 @@ class Snapshot:
         return self.repo.git.ls_tree("-r", "--name-only", "-z", self.rev).split("\0")[:-1] or []
 
     def confine(self, path: str | None) -> str | None:
-        """``path`` as a clean repository-relative path, or None if it leaves the repository."""
+        """``path`` as a clean repository-relative path ("" for the root), or None if it leaves the repository."""
         if path is None:
             return None
-        clean = posixpath.normpath(path.strip().replace("\\", "/").lstrip("/"))
-        if clean == ".":
+        if posixpath.normpath(path.strip().lstrip("/") or ".") == ".":
             return ""
-        if clean.startswith("..") or clean.startswith(".git/") or clean == ".git":
-            return None
-        return clean
+        return repo_path(path)
 
     def read(self, path: str) -> str | None:
         """The text of ``path`` at the snapshot, or None if it is not a tracked text file."""

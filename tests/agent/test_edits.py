@@ -76,3 +76,12 @@ def test_generated_diff_applies_with_git(tmp_path: Path) -> None:
     subprocess.run(["git", "apply", "-"], cwd=tmp_path, input=diff, text=True, check=True)
     assert (tmp_path / "calc.py").read_text() == changed["calc.py"]
     assert (tmp_path / "new.py").read_text() == "N = 1" and not (tmp_path / "old.py").exists()
+
+
+def test_paths_outside_the_repository_are_refused() -> None:
+    blocks = [EditBlock("../evil.py", "", "x\n"), EditBlock(".git/hooks/pre-commit", "", "x\n"),
+              EditBlock("/etc/passwd", "", "x\n"), EditBlock("ok/new.py", "", "x\n")]
+    outcome = apply_edits(blocks, lambda _p: None)
+    assert list(outcome.files) == ["ok/new.py"]
+    assert [p.block.path for p in outcome.problems] == ["../evil.py", ".git/hooks/pre-commit", "/etc/passwd"]
+    assert all("not a path inside the repository" in p.message for p in outcome.problems)

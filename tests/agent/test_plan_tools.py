@@ -61,3 +61,12 @@ def test_no_model_configured_is_a_one_line_config_error_and_leaves_the_tree_clea
     assert "Traceback" not in result.stderr
     assert tree_state(calc_repo) == ""
     assert run_cli("solve", cwd=calc_repo).returncode == 2  # no issue text
+
+
+def test_issue_tests_gate_runs_only_test_files_inside_the_tree(calc_repo: Path) -> None:
+    from agent.gating import issue_tests
+
+    report = issue_tests(calc_repo, "", "HEAD", ["--version", "../outside.py", "tests/test_calc.py::test_add"])
+    assert not report.passed and [f.rule for f in report.findings] == ["issue-tests.failing"]
+    assert "test_add" in report.findings[0].message
+    assert issue_tests(calc_repo, "", "HEAD", ["-p", "../x.py::t"]).skipped

@@ -63,3 +63,12 @@ def test_junit_failures_and_suggestions_from_a_diff(tmp_path: Path) -> None:
     diff = "--- a/x.py\n+++ b/x.py\n@@ -2,1 +2,2 @@\n-a = 1\n+a = 2\n+b = 3\n"
     assert suggestion_comments(diff) == [{"path": "x.py", "line": 2, "side": "RIGHT",
                                           "body": "patchgate suggests:\n```suggestion\na = 2\nb = 3\n```"}]
+
+
+def test_a_log_becomes_its_redacted_tail(calc_repo: Path, tmp_path: Path) -> None:
+    key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
+    log = tmp_path / "ci.log"
+    log.write_text("\n".join(f"line {n}" for n in range(200)) + f"\nE   token={key}\nFAILED tests/test_calc.py::test_add\n")
+    issue = ci_issue(calc_repo, "HEAD", failing=[], junit=None, log=log)
+    assert "FAILED tests/test_calc.py::test_add" in issue and "line 199" in issue and "line 100\n" not in issue
+    assert key not in issue
