@@ -105,11 +105,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         snapshot = Snapshot(repo, base_commit)
         say("planning")
         plan = make_plan(model, issue, pack.text, ToolBox(snapshot, root, budget=settings.tool_calls), trace)
-        made = []
-        for k in range(settings.candidates):
-            say(f"candidate {k + 1} of {settings.candidates}")
-            made.append(run_candidate(k, model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say,
-                                      list(targets)))
+        run = Run(model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say, list(targets))
+        made = [run_candidate(run, k) for k in range(settings.candidates)]
         best = choose(made)
         if best is not None and best.diff:
             trace.save("patch.diff", best.diff)
@@ -146,24 +143,40 @@ def make_plan(model: Model, issue: str, context: str, tools: ToolBox, trace: Run
     raise ModelError("the model never answered with a plan")
 
 
-def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan, snapshot: Snapshot, base: str,
-                  settings: AgentSettings, trace: RunTrace, say: Progress, targets: list[str]) -> Candidate:
+@dataclass
+class Run:
+    """What every candidate of one run shares."""
+
+    model: Model
+    issue: str
+    context: str
+    plan: Plan
+    snapshot: Snapshot
+    base: str
+    settings: AgentSettings
+    trace: RunTrace
+    say: Progress
+    targets: list[str]
+
+
+def run_candidate(run: Run, index: int) -> Candidate:
     """Edit and gate in rounds; a failed gate's short report goes back to the model for the next round."""
-    planned = {p: text for p in plan.files if (text := snapshot.read(p)) is not None}
-    messages = prompts.edit_messages(issue, context, plan, planned)
-    temperature = 0.0 if index == 0 else settings.sample_temperature
+    plan, trace, say = run.plan, run.trace, run.say
+    planned = {p: text for p in plan.files if (text := run.snapshot.read(p)) is not None}
+    messages = prompts.edit_messages(run.issue, run.context, plan, planned)
+    temperature = 0.0 if index == 0 else run.settings.sample_temperature
     candidate = Candidate(index)
-    for round_no in range(1, settings.rounds + 1):
+    for round_no in range(1, run.settings.rounds + 1):
         candidate.rounds = round_no
         say(f"candidate {index + 1}: round {round_no}: editing")
-        diff, problem, messages = edit(model, messages, snapshot, temperature, index, settings.max_edit_tokens, trace)
+        diff, problem, messages = edit(run, messages, temperature, seed=index)
         if not diff:
             candidate.problem = problem
             trace.event("edit_failed", candidate=index, round=round_no, problem=problem)
             messages = [*messages, prompts.gate_feedback_message(f"none of your edits could be applied: {problem}")]
             continue
         say(f"candidate {index + 1}: round {round_no}: gating")
-        result = gate(snapshot.root, diff, base=base, targets=[*plan.tests, *targets])
+        result = gate(run.snapshot.root, diff, base=run.base, targets=[*plan.tests, *run.targets])
         report = "" if result.passed else short_report(result)
         trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
                     gates=[g.model_dump() for g in result.gates], report=report)
@@ -175,12 +188,12 @@ def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan
     return candidate
 
 
-def edit(model: Model, messages: list[Message], snapshot: Snapshot, temperature: float, seed: int,
-         max_tokens: int, trace: RunTrace) -> tuple[str, str, list[Message]]:
+def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) -> tuple[str, str, list[Message]]:
     """One edit answer, with one more try for blocks that did not match; returns (diff, problem, messages)."""
-    problem = ""
+    problem, snapshot = "", run.snapshot
     for attempt in range(2):
-        answer = model.complete(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)
+        answer = run.model.complete(messages, max_tokens=run.settings.max_edit_tokens, temperature=temperature,
+                                    seed=seed)
         messages = [*messages, Message("assistant", answer.text)]
         try:
             blocks = parse_edits(answer.text)
@@ -196,7 +209,7 @@ def edit(model: Model, messages: list[Message], snapshot: Snapshot, temperature:
             return diff, ("" if diff else "the edits change nothing"), messages
         problems = [p.message for p in outcome.problems]
         problem = "\n\n".join(problems)
-        trace.event("edit_mismatch", attempt=attempt + 1, problems=problems)
+        run.trace.event("edit_mismatch", attempt=attempt + 1, problems=problems)
         if attempt == 0:
             messages.append(prompts.edit_retry_message(problems))
     return "", problem, messages
