@@ -1,10 +1,12 @@
 """Index speed on a large repository (CPU path): full build, one-file re-index, cold and warm queries.
 
-    python benchmarks/bench_index.py /path/to/sympy-checkout [--dense static|none|transformer]
+    nice python benchmarks/bench_index.py [CHECKOUT] [--mirror GIT_DIR] [--dense static|none|transformer]
 
-The checkout must be a git work tree; the script copies nothing into it but
-`.patchgate/` (excluded through .git/info/exclude) and edits one file, which
-it restores. Prints medians; the distillation of the static model (once per
+Without CHECKOUT it makes one: a shared clone (`git clone --shared`, nothing is
+written into the mirror) of the fetched sympy mirror into /tmp, at the mirror's
+HEAD. A given checkout must be a git work tree; the script copies nothing into
+it but `.patchgate/` (excluded through .git/info/exclude) and edits one file,
+which it restores. Prints medians; the distillation of the static model (once per
 machine) is timed separately.
 """
 
@@ -14,6 +16,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,11 +40,23 @@ def cold_query(root: Path, query: str) -> float:
     return float(out.strip().splitlines()[-1])
 
 
+def checkout(mirror: Path) -> Path:
+    """A throw-away work tree of ``mirror`` under /tmp; the mirror itself is only read."""
+    if not mirror.exists():
+        sys.exit(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
+    root = Path(tempfile.mkdtemp(prefix="bench-index-")) / "sympy"
+    subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], check=True)
+    return root
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("root", type=Path)
+    ap.add_argument("root", type=Path, nargs="?")
+    ap.add_argument("--mirror", type=Path, default=Path("/work/.mirror/sympy+sympy/repo"))
     ap.add_argument("--dense", default="static")
     args = ap.parse_args()
+    args.root = args.root or checkout(args.mirror)
+    print(f"checkout: {args.root}")
     config = EmbeddingConfig(dense=args.dense, device="cpu")
     t = time.perf_counter()
     make_embedder(config)
