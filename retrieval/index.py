@@ -26,7 +26,7 @@ from agent.errors import IndexStateError, InputError
 from retrieval import store
 from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from retrieval.graph import python_imports
+from retrieval.graph import python_imports, resolve_imports
 from retrieval.lexical import Lexical, tokenize
 from retrieval.repo_index import RepoIndex
 from retrieval.source import SourceFile, commit_files, worktree_files
@@ -174,7 +174,9 @@ def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports:
                        [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, file_tokens[f.path])
                         for f in files])
         db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
-        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", _import_rows(files, old_imports))
+        import_rows = _import_rows(files, old_imports)
+        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
+        db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows))
         db.commit()
     mark("metadata")
     Lexical.build([r[-1].split() for r in chunk_rows]).save(build / "bm25-chunks")
@@ -212,6 +214,15 @@ def _import_rows(files: list[SourceFile], old: dict) -> list[tuple[str, str, int
             old[f.blob] = found
         rows.extend((f.blob, module, level) for module, level in found)
     return list(dict.fromkeys(rows))
+
+
+def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]]) -> list[tuple[str, str, str | None]]:
+    """The Python import graph resolved against this build's file set (it changes with every file added)."""
+    by_blob: dict[str, list[tuple[str, int]]] = {}
+    for blob, module, level in import_rows:
+        by_blob.setdefault(blob, []).append((module, level))
+    raw = {f.path: by_blob.get(f.blob, []) for f in files if f.lang == "python"}
+    return [(e.src, e.module, e.dst) for e in resolve_imports(raw)]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:

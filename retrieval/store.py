@@ -3,7 +3,8 @@
     .patchgate/
       CURRENT                 name of the live build folder (replaced with os.replace)
       index-<id>/
-        meta.sqlite           files, chunks (+ their tokens), symbols, raw imports, settings
+        meta.sqlite           files, chunks (+ their tokens), raw imports per blob, resolved import
+                              edges per path (resolved at build: opening stays cheap), settings
         vectors.faiss         inner-product index over unit vectors, row i = chunk id i
         bm25-chunks/ bm25-files/
 
@@ -23,13 +24,14 @@ from pathlib import Path
 
 from agent.errors import IndexStateError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, path TEXT, blob TEXT, kind TEXT, name TEXT, start_line INTEGER,
                      end_line INTEGER, signature TEXT, text TEXT, hash TEXT, tokens TEXT);
 CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
+CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);
 CREATE INDEX chunks_blob ON chunks(blob);
 CREATE INDEX imports_blob ON imports(blob);
 """

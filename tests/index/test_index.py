@@ -22,6 +22,7 @@ SHOP = {
     "shop/user.py": "def user_name(user):\n    return user.name\n",
     "README.md": "# shop\n",
 }
+IMPORTING = {**SHOP, "shop/__init__.py": "", "shop/checkout.py": "from .cart import Cart\nimport shop.user\nimport os\n"}
 NO_DENSE = EmbeddingConfig(dense="none")
 
 
@@ -44,6 +45,17 @@ def test_index_holds_files_chunks_and_is_kept_out_of_git(make_repo) -> None:
     assert index.chunks()[best].name == "Cart.total"
     assert git(root, "status", "--porcelain") == ""  # .patchgate/ is excluded via .git/info/exclude
     assert not (root / ".gitignore").exists()
+
+
+def test_opened_index_has_the_resolved_import_graph_and_follows_new_files(make_repo) -> None:
+    root = make_repo(IMPORTING)
+    build_index(root, config=NO_DENSE, progress=False)
+    edges = {(e.src, e.module, e.dst) for e in open_index(root).imports()}
+    assert edges == {("shop/checkout.py", ".cart", "shop/cart.py"), ("shop/checkout.py", "shop.user", "shop/user.py"),
+                     ("shop/checkout.py", "os", None)}
+    (root / "os.py").write_text("")  # an unchanged importer now resolves to the new file
+    build_index(root, config=NO_DENSE, progress=False)
+    assert ("shop/checkout.py", "os", "os.py") in {(e.src, e.module, e.dst) for e in open_index(root).imports()}
 
 
 def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder: Path) -> None:
