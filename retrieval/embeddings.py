@@ -50,7 +50,8 @@ class EmbeddingConfig(BaseModel):
     document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
     dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
     device: Device = Field(default="auto", description="Where the transformer runs.")
-    batch_size: int = Field(default=128, ge=1, description="Chunks per transformer batch.")
+    batch_size: int | None = Field(default=None, ge=1,
+                                   description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU.")
     max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
 
 
@@ -135,7 +136,7 @@ class TransformerEmbedder:
 
     def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[dict]:
         """Tokenize the next batch on a background thread while the model runs this one."""
-        size = self.config.batch_size
+        size = self.config.batch_size or (512 if self.device == "cuda" else 64)
         slices = [order[i:i + size] for i in range(0, len(order), size)]
         ready: queue.Queue = queue.Queue(maxsize=4)
         pin = self.device == "cuda"
