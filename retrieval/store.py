@@ -24,10 +24,10 @@ from pathlib import Path
 
 from agent.errors import IndexStateError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);
+CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);  -- tokens: text only, no path
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, path TEXT, blob TEXT, kind TEXT, name TEXT, start_line INTEGER,
                      end_line INTEGER, signature TEXT, text TEXT, hash TEXT, tokens TEXT);
 CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
@@ -107,9 +107,11 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
         return {}, {}, {}
     with closing(db):
         chunks: dict[str, list[tuple]] = {}
-        for row in db.execute("SELECT blob, kind, name, start_line, end_line, signature, text, hash, tokens "
-                              "FROM chunks ORDER BY id"):
-            chunks.setdefault(row[0], []).append(row[1:])
+        first_path: dict[str, str] = {}
+        for path, *row in db.execute("SELECT path, blob, kind, name, start_line, end_line, signature, text, hash, "
+                                     "tokens FROM chunks ORDER BY id"):
+            if first_path.setdefault(row[0], path) == path:  # a blob at several paths: its rows once
+                chunks.setdefault(row[0], []).append(tuple(row[1:]))
         imports: dict[str, list[tuple[str, int]]] = {}
         for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
             imports.setdefault(blob, []).append((module, level))

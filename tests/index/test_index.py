@@ -70,6 +70,21 @@ def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder
     assert hits and all(-1.01 <= score <= 1.01 for _, score in hits)
 
 
+def test_a_copied_file_is_found_under_its_new_path_without_reparsing(make_repo, tiny_embedder: Path) -> None:
+    root = make_repo(SHOP)
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    (root / "billing").mkdir()
+    (root / "billing/invoice.py").write_text(SHOP["shop/cart.py"])  # same blob, new path
+    stats = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert stats.parsed_files == 0 and stats.files == 4
+    assert stats.embedded == 2  # the path is part of what is embedded: Cart and Cart.total under billing/
+    index = open_index(root)
+    best = int(index.file_lexical_scores("billing invoice").argmax())
+    assert index.files()[best].path == "billing/invoice.py"
+    again = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert (again.chunks, again.embedded) == (stats.chunks, 0) == (6, 0)  # each copy's chunks once
+
+
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
     root = make_repo(SHOP)
     first = git(root, "rev-parse", "HEAD").strip()
