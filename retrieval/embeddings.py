@@ -140,11 +140,13 @@ class TransformerEmbedder:
         slices = [order[i:i + size] for i in range(0, len(order), size)]
         ready: queue.Queue = queue.Queue(maxsize=4)
         pin = self.device == "cuda"
+        # sentence-transformers >= 6 renamed tokenize to preprocess (and warns on the old name)
+        prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
 
         def produce() -> None:
             try:
                 for idx in slices:
-                    features = self.model.tokenize([texts[i] for i in idx])
+                    features = prepare([texts[i] for i in idx])
                     if pin:
                         features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v
                                     for k, v in features.items()}
