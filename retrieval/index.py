@@ -83,6 +83,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     mark("load previous")
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
+    mark("load embedder")
     cache = VectorCache((cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
     build = store.new_build_dir(base)
     try:
