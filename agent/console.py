@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
 
 
 def emit_json(payload: Any) -> None:
