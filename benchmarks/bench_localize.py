@@ -22,21 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retrieval.embeddings import EmbeddingConfig  # noqa: E402
 from retrieval.evaluate import evaluate, gold_files, load_dataset  # noqa: E402
-from retrieval.index import open_index  # noqa: E402
+from retrieval.index import CommitSource, build_index, open_index  # noqa: E402
 
 
 def bm25_files_baseline(rows: list[dict], work: Path, ks: list[int]) -> dict:
-    """Acc@k ranking files by BM25 over their whole text alone (indexes from the 'none' run are reused)."""
+    """Acc@k ranking files by BM25 over their whole text alone (the 'none' run's index folders are reused)."""
     hits = {k: 0 for k in ks}
     n = 0
     for row in rows:
         key = row["repo"].replace("/", "__")
-        if not (work / key / "index").exists():
+        if not (Path(args.repos) / key).exists():
             continue
-        index = open_index(work / key, work / key / "index")
-        # the index holds the last commit of the repo; rebuild for this instance's commit
-        from retrieval.index import CommitSource, build_index
-
         build_index(CommitSource(Path(args.repos) / key, row["base_commit"]), work / key / "index",
                     config=EmbeddingConfig(dense="none"), cache_dir=work / key / "cache", progress=False)
         index = open_index(work / key, work / key / "index")
