@@ -50,8 +50,11 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
 
 
 def _git_apply(root: Path, diff: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "apply", *_APPLY_FLAGS, *flags], cwd=root, input=diff, text=True,
-                          capture_output=True, check=False)
+    # Diffs of files that are not UTF-8 arrive with surrogate escapes (GitPython); give git the original bytes.
+    proc = subprocess.run(["git", "apply", *_APPLY_FLAGS, *flags], cwd=root,
+                          input=diff.encode("utf-8", "surrogateescape"), capture_output=True, check=False)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
+                                       proc.stderr.decode(errors="replace"))
 
 
 def _findings(stderr: str, candidate: Candidate) -> list[Finding]:

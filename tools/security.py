@@ -35,9 +35,9 @@ def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOption
         module = _parse(source) if source is not None else None
         if module is not None:
             added = {n for n, _ in changed.added}
-            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines()).run(module))
+            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), scanner.marker).run(module))
         else:
-            findings.extend(_text_checks(changed, text_rules, rules))
+            findings.extend(_text_checks(changed, text_rules, rules, scanner.marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
@@ -63,9 +63,10 @@ def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
 
 
 def _text_checks(changed: ChangedFile, text_rules: list[tuple[str, re.Pattern[str]]],
-                 rules: dict[str, dict[str, Any]]) -> list[Finding]:
+                 rules: dict[str, dict[str, Any]], marker: str) -> list[Finding]:
     return [Finding(rule=f"security.{rule_id}", path=changed.path, line=line, message=rules[rule_id]["description"])
-            for line, text in changed.added for rule_id, pattern in text_rules if pattern.search(text)]
+            for line, text in changed.added for rule_id, pattern in text_rules
+            if pattern.search(text) and marker not in text]
 
 
 def dotted(node: ast.expr) -> str:
@@ -96,8 +97,9 @@ def formatted(node: ast.expr | None) -> bool:
 class PythonChecks(ast.NodeVisitor):
     """Walks one module and reports risky calls that start on an added line."""
 
-    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str]) -> None:
-        self.rules, self.path, self.added, self.lines = rules, path, added, lines
+    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str],
+                 marker: str = "patchgate: allow") -> None:
+        self.rules, self.path, self.added, self.lines, self.marker = rules, path, added, lines, marker
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
         self.findings: list[Finding] = []
 
@@ -112,6 +114,8 @@ class PythonChecks(ast.NodeVisitor):
         return formatted(node) or (isinstance(node, ast.Name) and node.id in self.built)
 
     def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None) -> None:
+        if self.marker in self.lines[node.lineno - 1]:
+            return  # a person looked at this line and allowed it
         self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno,
                                      message=self.rules[rule_id]["description"], suggestion=suggestion))
 

@@ -166,3 +166,14 @@ def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
     result = review(root, diff_of(root, {"data/bad.json": "{still not json\n"}), options=NO_TESTS)
     parse = gate(result, "parse")
     assert parse.passed and parse.findings[0].severity == "warning"
+
+
+def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
+    files = {"app/ev.py": "def calc(expr):\n    return eval(expr)  # patchgate: allow (trusted admin input)\n"}
+    assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
+
+
+def test_non_python_files_use_the_text_rules(repo: Path) -> None:
+    files = {"web/q.js": "db.execute(`x`);\nconn.execute(f\"SELECT * FROM t WHERE id={id}\")\n"}
+    result = review(repo, diff_of(repo, files), options=NO_TESTS)
+    assert "security.sql-injection" in rules(result, "security")
