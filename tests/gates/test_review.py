@@ -177,3 +177,10 @@ def test_non_python_files_use_the_text_rules(repo: Path) -> None:
     files = {"web/q.js": "db.execute(`x`);\nconn.execute(f\"SELECT * FROM t WHERE id={id}\")\n"}
     result = review(repo, diff_of(repo, files), options=NO_TESTS)
     assert "security.sql-injection" in rules(result, "security")
+
+
+def test_eval_of_a_computed_value_only_warns(repo: Path) -> None:
+    files = {"app/ev.py": "TABLE = {'x': '1 + 1'}\n\n\ndef calc():\n    return eval(TABLE['x'])\n"}
+    result = review(repo, diff_of(repo, files), options=NO_TESTS)
+    assert result.passed
+    assert [f.severity for f in gate(result, "security").findings] == ["warning"]
