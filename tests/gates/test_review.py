@@ -184,3 +184,9 @@ def test_eval_of_a_computed_value_only_warns(repo: Path) -> None:
     result = review(repo, diff_of(repo, files), options=NO_TESTS)
     assert result.passed
     assert [f.severity for f in gate(result, "security").findings] == ["warning"]
+
+
+def test_plain_diff_without_git_prefixes_applies(repo: Path) -> None:
+    diff = "--- app/calc.py\n+++ app/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return b + a\n"
+    result = review(repo, diff, options=NO_TESTS)
+    assert result.passed, result
