@@ -190,3 +190,15 @@ def test_plain_diff_without_git_prefixes_applies(repo: Path) -> None:
     diff = "--- app/calc.py\n+++ app/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return b + a\n"
     result = review(repo, diff, options=NO_TESTS)
     assert result.passed, result
+
+
+def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> None:
+    from agent.errors import ConfigError
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "default.yaml").write_text("scope: [unclosed\n")
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
+    with pytest.raises(ConfigError, match="default.yaml"):
+        review(repo, diff, options=ReviewOptions(tests="none", policy_dir=policies))
+    assert git(repo, "worktree", "list").count("\n") == 1
