@@ -27,8 +27,8 @@ def print_table(result: ReviewResult, console: Console) -> None:
     """One row per finding under its gate, then one line per gate with its verdict."""
     table = Table(title="patchgate review", show_lines=False)
     table.add_column("gate", style="bold")
-    table.add_column("where", style="cyan")
-    table.add_column("rule")
+    table.add_column("where", style="cyan", overflow="fold")
+    table.add_column("rule", overflow="fold")
     table.add_column("message", overflow="fold")
     for gate in result.gates:
         if gate.skipped:
