@@ -11,12 +11,12 @@ from typing import Any
 from rich.console import Console
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a message stays one line
 
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as one JSON line on stdout (the last line a machine reads)."""
-    print(json.dumps(payload, sort_keys=True, default=str), flush=True)
+    print(json.dumps(payload, default=str), flush=True)  # insertion order: stable and as documented
 
 
 def progress():

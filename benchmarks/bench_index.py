@@ -1,10 +1,14 @@
 """Index speed on a large repository (CPU path): full build, one-file re-index, cold and warm queries.
 
-    python benchmarks/bench_index.py /path/to/sympy-checkout [--dense static|none|transformer]
+    nice python benchmarks/bench_index.py [CHECKOUT] [--mirror GIT_DIR] [--dense static|none|transformer]
 
-The checkout must be a git work tree; the script copies nothing into it but
-`.patchgate/` (excluded through .git/info/exclude) and edits one file, which
-it restores. Prints medians; the distillation of the static model (once per
+Without CHECKOUT it makes one: a shared clone (`git clone --shared`, nothing is
+written into the mirror) of the fetched sympy mirror into /tmp, at the mirror's
+HEAD. A given checkout must be a git work tree; the script copies nothing into
+it but `.patchgate/` (excluded through .git/info/exclude) and edits one file,
+which it restores. `--throughput N` instead times the transformer embedder
+(`--device`) on N chunks of the checkout's index against sentence-transformers'
+plain `encode` (chunks/s and ratio: the GPU figure of issue 2). Prints medians; the distillation of the static model (once per
 machine) is timed separately.
 """
 
@@ -14,13 +18,14 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrieval.embeddings import EmbeddingConfig, make_embedder  # noqa: E402
-from retrieval.index import build_index  # noqa: E402
+from retrieval.embeddings import EmbeddingConfig, TransformerEmbedder, default_model_path, make_embedder  # noqa: E402
+from retrieval.index import build_index, open_index  # noqa: E402
 
 QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
            "Matrix.inv raises ZeroDivisionError for sparse matrices",
@@ -37,11 +42,51 @@ def cold_query(root: Path, query: str) -> float:
     return float(out.strip().splitlines()[-1])
 
 
+def checkout(mirror: Path) -> Path:
+    """A throw-away work tree of ``mirror`` under /tmp; the mirror itself is only read."""
+    if not mirror.exists():
+        sys.exit(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
+    root = Path(tempfile.mkdtemp(prefix="bench-index-")) / "sympy"
+    subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], check=True)
+    return root
+
+
+def throughput(root: Path, n: int, device: str) -> None:
+    """Chunks/s of our embedder (bucketed, background tokenizer, fp16 on GPU) vs a plain ``encode``."""
+    if not (root / ".patchgate" / "CURRENT").exists():
+        build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    chunks = open_index(root).chunks()[:n]
+    texts = [f"{c.path}\n{c.signature}\n{c.text}" for c in chunks]
+    model = default_model_path()
+    ours = TransformerEmbedder(model, device, EmbeddingConfig(dense="transformer", device=device))
+    ours.embed(texts[:256])  # warm-up: kernels, allocator
+    rates = []
+    for _ in range(3):
+        t = time.perf_counter()
+        ours.embed(texts)
+        rates.append(len(texts) / (time.perf_counter() - t))
+    ours_rate = statistics.median(rates)
+    clipped = [t[:2000] for t in texts]
+    t = time.perf_counter()
+    ours.model.encode(clipped, batch_size=128, normalize_embeddings=True)
+    plain_rate = len(texts) / (time.perf_counter() - t)
+    print(f"{len(texts)} chunks on {device}: ours {ours_rate:.0f} chunks/s (median of 3), plain encode "
+          f"{plain_rate:.0f} chunks/s, ratio {ours_rate / plain_rate:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("root", type=Path)
+    ap.add_argument("root", type=Path, nargs="?")
+    ap.add_argument("--mirror", type=Path, default=Path("/work/.mirror/sympy+sympy/repo"))
     ap.add_argument("--dense", default="static")
+    ap.add_argument("--throughput", type=int, default=0, metavar="N", help="time the transformer on N chunks")
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    args.root = args.root or checkout(args.mirror)
+    print(f"checkout: {args.root}")
+    if args.throughput:
+        throughput(args.root, args.throughput, args.device)
+        return
     config = EmbeddingConfig(dense=args.dense, device="cpu")
     t = time.perf_counter()
     make_embedder(config)
@@ -69,7 +114,6 @@ def main() -> None:
     print(f"re-index after a one-file edit: median {reindex:.2f}s ({100 * reindex / full.seconds:.1f}% of full)")
     colds = [cold_query(args.root, q) for q in QUERIES]
     print(f"cold context (open + rank, fresh process, imports excluded): median {statistics.median(colds):.2f}s")
-    from retrieval.index import open_index
     from retrieval.rank import rank
 
     index = open_index(args.root)

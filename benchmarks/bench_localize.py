@@ -22,22 +22,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retrieval.embeddings import EmbeddingConfig  # noqa: E402
 from retrieval.evaluate import evaluate, gold_files, load_dataset  # noqa: E402
-from retrieval.index import open_index  # noqa: E402
+from retrieval.index import CommitSource, build_index, open_index  # noqa: E402
 
 
-def bm25_files_baseline(rows: list[dict], work: Path, ks: list[int]) -> dict:
-    """Acc@k ranking files by BM25 over their whole text alone (indexes from the 'none' run are reused)."""
+def bm25_files_baseline(rows: list[dict], repos: Path, work: Path, ks: list[int]) -> dict:
+    """Acc@k ranking files by BM25 over their whole text alone (the 'none' run's index folders are reused)."""
     hits = {k: 0 for k in ks}
     n = 0
     for row in rows:
         key = row["repo"].replace("/", "__")
-        if not (work / key / "index").exists():
+        if not (repos / key).exists():
             continue
-        index = open_index(work / key, work / key / "index")
-        # the index holds the last commit of the repo; rebuild for this instance's commit
-        from retrieval.index import CommitSource, build_index
-
-        build_index(CommitSource(Path(args.repos) / key, row["base_commit"]), work / key / "index",
+        build_index(CommitSource(repos / key, row["base_commit"]), work / key / "index",
                     config=EmbeddingConfig(dense="none"), cache_dir=work / key / "cache", progress=False)
         index = open_index(work / key, work / key / "index")
         scores = index.file_lexical_scores(row["problem_statement"])
@@ -49,7 +45,7 @@ def bm25_files_baseline(rows: list[dict], work: Path, ks: list[int]) -> dict:
     return {"instances": n, **{f"acc@{k}": round(hits[k] / n, 4) for k in ks}}
 
 
-def run(rows: list[dict], dense: str, work: Path) -> tuple[dict, float]:
+def run(rows: list[dict], repos: Path, dense: str, work: Path) -> tuple[dict, float]:
     times: list[float] = []
     last = [time.perf_counter()]
 
@@ -58,7 +54,7 @@ def run(rows: list[dict], dense: str, work: Path) -> tuple[dict, float]:
         times.append(now - last[0])
         last[0] = now
 
-    report = evaluate(rows, Path(args.repos), work_dir=work, config=EmbeddingConfig(dense=dense), on_instance=tick)
+    report = evaluate(rows, repos, work_dir=work, config=EmbeddingConfig(dense=dense), on_instance=tick)
     for iid, why in report.skipped:
         print(f"  skipped {iid}: {why}")
     return report.summary([1, 5, 10]), statistics.median(times)
@@ -72,6 +68,6 @@ if __name__ == "__main__":
     args = ap.parse_args()
     rows = load_dataset(Path(args.dataset))
     for dense in ("none", "static"):
-        summary, median_s = run(rows, dense, Path(args.work) / dense)
+        summary, median_s = run(rows, Path(args.repos), dense, Path(args.work) / dense)
         print(f"fusion, dense={dense}: {summary}  (median {median_s:.1f}s per instance incl. incremental index)")
-    print(f"BM25 over whole files: {bm25_files_baseline(rows, Path(args.work) / 'none', [1, 5, 10])}")
+    print(f"BM25 over whole files: {bm25_files_baseline(rows, Path(args.repos), Path(args.work) / 'none', [1, 5, 10])}")

@@ -42,8 +42,9 @@ def changed_py(diff: str) -> list[str]:
 
 
 def test_file_with_assert(clone: Path, test_patch: str) -> Path | None:
-    """A test file of the instance (from its test patch) that has an assert statement at the base."""
-    for rel in changed_py(test_patch):
+    """A test file with an assert statement at the base: one the instance's test patch touches if possible."""
+    tracked = [p for p in git(clone, "ls-files", "*.py").split() if re.search(r"(^|/)(test_[^/]*|[^/]*_test)\.py$", p)]
+    for rel in [*changed_py(test_patch), *tracked]:  # the instance's own tests first, else any test file
         path = clone / rel
         if path.is_file() and re.search(r"^\s+assert\b", path.read_text(encoding="utf-8"), flags=re.M):
             return path

@@ -50,7 +50,8 @@ class EmbeddingConfig(BaseModel):
     document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
     dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
     device: Device = Field(default="auto", description="Where the transformer runs.")
-    batch_size: int = Field(default=128, ge=1, description="Chunks per transformer batch.")
+    batch_size: int | None = Field(default=None, ge=1,
+                                   description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU.")
     max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
 
 
@@ -115,38 +116,50 @@ class TransformerEmbedder:
         import torch
 
         texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
-        order = np.argsort([len(t) for t in texts])  # length buckets: little padding per batch
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Length buckets, longest first: little padding per batch, and an out-of-memory shows at once.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        parts: list = []
         with torch.inference_mode():
-            for idx, features in self._batches(texts, order):
+            for features in self._batches(texts, order):
                 emb = self.model(features)["sentence_embedding"]
-                emb = torch.nn.functional.normalize(emb.float(), dim=-1)
-                out[idx] = emb.cpu().numpy()
+                parts.append(torch.nn.functional.normalize(emb.float(), dim=-1))
+            # One device-to-host copy at the end: a copy per batch would make the host wait for the GPU each time.
+            stacked = torch.cat(parts).cpu().numpy()
+        out = np.empty_like(stacked)
+        out[order] = stacked
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([self.config.query_prefix + text])[0]
 
-    def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[tuple[np.ndarray, dict]]:
+    def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[dict]:
         """Tokenize the next batch on a background thread while the model runs this one."""
-        size = self.config.batch_size
+        size = self.config.batch_size or (512 if self.device == "cuda" else 64)
         slices = [order[i:i + size] for i in range(0, len(order), size)]
         ready: queue.Queue = queue.Queue(maxsize=4)
         pin = self.device == "cuda"
+        # sentence-transformers >= 6 renamed tokenize to preprocess (and warns on the old name)
+        prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
 
         def produce() -> None:
-            for idx in slices:
-                features = self.model.tokenize([texts[i] for i in idx])
-                if pin:
-                    features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()}
-                ready.put((idx, features))
+            try:
+                for idx in slices:
+                    features = prepare([texts[i] for i in idx])
+                    if pin:
+                        features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v
+                                    for k, v in features.items()}
+                    ready.put(features)
+            except BaseException as exc:  # re-raised in the consumer, which would otherwise wait forever
+                ready.put(exc)
             ready.put(None)
 
         threading.Thread(target=produce, daemon=True).start()
-        while (item := ready.get()) is not None:
-            idx, features = item
-            yield idx, {k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v
-                        for k, v in features.items()}
+        while (features := ready.get()) is not None:
+            if isinstance(features, BaseException):
+                raise features
+            yield {k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v for k, v in features.items()}
 
 
 class StaticEmbedder:

@@ -114,9 +114,12 @@ def resolve_imports(raw: dict[str, list[tuple[str, int]]]) -> list[ImportEdge]:
     edges: list[ImportEdge] = []
     for src, imports in sorted(raw.items()):
         seen: set[tuple[str, str | None]] = set()
+        names = {"." * level + module for module, level in imports}
         for module, level in imports:
             dst = modules.resolve(src, module, level)
             name = "." * level + module
+            if dst is None and name.rpartition(".")[0] in names:
+                continue  # ``from x import a`` where ``a`` is a member of x, not a module
             if (name, dst) not in seen and dst != src:
                 seen.add((name, dst))
                 edges.append(ImportEdge(src, name, dst))

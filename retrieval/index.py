@@ -26,7 +26,7 @@ from agent.errors import IndexStateError, InputError
 from retrieval import store
 from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from retrieval.graph import python_imports
+from retrieval.graph import python_imports, resolve_imports
 from retrieval.lexical import Lexical, tokenize
 from retrieval.repo_index import RepoIndex
 from retrieval.source import SourceFile, commit_files, worktree_files
@@ -83,11 +83,12 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     mark("load previous")
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
+    mark("load embedder")
     cache = VectorCache((cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
     build = store.new_build_dir(base)
     try:
         with _progress(progress) as bar:
-            rows = _chunk_rows(files, old_chunks, set(old_tokens), stats, bar)
+            rows = _chunk_rows(files, old_chunks, old_tokens, stats, bar)
             mark("parse")
             _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
         store.publish(base, build)
@@ -132,53 +133,63 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(files: list[SourceFile], old: dict, known: set[str], stats: BuildStats, bar) -> list[tuple]:
-    """(blob, kind, name, start, end, signature, text, hash, tokens) for every chunk, reusing known blobs."""
+def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, stats: BuildStats, bar) -> list[tuple]:
+    """(blob, kind, name, start, end, signature, text, hash, tokens) for every chunk, reusing known blobs.
+
+    A new blob is redacted once, and its whole-file tokens go into ``old_tokens`` for the file BM25. The
+    hash is left empty: it covers the path, which the same blob may have elsewhere (see ``_with_hashes``).
+    """
+    known, done = set(old_tokens), set()
     task = bar.add_task("parsing", total=len(files)) if bar else None
     rows: list[tuple] = []
     for f in files:
-        if f.blob in known:
+        if f.blob in done:  # a copy of a file seen in this build: its rows are per blob, paths come later
+            stats.reused_files += 1
+        elif f.blob in known:
             stats.reused_files += 1
             rows.extend((f.blob, *r) for r in old.get(f.blob, []))
         else:
             stats.parsed_files += 1
             text = redact(f.data.decode("utf-8", "replace"))
+            old_tokens[f.blob] = " ".join(tokenize(text))
             for c in chunk_file(f.lang, text).chunks:
-                body = f"{f.path}\n{c.signature}\n{c.text}" if c.kind != "window" else f"{f.path}\n{c.text}"
-                digest = hashlib.sha1(body.encode()).hexdigest()
                 tokens = " ".join(tokenize(f"{c.name} {c.text}"))
-                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, digest, tokens))
+                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, "", tokens))
+        done.add(f.blob)
         if bar:
             bar.advance(task)
     return rows
 
 
-def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports: dict, old_tokens: dict,
+def _with_hashes(rows: list[tuple]) -> list[tuple]:
+    """Set each chunk row's content hash (the vector cache key) from what gets embedded: path, signature, text."""
+    out = []
+    for row in rows:
+        path, kind, signature, text = row[1], row[3], row[7], row[8]
+        body = f"{path}\n{signature}\n{text}" if kind != "window" else f"{path}\n{text}"
+        out.append((*row[:9], hashlib.sha1(body.encode()).hexdigest(), row[10]))
+    return out
+
+
+def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports: dict, file_tokens: dict,
            config: EmbeddingConfig, embedder, cache: VectorCache | None, stats: BuildStats, bar,
            mark: Callable[[str], None]) -> None:
     """Write metadata, BM25 indexes and vectors of a new build."""
-    path_of_blob = {}
-    for f in files:
-        path_of_blob.setdefault(f.blob, []).append(f.path)
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
-    chunk_rows = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
+    chunk_rows = _with_hashes([(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))])
     stats.chunks = len(chunk_rows)
     with closing(store.create_db(build, settings)) as db:
-        file_tokens = {}
-        for f in files:
-            tokens = old_tokens.get(f.blob)
-            if tokens is None:
-                tokens = " ".join(tokenize(f"{f.path} {redact(f.data.decode('utf-8', 'replace'))}"))
-            file_tokens[f.path] = tokens
         db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, file_tokens[f.path])
+                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, file_tokens[f.blob])
                         for f in files])
         db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
-        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", _import_rows(files, old_imports))
+        import_rows = _import_rows(files, old_imports)
+        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
+        db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows))
         db.commit()
     mark("metadata")
     Lexical.build([r[-1].split() for r in chunk_rows]).save(build / "bm25-chunks")
-    Lexical.build([file_tokens[f.path].split() for f in files]).save(build / "bm25-files")
+    Lexical.build([tokenize(f.path) + file_tokens[f.blob].split() for f in files]).save(build / "bm25-files")
     mark("bm25")
     if embedder is not None and cache is not None:
         task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
@@ -212,6 +223,15 @@ def _import_rows(files: list[SourceFile], old: dict) -> list[tuple[str, str, int
             old[f.blob] = found
         rows.extend((f.blob, module, level) for module, level in found)
     return list(dict.fromkeys(rows))
+
+
+def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]]) -> list[tuple[str, str, str | None]]:
+    """The Python import graph resolved against this build's file set (it changes with every file added)."""
+    by_blob: dict[str, list[tuple[str, int]]] = {}
+    for blob, module, level in import_rows:
+        by_blob.setdefault(blob, []).append((module, level))
+    raw = {f.path: by_blob.get(f.blob, []) for f in files if f.lang == "python"}
+    return [(e.src, e.module, e.dst) for e in resolve_imports(raw)]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:

@@ -12,7 +12,6 @@ import numpy as np
 from agent.errors import IndexStateError
 from retrieval import store
 from retrieval.embeddings import EmbeddingConfig, make_embedder
-from retrieval.graph import resolve_imports
 from retrieval.lexical import Lexical
 from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
 
@@ -21,9 +20,9 @@ class RepoIndex:
     """Files, chunks, symbols and imports of one build, with BM25 and dense search."""
 
     def __init__(self, root: Path, build: Path, files: list[FileRecord], chunks: list[Chunk],
-                 raw_imports: dict[str, list[tuple[str, int]]], meta: dict[str, str]) -> None:
+                 edges: list[ImportEdge], meta: dict[str, str]) -> None:
         self.root, self.build = root, build
-        self._files, self._chunks, self._raw_imports = files, chunks, raw_imports
+        self._files, self._chunks, self._edges = files, chunks, edges
         self.settings = store.settings_of(meta)
 
     @classmethod
@@ -35,16 +34,10 @@ class RepoIndex:
                     "SELECT path, lang, blob, size, lines FROM files ORDER BY path")]
                 chunks = [Chunk(*row) for row in db.execute(
                     "SELECT id, path, kind, name, start_line, end_line, signature, text, hash FROM chunks ORDER BY id")]
-                blob_paths: dict[str, list[str]] = {}
-                for f in files:
-                    blob_paths.setdefault(f.blob, []).append(f.path)
-                raw: dict[str, list[tuple[str, int]]] = {f.path: [] for f in files if f.lang == "python"}
-                for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
-                    for path in blob_paths.get(blob, []):
-                        raw[path].append((module, level))
+                edges = [ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid")]
             except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build
                 raise IndexStateError(f"index at {build} is unreadable ({exc}); run `patchgate index` again") from None
-        return cls(root, build, files, chunks, raw, meta)
+        return cls(root, build, files, chunks, edges, meta)
 
     def files(self) -> list[FileRecord]:
         return self._files
@@ -57,10 +50,6 @@ class RepoIndex:
 
     def imports(self) -> list[ImportEdge]:
         return self._edges
-
-    @cached_property
-    def _edges(self) -> list[ImportEdge]:
-        return resolve_imports(self._raw_imports)
 
     def file_text(self, path: str) -> str:
         """The indexed text of ``path`` rebuilt from disk when it is a working tree, else from its chunks."""

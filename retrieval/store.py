@@ -3,7 +3,8 @@
     .patchgate/
       CURRENT                 name of the live build folder (replaced with os.replace)
       index-<id>/
-        meta.sqlite           files, chunks (+ their tokens), symbols, raw imports, settings
+        meta.sqlite           files, chunks (+ their tokens), raw imports per blob, resolved import
+                              edges per path (resolved at build: opening stays cheap), settings
         vectors.faiss         inner-product index over unit vectors, row i = chunk id i
         bm25-chunks/ bm25-files/
 
@@ -23,13 +24,14 @@ from pathlib import Path
 
 from agent.errors import IndexStateError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);
+CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);  -- tokens: text only, no path
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, path TEXT, blob TEXT, kind TEXT, name TEXT, start_line INTEGER,
                      end_line INTEGER, signature TEXT, text TEXT, hash TEXT, tokens TEXT);
 CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
+CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);
 CREATE INDEX chunks_blob ON chunks(blob);
 CREATE INDEX imports_blob ON imports(blob);
 """
@@ -105,9 +107,11 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
         return {}, {}, {}
     with closing(db):
         chunks: dict[str, list[tuple]] = {}
-        for row in db.execute("SELECT blob, kind, name, start_line, end_line, signature, text, hash, tokens "
-                              "FROM chunks ORDER BY id"):
-            chunks.setdefault(row[0], []).append(row[1:])
+        first_path: dict[str, str] = {}
+        for path, *row in db.execute("SELECT path, blob, kind, name, start_line, end_line, signature, text, hash, "
+                                     "tokens FROM chunks ORDER BY id"):
+            if first_path.setdefault(row[0], path) == path:  # a blob at several paths: its rows once
+                chunks.setdefault(row[0], []).append(tuple(row[1:]))
         imports: dict[str, list[tuple[str, int]]] = {}
         for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
             imports.setdefault(blob, []).append((module, level))

@@ -16,6 +16,7 @@ from tools.findings import Finding, GateReport
 
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")
+_HEADER = re.compile(r"^(?:---|\+\+\+) (\S+)", re.M)
 _APPLY_FLAGS = ("--recount", "--whitespace=nowarn")
 
 
@@ -35,13 +36,14 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
     if not candidate.files:
         return GateReport(name="apply", passed=True, detail="empty patch")
     data = diff if diff.endswith("\n") else diff + "\n"
-    check = _git_apply(root, data, "--check")
+    strip = f"-p{strip_level(diff)}"
+    check = _git_apply(root, data, strip, "--check")
     if check.returncode == 0:
         if not check_only:
-            _git_apply(root, data)
+            _git_apply(root, data, strip)
         return GateReport(name="apply", passed=True, detail="applied cleanly")
     if three_way:
-        merged = _git_apply(root, data, *(["--check"] if check_only else []), "--3way")
+        merged = _git_apply(root, data, strip, *(["--check"] if check_only else []), "--3way")
         if merged.returncode == 0:
             return GateReport(name="apply", passed=True, detail="applied with a 3-way merge")
     findings = _findings(check.stderr, candidate)
@@ -49,9 +51,18 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
                       detail="; ".join(f.message for f in findings)[:1000])
 
 
+def strip_level(diff: str) -> int:
+    """1 for git-style ``a/`` ``b/`` prefixes, 0 for plain ``diff -u`` paths (as unidiff reads them)."""
+    names = [m[1] for m in _HEADER.finditer(diff) if m[1] != "/dev/null"]
+    return 1 if names and all(n.startswith(("a/", "b/")) for n in names) else 0
+
+
 def _git_apply(root: Path, diff: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "apply", *_APPLY_FLAGS, *flags], cwd=root, input=diff, text=True,
-                          capture_output=True, check=False)
+    # Diffs of files that are not UTF-8 arrive with surrogate escapes (GitPython); give git the original bytes.
+    proc = subprocess.run(["git", "apply", *_APPLY_FLAGS, *flags], cwd=root,
+                          input=diff.encode("utf-8", "surrogateescape"), capture_output=True, check=False)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
+                                       proc.stderr.decode(errors="replace"))
 
 
 def _findings(stderr: str, candidate: Candidate) -> list[Finding]:

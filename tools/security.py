@@ -19,6 +19,8 @@ from tools.options import ReviewOptions
 from tools.policy import load_policy
 from tools.secrets import SecretScanner
 
+INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
+
 
 def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOptions) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
@@ -35,9 +37,9 @@ def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOption
         module = _parse(source) if source is not None else None
         if module is not None:
             added = {n for n, _ in changed.added}
-            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines()).run(module))
+            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), scanner.marker).run(module))
         else:
-            findings.extend(_text_checks(changed, text_rules, rules))
+            findings.extend(_text_checks(changed, text_rules, rules, scanner.marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
@@ -63,9 +65,10 @@ def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
 
 
 def _text_checks(changed: ChangedFile, text_rules: list[tuple[str, re.Pattern[str]]],
-                 rules: dict[str, dict[str, Any]]) -> list[Finding]:
+                 rules: dict[str, dict[str, Any]], marker: str) -> list[Finding]:
     return [Finding(rule=f"security.{rule_id}", path=changed.path, line=line, message=rules[rule_id]["description"])
-            for line, text in changed.added for rule_id, pattern in text_rules if pattern.search(text)]
+            for line, text in changed.added for rule_id, pattern in text_rules
+            if pattern.search(text) and marker not in text]
 
 
 def dotted(node: ast.expr) -> str:
@@ -96,9 +99,11 @@ def formatted(node: ast.expr | None) -> bool:
 class PythonChecks(ast.NodeVisitor):
     """Walks one module and reports risky calls that start on an added line."""
 
-    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str]) -> None:
-        self.rules, self.path, self.added, self.lines = rules, path, added, lines
+    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str],
+                 marker: str = "patchgate: allow") -> None:
+        self.rules, self.path, self.added, self.lines, self.marker = rules, path, added, lines, marker
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
+        self.params: list[set[str]] = []  # parameter names of the enclosing functions, innermost last
         self.findings: list[Finding] = []
 
     def run(self, module: ast.Module) -> list[Finding]:
@@ -111,9 +116,33 @@ class PythonChecks(ast.NodeVisitor):
     def _built(self, node: ast.expr | None) -> bool:
         return formatted(node) or (isinstance(node, ast.Name) and node.id in self.built)
 
-    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None) -> None:
-        self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno,
+    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None, severity: str = "error") -> None:
+        if self.marker in self.lines[node.lineno - 1]:
+            return  # a person looked at this line and allowed it
+        self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno, severity=severity,
                                      message=self.rules[rule_id]["description"], suggestion=suggestion))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = node.args
+        names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        self.params.append(names)
+        self.generic_visit(node)
+        self.params.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _from_input(self, node: ast.expr) -> bool:
+        """Whether ``node`` plainly carries outside input: a parameter, input(), argv, environ, a request."""
+        if self._built(node):
+            return True
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and self.params and sub.id in self.params[-1]:
+                return True
+            if isinstance(sub, ast.Call) and dotted(sub.func) in ("input", "sys.stdin.read", "sys.stdin.readline"):
+                return True
+            if isinstance(sub, (ast.Attribute, ast.Name)) and dotted(sub).startswith(INPUT_SOURCES):
+                return True
+        return False
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
@@ -127,7 +156,8 @@ class PythonChecks(ast.NodeVisitor):
         elif name in self.rules["shell-injection"]["calls"] and self._shell(name, node, first):
             self._report("shell-injection", node)
         elif name in self.rules["eval-input"]["calls"] and first is not None and not isinstance(first, ast.Constant):
-            self._report("eval-input", node)
+            # Input (a parameter, input(), argv, a request, a built string) is an error; other values a warning.
+            self._report("eval-input", node, severity="error" if self._from_input(first) else "warning")
         elif name in self.rules["yaml-unsafe-load"]["calls"] and not self._safe_loader(node):
             self._report("yaml-unsafe-load", node, self._safe_load_line(node))
         elif name in self.rules["pickle-loads"]["calls"]:

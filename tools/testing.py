@@ -115,9 +115,11 @@ def run_pytest(tree: Path, tests: list[str], timeout: float) -> TestRun:
         output = redact((proc.stdout + proc.stderr)[-4000:])
         if proc.returncode == 5:  # nothing collected
             return TestRun({}, 0, output=output)
-        if not report.is_file():
-            return TestRun({}, 0, problem=f"pytest could not run (exit {proc.returncode})", output=output)
-        return _read_junit(report, output)
+        run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
+        if proc.returncode not in (0, 1) and not run.failures:  # interrupted, internal or usage error
+            last = (output.strip().splitlines() or [""])[-1]
+            run.problem = f"pytest could not run (exit {proc.returncode}): {last[:200]}"
+        return run
 
 
 def _read_junit(report: Path, output: str) -> TestRun:

@@ -19,9 +19,10 @@ GATE_CHOICES = ("parse", "tests", "scope", "security", "license")
 def read_patch(source: str) -> str:
     """The patch text from a file or ``-`` (stdin); unreadable input is an InputError."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
         raise InputError(f"cannot read patch {source}: {exc}") from None
+    text = data.decode("utf-8", "surrogateescape")  # a patch may carry files in other encodings
     if not text.strip():
         raise InputError(f"patch {source} is empty")
     return text

@@ -166,3 +166,39 @@ def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
     result = review(root, diff_of(root, {"data/bad.json": "{still not json\n"}), options=NO_TESTS)
     parse = gate(result, "parse")
     assert parse.passed and parse.findings[0].severity == "warning"
+
+
+def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
+    files = {"app/ev.py": "def calc(expr):\n    return eval(expr)  # patchgate: allow (trusted admin input)\n"}
+    assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
+
+
+def test_non_python_files_use_the_text_rules(repo: Path) -> None:
+    files = {"web/q.js": "db.execute(`x`);\nconn.execute(f\"SELECT * FROM t WHERE id={id}\")\n"}
+    result = review(repo, diff_of(repo, files), options=NO_TESTS)
+    assert "security.sql-injection" in rules(result, "security")
+
+
+def test_eval_of_a_computed_value_only_warns(repo: Path) -> None:
+    files = {"app/ev.py": "TABLE = {'x': '1 + 1'}\n\n\ndef calc():\n    return eval(TABLE['x'])\n"}
+    result = review(repo, diff_of(repo, files), options=NO_TESTS)
+    assert result.passed
+    assert [f.severity for f in gate(result, "security").findings] == ["warning"]
+
+
+def test_plain_diff_without_git_prefixes_applies(repo: Path) -> None:
+    diff = "--- app/calc.py\n+++ app/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return b + a\n"
+    result = review(repo, diff, options=NO_TESTS)
+    assert result.passed, result
+
+
+def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> None:
+    from agent.errors import ConfigError
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "default.yaml").write_text("scope: [unclosed\n")
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
+    with pytest.raises(ConfigError, match="default.yaml"):
+        review(repo, diff, options=ReviewOptions(tests="none", policy_dir=policies))
+    assert git(repo, "worktree", "list").count("\n") == 1

@@ -22,6 +22,7 @@ SHOP = {
     "shop/user.py": "def user_name(user):\n    return user.name\n",
     "README.md": "# shop\n",
 }
+IMPORTING = {**SHOP, "shop/__init__.py": "", "shop/checkout.py": "from .cart import Cart\nimport shop.user\nimport os\n"}
 NO_DENSE = EmbeddingConfig(dense="none")
 
 
@@ -46,6 +47,17 @@ def test_index_holds_files_chunks_and_is_kept_out_of_git(make_repo) -> None:
     assert not (root / ".gitignore").exists()
 
 
+def test_opened_index_has_the_resolved_import_graph_and_follows_new_files(make_repo) -> None:
+    root = make_repo(IMPORTING)
+    build_index(root, config=NO_DENSE, progress=False)
+    edges = {(e.src, e.module, e.dst) for e in open_index(root).imports()}
+    assert edges == {("shop/checkout.py", ".cart", "shop/cart.py"), ("shop/checkout.py", "shop.user", "shop/user.py"),
+                     ("shop/checkout.py", "os", None)}
+    (root / "os.py").write_text("")  # an unchanged importer now resolves to the new file
+    build_index(root, config=NO_DENSE, progress=False)
+    assert ("shop/checkout.py", "os", "os.py") in {(e.src, e.module, e.dst) for e in open_index(root).imports()}
+
+
 def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder: Path) -> None:
     root = make_repo(SHOP)
     first = build_index(root, config=dense(tiny_embedder), progress=False)
@@ -56,6 +68,21 @@ def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder
     assert second.embedded == 1  # the one changed function
     hits = open_index(root).dense_search("user name", 3)
     assert hits and all(-1.01 <= score <= 1.01 for _, score in hits)
+
+
+def test_a_copied_file_is_found_under_its_new_path_without_reparsing(make_repo, tiny_embedder: Path) -> None:
+    root = make_repo(SHOP)
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    (root / "billing").mkdir()
+    (root / "billing/invoice.py").write_text(SHOP["shop/cart.py"])  # same blob, new path
+    stats = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert stats.parsed_files == 0 and stats.files == 4
+    assert stats.embedded == 2  # the path is part of what is embedded: Cart and Cart.total under billing/
+    index = open_index(root)
+    best = int(index.file_lexical_scores("billing invoice").argmax())
+    assert index.files()[best].path == "billing/invoice.py"
+    again = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert (again.chunks, again.embedded) == (stats.chunks, 0) == (6, 0)  # each copy's chunks once
 
 
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
