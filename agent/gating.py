@@ -98,21 +98,12 @@ def apply_to_tree(root: Path, diff: str) -> None:
             raise InputError(f"the patch does not apply to your working tree: {done.stderr.strip()}")
 
 
-def gate_table(result: ReviewResult):
-    """The gate table a person reads: one row per gate, its verdict and its first finding."""
-    from rich.table import Table
 
-    table = Table(title="gates")
-    table.add_column("gate")
-    table.add_column("result")
-    table.add_column("first finding")
-    for report in result.gates:
-        verdict = "[dim]skipped[/]" if report.skipped else "[green]passed[/]" if report.passed else "[red]failed[/]"
-        first = report.findings[0] if report.findings else None
-        note = f"{first.path or ''}{':' + str(first.line) if first and first.line else ''} {first.message}" if first else ""
-        table.add_row(report.name, verdict, note.strip()[:100])
-    return table
+def print_gate_table(result: ReviewResult, console) -> None:
+    """The gate table a person reads (the gates' own renderer, so review and solve look the same)."""
+    from tools.report import print_table
 
+    print_table(result, console)
 
 def sarif(result: ReviewResult) -> dict:
     """The review as a SARIF log (rendered by the gates' reporter)."""

@@ -63,13 +63,13 @@ def render(result) -> None:
     """The coloured diff, the gate table and what the run cost."""
     from rich.syntax import Syntax
 
-    from agent.gating import gate_table
+    from agent.gating import print_gate_table
 
     best = result.best
     if best is not None and best.diff:
         out.print(Syntax(best.diff, "diff", theme="ansi_dark", background_color="default"))
     if best is not None and best.review is not None:
-        out.print(gate_table(best.review))
+        print_gate_table(best.review, out)
     elif best is not None and best.problem:
         out.print(f"[red]no edit could be applied:[/] {best.problem}", markup=True)
     out.print(f"[dim]run {result.run_id}: {result.calls} model calls, "
