@@ -51,8 +51,10 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
         emit_json(to_json(result, applied=applied))
     elif applied:
         out.print(f"[green]applied[/] to {root}; trace: {result.run_dir / 'trace.jsonl'}")
-    elif result.best is not None and result.best.diff:
+    elif result.passed:
         out.print(f"patch saved to {saved}\napply it later with: git apply {saved}")
+    elif result.best is not None and result.best.diff:
+        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)")
     if not result.passed:
         if as_json:
             ctx.exit(1)
