@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent import prompts
 from agent.config import section
 from agent.edits import EditFormatError, apply_edits, parse_edits, touched_paths, unified_diff
-from agent.errors import GateFailure, InputError
+from agent.errors import GateFailure, InputError, ModelError
 from agent.gating import apply_to_tree, gate, passed_count, short_report
 from agent.models.base import Message, Model
 from agent.plan import Plan, PlanStep
@@ -89,6 +89,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     """
     from agent.models.registry import resolve_model
     from retrieval.context import build_context
+    from retrieval.embeddings import EmbeddingConfig
+    from retrieval.index import build_index
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
     say = progress or (lambda _msg: None)
@@ -99,8 +101,10 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
         model = resolve_model(model_spec, root, on_call=trace.model_call)
+        say("indexing")
+        build_index(root, config=section(root, "index", EmbeddingConfig), progress=False)  # honours [index]
         say("localizing")
-        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
+        pack = build_context(root, issue, budget=settings.context_tokens, refresh=False)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")
@@ -129,22 +133,21 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
 
 
 def make_plan(model: Model, issue: str, context: str, tools: ToolBox, trace: RunTrace) -> Plan:
-    """Ask for the typed plan, answering read-only tool calls while the budget lasts."""
+    """Ask for the typed plan, answering read-only tool calls while the budget lasts (bounded turns)."""
     messages = prompts.plan_messages(issue, context, tools.budget)
-    while True:
+    for _turn in range(tools.budget + 3):
         step, _usage = model.structured(messages, PlanStep, max_tokens=2048)
         if step.plan is not None and (not step.tool_calls or tools.used >= tools.budget):
             trace.event("plan", **step.plan.model_dump(), tool_calls=tools.log)
             return step.plan
-        if not step.tool_calls:
-            messages = [*messages, Message("assistant", step.model_dump_json()),
-                        Message("user", "Answer with the plan (plan must not be null) or with tool_calls.")]
+        messages = [*messages, Message("assistant", step.model_dump_json())]
+        if not step.tool_calls or tools.used >= tools.budget:
+            messages.append(Message("user", "No tool calls remain: answer now with tool_calls empty and the plan."))
             continue
         results = [(call.tool, tools.run(call)) for call in step.tool_calls]
         trace.event("tools", calls=[c.model_dump() for c in step.tool_calls], used=tools.used)
-        messages = [*messages, Message("assistant", step.model_dump_json()), prompts.tool_results_message(results)]
-        if tools.used >= tools.budget and all("budget" in answer for _, answer in results):
-            messages.append(Message("user", "No tool calls remain: answer with the plan now."))
+        messages.append(prompts.tool_results_message(results))
+    raise ModelError("the model never answered with a plan")
 
 
 def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan, snapshot: Snapshot, base: str,
@@ -161,7 +164,7 @@ def run_candidate(index: int, model: Model, issue: str, context: str, plan: Plan
         if not diff:
             candidate.problem = problem
             trace.event("edit_failed", candidate=index, round=round_no, problem=problem)
-            messages = [*messages, prompts.gate_feedback_message(f"no change could be applied: {problem}")]
+            messages = [*messages, prompts.gate_feedback_message(f"none of your edits could be applied: {problem}")]
             continue
         say(f"candidate {index + 1}: round {round_no}: gating")
         result = gate(snapshot.root, diff, base=base, targets=[*plan.tests, *targets])
@@ -186,7 +189,8 @@ def edit(model: Model, messages: list[Message], snapshot: Snapshot, temperature:
             blocks = parse_edits(answer.text)
         except EditFormatError as exc:
             problem = str(exc)
-            messages.append(prompts.edit_retry_message([problem]))
+            if attempt == 0:
+                messages.append(prompts.edit_retry_message([problem]))
             continue
         outcome = apply_edits(blocks, snapshot.read)
         if not outcome.problems:

@@ -68,7 +68,7 @@ def edit_retry_message(problems: list[str]) -> Message:
 def gate_feedback_message(report: str) -> Message:
     """A failed gate's short report, for the next round."""
     return Message("user", "\n\n".join([
-        "Your candidate patch was rejected by the gates:",
+        "Your candidate patch was rejected:",
         untrusted("gate report", report),
         "Fix the problem. Answer with ALL the search/replace blocks for the whole change, "
         "written against the ORIGINAL files shown above (your previous edits were not kept).",

@@ -52,6 +52,9 @@ class RunTrace:
     def __post_init__(self) -> None:
         self.dir = runs_dir(self.root) / self.run_id
         self.dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.root / ".patchgate" / ".gitignore"
+        if not ignore.exists():  # runs are never something to commit, even before the index excludes .patchgate
+            ignore.write_text("*\n", encoding="utf-8")
         self.path = self.dir / "trace.jsonl"
         self._file = self.path.open("a", encoding="utf-8")
 

@@ -78,7 +78,14 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     commit = resolve_rev(repo, rev)
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
-    repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+    try:
+        repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+    except git.GitCommandError as exc:
+        shutil.rmtree(parent, ignore_errors=True)
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.worktree("prune")
+        detail = " ".join(str(exc.stderr).split())[:200]
+        raise InputError(f"cannot check out {rev} into a worktree: {detail}") from None
     try:
         yield path
     finally:

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CALC = "def add(a, b):\n    \"\"\"Sum of a and b.\"\"\"\n    return a - b\n\n\ndef double(x):\n    return x * 2\n"
 TEST_CALC = ("from calc import add, double\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
              "def test_double():\n    assert double(4) == 8\n")
-FILES = {"calc.py": CALC, "tests/test_calc.py": TEST_CALC, "README.md": "# calc\nA tiny calculator.\n",
+FILES = {".patchgate.toml": "[index]\ndense = \"none\"  # BM25 only: keeps the tests fast\n",
+         "calc.py": CALC, "tests/test_calc.py": TEST_CALC, "README.md": "# calc\nA tiny calculator.\n",
          ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"}
 ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
 PLAN = {"tool_calls": [], "plan": {"files": ["calc.py"], "symbols": ["add"], "reasoning": "add subtracts instead of adding",
@@ -81,3 +82,10 @@ def tree_state(root: Path) -> str:
                             text=True, check=True).stdout
     diff = subprocess.run(["git", "diff", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout
     return status + diff
+
+
+def git(cwd: Path, *args: str) -> str:
+    """git with a fixed identity (commits in tests need one)."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout

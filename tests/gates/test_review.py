@@ -1,0 +1,168 @@
+"""review() on real repositories: each gate passes a clean change and catches its planted defect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, write_files
+from tools.findings import ReviewResult
+from tools.gates import ReviewOptions, review
+from tools.patch import apply_patch
+
+NO_TESTS = ReviewOptions(tests="none")
+BASE = {
+    "app/db.py": "def find(cursor, name):\n    return cursor.execute('SELECT 1 WHERE n = ?', (name,))\n",
+    "app/calc.py": "def add(a, b):\n    return a + b\n",
+    "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+                          "def test_add_zero():\n    assert add(0, 0) == 0\n",
+    "config.json": '{"a": 1}\n',
+    ".github/workflows/ci.yml": "on: push\n",
+}
+
+
+def diff_of(root: Path, files: dict[str, str], delete: tuple[str, ...] = ()) -> str:
+    """The diff that turns the committed tree into one with ``files`` written and ``delete`` removed."""
+    write_files(root, files)
+    for rel in delete:
+        (root / rel).unlink()
+    git(root, "add", "-A")
+    diff = git(root, "diff", "--cached")
+    git(root, "reset", "-q", "--hard")
+    return diff
+
+
+def gate(result: ReviewResult, name: str):
+    return next(g for g in result.gates if g.name == name)
+
+
+def rules(result: ReviewResult, name: str) -> set[str]:
+    return {f.rule for f in gate(result, name).findings if f.severity == "error"}
+
+
+@pytest.fixture
+def repo(make_repo) -> Path:
+    return make_repo(BASE)
+
+
+def test_clean_change_passes_every_gate_and_leaves_no_worktree(repo: Path) -> None:
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
+    result = review(repo, diff, options=NO_TESTS)
+    assert result.passed, result
+    assert [g.name for g in result.gates] == ["apply", "parse", "tests", "scope", "security", "license"]
+    assert git(repo, "worktree", "list").count("\n") == 1  # only the main tree is left
+    assert (repo / "app/calc.py").read_text() == BASE["app/calc.py"]  # the user's tree is untouched
+
+
+@pytest.mark.parametrize(("files", "gate_name", "rule"), [
+    ({"app/calc.py": "def add(a, b:\n    return a + b\n"}, "parse", "parse.syntax"),
+    ({"config.json": '{"a": 1,,}\n'}, "parse", "parse.json"),
+    ({"tests/test_calc.py": BASE["tests/test_calc.py"].replace("    assert add(1, 2) == 3\n", "    add(1, 2)\n")},
+     "scope", "scope.removed-assertion"),
+    ({"tests/test_calc.py": BASE["tests/test_calc.py"].replace("def test_add():", "@pytest.mark.skip\ndef test_add():")},
+     "scope", "scope.added-skip"),
+    ({".github/workflows/ci.yml": "on: [push, pull_request]\n"}, "scope", "scope.protected-path"),
+    ({"app/calc.py": BASE["app/calc.py"] + 'TOKEN = "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n'},
+     "security", "security.secret.github-token"),
+    ({"app/db.py": "def find(cursor, name):\n    return cursor.execute(f\"SELECT 1 WHERE n = '{name}'\")\n"},
+     "security", "security.sql-injection"),
+    ({"app/run.py": "import subprocess\n\ndef run(p):\n    subprocess.run('ls %s' % p, shell=True)\n"},
+     "security", "security.shell-injection"),
+    ({"app/load.py": "import yaml\n\ndef load(t):\n    return yaml.load(t)\n"}, "security", "security.yaml-unsafe-load"),
+    ({"app/load.py": "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n"}, "security", "security.pickle-loads"),
+    ({"app/ev.py": "def calc(expr):\n    return eval(expr)\n"}, "security", "security.eval-input"),
+])
+def test_planted_defect_is_caught_by_its_gate(repo: Path, files: dict[str, str], gate_name: str, rule: str) -> None:
+    result = review(repo, diff_of(repo, files), options=NO_TESTS)
+    assert not result.passed
+    assert rule in rules(result, gate_name)
+    others = [g.name for g in result.failed() if g.name != gate_name]
+    assert others == []  # the defect is blamed on the right gate only
+
+
+def test_deleted_test_function_and_file_weaken_tests(repo: Path) -> None:
+    without_zero = BASE["tests/test_calc.py"].split("\n\n\ndef test_add_zero")[0] + "\n"
+    result = review(repo, diff_of(repo, {"tests/test_calc.py": without_zero}), options=NO_TESTS)
+    assert "scope.deleted-test" in rules(result, "scope")
+    result = review(repo, diff_of(repo, {}, delete=("tests/test_calc.py",)), options=NO_TESTS)
+    assert "scope.deleted-test-file" in rules(result, "scope")
+
+
+def test_security_looks_only_at_added_lines(make_repo) -> None:
+    risky = "import yaml\n\ndef load(t):\n    return yaml.load(t)\n"
+    root = make_repo({"app/load.py": risky})
+    result = review(root, diff_of(root, {"app/load.py": risky + "\n\ndef other():\n    return 1\n"}), options=NO_TESTS)
+    assert gate(result, "security").passed
+
+
+def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
+    files = {"app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
+                          "    yaml.load(t, Loader=yaml.SafeLoader)\n    return cursor.execute('SELECT n FROM t')\n"}
+    assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
+
+
+def test_patch_that_does_not_apply_names_file_and_hunk(repo: Path) -> None:
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
+    (repo / "app/calc.py").write_text("def add(x, y):\n    return x + y\n")
+    git(repo, "commit", "-qam", "moved on")
+    result = review(repo, diff, options=NO_TESTS)
+    apply = gate(result, "apply")
+    assert not apply.passed
+    assert apply.findings[0].path == "app/calc.py"
+    assert "hunk #1" in apply.findings[0].message
+    assert gate(result, "parse").skipped and not result.passed
+
+
+def test_three_way_fallback_applies_a_patch_made_on_an_older_base(make_repo) -> None:
+    lines = [f"v{i} = {i}\n" for i in range(1, 11)]
+    root = make_repo({"m.py": "".join(lines)})
+    diff = diff_of(root, {"m.py": "".join(lines).replace("v2 = 2", "v2 = 20")})
+    write_files(root, {"m.py": "".join(lines).replace("v5 = 5", "v5 = 50")})  # a context line of the hunk
+    git(root, "commit", "-qam", "edit inside the hunk's context")
+    assert not apply_patch(root, diff, check_only=True).passed  # a plain apply fails
+    result = review(root, diff, options=NO_TESTS)
+    assert gate(result, "apply").passed and "3-way" in gate(result, "apply").detail
+
+
+@pytest.mark.parametrize("path", ["../outside.py", "/etc/passwd"])
+def test_paths_leaving_the_repository_are_refused(repo: Path, path: str) -> None:
+    diff = f"--- /dev/null\n+++ b/{path.lstrip('/') if path.startswith('/') else path}\n@@ -0,0 +1 @@\n+x = 1\n"
+    if path.startswith("/"):
+        diff = f"--- /dev/null\n+++ {path}\n@@ -0,0 +1 @@\n+x = 1\n"
+    report = apply_patch(repo, diff)
+    assert not report.passed and report.findings[0].rule == "apply.unsafe-path"
+    assert not (repo.parent / "outside.py").exists()
+
+
+def test_symlinked_directory_is_refused(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo / "link").symlink_to(outside)
+    report = apply_patch(repo, "--- /dev/null\n+++ b/link/evil.py\n@@ -0,0 +1 @@\n+x = 1\n")
+    assert not report.passed and "symlink" in report.findings[0].message
+    assert not (outside / "evil.py").exists()
+
+
+def test_apply_patch_writes_a_green_candidate_into_the_tree(repo: Path) -> None:
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
+    assert apply_patch(repo, diff, check_only=True).passed
+    assert (repo / "app/calc.py").read_text() == BASE["app/calc.py"]
+    assert apply_patch(repo, diff).passed
+    assert "b + a" in (repo / "app/calc.py").read_text()
+
+
+def test_limits_and_denied_paths_come_from_options(repo: Path) -> None:
+    diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n", "app/new.py": "x = 1\n"})
+    result = review(repo, diff, options=ReviewOptions(tests="none", max_files=1, denied_paths=["app/new.py"]))
+    assert {"scope.too-many-files", "scope.denied-path"} <= rules(result, "scope")
+    lifted = review(repo, diff_of(repo, {".github/workflows/ci.yml": "on: pull_request\n"}),
+                    options=ReviewOptions(tests="none", allow_protected=[".github/workflows/**"]))
+    assert lifted.passed
+
+
+def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
+    root = make_repo({"data/bad.json": "{not json\n", "a.py": "x = 1\n"})
+    result = review(root, diff_of(root, {"data/bad.json": "{still not json\n"}), options=NO_TESTS)
+    parse = gate(result, "parse")
+    assert parse.passed and parse.findings[0].severity == "warning"
