@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -69,11 +71,36 @@ class ScriptedModel:
 
 
 
+CLI_ENV = {"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"}
+UNSET = ("PATCHGATE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "PATCHGATE_DEBUG")
+
+
 def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PATCHGATE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", NO_COLOR="1", COLUMNS="200", PATCHGATE_DEBUG=os.environ.get("AGENT_TEST_DEBUG", "0"))
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          input=stdin, timeout=120)
+    """Run ``patchgate ARGS`` in ``cwd`` through the real entry point, in this process (saves the start-up).
+
+    Exit code, stdout and stderr are what a user would see; the environment is the clean one a user without
+    model settings has.
+    """
+    from agent.cli import main
+
+    saved_env, saved_argv, saved_stdin = dict(os.environ), sys.argv, sys.stdin
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        for key in UNSET:
+            os.environ.pop(key, None)
+        os.environ.update(CLI_ENV)
+        sys.argv, sys.stdin = ["patchgate", *args], io.StringIO(stdin or "")
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv, sys.stdin = saved_argv, saved_stdin
+    return subprocess.CompletedProcess(["patchgate", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def tree_state(root: Path) -> str:
