@@ -8,7 +8,6 @@ parse error's location, the policy finding, nothing more.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from agent.errors import InputError
@@ -90,13 +89,12 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 
 def apply_to_tree(root: Path, diff: str) -> None:
-    """Apply ``diff`` to the user's working tree with ``git apply`` (checked first, so all or nothing)."""
-    for args in (["--check"], []):
-        done = subprocess.run(["git", "apply", "--whitespace=nowarn", *args, "-"], cwd=root, input=diff, text=True,
-                              capture_output=True)
-        if done.returncode != 0:
-            raise InputError(f"the patch does not apply to your working tree: {done.stderr.strip()}")
+    """Apply ``diff`` to the user's working tree: checked first, clean apply only, all or nothing."""
+    from tools.patch import apply_patch
 
+    report = apply_patch(root, diff)
+    if not report.passed:
+        raise InputError(f"the patch does not apply to your working tree: {report.detail}")
 
 
 def print_gate_table(result: ReviewResult, console) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import git
 
+from retrieval.graph import module_names as graph_module_names
 from tools.candidate import Candidate
 from tools.findings import Finding, GateReport
 from tools.git import worktree
@@ -28,7 +29,6 @@ from tools.options import ReviewOptions
 from tools.policy import load_policy, matches
 from tools.secrets import redact, scrubbed_env
 
-SOURCE_ROOTS = ("src", "lib")
 
 
 @dataclass
@@ -42,17 +42,8 @@ class TestRun:
 
 
 def module_names(path: str) -> set[str]:
-    """Dotted names a Python file can be imported as (with and without a src/ or lib/ prefix)."""
-    pure = PurePosixPath(path)
-    if pure.suffix != ".py":
-        return set()
-    parts = list(pure.with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    names = {".".join(parts)} if parts else set()
-    if len(parts) > 1 and parts[0] in SOURCE_ROOTS:
-        names.add(".".join(parts[1:]))
-    return names
+    """Dotted names a Python file can be imported as (the index's rule, with and without a source root)."""
+    return set(graph_module_names(path)) if path.endswith(".py") else set()
 
 
 def _imports(source: str) -> set[str]:
