@@ -69,7 +69,7 @@ def test_timeout_fails_the_gate(make_repo) -> None:
 
 
 def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-0123456789abcdef")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-0123456789abcdef")  # patchgate: allow
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import os\nfrom m import X\n\n\n"
                       "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n"})
     report = gate_report(review(root, staged(root, {"m.py": "X = 2\n"}), options=ReviewOptions(timeout=60)))
