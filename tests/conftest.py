@@ -30,6 +30,20 @@ def write_files(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def diff_of(root: Path, files: dict[str, str], delete: tuple[str, ...] = ()) -> str:
+    """The diff that turns the committed tree into one with ``files`` written and ``delete`` removed.
+
+    The working tree is reset afterwards, so the diff can be reviewed against HEAD.
+    """
+    write_files(root, files)
+    for rel in delete:
+        (root / rel).unlink()
+    git(root, "add", "-A")
+    diff = git(root, "diff", "--cached")
+    git(root, "reset", "-q", "--hard")
+    return diff
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     """Build a git repository with one commit holding ``files``; returns its root."""

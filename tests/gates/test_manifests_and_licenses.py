@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write_files
+from tests.conftest import diff_of, write_files
 from tools.gates import ReviewOptions, review
 
 GOOD_DEPLOYMENT = """\
@@ -32,14 +32,6 @@ spec:
 """
 
 
-def added(root: Path, files: dict[str, str]) -> str:
-    write_files(root, files)
-    git(root, "add", "-A")
-    diff = git(root, "diff", "--cached")
-    git(root, "reset", "-q", "--hard")
-    return diff
-
-
 def findings(result, gate: str) -> dict[str, str]:
     report = next(g for g in result.gates if g.name == gate)
     return {f.rule: f.severity for f in report.findings}
@@ -51,7 +43,7 @@ def repo(make_repo) -> Path:
 
 
 def test_a_good_manifest_passes(repo: Path) -> None:
-    result = review(repo, added(repo, {"deploy/web.yaml": GOOD_DEPLOYMENT}), options=ReviewOptions(tests="none"))
+    result = review(repo, diff_of(repo, {"deploy/web.yaml": GOOD_DEPLOYMENT}), options=ReviewOptions(tests="none"))
     assert result.passed, result
 
 
@@ -70,13 +62,13 @@ def test_a_good_manifest_passes(repo: Path) -> None:
 def test_manifest_rules(repo: Path, old: str, new: str, rule: str) -> None:
     manifest = GOOD_DEPLOYMENT.replace(old, new)
     assert manifest != GOOD_DEPLOYMENT
-    result = review(repo, added(repo, {"deploy/web.yaml": manifest}), options=ReviewOptions(tests="none"))
+    result = review(repo, diff_of(repo, {"deploy/web.yaml": manifest}), options=ReviewOptions(tests="none"))
     assert findings(result, "parse").get(rule) == "error"
     assert not result.passed
 
 
 def test_plain_yaml_is_not_a_manifest(repo: Path) -> None:
-    result = review(repo, added(repo, {"conf.yaml": "name: x\nitems: [1, 2]\n"}), options=ReviewOptions(tests="none"))
+    result = review(repo, diff_of(repo, {"conf.yaml": "name: x\nitems: [1, 2]\n"}), options=ReviewOptions(tests="none"))
     assert result.passed
 
 
@@ -86,7 +78,7 @@ MODEL_LINE = 'MODEL = "stabilityai/stable-diffusion-3-medium-diffusers"\n'
 @pytest.mark.parametrize(("usage", "severity", "passed"), [
     ("commercial", "error", False), ("unspecified", "warning", True), ("non-commercial", None, True)])
 def test_restricted_model_depends_on_usage(repo: Path, usage: str, severity: str | None, passed: bool) -> None:
-    result = review(repo, added(repo, {"gen.py": MODEL_LINE}), options=ReviewOptions(tests="none", usage=usage))
+    result = review(repo, diff_of(repo, {"gen.py": MODEL_LINE}), options=ReviewOptions(tests="none", usage=usage))
     assert findings(result, "license").get("license.restricted-model") == severity
     assert result.passed is passed
 
@@ -96,12 +88,12 @@ def test_usage_comes_from_project_config(repo: Path) -> None:
 
     write_files(repo, {"pyproject.toml": '[tool.patchgate.review]\nusage = "commercial"\ntests = "none"\n'})
     options = load_options(repo)
-    result = review(repo, added(repo, {"gen.py": MODEL_LINE}), options=options)
+    result = review(repo, diff_of(repo, {"gen.py": MODEL_LINE}), options=options)
     assert not result.passed and findings(result, "license") == {"license.restricted-model": "error"}
 
 
 def test_permissive_model_passes_and_unknown_model_warns(repo: Path) -> None:
-    diff = added(repo, {"gen.py": 'A = "Qwen/Qwen2.5-Coder-1.5B-Instruct"\nB = "meta-llama/Some-New-Model-9B"\n'
+    diff = diff_of(repo, {"gen.py": 'A = "Qwen/Qwen2.5-Coder-1.5B-Instruct"\nB = "meta-llama/Some-New-Model-9B"\n'
                                   'C = "src/pkg"\n'})
     result = review(repo, diff, options=ReviewOptions(tests="none", usage="commercial"))
     assert result.passed
@@ -110,6 +102,6 @@ def test_permissive_model_passes_and_unknown_model_warns(repo: Path) -> None:
 
 def test_files_mapped_to_a_grammar_must_parse_under_it(repo: Path) -> None:
     options = ReviewOptions(tests="none", grammars={"settings/*.conf": "json"})
-    assert review(repo, added(repo, {"settings/a.conf": '{"a": [1, 2]}\n'}), options=options).passed
-    result = review(repo, added(repo, {"settings/a.conf": '{"a": [1, 2}\n'}), options=options)
+    assert review(repo, diff_of(repo, {"settings/a.conf": '{"a": [1, 2]}\n'}), options=options).passed
+    result = review(repo, diff_of(repo, {"settings/a.conf": '{"a": [1, 2}\n'}), options=options)
     assert findings(result, "parse") == {"parse.grammar": "error"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write_files
+from tests.conftest import diff_of, git, write_files
 from tools.findings import ReviewResult
 from tools.gates import ReviewOptions, review
 from tools.patch import apply_patch
@@ -20,17 +20,6 @@ BASE = {
     "config.json": '{"a": 1}\n',
     ".github/workflows/ci.yml": "on: push\n",
 }
-
-
-def diff_of(root: Path, files: dict[str, str], delete: tuple[str, ...] = ()) -> str:
-    """The diff that turns the committed tree into one with ``files`` written and ``delete`` removed."""
-    write_files(root, files)
-    for rel in delete:
-        (root / rel).unlink()
-    git(root, "add", "-A")
-    diff = git(root, "diff", "--cached")
-    git(root, "reset", "-q", "--hard")
-    return diff
 
 
 def gate(result: ReviewResult, name: str):

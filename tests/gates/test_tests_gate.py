@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import git, write_files
+from tests.conftest import diff_of
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.testing import select_tests
@@ -20,21 +20,13 @@ FILES = {
 }
 
 
-def staged(root: Path, files: dict[str, str]) -> str:
-    write_files(root, files)
-    git(root, "add", "-A")
-    diff = git(root, "diff", "--cached")
-    git(root, "reset", "-q", "--hard")
-    return diff
-
-
 def gate_report(result):
     return next(g for g in result.gates if g.name == "tests")
 
 
 def test_selection_follows_imports_and_names(make_repo) -> None:
     root = make_repo(FILES)
-    diff = staged(root, {"calc/ops.py": FILES["calc/ops.py"] + "\n# touched\n"})
+    diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"] + "\n# touched\n"})
     selected = select_tests(root, parse_diff(diff), ReviewOptions())
     assert selected == ["tests/test_ops.py", "tests/test_uses_ops.py"]
     assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"))
@@ -42,7 +34,7 @@ def test_selection_follows_imports_and_names(make_repo) -> None:
 
 def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
     root = make_repo(FILES)
-    diff = staged(root, {"calc/ops.py": FILES["calc/ops.py"].replace("a + b", "a * b")})  # 2*2 == 4 still, 0*1 != 1
+    diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("a + b", "a * b")})  # 2*2 == 4 still, 0*1 != 1
     report = gate_report(review(root, diff, options=ReviewOptions(timeout=60)))
     assert not report.passed
     by_rule = {f.rule: f for f in report.findings}
@@ -53,7 +45,7 @@ def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
 
 def test_change_that_keeps_tests_green_passes_despite_old_failure(make_repo) -> None:
     root = make_repo(FILES)
-    diff = staged(root, {"calc/ops.py": FILES["calc/ops.py"].replace("return a + b", "return b + a")})
+    diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("return a + b", "return b + a")})
     report = gate_report(review(root, diff, options=ReviewOptions(timeout=60)))
     assert report.passed, report
     assert [f.rule for f in report.findings] == ["tests.pre-existing-failure"]
@@ -62,7 +54,7 @@ def test_change_that_keeps_tests_green_passes_despite_old_failure(make_repo) -> 
 def test_timeout_fails_the_gate(make_repo) -> None:
     root = make_repo({"slow.py": "X = 1\n", "tests/test_slow.py": "import time\nfrom slow import X\n\n\n"
                       "def test_slow():\n    time.sleep(30)\n"})
-    diff = staged(root, {"slow.py": "X = 2\n"})
+    diff = diff_of(root, {"slow.py": "X = 2\n"})
     report = gate_report(review(root, diff, options=ReviewOptions(timeout=2)))
     assert not report.passed and report.findings[0].rule == "tests.not-run"
     assert "within 2 s" in report.findings[0].message
@@ -72,5 +64,5 @@ def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-0123456789abcdef")  # patchgate: allow
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import os\nfrom m import X\n\n\n"
                       "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n"})
-    report = gate_report(review(root, staged(root, {"m.py": "X = 2\n"}), options=ReviewOptions(timeout=60)))
+    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n"}), options=ReviewOptions(timeout=60)))
     assert report.passed, report
