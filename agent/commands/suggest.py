@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from agent.console import emit_json, err, out
+from agent.console import emit_json, err
 
 
 @click.command("suggest")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from tests.conftest import diff_of
 from tools.candidate import parse_diff
