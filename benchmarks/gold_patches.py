@@ -62,23 +62,21 @@ def append_to_first_py(text: str) -> Callable[[Path, dict], bool]:
     return plant
 
 
-def delete_assertion(clone: Path, inst: dict) -> bool:
-    path = test_file_with_assert(clone, inst["test_patch"])
-    if path is None:
-        return False
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"^(\s+)assert\b.*$", r"\1pass", text, count=1, flags=re.M), encoding="utf-8")
-    return True
+def rewrite_test(pattern: str, replacement: str):
+    """A planter that rewrites the first match of ``pattern`` in a test file the gold tests touch."""
+    def plant(clone: Path, inst: dict) -> bool:
+        path = test_file_with_assert(clone, inst["test_patch"])
+        if path is None:
+            return False
+        text = path.read_text(encoding="utf-8")
+        new = re.sub(pattern, replacement, text, count=1, flags=re.M)
+        path.write_text(new, encoding="utf-8")
+        return new != text
+    return plant
 
 
-def add_skip(clone: Path, inst: dict) -> bool:
-    path = test_file_with_assert(clone, inst["test_patch"])
-    if path is None:
-        return False
-    text = path.read_text(encoding="utf-8")
-    new = re.sub(r"^(\s*)(def test_)", r'\1@pytest.mark.skip(reason="flaky")\n\1\2', text, count=1, flags=re.M)
-    path.write_text(new, encoding="utf-8")
-    return new != text
+delete_assertion = rewrite_test(r"^(\s+)assert\b.*$", r"\1pass")
+add_skip = rewrite_test(r"^(\s*)(def test_)", r'\1@pytest.mark.skip(reason="flaky")\n\1\2')
 
 
 def edit_workflow(clone: Path, inst: dict) -> bool:
