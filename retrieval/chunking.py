@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tree_sitter import Node, Parser
+from tree_sitter import Node, Parser, Tree
 from tree_sitter_language_pack import get_parser
 
 WINDOW = 60
@@ -57,10 +57,10 @@ class RawChunk:
 
 @dataclass(frozen=True)
 class Parsed:
-    """Everything the index keeps from parsing one blob."""
+    """Everything the index keeps from parsing one blob; the tree lets imports reuse the same parse."""
 
     chunks: list[RawChunk]
-    tree_ok: bool
+    tree: Tree | None
 
 
 @lru_cache(maxsize=None)
@@ -73,7 +73,7 @@ def chunk_file(lang: str, text: str) -> Parsed:
     """The chunks of one file's text in language ``lang``."""
     parser = parser_for(lang)
     if parser is None or not text.strip():
-        return Parsed(window_chunks(text), tree_ok=True)
+        return Parsed(window_chunks(text), tree=None)
     data = text.encode("utf-8")
     tree = parser.parse(data)
     lines = text.splitlines()
@@ -81,7 +81,7 @@ def chunk_file(lang: str, text: str) -> Parsed:
     walker.visit(tree.root_node, parent_sig="", parent_name="")
     chunks = walker.chunks + _module_chunks(lines, walker.covered)
     chunks.sort(key=lambda c: (c.start_line, c.end_line))
-    return Parsed(chunks, tree_ok=not tree.root_node.has_error)
+    return Parsed(chunks, tree)
 
 
 def window_chunks(text: str) -> list[RawChunk]:

@@ -23,7 +23,11 @@ def python_imports(text: str) -> list[tuple[str, int]]:
     """``(module, level)`` for each import in a Python file; ``from x import a, b`` gives x.a, x.b and x."""
     parser = parser_for("python")
     assert parser is not None
-    root = parser.parse(text.encode("utf-8")).root_node
+    return imports_in(parser.parse(text.encode("utf-8")).root_node)
+
+
+def imports_in(root: Node) -> list[tuple[str, int]]:
+    """The imports of an already parsed Python module (the index reuses the chunker's tree)."""
     found: list[tuple[str, int]] = []
     stack = [root]
     while stack:

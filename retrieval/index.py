@@ -26,10 +26,11 @@ from agent.errors import IndexStateError, InputError
 from retrieval import store
 from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from retrieval.graph import python_imports, resolve_imports
+from retrieval.graph import imports_in, resolve_imports
 from retrieval.lexical import Lexical, tokenize
 from retrieval.repo_index import RepoIndex
 from retrieval.source import SourceFile, commit_files, worktree_files
+from tools.git import repo_root
 from tools.secrets import redact
 
 INDEX_DIRNAME = ".patchgate"
@@ -70,7 +71,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     config = config or EmbeddingConfig()
     root = source if isinstance(source, Path) else None
     if root is not None:
-        root = _check_worktree(root)
+        root = repo_root(root)  # an empty repository is caught below: it has nothing to index
     base = index_dir or default_index_dir(root)  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
     mark = _stopwatch(stats)
@@ -88,7 +89,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     build = store.new_build_dir(base)
     try:
         with _progress(progress) as bar:
-            rows = _chunk_rows(files, old_chunks, old_tokens, stats, bar)
+            rows = _chunk_rows(files, old_chunks, old_tokens, old_imports, stats, bar)
             mark("parse")
             _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
         store.publish(base, build)
@@ -115,15 +116,6 @@ def open_index(root: Path, index_dir: Path | None = None) -> RepoIndex:
     return RepoIndex.load(root, build)
 
 
-def _check_worktree(path: Path) -> Path:
-    from tools.git import has_commits, open_repo, repo_root
-
-    root = repo_root(path)
-    if not has_commits(open_repo(root)) and not any(root.iterdir() if root.exists() else []):
-        raise InputError(f"{root} is an empty repository")
-    return root
-
-
 def _cache_dir(source: Path | CommitSource) -> Path:
     """The repository's shared cache: inside its common git dir, so every worktree shares it."""
     if isinstance(source, CommitSource):
@@ -133,11 +125,12 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, stats: BuildStats, bar) -> list[tuple]:
+def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, old_imports: dict, stats: BuildStats,
+                bar) -> list[tuple]:
     """(blob, kind, name, start, end, signature, text, hash, tokens) for every chunk, reusing known blobs.
 
-    A new blob is redacted once, and its whole-file tokens go into ``old_tokens`` for the file BM25. The
-    hash is left empty: it covers the path, which the same blob may have elsewhere (see ``_with_hashes``).
+    A new blob is redacted and parsed once: its whole-file tokens go into ``old_tokens`` for the file
+    BM25 and, for Python, its imports into ``old_imports`` from the same syntax tree. The hash is left empty: it covers the path, which the same blob may have elsewhere (see ``_with_hashes``).
     """
     known, done = set(old_tokens), set()
     task = bar.add_task("parsing", total=len(files)) if bar else None
@@ -152,7 +145,10 @@ def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, stats: Bui
             stats.parsed_files += 1
             text = redact(f.data.decode("utf-8", "replace"))
             old_tokens[f.blob] = " ".join(tokenize(text))
-            for c in chunk_file(f.lang, text).chunks:
+            parsed = chunk_file(f.lang, text)
+            if f.lang == "python" and parsed.tree is not None:
+                old_imports[f.blob] = imports_in(parsed.tree.root_node)
+            for c in parsed.chunks:
                 tokens = " ".join(tokenize(f"{c.name} {c.text}"))
                 rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, "", tokens))
         done.add(f.blob)
@@ -212,16 +208,9 @@ def _expand(rows: list[tuple], files: list[SourceFile]):
             yield f.path, row
 
 
-def _import_rows(files: list[SourceFile], old: dict) -> list[tuple[str, str, int]]:
-    rows = []
-    for f in files:
-        if f.lang != "python":
-            continue
-        found = old.get(f.blob)
-        if found is None:
-            found = python_imports(f.data.decode("utf-8", "replace"))
-            old[f.blob] = found
-        rows.extend((f.blob, module, level) for module, level in found)
+def _import_rows(files: list[SourceFile], imports: dict) -> list[tuple[str, str, int]]:
+    """(blob, module, level) rows of every Python file, from the imports recorded while chunking."""
+    rows = [(f.blob, module, level) for f in files if f.lang == "python" for module, level in imports.get(f.blob, [])]
     return list(dict.fromkeys(rows))
 
 
