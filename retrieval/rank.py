@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -63,11 +64,42 @@ class Ranking:
     chunks: list[RankedChunk]
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What ranking derives from an index alone: computed once per opened index, not once per query."""
+
+    files: list[str]
+    pos: dict[str, int]
+    defined: dict[str, frozenset[int]]  # a symbol name or file stem -> the files defining it
+    modules: dict[str, str]  # dotted module -> file
+    damping: np.ndarray  # 1.0 for library code, NON_SOURCE_DAMPING for tests/docs/examples
+
+
+_FACTS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _facts(index: IndexView) -> _Facts:
+    if index not in _FACTS:
+        files = [f.path for f in index.files()]
+        pos = {p: i for i, p in enumerate(files)}
+        defined: dict[str, set[int]] = defaultdict(set)
+        for sym in index.symbols():
+            if sym.path in pos:
+                defined[sym.name.rsplit(".", 1)[-1]].add(pos[sym.path])
+        for i, path in enumerate(files):
+            defined[PurePosixPath(path).stem].add(i)
+        modules = {name: path for path in files if path.endswith(".py") for name in module_names(path)}
+        damping = np.array([1.0 if is_source(p) else NON_SOURCE_DAMPING for p in files])
+        _FACTS[index] = _Facts(files, pos, {k: frozenset(v) for k, v in defined.items()}, modules, damping)
+    return _FACTS[index]
+
+
 def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ranking:
     """Files and chunks of ``index`` ranked for ``issue``, best first, each with its reasons."""
-    files = [f.path for f in index.files()]
-    pos = {p: i for i, p in enumerate(files)}
+    facts = _facts(index)
+    files, pos = facts.files, facts.pos
     mentions = extract(issue)
+    explicit = [pos[p] for p in _explicit_paths(mentions, files)]
     signals: dict[str, np.ndarray] = {}
     details: dict[str, dict[int, str]] = defaultdict(dict)
 
@@ -78,13 +110,13 @@ def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ra
     chunks = index.chunks()
     signals["lexical_chunk"] = _unit(_per_file_max(chunk_hits, chunks, pos, details["lexical_chunk"]))
     signals["dense"] = _unit(_per_file_max(dense_hits, chunks, pos, details["dense"]))
-    signals["named"] = _named(index, mentions, files, pos, details["named"])
+    signals["named"] = _named(facts, mentions, explicit, details["named"])
     signals["import_graph"] = _graph(index, signals["named"], pos, details["import_graph"])
     signals["locality"] = _locality(files, current_file, details["locality"])
 
     total = sum(WEIGHTS[name] * values for name, values in signals.items())
-    explicit = {pos[p] for p in _explicit_paths(mentions, files)}
-    damp = np.array([1.0 if (i in explicit or is_source(p)) else NON_SOURCE_DAMPING for i, p in enumerate(files)])
+    damp = facts.damping.copy()
+    damp[explicit] = 1.0  # named by path: never damped
     total = total * damp
     order = np.argsort(-total, kind="stable")
     ranked_files = [RankedFile(files[i], float(total[i]), _reasons(i, signals, details, damp[i]))
@@ -125,35 +157,26 @@ def _per_file_max(hits: list[tuple[int, float]], chunks: list[Chunk], pos: dict[
     return out
 
 
-def _named(index: IndexView, m: Mentions, files: list[str], pos: dict[str, int], detail: dict[int, str]) -> np.ndarray:
+def _named(facts: _Facts, m: Mentions, explicit: list[int], detail: dict[int, str]) -> np.ndarray:
     """What the issue names: paths and frames, dotted modules, and identifiers defined in a file."""
-    out = np.zeros(len(files), dtype=np.float32)
-    for path in _explicit_paths(m, files):
-        out[pos[path]] = 1.0
-        detail[pos[path]] = f"path {path}"
-    modules = {name: path for path in files if path.endswith(".py") for name in module_names(path)}
+    out = np.zeros(len(facts.files), dtype=np.float32)
+    for i in explicit:
+        out[i] = 1.0
+        detail[i] = f"path {facts.files[i]}"
     for dotted in m.modules:
-        path = _module_file(dotted, modules)
-        if path and out[pos[path]] < 1.0:
-            out[pos[path]] = 1.0
-            detail[pos[path]] = f"module {dotted}"
-    ident = _identifier_scores(index, m, files, pos, detail)
+        path = _module_file(dotted, facts.modules)
+        if path and out[facts.pos[path]] < 1.0:
+            out[facts.pos[path]] = 1.0
+            detail[facts.pos[path]] = f"module {dotted}"
+    ident = _identifier_scores(facts, m, detail)
     return np.maximum(out, _unit(ident))
 
 
-def _identifier_scores(index: IndexView, m: Mentions, files: list[str], pos: dict[str, int],
-                       detail: dict[int, str]) -> np.ndarray:
-    defined: dict[str, set[int]] = defaultdict(set)
-    for sym in index.symbols():
-        i = pos.get(sym.path)
-        if i is not None:
-            defined[sym.name.rsplit(".", 1)[-1]].add(i)
-    for i, path in enumerate(files):
-        defined[PurePosixPath(path).stem].add(i)
-    out = np.zeros(len(files), dtype=np.float32)
+def _identifier_scores(facts: _Facts, m: Mentions, detail: dict[int, str]) -> np.ndarray:
+    out = np.zeros(len(facts.files), dtype=np.float32)
     best: dict[int, tuple[float, str]] = {}
     for name, strength in m.identifiers.items():
-        where = defined.get(name) or defined.get(name.lower()) or set()
+        where = facts.defined.get(name) or facts.defined.get(name.lower()) or frozenset()
         if not where:
             continue
         weight = strength / (1.0 + math.log2(len(where)))
