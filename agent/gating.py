@@ -38,8 +38,8 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
 
 def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateReport:
     """Run ``targets`` (pytest ids) on the candidate in a throw-away worktree; every one must pass."""
+    from tools.gates import load_options
     from tools.git import open_repo, worktree
-    from tools.options import ReviewOptions
     from tools.patch import apply_patch
     from tools.testing import run_pytest
 
@@ -48,7 +48,7 @@ def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateRep
         present = [t for t in dict.fromkeys(targets) if _test_file(tree, t)]
         if not present:
             return GateReport(name=ISSUE_TESTS, passed=True, skipped=True, detail="none of the named tests exist")
-        run = run_pytest(tree, present, ReviewOptions().timeout)
+        run = run_pytest(tree, present, load_options(root).timeout)
     if run.problem:
         return GateReport(name=ISSUE_TESTS, passed=False, detail=run.output[-1500:],
                           findings=[Finding(rule="issue-tests.not-run", message=run.problem)])

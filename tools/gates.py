@@ -30,8 +30,12 @@ def load_options(root: Path, overrides: dict | None = None) -> ReviewOptions:
 
 
 def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None) -> ReviewResult:
-    """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError."""
-    options = options or ReviewOptions()
+    """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
+
+    Without ``options`` the repository's own ``[tool.patchgate.review]`` applies, so every caller (the
+    review command, the hook, the agent) holds a candidate to the same policy.
+    """
+    options = options or load_options(root)
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
     candidate = parse_diff(diff)

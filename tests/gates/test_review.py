@@ -150,6 +150,15 @@ def test_limits_and_denied_paths_come_from_options(repo: Path) -> None:
     assert lifted.passed
 
 
+def test_without_options_the_repository_config_applies(repo: Path) -> None:
+    (repo / ".patchgate.toml").write_text('[review]\ntests = "none"\ndenied_paths = ["app/new.py"]\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "config")
+    result = review(repo, diff_of(repo, {"app/new.py": "x = 1\n"}))
+    assert "scope.denied-path" in rules(result, "scope")
+    assert next(g for g in result.gates if g.name == "tests").skipped
+
+
 def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
     root = make_repo({"data/bad.json": "{not json\n", "a.py": "x = 1\n"})
     result = review(root, diff_of(root, {"data/bad.json": "{still not json\n"}), options=NO_TESTS)
