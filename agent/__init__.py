@@ -1,3 +1,1 @@
-"""patchgate: a repository-aware coding agent that gates every patch before it lands."""
-
-__version__ = "0.1.0"
+"""The top layer: CLI, pipeline, prompts, model providers, decoding and evaluation runs."""

@@ -1,5 +1,5 @@
 """Allow ``python -m agent`` as a synonym for the ``patchgate`` script."""
 
-from agent.cli import main
+from patchgate.agent.cli import main
 
 main()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import unidiff
 
-from agent.errors import InputError
-from tools.git import open_repo, resolve_rev
-from tools.secrets import redact
+from patchgate.errors import InputError
+from patchgate.git import open_repo, resolve_rev
+from patchgate.secrets import redact
 
 LOG_LINES = 80
 

@@ -13,22 +13,22 @@ import sys
 
 import click
 
-from agent import __version__
-from agent.errors import PatchgateError
+from patchgate import __version__
+from patchgate.errors import PatchgateError
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
-    "complete": "agent.commands.complete:complete",
-    "context": "agent.commands.context:context_command",
-    "doctor": "agent.commands.doctor:doctor",
-    "eval": "agent.commands.eval:eval_group",
-    "generate": "agent.commands.generate:generate",
-    "index": "agent.commands.index:index_command",
-    "install-hook": "agent.commands.hook:install_hook_command",
-    "review": "agent.commands.review:review_command",
-    "runs": "agent.commands.runs:runs_group",
-    "solve": "agent.commands.solve:solve_command",
-    "suggest": "agent.commands.suggest:suggest_command",
+    "complete": "patchgate.agent.commands.complete:complete",
+    "context": "patchgate.agent.commands.context:context_command",
+    "doctor": "patchgate.agent.commands.doctor:doctor",
+    "eval": "patchgate.agent.commands.eval:eval_group",
+    "generate": "patchgate.agent.commands.generate:generate",
+    "index": "patchgate.agent.commands.index:index_command",
+    "install-hook": "patchgate.agent.commands.hook:install_hook_command",
+    "review": "patchgate.agent.commands.review:review_command",
+    "runs": "patchgate.agent.commands.runs:runs_group",
+    "solve": "patchgate.agent.commands.solve:solve_command",
+    "suggest": "patchgate.agent.commands.suggest:suggest_command",
 }
 
 

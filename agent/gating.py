@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import InputError
-from tools.findings import Finding, GateReport, ReviewResult
+from patchgate.errors import InputError
+from patchgate.tools.findings import Finding, GateReport, ReviewResult
 
 REPORT_CHARS = 2500
 ISSUE_TESTS = "issue-tests"
@@ -24,7 +24,7 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
     also make the tests that prove the fix (the plan's, or CI's failing ones)
     pass, so those run as one more gate, ``issue-tests``, once the others passed.
     """
-    from tools.gates import review
+    from patchgate.tools.gates import review
 
     result = review(root, diff, base=base)
     if not targets:
@@ -38,10 +38,10 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
 
 def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateReport:
     """Run ``targets`` (pytest ids) on the candidate in a throw-away worktree; every one must pass."""
-    from tools.gates import load_options
-    from tools.git import open_repo, worktree
-    from tools.patch import apply_patch
-    from tools.testing import run_pytest
+    from patchgate.tools.gates import load_options
+    from patchgate.git import open_repo, worktree
+    from patchgate.tools.patch import apply_patch
+    from patchgate.tools.testing import run_pytest
 
     with worktree(open_repo(root), base) as tree:
         apply_patch(tree, diff)
@@ -82,7 +82,7 @@ def short_report(result: ReviewResult) -> str:
 
 def _test_file(tree: Path, test_id: str) -> bool:
     """Whether ``test_id`` names a test file inside ``tree`` (never an option or a path outside it)."""
-    from agent.edits import repo_path
+    from patchgate.agent.edits import repo_path
 
     path = test_id.split("::")[0]
     return not test_id.startswith("-") and repo_path(path) == path and (tree / path).is_file()
@@ -90,7 +90,7 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 def apply_to_tree(root: Path, diff: str) -> None:
     """Apply ``diff`` to the user's working tree: checked first, clean apply only, all or nothing."""
-    from tools.patch import apply_patch
+    from patchgate.tools.patch import apply_patch
 
     report = apply_patch(root, diff)
     if not report.passed:
@@ -99,12 +99,12 @@ def apply_to_tree(root: Path, diff: str) -> None:
 
 def print_gate_table(result: ReviewResult, console) -> None:
     """The gate table a person reads (the gates' own renderer, so review and solve look the same)."""
-    from tools.report import print_table
+    from patchgate.tools.report import print_table
 
     print_table(result, console)
 
 def sarif(result: ReviewResult) -> dict:
     """The review as a SARIF log (rendered by the gates' reporter)."""
-    from tools.report import to_sarif
+    from patchgate.tools.report import to_sarif
 
     return to_sarif(result)

@@ -14,17 +14,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent import prompts
-from agent.config import section
-from agent.edits import EditFormatError, apply_edits, parse_edits, touched_paths, unified_diff
-from agent.errors import GateFailure, InputError, ModelError
-from agent.gating import apply_to_tree, gate, passed_count, short_report
-from agent.models.base import Message, Model
-from agent.plan import Plan, PlanStep
-from agent.readonly_tools import Snapshot, ToolBox
-from agent.trace import RunTrace
-from tools.findings import ReviewResult
-from tools.git import changed_paths, open_repo, resolve_rev
+from patchgate.agent import prompts
+from patchgate.config import section
+from patchgate.agent.edits import EditFormatError, apply_edits, parse_edits, touched_paths, unified_diff
+from patchgate.errors import GateFailure, InputError, ModelError
+from patchgate.agent.gating import apply_to_tree, gate, passed_count, short_report
+from patchgate.agent.models.base import Message, Model
+from patchgate.agent.plan import Plan, PlanStep
+from patchgate.agent.readonly_tools import Snapshot, ToolBox
+from patchgate.agent.trace import RunTrace
+from patchgate.tools.findings import ReviewResult
+from patchgate.git import changed_paths, open_repo, resolve_rev
 
 Progress = Callable[[str], None]
 
@@ -87,8 +87,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
 
     ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
     """
-    from agent.models.registry import resolve_model
-    from retrieval.context import build_context
+    from patchgate.agent.models.registry import resolve_model
+    from patchgate.retrieval.context import build_context
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
     say = progress or (lambda _msg: None)

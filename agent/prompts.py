@@ -8,10 +8,10 @@ markers inside it are lower-cased.
 
 from __future__ import annotations
 
-from agent.edits import FORMAT_HELP
-from agent.models.base import Message
-from agent.plan import Plan
-from tools.secrets import redact
+from patchgate.agent.edits import FORMAT_HELP
+from patchgate.agent.models.base import Message
+from patchgate.agent.plan import Plan
+from patchgate.secrets import redact
 
 MAX_FILE_CHARS = 48_000
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from agent.errors import InputError
-from agent.trace import runs_dir
+from patchgate.errors import InputError
+from patchgate.agent.trace import runs_dir
 
 
 @dataclass

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.models.trace import CallRecord
-from tools.secrets import redact
+from patchgate.agent.models.trace import CallRecord
+from patchgate.secrets import redact
 
 # US dollars per million tokens (prompt, completion) for models whose price is public; others cost 0 (local).
 PRICES: dict[str, tuple[float, float]] = {

@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.candidate import parse_diff  # noqa: E402
-from tools.gates import ReviewOptions, review  # noqa: E402
-from tools.git import file_at, open_repo, worktree  # noqa: E402
-from tools.licenses import license_gate  # noqa: E402
-from tools.parsers import parse_gate  # noqa: E402
-from tools.scope import scope_gate  # noqa: E402
-from tools.security import security_gate  # noqa: E402
+from patchgate.tools.candidate import parse_diff  # noqa: E402
+from patchgate.tools.gates import ReviewOptions, review  # noqa: E402
+from patchgate.git import file_at, open_repo, worktree  # noqa: E402
+from patchgate.tools.licenses import license_gate  # noqa: E402
+from patchgate.tools.parsers import parse_gate  # noqa: E402
+from patchgate.tools.scope import scope_gate  # noqa: E402
+from patchgate.tools.security import security_gate  # noqa: E402
 
 OPTIONS = ReviewOptions(tests="none")
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrieval.embeddings import EmbeddingConfig, TransformerEmbedder, default_model_path, make_embedder  # noqa: E402
-from retrieval.index import build_index, open_index  # noqa: E402
+from patchgate.retrieval.embeddings import EmbeddingConfig, TransformerEmbedder, default_model_path, make_embedder  # noqa: E402
+from patchgate.retrieval.index import build_index, open_index  # noqa: E402
 
 QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
            "Matrix.inv raises ZeroDivisionError for sparse matrices",
@@ -35,7 +35,7 @@ QUERIES = ["simplify returns a wrong result for trigonometric expressions with p
 def cold_query(root: Path, query: str) -> float:
     """A fresh interpreter opening the index and ranking once (what `patchgate context --no-refresh` pays)."""
     code = ("import time,sys; t=time.perf_counter(); from pathlib import Path; "
-            "from retrieval.index import open_index; from retrieval.rank import rank; "
+            "from patchgate.retrieval.index import open_index; from patchgate.retrieval.rank import rank; "
             f"rank(open_index(Path({str(root)!r})), {query!r}); print(time.perf_counter()-t)")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True,
                          capture_output=True, text=True).stdout
@@ -114,7 +114,7 @@ def main() -> None:
     print(f"re-index after a one-file edit: median {reindex:.2f}s ({100 * reindex / full.seconds:.1f}% of full)")
     colds = [cold_query(args.root, q) for q in QUERIES]
     print(f"cold context (open + rank, fresh process, imports excluded): median {statistics.median(colds):.2f}s")
-    from retrieval.rank import rank
+    from patchgate.retrieval.rank import rank
 
     index = open_index(args.root)
     rank(index, QUERIES[0])

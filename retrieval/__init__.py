@@ -1,0 +1,1 @@
+"""The retrieval layer: index a repository and rank context for an issue. It imports only the core layer."""

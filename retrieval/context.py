@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.rank import RankedChunk, RankedFile, rank
-from retrieval.types import IndexView
+from patchgate.retrieval.rank import RankedChunk, RankedFile, rank
+from patchgate.retrieval.types import IndexView
 
 MAP_SHARE = 0.25
 MAP_FILES = 15
@@ -36,9 +36,9 @@ class ContextPack:
 def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
                   refresh: bool = True, top_files: int = 10) -> ContextPack:
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
-    from agent.config import section
-    from retrieval.embeddings import EmbeddingConfig
-    from retrieval.index import build_index, open_index
+    from patchgate.config import section
+    from patchgate.retrieval.embeddings import EmbeddingConfig
+    from patchgate.retrieval.index import build_index, open_index
 
     if refresh:
         build_index(root, config=section(root, "index", EmbeddingConfig), progress=False)

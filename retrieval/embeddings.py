@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.errors import ConfigError
+from patchgate.errors import ConfigError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -194,7 +194,7 @@ def distilled_path(model: str) -> Path:
 
 def _distill(model: str, path: Path) -> None:
     """Distil once into a temporary folder, then rename: a crash never leaves half a model."""
-    from agent.console import err
+    from patchgate.console import err
     from model2vec.distill import distill
 
     err.print(f"[dim]distilling a static embedding model from {model} (once per machine, about a minute)…[/]")

@@ -16,10 +16,10 @@ from pathlib import Path
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
-from agent.errors import InputError
-from retrieval.embeddings import EmbeddingConfig
-from retrieval.index import CommitSource, build_index, open_index
-from retrieval.rank import rank
+from patchgate.errors import InputError
+from patchgate.retrieval.embeddings import EmbeddingConfig
+from patchgate.retrieval.index import CommitSource, build_index, open_index
+from patchgate.retrieval.rank import rank
 
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 

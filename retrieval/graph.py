@@ -13,10 +13,10 @@ from pathlib import PurePosixPath
 
 from tree_sitter import Node
 
-from retrieval.chunking import parser_for
-from retrieval.types import ImportEdge
+from patchgate.retrieval.chunking import parser_for
+from patchgate.retrieval.types import ImportEdge
+from patchgate.pymodules import module_names
 
-SOURCE_ROOTS = ("src/", "lib/", "python/")
 
 
 def python_imports(text: str) -> list[tuple[str, int]]:
@@ -98,18 +98,6 @@ class ModuleMap:
                 if name in self.by_module and self.by_module[name] == candidate:
                     return candidate
         return None
-
-
-def module_names(path: str) -> list[str]:
-    """The dotted names a Python file can be imported as (with and without a source root)."""
-    stem = path[:-3] if path.endswith(".py") else path
-    if stem.endswith("/__init__"):
-        stem = stem[: -len("/__init__")]
-    names = [stem.replace("/", ".")]
-    for root in SOURCE_ROOTS:
-        if stem.startswith(root):
-            names.append(stem[len(root):].replace("/", "."))
-    return names
 
 
 def resolve_imports(raw: dict[str, list[tuple[str, int]]]) -> list[ImportEdge]:

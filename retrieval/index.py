@@ -22,16 +22,16 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from agent.errors import IndexStateError, InputError
-from retrieval import store
-from retrieval.chunking import chunk_file
-from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from retrieval.graph import imports_in, resolve_imports
-from retrieval.lexical import Lexical, tokenize
-from retrieval.repo_index import RepoIndex
-from retrieval.source import SourceFile, commit_files, worktree_files
-from tools.git import repo_root
-from tools.secrets import redact
+from patchgate.errors import IndexStateError, InputError
+from patchgate.retrieval import store
+from patchgate.retrieval.chunking import chunk_file
+from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
+from patchgate.retrieval.graph import imports_in, resolve_imports
+from patchgate.retrieval.lexical import Lexical, tokenize
+from patchgate.retrieval.repo_index import RepoIndex
+from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
+from patchgate.git import repo_root
+from patchgate.secrets import redact
 
 INDEX_DIRNAME = ".patchgate"
 
@@ -236,7 +236,7 @@ def _stopwatch(stats: BuildStats) -> Callable[[str], None]:
 
 
 def _progress(enabled: bool):
-    from agent.console import progress
+    from patchgate.console import progress
 
     return progress() if enabled else nullcontext(None)
 

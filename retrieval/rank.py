@@ -23,9 +23,10 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from retrieval.graph import module_names, neighbours
-from retrieval.mentions import Mentions, extract
-from retrieval.types import Chunk, IndexView
+from patchgate.retrieval.graph import neighbours
+from patchgate.pymodules import module_names
+from patchgate.retrieval.mentions import Mentions, extract
+from patchgate.retrieval.types import Chunk, IndexView
 
 WEIGHTS = {"lexical_file": 0.30, "lexical_chunk": 0.20, "dense": 0.15, "named": 0.35, "import_graph": 0.10,
            "locality": 0.10}

@@ -9,11 +9,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from agent.errors import IndexStateError
-from retrieval import store
-from retrieval.embeddings import EmbeddingConfig, make_embedder
-from retrieval.lexical import Lexical
-from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
+from patchgate.errors import IndexStateError
+from patchgate.retrieval import store
+from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder
+from patchgate.retrieval.lexical import Lexical
+from patchgate.retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
 
 
 class RepoIndex:

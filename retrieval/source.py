@@ -13,15 +13,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agent.errors import InputError
+from patchgate.errors import InputError
+from patchgate.languages import LANGUAGES, language_of
 
 MAX_BYTES = 1_000_000
 VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "thirdparty", "node_modules", "_vendor",
                            "site-packages", "bower_components", ".git"})
-LANGUAGES = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
-    ".cjs": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go", ".rs": "rust", ".java": "java",
-}
 TEXT_SUFFIXES = frozenset({".md", ".rst", ".txt", ".toml", ".yaml", ".yml", ".json", ".cfg", ".ini", ".c",
                            ".h", ".cc", ".cpp", ".hpp", ".rb", ".sh", ".kt", ".scala", ".cs", ".php", ".sql",
                            ".html", ".css", ".lark", ".proto"})
@@ -38,11 +35,6 @@ class SourceFile:
     @property
     def lang(self) -> str:
         return language_of(self.path)
-
-
-def language_of(path: str) -> str:
-    """The tree-sitter language for ``path``, or 'text' for the line-window fallback."""
-    return LANGUAGES.get(PurePosixPath(path).suffix.lower(), "text")
 
 
 def blob_id(data: bytes) -> str:

@@ -22,7 +22,7 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
-from agent.errors import IndexStateError
+from patchgate.errors import IndexStateError
 
 FORMAT_VERSION = 3
 SCHEMA = """
@@ -101,7 +101,7 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
     try:
         db, _ = open_db(build)
     except IndexStateError as exc:
-        from agent.console import err
+        from patchgate.console import err
 
         err.print(f"[yellow]{exc}; rebuilding from scratch[/]")
         return {}, {}, {}

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
-from agent.errors import InputError
+from patchgate.errors import InputError
 
 
 class UnsafePath(InputError):

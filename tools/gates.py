@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.config import section
-from tools.candidate import parse_diff
-from tools.findings import GateReport, ReviewResult
-from tools.git import file_at, open_repo, resolve_rev, worktree
-from tools.licenses import license_gate
-from tools.options import ReviewOptions
-from tools.parsers import parse_gate
-from tools.patch import apply_patch
-from tools.scope import scope_gate
-from tools.security import security_gate
+from patchgate.config import section
+from patchgate.tools.candidate import parse_diff
+from patchgate.tools.findings import GateReport, ReviewResult
+from patchgate.git import file_at, open_repo, resolve_rev, worktree
+from patchgate.tools.licenses import license_gate
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.parsers import parse_gate
+from patchgate.tools.patch import apply_patch
+from patchgate.tools.scope import scope_gate
+from patchgate.tools.security import security_gate
 
 __all__ = ["ReviewOptions", "load_options", "review"]
 
@@ -47,7 +47,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
             reports["parse"] = (parse_gate(candidate, tree, lambda p: file_at(repo, commit, p), options)
                                 if applied else _blocked("parse"))
         if options.enabled("tests"):
-            from tools.testing import tests_gate
+            from patchgate.tools.testing import tests_gate
 
             reports["tests"] = tests_gate(repo, commit, candidate, tree, options) if applied else _blocked("tests")
         if options.enabled("scope"):

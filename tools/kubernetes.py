@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
-from tools.findings import Finding
+from patchgate.tools.findings import Finding
 
 
 def is_manifest(doc: Any) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tools.candidate import Candidate
-from tools.findings import Finding, GateReport
-from tools.options import ReviewOptions
-from tools.policy import load_policy
+from patchgate.tools.candidate import Candidate
+from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.policy import load_policy
 
 
 def license_gate(candidate: Candidate, options: ReviewOptions) -> GateReport:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.findings import GATE_NAMES
+from patchgate.tools.findings import GATE_NAMES
 
 # Every gate but apply can be turned off: the others read the applied tree.
 GateName = Literal["parse", "tests", "scope", "security", "license"]

@@ -19,12 +19,12 @@ import yaml
 from tree_sitter import Node
 from tree_sitter_language_pack import get_parser
 
-from retrieval.source import language_of
-from tools.candidate import Candidate
-from tools.findings import Finding, GateReport
-from tools.kubernetes import is_manifest, manifest_findings
-from tools.options import ReviewOptions
-from tools.policy import load_policy, matches
+from patchgate.languages import language_of
+from patchgate.tools.candidate import Candidate
+from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.kubernetes import is_manifest, manifest_findings
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.policy import load_policy, matches
 
 BaseText = Callable[[str], "str | None"]
 
@@ -70,7 +70,7 @@ def check_file(path: str, text: str, options: ReviewOptions) -> list[Finding]:
         findings.extend(_toml(path, text))
     for pattern, grammar in options.grammars.items():
         if matches(path, [pattern]):
-            from agent.grammars import parse_error
+            from patchgate.grammars import parse_error
 
             if (error := parse_error(grammar, text)) is not None:
                 findings.append(Finding(rule="parse.grammar", path=path, message=f"does not match grammar {grammar}: {error}"))

@@ -11,8 +11,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
-from tools.findings import Finding, GateReport
+from patchgate.tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
+from patchgate.tools.findings import Finding, GateReport
 
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")

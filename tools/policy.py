@@ -14,8 +14,8 @@ from typing import Any
 import pathspec
 import yaml
 
-from agent.errors import ConfigError
-from tools.secrets import POLICY_DIR
+from patchgate.errors import ConfigError
+from patchgate.paths import POLICY_DIR
 
 
 @lru_cache(maxsize=32)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tools.candidate import Candidate, ChangedFile
-from tools.findings import Finding, GateReport
-from tools.options import ReviewOptions
-from tools.policy import load_policy, matches
+from patchgate.tools.candidate import Candidate, ChangedFile
+from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.policy import load_policy, matches
 
 _TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
 

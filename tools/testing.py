@@ -21,13 +21,13 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from retrieval.graph import module_names as graph_module_names
-from tools.candidate import Candidate
-from tools.findings import Finding, GateReport
-from tools.git import worktree
-from tools.options import ReviewOptions
-from tools.policy import load_policy, matches
-from tools.secrets import redact, scrubbed_env
+from patchgate.pymodules import module_names as graph_module_names
+from patchgate.tools.candidate import Candidate
+from patchgate.tools.findings import Finding, GateReport
+from patchgate.git import worktree
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.policy import load_policy, matches
+from patchgate.secrets import redact, scrubbed_env
 
 
 

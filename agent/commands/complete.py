@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from agent.console import emit_json, out
+from patchgate.console import emit_json, out
 
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 
@@ -21,8 +21,8 @@ DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line (middle, family, written).")
 def complete(location: str, model_spec: str | None, draft_model: str | None, max_tokens: int, write: bool, as_json: bool) -> None:
     """Insert generated code at FILE:LINE[:COL] (1-based; no column means the end of the line)."""
-    from agent.decoding.infill import infill_file, parse_location, read_cursor, write_atomically
-    from agent.models.registry import resolve_model
+    from patchgate.agent.decoding.infill import infill_file, parse_location, read_cursor, write_atomically
+    from patchgate.agent.models.registry import resolve_model
 
     path, line, col = parse_location(location)
     read_cursor(path, line, col)  # a bad location fails before a model is loaded

@@ -9,8 +9,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from agent.console import emit_json, out
-from agent.errors import PatchgateError
+from patchgate.console import emit_json, out
+from patchgate.errors import PatchgateError
 
 
 def _python(root: Path) -> tuple[bool, str]:
@@ -27,8 +27,8 @@ def _torch(root: Path) -> tuple[bool, str]:
 
 
 def _embedding_model(root: Path) -> tuple[bool, str]:
-    from agent.config import section
-    from retrieval.embeddings import EmbeddingConfig, default_model_path, distilled_path
+    from patchgate.config import section
+    from patchgate.retrieval.embeddings import EmbeddingConfig, default_model_path, distilled_path
 
     config = section(root, "index", EmbeddingConfig)
     model = config.embedding_model or default_model_path()
@@ -39,14 +39,14 @@ def _embedding_model(root: Path) -> tuple[bool, str]:
 
 
 def _index(root: Path) -> tuple[bool, str]:
-    from retrieval.index import open_index
+    from patchgate.retrieval.index import open_index
 
     index = open_index(root)
     return True, f"{len(index.files())} files, {len(index.chunks())} chunks at {index.build}"
 
 
 def _model(root: Path) -> tuple[bool, str]:
-    from agent.models.registry import HOW_TO_CONFIGURE, configured_spec, parse_spec
+    from patchgate.agent.models.registry import HOW_TO_CONFIGURE, configured_spec, parse_spec
 
     spec = configured_spec(None, root)
     if not spec:
@@ -64,7 +64,7 @@ CHECKS = {"python": _python, "torch": _torch, "embedding model": _embedding_mode
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 def doctor(repo: Path, as_json: bool) -> None:
     """Check the Python, torch device, embedding model, index and configured model."""
-    from tools.git import repo_root
+    from patchgate.git import repo_root
 
     root = repo_root(repo)
     results = {}

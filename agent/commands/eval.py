@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from agent.console import emit_json, err, out, progress
-from agent.errors import InputError
+from patchgate.console import emit_json, err, out, progress
+from patchgate.errors import InputError
 
 
 @click.group("eval")
@@ -25,8 +25,8 @@ def eval_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
 def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | None, as_json: bool) -> None:
     """Acc@k of file localization, one row per instance."""
-    from retrieval.embeddings import EmbeddingConfig
-    from retrieval.evaluate import evaluate, load_dataset
+    from patchgate.retrieval.embeddings import EmbeddingConfig
+    from patchgate.retrieval.evaluate import evaluate, load_dataset
 
     cutoffs = _cutoffs(ks)
     rows = load_dataset(dataset)

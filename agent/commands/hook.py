@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from agent.console import out
-from agent.errors import InputError
+from patchgate.console import out
+from patchgate.errors import InputError
 
 HOOK = """#!/bin/sh
 # Installed by `patchgate install-hook`: gate the staged change before it is committed.
@@ -20,7 +20,7 @@ exec patchgate review --staged
 
 def install_hook(root: Path, force: bool = False) -> Path:
     """Write the pre-commit hook of the repository at ``root``; an existing hook is kept unless ``force``."""
-    from tools.git import open_repo
+    from patchgate.git import open_repo
 
     repo = open_repo(root)
     hooks = Path(repo.git.rev_parse("--git-path", "hooks"))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from agent.console import emit_json, out
-from agent.errors import GateFailure, InputError
+from patchgate.console import emit_json, out
+from patchgate.errors import GateFailure, InputError
 
 GATE_CHOICES = ("parse", "tests", "scope", "security", "license")
 
@@ -64,9 +64,9 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
 
     Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
     """
-    from tools.gates import load_options, review
-    from tools.git import open_repo, range_diff, repo_root, staged_diff
-    from tools.report import print_table, to_github, to_json, to_sarif
+    from patchgate.tools.gates import load_options, review
+    from patchgate.git import open_repo, range_diff, repo_root, staged_diff
+    from patchgate.tools.report import print_table, to_github, to_json, to_sarif
 
     if sum([staged, rev_range is not None, patch_file is not None]) != 1:
         raise InputError("give exactly one of --staged, a revision range (main..HEAD) or --patch FILE")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from agent.console import emit_json, out
+from patchgate.console import emit_json, out
 
 
 @click.group("runs", invoke_without_command=True)
@@ -16,12 +16,12 @@ from agent.console import emit_json, out
 @click.pass_context
 def runs_group(ctx: click.Context, repo: Path, as_json: bool) -> None:
     """List solve/suggest runs, newest first."""
-    from tools.git import repo_root
+    from patchgate.git import repo_root
 
     ctx.obj = {**(ctx.obj or {}), "root": repo_root(repo), "json": as_json}
     if ctx.invoked_subcommand is not None:
         return
-    from agent.runs import list_runs
+    from patchgate.agent.runs import list_runs
 
     runs = list_runs(ctx.obj["root"])
     if as_json:
@@ -41,7 +41,7 @@ def runs_group(ctx: click.Context, repo: Path, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, run_id: str) -> None:
     """Replay run RUN_ID (a unique prefix is enough) step by step."""
-    from agent.runs import describe, load_events
+    from patchgate.agent.runs import describe, load_events
 
     events = load_events(ctx.obj["root"], run_id)
     if ctx.obj["json"]:

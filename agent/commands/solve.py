@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from agent.commands.context import read_issue
-from agent.console import emit_json, err, out
-from agent.errors import GateFailure
+from patchgate.agent.commands.context import read_issue
+from patchgate.console import emit_json, err, out
+from patchgate.errors import GateFailure
 
 
 @click.command("solve")
@@ -25,8 +25,8 @@ from agent.errors import GateFailure
 def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo: Path, model_spec: str | None,
                   rounds: int | None, candidates: int | None, do_apply: bool, yes: bool, as_json: bool) -> None:
     """Propose a gated patch for ISSUE (text, --file F, or - for stdin)."""
-    from agent.pipeline import solve
-    from tools.git import repo_root
+    from patchgate.agent.pipeline import solve
+    from patchgate.git import repo_root
 
     text = read_issue(issue, file)
     root = repo_root(repo)
@@ -38,7 +38,7 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
 
 def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool, as_json: bool) -> None:
     """Show the result, apply it when asked and allowed, and exit 0 (green) or 1."""
-    from agent.pipeline import apply_result
+    from patchgate.agent.pipeline import apply_result
 
     saved = result.run_dir / "patch.diff"
     applied = False
@@ -65,7 +65,7 @@ def render(result) -> None:
     """The coloured diff, the gate table and what the run cost."""
     from rich.syntax import Syntax
 
-    from agent.gating import print_gate_table
+    from patchgate.agent.gating import print_gate_table
 
     best = result.best
     if best is not None and best.diff:

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agent.errors import GateFailure, ModelError
-from agent.grammars import grammar_text, parse_error
-from agent.models.base import Message, Model
+from patchgate.errors import GateFailure, ModelError
+from patchgate.grammars import grammar_text, parse_error
+from patchgate.agent.models.base import Message, Model
 
 HOSTED_ATTEMPTS = 3
 
@@ -56,7 +56,7 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
     """Generate a document under ``grammar`` (a shipped name) or ``schema`` (a JSON Schema)."""
     messages = document_prompt(instruction, grammar=grammar, schema=schema)
     if hasattr(model, "generate_constrained"):
-        from agent.decoding.constrained import llg_grammar
+        from patchgate.agent.decoding.constrained import llg_grammar
 
         completion, stats = model.generate_constrained(messages, llg_grammar(grammar=grammar, schema=schema),
                                                        max_tokens=max_tokens, temperature=temperature, seed=seed)

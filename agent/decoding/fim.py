@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ConfigError
+from patchgate.errors import ConfigError
 
 
 @dataclass(frozen=True)

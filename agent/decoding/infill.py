@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
-from agent.errors import ConfigError, InputError
+from patchgate.agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
+from patchgate.errors import ConfigError, InputError
 
 MAX_PREFIX_CHARS = 12_000
 MAX_SUFFIX_CHARS = 4_000

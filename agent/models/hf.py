@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import ConfigError, OutputValidationError
-from agent.models.base import Completion, Message, Usage
-from agent.models.retry import ModelSettings
-from agent.models.trace import CallRecord, OnCall, emit
+from patchgate.errors import ConfigError, OutputValidationError
+from patchgate.agent.models.base import Completion, Message, Usage
+from patchgate.agent.models.retry import ModelSettings
+from patchgate.agent.models.trace import CallRecord, OnCall, emit
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -67,7 +67,7 @@ class HFModel:
         self.speculation = speculation
         self.draft: HFModel | None = None
         if draft_model is not None:
-            from agent.decoding.speculative import check_draft
+            from patchgate.agent.decoding.speculative import check_draft
 
             self.draft = HFModel(draft_model, speculation="none")
             check_draft(self.tokenizer, self.draft.tokenizer)
@@ -83,7 +83,7 @@ class HFModel:
     def llg_tokenizer(self) -> Any:
         """llguidance's tokenizer, built once (it costs about a second on real vocabularies)."""
         if self._llg is None:
-            from agent.decoding.constrained import llg_tokenizer
+            from patchgate.agent.decoding.constrained import llg_tokenizer
 
             self._llg = llg_tokenizer(self.tokenizer)
         return self._llg
@@ -109,7 +109,7 @@ class HFModel:
         import torch
         from transformers import LogitsProcessorList
 
-        from agent.decoding.speculative import speculation_options
+        from patchgate.agent.decoding.speculative import speculation_options
 
         if speculate and not logits_processor:
             generate_options.update(speculation_options(self.speculation, draft=self.draft and self.draft.model,
@@ -142,7 +142,7 @@ class HFModel:
     def generate_constrained(self, messages: list[Message], grammar: str, *, max_tokens: int = 512,
                              temperature: float = 0.0, seed: int | None = None) -> tuple[Completion, Any]:
         """Text that parses under the llguidance ``grammar``, within ``max_tokens`` (guaranteed)."""
-        from agent.decoding.constrained import BudgetedGuide, GuideProcessor
+        from patchgate.agent.decoding.constrained import BudgetedGuide, GuideProcessor
 
         guide = BudgetedGuide(self.llg_tokenizer, grammar, max_tokens)
         processor = GuideProcessor(guide, temperature=temperature, seed=seed)
@@ -153,7 +153,7 @@ class HFModel:
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
                    temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
         """JSON decoded under the schema's grammar, then validated by pydantic."""
-        from agent.decoding.constrained import llg_grammar
+        from patchgate.agent.decoding.constrained import llg_grammar
 
         grammar = llg_grammar(schema=schema.model_json_schema())
         completion, _ = self.generate_constrained(messages, grammar, max_tokens=max_tokens,

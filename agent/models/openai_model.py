@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel
 
-from agent.errors import ConfigError
-from agent.models.base import Completion, Message, Usage
-from agent.models.retry import CallFailed, Failure, ModelSettings, call_with_retries
-from agent.models.structured import schema_instruction, structured_with_repair
-from agent.models.trace import CallRecord, OnCall, emit
-from tools.secrets import redact
+from patchgate.errors import ConfigError
+from patchgate.agent.models.base import Completion, Message, Usage
+from patchgate.agent.models.retry import CallFailed, Failure, ModelSettings, call_with_retries
+from patchgate.agent.models.structured import schema_instruction, structured_with_repair
+from patchgate.agent.models.trace import CallRecord, OnCall, emit
+from patchgate.secrets import redact
 
 T = TypeVar("T", bound=BaseModel)
 

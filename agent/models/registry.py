@@ -14,17 +14,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import load_table, section
-from agent.errors import ConfigError
-from agent.models.base import Model
-from agent.models.retry import ModelSettings
-from agent.models.trace import OnCall
+from patchgate.config import load_table, section
+from patchgate.errors import ConfigError
+from patchgate.agent.models.base import Model
+from patchgate.agent.models.retry import ModelSettings
+from patchgate.agent.models.trace import OnCall
 
 # provider name -> "module:Class"; adding a provider is adding a file and a line here.
 PROVIDERS: dict[str, str] = {
-    "openai": "agent.models.openai_model:OpenAIModel",
-    "hf": "agent.models.hf:HFModel",
-    "scripted": "agent.models.scripted:ScriptedModel",
+    "openai": "patchgate.agent.models.openai_model:OpenAIModel",
+    "hf": "patchgate.agent.models.hf:HFModel",
+    "scripted": "patchgate.agent.models.scripted:ScriptedModel",
 }
 
 HOW_TO_CONFIGURE = ('no model configured: pass --model openai:gpt-4.1 (or hf:/path/to/model), '

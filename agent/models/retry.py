@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.errors import ModelError
+from patchgate.errors import ModelError
 
 R = TypeVar("R")
 

@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import OutputValidationError
-from agent.models.base import Completion, Message, Usage
+from patchgate.errors import OutputValidationError
+from patchgate.agent.models.base import Completion, Message, Usage
 
 T = TypeVar("T", bound=BaseModel)
 

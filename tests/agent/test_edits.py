@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.edits import (EditBlock, EditFormatError, EditProblem, apply_block, apply_edits, parse_edits,
+from patchgate.agent.edits import (EditBlock, EditFormatError, EditProblem, apply_block, apply_edits, parse_edits,
                          touched_paths, unified_diff)
 
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"

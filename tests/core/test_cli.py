@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 import pytest
 
-from agent import __version__, cli
-from agent.errors import InputError
+from patchgate import __version__
+from patchgate.agent import cli
+from patchgate.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 

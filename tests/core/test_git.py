@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import InputError
-from tools.git import changed_paths, open_repo, resolve_rev, worktree
+from patchgate.errors import InputError
+from patchgate.git import changed_paths, open_repo, resolve_rev, worktree
 
 
 def test_worktree_is_removed_even_on_error(make_repo) -> None:

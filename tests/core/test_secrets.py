@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.secrets import REDACTED, default_scanner, redact, scrubbed_env
+from patchgate.secrets import REDACTED, default_scanner, redact, scrubbed_env
 
 GH = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 

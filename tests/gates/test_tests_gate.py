@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 from tests.conftest import diff_of
-from tools.candidate import parse_diff
-from tools.gates import ReviewOptions, review
-from tools.testing import select_tests
+from patchgate.tools.candidate import parse_diff
+from patchgate.tools.gates import ReviewOptions, review
+from patchgate.tools.testing import select_tests
 
 FILES = {
     "calc/__init__.py": "",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
+from patchgate.retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
 
 TEXTS = ["def total(self, items): return sum(items)", "x", "class Cart:\n    def run(self): pass " * 9,
          "import config", "user name value " * 30, "order price", ""]

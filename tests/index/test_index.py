@@ -11,9 +11,9 @@ from pathlib import Path
 import bm25s
 import pytest
 
-from agent.errors import IndexStateError, InputError
-from retrieval.embeddings import EmbeddingConfig
-from retrieval.index import CommitSource, build_index, open_index
+from patchgate.errors import IndexStateError, InputError
+from patchgate.retrieval.embeddings import EmbeddingConfig
+from patchgate.retrieval.index import CommitSource, build_index, open_index
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]

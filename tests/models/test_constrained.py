@@ -10,11 +10,11 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from agent.decoding.constrained import llg_grammar
-from agent.decoding.documents import generate_document
-from agent.errors import InputError
-from agent.grammars import GRAMMARS, parse_error
-from agent.models.base import Message
+from patchgate.agent.decoding.constrained import llg_grammar
+from patchgate.agent.decoding.documents import generate_document
+from patchgate.errors import InputError
+from patchgate.grammars import GRAMMARS, parse_error
+from patchgate.agent.models.base import Message
 
 PROMPT = [Message("user", "write a config")]
 BUDGETS = {"json": (12, 48), "yaml": (16, 64), "toml": (8, 64), "kubernetes": (200, 320)}

@@ -11,9 +11,9 @@ import pytest
 import torch
 from tiny import build_tokenizer
 
-from agent.decoding.fim import RepoContext, detect_family, fim_prompt_ids, stop_ids
-from agent.decoding.infill import cursor_offset, infill_file
-from agent.errors import ConfigError, InputError
+from patchgate.agent.decoding.fim import RepoContext, detect_family, fim_prompt_ids, stop_ids
+from patchgate.agent.decoding.infill import cursor_offset, infill_file
+from patchgate.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 P, S = "def area(r):\n    ", "\n    return result\n"
@@ -86,7 +86,7 @@ def test_middle_is_inserted_at_the_cursor(tiny, tmp_path: Path) -> None:
 
 
 def test_stop_tokens_end_the_middle(tiny_path: Path, tmp_path: Path) -> None:
-    from agent.models.hf import HFModel
+    from patchgate.agent.models.hf import HFModel
 
     model = HFModel(tiny_path)
     file_sep = model.tokenizer.get_vocab()["<|file_sep|>"]

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
-from agent.decoding.documents import generate_document
-from agent.errors import GateFailure
-from agent.models.openai_model import OpenAIModel
-from agent.models.retry import ModelSettings
+from patchgate.agent.decoding.documents import generate_document
+from patchgate.errors import GateFailure
+from patchgate.agent.models.openai_model import OpenAIModel
+from patchgate.agent.models.retry import ModelSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "/v1/chat/completions"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.decoding.speculative import speculation_options
-from agent.errors import ConfigError
-from agent.models.base import Message
+from patchgate.agent.decoding.speculative import speculation_options
+from patchgate.errors import ConfigError
+from patchgate.agent.models.base import Message
 
 EDIT_PROMPTS = [
     "def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n" * 3,
@@ -19,7 +19,7 @@ EDIT_PROMPTS = [
 
 @pytest.mark.parametrize("prompt", EDIT_PROMPTS)
 def test_prompt_lookup_and_draft_equal_plain_greedy(tiny, draft_path: Path, prompt: str) -> None:
-    from agent.models.hf import HFModel
+    from patchgate.agent.models.hf import HFModel
 
     draft = HFModel(draft_path, speculation="none")
     ids = tiny.tokenizer(prompt)["input_ids"]
@@ -30,7 +30,7 @@ def test_prompt_lookup_and_draft_equal_plain_greedy(tiny, draft_path: Path, prom
 
 
 def test_complete_uses_speculation_by_default_and_matches(tiny_path: Path, draft_path: Path) -> None:
-    from agent.models.hf import HFModel
+    from patchgate.agent.models.hf import HFModel
 
     messages = [Message("user", EDIT_PROMPTS[0])]
     plain = HFModel(tiny_path, speculation="none").complete(messages, max_tokens=32).text

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retrieval.context import count_tokens, pack
-from retrieval.embeddings import EmbeddingConfig
-from retrieval.index import build_index, open_index
-from retrieval.mentions import extract
-from retrieval.rank import rank
+from patchgate.retrieval.context import count_tokens, pack
+from patchgate.retrieval.embeddings import EmbeddingConfig
+from patchgate.retrieval.index import build_index, open_index
+from patchgate.retrieval.mentions import extract
+from patchgate.retrieval.rank import rank
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = {

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import yaml
 
+
+from patchgate.paths import POLICY_DIR
+
 REDACTED = "«redacted»"
 # The shipped policy packs: data beside the code, installed as the `policies` folder.
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 _SECRET_ENV = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION)")
 _ASSIGN_VALUE = r"""['"]([^'"\s]{%d,})['"]"""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import git
 
-from agent.errors import InputError
+from patchgate.errors import InputError
 
 
 def open_repo(path: Path | str = ".") -> git.Repo:

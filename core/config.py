@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import ConfigError
+from patchgate.errors import ConfigError
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -1,0 +1,1 @@
+"""Policy packs: YAML data loaded into typed models by patchgate.tools.policy."""
