@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import unidiff
-
 from patchgate.errors import InputError
 from patchgate.git import open_repo, resolve_rev
 from patchgate.secrets import redact

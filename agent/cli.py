@@ -12,7 +12,6 @@ import os
 import sys
 
 import click
-
 from patchgate import __version__
 from patchgate.errors import PatchgateError
 

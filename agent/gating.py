@@ -38,8 +38,8 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
 
 def issue_tests(root: Path, diff: str, base: str, targets: list[str]) -> GateReport:
     """Run ``targets`` (pytest ids) on the candidate in a throw-away worktree; every one must pass."""
-    from patchgate.tools.gates import load_options
     from patchgate.git import open_repo, worktree
+    from patchgate.tools.gates import load_options
     from patchgate.tools.patch import apply_patch
     from patchgate.tools.testing import run_pytest
 

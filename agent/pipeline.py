@@ -12,19 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from patchgate.agent import prompts
-from patchgate.config import section
-from patchgate.agent.edits import EditFormatError, apply_edits, parse_edits, touched_paths, unified_diff
-from patchgate.errors import GateFailure, InputError, ModelError
+from patchgate.agent.edits import (
+    EditFormatError,
+    apply_edits,
+    parse_edits,
+    touched_paths,
+    unified_diff,
+)
 from patchgate.agent.gating import apply_to_tree, gate, passed_count, short_report
 from patchgate.agent.models.base import Message, Model
 from patchgate.agent.plan import Plan, PlanStep
 from patchgate.agent.readonly_tools import Snapshot, ToolBox
 from patchgate.agent.trace import RunTrace
-from patchgate.tools.findings import ReviewResult
+from patchgate.config import section
+from patchgate.errors import GateFailure, InputError, ModelError
 from patchgate.git import changed_paths, open_repo, resolve_rev
+from patchgate.tools.findings import ReviewResult
+from pydantic import BaseModel, ConfigDict, Field
 
 Progress = Callable[[str], None]
 

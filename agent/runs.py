@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
-from patchgate.errors import InputError
 from patchgate.agent.trace import runs_dir
+from patchgate.errors import InputError
+from rich.markup import escape
 
 
 @dataclass

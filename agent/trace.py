@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from patchgate.agent.models.trace import CallRecord
+from patchgate.atomic import atomic_write_text
 from patchgate.secrets import redact
 
 # US dollars per million tokens (prompt, completion) for models whose price is public; others cost 0 (local).
@@ -75,11 +76,7 @@ class RunTrace:
 
     def save(self, name: str, text: str) -> Path:
         """Write ``text`` next to the trace (e.g. patch.diff), atomically."""
-        target = self.dir / name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        return target
+        return atomic_write_text(self.dir / name, text)
 
     def close(self) -> None:
         self._file.close()

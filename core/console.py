@@ -21,7 +21,13 @@ def emit_json(payload: Any) -> None:
 
 def progress():
     """A rich progress bar on stderr, shared by every long-running step."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     return Progress(
         TextColumn("[progress.description]{task.description}"),

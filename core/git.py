@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import git
-
 from patchgate.errors import InputError
 
 

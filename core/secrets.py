@@ -15,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-
-
 from patchgate.paths import POLICY_DIR
 
 REDACTED = "«redacted»"

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-
 from patchgate.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -194,8 +193,8 @@ def distilled_path(model: str) -> Path:
 
 def _distill(model: str, path: Path) -> None:
     """Distil once into a temporary folder, then rename: a crash never leaves half a model."""
-    from patchgate.console import err
     from model2vec.distill import distill
+    from patchgate.console import err
 
     err.print(f"[dim]distilling a static embedding model from {model} (once per machine, about a minute)…[/]")
     os.environ["TQDM_DISABLE"] = "1"

@@ -10,8 +10,8 @@ commits and worktrees: the cache lives in the repository's common git dir).
 from __future__ import annotations
 
 import hashlib
-import shutil
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
 from patchgate.errors import IndexStateError, InputError
+from patchgate.git import repo_root
 from patchgate.retrieval import store
 from patchgate.retrieval.chunking import chunk_file
 from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
@@ -30,7 +30,6 @@ from patchgate.retrieval.graph import imports_in, resolve_imports
 from patchgate.retrieval.lexical import Lexical, tokenize
 from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
-from patchgate.git import repo_root
 from patchgate.secrets import redact
 
 INDEX_DIRNAME = ".patchgate"

@@ -22,9 +22,8 @@ from pathlib import PurePosixPath
 from weakref import WeakKeyDictionary
 
 import numpy as np
-
-from patchgate.retrieval.graph import neighbours
 from patchgate.pymodules import module_names
+from patchgate.retrieval.graph import neighbours
 from patchgate.retrieval.mentions import Mentions, extract
 from patchgate.retrieval.types import Chunk, IndexView
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
 from patchgate.errors import IndexStateError
 from patchgate.retrieval import store
 from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder

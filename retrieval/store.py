@@ -15,13 +15,13 @@ full disk mid-build leaves the previous index live and usable.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import uuid
 from contextlib import closing
 from pathlib import Path
 
+from patchgate.atomic import atomic_write_text
 from patchgate.errors import IndexStateError
 
 FORMAT_VERSION = 3
@@ -56,11 +56,7 @@ def new_build_dir(base: Path) -> Path:
 
 def publish(base: Path, build: Path) -> None:
     """Make ``build`` the live index atomically, then remove older builds."""
-    tmp = base / f"CURRENT.tmp{os.getpid()}"
-    tmp.write_text(build.name)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, base / "CURRENT")
+    atomic_write_text(base / "CURRENT", build.name)
     for old in base.glob("index-*"):
         if old != build:
             shutil.rmtree(old, ignore_errors=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from patchgate.config import section
+from patchgate.git import file_at, open_repo, resolve_rev, worktree
 from patchgate.tools.candidate import parse_diff
 from patchgate.tools.findings import GateReport, ReviewResult
-from patchgate.git import file_at, open_repo, resolve_rev, worktree
 from patchgate.tools.licenses import license_gate
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.parsers import parse_gate

@@ -12,7 +12,6 @@ from typing import Any
 
 import kubernetes_validate
 import yaml
-
 from patchgate.tools.findings import Finding
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from patchgate.tools.findings import GATE_NAMES
+from pydantic import BaseModel, ConfigDict, Field
 
 # Every gate but apply can be turned off: the others read the applied tree.
 GateName = Literal["parse", "tests", "scope", "security", "license"]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pathspec
 import yaml
-
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
 

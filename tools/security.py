@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from patchgate.secrets import SecretScanner
 from patchgate.tools.candidate import Candidate, ChangedFile
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import load_policy
-from patchgate.secrets import SecretScanner
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 

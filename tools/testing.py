@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
-
+from patchgate.git import worktree
 from patchgate.pymodules import module_names as graph_module_names
+from patchgate.secrets import redact, scrubbed_env
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
-from patchgate.git import worktree
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import load_policy, matches
-from patchgate.secrets import redact, scrubbed_env
-
 
 
 @dataclass

@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 import click
-
+from patchgate.atomic import atomic_write_text
 from patchgate.console import emit_json, out
 
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
@@ -21,7 +21,7 @@ DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line (middle, family, written).")
 def complete(location: str, model_spec: str | None, draft_model: str | None, max_tokens: int, write: bool, as_json: bool) -> None:
     """Insert generated code at FILE:LINE[:COL] (1-based; no column means the end of the line)."""
-    from patchgate.agent.decoding.infill import infill_file, parse_location, read_cursor, write_atomically
+    from patchgate.agent.decoding.infill import infill_file, parse_location, read_cursor
     from patchgate.agent.models.registry import resolve_model
 
     path, line, col = parse_location(location)
@@ -29,7 +29,7 @@ def complete(location: str, model_spec: str | None, draft_model: str | None, max
     model = resolve_model(model_spec, Path.cwd(), draft_model=draft_model)
     result = infill_file(model, path, line, col, max_tokens=max_tokens)
     if write and result.updated != result.original:
-        write_atomically(path, result.updated)
+        atomic_write_text(path, result.updated)
     if as_json:
         emit_json({"path": str(path), "line": result.line, "col": result.col, "middle": result.middle,
                    "family": result.family, "written": write})

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
-
 from patchgate.console import emit_json, out
 from patchgate.errors import InputError
+from rich.table import Table
 
 
 def read_issue(issue: str | None, file: Path | None) -> str:
@@ -40,8 +39,8 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
                     top: int, no_refresh: bool, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
-    from patchgate.retrieval.context import build_context
     from patchgate.git import repo_root
+    from patchgate.retrieval.context import build_context
 
     text = read_issue(issue, file)
     root = repo_root(repo)

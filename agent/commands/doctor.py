@@ -6,11 +6,10 @@ import platform
 from pathlib import Path
 
 import click
-from rich.markup import escape
-from rich.table import Table
-
 from patchgate.console import emit_json, out
 from patchgate.errors import PatchgateError
+from rich.markup import escape
+from rich.table import Table
 
 
 def _python(root: Path) -> tuple[bool, str]:
@@ -28,7 +27,11 @@ def _torch(root: Path) -> tuple[bool, str]:
 
 def _embedding_model(root: Path) -> tuple[bool, str]:
     from patchgate.config import section
-    from patchgate.retrieval.embeddings import EmbeddingConfig, default_model_path, distilled_path
+    from patchgate.retrieval.embeddings import (
+        EmbeddingConfig,
+        default_model_path,
+        distilled_path,
+    )
 
     config = section(root, "index", EmbeddingConfig)
     model = config.embedding_model or default_model_path()
@@ -46,7 +49,11 @@ def _index(root: Path) -> tuple[bool, str]:
 
 
 def _model(root: Path) -> tuple[bool, str]:
-    from patchgate.agent.models.registry import HOW_TO_CONFIGURE, configured_spec, parse_spec
+    from patchgate.agent.models.registry import (
+        HOW_TO_CONFIGURE,
+        configured_spec,
+        parse_spec,
+    )
 
     spec = configured_spec(None, root)
     if not spec:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
-
 from patchgate.console import emit_json, err, out, progress
 from patchgate.errors import InputError
+from rich.table import Table
 
 
 @click.group("eval")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import click
-
+from patchgate.atomic import atomic_write_text
 from patchgate.console import out
 from patchgate.errors import InputError
 
@@ -29,10 +27,7 @@ def install_hook(root: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise InputError(f"{target} already exists; rerun with --force to replace it")
     hooks.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(".pre-commit.patchgate-tmp")
-    tmp.write_text(HOOK, encoding="utf-8")
-    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    os.replace(tmp, target)
+    atomic_write_text(target, HOOK, mode=0o755)
     return target
 
 

@@ -6,10 +6,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.table import Table
-
 from patchgate.config import section
 from patchgate.console import emit_json, out
+from rich.table import Table
 
 
 @click.command("index")
@@ -20,9 +19,9 @@ from patchgate.console import emit_json, out
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:
     """Index the repository at PATH (incremental: unchanged files and chunks are reused)."""
+    from patchgate.git import repo_root
     from patchgate.retrieval.embeddings import EmbeddingConfig
     from patchgate.retrieval.index import build_index
-    from patchgate.git import repo_root
 
     root = repo_root(path)
     config = section(root, "index", EmbeddingConfig, {"device": device, "dense": dense})

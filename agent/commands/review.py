@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
-
+from patchgate.atomic import atomic_write_text
 from patchgate.console import emit_json, out
 from patchgate.errors import GateFailure, InputError
 
@@ -28,17 +26,6 @@ def read_patch(source: str) -> str:
     return text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file and ``os.replace``, so a reader never sees half a file."""
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.command("review")
@@ -64,8 +51,8 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
 
     Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
     """
-    from patchgate.tools.gates import load_options, review
     from patchgate.git import open_repo, range_diff, repo_root, staged_diff
+    from patchgate.tools.gates import load_options, review
     from patchgate.tools.report import print_table, to_github, to_json, to_sarif
 
     if sum([staged, rev_range is not None, patch_file is not None]) != 1:
@@ -83,9 +70,9 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
     result = review(root, diff, base=base or default_base, options=options)
     if sarif_file is not None:
-        write_atomic(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
+        atomic_write_text(sarif_file.resolve(), json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:
-        write_atomic(github_file, to_github(result))
+        atomic_write_text(github_file.resolve(), to_github(result))
     if as_json:
         emit_json(to_json(result))
     else:

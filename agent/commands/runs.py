@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
-
 from patchgate.console import emit_json, out
+from rich.table import Table
 
 
 @click.group("runs", invoke_without_command=True)

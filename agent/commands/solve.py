@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from patchgate.agent.commands.context import read_issue
 from patchgate.console import emit_json, err, out
 from patchgate.errors import GateFailure
@@ -63,9 +62,8 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
 
 def render(result) -> None:
     """The coloured diff, the gate table and what the run cost."""
-    from rich.syntax import Syntax
-
     from patchgate.agent.gating import print_gate_table
+    from rich.syntax import Syntax
 
     best = result.best
     if best is not None and best.diff:

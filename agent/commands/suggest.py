@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
-
+from patchgate.atomic import atomic_write_text
 from patchgate.console import emit_json, err
 
 
@@ -44,11 +43,11 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
     best = result.best
     diff = best.diff if best is not None and best.passed else ""
     if patch_out:
-        write(patch_out, diff)
+        atomic_write_text(patch_out, diff)
     if github_out:
-        write(github_out, json.dumps(suggestion_comments(diff), indent=2) + "\n")
+        atomic_write_text(github_out, json.dumps(suggestion_comments(diff), indent=2) + "\n")
     if sarif_out and best is not None and best.review is not None:
-        write(sarif_out, json.dumps(sarif(best.review), indent=2) + "\n")
+        atomic_write_text(sarif_out, json.dumps(sarif(best.review), indent=2) + "\n")
     if as_json:
         emit_json(to_json(result, applied=False))
     else:
@@ -56,9 +55,3 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
     ctx.exit(0 if result.passed else 1)
 
 
-def write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

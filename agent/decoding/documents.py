@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from patchgate.agent.models.base import Message, Model
 from patchgate.errors import GateFailure, ModelError
 from patchgate.grammars import grammar_text, parse_error
-from patchgate.agent.models.base import Message, Model
 
 HOSTED_ATTEMPTS = 3
 

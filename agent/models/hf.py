@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from patchgate.errors import ConfigError, OutputValidationError
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
+from patchgate.errors import ConfigError, OutputValidationError
+from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -107,9 +106,8 @@ class HFModel:
         per-step state assumes one token at a time.
         """
         import torch
-        from transformers import LogitsProcessorList
-
         from patchgate.agent.decoding.speculative import speculation_options
+        from transformers import LogitsProcessorList
 
         if speculate and not logits_processor:
             generate_options.update(speculation_options(self.speculation, draft=self.draft and self.draft.model,

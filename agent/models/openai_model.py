@@ -14,14 +14,18 @@ import time
 from typing import Any, TypeVar
 
 import openai
-from pydantic import BaseModel
-
-from patchgate.errors import ConfigError
 from patchgate.agent.models.base import Completion, Message, Usage
-from patchgate.agent.models.retry import CallFailed, Failure, ModelSettings, call_with_retries
+from patchgate.agent.models.retry import (
+    CallFailed,
+    Failure,
+    ModelSettings,
+    call_with_retries,
+)
 from patchgate.agent.models.structured import schema_instruction, structured_with_repair
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
+from patchgate.errors import ConfigError
 from patchgate.secrets import redact
+from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 

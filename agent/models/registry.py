@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchgate.config import load_table, section
-from patchgate.errors import ConfigError
 from patchgate.agent.models.base import Model
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import OnCall
+from patchgate.config import load_table, section
+from patchgate.errors import ConfigError
 
 # provider name -> "module:Class"; adding a provider is adding a file and a line here.
 PROVIDERS: dict[str, str] = {

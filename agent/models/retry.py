@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from patchgate.errors import ModelError
+from pydantic import BaseModel, ConfigDict, Field
 
 R = TypeVar("R")
 
