@@ -18,17 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from patchgate.tools.candidate import parse_diff  # noqa: E402
-from patchgate.tools.gates import ReviewOptions, review  # noqa: E402
-from patchgate.git import file_at, open_repo, worktree  # noqa: E402
-from patchgate.tools.licenses import license_gate  # noqa: E402
-from patchgate.tools.parsers import parse_gate  # noqa: E402
-from patchgate.tools.scope import scope_gate  # noqa: E402
-from patchgate.tools.security import security_gate  # noqa: E402
+from patchgate.git import file_at, open_repo, worktree
+from patchgate.tools.candidate import parse_diff
+from patchgate.tools.gate import GateContext, load_gate
+from patchgate.tools.gates import ReviewOptions, review
+from patchgate.tools.policy import Policies
 
 OPTIONS = ReviewOptions(tests="none")
+FAST_GATES = ("parse", "scope", "security", "license")
 
 
 def small_commits(root: Path, count: int) -> list[str]:
@@ -55,11 +52,11 @@ def fast_gates(root: Path, commit: str, repeat: int) -> float:
     with worktree(repo, commit) as tree:
         for _ in range(repeat):
             started = time.perf_counter()
-            candidate = parse_diff(diff)
-            parse_gate(candidate, tree, lambda p: file_at(repo, f"{commit}^", p), OPTIONS)
-            scope_gate(candidate, OPTIONS)
-            security_gate(candidate, tree, OPTIONS)
-            license_gate(candidate, OPTIONS)
+            ctx = GateContext(repo=repo, base=f"{commit}^", diff=diff, candidate=parse_diff(diff), tree=tree,
+                              options=OPTIONS, policies=Policies(), applied=True,
+                              base_text=lambda p: file_at(repo, f"{commit}^", p))
+            for name in FAST_GATES:
+                load_gate(name).run(ctx)
             times.append(time.perf_counter() - started)
     return min(times)
 

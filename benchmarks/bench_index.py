@@ -22,10 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from patchgate.retrieval.embeddings import EmbeddingConfig, TransformerEmbedder, default_model_path, make_embedder  # noqa: E402
-from patchgate.retrieval.index import build_index, open_index  # noqa: E402
+from patchgate.retrieval.embeddings import (
+    EmbeddingConfig,
+    TransformerEmbedder,
+    default_model_path,
+    make_embedder,
+)
+from patchgate.retrieval.index import build_index, open_index
 
 QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
            "Matrix.inv raises ZeroDivisionError for sparse matrices",

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from patchgate.retrieval.embeddings import EmbeddingConfig  # noqa: E402
-from patchgate.retrieval.evaluate import evaluate, gold_files, load_dataset  # noqa: E402
-from patchgate.retrieval.index import CommitSource, build_index, open_index  # noqa: E402
+from patchgate.retrieval.embeddings import EmbeddingConfig
+from patchgate.retrieval.evaluate import evaluate, gold_files, load_dataset
+from patchgate.retrieval.index import CommitSource, build_index, open_index
 
 
 def bm25_files_baseline(rows: list[dict], repos: Path, work: Path, ks: list[int]) -> dict:

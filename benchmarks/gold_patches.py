@@ -19,15 +19,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from patchgate.tools.gates import ReviewOptions, review  # noqa: E402
+from patchgate.tools.gates import ReviewOptions, review
 
 OPTIONS = ReviewOptions(tests="none")
 TOKEN = "ghp_" + "Zq8Xr2Lm5Vt9Wk3Np7Hs1Jd4Fb6Gc0Ye8Ua2Ri5"  # built, so this file holds no literal token

@@ -12,7 +12,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "note"]
-GATE_NAMES = ("apply", "parse", "tests", "scope", "security", "license")
 
 
 class Finding(BaseModel):
@@ -33,7 +32,7 @@ class GateReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="One of GATE_NAMES.")
+    name: str = Field(description="The gate's registered name (patchgate.tools.gate.GATES).")
     passed: bool
     findings: list[Finding] = Field(default_factory=list)
     skipped: bool = Field(default=False, description="True when the gate did not run (disabled, or an earlier gate failed).")

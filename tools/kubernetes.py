@@ -13,6 +13,7 @@ from typing import Any
 import kubernetes_validate
 import yaml
 from patchgate.tools.findings import Finding
+from patchgate.tools.policy import Kubernetes, KubernetesRules
 
 
 def is_manifest(doc: Any) -> bool:
@@ -20,7 +21,7 @@ def is_manifest(doc: Any) -> bool:
     return isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc
 
 
-def manifest_findings(path: str, text: str, policy: dict[str, Any]) -> list[Finding]:
+def manifest_findings(path: str, text: str, policy: Kubernetes) -> list[Finding]:
     """Schema and policy findings for every manifest document in ``text`` (already known to parse)."""
     findings: list[Finding] = []
     for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
@@ -30,7 +31,7 @@ def manifest_findings(path: str, text: str, policy: dict[str, Any]) -> list[Find
         if not is_manifest(doc):
             continue
         line = node.start_mark.line + 1
-        findings.extend(_schema(path, line, doc, policy["version"]))
+        findings.extend(_schema(path, line, doc, policy.version))
         findings.extend(_rules(path, line, text, doc, policy))
     return findings
 
@@ -61,19 +62,19 @@ def pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
     return (spec.get("template") or {}).get("spec")
 
 
-def _rules(path: str, line: int, text: str, doc: dict[str, Any], policy: dict[str, Any]) -> list[Finding]:
-    if doc["kind"] not in policy["workload_kinds"]:
+def _rules(path: str, line: int, text: str, doc: dict[str, Any], policy: Kubernetes) -> list[Finding]:
+    if doc["kind"] not in policy.workload_kinds:
         return []
     spec = pod_spec(doc) or {}
-    enabled = policy["rules"]
-    long_running = doc["kind"] not in policy["batch_kinds"]
+    enabled = policy.rules
+    long_running = doc["kind"] not in policy.batch_kinds
     findings = []
     for container in [*spec.get("containers", []), *spec.get("initContainers", [])]:
         if not isinstance(container, dict):
             continue
         name = container.get("name", "?")
         at = _line_of(text, f"name: {name}", line)
-        problems = _container_problems(container, policy["gpu_resources"], enabled,
+        problems = _container_problems(container, policy.gpu_resources, enabled,
                                        probes=long_running and container in spec.get("containers", []))
         findings.extend(Finding(rule=f"kubernetes.{rule}", path=path, line=at,
                                 message=f"{doc['kind']} {doc.get('metadata', {}).get('name', '?')}, "
@@ -82,28 +83,28 @@ def _rules(path: str, line: int, text: str, doc: dict[str, Any], policy: dict[st
     return findings
 
 
-def _container_problems(container: dict[str, Any], gpus: list[str], enabled: dict[str, bool],
+def _container_problems(container: dict[str, Any], gpus: list[str], enabled: KubernetesRules,
                         probes: bool) -> list[tuple[str, str]]:
     resources = container.get("resources") or {}
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
     problems = []
-    if enabled.get("requests") and not {"cpu", "memory"} <= set(requests):
+    if enabled.requests and not {"cpu", "memory"} <= set(requests):
         problems.append(("resources-requests", "set resources.requests for cpu and memory"))
-    if enabled.get("limits") and "memory" not in limits:
+    if enabled.limits and "memory" not in limits:
         problems.append(("resources-limits", "set resources.limits.memory"))
     for gpu in gpus:
-        if enabled.get("gpu_limits") and gpu in requests and str(limits.get(gpu)) != str(requests[gpu]):
+        if enabled.gpu_limits and gpu in requests and str(limits.get(gpu)) != str(requests[gpu]):
             problems.append(("gpu-limit", f"{gpu} is requested; set an equal limit (GPUs cannot be overcommitted)"))
-    if enabled.get("probes") and probes:
+    if enabled.probes and probes:
         missing = [p for p in ("readinessProbe", "livenessProbe") if p not in container]
         if missing:
             problems.append(("probes", f"add {' and '.join(missing)}"))
     image = str(container.get("image", ""))
-    if enabled.get("latest_tag") and image and "@" not in image:
+    if enabled.latest_tag and image and "@" not in image:
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
         if tag in ("", "latest"):
             problems.append(("latest-tag", f"pin image {image} to a version tag or digest, not latest"))
-    if enabled.get("privileged") and (container.get("securityContext") or {}).get("privileged") is True:
+    if enabled.privileged and (container.get("securityContext") or {}).get("privileged") is True:
         problems.append(("privileged", "privileged containers are not allowed"))
     return problems
 

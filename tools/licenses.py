@@ -9,20 +9,29 @@ from a known publisher that the list does not have warns, so a person checks.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.gate import GateContext
 from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import load_policy
+from patchgate.tools.policy import ModelEntry, ModelsPolicy
 
 
-def license_gate(candidate: Candidate, options: ReviewOptions) -> GateReport:
+class LicenseGate:
+    """``license``: model ids a candidate adds, against policies/models.yaml and the project's usage."""
+
+    name = "license"
+    needs = "nothing"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        return license_gate(ctx.candidate, ctx.options, ctx.policies.models)
+
+
+def license_gate(candidate: Candidate, options: ReviewOptions, policy: ModelsPolicy) -> GateReport:
     """Licence findings for the model ids on added lines of ``candidate``."""
-    policy = load_policy("models", options.policy_dir)
-    known = {m["id"].lower(): m for m in policy["models"]}
-    orgs = {o.lower() for o in policy["known_orgs"]}
-    pattern = re.compile(policy["model_id_regex"])
+    known = {m.id.lower(): m for m in policy.models}
+    orgs = {o.lower() for o in policy.known_orgs}
+    pattern = re.compile(policy.model_id_regex)
     findings: list[Finding] = []
     for changed in candidate.files:
         for line, text in changed.added:
@@ -37,16 +46,16 @@ def license_gate(candidate: Candidate, options: ReviewOptions) -> GateReport:
     return GateReport(name="license", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
-def _listed(path: str, line: int, model_id: str, entry: dict[str, Any], options: ReviewOptions) -> list[Finding]:
-    if entry.get("commercial", True):
+def _listed(path: str, line: int, model_id: str, entry: ModelEntry, options: ReviewOptions) -> list[Finding]:
+    if entry.commercial:
         return []
-    note = f" ({entry['note']})" if entry.get("note") else ""
+    note = f" ({entry.note})" if entry.note else ""
     if options.usage == "commercial":
         return [Finding(rule="license.restricted-model", path=path, line=line,
-                        message=f"model {model_id} has licence {entry['license']}, which does not allow commercial "
+                        message=f"model {model_id} has licence {entry.license}, which does not allow commercial "
                                 f"use{note}; this project's usage is commercial")]
     if options.usage == "unspecified":
         return [Finding(rule="license.restricted-model", path=path, line=line, severity="warning",
-                        message=f"model {model_id} has licence {entry['license']} (no commercial use){note}; "
+                        message=f"model {model_id} has licence {entry.license} (no commercial use){note}; "
                                 "set [tool.patchgate.review] usage to check it")]
     return []

@@ -11,11 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from patchgate.tools.findings import GATE_NAMES
-from pydantic import BaseModel, ConfigDict, Field
+from patchgate.tools.gate import gate_names
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Every gate but apply can be turned off: the others read the applied tree.
-GateName = Literal["parse", "tests", "scope", "security", "license"]
+ALWAYS_ON = ("apply",)
+
+
+def switchable_gates() -> tuple[str, ...]:
+    """The gates a configuration or ``--skip`` may turn off."""
+    return tuple(g for g in gate_names() if g not in ALWAYS_ON)
 
 
 class ReviewOptions(BaseModel):
@@ -26,7 +31,7 @@ class ReviewOptions(BaseModel):
     tests: Literal["related", "all", "none"] = Field(
         default="related", description="Which tests the tests gate runs: related to the change, all, or none.")
     timeout: float = Field(default=300.0, gt=0, description="Seconds the test run may take (each of base and candidate).")
-    disabled: list[GateName] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
+    disabled: list[str] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
     usage: Literal["commercial", "non-commercial", "unspecified"] = Field(
         default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences.")
     allowed_paths: list[str] = Field(default_factory=list, description="If set, the only paths a change may touch (globs).")
@@ -37,10 +42,29 @@ class ReviewOptions(BaseModel):
     max_hunks: int | None = Field(default=None, ge=1, description="Most hunks a change may have.")
     max_changed_lines: int | None = Field(default=None, ge=1, description="Most added plus removed lines.")
     grammars: dict[str, str] = Field(
-        default_factory=dict, description="Glob -> grammar in agent/grammars that matching files must parse under.")
+        default_factory=dict, description="Glob -> grammar in patchgate.grammars that matching files must parse under.")
     policy_dir: Path | None = Field(default=None, description="A folder with the repository's own policy YAML files.")
+    issue_tests: list[str] = Field(
+        default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
+                                          "plan's, and the issue-tests gate runs only when there are some.")
+
+    @field_validator("disabled")
+    @classmethod
+    def _known_gates(cls, names: list[str]) -> list[str]:
+        switchable = switchable_gates()
+        for name in names:
+            if name not in switchable:
+                raise ValueError(f"unknown gate {name!r}; gates that can be turned off: {', '.join(switchable)}")
+        return names
 
     def enabled(self, gate: str) -> bool:
-        """Whether ``gate`` runs at all (the tests gate also stops when tests = 'none')."""
-        assert gate in GATE_NAMES, gate
-        return gate not in self.disabled and not (gate == "tests" and self.tests == "none")
+        """Whether ``gate`` runs at all (tests stop when tests = 'none'; issue-tests need tests to run)."""
+        if gate not in gate_names():
+            raise ValueError(f"unknown gate {gate!r}")
+        if gate in self.disabled:
+            return False
+        if gate == "tests":
+            return self.tests != "none"
+        if gate == "issue-tests":
+            return bool(self.issue_tests)
+        return True

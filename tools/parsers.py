@@ -19,16 +19,28 @@ import yaml
 from patchgate.languages import language_of
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.gate import GateContext
 from patchgate.tools.kubernetes import is_manifest, manifest_findings
 from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import load_policy, matches
+from patchgate.tools.policy import Policies, matches
 from tree_sitter import Node
 from tree_sitter_language_pack import get_parser
 
 BaseText = Callable[[str], "str | None"]
 
 
-def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: ReviewOptions) -> GateReport:
+class ParseGate:
+    """``parse``: every changed text file parses as what its name says it is."""
+
+    name = "parse"
+    needs = "applied"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        return parse_gate(ctx.candidate, ctx.tree, ctx.base_text, ctx.options, ctx.policies)
+
+
+def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: ReviewOptions,
+               policies: Policies) -> GateReport:
     """Parse every changed, non-deleted text file of ``candidate`` as it is in ``tree``."""
     findings: list[Finding] = []
     for changed in candidate.files:
@@ -41,16 +53,16 @@ def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: R
         except OSError as exc:
             findings.append(Finding(rule="parse.unreadable", path=changed.path, message=str(exc)))
             continue
-        problems = check_file(changed.path, text, options)
+        problems = check_file(changed.path, text, options, policies)
         if problems and (old := base_text(changed.old_path or changed.path)) is not None \
-                and check_file(changed.path, old, options):
+                and check_file(changed.path, old, options, policies):
             problems = [p.model_copy(update={"severity": "warning", "message": p.message + " (already so on the base)"})
                         for p in problems]
         findings.extend(problems)
     return GateReport(name="parse", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
-def check_file(path: str, text: str, options: ReviewOptions) -> list[Finding]:
+def check_file(path: str, text: str, options: ReviewOptions, policies: Policies) -> list[Finding]:
     """Parse problems of one file's text, by what its name says it is."""
     suffix = PurePosixPath(path).suffix.lower()
     findings: list[Finding] = []
@@ -64,7 +76,7 @@ def check_file(path: str, text: str, options: ReviewOptions) -> list[Finding]:
     if suffix == ".json":
         findings.extend(_json(path, text))
     elif suffix in (".yaml", ".yml"):
-        findings.extend(_yaml(path, text, options))
+        findings.extend(_yaml(path, text, policies))
     elif suffix == ".toml":
         findings.extend(_toml(path, text))
     for pattern, grammar in options.grammars.items():
@@ -123,7 +135,7 @@ def _toml(path: str, text: str) -> list[Finding]:
     return []
 
 
-def _yaml(path: str, text: str, options: ReviewOptions) -> list[Finding]:
+def _yaml(path: str, text: str, policies: Policies) -> list[Finding]:
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -131,5 +143,5 @@ def _yaml(path: str, text: str, options: ReviewOptions) -> list[Finding]:
         return [Finding(rule="parse.yaml", path=path, line=mark.line + 1 if mark else None,
                         message=f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
     if any(is_manifest(d) for d in docs):
-        return manifest_findings(path, text, load_policy("kubernetes", options.policy_dir)["kubernetes"])
+        return manifest_findings(path, text, policies.kubernetes.kubernetes)
     return []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from patchgate.tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
 from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.gate import GateContext
 
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")
@@ -96,3 +97,13 @@ def _hunk_at(candidate: Candidate, path: str, line: int) -> tuple[int, str] | No
         return None
     hunk = max(before, key=lambda h: h.old_start)  # git names the start line of the failing hunk
     return hunk.index, hunk.header
+
+
+class ApplyGate:
+    """``apply``: the candidate applies to its base (a 3-way merge is allowed in the throw-away worktree)."""
+
+    name = "apply"
+    needs = "nothing"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        return apply_patch(ctx.tree, ctx.diff, three_way=True)

@@ -1,39 +1,189 @@
-"""Load the policy packs in ``policies/`` (data, not code) and match paths against their globs.
+"""The policy packs in ``policies/`` (data, not code), loaded into typed models, and path globs.
 
-A policy is YAML beside the code; a repository may point a review at its own
-copy (``[tool.patchgate.review] policy_dir``). Globs use .gitignore syntax via
-pathspec, so ``.github/**`` and ``*.lock`` mean what people expect.
+A policy is YAML beside the code; a repository may point a review at its own copy
+(``[tool.patchgate.review] policy_dir``), file by file. Each file validates into a pydantic model with
+``extra="forbid"``, so a misspelt or missing key is a one-line ``ConfigError`` naming the file and the key
+instead of a crash deep inside a gate. Globs use .gitignore syntax via pathspec, so ``.github/**`` and
+``*.lock`` mean what people expect.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Literal, TypeVar
 
 import pathspec
 import yaml
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Strict(BaseModel):
+    """Every policy model: unknown keys are errors, values are frozen once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(Strict):
+    max_files: int = Field(ge=1, description="Most files a change may touch.")
+    max_hunks: int = Field(ge=1, description="Most hunks a change may have.")
+    max_changed_lines: int = Field(ge=1, description="Most added plus removed lines.")
+
+
+class TestRules(Strict):
+    paths: list[str] = Field(description="Globs that make a path a test file.")
+    skip_markers: list[str] = Field(description="Regexes: an added line matching one skips or xfails a test.")
+    assertions: list[str] = Field(description="Regexes: a removed line matching one is an assertion.")
+
+
+class Scope(Strict):
+    allowed: list[str] = Field(default_factory=list, description="If non-empty, the only paths a change may touch.")
+    denied: list[str] = Field(default_factory=list, description="Paths a change may never touch.")
+    protected: list[str] = Field(default_factory=list, description="Paths allowed only by allow_protected.")
+    limits: Limits
+    tests: TestRules
+
+
+class DefaultPolicy(Strict):
+    """``default.yaml``: the scope of a change."""
+
+    version: Literal[1]
+    scope: Scope
+
+
+class SecretRule(Strict):
+    id: str
+    description: str
+    regex: str
+
+
+class SecretAssignment(Strict):
+    name_regex: str = Field(description="A variable name that says it holds a secret.")
+    min_length: int = Field(ge=1)
+    min_entropy: float = Field(ge=0)
+
+
+class Secrets(Strict):
+    rules: list[SecretRule]
+    assignment: SecretAssignment
+    allowlist: list[str] = Field(default_factory=list, description="Values matching these are never secrets.")
+    inline_marker: str = Field(description="A line carrying this text is exempt (fixtures, docs).")
+
+
+class CodeRule(Strict):
+    id: str = Field(description="Stable SARIF rule id.")
+    description: str
+    calls: list[str] = Field(description="Dotted call names the rule watches.")
+    suggestion: str | None = None
+    safe_loaders: list[str] = Field(default_factory=list, description="Loader names that make yaml.load safe.")
+
+
+class TextRule(Strict):
+    id: str
+    regex: str
+
+
+class Code(Strict):
+    rules: list[CodeRule]
+    text_rules: list[TextRule] = Field(default_factory=list)
+
+
+class SecurityPolicy(Strict):
+    """``security.yaml``: secrets and injection patterns on added lines."""
+
+    version: Literal[1]
+    secrets: Secrets
+    code: Code
+
+
+class ModelEntry(Strict):
+    id: str
+    license: str
+    commercial: bool = True
+    note: str | None = None
+
+
+class ModelsPolicy(Strict):
+    """``models.yaml``: model licences and their allowed uses."""
+
+    version: Literal[1]
+    model_id_regex: str
+    known_orgs: list[str]
+    models: list[ModelEntry]
+
+
+class KubernetesRules(Strict):
+    requests: bool = True
+    limits: bool = True
+    gpu_limits: bool = True
+    probes: bool = True
+    latest_tag: bool = True
+    privileged: bool = True
+
+
+class Kubernetes(Strict):
+    version: str = Field(description="The Kubernetes version manifests are validated against.")
+    workload_kinds: list[str]
+    batch_kinds: list[str]
+    gpu_resources: list[str]
+    rules: KubernetesRules
+
+
+class KubernetesPolicy(Strict):
+    """``kubernetes.yaml``: manifest rules such as GPU requests and probes."""
+
+    version: Literal[1]
+    kubernetes: Kubernetes
+
+
+P = TypeVar("P", bound=Strict)
+
+
+class Policies:
+    """The four policy packs of one review, each read on first use from ``policy_dir`` or the shipped ones."""
+
+    def __init__(self, policy_dir: Path | None = None) -> None:
+        if policy_dir is not None and not policy_dir.is_dir():
+            raise ConfigError(f"policy_dir {policy_dir} is not a folder")
+        self.policy_dir = policy_dir
+
+    @cached_property
+    def default(self) -> DefaultPolicy:
+        return self._load("default", DefaultPolicy)
+
+    @cached_property
+    def security(self) -> SecurityPolicy:
+        return self._load("security", SecurityPolicy)
+
+    @cached_property
+    def models(self) -> ModelsPolicy:
+        return self._load("models", ModelsPolicy)
+
+    @cached_property
+    def kubernetes(self) -> KubernetesPolicy:
+        return self._load("kubernetes", KubernetesPolicy)
+
+    def _load(self, name: str, model: type[P]) -> P:
+        for folder in (self.policy_dir, POLICY_DIR):
+            if folder is not None and (path := folder / f"{name}.yaml").is_file():
+                return _validated(path.resolve(), path.stat().st_mtime_ns, model)
+        raise ConfigError(f"no policy named {name!r} in {self.policy_dir or POLICY_DIR}")
 
 
 @lru_cache(maxsize=32)
-def _load(path: Path, mtime: float) -> dict[str, Any]:
+def _validated(path: Path, mtime_ns: int, model: type[P]) -> P:
+    """``path`` validated as ``model``; cached by modification time, since policies rarely change."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read policy {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"policy {path} must be a mapping")
-    return data
-
-
-def load_policy(name: str, policy_dir: Path | None = None) -> dict[str, Any]:
-    """Policy ``name`` (e.g. 'default') from ``policy_dir`` if it has one, else the shipped pack."""
-    for folder in (policy_dir, POLICY_DIR):
-        if folder is not None and (path := folder / f"{name}.yaml").is_file():
-            return _load(path.resolve(), path.stat().st_mtime)
-    raise ConfigError(f"no policy named {name!r} in {policy_dir or POLICY_DIR}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:3]]
+        raise ConfigError(f"policy {path}: {'; '.join(problems)}") from None
 
 
 @lru_cache(maxsize=64)

@@ -16,18 +16,27 @@ from typing import Any
 from patchgate.secrets import SecretScanner
 from patchgate.tools.candidate import Candidate, ChangedFile
 from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import load_policy
+from patchgate.tools.gate import GateContext
+from patchgate.tools.policy import SecurityPolicy
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 
 
-def security_gate(candidate: Candidate, tree: Path | None, options: ReviewOptions) -> GateReport:
+class SecurityGate:
+    """``security``: secrets and injection patterns on the lines a candidate adds."""
+
+    name = "security"
+    needs = "nothing"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        return security_gate(ctx.candidate, ctx.tree if ctx.applied else None, ctx.policies.security)
+
+
+def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
-    policy = load_policy("security", options.policy_dir)
-    scanner = SecretScanner(policy)
-    rules = {r["id"]: r for r in policy["code"]["rules"]}
-    text_rules = [(r["id"], re.compile(r["regex"])) for r in policy["code"]["text_rules"]]
+    scanner = SecretScanner(policy.model_dump())
+    rules = {r.id: r.model_dump() for r in policy.code.rules}
+    text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
     findings: list[Finding] = []
     for changed in candidate.files:
         if changed.deleted or not changed.added:

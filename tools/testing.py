@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import posixpath
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,9 @@ from patchgate.pymodules import module_names as graph_module_names
 from patchgate.secrets import redact, scrubbed_env
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.gate import GateContext
 from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import load_policy, matches
+from patchgate.tools.policy import matches
 
 
 @dataclass
@@ -60,9 +62,8 @@ def _imports(source: str) -> set[str]:
     return found
 
 
-def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions) -> list[str]:
+def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> list[str]:
     """Test files (repository-relative) related to the candidate's changes, or all of them."""
-    test_globs = load_policy("default", options.policy_dir)["scope"]["tests"]["paths"]
     listed = subprocess.run(["git", "ls-files", "-z", "--", "*.py"], cwd=tree, capture_output=True, text=True,
                             check=False).stdout.split("\0")
     tests = [p for p in listed if p and matches(p, test_globs)
@@ -128,9 +129,54 @@ def _read_junit(report: Path, output: str) -> TestRun:
     return TestRun(failures, passed, output=output)
 
 
-def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions) -> GateReport:
+class TestsGate:
+    """``tests``: the tests related to the change pass on the candidate, or failed on the base already."""
+
+    name = "tests"
+    needs = "applied"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options,
+                          ctx.policies.default.scope.tests.paths)
+
+
+class IssueTestsGate:
+    """``issue-tests``: the tests that prove the fix (the plan's, or CI's failing ones) pass on the candidate.
+
+    The tests gate only forbids *new* failures; an agent's patch must also turn the issue's own tests green,
+    so they run last, in the same worktree, once every other gate passed.
+    """
+
+    name = "issue-tests"
+    needs = "green"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        present = [t for t in dict.fromkeys(ctx.options.issue_tests) if _test_file(ctx.tree, t)]
+        if not present:
+            return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
+        run = run_pytest(ctx.tree, present, ctx.options.timeout)
+        if run.problem:
+            return GateReport(name=self.name, passed=False, detail=run.output[-1500:],
+                              findings=[Finding(rule="issue-tests.not-run", message=run.problem)])
+        findings = [Finding(rule="issue-tests.failing", path=path, line=line,
+                            message=f"{test_id} still fails: {message}")
+                    for test_id, (path, line, message) in run.failures.items()]
+        return GateReport(name=self.name, passed=not findings, findings=findings,
+                          detail=run.output[-1500:] if findings else f"{run.passed} passed: {', '.join(present)}")
+
+
+def _test_file(tree: Path, test_id: str) -> bool:
+    """Whether ``test_id`` names a test file inside ``tree`` (never an option or a path outside it)."""
+    path = test_id.split("::")[0]
+    if test_id.startswith("-") or not path or posixpath.normpath(path) != path or path.startswith(("/", "../", ".git/")):
+        return False
+    return (tree / path).is_file() and (tree / path).resolve().is_relative_to(tree.resolve())
+
+
+def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
+               test_globs: list[str]) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had."""
-    tests = select_tests(tree, candidate, options)
+    tests = select_tests(tree, candidate, options, test_globs)
     if not tests:
         return GateReport(name="tests", passed=True, detail="no related tests")
     run = run_pytest(tree, tests, options.timeout)

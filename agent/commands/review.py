@@ -10,8 +10,7 @@ import click
 from patchgate.atomic import atomic_write_text
 from patchgate.console import emit_json, out
 from patchgate.errors import GateFailure, InputError
-
-GATE_CHOICES = ("parse", "tests", "scope", "security", "license")
+from patchgate.tools.options import switchable_gates
 
 
 def read_patch(source: str) -> str:
@@ -39,7 +38,7 @@ def read_patch(source: str) -> str:
 @click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Seconds the test run may take.")
 @click.option("--usage", type=click.Choice(["commercial", "non-commercial", "unspecified"]), default=None,
               help="How the project is used, for the license gate.")
-@click.option("--skip", "skip", type=click.Choice(GATE_CHOICES), multiple=True, help="Turn a gate off (repeatable).")
+@click.option("--skip", "skip", type=click.Choice(switchable_gates()), multiple=True, help="Turn a gate off (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 @click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write SARIF 2.1.0 here.")
 @click.option("--github", "github_file", type=click.Path(dir_okay=False, path_type=Path),

@@ -6,9 +6,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from patchgate.agent.edits import (EditBlock, EditFormatError, EditProblem, apply_block, apply_edits, parse_edits,
-                         touched_paths, unified_diff)
+from patchgate.agent.edits import (
+    EditBlock,
+    EditFormatError,
+    EditProblem,
+    apply_block,
+    apply_edits,
+    parse_edits,
+    touched_paths,
+    unified_diff,
+)
 
 SOURCE = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
 

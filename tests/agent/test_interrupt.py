@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from agentkit import ISSUE, ROOT, tree_state
+from agentkit import ISSUE, tree_state
 
 SLOW_FIX = ("calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    import time\n    time.sleep(60)\n"
             "    return a + b\n>>>>>>> REPLACE\n")
@@ -23,9 +23,9 @@ def worktrees(repo: Path) -> list[str]:
 def test_ctrl_c_while_gating_leaves_no_worktree_and_an_unchanged_tree(scripted, calc_repo: Path) -> None:
     scripted.edits = [SLOW_FIX]
     before = tree_state(calc_repo)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("PATCHGATE_MODEL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
+    proc = subprocess.Popen([sys.executable, "-m", "patchgate.agent", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
                             cwd=calc_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 60

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from agentkit import PLAN, run_cli, tree_state
-
 from patchgate.agent.plan import ToolCall
 from patchgate.agent.prompts import plan_messages, untrusted
 from patchgate.agent.readonly_tools import Snapshot, ToolBox
@@ -64,9 +63,13 @@ def test_no_model_configured_is_a_one_line_config_error_and_leaves_the_tree_clea
 
 
 def test_issue_tests_gate_runs_only_test_files_inside_the_tree(calc_repo: Path) -> None:
-    from patchgate.agent.gating import issue_tests
+    from patchgate.agent.gating import gate
 
-    report = issue_tests(calc_repo, "", "HEAD", ["--version", "../outside.py", "tests/test_calc.py::test_add"])
+    def issue_tests(targets: list[str]):
+        result = gate(calc_repo, "", base="HEAD", targets=targets)
+        return next(g for g in result.gates if g.name == "issue-tests")
+
+    report = issue_tests(["--version", "../outside.py", "tests/test_calc.py::test_add"])
     assert not report.passed and [f.rule for f in report.findings] == ["issue-tests.failing"]
     assert "test_add" in report.findings[0].message
-    assert issue_tests(calc_repo, "", "HEAD", ["-p", "../x.py::t"]).skipped
+    assert issue_tests(["-p", "../x.py::t"]).skipped

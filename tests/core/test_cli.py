@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 import pytest
-
 from patchgate import __version__
 from patchgate.agent import cli
 from patchgate.errors import InputError
@@ -18,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def test_version_is_printed() -> None:
@@ -54,8 +53,8 @@ def test_doctor_reports_missing_index_and_model_without_failing(make_repo) -> No
 
     root = make_repo({"a.py": "x = 1\n"})
     env_free = {k: v for k, v in os.environ.items() if k != "PATCHGATE_MODEL"}
-    result = subprocess.run([sys.executable, "-m", "agent", "doctor", "--json"], cwd=root,
-                            env={**env_free, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "patchgate.agent", "doctor", "--json"], cwd=root,
+                            env=env_free, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["python"]["ok"] and report["torch"]["ok"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from patchgate.errors import InputError
 from patchgate.git import changed_paths, open_repo, resolve_rev, worktree
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from patchgate.tools.gates import ReviewOptions, review
 
 from tests.conftest import diff_of, write_files
-from patchgate.tools.gates import ReviewOptions, review
 
 GOOD_DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import diff_of, git, write_files
 from patchgate.tools.findings import ReviewResult
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.patch import apply_patch
+
+from tests.conftest import diff_of, git, write_files
 
 NO_TESTS = ReviewOptions(tests="none")
 BASE = {

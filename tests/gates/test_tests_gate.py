@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-
-from tests.conftest import diff_of
 from patchgate.tools.candidate import parse_diff
 from patchgate.tools.gates import ReviewOptions, review
+from patchgate.tools.policy import Policies
 from patchgate.tools.testing import select_tests
+
+from tests.conftest import diff_of
+
+GLOBS = Policies().default.scope.tests.paths
 
 FILES = {
     "calc/__init__.py": "",
@@ -26,9 +29,9 @@ def gate_report(result):
 def test_selection_follows_imports_and_names(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"] + "\n# touched\n"})
-    selected = select_tests(root, parse_diff(diff), ReviewOptions())
+    selected = select_tests(root, parse_diff(diff), ReviewOptions(), GLOBS)
     assert selected == ["tests/test_ops.py", "tests/test_uses_ops.py"]
-    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"))
+    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"), GLOBS)
 
 
 def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:

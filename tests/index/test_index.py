@@ -10,10 +10,10 @@ from pathlib import Path
 
 import bm25s
 import pytest
-
 from patchgate.errors import IndexStateError, InputError
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.index import CommitSource, build_index, open_index
+
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,8 @@ NO_DENSE = EmbeddingConfig(dense="none")
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def dense(model: Path) -> EmbeddingConfig:

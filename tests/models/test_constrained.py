@@ -8,13 +8,12 @@ import tomllib
 import kubernetes_validate
 import pytest
 import yaml
-from pydantic import BaseModel
-
 from patchgate.agent.decoding.constrained import llg_grammar
 from patchgate.agent.decoding.documents import generate_document
+from patchgate.agent.models.base import Message
 from patchgate.errors import InputError
 from patchgate.grammars import GRAMMARS, parse_error
-from patchgate.agent.models.base import Message
+from pydantic import BaseModel
 
 PROMPT = [Message("user", "write a config")]
 BUDGETS = {"json": (12, 48), "yaml": (16, 64), "toml": (8, 64), "kubernetes": (200, 320)}

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny import build_tokenizer
-
-from patchgate.agent.decoding.fim import RepoContext, detect_family, fim_prompt_ids, stop_ids
+from patchgate.agent.decoding.fim import (
+    RepoContext,
+    detect_family,
+    fim_prompt_ids,
+    stop_ids,
+)
 from patchgate.agent.decoding.infill import cursor_offset, infill_file
 from patchgate.errors import ConfigError, InputError
+from tiny import build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 P, S = "def area(r):\n    ", "\n    return result\n"
@@ -104,8 +108,8 @@ def test_stop_tokens_end_the_middle(tiny_path: Path, tmp_path: Path) -> None:
 
 
 def run_complete(tiny_path: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATCHGATE_MODEL": f"hf:{tiny_path}"}
-    return subprocess.run([sys.executable, "-m", "agent", "complete", *args], cwd=cwd, env=env,
+    env = {**os.environ, "PATCHGATE_MODEL": f"hf:{tiny_path}"}
+    return subprocess.run([sys.executable, "-m", "patchgate.agent", "complete", *args], cwd=cwd, env=env,
                           capture_output=True, text=True)
 
 

@@ -11,20 +11,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pytest_httpserver import HTTPServer
-
 from patchgate.agent.decoding.documents import generate_document
-from patchgate.errors import GateFailure
 from patchgate.agent.models.openai_model import OpenAIModel
 from patchgate.agent.models.retry import ModelSettings
+from patchgate.errors import GateFailure
+from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "/v1/chat/completions"
 
 
 def run_generate(cwd: Path, model: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATCHGATE_MODEL": model}
-    return subprocess.run([sys.executable, "-m", "agent", "generate", *args], cwd=cwd, env=env,
+    env = {**os.environ, "PATCHGATE_MODEL": model}
+    return subprocess.run([sys.executable, "-m", "patchgate.agent", "generate", *args], cwd=cwd, env=env,
                           capture_output=True, text=True)
 
 

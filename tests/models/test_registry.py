@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from patchgate.errors import ConfigError, OutputValidationError
 from patchgate.agent.models.base import Message
 from patchgate.agent.models.openai_model import PLACEHOLDER_KEY, OpenAIModel
 from patchgate.agent.models.registry import parse_spec, resolve_model
 from patchgate.agent.models.trace import CallRecord
+from patchgate.errors import ConfigError, OutputValidationError
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from patchgate.agent.decoding.speculative import speculation_options
-from patchgate.errors import ConfigError
 from patchgate.agent.models.base import Message
+from patchgate.errors import ConfigError
 
 EDIT_PROMPTS = [
     "def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n" * 3,
@@ -52,10 +51,10 @@ def test_complete_with_a_draft_model_flag(tiny_path: Path, draft_path: Path, tmp
 
     src = tmp_path / "a.py"
     src.write_text("def f():\n    \n")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = dict(os.environ)
     args = ["complete", "a.py:2:5", "--max-tokens", "6", "--json", "--model", f"hf:{tiny_path}"]
-    plain = subprocess.run([sys.executable, "-m", "agent", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
-    drafted = subprocess.run([sys.executable, "-m", "agent", *args, "--draft-model", f"hf:{draft_path}"],
+    plain = subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    drafted = subprocess.run([sys.executable, "-m", "patchgate.agent", *args, "--draft-model", f"hf:{draft_path}"],
                              cwd=tmp_path, env=env, capture_output=True, text=True)
     assert plain.returncode == drafted.returncode == 0, drafted.stderr
     assert plain.stdout == drafted.stdout  # same greedy middle with speculation

@@ -24,8 +24,8 @@ PATCH = """diff --git a/calc/rates.py b/calc/rates.py
 def run_eval(tmp_path: Path, rows: list[dict], *extra: str) -> subprocess.CompletedProcess[str]:
     dataset = tmp_path / "data.jsonl"
     dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "agent", "eval", "localize", "--dataset", str(dataset),
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "patchgate.agent", "eval", "localize", "--dataset", str(dataset),
                            "--repos", str(tmp_path / "repos"), "--dense", "none", "--json", *extra],
                           env=env, capture_output=True, text=True, cwd=tmp_path)
 

@@ -79,14 +79,14 @@ def test_packed_context_fits_the_budget_and_has_path_headers(make_repo) -> None:
 
 def test_context_command_json(make_repo) -> None:
     root, _ = indexed(make_repo)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     (root / ".patchgate.toml").write_text('[index]\ndense = "none"\n')
-    result = subprocess.run([sys.executable, "-m", "agent", "context", "--json", "-"], cwd=root, env=env,
+    result = subprocess.run([sys.executable, "-m", "patchgate.agent", "context", "--json", "-"], cwd=root, env=env,
                             input="user_name returns the wrong case", capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["files"][0]["path"] == "shop/users.py"
     assert payload["files"][0]["reasons"][0]["signal"] in {"named", "lexical_file", "lexical_chunk"}
-    empty = subprocess.run([sys.executable, "-m", "agent", "context", ""], cwd=root, env=env,
+    empty = subprocess.run([sys.executable, "-m", "patchgate.agent", "context", ""], cwd=root, env=env,
                            capture_output=True, text=True)
     assert empty.returncode == 2 and empty.stderr.startswith("error: no issue text")
