@@ -8,12 +8,12 @@ patch into GitHub review comments with ```suggestion blocks.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import unidiff
 from patchgate.errors import InputError
 from patchgate.git import open_repo, resolve_rev
+from patchgate.junit import read_junit
 from patchgate.secrets import redact
 
 LOG_LINES = 80
@@ -39,21 +39,8 @@ def ci_issue(root: Path, base: str, *, failing: list[str], junit: Path | None, l
 
 def junit_failures(path: Path) -> list[str]:
     """``file::name: message`` for every failed or errored test case in a JUnit XML report."""
-    try:
-        tree = ET.parse(path)
-    except (OSError, ET.ParseError) as exc:
-        raise InputError(f"cannot read JUnit report {path}: {exc}") from None
-    found = []
-    for case in tree.iter("testcase"):
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is None:
-            continue
-        where = case.get("file") or (case.get("classname") or "").replace(".", "/") + ".py"
-        message = (problem.get("message") or problem.text or "").strip().splitlines()
-        found.append(f"{where}::{case.get('name')}: {message[0][:200] if message else 'failed'}")
-    return found
+    return [f"{case.file or case.classname.replace('.', '/') + '.py'}::{case.name}: {case.message[:200] or 'failed'}"
+            for case in read_junit(path) if case.failed]
 
 
 def tail(path: Path) -> str:

@@ -9,13 +9,44 @@ need in bulk (``cat-file --batch``, ``worktree``) go through ``repo.git``.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import git
 from patchgate.errors import InputError
+
+
+def git_env() -> dict[str, str]:
+    """The environment for patchgate's own git processes.
+
+    One place decides what a git subprocess inherits, so that variables a calling git exports (inside a
+    hook: ``GIT_INDEX_FILE``, ``GIT_DIR``…) are handled the same for every call.
+    """
+    return dict(os.environ)
+
+
+def run_git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd`` with bytes in and out; for the plumbing GitPython has no bulk form of.
+
+    A failure with ``check`` is a one-line InputError naming the command and git's last line.
+    """
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=git_env(), check=False)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{cwd} does not exist") from None
+    if check and proc.returncode != 0:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise InputError(f"git {args[0]} failed in {cwd}: {reason[-1] if reason else proc.returncode}")
+    return proc
+
+
+def git_text(cwd: Path, *args: str) -> str:
+    """The stripped text output of ``git ARGS`` in ``cwd`` (InputError on failure)."""
+    return run_git(cwd, *args).stdout.decode("utf-8", "surrogateescape").strip()
 
 
 def open_repo(path: Path | str = ".") -> git.Repo:

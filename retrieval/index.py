@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from contextlib import closing, nullcontext
@@ -22,7 +21,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 from patchgate.errors import IndexStateError, InputError
-from patchgate.git import repo_root
+from patchgate.git import git_text, repo_root
 from patchgate.retrieval import store
 from patchgate.retrieval.chunking import chunk_file
 from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
@@ -119,8 +118,7 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     """The repository's shared cache: inside its common git dir, so every worktree shares it."""
     if isinstance(source, CommitSource):
         raise InputError("indexing a commit needs an explicit cache_dir (the source repository stays untouched)")
-    common = subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=source, capture_output=True, text=True,
-                            check=True).stdout.strip()
+    common = git_text(source, "rev-parse", "--git-common-dir")
     return (source / common).resolve() / "patchgate"
 
 
@@ -242,8 +240,7 @@ def _progress(enabled: bool):
 
 def _exclude_from_git(root: Path) -> None:
     """Keep .patchgate/ out of git without editing the user's .gitignore."""
-    info = Path(subprocess.run(["git", "rev-parse", "--git-path", "info/exclude"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.strip())
+    info = Path(git_text(root, "rev-parse", "--git-path", "info/exclude"))
     info = info if info.is_absolute() else root / info
     line = f"/{INDEX_DIRNAME}/"
     existing = info.read_text().splitlines() if info.exists() else []

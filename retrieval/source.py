@@ -9,11 +9,11 @@ commit never touches the repository it is read from (``ls-tree`` and
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from patchgate.errors import InputError
+from patchgate.git import run_git
 from patchgate.languages import LANGUAGES, language_of
 
 MAX_BYTES = 1_000_000
@@ -99,8 +99,7 @@ def commit_files(git_dir: Path, commit: str) -> list[SourceFile]:
 def _cat_blobs(git_dir: Path, blobs: list[str]) -> dict[str, bytes]:
     """Read many blobs through one ``git cat-file --batch`` process."""
     unique = list(dict.fromkeys(blobs))
-    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=git_dir, input="\n".join(unique).encode() + b"\n",
-                          capture_output=True, check=True)
+    proc = run_git(git_dir, "cat-file", "--batch", input="\n".join(unique).encode() + b"\n")
     data, pos, result = proc.stdout, 0, {}
     for blob in unique:
         header_end = data.index(b"\n", pos)
@@ -115,10 +114,4 @@ def _cat_blobs(git_dir: Path, blobs: list[str]) -> dict[str, bytes]:
 
 
 def _git(cwd: Path, *args: str) -> bytes:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True).stdout
-    except subprocess.CalledProcessError as exc:
-        reason = exc.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError(f"git {args[0]} failed in {cwd}: {reason[-1] if reason else exc}") from None
-    except FileNotFoundError:
-        raise InputError(f"{cwd} does not exist") from None
+    return run_git(cwd, *args).stdout

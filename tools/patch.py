@@ -11,6 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from patchgate.git import run_git
 from patchgate.tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.gate import GateContext
@@ -60,8 +61,7 @@ def strip_level(diff: str) -> int:
 
 def _git_apply(root: Path, diff: str, *flags: str) -> subprocess.CompletedProcess[str]:
     # Diffs of files that are not UTF-8 arrive with surrogate escapes (GitPython); give git the original bytes.
-    proc = subprocess.run(["git", "apply", *_APPLY_FLAGS, *flags], cwd=root,
-                          input=diff.encode("utf-8", "surrogateescape"), capture_output=True, check=False)
+    proc = run_git(root, "apply", *_APPLY_FLAGS, *flags, input=diff.encode("utf-8", "surrogateescape"), check=False)
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
                                        proc.stderr.decode(errors="replace"))
 

@@ -16,12 +16,12 @@ import posixpath
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
-from patchgate.git import worktree
+from patchgate.git import run_git, worktree
+from patchgate.junit import read_junit
 from patchgate.pymodules import module_names as graph_module_names
 from patchgate.secrets import redact, scrubbed_env
 from patchgate.tools.candidate import Candidate
@@ -64,8 +64,7 @@ def _imports(source: str) -> set[str]:
 
 def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> list[str]:
     """Test files (repository-relative) related to the candidate's changes, or all of them."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--", "*.py"], cwd=tree, capture_output=True, text=True,
-                            check=False).stdout.split("\0")
+    listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
     tests = [p for p in listed if p and matches(p, test_globs)
              and (PurePosixPath(p).name.startswith("test_") or p.endswith("_test.py"))]
     if options.tests == "all":
@@ -113,20 +112,9 @@ def run_pytest(tree: Path, tests: list[str], timeout: float) -> TestRun:
 
 
 def _read_junit(report: Path, output: str) -> TestRun:
-    failures: dict[str, tuple[str | None, int | None, str]] = {}
-    passed = 0
-    for case in ET.parse(report).getroot().iter("testcase"):
-        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
-        bad = case.find("failure")
-        if bad is None:
-            bad = case.find("error")
-        if bad is None:
-            passed += case.find("skipped") is None
-            continue
-        line = case.get("line")
-        failures[test_id] = (case.get("file"), int(line) + 1 if line and line.isdigit() else None,
-                             redact((bad.get("message") or "")[:300]))
-    return TestRun(failures, passed, output=output)
+    cases = read_junit(report)
+    failures = {c.test_id: (c.file, c.line, redact(c.message[:300])) for c in cases if c.failed}
+    return TestRun(failures, sum(c.outcome == "passed" for c in cases), output=output)
 
 
 class TestsGate:

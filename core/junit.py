@@ -1,0 +1,62 @@
+"""One reader for JUnit XML reports, the format pytest writes and CI systems hand over.
+
+The tests gate reads the report of its own pytest run; ``suggest`` reads the one CI produced. Both want the
+same thing: each test case with its outcome, place and first message line.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from patchgate.errors import InputError
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One ``<testcase>``: its pytest-style id, where it is, how it ended and why."""
+
+    __test__ = False  # not a pytest test class
+
+    classname: str
+    name: str
+    file: str | None
+    line: int | None  # 1-based
+    outcome: Outcome
+    message: str
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.classname}::{self.name}"
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "error")
+
+
+def read_junit(path: Path) -> list[TestCase]:
+    """Every test case in the report at ``path``; an unreadable report is a one-line InputError."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise InputError(f"cannot read JUnit report {path}: {exc}") from None
+    cases = []
+    for case in root.iter("testcase"):
+        outcome: Outcome = "passed"
+        message = ""
+        for tag in ("failure", "error", "skipped"):
+            element = case.find(tag)
+            if element is not None:
+                outcome = "failed" if tag == "failure" else tag  # type: ignore[assignment]
+                lines = (element.get("message") or element.text or "").strip().splitlines()
+                message = lines[0] if lines else ""
+                break
+        line = case.get("line")
+        cases.append(TestCase(classname=case.get("classname", ""), name=case.get("name", ""), file=case.get("file"),
+                              line=int(line) + 1 if line and line.isdigit() else None, outcome=outcome,
+                              message=message))
+    return cases
