@@ -21,7 +21,7 @@ DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line (middle, family, written).")
 def complete(location: str, model_spec: str | None, draft_model: str | None, max_tokens: int, write: bool, as_json: bool) -> None:
     """Insert generated code at FILE:LINE[:COL] (1-based; no column means the end of the line)."""
-    from patchgate.agent.decoding.infill import infill_file, parse_location, read_cursor
+    from patchgate.agent.infill import infill_file, parse_location, read_cursor
     from patchgate.agent.models.registry import resolve_model
 
     path, line, col = parse_location(location)

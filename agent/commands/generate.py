@@ -24,7 +24,7 @@ from patchgate.grammars import GRAMMARS
 def generate(instruction: str, grammar: str | None, schema_file: Path | None, model_spec: str | None,
              seed: int | None, max_tokens: int, as_json: bool) -> None:
     """Generate a document (config, manifest, JSON) that parses: INSTRUCTION says what it should hold."""
-    from patchgate.agent.decoding.documents import generate_document
+    from patchgate.agent.documents import generate_document
     from patchgate.agent.models.registry import resolve_model
 
     if (grammar is None) == (schema_file is None):

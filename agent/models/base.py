@@ -2,13 +2,15 @@
 
 A provider implements ``Model`` (``complete`` and ``structured``); everything
 else (retries, tracing, repair rounds) is shared. Providers are found by name
-in ``agent.models.registry``.
+in ``patchgate.agent.models.registry``. What only some providers can do is
+declared as a capability protocol below (``ConstrainedModel``, ``GrammarToolModel``,
+``InfillModel``), and callers ask ``isinstance(model, Capability)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -35,6 +37,16 @@ class Usage:
 
 
 @dataclass
+class Generated:
+    """Token ids a local model produced and their text."""
+
+    text: str
+    tokens: list[int]
+    prompt_tokens: int
+    latency_s: float
+
+
+@dataclass
 class Completion:
     """A model's text answer and what it cost."""
 
@@ -55,4 +67,37 @@ class Model(Protocol):
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
                    temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
         """Answer with an instance of ``schema``, validated; raise OutputValidationError otherwise."""
+        ...
+
+
+@runtime_checkable
+class ConstrainedModel(Model, Protocol):
+    """A local model that decodes under a grammar, so every answer parses (llguidance)."""
+
+    def generate_constrained(self, messages: list[Message], grammar: str, *, max_tokens: int = 512,
+                             temperature: float = 0.0, seed: int | None = None) -> tuple[Completion, Any]:
+        """Answer under ``grammar`` (llguidance's serialised form); also returns the guide's statistics."""
+        ...
+
+
+@runtime_checkable
+class GrammarToolModel(Model, Protocol):
+    """A hosted model that takes a Lark grammar as a custom tool's format (OpenAI's grammar tools)."""
+
+    def grammar_call(self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024,
+                     seed: int | None = None) -> Completion:
+        """Answer through a custom tool whose output must match ``lark_grammar``."""
+        ...
+
+
+@runtime_checkable
+class InfillModel(Model, Protocol):
+    """A local model with its tokenizer, for fill-in-the-middle at the token level."""
+
+    tokenizer: Any
+
+    def generate_ids(self, prompt: list[int], *, max_tokens: int, temperature: float = 0.0, seed: int | None = None,
+                     logits_processor: list[Any] | None = None, stop_ids: list[int] | None = None,
+                     speculate: bool = False, **generate_options: Any) -> Generated:
+        """Continue the token ids ``prompt``; stop at any of ``stop_ids``."""
         ...

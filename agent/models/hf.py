@@ -9,11 +9,10 @@ grammar (llguidance), so the JSON always parses; pydantic still validates it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from patchgate.agent.models.base import Completion, Message, Usage
+from patchgate.agent.models.base import Completion, Generated, Message, Usage
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
 from patchgate.errors import ConfigError, OutputValidationError
@@ -21,15 +20,6 @@ from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 
-
-@dataclass
-class Generated:
-    """Token ids a local model produced and their text."""
-
-    text: str
-    tokens: list[int]
-    prompt_tokens: int
-    latency_s: float
 
 
 def pick_device() -> tuple[str, Any]:

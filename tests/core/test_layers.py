@@ -7,6 +7,7 @@ the core and never each other; ``agent`` may import anything. A violation names 
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -64,8 +65,11 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_the_wheel_installs_one_top_level_package(tmp_path: Path) -> None:
+    source = tmp_path / "src"  # a copy, so the build leaves no build/ folder in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", ".patchgate", "build", "*.egg-info",
+                                                                  "__pycache__", ".mypy_cache", ".ruff_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    "-w", str(tmp_path), str(source)], check=True, capture_output=True, timeout=300)
     wheel = next(tmp_path.glob("patchgate-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from patchgate.agent.decoding.constrained import llg_grammar
-from patchgate.agent.decoding.documents import generate_document
+from patchgate.agent.documents import generate_document
 from patchgate.agent.models.base import Message
 from patchgate.errors import InputError
 from patchgate.grammars import GRAMMARS, parse_error

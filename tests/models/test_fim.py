@@ -15,7 +15,7 @@ from patchgate.agent.decoding.fim import (
     fim_prompt_ids,
     stop_ids,
 )
-from patchgate.agent.decoding.infill import cursor_offset, infill_file
+from patchgate.agent.infill import cursor_offset, infill_file
 from patchgate.errors import ConfigError, InputError
 from tiny import build_tokenizer
 

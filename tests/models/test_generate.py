@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from patchgate.agent.decoding.documents import generate_document
+from patchgate.agent.documents import generate_document
 from patchgate.agent.models.openai_model import OpenAIModel
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.errors import GateFailure

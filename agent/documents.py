@@ -12,7 +12,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from patchgate.agent.models.base import Message, Model
+from patchgate.agent.models.base import (
+    ConstrainedModel,
+    GrammarToolModel,
+    Message,
+    Model,
+)
 from patchgate.errors import GateFailure, ModelError
 from patchgate.grammars import grammar_text, parse_error
 
@@ -55,7 +60,7 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
                       temperature: float = 0.0) -> Document:
     """Generate a document under ``grammar`` (a shipped name) or ``schema`` (a JSON Schema)."""
     messages = document_prompt(instruction, grammar=grammar, schema=schema)
-    if hasattr(model, "generate_constrained"):
+    if isinstance(model, ConstrainedModel):
         from patchgate.agent.decoding.constrained import llg_grammar
 
         completion, stats = model.generate_constrained(messages, llg_grammar(grammar=grammar, schema=schema),
@@ -67,7 +72,7 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
 def _hosted(model: Model, messages: list[Message], *, grammar: str | None, schema: dict[str, Any] | None,
             max_tokens: int, seed: int | None) -> Document:
     """Custom-tool grammar first (if offered), then validate-and-retry with the parser's error."""
-    if grammar and hasattr(model, "grammar_call"):
+    if grammar and isinstance(model, GrammarToolModel):
         try:
             text = model.grammar_call(messages, grammar_text(grammar), max_tokens=max_tokens, seed=seed).text
             if document_error(text, grammar=grammar, schema=schema) is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from patchgate.agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
+from patchgate.agent.models.base import InfillModel, Model
 from patchgate.errors import ConfigError, InputError
 
 MAX_PREFIX_CHARS = 12_000
@@ -63,9 +63,9 @@ def read_cursor(path: Path, line: int, col: int | None) -> tuple[str, int, int]:
     return (original, *cursor_offset(original, line, col))
 
 
-def infill_file(model: Any, path: Path, line: int, col: int | None, *, max_tokens: int = 128) -> Infill:
+def infill_file(model: Model, path: Path, line: int, col: int | None, *, max_tokens: int = 128) -> Infill:
     """Ask a local FIM model for the middle at ``path:line:col``; nothing is written."""
-    if not hasattr(model, "generate_ids"):
+    if not isinstance(model, InfillModel):
         raise ConfigError(f"{model.name}: complete needs a local FIM model (--model hf:/path/to/code-model)")
     original, offset, col = read_cursor(path, line, col)
     prefix, suffix = original[:offset], original[offset:]
