@@ -200,3 +200,18 @@ def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="default.yaml"):
         review(repo, diff, options=ReviewOptions(tests="none", policy_dir=policies))
     assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_header_only_changes_apply_and_review(repo: Path) -> None:
+    """New empty files, mode changes and binary files carry no ---/+++ lines; git apply still takes them at -p1."""
+    write_files(repo, {"app/empty.txt": ""})
+    (repo / "app" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff")
+    (repo / "app" / "calc.py").chmod(0o755)
+    git(repo, "add", "-A")
+    diff = git(repo, "diff", "--cached", "--binary")
+    git(repo, "reset", "-q", "--hard")
+    (repo / "app" / "calc.py").chmod(0o644)
+    assert "\n--- " not in diff and "GIT binary patch" in diff
+    result = review(repo, diff, options=NO_TESTS)
+    assert result.passed, result
+    assert gate(result, "apply").detail == "applied cleanly"
