@@ -18,6 +18,8 @@ BASE = {
     "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
                           "def test_add_zero():\n    assert add(0, 0) == 0\n",
     "config.json": '{"a": 1}\n',
+    # empty modules the planted defects fill in (a patch that only adds code files is its own rule)
+    "app/run.py": "", "app/load.py": "", "app/ev.py": "",
     ".github/workflows/ci.yml": "on: push\n",
 }
 
@@ -156,7 +158,7 @@ def test_without_options_the_repository_config_applies(repo: Path) -> None:
     git(repo, "commit", "-qm", "config")
     result = review(repo, diff_of(repo, {"app/new.py": "x = 1\n"}))
     assert "scope.denied-path" in rules(result, "scope")
-    assert next(g for g in result.gates if g.name == "tests").skipped
+    assert next(g for g in result.gates if g.name == "tests").detail.startswith("tests off")
 
 
 def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
