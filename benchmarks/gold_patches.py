@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from patchgate.tools.gate import gate_names, load_gate
 from patchgate.tools.gates import ReviewOptions, review
 
 OPTIONS = ReviewOptions(tests="none")
@@ -202,17 +203,14 @@ def clone_at_base(inst: dict, bare: Path, scratch: Path) -> tuple[Path, dict]:
 def check_with_tests(inst: dict, bare: Path, scratch: Path, cache: Path) -> dict:
     """The gold fix with its own tests (patch + test_patch), tests on, in an environment built with uv.
 
-    The setting is the one a user writes (``[tests] env = "build"`` in .patchgate.toml), kept out of the
-    diff through .git/info/exclude; built environments go to ``cache`` (once per dependency-file hash).
+    What ``patchgate review --tests-env build`` does; built environments go to ``cache`` (once per
+    dependency-file hash).
     """
     clone, inst = clone_at_base(inst, bare, scratch)
-    (clone / ".patchgate.toml").write_text('[tests]\nenv = "build"\n', encoding="utf-8")
-    with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as handle:
-        handle.write("\n.patchgate.toml\n")
     os.environ["PATCHGATE_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     result = review(clone, inst["patch"] + inst["test_patch"], base=inst["base_commit"],
-                    options=ReviewOptions(tests="related", timeout=600))
+                    options=ReviewOptions(tests="related", timeout=600, tests_env="build"))
     tests = gate_of(result, "tests")
     return {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
             "tests_detail": tests.detail[-200:] if tests.passed else "",
@@ -250,6 +248,8 @@ def main() -> None:
                         help="Where --tests-env build keeps the environments it builds.")
     args = parser.parse_args()
     instances = json.loads(args.dataset.read_text(encoding="utf-8"))
+    for name in gate_names():  # import every gate now: a long run must not pick up code edited meanwhile
+        load_gate(name)
     rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="patchgate-gold-") as scratch:
         for inst in instances:

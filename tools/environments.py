@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from patchgate.errors import ConfigError, PatchgateError
+from patchgate.git import run_git
 from pydantic import BaseModel, ConfigDict, Field
 
 EnvChoice = Literal["auto", "build"]
@@ -204,6 +205,9 @@ def _venv_vars(python: Path) -> dict[str, str]:
 # --- built environments -----------------------------------------------------------------------------------------
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+# When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
+PYTHON_RELEASED = {"3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
+                   "3.14": "2025-10-07"}
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
@@ -220,6 +224,8 @@ class EnvironmentSpec:
     installable: bool  # the tree is a package (pyproject.toml or setup.py)
     python: str
     key: str
+    as_of: str | None = None  # YYYY-MM-DD the dependency files last changed (git), for an era-appropriate pytest
+    extras: tuple[str, ...] = TEST_EXTRAS  # the project's extras to install: test ones, and tox's
 
 
 def environment_spec(tree: Path, python: str | None = None) -> EnvironmentSpec:
@@ -228,31 +234,54 @@ def environment_spec(tree: Path, python: str | None = None) -> EnvironmentSpec:
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     requirements = sorted({str(p.relative_to(tree)) for pattern in ("requirements*.txt", "requirements/*.txt")
                            for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name})
-    tox = _tox_deps(tree / "tox.ini") if "tox.ini" in files else []
-    digest = hashlib.sha256(f"{RECIPE_VERSION}\0{_python_version(python)}\0".encode())
-    for rel in sorted({*files, *requirements}):
+    tox, tox_extras = _tox(tree / "tox.ini") if "tox.ini" in files else ([], [])
+    names = sorted({*files, *requirements})
+    as_of = _last_changed(tree, names)
+    digest = hashlib.sha256(f"{RECIPE_VERSION}\0{_python_version(python)}\0{as_of}\0".encode())
+    for rel in names:
         digest.update(rel.encode() + b"\0" + (tree / rel).read_bytes() + b"\0")
-    return EnvironmentSpec(tree, tuple(sorted({*files, *requirements})), tuple(requirements), tuple(tox),
+    return EnvironmentSpec(tree, tuple(names), tuple(requirements), tuple(tox),
                            installable=bool({"pyproject.toml", "setup.py"} & set(files)), python=python,
-                           key=digest.hexdigest()[:16])
+                           key=digest.hexdigest()[:16], as_of=as_of,
+                           extras=tuple(dict.fromkeys([*TEST_EXTRAS, *tox_extras])))
+
+
+def _last_changed(tree: Path, names: list[str]) -> str | None:
+    """When the dependency files last changed in git (YYYY-MM-DD), or None outside git: the project's era."""
+    if not names:
+        return None
+    proc = run_git(tree, "log", "-1", "--format=%cs", "--", *names, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _pytest_cutoff(spec: EnvironmentSpec) -> list[str]:
+    """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
+    never one older than the interpreter (a pytest that predates the Python it runs on may not run)."""
+    if spec.as_of is None:
+        return []
+    floor = PYTHON_RELEASED.get(_python_version(spec.python), "")
+    return ["--exclude-newer-package", f"pytest={max(spec.as_of, floor)}T23:59:59Z"]
 
 
 def _python_version(python: str) -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}" if python == sys.executable else python
 
 
-def _tox_deps(path: Path) -> list[str]:
-    """The plain requirement lines of tox's ``[testenv] deps`` (substitutions and -r lines left out)."""
+def _tox(path: Path) -> tuple[list[str], list[str]]:
+    """tox's ``[testenv]`` deps (plain requirement lines; substitutions and -r lines left out) and extras."""
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
         deps = parser.get("testenv", "deps", fallback="")
+        extras = parser.get("testenv", "extras", fallback="")
     except (configparser.Error, UnicodeDecodeError):
-        return []
-    return [line.strip() for line in deps.splitlines()
-            if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line]
+        return [], []
+    plain = [line.strip() for line in deps.splitlines()
+             if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line]
+    names = [e.strip() for e in extras.replace(",", "\n").splitlines() if e.strip() and "{" not in e and ":" not in e]
+    return plain, names
 
 
 def default_cache_dir() -> Path:
@@ -306,16 +335,18 @@ def _build(spec: EnvironmentSpec, home: Path, progress: Progress) -> None:
     # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
     # user's tree), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(spec.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
-    project = [f"{source}[{','.join(TEST_EXTRAS)}]"] if spec.installable else []
-    full = [*project, *(a for r in spec.requirements for a in ("-r", r)), *spec.tox_deps, *BASE_PACKAGES]
-    attempts = [full, [*project, *BASE_PACKAGES], list(BASE_PACKAGES)]
+    project = [f"{source}[{','.join(spec.extras)}]"] if spec.installable else []
+    # The project with its test extras and requirement files; else with tox's deps; else alone; else pytest.
+    attempts = [[*project, *(a for r in spec.requirements for a in ("-r", r)), *BASE_PACKAGES],
+                [*project, *spec.tox_deps, *BASE_PACKAGES], [*project, *BASE_PACKAGES], list(BASE_PACKAGES)]
     errors = []
     for number, packages in enumerate(dict.fromkeys(tuple(a) for a in attempts), start=1):
         progress(f"installing the project's dependencies with uv (attempt {number}: "
                  f"{', '.join(spec.files) or 'pytest only'})" if number == 1 else
                  f"installing a smaller set (attempt {number}): {' '.join(_short(packages, source))}")
         try:
-            _uv(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *packages], env, source)
+            _uv(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *_pytest_cutoff(spec),
+                 *packages], env, source)
             break
         except EnvironmentBuildError as exc:
             errors.append(str(exc))
