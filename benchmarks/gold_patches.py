@@ -6,8 +6,12 @@ For every instance whose bare repository is at ``<repos>/<owner>__<name>``:
 the gold patch, applied to its base commit, must pass apply + parse + scope +
 security + license (tests off). Then six defects are planted on top of the
 gold patch (a syntax error, a deleted assertion, an added skip, a token, an
-f-string SQL query, an edit under .github/workflows/) and each must be caught
-by the gate named for it. Clones are made with ``git clone --shared`` under a
+f-string SQL query, an edit under .github/workflows/, and what model patches
+leave behind: a scratch file, a root script, a stray test, build output, a
+patch of only new files, a packaging edit, a debug print, a breakpoint) and
+each must be caught by the rule named for it, at its severity (a warning
+finding for packaging edits and pickle of a literal); planted near misses (a
+skip in a new test file) must draw no finding of that rule. Clones are made with ``git clone --shared`` under a
 temporary directory, never inside this repository. Prints one table and one
 JSON line.
 """
@@ -24,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from patchgate.tools.gate import gate_names, load_gate
 from patchgate.tools.gates import ReviewOptions, review
 
 OPTIONS = ReviewOptions(tests="none")
@@ -76,6 +81,40 @@ delete_assertion = rewrite_test(r"^(\s+)assert\b.*$", r"\1pass")
 add_skip = rewrite_test(r"^(\s*)(def test_)", r'\1@pytest.mark.skip(reason="flaky")\n\1\2')
 
 
+def add_file(rel: str, text: str | bytes) -> Callable[[Path, dict], bool]:
+    """A planter that writes a new file ``rel`` (``{dir}`` is the folder of the first file the gold patch changes)."""
+    def plant(clone: Path, inst: dict) -> bool:
+        files = changed_py(inst["patch"])
+        if "{dir}" in rel and not files:
+            return False
+        path = clone / rel.format(dir=str(Path(files[0]).parent) if files else "", first=files[0] if files else "")
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        return True
+    return plant
+
+
+def only_new_files(clone: Path, inst: dict) -> bool:
+    """The gold patch dropped: the candidate only adds a helper module next to the code that has the bug."""
+    files = changed_py(inst["patch"])
+    if not files:
+        return False
+    git(clone, "checkout", "-q", "--", ".")
+    git(clone, "clean", "-qfd")
+    return add_file("{dir}/fix_helper.py", "def fixed(value):\n    return value\n")(clone, inst)
+
+
+def edit_packaging(clone: Path, inst: dict) -> bool:
+    for name in ("setup.cfg", "setup.py", "tox.ini"):
+        if (clone / name).is_file():
+            with (clone / name).open("a", encoding="utf-8") as handle:
+                handle.write("\n# pinned\n")
+            return True
+    return add_file("requirements.txt", "numpy<2\n")(clone, inst)
+
+
 def edit_workflow(clone: Path, inst: dict) -> bool:
     path = clone / ".github" / "workflows" / "ci.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,17 +123,45 @@ def edit_workflow(clone: Path, inst: dict) -> bool:
     return True
 
 
-# defect name -> (how to plant it, gate that must fail, rule prefix it must report)
-DEFECTS: dict[str, tuple[Callable[[Path, dict], bool], str, str]] = {
-    "syntax-error": (append_to_first_py("\n\ndef planted(:\n    return 1\n"), "parse", "parse.syntax"),
-    "deleted-assertion": (delete_assertion, "scope", "scope.removed-assertion"),
-    "added-skip": (add_skip, "scope", "scope.added-skip"),
-    "token": (append_to_first_py(f'\n\nGITHUB_TOKEN = "{TOKEN}"\n'), "security", "security.secret"),
+# defect name -> (how to plant it, gate, rule prefix, expected: "error" fails the gate with the rule,
+# "warning" reports the rule without failing, "absent" must not report the rule at all)
+DEFECTS: dict[str, tuple[Callable[[Path, dict], bool], str, str, str]] = {
+    "syntax-error": (append_to_first_py("\n\ndef planted(:\n    return 1\n"), "parse", "parse.syntax", "error"),
+    "deleted-assertion": (delete_assertion, "scope", "scope.removed-assertion", "error"),
+    "added-skip": (add_skip, "scope", "scope.added-skip", "error"),
+    "token": (append_to_first_py(f'\n\nGITHUB_TOKEN = "{TOKEN}"\n'), "security", "security.secret", "error"),
     "sql-fstring": (append_to_first_py(
         '\n\ndef planted_lookup(cursor, name):\n    return cursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")\n'),
-        "security", "security.sql-injection"),
-    "workflow-edit": (edit_workflow, "scope", "scope.protected-path"),
+        "security", "security.sql-injection", "error"),
+    "workflow-edit": (edit_workflow, "scope", "scope.protected-path", "error"),
+    "scratch-file": (add_file("reproduce_bug.py", "print('reproduced')\n"), "scope", "scope.scratch-file", "error"),
+    "root-script": (add_file("check_fix.py", "import sys\n"), "scope", "scope.root-script", "error"),
+    "stray-test": (add_file("test_module_1.py", "def test_fix():\n    assert True\n"), "scope", "scope.stray-test",
+                   "error"),
+    "build-output": (add_file("build/lib/{first}", "x = 1\n"), "scope", "scope.build-output", "error"),
+    "pycache": (add_file("{dir}/__pycache__/planted.cpython-311.pyc", b"\xa7\r\r\n\x00\x00\x00\x00"), "scope",
+                "scope.build-output", "error"),
+    "only-new-files": (only_new_files, "scope", "scope.only-new-files", "error"),
+    "packaging": (edit_packaging, "scope", "scope.packaging", "warning"),
+    "debug-print": (append_to_first_py('\n\nprint("Debug: planted =", 1)\n'), "scope", "scope.debug-statement",
+                    "error"),
+    "breakpoint": (append_to_first_py("\n\ndef planted_debug():\n    breakpoint()\n"), "scope",
+                   "scope.debug-statement", "error"),
+    "pickle-literal": (append_to_first_py("\n\nimport pickle\n\n_PLANTED = pickle.loads(b'\\x80\\x04K\\x01.')\n"),
+                       "security", "security.pickle-loads", "warning"),
+    "skip-in-new-test": (add_file("{dir}/tests/test_planted_new.py", "import pytest\n\n\n@pytest.mark.skip(reason='later')\n"
+                                  "def test_new():\n    assert True\n"), "scope", "scope.added-skip", "absent"),
 }
+
+
+def as_expected(report, rule: str, expected: str) -> bool:
+    """Whether ``report`` says what it should about ``rule``: fail with it, warn with it, or not mention it."""
+    hits = [f for f in report.findings if f.rule.startswith(rule)]
+    if expected == "absent":
+        return not hits
+    if expected == "warning":
+        return bool(hits) and all(f.severity == "warning" for f in hits)
+    return not report.passed and any(f.severity == "error" for f in hits)
 
 
 def gate_of(result, name: str):
@@ -125,26 +192,47 @@ def usable_base(clone: Path, commit: str) -> str:
                "-p", commit, "-m", "base without missing blobs").strip()
 
 
-def check_instance(inst: dict, bare: Path, scratch: Path) -> dict:
+def clone_at_base(inst: dict, bare: Path, scratch: Path) -> tuple[Path, dict]:
     clone = scratch / inst["instance_id"]
     subprocess.run(["git", "clone", "--shared", "-q", "--no-checkout", str(bare), str(clone)], check=True)
     inst = {**inst, "base_commit": usable_base(clone, inst["base_commit"])}
     git(clone, "checkout", "-q", inst["base_commit"])
+    return clone, inst
+
+
+def check_with_tests(inst: dict, bare: Path, scratch: Path, cache: Path) -> dict:
+    """The gold fix with its own tests (patch + test_patch), tests on, in an environment built with uv.
+
+    What ``patchgate review --tests-env build`` does; built environments go to ``cache`` (once per
+    dependency-file hash).
+    """
+    clone, inst = clone_at_base(inst, bare, scratch)
+    os.environ["PATCHGATE_CACHE_DIR"] = str(cache)
+    started = time.perf_counter()
+    result = review(clone, inst["patch"] + inst["test_patch"], base=inst["base_commit"],
+                    options=ReviewOptions(tests="related", timeout=600, tests_env="build"))
+    tests = gate_of(result, "tests")
+    return {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
+            "tests_detail": tests.detail[-200:] if tests.passed else "",
+            "gold_failures": [f"{g.name}:{f.rule}:{f.message[:160]}" for g in result.failed() for f in g.findings[:3]],
+            "planted": {}}
+
+
+def check_instance(inst: dict, bare: Path, scratch: Path) -> dict:
+    clone, inst = clone_at_base(inst, bare, scratch)
     started = time.perf_counter()
     result = review(clone, inst["patch"], base=inst["base_commit"], options=OPTIONS)
     row = {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
            "gold_failures": [f"{g.name}:{f.rule}:{f.path}" for g in result.failed() for f in g.findings], "planted": {}}
-    for name, (plant, gate, rule) in DEFECTS.items():
+    for name, (plant, gate, rule, expected) in DEFECTS.items():
         git(clone, "apply", input=inst["patch"])
         if not plant(clone, inst):
             row["planted"][name] = "n/a"
         else:
-            git(clone, "add", "-A")
+            git(clone, "add", "-A", "--force")  # planted build output is usually git-ignored; a model's diff has it
             diff = git(clone, "diff", "--cached", "--binary")
             planted = review(clone, diff, base=inst["base_commit"], options=OPTIONS)
-            report = gate_of(planted, gate)
-            caught = not report.passed and any(f.rule.startswith(rule) for f in report.findings)
-            row["planted"][name] = "caught" if caught else "missed"
+            row["planted"][name] = "caught" if as_expected(gate_of(planted, gate), rule, expected) else "missed"
         git(clone, "reset", "-q", "--hard", inst["base_commit"])
         git(clone, "clean", "-qfdx")
     return row
@@ -154,8 +242,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=Path("/work/shared/swebench/lite_dev.json"))
     parser.add_argument("--repos", type=Path, default=Path("/tmp/swe-repos"))
+    parser.add_argument("--tests-env", choices=["build"], default=None,
+                        help="Instead: gold fix + its tests, tests on, in environments built with uv.")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/patchgate-bench-envs"),
+                        help="Where --tests-env build keeps the environments it builds.")
     args = parser.parse_args()
     instances = json.loads(args.dataset.read_text(encoding="utf-8"))
+    for name in gate_names():  # import every gate now: a long run must not pick up code edited meanwhile
+        load_gate(name)
     rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="patchgate-gold-") as scratch:
         for inst in instances:
@@ -163,7 +257,8 @@ def main() -> None:
             if not bare.is_dir():
                 skipped.append(inst["instance_id"])
                 continue
-            rows.append(check_instance(inst, bare, Path(scratch)))
+            rows.append(check_with_tests(inst, bare, Path(scratch), args.cache) if args.tests_env
+                        else check_instance(inst, bare, Path(scratch)))
             row = rows[-1]
             print(f"{row['id']:40} gold={'pass' if row['gold_passed'] else 'FAIL'} {row['seconds']:.2f}s "
                   + " ".join(f"{k}={v}" for k, v in row["planted"].items())

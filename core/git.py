@@ -4,6 +4,13 @@ Everything that touches a repository goes through here, so that the rules
 "never write in the user's tree" and "one-line errors for bad input" live in
 one place. GitPython gives us the repository object; the plumbing commands we
 need in bulk (``cat-file --batch``, ``worktree``) go through ``repo.git``.
+
+Inside ``git commit`` (the pre-commit hook, the pre-commit framework) git
+exports ``GIT_INDEX_FILE``, ``GIT_DIR`` and friends to the hook. Inherited by
+our own git calls they point a throw-away worktree at the user's index, so
+opening a repository first drops every ``GIT_*`` variable of the calling
+process; only the staged diff still reads the caller's index (that *is* what
+the commit will record).
 """
 
 from __future__ import annotations
@@ -19,13 +26,30 @@ from pathlib import Path
 import git
 from patchgate.errors import InputError
 
+_caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any
+
+
+def forget_caller_git_env() -> None:
+    """Remove ``GIT_*`` from this process's environment, so no git call (GitPython's, a subprocess's, a test
+    run's) follows the caller's index, git dir or work tree; remember the caller's index for ``staged_diff``.
+
+    Idempotent; the environment is the process's, which is why this is done once, here, for everyone.
+    """
+    global _caller_index
+    inherited = [name for name in os.environ if name.startswith("GIT_")]
+    if "GIT_INDEX_FILE" in os.environ:
+        _caller_index = Path(os.path.abspath(os.environ["GIT_INDEX_FILE"]))
+    for name in inherited:
+        del os.environ[name]
+
 
 def git_env() -> dict[str, str]:
     """The environment for patchgate's own git processes.
 
     One place decides what a git subprocess inherits, so that variables a calling git exports (inside a
-    hook: ``GIT_INDEX_FILE``, ``GIT_DIR``…) are handled the same for every call.
+    hook: ``GIT_INDEX_FILE``, ``GIT_DIR``…) are handled the same for every call: they are dropped.
     """
+    forget_caller_git_env()
     return dict(os.environ)
 
 
@@ -51,6 +75,7 @@ def git_text(cwd: Path, *args: str) -> str:
 
 def open_repo(path: Path | str = ".") -> git.Repo:
     """The repository containing ``path``, or a one-line InputError."""
+    forget_caller_git_env()
     try:
         return git.Repo(Path(path), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -130,7 +155,9 @@ def staged_diff(repo: git.Repo) -> str:
     """What ``git commit`` would record, as a binary-safe unified diff against HEAD."""
     if not has_commits(repo):
         raise InputError("the repository has no commits yet; commit once before reviewing staged changes")
-    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index")
+    # Inside a commit hook the caller's index (``git commit -a`` uses a temporary one) is what will be recorded.
+    index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
+    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index)
 
 
 def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ class TestCase:
     line: int | None  # 1-based
     outcome: Outcome
     message: str
+    detail: str = ""  # the element's whole text (a traceback), for a cause its first line does not name
 
     @property
     def test_id(self) -> str:
@@ -47,16 +48,17 @@ def read_junit(path: Path) -> list[TestCase]:
     cases = []
     for case in root.iter("testcase"):
         outcome: Outcome = "passed"
-        message = ""
+        message = detail = ""
         for tag in ("failure", "error", "skipped"):
             element = case.find(tag)
             if element is not None:
                 outcome = "failed" if tag == "failure" else tag  # type: ignore[assignment]
                 lines = (element.get("message") or element.text or "").strip().splitlines()
                 message = lines[0] if lines else ""
+                detail = (element.text or "")[-2000:]
                 break
         line = case.get("line")
         cases.append(TestCase(classname=case.get("classname", ""), name=case.get("name", ""), file=case.get("file"),
                               line=int(line) + 1 if line and line.isdigit() else None, outcome=outcome,
-                              message=message))
+                              message=message, detail=detail))
     return cases

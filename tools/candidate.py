@@ -93,11 +93,24 @@ def _strip(name: str | None) -> str | None:
     return name
 
 
+def _git_says(pf, mode: str) -> bool | None:
+    """For a git diff, whether its header has ``new file mode``/``deleted file mode``; None for plain diffs.
+
+    unidiff guesses "added" from a hunk at line 0, which is also what filling an empty file looks like;
+    git's header says which it is.
+    """
+    info = [str(line) for line in (pf.patch_info or [])]
+    if not any(line.startswith("diff --git ") for line in info):
+        return None
+    return any(line.startswith(mode) for line in info)
+
+
 def _changed_file(pf) -> ChangedFile:
     source, target = _strip(pf.source_file), _strip(pf.target_file)
-    if pf.is_added_file:
+    added, removed = _git_says(pf, "new file mode"), _git_says(pf, "deleted file mode")
+    if pf.is_added_file if added is None else added:
         status, path, old = "added", target, None
-    elif pf.is_removed_file:
+    elif pf.is_removed_file if removed is None else removed:
         status, path, old = "deleted", source, source
     elif source and target and source != target:
         status, path, old = "renamed", target, source

@@ -31,6 +31,9 @@ class ReviewOptions(BaseModel):
     tests: Literal["related", "all", "none"] = Field(
         default="related", description="Which tests the tests gate runs: related to the change, all, or none.")
     timeout: float = Field(default=300.0, gt=0, description="Seconds the test run may take (each of base and candidate).")
+    tests_env: Literal["auto", "build"] | None = Field(
+        default=None, description="Where tests run: 'build' an isolated environment with uv, 'auto' find the "
+                                  "project's; unset, [tool.patchgate.tests] env decides.")
     disabled: list[str] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
     usage: Literal["commercial", "non-commercial", "unspecified"] = Field(
         default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences.")
@@ -58,13 +61,12 @@ class ReviewOptions(BaseModel):
         return names
 
     def enabled(self, gate: str) -> bool:
-        """Whether ``gate`` runs at all (tests stop when tests = 'none'; issue-tests need tests to run)."""
+        """Whether ``gate`` runs at all (issue-tests need tests to run; with tests = 'none' the tests gate only
+        imports the changed modules)."""
         if gate not in gate_names():
             raise ValueError(f"unknown gate {gate!r}")
         if gate in self.disabled:
             return False
-        if gate == "tests":
-            return self.tests != "none"
         if gate == "issue-tests":
             return bool(self.issue_tests)
         return True

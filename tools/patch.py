@@ -19,6 +19,7 @@ from patchgate.tools.gate import GateContext
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")
 _HEADER = re.compile(r"^(?:---|\+\+\+) (\S+)", re.M)
+_GIT_HEADER = re.compile(r"^diff --git (\S+) (\S+)$", re.M)
 _APPLY_FLAGS = ("--recount", "--whitespace=nowarn")
 
 
@@ -54,8 +55,13 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
 
 
 def strip_level(diff: str) -> int:
-    """1 for git-style ``a/`` ``b/`` prefixes, 0 for plain ``diff -u`` paths (as unidiff reads them)."""
+    """1 for git-style ``a/`` ``b/`` prefixes, 0 for plain ``diff -u`` paths (as unidiff reads them).
+
+    A git diff of only new empty files, binary files or mode changes has no ``---``/``+++`` lines;
+    its ``diff --git a/x b/x`` headers carry the prefixes instead.
+    """
     names = [m[1] for m in _HEADER.finditer(diff) if m[1] != "/dev/null"]
+    names = names or [name for m in _GIT_HEADER.finditer(diff) for name in m.groups()]
     return 1 if names and all(n.startswith(("a/", "b/")) for n in names) else 0
 
 

@@ -38,12 +38,61 @@ class TestRules(Strict):
     assertions: list[str] = Field(description="Regexes: a removed line matching one is an assertion.")
 
 
+class ReviewerRule(Strict):
+    severity: Literal["error", "warning"] = Field(default="error", description="error fails the gate; warning reports.")
+
+
+class ScratchFileRule(ReviewerRule):
+    names: list[str] = Field(description="File-name globs of scratch work (reproduce*, debug_*...).")
+
+
+class RootScriptRule(ReviewerRule):
+    extensions: list[str] = Field(description="Suffixes of new root-level files that count as scripts.")
+    allowed: list[str] = Field(default_factory=list, description="Root-level files that may be added (setup.py...).")
+
+
+class StrayTestRule(ReviewerRule):
+    folders: list[str] = Field(description="Globs of the folders where new test files belong.")
+
+
+class BuildOutputRule(ReviewerRule):
+    paths: list[str] = Field(description="Globs of generated files (build/, *.egg-info/, __pycache__/...).")
+
+
+class OnlyNewFilesRule(ReviewerRule):
+    code_extensions: list[str] = Field(description="Suffixes of source files.")
+    not_source: list[str] = Field(default_factory=list, description="Globs of code that is not the project's source.")
+
+
+class PackagingRule(ReviewerRule):
+    paths: list[str] = Field(description="Globs of packaging and dependency files.")
+    pyproject_tables: list[str] = Field(default_factory=list, description="Dotted pyproject.toml tables of dependencies.")
+
+
+class DebugStatementsRule(ReviewerRule):
+    patterns: list[str] = Field(description="Regexes of debugging statements on an added line.")
+    not_in: list[str] = Field(default_factory=list, description="Globs where printing is normal (scripts, docs).")
+
+
+class Reviewer(Strict):
+    """What a reviewer rejects on sight in a model's patch; leave a rule out of a policy copy to turn it off."""
+
+    scratch_file: ScratchFileRule | None = None
+    root_script: RootScriptRule | None = None
+    stray_test: StrayTestRule | None = None
+    build_output: BuildOutputRule | None = None
+    only_new_files: OnlyNewFilesRule | None = None
+    packaging: PackagingRule | None = None
+    debug_statements: DebugStatementsRule | None = None
+
+
 class Scope(Strict):
     allowed: list[str] = Field(default_factory=list, description="If non-empty, the only paths a change may touch.")
     denied: list[str] = Field(default_factory=list, description="Paths a change may never touch.")
     protected: list[str] = Field(default_factory=list, description="Paths allowed only by allow_protected.")
     limits: Limits
     tests: TestRules
+    reviewer: Reviewer = Field(default_factory=Reviewer)
 
 
 class DefaultPolicy(Strict):

@@ -1,36 +1,55 @@
-"""The ``scope`` gate: where a change may go, how large it may be, and whether it weakens tests.
+"""The ``scope`` gate: where a change may go, how large it may be, whether it weakens tests, and what a reviewer
+would reject on sight (``tools.reviewer``).
 
 A model that cannot fix a bug is tempted to edit CI, the lockfile or the test
-that fails; this gate makes each of those a named finding.
+that fails, or to leave scratch files behind; this gate makes each of those a
+named finding.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from patchgate.tools.candidate import Candidate, ChangedFile
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.gate import GateContext
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import Scope, TestRules, matches
+from patchgate.tools.reviewer import ReadFile, reviewer_findings
 
 _TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
 
 
 class ScopeGate:
-    """``scope``: paths, size limits and test weakening under policies/default.yaml and the config."""
+    """``scope``: paths, size limits, test weakening and reviewer rules under policies/default.yaml and the config."""
 
     name = "scope"
     needs = "nothing"
 
     def run(self, ctx: GateContext) -> GateReport:
-        return scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope)
+        read_new = (lambda path: _read(ctx.tree / path)) if ctx.applied else None
+        return scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
 
 
-def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope) -> GateReport:
-    """Paths, size limits and test weakening of ``candidate`` under ``policy`` and the config."""
-    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options)]
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read_base: ReadFile | None = None,
+               read_new: ReadFile | None = None) -> GateReport:
+    """Paths, size limits, test weakening and reviewer rules of ``candidate`` under ``policy`` and the config.
+
+    ``read_base``/``read_new`` give a file's text before and after the change; without them the rules
+    that compare the two (dependency tables of pyproject.toml, prints in modules that already print) are
+    judged on the diff alone.
+    """
     tests = policy.tests
+    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options),
+                *reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new)]
     for changed in candidate.files:
         if matches(changed.path, tests.paths) or (changed.old_path and matches(changed.old_path, tests.paths)):
             findings.extend(weakened_tests(changed, tests))
@@ -86,6 +105,8 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
         findings.append(Finding(rule="scope.removed-assertion", path=path, line=line,
                                 message=f"assertion removed: {text.strip()[:120]}"))
     skips = [re.compile(p) for p in rules.skip_markers]
+    if changed.status == "added":
+        return findings  # skipping a test that did not exist weakens nothing
     for line, text in changed.added:
         if any(p.search(text) for p in skips):
             findings.append(Finding(rule="scope.added-skip", path=path, line=line,

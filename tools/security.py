@@ -1,6 +1,9 @@
 """The ``security`` gate: secrets and injection patterns on the lines a candidate adds.
 
-Only added lines count: a patch is not blamed for what the base already had.
+Only added lines count: a patch is not blamed for what the base already had,
+nor for lines it only moves (removed elsewhere in the same diff). Calls on
+literals (``pickle.loads(b"...")``, ``eval("1 + 1")``) are warnings: no
+outside data reaches them.
 Python is read through its AST (so ``execute(f"... {x}")`` is found however it
 is laid out); other files, and Python that does not parse, fall back to the
 regexes in ``policies/security.yaml``.
@@ -37,6 +40,7 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
     scanner = SecretScanner(policy.model_dump())
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
+    moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
     findings: list[Finding] = []
     for changed in candidate.files:
         if changed.deleted or not changed.added:
@@ -44,11 +48,12 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
         findings.extend(_secrets(changed, scanner))
         source = _read(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
+        new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None:
-            added = {n for n, _ in changed.added}
+            added = {n for n, _ in new_lines}
             findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), scanner.marker).run(module))
         else:
-            findings.extend(_text_checks(changed, text_rules, rules, scanner.marker))
+            findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, scanner.marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
@@ -73,11 +78,22 @@ def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
             for hit in hits]
 
 
-def _text_checks(changed: ChangedFile, text_rules: list[tuple[str, re.Pattern[str]]],
+def _text_checks(path: str, added: list[tuple[int, str]], text_rules: list[tuple[str, re.Pattern[str]]],
                  rules: dict[str, dict[str, Any]], marker: str) -> list[Finding]:
-    return [Finding(rule=f"security.{rule_id}", path=changed.path, line=line, message=rules[rule_id]["description"])
-            for line, text in changed.added for rule_id, pattern in text_rules
+    return [Finding(rule=f"security.{rule_id}", path=path, line=line, message=rules[rule_id]["description"])
+            for line, text in added for rule_id, pattern in text_rules
             if pattern.search(text) and marker not in text]
+
+
+def literal(node: ast.expr | None) -> bool:
+    """Whether ``node`` is a literal (a constant, or a container or sum of them): no outside data in it."""
+    if node is None:
+        return False
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def dotted(node: ast.expr) -> str:
@@ -166,11 +182,12 @@ class PythonChecks(ast.NodeVisitor):
             self._report("shell-injection", node)
         elif name in self.rules["eval-input"]["calls"] and first is not None and not isinstance(first, ast.Constant):
             # Input (a parameter, input(), argv, a request, a built string) is an error; other values a warning.
-            self._report("eval-input", node, severity="error" if self._from_input(first) else "warning")
+            risky = self._from_input(first) and not literal(first)
+            self._report("eval-input", node, severity="error" if risky else "warning")
         elif name in self.rules["yaml-unsafe-load"]["calls"] and not self._safe_loader(node):
             self._report("yaml-unsafe-load", node, self._safe_load_line(node))
         elif name in self.rules["pickle-loads"]["calls"]:
-            self._report("pickle-loads", node)
+            self._report("pickle-loads", node, severity="warning" if literal(first) else "error")
 
     def _safe_load_line(self, node: ast.Call) -> str | None:
         """The line rewritten to ``yaml.safe_load`` when the call has no Loader to drop (a known fix)."""

@@ -2,43 +2,68 @@
 
 Selection follows the import graph and naming conventions: a changed test file
 runs itself; a changed module runs the test files that import it or are named
-after it (``test_<mod>.py``, ``<mod>_test.py``). pytest runs in the worktree
-under a timeout with a scrubbed environment; when something fails, the same
-selection runs on the base commit, so a failure that was already there is a
-warning and only a new failure fails the gate.
+after it (``test_<mod>.py``, ``<mod>_test.py``); new test files and tests of
+renamed or deleted modules are selected too. pytest runs in the worktree, in
+the project's own environment (``tools.environments``), under a timeout; when
+something fails, the same selection runs on the base commit, so a failure
+that was already there is a one-line warning and only a new failure fails the
+gate. Zero tests that ran is never a pass (``tests.not-run`` names the cause),
+and when no test runs (tests off, none related, none runnable) the changed
+modules are at least imported (``tools.importcheck``).
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import posixpath
-import subprocess
-import sys
+import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import git
+from patchgate.config import section
+from patchgate.console import err
 from patchgate.git import run_git, worktree
 from patchgate.junit import read_junit
 from patchgate.pymodules import module_names as graph_module_names
-from patchgate.secrets import redact, scrubbed_env
+from patchgate.secrets import redact
 from patchgate.tools.candidate import Candidate
+from patchgate.tools.environments import (
+    HOW_TO_POINT,
+    EnvironmentBuildError,
+    TestEnvironment,
+    TestSettings,
+    execute,
+    resolve_environment,
+)
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.gate import GateContext
+from patchgate.tools.importcheck import import_check
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import matches
+from rich.markup import escape
+
+_ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 
 
 @dataclass
 class TestRun:
-    """The outcome of one pytest run: failing test ids with their messages, or why it did not run."""
+    """The outcome of one pytest run: failing test ids (and uncollectable files) with messages, or why it did not run."""
+
+    __test__ = False
 
     failures: dict[str, tuple[str | None, int | None, str]]
     passed: int
     problem: str | None = None  # timeout or pytest unusable
     output: str = ""
+    skipped: list[str] = field(default_factory=list)  # skip reasons
+    uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
+
+    @property
+    def ran(self) -> int:
+        """Tests that actually executed (passed or failed), not counting files that failed to collect."""
+        return self.passed + len(self.failures) - self.uncollected
 
 
 def module_names(path: str) -> set[str]:
@@ -63,22 +88,33 @@ def _imports(source: str) -> set[str]:
 
 
 def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> list[str]:
-    """Test files (repository-relative) related to the candidate's changes, or all of them."""
+    """Test files (repository-relative) related to the candidate's changes, or all of them.
+
+    New test files count (git does not list them yet), and so do tests of a module the change renames,
+    moves or deletes: they import the old name, which is exactly what may now be broken.
+    """
     listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
-    tests = [p for p in listed if p and matches(p, test_globs)
-             and (PurePosixPath(p).name.startswith("test_") or p.endswith("_test.py"))]
+    added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
+    tests = [p for p in dict.fromkeys([*listed, *added]) if p and is_test_file(p, test_globs)]
     if options.tests == "all":
         return sorted(tests)
-    changed = [f for f in candidate.files if not f.deleted and f.path.endswith(".py")]
-    selected = {f.path for f in changed if f.path in tests}
-    wanted = {n for f in changed for n in module_names(f.path)}
-    stems = {PurePosixPath(f.path).stem for f in changed if PurePosixPath(f.path).stem != "__init__"}
+    python = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
+    selected = {f.path for f in python if not f.deleted and f.path in tests}
+    paths = {p for f in python for p in (f.path, f.old_path) if p and p.endswith(".py")}
+    wanted = {n for p in paths for n in module_names(p)}
+    stems = {PurePosixPath(p).stem for p in paths} - {"__init__"}
     for test in tests:
         stem = PurePosixPath(test).stem
         if stem.removeprefix("test_") in stems or stem.removesuffix("_test") in stems \
                 or _imports_of(tree / test) & wanted:
             selected.add(test)
     return sorted(selected)
+
+
+def is_test_file(path: str, test_globs: list[str]) -> bool:
+    """A file pytest collects by default: ``test_*.py`` or ``*_test.py`` under the policy's test paths."""
+    name = PurePosixPath(path).name
+    return matches(path, test_globs) and name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
 def _imports_of(path: Path) -> set[str]:
@@ -88,38 +124,68 @@ def _imports_of(path: Path) -> set[str]:
         return set()
 
 
-def run_pytest(tree: Path, tests: list[str], timeout: float) -> TestRun:
-    """pytest on ``tests`` in ``tree`` with a scrubbed environment, under ``timeout`` seconds."""
+def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
+               pass_env: list[str] | tuple[str, ...] = ()) -> TestRun:
+    """pytest on ``tests`` in ``tree``, in the project's ``environment``, under ``timeout`` seconds.
+
+    Collection errors do not stop the other files (``--continue-on-collection-errors``); each becomes a
+    failure named by its file, so a test file broken by the change is a new failure like any other.
+    """
     with tempfile.TemporaryDirectory(prefix="patchgate-tests-") as scratch:
         report = Path(scratch) / "junit.xml"
-        env = {**scrubbed_env(dict(os.environ)), "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": scratch,
-               "PYTHONPATH": str(tree)}
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
-               f"--junitxml={report}", "--rootdir", str(tree), *tests]
-        try:
-            proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=redact(out[-2000:]))
-        output = redact((proc.stdout + proc.stderr)[-4000:])
-        if proc.returncode == 5:  # nothing collected
-            return TestRun({}, 0, output=output)
+        argv = [*environment.argv_prefix, "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
+                f"--junitxml={report}", "--rootdir", str(tree), "--continue-on-collection-errors", *tests]
+        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout)
+        output = redact(done.output[-4000:])
+        if done.timed_out:
+            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:])
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
-        if proc.returncode not in (0, 1) and not run.failures:  # interrupted, internal or usage error
-            last = (output.strip().splitlines() or [""])[-1]
-            run.problem = f"pytest could not run (exit {proc.returncode}): {last[:200]}"
+        if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
+            run.problem = f"pytest could not run (exit {done.returncode}): {_cause(output) or _last_line(output)}"
+            if "No module named pytest" in output:
+                run.problem = f"pytest is not installed in {environment.python or environment.argv_prefix[0]}"
         return run
 
 
+def _last_line(output: str) -> str:
+    return (output.strip().splitlines() or [""])[-1][:200]
+
+
+def _cause(text: str) -> str | None:
+    """The exception line pytest prints for an import or collection failure (``E   ModuleNotFoundError: ...``)."""
+    lines = [m[1] for m in _ERROR_LINE.finditer(text)]
+    return lines[-1][:200] if lines else None
+
+
 def _read_junit(report: Path, output: str) -> TestRun:
-    cases = read_junit(report)
-    failures = {c.test_id: (c.file, c.line, redact(c.message[:300])) for c in cases if c.failed}
-    return TestRun(failures, sum(c.outcome == "passed" for c in cases), output=output)
+    run = TestRun({}, 0, output=output)
+    for case in read_junit(report):
+        if case.outcome == "skipped":
+            run.skipped.append(case.message[:120] or "skipped")
+        elif not case.failed:
+            run.passed += 1
+        elif not case.classname and case.message.startswith("collection failure"):
+            path = case.file or case.name
+            run.failures[path] = (path, None, redact(f"cannot be collected: {_cause(case.detail) or case.message}"))
+            run.uncollected += 1
+        else:
+            run.failures[case.test_id] = (case.file, case.line, redact(case.message[:300]))
+    return run
+
+
+def test_settings(root: Path, overrides: dict | None = None) -> TestSettings:
+    """``[tool.patchgate.tests]`` of the repository at ``root``, with flag ``overrides`` on top."""
+    return section(root, "tests", TestSettings, overrides)
+
+
+def _progress(line: str) -> None:
+    err.print(f"[dim]{escape(line)}[/]")
 
 
 class TestsGate:
-    """``tests``: the tests related to the change pass on the candidate, or failed on the base already."""
+    """``tests``: the related tests pass on the candidate (or failed on the base already); none run is no pass."""
 
+    __test__ = False
     name = "tests"
     needs = "applied"
 
@@ -132,7 +198,7 @@ class IssueTestsGate:
     """``issue-tests``: the tests that prove the fix (the plan's, or CI's failing ones) pass on the candidate.
 
     The tests gate only forbids *new* failures; an agent's patch must also turn the issue's own tests green,
-    so they run last, in the same worktree, once every other gate passed.
+    so they run last, in the same worktree and the same project environment, once every other gate passed.
     """
 
     name = "issue-tests"
@@ -142,10 +208,17 @@ class IssueTestsGate:
         present = [t for t in dict.fromkeys(ctx.options.issue_tests) if _test_file(ctx.tree, t)]
         if not present:
             return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
-        run = run_pytest(ctx.tree, present, ctx.options.timeout)
-        if run.problem:
-            return GateReport(name=self.name, passed=False, detail=run.output[-1500:],
-                              findings=[Finding(rule="issue-tests.not-run", message=run.problem)])
+        root = Path(ctx.repo.working_tree_dir or ctx.tree)
+        settings = test_settings(root, {"env": ctx.options.tests_env})
+        try:
+            environment = resolve_environment(root, settings, tree=ctx.tree, progress=_progress)
+        except EnvironmentBuildError as exc:
+            return GateReport(name=self.name, passed=False, findings=[Finding(rule="issue-tests.not-run",
+                                                                               message=str(exc))])
+        run = run_pytest(ctx.tree, present, settings.timeout or ctx.options.timeout, environment, settings.pass_env)
+        if run.problem or not run.ran:
+            return GateReport(name=self.name, passed=False, detail=run.output[-1500:], findings=[Finding(
+                rule="issue-tests.not-run", message=run.problem or _not_run(run, present, environment).message)])
         findings = [Finding(rule="issue-tests.failing", path=path, line=line,
                             message=f"{test_id} still fails: {message}")
                     for test_id, (path, line, message) in run.failures.items()]
@@ -163,23 +236,82 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
                test_globs: list[str]) -> GateReport:
-    """Run the selected tests on the candidate; on failure, tell new failures from ones the base had."""
+    """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
+
+    Zero tests that ran is never a pass. With tests off, none related, or none runnable, every changed
+    library module is still imported in the project's environment.
+    """
+    root = Path(repo.working_tree_dir or tree)
+    settings = test_settings(root, {"env": options.tests_env})
+    timeout = settings.timeout or options.timeout
+    if options.tests == "none":  # a fast hook: no tests, and no environment built for them
+        environment = resolve_environment(root, settings, tree=tree, build=False)
+        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")
+    try:
+        environment = resolve_environment(root, settings, tree=tree, progress=_progress)
+    except EnvironmentBuildError as exc:
+        return GateReport(name="tests", passed=False, findings=[Finding(rule="tests.not-run", message=str(exc))])
     tests = select_tests(tree, candidate, options, test_globs)
     if not tests:
-        return GateReport(name="tests", passed=True, detail="no related tests")
-    run = run_pytest(tree, tests, options.timeout)
+        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
+                             "no related tests")
+    run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     if run.problem:
-        return GateReport(name="tests", passed=False, detail=run.output[-1500:],
-                          findings=[Finding(rule="tests.not-run", message=run.problem)])
-    if not run.failures:
-        return GateReport(name="tests", passed=True, detail=f"{run.passed} passed in {len(tests)} file(s)")
-    with worktree(repo, base) as base_tree:
-        before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], options.timeout)
-    findings = []
-    for test_id, (path, line, message) in run.failures.items():
-        old = test_id in before.failures
-        findings.append(Finding(rule="tests.pre-existing-failure" if old else "tests.new-failure", path=path,
-                                line=line, severity="warning" if old else "error",
-                                message=f"{test_id} {'already failed on the base' if old else 'fails'}: {message}"))
+        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
+                             run.output[-1500:], Finding(rule="tests.not-run", message=run.problem))
+    if not run.failures and run.ran:
+        return GateReport(name="tests", passed=True, detail=f"{run.passed} passed in {len(tests)} file(s) "
+                                                            f"({environment.kind} environment)")
+    before = TestRun({}, 0)
+    if run.failures:
+        with worktree(repo, base) as base_tree:
+            before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                                settings.pass_env)
+    findings = _compare(run, before)
+    if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
+        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
+                             run.output[-1500:], _not_run(run, tests, environment))
     return GateReport(name="tests", passed=not any(f.severity == "error" for f in findings), findings=findings,
                       detail=run.output[-1500:])
+
+
+def _compare(run: TestRun, before: TestRun) -> list[Finding]:
+    """New failures one finding each; failures the base already had, one summary line."""
+    findings, old = [], []
+    for test_id, (path, line, message) in run.failures.items():
+        if test_id in before.failures:
+            old.append(test_id)
+        else:
+            findings.append(Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}"))
+    if old:
+        shown = ", ".join(old[:3]) + (f" and {len(old) - 3} more" if len(old) > 3 else "")
+        findings.append(Finding(rule="tests.pre-existing-failure", severity="warning",
+                                message=f"{len(old)} test(s) already failed on the base: {shown}"))
+    return findings
+
+
+def _not_run(run: TestRun, tests: list[str], environment: TestEnvironment) -> Finding:
+    """Why zero tests ran, and what to do about it."""
+    causes = [message for _, _, message in run.failures.values()]
+    if causes:
+        cause = causes[0].removeprefix("cannot be collected: ")
+        message = f"no test ran: {len(causes)} of {len(tests)} test file(s) cannot be collected ({cause})"
+        if "No module named" in cause or "ImportError" in cause:
+            message += f"; the tests ran with {environment.how}" if environment.kind != "patchgate" \
+                else f"; {HOW_TO_POINT}"
+    elif run.skipped:
+        message = f"no test ran: all {len(run.skipped)} selected test(s) were skipped ({run.skipped[0]})"
+    else:
+        message = f"no test ran: pytest collected nothing from {len(tests)} file(s)"
+    return Finding(rule="tests.not-run", message=message)
+
+
+def _imports_only(repo: git.Repo, base: str, candidate: Candidate, tree: Path, test_globs: list[str],
+                  environment: TestEnvironment, settings: TestSettings, timeout: float, detail: str,
+                  *findings: Finding) -> GateReport:
+    """The import check in place of tests that are off, absent or could not run, with what the tests said."""
+    checked, summary = import_check(repo, base, candidate, tree, lambda p: matches(p, test_globs), environment,
+                                    timeout, settings.pass_env)
+    found = [*findings, *checked]
+    return GateReport(name="tests", passed=not any(f.severity == "error" for f in found), findings=found,
+                      detail="; ".join(x for x in (detail, summary) if x))

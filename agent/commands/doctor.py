@@ -62,15 +62,24 @@ def _model(root: Path) -> tuple[bool, str]:
     return True, f"{spec} (provider {parsed.provider})"
 
 
+def _tests_environment(root: Path) -> tuple[bool, str]:
+    """Which interpreter runs this repository's tests, and why that one (nothing is built here)."""
+    from patchgate.tools.environments import resolve_environment
+    from patchgate.tools.testing import test_settings
+
+    environment = resolve_environment(root, test_settings(root), build=False)
+    return environment.kind != "patchgate", environment.how
+
+
 CHECKS = {"python": _python, "torch": _torch, "embedding model": _embedding_model, "index": _index,
-          "model": _model}
+          "model": _model, "tests environment": _tests_environment}
 
 
 @click.command("doctor")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 def doctor(repo: Path, as_json: bool) -> None:
-    """Check the Python, torch device, embedding model, index and configured model."""
+    """Check the Python, torch device, embedding model, index, configured model and the tests' environment."""
     from patchgate.git import repo_root
 
     root = repo_root(repo)

@@ -1,7 +1,15 @@
-"""``patchgate install-hook``: run ``patchgate review --staged`` before every commit."""
+"""``patchgate install-hook``: run ``patchgate review --staged`` before every commit.
+
+The hook names the interpreter that installed it by its absolute path: patchgate
+lives in a virtual environment that is rarely on PATH inside ``git commit``
+(an IDE, a GUI client, a shell without the venv activated), and a hook that
+cannot find its program would block every commit with a cryptic message.
+"""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -9,11 +17,24 @@ from patchgate.atomic import atomic_write_text
 from patchgate.console import out
 from patchgate.errors import InputError
 
+CLI_MODULE = "patchgate.agent"  # `python -m` runs its __main__, the CLI
 HOOK = """#!/bin/sh
 # Installed by `patchgate install-hook`: gate the staged change before it is committed.
 # Configure it in [tool.patchgate.review] (e.g. tests = "none" for a fast hook); skip once with --no-verify.
-exec patchgate review --staged
+python={python}
+if [ ! -x "$python" ]; then
+    echo "patchgate hook: $python is gone (was its virtual environment moved or deleted?)." >&2
+    echo "Reinstall the hook with the patchgate you use now: patchgate install-hook --force" >&2
+    echo "(or commit once without it: git commit --no-verify)" >&2
+    exit 1
+fi
+exec "$python" -m {package} review --staged
 """
+
+
+def hook_text(python: str | None = None) -> str:
+    """The hook script, calling ``python`` (default: this interpreter, as the venv names it, links unresolved)."""
+    return HOOK.format(python=shlex.quote(python or sys.executable), package=CLI_MODULE)
 
 
 def install_hook(root: Path, force: bool = False) -> Path:
@@ -27,7 +48,7 @@ def install_hook(root: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise InputError(f"{target} already exists; rerun with --force to replace it")
     hooks.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, HOOK, mode=0o755)
+    atomic_write_text(target, hook_text(), mode=0o755)
     return target
 
 

@@ -36,6 +36,8 @@ def read_patch(source: str) -> str:
 @click.option("--tests", "tests_mode", type=click.Choice(["related", "all", "none"]), default=None,
               help="Which tests to run (default: config, else related).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Seconds the test run may take.")
+@click.option("--tests-env", "tests_env", type=click.Choice(["auto", "build"]), default=None,
+              help="Where tests run: the project's own environment (auto), or one built with uv and cached (build).")
 @click.option("--usage", type=click.Choice(["commercial", "non-commercial", "unspecified"]), default=None,
               help="How the project is used, for the license gate.")
 @click.option("--skip", "skip", type=click.Choice(switchable_gates()), multiple=True, help="Turn a gate off (repeatable).")
@@ -44,7 +46,8 @@ def read_patch(source: str) -> str:
 @click.option("--github", "github_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write markdown review comments (with suggestions) here.")
 def review_command(rev_range: str | None, staged: bool, patch_file: str | None, base: str | None, repo: Path,
-                   tests_mode: str | None, timeout: float | None, usage: str | None, skip: tuple[str, ...],
+                   tests_mode: str | None, timeout: float | None, tests_env: str | None, usage: str | None,
+                   skip: tuple[str, ...],
                    as_json: bool, sarif_file: Path | None, github_file: Path | None) -> None:
     """Gate a change in an isolated worktree: --staged, REV_RANGE (main..HEAD) or --patch FILE.
 
@@ -64,7 +67,7 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         diff, default_base = range_diff(git_repo, rev_range)
     else:
         diff, default_base = read_patch(patch_file or "-"), "HEAD"
-    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "usage": usage})
+    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage})
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
     result = review(root, diff, base=base or default_base, options=options)

@@ -10,6 +10,8 @@ from agentkit import CALC, GOOD_EDIT, ISSUE, TEST_CALC, run_cli, tree_state
 
 SYNTAX_ERROR = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
 DELETE_TEST = ("tests/test_calc.py\n<<<<<<< SEARCH\ndef test_add():\n    assert add(2, 3) == 5\n=======\n>>>>>>> REPLACE\n")
+SCRATCH = (GOOD_EDIT + "reproduce_bug.py\n<<<<<<< SEARCH\n=======\nfrom calc import add\n\nprint(add(2, 3))\n"
+           ">>>>>>> REPLACE\n")
 TOUCH_CI = (GOOD_EDIT + ".github/workflows/ci.yml\n<<<<<<< SEARCH\n      - run: pytest\n=======\n"
             "      - run: pytest || true\n>>>>>>> REPLACE\n")
 
@@ -32,7 +34,7 @@ def test_scripted_fix_passes_and_apply_leaves_exactly_that_change(scripted, calc
     assert len(worktrees.strip().splitlines()) == 1
 
 
-def rejected_then_fixed(scripted, repo: Path, bad: str, gate: str, evidence: str) -> None:
+def rejected_then_fixed(scripted, repo: Path, bad: str, gate: str, evidence: str) -> dict:
     scripted.edits = [bad, GOOD_EDIT]
     result = run_cli("solve", ISSUE, "--model", scripted.spec, "--json", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -46,6 +48,7 @@ def rejected_then_fixed(scripted, repo: Path, bad: str, gate: str, evidence: str
     first_failed = [g["name"] for g in gates[0]["gates"] if not g["passed"] and not g["skipped"]]
     assert gate in first_failed and gates[1]["passed"]
     assert tree_state(repo) == ""  # solve without --apply never touches the tree
+    return payload
 
 
 def calc_repo_runs(repo: Path) -> Path:
@@ -63,6 +66,11 @@ def test_deleting_the_failing_test_is_rejected_and_the_next_round_wins(scripted,
 
 def test_touching_ci_config_is_rejected_and_the_next_round_wins(scripted, calc_repo: Path) -> None:
     rejected_then_fixed(scripted, calc_repo, TOUCH_CI, "scope", ".github/workflows/ci.yml")
+
+
+def test_a_scratch_file_goes_back_to_the_model_and_the_result_carries_none(scripted, calc_repo: Path) -> None:
+    payload = rejected_then_fixed(scripted, calc_repo, SCRATCH, "scope", "reproduce_bug.py is scratch work")
+    assert "reproduce_bug.py" not in payload["diff"]
 
 
 def test_every_round_bad_applies_nothing_and_exits_1(scripted, calc_repo: Path) -> None:

@@ -60,3 +60,25 @@ def test_doctor_reports_missing_index_and_model_without_failing(make_repo) -> No
     assert report["python"]["ok"] and report["torch"]["ok"]
     assert not report["index"]["ok"] and "patchgate index" in report["index"]["detail"]
     assert not report["model"]["ok"] and "[tool.patchgate]" in report["model"]["detail"]
+    tests_env = report["tests environment"]
+    assert not tests_env["ok"] and "patchgate's own Python" in tests_env["detail"]
+    assert "--tests-env build" in tests_env["detail"]
+
+
+def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None:
+    import json
+
+    def doctor(root: Path) -> dict:
+        result = subprocess.run([sys.executable, "-m", "agent", "doctor", "--json"], cwd=root,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])["tests environment"]
+
+    root = make_repo({"a.py": "x = 1\n", ".gitignore": ".venv/\n"})
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / ".venv")], check=True)
+    found = doctor(root)
+    assert found["ok"] and found["detail"] == f"{root / '.venv' / 'bin' / 'python'}: the repository's .venv/"
+    (root / "pyproject.toml").write_text('[project]\nname = "a"\n\n[tool.patchgate.tests]\nenv = "build"\n')
+    built = doctor(root)
+    assert built["ok"] and "an isolated environment from pyproject.toml" in built["detail"]
+    assert "built with uv on the first review that runs tests" in built["detail"]

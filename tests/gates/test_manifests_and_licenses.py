@@ -39,7 +39,7 @@ def findings(result, gate: str) -> dict[str, str]:
 
 @pytest.fixture
 def repo(make_repo) -> Path:
-    return make_repo({"README.md": "hello\n"})
+    return make_repo({"README.md": "hello\n", "gen.py": ""})  # gen.py exists: a new root script is its own rule
 
 
 def test_a_good_manifest_passes(repo: Path) -> None:

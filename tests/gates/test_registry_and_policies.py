@@ -69,7 +69,7 @@ def test_a_missing_policy_dir_is_an_error_not_ignored(make_repo, tmp_path: Path)
 
 
 def test_a_repository_policy_dir_replaces_one_pack_and_is_applied(make_repo, tmp_path: Path) -> None:
-    root = make_repo({"a.py": "x = 1\n"})
+    root = make_repo({"a.py": "x = 1\n", "b.py": "y = 0\n"})  # b.py exists: a new root script is its own rule
     policies = tmp_path / "pol"
     policies.mkdir()
     text = (POLICY_DIR / "default.yaml").read_text().replace("max_files: 30", "max_files: 1")

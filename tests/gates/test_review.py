@@ -18,6 +18,8 @@ BASE = {
     "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
                           "def test_add_zero():\n    assert add(0, 0) == 0\n",
     "config.json": '{"a": 1}\n',
+    # empty modules the planted defects fill in (a patch that only adds code files is its own rule)
+    "app/run.py": "", "app/load.py": "", "app/ev.py": "",
     ".github/workflows/ci.yml": "on: push\n",
 }
 
@@ -156,7 +158,7 @@ def test_without_options_the_repository_config_applies(repo: Path) -> None:
     git(repo, "commit", "-qm", "config")
     result = review(repo, diff_of(repo, {"app/new.py": "x = 1\n"}))
     assert "scope.denied-path" in rules(result, "scope")
-    assert next(g for g in result.gates if g.name == "tests").skipped
+    assert next(g for g in result.gates if g.name == "tests").detail.startswith("tests off")
 
 
 def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
@@ -200,3 +202,18 @@ def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="default.yaml"):
         review(repo, diff, options=ReviewOptions(tests="none", policy_dir=policies))
     assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_header_only_changes_apply_and_review(repo: Path) -> None:
+    """New empty files, mode changes and binary files carry no ---/+++ lines; git apply still takes them at -p1."""
+    write_files(repo, {"app/empty.txt": ""})
+    (repo / "app" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff")
+    (repo / "app" / "calc.py").chmod(0o755)
+    git(repo, "add", "-A")
+    diff = git(repo, "diff", "--cached", "--binary")
+    git(repo, "reset", "-q", "--hard")
+    (repo / "app" / "calc.py").chmod(0o644)
+    assert "\n--- " not in diff and "GIT binary patch" in diff
+    result = review(repo, diff, options=NO_TESTS)
+    assert result.passed, result
+    assert gate(result, "apply").detail == "applied cleanly"

@@ -1,0 +1,168 @@
+"""The tests gate runs in the project's own environment, exercises the candidate, and never passes on zero tests.
+
+The project here has its own ``.venv`` (a real ``python -m venv``) holding a
+package, ``greetlib``, that patchgate's environment lacks, and an editable
+install (a ``.pth`` line, as setuptools writes one) of the user's tree.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from patchgate.errors import ConfigError
+from patchgate.tools.environments import TestSettings, resolve_environment
+from patchgate.tools.gates import ReviewOptions, review
+
+from tests.conftest import diff_of, git
+
+PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
+FILES = {
+    "greeter/__init__.py": "",
+    "greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(name)\n",
+    "greeter/extra.py": "def shout(text):\n    return text.upper()\n",
+    "tests/test_core.py": "from greeter.core import greet\n\n\ndef test_greet():\n    assert greet('ann') == 'hello ann'\n",
+    ".gitignore": ".venv/\n",
+}
+OPTIONS = ReviewOptions(timeout=120)
+
+
+def make_venv(root: Path) -> Path:
+    """``root/.venv`` with pytest, greetlib, and the user's tree installed in editable mode."""
+    venv = root / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    ours = Path(sysconfig.get_paths()["purelib"])
+    for part in PYTEST_PARTS:
+        (site / part).symlink_to(ours / part)
+    (site / "greetlib.py").write_text("def hello(name):\n    return 'hello ' + name\n")
+    (site / "__editable__.greeter.pth").write_text(f"{root}\n")
+    return venv / "bin" / "python"
+
+
+@pytest.fixture
+def project(make_repo) -> Path:
+    root = make_repo(FILES)
+    make_venv(root)
+    return root
+
+
+def gate_of(result):
+    return next(g for g in result.gates if g.name == "tests")
+
+
+def errors(report) -> dict[str, str]:
+    return {f.rule: f.message for f in report.findings if f.severity == "error"}
+
+
+def test_a_good_change_runs_its_tests_in_the_project_venv(project: Path) -> None:
+    diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    result = review(project, diff, options=OPTIONS)
+    report = gate_of(result)
+    assert result.passed, report
+    assert report.detail == "1 passed in 1 file(s) (repository environment)"
+
+
+def test_a_breaking_change_is_a_new_failure_although_the_editable_install_points_at_the_user_tree(project) -> None:
+    diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return name\n"})
+    report = gate_of(review(project, diff, options=OPTIONS))
+    assert not report.passed
+    assert "tests/test_core.py" in errors(report)["tests.new-failure"] or "test_greet" in errors(report)["tests.new-failure"]
+
+
+def test_without_the_project_env_the_review_fails_and_names_the_missing_module(make_repo) -> None:
+    root = make_repo(FILES)
+    diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    result = review(root, diff, options=OPTIONS)
+    assert not result.passed
+    message = errors(gate_of(result))["tests.not-run"]
+    assert "No module named 'greetlib'" in message
+    assert "[tool.patchgate.tests] python" in message and "--tests-env build" in message
+
+
+def test_a_configured_python_is_used_and_a_missing_one_is_a_config_error(make_repo, tmp_path: Path) -> None:
+    root = make_repo(FILES)
+    python = make_venv(tmp_path / "elsewhere")
+    diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    (root / ".patchgate.toml").write_text(f'[tests]\npython = "{python}"\n')
+    report = gate_of(review(root, diff, options=OPTIONS))
+    assert report.passed and "configured environment" in report.detail, report
+    with pytest.raises(ConfigError, match="not an executable interpreter"):
+        resolve_environment(root, TestSettings(python=Path("no/such/python")))
+
+
+def test_a_new_test_file_runs(project: Path) -> None:
+    diff = diff_of(project, {"tests/test_new.py": "def test_new():\n    assert False\n"})
+    report = gate_of(review(project, diff, options=OPTIONS))
+    assert not report.passed and "test_new" in errors(report)["tests.new-failure"]
+
+
+def test_tests_of_a_renamed_module_run(make_repo) -> None:
+    root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n",
+                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"})
+    git(root, "mv", "calc.py", "calc2.py")
+    diff = git(root, "diff", "--cached", "-M")
+    git(root, "reset", "-q", "--hard")
+    report = gate_of(review(root, diff, options=OPTIONS))
+    assert not report.passed
+    assert "No module named 'calc'" in errors(report)["tests.new-failure"]
+
+
+def test_a_broken_import_without_related_tests_is_caught_by_the_import_check(project: Path) -> None:
+    diff = diff_of(project, {"greeter/extra.py": "from collections.abc import Mapping, defaultdict\n\n\n"
+                                                 "def shout(text):\n    return text.upper()\n"})
+    report = gate_of(review(project, diff, options=OPTIONS))
+    assert not report.passed
+    assert "import greeter.extra fails: ImportError: cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
+    fine = diff_of(project, {"greeter/extra.py": "def shout(text):\n    return text.upper() + '!'\n"})
+    report = gate_of(review(project, fine, options=OPTIONS))
+    assert report.passed and "1 changed module(s) import" in report.detail, report
+
+
+def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
+    root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import pytest\nfrom m import X\n\n\n"
+                      "@pytest.mark.skip(reason='needs a GPU')\ndef test_x():\n    assert X\n"})
+    report = gate_of(review(root, diff_of(root, {"m.py": "X = 2\n"}), options=OPTIONS))
+    assert not report.passed and "skipped (needs a GPU)" in errors(report)["tests.not-run"]
+
+
+def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> None:
+    diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    result = review(project, diff, options=OPTIONS)
+    from patchgate.tools.report import to_json
+
+    gates = {g["name"]: g for g in json.loads(json.dumps(to_json(result)))["gates"]}
+    assert "1 passed" in gates["tests"]["detail"] and "repository environment" in gates["tests"]["detail"]
+
+
+BUILT = {
+    "pyproject.toml": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                      '[project]\nname = "greeter"\nversion = "0.1"\ndependencies = ["tomli-w"]\n\n'
+                      '[tool.setuptools]\npackages = ["greeter"]\n\n[tool.patchgate.tests]\nenv = "build"\n',
+    "greeter/__init__.py": "",
+    "greeter/core.py": "import tomli_w\n\n\ndef dump(name):\n    return tomli_w.dumps({'name': name})\n",
+    "tests/test_core.py": "from greeter.core import dump\n\n\ndef test_dump():\n    assert dump('ann') == 'name = \"ann\"\\n'\n",
+}
+
+
+@pytest.mark.slow
+def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candidate(make_repo, tmp_path, monkeypatch):
+    """Needs the package registry (uv installs tomli-w, pytest and setuptools into a fresh venv)."""
+    monkeypatch.setenv("PATCHGATE_CACHE_DIR", str(tmp_path / "cache"))
+    root = make_repo(BUILT)
+    good = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"] + "\n\nVERSION = 1\n"})
+    report = gate_of(review(root, good, options=OPTIONS))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+    (key,) = (tmp_path / "cache" / "envs").iterdir()
+    built_at = (key / "ready").stat().st_mtime_ns
+    # the project is installed (not editable) in that venv, yet the candidate in the worktree is what runs
+    breaking = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"].replace("'name': name", "'nom': name")})
+    report = gate_of(review(root, breaking, options=OPTIONS))
+    assert not report.passed and "test_dump" in errors(report)["tests.new-failure"]
+    assert [p.name for p in (tmp_path / "cache" / "envs").iterdir()] == [key.name]
+    assert (key / "ready").stat().st_mtime_ns == built_at  # built once
+    assert git(root, "status", "--porcelain", "--ignored") == ""  # nothing was built in the user's tree

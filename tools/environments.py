@@ -1,0 +1,376 @@
+"""Where a project's tests run: the project's own interpreter, found, configured, or built once with uv.
+
+A project's tests import the project's dependencies, which patchgate's own
+virtual environment does not have (and should not: its torch would mask a
+missing import). So everything that executes candidate code asks this module
+for a ``TestEnvironment``, resolved in this order:
+
+1. ``[tool.patchgate.tests]``: ``python = PATH`` or ``command = [...]`` (a pytest invocation prefix);
+2. ``env = "build"`` (or ``--tests-env build``): an isolated venv built with uv from the repository's own
+   metadata, cached by the hash of those files, so it is built once per dependency change;
+3. the repository's own environment: ``.venv/``, ``venv/``, an active ``VIRTUAL_ENV``, a poetry/hatch env;
+4. patchgate's own interpreter, said plainly, so a missing module names the way out.
+
+Whatever the interpreter, the candidate's worktree comes first on ``PYTHONPATH``
+and is the working directory: an editable install that points at the user's
+tree never stands in for the candidate. ``execute`` is the one place a project
+command is launched (the sandbox wraps it there).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from patchgate.errors import ConfigError, PatchgateError
+from patchgate.git import run_git
+from pydantic import BaseModel, ConfigDict, Field
+
+EnvChoice = Literal["auto", "build"]
+# What a test run may see of the caller's environment without being told: enough to run, no credentials.
+BASE_VARIABLES = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TERM", "USER", "LOGNAME", "TZ",
+                  "SYSTEMROOT", "SSL_CERT_FILE", "SSL_CERT_DIR")
+HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
+                'or let it build one with --tests-env build (env = "build")')
+RECIPE_VERSION = "1"  # bump when the way environments are built changes, so old caches are not reused
+Progress = Callable[[str], None]
+
+
+class EnvironmentBuildError(PatchgateError):
+    """The project's test environment could not be built or used; the message says why and what to do."""
+
+
+class TestSettings(BaseModel):
+    """``[tool.patchgate.tests]``: how this repository's tests are run."""
+
+    model_config = ConfigDict(extra="forbid")
+    __test__ = False  # not a pytest class
+
+    python: Path | None = Field(default=None, description="Interpreter that has the project's dependencies "
+                                "(relative paths are from the repository root).")
+    command: list[str] | None = Field(default=None, description="A pytest invocation prefix, e.g. "
+                                      "['poetry', 'run', 'pytest']; patchgate appends its options and test ids.")
+    env: EnvChoice = Field(default="auto", description="'build' makes an isolated environment with uv from the "
+                           "repository's metadata; 'auto' looks for the repository's own.")
+    pass_env: list[str] = Field(default_factory=list, description="Variables passed through to the tests besides "
+                                "the basic ones (PATH, HOME, locale); nothing else of yours reaches them.")
+    timeout: float | None = Field(default=None, gt=0, description="Seconds one test run may take "
+                                  "(default: [tool.patchgate.review] timeout).")
+
+
+@dataclass(frozen=True)
+class TestEnvironment:
+    """An interpreter and a command to run a project's tests, and a sentence saying why this one."""
+
+    __test__ = False
+
+    python: Path | None  # None when only a command is known (no import check then)
+    argv_prefix: tuple[str, ...]  # the test command before patchgate's options: (python, -m, pytest) or configured
+    how: str  # for doctor and for messages: which environment and why
+    kind: Literal["configured", "built", "repository", "patchgate"]
+    env: Mapping[str, str] = field(default_factory=dict)  # variables the environment itself needs (VIRTUAL_ENV, PATH)
+
+    def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+        """The environment of a process that runs candidate code in ``tree``: the worktree first on the path."""
+        inherited = {k: v for k, v in os.environ.items() if k in BASE_VARIABLES or k in pass_env}
+        roots = [str(tree / "src")] if (tree / "src").is_dir() else []
+        return {**inherited, **self.env, "PYTHONPATH": os.pathsep.join([str(tree), *roots]),
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "TMPDIR": str(scratch)}
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a launched project command did."""
+
+    returncode: int | None  # None when it ran past its timeout and was killed
+    output: str  # stdout and stderr together, in order
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+
+def execute(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Completed:
+    """Run one project command (tests, an import check) and collect its output; the one launch point.
+
+    Its process group is killed on timeout, so a test that forks cannot outlive the gate.
+    """
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, start_new_session=True) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            out, _ = proc.communicate()
+            return Completed(None, out.decode(errors="replace"))
+    return Completed(proc.returncode, out.decode(errors="replace"))
+
+
+def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None = None,
+                        cache_dir: Path | None = None, progress: Progress | None = None,
+                        build: bool = True) -> TestEnvironment:
+    """The environment the tests of the repository at ``root`` run in (see the module docstring for the order).
+
+    ``tree`` is what a build installs from (default ``root``); with ``build=False`` (doctor) nothing is
+    built, and a not-yet-built environment is described instead.
+    """
+    configured = _configured(root, settings)
+    if configured is not None:
+        return configured
+    if settings.env == "build":
+        spec = environment_spec(tree or root)
+        cache = cache_dir or default_cache_dir()
+        if not build:
+            return _described(spec, cache)
+        return build_environment(spec, cache, progress or (lambda _line: None))
+    found = repository_environment(root)
+    if found is not None:
+        return found
+    python = Path(sys.executable)
+    return TestEnvironment(python, (str(python), "-m", "pytest"), kind="patchgate",
+                           how=f"patchgate's own Python ({python}): the repository has no .venv/ or venv/, no active "
+                               f"virtualenv and no [tool.patchgate.tests]; {HOW_TO_POINT}")
+
+
+def _configured(root: Path, settings: TestSettings) -> TestEnvironment | None:
+    if settings.env == "build" and (settings.python or settings.command):
+        raise ConfigError('[tool.patchgate.tests] env = "build" (--tests-env build) conflicts with python/command; '
+                          "use one of them")
+    python = None
+    if settings.python is not None:
+        python = settings.python if settings.python.is_absolute() else root / settings.python
+        if not os.access(python, os.X_OK) or python.is_dir():
+            raise ConfigError(f"[tool.patchgate.tests] python = {str(settings.python)!r}: {python} is not an "
+                              "executable interpreter")
+    if settings.command:
+        return TestEnvironment(python, tuple(settings.command), kind="configured",
+                               how=f"the command in [tool.patchgate.tests]: {' '.join(settings.command)}")
+    if python is not None:
+        return TestEnvironment(python, (str(python), "-m", "pytest"), kind="configured", env=_venv_vars(python),
+                               how=f"{python}, set by [tool.patchgate.tests] python")
+    return None
+
+
+def repository_environment(root: Path) -> TestEnvironment | None:
+    """The repository's own virtual environment: .venv/, venv/, an active VIRTUAL_ENV, or poetry's/hatch's."""
+    candidates: list[tuple[Path, str]] = [(root / ".venv", "the repository's .venv/"),
+                                          (root / "venv", "the repository's venv/")]
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and Path(active).resolve() != Path(sys.prefix).resolve():
+        candidates.append((Path(active), f"the active virtualenv (VIRTUAL_ENV={active})"))
+    candidates.extend(_tool_environments(root))
+    for prefix, why in candidates:
+        python = prefix / "bin" / "python"
+        if os.access(python, os.X_OK):
+            return TestEnvironment(python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}",
+                                   env=_venv_vars(python))
+    return None
+
+
+def _tool_environments(root: Path) -> list[tuple[Path, str]]:
+    """Environments a project manager keeps outside the repository (asked only when the tool is installed)."""
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+    found = []
+    for tool, args in (("poetry", ["env", "info", "--path"]), ("hatch", ["env", "find"])):
+        if f"[tool.{tool}" not in text or shutil.which(tool) is None:
+            continue
+        try:
+            proc = subprocess.run([tool, *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode == 0 and lines:
+            found.append((Path(lines[0].strip()), f"the {tool} project's environment"))
+    return found
+
+
+def _venv_vars(python: Path) -> dict[str, str]:
+    """VIRTUAL_ENV and its bin/ first on PATH, so tools the tests call (console scripts) are the venv's."""
+    prefix = python.parent.parent
+    if not (prefix / "pyvenv.cfg").is_file():
+        return {}
+    return {"VIRTUAL_ENV": str(prefix), "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+
+
+# --- built environments -----------------------------------------------------------------------------------------
+
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+# When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
+PYTHON_RELEASED = {"3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
+                   "3.14": "2025-10-07"}
+# pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
+BASE_PACKAGES = ("pytest", "setuptools<81")
+TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """What a built environment is made of: the project tree, its dependency files, and their hash."""
+
+    tree: Path
+    files: tuple[str, ...]  # dependency files found, repository-relative
+    requirements: tuple[str, ...]  # requirement files given to uv with -r
+    tox_deps: tuple[str, ...]
+    installable: bool  # the tree is a package (pyproject.toml or setup.py)
+    python: str
+    key: str
+    as_of: str | None = None  # YYYY-MM-DD the dependency files last changed (git), for an era-appropriate pytest
+    extras: tuple[str, ...] = TEST_EXTRAS  # the project's extras to install: test ones, and tox's
+
+
+def environment_spec(tree: Path, python: str | None = None) -> EnvironmentSpec:
+    """Read the dependency metadata of the project in ``tree``: pyproject/setup.py/setup.cfg/requirements/tox."""
+    python = python or sys.executable
+    files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
+    requirements = sorted({str(p.relative_to(tree)) for pattern in ("requirements*.txt", "requirements/*.txt")
+                           for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name})
+    tox, tox_extras = _tox(tree / "tox.ini") if "tox.ini" in files else ([], [])
+    names = sorted({*files, *requirements})
+    as_of = _last_changed(tree, names)
+    digest = hashlib.sha256(f"{RECIPE_VERSION}\0{_python_version(python)}\0{as_of}\0".encode())
+    for rel in names:
+        digest.update(rel.encode() + b"\0" + (tree / rel).read_bytes() + b"\0")
+    return EnvironmentSpec(tree, tuple(names), tuple(requirements), tuple(tox),
+                           installable=bool({"pyproject.toml", "setup.py"} & set(files)), python=python,
+                           key=digest.hexdigest()[:16], as_of=as_of,
+                           extras=tuple(dict.fromkeys([*TEST_EXTRAS, *tox_extras])))
+
+
+def _last_changed(tree: Path, names: list[str]) -> str | None:
+    """When the dependency files last changed in git (YYYY-MM-DD), or None outside git: the project's era."""
+    if not names:
+        return None
+    proc = run_git(tree, "log", "-1", "--format=%cs", "--", *names, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _pytest_cutoff(spec: EnvironmentSpec) -> list[str]:
+    """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
+    never one older than the interpreter (a pytest that predates the Python it runs on may not run)."""
+    if spec.as_of is None:
+        return []
+    floor = PYTHON_RELEASED.get(_python_version(spec.python), "")
+    return ["--exclude-newer-package", f"pytest={max(spec.as_of, floor)}T23:59:59Z"]
+
+
+def _python_version(python: str) -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}" if python == sys.executable else python
+
+
+def _tox(path: Path) -> tuple[list[str], list[str]]:
+    """tox's ``[testenv]`` deps (plain requirement lines; substitutions and -r lines left out) and extras."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+        deps = parser.get("testenv", "deps", fallback="")
+        extras = parser.get("testenv", "extras", fallback="")
+    except (configparser.Error, UnicodeDecodeError):
+        return [], []
+    plain = [line.strip() for line in deps.splitlines()
+             if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line]
+    names = [e.strip() for e in extras.replace(",", "\n").splitlines() if e.strip() and "{" not in e and ":" not in e]
+    return plain, names
+
+
+def default_cache_dir() -> Path:
+    """Where built environments live: ``$PATCHGATE_CACHE_DIR`` or the user's cache folder (shared by clones)."""
+    if configured := os.environ.get("PATCHGATE_CACHE_DIR"):
+        return Path(configured) / "envs"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "patchgate" / "envs"
+
+
+def _described(spec: EnvironmentSpec, cache_dir: Path) -> TestEnvironment:
+    home = cache_dir / spec.key
+    python = home / "venv" / "bin" / "python"
+    made_of = ", ".join(spec.files) or "no dependency files (pytest only)"
+    if (home / "ready").is_file():
+        state = f"built at {home / 'venv'}"
+    elif (home / "failed").is_file():
+        state = f"its build failed ({(home / 'failed').read_text(encoding='utf-8').strip()[:300]})"
+    else:
+        state = "built with uv on the first review that runs tests"
+    return TestEnvironment(python, (str(python), "-m", "pytest"), kind="built", env=_venv_vars(python),
+                           how=f"an isolated environment from {made_of} (key {spec.key}), {state}")
+
+
+def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress) -> TestEnvironment:
+    """The environment for ``spec``, built with uv the first time its key is seen (locked, so built once).
+
+    A failed build is remembered under its key and reported without retrying; delete the key's folder in
+    ``cache_dir`` to try again.
+    """
+    home = cache_dir / spec.key
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / "ready").is_file():
+            if (home / "failed").is_file():
+                raise EnvironmentBuildError(f"the test environment {home} could not be built: "
+                                        f"{(home / 'failed').read_text(encoding='utf-8').strip()} "
+                                        f"(delete {home} to try again, or {HOW_TO_POINT.split(': ', 1)[1]})")
+            _build(spec, home, progress)
+    return _described(spec, cache_dir)
+
+
+def _build(spec: EnvironmentSpec, home: Path, progress: Progress) -> None:
+    venv, source = home / "venv", home / "source"
+    for old in (venv, source):
+        shutil.rmtree(old, ignore_errors=True)
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1",
+           "SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")}
+    progress(f"creating a virtual environment for the project's tests in {venv}")
+    _uv(["venv", "--quiet", "--python", spec.python, str(venv)], env, home)
+    # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
+    # user's tree), and `-e plugins/x` lines of a requirements file need a folder that stays.
+    shutil.copytree(spec.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
+    project = [f"{source}[{','.join(spec.extras)}]"] if spec.installable else []
+    # The project with its test extras and requirement files; else with tox's deps; else alone; else pytest.
+    attempts = [[*project, *(a for r in spec.requirements for a in ("-r", r)), *BASE_PACKAGES],
+                [*project, *spec.tox_deps, *BASE_PACKAGES], [*project, *BASE_PACKAGES], list(BASE_PACKAGES)]
+    errors = []
+    for number, packages in enumerate(dict.fromkeys(tuple(a) for a in attempts), start=1):
+        progress(f"installing the project's dependencies with uv (attempt {number}: "
+                 f"{', '.join(spec.files) or 'pytest only'})" if number == 1 else
+                 f"installing a smaller set (attempt {number}): {' '.join(_short(packages, source))}")
+        try:
+            _uv(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *_pytest_cutoff(spec),
+                 *packages], env, source)
+            break
+        except EnvironmentBuildError as exc:
+            errors.append(str(exc))
+    else:
+        (home / "failed").write_text(errors[-1][-600:], encoding="utf-8")
+        raise EnvironmentBuildError(f"the test environment could not be built: {errors[0][-400:]}")
+    (home / "recipe.json").write_text(json.dumps({"files": spec.files, "attempt": number, "errors": errors}),
+                                      encoding="utf-8")
+    (home / "ready").write_text("", encoding="utf-8")
+    progress(f"test environment ready: {venv}")
+
+
+def _short(packages: tuple[str, ...], source: Path) -> list[str]:
+    return [p.replace(str(source), "<project>") for p in packages]
+
+
+def _uv(args: list[str], env: dict[str, str], cwd: Path) -> None:
+    from uv import find_uv_bin
+
+    try:
+        proc = subprocess.run([find_uv_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        raise EnvironmentBuildError(f"uv {args[0]} took longer than 900 s") from None
+    if proc.returncode != 0:
+        last = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {' '.join(last[-6:])[:600]}")

@@ -1,0 +1,113 @@
+"""Import every library module a candidate changes, in the project's environment.
+
+Parsing proves a file is Python; it does not prove ``from collections.abc import
+Mapping, defaultdict`` works. When the tests are off, find nothing related, or
+cannot run, this is the cheap check that still executes the change: each
+changed module of a package is imported in a fresh interpreter of the
+project's environment, with the worktree first on the path. A module that
+fails to import on the base too is only a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import git
+from patchgate.git import worktree
+from patchgate.tools.candidate import Candidate
+from patchgate.tools.environments import TestEnvironment, execute
+from patchgate.tools.findings import Finding
+
+# Runs in the project's interpreter: import each module, report the last line of each failure as JSON.
+_SCRIPT = """
+import importlib, json, sys, traceback
+failed = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from module code count as failures too
+        failed[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:300]
+print("PATCHGATE-IMPORTS " + json.dumps(failed))
+"""
+_MARK = "PATCHGATE-IMPORTS "
+IMPORT_TIMEOUT = 120.0
+
+
+def import_check(repo: git.Repo, base: str, candidate: Candidate, tree: Path, is_test: Callable[[str], bool],
+                 environment: TestEnvironment, timeout: float,
+                 pass_env: list[str] | tuple[str, ...] = ()) -> tuple[list[Finding], str]:
+    """Findings for changed modules that do not import (base failures only warn), and a one-line summary."""
+    modules = importable_modules(tree, candidate, is_test)
+    timeout = min(timeout, IMPORT_TIMEOUT)
+    failed = check_imports(tree, modules, environment, timeout, pass_env)
+    if isinstance(failed, str):
+        return [Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], ""
+    if not failed:
+        return [], f"import check: {len(modules)} changed module(s) import" if modules else ""
+    with worktree(repo, base) as base_tree:
+        present = {n: p for n, p in modules.items() if (base_tree / p).is_file()}
+        before = check_imports(base_tree, present, environment, timeout, pass_env)
+    return import_findings(failed, before if isinstance(before, dict) else {}, modules), ""
+
+
+def importable_modules(tree: Path, candidate: Candidate, is_test: Callable[[str], bool]) -> dict[str, str]:
+    """Dotted name -> path of each changed library module: inside a package, not a test, not ``__main__``."""
+    modules: dict[str, str] = {}
+    for changed in candidate.files:
+        path = PurePosixPath(changed.path)
+        if changed.deleted or path.suffix != ".py" or path.name in ("__main__.py", "setup.py", "conftest.py") \
+                or is_test(changed.path):
+            continue
+        name = _module_name(tree, path)
+        if name:
+            modules[name] = changed.path
+    return dict(sorted(modules.items()))
+
+
+def _module_name(tree: Path, path: PurePosixPath) -> str | None:
+    """The name ``path`` is imported as: its chain of package folders (a ``src/`` root dropped), or None."""
+    parts = [path.stem] if path.name != "__init__.py" else []
+    folder = path.parent
+    while folder != PurePosixPath(".") and (tree / folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if not parts or (path.name != "__init__.py" and len(parts) == 1):
+        return None  # a top-level script, not a module of a package
+    if folder not in (PurePosixPath("."), PurePosixPath("src")):
+        return None  # a package below some other folder (examples/, docs/): not importable as the project
+    return ".".join(parts)
+
+
+def check_imports(tree: Path, modules: dict[str, str], environment: TestEnvironment, timeout: float,
+                  pass_env: list[str] | tuple[str, ...] = ()) -> dict[str, str] | str:
+    """Failures by module name, or a string saying why the check itself could not run."""
+    if not modules:
+        return {}
+    if environment.python is None:
+        return "no interpreter is known for the configured test command (set [tool.patchgate.tests] python)"
+    if not os.access(environment.python, os.X_OK):
+        return f"import check skipped: {environment.how}"
+    with tempfile.TemporaryDirectory(prefix="patchgate-imports-") as scratch:
+        done = execute([str(environment.python), "-c", _SCRIPT, *modules], cwd=tree,
+                       env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout)
+    if done.timed_out:
+        return f"importing the changed modules took longer than {timeout:g} s"
+    line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)
+    if line is None:
+        return f"the import check did not finish (exit {done.returncode}): {done.output.strip()[-300:]}"
+    return json.loads(line[len(_MARK):])
+
+
+def import_findings(candidate_failures: dict[str, str], base_failures: dict[str, str],
+                    modules: dict[str, str]) -> list[Finding]:
+    """One finding per module that fails to import; a warning when the base failed the same way."""
+    findings = []
+    for name, why in candidate_failures.items():
+        old = base_failures.get(name) == why
+        findings.append(Finding(rule="tests.import-error", path=modules[name], severity="warning" if old else "error",
+                                message=f"import {name} fails{' (on the base too)' if old else ''}: {why}"))
+    return findings
