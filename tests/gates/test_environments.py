@@ -123,6 +123,16 @@ def test_a_broken_import_without_related_tests_is_caught_by_the_import_check(pro
     assert report.passed and "1 changed module(s) import" in report.detail, report
 
 
+def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
+    broken = diff_of(project, {"greeter/core.py": "from collections.abc import Mapping, defaultdict\nimport greetlib\n"})
+    report = gate_of(review(project, broken, options=ReviewOptions(tests="none")))
+    assert not report.passed and report.detail.startswith("tests off")
+    assert "cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
+    fine = diff_of(project, {"greeter/core.py": FILES["greeter/core.py"] + "\n# touched\n"})
+    report = gate_of(review(project, fine, options=ReviewOptions(tests="none")))
+    assert report.passed and report.detail == "tests off; import check: 1 changed module(s) import", report
+
+
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import pytest\nfrom m import X\n\n\n"
                       "@pytest.mark.skip(reason='needs a GPU')\ndef test_x():\n    assert X\n"})
