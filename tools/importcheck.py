@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import git
+
 from patchgate.git import worktree
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.environments import TestEnvironment, execute

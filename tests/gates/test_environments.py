@@ -14,10 +14,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
 from patchgate.errors import ConfigError
 from patchgate.tools.environments import TestSettings, resolve_environment
 from patchgate.tools.gates import ReviewOptions, review
-
 from tests.conftest import diff_of, git
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
