@@ -4,8 +4,10 @@
 
 Takes the most recent commits of ``--repo`` (default: this repository) that
 touch at most 5 files, and for each times (a) the four fast gates on the
-applied tree and (b) a whole ``review()`` with tests off (worktree checkout,
-apply, gates, cleanup). Prints medians and the share of commits under 1 s.
+applied tree, (b) the tests gate with tests off, which imports the changed
+modules in the project's environment, and (c) a whole ``review()`` with tests
+off (worktree checkout, apply, gates, cleanup). Prints medians and the share
+of commits under 1 s.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def small_commits(root: Path, count: int) -> list[str]:
     return picked
 
 
-def fast_gates(root: Path, commit: str, repeat: int) -> float:
-    """Best of ``repeat`` timings of the four fast gates on ``commit`` applied (its own tree)."""
+def fast_gates(root: Path, commit: str, repeat: int, names: tuple[str, ...] = FAST_GATES) -> float:
+    """Best of ``repeat`` timings of gates ``names`` on ``commit`` applied (its own tree)."""
     repo = open_repo(root)
     diff = repo.git.diff(f"{commit}^", commit, "--full-index")
     times = []
@@ -55,7 +57,7 @@ def fast_gates(root: Path, commit: str, repeat: int) -> float:
             ctx = GateContext(repo=repo, base=f"{commit}^", diff=diff, candidate=parse_diff(diff), tree=tree,
                               options=OPTIONS, policies=Policies(), applied=True,
                               base_text=lambda p: file_at(repo, f"{commit}^", p))
-            for name in FAST_GATES:
+            for name in names:
                 load_gate(name).run(ctx)
             times.append(time.perf_counter() - started)
     return min(times)
@@ -79,14 +81,19 @@ def main() -> None:
     if not commits:
         sys.exit("no commits touching 1..5 files found")
     fast = [fast_gates(args.repo, c, args.repeat) for c in commits]
+    imports = [fast_gates(args.repo, c, args.repeat, ("tests",)) for c in commits]  # tests off: import check only
     full = [whole_review(args.repo, c) for c in commits]
     summary = {"repo": str(args.repo), "commits": len(commits),
                "fast_gates_median_s": round(statistics.median(fast), 4), "fast_gates_max_s": round(max(fast), 4),
                "fast_gates_under_1s": round(sum(t <= 1.0 for t in fast) / len(fast), 3),
+               "import_check_median_s": round(statistics.median(imports), 4),
+               "import_check_max_s": round(max(imports), 4),
                "review_median_s": round(statistics.median(full), 4), "review_max_s": round(max(full), 4)}
     print(f"{len(commits)} commits of {args.repo.name} touching ≤5 files")
     print(f"parse+scope+security+license: median {summary['fast_gates_median_s']:.3f} s, "
           f"max {summary['fast_gates_max_s']:.3f} s, {summary['fast_gates_under_1s']:.0%} under 1 s")
+    print(f"tests gate with tests off (import check of changed modules in the project's env): median "
+          f"{summary['import_check_median_s']:.3f} s, max {summary['import_check_max_s']:.3f} s")
     print(f"whole review (worktree, apply, gates, cleanup; tests off): median {summary['review_median_s']:.3f} s")
     print(json.dumps(summary))
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import git
+
 from patchgate.errors import InputError
 
 _caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any

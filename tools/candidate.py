@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from patchgate.errors import InputError
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+
+from patchgate.errors import InputError
 
 
 class UnsafePath(InputError):

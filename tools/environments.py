@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from patchgate.errors import ConfigError, PatchgateError
 from patchgate.git import run_git
-from pydantic import BaseModel, ConfigDict, Field
 
 EnvChoice = Literal["auto", "build"]
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import git
+
 from patchgate.git import worktree
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.environments import TestEnvironment, execute
@@ -104,10 +105,15 @@ def check_imports(tree: Path, modules: dict[str, str], environment: TestEnvironm
 
 def import_findings(candidate_failures: dict[str, str], base_failures: dict[str, str],
                     modules: dict[str, str]) -> list[Finding]:
-    """One finding per module that fails to import; a warning when the base failed the same way."""
-    findings = []
+    """One error per module the change breaks; modules that failed the same way on the base, one warning."""
+    findings, old = [], []
     for name, why in candidate_failures.items():
-        old = base_failures.get(name) == why
-        findings.append(Finding(rule="tests.import-error", path=modules[name], severity="warning" if old else "error",
-                                message=f"import {name} fails{' (on the base too)' if old else ''}: {why}"))
+        if base_failures.get(name) == why:
+            old.append(f"{name}: {why}")
+        else:
+            findings.append(Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {why}"))
+    if old:
+        shown = "; ".join(old[:2]) + (f"; and {len(old) - 2} more" if len(old) > 2 else "")
+        findings.append(Finding(rule="tests.import-error", severity="warning",
+                                message=f"{len(old)} changed module(s) do not import on the base either ({shown})"))
     return findings

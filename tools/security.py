@@ -116,7 +116,7 @@ def formatted(node: ast.expr | None) -> bool:
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
         sides = (node.left, node.right)
-        stringy = any(isinstance(s, ast.Constant) and isinstance(s.value, str) or formatted(s) for s in sides)
+        stringy = any((isinstance(s, ast.Constant) and isinstance(s.value, str)) or formatted(s) for s in sides)
         return stringy and not all(isinstance(s, ast.Constant) for s in sides)
     return False
 

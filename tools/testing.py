@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import git
+from rich.markup import escape
+
 from patchgate.config import section
 from patchgate.console import err
 from patchgate.git import run_git, worktree
@@ -42,7 +44,6 @@ from patchgate.tools.gate import GateContext
 from patchgate.tools.importcheck import import_check
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import matches
-from rich.markup import escape
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 

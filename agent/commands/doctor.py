@@ -6,10 +6,11 @@ import platform
 from pathlib import Path
 
 import click
-from patchgate.console import emit_json, out
-from patchgate.errors import PatchgateError
 from rich.markup import escape
 from rich.table import Table
+
+from patchgate.console import emit_json, out
+from patchgate.errors import PatchgateError
 
 
 def _python(root: Path) -> tuple[bool, str]:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from patchgate.atomic import atomic_write_text
 from patchgate.console import out
 from patchgate.errors import InputError

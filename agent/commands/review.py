@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from patchgate.atomic import atomic_write_text
 from patchgate.console import emit_json, out
 from patchgate.errors import GateFailure, InputError

@@ -14,10 +14,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
 from patchgate.errors import ConfigError
 from patchgate.tools.environments import TestSettings, resolve_environment
 from patchgate.tools.gates import ReviewOptions, review
-
 from tests.conftest import diff_of, git
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
@@ -121,6 +121,16 @@ def test_a_broken_import_without_related_tests_is_caught_by_the_import_check(pro
     fine = diff_of(project, {"greeter/extra.py": "def shout(text):\n    return text.upper() + '!'\n"})
     report = gate_of(review(project, fine, options=OPTIONS))
     assert report.passed and "1 changed module(s) import" in report.detail, report
+
+
+def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
+    broken = diff_of(project, {"greeter/core.py": "from collections.abc import Mapping, defaultdict\nimport greetlib\n"})
+    report = gate_of(review(project, broken, options=ReviewOptions(tests="none")))
+    assert not report.passed and report.detail.startswith("tests off")
+    assert "cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
+    fine = diff_of(project, {"greeter/core.py": FILES["greeter/core.py"] + "\n# touched\n"})
+    report = gate_of(review(project, fine, options=ReviewOptions(tests="none")))
+    assert report.passed and report.detail == "tests off; import check: 1 changed module(s) import", report
 
 
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:

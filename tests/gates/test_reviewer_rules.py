@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.policy import Policies
-
 from tests.conftest import diff_of, git
 
 NO_TESTS = ReviewOptions(tests="none")
@@ -130,6 +130,7 @@ def test_added_skip_counts_only_for_existing_tests(repo: Path) -> None:
 
 def test_policy_dir_relaxes_a_rule(repo: Path, tmp_path: Path) -> None:
     import yaml
+
     from patchgate.secrets import POLICY_DIR
 
     policy = yaml.safe_load((POLICY_DIR / "default.yaml").read_text())
