@@ -87,7 +87,8 @@ def test_renaming_a_test_file_out_of_collection(repo) -> None:
 def test_added_skip_decorator_on_a_class(make_repo) -> None:
     cls = "class TestAdd:\n    def test_add(self):\n        assert 1 + 1 == 2\n"
     root = make_repo({"tests/test_k.py": cls})
-    diff = diff_of(root, {"tests/test_k.py": "import unittest\n\n\n@unittest.skip('later')\n" + cls})
+    skip = "import unittest\n\n\n@unittest.skip('later')\n"  # patchgate: allow (a fixture)
+    diff = diff_of(root, {"tests/test_k.py": skip + cls})
     assert "scope.added-skip" in findings_of(root, diff)
 
 
