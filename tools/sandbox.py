@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Literal
 
 from patchgate.errors import ConfigError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20
@@ -84,7 +84,6 @@ class SandboxedRun:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr together, in order
     blocked: list[str] = field(default_factory=list)
-    sandboxed: bool = True
 
 
 def settings_from(table: dict) -> SandboxSettings:
@@ -92,8 +91,8 @@ def settings_from(table: dict) -> SandboxSettings:
     keys = SandboxSettings.model_fields
     try:
         return SandboxSettings.model_validate({k: v for k, v in table.items() if k in keys})
-    except ValueError as exc:
-        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+    except ValidationError as exc:
+        first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid [tool.patchgate.tests] setting {where!r}: {first['msg']}") from None
 
@@ -166,7 +165,7 @@ def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float, writa
 
 def _run_unconfined(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> SandboxedRun:
     """``sandbox = "off"``: the user chose to run the change's code with their own rights."""
-    return SandboxedRun(*_launch(cmd, cwd=cwd, env=env, timeout=timeout), sandboxed=False)
+    return SandboxedRun(*_launch(cmd, cwd=cwd, env=env, timeout=timeout))
 
 
 def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str]:
