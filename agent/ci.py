@@ -23,7 +23,7 @@ def ci_issue(root: Path, base: str, *, failing: list[str], junit: Path | None, l
     """Issue text describing what fails on this pull request."""
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
-    changed = repo.git.diff("--name-only", f"{base_commit}...HEAD").split()
+    changed = [p for p in repo.git.diff("--name-only", "-z", f"{base_commit}...HEAD").split("\0") if p]
     parts = ["Make the failing checks of this pull request pass without weakening them."]
     failures = [*failing, *(junit_failures(junit) if junit else [])]
     if failures:

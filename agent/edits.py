@@ -299,9 +299,8 @@ def _lines(text: str | None) -> list[str]:
 
 
 def touched_paths(diff: str) -> list[str]:
-    """Repository paths a unified diff changes, in order."""
-    seen: list[str] = []
-    for match in re.finditer(r"^diff --git a/(\S+) b/(\S+)$", diff, re.M):
-        if match.group(2) not in seen:
-            seen.append(match.group(2))
-    return seen
+    """Repository paths a unified diff changes (old and new names of renames), in order, whatever the names hold."""
+    from patchgate.tools.candidate import parse_diff
+
+    paths = [p for f in parse_diff(diff).files for p in (f.path, f.old_path) if p]
+    return list(dict.fromkeys(paths))

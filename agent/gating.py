@@ -24,8 +24,16 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
     """
     from patchgate.tools.gates import load_options, review
 
-    options = load_options(root)
+    options = load_options(root, base=base)
     return review(root, diff, base=base, options=options.model_copy(update={"issue_tests": targets}))
+
+
+def require_sandbox(root: Path, base: str) -> None:
+    """Refuse to start a solve whose tests could not run sandboxed (SandboxUnavailable says how to fix it)."""
+    from patchgate.tools.sandbox import require
+    from patchgate.tools.testing import test_settings
+
+    require(test_settings(root, base=base))
 
 
 def passed_count(result: ReviewResult | None) -> int:

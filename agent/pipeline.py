@@ -20,7 +20,7 @@ from patchgate.agent.edits import (
     touched_paths,
     unified_diff,
 )
-from patchgate.agent.gating import apply_to_tree, gate, passed_count, short_report
+from patchgate.agent.gating import apply_to_tree, gate, passed_count, require_sandbox, short_report
 from patchgate.agent.models.base import Message, Model
 from patchgate.agent.plan import Plan, PlanStep
 from patchgate.agent.readonly_tools import Snapshot, ToolBox
@@ -99,6 +99,7 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     say = progress or (lambda _msg: None)
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
+    require_sandbox(root, base_commit)
     trace = RunTrace(root)
     try:
         trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,

@@ -14,6 +14,7 @@ pydantic model (``extra="forbid"``), so adding a component never edits this file
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,20 @@ from pydantic import BaseModel, ValidationError
 T = TypeVar("T", bound=BaseModel)
 
 CONFIG_FILES = (".patchgate.toml", "pyproject.toml")
+
+
+def load_table_from(read: Callable[[str], str | None]) -> dict[str, Any]:
+    """The patchgate table as ``read(name)`` (file text or None) sees the config files, e.g. at a base commit.
+
+    Review judges a candidate under the rules of its base, so a patch cannot
+    switch off the gates that review it: the caller passes a reader of the
+    base commit's files, never of the candidate's tree.
+    """
+    for name in CONFIG_FILES:
+        text = read(name)
+        if text is not None and (table := _parse_table(name, text)):
+            return table
+    return {}
 
 
 def find_config_file(root: Path) -> Path | None:
@@ -40,12 +55,14 @@ def load_table(root: Path) -> dict[str, Any]:
     return _table_of(path) if path else {}
 
 
-def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | None = None) -> T:
+def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | None = None, *,
+            table: dict[str, Any] | None = None) -> T:
     """Validate sub-table ``name`` with ``model``; ``overrides`` (flags) win over the file.
 
     ``None`` values in ``overrides`` mean "flag not given" and are dropped.
+    ``table`` replaces the file at ``root`` (a table read from a base commit).
     """
-    data = dict(load_table(root).get(name, {}))
+    data = dict((load_table(root) if table is None else table).get(name, {}))
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return model.model_validate(data)
@@ -57,11 +74,19 @@ def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | N
 
 def _table_of(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path.name}: {exc}") from None
-    if path.name == "pyproject.toml":
+    return _parse_table(path.name, text)
+
+
+def _parse_table(name: str, text: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot read {name}: {exc}") from None
+    if name == "pyproject.toml":
         data = data.get("tool", {}).get("patchgate", {})
     if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: patchgate settings must be a table")
+        raise ConfigError(f"{name}: patchgate settings must be a table")
     return data

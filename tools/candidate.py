@@ -16,6 +16,9 @@ from unidiff.errors import UnidiffParseError
 
 from patchgate.errors import InputError
 
+MAX_PATCH_CHARS = 10 * 2**20  # characters of diff text, checked before parsing
+MAX_LINE_CHARS = 2**20  # one line: minified files pass, a 50 MB blob does not
+
 
 class UnsafePath(InputError):
     """A patch names a path outside the repository (``..``, absolute, or through a symlink)."""
@@ -71,8 +74,36 @@ class Candidate:
         return sum(len(f.added) + len(f.removed) for f in self.files)
 
 
+def check_size(diff: str, source: str = "the patch") -> None:
+    """Refuse a diff too large to review before anything parses it (an InputError naming the limit).
+
+    Real reviews are far below these bounds; past them parsing and scanning
+    take minutes and gigabytes, so the answer is a clear error instead.
+    """
+    if len(diff) > MAX_PATCH_CHARS:
+        raise too_large(source)
+    start, longest_at, longest = 0, 0, 0
+    while start < len(diff):
+        end = diff.find("\n", start)
+        end = len(diff) if end < 0 else end
+        if end - start > longest:
+            longest_at, longest = start, end - start
+        start = end + 1
+    if longest > MAX_LINE_CHARS:
+        line = diff.count("\n", 0, longest_at) + 1
+        raise InputError(f"{source} has a line of {longest:,} characters (line {line}); the limit is "
+                         f"{MAX_LINE_CHARS // 2**10} KiB per line")
+
+
+def too_large(source: str) -> InputError:
+    """The error for a patch over MAX_PATCH_CHARS (also raised by readers that stop reading at the limit)."""
+    return InputError(f"{source} is larger than {MAX_PATCH_CHARS // 2**20} MiB; patchgate reviews patches up to "
+                      "that size: split the change")
+
+
 def parse_diff(diff: str) -> Candidate:
     """Parse a unified diff (``git diff`` output or plain ``diff -u``); bad input is an InputError."""
+    check_size(diff)
     try:
         patch = PatchSet(diff)
     except UnidiffParseError as exc:

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from patchgate.errors import ConfigError, PatchgateError
 from patchgate.git import run_git
+from patchgate.tools import sandbox
+from patchgate.tools.sandbox import Confinement, SandboxSettings
 
 EnvChoice = Literal["auto", "build"]
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -50,8 +52,8 @@ class EnvironmentBuildError(PatchgateError):
     """The project's test environment could not be built or used; the message says why and what to do."""
 
 
-class TestSettings(BaseModel):
-    """``[tool.patchgate.tests]``: how this repository's tests are run."""
+class TestSettings(SandboxSettings):
+    """``[tool.patchgate.tests]``: how this repository's tests are run (and, inherited, how they are confined)."""
 
     model_config = ConfigDict(extra="forbid")
     __test__ = False  # not a pytest class
@@ -79,6 +81,7 @@ class TestEnvironment:
     how: str  # for doctor and for messages: which environment and why
     kind: Literal["configured", "built", "repository", "patchgate"]
     env: Mapping[str, str] = field(default_factory=dict)  # variables the environment itself needs (VIRTUAL_ENV, PATH)
+    confine: Confinement = field(default_factory=Confinement)  # the sandbox every command of this environment runs in
 
     def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """The environment of a process that runs candidate code in ``tree``: the worktree first on the path."""
@@ -90,30 +93,29 @@ class TestEnvironment:
 
 @dataclass(frozen=True)
 class Completed:
-    """What a launched project command did."""
+    """What a launched project command did, and what the sandbox kept it from doing."""
 
     returncode: int | None  # None when it ran past its timeout and was killed
     output: str  # stdout and stderr together, in order
+    blocked: tuple[str, ...] = ()
 
     @property
     def timed_out(self) -> bool:
         return self.returncode is None
 
 
-def execute(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Completed:
+def execute(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, confine: Confinement) -> Completed:
     """Run one project command (tests, an import check) and collect its output; the one launch point.
 
-    Its process group is killed on timeout, so a test that forks cannot outlive the gate.
+    It runs in the bubblewrap sandbox ``confine`` describes (``tools.sandbox``):
+    only ``cwd`` and the scratch folder ``env["TMPDIR"]`` are writable. Its
+    process group is killed on timeout, so a test that forks cannot outlive the
+    gate. Raises SandboxUnavailable when the sandbox cannot start.
     """
-    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, start_new_session=True) as proc:
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            out, _ = proc.communicate()
-            return Completed(None, out.decode(errors="replace"))
-    return Completed(proc.returncode, out.decode(errors="replace"))
+    writable = [cwd, *([Path(env["TMPDIR"])] if env.get("TMPDIR") else [])]
+    done = sandbox.run(argv, cwd=cwd, env=env, timeout=timeout, writable=writable, readable=list(confine.readable),
+                       settings=confine.settings)
+    return Completed(done.returncode, done.output, tuple(done.blocked))
 
 
 def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None = None,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from patchgate.config import section
 from patchgate.git import file_at, open_repo, resolve_rev, worktree
+from patchgate.tools.baserules import options_at
 from patchgate.tools.candidate import parse_diff
 from patchgate.tools.findings import GateReport, ReviewResult
 from patchgate.tools.gate import GateContext, gate_names, load_gate
@@ -22,21 +22,26 @@ from patchgate.tools.policy import Policies
 __all__ = ["ReviewOptions", "load_options", "review"]
 
 
-def load_options(root: Path, overrides: dict[str, Any] | None = None) -> ReviewOptions:
-    """``[tool.patchgate.review]`` of the repository at ``root``, with flag ``overrides`` on top."""
-    return section(root, "review", ReviewOptions, overrides)
+def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: str = "HEAD") -> ReviewOptions:
+    """``[tool.patchgate.review]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
+
+    Never the working tree: a staged or proposed change to the settings must
+    not decide how that same change is reviewed (``tools.baserules``).
+    """
+    repo = open_repo(root)
+    return options_at(repo, resolve_rev(repo, base), overrides)
 
 
 def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
-    Without ``options`` the repository's own ``[tool.patchgate.review]`` applies, so every caller (the
+    Without ``options`` the base commit's own ``[tool.patchgate.review]`` applies, so every caller (the
     review command, the hook, the agent) holds a candidate to the same policy.
     """
-    options = options or load_options(root)
-    policies = Policies(options.policy_dir)
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
+    options = options or load_options(root, base=commit)
+    policies = Policies(options.policy_dir)
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
     with worktree(repo, commit) as tree:

@@ -94,7 +94,8 @@ def check_imports(tree: Path, modules: dict[str, str], environment: TestEnvironm
         return f"import check skipped: {environment.how}"
     with tempfile.TemporaryDirectory(prefix="patchgate-imports-") as scratch:
         done = execute([str(environment.python), "-c", _SCRIPT, *modules], cwd=tree,
-                       env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout)
+                       env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
+                       confine=environment.confine)
     if done.timed_out:
         return f"importing the changed modules took longer than {timeout:g} s"
     line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)

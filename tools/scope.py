@@ -3,7 +3,9 @@ would reject on sight (``tools.reviewer``).
 
 A model that cannot fix a bug is tempted to edit CI, the lockfile or the test
 that fails, or to leave scratch files behind; this gate makes each of those a
-named finding.
+named finding, and so are the quieter forms of test weakening read from syntax
+trees and pytest settings (``tools.weakening``) and changes to patchgate's own
+rules (``tools.baserules``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from patchgate.tools.baserules import rule_change_findings
 from patchgate.tools.candidate import Candidate, ChangedFile
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.gate import GateContext
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import Scope, TestRules, matches
 from patchgate.tools.reviewer import ReadFile, reviewer_findings
+from patchgate.tools.weakening import weakening_findings
 
+ALLOW_MARKER = "patchgate: allow"  # the inline marker the security rules honour, for fixtures that must look bad
 _TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
 
 
@@ -29,7 +34,10 @@ class ScopeGate:
 
     def run(self, ctx: GateContext) -> GateReport:
         read_new = (lambda path: _read(ctx.tree / path)) if ctx.applied else None
-        return scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
+        report = scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
+        rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None)
+        findings = [*report.findings, *rules]
+        return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
 def _read(path: Path) -> str | None:
@@ -50,6 +58,8 @@ def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read
     tests = policy.tests
     findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options),
                 *reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new)]
+    if read_base is not None:
+        findings.extend(weakening_findings(candidate, read_base, read_new or (lambda _path: None), tests.paths))
     for changed in candidate.files:
         if matches(changed.path, tests.paths) or (changed.old_path and matches(changed.old_path, tests.paths)):
             findings.extend(weakened_tests(changed, tests))
@@ -108,7 +118,7 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     if changed.status == "added":
         return findings  # skipping a test that did not exist weakens nothing
     for line, text in changed.added:
-        if any(p.search(text) for p in skips):
+        if any(p.search(text) for p in skips) and ALLOW_MARKER not in text:
             findings.append(Finding(rule="scope.added-skip", path=path, line=line,
                                     message=f"test skipped or marked xfail: {text.strip()[:120]}", suggestion=""))
     return findings

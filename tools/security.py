@@ -12,6 +12,7 @@ regexes in ``policies/security.yaml``.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
     moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
     findings: list[Finding] = []
     for changed in candidate.files:
+        if tree is not None and not changed.deleted:
+            findings.extend(symlink_findings(tree, changed.path))
         if changed.deleted or not changed.added:
             continue
         findings.extend(_secrets(changed, scanner))
@@ -55,6 +58,28 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
         else:
             findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, scanner.marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
+
+
+def symlink_findings(tree: Path, rel: str) -> list[Finding]:
+    """A symlink the candidate leaves at ``rel`` that points outside the repository or into ``.git``.
+
+    Such a link reads (or, once something writes through it, changes) files the
+    repository does not own: ``notes.md -> /etc/passwd``, ``cfg -> ../../.ssh``.
+    """
+    link = tree / rel
+    if not link.is_symlink():
+        return []
+    target = os.readlink(link)
+    root = tree.resolve()
+    resolved = Path(os.path.normpath(link.parent / target)).resolve()
+    if resolved != root and root not in resolved.parents:
+        where = "outside the repository"
+    elif ".git" in resolved.relative_to(root).parts:
+        where = "into .git"
+    else:
+        return []
+    return [Finding(rule="security.symlink-outside", path=rel,
+                    message=f"{rel} is a symlink pointing {where} ({target!r}); commit a copy of the file instead")]
 
 
 def _read(tree: Path, rel: str) -> str | None:

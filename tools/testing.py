@@ -15,6 +15,7 @@ modules are at least imported (``tools.importcheck``).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import posixpath
 import re
 import tempfile
@@ -26,10 +27,12 @@ from rich.markup import escape
 
 from patchgate.config import section
 from patchgate.console import err
-from patchgate.git import run_git, worktree
+from patchgate.git import open_repo, resolve_rev, run_git, worktree
 from patchgate.junit import read_junit
 from patchgate.pymodules import module_names as graph_module_names
 from patchgate.secrets import redact
+from patchgate.tools import sandbox
+from patchgate.tools.baserules import base_table
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.environments import (
     HOW_TO_POINT,
@@ -44,6 +47,7 @@ from patchgate.tools.gate import GateContext
 from patchgate.tools.importcheck import import_check
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import matches
+from patchgate.tools.weakening import disappeared_tests
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 
@@ -60,6 +64,8 @@ class TestRun:
     output: str = ""
     skipped: list[str] = field(default_factory=list)  # skip reasons
     uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
+    blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
+    node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
 
     @property
     def ran(self) -> int:
@@ -136,16 +142,37 @@ def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEn
         report = Path(scratch) / "junit.xml"
         argv = [*environment.argv_prefix, "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
                 f"--junitxml={report}", "--rootdir", str(tree), "--continue-on-collection-errors", *tests]
-        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout)
+        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
+                       confine=environment.confine)
         output = redact(done.output[-4000:])
         if done.timed_out:
-            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:])
+            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:],
+                           blocked=done.blocked)
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
+        run.blocked = done.blocked
         if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
             run.problem = f"pytest could not run (exit {done.returncode}): {_cause(output) or _last_line(output)}"
             if "No module named pytest" in output:
                 run.problem = f"pytest is not installed in {environment.python or environment.argv_prefix[0]}"
         return run
+
+
+def collect_ids(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
+                pass_env: list[str] | tuple[str, ...] = ()) -> set[str] | None:
+    """The node ids pytest collects from ``tests`` in ``tree`` (sandboxed), or None if collection failed.
+
+    ``--verbosity=-1`` comes last so a ``-q`` in the project's addopts cannot turn the listing into counts.
+    """
+    if not tests:
+        return set()
+    with tempfile.TemporaryDirectory(prefix="patchgate-collect-") as scratch:
+        argv = [*environment.argv_prefix, "-p", "no:cacheprovider", "--rootdir", str(tree), "--collect-only",
+                "--verbosity=-1", *tests]
+        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
+                       confine=environment.confine)
+    if done.returncode not in (0, 5):
+        return None
+    return {line.strip() for line in done.output.splitlines() if "::" in line and not line.startswith(" ")}
 
 
 def _last_line(output: str) -> str:
@@ -161,6 +188,7 @@ def _cause(text: str) -> str | None:
 def _read_junit(report: Path, output: str) -> TestRun:
     run = TestRun({}, 0, output=output)
     for case in read_junit(report):
+        run.node_ids.add(_node_id(case.file, case.classname, case.name))
         if case.outcome == "skipped":
             run.skipped.append(case.message[:120] or "skipped")
         elif not case.failed:
@@ -174,9 +202,30 @@ def _read_junit(report: Path, output: str) -> TestRun:
     return run
 
 
-def test_settings(root: Path, overrides: dict | None = None) -> TestSettings:
-    """``[tool.patchgate.tests]`` of the repository at ``root``, with flag ``overrides`` on top."""
-    return section(root, "tests", TestSettings, overrides)
+def _node_id(file: str | None, classname: str, name: str) -> str:
+    """pytest's node id (``tests/test_a.py::TestX::test_b``) from a junit test case, as --collect-only prints it."""
+    if not file:
+        return f"{classname}::{name}"
+    module = file.removesuffix(".py").replace("/", ".")
+    classes = classname.removeprefix(module).strip(".")
+    return "::".join([file, *(classes.split(".") if classes else []), name])
+
+
+def test_settings(root: Path, overrides: dict | None = None, *, base: str = "HEAD") -> TestSettings:
+    """``[tool.patchgate.tests]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
+
+    From the base, never the working tree: a change may not pick the interpreter, the network or the sandbox
+    its own tests run under.
+    """
+    repo = open_repo(root)
+    return section(root, "tests", TestSettings, overrides, table=base_table(repo, resolve_rev(repo, base)))
+
+
+def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
+    """``environment`` whose commands run in the sandbox ``settings`` ask for, able to read the repository."""
+    readable = (Path(repo.working_tree_dir or repo.git_dir), Path(repo.common_dir),
+                *((environment.python,) if environment.python else ()))
+    return dataclasses.replace(environment, confine=sandbox.Confinement(settings, readable))
 
 
 def _progress(line: str) -> None:
@@ -191,8 +240,11 @@ class TestsGate:
     needs = "applied"
 
     def run(self, ctx: GateContext) -> GateReport:
-        return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options,
-                          ctx.policies.default.scope.tests.paths)
+        try:
+            return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options,
+                              ctx.policies.default.scope.tests.paths)
+        except sandbox.SandboxUnavailable as exc:
+            return _no_sandbox(self.name, exc)
 
 
 class IssueTestsGate:
@@ -210,20 +262,27 @@ class IssueTestsGate:
         if not present:
             return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
         root = Path(ctx.repo.working_tree_dir or ctx.tree)
-        settings = test_settings(root, {"env": ctx.options.tests_env})
+        settings = test_settings(root, {"env": ctx.options.tests_env}, base=ctx.base)
         try:
-            environment = resolve_environment(root, settings, tree=ctx.tree, progress=_progress)
+            environment = confined(resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo,
+                                   settings)
+            run = run_pytest(ctx.tree, present, settings.timeout or ctx.options.timeout, environment,
+                             settings.pass_env)
         except EnvironmentBuildError as exc:
             return GateReport(name=self.name, passed=False, findings=[Finding(rule="issue-tests.not-run",
                                                                                message=str(exc))])
-        run = run_pytest(ctx.tree, present, settings.timeout or ctx.options.timeout, environment, settings.pass_env)
+        except sandbox.SandboxUnavailable as exc:
+            return _no_sandbox(self.name, exc)
+        blocked = blocked_findings(run)
         if run.problem or not run.ran:
             return GateReport(name=self.name, passed=False, detail=run.output[-1500:], findings=[Finding(
-                rule="issue-tests.not-run", message=run.problem or _not_run(run, present, environment).message)])
+                rule="issue-tests.not-run", message=run.problem or _not_run(run, present, environment).message),
+                *blocked])
         findings = [Finding(rule="issue-tests.failing", path=path, line=line,
                             message=f"{test_id} still fails: {message}")
                     for test_id, (path, line, message) in run.failures.items()]
-        return GateReport(name=self.name, passed=not findings, findings=findings,
+        findings += blocked
+        return GateReport(name=self.name, passed=not _errors(findings), findings=findings,
                           detail=run.output[-1500:] if findings else f"{run.passed} passed: {', '.join(present)}")
 
 
@@ -243,13 +302,13 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     library module is still imported in the project's environment.
     """
     root = Path(repo.working_tree_dir or tree)
-    settings = test_settings(root, {"env": options.tests_env})
+    settings = test_settings(root, {"env": options.tests_env}, base=base)
     timeout = settings.timeout or options.timeout
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
-        environment = resolve_environment(root, settings, tree=tree, build=False)
+        environment = confined(resolve_environment(root, settings, tree=tree, build=False), repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")
     try:
-        environment = resolve_environment(root, settings, tree=tree, progress=_progress)
+        environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
         return GateReport(name="tests", passed=False, findings=[Finding(rule="tests.not-run", message=str(exc))])
     tests = select_tests(tree, candidate, options, test_globs)
@@ -257,23 +316,30 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              "no related tests")
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
+    blocked = blocked_findings(run)
+    note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem:
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
-                             run.output[-1500:], Finding(rule="tests.not-run", message=run.problem))
-    if not run.failures and run.ran:
-        return GateReport(name="tests", passed=True, detail=f"{run.passed} passed in {len(tests)} file(s) "
-                                                            f"({environment.kind} environment)")
+                             note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
+    renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     before = TestRun({}, 0)
-    if run.failures:
-        with worktree(repo, base) as base_tree:
+    with worktree(repo, base) as base_tree:
+        # The base's tests of the same files (and of test files renamed away) must all still be collected.
+        was_test = [old for old in renames if is_test_file(old, test_globs)]
+        on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]
+        collected = collect_ids(base_tree, on_base, timeout, environment, settings.pass_env)
+        if run.failures:
             before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
                                 settings.pass_env)
-    findings = _compare(run, before)
+    findings = [*_compare(run, before), *blocked]
+    if collected is not None:
+        findings.extend(disappeared_tests(collected, run.node_ids, renames))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
-                             run.output[-1500:], _not_run(run, tests, environment))
-    return GateReport(name="tests", passed=not any(f.severity == "error" for f in findings), findings=findings,
-                      detail=run.output[-1500:])
+                             note + run.output[-1500:], _not_run(run, tests, environment), *findings)
+    detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
+                                                      f"({environment.kind} environment)")
+    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail)
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:
@@ -316,3 +382,23 @@ def _imports_only(repo: git.Repo, base: str, candidate: Candidate, tree: Path, t
     found = [*findings, *checked]
     return GateReport(name="tests", passed=not any(f.severity == "error" for f in found), findings=found,
                       detail="; ".join(x for x in (detail, summary) if x))
+
+
+def _no_sandbox(gate: str, exc: sandbox.SandboxUnavailable) -> GateReport:
+    return GateReport(name=gate, passed=False, detail=str(exc),
+                      findings=[Finding(rule=f"{gate}.no-sandbox", message=str(exc))])
+
+
+def blocked_findings(run: TestRun) -> list[Finding]:
+    """What the sandbox kept the change's code from doing: writes outside the worktree and the network are errors.
+
+    A write to $HOME went to a private, discarded HOME and is only noted: tools
+    legitimately keep caches there.
+    """
+    return [Finding(rule="tests.sandbox-blocked", severity="note" if "$HOME" in what else "error",
+                    message=f"sandbox: the change's code tried a {what}")
+            for what in run.blocked]
+
+
+def _errors(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)

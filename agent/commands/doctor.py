@@ -63,6 +63,19 @@ def _model(root: Path) -> tuple[bool, str]:
     return True, f"{spec} (provider {parsed.provider})"
 
 
+def _sandbox(root: Path) -> tuple[bool, str]:
+    from patchgate.tools.sandbox import HOW_TO_ENABLE, bwrap_binary, unavailable_reason
+    from patchgate.tools.testing import test_settings
+
+    settings = test_settings(root)
+    if settings.sandbox == "off":
+        return False, 'off ([tool.patchgate.tests] sandbox = "off"): tests of a change run with your rights'
+    if reason := unavailable_reason():
+        return False, f"{reason}; {HOW_TO_ENABLE}"
+    return True, f"bubblewrap ({bwrap_binary()}), network {'on' if settings.network else 'off'}"
+
+
+
 def _tests_environment(root: Path) -> tuple[bool, str]:
     """Which interpreter runs this repository's tests, and why that one (nothing is built here)."""
     from patchgate.tools.environments import resolve_environment
@@ -73,7 +86,7 @@ def _tests_environment(root: Path) -> tuple[bool, str]:
 
 
 CHECKS = {"python": _python, "torch": _torch, "embedding model": _embedding_model, "index": _index,
-          "model": _model, "tests environment": _tests_environment}
+          "model": _model, "tests environment": _tests_environment, "test sandbox": _sandbox}
 
 
 @click.command("doctor")

@@ -15,12 +15,21 @@ from patchgate.tools.options import switchable_gates
 
 
 def read_patch(source: str) -> str:
-    """The patch text from a file or ``-`` (stdin); unreadable input is an InputError."""
+    """The patch text from a file or ``-`` (stdin), read only up to the size limit; bad input is an InputError."""
+    from patchgate.tools.candidate import MAX_PATCH_CHARS, check_size, too_large
+
     try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_PATCH_CHARS + 1)
+        else:
+            with open(source, "rb") as handle:  # a bounded read: never the whole of /dev/zero
+                data = handle.read(MAX_PATCH_CHARS + 1)
     except OSError as exc:
         raise InputError(f"cannot read patch {source}: {exc}") from None
+    if len(data) > MAX_PATCH_CHARS:
+        raise too_large(f"patch {source}")
     text = data.decode("utf-8", "surrogateescape")  # a patch may carry files in other encodings
+    check_size(text, f"patch {source}")
     if not text.strip():
         raise InputError(f"patch {source} is empty")
     return text
@@ -68,10 +77,12 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         diff, default_base = range_diff(git_repo, rev_range)
     else:
         diff, default_base = read_patch(patch_file or "-"), "HEAD"
-    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage})
+    base = base or default_base
+    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage},
+                           base=base)
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
-    result = review(root, diff, base=base or default_base, options=options)
+    result = review(root, diff, base=base, options=options)
     if sarif_file is not None:
         atomic_write_text(sarif_file.resolve(), json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:

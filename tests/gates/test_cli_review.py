@@ -106,8 +106,10 @@ def test_pre_commit_hook_definition() -> None:
 
 
 def test_config_turns_tests_off_for_the_hook(repo: Path) -> None:
-    write_files(repo, {".patchgate.toml": '[review]\ntests = "none"\n',
-                       "pkg/mod.py": "def f():\n    return 2\n"})
+    write_files(repo, {".patchgate.toml": '[review]\ntests = "none"\n'})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "config")  # settings apply once committed: a change is judged by its base's rules
+    write_files(repo, {"pkg/mod.py": "def f():\n    return 2\n"})
     git(repo, "add", "-A")
     verdict = json.loads(run_cli(repo, "review", "--staged", "--json").stdout.splitlines()[-1])
     tests = next(g for g in verdict["gates"] if g["name"] == "tests")

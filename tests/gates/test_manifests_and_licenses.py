@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from patchgate.tools.gates import ReviewOptions, review
 
-from tests.conftest import diff_of, write_files
+from tests.conftest import diff_of, git, write_files
 
 GOOD_DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -87,6 +87,8 @@ def test_usage_comes_from_project_config(repo: Path) -> None:
     from patchgate.tools.gates import load_options
 
     write_files(repo, {"pyproject.toml": '[tool.patchgate.review]\nusage = "commercial"\ntests = "none"\n'})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "config")  # settings count once committed: review reads the base's
     options = load_options(repo)
     result = review(repo, diff_of(repo, {"gen.py": MODEL_LINE}), options=options)
     assert not result.passed and findings(result, "license") == {"license.restricted-model": "error"}

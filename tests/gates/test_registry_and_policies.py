@@ -40,6 +40,13 @@ def test_options_reject_an_unknown_gate_and_derive_choices_from_the_registry() -
         ReviewOptions(disabled=["lnt"])
 
 
+def _commit_config(root: Path, text: str) -> None:
+    """Settings count once committed: a review reads them from the base commit, never the working tree."""
+    write_files(root, {".patchgate.toml": text})
+    git(root, "add", ".patchgate.toml")
+    git(root, "commit", "-qm", "config")
+
+
 def _review_json(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "patchgate.agent", "review", "--staged", "--tests", "none", "--json"],
                           cwd=root, env=dict(os.environ), capture_output=True, text=True)
@@ -51,7 +58,8 @@ def test_a_policy_with_a_misspelt_key_is_one_line_naming_file_and_key(make_repo,
     policies.mkdir()
     text = (POLICY_DIR / "default.yaml").read_text().replace("max_hunks:", "max_hunkz:")
     (policies / "default.yaml").write_text(text)
-    write_files(root, {".patchgate.toml": f'[review]\npolicy_dir = "{policies}"\n', "a.py": "x = 2\n"})
+    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\n')
+    write_files(root, {"a.py": "x = 2\n"})
     git(root, "add", "a.py")
     result = _review_json(root)
     assert result.returncode == 2
@@ -62,7 +70,8 @@ def test_a_policy_with_a_misspelt_key_is_one_line_naming_file_and_key(make_repo,
 
 def test_a_missing_policy_dir_is_an_error_not_ignored(make_repo, tmp_path: Path) -> None:
     root = make_repo({"a.py": "x = 1\n"})
-    write_files(root, {".patchgate.toml": f'[review]\npolicy_dir = "{tmp_path / "nowhere"}"\n', "a.py": "x = 2\n"})
+    _commit_config(root, f'[review]\npolicy_dir = "{tmp_path / "nowhere"}"\n')
+    write_files(root, {"a.py": "x = 2\n"})
     git(root, "add", "a.py")
     result = _review_json(root)
     assert result.returncode == 2 and "is not a folder" in result.stderr
@@ -74,7 +83,8 @@ def test_a_repository_policy_dir_replaces_one_pack_and_is_applied(make_repo, tmp
     policies.mkdir()
     text = (POLICY_DIR / "default.yaml").read_text().replace("max_files: 30", "max_files: 1")
     (policies / "default.yaml").write_text(text)
-    write_files(root, {".patchgate.toml": f'[review]\npolicy_dir = "{policies}"\n', "a.py": "x = 2\n", "b.py": "y = 1\n"})
+    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\n')
+    write_files(root, {"a.py": "x = 2\n", "b.py": "y = 1\n"})
     git(root, "add", "a.py", "b.py")
     result = _review_json(root)
     assert result.returncode == 1, result.stderr

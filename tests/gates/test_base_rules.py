@@ -1,0 +1,94 @@
+"""A candidate is reviewed under its base commit's settings and policies, never under the ones it brings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from patchgate.git import open_repo
+from patchgate.tools.baserules import options_at
+
+from tests.conftest import git, write_files
+
+ROOT = Path(__file__).resolve().parents[2]
+RISKY = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def gates_of(result: subprocess.CompletedProcess[str]) -> dict[str, dict]:
+    return {g["name"]: g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"]}
+
+
+def test_staged_config_that_turns_gates_off_does_not_apply_to_its_own_review(make_repo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "x = 1\n"})
+    write_files(repo, {".patchgate.toml": '[review]\ndisabled = ["security", "scope", "tests"]\n',
+                       "pkg/mod.py": RISKY})
+    git(repo, "add", "-A")
+    result = run_cli(repo, "review", "--staged", "--json")
+    assert result.returncode == 1
+    gates = gates_of(result)
+    assert not gates["security"]["skipped"] and not gates["security"]["passed"]
+    assert not gates["scope"]["skipped"]
+
+
+def test_staged_policy_edit_is_not_used_to_judge_itself(make_repo) -> None:
+    shipped = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
+    repo = make_repo({"pkg/__init__.py": "", ".github/workflows/ci.yml": "on: push\n",
+                      "pyproject.toml": "[tool.patchgate.review]\npolicy_dir = \"ci/policies\"\n",
+                      "ci/policies/default.yaml": yaml.safe_dump(shipped)})
+    loosened = {**shipped, "scope": {**shipped["scope"], "protected": []}}
+    write_files(repo, {"ci/policies/default.yaml": yaml.safe_dump(loosened),
+                       ".github/workflows/ci.yml": "on: push\njobs: {}\n"})
+    git(repo, "add", "-A")
+    result = run_cli(repo, "review", "--staged", "--tests", "none", "--json")
+    assert result.returncode == 1
+    paths = {f["path"] for f in gates_of(result)["scope"]["findings"] if f["rule"] == "scope.protected-path"}
+    assert ".github/workflows/ci.yml" in paths
+
+
+def test_options_come_from_the_base_commit_not_the_working_tree(make_repo) -> None:
+    repo = make_repo({"pyproject.toml": "[tool.patchgate.review]\ntimeout = 42\n"})
+    write_files(repo, {"pyproject.toml": "[tool.patchgate.review]\ntimeout = 7\ndisabled = [\"security\"]\n"})
+    options = options_at(open_repo(repo), "HEAD")
+    assert options.timeout == 42 and options.disabled == []
+
+
+def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(make_repo) -> None:
+    from patchgate.tools.baserules import rule_change_findings
+    from patchgate.tools.candidate import parse_diff
+
+    from tests.conftest import diff_of
+
+    pyproject = "[project]\nname = 'x'\n\n[tool.patchgate.review]\npolicy_dir = 'ci/policies'\n"
+    repo = make_repo({"pyproject.toml": pyproject, "ci/policies/default.yaml": "version: 1\n", "a.py": ""})
+    diff = diff_of(repo, {"pyproject.toml": pyproject + "disabled = ['security']\n",
+                          "ci/policies/default.yaml": "version: 2\n", ".patchgate.toml": "[review]\n", "a.py": "x = 1\n"})
+    repo_obj = open_repo(repo)
+    findings = rule_change_findings(parse_diff(diff), repo_obj, "HEAD", None)
+    assert {f.path for f in findings} == {"pyproject.toml", "ci/policies/default.yaml", ".patchgate.toml"}
+    assert all(f.rule == "scope.protected-path" for f in findings)
+    renamed = pyproject.replace("name = 'x'", "name = 'y'")  # only project metadata changes
+    only_metadata = diff_of(repo, {"pyproject.toml": renamed})
+    write_files(repo, {"pyproject.toml": renamed})  # the patched tree the finding reads
+    assert rule_change_findings(parse_diff(only_metadata), repo_obj, "HEAD", repo) == []
+
+
+def test_a_staged_change_to_the_patchgate_table_is_a_protected_path_finding(make_repo) -> None:
+    pyproject = "[project]\nname = 'x'\n\n[tool.patchgate.review]\nmax_files = 5\n"
+    repo = make_repo({"pyproject.toml": pyproject, "a.py": "x = 1\n"})
+    write_files(repo, {"pyproject.toml": pyproject.replace("max_files = 5", "max_files = 500")})
+    git(repo, "add", "-A")
+    result = run_cli(repo, "review", "--staged", "--tests", "none", "--json")
+    assert result.returncode == 1
+    (finding,) = gates_of(result)["scope"]["findings"]
+    assert finding["rule"] == "scope.protected-path" and finding["path"] == "pyproject.toml"
+    assert "[tool.patchgate]" in finding["message"]

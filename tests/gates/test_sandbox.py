@@ -1,0 +1,162 @@
+"""Code from a change runs in the bubblewrap sandbox: what it may not touch stays untouched, and the report says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import diff_of, git, write_files
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n",
+        "tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    assert f() == 1\n"}
+
+
+def run_cli(cwd: Path, *args: str, home: Path, extra_env: dict[str, str] | None = None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "HOME": str(home), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that counts the connections it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    yield server
+    server.close()
+
+
+def hostile_test(repo: Path, outside: Path, home: Path, port: int) -> str:
+    """A test file that tries every escape the issue lists, each in its own try so all are attempted."""
+    return f'''import os, socket, subprocess
+
+ATTEMPTS = [
+    lambda: open({str(outside)!r}, "w").write("pwned"),
+    lambda: open({str(repo / ".git/hooks/pre-commit")!r}, "w").write("#!/bin/sh\\necho pwned\\n"),
+    lambda: open({str(repo / ".git/config")!r}, "a").write("[core]\\n\\tfsmonitor = touch /tmp/pwned\\n"),
+    lambda: open(os.path.join(os.path.expanduser("~"), ".bashrc"), "a").write("echo pwned\\n"),
+    lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2).close(),
+    lambda: subprocess.run(["sh", "-c", "echo pwned > {repo / 'shell-was-here'}"]),
+]
+
+
+def test_escape():
+    for attempt in ATTEMPTS:
+        try:
+            attempt()
+        except OSError:
+            pass
+'''
+
+
+def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_path: Path, listener: Listener) -> None:
+    repo = make_repo(BASE)
+    home, outside = tmp_path / "home", repo / "outside.txt"  # the user's own tree, beside the worktree
+    home.mkdir()
+    config_before = (repo / ".git/config").read_text()
+    diff = diff_of(repo, {"tests/test_evil.py": hostile_test(repo, outside, home, listener.port)})
+    (tmp_path / "evil.diff").write_text(diff)
+
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "evil.diff"), "--json", home=home)
+
+    assert not outside.exists()
+    assert not (repo / ".git/hooks/pre-commit").exists()
+    assert (repo / ".git/config").read_text() == config_before
+    assert list(home.iterdir()) == []
+    assert not (repo / "shell-was-here").exists()
+    assert listener.accepted == 0
+    assert result.returncode == 1, result.stdout
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    blocked = [f["message"] for f in tests_gate["findings"] if f["rule"] == "tests.sandbox-blocked"]
+    assert any(str(outside) in m for m in blocked)
+    assert any(".git/hooks/pre-commit" in m for m in blocked)
+    assert any(".git/config" in m for m in blocked)
+    assert any("$HOME/.bashrc" in m for m in blocked)
+    assert any(f"127.0.0.1:{listener.port}" in m for m in blocked)
+
+
+def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
+    repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
+    test = (f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
+            "timeout=5).close()\n")
+    diff = diff_of(repo, {"tests/test_net.py": test})
+    (tmp_path / "net.diff").write_text(diff)
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "net.diff"), "--json", home=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert listener.accepted == 1
+
+
+def test_candidate_cannot_turn_the_network_on_for_itself(make_repo, tmp_path: Path, listener: Listener) -> None:
+    repo = make_repo(BASE)
+    test = (f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
+            "timeout=5).close()\n")
+    diff = diff_of(repo, {"tests/test_net.py": test, ".patchgate.toml": "[tests]\nnetwork = true\nsandbox = \"off\"\n"})
+    (tmp_path / "net.diff").write_text(diff)
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "net.diff"), "--json", home=tmp_path)
+    assert result.returncode == 1
+    assert listener.accepted == 0
+
+
+def test_without_bubblewrap_the_tests_gate_fails_and_says_how_to_fix(make_repo, tmp_path: Path) -> None:
+    repo = make_repo(BASE)
+    diff = diff_of(repo, {"pkg/mod.py": "def f():\n    return 1  # same\n"})
+    (tmp_path / "p.diff").write_text(diff)
+    broken = {"PATCHGATE_BWRAP": "/bin/false"}
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "p.diff"), "--json", home=tmp_path, extra_env=broken)
+    assert result.returncode == 1
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    (finding,) = tests_gate["findings"]
+    assert finding["rule"] == "tests.no-sandbox"
+    assert "apt-get install bubblewrap" in finding["message"] and 'sandbox = "off"' in finding["message"]
+    doctor = run_cli(repo, "doctor", "--json", home=tmp_path, extra_env=broken)
+    sandbox = json.loads(doctor.stdout.strip().splitlines()[-1])["test sandbox"]
+    assert not sandbox["ok"] and "cannot create a sandbox" in sandbox["detail"]
+
+
+def test_doctor_says_the_sandbox_works(make_repo, tmp_path: Path) -> None:
+    doctor = run_cli(make_repo(BASE), "doctor", "--json", home=tmp_path)
+    sandbox = json.loads(doctor.stdout.strip().splitlines()[-1])["test sandbox"]
+    assert sandbox["ok"] and "network off" in sandbox["detail"]
+
+
+def test_explicit_opt_out_runs_unsandboxed_and_says_so(make_repo, tmp_path: Path) -> None:
+    repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nsandbox = \"off\"\n"})
+    write_files(repo, {"pkg/mod.py": "def f():\n    return 1  # same\n"})
+    git(repo, "add", "-A")
+    result = run_cli(repo, "review", "--staged", "--json", home=tmp_path, extra_env={"PATCHGATE_BWRAP": "/bin/false"})
+    assert result.returncode == 0, result.stdout
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    assert "WITHOUT a sandbox" in tests_gate["detail"]

@@ -1,0 +1,111 @@
+"""Every quiet way to turn a failing test green without a fix is a finding (and an honest change is not)."""
+
+from __future__ import annotations
+
+import pytest
+from patchgate.tools.gates import ReviewOptions, review
+
+from tests.conftest import diff_of, git, write_files
+
+CODE = "def add(a, b):\n    return a - b  # the bug\n"
+TEST = ("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n")
+BASE = {"calc.py": CODE, "tests/__init__.py": "", "tests/test_calc.py": TEST,
+        "pyproject.toml": "[project]\nname = \"calc\"\n\n[tool.pytest.ini_options]\naddopts = \"-q\"\n",
+        "tests/conftest.py": "import pytest\n"}
+
+
+def findings_of(root, diff) -> dict[str, list[str]]:
+    result = review(root, diff, options=ReviewOptions(timeout=120))
+    found: dict[str, list[str]] = {}
+    for gate in result.gates:
+        for finding in gate.findings:
+            found.setdefault(finding.rule, []).append(finding.message)
+    assert not result.passed, found
+    return found
+
+
+@pytest.fixture
+def repo(make_repo):
+    return make_repo(BASE)
+
+
+def test_module_level_pytestmark_skip(repo) -> None:
+    diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n\npytestmark = pytest.mark.skip\n" + TEST})
+    assert "scope.skipped-test-module" in findings_of(repo, diff)
+
+
+def test_pytestmark_list_with_skipif(repo) -> None:
+    diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n\npytestmark = [pytest.mark.skipif(True, reason='x')]\n"
+                          + TEST})
+    assert "scope.skipped-test-module" in findings_of(repo, diff)
+
+
+def test_early_return_at_the_top_of_a_test(repo) -> None:
+    diff = diff_of(repo, {"tests/test_calc.py": TEST.replace("def test_add():\n", "def test_add():\n    return\n")})
+    found = findings_of(repo, diff)
+    assert any("test_add now leaves" in m for m in found["scope.unreachable-assertions"])
+
+
+def test_collect_ignore_glob_in_a_conftest(repo) -> None:
+    diff = diff_of(repo, {"tests/conftest.py": "import pytest\n\ncollect_ignore_glob = ['test_calc*']\n"})
+    assert "scope.collect-ignore" in findings_of(repo, diff)
+
+
+def test_collection_hook_in_a_conftest(repo) -> None:
+    hook = "def pytest_collection_modifyitems(items):\n    items[:] = []\n"
+    diff = diff_of(repo, {"tests/conftest.py": "import pytest\n\n\n" + hook})
+    assert "scope.collection-hook" in findings_of(repo, diff)
+
+
+@pytest.mark.parametrize("name,text", [
+    ("pytest.ini", "[pytest]\naddopts = -k 'not test_add'\n"),
+    ("setup.cfg", "[tool:pytest]\naddopts = --deselect tests/test_calc.py::test_add\n"),
+    ("tox.ini", "[pytest]\npython_files = check_*.py\n"),
+])
+def test_pytest_settings_that_run_fewer_tests(repo, name: str, text: str) -> None:
+    diff = diff_of(repo, {name: text})
+    assert "scope.pytest-config" in findings_of(repo, diff)
+
+
+def test_addopts_k_in_pyproject_is_found_and_the_test_disappears_at_run_time(repo) -> None:
+    pyproject = BASE["pyproject.toml"].replace('addopts = "-q"', 'addopts = "-q -k \'not test_add\'"')
+    diff = diff_of(repo, {"pyproject.toml": pyproject, "calc.py": CODE + "\n# touched\n"})
+    found = findings_of(repo, diff)
+    assert "scope.pytest-config" in found
+    assert any("tests/test_calc.py::test_add" in m for m in found["tests.uncollected"])
+
+
+def test_renaming_a_test_file_out_of_collection(repo) -> None:
+    git(repo, "mv", "tests/test_calc.py", "tests/calc_checks.py")
+    diff = git(repo, "diff", "--cached", "-M")
+    git(repo, "reset", "-q", "--hard")
+    found = findings_of(repo, diff)
+    assert "scope.uncollected-test-file" in found
+
+
+def test_added_skip_decorator_on_a_class(make_repo) -> None:
+    cls = "class TestAdd:\n    def test_add(self):\n        assert 1 + 1 == 2\n"
+    root = make_repo({"tests/test_k.py": cls})
+    skip = "import unittest\n\n\n@unittest.skip('later')\n"  # patchgate: allow (a fixture)
+    diff = diff_of(root, {"tests/test_k.py": skip + cls})
+    assert "scope.added-skip" in findings_of(root, diff)
+
+
+def test_an_honest_fix_and_a_new_test_raise_nothing(repo) -> None:
+    extra = "\n\ndef test_negative():\n    if True:\n        assert add(-1, 1) == 0\n"
+    diff = diff_of(repo, {"calc.py": CODE.replace("a - b  # the bug", "a + b"),
+                          "tests/test_calc.py": TEST + extra,
+                          "pytest.ini": "[pytest]\naddopts = -ra --strict-markers\n"})
+    result = review(repo, diff, options=ReviewOptions(timeout=120))
+    assert result.passed, [f for g in result.gates for f in g.findings]
+
+
+def test_moving_a_test_file_keeps_its_tests_collected(repo) -> None:
+    write_files(repo, {"calc.py": CODE.replace("a - b  # the bug", "a + b")})
+    git(repo, "mv", "tests/test_calc.py", "tests/test_sum.py")
+    git(repo, "add", "-A")
+    diff = git(repo, "diff", "--cached", "-M")
+    git(repo, "reset", "-q", "--hard")
+    result = review(repo, diff, options=ReviewOptions(timeout=120))
+    assert result.passed, [f for g in result.gates for f in g.findings]

