@@ -75,8 +75,12 @@ class RunTrace:
         self.event("model_call", **record.to_json(), estimated_cost_usd=cost)
 
     def save(self, name: str, text: str) -> Path:
-        """Write ``text`` next to the trace (e.g. patch.diff), atomically."""
-        return atomic_write_text(self.dir / name, text)
+        """Write ``text`` next to the trace (e.g. patch.diff), atomically and redacted like the trace itself.
+
+        A passing patch holds no secret (the security gate saw to that); a rejected one, saved for
+        reading, may hold the key a model wrote into it, and that never reaches disk.
+        """
+        return atomic_write_text(self.dir / name, redact(text, name))
 
     def close(self) -> None:
         self._file.close()

@@ -140,7 +140,7 @@ def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, old_import
             rows.extend((f.blob, *r) for r in old.get(f.blob, []))
         else:
             stats.parsed_files += 1
-            text = redact(f.data.decode("utf-8", "replace"))
+            text = redact(f.data.decode("utf-8", "replace"), f.path)
             old_tokens[f.blob] = " ".join(tokenize(text))
             parsed = chunk_file(f.lang, text)
             if f.lang == "python" and parsed.tree is not None:

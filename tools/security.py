@@ -72,7 +72,7 @@ def _parse(source: str) -> ast.Module | None:
 
 
 def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
-    hits = scanner.scan(changed.added_text())
+    hits = scanner.scan(changed.added_text(), changed.path)
     return [Finding(rule=f"security.secret.{hit.rule}", path=changed.path, line=changed.added[hit.line - 1][0],
                     message=f"{hit.description} added (value redacted); load it from the environment or a secret store")
             for hit in hits]
