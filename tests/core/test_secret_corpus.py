@@ -17,6 +17,8 @@ SECRETS = [s for s in SAMPLES if s.secret]
 ORDINARY = [s for s in SAMPLES if not s.secret]
 # The ones the hand-written rules missed (issue 9), caught by name.
 ONCE_MISSED = ["config/credentials.ini", "keys/deploy_key.pem", "settings.py", "ci/publish.sh"]
+# An unquoted hex key in a curl header: no plugin of detect-secrets reads it (its entropy checks want quotes).
+KNOWN_MISSES = {"Makefile"}
 
 
 def test_the_corpus_is_big_enough_to_mean_something() -> None:
@@ -31,20 +33,18 @@ def test_the_secrets_the_old_rules_missed_are_found_and_redacted(path: str) -> N
     assert not [line for line in sample.secret_lines if line in redacted]
 
 
-def test_precision_is_perfect_and_recall_high_on_the_corpus() -> None:
+def test_no_false_alarm_and_only_the_known_miss_on_the_corpus() -> None:
     scanner = default_scanner()
     found = [s for s in SECRETS if scanner.scan(s.text, s.path)]
     false_alarms = [s.path for s in ORDINARY if scanner.scan(s.text, s.path)]
     assert false_alarms == []
-    assert len(found) / len(SECRETS) >= 0.95
+    assert {s.path for s in SECRETS} - {s.path for s in found} == KNOWN_MISSES
 
 
-@pytest.mark.parametrize("sample", SECRETS, ids=lambda s: s.path)
+@pytest.mark.parametrize("sample", [s for s in SECRETS if s.path not in KNOWN_MISSES], ids=lambda s: s.path)
 def test_a_found_secret_never_survives_redaction_even_without_a_file_name(sample: Sample) -> None:
     """Issue text, model answers and logs have no file name: the same secrets must go."""
     scanner = default_scanner()
-    if not scanner.scan(sample.text, sample.path):
-        pytest.skip("a known miss (see the recall test)")
     for name in (sample.path, ""):
         redacted = scanner.redact(sample.text, name)
         assert [line for line in sample.secret_lines if line in redacted] == []
