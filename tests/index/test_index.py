@@ -112,11 +112,11 @@ def test_secrets_never_reach_the_index(make_repo) -> None:
     token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"  # patchgate: allow
     aws = "PtYgjmUhBel31iEl2hpC" + "hYgCfrL1spNxnyVmihA+"  # patchgate: allow
     pem = "jY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd" + "0Nhcy/1kGD2VD/eR1UYzaLiA"  # patchgate: allow
-    password = "Vq3nT8x" + "Lp2Wz"
+    password = "Vq3nT8x" + "Lp2Wz"  # patchgate: allow
     npm = "npm_" + "sMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8"  # patchgate: allow
     key = f"-----BEGIN PRIVATE KEY-----\n{pem}\n-----END PRIVATE KEY-----\n"  # patchgate: allow
     url = f"postgres://app:{password}@db.internal:5432/app"  # patchgate: allow
-    secrets = {token: "settings.py", aws: "config/aws.ini", pem: "docs/deploy.md", password: "db.py", npm: "publish.sh"}
+    secrets = {token: "settings.py", aws: "config/aws.ini", pem: "docs/deploy.md", password: "db.py", npm: "publish.sh"}  # patchgate: allow
     root = make_repo({"settings.py": f"GITHUB_TOKEN = '{token}'\n",
                       "config/aws.ini": f"[default]\nAWS_SECRET_ACCESS_KEY={aws}\n",
                       "docs/deploy.md": f"# Deploy\n\n{key}", "db.py": f'URL = "{url}"\n',
