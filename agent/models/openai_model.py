@@ -56,8 +56,9 @@ class OpenAIModel:
 
     @classmethod
     def from_spec(cls, spec: Any, *, settings: ModelSettings, on_call: OnCall | None = None) -> OpenAIModel:
-        """Build from a parsed ``openai:NAME[@base_url]`` string."""
-        return cls(spec.name, base_url=spec.base_url, settings=settings, on_call=on_call)
+        """Build from a parsed ``openai:NAME[@base_url]`` string (without the user's key if it may not go there)."""
+        return cls(spec.name, base_url=spec.base_url, api_key=None if spec.send_key else PLACEHOLDER_KEY,
+                   settings=settings, on_call=on_call)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
                  seed: int | None = None) -> Completion:
