@@ -222,9 +222,28 @@ class VectorCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.hits = self.misses = 0
+        try:
+            self._create()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked or unwritable: not damage, and not ours to delete
+                raise
+            self._start_over(exc)
+
+    def _create(self) -> None:
         with closing(self._connect()) as db:
             db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY (model, hash))")
-        self.hits = self.misses = 0
+            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise sqlite3.DatabaseError(verdict)
+
+    def _start_over(self, exc: sqlite3.DatabaseError) -> None:
+        """A damaged cache is only lost time: say so once, replace it, and recompute what is missing."""
+        from patchgate.console import err
+
+        err.print(f"vector cache {self.path} is damaged ({exc}); starting a new one", markup=False)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._create()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
