@@ -36,6 +36,7 @@ from detect_secrets.util.filetype import FileType, determine_file_type
 from gibberish_detector import serializer
 from gibberish_detector.detector import Detector
 from gibberish_detector.model import Model
+from pydantic import BaseModel, ConfigDict, Field
 
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
@@ -64,22 +65,45 @@ class SecretHit:
     end: int
 
 
+class Entropy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base64: float = Field(4.5, ge=0, le=8, description="Bits per character a quoted base64 string must exceed.")
+    hex: float = Field(3.0, ge=0, le=8, description="Bits per character a quoted hex string must exceed.")
+
+
+class ExtraFormat(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Rule id in findings (security.secret.<id>).")
+    description: str
+    regex: str = Field(description="The token's documented shape.")
+
+
+class SecretsPolicy(BaseModel):
+    """The ``secrets`` table of ``security.yaml``: which detect-secrets plugins run, and how strictly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plugins: list[str] = Field(description="detect-secrets plugin class names.")
+    entropy: Entropy = Field(default_factory=Entropy)
+    gibberish_limit: float = Field(3.7, description="detect-secrets' gibberish threshold for keyword values.")
+    extra_formats: list[ExtraFormat] = Field(default_factory=list, description="Token formats it lacks a plugin for.")
+    allowlist: list[str] = Field(default_factory=list, description="Values matching these are never secrets.")
+    inline_marker: str = Field(description="A line carrying this text is exempt (fixtures, docs).")
+
+
 class SecretScanner:
     """detect-secrets' plugins and filters plus the policy's extra token formats and allow-list."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        secrets = config.get("secrets") or {}
-        if not isinstance(secrets.get("plugins"), list):
-            raise ConfigError("security policy: secrets.plugins must list detect-secrets plugins by class name "
-                              "(see the shipped policies/security.yaml)")
-        entropy = secrets.get("entropy", {})
-        plugins = _library_plugins(secrets["plugins"], entropy) + _extra_plugins(secrets.get("extra_formats", []))
+    def __init__(self, policy: SecretsPolicy) -> None:
+        plugins = _library_plugins(policy.plugins, policy.entropy) + _extra_plugins(policy.extra_formats)
         # Token formats first: their name for a secret is more useful than "high entropy string".
         plugins.sort(key=lambda p: (not isinstance(p, RegexBasedDetector), type(p).__name__))
         self._triggers = [(plugin, _triggers(plugin)) for plugin in plugins]
-        self.allow = [re.compile(p) for p in secrets.get("allowlist", [])]
-        self.marker: str = secrets.get("inline_marker", "patchgate: allow")
-        self._words = _gibberish_detector(float(secrets.get("gibberish_limit", 3.7)))
+        self.allow = [re.compile(p) for p in policy.allowlist]
+        self.marker = policy.inline_marker
+        self._words = _gibberish_detector(policy.gibberish_limit)
 
     def scan(self, text: str, filename: str = "") -> list[SecretHit]:
         """Every secret in ``text`` (the file ``filename``, if known); lines with the allow marker are skipped."""
@@ -179,19 +203,19 @@ def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
     raise TypeError(f"no trigger known for {type(plugin).__name__}")
 
 
-def _library_plugins(names: list[str], entropy: dict[str, float]) -> list[BasePlugin]:
+def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
     """The detect-secrets plugins the policy names, by class name; a name it lacks is a policy error."""
     known = {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()}
     if missing := sorted(set(names) - set(known)):
         raise ConfigError(f"security policy names unknown detect-secrets plugins: {', '.join(missing)}")
-    limits = {"Base64HighEntropyString": entropy.get("base64", 4.5), "HexHighEntropyString": entropy.get("hex", 3.0)}
-    return [known[name](limit=float(limits[name])) if name in limits else known[name]() for name in names]
+    limits = {"Base64HighEntropyString": entropy.base64, "HexHighEntropyString": entropy.hex}
+    return [known[name](limit=limits[name]) if name in limits else known[name]() for name in names]
 
 
-def _extra_plugins(formats: Iterable[dict[str, str]]) -> list[BasePlugin]:
+def _extra_plugins(formats: Iterable[ExtraFormat]) -> list[BasePlugin]:
     """Token formats detect-secrets does not know yet, as plugins of its own regex kind."""
-    return [type(f["id"], (RegexBasedDetector,), {"secret_type": f["description"], "rule_id": f["id"],
-                                                  "denylist": [re.compile(f["regex"])]})()
+    return [type(f.id, (RegexBasedDetector,), {"secret_type": f.description, "rule_id": f.id,
+                                               "denylist": [re.compile(f.regex)]})()
             for f in formats]
 
 
@@ -229,15 +253,11 @@ def _gibberish_detector(limit: float) -> Detector:
     return Detector(model=model, threshold=limit)
 
 
-def load_policy(path: Path | None = None) -> dict[str, Any]:
-    """The security policy: ``path`` if given, else the one shipped in ``policies/``."""
-    return yaml.safe_load((path or POLICY_DIR / "security.yaml").read_text(encoding="utf-8"))
-
-
 @lru_cache(maxsize=1)
 def default_scanner() -> SecretScanner:
     """The scanner built from the shipped policy (cached: the rules never change at run time)."""
-    return SecretScanner(load_policy())
+    shipped = yaml.safe_load((POLICY_DIR / "security.yaml").read_text(encoding="utf-8"))
+    return SecretScanner(SecretsPolicy.model_validate(shipped["secrets"]))
 
 
 def redact(text: str, filename: str = "") -> str:

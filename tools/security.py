@@ -37,7 +37,7 @@ class SecurityGate:
 
 def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
-    scanner = SecretScanner(policy.model_dump())
+    scanner = SecretScanner(policy.secrets)
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
     moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
