@@ -45,7 +45,10 @@ def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | N
 
     ``None`` values in ``overrides`` mean "flag not given" and are dropped.
     """
-    data = dict(load_table(root).get(name, {}))
+    table = load_table(root).get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.patchgate.{name}] must be a table of settings, not {table!r}")
+    data = dict(table)
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return model.model_validate(data)

@@ -73,7 +73,16 @@ def default_model_path() -> str:
 
 
 def resolve_device(device: Device) -> str:
-    """``auto`` means CUDA when torch sees a GPU (torch is imported only where a driver exists: it costs ~1.5 s)."""
+    """``auto`` means CUDA when torch sees a GPU (torch is imported only where a driver exists: it costs ~1.5 s).
+
+    ``cuda`` where torch cannot use one is a ConfigError now, not an assertion deep inside torch later.
+    """
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build that sees no GPU"
+            raise ConfigError(f"--device cuda: torch {torch.__version__} here is {build}; use --device cpu or auto")
     if device != "auto":
         return device
     if not Path("/proc/driver/nvidia").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
