@@ -87,3 +87,17 @@ def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> N
     report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}),
                                 options=ReviewOptions(timeout=60)))
     assert report.passed and "1 passed" in report.detail, report
+
+
+def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_repo, monkeypatch) -> None:
+    monkeypatch.setenv("APP_MODE", "testing")
+    monkeypatch.setenv("GH_PAT", "t0ken")
+    test = ("import os\nfrom m import X\n\n\ndef test_env():\n"
+            "    assert os.environ.get('APP_MODE') == 'testing' and 'GH_PAT' not in os.environ\n")
+    root = make_repo({"m.py": "X = 1\n", ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
+                      "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
+    widened = '[tests]\npass_env = ["APP_MODE", "GH_PAT"]\n'
+    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test,
+                                                     ".patchgate.toml": widened}),
+                                options=ReviewOptions(timeout=60, disabled=["scope"])))
+    assert report.passed and "1 passed" in report.detail, report
