@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,24 +18,15 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1")
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
 @pytest.mark.parametrize("body, content_type", [
     ("<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"),
     ("this is not json", "application/json"),
     (json.dumps({"unexpected": "shape"}), "application/json"),
 ])
-def test_a_model_server_answering_200_with_something_else_is_one_line(server: HTTPServer, tmp_path: Path, body: str,
-                                                                      content_type: str) -> None:
-    server.expect_request("/v1/chat/completions", method="POST").respond_with_data(body, content_type=content_type)
-    model = f"openai:m@{server.url_for('/v1')}"
+def test_a_model_server_answering_200_with_something_else_is_one_line(httpserver: HTTPServer, tmp_path: Path,
+                                                                      body: str, content_type: str) -> None:
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_data(body, content_type=content_type)
+    model = f"openai:m@{httpserver.url_for('/v1')}"
     result = run_cli("generate", "--grammar", "json", "a config", "--model", model, cwd=tmp_path)
     assert result.returncode == 2
     assert "not a chat completion" in one_error_line(result.stderr)
