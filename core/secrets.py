@@ -86,7 +86,7 @@ class SecretsPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     plugins: list[str] = Field(description="detect-secrets plugin class names.")
-    entropy: Entropy = Field(default_factory=Entropy)
+    entropy: Entropy = Entropy()  # frozen: one shared default is safe
     gibberish_limit: float = Field(3.7, description="detect-secrets' gibberish threshold for keyword values.")
     extra_formats: list[ExtraFormat] = Field(default_factory=list, description="Token formats it lacks a plugin for.")
     allowlist: list[str] = Field(default_factory=list, description="Values matching these are never secrets.")
@@ -199,7 +199,7 @@ def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
     if isinstance(plugin, HighEntropyStringsPlugin):
         # A string of n characters has at most log2(n) bits per character: shorter ones cannot pass.
         shortest = math.ceil(2 ** plugin.entropy_limit)
-        return [(re.compile(r"(['\"])[%s]{%d,}\1" % (re.escape(plugin.charset), shortest)), False)]
+        return [(re.compile(rf"(['\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"), False)]
     raise TypeError(f"no trigger known for {type(plugin).__name__}")
 
 

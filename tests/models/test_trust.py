@@ -66,7 +66,7 @@ def patchgate(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env.update({"OPENAI_API_KEY": USER_KEY, "PATCHGATE_CONFIG_DIR": str(repo.parent / "user-config"),
                 "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"})
     return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def generate(repo: Path, *flags: str) -> subprocess.CompletedProcess[str]:
