@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from patchgate.secrets import default_scanner  # noqa: E402
-from tests.core.secret_corpus import load_corpus  # noqa: E402
+from tests.core.secret_corpus import load_corpus  # noqa: E402  (a test helper, by path)
 
 
 def corpus_scores() -> None:

@@ -68,8 +68,8 @@ class SecretHit:
 class Entropy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base64: float = Field(4.5, ge=0, le=8, description="Bits per character a quoted base64 string must exceed.")
-    hex: float = Field(3.0, ge=0, le=8, description="Bits per character a quoted hex string must exceed.")
+    base64: float = Field(default=4.5, ge=0, le=8, description="Bits per character a quoted base64 string must exceed.")
+    hex: float = Field(default=3.0, ge=0, le=8, description="Bits per character a quoted hex string must exceed.")
 
 
 class ExtraFormat(BaseModel):
@@ -87,7 +87,7 @@ class SecretsPolicy(BaseModel):
 
     plugins: list[str] = Field(description="detect-secrets plugin class names.")
     entropy: Entropy = Entropy()  # frozen: one shared default is safe
-    gibberish_limit: float = Field(3.7, description="detect-secrets' gibberish threshold for keyword values.")
+    gibberish_limit: float = Field(default=3.7, description="detect-secrets' gibberish threshold for keyword values.")
     extra_formats: list[ExtraFormat] = Field(default_factory=list, description="Token formats it lacks a plugin for.")
     allowlist: list[str] = Field(default_factory=list, description="Values matching these are never secrets.")
     inline_marker: str = Field(description="A line carrying this text is exempt (fixtures, docs).")
@@ -205,7 +205,7 @@ def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
 
 def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
     """The detect-secrets plugins the policy names, by class name; a name it lacks is a policy error."""
-    known = {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()}
+    known: dict[str, Any] = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
     if missing := sorted(set(names) - set(known)):
         raise ConfigError(f"security policy names unknown detect-secrets plugins: {', '.join(missing)}")
     limits = {"Base64HighEntropyString": entropy.base64, "HexHighEntropyString": entropy.hex}

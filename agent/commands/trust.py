@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from patchgate.console import out
 
 
@@ -22,7 +23,8 @@ def trust_command(path: Path, revoke: bool) -> None:
     from patchgate.agent.models.registry import parse_spec
     from patchgate.config import load_table
     from patchgate.git import repo_root
-    from patchgate.trust import origin, revoke as forget, trust
+    from patchgate.trust import origin, trust
+    from patchgate.trust import revoke as forget
 
     root = repo_root(path)
     if revoke:
