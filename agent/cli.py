@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "runs": "patchgate.agent.commands.runs:runs_group",
     "solve": "patchgate.agent.commands.solve:solve_command",
     "suggest": "patchgate.agent.commands.suggest:suggest_command",
+    "trust": "patchgate.agent.commands.trust:trust_command",
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from patchgate.agent.models.trace import CallRecord
 from patchgate.atomic import atomic_write_text
+from patchgate.paths import own_dir, state_dir
 from patchgate.secrets import redact
 
 # US dollars per million tokens (prompt, completion) for models whose price is public; others cost 0 (local).
@@ -30,7 +31,8 @@ PRICES: dict[str, tuple[float, float]] = {
 
 
 def runs_dir(root: Path) -> Path:
-    return root / ".patchgate" / "runs"
+    """``.patchgate/runs`` of ``root``; a symlinked ``.patchgate`` or ``runs`` is refused, never followed."""
+    return own_dir(state_dir(root) / "runs")
 
 
 def estimated_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float:
@@ -53,7 +55,7 @@ class RunTrace:
     def __post_init__(self) -> None:
         self.dir = runs_dir(self.root) / self.run_id
         self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = self.root / ".patchgate" / ".gitignore"
+        ignore = state_dir(self.root) / ".gitignore"
         if not ignore.exists():  # runs are never something to commit, even before the index excludes .patchgate
             ignore.write_text("*\n", encoding="utf-8")
         self.path = self.dir / "trace.jsonl"
@@ -75,8 +77,12 @@ class RunTrace:
         self.event("model_call", **record.to_json(), estimated_cost_usd=cost)
 
     def save(self, name: str, text: str) -> Path:
-        """Write ``text`` next to the trace (e.g. patch.diff), atomically."""
-        return atomic_write_text(self.dir / name, text)
+        """Write ``text`` next to the trace (e.g. patch.diff), atomically and redacted like the trace itself.
+
+        A passing patch holds no secret (the security gate saw to that); a rejected one, saved for
+        reading, may hold the key a model wrote into it, and that never reaches disk.
+        """
+        return atomic_write_text(self.dir / name, redact(text, name))
 
     def close(self) -> None:
         self._file.close()

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from patchgate.errors import ConfigError
 from pydantic import BaseModel, ValidationError
+
+from patchgate.errors import ConfigError
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -62,7 +63,10 @@ def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | N
     ``None`` values in ``overrides`` mean "flag not given" and are dropped.
     ``table`` replaces the file at ``root`` (a table read from a base commit).
     """
-    data = dict((load_table(root) if table is None else table).get(name, {}))
+    sub = (load_table(root) if table is None else table).get(name, {})
+    if not isinstance(sub, dict):
+        raise ConfigError(f"[tool.patchgate.{name}] must be a table of settings, not {sub!r}")
+    data = dict(sub)
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return model.model_validate(data)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from patchgate.console import err
+from patchgate.errors import IndexStateError
 from patchgate.retrieval.rank import RankedChunk, RankedFile, rank
 from patchgate.retrieval.types import IndexView
 
@@ -38,12 +40,20 @@ def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: s
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
     from patchgate.config import section
     from patchgate.retrieval.embeddings import EmbeddingConfig
-    from patchgate.retrieval.index import build_index, open_index
+    from patchgate.retrieval import store
+    from patchgate.retrieval.index import build_index, default_index_dir, open_index
 
+    config = section(root, "index", EmbeddingConfig)
     if refresh:
-        build_index(root, config=section(root, "index", EmbeddingConfig), progress=False)
-    index = open_index(root)
-    return pack(index, issue, budget=budget, current_file=current_file, top_files=top_files)
+        build_index(root, config=config, progress=False)
+    try:
+        return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files)
+    except IndexStateError as exc:
+        if store.live_dir(default_index_dir(root)) is None:
+            raise  # no index at all: the message says to build one
+        err.print(f"{exc}; rebuilding the index", markup=False)  # a damaged part, or a build swapped in meanwhile
+    build_index(root, config=config, progress=False, reuse=False)
+    return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files)
 
 
 def pack(index: IndexView, issue: str, *, budget: int, current_file: str | None = None,

@@ -73,7 +73,16 @@ def default_model_path() -> str:
 
 
 def resolve_device(device: Device) -> str:
-    """``auto`` means CUDA when torch sees a GPU (torch is imported only where a driver exists: it costs ~1.5 s)."""
+    """``auto`` means CUDA when torch sees a GPU (torch is imported only where a driver exists: it costs ~1.5 s).
+
+    ``cuda`` where torch cannot use one is a ConfigError now, not an assertion deep inside torch later.
+    """
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build that sees no GPU"
+            raise ConfigError(f"--device cuda: torch {torch.__version__} here is {build}; use --device cpu or auto")
     if device != "auto":
         return device
     if not Path("/proc/driver/nvidia").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
@@ -222,9 +231,28 @@ class VectorCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.hits = self.misses = 0
+        try:
+            self._create()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked or unwritable: not damage, and not ours to delete
+                raise
+            self._start_over(exc)
+
+    def _create(self) -> None:
         with closing(self._connect()) as db:
             db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY (model, hash))")
-        self.hits = self.misses = 0
+            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise sqlite3.DatabaseError(verdict)
+
+    def _start_over(self, exc: sqlite3.DatabaseError) -> None:
+        """A damaged cache is only lost time: say so once, replace it, and recompute what is missing."""
+        from patchgate.console import err
+
+        err.print(f"vector cache {self.path} is damaged ({exc}); starting a new one", markup=False)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._create()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)

@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 from patchgate.errors import IndexStateError, InputError
 from patchgate.git import git_text, repo_root
+from patchgate.paths import STATE_DIR_NAME, own_dir
 from patchgate.retrieval import store
 from patchgate.retrieval.chunking import chunk_file
 from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
@@ -31,7 +32,6 @@ from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
 from patchgate.secrets import redact
 
-INDEX_DIRNAME = ".patchgate"
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,21 @@ class BuildStats:
 
 
 def default_index_dir(root: Path) -> Path:
-    return root / INDEX_DIRNAME
+    return root / STATE_DIR_NAME
 
 
 def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, config: EmbeddingConfig | None = None,
-                cache_dir: Path | None = None, progress: bool = True) -> BuildStats:
-    """Index ``source`` (a working tree or a commit) into ``index_dir``; reuse what is unchanged."""
+                cache_dir: Path | None = None, progress: bool = True, reuse: bool = True) -> BuildStats:
+    """Index ``source`` (a working tree or a commit) into ``index_dir``; reuse what is unchanged.
+
+    ``reuse=False`` starts from nothing: for a live build found damaged, whose rows are not to be trusted.
+    """
     started = time.perf_counter()
     config = config or EmbeddingConfig()
     root = source if isinstance(source, Path) else None
     if root is not None:
         root = repo_root(root)  # an empty repository is caught below: it has nothing to index
-    base = index_dir or default_index_dir(root)  # type: ignore[arg-type]
+    base = own_dir(index_dir or default_index_dir(root))  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
     mark = _stopwatch(stats)
     files = worktree_files(root) if root is not None else commit_files(source.git_dir, source.commit)
@@ -78,25 +81,26 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     if not files:
         raise InputError("nothing to index: the repository has no source or text files")
     stats.files = len(files)
-    old_chunks, old_imports, old_tokens = store.previous_blobs(base)
-    mark("load previous")
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     mark("load embedder")
-    cache = VectorCache((cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
-    build = store.new_build_dir(base)
-    try:
-        with _progress(progress) as bar:
-            rows = _chunk_rows(files, old_chunks, old_tokens, old_imports, stats, bar)
-            mark("parse")
-            _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
-        store.publish(base, build)
-    except BaseException as exc:
-        shutil.rmtree(build, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise IndexStateError(f"could not write the index ({exc.strerror or exc}); "
-                                  "the previous index is still in use") from None
-        raise
+    cache = VectorCache(own_dir(cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
+    with store.build_lock(base):
+        old_chunks, old_imports, old_tokens = store.previous_blobs(base) if reuse else ({}, {}, {})
+        mark("load previous")
+        build = store.new_build_dir(base)
+        try:
+            with _progress(progress) as bar:
+                rows = _chunk_rows(files, old_chunks, old_tokens, old_imports, stats, bar)
+                mark("parse")
+                _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
+            store.publish(base, build)
+        except BaseException as exc:
+            shutil.rmtree(build, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise IndexStateError(f"could not write the index ({exc.strerror or exc}); "
+                                      "the previous index is still in use") from None
+            raise
     if root is not None:
         _exclude_from_git(root)
     stats.seconds = time.perf_counter() - started
@@ -107,7 +111,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
 
 def open_index(root: Path, index_dir: Path | None = None) -> RepoIndex:
     """The live index of ``root``; IndexStateError (with the fix) when there is none."""
-    base = index_dir or default_index_dir(root)
+    base = own_dir(index_dir or default_index_dir(root))
     build = store.live_dir(base)
     if build is None:
         raise IndexStateError(f"no index at {base}: run `patchgate index {root}` first")
@@ -140,7 +144,7 @@ def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, old_import
             rows.extend((f.blob, *r) for r in old.get(f.blob, []))
         else:
             stats.parsed_files += 1
-            text = redact(f.data.decode("utf-8", "replace"))
+            text = redact(f.data.decode("utf-8", "replace"), f.path)
             old_tokens[f.blob] = " ".join(tokenize(text))
             parsed = chunk_file(f.lang, text)
             if f.lang == "python" and parsed.tree is not None:
@@ -242,7 +246,7 @@ def _exclude_from_git(root: Path) -> None:
     """Keep .patchgate/ out of git without editing the user's .gitignore."""
     info = Path(git_text(root, "rev-parse", "--git-path", "info/exclude"))
     info = info if info.is_absolute() else root / info
-    line = f"/{INDEX_DIRNAME}/"
+    line = f"/{STATE_DIR_NAME}/"
     existing = info.read_text().splitlines() if info.exists() else []
     if line not in existing:
         info.parent.mkdir(parents=True, exist_ok=True)

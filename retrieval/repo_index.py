@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import faiss
 import numpy as np
@@ -13,6 +15,8 @@ from patchgate.retrieval import store
 from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder
 from patchgate.retrieval.lexical import Lexical
 from patchgate.retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
+
+T = TypeVar("T")
 
 
 class RepoIndex:
@@ -35,7 +39,7 @@ class RepoIndex:
                     "SELECT id, path, kind, name, start_line, end_line, signature, text, hash FROM chunks ORDER BY id")]
                 edges = [ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid")]
             except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build
-                raise IndexStateError(f"index at {build} is unreadable ({exc}); run `patchgate index` again") from None
+                raise IndexStateError(f"index at {build} is unreadable ({exc})") from None
         return cls(root, build, files, chunks, edges, meta)
 
     def files(self) -> list[FileRecord]:
@@ -60,12 +64,19 @@ class RepoIndex:
 
     @cached_property
     def chunk_bm25(self) -> Lexical:
-        return Lexical.load(self.build / "bm25-chunks")
+        return self._part("bm25-chunks", Lexical.load)
 
     @cached_property
     def file_bm25(self) -> Lexical:
         """BM25 over whole files (path + text), row i = ``files()[i]``."""
-        return Lexical.load(self.build / "bm25-files")
+        return self._part("bm25-files", Lexical.load)
+
+    def _part(self, name: str, load: Callable[[Path], T]) -> T:
+        """One part of the build, loaded when first needed; a missing or damaged one is IndexStateError."""
+        try:
+            return load(self.build / name)
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:  # what numpy, json, bm25s and faiss raise
+            raise IndexStateError(f"index part {name} in {self.build} is missing or damaged ({exc})") from None
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.chunk_bm25.search(query, k)
@@ -76,8 +87,9 @@ class RepoIndex:
 
     @cached_property
     def _vectors(self) -> faiss.Index | None:
-        path = self.build / "vectors.faiss"
-        return faiss.read_index(str(path)) if path.exists() else None
+        if self.settings.get("dense") == "none":
+            return None
+        return self._part("vectors.faiss", lambda path: faiss.read_index(str(path)))
 
     @cached_property
     def _embedder(self):

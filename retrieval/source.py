@@ -9,6 +9,7 @@ commit never touches the repository it is read from (``ls-tree`` and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -66,7 +67,7 @@ def worktree_files(root: Path) -> list[SourceFile]:
     """Tracked and untracked-but-not-ignored files of the working tree at ``root``, as on disk."""
     out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     files = []
-    for path in sorted(set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))):
+    for path in sorted(set(utf8_names(filter(None, out.split(b"\0"))))):
         full = root / path
         if not wanted_path(path) or full.is_symlink() or not full.is_file():
             continue
@@ -85,15 +86,31 @@ def commit_files(git_dir: Path, commit: str) -> list[SourceFile]:
     except InputError:
         raise InputError(f"commit {commit} not found in {git_dir}") from None
     wanted: list[tuple[str, str]] = []
-    for entry in filter(None, listing.decode("utf-8", "surrogateescape").split("\0")):
-        meta, path = entry.split("\t", 1)
-        mode, kind, blob, size = meta.split()
+    meta_of = {path: meta for meta, path in (entry.split(b"\t", 1) for entry in filter(None, listing.split(b"\0")))}
+    for path in utf8_names(meta_of):
+        mode, kind, blob, size = meta_of[path.encode()].decode().split()
         if kind == "blob" and mode in ("100644", "100755") and size.isdigit() and int(size) <= MAX_BYTES \
                 and wanted_path(path):
             wanted.append((path, blob))
     contents = _cat_blobs(git_dir, [blob for _, blob in wanted])
     return [SourceFile(path, blob, contents[blob]) for path, blob in wanted
             if blob in contents and readable_text(contents[blob])]
+
+
+def utf8_names(raw: Iterable[bytes]) -> list[str]:
+    """The file names that are UTF-8; the others are skipped with one line, since the index stores text."""
+    names, skipped = [], []
+    for name in raw:
+        try:
+            names.append(name.decode("utf-8"))
+        except UnicodeDecodeError:
+            skipped.append(name)
+    if skipped:
+        from patchgate.console import err
+
+        err.print(f"skipped {len(skipped)} file(s) whose names are not valid UTF-8, e.g. {ascii(skipped[0])[2:-1]}",
+                  markup=False)
+    return names
 
 
 def _cat_blobs(git_dir: Path, blobs: list[str]) -> dict[str, bytes]:

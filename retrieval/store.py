@@ -15,16 +15,22 @@ full disk mid-build leaves the previous index live and usable.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from patchgate.atomic import atomic_write_text
 from patchgate.errors import IndexStateError
 
 FORMAT_VERSION = 3
+BUILD_NAME = re.compile(r"index-[0-9a-f]{12}")
+LOCK_WAIT_S = 600.0  # a big repository's first build with transformer embeddings on CPU
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);  -- tokens: text only, no path
@@ -38,12 +44,43 @@ CREATE INDEX imports_blob ON imports(blob);
 
 
 def live_dir(base: Path) -> Path | None:
-    """The live build folder under ``base`` (``.patchgate``), if there is one."""
+    """The live build folder under ``base`` (``.patchgate``), if there is one.
+
+    Only a name this module made counts: a ``CURRENT`` a repository committed cannot point
+    the index at ``../../elsewhere`` or at a link.
+    """
     pointer = base / "CURRENT"
-    if not pointer.is_file():
+    if not pointer.is_file() or pointer.is_symlink():
         return None
-    path = base / pointer.read_text().strip()
-    return path if path.is_dir() else None
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    path = base / name
+    return path if BUILD_NAME.fullmatch(name) and path.is_dir() and not path.is_symlink() else None
+
+
+@contextmanager
+def build_lock(base: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """One build at a time per index folder: a second one says so and waits for the first.
+
+    Without it, each build's cleanup deletes the other's half-written folder. The lock is an
+    OS file lock (``filelock``): a build that dies releases it with its process.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(base / "build.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        from patchgate.console import err
+
+        err.print("another `patchgate index` is building this index; waiting for it to finish", markup=False)
+        try:
+            lock.acquire(timeout=wait_s)
+        except Timeout:
+            raise IndexStateError(f"another index build still holds {lock.lock_file} after {wait_s:g} s; "
+                                  "run again when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def new_build_dir(base: Path) -> Path:
@@ -96,20 +133,25 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
         return {}, {}, {}
     try:
         db, _ = open_db(build)
-    except IndexStateError as exc:
+        with closing(db):
+            return _blobs_of(db)
+    except (IndexStateError, sqlite3.Error) as exc:  # a damaged build: nothing in it is trusted for reuse
         from patchgate.console import err
 
-        err.print(f"[yellow]{exc}; rebuilding from scratch[/]")
+        reason = str(exc) if isinstance(exc, IndexStateError) else f"index at {build} is unreadable ({exc})"
+        err.print(f"{reason}; rebuilding from scratch", markup=False)
         return {}, {}, {}
-    with closing(db):
-        chunks: dict[str, list[tuple]] = {}
-        first_path: dict[str, str] = {}
-        for path, *row in db.execute("SELECT path, blob, kind, name, start_line, end_line, signature, text, hash, "
-                                     "tokens FROM chunks ORDER BY id"):
-            if first_path.setdefault(row[0], path) == path:  # a blob at several paths: its rows once
-                chunks.setdefault(row[0], []).append(tuple(row[1:]))
-        imports: dict[str, list[tuple[str, int]]] = {}
-        for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
-            imports.setdefault(blob, []).append((module, level))
-        tokens = dict(db.execute("SELECT blob, tokens FROM files"))
+
+
+def _blobs_of(db: sqlite3.Connection) -> tuple[dict, dict, dict]:
+    chunks: dict[str, list[tuple]] = {}
+    first_path: dict[str, str] = {}
+    for path, *row in db.execute("SELECT path, blob, kind, name, start_line, end_line, signature, text, hash, "
+                                 "tokens FROM chunks ORDER BY id"):
+        if first_path.setdefault(row[0], path) == path:  # a blob at several paths: its rows once
+            chunks.setdefault(row[0], []).append(tuple(row[1:]))
+    imports: dict[str, list[tuple[str, int]]] = {}
+    for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
+        imports.setdefault(blob, []).append((module, level))
+    tokens = dict(db.execute("SELECT blob, tokens FROM files"))
     return chunks, imports, tokens

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
+
 from patchgate.config import CONFIG_FILES, load_table_from, section
 from patchgate.errors import ConfigError
 from patchgate.git import file_at

@@ -35,13 +35,12 @@ from pydantic import ConfigDict, Field
 
 from patchgate.errors import ConfigError, PatchgateError
 from patchgate.git import run_git
+from patchgate.secrets import allowed_env
 from patchgate.tools import sandbox
 from patchgate.tools.sandbox import Confinement, SandboxSettings
 
 EnvChoice = Literal["auto", "build"]
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
-BASE_VARIABLES = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TERM", "USER", "LOGNAME", "TZ",
-                  "SYSTEMROOT", "SSL_CERT_FILE", "SSL_CERT_DIR")
 HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
                 'or let it build one with --tests-env build (env = "build")')
 RECIPE_VERSION = "1"  # bump when the way environments are built changes, so old caches are not reused
@@ -84,11 +83,15 @@ class TestEnvironment:
     confine: Confinement = field(default_factory=Confinement)  # the sandbox every command of this environment runs in
 
     def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
-        """The environment of a process that runs candidate code in ``tree``: the worktree first on the path."""
-        inherited = {k: v for k, v in os.environ.items() if k in BASE_VARIABLES or k in pass_env}
+        """The environment of a process that runs candidate code in ``tree``: the worktree first on the path.
+
+        Only allow-listed names and ``pass_env`` come from ours (``patchgate.secrets.allowed_env``), and
+        HOME is the scratch folder: the change's code never sees the user's home or its credentials.
+        """
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []
-        return {**inherited, **self.env, "PYTHONPATH": os.pathsep.join([str(tree), *roots]),
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "TMPDIR": str(scratch)}
+        return {**allowed_env(os.environ, pass_env), **self.env, "HOME": str(scratch),
+                "PYTHONPATH": os.pathsep.join([str(tree), *roots]), "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONNOUSERSITE": "1", "TMPDIR": str(scratch)}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import git
+
 from patchgate.errors import ConfigError
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import GateReport

@@ -12,6 +12,7 @@ from typing import Any
 
 import kubernetes_validate
 import yaml
+
 from patchgate.tools.findings import Finding
 from patchgate.tools.policy import Kubernetes, KubernetesRules
 

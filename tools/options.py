@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from patchgate.tools.gate import gate_names
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from patchgate.tools.gate import gate_names
 
 # Every gate but apply can be turned off: the others read the applied tree.
 ALWAYS_ON = ("apply",)

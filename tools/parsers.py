@@ -16,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import yaml
+from tree_sitter import Node
+from tree_sitter_language_pack import get_parser
+
 from patchgate.languages import language_of
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
@@ -23,8 +26,6 @@ from patchgate.tools.gate import GateContext
 from patchgate.tools.kubernetes import is_manifest, manifest_findings
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import Policies, matches
-from tree_sitter import Node
-from tree_sitter_language_pack import get_parser
 
 BaseText = Callable[[str], "str | None"]
 

@@ -15,9 +15,11 @@ from typing import Literal, TypeVar
 
 import pathspec
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from patchgate.secrets import SecretsPolicy
 
 
 class Strict(BaseModel):
@@ -102,25 +104,6 @@ class DefaultPolicy(Strict):
     scope: Scope
 
 
-class SecretRule(Strict):
-    id: str
-    description: str
-    regex: str
-
-
-class SecretAssignment(Strict):
-    name_regex: str = Field(description="A variable name that says it holds a secret.")
-    min_length: int = Field(ge=1)
-    min_entropy: float = Field(ge=0)
-
-
-class Secrets(Strict):
-    rules: list[SecretRule]
-    assignment: SecretAssignment
-    allowlist: list[str] = Field(default_factory=list, description="Values matching these are never secrets.")
-    inline_marker: str = Field(description="A line carrying this text is exempt (fixtures, docs).")
-
-
 class CodeRule(Strict):
     id: str = Field(description="Stable SARIF rule id.")
     description: str
@@ -143,7 +126,7 @@ class SecurityPolicy(Strict):
     """``security.yaml``: secrets and injection patterns on added lines."""
 
     version: Literal[1]
-    secrets: Secrets
+    secrets: SecretsPolicy
     code: Code
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from patchgate.tools.findings import Finding, ReviewResult
 from rich.console import Console
 from rich.table import Table
+
+from patchgate.tools.findings import Finding, ReviewResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "note": "note"}

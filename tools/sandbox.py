@@ -37,8 +37,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from patchgate.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from patchgate.errors import ConfigError
 
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20

@@ -38,7 +38,7 @@ class SecurityGate:
 
 def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
-    scanner = SecretScanner(policy.model_dump())
+    scanner = SecretScanner(policy.secrets)
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
     moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
@@ -97,7 +97,7 @@ def _parse(source: str) -> ast.Module | None:
 
 
 def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
-    hits = scanner.scan(changed.added_text())
+    hits = scanner.scan(changed.added_text(), changed.path)
     return [Finding(rule=f"security.secret.{hit.rule}", path=changed.path, line=changed.added[hit.line - 1][0],
                     message=f"{hit.description} added (value redacted); load it from the environment or a secret store")
             for hit in hits]

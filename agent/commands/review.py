@@ -84,12 +84,20 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
     result = review(root, diff, base=base, options=options)
     if sarif_file is not None:
-        atomic_write_text(sarif_file.resolve(), json.dumps(to_sarif(result), indent=2) + "\n")
+        _write(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:
-        atomic_write_text(github_file.resolve(), to_github(result))
+        _write(github_file, to_github(result))
     if as_json:
         emit_json(to_json(result))
     else:
         print_table(result, out)
     if not result.passed:
         raise GateFailure("gates failed: " + ", ".join(g.name for g in result.failed()))
+
+
+def _write(path: Path, text: str) -> None:
+    """A report file the user asked for; a path that cannot be written is their input to fix."""
+    try:
+        atomic_write_text(path.resolve(), text)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -14,6 +14,7 @@ import time
 from typing import Any, TypeVar
 
 import openai
+from openai.types.chat import ChatCompletion
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.agent.models.retry import (
     CallFailed,
@@ -56,8 +57,9 @@ class OpenAIModel:
 
     @classmethod
     def from_spec(cls, spec: Any, *, settings: ModelSettings, on_call: OnCall | None = None) -> OpenAIModel:
-        """Build from a parsed ``openai:NAME[@base_url]`` string."""
-        return cls(spec.name, base_url=spec.base_url, settings=settings, on_call=on_call)
+        """Build from a parsed ``openai:NAME[@base_url]`` string (without the user's key if it may not go there)."""
+        return cls(spec.name, base_url=spec.base_url, api_key=None if spec.send_key else PLACEHOLDER_KEY,
+                   settings=settings, on_call=on_call)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
                  seed: int | None = None) -> Completion:
@@ -109,8 +111,8 @@ class OpenAIModel:
             while True:  # each pass drops or renames one parameter the model rejected, then stops
                 sent = self._adapt(options)
                 try:
-                    return self._client.chat.completions.create(model=self.model_id, messages=payload,
-                                                                timeout=timeout_s, **sent)
+                    return _chat_completion(self._client.chat.completions.create(
+                        model=self.model_id, messages=payload, timeout=timeout_s, **sent))
                 except openai.BadRequestError as exc:
                     if not self._learn_unsupported(exc, sent):
                         raise
@@ -156,6 +158,9 @@ class OpenAIModel:
             return Failure(True, f"{self.name}: request timed out at {self.base_url}")
         if isinstance(exc, openai.APIConnectionError):
             return Failure(True, f"{self.name}: cannot connect to {self.base_url}")
+        if isinstance(exc, (ValueError, openai.APIResponseValidationError)):  # JSON that is not JSON, or not a chat
+            return Failure(False, f"{self.name}: the server at {self.base_url} answered with something that is not "
+                                  f"a chat completion ({redact(str(exc))[:120]}); check the model's base URL")
         if not isinstance(exc, openai.APIStatusError):
             raise exc
         status, detail = exc.status_code, redact(_detail(exc))
@@ -202,6 +207,14 @@ def retry_after(headers: Any) -> float | None:
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _chat_completion(response: Any) -> ChatCompletion:
+    """``response`` if it is a chat completion; a server that answers 200 with a web page or other JSON is not."""
+    if isinstance(response, ChatCompletion) and response.choices is not None:
+        return response
+    shown = " ".join(str(response).split())[:80]
+    raise ValueError(f"got {type(response).__name__} {shown!r}")
 
 
 def _answer_text(response: Any) -> str:

@@ -4,11 +4,16 @@ A model is named by one string, ``provider:name[@base_url]``:
 ``openai:gpt-4.1``, ``openai:qwen2.5-coder@http://localhost:8000/v1``,
 ``hf:/models/Qwen2.5-Coder-7B``, ``scripted:answers.json``. Precedence:
 the ``--model`` flag, then ``PATCHGATE_MODEL``, then ``model = "..."`` under
-``[tool.patchgate]`` in pyproject.toml or .patchgate.toml.
+``[tool.patchgate]`` in pyproject.toml or .patchgate.toml, then ``model`` in the
+user's own ``~/.config/patchgate/config.toml``.
+
+A repository's string is a suggestion: the user's key never follows it to a
+server the user did not name (``patchgate.trust``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from dataclasses import dataclass
@@ -18,7 +23,9 @@ from patchgate.agent.models.base import Model
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import OnCall
 from patchgate.config import load_table, section
+from patchgate.console import err
 from patchgate.errors import ConfigError
+from patchgate.trust import OPENAI_DEFAULT_URL, origin, trusted_origins, user_config
 
 # provider name -> "module:Class"; adding a provider is adding a file and a line here.
 PROVIDERS: dict[str, str] = {
@@ -38,6 +45,7 @@ class ModelSpec:
     provider: str
     name: str
     base_url: str | None = None
+    send_key: bool = True  # False: the endpoint came from a repository the user has not trusted for it
 
 
 def parse_spec(spec: str) -> ModelSpec:
@@ -56,15 +64,45 @@ def parse_spec(spec: str) -> ModelSpec:
 
 
 def configured_spec(spec: str | None, root: Path) -> str | None:
-    """The model string that wins: flag, then PATCHGATE_MODEL, then the config file."""
+    """The model string that wins: flag, then PATCHGATE_MODEL, then the repository's config, then the user's."""
+    return _chosen(spec, root)[0]
+
+
+def _chosen(spec: str | None, root: Path) -> tuple[str | None, bool]:
+    """The winning model string, and whether it came from the repository (not from the user)."""
     if spec:
-        return spec
+        return spec, False
     if env := os.environ.get("PATCHGATE_MODEL"):
-        return env
-    value = load_table(root).get("model")
+        return env, False
+    if value := _model_string(load_table(root).get("model"), "[tool.patchgate] model"):
+        return value, True
+    return _model_string(user_config().get("model"), "model in the user config.toml"), False
+
+
+def _model_string(value: object, where: str) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise ConfigError('[tool.patchgate] model must be a string such as "openai:gpt-4.1"')
+        raise ConfigError(f'{where} must be a string such as "openai:gpt-4.1"')
     return value or None
+
+
+def key_may_follow(spec: ModelSpec, from_repository: bool, root: Path) -> bool:
+    """Whether the user's hosted key may go where ``spec`` points.
+
+    Yes for anything the user named, for the default endpoint, for ``OPENAI_BASE_URL``, and for
+    an endpoint the user trusted for this repository; no for a server only the repository names.
+    """
+    if not from_repository or spec.provider != "openai" or spec.base_url is None:
+        return True
+    user_urls = [OPENAI_DEFAULT_URL, os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_URL]
+    if (mine := _user_url()) is not None:
+        user_urls.append(mine)
+    return origin(spec.base_url) in {origin(u) for u in user_urls} | trusted_origins(root)
+
+
+def _user_url() -> str | None:
+    """The server of the user's own ``model`` in config.toml, if it names one."""
+    value = _model_string(user_config().get("model"), "model in the user config.toml")
+    return parse_spec(value).base_url if value else None
 
 
 def provider_class(provider: str) -> type:
@@ -79,10 +117,14 @@ def resolve_model(spec: str | None, root: Path, *, on_call: OnCall | None = None
 
     ``draft_model`` (a ``--draft-model`` flag) turns on draft-model speculation for local models.
     """
-    chosen = configured_spec(spec, root)
+    chosen, from_repository = _chosen(spec, root)
     if not chosen:
         raise ConfigError(HOW_TO_CONFIGURE)
     parsed = parse_spec(chosen)
+    if not key_may_follow(parsed, from_repository, root):
+        parsed = dataclasses.replace(parsed, send_key=False)
+        err.print(f"note: this repository's config points the model at {parsed.base_url}; your OPENAI_API_KEY "
+                  "is not sent there (run `patchgate trust` to allow it)", markup=False)
     overrides = {"draft_model": draft_model, "speculation": "draft" if draft_model else None}
     settings = section(root, "models", ModelSettings, overrides)
     return provider_class(parsed.provider).from_spec(parsed, settings=settings, on_call=on_call)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from patchgate.secrets import REDACTED, default_scanner, redact, scrubbed_env
+import json
+
+from patchgate.secrets import REDACTED, allowed_env, default_scanner, redact
 
 GH = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
@@ -28,6 +30,21 @@ def test_redact_replaces_only_the_secret() -> None:
     assert redact(text) == f"Authorization failed for {REDACTED} at step 2"
 
 
-def test_scrubbed_env_drops_credentials_keeps_path() -> None:
-    env = scrubbed_env({"PATH": "/bin", "OPENAI_API_KEY": "sk-x", "GITHUB_TOKEN": "t", "HOME": "/h"})
-    assert env == {"PATH": "/bin", "HOME": "/h"}
+def test_a_test_subprocess_sees_only_allowed_names_and_the_ones_the_project_names() -> None:
+    environ = {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm", "HOME": "/home/me",
+               "GH_PAT": "t", "OPENAI_API_KEY": "sk-x", "DJANGO_SETTINGS_MODULE": "site.settings",  # patchgate: allow
+               "DATABASE_URL": "postgres://u:p@h/db",  # patchgate: allow
+               "PIP_INDEX_URL": "https://u:p@pypi.corp/simple",  # patchgate: allow
+               "HTTPS_PROXY": "http://u:p@proxy:3128",  # patchgate: allow
+               "SENTRY_DSN": "https://k@sentry.io/1"}
+    assert allowed_env(environ) == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm"}
+    assert allowed_env(environ, ["DJANGO_SETTINGS_MODULE"])["DJANGO_SETTINGS_MODULE"] == "site.settings"
+
+
+def test_a_private_key_is_redacted_whole_even_inside_one_json_line() -> None:
+    body = "MIIEowIBAAKCAQEAjY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd0Nhcy"  # patchgate: allow
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"  # patchgate: allow
+    line = json.dumps({"issue": f"it crashes with\n{pem}\nthanks"})
+    redacted = redact(line)
+    assert body not in redacted and "thanks" in redacted
+    assert body not in redact(f"it crashes with\n{pem}\nthanks")

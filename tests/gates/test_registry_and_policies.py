@@ -21,7 +21,7 @@ from tests.conftest import git, write_files
 def test_every_shipped_policy_validates() -> None:
     policies = Policies()
     assert policies.default.scope.limits.max_files > 0
-    assert policies.security.code.rules and policies.security.secrets.rules
+    assert policies.security.code.rules and policies.security.secrets.plugins
     assert policies.models.models and policies.kubernetes.kubernetes.workload_kinds
     assert {p.stem for p in POLICY_DIR.glob("*.yaml")} == {"default", "security", "models", "kubernetes"}
 

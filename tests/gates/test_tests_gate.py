@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from patchgate.tools.candidate import parse_diff
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.policy import Policies
@@ -68,3 +70,34 @@ def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
                       "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n"})
     report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n"}), options=ReviewOptions(timeout=60)))
     assert report.passed, report
+
+
+def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> None:
+    """Credentials whose names say nothing of secrets (issue 9) stay out too: the environment is allow-listed."""
+    leaky = {"GH_PAT": "t0ken", "SENTRY_DSN": "https://k@o1.ingest.sentry.io/1",
+             "DATABASE_URL": "postgres://app:pw@db/app",  # patchgate: allow
+             "PIP_INDEX_URL": "https://u:pw@pypi.corp/simple",  # patchgate: allow
+             "HTTPS_PROXY": "http://u:pw@proxy:3128"}  # patchgate: allow
+    for name, value in leaky.items():
+        monkeypatch.setenv(name, value)
+    test = ("import os\nfrom m import X\n\n\ndef test_env():\n"
+            f"    assert not {{k for k in os.environ if k in {sorted(leaky)!r}}}\n"
+            f"    assert os.environ['PATH'] and os.environ.get('HOME') not in (None, {str(Path.home())!r})\n")
+    root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
+    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}),
+                                options=ReviewOptions(timeout=60)))
+    assert report.passed and "1 passed" in report.detail, report
+
+
+def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_repo, monkeypatch) -> None:
+    monkeypatch.setenv("APP_MODE", "testing")
+    monkeypatch.setenv("GH_PAT", "t0ken")
+    test = ("import os\nfrom m import X\n\n\ndef test_env():\n"
+            "    assert os.environ.get('APP_MODE') == 'testing' and 'GH_PAT' not in os.environ\n")
+    root = make_repo({"m.py": "X = 1\n", ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
+                      "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
+    widened = '[tests]\npass_env = ["APP_MODE", "GH_PAT"]\n'
+    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test,
+                                                     ".patchgate.toml": widened}),
+                                options=ReviewOptions(timeout=60, disabled=["scope"])))
+    assert report.passed and "1 passed" in report.detail, report

@@ -108,11 +108,23 @@ def test_skips_binary_huge_minified_and_vendored_files(make_repo) -> None:
 
 
 def test_secrets_never_reach_the_index(make_repo) -> None:
-    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
-    root = make_repo({"settings.py": f"GITHUB_TOKEN = '{token}'\n"})
+    """Also the ones hand-written rules missed: unquoted in an ini file, a PEM body, a URL password, npm_."""
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"  # patchgate: allow
+    aws = "PtYgjmUhBel31iEl2hpC" + "hYgCfrL1spNxnyVmihA+"  # patchgate: allow
+    pem = "jY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd" + "0Nhcy/1kGD2VD/eR1UYzaLiA"  # patchgate: allow
+    password = "Vq3nT8x" + "Lp2Wz"  # patchgate: allow
+    npm = "npm_" + "sMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8"  # patchgate: allow
+    key = f"-----BEGIN PRIVATE KEY-----\n{pem}\n-----END PRIVATE KEY-----\n"  # patchgate: allow
+    url = f"postgres://app:{password}@db.internal:5432/app"  # patchgate: allow
+    secrets = {token: "settings.py", aws: "config/aws.ini", pem: "docs/deploy.md", password: "db.py", npm: "publish.sh"}  # patchgate: allow
+    root = make_repo({"settings.py": f"GITHUB_TOKEN = '{token}'\n",
+                      "config/aws.ini": f"[default]\nAWS_SECRET_ACCESS_KEY={aws}\n",
+                      "docs/deploy.md": f"# Deploy\n\n{key}", "db.py": f'URL = "{url}"\n',
+                      "publish.sh": f"export NPM_TOKEN={npm}\nnpm publish\n"})
     build_index(root, config=NO_DENSE, progress=False)
     index_bytes = b"".join(p.read_bytes() for p in (root / ".patchgate").rglob("*") if p.is_file())
-    assert token.encode() not in index_bytes
+    assert [path for secret, path in secrets.items() if secret.encode() in index_bytes] == []
+    assert b"npm publish" in index_bytes  # the rest of the file is still indexed
 
 
 def test_full_disk_mid_write_keeps_the_previous_index(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,41 @@
+"""``patchgate trust [PATH]``: let this repository's model server receive your API key.
+
+A repository's ``model = "openai:NAME@URL"`` is a suggestion; without this
+command your ``OPENAI_API_KEY`` is not sent to a server only the repository
+names. The answer is kept in your own config folder, per repository and server,
+so a later change of the repository's server asks again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from patchgate.console import out
+
+
+@click.command("trust")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--revoke", is_flag=True, help="Forget every server trusted for this repository.")
+def trust_command(path: Path, revoke: bool) -> None:
+    """Allow the model server named by the repository at PATH to receive your OPENAI_API_KEY."""
+    from patchgate.agent.models.registry import parse_spec
+    from patchgate.config import load_table
+    from patchgate.git import repo_root
+    from patchgate.trust import origin, trust
+    from patchgate.trust import revoke as forget
+
+    root = repo_root(path)
+    if revoke:
+        message = "no longer trusted" if forget(root) else "was not trusted"
+        out.print(f"{root}: {message}", markup=False, soft_wrap=True)
+        return
+    spec = load_table(root).get("model")
+    url = parse_spec(spec).base_url if isinstance(spec, str) and spec else None
+    if url is None:
+        out.print(f"{root}: its configuration names no model server; nothing to trust", markup=False, soft_wrap=True)
+        return
+    record = trust(root, url)
+    out.print(f"trusted: {origin(url)} may receive your OPENAI_API_KEY when you work in {root} "
+              f"(recorded in {record}; undo with `patchgate trust --revoke`)", markup=False, soft_wrap=True)
