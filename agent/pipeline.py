@@ -99,11 +99,12 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     say = progress or (lambda _msg: None)
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
+    # the model is resolved before the run exists: a configuration error leaves no run record behind
+    model = resolve_model(model_spec, root, on_call=lambda record: trace.model_call(record))
     trace = RunTrace(root)
     try:
         trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
-        model = resolve_model(model_spec, root, on_call=trace.model_call)
         say("indexing and localizing")
         pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)

@@ -99,7 +99,7 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
     except IndexStateError as exc:
         from patchgate.console import err
 
-        err.print(f"[yellow]{exc}; rebuilding from scratch[/]")
+        err.print(f"{exc}; rebuilding from scratch", style="yellow")
         return {}, {}, {}
     with closing(db):
         chunks: dict[str, list[tuple]] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, out
+from patchgate.console import emit_json, err, out
 from patchgate.errors import GateFailure, InputError
 from patchgate.tools.options import switchable_gates
 
@@ -67,6 +67,13 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         diff, default_base = range_diff(git_repo, rev_range)
     else:
         diff, default_base = read_patch(patch_file or "-"), "HEAD"
+    if not diff.strip():  # an empty change passes every gate vacuously: say so instead of "all gates passed"
+        what = "nothing is staged" if staged else f"{rev_range} changes nothing" if rev_range else "the patch is empty"
+        if as_json:
+            emit_json({"passed": True, "gates": [], "nothing_to_review": True})
+        else:
+            err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
+        return
     options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage})
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 from patchgate.agent.commands.context import read_issue
-from patchgate.console import emit_json, err, out
+from patchgate.console import emit_json, err, json_error, out
 from patchgate.errors import GateFailure
+from rich.text import Text
 
 
 @click.command("solve")
@@ -27,11 +28,12 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
     from patchgate.agent.pipeline import solve
     from patchgate.git import repo_root
 
-    text = read_issue(issue, file)
-    root = repo_root(repo)
-    with err.status("solving") as status:
-        result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
-                       progress=lambda msg: status.update(msg))
+    with json_error(as_json):
+        text = read_issue(issue, file)
+        root = repo_root(repo)
+        with err.status("solving") as status:
+            result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
+                           progress=lambda msg: status.update(msg))
     finish(ctx, root, result, do_apply=do_apply, yes=yes, as_json=as_json)
 
 
@@ -49,7 +51,7 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
     if as_json:
         emit_json(to_json(result, applied=applied))
     elif applied:
-        out.print(f"[green]applied[/] to {root}; trace: {result.run_dir / 'trace.jsonl'}")
+        out.print(Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"))
     elif result.passed:
         out.print(f"patch saved to {saved}\napply it later with: git apply {saved}")
     elif result.best is not None and result.best.diff:
@@ -71,9 +73,9 @@ def render(result) -> None:
     if best is not None and best.review is not None:
         print_gate_table(best.review, out)
     elif best is not None and best.problem:
-        out.print(f"[red]no edit could be applied:[/] {best.problem}", markup=True)
-    out.print(f"[dim]run {result.run_id}: {result.calls} model calls, "
-              f"{result.prompt_tokens + result.completion_tokens} tokens, ${result.cost_usd:.4f}[/]")
+        out.print(Text.assemble(("no edit could be applied: ", "red"), best.problem))
+    out.print(f"run {result.run_id}: {result.calls} model calls, "
+              f"{result.prompt_tokens + result.completion_tokens} tokens, ${result.cost_usd:.4f}", style="dim")
 
 
 def to_json(result, *, applied: bool) -> dict:

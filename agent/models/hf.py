@@ -36,14 +36,15 @@ class HFModel:
 
     def __init__(self, path: str | Path, *, on_call: OnCall | None = None, speculation: str = "prompt_lookup",
                  draft_model: str | Path | None = None) -> None:
+        path = Path(path)
+        for given in (path, draft_model):  # before importing transformers, which alone takes seconds
+            if given is not None and not Path(given).exists():
+                raise ConfigError(f"hf model path {given} does not exist (give hf:/path/to/a/saved/model)")
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress goes to stderr through agent.console
 
-        path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"hf model path {path} does not exist (give hf:/path/to/a/saved/model)")
         self.name = f"hf:{path}"
         self.on_call = on_call
         self.device, dtype = pick_device()

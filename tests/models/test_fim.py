@@ -131,4 +131,4 @@ def test_complete_shows_a_diff_and_writes_only_with_write(tiny_path: Path, tmp_p
 def test_complete_with_a_hosted_model_says_it_needs_a_local_one(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     result = run_complete(Path("unused"), tmp_path, "a.py:1", "--model", "openai:m@http://127.0.0.1:9/v1")
-    assert result.returncode == 2 and "needs a local FIM model" in result.stderr
+    assert result.returncode == 2 and "complete takes a local model" in result.stderr

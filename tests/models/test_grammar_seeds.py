@@ -1,0 +1,78 @@
+"""Every shipped grammar produces only what patchgate's own parse gate accepts, over 100 seeds each.
+
+The sampler is the real decoding guide (``BudgetedGuide``) fed random logits:
+what a random-weights model does, without its forward pass, so 400 documents
+take seconds. The parse gate (``tools.parsers.check_file``) is the judge, as it
+is when an agent's generated config is reviewed.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from patchgate.agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
+from patchgate.agent.documents import GATE_NAMES, Document, first_valid
+from patchgate.grammars import GRAMMARS
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.parsers import check_file
+
+SEEDS = 100
+BUDGET = 512  # `patchgate generate`'s default --max-tokens
+WORDY = 4.0  # logit bonus for a token's length: long keys and strings, where the limits are
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from tiny import build_tokenizer
+
+    return llg_tokenizer(build_tokenizer())
+
+
+def walk(tokenizer, grammar: str, seed: int, *, wordy: bool) -> str:
+    """One document: the guide picks every token from random logits (favouring long tokens when ``wordy``)."""
+    guide = BudgetedGuide(tokenizer, grammar, BUDGET)
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([len(tokenizer.decode_bytes([t])) for t in range(tokenizer.vocab_size)], dtype=torch.float)
+    tokens: list[int] = []
+    while (token := guide.choose(torch.randn(tokenizer.vocab_size, generator=generator)
+                                 + (WORDY * lengths if wordy else 0), temperature=1.0,
+                                 generator=generator)) != guide.eos:
+        tokens.append(token)
+    return tokenizer.decode_bytes(tokens).decode("utf-8")
+
+
+def gate_errors(name: str, text: str) -> list[str]:
+    return [f.message for f in check_file(GATE_NAMES[name], text, ReviewOptions()) if f.severity == "error"]
+
+
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_the_grammar_alone_never_writes_what_the_parse_gate_rejects(tokenizer, name: str) -> None:
+    grammar = llg_grammar(grammar=name)
+    rejected = []
+    for seed in range(SEEDS):
+        text = walk(tokenizer, grammar, seed, wordy=seed % 2 == 1)
+        if errors := gate_errors(name, text):
+            rejected.append((seed, errors[0][:120]))
+    if name == "toml":  # a context-free grammar cannot forbid a key defined twice: generate resamples those
+        assert all("already" in why or "redefine" in why.lower() for _, why in rejected), rejected
+        assert len(rejected) <= SEEDS // 4, rejected
+    else:
+        assert rejected == []
+
+
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_every_generated_document_passes_the_parse_gate(tokenizer, name: str) -> None:
+    grammar = llg_grammar(grammar=name)
+    for seed in range(SEEDS):
+        doc = first_valid(lambda attempt: Document(walk(tokenizer, grammar, seed * 7 + attempt, wordy=seed % 2 == 1),
+                                                   "random", attempts=attempt + 1),
+                          grammar=name, schema=None)
+        assert gate_errors(name, doc.text) == [], (seed, doc.text)
+
+
+def test_a_yaml_key_stays_within_what_yaml_allows(tokenizer) -> None:
+    grammar = llg_grammar(grammar="yaml")
+    longest = max(len(line.split(":", 1)[0].strip()) for seed in range(20)
+                  for line in walk(tokenizer, grammar, seed, wordy=True).splitlines())
+    assert 8 < longest <= 64  # wordy sampling reaches for long keys; the grammar stops them far below 1024
