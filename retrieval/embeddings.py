@@ -169,7 +169,9 @@ class StaticEmbedder:
 
         path = distilled_path(model)
         if not (path / "model.safetensors").exists():
-            _distill(model, path)
+            with _distill_lock(path):
+                if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
+                    _distill(model, path)
         self.model = StaticModel.from_pretrained(str(path))
         self.config = config
         self.model_id = f"static:{_model_fingerprint(model)}:{config.document_prefix}"
@@ -199,9 +201,8 @@ def _distill(model: str, path: Path) -> None:
     elapsed and remaining time.
     """
     from model2vec.distill import distill
-    from transformers.utils import logging as hf_logging
-
     from patchgate.console import err, progress
+    from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     err.print(f"distilling a static embedding model from {Path(model).name} into {path.parent} "
@@ -212,6 +213,27 @@ def _distill(model: str, path: Path) -> None:
     static.save_pretrained(str(tmp))
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, path)
+
+
+@contextmanager
+def _distill_lock(path: Path) -> Iterator[None]:
+    """One distillation per machine at a time: a second process waits for the first instead of
+    spending minutes on the same model and then colliding with it when it renames its result."""
+    import fcntl
+
+    from patchgate.console import err
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            err.print("another patchgate process is distilling the embedding model; waiting for it", style="dim")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from patchgate.grammars import GRAMMARS, parse_error
 from pydantic import BaseModel
 
 PROMPT = [Message("user", "write a config")]
-BUDGETS = {"json": (12, 48), "yaml": (16, 64), "toml": (8, 64), "kubernetes": (200, 320)}
+BUDGETS = {"json": (12, 48), "yaml": (16, 64), "toml": (8, 64), "kubernetes": (400, 480)}  # manifests carry resources and probes
 
 
 def real_parse(name: str, text: str) -> None:
