@@ -59,10 +59,10 @@ class ScriptedChat(BaseHTTPRequestHandler):
 
 def show(repo: Path, command: str, env: dict[str, str]) -> None:
     """Run ``command`` in ``repo`` as a shell would and print it with its output (stdout and stderr)."""
-    result = subprocess.run(command, shell=True, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, shell=True, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=900)
     print(f"```console\n$ {command}")
-    output = (result.stderr + result.stdout) if command.startswith("patchgate review") else result.stdout + result.stderr
-    print(output.rstrip("\n"))
+    print(result.stdout.rstrip("\n"))
     if result.returncode:
         print(f"$ echo $?\n{result.returncode}")
     print("```\n")

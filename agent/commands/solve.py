@@ -51,11 +51,13 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
     if as_json:
         emit_json(to_json(result, applied=applied))
     elif applied:
-        out.print(Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"))
+        out.print(Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"),
+                  soft_wrap=True)  # paths stay whole, to be copied
     elif result.passed:
-        out.print(f"patch saved to {saved}\napply it later with: git apply {saved}")
+        out.print(f"patch saved to {saved}\napply it later with: git apply {saved}", soft_wrap=True)
     elif result.best is not None and result.best.diff:
-        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)")
+        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)",
+                  soft_wrap=True)
     if not result.passed:
         if as_json:
             ctx.exit(1)
