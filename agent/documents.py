@@ -103,8 +103,9 @@ def gate_error(name: str, text: str) -> str | None:
     """What the parse gate says about ``text`` as file ``name`` (its errors, not its warnings), or None."""
     from patchgate.tools.options import ReviewOptions
     from patchgate.tools.parsers import check_file
+    from patchgate.tools.policy import Policies
 
-    errors = [f.message for f in check_file(name, text, ReviewOptions()) if f.severity == "error"]
+    errors = [f.message for f in check_file(name, text, ReviewOptions(), Policies()) if f.severity == "error"]
     return "; ".join(errors)[:300] if errors else None
 
 

@@ -92,8 +92,14 @@ def print_data(text: str) -> None:
 
 def progress(*, transient: bool = True):
     """A rich progress bar on stderr, shared by every long-running step (descriptions are plain text)."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("{task.description}", markup=False, style="progress.description"),

@@ -38,7 +38,7 @@ EDIT = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>
 class ScriptedChat(BaseHTTPRequestHandler):
     """/v1/chat/completions: the plan for a structured request, the edit otherwise."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:  # http.server's naming
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         text = json.dumps(PLAN) if "response_format" in body else EDIT
         prompt = sum(len(m["content"]) for m in body["messages"]) // 4

@@ -134,7 +134,7 @@ def test_complete_shows_a_diff_and_writes_only_with_write(tiny_path: Path, tmp_p
 
 
 def test_a_completion_that_parses_is_written_and_one_with_broken_bytes_is_not(tmp_path: Path) -> None:
-    from patchgate.agent.decoding.infill import Infill, completion_problems
+    from patchgate.agent.infill import Infill, completion_problems
 
     original = "def area(r):\n    \n    return result\n"
     good = Infill(tmp_path / "geo.py", 2, 5, "result = r * r", original,
