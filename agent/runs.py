@@ -56,7 +56,8 @@ def summarize(run_id: str, events: list[dict[str, Any]]) -> RunSummary:
         outcome = "passed" if kinds["result"]["passed"] else "failed"
     else:
         outcome = next((k for k in ("interrupted", "error") if k in kinds), "running")
-    return RunSummary(run_id, (start.get("issue") or "").strip().splitlines()[0][:60] if start.get("issue") else "",
+    first = (start.get("issue") or "").strip().splitlines()[0] if (start.get("issue") or "").strip() else ""
+    return RunSummary(run_id, first if len(first) <= 60 else first[:59] + "…",
                       outcome, len(calls), sum(e["prompt_tokens"] + e["completion_tokens"] for e in calls),
                       round(sum(e.get("estimated_cost_usd", 0.0) for e in calls), 6))
 

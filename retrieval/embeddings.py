@@ -205,7 +205,7 @@ def _distill(model: str, path: Path) -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    err.print(f"distilling a static embedding model from {Path(model).name} into {path.parent} "
+    err.print(f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
               "(once per machine; minutes on a CPU)", style="dim")
     with progress(transient=False) as bar, _tqdm_into(bar, "distilling the embedding model (tokens)"):
         static = distill(model, pca_dims=256)
