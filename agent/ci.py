@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import unidiff
+
 from patchgate.errors import InputError
 from patchgate.git import open_repo, resolve_rev
 from patchgate.junit import read_junit

@@ -12,6 +12,7 @@ import os
 import sys
 
 import click
+
 from patchgate import __version__
 from patchgate.errors import PatchgateError
 
@@ -59,12 +60,14 @@ def main() -> None:
     """Entry point: turn known errors into one line and an exit code, never a traceback."""
     debug = os.environ.get("PATCHGATE_DEBUG") == "1" or "--debug" in sys.argv[1:]
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(prog_name="patchgate", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("interrupted", 130)
+    except click.UsageError as exc:  # one line like every other error, with where to read more
+        command = exc.ctx.command_path if exc.ctx is not None else "patchgate"
+        _fail(f"{exc.format_message()} (see '{command} --help')", exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except PatchgateError as exc:
         if debug:
             raise
@@ -81,5 +84,7 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
+    from patchgate.console import printable
+
+    click.secho(f"error: {printable(message)}", fg="red", err=True)
     sys.exit(code)

@@ -1,7 +1,10 @@
 """``patchgate generate``: a document that parses, from a local or a hosted model.
 
 Local models decode under the grammar (``constrained.BudgetedGuide``): the
-document parses by construction. Hosted models use an OpenAI custom tool with
+document parses under the grammar by construction. A grammar is context-free,
+so what it cannot say (a TOML key defined twice) is checked afterwards with
+the parse gate's own check, and a document it rejects is sampled again.
+Hosted models use an OpenAI custom tool with
 the same Lark grammar where the server supports it; otherwise their free-text
 answer is checked with lark (or the JSON Schema) and retried with the error.
 """
@@ -9,6 +12,7 @@ answer is checked with lark (or the JSON Schema) and retried with the error.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +46,16 @@ def document_prompt(instruction: str, *, grammar: str | None, schema: dict[str, 
             Message("user", instruction)]
 
 
+# the file name the parse gate judges a document of each grammar as
+GATE_NAMES = {"json": "document.json", "yaml": "document.yaml", "toml": "document.toml",
+              "kubernetes": "manifest.yaml"}
+LOCAL_ATTEMPTS = 4
+
+
 def document_error(text: str, *, grammar: str | None, schema: dict[str, Any] | None) -> str | None:
-    """Why ``text`` is not a valid document (None when it is)."""
+    """Why ``text`` is not a valid document (None when it is): the grammar, then the parse gate, agree."""
     if grammar:
-        return parse_error(grammar, text)
+        return parse_error(grammar, text) or gate_error(GATE_NAMES[grammar], text)
     import jsonschema
 
     try:
@@ -63,10 +73,40 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
     if isinstance(model, ConstrainedModel):
         from patchgate.agent.decoding.constrained import llg_grammar
 
-        completion, stats = model.generate_constrained(messages, llg_grammar(grammar=grammar, schema=schema),
-                                                       max_tokens=max_tokens, temperature=temperature, seed=seed)
-        return Document(completion.text, model.name, constrained=True, forced_close=stats.forced_close)
+        compiled = llg_grammar(grammar=grammar, schema=schema)
+
+        def sample(attempt: int) -> Document:
+            # a retry samples (a greedy retry would only repeat itself), each with its own seed
+            completion, stats = model.generate_constrained(
+                messages, compiled, max_tokens=max_tokens, temperature=temperature if attempt == 0 else 1.0,
+                seed=seed if attempt == 0 else (seed or 0) + attempt)
+            return Document(completion.text, model.name, attempts=attempt + 1, constrained=True,
+                            forced_close=stats.forced_close)
+
+        return first_valid(sample, grammar=grammar, schema=schema)
     return _hosted(model, messages, grammar=grammar, schema=schema, max_tokens=max_tokens, seed=seed)
+
+
+def first_valid(sample: Callable[[int], Document], *, grammar: str | None, schema: dict[str, Any] | None,
+                attempts: int = LOCAL_ATTEMPTS) -> Document:
+    """The first of up to ``attempts`` samples (``sample(attempt)``) that is a valid document."""
+    error = "no sample"
+    for attempt in range(attempts):
+        doc = sample(attempt)
+        error = document_error(doc.text, grammar=grammar, schema=schema) or ""
+        if not error:
+            return doc
+    raise GateFailure(f"no valid document in {attempts} samples; last problem: {error}")
+
+
+def gate_error(name: str, text: str) -> str | None:
+    """What the parse gate says about ``text`` as file ``name`` (its errors, not its warnings), or None."""
+    from patchgate.tools.options import ReviewOptions
+    from patchgate.tools.parsers import check_file
+    from patchgate.tools.policy import Policies
+
+    errors = [f.message for f in check_file(name, text, ReviewOptions(), Policies()) if f.severity == "error"]
+    return "; ".join(errors)[:300] if errors else None
 
 
 def _hosted(model: Model, messages: list[Message], *, grammar: str | None, schema: dict[str, Any] | None,

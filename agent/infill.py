@@ -77,3 +77,24 @@ def infill_file(model: Model, path: Path, line: int, col: int | None, *, max_tok
     return Infill(path, line, col, middle, original, prefix + middle + suffix, family.name)
 
 
+def completion_problems(result: Infill) -> list[str]:
+    """Why the completed file must not be written: it no longer parses, or the middle carries broken bytes.
+
+    The parse gate's own check decides what "parses" means; a file that did not
+    parse before the completion is not held against it (the user is mid-edit).
+    """
+    from patchgate.tools.options import ReviewOptions
+    from patchgate.tools.parsers import check_file
+    from patchgate.tools.policy import Policies
+
+    problems = []
+    if bad := sorted({f"U+{ord(c):04X}" for c in result.middle if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r")
+                      or 0x7F <= ord(c) <= 0x9F}):
+        problems.append(f"the completion contains control or replacement characters ({', '.join(bad)})")
+    options, policies = ReviewOptions(), Policies()
+    name = result.path.name
+    before = [f for f in check_file(name, result.original, options, policies) if f.severity == "error"]
+    after = [f for f in check_file(name, result.updated, options, policies) if f.severity == "error"]
+    if after and not before:
+        problems.extend(f.message for f in after)
+    return problems

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from patchgate.agent import prompts
 from patchgate.agent.edits import (
     EditFormatError,
@@ -29,7 +31,6 @@ from patchgate.config import section
 from patchgate.errors import GateFailure, InputError, ModelError
 from patchgate.git import changed_paths, open_repo, resolve_rev
 from patchgate.tools.findings import ReviewResult
-from pydantic import BaseModel, ConfigDict, Field
 
 Progress = Callable[[str], None]
 
@@ -100,11 +101,12 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
     require_sandbox(root, base_commit)
+    # the model is resolved before the run exists: a configuration error leaves no run record behind
+    model = resolve_model(model_spec, root, on_call=lambda record: trace.model_call(record))
     trace = RunTrace(root)
     try:
-        trace.event("start", issue=issue, model=model_spec, base=base_commit, rounds=settings.rounds,
+        trace.event("start", issue=issue, model=model.name, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
-        model = resolve_model(model_spec, root, on_call=trace.model_call)
         say("indexing and localizing")
         pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from patchgate.agent.trace import runs_dir
 from patchgate.errors import InputError
-from rich.markup import escape
 
 
 @dataclass
@@ -56,39 +57,50 @@ def summarize(run_id: str, events: list[dict[str, Any]]) -> RunSummary:
         outcome = "passed" if kinds["result"]["passed"] else "failed"
     else:
         outcome = next((k for k in ("interrupted", "error") if k in kinds), "running")
-    return RunSummary(run_id, (start.get("issue") or "").strip().splitlines()[0][:60] if start.get("issue") else "",
+    first = (start.get("issue") or "").strip().splitlines()[0] if (start.get("issue") or "").strip() else ""
+    return RunSummary(run_id, first if len(first) <= 60 else first[:59] + "…",
                       outcome, len(calls), sum(e["prompt_tokens"] + e["completion_tokens"] for e in calls),
                       round(sum(e.get("estimated_cost_usd", 0.0) for e in calls), 6))
 
 
-def describe(event: dict[str, Any]) -> str:
-    """One event as a line a person reads (rich markup)."""
+def describe(event: dict[str, Any]) -> Text:
+    """One event as lines a person reads: our labels are styled, the event's own text stays plain."""
     kind = event["event"]
     if kind == "start":
-        return f"[bold]start[/] model={event.get('model')} base={str(event.get('base'))[:12]} " \
-               f"rounds={event.get('rounds')} candidates={event.get('candidates')}\n  issue: {escape(event.get('issue', '').strip()[:300])}"
+        return Text.assemble(("start", "bold"), f" model={event.get('model')} base={str(event.get('base'))[:12]} "
+                             f"rounds={event.get('rounds')} candidates={event.get('candidates')}\n"
+                             f"  issue: {event.get('issue', '').strip()[:300]}")
     if kind == "localize":
-        return f"[bold]localize[/] {event['tokens']} tokens of context; files: {escape(', '.join(event['files'][:8]))}"
+        return Text.assemble(("localize", "bold"),
+                             f" {event['tokens']} tokens of context; files: {', '.join(event['files'][:8])}")
     if kind == "tools":
         calls = "; ".join(f"{c['tool']}({c.get('path') or c.get('query') or ''})" for c in event["calls"])
-        return f"[bold]tools[/] {escape(calls)}"
+        return Text.assemble(("tools", "bold"), f" {calls}")
     if kind == "plan":
-        return "[bold]plan[/] " + escape(f"files={event['files']} symbols={event['symbols']} tests={event['tests']}\n  {event['reasoning']}")
+        return Text.assemble(("plan", "bold"), f" files={event['files']} symbols={event['symbols']} "
+                                               f"tests={event['tests']}\n  {event['reasoning']}")
     if kind == "model_call":
-        extra = f" [red]error: {escape(event['error'])}[/]" if event.get("error") else ""
-        return (f"[dim]model[/] {event['kind']} {event['prompt_tokens']}+{event['completion_tokens']} tokens "
-                f"{event['latency_s']:.2f}s retries={event['retries']} ${event.get('estimated_cost_usd', 0):.4f}{extra}")
+        line = Text.assemble(("model", "dim"), f" {event['kind']} {event['prompt_tokens']}+{event['completion_tokens']}"
+                             f" tokens {event['latency_s']:.2f}s retries={event['retries']} "
+                             f"${event.get('estimated_cost_usd', 0):.4f}")
+        return line.append(f" error: {event['error']}", "red") if event.get("error") else line
     if kind == "edit_mismatch":
-        return f"[yellow]edit mismatch[/] (try {event['attempt']}):\n  " + escape("\n  ".join(event["problems"]))
+        return Text.assemble(("edit mismatch", "yellow"), f" (try {event['attempt']}):\n  ",
+                             "\n  ".join(event["problems"]))
     if kind == "edit_failed":
-        return f"[red]no edit applied[/] candidate {event['candidate'] + 1} round {event['round']}: {escape(event['problem'][:300])}"
+        return Text.assemble(("no edit applied", "red"), f" candidate {event['candidate'] + 1} round {event['round']}: "
+                                                          f"{event['problem'][:300]}")
     if kind == "gate":
-        gates = " ".join(f"{g['name']}:{'skip' if g['skipped'] else 'ok' if g['passed'] else 'FAIL'}" for g in event["gates"])
-        colour = "green" if event["passed"] else "red"
-        line = f"[{colour}]gate[/] candidate {event['candidate'] + 1} round {event['round']}: {gates}"
+        gates = " ".join(f"{g['name']}:{'skip' if g['skipped'] else 'ok' if g['passed'] else 'FAIL'}"
+                         for g in event["gates"])
+        line = Text.assemble(("gate", "green" if event["passed"] else "red"),
+                             f" candidate {event['candidate'] + 1} round {event['round']}: {gates}")
         report = "\n".join(event.get("report", "").splitlines()[:6])
-        return line + ("\n  [dim]sent back to the model:[/]\n  " + escape(report).replace("\n", "\n  ") if report else "")
+        if report:
+            line.append("\n  ").append("sent back to the model:", "dim").append("\n  " + report.replace("\n", "\n  "))
+        return line
     if kind == "result":
-        verdict = "[green]passed[/]" if event["passed"] else "[red]no candidate passed[/]"
-        return f"[bold]result[/] {verdict}; {event['calls']} model calls, {event['tokens']} tokens, ${event['cost_usd']:.4f}"
-    return f"[bold]{kind}[/] {escape(str(event.get('message', '')))}"
+        verdict = ("passed", "green") if event["passed"] else ("no candidate passed", "red")
+        return Text.assemble(("result", "bold"), " ", verdict,
+                             f"; {event['calls']} model calls, {event['tokens']} tokens, ${event['cost_usd']:.4f}")
+    return Text.assemble((kind, "bold"), f" {event.get('message', '')}")

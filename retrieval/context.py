@@ -18,6 +18,7 @@ from patchgate.retrieval.types import IndexView
 
 MAP_SHARE = 0.25
 MAP_FILES = 15
+MAP_SIGNATURES = 25  # per file
 
 
 def count_tokens(text: str) -> int:
@@ -39,8 +40,8 @@ def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: s
                   refresh: bool = True, top_files: int = 10) -> ContextPack:
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
     from patchgate.config import section
-    from patchgate.retrieval.embeddings import EmbeddingConfig
     from patchgate.retrieval import store
+    from patchgate.retrieval.embeddings import EmbeddingConfig
     from patchgate.retrieval.index import build_index, default_index_dir, open_index
 
     config = section(root, "index", EmbeddingConfig)
@@ -62,7 +63,7 @@ def pack(index: IndexView, issue: str, *, budget: int, current_file: str | None 
     ranking = rank(index, issue, current_file=current_file)
     files = ranking.files[:top_files]
     parts: list[str] = []
-    used = _add(parts, 0, _repo_map(index, ranking.files[:MAP_FILES]), int(budget * MAP_SHARE))
+    used = _add(parts, 0, _repo_map(index, ranking.files[:MAP_FILES], int(budget * MAP_SHARE)), budget)
     chosen: list[RankedChunk] = []
     for rc in _best_chunks(ranking.chunks, {f.path for f in files}):
         used_after = _add(parts, used, _snippet(rc), budget)
@@ -82,16 +83,37 @@ def _add(parts: list[str], used: int, text: str, limit: int) -> int:
     return used + cost
 
 
-def _repo_map(index: IndexView, files: list[RankedFile]) -> str:
+def _repo_map(index: IndexView, files: list[RankedFile], limit: int) -> str:
+    """The map that fits in ``limit`` tokens: as many file paths as fit (best first), then their signatures.
+
+    A small budget still gets a map, only a shorter one: paths first because
+    knowing where things are is worth more than one more signature.
+    """
     wanted = {f.path for f in files}
     sigs: dict[str, list[str]] = {p: [] for p in wanted}
     for c in index.chunks():
         if c.path in wanted and c.kind in ("function", "class", "method"):
             sigs[c.path].append(("    " if c.kind == "method" else "") + c.signature.splitlines()[-1].strip())
-    lines = ["## Repository map (most relevant files first)"]
+    header = "## Repository map (most relevant files first)"
+    room = limit * 4 - len(header) - 2  # count_tokens is ≈ 4 characters a token; 2 for the newlines around it
+    shown: dict[str, list[str]] = {}
     for f in files:
-        lines.append(f"{f.path}:")
-        lines.extend(f"  {s}" for s in sigs[f.path][:25])
+        if len(f.path) + 2 > room:
+            break
+        shown[f.path] = []
+        room -= len(f.path) + 2
+    for path in shown:
+        for sig in sigs[path][:MAP_SIGNATURES]:
+            if len(sig) + 3 > room:
+                break
+            shown[path].append(sig)
+            room -= len(sig) + 3
+    if not shown:
+        return ""
+    lines = [header]
+    for path, signatures in shown.items():
+        lines.append(f"{path}:")
+        lines.extend(f"  {s}" for s in signatures)
     return "\n".join(lines)
 
 

@@ -21,14 +21,15 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from hashlib import sha1
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
-from patchgate.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field
+
+from patchgate.errors import ConfigError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -178,7 +179,9 @@ class StaticEmbedder:
 
         path = distilled_path(model)
         if not (path / "model.safetensors").exists():
-            _distill(model, path)
+            with _distill_lock(path):
+                if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
+                    _distill(model, path)
         self.model = StaticModel.from_pretrained(str(path))
         self.config = config
         self.model_id = f"static:{_model_fingerprint(model)}:{config.document_prefix}"
@@ -201,17 +204,90 @@ def distilled_path(model: str) -> Path:
 
 
 def _distill(model: str, path: Path) -> None:
-    """Distil once into a temporary folder, then rename: a crash never leaves half a model."""
-    from model2vec.distill import distill
-    from patchgate.console import err
+    """Distil once into a temporary folder, then rename: a crash never leaves half a model.
 
-    err.print(f"[dim]distilling a static embedding model from {model} (once per machine, about a minute)…[/]")
-    os.environ["TQDM_DISABLE"] = "1"
-    static = distill(model, pca_dims=256)
+    Distillation encodes the transformer's whole vocabulary (about 30,000
+    tokens), minutes on a small CPU, so it shows a real bar: tokens done,
+    elapsed and remaining time.
+    """
+    from model2vec.distill import distill
+    from transformers.utils import logging as hf_logging
+
+    from patchgate.console import err, progress
+
+    hf_logging.disable_progress_bar()
+    err.print(f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
+              "(once per machine; minutes on a CPU)", style="dim")
+    with progress(transient=False) as bar, _tqdm_into(bar, "distilling the embedding model (tokens)"):
+        static = distill(model, pca_dims=256)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     static.save_pretrained(str(tmp))
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, path)
+
+
+@contextmanager
+def _distill_lock(path: Path) -> Iterator[None]:
+    """One distillation per machine at a time: a second process waits for the first instead of
+    spending minutes on the same model and then colliding with it when it renames its result."""
+    import fcntl
+
+    from patchgate.console import err
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            err.print("another patchgate process is distilling the embedding model; waiting for it", style="dim")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _tqdm_into(bar: Any, description: str) -> Iterator[None]:
+    """Route model2vec's encoding progress (a tqdm) into our progress ``bar`` while distilling.
+
+    model2vec offers no progress callback; its inference module's ``tqdm`` is the
+    one seam. If a model2vec release moves it, the bar still shows elapsed time.
+    """
+    from model2vec.distill import inference
+
+    task = bar.add_task(description, total=None)
+
+    class BarTqdm:
+        def __init__(self, iterable: Any = None, total: int | None = None, **_ignored: Any) -> None:
+            self.iterable = iterable
+            bar.update(task, total=total if total is not None else (len(iterable) if iterable is not None else None))
+
+        def __iter__(self) -> Iterator[Any]:
+            for item in self.iterable:
+                yield item
+                bar.advance(task)
+
+        def update(self, n: int = 1) -> None:
+            bar.advance(task, n)
+
+        def close(self) -> None:
+            pass
+
+        def __enter__(self) -> BarTqdm:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    original = getattr(inference, "tqdm", None)
+    if original is not None:
+        inference.tqdm = BarTqdm
+    try:
+        yield
+    finally:
+        if original is not None:
+            inference.tqdm = original
 
 
 def _model_fingerprint(model: str) -> str:

@@ -13,12 +13,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
 from patchgate.errors import InputError
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.index import CommitSource, build_index, open_index
 from patchgate.retrieval.rank import rank
-from unidiff import PatchSet
-from unidiff.errors import UnidiffParseError
 
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 

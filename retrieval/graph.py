@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import PurePosixPath
 
+from tree_sitter import Node
+
 from patchgate.pymodules import module_names
 from patchgate.retrieval.chunking import parser_for
 from patchgate.retrieval.types import ImportEdge
-from tree_sitter import Node
 
 
 def python_imports(text: str) -> list[tuple[str, int]]:

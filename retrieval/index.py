@@ -20,6 +20,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
 from patchgate.errors import IndexStateError, InputError
 from patchgate.git import git_text, repo_root
 from patchgate.paths import STATE_DIR_NAME, own_dir
@@ -31,7 +32,6 @@ from patchgate.retrieval.lexical import Lexical, tokenize
 from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
 from patchgate.secrets import redact
-
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,16 @@ unless the issue names them by path.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from weakref import WeakKeyDictionary
 
 import numpy as np
+
 from patchgate.pymodules import module_names
 from patchgate.retrieval.graph import neighbours
+from patchgate.retrieval.lexical import tokenize
 from patchgate.retrieval.mentions import Mentions, extract
 from patchgate.retrieval.types import Chunk, IndexView
 
@@ -31,6 +33,8 @@ WEIGHTS = {"lexical_file": 0.30, "lexical_chunk": 0.20, "dense": 0.15, "named": 
            "locality": 0.10}
 NON_SOURCE_DAMPING = 0.35
 CHUNK_POOL = 300
+EXPLAINED_FILES = 20  # files whose lexical reason names the matched words
+MATCHED_WORDS = 5
 _NON_SOURCE_DIRS = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmarks",
                               "bench", "scripts", "ci", ".github"})
 
@@ -119,6 +123,8 @@ def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ra
     damp[explicit] = 1.0  # named by path: never damped
     total = total * damp
     order = np.argsort(-total, kind="stable")
+    _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if file_lex[i] > 0], files,
+                   details["lexical_file"])
     ranked_files = [RankedFile(files[i], float(total[i]), _reasons(i, signals, details, damp[i]))
                     for i in order if total[i] > 0]
     file_score = {f.path: f.score for f in ranked_files}
@@ -138,6 +144,23 @@ def is_source(path: str) -> bool:
 def _file_lexical(index: IndexView, issue: str, n: int) -> np.ndarray:
     scorer = getattr(index, "file_lexical_scores", None)
     return scorer(issue) if scorer else np.zeros(n, dtype=np.float32)
+
+
+def _matched_words(index: IndexView, issue: str, best: list[int], files: list[str], detail: dict[int, str]) -> None:
+    """Name the issue's words each of the ``best`` files contains, the issue's most repeated words first.
+
+    Only the files a person will see are read again, so a query stays cheap.
+    """
+    counts = Counter(tokenize(issue))
+    for i in best:
+        try:
+            present = set(tokenize(index.file_text(files[i])))
+        except (OSError, KeyError, UnicodeDecodeError):
+            continue
+        words = sorted((w for w in counts if w in present), key=lambda w: -counts[w])  # stable: issue order on ties
+        if words:
+            shown = ", ".join(words[:MATCHED_WORDS])
+            detail[i] = f"matches {shown}" + (f" +{len(words) - MATCHED_WORDS} more" if len(words) > MATCHED_WORDS else "")
 
 
 def _unit(values: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import faiss
 import numpy as np
+
 from patchgate.errors import IndexStateError
 from patchgate.retrieval import store
 from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder

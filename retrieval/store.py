@@ -139,7 +139,7 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
         from patchgate.console import err
 
         reason = str(exc) if isinstance(exc, IndexStateError) else f"index at {build} is unreadable ({exc})"
-        err.print(f"{reason}; rebuilding from scratch", markup=False)
+        err.print(f"{reason}; rebuilding from scratch", style="yellow")
         return {}, {}, {}
 
 

@@ -2,13 +2,37 @@
 # Create .venv/ at the repository root and install patchgate with its test tools.
 # Takes the CPU build of torch (torch==2.13.0) unless PATCHGATE_TORCH=cuda is set,
 # in which case pip's default (CUDA) build is installed instead.
+#
+# Each step says what it does, counts the packages pip has collected while it runs,
+# and says how long it took; pip's full output goes to .venv/install.log and its
+# tail is shown if a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+
+step() {  # step LABEL COMMAND...: run COMMAND with a live package count, its log kept
+    local label=$1 begin=$SECONDS
+    shift
+    printf '==> %s\n' "$label" >&2
+    if ! "$@" 2>&1 | tee -a .venv/install.log | awk -v tty="$([ -t 2 ] && echo 1)" '
+        /^Collecting / { n++; if (tty) printf "\r    %d packages collected", n > "/dev/stderr"; next }
+        /^Installing collected packages/ { if (tty) printf "\r"  > "/dev/stderr";
+                                           printf "    installing %d packages\n", n > "/dev/stderr" }'; then
+        printf '\nfailed: %s; the end of .venv/install.log:\n' "$label" >&2
+        tail -n 25 .venv/install.log >&2
+        exit 1
+    fi
+    printf '    done in %ds\n' $((SECONDS - begin)) >&2
+}
+
+printf '==> creating .venv\n' >&2
 python3 -m venv .venv
-pip=".venv/bin/python -m pip"
+: > .venv/install.log
+pip=(.venv/bin/python -m pip install --progress-bar off)
 if [ "${PATCHGATE_TORCH:-cpu}" = "cuda" ]; then
-    $pip install --quiet torch
+    step "installing torch (CUDA build)" "${pip[@]}" torch
 else
-    $pip install --quiet "torch==2.13.0"
+    step "installing torch==2.13.0 (CPU build)" "${pip[@]}" "torch==2.13.0"
 fi
-$pip install --quiet -e ".[test]"
+step "installing patchgate and its dependencies" "${pip[@]}" -e ".[test]"
+printf 'installed in %ds: run .venv/bin/patchgate --help\n' $((SECONDS - started)) >&2

@@ -6,15 +6,31 @@ Renderers read only ``tools.findings`` types, so a new gate needs no new rendere
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from patchgate.tools.findings import Finding, ReviewResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
+SHOWN_PER_RULE = 3  # past this, the findings of one non-error rule become one summary row
+MESSAGE_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a report: a finding, or a summary standing for ``count`` findings of one rule."""
+
+    gate: str
+    finding: Finding
+    count: int = 1
 
 
 def _where(finding: Finding) -> str:
@@ -23,27 +39,71 @@ def _where(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}" if finding.line else finding.path
 
 
-def print_table(result: ReviewResult, console: Console) -> None:
-    """One row per finding under its gate, then one line per gate with its verdict."""
-    table = Table(title="patchgate review", show_lines=False)
-    table.add_column("gate", style="bold")
-    table.add_column("where", style="cyan", overflow="fold")
-    table.add_column("rule", overflow="fold")
-    table.add_column("message", overflow="fold")
-    for gate in result.gates:
-        if gate.skipped:
-            status = f"[dim]skipped: {gate.detail}[/dim]"
+def report_rows(result: ReviewResult) -> list[Row]:
+    """Errors first (every one of them), then warnings and notes, summarised past a few per rule.
+
+    A change that touches one line must not drown its one real error under
+    dozens of problems the base already had: those are counted, not listed.
+    """
+    found = [(g.name, f) for g in result.gates for f in g.findings]
+    found.sort(key=lambda pair: SEVERITY_ORDER[pair[1].severity])  # stable: gate order within a severity
+    rows: list[Row] = []
+    by_rule: dict[str, list[tuple[str, Finding]]] = {}
+    for gate, finding in found:
+        if finding.severity == "error":
+            rows.append(Row(gate, finding))
         else:
-            status = "[green]passed[/green]" if gate.passed else "[red]failed[/red]"
-        if not gate.findings:
-            table.add_row(gate.name, "", "", status)
-        for finding in gate.findings:
-            colour = {"error": "red", "warning": "yellow"}.get(finding.severity, "white")
-            table.add_row(gate.name, _where(finding), f"[{colour}]{finding.rule}[/{colour}]", finding.message)
-    console.print(table)
-    verdict = "[green]all gates passed[/green]" if result.passed else \
-        "[red]failed: " + ", ".join(g.name for g in result.failed()) + "[/red]"
-    console.print(verdict)
+            by_rule.setdefault(finding.rule, []).append((gate, finding))
+    for rule, items in by_rule.items():
+        if len(items) <= SHOWN_PER_RULE:
+            rows.extend(Row(gate, finding) for gate, finding in items)
+            continue
+        gate, first = items[0]
+        summary = Finding(rule=rule, severity=first.severity,
+                          message=f"for example {_first_line(first.message)}")
+        rows.append(Row(gate, summary, len(items)))
+    return rows
+
+
+def _first_line(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
+
+
+def gate_line(result: ReviewResult) -> Text:
+    """Every gate's verdict on one line: ``apply ok · parse ok · tests FAILED · license skipped``."""
+    line = Text()
+    for n, gate in enumerate(result.gates):
+        if n:
+            line.append(" · ", "dim")
+        if gate.skipped:
+            line.append(f"{gate.name} skipped", "dim")
+        else:
+            line.append(f"{gate.name} " + ("ok" if gate.passed else "FAILED"), "green" if gate.passed else "bold red")
+    return line
+
+
+def print_table(result: ReviewResult, console: Console) -> None:
+    """The findings, errors first, in a table that fits the terminal; then each gate's verdict and the outcome."""
+    rows = report_rows(result)
+    if rows:
+        table = Table(title="patchgate review", title_justify="left", show_lines=True)
+        table.add_column("rule", no_wrap=True)  # rule ids are short and never cut
+        table.add_column("where and what", overflow="fold")  # the rest of the width goes to the message
+        for row in rows:
+            colour = {"error": "red", "warning": "yellow"}.get(row.finding.severity, "white")
+            where = _where(row.finding) if row.count == 1 else f"{row.count} places"
+            table.add_row(Text(row.finding.rule, colour),
+                          Text.assemble((where, "cyan"), "\n", _first_line(row.finding.message)))
+        console.print(table)
+    console.print(gate_line(result))
+    skipped = [g for g in result.gates if g.skipped and g.detail]
+    for gate in skipped:
+        console.print(f"  {gate.name} skipped: {gate.detail}", style="dim")
+    if result.passed:
+        console.print(Text("all gates passed", "green"))
+    else:
+        console.print(Text("failed: " + ", ".join(g.name for g in result.failed()), "red"))
 
 
 def to_json(result: ReviewResult) -> dict[str, Any]:
@@ -77,13 +137,14 @@ def to_sarif(result: ReviewResult) -> dict[str, Any]:
 
 
 def to_github(result: ReviewResult) -> str:
-    """Markdown review comments, one per finding; a known fix becomes a ```suggestion block."""
+    """Markdown review comments, errors first, repeated warnings summarised; a known fix is a ```suggestion."""
     parts = ["## patchgate review: " + ("all gates passed" if result.passed else
                                         "failed (" + ", ".join(g.name for g in result.failed()) + ")")]
-    for gate in result.gates:
-        for finding in gate.findings:
-            icon = {"error": "❌", "warning": "⚠️"}.get(finding.severity, "ℹ️")
-            parts.append(f"### {icon} `{_where(finding)}` — {finding.rule}\n\n{finding.message}")
-            if finding.suggestion is not None and finding.path and finding.line:
-                parts.append(f"```suggestion\n{finding.suggestion}\n```" if finding.suggestion else "```suggestion\n```")
+    for row in report_rows(result):
+        finding = row.finding
+        icon = {"error": "❌", "warning": "⚠️"}.get(finding.severity, "ℹ️")
+        where = _where(finding) if row.count == 1 else f"{row.count} places"
+        parts.append(f"### {icon} `{where}` — {finding.rule}\n\n{finding.message}")
+        if row.count == 1 and finding.suggestion is not None and finding.path and finding.line:
+            parts.append(f"```suggestion\n{finding.suggestion}\n```" if finding.suggestion else "```suggestion\n```")
     return "\n\n".join(parts) + "\n"

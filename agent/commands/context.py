@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 import click
-from patchgate.console import emit_json, out
-from patchgate.errors import InputError
 from rich.table import Table
+
+from patchgate.console import emit_json, err, out, print_data
+from patchgate.errors import InputError
 
 
 def read_issue(issue: str | None, file: Path | None) -> str:
@@ -52,18 +53,21 @@ def context_command(issue: str | None, file: Path | None, repo: Path, budget: in
                                "end_line": c.chunk.end_line, "score": round(c.score, 4)} for c in pack.chunks],
                    **({"context": pack.text, "tokens": pack.tokens} if budget else {})})
         return
-    table = Table(title="ranked files")
+    table = Table(title="ranked files", title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("file", style="cyan")
-    table.add_column("score", justify="right")
-    table.add_column("reasons")
+    table.add_column("file", style="cyan", overflow="fold", ratio=2)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("reasons", overflow="fold", ratio=3)
     for n, f in enumerate(pack.files, start=1):
         reasons = "; ".join(f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons[:3])
         table.add_row(str(n), f.path, f"{f.score:.3f}", reasons)
-    out.print(table)
-    if budget:
-        out.print(pack.text, markup=False)
-        out.print(f"[dim]{pack.tokens} of {budget} tokens[/]")
+    if not budget:
+        out.print(table)
+        return
+    # stdout is the packed context and nothing else, so `> prompt.txt` captures exactly what a model reads
+    err.print(table)
+    print_data(pack.text)
+    err.print(f"{pack.tokens} of {budget} tokens", style="dim")
 
 
 def _file_json(f) -> dict:

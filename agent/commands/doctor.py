@@ -6,8 +6,8 @@ import platform
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from patchgate.console import emit_json, out
 from patchgate.errors import PatchgateError
@@ -108,5 +108,5 @@ def doctor(repo: Path, as_json: bool) -> None:
         return
     table = Table(title="patchgate doctor", show_header=False)
     for name, (ok, detail) in results.items():
-        table.add_row("[green]ok[/]" if ok else "[yellow]missing[/]", name, escape(detail))
+        table.add_row(Text("ok", "green") if ok else Text("missing", "yellow"), name, detail)
     out.print(table)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.table import Table
+from rich.text import Text
+
 from patchgate.console import emit_json, err, out, progress
 from patchgate.errors import InputError
-from rich.table import Table
 
 
 @click.group("eval")
@@ -42,10 +44,10 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
         table.add_column(f"@{k}", justify="center")
     for r in report.results:
         ranks = ", ".join(f"{g} → {rank or '-'}" for g, rank in r.ranks.items())
-        table.add_row(r.instance_id, ranks, *("[green]✓[/]" if r.hit(k) else "[red]✗[/]" for k in cutoffs))
+        table.add_row(r.instance_id, ranks, *(Text("✓", "green") if r.hit(k) else Text("✗", "red") for k in cutoffs))
     (err if as_json else out).print(table)
     for instance, why in report.skipped:
-        err.print(f"[yellow]skipped {instance}: {why}[/]")
+        err.print(f"skipped {instance}: {why}", style="yellow")
     summary = report.summary(cutoffs)
     if as_json:
         emit_json(summary)

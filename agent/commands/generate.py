@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+
 from patchgate.console import emit_json, out
 from patchgate.errors import InputError
 from patchgate.grammars import GRAMMARS

@@ -6,9 +6,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+from rich.table import Table
+
 from patchgate.config import section
 from patchgate.console import emit_json, out
-from rich.table import Table
 
 
 @click.command("index")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, out
+from patchgate.console import emit_json, err, out
 from patchgate.errors import GateFailure, InputError
 from patchgate.tools.options import switchable_gates
 
@@ -78,6 +78,13 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
     else:
         diff, default_base = read_patch(patch_file or "-"), "HEAD"
     base = base or default_base
+    if not diff.strip():  # an empty change passes every gate vacuously: say so instead of "all gates passed"
+        what = "nothing is staged" if staged else f"{rev_range} changes nothing" if rev_range else "the patch is empty"
+        if as_json:
+            emit_json({"passed": True, "gates": [], "nothing_to_review": True})
+        else:
+            err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
+        return
     options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage},
                            base=base)
     if skip:

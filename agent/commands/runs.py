@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from patchgate.console import emit_json, out
 from rich.table import Table
+from rich.text import Text
+
+from patchgate.console import emit_json, err, out
 
 
 @click.group("runs", invoke_without_command=True)
@@ -26,12 +28,16 @@ def runs_group(ctx: click.Context, repo: Path, as_json: bool) -> None:
     if as_json:
         emit_json([vars(r) for r in runs])
         return
-    table = Table(title="runs")
-    for column in ("id", "outcome", "calls", "tokens", "cost $", "issue"):
-        table.add_column(column)
+    if not runs:
+        err.print(f"no runs yet in {ctx.obj['root']}: `patchgate solve ISSUE` starts one")
+        return
+    table = Table(title="runs", title_justify="left")
+    for column in ("id", "outcome", "calls", "tokens", "cost $"):  # never cut: an id is what `runs show` takes
+        table.add_column(column, no_wrap=True, justify="left" if column in ("id", "outcome") else "right")
+    table.add_column("issue", overflow="fold", ratio=1)
     for r in runs:
-        colour = "green" if r.outcome == "passed" else "red"
-        table.add_row(r.run_id, f"[{colour}]{r.outcome}[/]", str(r.calls), str(r.tokens), f"{r.cost_usd:.4f}", r.issue)
+        outcome = Text(r.outcome, style="green" if r.outcome == "passed" else "red")
+        table.add_row(r.run_id, outcome, str(r.calls), str(r.tokens), f"{r.cost_usd:.4f}", r.issue)
     out.print(table)
 
 
@@ -47,4 +53,4 @@ def show(ctx: click.Context, run_id: str) -> None:
         emit_json(events)
         return
     for event in events:
-        out.print(describe(event), markup=True, highlight=False)
+        out.print(describe(event))

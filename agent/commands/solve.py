@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.text import Text
+
 from patchgate.agent.commands.context import read_issue
-from patchgate.console import emit_json, err, out
+from patchgate.console import emit_json, err, json_error, out
 from patchgate.errors import GateFailure
 
 
@@ -27,11 +29,12 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
     from patchgate.agent.pipeline import solve
     from patchgate.git import repo_root
 
-    text = read_issue(issue, file)
-    root = repo_root(repo)
-    with err.status("solving") as status:
-        result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
-                       progress=lambda msg: status.update(msg))
+    with json_error(as_json):
+        text = read_issue(issue, file)
+        root = repo_root(repo)
+        with err.status("solving") as status:
+            result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
+                           progress=lambda msg: status.update(msg))
     finish(ctx, root, result, do_apply=do_apply, yes=yes, as_json=as_json)
 
 
@@ -49,11 +52,13 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
     if as_json:
         emit_json(to_json(result, applied=applied))
     elif applied:
-        out.print(f"[green]applied[/] to {root}; trace: {result.run_dir / 'trace.jsonl'}")
+        out.print(Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"),
+                  soft_wrap=True)  # paths stay whole, to be copied
     elif result.passed:
-        out.print(f"patch saved to {saved}\napply it later with: git apply {saved}")
+        out.print(f"patch saved to {saved}\napply it later with: git apply {saved}", soft_wrap=True)
     elif result.best is not None and result.best.diff:
-        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)")
+        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)",
+                  soft_wrap=True)
     if not result.passed:
         if as_json:
             ctx.exit(1)
@@ -62,8 +67,9 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
 
 def render(result) -> None:
     """The coloured diff, the gate table and what the run cost."""
-    from patchgate.agent.gating import print_gate_table
     from rich.syntax import Syntax
+
+    from patchgate.agent.gating import print_gate_table
 
     best = result.best
     if best is not None and best.diff:
@@ -71,9 +77,9 @@ def render(result) -> None:
     if best is not None and best.review is not None:
         print_gate_table(best.review, out)
     elif best is not None and best.problem:
-        out.print(f"[red]no edit could be applied:[/] {best.problem}", markup=True)
-    out.print(f"[dim]run {result.run_id}: {result.calls} model calls, "
-              f"{result.prompt_tokens + result.completion_tokens} tokens, ${result.cost_usd:.4f}[/]")
+        out.print(Text.assemble(("no edit could be applied: ", "red"), best.problem))
+    out.print(f"run {result.run_id}: {result.calls} model calls, "
+              f"{result.prompt_tokens + result.completion_tokens} tokens, ${result.cost_usd:.4f}", style="dim")
 
 
 def to_json(result, *, applied: bool) -> dict:

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import click
+
 from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, err
+from patchgate.console import emit_json, err, json_error
 
 
 @click.command("suggest")
@@ -35,11 +36,12 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
     from patchgate.agent.pipeline import solve
     from patchgate.git import repo_root
 
-    root = repo_root(repo)
-    issue = ci_issue(root, base, failing=list(failing), junit=junit, log=log)
-    with err.status("suggesting") as status:
-        result = solve(root, issue, model_spec, rounds=rounds, candidates=candidates, targets=list(failing),
-                       progress=lambda msg: status.update(msg))
+    with json_error(as_json):
+        root = repo_root(repo)
+        issue = ci_issue(root, base, failing=list(failing), junit=junit, log=log)
+        with err.status("suggesting") as status:
+            result = solve(root, issue, model_spec, rounds=rounds, candidates=candidates, targets=list(failing),
+                           progress=lambda msg: status.update(msg))
     best = result.best
     diff = best.diff if best is not None and best.passed else ""
     if patch_out:

@@ -24,6 +24,7 @@ from typing import Any
 import llguidance
 import numpy as np
 import torch
+
 from patchgate.errors import ConfigError, InputError
 from patchgate.grammars import grammar_text
 

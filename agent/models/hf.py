@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from patchgate.agent.models.base import Completion, Generated, Message, Usage
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
 from patchgate.errors import ConfigError, OutputValidationError
-from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -36,14 +37,15 @@ class HFModel:
 
     def __init__(self, path: str | Path, *, on_call: OnCall | None = None, speculation: str = "prompt_lookup",
                  draft_model: str | Path | None = None) -> None:
+        path = Path(path)
+        for given in (path, draft_model):  # before importing transformers, which alone takes seconds
+            if given is not None and not Path(given).exists():
+                raise ConfigError(f"hf model path {given} does not exist (give hf:/path/to/a/saved/model)")
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own progress goes to stderr through agent.console
 
-        path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"hf model path {path} does not exist (give hf:/path/to/a/saved/model)")
         self.name = f"hf:{path}"
         self.on_call = on_call
         self.device, dtype = pick_device()
@@ -96,8 +98,9 @@ class HFModel:
         per-step state assumes one token at a time.
         """
         import torch
-        from patchgate.agent.decoding.speculative import speculation_options
         from transformers import LogitsProcessorList
+
+        from patchgate.agent.decoding.speculative import speculation_options
 
         if speculate and not logits_processor:
             generate_options.update(speculation_options(self.speculation, draft=self.draft and self.draft.model,

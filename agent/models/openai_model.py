@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import openai
 from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
+
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.agent.models.retry import (
     CallFailed,
@@ -26,7 +28,6 @@ from patchgate.agent.models.structured import schema_instruction, structured_wit
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
 from patchgate.errors import ConfigError
 from patchgate.secrets import redact
-from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -118,7 +119,7 @@ class OpenAIModel:
                         raise
 
         try:
-            response, record.retries = call_with_retries(attempt, self._classify, self.settings)
+            response, record.retries = call_with_retries(attempt, self._classify, self.settings, on_retry=show_retry)
         except CallFailed as exc:
             record.retries, record.error = exc.retries, str(exc)
             record.latency_s = time.monotonic() - start
@@ -157,6 +158,9 @@ class OpenAIModel:
         if isinstance(exc, openai.APITimeoutError):
             return Failure(True, f"{self.name}: request timed out at {self.base_url}")
         if isinstance(exc, openai.APIConnectionError):
+            if refused := _unreachable(exc):  # nothing listens there: waiting will not change that
+                return Failure(False, f"{self.name}: cannot connect to {self.base_url} ({refused}): "
+                                      "is the server running, and is the URL right?")
             return Failure(True, f"{self.name}: cannot connect to {self.base_url}")
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):  # JSON that is not JSON, or not a chat
             return Failure(False, f"{self.name}: the server at {self.base_url} answered with something that is not "
@@ -227,6 +231,27 @@ def _answer_text(response: Any) -> str:
         if custom is not None:
             return custom.input
     return message.content or ""
+
+
+def show_retry(message: str) -> None:
+    """Tell the person waiting what failed and how long until the next try (stderr)."""
+    from patchgate.console import err
+
+    err.print(message, style="yellow")
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """"connection refused" or "unknown host" when that is what lies under a connection error, else None."""
+    import socket
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _detail(exc: openai.APIStatusError) -> str:

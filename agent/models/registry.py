@@ -34,6 +34,8 @@ PROVIDERS: dict[str, str] = {
     "scripted": "patchgate.agent.models.scripted:ScriptedModel",
 }
 
+LOCAL_PROVIDERS = ("hf",)  # models whose tokens we decode ourselves (fill-in-the-middle, grammars)
+HOW_TO_CONFIGURE_LOCAL = "no local model configured: pass --model hf:/path/to/a/saved/model, or set PATCHGATE_MODEL"
 HOW_TO_CONFIGURE = ('no model configured: pass --model openai:gpt-4.1 (or hf:/path/to/model), '
                     'set PATCHGATE_MODEL, or add model = "openai:gpt-4.1" under [tool.patchgate] in pyproject.toml')
 
@@ -112,15 +114,20 @@ def provider_class(provider: str) -> type:
 
 
 def resolve_model(spec: str | None, root: Path, *, on_call: OnCall | None = None,
-                  draft_model: str | None = None) -> Model:
+                  draft_model: str | None = None, local_only: str | None = None) -> Model:
     """The model to use for the repository at ``root``; ConfigError says how to configure one.
 
     ``draft_model`` (a ``--draft-model`` flag) turns on draft-model speculation for local models.
+    ``local_only`` names a command that needs a local model (``complete``): any other
+    provider is refused before anything asks for its key or server.
     """
     chosen, from_repository = _chosen(spec, root)
     if not chosen:
-        raise ConfigError(HOW_TO_CONFIGURE)
+        raise ConfigError(HOW_TO_CONFIGURE_LOCAL if local_only else HOW_TO_CONFIGURE)
     parsed = parse_spec(chosen)
+    if local_only and parsed.provider not in LOCAL_PROVIDERS:
+        raise ConfigError(f"{local_only} takes a local model (hf:/path/to/a/saved/model), not {chosen!r}: "
+                          f"it needs the model's own tokens, which {parsed.provider} models do not expose")
     if not key_may_follow(parsed, from_repository, root):
         parsed = dataclasses.replace(parsed, send_key=False)
         err.print(f"note: this repository's config points the model at {parsed.base_url}; your OPENAI_API_KEY "

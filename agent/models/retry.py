@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from patchgate.errors import ModelError
 from pydantic import BaseModel, ConfigDict, Field
+
+from patchgate.errors import ModelError
 
 R = TypeVar("R")
 
@@ -65,12 +66,15 @@ def backoff_delay(attempt: int, settings: ModelSettings, retry_after_s: float | 
 
 def call_with_retries(attempt_fn: Callable[[float], R], classify: Callable[[BaseException], Failure],
                       settings: ModelSettings, *, sleep: Callable[[float], None] = time.sleep,
-                      rng: random.Random | None = None) -> tuple[R, int]:
+                      rng: random.Random | None = None,
+                      on_retry: Callable[[str], None] | None = None) -> tuple[R, int]:
     """Run ``attempt_fn(timeout_s)`` until it succeeds; return its result and the retry count.
 
     Each attempt gets the per-call timeout, shortened to what is left of the
     deadline. A failure that is not retryable, or a wait that would pass the
-    deadline, raises ``CallFailed`` with the provider's message.
+    deadline, raises ``CallFailed`` with the provider's message. ``on_retry``
+    hears each retry before its wait (what failed, which retry, how long), so
+    a person is never left watching silence.
     """
     rng = rng or random.Random()
     deadline = time.monotonic() + settings.deadline_s
@@ -90,5 +94,7 @@ def call_with_retries(attempt_fn: Callable[[float], R], classify: Callable[[Base
             if time.monotonic() + delay >= deadline:
                 raise CallFailed(f"{failure.message} (deadline of {settings.deadline_s:g}s reached)", retries,
                                  failure.status) from None
+            if on_retry is not None:
+                on_retry(f"{failure.message}; retry {retries + 1} of {settings.max_retries} in {delay:.1f}s")
             sleep(delay)
             retries += 1

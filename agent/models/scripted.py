@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.structured import structured_with_repair
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
 from patchgate.errors import ConfigError, ModelError
-from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -121,14 +121,34 @@ def test_complete_shows_a_diff_and_writes_only_with_write(tiny_path: Path, tmp_p
     assert shown.returncode == 0, shown.stderr
     assert "+++ b/geo.py" in shown.stdout and "not written" in shown.stdout
     assert src.read_text() == original
-    written = run_complete(tiny_path, tmp_path, "geo.py:2:5", "--max-tokens", "4", "--write")
+    # the random model's middle breaks the file (as in the issue: stray bytes, unmatched brackets)
+    refused = run_complete(tiny_path, tmp_path, "geo.py:2:5", "--max-tokens", "4", "--write")
+    assert refused.returncode == 1 and refused.stderr.startswith("error: not written: ")
+    assert "pass --force to write it anyway" in refused.stderr and "+++ b/geo.py" in refused.stdout
+    assert src.read_text() == original
+    written = run_complete(tiny_path, tmp_path, "geo.py:2:5", "--max-tokens", "4", "--write", "--force")
     assert written.returncode == 0 and src.read_text() != original
     assert src.read_text().startswith("def area(r):\n    ") and src.read_text().endswith("\n    return result\n")
     bad = run_complete(tiny_path, tmp_path, "geo.py:40")
     assert bad.returncode == 2 and bad.stderr.startswith("error: line 40") and "Traceback" not in bad.stderr
 
 
+def test_a_completion_that_parses_is_written_and_one_with_broken_bytes_is_not(tmp_path: Path) -> None:
+    from patchgate.agent.infill import Infill, completion_problems
+
+    original = "def area(r):\n    \n    return result\n"
+    good = Infill(tmp_path / "geo.py", 2, 5, "result = r * r", original,
+                  original.replace("    \n", "    result = r * r\n"), "qwen")
+    assert completion_problems(good) == []
+    broken = Infill(tmp_path / "geo.py", 2, 5, "return \x7f%falf\ufffd", original,
+                    original.replace("    \n", "    return \x7f%falf\ufffd\n"), "qwen")
+    problems = completion_problems(broken)
+    assert "U+007F" in problems[0] and "U+FFFD" in problems[0] and any("python" in p for p in problems[1:])
+    mid_edit = Infill(tmp_path / "geo.py", 1, 1, "x", "def (:\n", "xdef (:\n", "qwen")
+    assert completion_problems(mid_edit) == []  # the file did not parse before: not the completion's fault
+
+
 def test_complete_with_a_hosted_model_says_it_needs_a_local_one(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     result = run_complete(Path("unused"), tmp_path, "a.py:1", "--model", "openai:m@http://127.0.0.1:9/v1")
-    assert result.returncode == 2 and "needs a local FIM model" in result.stderr
+    assert result.returncode == 2 and "complete takes a local model" in result.stderr

@@ -29,7 +29,7 @@ def run_generate(cwd: Path, model: str, *args: str) -> subprocess.CompletedProce
 
 def test_local_generate_prints_a_manifest_that_parses(tiny_path: Path, tmp_path: Path) -> None:
     result = run_generate(tmp_path, f"hf:{tiny_path}", "--grammar", "kubernetes", "--seed", "4",
-                          "--max-tokens", "260", "a web deployment")
+                          "--max-tokens", "400", "a web deployment")
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout)["kind"] in {"Deployment", "Service", "Job", "ConfigMap"}
 

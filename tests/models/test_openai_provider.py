@@ -149,11 +149,26 @@ def test_server_without_json_schema_falls_back_to_prompted_json(server: HTTPServ
     assert "response_format" not in second and "JSON Schema" in second["messages"][0]["content"]
 
 
-def test_connection_refused_is_retried_then_reported() -> None:
-    model = OpenAIModel("m", base_url="http://127.0.0.1:9/v1", api_key=KEY,
-                        settings=ModelSettings(max_retries=2, backoff_base_s=0.01, timeout_s=1))
-    with pytest.raises(ModelError, match="cannot connect.*2 retries"):
+def test_connection_refused_fails_at_once_and_says_so() -> None:
+    records: list[CallRecord] = []
+    model = OpenAIModel("m", base_url="http://127.0.0.1:9/v1", api_key=KEY, on_call=records.append,
+                        settings=ModelSettings(max_retries=5, backoff_base_s=2, timeout_s=1))
+    started = time.monotonic()
+    with pytest.raises(ModelError, match=r"cannot connect to http://127.0.0.1:9/v1 \(connection refused\): "
+                                         "is the server running"):
         model.complete(HELLO)
+    assert time.monotonic() - started < 2 and records[-1].retries == 0  # nothing listens: waiting will not help
+
+
+def test_each_retry_is_shown_with_its_wait(server: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(2):
+        server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {"message": "busy"}},
+                                                                             status=503)
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("done"))
+    assert make_model(server, []).complete(HELLO).text == "done"
+    shown = capsys.readouterr().err.splitlines()
+    assert [line.split(" in ")[0].rsplit("; ", 1)[1] for line in shown] == ["retry 1 of 3", "retry 2 of 3"]
+    assert all("server answered 503: busy" in line and line.endswith("s") for line in shown)
 
 
 def test_reasoning_model_parameters_are_adapted_once(server: HTTPServer) -> None:

@@ -1,0 +1,77 @@
+"""Every shipped grammar produces only what patchgate's own parse gate accepts, over 100 seeds each.
+
+The sampler is the real decoding guide (``BudgetedGuide``) fed random logits:
+what a random-weights model does, without its forward pass, so 400 documents
+take seconds. The parse gate (``tools.parsers.check_file``) is the judge, as it
+is when an agent's generated config is reviewed.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from patchgate.agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
+from patchgate.agent.documents import GATE_NAMES, Document, first_valid
+from patchgate.grammars import GRAMMARS, parse_error
+from patchgate.tools.options import ReviewOptions
+from patchgate.tools.parsers import check_file
+from patchgate.tools.policy import Policies
+
+SEEDS = 100
+BUDGET = 512  # `patchgate generate`'s default --max-tokens
+WORDY = 4.0  # logit bonus for a token's length: long keys and strings, where the limits are
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from tiny import build_tokenizer
+
+    return llg_tokenizer(build_tokenizer())
+
+
+def walk(tokenizer, grammar: str, seed: int, *, wordy: bool) -> str:
+    """One document: the guide picks every token from random logits (favouring long tokens when ``wordy``)."""
+    guide = BudgetedGuide(tokenizer, grammar, BUDGET)
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([len(tokenizer.decode_bytes([t])) for t in range(tokenizer.vocab_size)], dtype=torch.float)
+    tokens: list[int] = []
+    while (token := guide.choose(torch.randn(tokenizer.vocab_size, generator=generator)
+                                 + (WORDY * lengths if wordy else 0), temperature=1.0,
+                                 generator=generator)) != guide.eos:
+        tokens.append(token)
+    return tokenizer.decode_bytes(tokens).decode("utf-8")
+
+
+def gate_errors(name: str, text: str) -> list[str]:
+    """The parse gate's errors, and lark's (which checks a hosted model's answer against the same grammar)."""
+    errors = [f.message for f in check_file(GATE_NAMES[name], text, ReviewOptions(), Policies())
+              if f.severity == "error"]
+    return errors + ([f"lark: {lark}"] if (lark := parse_error(name, text)) else [])
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "kubernetes" else n
+                                  for n in GRAMMARS])  # a manifest walk re-plans ~370-token closes: ~0.4 s a seed
+def test_100_seeds_all_pass_the_parse_gate(tokenizer, name: str) -> None:
+    grammar = llg_grammar(grammar=name)
+    rejected, longest_key = [], 0
+    for seed in range(SEEDS):
+        wordy = seed % 2 == 1
+        text = walk(tokenizer, grammar, seed, wordy=wordy)
+        if errors := gate_errors(name, text):
+            rejected.append((seed, errors[0][:120]))
+            # what `generate` does with a document the gate rejects: sample again
+            def again(attempt: int, seed: int = seed, wordy: bool = wordy) -> Document:
+                return Document(walk(tokenizer, grammar, seed + SEEDS * (attempt + 1), wordy=wordy), "random")
+
+            text = first_valid(again, grammar=name, schema=None).text
+        assert gate_errors(name, text) == [], (seed, text)
+        if name == "yaml":
+            longest_key = max([longest_key, *(len(line.split(":", 1)[0].strip()) for line in text.splitlines())])
+    if name == "toml":  # a context-free grammar cannot forbid a key defined twice: only those are resampled
+        assert all("already" in why or "redefine" in why.lower() for _, why in rejected), rejected
+        assert len(rejected) <= SEEDS // 4, rejected
+    else:
+        assert rejected == []  # the grammar alone writes nothing the parse gate rejects
+    if name == "yaml":
+        assert 8 < longest_key <= 64  # wordy sampling reaches for long keys; YAML's limit is 1024
