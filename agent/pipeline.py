@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from patchgate.agent import prompts
-from patchgate.agent.edits import (
-    EditFormatError,
-    apply_edits,
-    parse_edits,
-    touched_paths,
-    unified_diff,
-)
+from patchgate.agent.edit_match import apply_edits
+from patchgate.agent.edit_parse import parse_answer
+from patchgate.agent.edits import EditFormatError, touched_paths, unified_diff
 from patchgate.agent.gating import apply_to_tree, gate, passed_count, short_report
 from patchgate.agent.models.base import Message, Model
 from patchgate.agent.plan import Plan, PlanStep
@@ -201,7 +197,7 @@ def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) ->
                                     seed=seed)
         messages = [*messages, Message("assistant", answer.text)]
         try:
-            blocks = parse_edits(answer.text)
+            blocks = parse_answer(answer.text, snapshot.read, _only(run.plan.files))
         except EditFormatError as exc:
             problem = str(exc)
             if attempt == 0:
@@ -218,6 +214,11 @@ def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) ->
         if attempt == 0:
             messages.append(prompts.edit_retry_message(problems))
     return "", problem, messages
+
+
+def _only(files: list[str]) -> str | None:
+    """The planned file, when the plan names exactly one (blocks that name no file go there)."""
+    return files[0] if len(set(files)) == 1 else None
 
 
 def choose(candidates: list[Candidate]) -> Candidate | None:

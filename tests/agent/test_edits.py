@@ -6,13 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from patchgate.agent.edit_match import apply_block, apply_edits
+from patchgate.agent.edit_parse import parse_answer
 from patchgate.agent.edits import (
     EditBlock,
     EditFormatError,
     EditProblem,
-    apply_block,
-    apply_edits,
-    parse_edits,
     touched_paths,
     unified_diff,
 )
@@ -27,19 +26,19 @@ def block(path: str, search: str, replace: str) -> str:
 def test_blocks_are_parsed_with_their_paths_even_inside_fences() -> None:
     text = ("Here is the fix:\n```python\n" + block("calc.py", "    return a - b\n", "    return a + b\n")
             + "```\n" + block("`new/mod.py`", "", "X = 1\n"))
-    assert parse_edits(text) == [EditBlock("calc.py", "    return a - b\n", "    return a + b\n"),
+    assert parse_answer(text) == [EditBlock("calc.py", "    return a - b\n", "    return a + b\n"),
                                  EditBlock("new/mod.py", "", "X = 1\n")]
 
 
 def test_prose_without_edits_is_a_format_error_that_explains_the_format() -> None:
     with pytest.raises(EditFormatError, match="SEARCH"):
-        parse_edits("I think you should change the add function.")
+        parse_answer("I think you should change the add function.")
 
 
 def test_exact_match_replaces_one_place_and_ambiguity_is_reported() -> None:
     done = apply_block(EditBlock("calc.py", "def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"),
                        SOURCE)
-    assert done == SOURCE.replace("return a - b", "return a + b", 1)
+    assert done == (SOURCE.replace("return a - b", "return a + b", 1), False)
     twice = apply_block(EditBlock("calc.py", "    return a - b\n", "    return 0\n"), SOURCE)
     assert isinstance(twice, EditProblem) and "2 times" in twice.message
 
@@ -47,7 +46,7 @@ def test_exact_match_replaces_one_place_and_ambiguity_is_reported() -> None:
 def test_whitespace_tolerant_match_reindents_the_replacement() -> None:
     source = "class C:\n    def f(self):\n        return 1\n"
     done = apply_block(EditBlock("c.py", "def f(self):\n    return 1\n", "def f(self):\n    return 2\n"), source)
-    assert done == "class C:\n    def f(self):\n        return 2\n"
+    assert done == ("class C:\n    def f(self):\n        return 2\n", True)
 
 
 def test_no_match_names_the_file_and_the_closest_real_lines() -> None:
@@ -67,7 +66,7 @@ def test_missing_file_and_new_file() -> None:
 
 def test_unified_diff_answers_go_through_the_same_matcher() -> None:
     diff = ("--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n")
-    outcome = apply_edits(parse_edits(diff), {"calc.py": SOURCE}.get)
+    outcome = apply_edits(parse_answer(diff), {"calc.py": SOURCE}.get)
     assert not outcome.problems
     assert outcome.files["calc.py"].startswith("def add(a, b):\n    return a + b\n")
 
