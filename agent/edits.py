@@ -34,7 +34,8 @@ lines copied exactly from the current file (enough to be unique)
 the new lines
 {REPLACE}
 
-An empty SEARCH section creates a new file. Copy SEARCH lines character for character. A unified diff is accepted too."""
+An empty SEARCH section creates a new file. Copy SEARCH lines character for character from the file,
+without the line numbers shown beside them. A unified diff is accepted too."""
 ReadFile = Callable[[str], "str | None"]  # a file's text at the base, None if there is no such file
 
 
