@@ -168,8 +168,8 @@ def _split(body: list[str], path: str, read: ReadFile | None) -> tuple[str | Non
     """SEARCH and REPLACE text of a block's lines; a marker-like line inside code cannot split it.
 
     With several divider-like lines (an RST ``=======`` underline), the one at
-    column 0 with exactly seven ``=`` wins; if still ambiguous, the split
-    whose SEARCH text occurs in the file.
+    column 0 with exactly seven ``=`` wins; if still ambiguous, the longest
+    SEARCH that occurs in the file (an underline belongs to the text above it).
     """
     dividers = [k for k, line in enumerate(body) if DIVIDER_RE.match(line)]
     if not dividers:
@@ -179,7 +179,7 @@ def _split(body: list[str], path: str, read: ReadFile | None) -> tuple[str | Non
     if len(choices) > 1 and read is not None and (current := read(path)) is not None:
         flat = _flat(current)
         fitting = [k for k in choices if _flat("\n".join(body[:k])) in flat]
-        choices = fitting or choices
+        choices = fitting[-1:] or choices
     k = choices[0] if len(choices) == 1 else choices[len(choices) // 2]
     return _text(_unnumbered(body[:k])), _text(_unnumbered(body[k + 1:]))
 

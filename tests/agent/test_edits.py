@@ -91,3 +91,52 @@ def test_paths_outside_the_repository_are_refused() -> None:
     assert list(outcome.files) == ["ok/new.py"]
     assert [p.block.path for p in outcome.problems] == ["../evil.py", ".git/hooks/pre-commit", "/etc/passwd"]
     assert all("not a path inside the repository" in p.message for p in outcome.problems)
+
+
+def test_a_hunk_whose_text_occurs_twice_is_placed_by_its_line_numbers() -> None:
+    source = "def f():\n    x = 1\n    return x\n\n\ndef g():\n    x = 1\n    return x\n"
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -7,2 +7,2 @@\n     x = 1\n-    return x\n+    return x + 1\n"
+    outcome = apply_edits(parse_answer(diff), {"m.py": source}.get)
+    assert outcome.files["m.py"] == source[:source.index("def g")] + "def g():\n    x = 1\n    return x + 1\n"
+    unnumbered = diff.replace("@@ -7,2 +7,2 @@", "@@ ... @@")
+    problem = apply_edits(parse_answer(unnumbered), {"m.py": source}.get).problems
+    assert "occurs 2 times" in problem[0].message
+
+
+def test_later_hunks_are_placed_after_earlier_ones_moved_the_lines() -> None:
+    source = "a = 1\nx = 0\n" + "pad\n" * 5 + "x = 0\n"
+    diff = ("--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,3 @@\n a = 1\n+b = 2\n+c = 3\n"
+            "@@ -8,1 +10,1 @@\n-x = 0\n+x = 9\n")
+    outcome = apply_edits(parse_answer(diff), {"m.py": source}.get)
+    assert outcome.files["m.py"] == "a = 1\nb = 2\nc = 3\nx = 0\n" + "pad\n" * 5 + "x = 9\n"
+
+
+def test_a_removed_sql_comment_is_not_taken_for_a_diff_header() -> None:
+    source = "select 1\n-- old note\nfrom t\n"
+    diff = "```diff\n--- q.sql\n+++ q.sql\n@@ -1,3 +1,3 @@\n select 1\n--- old note\n+-- new note\n from t\n```\n"
+    outcome = apply_edits(parse_answer(diff), {"q.sql": source}.get)
+    assert outcome.files["q.sql"] == "select 1\n-- new note\nfrom t\n"
+
+
+def test_a_real_path_with_a_space_is_kept_and_a_language_tag_is_never_a_path() -> None:
+    read = {"docs/user guide.md": "Hello\n"}.get
+    answer = "docs/user guide.md\n```markdown\n<<<<<<< SEARCH\nHello\n=======\nHi\n>>>>>>> REPLACE\n```\n"
+    assert [b.path for b in parse_answer(answer, read)] == ["docs/user guide.md"]
+    untagged = "```python\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n"
+    with pytest.raises(EditFormatError, match="name no file"):
+        parse_answer(untagged)  # two or more planned files: no default, and "python" is not a path
+    assert parse_answer(untagged, default_path="only.py")[0].path == "only.py"
+
+
+def test_whole_lines_only_a_search_inside_a_longer_line_does_not_match() -> None:
+    problem = apply_block(EditBlock("calc.py", "eturn a - b\n", "x\n"), "def add(a, b):\n    return a - b\n")
+    assert isinstance(problem, EditProblem) and "matches nothing" in problem.message
+
+
+def test_tabs_in_the_answer_become_the_files_spaces_and_back() -> None:
+    spaces = "class C:\n    def f(self):\n        if x:\n            return 1\n"
+    done = apply_block(EditBlock("c.py", "\tif x:\n\t\treturn 1\n", "\tif x:\n\t\treturn 2\n\t\t# done\n"), spaces)
+    assert done == ("class C:\n    def f(self):\n        if x:\n            return 2\n            # done\n", True)
+    tabs = spaces.replace("    ", "\t")
+    done = apply_block(EditBlock("c.py", "if x:\n    return 1\n", "if x:\n    y = 1\n    return y\n"), tabs)
+    assert done == ("class C:\n\tdef f(self):\n\t\tif x:\n\t\t\ty = 1\n\t\t\treturn y\n", True)
