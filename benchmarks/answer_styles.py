@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+Style = Callable[[list["Block"], str], "str | None"]
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@.*$")
 
 
@@ -85,33 +86,22 @@ def documented(blocks: list[Block], diff: str) -> str:
     return "".join(f"{b.path}\n{_block(b)}" for b in blocks)
 
 
-def fenced(blocks: list[Block], diff: str) -> str:
-    """Aider's habit: the path, then the block inside a ```python fence."""
-    return _each(blocks, lambda b: f"{b.path}\n```python\n", lambda b: _block(b) + "```\n")
+def labelled(head: str, close: str) -> Style:
+    """A style that writes ``head`` (``{path}`` filled in) above each block and ``close`` after it."""
+    def write(blocks: list[Block], diff: str) -> str:
+        return _each(blocks, lambda b: head.format(path=b.path), lambda b: _block(b) + close)
+    return write
 
 
-def bare_fence(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"{b.path}\n```\n", lambda b: _block(b) + "```\n")
-
-
-def path_in_fence(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"```python {b.path}\n", lambda b: _block(b) + "```\n")
-
-
-def file_label(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"File: `{b.path}`\n```python\n", lambda b: _block(b) + "```\n")
-
-
-def heading(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"### {b.path}\n\n```python\n", lambda b: _block(b) + "```\n")
-
-
-def bold(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"**{b.path}**\n````py\n", lambda b: _block(b) + "````\n")
-
-
-def tildes(blocks: list[Block], diff: str) -> str:
-    return _each(blocks, lambda b: f"In `{b.path}`:\n~~~~python\n", lambda b: _block(b) + "~~~~\n")
+LABELLED = {  # aider's habit (path, then a ```python fence) first
+    "fenced": ("{path}\n```python\n", "```\n"),
+    "bare_fence": ("{path}\n```\n", "```\n"),
+    "path_in_fence": ("```python {path}\n", "```\n"),
+    "file_label": ("File: `{path}`\n```python\n", "```\n"),
+    "heading": ("### {path}\n\n```python\n", "```\n"),
+    "bold": ("**{path}**\n````py\n", "````\n"),
+    "tildes": ("In `{path}`:\n~~~~python\n", "~~~~\n"),
+}
 
 
 def no_path(blocks: list[Block], diff: str) -> str | None:
@@ -146,7 +136,7 @@ def no_trailing_spaces(blocks: list[Block], diff: str) -> str:
 
 
 def crlf(blocks: list[Block], diff: str) -> str:
-    return fenced(blocks, diff).replace("\n", "\r\n")
+    return labelled(*LABELLED["fenced"])(blocks, diff).replace("\n", "\r\n")
 
 
 def udiff(blocks: list[Block], diff: str) -> str:
@@ -164,8 +154,9 @@ def udiff_no_numbers(blocks: list[Block], diff: str) -> str:
     return f"```diff\n{bare.rstrip()}\n```\n"
 
 
-STYLES: dict[str, Callable[[list[Block], str], str | None]] = {
-    f.__name__: f for f in (documented, fenced, bare_fence, path_in_fence, file_label, heading, bold, tildes, no_path,
-                            dedented, tabs, no_trailing_spaces, crlf, udiff, udiff_no_prefix, udiff_no_numbers)}
+STYLES: dict[str, Style] = {
+    "documented": documented, **{name: labelled(*parts) for name, parts in LABELLED.items()},
+    **{f.__name__: f for f in (no_path, dedented, tabs, no_trailing_spaces, crlf, udiff, udiff_no_prefix,
+                               udiff_no_numbers)}}
 
 __all__ = ["STYLES", "Block", "gold_blocks"]
