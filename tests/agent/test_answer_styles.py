@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from patchgate.agent.edit_match import apply_edits
 from patchgate.agent.edit_parse import parse_answer
 
