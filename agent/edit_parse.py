@@ -132,9 +132,12 @@ def _blocks(lines: list[str], finder: PathFinder, read: ReadFile | None) -> list
         end = next((k for k in range(i + 1, len(lines)) if REPLACE_RE.match(lines[k])), None)
         if end is None:
             break
-        path = fence_path or _path_above(lines, i, finder) or last_path or (finder.default or "")
-        body = lines[i + 1:end]
-        search, replace = _split(body, path, read)
+        named = [p for p in (fence_path, _path_above(lines, i, finder), last_path, finder.default or "") if p]
+        existing = next((p for p in named if finder.exists(p)), "")
+        search, replace = _split(lines[i + 1:end], existing or (named[0] if named else ""), read)
+        # an empty SEARCH creates the file named nearest; otherwise the nearest name that exists wins, so a
+        # word like "self.r" in a sentence above the block is not taken for a new file
+        path = named[0] if named and (not existing or not (search or "").strip()) else existing
         if search is not None:
             blocks.append(EditBlock(path, search, replace))
             last_path = path
@@ -148,20 +151,23 @@ def _closes(line: str, fence: str | None) -> bool:
 
 
 def _path_above(lines: list[str], i: int, finder: PathFinder) -> str:
-    """The path named within a few non-blank lines above a SEARCH marker (stopping at a previous block)."""
+    """The path named within a few non-blank lines above a SEARCH marker (stopping at a previous block).
+
+    A name of an existing file wins over a nearer one that only looks like a path (``self.r`` in prose).
+    """
+    found: list[str] = []
     seen = 0
     for back in range(i - 1, -1, -1):
         line = lines[back]
         if not line.strip():
             continue
         if REPLACE_RE.match(line) or seen >= MAX_LOOKBACK:
-            return ""
+            break
         fence = FENCE_RE.match(line)
-        path = finder.from_line(fence.group(2) if fence else line)
-        if path:
-            return path
+        if path := finder.from_line(fence.group(2) if fence else line):
+            found.append(path)
         seen += 1
-    return ""
+    return next((p for p in found if finder.exists(p)), found[0] if found else "")
 
 
 def _split(body: list[str], path: str, read: ReadFile | None) -> tuple[str | None, str]:

@@ -140,3 +140,11 @@ def test_tabs_in_the_answer_become_the_files_spaces_and_back() -> None:
     tabs = spaces.replace("    ", "\t")
     done = apply_block(EditBlock("c.py", "if x:\n    return 1\n", "if x:\n    y = 1\n    return y\n"), tabs)
     assert done == ("class C:\n\tdef f(self):\n\t\tif x:\n\t\t\ty = 1\n\t\t\treturn y\n", True)
+
+
+def test_a_word_shaped_like_a_path_in_prose_does_not_hide_the_real_path_above_it() -> None:
+    read = {"shapes.py": "r = 1\n"}.get
+    answer = "shapes.py\nFix how `self.r` is read:\n```python\n<<<<<<< SEARCH\nr = 1\n=======\nr = 2\n>>>>>>> REPLACE\n```\n"
+    assert [b.path for b in parse_answer(answer, read)] == ["shapes.py"]
+    new_file = "Add `pkg/new.py`:\n```python\n<<<<<<< SEARCH\n=======\nX = 1\n>>>>>>> REPLACE\n```\n"
+    assert [b.path for b in parse_answer(new_file, read)] == ["pkg/new.py"]
