@@ -25,9 +25,9 @@ from patchgate.agent.edits import (
     ReadFile,
 )
 
-SEARCH_RE = re.compile(r"^\s*<{5,9} ?SEARCH\s*$")
+SEARCH_RE = re.compile(r"^\s*(?:<{5,9}|-{5,9}) ?SEARCH>?\s*$")  # aider's <<<<<<<, Cline's -------
 DIVIDER_RE = re.compile(r"^\s*={5,9}\s*$")
-REPLACE_RE = re.compile(r"^\s*>{5,9} ?REPLACE\s*$")
+REPLACE_RE = re.compile(r"^\s*(?:>{5,9}|\+{5,9}) ?REPLACE<?\s*$")  # aider's >>>>>>>, Cline's +++++++
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})\s*(.*?)\s*$")
 HUNK_RE = re.compile(r"^@@+ (?:-(\d+)(?:,\d+)? \+\d+(?:,\d+)? )?.*?@@")
 NUMBERED_RE = re.compile(r"^\s*\d+ ?[|:] ?")  # "  12 | code": line numbers copied from the prompt

@@ -1,7 +1,7 @@
 """The same correct fix written the ways models write it: every style in the committed corpus applies exactly.
 
-``answer_styles/`` holds one answer per style (aider's diff and diff-fenced
-formats, fences with language tags or paths, labels, headings, bold paths,
+``answer_styles/`` holds one answer per style (aider's diff and diff-fenced formats, Cline's markers,
+fences with language tags or paths, labels, headings, bold paths,
 dedented and tab-indented blocks, copied line numbers, unified diffs with and
 without prefixes and line numbers). Each makes the same two changes to
 ``shapes.py.txt``: one whose SEARCH holds an RST ``=======`` underline, one
@@ -23,7 +23,8 @@ EXPECTED = (CORPUS / "shapes.expected.txt").read_text(encoding="utf-8")
 STYLES = sorted(p.stem for p in CORPUS.glob("*.md"))
 REQUIRED = {"documented", "aider_diff", "aider_diff_fenced", "bare_fence", "fence_info_path", "file_label", "heading",
             "bold", "b_prefix", "prose_path", "tildes", "no_path", "dedented", "dedented_leading_blank",
-            "dedented_trailing_blank", "tabs", "numbered", "udiff", "udiff_no_prefix", "udiff_no_numbers"}
+            "dedented_trailing_blank", "tabs", "numbered", "udiff", "udiff_no_prefix", "udiff_no_numbers",
+            "cline_markers"}
 
 
 def repository(path: str) -> str | None:
