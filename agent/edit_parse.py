@@ -63,9 +63,9 @@ class PathFinder:
                 if self.exists(variant):
                     return variant
         shaped = [c for c in candidates if PATHLIKE_RE.match(c) and not c.startswith(("http:", "https:"))]
-        for candidate in sorted(shaped, key=lambda c: " " in c):  # a path with a space only if it exists
-            return self._unprefixed(candidate)
-        return ""
+        if not shaped:
+            return ""
+        return self._unprefixed(min(shaped, key=lambda c: " " in c))  # a path with a space only if it exists
 
     def from_diff_header(self, raw: str) -> str:
         """The path of a ``---``/``+++``/``diff --git`` name: ``a/``, ``b/`` stripped unless the file has them."""
