@@ -244,11 +244,15 @@ def main() -> None:
         if clone is None:
             print(f"  skipped {row['instance_id']}: no repository under --repos", flush=True)
             continue
-        for result in run_instance(row, clone, server, styles):
+        results = run_instance(row, clone, server, styles)
+        for result in results:
             table[result["style"]].append(result)
             if not result.get("equal") and "skipped" not in result:
                 print(f"  {row['instance_id']} {result['style']}: {result}", flush=True)
-        print(f"  done {row['instance_id']}", flush=True)
+        ran = [r for r in results if "skipped" not in r]
+        tokens = sorted({r["prompt_tokens"] for r in ran})
+        print(f"  {row['instance_id']}: equal {sum(r['equal'] for r in ran)}/{len(ran)} styles, "
+              f"SEARCH visible {sum(r['visible'] for r in ran)}/{len(ran)}, edit prompt {tokens} tokens", flush=True)
     server.shutdown()
     print(f"{'style':<20} {'n':>3} {'applied':>8} {'equal':>6}")
     for style, results in table.items():
