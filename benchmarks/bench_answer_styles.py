@@ -173,10 +173,12 @@ def prepare(row: dict, repos: Path, work: Path) -> Path | None:
     clone = work / row["instance_id"]
     if not clone.exists():
         git(work, "clone", "-q", "--shared", "--no-checkout", str(source), clone.name)
-        git(clone, "checkout", "-q", "--detach", row["base_commit"])
-        (clone / ".patchgate.toml").write_text(CONFIG, encoding="utf-8")
+    git(clone, "checkout", "-q", "--force", "--detach", row["base_commit"])  # also finishes a clone cut short
+    config = clone / ".patchgate.toml"
+    if not config.exists():
+        config.write_text(CONFIG, encoding="utf-8")
         with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as handle:
-            handle.write(".patchgate.toml\n.patchgate/\n")
+            handle.write(".patchgate.toml\n")
     return clone
 
 
