@@ -1,7 +1,7 @@
 """Does ``solve`` apply the right fix however the model writes it? An oracle model over a real HTTP server.
 
     python benchmarks/bench_answer_styles.py --repos /tmp/swe-repos [--dataset ../shared/swebench/lite_dev.json]
-        [--styles fenced,dedented] [--instances 5] [--work /tmp/patchgate-bench-styles]
+        [--styles fenced,dedented] [--instances 5 | --ids ID,ID] [--work /tmp/patchgate-bench-styles]
 
 ``--repos`` holds ``<owner>__<name>`` git repositories (bare is fine). For each
 dev instance, the repository is cloned (``git clone --shared``) at its base
@@ -231,11 +231,13 @@ def main() -> None:
     ap.add_argument("--dataset", default=str(Path(__file__).resolve().parents[2] / "shared/swebench/lite_dev.json"))
     ap.add_argument("--styles", default=",".join([*STYLES, *PLAN_STYLES]))
     ap.add_argument("--instances", type=int, default=0, help="only the first N instances (0: all)")
+    ap.add_argument("--ids", default="", help="only these instance ids (comma-separated)")
     ap.add_argument("--work", default="/tmp/patchgate-bench-styles")
     args = ap.parse_args()
     styles = args.styles.split(",")
     rows = json.loads(Path(args.dataset).read_text(encoding="utf-8"))
     rows = rows[:args.instances] if args.instances else rows
+    rows = [r for r in rows if r["instance_id"] in args.ids.split(",")] if args.ids else rows
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Oracle)
