@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -173,13 +174,38 @@ def prepare(row: dict, repos: Path, work: Path) -> Path | None:
     clone = work / row["instance_id"]
     if not clone.exists():
         git(work, "clone", "-q", "--shared", "--no-checkout", str(source), clone.name)
-    git(clone, "checkout", "-q", "--force", "--detach", row["base_commit"])  # also finishes a clone cut short
+    git(clone, "checkout", "-q", "--force", "--detach", complete_commit(clone, row["base_commit"]))
     config = clone / ".patchgate.toml"
     if not config.exists():
         config.write_text(CONFIG, encoding="utf-8")
         with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as handle:
             handle.write(".patchgate.toml\n")
     return clone
+
+
+def complete_commit(clone: Path, commit: str) -> str:
+    """``commit``, or a child of it whose blobs missing from a partial mirror (large data files) are placeholders.
+
+    Worktrees of the gates check out every file; a mirror that left out its largest blobs cannot. The
+    child commit changes only those files, none of which a fix touches, and solve runs on HEAD.
+    """
+    entries = git(clone, "ls-tree", "-r", "-z", commit).split("\0")[:-1]
+    blobs = [e for e in entries if e.split(" ", 2)[1] == "blob"]
+    shas = "\n".join(e.split(" ", 2)[2].split("\t", 1)[0] for e in blobs) + "\n"
+    present = git(clone, "cat-file", "--batch-check", input=shas).splitlines()
+    missing = [e for e, answer in zip(blobs, present) if answer.endswith(" missing")]
+    if not missing:
+        return commit
+    placeholder = git(clone, "hash-object", "-w", "--stdin", input="placeholder: blob absent from the mirror\n").strip()
+    index = clone / ".git" / "bench-index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    subprocess.run(["git", "read-tree", commit], cwd=clone, env=env, check=True)
+    info = "".join(f"{e.split(' ', 1)[0]} {placeholder}\t{e.split(chr(9), 1)[1]}\n" for e in missing)
+    subprocess.run(["git", "update-index", "--index-info"], cwd=clone, env=env, input=info, text=True, check=True)
+    tree = subprocess.run(["git", "write-tree"], cwd=clone, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    return git(clone, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit-tree", tree, "-p", commit,
+               "-m", f"placeholders for {len(missing)} blobs absent from the mirror").strip()
 
 
 def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: list[str]) -> list[dict]:
@@ -254,9 +280,10 @@ def main() -> None:
             if not result.get("equal") and "skipped" not in result:
                 print(f"  {row['instance_id']} {result['style']}: {result}", flush=True)
         ran = [r for r in results if "skipped" not in r]
-        tokens = sorted({r["prompt_tokens"] for r in ran})
+        tokens = sorted({r["prompt_tokens"] for r in ran if "prompt_tokens" in r})
         print(f"  {row['instance_id']}: equal {sum(r['equal'] for r in ran)}/{len(ran)} styles, "
-              f"SEARCH visible {sum(r['visible'] for r in ran)}/{len(ran)}, edit prompt {tokens} tokens", flush=True)
+              f"SEARCH visible {sum(r.get('visible', False) for r in ran)}/{len(ran)}, edit prompt {tokens} tokens",
+              flush=True)
     server.shutdown()
     print(f"{'style':<20} {'n':>3} {'applied':>8} {'equal':>6}")
     for style, results in table.items():
