@@ -62,7 +62,7 @@ def apply_edits(blocks: list[EditBlock], read: ReadFile) -> EditOutcome:
             continue
         hint = block.line
         if hint is not None:  # earlier hunks of the same diff moved the lines below them
-            hint += sum(added for line, added in shifts.get(block.path, []) if line < block.line)
+            hint += sum(added for line, added in shifts.get(block.path, []) if line < hint)
         result = apply_block(block, current, hint=hint)
         if isinstance(result, EditProblem):
             outcome.problems.append(result)
@@ -111,7 +111,8 @@ def find(block: EditBlock, lines: list[str], hint: int | None) -> Match | int:
     if trimmed != (search, replace):
         variants.append(trimmed)
     count = 0
-    for level, key in enumerate((_exact, str.rstrip, str.strip)):
+    keys: tuple[Callable[[str], str], ...] = (_exact, str.rstrip, str.strip)
+    for level, key in enumerate(keys):
         for s, r in variants:
             starts = _starts(file_lines, [key(x) for x in s], key)
             if len(starts) > 1 and hint is not None:
@@ -208,7 +209,7 @@ def _file_unit(lines: list[str]) -> str:
     indents = [_indent(x) for x in lines if x.strip()]
     if sum(1 for i in indents if i.startswith("\t")) > sum(1 for i in indents if i.startswith(" ")):
         return "\t"
-    steps = Counter(b - a for a, b in zip(map(len, indents), map(len, indents[1:])) if 2 <= b - a <= 8)
+    steps = Counter(b - a for a, b in zip(map(len, indents), map(len, indents[1:]), strict=False) if 2 <= b - a <= 8)
     return " " * (steps.most_common(1)[0][0] if steps else 4)
 
 
@@ -258,7 +259,7 @@ def _closest_window(wanted: list[str], lines: list[str], slack: int = 3) -> tupl
     for start in range(max(1, len(lines) - len(wanted) + 1)):
         window = range(start, min(len(lines), start + size))
         picks = [max(window, key=lambda i: row[i]) for row in ratio] if window else [start]
-        score = sum(row[i] for row, i in zip(ratio, picks)) / len(wanted)
+        score = sum(row[i] for row, i in zip(ratio, picks, strict=True)) / len(wanted)
         if score > best[2] + 1e-9:
             best = (min(picks), max(picks) + 1, score)
     return best

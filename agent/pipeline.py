@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from patchgate.agent import prompts
 from patchgate.agent.edit_match import apply_edits
 from patchgate.agent.edit_parse import parse_answer
@@ -26,7 +28,6 @@ from patchgate.errors import GateFailure, InputError, ModelError
 from patchgate.git import changed_paths, open_repo, resolve_rev
 from patchgate.retrieval.context import count_tokens
 from patchgate.tools.findings import ReviewResult
-from pydantic import BaseModel, ConfigDict, Field
 
 Progress = Callable[[str], None]
 REPORT_DIFF_CHARS = 3000  # of a re-indented diff shown back to the model

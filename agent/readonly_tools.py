@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 import git
+
 from patchgate.agent.edits import repo_path
 from patchgate.agent.plan import ToolCall
 from patchgate.secrets import redact

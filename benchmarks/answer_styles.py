@@ -116,7 +116,8 @@ def dedented(blocks: list[Block], diff: str) -> str:
     def body(b: Block) -> str:
         lines = (b.search + b.replace).splitlines()
         cut = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-        shift = (lambda t: "".join(x[cut:] + "\n" if x.strip() else "\n" for x in t.splitlines()))
+        def shift(text: str) -> str:
+            return "".join(x[cut:] + "\n" if x.strip() else "\n" for x in text.splitlines())
         return _block(b, shift(b.search), shift(b.replace))
     return _each(blocks, lambda b: f"{b.path}\n```python\n", lambda b: body(b) + "```\n")
 

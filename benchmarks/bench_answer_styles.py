@@ -37,10 +37,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answer_styles import STYLES, Block, documented, gold_blocks  # noqa: E402
+from answer_styles import STYLES, Block, documented, gold_blocks
 
-from patchgate.agent.pipeline import solve  # noqa: E402
-from patchgate.retrieval.context import count_tokens  # noqa: E402
+from patchgate.agent.pipeline import solve
+from patchgate.retrieval.context import count_tokens
 
 PLAN_STYLES = ("prose_plan", "tool_plan")
 CONFIG = '[index]\ndense = "none"\n\n[review]\ntests = "none"\n'
@@ -65,7 +65,7 @@ class Oracle(BaseHTTPRequestHandler):
     def log_message(self, *_args: object) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         script = self.server.script  # type: ignore[attr-defined]
         strict_ok = script.style not in PLAN_STYLES
@@ -133,9 +133,9 @@ def symbols_of(text: str, lines: list[int]) -> list[str]:
         best = None
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                    and node.lineno <= line <= (node.end_lineno or node.lineno):
-                if best is None or node.lineno >= best.lineno:
-                    best = node
+                    and node.lineno <= line <= (node.end_lineno or node.lineno) \
+                    and (best is None or node.lineno >= best.lineno):
+                best = node
         if best is not None:
             names.append(best.name)
     return list(dict.fromkeys(names))
@@ -193,7 +193,7 @@ def complete_commit(clone: Path, commit: str) -> str:
     blobs = [e for e in entries if e.split(" ", 2)[1] == "blob"]
     shas = "\n".join(e.split(" ", 2)[2].split("\t", 1)[0] for e in blobs) + "\n"
     present = git(clone, "cat-file", "--batch-check", input=shas).splitlines()
-    missing = [e for e, answer in zip(blobs, present) if answer.endswith(" missing")]
+    missing = [e for e, answer in zip(blobs, present, strict=True) if answer.endswith(" missing")]
     if not missing:
         return commit
     placeholder = git(clone, "hash-object", "-w", "--stdin", input="placeholder: blob absent from the mirror\n").strip()

@@ -14,6 +14,8 @@ import time
 from typing import Any, TypeVar
 
 import openai
+from pydantic import BaseModel
+
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.agent.models.retry import (
     CallFailed,
@@ -25,7 +27,6 @@ from patchgate.agent.models.structured import schema_instruction, structured_wit
 from patchgate.agent.models.trace import CallRecord, OnCall, emit
 from patchgate.errors import ConfigError
 from patchgate.secrets import redact
-from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 

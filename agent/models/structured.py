@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from patchgate.agent.models.base import Completion, Message, Usage
 from patchgate.errors import OutputValidationError
-from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.agent.edit_match import apply_edits
 from patchgate.agent.edit_parse import parse_answer
 
@@ -32,7 +33,7 @@ def repository(path: str) -> str | None:
 
 
 def test_the_corpus_holds_every_style_the_issue_names() -> None:
-    assert REQUIRED <= set(STYLES)
+    assert set(STYLES) >= REQUIRED
 
 
 @pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])

@@ -17,6 +17,7 @@ from patchgate.agent.edit_match import apply_block
 from patchgate.agent.edits import EditBlock
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.parsers import check_file
+from patchgate.tools.policy import Policies
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try)
@@ -40,24 +41,29 @@ def nested_blocks(limit: int = 400) -> list[tuple[str, str, EditBlock, str]]:
             body_indent = " " * node.body[0].col_offset
             probe = f"{body_indent}_probe = {len(cases)}\n"
             header_end = node.body[0].lineno - 1 - first
-            changed = original[:header_end] + [probe] + original[header_end:]
+            changed = [*original[:header_end], probe, *original[header_end:]]
             changed[-1] = changed[-1].rstrip("\n") + "  # probed\n"
-            cut = node.col_offset
-            dedent = (lambda chunk: "".join(x[cut:] if x.strip() else "\n" for x in chunk))
-            block = EditBlock(str(path.relative_to(ROOT)), "\n" + dedent(original), "\n" + dedent(changed))
+            block = EditBlock(str(path.relative_to(ROOT)), "\n" + dedent(original, node.col_offset),
+                              "\n" + dedent(changed, node.col_offset))
             cases.append((block.path, source, block, "".join(lines[:first] + changed + lines[last:])))
             if len(cases) >= limit:
                 return cases
     return cases
 
 
+def dedent(lines: list[str], cut: int) -> str:
+    """``lines`` shifted left by ``cut`` columns (blank lines stay blank)."""
+    return "".join(x[cut:] if x.strip() else "\n" for x in lines)
+
+
 def test_every_dedented_nested_block_reindents_exactly_and_parses() -> None:
     cases = nested_blocks()
     assert len(cases) >= 100  # a real corpus, not a handful
     wrong = []
+    options, policies = ReviewOptions(), Policies()
     for path, source, block, expected in cases:
         result = apply_block(block, source)
         text = result[0] if isinstance(result, tuple) else None
-        if text != expected or check_file(path, text, ReviewOptions()):
+        if text != expected or check_file(path, text, options, policies):
             wrong.append(f"{path}: {block.search.splitlines()[1]}")
     assert not wrong, f"{len(wrong)}/{len(cases)} blocks re-indented wrongly:\n" + "\n".join(wrong[:10])

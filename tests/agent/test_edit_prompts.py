@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from agentkit import CALC, FILES, GOOD_EDIT, ISSUE, PLAN, run_cli
+
 from patchgate.agent.gating import short_report
 from patchgate.retrieval.context import count_tokens
 from patchgate.tools.findings import Finding, GateReport, ReviewResult

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from patchgate.agent.edit_match import apply_block, apply_edits
 from patchgate.agent.edit_parse import parse_answer
 from patchgate.agent.edits import (

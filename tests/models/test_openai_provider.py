@@ -7,14 +7,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pydantic import BaseModel
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from patchgate.agent.models.base import Message
 from patchgate.agent.models.openai_model import OpenAIModel
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import CallRecord
 from patchgate.errors import ModelError, OutputValidationError
-from pydantic import BaseModel
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 CHAT = "/v1/chat/completions"
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
