@@ -44,13 +44,20 @@ def passed_count(result: ReviewResult | None) -> int:
 
 
 def short_report(result: ReviewResult) -> str:
-    """What the model needs to fix a rejected candidate, bounded in size."""
+    """What the model needs to fix a rejected candidate, bounded in size: new failures first, each gate's
+    pre-existing warnings as one count (a report of five old warnings would hide the one new failure)."""
     parts: list[str] = []
     for report in result.failed():
         lines = [f"gate {report.name} failed"]
-        for finding in report.findings[:5]:
+        errors = [f for f in report.findings if f.severity == "error"]
+        for finding in errors[:5]:
             where = f"{finding.path}:{finding.line}" if finding.path and finding.line else (finding.path or "")
             lines.append(f"- [{finding.rule}] {where} {finding.message}".replace("  ", " "))
+        if len(errors) > 5:
+            lines.append(f"- and {len(errors) - 5} more like these")
+        if lesser := len(report.findings) - len(errors):
+            lines.append(f"({lesser} warning(s) not caused by this patch, such as tests that already failed "
+                         "on the base commit, are left out: do not try to fix them)")
         if report.detail:
             lines.append(report.detail.strip())
         parts.append("\n".join(lines))

@@ -15,13 +15,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from patchgate.agent import prompts
-from patchgate.agent.edits import (
-    EditFormatError,
-    apply_edits,
-    parse_edits,
-    touched_paths,
-    unified_diff,
-)
+from patchgate.agent.edit_match import apply_edits
+from patchgate.agent.edit_parse import parse_answer
+from patchgate.agent.edits import EditFormatError, touched_paths, unified_diff
 from patchgate.agent.gating import apply_to_tree, gate, passed_count, require_sandbox, short_report
 from patchgate.agent.models.base import Message, Model
 from patchgate.agent.plan import Plan, PlanStep
@@ -30,9 +26,11 @@ from patchgate.agent.trace import RunTrace
 from patchgate.config import section
 from patchgate.errors import GateFailure, InputError, ModelError
 from patchgate.git import changed_paths, open_repo, resolve_rev
+from patchgate.retrieval.context import count_tokens
 from patchgate.tools.findings import ReviewResult
 
 Progress = Callable[[str], None]
+REPORT_DIFF_CHARS = 3000  # of a re-indented diff shown back to the model
 
 
 class AgentSettings(BaseModel):
@@ -45,6 +43,9 @@ class AgentSettings(BaseModel):
     context_tokens: int = Field(default=6000, ge=500, description="Token budget of the packed context.")
     tool_calls: int = Field(default=6, ge=0, description="Read-only tool calls the model may make while planning.")
     max_edit_tokens: int = Field(default=4096, ge=256, description="Completion budget of one edit answer.")
+    context_window: int = Field(default=16384, ge=2048, description=(
+        "The model's context window in tokens. The first edit prompt gets half of what the edit answer "
+        "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
     sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
 
 
@@ -112,8 +113,10 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")
-        plan = make_plan(model, issue, pack.text, ToolBox(snapshot, root, budget=settings.tool_calls), trace)
-        run = Run(model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say, list(targets))
+        tools = ToolBox(snapshot, root, budget=settings.tool_calls)
+        plan = make_plan(model, issue, pack.text, tools, trace)
+        run = Run(model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say, list(targets),
+                  tools.opened)
         made = [run_candidate(run, k) for k in range(settings.candidates)]
         best = choose(made)
         if best is not None and best.diff:
@@ -165,19 +168,26 @@ class Run:
     trace: RunTrace
     say: Progress
     targets: list[str]
+    opened: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # regions shown while planning
+
+    @property
+    def edit_budget(self) -> int:
+        """Tokens for the first edit prompt (see AgentSettings.context_window)."""
+        return (self.settings.context_window - self.settings.max_edit_tokens) // 2
 
 
 def run_candidate(run: Run, index: int) -> Candidate:
     """Edit and gate in rounds; a failed gate's short report goes back to the model for the next round."""
     plan, trace, say = run.plan, run.trace, run.say
     planned = {p: text for p in plan.files if (text := run.snapshot.read(p)) is not None}
-    messages = prompts.edit_messages(run.issue, run.context, plan, planned)
+    messages = prompts.edit_messages(run.issue, run.context, plan, planned, run.opened, run.edit_budget)
+    trace.event("edit_prompt", candidate=index, tokens=count_tokens(messages[-1].content))
     temperature = 0.0 if index == 0 else run.settings.sample_temperature
     candidate = Candidate(index)
     for round_no in range(1, run.settings.rounds + 1):
         candidate.rounds = round_no
         say(f"candidate {index + 1}: round {round_no}: editing")
-        diff, problem, messages = edit(run, messages, temperature, seed=index)
+        diff, problem, messages, tolerant = edit(run, messages, temperature, seed=index)
         if not diff:
             candidate.problem = problem
             trace.event("edit_failed", candidate=index, round=round_no, problem=problem)
@@ -186,6 +196,9 @@ def run_candidate(run: Run, index: int) -> Candidate:
         say(f"candidate {index + 1}: round {round_no}: gating")
         result = gate(run.snapshot.root, diff, base=run.base, targets=[*plan.tests, *run.targets])
         report = "" if result.passed else short_report(result)
+        if tolerant and any(g.name == "parse" for g in result.failed()):
+            report += ("\n\nYour SEARCH text matched only with whitespace ignored, so patchgate re-indented your "
+                       "REPLACE lines. This is the diff it built; check the indentation:\n" + diff[:REPORT_DIFF_CHARS])
         trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
                     gates=[g.model_dump() for g in result.gates], report=report)
         if candidate.review is None or passed_count(result) >= candidate.score or result.passed:
@@ -196,15 +209,20 @@ def run_candidate(run: Run, index: int) -> Candidate:
     return candidate
 
 
-def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) -> tuple[str, str, list[Message]]:
-    """One edit answer, with one more try for blocks that did not match; returns (diff, problem, messages)."""
+def edit(run: Run, messages: list[Message], temperature: float, *,
+         seed: int) -> tuple[str, str, list[Message], bool]:
+    """One edit answer, with one more try for blocks that did not match.
+
+    Returns the diff, the problem when there is none, the conversation, and whether a block matched only
+    with whitespace ignored (then a parse failure shows the model the diff patchgate built).
+    """
     problem, snapshot = "", run.snapshot
     for attempt in range(2):
         answer = run.model.complete(messages, max_tokens=run.settings.max_edit_tokens, temperature=temperature,
                                     seed=seed)
         messages = [*messages, Message("assistant", answer.text)]
         try:
-            blocks = parse_edits(answer.text)
+            blocks = parse_answer(answer.text, snapshot.read, _only(run.plan.files))
         except EditFormatError as exc:
             problem = str(exc)
             if attempt == 0:
@@ -214,13 +232,18 @@ def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) ->
         if not outcome.problems:
             originals = {p: snapshot.read(p) for p in outcome.files}
             diff = unified_diff(originals, outcome.files)
-            return diff, ("" if diff else "the edits change nothing"), messages
+            return diff, ("" if diff else "the edits change nothing"), messages, bool(outcome.tolerant)
         problems = [p.message for p in outcome.problems]
         problem = "\n\n".join(problems)
         run.trace.event("edit_mismatch", attempt=attempt + 1, problems=problems)
         if attempt == 0:
             messages.append(prompts.edit_retry_message(problems))
-    return "", problem, messages
+    return "", problem, messages, False
+
+
+def _only(files: list[str]) -> str | None:
+    """The planned file, when the plan names exactly one (blocks that name no file go there)."""
+    return files[0] if len(set(files)) == 1 else None
 
 
 def choose(candidates: list[Candidate]) -> Candidate | None:

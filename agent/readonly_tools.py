@@ -82,6 +82,7 @@ class ToolBox:
     budget: int = 6
     used: int = 0
     log: list[dict] = field(default_factory=list)
+    opened: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # line ranges shown, per file
 
     def run(self, call: ToolCall) -> str:
         """The tool's answer as text for the model (errors are answers too, never exceptions)."""
@@ -106,6 +107,8 @@ class ToolBox:
         start = max(1, call.start_line or 1)
         end = min(len(lines), call.end_line or start + MAX_LINES - 1, start + MAX_LINES - 1)
         body = "\n".join(f"{n:>5} | {lines[n - 1]}" for n in range(start, end + 1))
+        if start <= end:
+            self.opened.setdefault(self.snapshot.confine(call.path) or "", []).append((start, end))
         return f"{call.path} lines {start}-{end} of {len(lines)}:\n{body}"
 
     def _search(self, query: str) -> str:

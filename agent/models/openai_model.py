@@ -33,6 +33,9 @@ T = TypeVar("T", bound=BaseModel)
 
 PLACEHOLDER_KEY = "sk-no-key-needed"  # local OpenAI-compatible servers accept any key
 RETRYABLE_STATUS = {408, 409, 429}
+STRUCTURED_MODES = ("json_schema", "tools", "prompted")  # strictest first
+UNSUPPORTED_HINTS = ("response_format", "json_schema", "schema", "tool", "function", "not supported",
+                     "unsupported", "not implemented")
 
 
 class OpenAIModel:
@@ -50,7 +53,7 @@ class OpenAIModel:
         self.base_url = base_url or "https://api.openai.com/v1"
         self.settings = settings or ModelSettings()
         self.on_call = on_call
-        self.strict_schema = True  # turned off once the server rejects json_schema
+        self.structured_mode = 0  # index in STRUCTURED_MODES of the first way this endpoint accepted
         self._unsupported: set[str] = set()  # options this model rejected (e.g. temperature on reasoning models)
         self._renamed: set[str] = set()  # "max_tokens" once the model asked for max_completion_tokens
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
@@ -70,21 +73,23 @@ class OpenAIModel:
 
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
                    temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
-        """An instance of ``schema``: strict json_schema if the server takes it, else JSON + validation."""
+        """An instance of ``schema``: strict json_schema, else a forced function call, else prompted JSON.
+
+        The first mode the endpoint accepts is remembered (this object stands for one endpoint and model),
+        so a server that rejects json_schema is asked that way once, not on every call.
+        """
         options: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
 
         def ask(conversation: list[Message]) -> Completion:
-            if self.strict_schema:
+            while True:
+                mode = STRUCTURED_MODES[self.structured_mode]
+                extra, sent = structured_request(mode, conversation, schema)
                 try:
-                    return self._chat(conversation, {**options, "response_format": strict_format(schema)},
-                                      kind="structured")
+                    return self._chat(sent, {**options, **extra}, kind="structured")
                 except CallFailed as exc:
-                    unsupported = exc.status == 400 and ("response_format" in str(exc) or "json_schema" in str(exc))
-                    if not unsupported:
+                    if mode == STRUCTURED_MODES[-1] or not _mode_unsupported(exc):
                         raise
-                    self.strict_schema = False
-            return self._chat([Message("system", schema_instruction(schema)), *conversation], options,
-                              kind="structured")
+                    self.structured_mode += 1
 
         return structured_with_repair(ask, messages, schema)
 
@@ -196,6 +201,25 @@ def strict_format(schema: type[BaseModel]) -> dict[str, Any]:
             "json_schema": {"name": schema.__name__, "schema": to_strict_json_schema(schema), "strict": True}}
 
 
+def structured_request(mode: str, messages: list[Message], schema: type[BaseModel]
+                       ) -> tuple[dict[str, Any], list[Message]]:
+    """The extra request options and the messages that ask for ``schema`` in ``mode``."""
+    if mode == "json_schema":
+        return {"response_format": strict_format(schema)}, messages
+    if mode == "tools":
+        function = {"name": schema.__name__, "description": f"Answer with the {schema.__name__}.",
+                    "parameters": schema.model_json_schema()}
+        return ({"tools": [{"type": "function", "function": function}],
+                 "tool_choice": {"type": "function", "function": {"name": schema.__name__}}}, messages)
+    return {}, [Message("system", schema_instruction(schema)), *messages]
+
+
+def _mode_unsupported(exc: CallFailed) -> bool:
+    """Whether a failed structured call says the server lacks that way of asking (so try the next)."""
+    lowered = str(exc).lower()
+    return exc.status in (400, 404, 415, 422, 500, 501) and any(hint in lowered for hint in UNSUPPORTED_HINTS)
+
+
 def retry_after(headers: Any) -> float | None:
     """Seconds from ``Retry-After`` (delta or HTTP date) or ``retry-after-ms``; None if absent."""
     if value := headers.get("retry-after-ms"):
@@ -222,7 +246,7 @@ def _chat_completion(response: Any) -> ChatCompletion:
 
 
 def _answer_text(response: Any) -> str:
-    """The message text, or the input of the custom tool the model called."""
+    """The message text, or the input of the custom tool or the arguments of the function the model called."""
     if not response.choices:
         return ""
     message = response.choices[0].message
@@ -230,6 +254,9 @@ def _answer_text(response: Any) -> str:
         custom = getattr(call, "custom", None)
         if custom is not None:
             return custom.input
+        function = getattr(call, "function", None)
+        if function is not None and function.arguments:
+            return function.arguments
     return message.content or ""
 
 

@@ -8,6 +8,7 @@ and the repair prompt that shows the model what was wrong.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,12 +27,50 @@ def schema_instruction(schema: type[BaseModel]) -> str:
 
 
 def validate_answer(text: str, schema: type[T]) -> T:
-    """Parse ``text`` as ``schema``; tolerate a Markdown code fence around the JSON."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-        body = body.rsplit("```", 1)[0]
-    return schema.model_validate_json(body)
+    """The first JSON object in ``text`` that validates as ``schema``: the whole answer, a fenced block, or
+    an object inside prose (chat models wrap JSON in sentences and Markdown fences).
+
+    When none validates, the error is the one of the most plausible candidate (the whole answer, else the
+    first object found), so the repair round shows the model what was wrong.
+    """
+    candidates = json_candidates(text)
+    first_error: ValidationError | None = None
+    for body in candidates:
+        try:
+            return schema.model_validate_json(body)
+        except ValidationError as exc:
+            first_error = first_error or exc
+    if first_error is not None and candidates[0] != text.strip():
+        raise first_error
+    return schema.model_validate_json(text.strip())
+
+
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\n(.*?)^\s*\1\s*$", re.S | re.M)
+
+
+def json_candidates(text: str) -> list[str]:
+    """Texts in ``text`` that parse as JSON objects, most likely first: the whole, fenced blocks, bare objects."""
+    found: list[str] = []
+    decoder = json.JSONDecoder()
+    pieces = [text.strip(), *(m.group(2).strip() for m in FENCE.finditer(text))]
+    for piece in pieces:
+        if _is_object(piece):
+            found.append(piece)
+    for start in (m.start() for m in re.finditer(r"\{", text)):
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(text[start:end])
+    return list(dict.fromkeys(found))
+
+
+def _is_object(piece: str) -> bool:
+    try:
+        return isinstance(json.loads(piece), dict)
+    except ValueError:
+        return False
 
 
 def add_usage(total: Usage, extra: Usage) -> Usage:

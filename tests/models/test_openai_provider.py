@@ -7,14 +7,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pydantic import BaseModel
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from patchgate.agent.models.base import Message
 from patchgate.agent.models.openai_model import OpenAIModel
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.agent.models.trace import CallRecord
 from patchgate.errors import ModelError, OutputValidationError
-from pydantic import BaseModel
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 CHAT = "/v1/chat/completions"
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
@@ -139,14 +140,36 @@ def test_still_invalid_after_repair_is_an_error(server: HTTPServer) -> None:
     assert len(server.log) == 2
 
 
-def test_server_without_json_schema_falls_back_to_prompted_json(server: HTTPServer) -> None:
-    server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "response_format json_schema is not supported"}}, status=400)
-    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer('{"files": [], "reason": "none"}'))
-    plan, _ = make_model(server, []).structured(HELLO, Plan)
+def test_server_without_json_schema_falls_back_to_prompted_json_and_remembers(server: HTTPServer) -> None:
+    for feature in ("response_format json_schema", "tool_choice"):
+        server.expect_ordered_request(CHAT, method="POST").respond_with_json(
+            {"error": {"message": f"{feature} is not supported"}}, status=400)
+    prose = 'Here is the plan:\n```json\n{"files": [], "reason": "none"}\n```\nHope that helps.'
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer(prose))
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer('{"files": ["b"], "reason": "x"}'))
+    model = make_model(server, [])
+    plan, _ = model.structured(HELLO, Plan)
     assert plan.reason == "none"
-    second = server.log[1][0].get_json()
-    assert "response_format" not in second and "JSON Schema" in second["messages"][0]["content"]
+    tried = [entry[0].get_json() for entry in server.log]
+    assert "response_format" in tried[0] and "tools" in tried[1] and "response_format" not in tried[1]
+    assert "response_format" not in tried[2] and "tools" not in tried[2]
+    assert "JSON Schema" in tried[2]["messages"][0]["content"]
+    assert model.structured(HELLO, Plan)[0].files == ["b"]
+    assert len(server.log) == 4  # the second call went straight to prompted JSON
+
+
+def test_server_with_function_calling_answers_through_the_tool(server: HTTPServer) -> None:
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(
+        {"error": {"message": "'response_format.type' must be 'json_object' or 'text'; json_schema unsupported"}},
+        status=400)
+    call = {"id": "c1", "type": "function", "function": {"name": "Plan", "arguments": '{"files": ["a.py"], "reason": "r"}'}}
+    reply = answer("")
+    reply["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(reply)
+    plan, _ = make_model(server, []).structured(HELLO, Plan)
+    assert plan == Plan(files=["a.py"], reason="r")
+    sent = server.log[1][0].get_json()
+    assert sent["tool_choice"]["function"]["name"] == "Plan" and sent["tools"][0]["function"]["name"] == "Plan"
 
 
 def test_connection_refused_fails_at_once_and_says_so() -> None:
