@@ -120,7 +120,7 @@ def _hosted(model: Model, messages: list[Message], *, grammar: str | None, schem
         except ModelError as exc:
             if getattr(exc, "status", None) != 400:
                 raise
-    error = "no answer"
+    error: str | None = "no answer"
     for attempt in range(1, HOSTED_ATTEMPTS + 1):
         text = _normalise(model.complete(messages, max_tokens=max_tokens, seed=seed).text, grammar)
         error = document_error(text, grammar=grammar, schema=schema)

@@ -8,6 +8,8 @@ markers inside it are lower-cased.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from patchgate.agent.edits import FORMAT_HELP
 from patchgate.agent.excerpts import view
 from patchgate.agent.models.base import Message
@@ -41,7 +43,7 @@ def plan_messages(issue: str, context: str, tool_budget: int) -> list[Message]:
     ]))]
 
 
-def tool_results_message(results: list[tuple[str, str]]) -> Message:
+def tool_results_message(results: Sequence[tuple[str, str]]) -> Message:
     """The answers of the tools the model asked for."""
     parts = [untrusted(f"tool {name}", answer) for name, answer in results]
     return Message("user", "\n\n".join([*parts, "Continue: more tool_calls, or the plan with tool_calls empty."]))

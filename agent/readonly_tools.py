@@ -32,7 +32,7 @@ class Snapshot:
 
     @property
     def root(self) -> Path:
-        return Path(self.repo.working_tree_dir)
+        return Path(str(self.repo.working_tree_dir))
 
     @cached_property
     def paths(self) -> list[str]:

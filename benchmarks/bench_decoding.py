@@ -37,9 +37,10 @@ def stdlib_corpus(limit_bytes: int = 4_000_000) -> list[str]:
 def build_model(path: Path, vocab: int, hidden: int, layers: int):
     """Train a BPE tokenizer of ``vocab`` tokens and save a random Llama; return an HFModel."""
     import torch
-    from patchgate.agent.models.hf import HFModel
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from patchgate.agent.models.hf import HFModel
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

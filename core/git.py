@@ -102,7 +102,7 @@ def resolve_rev(repo: git.Repo, rev: str) -> str:
 def has_commits(repo: git.Repo) -> bool:
     """Whether HEAD points at a commit (an empty repository has none)."""
     try:
-        repo.head.commit
+        _ = repo.head.commit
     except ValueError:
         return False
     return True

@@ -205,7 +205,8 @@ def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
 
 def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
     """The detect-secrets plugins the policy names, by class name; a name it lacks is a policy error."""
-    known: dict[str, Any] = {c.__name__: c for c in get_mapping_from_secret_type_to_class().values()}
+    classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    known: dict[str, Any] = {c.__name__: c for c in classes}
     if missing := sorted(set(names) - set(known)):
         raise ConfigError(f"security policy names unknown detect-secrets plugins: {', '.join(missing)}")
     limits = {"Base64HighEntropyString": entropy.base64, "HexHighEntropyString": entropy.hex}

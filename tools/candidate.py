@@ -164,7 +164,7 @@ def check_paths(root: Path, candidate: Candidate) -> None:
     """Refuse a candidate that names a path leaving ``root``: ``..``, absolute, or through a symlink."""
     base = root.resolve()
     for changed in candidate.files:
-        for rel in {changed.path, changed.old_path} - {None}:
+        for rel in {p for p in (changed.path, changed.old_path) if p is not None}:
             pure = PurePosixPath(rel)
             if pure.is_absolute() or ".." in pure.parts or rel.startswith("~"):
                 raise UnsafePath(f"patch path {rel!r} leaves the repository")

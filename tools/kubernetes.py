@@ -69,7 +69,7 @@ def _rules(path: str, line: int, text: str, doc: dict[str, Any], policy: Kuberne
     spec = pod_spec(doc) or {}
     enabled = policy.rules
     long_running = doc["kind"] not in policy.batch_kinds
-    findings = []
+    findings: list[Finding] = []
     for container in [*spec.get("containers", []), *spec.get("initContainers", [])]:
         if not isinstance(container, dict):
             continue

@@ -19,7 +19,7 @@ from typing import Any
 
 from patchgate.secrets import SecretScanner
 from patchgate.tools.candidate import Candidate, ChangedFile
-from patchgate.tools.findings import Finding, GateReport
+from patchgate.tools.findings import Finding, GateReport, Severity
 from patchgate.tools.gate import GateContext
 from patchgate.tools.policy import SecurityPolicy
 
@@ -52,7 +52,7 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
         source = _read(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
-        if module is not None:
+        if module is not None and source is not None:
             added = {n for n, _ in new_lines}
             findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), scanner.marker).run(module))
         else:
@@ -166,7 +166,7 @@ class PythonChecks(ast.NodeVisitor):
     def _built(self, node: ast.expr | None) -> bool:
         return formatted(node) or (isinstance(node, ast.Name) and node.id in self.built)
 
-    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None, severity: str = "error") -> None:
+    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None, severity: Severity = "error") -> None:
         if self.marker in self.lines[node.lineno - 1]:
             return  # a person looked at this line and allowed it
         self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno, severity=severity,

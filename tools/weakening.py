@@ -63,7 +63,8 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
         if name == "conftest.py":
             findings.extend(_conftest_findings(changed.path, _parse(old_text), _parse(new_text)))
         old_is_test = changed.old_path is not None and matches(changed.old_path, test_globs)
-        if changed.status == "renamed" and old_is_test and _collected(changed.old_path, python_files) \
+        if changed.status == "renamed" and changed.old_path is not None and old_is_test \
+                and _collected(changed.old_path, python_files) \
                 and not _collected(changed.path, python_files):
             findings.append(Finding(rule="scope.uncollected-test-file", path=changed.path,
                                     message=f"{changed.old_path} is renamed to {changed.path}, which pytest does not "

@@ -19,7 +19,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import llguidance
 import numpy as np
@@ -45,7 +45,7 @@ def llg_grammar(*, grammar: str | None = None, schema: dict[str, Any] | None = N
         text = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema),
                                                              overrides={"whitespace_flexible": False})
     else:
-        text = llguidance.LLMatcher.grammar_from_lark(grammar_text(grammar))
+        text = llguidance.LLMatcher.grammar_from_lark(grammar_text(grammar or ""))
     is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(text)
     if is_error:
         raise ConfigError(f"grammar is invalid: {'; '.join(messages)}")
@@ -127,7 +127,7 @@ class BudgetedGuide:
         """A closing plan from the state after ``token``: the current plan if it still closes, else a search."""
         self.matcher.consume_token(token)
         try:
-            if len(self.plan) <= limit and self._closes(self.plan):
+            if self.plan is not None and len(self.plan) <= limit and self._closes(self.plan):
                 return self.plan
             return self._shortest_close(limit)
         finally:
@@ -260,4 +260,4 @@ class GuideProcessor:
         self.last = token = self.guide.choose(scores[0].cpu(), temperature=self.temperature, generator=self.generator)
         forced = torch.full_like(scores, float("-inf"))
         forced[0, token] = 0.0
-        return forced
+        return cast(torch.FloatTensor, forced)

@@ -51,10 +51,10 @@ class HFModel:
         self.device, dtype = pick_device()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device).eval()
+            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load hf model from {path}: {exc}") from None
-        self._llg = None
+        self._llg: Any = None
         self.speculation = speculation
         self.draft: HFModel | None = None
         if draft_model is not None:
@@ -120,7 +120,7 @@ class HFModel:
         tokens = out[0, len(prompt):].tolist()[:max_tokens]  # assisted generation can overshoot by a draft
         end = next((i for i, token in enumerate(tokens) if token in stops), len(tokens))
         tokens = tokens[:end]  # the first stop token ends the answer
-        text = self.tokenizer.decode(tokens, skip_special_tokens=False)
+        text = str(self.tokenizer.decode(tokens, skip_special_tokens=False))
         return Generated(text, tokens, len(prompt), time.monotonic() - start)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,

@@ -111,7 +111,7 @@ class OpenAIModel:
         """One logical call: retried, timed, recorded."""
         record = CallRecord(model=self.name, kind=kind)
         start = time.monotonic()
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+        payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
 
         def attempt(timeout_s: float) -> Any:
             while True:  # each pass drops or renames one parameter the model rejected, then stops

@@ -18,6 +18,7 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from patchgate.agent.models.base import Model
 from patchgate.agent.models.retry import ModelSettings
@@ -107,7 +108,7 @@ def _user_url() -> str | None:
     return parse_spec(value).base_url if value else None
 
 
-def provider_class(provider: str) -> type:
+def provider_class(provider: str) -> Any:
     """Import a provider's class only when it is needed (torch is heavy)."""
     module, attr = PROVIDERS[provider].split(":")
     return getattr(importlib.import_module(module), attr)

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from agentkit import FILES, ScriptedModel  # noqa: E402
+from agentkit import FILES, ScriptedModel
 
 
 @pytest.fixture

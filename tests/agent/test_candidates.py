@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from agentkit import CALC, GOOD_EDIT, ISSUE, run_cli, tree_state
+
 from patchgate.agent.pipeline import Candidate, choose
 from patchgate.tools.findings import GateReport, ReviewResult
 

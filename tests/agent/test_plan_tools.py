@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from agentkit import PLAN, run_cli, tree_state
+
 from patchgate.agent.plan import ToolCall
 from patchgate.agent.prompts import plan_messages, untrusted
 from patchgate.agent.readonly_tools import Snapshot, ToolBox

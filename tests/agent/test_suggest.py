@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from agentkit import GOOD_EDIT, git, run_cli, tree_state
+
 from patchgate.agent.ci import ci_issue, junit_failures, suggestion_comments
 from patchgate.errors import InputError
 

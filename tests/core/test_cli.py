@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import pytest
+
 from patchgate import __version__
 from patchgate.agent import cli
 from patchgate.errors import InputError

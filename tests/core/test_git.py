@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.errors import InputError
 from patchgate.git import changed_paths, open_repo, resolve_rev, worktree
 
@@ -13,12 +14,11 @@ def test_worktree_is_removed_even_on_error(make_repo) -> None:
     root = make_repo({"a.py": "x = 1\n"})
     repo = open_repo(root)
     seen: list[Path] = []
-    with pytest.raises(RuntimeError):
-        with worktree(repo) as path:
-            seen.append(path)
-            assert (path / "a.py").read_text() == "x = 1\n"
-            (path / "a.py").write_text("x = 2\n")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), worktree(repo) as path:
+        seen.append(path)
+        assert (path / "a.py").read_text() == "x = 1\n"
+        (path / "a.py").write_text("x = 2\n")
+        raise RuntimeError("boom")
     assert not seen[0].exists()
     assert (root / "a.py").read_text() == "x = 1\n"
     assert "patchgate-wt" not in repo.git.worktree("list")

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import yaml
+
 from patchgate.git import open_repo
 from patchgate.tools.baserules import options_at
-
 from tests.conftest import git, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,6 @@ def test_options_come_from_the_base_commit_not_the_working_tree(make_repo) -> No
 def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(make_repo) -> None:
     from patchgate.tools.baserules import rule_change_findings
     from patchgate.tools.candidate import parse_diff
-
     from tests.conftest import diff_of
 
     pyproject = "[project]\nname = 'x'\n\n[tool.patchgate.review]\npolicy_dir = 'ci/policies'\n"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from patchgate.errors import InputError
 from patchgate.tools.candidate import MAX_LINE_CHARS, MAX_PATCH_CHARS, parse_diff
 

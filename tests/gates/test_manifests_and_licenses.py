@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from patchgate.tools.gates import ReviewOptions, review
 
+from patchgate.tools.gates import ReviewOptions, review
 from tests.conftest import diff_of, git, write_files
 
 GOOD_DEPLOYMENT = """\

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from patchgate.agent.edits import touched_paths
 
+from patchgate.agent.edits import touched_paths
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
 from patchgate.tools.gate import GATES, gate_names, load_gate
 from patchgate.tools.options import ReviewOptions, switchable_gates
 from patchgate.tools.policy import Policies
-
 from tests.conftest import git, write_files
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.tools.findings import ReviewResult
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.patch import apply_patch
-
 from tests.conftest import diff_of, git, write_files
 
 NO_TESTS = ReviewOptions(tests="none")
@@ -199,7 +199,7 @@ def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> N
     policies.mkdir()
     (policies / "default.yaml").write_text("scope: [unclosed\n")
     diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
-    with pytest.raises(ConfigError, match="default.yaml"):
+    with pytest.raises(ConfigError, match=r"default\.yaml"):
         review(repo, diff, options=ReviewOptions(tests="none", policy_dir=policies))
     assert git(repo, "worktree", "list").count("\n") == 1
 

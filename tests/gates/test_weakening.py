@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from patchgate.tools.gates import ReviewOptions, review
 
+from patchgate.tools.gates import ReviewOptions, review
 from tests.conftest import diff_of, git, write_files
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-WORDS = "def class return import self parse config file server run total price order user name value".split()
+WORDS = ["def", "class", "return", "import", "self", "parse", "config", "file", "server", "run", "total", "price", "order", "user", "name", "value"]
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from patchgate.retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
 
 TEXTS = ["def total(self, items): return sum(items)", "x", "class Cart:\n    def run(self): pass " * 9,

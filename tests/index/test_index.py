@@ -10,10 +10,10 @@ from pathlib import Path
 
 import bm25s
 import pytest
+
 from patchgate.errors import IndexStateError, InputError
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.index import CommitSource, build_index, open_index
-
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +136,7 @@ def test_full_disk_mid_write_keeps_the_previous_index(make_repo, monkeypatch: py
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(bm25s.BM25, "save", full_disk)
-    with pytest.raises(IndexStateError, match="No space left on device.*previous index is still in use"):
+    with pytest.raises(IndexStateError, match=r"No space left on device.*previous index is still in use"):
         build_index(root, config=NO_DENSE, progress=False)
     index = open_index(root)
     assert "shop/new.py" not in {f.path for f in index.files()} and len(index.files()) == 3

@@ -8,12 +8,13 @@ import tomllib
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import BaseModel
+
 from patchgate.agent.decoding.constrained import llg_grammar
 from patchgate.agent.documents import generate_document
 from patchgate.agent.models.base import Message
 from patchgate.errors import InputError
 from patchgate.grammars import GRAMMARS, parse_error
-from pydantic import BaseModel
 
 PROMPT = [Message("user", "write a config")]
 # manifests carry resources and probes (~370 tokens of this tiny tokenizer); test_grammar_seeds covers 100 seeds
@@ -39,7 +40,7 @@ def test_every_seed_parses_within_the_budget(tiny, name: str) -> None:
     grammar = llg_grammar(grammar=name)
     for budget in BUDGETS[name]:
         for seed in range(6 if name != "kubernetes" else 2):
-            completion, stats = tiny.generate_constrained(PROMPT, grammar, max_tokens=budget, temperature=1.5,
+            completion, _stats = tiny.generate_constrained(PROMPT, grammar, max_tokens=budget, temperature=1.5,
                                                           seed=seed)
             assert completion.usage.completion_tokens <= budget
             assert parse_error(name, completion.text) is None, (seed, budget, completion.text)

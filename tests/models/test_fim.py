@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny import build_tokenizer
+
 from patchgate.agent.decoding.fim import (
     RepoContext,
     detect_family,
@@ -17,7 +19,6 @@ from patchgate.agent.decoding.fim import (
 )
 from patchgate.agent.infill import cursor_offset, infill_file
 from patchgate.errors import ConfigError, InputError
-from tiny import build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 P, S = "def area(r):\n    ", "\n    return result\n"

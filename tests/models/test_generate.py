@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pytest_httpserver import HTTPServer
+
 from patchgate.agent.documents import generate_document
 from patchgate.agent.models.openai_model import OpenAIModel
 from patchgate.agent.models.retry import ModelSettings
 from patchgate.errors import GateFailure
-from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "/v1/chat/completions"

@@ -116,7 +116,7 @@ def test_404_names_the_model_and_400_names_the_context(server: HTTPServer) -> No
 
 def test_structured_sends_a_strict_json_schema(server: HTTPServer) -> None:
     server.expect_request(CHAT, method="POST").respond_with_json(answer('{"files": ["a.py"], "reason": "bug"}'))
-    plan, usage = make_model(server, []).structured(HELLO, Plan)
+    plan, _usage = make_model(server, []).structured(HELLO, Plan)
     assert plan == Plan(files=["a.py"], reason="bug")
     fmt = server.log[0][0].get_json()["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from patchgate.agent.models.base import Message
 from patchgate.agent.models.openai_model import PLACEHOLDER_KEY, OpenAIModel
 from patchgate.agent.models.registry import parse_spec, resolve_model
@@ -20,7 +21,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_nothing_configured_says_how(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--model.*PATCHGATE_MODEL.*tool.patchgate"):
+    with pytest.raises(ConfigError, match=r"--model.*PATCHGATE_MODEL.*tool\.patchgate"):
         resolve_model(None, tmp_path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.agent.decoding.speculative import speculation_options
 from patchgate.agent.models.base import Message
 from patchgate.errors import ConfigError
