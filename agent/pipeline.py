@@ -94,7 +94,7 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
 
     ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
     """
-    from patchgate.agent.models.registry import resolve_model
+    from patchgate.agent.models.registry import configured_spec, resolve_model
     from patchgate.retrieval.context import build_context
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
@@ -106,7 +106,7 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
     model = resolve_model(model_spec, root, on_call=lambda record: trace.model_call(record))
     trace = RunTrace(root)
     try:
-        trace.event("start", issue=issue, model=model.name, base=base_commit, rounds=settings.rounds,
+        trace.event("start", issue=issue, model=configured_spec(model_spec, root) or model.name, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
         say("indexing and localizing")
         pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
