@@ -1,0 +1,160 @@
+"""Per-instance test environments: one virtualenv per repository, version and dependency files, cached.
+
+SWE-bench builds one environment per (repository, version) from the instance's
+``environment_setup_commit``; so do we, with uv on this machine's Python. The
+cache key also hashes the install spec and the dependency files at that
+commit, so a changed requirement never reuses a stale environment. The
+project itself is installed (its metadata and entry points are needed), but
+the tests import the instance's worktree first (``PYTHONPATH``), so one
+environment serves every commit of that version.
+
+Building is locked per key: parallel workers wait for one build instead of
+racing. A build that fails is remembered with its reason (``<key>.failed``),
+so the other instances of that version report it at once; delete that file to
+try again. When a whole resolve fails (a requirement that no longer exists or
+was yanked since), the project is installed alone and each requirement is then
+tried on its own; what could not be installed is listed in the log.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.evaluation.dataset import Instance
+from agent.evaluation.specs import InstallSpec, install_spec
+from tools.secrets import scrubbed_env
+
+BUILD_TIMEOUT = 1200.0  # seconds for one uv call
+KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
+ENV_VERSION = "1"  # bump when the way environments are built changes
+
+
+class EnvFailed(Exception):
+    """The environment cannot be built; the message is the reason, one line."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A built environment: its interpreter and the log of how it was made."""
+
+    python: Path
+    log: str
+
+
+def default_cache() -> Path:
+    """``$PATCHGATE_CACHE/envs`` (``~/.cache/patchgate/envs``): environments outlive runs."""
+    return Path(os.environ.get("PATCHGATE_CACHE", Path.home() / ".cache" / "patchgate")) / "envs"
+
+
+def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Environment:
+    """The environment for ``instance``: reused when cached, built otherwise; raises EnvFailed."""
+    from tools.git import open_repo, worktree
+
+    with worktree(open_repo(repo_dir), instance.env_commit) as checkout:
+        spec = install_spec(instance.repo, instance.version, checkout)
+        key = _key(instance, spec, checkout)
+        cache.mkdir(parents=True, exist_ok=True)
+        with _locked(cache / f"{key}.lock"):
+            return _cached_or_built(cache, key, spec, checkout)
+
+
+def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path) -> Environment:
+    home, failed = cache / key, cache / f"{key}.failed"
+    if (home / "ready").is_file():
+        return Environment(_python(home), (home / "build.log").read_text(encoding="utf-8", errors="replace"))
+    if failed.is_file():
+        raise EnvFailed(f"{failed.read_text(encoding='utf-8').strip()} (cached; delete {failed} to retry)")
+    shutil.rmtree(home, ignore_errors=True)
+    log: list[str] = [spec.describe()]
+    try:
+        _build(home, spec, checkout, log)
+    except EnvFailed as exc:
+        shutil.rmtree(home, ignore_errors=True)
+        failed.write_text(f"{exc}\n", encoding="utf-8")
+        raise
+    (home / "build.log").write_text("\n".join(log) + "\n", encoding="utf-8")
+    (home / "ready").write_text("", encoding="utf-8")
+    return Environment(_python(home), "\n".join(log))
+
+
+def _build(home: Path, spec: InstallSpec, checkout: Path, log: list[str]) -> None:
+    _uv(["venv", "--quiet", "--seed", "--python", sys.executable, str(home)], checkout, log)
+    python = str(_python(home))
+    requirements = [a for f in spec.requirement_files for a in ("-r", f)]
+    everything = [*spec.packages, *requirements, *spec.project]
+    try:
+        _uv(["pip", "install", "--python", python, *everything], checkout, log)
+    except EnvFailed as whole:
+        log.append(f"the whole install failed ({whole}); installing the project, then each requirement alone")
+        _uv(["pip", "install", "--python", python, *spec.project], checkout, log)
+        for item in [*spec.packages, *_requirement_lines(checkout, spec.requirement_files)]:
+            try:
+                _uv(["pip", "install", "--python", python, item], checkout, log)
+            except EnvFailed as exc:
+                log.append(f"skipped {item}: {exc}")
+    probe = subprocess.run([python, "-m", "pytest", "--version"], capture_output=True, text=True, timeout=120,
+                           check=False, env=scrubbed_env(dict(os.environ)))
+    if probe.returncode != 0:
+        _uv(["pip", "install", "--python", python, "pytest"], checkout, log)
+    log.append(f"python: {subprocess.run([python, '--version'], capture_output=True, text=True).stdout.strip()}")
+
+
+def _uv(args: list[str], cwd: Path, log: list[str]) -> None:
+    from uv import find_uv_bin
+
+    log.append("$ uv " + " ".join(args))
+    try:
+        proc = subprocess.run([find_uv_bin(), *args], cwd=cwd, capture_output=True, text=True, errors="replace",
+                              timeout=BUILD_TIMEOUT, check=False, env=scrubbed_env(dict(os.environ)))
+    except subprocess.TimeoutExpired:
+        raise EnvFailed(f"uv {args[0]} {args[1] if len(args) > 1 else ''} ran past {BUILD_TIMEOUT:.0f} s") from None
+    log.append(proc.stderr.strip()[-4000:])
+    if proc.returncode != 0:
+        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        detail = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
+        raise EnvFailed(f"uv {' '.join(args[:2])} failed: {' '.join(detail.split())[:300]}")
+
+
+def _requirement_lines(checkout: Path, files: tuple[str, ...]) -> list[str]:
+    """Requirement specifiers of ``files`` (comments, blank lines and pip options dropped)."""
+    lines: list[str] = []
+    for name in files:
+        for raw in (checkout / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if line and not line.startswith(("#", "-")):
+                lines.append(line)
+    return lines
+
+
+def _key(instance: Instance, spec: InstallSpec, checkout: Path) -> str:
+    digest = hashlib.sha256(f"{ENV_VERSION}\0{sys.version}\0{instance.repo}\0{instance.version}\0{spec!r}".encode())
+    for name in sorted({*KEY_FILES, *spec.requirement_files}):
+        path = checkout / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return f"{instance.repo_key}-{instance.version or 'any'}-{digest.hexdigest()[:16]}"
+
+
+def _python(home: Path) -> Path:
+    return home / "bin" / "python"
+
+
+class _locked:
+    """An exclusive ``flock`` on ``path`` for the duration of a ``with`` block (released if the process dies)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        self.handle = self.path.open("a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
