@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -83,16 +84,20 @@ def solve(dataset: Path, repos: Path, predictions: str | None, model_spec: str |
           instances: str | None, samples: int, workers: int, ray_address: str | None, timeout: float,
           envs: Path | None, as_json: bool) -> None:
     """SWE-bench resolution of predictions (or of the agent's own patches), one row per instance."""
-    from agent.evaluation.run import SolveEval, evaluate_solve
+    from patchgate.agent.evaluation.run import SolveEval, evaluate_solve
 
     config = SolveEval(dataset, repos, out, predictions, model_spec,
                        tuple(i.strip() for i in (instances or "").split(",") if i.strip()), samples, workers,
                        ray_address, timeout, envs)
-    with progress() as bar:
-        task = bar.add_task("evaluating", total=None)
+    with contextlib.ExitStack() as stack:
+        bar = None  # started once the input is known good, so an error stays one line
 
-        def show(latest, resolved: int, evaluated: int) -> None:
-            bar.update(task, description=f"resolved {resolved}/{evaluated} evaluated", advance=1 if latest else 0)
+        def show(finished: int, resolved: int, evaluated: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(progress())
+                bar.add_task("evaluating", total=total)
+            bar.update(bar.task_ids[0], completed=finished, description=f"resolved {resolved}/{evaluated} evaluated")
 
         report = evaluate_solve(config, show)
     _print_solve(report, out, as_json)
@@ -119,6 +124,6 @@ def _print_solve(report: dict, out_dir: Path, as_json: bool) -> None:
             f"recall {gates['recall']}; report: {out_dir / 'report.json'}")
     (err if as_json else out).print(escape(line))
     if as_json:
-        from agent.evaluation.report import summary_line
+        from patchgate.agent.evaluation.report import summary_line
 
         emit_json(summary_line(report))

@@ -27,9 +27,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.evaluation.dataset import Instance
-from agent.evaluation.specs import InstallSpec, install_spec
-from tools.secrets import scrubbed_env
+from patchgate.agent.evaluation.dataset import Instance
+from patchgate.agent.evaluation.specs import InstallSpec, install_spec
+from patchgate.secrets import scrubbed_env
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
@@ -55,7 +55,7 @@ def default_cache() -> Path:
 
 def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Environment:
     """The environment for ``instance``: reused when cached, built otherwise; raises EnvFailed."""
-    from tools.git import open_repo, worktree
+    from patchgate.git import open_repo, worktree
 
     with worktree(open_repo(repo_dir), instance.env_commit) as checkout:
         spec = install_spec(instance.repo, instance.version, checkout)
@@ -118,8 +118,9 @@ def _uv(args: list[str], cwd: Path, log: list[str]) -> None:
     log.append(proc.stderr.strip()[-4000:])
     if proc.returncode != 0:
         lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
-        detail = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
-        raise EnvFailed(f"uv {' '.join(args[:2])} failed: {' '.join(detail.split())[:300]}")
+        first = next((n for n, line in enumerate(lines) if "error" in line.lower() or "×" in line), 0)
+        detail = " ".join(" ".join(lines[first:first + 4]).split())  # the message and the reason uv gives under it
+        raise EnvFailed(f"uv {' '.join(args[:2])} failed: {detail[:400]}")
 
 
 def _requirement_lines(checkout: Path, files: tuple[str, ...]) -> list[str]:

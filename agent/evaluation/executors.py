@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 
-from agent.errors import ConfigError
-from agent.evaluation.instance import Task, evaluate_instance
-from agent.evaluation.store import InstanceResult
+from patchgate.errors import ConfigError
+from patchgate.agent.evaluation.instance import Task, evaluate_instance
+from patchgate.agent.evaluation.store import InstanceResult
 
 OnResult = Callable[[Task, list[InstanceResult]], None]
 _stopping = False

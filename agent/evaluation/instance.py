@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.evaluation.dataset import Instance, Prediction
-from agent.evaluation.environment import EnvFailed, Environment, build_environment
-from agent.evaluation.store import InstanceResult, instance_dir, save_result, save_text
-from agent.evaluation.testrun import run_tests
+from patchgate.agent.evaluation.dataset import Instance, Prediction
+from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment
+from patchgate.agent.evaluation.store import InstanceResult, instance_dir, save_result, save_text
+from patchgate.agent.evaluation.testrun import run_tests
 
 FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
 
@@ -57,7 +57,7 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
         if task.prediction is not None:
             candidates = [(None, task.prediction.model_patch or "", False)]
         else:
-            from agent.evaluation.predict import generate
+            from patchgate.agent.evaluation.predict import generate
 
             candidates = generate(task, tree)
         results = []
@@ -107,7 +107,7 @@ def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sampl
 
 def apply_prediction(tree: Path, diff: str) -> str:
     """Apply ``diff`` to ``tree`` as the harness would (git apply, then patch --fuzz); '' or why it failed."""
-    from tools.patch import apply_patch
+    from patchgate.tools.patch import apply_patch
 
     report = apply_patch(tree, diff)
     if report.passed:
@@ -126,8 +126,8 @@ def apply_prediction(tree: Path, diff: str) -> str:
 
 def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, list[str]]:
     """patchgate review with the tests gate off: what the gates alone would have said of this patch."""
-    from tools.gates import review
-    from tools.options import ReviewOptions
+    from patchgate.tools.gates import review
+    from patchgate.tools.options import ReviewOptions
 
     verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
     return verdict.passed, [g.name for g in verdict.failed()]
@@ -135,7 +135,7 @@ def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, 
 
 @contextmanager
 def _checkout(repo_dir: Path, commit: str) -> Iterator[Path]:
-    from tools.git import open_repo, worktree
+    from patchgate.git import open_repo, worktree
 
     with worktree(open_repo(repo_dir), commit) as tree:
         yield tree

@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.evaluation.dataset import Prediction
-from agent.evaluation.store import instance_dir, save_text
+from patchgate.agent.evaluation.dataset import Prediction
+from patchgate.agent.evaluation.store import instance_dir, save_text
 
 PREDICTION = "prediction.json"
 
 
 def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:  # noqa: ANN001 (Task: avoids a cycle)
     """(sample, diff, chosen by the gates) for each candidate; sample is None when there is only one."""
-    from agent.pipeline import solve
+    from patchgate.agent.pipeline import solve
 
     result = solve(tree, task.instance.problem_statement, task.model, candidates=task.samples)
     chosen = result.best.index if result.best is not None else None

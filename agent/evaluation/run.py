@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import InputError
-from agent.evaluation.dataset import Instance, Prediction, load_instances, load_predictions, write_predictions
-from agent.evaluation.executors import run_local, run_ray
-from agent.evaluation.instance import Task
-from agent.evaluation.predict import saved_prediction
-from agent.evaluation.report import build_report
-from agent.evaluation.store import InstanceResult, load_result, save_text
+from patchgate.errors import InputError
+from patchgate.agent.evaluation.dataset import Instance, Prediction, load_instances, load_predictions, write_predictions
+from patchgate.agent.evaluation.executors import run_local, run_ray
+from patchgate.agent.evaluation.instance import Task
+from patchgate.agent.evaluation.predict import saved_prediction
+from patchgate.agent.evaluation.report import build_report
+from patchgate.agent.evaluation.store import InstanceResult, load_result, save_text
 
 RUN = "run.json"
 REPORT = "report.json"
@@ -43,12 +43,12 @@ class SolveEval:
     envs: Path | None = None
 
 
-Progress = Callable[[InstanceResult | None, int, int], None]  # (latest, resolved, evaluated)
+Progress = Callable[[int, int, int, int], None]  # (finished, resolved, evaluated, instances)
 
 
 def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     """Evaluate, save ``report.json`` (also after Ctrl-C, with what finished) and return it."""
-    from agent.evaluation.environment import default_cache
+    from patchgate.agent.evaluation.environment import default_cache
 
     if not config.repos.is_dir():
         raise InputError(f"--repos {config.repos} is not a directory")
@@ -76,10 +76,10 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     def record(task: Task, done: list[InstanceResult]) -> None:
         results[task.instance.instance_id] = done
         if progress:
-            progress(done[0] if done else None, *_tally(results))
+            progress(len(results), *_tally(results), len(instances))
 
     if progress:
-        progress(None, *_tally(results))
+        progress(len(results), *_tally(results), len(instances))
     submitted = [i.instance_id for i in instances] if predictions is not None else []
     try:
         if config.ray is not None:
@@ -117,7 +117,7 @@ def _finished(config: SolveEval, instance: Instance) -> list[InstanceResult] | N
 
 
 def _tally(results: dict[str, list[InstanceResult]]) -> tuple[int, int]:
-    from agent.evaluation.report import primary
+    from patchgate.agent.evaluation.report import primary
 
     main = [primary(rs) for rs in results.values() if rs]
     return sum(r.status == "resolved" for r in main), sum(r.evaluated for r in main)

@@ -58,7 +58,7 @@ def instance_dir(out: Path, instance_id: str, sample: int | None = None) -> Path
 
 def save_text(path: Path, text: str) -> None:
     """Write ``text`` so that a reader (or a rerun after Ctrl-C) never sees half of it."""
-    from agent.decoding.infill import write_atomically
+    from patchgate.agent.decoding.infill import write_atomically
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, text)

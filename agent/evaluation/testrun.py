@@ -20,9 +20,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.evaluation.dataset import Instance
-from agent.evaluation.pytest_select import selects
-from tools.secrets import scrubbed_env
+from patchgate.agent.evaluation.dataset import Instance
+from patchgate.agent.evaluation.pytest_select import selects
+from patchgate.secrets import scrubbed_env
 
 PLUGIN = "pytest_select"
 PASSING = ("passed", "xfail")
@@ -131,7 +131,7 @@ def run_sandboxed(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: fl
     patchgate has it, and otherwise runs the command directly and says so in the result.
     """
     try:
-        from tools.sandbox import SandboxSettings, run
+        from patchgate.tools.sandbox import SandboxSettings, run
     except ImportError:
         import subprocess
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.evaluation.dataset import Instance
-from agent.evaluation.pytest_select import selects
-from agent.evaluation.testrun import grade
+from patchgate.agent.evaluation.dataset import Instance
+from patchgate.agent.evaluation.pytest_select import selects
+from patchgate.agent.evaluation.testrun import grade
 
 TESTS = '''
 import pytest
