@@ -142,6 +142,11 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
             repo.git.worktree("prune")
         detail = " ".join(str(exc.stderr).split())[:200]
         raise InputError(f"cannot check out {rev} into a worktree: {detail}") from None
+    except BaseException:  # Ctrl-C during the checkout: leave no half-made worktree behind
+        shutil.rmtree(parent, ignore_errors=True)
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.worktree("prune")
+        raise
     try:
         yield path
     finally:

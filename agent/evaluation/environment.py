@@ -8,6 +8,13 @@ project itself is installed (its metadata and entry points are needed), but
 the tests import the instance's worktree first (``PYTHONPATH``), so one
 environment serves every commit of that version.
 
+Packages are resolved as they were when the environment's commit was made
+(uv's ``--exclude-newer``): today's releases break yesterday's code (numpy 2,
+a setuptools without ``pkg_resources``), and the harness's own images were
+built close to the instances' time. The date is never earlier than the first
+months in which this machine's Python had wheels for the common packages,
+since older releases would have to be compiled and mostly fail to.
+
 Building is locked per key: parallel workers wait for one build instead of
 racing. A build that fails is remembered with its reason (``<key>.failed``),
 so the other instances of that version report it at once; delete that file to
@@ -33,7 +40,10 @@ from patchgate.secrets import scrubbed_env
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
-ENV_VERSION = "1"  # bump when the way environments are built changes
+ENV_VERSION = "2"  # bump when the way environments are built changes
+# The first date by which each Python had wheels of numpy, pandas, scipy and their like (3.11.0: 2022-10-24).
+WHEELS_SINCE = {(3, 11): "2023-01-01", (3, 12): "2024-01-01", (3, 13): "2025-01-01", (3, 14): "2026-01-01"}
+BASE_PACKAGES = ("pytest", "setuptools")  # pytest runs the tests; old projects import pkg_resources
 
 
 class EnvFailed(Exception):
@@ -57,24 +67,33 @@ def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Enviro
     """The environment for ``instance``: reused when cached, built otherwise; raises EnvFailed."""
     from patchgate.git import open_repo, worktree
 
-    with worktree(open_repo(repo_dir), instance.env_commit) as checkout:
+    repo = open_repo(repo_dir)
+    date = resolution_date(repo.git.show("-s", "--format=%cI", instance.env_commit))
+    with worktree(repo, instance.env_commit) as checkout:
         spec = install_spec(instance.repo, instance.version, checkout)
-        key = _key(instance, spec, checkout)
+        key = _key(instance, spec, checkout, date)
         cache.mkdir(parents=True, exist_ok=True)
         with _locked(cache / f"{key}.lock"):
-            return _cached_or_built(cache, key, spec, checkout)
+            return _cached_or_built(cache, key, spec, checkout, date)
 
 
-def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path) -> Environment:
+def resolution_date(committed: str) -> str:
+    """The day packages are resolved at: the commit's, or the first day this Python had wheels if later."""
+    day = committed[:10]
+    floor = WHEELS_SINCE.get(sys.version_info[:2], "")
+    return max(day, floor)
+
+
+def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path, date: str) -> Environment:
     home, failed = cache / key, cache / f"{key}.failed"
     if (home / "ready").is_file():
         return Environment(_python(home), (home / "build.log").read_text(encoding="utf-8", errors="replace"))
     if failed.is_file():
         raise EnvFailed(f"{failed.read_text(encoding='utf-8').strip()} (cached; delete {failed} to retry)")
     shutil.rmtree(home, ignore_errors=True)
-    log: list[str] = [spec.describe()]
+    log: list[str] = [spec.describe(), f"packages as of {date}"]
     try:
-        _build(home, spec, checkout, log)
+        _build(home, spec, checkout, date, log)
     except EnvFailed as exc:
         shutil.rmtree(home, ignore_errors=True)
         failed.write_text(f"{exc}\n", encoding="utf-8")
@@ -84,25 +103,21 @@ def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path) -
     return Environment(_python(home), "\n".join(log))
 
 
-def _build(home: Path, spec: InstallSpec, checkout: Path, log: list[str]) -> None:
+def _build(home: Path, spec: InstallSpec, checkout: Path, date: str, log: list[str]) -> None:
     _uv(["venv", "--quiet", "--seed", "--python", sys.executable, str(home)], checkout, log)
     python = str(_python(home))
+    install = ["pip", "install", "--python", python, "--exclude-newer", date]
     requirements = [a for f in spec.requirement_files for a in ("-r", f)]
-    everything = [*spec.packages, *requirements, *spec.project]
     try:
-        _uv(["pip", "install", "--python", python, *everything], checkout, log)
+        _uv([*install, *BASE_PACKAGES, *spec.packages, *requirements, *spec.project], checkout, log)
     except EnvFailed as whole:
         log.append(f"the whole install failed ({whole}); installing the project, then each requirement alone")
-        _uv(["pip", "install", "--python", python, *spec.project], checkout, log)
+        _uv([*install, *BASE_PACKAGES, *spec.project], checkout, log)
         for item in [*spec.packages, *_requirement_lines(checkout, spec.requirement_files)]:
             try:
-                _uv(["pip", "install", "--python", python, item], checkout, log)
+                _uv([*install, item], checkout, log)
             except EnvFailed as exc:
                 log.append(f"skipped {item}: {exc}")
-    probe = subprocess.run([python, "-m", "pytest", "--version"], capture_output=True, text=True, timeout=120,
-                           check=False, env=scrubbed_env(dict(os.environ)))
-    if probe.returncode != 0:
-        _uv(["pip", "install", "--python", python, "pytest"], checkout, log)
     log.append(f"python: {subprocess.run([python, '--version'], capture_output=True, text=True).stdout.strip()}")
 
 
@@ -134,8 +149,8 @@ def _requirement_lines(checkout: Path, files: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _key(instance: Instance, spec: InstallSpec, checkout: Path) -> str:
-    digest = hashlib.sha256(f"{ENV_VERSION}\0{sys.version}\0{instance.repo}\0{instance.version}\0{spec!r}".encode())
+def _key(instance: Instance, spec: InstallSpec, checkout: Path, date: str) -> str:
+    digest = hashlib.sha256(f"{ENV_VERSION}\0{sys.version}\0{instance.repo}\0{instance.version}\0{spec!r}\0{date}".encode())
     for name in sorted({*KEY_FILES, *spec.requirement_files}):
         path = checkout / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")

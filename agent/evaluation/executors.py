@@ -2,58 +2,80 @@
 
 Every executor calls ``on_result`` in the main process as each instance
 finishes, so the progress bar and the report are the same whichever runs them.
-On Ctrl-C, work not started is dropped, running instances stop and remove
-their worktrees (each worker gets the SIGINT too; Ray cancels its tasks), and
-what already finished stays saved.
+
+Local parallelism is one fresh process per instance (spawned, at most N at a
+time) that saves its results under ``--out`` and exits; the parent reads them
+back from there. No pipes or shared queues are involved, so Ctrl-C cannot
+wedge a pool: each child gets the interrupt, removes its worktree and exits,
+the parent waits for that, and what already finished stays saved.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 
 from patchgate.errors import ConfigError
-from patchgate.agent.evaluation.instance import Task, evaluate_instance
+from patchgate.agent.evaluation.instance import Task, evaluate_instance, task_results
 from patchgate.agent.evaluation.store import InstanceResult
 
 OnResult = Callable[[Task, list[InstanceResult]], None]
-_stopping = False
+CLEANUP_SECONDS = 120  # how long an interrupted child may take to remove its worktree
 
 
 def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
-    """Run ``tasks`` here (``workers`` = 1) or in a pool of ``workers`` fresh processes."""
+    """Run ``tasks`` here (``workers`` = 1) or in up to ``workers`` processes at a time."""
     if workers <= 1:
         for task in tasks:
             on_result(task, evaluate_instance(task))
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+    context = get_context("spawn")
+    todo = list(reversed(tasks))
+    running: dict[BaseProcess, Task] = {}
     try:
-        pending: dict[Future, Task] = {pool.submit(_in_worker, task): task for task in tasks}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                on_result(pending.pop(future), future.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        while todo or running:
+            while todo and len(running) < workers:
+                child = context.Process(target=_child, args=(todo[-1],), daemon=False)
+                child.start()
+                running[child] = todo.pop()
+            finished = wait([child.sentinel for child in running])
+            for child in [c for c in running if c.sentinel in finished]:
+                child.join()
+                task = running.pop(child)
+                on_result(task, task_results(task, died=child.exitcode))
+    except KeyboardInterrupt:
+        _stop(list(running))
+        raise
 
 
-def _worker_init() -> None:
-    """A worker that gets Ctrl-C finishes cleaning up its instance, then starts no other."""
+def _child(task: Task) -> None:
+    """A worker process: the first Ctrl-C unwinds the instance (worktree removed), later ones are ignored."""
 
     def interrupted(signum: int, frame: object) -> None:
-        global _stopping
-        _stopping = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupted)
+    try:
+        evaluate_instance(task)
+    except KeyboardInterrupt:
+        os._exit(130)
 
 
-def _in_worker(task: Task) -> list[InstanceResult]:
-    if _stopping:
-        raise KeyboardInterrupt
-    return evaluate_instance(task)
+def _stop(children: list[BaseProcess]) -> None:
+    """Pass the interrupt on (a terminal sends it to every child already), wait for clean-up, then kill."""
+    for child in children:
+        if child.is_alive() and child.pid:
+            os.kill(child.pid, signal.SIGINT)
+    for child in children:
+        child.join(CLEANUP_SECONDS)
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def run_ray(tasks: list[Task], address: str | None, workers: int, on_result: OnResult) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from patchgate.agent.evaluation.dataset import Instance, Prediction
 from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment
-from patchgate.agent.evaluation.store import InstanceResult, instance_dir, save_result, save_text
+from patchgate.agent.evaluation.store import InstanceResult, instance_dir, load_results, save_result, save_text
 from patchgate.agent.evaluation.testrun import run_tests
 
 FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
@@ -35,6 +35,11 @@ class Task:
     timeout: float = 900.0
     model: str | None = None
     samples: int = 1
+
+    @property
+    def sample_ids(self) -> list[int | None]:
+        """None for a given prediction or a single agent candidate, else 0..samples-1."""
+        return [None] if self.prediction is not None or self.samples == 1 else list(range(self.samples))
 
 
 def evaluate_instance(task: Task) -> list[InstanceResult]:
@@ -147,11 +152,21 @@ def _reset(tree: Path) -> None:
     subprocess.run(["git", "clean", "-ffdxq"], cwd=tree, check=True, capture_output=True)
 
 
+def task_results(task: Task, *, died: int | None) -> list[InstanceResult]:
+    """What a worker process that exited with ``died`` left on disk; an error when it left nothing.
+
+    An interrupted worker (exit 130) leaves nothing on purpose, so a rerun evaluates the instance again.
+    """
+    found = load_results(task.out, task.instance.instance_id, task.sample_ids)
+    if found is not None or died == 130:
+        return found or []
+    return _all(task, status="error", reason=f"the worker process died (exit code {died})")
+
+
 def _all(task: Task, *, status: str, reason: str) -> list[InstanceResult]:
     """The same outcome for every result the task would have had (the prediction, or each sample)."""
-    samples = [None] if task.prediction is not None or task.samples == 1 else list(range(task.samples))
     results = []
-    for sample in samples:
+    for sample in task.sample_ids:
         empty = task.prediction.empty if task.prediction is not None else False
         result = InstanceResult(instance_id=task.instance.instance_id, sample=sample, status=status,  # type: ignore[arg-type]
                                 reason=reason, empty_patch=empty)

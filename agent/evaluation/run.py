@@ -19,7 +19,7 @@ from patchgate.agent.evaluation.executors import run_local, run_ray
 from patchgate.agent.evaluation.instance import Task
 from patchgate.agent.evaluation.predict import saved_prediction
 from patchgate.agent.evaluation.report import build_report
-from patchgate.agent.evaluation.store import InstanceResult, load_result, save_text
+from patchgate.agent.evaluation.store import InstanceResult, load_results, save_text
 
 RUN = "run.json"
 REPORT = "report.json"
@@ -66,15 +66,17 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     results: dict[str, list[InstanceResult]] = {}
     tasks = []
     for instance in instances:
-        if (finished := _finished(config, instance)) is not None:
+        task = Task(instance, predictions[instance.instance_id] if predictions else None, config.repos.resolve(),
+                    config.out.resolve(), (config.envs or default_cache()).resolve(), config.timeout, config.model,
+                    config.samples)
+        if (finished := load_results(config.out, instance.instance_id, task.sample_ids)) is not None:
             results[instance.instance_id] = finished
-            continue
-        tasks.append(Task(instance, predictions[instance.instance_id] if predictions else None, config.repos.resolve(),
-                          config.out.resolve(), (config.envs or default_cache()).resolve(), config.timeout,
-                          config.model, config.samples))
+        else:
+            tasks.append(task)
 
     def record(task: Task, done: list[InstanceResult]) -> None:
-        results[task.instance.instance_id] = done
+        if done:
+            results[task.instance.instance_id] = done
         if progress:
             progress(len(results), *_tally(results), len(instances))
 
@@ -108,12 +110,6 @@ def _claim(config: SolveEval) -> None:
         return
     config.out.mkdir(parents=True, exist_ok=True)
     save_text(run_file, json.dumps(what) + "\n")
-
-
-def _finished(config: SolveEval, instance: Instance) -> list[InstanceResult] | None:
-    samples = [None] if config.samples == 1 else list(range(config.samples))
-    found = [load_result(config.out, instance.instance_id, s) for s in samples]
-    return None if any(r is None for r in found) else [r for r in found if r is not None]
 
 
 def _tally(results: dict[str, list[InstanceResult]]) -> tuple[int, int]:

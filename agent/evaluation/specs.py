@@ -92,4 +92,4 @@ def _project_args(install: str) -> tuple[str, ...]:
 
 def _generic(checkout: Path) -> InstallSpec:
     files = tuple(p for p in GENERIC_REQUIREMENTS if (checkout / p).is_file())
-    return InstallSpec("generic", ("pytest",), files, (f".[{','.join(GENERIC_EXTRAS)}]",))
+    return InstallSpec("generic", (), files, (f".[{','.join(GENERIC_EXTRAS)}]",))

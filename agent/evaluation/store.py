@@ -68,10 +68,13 @@ def save_result(out: Path, result: InstanceResult) -> None:
     save_text(instance_dir(out, result.instance_id, result.sample) / RESULT, result.model_dump_json(indent=1) + "\n")
 
 
-def load_result(out: Path, instance_id: str, sample: int | None = None) -> InstanceResult | None:
-    """A finished result, or None when there is none (or it cannot be read: then it is run again)."""
-    path = instance_dir(out, instance_id, sample) / RESULT
-    try:
-        return InstanceResult.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError):
-        return None
+def load_results(out: Path, instance_id: str, samples: list[int | None]) -> list[InstanceResult] | None:
+    """Every sample's finished result, or None unless all are there (unreadable ones are run again)."""
+    found = []
+    for sample in samples:
+        path = instance_dir(out, instance_id, sample) / RESULT
+        try:
+            found.append(InstanceResult.model_validate(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, ValidationError):
+            return None
+    return found
