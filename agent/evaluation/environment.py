@@ -1,7 +1,9 @@
 """Per-instance test environments: one virtualenv per repository, version and dependency files, cached.
 
 SWE-bench builds one environment per (repository, version) from the instance's
-``environment_setup_commit``; so do we, with uv on this machine's Python. The
+``environment_setup_commit``; so do we, with uv, on the Python version the
+install spec asks for when this machine has that interpreter (on PATH or
+installed with pyenv; nothing is downloaded), else on patchgate's own Python. The
 cache key also hashes the install spec and the dependency files at that
 commit, so a changed requirement never reuses a stale environment. The
 project itself is installed (its metadata and entry points are needed), but
@@ -31,18 +33,25 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from git import GitCommandError
+
 from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.specs import InstallSpec, install_spec
+from patchgate.errors import PatchgateError
+from patchgate.git import open_repo, worktree
 from patchgate.secrets import scrubbed_env
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
 ENV_VERSION = "2"  # bump when the way environments are built changes
 # The first date by which each Python had wheels of numpy, pandas, scipy and their like (3.11.0: 2022-10-24).
-WHEELS_SINCE = {(3, 11): "2023-01-01", (3, 12): "2024-01-01", (3, 13): "2025-01-01", (3, 14): "2026-01-01"}
+WHEELS_SINCE = {"3.6": "2017-03-01", "3.7": "2018-09-01", "3.8": "2020-01-01", "3.9": "2021-01-01",
+                "3.10": "2022-01-01", "3.11": "2023-01-01", "3.12": "2024-01-01", "3.13": "2025-01-01"}
 BASE_PACKAGES = ("pytest", "setuptools")  # pytest runs the tests; old projects import pkg_resources
 
 
@@ -65,35 +74,58 @@ def default_cache() -> Path:
 
 def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Environment:
     """The environment for ``instance``: reused when cached, built otherwise; raises EnvFailed."""
-    from patchgate.git import open_repo, worktree
-
-    repo = open_repo(repo_dir)
-    date = resolution_date(repo.git.show("-s", "--format=%cI", instance.env_commit))
-    with worktree(repo, instance.env_commit) as checkout:
+    try:
+        committed = open_repo(repo_dir).git.show("-s", "--format=%cI", instance.env_commit)
+    except (PatchgateError, GitCommandError):
+        raise EnvFailed(f"{repo_dir} has no commit {instance.env_commit}") from None
+    with checkout_at(repo_dir, instance.env_commit) as checkout:
         spec = install_spec(instance.repo, instance.version, checkout)
-        key = _key(instance, spec, checkout, date)
+        python, version = interpreter(spec.python)
+        date = max(committed[:10], WHEELS_SINCE.get(version, ""))
+        key = _key(instance, spec, checkout, f"{python}\0{date}")
         cache.mkdir(parents=True, exist_ok=True)
         with _locked(cache / f"{key}.lock"):
-            return _cached_or_built(cache, key, spec, checkout, date)
+            return _cached_or_built(cache, key, spec, checkout, python, date)
 
 
-def resolution_date(committed: str) -> str:
-    """The day packages are resolved at: the commit's, or the first day this Python had wheels if later."""
-    day = committed[:10]
-    floor = WHEELS_SINCE.get(sys.version_info[:2], "")
-    return max(day, floor)
+@contextmanager
+def checkout_at(repo_dir: Path, commit: str) -> Iterator[Path]:
+    """A throw-away worktree at ``commit``; a repository that cannot produce one (a partial clone) is EnvFailed."""
+    with ExitStack() as stack:
+        try:
+            tree = stack.enter_context(worktree(open_repo(repo_dir), commit))
+        except PatchgateError as exc:
+            raise EnvFailed(str(exc)) from None
+        yield tree
 
 
-def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path, date: str) -> Environment:
+def interpreter(wanted: str) -> tuple[str, str]:
+    """(path, "X.Y") of the Python to build with: ``wanted`` when this machine has it, else our own."""
+    if wanted:
+        pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+        candidates = [shutil.which(f"python{wanted}"), *sorted(pyenv.glob(f"{wanted}.*/bin/python{wanted}"))]
+        for candidate in filter(None, candidates):
+            try:
+                probe = subprocess.run([str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                       capture_output=True, text=True, timeout=30, check=False)
+            except OSError:
+                continue
+            if probe.returncode == 0 and probe.stdout.strip() == wanted:
+                return str(candidate), wanted
+    return sys.executable, f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path, python: str,
+                     date: str) -> Environment:
     home, failed = cache / key, cache / f"{key}.failed"
     if (home / "ready").is_file():
         return Environment(_python(home), (home / "build.log").read_text(encoding="utf-8", errors="replace"))
     if failed.is_file():
         raise EnvFailed(f"{failed.read_text(encoding='utf-8').strip()} (cached; delete {failed} to retry)")
     shutil.rmtree(home, ignore_errors=True)
-    log: list[str] = [spec.describe(), f"packages as of {date}"]
+    log: list[str] = [spec.describe(), f"interpreter: {python}; packages as of {date}"]
     try:
-        _build(home, spec, checkout, date, log)
+        _build(home, spec, checkout, python, date, log)
     except EnvFailed as exc:
         shutil.rmtree(home, ignore_errors=True)
         failed.write_text(f"{exc}\n", encoding="utf-8")
@@ -103,8 +135,8 @@ def _cached_or_built(cache: Path, key: str, spec: InstallSpec, checkout: Path, d
     return Environment(_python(home), "\n".join(log))
 
 
-def _build(home: Path, spec: InstallSpec, checkout: Path, date: str, log: list[str]) -> None:
-    _uv(["venv", "--quiet", "--seed", "--python", sys.executable, str(home)], checkout, log)
+def _build(home: Path, spec: InstallSpec, checkout: Path, interpreter: str, date: str, log: list[str]) -> None:
+    _uv(["venv", "--quiet", "--python", interpreter, str(home)], checkout, log)
     python = str(_python(home))
     install = ["pip", "install", "--python", python, "--exclude-newer", date]
     requirements = [a for f in spec.requirement_files for a in ("-r", f)]
@@ -149,8 +181,8 @@ def _requirement_lines(checkout: Path, files: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _key(instance: Instance, spec: InstallSpec, checkout: Path, date: str) -> str:
-    digest = hashlib.sha256(f"{ENV_VERSION}\0{sys.version}\0{instance.repo}\0{instance.version}\0{spec!r}\0{date}".encode())
+def _key(instance: Instance, spec: InstallSpec, checkout: Path, how: str) -> str:
+    digest = hashlib.sha256(f"{ENV_VERSION}\0{how}\0{instance.repo}\0{instance.version}\0{spec!r}".encode())
     for name in sorted({*KEY_FILES, *spec.requirement_files}):
         path = checkout / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")

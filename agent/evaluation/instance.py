@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from patchgate.agent.evaluation.dataset import Instance, Prediction
-from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment
+from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
 from patchgate.agent.evaluation.store import InstanceResult, instance_dir, load_results, save_result, save_text
 from patchgate.agent.evaluation.testrun import run_tests
 
@@ -53,24 +51,24 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
     started = time.perf_counter()
     try:
         env = build_environment(instance, repo_dir, task.envs)
+        save_text(folder / "environment.txt", env.log + "\n")
+        env_seconds = round(time.perf_counter() - started, 2)
+        with checkout_at(repo_dir, instance.base_commit) as tree:
+            if task.prediction is not None:
+                candidates = [(None, task.prediction.model_patch or "", False)]
+            else:
+                from patchgate.agent.evaluation.predict import generate
+
+                candidates = generate(task, tree)
+            results = []
+            for sample, diff, chosen in candidates:
+                result = evaluate_patch(task, tree, env, diff, sample=sample)
+                result.chosen, result.seconds["env"] = chosen, env_seconds
+                save_result(task.out, result)
+                results.append(result)
     except EnvFailed as exc:
         save_text(folder / "environment.txt", f"environment not built: {exc}\n")
         return _all(task, status="env_failed", reason=str(exc))
-    save_text(folder / "environment.txt", env.log + "\n")
-    env_seconds = round(time.perf_counter() - started, 2)
-    with _checkout(repo_dir, instance.base_commit) as tree:
-        if task.prediction is not None:
-            candidates = [(None, task.prediction.model_patch or "", False)]
-        else:
-            from patchgate.agent.evaluation.predict import generate
-
-            candidates = generate(task, tree)
-        results = []
-        for sample, diff, chosen in candidates:
-            result = evaluate_patch(task, tree, env, diff, sample=sample)
-            result.chosen, result.seconds["env"] = chosen, env_seconds
-            save_result(task.out, result)
-            results.append(result)
     return results
 
 
@@ -136,14 +134,6 @@ def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, 
 
     verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
     return verdict.passed, [g.name for g in verdict.failed()]
-
-
-@contextmanager
-def _checkout(repo_dir: Path, commit: str) -> Iterator[Path]:
-    from patchgate.git import open_repo, worktree
-
-    with worktree(open_repo(repo_dir), commit) as tree:
-        yield tree
 
 
 def _reset(tree: Path) -> None:

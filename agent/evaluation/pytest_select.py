@@ -12,10 +12,9 @@ collected test when it is the test's node id, the node id's first word, or,
 for an id with an unclosed ``[``, a prefix of it (the harness does the same).
 
 Environment: ``PATCHGATE_EVAL_WANTED`` is a JSON file with the list of ids,
-``PATCHGATE_EVAL_OUTCOMES`` the JSON file written at the end.
+``PATCHGATE_EVAL_OUTCOMES`` the JSON file written at the end. It runs on
+every Python an instance may ask for (3.6 and up), so it has no annotations.
 """
-
-from __future__ import annotations
 
 import json
 import os
@@ -23,7 +22,7 @@ import os
 MESSAGE_CHARS = 2000
 
 
-def selects(wanted: str, nodeid: str) -> bool:
+def selects(wanted, nodeid):
     """Whether the dataset id ``wanted`` names the collected test ``nodeid``."""
     if wanted == nodeid or wanted == nodeid.split(maxsplit=1)[0]:
         return True
@@ -31,13 +30,13 @@ def selects(wanted: str, nodeid: str) -> bool:
 
 
 class Recorder:
-    def __init__(self, wanted: list[str], path: str) -> None:
+    def __init__(self, wanted, path):
         self.wanted = wanted
         self.path = path
-        self.outcomes: dict[str, dict[str, str]] = {}
-        self.collect_errors: dict[str, str] = {}
+        self.outcomes = {}  # node id -> {"outcome": ..., "message": ...}
+        self.collect_errors = {}  # collector node id -> its error
 
-    def pytest_collection_modifyitems(self, session, config, items) -> None:  # noqa: ANN001 (pytest hook)
+    def pytest_collection_modifyitems(self, session, config, items):
         keep, drop = [], []
         for item in items:
             (keep if any(selects(w, item.nodeid) for w in self.wanted) else drop).append(item)
@@ -45,11 +44,11 @@ class Recorder:
             config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
-    def pytest_collectreport(self, report) -> None:  # noqa: ANN001
+    def pytest_collectreport(self, report):
         if report.failed:
             self.collect_errors[report.nodeid] = str(report.longrepr)[-MESSAGE_CHARS:]
 
-    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+    def pytest_runtest_logreport(self, report):
         outcome = _outcome(report)
         if outcome is None:
             return
@@ -59,12 +58,12 @@ class Recorder:
         message = str(report.longrepr)[-MESSAGE_CHARS:] if report.longrepr else ""
         self.outcomes[report.nodeid] = {"outcome": outcome, "message": message}
 
-    def pytest_sessionfinish(self, session, exitstatus) -> None:  # noqa: ANN001
+    def pytest_sessionfinish(self, session, exitstatus):
         with open(self.path, "w", encoding="utf-8") as handle:
             json.dump({"outcomes": self.outcomes, "collect_errors": self.collect_errors}, handle)
 
 
-def _outcome(report) -> str | None:  # noqa: ANN001
+def _outcome(report):
     """passed, failed, error, skipped, xfail or xpass; None for a phase that changes nothing."""
     xfail = hasattr(report, "wasxfail")
     if report.when == "call":
@@ -78,7 +77,7 @@ def _outcome(report) -> str | None:  # noqa: ANN001
     return None
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001
+def pytest_configure(config):
     wanted_file, outcomes_file = os.environ.get("PATCHGATE_EVAL_WANTED"), os.environ.get("PATCHGATE_EVAL_OUTCOMES")
     if wanted_file and outcomes_file:
         with open(wanted_file, encoding="utf-8") as handle:

@@ -9,8 +9,8 @@ Without the package, or for a repository it does not know, a generic spec
 installs the project with its usual test extras, its development requirement
 files and pytest: what a contributor would do.
 
-Everything runs on this machine's Python, whatever version the spec names
-(it is recorded in the environment log).
+The spec's Python version is used when this machine has that interpreter
+(environment.py says where it looks); otherwise patchgate's own Python.
 """
 
 from __future__ import annotations
