@@ -10,6 +10,7 @@ gives pass@k, and the chosen one is the prediction written for the harness.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from patchgate.agent.evaluation.dataset import Prediction
@@ -29,7 +30,11 @@ def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:  # noqa: A
     best = made.get(chosen, "") if chosen is not None else ""
     prediction = Prediction(instance_id=task.instance.instance_id, model_name_or_path=f"patchgate:{task.model}",
                             model_patch=best)
-    save_text(instance_dir(task.out, task.instance.instance_id) / PREDICTION, prediction.model_dump_json() + "\n")
+    folder = instance_dir(task.out, task.instance.instance_id)
+    save_text(folder / PREDICTION, prediction.model_dump_json() + "\n")
+    trace = result.run_dir / "trace.jsonl"
+    if trace.is_file():  # the run lives in the worktree's .patchgate/, which goes with the worktree
+        shutil.copyfile(trace, folder / "trace.jsonl")
     if task.samples == 1:
         return [(None, diffs[0], True)]
     return [(k, diff, k == chosen) for k, diff in enumerate(diffs)]

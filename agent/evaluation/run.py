@@ -84,16 +84,31 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
         progress(len(results), *_tally(results), len(instances))
     submitted = [i.instance_id for i in instances] if predictions is not None else []
     try:
+        order = interleaved(tasks)
         if config.ray is not None:
-            run_ray(tasks, None if config.ray == "local" else config.ray, config.workers, record)
+            run_ray(order, None if config.ray == "local" else config.ray, config.workers, record)
         else:
-            run_local(tasks, config.workers, record)
+            run_local(order, config.workers, record)
     finally:
+        for task in tasks:  # what finished while the run was being interrupted is on disk
+            if task.instance.instance_id not in results:
+                if found := load_results(config.out, task.instance.instance_id, task.sample_ids):
+                    results[task.instance.instance_id] = found
         if predictions is None:
             submitted = _write_agent_predictions(config.out, instances)
         report = build_report(instances, results, submitted)
         save_text(config.out / REPORT, json.dumps(report, indent=1) + "\n")
     return report
+
+
+def interleaved(tasks: list[Task]) -> list[Task]:
+    """One instance of each repository/version in turn, so parallel workers build different environments
+    instead of waiting on one another's build of the same one."""
+    groups: dict[tuple[str, str], list[Task]] = {}
+    for task in tasks:
+        groups.setdefault((task.instance.repo, task.instance.version), []).append(task)
+    rounds = max((len(g) for g in groups.values()), default=0)
+    return [g[n] for n in range(rounds) for g in groups.values() if n < len(g)]
 
 
 def _claim(config: SolveEval) -> None:
