@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from patchgate.atomic import atomic_write_text
+
 Status = Literal["resolved", "unresolved", "patch_failed", "env_failed", "error"]
 RESULT = "result.json"
 
@@ -58,10 +60,7 @@ def instance_dir(out: Path, instance_id: str, sample: int | None = None) -> Path
 
 def save_text(path: Path, text: str) -> None:
     """Write ``text`` so that a reader (or a rerun after Ctrl-C) never sees half of it."""
-    from patchgate.agent.decoding.infill import write_atomically
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, text)
+    atomic_write_text(path, text)
 
 
 def save_result(out: Path, result: InstanceResult) -> None:
