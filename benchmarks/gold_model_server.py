@@ -30,7 +30,7 @@ def answer(rows: list[dict], body: dict) -> str | None:
     if row is None:
         return None
     if "response_format" in body:
-        files = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", row["patch"], flags=re.M)))
+        files = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", row["patch"], flags=re.MULTILINE)))
         return json.dumps({"tool_calls": [], "plan": {"files": files, "symbols": [], "tests": [],
                                                       "reasoning": "the reference fix"}})
     return row["patch"]
@@ -38,7 +38,7 @@ def answer(rows: list[dict], body: dict) -> str | None:
 
 def serve(rows: list[dict], port: int) -> None:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             text = answer(rows, body)
             if text is None:

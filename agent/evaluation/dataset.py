@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from patchgate.errors import InputError
 from patchgate.retrieval.evaluate import load_dataset
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONTROLS = ("gold", "empty")
 

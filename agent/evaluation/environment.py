@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git import GitCommandError
-
 from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.specs import InstallSpec, install_spec
 from patchgate.errors import PatchgateError
@@ -150,7 +149,8 @@ def _build(home: Path, spec: InstallSpec, checkout: Path, interpreter: str, date
                 _uv([*install, item], checkout, log)
             except EnvFailed as exc:
                 log.append(f"skipped {item}: {exc}")
-    log.append(f"python: {subprocess.run([python, '--version'], capture_output=True, text=True).stdout.strip()}")
+    version = subprocess.run([python, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    log.append(f"python: {version}")
 
 
 def _uv(args: list[str], cwd: Path, log: list[str]) -> None:

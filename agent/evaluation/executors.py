@@ -19,9 +19,9 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
-from patchgate.errors import ConfigError
 from patchgate.agent.evaluation.instance import Task, evaluate_instance, task_results
 from patchgate.agent.evaluation.store import InstanceResult
+from patchgate.errors import ConfigError
 
 OnResult = Callable[[Task, list[InstanceResult]], None]
 CLEANUP_SECONDS = 120  # how long an interrupted child may take to remove its worktree
@@ -42,11 +42,11 @@ def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
                 child = context.Process(target=_child, args=(todo[-1],), daemon=False)
                 child.start()
                 running[child] = todo.pop()
-            finished = wait([child.sentinel for child in running])
-            for child in [c for c in running if c.sentinel in finished]:
-                child.join()
-                task = running.pop(child)
-                on_result(task, task_results(task, died=child.exitcode))
+            finished = wait([c.sentinel for c in running])
+            for done in [c for c in running if c.sentinel in finished]:
+                done.join()
+                task = running.pop(done)
+                on_result(task, task_results(task, died=done.exitcode))
     except KeyboardInterrupt:
         _stop(list(running))
         raise

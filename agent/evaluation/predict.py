@@ -19,7 +19,7 @@ from patchgate.agent.evaluation.store import instance_dir, save_text
 PREDICTION = "prediction.json"
 
 
-def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:  # noqa: ANN001 (Task: avoids a cycle)
+def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:
     """(sample, diff, chosen by the gates) for each candidate; sample is None when there is only one."""
     from patchgate.agent.pipeline import solve
 

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchgate.errors import InputError
 from patchgate.agent.evaluation.dataset import Instance, Prediction, load_instances, load_predictions, write_predictions
 from patchgate.agent.evaluation.executors import run_local, run_ray
 from patchgate.agent.evaluation.instance import Task
 from patchgate.agent.evaluation.predict import saved_prediction
 from patchgate.agent.evaluation.report import build_report
 from patchgate.agent.evaluation.store import InstanceResult, load_results, save_text
+from patchgate.errors import InputError
 
 RUN = "run.json"
 REPORT = "report.json"
@@ -91,9 +91,9 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
             run_local(order, config.workers, record)
     finally:
         for task in tasks:  # what finished while the run was being interrupted is on disk
-            if task.instance.instance_id not in results:
-                if found := load_results(config.out, task.instance.instance_id, task.sample_ids):
-                    results[task.instance.instance_id] = found
+            iid = task.instance.instance_id
+            if iid not in results and (found := load_results(config.out, iid, task.sample_ids)):
+                results[iid] = found
         if predictions is None:
             submitted = _write_agent_predictions(config.out, instances)
         report = build_report(instances, results, submitted)

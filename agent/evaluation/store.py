@@ -18,9 +18,8 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from patchgate.atomic import atomic_write_text
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Status = Literal["resolved", "unresolved", "patch_failed", "env_failed", "error"]
 RESULT = "result.json"

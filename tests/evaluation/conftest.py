@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "agent"))
 
-from agentkit import ScriptedModel, scripted_server  # noqa: E402
+from agentkit import ScriptedModel, scripted_server
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ def test_two_workers_report_what_one_does(tmp_path: Path, envs: Path) -> None:
 def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: Path, envs: Path) -> None:
     pytest.importorskip("ray")
     data = build(tmp_path, network=True)
-    local, _ = evaluate(data, tmp_path / "local", envs, "--predictions", "gold")
+    evaluate(data, tmp_path / "local", envs, "--predictions", "gold")
     on_ray, summary = evaluate(data, tmp_path / "ray", envs, "--predictions", "gold", "--workers", "2", "--ray")
     assert on_ray.returncode == 0, on_ray.stdout + on_ray.stderr
     assert stable(tmp_path / "ray" / "report.json") == stable(tmp_path / "local" / "report.json")
