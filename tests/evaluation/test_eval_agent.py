@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from evalkit import build
 from test_eval_solve import evaluate
 
@@ -14,6 +15,7 @@ PLAN = {"tool_calls": [], "plan": {"files": ["calc/__init__.py"], "symbols": ["a
                                    "reasoning": "add subtracts instead of adding"}}
 
 
+@pytest.mark.slow
 def test_the_agent_s_fix_resolves_and_is_written_for_the_harness(tmp_path: Path, envs: Path, scripted) -> None:
     data = build(tmp_path)
     scripted.plans, scripted.edits = [PLAN], [GOOD]
@@ -25,6 +27,7 @@ def test_the_agent_s_fix_resolves_and_is_written_for_the_harness(tmp_path: Path,
     assert prediction["model_name_or_path"] == f"patchgate:{scripted.spec}"
 
 
+@pytest.mark.slow
 def test_samples_give_pass_at_k_and_the_gates_choose_the_resolving_candidate(tmp_path: Path, envs: Path,
                                                                             scripted) -> None:
     data = build(tmp_path)

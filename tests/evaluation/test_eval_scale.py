@@ -42,6 +42,7 @@ def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: P
     assert summary["resolved"] == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path)
     slow = dict(data.rows[0], instance_id="acme__calc-slow",
