@@ -15,6 +15,7 @@ The spec's Python version is used when this machine has that interpreter
 
 from __future__ import annotations
 
+import logging
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +54,15 @@ def install_spec(repo: str, version: str, checkout: Path) -> InstallSpec:
 
 
 def _swebench_spec(repo: str, version: str) -> tuple[dict[str, Any], list[str]] | None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     try:
         from swebench.harness.constants import MAP_REPO_TO_REQS_PATHS, MAP_REPO_VERSION_TO_SPECS
     except ImportError:  # not installed, or a release without the specs (5.x builds images instead)
         return None
+    finally:  # importing swebench configures the root logger (basicConfig); keep our stderr ours
+        root.setLevel(level)
+        root.handlers[:] = handlers
     spec = MAP_REPO_VERSION_TO_SPECS.get(repo, {}).get(version)
     return (spec, list(MAP_REPO_TO_REQS_PATHS.get(repo, []))) if spec else None
 
