@@ -22,6 +22,7 @@ def stable(report_file: Path) -> dict:
     return {key: report[key] for key in STABLE}
 
 
+@pytest.mark.slow
 def test_two_workers_report_what_one_does(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path, network=True)
     one, _ = evaluate(data, tmp_path / "one", envs, "--predictions", "gold")
