@@ -43,7 +43,6 @@ from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.specs import InstallSpec, install_spec
 from patchgate.errors import PatchgateError
 from patchgate.git import open_repo, worktree
-from patchgate.secrets import scrubbed_env
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
@@ -159,7 +158,7 @@ def _uv(args: list[str], cwd: Path, log: list[str]) -> None:
     log.append("$ uv " + " ".join(args))
     try:
         proc = subprocess.run([find_uv_bin(), *args], cwd=cwd, capture_output=True, text=True, errors="replace",
-                              timeout=BUILD_TIMEOUT, check=False, env=scrubbed_env(dict(os.environ)))
+                              timeout=BUILD_TIMEOUT, check=False, env=_uv_env())
     except subprocess.TimeoutExpired:
         raise EnvFailed(f"uv {args[0]} {args[1] if len(args) > 1 else ''} ran past {BUILD_TIMEOUT:.0f} s") from None
     log.append(proc.stderr.strip()[-4000:])
@@ -168,6 +167,12 @@ def _uv(args: list[str], cwd: Path, log: list[str]) -> None:
         first = next((n for n, line in enumerate(lines) if "error" in line.lower() or "×" in line), 0)
         detail = " ".join(" ".join(lines[first:first + 4]).split())  # the message and the reason uv gives under it
         raise EnvFailed(f"uv {' '.join(args[:2])} failed: {detail[:400]}")
+
+
+def _uv_env() -> dict[str, str]:
+    """uv installs from the dataset's own repository (trusted like any dependency source), reaching only the
+    package index: it gets the caller's environment (index and proxy settings) but never downloads a Python."""
+    return {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
 
 
 def _requirement_lines(checkout: Path, files: tuple[str, ...]) -> list[str]:

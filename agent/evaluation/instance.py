@@ -103,8 +103,6 @@ def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sampl
         result.status, result.reason = "env_failed", tests.network
     else:
         result.status = "resolved" if tests.resolved else "unresolved"
-    if not tests.sandboxed:
-        result.reason = (result.reason + "; " if result.reason else "") + "tests ran without the sandbox"
     return result
 
 

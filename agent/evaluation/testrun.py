@@ -22,7 +22,7 @@ from pathlib import Path
 
 from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.pytest_select import selects
-from patchgate.secrets import scrubbed_env
+from patchgate.secrets import allowed_env
 
 PLUGIN = "pytest_select"
 PASSING = ("passed", "xfail")
@@ -42,7 +42,6 @@ class TestResults:
     pass_to_pass_failed: list[str]
     network: str = ""  # a failing test's connection error, when there is one
     timed_out: bool = False
-    sandboxed: bool = True
     collect_errors: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,23 +60,23 @@ def run_tests(instance: Instance, python: Path, tree: Path, log_dir: Path, timeo
     outcomes_file.unlink(missing_ok=True)
     files = sorted({t.split("::", 1)[0] for t in wanted if (tree / t.split("::", 1)[0]).is_file()})
     source_root = tree / "src" if (tree / "src").is_dir() else tree
-    env = {**scrubbed_env(dict(os.environ)), "PYTHONPATH": os.pathsep.join([str(plugin_dir), str(source_root)]),
+    # HOME and TMPDIR are the plugin folder: the sandbox makes it writable (the outcomes land there)
+    env = {**allowed_env(os.environ), "PYTHONPATH": os.pathsep.join([str(plugin_dir), str(source_root)]),
            "PATCHGATE_EVAL_WANTED": str(plugin_dir / "wanted.json"), "PATCHGATE_EVAL_OUTCOMES": str(outcomes_file),
-           "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
-    for key in ("VIRTUAL_ENV", "PYTHONHOME", "PYTEST_ADDOPTS"):
-        env.pop(key, None)
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "NO_COLOR": "1", "HOME": str(plugin_dir),
+           "TMPDIR": str(plugin_dir)}
     cmd = [str(python), "-m", "pytest", "-rA", "-p", "no:cacheprovider", "-p", PLUGIN, *files]
     if files:
-        code, output, sandboxed = run_sandboxed(cmd, cwd=tree, env=env, timeout=timeout, writable=[tree, plugin_dir])
+        code, output = run_sandboxed(cmd, cwd=tree, env=env, timeout=timeout)
     else:
-        code, output, sandboxed = 5, "none of the tests' files exist in the tree\n", True
+        code, output = 5, "none of the tests' files exist in the tree\n"
     (log_dir / "test_output.txt").write_text(f"$ {' '.join(cmd)}\n{output}", encoding="utf-8", errors="replace")
     recorded = _read_outcomes(outcomes_file)
     if recorded is None:  # pytest never reached the end (killed, or too old for the plugin): read its summary
         recorded = {"outcomes": {m[2]: {"outcome": m[1].lower(), "message": ""}
                                  for m in map(_SUMMARY.match, output.splitlines()) if m}, "collect_errors": {}}
     results = grade(instance, recorded["outcomes"])
-    results.timed_out, results.sandboxed = code is None, sandboxed
+    results.timed_out = code is None
     results.collect_errors = recorded["collect_errors"]
     results.network = _network_failure(results, recorded)
     return results
@@ -122,29 +121,16 @@ def _read_outcomes(path: Path) -> dict | None:
     return data if isinstance(data, dict) and "outcomes" in data else None
 
 
-def run_sandboxed(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
-                  writable: list[Path]) -> tuple[int | None, str, bool]:
-    """Run a prediction's tests: (exit code or None at the timeout, output, whether it ran sandboxed).
+def run_sandboxed(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str]:
+    """Run a prediction's tests: (exit code, or None at the timeout; output).
 
-    The one place evaluation runs code from a prediction. It uses the test sandbox
-    (``tools.sandbox``: read-only system, private HOME and /tmp, no network) when this
-    patchgate has it, and otherwise runs the command directly and says so in the result.
+    The one place evaluation runs code from a prediction: through the project-command launcher
+    (``tools.environments.execute``), in the bubblewrap sandbox with no network, the worktree and
+    ``env["TMPDIR"]`` writable, everything else read-only. SandboxUnavailable (exit 2, with how to
+    enable it) when bubblewrap cannot start: never unsandboxed behind the user's back.
     """
-    try:
-        from patchgate.tools.sandbox import SandboxSettings, run
-    except ImportError:
-        import subprocess
+    from patchgate.tools.environments import execute
+    from patchgate.tools.sandbox import Confinement
 
-        try:
-            proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, errors="replace",
-                                  timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            return None, _text(exc.stdout) + _text(exc.stderr), False
-        return proc.returncode, proc.stdout + proc.stderr, False
-    done = run(cmd, cwd=cwd, env=env, timeout=timeout, writable=writable, readable=[Path(cmd[0])],
-               settings=SandboxSettings())
-    return done.returncode, done.stdout + done.stderr, done.sandboxed
-
-
-def _text(data: bytes | str | None) -> str:
-    return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
+    done = execute(cmd, cwd=cwd, env=env, timeout=timeout, confine=Confinement())
+    return done.returncode, done.output
