@@ -16,6 +16,7 @@ the commit will record).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -135,21 +136,41 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
     try:
-        repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+        with _worktree_admin(repo):
+            repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
     except git.GitCommandError as exc:
-        shutil.rmtree(parent, ignore_errors=True)
-        with contextlib.suppress(git.GitCommandError):
-            repo.git.worktree("prune")
+        _discard(repo, parent)
         detail = " ".join(str(exc.stderr).split())[:200]
         raise InputError(f"cannot check out {rev} into a worktree: {detail}") from None
+    except BaseException:  # Ctrl-C during the checkout: leave no half-made worktree behind
+        _discard(repo, parent)
+        raise
     try:
         yield path
     finally:
-        with contextlib.suppress(git.GitCommandError):
+        with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
             repo.git.worktree("remove", "--force", str(path))
-        shutil.rmtree(parent, ignore_errors=True)
-        with contextlib.suppress(git.GitCommandError):
-            repo.git.worktree("prune")
+        _discard(repo, parent)
+
+
+def _discard(repo: git.Repo, parent: Path) -> None:
+    """Delete a worktree's folder and let git forget it."""
+    shutil.rmtree(parent, ignore_errors=True)
+    with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+        repo.git.worktree("prune")
+
+
+@contextlib.contextmanager
+def _worktree_admin(repo: git.Repo) -> Iterator[None]:
+    """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
+    parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
+    and the checkout fails with "Could not write new index file"."""
+    with (Path(repo.common_dir) / "patchgate-worktrees.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def staged_diff(repo: git.Repo) -> str:

@@ -1,7 +1,8 @@
-"""``patchgate eval localize``: how often the files a fix touches rank in the top k."""
+"""``patchgate eval localize`` (do the files a fix touches rank in the top k?) and ``eval solve`` (SWE-bench)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -63,3 +64,66 @@ def _cutoffs(ks: str) -> list[int]:
     if not values or min(values) < 1:
         raise InputError("--k needs positive integers")
     return values
+
+
+@eval_group.command("solve")
+@click.option("--dataset", type=click.Path(path_type=Path), required=True, help="SWE-bench-style JSON or JSONL.")
+@click.option("--repos", type=click.Path(path_type=Path), required=True, help="Folder of <owner>__<name> repos.")
+@click.option("--predictions", help="A SWE-bench predictions file, or 'gold' / 'empty' (the harness's controls).")
+@click.option("--model", "model_spec", help="Let the agent write the predictions with this model (patchgate solve).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for predictions, logs, report.")
+@click.option("--instances", help="Comma-separated instance ids (default: all).")
+@click.option("--samples", type=click.IntRange(min=1), default=1, help="Candidates per instance (with --model): pass@k.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, help="Instances evaluated in parallel.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              help="Run instances as Ray tasks: on a new local cluster, or on the cluster at ADDRESS.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=900.0, help="Seconds one instance's tests may take.")
+@click.option("--envs", type=click.Path(path_type=Path), help="Environment cache (default ~/.cache/patchgate/envs).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
+def solve(dataset: Path, repos: Path, predictions: str | None, model_spec: str | None, out: Path,
+          instances: str | None, samples: int, workers: int, ray_address: str | None, timeout: float,
+          envs: Path | None, as_json: bool) -> None:
+    """SWE-bench resolution of predictions (or of the agent's own patches), one row per instance."""
+    from patchgate.agent.evaluation.run import SolveEval, evaluate_solve
+
+    config = SolveEval(dataset, repos, out, predictions, model_spec,
+                       tuple(i.strip() for i in (instances or "").split(",") if i.strip()), samples, workers,
+                       ray_address, timeout, envs)
+    with contextlib.ExitStack() as stack:
+        bar = None  # started once the input is known good, so an error stays one line
+
+        def show(finished: int, resolved: int, evaluated: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(progress())
+                bar.add_task("evaluating", total=total)
+            bar.update(bar.task_ids[0], completed=finished, description=f"resolved {resolved}/{evaluated} evaluated")
+
+        report = evaluate_solve(config, show)
+    _print_solve(report, out, as_json)
+
+
+def _print_solve(report: dict, out_dir: Path, as_json: bool) -> None:
+    from rich.markup import escape
+
+    table = Table(title="resolution")
+    table.add_column("instance")
+    table.add_column("status")
+    status = {**{i: "[green]resolved[/]" for i in report["resolved_ids"]},
+              **{i: "[red]unresolved[/]" for i in report["unresolved_ids"]},
+              **{i: "[yellow]env_failed[/]" for i in report["env_failed_ids"]},
+              **{i: "[red]error[/]" for i in report["error_ids"]},
+              **{i: "[red]patch_failed[/]" for i in report["patch_failed_ids"]}}
+    for iid in sorted(status):
+        table.add_row(escape(iid), status[iid])
+    (err if as_json else out).print(table)
+    gates = report["gates"]
+    line = (f"resolved {report['resolved_instances']} of {report['completed_instances']} evaluated "
+            f"({report['total_instances']} instances, {report['env_failed_instances']} env_failed, "
+            f"{report['patch_failed_instances']} patch_failed); gates precision {gates['precision']} "
+            f"recall {gates['recall']}; report: {out_dir / 'report.json'}")
+    (err if as_json else out).print(escape(line))
+    if as_json:
+        from patchgate.agent.evaluation.report import summary_line
+
+        emit_json(summary_line(report))

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -68,6 +69,18 @@ class ScriptedModel:
         """The message lists of every edit (non-structured) request, in order."""
         return [r["messages"] for r in self.requests if "response_format" not in r]
 
+
+
+@contextlib.contextmanager
+def scripted_server() -> Iterator[ScriptedModel]:
+    """A ScriptedModel on a real HTTP server on 127.0.0.1, stopped afterwards."""
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    try:
+        yield ScriptedModel(server)
+    finally:
+        server.clear()
+        server.stop()
 
 
 CLI_ENV = {"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"}

@@ -7,20 +7,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from agentkit import FILES, ScriptedModel
+from agentkit import FILES, ScriptedModel, scripted_server
 
 
 @pytest.fixture
 def scripted() -> Iterator[ScriptedModel]:
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield ScriptedModel(server)
-    server.clear()
-    server.stop()
+    with scripted_server() as model:
+        yield model
 
 
 @pytest.fixture

@@ -36,3 +36,20 @@ def test_bad_input_is_an_input_error(tmp_path: Path, make_repo) -> None:
         open_repo(tmp_path)
     with pytest.raises(InputError, match="no such revision: nope"):
         resolve_rev(open_repo(make_repo({"a": "1\n"})), "nope")
+
+
+@pytest.mark.slow
+def test_worktrees_made_and_removed_concurrently_on_one_repository_all_work(make_repo) -> None:
+    # parallel evaluation workers (or two reviews) share a repository: add and prune must not race
+    import subprocess
+    import sys
+
+    root = make_repo({f"pkg/m{n}.py": f"x = {n}\n" * 50 for n in range(800)})  # checkouts long enough to overlap
+    script = ("import subprocess, sys\nfrom patchgate.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
+              "for _ in range(15):\n    with worktree(repo) as tree:\n"
+              "        subprocess.run(['git', 'reset', '--hard', '-q'], cwd=tree, check=True)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(root)], stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert open_repo(root).git.worktree("list").count("\n") == 0

@@ -1,0 +1,163 @@
+"""Evaluate one instance: environment, worktree at the base commit, prediction, test patch, tests, gates.
+
+``evaluate_instance`` is a plain function of picklable arguments, so a local
+process pool and a Ray task run the very same code. It writes everything it
+learns under ``out/logs/<instance_id>/`` and returns the results; the worktree
+is removed on success, error and Ctrl-C alike (``tools.git.worktree``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from patchgate.agent.evaluation.dataset import Instance, Prediction
+from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
+from patchgate.agent.evaluation.store import InstanceResult, instance_dir, load_results, save_result, save_text
+from patchgate.agent.evaluation.testrun import run_tests
+
+FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
+
+
+@dataclass(frozen=True)
+class Task:
+    """One instance to evaluate, and where everything lives (picklable: it crosses process and node lines)."""
+
+    instance: Instance
+    prediction: Prediction | None  # None: the agent writes the predictions (model/samples below)
+    repos: Path
+    out: Path
+    envs: Path
+    timeout: float = 900.0
+    model: str | None = None
+    samples: int = 1
+
+    @property
+    def sample_ids(self) -> list[int | None]:
+        """None for a given prediction or a single agent candidate, else 0..samples-1."""
+        return [None] if self.prediction is not None or self.samples == 1 else list(range(self.samples))
+
+
+def evaluate_instance(task: Task) -> list[InstanceResult]:
+    """Every result of ``task`` (one, or one per sample), each saved as soon as it is known."""
+    instance = task.instance
+    folder = instance_dir(task.out, instance.instance_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    repo_dir = task.repos / instance.repo_key
+    if not repo_dir.exists():
+        return _all(task, status="error", reason=f"repository {repo_dir} missing")
+    started = time.perf_counter()
+    try:
+        env = build_environment(instance, repo_dir, task.envs)
+        save_text(folder / "environment.txt", env.log + "\n")
+        env_seconds = round(time.perf_counter() - started, 2)
+        with checkout_at(repo_dir, instance.base_commit) as tree:
+            if task.prediction is not None:
+                candidates = [(None, task.prediction.model_patch or "", False)]
+            else:
+                from patchgate.agent.evaluation.predict import generate
+
+                candidates = generate(task, tree)
+            results = []
+            for sample, diff, chosen in candidates:
+                result = evaluate_patch(task, tree, env, diff, sample=sample)
+                result.chosen, result.seconds["env"] = chosen, env_seconds
+                save_result(task.out, result)
+                results.append(result)
+    except EnvFailed as exc:
+        save_text(folder / "environment.txt", f"environment not built: {exc}\n")
+        return _all(task, status="env_failed", reason=str(exc))
+    return results
+
+
+def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sample: int | None) -> InstanceResult:
+    """Apply ``diff`` and the test patch to a clean ``tree`` at the base commit, run the tests, ask the gates."""
+    instance = task.instance
+    folder = instance_dir(task.out, instance.instance_id, sample)
+    save_text(folder / "patch.diff", diff)
+    _reset(tree)
+    result = InstanceResult(instance_id=instance.instance_id, sample=sample, status="unresolved",
+                            empty_patch=not diff.strip())
+    clock = time.perf_counter()
+    if not result.empty_patch:
+        result.gates_passed, result.gates_failed = gates_verdict(task.repos / instance.repo_key, instance, diff)
+        result.seconds["gates"] = round(time.perf_counter() - clock, 2)
+        clock = time.perf_counter()
+        if problem := apply_prediction(tree, diff):
+            result.status, result.reason = "patch_failed", problem
+            return result
+    if instance.test_patch.strip() and (problem := apply_prediction(tree, instance.test_patch)):
+        result.status, result.reason = "error", f"the test patch does not apply: {problem}"
+        return result
+    result.seconds["apply"] = round(time.perf_counter() - clock, 2)
+    clock = time.perf_counter()
+    tests = run_tests(instance, env.python, tree, folder, task.timeout)
+    result.seconds["tests"] = round(time.perf_counter() - clock, 2)
+    result.tests = tests.tests
+    result.fail_to_pass_failed, result.pass_to_pass_failed = tests.fail_to_pass_failed, tests.pass_to_pass_failed
+    if tests.timed_out:
+        result.status, result.reason = "error", f"the tests ran past {task.timeout:.0f} s"
+    elif tests.network and not tests.resolved:
+        result.status, result.reason = "env_failed", tests.network
+    else:
+        result.status = "resolved" if tests.resolved else "unresolved"
+    return result
+
+
+def apply_prediction(tree: Path, diff: str) -> str:
+    """Apply ``diff`` to ``tree`` as the harness would (git apply, then patch --fuzz); '' or why it failed."""
+    from patchgate.tools.patch import apply_patch
+
+    report = apply_patch(tree, diff)
+    if report.passed:
+        return ""
+    if any(f.rule == "apply.unsafe-path" for f in report.findings):
+        return report.detail
+    data = (diff if diff.endswith("\n") else diff + "\n").encode("utf-8", "surrogateescape")
+    for dry in (True, False):
+        proc = subprocess.run(["patch", "--batch", f"--fuzz={FUZZ}", "-p1", "--forward", "--no-backup-if-mismatch",
+                               *(["--dry-run"] if dry else [])], cwd=tree, input=data, capture_output=True,
+                              check=False)
+        if proc.returncode != 0:
+            return report.detail or "git apply and patch --fuzz both rejected it"
+    return ""
+
+
+def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, list[str]]:
+    """patchgate review with the tests gate off: what the gates alone would have said of this patch."""
+    from patchgate.tools.gates import review
+    from patchgate.tools.options import ReviewOptions
+
+    verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
+    return verdict.passed, [g.name for g in verdict.failed()]
+
+
+def _reset(tree: Path) -> None:
+    """Back to the base commit with nothing else in the tree (a previous candidate, an index, caches)."""
+    subprocess.run(["git", "reset", "--hard", "--quiet"], cwd=tree, check=True, capture_output=True)
+    subprocess.run(["git", "clean", "-ffdxq"], cwd=tree, check=True, capture_output=True)
+
+
+def task_results(task: Task, *, died: int | None) -> list[InstanceResult]:
+    """What a worker process that exited with ``died`` left on disk; an error when it left nothing.
+
+    An interrupted worker (exit 130) leaves nothing on purpose, so a rerun evaluates the instance again.
+    """
+    found = load_results(task.out, task.instance.instance_id, task.sample_ids)
+    if found is not None or died == 130:
+        return found or []
+    return _all(task, status="error", reason=f"the worker process died (exit code {died})")
+
+
+def _all(task: Task, *, status: str, reason: str) -> list[InstanceResult]:
+    """The same outcome for every result the task would have had (the prediction, or each sample)."""
+    results = []
+    for sample in task.sample_ids:
+        empty = task.prediction.empty if task.prediction is not None else False
+        result = InstanceResult(instance_id=task.instance.instance_id, sample=sample, status=status,  # type: ignore[arg-type]
+                                reason=reason, empty_patch=empty)
+        save_result(task.out, result)
+        results.append(result)
+    return results

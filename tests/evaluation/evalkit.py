@@ -1,0 +1,109 @@
+"""A tiny SWE-bench-style dataset built from real git repositories in tmp_path.
+
+``acme/calc`` is a package whose ``add`` subtracts; its instances carry a gold
+fix, a test patch adding the FAIL_TO_PASS test, and PASS_TO_PASS ids cut at a
+space the way the harness's log parser cuts them. ``acme/broken`` depends on a
+package that does not exist, so its environment cannot be built.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+PYPROJECT = ('[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+             '[project]\nname = "{name}"\nversion = "0.1"\ndependencies = [{deps}]\n\n'
+             '[tool.setuptools]\npackages = ["calc"]\n')
+CALC = "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return x * 2\n"
+TEST_CALC = ("import pytest\n\nfrom calc import double\n\n\ndef test_double():\n    assert double(4) == 8\n\n\n"
+             "@pytest.mark.parametrize('query', ['select * from t', 'a b'])\ndef test_query(query):\n"
+             "    assert ' ' in query\n\n\ndef test_unrelated_and_slow():\n    raise AssertionError('never selected')\n")
+TEST_ADD = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+TEST_NETWORK = ("import socket\n\nfrom calc import add\n\n\ndef test_add_online():\n"
+                "    socket.getaddrinfo('patchgate-eval.invalid', 80)\n    assert add(2, 3) == 5\n")
+GOLD_FIX = {"calc/__init__.py": CALC.replace("a - b", "a + b")}
+P2P = ["tests/test_calc.py::test_double", "tests/test_calc.py::test_query[select", "tests/test_calc.py::test_query[a"]
+ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
+
+
+def git(cwd: Path, *args: str, data: str | None = None) -> str:
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
+                          input=data).stdout
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+def diff_for(root: Path, files: dict[str, str]) -> str:
+    """The diff writing ``files`` makes on the committed tree (which is left as it was)."""
+    write(root, files)
+    git(root, "add", "-A")
+    diff = git(root, "diff", "--cached")
+    git(root, "reset", "-q", "--hard")
+    return diff
+
+
+@dataclass
+class Dataset:
+    path: Path
+    repos: Path
+    rows: list[dict]
+
+    def ids(self) -> list[str]:
+        return [r["instance_id"] for r in self.rows]
+
+
+def make_repo(work: Path, owner_name: str, deps: str = "") -> tuple[Path, str]:
+    """A working repository (for making diffs) and its base commit; a bare clone goes under work/repos."""
+    root = work / "src" / owner_name.replace("/", "__")
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    write(root, {"pyproject.toml": PYPROJECT.format(name=owner_name.split("/")[1], deps=deps),
+                 "calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC,
+                 ".patchgate.toml": "[index]\ndense = \"none\"\n"})
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD").strip()
+    return root, base
+
+
+def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: list[str],
+             p2p: list[str]) -> dict:
+    return {"instance_id": iid, "repo": repo, "base_commit": base, "patch": patch, "test_patch": test_patch,
+            "problem_statement": ISSUE, "FAIL_TO_PASS": json.dumps(f2p), "PASS_TO_PASS": p2p, "version": "0.1",
+            "environment_setup_commit": base, "created_at": "2024-01-01T00:00:00Z"}
+
+
+def build(work: Path, *, broken: bool = False, network: bool = False) -> Dataset:
+    """The dataset: acme__calc-1 always; acme__calc-2 (needs the network) and acme__broken-1 on request."""
+    calc, base = make_repo(work, "acme/calc")
+    gold = diff_for(calc, GOLD_FIX)
+    rows = [instance("acme__calc-1", "acme/calc", base, gold, diff_for(calc, {"tests/test_add.py": TEST_ADD}),
+                     ["tests/test_add.py::test_add"], P2P)]
+    if network:
+        rows.append(instance("acme__calc-2", "acme/calc", base, gold,
+                             diff_for(calc, {"tests/test_online.py": TEST_NETWORK}),
+                             ["tests/test_online.py::test_add_online"], P2P[:1]))
+    repos = work / "repos"
+    repos.mkdir()
+    git(work, "clone", "-q", "--bare", str(calc), str(repos / "acme__calc"))
+    if broken:
+        other, other_base = make_repo(work, "acme/broken", deps='"patchgate-no-such-package-4f2a9e"')
+        rows.append(instance("acme__broken-1", "acme/broken", other_base, diff_for(other, GOLD_FIX),
+                             diff_for(other, {"tests/test_add.py": TEST_ADD}), ["tests/test_add.py::test_add"], P2P))
+        git(work, "clone", "-q", "--bare", str(other), str(repos / "acme__broken"))
+    path = work / "dataset.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return Dataset(path, repos, rows)
+
+
+def worktrees(bare: Path) -> list[str]:
+    out = git(bare, "worktree", "list", "--porcelain")
+    return [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("worktree ")]

@@ -1,0 +1,80 @@
+"""The same report from N local processes and from Ray tasks on a small local cluster; Ctrl-C keeps what finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from evalkit import build, worktrees
+from test_eval_solve import evaluate
+
+STABLE = ("resolved_ids", "unresolved_ids", "env_failed_ids", "evaluated_ids", "error_ids", "empty_patch_ids")
+
+
+def stable(report_file: Path) -> dict:
+    report = json.loads(report_file.read_text())
+    return {key: report[key] for key in STABLE}
+
+
+@pytest.mark.slow
+def test_two_workers_report_what_one_does(tmp_path: Path, envs: Path) -> None:
+    data = build(tmp_path, network=True)
+    one, _ = evaluate(data, tmp_path / "one", envs, "--predictions", "gold")
+    two, summary = evaluate(data, tmp_path / "two", envs, "--predictions", "gold", "--workers", "2")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert stable(tmp_path / "two" / "report.json") == stable(tmp_path / "one" / "report.json")
+    assert summary["resolved_ids"] == ["acme__calc-1"] and summary["env_failed"] == 1
+
+
+@pytest.mark.slow
+def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: Path, envs: Path) -> None:
+    pytest.importorskip("ray")
+    data = build(tmp_path, network=True)
+    evaluate(data, tmp_path / "local", envs, "--predictions", "gold")
+    on_ray, summary = evaluate(data, tmp_path / "ray", envs, "--predictions", "gold", "--workers", "2", "--ray")
+    assert on_ray.returncode == 0, on_ray.stdout + on_ray.stderr
+    assert stable(tmp_path / "ray" / "report.json") == stable(tmp_path / "local" / "report.json")
+    assert summary["resolved"] == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path) -> None:
+    data = build(tmp_path)
+    slow = dict(data.rows[0], instance_id="acme__calc-slow",
+                test_patch=data.rows[0]["test_patch"].replace("assert add(2, 3) == 5",
+                                                              "import time; time.sleep(120)"))
+    data.path.write_text(json.dumps([data.rows[0], slow]))
+    out = tmp_path / "out"
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "patchgate.agent", "eval", "solve", "--dataset", str(data.path),
+                             "--repos", str(data.repos), "--out", str(out), "--envs", str(envs), "--predictions",
+                             "gold", "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    finished = out / "logs" / "acme__calc-1" / "result.json"
+    running = out / "logs" / "acme__calc-slow" / "test_output.txt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (finished.exists() and _pytest_running(out)):
+        time.sleep(0.2)
+    try:
+        assert finished.exists(), "the quick instance never finished"
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        _, stderr = proc.communicate(timeout=90)
+    except (AssertionError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130 and "interrupted" in stderr
+    assert worktrees(data.repos / "acme__calc") == [str(data.repos / "acme__calc")]
+    report = json.loads((out / "report.json").read_text())
+    assert report["resolved_ids"] == ["acme__calc-1"] and report["incomplete_ids"] == ["acme__calc-slow"]
+    assert not running.exists() and not (out / "logs" / "acme__calc-slow" / "result.json").exists()
+
+
+def _pytest_running(out: Path) -> bool:
+    """The slow instance's tests have started (its plugin folder exists and pytest is up)."""
+    return (out / "logs" / "acme__calc-slow" / "plugin" / "wanted.json").exists()

@@ -1,0 +1,108 @@
+"""`patchgate eval solve` end to end on a synthetic SWE-bench dataset: real repositories, uv environments, pytest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from agentkit import run_cli
+from evalkit import GOLD_FIX, build, diff_for, worktrees
+
+SUMMARY_KEYS = ["instances", "evaluated", "env_failed", "patch_failed", "resolved", "resolved_ids", "evaluated_ids"]
+HARNESS_KEYS = {"total_instances", "submitted_instances", "completed_instances", "resolved_instances",
+                "unresolved_instances", "empty_patch_instances", "error_instances", "resolved_ids",
+                "unresolved_ids", "error_ids", "empty_patch_ids", "completed_ids", "incomplete_ids", "submitted_ids"}
+
+
+def evaluate(data, out: Path, envs: Path, *args: str):
+    result = run_cli("eval", "solve", "--dataset", str(data.path), "--repos", str(data.repos), "--out", str(out),
+                     "--envs", str(envs), "--json", *args, cwd=out.parent)
+    summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
+    return result, summary
+
+
+def test_gold_resolves_empty_does_not_and_the_outputs_are_the_harness_s(tmp_path: Path, envs: Path) -> None:
+    data = build(tmp_path, network=True)
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(gold) == SUMMARY_KEYS
+    # calc-2's test needs the network this machine does not have: not held against the patch
+    assert gold == {"instances": 2, "evaluated": 1, "env_failed": 1, "patch_failed": 0, "resolved": 1,
+                    "resolved_ids": ["acme__calc-1"], "evaluated_ids": ["acme__calc-1"]}
+    report = json.loads((tmp_path / "gold" / "report.json").read_text())
+    assert HARNESS_KEYS <= set(report) and report["env_failed_ids"] == ["acme__calc-2"]
+    logs = tmp_path / "gold" / "logs" / "acme__calc-1"
+    outcome = json.loads((logs / "result.json").read_text())
+    assert outcome["tests"] == {"tests/test_add.py::test_add": "passed", "tests/test_calc.py::test_double": "passed",
+                                "tests/test_calc.py::test_query[select": "passed", "tests/test_calc.py::test_query[a": "passed"}
+    assert "a + b" in (logs / "patch.diff").read_text()
+    assert "test_unrelated_and_slow" not in (logs / "test_output.txt").read_text()  # only the named tests ran
+    assert outcome["gates_passed"] is True and set(outcome["seconds"]) >= {"env", "tests"}
+    reason = json.loads((tmp_path / "gold" / "logs" / "acme__calc-2" / "result.json").read_text())["reason"]
+    assert "needs the network" in reason
+    predictions = [json.loads(line) for line in (tmp_path / "gold" / "predictions.jsonl").read_text().splitlines()]
+    assert [(p["instance_id"], p["model_name_or_path"]) for p in predictions] == [("acme__calc-1", "gold"),
+                                                                               ("acme__calc-2", "gold")]
+
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty", "--instances", "acme__calc-1")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated"] == 1
+    report = json.loads((tmp_path / "empty" / "report.json").read_text())
+    assert report["empty_patch_ids"] == ["acme__calc-1"] and report["unresolved_ids"] == ["acme__calc-1"]
+    failed = json.loads((tmp_path / "empty" / "logs" / "acme__calc-1" / "result.json").read_text())
+    assert failed["fail_to_pass_failed"] == ["tests/test_add.py::test_add"] and not failed["pass_to_pass_failed"]
+    assert worktrees(data.repos / "acme__calc") == [str(data.repos / "acme__calc")]
+
+
+def test_a_predictions_file_unappliable_wrong_and_unbuildable(tmp_path: Path, envs: Path) -> None:
+    data = build(tmp_path, broken=True)
+    calc = tmp_path / "src" / "acme__calc"
+    wrong = diff_for(calc, {"calc/__init__.py": GOLD_FIX["calc/__init__.py"].replace("def double(x):\n    return x * 2",
+                                                                                    "def double(x):\n    return x * 3")})
+    rows = [{"instance_id": "acme__calc-1", "model_name_or_path": "m", "model_patch": wrong},
+            {"instance_id": "acme__broken-1", "model_name_or_path": "m", "model_patch": data.rows[1]["patch"]}]
+    file = tmp_path / "preds.jsonl"
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result, summary = evaluate(data, tmp_path / "out", envs, "--predictions", str(file))
+    assert result.returncode == 0, result.stderr
+    assert summary["resolved"] == 0 and summary["evaluated_ids"] == ["acme__calc-1"] and summary["env_failed"] == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["unresolved_ids"] == ["acme__calc-1"]
+    calc_result = json.loads((tmp_path / "out" / "logs" / "acme__calc-1" / "result.json").read_text())
+    assert calc_result["pass_to_pass_failed"] == ["tests/test_calc.py::test_double"]
+    broken = json.loads((tmp_path / "out" / "logs" / "acme__broken-1" / "result.json").read_text())
+    assert broken["status"] == "env_failed" and "patchgate-no-such-package-4f2a9e" in broken["reason"]
+
+    file.write_text(json.dumps([{"instance_id": "acme__calc-1", "model_name_or_path": "m",
+                                 "model_patch": "--- a/calc/__init__.py\n+++ b/calc/__init__.py\n@@ -1,2 +1,2 @@\n"
+                                                "-def nothing_like_this():\n+def add(a, b):\n     return a - b\n"}]))
+    result, summary = evaluate(data, tmp_path / "out2", envs, "--predictions", str(file))
+    assert result.returncode == 0, result.stderr
+    assert summary["patch_failed"] == 1 and summary["evaluated"] == 0
+    report = json.loads((tmp_path / "out2" / "report.json").read_text())
+    assert report["error_ids"] == ["acme__calc-1"] and report["submitted_ids"] == ["acme__calc-1"]
+    assert report["incomplete_ids"] == []  # acme__broken-1 was not predicted, so not part of this run
+
+
+def test_a_rerun_skips_finished_instances_and_refuses_other_predictions(tmp_path: Path, envs: Path) -> None:
+    data = build(tmp_path)
+    out = tmp_path / "out"
+    evaluate(data, out, envs, "--predictions", "gold")
+    result_file = out / "logs" / "acme__calc-1" / "result.json"
+    stamp = result_file.stat().st_mtime_ns
+    result, summary = evaluate(data, out, envs, "--predictions", "gold")
+    assert result.returncode == 0 and summary["resolved_ids"] == ["acme__calc-1"]
+    assert result_file.stat().st_mtime_ns == stamp  # not evaluated again
+    result, _ = evaluate(data, out, envs, "--predictions", "empty")
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "another evaluation" in result.stderr
+
+
+@pytest.mark.parametrize("args", [("--predictions", "gold", "--model", "openai:x@http://127.0.0.1:9/v1"),
+                                  ("--predictions", "gold", "--instances", "acme__nope-1"),
+                                  ("--predictions", "gold", "--samples", "2")])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, envs: Path, args: tuple[str, ...]) -> None:
+    data = build(tmp_path)
+    result, _ = evaluate(data, tmp_path / "out", envs, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
