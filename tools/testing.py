@@ -102,7 +102,8 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     """
     listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
     added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
-    tests = [p for p in dict.fromkeys([*listed, *added]) if p and is_test_file(p, test_globs)]
+    # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
+    tests = [p for p in dict.fromkeys([*listed, *added]) if p and is_test_file(p, test_globs) and (tree / p).is_file()]
     if options.tests == "all":
         return sorted(tests)
     python = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
@@ -224,7 +225,7 @@ def test_settings(root: Path, overrides: dict | None = None, *, base: str = "HEA
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
     """``environment`` whose commands run in the sandbox ``settings`` ask for, able to read the repository."""
     readable = (Path(repo.working_tree_dir or repo.git_dir), Path(repo.common_dir),
-                *((environment.python,) if environment.python else ()))
+                *(sandbox.environment_paths(str(environment.python)) if environment.python else ()))
     return dataclasses.replace(environment, confine=sandbox.Confinement(settings, readable))
 
 

@@ -89,6 +89,8 @@ def test_a_configured_python_is_used_and_a_missing_one_is_a_config_error(make_re
     python = make_venv(tmp_path / "elsewhere")
     diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
     (root / ".patchgate.toml").write_text(f'[tests]\npython = "{python}"\n')
+    git(root, "add", ".patchgate.toml")
+    git(root, "commit", "-qm", "config")  # test settings are read from the base commit
     report = gate_of(review(root, diff, options=OPTIONS))
     assert report.passed and "configured environment" in report.detail, report
     with pytest.raises(ConfigError, match="not an executable interpreter"):
