@@ -79,7 +79,7 @@ def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> N
              "HTTPS_PROXY": "http://u:pw@proxy:3128"}  # patchgate: allow
     for name, value in leaky.items():
         monkeypatch.setenv(name, value)
-    test = ("import os\nfrom m import X\n\n\ndef test_env():\n"
+    test = ("import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
             f"    assert not {{k for k in os.environ if k in {sorted(leaky)!r}}}\n"
             f"    assert os.environ['PATH'] and os.environ.get('HOME') not in (None, {str(Path.home())!r})\n")
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
@@ -91,7 +91,7 @@ def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> N
 def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_repo, monkeypatch) -> None:
     monkeypatch.setenv("APP_MODE", "testing")
     monkeypatch.setenv("GH_PAT", "t0ken")
-    test = ("import os\nfrom m import X\n\n\ndef test_env():\n"
+    test = ("import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
             "    assert os.environ.get('APP_MODE') == 'testing' and 'GH_PAT' not in os.environ\n")
     root = make_repo({"m.py": "X = 1\n", ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
                       "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
