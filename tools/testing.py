@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import git
-from rich.markup import escape
 
 from patchgate.config import section
 from patchgate.console import err
