@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import git
-from rich.markup import escape
 
 from patchgate.config import section
 from patchgate.console import err
@@ -230,7 +229,7 @@ def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSetting
 
 
 def _progress(line: str) -> None:
-    err.print(f"[dim]{escape(line)}[/]")
+    err.print(line, style="dim")  # the console never reads markup: the line prints as written
 
 
 class TestsGate:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from patchgate.console import emit_json, out
+from patchgate.console import emit_json, print_data
 from patchgate.errors import InputError
 from patchgate.grammars import GRAMMARS
 
@@ -38,7 +38,7 @@ def generate(instruction: str, grammar: str | None, schema_file: Path | None, mo
         emit_json({"text": doc.text, "model": doc.model, "attempts": doc.attempts,
                    "constrained": doc.constrained, "forced_close": doc.forced_close})
     else:
-        out.print(doc.text, end="" if doc.text.endswith("\n") else "\n", markup=False, soft_wrap=True)
+        print_data(doc.text)  # the document itself: `> config.yaml` captures it byte for byte
 
 
 def _read_schema(path: Path) -> dict:
