@@ -7,7 +7,7 @@
 dev instance, the repository is cloned (``git clone --shared``) at its base
 commit, with the tests gate off and BM25-only indexing, and ``solve`` runs
 against an OpenAI-compatible server on 127.0.0.1 whose "model" knows the gold
-fix: it opens the gold regions while planning, plans the gold files and the
+fix: it opens each cluster of changed lines while planning (at most six), plans the gold files and the
 functions the fix touches, and answers the gold fix written in one answer
 style (see ``answer_styles.py``). Two more styles vary the plan: ``prose_plan``
 (a server without json_schema or tools; the plan is a sentence then fenced
@@ -160,6 +160,17 @@ def changed_lines(diff: str) -> dict[str, list[int]]:
     return out
 
 
+def clusters(lines: list[int], gap: int = 150) -> list[tuple[int, int]]:
+    """Changed lines grouped into spans a model would open one at a time (open_file shows 200 lines at most)."""
+    spans: list[tuple[int, int]] = []
+    for line in sorted(lines):
+        if spans and line - spans[-1][0] <= gap:
+            spans[-1] = (spans[-1][0], line)
+        else:
+            spans.append((line, line))
+    return spans
+
+
 def visible(blocks: list[Block], prompt: str) -> bool:
     """Whether every block's SEARCH lines (non-blank, stripped) appear together in the prompt's numbered lines."""
     shown = "\n" + "\n".join(s for x in prompt.splitlines() if NUMBER.match(x) and (s := NUMBER.sub("", x).strip()))
@@ -218,8 +229,8 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
         return [{"style": s, "skipped": "the fix does not convert to unique blocks"} for s in styles]
     lines = changed_lines(diff)
     symbols = [s for p in paths for s in symbols_of(base[p] or "", lines.get(p, []))]
-    opens = [{"tool": "open_file", "path": p, "start_line": max(1, min(ls) - 10), "end_line": max(ls) + 10,
-              "query": None} for p, ls in lines.items()][:6]
+    opens = [{"tool": "open_file", "path": p, "start_line": max(1, a - 10), "end_line": b + 10, "query": None}
+             for p, ls in lines.items() for a, b in clusters(ls)][:6]
     plan = {"files": paths, "symbols": symbols, "reasoning": "the gold fix", "tests": []}
     results = []
     for style in styles:
