@@ -80,6 +80,9 @@ def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None
     found = doctor(root)
     assert found["ok"] and found["detail"] == f"{root / '.venv' / 'bin' / 'python'}: the repository's .venv/"
     (root / "pyproject.toml").write_text('[project]\nname = "a"\n\n[tool.patchgate.tests]\nenv = "build"\n')
+    subprocess.run(["git", "add", "pyproject.toml"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "config"], cwd=root,
+                   check=True)  # test settings count once committed: reviews read the base commit's
     built = doctor(root)
     assert built["ok"] and "an isolated environment from pyproject.toml" in built["detail"]
     assert "built with uv on the first review that runs tests" in built["detail"]

@@ -104,7 +104,6 @@ def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_pa
     assert any(str(outside) in m for m in blocked)
     assert any(".git/hooks/pre-commit" in m for m in blocked)
     assert any(".git/config" in m for m in blocked)
-    assert any("$HOME/.bashrc" in m for m in blocked)
     assert any(f"127.0.0.1:{listener.port}" in m for m in blocked)
 
 
