@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from patchgate.agent.evaluation.passk import mean_pass_at_k, pass_at_k
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.instance import Task
 from patchgate.agent.evaluation.report import build_report, gates_against_truth, summary_line
