@@ -188,9 +188,8 @@ class SecretScanner:
             return False
         if isinstance(plugin, KeywordDetector):
             return self._words.is_gibberish(value.lower())
-        if isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower():
-            return False  # a git object id or a sha256 (commits in traces, pins in lockfiles), not a key
-        return True
+        # A lowercase 40/64-hex value is a git object id or a sha256 (commits in traces, pins in lockfiles).
+        return not (isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower())
 
 
 def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:

@@ -6,7 +6,6 @@ from patchgate.tools.candidate import parse_diff
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.policy import Policies
 from patchgate.tools.testing import select_tests
-
 from tests.conftest import diff_of
 
 GLOBS = Policies().default.scope.tests.paths
