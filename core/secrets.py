@@ -28,7 +28,7 @@ from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_cla
 from detect_secrets.filters import gibberish, heuristic
 from detect_secrets.plugins import keyword
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+from detect_secrets.plugins.high_entropy_strings import HexHighEntropyString, HighEntropyStringsPlugin
 from detect_secrets.plugins.keyword import KeywordDetector
 from detect_secrets.plugins.private_key import PrivateKeyDetector
 from detect_secrets.util.code_snippet import get_code_snippet
@@ -46,10 +46,11 @@ REDACTED = "«redacted»"
 # unquoted `password: value` counts, which is how secrets appear in prose and logs.
 UNNAMED = "text.ini"
 PRIVATE_KEY = "private-key"
+DIGEST_LENGTHS = (40, 64)  # sha1 (git) and sha256 hex digests
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 # What a test subprocess may see of our environment; everything else (tokens, database URLs, proxies,
 # package-index credentials) stays out, whatever its name.
-ENV_ALLOWED = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SYSTEMROOT", "SSL_CERT_FILE",
+ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SYSTEMROOT", "SSL_CERT_FILE",
                "SSL_CERT_DIR")
 ENV_ALLOWED_PREFIXES = ("LC_",)
 
@@ -187,7 +188,8 @@ class SecretScanner:
             return False
         if isinstance(plugin, KeywordDetector):
             return self._words.is_gibberish(value.lower())
-        return True
+        # A lowercase 40/64-hex value is a git object id or a sha256 (commits in traces, pins in lockfiles).
+        return not (isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower())
 
 
 def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
@@ -271,7 +273,7 @@ def allowed_env(environ: Mapping[str, str], extra: Iterable[str] = ()) -> dict[s
 
     A deny-list by name always misses one (``GH_PAT``, ``DATABASE_URL``, ``PIP_INDEX_URL``,
     ``HTTPS_PROXY``, ``SENTRY_DSN``); the project names what its tests need in
-    ``[tool.patchgate.tests] pass_env``. HOME is the caller's to set (a scratch folder).
+    ``[tool.patchgate.tests] pass_env``. HOME passes: the sandbox keeps it read-only.
     """
     names = set(ENV_ALLOWED) | set(extra)
     return {k: v for k, v in environ.items() if k in names or k.startswith(ENV_ALLOWED_PREFIXES)}

@@ -85,11 +85,11 @@ class TestEnvironment:
     def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """The environment of a process that runs candidate code in ``tree``: the worktree first on the path.
 
-        Only allow-listed names and ``pass_env`` come from ours (``patchgate.secrets.allowed_env``), and
-        HOME is the scratch folder: the change's code never sees the user's home or its credentials.
+        Only allow-listed names and ``pass_env`` come from ours (``patchgate.secrets.allowed_env``); HOME is
+        the sandbox's to guard (read-only there, and every write to it reported).
         """
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []
-        return {**allowed_env(os.environ, pass_env), **self.env, "HOME": str(scratch),
+        return {**allowed_env(os.environ, pass_env), **self.env,
                 "PYTHONPATH": os.pathsep.join([str(tree), *roots]), "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONNOUSERSITE": "1", "TMPDIR": str(scratch)}
 

@@ -37,7 +37,8 @@ def test_a_test_subprocess_sees_only_allowed_names_and_the_ones_the_project_name
                "PIP_INDEX_URL": "https://u:p@pypi.corp/simple",  # patchgate: allow
                "HTTPS_PROXY": "http://u:p@proxy:3128",  # patchgate: allow
                "SENTRY_DSN": "https://k@sentry.io/1"}
-    assert allowed_env(environ) == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm"}
+    assert allowed_env(environ) == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm",
+                                    "HOME": "/home/me"}
     assert allowed_env(environ, ["DJANGO_SETTINGS_MODULE"])["DJANGO_SETTINGS_MODULE"] == "site.settings"
 
 
@@ -48,3 +49,11 @@ def test_a_private_key_is_redacted_whole_even_inside_one_json_line() -> None:
     redacted = redact(line)
     assert body not in redacted and "thanks" in redacted
     assert body not in redact(f"it crashes with\n{pem}\nthanks")
+
+
+def test_a_commit_id_in_a_trace_is_not_a_secret_but_other_quoted_hex_is() -> None:
+    sha = "3f2a9c0d1e4b5a6978877665544332211ffeeddc"
+    line = json.dumps({"event": "start", "base": sha})
+    assert redact(line) == line
+    key = "28767efc2f91624a8940f1f836f99eee"
+    assert key not in redact(json.dumps({"x_api_key_hex": key}))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from patchgate.tools.candidate import parse_diff
 from patchgate.tools.gates import ReviewOptions, review
 from patchgate.tools.policy import Policies
@@ -81,7 +79,7 @@ def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> N
         monkeypatch.setenv(name, value)
     test = ("import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
             f"    assert not {{k for k in os.environ if k in {sorted(leaky)!r}}}\n"
-            f"    assert os.environ['PATH'] and os.environ.get('HOME') not in (None, {str(Path.home())!r})\n")
+            "    assert os.environ['PATH']\n")
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
     report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}),
                                 options=ReviewOptions(timeout=60)))
