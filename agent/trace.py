@@ -9,7 +9,6 @@ Ctrl-C still leaves a readable trace.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -35,9 +34,6 @@ def runs_dir(root: Path) -> Path:
     """``.patchgate/runs`` of ``root``; a symlinked ``.patchgate`` or ``runs`` is refused, never followed."""
     return own_dir(state_dir(root) / "runs")
 
-
-OBJECT_ID_KEYS = ("base", "commit")
-_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def estimated_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float:
@@ -67,16 +63,9 @@ class RunTrace:
         self._file = self.path.open("a", encoding="utf-8")
 
     def event(self, kind: str, /, **data: Any) -> None:
-        """Append one redacted line; git object ids under OBJECT_ID_KEYS stay readable.
-
-        A commit id is 40 hex digits of high entropy, which the secret detector rightly suspects in free text;
-        a value we put under ``base`` or ``commit`` ourselves is known to be one.
-        """
-        ids = {k: data.pop(k) for k in OBJECT_ID_KEYS if isinstance(data.get(k), str) and _OBJECT_ID.fullmatch(data[k])}
-        line = redact(json.dumps({"t": round(time.time(), 3), "event": kind, **data}, sort_keys=True, default=str))
-        if ids:
-            line = line[:-1] + ", " + json.dumps(ids, sort_keys=True)[1:]
-        self._file.write(line + "\n")
+        """Append one redacted line."""
+        line = json.dumps({"t": round(time.time(), 3), "event": kind, **data}, sort_keys=True, default=str)
+        self._file.write(redact(line) + "\n")
         self._file.flush()
 
     def model_call(self, record: CallRecord) -> None:
