@@ -129,6 +129,16 @@ def _code_lines(text: str | None) -> set[int] | None:
     return {node.lineno for node in ast.walk(module) if isinstance(node, (ast.stmt, ast.Call))} if module else None
 
 
+def _prints(text: str | None) -> bool:
+    """Whether ``text`` calls print() in code (a docstring's example does not count)."""
+    try:
+        module = ast.parse(text) if text is not None else None
+    except (SyntaxError, ValueError):
+        return False
+    return module is not None and any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                      and node.func.id == "print" for node in ast.walk(module))
+
+
 def _debug_statements(candidate: Candidate, rules: Reviewer, test_globs: list[str],
                       read_base: ReadFile | None, read_new: ReadFile | None) -> list[Finding]:
     """Added print/breakpoint/pdb lines in library code (a module that already prints may add prints)."""
@@ -149,7 +159,7 @@ def _debug_statements(candidate: Candidate, rules: Reviewer, test_globs: list[st
                 continue
             if code is not None and line not in code:
                 continue  # inside a string or a docstring's example
-            if text.lstrip().startswith("print(") and base is not None and re.search(r"^\s*print\(", base, re.M):
+            if text.lstrip().startswith("print(") and _prints(base):
                 continue  # a module that prints by design (a CLI, a report)
             findings.append(_finding(rule, "debug-statement", f"debugging left in library code: {text.strip()[:100]}",
                                      path, line))

@@ -85,6 +85,7 @@ def test_a_module_that_already_prints_may_print(repo: Path) -> None:
     printing = parse_diff(diff_of(repo, {"app/report.py": BASE["app/report.py"] + "\n\ndef total(rows):\n    print(len(rows))\n"}))
     assert scope_gate(printing, NO_TESTS, SCOPE, read_base=read_base).passed
     quiet = parse_diff(diff_of(repo, {"app/calc.py": "def add(a, b):\n    print(a)\n    return a + b\n"}))
+    assert not scope_gate(quiet, NO_TESTS, SCOPE, read_base=lambda p: '"""Use it:\n    print(add(1, 2))\n"""\n').passed
     assert not scope_gate(quiet, NO_TESTS, SCOPE, read_base=read_base).passed
     example = 'def add(a, b):\n    """Add.\n\n    print(add(1, 2))\n    """\n    return a + b\n'
     documented = parse_diff(diff_of(repo, {"app/calc.py": example}))
