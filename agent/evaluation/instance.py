@@ -15,7 +15,14 @@ from pathlib import Path
 
 from patchgate.agent.evaluation.dataset import Instance, Prediction
 from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
-from patchgate.agent.evaluation.store import InstanceResult, instance_dir, load_results, save_result, save_text
+from patchgate.agent.evaluation.store import (
+    InstanceResult,
+    Status,
+    instance_dir,
+    load_results,
+    save_result,
+    save_text,
+)
 from patchgate.agent.evaluation.testrun import run_tests
 
 FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
@@ -54,6 +61,7 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
         save_text(folder / "environment.txt", env.log + "\n")
         env_seconds = round(time.perf_counter() - started, 2)
         with checkout_at(repo_dir, instance.base_commit) as tree:
+            candidates: list[tuple[int | None, str, bool]]
             if task.prediction is not None:
                 candidates = [(None, task.prediction.model_patch or "", False)]
             else:
@@ -151,12 +159,12 @@ def task_results(task: Task, *, died: int | None) -> list[InstanceResult]:
     return _all(task, status="error", reason=f"the worker process died (exit code {died})")
 
 
-def _all(task: Task, *, status: str, reason: str) -> list[InstanceResult]:
+def _all(task: Task, *, status: Status, reason: str) -> list[InstanceResult]:
     """The same outcome for every result the task would have had (the prediction, or each sample)."""
     results = []
     for sample in task.sample_ids:
         empty = task.prediction.empty if task.prediction is not None else False
-        result = InstanceResult(instance_id=task.instance.instance_id, sample=sample, status=status,  # type: ignore[arg-type]
+        result = InstanceResult(instance_id=task.instance.instance_id, sample=sample, status=status,
                                 reason=reason, empty_patch=empty)
         save_result(task.out, result)
         results.append(result)

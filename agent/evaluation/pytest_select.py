@@ -37,7 +37,8 @@ class Recorder:
         self.collect_errors = {}  # collector node id -> its error
 
     def pytest_collection_modifyitems(self, session, config, items):
-        keep, drop = [], []
+        keep = []  # type: list
+        drop = []  # type: list
         for item in items:
             (keep if any(selects(w, item.nodeid) for w in self.wanted) else drop).append(item)
         if drop:

@@ -66,8 +66,8 @@ def summary_line(report: dict) -> dict:
 def gates_against_truth(results: list[InstanceResult]) -> dict:
     """How well "every gate passed" (tests off) predicts "resolved", over patches whose truth is known."""
     judged = [r for r in results if r.gates_passed is not None and r.status in ("resolved", "unresolved", "patch_failed")]
-    tp = sum(r.gates_passed and r.status == "resolved" for r in judged)
-    fp = sum(r.gates_passed and r.status != "resolved" for r in judged)
+    tp = sum(bool(r.gates_passed) and r.status == "resolved" for r in judged)
+    fp = sum(bool(r.gates_passed) and r.status != "resolved" for r in judged)
     fn = sum(not r.gates_passed and r.status == "resolved" for r in judged)
     return {"judged": len(judged), "true_positive": tp, "false_positive": fp, "false_negative": fn,
             "true_negative": len(judged) - tp - fp - fn,
