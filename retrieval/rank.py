@@ -120,7 +120,7 @@ def _matched_words(index: IndexView, issue: str, best: list[int], files: list[st
 def _reasons(i: int, sig: Signals, coef: np.ndarray) -> list[Reason]:
     reasons = [Reason(name, sig.details[name].get(i, ""), float(coef[k] * sig.values[i, k]))
                for k, name in enumerate(SIGNALS) if sig.values[i, k] > 0]
-    return sorted(reasons, key=lambda r: -r.score)
+    return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
 
 def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> list[RankedChunk]:
