@@ -47,6 +47,7 @@ class AgentSettings(BaseModel):
         "The model's context window in tokens. The first edit prompt gets half of what the edit answer "
         "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
     sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
+    rerank: bool = Field(default=False, description="Let the model reorder the top-ranked files before planning.")
 
 
 @dataclass
@@ -89,15 +90,16 @@ class SolveResult:
 
 def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD", rounds: int | None = None,
           candidates: int | None = None, targets: list[str] | tuple[str, ...] = (),
-          progress: Progress | None = None) -> SolveResult:
+          progress: Progress | None = None, rerank: bool | None = None) -> SolveResult:
     """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched.
 
     ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
     """
     from patchgate.agent.models.registry import configured_spec, resolve_model
+    from patchgate.agent.rerank import rerank as rerank_files
     from patchgate.retrieval.context import build_context
 
-    settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates})
+    settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates, "rerank": rerank})
     say = progress or (lambda _msg: None)
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
@@ -109,7 +111,8 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
         trace.event("start", issue=issue, model=configured_spec(model_spec, root) or model.name, base=base_commit, rounds=settings.rounds,
                     candidates=settings.candidates)
         say("indexing and localizing")
-        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True)
+        reorder = (lambda files, chunks: rerank_files(model, issue, files, chunks)) if settings.rerank else None
+        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True, reorder=reorder)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")

@@ -10,7 +10,7 @@ signatures), so a large class does not drown its methods.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from tree_sitter import Node, Parser, Tree
 from tree_sitter_language_pack import get_parser
@@ -63,7 +63,7 @@ class Parsed:
     tree: Tree | None
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser_for(lang: str) -> Parser | None:
     """A cached tree-sitter parser, or None for the line-window fallback."""
     return get_parser(lang) if lang in KINDS else None  # type: ignore[arg-type]

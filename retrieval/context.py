@@ -1,14 +1,16 @@
 """Pack ranked context into a token budget: a repo map of signatures, then the best snippets.
 
 The repo map tells a model where things are (paths and def/class lines of
-the top files); the snippets give it the code it will most likely edit. Both
+the top files); the snippets give it the code it will most likely edit: the
+top-ranked functions first, then the best other chunks of the top files. Both
 share one budget, counted with the same rough tokenizer everywhere
 (≈ 4 characters a token), so a pack never exceeds what it was given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from patchgate.console import err
@@ -16,9 +18,11 @@ from patchgate.errors import IndexStateError
 from patchgate.retrieval.rank import RankedChunk, RankedFile, rank
 from patchgate.retrieval.types import IndexView
 
+Reorder = Callable[[list[RankedFile], list[RankedChunk]], list[RankedFile]]
 MAP_SHARE = 0.25
 MAP_FILES = 15
 MAP_SIGNATURES = 25  # per file
+LEAD_FUNCTIONS = 5  # the top functions lead the snippets, whatever their chunk-level rank
 
 
 def count_tokens(text: str) -> int:
@@ -34,10 +38,11 @@ class ContextPack:
     chunks: list[RankedChunk]
     text: str
     tokens: int
+    functions: list[RankedChunk] = field(default_factory=list)
 
 
 def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
-                  refresh: bool = True, top_files: int = 10) -> ContextPack:
+                  refresh: bool = True, top_files: int = 10, reorder: Reorder | None = None) -> ContextPack:
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
     from patchgate.config import section
     from patchgate.retrieval import store
@@ -48,30 +53,35 @@ def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: s
     if refresh:
         build_index(root, config=config, progress=False)
     try:
-        return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files)
+        return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files,
+                    reorder=reorder)
     except IndexStateError as exc:
         if store.live_dir(default_index_dir(root)) is None:
             raise  # no index at all: the message says to build one
         err.print(f"{exc}; rebuilding the index", markup=False)  # a damaged part, or a build swapped in meanwhile
     build_index(root, config=config, progress=False, reuse=False)
-    return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files)
+    return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files,
+                    reorder=reorder)
 
 
 def pack(index: IndexView, issue: str, *, budget: int, current_file: str | None = None,
-         top_files: int = 10) -> ContextPack:
+         top_files: int = 10, reorder: Reorder | None = None) -> ContextPack:
     """Rank ``index`` for ``issue`` and pack the result within ``budget`` tokens."""
     ranking = rank(index, issue, current_file=current_file)
+    if reorder is not None:  # e.g. a model's listwise rerank (the agent layer supplies it)
+        ranking.files = reorder(ranking.files, ranking.chunks)
     files = ranking.files[:top_files]
     parts: list[str] = []
     used = _add(parts, 0, _repo_map(index, ranking.files[:MAP_FILES], int(budget * MAP_SHARE)), budget)
     chosen: list[RankedChunk] = []
-    for rc in _best_chunks(ranking.chunks, {f.path for f in files}):
+    lead = ranking.functions[:LEAD_FUNCTIONS]
+    for rc in _best_chunks(lead, ranking.chunks, {f.path for f in files}):
         used_after = _add(parts, used, _snippet(rc), budget)
         if used_after == used:
             continue
         used = used_after
         chosen.append(rc)
-    return ContextPack(files, chosen, "\n".join(parts), used)
+    return ContextPack(files, chosen, "\n".join(parts), used, ranking.functions[:top_files])
 
 
 def _add(parts: list[str], used: int, text: str, limit: int) -> int:
@@ -117,9 +127,9 @@ def _repo_map(index: IndexView, files: list[RankedFile], limit: int) -> str:
     return "\n".join(lines)
 
 
-def _best_chunks(chunks: list[RankedChunk], top: set[str]) -> list[RankedChunk]:
-    """Chunks of the top files first, then the rest; no two chunks overlapping in one file."""
-    ordered = sorted(chunks, key=lambda rc: (rc.chunk.path not in top, -rc.score))
+def _best_chunks(lead: list[RankedChunk], chunks: list[RankedChunk], top: set[str]) -> list[RankedChunk]:
+    """The lead functions, then chunks of the top files, then the rest; no two chunks overlapping in one file."""
+    ordered = lead + sorted(chunks, key=lambda rc: (rc.chunk.path not in top, -rc.score))
     taken: dict[str, list[tuple[int, int]]] = {}
     out = []
     for rc in ordered:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import time
+import zipfile
 from collections.abc import Callable
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import faiss
@@ -24,14 +27,17 @@ import numpy as np
 from patchgate.errors import IndexStateError, InputError
 from patchgate.git import git_text, repo_root
 from patchgate.paths import STATE_DIR_NAME, own_dir
-from patchgate.retrieval import store
+from patchgate.retrieval import history, store
 from patchgate.retrieval.chunking import chunk_file
 from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
 from patchgate.retrieval.graph import imports_in, resolve_imports
+from patchgate.retrieval.history import head_of
 from patchgate.retrieval.lexical import Lexical, tokenize
 from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
 from patchgate.secrets import redact
+
+LEXICALS = ("bm25-chunks", "bm25-files", "bm25-history")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class BuildStats:
     reused_files: int = 0
     embedded: int = 0
     reused_vectors: int = 0
+    commits_read: int = 0  # commits read from git this build (a refresh reads only the new ones)
     seconds: float = 0.0
     dense: str = "none"
     index_dir: str = ""
@@ -81,19 +88,30 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     if not files:
         raise InputError("nothing to index: the repository has no source or text files")
     stats.files = len(files)
+    files.sort(key=lambda f: f.path)  # file i is BM25 row i, as RepoIndex reads them (ORDER BY path)
+    git_dir, head = ((source.git_dir, source.commit) if isinstance(source, CommitSource)
+                     else (root or source, head_of(root or source)))
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     mark("load embedder")
     cache = VectorCache(own_dir(cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
     with store.build_lock(base):
-        old_chunks, old_imports, old_tokens = store.previous_blobs(base) if reuse else ({}, {}, {})
+        previous = store.live_dir(base) if reuse else None
+        if previous is not None and not _lexicals_readable(previous):
+            previous = None  # rows are reused only with the term counts they point into
+        old_chunks, old_imports, old_files = store.previous_blobs(base) if previous else ({}, {}, {})
+        old_head, old_commits = store.read_history(previous)
+        commits, stats.commits_read = history.update(git_dir, head, (old_head, old_commits))
         mark("load previous")
         build = store.new_build_dir(base)
         try:
             with _progress(progress) as bar:
-                rows = _chunk_rows(files, old_chunks, old_tokens, old_imports, stats, bar)
+                rows, file_docs = _chunk_rows(files, old_chunks, old_files, old_imports, stats, bar)
                 mark("parse")
-                _write(build, files, rows, old_imports, old_tokens, config, embedder, cache, stats, bar, mark)
+                _write(build, previous, files, rows, file_docs, old_imports, config, embedder, cache, stats, bar,
+                       mark)
+                _write_history(build, previous, head, commits, old_commits)
+                mark("history")
             store.publish(base, build)
         except BaseException as exc:
             shutil.rmtree(build, ignore_errors=True)
@@ -126,36 +144,46 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(files: list[SourceFile], old: dict, old_tokens: dict, old_imports: dict, stats: BuildStats,
-                bar) -> list[tuple]:
-    """(blob, kind, name, start, end, signature, text, hash, tokens) for every chunk, reusing known blobs.
+def _chunk_rows(files: list[SourceFile], old: dict, old_files: dict, old_imports: dict, stats: BuildStats,
+                bar) -> tuple[list[tuple], list[int | list[str]]]:
+    """Chunk rows of every file, reusing known blobs, and each file's BM25 document.
 
-    A new blob is redacted and parsed once: its whole-file tokens go into ``old_tokens`` for the file
-    BM25 and, for Python, its imports into ``old_imports`` from the same syntax tree. The hash is left empty: it covers the path, which the same blob may have elsewhere (see ``_with_hashes``).
+    A chunk row is (blob, kind, name, start, end, signature, text, hash, doc) where doc is the old chunk id
+    (its BM25 row is reused) or the new chunk's tokens. A file's document is likewise its old BM25 row when
+    path and blob are unchanged, else its tokens (path + text). A new blob is redacted and parsed once; for
+    Python its imports come from the same syntax tree. The hash is left empty: it covers the path, which
+    the same blob may have elsewhere (see ``_with_hashes``).
     """
-    known, done = set(old_tokens), set()
+    done: set[str] = set()
     task = bar.add_task("parsing", total=len(files)) if bar else None
     rows: list[tuple] = []
+    file_docs: list[int | list[str]] = []
     for f in files:
+        row = old_files.get((f.path, f.blob))
+        text = None
         if f.blob in done:  # a copy of a file seen in this build: its rows are per blob, paths come later
             stats.reused_files += 1
-        elif f.blob in known:
+        elif f.blob in old:
             stats.reused_files += 1
-            rows.extend((f.blob, *r) for r in old.get(f.blob, []))
+            rows.extend((f.blob, *r[1:], r[0]) for r in old[f.blob])
         else:
             stats.parsed_files += 1
             text = redact(f.data.decode("utf-8", "replace"), f.path)
-            old_tokens[f.blob] = " ".join(tokenize(text))
             parsed = chunk_file(f.lang, text)
             if f.lang == "python" and parsed.tree is not None:
                 old_imports[f.blob] = imports_in(parsed.tree.root_node)
             for c in parsed.chunks:
-                tokens = " ".join(tokenize(f"{c.name} {c.text}"))
-                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, "", tokens))
+                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, "",
+                             tokenize(f"{c.name} {c.text}")))
+        if row is None:
+            text = text if text is not None else redact(f.data.decode("utf-8", "replace"), f.path)
+            file_docs.append(tokenize(f.path) + tokenize(text))
+        else:
+            file_docs.append(row)
         done.add(f.blob)
         if bar:
             bar.advance(task)
-    return rows
+    return rows, file_docs
 
 
 def _with_hashes(rows: list[tuple]) -> list[tuple]:
@@ -168,25 +196,24 @@ def _with_hashes(rows: list[tuple]) -> list[tuple]:
     return out
 
 
-def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports: dict, file_tokens: dict,
-           config: EmbeddingConfig, embedder, cache: VectorCache | None, stats: BuildStats, bar,
-           mark: Callable[[str], None]) -> None:
-    """Write metadata, BM25 indexes and vectors of a new build."""
+def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: list[tuple],
+           file_docs: list[int | list[str]], old_imports: dict, config: EmbeddingConfig, embedder,
+           cache: VectorCache | None, stats: BuildStats, bar, mark: Callable[[str], None]) -> None:
+    """Write metadata, BM25 term counts and vectors of a new build."""
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
     chunk_rows = _with_hashes([(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))])
     stats.chunks = len(chunk_rows)
     with closing(store.create_db(build, settings)) as db:
-        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, file_tokens[f.blob])
-                        for f in files])
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files])
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:10] for r in chunk_rows])
         import_rows = _import_rows(files, old_imports)
         db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows))
         db.commit()
     mark("metadata")
-    Lexical.build([r[-1].split() for r in chunk_rows]).save(build / "bm25-chunks")
-    Lexical.build([tokenize(f.path) + file_tokens[f.blob].split() for f in files]).save(build / "bm25-files")
+    for name, docs in (("bm25-chunks", [r[10] for r in chunk_rows]), ("bm25-files", file_docs)):
+        Lexical.assemble(_previous_lexical(previous, name), docs).save(build / name)
     mark("bm25")
     if embedder is not None and cache is not None:
         task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
@@ -197,6 +224,38 @@ def _write(build: Path, files: list[SourceFile], rows: list[tuple], old_imports:
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
         mark("vectors")
+
+
+def _write_history(build: Path, previous: Path | None, head: str | None, commits: list[history.Commit],
+                   old_commits: list[history.Commit]) -> None:
+    """Commits and their message BM25; rows of commits the previous build had are gathered, not recounted."""
+    old_row = {c.sha: i for i, c in enumerate(old_commits)}
+    docs: list[int | list[str]] = [old_row.get(c.sha, -1) for c in commits]
+    docs = [d if d != -1 else tokenize(c.message) for d, c in zip(docs, commits, strict=True)]
+    with closing(sqlite3.connect(build / "meta.sqlite")) as db:
+        store.write_history(db, head, commits)
+        db.commit()
+    Lexical.assemble(_previous_lexical(previous, "bm25-history"), docs).save(build / "bm25-history")
+
+
+def _previous_lexical(previous: Path | None, name: str) -> Lexical | None:
+    """The live build's term counts, whose rows a re-index gathers instead of recounting."""
+    return _load_lexical(previous / name) if previous is not None else None
+
+
+@lru_cache(maxsize=3)
+def _load_lexical(path: Path) -> Lexical:
+    return Lexical.load(path)
+
+
+def _lexicals_readable(previous: Path) -> bool:
+    """Whether the live build's three term-count folders load (a damaged one means a build from nothing)."""
+    try:
+        for name in LEXICALS:
+            _load_lexical(previous / name)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return False
+    return True
 
 
 def _expand(rows: list[tuple], files: list[SourceFile]):

@@ -1,28 +1,34 @@
-"""BM25 over code, with a tokenizer that knows identifiers.
+"""BM25 over code, with a tokenizer that knows identifiers, kept as raw term counts so it updates per file.
 
 ``parse_config_file`` and ``parseConfigFile`` both index as the whole
 identifier plus ``parse``, ``config``, ``file``, so an issue that says "the
-config file parser" meets the code that implements it. bm25s does the scoring
-(sparse matrices, saved beside the index).
+config file parser" meets the code that implements it.
+
+The index stores what does not depend on the rest of the corpus: a persistent
+vocabulary (term -> column, only ever appended to) and a sparse matrix of term
+counts, one row per document. Document frequencies, the average length and
+hence every BM25 weight are computed at query time from those counts, over the
+few columns a query names. So a re-index after a one-file edit copies the rows
+of unchanged documents (a sparse row gather) and counts tokens of the changed
+file only; nothing corpus-wide is recomputed.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
-import bm25s
 import numpy as np
+import scipy.sparse as sp
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-STOPWORDS = frozenset("""
-a an and are as at be but by for from has have if in into is it its not of on or that the their then there these
-this to was were will with self none true false return def class import pass elif else while try except
-finally raise lambda yield await async cls args kwargs i j k x n s e
-""".split())
+STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "that", "the", "their", "then", "there", "these", "this", "to", "was", "were", "will", "with", "self", "none", "true", "false", "return", "def", "class", "import", "pass", "elif", "else", "while", "try", "except", "finally", "raise", "lambda", "yield", "await", "async", "cls", "args", "kwargs", "i", "j", "k", "x", "n", "s", "e"])
+K1, B = 1.5, 0.75  # the usual BM25 constants (Lucene's)
 
 
 @lru_cache(maxsize=200_000)
@@ -36,44 +42,116 @@ def _split(word: str) -> tuple[str, ...]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Code-aware tokens: each identifier whole and split at ``_`` and camelCase, lowercased."""
+    """Code-aware tokens: each identifier whole and split at ``_`` and camelCase, lowercased.
+
+    Queries and documents go through this one function, so ``FooBar``, ``foo_bar`` and "foo bar" meet.
+    """
     return list(chain.from_iterable(map(_split, _WORD.findall(text))))  # C-level loop: indexing tokenizes all code
 
 
-class Lexical:
-    """A BM25 index over a list of documents (chunks or whole files)."""
+class Vocabulary:
+    """Term -> column id; append-only, so column ids stay valid across builds."""
 
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
-        self.retriever = retriever
-        self.size = size
-        self.vocab = retriever.vocab_dict
+    def __init__(self, terms: list[str] | None = None) -> None:
+        self.terms = terms or []
+        self.ids = {t: i for i, t in enumerate(self.terms)}
+
+    def add(self, tokens: list[str]) -> Counter:
+        """Column id -> count for ``tokens``, adding unseen terms."""
+        counts = Counter(tokens)
+        out: Counter = Counter()
+        for term, n in counts.items():
+            col = self.ids.get(term)
+            if col is None:
+                col = self.ids[term] = len(self.terms)
+                self.terms.append(term)
+            out[col] = n
+        return out
+
+
+class Lexical:
+    """BM25 over documents (chunks, whole files or commit messages) kept as term counts."""
+
+    def __init__(self, counts: sp.csc_matrix, vocab: Vocabulary) -> None:
+        self.counts = counts  # documents x terms, CSC: a query reads whole columns
+        self.vocab = vocab
+        self.size = counts.shape[0]
+        self.lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
 
     @classmethod
-    def build(cls, docs: list[list[str]]) -> Lexical:
-        retriever = bm25s.BM25()
-        retriever.index([d or ["\x00empty"] for d in docs] or [["\x00empty"]], show_progress=False)
-        return cls(retriever, len(docs))
+    def build(cls, docs: list[list[str]], vocab: Vocabulary | None = None) -> Lexical:
+        """An index over token lists, extending ``vocab`` (a fresh one if none)."""
+        vocab = vocab or Vocabulary()
+        return cls(_rows([vocab.add(d) for d in docs], len(vocab.terms)).tocsc(), vocab)
 
-    def scores(self, query: str) -> np.ndarray:
+    @classmethod
+    def assemble(cls, previous: Lexical | None, parts: list[int | list[str]]) -> Lexical:
+        """An index whose document i is ``previous``'s row ``parts[i]`` (an int) or a new token list.
+
+        Reused rows are gathered, never recounted: the cost of a re-index is the new documents' tokens.
+        """
+        vocab = previous.vocab if previous else Vocabulary()
+        new = [vocab.add(p) for p in parts if not isinstance(p, int)]
+        width = len(vocab.terms)
+        fresh = _rows(new, width)
+        if previous is None or not any(isinstance(p, int) for p in parts):
+            return cls(fresh.tocsc(), vocab)
+        old = previous.counts.tocsr()
+        old = sp.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
+        reused = [p for p in parts if isinstance(p, int)]
+        stacked = sp.vstack([old[reused], fresh], format="csr")
+        # stacked holds reused rows first, then new ones; put every document back in its place
+        order = np.empty(len(parts), dtype=np.int64)
+        r = n = 0
+        for i, p in enumerate(parts):
+            if isinstance(p, int):
+                order[i], r = r, r + 1
+            else:
+                order[i], n = len(reused) + n, n + 1
+        return cls(stacked[order].tocsc(), vocab)
+
+    def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where nothing matches)."""
-        tokens = [t for t in dict.fromkeys(tokenize(query)) if t in self.vocab]
-        if not tokens or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)[: self.size]
+        tokens = tokenize(query) if isinstance(query, str) else query
+        cols = [self.vocab.ids[t] for t in dict.fromkeys(tokens) if t in self.vocab.ids]
+        cols = [c for c in cols if c < self.counts.shape[1]]
+        out = np.zeros(self.size, dtype=np.float32)
+        if not cols or not self.size:
+            return out
+        sub = self.counts[:, cols].tocsc()
+        df = np.diff(sub.indptr)
+        idf = np.log1p((self.size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = K1 * (1 - B + B * self.lengths / max(float(self.lengths.mean()), 1e-9))
+        for j in range(len(cols)):
+            rows = sub.indices[sub.indptr[j]:sub.indptr[j + 1]]
+            tf = sub.data[sub.indptr[j]:sub.indptr[j + 1]].astype(np.float32)
+            out[rows] += idf[j] * tf * (K1 + 1) / (tf + norm[rows])
+        return out
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str | list[str], k: int) -> list[tuple[int, float]]:
         """The ``k`` best documents as (position, score), best first, zero scores left out."""
         scores = self.scores(query)
         if not len(scores):
             return []
-        top = np.argsort(-scores, kind="stable")[:k]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, path: Path) -> None:
-        self.retriever.save(str(path), show_progress=False)
-        (path / "size").write_text(str(self.size))
+        path.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(path / "counts.npz", self.counts, compressed=False)
+        (path / "vocab.json").write_text(json.dumps(self.vocab.terms), encoding="utf-8")  # a fresh build folder
 
     @classmethod
     def load(cls, path: Path) -> Lexical:
-        retriever = bm25s.BM25.load(str(path), show_progress=False)
-        return cls(retriever, int((path / "size").read_text()))
+        vocab = Vocabulary(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        return cls(sp.load_npz(path / "counts.npz").tocsc(), vocab)
+
+
+def _rows(counts: list[Counter], width: int) -> sp.csr_matrix:
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(c) for c in counts]) if counts else []
+    indices = np.fromiter(chain.from_iterable(c.keys() for c in counts), dtype=np.int32, count=int(indptr[-1]))
+    data = np.fromiter(chain.from_iterable(c.values() for c in counts), dtype=np.int32, count=int(indptr[-1]))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(counts), width))

@@ -31,6 +31,7 @@ class Mentions:
     modules: list[str] = field(default_factory=list)
     identifiers: dict[str, float] = field(default_factory=dict)
     tests: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # written as code: backticks, code blocks, ``Foo.bar``
 
 
 def extract(issue: str) -> Mentions:
@@ -45,8 +46,13 @@ def extract(issue: str) -> Mentions:
     for dotted in m.modules:
         _add(m.identifiers, dotted.split("."), 0.6)
     _add(m.identifiers, (w for w in _IDENT.findall(issue) if _is_code_shaped(w)), 0.6)
-    _add(m.identifiers, (f for _, _, f in m.frames), 1.0)
+    for depth, (_, _, func) in enumerate(reversed(m.frames)):  # the innermost frame is where it broke
+        _add(m.identifiers, [func], 1.0 / (1 + depth))
     m.tests = _unique(_TEST.findall(issue))
+    formatted: dict[str, float] = {}
+    _add(formatted, _IDENT.findall(code), 1.0)
+    _add(formatted, (part for dotted in m.modules for part in dotted.split(".")), 1.0)
+    m.code = list(formatted)
     return m
 
 

@@ -1,42 +1,41 @@
-"""Rank files and chunks for an issue, with the reasons that put each one there.
+"""Rank files, functions and chunks for an issue, with the reasons that put each one there.
 
-Every signal is scaled to [0, 1] over the repository's files, then fused with
-fixed weights (the same for every repository; documented in docs/ranking.md):
+The signals (``retrieval.signals``) are fused by a linear model whose weights
+were FITTED, not set by hand: a listwise logistic model (softmax over a
+repository's files, the gold files as the target) trained on commit histories
+of other repositories and on the dev split, never on the repositories we
+evaluate on (see docs/ranking.md and benchmarks/fit_fusion.py). The weights
+ship as data (``fusion.json``); ``locality`` (only known when the user names
+the file they edit) has no training data and keeps a fixed weight.
 
-    score = 0.30·lexical_file + 0.20·lexical_chunk + 0.15·dense + 0.35·named
-            + 0.10·import_graph + 0.10·locality,  × 0.35 for tests/docs/examples
-
-``named`` is what the issue names: a path or stack frame (1.0), a dotted
-module (1.0), identifiers defined in the file (weighted by how rare the
-definition is, so ``__init__`` counts for little and ``calc_spa`` for a lot).
-Tests, docs and examples are rarely where a fix goes, so they are damped
-unless the issue names them by path.
+Functions and classes are ranked inside the top files: a function's score is
+its file's score times how strongly the issue points at it (its name used as
+code, its BM25 and dense match).
 """
 
 from __future__ import annotations
 
-import math
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from weakref import WeakKeyDictionary
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from patchgate.pymodules import module_names
-from patchgate.retrieval.graph import neighbours
 from patchgate.retrieval.lexical import tokenize
-from patchgate.retrieval.mentions import Mentions, extract
+from patchgate.retrieval.signals import SIGNALS, Signals, compute, is_source, unit
 from patchgate.retrieval.types import Chunk, IndexView
 
-WEIGHTS = {"lexical_file": 0.30, "lexical_chunk": 0.20, "dense": 0.15, "named": 0.35, "import_graph": 0.10,
-           "locality": 0.10}
-NON_SOURCE_DAMPING = 0.35
-CHUNK_POOL = 300
+WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
+LOCALITY_WEIGHT = 0.5
+PRIORS = frozenset({"size", "non_source", "history_fixes", "history_recent"})  # say nothing about this issue
+FUNCTION_FILES = 20  # functions are ranked within this many top files
 EXPLAINED_FILES = 20  # files whose lexical reason names the matched words
 MATCHED_WORDS = 5
-_NON_SOURCE_DIRS = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmarks",
-                              "bench", "scripts", "ci", ".github"})
+_DEFINITIONS = ("function", "method", "class")
+
+__all__ = ["RankedChunk", "RankedFile", "Ranking", "Reason", "is_source", "rank", "weights"]
 
 
 @dataclass(frozen=True)
@@ -66,84 +65,39 @@ class RankedChunk:
 class Ranking:
     files: list[RankedFile]
     chunks: list[RankedChunk]
+    functions: list[RankedChunk] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What ranking derives from an index alone: computed once per opened index, not once per query."""
-
-    files: list[str]
-    pos: dict[str, int]
-    defined: dict[str, frozenset[int]]  # a symbol name or file stem -> the files defining it
-    modules: dict[str, str]  # dotted module -> file
-    damping: np.ndarray  # 1.0 for library code, NON_SOURCE_DAMPING for tests/docs/examples
+@lru_cache(maxsize=1)
+def weights() -> tuple[np.ndarray, float]:
+    """The fitted weight of each signal (in ``SIGNALS`` order) and the bias."""
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    coef = dict(zip(data["signals"], data["weights"], strict=True))
+    coef["locality"] = LOCALITY_WEIGHT
+    return np.array([coef.get(s, 0.0) for s in SIGNALS], dtype=np.float32), float(data.get("bias", 0.0))
 
 
-_FACTS: WeakKeyDictionary = WeakKeyDictionary()
-
-
-def _facts(index: IndexView) -> _Facts:
-    if index not in _FACTS:
-        files = [f.path for f in index.files()]
-        pos = {p: i for i, p in enumerate(files)}
-        defined: dict[str, set[int]] = defaultdict(set)
-        for sym in index.symbols():
-            if sym.path in pos:
-                defined[sym.name.rsplit(".", 1)[-1]].add(pos[sym.path])
-        for i, path in enumerate(files):
-            defined[PurePosixPath(path).stem].add(i)
-        modules = {name: path for path in files if path.endswith(".py") for name in module_names(path)}
-        damping = np.array([1.0 if is_source(p) else NON_SOURCE_DAMPING for p in files])
-        _FACTS[index] = _Facts(files, pos, {k: frozenset(v) for k, v in defined.items()}, modules, damping)
-    return _FACTS[index]
+def fuse(values: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """A file's score: the logistic of its weighted signals, so scores read as 0..1 and compare across issues."""
+    return 1.0 / (1.0 + np.exp(-(values @ coef - 2.0)))
 
 
 def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ranking:
-    """Files and chunks of ``index`` ranked for ``issue``, best first, each with its reasons."""
-    facts = _facts(index)
-    files, pos = facts.files, facts.pos
-    mentions = extract(issue)
-    explicit = [pos[p] for p in _explicit_paths(mentions, files)]
-    signals: dict[str, np.ndarray] = {}
-    details: dict[str, dict[int, str]] = defaultdict(dict)
-
-    file_lex = _file_lexical(index, issue, len(files))
-    signals["lexical_file"] = _unit(file_lex)
-    chunk_hits = index.lexical_search(issue, CHUNK_POOL)
-    dense_hits = index.dense_search(issue, CHUNK_POOL)
-    chunks = index.chunks()
-    signals["lexical_chunk"] = _unit(_per_file_max(chunk_hits, chunks, pos, details["lexical_chunk"]))
-    signals["dense"] = _unit(_per_file_max(dense_hits, chunks, pos, details["dense"]))
-    signals["named"] = _named(facts, mentions, explicit, details["named"])
-    signals["import_graph"] = _graph(index, signals["named"], pos, details["import_graph"])
-    signals["locality"] = _locality(files, current_file, details["locality"])
-
-    total = sum(WEIGHTS[name] * values for name, values in signals.items())
-    damp = facts.damping.copy()
-    damp[explicit] = 1.0  # named by path: never damped
-    total = total * damp
+    """Files, functions and chunks of ``index`` ranked for ``issue``, best first, each with its reasons."""
+    sig = compute(index, issue, current_file)
+    coef, _ = weights()
+    total = fuse(sig.values, coef) if len(sig.files) else np.zeros(0)
+    about = [k for k, s in enumerate(SIGNALS) if s not in PRIORS]
+    evidence = np.asarray(sig.values[:, about].any(axis=1), dtype=bool)
     order = np.argsort(-total, kind="stable")
-    _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if file_lex[i] > 0], files,
-                   details["lexical_file"])
-    ranked_files = [RankedFile(files[i], float(total[i]), _reasons(i, signals, details, damp[i]))
-                    for i in order if total[i] > 0]
-    file_score = {f.path: f.score for f in ranked_files}
-    return Ranking(ranked_files, _rank_chunks(chunks, chunk_hits, dense_hits, file_score))
-
-
-def is_source(path: str) -> bool:
-    """Whether a path looks like library code rather than tests, docs or examples."""
-    p = PurePosixPath(path)
-    if any(part.lower() in _NON_SOURCE_DIRS for part in p.parts[:-1]):
-        return False
-    name = p.name.lower()
-    return not (name.startswith("test_") or name.endswith(("_test.py", "_tests.py", ".test.js", ".spec.ts"))
-                or name in ("conftest.py", "setup.py") or p.suffix in (".md", ".rst", ".txt"))
-
-
-def _file_lexical(index: IndexView, issue: str, n: int) -> np.ndarray:
-    scorer = getattr(index, "file_lexical_scores", None)
-    return scorer(issue) if scorer else np.zeros(n, dtype=np.float32)
+    lexical = sig.values[:, SIGNALS.index("lexical_file")]
+    _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if lexical[i] > 0], sig.files,
+                   sig.details["lexical_file"])
+    files = [RankedFile(sig.files[i], float(total[i]), _reasons(i, sig, coef)) for i in order if evidence[i]]
+    file_score = {f.path: f.score for f in files}
+    chunks = index.chunks()
+    return Ranking(files, _rank_chunks(chunks, sig.chunk_hits, sig.dense_hits, file_score),
+                   rank_functions(index, sig, files[:FUNCTION_FILES]))
 
 
 def _matched_words(index: IndexView, issue: str, best: list[int], files: list[str], detail: dict[int, str]) -> None:
@@ -163,111 +117,41 @@ def _matched_words(index: IndexView, issue: str, best: list[int], files: list[st
             detail[i] = f"matches {shown}" + (f" +{len(words) - MATCHED_WORDS} more" if len(words) > MATCHED_WORDS else "")
 
 
-def _unit(values: np.ndarray) -> np.ndarray:
-    top = float(values.max()) if len(values) else 0.0
-    return values / top if top > 0 else values
+def _reasons(i: int, sig: Signals, coef: np.ndarray) -> list[Reason]:
+    reasons = [Reason(name, sig.details[name].get(i, ""), float(coef[k] * sig.values[i, k]))
+               for k, name in enumerate(SIGNALS) if sig.values[i, k] > 0]
+    return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
 
-def _per_file_max(hits: list[tuple[int, float]], chunks: list[Chunk], pos: dict[str, int],
-                  detail: dict[int, str]) -> np.ndarray:
-    out = np.zeros(len(pos), dtype=np.float32)
-    for cid, score in hits:
-        c = chunks[cid]
-        i = pos.get(c.path)
-        if i is not None and score > out[i]:
-            out[i] = score
-            detail[i] = f"{c.name or c.kind} (lines {c.start_line}-{c.end_line})"
-    return out
+def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> list[RankedChunk]:
+    """Functions, methods and classes of the top files, by file score times the issue's pull on each."""
+    wanted = {f.path: f.score for f in top}
+    chunks = [c for c in index.chunks() if c.path in wanted and c.kind in _DEFINITIONS]
+    if not chunks:
+        return []
+    lexical = _chunk_scores(index, sig, chunks)
+    dense = dict(sig.dense_hits)
+    dense_top = max(dense.values(), default=0.0) or 1.0
+    named = {n.lower() for n in sig.mentions.identifiers}
+    out = []
+    for c, lex in zip(chunks, lexical, strict=True):
+        short = c.name.rsplit(".", 1)[-1].lower()
+        pull = 0.5 * lex + 0.2 * max(dense.get(c.id, 0.0), 0.0) / dense_top + 0.6 * (short in named)
+        reasons = [Reason("file", c.path, wanted[c.path])]
+        if short in named:
+            reasons.append(Reason("named", f"the issue names {short}", 0.6))
+        out.append(RankedChunk(c, wanted[c.path] * (0.2 + pull), reasons))
+    return sorted(out, key=lambda rc: (-rc.score, rc.chunk.id))
 
 
-def _named(facts: _Facts, m: Mentions, explicit: list[int], detail: dict[int, str]) -> np.ndarray:
-    """What the issue names: paths and frames, dotted modules, and identifiers defined in a file."""
-    out = np.zeros(len(facts.files), dtype=np.float32)
-    for i in explicit:
-        out[i] = 1.0
-        detail[i] = f"path {facts.files[i]}"
-    for dotted in m.modules:
-        path = _module_file(dotted, facts.modules)
-        if path and out[facts.pos[path]] < 1.0:
-            out[facts.pos[path]] = 1.0
-            detail[facts.pos[path]] = f"module {dotted}"
-    ident = _identifier_scores(facts, m, detail)
-    return np.maximum(out, _unit(ident))
-
-
-def _identifier_scores(facts: _Facts, m: Mentions, detail: dict[int, str]) -> np.ndarray:
-    out = np.zeros(len(facts.files), dtype=np.float32)
-    best: dict[int, tuple[float, str]] = {}
-    for name, strength in m.identifiers.items():
-        where = facts.defined.get(name) or facts.defined.get(name.lower()) or frozenset()
-        if not where:
-            continue
-        weight = strength / (1.0 + math.log2(len(where)))
-        for i in where:
-            out[i] += weight
-            if weight > best.get(i, (0.0, ""))[0]:
-                best[i] = (weight, name)
-    for i, (_, name) in best.items():
-        detail.setdefault(i, f"defines {name}")
-    return out
-
-
-def _module_file(dotted: str, modules: dict[str, str]) -> str | None:
-    parts = dotted.split(".")
-    for end in range(len(parts), 0, -1):
-        path = modules.get(".".join(parts[:end]))
-        if path:
-            return path if end > 1 or len(parts) == 1 else None
-    return None
-
-
-def _explicit_paths(m: Mentions, files: list[str]) -> list[str]:
-    """Repository files the issue names by path or in a stack frame (suffix match)."""
-    named = [p for p in m.paths] + [f for f, _, _ in m.frames]
-    found = []
-    for ref in named:
-        ref = ref.replace("\\", "/").lstrip("./")
-        hits = [f for f in files if f == ref or f.endswith("/" + ref) or ref.endswith("/" + f)]
-        if len(hits) <= 3:
-            found.extend(hits)
-    return list(dict.fromkeys(found))
-
-
-def _graph(index: IndexView, named: np.ndarray, pos: dict[str, int], detail: dict[int, str]) -> np.ndarray:
-    """Import-graph neighbours of the files the issue names strongly."""
-    out = np.zeros(len(named), dtype=np.float32)
-    adjacency = neighbours(index.imports())
-    paths = list(pos)
-    for i in np.flatnonzero(named >= 0.5):
-        for other in adjacency.get(paths[i], ()):
-            j = pos.get(other)
-            if j is not None and named[i] > out[j]:
-                out[j] = named[i]
-                detail[j] = f"imports or is imported by {paths[i]}"
-    return out
-
-
-def _locality(files: list[str], current: str | None, detail: dict[int, str]) -> np.ndarray:
-    out = np.zeros(len(files), dtype=np.float32)
-    if not current:
-        return out
-    here = PurePosixPath(current).parts
-    for i, path in enumerate(files):
-        parts = PurePosixPath(path).parts
-        shared = next((k for k, (a, b) in enumerate(zip(here[:-1], parts[:-1])) if a != b),
-                      min(len(here), len(parts)) - 1)
-        if shared > 0 or len(here) == len(parts) == 1:
-            out[i] = (shared + 1) / len(here)
-            detail[i] = f"near {current}"
-    return out
-
-
-def _reasons(i: int, signals: dict[str, np.ndarray], details: dict[str, dict[int, str]], damp: float) -> list[Reason]:
-    reasons = [Reason(name, details[name].get(i, ""), float(WEIGHTS[name] * values[i]))
-               for name, values in signals.items() if values[i] > 0]
-    if damp < 1:
-        reasons.append(Reason("non_source", "tests/docs/examples are damped", damp))
-    return sorted(reasons, key=lambda r: -r.score)
+def _chunk_scores(index: IndexView, sig: Signals, chunks: list[Chunk]) -> np.ndarray:
+    """BM25 of each chunk for the issue, scaled to the best chunk of the whole repository."""
+    scorer = getattr(index, "chunk_lexical_scores", None)
+    if scorer is not None:
+        every = scorer(sig.issue)
+        return unit(every)[[c.id for c in chunks]]
+    best = dict(sig.chunk_hits)
+    return unit(np.array([best.get(c.id, 0.0) for c in chunks], dtype=np.float32))
 
 
 def _rank_chunks(chunks: list[Chunk], lexical: list[tuple[int, float]], dense: list[tuple[int, float]],

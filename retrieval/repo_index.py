@@ -14,6 +14,7 @@ import numpy as np
 from patchgate.errors import IndexStateError
 from patchgate.retrieval import store
 from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder
+from patchgate.retrieval.history import History
 from patchgate.retrieval.lexical import Lexical
 from patchgate.retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
 
@@ -82,9 +83,20 @@ class RepoIndex:
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.chunk_bm25.search(query, k)
 
+    def chunk_lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for ``query``, row i = chunk id i."""
+        return self.chunk_bm25.scores(query)
+
     def file_lexical_scores(self, query: str) -> np.ndarray:
         """BM25 score of every file for ``query``, aligned with ``files()``."""
         return self.file_bm25.scores(query)
+
+    @cached_property
+    def history(self) -> History:
+        """Commit-history signals over this build's files (empty when the repository had no commits)."""
+        path = self.build / "bm25-history"
+        messages = Lexical.load(path) if (path / "counts.npz").exists() else Lexical.build([])
+        return History(store.read_history(self.build)[1], messages, [f.path for f in self._files])
 
     @cached_property
     def _vectors(self) -> faiss.Index | None:
@@ -102,4 +114,4 @@ class RepoIndex:
             return []
         vec = self._embedder.embed_query(query).astype(np.float32)[None, :]
         scores, ids = self._vectors.search(vec, min(k, self._vectors.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

@@ -3,10 +3,11 @@
     .patchgate/
       CURRENT                 name of the live build folder (replaced with os.replace)
       index-<id>/
-        meta.sqlite           files, chunks (+ their tokens), raw imports per blob, resolved import
-                              edges per path (resolved at build: opening stays cheap), settings
+        meta.sqlite           files, chunks, raw imports per blob, resolved import edges per path
+                              (resolved at build: opening stays cheap), commit history, settings
         vectors.faiss         inner-product index over unit vectors, row i = chunk id i
-        bm25-chunks/ bm25-files/
+        bm25-chunks/ bm25-files/ bm25-history/   term counts + vocabulary (retrieval.lexical), row i =
+                              chunk id i / file i in path order / commit i
 
 A build writes a new folder, and only then points CURRENT at it: a crash or a
 full disk mid-build leaves the previous index live and usable.
@@ -28,16 +29,18 @@ from filelock import FileLock, Timeout
 from patchgate.atomic import atomic_write_text
 from patchgate.errors import IndexStateError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 BUILD_NAME = re.compile(r"index-[0-9a-f]{12}")
 LOCK_WAIT_S = 600.0  # a big repository's first build with transformer embeddings on CPU
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, tokens TEXT);  -- tokens: text only, no path
+CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER);  -- row = BM25 row
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, path TEXT, blob TEXT, kind TEXT, name TEXT, start_line INTEGER,
-                     end_line INTEGER, signature TEXT, text TEXT, hash TEXT, tokens TEXT);
+                     end_line INTEGER, signature TEXT, text TEXT, hash TEXT);
 CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
 CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);
+CREATE TABLE commits (id INTEGER PRIMARY KEY, sha TEXT, time INTEGER, message TEXT);  -- id 0 = newest
+CREATE TABLE commit_files (commit_id INTEGER, path TEXT);
 CREATE INDEX chunks_blob ON chunks(blob);
 CREATE INDEX imports_blob ON imports(blob);
 """
@@ -127,7 +130,11 @@ def settings_of(meta: dict[str, str]) -> dict:
 
 
 def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
-    """What the live build knows per blob (chunks, imports, file tokens), for reuse; empty if unusable."""
+    """What the live build knows, for reuse; empty if unusable.
+
+    chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 row);
+    imports: blob -> (module, level); files: (path, blob) -> the file's old BM25 row.
+    """
     build = live_dir(base)
     if build is None:
         return {}, {}, {}
@@ -144,14 +151,45 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
 
 
 def _blobs_of(db: sqlite3.Connection) -> tuple[dict, dict, dict]:
+    """chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 row); imports: blob ->
+    (module, level); files: (path, blob) -> the file's old BM25 row."""
     chunks: dict[str, list[tuple]] = {}
     first_path: dict[str, str] = {}
-    for path, *row in db.execute("SELECT path, blob, kind, name, start_line, end_line, signature, text, hash, "
-                                 "tokens FROM chunks ORDER BY id"):
-        if first_path.setdefault(row[0], path) == path:  # a blob at several paths: its rows once
-            chunks.setdefault(row[0], []).append(tuple(row[1:]))
+    for path, blob, *row in db.execute("SELECT path, blob, id, kind, name, start_line, end_line, signature, text, "
+                                       "hash FROM chunks ORDER BY id"):
+        if first_path.setdefault(blob, path) == path:  # a blob at several paths: its rows once
+            chunks.setdefault(blob, []).append(tuple(row))
     imports: dict[str, list[tuple[str, int]]] = {}
     for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
         imports.setdefault(blob, []).append((module, level))
-    tokens = dict(db.execute("SELECT blob, tokens FROM files"))
-    return chunks, imports, tokens
+    files = {(path, blob): i for i, (path, blob) in enumerate(db.execute("SELECT path, blob FROM files "
+                                                                         "ORDER BY path"))}
+    return chunks, imports, files
+
+
+def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> None:
+    """The commits a build knows (newest first) and the head they were read from."""
+    db.execute("INSERT INTO meta VALUES ('history_head', ?)", (head or "",))
+    db.executemany("INSERT INTO commits VALUES (?, ?, ?, ?)",
+                   [(i, c.sha, c.time, c.message) for i, c in enumerate(commits)])
+    db.executemany("INSERT INTO commit_files VALUES (?, ?)",
+                   [(i, p) for i, c in enumerate(commits) for p in c.files])
+
+
+def read_history(build: Path | None) -> tuple[str | None, list]:
+    """The head and commits (newest first) a build recorded; nothing when there is no usable build."""
+    from patchgate.retrieval.history import Commit
+
+    if build is None:
+        return None, []
+    try:
+        db, meta = open_db(build)
+    except IndexStateError:
+        return None, []
+    with closing(db):
+        files: dict[int, list[str]] = {}
+        for cid, path in db.execute("SELECT commit_id, path FROM commit_files ORDER BY rowid"):
+            files.setdefault(cid, []).append(path)
+        commits = [Commit(sha, when, message, tuple(files.get(cid, ())))
+                   for cid, sha, when, message in db.execute("SELECT id, sha, time, message FROM commits ORDER BY id")]
+    return meta.get("history_head") or None, commits

@@ -36,19 +36,24 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 @click.option("--current-file", help="Path the user is editing (boosts files near it).")
 @click.option("--top", type=click.IntRange(min=1), default=10, help="How many files to list.")
 @click.option("--no-refresh", is_flag=True, help="Use the index as it is, without refreshing it first.")
+@click.option("--rerank", is_flag=True, help="Let the configured model reorder the top files (one model call).")
+@click.option("--model", "model_spec", help="Model for --rerank (default: PATCHGATE_MODEL or config).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
-                    top: int, no_refresh: bool, as_json: bool) -> None:
+                    top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
     from patchgate.git import repo_root
     from patchgate.retrieval.context import build_context
 
     text = read_issue(issue, file)
     root = repo_root(repo)
+    reorder = model_reorder(model_spec, root, text) if rerank else None
     pack = build_context(root, text, budget=budget or 6000, current_file=current_file, refresh=not no_refresh,
-                         top_files=top)
+                         top_files=top, reorder=reorder)
     if as_json:
         emit_json({"files": [_file_json(f) for f in pack.files],
+                   "functions": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
+                                  "score": round(c.score, 4)} for c in pack.functions],
                    "chunks": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
                                "end_line": c.chunk.end_line, "score": round(c.score, 4)} for c in pack.chunks],
                    **({"context": pack.text, "tokens": pack.tokens} if budget else {})})
@@ -61,13 +66,32 @@ def context_command(issue: str | None, file: Path | None, repo: Path, budget: in
     for n, f in enumerate(pack.files, start=1):
         reasons = "; ".join(f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons[:3])
         table.add_row(str(n), f.path, f"{f.score:.3f}", reasons)
+    functions = Table(title="ranked functions", title_justify="left")
+    functions.add_column("#", justify="right")
+    functions.add_column("function", style="cyan", overflow="fold")
+    functions.add_column("score", justify="right", no_wrap=True)
+    for n, c in enumerate(pack.functions, start=1):
+        functions.add_row(str(n), f"{c.chunk.path}:{c.chunk.start_line} {c.chunk.name}", f"{c.score:.3f}")
     if not budget:
         out.print(table)
+        if pack.functions:
+            out.print(functions)
         return
     # stdout is the packed context and nothing else, so `> prompt.txt` captures exactly what a model reads
     err.print(table)
+    if pack.functions:
+        err.print(functions)
     print_data(pack.text)
     err.print(f"{pack.tokens} of {budget} tokens", style="dim")
+
+
+def model_reorder(model_spec: str | None, root: Path, issue: str):
+    """A reorder hook asking the configured model for a listwise rerank of the top files."""
+    from patchgate.agent.models.registry import resolve_model
+    from patchgate.agent.rerank import rerank
+
+    model = resolve_model(model_spec, root)
+    return lambda files, chunks: rerank(model, issue, files, chunks)
 
 
 def _file_json(f) -> dict:

@@ -43,9 +43,12 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
     table.add_column("gold file → rank")
     for k in cutoffs:
         table.add_column(f"@{k}", justify="center")
+    table.add_column("gold function → rank")
     for r in report.results:
         ranks = ", ".join(f"{g} → {rank or '-'}" for g, rank in r.ranks.items())
-        table.add_row(r.instance_id, ranks, *(Text("✓", "green") if r.hit(k) else Text("✗", "red") for k in cutoffs))
+        functions = ", ".join(f"{g.split('::', 1)[1]} → {rank or '-'}" for g, rank in r.function_ranks.items())
+        marks = (Text("✓", "green") if r.hit(k) else Text("✗", "red") for k in cutoffs)
+        table.add_row(r.instance_id, ranks, *marks, functions or Text("(no definition changed)", "dim"))
     (err if as_json else out).print(table)
     for instance, why in report.skipped:
         err.print(f"skipped {instance}: {why}", style="yellow")
@@ -53,7 +56,10 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
     if as_json:
         emit_json(summary)
     else:
-        out.print("  ".join(f"{k}: {v}" for k, v in summary.items()))
+        out.print(f"file level ({summary['instances']} instances): "
+                  + "  ".join(f"Acc@{k} {summary[f'acc@{k}']}" for k in cutoffs))
+        out.print(f"function level ({summary['function_instances']} instances that change a definition): "
+                  + "  ".join(f"Acc@{k} {summary[f'function_acc@{k}']}" for k in cutoffs))
 
 
 def _cutoffs(ks: str) -> list[int]:

@@ -21,10 +21,12 @@ from patchgate.errors import GateFailure
 @click.option("--candidates", type=click.IntRange(min=1), default=None, help="Candidates to sample (default 1).")
 @click.option("--apply", "do_apply", is_flag=True, help="Apply the patch to your tree if every gate passed.")
 @click.option("--yes", is_flag=True, help="Apply without asking (with --apply).")
+@click.option("--rerank/--no-rerank", default=None, help="Let the model reorder the top files first (default: config).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 @click.pass_context
 def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo: Path, model_spec: str | None,
-                  rounds: int | None, candidates: int | None, do_apply: bool, yes: bool, as_json: bool) -> None:
+                  rounds: int | None, candidates: int | None, do_apply: bool, yes: bool, rerank: bool | None,
+                  as_json: bool) -> None:
     """Propose a gated patch for ISSUE (text, --file F, or - for stdin)."""
     from patchgate.agent.pipeline import solve
     from patchgate.git import repo_root
@@ -34,7 +36,7 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
         root = repo_root(repo)
         with err.status("solving") as status:
             result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
-                           progress=lambda msg: status.update(msg))
+                           progress=lambda msg: status.update(msg), rerank=rerank)
     finish(ctx, root, result, do_apply=do_apply, yes=yes, as_json=as_json)
 
 

@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import bm25s
 import pytest
 
 from patchgate.errors import IndexStateError, InputError
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.index import CommitSource, build_index, open_index
+from patchgate.retrieval.lexical import Lexical
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ def test_full_disk_mid_write_keeps_the_previous_index(make_repo, monkeypatch: py
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(bm25s.BM25, "save", full_disk)
+    monkeypatch.setattr(Lexical, "save", full_disk)
     with pytest.raises(IndexStateError, match=r"No space left on device.*previous index is still in use"):
         build_index(root, config=NO_DENSE, progress=False)
     index = open_index(root)

@@ -40,8 +40,9 @@ def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
     missing_commit = {**row, "instance_id": "acme__calc-2", "base_commit": "f" * 40}
     result = run_eval(tmp_path, [row, missing_repo, missing_commit])
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"instances": 1, "acc@1": 1.0, "acc@5": 1.0,
-                                                                  "acc@10": 1.0}
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "instances": 1, "acc@1": 1.0, "acc@5": 1.0, "acc@10": 1.0,
+        "function_instances": 1, "function_acc@1": 1.0, "function_acc@5": 1.0, "function_acc@10": 1.0}
     assert "skipped other-1" in result.stderr and "skipped acme__calc-2" in result.stderr
     assert git(repo, "status", "--porcelain") == "" and not (repo / ".patchgate").exists()
 
@@ -52,3 +53,26 @@ def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().endswith("instance 1 lacks base_commit, problem_statement, patch")
     assert result.stderr.count("\n") == 1
+
+
+def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_repo) -> None:
+    """A mined row (gold_files + gold_lines, no patch) is scored at both levels; a miss shows as a miss."""
+    repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n\n\n"
+                                       "def penalty_rate(days):\n    return 0.2 * days\n",
+                      "calc/names.py": "def customer_name():\n    return 'x'\n"}, name="repos/acme__calc")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    hit = {"instance_id": "m-1", "repo": "acme/calc", "base_commit": base,
+           "problem_statement": "penalty_rate doubles the days", "gold_files": ["calc/rates.py"],
+           "gold_lines": {"calc/rates.py": [[6, 6]]}}
+    miss = {**hit, "instance_id": "m-2", "problem_statement": "customer_name is empty",
+            "gold_lines": {"calc/rates.py": [[2, 2]]}}
+    result = run_eval(tmp_path, [hit, miss], "--k", "1")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary == {"instances": 2, "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
+    assert "penalty_rate → 1" in result.stderr
+    text = run_eval(tmp_path, [hit], "--k", "1,5")
+    plain = subprocess.run([sys.executable, "-m", "agent", "eval", "localize", "--dataset",
+                            str(tmp_path / "data.jsonl"), "--repos", str(tmp_path / "repos"), "--dense", "none"],
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, cwd=tmp_path)
+    assert text.returncode == 0 and "function level (1 instances that change a definition): Acc@1 1.0" in plain.stdout

@@ -48,7 +48,8 @@ def test_a_stack_frame_ranks_its_file_first_with_the_reason(make_repo) -> None:
     ranking = rank(index, 'It crashes:\n  File "/usr/lib/site-packages/shop/users.py", line 2, in user_name\n')
     top = ranking.files[0]
     assert top.path == "shop/users.py"
-    assert top.reasons[0].signal == "named" and "shop/users.py" in top.reasons[0].detail
+    named = next(r for r in top.reasons if r.signal == "named")
+    assert "innermost frame" in named.detail and "user_name" in named.detail
 
 
 def test_identifier_beats_docs_and_pulls_in_import_neighbours(make_repo) -> None:
@@ -90,3 +91,19 @@ def test_context_command_json(make_repo) -> None:
     empty = subprocess.run([sys.executable, "-m", "patchgate.agent", "context", ""], cwd=root, env=env,
                            capture_output=True, text=True)
     assert empty.returncode == 2 and empty.stderr.startswith("error: no issue text")
+
+
+def test_innermost_frame_named_test_and_unique_code_symbol_point_at_their_files(make_repo) -> None:
+    _, index = indexed(make_repo)
+    trace = ('Traceback (most recent call last):\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
+             '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n')
+    files = {f.path: f for f in rank(index, trace).files}
+    inner = next(r for r in files["shop/prices.py"].reasons if r.signal == "named")
+    outer = next(r for r in files["shop/cart.py"].reasons if r.signal == "named")
+    assert "innermost" in inner.detail and "innermost" not in outer.detail and inner.score > outer.score
+    tested = rank(index, "test_user_name fails on the new CI image").files
+    assert any(r.signal == "test_target" and "test_user_name" in r.detail
+               for f in tested if f.path == "shop/users.py" for r in f.reasons)
+    coded = {f.path: f for f in rank(index, "The result of `apply_discount` looks off").files}
+    assert any(r.signal == "unique_code" for r in coded["shop/prices.py"].reasons)
+    assert not any(r.signal == "unique_code" for r in coded["shop/cart.py"].reasons)
