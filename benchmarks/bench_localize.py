@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.evaluate import evaluate, gold_files, load_dataset
 from patchgate.retrieval.index import CommitSource, build_index, open_index

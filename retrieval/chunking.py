@@ -147,7 +147,8 @@ class _Walker:
 
 def _module_chunks(lines: list[str], covered: set[int]) -> list[RawChunk]:
     """Module-level code (imports, constants, scripts): the lines no definition covers."""
-    chunks, run = [], []
+    chunks: list[RawChunk] = []
+    run: list[int] = []
     for lineno in range(1, len(lines) + 1):
         if lineno in covered:
             continue

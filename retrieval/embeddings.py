@@ -128,7 +128,7 @@ class TransformerEmbedder:
 
         texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
         # Length buckets, longest first: little padding per batch, and an out-of-memory shows at once.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         parts: list = []

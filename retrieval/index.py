@@ -83,7 +83,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
     base = own_dir(index_dir or default_index_dir(root))  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
     mark = _stopwatch(stats)
-    files = worktree_files(root) if root is not None else commit_files(source.git_dir, source.commit)
+    files = commit_files(source.git_dir, source.commit) if isinstance(source, CommitSource) else worktree_files(root)  # type: ignore[arg-type]
     mark("read files")
     if not files:
         raise InputError("nothing to index: the repository has no source or text files")
