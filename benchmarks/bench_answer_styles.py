@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_styles import STYLES, Block, documented, gold_blocks
+from chat_server import chat_completion, send_json
 
 from patchgate.agent.pipeline import solve
 from patchgate.retrieval.context import count_tokens
@@ -71,9 +72,9 @@ class Oracle(BaseHTTPRequestHandler):
         strict_ok = script.style not in PLAN_STYLES
         tools_ok = script.style != "prose_plan"
         if "response_format" in body and not strict_ok:
-            return self._send(400, {"error": {"message": "response_format json_schema is not supported"}})
+            return send_json(self, 400, {"error": {"message": "response_format json_schema is not supported"}})
         if "tools" in body and not tools_ok:
-            return self._send(400, {"error": {"message": "tools are not supported by this server"}})
+            return send_json(self, 400, {"error": {"message": "tools are not supported by this server"}})
         structured = "response_format" in body or "tools" in body or "JSON Schema" in body["messages"][0]["content"]
         if structured:
             step = {"tool_calls": script.opens, "plan": None} if script.structured_calls == 0 and script.opens \
@@ -89,17 +90,7 @@ class Oracle(BaseHTTPRequestHandler):
         else:
             script.edit_prompts.append("\n\n".join(m["content"] for m in body["messages"]))
             message = {"role": "assistant", "content": script.edit}
-        self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": "oracle",
-                         "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-
-    def _send(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, chat_completion(message, model="oracle", prompt_tokens=1, completion_tokens=1))
 
 
 def git(cwd: Path, *args: str, input: str | None = None) -> str:

@@ -18,6 +18,8 @@ import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from chat_server import chat_completion, send_json
+
 
 def load(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8")
@@ -42,22 +44,12 @@ def serve(rows: list[dict], port: int) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             text = answer(rows, body)
             if text is None:
-                self._send(400, {"error": {"message": "no instance matches this prompt"}})
+                send_json(self, 400, {"error": {"message": "no instance matches this prompt"}})
                 return
             tokens = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
-            self._send(200, {"id": "gold", "object": "chat.completion", "created": 0, "model": "gold",
-                             "choices": [{"index": 0, "finish_reason": "stop",
-                                          "message": {"role": "assistant", "content": text}}],
-                             "usage": {"prompt_tokens": tokens, "completion_tokens": len(text) // 4,
-                                       "total_tokens": tokens + len(text) // 4}})
+            send_json(self, 200, chat_completion({"role": "assistant", "content": text}, model="gold",
+                                                 prompt_tokens=tokens, completion_tokens=len(text) // 4))
 
-        def _send(self, status: int, payload: dict) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def log_message(self, *args: object) -> None:
             pass
