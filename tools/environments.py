@@ -39,6 +39,10 @@ from patchgate.secrets import allowed_env
 from patchgate.tools import sandbox
 from patchgate.tools.sandbox import Confinement, SandboxSettings
 
+# What uv itself needs from the caller's environment to reach a package index; the project's build code
+# runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
+UV_PASSED = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_FIND_LINKS",
+             "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 EnvChoice = Literal["auto", "build"]
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
@@ -137,7 +141,7 @@ def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None
         cache = cache_dir or default_cache_dir()
         if not build:
             return _described(spec, cache)
-        return build_environment(spec, cache, progress or (lambda _line: None))
+        return build_environment(spec, cache, progress or (lambda _line: None), sandbox_settings=settings)
     found = repository_environment(root)
     if found is not None:
         return found
@@ -311,11 +315,14 @@ def _described(spec: EnvironmentSpec, cache_dir: Path) -> TestEnvironment:
                            how=f"an isolated environment from {made_of} (key {spec.key}), {state}")
 
 
-def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress) -> TestEnvironment:
+def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress, *,
+                      sandbox_settings: SandboxSettings | None = None) -> TestEnvironment:
     """The environment for ``spec``, built with uv the first time its key is seen (locked, so built once).
 
-    A failed build is remembered under its key and reported without retrying; delete the key's folder in
-    ``cache_dir`` to try again.
+    Building runs the project's own build code (``setup.py``, build backends) from the tree under review, so
+    uv runs in the sandbox like the tests do, with the network it needs for the package index and only the
+    environment folder and uv's cache writable. A failed build is remembered under its key and reported
+    without retrying; delete the key's folder in ``cache_dir`` to try again.
     """
     home = cache_dir / spec.key
     home.mkdir(parents=True, exist_ok=True)
@@ -326,18 +333,23 @@ def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress
                 raise EnvironmentBuildError(f"the test environment {home} could not be built: "
                                         f"{(home / 'failed').read_text(encoding='utf-8').strip()} "
                                         f"(delete {home} to try again, or {HOW_TO_POINT.split(': ', 1)[1]})")
-            _build(spec, home, progress)
+            uv_cache = cache_dir.parent / f"{cache_dir.name}-uv-cache"  # shared by every build, beside them
+            _build(spec, home, uv_cache, progress, sandbox_settings or SandboxSettings())
     return _described(spec, cache_dir)
 
 
-def _build(spec: EnvironmentSpec, home: Path, progress: Progress) -> None:
+def _build(spec: EnvironmentSpec, home: Path, cache: Path, progress: Progress, settings: SandboxSettings) -> None:
     venv, source = home / "venv", home / "source"
     for old in (venv, source):
         shutil.rmtree(old, ignore_errors=True)
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1",
+    cache.mkdir(parents=True, exist_ok=True)
+    env = {**allowed_env(os.environ, UV_PASSED), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1",
+           "UV_CACHE_DIR": str(cache),
            "SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")}
+    uv = Uv(env, writable=[home, cache], python=spec.python,
+            settings=settings.model_copy(update={"network": True}))
     progress(f"creating a virtual environment for the project's tests in {venv}")
-    _uv(["venv", "--quiet", "--python", spec.python, str(venv)], env, home)
+    uv.run(["venv", "--quiet", "--python", spec.python, str(venv)], home)
     # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
     # user's tree), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(spec.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
@@ -351,8 +363,8 @@ def _build(spec: EnvironmentSpec, home: Path, progress: Progress) -> None:
                  f"{', '.join(spec.files) or 'pytest only'})" if number == 1 else
                  f"installing a smaller set (attempt {number}): {' '.join(_short(packages, source))}")
         try:
-            _uv(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *_pytest_cutoff(spec),
-                 *packages], env, source)
+            uv.run(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *_pytest_cutoff(spec),
+                    *packages], source)
             break
         except EnvironmentBuildError as exc:
             errors.append(str(exc))
@@ -369,14 +381,25 @@ def _short(packages: tuple[str, ...], source: Path) -> list[str]:
     return [p.replace(str(source), "<project>") for p in packages]
 
 
-def _uv(args: list[str], env: dict[str, str], cwd: Path) -> None:
-    from uv import find_uv_bin
+@dataclass
+class Uv:
+    """uv as a build of the tree under review runs it: sandboxed, with an allow-listed environment."""
 
-    try:
-        proc = subprocess.run([find_uv_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=900, check=False)
-    except subprocess.TimeoutExpired:
-        raise EnvironmentBuildError(f"uv {args[0]} took longer than 900 s") from None
-    if proc.returncode != 0:
-        last = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {' '.join(last[-6:])[:600]}")
+    env: dict[str, str]
+    writable: list[Path]
+    python: str
+    settings: SandboxSettings
+
+    def run(self, args: list[str], cwd: Path) -> None:
+        """``uv ARGS`` in ``cwd``; a failure or a run over 900 s is an EnvironmentBuildError with uv's last lines."""
+        from uv import find_uv_bin
+
+        binary = find_uv_bin()
+        readable = [*sandbox.environment_paths(binary), *sandbox.environment_paths(self.python)]
+        done = sandbox.run([binary, *args], cwd=cwd, env=self.env, timeout=900, writable=self.writable,
+                           readable=readable, settings=self.settings)
+        if done.returncode is None:
+            raise EnvironmentBuildError(f"uv {args[0]} took longer than 900 s")
+        if done.returncode != 0:
+            last = [line for line in done.output.strip().splitlines() if line.strip()]
+            raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {' '.join(last[-6:])[:600]}")

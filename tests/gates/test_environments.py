@@ -178,3 +178,21 @@ def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candi
     assert [p.name for p in (tmp_path / "cache" / "envs").iterdir()] == [key.name]
     assert (key / "ready").stat().st_mtime_ns == built_at  # built once
     assert git(root, "status", "--porcelain", "--ignored") == ""  # nothing was built in the user's tree
+
+
+@pytest.mark.slow
+def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_repo, tmp_path, monkeypatch):
+    """A change's setup.py runs when its environment is built: it may not write outside that environment."""
+    monkeypatch.setenv("PATCHGATE_CACHE_DIR", str(tmp_path / "cache"))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    root = make_repo({**BUILT, "setup.py": "from setuptools import setup\n\nsetup()\n"})
+    outside, hook = tmp_path / "outside.txt", root / ".git" / "hooks" / "pre-commit"
+    setup_py = ("from pathlib import Path\nfrom setuptools import setup\n\n"
+                f"for target in ({str(outside)!r}, {str(hook)!r}, {str(home / '.bashrc')!r}):\n"
+                "    try:\n        Path(target).write_text('owned')\n    except OSError:\n        pass\n\nsetup()\n")
+    hostile = diff_of(root, {"setup.py": setup_py})
+    review(root, hostile, options=OPTIONS)
+    assert (tmp_path / "cache" / "envs").is_dir()  # the build ran
+    assert not outside.exists() and not hook.exists() and list(home.iterdir()) == []
