@@ -62,7 +62,7 @@ err = DataConsole(stderr=True, highlight=False, markup=False, emoji=False, soft_
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as one JSON line on stdout (the last line a machine reads)."""
-    print(json.dumps(payload, default=str), flush=True)  # insertion order: stable and as documented
+    print(json.dumps(payload, default=str), flush=True)  # patchgate: allow (the JSON line is the output)
 
 
 @contextmanager

@@ -29,7 +29,7 @@ def test_a_similar_earlier_fix_ranks_its_file_with_the_commit_as_reason(make_rep
     root = make_repo(FILES)
     commit(root, {"pkg/headers.py": FILES["pkg/headers.py"] + "\n# empty header guard\n"},
            "Fix crash on truncated DICOM header when the preamble is missing")
-    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # patchgate: allow (a planted fixture)
     commit(root, {"pkg/report.py": FILES["pkg/report.py"] + "\n# wider table\n"},
            f"Make the summary table wider (tested with {token})")
     build_index(root, config=NO_DENSE, progress=False)
