@@ -77,7 +77,7 @@ class RepoIndex:
         """One part of the build, loaded when first needed; a missing or damaged one is IndexStateError."""
         try:
             return load(self.build / name)
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:  # what numpy, json, bm25s and faiss raise
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:  # what numpy, scipy, json and faiss raise
             raise IndexStateError(f"index part {name} in {self.build} is missing or damaged ({exc})") from None
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
