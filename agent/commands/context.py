@@ -42,13 +42,17 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
                     top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
+    from patchgate.agent.pipeline import AgentSettings
+    from patchgate.config import section
     from patchgate.git import repo_root
     from patchgate.retrieval.context import build_context
 
     text = read_issue(issue, file)
     root = repo_root(repo)
     reorder = model_reorder(model_spec, root, text) if rerank else None
-    pack = build_context(root, text, budget=budget or 6000, current_file=current_file, refresh=not no_refresh,
+    # the same default budget solve packs with, from [tool.patchgate.agent] context_tokens
+    default_budget = section(root, "agent", AgentSettings).context_tokens
+    pack = build_context(root, text, budget=budget or default_budget, current_file=current_file, refresh=not no_refresh,
                          top_files=top, reorder=reorder)
     if as_json:
         emit_json({"files": [_file_json(f) for f in pack.files],
