@@ -54,6 +54,18 @@ class GateContext:
     base_text: Callable[[str], str | None]  # a path's text at ``base``, None if absent or not text
     applied: bool = False
 
+    def new_text(self, path: str) -> str | None:
+        """A path's text in the patched worktree; None when apply failed, the file is gone or is not text."""
+        return text_in(self.tree, path) if self.applied else None
+
+
+def text_in(tree: Path, rel: str) -> str | None:
+    """The UTF-8 text of ``rel`` below ``tree``, or None when it is missing, unreadable or not text."""
+    try:
+        return (tree / rel).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
 
 class Gate(Protocol):
     """One check of a candidate."""

@@ -11,7 +11,6 @@ rules (``tools.baserules``).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from patchgate.tools.baserules import rule_change_findings
 from patchgate.tools.candidate import Candidate, ChangedFile
@@ -33,18 +32,11 @@ class ScopeGate:
     needs = "nothing"
 
     def run(self, ctx: GateContext) -> GateReport:
-        read_new = (lambda path: _read(ctx.tree / path)) if ctx.applied else None
+        read_new = ctx.new_text if ctx.applied else None
         report = scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
         rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None)
         findings = [*report.findings, *rules]
         return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read_base: ReadFile | None = None,

@@ -20,7 +20,7 @@ from typing import Any
 from patchgate.secrets import SecretScanner
 from patchgate.tools.candidate import Candidate, ChangedFile
 from patchgate.tools.findings import Finding, GateReport, Severity
-from patchgate.tools.gate import GateContext
+from patchgate.tools.gate import GateContext, text_in
 from patchgate.tools.policy import SecurityPolicy
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
@@ -49,7 +49,7 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
         if changed.deleted or not changed.added:
             continue
         findings.extend(_secrets(changed, scanner))
-        source = _read(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
+        source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None and source is not None:
@@ -81,12 +81,6 @@ def symlink_findings(tree: Path, rel: str) -> list[Finding]:
     return [Finding(rule="security.symlink-outside", path=rel,
                     message=f"{rel} is a symlink pointing {where} ({target!r}); commit a copy of the file instead")]
 
-
-def _read(tree: Path, rel: str) -> str | None:
-    try:
-        return (tree / rel).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _parse(source: str) -> ast.Module | None:
