@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import posixpath
 
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
@@ -12,4 +12,4 @@ LANGUAGES = {
 
 def language_of(path: str) -> str:
     """The tree-sitter language for ``path``, or 'text' for the line-window fallback."""
-    return LANGUAGES.get(PurePosixPath(path).suffix.lower(), "text")
+    return LANGUAGES.get(posixpath.splitext(path)[1].lower(), "text")

@@ -385,10 +385,16 @@ class VectorCache:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def vectors(self, embedder: Embedder, hashes: list[str], texts: list[str], progress=None) -> np.ndarray:
-        """Vectors for ``texts``; only the ones never seen before are embedded."""
+    def vectors(self, embedder: Embedder, hashes: list[str], texts: list[str], progress=None,
+                known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Vectors for ``texts``; only the ones never seen before are embedded.
+
+        ``known`` are vectors the caller already holds (a re-index: the live build's), by hash; only
+        the rest are read from the cache.
+        """
+        known = dict(known or {})
         with closing(self._connect()) as db:
-            known = self._load(db, embedder.model_id, hashes)
+            known.update(self._load(db, embedder.model_id, [h for h in hashes if h not in known]))
             todo = [i for i, h in enumerate(hashes) if h not in known]
             self.hits += len(hashes) - len(todo)
             self.misses += len(todo)
@@ -407,9 +413,13 @@ class VectorCache:
 
     @staticmethod
     def _load(db: sqlite3.Connection, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of ``hashes``: a few are looked up by key, many by one scan of the model's rows."""
         wanted = set(hashes)
-        found = {}
-        for h, blob in db.execute("SELECT hash, v FROM vec WHERE model = ?", (model,)):
-            if h in wanted:
-                found[h] = np.frombuffer(blob, dtype=np.float16)
-        return found
+        if len(wanted) <= 2000:
+            keys = sorted(wanted)
+            rows = [row for start in range(0, len(keys), 500) for row in db.execute(
+                f"SELECT hash, v FROM vec WHERE model = ? AND hash IN ({','.join('?' * len(keys[start:start + 500]))})",
+                (model, *keys[start:start + 500]))]
+        else:
+            rows = db.execute("SELECT hash, v FROM vec WHERE model = ?", (model,)).fetchall()
+        return {h: np.frombuffer(blob, dtype=np.float16) for h, blob in rows if h in wanted}

@@ -9,7 +9,6 @@ record only.
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import PurePosixPath
 
 from tree_sitter import Node
 
@@ -72,11 +71,12 @@ class ModuleMap:
             if path.endswith(".py"):
                 for name in module_names(path):
                     self.by_module.setdefault(name, path)
+        self.named = set(self.by_module.values())  # files some module name resolves to
 
     def resolve(self, src: str, module: str, level: int) -> str | None:
         """The file ``module`` means when imported from ``src`` (``level`` leading dots)."""
         if level:
-            package = PurePosixPath(src).parent.parts
+            package = src.split("/")[:-1]  # repository paths use forward slashes
             if level > 1:
                 package = package[:len(package) - (level - 1)]
             module = ".".join([*package, module] if module else package)
@@ -92,18 +92,22 @@ class ModuleMap:
 
     def _as_path(self, module: str) -> str | None:
         base = module.replace(".", "/")
-        for candidate in (f"{base}.py", f"{base}/__init__.py"):
-            for name in module_names(candidate):
-                if name in self.by_module and self.by_module[name] == candidate:
-                    return candidate
-        return None
+        return next((c for c in (f"{base}.py", f"{base}/__init__.py") if c in self.named), None)
 
 
-def resolve_imports(raw: dict[str, list[tuple[str, int]]]) -> list[ImportEdge]:
-    """Edges for every file's imports; ``dst`` is None for modules outside the repository."""
+def resolve_imports(raw: dict[str, list[tuple[str, int]]],
+                    resolved: dict[str, list[ImportEdge]] | None = None) -> list[ImportEdge]:
+    """Edges for every file's imports; ``dst`` is None for modules outside the repository.
+
+    ``resolved`` holds files whose edges are already known (a re-index over the same file set).
+    """
+    resolved = resolved or {}
     modules = ModuleMap(list(raw))
     edges: list[ImportEdge] = []
     for src, imports in sorted(raw.items()):
+        if src in resolved:
+            edges.extend(resolved[src])
+            continue
         seen: set[tuple[str, str | None]] = set()
         names = {"." * level + module for module, level in imports}
         for module, level in imports:

@@ -26,6 +26,7 @@ import numpy as np
 
 from patchgate.errors import IndexStateError, InputError
 from patchgate.git import git_text, repo_root
+from patchgate.languages import language_of
 from patchgate.paths import STATE_DIR_NAME, own_dir
 from patchgate.retrieval import history, store
 from patchgate.retrieval.chunking import chunk_file
@@ -35,6 +36,7 @@ from patchgate.retrieval.history import head_of
 from patchgate.retrieval.lexical import Lexical, tokenize
 from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
+from patchgate.retrieval.types import ImportEdge
 from patchgate.secrets import redact
 
 LEXICALS = ("bm25-chunks", "bm25-files", "bm25-history")
@@ -99,17 +101,16 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
         previous = store.live_dir(base) if reuse else None
         if previous is not None and not _lexicals_readable(previous):
             previous = None  # rows are reused only with the term counts they point into
-        old_chunks, old_imports, old_files = store.previous_blobs(base) if previous else ({}, {}, {})
+        known = store.previous_blobs(base) if previous else store.NOTHING
         old_head, old_commits = store.read_history(previous)
         commits, stats.commits_read = history.update(git_dir, head, (old_head, old_commits))
         mark("load previous")
         build = store.new_build_dir(base)
         try:
             with _progress(progress) as bar:
-                rows, file_docs = _chunk_rows(files, old_chunks, old_files, old_imports, stats, bar)
+                rows, file_docs = _chunk_rows(files, known, stats, bar)
                 mark("parse")
-                _write(build, previous, files, rows, file_docs, old_imports, config, embedder, cache, stats, bar,
-                       mark)
+                _write(build, previous, files, rows, file_docs, known, config, embedder, cache, stats, bar, mark)
                 _write_history(build, previous, head, commits, old_commits)
                 mark("history")
             store.publish(base, build)
@@ -144,16 +145,17 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(files: list[SourceFile], old: dict, old_files: dict, old_imports: dict, stats: BuildStats,
+def _chunk_rows(files: list[SourceFile], known: store.Previous, stats: BuildStats,
                 bar) -> tuple[list[tuple], list[int | list[str]]]:
     """Chunk rows of every file, reusing known blobs, and each file's BM25 document.
 
     A chunk row is (blob, kind, name, start, end, signature, text, hash, doc) where doc is the old chunk id
     (its BM25 row is reused) or the new chunk's tokens. A file's document is likewise its old BM25 row when
     path and blob are unchanged, else its tokens (path + text). A new blob is redacted and parsed once; for
-    Python its imports come from the same syntax tree. The hash is left empty: it covers the path, which
-    the same blob may have elsewhere (see ``_with_hashes``).
+    Python its imports come from the same syntax tree (recorded in ``known.imports``). A new chunk's hash
+    is left empty, a reused one keeps its old hash: the hash covers the path (see ``_with_hashes``).
     """
+    old, old_files, old_imports = known.chunks, known.files, known.imports
     done: set[str] = set()
     task = bar.add_task("parsing", total=len(files)) if bar else None
     rows: list[tuple] = []
@@ -186,30 +188,37 @@ def _chunk_rows(files: list[SourceFile], old: dict, old_files: dict, old_imports
     return rows, file_docs
 
 
-def _with_hashes(rows: list[tuple]) -> list[tuple]:
-    """Set each chunk row's content hash (the vector cache key) from what gets embedded: path, signature, text."""
+def _with_hashes(rows: list[tuple], hashed_at: dict[str, str]) -> list[tuple]:
+    """Set each chunk row's content hash (the vector cache key) from what gets embedded: path, signature, text.
+
+    A reused row keeps its hash when it is at the path the hash was computed with (``hashed_at``, by blob).
+    """
     out = []
     for row in rows:
-        path, kind, signature, text = row[1], row[3], row[7], row[8]
+        path, blob, kind, signature, text = row[1], row[2], row[3], row[7], row[8]
+        if row[9] and hashed_at.get(blob) == path:
+            out.append(row)
+            continue
         body = f"{path}\n{signature}\n{text}" if kind != "window" else f"{path}\n{text}"
         out.append((*row[:9], hashlib.sha1(body.encode()).hexdigest(), row[10]))
     return out
 
 
 def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: list[tuple],
-           file_docs: list[int | list[str]], old_imports: dict, config: EmbeddingConfig, embedder,
+           file_docs: list[int | list[str]], known: store.Previous, config: EmbeddingConfig, embedder,
            cache: VectorCache | None, stats: BuildStats, bar, mark: Callable[[str], None]) -> None:
     """Write metadata, BM25 term counts and vectors of a new build."""
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
-    chunk_rows = _with_hashes([(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))])
+    unhashed = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
+    chunk_rows = _with_hashes(unhashed, known.hashed_at)
     stats.chunks = len(chunk_rows)
     with closing(store.create_db(build, settings)) as db:
         db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
                        [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files])
         db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:10] for r in chunk_rows])
-        import_rows = _import_rows(files, old_imports)
+        import_rows = _import_rows(files, known.imports)
         db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
-        db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows))
+        db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows, known))
         db.commit()
     mark("metadata")
     for name, docs in (("bm25-chunks", [r[10] for r in chunk_rows]), ("bm25-files", file_docs)):
@@ -219,11 +228,36 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
         task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
         advance = (lambda n: bar.advance(task, n)) if bar else None
         texts = [f"{r[1]}\n{r[7]}\n{r[8]}" for r in chunk_rows]
-        vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance)
+        vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance,
+                                known=_previous_vectors(previous, embedder.model_id, unhashed, chunk_rows))
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
         mark("vectors")
+
+
+def _previous_vectors(previous: Path | None, model_id: str, unhashed: list[tuple],
+                      chunk_rows: list[tuple]) -> dict[str, np.ndarray]:
+    """Vectors the live build already holds, by chunk hash: a re-index reads them from its FAISS file
+    (one array) instead of looking up every chunk in the vector cache.
+
+    Only a build made with the same model counts. A reused row still carries its old hash and old chunk
+    id (its row in the old FAISS index); its vector is reused when the hash it gets now is the same
+    (same path, signature and text).
+    """
+    if previous is None or not (previous / "vectors.faiss").is_file():
+        return {}
+    try:
+        db, meta = store.open_db(previous)
+        db.close()
+        if store.settings_of(meta).get("model_id") != model_id:
+            return {}
+        old = faiss.read_index(str(previous / "vectors.faiss"))
+        table = old.reconstruct_n(0, old.ntotal)
+    except (RuntimeError, IndexStateError):  # damaged: the vector cache still has every vector
+        return {}
+    return {new[9]: table[raw[10]] for raw, new in zip(unhashed, chunk_rows, strict=True)
+            if isinstance(raw[10], int) and raw[9] == new[9] and raw[10] < len(table)}
 
 
 def _write_history(build: Path, previous: Path | None, head: str | None, commits: list[history.Commit],
@@ -274,13 +308,22 @@ def _import_rows(files: list[SourceFile], imports: dict) -> list[tuple[str, str,
     return list(dict.fromkeys(rows))
 
 
-def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]]) -> list[tuple[str, str, str | None]]:
-    """The Python import graph resolved against this build's file set (it changes with every file added)."""
+def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]],
+               known: store.Previous) -> list[tuple[str, str, str | None]]:
+    """The Python import graph resolved against this build's file set (it changes with every file added).
+
+    When the set of Python files is the one the live build resolved against, an unchanged file's edges
+    are the live build's: the same imports against the same modules.
+    """
     by_blob: dict[str, list[tuple[str, int]]] = {}
     for blob, module, level in import_rows:
         by_blob.setdefault(blob, []).append((module, level))
-    raw = {f.path: by_blob.get(f.blob, []) for f in files if f.lang == "python"}
-    return [(e.src, e.module, e.dst) for e in resolve_imports(raw)]
+    python = [f for f in files if f.lang == "python"]
+    raw = {f.path: by_blob.get(f.blob, []) for f in python}
+    same_files = raw.keys() == {path for path, _ in known.files if language_of(path) == "python"}
+    resolved = {f.path: [ImportEdge(f.path, module, dst) for module, dst in known.edges.get(f.path, [])]
+                for f in python if same_files and (f.path, f.blob) in known.files}
+    return [(e.src, e.module, e.dst) for e in resolve_imports(raw, resolved)]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:

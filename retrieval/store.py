@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from filelock import FileLock, Timeout
 
@@ -129,15 +130,30 @@ def settings_of(meta: dict[str, str]) -> dict:
     return json.loads(meta.get("embedding", "{}"))
 
 
-def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
-    """What the live build knows, for reuse; empty if unusable.
+class Previous(NamedTuple):
+    """What the live build knows, for a re-index to reuse instead of recomputing.
 
-    chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 row);
-    imports: blob -> (module, level); files: (path, blob) -> the file's old BM25 row.
+    chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 and FAISS row);
+    hashed_at: blob -> the path its rows' content hashes were computed with (the hash covers the path);
+    imports: blob -> (module, level); files: (path, blob) -> the file's old BM25 row;
+    edges: source path -> its resolved import edges, in build order.
     """
+
+    chunks: dict[str, list[tuple]]
+    hashed_at: dict[str, str]
+    imports: dict[str, list[tuple[str, int]]]
+    files: dict[tuple[str, str], int]
+    edges: dict[str, list[tuple[str, str | None]]]
+
+
+NOTHING = Previous({}, {}, {}, {}, {})
+
+
+def previous_blobs(base: Path) -> Previous:
+    """What the live build knows, for reuse; nothing if unusable."""
     build = live_dir(base)
     if build is None:
-        return {}, {}, {}
+        return NOTHING
     try:
         db, _ = open_db(build)
         with closing(db):
@@ -147,12 +163,10 @@ def previous_blobs(base: Path) -> tuple[dict, dict, dict]:
 
         reason = str(exc) if isinstance(exc, IndexStateError) else f"index at {build} is unreadable ({exc})"
         err.print(f"{reason}; rebuilding from scratch", style="yellow")
-        return {}, {}, {}
+        return NOTHING
 
 
-def _blobs_of(db: sqlite3.Connection) -> tuple[dict, dict, dict]:
-    """chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 row); imports: blob ->
-    (module, level); files: (path, blob) -> the file's old BM25 row."""
+def _blobs_of(db: sqlite3.Connection) -> Previous:
     chunks: dict[str, list[tuple]] = {}
     first_path: dict[str, str] = {}
     for path, blob, *row in db.execute("SELECT path, blob, id, kind, name, start_line, end_line, signature, text, "
@@ -164,7 +178,10 @@ def _blobs_of(db: sqlite3.Connection) -> tuple[dict, dict, dict]:
         imports.setdefault(blob, []).append((module, level))
     files = {(path, blob): i for i, (path, blob) in enumerate(db.execute("SELECT path, blob FROM files "
                                                                          "ORDER BY path"))}
-    return chunks, imports, files
+    edges: dict[str, list[tuple[str, str | None]]] = {}
+    for src, module, dst in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid"):
+        edges.setdefault(src, []).append((module, dst))
+    return Previous(chunks, first_path, imports, files, edges)
 
 
 def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> None:

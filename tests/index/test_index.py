@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from patchgate.errors import IndexStateError, InputError
@@ -83,6 +84,23 @@ def test_a_copied_file_is_found_under_its_new_path_without_reparsing(make_repo, 
     assert index.files()[best].path == "billing/invoice.py"
     again = build_index(root, config=dense(tiny_embedder), progress=False)
     assert (again.chunks, again.embedded) == (stats.chunks, 0) == (6, 0)  # each copy's chunks once
+
+
+def test_a_reindex_keeps_exactly_what_a_fresh_build_makes(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
+    """A re-index reuses the live build's hashes, import edges and vectors; every one must be what a build
+    from nothing makes, including a copied blob (its hash covers its own path) and an edited import."""
+    root = make_repo(IMPORTING)
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    (root / "shop/checkout.py").write_text("from .user import user_name\nimport os\n")  # same files, new import
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    (root / "shop/cart2.py").write_text(IMPORTING["shop/cart.py"])  # a copied blob, a new module
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    build_index(root, tmp_path / "fresh", config=dense(tiny_embedder), progress=False, reuse=False)
+    again, fresh = open_index(root), open_index(root, tmp_path / "fresh")
+    assert again.chunks() == fresh.chunks() and again.imports() == fresh.imports()
+    assert ("shop/checkout.py", ".user", "shop/user.py") in {(e.src, e.module, e.dst) for e in again.imports()}
+    assert np.array_equal(again._vectors.reconstruct_n(0, len(again.chunks())),
+                          fresh._vectors.reconstruct_n(0, len(fresh.chunks())))
 
 
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
