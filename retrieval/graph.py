@@ -95,19 +95,14 @@ class ModuleMap:
         return next((c for c in (f"{base}.py", f"{base}/__init__.py") if c in self.named), None)
 
 
-def resolve_imports(raw: dict[str, list[tuple[str, int]]],
-                    resolved: dict[str, list[ImportEdge]] | None = None) -> list[ImportEdge]:
+def resolve_imports(raw: dict[str, list[tuple[str, int]]], paths: list[str] | None = None) -> list[ImportEdge]:
     """Edges for every file's imports; ``dst`` is None for modules outside the repository.
 
-    ``resolved`` holds files whose edges are already known (a re-index over the same file set).
+    ``paths`` are the Python files imports resolve to (default: the files of ``raw``).
     """
-    resolved = resolved or {}
-    modules = ModuleMap(list(raw))
+    modules = ModuleMap(list(raw) if paths is None else paths)
     edges: list[ImportEdge] = []
     for src, imports in sorted(raw.items()):
-        if src in resolved:
-            edges.extend(resolved[src])
-            continue
         seen: set[tuple[str, str | None]] = set()
         names = {"." * level + module for module, level in imports}
         for module, level in imports:

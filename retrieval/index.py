@@ -36,7 +36,6 @@ from patchgate.retrieval.history import head_of
 from patchgate.retrieval.lexical import Lexical, tokenize
 from patchgate.retrieval.repo_index import RepoIndex
 from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
-from patchgate.retrieval.types import ImportEdge
 from patchgate.secrets import redact
 
 LEXICALS = ("bm25-chunks", "bm25-files", "bm25-history")
@@ -188,6 +187,17 @@ def _chunk_rows(files: list[SourceFile], known: store.Previous, stats: BuildStat
     return rows, file_docs
 
 
+def _with_texts(previous: Path | None, rows: list[tuple], which: list[tuple] | None = None) -> list[tuple]:
+    """``rows`` with the text of each reused row in ``which`` (default: all of them) read from the live build."""
+    wanted = {r[10] for r in (rows if which is None else which) if r[8] is None}
+    if not wanted or previous is None:
+        return rows
+    old = store.chunk_texts(previous, wanted)
+    if len(old) != len(wanted):
+        raise IndexStateError(f"index at {previous} lost chunks while it was being reused")
+    return [(*r[:8], old[r[10]], *r[9:]) if r[8] is None and r[10] in old else r for r in rows]
+
+
 def _with_hashes(rows: list[tuple], hashed_at: dict[str, str]) -> list[tuple]:
     """Set each chunk row's content hash (the vector cache key) from what gets embedded: path, signature, text.
 
@@ -210,12 +220,17 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
     """Write metadata, BM25 term counts and vectors of a new build."""
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
     unhashed = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
+    rehash = [r for r in unhashed if r[8] is None and known.hashed_at.get(r[2]) != r[1]]  # reused at a new path
+    unhashed = _with_texts(previous, unhashed, rehash)
     chunk_rows = _with_hashes(unhashed, known.hashed_at)
     stats.chunks = len(chunk_rows)
     with closing(store.create_db(build, settings)) as db:
         db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
                        [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files])
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:10] for r in chunk_rows])
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [r[:10] for r in chunk_rows if r[8] is not None])
+        if previous is not None:
+            store.copy_chunks(db, previous, [(r[0], r[1], r[9], r[10]) for r in chunk_rows if r[8] is None])
         import_rows = _import_rows(files, known.imports)
         db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows, known))
@@ -227,7 +242,11 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
     if embedder is not None and cache is not None:
         task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
         advance = (lambda n: bar.advance(task, n)) if bar else None
-        texts = [f"{r[1]}\n{r[7]}\n{r[8]}" for r in chunk_rows]
+
+        def texts(ids: list[int]) -> list[str]:  # only the chunks the cache misses are read and embedded
+            rows = _with_texts(previous, [chunk_rows[i] for i in ids])
+            return [f"{r[1]}\n{r[7]}\n{r[8]}" for r in rows]
+
         vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance,
                                 known=_previous_vectors(previous, embedder.model_id, unhashed, chunk_rows))
         index = faiss.IndexFlatIP(vectors.shape[1])
@@ -319,11 +338,14 @@ def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]],
     for blob, module, level in import_rows:
         by_blob.setdefault(blob, []).append((module, level))
     python = [f for f in files if f.lang == "python"]
-    raw = {f.path: by_blob.get(f.blob, []) for f in python}
-    same_files = raw.keys() == {path for path, _ in known.files if language_of(path) == "python"}
-    resolved = {f.path: [ImportEdge(f.path, module, dst) for module, dst in known.edges.get(f.path, [])]
-                for f in python if same_files and (f.path, f.blob) in known.files}
-    return [(e.src, e.module, e.dst) for e in resolve_imports(raw, resolved)]
+    same_files = {f.path for f in python} == {path for path, _ in known.files if language_of(path) == "python"}
+    kept = {f.path for f in python if same_files and (f.path, f.blob) in known.files}
+    fresh: dict[str, list[tuple[str, str | None]]] = {}
+    for e in resolve_imports({f.path: by_blob.get(f.blob, []) for f in python if f.path not in kept},
+                             [f.path for f in python]):
+        fresh.setdefault(e.src, []).append((e.module, e.dst))
+    return [(src, module, dst) for src in sorted(f.path for f in python)
+            for module, dst in (known.edges.get(src, []) if src in kept else fresh.get(src, []))]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:
