@@ -21,3 +21,15 @@ def test_bucketed_batches_keep_each_vector_with_its_text(tiny_embedder: Path) ->
     np.testing.assert_allclose(got, want, atol=1e-5)
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     assert embedder.embed([]).shape == (0, embedder.dim)
+
+
+def test_distillation_leaves_cores_that_other_work_holds(monkeypatch) -> None:
+    """On a shared 2-core machine two threads fighting other work distilled 2-3x slower than one."""
+    from patchgate.retrieval import embeddings
+
+    monkeypatch.setattr(embeddings.os, "cpu_count", lambda: 2)
+    for load, threads in ((0.2, 2), (1.1, 1), (7.5, 1)):
+        monkeypatch.setattr(embeddings.os, "getloadavg", lambda load=load: (load, load, load))
+        assert embeddings._free_cores(8) == threads
+    monkeypatch.setattr(embeddings.os, "cpu_count", lambda: 16)
+    assert embeddings._free_cores(4) == 4  # never more than torch would use
