@@ -20,6 +20,16 @@ _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
 _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _TEST = re.compile(r"\b(test_\w+)")
+# What a program printed, quoted in the issue: an exception or warning message, or a quoted sentence.
+_MESSAGE = re.compile(r"^[ \t>]*(?:[\w.]*(?:Error|Exception|Warning|Exit)\w*|ERROR|WARNING|CRITICAL):[ \t]*(.+)$", re.M)
+_QUOTED = re.compile(r'"([^"\n]{12,200})"|(?<!\w)\'([^\'\n]{12,200})\'(?!\w)|`([^`\n]{12,200})`')  # not "it's"
+# The interpreter's own messages: a file that happens to contain one is not where the issue points.
+_BUILTIN = re.compile(r"object has no attribute|object is not (?:subscriptable|callable|iterable)|argument of type|"
+                      r"object of type|argument must be|unsupported operand|unsupported format string|positional argument|"
+                      r"keyword argument|is not defined|invalid literal for|index out of range|No module named|"
+                      r"cannot import name|division by zero|maximum recursion depth|character maps to")
+_FORMATTED = re.compile(r"[\d{}%<>\"'`\[\]()=|]")  # where a program's message holds values, not its own words
+PHRASE_WORDS = 6  # the first words of a quoted message: long enough to be specific, short enough to be verbatim
 
 
 @dataclass
@@ -32,6 +42,7 @@ class Mentions:
     identifiers: dict[str, float] = field(default_factory=dict)
     tests: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)  # written as code: backticks, code blocks, ``Foo.bar``
+    phrases: list[str] = field(default_factory=list)  # words a program printed, as they would be in its source
 
 
 def extract(issue: str) -> Mentions:
@@ -53,7 +64,27 @@ def extract(issue: str) -> Mentions:
     _add(formatted, _IDENT.findall(code), 1.0)
     _add(formatted, (part for dotted in m.modules for part in dotted.split(".")), 1.0)
     m.code = list(formatted)
+    m.phrases = _phrases(issue)
     return m
+
+
+def _phrases(issue: str) -> list[str]:
+    """Literal text of the messages and quoted sentences in ``issue``, as it would appear in the source.
+
+    A message is split where values were formatted into it (numbers, quotes, brackets) and its longest
+    literal piece of at least three words kept, cut to its first ``PHRASE_WORDS`` words: "Iterations
+    exceeded maximum. Check that func" of "Iterations exceeded maximum. Check that func(x0) ...".
+    """
+    found = [m.group(1) for m in _MESSAGE.finditer(issue)]
+    found += [next(g for g in m.groups() if g) for m in _QUOTED.finditer(issue)]
+    out = []
+    for text in found:
+        pieces = [" ".join(p.split()) for p in _FORMATTED.split(text)]
+        best = max(pieces, key=lambda p: len(p.split()), default="")
+        words = best.strip(" :,;.").split()[:PHRASE_WORDS]
+        if len(words) >= 3 and len(" ".join(words)) >= 12 and not _BUILTIN.search(text):
+            out.append(" ".join(words).rstrip(":,;"))
+    return _unique(out)
 
 
 def _add(target: dict[str, float], words, strength: float) -> None:

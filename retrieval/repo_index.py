@@ -61,8 +61,15 @@ class RepoIndex:
         full = self.root / path
         if full.is_file():
             return full.read_text(encoding="utf-8", errors="replace")
-        parts = sorted((c for c in self._chunks if c.path == path and c.kind != "class"), key=lambda c: c.start_line)
-        return "\n".join(c.text for c in parts)
+        return "\n".join(c.text for c in self._text_chunks.get(path, []))
+
+    @cached_property
+    def _text_chunks(self) -> dict[str, list[Chunk]]:
+        """Each file's chunks that together hold its text (classes repeat their methods), in line order."""
+        out: dict[str, list[Chunk]] = {}
+        for c in sorted((c for c in self._chunks if c.kind != "class"), key=lambda c: (c.path, c.start_line)):
+            out.setdefault(c.path, []).append(c)
+        return out
 
     @cached_property
     def chunk_bm25(self) -> Lexical:

@@ -13,6 +13,7 @@ from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.index import build_index, open_index
 from patchgate.retrieval.mentions import extract
 from patchgate.retrieval.rank import rank
+from patchgate.retrieval.signals import SIGNALS, compute
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = {
@@ -107,3 +108,28 @@ def test_innermost_frame_named_test_and_unique_code_symbol_point_at_their_files(
     coded = {f.path: f for f in rank(index, "The result of `apply_discount` looks off").files}
     assert any(r.signal == "unique_code" for r in coded["shop/prices.py"].reasons)
     assert not any(r.signal == "unique_code" for r in coded["shop/cart.py"].reasons)
+
+
+def test_a_quoted_message_points_at_the_file_that_holds_it_verbatim(make_repo) -> None:
+    root = make_repo({**REPO, "shop/prices.py": REPO["shop/prices.py"] + "\n\ndef check(amount, price):\n"
+                      "    if amount > price:\n        raise ValueError(f'Discount must stay below the item price, "
+                      "got {amount}')\n",
+                      "shop/users.py": REPO["shop/users.py"] + "\n\ndef bad(user):\n"
+                      "    raise AttributeError('User object has no attribute name')\n",
+                      "shop/legacy.py": "NOTE = 'the cart total at checkout is kept in the cart for checkout'\n",
+                      "shop/session.py": "# the cart total at checkout is kept per session\n"})
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    index = open_index(root)
+    issue = ("Cart checkout total fails at checkout:\n"
+             "ValueError: Discount must stay below the item price, got 0.5\n")
+    sig = compute(index, issue)
+    quoted = dict(zip(sig.files, sig.values[:, SIGNALS.index("quoted")], strict=True))
+    assert quoted["shop/prices.py"] == 1.0 and sum(quoted.values()) == 1.0
+    assert "Discount must stay below the item" in sig.details["quoted"][sig.files.index("shop/prices.py")]
+    # the interpreter's own message names no file of the repository, even one that happens to hold it
+    builtin = compute(index, "AttributeError: 'User' object has no attribute 'name' when rendering the cart")
+    assert not builtin.values[:, SIGNALS.index("quoted")].any()
+    # a message two source files hold points at both, half as strongly
+    shared = compute(index, 'The log says "the cart total at checkout is kept" twice')
+    both = dict(zip(shared.files, shared.values[:, SIGNALS.index("quoted")], strict=True))
+    assert both["shop/legacy.py"] == both["shop/session.py"] == 0.5 and sum(both.values()) == 1.0
