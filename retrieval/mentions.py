@@ -28,6 +28,7 @@ _BUILTIN = re.compile(r"object has no attribute|object is not (?:subscriptable|c
                       r"object of type|argument must be|unsupported operand|unsupported format string|positional argument|"
                       r"keyword argument|is not defined|invalid literal for|index out of range|No module named|"
                       r"cannot import name|division by zero|maximum recursion depth|character maps to")
+_COMMAND = re.compile(r"^\s*(?:\$|>>>|from |import |pip |python|git |conda |cd )|;")  # a command or a statement, not a message
 _FORMATTED = re.compile(r"[\d{}%<>\"'`\[\]()=|]")  # where a program's message holds values, not its own words
 PHRASE_WORDS = 6  # the first words of a quoted message: long enough to be specific, short enough to be verbatim
 
@@ -79,6 +80,8 @@ def _phrases(issue: str) -> list[str]:
     found += [next(g for g in m.groups() if g) for m in _QUOTED.finditer(issue)]
     out = []
     for text in found:
+        if _COMMAND.search(text):
+            continue
         pieces = [" ".join(p.split()) for p in _FORMATTED.split(text)]
         best = max(pieces, key=lambda p: len(p.split()), default="")
         words = best.strip(" :,;.").split()[:PHRASE_WORDS]

@@ -123,13 +123,15 @@ def test_a_quoted_message_points_at_the_file_that_holds_it_verbatim(make_repo) -
     issue = ("Cart checkout total fails at checkout:\n"
              "ValueError: Discount must stay below the item price, got 0.5\n")
     sig = compute(index, issue)
-    quoted = dict(zip(sig.files, sig.values[:, SIGNALS.index("quoted")], strict=True))
-    assert quoted["shop/prices.py"] == 1.0 and sum(quoted.values()) == 1.0
-    assert "Discount must stay below the item" in sig.details["quoted"][sig.files.index("shop/prices.py")]
+    named = dict(zip(sig.files, sig.values[:, SIGNALS.index("named")], strict=True))
+    assert named["shop/prices.py"] == 1.0 and named["shop/cart.py"] < 1.0
+    assert "Discount must stay below the item" in sig.details["named"][sig.files.index("shop/prices.py")]
+    assert rank(index, issue).files[0].path == "shop/prices.py"
     # the interpreter's own message names no file of the repository, even one that happens to hold it
     builtin = compute(index, "AttributeError: 'User' object has no attribute 'name' when rendering the cart")
-    assert not builtin.values[:, SIGNALS.index("quoted")].any()
+    assert not any("quoted" in detail for detail in builtin.details["named"].values())
     # a message two source files hold points at both, half as strongly
     shared = compute(index, 'The log says "the cart total at checkout is kept" twice')
-    both = dict(zip(shared.files, shared.values[:, SIGNALS.index("quoted")], strict=True))
-    assert both["shop/legacy.py"] == both["shop/session.py"] == 0.5 and sum(both.values()) == 1.0
+    both = dict(zip(shared.files, shared.values[:, SIGNALS.index("named")], strict=True))
+    assert both["shop/legacy.py"] == both["shop/session.py"] == 0.5
+    assert sum("quoted" in detail for detail in shared.details["named"].values()) == 2
