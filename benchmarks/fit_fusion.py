@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import HELD_OUT
 from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.evaluate import EvalReport, instance_index, load_dataset, row_gold
-from patchgate.retrieval.rank import WEIGHTS_FILE
+from patchgate.retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
+from patchgate.retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank
 from patchgate.retrieval.signals import SIGNALS, compute
 
 FITTED = [s for s in SIGNALS if s != "locality"]  # locality has no training data (no "current file" in issues)
@@ -81,6 +81,41 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     return out
 
 
+def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> list[dict]:
+    """Function features of every instance's candidate definitions (those of its top files), cached per instance.
+
+    The candidates come from the shipped file ranking, as at query time; an instance whose gold functions
+    are not all among them still counts (as a miss), like ``eval localize`` counts it.
+    """
+    out = []
+    cache = work / f"functions-{dense}"
+    cache.mkdir(parents=True, exist_ok=True)
+    report = EvalReport([], [])
+    for row in sorted(rows, key=lambda r: (r["repo"], r.get("created_at", ""), r["instance_id"])):
+        if row["repo"].split("/")[-1].lower() in HELD_OUT:
+            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
+        path = cache / f"{row['instance_id']}.npz"
+        if not path.exists():
+            index = instance_index(row, repos, work / dense, EmbeddingConfig(dense=dense), report)
+            if index is None:
+                continue
+            ranking = rank(index, row["problem_statement"])
+            chunks, features = function_features(index, compute(index, row["problem_statement"]),
+                                                 ranking.files[:FUNCTION_FILES])
+            gold = gold_functions(index, row_gold(row))
+            where = {c.id: i for i, c in enumerate(chunks)}
+            np.savez(path, values=features, gold=np.array([where[c.id] for c in gold if c.id in where], dtype=np.int64),
+                     n_gold=len(gold), features=np.array(FUNCTION_FEATURES))
+        data = np.load(path)
+        if int(data["n_gold"]) == 0:
+            continue  # the change touched no definition: file level only
+        cols = [list(data["features"]).index(f) for f in FUNCTION_FEATURES]
+        X = data["values"][:, cols].astype(np.float64)
+        out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": data["gold"],
+                    "n_gold": int(data["n_gold"]), "Xs": X, "gold_s": data["gold"]})
+    return out
+
+
 def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     """The files the loss looks at: the best POOL by any query signal, plus the gold (sorted row numbers).
 
@@ -94,7 +129,13 @@ def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
 
 
 def fit(data: list[dict], keep: list[int], l2: float = L2) -> np.ndarray:
-    """Weights maximising the mean log-probability of the gold files under a softmax over each repository's files."""
+    """Weights maximising the mean log-probability of the gold files under a softmax over each repository's files.
+
+    An instance none of whose gold is among the candidates has nothing to learn from (it still counts as a
+    miss when measured).
+    """
+    data = [d for d in data if len(d["gold_s"])]
+
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = l2 * float(w @ w), 2 * l2 * w
         for d in data:
@@ -160,8 +201,12 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="store weights fitted on every instance in the package")
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--cached-only", action="store_true", help="use only instances whose signals are cached")
+    ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
     args = ap.parse_args()
     rows = [r for path in args.dataset for r in load_dataset(path)]
+    if args.functions:
+        fit_functions(rows, args)
+        return
     data = dump(rows, args.repos, args.work, args.dense, args.cached_only)
     dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(data)} instances from {len({d['repo'] for d in data})} repositories; dense={args.dense}")
@@ -178,11 +223,31 @@ def main() -> None:
             print(f"| {name} | {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} |")
     if args.write:
         w = fit(data, everything)
-        WEIGHTS_FILE.write_text(json.dumps({
-            "signals": FITTED, "weights": [round(float(x), 4) for x in w], "bias": 0.0,
-            "fitted_on": sorted({d["repo"] for d in data}), "instances": len(data), "dense": args.dense,
-            "l2": L2}, indent=1) + "\n", encoding="utf-8")
+        _store({"signals": FITTED, "weights": [round(float(x), 4) for x in w], "bias": 0.0,
+                "fitted_on": sorted({d["repo"] for d in data}), "instances": len(data), "dense": args.dense, "l2": L2})
         print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FITTED, w, strict=True)))
+
+
+def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
+    """Leave-one-repository-out function-level Acc@k of fitted function weights; ``--write`` stores them."""
+    data = dump_functions(rows, args.repos, args.work, args.dense)
+    dev = {r["repo"] for r in load_dataset(args.dataset[0])}
+    everything = list(range(len(FUNCTION_FEATURES)))
+    print(f"{len(data)} instances with gold functions from {len({d['repo'] for d in data})} repositories")
+    print("function level, leave-one-repository-out Acc@1 / @5 / @10 ('pooled (only)': the dev split's):")
+    for repo, acc in sorted(leave_one_repo_out(data, everything, dev).items()):
+        print(f"  {repo:40s} {fmt(acc)}")
+    if args.write:
+        w = fit(data, everything)
+        _store({"functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
+                              "instances": len(data), "l2": L2}})
+        print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
+
+
+def _store(fields: dict) -> None:
+    """Update ``fields`` of the shipped weights file, keeping the others (file and function weights share it)."""
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")) if WEIGHTS_FILE.exists() else {}
+    WEIGHTS_FILE.write_text(json.dumps({**data, **fields}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ code, its BM25 and dense match).
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -123,25 +124,78 @@ def _reasons(i: int, sig: Signals, coef: np.ndarray) -> list[Reason]:
     return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
 
-def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> list[RankedChunk]:
-    """Functions, methods and classes of the top files, by file score times the issue's pull on each."""
-    wanted = {f.path: f.score for f in top}
-    chunks = [c for c in index.chunks() if c.path in wanted and c.kind in _DEFINITIONS]
+FUNCTION_FEATURES = ("file", "file_rank", "lexical", "lexical_in_file", "dense", "named", "code", "frame", "quoted",
+                     "is_class", "size")
+
+
+def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> tuple[list[Chunk], np.ndarray]:
+    """The definitions (functions, methods, classes) of the ``top`` files and their features, each in [0, 1].
+
+    file / file_rank: the file's fused score and 1/log2(1 + its rank); lexical: the chunk's BM25 against the
+    best chunk of the repository, lexical_in_file: against the best of its file; dense: cosine against the
+    best hit; named / code: the issue uses the definition's name (its strength) / writes it as code; frame:
+    a traceback frame runs in it (innermost 1, outer 1/2, 1/3...); quoted: its text holds a message the
+    issue quotes; is_class; size: log of its lines against the largest candidate.
+    """
+    place = {f.path: (f.score, 1.0 / math.log2(2 + n)) for n, f in enumerate(top)}
+    chunks = [c for c in index.chunks() if c.path in place and c.kind in _DEFINITIONS]
     if not chunks:
-        return []
+        return [], np.zeros((0, len(FUNCTION_FEATURES)), dtype=np.float32)
     lexical = _chunk_scores(index, sig, chunks)
+    best_in_file: dict[str, float] = defaultdict(float)
+    for c, lex in zip(chunks, lexical, strict=True):
+        best_in_file[c.path] = max(best_in_file[c.path], float(lex))
     dense = dict(sig.dense_hits)
     dense_top = max(dense.values(), default=0.0) or 1.0
-    named = {n.lower() for n in sig.mentions.identifiers}
-    out = []
-    for c, lex in zip(chunks, lexical, strict=True):
+    named = {n.lower(): v for n, v in sig.mentions.identifiers.items()}
+    code = {n.lower() for n in sig.mentions.code}
+    frames: dict[str, float] = {}
+    for depth, (_, _, func) in enumerate(reversed(sig.mentions.frames)):
+        frames.setdefault(func.lower(), 1.0 / (1 + depth))
+    sizes = np.log1p(np.array([c.end_line - c.start_line + 1 for c in chunks], dtype=np.float32))
+    rows = []
+    for c, lex, size in zip(chunks, lexical, unit(sizes), strict=True):
         short = c.name.rsplit(".", 1)[-1].lower()
-        pull = 0.5 * lex + 0.2 * max(dense.get(c.id, 0.0), 0.0) / dense_top + 0.6 * (short in named)
-        reasons = [Reason("file", c.path, wanted[c.path])]
-        if short in named:
-            reasons.append(Reason("named", f"the issue names {short}", 0.6))
-        out.append(RankedChunk(c, wanted[c.path] * (0.2 + pull), reasons))
+        in_file = float(lex) / best_in_file[c.path] if best_in_file[c.path] > 0 else 0.0
+        quoted = any(p in c.text for p in sig.mentions.phrases)
+        rows.append((*place[c.path], float(lex), in_file, max(dense.get(c.id, 0.0), 0.0) / dense_top,
+                     named.get(short, 0.0), float(short in code), frames.get(short, 0.0), float(quoted),
+                     float(c.kind == "class"), float(size)))
+    return chunks, np.array(rows, dtype=np.float32)
+
+
+def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> list[RankedChunk]:
+    """Functions, methods and classes of the top files, by fitted weights over ``function_features``.
+
+    A definition's score is the fitted listwise model's probability that the fix is in it, among the
+    candidates (a softmax; the weights are fitted by ``benchmarks/fit_fusion.py --functions``).
+    """
+    chunks, features = function_features(index, sig, top)
+    if not chunks:
+        return []
+    logits = features @ function_weights()
+    scores = np.exp(logits - logits.max())
+    scores /= scores.sum()  # what the weights were fitted to: the chance the fix is in this definition
+    out = []
+    for c, row, score in zip(chunks, features, scores, strict=True):
+        reasons = [Reason("file", c.path, float(row[0]))]
+        short = c.name.rsplit(".", 1)[-1]
+        if row[FUNCTION_FEATURES.index("frame")] > 0:
+            reasons.append(Reason("frame", f"a traceback frame runs in {short}", float(row[7])))
+        if row[FUNCTION_FEATURES.index("named")] > 0:
+            reasons.append(Reason("named", f"the issue names {short}", float(row[5])))
+        if row[FUNCTION_FEATURES.index("quoted")] > 0:
+            reasons.append(Reason("quoted", "holds a message the issue quotes", 1.0))
+        out.append(RankedChunk(c, float(score), reasons))
     return sorted(out, key=lambda rc: (-rc.score, rc.chunk.id))
+
+
+@lru_cache(maxsize=1)
+def function_weights() -> np.ndarray:
+    """The fitted weight of each function feature, in ``FUNCTION_FEATURES`` order."""
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))["functions"]
+    coef = dict(zip(data["features"], data["weights"], strict=True))
+    return np.array([coef.get(f, 0.0) for f in FUNCTION_FEATURES], dtype=np.float32)
 
 
 def _chunk_scores(index: IndexView, sig: Signals, chunks: list[Chunk]) -> np.ndarray:
