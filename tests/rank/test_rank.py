@@ -135,3 +135,14 @@ def test_a_quoted_message_points_at_the_file_that_holds_it_verbatim(make_repo) -
     both = dict(zip(shared.files, shared.values[:, SIGNALS.index("named")], strict=True))
     assert both["shop/legacy.py"] == both["shop/session.py"] == 0.5
     assert sum("quoted" in detail for detail in shared.details["named"].values()) == 2
+
+
+def test_functions_lead_with_the_ones_the_traceback_runs_through(make_repo) -> None:
+    _, index = indexed(make_repo)
+    trace = ('It crashes:\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
+             '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n')
+    functions = rank(index, trace).functions
+    assert {f.chunk.name for f in functions[:2]} == {"Cart.checkout_total", "apply_discount"}
+    assert all(any(r.signal == "frame" for r in f.reasons) for f in functions[:2])
+    assert 0.0 < functions[-1].score <= functions[0].score < 1.0  # the fitted chance the fix is in each
+    assert abs(sum(f.score for f in functions) - 1.0) < 1e-5
