@@ -8,9 +8,10 @@ evaluate on (see docs/ranking.md and benchmarks/fit_fusion.py). The weights
 ship as data (``fusion.json``); ``locality`` (only known when the user names
 the file they edit) has no training data and keeps a fixed weight.
 
-Functions and classes are ranked inside the top files: a function's score is
-its file's score times how strongly the issue points at it (its name used as
-code, its BM25 and dense match).
+Functions and classes are ranked inside the top files by a second fitted
+listwise model over their features (``function_features``: their file's score
+and rank, their BM25 and dense match, whether the issue names them, writes
+them as code, runs through them in a traceback or quotes their text).
 """
 
 from __future__ import annotations
