@@ -21,7 +21,7 @@ from patchgate.retrieval.lexical import tokenize
 from patchgate.retrieval.mentions import Mentions, extract
 from patchgate.retrieval.types import IndexView
 
-SIGNALS = ("lexical_file", "lexical_rank", "lexical_chunk", "dense", "path_terms", "size", "named", "unique_code",
+SIGNALS = ("lexical_file", "lexical_title", "lexical_rank", "lexical_chunk", "dense", "path_terms", "size", "named", "unique_code",
            "test_target", "import_graph", "history_similar", "history_fixes", "history_recent", "cochange",
            "non_source", "locality")
 CHUNK_POOL = 300
@@ -109,6 +109,7 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     scorer = getattr(index, "file_lexical_scores", None)
     raw = scorer(issue) if scorer else np.zeros(n, dtype=np.float32)
     col["lexical_file"] = unit(raw)
+    col["lexical_title"] = unit(scorer(_title(issue))) if scorer else np.zeros(n, dtype=np.float32)
     col["lexical_rank"] = _rank_decay(raw)
     chunk_hits = index.lexical_search(issue, CHUNK_POOL)
     dense_hits = index.dense_search(issue, CHUNK_POOL)
@@ -130,6 +131,14 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     col["locality"] = _locality(fx.files, current_file, details["locality"])
     values = np.stack([col[s].astype(np.float32) for s in SIGNALS], axis=1) if n else np.zeros((0, len(SIGNALS)))
     return Signals(fx.files, values, details, chunk_hits, dense_hits, m, issue)
+
+
+def _title(issue: str) -> str:
+    """The issue's first line: its title, or a commit's subject, the densest statement of what is wrong.
+
+    The body adds reproductions, logs and template text whose words dilute BM25 over the whole issue.
+    """
+    return next((line for line in issue.splitlines() if line.strip()), "")
 
 
 def unit(values: np.ndarray) -> np.ndarray:
