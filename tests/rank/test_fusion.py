@@ -1,4 +1,4 @@
-"""The fusion trees evaluated with numpy: scores follow the splits, and each signal's share says why."""
+"""The fitted trees as the ranking uses them: scores follow the evidence, and each reason's share says why."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from patchgate.retrieval.fusion import Trees, features, lead
+from patchgate.retrieval.rank import fuse
+from patchgate.retrieval.signals import SIGNALS
 
 # Two stumps over (named, non_source): a named file gains 1.0, a test file loses 2.0; 0.5 of each tree is constant.
 TINY = {"signals": ["named", "non_source"], "scale": 2.0, "bias": -1.0, "trees": [
@@ -38,3 +40,13 @@ def test_lead_tells_a_file_that_stands_out_from_one_tied_with_the_runner_up() ->
     assert lead(np.array([0.7, 0.0, 0.0])).tolist() == [1.0, 0.0, 0.0]  # no runner-up: the file that has it
     assert features(np.zeros((3, 2)), ["named", "size"]).shape == (3, 3)  # size has no lead column
 
+
+def test_the_shipped_model_puts_named_matching_source_above_a_test_with_the_same_evidence() -> None:
+    values = np.zeros((3, len(SIGNALS)), dtype=np.float32)
+    for signal in ("named", "lexical_file", "lexical_chunk", "dense"):
+        values[:2, SIGNALS.index(signal)] = 1.0
+    values[1, SIGNALS.index("non_source")] = 1.0
+    score, share = fuse(values)
+    assert score[0] > score[1] > 0.0 and score[0] > 0.5
+    assert share[1, SIGNALS.index("non_source")] < 0
+    assert abs(score[2] - 1 / (1 + np.exp(2.0))) < 1e-6  # a file with no evidence: the documented floor, 0.12
