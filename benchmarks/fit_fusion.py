@@ -1,20 +1,29 @@
-"""Fit the fusion weights (retrieval/fusion.json) and measure them leave-one-repository-out, with an ablation.
+"""Fit the fusion model (retrieval/fusion.json) and measure it leave-one-repository-out, with an ablation.
 
+    pip install -e ".[fit]"   # LightGBM: needed here only, never by the package
     nice python benchmarks/fit_fusion.py --repos /tmp/locate/repos \
         --dataset ../shared/swebench/lite_dev.json --dataset benchmarks/data/mined_commits.jsonl \
-        [--dense static] [--work /tmp/patchgate-fit] [--write]
+        [--dense static] [--work /tmp/patchgate-fit] [--ablation] [--write]
 
 1. Every instance is indexed at its base commit and its signal matrix (files x
    signals, retrieval.signals) is cached under ``--work``: fitting and the
    ablation then cost seconds, not a re-index.
-2. The model is listwise logistic: a softmax over the repository's files of
-   ``signals @ w``, trained to put probability on the gold files, with an L2
-   penalty. It is fitted by L-BFGS (scipy).
+2. The model is small gradient-boosted trees (LightGBM LambdaRank, the gold
+   files as the relevant ones, each issue a query) over the signals and the
+   lead of the query signals over the runner-up file (retrieval.fusion). The
+   listwise logistic model it replaced (a softmax over the repository's files
+   of ``signals @ w``, L2 0.01, L-BFGS) is measured alongside as the baseline.
 3. Leave-one-repository-out: for each repository, fit on all the others and
    rank that repository's instances; Acc@1/5/10 are pooled over the held-out
    predictions. This is the number to trust (the dev split alone is 22 issues).
-4. Ablation: the same, with one signal's column removed at a time.
-5. ``--write`` fits on every instance and stores the weights in the package.
+4. Ablation: the same, with one signal's columns removed at a time.
+5. ``--write`` fits on every instance and stores the trees in the package as
+   plain arrays, checking that numpy's evaluation matches LightGBM's.
+6. ``--functions``: the function level instead. Each instance's candidate
+   definitions (those of its top files under the shipped file model) and their
+   features (``rank.function_features``) are cached; a listwise logistic model
+   over them is measured leave-one-repository-out against the hand-set rule it
+   replaced, and ``--write`` stores its weights in the same file.
 
 No repository the project holds out for evaluation may appear in the data;
 the script refuses them (see benchmarks/mine_commits.py).
@@ -27,23 +36,38 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
+import lightgbm as lgb
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import HELD_OUT
 from patchgate.retrieval.embeddings import EmbeddingConfig
 from patchgate.retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
+from patchgate.retrieval.fusion import Trees, feature_signals, features
 from patchgate.retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank
 from patchgate.retrieval.signals import SIGNALS, compute
 
 FITTED = [s for s in SIGNALS if s != "locality"]  # locality has no training data (no "current file" in issues)
-L2 = 0.01
+L2 = 0.01  # the linear baseline's penalty
 POOL = 200  # files per instance in the loss
 KS = (1, 5, 10)
+NO_EVIDENCE_LOGIT = -2.0  # a source file with no signal at all scores sigmoid(-2), as under the linear model
+TREES = {  # chosen on the pooled leave-one-repository-out figures of a small grid (docs/ranking.md)
+    "objective": "lambdarank", "num_leaves": 7, "learning_rate": 0.05, "min_data_in_leaf": 20,
+    "lambdarank_truncation_level": 20, "num_threads": 1, "seed": 0, "deterministic": True, "verbose": -1}
+ROUNDS = 100
+GROUPS = {  # removed together in the ablation
+    "history (similar, fixes, recent, cochange)": ("history_similar", "history_fixes", "history_recent", "cochange"),
+    "lexical (file, rank, chunk)": ("lexical_file", "lexical_rank", "lexical_chunk"),
+    "names (named, unique_code, test_target, import_graph)": ("named", "unique_code", "test_target", "import_graph"),
+    "file priors (path_terms, size)": ("path_terms", "size")}
+
+Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: bool = False) -> list[dict]:
@@ -73,7 +97,7 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
         X = data["values"][:, cols].astype(np.float64)
         pool = _pool(X, data["gold"])
         out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": data["gold"],
-                    "n_gold": len(row_gold(row)), "Xs": X[pool], "gold_s": np.searchsorted(pool, data["gold"])})
+                    "n_gold": len(row_gold(row)), "pool": pool, "gold_s": np.searchsorted(pool, data["gold"])})
         if n % 25 == 0:
             print(f"  {n + 1}/{len(rows)} instances, {time.perf_counter() - started:.0f}s", file=sys.stderr)
     for iid, why in report.skipped:
@@ -100,11 +124,11 @@ def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> lis
             if index is None:
                 continue
             ranking = rank(index, row["problem_statement"])
-            chunks, features = function_features(index, compute(index, row["problem_statement"]),
-                                                 ranking.files[:FUNCTION_FILES])
+            chunks, values = function_features(index, compute(index, row["problem_statement"]),
+                                               ranking.files[:FUNCTION_FILES])
             gold = gold_functions(index, row_gold(row))
             where = {c.id: i for i, c in enumerate(chunks)}
-            np.savez(path, values=features, gold=np.array([where[c.id] for c in gold if c.id in where], dtype=np.int64),
+            np.savez(path, values=values, gold=np.array([where[c.id] for c in gold if c.id in where], dtype=np.int64),
                      n_gold=len(gold), features=np.array(FUNCTION_FEATURES))
         data = np.load(path)
         if int(data["n_gold"]) == 0:
@@ -112,15 +136,15 @@ def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> lis
         cols = [list(data["features"]).index(f) for f in FUNCTION_FEATURES]
         X = data["values"][:, cols].astype(np.float64)
         out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": data["gold"],
-                    "n_gold": int(data["n_gold"]), "Xs": X, "gold_s": data["gold"]})
+                    "n_gold": int(data["n_gold"]), "pool": np.arange(len(X)), "gold_s": data["gold"]})
     return out
 
 
 def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     """The files the loss looks at: the best POOL by any query signal, plus the gold (sorted row numbers).
 
-    The softmax over the other files is negligible and costs most of the time; Acc@k is still measured over
-    every file of the repository.
+    The other files hardly affect the loss and cost most of the time; Acc@k is
+    still measured over every file of the repository.
     """
     query = [FITTED.index(s) for s in ("lexical_file", "lexical_chunk", "dense", "named", "history_similar",
                                        "path_terms")]
@@ -128,8 +152,14 @@ def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     return np.union1d(best, gold)
 
 
-def fit(data: list[dict], keep: list[int], l2: float = L2) -> np.ndarray:
-    """Weights maximising the mean log-probability of the gold files under a softmax over each repository's files.
+def fit_linear(data: list[dict], keep: list[int]) -> Scorer:
+    """The baseline: a linear scorer fitted by ``linear_weights``."""
+    w = linear_weights(data, keep)
+    return lambda X: X[:, keep] @ w
+
+
+def linear_weights(data: list[dict], keep: list[int]) -> np.ndarray:
+    """Weights maximising the mean log-probability of the gold under a softmax over each instance's candidates.
 
     An instance none of whose gold is among the candidates has nothing to learn from (it still counts as a
     miss when measured).
@@ -137,9 +167,9 @@ def fit(data: list[dict], keep: list[int], l2: float = L2) -> np.ndarray:
     data = [d for d in data if len(d["gold_s"])]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = l2 * float(w @ w), 2 * l2 * w
+        total, grad = L2 * float(w @ w), 2 * L2 * w
         for d in data:
-            X = d["Xs"][:, keep]
+            X = d["X"][d["pool"]][:, keep]
             s = X @ w
             s -= s.max()
             p = np.exp(s)
@@ -152,9 +182,28 @@ def fit(data: list[dict], keep: list[int], l2: float = L2) -> np.ndarray:
     return minimize(loss, np.zeros(len(keep)), jac=True, method="L-BFGS-B").x
 
 
-def hits(d: dict, w: np.ndarray, keep: list[int]) -> dict[int, bool]:
+def fit_trees(data: list[dict], keep: list[int]) -> lgb.Booster:
+    """LambdaRank trees over the kept signals and their leads, one query per instance (its pool of files)."""
+    names = [FITTED[k] for k in keep]
+    rows, labels, groups = [], [], []
+    for d in data:
+        rows.append(features(d["X"][:, keep], names)[d["pool"]])  # leads over all files, as at query time
+        y = np.zeros(len(d["pool"]))
+        y[d["gold_s"]] = 1.0
+        labels.append(y)
+        groups.append(len(d["pool"]))
+    return lgb.train(TREES, lgb.Dataset(np.vstack(rows), np.concatenate(labels), group=groups), ROUNDS)
+
+
+def tree_scorer(data: list[dict], keep: list[int]) -> Scorer:
+    booster = fit_trees(data, keep)
+    names = [FITTED[k] for k in keep]
+    return lambda X: booster.predict(features(X[:, keep], names))
+
+
+def hits(d: dict, score: Scorer) -> dict[int, bool]:
     """Whether every gold file ranks within k (a gold file missing from the index is a miss)."""
-    s = d["X"][:, keep] @ w
+    s = score(d["X"])
     order = np.argsort(-s, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
@@ -162,34 +211,151 @@ def hits(d: dict, w: np.ndarray, keep: list[int]) -> dict[int, bool]:
     return {k: bool(worst <= k) for k in KS}
 
 
-def leave_one_repo_out(data: list[dict], keep: list[int], only: set[str] | None = None) -> dict[str, dict[int, float]]:
-    """Acc@k of each repository's instances under weights fitted on the other repositories, and pooled.
+def leave_one_repo_out(data: list[dict], keep: list[int], only: set[str] | None = None,
+                       fitter: Callable[[list[dict], list[int]], Scorer] = tree_scorer) -> dict[str, dict[int, float]]:
+    """Acc@k of each repository's instances under a model fitted on the other repositories, and pooled.
 
-    ``only``: pool just these repositories' instances (the dev split) as "pooled (only)".
+    ``only``: pool just these repositories' instances (the dev split) as "pooled (only)", the rest as
+    "pooled (rest)". "pooled (one file)": the instances whose fix changes one file, as every SWE-bench Lite
+    instance does (with two or more gold files a hit at 1 is impossible).
     """
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for d in data:
         by_repo[d["repo"]].append(d)
     out: dict[str, dict[int, float]] = {}
-    pooled: dict[int, list[bool]] = defaultdict(list)
-    subset: dict[int, list[bool]] = defaultdict(list)
+    pooled: dict[str, dict[int, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for repo, held in by_repo.items():
-        w = fit([d for d in data if d["repo"] != repo], keep)
-        got = [hits(d, w, keep) for d in held]
+        score = fitter([d for d in data if d["repo"] != repo], keep)
+        got = [hits(d, score) for d in held]
         out[repo] = {k: float(np.mean([g[k] for g in got])) for k in KS}
-        for g in got:
-            for k in KS:
-                pooled[k].append(g[k])
-                if only and repo in only:
-                    subset[k].append(g[k])
-    out["pooled"] = {k: float(np.mean(v)) for k, v in pooled.items()}
-    if subset:
-        out["pooled (only)"] = {k: float(np.mean(v)) for k, v in subset.items()}
+        for d, g in zip(held, got, strict=True):
+            for name in _pools(d, only):
+                for k in KS:
+                    pooled[name][k].append(g[k])
+    for name, acc in pooled.items():
+        out[name] = {k: float(np.mean(v)) for k, v in acc.items()}
     return out
+
+
+def _pools(d: dict, only: set[str] | None) -> list[str]:
+    """The pooled rows an instance counts in."""
+    names = ["pooled"]
+    if only:
+        names.append("pooled (only)" if d["repo"] in only else "pooled (rest)")
+    if d["n_gold"] == 1:
+        names.append("pooled (one file)")
+    return names
 
 
 def fmt(acc: dict[int, float]) -> str:
     return " / ".join(f"{acc[k]:.2f}" for k in KS)
+
+
+def export(booster: lgb.Booster, data: list[dict]) -> dict:
+    """The trees as plain arrays (retrieval.fusion.Trees), with the logit's scale and bias.
+
+    The scale makes the trees' sum a calibrated log-odds: the one factor that
+    maximises the gold files' mean log-probability under a softmax over each
+    instance's files, as the linear model's logits were. The bias puts a file
+    with no signal at ``NO_EVIDENCE_LOGIT``.
+    """
+    trees = [_flatten(t["tree_structure"]) for t in booster.dump_model()["tree_info"]]
+    raw = [booster.predict(features(d["X"], FITTED)[d["pool"]]) for d in data]
+
+    def loss(scale: float) -> float:
+        total = 0.0
+        for s, d in zip(raw, data, strict=True):
+            z = scale * s - (scale * s).max()
+            total -= float(np.mean(z[d["gold_s"]] - np.log(np.exp(z).sum())))
+        return total / len(data)
+
+    scale = float(minimize_scalar(loss, bounds=(0.01, 100.0), method="bounded").x)
+    empty = float(booster.predict(features(np.zeros((2, len(FITTED))), FITTED))[0])
+    return {"signals": FITTED, "scale": round(scale, 6), "bias": round(NO_EVIDENCE_LOGIT - scale * empty, 6),
+            "trees": trees}
+
+
+def _flatten(root: dict) -> dict[str, list]:
+    """One tree as arrays of its splits (node 0 the root; a child < 0 is the leaf ~child)."""
+    if "leaf_value" in root:  # a tree without a split: one always-true test leading to its only leaf
+        return {"feature": [0], "threshold": [float("inf")], "left": [-1], "right": [-1],
+                "value": [root["leaf_value"]], "leaf": [root["leaf_value"]]}
+    nodes: list[dict] = []
+    leaves: dict[int, float] = {}
+
+    def visit(node: dict) -> int:
+        if "leaf_value" in node:
+            leaves[node["leaf_index"]] = node["leaf_value"]
+            return ~node["leaf_index"]
+        at = len(nodes)
+        nodes.append(node)
+        node["_children"] = (visit(node["left_child"]), visit(node["right_child"]))
+        return at
+
+    visit(root)
+    if any(n["decision_type"] != "<=" for n in nodes):
+        sys.exit("error: only numeric '<=' splits can be exported")
+    return {"feature": [n["split_feature"] for n in nodes], "threshold": [n["threshold"] for n in nodes],
+            "left": [n["_children"][0] for n in nodes], "right": [n["_children"][1] for n in nodes],
+            "value": [n["internal_value"] for n in nodes], "leaf": [leaves[k] for k in range(len(leaves))]}
+
+
+def write(data: list[dict], dense: str) -> None:
+    """Fit on every instance, store the model in the package and check numpy reproduces LightGBM's scores."""
+    booster = fit_trees(data, list(range(len(FITTED))))
+    model = export(booster, data)
+    model |= {"fitted_on": sorted({d["repo"] for d in data}), "instances": len(data), "dense": dense,
+              "rounds": ROUNDS, "params": {k: v for k, v in TREES.items() if k not in ("num_threads", "verbose")}}
+    _store(model)
+    trees = Trees.load(WEIGHTS_FILE)
+    for d in data:
+        logit, share = trees.explain(d["X"])
+        expected = model["scale"] * booster.predict(features(d["X"], FITTED)) + model["bias"]
+        base = logit - share.sum(axis=1)
+        if not (np.allclose(logit, expected, atol=1e-6) and np.allclose(base, base[0])):
+            sys.exit(f"error: numpy's scores differ from LightGBM's on {d['id']}")
+    print(f"wrote {WEIGHTS_FILE}: {len(model['trees'])} trees, scale {model['scale']:.3f}, bias {model['bias']:.3f}")
+    gain = np.bincount(feature_signals(FITTED), weights=booster.feature_importance("gain"), minlength=len(FITTED))
+    print("share of the split gain:", ", ".join(f"{n} {g:.1%}" for n, g in zip(FITTED, gain / gain.sum(), strict=True)))
+
+
+def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
+    """Leave-one-repository-out function-level Acc@k of fitted function weights; ``--write`` stores them."""
+    data = dump_functions(rows, args.repos, args.work, args.dense)
+    dev = {r["repo"] for r in load_dataset(args.dataset[0])}
+    everything = list(range(len(FUNCTION_FEATURES)))
+    print(f"{len(data)} instances with gold functions from {len({d['repo'] for d in data})} repositories")
+    print("function level, leave-one-repository-out Acc@1 / @5 / @10, fitted (hand-set rule it replaced):")
+    fitted = leave_one_repo_out(data, everything, dev, fit_linear)
+    hand = leave_one_repo_out(data, everything, dev, lambda _data, _keep: _hand_set)
+    for repo, acc in sorted(fitted.items()):
+        print(f"  {repo:40s} {fmt(acc)}   ({fmt(hand[repo])})")
+    if args.write:
+        w = linear_weights(data, everything)
+        current = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        _store({**current, "functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
+                                         "instances": len(data), "l2": L2}})
+        print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
+
+
+def _hand_set(X: np.ndarray) -> np.ndarray:
+    """The last round's within-file rule: file score x (0.2 + 0.5 BM25 + 0.2 dense + 0.6 if named)."""
+    col = {f: X[:, k] for k, f in enumerate(FUNCTION_FEATURES)}
+    return col["file"] * (0.2 + 0.5 * col["lexical"] + 0.2 * col["dense"] + 0.6 * (col["named"] > 0))
+
+
+def _store(model: dict) -> None:
+    """Write the shipped model file, keeping the function weights a file-level refit does not touch."""
+    if WEIGHTS_FILE.exists() and "functions" not in model:
+        model = {**model, "functions": json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")).get("functions")}
+    WEIGHTS_FILE.write_text(_json({k: v for k, v in model.items() if v is not None}), encoding="utf-8")
+
+
+def _json(model: dict) -> str:
+    """The model as JSON with one tree a line, so a refit reads as a diff of trees."""
+    head = json.dumps({k: v for k, v in model.items() if k != "trees"}, indent=1)
+    trees = ",\n".join("  " + json.dumps(t, separators=(",", ":")) for t in model["trees"])
+    return f'{head[:-2]},\n "trees": [\n{trees}\n ]\n}}\n'
 
 
 def main() -> None:
@@ -198,7 +364,7 @@ def main() -> None:
     ap.add_argument("--dataset", type=Path, action="append", required=True)
     ap.add_argument("--dense", default="none")
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
-    ap.add_argument("--write", action="store_true", help="store weights fitted on every instance in the package")
+    ap.add_argument("--write", action="store_true", help="store the model fitted on every instance in the package")
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--cached-only", action="store_true", help="use only instances whose signals are cached")
     ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
@@ -211,43 +377,24 @@ def main() -> None:
     dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(data)} instances from {len({d['repo'] for d in data})} repositories; dense={args.dense}")
     everything = list(range(len(FITTED)))
+    linear = leave_one_repo_out(data, everything, dev, fit_linear)
     base = leave_one_repo_out(data, everything, dev)
-    print("leave-one-repository-out Acc@1 / @5 / @10 ('pooled (only)': the dev split's repositories):")
+    print("leave-one-repository-out Acc@1 / @5 / @10, trees (linear baseline); 'pooled (only)': the dev "
+          "split's repositories, '(rest)': the others, '(one file)': the instances whose fix changes one file:")
     for repo, acc in sorted(base.items()):
-        print(f"  {repo:40s} {fmt(acc)}")
+        print(f"  {repo:40s} {fmt(acc)}   ({fmt(linear[repo])})")
     if args.ablation:
         print("\n| signal removed | all, Acc@1 / @5 / @10 | dev split, Acc@1 / @5 / @10 |\n| --- | --- | --- |")
         print(f"| (none) | {fmt(base['pooled'])} | {fmt(base['pooled (only)'])} |")
         for k, name in enumerate(FITTED):
             acc = leave_one_repo_out(data, [j for j in everything if j != k], dev)
             print(f"| {name} | {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} |")
+        print("| *groups removed:* | | |")
+        for name, group in GROUPS.items():
+            acc = leave_one_repo_out(data, [j for j in everything if FITTED[j] not in group], dev)
+            print(f"| {name} | {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} |")
     if args.write:
-        w = fit(data, everything)
-        _store({"signals": FITTED, "weights": [round(float(x), 4) for x in w], "bias": 0.0,
-                "fitted_on": sorted({d["repo"] for d in data}), "instances": len(data), "dense": args.dense, "l2": L2})
-        print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FITTED, w, strict=True)))
-
-
-def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
-    """Leave-one-repository-out function-level Acc@k of fitted function weights; ``--write`` stores them."""
-    data = dump_functions(rows, args.repos, args.work, args.dense)
-    dev = {r["repo"] for r in load_dataset(args.dataset[0])}
-    everything = list(range(len(FUNCTION_FEATURES)))
-    print(f"{len(data)} instances with gold functions from {len({d['repo'] for d in data})} repositories")
-    print("function level, leave-one-repository-out Acc@1 / @5 / @10 ('pooled (only)': the dev split's):")
-    for repo, acc in sorted(leave_one_repo_out(data, everything, dev).items()):
-        print(f"  {repo:40s} {fmt(acc)}")
-    if args.write:
-        w = fit(data, everything)
-        _store({"functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
-                              "instances": len(data), "l2": L2}})
-        print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
-
-
-def _store(fields: dict) -> None:
-    """Update ``fields`` of the shipped weights file, keeping the others (file and function weights share it)."""
-    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")) if WEIGHTS_FILE.exists() else {}
-    WEIGHTS_FILE.write_text(json.dumps({**data, **fields}, indent=1) + "\n", encoding="utf-8")
+        write(data, args.dense)
 
 
 if __name__ == "__main__":

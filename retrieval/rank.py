@@ -1,12 +1,13 @@
 """Rank files, functions and chunks for an issue, with the reasons that put each one there.
 
-The signals (``retrieval.signals``) are fused by a linear model whose weights
-were FITTED, not set by hand: a listwise logistic model (softmax over a
-repository's files, the gold files as the target) trained on commit histories
-of other repositories and on the dev split, never on the repositories we
-evaluate on (see docs/ranking.md and benchmarks/fit_fusion.py). The weights
-ship as data (``fusion.json``); ``locality`` (only known when the user names
-the file they edit) has no training data and keeps a fixed weight.
+The signals (``retrieval.signals``) are fused by a model that was FITTED, not
+set by hand: small gradient-boosted trees (LambdaRank, the gold files as the
+target) trained on commit histories of other repositories and on the dev
+split, never on the repositories we evaluate on (see docs/ranking.md and
+benchmarks/fit_fusion.py). The trees ship as data (``fusion.json``) and run
+with numpy (``retrieval.fusion``); ``locality`` (only known when the user
+names the file they edit) has no training data and adds a fixed weight to the
+logit.
 
 Functions and classes are ranked inside the top files by a second fitted
 listwise model over their features (``function_features``: their file's score
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from patchgate.retrieval.fusion import Trees
 from patchgate.retrieval.lexical import tokenize
 from patchgate.retrieval.signals import SIGNALS, Signals, compute, is_source, unit
 from patchgate.retrieval.types import Chunk, IndexView
@@ -37,7 +39,7 @@ EXPLAINED_FILES = 20  # files whose lexical reason names the matched words
 MATCHED_WORDS = 5
 _DEFINITIONS = ("function", "method", "class")
 
-__all__ = ["RankedChunk", "RankedFile", "Ranking", "Reason", "is_source", "rank", "weights"]
+__all__ = ["RankedChunk", "RankedFile", "Ranking", "Reason", "fuse", "is_source", "model", "rank"]
 
 
 @dataclass(frozen=True)
@@ -71,31 +73,39 @@ class Ranking:
 
 
 @lru_cache(maxsize=1)
-def weights() -> tuple[np.ndarray, float]:
-    """The fitted weight of each signal (in ``SIGNALS`` order) and the bias."""
-    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    coef = dict(zip(data["signals"], data["weights"], strict=True))
-    coef["locality"] = LOCALITY_WEIGHT
-    return np.array([coef.get(s, 0.0) for s in SIGNALS], dtype=np.float32), float(data.get("bias", 0.0))
+def model() -> Trees:
+    """The fitted fusion model (read once per process)."""
+    return Trees.load(WEIGHTS_FILE)
 
 
-def fuse(values: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """A file's score: the logistic of its weighted signals, so scores read as 0..1 and compare across issues."""
-    return 1.0 / (1.0 + np.exp(-(values @ coef - 2.0)))
+def fuse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each file's score and each signal's share of its logit, for ``values`` (files x ``SIGNALS``).
+
+    The score is the logistic of the logit, so scores read as 0..1 and compare
+    across issues; a source file with no evidence at all scores about 0.12.
+    """
+    trees = model()
+    shares = np.zeros(values.shape, dtype=np.float64)
+    if not len(values):
+        return np.zeros(0), shares
+    columns = [SIGNALS.index(s) for s in trees.signals]
+    logit, shares[:, columns] = trees.explain(values[:, columns])
+    local = SIGNALS.index("locality")
+    shares[:, local] = LOCALITY_WEIGHT * values[:, local]
+    return 1.0 / (1.0 + np.exp(-(logit + shares[:, local]))), shares
 
 
 def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ranking:
     """Files, functions and chunks of ``index`` ranked for ``issue``, best first, each with its reasons."""
     sig = compute(index, issue, current_file)
-    coef, _ = weights()
-    total = fuse(sig.values, coef) if len(sig.files) else np.zeros(0)
+    total, shares = fuse(sig.values)
     about = [k for k, s in enumerate(SIGNALS) if s not in PRIORS]
     evidence = np.asarray(sig.values[:, about].any(axis=1), dtype=bool)
     order = np.argsort(-total, kind="stable")
     lexical = sig.values[:, SIGNALS.index("lexical_file")]
     _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if lexical[i] > 0], sig.files,
                    sig.details["lexical_file"])
-    files = [RankedFile(sig.files[i], float(total[i]), _reasons(i, sig, coef)) for i in order if evidence[i]]
+    files = [RankedFile(sig.files[i], float(total[i]), _reasons(i, sig, shares)) for i in order if evidence[i]]
     file_score = {f.path: f.score for f in files}
     chunks = index.chunks()
     return Ranking(files, _rank_chunks(chunks, sig.chunk_hits, sig.dense_hits, file_score),
@@ -119,8 +129,9 @@ def _matched_words(index: IndexView, issue: str, best: list[int], files: list[st
             detail[i] = f"matches {shown}" + (f" +{len(words) - MATCHED_WORDS} more" if len(words) > MATCHED_WORDS else "")
 
 
-def _reasons(i: int, sig: Signals, coef: np.ndarray) -> list[Reason]:
-    reasons = [Reason(name, sig.details[name].get(i, ""), float(coef[k] * sig.values[i, k]))
+def _reasons(i: int, sig: Signals, shares: np.ndarray) -> list[Reason]:
+    """Every signal the file has, with its share of the file's logit (negative: it held the file down)."""
+    reasons = [Reason(name, sig.details[name].get(i, ""), float(shares[i, k]))
                for k, name in enumerate(SIGNALS) if sig.values[i, k] > 0]
     return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
