@@ -28,7 +28,7 @@ import numpy as np
 
 from patchgate.retrieval.fusion import Trees
 from patchgate.retrieval.lexical import tokenize
-from patchgate.retrieval.signals import SIGNALS, Signals, compute, is_source, unit
+from patchgate.retrieval.signals import SIGNALS, Signals, compute, is_source, issue_title, unit
 from patchgate.retrieval.types import Chunk, IndexView
 
 WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
@@ -102,9 +102,8 @@ def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ra
     about = [k for k, s in enumerate(SIGNALS) if s not in PRIORS]
     evidence = np.asarray(sig.values[:, about].any(axis=1), dtype=bool)
     order = np.argsort(-total, kind="stable")
-    lexical = sig.values[:, SIGNALS.index("lexical_file")]
-    _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if lexical[i] > 0], sig.files,
-                   sig.details["lexical_file"])
+    lexical = sig.values[:, [SIGNALS.index("lexical_file"), SIGNALS.index("lexical_title")]].max(axis=1)
+    _matched_words(index, issue, [int(i) for i in order[:EXPLAINED_FILES] if lexical[i] > 0], sig.files, sig.details)
     files = [RankedFile(sig.files[i], float(total[i]), _reasons(i, sig, shares)) for i in order if evidence[i]]
     file_score = {f.path: f.score for f in files}
     chunks = index.chunks()
@@ -112,21 +111,24 @@ def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ra
                    rank_functions(index, sig, files[:FUNCTION_FILES]))
 
 
-def _matched_words(index: IndexView, issue: str, best: list[int], files: list[str], detail: dict[int, str]) -> None:
-    """Name the issue's words each of the ``best`` files contains, the issue's most repeated words first.
+def _matched_words(index: IndexView, issue: str, best: list[int], files: list[str],
+                   details: dict[str, dict[int, str]]) -> None:
+    """Name the words of the issue (``lexical_file``) and of its title (``lexical_title``) each of the ``best``
+    files contains, the most repeated words first.
 
     Only the files a person will see are read again, so a query stays cheap.
     """
-    counts = Counter(tokenize(issue))
+    counts = {"lexical_file": Counter(tokenize(issue)), "lexical_title": Counter(tokenize(issue_title(issue)))}
     for i in best:
         try:
             present = set(tokenize(index.file_text(files[i])))
         except (OSError, KeyError, UnicodeDecodeError):
             continue
-        words = sorted((w for w in counts if w in present), key=lambda w: -counts[w])  # stable: issue order on ties
-        if words:
-            shown = ", ".join(words[:MATCHED_WORDS])
-            detail[i] = f"matches {shown}" + (f" +{len(words) - MATCHED_WORDS} more" if len(words) > MATCHED_WORDS else "")
+        for signal, count in counts.items():
+            words = sorted((w for w in count if w in present), key=lambda w: -count[w])  # stable on ties
+            if words:
+                more = f" +{len(words) - MATCHED_WORDS} more" if len(words) > MATCHED_WORDS else ""
+                details[signal][i] = f"matches {', '.join(words[:MATCHED_WORDS])}{more}"
 
 
 def _reasons(i: int, sig: Signals, shares: np.ndarray) -> list[Reason]:

@@ -109,7 +109,7 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     scorer = getattr(index, "file_lexical_scores", None)
     raw = scorer(issue) if scorer else np.zeros(n, dtype=np.float32)
     col["lexical_file"] = unit(raw)
-    col["lexical_title"] = unit(scorer(_title(issue))) if scorer else np.zeros(n, dtype=np.float32)
+    col["lexical_title"] = unit(scorer(issue_title(issue))) if scorer else np.zeros(n, dtype=np.float32)
     col["lexical_rank"] = _rank_decay(raw)
     chunk_hits = index.lexical_search(issue, CHUNK_POOL)
     dense_hits = index.dense_search(issue, CHUNK_POOL)
@@ -133,7 +133,7 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     return Signals(fx.files, values, details, chunk_hits, dense_hits, m, issue)
 
 
-def _title(issue: str) -> str:
+def issue_title(issue: str) -> str:
     """The issue's first line: its title, or a commit's subject, the densest statement of what is wrong.
 
     The body adds reproductions, logs and template text whose words dilute BM25 over the whole issue.

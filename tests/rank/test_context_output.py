@@ -58,6 +58,10 @@ def test_the_lexical_reason_names_the_words_that_matched(make_repo) -> None:
     lexical = next(r for r in cart.reasons if r.signal == "lexical_file")
     assert lexical.detail.startswith("matches ") and {"checkout", "total", "discount"} <= set(
         lexical.detail.removeprefix("matches ").split(", "))
+    two_lines = next(f for f in rank(open_index(root), "checkout total\nignores the discount").files
+                     if f.path == "shop/cart.py")
+    title = next(r for r in two_lines.reasons if r.signal == "lexical_title")  # the first line's words only
+    assert title.detail == "matches checkout, total"
 
 
 def test_the_ranked_table_fits_80_columns_with_its_reasons(make_repo) -> None:
