@@ -1,6 +1,6 @@
 """Mine a localization training set from other repositories' histories: commit message -> changed source files.
 
-    python benchmarks/mine_commits.py --repos /tmp/locate/repos --per-repo 30 \
+    python benchmarks/mine_commits.py --repos /tmp/locate/repos --per-repo 60 \
         --out benchmarks/data/mined_commits.jsonl owner/name [owner/name ...]
 
 A commit qualifies when it is not a merge, changes 1-3 library source files

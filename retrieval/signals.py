@@ -257,7 +257,7 @@ def _quoted(index: IndexView, fx: Facts, m: Mentions, named: np.ndarray, detail:
 
     A message a program printed is usually a literal in exactly one place of its source, so quoting it
     names that file as surely as a path does. It is part of ``named`` rather than a signal of its own:
-    commit messages, most of the training data, seldom quote one (11 of 412 instances), too few to fit a
+    commit messages, most of the training data, seldom quote one (11 of the first 412 training instances), too few to fit a
     weight of its own. Only the best BM25 matches of the phrase's words are read, at most ``QUOTED_POOL``
     files a phrase.
     """
