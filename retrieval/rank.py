@@ -190,16 +190,15 @@ def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> lis
     logits = features @ function_weights()
     scores = np.exp(logits - logits.max())
     scores /= scores.sum()  # what the weights were fitted to: the chance the fix is in this definition
+    col = {name: k for k, name in enumerate(FUNCTION_FEATURES)}
     out = []
     for c, row, score in zip(chunks, features, scores, strict=True):
-        reasons = [Reason("file", c.path, float(row[0]))]
         short = c.name.rsplit(".", 1)[-1]
-        if row[FUNCTION_FEATURES.index("frame")] > 0:
-            reasons.append(Reason("frame", f"a traceback frame runs in {short}", float(row[7])))
-        if row[FUNCTION_FEATURES.index("named")] > 0:
-            reasons.append(Reason("named", f"the issue names {short}", float(row[5])))
-        if row[FUNCTION_FEATURES.index("quoted")] > 0:
-            reasons.append(Reason("quoted", "holds a message the issue quotes", 1.0))
+        reasons = [Reason("file", c.path, float(row[col["file"]]))]
+        for feature, detail in (("frame", f"a traceback frame runs in {short}"), ("named", f"the issue names {short}"),
+                                ("quoted", "holds a message the issue quotes")):
+            if row[col[feature]] > 0:
+                reasons.append(Reason(feature, detail, float(row[col[feature]])))
         out.append(RankedChunk(c, float(score), reasons))
     return sorted(out, key=lambda rc: (-rc.score, rc.chunk.id))
 
