@@ -100,7 +100,7 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
         previous = store.live_dir(base) if reuse else None
         if previous is not None and not _lexicals_readable(previous):
             previous = None  # rows are reused only with the term counts they point into
-        known = store.previous_blobs(base) if previous else store.NOTHING
+        known = store.previous_blobs(previous) if previous else store.NOTHING
         old_head, old_commits = store.read_history(previous)
         commits, stats.commits_read = history.update(git_dir, head, (old_head, old_commits))
         mark("load previous")
@@ -248,14 +248,14 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
             return [f"{r[1]}\n{r[7]}\n{r[8]}" for r in rows]
 
         vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance,
-                                known=_previous_vectors(previous, embedder.model_id, unhashed, chunk_rows))
+                                known=_previous_vectors(previous, known, embedder.model_id, unhashed, chunk_rows))
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
         mark("vectors")
 
 
-def _previous_vectors(previous: Path | None, model_id: str, unhashed: list[tuple],
+def _previous_vectors(previous: Path | None, known: store.Previous, model_id: str, unhashed: list[tuple],
                       chunk_rows: list[tuple]) -> dict[str, np.ndarray]:
     """Vectors the live build already holds, by chunk hash: a re-index reads them from its FAISS file
     (one array) instead of looking up every chunk in the vector cache.
@@ -264,16 +264,12 @@ def _previous_vectors(previous: Path | None, model_id: str, unhashed: list[tuple
     id (its row in the old FAISS index); its vector is reused when the hash it gets now is the same
     (same path, signature and text).
     """
-    if previous is None or not (previous / "vectors.faiss").is_file():
+    if previous is None or known.settings.get("model_id") != model_id or not (previous / "vectors.faiss").is_file():
         return {}
     try:
-        db, meta = store.open_db(previous)
-        db.close()
-        if store.settings_of(meta).get("model_id") != model_id:
-            return {}
         old = faiss.read_index(str(previous / "vectors.faiss"))
         table = old.reconstruct_n(0, old.ntotal)
-    except (RuntimeError, IndexStateError):  # damaged: the vector cache still has every vector
+    except RuntimeError:  # damaged: the vector cache still has every vector
         return {}
     return {new[9]: table[raw[10]] for raw, new in zip(unhashed, chunk_rows, strict=True)
             if isinstance(raw[10], int) and raw[9] == new[9] and raw[10] < len(table)}

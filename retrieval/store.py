@@ -136,7 +136,8 @@ class Previous(NamedTuple):
     chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 and FAISS row);
     hashed_at: blob -> the path its rows' content hashes were computed with (the hash covers the path);
     imports: blob -> (module, level); files: (path, blob) -> the file's old BM25 row;
-    edges: source path -> its resolved import edges, in build order.
+    edges: source path -> its resolved import edges, in build order; settings: its embedding settings
+    (whose model made its vectors).
     """
 
     chunks: dict[str, list[tuple]]  # text left out (None): copied by ``copy_chunks``, read by ``chunk_texts``
@@ -144,20 +145,18 @@ class Previous(NamedTuple):
     imports: dict[str, list[tuple[str, int]]]
     files: dict[tuple[str, str], int]
     edges: dict[str, list[tuple[str, str | None]]]
+    settings: dict
 
 
-NOTHING = Previous({}, {}, {}, {}, {})
+NOTHING = Previous({}, {}, {}, {}, {}, {})
 
 
-def previous_blobs(base: Path) -> Previous:
-    """What the live build knows, for reuse; nothing if unusable."""
-    build = live_dir(base)
-    if build is None:
-        return NOTHING
+def previous_blobs(build: Path) -> Previous:
+    """What the live ``build`` knows, for reuse; nothing if unusable."""
     try:
-        db, _ = open_db(build)
+        db, meta = open_db(build)
         with closing(db):
-            return _blobs_of(db)
+            return _blobs_of(db, settings_of(meta))
     except (IndexStateError, sqlite3.Error) as exc:  # a damaged build: nothing in it is trusted for reuse
         from patchgate.console import err
 
@@ -166,7 +165,7 @@ def previous_blobs(base: Path) -> Previous:
         return NOTHING
 
 
-def _blobs_of(db: sqlite3.Connection) -> Previous:
+def _blobs_of(db: sqlite3.Connection, settings: dict) -> Previous:
     chunks: dict[str, list[tuple]] = {}
     first_path: dict[str, str] = {}
     for row in db.execute("SELECT path, blob, id, kind, name, start_line, end_line, signature, NULL, hash "
@@ -181,7 +180,7 @@ def _blobs_of(db: sqlite3.Connection) -> Previous:
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for src, module, dst in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid"):
         edges.setdefault(src, []).append((module, dst))
-    return Previous(chunks, first_path, imports, files, edges)
+    return Previous(chunks, first_path, imports, files, edges, settings)
 
 
 def copy_chunks(db: sqlite3.Connection, previous: Path, rows: list[tuple[int, str, str, int]]) -> None:
