@@ -16,7 +16,6 @@ the commit will record).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 import git
 
 from patchgate.errors import InputError
+from patchgate.locks import exclusive
 
 _caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any
 
@@ -165,12 +165,8 @@ def _worktree_admin(repo: git.Repo) -> Iterator[None]:
     """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
     parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
     and the checkout fails with "Could not write new index file"."""
-    with (Path(repo.common_dir) / "patchgate-worktrees.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(Path(repo.common_dir) / "patchgate-worktrees.lock"):
+        yield
 
 
 def staged_diff(repo: git.Repo) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from patchgate.errors import ConfigError
+from patchgate.locks import exclusive
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -229,7 +230,8 @@ def _static_model(model: str):
     """The distilled model, loaded once per process: an index build and the query after it share it."""
     path = distilled_path(model)
     if not (path / "model.safetensors").exists():
-        with _distill_lock(path):
+        with exclusive(path.with_name(path.name + ".lock"),
+                   "another patchgate process is distilling the embedding model; waiting for it"):
             if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
                 _distill(model, path)
     try:
@@ -283,27 +285,6 @@ def _free_cores(most: int) -> int:
     """
     free = round((os.cpu_count() or 1) - os.getloadavg()[0])
     return max(1, min(most, free))
-
-
-@contextmanager
-def _distill_lock(path: Path) -> Iterator[None]:
-    """One distillation per machine at a time: a second process waits for the first instead of
-    spending minutes on the same model and then colliding with it when it renames its result."""
-    import fcntl
-
-    from patchgate.console import err
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            err.print("another patchgate process is distilling the embedding model; waiting for it", style="dim")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

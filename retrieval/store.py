@@ -21,14 +21,13 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from filelock import FileLock, Timeout
-
 from patchgate.atomic import atomic_write_text
 from patchgate.errors import IndexStateError
+from patchgate.locks import Timeout, exclusive
 
 FORMAT_VERSION = 4
 BUILD_NAME = re.compile(r"index-[0-9a-f]{12}")
@@ -68,23 +67,15 @@ def build_lock(base: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
     Without it, each build's cleanup deletes the other's half-written folder. The lock is an
     OS file lock (``filelock``): a build that dies releases it with its process.
     """
-    base.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(base / "build.lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        from patchgate.console import err
-
-        err.print("another `patchgate index` is building this index; waiting for it to finish", markup=False)
+    lock = base / "build.lock"
+    with ExitStack() as held:
         try:
-            lock.acquire(timeout=wait_s)
+            held.enter_context(exclusive(lock, "another `patchgate index` is building this index; waiting for it "
+                                               "to finish", wait_s))
         except Timeout:
-            raise IndexStateError(f"another index build still holds {lock.lock_file} after {wait_s:g} s; "
+            raise IndexStateError(f"another index build still holds {lock} after {wait_s:g} s; "
                                   "run again when it has finished") from None
-    try:
         yield
-    finally:
-        lock.release()
 
 
 def new_build_dir(base: Path) -> Path:

@@ -19,7 +19,6 @@ command is launched (the sandbox wraps it there).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ from pydantic import ConfigDict, Field
 
 from patchgate.errors import ConfigError, PatchgateError
 from patchgate.git import run_git
+from patchgate.locks import exclusive
 from patchgate.secrets import allowed_env
 from patchgate.tools import sandbox
 from patchgate.tools.sandbox import Confinement, SandboxSettings
@@ -326,8 +326,7 @@ def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress
     """
     home = cache_dir / spec.key
     home.mkdir(parents=True, exist_ok=True)
-    with open(home / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(home / "lock"):
         if not (home / "ready").is_file():
             if (home / "failed").is_file():
                 raise EnvironmentBuildError(f"the test environment {home} could not be built: "

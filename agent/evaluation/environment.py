@@ -27,7 +27,6 @@ tried on its own; what could not be installed is listed in the log.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -44,6 +43,7 @@ from patchgate.agent.evaluation.dataset import Instance
 from patchgate.agent.evaluation.specs import InstallSpec, install_spec
 from patchgate.errors import PatchgateError
 from patchgate.git import open_repo, worktree
+from patchgate.locks import exclusive
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
@@ -83,7 +83,7 @@ def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Enviro
         date = max(committed[:10], WHEELS_SINCE.get(version, ""))
         key = _key(instance, spec, checkout, f"{python}\0{date}")
         cache.mkdir(parents=True, exist_ok=True)
-        with _locked(cache / f"{key}.lock"):
+        with exclusive(cache / f"{key}.lock"):
             return _cached_or_built(cache, key, spec, checkout, python, date)
 
 
@@ -197,18 +197,3 @@ def _key(instance: Instance, spec: InstallSpec, checkout: Path, how: str) -> str
 
 def _python(home: Path) -> Path:
     return home / "bin" / "python"
-
-
-class _locked:
-    """An exclusive ``flock`` on ``path`` for the duration of a ``with`` block (released if the process dies)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        self.handle = self.path.open("a")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
