@@ -109,7 +109,9 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     scorer = getattr(index, "file_lexical_scores", None)
     raw = scorer(issue) if scorer else np.zeros(n, dtype=np.float32)
     col["lexical_file"] = unit(raw)
-    col["lexical_title"] = unit(scorer(issue_title(issue))) if scorer else np.zeros(n, dtype=np.float32)
+    title = issue_title(issue)
+    one_line = title.strip() == issue.strip()  # its title is the whole issue: the same BM25 query again
+    col["lexical_title"] = col["lexical_file"] if one_line or not scorer else unit(scorer(title))
     col["lexical_rank"] = _rank_decay(raw)
     chunk_hits = index.lexical_search(issue, CHUNK_POOL)
     dense_hits = index.dense_search(issue, CHUNK_POOL)
