@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patchgate.errors import ConfigError
 from patchgate.locks import exclusive
+from patchgate.retrieval.store import rows_with_keys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -407,10 +408,8 @@ class VectorCache:
         """The cached vectors of ``hashes``: a few are looked up by key, many by one scan of the model's rows."""
         wanted = set(hashes)
         if len(wanted) <= 2000:
-            keys = sorted(wanted)
-            rows = [row for start in range(0, len(keys), 500) for row in db.execute(
-                f"SELECT hash, v FROM vec WHERE model = ? AND hash IN ({','.join('?' * len(keys[start:start + 500]))})",
-                (model, *keys[start:start + 500]))]
+            rows = rows_with_keys(db, "SELECT hash, v FROM vec WHERE model = ? AND hash IN ({keys})", sorted(wanted),
+                                  (model,))
         else:
             rows = db.execute("SELECT hash, v FROM vec WHERE model = ?", (model,)).fetchall()
         return {h: np.frombuffer(blob, dtype=np.float16) for h, blob in rows if h in wanted}

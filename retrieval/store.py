@@ -200,10 +200,14 @@ def chunk_texts(previous: Path, ids: set[int]) -> dict[int, str]:
     """The texts of the ``previous`` build's chunks ``ids`` (a re-index needs only a few of them)."""
     db, _ = open_db(previous)
     with closing(db):
-        keys = sorted(ids)
-        return {cid: text for start in range(0, len(keys), 500) for cid, text in db.execute(
-            f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(keys[start:start + 500]))})",
-            keys[start:start + 500])}
+        return dict(rows_with_keys(db, "SELECT id, text FROM chunks WHERE id IN ({keys})", sorted(ids)))
+
+
+def rows_with_keys(db: sqlite3.Connection, sql: str, keys: list, params: tuple = ()) -> list[tuple]:
+    """The rows of ``sql`` for every key in ``keys``, asked 500 at a time (``{keys}`` in ``sql`` becomes that
+    many placeholders, after ``params``): SQLite caps the parameters of one statement."""
+    return [row for start in range(0, len(keys), 500) for row in db.execute(
+        sql.format(keys=",".join("?" * len(keys[start:start + 500]))), (*params, *keys[start:start + 500]))]
 
 
 def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> None:
