@@ -78,8 +78,6 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     report = EvalReport([], [])
     started = time.perf_counter()
     for n, row in enumerate(sorted(rows, key=lambda r: (r["repo"], r.get("created_at", ""), r["instance_id"]))):
-        if row["repo"].split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
         path = cache / f"{row['instance_id']}.npz"
         if not path.exists() and cached_only:
             continue
@@ -116,8 +114,6 @@ def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> lis
     cache.mkdir(parents=True, exist_ok=True)
     report = EvalReport([], [])
     for row in sorted(rows, key=lambda r: (r["repo"], r.get("created_at", ""), r["instance_id"])):
-        if row["repo"].split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
         path = cache / f"{row['instance_id']}.npz"
         if not path.exists():
             index = instance_index(row, repos, work / dense, EmbeddingConfig(dense=dense), report)
@@ -370,6 +366,9 @@ def main() -> None:
     ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
     args = ap.parse_args()
     rows = [r for path in args.dataset for r in load_dataset(path)]
+    for row in rows:  # before any work, whichever level is fitted
+        if row["repo"].split("/")[-1].lower() in HELD_OUT:
+            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
     if args.functions:
         fit_functions(rows, args)
         return
