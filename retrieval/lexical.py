@@ -77,7 +77,6 @@ class Lexical:
         self.vocab = vocab
         self.size = counts.shape[0]
         self.lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
-        self._last: tuple[tuple[int, ...], np.ndarray] | None = None  # the previous query's scores
 
     @classmethod
     def build(cls, docs: list[list[str]], vocab: Vocabulary | None = None) -> Lexical:
@@ -112,21 +111,10 @@ class Lexical:
         return cls(stacked[order].tocsc(), vocab)
 
     def scores(self, query: str | list[str]) -> np.ndarray:
-        """BM25 score of every document for ``query`` (zeros where nothing matches), read-only.
-
-        Ranking asks for the same query twice (the chunk pool, then every chunk of the top files), so the
-        last query's scores are kept.
-        """
+        """BM25 score of every document for ``query`` (zeros where nothing matches)."""
         tokens = tokenize(query) if isinstance(query, str) else query
         cols = [self.vocab.ids[t] for t in dict.fromkeys(tokens) if t in self.vocab.ids]
-        key = tuple(c for c in cols if c < self.counts.shape[1])
-        if self._last is None or self._last[0] != key:
-            out = self._scores(list(key))
-            out.setflags(write=False)
-            self._last = (key, out)
-        return self._last[1]
-
-    def _scores(self, cols: list[int]) -> np.ndarray:
+        cols = [c for c in cols if c < self.counts.shape[1]]
         out = np.zeros(self.size, dtype=np.float32)
         if not cols or not self.size:
             return out
