@@ -23,7 +23,7 @@ from patchgate.languages import language_of
 from patchgate.tools.candidate import Candidate
 from patchgate.tools.findings import Finding, GateReport
 from patchgate.tools.gate import GateContext
-from patchgate.tools.kubernetes import is_manifest, manifest_findings
+from patchgate.tools.kubernetes import PodTemplate, is_manifest, manifest_findings, manifests_in, pod_templates
 from patchgate.tools.options import ReviewOptions
 from patchgate.tools.policy import Policies, matches
 
@@ -44,27 +44,47 @@ def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: R
                policies: Policies) -> GateReport:
     """Parse every changed, non-deleted text file of ``candidate`` as it is in ``tree``."""
     findings: list[Finding] = []
+    texts: dict[str, str] = {}
     for changed in candidate.files:
         if changed.deleted or changed.binary:
             continue
         try:
-            text = (tree / changed.path).read_text(encoding="utf-8")
+            texts[changed.path] = (tree / changed.path).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # binary content without a binary diff: nothing to parse
         except OSError as exc:
             findings.append(Finding(rule="parse.unreadable", path=changed.path, message=str(exc)))
+    pods = change_pods(texts, policies)
+    for changed in candidate.files:
+        if (text := texts.get(changed.path)) is None:
             continue
-        problems = check_file(changed.path, text, options, policies)
+        problems = check_file(changed.path, text, options, policies, pods=pods)
         if problems and (old := base_text(changed.old_path or changed.path)) is not None \
-                and check_file(changed.path, old, options, policies):
+                and check_file(changed.path, old, options, policies, pods=pods):
             problems = [p.model_copy(update={"severity": "warning", "message": p.message + " (already so on the base)"})
                         for p in problems]
         findings.extend(problems)
     return GateReport(name="parse", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
-def check_file(path: str, text: str, options: ReviewOptions, policies: Policies) -> list[Finding]:
-    """Parse problems of one file's text, by what its name says it is."""
+def change_pods(texts: dict[str, str], policies: Policies) -> list[PodTemplate]:
+    """The pod templates of every manifest in a change's YAML files (``texts``: path -> new text)."""
+    manifests = []
+    for path, text in texts.items():
+        if PurePosixPath(path).suffix.lower() in (".yaml", ".yml"):
+            try:
+                manifests.extend(manifests_in(path, text))
+            except yaml.YAMLError:
+                continue  # check_file reports it
+    return pod_templates(manifests, policies.kubernetes.kubernetes)
+
+
+def check_file(path: str, text: str, options: ReviewOptions, policies: Policies,
+               pods: list[PodTemplate] | None = None) -> list[Finding]:
+    """Parse problems of one file's text, by what its name says it is.
+
+    ``pods``: the pod templates of the whole change, which a Service must select (default: this file's).
+    """
     suffix = PurePosixPath(path).suffix.lower()
     findings: list[Finding] = []
     lang = language_of(path)
@@ -77,7 +97,7 @@ def check_file(path: str, text: str, options: ReviewOptions, policies: Policies)
     if suffix == ".json":
         findings.extend(_json(path, text))
     elif suffix in (".yaml", ".yml"):
-        findings.extend(_yaml(path, text, policies))
+        findings.extend(_yaml(path, text, policies, pods))
     elif suffix == ".toml":
         findings.extend(_toml(path, text))
     for pattern, grammar in options.grammars.items():
@@ -136,7 +156,7 @@ def _toml(path: str, text: str) -> list[Finding]:
     return []
 
 
-def _yaml(path: str, text: str, policies: Policies) -> list[Finding]:
+def _yaml(path: str, text: str, policies: Policies, pods: list[PodTemplate] | None) -> list[Finding]:
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -144,5 +164,5 @@ def _yaml(path: str, text: str, policies: Policies) -> list[Finding]:
         return [Finding(rule="parse.yaml", path=path, line=mark.line + 1 if mark else None,
                         message=f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
     if any(is_manifest(d) for d in docs):
-        return manifest_findings(path, text, policies.kubernetes.kubernetes)
+        return manifest_findings(path, text, policies.kubernetes.kubernetes, pods)
     return []

@@ -147,19 +147,45 @@ class ModelsPolicy(Strict):
 
 
 class KubernetesRules(Strict):
+    """Which manifest rules run; each is the finding rule ``kubernetes.<id>`` named in kubernetes.yaml."""
+
     requests: bool = True
     limits: bool = True
     gpu_limits: bool = True
     probes: bool = True
     latest_tag: bool = True
     privileged: bool = True
+    selector: bool = True
+    container_names: bool = True
+    ports: bool = True
+    quantities: bool = True
+    limits_cover_requests: bool = True
+    service_selector: bool = True
+    gpu_nodes: bool = True
+    model_loading: bool = True
+
+
+class GpuNodes(Strict):
+    """How a pod shows that it is meant for GPU nodes: a toleration of their taint or a node label it selects."""
+
+    toleration_keys: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"],
+                                       description="Taint keys of GPU nodes; tolerating one is enough.")
+    node_label_keys: list[str] = Field(default_factory=list,
+                                       description="Node label keys of GPU nodes; a nodeSelector or a required "
+                                                   "node affinity on one is enough.")
 
 
 class Kubernetes(Strict):
     version: str = Field(description="The Kubernetes version manifests are validated against.")
     workload_kinds: list[str]
     batch_kinds: list[str]
+    selector_kinds: list[str] = Field(
+        default_factory=lambda: ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"],
+        description="Kinds whose spec.selector must select their own pod template.")
     gpu_resources: list[str]
+    gpu_nodes: GpuNodes = Field(default_factory=GpuNodes)
+    model_load_seconds: int = Field(default=30, ge=0, description="Without a startup probe, the least "
+                                    "initialDelaySeconds of a GPU container's readiness and liveness probes.")
     rules: KubernetesRules
 
 

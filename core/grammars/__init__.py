@@ -3,10 +3,17 @@
 The same ``.lark`` file drives llguidance during local generation and the
 ``lark`` parser when checking a hosted model's answer, so both paths agree on
 what a valid document is.
+
+A context-free grammar cannot say that two values are equal (a Deployment's
+selector and its pod template's labels). Such values are one terminal used in
+several places, listed in ``TIES``; a local generator ``specialise``s the
+grammar with one value per tie before it decodes, so they are equal by
+construction. An alternative of ``start`` named ``gpu_*`` requests GPUs.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -14,12 +21,75 @@ from patchgate.errors import InputError
 
 GRAMMARS = ("json", "yaml", "toml", "kubernetes")
 
+# grammar -> terminal -> what the one value stands for (said to the model that chooses it)
+TIES: dict[str, dict[str, str]] = {
+    "kubernetes": {
+        "APP": "the app label that the selector, the pod template and a Service share",
+        "MEM": "the container's memory request, also its limit",
+        "GPUS": "how many GPUs the container requests, also its limit",
+    },
+}
+GPU_PREFIX = "gpu_"
+
 
 def grammar_text(name: str) -> str:
     """The Lark source of a shipped grammar; an unknown name lists the valid ones."""
     if name not in GRAMMARS:
         raise InputError(f"unknown grammar {name!r}; valid: {', '.join(GRAMMARS)}")
     return resources.files("patchgate.grammars").joinpath(f"{name}.lark").read_text(encoding="utf-8")
+
+
+def start_alternatives(name: str) -> list[str]:
+    """The rules ``start`` chooses between (one for a grammar whose start is a single expression)."""
+    line = re.search(r"^start:(.*)$", grammar_text(name), flags=re.M)
+    body = line.group(1) if line else ""
+    parts = [p.strip() for p in body.split("|")]
+    return parts if all(re.fullmatch(r"[a-z_][a-z0-9_]*", p) for p in parts) else [body.strip()]
+
+
+def specialise(name: str, *, start: list[str] | None = None, fixed: dict[str, str] | None = None) -> str:
+    """Grammar ``name`` with ``start`` narrowed to some of its alternatives and tie terminals fixed to values.
+
+    A fixed value must be one the terminal itself matches (``"web"`` with its quotes for a quoted name),
+    so the specialised grammar only ever writes documents the original grammar accepts.
+    """
+    text = grammar_text(name)
+    if start is not None:
+        unknown = sorted(set(start) - set(start_alternatives(name)))
+        if unknown or not start:
+            raise InputError(f"grammar {name} has no start alternative {', '.join(unknown) or '(none given)'}")
+        text = _replace_rule(text, "start", " | ".join(start))
+    for terminal, value in (fixed or {}).items():
+        if terminal not in TIES.get(name, {}):
+            raise InputError(f"grammar {name} has no tie {terminal}; ties: {', '.join(TIES.get(name, {})) or 'none'}")
+        if not tie_matches(name, terminal, value):
+            raise InputError(f"{value!r} is not a value of {terminal} in grammar {name}")
+        literal = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        text = _replace_rule(text, terminal, literal)
+    return text
+
+
+def _replace_rule(text: str, name: str, body: str) -> str:
+    """``text`` with the one-line definition of rule or terminal ``name`` replaced by ``name: body``."""
+    return re.sub(rf"^{name}:.*$", lambda _: f"{name}: {body}", text, count=1, flags=re.M)
+
+
+def tie_matches(name: str, terminal: str, value: str) -> bool:
+    """Whether ``value`` is one the tie ``terminal`` of grammar ``name`` matches."""
+    import lark
+
+    try:
+        _terminal_parser(name, terminal).parse(value)
+    except lark.exceptions.LarkError:
+        return False
+    return True
+
+
+@cache
+def _terminal_parser(name: str, terminal: str):
+    import lark
+
+    return lark.Lark(_replace_rule(grammar_text(name), "start", terminal), parser="earley", lexer="dynamic")
 
 
 @cache

@@ -27,8 +27,10 @@ spec:
           resources:
             requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}
             limits: {memory: 256Mi, nvidia.com/gpu: 1}
+          startupProbe: {httpGet: {path: /, port: 80}, failureThreshold: 30}
           readinessProbe: {httpGet: {path: /, port: 80}}
           livenessProbe: {httpGet: {path: /, port: 80}}
+      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
 """
 
 
