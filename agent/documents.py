@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from patchgate.agent.grammar_plan import (
+    TIE_TOKENS,
+    GrammarPlan,
+    document_lark,
+    plan_for,
+    tie_lark,
+    tie_messages,
+)
 from patchgate.agent.models.base import (
     ConstrainedModel,
     GrammarToolModel,
@@ -23,7 +31,7 @@ from patchgate.agent.models.base import (
     Model,
 )
 from patchgate.errors import GateFailure, ModelError
-from patchgate.grammars import grammar_text, parse_error
+from patchgate.grammars import grammar_text, parse_error, read_ties
 
 HOSTED_ATTEMPTS = 3
 
@@ -37,6 +45,7 @@ class Document:
     attempts: int = 1
     constrained: bool = False
     forced_close: bool = False
+    ties: dict[str, str] = field(default_factory=dict)  # the tied values fixed before a local decode
 
 
 def document_prompt(instruction: str, *, grammar: str | None, schema: dict[str, Any] | None) -> list[Message]:
@@ -54,8 +63,14 @@ LOCAL_ATTEMPTS = 4
 
 def document_error(text: str, *, grammar: str | None, schema: dict[str, Any] | None) -> str | None:
     """Why ``text`` is not a valid document (None when it is): the grammar, then the parse gate, agree."""
+    return parse_problem(text, grammar=grammar, schema=schema) or (gate_error(GATE_NAMES[grammar], text)
+                                                                  if grammar else None)
+
+
+def parse_problem(text: str, *, grammar: str | None, schema: dict[str, Any] | None) -> str | None:
+    """Why ``text`` does not parse under ``grammar`` or validate against ``schema`` (None when it does)."""
     if grammar:
-        return parse_error(grammar, text) or gate_error(GATE_NAMES[grammar], text)
+        return parse_error(grammar, text)
     import jsonschema
 
     try:
@@ -71,20 +86,32 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
     """Generate a document under ``grammar`` (a shipped name) or ``schema`` (a JSON Schema)."""
     messages = document_prompt(instruction, grammar=grammar, schema=schema)
     if isinstance(model, ConstrainedModel):
-        from patchgate.agent.decoding.constrained import llg_grammar
-
-        compiled = llg_grammar(grammar=grammar, schema=schema)
+        plan = plan_for(grammar, instruction) if grammar else None
 
         def sample(attempt: int) -> Document:
             # a retry samples (a greedy retry would only repeat itself), each with its own seed
-            completion, stats = model.generate_constrained(
-                messages, compiled, max_tokens=max_tokens, temperature=temperature if attempt == 0 else 1.0,
-                seed=seed if attempt == 0 else (seed or 0) + attempt)
-            return Document(completion.text, model.name, attempts=attempt + 1, constrained=True,
-                            forced_close=stats.forced_close)
+            heat, salt = (temperature, seed) if attempt == 0 else (1.0, (seed or 0) + attempt)
+            return _local(model, messages, plan, schema, max_tokens=max_tokens, temperature=heat, seed=salt,
+                          attempt=attempt)
 
         return first_valid(sample, grammar=grammar, schema=schema)
     return _hosted(model, messages, grammar=grammar, schema=schema, max_tokens=max_tokens, seed=seed)
+
+
+def _local(model: ConstrainedModel, messages: list[Message], plan: GrammarPlan | None, schema: dict[str, Any] | None,
+           *, max_tokens: int, temperature: float, seed: int | None, attempt: int) -> Document:
+    """One document decoded under the grammar: first the tied values, then the document with them fixed."""
+    from patchgate.agent.decoding.constrained import llg_grammar
+
+    tie_lines = ""
+    if plan is not None and plan.open_ties:
+        tie_lines = model.generate_constrained(tie_messages(messages, plan), llg_grammar(lark=tie_lark(plan)),
+                                               max_tokens=TIE_TOKENS, temperature=temperature, seed=seed)[0].text
+    compiled = llg_grammar(schema=schema) if plan is None else llg_grammar(lark=document_lark(plan, tie_lines))
+    completion, stats = model.generate_constrained(messages, compiled, max_tokens=max_tokens,
+                                                   temperature=temperature, seed=seed)
+    return Document(completion.text, model.name, attempts=attempt + 1, constrained=True,
+                    forced_close=stats.forced_close, ties={**read_ties(tie_lines), **(plan.fixed if plan else {})})
 
 
 def first_valid(sample: Callable[[int], Document], *, grammar: str | None, schema: dict[str, Any] | None,
@@ -106,29 +133,55 @@ def gate_error(name: str, text: str) -> str | None:
     from patchgate.tools.policy import Policies
 
     errors = [f.message for f in check_file(name, text, ReviewOptions(), Policies()) if f.severity == "error"]
-    return "; ".join(errors)[:300] if errors else None
+    return "; ".join(errors)[:600] if errors else None
 
 
 def _hosted(model: Model, messages: list[Message], *, grammar: str | None, schema: dict[str, Any] | None,
             max_tokens: int, seed: int | None) -> Document:
-    """Custom-tool grammar first (if offered), then validate-and-retry with the parser's error."""
+    """Custom-tool grammar first (if offered), then free text; each answer is checked and sent back with its error."""
     if grammar and isinstance(model, GrammarToolModel):
+        lark = grammar_text(grammar)
         try:
-            text = model.grammar_call(messages, grammar_text(grammar), max_tokens=max_tokens, seed=seed).text
-            if document_error(text, grammar=grammar, schema=schema) is None:
-                return Document(text, model.name, constrained=True)
+            # the server holds the answer to the grammar: one answer, and one repair if the gate refuses it;
+            # an answer that does not parse means it did not, and free text takes over
+            doc = _checked(model.name, lambda asked: model.grammar_call(asked, lark, max_tokens=max_tokens,
+                                                                        seed=seed).text,
+                           messages, grammar=grammar, schema=schema, attempts=2, constrained=True)
+            if doc is not None:
+                return doc
         except ModelError as exc:
             if getattr(exc, "status", None) != 400:
                 raise
-    error: str | None = "no answer"
-    for attempt in range(1, HOSTED_ATTEMPTS + 1):
-        text = _normalise(model.complete(messages, max_tokens=max_tokens, seed=seed).text, grammar)
-        error = document_error(text, grammar=grammar, schema=schema)
-        if error is None:
-            return Document(text, model.name, attempts=attempt)
-        messages = [*messages, Message("assistant", text),
-                    Message("user", f"That document does not parse: {error}\nWrite it again, only the document.")]
-    raise GateFailure(f"{model.name} gave no valid document in {HOSTED_ATTEMPTS} attempts; last problem: {error}")
+    doc = _checked(model.name, lambda asked: _normalise(model.complete(asked, max_tokens=max_tokens,
+                                                                       seed=seed).text, grammar),
+                   messages, grammar=grammar, schema=schema, attempts=HOSTED_ATTEMPTS)
+    assert doc is not None  # free text answers every parse error with another attempt
+    return doc
+
+
+def _checked(name: str, ask: Callable[[list[Message]], str], messages: list[Message], *, grammar: str | None,
+             schema: dict[str, Any] | None, attempts: int, constrained: bool = False) -> Document | None:
+    """Ask until an answer parses and the gate accepts it: parse errors up to ``attempts``, gate refusals once.
+
+    A ``constrained`` answer (a grammar tool's) that does not parse gives None: the server did not hold it.
+    """
+    repaired, error = False, "no answer"
+    for attempt in range(1, attempts + 1):
+        text = ask(messages)
+        if (error := parse_problem(text, grammar=grammar, schema=schema) or "") == "":
+            refused = gate_error(GATE_NAMES[grammar], text) if grammar else None
+            if refused is None:
+                return Document(text, name, attempts=attempt, constrained=constrained)
+            if repaired:
+                raise GateFailure(f"{name}'s document is still refused after one repair: {refused}")
+            repaired, error = True, refused
+            feedback = f"The gate refuses that document: {refused}\nFix exactly that and write it again, only the document."
+        elif constrained:
+            return None
+        else:
+            feedback = f"That document does not parse: {error}\nWrite it again, only the document."
+        messages = [*messages, Message("assistant", text), Message("user", feedback)]
+    raise GateFailure(f"{name} gave no valid document in {attempts} attempts; last problem: {error}")
 
 
 def _normalise(text: str, grammar: str | None) -> str:

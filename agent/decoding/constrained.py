@@ -37,15 +37,15 @@ _WORD = re.compile(rb"[A-Za-z0-9_]+")
 _CLOSING_BYTES = set(b"}]) \n")
 
 
-def llg_grammar(*, grammar: str | None = None, schema: dict[str, Any] | None = None) -> str:
-    """An llguidance grammar from a shipped grammar name or a JSON Schema."""
-    if (grammar is None) == (schema is None):
-        raise InputError("give exactly one of a grammar name or a JSON schema")
+def llg_grammar(*, grammar: str | None = None, schema: dict[str, Any] | None = None, lark: str | None = None) -> str:
+    """An llguidance grammar from a shipped grammar name, Lark text (a specialised one) or a JSON Schema."""
+    if sum(given is not None for given in (grammar, schema, lark)) != 1:
+        raise InputError("give exactly one of a grammar name, a Lark grammar or a JSON schema")
     if schema is not None:
         text = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema),
                                                              overrides={"whitespace_flexible": False})
     else:
-        text = llguidance.LLMatcher.grammar_from_lark(grammar_text(grammar or ""))
+        text = llguidance.LLMatcher.grammar_from_lark(lark if lark is not None else grammar_text(grammar or ""))
     is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(text)
     if is_error:
         raise ConfigError(f"grammar is invalid: {'; '.join(messages)}")

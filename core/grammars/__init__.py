@@ -74,6 +74,19 @@ def _replace_rule(text: str, name: str, body: str) -> str:
     return re.sub(rf"^{name}:.*$", lambda _: f"{name}: {body}", text, count=1, flags=re.M)
 
 
+def ties_text(name: str, terminals: list[str]) -> str:
+    """Grammar ``name`` rewritten to write one ``TERMINAL: value`` line per tie in ``terminals``, nothing else."""
+    unknown = [t for t in terminals if t not in TIES.get(name, {})]
+    if unknown or not terminals:
+        raise InputError(f"grammar {name} has no tie {', '.join(unknown) or '(none given)'}")
+    return _replace_rule(grammar_text(name), "start", " ".join(f'"{t}: " {t} "\\n"' for t in terminals))
+
+
+def read_ties(text: str) -> dict[str, str]:
+    """The values of a document written under ``ties_text``."""
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+
 def tie_matches(name: str, terminal: str, value: str) -> bool:
     """Whether ``value`` is one the tie ``terminal`` of grammar ``name`` matches."""
     import lark

@@ -31,3 +31,18 @@ def tiny(tiny_path: Path):
     from patchgate.agent.models.hf import HFModel
 
     return HFModel(tiny_path)
+
+
+@pytest.fixture(scope="session")
+def manifest_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Llama whose tokenizer has seen Kubernetes manifests (a real tokenizer's ~4 bytes a token)."""
+    from tiny import manifest_corpus
+
+    return build_tiny_model(tmp_path_factory.mktemp("manifests"), vocab_size=800, corpus=manifest_corpus())
+
+
+@pytest.fixture(scope="session")
+def manifest_model(manifest_model_path: Path):
+    from patchgate.agent.models.hf import HFModel
+
+    return HFModel(manifest_model_path)

@@ -17,9 +17,15 @@ CORPUS = [
 ]
 
 
+def manifest_corpus() -> list[str]:
+    """CORPUS plus the shipped example manifests: a tokenizer that has seen Kubernetes YAML, as real ones have."""
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples" / "kubernetes"
+    return [*CORPUS, *(p.read_text() for p in sorted(examples.glob("*.yaml")))]
+
+
 def build_tokenizer(special_tokens: list[str] | None = None, *, eos: str = "<|endoftext|>", bos: str | None = None,
-                    vocab_size: int = 400):
-    """A byte-level BPE tokenizer trained in-process, with ``special_tokens`` as single tokens."""
+                    vocab_size: int = 400, corpus: list[str] | None = None):
+    """A byte-level BPE tokenizer trained in-process on ``corpus``, with ``special_tokens`` as single tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -29,19 +35,19 @@ def build_tokenizer(special_tokens: list[str] | None = None, *, eos: str = "<|en
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(CORPUS * 20, trainer)
+    tok.train_from_iterator((corpus or CORPUS) * 20, trainer)
     extra = [t for t in specials if t not in (eos, bos)]
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eos, pad_token=eos, bos_token=bos,
                                    additional_special_tokens=extra)
 
 
 def build_tiny_model(path: Path, *, special_tokens: list[str] | None = None, vocab_size: int = 400,
-                     seed: int = 0, layers: int = 2, hidden: int = 64) -> Path:
+                     seed: int = 0, layers: int = 2, hidden: int = 64, corpus: list[str] | None = None) -> Path:
     """Train a byte-level BPE tokenizer and save a random Llama next to it; return ``path``."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    fast = build_tokenizer(special_tokens, vocab_size=vocab_size)
+    fast = build_tokenizer(special_tokens, vocab_size=vocab_size, corpus=corpus)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=2 * hidden,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
