@@ -36,7 +36,7 @@ def generate(instruction: str, grammar: str | None, schema_file: Path | None, mo
                             temperature=1.0 if seed is not None else 0.0)
     if as_json:
         emit_json({"text": doc.text, "model": doc.model, "attempts": doc.attempts,
-                   "constrained": doc.constrained, "forced_close": doc.forced_close})
+                   "constrained": doc.constrained, "forced_close": doc.forced_close, "ties": doc.ties})
     else:
         print_data(doc.text)  # the document itself: `> config.yaml` captures it byte for byte
 

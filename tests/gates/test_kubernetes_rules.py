@@ -181,3 +181,26 @@ def test_a_service_must_select_a_workload_elsewhere_in_the_change(repo: Path) ->
     assert not result.passed and [(f.rule, f.path) for f in parse.findings] == [
         ("kubernetes.service-selector", "k8s/svc.yaml")]
     assert "Deployment diffusion has labels {app: diffusion}" in parse.findings[0].message
+
+
+@pytest.mark.parametrize(("reference", "rule", "severity"), [
+    ("value: https://huggingface.co/black-forest-labs/FLUX.1-dev", "license.restricted-model", "error"),
+    ("value: stabilityai/stable-diffusion-3-medium-diffusers", "license.restricted-model", "error"),
+    ("value: stabilityai/stable-diffusion-xl-base-1.0", None, None),
+])
+def test_a_model_named_in_a_manifest_meets_the_licence_policy(repo: Path, reference: str, rule: str | None,
+                                                              severity: str | None) -> None:
+    manifest = edit(GPU, "value: stabilityai/stable-diffusion-xl-base-1.0", reference)
+    result = review(repo, diff_of(repo, {"deploy/app.yaml": manifest}), options=ReviewOptions(tests="none",
+                                                                                             usage="commercial"))
+    licence = next(g for g in result.gates if g.name == "license")
+    assert {f.rule: f.severity for f in licence.findings} == ({rule: severity} if rule else {})
+    assert result.passed is (severity != "error")
+
+
+def test_an_image_from_a_model_publisher_is_a_model_use(repo: Path) -> None:
+    manifest = edit(GPU, "image: ghcr.io/example/diffusion-server:1.4.0", "image: ghcr.io/stabilityai/sd3-server:1.0")
+    result = review(repo, diff_of(repo, {"deploy/app.yaml": manifest}), options=ReviewOptions(tests="none"))
+    licence = next(g for g in result.gates if g.name == "license")
+    assert [(f.rule, f.severity, f.line) for f in licence.findings] == [("license.unknown-model", "warning", 20)]
+    assert "stabilityai/sd3-server is not in policies/models.yaml" in licence.findings[0].message
