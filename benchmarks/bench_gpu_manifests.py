@@ -45,10 +45,10 @@ def main() -> None:
     import torch
     from tiny import build_tiny_model, manifest_corpus
 
-    from patchgate.agent.documents import gate_error, generate_document
-    from patchgate.agent.grammar_plan import gpus_asked
-    from patchgate.agent.models.hf import HFModel
-    from patchgate.errors import GateFailure
+    from agent.models.hf import HFModel
+    from agent.writing.documents import gate_error, generate_document
+    from agent.writing.grammar_plan import gpus_asked
+    from core.errors import GateFailure
 
     torch.set_num_threads(1)
     count = gpus_asked(args.instruction) or 0

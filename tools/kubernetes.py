@@ -21,9 +21,9 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
-from patchgate.tools.findings import Finding
-from patchgate.tools.podspec import Path, Problem, field_name, pod_problems, port_problems
-from patchgate.tools.policy import Kubernetes
+from tools.findings import Finding
+from tools.podspec import Path, Problem, field_name, pod_problems, port_problems
+from tools.policy import Kubernetes
 
 
 def is_manifest(doc: Any) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from patchgate.tools.policy import GpuNodes, Kubernetes
+from tools.policy import GpuNodes, Kubernetes
 
 Path = tuple[str | int, ...]
 

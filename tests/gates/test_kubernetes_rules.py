@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.tools.findings import Finding
-from patchgate.tools.gates import ReviewOptions, review
-from patchgate.tools.options import ReviewOptions as Options
-from patchgate.tools.parsers import check_file
-from patchgate.tools.policy import Policies
 from tests.conftest import diff_of
+from tools.findings import Finding
+from tools.gates import ReviewOptions, review
+from tools.options import ReviewOptions as Options
+from tools.parsers import check_file
+from tools.policy import Policies
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "kubernetes"
 GPU = (EXAMPLES / "diffusion-gpu.yaml").read_text()

@@ -28,7 +28,7 @@ def draft_path(tmp_path_factory: pytest.TempPathFactory, tiny_path: Path) -> Pat
 
 @pytest.fixture(scope="session")
 def tiny(tiny_path: Path):
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     return HFModel(tiny_path)
 
@@ -43,6 +43,6 @@ def manifest_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def manifest_model(manifest_model_path: Path):
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     return HFModel(manifest_model_path)

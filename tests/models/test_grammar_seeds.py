@@ -12,13 +12,13 @@ import pytest
 import torch
 import yaml
 
-from patchgate.agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
-from patchgate.agent.documents import GATE_NAMES, Document, first_valid
-from patchgate.agent.grammar_plan import document_lark, gpus_asked, plan_for, tie_lark
-from patchgate.grammars import GRAMMARS, parse_error
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.parsers import check_file
-from patchgate.tools.policy import Policies
+from agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
+from agent.writing.documents import GATE_NAMES, Document, first_valid
+from agent.writing.grammar_plan import document_lark, gpus_asked, plan_for, tie_lark
+from core.grammars import GRAMMARS, parse_error
+from tools.options import ReviewOptions
+from tools.parsers import check_file
+from tools.policy import Policies
 
 SEEDS = 100
 BUDGET = 512  # `patchgate generate`'s default --max-tokens

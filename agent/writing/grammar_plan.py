@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from patchgate.agent.models.base import Message
-from patchgate.grammars import GPU_PREFIX, TIES, read_ties, specialise, start_alternatives, tie_matches, ties_text
+from agent.models.base import Message
+from core.grammars import GPU_PREFIX, TIES, read_ties, specialise, start_alternatives, tie_matches, ties_text
 
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8}

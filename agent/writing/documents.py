@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from patchgate.agent.grammar_plan import (
+from agent.models.base import (
+    ConstrainedModel,
+    GrammarToolModel,
+    Message,
+    Model,
+)
+from agent.writing.grammar_plan import (
     TIE_TOKENS,
     GrammarPlan,
     document_lark,
@@ -24,14 +30,8 @@ from patchgate.agent.grammar_plan import (
     tie_lark,
     tie_messages,
 )
-from patchgate.agent.models.base import (
-    ConstrainedModel,
-    GrammarToolModel,
-    Message,
-    Model,
-)
-from patchgate.errors import GateFailure, ModelError
-from patchgate.grammars import grammar_text, parse_error, read_ties
+from core.errors import GateFailure, ModelError
+from core.grammars import grammar_text, parse_error, read_ties
 
 HOSTED_ATTEMPTS = 3
 
@@ -101,7 +101,7 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
 def _local(model: ConstrainedModel, messages: list[Message], plan: GrammarPlan | None, schema: dict[str, Any] | None,
            *, max_tokens: int, temperature: float, seed: int | None, attempt: int) -> Document:
     """One document decoded under the grammar: first the tied values, then the document with them fixed."""
-    from patchgate.agent.decoding.constrained import llg_grammar
+    from agent.decoding.constrained import llg_grammar
 
     tie_lines = ""
     if plan is not None and plan.open_ties:
@@ -128,9 +128,9 @@ def first_valid(sample: Callable[[int], Document], *, grammar: str | None, schem
 
 def gate_error(name: str, text: str) -> str | None:
     """What the parse gate says about ``text`` as file ``name`` (its errors, not its warnings), or None."""
-    from patchgate.tools.options import ReviewOptions
-    from patchgate.tools.parsers import check_file
-    from patchgate.tools.policy import Policies
+    from tools.options import ReviewOptions
+    from tools.parsers import check_file
+    from tools.policy import Policies
 
     errors = [f.message for f in check_file(name, text, ReviewOptions(), Policies()) if f.severity == "error"]
     return "; ".join(errors)[:600] if errors else None
