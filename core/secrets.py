@@ -13,22 +13,20 @@ marks by its BEGIN line alone but which we must redact as a whole.
 
 from __future__ import annotations
 
-import math
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 import yaml
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.filters import gibberish, heuristic
-from detect_secrets.plugins import keyword
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-from detect_secrets.plugins.high_entropy_strings import HexHighEntropyString, HighEntropyStringsPlugin
+from detect_secrets.plugins.high_entropy_strings import HexHighEntropyString
 from detect_secrets.plugins.keyword import KeywordDetector
 from detect_secrets.plugins.private_key import PrivateKeyDetector
 from detect_secrets.util.code_snippet import get_code_snippet
@@ -40,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from patchgate.errors import ConfigError
 from patchgate.paths import POLICY_DIR
+from patchgate.secret_lines import Prefilter
 
 REDACTED = "«redacted»"
 # Text with no file name (issue text, a model's answer, a log) is read as a config file: there an
@@ -101,7 +100,7 @@ class SecretScanner:
         plugins = _library_plugins(policy.plugins, policy.entropy) + _extra_plugins(policy.extra_formats)
         # Token formats first: their name for a secret is more useful than "high entropy string".
         plugins.sort(key=lambda p: (not isinstance(p, RegexBasedDetector), type(p).__name__))
-        self._triggers = [(plugin, _triggers(plugin)) for plugin in plugins]
+        self._prefilter = Prefilter(plugins)
         self.allow = [re.compile(p) for p in policy.allowlist]
         self.marker = policy.inline_marker
         self._words = _gibberish_detector(policy.gibberish_limit)
@@ -118,9 +117,12 @@ class SecretScanner:
         text), also when both sit on one line, as in a JSON-encoded trace event.
         """
         lines = text.splitlines(keepends=True)
-        offsets = list(accumulate((len(line) for line in lines), initial=0))
+        hits = list(self._hits(list(map(_strip_newline, lines)), filename))
+        if not hits:
+            return text
+        offsets = list(accumulate(map(len, lines), initial=0))
         spans: list[tuple[int, int]] = []
-        for hit in self._hits([line.rstrip("\r\n") for line in lines], filename):
+        for hit in hits:
             start = offsets[hit.line - 1] + hit.start
             if hit.rule == PRIVATE_KEY:
                 end_marker = _PEM_END.search(text, start)
@@ -134,20 +136,12 @@ class SecretScanner:
     def _hits(self, lines: list[str], filename: str) -> Iterator[SecretHit]:
         """Each secret once: where plugins overlap, the first (token formats come first) names it.
 
-        Each plugin runs only on the lines its trigger finds in one pass over the whole text,
-        so the common case (a file with no secret in it) costs a few regex scans, not
-        every plugin on every line.
+        Each plugin reads only the lines its prefilter passes (``patchgate.secret_lines``), so the
+        common case (a file with no secret in it) costs a few literal searches, not every plugin's
+        regex over every line.
         """
         name = filename if filename and determine_file_type(filename) is not FileType.OTHER else UNNAMED
-        text = "\n".join(lines)
-        folded = text.lower()  # same length as text for the ASCII keywords matched in it
-        starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-        candidates: dict[int, list[BasePlugin]] = {}
-        for plugin, triggers in self._triggers:
-            found = {bisect_right(starts, m.start()) - 1
-                     for t, on_folded in triggers for m in t.finditer(folded if on_folded else text)}
-            for index in found:
-                candidates.setdefault(index, []).append(plugin)
+        candidates = self._prefilter.candidates(lines)
         for index in sorted(candidates):
             line = lines[index]
             indirect = heuristic.is_indirect_reference(line)
@@ -192,19 +186,6 @@ class SecretScanner:
         return not (isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower())
 
 
-def _triggers(plugin: BasePlugin) -> list[tuple[re.Pattern[str], bool]]:
-    """What a line must hold for ``plugin`` to find anything in it (and whether to look in lower case)."""
-    if isinstance(plugin, RegexBasedDetector):
-        return [(pattern, False) for pattern in plugin.denylist]
-    if isinstance(plugin, KeywordDetector):  # its own keywords; ten times faster on folded text than with re.I
-        return [(re.compile("|".join(keyword.DENYLIST)), True)]
-    if isinstance(plugin, HighEntropyStringsPlugin):
-        # A string of n characters has at most log2(n) bits per character: shorter ones cannot pass.
-        shortest = math.ceil(2 ** plugin.entropy_limit)
-        return [(re.compile(rf"(['\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"), False)]
-    raise TypeError(f"no trigger known for {type(plugin).__name__}")
-
-
 def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
     """The detect-secrets plugins the policy names, by class name; a name it lacks is a policy error."""
     classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
@@ -228,6 +209,9 @@ def _rule_id(plugin: BasePlugin) -> str:
     if rule_id := getattr(plugin, "rule_id", None):
         return str(rule_id)
     return re.sub(r"[^a-z0-9]+", "-", plugin.secret_type.lower()).strip("-")
+
+
+_strip_newline = methodcaller("rstrip", "\r\n")  # mapped over every line of the index: C-level calls
 
 
 def _occurrences(line: str, value: str) -> Iterator[int]:
