@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from patchgate.errors import IndexStateError, InputError
@@ -247,6 +246,8 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
             rows = _with_texts(previous, [chunk_rows[i] for i in ids])
             return [f"{r[1]}\n{r[7]}\n{r[8]}" for r in rows]
 
+        import faiss
+
         vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance,
                                 known=_previous_vectors(previous, known, embedder.model_id, unhashed, chunk_rows))
         index = faiss.IndexFlatIP(vectors.shape[1])
@@ -266,8 +267,10 @@ def _previous_vectors(previous: Path | None, known: store.Previous, model_id: st
     """
     if previous is None or known.settings.get("model_id") != model_id or not (previous / "vectors.faiss").is_file():
         return {}
+    import faiss
+
     try:
-        old = faiss.read_index(str(previous / "vectors.faiss"))
+        old = faiss.read_index(str(previous / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
         table = old.reconstruct_n(0, old.ntotal)
     except RuntimeError:  # damaged: the vector cache still has every vector
         return {}
