@@ -347,15 +347,14 @@ class VectorCache:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def vectors(self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]], progress=None,
-                known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def vectors(self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]],
+                progress=None) -> np.ndarray:
         """Vectors of the texts with ``hashes``; only the ones never seen before are embedded.
 
         ``texts(ids)`` gives the texts of positions ``ids``, asked only for those embedded: a re-index need
-        not read the texts it will not embed. ``known`` are vectors the caller already holds (a re-index:
-        the live build's), by hash; only the rest are read from the cache.
+        not read the texts it will not embed.
         """
-        known = dict(known or {})
+        known: dict[str, np.ndarray] = {}
         with closing(self._connect()) as db:
             known.update(self._load(db, embedder.model_id, [h for h in hashes if h not in known]))
             todo = [i for i, h in enumerate(hashes) if h not in known]
