@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
+from re import _constants as sre
+from re import _parser
 
 from ahocorasick_rs import AhoCorasick
 from detect_secrets.plugins import keyword
@@ -74,35 +74,32 @@ class Prefilter:
             if owners:
                 words = sorted(owners)
                 self._automata.append((AhoCorasick(words), [owners[w] for w in words], on_folded))
-        entropy = [f.plugin for f in self.filters if isinstance(f.plugin, HighEntropyStringsPlugin)]
+        entropy: list[HighEntropyStringsPlugin] = [f.plugin for f in self.filters
+                                                   if isinstance(f.plugin, HighEntropyStringsPlugin)]
         self._entropic = [n for n, f in enumerate(self.filters) if f.plugin in entropy]
         # One scan finds the quoted strings every entropy plugin could want: its charsets' union, its shortest.
-        charset = "".join(sorted({c for p in entropy for c in p.charset}))  # type: ignore[attr-defined]
-        shortest = min((_shortest(p) for p in entropy), default=1)  # type: ignore[arg-type]
+        charset = "".join(sorted({c for p in entropy for c in p.charset}))
+        shortest = min((_shortest(p) for p in entropy), default=1)
         self._quoted = re.compile(rf"(['\"])[{re.escape(charset)}]{{{shortest},}}\1") if entropy else None
         self._whole = [n for n, f in enumerate(self.filters) if f.keywords is None and n not in self._entropic]
 
     def candidates(self, lines: list[str]) -> dict[int, list[BasePlugin]]:
         """Line index -> the plugins that must read that line, in plugin order."""
         raw = "\n".join(lines)
-        folded: str | None = None
+        folded = raw.lower()  # the keyword plugin's keywords are looked for in lower case
         found: list[tuple[int, bool, int]] = []  # (offset, in lower-cased text, filter)
         for automaton, owners, on_folded in self._automata:
-            if on_folded and folded is None:
-                folded = raw.lower()
             for word, start, _ in automaton.find_matches_as_indexes(folded if on_folded else raw, overlapping=True):
                 found.extend((start, on_folded, n) for n in owners[word])
         if self._quoted is not None:
             found.extend((m.start(), False, n) for m in self._quoted.finditer(raw) for n in self._entropic)
         for n in self._whole:
             for t, on_folded in self.filters[n].triggers:
-                if on_folded and folded is None:
-                    folded = raw.lower()
                 found.extend((m.start(), on_folded, n) for m in t.finditer(folded if on_folded else raw))
         # lower() keeps every newline but may change a line's length (a few non-ASCII letters)
-        apart = folded is not None and len(folded) != len(raw)
+        apart = len(folded) != len(raw)
         line_of = {False: _line_numbers(raw, (o for o, f, _ in found if not (f and apart)))}
-        line_of[True] = _line_numbers(folded, (o for o, f, _ in found if f)) if apart else line_of[False]  # type: ignore[arg-type]
+        line_of[True] = _line_numbers(folded, (o for o, f, _ in found if f)) if apart else line_of[False]
         pairs = sorted({(line_of[f][o], n) for o, f, n in found})
         out: dict[int, list[BasePlugin]] = {}
         for index, n in pairs:
@@ -236,7 +233,7 @@ def _spelled(branches: list, fold: bool) -> set[str] | None:
 def _single(sub, fold: bool) -> set[str] | None:
     """The characters a one-item pattern (the body of ``X{m,n}``) matches, if it is one small class."""
     items = list(sub)
-    return _chars(*items[0], fold) if len(items) == 1 else None
+    return _chars(items[0][0], items[0][1], fold) if len(items) == 1 else None
 
 
 def _chars(op, av, fold: bool) -> set[str] | None:

@@ -37,7 +37,7 @@ class ChunkTexts:
 
     def chunks(self, rows: list[tuple]) -> list[Chunk]:
         """``StoredChunk``s of ``rows`` (the ``FIELDS`` of each chunk, in id order) that read their text here."""
-        out = []
+        out: list[Chunk] = []
         for row in rows:
             chunk = StoredChunk.__new__(StoredChunk)
             chunk.__dict__.update(zip(FIELDS, row, strict=True), _texts=self)  # frozen: set as the dataclass would
