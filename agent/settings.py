@@ -1,4 +1,4 @@
-"""``[tool.patchgate.agent]``, in a module of its own: ``context`` reads its token budget without importing
+"""``[tool.agent]``, in a module of its own: ``context`` reads its token budget without importing
 the whole solve pipeline (models, gates, GitPython: over a second of a cold ``context`` on a busy machine)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AgentSettings(BaseModel):
-    """``[tool.patchgate.agent]``: the bounds of one solve run."""
+    """``[tool.agent]``: the bounds of one solve run."""
 
     model_config = ConfigDict(extra="forbid")
 

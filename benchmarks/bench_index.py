@@ -35,13 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.retrieval.embeddings import (
+from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
     default_model_path,
     make_embedder,
 )
-from patchgate.retrieval.index import build_index, open_index
+from retrieval.index import build_index, open_index
 
 QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
            "Matrix.inv raises ZeroDivisionError for sparse matrices",
@@ -52,7 +52,7 @@ def cold_query(root: Path, query: str) -> float:
     """Wall time of `patchgate context --no-refresh QUERY` in a fresh process: interpreter start, imports,
     opening the index, ranking and printing, what a user waits for."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "patchgate.agent", "context", "--no-refresh", query], cwd=root,
+    subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--no-refresh", query], cwd=root,
                    check=True, capture_output=True)
     return time.perf_counter() - t
 
@@ -84,7 +84,7 @@ def _seconds(work) -> float:
 def index_command(root: Path, dense: str) -> tuple[float, dict]:
     """Wall time of a whole `patchgate index --json` (process start included) and the stats it printed."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "patchgate.agent", "index", "--json", "--dense", dense,
+    out = subprocess.run([sys.executable, "-P", "-m", "patchgate", "index", "--json", "--dense", dense,
                           "--device", "cpu", str(root)], check=True, capture_output=True, text=True).stdout
     return time.perf_counter() - started, json.loads(out)
 
@@ -106,7 +106,7 @@ def distil_seconds() -> float:
     """The first-use distillation of the static model, timed in a fresh process with an empty cache."""
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from patchgate.retrieval.embeddings import default_model_path, "
+        subprocess.run([sys.executable, "-c", "from retrieval.embeddings import default_model_path, "
                         "_static_model; _static_model(default_model_path())"], check=True, capture_output=True,
                        env={**os.environ, "PATCHGATE_CACHE": cache})
         return time.perf_counter() - t
@@ -195,7 +195,7 @@ def main() -> None:
     colds = [cold_query(args.root, q) for q in QUERIES]
     print(f"cold `patchgate context --no-refresh` (fresh process, whole command): median "
           f"{statistics.median(colds):.2f}s over {len(colds)} queries")
-    from patchgate.retrieval.rank import rank
+    from retrieval.rank import rank
 
     index = open_index(args.root)
     rank(index, QUERIES[0])

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from patchgate.errors import InputError
-from patchgate.locks import exclusive
+from core.errors import InputError
+from core.locks import exclusive
 
 if TYPE_CHECKING:
     import git  # GitPython, imported where it is used: the index and query paths need only git itself

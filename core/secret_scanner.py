@@ -1,6 +1,6 @@
 """The secret scanner: detect-secrets' plugins and filters, configured by ``policies/security.yaml``.
 
-Kept apart from ``patchgate.secrets`` (the policy, ``redact`` and the environment allow-list) so that
+Kept apart from ``core.secrets`` (the policy, ``redact`` and the environment allow-list) so that
 importing those does not import detect-secrets: only building a scanner does.
 """
 
@@ -26,9 +26,9 @@ from gibberish_detector import serializer
 from gibberish_detector.detector import Detector
 from gibberish_detector.model import Model
 
-from patchgate.errors import ConfigError
-from patchgate.secret_lines import Prefilter
-from patchgate.secrets import REDACTED, Entropy, ExtraFormat, SecretHit, SecretsPolicy
+from core.errors import ConfigError
+from core.secret_lines import Prefilter
+from core.secrets import REDACTED, Entropy, ExtraFormat, SecretHit, SecretsPolicy
 
 # Text with no file name (issue text, a model's answer, a log) is read as a config file: there an
 # unquoted `password: value` counts, which is how secrets appear in prose and logs.
@@ -81,7 +81,7 @@ class SecretScanner:
     def _hits(self, lines: list[str], filename: str) -> Iterator[SecretHit]:
         """Each secret once: where plugins overlap, the first (token formats come first) names it.
 
-        Each plugin reads only the lines its prefilter passes (``patchgate.secret_lines``), so the
+        Each plugin reads only the lines its prefilter passes (``core.secret_lines``), so the
         common case (a file with no secret in it) costs a few literal searches, not every plugin's
         regex over every line.
         """

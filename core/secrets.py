@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchgate.paths import POLICY_DIR
+from core.paths import POLICY_DIR
 
 if TYPE_CHECKING:
-    from patchgate.secret_scanner import SecretScanner
+    from core.secret_scanner import SecretScanner
 
 REDACTED = "«redacted»"
 # What a test subprocess may see of our environment; everything else (tokens, database URLs, proxies,
@@ -76,7 +76,7 @@ class SecretsPolicy(BaseModel):
 @lru_cache(maxsize=1)
 def default_scanner() -> SecretScanner:
     """The scanner built from the shipped policy (cached: the rules never change at run time)."""
-    from patchgate.secret_scanner import SecretScanner
+    from core.secret_scanner import SecretScanner
 
     shipped = yaml.safe_load((POLICY_DIR / "security.yaml").read_text(encoding="utf-8"))
     return SecretScanner(SecretsPolicy.model_validate(shipped["secrets"]))
@@ -102,7 +102,7 @@ def __getattr__(name: str) -> Any:
     """``SecretScanner`` on first use: detect-secrets (and the requests it imports) load only when a scanner
     is built, not with every command that imports this module for ``redact`` (0.4 s of a cold ``context``)."""
     if name == "SecretScanner":
-        from patchgate.secret_scanner import SecretScanner
+        from core.secret_scanner import SecretScanner
 
         return SecretScanner
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,8 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
-from patchgate.errors import IndexStateError
-from patchgate.retrieval.types import Chunk
+from core.errors import IndexStateError
+from retrieval.types import Chunk
 
 FIELDS = ("id", "path", "kind", "name", "start_line", "end_line", "signature", "hash")
 COLUMNS = ", ".join(FIELDS)

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from patchgate.secret_lines import required_literals
-from patchgate.secrets import REDACTED, default_scanner
+from core.secret_lines import required_literals
+from core.secrets import REDACTED, default_scanner
 from tests.core.secret_corpus import load_corpus
 
 FILLER = "\n".join(f"    value_{i} = compute(x[{i}:], key={i!r})  # line {i}" for i in range(3000))
