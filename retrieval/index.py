@@ -265,19 +265,21 @@ def _vectors(previous: Path | None, known: store.Previous, embedder, cache: Vect
     was made with the same model.
     """
     table = _previous_table(previous, known, embedder.model_id)
-    pairs = [] if table is None else [
-        (i, raw[10]) for i, (raw, new) in enumerate(zip(unhashed, chunk_rows, strict=True))
-        if isinstance(raw[10], int) and raw[9] == new[9] and raw[10] < len(table)]
-    taken = {i for i, _ in pairs}
-    rest = [i for i in range(len(chunk_rows)) if i not in taken]
+    olds = np.full(len(chunk_rows), -1, dtype=np.int64)  # each chunk's row in the live build's table, or -1
+    if table is not None:
+        olds = np.fromiter((raw[10] if isinstance(raw[10], int) and raw[9] == new[9] else -1
+                            for raw, new in zip(unhashed, chunk_rows, strict=True)), dtype=np.int64,
+                           count=len(chunk_rows))
+        olds[olds >= len(table)] = -1
+    reused = olds >= 0
+    rest = np.flatnonzero(~reused).tolist()
     fresh = cache.vectors(embedder, [chunk_rows[i][9] for i in rest], lambda ids: texts([rest[j] for j in ids]),
                           advance)
-    cache.hits += len(pairs)  # taken from the live build: reused all the same
-    if not pairs:
+    cache.hits += int(reused.sum())  # taken from the live build: reused all the same
+    if table is None or not reused.any():
         return fresh
-    out = np.empty((len(chunk_rows), table.shape[1]), dtype=np.float32)  # type: ignore[union-attr]
-    new_rows, old_rows = np.array(pairs).T
-    out[new_rows] = table[old_rows]  # type: ignore[index]
+    out = np.empty((len(chunk_rows), table.shape[1]), dtype=np.float32)
+    out[reused] = table[olds[reused]]
     if rest:
         out[rest] = fresh
     return out
