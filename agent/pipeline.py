@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from agent import prompts
 from agent.edit_match import apply_edits
 from agent.edit_parse import parse_answer
@@ -22,6 +20,7 @@ from agent.gating import apply_to_tree, gate, passed_count, require_sandbox, sho
 from agent.models.base import Message, Model
 from agent.plan import Plan, PlanStep
 from agent.readonly_tools import Snapshot, ToolBox
+from agent.settings import AgentSettings
 from agent.trace import RunTrace
 from core.config import section
 from core.errors import GateFailure, InputError, ModelError
@@ -31,23 +30,6 @@ from tools.findings import ReviewResult
 
 Progress = Callable[[str], None]
 REPORT_DIFF_CHARS = 3000  # of a re-indented diff shown back to the model
-
-
-class AgentSettings(BaseModel):
-    """``[tool.agent]``: the bounds of one solve run."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rounds: int = Field(default=3, ge=1, description="Gate rounds per candidate (a failed gate's report goes back).")
-    candidates: int = Field(default=1, ge=1, description="Candidates sampled; the one passing most gates wins.")
-    context_tokens: int = Field(default=6000, ge=500, description="Token budget of the packed context.")
-    tool_calls: int = Field(default=6, ge=0, description="Read-only tool calls the model may make while planning.")
-    max_edit_tokens: int = Field(default=4096, ge=256, description="Completion budget of one edit answer.")
-    context_window: int = Field(default=16384, ge=2048, description=(
-        "The model's context window in tokens. The first edit prompt gets half of what the edit answer "
-        "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
-    sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
-    rerank: bool = Field(default=False, description="Let the model reorder the top-ranked files before planning.")
 
 
 @dataclass

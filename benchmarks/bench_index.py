@@ -1,6 +1,7 @@
 """Index speed on a large repository (CPU path): full build, one-file re-index, cold and warm queries.
 
     nice python benchmarks/bench_index.py [CHECKOUT] [--mirror GIT_DIR] [--dense static|none|transformer]
+                                          [--warm-cache] [--no-distil]
 
 Without CHECKOUT it makes one: a shared clone (`git clone --shared`, nothing is
 written into the mirror) of the fetched sympy mirror into /tmp, at the mirror's
@@ -10,18 +11,29 @@ which it restores. `--throughput N` instead times the transformer embedder
 (`--device`) on N chunks of the checkout's index against sentence-transformers'
 plain `encode` (chunks/s and ratio: the GPU figure of issue 2). Prints medians; the distillation of the
 static model (once per machine) is timed separately, in a fresh process with an empty model cache.
+
+The full index and the re-index are timed as whole `patchgate index` commands (process start included),
+with the phases the command reports. The vector cache is emptied first (a fresh clone's state) unless
+`--warm-cache`; the output says which. So that figures from different machines can be told apart, it
+first prints the CPU model, the load average and the speed of a fixed micro-benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from retrieval.embeddings import (
     EmbeddingConfig,
@@ -43,6 +55,51 @@ def cold_query(root: Path, query: str) -> float:
     subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--no-refresh", query], cwd=root,
                    check=True, capture_output=True)
     return time.perf_counter() - t
+
+
+def machine() -> str:
+    """The CPU model, cores, load, and a fixed single-thread micro-benchmark: what the figures depend on."""
+    model = platform.processor() or "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), model)
+    data = bytes(range(256)) * (1 << 18)  # 64 MB
+    hashed = min(_seconds(lambda: hashlib.sha1(data).digest()) for _ in range(3))
+    python = min(_seconds(lambda: sum(i * i for i in range(2_000_000))) for _ in range(3))
+    a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+    matmul = min(_seconds(lambda: a @ a) for _ in range(5))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {model}, {os.cpu_count()} cores, load average {load}; micro-benchmark: sha1 "
+            f"{64 / hashed:.0f} MB/s, Python loop {2 / python:.1f} M iterations/s, 512x512 float32 matmul "
+            f"{2 * 512 ** 3 / matmul / 1e9:.1f} GFLOP/s (best of 3-5)")
+
+
+def _seconds(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def index_command(root: Path, dense: str) -> tuple[float, dict]:
+    """Wall time of a whole `patchgate index --json` (process start included) and the stats it printed."""
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-P", "-m", "patchgate", "index", "--json", "--dense", dense,
+                          "--device", "cpu", str(root)], check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - started, json.loads(out)
+
+
+def phases(stats: dict) -> str:
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in stats["timings"].items())
+
+
+def cached_vectors(root: Path) -> int:
+    """Vectors in the repository's vector cache (0: cold, as in a fresh clone)."""
+    path = root / ".git" / "patchgate" / "vectors.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT count(*) FROM vec").fetchone()[0]
 
 
 def distil_seconds() -> float:
@@ -94,39 +151,47 @@ def main() -> None:
     ap.add_argument("--dense", default="static")
     ap.add_argument("--throughput", type=int, default=0, metavar="N", help="time the transformer on N chunks")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--warm-cache", action="store_true", help="keep the vector cache (default: empty it first)")
+    ap.add_argument("--no-distil", action="store_true", help="skip timing the static model's distillation")
     args = ap.parse_args()
     args.root = args.root or checkout(args.mirror)
     print(f"checkout: {args.root}")
     if args.throughput:
         throughput(args.root, args.throughput, args.device)
         return
+    print(machine())
     config = EmbeddingConfig(dense=args.dense, device="cpu")
-    distil = distil_seconds() if args.dense == "static" else 0.0
+    distil = distil_seconds() if args.dense == "static" and not args.no_distil else 0.0
     make_embedder(config)
     for old in (args.root / ".patchgate").glob("index-*"):
         subprocess.run(["rm", "-rf", str(old)], check=True)
     (args.root / ".patchgate" / "CURRENT").unlink(missing_ok=True)
-    subprocess.run(["rm", "-rf", str(args.root / ".git" / "patchgate")], check=True)  # cold vector cache
-    full = build_index(args.root, config=config, progress=False)
-    print(f"full index: {full.files} files, {full.chunks} chunks, embedded {full.embedded}, "
-          f"{full.seconds:.1f}s {full.timings}")
+    if not args.warm_cache:
+        subprocess.run(["rm", "-rf", str(args.root / ".git" / "patchgate")], check=True)
+    cached = cached_vectors(args.root)
+    full_s, full = index_command(args.root, args.dense)
+    print(f"full index (`patchgate index`, whole command): {full['files']} files, {full['chunks']} chunks, "
+          f"{full_s:.1f}s; vector cache {'cold' if not cached else f'warm ({cached} vectors)'}: embedded "
+          f"{full['embedded']}, reused {full['reused_vectors']}")
+    print(f"  phases (s): {phases(full)}; process start and imports {full_s - full['seconds']:.2f}")
     if distil:
         print(f"first index on a new machine: distilling the static model {distil:.1f}s + full index "
-              f"{full.seconds:.1f}s (the distillation is the extra, once per machine)")
+              f"{full_s:.1f}s (the distillation is the extra, once per machine)")
     target = next(p for p in sorted(args.root.rglob("*.py")) if p.stat().st_size > 2000 and ".patchgate" not in str(p))
     original = target.read_text()
     times = []
     try:
         for n in range(3):
             target.write_text(original + f"\n\ndef _bench_edit_{n}():\n    return {n}\n")
-            stats = build_index(args.root, config=config, progress=False)
-            times.append(stats.seconds)
-        print(f"re-index stages: {stats.timings}")
+            seconds, stats = index_command(args.root, args.dense)
+            times.append(seconds)
+        print(f"  re-index phases (s): {phases(stats)}; process start and imports {seconds - stats['seconds']:.2f}")
     finally:
         target.write_text(original)
         build_index(args.root, config=config, progress=False)
     reindex = statistics.median(times)
-    print(f"re-index after a one-file edit: median {reindex:.2f}s ({100 * reindex / full.seconds:.1f}% of full)")
+    print(f"re-index after a one-file edit (whole command): median {reindex:.2f}s "
+          f"({100 * reindex / full_s:.1f}% of full)")
     colds = [cold_query(args.root, q) for q in QUERIES]
     print(f"cold `patchgate context --no-refresh` (fresh process, whole command): median "
           f"{statistics.median(colds):.2f}s over {len(colds)} queries")
@@ -140,6 +205,7 @@ def main() -> None:
         rank(index, q)
         warm.append(time.perf_counter() - t)
     print(f"warm query: median {1000 * statistics.median(warm):.0f} ms")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

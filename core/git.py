@@ -22,11 +22,13 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from core.errors import InputError
 from core.locks import exclusive
+
+if TYPE_CHECKING:
+    import git  # GitPython, imported where it is used: the index and query paths need only git itself
 
 _caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any
 
@@ -77,6 +79,8 @@ def git_text(cwd: Path, *args: str) -> str:
 
 def open_repo(path: Path | str = ".") -> git.Repo:
     """The repository containing ``path``, or a one-line InputError."""
+    import git
+
     forget_caller_git_env()
     try:
         return git.Repo(Path(path), search_parent_directories=True)
@@ -85,15 +89,29 @@ def open_repo(path: Path | str = ".") -> git.Repo:
 
 
 def repo_root(path: Path | str = ".") -> Path:
-    """The work-tree root of the repository containing ``path``."""
-    repo = open_repo(path)
-    if repo.bare or repo.working_tree_dir is None:
+    """The work-tree root of the repository containing ``path``.
+
+    Asked of git itself, not GitPython: every command starts here, and importing GitPython was a tenth of
+    a second of a cold ``context``.
+    """
+    where = Path(path)
+    try:
+        proc = run_git(where if where.is_dir() else where.parent, "rev-parse", "--is-bare-repository",
+                       "--show-toplevel", check=False)
+    except InputError:  # no such folder
+        proc = None
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines() if proc is not None else []
+    if lines[:1] == ["true"]:
         raise InputError(f"{path} is a bare repository; patchgate needs a work tree")
-    return Path(repo.working_tree_dir)
+    if proc is None or proc.returncode != 0 or len(lines) < 2:
+        raise InputError(f"{path} is not inside a git repository")
+    return Path(lines[1])
 
 
 def resolve_rev(repo: git.Repo, rev: str) -> str:
     """The full commit id of ``rev``, or an InputError naming it."""
+    import git
+
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
     except git.GitCommandError:
@@ -132,6 +150,8 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     The user's working tree and index are never touched: all work on a
     candidate happens here.
     """
+    import git
+
     commit = resolve_rev(repo, rev)
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
@@ -155,6 +175,8 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
 
 def _discard(repo: git.Repo, parent: Path) -> None:
     """Delete a worktree's folder and let git forget it."""
+    import git
+
     shutil.rmtree(parent, ignore_errors=True)
     with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
         repo.git.worktree("prune")
@@ -193,6 +215,8 @@ def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
 
 def file_at(repo: git.Repo, rev: str, path: str) -> str | None:
     """The text of ``path`` at ``rev``, or None if it is not there (or not text)."""
+    import git
+
     try:
         return repo.git.show(f"{rev}:{path}")
     except (git.GitCommandError, UnicodeDecodeError):

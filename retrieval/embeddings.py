@@ -16,7 +16,6 @@ Two embedders share one interface:
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sqlite3
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from functools import lru_cache
 from hashlib import sha1
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -39,6 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+EMBED_STEP = 8192  # chunks embedded and written to the vector cache at once (the bar moves per step)
 Dense = Literal["auto", "transformer", "static", "none"]
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -194,38 +195,6 @@ class StaticEmbedder:
         return self.embed([self.config.query_prefix + text])[0]
 
 
-class _StaticTables:
-    """A distilled model read straight from its two files: token table and tokenizer.
-
-    What model2vec's ``StaticModel.encode`` computes for our distillation (mean of the token rows, unknown
-    tokens dropped, unit length), without importing model2vec: its import alone took 1.6-2.3 s of a cold
-    ``context`` on sympy. A distillation with token weights or a token mapping goes through model2vec.
-    """
-
-    def __init__(self, path: Path) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        tables = load_file(str(path / "model.safetensors"))
-        if set(tables) != {"embeddings"}:
-            raise ValueError("weighted or mapped static model")
-        self.embedding = tables["embeddings"]
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.max_length = int(json.loads((path / "config.json").read_text()).get("max_length") or 512)
-        vocab = self.tokenizer.get_vocab()
-        self.unk = vocab.get("[UNK]")
-        self.chars = self.max_length * int(np.median([len(t) for t in vocab]))
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.embedding.shape[1]), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch_fast([t[: self.chars] for t in texts], add_special_tokens=False)
-        for i, enc in enumerate(encodings):
-            ids = [t for t in enc.ids[: self.max_length] if t != self.unk]
-            if ids:
-                out[i] = self.embedding[ids].mean(axis=0)
-        return out
-
-
 @lru_cache(maxsize=2)
 def _static_model(model: str):
     """The distilled model, loaded once per process: an index build and the query after it share it."""
@@ -235,8 +204,10 @@ def _static_model(model: str):
                    "another patchgate process is distilling the embedding model; waiting for it"):
             if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
                 _distill(model, path)
+    from retrieval.static_tables import StaticTables
+
     try:
-        return _StaticTables(path)
+        return StaticTables(path)
     except ValueError:
         from model2vec import StaticModel
 
@@ -376,28 +347,27 @@ class VectorCache:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def vectors(self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]], progress=None,
-                known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def vectors(self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]],
+                progress=None) -> np.ndarray:
         """Vectors of the texts with ``hashes``; only the ones never seen before are embedded.
 
         ``texts(ids)`` gives the texts of positions ``ids``, asked only for those embedded: a re-index need
-        not read the texts it will not embed. ``known`` are vectors the caller already holds (a re-index:
-        the live build's), by hash; only the rest are read from the cache.
+        not read the texts it will not embed.
         """
-        known = dict(known or {})
+        known: dict[str, np.ndarray] = {}
         with closing(self._connect()) as db:
             known.update(self._load(db, embedder.model_id, [h for h in hashes if h not in known]))
             todo = [i for i, h in enumerate(hashes) if h not in known]
             self.hits += len(hashes) - len(todo)
             self.misses += len(todo)
-            step = 2048
-            for start in range(0, len(todo), step):
-                batch = todo[start:start + step]
-                vecs = embedder.embed(texts(batch))
-                rows = [(embedder.model_id, hashes[i], v.astype(np.float16).tobytes()) for i, v in zip(batch, vecs, strict=True)]
+            for start in range(0, len(todo), EMBED_STEP):
+                batch = todo[start:start + EMBED_STEP]
+                keys = [hashes[i] for i in batch]
+                vecs = embedder.embed(texts(batch)).astype(np.float16)  # one conversion, one insert per step
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)", rows)
-                known.update({hashes[i]: v.astype(np.float16) for i, v in zip(batch, vecs, strict=True)})
+                    db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                                   zip(repeat(embedder.model_id), keys, map(np.ndarray.tobytes, vecs)))
+                known.update(zip(keys, vecs, strict=True))
                 if progress:
                     progress(len(batch))
         dim = next(iter(known.values())).shape[0] if known else 0

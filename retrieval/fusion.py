@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 RELATIVE = ("lexical_file", "lexical_chunk", "dense", "named", "history_similar", "path_terms")
 LEAD_CAP = 3.0
@@ -112,10 +111,10 @@ class Trees:
         for _ in range(self.depth):
             goes_right = ~goes_left[row + np.minimum(node, splits - 1)]  # a leaf reads any test: both ways lead back
             node = self.children[2 * node + goes_right]
-        trees = len(self.roots)
-        reached = csr_matrix((np.ones(n * trees), (node - splits).ravel(), np.arange(0, n * trees + 1, trees)),
-                             shape=(n, len(self.leaf_shares)))
-        share = np.asarray(reached @ self.leaf_shares)
+        leaf = node - splits
+        share = self.leaf_shares[leaf[:, 0]]
+        for tree in range(1, leaf.shape[1]):  # each file's leaves summed tree after tree, as a sparse product does
+            share += self.leaf_shares[leaf[:, tree]]
         return self.base + share.sum(axis=1), share
 
 

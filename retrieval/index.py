@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from core.errors import IndexStateError, InputError
@@ -247,32 +246,56 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
             rows = _with_texts(previous, [chunk_rows[i] for i in ids])
             return [f"{r[1]}\n{r[7]}\n{r[8]}" for r in rows]
 
-        vectors = cache.vectors(embedder, [r[9] for r in chunk_rows], texts, advance,
-                                known=_previous_vectors(previous, known, embedder.model_id, unhashed, chunk_rows))
+        import faiss
+
+        vectors = _vectors(previous, known, embedder, cache, unhashed, chunk_rows, texts, advance)
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
         mark("vectors")
 
 
-def _previous_vectors(previous: Path | None, known: store.Previous, model_id: str, unhashed: list[tuple],
-                      chunk_rows: list[tuple]) -> dict[str, np.ndarray]:
-    """Vectors the live build already holds, by chunk hash: a re-index reads them from its FAISS file
-    (one array) instead of looking up every chunk in the vector cache.
+def _vectors(previous: Path | None, known: store.Previous, embedder, cache: VectorCache, unhashed: list[tuple],
+             chunk_rows: list[tuple], texts: Callable[[list[int]], list[str]], advance) -> np.ndarray:
+    """Every chunk's vector (row i = chunk i): the live build's own row where a chunk is unchanged, read
+    from its memory-mapped FAISS file in one gather; the vector cache or the embedder for the rest.
 
-    Only a build made with the same model counts. A reused row still carries its old hash and old chunk
-    id (its row in the old FAISS index); its vector is reused when the hash it gets now is the same
-    (same path, signature and text).
+    A reused row still carries its old hash and old chunk id (its row in the old FAISS index); its vector
+    is reused when the hash it gets now is the same (same path, signature and text) and the live build
+    was made with the same model.
     """
+    table = _previous_table(previous, known, embedder.model_id)
+    olds = np.full(len(chunk_rows), -1, dtype=np.int64)  # each chunk's row in the live build's table, or -1
+    if table is not None:
+        olds = np.fromiter((raw[10] if isinstance(raw[10], int) and raw[9] == new[9] else -1
+                            for raw, new in zip(unhashed, chunk_rows, strict=True)), dtype=np.int64,
+                           count=len(chunk_rows))
+        olds[olds >= len(table)] = -1
+    reused = olds >= 0
+    rest = np.flatnonzero(~reused).tolist()
+    fresh = cache.vectors(embedder, [chunk_rows[i][9] for i in rest], lambda ids: texts([rest[j] for j in ids]),
+                          advance)
+    cache.hits += int(reused.sum())  # taken from the live build: reused all the same
+    if table is None or not reused.any():
+        return fresh
+    out = np.empty((len(chunk_rows), table.shape[1]), dtype=np.float32)
+    out[reused] = table[olds[reused]]
+    if rest:
+        out[rest] = fresh
+    return out
+
+
+def _previous_table(previous: Path | None, known: store.Previous, model_id: str) -> np.ndarray | None:
+    """The live build's vectors (row = its chunk id), if they were made by ``model_id``."""
     if previous is None or known.settings.get("model_id") != model_id or not (previous / "vectors.faiss").is_file():
-        return {}
+        return None
+    import faiss
+
     try:
-        old = faiss.read_index(str(previous / "vectors.faiss"))
-        table = old.reconstruct_n(0, old.ntotal)
+        old = faiss.read_index(str(previous / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
+        return old.reconstruct_n(0, old.ntotal)
     except RuntimeError:  # damaged: the vector cache still has every vector
-        return {}
-    return {new[9]: table[raw[10]] for raw, new in zip(unhashed, chunk_rows, strict=True)
-            if isinstance(raw[10], int) and raw[9] == new[9] and raw[10] < len(table)}
+        return None
 
 
 def _write_history(build: Path, previous: Path | None, head: str | None, commits: list[history.Commit],

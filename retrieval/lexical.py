@@ -21,9 +21,12 @@ from collections import Counter
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -70,19 +73,37 @@ class Vocabulary:
 
 
 class Lexical:
-    """BM25 over documents (chunks, whole files or commit messages) kept as term counts."""
+    """BM25 over documents (chunks, whole files or commit messages) kept as term counts.
 
-    def __init__(self, counts: sp.csc_matrix, vocab: Vocabulary) -> None:
-        self.counts = counts  # documents x terms, CSC: a query reads whole columns
+    The counts are held as the three arrays of a compressed-column matrix (documents x terms): a query reads
+    a few whole columns with numpy alone, so answering one never imports scipy (half a second of a cold
+    ``context``); only assembling a new index does.
+    """
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int],
+                 vocab: Vocabulary) -> None:
+        self.indptr, self.indices, self.data = indptr, indices, data
+        self.shape = shape
         self.vocab = vocab
-        self.size = counts.shape[0]
-        self.lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+        self.size = shape[0]
+        self.lengths = np.bincount(indices, weights=data, minlength=self.size).astype(np.float32)
+
+    @classmethod
+    def _of(cls, counts: sp.spmatrix, vocab: Vocabulary) -> Lexical:
+        csc = counts.tocsc()
+        return cls(csc.indptr, csc.indices, csc.data, csc.shape, vocab)
+
+    @property
+    def counts(self) -> sp.csc_matrix:
+        from scipy import sparse
+
+        return sparse.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
     @classmethod
     def build(cls, docs: list[list[str]], vocab: Vocabulary | None = None) -> Lexical:
         """An index over token lists, extending ``vocab`` (a fresh one if none)."""
         vocab = vocab or Vocabulary()
-        return cls(_rows([vocab.add(d) for d in docs], len(vocab.terms)).tocsc(), vocab)
+        return cls._of(_rows([vocab.add(d) for d in docs], len(vocab.terms)), vocab)
 
     @classmethod
     def assemble(cls, previous: Lexical | None, parts: list[int | list[str]]) -> Lexical:
@@ -95,11 +116,13 @@ class Lexical:
         width = len(vocab.terms)
         fresh = _rows(new, width)
         if previous is None or not any(isinstance(p, int) for p in parts):
-            return cls(fresh.tocsc(), vocab)
+            return cls._of(fresh, vocab)
+        from scipy import sparse
+
         old = previous.counts.tocsr()
-        old = sp.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
+        old = sparse.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
         reused = [p for p in parts if isinstance(p, int)]
-        stacked = sp.vstack([old[reused], fresh], format="csr")
+        stacked = sparse.vstack([old[reused], fresh], format="csr")
         # stacked holds reused rows first, then new ones; put every document back in its place
         order = np.empty(len(parts), dtype=np.int64)
         r = n = 0
@@ -108,23 +131,23 @@ class Lexical:
                 order[i], r = r, r + 1
             else:
                 order[i], n = len(reused) + n, n + 1
-        return cls(stacked[order].tocsc(), vocab)
+        return cls._of(stacked[order], vocab)
 
     def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where nothing matches)."""
         tokens = tokenize(query) if isinstance(query, str) else query
         cols = [self.vocab.ids[t] for t in dict.fromkeys(tokens) if t in self.vocab.ids]
-        cols = [c for c in cols if c < self.counts.shape[1]]
+        cols = [c for c in cols if c < self.shape[1]]
         out = np.zeros(self.size, dtype=np.float32)
         if not cols or not self.size:
             return out
-        sub = self.counts[:, cols].tocsc()
-        df = np.diff(sub.indptr)
+        spans = [(self.indptr[c], self.indptr[c + 1]) for c in cols]
+        df = np.array([end - start for start, end in spans])
         idf = np.log1p((self.size - df + 0.5) / (df + 0.5)).astype(np.float32)
         norm = K1 * (1 - B + B * self.lengths / max(float(self.lengths.mean()), 1e-9))
-        for j in range(len(cols)):
-            rows = sub.indices[sub.indptr[j]:sub.indptr[j + 1]]
-            tf = sub.data[sub.indptr[j]:sub.indptr[j + 1]].astype(np.float32)
+        for j, (start, end) in enumerate(spans):
+            rows = self.indices[start:end]
+            tf = self.data[start:end].astype(np.float32)
             out[rows] += idf[j] * tf * (K1 + 1) / (tf + norm[rows])
         return out
 
@@ -140,18 +163,26 @@ class Lexical:
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        sp.save_npz(path / "counts.npz", self.counts, compressed=False)
+        # scipy's save_npz layout (uncompressed), which numpy alone reads back
+        np.savez(path / "counts.npz", indices=self.indices, indptr=self.indptr, format=np.array(b"csc"),
+                 shape=np.array(self.shape), data=self.data)
         (path / "vocab.json").write_text(json.dumps(self.vocab.terms), encoding="utf-8")  # a fresh build folder
 
     @classmethod
     def load(cls, path: Path) -> Lexical:
         vocab = Vocabulary(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
-        return cls(sp.load_npz(path / "counts.npz").tocsc(), vocab)
+        with np.load(path / "counts.npz") as arrays:
+            if arrays["format"].item() != b"csc":
+                raise ValueError(f"{path / 'counts.npz'} is not a compressed-column matrix")
+            shape = tuple(int(n) for n in arrays["shape"])
+            return cls(arrays["indptr"], arrays["indices"], arrays["data"], (shape[0], shape[1]), vocab)
 
 
 def _rows(counts: list[Counter], width: int) -> sp.csr_matrix:
+    from scipy import sparse
+
     indptr = np.zeros(len(counts) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(c) for c in counts]) if counts else []
     indices = np.fromiter(chain.from_iterable(c.keys() for c in counts), dtype=np.int32, count=int(indptr[-1]))
     data = np.fromiter(chain.from_iterable(c.values() for c in counts), dtype=np.int32, count=int(indptr[-1]))
-    return sp.csr_matrix((data, indices, indptr), shape=(len(counts), width))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(counts), width))

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from contextlib import closing
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import faiss
 import numpy as np
 
 from core.errors import IndexStateError
@@ -16,6 +15,7 @@ from retrieval import store
 from retrieval.embeddings import EmbeddingConfig, make_embedder
 from retrieval.history import History
 from retrieval.lexical import Lexical
+from retrieval.stored_chunks import COLUMNS, ChunkTexts
 from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
 
 T = TypeVar("T")
@@ -37,8 +37,7 @@ class RepoIndex:
             try:
                 files = [FileRecord(*row) for row in db.execute(
                     "SELECT path, lang, blob, size, lines FROM files ORDER BY path")]
-                chunks = [Chunk(*row) for row in db.execute(
-                    "SELECT id, path, kind, name, start_line, end_line, signature, text, hash FROM chunks ORDER BY id")]
+                chunks = ChunkTexts(build).chunks(db.execute(f"SELECT {COLUMNS} FROM chunks ORDER BY id").fetchall())
                 edges = [ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid")]
             except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build
                 raise IndexStateError(f"index at {build} is unreadable ({exc})") from None
@@ -106,10 +105,13 @@ class RepoIndex:
         return History(store.read_history(self.build)[1], messages, [f.path for f in self._files])
 
     @cached_property
-    def _vectors(self) -> faiss.Index | None:
+    def _vectors(self) -> Any:
+        """The FAISS index, memory-mapped: a query reads the pages it searches, not a copy of every vector."""
         if self.settings.get("dense") == "none":
             return None
-        return self._part("vectors.faiss", lambda path: faiss.read_index(str(path)))
+        import faiss
+
+        return self._part("vectors.faiss", lambda path: faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC))
 
     @cached_property
     def _embedder(self):

@@ -42,7 +42,7 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
                     top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
-    from agent.pipeline import AgentSettings
+    from agent.settings import AgentSettings
     from core.config import section
     from core.git import repo_root
     from retrieval.context import build_context
