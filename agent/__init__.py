@@ -1,1 +1,2 @@
-"""The top layer: CLI, pipeline, prompts, model providers, decoding and evaluation runs."""
+"""The solve loop (plan, edit, gate, apply), with the model providers (``models/``), constrained
+decoding (``decoding/``) and single-document writing (``writing/``) it is built from."""

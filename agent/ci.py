@@ -12,10 +12,10 @@ from pathlib import Path
 
 import unidiff
 
-from patchgate.errors import InputError
-from patchgate.git import open_repo, resolve_rev
-from patchgate.junit import read_junit
-from patchgate.secrets import redact
+from core.errors import InputError
+from core.git import open_repo, resolve_rev
+from core.junit import read_junit
+from core.secrets import redact
 
 LOG_LINES = 80
 

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from patchgate.agent.edits import (
+from agent.edits import (
     DELETE,
     EditBlock,
     EditOutcome,

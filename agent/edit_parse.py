@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from patchgate.agent.edits import (
+from agent.edits import (
     DELETE,
     FORMAT_HELP,
     EditBlock,

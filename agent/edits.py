@@ -108,7 +108,7 @@ def _lines(text: str | None) -> list[str]:
 
 def touched_paths(diff: str) -> list[str]:
     """Repository paths a unified diff changes (old and new names of renames), in order, whatever the names hold."""
-    from patchgate.tools.candidate import parse_diff
+    from tools.candidate import parse_diff
 
     paths = [p for f in parse_diff(diff).files for p in (f.path, f.old_path) if p]
     return list(dict.fromkeys(paths))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from patchgate.errors import InputError
-from patchgate.tools.findings import ReviewResult
+from core.errors import InputError
+from tools.findings import ReviewResult
 
 REPORT_CHARS = 2500
 
@@ -22,7 +22,7 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
     The review's tests gate only forbids *new* failures; an agent's patch must also make the tests that prove
     the fix (the plan's, or CI's failing ones) pass, so they go to the ``issue-tests`` gate of the same review.
     """
-    from patchgate.tools.gates import load_options, review
+    from tools.gates import load_options, review
 
     options = load_options(root, base=base)
     return review(root, diff, base=base, options=options.model_copy(update={"issue_tests": targets}))
@@ -30,8 +30,8 @@ def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResul
 
 def require_sandbox(root: Path, base: str) -> None:
     """Refuse to start a solve whose tests could not run sandboxed (SandboxUnavailable says how to fix it)."""
-    from patchgate.tools.sandbox import require
-    from patchgate.tools.testing import test_settings
+    from tools.sandbox import require
+    from tools.testing import test_settings
 
     require(test_settings(root, base=base))
 
@@ -67,7 +67,7 @@ def short_report(result: ReviewResult) -> str:
 
 def apply_to_tree(root: Path, diff: str) -> None:
     """Apply ``diff`` to the user's working tree: checked first, clean apply only, all or nothing."""
-    from patchgate.tools.patch import apply_patch
+    from tools.patch import apply_patch
 
     report = apply_patch(root, diff)
     if not report.passed:
@@ -76,12 +76,12 @@ def apply_to_tree(root: Path, diff: str) -> None:
 
 def print_gate_table(result: ReviewResult, console) -> None:
     """The gate table a person reads (the gates' own renderer, so review and solve look the same)."""
-    from patchgate.tools.report import print_table
+    from tools.report import print_table
 
     print_table(result, console)
 
 def sarif(result: ReviewResult) -> dict:
     """The review as a SARIF log (rendered by the gates' reporter)."""
-    from patchgate.tools.report import to_sarif
+    from tools.report import to_sarif
 
     return to_sarif(result)

@@ -14,27 +14,27 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchgate.agent import prompts
-from patchgate.agent.edit_match import apply_edits
-from patchgate.agent.edit_parse import parse_answer
-from patchgate.agent.edits import EditFormatError, touched_paths, unified_diff
-from patchgate.agent.gating import apply_to_tree, gate, passed_count, require_sandbox, short_report
-from patchgate.agent.models.base import Message, Model
-from patchgate.agent.plan import Plan, PlanStep
-from patchgate.agent.readonly_tools import Snapshot, ToolBox
-from patchgate.agent.trace import RunTrace
-from patchgate.config import section
-from patchgate.errors import GateFailure, InputError, ModelError
-from patchgate.git import changed_paths, open_repo, resolve_rev
-from patchgate.retrieval.context import count_tokens
-from patchgate.tools.findings import ReviewResult
+from agent import prompts
+from agent.edit_match import apply_edits
+from agent.edit_parse import parse_answer
+from agent.edits import EditFormatError, touched_paths, unified_diff
+from agent.gating import apply_to_tree, gate, passed_count, require_sandbox, short_report
+from agent.models.base import Message, Model
+from agent.plan import Plan, PlanStep
+from agent.readonly_tools import Snapshot, ToolBox
+from agent.trace import RunTrace
+from core.config import section
+from core.errors import GateFailure, InputError, ModelError
+from core.git import changed_paths, open_repo, resolve_rev
+from retrieval.context import count_tokens
+from tools.findings import ReviewResult
 
 Progress = Callable[[str], None]
 REPORT_DIFF_CHARS = 3000  # of a re-indented diff shown back to the model
 
 
 class AgentSettings(BaseModel):
-    """``[tool.patchgate.agent]``: the bounds of one solve run."""
+    """``[tool.agent]``: the bounds of one solve run."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -95,9 +95,9 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
 
     ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
     """
-    from patchgate.agent.models.registry import configured_spec, resolve_model
-    from patchgate.agent.rerank import rerank as rerank_files
-    from patchgate.retrieval.context import build_context
+    from agent.models.registry import configured_spec, resolve_model
+    from agent.rerank import rerank as rerank_files
+    from retrieval.context import build_context
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates, "rerank": rerank})
     say = progress or (lambda _msg: None)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from patchgate.agent.edits import FORMAT_HELP
-from patchgate.agent.excerpts import view
-from patchgate.agent.models.base import Message
-from patchgate.agent.plan import Plan
-from patchgate.retrieval.context import count_tokens
-from patchgate.secrets import redact
+from agent.edits import FORMAT_HELP
+from agent.excerpts import view
+from agent.models.base import Message
+from agent.plan import Plan
+from core.secrets import redact
+from retrieval.context import count_tokens
 
 CHARS_PER_TOKEN = 4  # the estimate retrieval.context.count_tokens uses
 

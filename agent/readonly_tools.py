@@ -15,9 +15,9 @@ from pathlib import Path
 
 import git
 
-from patchgate.agent.edits import repo_path
-from patchgate.agent.plan import ToolCall
-from patchgate.secrets import redact
+from agent.edits import repo_path
+from agent.plan import ToolCall
+from core.secrets import redact
 
 MAX_LINES = 200
 MAX_HITS = 8
@@ -112,7 +112,7 @@ class ToolBox:
         return f"{call.path} lines {start}-{end} of {len(lines)}:\n{body}"
 
     def _search(self, query: str) -> str:
-        from patchgate.retrieval.index import open_index
+        from retrieval.index import open_index
 
         if not query.strip():
             return "search: give a query"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from patchgate.agent.models.base import Message, Model
-from patchgate.retrieval.rank import RankedChunk, RankedFile
+from agent.models.base import Message, Model
+from retrieval.rank import RankedChunk, RankedFile
 
 TOP_N = 10
 SNIPPET_CHARS = 600

@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.text import Text
 
-from patchgate.agent.trace import runs_dir
-from patchgate.errors import InputError
+from agent.trace import runs_dir
+from core.errors import InputError
 
 
 @dataclass

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from patchgate.agent.models.trace import CallRecord
-from patchgate.atomic import atomic_write_text
-from patchgate.paths import own_dir, state_dir
-from patchgate.secrets import redact
+from agent.models.trace import CallRecord
+from core.atomic import atomic_write_text
+from core.paths import own_dir, state_dir
+from core.secrets import redact
 
 # US dollars per million tokens (prompt, completion) for models whose price is public; others cost 0 (local).
 PRICES: dict[str, tuple[float, float]] = {

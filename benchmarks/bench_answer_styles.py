@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answer_styles import STYLES, Block, documented, gold_blocks
 from chat_server import chat_completion, send_json
 
-from patchgate.agent.pipeline import solve
-from patchgate.retrieval.context import count_tokens
+from agent.pipeline import solve
+from retrieval.context import count_tokens
 
 PLAN_STYLES = ("prose_plan", "tool_plan")
 CONFIG = '[index]\ndense = "none"\n\n[review]\ntests = "none"\n'

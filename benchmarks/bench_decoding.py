@@ -40,7 +40,7 @@ def build_model(path: Path, vocab: int, hidden: int, layers: int):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -68,12 +68,12 @@ def tokens_per_s(run, repeats: int = 3) -> tuple[float, int]:
 
 
 def bench_constrained(model, tokens: int) -> None:
-    from patchgate.agent.decoding.constrained import (
+    from agent.decoding.constrained import (
         BudgetedGuide,
         GuideProcessor,
         llg_grammar,
     )
-    from patchgate.agent.models.base import Message
+    from agent.models.base import Message
 
     prompt = model.prompt_ids([Message("user", "write a config")])
     free, n_free = tokens_per_s(lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens))
@@ -101,9 +101,9 @@ def bench_constrained(model, tokens: int) -> None:
 
 
 def bench_speculative(model, draft, tokens: int) -> None:
-    from patchgate.agent.decoding.speculative import speculation_options
+    from agent.decoding.speculative import speculation_options
 
-    source = (ROOT / "agent" / "decoding" / "infill.py").read_text()[:3000]
+    source = (ROOT / "agent" / "writing" / "infill.py").read_text()[:3000]
     prompt_text = ("Rename `path` to `target` in this file and return the whole file.\n\n"
                    f"{source}\n\nEdited file:\n{source[:200]}")
     prompt = model.tokenizer(prompt_text)["input_ids"]

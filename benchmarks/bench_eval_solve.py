@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from patchgate.agent.evaluation.run import SolveEval, evaluate_solve
-from patchgate.agent.evaluation.store import load_results
+from evaluation.run import SolveEval, evaluate_solve
+from evaluation.store import load_results
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[1] / ".." / "shared" / "swebench" / "lite_dev.json"
 

@@ -20,12 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from patchgate.errors import PatchgateError
-from patchgate.git import file_at, open_repo, worktree
-from patchgate.tools.candidate import parse_diff
-from patchgate.tools.gate import GateContext, load_gate
-from patchgate.tools.gates import ReviewOptions, review
-from patchgate.tools.policy import Policies
+from core.errors import PatchgateError
+from core.git import file_at, open_repo, worktree
+from tools.candidate import parse_diff
+from tools.gate import GateContext, load_gate
+from tools.gates import ReviewOptions, review
+from tools.policy import Policies
 
 OPTIONS = ReviewOptions(tests="none")
 FAST_GATES = ("parse", "scope", "security", "license")

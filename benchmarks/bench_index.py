@@ -23,13 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from patchgate.retrieval.embeddings import (
+from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
     default_model_path,
     make_embedder,
 )
-from patchgate.retrieval.index import build_index, open_index
+from retrieval.index import build_index, open_index
 
 QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
            "Matrix.inv raises ZeroDivisionError for sparse matrices",
@@ -40,7 +40,7 @@ def cold_query(root: Path, query: str) -> float:
     """Wall time of `patchgate context --no-refresh QUERY` in a fresh process: interpreter start, imports,
     opening the index, ranking and printing, what a user waits for."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "patchgate.agent", "context", "--no-refresh", query], cwd=root,
+    subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--no-refresh", query], cwd=root,
                    check=True, capture_output=True)
     return time.perf_counter() - t
 
@@ -49,7 +49,7 @@ def distil_seconds() -> float:
     """The first-use distillation of the static model, timed in a fresh process with an empty cache."""
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from patchgate.retrieval.embeddings import default_model_path, "
+        subprocess.run([sys.executable, "-c", "from retrieval.embeddings import default_model_path, "
                         "_static_model; _static_model(default_model_path())"], check=True, capture_output=True,
                        env={**os.environ, "PATCHGATE_CACHE": cache})
         return time.perf_counter() - t
@@ -130,7 +130,7 @@ def main() -> None:
     colds = [cold_query(args.root, q) for q in QUERIES]
     print(f"cold `patchgate context --no-refresh` (fresh process, whole command): median "
           f"{statistics.median(colds):.2f}s over {len(colds)} queries")
-    from patchgate.retrieval.rank import rank
+    from retrieval.rank import rank
 
     index = open_index(args.root)
     rank(index, QUERIES[0])

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.evaluate import evaluate, gold_files, load_dataset
-from patchgate.retrieval.index import CommitSource, build_index, open_index
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.evaluate import evaluate, gold_files, load_dataset
+from retrieval.index import CommitSource, build_index, open_index
 
 
 def bm25_files_baseline(rows: list[dict], repos: Path, work: Path, ks: list[int]) -> dict:

@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from patchgate.tools import sandbox
-from patchgate.tools.candidate import MAX_PATCH_CHARS, parse_diff
-from patchgate.tools.sandbox import SandboxSettings
+from tools import sandbox
+from tools.candidate import MAX_PATCH_CHARS, parse_diff
+from tools.sandbox import SandboxSettings
 
 
 def median_seconds(repeat: int, action) -> float:
@@ -59,7 +59,7 @@ def bounds() -> None:
     parse_diff(diff)
     print(f"parse_diff, {len(diff) / 2**20:.1f} MiB patch: {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "patchgate.agent", "review", "--patch", "/dev/zero"], capture_output=True,
+    subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", "/dev/zero"], capture_output=True,
                    timeout=120, check=False)
     print(f"review --patch /dev/zero refused in {time.perf_counter() - start:.2f} s (CLI start-up included)")
 

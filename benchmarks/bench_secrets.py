@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from patchgate.secrets import default_scanner  # noqa: E402
+from core.secrets import default_scanner  # noqa: E402
 from tests.core.secret_corpus import load_corpus  # noqa: E402  (a test helper, by path)
 
 

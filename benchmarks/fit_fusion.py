@@ -46,11 +46,11 @@ from scipy.optimize import minimize, minimize_scalar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import HELD_OUT
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
-from patchgate.retrieval.fusion import Trees, feature_signals, features
-from patchgate.retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank
-from patchgate.retrieval.signals import SIGNALS, compute
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
+from retrieval.fusion import Trees, feature_signals, features
+from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank
+from retrieval.signals import SIGNALS, compute
 
 FITTED = [s for s in SIGNALS if s != "locality"]  # locality has no training data (no "current file" in issues)
 L2 = 0.01  # the linear baseline's penalty

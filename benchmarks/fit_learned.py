@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import fit_fusion
 from benchmarks.fit_fusion import FITTED, fmt, leave_one_repo_out
 from benchmarks.mine_commits import HELD_OUT
-from patchgate.retrieval.embeddings import EmbeddingConfig, StaticEmbedder, default_model_path
-from patchgate.retrieval.evaluate import load_dataset
-from patchgate.retrieval.learned import query_vector, term_weights
-from patchgate.retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, fuse
-from patchgate.retrieval.signals import CHUNK_POOL, SIGNALS, unit
+from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, default_model_path
+from retrieval.evaluate import load_dataset
+from retrieval.learned import query_vector, term_weights
+from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, fuse
+from retrieval.signals import CHUNK_POOL, SIGNALS, unit
 
 Scorer = fit_fusion.Scorer
 

@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from patchgate.tools.gate import gate_names, load_gate
-from patchgate.tools.gates import ReviewOptions, review
+from tools.gate import gate_names, load_gate
+from tools.gates import ReviewOptions, review
 
 OPTIONS = ReviewOptions(tests="none")
 TOKEN = "ghp_" + "Zq8Xr2Lm5Vt9Wk3Np7Hs1Jd4Fb6Gc0Ye8Ua2Ri5"  # built, so this file holds no literal token

@@ -27,10 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import HELD_OUT
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
-from patchgate.retrieval.rank import FUNCTION_FEATURES, RankedFile, function_features, fuse
-from patchgate.retrieval.signals import SIGNALS, compute
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
+from retrieval.rank import FUNCTION_FEATURES, RankedFile, function_features, fuse
+from retrieval.signals import SIGNALS, compute
 
 CANDIDATE_FILES = 30  # more than the 20 the function level reads: a refit file ranking may promote a few
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from patchgate.retrieval.rank import is_source
+from retrieval.rank import is_source
 
 HELD_OUT = frozenset({"sympy", "pytest", "sphinx", "astropy", "requests", "pylint", "xarray", "seaborn", "flask",
                       "django", "scikit-learn", "matplotlib"})

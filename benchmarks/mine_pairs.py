@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import _HUNK, _SKIP, HELD_OUT, git
-from patchgate.retrieval.chunking import chunk_file
-from patchgate.retrieval.signals import is_source
+from retrieval.chunking import chunk_file
+from retrieval.signals import is_source
 
 # Python projects with readable histories, none of them held out and none in the evaluation set
 # (benchmarks/data/mined_commits.jsonl, the SWE-bench Lite dev split), so the learned signal is measured

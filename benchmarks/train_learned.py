@@ -36,10 +36,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.mine_commits import HELD_OUT
-from patchgate.retrieval.chunking import chunk_file
-from patchgate.retrieval.embeddings import EmbeddingConfig, StaticEmbedder, _static_model, default_model_path
-from patchgate.retrieval.learned import WEIGHTS_FILE, static_tokens
-from patchgate.retrieval.lexical import Lexical, tokenize
+from retrieval.chunking import chunk_file
+from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, _static_model, default_model_path
+from retrieval.learned import WEIGHTS_FILE, static_tokens
+from retrieval.lexical import Lexical, tokenize
 
 HARD, EASY = 32, 32
 MIN_REPOS = 3
@@ -275,12 +275,32 @@ def vocabulary(data: list[RepoData], tables) -> dict[int, int]:
     return {i: k + 1 for k, i in enumerate(kept)}
 
 
+def report(work: Path) -> float:
+    """Pool the saved folds' hits, print them and return the penalty with the best Acc@5 (then Acc@1)."""
+    pooled: dict[str, list[dict[int, bool]]] = defaultdict(list)
+    for k in range(FOLDS):
+        path = work / f"fold-{k}.json"
+        if path.exists():
+            for name, hits in json.loads(path.read_text(encoding="utf-8")).items():
+                pooled[name] += [{int(c): v for c, v in h.items()} for h in hits]
+    if not pooled:
+        return PENALTIES[0]
+    print("held out by repository, file Acc@1 / @5 / @10 of the dense signal alone (best chunk per file):")
+    for name, hits in pooled.items():
+        print(f"  {'plain static query' if name == 'plain' else 'learned weights, L2 ' + name:32s} {acc(hits)}")
+    scored = [p for p in PENALTIES if str(p) in pooled]
+    return max(scored, key=lambda p: (np.mean([h[5] for h in pooled[str(p)]]), np.mean([h[1] for h in pooled[str(p)]])),
+               default=PENALTIES[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repos", type=Path, required=True)
     ap.add_argument("--pairs", type=Path, default=Path("benchmarks/data/learned_pairs.jsonl.gz"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned-train"))
-    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--write", action="store_true", help="train on every pair and write retrieval/learned.json")
+    ap.add_argument("--folds", default=",".join(map(str, range(FOLDS))),
+                    help="validate these folds only (comma-separated; each saves its hits under --work; none: '')")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -289,22 +309,17 @@ def main() -> None:
     print(f"data: {sum(len(d.pairs) for d in data)} pairs, {len(data)} repositories, "
           f"{time.perf_counter() - started:.0f}s", flush=True)
     folds = [data[k::FOLDS] for k in range(FOLDS)]
-    plain: list[dict[int, bool]] = []
-    learned: dict[float, list[dict[int, bool]]] = defaultdict(list)
-    for k, held in enumerate(folds):
+    for k in [int(k) for k in args.folds.split(",") if k]:
         train = [d for j, f in enumerate(folds) if j != k for d in f]
         vocab = vocabulary(train, tables)
         t = Tensors(train, tables, vocab)
-        plain += file_hits(held, tables, None, vocab)
+        hits = {"plain": file_hits(folds[k], tables, None, vocab)}
         for penalty in PENALTIES:
-            learned[penalty] += file_hits(held, tables, fit(t, len(vocab) + 1, penalty), vocab)
-        print(f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in held)}), "
+            hits[str(penalty)] = file_hits(folds[k], tables, fit(t, len(vocab) + 1, penalty), vocab)
+        (args.work / f"fold-{k}.json").write_text(json.dumps(hits), encoding="utf-8")
+        print(f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in folds[k])}), "
               f"{time.perf_counter() - started:.0f}s", flush=True)
-    print("held out by repository, file Acc@1 / @5 / @10 of the dense signal alone (best chunk per file):")
-    print(f"  plain static query           {acc(plain)}")
-    for penalty, hits in learned.items():
-        print(f"  learned weights, L2 {penalty:g}   {acc(hits)}")
-    best = max(PENALTIES, key=lambda p: (np.mean([h[5] for h in learned[p]]), np.mean([h[1] for h in learned[p]])))
+    best = report(args.work)
     if args.write:
         train_started = time.perf_counter()
         vocab = vocabulary(data, tables)

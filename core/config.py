@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from patchgate.errors import ConfigError
+from core.errors import ConfigError
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -25,7 +25,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from patchgate.errors import PatchgateError
+from core.errors import PatchgateError
 
 # C0 controls except tab and newline, DEL, C1 controls, and the bidirectional overrides that can
 # make code read differently from what it is ("Trojan Source").

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import git
 
-from patchgate.errors import InputError
-from patchgate.locks import exclusive
+from core.errors import InputError
+from core.locks import exclusive
 
 _caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any
 

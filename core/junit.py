@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from patchgate.errors import InputError
+from core.errors import InputError
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 

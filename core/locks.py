@@ -30,7 +30,7 @@ def exclusive(path: Path, busy: str | None = None, wait_s: float | None = None) 
         lock.acquire(timeout=0)
     except Timeout:
         if busy:
-            from patchgate.console import err
+            from core.console import err
 
             err.print(busy, style="dim", markup=False)
         lock.acquire(timeout=-1 if wait_s is None else wait_s)

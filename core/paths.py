@@ -9,14 +9,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from patchgate.errors import InputError
+from core.errors import InputError
 
 STATE_DIR_NAME = ".patchgate"
 
 
 def policy_dir() -> Path:
-    """The folder of the policy packs shipped with patchgate (``patchgate.policies``)."""
-    return Path(str(resources.files("patchgate.policies")))
+    """The folder of the policy packs shipped with patchgate (``policies``)."""
+    return Path(str(resources.files("policies")))
 
 
 POLICY_DIR = policy_dir()

@@ -38,8 +38,8 @@ from gibberish_detector.detector import Detector
 from gibberish_detector.model import Model
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchgate.errors import ConfigError
-from patchgate.paths import POLICY_DIR
+from core.errors import ConfigError
+from core.paths import POLICY_DIR
 
 REDACTED = "«redacted»"
 # Text with no file name (issue text, a model's answer, a log) is read as a config file: there an

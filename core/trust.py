@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from patchgate.atomic import atomic_write_text
-from patchgate.errors import ConfigError
+from core.atomic import atomic_write_text
+from core.errors import ConfigError
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 TRUST_FILE = "trusted.json"

@@ -1,1 +1,1 @@
-"""Policy packs: YAML data loaded into typed models by patchgate.tools.policy."""
+"""Policy packs: YAML data loaded into typed models by tools.policy."""

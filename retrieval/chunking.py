@@ -1,6 +1,6 @@
 """Split a file into the units retrieval ranks: functions, methods, classes, module code.
 
-tree-sitter gives the structure for the languages in ``patchgate.languages.LANGUAGES``;
+tree-sitter gives the structure for the languages in ``core.languages.LANGUAGES``;
 everything else is cut into overlapping line windows. A method's signature
 carries its class line so a repo map can show where it lives. A class chunk
 holds the class without its method bodies (header, attributes, method

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from patchgate.console import err
-from patchgate.errors import IndexStateError
-from patchgate.retrieval.rank import RankedChunk, RankedFile, rank
-from patchgate.retrieval.types import IndexView
+from core.console import err
+from core.errors import IndexStateError
+from retrieval.rank import RankedChunk, RankedFile, rank
+from retrieval.types import IndexView
 
 Reorder = Callable[[list[RankedFile], list[RankedChunk]], list[RankedFile]]
 MAP_SHARE = 0.25
@@ -44,10 +44,10 @@ class ContextPack:
 def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
                   refresh: bool = True, top_files: int = 10, reorder: Reorder | None = None) -> ContextPack:
     """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
-    from patchgate.config import section
-    from patchgate.retrieval import store
-    from patchgate.retrieval.embeddings import EmbeddingConfig
-    from patchgate.retrieval.index import build_index, default_index_dir, open_index
+    from core.config import section
+    from retrieval import store
+    from retrieval.embeddings import EmbeddingConfig
+    from retrieval.index import build_index, default_index_dir, open_index
 
     config = section(root, "index", EmbeddingConfig)
     if refresh:

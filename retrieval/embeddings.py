@@ -31,9 +31,9 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchgate.errors import ConfigError
-from patchgate.locks import exclusive
-from patchgate.retrieval.store import rows_with_keys
+from core.errors import ConfigError
+from core.locks import exclusive
+from retrieval.store import rows_with_keys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -260,7 +260,7 @@ def _distill(model: str, path: Path) -> None:
     from model2vec.distill import distill
     from transformers.utils import logging as hf_logging
 
-    from patchgate.console import err, progress
+    from core.console import err, progress
 
     hf_logging.disable_progress_bar()
     err.print(f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
@@ -364,7 +364,7 @@ class VectorCache:
 
     def _start_over(self, exc: sqlite3.DatabaseError) -> None:
         """A damaged cache is only lost time: say so once, replace it, and recompute what is missing."""
-        from patchgate.console import err
+        from core.console import err
 
         err.print(f"vector cache {self.path} is damaged ({exc}); starting a new one", markup=False)
         for suffix in ("", "-wal", "-shm"):

@@ -23,11 +23,11 @@ from pathlib import Path
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
-from patchgate.errors import InputError
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import CommitSource, build_index, open_index
-from patchgate.retrieval.rank import Ranking, rank
-from patchgate.retrieval.types import Chunk, IndexView
+from core.errors import InputError
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import CommitSource, build_index, open_index
+from retrieval.rank import Ranking, rank
+from retrieval.types import Chunk, IndexView
 
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
 _DEFINITIONS = ("function", "method", "class")

@@ -12,9 +12,9 @@ from collections import defaultdict
 
 from tree_sitter import Node
 
-from patchgate.pymodules import module_names
-from patchgate.retrieval.chunking import parser_for
-from patchgate.retrieval.types import ImportEdge
+from core.pymodules import module_names
+from retrieval.chunking import parser_for
+from retrieval.types import ImportEdge
 
 
 def python_imports(text: str) -> list[tuple[str, int]]:

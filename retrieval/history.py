@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.git import run_git
-from patchgate.retrieval.lexical import Lexical, tokenize
-from patchgate.secrets import redact
+from core.git import run_git
+from core.secrets import redact
+from retrieval.lexical import Lexical, tokenize
 
 LIMIT = 3000  # newest commits kept: enough history, bounded cost on 50,000-commit repositories
 MAX_FILES = 30  # a commit touching more files is a sweep (formatting, renames), not evidence about any one file

@@ -24,19 +24,19 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from patchgate.errors import IndexStateError, InputError
-from patchgate.git import git_text, repo_root
-from patchgate.languages import language_of
-from patchgate.paths import STATE_DIR_NAME, own_dir
-from patchgate.retrieval import history, store
-from patchgate.retrieval.chunking import chunk_file
-from patchgate.retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from patchgate.retrieval.graph import imports_in, resolve_imports
-from patchgate.retrieval.history import head_of
-from patchgate.retrieval.lexical import Lexical, tokenize
-from patchgate.retrieval.repo_index import RepoIndex
-from patchgate.retrieval.source import SourceFile, commit_files, worktree_files
-from patchgate.secrets import redact
+from core.errors import IndexStateError, InputError
+from core.git import git_text, repo_root
+from core.languages import language_of
+from core.paths import STATE_DIR_NAME, own_dir
+from core.secrets import redact
+from retrieval import history, store
+from retrieval.chunking import chunk_file
+from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
+from retrieval.graph import imports_in, resolve_imports
+from retrieval.history import head_of
+from retrieval.lexical import Lexical, tokenize
+from retrieval.repo_index import RepoIndex
+from retrieval.source import SourceFile, commit_files, worktree_files
 
 LEXICALS = ("bm25-chunks", "bm25-files", "bm25-history")
 
@@ -357,7 +357,7 @@ def _stopwatch(stats: BuildStats) -> Callable[[str], None]:
 
 
 def _progress(enabled: bool):
-    from patchgate.console import progress
+    from core.console import progress
 
     return progress() if enabled else nullcontext(None)
 

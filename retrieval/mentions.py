@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from patchgate.retrieval.lexical import STOPWORDS
+from retrieval.lexical import STOPWORDS
 
 _EXT = r"(?:py|pyi|js|jsx|ts|tsx|go|rs|java|c|h|cpp|rb|toml|ya?ml|json|cfg|ini|md|rst)"
 _PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.{_EXT})\b")

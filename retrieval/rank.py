@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.retrieval.fusion import Trees
-from patchgate.retrieval.lexical import tokenize
-from patchgate.retrieval.signals import SIGNALS, Signals, compute, is_source, issue_title, unit
-from patchgate.retrieval.types import Chunk, IndexView
+from retrieval.fusion import Trees
+from retrieval.lexical import tokenize
+from retrieval.signals import SIGNALS, Signals, compute, is_source, issue_title, unit
+from retrieval.types import Chunk, IndexView
 
 WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
 LOCALITY_WEIGHT = 0.5

@@ -11,13 +11,13 @@ from typing import TypeVar
 import faiss
 import numpy as np
 
-from patchgate.errors import IndexStateError
-from patchgate.retrieval import store
-from patchgate.retrieval.embeddings import EmbeddingConfig, make_embedder
-from patchgate.retrieval.history import History
-from patchgate.retrieval.learned import query_vector
-from patchgate.retrieval.lexical import Lexical
-from patchgate.retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
+from core.errors import IndexStateError
+from retrieval import store
+from retrieval.embeddings import EmbeddingConfig, make_embedder
+from retrieval.history import History
+from retrieval.learned import query_vector
+from retrieval.lexical import Lexical
+from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
 
 T = TypeVar("T")
 

@@ -16,11 +16,11 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from patchgate.retrieval.graph import module_names, neighbours
-from patchgate.retrieval.learned import term_weights
-from patchgate.retrieval.lexical import tokenize
-from patchgate.retrieval.mentions import Mentions, extract
-from patchgate.retrieval.types import IndexView
+from retrieval.graph import module_names, neighbours
+from retrieval.learned import term_weights
+from retrieval.lexical import tokenize
+from retrieval.mentions import Mentions, extract
+from retrieval.types import IndexView
 
 SIGNALS = ("lexical_file", "lexical_title", "lexical_rank", "lexical_chunk", "dense", "learned", "path_terms", "size", "named", "unique_code",
            "test_target", "import_graph", "history_similar", "history_fixes", "history_recent", "cochange",

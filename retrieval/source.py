@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from patchgate.errors import InputError
-from patchgate.git import run_git
-from patchgate.languages import LANGUAGES, language_of
+from core.errors import InputError
+from core.git import run_git
+from core.languages import LANGUAGES, language_of
 
 MAX_BYTES = 1_000_000
 VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "thirdparty", "node_modules", "_vendor",
@@ -106,7 +106,7 @@ def utf8_names(raw: Iterable[bytes]) -> list[str]:
         except UnicodeDecodeError:
             skipped.append(name)
     if skipped:
-        from patchgate.console import err
+        from core.console import err
 
         err.print(f"skipped {len(skipped)} file(s) whose names are not valid UTF-8, e.g. {ascii(skipped[0])[2:-1]}",
                   markup=False)

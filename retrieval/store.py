@@ -25,9 +25,9 @@ from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from patchgate.atomic import atomic_write_text
-from patchgate.errors import IndexStateError
-from patchgate.locks import Timeout, exclusive
+from core.atomic import atomic_write_text
+from core.errors import IndexStateError
+from core.locks import Timeout, exclusive
 
 FORMAT_VERSION = 4
 BUILD_NAME = re.compile(r"index-[0-9a-f]{12}")
@@ -149,7 +149,7 @@ def previous_blobs(build: Path) -> Previous:
         with closing(db):
             return _blobs_of(db, settings_of(meta))
     except (IndexStateError, sqlite3.Error) as exc:  # a damaged build: nothing in it is trusted for reuse
-        from patchgate.console import err
+        from core.console import err
 
         reason = str(exc) if isinstance(exc, IndexStateError) else f"index at {build} is unreadable ({exc})"
         err.print(f"{reason}; rebuilding from scratch", style="yellow")
@@ -221,7 +221,7 @@ def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> No
 
 def read_history(build: Path | None) -> tuple[str | None, list]:
     """The head and commits (newest first) a build recorded; nothing when there is no usable build."""
-    from patchgate.retrieval.history import Commit
+    from retrieval.history import Commit
 
     if build is None:
         return None, []

@@ -18,12 +18,12 @@ from typing import Any
 
 import git
 
-from patchgate.config import CONFIG_FILES, load_table_from, section
-from patchgate.errors import ConfigError
-from patchgate.git import file_at
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.findings import Finding
-from patchgate.tools.options import ReviewOptions
+from core.config import CONFIG_FILES, load_table_from, section
+from core.errors import ConfigError
+from core.git import file_at
+from tools.candidate import Candidate
+from tools.findings import Finding
+from tools.options import ReviewOptions
 
 POLICY_CACHE = "patchgate/policies"  # in the git common dir, one folder per policy tree id
 

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
-from patchgate.errors import InputError
+from core.errors import InputError
 
 MAX_PATCH_CHARS = 10 * 2**20  # characters of diff text, checked before parsing
 MAX_LINE_CHARS = 2**20  # one line: minified files pass, a 50 MB blob does not

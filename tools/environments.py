@@ -32,12 +32,12 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from patchgate.errors import ConfigError, PatchgateError
-from patchgate.git import run_git
-from patchgate.locks import exclusive
-from patchgate.secrets import allowed_env
-from patchgate.tools import sandbox
-from patchgate.tools.sandbox import Confinement, SandboxSettings
+from core.errors import ConfigError, PatchgateError
+from core.git import run_git
+from core.locks import exclusive
+from core.secrets import allowed_env
+from tools import sandbox
+from tools.sandbox import Confinement, SandboxSettings
 
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -89,7 +89,7 @@ class TestEnvironment:
     def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """The environment of a process that runs candidate code in ``tree``: the worktree first on the path.
 
-        Only allow-listed names and ``pass_env`` come from ours (``patchgate.secrets.allowed_env``); HOME is
+        Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported).
         """
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []

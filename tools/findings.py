@@ -32,7 +32,7 @@ class GateReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="The gate's registered name (patchgate.tools.gate.GATES).")
+    name: str = Field(description="The gate's registered name (tools.gate.GATES).")
     passed: bool
     findings: list[Finding] = Field(default_factory=list)
     skipped: bool = Field(default=False, description="True when the gate did not run (disabled, or an earlier gate failed).")

@@ -17,26 +17,26 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import git
 
-from patchgate.errors import ConfigError
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.findings import GateReport
-from patchgate.tools.policy import Policies
+from core.errors import ConfigError
+from tools.candidate import Candidate
+from tools.findings import GateReport
+from tools.policy import Policies
 
 if TYPE_CHECKING:
-    from patchgate.tools.options import ReviewOptions
+    from tools.options import ReviewOptions
 
 # nothing: runs on the parsed diff alone; applied: reads the patched worktree; green: runs only when every
 # other gate passed (it is the expensive proof that the change does what it should).
 Needs = Literal["nothing", "applied", "green"]
 
 GATES: dict[str, str] = {
-    "apply": "patchgate.tools.patch:ApplyGate",
-    "parse": "patchgate.tools.parsers:ParseGate",
-    "tests": "patchgate.tools.testing:TestsGate",
-    "scope": "patchgate.tools.scope:ScopeGate",
-    "security": "patchgate.tools.security:SecurityGate",
-    "license": "patchgate.tools.licenses:LicenseGate",
-    "issue-tests": "patchgate.tools.testing:IssueTestsGate",
+    "apply": "tools.patch:ApplyGate",
+    "parse": "tools.parsers:ParseGate",
+    "tests": "tools.testing:TestsGate",
+    "scope": "tools.scope:ScopeGate",
+    "security": "tools.security:SecurityGate",
+    "license": "tools.licenses:LicenseGate",
+    "issue-tests": "tools.testing:IssueTestsGate",
 }
 
 

@@ -3,7 +3,7 @@
 This is the one entry point the CLI, the pre-commit hook and the agent share:
 ``review(root, diff, base=..., options=...) -> ReviewResult``. The user's
 working tree is never written; the worktree is removed on success, error and
-Ctrl-C alike (``patchgate.git.worktree``).
+Ctrl-C alike (``core.git.worktree``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from patchgate.git import file_at, open_repo, resolve_rev, worktree
-from patchgate.tools.baserules import options_at
-from patchgate.tools.candidate import parse_diff
-from patchgate.tools.findings import GateReport, ReviewResult
-from patchgate.tools.gate import GateContext, gate_names, load_gate
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import Policies
+from core.git import file_at, open_repo, resolve_rev, worktree
+from tools.baserules import options_at
+from tools.candidate import parse_diff
+from tools.findings import GateReport, ReviewResult
+from tools.gate import GateContext, gate_names, load_gate
+from tools.options import ReviewOptions
+from tools.policy import Policies
 
 __all__ = ["ReviewOptions", "load_options", "review"]
 

@@ -18,10 +18,10 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from patchgate.git import worktree
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.environments import TestEnvironment, execute
-from patchgate.tools.findings import Finding
+from core.git import worktree
+from tools.candidate import Candidate
+from tools.environments import TestEnvironment, execute
+from tools.findings import Finding
 
 # Runs in the project's interpreter: import each module, report the last line of each failure as JSON.
 _SCRIPT = """

@@ -13,8 +13,8 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
-from patchgate.tools.findings import Finding
-from patchgate.tools.policy import Kubernetes, KubernetesRules
+from tools.findings import Finding
+from tools.policy import Kubernetes, KubernetesRules
 
 
 def is_manifest(doc: Any) -> bool:

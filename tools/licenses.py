@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.gate import GateContext
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import ModelEntry, ModelsPolicy
+from tools.candidate import Candidate
+from tools.findings import Finding, GateReport
+from tools.gate import GateContext
+from tools.options import ReviewOptions
+from tools.policy import ModelEntry, ModelsPolicy
 
 
 class LicenseGate:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from patchgate.tools.gate import gate_names
+from tools.gate import gate_names
 
 # Every gate but apply can be turned off: the others read the applied tree.
 ALWAYS_ON = ("apply",)
@@ -46,7 +46,7 @@ class ReviewOptions(BaseModel):
     max_hunks: int | None = Field(default=None, ge=1, description="Most hunks a change may have.")
     max_changed_lines: int | None = Field(default=None, ge=1, description="Most added plus removed lines.")
     grammars: dict[str, str] = Field(
-        default_factory=dict, description="Glob -> grammar in patchgate.grammars that matching files must parse under.")
+        default_factory=dict, description="Glob -> grammar in core.grammars that matching files must parse under.")
     policy_dir: Path | None = Field(default=None, description="A folder with the repository's own policy YAML files.")
     issue_tests: list[str] = Field(
         default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "

@@ -19,13 +19,13 @@ import yaml
 from tree_sitter import Node
 from tree_sitter_language_pack import get_parser
 
-from patchgate.languages import language_of
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.gate import GateContext
-from patchgate.tools.kubernetes import is_manifest, manifest_findings
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import Policies, matches
+from core.languages import language_of
+from tools.candidate import Candidate
+from tools.findings import Finding, GateReport
+from tools.gate import GateContext
+from tools.kubernetes import is_manifest, manifest_findings
+from tools.options import ReviewOptions
+from tools.policy import Policies, matches
 
 BaseText = Callable[[str], "str | None"]
 
@@ -82,7 +82,7 @@ def check_file(path: str, text: str, options: ReviewOptions, policies: Policies)
         findings.extend(_toml(path, text))
     for pattern, grammar in options.grammars.items():
         if matches(path, [pattern]):
-            from patchgate.grammars import parse_error
+            from core.grammars import parse_error
 
             if (error := parse_error(grammar, text)) is not None:
                 findings.append(Finding(rule="parse.grammar", path=path, message=f"does not match grammar {grammar}: {error}"))

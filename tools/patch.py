@@ -11,10 +11,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from patchgate.git import run_git
-from patchgate.tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
-from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.gate import GateContext
+from core.git import run_git
+from tools.candidate import Candidate, UnsafePath, check_paths, parse_diff
+from tools.findings import Finding, GateReport
+from tools.gate import GateContext
 
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")

@@ -17,9 +17,9 @@ import pathspec
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from patchgate.errors import ConfigError
-from patchgate.paths import POLICY_DIR
-from patchgate.secrets import SecretsPolicy
+from core.errors import ConfigError
+from core.paths import POLICY_DIR
+from core.secrets import SecretsPolicy
 
 
 class Strict(BaseModel):

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from patchgate.tools.findings import Finding, ReviewResult
+from tools.findings import Finding, ReviewResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
@@ -115,7 +115,7 @@ def to_json(result: ReviewResult) -> dict[str, Any]:
 
 def to_sarif(result: ReviewResult) -> dict[str, Any]:
     """SARIF 2.1.0: one run, one rule per distinct finding rule id (ids are stable across runs)."""
-    from patchgate import __version__
+    from core import __version__
 
     findings = [f for g in result.gates for f in g.findings]
     rule_ids = sorted({f.rule for f in findings})

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
-from patchgate.tools.candidate import Candidate, ChangedFile
-from patchgate.tools.findings import Finding
-from patchgate.tools.policy import Reviewer, ReviewerRule, matches
+from tools.candidate import Candidate, ChangedFile
+from tools.findings import Finding
+from tools.policy import Reviewer, ReviewerRule, matches
 
 ReadFile = Callable[[str], str | None]
 _NO_DATA = re.compile(r"^Binary files (?:a/)?(\S+) and (?:b/)?(\S+) differ$", re.M)

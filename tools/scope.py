@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 
-from patchgate.tools.baserules import rule_change_findings
-from patchgate.tools.candidate import Candidate, ChangedFile
-from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.gate import GateContext
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import Scope, TestRules, matches
-from patchgate.tools.reviewer import ReadFile, reviewer_findings
-from patchgate.tools.weakening import weakening_findings
+from tools.baserules import rule_change_findings
+from tools.candidate import Candidate, ChangedFile
+from tools.findings import Finding, GateReport
+from tools.gate import GateContext
+from tools.options import ReviewOptions
+from tools.policy import Scope, TestRules, matches
+from tools.reviewer import ReadFile, reviewer_findings
+from tools.weakening import weakening_findings
 
 ALLOW_MARKER = "patchgate: allow"  # the inline marker the security rules honour, for fixtures that must look bad
 _TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")

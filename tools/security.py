@@ -17,11 +17,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from patchgate.secrets import SecretScanner
-from patchgate.tools.candidate import Candidate, ChangedFile
-from patchgate.tools.findings import Finding, GateReport, Severity
-from patchgate.tools.gate import GateContext, text_in
-from patchgate.tools.policy import SecurityPolicy
+from core.secrets import SecretScanner
+from tools.candidate import Candidate, ChangedFile
+from tools.findings import Finding, GateReport, Severity
+from tools.gate import GateContext, text_in
+from tools.policy import SecurityPolicy
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 

@@ -24,16 +24,16 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from patchgate.config import section
-from patchgate.console import err
-from patchgate.git import open_repo, resolve_rev, run_git, worktree
-from patchgate.junit import read_junit
-from patchgate.pymodules import module_names as graph_module_names
-from patchgate.secrets import redact
-from patchgate.tools import sandbox
-from patchgate.tools.baserules import base_table
-from patchgate.tools.candidate import Candidate
-from patchgate.tools.environments import (
+from core.config import section
+from core.console import err
+from core.git import open_repo, resolve_rev, run_git, worktree
+from core.junit import read_junit
+from core.pymodules import module_names as graph_module_names
+from core.secrets import redact
+from tools import sandbox
+from tools.baserules import base_table
+from tools.candidate import Candidate
+from tools.environments import (
     HOW_TO_POINT,
     EnvironmentBuildError,
     TestEnvironment,
@@ -41,12 +41,12 @@ from patchgate.tools.environments import (
     execute,
     resolve_environment,
 )
-from patchgate.tools.findings import Finding, GateReport
-from patchgate.tools.gate import GateContext
-from patchgate.tools.importcheck import import_check
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.policy import matches
-from patchgate.tools.weakening import disappeared_tests
+from tools.findings import Finding, GateReport
+from tools.gate import GateContext
+from tools.importcheck import import_check
+from tools.options import ReviewOptions
+from tools.policy import matches
+from tools.weakening import disappeared_tests
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 

@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
-from patchgate.tools.candidate import Candidate, ChangedFile
-from patchgate.tools.findings import Finding
-from patchgate.tools.security import dotted
+from tools.candidate import Candidate, ChangedFile
+from tools.findings import Finding
+from tools.security import dotted
 
 Reader = Callable[[str], "str | None"]
 
@@ -48,7 +48,7 @@ DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 
 def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test_globs: list[str]) -> list[Finding]:
     """Every quiet weakening in ``candidate``; ``before``/``after`` read a file at the base and in the patched tree."""
-    from patchgate.tools.policy import matches
+    from tools.policy import matches
 
     findings: list[Finding] = []
     python_files = _python_files(before)

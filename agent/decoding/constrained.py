@@ -25,8 +25,8 @@ import llguidance
 import numpy as np
 import torch
 
-from patchgate.errors import ConfigError, InputError
-from patchgate.grammars import grammar_text
+from core.errors import ConfigError, InputError
+from core.grammars import grammar_text
 
 # Characters that tend to close a document, tried first when planning the shortest close.
 CLOSERS = ['"', "}", "]", "\n", ":", ",", "=", " ", "0", "a", "-", ".", "1"]

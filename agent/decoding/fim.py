@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from patchgate.errors import ConfigError
+from core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from patchgate.errors import ConfigError
+from core.errors import ConfigError
 
 Method = Literal["none", "prompt_lookup", "draft"]
 METHODS: tuple[str, ...] = ("none", "prompt_lookup", "draft")

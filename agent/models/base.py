@@ -2,7 +2,7 @@
 
 A provider implements ``Model`` (``complete`` and ``structured``); everything
 else (retries, tracing, repair rounds) is shared. Providers are found by name
-in ``patchgate.agent.models.registry``. What only some providers can do is
+in ``agent.models.registry``. What only some providers can do is
 declared as a capability protocol below (``ConstrainedModel``, ``GrammarToolModel``,
 ``InfillModel``), and callers ask ``isinstance(model, Capability)``.
 """

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from patchgate.agent.models.base import Completion, Generated, Message, Usage
-from patchgate.agent.models.retry import ModelSettings
-from patchgate.agent.models.trace import CallRecord, OnCall, emit
-from patchgate.errors import ConfigError, OutputValidationError
+from agent.models.base import Completion, Generated, Message, Usage
+from agent.models.retry import ModelSettings
+from agent.models.trace import CallRecord, OnCall, emit
+from core.errors import ConfigError, OutputValidationError
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -58,7 +58,7 @@ class HFModel:
         self.speculation = speculation
         self.draft: HFModel | None = None
         if draft_model is not None:
-            from patchgate.agent.decoding.speculative import check_draft
+            from agent.decoding.speculative import check_draft
 
             self.draft = HFModel(draft_model, speculation="none")
             check_draft(self.tokenizer, self.draft.tokenizer)
@@ -74,7 +74,7 @@ class HFModel:
     def llg_tokenizer(self) -> Any:
         """llguidance's tokenizer, built once (it costs about a second on real vocabularies)."""
         if self._llg is None:
-            from patchgate.agent.decoding.constrained import llg_tokenizer
+            from agent.decoding.constrained import llg_tokenizer
 
             self._llg = llg_tokenizer(self.tokenizer)
         return self._llg
@@ -100,7 +100,7 @@ class HFModel:
         import torch
         from transformers import LogitsProcessorList
 
-        from patchgate.agent.decoding.speculative import speculation_options
+        from agent.decoding.speculative import speculation_options
 
         if speculate and not logits_processor:
             generate_options.update(speculation_options(self.speculation, draft=self.draft and self.draft.model,
@@ -133,7 +133,7 @@ class HFModel:
     def generate_constrained(self, messages: list[Message], grammar: str, *, max_tokens: int = 512,
                              temperature: float = 0.0, seed: int | None = None) -> tuple[Completion, Any]:
         """Text that parses under the llguidance ``grammar``, within ``max_tokens`` (guaranteed)."""
-        from patchgate.agent.decoding.constrained import BudgetedGuide, GuideProcessor
+        from agent.decoding.constrained import BudgetedGuide, GuideProcessor
 
         guide = BudgetedGuide(self.llg_tokenizer, grammar, max_tokens)
         processor = GuideProcessor(guide, temperature=temperature, seed=seed)
@@ -144,7 +144,7 @@ class HFModel:
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
                    temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
         """JSON decoded under the schema's grammar, then validated by pydantic."""
-        from patchgate.agent.decoding.constrained import llg_grammar
+        from agent.decoding.constrained import llg_grammar
 
         grammar = llg_grammar(schema=schema.model_json_schema())
         completion, _ = self.generate_constrained(messages, grammar, max_tokens=max_tokens,

@@ -17,17 +17,17 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
-from patchgate.agent.models.base import Completion, Message, Usage
-from patchgate.agent.models.retry import (
+from agent.models.base import Completion, Message, Usage
+from agent.models.retry import (
     CallFailed,
     Failure,
     ModelSettings,
     call_with_retries,
 )
-from patchgate.agent.models.structured import schema_instruction, structured_with_repair
-from patchgate.agent.models.trace import CallRecord, OnCall, emit
-from patchgate.errors import ConfigError
-from patchgate.secrets import redact
+from agent.models.structured import schema_instruction, structured_with_repair
+from agent.models.trace import CallRecord, OnCall, emit
+from core.errors import ConfigError
+from core.secrets import redact
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -262,7 +262,7 @@ def _answer_text(response: Any) -> str:
 
 def show_retry(message: str) -> None:
     """Tell the person waiting what failed and how long until the next try (stderr)."""
-    from patchgate.console import err
+    from core.console import err
 
     err.print(message, style="yellow")
 

@@ -8,7 +8,7 @@ the ``--model`` flag, then ``PATCHGATE_MODEL``, then ``model = "..."`` under
 user's own ``~/.config/patchgate/config.toml``.
 
 A repository's string is a suggestion: the user's key never follows it to a
-server the user did not name (``patchgate.trust``).
+server the user did not name (``core.trust``).
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patchgate.agent.models.base import Model
-from patchgate.agent.models.retry import ModelSettings
-from patchgate.agent.models.trace import OnCall
-from patchgate.config import load_table, section
-from patchgate.console import err
-from patchgate.errors import ConfigError
-from patchgate.trust import OPENAI_DEFAULT_URL, origin, trusted_origins, user_config
+from agent.models.base import Model
+from agent.models.retry import ModelSettings
+from agent.models.trace import OnCall
+from core.config import load_table, section
+from core.console import err
+from core.errors import ConfigError
+from core.trust import OPENAI_DEFAULT_URL, origin, trusted_origins, user_config
 
 # provider name -> "module:Class"; adding a provider is adding a file and a line here.
 PROVIDERS: dict[str, str] = {
-    "openai": "patchgate.agent.models.openai_model:OpenAIModel",
-    "hf": "patchgate.agent.models.hf:HFModel",
-    "scripted": "patchgate.agent.models.scripted:ScriptedModel",
+    "openai": "agent.models.openai_model:OpenAIModel",
+    "hf": "agent.models.hf:HFModel",
+    "scripted": "agent.models.scripted:ScriptedModel",
 }
 
 LOCAL_PROVIDERS = ("hf",)  # models whose tokens we decode ourselves (fill-in-the-middle, grammars)

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchgate.errors import ModelError
+from core.errors import ModelError
 
 R = TypeVar("R")
 

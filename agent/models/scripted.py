@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from patchgate.agent.models.base import Completion, Message, Usage
-from patchgate.agent.models.retry import ModelSettings
-from patchgate.agent.models.structured import structured_with_repair
-from patchgate.agent.models.trace import CallRecord, OnCall, emit
-from patchgate.errors import ConfigError, ModelError
+from agent.models.base import Completion, Message, Usage
+from agent.models.retry import ModelSettings
+from agent.models.structured import structured_with_repair
+from agent.models.trace import CallRecord, OnCall, emit
+from core.errors import ConfigError, ModelError
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from patchgate.agent.models.base import Completion, Message, Usage
-from patchgate.errors import OutputValidationError
+from agent.models.base import Completion, Message, Usage
+from core.errors import OutputValidationError
 
 T = TypeVar("T", bound=BaseModel)
 

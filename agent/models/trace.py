@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from patchgate.secrets import redact
+from core.secrets import redact
 
 
 @dataclass

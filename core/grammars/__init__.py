@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from patchgate.errors import InputError
+from core.errors import InputError
 
 GRAMMARS = ("json", "yaml", "toml", "kubernetes")
 
@@ -19,7 +19,7 @@ def grammar_text(name: str) -> str:
     """The Lark source of a shipped grammar; an unknown name lists the valid ones."""
     if name not in GRAMMARS:
         raise InputError(f"unknown grammar {name!r}; valid: {', '.join(GRAMMARS)}")
-    return resources.files("patchgate.grammars").joinpath(f"{name}.lark").read_text(encoding="utf-8")
+    return resources.files("core.grammars").joinpath(f"{name}.lark").read_text(encoding="utf-8")
 
 
 @cache

@@ -93,7 +93,7 @@ def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
     Exit code, stdout and stderr are what a user would see; the environment is the clean one a user without
     model settings has.
     """
-    from patchgate.agent.cli import main
+    from patchgate.cli import main
 
     saved_env, saved_argv, saved_stdin = dict(os.environ), sys.argv, sys.stdin
     stdout, stderr = io.StringIO(), io.StringIO()

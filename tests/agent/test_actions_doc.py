@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from patchgate.agent.commands.suggest import suggest_command
+from patchgate.commands.suggest import suggest_command
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.edit_match import apply_edits
-from patchgate.agent.edit_parse import parse_answer
+from agent.edit_match import apply_edits
+from agent.edit_parse import parse_answer
 
 CORPUS = Path(__file__).parent / "answer_styles"
 SOURCE = (CORPUS / "shapes.py.txt").read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from agentkit import CALC, GOOD_EDIT, ISSUE, run_cli, tree_state
 
-from patchgate.agent.pipeline import Candidate, choose
-from patchgate.tools.findings import GateReport, ReviewResult
+from agent.pipeline import Candidate, choose
+from tools.findings import GateReport, ReviewResult
 
 SYNTAX_ERROR = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
 

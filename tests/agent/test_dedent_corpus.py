@@ -13,11 +13,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from patchgate.agent.edit_match import apply_block
-from patchgate.agent.edits import EditBlock
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.parsers import check_file
-from patchgate.tools.policy import Policies
+from agent.edit_match import apply_block
+from agent.edits import EditBlock
+from tools.options import ReviewOptions
+from tools.parsers import check_file
+from tools.policy import Policies
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try)
@@ -27,7 +27,7 @@ def nested_blocks(limit: int = 400) -> list[tuple[str, str, EditBlock, str]]:
     """(path, source, dedented block, expected result) for each nested statement whose text is unique
     even with indentation ignored (otherwise the matcher rightly asks for more lines)."""
     cases = []
-    for path in sorted(p for folder in ("core", "agent", "retrieval", "tools") for p in (ROOT / folder).rglob("*.py")):
+    for path in sorted(p for folder in ("core", "retrieval", "tools", "agent", "evaluation", "patchgate") for p in (ROOT / folder).rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         lines = source.splitlines(keepends=True)
         flat = "\n" + "\n".join(x.strip() for x in lines) + "\n"

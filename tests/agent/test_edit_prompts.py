@@ -6,9 +6,9 @@ import json
 
 from agentkit import CALC, FILES, GOOD_EDIT, ISSUE, PLAN, run_cli
 
-from patchgate.agent.gating import short_report
-from patchgate.retrieval.context import count_tokens
-from patchgate.tools.findings import Finding, GateReport, ReviewResult
+from agent.gating import short_report
+from retrieval.context import count_tokens
+from tools.findings import Finding, GateReport, ReviewResult
 
 FILLER = "".join(f"def helper_{k}(x):\n    \"\"\"Helper number {k}.\"\"\"\n    return x + {k}\n\n\n" for k in range(600))
 BIG = FILLER + CALC + FILLER.replace("helper_", "other_")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.edit_match import apply_block, apply_edits
-from patchgate.agent.edit_parse import parse_answer
-from patchgate.agent.edits import (
+from agent.edit_match import apply_block, apply_edits
+from agent.edit_parse import parse_answer
+from agent.edits import (
     EditBlock,
     EditFormatError,
     EditProblem,

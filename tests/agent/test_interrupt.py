@@ -25,7 +25,7 @@ def test_ctrl_c_while_gating_leaves_no_worktree_and_an_unchanged_tree(scripted, 
     before = tree_state(calc_repo)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("PATCHGATE_MODEL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "patchgate.agent", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
                             cwd=calc_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 60

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from agentkit import PLAN, run_cli, tree_state
 
-from patchgate.agent.plan import ToolCall
-from patchgate.agent.prompts import plan_messages, untrusted
-from patchgate.agent.readonly_tools import Snapshot, ToolBox
-from patchgate.git import open_repo
+from agent.plan import ToolCall
+from agent.prompts import plan_messages, untrusted
+from agent.readonly_tools import Snapshot, ToolBox
+from core.git import open_repo
 
 NO_MATCH = "calc.py\n<<<<<<< SEARCH\nnothing like this\n=======\nx\n>>>>>>> REPLACE\n"
 
@@ -64,7 +64,7 @@ def test_no_model_configured_is_a_one_line_config_error_and_leaves_the_tree_clea
 
 
 def test_issue_tests_gate_runs_only_test_files_inside_the_tree(calc_repo: Path) -> None:
-    from patchgate.agent.gating import gate
+    from agent.gating import gate
 
     def issue_tests(targets: list[str]):
         result = gate(calc_repo, "", base="HEAD", targets=targets)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from agentkit import GOOD_EDIT, git, run_cli, tree_state
 
-from patchgate.agent.ci import ci_issue, junit_failures, suggestion_comments
-from patchgate.errors import InputError
+from agent.ci import ci_issue, junit_failures, suggestion_comments
+from core.errors import InputError
 
 JUNIT = """<?xml version="1.0"?><testsuites><testsuite name="pytest">
 <testcase classname="tests.test_calc" name="test_add" file="tests/test_calc.py" line="3">

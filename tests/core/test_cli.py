@@ -10,16 +10,16 @@ from pathlib import Path
 import click
 import pytest
 
-from patchgate import __version__
-from patchgate.agent import cli
-from patchgate.errors import InputError
+from core import __version__
+from core.errors import InputError
+from patchgate import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def test_version_is_printed() -> None:
@@ -54,7 +54,7 @@ def test_doctor_reports_missing_index_and_model_without_failing(make_repo) -> No
 
     root = make_repo({"a.py": "x = 1\n"})
     env_free = {k: v for k, v in os.environ.items() if k != "PATCHGATE_MODEL"}
-    result = subprocess.run([sys.executable, "-m", "patchgate.agent", "doctor", "--json"], cwd=root,
+    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "doctor", "--json"], cwd=root,
                             env=env_free, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -70,7 +70,7 @@ def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None
     import json
 
     def doctor(root: Path) -> dict:
-        result = subprocess.run([sys.executable, "-m", "agent", "doctor", "--json"], cwd=root,
+        result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "doctor", "--json"], cwd=root,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.strip().splitlines()[-1])["tests environment"]

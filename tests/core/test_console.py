@@ -8,7 +8,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from patchgate.console import DataConsole, printable
+from core.console import DataConsole, printable
 
 HOSTILE = "[/] [bold]x[/bold] :x: \x1b[2J\x1b]0;title\x07 admin\u202e txt.exe \x7f"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.errors import InputError
-from patchgate.git import changed_paths, open_repo, resolve_rev, worktree
+from core.errors import InputError
+from core.git import changed_paths, open_repo, resolve_rev, worktree
 
 
 def test_worktree_is_removed_even_on_error(make_repo) -> None:
@@ -45,7 +45,7 @@ def test_worktrees_made_and_removed_concurrently_on_one_repository_all_work(make
     import sys
 
     root = make_repo({f"pkg/m{n}.py": f"x = {n}\n" * 50 for n in range(800)})  # checkouts long enough to overlap
-    script = ("import subprocess, sys\nfrom patchgate.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
+    script = ("import subprocess, sys\nfrom core.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
               "for _ in range(15):\n    with worktree(repo) as tree:\n"
               "        subprocess.run(['git', 'reset', '--hard', '-q'], cwd=tree, check=True)\n")
     procs = [subprocess.Popen([sys.executable, "-c", script, str(root)], stderr=subprocess.PIPE, text=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from patchgate.secrets import default_scanner
+from core.secrets import default_scanner
 from tests.core.secret_corpus import Sample, load_corpus
 
 SAMPLES = load_corpus()

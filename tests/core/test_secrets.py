@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from patchgate.secrets import REDACTED, allowed_env, default_scanner, redact
+from core.secrets import REDACTED, allowed_env, default_scanner, redact
 
 GH = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 

@@ -52,7 +52,7 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     data.path.write_text(json.dumps([data.rows[0], slow]))
     out = tmp_path / "out"
     env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "patchgate.agent", "eval", "solve", "--dataset", str(data.path),
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "eval", "solve", "--dataset", str(data.path),
                              "--repos", str(data.repos), "--out", str(out), "--envs", str(envs), "--predictions",
                              "gold", "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)

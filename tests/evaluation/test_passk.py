@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from patchgate.agent.evaluation.passk import mean_pass_at_k, pass_at_k
+from evaluation.passk import mean_pass_at_k, pass_at_k
 
 
 @pytest.mark.parametrize(("n", "c", "k", "expected"), [

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.evaluation.dataset import Instance
-from patchgate.agent.evaluation.instance import Task
-from patchgate.agent.evaluation.report import build_report, gates_against_truth, summary_line
-from patchgate.agent.evaluation.run import interleaved
-from patchgate.agent.evaluation.store import InstanceResult
+from evaluation.dataset import Instance
+from evaluation.instance import Task
+from evaluation.report import build_report, gates_against_truth, summary_line
+from evaluation.run import interleaved
+from evaluation.store import InstanceResult
 
 
 def instance(iid: str, repo: str = "a/b", version: str = "1") -> Instance:

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from patchgate.agent.evaluation.dataset import Instance
-from patchgate.agent.evaluation.pytest_select import selects
-from patchgate.agent.evaluation.testrun import grade
+from evaluation.dataset import Instance
+from evaluation.pytest_select import selects
+from evaluation.testrun import grade
 
 TESTS = '''
 import pytest
@@ -42,7 +42,7 @@ def test_setup_error(broken):
 
 def run_plugin(tmp_path: Path, wanted: list[str]) -> dict:
     (tmp_path / "test_q.py").write_text(TESTS, encoding="utf-8")
-    plugin = Path(__file__).parents[2] / "agent" / "evaluation" / "pytest_select.py"
+    plugin = Path(__file__).parents[2] / "evaluation" / "pytest_select.py"
     shutil.copyfile(plugin, tmp_path / "pytest_select.py")
     (tmp_path / "wanted.json").write_text(json.dumps(wanted), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PATCHGATE_EVAL_WANTED": str(tmp_path / "wanted.json"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from patchgate.agent.evaluation.specs import _from_swebench, _generic, _project_args
+from evaluation.specs import _from_swebench, _generic, _project_args
 
 
 def test_a_swebench_spec_becomes_uv_arguments_and_its_shell_commands_are_not_run(tmp_path: Path) -> None:

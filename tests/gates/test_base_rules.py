@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from patchgate.git import open_repo
-from patchgate.tools.baserules import options_at
+from core.git import open_repo
 from tests.conftest import git, write_files
+from tools.baserules import options_at
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
@@ -20,7 +20,7 @@ RISKY = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -63,9 +63,9 @@ def test_options_come_from_the_base_commit_not_the_working_tree(make_repo) -> No
 
 
 def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(make_repo) -> None:
-    from patchgate.tools.baserules import rule_change_findings
-    from patchgate.tools.candidate import parse_diff
     from tests.conftest import diff_of
+    from tools.baserules import rule_change_findings
+    from tools.candidate import parse_diff
 
     pyproject = "[project]\nname = 'x'\n\n[tool.patchgate.review]\npolicy_dir = 'ci/policies'\n"
     repo = make_repo({"pyproject.toml": pyproject, "ci/policies/default.yaml": "version: 1\n", "a.py": ""})

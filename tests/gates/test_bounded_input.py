@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.errors import InputError
-from patchgate.tools.candidate import MAX_LINE_CHARS, MAX_PATCH_CHARS, parse_diff
+from core.errors import InputError
+from tools.candidate import MAX_LINE_CHARS, MAX_PATCH_CHARS, parse_diff
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n a\n"
@@ -19,7 +19,7 @@ HEADER = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n 
 def review_patch(repo: Path, source: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # The timeout is the assertion's bound: reading /dev/zero to the end never returns.
-    return subprocess.run([sys.executable, "-m", "agent", "review", "--patch", source, "--tests", "none"], cwd=repo,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", source, "--tests", "none"], cwd=repo,
                           env=env, capture_output=True, input=stdin, timeout=60)
 
 

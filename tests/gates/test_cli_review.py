@@ -19,7 +19,7 @@ BASE = {"pkg/mod.py": "def f():\n    return 1\n", "pkg/__init__.py": ""}
 
 def run_cli(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           input=stdin)
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.errors import ConfigError
-from patchgate.tools.environments import TestSettings, resolve_environment
-from patchgate.tools.gates import ReviewOptions, review
+from core.errors import ConfigError
 from tests.conftest import diff_of, git
+from tools.environments import TestSettings, resolve_environment
+from tools.gates import ReviewOptions, review
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
 FILES = {
@@ -149,7 +149,7 @@ def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
 def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> None:
     diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
     result = review(project, diff, options=OPTIONS)
-    from patchgate.tools.report import to_json
+    from tools.report import to_json
 
     gates = {g["name"]: g for g in json.loads(json.dumps(to_json(result)))["gates"]}
     assert "1 passed" in gates["tests"]["detail"] and "repository environment" in gates["tests"]["detail"]

@@ -38,7 +38,7 @@ def commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def hooked(make_repo) -> Path:
     repo = make_repo(BASE)
-    installed = subprocess.run([sys.executable, "-m", "agent", "install-hook"], cwd=repo, capture_output=True,
+    installed = subprocess.run([sys.executable, "-P", "-m", "patchgate", "install-hook"], cwd=repo, capture_output=True,
                                text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert installed.returncode == 0, installed.stderr
     assert subprocess.run(["sh", "-c", "command -v patchgate"], env=bare_env(), capture_output=True).returncode != 0

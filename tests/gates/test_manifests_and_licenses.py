@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.tools.gates import ReviewOptions, review
 from tests.conftest import diff_of, git, write_files
+from tools.gates import ReviewOptions, review
 
 GOOD_DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -84,7 +84,7 @@ def test_restricted_model_depends_on_usage(repo: Path, usage: str, severity: str
 
 
 def test_usage_comes_from_project_config(repo: Path) -> None:
-    from patchgate.tools.gates import load_options
+    from tools.gates import load_options
 
     write_files(repo, {"pyproject.toml": '[tool.patchgate.review]\nusage = "commercial"\ntests = "none"\n'})
     git(repo, "add", "-A")

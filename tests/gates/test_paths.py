@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.edits import touched_paths
+from agent.edits import touched_paths
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def review_staged(repo: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "agent", "review", "--staged", "--tests", "none", "--json"],
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=120)
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.errors import ConfigError
-from patchgate.paths import POLICY_DIR
-from patchgate.tools.gate import GATES, gate_names, load_gate
-from patchgate.tools.options import ReviewOptions, switchable_gates
-from patchgate.tools.policy import Policies
+from core.errors import ConfigError
+from core.paths import POLICY_DIR
 from tests.conftest import git, write_files
+from tools.gate import GATES, gate_names, load_gate
+from tools.options import ReviewOptions, switchable_gates
+from tools.policy import Policies
 
 
 def test_every_shipped_policy_validates() -> None:
@@ -48,7 +48,7 @@ def _commit_config(root: Path, text: str) -> None:
 
 
 def _review_json(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", "review", "--staged", "--tests", "none", "--json"],
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
                           cwd=root, env=dict(os.environ), capture_output=True, text=True)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from patchgate.console import DataConsole
-from patchgate.tools.findings import Finding, GateReport, ReviewResult
-from patchgate.tools.report import print_table, to_github
+from core.console import DataConsole
+from tools.findings import Finding, GateReport, ReviewResult
+from tools.report import print_table, to_github
 
 PRE_EXISTING = [Finding(rule="tests.pre-existing-failure", path=f"tests/test_mod{n}.py", line=n + 1, severity="warning",
                         message=f"tests/test_mod{n}.py::test_case_{n} already failed on the base: "

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.tools.findings import ReviewResult
-from patchgate.tools.gates import ReviewOptions, review
-from patchgate.tools.patch import apply_patch
 from tests.conftest import diff_of, git, write_files
+from tools.findings import ReviewResult
+from tools.gates import ReviewOptions, review
+from tools.patch import apply_patch
 
 NO_TESTS = ReviewOptions(tests="none")
 BASE = {
@@ -193,7 +193,7 @@ def test_plain_diff_without_git_prefixes_applies(repo: Path) -> None:
 
 
 def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> None:
-    from patchgate.errors import ConfigError
+    from core.errors import ConfigError
 
     policies = tmp_path / "policies"
     policies.mkdir()

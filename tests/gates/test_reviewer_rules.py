@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.tools.gates import ReviewOptions, review
-from patchgate.tools.policy import Policies
 from tests.conftest import diff_of, git
+from tools.gates import ReviewOptions, review
+from tools.policy import Policies
 
 NO_TESTS = ReviewOptions(tests="none")
 SCOPE = Policies().default.scope
@@ -77,9 +77,9 @@ def test_reviewer_rules_let_ordinary_changes_through(repo: Path, files: dict[str
 
 
 def test_a_module_that_already_prints_may_print(repo: Path) -> None:
-    from patchgate.git import file_at, open_repo
-    from patchgate.tools.candidate import parse_diff
-    from patchgate.tools.scope import scope_gate
+    from core.git import file_at, open_repo
+    from tools.candidate import parse_diff
+    from tools.scope import scope_gate
 
     read_base = lambda path: file_at(open_repo(repo), "HEAD", path)  # noqa: E731
     printing = parse_diff(diff_of(repo, {"app/report.py": BASE["app/report.py"] + "\n\ndef total(rows):\n    print(len(rows))\n"}))
@@ -93,9 +93,9 @@ def test_a_module_that_already_prints_may_print(repo: Path) -> None:
 
 
 def test_dependency_tables_of_pyproject_warn(repo: Path) -> None:
-    from patchgate.git import file_at, open_repo
-    from patchgate.tools.candidate import parse_diff
-    from patchgate.tools.scope import scope_gate
+    from core.git import file_at, open_repo
+    from tools.candidate import parse_diff
+    from tools.scope import scope_gate
 
     def findings(new: str) -> set[tuple[str, str]]:
         candidate = parse_diff(diff_of(repo, {**FIX, "pyproject.toml": new}))
@@ -132,7 +132,7 @@ def test_added_skip_counts_only_for_existing_tests(repo: Path) -> None:
 def test_policy_dir_relaxes_a_rule(repo: Path, tmp_path: Path) -> None:
     import yaml
 
-    from patchgate.secrets import POLICY_DIR
+    from core.secrets import POLICY_DIR
 
     policy = yaml.safe_load((POLICY_DIR / "default.yaml").read_text())
     policy["scope"]["reviewer"]["root_script"]["allowed"].append("check_*.py")

@@ -21,7 +21,7 @@ BASE = {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n",
 
 def run_cli(cwd: Path, *args: str, home: Path, extra_env: dict[str, str] | None = None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "HOME": str(home), **(extra_env or {})}
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
 
 

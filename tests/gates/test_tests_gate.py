@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from patchgate.tools.candidate import parse_diff
-from patchgate.tools.gates import ReviewOptions, review
-from patchgate.tools.policy import Policies
-from patchgate.tools.testing import select_tests
 from tests.conftest import diff_of
+from tools.candidate import parse_diff
+from tools.gates import ReviewOptions, review
+from tools.policy import Policies
+from tools.testing import select_tests
 
 GLOBS = Policies().default.scope.tests.paths
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from patchgate.tools.gates import ReviewOptions, review
 from tests.conftest import diff_of, git, write_files
+from tools.gates import ReviewOptions, review
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"
 TEST = ("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from patchgate.retrieval.chunking import chunk_file
-from patchgate.retrieval.graph import python_imports, resolve_imports
+from retrieval.chunking import chunk_file
+from retrieval.graph import python_imports, resolve_imports
 
 PY = '''import os
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
+from retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
 
 TEXTS = ["def total(self, items): return sum(items)", "x", "class Cart:\n    def run(self): pass " * 9,
          "import config", "user name value " * 30, "order price", ""]
@@ -25,7 +25,7 @@ def test_bucketed_batches_keep_each_vector_with_its_text(tiny_embedder: Path) ->
 
 def test_distillation_leaves_cores_that_other_work_holds(monkeypatch) -> None:
     """On a shared 2-core machine two threads fighting other work distilled 2-3x slower than one."""
-    from patchgate.retrieval import embeddings
+    from retrieval import embeddings
 
     monkeypatch.setattr(embeddings.os, "cpu_count", lambda: 2)
     for load, threads in ((0.2, 2), (1.1, 1), (7.5, 1)):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import CommitSource, build_index, open_index
-from patchgate.retrieval.rank import rank
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import CommitSource, build_index, open_index
+from retrieval.rank import rank
 from tests.conftest import git, write_files
 
 NO_DENSE = EmbeddingConfig(dense="none")

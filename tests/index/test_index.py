@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from patchgate.errors import IndexStateError, InputError
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import CommitSource, build_index, open_index
-from patchgate.retrieval.lexical import Lexical
+from core.errors import IndexStateError, InputError
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import CommitSource, build_index, open_index
+from retrieval.lexical import Lexical
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ NO_DENSE = EmbeddingConfig(dense="none")
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def dense(model: Path) -> EmbeddingConfig:

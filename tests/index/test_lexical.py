@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import build_index, open_index
-from patchgate.retrieval.lexical import Lexical, tokenize
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import build_index, open_index
+from retrieval.lexical import Lexical, tokenize
 
 DOCS = ["def parse_config_file(path): return read(path)", "class HttpServer: def run(self): serve()",
         "total price of the order", "user name value", "parseConfigFile in JavaScript"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from patchgate.retrieval.index import open_index
+from retrieval.index import open_index
 from tests.agent.agentkit import run_cli
 
 SHOP = {
@@ -144,7 +144,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_one_line(make_repo) -> Non
 
 
 def index_process(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "patchgate.agent", "index", "--dense", "none", "--json"], cwd=root,
+    return subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "index", "--dense", "none", "--json"], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

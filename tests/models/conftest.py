@@ -28,6 +28,6 @@ def draft_path(tmp_path_factory: pytest.TempPathFactory, tiny_path: Path) -> Pat
 
 @pytest.fixture(scope="session")
 def tiny(tiny_path: Path):
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     return HFModel(tiny_path)

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from patchgate.agent.decoding.constrained import llg_grammar
-from patchgate.agent.documents import generate_document
-from patchgate.agent.models.base import Message
-from patchgate.errors import InputError
-from patchgate.grammars import GRAMMARS, parse_error
+from agent.decoding.constrained import llg_grammar
+from agent.models.base import Message
+from agent.writing.documents import generate_document
+from core.errors import InputError
+from core.grammars import GRAMMARS, parse_error
 
 PROMPT = [Message("user", "write a config")]
 # manifests carry resources and probes (~370 tokens of this tiny tokenizer); test_grammar_seeds covers 100 seeds

@@ -11,14 +11,14 @@ import pytest
 import torch
 from tiny import build_tokenizer
 
-from patchgate.agent.decoding.fim import (
+from agent.decoding.fim import (
     RepoContext,
     detect_family,
     fim_prompt_ids,
     stop_ids,
 )
-from patchgate.agent.infill import cursor_offset, infill_file
-from patchgate.errors import ConfigError, InputError
+from agent.writing.infill import cursor_offset, infill_file
+from core.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 P, S = "def area(r):\n    ", "\n    return result\n"
@@ -91,7 +91,7 @@ def test_middle_is_inserted_at_the_cursor(tiny, tmp_path: Path) -> None:
 
 
 def test_stop_tokens_end_the_middle(tiny_path: Path, tmp_path: Path) -> None:
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     model = HFModel(tiny_path)
     file_sep = model.tokenizer.get_vocab()["<|file_sep|>"]
@@ -110,7 +110,7 @@ def test_stop_tokens_end_the_middle(tiny_path: Path, tmp_path: Path) -> None:
 
 def run_complete(tiny_path: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATCHGATE_MODEL": f"hf:{tiny_path}"}
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", "complete", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "complete", *args], cwd=cwd, env=env,
                           capture_output=True, text=True)
 
 
@@ -135,7 +135,7 @@ def test_complete_shows_a_diff_and_writes_only_with_write(tiny_path: Path, tmp_p
 
 
 def test_a_completion_that_parses_is_written_and_one_with_broken_bytes_is_not(tmp_path: Path) -> None:
-    from patchgate.agent.infill import Infill, completion_problems
+    from agent.writing.infill import Infill, completion_problems
 
     original = "def area(r):\n    \n    return result\n"
     good = Infill(tmp_path / "geo.py", 2, 5, "result = r * r", original,

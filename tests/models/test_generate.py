@@ -13,10 +13,10 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
-from patchgate.agent.documents import generate_document
-from patchgate.agent.models.openai_model import OpenAIModel
-from patchgate.agent.models.retry import ModelSettings
-from patchgate.errors import GateFailure
+from agent.models.openai_model import OpenAIModel
+from agent.models.retry import ModelSettings
+from agent.writing.documents import generate_document
+from core.errors import GateFailure
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "/v1/chat/completions"
@@ -24,7 +24,7 @@ CHAT = "/v1/chat/completions"
 
 def run_generate(cwd: Path, model: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATCHGATE_MODEL": model}
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", "generate", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", *args], cwd=cwd, env=env,
                           capture_output=True, text=True)
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchgate.agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
-from patchgate.agent.documents import GATE_NAMES, Document, first_valid
-from patchgate.grammars import GRAMMARS, parse_error
-from patchgate.tools.options import ReviewOptions
-from patchgate.tools.parsers import check_file
-from patchgate.tools.policy import Policies
+from agent.decoding.constrained import BudgetedGuide, llg_grammar, llg_tokenizer
+from agent.writing.documents import GATE_NAMES, Document, first_valid
+from core.grammars import GRAMMARS, parse_error
+from tools.options import ReviewOptions
+from tools.parsers import check_file
+from tools.policy import Policies
 
 SEEDS = 100
 BUDGET = 512  # `patchgate generate`'s default --max-tokens

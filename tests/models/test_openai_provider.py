@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from patchgate.agent.models.base import Message
-from patchgate.agent.models.openai_model import OpenAIModel
-from patchgate.agent.models.retry import ModelSettings
-from patchgate.agent.models.trace import CallRecord
-from patchgate.errors import ModelError, OutputValidationError
+from agent.models.base import Message
+from agent.models.openai_model import OpenAIModel
+from agent.models.retry import ModelSettings
+from agent.models.trace import CallRecord
+from core.errors import ModelError, OutputValidationError
 
 CHAT = "/v1/chat/completions"
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.models.base import Message
-from patchgate.agent.models.openai_model import PLACEHOLDER_KEY, OpenAIModel
-from patchgate.agent.models.registry import parse_spec, resolve_model
-from patchgate.agent.models.trace import CallRecord
-from patchgate.errors import ConfigError, OutputValidationError
+from agent.models.base import Message
+from agent.models.openai_model import PLACEHOLDER_KEY, OpenAIModel
+from agent.models.registry import parse_spec, resolve_model
+from agent.models.trace import CallRecord
+from core.errors import ConfigError, OutputValidationError
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +83,7 @@ def test_scripted_model_goes_through_the_registry_and_trace(tmp_path: Path) -> N
 
 
 def test_hf_uses_the_chat_template_when_the_tokenizer_has_one(tiny_path: Path) -> None:
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     model = HFModel(tiny_path)
     messages = [Message("user", "hi")]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from patchgate.agent.decoding.speculative import speculation_options
-from patchgate.agent.models.base import Message
-from patchgate.errors import ConfigError
+from agent.decoding.speculative import speculation_options
+from agent.models.base import Message
+from core.errors import ConfigError
 
 EDIT_PROMPTS = [
     "def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n" * 3,
@@ -19,7 +19,7 @@ EDIT_PROMPTS = [
 
 @pytest.mark.parametrize("prompt", EDIT_PROMPTS)
 def test_prompt_lookup_and_draft_equal_plain_greedy(tiny, draft_path: Path, prompt: str) -> None:
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     draft = HFModel(draft_path, speculation="none")
     ids = tiny.tokenizer(prompt)["input_ids"]
@@ -30,7 +30,7 @@ def test_prompt_lookup_and_draft_equal_plain_greedy(tiny, draft_path: Path, prom
 
 
 def test_complete_uses_speculation_by_default_and_matches(tiny_path: Path, draft_path: Path) -> None:
-    from patchgate.agent.models.hf import HFModel
+    from agent.models.hf import HFModel
 
     messages = [Message("user", EDIT_PROMPTS[0])]
     plain = HFModel(tiny_path, speculation="none").complete(messages, max_tokens=32).text
@@ -54,8 +54,8 @@ def test_complete_with_a_draft_model_flag(tiny_path: Path, draft_path: Path, tmp
     src.write_text("def f():\n    \n")
     env = dict(os.environ)
     args = ["complete", "a.py:2:5", "--max-tokens", "6", "--json", "--model", f"hf:{tiny_path}"]
-    plain = subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
-    drafted = subprocess.run([sys.executable, "-m", "patchgate.agent", *args, "--draft-model", f"hf:{draft_path}"],
+    plain = subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    drafted = subprocess.run([sys.executable, "-P", "-m", "patchgate", *args, "--draft-model", f"hf:{draft_path}"],
                              cwd=tmp_path, env=env, capture_output=True, text=True)
     assert plain.returncode == drafted.returncode == 0, drafted.stderr
     assert plain.stdout == drafted.stdout  # same greedy middle with speculation

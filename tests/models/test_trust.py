@@ -65,7 +65,7 @@ def patchgate(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PATCHGATE_MODEL", "OPENAI_BASE_URL")}
     env.update({"OPENAI_API_KEY": USER_KEY, "PATCHGATE_CONFIG_DIR": str(repo.parent / "user-config"),
                 "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"})
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", *args], cwd=repo, env=env,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
 

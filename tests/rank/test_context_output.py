@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from patchgate.retrieval.context import pack
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import build_index, open_index
-from patchgate.retrieval.rank import rank
+from retrieval.context import pack
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import build_index, open_index
+from retrieval.rank import rank
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE = "checkout total ignores the discount"
@@ -23,7 +23,7 @@ REPO |= {"shop/__init__.py": "", "shop/cart.py": "class Cart:\n    def checkout_
 
 def cli(root: Path, *args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(columns), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=root, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=root, env=env, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -25,7 +25,7 @@ def run_eval(tmp_path: Path, rows: list[dict], *extra: str) -> subprocess.Comple
     dataset = tmp_path / "data.jsonl"
     dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", "eval", "localize", "--dataset", str(dataset),
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset", str(dataset),
                            "--repos", str(tmp_path / "repos"), "--dense", "none", "--json", *extra],
                           env=env, capture_output=True, text=True, cwd=tmp_path)
 
@@ -72,7 +72,7 @@ def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_r
     assert summary == {"instances": 2, "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
     assert "penalty_rate → 1" in result.stderr
     text = run_eval(tmp_path, [hit], "--k", "1,5")
-    plain = subprocess.run([sys.executable, "-m", "agent", "eval", "localize", "--dataset",
+    plain = subprocess.run([sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset",
                             str(tmp_path / "data.jsonl"), "--repos", str(tmp_path / "repos"), "--dense", "none"],
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, cwd=tmp_path)
     assert text.returncode == 0 and "function level (1 instances that change a definition): Acc@1 1.0" in plain.stdout

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from patchgate.retrieval.fusion import Trees, features, lead
-from patchgate.retrieval.rank import fuse
-from patchgate.retrieval.signals import SIGNALS
+from retrieval.fusion import Trees, features, lead
+from retrieval.rank import fuse
+from retrieval.signals import SIGNALS
 
 # Two stumps over (named, non_source): a named file gains 1.0, a test file loses 2.0; 0.5 of each tree is constant.
 TINY = {"signals": ["named", "non_source"], "scale": 2.0, "bias": -1.0, "trees": [

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from patchgate.retrieval.embeddings import EmbeddingConfig, _StaticTables, default_model_path
-from patchgate.retrieval.learned import WEIGHTS_FILE, TermWeights, query_vector, static_tokens, term_weights
+from retrieval.embeddings import EmbeddingConfig, _StaticTables, default_model_path
+from retrieval.learned import WEIGHTS_FILE, TermWeights, query_vector, static_tokens, term_weights
 
 
 @dataclass

@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from patchgate.retrieval.context import count_tokens, pack
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import build_index, open_index
-from patchgate.retrieval.mentions import extract
-from patchgate.retrieval.rank import rank
-from patchgate.retrieval.signals import SIGNALS, compute
+from retrieval.context import count_tokens, pack
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import build_index, open_index
+from retrieval.mentions import extract
+from retrieval.rank import rank
+from retrieval.signals import SIGNALS, compute
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = {
@@ -83,13 +83,13 @@ def test_context_command_json(make_repo) -> None:
     root, _ = indexed(make_repo)
     env = dict(os.environ)
     (root / ".patchgate.toml").write_text('[index]\ndense = "none"\n')
-    result = subprocess.run([sys.executable, "-m", "patchgate.agent", "context", "--json", "-"], cwd=root, env=env,
+    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--json", "-"], cwd=root, env=env,
                             input="user_name returns the wrong case", capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["files"][0]["path"] == "shop/users.py"
     assert payload["files"][0]["reasons"][0]["signal"] in {"named", "lexical_file", "lexical_chunk"}
-    empty = subprocess.run([sys.executable, "-m", "patchgate.agent", "context", ""], cwd=root, env=env,
+    empty = subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", ""], cwd=root, env=env,
                            capture_output=True, text=True)
     assert empty.returncode == 2 and empty.stderr.startswith("error: no issue text")
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from patchgate.retrieval.embeddings import EmbeddingConfig
-from patchgate.retrieval.index import build_index
+from retrieval.embeddings import EmbeddingConfig
+from retrieval.index import build_index
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = {
@@ -25,7 +25,7 @@ def context(root: Path, answers: list[str], *extra: str) -> subprocess.Completed
     script.write_text(json.dumps(answers))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PATCHGATE_MODEL", None)
-    return subprocess.run([sys.executable, "-m", "patchgate.agent", "context", "--json", "--no-refresh",
+    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--json", "--no-refresh",
                            "--model", f"scripted:{script}", *extra, "the total is wrong"],
                           cwd=root, env=env, capture_output=True, text=True)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from patchgate.errors import InputError
-from patchgate.retrieval.evaluate import load_dataset
+from core.errors import InputError
+from retrieval.evaluate import load_dataset
 
 CONTROLS = ("gold", "empty")
 
@@ -103,7 +103,7 @@ def load_predictions(source: str, instances: list[Instance]) -> dict[str, Predic
 
 def write_predictions(path: Path, predictions: list[Prediction]) -> None:
     """JSONL in the harness's format, one line per instance, in the order given."""
-    from patchgate.agent.evaluation.store import save_text
+    from evaluation.store import save_text
 
     save_text(path, "".join(p.model_dump_json() + "\n" for p in predictions))
 

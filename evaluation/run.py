@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchgate.agent.evaluation.dataset import Instance, Prediction, load_instances, load_predictions, write_predictions
-from patchgate.agent.evaluation.executors import run_local, run_ray
-from patchgate.agent.evaluation.instance import Task
-from patchgate.agent.evaluation.predict import saved_prediction
-from patchgate.agent.evaluation.report import build_report
-from patchgate.agent.evaluation.store import InstanceResult, load_results, save_text
-from patchgate.errors import InputError
+from core.errors import InputError
+from evaluation.dataset import Instance, Prediction, load_instances, load_predictions, write_predictions
+from evaluation.executors import run_local, run_ray
+from evaluation.instance import Task
+from evaluation.predict import saved_prediction
+from evaluation.report import build_report
+from evaluation.store import InstanceResult, load_results, save_text
 
 RUN = "run.json"
 REPORT = "report.json"
@@ -48,7 +48,7 @@ Progress = Callable[[int, int, int, int], None]  # (finished, resolved, evaluate
 
 def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     """Evaluate, save ``report.json`` (also after Ctrl-C, with what finished) and return it."""
-    from patchgate.agent.evaluation.environment import default_cache
+    from evaluation.environment import default_cache
 
     if not config.repos.is_dir():
         raise InputError(f"--repos {config.repos} is not a directory")
@@ -128,7 +128,7 @@ def _claim(config: SolveEval) -> None:
 
 
 def _tally(results: dict[str, list[InstanceResult]]) -> tuple[int, int]:
-    from patchgate.agent.evaluation.report import primary
+    from evaluation.report import primary
 
     main = [primary(rs) for rs in results.values() if rs]
     return sum(r.status == "resolved" for r in main), sum(r.evaluated for r in main)

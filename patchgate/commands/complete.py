@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, out
-from patchgate.errors import GateFailure
+from core.atomic import atomic_write_text
+from core.console import emit_json, out
+from core.errors import GateFailure
 
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 
@@ -29,8 +29,8 @@ def complete(location: str, model_spec: str | None, draft_model: str | None, max
     A completion that breaks the file (it no longer parses) is shown but not
     written, unless --force; then the exit code is 1.
     """
-    from patchgate.agent.infill import completion_problems, infill_file, parse_location, read_cursor
-    from patchgate.agent.models.registry import resolve_model
+    from agent.models.registry import resolve_model
+    from agent.writing.infill import completion_problems, infill_file, parse_location, read_cursor
 
     path, line, col = parse_location(location)
     read_cursor(path, line, col)  # a bad location fails before a model is loaded

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from patchgate.atomic import atomic_write_text
+from core.atomic import atomic_write_text
 
 Status = Literal["resolved", "unresolved", "patch_failed", "env_failed", "error"]
 RESULT = "result.json"

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from patchgate.agent.commands.context import read_issue
-from patchgate.console import emit_json, err, json_error, out
-from patchgate.errors import GateFailure
+from core.console import emit_json, err, json_error, out
+from core.errors import GateFailure
+from patchgate.commands.context import read_issue
 
 
 @click.command("solve")
@@ -28,8 +28,8 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
                   rounds: int | None, candidates: int | None, do_apply: bool, yes: bool, rerank: bool | None,
                   as_json: bool) -> None:
     """Propose a gated patch for ISSUE (text, --file F, or - for stdin)."""
-    from patchgate.agent.pipeline import solve
-    from patchgate.git import repo_root
+    from agent.pipeline import solve
+    from core.git import repo_root
 
     with json_error(as_json):
         text = read_issue(issue, file)
@@ -42,7 +42,7 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
 
 def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool, as_json: bool) -> None:
     """Show the result, apply it when asked and allowed, and exit 0 (green) or 1."""
-    from patchgate.agent.pipeline import apply_result
+    from agent.pipeline import apply_result
 
     saved = result.run_dir / "patch.diff"
     applied = False
@@ -71,7 +71,7 @@ def render(result) -> None:
     """The coloured diff, the gate table and what the run cost."""
     from rich.syntax import Syntax
 
-    from patchgate.agent.gating import print_gate_table
+    from agent.gating import print_gate_table
 
     best = result.best
     if best is not None and best.diff:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from patchgate.console import emit_json, print_data
-from patchgate.errors import InputError
-from patchgate.grammars import GRAMMARS
+from core.console import emit_json, print_data
+from core.errors import InputError
+from core.grammars import GRAMMARS
 
 
 @click.command()
@@ -25,8 +25,8 @@ from patchgate.grammars import GRAMMARS
 def generate(instruction: str, grammar: str | None, schema_file: Path | None, model_spec: str | None,
              seed: int | None, max_tokens: int, as_json: bool) -> None:
     """Generate a document (config, manifest, JSON) that parses: INSTRUCTION says what it should hold."""
-    from patchgate.agent.documents import generate_document
-    from patchgate.agent.models.registry import resolve_model
+    from agent.models.registry import resolve_model
+    from agent.writing.documents import generate_document
 
     if (grammar is None) == (schema_file is None):
         raise InputError("give exactly one of --grammar NAME or --schema FILE")

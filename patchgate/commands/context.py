@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from patchgate.console import emit_json, err, out, print_data
-from patchgate.errors import InputError
+from core.console import emit_json, err, out, print_data
+from core.errors import InputError
 
 
 def read_issue(issue: str | None, file: Path | None) -> str:
@@ -42,15 +42,15 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
                     top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
-    from patchgate.agent.pipeline import AgentSettings
-    from patchgate.config import section
-    from patchgate.git import repo_root
-    from patchgate.retrieval.context import build_context
+    from agent.pipeline import AgentSettings
+    from core.config import section
+    from core.git import repo_root
+    from retrieval.context import build_context
 
     text = read_issue(issue, file)
     root = repo_root(repo)
     reorder = model_reorder(model_spec, root, text) if rerank else None
-    # the same default budget solve packs with, from [tool.patchgate.agent] context_tokens
+    # the same default budget solve packs with, from [tool.agent] context_tokens
     default_budget = section(root, "agent", AgentSettings).context_tokens
     pack = build_context(root, text, budget=budget or default_budget, current_file=current_file, refresh=not no_refresh,
                          top_files=top, reorder=reorder)
@@ -91,8 +91,8 @@ def context_command(issue: str | None, file: Path | None, repo: Path, budget: in
 
 def model_reorder(model_spec: str | None, root: Path, issue: str):
     """A reorder hook asking the configured model for a listwise rerank of the top files."""
-    from patchgate.agent.models.registry import resolve_model
-    from patchgate.agent.rerank import rerank
+    from agent.models.registry import resolve_model
+    from agent.rerank import rerank
 
     model = resolve_model(model_spec, root)
     return lambda files, chunks: rerank(model, issue, files, chunks)

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from patchgate.agent.models.base import (
+from agent.models.base import (
     ConstrainedModel,
     GrammarToolModel,
     Message,
     Model,
 )
-from patchgate.errors import GateFailure, ModelError
-from patchgate.grammars import grammar_text, parse_error
+from core.errors import GateFailure, ModelError
+from core.grammars import grammar_text, parse_error
 
 HOSTED_ATTEMPTS = 3
 
@@ -71,7 +71,7 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
     """Generate a document under ``grammar`` (a shipped name) or ``schema`` (a JSON Schema)."""
     messages = document_prompt(instruction, grammar=grammar, schema=schema)
     if isinstance(model, ConstrainedModel):
-        from patchgate.agent.decoding.constrained import llg_grammar
+        from agent.decoding.constrained import llg_grammar
 
         compiled = llg_grammar(grammar=grammar, schema=schema)
 
@@ -101,9 +101,9 @@ def first_valid(sample: Callable[[int], Document], *, grammar: str | None, schem
 
 def gate_error(name: str, text: str) -> str | None:
     """What the parse gate says about ``text`` as file ``name`` (its errors, not its warnings), or None."""
-    from patchgate.tools.options import ReviewOptions
-    from patchgate.tools.parsers import check_file
-    from patchgate.tools.policy import Policies
+    from tools.options import ReviewOptions
+    from tools.parsers import check_file
+    from tools.policy import Policies
 
     errors = [f.message for f in check_file(name, text, ReviewOptions(), Policies()) if f.severity == "error"]
     return "; ".join(errors)[:300] if errors else None

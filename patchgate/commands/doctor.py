@@ -9,8 +9,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from patchgate.console import emit_json, out
-from patchgate.errors import PatchgateError
+from core.console import emit_json, out
+from core.errors import PatchgateError
 
 
 def _python(root: Path) -> tuple[bool, str]:
@@ -27,8 +27,8 @@ def _torch(root: Path) -> tuple[bool, str]:
 
 
 def _embedding_model(root: Path) -> tuple[bool, str]:
-    from patchgate.config import section
-    from patchgate.retrieval.embeddings import (
+    from core.config import section
+    from retrieval.embeddings import (
         EmbeddingConfig,
         default_model_path,
         distilled_path,
@@ -43,14 +43,14 @@ def _embedding_model(root: Path) -> tuple[bool, str]:
 
 
 def _index(root: Path) -> tuple[bool, str]:
-    from patchgate.retrieval.index import open_index
+    from retrieval.index import open_index
 
     index = open_index(root)
     return True, f"{len(index.files())} files, {len(index.chunks())} chunks at {index.build}"
 
 
 def _model(root: Path) -> tuple[bool, str]:
-    from patchgate.agent.models.registry import (
+    from agent.models.registry import (
         HOW_TO_CONFIGURE,
         configured_spec,
         parse_spec,
@@ -64,8 +64,8 @@ def _model(root: Path) -> tuple[bool, str]:
 
 
 def _sandbox(root: Path) -> tuple[bool, str]:
-    from patchgate.tools.sandbox import HOW_TO_ENABLE, bwrap_binary, unavailable_reason
-    from patchgate.tools.testing import test_settings
+    from tools.sandbox import HOW_TO_ENABLE, bwrap_binary, unavailable_reason
+    from tools.testing import test_settings
 
     settings = test_settings(root)
     if settings.sandbox == "off":
@@ -78,8 +78,8 @@ def _sandbox(root: Path) -> tuple[bool, str]:
 
 def _tests_environment(root: Path) -> tuple[bool, str]:
     """Which interpreter runs this repository's tests, and why that one (nothing is built here)."""
-    from patchgate.tools.environments import resolve_environment
-    from patchgate.tools.testing import test_settings
+    from tools.environments import resolve_environment
+    from tools.testing import test_settings
 
     environment = resolve_environment(root, test_settings(root), build=False)
     return environment.kind != "patchgate", environment.how
@@ -94,7 +94,7 @@ CHECKS = {"python": _python, "torch": _torch, "embedding model": _embedding_mode
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 def doctor(repo: Path, as_json: bool) -> None:
     """Check the Python, torch device, embedding model, index, configured model and the tests' environment."""
-    from patchgate.git import repo_root
+    from core.git import repo_root
 
     root = repo_root(repo)
     results = {}

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from patchgate.config import section
-from patchgate.console import emit_json, out
+from core.config import section
+from core.console import emit_json, out
 
 
 @click.command("index")
@@ -20,9 +20,9 @@ from patchgate.console import emit_json, out
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:
     """Index the repository at PATH (incremental: unchanged files and chunks are reused)."""
-    from patchgate.git import repo_root
-    from patchgate.retrieval.embeddings import EmbeddingConfig
-    from patchgate.retrieval.index import build_index
+    from core.git import repo_root
+    from retrieval.embeddings import EmbeddingConfig
+    from retrieval.index import build_index
 
     root = repo_root(path)
     config = section(root, "index", EmbeddingConfig, {"device": device, "dense": dense})

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchgate.agent.evaluation.dataset import Instance, Prediction
-from patchgate.agent.evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
-from patchgate.agent.evaluation.store import (
+from evaluation.dataset import Instance, Prediction
+from evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
+from evaluation.store import (
     InstanceResult,
     Status,
     instance_dir,
@@ -23,7 +23,7 @@ from patchgate.agent.evaluation.store import (
     save_result,
     save_text,
 )
-from patchgate.agent.evaluation.testrun import run_tests
+from evaluation.testrun import run_tests
 
 FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
 
@@ -65,7 +65,7 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
             if task.prediction is not None:
                 candidates = [(None, task.prediction.model_patch or "", False)]
             else:
-                from patchgate.agent.evaluation.predict import generate
+                from evaluation.predict import generate
 
                 candidates = generate(task, tree)
             results = []
@@ -116,7 +116,7 @@ def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sampl
 
 def apply_prediction(tree: Path, diff: str) -> str:
     """Apply ``diff`` to ``tree`` as the harness would (git apply, then patch --fuzz); '' or why it failed."""
-    from patchgate.tools.patch import apply_patch
+    from tools.patch import apply_patch
 
     report = apply_patch(tree, diff)
     if report.passed:
@@ -135,8 +135,8 @@ def apply_prediction(tree: Path, diff: str) -> str:
 
 def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, list[str]]:
     """patchgate review with the tests gate off: what the gates alone would have said of this patch."""
-    from patchgate.tools.gates import review
-    from patchgate.tools.options import ReviewOptions
+    from tools.gates import review
+    from tools.options import ReviewOptions
 
     verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
     return verdict.passed, [g.name for g in verdict.failed()]

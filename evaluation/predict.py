@@ -13,15 +13,15 @@ import json
 import shutil
 from pathlib import Path
 
-from patchgate.agent.evaluation.dataset import Prediction
-from patchgate.agent.evaluation.store import instance_dir, save_text
+from evaluation.dataset import Prediction
+from evaluation.store import instance_dir, save_text
 
 PREDICTION = "prediction.json"
 
 
 def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:
     """(sample, diff, chosen by the gates) for each candidate; sample is None when there is only one."""
-    from patchgate.agent.pipeline import solve
+    from agent.pipeline import solve
 
     result = solve(tree, task.instance.problem_statement, task.model, candidates=task.samples)
     chosen = result.best.index if result.best is not None else None

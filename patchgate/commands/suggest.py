@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, err, json_error
+from core.atomic import atomic_write_text
+from core.console import emit_json, err, json_error
 
 
 @click.command("suggest")
@@ -30,11 +30,11 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
                     repo: Path, model_spec: str | None, rounds: int | None, candidates: int | None,
                     patch_out: Path | None, github_out: Path | None, sarif_out: Path | None, as_json: bool) -> None:
     """Propose a fix for the failing checks of a pull request, as files CI can post (exit 1: none passed)."""
-    from patchgate.agent.ci import ci_issue, suggestion_comments
-    from patchgate.agent.commands.solve import render, to_json
-    from patchgate.agent.gating import sarif
-    from patchgate.agent.pipeline import solve
-    from patchgate.git import repo_root
+    from agent.ci import ci_issue, suggestion_comments
+    from agent.gating import sarif
+    from agent.pipeline import solve
+    from core.git import repo_root
+    from patchgate.commands.solve import render, to_json
 
     with json_error(as_json):
         root = repo_root(repo)

@@ -17,9 +17,9 @@ pass@1..K and how often the gates chose a resolving candidate.
 
 from __future__ import annotations
 
-from patchgate.agent.evaluation.dataset import Instance
-from patchgate.agent.evaluation.passk import mean_pass_at_k
-from patchgate.agent.evaluation.store import InstanceResult
+from evaluation.dataset import Instance
+from evaluation.passk import mean_pass_at_k
+from evaluation.store import InstanceResult
 
 
 def primary(results: list[InstanceResult]) -> InstanceResult:

@@ -9,8 +9,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from patchgate.console import emit_json, err, out, progress
-from patchgate.errors import InputError
+from core.console import emit_json, err, out, progress
+from core.errors import InputError
 
 
 @click.group("eval")
@@ -27,8 +27,8 @@ def eval_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
 def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | None, as_json: bool) -> None:
     """Acc@k of file localization, one row per instance."""
-    from patchgate.retrieval.embeddings import EmbeddingConfig
-    from patchgate.retrieval.evaluate import evaluate, load_dataset
+    from retrieval.embeddings import EmbeddingConfig
+    from retrieval.evaluate import evaluate, load_dataset
 
     cutoffs = _cutoffs(ks)
     rows = load_dataset(dataset)
@@ -90,7 +90,7 @@ def solve(dataset: Path, repos: Path, predictions: str | None, model_spec: str |
           instances: str | None, samples: int, workers: int, ray_address: str | None, timeout: float,
           envs: Path | None, as_json: bool) -> None:
     """SWE-bench resolution of predictions (or of the agent's own patches), one row per instance."""
-    from patchgate.agent.evaluation.run import SolveEval, evaluate_solve
+    from evaluation.run import SolveEval, evaluate_solve
 
     config = SolveEval(dataset, repos, out, predictions, model_spec,
                        tuple(i.strip() for i in (instances or "").split(",") if i.strip()), samples, workers,
@@ -130,6 +130,6 @@ def _print_solve(report: dict, out_dir: Path, as_json: bool) -> None:
             f"recall {gates['recall']}; report: {out_dir / 'report.json'}")
     (err if as_json else out).print(escape(line))
     if as_json:
-        from patchgate.agent.evaluation.report import summary_line
+        from evaluation.report import summary_line
 
         emit_json(summary_line(report))

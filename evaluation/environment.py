@@ -39,11 +39,11 @@ from pathlib import Path
 
 from git import GitCommandError
 
-from patchgate.agent.evaluation.dataset import Instance
-from patchgate.agent.evaluation.specs import InstallSpec, install_spec
-from patchgate.errors import PatchgateError
-from patchgate.git import open_repo, worktree
-from patchgate.locks import exclusive
+from core.errors import PatchgateError
+from core.git import open_repo, worktree
+from core.locks import exclusive
+from evaluation.dataset import Instance
+from evaluation.specs import InstallSpec, install_spec
 
 BUILD_TIMEOUT = 1200.0  # seconds for one uv call
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from patchgate.console import emit_json, err, out
+from core.console import emit_json, err, out
 
 
 @click.group("runs", invoke_without_command=True)
@@ -17,12 +17,12 @@ from patchgate.console import emit_json, err, out
 @click.pass_context
 def runs_group(ctx: click.Context, repo: Path, as_json: bool) -> None:
     """List solve/suggest runs, newest first."""
-    from patchgate.git import repo_root
+    from core.git import repo_root
 
     ctx.obj = {**(ctx.obj or {}), "root": repo_root(repo), "json": as_json}
     if ctx.invoked_subcommand is not None:
         return
-    from patchgate.agent.runs import list_runs
+    from agent.runs import list_runs
 
     runs = list_runs(ctx.obj["root"])
     if as_json:
@@ -46,7 +46,7 @@ def runs_group(ctx: click.Context, repo: Path, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, run_id: str) -> None:
     """Replay run RUN_ID (a unique prefix is enough) step by step."""
-    from patchgate.agent.runs import describe, load_events
+    from agent.runs import describe, load_events
 
     events = load_events(ctx.obj["root"], run_id)
     if ctx.obj["json"]:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from patchgate.atomic import atomic_write_text
-from patchgate.console import emit_json, err, out
-from patchgate.errors import GateFailure, InputError
-from patchgate.tools.options import switchable_gates
+from core.atomic import atomic_write_text
+from core.console import emit_json, err, out
+from core.errors import GateFailure, InputError
+from tools.options import switchable_gates
 
 
 def read_patch(source: str) -> str:
     """The patch text from a file or ``-`` (stdin), read only up to the size limit; bad input is an InputError."""
-    from patchgate.tools.candidate import MAX_PATCH_CHARS, check_size, too_large
+    from tools.candidate import MAX_PATCH_CHARS, check_size, too_large
 
     try:
         if source == "-":
@@ -63,9 +63,9 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
 
     Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
     """
-    from patchgate.git import open_repo, range_diff, repo_root, staged_diff
-    from patchgate.tools.gates import load_options, review
-    from patchgate.tools.report import print_table, to_github, to_json, to_sarif
+    from core.git import open_repo, range_diff, repo_root, staged_diff
+    from tools.gates import load_options, review
+    from tools.report import print_table, to_github, to_json, to_sarif
 
     if sum([staged, rev_range is not None, patch_file is not None]) != 1:
         raise InputError("give exactly one of --staged, a revision range (main..HEAD) or --patch FILE")

@@ -19,9 +19,9 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
-from patchgate.agent.evaluation.instance import Task, evaluate_instance, task_results
-from patchgate.agent.evaluation.store import InstanceResult
-from patchgate.errors import ConfigError
+from core.errors import ConfigError
+from evaluation.instance import Task, evaluate_instance, task_results
+from evaluation.store import InstanceResult
 
 OnResult = Callable[[Task, list[InstanceResult]], None]
 CLEANUP_SECONDS = 120  # how long an interrupted child may take to remove its worktree

@@ -1,6 +1,6 @@
 """The ``patchgate`` command: one click group whose commands are imported lazily.
 
-Each command lives in ``agent/commands/<name>.py`` and stays thin: it parses
+Each command lives in ``patchgate/commands/<name>.py`` and stays thin: it parses
 flags, calls one library function and renders what comes back. Importing a
 command only when it runs keeps ``patchgate --help`` fast (torch is heavy).
 """
@@ -13,23 +13,23 @@ import sys
 
 import click
 
-from patchgate import __version__
-from patchgate.errors import PatchgateError
+from core import __version__
+from core.errors import PatchgateError
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
-    "complete": "patchgate.agent.commands.complete:complete",
-    "context": "patchgate.agent.commands.context:context_command",
-    "doctor": "patchgate.agent.commands.doctor:doctor",
-    "eval": "patchgate.agent.commands.eval:eval_group",
-    "generate": "patchgate.agent.commands.generate:generate",
-    "index": "patchgate.agent.commands.index:index_command",
-    "install-hook": "patchgate.agent.commands.hook:install_hook_command",
-    "review": "patchgate.agent.commands.review:review_command",
-    "runs": "patchgate.agent.commands.runs:runs_group",
-    "solve": "patchgate.agent.commands.solve:solve_command",
-    "suggest": "patchgate.agent.commands.suggest:suggest_command",
-    "trust": "patchgate.agent.commands.trust:trust_command",
+    "complete": "patchgate.commands.complete:complete",
+    "context": "patchgate.commands.context:context_command",
+    "doctor": "patchgate.commands.doctor:doctor",
+    "eval": "patchgate.commands.eval:eval_group",
+    "generate": "patchgate.commands.generate:generate",
+    "index": "patchgate.commands.index:index_command",
+    "install-hook": "patchgate.commands.hook:install_hook_command",
+    "review": "patchgate.commands.review:review_command",
+    "runs": "patchgate.commands.runs:runs_group",
+    "solve": "patchgate.commands.solve:solve_command",
+    "suggest": "patchgate.commands.suggest:suggest_command",
+    "trust": "patchgate.commands.trust:trust_command",
 }
 
 
@@ -84,7 +84,7 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    from patchgate.console import printable
+    from core.console import printable
 
     click.secho(f"error: {printable(message)}", fg="red", err=True)
     sys.exit(code)

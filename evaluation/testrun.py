@@ -20,9 +20,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from patchgate.agent.evaluation.dataset import Instance
-from patchgate.agent.evaluation.pytest_select import selects
-from patchgate.secrets import allowed_env
+from core.secrets import allowed_env
+from evaluation.dataset import Instance
+from evaluation.pytest_select import selects
 
 PLUGIN = "pytest_select"
 PASSING = ("passed", "xfail")
@@ -129,8 +129,8 @@ def run_sandboxed(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: fl
     ``env["TMPDIR"]`` writable, everything else read-only. SandboxUnavailable (exit 2, with how to
     enable it) when bubblewrap cannot start: never unsandboxed behind the user's back.
     """
-    from patchgate.tools.environments import execute
-    from patchgate.tools.sandbox import Confinement
+    from tools.environments import execute
+    from tools.sandbox import Confinement
 
     done = execute(cmd, cwd=cwd, env=env, timeout=timeout, confine=Confinement())
     return done.returncode, done.output

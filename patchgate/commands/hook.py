@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from patchgate.atomic import atomic_write_text
-from patchgate.console import out
-from patchgate.errors import InputError
+from core.atomic import atomic_write_text
+from core.console import out
+from core.errors import InputError
 
-CLI_MODULE = "patchgate.agent"  # `python -m` runs its __main__, the CLI
+CLI_MODULE = "patchgate"  # `python -m` runs its __main__, the CLI
 HOOK = """#!/bin/sh
 # Installed by `patchgate install-hook`: gate the staged change before it is committed.
 # Configure it in [tool.patchgate.review] (e.g. tests = "none" for a fast hook); skip once with --no-verify.
@@ -29,7 +29,7 @@ if [ ! -x "$python" ]; then
     echo "(or commit once without it: git commit --no-verify)" >&2
     exit 1
 fi
-exec "$python" -m {package} review --staged
+exec "$python" -P -m {package} review --staged
 """
 
 
@@ -40,7 +40,7 @@ def hook_text(python: str | None = None) -> str:
 
 def install_hook(root: Path, force: bool = False) -> Path:
     """Write the pre-commit hook of the repository at ``root``; an existing hook is kept unless ``force``."""
-    from patchgate.git import open_repo
+    from core.git import open_repo
 
     repo = open_repo(root)
     hooks = Path(repo.git.rev_parse("--git-path", "hooks"))

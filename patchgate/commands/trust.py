@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from patchgate.console import out
+from core.console import out
 
 
 @click.command("trust")
@@ -20,11 +20,11 @@ from patchgate.console import out
 @click.option("--revoke", is_flag=True, help="Forget every server trusted for this repository.")
 def trust_command(path: Path, revoke: bool) -> None:
     """Allow the model server named by the repository at PATH to receive your OPENAI_API_KEY."""
-    from patchgate.agent.models.registry import parse_spec
-    from patchgate.config import load_table
-    from patchgate.git import repo_root
-    from patchgate.trust import origin, trust
-    from patchgate.trust import revoke as forget
+    from agent.models.registry import parse_spec
+    from core.config import load_table
+    from core.git import repo_root
+    from core.trust import origin, trust
+    from core.trust import revoke as forget
 
     root = repo_root(path)
     if revoke:

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from patchgate.agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
-from patchgate.agent.models.base import InfillModel, Model
-from patchgate.errors import ConfigError, InputError
+from agent.decoding.fim import detect_family, fim_prompt_ids, stop_ids
+from agent.models.base import InfillModel, Model
+from core.errors import ConfigError, InputError
 
 MAX_PREFIX_CHARS = 12_000
 MAX_SUFFIX_CHARS = 4_000
@@ -83,9 +83,9 @@ def completion_problems(result: Infill) -> list[str]:
     The parse gate's own check decides what "parses" means; a file that did not
     parse before the completion is not held against it (the user is mid-edit).
     """
-    from patchgate.tools.options import ReviewOptions
-    from patchgate.tools.parsers import check_file
-    from patchgate.tools.policy import Policies
+    from tools.options import ReviewOptions
+    from tools.parsers import check_file
+    from tools.policy import Policies
 
     problems = []
     if bad := sorted({f"U+{ord(c):04X}" for c in result.middle if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r")

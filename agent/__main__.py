@@ -1,5 +1,0 @@
-"""Allow ``python -m agent`` as a synonym for the ``patchgate`` script."""
-
-from patchgate.agent.cli import main
-
-main()
