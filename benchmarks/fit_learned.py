@@ -58,7 +58,7 @@ def learned_column(vectors: np.ndarray, chunk_file: np.ndarray, files: int, q: n
 def load(rows: list[dict], work: Path) -> tuple[list[dict], list[dict]]:
     """File-level and function-level instances (``fit_fusion``'s dicts) with the learned column filled in."""
     embedder = StaticEmbedder(default_model_path(), EmbeddingConfig(dense="static"))
-    weights = term_weights()
+    weights = term_weights()  # None: the learned column stays 0 (``--part baseline``)
     files_out, functions_out = [], []
     for row in rows:
         path = work / "dump" / f"{row['instance_id']}.npz"
@@ -107,37 +107,44 @@ def main() -> None:
     ap.add_argument("--dataset", type=Path, action="append", required=True)
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned"))
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--part", choices=("all", "baseline", "learned", "none"), default="all",
+                    help="baseline: the rows that do not need the learned weights; learned: the others; none: no rows"
+                         " (with --write: only fit and store)")
     args = ap.parse_args()
     rows = [r for p in args.dataset for r in load_dataset(p)]
     if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
         sys.exit("error: the datasets hold a repository that is held out for evaluation")
-    if term_weights() is None:
-        sys.exit("error: no learned weights: run benchmarks/train_learned.py --write first")
+    part = args.part
+    if part != "baseline" and term_weights() is None:
+        sys.exit("error: no learned weights: run benchmarks/train_learned.py --write first (or --part baseline)")
     files, functions = load(rows, args.work)
     dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(files)} instances from {len({d['repo'] for d in files})} repositories")
     every = list(range(len(FITTED)))
     without = [k for k in every if FITTED[k] != "learned"]
-    rows_out: list[tuple[str, dict]] = [
-        ("BM25 over whole files", leave_one_repo_out(files, every, dev, lambda _d, _k: column("lexical_file"))),
-        ("dense signal alone (plain static query)", leave_one_repo_out(files, every, dev, lambda _d, _k: column("dense"))),
-        ("learned signal alone", leave_one_repo_out(files, every, dev, lambda _d, _k: column("learned"))),
-        ("today's shipped trees (fitted on these: in-sample)", shipped(files, dev)),
-        ("trees without learned (today's method, refitted)", leave_one_repo_out(files, without, dev)),
-        ("trees with learned", leave_one_repo_out(files, every, dev)),
-        ("trees with learned, without dense", leave_one_repo_out(files, [k for k in every if FITTED[k] != "dense"],
-                                                                  dev)),
-    ]
-    print("\nfile level, each repository held out: all | dev split | mined | one-file fixes (Acc@1 / @5 / @10)")
-    for name, acc in rows_out:
-        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])} | "
-              f"{fmt(acc['pooled (one file)'])}")
+    no_dense = [k for k in every if FITTED[k] != "dense"]
+    alone = lambda name: lambda _d, _k: column(name)  # noqa: E731
+    file_rows = {"baseline": [("BM25 over whole files", every, alone("lexical_file")),
+                              ("dense signal alone (plain static query)", every, alone("dense")),
+                              ("today's shipped trees (fitted on these: in-sample)", every, None),
+                              ("trees without learned (today's method, refitted)", without, fit_fusion.tree_scorer)],
+                 "learned": [("learned signal alone", every, alone("learned")),
+                             ("trees with learned", every, fit_fusion.tree_scorer),
+                             ("trees with learned, without dense", no_dense, fit_fusion.tree_scorer)]}
     fn_every = list(range(len(FUNCTION_FEATURES)))
-    fn_without = [k for k, f in enumerate(FUNCTION_FEATURES) if f != "learned"]
+    fn_rows = {"baseline": [("without learned", [k for k, f in enumerate(FUNCTION_FEATURES) if f != "learned"])],
+               "learned": [("with learned", fn_every)]}
+    parts = {"all": ["baseline", "learned"], "none": []}.get(part, [part])
+    print("\nfile level, each repository held out: all | dev split | mined | one-file fixes (Acc@1 / @5 / @10)")
+    for name, keep, fitter in [r for p in parts for r in file_rows[p]]:
+        acc = shipped(files, dev) if fitter is None else leave_one_repo_out(files, keep, dev, fitter)
+        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])} | "
+              f"{fmt(acc['pooled (one file)'])}", flush=True)
     print(f"\nfunction level, {len(functions)} instances, each repository held out: all | dev split | mined")
-    for name, keep in (("without learned", fn_without), ("with learned", fn_every)):
+    for name, keep in [r for p in parts for r in fn_rows[p]]:
         acc = leave_one_repo_out(functions, keep, dev, fit_fusion.fit_linear)
-        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])}")
+        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])}",
+              flush=True)
     if args.write:
         fit_fusion.write(files, "static")
         w = fit_fusion.linear_weights(functions, fn_every)
