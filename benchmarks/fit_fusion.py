@@ -142,8 +142,8 @@ def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     The other files hardly affect the loss and cost most of the time; Acc@k is
     still measured over every file of the repository.
     """
-    query = [FITTED.index(s) for s in ("lexical_file", "lexical_chunk", "dense", "named", "history_similar",
-                                       "path_terms")]
+    query = [FITTED.index(s) for s in ("lexical_file", "lexical_chunk", "dense", "learned", "named",
+                                       "history_similar", "path_terms")]
     best = np.argsort(-X[:, query].max(axis=1), kind="stable")[:POOL]
     return np.union1d(best, gold)
 
@@ -327,11 +327,15 @@ def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
     for repo, acc in sorted(fitted.items()):
         print(f"  {repo:40s} {fmt(acc)}   ({fmt(hand[repo])})")
     if args.write:
-        w = linear_weights(data, everything)
-        current = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-        _store({**current, "functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
-                                         "instances": len(data), "l2": L2}})
-        print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
+        store_functions(linear_weights(data, everything), len(data))
+
+
+def store_functions(w: np.ndarray, instances: int) -> None:
+    """Write the function-level weights into the shipped model file, keeping its trees."""
+    current = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    _store({**current, "functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
+                                     "instances": instances, "l2": L2}})
+    print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
 
 
 def _hand_set(X: np.ndarray) -> np.ndarray:

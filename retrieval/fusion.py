@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-RELATIVE = ("lexical_file", "lexical_chunk", "dense", "named", "history_similar", "path_terms")
+RELATIVE = ("lexical_file", "lexical_chunk", "dense", "learned", "named", "history_similar", "path_terms")
 LEAD_CAP = 3.0
 
 

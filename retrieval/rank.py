@@ -37,6 +37,7 @@ PRIORS = frozenset({"size", "non_source", "history_fixes", "history_recent"})  #
 FUNCTION_FILES = 20  # functions are ranked within this many top files
 EXPLAINED_FILES = 20  # files whose lexical reason names the matched words
 MATCHED_WORDS = 5
+LEARNED_REASON = 0.9  # a definition's learned cosine, against the best one, that is worth a reason
 _DEFINITIONS = ("function", "method", "class")
 
 __all__ = ["RankedChunk", "RankedFile", "Ranking", "Reason", "fuse", "is_source", "model", "rank"]
@@ -138,7 +139,7 @@ def _reasons(i: int, sig: Signals, shares: np.ndarray) -> list[Reason]:
     return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
 
-FUNCTION_FEATURES = ("file", "file_rank", "lexical", "lexical_in_file", "dense", "named", "code", "frame", "quoted",
+FUNCTION_FEATURES = ("file", "file_rank", "lexical", "lexical_in_file", "dense", "learned", "named", "code", "frame", "quoted",
                      "is_class", "size")
 
 
@@ -146,8 +147,8 @@ def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> 
     """The definitions (functions, methods, classes) of the ``top`` files and their features, each in [0, 1].
 
     file / file_rank: the file's fused score and 1/log2(1 + its rank); lexical: the chunk's BM25 against the
-    best chunk of the repository, lexical_in_file: against the best of its file; dense: cosine against the
-    best hit; named / code: the issue uses the definition's name (its strength) / writes it as code; frame:
+    best chunk of the repository, lexical_in_file: against the best of its file; dense / learned: cosine against
+    the best hit, of the plain query / the query with learned term weights (``retrieval.learned``); named / code: the issue uses the definition's name (its strength) / writes it as code; frame:
     a traceback frame runs in it (innermost 1, outer 1/2, 1/3...); quoted: its text holds a message the
     issue quotes; is_class; size: log of its lines against the largest candidate.
     """
@@ -159,8 +160,9 @@ def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> 
     best_in_file: dict[str, float] = defaultdict(float)
     for c, lex in zip(chunks, lexical, strict=True):
         best_in_file[c.path] = max(best_in_file[c.path], float(lex))
-    dense = dict(sig.dense_hits)
+    dense, learned = dict(sig.dense_hits), dict(sig.learned_hits)
     dense_top = max(dense.values(), default=0.0) or 1.0
+    learned_top = max(learned.values(), default=0.0) or 1.0
     named = {n.lower(): v for n, v in sig.mentions.identifiers.items()}
     code = {n.lower() for n in sig.mentions.code}
     frames: dict[str, float] = {}
@@ -173,7 +175,7 @@ def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> 
         in_file = float(lex) / best_in_file[c.path] if best_in_file[c.path] > 0 else 0.0
         quoted = any(p in c.text for p in sig.mentions.phrases)
         rows.append((*place[c.path], float(lex), in_file, max(dense.get(c.id, 0.0), 0.0) / dense_top,
-                     named.get(short, 0.0), float(short in code), frames.get(short, 0.0), float(quoted),
+                     max(learned.get(c.id, 0.0), 0.0) / learned_top, named.get(short, 0.0), float(short in code), frames.get(short, 0.0), float(quoted),
                      float(c.kind == "class"), float(size)))
     return chunks, np.array(rows, dtype=np.float32)
 
@@ -199,6 +201,9 @@ def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> lis
                                 ("quoted", "holds a message the issue quotes")):
             if row[col[feature]] > 0:
                 reasons.append(Reason(feature, detail, float(row[col[feature]])))
+        if row[col["learned"]] >= LEARNED_REASON:
+            reasons.append(Reason("learned", f"{short} is like code that fixes of similar reports changed",
+                                  float(row[col["learned"]])))
         out.append(RankedChunk(c, float(score), reasons))
     return sorted(out, key=lambda rc: (-rc.score, rc.chunk.id))
 

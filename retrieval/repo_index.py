@@ -14,6 +14,7 @@ from core.errors import IndexStateError
 from retrieval import store
 from retrieval.embeddings import EmbeddingConfig, make_embedder
 from retrieval.history import History
+from retrieval.learned import query_vector
 from retrieval.lexical import Lexical
 from retrieval.stored_chunks import COLUMNS, ChunkTexts
 from retrieval.types import Chunk, FileRecord, ImportEdge, Symbol
@@ -121,6 +122,16 @@ class RepoIndex:
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._vectors is None or self._embedder is None:
             return []
-        vec = self._embedder.embed_query(query).astype(np.float32)[None, :]
-        scores, ids = self._vectors.search(vec, min(k, self._vectors.ntotal))
+        return self._search(self._embedder.embed_query(query), k)
+
+    def learned_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Chunk ids and cosines to the issue embedded with the learned term weights (``retrieval.learned``)."""
+        if self._vectors is None or self._embedder is None:
+            return []
+        vec = query_vector(self._embedder, query)
+        return [] if vec is None else self._search(vec, k)
+
+    def _search(self, vec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        assert self._vectors is not None
+        scores, ids = self._vectors.search(vec.astype(np.float32)[None, :], min(k, self._vectors.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

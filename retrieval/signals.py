@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from retrieval.graph import module_names, neighbours
+from retrieval.learned import term_weights
 from retrieval.lexical import tokenize
 from retrieval.mentions import Mentions, extract
 from retrieval.types import IndexView
 
-SIGNALS = ("lexical_file", "lexical_title", "lexical_rank", "lexical_chunk", "dense", "path_terms", "size", "named", "unique_code",
+SIGNALS = ("lexical_file", "lexical_title", "lexical_rank", "lexical_chunk", "dense", "learned", "path_terms", "size", "named", "unique_code",
            "test_target", "import_graph", "history_similar", "history_fixes", "history_recent", "cochange",
            "non_source", "locality")
 CHUNK_POOL = 300
@@ -55,6 +56,7 @@ class Signals:
     dense_hits: list[tuple[int, float]]
     mentions: Mentions
     issue: str
+    learned_hits: list[tuple[int, float]] = field(default_factory=list)
 
 
 _FACTS: WeakKeyDictionary = WeakKeyDictionary()
@@ -118,6 +120,10 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     chunks = index.chunks()
     col["lexical_chunk"] = unit(_per_file_max(chunk_hits, chunks, fx.pos, details["lexical_chunk"]))
     col["dense"] = unit(_per_file_max(dense_hits, chunks, fx.pos, details["dense"]))
+    learned_search = getattr(index, "learned_search", None)
+    learned_hits = learned_search(issue, CHUNK_POOL) if learned_search else []
+    col["learned"] = unit(_per_file_max(learned_hits, chunks, fx.pos, details["learned"]))
+    _learned_reasons(issue, details["learned"])
     col["path_terms"] = _path_terms(fx, issue, details["path_terms"])
     col["size"] = fx.size
     paths = _explicit_paths(m, fx.files)
@@ -132,7 +138,17 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     col["non_source"] = (~fx.source & ~explicit).astype(np.float32)  # named by path: never damped
     col["locality"] = _locality(fx.files, current_file, details["locality"])
     values = np.stack([col[s].astype(np.float32) for s in SIGNALS], axis=1) if n else np.zeros((0, len(SIGNALS)))
-    return Signals(fx.files, values, details, chunk_hits, dense_hits, m, issue)
+    return Signals(fx.files, values, details, chunk_hits, dense_hits, m, issue, learned_hits)
+
+
+def _learned_reasons(issue: str, detail: dict[int, str]) -> None:
+    """Say which definition matched and which of the issue's words the weights learned from fixes leaned on."""
+    weights = term_weights()
+    if weights is None or not detail:
+        return
+    words = ", ".join(weights.heaviest(tokenize(issue)))
+    for i, where in detail.items():
+        detail[i] = f"{where} is like code that fixes of similar reports changed (weighing {words})"
 
 
 def issue_title(issue: str) -> str:

@@ -1,0 +1,340 @@
+"""Train the learned retriever's term weights (retrieval/learned.json) on the mined pairs, validated by repository.
+
+    nice python benchmarks/train_learned.py --repos /tmp/i23/repos \
+        --pairs benchmarks/data/learned_pairs.jsonl.gz [--work /tmp/patchgate-learned-train] [--write]
+
+1. Each training repository is chunked (``retrieval.chunking``) at the base commit of its newest pair and every
+   chunk embedded with the static model as the index embeds it (path, signature, text). Each pair's gold files
+   are chunked at its own base commit; the chunks its change touched are its positives.
+2. Each pair's candidates: its positives, the other files' chunks that plain BM25 and the plain static query
+   rank highest (hard negatives, ``HARD`` each) and ``EASY`` random ones.
+3. The model: one log-weight per vocabulary token used by the pairs of at least ``MIN_REPOS`` repositories
+   (rarer tokens, mostly one project's identifiers, keep weight 1) and one for the tokens of the first line;
+   the query is the weighted mean of the static token rows. Loss: the softmax over each pair's candidates of
+   cosine / temperature gives the positives the most probability; L2 on the log-weights.
+4. Validation by repository, never one split: ``FOLDS`` folds of whole repositories; each fold is trained on
+   the others and measured on its own repositories as the signal ranks files at query time (the best chunk of
+   every file of the snapshot), against the plain static query. The penalty is chosen by the pooled figure.
+5. ``--write`` trains on every pair and writes the weights, rounded, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import pickle
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.mine_commits import HELD_OUT
+from retrieval.chunking import chunk_file
+from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, _static_model, default_model_path
+from retrieval.learned import WEIGHTS_FILE, static_tokens
+from retrieval.lexical import Lexical, tokenize
+
+HARD, EASY = 32, 32
+MIN_REPOS = 3
+FOLDS = 5
+PENALTIES = (1e-3,)
+STEPS, LR = 100, 0.1
+MAX_FILES = 2500  # .py files chunked per repository snapshot
+MAX_BYTES = 400_000
+KS = (1, 5, 10)
+
+
+def read_blobs(repo: Path, commit: str, paths: list[str]) -> dict[str, str]:
+    """The texts of ``paths`` at ``commit`` through one ``git cat-file --batch``."""
+    spec = "".join(f"{commit}:{p}\n" for p in paths).encode()
+    out = subprocess.run(["git", "cat-file", "--batch"], cwd=repo, input=spec, capture_output=True, check=True).stdout
+    texts, at = {}, 0
+    for p in paths:
+        head_end = out.index(b"\n", at)
+        head = out[at:head_end].split()
+        if len(head) < 3 or head[1] != b"blob":
+            at = head_end + 1
+            continue
+        size = int(head[2])
+        texts[p] = out[head_end + 1:head_end + 1 + size].decode("utf-8", "replace")
+        at = head_end + 1 + size + 1
+    return texts
+
+
+def chunks_of(path: str, text: str) -> list[tuple[str, int, int, str]]:
+    """(path, start, end, embedded text) of each chunk, the text as the index embeds it."""
+    return [(path, c.start_line, c.end_line, f"{path}\n{c.signature}\n{c.text}")
+            for c in chunk_file("python", text).chunks]
+
+
+class RepoData:
+    """A repository's snapshot chunks (vectors, files, BM25) and its pairs' queries, positives and candidates."""
+
+    def __init__(self, repo: Path, pairs: list[dict], embedder: StaticEmbedder, cache: Path) -> None:
+        snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
+        listing = subprocess.run(["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True,
+                                 check=True).stdout.splitlines()
+        paths = [line.split("\t", 1)[1] for line in listing
+                 if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES]
+        paths = sorted(paths)[:MAX_FILES]
+        texts = read_blobs(repo, snapshot, paths)
+        rows = [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
+        self.paths = [r[0] for r in rows]
+        if cache.exists():
+            self.vectors = np.load(cache)
+        else:
+            self.vectors = embedder.embed([r[3] for r in rows]).astype(np.float16)
+            np.save(cache, self.vectors)
+        self.bm25 = Lexical.build([tokenize(r[3]) for r in rows])
+        self.pairs = pairs
+        self.gold: list[tuple[list[str], np.ndarray, np.ndarray]] = []  # per pair: gold files, vectors, positive
+        seen: dict[str, np.ndarray] = {}  # most chunks of a gold file are the same from one pair to the next
+        for pair in pairs:
+            gold_texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
+            gold_rows = [c for p in pair["gold_files"] if p in gold_texts for c in chunks_of(p, gold_texts[p])]
+            touched = np.array([any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, []))
+                                for p, s, e, _ in gold_rows], dtype=bool)
+            fresh = list(dict.fromkeys(r[3] for r in gold_rows if r[3] not in seen))
+            seen.update(zip(fresh, embedder.embed(fresh).astype(np.float16), strict=True))
+            vecs = np.array([seen[r[3]] for r in gold_rows]).reshape(len(gold_rows), self.vectors.shape[1])
+            self.gold.append(([r[0] for r in gold_rows], vecs, touched))
+
+
+def build(pairs_file: Path, repos: Path, work: Path) -> tuple[list[RepoData], object]:
+    with gzip.open(pairs_file, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
+        sys.exit("error: the pairs hold a repository that is held out for evaluation")
+    by_repo: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_repo[r["repo"]].append(r)
+    model = default_model_path()
+    embedder = StaticEmbedder(model, EmbeddingConfig(dense="static"))
+    work.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, pairs in sorted(by_repo.items()):
+        started = time.perf_counter()
+        cached = work / f"{name.replace('/', '__')}.pickle"
+        if cached.exists():
+            out.append(pickle.loads(cached.read_bytes()))
+        else:
+            out.append(RepoData(repos / name.replace("/", "__"), pairs, embedder,
+                                work / f"{name.replace('/', '__')}.npy"))
+            partial = cached.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(out[-1]))
+            partial.replace(cached)
+        print(f"  {name}: {len(pairs)} pairs, {len(out[-1].paths)} chunks, {time.perf_counter() - started:.0f}s",
+              file=sys.stderr, flush=True)
+    return out, _static_model(model)
+
+
+class Tensors:
+    """Everything the loss reads, for a set of repositories: queries as token bags, candidates as vectors."""
+
+    def __init__(self, data: list[RepoData], tables, vocab: dict[int, int]) -> None:
+        bags, titles, cands, positive = [], [], [], []
+        for rd in data:
+            snap = rd.vectors.astype(np.float32)
+            for pair, (_paths, gold_vecs, touched) in zip(rd.pairs, rd.gold, strict=True):
+                if not touched.any():
+                    continue
+                ids, in_title = static_tokens(tables, pair["text"][:2000])
+                if not ids:
+                    continue
+                plain = tables.embedding[ids].mean(axis=0)
+                others = np.array([p not in pair["gold_files"] for p in rd.paths])
+                dense = snap @ plain
+                lexical = rd.bm25.scores(pair["text"])
+                pick = set(_top(np.where(others, dense, -np.inf), HARD)) | set(_top(np.where(others, lexical, -1), HARD))
+                rng = np.random.default_rng(len(cands))
+                pick |= set(rng.choice(np.flatnonzero(others), min(EASY, int(others.sum())), replace=False).tolist())
+                vecs = np.vstack([gold_vecs[touched].astype(np.float32), snap[sorted(pick)]])
+                cands.append(vecs)
+                positive.append(int(touched.sum()))
+                bags.append(ids)
+                titles.append(in_title)
+        width = max(len(c) for c in cands)
+        dim = tables.embedding.shape[1]
+        self.cands = torch.zeros((len(cands), width, dim))
+        self.mask = torch.zeros((len(cands), width), dtype=torch.bool)
+        self.pos = torch.zeros((len(cands), width), dtype=torch.bool)
+        for i, (c, n) in enumerate(zip(cands, positive, strict=True)):
+            self.cands[i, : len(c)] = torch.from_numpy(c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-9))
+            self.mask[i, : len(c)] = True
+            self.pos[i, :n] = True
+        self.queries = _bags(bags, titles, tables, vocab)
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    k = min(k, len(scores))
+    return [int(i) for i in np.argpartition(-scores, k - 1)[:k] if np.isfinite(scores[i]) and scores[i] > 0]
+
+
+def _bags(bags: list[list[int]], titles: list[list[bool]], tables, vocab: dict[int, int]) -> dict[str, torch.Tensor]:
+    """The queries as sparse counts of learned tokens (title and body apart) and sums of the other tokens' rows.
+
+    A query is then ``(S_body + e^title S_title) @ (e^theta * E) + rest``: one sparse product a step.
+    """
+    dim = tables.embedding.shape[1]
+    rows = np.zeros((len(vocab) + 1, dim), dtype=np.float32)
+    for i, k in vocab.items():
+        rows[k] = tables.embedding[i]
+    parts: dict[bool, tuple[list[int], list[int]]] = {False: ([], []), True: ([], [])}
+    rest = {False: np.zeros((len(bags), dim), dtype=np.float32), True: np.zeros((len(bags), dim), dtype=np.float32)}
+    for q, (ids, in_title) in enumerate(zip(bags, titles, strict=True)):
+        for i, t in zip(ids, in_title, strict=True):
+            if i in vocab:
+                parts[t][0].append(q)
+                parts[t][1].append(vocab[i])
+            else:
+                rest[t][q] += tables.embedding[i]
+
+    def sparse(qs: list[int], ks: list[int]) -> torch.Tensor:
+        index = torch.tensor([qs, ks], dtype=torch.int64).reshape(2, -1)
+        return torch.sparse_coo_tensor(index, torch.ones(len(qs)), (len(bags), len(vocab) + 1)).coalesce()
+
+    return {"body": sparse(*parts[False]), "title": sparse(*parts[True]), "rows": torch.from_numpy(rows),
+            "rest_body": torch.from_numpy(rest[False]), "rest_title": torch.from_numpy(rest[True])}
+
+
+def embed(theta: torch.Tensor, title: torch.Tensor, bags: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The weighted, unit-length query vectors."""
+    weighted = torch.exp(theta)[:, None] * bags["rows"]
+    body = torch.sparse.mm(bags["body"], weighted) + bags["rest_body"]
+    head = torch.sparse.mm(bags["title"], weighted) + bags["rest_title"]
+    return torch.nn.functional.normalize(body + torch.exp(title) * head, dim=1)
+
+
+def fit(t: Tensors, size: int, penalty: float) -> tuple[np.ndarray, float]:
+    """Log-weights (index 0 unused) and the title log-weight minimising the contrastive loss plus L2."""
+    theta = torch.zeros(size, requires_grad=True)
+    title = torch.zeros(1, requires_grad=True)
+    log_temp = torch.tensor([np.log(0.05)], requires_grad=True)
+    opt = torch.optim.Adam([theta, title, log_temp], lr=LR)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        q = embed(theta, title, t.queries)
+        logits = torch.einsum("qd,qcd->qc", q, t.cands) / torch.exp(log_temp)
+        everything = torch.logsumexp(logits.masked_fill(~t.mask, -1e9), dim=1)
+        gold = torch.logsumexp(logits.masked_fill(~t.pos, -1e9), dim=1)
+        loss = (everything - gold).mean() + penalty * (theta ** 2).sum()
+        loss.backward()
+        opt.step()
+    return theta.detach().numpy(), float(title.detach())
+
+
+def file_hits(data: list[RepoData], tables, weights: tuple[np.ndarray, float] | None,
+              vocab: dict[int, int]) -> list[dict[int, bool]]:
+    """Per pair: whether every gold file is within the top k when files rank by their best chunk's cosine."""
+    out = []
+    for rd in data:
+        snap = rd.vectors.astype(np.float32)
+        for pair, (gold_paths, gold_vecs, _touched) in zip(rd.pairs, rd.gold, strict=True):
+            ids, in_title = static_tokens(tables, pair["text"][:2000])
+            if not ids or not len(gold_vecs):
+                continue
+            w = np.ones(len(ids))
+            if weights is not None:
+                theta, title = weights
+                w = np.exp(np.array([theta[vocab[i]] if i in vocab else 0.0 for i in ids]) + title * np.array(in_title))
+            q = (w[:, None] * tables.embedding[ids]).sum(axis=0)
+            q /= max(float(np.linalg.norm(q)), 1e-9)
+            best: dict[str, float] = defaultdict(lambda: -1.0)
+            for p, s in zip(rd.paths, snap @ q, strict=True):
+                if p not in pair["gold_files"] and s > best[p]:
+                    best[p] = float(s)
+            gv = gold_vecs.astype(np.float32)
+            gv /= np.maximum(np.linalg.norm(gv, axis=1, keepdims=True), 1e-9)
+            for p, s in zip(gold_paths, gv @ q, strict=True):
+                best[p] = max(best[p], float(s))
+            scores = np.array(list(best.values()))
+            ranks = [1 + int((scores > best[g]).sum()) if g in best else 10**9 for g in pair["gold_files"]]
+            out.append({k: max(ranks) <= k for k in KS})
+    return out
+
+
+def acc(hits: list[dict[int, bool]]) -> str:
+    return " / ".join(f"{np.mean([h[k] for h in hits]):.3f}" for k in KS) + f"  ({len(hits)})"
+
+
+def vocabulary(data: list[RepoData], tables) -> dict[int, int]:
+    """Token id -> weight index (from 1) for tokens in the pairs of at least ``MIN_REPOS`` repositories."""
+    seen: dict[int, set[str]] = defaultdict(set)
+    for rd in data:
+        for pair in rd.pairs:
+            for i in static_tokens(tables, pair["text"][:2000])[0]:
+                seen[i].add(pair["repo"])
+    kept = sorted(i for i, repos in seen.items() if len(repos) >= MIN_REPOS)
+    return {i: k + 1 for k, i in enumerate(kept)}
+
+
+def report(work: Path) -> float:
+    """Pool the saved folds' hits, print them and return the penalty with the best Acc@5 (then Acc@1)."""
+    pooled: dict[str, list[dict[int, bool]]] = defaultdict(list)
+    for k in range(FOLDS):
+        path = work / f"fold-{k}.json"
+        if path.exists():
+            for name, hits in json.loads(path.read_text(encoding="utf-8")).items():
+                pooled[name] += [{int(c): v for c, v in h.items()} for h in hits]
+    if not pooled:
+        return PENALTIES[0]
+    print("held out by repository, file Acc@1 / @5 / @10 of the dense signal alone (best chunk per file):")
+    for name, hits in pooled.items():
+        print(f"  {'plain static query' if name == 'plain' else 'learned weights, L2 ' + name:32s} {acc(hits)}")
+    scored = [p for p in PENALTIES if str(p) in pooled]
+    return max(scored, key=lambda p: (np.mean([h[5] for h in pooled[str(p)]]), np.mean([h[1] for h in pooled[str(p)]])),
+               default=PENALTIES[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repos", type=Path, required=True)
+    ap.add_argument("--pairs", type=Path, default=Path("benchmarks/data/learned_pairs.jsonl.gz"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned-train"))
+    ap.add_argument("--write", action="store_true", help="train on every pair and write retrieval/learned.json")
+    ap.add_argument("--folds", default=",".join(map(str, range(FOLDS))),
+                    help="validate these folds only (comma-separated; each saves its hits under --work; none: '')")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    data, tables = build(args.pairs, args.repos, args.work)
+    print(f"data: {sum(len(d.pairs) for d in data)} pairs, {len(data)} repositories, "
+          f"{time.perf_counter() - started:.0f}s", flush=True)
+    folds = [data[k::FOLDS] for k in range(FOLDS)]
+    for k in [int(k) for k in args.folds.split(",") if k]:
+        train = [d for j, f in enumerate(folds) if j != k for d in f]
+        vocab = vocabulary(train, tables)
+        t = Tensors(train, tables, vocab)
+        hits = {"plain": file_hits(folds[k], tables, None, vocab)}
+        for penalty in PENALTIES:
+            hits[str(penalty)] = file_hits(folds[k], tables, fit(t, len(vocab) + 1, penalty), vocab)
+        (args.work / f"fold-{k}.json").write_text(json.dumps(hits), encoding="utf-8")
+        print(f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in folds[k])}), "
+              f"{time.perf_counter() - started:.0f}s", flush=True)
+    best = report(args.work)
+    if args.write:
+        train_started = time.perf_counter()
+        vocab = vocabulary(data, tables)
+        theta, title = fit(Tensors(data, tables, vocab), len(vocab) + 1, best)
+        name = tables.tokenizer.id_to_token
+        weights = {name(i): round(float(theta[k]), 3) for i, k in sorted(vocab.items()) if abs(theta[k]) >= 0.005}
+        WEIGHTS_FILE.write_text(json.dumps({
+            "about": "log-weights of the issue's tokens in the dense query (retrieval/learned.py); "
+                     "trained by benchmarks/train_learned.py on benchmarks/data/learned_pairs.jsonl.gz",
+            "pairs": sum(len(d.pairs) for d in data), "repositories": len(data), "l2": best,
+            "title": round(title, 4), "log_weights": dict(sorted(weights.items()))}, indent=0) + "\n",
+            encoding="utf-8")
+        print(f"wrote {WEIGHTS_FILE}: {len(weights)} token weights, title {title:+.3f}, L2 {best:g}, "
+              f"trained in {time.perf_counter() - train_started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
