@@ -1,6 +1,6 @@
 """One run's trace: ``.patchgate/runs/<id>/trace.jsonl``, a line per step, model call and gate.
 
-Each line is redacted as a whole (``tools.secrets.redact``) before it is
+Each line is redacted as a whole (``core.secrets.redact``) before it is
 written, so a key in an issue, a file or a server's error never reaches
 disk. Lines are appended and flushed as they happen: a run cut short by
 Ctrl-C still leaves a readable trace.
