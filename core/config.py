@@ -1,8 +1,9 @@
 """Project configuration: ``[tool.patchgate]`` in pyproject.toml or ``.patchgate.toml``.
 
-Precedence is flag > environment > file > default. This module only finds and
-parses the file; each component validates its own sub-table with its own
-pydantic model (``extra="forbid"``), so adding a component never edits this file.
+This module only finds and parses the file, in the working tree or (through a
+reader) at a commit, and validates one sub-table with its pydantic model
+(``extra="forbid"``); ``core.settings.resolve`` is its one caller outside the
+commands, which turns the tables into the run's frozen ``RunSettings``.
 
     [tool.patchgate]
     model = "openai:gpt-4.1"

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from core.errors import ConfigError
 from core.settings import SandboxSettings
 
@@ -75,17 +73,6 @@ class SandboxedRun:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr together, in order
     blocked: list[str] = field(default_factory=list)
-
-
-def settings_from(table: dict) -> SandboxSettings:
-    """The sandbox keys of a ``[tool.patchgate.tests]`` table (other keys there belong to the tests runner)."""
-    keys = SandboxSettings.model_fields
-    try:
-        return SandboxSettings.model_validate({k: v for k, v in table.items() if k in keys})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid [tool.patchgate.tests] setting {where!r}: {first['msg']}") from None
 
 
 def bwrap_binary() -> str | None:

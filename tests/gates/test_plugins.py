@@ -1,4 +1,4 @@
-"""A third party's gate, installed as a distribution with a ``patchgate.gates`` entry point, runs in a real review."""
+"""Third parties' gates and model providers, installed as distributions with entry points, run for real."""
 
 from __future__ import annotations
 
@@ -81,3 +81,38 @@ def test_a_plugin_cannot_replace_a_built_in_gate(make_repo, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     verdict = json.loads(result.stdout.strip().splitlines()[-1])
     assert [g["name"] for g in verdict["gates"]].count("security") == 1 and verdict["passed"] is True
+
+
+PROVIDER = '''
+from agent.models.base import Completion, Usage
+
+
+class EchoModel:
+    """Answers every prompt with the same JSON document."""
+
+    def __init__(self, name):
+        self.name = f"echo:{name}"
+
+    @classmethod
+    def from_spec(cls, spec, *, settings, on_call=None):
+        return cls(spec.name)
+
+    def complete(self, messages, *, max_tokens=1024, temperature=0.0, seed=None):
+        return Completion(\'{"greeting": "hello"}\', Usage(prompt_tokens=1, completion_tokens=1))
+'''
+
+
+def test_an_installed_model_provider_is_chosen_by_its_name(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install(site, "pg_echo", "[patchgate.providers]\necho = pg_echo:EchoModel\n", {"pg_echo.py": PROVIDER})
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("PATCHGATE_MODEL", None)
+    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", "a greeting", "--grammar", "json",
+                             "--model", "echo:v1", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (document["model"], json.loads(document["text"])) == ("echo:v1", {"greeting": "hello"})
+    unknown = subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", "x", "--grammar", "json",
+                              "--model", "nope:v1"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "error: unknown model provider 'nope'; valid: openai, hf, scripted, echo"
