@@ -184,7 +184,7 @@ class RunSettings(BaseModel):
     model_from_repository: bool = Field(default=False, description="Whether ``model`` came from the repository's "
                                         "config (then the user's key follows it only to a trusted server).")
     user_model: str | None = Field(default=None, description="``model`` in the user's own config.toml, whose server "
-                                   "the user's key may always reach.")
+                                   "the user's key may always reach (read only when ``model`` is the repository's).")
     agent: AgentSettings = Field(default_factory=AgentSettings, description="[tool.patchgate.agent] with flags.")
     index: EmbeddingConfig = Field(default_factory=EmbeddingConfig, description="[tool.patchgate.index] with flags.")
     models: ModelSettings = Field(default_factory=ModelSettings, description="[tool.patchgate.models] with flags.")
@@ -204,7 +204,8 @@ def resolve(root: Path, *, base: str | None = None, model: str | None = None, ag
     table = load_table(root)
     chosen, from_repository = _model(model, table)
     settings: dict[str, Any] = {
-        "model": chosen, "model_from_repository": from_repository, "user_model": _user_model(),
+        "model": chosen, "model_from_repository": from_repository,
+        "user_model": _user_model() if from_repository else None,  # needed only to judge the repository's server
         "agent": section(root, "agent", AgentSettings, dict(agent or {}), table=table),
         "index": section(root, "index", EmbeddingConfig, dict(index or {}), table=table),
         "models": section(root, "models", ModelSettings, dict(models or {}), table=table)}
