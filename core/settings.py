@@ -224,12 +224,14 @@ def base_table(repo: git.Repo, commit: str) -> dict[str, Any]:
 def _base_rules(root: Path, table: dict[str, Any], review: Overrides, tests: Overrides) -> dict[str, Any]:
     """``review`` and ``tests`` of the base's ``table``; a ``timeout`` or ``tests_env`` still written under
     ``[tool.patchgate.review]`` (where they lived before) is read as ``[tool.patchgate.tests]``'s, with a note."""
-    review_table, tests_table = dict(table.get("review") or {}), dict(table.get("tests") or {})
-    for old, new in (("timeout", "timeout"), ("tests_env", "env")):
-        if isinstance(review_table, dict) and old in review_table:
-            err.print(f"note: [tool.patchgate.review] {old} is now [tool.patchgate.tests] {new}; "
-                      "please move it", markup=False)
-            tests_table.setdefault(new, review_table.pop(old))
+    review_table, tests_table = table.get("review", {}), table.get("tests", {})
+    if isinstance(review_table, dict) and isinstance(tests_table, dict):  # else section() says what is wrong
+        review_table, tests_table = dict(review_table), dict(tests_table)
+        for old, new in (("timeout", "timeout"), ("tests_env", "env")):
+            if old in review_table:
+                err.print(f"note: [tool.patchgate.review] {old} is now [tool.patchgate.tests] {new}; "
+                          "please move it", markup=False)
+                tests_table.setdefault(new, review_table.pop(old))
     moved = {**table, "review": review_table, "tests": tests_table}
     return {"review": section(root, "review", ReviewOptions, dict(review or {}), table=moved),
             "tests": section(root, "tests", TestSettings, dict(tests or {}), table=moved)}
