@@ -11,29 +11,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import InputError
+from core.settings import RunSettings, TestSettings
 from tools.findings import ReviewResult
 
 REPORT_CHARS = 2500
 
 
-def gate(root: Path, diff: str, *, base: str, targets: list[str]) -> ReviewResult:
-    """Every gate of ``patchgate review`` on ``diff`` over ``base``, plus the issue's own tests (``targets``).
+def gate(root: Path, diff: str, config: RunSettings, *, targets: list[str]) -> ReviewResult:
+    """Every gate of ``patchgate review`` on ``diff`` over ``config.base`` under its rules, plus the issue's own
+    tests (``targets``).
 
     The review's tests gate only forbids *new* failures; an agent's patch must also make the tests that prove
     the fix (the plan's, or CI's failing ones) pass, so they go to the ``issue-tests`` gate of the same review.
     """
-    from tools.gates import load_options, review
+    from tools.gates import review
 
-    options = load_options(root, base=base)
-    return review(root, diff, base=base, options=options.model_copy(update={"issue_tests": targets}))
+    options = config.review.model_copy(update={"issue_tests": targets})
+    return review(root, diff, base=config.base or "HEAD", options=options, tests=config.tests)
 
 
-def require_sandbox(root: Path, base: str) -> None:
+def require_sandbox(tests: TestSettings) -> None:
     """Refuse to start a solve whose tests could not run sandboxed (SandboxUnavailable says how to fix it)."""
     from tools.sandbox import require
-    from tools.testing import test_settings
 
-    require(test_settings(root, base=base))
+    require(tests)
 
 
 def passed_count(result: ReviewResult | None) -> int:

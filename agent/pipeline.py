@@ -17,14 +17,13 @@ from agent.edit_match import apply_edits
 from agent.edit_parse import parse_answer
 from agent.edits import EditFormatError, touched_paths, unified_diff
 from agent.gating import apply_to_tree, gate, passed_count, require_sandbox, short_report
-from agent.models.base import Message, Model
+from agent.models.base import Message, Model, Usage
 from agent.plan import Plan, PlanStep
 from agent.readonly_tools import Snapshot, ToolBox
-from agent.settings import AgentSettings
 from agent.trace import RunTrace
-from core.config import section
 from core.errors import GateFailure, InputError, ModelError
-from core.git import changed_paths, open_repo, resolve_rev
+from core.git import changed_paths, open_repo
+from core.settings import AgentSettings, RunSettings
 from retrieval.context import count_tokens
 from tools.findings import ReviewResult
 
@@ -61,56 +60,56 @@ class SolveResult:
     best: Candidate | None
     candidates: list[Candidate] = field(default_factory=list)
     calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = field(default_factory=Usage)  # every model call's, summed by the trace
 
     @property
     def passed(self) -> bool:
         return self.best is not None and self.best.passed
 
 
-def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD", rounds: int | None = None,
-          candidates: int | None = None, targets: list[str] | tuple[str, ...] = (),
-          progress: Progress | None = None, rerank: bool | None = None) -> SolveResult:
+def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | tuple[str, ...] = (),
+          progress: Progress | None = None) -> SolveResult:
     """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched.
 
-    ``targets`` are pytest ids that must pass (CI's failing tests), on top of the ones the plan names.
+    ``config`` is resolved once by the caller (``core.settings.resolve(root, base=...)``): its base commit
+    is where candidates start and whose rules judge them. ``targets`` are pytest ids that must pass (CI's
+    failing tests), on top of the ones the plan names.
     """
-    from agent.models.registry import configured_spec, resolve_model
+    from agent.models.registry import resolve_model
     from agent.rerank import rerank as rerank_files
     from retrieval.context import build_context
 
-    settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates, "rerank": rerank})
+    if config.base is None:
+        raise InputError("solve needs settings resolved at a base commit (core.settings.resolve(root, base=...))")
+    settings = config.agent
     say = progress or (lambda _msg: None)
     repo = open_repo(root)
-    base_commit = resolve_rev(repo, base)
-    require_sandbox(root, base_commit)
+    base_commit = config.base
+    require_sandbox(config.tests)
     # the model is resolved before the run exists: a configuration error leaves no run record behind
-    model = resolve_model(model_spec, root, on_call=lambda record: trace.model_call(record))
+    model = resolve_model(config, root, on_call=lambda record: trace.model_call(record))
     trace = RunTrace(root)
     try:
-        trace.event("start", issue=issue, model=configured_spec(model_spec, root) or model.name, base=base_commit, rounds=settings.rounds,
-                    candidates=settings.candidates)
+        trace.event("start", issue=issue, model=config.model or model.name, base=base_commit,
+                    rounds=settings.rounds, candidates=settings.candidates)
         say("indexing and localizing")
         reorder = (lambda files, chunks: rerank_files(model, issue, files, chunks)) if settings.rerank else None
-        pack = build_context(root, issue, budget=settings.context_tokens, refresh=True, reorder=reorder)
+        pack = build_context(root, issue, config=config.index, budget=settings.context_tokens, refresh=True,
+                             reorder=reorder)
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")
         tools = ToolBox(snapshot, root, budget=settings.tool_calls)
         plan = make_plan(model, issue, pack.text, tools, trace)
-        run = Run(model, issue, pack.text, plan, snapshot, base_commit, settings, trace, say, list(targets),
-                  tools.opened)
+        run = Run(model, issue, pack.text, plan, snapshot, config, trace, say, list(targets), tools.opened)
         made = [run_candidate(run, k) for k in range(settings.candidates)]
         best = choose(made)
         if best is not None and best.diff:
             trace.save("patch.diff", best.diff)
         trace.event("result", passed=bool(best and best.passed), chosen=best.index if best else None,
                     diff=best.diff if best else "", calls=trace.calls,
-                    tokens=trace.prompt_tokens + trace.completion_tokens, cost_usd=round(trace.cost, 6))
-        return SolveResult(trace.run_id, trace.dir, plan, best, made, trace.calls, trace.prompt_tokens,
-                           trace.completion_tokens, trace.cost)
+                    tokens=trace.usage.tokens, cost_usd=trace.usage.cost_usd)
+        return SolveResult(trace.run_id, trace.dir, plan, best, made, trace.calls, trace.usage)
     except KeyboardInterrupt:
         trace.event("interrupted")
         raise
@@ -148,12 +147,15 @@ class Run:
     context: str
     plan: Plan
     snapshot: Snapshot
-    base: str
-    settings: AgentSettings
+    config: RunSettings  # resolved at the command's edge; its base commit is the snapshot's
     trace: RunTrace
     say: Progress
     targets: list[str]
     opened: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # regions shown while planning
+
+    @property
+    def settings(self) -> AgentSettings:
+        return self.config.agent
 
     @property
     def edit_budget(self) -> int:
@@ -179,7 +181,7 @@ def run_candidate(run: Run, index: int) -> Candidate:
             messages = [*messages, prompts.gate_feedback_message(f"none of your edits could be applied: {problem}")]
             continue
         say(f"candidate {index + 1}: round {round_no}: gating")
-        result = gate(run.snapshot.root, diff, base=run.base, targets=[*plan.tests, *run.targets])
+        result = gate(run.snapshot.root, diff, run.config, targets=[*plan.tests, *run.targets])
         report = "" if result.passed else short_report(result)
         if tolerant and any(g.name == "parse" for g in result.failed()):
             report += ("\n\nYour SEARCH text matched only with whitespace ignored, so patchgate re-indented your "

@@ -60,7 +60,12 @@ def summarize(run_id: str, events: list[dict[str, Any]]) -> RunSummary:
     first = (start.get("issue") or "").strip().splitlines()[0] if (start.get("issue") or "").strip() else ""
     return RunSummary(run_id, first if len(first) <= 60 else first[:59] + "…",
                       outcome, len(calls), sum(e["prompt_tokens"] + e["completion_tokens"] for e in calls),
-                      round(sum(e.get("estimated_cost_usd", 0.0) for e in calls), 6))
+                      round(sum(call_cost(e) for e in calls), 6))
+
+
+def call_cost(event: dict[str, Any]) -> float:
+    """A model_call line's cost; traces written before usage had one name call it ``estimated_cost_usd``."""
+    return float(event.get("cost_usd", event.get("estimated_cost_usd", 0.0)))
 
 
 def describe(event: dict[str, Any]) -> Text:
@@ -82,7 +87,7 @@ def describe(event: dict[str, Any]) -> Text:
     if kind == "model_call":
         line = Text.assemble(("model", "dim"), f" {event['kind']} {event['prompt_tokens']}+{event['completion_tokens']}"
                              f" tokens {event['latency_s']:.2f}s retries={event['retries']} "
-                             f"${event.get('estimated_cost_usd', 0):.4f}")
+                             f"${call_cost(event):.4f}")
         return line.append(f" error: {event['error']}", "red") if event.get("error") else line
     if kind == "edit_mismatch":
         return Text.assemble(("edit mismatch", "yellow"), f" (try {event['attempt']}):\n  ",

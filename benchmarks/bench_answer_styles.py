@@ -41,6 +41,7 @@ from answer_styles import STYLES, Block, documented, gold_blocks
 from chat_server import chat_completion, send_json
 
 from agent.pipeline import solve
+from core.settings import resolve
 from retrieval.context import count_tokens
 
 PLAN_STYLES = ("prose_plan", "tool_plan")
@@ -234,7 +235,8 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
         server.script = script  # type: ignore[attr-defined]
         port = server.server_address[1]
         try:
-            result = solve(clone, row["problem_statement"], f"openai:oracle@http://127.0.0.1:{port}/v1")
+            settings = resolve(clone, base="HEAD", model=f"openai:oracle@http://127.0.0.1:{port}/v1")
+            result = solve(clone, row["problem_statement"], settings)
         except Exception as exc:  # a crash is a result here: count it, say why
             results.append({"style": style, "applied": False, "equal": False, "error": f"{type(exc).__name__}: {exc}"})
             continue

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from core.errors import PatchgateError
 from core.git import file_at, open_repo, worktree
+from core.settings import TestSettings
 from tools.candidate import parse_diff
 from tools.gate import GateContext, load_gate
 from tools.gates import ReviewOptions, review
@@ -56,7 +57,7 @@ def fast_gates(root: Path, commit: str, repeat: int, names: tuple[str, ...] = FA
         for _ in range(repeat):
             started = time.perf_counter()
             ctx = GateContext(repo=repo, base=f"{commit}^", diff=diff, candidate=parse_diff(diff), tree=tree,
-                              options=OPTIONS, policies=Policies(), applied=True,
+                              options=OPTIONS, tests=TestSettings(), policies=Policies(), applied=True,
                               base_text=lambda p: file_at(repo, f"{commit}^", p))
             for name in names:
                 load_gate(name).run(ctx)

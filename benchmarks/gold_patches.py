@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from core.settings import TestSettings
 from tools.gate import gate_names, load_gate
 from tools.gates import ReviewOptions, review
 
@@ -207,10 +208,10 @@ def check_with_tests(inst: dict, bare: Path, scratch: Path, cache: Path) -> dict
     dependency-file hash).
     """
     clone, inst = clone_at_base(inst, bare, scratch)
-    os.environ["PATCHGATE_CACHE_DIR"] = str(cache)
+    os.environ["PATCHGATE_CACHE"] = str(cache)
     started = time.perf_counter()
     result = review(clone, inst["patch"] + inst["test_patch"], base=inst["base_commit"],
-                    options=ReviewOptions(tests="related", timeout=600, tests_env="build"))
+                    options=ReviewOptions(tests="related"), tests=TestSettings(timeout=600, env="build"))
     tests = gate_of(result, "tests")
     return {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
             "tests_detail": tests.detail[-200:] if tests.passed else "",

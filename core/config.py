@@ -1,8 +1,9 @@
 """Project configuration: ``[tool.patchgate]`` in pyproject.toml or ``.patchgate.toml``.
 
-Precedence is flag > environment > file > default. This module only finds and
-parses the file; each component validates its own sub-table with its own
-pydantic model (``extra="forbid"``), so adding a component never edits this file.
+This module only finds and parses the file, in the working tree or (through a
+reader) at a commit, and validates one sub-table with its pydantic model
+(``extra="forbid"``); ``core.settings.resolve`` is its one caller outside the
+commands, which turns the tables into the run's frozen ``RunSettings``.
 
     [tool.patchgate]
     model = "openai:gpt-4.1"
@@ -36,7 +37,7 @@ def load_table_from(read: Callable[[str], str | None]) -> dict[str, Any]:
     """
     for name in CONFIG_FILES:
         text = read(name)
-        if text is not None and (table := _parse_table(name, text)):
+        if text is not None and (table := parse_table(name, text)):
             return table
     return {}
 
@@ -81,10 +82,11 @@ def _table_of(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path.name}: {exc}") from None
-    return _parse_table(path.name, text)
+    return parse_table(path.name, text)
 
 
-def _parse_table(name: str, text: str) -> dict[str, Any]:
+def parse_table(name: str, text: str) -> dict[str, Any]:
+    """The patchgate table in ``text``, the contents of config file ``name`` (empty if it has none)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

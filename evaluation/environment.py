@@ -42,6 +42,7 @@ from git import GitCommandError
 from core.errors import PatchgateError
 from core.git import open_repo, worktree
 from core.locks import exclusive
+from core.settings import CachePaths, cache_root
 from evaluation.dataset import Instance
 from evaluation.specs import InstallSpec, install_spec
 
@@ -67,8 +68,8 @@ class Environment:
 
 
 def default_cache() -> Path:
-    """``$PATCHGATE_CACHE/envs`` (``~/.cache/patchgate/envs``): environments outlive runs."""
-    return Path(os.environ.get("PATCHGATE_CACHE", Path.home() / ".cache" / "patchgate")) / "envs"
+    """The ``envs`` folder of the one cache (``core.settings``): environments outlive runs."""
+    return CachePaths(root=cache_root()).environments
 
 
 def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Environment:

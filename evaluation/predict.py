@@ -22,8 +22,11 @@ PREDICTION = "prediction.json"
 def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:
     """(sample, diff, chosen by the gates) for each candidate; sample is None when there is only one."""
     from agent.pipeline import solve
+    from core.settings import resolve
 
-    result = solve(tree, task.instance.problem_statement, task.model, candidates=task.samples)
+    # each instance is its own repository: its settings are resolved here, at the edge of its run
+    settings = resolve(tree, base="HEAD", model=task.model, agent={"candidates": task.samples})
+    result = solve(tree, task.instance.problem_statement, settings)
     chosen = result.best.index if result.best is not None else None
     made = {c.index: c.diff for c in result.candidates}
     diffs = [made.get(k, "") for k in range(task.samples)]

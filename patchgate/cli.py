@@ -7,7 +7,6 @@ command only when it runs keeps ``patchgate --help`` fast (torch is heavy).
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -15,6 +14,7 @@ import click
 
 from core import __version__
 from core.errors import PatchgateError
+from core.registry import Registry
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
@@ -31,20 +31,20 @@ COMMANDS: dict[str, str] = {
     "suggest": "patchgate.commands.suggest:suggest_command",
     "trust": "patchgate.commands.trust:trust_command",
 }
+REGISTRY = Registry("command", COMMANDS)  # no entry-point group: the command surface is ours
 
 
 class LazyGroup(click.Group):
     """A click group that imports a command's module only when it is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(REGISTRY.names())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
+        if name not in REGISTRY:
+            return None  # click says "No such command" as a usage error
+        command: click.Command = REGISTRY.load(name)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

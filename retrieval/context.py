@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.console import err
 from core.errors import IndexStateError
+from core.settings import EmbeddingConfig
 from retrieval.rank import RankedChunk, RankedFile, rank
 from retrieval.types import IndexView
 
@@ -41,15 +42,14 @@ class ContextPack:
     functions: list[RankedChunk] = field(default_factory=list)
 
 
-def build_context(root: Path, issue: str, *, budget: int = 6000, current_file: str | None = None,
-                  refresh: bool = True, top_files: int = 10, reorder: Reorder | None = None) -> ContextPack:
-    """Refresh the index of ``root`` (incrementally), rank for ``issue`` and pack within ``budget`` tokens."""
-    from core.config import section
+def build_context(root: Path, issue: str, *, config: EmbeddingConfig, budget: int = 6000,
+                  current_file: str | None = None, refresh: bool = True, top_files: int = 10,
+                  reorder: Reorder | None = None) -> ContextPack:
+    """Refresh the index of ``root`` (incrementally, as ``config`` says), rank for ``issue`` and pack within
+    ``budget`` tokens."""
     from retrieval import store
-    from retrieval.embeddings import EmbeddingConfig
     from retrieval.index import build_index, default_index_dir, open_index
 
-    config = section(root, "index", EmbeddingConfig)
     if refresh:
         build_index(root, config=config, progress=False)
     try:

@@ -26,13 +26,13 @@ from functools import lru_cache
 from hashlib import sha1
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ConfigError
 from core.locks import exclusive
+from core.settings import CachePaths, Device, EmbeddingConfig, cache_root
 from retrieval.store import rows_with_keys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,24 +40,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 EMBED_STEP = 8192  # chunks embedded and written to the vector cache at once (the bar moves per step)
-Dense = Literal["auto", "transformer", "static", "none"]
-Device = Literal["auto", "cpu", "cuda"]
-
-
-class EmbeddingConfig(BaseModel):
-    """How chunks and queries become vectors (``[tool.patchgate.index]``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    embedding_model: str | None = Field(
-        default=None, description="Local path or id of a sentence-transformers model; default: packaged MiniLM.")
-    query_prefix: str = Field(default="", description="Prepended to queries (instruction-tuned models need one).")
-    document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
-    dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
-    device: Device = Field(default="auto", description="Where the transformer runs.")
-    batch_size: int | None = Field(default=None, ge=1,
-                                   description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU.")
-    max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
 
 
 class Embedder(Protocol):
@@ -216,8 +198,7 @@ def _static_model(model: str):
 
 def distilled_path(model: str) -> Path:
     """Where the static distillation of ``model`` is cached."""
-    base = Path(os.environ.get("PATCHGATE_CACHE", Path.home() / ".cache" / "patchgate"))
-    return base / "static" / _model_fingerprint(model)
+    return CachePaths(root=cache_root()).distillations / _model_fingerprint(model)
 
 
 def _distill(model: str, path: Path) -> None:

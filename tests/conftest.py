@@ -58,3 +58,14 @@ def make_repo(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
         return root
 
     return build
+
+
+def review_as_configured(root: Path, diff: str, *, base: str = "HEAD", review: dict | None = None,
+                         tests: dict | None = None):
+    """``tools.gates.review`` under the base commit's settings, resolved the way every command resolves them
+    (``review``/``tests`` are flag overrides)."""
+    from core.settings import resolve
+    from tools.gates import review as run_review
+
+    settings = resolve(root, base=base, review=review, tests=tests)
+    return run_review(root, diff, base=settings.base or base, options=settings.review, tests=settings.tests)

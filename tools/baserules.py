@@ -2,10 +2,11 @@
 
 A patch that edits ``.patchgate.toml`` to turn the security gate off, widens
 ``allow_protected`` in ``pyproject.toml`` or rewrites the repository's policy
-YAML must not be reviewed under those new rules. So review reads its settings
-and the repository's policy folder from the base commit (the user's own
-files outside the repository are used as they are), and a change to any of
-them is itself a ``scope.protected-path`` finding a person has to look at.
+YAML must not be reviewed under those new rules. So review's settings are read
+from the base commit (once, by ``core.settings.resolve``), the repository's
+policy folder is read as the base commit has it (the user's own files outside
+the repository are used as they are), and a change to any of them is itself a
+``scope.protected-path`` finding a person has to look at.
 """
 
 from __future__ import annotations
@@ -18,30 +19,20 @@ from typing import Any
 
 import git
 
-from core.config import CONFIG_FILES, load_table_from, section
+from core.config import CONFIG_FILES, parse_table
 from core.errors import ConfigError
 from core.git import file_at
 from tools.candidate import Candidate
 from tools.findings import Finding
-from tools.options import ReviewOptions
 
 POLICY_CACHE = "patchgate/policies"  # in the git common dir, one folder per policy tree id
 
 
-def base_table(repo: git.Repo, commit: str) -> dict[str, Any]:
-    """The ``[tool.patchgate]`` table as ``commit`` has it."""
-    return load_table_from(lambda name: file_at(repo, commit, name))
-
-
-def options_at(repo: git.Repo, commit: str, overrides: dict[str, Any] | None = None) -> ReviewOptions:
-    """``[tool.patchgate.review]`` of ``commit`` with flag ``overrides``; a policy folder in the repository is
-    read as ``commit`` has it too."""
-    root = Path(repo.working_tree_dir or repo.git_dir)
-    options = section(root, "review", ReviewOptions, overrides, table=base_table(repo, commit))
-    inside = repo_policy_dir(root, options.policy_dir)
-    if inside is None:
-        return options
-    return options.model_copy(update={"policy_dir": _policies_at(repo, commit, inside)})
+def policy_folder(repo: git.Repo, commit: str, policy_dir: Path | None) -> Path | None:
+    """The folder the policies are read from: ``policy_dir`` as ``commit`` has it when it lies in the
+    repository (written once per tree id into the git common dir), else ``policy_dir`` as it is."""
+    inside = repo_policy_dir(Path(repo.working_tree_dir or repo.git_dir), policy_dir)
+    return policy_dir if inside is None else _policies_at(repo, commit, inside)
 
 
 def repo_policy_dir(root: Path, policy_dir: Path | None) -> str | None:
@@ -83,15 +74,17 @@ def _policies_at(repo: git.Repo, commit: str, rel: str) -> Path:
     return target
 
 
-def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None) -> list[Finding]:
-    """A change to patchgate's own settings or the repository's policy files, as protected-path findings.
+def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None,
+                         policy_dir: Path | None) -> list[Finding]:
+    """A change to patchgate's own settings or the repository's policy files (``policy_dir``, as the base
+    declares it), as protected-path findings.
 
     ``pyproject.toml`` counts only when its ``[tool.patchgate]`` table differs
     (read from ``tree``, the patched worktree); CI files are protected by the
     scope policy already.
     """
     root = Path(repo.working_tree_dir or repo.git_dir)
-    policy_rel = repo_policy_dir(root, _declared_policy_dir(repo, commit))
+    policy_rel = repo_policy_dir(root, policy_dir)
     findings = []
     for changed in candidate.files:
         for path in dict.fromkeys(p for p in (changed.path, changed.old_path) if p):
@@ -103,18 +96,13 @@ def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree
     return findings
 
 
-def _declared_policy_dir(repo: git.Repo, commit: str) -> Path | None:
-    raw = base_table(repo, commit).get("review", {}).get("policy_dir")
-    return Path(raw) if isinstance(raw, str) else None
-
-
 def _rule_file(path: str, policy_rel: str | None, repo: git.Repo, commit: str, tree: Path | None) -> str | None:
     if path == CONFIG_FILES[0]:
         return "holds patchgate's settings"
     if policy_rel and (path == policy_rel or path.startswith(policy_rel.rstrip("/") + "/")):
         return "is one of the repository's patchgate policies"
     if path == "pyproject.toml":
-        before = load_table_from(lambda name: file_at(repo, commit, name) if name == path else None)
+        before = _table_of(path, file_at(repo, commit, path))
         after = _table_in(tree, path)
         if after is None or before != after:
             return "changes the [tool.patchgate] settings"
@@ -130,6 +118,11 @@ def _table_in(tree: Path | None, name: str) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError):
         return {} if not (tree / name).exists() else None
     try:
-        return load_table_from(lambda n: text if n == name else None)
+        return _table_of(name, text)
     except ConfigError:  # an unparsable pyproject is the parse gate's finding; here it counts as a change
         return None
+
+
+def _table_of(name: str, text: str | None) -> dict[str, Any]:
+    """The patchgate table in file ``name``'s ``text``: data to compare, not settings to obey."""
+    return parse_table(name, text) if text is not None else {}

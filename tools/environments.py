@@ -30,20 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field
-
 from core.errors import ConfigError, PatchgateError
 from core.git import run_git
 from core.locks import exclusive
 from core.secrets import allowed_env
+from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from tools import sandbox
-from tools.sandbox import Confinement, SandboxSettings
+from tools.sandbox import Confinement
 
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
 UV_PASSED = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_FIND_LINKS",
              "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-EnvChoice = Literal["auto", "build"]
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
                 'or let it build one with --tests-env build (env = "build")')
@@ -53,24 +51,6 @@ Progress = Callable[[str], None]
 
 class EnvironmentBuildError(PatchgateError):
     """The project's test environment could not be built or used; the message says why and what to do."""
-
-
-class TestSettings(SandboxSettings):
-    """``[tool.patchgate.tests]``: how this repository's tests are run (and, inherited, how they are confined)."""
-
-    model_config = ConfigDict(extra="forbid")
-    __test__ = False  # not a pytest class
-
-    python: Path | None = Field(default=None, description="Interpreter that has the project's dependencies "
-                                "(relative paths are from the repository root).")
-    command: list[str] | None = Field(default=None, description="A pytest invocation prefix, e.g. "
-                                      "['poetry', 'run', 'pytest']; patchgate appends its options and test ids.")
-    env: EnvChoice = Field(default="auto", description="'build' makes an isolated environment with uv from the "
-                           "repository's metadata; 'auto' looks for the repository's own.")
-    pass_env: list[str] = Field(default_factory=list, description="Variables passed through to the tests besides "
-                                "the basic ones (PATH, HOME, locale); nothing else of yours reaches them.")
-    timeout: float | None = Field(default=None, gt=0, description="Seconds one test run may take "
-                                  "(default: [tool.patchgate.review] timeout).")
 
 
 @dataclass(frozen=True)
@@ -295,10 +275,8 @@ def _tox(path: Path) -> tuple[list[str], list[str]]:
 
 
 def default_cache_dir() -> Path:
-    """Where built environments live: ``$PATCHGATE_CACHE_DIR`` or the user's cache folder (shared by clones)."""
-    if configured := os.environ.get("PATCHGATE_CACHE_DIR"):
-        return Path(configured) / "envs"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "patchgate" / "envs"
+    """Where built environments live: the ``envs`` folder of the one cache (``core.settings``), shared by clones."""
+    return CachePaths(root=cache_root()).environments
 
 
 def _described(spec: EnvironmentSpec, cache_dir: Path) -> TestEnvironment:

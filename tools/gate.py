@@ -1,14 +1,14 @@
 """The gate seam: one ``Gate`` protocol, one ``GateContext``, and the registry of gates by name.
 
 A gate is a class with a ``name``, a ``needs`` (what must hold before it runs) and ``run(ctx) -> GateReport``.
-Gates are registered here by name as ``"module:Class"`` and imported only when a review runs them, so adding
-a gate is adding a module and one line below. Every list of gate names (CLI choices, options, reports)
-derives from ``GATES``; its order is the order gates run and are reported in.
+Gates are registered here by name as ``"module:Class"`` and imported only when a review runs them
+(``core.registry``), so adding a gate is adding a module and one line below; an installed package adds one
+through the ``patchgate.gates`` entry-point group. Every list of gate names (CLI choices, options, reports)
+derives from :func:`gate_names`: the built-ins in ``GATES`` order, then plugins, then ``LAST``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import git
 
-from core.errors import ConfigError
+from core.registry import Registry
 from tools.candidate import Candidate
 from tools.findings import GateReport
 from tools.policy import Policies
 
 if TYPE_CHECKING:
-    from tools.options import ReviewOptions
+    from core.settings import ReviewOptions, TestSettings
 
 # nothing: runs on the parsed diff alone; applied: reads the patched worktree; green: runs only when every
 # other gate passed (it is the expensive proof that the change does what it should).
@@ -38,11 +38,17 @@ GATES: dict[str, str] = {
     "license": "tools.licenses:LicenseGate",
     "issue-tests": "tools.testing:IssueTestsGate",
 }
+LAST = ("issue-tests",)  # the expensive proof runs after every other gate, third parties' included
+REGISTRY = Registry("gate", GATES, group="patchgate.gates")
 
 
 @dataclass
 class GateContext:
-    """Everything a gate may read about one candidate; gates never write anything but the worktree."""
+    """Everything a gate may read about one candidate; gates never write anything but the worktree.
+
+    ``options`` and ``tests`` are the base commit's settings, resolved once at the command's edge
+    (``core.settings``): no gate reads a config file.
+    """
 
     repo: git.Repo
     base: str  # the base commit's sha
@@ -50,6 +56,7 @@ class GateContext:
     candidate: Candidate
     tree: Path  # a throw-away worktree of ``base`` with the diff applied (if apply passed)
     options: ReviewOptions
+    tests: TestSettings  # how the project's tests run: environment, sandbox, timeout
     policies: Policies
     base_text: Callable[[str], str | None]  # a path's text at ``base``, None if absent or not text
     applied: bool = False
@@ -80,15 +87,12 @@ class Gate(Protocol):
 
 def gate_names() -> tuple[str, ...]:
     """Every registered gate, in run order."""
-    return tuple(GATES)
+    names = REGISTRY.names()
+    return (*(n for n in names if n not in LAST), *LAST)
 
 
 @cache
 def load_gate(name: str) -> Gate:
     """The gate registered as ``name``, imported on first use; an unknown name lists the valid ones."""
-    try:
-        module, _, cls = GATES[name].partition(":")
-    except KeyError:
-        raise ConfigError(f"unknown gate {name!r}; valid gates: {', '.join(GATES)}") from None
-    gate: Gate = getattr(importlib.import_module(module), cls)()
+    gate: Gate = REGISTRY.load(name)()
     return gate

@@ -1,7 +1,9 @@
 """Run every registered gate on one candidate diff, in a throw-away worktree of its base.
 
 This is the one entry point the CLI, the pre-commit hook and the agent share:
-``review(root, diff, base=..., options=...) -> ReviewResult``. The user's
+``review(root, diff, base=..., options=..., tests=...) -> ReviewResult``. The
+settings are the base commit's, resolved by the caller at its edge
+(``core.settings.resolve``); this module reads no configuration. The user's
 working tree is never written; the worktree is removed on success, error and
 Ctrl-C alike (``core.git.worktree``).
 """
@@ -9,44 +11,37 @@ Ctrl-C alike (``core.git.worktree``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from core.git import file_at, open_repo, resolve_rev, worktree
-from tools.baserules import options_at
+from core.settings import ReviewOptions, TestSettings
+from tools.baserules import policy_folder
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
 from tools.gate import GateContext, gate_names, load_gate
-from tools.options import ReviewOptions
+from tools.options import check_gates
 from tools.policy import Policies
 
-__all__ = ["ReviewOptions", "load_options", "review"]
+__all__ = ["ReviewOptions", "review"]
 
 
-def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: str = "HEAD") -> ReviewOptions:
-    """``[tool.patchgate.review]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
-
-    Never the working tree: a staged or proposed change to the settings must
-    not decide how that same change is reviewed (``tools.baserules``).
-    """
-    repo = open_repo(root)
-    return options_at(repo, resolve_rev(repo, base), overrides)
-
-
-def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None) -> ReviewResult:
+def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None,
+           tests: TestSettings | None = None) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
-    Without ``options`` the base commit's own ``[tool.patchgate.review]`` applies, so every caller (the
-    review command, the hook, the agent) holds a candidate to the same policy.
+    ``options`` and ``tests`` default to patchgate's defaults, not to any file: every command passes the
+    base commit's own (``core.settings.resolve(root, base=...)``), so the review command, the hook and the
+    agent hold a candidate to the same policy.
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
-    options = options or load_options(root, base=commit)
-    policies = Policies(options.policy_dir)
+    options = check_gates(options or ReviewOptions())
+    policies = Policies(policy_folder(repo, commit, options.policy_dir))
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
     with worktree(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
-                          policies=policies, base_text=lambda path: file_at(repo, commit, path))
+                          tests=tests or TestSettings(), policies=policies,
+                          base_text=lambda path: file_at(repo, commit, path))
         for name in gate_names():
             if not options.enabled(name):
                 if name != "issue-tests":  # listed only when the caller named tests

@@ -35,11 +35,9 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
+from core.settings import SandboxSettings
 
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20
@@ -50,16 +48,6 @@ HOW_TO_ENABLE = (
     "kernel.apparmor_restrict_unprivileged_userns=0), or run the change's code unsandboxed at your own risk "
     "with [tool.patchgate.tests] sandbox = \"off\""
 )
-
-
-class SandboxSettings(BaseModel):
-    """How code from a change runs: ``[tool.patchgate.tests]`` keys ``sandbox`` and ``network``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sandbox: Literal["on", "off"] = Field(
-        default="on", description="'off' runs the change's code with your full rights; only for code you trust.")
-    network: bool = Field(default=False, description="Let the change's code reach the network.")
 
 
 @dataclass(frozen=True)
@@ -85,17 +73,6 @@ class SandboxedRun:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr together, in order
     blocked: list[str] = field(default_factory=list)
-
-
-def settings_from(table: dict) -> SandboxSettings:
-    """The sandbox keys of a ``[tool.patchgate.tests]`` table (other keys there belong to the tests runner)."""
-    keys = SandboxSettings.model_fields
-    try:
-        return SandboxSettings.model_validate({k: v for k, v in table.items() if k in keys})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid [tool.patchgate.tests] setting {where!r}: {first['msg']}") from None
 
 
 def bwrap_binary() -> str | None:

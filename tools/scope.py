@@ -34,7 +34,8 @@ class ScopeGate:
     def run(self, ctx: GateContext) -> GateReport:
         read_new = ctx.new_text if ctx.applied else None
         report = scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
-        rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None)
+        rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None,
+                                     ctx.options.policy_dir)
         findings = [*report.findings, *rules]
         return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
 

@@ -24,27 +24,24 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from core.config import section
 from core.console import err
-from core.git import open_repo, resolve_rev, run_git, worktree
+from core.git import run_git, worktree
 from core.junit import read_junit
 from core.pymodules import module_names as graph_module_names
 from core.secrets import redact
+from core.settings import ReviewOptions, TestSettings
 from tools import sandbox
-from tools.baserules import base_table
 from tools.candidate import Candidate
 from tools.environments import (
     HOW_TO_POINT,
     EnvironmentBuildError,
     TestEnvironment,
-    TestSettings,
     execute,
     resolve_environment,
 )
 from tools.findings import Finding, GateReport
 from tools.gate import GateContext
 from tools.importcheck import import_check
-from tools.options import ReviewOptions
 from tools.policy import matches
 from tools.weakening import disappeared_tests
 
@@ -211,16 +208,6 @@ def _node_id(file: str | None, classname: str, name: str) -> str:
     return "::".join([file, *(classes.split(".") if classes else []), name])
 
 
-def test_settings(root: Path, overrides: dict | None = None, *, base: str = "HEAD") -> TestSettings:
-    """``[tool.patchgate.tests]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
-
-    From the base, never the working tree: a change may not pick the interpreter, the network or the sandbox
-    its own tests run under.
-    """
-    repo = open_repo(root)
-    return section(root, "tests", TestSettings, overrides, table=base_table(repo, resolve_rev(repo, base)))
-
-
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
     """``environment`` whose commands run in the sandbox ``settings`` ask for, able to read the repository."""
     readable = (Path(repo.working_tree_dir or repo.git_dir), Path(repo.common_dir),
@@ -241,7 +228,7 @@ class TestsGate:
 
     def run(self, ctx: GateContext) -> GateReport:
         try:
-            return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options,
+            return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options, ctx.tests,
                               ctx.policies.default.scope.tests.paths)
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
@@ -262,12 +249,11 @@ class IssueTestsGate:
         if not present:
             return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
         root = Path(ctx.repo.working_tree_dir or ctx.tree)
-        settings = test_settings(root, {"env": ctx.options.tests_env}, base=ctx.base)
+        settings = ctx.tests
         try:
             environment = confined(resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo,
                                    settings)
-            run = run_pytest(ctx.tree, present, settings.timeout or ctx.options.timeout, environment,
-                             settings.pass_env)
+            run = run_pytest(ctx.tree, present, settings.timeout, environment, settings.pass_env)
         except EnvironmentBuildError as exc:
             return GateReport(name=self.name, passed=False, findings=[Finding(rule="issue-tests.not-run",
                                                                                message=str(exc))])
@@ -295,15 +281,14 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 
 def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
-               test_globs: list[str]) -> GateReport:
+               settings: TestSettings, test_globs: list[str]) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 
     Zero tests that ran is never a pass. With tests off, none related, or none runnable, every changed
     library module is still imported in the project's environment.
     """
     root = Path(repo.working_tree_dir or tree)
-    settings = test_settings(root, {"env": options.tests_env}, base=base)
-    timeout = settings.timeout or options.timeout
+    timeout = settings.timeout
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
         environment = confined(resolve_environment(root, settings, tree=tree, build=False), repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")

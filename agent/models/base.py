@@ -26,14 +26,29 @@ class Message:
     content: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Usage:
-    """What one call cost, for the run trace."""
+    """What model calls cost: the one value a call record embeds, a completion carries and a trace sums.
+
+    ``cost_usd`` is the public price of the tokens (0 for local models and unknown prices); it is the
+    only name for cost anywhere, in the trace file too.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
     retries: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        """Prompt and completion tokens together."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
+                     self.latency_s + other.latency_s, self.retries + other.retries,
+                     round(self.cost_usd + other.cost_usd, 6))
 
 
 @dataclass

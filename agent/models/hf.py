@@ -163,10 +163,9 @@ class HFModel:
             record.error = f"{type(exc).__name__}: {exc}"
             emit(self.on_call, record)
             raise
-        record.prompt_tokens, record.completion_tokens = result.prompt_tokens, len(result.tokens)
-        record.latency_s = result.latency_s
+        usage = record.finish(result.prompt_tokens, len(result.tokens), result.latency_s)
         emit(self.on_call, record)
-        return Completion(result.text, Usage(record.prompt_tokens, record.completion_tokens, record.latency_s))
+        return Completion(result.text, usage)
 
 
 

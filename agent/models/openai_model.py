@@ -124,20 +124,17 @@ class OpenAIModel:
                         raise
 
         try:
-            response, record.retries = call_with_retries(attempt, self._classify, self.settings, on_retry=show_retry)
+            response, retries = call_with_retries(attempt, self._classify, self.settings, on_retry=show_retry)
         except CallFailed as exc:
-            record.retries, record.error = exc.retries, str(exc)
-            record.latency_s = time.monotonic() - start
+            record.error = str(exc)
+            record.finish(0, 0, time.monotonic() - start, exc.retries)
             emit(self.on_call, record)
             raise
-        record.latency_s = time.monotonic() - start
-        if response.usage is not None:
-            record.prompt_tokens = response.usage.prompt_tokens or 0
-            record.completion_tokens = response.usage.completion_tokens or 0
+        counted = response.usage
+        prompt, completion = ((counted.prompt_tokens or 0), (counted.completion_tokens or 0)) if counted else (0, 0)
+        usage = record.finish(prompt, completion, time.monotonic() - start, retries)
         emit(self.on_call, record)
-        text = _answer_text(response)
-        return Completion(text, Usage(record.prompt_tokens, record.completion_tokens, record.latency_s,
-                                      record.retries))
+        return Completion(_answer_text(response), usage)
 
     def _adapt(self, options: dict[str, Any]) -> dict[str, Any]:
         """Options as this model accepts them (reasoning models want max_completion_tokens, no temperature)."""

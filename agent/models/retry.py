@@ -11,29 +11,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TypeVar
 
 from core.errors import ModelError
+from core.settings import ModelSettings
 
 R = TypeVar("R")
-
-
-class ModelSettings(BaseModel):
-    """``[tool.patchgate.models]``: how patient hosted calls are, and how local decoding is sped up."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    timeout_s: float = Field(60.0, gt=0, description="Timeout of one HTTP call, in seconds.")
-    deadline_s: float = Field(300.0, gt=0, description="Overall budget for one logical call, retries included.")
-    max_retries: int = Field(5, ge=0, description="Retries after the first attempt on transient failures.")
-    backoff_base_s: float = Field(0.5, ge=0, description="First backoff; doubles on every retry, with jitter.")
-    backoff_cap_s: float = Field(20.0, ge=0, description="Largest backoff between two attempts.")
-    retry_after_cap_s: float = Field(30.0, ge=0, description="Largest server-requested Retry-After we honour.")
-    speculation: Literal["none", "prompt_lookup", "draft"] = Field(
-        "prompt_lookup", description="Local greedy decoding speed-up: n-grams from the prompt, or a draft model.")
-    draft_model: str | None = Field(None, description="Draft model for speculation (hf:PATH), same tokenizer.")
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,7 @@ class ScriptedModel:
             emit(self.on_call, record)
             raise ModelError(f"{self.name}: no scripted answers left")
         text = self.answers.pop(0)
-        record.prompt_tokens = sum(len(m.content.split()) for m in messages)
-        record.completion_tokens = len(text.split())
-        record.latency_s = time.monotonic() - start
+        usage = record.finish(sum(len(m.content.split()) for m in messages), len(text.split()),
+                              time.monotonic() - start)
         emit(self.on_call, record)
-        return Completion(text, Usage(record.prompt_tokens, record.completion_tokens, record.latency_s))
+        return Completion(text, usage)

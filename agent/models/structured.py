@@ -73,12 +73,6 @@ def _is_object(piece: str) -> bool:
         return False
 
 
-def add_usage(total: Usage, extra: Usage) -> Usage:
-    """Sum two calls' usage (a repair round costs a second call)."""
-    return Usage(total.prompt_tokens + extra.prompt_tokens, total.completion_tokens + extra.completion_tokens,
-                 total.latency_s + extra.latency_s, total.retries + extra.retries)
-
-
 def structured_with_repair(ask: Callable[[list[Message]], Completion], messages: list[Message],
                            schema: type[T]) -> tuple[T, Usage]:
     """Ask, validate, and on failure ask once more with the validation error in the prompt."""
@@ -91,7 +85,7 @@ def structured_with_repair(ask: Callable[[list[Message]], Completion], messages:
               Message("user", f"That answer is not valid: {problem}\n"
                               f"Reply again with only the corrected JSON object for {schema.__name__}.")]
     second = ask(repair)
-    usage = add_usage(first.usage, second.usage)
+    usage = first.usage + second.usage  # a repair round costs a second call
     try:
         return validate_answer(second.text, schema), usage
     except ValidationError as exc:

@@ -31,10 +31,13 @@ def complete(location: str, model_spec: str | None, draft_model: str | None, max
     """
     from agent.models.registry import resolve_model
     from agent.writing.infill import completion_problems, infill_file, parse_location, read_cursor
+    from core.settings import resolve
 
     path, line, col = parse_location(location)
     read_cursor(path, line, col)  # a bad location fails before a model is loaded
-    model = resolve_model(model_spec, Path.cwd(), draft_model=draft_model, local_only="complete")
+    settings = resolve(Path.cwd(), model=model_spec,
+                       models={"draft_model": draft_model, "speculation": "draft" if draft_model else None})
+    model = resolve_model(settings, Path.cwd(), local_only="complete")
     result = infill_file(model, path, line, col, max_tokens=max_tokens)
     problems = completion_problems(result)
     written = write and result.updated != result.original and (force or not problems)

@@ -42,18 +42,17 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
                     top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
-    from agent.settings import AgentSettings
-    from core.config import section
     from core.git import repo_root
+    from core.settings import resolve
     from retrieval.context import build_context
 
     text = read_issue(issue, file)
     root = repo_root(repo)
-    reorder = model_reorder(model_spec, root, text) if rerank else None
-    # the same default budget solve packs with, from [tool.agent] context_tokens
-    default_budget = section(root, "agent", AgentSettings).context_tokens
-    pack = build_context(root, text, budget=budget or default_budget, current_file=current_file, refresh=not no_refresh,
-                         top_files=top, reorder=reorder)
+    settings = resolve(root, model=model_spec)
+    reorder = model_reorder(settings, root, text) if rerank else None
+    # the same default budget solve packs with, from [tool.patchgate.agent] context_tokens
+    pack = build_context(root, text, config=settings.index, budget=budget or settings.agent.context_tokens,
+                         current_file=current_file, refresh=not no_refresh, top_files=top, reorder=reorder)
     if as_json:
         emit_json({"files": [_file_json(f) for f in pack.files],
                    "functions": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
@@ -89,12 +88,12 @@ def context_command(issue: str | None, file: Path | None, repo: Path, budget: in
     err.print(f"{pack.tokens} of {budget} tokens", style="dim")
 
 
-def model_reorder(model_spec: str | None, root: Path, issue: str):
+def model_reorder(settings, root: Path, issue: str):
     """A reorder hook asking the configured model for a listwise rerank of the top files."""
     from agent.models.registry import resolve_model
     from agent.rerank import rerank
 
-    model = resolve_model(model_spec, root)
+    model = resolve_model(settings, root)
     return lambda files, chunks: rerank(model, issue, files, chunks)
 
 

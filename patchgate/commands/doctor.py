@@ -27,14 +27,10 @@ def _torch(root: Path) -> tuple[bool, str]:
 
 
 def _embedding_model(root: Path) -> tuple[bool, str]:
-    from core.config import section
-    from retrieval.embeddings import (
-        EmbeddingConfig,
-        default_model_path,
-        distilled_path,
-    )
+    from core.settings import resolve
+    from retrieval.embeddings import default_model_path, distilled_path
 
-    config = section(root, "index", EmbeddingConfig)
+    config = resolve(root).index
     model = config.embedding_model or default_model_path()
     if not Path(model).exists():
         return False, f"{model} not found (set [tool.patchgate.index] embedding_model to a local path)"
@@ -50,13 +46,10 @@ def _index(root: Path) -> tuple[bool, str]:
 
 
 def _model(root: Path) -> tuple[bool, str]:
-    from agent.models.registry import (
-        HOW_TO_CONFIGURE,
-        configured_spec,
-        parse_spec,
-    )
+    from agent.models.registry import HOW_TO_CONFIGURE, parse_spec
+    from core.settings import resolve
 
-    spec = configured_spec(None, root)
+    spec = resolve(root).model
     if not spec:
         return False, HOW_TO_CONFIGURE
     parsed = parse_spec(spec)
@@ -64,10 +57,10 @@ def _model(root: Path) -> tuple[bool, str]:
 
 
 def _sandbox(root: Path) -> tuple[bool, str]:
+    from core.settings import resolve
     from tools.sandbox import HOW_TO_ENABLE, bwrap_binary, unavailable_reason
-    from tools.testing import test_settings
 
-    settings = test_settings(root)
+    settings = resolve(root, base="HEAD").tests
     if settings.sandbox == "off":
         return False, 'off ([tool.patchgate.tests] sandbox = "off"): tests of a change run with your rights'
     if reason := unavailable_reason():
@@ -78,10 +71,10 @@ def _sandbox(root: Path) -> tuple[bool, str]:
 
 def _tests_environment(root: Path) -> tuple[bool, str]:
     """Which interpreter runs this repository's tests, and why that one (nothing is built here)."""
+    from core.settings import resolve
     from tools.environments import resolve_environment
-    from tools.testing import test_settings
 
-    environment = resolve_environment(root, test_settings(root), build=False)
+    environment = resolve_environment(root, resolve(root, base="HEAD").tests, build=False)
     return environment.kind != "patchgate", environment.how
 
 

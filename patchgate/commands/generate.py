@@ -27,11 +27,12 @@ def generate(instruction: str, grammar: str | None, schema_file: Path | None, mo
     """Generate a document (config, manifest, JSON) that parses: INSTRUCTION says what it should hold."""
     from agent.models.registry import resolve_model
     from agent.writing.documents import generate_document
+    from core.settings import resolve
 
     if (grammar is None) == (schema_file is None):
         raise InputError("give exactly one of --grammar NAME or --schema FILE")
     schema = _read_schema(schema_file) if schema_file else None
-    model = resolve_model(model_spec, Path.cwd())
+    model = resolve_model(resolve(Path.cwd(), model=model_spec), Path.cwd())
     doc = generate_document(model, instruction, grammar=grammar, schema=schema, max_tokens=max_tokens, seed=seed,
                             temperature=1.0 if seed is not None else 0.0)
     if as_json:

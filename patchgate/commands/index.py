@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from core.config import section
 from core.console import emit_json, out
 
 
@@ -21,11 +20,11 @@ from core.console import emit_json, out
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:
     """Index the repository at PATH (incremental: unchanged files and chunks are reused)."""
     from core.git import repo_root
-    from retrieval.embeddings import EmbeddingConfig
+    from core.settings import resolve
     from retrieval.index import build_index
 
     root = repo_root(path)
-    config = section(root, "index", EmbeddingConfig, {"device": device, "dense": dense})
+    config = resolve(root, index={"device": device, "dense": dense}).index
     stats = build_index(root, config=config, progress=not as_json)
     if as_json:
         emit_json(asdict(stats))

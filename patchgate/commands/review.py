@@ -64,7 +64,8 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
     Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
     """
     from core.git import open_repo, range_diff, repo_root, staged_diff
-    from tools.gates import load_options, review
+    from core.settings import resolve
+    from tools.gates import review
     from tools.report import print_table, to_github, to_json, to_sarif
 
     if sum([staged, rev_range is not None, patch_file is not None]) != 1:
@@ -85,11 +86,12 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         else:
             err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
         return
-    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage},
-                           base=base)
+    settings = resolve(root, base=base, review={"tests": tests_mode, "usage": usage},
+                       tests={"timeout": timeout, "env": tests_env})
+    options = settings.review
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
-    result = review(root, diff, base=base, options=options)
+    result = review(root, diff, base=settings.base or base, options=options, tests=settings.tests)
     if sarif_file is not None:
         _write(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:

@@ -30,13 +30,15 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
     """Propose a gated patch for ISSUE (text, --file F, or - for stdin)."""
     from agent.pipeline import solve
     from core.git import repo_root
+    from core.settings import resolve
 
     with json_error(as_json):
         text = read_issue(issue, file)
         root = repo_root(repo)
+        settings = resolve(root, base="HEAD", model=model_spec,
+                           agent={"rounds": rounds, "candidates": candidates, "rerank": rerank})
         with err.status("solving") as status:
-            result = solve(root, text, model_spec, rounds=rounds, candidates=candidates,
-                           progress=lambda msg: status.update(msg), rerank=rerank)
+            result = solve(root, text, settings, progress=lambda msg: status.update(msg))
     finish(ctx, root, result, do_apply=do_apply, yes=yes, as_json=as_json)
 
 
@@ -81,7 +83,7 @@ def render(result) -> None:
     elif best is not None and best.problem:
         out.print(Text.assemble(("no edit could be applied: ", "red"), best.problem))
     out.print(f"run {result.run_id}: {result.calls} model calls, "
-              f"{result.prompt_tokens + result.completion_tokens} tokens, ${result.cost_usd:.4f}", style="dim")
+              f"{result.usage.tokens} tokens, ${result.usage.cost_usd:.4f}", style="dim")
 
 
 def to_json(result, *, applied: bool) -> dict:
@@ -92,5 +94,5 @@ def to_json(result, *, applied: bool) -> dict:
             "plan": result.plan.model_dump() if result.plan else None,
             "candidates": [{"index": c.index, "passed": c.passed, "gates_passed": c.score, "rounds": c.rounds}
                            for c in result.candidates],
-            "model_calls": result.calls, "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens, "estimated_cost_usd": round(result.cost_usd, 6)}
+            "model_calls": result.calls, "prompt_tokens": result.usage.prompt_tokens,
+            "completion_tokens": result.usage.completion_tokens, "cost_usd": result.usage.cost_usd}

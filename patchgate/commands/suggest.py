@@ -34,14 +34,15 @@ def suggest_command(ctx: click.Context, base: str, failing: tuple[str, ...], jun
     from agent.gating import sarif
     from agent.pipeline import solve
     from core.git import repo_root
+    from core.settings import resolve
     from patchgate.commands.solve import render, to_json
 
     with json_error(as_json):
         root = repo_root(repo)
         issue = ci_issue(root, base, failing=list(failing), junit=junit, log=log)
+        settings = resolve(root, base="HEAD", model=model_spec, agent={"rounds": rounds, "candidates": candidates})
         with err.status("suggesting") as status:
-            result = solve(root, issue, model_spec, rounds=rounds, candidates=candidates, targets=list(failing),
-                           progress=lambda msg: status.update(msg))
+            result = solve(root, issue, settings, targets=list(failing), progress=lambda msg: status.update(msg))
     best = result.best
     diff = best.diff if best is not None and best.passed else ""
     if patch_out:

@@ -23,6 +23,7 @@ def trust_command(path: Path, revoke: bool) -> None:
     from agent.models.registry import parse_spec
     from core.config import load_table
     from core.git import repo_root
+    from core.settings import model_string
     from core.trust import origin, trust
     from core.trust import revoke as forget
 
@@ -31,8 +32,8 @@ def trust_command(path: Path, revoke: bool) -> None:
         message = "no longer trusted" if forget(root) else "was not trusted"
         out.print(f"{root}: {message}", markup=False, soft_wrap=True)
         return
-    spec = load_table(root).get("model")
-    url = parse_spec(spec).base_url if isinstance(spec, str) and spec else None
+    spec = model_string(load_table(root).get("model"), "[tool.patchgate] model")
+    url = parse_spec(spec).base_url if spec else None
     if url is None:
         out.print(f"{root}: its configuration names no model server; nothing to trust", markup=False, soft_wrap=True)
         return

@@ -65,9 +65,12 @@ def test_no_model_configured_is_a_one_line_config_error_and_leaves_the_tree_clea
 
 def test_issue_tests_gate_runs_only_test_files_inside_the_tree(calc_repo: Path) -> None:
     from agent.gating import gate
+    from core.settings import resolve
+
+    settings = resolve(calc_repo, base="HEAD")
 
     def issue_tests(targets: list[str]):
-        result = gate(calc_repo, "", base="HEAD", targets=targets)
+        result = gate(calc_repo, "", settings, targets=targets)
         return next(g for g in result.gates if g.name == "issue-tests")
 
     report = issue_tests(["--version", "../outside.py", "tests/test_calc.py::test_add"])

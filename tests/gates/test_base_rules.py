@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from core.git import open_repo
+from core.settings import resolve
 from tests.conftest import git, write_files
-from tools.baserules import options_at
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
@@ -56,10 +56,18 @@ def test_staged_policy_edit_is_not_used_to_judge_itself(make_repo) -> None:
 
 
 def test_options_come_from_the_base_commit_not_the_working_tree(make_repo) -> None:
-    repo = make_repo({"pyproject.toml": "[tool.patchgate.review]\ntimeout = 42\n"})
-    write_files(repo, {"pyproject.toml": "[tool.patchgate.review]\ntimeout = 7\ndisabled = [\"security\"]\n"})
-    options = options_at(open_repo(repo), "HEAD")
-    assert options.timeout == 42 and options.disabled == []
+    repo = make_repo({"pyproject.toml": "[tool.patchgate.tests]\ntimeout = 42\n"})
+    write_files(repo, {"pyproject.toml": "[tool.patchgate.tests]\ntimeout = 7\n\n[tool.patchgate.review]\n"
+                                         "disabled = [\"security\"]\n"})
+    settings = resolve(repo, base="HEAD")
+    assert settings.tests.timeout == 42 and settings.review.disabled == []
+
+
+def test_a_timeout_still_written_under_review_is_read_as_the_tests_one_with_a_note(make_repo, capsys) -> None:
+    repo = make_repo({"pyproject.toml": "[tool.patchgate.review]\ntimeout = 42\ntests_env = \"build\"\n"})
+    settings = resolve(repo, base="HEAD", tests={"env": None})
+    assert (settings.tests.timeout, settings.tests.env) == (42, "build")
+    assert "[tool.patchgate.review] timeout is now [tool.patchgate.tests] timeout" in capsys.readouterr().err
 
 
 def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(make_repo) -> None:
@@ -72,13 +80,14 @@ def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(
     diff = diff_of(repo, {"pyproject.toml": pyproject + "disabled = ['security']\n",
                           "ci/policies/default.yaml": "version: 2\n", ".patchgate.toml": "[review]\n", "a.py": "x = 1\n"})
     repo_obj = open_repo(repo)
-    findings = rule_change_findings(parse_diff(diff), repo_obj, "HEAD", None)
+    declared = resolve(repo, base="HEAD").review.policy_dir
+    findings = rule_change_findings(parse_diff(diff), repo_obj, "HEAD", None, declared)
     assert {f.path for f in findings} == {"pyproject.toml", "ci/policies/default.yaml", ".patchgate.toml"}
     assert all(f.rule == "scope.protected-path" for f in findings)
     renamed = pyproject.replace("name = 'x'", "name = 'y'")  # only project metadata changes
     only_metadata = diff_of(repo, {"pyproject.toml": renamed})
     write_files(repo, {"pyproject.toml": renamed})  # the patched tree the finding reads
-    assert rule_change_findings(parse_diff(only_metadata), repo_obj, "HEAD", repo) == []
+    assert rule_change_findings(parse_diff(only_metadata), repo_obj, "HEAD", repo, declared) == []
 
 
 def test_a_staged_change_to_the_patchgate_table_is_a_protected_path_finding(make_repo) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from tests.conftest import diff_of, git
+from tests.conftest import diff_of, git, review_as_configured
 from tools.environments import TestSettings, resolve_environment
 from tools.gates import ReviewOptions, review
 
@@ -29,7 +29,7 @@ FILES = {
     "tests/test_core.py": "from greeter.core import greet\n\n\ndef test_greet():\n    assert greet('ann') == 'hello ann'\n",
     ".gitignore": ".venv/\n",
 }
-OPTIONS = ReviewOptions(timeout=120)
+TIMEOUT = {"timeout": 120}  # flag-like overrides of [tool.patchgate.tests]
 
 
 def make_venv(root: Path) -> Path:
@@ -65,7 +65,7 @@ def errors(report) -> dict[str, str]:
 
 def test_a_good_change_runs_its_tests_in_the_project_venv(project: Path) -> None:
     diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
-    result = review(project, diff, options=OPTIONS)
+    result = review_as_configured(project, diff, tests=TIMEOUT)
     report = gate_of(result)
     assert result.passed, report
     assert report.detail == "1 passed in 1 file(s) (repository environment)"
@@ -73,7 +73,7 @@ def test_a_good_change_runs_its_tests_in_the_project_venv(project: Path) -> None
 
 def test_a_breaking_change_is_a_new_failure_although_the_editable_install_points_at_the_user_tree(project) -> None:
     diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return name\n"})
-    report = gate_of(review(project, diff, options=OPTIONS))
+    report = gate_of(review_as_configured(project, diff, tests=TIMEOUT))
     assert not report.passed
     assert "tests/test_core.py" in errors(report)["tests.new-failure"] or "test_greet" in errors(report)["tests.new-failure"]
 
@@ -81,7 +81,7 @@ def test_a_breaking_change_is_a_new_failure_although_the_editable_install_points
 def test_without_the_project_env_the_review_fails_and_names_the_missing_module(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
-    result = review(root, diff, options=OPTIONS)
+    result = review_as_configured(root, diff, tests=TIMEOUT)
     assert not result.passed
     message = errors(gate_of(result))["tests.not-run"]
     assert "No module named 'greetlib'" in message
@@ -95,7 +95,7 @@ def test_a_configured_python_is_used_and_a_missing_one_is_a_config_error(make_re
     (root / ".patchgate.toml").write_text(f'[tests]\npython = "{python}"\n')
     git(root, "add", ".patchgate.toml")
     git(root, "commit", "-qm", "config")  # test settings are read from the base commit
-    report = gate_of(review(root, diff, options=OPTIONS))
+    report = gate_of(review_as_configured(root, diff, tests=TIMEOUT))
     assert report.passed and "configured environment" in report.detail, report
     with pytest.raises(ConfigError, match="not an executable interpreter"):
         resolve_environment(root, TestSettings(python=Path("no/such/python")))
@@ -103,7 +103,7 @@ def test_a_configured_python_is_used_and_a_missing_one_is_a_config_error(make_re
 
 def test_a_new_test_file_runs(project: Path) -> None:
     diff = diff_of(project, {"tests/test_new.py": "def test_new():\n    assert False\n"})
-    report = gate_of(review(project, diff, options=OPTIONS))
+    report = gate_of(review_as_configured(project, diff, tests=TIMEOUT))
     assert not report.passed and "test_new" in errors(report)["tests.new-failure"]
 
 
@@ -113,7 +113,7 @@ def test_tests_of_a_renamed_module_run(make_repo) -> None:
     git(root, "mv", "calc.py", "calc2.py")
     diff = git(root, "diff", "--cached", "-M")
     git(root, "reset", "-q", "--hard")
-    report = gate_of(review(root, diff, options=OPTIONS))
+    report = gate_of(review_as_configured(root, diff, tests=TIMEOUT))
     assert not report.passed
     assert "No module named 'calc'" in errors(report)["tests.new-failure"]
 
@@ -121,11 +121,11 @@ def test_tests_of_a_renamed_module_run(make_repo) -> None:
 def test_a_broken_import_without_related_tests_is_caught_by_the_import_check(project: Path) -> None:
     diff = diff_of(project, {"greeter/extra.py": "from collections.abc import Mapping, defaultdict\n\n\n"
                                                  "def shout(text):\n    return text.upper()\n"})
-    report = gate_of(review(project, diff, options=OPTIONS))
+    report = gate_of(review_as_configured(project, diff, tests=TIMEOUT))
     assert not report.passed
     assert "import greeter.extra fails: ImportError: cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
     fine = diff_of(project, {"greeter/extra.py": "def shout(text):\n    return text.upper() + '!'\n"})
-    report = gate_of(review(project, fine, options=OPTIONS))
+    report = gate_of(review_as_configured(project, fine, tests=TIMEOUT))
     assert report.passed and "1 changed module(s) import" in report.detail, report
 
 
@@ -142,13 +142,13 @@ def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import pytest\nfrom m import X\n\n\n"
                       "@pytest.mark.skip(reason='needs a GPU')\ndef test_x():\n    assert X\n"})
-    report = gate_of(review(root, diff_of(root, {"m.py": "X = 2\n"}), options=OPTIONS))
+    report = gate_of(review_as_configured(root, diff_of(root, {"m.py": "X = 2\n"}), tests=TIMEOUT))
     assert not report.passed and "skipped (needs a GPU)" in errors(report)["tests.not-run"]
 
 
 def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> None:
     diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
-    result = review(project, diff, options=OPTIONS)
+    result = review_as_configured(project, diff, tests=TIMEOUT)
     from tools.report import to_json
 
     gates = {g["name"]: g for g in json.loads(json.dumps(to_json(result)))["gates"]}
@@ -168,16 +168,16 @@ BUILT = {
 @pytest.mark.slow
 def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candidate(make_repo, tmp_path, monkeypatch):
     """Needs the package registry (uv installs tomli-w, pytest and setuptools into a fresh venv)."""
-    monkeypatch.setenv("PATCHGATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     root = make_repo(BUILT)
     good = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"] + "\n\nVERSION = 1\n"})
-    report = gate_of(review(root, good, options=OPTIONS))
+    report = gate_of(review_as_configured(root, good, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
     (key,) = (tmp_path / "cache" / "envs").iterdir()
     built_at = (key / "ready").stat().st_mtime_ns
     # the project is installed (not editable) in that venv, yet the candidate in the worktree is what runs
     breaking = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"].replace("'name': name", "'nom': name")})
-    report = gate_of(review(root, breaking, options=OPTIONS))
+    report = gate_of(review_as_configured(root, breaking, tests=TIMEOUT))
     assert not report.passed and "test_dump" in errors(report)["tests.new-failure"]
     assert [p.name for p in (tmp_path / "cache" / "envs").iterdir()] == [key.name]
     assert (key / "ready").stat().st_mtime_ns == built_at  # built once
@@ -187,7 +187,7 @@ def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candi
 @pytest.mark.slow
 def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_repo, tmp_path, monkeypatch):
     """A change's setup.py runs when its environment is built: it may not write outside that environment."""
-    monkeypatch.setenv("PATCHGATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -197,6 +197,6 @@ def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_
                 f"for target in ({str(outside)!r}, {str(hook)!r}, {str(home / '.bashrc')!r}):\n"
                 "    try:\n        Path(target).write_text('owned')\n    except OSError:\n        pass\n\nsetup()\n")
     hostile = diff_of(root, {"setup.py": setup_py})
-    review(root, hostile, options=OPTIONS)
+    review_as_configured(root, hostile, tests=TIMEOUT)
     assert (tmp_path / "cache" / "envs").is_dir()  # the build ran
     assert not outside.exists() and not hook.exists() and list(home.iterdir()) == []

@@ -86,12 +86,12 @@ def test_restricted_model_depends_on_usage(repo: Path, usage: str, severity: str
 
 
 def test_usage_comes_from_project_config(repo: Path) -> None:
-    from tools.gates import load_options
+    from core.settings import resolve
 
     write_files(repo, {"pyproject.toml": '[tool.patchgate.review]\nusage = "commercial"\ntests = "none"\n'})
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "config")  # settings count once committed: review reads the base's
-    options = load_options(repo)
+    options = resolve(repo, base="HEAD").review
     result = review(repo, diff_of(repo, {"gen.py": MODEL_LINE}), options=options)
     assert not result.passed and findings(result, "license") == {"license.restricted-model": "error"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import diff_of, git, write_files
+from tests.conftest import diff_of, git, review_as_configured, write_files
 from tools.findings import ReviewResult
 from tools.gates import ReviewOptions, review
 from tools.patch import apply_patch
@@ -152,11 +152,11 @@ def test_limits_and_denied_paths_come_from_options(repo: Path) -> None:
     assert lifted.passed
 
 
-def test_without_options_the_repository_config_applies(repo: Path) -> None:
+def test_the_base_commits_config_applies_as_the_commands_resolve_it(repo: Path) -> None:
     (repo / ".patchgate.toml").write_text('[review]\ntests = "none"\ndenied_paths = ["app/new.py"]\n')
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "config")
-    result = review(repo, diff_of(repo, {"app/new.py": "x = 1\n"}))
+    result = review_as_configured(repo, diff_of(repo, {"app/new.py": "x = 1\n"}))
     assert "scope.denied-path" in rules(result, "scope")
     assert next(g for g in result.gates if g.name == "tests").detail.startswith("tests off")
 

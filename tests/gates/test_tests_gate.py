@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import diff_of
+from core.settings import TestSettings
+from tests.conftest import diff_of, review_as_configured
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.policy import Policies
@@ -36,7 +37,7 @@ def test_selection_follows_imports_and_names(make_repo) -> None:
 def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("a + b", "a * b")})  # 2*2 == 4 still, 0*1 != 1
-    report = gate_report(review(root, diff, options=ReviewOptions(timeout=60)))
+    report = gate_report(review(root, diff, tests=TestSettings(timeout=60)))
     assert not report.passed
     by_rule = {f.rule: f for f in report.findings}
     assert "test_ops_module" in by_rule["tests.new-failure"].message
@@ -47,7 +48,7 @@ def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
 def test_change_that_keeps_tests_green_passes_despite_old_failure(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("return a + b", "return b + a")})
-    report = gate_report(review(root, diff, options=ReviewOptions(timeout=60)))
+    report = gate_report(review(root, diff, tests=TestSettings(timeout=60)))
     assert report.passed, report
     assert [f.rule for f in report.findings] == ["tests.pre-existing-failure"]
 
@@ -56,7 +57,7 @@ def test_timeout_fails_the_gate(make_repo) -> None:
     root = make_repo({"slow.py": "X = 1\n", "tests/test_slow.py": "import time\nfrom slow import X\n\n\n"
                       "def test_slow():\n    time.sleep(30)\n"})
     diff = diff_of(root, {"slow.py": "X = 2\n"})
-    report = gate_report(review(root, diff, options=ReviewOptions(timeout=2)))
+    report = gate_report(review(root, diff, tests=TestSettings(timeout=2)))
     assert not report.passed and report.findings[0].rule == "tests.not-run"
     assert "within 2 s" in report.findings[0].message
 
@@ -65,7 +66,7 @@ def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-0123456789abcdef")  # patchgate: allow
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import os\nfrom m import X\n\n\n"
                       "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n"})
-    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n"}), options=ReviewOptions(timeout=60)))
+    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n"}), tests=TestSettings(timeout=60)))
     assert report.passed, report
 
 
@@ -82,7 +83,7 @@ def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> N
             "    assert os.environ['PATH']\n")
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
     report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}),
-                                options=ReviewOptions(timeout=60)))
+                                tests=TestSettings(timeout=60)))
     assert report.passed and "1 passed" in report.detail, report
 
 
@@ -94,7 +95,7 @@ def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_rep
     root = make_repo({"m.py": "X = 1\n", ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
                       "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
     widened = '[tests]\npass_env = ["APP_MODE", "GH_PAT"]\n'
-    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test,
-                                                     ".patchgate.toml": widened}),
-                                options=ReviewOptions(timeout=60, disabled=["scope"])))
+    report = gate_report(review_as_configured(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test,
+                                                                   ".patchgate.toml": widened}),
+                                              review={"disabled": ["scope"]}, tests={"timeout": 60}))
     assert report.passed and "1 passed" in report.detail, report

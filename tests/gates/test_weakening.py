@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.settings import TestSettings
 from tests.conftest import diff_of, git, write_files
-from tools.gates import ReviewOptions, review
+from tools.gates import review
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"
 TEST = ("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
@@ -16,7 +17,7 @@ BASE = {"calc.py": CODE, "tests/__init__.py": "", "tests/test_calc.py": TEST,
 
 
 def findings_of(root, diff) -> dict[str, list[str]]:
-    result = review(root, diff, options=ReviewOptions(timeout=120))
+    result = review(root, diff, tests=TestSettings(timeout=120))
     found: dict[str, list[str]] = {}
     for gate in result.gates:
         for finding in gate.findings:
@@ -97,7 +98,7 @@ def test_an_honest_fix_and_a_new_test_raise_nothing(repo) -> None:
     diff = diff_of(repo, {"calc.py": CODE.replace("a - b  # the bug", "a + b"),
                           "tests/test_calc.py": TEST + extra,
                           "pytest.ini": "[pytest]\naddopts = -ra --strict-markers\n"})
-    result = review(repo, diff, options=ReviewOptions(timeout=120))
+    result = review(repo, diff, tests=TestSettings(timeout=120))
     assert result.passed, [f for g in result.gates for f in g.findings]
 
 
@@ -107,5 +108,5 @@ def test_moving_a_test_file_keeps_its_tests_collected(repo) -> None:
     git(repo, "add", "-A")
     diff = git(repo, "diff", "--cached", "-M")
     git(repo, "reset", "-q", "--hard")
-    result = review(repo, diff, options=ReviewOptions(timeout=120))
+    result = review(repo, diff, tests=TestSettings(timeout=120))
     assert result.passed, [f for g in result.gates for f in g.findings]

@@ -59,8 +59,8 @@ def test_429_with_retry_after_is_waited_out_then_succeeds(server: HTTPServer) ->
     result = make_model(server, records).complete(HELLO)
     assert result.text == "hi"
     assert time.monotonic() - start >= 0.3  # the server's Retry-After was honoured
-    assert result.usage.retries == 1 and records[-1].retries == 1
-    assert (records[-1].prompt_tokens, records[-1].completion_tokens) == (11, 7)
+    assert result.usage.retries == 1 and records[-1].usage.retries == 1
+    assert (records[-1].usage.prompt_tokens, records[-1].usage.completion_tokens) == (11, 7)
 
 
 def test_retry_after_is_capped(server: HTTPServer) -> None:
@@ -76,7 +76,7 @@ def test_500_then_success(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("fine"))
     records: list[CallRecord] = []
     assert make_model(server, records).complete(HELLO).text == "fine"
-    assert records[-1].retries == 1 and records[-1].error is None
+    assert records[-1].usage.retries == 1 and records[-1].error is None
 
 
 def test_hung_response_hits_the_timeout_and_fails_clearly(server: HTTPServer) -> None:
@@ -88,7 +88,7 @@ def test_hung_response_hits_the_timeout_and_fails_clearly(server: HTTPServer) ->
     records: list[CallRecord] = []
     with pytest.raises(ModelError, match="timed out"):
         make_model(server, records, timeout_s=0.2, max_retries=1).complete(HELLO)
-    assert records[-1].retries == 1 and "timed out" in records[-1].error
+    assert records[-1].usage.retries == 1 and "timed out" in records[-1].error
 
 
 def test_401_is_not_retried_and_names_the_key(server: HTTPServer) -> None:
@@ -180,7 +180,7 @@ def test_connection_refused_fails_at_once_and_says_so() -> None:
     with pytest.raises(ModelError, match=r"cannot connect to http://127.0.0.1:9/v1 \(connection refused\): "
                                          "is the server running"):
         model.complete(HELLO)
-    assert time.monotonic() - started < 2 and records[-1].retries == 0  # nothing listens: waiting will not help
+    assert time.monotonic() - started < 2 and records[-1].usage.retries == 0  # nothing listens: waiting will not help
 
 
 def test_each_retry_is_shown_with_its_wait(server: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,12 @@ from agent.models.openai_model import PLACEHOLDER_KEY, OpenAIModel
 from agent.models.registry import parse_spec, resolve_model
 from agent.models.trace import CallRecord
 from core.errors import ConfigError, OutputValidationError
+from core.settings import resolve
+
+
+def model_for(spec: str | None, root: Path, **options):
+    """The model a command resolves for ``--model spec`` (None: no flag) in ``root``."""
+    return resolve_model(resolve(root, model=spec), root, **options)
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +28,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_nothing_configured_says_how(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"--model.*PATCHGATE_MODEL.*tool\.patchgate"):
-        resolve_model(None, tmp_path)
+        model_for(None, tmp_path)
 
 
 def test_unknown_provider_lists_the_valid_ones(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="valid: hf, openai, scripted"):
-        resolve_model("anthropic:claude", tmp_path)
+    with pytest.raises(ConfigError, match="valid: openai, hf, scripted"):
+        model_for("anthropic:claude", tmp_path)
 
 
 def test_spec_with_base_url() -> None:
@@ -37,41 +43,41 @@ def test_spec_with_base_url() -> None:
 
 
 def test_local_server_needs_no_key(tmp_path: Path) -> None:
-    model = resolve_model("openai:qwen@http://127.0.0.1:8000/v1", tmp_path)
+    model = model_for("openai:qwen@http://127.0.0.1:8000/v1", tmp_path)
     assert isinstance(model, OpenAIModel) and model._client.api_key == PLACEHOLDER_KEY
 
 
 def test_hosted_openai_without_key_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        resolve_model("openai:gpt-4.1", tmp_path)
+        model_for("openai:gpt-4.1", tmp_path)
 
 
 def test_precedence_flag_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     (tmp_path / "pyproject.toml").write_text('[tool.patchgate]\nmodel = "openai:from-file"\n')
-    assert resolve_model(None, tmp_path).name == "openai:from-file"
+    assert model_for(None, tmp_path).name == "openai:from-file"
     monkeypatch.setenv("PATCHGATE_MODEL", "openai:from-env")
-    assert resolve_model(None, tmp_path).name == "openai:from-env"
-    assert resolve_model("openai:from-flag", tmp_path).name == "openai:from-flag"
+    assert model_for(None, tmp_path).name == "openai:from-env"
+    assert model_for("openai:from-flag", tmp_path).name == "openai:from-flag"
 
 
 def test_env_base_url_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1234/v1")
-    model = resolve_model("openai:local", tmp_path)
+    model = model_for("openai:local", tmp_path)
     assert model.base_url == "http://127.0.0.1:1234/v1"
 
 
 def test_models_settings_are_validated(tmp_path: Path) -> None:
     (tmp_path / ".patchgate.toml").write_text('model = "openai:x@http://h/v1"\n[models]\ntimeout = 3\n')
     with pytest.raises(ConfigError, match="models"):
-        resolve_model(None, tmp_path)
+        model_for(None, tmp_path)
 
 
 def test_scripted_model_goes_through_the_registry_and_trace(tmp_path: Path) -> None:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(["not json", "still not json"]))
     records: list[CallRecord] = []
-    model = resolve_model(f"scripted:{answers}", tmp_path, on_call=records.append)
+    model = model_for(f"scripted:{answers}", tmp_path, on_call=records.append)
     from pydantic import BaseModel
 
     class Answer(BaseModel):
