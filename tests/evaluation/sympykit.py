@@ -22,7 +22,7 @@ SETUP = (
 )
 NUMBERS = "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n"
 TESTS = "from sympy import gcd\n\n\ndef test_gcd():\n    assert gcd(12, 8) == 4\n"
-NEW_TEST = "\n\ndef test_gcd_negative():\n    assert gcd(-12, 8) == 4\n"
+NEW_TEST = "\n\ndef test_gcd_negative():\n    assert gcd(12, -8) == 4\n"
 # Prints what sympy's runner prints with --verbose: "<test name> ok", " F" or " E", one per line.
 RUNNER = '''#!/usr/bin/env python
 """Run every test_ function of the files given; print "name ok|F|E"; exit 1 when one did not pass."""
@@ -75,7 +75,7 @@ def build(work: Path) -> Dataset:
         "base_commit": base,
         "patch": gold,
         "test_patch": test_patch,
-        "problem_statement": "gcd(-12, 8) is -4; it should be 4",
+        "problem_statement": "gcd(12, -8) is -4; it should be 4",
         "FAIL_TO_PASS": json.dumps(["test_gcd_negative"]),
         "PASS_TO_PASS": json.dumps(["test_gcd"]),
         "version": "1.1",
