@@ -155,3 +155,22 @@ def test_a_sympy_style_instance_runs_bin_test_and_resolves_with_gold_only(tmp_pa
     assert empty["resolved"] == 0 and empty["evaluated_ids"] == ["sympy__sympy-1"]
     failed = json.loads((tmp_path / "empty" / "logs" / "sympy__sympy-1" / "result.json").read_text())
     assert failed["fail_to_pass_failed"] == ["test_gcd_negative"] and failed["tests"]["test_gcd"] == "passed"
+
+
+def test_without_the_harness_package_eval_solve_says_so_once_and_stops(tmp_path: Path, envs: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = build(tmp_path)
+    shadow = tmp_path / "shadow" / "swebench"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('swebench is not installed here')\n")
+    env = {**os.environ, "PYTHONPATH": str(shadow.parent)}
+    result = subprocess.run([sys.executable, "-m", "patchgate", "eval", "solve", "--dataset", str(data.path),
+                             "--repos", str(data.repos), "--out", str(tmp_path / "out"), "--envs", str(envs),
+                             "--predictions", "gold"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: eval solve needs the SWE-bench harness package (swebench>=4.0,<5)")
+    assert not (tmp_path / "out" / "logs").exists()  # nothing was judged without it
