@@ -138,7 +138,7 @@ def _extras(install: str) -> str:
     return match.group(1) if match else ""
 
 
-def test_directives(instance: Instance) -> list[str]:
+def directives_of(instance: Instance) -> list[str]:
     """What the test command runs: the harness's directives from the test patch (dotted modules for django)."""
     return list(_modules()[3].get_test_directives({"repo": instance.repo, "test_patch": instance.test_patch}))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.secrets import allowed_env
 from evaluation.dataset import Instance
-from evaluation.harness import HarnessSpec, grade, parse_log, test_directives
+from evaluation.harness import HarnessSpec, directives_of, grade, parse_log
 from tools.overlay import Overlay
 from tools.sandbox import Confinement
 
@@ -53,7 +53,7 @@ class TestResults:
 def run_tests(instance: Instance, spec: HarnessSpec, env: Overlay, tree: Path, log_dir: Path, timeout: float,
               readable: list[Path]) -> TestResults:
     """Run the spec's test command in ``tree`` with ``env``; its output goes to ``log_dir/test_output.txt``."""
-    directives = test_directives(instance)
+    directives = directives_of(instance)
     command = " ".join([spec.test_cmd, *map(shlex.quote, directives)])
     code, output = run_sandboxed(["bash", "-c", command], tree, env, spec, timeout, readable)
     (log_dir / "test_output.txt").write_text(f"$ {command}\n{output}", encoding="utf-8", errors="replace")
