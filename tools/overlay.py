@@ -13,8 +13,9 @@ the overlay's Python, so ``pytest``, ``tox`` or ``bin/test`` run the tree under
 test. Everything runs in the sandbox: the install runs the tree's build code.
 
 When the build backend cannot install editable (setuptools older than PEP 660),
-``setup.py develop`` is tried, as old projects' own instructions say; when that
-fails too, the tree goes first on ``PYTHONPATH`` and the note says so.
+``setup.py develop`` is tried, as old projects' own instructions say (through
+setuptools' shim when there is only a pyproject.toml); when that fails too, the
+tree goes first on ``PYTHONPATH`` and the note says so.
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ def overlay(
         return Overlay(python, where, True, "installed editable from the tree under test (uv pip install -e)")
     except EnvironmentBuildError as exc:
         editable_failed = str(exc)
-    if (tree / "setup.py").is_file():
+    if (tree / "setup.py").is_file() or (tree / "pyproject.toml").is_file():
+        # a project without setup.py gets the shim pip's legacy path used: setuptools reads pyproject.toml
+        script = ["setup.py"] if (tree / "setup.py").is_file() else ["-c", "import setuptools; setuptools.setup()"]
         env = {
             **allowed_env(os.environ),
             "VIRTUAL_ENV": str(where),
@@ -120,7 +123,7 @@ def overlay(
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         done = sandbox.run(
-            [str(python), "setup.py", "develop", "--no-deps"],
+            [str(python), *script, "develop", "--no-deps"],
             cwd=tree,
             env=env,
             timeout=INSTALL_TIMEOUT,
