@@ -2,11 +2,10 @@
 
     run.py           the command as a library call: work to do, resume, report
     dataset.py       instances and predictions in the harness's formats
-    specs.py         what to install for a repository and version (SWE-bench's specs when present)
-    environment.py   per-version uv environments, cached and locked
-    instance.py      one instance: worktree, prediction, test patch, tests, the gates' verdict
-    testrun.py       run exactly FAIL_TO_PASS/PASS_TO_PASS (sandboxed) and grade them
-    pytest_select.py the pytest plugin that selects the tests and records outcomes
+    harness.py       the SWE-bench harness as a library: specs, test directives, log parsers, grading
+    environment.py   an instance's spec as a recipe for the one builder (tools.envbuild)
+    instance.py      one instance: worktree, prediction, test patch, the tree installed, tests, gates
+    testrun.py       the spec's test command over the directives (sandboxed), graded from the log
     predict.py       agent mode: patchgate solve writes the predictions
     executors.py     in process, local processes, or Ray tasks
     report.py        report.json (harness keys + ours), the --json line

@@ -8,13 +8,15 @@ is removed on success, error and Ctrl-C alike (``core.git.worktree``).
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.dataset import Instance, Prediction
-from evaluation.environment import EnvFailed, Environment, build_environment, checkout_at
+from evaluation.environment import InstanceEnvironment, build_environment, checkout_at
 from evaluation.store import (
     InstanceResult,
     Status,
@@ -23,7 +25,9 @@ from evaluation.store import (
     save_result,
     save_text,
 )
-from evaluation.testrun import run_tests
+from evaluation.testrun import edit_tree, run_tests
+from tools.envbuild import EnvironmentBuildError
+from tools.overlay import overlay
 
 FUZZ = "5"  # the harness's last resort is GNU patch with --fuzz=5; a prediction it accepts is not patch_failed
 
@@ -74,18 +78,21 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
                 result.chosen, result.seconds["env"] = chosen, env_seconds
                 save_result(task.out, result)
                 results.append(result)
-    except EnvFailed as exc:
+    except EnvironmentBuildError as exc:
         save_text(folder / "environment.txt", f"environment not built: {exc}\n")
         return _all(task, status="env_failed", reason=str(exc))
     return results
 
 
-def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sample: int | None) -> InstanceResult:
-    """Apply ``diff`` and the test patch to a clean ``tree`` at the base commit, run the tests, ask the gates."""
+def evaluate_patch(task: Task, tree: Path, env: InstanceEnvironment, diff: str, *,
+                   sample: int | None) -> InstanceResult:
+    """Apply ``diff`` and the test patch to a clean ``tree`` at the base commit, install the tree over the
+    environment, run the tests, ask the gates."""
     instance = task.instance
     folder = instance_dir(task.out, instance.instance_id, sample)
     save_text(folder / "patch.diff", diff)
     _reset(tree)
+    edit_tree(env.spec, tree)
     result = InstanceResult(instance_id=instance.instance_id, sample=sample, status="unresolved",
                             empty_patch=not diff.strip())
     clock = time.perf_counter()
@@ -101,17 +108,37 @@ def evaluate_patch(task: Task, tree: Path, env: Environment, diff: str, *, sampl
         return result
     result.seconds["apply"] = round(time.perf_counter() - clock, 2)
     clock = time.perf_counter()
-    tests = run_tests(instance, env.python, tree, folder, task.timeout)
+    readable = [task.repos / instance.repo_key, env.built.home]
+    where = tree.parent / "overlay"
+    shutil.rmtree(where, ignore_errors=True)
+    try:
+        installed = overlay(env.built, tree, where, readable=readable, exclude_newer=env.exclude_newer)
+    except EnvironmentBuildError as exc:
+        result.status, result.reason = "env_failed", f"the tree under test could not be set up: {exc}"
+        return result
+    save_text(folder / "install.txt", installed.note + "\n")
+    result.seconds["install"] = round(time.perf_counter() - clock, 2)
+    clock = time.perf_counter()
+    tests = run_tests(instance, env.spec, installed, tree, folder, task.timeout, readable)
     result.seconds["tests"] = round(time.perf_counter() - clock, 2)
     result.tests = tests.tests
     result.fail_to_pass_failed, result.pass_to_pass_failed = tests.fail_to_pass_failed, tests.pass_to_pass_failed
-    if tests.timed_out:
-        result.status, result.reason = "error", f"the tests ran past {task.timeout:.0f} s"
-    elif tests.network and not tests.resolved:
+    if tests.network:
         result.status, result.reason = "env_failed", tests.network
+    elif tests.error and (broke := _broken_by(diff, folder / "test_output.txt")):
+        result.status, result.reason = "unresolved", f"the patch broke the test run in {broke}: {tests.error}"
+    elif tests.error:
+        result.status, result.reason = "error", tests.error
     else:
         result.status = "resolved" if tests.resolved else "unresolved"
     return result
+
+
+def _broken_by(diff: str, log: Path) -> str:
+    """A file the prediction changed that the failed run's output names (its traceback), or ''."""
+    output = log.read_text(encoding="utf-8", errors="replace")
+    changed = re.findall(r"^\+\+\+ b/(\S+)", diff, flags=re.MULTILINE)
+    return next((path for path in changed if path in output), "")
 
 
 def apply_prediction(tree: Path, diff: str) -> str:

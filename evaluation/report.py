@@ -9,8 +9,10 @@ FAIL_TO_PASS tests fail without a fix), so it also lands in resolved or
 unresolved.
 
 Added: ``evaluated_ids`` (the tests ran), ``env_failed_ids`` (no environment,
-or the tests need the network: neither resolved nor unresolved),
-``patch_failed_ids``, the gates' verdict against the truth (precision and
+or the tests need the network), ``harness_error_ids`` (the tests could not be
+run: no FAIL_TO_PASS test ran, the runner crashed, the timeout), ``patch_failed_ids``,
+``reasons`` (the one-line why of each of those; none of them counts as
+unresolved), the gates' verdict against the truth (precision and
 recall of "the gates passed" as a predictor of "resolved"), and with samples,
 pass@1..K and how often the gates chose a resolving candidate.
 """
@@ -45,7 +47,9 @@ def build_report(instances: list[Instance], results: dict[str, list[InstanceResu
         "completed_ids": evaluated, "incomplete_ids": sorted(set(ids) - set(main)), "submitted_ids": sorted(submitted),
         "resolved_ids": resolved, "unresolved_ids": having("unresolved"), "error_ids": errors,
         "empty_patch_ids": empty, "evaluated_ids": evaluated, "env_failed_ids": having("env_failed"),
-        "patch_failed_ids": having("patch_failed"),
+        "patch_failed_ids": having("patch_failed"), "harness_error_instances": len(having("error")),
+        "harness_error_ids": having("error"),
+        "reasons": {iid: r.reason for iid, r in sorted(main.items()) if r.reason and not r.evaluated},
         "resolve_rate_of_evaluated": round(len(resolved) / len(evaluated), 4) if evaluated else 0.0,
         "gates": gates_against_truth([r for rs in results.values() for r in rs]),
         "schema_version": 2,
@@ -58,7 +62,8 @@ def build_report(instances: list[Instance], results: dict[str, list[InstanceResu
 def summary_line(report: dict) -> dict:
     """The one JSON line ``--json`` prints last."""
     return {"instances": report["total_instances"], "evaluated": len(report["evaluated_ids"]),
-            "env_failed": report["env_failed_instances"], "patch_failed": report["patch_failed_instances"],
+            "env_failed": report["env_failed_instances"], "error": report["harness_error_instances"],
+            "patch_failed": report["patch_failed_instances"],
             "resolved": report["resolved_instances"], "resolved_ids": report["resolved_ids"],
             "evaluated_ids": report["evaluated_ids"]}
 

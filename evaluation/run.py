@@ -49,6 +49,7 @@ Progress = Callable[[int, int, int, int], None]  # (finished, resolved, evaluate
 def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     """Evaluate, save ``report.json`` (also after Ctrl-C, with what finished) and return it."""
     from evaluation.environment import default_cache
+    from evaluation.harness import swebench
 
     if not config.repos.is_dir():
         raise InputError(f"--repos {config.repos} is not a directory")
@@ -56,6 +57,7 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
         raise InputError("give either --predictions (a file, gold or empty) or --model")
     if config.samples > 1 and config.model is None:
         raise InputError("--samples needs --model (a predictions file has one patch per instance)")
+    swebench()  # the harness's commands and parsers, or one line saying why verdicts cannot be faithful
     instances = load_instances(config.dataset, list(config.instances) or None)
     predictions = load_predictions(config.predictions, instances) if config.predictions else None
     if predictions is not None:

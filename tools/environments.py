@@ -19,38 +19,27 @@ command is launched (the sandbox wraps it there).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from core.errors import ConfigError, PatchgateError
+from core.errors import ConfigError
 from core.git import run_git
-from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
-from tools import sandbox
+from tools import envbuild, sandbox
+from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.sandbox import Confinement
 
-# What uv itself needs from the caller's environment to reach a package index; the project's build code
-# runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
-UV_PASSED = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_FIND_LINKS",
-             "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
                 'or let it build one with --tests-env build (env = "build")')
-RECIPE_VERSION = "1"  # bump when the way environments are built changes, so old caches are not reused
-Progress = Callable[[str], None]
-
-
-class EnvironmentBuildError(PatchgateError):
-    """The project's test environment could not be built or used; the message says why and what to do."""
+__all__ = ["EnvironmentBuildError", "TestEnvironment", "TestSettings", "execute", "resolve_environment"]
 
 
 @dataclass(frozen=True)
@@ -117,11 +106,11 @@ def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None
     if configured is not None:
         return configured
     if settings.env == "build":
-        spec = environment_spec(tree or root)
+        recipe = project_recipe(tree or root)
         cache = cache_dir or default_cache_dir()
         if not build:
-            return _described(spec, cache)
-        return build_environment(spec, cache, progress or (lambda _line: None), sandbox_settings=settings)
+            return _described(recipe, cache)
+        return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
     found = repository_environment(root)
     if found is not None:
         return found
@@ -192,7 +181,7 @@ def _venv_vars(python: Path) -> dict[str, str]:
     return {"VIRTUAL_ENV": str(prefix), "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
 
 
-# --- built environments -----------------------------------------------------------------------------------------
+# --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
@@ -203,23 +192,12 @@ BASE_PACKAGES = ("pytest", "setuptools<81")
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 
 
-@dataclass(frozen=True)
-class EnvironmentSpec:
-    """What a built environment is made of: the project tree, its dependency files, and their hash."""
+def project_recipe(tree: Path, python: str | None = None) -> Recipe:
+    """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
-    tree: Path
-    files: tuple[str, ...]  # dependency files found, repository-relative
-    requirements: tuple[str, ...]  # requirement files given to uv with -r
-    tox_deps: tuple[str, ...]
-    installable: bool  # the tree is a package (pyproject.toml or setup.py)
-    python: str
-    key: str
-    as_of: str | None = None  # YYYY-MM-DD the dependency files last changed (git), for an era-appropriate pytest
-    extras: tuple[str, ...] = TEST_EXTRAS  # the project's extras to install: test ones, and tox's
-
-
-def environment_spec(tree: Path, python: str | None = None) -> EnvironmentSpec:
-    """Read the dependency metadata of the project in ``tree``: pyproject/setup.py/setup.cfg/requirements/tox."""
+    Attempts, smaller each time: the project with its test extras and requirement files; with tox's deps;
+    alone; pytest only.
+    """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     requirements = sorted({str(p.relative_to(tree)) for pattern in ("requirements*.txt", "requirements/*.txt")
@@ -227,13 +205,13 @@ def environment_spec(tree: Path, python: str | None = None) -> EnvironmentSpec:
     tox, tox_extras = _tox(tree / "tox.ini") if "tox.ini" in files else ([], [])
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
-    digest = hashlib.sha256(f"{RECIPE_VERSION}\0{_python_version(python)}\0{as_of}\0".encode())
-    for rel in names:
-        digest.update(rel.encode() + b"\0" + (tree / rel).read_bytes() + b"\0")
-    return EnvironmentSpec(tree, tuple(names), tuple(requirements), tuple(tox),
-                           installable=bool({"pyproject.toml", "setup.py"} & set(files)), python=python,
-                           key=digest.hexdigest()[:16], as_of=as_of,
-                           extras=tuple(dict.fromkeys([*TEST_EXTRAS, *tox_extras])))
+    extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
+    project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
+    attempts = ((*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),
+                (*project, *tox, *BASE_PACKAGES), (*project, *BASE_PACKAGES), BASE_PACKAGES)
+    return Recipe(tree, python, attempts, identity=f"project\0{_python_version(python)}\0{as_of}",
+                  key_files=tuple(names), uv_args=tuple(_pytest_cutoff(python, as_of)), label="project",
+                  env={"SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")})
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:
@@ -244,13 +222,13 @@ def _last_changed(tree: Path, names: list[str]) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
-def _pytest_cutoff(spec: EnvironmentSpec) -> list[str]:
+def _pytest_cutoff(python: str, as_of: str | None) -> list[str]:
     """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
     never one older than the interpreter (a pytest that predates the Python it runs on may not run)."""
-    if spec.as_of is None:
+    if as_of is None:
         return []
-    floor = PYTHON_RELEASED.get(_python_version(spec.python), "")
-    return ["--exclude-newer-package", f"pytest={max(spec.as_of, floor)}T23:59:59Z"]
+    floor = PYTHON_RELEASED.get(_python_version(python), "")
+    return ["--exclude-newer-package", f"pytest={max(as_of, floor)}T23:59:59Z"]
 
 
 def _python_version(python: str) -> str:
@@ -279,104 +257,27 @@ def default_cache_dir() -> Path:
     return CachePaths(root=cache_root()).environments
 
 
-def _described(spec: EnvironmentSpec, cache_dir: Path) -> TestEnvironment:
-    home = cache_dir / spec.key
+def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
+    home = envbuild.home_of(recipe, cache_dir)
     python = home / "venv" / "bin" / "python"
-    made_of = ", ".join(spec.files) or "no dependency files (pytest only)"
-    if (home / "ready").is_file():
-        state = f"built at {home / 'venv'}"
-    elif (home / "failed").is_file():
-        state = f"its build failed ({(home / 'failed').read_text(encoding='utf-8').strip()[:300]})"
+    made_of = ", ".join(recipe.key_files) or "no dependency files (pytest only)"
+    built = envbuild.state(recipe, cache_dir)
+    if built == "ready":
+        how = f"built at {home / 'venv'}"
+    elif built.startswith("failed"):
+        how = f"its build {built[:300]}"
     else:
-        state = "built with uv on the first review that runs tests"
+        how = "built with uv on the first review that runs tests"
     return TestEnvironment(python, (str(python), "-m", "pytest"), kind="built", env=_venv_vars(python),
-                           how=f"an isolated environment from {made_of} (key {spec.key}), {state}")
+                           how=f"an isolated environment from {made_of} (key {recipe.key}), {how}")
 
 
-def build_environment(spec: EnvironmentSpec, cache_dir: Path, progress: Progress, *,
+def build_environment(recipe: Recipe, cache_dir: Path, progress: Progress, *,
                       sandbox_settings: SandboxSettings | None = None) -> TestEnvironment:
-    """The environment for ``spec``, built with uv the first time its key is seen (locked, so built once).
-
-    Building runs the project's own build code (``setup.py``, build backends) from the tree under review, so
-    uv runs in the sandbox like the tests do, with the network it needs for the package index and only the
-    environment folder and uv's cache writable. A failed build is remembered under its key and reported
-    without retrying; delete the key's folder in ``cache_dir`` to try again.
-    """
-    home = cache_dir / spec.key
-    home.mkdir(parents=True, exist_ok=True)
-    with exclusive(home / "lock"):
-        if not (home / "ready").is_file():
-            if (home / "failed").is_file():
-                raise EnvironmentBuildError(f"the test environment {home} could not be built: "
-                                        f"{(home / 'failed').read_text(encoding='utf-8').strip()} "
-                                        f"(delete {home} to try again, or {HOW_TO_POINT.split(': ', 1)[1]})")
-            uv_cache = cache_dir.parent / f"{cache_dir.name}-uv-cache"  # shared by every build, beside them
-            _build(spec, home, uv_cache, progress, sandbox_settings or SandboxSettings())
-    return _described(spec, cache_dir)
-
-
-def _build(spec: EnvironmentSpec, home: Path, cache: Path, progress: Progress, settings: SandboxSettings) -> None:
-    venv, source = home / "venv", home / "source"
-    for old in (venv, source):
-        shutil.rmtree(old, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    env = {**allowed_env(os.environ, UV_PASSED), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1",
-           "UV_CACHE_DIR": str(cache),
-           "SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")}
-    uv = Uv(env, writable=[home, cache], python=spec.python,
-            settings=settings.model_copy(update={"network": True}))
-    progress(f"creating a virtual environment for the project's tests in {venv}")
-    uv.run(["venv", "--quiet", "--python", spec.python, str(venv)], home)
-    # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
-    # user's tree), and `-e plugins/x` lines of a requirements file need a folder that stays.
-    shutil.copytree(spec.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
-    project = [f"{source}[{','.join(spec.extras)}]"] if spec.installable else []
-    # The project with its test extras and requirement files; else with tox's deps; else alone; else pytest.
-    attempts = [[*project, *(a for r in spec.requirements for a in ("-r", r)), *BASE_PACKAGES],
-                [*project, *spec.tox_deps, *BASE_PACKAGES], [*project, *BASE_PACKAGES], list(BASE_PACKAGES)]
-    errors = []
-    for number, packages in enumerate(dict.fromkeys(tuple(a) for a in attempts), start=1):
-        progress(f"installing the project's dependencies with uv (attempt {number}: "
-                 f"{', '.join(spec.files) or 'pytest only'})" if number == 1 else
-                 f"installing a smaller set (attempt {number}): {' '.join(_short(packages, source))}")
-        try:
-            uv.run(["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *_pytest_cutoff(spec),
-                    *packages], source)
-            break
-        except EnvironmentBuildError as exc:
-            errors.append(str(exc))
-    else:
-        (home / "failed").write_text(errors[-1][-600:], encoding="utf-8")
-        raise EnvironmentBuildError(f"the test environment could not be built: {errors[0][-400:]}")
-    (home / "recipe.json").write_text(json.dumps({"files": spec.files, "attempt": number, "errors": errors}),
-                                      encoding="utf-8")
-    (home / "ready").write_text("", encoding="utf-8")
-    progress(f"test environment ready: {venv}")
-
-
-def _short(packages: tuple[str, ...], source: Path) -> list[str]:
-    return [p.replace(str(source), "<project>") for p in packages]
-
-
-@dataclass
-class Uv:
-    """uv as a build of the tree under review runs it: sandboxed, with an allow-listed environment."""
-
-    env: dict[str, str]
-    writable: list[Path]
-    python: str
-    settings: SandboxSettings
-
-    def run(self, args: list[str], cwd: Path) -> None:
-        """``uv ARGS`` in ``cwd``; a failure or a run over 900 s is an EnvironmentBuildError with uv's last lines."""
-        from uv import find_uv_bin
-
-        binary = find_uv_bin()
-        readable = [*sandbox.environment_paths(binary), *sandbox.environment_paths(self.python)]
-        done = sandbox.run([binary, *args], cwd=cwd, env=self.env, timeout=900, writable=self.writable,
-                           readable=readable, settings=self.settings)
-        if done.returncode is None:
-            raise EnvironmentBuildError(f"uv {args[0]} took longer than 900 s")
-        if done.returncode != 0:
-            last = [line for line in done.output.strip().splitlines() if line.strip()]
-            raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {' '.join(last[-6:])[:600]}")
+    """The environment for ``recipe`` (``tools.envbuild`` builds it once, sandboxed), as a test environment."""
+    try:
+        envbuild.build(recipe, cache_dir, progress, sandbox_settings)
+    except EnvironmentBuildError as exc:
+        raise EnvironmentBuildError(f"the test environment could not be built: {exc} "
+                                    f"({HOW_TO_POINT.split(': ', 1)[1]})") from None
+    return _described(recipe, cache_dir)

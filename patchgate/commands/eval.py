@@ -115,18 +115,20 @@ def _print_solve(report: dict, out_dir: Path, as_json: bool) -> None:
     table = Table(title="resolution")
     table.add_column("instance")
     table.add_column("status")
-    status = {**{i: "[green]resolved[/]" for i in report["resolved_ids"]},
-              **{i: "[red]unresolved[/]" for i in report["unresolved_ids"]},
-              **{i: "[yellow]env_failed[/]" for i in report["env_failed_ids"]},
-              **{i: "[red]error[/]" for i in report["error_ids"]},
-              **{i: "[red]patch_failed[/]" for i in report["patch_failed_ids"]}}
+    table.add_column("why")
+    reasons = report.get("reasons", {})
+    status = {**{i: Text("resolved", "green") for i in report["resolved_ids"]},
+              **{i: Text("unresolved", "red") for i in report["unresolved_ids"]},
+              **{i: Text("env_failed", "yellow") for i in report["env_failed_ids"]},
+              **{i: Text("error", "red") for i in report["error_ids"]},
+              **{i: Text("patch_failed", "red") for i in report["patch_failed_ids"]}}
     for iid in sorted(status):
-        table.add_row(escape(iid), status[iid])
+        table.add_row(Text(iid), status[iid], Text(reasons.get(iid, ""), "dim"))
     (err if as_json else out).print(table)
     gates = report["gates"]
     line = (f"resolved {report['resolved_instances']} of {report['completed_instances']} evaluated "
             f"({report['total_instances']} instances, {report['env_failed_instances']} env_failed, "
-            f"{report['patch_failed_instances']} patch_failed); gates precision {gates['precision']} "
+            f"{report['harness_error_instances']} error, {report['patch_failed_instances']} patch_failed); gates precision {gates['precision']} "
             f"recall {gates['recall']}; report: {out_dir / 'report.json'}")
     (err if as_json else out).print(escape(line))
     if as_json:

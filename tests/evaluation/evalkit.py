@@ -20,10 +20,13 @@ CALC = "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return x * 2\n
 TEST_CALC = ("import pytest\n\nfrom calc import double\n\n\ndef test_double():\n    assert double(4) == 8\n\n\n"
              "@pytest.mark.parametrize('query', ['select * from t', 'a b'])\ndef test_query(query):\n"
              "    assert ' ' in query\n\n\ndef test_unrelated_and_slow():\n    raise AssertionError('never selected')\n")
-TEST_ADD = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
-TEST_NETWORK = ("import socket\n\nfrom calc import add\n\n\ndef test_add_online():\n"
-                "    socket.getaddrinfo('patchgate-eval.invalid', 80)\n    assert add(2, 3) == 5\n")
+# What the test patches add to tests/test_calc.py (the harness runs the files a test patch touches)
+TEST_ADD = TEST_CALC + "\n\ndef test_add():\n    from calc import add\n\n    assert add(2, 3) == 5\n"
+TEST_NETWORK = TEST_CALC + ("\n\ndef test_add_online():\n    import socket\n\n"
+                            "    socket.getaddrinfo('patchgate-eval.invalid', 80)\n")
+TEST_TRIPLE = TEST_CALC + "\nfrom calc import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n"
 GOLD_FIX = {"calc/__init__.py": CALC.replace("a - b", "a + b")}
+TRIPLE_FIX = {"calc/__init__.py": CALC + "\n\ndef triple(x):\n    return x * 3\n"}
 P2P = ["tests/test_calc.py::test_double", "tests/test_calc.py::test_query[select", "tests/test_calc.py::test_query[a"]
 ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
 
@@ -81,23 +84,28 @@ def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: l
             "environment_setup_commit": base, "created_at": "2024-01-01T00:00:00Z"}
 
 
-def build(work: Path, *, broken: bool = False, network: bool = False) -> Dataset:
-    """The dataset: acme__calc-1 always; acme__calc-2 (needs the network) and acme__broken-1 on request."""
+def build(work: Path, *, broken: bool = False, network: bool = False, new_name: bool = False) -> Dataset:
+    """The dataset: acme__calc-1 always; on request acme__calc-2 (needs the network), acme__calc-3 (its test
+    imports a function the fix adds) and acme__broken-1 (a dependency that does not exist)."""
     calc, base = make_repo(work, "acme/calc")
     gold = diff_for(calc, GOLD_FIX)
-    rows = [instance("acme__calc-1", "acme/calc", base, gold, diff_for(calc, {"tests/test_add.py": TEST_ADD}),
-                     ["tests/test_add.py::test_add"], P2P)]
+    rows = [instance("acme__calc-1", "acme/calc", base, gold, diff_for(calc, {"tests/test_calc.py": TEST_ADD}),
+                     ["tests/test_calc.py::test_add"], P2P)]
     if network:
         rows.append(instance("acme__calc-2", "acme/calc", base, gold,
-                             diff_for(calc, {"tests/test_online.py": TEST_NETWORK}),
-                             ["tests/test_online.py::test_add_online"], P2P[:1]))
+                             diff_for(calc, {"tests/test_calc.py": TEST_NETWORK}),
+                             ["tests/test_calc.py::test_add_online"], P2P[:1]))
+    if new_name:
+        rows.append(instance("acme__calc-3", "acme/calc", base, diff_for(calc, TRIPLE_FIX),
+                             diff_for(calc, {"tests/test_calc.py": TEST_TRIPLE}), ["tests/test_calc.py::test_triple"],
+                             P2P[:1]))
     repos = work / "repos"
     repos.mkdir()
     git(work, "clone", "-q", "--bare", str(calc), str(repos / "acme__calc"))
     if broken:
         other, other_base = make_repo(work, "acme/broken", deps='"patchgate-no-such-package-4f2a9e"')
         rows.append(instance("acme__broken-1", "acme/broken", other_base, diff_for(other, GOLD_FIX),
-                             diff_for(other, {"tests/test_add.py": TEST_ADD}), ["tests/test_add.py::test_add"], P2P))
+                             diff_for(other, {"tests/test_calc.py": TEST_ADD}), ["tests/test_calc.py::test_add"], P2P))
         git(work, "clone", "-q", "--bare", str(other), str(repos / "acme__broken"))
     path = work / "dataset.json"
     path.write_text(json.dumps(rows), encoding="utf-8")

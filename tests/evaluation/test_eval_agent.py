@@ -42,5 +42,6 @@ def test_samples_give_pass_at_k_and_the_gates_choose_the_resolving_candidate(tmp
     logs = tmp_path / "out" / "logs" / "acme__calc-1"
     first = json.loads((logs / "sample-0" / "result.json").read_text())
     assert first["status"] == "unresolved" and first["gates_passed"] is False and "parse" in first["gates_failed"]
+    assert first["reason"].startswith("the patch broke the test run in calc/__init__.py")  # not the harness's error
     assert json.loads((logs / "sample-1" / "result.json").read_text())["chosen"] is True
     assert report["gates"]["precision"] == 1.0 and report["gates"]["recall"] == 1.0

@@ -24,15 +24,19 @@ def result(iid: str, status: str, gates: bool | None = True, sample: int | None 
 
 
 def test_harness_keys_count_each_instance_once_and_keep_env_failures_apart() -> None:
-    instances = [instance(i) for i in ("r", "u", "p", "e", "x")]
+    instances = [instance(i) for i in ("r", "u", "p", "e", "h", "x")]
     results = {"r": [result("r", "resolved")], "u": [result("u", "unresolved")],
-               "p": [result("p", "patch_failed", gates=False)], "e": [result("e", "env_failed", gates=None)]}
-    report = build_report(instances, results, submitted=["r", "u", "p", "e", "x"])
-    assert (report["resolved_ids"], report["unresolved_ids"], report["error_ids"]) == (["r"], ["u"], ["p"])
+               "p": [result("p", "patch_failed", gates=False)], "e": [result("e", "env_failed", gates=None)],
+               "h": [InstanceResult(instance_id="h", status="error", reason="none of the FAIL_TO_PASS tests ran")]}
+    report = build_report(instances, results, submitted=["r", "u", "p", "e", "h", "x"])
+    # as in the harness, error_ids holds every instance it could not judge; ours says which kind each is
+    assert (report["resolved_ids"], report["unresolved_ids"], report["error_ids"]) == (["r"], ["u"], ["h", "p"])
     assert report["env_failed_ids"] == ["e"] and report["incomplete_ids"] == ["x"]
+    assert report["harness_error_ids"] == ["h"] and report["patch_failed_ids"] == ["p"]
+    assert report["reasons"] == {"h": "none of the FAIL_TO_PASS tests ran"}
     assert report["completed_instances"] == 2 and report["resolve_rate_of_evaluated"] == 0.5
-    assert summary_line(report) == {"instances": 5, "evaluated": 2, "env_failed": 1, "patch_failed": 1, "resolved": 1,
-                                    "resolved_ids": ["r"], "evaluated_ids": ["r", "u"]}
+    assert summary_line(report) == {"instances": 6, "evaluated": 2, "env_failed": 1, "error": 1, "patch_failed": 1,
+                                    "resolved": 1, "resolved_ids": ["r"], "evaluated_ids": ["r", "u"]}
 
 
 def test_gates_precision_and_recall_against_resolution() -> None:

@@ -1,0 +1,90 @@
+"""A sympy-style instance built in tmp_path: bare test names, and the repository's own ``bin/test`` runner.
+
+The repository is named ``sympy/sympy`` at version ``1.1`` so the harness
+package's spec for it applies (Python 3.9, ``bin/test -C --verbose`` over the
+test files the test patch touches, the sympy log parser). It is a small real
+project with real git history, not sympy: ``gcd`` returns a negative result for
+a negative argument, the fix takes the absolute value, and the test patch adds
+the FAIL_TO_PASS test. ``bin/test`` imports the package as installed, so a
+resolved verdict also proves that the tree under test was installed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evalkit import Dataset, diff_for, git, write
+
+SETUP = (
+    'from setuptools import setup\n\nsetup(name="sympy", version="1.1", '
+    'packages=["sympy", "sympy.core"], install_requires=["mpmath"])\n'
+)
+NUMBERS = "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n"
+TESTS = "from sympy import gcd\n\n\ndef test_gcd():\n    assert gcd(12, 8) == 4\n"
+NEW_TEST = "\n\ndef test_gcd_negative():\n    assert gcd(12, -8) == 4\n"
+# Prints what sympy's runner prints with --verbose: "<test name> ok", " F" or " E", one per line.
+RUNNER = '''#!/usr/bin/env python
+"""Run every test_ function of the files given; print "name ok|F|E"; exit 1 when one did not pass."""
+import importlib.util
+import sys
+
+failed = False
+for number, path in enumerate(a for a in sys.argv[1:] if not a.startswith("-")):
+    spec = importlib.util.spec_from_file_location("tests_%d" % number, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in sorted(n for n in vars(module) if n.startswith("test_")):
+        try:
+            getattr(module, name)()
+            print(name + " ok")
+        except AssertionError:
+            print(name + " F")
+            failed = True
+        except Exception:
+            print(name + " E")
+            failed = True
+sys.exit(1 if failed else 0)
+'''
+
+
+def build(work: Path) -> Dataset:
+    root = work / "src" / "sympy__sympy"
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    write(
+        root,
+        {
+            "setup.py": SETUP,
+            "sympy/__init__.py": "from sympy.core.numbers import gcd\n",
+            "sympy/core/__init__.py": "",
+            "sympy/core/numbers.py": NUMBERS,
+            "sympy/core/tests/test_numbers.py": TESTS,
+            "bin/test": RUNNER,
+        },
+    )
+    (root / "bin" / "test").chmod(0o755)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD").strip()
+    gold = diff_for(root, {"sympy/core/numbers.py": NUMBERS.replace("return a\n", "return abs(a)\n")})
+    test_patch = diff_for(root, {"sympy/core/tests/test_numbers.py": TESTS + NEW_TEST})
+    row = {
+        "instance_id": "sympy__sympy-1",
+        "repo": "sympy/sympy",
+        "base_commit": base,
+        "patch": gold,
+        "test_patch": test_patch,
+        "problem_statement": "gcd(12, -8) is -4; it should be 4",
+        "FAIL_TO_PASS": json.dumps(["test_gcd_negative"]),
+        "PASS_TO_PASS": json.dumps(["test_gcd"]),
+        "version": "1.1",
+        "environment_setup_commit": base,
+        "created_at": "2024-01-01T00:00:00Z",
+    }
+    repos = work / "repos"
+    repos.mkdir()
+    git(work, "clone", "-q", "--bare", str(root), str(repos / "sympy__sympy"))
+    path = work / "dataset.json"
+    path.write_text(json.dumps([row]), encoding="utf-8")
+    return Dataset(path, repos, [row])

@@ -1,0 +1,272 @@
+"""The one environment builder: a recipe in, a cached virtual environment built by uv in the sandbox out.
+
+Recipes come from the project's own metadata (``tools.environments``, for the
+gates), from a SWE-bench install spec with a date cap (``evaluation.environment``),
+or from the user's ``[tool.patchgate.tests]`` (which says whether to build and how
+to confine the build). Whatever made it, a recipe is data: the interpreter, the
+tree to install from, the install attempts in order (smaller ones when a whole
+resolve fails), the date packages are resolved as of, and the key its cache is
+found under. This module alone knows the cache layout::
+
+    <cache>/<key>/lock        held while the environment is built (one build per key)
+    <cache>/<key>/venv/       the environment
+    <cache>/<key>/source/     the copy of the tree it was installed from (build/ and egg-info land there)
+    <cache>/<key>/build.log   what uv did, attempt by attempt
+    <cache>/<key>/ready       written last: the environment is complete
+    <cache>/<key>/failed      why it could not be built (reported at once; delete the folder to retry)
+    <cache>-uv-cache/         uv's download and wheel cache, shared by every build
+
+Building runs the project's build code (``setup.py``, build backends), so uv
+runs in the bubblewrap sandbox with an allow-listed environment (no
+credentials), the network it needs for the package index, and only the key's
+folder and uv's cache writable. One error type, ``EnvironmentBuildError``,
+carries the one-line reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import PatchgateError
+from core.locks import exclusive
+from core.secrets import allowed_env
+from core.settings import SandboxSettings
+from tools import sandbox
+
+BUILDER_VERSION = "3"  # bump when the way environments are built changes, so old caches are not reused
+UV_TIMEOUT = 1200.0  # seconds for one uv call
+# What uv itself needs from the caller's environment to reach a package index; the project's build code
+# runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
+UV_PASSED = (
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_FIND_LINKS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+Progress = Callable[[str], None]
+
+
+class EnvironmentBuildError(PatchgateError):
+    """An environment could not be built or used; the message says why (one line) and what to do."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What an environment is made of. ``attempts`` are uv ``pip install`` argument lists, tried in order;
+    ``{source}`` in them stands for the copy of ``tree`` kept beside the environment."""
+
+    tree: Path
+    python: str  # the interpreter to build on (a path)
+    attempts: tuple[tuple[str, ...], ...]
+    identity: str  # everything that defines the environment besides the tree's dependency files
+    key_files: tuple[str, ...] = ()  # tree-relative files whose bytes are part of the key
+    exclude_newer: str | None = None  # YYYY-MM-DD: packages as they were then
+    uv_args: tuple[str, ...] = ()  # further uv pip options (per-package date caps)
+    deps_only: bool = False  # uninstall the project afterwards: each tree under test is installed over it
+    env: dict[str, str] = field(default_factory=dict)  # variables the build needs (never secrets)
+    label: str = "environment"
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(
+            f"{BUILDER_VERSION}\0{self.python}\0{self.identity}\0{self.exclude_newer}\0"
+            f"{self.attempts}\0{self.uv_args}\0{self.deps_only}".encode()
+        )
+        for rel in sorted(set(self.key_files)):
+            path = self.tree / rel
+            digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+        return f"{self.label}-{digest.hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A ready environment: its folder, interpreter and the log of how it was made."""
+
+    home: Path
+    uv_cache: Path  # uv's cache it was built with: an overlay installs from it offline
+
+    @property
+    def venv(self) -> Path:
+        return self.home / "venv"
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    @property
+    def log(self) -> str:
+        return _read(self.home / "build.log")
+
+
+def home_of(recipe: Recipe, cache: Path) -> Path:
+    """Where ``recipe``'s environment lives (built or not)."""
+    return cache / recipe.key
+
+
+def state(recipe: Recipe, cache: Path) -> str:
+    """'ready', 'failed: <why>' or 'not built', without building."""
+    home = home_of(recipe, cache)
+    if (home / "ready").is_file():
+        return "ready"
+    if (home / "failed").is_file():
+        return f"failed: {_read(home / 'failed').strip()}"
+    return "not built"
+
+
+def build(recipe: Recipe, cache: Path, progress: Progress, settings: SandboxSettings | None = None) -> Built:
+    """The environment for ``recipe``: reused when ready, built once otherwise (locked per key).
+
+    A build that failed is remembered with its reason and reported without retrying.
+    """
+    home, uv_cache = home_of(recipe, cache), cache.parent / f"{cache.name}-uv-cache"
+    home.mkdir(parents=True, exist_ok=True)
+    with exclusive(home / "lock"):
+        if (home / "ready").is_file():
+            return Built(home, uv_cache)
+        if (home / "failed").is_file():
+            raise EnvironmentBuildError(f"{_read(home / 'failed').strip()} (cached; delete {home} to try again)")
+        log: list[str] = [
+            f"recipe: {recipe.label}; interpreter {recipe.python}; packages as of {recipe.exclude_newer or 'today'}"
+        ]
+        try:
+            _build(recipe, home, uv_cache, progress, log, settings or SandboxSettings())
+        except EnvironmentBuildError as exc:
+            _write(home / "build.log", "\n".join(log) + "\n")
+            _write(home / "failed", f"{exc}\n")
+            shutil.rmtree(home / "venv", ignore_errors=True)
+            raise
+        _write(home / "build.log", "\n".join(log) + "\n")
+        _write(home / "ready", "")
+    return Built(home, uv_cache)
+
+
+def _build(
+    recipe: Recipe, home: Path, uv_cache: Path, progress: Progress, log: list[str], settings: SandboxSettings
+) -> None:
+    venv, source = home / "venv", home / "source"
+    for old in (venv, source):
+        shutil.rmtree(old, ignore_errors=True)
+    uv_cache.mkdir(parents=True, exist_ok=True)
+    env = {**recipe.env, "UV_CACHE_DIR": str(uv_cache)}
+    uv = Uv(
+        env,
+        writable=[home, uv_cache],
+        readable=[recipe.tree],
+        python=recipe.python,
+        settings=settings.model_copy(update={"network": True}),
+    )
+    progress(f"creating a virtual environment in {venv}")
+    uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
+    # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
+    # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
+    shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
+    date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
+    errors: list[str] = []
+    for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
+        packages = [a.replace("{source}", str(source)) for a in attempt]
+        progress(f"installing with uv (attempt {number}): {' '.join(attempt)[:200]}")
+        try:
+            uv.run(
+                [
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    *date,
+                    *recipe.uv_args,
+                    *packages,
+                ],
+                source,
+                log,
+            )
+            break
+        except EnvironmentBuildError as exc:
+            errors.append(str(exc))
+            log.append(f"attempt {number} failed: {exc}")
+    else:
+        raise EnvironmentBuildError(errors[0][:600] if errors else "nothing to install")
+    if recipe.deps_only:
+        _uninstall_project(uv, venv, source, log)
+    progress(f"environment ready: {venv}")
+
+
+def _uninstall_project(uv: Uv, venv: Path, source: Path, log: list[str]) -> None:
+    """Remove what was installed from ``source`` itself, keeping its dependencies: the tree under test is
+    installed over the environment later, and a copy from another commit must not shadow it."""
+    names = []
+    for record in venv.glob("lib/python*/site-packages/*.dist-info/direct_url.json"):
+        try:
+            url = json.loads(record.read_text(encoding="utf-8")).get("url", "")
+        except (OSError, ValueError):
+            continue
+        if url.rstrip("/") == source.resolve().as_uri():
+            names.append(record.parent.name.split("-")[0])
+    if names:
+        uv.run(["pip", "uninstall", "--quiet", "--python", str(venv / "bin" / "python"), *names], source, log)
+
+
+@dataclass
+class Uv:
+    """uv as a build of untrusted code runs it: sandboxed, with an allow-listed environment."""
+
+    env: dict[str, str]
+    writable: list[Path]
+    python: str
+    settings: SandboxSettings
+    readable: list[Path] = field(default_factory=list)
+
+    def run(self, args: list[str], cwd: Path, log: list[str] | None = None, *, timeout: float = UV_TIMEOUT) -> str:
+        """``uv ARGS`` in ``cwd``; its output, or an EnvironmentBuildError with the reason uv gives."""
+        from uv import find_uv_bin
+
+        binary = find_uv_bin()
+        env = {**allowed_env(os.environ, UV_PASSED), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", **self.env}
+        readable = [*self.readable, *sandbox.environment_paths(binary), *sandbox.environment_paths(self.python)]
+        done = sandbox.run(
+            [binary, *args],
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            writable=self.writable,
+            readable=readable,
+            settings=self.settings,
+        )
+        if log is not None:
+            log.extend([f"$ uv {' '.join(args)}", done.output.strip()[-4000:]])
+        if done.returncode is None:
+            raise EnvironmentBuildError(f"uv {' '.join(args[:2])} ran past {timeout:.0f} s")
+        if done.returncode != 0:
+            raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {_reason(done.output)}")
+        return done.output
+
+
+def _reason(output: str) -> str:
+    """uv's message and the cause it gives under it, on one line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((n for n, line in enumerate(lines) if "error" in line.lower() or "×" in line), max(len(lines) - 6, 0))
+    return " ".join(" ".join(lines[first : first + 6]).split())[:600]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
