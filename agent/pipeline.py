@@ -48,6 +48,9 @@ class AgentSettings(BaseModel):
         "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
     sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
     rerank: bool = Field(default=False, description="Let the model reorder the top-ranked files before planning.")
+    issue_chars: int = Field(default=20_000, ge=1000, description=(
+        "The most characters of the issue text sent to the model (its start is kept, with a notice): a pasted "
+        "log of megabytes would otherwise go whole into every prompt of every round."))
 
 
 @dataclass
@@ -88,6 +91,17 @@ class SolveResult:
         return self.best is not None and self.best.passed
 
 
+def capped_issue(issue: str, limit: int) -> str:
+    """``issue`` cut to ``limit`` characters, with a notice to the person (once) and to the model."""
+    if len(issue) <= limit:
+        return issue
+    from core.console import err
+
+    err.print(f"note: the issue has {len(issue):,} characters; the model gets the first {limit:,} "
+              "([tool.agent] issue_chars)", markup=False, style="yellow")
+    return issue[:limit] + f"\n\n[... the issue text is cut here: {len(issue) - limit:,} more characters ...]"
+
+
 def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD", rounds: int | None = None,
           candidates: int | None = None, targets: list[str] | tuple[str, ...] = (),
           progress: Progress | None = None, rerank: bool | None = None) -> SolveResult:
@@ -101,6 +115,7 @@ def solve(root: Path, issue: str, model_spec: str | None, *, base: str = "HEAD",
 
     settings = section(root, "agent", AgentSettings, {"rounds": rounds, "candidates": candidates, "rerank": rerank})
     say = progress or (lambda _msg: None)
+    issue = capped_issue(issue, settings.issue_chars)
     repo = open_repo(root)
     base_commit = resolve_rev(repo, base)
     require_sandbox(root, base_commit)

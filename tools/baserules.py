@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,7 +21,8 @@ import git
 
 from core.config import CONFIG_FILES, load_table_from, section
 from core.errors import ConfigError
-from core.git import file_at
+from core.git import bytes_at, file_at, staged_bytes
+from core.trust import settings_approved
 from tools.candidate import Candidate
 from tools.findings import Finding
 from tools.options import ReviewOptions
@@ -29,15 +31,65 @@ POLICY_CACHE = "patchgate/policies"  # in the git common dir, one folder per pol
 
 
 def base_table(repo: git.Repo, commit: str) -> dict[str, Any]:
-    """The ``[tool.patchgate]`` table as ``commit`` has it."""
-    return load_table_from(lambda name: file_at(repo, commit, name))
+    """The ``[tool.patchgate]`` table as ``commit`` has it (a config file that is not UTF-8 is an error)."""
+    return load_table_from(_strict(lambda name: bytes_at(repo, commit, name)))
+
+
+def staged_table(repo: git.Repo) -> dict[str, Any]:
+    """The ``[tool.patchgate]`` table the commit being made records (the caller's index inside a hook)."""
+    return load_table_from(_strict(lambda name: staged_bytes(repo, name)))
+
+
+def rules_table(repo: git.Repo, commit: str, candidate: Callable[[], dict[str, Any]] | None) -> tuple[dict[str, Any], bool]:
+    """The settings that judge a person's change, and whether they are the change's own.
+
+    The base commit's, unless the change brings other settings (``candidate`` reads them) that the user
+    approved for this repository with ``patchgate trust --config``: a person may always change their
+    project's rules, but only by saying so outside the change itself.
+    """
+    base = base_table(repo, commit)
+    if candidate is None:
+        return base, False
+    try:
+        new = candidate()
+    except ConfigError:
+        return base, False  # unreadable new settings judge nothing; the parse gate reports the file
+    root = Path(repo.working_tree_dir or repo.git_dir)
+    if new != base and settings_approved(root, new):
+        return new, True
+    return base, False
+
+
+def _strict(fetch: Callable[[str], bytes | None]) -> Callable[[str], str | None]:
+    """A config-file reader that refuses a file that is not UTF-8 instead of reading it as absent."""
+    def read(name: str) -> str | None:
+        data = fetch(name)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as "
+                              "UTF-8") from None
+    return read
 
 
 def options_at(repo: git.Repo, commit: str, overrides: dict[str, Any] | None = None) -> ReviewOptions:
     """``[tool.patchgate.review]`` of ``commit`` with flag ``overrides``; a policy folder in the repository is
     read as ``commit`` has it too."""
+    return options_from(repo, commit, base_table(repo, commit), overrides)
+
+
+def options_from(repo: git.Repo, commit: str, table: dict[str, Any],
+                 overrides: dict[str, Any] | None = None) -> ReviewOptions:
+    """``[tool.patchgate.review]`` of ``table`` with flag ``overrides``; a policy folder inside the repository
+    is read as ``commit`` has it. Who wrote the change is the caller's to say, never the file's."""
     root = Path(repo.working_tree_dir or repo.git_dir)
-    options = section(root, "review", ReviewOptions, overrides, table=base_table(repo, commit))
+    review = table.get("review")
+    if isinstance(review, dict) and (caller := {"origin", "config_from"} & set(review)):
+        raise ConfigError(f"[tool.patchgate.review] {sorted(caller)[0]} is set by the command that reviews, "
+                          "not by the configuration; remove it")
+    options = section(root, "review", ReviewOptions, overrides, table=table)
     inside = repo_policy_dir(root, options.policy_dir)
     if inside is None:
         return options
@@ -83,12 +135,14 @@ def _policies_at(repo: git.Repo, commit: str, rel: str) -> Path:
     return target
 
 
-def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None) -> list[Finding]:
+def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None, *,
+                         approved: bool = False) -> list[Finding]:
     """A change to patchgate's own settings or the repository's policy files, as protected-path findings.
 
     ``pyproject.toml`` counts only when its ``[tool.patchgate]`` table differs
     (read from ``tree``, the patched worktree); CI files are protected by the
-    scope policy already.
+    scope policy already. A settings change the user ``approved`` locally (their own commit, ``patchgate
+    trust --config``) judged the change already, so it is a note; otherwise the fix is named.
     """
     root = Path(repo.working_tree_dir or repo.git_dir)
     policy_rel = repo_policy_dir(root, _declared_policy_dir(repo, commit))
@@ -96,10 +150,15 @@ def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree
     for changed in candidate.files:
         for path in dict.fromkeys(p for p in (changed.path, changed.old_path) if p):
             why = _rule_file(path, policy_rel, repo, commit, tree)
-            if why:
+            if why and approved:
+                findings.append(Finding(rule="scope.protected-path", path=path, severity="note",
+                                        message=f"{path} {why}; you approved the new settings "
+                                                "(patchgate trust --config) and they judged this commit"))
+            elif why:
                 findings.append(Finding(rule="scope.protected-path", path=path,
-                                        message=f"{path} {why}; review used the base commit's rules, "
-                                                "and a person must approve this change"))
+                                        message=f"{path} {why}; review used the base commit's rules, and a person "
+                                                "must approve this change: if it is yours, run "
+                                                "`patchgate trust --config` and commit again"))
     return findings
 
 

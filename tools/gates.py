@@ -8,28 +8,34 @@ Ctrl-C alike (``core.git.worktree``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.git import file_at, open_repo, resolve_rev, worktree
-from tools.baserules import options_at
+from tools.baserules import options_from, rules_table
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
 from tools.gate import GateContext, gate_names, load_gate
-from tools.options import ReviewOptions
+from tools.options import Origin, ReviewOptions
 from tools.policy import Policies
 
 __all__ = ["ReviewOptions", "load_options", "review"]
 
 
-def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: str = "HEAD") -> ReviewOptions:
+def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: str = "HEAD", origin: Origin = "model",
+                 candidate: Callable[[], dict[str, Any]] | None = None) -> ReviewOptions:
     """``[tool.patchgate.review]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
 
     Never the working tree: a staged or proposed change to the settings must
-    not decide how that same change is reviewed (``tools.baserules``).
+    not decide how that same change is reviewed (``tools.baserules``), with one exception: a person's own
+    change (``origin="human"``) whose new settings (read by ``candidate``) they approved locally.
     """
     repo = open_repo(root)
-    return options_at(repo, resolve_rev(repo, base), overrides)
+    commit = resolve_rev(repo, base)
+    table, approved = rules_table(repo, commit, candidate if origin == "human" else None)
+    return options_from(repo, commit, table, {**(overrides or {}), "origin": origin,
+                                              "config_from": "candidate" if approved else "base"})
 
 
 def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None) -> ReviewResult:
@@ -40,7 +46,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
-    options = options or load_options(root, base=commit)
+    options = options or load_options(root, base=commit)  # a caller that does not say is judged as a model
     policies = Policies(options.policy_dir)
     candidate = parse_diff(diff)
     reports: list[GateReport] = []

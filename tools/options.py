@@ -4,6 +4,11 @@
     tests = "none"            # the hook stays fast
     usage = "commercial"      # restricted model licences fail the license gate
     allow_protected = [".github/dependabot.yml"]
+    model_rules = "all"       # hold your own commits to the rules written for model patches too
+
+Whose change it is (``origin``) is set by the caller, never by a file: ``patchgate review`` and the hook judge
+a person's own commit (``human``); ``solve``, ``select``, ``suggest``, the MCP server and the agent hooks judge
+a model's patch (``model``), which meets the reviewer rules written for model patches.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tools.gate import gate_names
+
+Origin = Literal["human", "model"]
 
 # Every gate but apply can be turned off: the others read the applied tree.
 ALWAYS_ON = ("apply",)
@@ -51,6 +58,22 @@ class ReviewOptions(BaseModel):
     issue_tests: list[str] = Field(
         default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
                                           "plan's, and the issue-tests gate runs only when there are some.")
+
+    origin: Origin = Field(
+        default="model", description="Who wrote the change: a person's own commit ('human') or a model's patch "
+                                     "('model', the strictest, so a caller that forgets to say is held to it).")
+    model_rules: Literal["model", "all"] = Field(
+        default="model", description="Whom the reviewer rules written for model patches (new files only, root "
+                                     "scripts, protected paths) bind: model patches only, or every change.")
+    config_from: Literal["base", "candidate"] = Field(
+        default="base", description="Whose [tool.patchgate] judges the change: the base commit's, or the "
+                                    "candidate's when a person's commit changes it and they approved that "
+                                    "change locally (`patchgate trust --config`); set by the command, not a file.")
+
+    @property
+    def model_patch_rules(self) -> bool:
+        """Whether the rules written for model-made patches apply to this change."""
+        return self.origin == "model" or self.model_rules == "all"
 
     @field_validator("disabled")
     @classmethod

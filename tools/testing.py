@@ -14,21 +14,19 @@ modules are at least imported (``tools.importcheck``).
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import posixpath
 import re
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import git
 
-from core.config import section
+from core.config import load_table_from, section
 from core.console import err
-from core.git import open_repo, resolve_rev, run_git, worktree
+from core.git import open_repo, resolve_rev, worktree
 from core.junit import read_junit
-from core.pymodules import module_names as graph_module_names
 from core.secrets import redact
 from tools import sandbox
 from tools.baserules import base_table
@@ -39,13 +37,15 @@ from tools.environments import (
     TestEnvironment,
     TestSettings,
     execute,
+    own_environment,
     resolve_environment,
 )
 from tools.findings import Finding, GateReport
-from tools.gate import GateContext
+from tools.gate import GateContext, text_in
 from tools.importcheck import import_check
 from tools.options import ReviewOptions
 from tools.policy import matches
+from tools.selection import is_test_file, select_tests
 from tools.weakening import disappeared_tests
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
@@ -70,65 +70,6 @@ class TestRun:
     def ran(self) -> int:
         """Tests that actually executed (passed or failed), not counting files that failed to collect."""
         return self.passed + len(self.failures) - self.uncollected
-
-
-def module_names(path: str) -> set[str]:
-    """Dotted names a Python file can be imported as (the index's rule, with and without a source root)."""
-    return set(graph_module_names(path)) if path.endswith(".py") else set()
-
-
-def _imports(source: str) -> set[str]:
-    """Every module a test file imports, with ``from a import b`` also giving ``a.b``."""
-    try:
-        module = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
-    found: set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> list[str]:
-    """Test files (repository-relative) related to the candidate's changes, or all of them.
-
-    New test files count (git does not list them yet), and so do tests of a module the change renames,
-    moves or deletes: they import the old name, which is exactly what may now be broken.
-    """
-    listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
-    added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
-    # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
-    tests = [p for p in dict.fromkeys([*listed, *added]) if p and is_test_file(p, test_globs) and (tree / p).is_file()]
-    if options.tests == "all":
-        return sorted(tests)
-    python = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
-    selected = {f.path for f in python if not f.deleted and f.path in tests}
-    paths = {p for f in python for p in (f.path, f.old_path) if p and p.endswith(".py")}
-    wanted = {n for p in paths for n in module_names(p)}
-    stems = {PurePosixPath(p).stem for p in paths} - {"__init__"}
-    for test in tests:
-        stem = PurePosixPath(test).stem
-        if stem.removeprefix("test_") in stems or stem.removesuffix("_test") in stems \
-                or _imports_of(tree / test) & wanted:
-            selected.add(test)
-    return sorted(selected)
-
-
-def is_test_file(path: str, test_globs: list[str]) -> bool:
-    """A file pytest collects by default: ``test_*.py`` or ``*_test.py`` under the policy's test paths."""
-    name = PurePosixPath(path).name
-    return matches(path, test_globs) and name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
-
-
-def _imports_of(path: Path) -> set[str]:
-    try:
-        return _imports(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return set()
 
 
 def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
@@ -211,14 +152,24 @@ def _node_id(file: str | None, classname: str, name: str) -> str:
     return "::".join([file, *(classes.split(".") if classes else []), name])
 
 
-def test_settings(root: Path, overrides: dict | None = None, *, base: str = "HEAD") -> TestSettings:
+def test_settings(root: Path, overrides: dict | None = None, *, base: str = "HEAD",
+                  tree: Path | None = None) -> TestSettings:
     """``[tool.patchgate.tests]`` as commit ``base`` of the repository at ``root`` has it, flag ``overrides`` on top.
 
     From the base, never the working tree: a change may not pick the interpreter, the network or the sandbox
-    its own tests run under.
+    its own tests run under; the one exception is the patched ``tree`` of a person's own change whose new
+    settings they approved (``ReviewOptions.config_from``).
     """
     repo = open_repo(root)
-    return section(root, "tests", TestSettings, overrides, table=base_table(repo, resolve_rev(repo, base)))
+    table = load_table_from(lambda name: text_in(tree, name)) if tree is not None else \
+        base_table(repo, resolve_rev(repo, base))
+    return section(root, "tests", TestSettings, overrides, table=table)
+
+
+def gate_settings(root: Path, options: ReviewOptions, base: str, tree: Path) -> TestSettings:
+    """The test settings a gate runs under (the base's, or the approved candidate's)."""
+    return test_settings(root, {"env": options.tests_env}, base=base,
+                         tree=tree if options.config_from == "candidate" else None)
 
 
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
@@ -262,7 +213,7 @@ class IssueTestsGate:
         if not present:
             return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
         root = Path(ctx.repo.working_tree_dir or ctx.tree)
-        settings = test_settings(root, {"env": ctx.options.tests_env}, base=ctx.base)
+        settings = gate_settings(root, ctx.options, ctx.base, ctx.tree)
         try:
             environment = confined(resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo,
                                    settings)
@@ -302,16 +253,20 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     library module is still imported in the project's environment.
     """
     root = Path(repo.working_tree_dir or tree)
-    settings = test_settings(root, {"env": options.tests_env}, base=base)
+    settings = gate_settings(root, options, base, tree)
     timeout = settings.timeout or options.timeout
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
-        environment = confined(resolve_environment(root, settings, tree=tree, build=False), repo, settings)
+        found = resolve_environment(root, settings, tree=tree, build=False)
+        if found.kind == "built" and not (found.python and found.python.is_file()):
+            found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
+        environment = confined(found, repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")
     try:
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
-        return GateReport(name="tests", passed=False, findings=[Finding(rule="tests.not-run", message=str(exc))])
-    tests = select_tests(tree, candidate, options, test_globs)
+        return _no_environment(exc)
+    selection = select_tests(tree, candidate, options, test_globs)
+    tests = selection.files
     if not tests:
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              "no related tests")
@@ -331,15 +286,38 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
         if run.failures:
             before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
                                 settings.pass_env)
+        if collected is not None:  # ids that name the worktree (a parametrized path) compare without it
+            collected = {placeless(node, base_tree) for node in collected}
     findings = [*_compare(run, before), *blocked]
     if collected is not None:
-        findings.extend(disappeared_tests(collected, run.node_ids, renames))
+        findings.extend(disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], _not_run(run, tests, environment), *findings)
     detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
                                                       f"({environment.kind} environment)")
-    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail)
+    checked = (f"{run.ran} test(s) ran from {len(tests)} file(s) in the {environment.kind} environment: "
+               f"{selection.summary()}")
+    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail,
+                      checked=checked)
+
+
+def placeless(node_id: str, tree: Path) -> str:
+    """``node_id`` with the worktree's path (and its resolved form) replaced: base and candidate run in
+    differently named temporary worktrees, and a test parametrized by a path carries it in its id."""
+    for where in dict.fromkeys([str(tree.resolve()), str(tree)]):
+        node_id = node_id.replace(where, "<worktree>")
+    return node_id
+
+
+def _no_environment(exc: EnvironmentBuildError) -> GateReport:
+    """The project's environment cannot be built: said once, with the fix, and not held against the change
+    (a docstring fix must not be refused because a dependency does not install); the verdict says so."""
+    fix = "" if "[tool.patchgate.tests]" in str(exc) else ('; to run them, set [tool.patchgate.tests] python = '
+                                                          '".venv/bin/python" to an environment with its dependencies')
+    message = " ".join(f"tests not run: {exc}{fix}".split())
+    return GateReport(name="tests", passed=True, skipped=True, detail=message.splitlines()[0][:300],
+                      findings=[Finding(rule="tests.no-environment", severity="warning", message=message)])
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:

@@ -6,7 +6,7 @@ from tests.conftest import diff_of
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.policy import Policies
-from tools.testing import select_tests
+from tools.selection import select_tests
 
 GLOBS = Policies().default.scope.tests.paths
 
@@ -29,8 +29,8 @@ def test_selection_follows_imports_and_names(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"] + "\n# touched\n"})
     selected = select_tests(root, parse_diff(diff), ReviewOptions(), GLOBS)
-    assert selected == ["tests/test_ops.py", "tests/test_uses_ops.py"]
-    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"), GLOBS)
+    assert selected.files == ["tests/test_ops.py", "tests/test_uses_ops.py"]
+    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"), GLOBS).files
 
 
 def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
