@@ -274,6 +274,11 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem:
+        with worktree(repo, base) as base_tree:
+            on_base = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                                 settings.pass_env)
+        if on_base.problem or not on_base.ran:
+            return _base_cannot_run(run.problem)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
@@ -292,6 +297,8 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     if collected is not None:
         findings.extend(disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
+        if before.failures and not before.ran:
+            return _base_cannot_run(_not_run(run, tests, environment).message)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], _not_run(run, tests, environment), *findings)
     detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
@@ -315,9 +322,20 @@ def _no_environment(exc: EnvironmentBuildError) -> GateReport:
     (a docstring fix must not be refused because a dependency does not install); the verdict says so."""
     fix = "" if "[tool.patchgate.tests]" in str(exc) else ('; to run them, set [tool.patchgate.tests] python = '
                                                           '".venv/bin/python" to an environment with its dependencies')
-    message = " ".join(f"tests not run: {exc}{fix}".split())
-    return GateReport(name="tests", passed=True, skipped=True, detail=message.splitlines()[0][:300],
-                      findings=[Finding(rule="tests.no-environment", severity="warning", message=message)])
+    return _unchecked("tests.no-environment", " ".join(f"tests not run: {exc}{fix}".split()))
+
+
+def _base_cannot_run(why: str) -> GateReport:
+    """The selected tests cannot run on the base commit either (an old project that does not import on this
+    Python): they can judge no candidate, so that is said, as a warning, instead of rejecting every one."""
+    return _unchecked("tests.base-broken", f"the tests cannot run on the base commit either, so they judge "
+                                           f"nothing here: {why}")
+
+
+def _unchecked(rule: str, message: str) -> GateReport:
+    """A tests gate that could not check the change, for a reason that is not the change's."""
+    return GateReport(name="tests", passed=True, skipped=True, detail=message[:300],
+                      findings=[Finding(rule=rule, severity="warning", message=message)])
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:

@@ -98,3 +98,16 @@ def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_rep
                                                      ".patchgate.toml": widened}),
                                 options=ReviewOptions(timeout=60, disabled=["scope"])))
     assert report.passed and "1 passed" in report.detail, report
+
+
+def test_tests_that_cannot_run_on_the_base_either_judge_nothing(make_repo) -> None:
+    """An old project whose tests do not import here: said as a warning, and no candidate is rejected for it."""
+    root = make_repo({"old/__init__.py": "def f():\n    return 1\n",
+                      "tests/test_old.py": "import a_dependency_that_is_not_installed\nfrom old import f\n\n\n"
+                                           "def test_f():\n    assert f() == 1\n"})
+    diff = diff_of(root, {"old/__init__.py": "def f():\n    return 1 + 0\n"})
+    result = review(root, diff, options=ReviewOptions(timeout=60))
+    report = gate_report(result)
+    assert result.passed and report.skipped
+    assert [f.rule for f in report.findings] == ["tests.base-broken"]
+    assert "a_dependency_that_is_not_installed" in report.findings[0].message
