@@ -71,3 +71,16 @@ def test_review_without_arguments_and_review_of_one_commit(make_repo) -> None:
     assert first.returncode == 2 and "first commit" in one_error_line(first.stderr)
     clean = run_cli("review", cwd=root)
     assert clean.returncode == 0 and "no uncommitted changes" in clean.stderr
+
+
+def test_a_policy_that_does_not_parse_and_a_folder_that_is_not_a_model_are_one_line(make_repo, tmp_path) -> None:
+    root = make_repo({"app.py": "X = 1\n", "pol/default.yaml": "scope: [unclosed\n",
+                      ".patchgate.toml": '[review]\npolicy_dir = "pol"\n'})
+    write_files(root, {"app.py": "X = 2\n"})
+    git(root, "add", "app.py")
+    result = run_cli("review", "--staged", "--tests", "none", cwd=root)
+    assert result.returncode == 2 and "cannot read policy" in one_error_line(result.stderr)
+    (tmp_path / "notamodel").mkdir()
+    (tmp_path / "notamodel" / "notes.txt").write_text("hi\n")
+    model = run_cli("complete", "app.py:1", "--model", f"hf:{tmp_path / 'notamodel'}", cwd=root)
+    assert model.returncode == 2 and "not a model folder" in one_error_line(model.stderr)
