@@ -26,13 +26,15 @@ from pathlib import Path
 from core.git import open_repo, staged_diff
 from tools.gates import load_options, review
 
-STAGES = {  # function name in the profile -> what a reader calls it
-    "worktree": "worktree checkout + removal (git worktree add/remove)",
-    "import_check": "import check of the changed modules",
-    "collect_ids": "test collection (weakening check)",
-    "run_pytest": "pytest runs",
-    "run": "sandboxed processes (bubblewrap start-up included)",
-    "build_environment": "environment lookup/build",
+STAGES = {  # (module file, function) in the profile -> what a reader calls it
+    ("core/git.py", "worktree"): "worktree checkout + removal (git worktree add/remove)",
+    ("tools/importcheck.py", "import_check"): "import check of the changed modules (sandboxed)",
+    ("tools/testing.py", "collect_ids"): "test collection for the weakening check (sandboxed)",
+    ("tools/testing.py", "run_pytest"): "pytest runs (sandboxed)",
+    ("tools/sandbox.py", "run"): "all sandboxed processes (bubblewrap start-up included)",
+    ("tools/environments.py", "resolve_environment"): "finding the project's environment",
+    ("tools/security.py", "run"): "security gate (secret scan)",
+    ("tools/parsers.py", "run"): "parse gate",
 }
 
 
@@ -60,6 +62,14 @@ def stage_docstring_change(tree: Path) -> str:
     raise SystemExit(f"no library module with a function in {tree}")
 
 
+def startup_seconds(tree: Path) -> float:
+    """A process that imports what a review imports and stops: the interpreter and import cost of a hook."""
+    code = "import patchgate.cli, tools.gates, tools.testing, tools.scope, tools.security, tools.parsers"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-P", "-c", code], cwd=tree, check=True)
+    return time.perf_counter() - started
+
+
 def hook_seconds(tree: Path, tests: str) -> tuple[float, int]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", tests],
@@ -75,10 +85,11 @@ def profile(tree: Path) -> list[tuple[str, float]]:
     profiler.runcall(review, tree, diff, options=options)
     total = time.perf_counter() - started
     stats = pstats.Stats(profiler)
-    found = [("whole review (in process)", total)]
-    for (_file, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
-        if name in STAGES and ("tools/" in _file or "core/" in _file):
-            found.append((STAGES[name], row[3]))
+    found = [("whole review (in process, after imports)", total)]
+    for (file, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        for (suffix, function), label in STAGES.items():
+            if name == function and file.endswith(suffix):
+                found.append((label, row[3]))
     return found
 
 
@@ -101,6 +112,8 @@ def main() -> None:
                 runs = [hook_seconds(tree, tests) for _ in range(args.repeat)]
                 print(f"  hook --tests {tests}: median {statistics.median(s for s, _ in runs):.2f} s "
                       f"(min {min(s for s, _ in runs):.2f}, exit {sorted({c for _, c in runs})})", flush=True)
+            starts = [startup_seconds(tree) for _ in range(args.repeat)]
+            print(f"  start-up and imports alone: median {statistics.median(starts):.2f} s")
             for label, seconds in profile(tree):
                 print(f"    {label}: {seconds:.2f} s")
     print("load:", sh("uptime", cwd=Path.cwd()).strip())

@@ -4,9 +4,9 @@ A test reaches changed code through every module it imports and everything
 those import: ``from pkg import get_flashed_messages`` runs ``pkg/__init__.py``,
 which imports ``pkg/helpers.py``, so a change there selects the test although it
 never names ``helpers``. The graph is read from the syntax of every Python file
-in the patched tree (relative imports resolved, parent packages counted, since
-importing ``a.b`` runs ``a/__init__.py``); a ``conftest.py`` that reaches the
-change selects the tests it serves. Each selected file keeps the reason that
+in the patched tree (relative imports resolved; ``from pkg import name`` depends
+on ``pkg``, so on whatever ``pkg/__init__.py`` imports); a ``conftest.py`` that
+reaches the change selects the tests it serves. Each selected file keeps the reason that
 chose it, for the report. pytest's own configuration (``tools.pytestconfig``)
 decides which files are tests at all.
 """
@@ -77,10 +77,12 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
 
 def is_test_file(path: str, test_globs: list[str], config: PytestConfig | None = None) -> bool:
     """A file pytest collects: its ``python_files`` patterns (default ``test_*.py``, ``*_test.py``) under its
-    ``testpaths`` when the project sets them, and under the policy's test paths."""
+    ``testpaths``, when the project configures pytest; else the default patterns under the policy's test paths."""
     from tools.policy import matches
 
     config = config or PytestConfig()
+    if config.source is not None:  # the project says what its tests are
+        return path.endswith(".py") and config.collects(path)
     return path.endswith(".py") and matches(path, test_globs) and config.collects(path)
 
 
@@ -125,10 +127,22 @@ class ImportGraph:
                 [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
             for base in bases:
                 for name in [base, *(f"{base}.{n}" if base else n for n in names)]:
-                    parts = name.split(".")
-                    found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1)
-                                 if ".".join(parts[:i]) in self.modules)
+                    if module := self._module_of(name):
+                        found.add(module)
         return found
+
+    def _module_of(self, name: str) -> str | None:
+        """The project module ``name`` is or is defined in (``pkg.Cart`` -> ``pkg``), or None.
+
+        Parent packages of an imported module are left out on purpose: ``import pkg.report`` runs
+        ``pkg/__init__.py`` too, but a behaviour change elsewhere in ``pkg`` reaches it only through what
+        it uses, and a change that breaks importing at all is the import check's finding.
+        """
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            if (prefix := ".".join(parts[:end])) in self.modules:
+                return prefix
+        return None
 
     def reached_from(self, changed: set[str]) -> dict[str, str | None]:
         """Every module whose import runs a changed one, mapped to the next module on the way (None: changed)."""
