@@ -119,7 +119,8 @@ class ImportGraph:
         return graph
 
     def _resolve(self, path: str, statements: list[tuple[int, str, list[str]]]) -> set[str]:
-        """Project modules named by ``(level, module, names)`` statements of ``path``, with their parents."""
+        """Project modules named by ``(level, module, names)`` statements of ``path`` (for each imported name, the
+        module that is it or defines it)."""
         found: set[str] = set()
         packages = [n if path.endswith("__init__.py") else n.rpartition(".")[0] for n in module_names(path)]
         for level, module, names in statements:
@@ -127,8 +128,8 @@ class ImportGraph:
                 [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
             for base in bases:
                 for name in [base, *(f"{base}.{n}" if base else n for n in names)]:
-                    if module := self._module_of(name):
-                        found.add(module)
+                    if hit := self._module_of(name):
+                        found.add(hit)
         return found
 
     def _module_of(self, name: str) -> str | None:
@@ -168,9 +169,10 @@ class ImportGraph:
 
 
 def _distance(name: str, reached: dict[str, str | None]) -> int:
-    steps = 0
-    while (step := reached.get(name)) is not None and steps < 50:
-        name, steps = step, steps + 1
+    """How many imports lie between ``name`` and a changed module."""
+    steps, at = 0, reached.get(name)
+    while at is not None and steps < 50:
+        at, steps = reached.get(at), steps + 1
     return steps
 
 

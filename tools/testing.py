@@ -275,9 +275,9 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem:
         with worktree(repo, base) as base_tree:
-            on_base = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
-                                 settings.pass_env)
-        if on_base.problem or not on_base.ran:
+            base_run = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                                  settings.pass_env)
+        if base_run.problem or not base_run.ran:
             return _base_cannot_run(run.problem)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
