@@ -136,7 +136,7 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
     try:
-        with _worktree_admin(repo):
+        with worktree_admin(repo):
             repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
     except git.GitCommandError as exc:
         _discard(repo, parent)
@@ -148,7 +148,7 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     try:
         yield path
     finally:
-        with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+        with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
             repo.git.worktree("remove", "--force", str(path))
         _discard(repo, parent)
 
@@ -156,12 +156,12 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
 def _discard(repo: git.Repo, parent: Path) -> None:
     """Delete a worktree's folder and let git forget it."""
     shutil.rmtree(parent, ignore_errors=True)
-    with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+    with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
         repo.git.worktree("prune")
 
 
 @contextlib.contextmanager
-def _worktree_admin(repo: git.Repo) -> Iterator[None]:
+def worktree_admin(repo: git.Repo) -> Iterator[None]:
     """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
     parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
     and the checkout fails with "Could not write new index file"."""

@@ -1,9 +1,10 @@
-"""Run every registered gate on one candidate diff, in a throw-away worktree of its base.
+"""Run every registered gate on one candidate diff, in a worktree of its base.
 
 This is the one entry point the CLI, the pre-commit hook and the agent share:
 ``review(root, diff, base=..., options=...) -> ReviewResult``. The user's
-working tree is never written; the worktree is removed on success, error and
-Ctrl-C alike (``core.git.worktree``).
+working tree is never written; the worktree is one kept between reviews and
+reset after each (``core.worktrees``), or a throw-away one removed on success,
+error and Ctrl-C alike (``core.git.worktree``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.git import file_at, open_repo, resolve_rev, worktree
+from core.git import file_at, open_repo, resolve_rev
+from core.worktrees import kept_worktree
 from tools.baserules import options_from, rules_table
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
@@ -50,7 +52,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     policies = Policies(options.policy_dir)
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
-    with worktree(repo, commit) as tree:
+    with kept_worktree(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
                           policies=policies, base_text=lambda path: file_at(repo, commit, path))
         for name in gate_names():

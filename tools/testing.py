@@ -25,9 +25,10 @@ import git
 
 from core.config import load_table_from, section
 from core.console import err
-from core.git import open_repo, resolve_rev, worktree
+from core.git import open_repo, resolve_rev
 from core.junit import read_junit
 from core.secrets import redact
+from core.worktrees import kept_worktree
 from tools import sandbox
 from tools.baserules import base_table
 from tools.candidate import Candidate
@@ -65,6 +66,7 @@ class TestRun:
     uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
     blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
+    timed_out: bool = False
 
     @property
     def ran(self) -> int:
@@ -88,7 +90,7 @@ def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEn
         output = redact(done.output[-4000:])
         if done.timed_out:
             return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:],
-                           blocked=done.blocked)
+                           blocked=done.blocked, timed_out=True)
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked = done.blocked
         if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
@@ -273,17 +275,18 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
-    if run.problem:
-        with worktree(repo, base) as base_tree:
+    if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
+        with kept_worktree(repo, base) as base_tree:
             base_run = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
                                   settings.pass_env)
         if base_run.problem or not base_run.ran:
             return _base_cannot_run(run.problem)
+    if run.problem:
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     before = TestRun({}, 0)
-    with worktree(repo, base) as base_tree:
+    with kept_worktree(repo, base) as base_tree:
         # The base's tests of the same files (and of test files renamed away) must all still be collected.
         was_test = [old for old in renames if is_test_file(old, test_globs)]
         on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]
