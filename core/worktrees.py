@@ -12,7 +12,9 @@ kept worktree is busy, or the pool cannot be used, a fresh throw-away worktree
 
 The pool lives in the temporary folder, one private folder per user and
 repository, never in the repository or its ``.git`` (the sandbox keeps those
-read-only, and the user never sees it in ``git status``).
+read-only, and the user never sees it in ``git status``; ``git worktree list``
+does show the kept worktrees). Pools of repositories that are gone are deleted
+by the next review.
 """
 
 from __future__ import annotations
@@ -71,9 +73,22 @@ def _pool(repo: git.Repo) -> Path | None:
             info = folder.lstat()
             if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
                 return None  # someone else's folder in a shared /tmp: never check code out there
+        (pool / "repository").write_text(str(Path(repo.common_dir).resolve()), encoding="utf-8")
     except OSError:
         return None
+    _forget_gone(pool.parent)
     return pool
+
+
+def _forget_gone(root: Path) -> None:
+    """Delete the pools of repositories that no longer exist (a clone deleted, a test's repository)."""
+    for pool in root.iterdir():
+        try:
+            gone = not Path((pool / "repository").read_text(encoding="utf-8")).exists()
+        except OSError:
+            continue  # being made right now, or not a pool
+        if gone:
+            shutil.rmtree(pool, ignore_errors=True)
 
 
 def _checkout(repo: git.Repo, path: Path, commit: str) -> bool:

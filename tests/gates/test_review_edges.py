@@ -84,3 +84,17 @@ def test_a_policy_that_does_not_parse_and_a_folder_that_is_not_a_model_are_one_l
     (tmp_path / "notamodel" / "notes.txt").write_text("hi\n")
     model = run_cli("complete", "app.py:1", "--model", f"hf:{tmp_path / 'notamodel'}", cwd=root)
     assert model.returncode == 2 and "not a model folder" in one_error_line(model.stderr)
+
+
+def test_a_kept_worktree_starts_clean_for_the_next_review(make_repo) -> None:
+    """Reviews reuse worktrees (only changed files are checked out); nothing a review wrote reaches the next."""
+    from tests.conftest import diff_of
+    from tools.gates import ReviewOptions, review
+
+    root = make_repo({"lib.py": "X = 1\n", "tests/test_lib.py": "import os\n\nimport lib\n\n\ndef test_fresh():\n"
+                      "    assert not os.path.exists('leftover') and lib.X > 0\n    open('leftover', 'w').close()\n"})
+    for value in (2, 3):
+        result = review(root, diff_of(root, {"lib.py": f"X = {value}\n", "extra.py": "Y = 1\n"}),
+                        options=ReviewOptions(timeout=120))
+        assert result.passed, [(g.name, g.findings) for g in result.gates]
+    assert git(root, "status", "--porcelain") == ""
