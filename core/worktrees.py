@@ -68,11 +68,13 @@ def _pool(repo: git.Repo) -> Path | None:
     key = hashlib.sha256(str(Path(repo.common_dir).resolve()).encode()).hexdigest()[:16]
     pool = Path(tempfile.gettempdir()) / f"patchgate-kept-{os.getuid()}" / key
     try:
-        pool.mkdir(parents=True, exist_ok=True, mode=0o700)
         for folder in (pool.parent, pool):
+            folder.mkdir(mode=0o700, exist_ok=True)
             info = folder.lstat()
-            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-                return None  # someone else's folder in a shared /tmp: never check code out there
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                return None  # a link, or someone else's folder in a shared /tmp: never check code out there
+            if info.st_mode & 0o077:
+                folder.chmod(0o700)
         (pool / "repository").write_text(str(Path(repo.common_dir).resolve()), encoding="utf-8")
     except OSError:
         return None
