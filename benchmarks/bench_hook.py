@@ -27,7 +27,8 @@ from core.git import open_repo, staged_diff
 from tools.gates import load_options, review
 
 STAGES = {  # (module file, function) in the profile -> what a reader calls it
-    ("core/git.py", "worktree"): "worktree checkout + removal (git worktree add/remove)",
+    ("core/worktrees.py", "kept_worktree"): "worktree (kept: checkout of what differs, reset, clean)",
+    ("core/git.py", "worktree"): "fresh worktree checkout + removal (git worktree add/remove)",
     ("tools/importcheck.py", "import_check"): "import check of the changed modules (sandboxed)",
     ("tools/testing.py", "collect_ids"): "test collection for the weakening check (sandboxed)",
     ("tools/testing.py", "run_pytest"): "pytest runs (sandboxed)",
