@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.git import file_at, open_repo, resolve_rev
+from core.git import file_at, open_repo, resolve_rev, worktree
 from core.worktrees import kept_worktree
 from tools.baserules import options_from, rules_table
 from tools.candidate import parse_diff
@@ -52,7 +52,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     policies = Policies(options.policy_dir)
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
-    with kept_worktree(repo, commit) as tree:
+    with (kept_worktree if options.reuse_worktrees else worktree)(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
                           policies=policies, base_text=lambda path: file_at(repo, commit, path))
         for name in gate_names():

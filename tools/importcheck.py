@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from core.worktrees import kept_worktree
+from core.git import worktree
 from tools.candidate import Candidate
 from tools.environments import TestEnvironment, execute
 from tools.findings import Finding
@@ -49,7 +49,7 @@ def import_check(repo: git.Repo, base: str, candidate: Candidate, tree: Path, is
         return [Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], ""
     if not failed:
         return [], f"import check: {len(modules)} changed module(s) import" if modules else ""
-    with kept_worktree(repo, base) as base_tree:
+    with worktree(repo, base) as base_tree:
         present = {n: p for n, p in modules.items() if (base_tree / p).is_file()}
         before = check_imports(base_tree, present, environment, timeout, pass_env)
     return import_findings(failed, before if isinstance(before, dict) else {}, modules), ""

@@ -70,6 +70,10 @@ class ReviewOptions(BaseModel):
                                     "candidate's when a person's commit changes it and they approved that "
                                     "change locally (`patchgate trust --config`); set by the command, not a file.")
 
+    reuse_worktrees: bool = Field(
+        default=False, description="Review in worktrees kept between reviews, so only what differs from the last "
+                                   "review is checked out (core.worktrees); `patchgate review` and the hook do.")
+
     @property
     def model_patch_rules(self) -> bool:
         """Whether the rules written for model-made patches apply to this change."""

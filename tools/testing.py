@@ -25,7 +25,7 @@ import git
 
 from core.config import load_table_from, section
 from core.console import err
-from core.git import open_repo, resolve_rev
+from core.git import open_repo, resolve_rev, worktree
 from core.junit import read_junit
 from core.secrets import redact
 from core.worktrees import kept_worktree
@@ -276,7 +276,7 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
-        with kept_worktree(repo, base) as base_tree:
+        with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
             base_run = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
                                   settings.pass_env)
         if base_run.problem or not base_run.ran:
@@ -286,7 +286,7 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     before = TestRun({}, 0)
-    with kept_worktree(repo, base) as base_tree:
+    with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
         # The base's tests of the same files (and of test files renamed away) must all still be collected.
         was_test = [old for old in renames if is_test_file(old, test_globs)]
         on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]

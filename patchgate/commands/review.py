@@ -101,7 +101,8 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         else:
             err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
         return
-    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage},
+    options = load_options(root, {"tests": tests_mode, "timeout": timeout, "tests_env": tests_env, "usage": usage,
+                                  "reuse_worktrees": True},  # a person reviews commit after commit: keep them
                            base=base, origin="human" if origin == "human" else "model", candidate=candidate)
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})

@@ -95,6 +95,6 @@ def test_a_kept_worktree_starts_clean_for_the_next_review(make_repo) -> None:
                       "    assert not os.path.exists('leftover') and lib.X > 0\n    open('leftover', 'w').close()\n"})
     for value in (2, 3):
         result = review(root, diff_of(root, {"lib.py": f"X = {value}\n", "extra.py": "Y = 1\n"}),
-                        options=ReviewOptions(timeout=120, origin="human"))
+                        options=ReviewOptions(timeout=120, origin="human", reuse_worktrees=True))
         assert result.passed, [(g.name, g.findings) for g in result.gates]
     assert git(root, "status", "--porcelain") == ""
