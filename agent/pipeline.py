@@ -67,6 +67,17 @@ class SolveResult:
         return self.best is not None and self.best.passed
 
 
+def capped_issue(issue: str, limit: int) -> str:
+    """``issue`` cut to ``limit`` characters, with a notice to the person (once) and to the model."""
+    if len(issue) <= limit:
+        return issue
+    from core.console import err
+
+    err.print(f"note: the issue has {len(issue):,} characters; the model gets the first {limit:,} "
+              "([tool.agent] issue_chars)", markup=False, style="yellow")
+    return issue[:limit] + f"\n\n[... the issue text is cut here: {len(issue) - limit:,} more characters ...]"
+
+
 def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | tuple[str, ...] = (),
           progress: Progress | None = None) -> SolveResult:
     """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched.
@@ -83,6 +94,7 @@ def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | t
         raise InputError("solve needs settings resolved at a base commit (core.settings.resolve(root, base=...))")
     settings = config.agent
     say = progress or (lambda _msg: None)
+    issue = capped_issue(issue, settings.issue_chars)
     repo = open_repo(root)
     base_commit = config.base
     require_sandbox(config.tests)

@@ -156,7 +156,7 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
     try:
-        with _worktree_admin(repo):
+        with worktree_admin(repo):
             repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
     except git.GitCommandError as exc:
         _discard(repo, parent)
@@ -168,7 +168,7 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     try:
         yield path
     finally:
-        with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+        with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
             repo.git.worktree("remove", "--force", str(path))
         _discard(repo, parent)
 
@@ -178,16 +178,17 @@ def _discard(repo: git.Repo, parent: Path) -> None:
     import git
 
     shutil.rmtree(parent, ignore_errors=True)
-    with _worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+    with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
         repo.git.worktree("prune")
 
 
 @contextlib.contextmanager
-def _worktree_admin(repo: git.Repo) -> Iterator[None]:
+def worktree_admin(repo: git.Repo) -> Iterator[None]:
     """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
     parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
     and the checkout fails with "Could not write new index file"."""
-    with exclusive(Path(repo.common_dir) / "patchgate-worktrees.lock"):
+    # Inside patchgate's own folder of the git dir (policies and caches live there too), never loose in .git.
+    with exclusive(Path(repo.common_dir) / "patchgate" / "worktrees.lock"):
         yield
 
 
@@ -197,19 +198,56 @@ def staged_diff(repo: git.Repo) -> str:
         raise InputError("the repository has no commits yet; commit once before reviewing staged changes")
     # Inside a commit hook the caller's index (``git commit -a`` uses a temporary one) is what will be recorded.
     index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
-    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index)
+    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index,
+                         strip_newline_in_stdout=False)  # a binary patch ends in a blank line
 
 
-def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
-    """The diff of a revision range ``A..B`` (or ``A...B``, from their merge base) and the base it applies to."""
+def uncommitted_diff(repo: git.Repo) -> str:
+    """Every uncommitted change to tracked files (staged and not), against HEAD."""
+    if not has_commits(repo):
+        raise InputError("the repository has no commits yet; commit once before reviewing changes")
+    return repo.git.diff("HEAD", "--binary", "--no-color", "--no-ext-diff", "--full-index",
+                         strip_newline_in_stdout=False)
+
+
+def staged_bytes(repo: git.Repo, path: str) -> bytes | None:
+    """The bytes of ``path`` as the commit being made records it (the caller's index inside a hook), or None."""
+    index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
+    try:
+        return bytes(repo.git.show(f":{path}", stdout_as_string=False, env=index))
+    except git.GitCommandError:
+        return None
+
+
+def bytes_at(repo: git.Repo, rev: str, path: str) -> bytes | None:
+    """The bytes of ``path`` at ``rev``, or None if it is not there."""
+    try:
+        return bytes(repo.git.show(f"{rev}:{path}", stdout_as_string=False))
+    except git.GitCommandError:
+        return None
+
+
+def range_sides(repo: git.Repo, spec: str) -> tuple[str, str]:
+    """The commits ``A..B`` compares (``A...B`` from their merge base); a single ``REV`` is ``REV^..REV``."""
     left, dots, right = spec.partition("...") if "..." in spec else spec.partition("..")
     if not dots:
-        raise InputError(f"not a revision range: {spec!r} (expected A..B)")
+        right_id = resolve_rev(repo, spec)
+        parents = repo.commit(right_id).parents
+        if not parents:
+            raise InputError(f"{spec} is the first commit: it has no parent to review it against")
+        return parents[0].hexsha, right_id
     right_id = resolve_rev(repo, right or "HEAD")
     left_id = resolve_rev(repo, left or "HEAD")
     if dots == "...":
         left_id = repo.git.merge_base(left_id, right_id)
-    diff = repo.git.diff(left_id, right_id, "--binary", "--no-color", "--no-ext-diff", "--full-index")
+    return left_id, right_id
+
+
+def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
+    """The diff of a revision range ``A..B`` (or ``A...B``, or one commit ``REV``) and the base it applies to."""
+    left_id, right_id = range_sides(repo, spec)
+    diff = repo.git.diff(left_id, right_id, "--binary", "--no-color", "--no-ext-diff", "--full-index",
+                         strip_newline_in_stdout=False)
     return diff, left_id
 
 

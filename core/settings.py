@@ -16,7 +16,7 @@ environment variables; it also owns their names and the one cache folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.config import load_table, load_table_from, section
 from core.console import err
 from core.errors import ConfigError
-from core.git import file_at, open_repo, resolve_rev
-from core.trust import user_config
+from core.git import bytes_at, open_repo, resolve_rev, staged_bytes
+from core.trust import settings_approved, user_config
 
 # Every environment variable patchgate reads (the bubblewrap path is the sandbox's own: tools.sandbox.BWRAP_ENV).
 MODEL_ENV = "PATCHGATE_MODEL"  # the model string, between the flag and the repository's config
@@ -37,6 +37,8 @@ CONFIG_DIR_ENV = "PATCHGATE_CONFIG_DIR"  # the user's own config folder (core.tr
 DEBUG_ENV = "PATCHGATE_DEBUG"  # "1": tracebacks instead of one-line errors
 Overrides = Mapping[str, Any] | None
 Dense = Literal["auto", "transformer", "static", "none"]
+Origin = Literal["human", "model"]  # who wrote a change: a person's own commit, or a model's patch
+CALLER_SET = ("origin", "config_from")  # review settings only the reviewing command may set, never a file
 Device = Literal["auto", "cpu", "cuda"]
 
 
@@ -55,6 +57,9 @@ class AgentSettings(BaseModel):
         "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
     sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
     rerank: bool = Field(default=False, description="Let the model reorder the top-ranked files before planning.")
+    issue_chars: int = Field(default=20_000, ge=1000, description=(
+        "The most characters of the issue text sent to the model (its start is kept, with a notice): a pasted "
+        "log of megabytes would otherwise go whole into every prompt of every round."))
 
 
 class EmbeddingConfig(BaseModel):
@@ -145,6 +150,24 @@ class ReviewOptions(BaseModel):
     issue_tests: list[str] = Field(
         default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
                                           "plan's, and the issue-tests gate runs only when there are some.")
+    origin: Origin = Field(
+        default="model", description="Who wrote the change: a person's own commit ('human') or a model's patch "
+                                     "('model', the strictest, so a caller that forgets to say is held to it).")
+    model_rules: Literal["model", "all"] = Field(
+        default="model", description="Whom the reviewer rules written for model patches (new files only, root "
+                                     "scripts, protected paths) bind: model patches only, or every change.")
+    config_from: Literal["base", "candidate"] = Field(
+        default="base", description="Whose [tool.patchgate] judges the change: the base commit's, or the "
+                                    "candidate's when a person's commit changes it and they approved that "
+                                    "change locally (`patchgate trust --config`); set by the command, not a file.")
+    reuse_worktrees: bool = Field(
+        default=False, description="Review in worktrees kept between reviews, so only what differs from the last "
+                                   "review is checked out (core.worktrees); `patchgate review` and the hook do.")
+
+    @property
+    def model_patch_rules(self) -> bool:
+        """Whether the rules written for model-made patches apply to this change."""
+        return self.origin == "model" or self.model_rules == "all"
 
     def enabled(self, gate: str) -> bool:
         """Whether ``gate`` runs at all (issue-tests need tests to run; with tests = 'none' the tests gate only
@@ -198,9 +221,15 @@ class RunSettings(BaseModel):
 
 def resolve(root: Path, *, base: str | None = None, model: str | None = None, agent: Overrides = None,
             index: Overrides = None, models: Overrides = None, review: Overrides = None,
-            tests: Overrides = None) -> RunSettings:
+            tests: Overrides = None, candidate: Callable[[], dict[str, Any]] | None = None) -> RunSettings:
     """The settings of one run on the repository at ``root``: flags (``None`` values mean "not given") over the
-    environment over the files over the defaults; ``review`` and ``tests`` as commit ``base`` has them."""
+    environment over the files over the defaults; ``review`` and ``tests`` as commit ``base`` has them.
+
+    ``candidate`` reads the ``[tool.patchgate]`` table a person's own change brings (``review={"origin":
+    "human"}``): it judges the change instead of the base's only when the user approved exactly that table
+    for this repository (``patchgate trust --config``). A person may change their project's rules, but only
+    by saying so outside the change itself; a model's patch is always judged by the base's.
+    """
     table = load_table(root)
     chosen, from_repository = _model(model, table)
     settings: dict[str, Any] = {
@@ -212,19 +241,59 @@ def resolve(root: Path, *, base: str | None = None, model: str | None = None, ag
     if base is not None:
         repo = open_repo(root)
         commit = resolve_rev(repo, base)
-        settings.update(base=commit, **_base_rules(root, base_table(repo, commit), review, tests))
+        human = dict(review or {}).get("origin") == "human"
+        table, approved = _rules_table(root, repo, commit, candidate if human else None)
+        review = {**dict(review or {}), "config_from": "candidate" if approved else "base"}
+        settings.update(base=commit, **_base_rules(root, table, review, tests))
     return RunSettings(**settings)
 
 
 def base_table(repo: git.Repo, commit: str) -> dict[str, Any]:
-    """The ``[tool.patchgate]`` table as ``commit`` has it (a change never picks its own rules)."""
-    return load_table_from(lambda name: file_at(repo, commit, name))
+    """The ``[tool.patchgate]`` table as ``commit`` has it (a config file that is not UTF-8 is an error)."""
+    return load_table_from(_strict(lambda name: bytes_at(repo, commit, name)))
+
+
+def staged_table(repo: git.Repo) -> dict[str, Any]:
+    """The ``[tool.patchgate]`` table the commit being made records (the caller's index inside a hook)."""
+    return load_table_from(_strict(lambda name: staged_bytes(repo, name)))
+
+
+def _rules_table(root: Path, repo: git.Repo, commit: str,
+                 candidate: Callable[[], dict[str, Any]] | None) -> tuple[dict[str, Any], bool]:
+    """The table that judges a change, and whether it is the change's own (approved) one."""
+    base = base_table(repo, commit)
+    if candidate is None:
+        return base, False
+    try:
+        new = candidate()
+    except ConfigError:
+        return base, False  # unreadable new settings judge nothing; the parse gate reports the file
+    if new != base and settings_approved(root, new):
+        return new, True
+    return base, False
+
+
+def _strict(fetch: Callable[[str], bytes | None]) -> Callable[[str], str | None]:
+    """A config-file reader that refuses a file that is not UTF-8 instead of reading it as absent."""
+    def read(name: str) -> str | None:
+        data = fetch(name)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as "
+                              "UTF-8") from None
+    return read
 
 
 def _base_rules(root: Path, table: dict[str, Any], review: Overrides, tests: Overrides) -> dict[str, Any]:
     """``review`` and ``tests`` of the base's ``table``; a ``timeout`` or ``tests_env`` still written under
     ``[tool.patchgate.review]`` (where they lived before) is read as ``[tool.patchgate.tests]``'s, with a note."""
     review_table, tests_table = table.get("review", {}), table.get("tests", {})
+    if isinstance(review_table, dict) and (caller := set(CALLER_SET) & set(review_table)):
+        raise ConfigError(f"[tool.patchgate.review] {sorted(caller)[0]} is set by the command that reviews, "
+                          "not by the configuration; remove it")
     if isinstance(review_table, dict) and isinstance(tests_table, dict):  # else section() says what is wrong
         review_table, tests_table = dict(review_table), dict(tests_table)
         for old, new in (("timeout", "timeout"), ("tests_env", "env")):

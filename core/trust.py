@@ -11,6 +11,7 @@ folder. The record lives in the user's config folder, never in the repository.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tomllib
@@ -23,6 +24,7 @@ from core.errors import ConfigError
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 TRUST_FILE = "trusted.json"
+APPROVED_FILE = "approved-settings.json"  # per repository, the hashes of [tool.patchgate] tables the user approved
 
 
 def user_config_dir() -> Path:
@@ -75,12 +77,33 @@ def revoke(repo: Path) -> bool:
     return True
 
 
+def settings_digest(table: dict[str, Any]) -> str:
+    """A stable hash of a ``[tool.patchgate]`` table: what an approval is an approval of."""
+    return hashlib.sha256(json.dumps(table, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def approve_settings(repo: Path, table: dict[str, Any]) -> Path:
+    """Record that the user accepts ``table`` as the settings of the repository at ``repo``.
+
+    The hook judges a person's commit that changes patchgate's settings under the new settings only once
+    they said so here: a settings change is the one thing review cannot judge by the change itself.
+    """
+    records = _records(APPROVED_FILE)
+    records[_key(repo)] = sorted({*records.get(_key(repo), []), settings_digest(table)})
+    return _save(records, APPROVED_FILE)
+
+
+def settings_approved(repo: Path, table: dict[str, Any]) -> bool:
+    """Whether the user approved exactly ``table`` for the repository at ``repo``."""
+    return settings_digest(table) in _records(APPROVED_FILE).get(_key(repo), [])
+
+
 def _key(repo: Path) -> str:
     return str(repo.resolve())
 
 
-def _records() -> dict[str, list[str]]:
-    path = user_config_dir() / TRUST_FILE
+def _records(name: str = TRUST_FILE) -> dict[str, list[str]]:
+    path = user_config_dir() / name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -92,8 +115,8 @@ def _records() -> dict[str, list[str]]:
     return data
 
 
-def _save(records: dict[str, list[str]]) -> Path:
-    path = user_config_dir() / TRUST_FILE
+def _save(records: dict[str, list[str]], name: str = TRUST_FILE) -> Path:
+    path = user_config_dir() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(records, indent=2, sort_keys=True) + "\n")
     return path

@@ -86,5 +86,6 @@ def main() -> None:
 def _fail(message: str, code: int) -> None:
     from core.console import printable
 
-    click.secho(f"error: {printable(message)}", fg="red", err=True)
+    one_line = " ".join(printable(message).split())  # a library's multi-line message (YAML, transformers) too
+    click.secho(f"error: {one_line}", fg="red", err=True)
     sys.exit(code)

@@ -75,13 +75,14 @@ def _policies_at(repo: git.Repo, commit: str, rel: str) -> Path:
 
 
 def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None,
-                         policy_dir: Path | None) -> list[Finding]:
+                         policy_dir: Path | None, *, approved: bool = False) -> list[Finding]:
     """A change to patchgate's own settings or the repository's policy files (``policy_dir``, as the base
     declares it), as protected-path findings.
 
     ``pyproject.toml`` counts only when its ``[tool.patchgate]`` table differs
     (read from ``tree``, the patched worktree); CI files are protected by the
-    scope policy already.
+    scope policy already. A settings change the user ``approved`` locally (their own commit, ``patchgate
+    trust --config``) judged the change already, so it is a note; otherwise the fix is named.
     """
     root = Path(repo.working_tree_dir or repo.git_dir)
     policy_rel = repo_policy_dir(root, policy_dir)
@@ -89,10 +90,15 @@ def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree
     for changed in candidate.files:
         for path in dict.fromkeys(p for p in (changed.path, changed.old_path) if p):
             why = _rule_file(path, policy_rel, repo, commit, tree)
-            if why:
+            if why and approved:
+                findings.append(Finding(rule="scope.protected-path", path=path, severity="note",
+                                        message=f"{path} {why}; you approved the new settings "
+                                                "(patchgate trust --config) and they judged this commit"))
+            elif why:
                 findings.append(Finding(rule="scope.protected-path", path=path,
-                                        message=f"{path} {why}; review used the base commit's rules, "
-                                                "and a person must approve this change"))
+                                        message=f"{path} {why}; review used the base commit's rules, and a person "
+                                                "must approve this change: if it is yours, run "
+                                                "`patchgate trust --config` and commit again"))
     return findings
 
 

@@ -8,6 +8,7 @@ views the gates need.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -110,10 +111,31 @@ def parse_diff(diff: str) -> Candidate:
         raise InputError(f"not a unified diff: {exc}") from None
     if not diff.strip():
         return Candidate(diff, [])
+    _check_hunk_headers(diff)
     files = [_changed_file(pf) for pf in patch]
     if not files:
         raise InputError("not a unified diff: no file headers found")
+    for pf, changed in zip(patch, files, strict=True):
+        if not changed.hunks and not changed.binary and not _header_only_change(pf):
+            raise InputError(f"not a unified diff: {changed.path} has a file header but no hunk")
     return Candidate(diff, files)
+
+
+_HUNK_HEADER = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
+# What git writes for a change without content lines: an empty file added or removed, a mode change, a rename.
+_HEADER_ONLY = ("new file mode", "deleted file mode", "old mode", "new mode", "rename from", "copy from",
+                "similarity index")
+
+
+def _check_hunk_headers(diff: str) -> None:
+    """A line that starts like a hunk header must be one: unidiff would skip it, and the hunk with it."""
+    for number, line in enumerate(diff.splitlines(), start=1):
+        if line.startswith("@@") and not _HUNK_HEADER.match(line):
+            raise InputError(f"not a unified diff: line {number} is not a hunk header: {line[:60]!r}")
+
+
+def _header_only_change(pf) -> bool:
+    return any(str(line).startswith(_HEADER_ONLY) for line in (pf.patch_info or []))
 
 
 def _strip(name: str | None) -> str | None:

@@ -9,7 +9,10 @@ for a ``TestEnvironment``, resolved in this order:
 2. ``env = "build"`` (or ``--tests-env build``): an isolated venv built with uv from the repository's own
    metadata, cached by the hash of those files, so it is built once per dependency change;
 3. the repository's own environment: ``.venv/``, ``venv/``, an active ``VIRTUAL_ENV``, a poetry/hatch env;
-4. patchgate's own interpreter, said plainly, so a missing module names the way out.
+4. without one, for a project that declares its dependencies, the environment of 2., built on the first
+   review that runs tests (one progress line says so) and reused while the dependency files stay the same;
+5. patchgate's own interpreter (a project that declares nothing), said plainly, so a missing module names the
+   way out.
 
 Whatever the interpreter, the candidate's worktree comes first on ``PYTHONPATH``
 and is the working directory: an editable install that points at the user's
@@ -23,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,10 +118,38 @@ def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None
     found = repository_environment(root)
     if found is not None:
         return found
+    recipe = project_recipe(tree or root)
+    if declares_dependencies(recipe):  # its imports need them: build the environment once (cached by its key)
+        cache = cache_dir or default_cache_dir()
+        if build:
+            if envbuild.state(recipe, cache) != "ready" and progress is not None:
+                progress("the project has no environment of its own: building one with uv, once "
+                         "(cached; set [tool.patchgate.tests] python to use yours)")
+            return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
+        return _described(recipe, cache)
+    return own_environment()
+
+
+def own_environment() -> TestEnvironment:
+    """patchgate's own interpreter, for a project that declares no dependencies (or none built yet)."""
     python = Path(sys.executable)
     return TestEnvironment(python, (str(python), "-m", "pytest"), kind="patchgate",
                            how=f"patchgate's own Python ({python}): the repository has no .venv/ or venv/, no active "
                                f"virtualenv and no [tool.patchgate.tests]; {HOW_TO_POINT}")
+
+
+def declares_dependencies(recipe: Recipe) -> bool:
+    """Whether the project names what it needs (a package or requirement files), so that patchgate's own
+    interpreter would fail its imports; a pyproject.toml that only holds tool settings names nothing."""
+    if set(recipe.key_files) - {"pyproject.toml", "tox.ini"}:
+        return True
+    if "pyproject.toml" not in recipe.key_files:
+        return False
+    try:
+        data = tomllib.loads((recipe.tree / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "project" in data or "build-system" in data
 
 
 def _configured(root: Path, settings: TestSettings) -> TestEnvironment | None:

@@ -1,11 +1,12 @@
-"""Run every registered gate on one candidate diff, in a throw-away worktree of its base.
+"""Run every registered gate on one candidate diff, in a worktree of its base.
 
 This is the one entry point the CLI, the pre-commit hook and the agent share:
 ``review(root, diff, base=..., options=..., tests=...) -> ReviewResult``. The
-settings are the base commit's, resolved by the caller at its edge
-(``core.settings.resolve``); this module reads no configuration. The user's
-working tree is never written; the worktree is removed on success, error and
-Ctrl-C alike (``core.git.worktree``).
+settings are the base commit's (or a person's approved own), resolved by the
+caller at its edge (``core.settings.resolve``); this module reads no
+configuration. The user's working tree is never written; the worktree is one
+kept between reviews and reset after each (``core.worktrees``), or a
+throw-away one removed on success, error and Ctrl-C alike (``core.git.worktree``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from core.git import file_at, open_repo, resolve_rev, worktree
 from core.settings import ReviewOptions, TestSettings
+from core.worktrees import kept_worktree
 from tools.baserules import policy_folder
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
@@ -38,7 +40,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     policies = Policies(policy_folder(repo, commit, options.policy_dir))
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
-    with worktree(repo, commit) as tree:
+    with (kept_worktree if options.reuse_worktrees else worktree)(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
                           tests=tests or TestSettings(), policies=policies,
                           base_text=lambda path: file_at(repo, commit, path))

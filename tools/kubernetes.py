@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import kubernetes_validate
 import yaml
 
 from tools.findings import Finding
@@ -108,6 +107,8 @@ def manifest_findings(path: str, text: str, policy: Kubernetes, pods: list[PodTe
 
 def _schema(manifest: Manifest, version: str) -> list[Finding]:
     doc, path, line = manifest.doc, manifest.path, manifest.line()
+    import kubernetes_validate  # a quarter second to import: only when a change has a manifest
+
     try:
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.ValidationError as exc:

@@ -5,6 +5,11 @@ against the gates that are registered (installed plugins included), which only t
     tests = "none"            # the hook stays fast
     usage = "commercial"      # restricted model licences fail the license gate
     allow_protected = [".github/dependabot.yml"]
+    model_rules = "all"       # hold your own commits to the rules written for model patches too
+
+Whose change it is (``origin``) is set by the caller, never by a file: ``patchgate review`` and the hook judge
+a person's own commit (``human``); ``solve``, ``select``, ``suggest``, the MCP server and the agent hooks judge
+a model's patch (``model``), which meets the reviewer rules written for model patches.
 """
 
 from __future__ import annotations

@@ -97,10 +97,16 @@ def print_table(result: ReviewResult, console: Console) -> None:
                           Text.assemble((where, "cyan"), "\n", _first_line(row.finding.message)))
         console.print(table)
     console.print(gate_line(result))
+    for gate in result.gates:
+        if gate.checked:
+            console.print(Text(f"  {gate.name}: {gate.checked}"))
     skipped = [g for g in result.gates if g.skipped and g.detail]
     for gate in skipped:
-        console.print(f"  {gate.name} skipped: {gate.detail}", style="dim")
-    if result.passed:
+        console.print(Text(f"  {gate.name} skipped: {gate.detail}", "dim"))
+    unchecked = [g.name for g in result.gates if g.skipped and g.findings]  # could not run: never "all passed"
+    if result.passed and unchecked:
+        console.print(Text(f"passed, but not checked: {', '.join(unchecked)}", "yellow"))
+    elif result.passed:
         console.print(Text("all gates passed", "green"))
     else:
         console.print(Text("failed: " + ", ".join(g.name for g in result.failed()), "red"))
@@ -110,6 +116,7 @@ def to_json(result: ReviewResult) -> dict[str, Any]:
     """The machine-readable verdict: ``{"passed", "gates": [{"name", "passed", "findings"}]}``."""
     return {"passed": result.passed,
             "gates": [{"name": g.name, "passed": g.passed, "skipped": g.skipped, "detail": g.detail,
+                       "checked": g.checked,
                        "findings": [f.model_dump(exclude_none=True) for f in g.findings]} for g in result.gates]}
 
 

@@ -35,7 +35,7 @@ class ScopeGate:
         read_new = ctx.new_text if ctx.applied else None
         report = scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
         rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None,
-                                     ctx.options.policy_dir)
+                                     ctx.options.policy_dir, approved=ctx.options.config_from == "candidate")
         findings = [*report.findings, *rules]
         return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
@@ -49,8 +49,9 @@ def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read
     judged on the diff alone.
     """
     tests = policy.tests
-    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options),
-                *reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new)]
+    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options)]
+    if options.model_patch_rules:  # a person's own commit may add a module or a root script
+        findings.extend(reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new))
     if read_base is not None:
         findings.extend(weakening_findings(candidate, read_base, read_new or (lambda _path: None), tests.paths))
     for changed in candidate.files:
@@ -71,10 +72,17 @@ def _path_findings(candidate: Candidate, policy: Scope, options: ReviewOptions) 
                 findings.append(Finding(rule="scope.outside-allowed", path=path,
                                         message=f"{path} is outside the allowed paths"))
             elif matches(path, policy.protected) and not matches(path, options.allow_protected):
-                findings.append(Finding(rule="scope.protected-path", path=path,
-                                        message=f"{path} is protected (CI config, lockfile or .git); "
-                                                "allow it with [tool.patchgate.review] allow_protected"))
+                findings.append(_protected(path, options))
     return findings
+
+
+def _protected(path: str, options: ReviewOptions) -> Finding:
+    """A protected path (CI, lockfile): an error in a model's patch, a note on a person's own commit."""
+    if options.model_patch_rules:
+        return Finding(rule="scope.protected-path", path=path, message=f"{path} is protected (CI config, lockfile "
+                       "or .git); allow it with [tool.patchgate.review] allow_protected")
+    return Finding(rule="scope.protected-path", path=path, severity="note",
+                   message=f"{path} is protected from model patches; your own commit may change it")
 
 
 def _limit_findings(candidate: Candidate, policy: Scope, options: ReviewOptions) -> list[Finding]:

@@ -14,22 +14,21 @@ modules are at least imported (``tools.importcheck``).
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import posixpath
 import re
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import git
 
 from core.console import err
-from core.git import run_git, worktree
+from core.git import worktree
 from core.junit import read_junit
-from core.pymodules import module_names as graph_module_names
 from core.secrets import redact
 from core.settings import ReviewOptions, TestSettings
+from core.worktrees import kept_worktree
 from tools import sandbox
 from tools.candidate import Candidate
 from tools.environments import (
@@ -37,12 +36,14 @@ from tools.environments import (
     EnvironmentBuildError,
     TestEnvironment,
     execute,
+    own_environment,
     resolve_environment,
 )
 from tools.findings import Finding, GateReport
 from tools.gate import GateContext
 from tools.importcheck import import_check
 from tools.policy import matches
+from tools.selection import is_test_file, select_tests
 from tools.weakening import disappeared_tests
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
@@ -62,70 +63,12 @@ class TestRun:
     uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
     blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
+    timed_out: bool = False
 
     @property
     def ran(self) -> int:
         """Tests that actually executed (passed or failed), not counting files that failed to collect."""
         return self.passed + len(self.failures) - self.uncollected
-
-
-def module_names(path: str) -> set[str]:
-    """Dotted names a Python file can be imported as (the index's rule, with and without a source root)."""
-    return set(graph_module_names(path)) if path.endswith(".py") else set()
-
-
-def _imports(source: str) -> set[str]:
-    """Every module a test file imports, with ``from a import b`` also giving ``a.b``."""
-    try:
-        module = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
-    found: set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> list[str]:
-    """Test files (repository-relative) related to the candidate's changes, or all of them.
-
-    New test files count (git does not list them yet), and so do tests of a module the change renames,
-    moves or deletes: they import the old name, which is exactly what may now be broken.
-    """
-    listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
-    added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
-    # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
-    tests = [p for p in dict.fromkeys([*listed, *added]) if p and is_test_file(p, test_globs) and (tree / p).is_file()]
-    if options.tests == "all":
-        return sorted(tests)
-    python = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
-    selected = {f.path for f in python if not f.deleted and f.path in tests}
-    paths = {p for f in python for p in (f.path, f.old_path) if p and p.endswith(".py")}
-    wanted = {n for p in paths for n in module_names(p)}
-    stems = {PurePosixPath(p).stem for p in paths} - {"__init__"}
-    for test in tests:
-        stem = PurePosixPath(test).stem
-        if stem.removeprefix("test_") in stems or stem.removesuffix("_test") in stems \
-                or _imports_of(tree / test) & wanted:
-            selected.add(test)
-    return sorted(selected)
-
-
-def is_test_file(path: str, test_globs: list[str]) -> bool:
-    """A file pytest collects by default: ``test_*.py`` or ``*_test.py`` under the policy's test paths."""
-    name = PurePosixPath(path).name
-    return matches(path, test_globs) and name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
-
-
-def _imports_of(path: Path) -> set[str]:
-    try:
-        return _imports(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return set()
 
 
 def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
@@ -144,7 +87,7 @@ def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEn
         output = redact(done.output[-4000:])
         if done.timed_out:
             return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:],
-                           blocked=done.blocked)
+                           blocked=done.blocked, timed_out=True)
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked = done.blocked
         if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
@@ -290,25 +233,35 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     root = Path(repo.working_tree_dir or tree)
     timeout = settings.timeout
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
-        environment = confined(resolve_environment(root, settings, tree=tree, build=False), repo, settings)
+        found = resolve_environment(root, settings, tree=tree, build=False)
+        if found.kind == "built" and not (found.python and found.python.is_file()):
+            found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
+        environment = confined(found, repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")
     try:
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
-        return GateReport(name="tests", passed=False, findings=[Finding(rule="tests.not-run", message=str(exc))])
-    tests = select_tests(tree, candidate, options, test_globs)
+        return _no_environment(exc)
+    selection = select_tests(tree, candidate, options, test_globs)
+    tests = selection.files
     if not tests:
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              "no related tests")
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
+    if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
+        with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
+            base_run = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                                  settings.pass_env)
+        if base_run.problem or not base_run.ran:
+            return _base_cannot_run(run.problem)
     if run.problem:
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     before = TestRun({}, 0)
-    with worktree(repo, base) as base_tree:
+    with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
         # The base's tests of the same files (and of test files renamed away) must all still be collected.
         was_test = [old for old in renames if is_test_file(old, test_globs)]
         on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]
@@ -316,15 +269,51 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
         if run.failures:
             before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
                                 settings.pass_env)
+        if collected is not None:  # ids that name the worktree (a parametrized path) compare without it
+            collected = {placeless(node, base_tree) for node in collected}
     findings = [*_compare(run, before), *blocked]
     if collected is not None:
-        findings.extend(disappeared_tests(collected, run.node_ids, renames))
+        findings.extend(disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
+        if before.failures and not before.ran:
+            return _base_cannot_run(_not_run(run, tests, environment).message)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], _not_run(run, tests, environment), *findings)
     detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
                                                       f"({environment.kind} environment)")
-    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail)
+    checked = (f"{run.ran} test(s) ran from {len(tests)} file(s) in the {environment.kind} environment: "
+               f"{selection.summary()}")
+    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail,
+                      checked=checked)
+
+
+def placeless(node_id: str, tree: Path) -> str:
+    """``node_id`` with the worktree's path (and its resolved form) replaced: base and candidate run in
+    differently named temporary worktrees, and a test parametrized by a path carries it in its id."""
+    for where in dict.fromkeys([str(tree.resolve()), str(tree)]):
+        node_id = node_id.replace(where, "<worktree>")
+    return node_id
+
+
+def _no_environment(exc: EnvironmentBuildError) -> GateReport:
+    """The project's environment cannot be built: said once, with the fix, and not held against the change
+    (a docstring fix must not be refused because a dependency does not install); the verdict says so."""
+    fix = "" if "[tool.patchgate.tests]" in str(exc) else ('; to run them, set [tool.patchgate.tests] python = '
+                                                          '".venv/bin/python" to an environment with its dependencies')
+    return _unchecked("tests.no-environment", " ".join(f"tests not run: {exc}{fix}".split()))
+
+
+def _base_cannot_run(why: str) -> GateReport:
+    """The selected tests cannot run on the base commit either (an old project that does not import on this
+    Python): they can judge no candidate, so that is said, as a warning, instead of rejecting every one."""
+    return _unchecked("tests.base-broken", f"the tests cannot run on the base commit either, so they judge "
+                                           f"nothing here: {why}")
+
+
+def _unchecked(rule: str, message: str) -> GateReport:
+    """A tests gate that could not check the change, for a reason that is not the change's."""
+    return GateReport(name="tests", passed=True, skipped=True, detail=message[:300],
+                      findings=[Finding(rule=rule, severity="warning", message=message)])
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:

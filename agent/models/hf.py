@@ -41,6 +41,9 @@ class HFModel:
         for given in (path, draft_model):  # before importing transformers, which alone takes seconds
             if given is not None and not Path(given).exists():
                 raise ConfigError(f"hf model path {given} does not exist (give hf:/path/to/a/saved/model)")
+            if given is not None and Path(given).is_dir() and not (Path(given) / "config.json").is_file():
+                raise ConfigError(f"{given} is not a model folder: it has no config.json (give the folder "
+                                  "save_pretrained wrote)")
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 

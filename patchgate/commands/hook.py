@@ -58,5 +58,12 @@ def install_hook(root: Path, force: bool = False) -> Path:
 @click.option("--force", is_flag=True, help="Replace an existing pre-commit hook.")
 def install_hook_command(repo: Path, force: bool) -> None:
     """Install a git pre-commit hook that runs `patchgate review --staged`."""
+    from core.git import repo_root
+    from core.settings import resolve
+    from tools.environments import resolve_environment
+
     target = install_hook(repo, force)
-    out.print(f"installed {target}")
+    out.print(f"installed {target}", markup=False)
+    root = repo_root(repo)
+    environment = resolve_environment(root, resolve(root, base="HEAD").tests, build=False)
+    out.print(f"its tests will run in {environment.how}", markup=False, soft_wrap=True)

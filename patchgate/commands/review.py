@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -43,6 +45,8 @@ def read_patch(source: str) -> str:
 @click.option("--patch", "patch_file", help="Review a unified diff from a file, or - for stdin.")
 @click.option("--base", default=None, help="Revision the patch applies to (default HEAD; a range uses its left side).")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
+@click.option("--origin", type=click.Choice(["human", "model"]), default="human", show_default=True,
+              help="Who wrote the change: you, or a model (the reviewer rules for model patches then apply).")
 @click.option("--tests", "tests_mode", type=click.Choice(["related", "all", "none"]), default=None,
               help="Which tests to run (default: config, else related).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Seconds the test run may take.")
@@ -56,38 +60,50 @@ def read_patch(source: str) -> str:
 @click.option("--github", "github_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write markdown review comments (with suggestions) here.")
 def review_command(rev_range: str | None, staged: bool, patch_file: str | None, base: str | None, repo: Path,
-                   tests_mode: str | None, timeout: float | None, tests_env: str | None, usage: str | None,
-                   skip: tuple[str, ...],
+                   origin: str, tests_mode: str | None, timeout: float | None, tests_env: str | None,
+                   usage: str | None, skip: tuple[str, ...],
                    as_json: bool, sarif_file: Path | None, github_file: Path | None) -> None:
-    """Gate a change in an isolated worktree: --staged, REV_RANGE (main..HEAD) or --patch FILE.
+    """Gate a change in an isolated worktree: the uncommitted changes (no argument), --staged, one commit REV,
+    a range (main..HEAD) or --patch FILE.
 
     Exit 0 when every gate passed, 1 when one failed, 2 on bad input.
     """
-    from core.git import open_repo, range_diff, repo_root, staged_diff
-    from core.settings import resolve
+    from core.git import open_repo, range_diff, range_sides, repo_root, resolve_rev, staged_diff, uncommitted_diff
+    from core.settings import base_table, resolve, staged_table
     from tools.gates import review
     from tools.report import print_table, to_github, to_json, to_sarif
 
-    if sum([staged, rev_range is not None, patch_file is not None]) != 1:
-        raise InputError("give exactly one of --staged, a revision range (main..HEAD) or --patch FILE")
+    if sum([staged, rev_range is not None, patch_file is not None]) > 1:
+        raise InputError("give at most one of --staged, a revision (REV or main..HEAD) or --patch FILE")
+    for target in (sarif_file, github_file):  # bad input is refused even when there is nothing to review
+        if target is not None:
+            _check_writable(target)
     root = repo_root(repo)
     git_repo = open_repo(root)
+    if base is not None:
+        resolve_rev(git_repo, base)
+    candidate = None  # reads the change's own [tool.patchgate], for settings the user approved
     if staged:
-        diff, default_base = staged_diff(git_repo), "HEAD"
+        diff, default_base, what = staged_diff(git_repo), "HEAD", "nothing is staged"
+        candidate = partial(staged_table, git_repo)
     elif rev_range is not None:
         diff, default_base = range_diff(git_repo, rev_range)
+        right = range_sides(git_repo, rev_range)[1]
+        what, candidate = f"{rev_range} changes nothing", partial(base_table, git_repo, right)
+    elif patch_file is not None:
+        diff, default_base, what = read_patch(patch_file), "HEAD", "the patch is empty"
     else:
-        diff, default_base = read_patch(patch_file or "-"), "HEAD"
+        diff, default_base, what = uncommitted_diff(git_repo), "HEAD", "there are no uncommitted changes"
     base = base or default_base
     if not diff.strip():  # an empty change passes every gate vacuously: say so instead of "all gates passed"
-        what = "nothing is staged" if staged else f"{rev_range} changes nothing" if rev_range else "the patch is empty"
         if as_json:
             emit_json({"passed": True, "gates": [], "nothing_to_review": True})
         else:
             err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
         return
-    settings = resolve(root, base=base, review={"tests": tests_mode, "usage": usage},
-                       tests={"timeout": timeout, "env": tests_env})
+    settings = resolve(root, base=base, review={"tests": tests_mode, "usage": usage, "origin": origin,
+                                                "reuse_worktrees": True},  # a person reviews commit after commit
+                       tests={"timeout": timeout, "env": tests_env}, candidate=candidate)
     options = settings.review
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
@@ -102,6 +118,14 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         print_table(result, out)
     if not result.passed:
         raise GateFailure("gates failed: " + ", ".join(g.name for g in result.failed()))
+
+
+def _check_writable(path: Path) -> None:
+    """A report file's folder must exist and the path must not be a folder: checked before any work."""
+    folder = path.resolve().parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InputError(f"cannot write {path}: " + ("it is a folder" if path.is_dir() else
+                                                      f"{folder} is not a writable folder"))
 
 
 def _write(path: Path, text: str) -> None:

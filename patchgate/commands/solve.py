@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from rich.text import Text
 
 from core.console import emit_json, err, json_error, out
-from core.errors import GateFailure
+from core.errors import GateFailure, InputError
 from patchgate.commands.context import read_issue
 
 
@@ -33,6 +34,9 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
     from core.settings import resolve
 
     with json_error(as_json):
+        if do_apply and not yes and not sys.stdin.isatty():  # nobody can answer the question: say so up front
+            raise InputError("solve --apply asks before it changes your tree, and there is no terminal to ask: "
+                             "add --yes to apply without asking")
         text = read_issue(issue, file)
         root = repo_root(repo)
         settings = resolve(root, base="HEAD", model=model_spec,

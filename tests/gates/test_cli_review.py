@@ -76,7 +76,7 @@ def test_patch_from_stdin_and_file(repo: Path, tmp_path: Path) -> None:
     ("review", "nope..HEAD"),
     ("review", "--patch", "/no/such/file.diff"),
     ("review", "--patch", "-", "--base", "no-such-rev"),
-    ("review",),
+    ("review", "--staged", "HEAD"),  # two changes at once (plain `review` reviews the uncommitted changes)
 ])
 def test_bad_input_exits_2_with_one_line(repo: Path, args: tuple[str, ...]) -> None:
     result = run_cli(repo, *args, stdin="--- a/pkg/mod.py\n+++ b/pkg/mod.py\n@@ -1 +1 @@\n-x\n+y\n")

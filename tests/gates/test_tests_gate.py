@@ -7,7 +7,7 @@ from tests.conftest import diff_of, review_as_configured
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.policy import Policies
-from tools.testing import select_tests
+from tools.selection import select_tests
 
 GLOBS = Policies().default.scope.tests.paths
 
@@ -30,8 +30,8 @@ def test_selection_follows_imports_and_names(make_repo) -> None:
     root = make_repo(FILES)
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"] + "\n# touched\n"})
     selected = select_tests(root, parse_diff(diff), ReviewOptions(), GLOBS)
-    assert selected == ["tests/test_ops.py", "tests/test_uses_ops.py"]
-    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"), GLOBS)
+    assert selected.files == ["tests/test_ops.py", "tests/test_uses_ops.py"]
+    assert "tests/test_other.py" in select_tests(root, parse_diff(diff), ReviewOptions(tests="all"), GLOBS).files
 
 
 def test_new_failure_fails_and_old_failure_only_warns(make_repo) -> None:
@@ -99,3 +99,16 @@ def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_rep
                                                                    ".patchgate.toml": widened}),
                                               review={"disabled": ["scope"]}, tests={"timeout": 60}))
     assert report.passed and "1 passed" in report.detail, report
+
+
+def test_tests_that_cannot_run_on_the_base_either_judge_nothing(make_repo) -> None:
+    """An old project whose tests do not import here: said as a warning, and no candidate is rejected for it."""
+    root = make_repo({"old/__init__.py": "def f():\n    return 1\n",
+                      "tests/test_old.py": "import a_dependency_that_is_not_installed\nfrom old import f\n\n\n"
+                                           "def test_f():\n    assert f() == 1\n"})
+    diff = diff_of(root, {"old/__init__.py": "def f():\n    return 1 + 0\n"})
+    result = review(root, diff, tests=TestSettings(timeout=60))
+    report = gate_report(result)
+    assert result.passed and report.skipped
+    assert [f.rule for f in report.findings] == ["tests.base-broken"]
+    assert "a_dependency_that_is_not_installed" in report.findings[0].message

@@ -1,0 +1,53 @@
+"""Which test files a change selects: the import graph through package re-exports, conftest files, and
+pytest's own idea of what a test file is (testpaths, python_files)."""
+
+from __future__ import annotations
+
+from tests.conftest import diff_of
+from tools.candidate import parse_diff
+from tools.options import ReviewOptions
+from tools.policy import Policies
+from tools.pytestconfig import read_pytest_config
+from tools.selection import select_tests
+
+GLOBS = Policies().default.scope.tests.paths
+PACKAGE = {
+    "src/shop/__init__.py": "from .cart import Cart\nfrom . import prices\n",
+    "src/shop/cart.py": "from .prices import price\n\n\nclass Cart:\n    def total(self):\n        return price(1)\n",
+    "src/shop/prices.py": "def price(n):\n    return n * 2\n",
+    "src/shop/report.py": "def report():\n    return 'r'\n",
+    "tests/test_cart.py": "from shop import Cart\n\n\ndef test_total():\n    assert Cart().total() == 2\n",
+    "tests/test_pkg.py": "import shop\n\n\ndef test_prices():\n    assert shop.prices.price(2) == 4\n",
+    "tests/test_report.py": "from shop.report import report\n\n\ndef test_report():\n    assert report() == 'r'\n",
+    "tests/sub/conftest.py": "import pytest\nfrom shop.prices import price\n\n\n@pytest.fixture\ndef two():\n"
+                             "    return price(1)\n",
+    "tests/sub/test_fixture_user.py": "def test_two(two):\n    assert two == 2\n",
+}
+
+
+def selected(root, files: dict[str, str], mode: str = "related"):
+    return select_tests(root, parse_diff(diff_of(root, files)), ReviewOptions(tests=mode), GLOBS)
+
+
+def test_a_change_reaches_tests_through_package_reexports_and_conftest(make_repo) -> None:
+    root = make_repo(PACKAGE)
+    selection = selected(root, {"src/shop/prices.py": "def price(n):\n    return n * 3\n"})
+    assert selection.files == ["tests/sub/test_fixture_user.py", "tests/test_cart.py", "tests/test_pkg.py"]
+    assert selection.reasons["tests/test_cart.py"] == "imports shop, which imports shop.prices (changed)"
+    assert selection.reasons["tests/sub/test_fixture_user.py"] == "its tests/sub/conftest.py reaches the change"
+    # a module nothing re-exports selects only its own importers
+    assert selected(root, {"src/shop/report.py": "def report():\n    return 's'\n"}).files == ["tests/test_report.py"]
+
+
+def test_pytest_configuration_decides_what_a_test_file_is(make_repo) -> None:
+    root = make_repo({
+        "setup.cfg": "[tool:pytest]\ntestpaths = checks\npython_files = check_*.py\n",
+        "lib.py": "X = 1\n",
+        "checks/check_lib.py": "import lib\n\n\ndef test_x():\n    assert lib.X == 1\n",
+        "examples/test_example.py": "import lib\n",
+        "checks/test_not_a_check.py": "import lib\n",
+    })
+    config = read_pytest_config(root)
+    assert config.testpaths == ("checks",) and config.source == "setup.cfg"
+    assert selected(root, {"lib.py": "X = 2\n"}, "all").files == ["checks/check_lib.py"]
+    assert selected(root, {"lib.py": "X = 2\n"}).files == ["checks/check_lib.py"]

@@ -1,0 +1,196 @@
+"""Which test files a change can break: the transitive import graph, re-exports through packages included.
+
+A test reaches changed code through every module it imports and everything
+those import: ``from pkg import get_flashed_messages`` runs ``pkg/__init__.py``,
+which imports ``pkg/helpers.py``, so a change there selects the test although it
+never names ``helpers``. The graph is read from the syntax of every Python file
+in the patched tree (relative imports resolved; ``from pkg import name`` depends
+on ``pkg``, so on whatever ``pkg/__init__.py`` imports); a ``conftest.py`` that
+reaches the change selects the tests it serves. Each selected file keeps the reason that
+chose it, for the report. pytest's own configuration (``tools.pytestconfig``)
+decides which files are tests at all.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from core.git import run_git
+from core.pymodules import module_names
+from tools.candidate import Candidate
+from tools.options import ReviewOptions
+from tools.pytestconfig import PytestConfig, read_pytest_config
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The test files to run, and for each one why it was chosen."""
+
+    files: list[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def summary(self, limit: int = 3) -> str:
+        """``tests/test_a.py (changed), tests/test_b.py (imports pkg, which imports pkg.mod: changed) and 4 more``."""
+        shown = [f"{path} ({self.reasons.get(path, 'selected')})" for path in self.files[:limit]]
+        more = len(self.files) - limit
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> Selection:
+    """Test files (repository-relative) the candidate's changes reach, or all of them (as pytest defines them).
+
+    New test files count (git does not list them yet), and so do tests of a module the change renames,
+    moves or deletes: they import the old name, which is exactly what may now be broken.
+    """
+    config = read_pytest_config(tree)
+    listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
+    added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
+    # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
+    python = [p for p in dict.fromkeys([*listed, *added]) if p and (tree / p).is_file()]
+    tests = [p for p in python if is_test_file(p, test_globs, config)]
+    if options.tests == "all":
+        why = f"every test file under {', '.join(config.testpaths)} (testpaths)" if config.testpaths else "every test file"
+        return Selection(sorted(tests), {t: why for t in tests})
+    changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
+    reasons: dict[str, str] = {f.path: "changed" for f in changed if not f.deleted and f.path in tests}
+    paths = {p for f in changed for p in (f.path, f.old_path) if p and p.endswith(".py")}
+    stems = {PurePosixPath(p).stem for p in paths} - {"__init__", "conftest"}
+    graph = ImportGraph.of(tree, python)
+    reached = graph.reached_from({n for p in paths for n in module_names(p)})
+    conftests = {p for p in python if PurePosixPath(p).name == "conftest.py"
+                 and (p in paths or graph.first_hit(p, reached))}
+    for test in tests:
+        if test in reasons:
+            continue
+        stem = PurePosixPath(test).stem
+        if stem.removeprefix("test_") in stems or stem.removesuffix("_test") in stems:
+            reasons[test] = "named after a changed module"
+        elif hit := graph.first_hit(test, reached):
+            reasons[test] = _why(hit, reached)
+        elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
+            reasons[test] = f"its {near} reaches the change"
+    return Selection(sorted(reasons), reasons)
+
+
+def is_test_file(path: str, test_globs: list[str], config: PytestConfig | None = None) -> bool:
+    """A file pytest collects: its ``python_files`` patterns (default ``test_*.py``, ``*_test.py``) under its
+    ``testpaths``, when the project configures pytest; else the default patterns under the policy's test paths."""
+    from tools.policy import matches
+
+    config = config or PytestConfig()
+    if config.source is not None:  # the project says what its tests are
+        return path.endswith(".py") and config.collects(path)
+    return path.endswith(".py") and matches(path, test_globs) and config.collects(path)
+
+
+def _serves(conftest: str, test: str) -> bool:
+    folder = str(PurePosixPath(conftest).parent)
+    return folder == "." or test.startswith(folder + "/")
+
+
+def _why(hit: str, reached: dict[str, str | None]) -> str:
+    """``imports pkg, which imports pkg.helpers (changed)``: the chain from a test's import to the change."""
+    chain = [hit]
+    while (step := reached.get(chain[-1])) is not None and len(chain) < 4:
+        chain.append(step)
+    if reached.get(chain[-1]) is not None:
+        chain.append("...")
+    if len(chain) == 1:
+        return f"imports {hit} (changed)"
+    return f"imports {chain[0]}, which imports " + ", which imports ".join(chain[1:]) + " (changed)"
+
+
+@dataclass
+class ImportGraph:
+    """Module -> the project modules it imports (parent packages included), read from a tree's Python files."""
+
+    modules: dict[str, str]  # dotted name -> path
+    imports: dict[str, set[str]]  # path -> project modules its import statements name
+
+    @classmethod
+    def of(cls, tree: Path, paths: list[str]) -> ImportGraph:
+        modules = {name: path for path in paths for name in module_names(path)}
+        graph = cls(modules, {})
+        for path in paths:
+            graph.imports[path] = graph._resolve(path, _import_statements(tree / path))
+        return graph
+
+    def _resolve(self, path: str, statements: list[tuple[int, str, list[str]]]) -> set[str]:
+        """Project modules named by ``(level, module, names)`` statements of ``path`` (for each imported name, the
+        module that is it or defines it)."""
+        found: set[str] = set()
+        packages = [n if path.endswith("__init__.py") else n.rpartition(".")[0] for n in module_names(path)]
+        for level, module, names in statements:
+            bases = [module] if not level else \
+                [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
+            for base in bases:
+                for name in [base, *(f"{base}.{n}" if base else n for n in names)]:
+                    if hit := self._module_of(name):
+                        found.add(hit)
+        return found
+
+    def _module_of(self, name: str) -> str | None:
+        """The project module ``name`` is or is defined in (``pkg.Cart`` -> ``pkg``), or None.
+
+        Parent packages of an imported module are left out on purpose: ``import pkg.report`` runs
+        ``pkg/__init__.py`` too, but a behaviour change elsewhere in ``pkg`` reaches it only through what
+        it uses, and a change that breaks importing at all is the import check's finding.
+        """
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            if (prefix := ".".join(parts[:end])) in self.modules:
+                return prefix
+        return None
+
+    def reached_from(self, changed: set[str]) -> dict[str, str | None]:
+        """Every module whose import runs a changed one, mapped to the next module on the way (None: changed)."""
+        importers: dict[str, set[str]] = {}
+        for path, names in self.imports.items():
+            for importer in module_names(path):
+                for name in names:
+                    importers.setdefault(name, set()).add(importer)
+        reached: dict[str, str | None] = {n: None for n in changed if n in self.modules or n in importers}
+        queue = deque(sorted(reached))
+        while queue:
+            name = queue.popleft()
+            for importer in sorted(importers.get(name, ())):
+                if importer not in reached:
+                    reached[importer] = name
+                    queue.append(importer)
+        return reached
+
+    def first_hit(self, path: str, reached: dict[str, str | None]) -> str | None:
+        """The first module ``path`` imports that reaches the change (closest to it first), or None."""
+        hits = [n for n in self.imports.get(path, ()) if n in reached]
+        return min(hits, key=lambda n: (_distance(n, reached), n)) if hits else None
+
+
+def _distance(name: str, reached: dict[str, str | None]) -> int:
+    """How many imports lie between ``name`` and a changed module."""
+    steps, at = 0, reached.get(name)
+    while at is not None and steps < 50:
+        at, steps = reached.get(at), steps + 1
+    return steps
+
+
+def _up(package: str, levels: int) -> str:
+    parts = package.split(".") if package else []
+    return ".".join(parts[: len(parts) - levels]) if levels else package
+
+
+def _import_statements(path: Path) -> list[tuple[int, str, list[str]]]:
+    """``(level, module, imported names)`` of every import statement in a file (empty when it does not parse)."""
+    try:
+        module = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found: list[tuple[int, str, list[str]]] = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            found.extend((0, alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.level, node.module or "", [a.name for a in node.names if a.name != "*"]))
+    return found
