@@ -88,8 +88,8 @@ def test_a_policy_that_does_not_parse_and_a_folder_that_is_not_a_model_are_one_l
 
 def test_a_kept_worktree_starts_clean_for_the_next_review(make_repo) -> None:
     """Reviews reuse worktrees (only changed files are checked out); nothing a review wrote reaches the next."""
-    from tests.conftest import diff_of
     from core.settings import TestSettings
+    from tests.conftest import diff_of
     from tools.gates import ReviewOptions, review
 
     root = make_repo({"lib.py": "X = 1\n", "tests/test_lib.py": "import os\n\nimport lib\n\n\ndef test_fresh():\n"
