@@ -178,6 +178,23 @@ def staged_diff(repo: git.Repo) -> str:
     return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index)
 
 
+def working_diff(repo: git.Repo, staged: bool = False) -> str:
+    """The uncommitted change against HEAD: what is staged, or (default) every tracked and untracked file.
+
+    Untracked files are added to a throw-away index in a temporary folder, never to the user's own index,
+    so an agent's new files are reviewed without ``git add``.
+    """
+    if staged:
+        return staged_diff(repo)
+    if not has_commits(repo):
+        raise InputError("the repository has no commits yet; commit once before reviewing changes")
+    with tempfile.TemporaryDirectory(prefix="patchgate-index-") as folder:
+        index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+        repo.git.read_tree("HEAD", env=index)
+        repo.git.add("-A", env=index)
+        return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index)
+
+
 def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
     """The diff of a revision range ``A..B`` (or ``A...B``, from their merge base) and the base it applies to."""
     left, dots, right = spec.partition("...") if "..." in spec else spec.partition("..")

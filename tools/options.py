@@ -48,6 +48,9 @@ class ReviewOptions(BaseModel):
     grammars: dict[str, str] = Field(
         default_factory=dict, description="Glob -> grammar in core.grammars that matching files must parse under.")
     policy_dir: Path | None = Field(default=None, description="A folder with the repository's own policy YAML files.")
+    origin: Literal["human", "model"] = Field(
+        default="model", description="Who proposed the change: the reviewer rules written for model patches "
+                                     "(tools.reviewer) apply to 'model'; agent hooks and the MCP server set it.")
     issue_tests: list[str] = Field(
         default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
                                           "plan's, and the issue-tests gate runs only when there are some.")

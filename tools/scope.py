@@ -48,8 +48,9 @@ def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read
     judged on the diff alone.
     """
     tests = policy.tests
-    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options),
-                *reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new)]
+    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options)]
+    if options.origin == "model":
+        findings.extend(reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new))
     if read_base is not None:
         findings.extend(weakening_findings(candidate, read_base, read_new or (lambda _path: None), tests.paths))
     for changed in candidate.files:
