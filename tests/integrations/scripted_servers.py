@@ -25,6 +25,10 @@ class Script:
     steps: list[Step]
     main_tool: str  # a tool every main-loop request offers ("Edit" for Claude Code, "apply_patch" for Codex)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # A tool to wait for before the script starts (an MCP server that connects after the first request), and
+    # the step that waits a moment meanwhile.
+    wait_for: str | None = None
+    wait_step: Step = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_step(self, body: dict[str, Any]) -> Step | None:
@@ -34,6 +38,8 @@ class Script:
             self.requests.append(body)
             if self.main_tool not in names:
                 return None
+            if self.wait_for is not None and self.wait_for not in names:
+                return self.wait_step
             return self.steps.pop(0) if self.steps else [("text", "done")]
 
     def main_requests(self) -> list[dict[str, Any]]:
@@ -129,9 +135,11 @@ def responses_server(script: Script) -> tuple[ThreadingHTTPServer, str]:
             elif kind == "apply_patch":
                 items.append({"type": "custom_tool_call", "id": f"ctc_{n}_{i}", "call_id": f"call_{n}_{i}",
                               "name": kind, "input": value, "status": "completed"})
-            else:
-                items.append({"type": "function_call", "id": f"fc_{n}_{i}", "call_id": f"call_{n}_{i}",
-                              "name": kind, "arguments": json.dumps(value), "status": "completed"})
+            else:  # "namespace/name" calls a tool of a namespace (how Codex offers an MCP server's tools)
+                namespace, _, name = kind.rpartition("/")
+                items.append({"type": "function_call", "id": f"fc_{n}_{i}", "call_id": f"call_{n}_{i}", "name": name,
+                              **({"namespace": namespace} if namespace else {}), "arguments": json.dumps(value),
+                              "status": "completed"})
         response = {"id": f"resp_{n}", "object": "response", "status": "in_progress", "output": []}
         events: list[tuple[str, dict[str, Any]]] = [("response.created", {"type": "response.created",
                                                                           "response": response})]
