@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,7 +36,7 @@ class Script:
         """The next step for a main-loop request, a final text once the script is done; None for side requests."""
         names = {t.get("name") for t in body.get("tools", [])}
         with self.lock:
-            self.requests.append(body)
+            self.requests.append({**body, "_at": time.monotonic()})
             if self.main_tool not in names:
                 return None
             if self.wait_for is not None and self.wait_for not in names:
