@@ -115,17 +115,16 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
         async def on_progress(value: float, total: float | None, message: str | None) -> None:
             started.set()
 
-        async with Client(_server(project, tmp)) as session:
-            async with anyio.create_task_group() as group:
-                group.start_soon(lambda: session.call_tool("review_patch", {"diff": diff},
-                                                           progress_callback=on_progress))
-                await started.wait()
-                with anyio.move_on_after(120):
-                    while not leftovers(tmp, project):  # the review's worktree and sandbox exist
-                        await anyio.sleep(0.5)
-                assert leftovers(tmp, project), "the review should be under way"
-                await anyio.sleep(3)  # the slow test is running
-                group.cancel_scope.cancel()
+        async with Client(_server(project, tmp)) as session, anyio.create_task_group() as group:
+            group.start_soon(lambda: session.call_tool("review_patch", {"diff": diff},
+                                                       progress_callback=on_progress))
+            await started.wait()
+            with anyio.move_on_after(120):
+                while not leftovers(tmp, project):  # the review's worktree and sandbox exist
+                    await anyio.sleep(0.5)
+            assert leftovers(tmp, project), "the review should be under way"
+            await anyio.sleep(3)  # the slow test is running
+            group.cancel_scope.cancel()
         # leaving the client closes the server's stdin and stops it: the review is interrupted
 
     anyio.run(main)
