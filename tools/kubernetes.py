@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import kubernetes_validate
 import yaml
 
 from tools.findings import Finding
@@ -38,6 +37,8 @@ def manifest_findings(path: str, text: str, policy: Kubernetes) -> list[Finding]
 
 
 def _schema(path: str, line: int, doc: dict[str, Any], version: str) -> list[Finding]:
+    import kubernetes_validate  # 0.2 s of imports, paid only when a manifest is checked (not before every edit)
+
     try:
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
