@@ -7,9 +7,22 @@ removed, a test subprocess is killed by ``subprocess.run``, a lock is released. 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
+
+
+def since_start() -> float:
+    """Seconds since this process started (0 where /proc is missing): start-up and imports count against a
+    hook's bound too, and on a loaded machine they can take seconds."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rpartition(")")[2].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
 
 
 class DeadlineExceeded(Exception):

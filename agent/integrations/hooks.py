@@ -72,7 +72,7 @@ def answer(client: Client, event: Event, payload: Payload, seconds: float) -> An
             return _before_stop(root, seconds)
     except DeadlineExceeded:
         what = "this edit" if event == "pre-tool-use" else "the session's changes"
-        return Answer("unchecked", f"patchgate could not finish checking {what} within {seconds:g} s; "
+        return Answer("unchecked", f"patchgate could not finish checking {what} within {seconds:.0f} s; "
                                    "nothing was checked")
 
 

@@ -43,11 +43,13 @@ def install_agent_hooks_command(claude_code: bool, codex: bool, project: bool, r
 @click.option("--timeout", type=click.FloatRange(min=1), default=25, help="Seconds to answer within.")
 def agent_hook_command(client: str, event: str, timeout: float) -> None:
     """Answer one hook call: the payload on stdin, the decision as JSON on stdout (run by the agent)."""
+    from agent.integrations.deadline import since_start
     from agent.integrations.hooks import answer, parse_payload, render
 
     raw = sys.stdin.buffer.read(MAX_PAYLOAD + 1)
     if len(raw) > MAX_PAYLOAD:
         raise InputError(f"malformed hook payload: larger than {MAX_PAYLOAD // 2**20} MiB")
     payload = parse_payload(raw.decode("utf-8", "replace"))
-    result = answer(client, event, payload, timeout)  # type: ignore[arg-type]
+    # the bound counts from the process's start: imports on a loaded machine take seconds of it
+    result = answer(client, event, payload, max(1.0, timeout - since_start()))  # type: ignore[arg-type]
     print(json.dumps(render(event, result)))  # type: ignore[arg-type]
