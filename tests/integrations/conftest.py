@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import git, write_files
+from tests.integrations.scripted_servers import Script
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / ".venv" / "node" / "node_modules" / ".bin"  # where scripts/install.sh puts the npm clients
@@ -20,6 +24,8 @@ PROJECT = {
     "tests/test_calc.py": "from pkg.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
                           "    assert add(0, 0) == 0\n",
 }
+BROKEN = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a - b\n"
+MCP_TOOLS = {"review_patch", "review_changes", "select", "localize", "context"}
 SECRET = 'GITHUB_TOKEN = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7c"  # a made-up token\n'
 
 
@@ -29,6 +35,23 @@ def client(name: str) -> str:
     if found is None:
         pytest.skip(f"{name} is not installed (scripts/install.sh installs it with npm)")
     return found
+
+
+@contextlib.contextmanager
+def serving(factory: Callable[[Script], tuple[ThreadingHTTPServer, str]], script: Script) -> Iterator[str]:
+    """A scripted model server for the length of the block; yields its base URL."""
+    server, url = factory(script)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+
+
+def assert_session_outcome(root: Path) -> None:
+    """After the scripted session: the clean edit and the fix landed, the secret and the weakening did not."""
+    assert (root / "pkg/calc.py").read_text() == 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n'
+    assert not (root / "pkg/settings.py").exists()
+    assert "assert add(0, 0) == 0" in (root / "tests/test_calc.py").read_text()
 
 
 def patchgate(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.conftest import SECRET, client, commit_all, patchgate
+from tests.integrations.conftest import (
+    BROKEN,
+    MCP_TOOLS,
+    SECRET,
+    assert_session_outcome,
+    client,
+    commit_all,
+    patchgate,
+    serving,
+)
 from tests.integrations.scripted_servers import Script, anthropic_server
 
 pytestmark = pytest.mark.slow
@@ -60,17 +69,11 @@ def test_hooks_gate_claude_code_edits_and_stop(project: Path, tmp_path: Path) ->
         [("Edit", {"file_path": calc, "old_string": "return a - b", "new_string": "return a + b"})],
         [("text", "Fixed the subtraction.")],
     ])
-    server, url = anthropic_server(script)
-    try:
+    with serving(anthropic_server, script) as url:
         run = _run_claude(project, tmp_path / "home", url, "--permission-mode", "acceptEdits")
-    finally:
-        server.shutdown()
     assert run.returncode == 0, run.stdout + run.stderr
     requests = script.main_requests()
-    # (1) the clean edit landed; the blocked ones did not
-    assert (project / "pkg/calc.py").read_text() == 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n'
-    assert not (project / "pkg/settings.py").exists()
-    assert "assert add(0, 0) == 0" in (project / "tests/test_calc.py").read_text()
+    assert_session_outcome(project)  # (1) the clean edit landed; the blocked ones did not
     # (2) each block's reason reached the model on its next request
     assert "GitHub Token added" in _tool_results(requests[3])
     assert "assertion removed: assert add(0, 0) == 0" in _tool_results(requests[4])
@@ -86,21 +89,17 @@ def test_claude_code_lists_and_calls_patchgate_mcp(project: Path, tmp_path: Path
                             "mcp", "--repo", str(project)], cwd=project, env=env, text=True, capture_output=True,
                            timeout=120)
     assert added.returncode == 0, added.stdout + added.stderr
-    broken = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a - b\n"
     script = Script(main_tool="Edit", steps=[
         [("WaitForMcpServers", {"servers": ["patchgate"]})],  # claude -p starts before its MCP servers connect
-        [("mcp__patchgate__review_patch", {"diff": broken, "tests": "related"})],
+        [("mcp__patchgate__review_patch", {"diff": BROKEN, "tests": "related"})],
         [("text", "The patch fails the tests.")],
     ])
-    server, url = anthropic_server(script)
-    try:
+    with serving(anthropic_server, script) as url:
         run = _run_claude(project, home, url, "--allowedTools", "mcp__patchgate__review_patch")
-    finally:
-        server.shutdown()
     assert run.returncode == 0, run.stdout + run.stderr
     requests = script.main_requests()
     offered = {t["name"] for t in requests[1]["tools"]}
-    assert {f"mcp__patchgate__{n}" for n in ("review_patch", "review_changes", "select", "localize", "context")} <= offered
+    assert {f"mcp__patchgate__{n}" for n in MCP_TOOLS} <= offered
     verdict = json.loads(_last_tool_result(requests[2]))
     assert verdict["status"] == "failed"
     assert "test_add fails" in verdict["summary"]

@@ -16,11 +16,9 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tests.conftest import git
-from tests.integrations.conftest import client, leftovers
+from tests.integrations.conftest import BROKEN, MCP_TOOLS, client, leftovers
 
 pytestmark = pytest.mark.slow
-TOOLS = {"review_patch", "review_changes", "select", "localize", "context"}
-BROKEN = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a - b\n"
 DOCSTRING = ('--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,3 @@\n def add(a, b):\n+    """The sum."""\n'
              "     return a + b\n")
 
@@ -52,7 +50,7 @@ def test_sdk_client_over_stdio(project: Path) -> None:
                     "localize": found}
 
     got = anyio.run(main)
-    assert set(got["listed"]) == TOOLS
+    assert set(got["listed"]) == MCP_TOOLS
     assert all(t.output_schema and t.input_schema for t in got["listed"].values())
     patch = got["patch"].structured_content
     assert patch["status"] == "failed" and "test_add fails" in patch["summary"]
@@ -94,7 +92,7 @@ def test_sdk_client_over_streamable_http(project: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert names == TOOLS
+    assert names == MCP_TOOLS
     assert verdict["status"] == "passed"
     assert "tests" in verdict["checked"]  # tests off still imports the changed module in the sandbox
 
@@ -150,7 +148,7 @@ def _inspector(root: Path, *args: str) -> dict:
 
 def test_mcp_inspector_cli_lists_and_calls(project: Path) -> None:
     listed = _inspector(project, "--method", "tools/list")
-    assert {t["name"] for t in listed["tools"]} == TOOLS
+    assert {t["name"] for t in listed["tools"]} == MCP_TOOLS
     called = _inspector(project, "--method", "tools/call", "--tool-name", "review_patch", "--tool-arg",
                         f"diff={BROKEN}")
     assert called["structuredContent"]["status"] == "failed"
