@@ -62,9 +62,15 @@ def parse_payload(raw: str) -> Payload:
 
 def answer(client: Client, event: Event, payload: Payload, seconds: float) -> Answer:
     """Run the gates for one hook call within ``seconds``."""
-    from core.git import repo_root
+    from core.git import has_commits, open_repo, repo_root
 
-    root = repo_root(Path(payload.cwd))
+    try:
+        root = repo_root(Path(payload.cwd))
+    except InputError:  # a user-level hook in a folder that is no repository: nothing to judge against
+        return Answer("unchecked", f"patchgate: {payload.cwd} is not in a git repository; nothing was checked")
+    if not has_commits(open_repo(root)):
+        return Answer("unchecked", "patchgate: the repository has no commit yet to judge changes against; "
+                                   "nothing was checked (commit once)")
     try:
         with deadline(seconds):
             if event == "pre-tool-use":

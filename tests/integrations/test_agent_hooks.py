@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from tests.conftest import git
 from tests.integrations.conftest import SECRET, leftovers, patchgate
 
 
@@ -142,3 +143,15 @@ def test_a_hook_that_cannot_finish_says_so(project: Path, tmp_path: Path) -> Non
     assert re.fullmatch(r"patchgate could not finish checking the session's changes within [1-4] s; nothing was "
                         r"checked", answer["systemMessage"])
     assert leftovers(tmp, project) == []
+
+
+def test_outside_any_repository_or_before_the_first_commit_nothing_is_claimed(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    payload = {"cwd": str(plain), "hook_event_name": "PreToolUse", "tool_name": "Write",
+               "tool_input": {"file_path": str(plain / "a.py"), "content": "x = 1\n"}}
+    _, answer = _hook(plain, "claude-code", "pre-tool-use", payload)
+    assert answer is not None and "not in a git repository; nothing was checked" in answer["systemMessage"]
+    git(plain, "init", "-q")
+    _, answer = _hook(plain, "claude-code", "pre-tool-use", payload)
+    assert answer is not None and "no commit yet" in answer["systemMessage"]
