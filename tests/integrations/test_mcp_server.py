@@ -46,8 +46,9 @@ def test_sdk_client_over_stdio(project: Path) -> None:
             chosen = await session.call_tool("select", {"diffs": [BROKEN, DOCSTRING], "tests": "related"})
             huge = await session.call_tool("review_patch", {"diff": "+" * (11 * 2**20)})
             found = await session.call_tool("localize", {"issue": "add returns the wrong sum", "top": 3})
+            packed = await session.call_tool("context", {"task": "add returns the wrong sum", "budget": 300})
             return {"listed": listed, "patch": patch, "changes": changes, "select": chosen, "huge": huge,
-                    "localize": found}
+                    "localize": found, "context": packed}
 
     got = anyio.run(main)
     assert set(got["listed"]) == MCP_TOOLS
@@ -62,6 +63,8 @@ def test_sdk_client_over_stdio(project: Path) -> None:
     assert got["select"].structured_content["chosen"] == 1
     assert got["huge"].is_error and "the limit is 10,485,760" in got["huge"].content[0].text
     assert got["localize"].structured_content["files"][0]["path"] == "pkg/calc.py"
+    packed = got["context"].structured_content
+    assert packed["files"][0]["reasons"] and 0 < packed["tokens"] <= 300 and "def add" in packed["context"]
 
 
 def _free_port() -> int:
