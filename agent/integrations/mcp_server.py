@@ -84,6 +84,8 @@ def _check(text: str, limit: int, what: str) -> None:
 
 async def _review(root: Path, request: dict[str, Any], ctx: Context | None) -> ReviewResult | None:
     """Run one review in the worker; None when there was nothing to review. Errors become ToolErrors."""
+    if str(request.get("base", "")).startswith("-"):  # a revision, never an option to git
+        raise ToolError(f"base {request['base']!r} is not a revision")
     command = [sys.executable, "-P", "-m", "agent.integrations.worker"]
     process = await anyio.open_process(command, stdin=-1, stdout=-1, stderr=-1)
     try:
