@@ -140,8 +140,9 @@ def test_a_hook_that_cannot_finish_says_so(project: Path, tmp_path: Path) -> Non
     run, answer = _hook(project, "claude-code", "stop", {"cwd": str(project), "hook_event_name": "Stop"},
                         "--timeout", "4", tmp=tmp)
     assert answer is not None and list(answer) == ["systemMessage"], run.stderr
-    assert re.fullmatch(r"patchgate could not finish checking the session's changes within [1-4] s; nothing was "
-                        r"checked", answer["systemMessage"])
+    # either the hook's bound or the tests' own share of it ran out first: both say it is unchecked
+    assert re.match(r"patchgate could not (finish checking the session's changes within [1-4] s; nothing was checked"
+                    r"|check the change:\n- tests: tests did not finish)", answer["systemMessage"])
     assert leftovers(tmp, project) == []
 
 
