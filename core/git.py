@@ -203,11 +203,19 @@ def staged_diff(repo: git.Repo) -> str:
 
 
 def uncommitted_diff(repo: git.Repo) -> str:
-    """Every uncommitted change to tracked files (staged and not), against HEAD."""
+    """Every uncommitted change against HEAD: tracked files staged or not, and untracked files git does not ignore.
+
+    Untracked files are added to a throw-away index in a temporary folder, never to the user's own index,
+    so a new module (a person's or an agent's) is reviewed without ``git add``.
+    """
     if not has_commits(repo):
         raise InputError("the repository has no commits yet; commit once before reviewing changes")
-    return repo.git.diff("HEAD", "--binary", "--no-color", "--no-ext-diff", "--full-index",
-                         strip_newline_in_stdout=False)
+    with tempfile.TemporaryDirectory(prefix="patchgate-index-") as folder:
+        index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
+        repo.git.read_tree("HEAD", env=index)
+        repo.git.add("-A", env=index)
+        return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index,
+                             strip_newline_in_stdout=False)  # a binary patch ends in a blank line
 
 
 def staged_bytes(repo: git.Repo, path: str) -> bytes | None:

@@ -18,13 +18,16 @@ from core.registry import Registry
 
 # command name -> "module:attribute"; adding a command is adding a line here.
 COMMANDS: dict[str, str] = {
+    "agent-hook": "patchgate.commands.agent_hooks:agent_hook_command",
     "complete": "patchgate.commands.complete:complete",
     "context": "patchgate.commands.context:context_command",
     "doctor": "patchgate.commands.doctor:doctor",
     "eval": "patchgate.commands.eval:eval_group",
     "generate": "patchgate.commands.generate:generate",
     "index": "patchgate.commands.index:index_command",
+    "install-agent-hooks": "patchgate.commands.agent_hooks:install_agent_hooks_command",
     "install-hook": "patchgate.commands.hook:install_hook_command",
+    "mcp": "patchgate.commands.mcp:mcp_command",
     "review": "patchgate.commands.review:review_command",
     "runs": "patchgate.commands.runs:runs_group",
     "solve": "patchgate.commands.solve:solve_command",

@@ -35,4 +35,18 @@ else
     step "installing torch==2.13.0 (CPU build)" "${pip[@]}" "torch==2.13.0"
 fi
 step "installing patchgate and its dependencies" "${pip[@]}" -e ".[test]"
+# The coding agents patchgate's hooks and MCP server are tested with (tests/integrations), from npm, pinned,
+# into .venv/node (never global). Without npm the step is skipped and those tests say why they skip.
+if [ "${PATCHGATE_AGENT_CLIENTS:-1}" = "1" ] && command -v npm >/dev/null 2>&1; then
+    printf '==> installing the agent clients (Claude Code, Codex, MCP Inspector) with npm\n' >&2
+    begin=$SECONDS
+    if ! npm install --prefix .venv/node --no-audit --no-fund --loglevel=error \
+            @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 @modelcontextprotocol/inspector@0.15.0 \
+            >> .venv/install.log 2>&1; then
+        printf 'failed: npm install; the end of .venv/install.log:\n' >&2
+        tail -n 25 .venv/install.log >&2
+        exit 1
+    fi
+    printf '    done in %ds\n' $((SECONDS - begin)) >&2
+fi
 printf 'installed in %ds: run .venv/bin/patchgate --help\n' $((SECONDS - started)) >&2
