@@ -40,11 +40,14 @@ class Task:
     timeout: float = 900.0
     model: str | None = None
     samples: int = 1
+    alternatives: tuple[Prediction, ...] = ()  # the same instance in further predictions files (select chooses)
 
     @property
     def sample_ids(self) -> list[int | None]:
-        """None for a given prediction or a single agent candidate, else 0..samples-1."""
-        return [None] if self.prediction is not None or self.samples == 1 else list(range(self.samples))
+        """None for a given prediction or a single agent candidate, else 0..samples-1 (or one per file)."""
+        if self.prediction is not None:
+            return list(range(1 + len(self.alternatives))) if self.alternatives else [None]
+        return [None] if self.samples == 1 else list(range(self.samples))
 
 
 def evaluate_instance(task: Task) -> list[InstanceResult]:
@@ -62,7 +65,11 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
         env_seconds = round(time.perf_counter() - started, 2)
         with checkout_at(repo_dir, instance.base_commit) as tree:
             candidates: list[tuple[int | None, str, bool]]
-            if task.prediction is not None:
+            if task.prediction is not None and task.alternatives:
+                diffs = [p.model_patch or "" for p in (task.prediction, *task.alternatives)]
+                chosen = gates_choice(repo_dir, instance, env, diffs)
+                candidates = [(k, diff, k == chosen) for k, diff in enumerate(diffs)]
+            elif task.prediction is not None:
                 candidates = [(None, task.prediction.model_patch or "", False)]
             else:
                 from evaluation.predict import generate
@@ -140,6 +147,20 @@ def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, 
 
     verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
     return verdict.passed, [g.name for g in verdict.failed()]
+
+
+def gates_choice(repo_dir: Path, instance: Instance, env: Environment, diffs: list[str]) -> int | None:
+    """The sample ``patchgate select`` chooses (its best when none passed every gate), with the related tests
+    running in the instance's environment; None when no sample applies."""
+    from agent.selection import select
+    from tools.options import ReviewOptions
+
+    with_patch = [k for k, d in enumerate(diffs) if d.strip()]
+    if not with_patch:
+        return None
+    selection = select(repo_dir, instance.problem_statement, [diffs[k] for k in with_patch],
+                       base=instance.base_commit, options=ReviewOptions(tests="related", tests_python=env.python))
+    return with_patch[selection.best] if selection.best is not None else None
 
 
 def _reset(tree: Path) -> None:

@@ -8,10 +8,12 @@ Ctrl-C alike (``core.git.worktree``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.git import file_at, open_repo, resolve_rev, worktree
+from tools.baseline import Baseline
 from tools.baserules import options_at
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
@@ -32,11 +34,14 @@ def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: s
     return options_at(repo, resolve_rev(repo, base), overrides)
 
 
-def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None) -> ReviewResult:
+def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None,
+           baseline: Baseline | None = None, inspect: Callable[[GateContext], None] | None = None) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
     Without ``options`` the base commit's own ``[tool.patchgate.review]`` applies, so every caller (the
-    review command, the hook, the agent) holds a candidate to the same policy.
+    review command, the hook, the agent) holds a candidate to the same policy. ``baseline`` shares the base's
+    worktree and test runs between the reviews of several candidates (``tools.baseline``); ``inspect`` reads
+    the patched worktree after the gates, before it is removed (``select`` compares candidates there).
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
@@ -46,7 +51,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     reports: list[GateReport] = []
     with worktree(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
-                          policies=policies, base_text=lambda path: file_at(repo, commit, path))
+                          policies=policies, base_text=lambda path: file_at(repo, commit, path), baseline=baseline)
         for name in gate_names():
             if not options.enabled(name):
                 if name != "issue-tests":  # listed only when the caller named tests
@@ -62,6 +67,8 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
                 reports.append(report)
                 if name == "apply":
                     ctx.applied = report.passed
+        if inspect is not None:
+            inspect(ctx)
     return ReviewResult(passed=all(g.passed for g in reports if not g.skipped), gates=reports)
 
 

@@ -35,6 +35,9 @@ class ReviewOptions(BaseModel):
     tests_env: Literal["auto", "build"] | None = Field(
         default=None, description="Where tests run: 'build' an isolated environment with uv, 'auto' find the "
                                   "project's; unset, [tool.patchgate.tests] env decides.")
+    tests_python: Path | None = Field(
+        default=None, description="Interpreter the tests run in, over [tool.patchgate.tests] python (eval solve sets "
+                                  "the instance's environment; not a repository setting).")
     disabled: list[str] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
     usage: Literal["commercial", "non-commercial", "unspecified"] = Field(
         default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences.")
@@ -60,6 +63,10 @@ class ReviewOptions(BaseModel):
             if name not in switchable:
                 raise ValueError(f"unknown gate {name!r}; gates that can be turned off: {', '.join(switchable)}")
         return names
+
+    def test_overrides(self) -> dict[str, object]:
+        """What these options override of ``[tool.patchgate.tests]`` (None: the file or the default decides)."""
+        return {"env": None if self.tests_python else self.tests_env, "python": self.tests_python}
 
     def enabled(self, gate: str) -> bool:
         """Whether ``gate`` runs at all (issue-tests need tests to run; with tests = 'none' the tests gate only

@@ -15,12 +15,15 @@ modules are at least imported (``tools.importcheck``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import posixpath
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import git
 
@@ -31,6 +34,7 @@ from core.junit import read_junit
 from core.pymodules import module_names as graph_module_names
 from core.secrets import redact
 from tools import sandbox
+from tools.baseline import Baseline, Outcomes
 from tools.baserules import base_table
 from tools.candidate import Candidate
 from tools.environments import (
@@ -65,6 +69,7 @@ class TestRun:
     uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
     blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
+    outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
 
     @property
     def ran(self) -> int:
@@ -189,6 +194,8 @@ def _read_junit(report: Path, output: str) -> TestRun:
     run = TestRun({}, 0, output=output)
     for case in read_junit(report):
         run.node_ids.add(_node_id(case.file, case.classname, case.name))
+        if case.outcome != "skipped":
+            run.outcomes[case.test_id] = not case.failed
         if case.outcome == "skipped":
             run.skipped.append(case.message[:120] or "skipped")
         elif not case.failed:
@@ -242,7 +249,7 @@ class TestsGate:
     def run(self, ctx: GateContext) -> GateReport:
         try:
             return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options,
-                              ctx.policies.default.scope.tests.paths)
+                              ctx.policies.default.scope.tests.paths, ctx.baseline)
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
 
@@ -262,7 +269,7 @@ class IssueTestsGate:
         if not present:
             return GateReport(name=self.name, passed=True, skipped=True, detail="none of the named tests exist")
         root = Path(ctx.repo.working_tree_dir or ctx.tree)
-        settings = test_settings(root, {"env": ctx.options.tests_env}, base=ctx.base)
+        settings = test_settings(root, ctx.options.test_overrides(), base=ctx.base)
         try:
             environment = confined(resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo,
                                    settings)
@@ -295,14 +302,15 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 
 def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
-               test_globs: list[str]) -> GateReport:
+               test_globs: list[str], baseline: Baseline | None = None) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 
     Zero tests that ran is never a pass. With tests off, none related, or none runnable, every changed
-    library module is still imported in the project's environment.
+    library module is still imported in the project's environment. A ``baseline`` shared by the reviews of
+    several candidates answers each base question (collect, rerun) once and keeps this candidate's outcomes.
     """
     root = Path(repo.working_tree_dir or tree)
-    settings = test_settings(root, {"env": options.tests_env}, base=base)
+    settings = test_settings(root, options.test_overrides(), base=base)
     timeout = settings.timeout or options.timeout
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
         environment = confined(resolve_environment(root, settings, tree=tree, build=False), repo, settings)
@@ -322,15 +330,23 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
-    before = TestRun({}, 0)
-    with worktree(repo, base) as base_tree:
-        # The base's tests of the same files (and of test files renamed away) must all still be collected.
-        was_test = [old for old in renames if is_test_file(old, test_globs)]
-        on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]
-        collected = collect_ids(base_tree, on_base, timeout, environment, settings.pass_env)
-        if run.failures:
-            before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
-                                settings.pass_env)
+    if baseline is not None:
+        baseline.record(candidate.diff, Outcomes(dict(run.outcomes), tuple(tests)))
+    # The base's tests of the same files (and of test files renamed away) must all still be collected.
+    was_test = tuple(old for old in renames if is_test_file(old, test_globs))
+    on_base = list(dict.fromkeys([*was_test, *tests]))
+
+    def collect(base_tree: Path) -> set[str] | None:
+        return collect_ids(base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, environment,
+                           settings.pass_env)
+
+    def rerun(base_tree: Path) -> TestRun:
+        return run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                          settings.pass_env)
+
+    with _base_answers(repo, base, baseline) as ask:
+        collected = ask(("collect", *on_base), collect)
+        before = ask(("run", *tests), rerun) if run.failures else TestRun({}, 0)
     findings = [*_compare(run, before), *blocked]
     if collected is not None:
         findings.extend(disappeared_tests(collected, run.node_ids, renames))
@@ -340,6 +356,16 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
                                                       f"({environment.kind} environment)")
     return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail)
+
+
+@contextlib.contextmanager
+def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None) -> Iterator[Callable[..., Any]]:
+    """``ask(key, compute)``: from the shared ``baseline`` when there is one, else from a worktree of its own."""
+    if baseline is not None:
+        yield baseline.answer
+        return
+    with worktree(repo, base) as base_tree:
+        yield lambda _key, compute: compute(base_tree)
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:
