@@ -7,8 +7,8 @@ For each SWE-bench Lite *dev* instance whose repository is at
 the gold patch; two mutants of its added lines (a flipped comparison or
 boolean, the first and the last line that has one); a partial fix (the gold
 patch without its last hunk, when it has several); the gold fix with a debug
-print; the gold fix that also weakens an existing test (an assertion of a
-PASS_TO_PASS test file becomes ``pass``); and a comment-only edit at the same
+print; the gold fix that also weakens an existing test (an assertion in an
+existing test file the test patch leaves alone becomes ``pass``); and a comment-only edit at the same
 place. The order is shuffled per instance (seeded by its id). Truth is
 ``eval solve``'s own per-patch evaluation (``evaluation.instance.evaluate_patch``:
 the instance's FAIL_TO_PASS and PASS_TO_PASS tests in its environment). Then
@@ -38,12 +38,38 @@ from evaluation.environment import EnvFailed, build_environment, checkout_at
 from evaluation.instance import Task, evaluate_patch
 from tools.options import ReviewOptions
 
-DEFAULT_DATASET = Path(__file__).resolve().parents[1] / ".." / "shared" / "swebench" / "lite_dev.json"
-HELD_OUT = ("sympy", "pytest", "sphinx", "astropy", "requests", "pylint-dev/pylint", "xarray", "seaborn", "flask",
-            "django", "scikit-learn", "matplotlib")
-SWAPS = [(" == ", " != "), (" != ", " == "), (" <= ", " < "), (" >= ", " > "), (" < ", " <= "), (" > ", " >= "),
-         (" and ", " or "), (" or ", " and "), (" is None", " is not None"), (" is not None", " is None"),
-         ("if not ", "if "), ("True", "False"), ("False", "True"), (" + 1", " - 1"), (" - 1", " + 1")]
+DEFAULT_DATASET = Path("/work/shared/swebench/lite_dev.json")
+HELD_OUT = (
+    "sympy",
+    "pytest",
+    "sphinx",
+    "astropy",
+    "requests",
+    "pylint-dev/pylint",
+    "xarray",
+    "seaborn",
+    "flask",
+    "django",
+    "scikit-learn",
+    "matplotlib",
+)
+SWAPS = [
+    (" == ", " != "),
+    (" != ", " == "),
+    (" <= ", " < "),
+    (" >= ", " > "),
+    (" < ", " <= "),
+    (" > ", " >= "),
+    (" and ", " or "),
+    (" or ", " and "),
+    (" is None", " is not None"),
+    (" is not None", " is None"),
+    ("if not ", "if "),
+    ("True", "False"),
+    ("False", "True"),
+    (" + 1", " - 1"),
+    (" - 1", " + 1"),
+]
 
 
 def mutate(line: str) -> str | None:
@@ -55,8 +81,11 @@ def mutate(line: str) -> str | None:
 
 def added_lines(diff: str) -> list[int]:
     lines = diff.splitlines()
-    return [n for n, x in enumerate(lines) if x.startswith("+") and not x.startswith("+++") and x[1:].strip()
-            and not x[1:].lstrip().startswith("#")]
+    return [
+        n
+        for n, x in enumerate(lines)
+        if x.startswith("+") and not x.startswith("+++") and x[1:].strip() and not x[1:].lstrip().startswith("#")
+    ]
 
 
 def mutants(diff: str) -> list[str]:
@@ -103,31 +132,67 @@ def inserted(diff: str, text: str) -> str | None:
 
 
 def test_weakened(repo: Path, instance: Instance, diff: str) -> str | None:
-    """The gold diff plus an assertion of a PASS_TO_PASS test file turned into ``pass``."""
+    """The gold diff plus an assertion of an existing test file (the changed module's first) turned into ``pass``."""
     touched = set(re.findall(r"(?m)^\+\+\+ b/(\S+)", instance.test_patch))
-    files = dict.fromkeys(t.split("::")[0] for t in instance.PASS_TO_PASS if "::" in t)
-    for path in (f for f in files if f not in touched and f.endswith(".py")):
-        show = subprocess.run(["git", "show", f"{instance.base_commit}:{path}"], cwd=repo, capture_output=True,
-                              text=True, check=False)
+    stems = {Path(p).stem for p in re.findall(r"(?m)^\+\+\+ b/(\S+)", diff)}
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", instance.base_commit],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    tests = [f for f in listed if Path(f).name.startswith("test_") and f.endswith(".py") and f not in touched]
+    tests.sort(key=lambda f: (Path(f).stem.removeprefix("test_") not in stems, f))  # the changed module's first
+    for path in tests[:20]:
+        show = subprocess.run(
+            ["git", "show", f"{instance.base_commit}:{path}"], cwd=repo, capture_output=True, text=True, check=False
+        )
         if show.returncode:
             continue
         old = show.stdout.splitlines(keepends=True)
         for n, line in enumerate(old):
             if line.lstrip().startswith("assert ") and not line.rstrip().endswith(("(", ",", "\\")):
-                new = [*old[:n], line[: len(line) - len(line.lstrip())] + "pass\n", *old[n + 1:]]
+                new = [*old[:n], line[: len(line) - len(line.lstrip())] + "pass\n", *old[n + 1 :]]
                 weakened = "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
                 return diff + f"diff --git a/{path} b/{path}\n" + weakened
     return None
 
 
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$")
+
+
+def recount(diff: str) -> str:
+    """Hunk headers that match their lines again after lines were added or dropped (starts kept)."""
+    lines, out, n = diff.splitlines(keepends=True), [], 0
+    while n < len(lines):
+        match = _HUNK.match(lines[n])
+        if not match:
+            out.append(lines[n])
+            n += 1
+            continue
+        body, n = [], n + 1
+        while n < len(lines) and lines[n][:1] in (" ", "-", "+", "\\") and not lines[n].startswith(("--- ", "+++ ")):
+            body.append(lines[n])
+            n += 1
+        old = sum(1 for x in body if x[:1] in (" ", "-"))
+        new = sum(1 for x in body if x[:1] in (" ", "+"))
+        out.append(f"@@ -{match[1]},{old} +{match[2]},{new} @@{match[3]}\n")
+        out.extend(body)
+    return "".join(out)
+
+
 def candidates(repo: Path, instance: Instance) -> list[tuple[str, str]]:
     gold = instance.patch if instance.patch.endswith("\n") else instance.patch + "\n"
     made = [("gold", gold)] + [(f"mutant{k}", m) for k, m in enumerate(mutants(gold))]
-    for name, diff in (("partial", partial(gold)), ("debug-print", inserted(gold, 'print("debug: here")')),
-                       ("test-edit", test_weakened(repo, instance, gold)),
-                       ("comment-only", _comment_only(gold))):
+    for name, diff in (
+        ("partial", partial(gold)),
+        ("debug-print", inserted(gold, 'print("debug: here")')),
+        ("test-edit", test_weakened(repo, instance, gold)),
+        ("comment-only", _comment_only(gold)),
+    ):
         if diff:
-            made.append((name, diff))
+            made.append((name, recount(diff)))
     random.Random(instance.instance_id).shuffle(made)
     return made
 
@@ -150,6 +215,7 @@ def _comment_only(gold: str) -> str | None:
 
 def today(reviews: dict, diffs: list[str]) -> int:
     """The rule select replaced: most gates passed, then exact textual agreement, then the smaller diff."""
+
     def normal(d: str) -> str:
         return "\n".join(x.rstrip() for x in d.splitlines() if not x.startswith(("diff --git", "index ")))
 
@@ -187,24 +253,38 @@ def main() -> None:
             task = Task(instance, None, args.repos, Path(out), args.envs, 900.0)
             truth = [evaluate_patch(task, tree, env, d, sample=k).status == "resolved" for k, d in enumerate(diffs)]
         started = time.perf_counter()
-        selection = select(repo, instance.problem_statement, diffs, base=instance.base_commit,
-                           options=ReviewOptions(tests="related", tests_python=env.python))
+        selection = select(
+            repo,
+            instance.problem_statement,
+            diffs,
+            base=instance.base_commit,
+            options=ReviewOptions(tests="related", tests_python=env.python),
+        )
         seconds = time.perf_counter() - started
         picks = {"select": selection.best, "today": today(selection.reviews, diffs)}
         picks |= {f"without-{s}": selection.best_with(frozenset(SIGNALS) - {s}) for s in SIGNALS if s != "judge"}
-        row = {"instance": instance.instance_id, "candidates": names, "resolved": truth,
-               "picked": {k: (names[v] if v is not None else None) for k, v in picks.items()},
-               "right": {k: bool(v is not None and truth[v]) for k, v in picks.items()},
-               "random": round(sum(truth) / len(truth), 3), "oracle": any(truth), "select_seconds": round(seconds, 1),
-               "ranking": [(names[r.index], r.reason) for r in selection.ranking]}
+        row = {
+            "instance": instance.instance_id,
+            "candidates": names,
+            "resolved": truth,
+            "picked": {k: (names[v] if v is not None else None) for k, v in picks.items()},
+            "right": {k: bool(v is not None and truth[v]) for k, v in picks.items()},
+            "random": round(sum(truth) / len(truth), 3),
+            "oracle": any(truth),
+            "select_seconds": round(seconds, 1),
+            "ranking": [(names[r.index], r.reason) for r in selection.ranking],
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
         if args.out:
             with args.out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
-    summary = {"instances": len(rows), "oracle": sum(r["oracle"] for r in rows),
-               "random": round(sum(r["random"] for r in rows), 2)}
-    for key in (rows[0]["right"] if rows else {}):
+    summary = {
+        "instances": len(rows),
+        "oracle": sum(r["oracle"] for r in rows),
+        "random": round(sum(r["random"] for r in rows), 2),
+    }
+    for key in rows[0]["right"] if rows else {}:
         summary[key] = sum(r["right"][key] for r in rows)
     print(json.dumps(summary))
 

@@ -122,7 +122,7 @@ def interleaved(tasks: list[Task]) -> list[Task]:
 
 def _claim(config: SolveEval) -> None:
     """Make ``--out`` hold this evaluation, or refuse one that holds a different one."""
-    what = {"predictions": config.predictions, "model": config.model, "samples": config.samples}
+    what: dict[str, object] = {"predictions": config.predictions, "model": config.model, "samples": config.samples}
     if config.more_predictions:
         what["more_predictions"] = list(config.more_predictions)
     run_file = config.out / RUN

@@ -25,8 +25,9 @@ class IssueEvidence:
     reasons: list[str] = field(default_factory=list)
 
 
-def issue_evidence(mentions: Mentions, candidate: Candidate, functions: list[ChangedFunction],
-                   ranked_files: list[str]) -> IssueEvidence:
+def issue_evidence(
+    mentions: Mentions, candidate: Candidate, functions: list[ChangedFunction], ranked_files: list[str]
+) -> IssueEvidence:
     """How strongly ``candidate`` touches what the issue names; the strongest evidence counts most."""
     found = IssueEvidence()
     parts: list[float] = []
@@ -45,7 +46,7 @@ def issue_evidence(mentions: Mentions, candidate: Candidate, functions: list[Cha
     quoted = [p for p in mentions.phrases if p in changed_text]
     if quoted:
         parts.append(0.8)
-        found.reasons.append(f"changes the message \"{quoted[0][:60]}\" quoted in the issue")
+        found.reasons.append(f'changes the message "{quoted[0][:60]}" quoted in the issue')
     paths = [p for p in candidate.paths if any(_same_file(p, m) for m in mentions.paths)]
     if paths:
         parts.append(0.6)

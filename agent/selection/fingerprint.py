@@ -30,8 +30,9 @@ class ChangedFunction:
     normal: str  # the normalized AST dump
 
 
-def changed_functions(candidate: Candidate, texts: dict[str, str | None],
-                      is_test: Callable[[str], bool]) -> list[ChangedFunction]:
+def changed_functions(
+    candidate: Candidate, texts: dict[str, str | None], is_test: Callable[[str], bool]
+) -> list[ChangedFunction]:
     """Each definition of ``texts`` (the patched files) that holds a changed line, innermost first found."""
     found: dict[tuple[str, str], ChangedFunction] = {}
     for changed in candidate.files:
@@ -92,8 +93,13 @@ def normalize(node: ast.AST) -> str:
 def _without_docstrings(tree: ast.AST) -> ast.AST:
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, *Scope.__args__)) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(node, (ast.Module, *Scope.__args__))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
     return tree
 
@@ -108,11 +114,17 @@ class _Normalizer(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         self.local |= {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         self.local |= {a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None}
-        self.local |= {t.id for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For,
-                                                                        ast.comprehension, ast.withitem))
-                       for t in ast.walk(getattr(n, "target", None) or getattr(n, "optional_vars", None)
-                                         or ast.Tuple(elts=getattr(n, "targets", []), ctx=ast.Store()))
-                       if isinstance(t, ast.Name)}
+        self.local |= {
+            t.id
+            for n in ast.walk(node)
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension, ast.withitem))
+            for t in ast.walk(
+                getattr(n, "target", None)
+                or getattr(n, "optional_vars", None)
+                or ast.Tuple(elts=getattr(n, "targets", []), ctx=ast.Store())
+            )
+            if isinstance(t, ast.Name)
+        }
         return self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]

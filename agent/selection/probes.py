@@ -63,8 +63,13 @@ def harvest(functions: dict[str, str], sources: list[str]) -> list[Probe]:
     counts: dict[str, int] = {}
     for source in sources:
         for call in _calls(source):
-            name = call.func.id if isinstance(call.func, ast.Name) else \
-                call.func.attr if isinstance(call.func, ast.Attribute) else None
+            name = (
+                call.func.id
+                if isinstance(call.func, ast.Name)
+                else call.func.attr
+                if isinstance(call.func, ast.Attribute)
+                else None
+            )
             if name not in by_name or counts.get(name, 0) >= MAX_INPUTS:
                 continue
             literal = _literal_args(call)
@@ -111,15 +116,20 @@ def _literal_args(call: ast.Call) -> tuple[str, str] | None:
     return repr(args), repr(kwargs)
 
 
-def run_probes(tree: Path, probes: list[Probe], environment: TestEnvironment,
-               pass_env: list[str] | tuple[str, ...] = ()) -> list[str] | None:
+def run_probes(
+    tree: Path, probes: list[Probe], environment: TestEnvironment, pass_env: list[str] | tuple[str, ...] = ()
+) -> list[str] | None:
     """Each probe's answer in ``tree`` (sandboxed), or None when the probe process itself failed."""
     if not probes or environment.python is None:
         return None
     payload = json.dumps([[p.module, p.qualname, p.args, p.kwargs] for p in probes])
     with tempfile.TemporaryDirectory(prefix="patchgate-probes-") as scratch:
-        done = execute([str(environment.python), "-c", _SCRIPT, payload], cwd=tree,
-                       env=environment.process_env(tree, Path(scratch), pass_env), timeout=PROBE_TIMEOUT,
-                       confine=environment.confine)
+        done = execute(
+            [str(environment.python), "-c", _SCRIPT, payload],
+            cwd=tree,
+            env=environment.process_env(tree, Path(scratch), pass_env),
+            timeout=PROBE_TIMEOUT,
+            confine=environment.confine,
+        )
     line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)
-    return json.loads(line[len(_MARK):]) if line else None
+    return json.loads(line[len(_MARK) :]) if line else None

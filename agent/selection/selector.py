@@ -85,9 +85,18 @@ class _Work:
     answers: list[str] | None = None
 
 
-def select(root: Path, issue: str, diffs: list[str], *, base: str = "HEAD", options: ReviewOptions | None = None,
-           signals: frozenset[str] = DEFAULT_SIGNALS, judge: Callable[[str, dict[int, str]], tuple[int, str]] | None = None,
-           ranked_files: list[str] | tuple[str, ...] = (), progress: Progress | None = None) -> Selection:
+def select(
+    root: Path,
+    issue: str,
+    diffs: list[str],
+    *,
+    base: str = "HEAD",
+    options: ReviewOptions | None = None,
+    signals: frozenset[str] = DEFAULT_SIGNALS,
+    judge: Callable[[str, dict[int, str]], tuple[int, str]] | None = None,
+    ranked_files: list[str] | tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> Selection:
     """Rank ``diffs`` (candidates for ``issue`` over ``base``) and choose one; bad input raises InputError.
 
     ``judge(issue, {index: diff})`` answers the index it prefers and why (a model, optional); it only orders
@@ -146,18 +155,23 @@ def select(root: Path, issue: str, diffs: list[str], *, base: str = "HEAD", opti
                     e.judge, e.judge_reason = 1.0, why
             ranked = order(evidence, signals)
     total = sum(1 for e in evidence if e.eligible)
-    ranking = [Ranked(e.index, round(e.score, 3), e.passed, reason(e, total),
-                      work[e.index].print if e.index in work else "") for e in ranked]
+    ranking = [
+        Ranked(e.index, round(e.score, 3), e.passed, reason(e, total), work[e.index].print if e.index in work else "")
+        for e in ranked
+    ]
     best = ranked[0].index if ranked[0].eligible else None
     chosen = best if best is not None and evidence[best].passed else None
     distinct = len({w.print for w in work.values()})
-    checked = (f"{len(diffs)} candidate(s), {len(first)} distinct patch(es) reviewed, {distinct} distinct change(s); "
-               f"{ran} base run(s) shared; {len(probes)} probe(s); tests {options.tests}")
+    checked = (
+        f"{len(diffs)} candidate(s), {len(first)} distinct patch(es) reviewed, {distinct} distinct change(s); "
+        f"{ran} base run(s) shared; {len(probes)} probe(s); tests {options.tests}"
+    )
     return Selection(chosen, best, ranking, clusters, reviews, checked, evidence)
 
 
-def _review(root: Path, e: Evidence, commit: str, options: ReviewOptions, baseline: Baseline,
-            test_globs: list[str]) -> tuple[_Work, ReviewResult] | None:
+def _review(
+    root: Path, e: Evidence, commit: str, options: ReviewOptions, baseline: Baseline, test_globs: list[str]
+) -> tuple[_Work, ReviewResult] | None:
     """Every gate on one candidate, and the patched texts of its files; None (and ``e.error``) for a non-patch."""
     try:
         candidate = parse_diff(e.diff)
@@ -214,8 +228,9 @@ def _probes(issue: str, work: dict[int, _Work], baseline: Baseline, is_test: Cal
     return harvest(functions, sources)
 
 
-def _run_probes(root: Path, repo, commit: str, options: ReviewOptions, work: dict[int, _Work],
-                probes: list[Probe]) -> None:
+def _run_probes(
+    root: Path, repo, commit: str, options: ReviewOptions, work: dict[int, _Work], probes: list[Probe]
+) -> None:
     """Each distinct candidate's answers to ``probes``, in one worktree reset between candidates."""
     settings = test_settings(root, options.test_overrides(), base=commit)
     with worktree(repo, commit) as tree:
@@ -254,8 +269,12 @@ def _agreement(evidence: list[Evidence], work: dict[int, _Work], outcomes: dict)
             continue
         e.ast_peers = len(by_ast[w.print]) - 1
         e.behaviour_peers = next((len(m) - 1 for m in by_behaviour.values() if e.index in m), 0)
-    return [{"by": by, "members": members} for by, groups in (("change", by_ast), ("behaviour", by_behaviour))
-            for members in groups.values() if len(members) > 1]
+    return [
+        {"by": by, "members": members}
+        for by, groups in (("change", by_ast), ("behaviour", by_behaviour))
+        for members in groups.values()
+        if len(members) > 1
+    ]
 
 
 def _read(path: Path) -> str:

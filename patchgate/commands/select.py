@@ -18,13 +18,26 @@ from patchgate.commands.review import read_patch
 @click.option("--patch", "patches", multiple=True, help="A candidate patch file (repeat; - reads one from stdin).")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
 @click.option("--base", default="HEAD", help="Revision the candidates apply to (default HEAD).")
-@click.option("--tests", "tests_mode", type=click.Choice(["related", "all", "none"]), default=None,
-              help="Which tests run on each candidate and the base (default: config, else related).")
+@click.option(
+    "--tests",
+    "tests_mode",
+    type=click.Choice(["related", "all", "none"]),
+    default=None,
+    help="Which tests run on each candidate and the base (default: config, else related).",
+)
 @click.option("--judge", "judge_spec", help="Let this model choose among the green candidates (off by default).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line: chosen, ranking, clusters.")
 @click.pass_context
-def select_command(ctx: click.Context, issue_file: str | None, patches: tuple[str, ...], repo: Path, base: str,
-                   tests_mode: str | None, judge_spec: str | None, as_json: bool) -> None:
+def select_command(
+    ctx: click.Context,
+    issue_file: str | None,
+    patches: tuple[str, ...],
+    repo: Path,
+    base: str,
+    tests_mode: str | None,
+    judge_spec: str | None,
+    as_json: bool,
+) -> None:
     """Rank the candidates (--patch P1 --patch P2 ...) and choose one.
 
     Exit 0 with a chosen candidate, 1 when none passed the gates, 2 on bad input.
@@ -44,8 +57,9 @@ def select_command(ctx: click.Context, issue_file: str | None, patches: tuple[st
         options = load_options(root, {"tests": tests_mode}, base=base)
         judge = _judge(judge_spec, root) if judge_spec else None
         with err.status("selecting") as status:
-            selection = select(root, issue, diffs, base=base, options=options, judge=judge,
-                               progress=lambda msg: status.update(msg))
+            selection = select(
+                root, issue, diffs, base=base, options=options, judge=judge, progress=lambda msg: status.update(msg)
+            )
     _render(selection, patches, as_json)
     if selection.chosen is None:
         if as_json:
@@ -83,8 +97,9 @@ def _render(selection, patches: tuple[str, ...], as_json: bool) -> None:
     console.print(table)
     console.print(Text(f"checked: {selection.checked}", "dim"), soft_wrap=True)
     if selection.chosen is not None:
-        console.print(Text.assemble(("chosen: ", "green"), f"#{selection.chosen} {patches[selection.chosen]}"),
-                      soft_wrap=True)
+        console.print(
+            Text.assemble(("chosen: ", "green"), f"#{selection.chosen} {patches[selection.chosen]}"), soft_wrap=True
+        )
     else:
         console.print(Text("chosen: none (no candidate passed the gates)", "red"))
     if as_json:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from agentkit import CALC, GOOD_EDIT, ISSUE, run_cli, tree_state
 
-
 SYNTAX_ERROR = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
 
 

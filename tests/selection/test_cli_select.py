@@ -16,8 +16,9 @@ from tests.selection.test_select import FILES, ISSUE, ops
 
 def run_cli(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True, input=stdin
+    )
 
 
 @pytest.fixture
@@ -36,8 +37,16 @@ def patches(root: Path, folder: Path, bodies: list[str]) -> list[str]:
 
 def test_json_last_line_names_the_chosen_candidate_and_the_ranking(repo: Path, tmp_path: Path) -> None:
     (tmp_path / "issue.md").write_text(ISSUE)
-    args = patches(repo, tmp_path, ["    return (a + b\n", "    return a + abs(b)\n", "    total = a + b\n    return total\n",
-                                    "    return sum((a, b))\n"])
+    args = patches(
+        repo,
+        tmp_path,
+        [
+            "    return (a + b\n",
+            "    return a + abs(b)\n",
+            "    total = a + b\n    return total\n",
+            "    return sum((a, b))\n",
+        ],
+    )
     result = run_cli(repo, "select", "--issue", str(tmp_path / "issue.md"), *args, "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout.strip().splitlines()[-1])
@@ -45,7 +54,7 @@ def test_json_last_line_names_the_chosen_candidate_and_the_ranking(repo: Path, t
     assert payload["chosen"] in (2, 3)
     assert payload["ranking"][-1] == {**payload["ranking"][-1], "index": 0, "score": None, "passed": False}
     assert payload["ranking"][-1]["reason"].startswith("does not parse")
-    assert "passes 2 of 2 related tests" in payload["ranking"][0]["reason"]
+    assert "passes 3 of 3 related tests" in payload["ranking"][0]["reason"]
     assert "#0" in result.stderr.split("patchgate select")[0]  # the candidate that can never win is said first
 
 

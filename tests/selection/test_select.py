@@ -18,15 +18,18 @@ from agent.selection import SIGNALS, select
 from tests.conftest import diff_of
 from tools.gates import load_options
 
-OPS = ("def add(a, b):\n    return a - b\n\n\n"
-       "def mul(a, b):\n    return a * b\n")
-TESTS = ("from calc.ops import add, mul\n\n\n"
-         "def test_add_zero():\n    assert add(0, 0) == 0\n\n\n"
-         "def test_add_right_zero():\n    assert add(5, 0) == 5\n\n\n"
-         "def test_mul():\n    assert mul(2, 3) == 6\n")
+OPS = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+TESTS = (
+    "from calc.ops import add, mul\n\n\n"
+    "def test_add_zero():\n    assert add(0, 0) == 0\n\n\n"
+    "def test_add_right_zero():\n    assert add(5, 0) == 5\n\n\n"
+    "def test_mul():\n    assert mul(2, 3) == 6\n"
+)
 FILES = {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_ops.py": TESTS}
-ISSUE = ("add() gives the wrong sum\n\n```python\n>>> from calc.ops import add\n>>> add(2, 3)\n-1\n"
-         ">>> add(-1, -1)\n0\n```\nIt should be 5 and -2.\n")
+ISSUE = (
+    "add() gives the wrong sum\n\n```python\n>>> from calc.ops import add\n>>> add(2, 3)\n-1\n"
+    ">>> add(-1, -1)\n0\n```\nIt should be 5 and -2.\n"
+)
 ALL = frozenset(SIGNALS)
 
 
@@ -136,8 +139,7 @@ def test_the_judge_orders_green_candidates_but_never_lifts_a_failed_one(repo: Pa
     answers = tmp_path / "judge.json"
     answers.write_text(json.dumps([json.dumps({"best": 1, "reason": "reads clearly"})]))
     judge = model_judge(resolve_model(f"scripted:{answers}", repo))
-    result = select(repo, ISSUE, [plain, spelled, failing], options=load_options(repo, {"tests": "none"}),
-                    judge=judge)
+    result = select(repo, ISSUE, [plain, spelled, failing], options=load_options(repo, {"tests": "none"}), judge=judge)
     assert result.chosen == 1
     assert "judge: reads clearly" in result.ranking[0].reason
     assert result.ranking[-1].index == 2
