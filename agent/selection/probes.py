@@ -52,9 +52,6 @@ class Probe:
     args: str
     kwargs: str
 
-    def __str__(self) -> str:
-        return f"{self.qualname}{self.args[:-2] + ')' if self.args.endswith(',)') else self.args}"
-
 
 def harvest(functions: dict[str, str], sources: list[str]) -> list[Probe]:
     """Literal calls of ``functions`` (qualname -> module) found in ``sources`` (issue code, test files)."""

@@ -13,9 +13,12 @@ orders them. Nothing here writes to the user's tree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import git
 
 from agent.selection.evidence import issue_evidence
 from agent.selection.fingerprint import ChangedFunction, changed_functions, fingerprint
@@ -129,7 +132,7 @@ def select(
                 _copy(evidence[e.duplicate_of], e)
                 if e.duplicate_of in work:
                     work[e.index], reviews[e.index] = work[e.duplicate_of], reviews[e.duplicate_of]
-        is_test = lambda p: matches(p, test_globs)  # noqa: E731
+        is_test = functools.partial(_matches_any, globs=test_globs)
         for w in work.values():
             w.functions = changed_functions(w.candidate, w.texts, is_test)
             w.print = fingerprint(w.functions)
@@ -229,7 +232,7 @@ def _probes(issue: str, work: dict[int, _Work], baseline: Baseline, is_test: Cal
 
 
 def _run_probes(
-    root: Path, repo, commit: str, options: ReviewOptions, work: dict[int, _Work], probes: list[Probe]
+    root: Path, repo: git.Repo, commit: str, options: ReviewOptions, work: dict[int, _Work], probes: list[Probe]
 ) -> None:
     """Each distinct candidate's answers to ``probes``, in one worktree reset between candidates."""
     settings = test_settings(root, options.test_overrides(), base=commit)
@@ -275,6 +278,10 @@ def _agreement(evidence: list[Evidence], work: dict[int, _Work], outcomes: dict)
         for members in groups.values()
         if len(members) > 1
     ]
+
+
+def _matches_any(path: str, globs: list[str]) -> bool:
+    return matches(path, globs)
 
 
 def _read(path: Path) -> str:

@@ -23,14 +23,19 @@ def test_each_file_is_a_sample_and_the_gates_choose_the_fix_two_agree_on(tmp_pat
     wrong = diff_for(calc, {"calc/__init__.py": CALC.replace("return a - b", "return a - b  # fixed")})
     right = diff_for(calc, {"calc/__init__.py": CALC.replace("return a - b", "return a + b")})
     spelled = diff_for(calc, {"calc/__init__.py": CALC.replace("return a - b", "return b + a")})
-    files = [predictions(tmp_path / f"{name}.jsonl", "acme__calc-1", diff)
-             for name, diff in (("wrong", wrong), ("right", right), ("spelled", spelled))]
+    files = [
+        predictions(tmp_path / f"{name}.jsonl", "acme__calc-1", diff)
+        for name, diff in (("wrong", wrong), ("right", right), ("spelled", spelled))
+    ]
     result, summary = evaluate(data, tmp_path / "out", envs, *(x for f in files for x in ("--predictions", f)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert summary["resolved"] == 1  # the chosen sample is the one the harness's summary counts
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["samples"]["pass@1"] == pytest.approx(2 / 3, abs=1e-3)
     assert report["samples"]["pass@3"] == 1.0 and report["samples"]["gates_choice_resolved"] == 1.0
-    chosen = [json.loads(p.read_text())["sample"] for p in (tmp_path / "out" / "logs" / "acme__calc-1").rglob(
-        "result.json") if json.loads(p.read_text()).get("chosen")]
+    chosen = [
+        json.loads(p.read_text())["sample"]
+        for p in (tmp_path / "out" / "logs" / "acme__calc-1").rglob("result.json")
+        if json.loads(p.read_text()).get("chosen")
+    ]
     assert chosen in ([1], [2])
