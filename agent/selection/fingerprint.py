@@ -141,3 +141,34 @@ class _Normalizer(ast.NodeTransformer):
 
     def _name(self, name: str) -> str:
         return self.names.setdefault(name, f"v{len(self.names)}")
+
+
+def changes_nothing(functions: list[ChangedFunction], base_text: Callable[[str], str | None]) -> bool:
+    """Whether every changed definition normalizes to what the base has: comments, docstrings, layout only.
+
+    Such a candidate cannot change what the program does, so it cannot fix a bug (a patch that only edits
+    tests or data has no changed functions and is not judged here).
+    """
+    if not functions:
+        return False
+    for function in functions:
+        try:
+            module = ast.parse(base_text(function.path) or "")
+        except (SyntaxError, ValueError):
+            return False
+        node = _named(module, function.qualname)
+        if node is None or normalize(node) != function.normal:
+            return False
+    return True
+
+
+def _named(module: ast.Module, qualname: str) -> ast.AST | None:
+    """The definition ``qualname`` ("Class.method") in ``module``, or None."""
+    body: list[ast.stmt] = module.body
+    node: ast.AST | None = None
+    for name in qualname.split("."):
+        node = next((n for n in body if isinstance(n, Scope) and n.name == name), None)
+        if node is None:
+            return None
+        body = node.body  # type: ignore[attr-defined]
+    return node

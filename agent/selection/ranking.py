@@ -3,7 +3,8 @@
 The order is lexicographic where it must be and weighted where it may be:
 a candidate that does not apply or parse can never win; passing every gate
 outranks any amount of agreement or issue evidence; a test that passed on the
-base and fails on a candidate weighs heavily; then agreement between
+base and fails on a candidate weighs heavily, and so does a candidate whose
+changed definitions are the base's but for comments and layout; then agreement between
 candidates (the same normalized AST, the same test and probe outcomes), issue
 evidence and the optional judge add up; the smaller diff breaks ties.
 Every signal can be switched off, which is how its worth is measured.
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SIGNALS = ("gates", "regressions", "agreement", "issue", "judge")
+SIGNALS = ("gates", "regressions", "change", "agreement", "issue", "judge")
 GATES_PASSED = 100.0  # above every other signal together: agreement never lifts a failed candidate over a green one
 PER_FAILED_GATE = 5.0
 PER_REGRESSION = 20.0  # a test that passed on the base and fails on the candidate
 MAX_REGRESSIONS = 3  # counted; more say nothing new
 TEST_EDIT = 3.0  # edits existing tests: a fix rarely needs to
+NO_OP = 10.0  # changes comments or layout only: cannot fix a bug, though every gate may pass
 AGREEMENT = 4.0
 ISSUE = 2.0
 JUDGE = 3.0
@@ -38,6 +40,7 @@ class Evidence:
     related_passed: int = 0
     related_ran: int = 0
     edits_tests: bool = False
+    no_op: bool = False  # its changed definitions normalize to the base's
     ast_peers: int = 0
     behaviour_peers: int = 0
     probes: int = 0
@@ -60,6 +63,8 @@ def score(e: Evidence, total: int, signals: frozenset[str]) -> float:
     if "gates" in signals:
         value += GATES_PASSED if e.passed else -PER_FAILED_GATE * len(e.failed_gates)
         value -= TEST_EDIT if e.edits_tests else 0.0
+    if "change" in signals and e.no_op:
+        value -= NO_OP
     if "regressions" in signals:
         value -= PER_REGRESSION * min(len(e.regressions), MAX_REGRESSIONS)
     if "agreement" in signals and total > 1:
@@ -91,6 +96,8 @@ def reason(e: Evidence, total: int) -> str:
         parts.append("fails gate(s) " + ", ".join(e.failed_gates))
     if e.edits_tests:
         parts.append("edits existing tests")
+    if e.no_op:
+        parts.append("changes no code (comments, docstrings or layout only)")
     if e.duplicate_of is not None:
         parts.append(f"same patch as #{e.duplicate_of}")
     peers = max(e.ast_peers, e.behaviour_peers)

@@ -21,7 +21,7 @@ from pathlib import Path
 import git
 
 from agent.selection.evidence import issue_evidence
-from agent.selection.fingerprint import ChangedFunction, changed_functions, fingerprint
+from agent.selection.fingerprint import ChangedFunction, changed_functions, changes_nothing, fingerprint
 from agent.selection.probes import Probe, harvest, issue_code, run_probes
 from agent.selection.ranking import SIGNALS, Evidence, order, reason
 from core.errors import InputError
@@ -133,9 +133,10 @@ def select(
                 if e.duplicate_of in work:
                     work[e.index], reviews[e.index] = work[e.duplicate_of], reviews[e.duplicate_of]
         is_test = functools.partial(_matches_any, globs=test_globs)
-        for w in work.values():
+        for index, w in work.items():
             w.functions = changed_functions(w.candidate, w.texts, is_test)
             w.print = fingerprint(w.functions)
+            evidence[index].no_op = changes_nothing(w.functions, lambda path: _read(baseline.tree / path))
         probes = [] if options.tests == "none" else _probes(issue, work, baseline, is_test)
         if probes:
             say(f"probing {len(probes)} call(s) on each candidate")

@@ -143,3 +143,12 @@ def test_the_judge_orders_green_candidates_but_never_lifts_a_failed_one(repo: Pa
     assert result.chosen == 1
     assert "judge: reads clearly" in result.ranking[0].reason
     assert result.ranking[-1].index == 2
+
+
+def test_a_candidate_that_changes_only_comments_cannot_be_the_fix(repo: Path) -> None:
+    comment = diff_of(repo, ops("    return a - b  # fixed\n"))  # every gate passes: the tests never saw the bug
+    fix = diff_of(repo, ops("    total = a + b\n    return total\n"))
+    result = run(repo, [comment, fix], tests="none")
+    assert result.chosen == 1
+    assert "changes no code (comments, docstrings or layout only)" in result.ranking[1].reason
+    assert run(repo, [comment, fix], ALL - {"change"}, tests="none").chosen == 0
