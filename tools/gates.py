@@ -8,7 +8,6 @@ Ctrl-C alike (``core.git.worktree``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,12 @@ def load_options(root: Path, overrides: dict[str, Any] | None = None, *, base: s
 
 
 def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None,
-           baseline: Baseline | None = None, inspect: Callable[[GateContext], None] | None = None) -> ReviewResult:
+           baseline: Baseline | None = None) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
     Without ``options`` the base commit's own ``[tool.patchgate.review]`` applies, so every caller (the
     review command, the hook, the agent) holds a candidate to the same policy. ``baseline`` shares the base's
-    worktree and test runs between the reviews of several candidates (``tools.baseline``); ``inspect`` reads
-    the patched worktree after the gates, before it is removed (``select`` compares candidates there).
+    worktree and test runs between the reviews of several candidates (``tools.baseline``).
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
@@ -67,8 +65,6 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
                 reports.append(report)
                 if name == "apply":
                     ctx.applied = report.passed
-        if inspect is not None:
-            inspect(ctx)
     return ReviewResult(passed=all(g.passed for g in reports if not g.skipped), gates=reports)
 
 

@@ -170,5 +170,5 @@ def _named(module: ast.Module, qualname: str) -> ast.AST | None:
         node = next((n for n in body if isinstance(n, Scope) and n.name == name), None)
         if node is None:
             return None
-        body = node.body  # type: ignore[attr-defined]
+        body = node.body
     return node

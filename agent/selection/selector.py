@@ -12,6 +12,7 @@ orders them. Nothing here writes to the user's tree.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from tools.baseline import Baseline
 from tools.candidate import Candidate, parse_diff
 from tools.environments import EnvironmentBuildError, resolve_environment
 from tools.findings import ReviewResult
-from tools.gate import GateContext
+from tools.gate import text_in
 from tools.gates import load_options, review
 from tools.importcheck import importable_modules
 from tools.options import ReviewOptions
@@ -40,6 +41,7 @@ from tools.policy import Policies, matches
 from tools.testing import confined, test_settings
 
 Progress = Callable[[str], None]
+RUN_GATES = ("tests", "issue-tests")  # the gates that run the candidate's code: lent between equal programs
 DEFAULT_SIGNALS = frozenset(SIGNALS)
 
 
@@ -115,18 +117,32 @@ def select(
     evidence = [Evidence(i, d) for i, d in enumerate(diffs)]
     work: dict[int, _Work] = {}
     reviews: dict[int, ReviewResult] = {}
-    with Baseline(repo, commit) as baseline:
+    with Baseline(repo, commit) as baseline, worktree(repo, commit) as scratch:
         first: dict[str, int] = {}
+        same_effect: dict[tuple, int] = {}  # what the patched files compile to -> the candidate whose tests ran
+        lent = 0  # candidates whose tests were another's (the same program)
         for e in evidence:
             key = _normal(e.diff)
             if key in first:
                 e.duplicate_of = first[key]
                 continue
             first[key] = e.index
-            say(f"candidate {e.index}: gates")
-            found = _review(root, e, commit, options, baseline, test_globs)
+            texts, effect = _patched(scratch, commit, e)
+            twin = (
+                (diffs[same_effect[effect]], reviews[same_effect[effect]])
+                if effect is not None and effect in same_effect
+                else None
+            )
+            say(
+                f"candidate {e.index}: gates"
+                + (f" (its tests are #{same_effect[effect]}'s)" if twin and effect is not None else "")
+            )
+            found = _review(root, e, commit, options, baseline, test_globs, texts, twin)
+            lent += twin is not None
             if found is not None:
                 work[e.index], reviews[e.index] = found
+                if effect is not None and twin is None:
+                    same_effect[effect] = e.index
         for e in evidence:
             if e.duplicate_of is not None:
                 _copy(evidence[e.duplicate_of], e)
@@ -140,7 +156,7 @@ def select(
         probes = [] if options.tests == "none" else _probes(issue, work, baseline, is_test)
         if probes:
             say(f"probing {len(probes)} call(s) on each candidate")
-            _run_probes(root, repo, commit, options, work, probes)
+            _run_probes(root, repo, commit, options, work, probes, scratch)
         ran = baseline.base_runs
     mentions = extract(issue)
     for e in evidence:
@@ -167,16 +183,56 @@ def select(
     chosen = best if best is not None and evidence[best].passed else None
     distinct = len({w.print for w in work.values()})
     checked = (
-        f"{len(diffs)} candidate(s), {len(first)} distinct patch(es) reviewed, {distinct} distinct change(s); "
-        f"{ran} base run(s) shared; {len(probes)} probe(s); tests {options.tests}"
+        f"{len(diffs)} candidate(s), {len(first)} distinct patch(es) reviewed ({lent} the same program as another: "
+        f"its tests not run again), {distinct} distinct change(s); {ran} base run(s) shared; {len(probes)} probe(s); "
+        f"tests {options.tests}"
     )
     return Selection(chosen, best, ranking, clusters, reviews, checked, evidence)
 
 
+def _patched(tree: Path, commit: str, e: Evidence) -> tuple[dict[str, str | None], tuple | None]:
+    """The candidate's patched file texts (applied in the shared ``tree``) and what they compile to.
+
+    The second value is the AST of every changed file (comments and layout dropped; names, docstrings and
+    everything else kept), or None when the patch does not apply or a file is not Python that parses: two
+    candidates with equal values run the same code, so their tests need to run only once.
+    """
+    try:
+        candidate = parse_diff(e.diff)
+    except InputError:
+        return {}, None
+    run_git(tree, "checkout", "-f", "-q", commit)
+    run_git(tree, "clean", "-fdq")
+    if not candidate.files or not apply_patch(tree, e.diff, three_way=True).passed:
+        return {}, None
+    texts = {f.path: text_in(tree, f.path) for f in candidate.files}
+    effect = []
+    for changed in candidate.files:
+        text = texts[changed.path]
+        if not changed.path.endswith(".py") or changed.deleted or text is None:
+            return texts, None
+        try:
+            effect.append((changed.path, ast.dump(ast.parse(text))))
+        except (SyntaxError, ValueError):
+            return texts, None
+    return texts, tuple(sorted(effect))
+
+
 def _review(
-    root: Path, e: Evidence, commit: str, options: ReviewOptions, baseline: Baseline, test_globs: list[str]
+    root: Path,
+    e: Evidence,
+    commit: str,
+    options: ReviewOptions,
+    baseline: Baseline,
+    test_globs: list[str],
+    texts: dict[str, str | None],
+    twin: tuple[str, ReviewResult] | None,
 ) -> tuple[_Work, ReviewResult] | None:
-    """Every gate on one candidate, and the patched texts of its files; None (and ``e.error``) for a non-patch."""
+    """Every gate on one candidate; None (and ``e.error``) for a non-patch.
+
+    A ``twin`` (a reviewed candidate that compiles to the same code) lends its test gates' reports: the
+    cheap, textual gates still run on this candidate's own text.
+    """
     try:
         candidate = parse_diff(e.diff)
     except InputError as exc:
@@ -185,12 +241,19 @@ def _review(
     if not candidate.files:
         e.error = "an empty patch"
         return None
-    texts: dict[str, str | None] = {}
-
-    def keep(ctx: GateContext) -> None:
-        texts.update({f.path: ctx.new_text(f.path) for f in ctx.candidate.files})
-
-    result = review(root, e.diff, base=commit, options=options, baseline=baseline, inspect=keep)
+    ran = [g for g in twin[1].gates if g.name in RUN_GATES] if twin else []
+    if twin is not None and ran and not any(g.skipped and g.detail.startswith("not run") for g in ran):
+        cheap = options.model_copy(update={"disabled": sorted({*options.disabled, *RUN_GATES})})
+        own = review(root, e.diff, base=commit, options=cheap, baseline=baseline)
+        lent = {g.name: g for g in ran}
+        gates_list = [lent.get(g.name, g) for g in own.gates] + [
+            g for g in ran if g.name not in {x.name for x in own.gates}
+        ]
+        result = ReviewResult(passed=all(g.passed for g in gates_list if not g.skipped), gates=gates_list)
+        if twin[0] in baseline.outcomes:
+            baseline.record(e.diff, baseline.outcomes[twin[0]])
+    else:
+        result = review(root, e.diff, base=commit, options=options, baseline=baseline)
     gates = {g.name: g for g in result.gates}
     if not gates["apply"].passed:
         e.error = f"does not apply: {gates['apply'].detail[:160]}"
@@ -233,25 +296,30 @@ def _probes(issue: str, work: dict[int, _Work], baseline: Baseline, is_test: Cal
 
 
 def _run_probes(
-    root: Path, repo: git.Repo, commit: str, options: ReviewOptions, work: dict[int, _Work], probes: list[Probe]
+    root: Path,
+    repo: git.Repo,
+    commit: str,
+    options: ReviewOptions,
+    work: dict[int, _Work],
+    probes: list[Probe],
+    tree: Path,
 ) -> None:
-    """Each distinct candidate's answers to ``probes``, in one worktree reset between candidates."""
+    """Each distinct candidate's answers to ``probes``, in the shared ``tree`` reset between candidates."""
     settings = test_settings(root, options.test_overrides(), base=commit)
-    with worktree(repo, commit) as tree:
-        try:
-            environment = confined(resolve_environment(root, settings, tree=tree), repo, settings)
-        except EnvironmentBuildError:
-            return
-        done: dict[str, list[str] | None] = {}
-        for w in work.values():
-            if w.candidate.diff in done:
-                w.answers = done[w.candidate.diff]
-                continue
-            run_git(tree, "checkout", "-f", "-q", commit)
-            run_git(tree, "clean", "-fdq")
-            if apply_patch(tree, w.candidate.diff, three_way=True).passed:
-                w.answers = run_probes(tree, probes, environment, settings.pass_env)
-            done[w.candidate.diff] = w.answers
+    try:
+        environment = confined(resolve_environment(root, settings, tree=tree), repo, settings)
+    except EnvironmentBuildError:
+        return
+    done: dict[str, list[str] | None] = {}
+    for w in work.values():
+        if w.candidate.diff in done:
+            w.answers = done[w.candidate.diff]
+            continue
+        run_git(tree, "checkout", "-f", "-q", commit)
+        run_git(tree, "clean", "-fdq")
+        if apply_patch(tree, w.candidate.diff, three_way=True).passed:
+            w.answers = run_probes(tree, probes, environment, settings.pass_env)
+        done[w.candidate.diff] = w.answers
 
 
 def _agreement(evidence: list[Evidence], work: dict[int, _Work], outcomes: dict) -> list[dict]:

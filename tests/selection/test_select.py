@@ -152,3 +152,17 @@ def test_a_candidate_that_changes_only_comments_cannot_be_the_fix(repo: Path) ->
     assert result.chosen == 1
     assert "changes no code (comments, docstrings or layout only)" in result.ranking[1].reason
     assert run(repo, [comment, fix], ALL - {"change"}, tests="none").chosen == 0
+
+
+def test_candidates_that_differ_only_in_comments_run_their_tests_once(repo: Path) -> None:
+    fix = diff_of(repo, ops("    return a + b\n"))
+    commented = diff_of(repo, ops("    # the sum, as the issue asks\n    return a + b\n"))
+    result = run(repo, [fix, commented])
+    assert "2 distinct patch(es) reviewed (1 the same program as another" in result.checked
+    assert [r.passed for r in result.ranking] == [True, True]
+    lent = result.reviews[1]
+    assert (
+        next(g for g in lent.gates if g.name == "tests").detail
+        == next(g for g in result.reviews[0].gates if g.name == "tests").detail
+    )  # the second's tests report is the first's
+    assert "passes 3 of 3 related tests" in next(r.reason for r in result.ranking if r.index == 1)
