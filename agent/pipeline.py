@@ -115,7 +115,7 @@ def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | t
         plan = make_plan(model, issue, pack.text, tools, trace)
         run = Run(model, issue, pack.text, plan, snapshot, config, trace, say, list(targets), tools.opened)
         made = [run_candidate(run, k) for k in range(settings.candidates)]
-        best = choose(made)
+        best = choose(root, run, made, [f.path for f in pack.files])
         if best is not None and best.diff:
             trace.save("patch.diff", best.diff)
         trace.event("result", passed=bool(best and best.passed), chosen=best.index if best else None,
@@ -245,22 +245,23 @@ def _only(files: list[str]) -> str | None:
     return files[0] if len(set(files)) == 1 else None
 
 
-def choose(candidates: list[Candidate]) -> Candidate | None:
-    """Most gates passed, then agreement with the other candidates, then the smaller diff."""
+def choose(root: Path, run: Run, candidates: list[Candidate], ranked_files: list[str]) -> Candidate | None:
+    """The selector's pick among the candidates that have a diff (``agent.selection``); one needs no comparison.
+
+    When none passed every gate, the selector's best is still returned: solve shows it as the best rejected one.
+    """
+    from agent.selection import select
+
     gated = [c for c in candidates if c.diff]
-    if not gated:
-        return candidates[0] if candidates else None
-    normal = {c.index: _normal(c.diff) for c in gated}
-
-    def key(c: Candidate) -> tuple[int, int, int, int]:
-        agreement = sum(1 for o in gated if o.index != c.index and normal[o.index] == normal[c.index])
-        return (-c.score, -agreement, len(c.diff), c.index)
-
-    return min(gated, key=key)
-
-
-def _normal(diff: str) -> str:
-    return "\n".join(line.rstrip() for line in diff.splitlines() if not line.startswith(("diff --git", "index ")))
+    if len(gated) < 2:
+        return gated[0] if gated else (candidates[0] if candidates else None)
+    run.say(f"selecting among {len(gated)} candidates")
+    review = run.config.review.model_copy(update={"issue_tests": [*run.plan.tests, *run.targets]})
+    selection = select(root, run.issue, [c.diff for c in gated], settings=run.config.model_copy(update={"review": review}),
+                       ranked_files=ranked_files, progress=run.say)
+    run.trace.event("select", chosen=selection.chosen, checked=selection.checked, clusters=selection.clusters,
+                    ranking=[{**r, "candidate": gated[r["index"]].index} for r in selection.to_json()["ranking"]])
+    return gated[selection.best if selection.best is not None else 0]
 
 
 def apply_result(root: Path, result: SolveResult) -> None:

@@ -44,11 +44,14 @@ class Task:
     timeout: float = 900.0
     model: str | None = None
     samples: int = 1
+    alternatives: tuple[Prediction, ...] = ()  # the same instance in further predictions files (select chooses)
 
     @property
     def sample_ids(self) -> list[int | None]:
-        """None for a given prediction or a single agent candidate, else 0..samples-1."""
-        return [None] if self.prediction is not None or self.samples == 1 else list(range(self.samples))
+        """None for a given prediction or a single agent candidate, else 0..samples-1 (or one per file)."""
+        if self.prediction is not None:
+            return list(range(1 + len(self.alternatives))) if self.alternatives else [None]
+        return [None] if self.samples == 1 else list(range(self.samples))
 
 
 def evaluate_instance(task: Task) -> list[InstanceResult]:
@@ -66,7 +69,11 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
         env_seconds = round(time.perf_counter() - started, 2)
         with checkout_at(repo_dir, instance.base_commit) as tree:
             candidates: list[tuple[int | None, str, bool]]
-            if task.prediction is not None:
+            if task.prediction is not None and task.alternatives:
+                diffs = [p.model_patch or "" for p in (task.prediction, *task.alternatives)]
+                chosen = gates_choice(repo_dir, instance, env, diffs)
+                candidates = [(k, diff, k == chosen) for k, diff in enumerate(diffs)]
+            elif task.prediction is not None:
                 candidates = [(None, task.prediction.model_patch or "", False)]
             else:
                 from evaluation.predict import generate
@@ -162,11 +169,27 @@ def apply_prediction(tree: Path, diff: str) -> str:
 
 def gates_verdict(repo_dir: Path, instance: Instance, diff: str) -> tuple[bool, list[str]]:
     """patchgate review with the tests gate off: what the gates alone would have said of this patch."""
+    from core.settings import resolve
     from tools.gates import review
-    from tools.options import ReviewOptions
 
-    verdict = review(repo_dir, diff, base=instance.base_commit, options=ReviewOptions(tests="none"))
+    settings = resolve(repo_dir, base=instance.base_commit, review={"tests": "none"})
+    verdict = review(repo_dir, diff, base=instance.base_commit, options=settings.review, tests=settings.tests)
     return verdict.passed, [g.name for g in verdict.failed()]
+
+
+def gates_choice(repo_dir: Path, instance: Instance, env: InstanceEnvironment, diffs: list[str]) -> int | None:
+    """The sample ``patchgate select`` chooses (its best when none passed every gate), with the related tests
+    running in the instance's environment; None when no sample applies."""
+    from agent.selection import select
+    from core.settings import resolve
+
+    with_patch = [k for k, d in enumerate(diffs) if d.strip()]
+    if not with_patch:
+        return None
+    settings = resolve(repo_dir, base=instance.base_commit, review={"tests": "related"},
+                       tests={"python": env.built.python})
+    selection = select(repo_dir, instance.problem_statement, [diffs[k] for k in with_patch], settings=settings)
+    return with_patch[selection.best] if selection.best is not None else None
 
 
 def _reset(tree: Path) -> None:

@@ -41,6 +41,7 @@ class SolveEval:
     ray: str | None = None  # None: no Ray; "local": a new local cluster; else a cluster address
     timeout: float = 900.0
     envs: Path | None = None
+    more_predictions: tuple[str, ...] = ()  # further predictions files: one more sample per instance each
 
 
 Progress = Callable[[int, int, int, int], None]  # (finished, resolved, evaluated, instances)
@@ -60,6 +61,7 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     swebench()  # the harness's commands and parsers, or one line saying why verdicts cannot be faithful
     instances = load_instances(config.dataset, list(config.instances) or None)
     predictions = load_predictions(config.predictions, instances) if config.predictions else None
+    more = [load_predictions(source, instances) for source in config.more_predictions]
     if predictions is not None:
         instances = [i for i in instances if i.instance_id in predictions]
     _claim(config)
@@ -70,7 +72,7 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     for instance in instances:
         task = Task(instance, predictions[instance.instance_id] if predictions else None, config.repos.resolve(),
                     config.out.resolve(), (config.envs or default_cache()).resolve(), config.timeout, config.model,
-                    config.samples)
+                    config.samples, _alternatives(instance, more))
         if (finished := load_results(config.out, instance.instance_id, task.sample_ids)) is not None:
             results[instance.instance_id] = finished
         else:
@@ -103,6 +105,13 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     return report
 
 
+def _alternatives(instance: Instance, more: list[dict[str, Prediction]]) -> tuple[Prediction, ...]:
+    """The instance's prediction in each further file; a file without one gives an empty patch (unresolved)."""
+    iid = instance.instance_id
+    return tuple(p.get(iid) or Prediction(instance_id=iid, model_name_or_path="missing", model_patch="")
+                 for p in more)
+
+
 def interleaved(tasks: list[Task]) -> list[Task]:
     """One instance of each repository/version in turn, so parallel workers build different environments
     instead of waiting on one another's build of the same one."""
@@ -115,7 +124,9 @@ def interleaved(tasks: list[Task]) -> list[Task]:
 
 def _claim(config: SolveEval) -> None:
     """Make ``--out`` hold this evaluation, or refuse one that holds a different one."""
-    what = {"predictions": config.predictions, "model": config.model, "samples": config.samples}
+    what: dict[str, object] = {"predictions": config.predictions, "model": config.model, "samples": config.samples}
+    if config.more_predictions:
+        what["more_predictions"] = list(config.more_predictions)
     run_file = config.out / RUN
     if run_file.is_file():
         try:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "mcp": "patchgate.commands.mcp:mcp_command",
     "review": "patchgate.commands.review:review_command",
     "runs": "patchgate.commands.runs:runs_group",
+    "select": "patchgate.commands.select:select_command",
     "solve": "patchgate.commands.solve:solve_command",
     "suggest": "patchgate.commands.suggest:suggest_command",
     "trust": "patchgate.commands.trust:trust_command",

@@ -24,6 +24,7 @@ from tools.policy import Policies
 
 if TYPE_CHECKING:
     from core.settings import ReviewOptions, TestSettings
+    from tools.baseline import Baseline
 
 # nothing: runs on the parsed diff alone; applied: reads the patched worktree; green: runs only when every
 # other gate passed (it is the expensive proof that the change does what it should).
@@ -60,6 +61,7 @@ class GateContext:
     policies: Policies
     base_text: Callable[[str], str | None]  # a path's text at ``base``, None if absent or not text
     applied: bool = False
+    baseline: Baseline | None = None  # shared with the reviews of other candidates for the same base (select)
 
     def new_text(self, path: str) -> str | None:
         """A path's text in the patched worktree; None when apply failed, the file is gone or is not text."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from core.git import file_at, open_repo, resolve_rev, worktree
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree
+from tools.baseline import Baseline
 from tools.baserules import policy_folder
 from tools.candidate import parse_diff
 from tools.findings import GateReport, ReviewResult
@@ -27,12 +28,13 @@ __all__ = ["ReviewOptions", "review"]
 
 
 def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None,
-           tests: TestSettings | None = None) -> ReviewResult:
+           tests: TestSettings | None = None, baseline: Baseline | None = None) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
     ``options`` and ``tests`` default to patchgate's defaults, not to any file: every command passes the
     base commit's own (``core.settings.resolve(root, base=...)``), so the review command, the hook and the
-    agent hold a candidate to the same policy.
+    agent hold a candidate to the same policy. ``baseline`` shares the base's worktree and test runs
+    between the reviews of several candidates (``tools.baseline``).
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
@@ -43,7 +45,7 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     with (kept_worktree if options.reuse_worktrees else worktree)(repo, commit) as tree:
         ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
                           tests=tests or TestSettings(), policies=policies,
-                          base_text=lambda path: file_at(repo, commit, path))
+                          base_text=lambda path: file_at(repo, commit, path), baseline=baseline)
         for name in gate_names():
             if not options.enabled(name):
                 if name != "issue-tests":  # listed only when the caller named tests

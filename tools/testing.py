@@ -14,12 +14,15 @@ modules are at least imported (``tools.importcheck``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import posixpath
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import git
 
@@ -30,6 +33,7 @@ from core.secrets import redact
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree
 from tools import sandbox
+from tools.baseline import Baseline, Outcomes
 from tools.candidate import Candidate
 from tools.environments import (
     HOW_TO_POINT,
@@ -64,6 +68,7 @@ class TestRun:
     blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
     timed_out: bool = False
+    outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
 
     @property
     def ran(self) -> int:
@@ -129,6 +134,8 @@ def _read_junit(report: Path, output: str) -> TestRun:
     run = TestRun({}, 0, output=output)
     for case in read_junit(report):
         run.node_ids.add(_node_id(case.file, case.classname, case.name))
+        if case.outcome != "skipped":
+            run.outcomes[case.test_id] = not case.failed
         if case.outcome == "skipped":
             run.skipped.append(case.message[:120] or "skipped")
         elif not case.failed:
@@ -172,7 +179,7 @@ class TestsGate:
     def run(self, ctx: GateContext) -> GateReport:
         try:
             return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options, ctx.tests,
-                              ctx.policies.default.scope.tests.paths)
+                              ctx.policies.default.scope.tests.paths, ctx.baseline)
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
 
@@ -224,11 +231,12 @@ def _test_file(tree: Path, test_id: str) -> bool:
 
 
 def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
-               settings: TestSettings, test_globs: list[str]) -> GateReport:
+               settings: TestSettings, test_globs: list[str], baseline: Baseline | None = None) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 
     Zero tests that ran is never a pass. With tests off, none related, or none runnable, every changed
-    library module is still imported in the project's environment.
+    library module is still imported in the project's environment. A ``baseline`` shared by the reviews of
+    several candidates answers each base question (collect, rerun) once and keeps this candidate's outcomes.
     """
     root = Path(repo.working_tree_dir or tree)
     timeout = settings.timeout
@@ -260,17 +268,24 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
                              note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
-    before = TestRun({}, 0)
-    with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
-        # The base's tests of the same files (and of test files renamed away) must all still be collected.
-        was_test = [old for old in renames if is_test_file(old, test_globs)]
-        on_base = [t for t in dict.fromkeys([*was_test, *tests]) if (base_tree / t).is_file()]
-        collected = collect_ids(base_tree, on_base, timeout, environment, settings.pass_env)
-        if run.failures:
-            before = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
-                                settings.pass_env)
-        if collected is not None:  # ids that name the worktree (a parametrized path) compare without it
-            collected = {placeless(node, base_tree) for node in collected}
+    if baseline is not None:
+        baseline.record(candidate.diff, Outcomes(dict(run.outcomes), tuple(tests)))
+    # The base's tests of the same files (and of test files renamed away) must all still be collected.
+    was_test = tuple(old for old in renames if is_test_file(old, test_globs))
+    on_base = list(dict.fromkeys([*was_test, *tests]))
+
+    def collect(base_tree: Path) -> set[str] | None:
+        ids = collect_ids(base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, environment,
+                          settings.pass_env)  # ids that name the worktree (a parametrized path) compare without it
+        return None if ids is None else {placeless(node, base_tree) for node in ids}
+
+    def rerun(base_tree: Path) -> TestRun:
+        return run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
+                          settings.pass_env)
+
+    with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
+        collected = ask(("collect", *on_base), collect)
+        before = ask(("run", *tests), rerun) if run.failures else TestRun({}, 0)
     findings = [*_compare(run, before), *blocked]
     if collected is not None:
         findings.extend(disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames))
@@ -314,6 +329,17 @@ def _unchecked(rule: str, message: str) -> GateReport:
     """A tests gate that could not check the change, for a reason that is not the change's."""
     return GateReport(name="tests", passed=True, skipped=True, detail=message[:300],
                       findings=[Finding(rule=rule, severity="warning", message=message)])
+
+
+@contextlib.contextmanager
+def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None,
+                  reuse: bool) -> Iterator[Callable[..., Any]]:
+    """``ask(key, compute)``: from the shared ``baseline`` when there is one, else from a worktree of its own."""
+    if baseline is not None:
+        yield baseline.answer
+        return
+    with (kept_worktree if reuse else worktree)(repo, base) as base_tree:
+        yield lambda _key, compute: compute(base_tree)
 
 
 def _compare(run: TestRun, before: TestRun) -> list[Finding]:

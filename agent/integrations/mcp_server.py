@@ -62,17 +62,18 @@ class ContextPack(Localization):
 
 class Candidate(BaseModel):
     index: int
-    status: str = Field(description="passed, failed or undecided (see review_patch).")
-    failed_gates: list[str]
-    changed_lines: int
-    summary: str
+    passed: bool = Field(description="Whether it passed every gate.")
+    score: float | None = Field(description="The selector's score; null for one that can never win (does not "
+                                            "apply or parse).")
+    reason: str = Field(description="Why it ranks here: gates, regressions, agreement with the others, evidence.")
 
 
 class Selection(BaseModel):
-    """The best of several diffs by the gates; chosen is null when none passed."""
+    """The best of several diffs for one task (``patchgate select``); chosen is null when none passed the gates."""
 
     chosen: int | None
     ranking: list[Candidate]
+    checked: str = Field(description="What ran: reviews, shared base runs, probes, which tests.")
 
 
 def _check(text: str, limit: int, what: str) -> None:
@@ -84,6 +85,12 @@ def _check(text: str, limit: int, what: str) -> None:
 
 async def _review(root: Path, request: dict[str, Any], ctx: Context | None) -> ReviewResult | None:
     """Run one review in the worker; None when there was nothing to review. Errors become ToolErrors."""
+    answer = await _in_worker(root, request, ctx)
+    return None if answer.get("nothing") else ReviewResult.model_validate(answer)
+
+
+async def _in_worker(root: Path, request: dict[str, Any], ctx: Context | None) -> dict[str, Any]:
+    """Run one request in the worker process and return its result; errors become ToolErrors."""
     if str(request.get("base", "")).startswith("-"):  # a revision, never an option to git
         raise ToolError(f"base {request['base']!r} is not a revision")
     command = [sys.executable, "-P", "-m", "agent.integrations.worker"]
@@ -109,7 +116,7 @@ async def _review(root: Path, request: dict[str, Any], ctx: Context | None) -> R
         raise ToolError(f"the review stopped without an answer (exit {process.returncode})") from None
     if "error" in answer:
         raise ToolError(answer["error"])
-    return None if answer["result"].get("nothing") else ReviewResult.model_validate(answer["result"])
+    return dict(answer["result"])
 
 
 async def _forward_progress(process: Process, ctx: Context | None) -> None:
@@ -174,24 +181,19 @@ def build_server(root: Path) -> MCPServer:
 
     @server.tool()
     async def select(diffs: Annotated[list[str], Field(description="Candidate unified diffs for one task.")],
+                     issue: Annotated[str, Field(description="The task or issue the diffs answer.")] = "",
                      base: str = "HEAD", tests: Tests = "related", ctx: Context | None = None) -> Selection:
-        """Review several candidate diffs and rank them by the gates: passed first, then fewer failing gates,
-        then the smaller change. chosen is null when no candidate passed."""
+        """Choose among candidate diffs for one task as ``patchgate select`` does: every gate, regressions on the
+        base's passing tests, agreement between the candidates, the issue's evidence. chosen is null when no
+        candidate passed the gates."""
         if not 1 <= len(diffs) <= MAX_DIFFS:
             raise ToolError(f"give between 1 and {MAX_DIFFS} diffs (got {len(diffs)})")
         for n, diff in enumerate(diffs):
             _check(diff, MAX_PATCH_CHARS, f"diff {n}")
-        ranking = []
-        for n, diff in enumerate(diffs):
-            result = await _review(root, {"diff": diff, "base": base, "tests": tests}, ctx)
-            assert result is not None
-            verdict = verdict_of(result)
-            ranking.append(Candidate(index=n, status=verdict.status, failed_gates=[g.name for g in result.failed()],
-                                     changed_lines=_changed_lines(diff), summary=verdict.summary))
-        order = {"passed": 0, "undecided": 1, "failed": 2}
-        ranking.sort(key=lambda c: (order[c.status], len(c.failed_gates), c.changed_lines, c.index))
-        chosen = ranking[0].index if ranking[0].status == "passed" else None
-        return Selection(chosen=chosen, ranking=ranking)
+        if len(issue) > MAX_TEXT_CHARS:
+            _check(issue, MAX_TEXT_CHARS, "the issue")
+        answer = await _in_worker(root, {"select": diffs, "issue": issue, "base": base, "tests": tests}, ctx)
+        return Selection.model_validate(answer)
 
     @server.tool()
     async def localize(issue: Annotated[str, Field(description="The issue or task text.")],
@@ -224,6 +226,3 @@ def _pack(root: Path, text: str, budget: int, top: int) -> Any:
         raise ToolError(str(exc)) from None
 
 
-def _changed_lines(diff: str) -> int:
-    return sum(1 for line in diff.splitlines()
-               if line[:1] in "+-" and not line.startswith(("+++ ", "--- ")))

@@ -27,12 +27,15 @@ def _interrupt_when_parent_dies() -> None:
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
-    """Review ``request["diff"]`` (or the working tree's changes) and return the ReviewResult as JSON data."""
+    """Review ``request["diff"]`` (or the working tree's changes) and return the ReviewResult as JSON data; with
+    ``request["select"]`` (several diffs), choose among them and return the selection."""
     from core.git import open_repo, staged_diff, uncommitted_diff
     from core.settings import resolve
     from tools.gates import review
 
     root = Path(request["root"])
+    if request.get("select"):
+        return _select(root, request)
     diff = request.get("diff")
     if diff is None:
         repo = open_repo(root)
@@ -43,6 +46,18 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     settings = resolve(root, base=base, review={"origin": "model", "tests": request.get("tests")})
     print(f"reviewing the change against {base} (tests: {settings.review.tests})", file=sys.stderr, flush=True)
     return review(root, diff, base=settings.base or base, options=settings.review, tests=settings.tests).model_dump()
+
+
+def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:
+    from agent.selection import select
+    from core.settings import resolve
+
+    settings = resolve(root, base=request.get("base") or "HEAD", review={"origin": "model", "tests": request.get("tests")})
+    selection = select(root, request.get("issue") or "", list(request["select"]), settings=settings,
+                       progress=lambda line: print(line, file=sys.stderr, flush=True))
+    answer = selection.to_json()
+    return {"chosen": answer["chosen"], "checked": answer["checked"],
+            "ranking": [{k: row[k] for k in ("index", "passed", "score", "reason")} for row in answer["ranking"]]}
 
 
 def main() -> None:

@@ -75,7 +75,8 @@ def _cutoffs(ks: str) -> list[int]:
 @eval_group.command("solve")
 @click.option("--dataset", type=click.Path(path_type=Path), required=True, help="SWE-bench-style JSON or JSONL.")
 @click.option("--repos", type=click.Path(path_type=Path), required=True, help="Folder of <owner>__<name> repos.")
-@click.option("--predictions", help="A SWE-bench predictions file, or 'gold' / 'empty' (the harness's controls).")
+@click.option("--predictions", multiple=True, help="A SWE-bench predictions file, or 'gold' / 'empty' (the harness's "
+              "controls); repeat it for several samples per instance: pass@k and the gates' choice (select).")
 @click.option("--model", "model_spec", help="Let the agent write the predictions with this model (patchgate solve).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for predictions, logs, report.")
 @click.option("--instances", help="Comma-separated instance ids (default: all).")
@@ -86,15 +87,15 @@ def _cutoffs(ks: str) -> list[int]:
 @click.option("--timeout", type=click.FloatRange(min=1), default=900.0, help="Seconds one instance's tests may take.")
 @click.option("--envs", type=click.Path(path_type=Path), help="Environment cache (default ~/.cache/patchgate/envs).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
-def solve(dataset: Path, repos: Path, predictions: str | None, model_spec: str | None, out: Path,
+def solve(dataset: Path, repos: Path, predictions: tuple[str, ...], model_spec: str | None, out: Path,
           instances: str | None, samples: int, workers: int, ray_address: str | None, timeout: float,
           envs: Path | None, as_json: bool) -> None:
     """SWE-bench resolution of predictions (or of the agent's own patches), one row per instance."""
     from evaluation.run import SolveEval, evaluate_solve
 
-    config = SolveEval(dataset, repos, out, predictions, model_spec,
+    config = SolveEval(dataset, repos, out, predictions[0] if predictions else None, model_spec,
                        tuple(i.strip() for i in (instances or "").split(",") if i.strip()), samples, workers,
-                       ray_address, timeout, envs)
+                       ray_address, timeout, envs, predictions[1:])
     with contextlib.ExitStack() as stack:
         bar = None  # started once the input is known good, so an error stays one line
 

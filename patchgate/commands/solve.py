@@ -92,7 +92,7 @@ def render(result) -> None:
 
 def to_json(result, *, applied: bool) -> dict:
     best = result.best
-    return {"run_id": result.run_id, "passed": result.passed, "applied": applied,
+    return {"run_id": result.run_id, "passed": result.passed, "applied": applied, "chosen": best.index if best else None,
             "diff": best.diff if best else "", "patch_file": str(result.run_dir / "patch.diff") if best and best.diff else None,
             "gates": [g.model_dump() for g in best.review.gates] if best and best.review else [],
             "plan": result.plan.model_dump() if result.plan else None,

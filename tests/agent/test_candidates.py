@@ -1,4 +1,4 @@
-"""Several candidates: the one passing most gates wins, then agreement, then the smaller diff; the prompt before applying."""
+"""Several candidates: the selector (gates, agreement, issue evidence) picks one; the prompt before applying."""
 
 from __future__ import annotations
 
@@ -7,28 +7,27 @@ from pathlib import Path
 
 from agentkit import CALC, GOOD_EDIT, ISSUE, run_cli, tree_state
 
-from agent.pipeline import Candidate, choose
-from tools.findings import GateReport, ReviewResult
-
 SYNTAX_ERROR = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
 
 
-def review(*passed: bool) -> ReviewResult:
-    gates = [GateReport(name=f"g{i}", passed=p) for i, p in enumerate(passed)]
-    return ReviewResult(passed=all(passed), gates=gates)
+WRONG_GREEN = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return 5\n>>>>>>> REPLACE\n"
+GOOD_COMMENTED = ("calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b  # a sum, not a difference\n"
+                  ">>>>>>> REPLACE\n")
 
 
-def test_choose_prefers_gates_then_agreement_then_size() -> None:
-    small_bad = Candidate(0, diff="-a\n+b\n", review=review(True, False))
-    big_good = Candidate(1, diff="-a\n+b\n+c\n+d\n", review=review(True, True))
-    assert choose([small_bad, big_good]) is big_good
-    lonely_small = Candidate(0, diff="-a\n+x\n", review=review(True, True))
-    agreed_1 = Candidate(1, diff="-a\n+b\n+c\n", review=review(True, True))
-    agreed_2 = Candidate(2, diff="-a\n+b\n+c\n", review=review(True, True))
-    assert choose([lonely_small, agreed_1, agreed_2]) is agreed_1
-    assert choose([Candidate(0, diff="-a\n+bb\n", review=review(True)), Candidate(1, diff="-a\n+b\n",
-                                                                                     review=review(True))]).index == 1
-    assert choose([Candidate(0, problem="no match")]).problem == "no match"
+def test_the_selector_prefers_the_change_two_candidates_agree_on(scripted, calc_repo: Path) -> None:
+    # all three pass the gates; the smallest is wrong, the other two are one change spelled two ways
+    scripted.edits = [WRONG_GREEN, GOOD_EDIT, GOOD_COMMENTED]
+    result = run_cli("solve", ISSUE, "--model", scripted.spec, "--rounds", "1", "--candidates", "3", "--json",
+                     cwd=calc_repo)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout.splitlines()[-1])
+    assert [c["passed"] for c in payload["candidates"]] == [True, True, True]
+    assert "+    return a + b" in payload["diff"]
+    trace = [json.loads(line) for line in (calc_repo / ".patchgate" / "runs" / payload["run_id"] / "trace.jsonl")
+             .read_text().splitlines()]
+    chosen = next(e for e in trace if e["event"] == "select")
+    assert chosen["chosen"] == 1 and {"by": "change", "members": [1, 2]} in chosen["clusters"]
 
 
 def test_second_candidate_wins_when_the_first_fails(scripted, calc_repo: Path) -> None:

@@ -110,3 +110,16 @@ def test_moving_a_test_file_keeps_its_tests_collected(repo) -> None:
     git(repo, "reset", "-q", "--hard")
     result = review(repo, diff, tests=TestSettings(timeout=120))
     assert result.passed, [f for g in result.gates for f in g.findings]
+
+
+def test_parameters_built_from_the_clock_are_not_missing_tests(make_repo) -> None:
+    """Test ids with the time in them differ between the base's collection and the candidate's run."""
+    clock = ("import time\n\nimport pytest\n\nfrom calc import add\n\n\n"
+             "@pytest.mark.parametrize('stamp', [time.time_ns(), 1])\ndef test_stamp(stamp):\n    assert add(stamp, 0) == stamp\n")
+    root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n", "tests/test_clock.py": clock})
+    result = review(root, diff_of(root, {"calc.py": "def add(a, b):\n    return b + a\n"}))
+    tests = next(g for g in result.gates if g.name == "tests")
+    assert tests.passed, tests.findings
+    fewer = clock.replace("[time.time_ns(), 1]", "[time.time_ns()]")
+    found = {f.rule for f in review(root, diff_of(root, {"tests/test_clock.py": fewer})).gates[2].findings}
+    assert "tests.uncollected" in found  # a case that really went is still found
