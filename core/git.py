@@ -220,6 +220,8 @@ def uncommitted_diff(repo: git.Repo) -> str:
 
 def staged_bytes(repo: git.Repo, path: str) -> bytes | None:
     """The bytes of ``path`` as the commit being made records it (the caller's index inside a hook), or None."""
+    import git
+
     index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
     try:
         return bytes(repo.git.show(f":{path}", stdout_as_string=False, env=index))
@@ -229,6 +231,8 @@ def staged_bytes(repo: git.Repo, path: str) -> bytes | None:
 
 def bytes_at(repo: git.Repo, rev: str, path: str) -> bytes | None:
     """The bytes of ``path`` at ``rev``, or None if it is not there."""
+    import git
+
     try:
         return bytes(repo.git.show(f"{rev}:{path}", stdout_as_string=False))
     except git.GitCommandError:
