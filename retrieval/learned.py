@@ -68,7 +68,7 @@ def title_end(text: str) -> int:
 
 
 def static_tokens(tables, text: str) -> tuple[list[int], list[bool]]:
-    """Token ids the static model pools for ``text`` (as ``_StaticTables.encode`` cuts and filters them), and
+    """Token ids the static model pools for ``text`` (as ``StaticTables.encode`` cuts and filters them), and
     whether each lies in the title."""
     enc = tables.tokenizer.encode(text[: tables.chars], add_special_tokens=False)
     end = title_end(text)

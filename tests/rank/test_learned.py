@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from retrieval.embeddings import EmbeddingConfig, _StaticTables, default_model_path
+from core.settings import EmbeddingConfig
+from retrieval.embeddings import default_model_path
 from retrieval.learned import TermWeights, query_vector, static_tokens
+from retrieval.static_tables import StaticTables
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Embedder:
     """What ``query_vector`` reads from an embedder: its settings and its static tables."""
 
     config: EmbeddingConfig
-    model: _StaticTables
+    model: StaticTables
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     size = len(json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"])
     table = np.random.default_rng(0).normal(size=(size, 16)).astype(np.float32)
     save_file({"embeddings": table}, str(folder / "model.safetensors"))
-    return Embedder(EmbeddingConfig(dense="static"), _StaticTables(folder))
+    return Embedder(EmbeddingConfig(dense="static"), StaticTables(folder))
 
 
 def row(embedder: Embedder, word: str) -> np.ndarray:
