@@ -36,6 +36,8 @@ UNNAMED = "text.ini"
 PRIVATE_KEY = "private-key"
 DIGEST_LENGTHS = (40, 64)  # sha1 (git) and sha256 hex digests
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+# A template stands where a value will be put (f-string, shell, Jinja, %-format): no token format holds one.
+_TEMPLATE = re.compile(r"\{[^{}]*\}|\$[A-Za-z_(]|%\([A-Za-z_]+\)")
 
 
 class SecretScanner:
@@ -93,26 +95,32 @@ class SecretScanner:
             context = get_code_snippet(lines=lines, line_number=index + 1)
             taken: list[tuple[int, int]] = []
             for plugin in candidates[index]:
-                if indirect and not isinstance(plugin, RegexBasedDetector):
-                    continue  # `secret = get_secret()`: a name, not a value
-                for start, end in self._spans(plugin, name, line, index + 1, context):
+                for start, end in self._spans(plugin, name, line, index + 1, context, indirect):
                     if not any(s < end and start < e for s, e in taken):
                         taken.append((start, end))
                         yield SecretHit(_rule_id(plugin), plugin.secret_type, index + 1, start, end)
 
-    def _spans(self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any) -> Iterator[tuple[int, int]]:
-        """Where ``plugin`` finds a secret in ``line``: a token format's whole match, else the value."""
+    def _spans(self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any,
+               indirect: bool) -> Iterator[tuple[int, int]]:
+        """Where ``plugin`` finds a secret in ``line``: a token format's whole match, else the value.
+
+        On a line that assigns a call's result (``secret = get_secret()``, detect-secrets' indirect reference)
+        a value counts only when it is quoted: ``connect(host="db", password="hunter2-Prod-9x")`` holds one,
+        ``password = vault.read(name)`` names one.
+        """
         found = plugin.analyze_line(filename=name, line=line, line_number=lineno, context=context)
         if not found:
             return
         if isinstance(plugin, RegexBasedDetector):
             for pattern in plugin.denylist:
                 for m in pattern.finditer(line):
-                    if not any(p.search(m.group(0)) for p in self.allow):
+                    if not _TEMPLATE.search(m.group(0)) and not any(p.search(m.group(0)) for p in self.allow):
                         yield m.start(), m.end()
             return
         for secret in found:
             value = secret.secret_value
+            if indirect and not any(f"{q}{value}{q}" in line for q in "\"'"):
+                continue
             if value and self._counts(value, line, plugin):
                 for start in _occurrences(line, value):
                     yield start, start + len(value)
@@ -125,10 +133,21 @@ class SecretScanner:
                 or heuristic.is_templated_secret(value) or heuristic.is_prefixed_with_dollar_sign(value) \
                 or heuristic.is_not_alphanumeric_string(value) or heuristic.is_likely_id_string(value, line, plugin):
             return False
-        if isinstance(plugin, KeywordDetector):
-            return self._words.is_gibberish(value.lower())
+        if isinstance(plugin, KeywordDetector):  # a value under a secret's name: gibberish, or built like a password
+            return password_shaped(value) or self._words.is_gibberish(value.lower())
         # A lowercase 40/64-hex value is a git object id or a sha256 (commits in traces, pins in lockfiles).
         return not (isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower())
+
+
+def password_shaped(value: str) -> bool:
+    """Built the way password rules make people build them: 8+ characters without spaces, letters and digits,
+    and three of lower case, upper case, digits and symbols (``hunter2-Prod-9x``). A word value under a
+    secret's name (``password_confirmation``, ``your-secret-key-here``, ``password123``) is not."""
+    if len(value) < 8 or any(c.isspace() for c in value):
+        return False
+    classes = [any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value),
+               any(not c.isalnum() for c in value)]
+    return classes[2] and (classes[0] or classes[1]) and sum(classes) >= 3
 
 
 def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:

@@ -59,7 +59,7 @@ def said(result: subprocess.CompletedProcess[str]) -> str:
 def user_env(tmp_path: Path) -> dict[str, str]:
     """A developer's environment: their own config folder and cache, patchgate not on PATH."""
     return {**bare_env(), "PATCHGATE_CONFIG_DIR": str(tmp_path / "config"),
-            "PATCHGATE_CACHE_DIR": str(tmp_path / "cache")}
+            "PATCHGATE_CACHE": str(tmp_path / "cache")}
 
 
 @pytest.mark.slow
@@ -179,3 +179,38 @@ def test_tests_all_honours_testpaths(make_repo) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 test(s) ran from 1 file(s)" in done.stdout and "testpaths" in done.stdout
     assert "examples/" not in done.stdout
+
+
+SECRET_FORMS = {  # the three forms a hook once let through (issue 21)
+    ".env": "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    "app/settings.py": 'DATABASE_URL = "mysql://deploy:Zx9!pq2LmA@db.internal/prod"\n',
+    "app/db.py": 'import psycopg2\n\nconn = psycopg2.connect(host="db", user="app", password="hunter2-Prod-9x")\n',
+}
+LOOKALIKES = {  # what people commit every day next to them
+    ".env.example": "AWS_SECRET_ACCESS_KEY=your-secret-key-here\n",
+    "app/settings.py": 'import os\n\nDATABASE_URL = f"mysql://{os.environ[\'DB_USER\']}:{os.environ[\'DB_PASSWORD\']}@db/prod"\n',
+    "app/db.py": 'import os\n\nimport psycopg2\n\nconn = psycopg2.connect(host="db", password=os.environ["DB_PASSWORD"])\n',
+}
+
+
+@pytest.mark.parametrize("path", sorted(SECRET_FORMS))
+def test_a_commit_with_a_secret_is_blocked_and_the_secret_is_not_printed(make_repo, user_env: dict[str, str],
+                                                                         path: str) -> None:
+    repo = make_repo({"app/__init__.py": ""})
+    install(repo, user_env)
+    write_files(repo, {path: SECRET_FORMS[path]})
+    git(repo, "add", "-A")
+    result = commit(repo, user_env)
+    assert result.returncode != 0 and "security.secret" in said(result), said(result)
+    assert not any(value in said(result) for value in ("EXAMPLEKEY", "Zx9!pq2LmA", "hunter2-Prod-9x"))
+    assert head_count(repo) == 1
+
+
+def test_the_everyday_lookalikes_of_those_secrets_commit(make_repo, user_env: dict[str, str]) -> None:
+    repo = make_repo({"app/__init__.py": ""})
+    install(repo, user_env)
+    write_files(repo, LOOKALIKES)
+    git(repo, "add", "-A")
+    result = commit(repo, user_env)
+    assert result.returncode == 0, said(result)
+    assert head_count(repo) == 2
