@@ -181,22 +181,24 @@ def test_tests_all_honours_testpaths(make_repo) -> None:
     assert "examples/" not in done.stdout
 
 
+CLIENT = {"app/__init__.py": "", "app/client.py": "def connect(**options):\n    return options\n"}
 SECRET_FORMS = {  # the three forms a hook once let through (issue 21)
     ".env": "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
     "app/settings.py": 'DATABASE_URL = "mysql://deploy:Zx9!pq2LmA@db.internal/prod"\n',
-    "app/db.py": 'import psycopg2\n\nconn = psycopg2.connect(host="db", user="app", password="hunter2-Prod-9x")\n',
+    "app/db.py": 'from app.client import connect\n\nconn = connect(host="db", user="app", password="hunter2-Prod-9x")\n',
 }
 LOOKALIKES = {  # what people commit every day next to them
     ".env.example": "AWS_SECRET_ACCESS_KEY=your-secret-key-here\n",
-    "app/settings.py": 'import os\n\nDATABASE_URL = f"mysql://{os.environ[\'DB_USER\']}:{os.environ[\'DB_PASSWORD\']}@db/prod"\n',
-    "app/db.py": 'import os\n\nimport psycopg2\n\nconn = psycopg2.connect(host="db", password=os.environ["DB_PASSWORD"])\n',
+    "app/settings.py": 'import os\n\nUSER, PASSWORD = os.environ.get("DB_USER"), os.environ.get("DB_PASSWORD")\n'
+                       'DATABASE_URL = f"mysql://{USER}:{PASSWORD}@db/prod"\n',
+    "app/db.py": 'import os\n\nfrom app.client import connect\n\nconn = connect(host="db", password=os.environ.get("DB_PASSWORD"))\n',
 }
 
 
 @pytest.mark.parametrize("path", sorted(SECRET_FORMS))
 def test_a_commit_with_a_secret_is_blocked_and_the_secret_is_not_printed(make_repo, user_env: dict[str, str],
                                                                          path: str) -> None:
-    repo = make_repo({"app/__init__.py": ""})
+    repo = make_repo(CLIENT)
     install(repo, user_env)
     write_files(repo, {path: SECRET_FORMS[path]})
     git(repo, "add", "-A")
@@ -207,7 +209,7 @@ def test_a_commit_with_a_secret_is_blocked_and_the_secret_is_not_printed(make_re
 
 
 def test_the_everyday_lookalikes_of_those_secrets_commit(make_repo, user_env: dict[str, str]) -> None:
-    repo = make_repo({"app/__init__.py": ""})
+    repo = make_repo(CLIENT)
     install(repo, user_env)
     write_files(repo, LOOKALIKES)
     git(repo, "add", "-A")
