@@ -14,6 +14,9 @@ Packages are resolved as they were when the environment's commit was made
 harness's images were built close to the instances' time. The date is never
 earlier than the first months in which that Python had wheels for the common
 packages, since older releases would have to be compiled and mostly fail to.
+A package the spec pins exactly (``mpmath==1.3.0``) is exempt from the date:
+the harness installs that release whenever it was published, and a cap that
+hides it would make the whole spec unsatisfiable.
 
 The project itself is installed to bring its dependencies, then removed: each
 tree under test is installed over the environment (``tools.overlay``), as the
@@ -45,6 +48,7 @@ from tools.overlay import find_python
 WHEELS_SINCE = {"3.6": "2017-03-01", "3.7": "2018-09-01", "3.8": "2020-01-01", "3.9": "2021-01-01",
                 "3.10": "2022-01-01", "3.11": "2023-01-01", "3.12": "2024-01-01", "3.13": "2025-01-01"}
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
+NO_DATE_CAP = "2099-12-31T23:59:59Z"  # uv's per-package cap for an exact pin (older uv reads no "false")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +113,24 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
                 (*BASE_PACKAGES, *spec.packages, *requirements))
     recipe = Recipe(checkout, python, attempts, identity=f"swebench\0{instance.repo}\0{instance.version}\0{spec!r}",
                     key_files=(*KEY_FILES, *spec.requirement_files), exclude_newer=date, deps_only=True, env=pretend,
-                    label=label)
+                    label=label, uv_args=exact_pins_uncapped(spec.packages))
     return recipe, date
+
+
+def exact_pins_uncapped(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """uv flags that lift the date cap from each package the spec pins to one release (``name==X``)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    flags: list[str] = []
+    for text in packages:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        pins = list(requirement.specifier)
+        if len(pins) == 1 and pins[0].operator in ("==", "===") and "*" not in pins[0].version:
+            flags += ["--exclude-newer-package", f"{requirement.name}={NO_DATE_CAP}"]
+    return tuple(flags)
 
 
 @contextmanager

@@ -31,9 +31,12 @@ P2P = ["tests/test_calc.py::test_double", "tests/test_calc.py::test_query[select
 ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
 
 
-def git(cwd: Path, *args: str, data: str | None = None) -> str:
+def git(cwd: Path, *args: str, data: str | None = None, when: str | None = None) -> str:
+    """git in ``cwd``; ``when`` (ISO date) is the author and committer date of what it commits."""
     env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
            "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    if when:
+        env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
                           input=data).stdout
 

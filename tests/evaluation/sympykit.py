@@ -48,7 +48,8 @@ sys.exit(1 if failed else 0)
 '''
 
 
-def build(work: Path) -> Dataset:
+def build(work: Path, committed: str | None = None) -> Dataset:
+    """The instance in ``work``; ``committed`` (ISO date) dates its commit, and so the packages' date cap."""
     root = work / "src" / "sympy__sympy"
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
@@ -65,7 +66,7 @@ def build(work: Path) -> Dataset:
     )
     (root / "bin" / "test").chmod(0o755)
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
+    git(root, "commit", "-q", "-m", "base", when=committed)
     base = git(root, "rev-parse", "HEAD").strip()
     gold = diff_for(root, {"sympy/core/numbers.py": NUMBERS.replace("return a\n", "return abs(a)\n")})
     test_patch = diff_for(root, {"sympy/core/tests/test_numbers.py": TESTS + NEW_TEST})
