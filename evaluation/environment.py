@@ -26,7 +26,6 @@ harness's per-instance image installs the instance's own checkout.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -98,7 +97,7 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
         python, version = sys.executable, f"{sys.version_info[0]}.{sys.version_info[1]}"
     date = max(committed, WHEELS_SINCE.get(version, ""))
     label = f"{instance.repo_key}-{instance.version or 'any'}"
-    pretend = {"SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")}
+    pretend = envbuild.scm_version_override()
     if not spec.known:
         generic = project_recipe(checkout, python)
         # the project must install with its dependencies: an environment without them would judge nothing

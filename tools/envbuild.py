@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
 
-BUILDER_VERSION = "3"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "4"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -173,6 +174,7 @@ def _build(
     # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
+    _commit_copy(source, log)
     date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
     errors: list[str] = []
     for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
@@ -202,6 +204,42 @@ def _build(
     if recipe.deps_only:
         _uninstall_project(uv, venv, source, log)
     progress(f"environment ready: {venv}")
+
+
+def scm_version_override() -> dict[str, str]:
+    """SETUPTOOLS_SCM_PRETEND_VERSION when the user set it (their call, for every build), else nothing: the
+    copy is a git repository (``_commit_copy``), so setuptools_scm finds the project's version itself."""
+    name = "SETUPTOOLS_SCM_PRETEND_VERSION"
+    return {name: os.environ[name]} if os.environ.get(name) else {}
+
+
+def _commit_copy(source: Path, log: list[str]) -> None:
+    """Make the copy a one-commit git repository, so a version read from git (setuptools_scm, versioneer)
+    is found for the project, as in the harness's clone. A version forced for every build instead
+    (SETUPTOOLS_SCM_PRETEND_VERSION) also lands on dependencies built from source that use setuptools_scm,
+    and uv rejects them: "metadata version 0.0.0 does not match 1.8.0" (lazy-object-proxy, for pylint).
+    git runs with no user or system configuration: a fresh repository has no hooks or filters to run."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(source),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "patchgate",
+        "GIT_AUTHOR_EMAIL": "patchgate@localhost",
+        "GIT_COMMITTER_NAME": "patchgate",
+        "GIT_COMMITTER_EMAIL": "patchgate@localhost",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "source"]):
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=source, env=env, capture_output=True, text=True, check=False, timeout=600
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.append(f"the copy is not a git repository ({exc}): a version read from git is not found")
+            return
+        if done.returncode != 0:
+            log.append(f"the copy is not a git repository (git {args[0]}: {done.stderr.strip()[:200]})")
+            return
 
 
 def _uninstall_project(uv: Uv, venv: Path, source: Path, log: list[str]) -> None:

@@ -243,7 +243,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
                 (*project, *tox, *BASE_PACKAGES), (*project, *BASE_PACKAGES), BASE_PACKAGES)
     return Recipe(tree, python, attempts, identity=f"project\0{_python_version(python)}\0{as_of}",
                   key_files=tuple(names), uv_args=tuple(_pytest_cutoff(python, as_of)), label="project",
-                  env={"SETUPTOOLS_SCM_PRETEND_VERSION": os.environ.get("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")})
+                  env=envbuild.scm_version_override())
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:

@@ -197,3 +197,22 @@ def test_a_release_the_spec_pins_is_installed_though_it_is_newer_than_the_commit
     version = subprocess.run([str(venv / "bin" / "python"), "-c", "import mpmath; print(mpmath.__version__)"],
                              capture_output=True, text=True, check=True).stdout.strip()
     assert version == "1.3.0"
+
+
+@pytest.mark.slow
+def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from_source(
+    tmp_path: Path, envs: Path
+) -> None:
+    """The environment's copy of the tree finds its version in git, as the harness's clone does; a version
+    forced on every build landed on the sdist dependency too, and uv refused it (pylint 2.15 was env_failed)."""
+    from scmkit import build as build_scm
+
+    data = build_scm(tmp_path)
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads((tmp_path / "gold" / "logs" / "acme__scmcalc-1" / "result.json").read_text())
+    assert gold["resolved_ids"] == ["acme__scmcalc-1"], outcome["reason"]
+    environment = (tmp_path / "gold" / "logs" / "acme__scmcalc-1" / "environment.txt").read_text()
+    assert "attempt 1 failed" not in environment, environment
+    (venv,) = [p for p in envs.glob("acme__scmcalc-*/venv")]
+    assert list(venv.glob("lib/python*/site-packages/dep-1.2.0.dist-info"))

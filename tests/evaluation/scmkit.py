@@ -1,0 +1,57 @@
+"""A project whose version comes from git (setuptools_scm), with a dependency built from an sdist that takes
+its version from setuptools_scm too, as pylint's astroid needs lazy-object-proxy built from source.
+
+The dependency ships in the repository (``vendor/dep-1.2.0.tar.gz``, named in ``requirements.txt``), so the
+build reads it offline; only the build backends come from the package index. A version forced on every
+build (``SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0``) makes the sdist's metadata say 0.0.0, which uv rejects for
+a file named 1.2.0; without one, the project must still find a version without its ``.git``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+from evalkit import CALC, GOLD_FIX, P2P, TEST_ADD, TEST_CALC, Dataset, diff_for, git, instance, write
+
+BACKEND = '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n'
+PROJECT = (BACKEND + '\n[project]\nname = "scmcalc"\ndynamic = ["version"]\n\n[tool.setuptools]\npackages = ["calc"]\n\n'
+           "[tool.setuptools_scm]\n")
+DEP = {"PKG-INFO": "Metadata-Version: 2.1\nName: dep\nVersion: 1.2.0\n",
+       "pyproject.toml": BACKEND + '\n[project]\nname = "dep"\ndynamic = ["version"]\n\n[tool.setuptools]\n'
+                                   'packages = ["dep"]\n\n[tool.setuptools_scm]\n',
+       "dep/__init__.py": "VALUE = 1\n"}
+
+
+def sdist() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for rel, text in DEP.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"dep-1.2.0/{rel}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def build(work: Path) -> Dataset:
+    root = work / "src" / "acme__scmcalc"
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    write(root, {"pyproject.toml": PROJECT, "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
+                 "calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC})
+    (root / "vendor").mkdir()
+    (root / "vendor" / "dep-1.2.0.tar.gz").write_bytes(sdist())
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD").strip()
+    rows = [instance("acme__scmcalc-1", "acme/scmcalc", base, diff_for(root, GOLD_FIX),
+                     diff_for(root, {"tests/test_calc.py": TEST_ADD}), ["tests/test_calc.py::test_add"], P2P)]
+    repos = work / "repos"
+    repos.mkdir()
+    git(work, "clone", "-q", "--bare", str(root), str(repos / "acme__scmcalc"))
+    path = work / "dataset.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return Dataset(path, repos, rows)
