@@ -89,6 +89,13 @@ def candidates(git_dir: Path, window: int, max_lines: int) -> list[tuple[str, st
     return found
 
 
+def _lines(git_dir: Path, commit: str, path: str) -> int:
+    try:
+        return git(git_dir, "show", f"{commit}:{path}").count("\n")
+    except subprocess.CalledProcessError:
+        return 0
+
+
 def instance_row(git_dir: Path, repo: str, sha: str, version: str, tests: list[str]) -> dict:
     base = git(git_dir, "rev-parse", f"{sha}^").strip()
     test_patch = git(git_dir, "diff", "--no-color", "--no-renames", base, sha, "--", *tests)
@@ -110,7 +117,7 @@ def instance_row(git_dir: Path, repo: str, sha: str, version: str, tests: list[s
     }
 
 
-def eval_solve(dataset: Path, repos: Path, out: Path, predictions: str, envs: Path | None) -> dict:
+def eval_solve(dataset: Path, repos: Path, out: Path, predictions: str, envs: Path | None, timeout: int) -> dict:
     cmd = [
         str(Path(sys.executable).parent / "patchgate"),
         "eval",
@@ -125,6 +132,8 @@ def eval_solve(dataset: Path, repos: Path, out: Path, predictions: str, envs: Pa
         predictions,
         "--workers",
         "1",
+        "--timeout",
+        str(timeout),
     ]
     cmd += ["--envs", str(envs)] if envs else []
     subprocess.run(["nice", *cmd], check=False, stdout=subprocess.DEVNULL)
@@ -151,11 +160,24 @@ def main() -> int:
         "--version", default="", help="use this harness version (default: the newest that has --count commits)"
     )
     parser.add_argument("--envs", type=Path, default=None)
+    parser.add_argument(
+        "--max-test-lines",
+        type=int,
+        default=0,
+        help="skip commits whose test files are longer "
+        "(0: no limit); sympy's own runner takes over 10 minutes on its largest test files",
+    )
+    parser.add_argument("--exclude", default="", help="comma-separated commit prefixes not to use")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one instance's tests may take")
     args = parser.parse_args()
     started = time.perf_counter()
     specs = MAP_REPO_VERSION_TO_SPECS.get(args.repo, {})
     picked: dict[str, list[tuple[str, list[str]]]] = {}
     for sha, _subject, _library, tests in candidates(args.git_dir, args.window, args.max_lines):
+        if any(sha.startswith(prefix) for prefix in args.exclude.split(",") if prefix):
+            continue
+        if args.max_test_lines and any(_lines(args.git_dir, f"{sha}^", t) > args.max_test_lines for t in tests):
+            continue
         diff = git(args.git_dir, "diff", "--no-color", f"{sha}^", sha, "--", *tests)
         if not ADDED_TEST.search(diff):
             continue
@@ -188,7 +210,7 @@ def main() -> int:
     draft = args.data / f"{key}.draft.json"
     draft.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     runs = args.data / "derive" / key
-    reports = {p: eval_solve(draft, repos, runs / p, p, args.envs) for p in ("gold", "empty")}
+    reports = {p: eval_solve(draft, repos, runs / p, p, args.envs, args.timeout) for p in ("gold", "empty")}
     kept = []
     for row in rows:
         iid = row["instance_id"]

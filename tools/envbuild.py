@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -58,6 +59,8 @@ UV_PASSED = (
     "no_proxy",
 )
 Progress = Callable[[str], None]
+INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
+EDITABLE = re.compile(r"^\s*(?:-e|--editable)[\s=]+(\.[^\s\[#]*)(\[[^\]]*\])?\s*(?:#.*)?$")
 
 
 class EnvironmentBuildError(PatchgateError):
@@ -175,6 +178,7 @@ def _build(
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
     _commit_copy(source, log)
+    _plain_self_requirements(source, recipe.attempts, log)
     date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
     errors: list[str] = []
     for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
@@ -204,6 +208,38 @@ def _build(
     if recipe.deps_only:
         _uninstall_project(uv, venv, source, log)
     progress(f"environment ready: {venv}")
+
+
+def _plain_self_requirements(source: Path, attempts: tuple[tuple[str, ...], ...], log: list[str]) -> None:
+    """In the requirement files the attempts name (and those they include), an editable requirement of the
+    tree itself (``-e .[testutils]``, pylint's test requirements) becomes a plain one (``.[testutils]``).
+
+    uv installs editables only through a backend's PEP 660 hook, which setuptools before 64 lacks, so the
+    whole file failed and its test dependencies were left out. The project is installed from the copy either
+    way (and removed again for an environment of dependencies only), so editable or not changes nothing else.
+    Only the copy's files are rewritten; one outside the copy (a symlink) is left alone."""
+    root = source.resolve()
+    queue = [source / a for attempt in attempts for k, a in enumerate(attempt) if k and attempt[k - 1] == "-r"]
+    seen: set[Path] = set()
+    while queue:
+        path = queue.pop().resolve()
+        if path in seen or not path.is_file() or not path.is_relative_to(root):
+            continue
+        seen.add(path)
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        changed = False
+        for number, line in enumerate(lines):
+            if include := INCLUDE.match(line):
+                queue.append(path.parent / include[1])
+            elif (editable := EDITABLE.match(line)) and root in {
+                (path.parent / editable[1]).resolve(),
+                (source / editable[1]).resolve(),
+            }:
+                lines[number] = f"{editable[1]}{editable[2] or ''}\n"
+                changed = True
+        if changed:
+            path.write_text("".join(lines), encoding="utf-8")
+            log.append(f"{path.relative_to(root)}: the tree's own editable requirement installed as a plain one")
 
 
 def scm_version_override() -> dict[str, str]:

@@ -205,7 +205,7 @@ def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from
 ) -> None:
     """The environment's copy of the tree finds its version in git, as the harness's clone does; a version
     forced on every build landed on the sdist dependency too, and uv refused it (pylint 2.15 was env_failed)."""
-    from scmkit import build as build_scm
+    from buildkit import build_scm
 
     data = build_scm(tmp_path)
     result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
@@ -216,3 +216,22 @@ def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from
     assert "attempt 1 failed" not in environment, environment
     (venv,) = [p for p in envs.glob("acme__scmcalc-*/venv")]
     assert list(venv.glob("lib/python*/site-packages/dep-1.2.0.dist-info"))
+
+
+@pytest.mark.slow
+def test_an_editable_requirement_of_the_project_on_setuptools_before_64_keeps_the_test_requirements(
+    tmp_path: Path, envs: Path
+) -> None:
+    """``-e .[test]`` in the requirements file needs an editable hook setuptools 62 lacks: the file was dropped
+    with the test dependencies it lists (pylint 2.15's requirements_test_min.txt); now it installs them."""
+    from buildkit import build_old_setuptools
+
+    data = build_old_setuptools(tmp_path)
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads((tmp_path / "gold" / "logs" / "acme__oldcalc-1" / "result.json").read_text())
+    assert gold["resolved_ids"] == ["acme__oldcalc-1"], outcome["reason"]
+    environment = (tmp_path / "gold" / "logs" / "acme__oldcalc-1" / "environment.txt").read_text()
+    assert "attempt 1 failed" not in environment, environment
+    (venv,) = [p for p in envs.glob("acme__oldcalc-*/venv")]
+    assert list(venv.glob("lib/python*/site-packages/six-*.dist-info"))

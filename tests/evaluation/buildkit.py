@@ -1,10 +1,15 @@
-"""A project whose version comes from git (setuptools_scm), with a dependency built from an sdist that takes
+"""Projects whose environment build meets the build tooling of their time.
+
+``build_scm``: a project whose version comes from git (setuptools_scm), with a dependency built from an sdist that takes
 its version from setuptools_scm too, as pylint's astroid needs lazy-object-proxy built from source.
 
 The dependency ships in the repository (``vendor/dep-1.2.0.tar.gz``, named in ``requirements.txt``), so the
 build reads it offline; only the build backends come from the package index. A version forced on every
 build (``SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0``) makes the sdist's metadata say 0.0.0, which uv rejects for
 a file named 1.2.0; without one, the project must still find a version without its ``.git``.
+
+``build_old_setuptools``: a project built with setuptools before 64 (no PEP 660 editable hook) whose
+requirements file installs it editable (``-e .[test]``, as pylint's does) beside a test dependency.
 """
 
 from __future__ import annotations
@@ -36,22 +41,35 @@ def sdist() -> bytes:
     return buffer.getvalue()
 
 
-def build(work: Path) -> Dataset:
-    root = work / "src" / "acme__scmcalc"
+def build_scm(work: Path) -> Dataset:
+    return _dataset(work, "acme/scmcalc", {"pyproject.toml": PROJECT, "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
+                                           "vendor/dep-1.2.0.tar.gz": sdist()})
+
+
+def build_old_setuptools(work: Path) -> Dataset:
+    pyproject = ('[build-system]\nrequires = ["setuptools~=62.6"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                 '[project]\nname = "oldcalc"\nversion = "0.1"\n\n[project.optional-dependencies]\ntest = []\n\n'
+                 '[tool.setuptools]\npackages = ["calc"]\n')
+    return _dataset(work, "acme/oldcalc", {"pyproject.toml": pyproject, "requirements.txt": "-e .[test]\nsix\n"})
+
+
+def _dataset(work: Path, repo: str, files: dict[str, str | bytes]) -> Dataset:
+    key = repo.replace("/", "__")
+    root = work / "src" / key
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    write(root, {"pyproject.toml": PROJECT, "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
-                 "calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC})
-    (root / "vendor").mkdir()
-    (root / "vendor" / "dep-1.2.0.tar.gz").write_bytes(sdist())
+    write(root, {"calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC})
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(content if isinstance(content, bytes) else content.encode())
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     base = git(root, "rev-parse", "HEAD").strip()
-    rows = [instance("acme__scmcalc-1", "acme/scmcalc", base, diff_for(root, GOLD_FIX),
+    rows = [instance(f"{key}-1", repo, base, diff_for(root, GOLD_FIX),
                      diff_for(root, {"tests/test_calc.py": TEST_ADD}), ["tests/test_calc.py::test_add"], P2P)]
     repos = work / "repos"
     repos.mkdir()
-    git(work, "clone", "-q", "--bare", str(root), str(repos / "acme__scmcalc"))
+    git(work, "clone", "-q", "--bare", str(root), str(repos / key))
     path = work / "dataset.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
     return Dataset(path, repos, rows)
