@@ -8,7 +8,7 @@ and the repository's parser reads the log (``evaluation.harness``).
 
 Three outcomes are not about the patch, and each says why in one line:
 ``error`` when no FAIL_TO_PASS test ran at all (collection failed, the runner
-crashed, the tests ran past the timeout); ``env_failed`` when a failing test
+crashed, the tests ran past the timeout); ``env_failed`` when a failing graded test
 needed the network this machine does not have. Otherwise the harness's grading
 decides between resolved and unresolved. (A run that collected nothing because
 the prediction itself broke it, its traceback naming a file the prediction
@@ -33,6 +33,9 @@ NETWORK = re.compile(
     r"(ConnectionError|ConnectionRefusedError|NewConnectionError|MaxRetryError|URLError|gaierror"
     r"|Temporary failure in name resolution|Name or service not known|Network is unreachable"
     r"|No address associated with hostname|nodename nor servname)")
+# Where one test's report starts: pytest's and sympy's "____ name ____" headers, unittest's "ERROR: name", and
+# a short-summary line "FAILED name - message" (each line of the summary is a section of its own).
+SECTION = re.compile(r"(?m)^(?=_{3,} .* _{3,}\s*$|(?:ERROR|FAIL|FAILED): |FAILED |ERROR )")
 # Lines that say why nothing ran, best first: an exception with its message, then the runner's own words.
 CAUSES = (re.compile(r"\b\w+(?:Error|Exception|Exit): .*"),
           re.compile(r"(ERROR collecting.*|error: .*|No such file.*|command not found.*|\w+Error\b.*)"))
@@ -66,17 +69,32 @@ def run_tests(instance: Instance, spec: HarnessSpec, env: Overlay, tree: Path, l
     elif instance.FAIL_TO_PASS and not any(t in status for t in instance.FAIL_TO_PASS):
         results.error = f"none of the FAIL_TO_PASS tests ran ({_cause(output, code, directives)})"
     if not results.resolved:
-        results.network = _network(output)
+        results.network = _network(output, [*f2p_failed, *p2p_failed], ran=not results.error)
     return results
 
 
-def _network(output: str) -> str:
-    """'<test> needs the network (<error>)' for the first connection error in the log, else ''."""
-    for line in output.splitlines():
-        if match := NETWORK.search(line):
-            words = line.split()
-            who = words[1] if len(words) > 1 and words[0] in ("FAILED", "ERROR") else "a test"
-            return f"{who} needs the network ({match.group(0)})"
+def _network(output: str, failed: list[str], *, ran: bool) -> str:
+    """'<test> needs the network (<error>)' when a FAIL_TO_PASS/PASS_TO_PASS test that failed shows a
+    connection error in its own report, else ''.
+
+    Other tests' connection errors say nothing of the verdict: requests' timeout tests fail here for want
+    of a network with either patch, while its FAIL_TO_PASS test fails with a TypeError. When no
+    FAIL_TO_PASS test ran at all, any connection error in the log is the likeliest cause and is named.
+    """
+    sections = SECTION.split(output)
+    for test in failed:
+        name = test.split("::")[-1].split()[0] if test.strip() else test
+        for section in sections:
+            head, _, _ = section.partition("\n")
+            named = name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", head)
+            if named and (match := NETWORK.search(section)):
+                return f"{test} needs the network ({match.group(0)})"
+    if not ran:
+        for line in output.splitlines():
+            if match := NETWORK.search(line):
+                words = line.split()
+                who = words[1] if len(words) > 1 and words[0] in ("FAILED", "ERROR") else "a test"
+                return f"{who} needs the network ({match.group(0)})"
     return ""
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from agentkit import run_cli
-from evalkit import GOLD_FIX, build, diff_for, worktrees
+from evalkit import GOLD_FIX, P2P, TEST_ADD, TEST_CALC, TEST_NETWORK, build, diff_for, instance, worktrees
 
 SUMMARY_KEYS = ["instances", "evaluated", "env_failed", "error", "patch_failed", "resolved", "resolved_ids",
                 "evaluated_ids"]
@@ -235,3 +235,24 @@ def test_an_editable_requirement_of_the_project_on_setuptools_before_64_keeps_th
     assert "attempt 1 failed" not in environment, environment
     (venv,) = [p for p in envs.glob("acme__oldcalc-*/venv")]
     assert list(venv.glob("lib/python*/site-packages/six-*.dist-info"))
+
+
+def test_another_test_s_network_error_does_not_excuse_a_fail_to_pass_test_that_failed(
+    tmp_path: Path, envs: Path
+) -> None:
+    """requests' timeout tests fail here for want of a network, beside its FAIL_TO_PASS test failing with a
+    TypeError: the empty patch is unresolved, as the harness says, not env_failed."""
+    data = build(tmp_path)
+    calc = tmp_path / "src" / "acme__calc"
+    both = TEST_ADD + TEST_NETWORK[len(TEST_CALC) :]  # test_add, and test_add_online that nothing lists
+    row = instance("acme__calc-9", "acme/calc", data.rows[0]["base_commit"], data.rows[0]["patch"],
+                   diff_for(calc, {"tests/test_calc.py": both}), ["tests/test_calc.py::test_add"], P2P[:1])
+    data.path.write_text(json.dumps([row]))
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads((tmp_path / "empty" / "logs" / "acme__calc-9" / "result.json").read_text())
+    assert empty["evaluated_ids"] == ["acme__calc-9"] and empty["env_failed"] == 0, outcome["reason"]
+    assert outcome["status"] == "unresolved" and outcome["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
+    assert "gaierror" in (tmp_path / "empty" / "logs" / "acme__calc-9" / "test_output.txt").read_text()
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert gold["resolved_ids"] == ["acme__calc-9"]
