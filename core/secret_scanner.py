@@ -108,6 +108,8 @@ class SecretScanner:
         a value counts only when it is quoted: ``connect(host="db", password="hunter2-Prod-9x")`` holds one,
         ``password = vault.read(name)`` names one.
         """
+        if indirect and not isinstance(plugin, RegexBasedDetector) and '"' not in line and "'" not in line:
+            return  # `secret = get_secret()`: a name, not a value, and no quoted one beside it
         found = plugin.analyze_line(filename=name, line=line, line_number=lineno, context=context)
         if not found:
             return
