@@ -77,10 +77,17 @@ def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | N
         raise ConfigError(f"invalid [tool.patchgate.{name}] setting {where!r}: {first['msg']}") from None
 
 
+def not_utf8(name: str) -> ConfigError:
+    """The error for a config file that is not UTF-8: refused and named, never read as absent."""
+    return ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as UTF-8")
+
+
 def _table_of(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise not_utf8(path.name) from None
+    except OSError as exc:
         raise ConfigError(f"cannot read {path.name}: {exc}") from None
     return parse_table(path.name, text)
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import git
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.config import load_table, load_table_from, section
+from core.config import load_table, load_table_from, not_utf8, section
 from core.console import err
 from core.errors import ConfigError
 from core.git import bytes_at, open_repo, resolve_rev, staged_bytes
@@ -282,8 +282,7 @@ def _strict(fetch: Callable[[str], bytes | None]) -> Callable[[str], str | None]
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as "
-                              "UTF-8") from None
+            raise not_utf8(name) from None
     return read
 
 

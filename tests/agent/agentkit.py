@@ -87,11 +87,18 @@ CLI_ENV = {"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"}
 UNSET = ("PATCHGATE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "PATCHGATE_DEBUG")
 
 
-def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+class Terminal(io.StringIO):
+    """Typed answers at a terminal: stdin that is a tty, as when a person runs the command."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(*args: str, cwd: Path, stdin: str | None = None, tty: bool = False) -> subprocess.CompletedProcess[str]:
     """Run ``patchgate ARGS`` in ``cwd`` through the real entry point, in this process (saves the start-up).
 
     Exit code, stdout and stderr are what a user would see; the environment is the clean one a user without
-    model settings has.
+    model settings has. ``tty``: ``stdin`` is typed at a terminal (else it is a pipe).
     """
     from patchgate.cli import main
 
@@ -102,7 +109,7 @@ def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
         for key in UNSET:
             os.environ.pop(key, None)
         os.environ.update(CLI_ENV)
-        sys.argv, sys.stdin = ["patchgate", *args], io.StringIO(stdin or "")
+        sys.argv, sys.stdin = ["patchgate", *args], (Terminal if tty else io.StringIO)(stdin or "")
         with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 main()

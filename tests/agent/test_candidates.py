@@ -44,7 +44,10 @@ def test_second_candidate_wins_when_the_first_fails(scripted, calc_repo: Path) -
 
 def test_apply_asks_first_and_no_keeps_the_tree(scripted, calc_repo: Path) -> None:
     scripted.edits = [GOOD_EDIT]
-    result = run_cli("solve", ISSUE, "--model", scripted.spec, "--apply", cwd=calc_repo, stdin="n\n")
+    piped = run_cli("solve", ISSUE, "--model", scripted.spec, "--apply", cwd=calc_repo, stdin="y\n")
+    assert piped.returncode == 2 and "--yes" in piped.stderr  # no terminal: nobody to ask, and nothing guessed
+    assert tree_state(calc_repo) == ""
+    result = run_cli("solve", ISSUE, "--model", scripted.spec, "--apply", cwd=calc_repo, stdin="n\n", tty=True)
     assert result.returncode == 0, result.stderr
     assert "Apply this patch" in result.stderr and "+    return a + b" in result.stdout
     assert "git apply" in result.stdout and tree_state(calc_repo) == ""

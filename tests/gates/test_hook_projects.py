@@ -132,10 +132,11 @@ def test_a_human_commit_changes_the_config_and_adds_a_module_without_no_verify(m
 
 def test_the_same_new_module_from_a_model_is_still_flagged(make_repo) -> None:
     from agent.gating import gate
+    from core.settings import resolve
 
     repo = make_repo(CONFIGURED)
     diff = diff_of(repo, {"app/extra.py": NEW_MODULE["app/extra.py"]})
-    result = gate(repo, diff, base="HEAD", targets=[])
+    result = gate(repo, diff, resolve(repo, base="HEAD"), targets=[])
     rules = {f.rule for g in result.gates for f in g.findings}
     assert "scope.only-new-files" in rules and not result.passed
     # the CLI says the same when told the patch is a model's (stdin carries the diff)
