@@ -32,7 +32,7 @@ from pathlib import Path
 
 from core.git import open_repo
 from tools.candidate import parse_diff
-from tools.environments import TestSettings, build_environment, default_cache_dir, environment_spec
+from tools.environments import TestSettings, build_environment, default_cache_dir, project_recipe
 from tools.options import ReviewOptions
 from tools.policy import Policies
 from tools.selection import is_test_file, select_tests
@@ -116,7 +116,7 @@ def measure(repo_dir: Path, n_mutants: int, n_commits: int, rng: random.Random) 
         tree = Path(scratch) / "tree"
         subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(repo_dir), str(tree)], check=True)
         settings = TestSettings()
-        environment = build_environment(environment_spec(tree), default_cache_dir(), lambda m: print("  ", m),
+        environment = build_environment(project_recipe(tree), default_cache_dir(), lambda m: print("  ", m),
                                         sandbox_settings=settings)
         environment = confined(environment, open_repo(tree), settings)
         tests_all = select_tests(tree, parse_diff(""), ReviewOptions(tests="all"), GLOBS).files
