@@ -258,8 +258,9 @@ def main() -> None:
             repo,
             instance.problem_statement,
             diffs,
-            settings=resolve(repo, base=instance.base_commit, review={"tests": "related"},
-                             tests={"python": env.built.python}),
+            settings=resolve(
+                repo, base=instance.base_commit, review={"tests": "related"}, tests={"python": env.built.python}
+            ),
         )
         seconds = time.perf_counter() - started
         picks = {"select": selection.best, "today": today(selection.reviews, diffs)}

@@ -57,8 +57,14 @@ def load_table(root: Path) -> dict[str, Any]:
     return _table_of(path) if path else {}
 
 
-def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | None = None, *,
-            table: dict[str, Any] | None = None) -> T:
+def section(
+    root: Path,
+    name: str,
+    model: type[T],
+    overrides: dict[str, Any] | None = None,
+    *,
+    table: dict[str, Any] | None = None,
+) -> T:
     """Validate sub-table ``name`` with ``model``; ``overrides`` (flags) win over the file.
 
     ``None`` values in ``overrides`` mean "flag not given" and are dropped.
