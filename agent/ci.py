@@ -40,8 +40,11 @@ def ci_issue(root: Path, base: str, *, failing: list[str], junit: Path | None, l
 
 def junit_failures(path: Path) -> list[str]:
     """``file::name: message`` for every failed or errored test case in a JUnit XML report."""
-    return [f"{case.file or case.classname.replace('.', '/') + '.py'}::{case.name}: {case.message[:200] or 'failed'}"
-            for case in read_junit(path) if case.failed]
+    return [
+        f"{case.file or case.classname.replace('.', '/') + '.py'}::{case.name}: {case.message[:200] or 'failed'}"
+        for case in read_junit(path)
+        if case.failed
+    ]
 
 
 def tail(path: Path) -> str:
@@ -66,8 +69,12 @@ def suggestion_comments(diff: str) -> list[dict]:
         for hunk in patched:
             start, length = hunk.source_start, hunk.source_length
             new_text = "".join(line.value for line in hunk if not line.is_removed)
-            comment = {"path": patched.path, "line": start + max(length, 1) - 1, "side": "RIGHT",
-                       "body": f"patchgate suggests:\n```suggestion\n{new_text}```"}
+            comment = {
+                "path": patched.path,
+                "line": start + max(length, 1) - 1,
+                "side": "RIGHT",
+                "body": f"patchgate suggests:\n```suggestion\n{new_text}```",
+            }
             if length > 1:
                 comment["start_line"] = start
             comments.append(comment)

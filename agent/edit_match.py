@@ -50,8 +50,13 @@ def apply_edits(blocks: list[EditBlock], read: ReadFile) -> EditOutcome:
     shifts: dict[str, list[tuple[int, int]]] = {}  # per file: (hinted line, lines added) of applied hunks
     for block in blocks:
         if repo_path(block.path) != block.path:
-            outcome.problems.append(EditProblem(block, f"{block.path}: not a path inside the repository; "
-                                                       "use a repository-relative path such as src/module.py"))
+            outcome.problems.append(
+                EditProblem(
+                    block,
+                    f"{block.path}: not a path inside the repository; "
+                    "use a repository-relative path such as src/module.py",
+                )
+            )
             continue
         current = outcome.files[block.path] if block.path in outcome.files else read(block.path)
         if block.replace == DELETE:
@@ -82,24 +87,30 @@ def apply_block(block: EditBlock, current: str | None, *, hint: int | None = Non
     if not block.search.strip():
         if current is None or not current.strip():
             return block.replace, False
-        return EditProblem(block, f"{block.path}: the SEARCH section is empty but the file already exists; "
-                                  "copy the lines to change into SEARCH")
+        return EditProblem(
+            block,
+            f"{block.path}: the SEARCH section is empty but the file already exists; "
+            "copy the lines to change into SEARCH",
+        )
     if current is None:
-        return EditProblem(block, f"{block.path}: no such file in the repository; check the path "
-                                  "(an empty SEARCH section creates a new file)")
+        return EditProblem(
+            block,
+            f"{block.path}: no such file in the repository; check the path "
+            "(an empty SEARCH section creates a new file)",
+        )
     lines = current.splitlines(keepends=True)
     found = find(block, lines, hint)
     if isinstance(found, int):
         return EditProblem(block, closest_lines_message(block, current, ambiguous=found))
-    newline = _newline(lines[found.start:found.end] or lines)
+    newline = _newline(lines[found.start : found.end] or lines)
     if found.tolerant:
-        body = reindent(found.search, found.replace, [_content(x) for x in lines[found.start:found.end]], lines)
+        body = reindent(found.search, found.replace, [_content(x) for x in lines[found.start : found.end]], lines)
     else:
         body = found.replace
     replacement = [line + newline for line in body]
     if found.end == len(lines) and replacement and not lines[-1].endswith(("\n", "\r")):
         replacement[-1] = _content(replacement[-1])  # a file without a final newline stays that way
-    return "".join(lines[:found.start] + replacement + lines[found.end:]), found.tolerant
+    return "".join(lines[: found.start] + replacement + lines[found.end :]), found.tolerant
 
 
 def find(block: EditBlock, lines: list[str], hint: int | None) -> Match | int:
@@ -133,7 +144,7 @@ def _starts(file_lines: list[str], wanted: list[str], key: Callable[[str], str])
         return []
     keyed = [key(x) for x in file_lines]
     first = wanted[0]
-    return [i for i in range(len(keyed) - n + 1) if keyed[i] == first and keyed[i:i + n] == wanted]
+    return [i for i in range(len(keyed) - n + 1) if keyed[i] == first and keyed[i : i + n] == wanted]
 
 
 def _trim_blank_ends(search: list[str], replace: list[str]) -> tuple[list[str], list[str]]:
@@ -141,7 +152,7 @@ def _trim_blank_ends(search: list[str], replace: list[str]) -> tuple[list[str], 
     head = _blank_run(search)
     tail = _blank_run(search[::-1]) if head < len(search) else 0
     cut_head, cut_tail = min(head, _blank_run(replace)), min(tail, _blank_run(replace[::-1]))
-    return search[head:len(search) - tail], replace[cut_head:len(replace) - cut_tail]
+    return search[head : len(search) - tail], replace[cut_head : len(replace) - cut_tail]
 
 
 def _blank_run(lines: list[str]) -> int:
@@ -164,8 +175,9 @@ def reindent(search: list[str], replace: list[str], matched: list[str], file_lin
     unit = _file_unit(file_lines)
     model_width = [_width(x) for x in search]
     real = [_indent(x) for x in matched]
-    pairs = difflib.SequenceMatcher(None, [x.strip() for x in search], [x.strip() for x in replace],
-                                    autojunk=False).get_matching_blocks()
+    pairs = difflib.SequenceMatcher(
+        None, [x.strip() for x in search], [x.strip() for x in replace], autojunk=False
+    ).get_matching_blocks()
     anchor: dict[int, int] = {}  # replace line -> search line it keeps
     for a, b, size in pairs:
         for k in range(size):
@@ -197,7 +209,7 @@ def reindent(search: list[str], replace: list[str], matched: list[str], file_lin
 
 
 def _indent(line: str) -> str:
-    return line[:len(line) - len(line.lstrip(" \t"))]
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _width(line: str) -> int:
@@ -227,7 +239,7 @@ def _shifted(indent: str, delta: int, unit: str) -> str:
         return cut
     if delta > 0:
         return indent + " " * delta
-    return indent[:max(0, len(indent) - abs(delta))]
+    return indent[: max(0, len(indent) - abs(delta))]
 
 
 def closest_lines_message(block: EditBlock, current: str, *, ambiguous: int = 0) -> str:
@@ -235,14 +247,18 @@ def closest_lines_message(block: EditBlock, current: str, *, ambiguous: int = 0)
     lines = current.splitlines()
     wanted = block.search.splitlines()
     if ambiguous > 1:
-        return (f"{block.path}: the SEARCH text occurs {ambiguous} times; "
-                "add surrounding lines so it matches exactly one place")
+        return (
+            f"{block.path}: the SEARCH text occurs {ambiguous} times; "
+            "add surrounding lines so it matches exactly one place"
+        )
     start, end, similarity = _closest_window(wanted, lines)
     shown = lines[start:end]
     numbered = "\n".join(f"{start + k + 1:>5} | {text}" for k, text in enumerate(shown))
-    return (f"{block.path}: the SEARCH text matches nothing in the file. The closest real lines are "
-            f"{start + 1}-{end} ({similarity:.0%} similar):\n{numbered}\n"
-            "Copy the SEARCH lines exactly from the file (without the line numbers).")
+    return (
+        f"{block.path}: the SEARCH text matches nothing in the file. The closest real lines are "
+        f"{start + 1}-{end} ({similarity:.0%} similar):\n{numbered}\n"
+        "Copy the SEARCH lines exactly from the file (without the line numbers)."
+    )
 
 
 def _closest_window(wanted: list[str], lines: list[str], slack: int = 3) -> tuple[int, int, float]:

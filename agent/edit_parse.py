@@ -110,8 +110,9 @@ def parse_answer(text: str, read: ReadFile | None = None, default_path: str | No
         raise EditFormatError("no search/replace block found. " + FORMAT_HELP)
     missing = [b for b in blocks if not b.path]
     if missing:
-        raise EditFormatError(f"{len(missing)} block(s) name no file: put the file's path on the line "
-                              "above each block. " + FORMAT_HELP)
+        raise EditFormatError(
+            f"{len(missing)} block(s) name no file: put the file's path on the line above each block. " + FORMAT_HELP
+        )
     return blocks
 
 
@@ -134,7 +135,7 @@ def _blocks(lines: list[str], finder: PathFinder, read: ReadFile | None) -> list
             break
         named = [p for p in (fence_path, _path_above(lines, i, finder), last_path, finder.default or "") if p]
         existing = next((p for p in named if finder.exists(p)), "")
-        search, replace = _split(lines[i + 1:end], existing or (named[0] if named else ""), read)
+        search, replace = _split(lines[i + 1 : end], existing or (named[0] if named else ""), read)
         # an empty SEARCH creates the file named nearest; otherwise the nearest name that exists wins, so a
         # word like "self.r" in a sentence above the block is not taken for a new file
         path = named[0] if named and (not existing or not (search or "").strip()) else existing
@@ -147,7 +148,9 @@ def _blocks(lines: list[str], finder: PathFinder, read: ReadFile | None) -> list
 
 def _closes(line: str, fence: str | None) -> bool:
     stripped = line.strip()
-    return fence is not None and stripped[:1] == fence[0] and set(stripped) == {fence[0]} and len(stripped) >= len(fence)
+    return (
+        fence is not None and stripped[:1] == fence[0] and set(stripped) == {fence[0]} and len(stripped) >= len(fence)
+    )
 
 
 def _path_above(lines: list[str], i: int, finder: PathFinder) -> str:
@@ -187,7 +190,7 @@ def _split(body: list[str], path: str, read: ReadFile | None) -> tuple[str | Non
         fitting = [k for k in choices if _flat("\n".join(body[:k])) in flat]
         choices = fitting[-1:] or choices
     k = choices[0] if len(choices) == 1 else choices[len(choices) // 2]
-    return _text(_unnumbered(body[:k])), _text(_unnumbered(body[k + 1:]))
+    return _text(_unnumbered(body[:k])), _text(_unnumbered(body[k + 1 :]))
 
 
 def _flat(text: str) -> str:

@@ -38,8 +38,10 @@ def view(path: str, text: str, symbols: list[str], opened: list[tuple[int, int]]
     whole = numbered(lines, 1, len(lines))
     if len(whole) <= budget_chars or not lines:
         return f"{path} (all {len(lines)} lines):\n{whole}"
-    regions = sorted(symbol_regions(path, text, symbols) + [Region(a, b, 1) for a, b in opened],
-                     key=lambda r: (r.weight, r.end - r.start, r.start))  # methods before their class
+    regions = sorted(
+        symbol_regions(path, text, symbols) + [Region(a, b, 1) for a, b in opened],
+        key=lambda r: (r.weight, r.end - r.start, r.start),
+    )  # methods before their class
     chosen: list[tuple[int, int]] = []
     for region in regions:
         span = (max(1, region.start - MARGIN), min(len(lines), region.end + MARGIN))
@@ -51,8 +53,10 @@ def view(path: str, text: str, symbols: list[str], opened: list[tuple[int, int]]
     if not chosen:
         chosen = [(1, _fit(lines, 1, budget_chars))]
     parts = [numbered(lines, a, b) for a, b in chosen]
-    return (f"{path} (lines {', '.join(f'{a}-{b}' for a, b in chosen)} of {len(lines)}; other lines unchanged "
-            "and not shown):\n" + "\n  ...\n".join(parts))
+    return (
+        f"{path} (lines {', '.join(f'{a}-{b}' for a, b in chosen)} of {len(lines)}; other lines unchanged "
+        "and not shown):\n" + "\n  ...\n".join(parts)
+    )
 
 
 def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -57,8 +57,10 @@ def short_report(result: ReviewResult) -> str:
         if len(errors) > 5:
             lines.append(f"- and {len(errors) - 5} more like these")
         if lesser := len(report.findings) - len(errors):
-            lines.append(f"({lesser} warning(s) not caused by this patch, such as tests that already failed "
-                         "on the base commit, are left out: do not try to fix them)")
+            lines.append(
+                f"({lesser} warning(s) not caused by this patch, such as tests that already failed "
+                "on the base commit, are left out: do not try to fix them)"
+            )
         if report.detail:
             lines.append(report.detail.strip())
         parts.append("\n".join(lines))
@@ -80,6 +82,7 @@ def print_gate_table(result: ReviewResult, console) -> None:
     from tools.report import print_table
 
     print_table(result, console)
+
 
 def sarif(result: ReviewResult) -> dict:
     """The review as a SARIF log (rendered by the gates' reporter)."""

@@ -73,13 +73,22 @@ def capped_issue(issue: str, limit: int) -> str:
         return issue
     from core.console import err
 
-    err.print(f"note: the issue has {len(issue):,} characters; the model gets the first {limit:,} "
-              "([tool.agent] issue_chars)", markup=False, style="yellow")
+    err.print(
+        f"note: the issue has {len(issue):,} characters; the model gets the first {limit:,} ([tool.agent] issue_chars)",
+        markup=False,
+        style="yellow",
+    )
     return issue[:limit] + f"\n\n[... the issue text is cut here: {len(issue) - limit:,} more characters ...]"
 
 
-def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | tuple[str, ...] = (),
-          progress: Progress | None = None) -> SolveResult:
+def solve(
+    root: Path,
+    issue: str,
+    config: RunSettings,
+    *,
+    targets: list[str] | tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> SolveResult:
     """Run the whole loop for ``issue`` on the repository at ``root``; the user's tree is not touched.
 
     ``config`` is resolved once by the caller (``core.settings.resolve(root, base=...)``): its base commit
@@ -102,12 +111,19 @@ def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | t
     model = resolve_model(config, root, on_call=lambda record: trace.model_call(record))
     trace = RunTrace(root)
     try:
-        trace.event("start", issue=issue, model=config.model or model.name, base=base_commit,
-                    rounds=settings.rounds, candidates=settings.candidates)
+        trace.event(
+            "start",
+            issue=issue,
+            model=config.model or model.name,
+            base=base_commit,
+            rounds=settings.rounds,
+            candidates=settings.candidates,
+        )
         say("indexing and localizing")
         reorder = (lambda files, chunks: rerank_files(model, issue, files, chunks)) if settings.rerank else None
-        pack = build_context(root, issue, config=config.index, budget=settings.context_tokens, refresh=True,
-                             reorder=reorder)
+        pack = build_context(
+            root, issue, config=config.index, budget=settings.context_tokens, refresh=True, reorder=reorder
+        )
         trace.event("localize", files=[f.path for f in pack.files], tokens=pack.tokens)
         snapshot = Snapshot(repo, base_commit)
         say("planning")
@@ -118,9 +134,15 @@ def solve(root: Path, issue: str, config: RunSettings, *, targets: list[str] | t
         best = choose(root, run, made, [f.path for f in pack.files])
         if best is not None and best.diff:
             trace.save("patch.diff", best.diff)
-        trace.event("result", passed=bool(best and best.passed), chosen=best.index if best else None,
-                    diff=best.diff if best else "", calls=trace.calls,
-                    tokens=trace.usage.tokens, cost_usd=trace.usage.cost_usd)
+        trace.event(
+            "result",
+            passed=bool(best and best.passed),
+            chosen=best.index if best else None,
+            diff=best.diff if best else "",
+            calls=trace.calls,
+            tokens=trace.usage.tokens,
+            cost_usd=trace.usage.cost_usd,
+        )
         return SolveResult(trace.run_id, trace.dir, plan, best, made, trace.calls, trace.usage)
     except KeyboardInterrupt:
         trace.event("interrupted")
@@ -196,10 +218,19 @@ def run_candidate(run: Run, index: int) -> Candidate:
         result = gate(run.snapshot.root, diff, run.config, targets=[*plan.tests, *run.targets])
         report = "" if result.passed else short_report(result)
         if tolerant and any(g.name == "parse" for g in result.failed()):
-            report += ("\n\nYour SEARCH text matched only with whitespace ignored, so patchgate re-indented your "
-                       "REPLACE lines. This is the diff it built; check the indentation:\n" + diff[:REPORT_DIFF_CHARS])
-        trace.event("gate", candidate=index, round=round_no, passed=result.passed, diff=diff,
-                    gates=[g.model_dump() for g in result.gates], report=report)
+            report += (
+                "\n\nYour SEARCH text matched only with whitespace ignored, so patchgate re-indented your "
+                "REPLACE lines. This is the diff it built; check the indentation:\n" + diff[:REPORT_DIFF_CHARS]
+            )
+        trace.event(
+            "gate",
+            candidate=index,
+            round=round_no,
+            passed=result.passed,
+            diff=diff,
+            gates=[g.model_dump() for g in result.gates],
+            report=report,
+        )
         if candidate.review is None or passed_count(result) >= candidate.score or result.passed:
             candidate.diff, candidate.review, candidate.problem = diff, result, ""
         if result.passed:
@@ -208,8 +239,7 @@ def run_candidate(run: Run, index: int) -> Candidate:
     return candidate
 
 
-def edit(run: Run, messages: list[Message], temperature: float, *,
-         seed: int) -> tuple[str, str, list[Message], bool]:
+def edit(run: Run, messages: list[Message], temperature: float, *, seed: int) -> tuple[str, str, list[Message], bool]:
     """One edit answer, with one more try for blocks that did not match.
 
     Returns the diff, the problem when there is none, the conversation, and whether a block matched only
@@ -217,8 +247,9 @@ def edit(run: Run, messages: list[Message], temperature: float, *,
     """
     problem, snapshot = "", run.snapshot
     for attempt in range(2):
-        answer = run.model.complete(messages, max_tokens=run.settings.max_edit_tokens, temperature=temperature,
-                                    seed=seed)
+        answer = run.model.complete(
+            messages, max_tokens=run.settings.max_edit_tokens, temperature=temperature, seed=seed
+        )
         messages = [*messages, Message("assistant", answer.text)]
         try:
             blocks = parse_answer(answer.text, snapshot.read, _only(run.plan.files))
@@ -257,10 +288,21 @@ def choose(root: Path, run: Run, candidates: list[Candidate], ranked_files: list
         return gated[0] if gated else (candidates[0] if candidates else None)
     run.say(f"selecting among {len(gated)} candidates")
     review = run.config.review.model_copy(update={"issue_tests": [*run.plan.tests, *run.targets]})
-    selection = select(root, run.issue, [c.diff for c in gated], settings=run.config.model_copy(update={"review": review}),
-                       ranked_files=ranked_files, progress=run.say)
-    run.trace.event("select", chosen=selection.chosen, checked=selection.checked, clusters=selection.clusters,
-                    ranking=[{**r, "candidate": gated[r["index"]].index} for r in selection.to_json()["ranking"]])
+    selection = select(
+        root,
+        run.issue,
+        [c.diff for c in gated],
+        settings=run.config.model_copy(update={"review": review}),
+        ranked_files=ranked_files,
+        progress=run.say,
+    )
+    run.trace.event(
+        "select",
+        chosen=selection.chosen,
+        checked=selection.checked,
+        clusters=selection.clusters,
+        ranking=[{**r, "candidate": gated[r["index"]].index} for r in selection.to_json()["ranking"]],
+    )
     return gated[selection.best if selection.best is not None else 0]
 
 
@@ -271,6 +313,8 @@ def apply_result(root: Path, result: SolveResult) -> None:
         raise GateFailure("no candidate passed every gate; nothing was applied")
     dirty = set(touched_paths(best.diff)) & changed_paths(open_repo(root))
     if dirty:
-        raise InputError(f"not applied: uncommitted changes in {', '.join(sorted(dirty))}; "
-                         f"commit or stash them, then run: git apply {result.run_dir / 'patch.diff'}")
+        raise InputError(
+            f"not applied: uncommitted changes in {', '.join(sorted(dirty))}; "
+            f"commit or stash them, then run: git apply {result.run_dir / 'patch.diff'}"
+        )
     apply_to_tree(root, best.diff)

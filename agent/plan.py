@@ -19,7 +19,8 @@ class ToolCall(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tool: Literal["open_file", "search", "list_dir"] = Field(
-        description="open_file: lines of a file; search: the repository index; list_dir: entries of a directory.")
+        description="open_file: lines of a file; search: the repository index; list_dir: entries of a directory."
+    )
     path: str | None = Field(description="Repository-relative path for open_file / list_dir.")
     start_line: int | None = Field(description="First line for open_file (1-based).")
     end_line: int | None = Field(description="Last line for open_file (inclusive).")

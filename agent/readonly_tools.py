@@ -51,8 +51,9 @@ class Snapshot:
         clean = self.confine(path)
         if clean is None or clean not in self._path_set:
             return None
-        data = self.repo.git.show(f"{self.rev}:{clean}", strip_newline_in_stdout=False,
-                                  as_process=False, stdout_as_string=False)
+        data = self.repo.git.show(
+            f"{self.rev}:{clean}", strip_newline_in_stdout=False, as_process=False, stdout_as_string=False
+        )
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
@@ -68,8 +69,13 @@ class Snapshot:
         if clean is None:
             return None
         prefix = f"{clean}/" if clean else ""
-        entries = sorted({p[len(prefix):].split("/")[0] + ("/" if "/" in p[len(prefix):] else "")
-                          for p in self.paths if p.startswith(prefix)})
+        entries = sorted(
+            {
+                p[len(prefix) :].split("/")[0] + ("/" if "/" in p[len(prefix) :] else "")
+                for p in self.paths
+                if p.startswith(prefix)
+            }
+        )
         return entries or None
 
 
@@ -121,8 +127,10 @@ class ToolBox:
         hits = [by_id[i] for i, _ in index.lexical_search(query, MAX_HITS) if i in by_id]
         if not hits:
             return f"search: nothing matches {query!r}"
-        return "\n".join(f"{c.path}:{c.start_line}-{c.end_line} {c.name or c.kind}: {_first_line(c.signature or c.text)}"
-                         for c in hits)
+        return "\n".join(
+            f"{c.path}:{c.start_line}-{c.end_line} {c.name or c.kind}: {_first_line(c.signature or c.text)}"
+            for c in hits
+        )
 
 
 def _first_line(text: str) -> str:

@@ -27,7 +27,6 @@ def runs_dir(root: Path) -> Path:
     return own_dir(state_dir(root) / "runs")
 
 
-
 @dataclass
 class RunTrace:
     """Appends events for one run and keeps the totals a summary needs (``usage``, the sum of every call's)."""

@@ -74,8 +74,10 @@ def _unique(path: str, start: int, body: list[str], text: str) -> Block | None:
 
 
 def _block(b: Block, search: str | None = None, replace: str | None = None) -> str:
-    return (f"<<<<<<< SEARCH\n{b.search if search is None else search}=======\n"
-            f"{b.replace if replace is None else replace}>>>>>>> REPLACE\n")
+    return (
+        f"<<<<<<< SEARCH\n{b.search if search is None else search}=======\n"
+        f"{b.replace if replace is None else replace}>>>>>>> REPLACE\n"
+    )
 
 
 def _each(blocks: list[Block], head: Callable[[Block], str], body: Callable[[Block], str] = _block) -> str:
@@ -88,8 +90,10 @@ def documented(blocks: list[Block], diff: str) -> str:
 
 def labelled(head: str, close: str) -> Style:
     """A style that writes ``head`` (``{path}`` filled in) above each block and ``close`` after it."""
+
     def write(blocks: list[Block], diff: str) -> str:
         return _each(blocks, lambda b: head.format(path=b.path), lambda b: _block(b) + close)
+
     return write
 
 
@@ -113,26 +117,36 @@ def no_path(blocks: list[Block], diff: str) -> str | None:
 
 def dedented(blocks: list[Block], diff: str) -> str:
     """SEARCH and REPLACE shifted together to column 0 (a common slip on nested code)."""
+
     def body(b: Block) -> str:
         lines = (b.search + b.replace).splitlines()
         cut = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
+
         def shift(text: str) -> str:
             return "".join(x[cut:] + "\n" if x.strip() else "\n" for x in text.splitlines())
+
         return _block(b, shift(b.search), shift(b.replace))
+
     return _each(blocks, lambda b: f"{b.path}\n```python\n", lambda b: body(b) + "```\n")
 
 
 def tabs(blocks: list[Block], diff: str) -> str:
     """Indented with tabs where the file uses spaces."""
+
     def tab(text: str) -> str:
-        return "".join(re.sub(r"^((?:    )+)", lambda m: "\t" * (len(m.group(1)) // 4), x) for x in
-                       text.splitlines(keepends=True))
-    return _each(blocks, lambda b: f"{b.path}\n```python\n", lambda b: _block(b, tab(b.search), tab(b.replace)) + "```\n")
+        return "".join(
+            re.sub(r"^((?:    )+)", lambda m: "\t" * (len(m.group(1)) // 4), x) for x in text.splitlines(keepends=True)
+        )
+
+    return _each(
+        blocks, lambda b: f"{b.path}\n```python\n", lambda b: _block(b, tab(b.search), tab(b.replace)) + "```\n"
+    )
 
 
 def no_trailing_spaces(blocks: list[Block], diff: str) -> str:
     def strip(text: str) -> str:
         return "".join(x.rstrip() + "\n" for x in text.splitlines())
+
     return "".join(f"{b.path}\n{_block(b, strip(b.search), strip(b.replace))}" for b in blocks)
 
 
@@ -156,8 +170,12 @@ def udiff_no_numbers(blocks: list[Block], diff: str) -> str:
 
 
 STYLES: dict[str, Style] = {
-    "documented": documented, **{name: labelled(*parts) for name, parts in LABELLED.items()},
-    **{f.__name__: f for f in (no_path, dedented, tabs, no_trailing_spaces, crlf, udiff, udiff_no_prefix,
-                               udiff_no_numbers)}}
+    "documented": documented,
+    **{name: labelled(*parts) for name, parts in LABELLED.items()},
+    **{
+        f.__name__: f
+        for f in (no_path, dedented, tabs, no_trailing_spaces, crlf, udiff, udiff_no_prefix, udiff_no_numbers)
+    },
+}
 
 __all__ = ["STYLES", "Block", "gold_blocks"]

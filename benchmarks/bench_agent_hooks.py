@@ -23,8 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-GIT = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "bench",
-       "GIT_COMMITTER_EMAIL": "b@example.com"}
+GIT = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "b@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "b@example.com",
+}
 
 
 def _git(root: Path, *args: str) -> None:
@@ -32,8 +36,11 @@ def _git(root: Path, *args: str) -> None:
 
 
 def _module(n: int) -> str:
-    functions = "".join(f"\n\ndef f{n}_{k}(x, y=1):\n    \"\"\"Step {k}.\"\"\"\n    total = x * {k} + y\n"
-                        f"    for i in range(3):\n        total += i\n    return total\n" for k in range(8))
+    functions = "".join(
+        f'\n\ndef f{n}_{k}(x, y=1):\n    """Step {k}."""\n    total = x * {k} + y\n'
+        f"    for i in range(3):\n        total += i\n    return total\n"
+        for k in range(8)
+    )
     return f'"""Module {n}."""\n\nimport math\n{functions}'
 
 
@@ -54,8 +61,9 @@ def flask_sized(root: Path) -> Path:
     for n in range(25):
         (root / "app").mkdir(parents=True, exist_ok=True)
         (root / "app" / f"mod{n}.py").write_text(_module(n))
-        tests = "".join(f"\n\ndef test_f{n}_{k}():\n    assert mod{n}.f{n}_{k % 8}(1) == {k % 8} + 1 + 3\n"
-                        for k in range(20))
+        tests = "".join(
+            f"\n\ndef test_f{n}_{k}():\n    assert mod{n}.f{n}_{k % 8}(1) == {k % 8} + 1 + 3\n" for k in range(20)
+        )
         (root / "tests").mkdir(exist_ok=True)
         (root / "tests" / f"test_mod{n}.py").write_text(f"from app import mod{n}\n{tests}")
     (root / "app" / "__init__.py").write_text("")
@@ -71,8 +79,13 @@ CPU: list[float] = []  # user + system seconds of each hook process: what the wa
 def _hook(root: Path, event: str, payload: dict, timeout: int) -> tuple[float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-P", "-m", "patchgate", "agent-hook", "claude-code", event, "--timeout",
-                          str(timeout)], cwd=root, input=json.dumps(payload), capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "agent-hook", "claude-code", event, "--timeout", str(timeout)],
+        cwd=root,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -106,8 +119,16 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     big = sympy_sized(work / "big")
     target = big / "pkg7" / "mod7.py"
-    edit = {"cwd": str(big), "hook_event_name": "PreToolUse", "tool_name": "Edit",
-            "tool_input": {"file_path": str(target), "old_string": "    total = x * 3 + y", "new_string": "    total = y + x * 3"}}
+    edit = {
+        "cwd": str(big),
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_input": {
+            "file_path": str(target),
+            "old_string": "    total = x * 3 + y",
+            "new_string": "    total = y + x * 3",
+        },
+    }
     times, cpu = _repeat(big, "pre-tool-use", edit, 25, args.edits)
     print(_line("PreToolUse, one-file Edit, 2,000-module tree, CLI process", times))
     print(_line("  its CPU time (user + system, the hook and the git it runs)", cpu))

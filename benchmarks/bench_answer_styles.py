@@ -78,12 +78,17 @@ class Oracle(BaseHTTPRequestHandler):
             return send_json(self, 400, {"error": {"message": "tools are not supported by this server"}})
         structured = "response_format" in body or "tools" in body or "JSON Schema" in body["messages"][0]["content"]
         if structured:
-            step = {"tool_calls": script.opens, "plan": None} if script.structured_calls == 0 and script.opens \
+            step = (
+                {"tool_calls": script.opens, "plan": None}
+                if script.structured_calls == 0 and script.opens
                 else {"tool_calls": [], "plan": script.plan}
+            )
             script.structured_calls += 1
             text = json.dumps(step)
             if script.style == "prose_plan":
-                text = f"I looked at the code and will change {', '.join(script.plan['files'])}.\n\n```json\n{text}\n```\n"
+                text = (
+                    f"I looked at the code and will change {', '.join(script.plan['files'])}.\n\n```json\n{text}\n```\n"
+                )
             message: dict = {"role": "assistant", "content": text}
             if "tools" in body:
                 call = {"id": "call_1", "type": "function", "function": {"name": "PlanStep", "arguments": text}}
@@ -124,9 +129,11 @@ def symbols_of(text: str, lines: list[int]) -> list[str]:
     for line in lines:
         best = None
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                    and node.lineno <= line <= (node.end_lineno or node.lineno) \
-                    and (best is None or node.lineno >= best.lineno):
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.lineno <= line <= (node.end_lineno or node.lineno)
+                and (best is None or node.lineno >= best.lineno)
+            ):
                 best = node
         if best is not None:
             names.append(best.name)
@@ -166,8 +173,11 @@ def clusters(lines: list[int], gap: int = 150) -> list[tuple[int, int]]:
 def visible(blocks: list[Block], prompt: str) -> bool:
     """Whether every block's SEARCH lines (non-blank, stripped) appear together in the prompt's numbered lines."""
     shown = "\n" + "\n".join(s for x in prompt.splitlines() if NUMBER.match(x) and (s := NUMBER.sub("", x).strip()))
-    return all("\n" + "\n".join(wanted) + "\n" in shown + "\n" for block in blocks
-               if (wanted := [x.strip() for x in block.search.splitlines() if x.strip()]))
+    return all(
+        "\n" + "\n".join(wanted) + "\n" in shown + "\n"
+        for block in blocks
+        if (wanted := [x.strip() for x in block.search.splitlines() if x.strip()])
+    )
 
 
 def prepare(row: dict, repos: Path, work: Path) -> Path | None:
@@ -205,10 +215,22 @@ def complete_commit(clone: Path, commit: str) -> str:
     subprocess.run(["git", "read-tree", commit], cwd=clone, env=env, check=True)
     info = "".join(f"{e.split(' ', 1)[0]} {placeholder}\t{e.split(chr(9), 1)[1]}\n" for e in missing)
     subprocess.run(["git", "update-index", "--index-info"], cwd=clone, env=env, input=info, text=True, check=True)
-    tree = subprocess.run(["git", "write-tree"], cwd=clone, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
-    return git(clone, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit-tree", tree, "-p", commit,
-               "-m", f"placeholders for {len(missing)} blobs absent from the mirror").strip()
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=clone, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return git(
+        clone,
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@example.com",
+        "commit-tree",
+        tree,
+        "-p",
+        commit,
+        "-m",
+        f"placeholders for {len(missing)} blobs absent from the mirror",
+    ).strip()
 
 
 def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: list[str]) -> list[dict]:
@@ -221,8 +243,11 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
         return [{"style": s, "skipped": "the fix does not convert to unique blocks"} for s in styles]
     lines = changed_lines(diff)
     symbols = [s for p in paths for s in symbols_of(base[p] or "", lines.get(p, []))]
-    opens = [{"tool": "open_file", "path": p, "start_line": max(1, a - 10), "end_line": b + 10, "query": None}
-             for p, ls in lines.items() for a, b in clusters(ls)][:6]
+    opens = [
+        {"tool": "open_file", "path": p, "start_line": max(1, a - 10), "end_line": b + 10, "query": None}
+        for p, ls in lines.items()
+        for a, b in clusters(ls)
+    ][:6]
     plan = {"files": paths, "symbols": symbols, "reasoning": "the gold fix", "tests": []}
     results = []
     for style in styles:
@@ -244,9 +269,17 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
         applied = bool(best and best.passed)
         equal = applied and applied_texts(base, best.diff) == gold
         prompt = script.edit_prompts[0] if script.edit_prompts else ""
-        results.append({"style": style, "applied": applied, "equal": equal, "visible": visible(blocks, prompt),
-                        "prompt_tokens": count_tokens(prompt), "edit_calls": len(script.edit_prompts),
-                        "problem": "" if applied else (best.problem if best else "no candidate")[:300]})
+        results.append(
+            {
+                "style": style,
+                "applied": applied,
+                "equal": equal,
+                "visible": visible(blocks, prompt),
+                "prompt_tokens": count_tokens(prompt),
+                "edit_calls": len(script.edit_prompts),
+                "problem": "" if applied else (best.problem if best else "no candidate")[:300],
+            }
+        )
     return results
 
 
@@ -266,7 +299,7 @@ def main() -> None:
     args = ap.parse_args()
     styles = args.styles.split(",")
     rows = json.loads(Path(args.dataset).read_text(encoding="utf-8"))
-    rows = rows[:args.instances] if args.instances else rows
+    rows = rows[: args.instances] if args.instances else rows
     rows = [r for r in rows if r["instance_id"] in args.ids.split(",")] if args.ids else rows
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -285,9 +318,11 @@ def main() -> None:
                 print(f"  {row['instance_id']} {result['style']}: {result}", flush=True)
         ran = [r for r in results if "skipped" not in r]
         tokens = sorted({r["prompt_tokens"] for r in ran if "prompt_tokens" in r})
-        print(f"  {row['instance_id']}: equal {sum(r['equal'] for r in ran)}/{len(ran)} styles, "
-              f"SEARCH visible {sum(r.get('visible', False) for r in ran)}/{len(ran)}, edit prompt {tokens} tokens",
-              flush=True)
+        print(
+            f"  {row['instance_id']}: equal {sum(r['equal'] for r in ran)}/{len(ran)} styles, "
+            f"SEARCH visible {sum(r.get('visible', False) for r in ran)}/{len(ran)}, edit prompt {tokens} tokens",
+            flush=True,
+        )
     server.shutdown()
     print(f"{'style':<20} {'n':>3} {'applied':>8} {'equal':>6}")
     for style, results in table.items():
@@ -295,9 +330,11 @@ def main() -> None:
         print(f"{style:<20} {len(ran):>3} {sum(r['applied'] for r in ran):>8} {sum(r['equal'] for r in ran):>6}")
     ran = [r for rs in table.values() for r in rs if "prompt_tokens" in r]
     if ran:
-        print(f"SEARCH lines visible in the edit prompt: {sum(r['visible'] for r in ran)}/{len(ran)} runs; "
-              f"median edit prompt {statistics.median(r['prompt_tokens'] for r in ran):.0f} tokens "
-              f"(max {max(r['prompt_tokens'] for r in ran)})")
+        print(
+            f"SEARCH lines visible in the edit prompt: {sum(r['visible'] for r in ran)}/{len(ran)} runs; "
+            f"median edit prompt {statistics.median(r['prompt_tokens'] for r in ran):.0f} tokens "
+            f"(max {max(r['prompt_tokens'] for r in ran)})"
+        )
 
 
 if __name__ == "__main__":

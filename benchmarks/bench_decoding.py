@@ -45,13 +45,25 @@ def build_model(path: Path, vocab: int, hidden: int, layers: int):
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(stdlib_corpus(), trainers.BpeTrainer(
-        vocab_size=vocab, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.train_from_iterator(
+        stdlib_corpus(),
+        trainers.BpeTrainer(
+            vocab_size=vocab, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=2 * hidden,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
-                         eos_token_id=fast.eos_token_id, pad_token_id=fast.eos_token_id, bos_token_id=None)
+    config = LlamaConfig(
+        vocab_size=len(fast),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        eos_token_id=fast.eos_token_id,
+        pad_token_id=fast.eos_token_id,
+        bos_token_id=None,
+    )
     fast.save_pretrained(path)
     LlamaForCausalLM(config).save_pretrained(path)
     return HFModel(path, speculation="none")
@@ -78,16 +90,19 @@ def bench_constrained(model, tokens: int) -> None:
     prompt = model.prompt_ids([Message("user", "write a config")])
     free, n_free = tokens_per_s(lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens))
     print(f"free decoding: {free:8.1f} tokens/s ({n_free} tokens, greedy, no mask)")
-    print(f"{'grammar/budget':<15} {'mask µs med':>11} {'mask µs p90':>11} {'plan µs med':>11} "
-          f"{'tokens/s':>9} {'vs free':>8} {'mask share':>10}")
+    print(
+        f"{'grammar/budget':<15} {'mask µs med':>11} {'mask µs p90':>11} {'plan µs med':>11} "
+        f"{'tokens/s':>9} {'vs free':>8} {'mask share':>10}"
+    )
     for name in ("json", "yaml", "toml", "kubernetes"):
         grammar = llg_grammar(grammar=name)
         budget = max(tokens, len(BudgetedGuide(model.llg_tokenizer, grammar, 4 * tokens).plan) + 16)
         masks, plans, rates = [], [], []
         for seed in range(3):
             guide = BudgetedGuide(model.llg_tokenizer, grammar, budget)
-            result = model.generate_ids(prompt, max_tokens=tokens + 1,
-                                        logits_processor=[GuideProcessor(guide, temperature=1.0, seed=seed)])
+            result = model.generate_ids(
+                prompt, max_tokens=tokens + 1, logits_processor=[GuideProcessor(guide, temperature=1.0, seed=seed)]
+            )
             masks += guide.stats.mask_s
             plans += guide.stats.plan_s
             rates.append(len(result.tokens) / result.latency_s)
@@ -104,21 +119,27 @@ def bench_speculative(model, draft, tokens: int) -> None:
     from agent.decoding.speculative import speculation_options
 
     source = (ROOT / "agent" / "writing" / "infill.py").read_text()[:3000]
-    prompt_text = ("Rename `path` to `target` in this file and return the whole file.\n\n"
-                   f"{source}\n\nEdited file:\n{source[:200]}")
+    prompt_text = (
+        f"Rename `path` to `target` in this file and return the whole file.\n\n{source}\n\nEdited file:\n{source[:200]}"
+    )
     prompt = model.tokenizer(prompt_text)["input_ids"]
+
     def run(**options):
         return lambda: model.generate_ids(prompt, max_tokens=tokens, min_new_tokens=tokens, **options)
 
     plain, _ = tokens_per_s(run())
     print(f"greedy baseline: {plain:8.1f} tokens/s on an input-grounded edit prompt ({len(prompt)} prompt tokens)")
-    for label, options in (("prompt lookup", speculation_options("prompt_lookup")),
-                           ("draft model", speculation_options("draft", draft=draft.model))):
+    for label, options in (
+        ("prompt lookup", speculation_options("prompt_lookup")),
+        ("draft model", speculation_options("draft", draft=draft.model)),
+    ):
         rate, _ = tokens_per_s(run(**options))
         print(f"{label:<14}: {rate:8.1f} tokens/s  speed-up {rate / plain:5.2f}x")
-    print("note: random weights do not copy their input; what prompt lookup accepts here are the loops a random "
-          "model falls into, and the draft (another random model) is almost never right. The speed-up on real "
-          "edits (acceptance of copied n-grams, draft agreement) needs trained models and is not measured here.")
+    print(
+        "note: random weights do not copy their input; what prompt lookup accepts here are the loops a random "
+        "model falls into, and the draft (another random model) is almost never right. The speed-up on real "
+        "edits (acceptance of copied n-grams, draft agreement) needs trained models and is not measured here."
+    )
 
 
 def main() -> None:
@@ -135,8 +156,10 @@ def main() -> None:
         start = time.perf_counter()
         model = build_model(Path(tmp) / "target", args.vocab, args.hidden, args.layers)
         draft = build_model(Path(tmp) / "draft", args.vocab, 64, 1)
-        print(f"model: random Llama, vocab {len(model.tokenizer)}, hidden {args.hidden}, {args.layers} layers, "
-              f"device {model.device}, 1 torch thread (built in {time.perf_counter() - start:.1f}s)")
+        print(
+            f"model: random Llama, vocab {len(model.tokenizer)}, hidden {args.hidden}, {args.layers} layers, "
+            f"device {model.device}, 1 torch thread (built in {time.perf_counter() - start:.1f}s)"
+        )
         bench_constrained(model, args.tokens)
         bench_speculative(model, draft, args.tokens)
 

@@ -37,13 +37,24 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-eval-solve-"))
     started = time.perf_counter()
-    report = evaluate_solve(SolveEval(args.dataset, args.repos, out, args.predictions, workers=args.workers,
-                                      ray="local" if args.ray else None, envs=args.envs))
+    report = evaluate_solve(
+        SolveEval(
+            args.dataset,
+            args.repos,
+            out,
+            args.predictions,
+            workers=args.workers,
+            ray="local" if args.ray else None,
+            envs=args.envs,
+        )
+    )
     wall = time.perf_counter() - started
     built = report["total_instances"] - report["env_failed_instances"]
     evaluated = report["completed_instances"]
-    print(f"instances {report['total_instances']}  environments built {built}  evaluated {evaluated}  "
-          f"resolved {report['resolved_instances']} ({report['resolved_instances'] / max(evaluated, 1):.1%} of evaluated)")
+    print(
+        f"instances {report['total_instances']}  environments built {built}  evaluated {evaluated}  "
+        f"resolved {report['resolved_instances']} ({report['resolved_instances'] / max(evaluated, 1):.1%} of evaluated)"
+    )
     for iid in report["env_failed_ids"] + report["error_ids"]:
         (result,) = load_results(out, iid, [None]) or [None]
         print(f"  {iid}: {result.status if result else '?'}: {result.reason[:160] if result else ''}")

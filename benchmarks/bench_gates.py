@@ -34,14 +34,31 @@ FAST_GATES = ("parse", "scope", "security", "license")
 
 def small_commits(root: Path, count: int) -> list[str]:
     """Recent non-merge commits touching 1..5 files."""
-    log = subprocess.run(["git", "log", "--no-merges", "--format=%H", "-n", str(count * 5)], cwd=root,
-                         capture_output=True, text=True, check=True).stdout.split()
+    log = subprocess.run(
+        ["git", "log", "--no-merges", "--format=%H", "-n", str(count * 5)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     picked = []
     for commit in log:
-        names = subprocess.run(["git", "diff-tree", "--no-commit-id", "--name-only", "-r", commit], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.split()
-        if 1 <= len(names) <= 5 and len(subprocess.run(["git", "rev-list", "--parents", "-n1", commit], cwd=root,
-                                                       capture_output=True, text=True).stdout.split()) == 2:
+        names = subprocess.run(
+            ["git", "diff-tree", "--no-commit-id", "--name-only", "-r", commit],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        if (
+            1 <= len(names) <= 5
+            and len(
+                subprocess.run(
+                    ["git", "rev-list", "--parents", "-n1", commit], cwd=root, capture_output=True, text=True
+                ).stdout.split()
+            )
+            == 2
+        ):
             picked.append(commit)
         if len(picked) == count:
             break
@@ -56,9 +73,18 @@ def fast_gates(root: Path, commit: str, repeat: int, names: tuple[str, ...] = FA
     with worktree(repo, commit) as tree:
         for _ in range(repeat):
             started = time.perf_counter()
-            ctx = GateContext(repo=repo, base=f"{commit}^", diff=diff, candidate=parse_diff(diff), tree=tree,
-                              options=OPTIONS, tests=TestSettings(), policies=Policies(), applied=True,
-                              base_text=lambda p: file_at(repo, f"{commit}^", p))
+            ctx = GateContext(
+                repo=repo,
+                base=f"{commit}^",
+                diff=diff,
+                candidate=parse_diff(diff),
+                tree=tree,
+                options=OPTIONS,
+                tests=TestSettings(),
+                policies=Policies(),
+                applied=True,
+                base_text=lambda p: file_at(repo, f"{commit}^", p),
+            )
             for name in names:
                 load_gate(name).run(ctx)
             times.append(time.perf_counter() - started)
@@ -92,17 +118,26 @@ def main() -> None:
     commits = kept
     fast = [fast_gates(args.repo, c, args.repeat) for c in commits]
     imports = [fast_gates(args.repo, c, args.repeat, ("tests",)) for c in commits]  # tests off: import check only
-    summary = {"repo": str(args.repo), "commits": len(commits),
-               "fast_gates_median_s": round(statistics.median(fast), 4), "fast_gates_max_s": round(max(fast), 4),
-               "fast_gates_under_1s": round(sum(t <= 1.0 for t in fast) / len(fast), 3),
-               "import_check_median_s": round(statistics.median(imports), 4),
-               "import_check_max_s": round(max(imports), 4),
-               "review_median_s": round(statistics.median(full), 4), "review_max_s": round(max(full), 4)}
+    summary = {
+        "repo": str(args.repo),
+        "commits": len(commits),
+        "fast_gates_median_s": round(statistics.median(fast), 4),
+        "fast_gates_max_s": round(max(fast), 4),
+        "fast_gates_under_1s": round(sum(t <= 1.0 for t in fast) / len(fast), 3),
+        "import_check_median_s": round(statistics.median(imports), 4),
+        "import_check_max_s": round(max(imports), 4),
+        "review_median_s": round(statistics.median(full), 4),
+        "review_max_s": round(max(full), 4),
+    }
     print(f"{len(commits)} commits of {args.repo.name} touching ≤5 files")
-    print(f"parse+scope+security+license: median {summary['fast_gates_median_s']:.3f} s, "
-          f"max {summary['fast_gates_max_s']:.3f} s, {summary['fast_gates_under_1s']:.0%} under 1 s")
-    print(f"tests gate with tests off (import check of changed modules in the project's env): median "
-          f"{summary['import_check_median_s']:.3f} s, max {summary['import_check_max_s']:.3f} s")
+    print(
+        f"parse+scope+security+license: median {summary['fast_gates_median_s']:.3f} s, "
+        f"max {summary['fast_gates_max_s']:.3f} s, {summary['fast_gates_under_1s']:.0%} under 1 s"
+    )
+    print(
+        f"tests gate with tests off (import check of changed modules in the project's env): median "
+        f"{summary['import_check_median_s']:.3f} s, max {summary['import_check_max_s']:.3f} s"
+    )
     print(f"whole review (worktree, apply, gates, cleanup; tests off): median {summary['review_median_s']:.3f} s")
     print(json.dumps(summary))
 

@@ -33,7 +33,8 @@ def requests_gpus(text: str, count: int) -> bool:
     containers = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     return bool(containers) and all(
         c["resources"]["requests"].get("nvidia.com/gpu") == count == c["resources"]["limits"].get("nvidia.com/gpu")
-        for c in containers)
+        for c in containers
+    )
 
 
 def main() -> None:
@@ -70,8 +71,10 @@ def main() -> None:
             gpu += requests_gpus(doc.text, count) if count else 0
             resampled += doc.attempts > 1
     print(f"instruction: {args.instruction!r} ({count} GPU asked)")
-    print(f"seeds: {args.seeds}  accepted by the rules: {accepted}  request the GPU: {gpu}  "
-          f"needed a second sample: {resampled}  no valid document: {failed}")
+    print(
+        f"seeds: {args.seeds}  accepted by the rules: {accepted}  request the GPU: {gpu}  "
+        f"needed a second sample: {resampled}  no valid document: {failed}"
+    )
     print(f"median {statistics.median(seconds):.2f} s a seed (max {max(seconds):.2f} s)")
 
 

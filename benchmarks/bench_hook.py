@@ -46,8 +46,11 @@ def sh(*args: str, cwd: Path) -> str:
 
 def stage_docstring_change(tree: Path) -> str:
     """Add a docstring line to the first function of the largest library module; return its path."""
-    files = [f for f in sh("git", "ls-files", "*.py", cwd=tree).split()
-             if "test" not in f and "/" in f and not f.startswith(("docs/", "examples/"))]
+    files = [
+        f
+        for f in sh("git", "ls-files", "*.py", cwd=tree).split()
+        if "test" not in f and "/" in f and not f.startswith(("docs/", "examples/"))
+    ]
     for path in sorted(files, key=lambda f: -(tree / f).stat().st_size):
         text = (tree / path).read_text(encoding="utf-8")
         try:
@@ -74,8 +77,12 @@ def startup_seconds(tree: Path) -> float:
 
 def hook_seconds(tree: Path, tests: str) -> tuple[float, int]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", tests],
-                          cwd=tree, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", tests],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - started, done.returncode
 
 
@@ -112,8 +119,11 @@ def main() -> None:
             for tests in args.tests:
                 hook_seconds(tree, tests)  # the first run may build the environment: not counted
                 runs = [hook_seconds(tree, tests) for _ in range(args.repeat)]
-                print(f"  hook --tests {tests}: median {statistics.median(s for s, _ in runs):.2f} s "
-                      f"(min {min(s for s, _ in runs):.2f}, exit {sorted({c for _, c in runs})})", flush=True)
+                print(
+                    f"  hook --tests {tests}: median {statistics.median(s for s, _ in runs):.2f} s "
+                    f"(min {min(s for s, _ in runs):.2f}, exit {sorted({c for _, c in runs})})",
+                    flush=True,
+                )
             starts = [startup_seconds(tree) for _ in range(args.repeat)]
             print(f"  start-up and imports alone: median {statistics.median(starts):.2f} s")
             for label, seconds in profile(tree):

@@ -43,17 +43,23 @@ from retrieval.embeddings import (
 )
 from retrieval.index import build_index, open_index
 
-QUERIES = ["simplify returns a wrong result for trigonometric expressions with powers",
-           "Matrix.inv raises ZeroDivisionError for sparse matrices",
-           "latex printer does not wrap subscripts of Symbol in braces"]
+QUERIES = [
+    "simplify returns a wrong result for trigonometric expressions with powers",
+    "Matrix.inv raises ZeroDivisionError for sparse matrices",
+    "latex printer does not wrap subscripts of Symbol in braces",
+]
 
 
 def cold_query(root: Path, query: str) -> float:
     """Wall time of `patchgate context --no-refresh QUERY` in a fresh process: interpreter start, imports,
     opening the index, ranking and printing, what a user waits for."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--no-refresh", query], cwd=root,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "context", "--no-refresh", query],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t
 
 
@@ -62,17 +68,25 @@ def machine() -> str:
     model = platform.processor() or "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                      if line.startswith("model name")), model)
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            model,
+        )
     data = bytes(range(256)) * (1 << 18)  # 64 MB
     hashed = min(_seconds(lambda: hashlib.sha1(data).digest()) for _ in range(3))
     python = min(_seconds(lambda: sum(i * i for i in range(2_000_000))) for _ in range(3))
     a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
     matmul = min(_seconds(lambda: a @ a) for _ in range(5))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: {model}, {os.cpu_count()} cores, load average {load}; micro-benchmark: sha1 "
-            f"{64 / hashed:.0f} MB/s, Python loop {2 / python:.1f} M iterations/s, 512x512 float32 matmul "
-            f"{2 * 512 ** 3 / matmul / 1e9:.1f} GFLOP/s (best of 3-5)")
+    return (
+        f"machine: {model}, {os.cpu_count()} cores, load average {load}; micro-benchmark: sha1 "
+        f"{64 / hashed:.0f} MB/s, Python loop {2 / python:.1f} M iterations/s, 512x512 float32 matmul "
+        f"{2 * 512**3 / matmul / 1e9:.1f} GFLOP/s (best of 3-5)"
+    )
 
 
 def _seconds(work) -> float:
@@ -84,8 +98,12 @@ def _seconds(work) -> float:
 def index_command(root: Path, dense: str) -> tuple[float, dict]:
     """Wall time of a whole `patchgate index --json` (process start included) and the stats it printed."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-P", "-m", "patchgate", "index", "--json", "--dense", dense,
-                          "--device", "cpu", str(root)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "index", "--json", "--dense", dense, "--device", "cpu", str(root)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return time.perf_counter() - started, json.loads(out)
 
 
@@ -106,9 +124,17 @@ def distil_seconds() -> float:
     """The first-use distillation of the static model, timed in a fresh process with an empty cache."""
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from retrieval.embeddings import default_model_path, "
-                        "_static_model; _static_model(default_model_path())"], check=True, capture_output=True,
-                       env={**os.environ, "PATCHGATE_CACHE": cache})
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from retrieval.embeddings import default_model_path, "
+                "_static_model; _static_model(default_model_path())",
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PATCHGATE_CACHE": cache},
+        )
         return time.perf_counter() - t
 
 
@@ -140,8 +166,10 @@ def throughput(root: Path, n: int, device: str) -> None:
     t = time.perf_counter()
     ours.model.encode(clipped, batch_size=128, normalize_embeddings=True)
     plain_rate = len(texts) / (time.perf_counter() - t)
-    print(f"{len(texts)} chunks on {device}: ours {ours_rate:.0f} chunks/s (median of 3), plain encode "
-          f"{plain_rate:.0f} chunks/s, ratio {ours_rate / plain_rate:.2f}")
+    print(
+        f"{len(texts)} chunks on {device}: ours {ours_rate:.0f} chunks/s (median of 3), plain encode "
+        f"{plain_rate:.0f} chunks/s, ratio {ours_rate / plain_rate:.2f}"
+    )
 
 
 def main() -> None:
@@ -170,13 +198,17 @@ def main() -> None:
         subprocess.run(["rm", "-rf", str(args.root / ".git" / "patchgate")], check=True)
     cached = cached_vectors(args.root)
     full_s, full = index_command(args.root, args.dense)
-    print(f"full index (`patchgate index`, whole command): {full['files']} files, {full['chunks']} chunks, "
-          f"{full_s:.1f}s; vector cache {'cold' if not cached else f'warm ({cached} vectors)'}: embedded "
-          f"{full['embedded']}, reused {full['reused_vectors']}")
+    print(
+        f"full index (`patchgate index`, whole command): {full['files']} files, {full['chunks']} chunks, "
+        f"{full_s:.1f}s; vector cache {'cold' if not cached else f'warm ({cached} vectors)'}: embedded "
+        f"{full['embedded']}, reused {full['reused_vectors']}"
+    )
     print(f"  phases (s): {phases(full)}; process start and imports {full_s - full['seconds']:.2f}")
     if distil:
-        print(f"first index on a new machine: distilling the static model {distil:.1f}s + full index "
-              f"{full_s:.1f}s (the distillation is the extra, once per machine)")
+        print(
+            f"first index on a new machine: distilling the static model {distil:.1f}s + full index "
+            f"{full_s:.1f}s (the distillation is the extra, once per machine)"
+        )
     target = next(p for p in sorted(args.root.rglob("*.py")) if p.stat().st_size > 2000 and ".patchgate" not in str(p))
     original = target.read_text()
     times = []
@@ -190,11 +222,14 @@ def main() -> None:
         target.write_text(original)
         build_index(args.root, config=config, progress=False)
     reindex = statistics.median(times)
-    print(f"re-index after a one-file edit (whole command): median {reindex:.2f}s "
-          f"({100 * reindex / full_s:.1f}% of full)")
+    print(
+        f"re-index after a one-file edit (whole command): median {reindex:.2f}s ({100 * reindex / full_s:.1f}% of full)"
+    )
     colds = [cold_query(args.root, q) for q in QUERIES]
-    print(f"cold `patchgate context --no-refresh` (fresh process, whole command): median "
-          f"{statistics.median(colds):.2f}s over {len(colds)} queries")
+    print(
+        f"cold `patchgate context --no-refresh` (fresh process, whole command): median "
+        f"{statistics.median(colds):.2f}s over {len(colds)} queries"
+    )
     from retrieval.rank import rank
 
     index = open_index(args.root)

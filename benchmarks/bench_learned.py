@@ -23,8 +23,10 @@ from retrieval import learned
 from retrieval.index import open_index
 from retrieval.rank import rank
 
-ISSUE = ("Printing a nested expression raises TypeError\n\nWhen the printer meets a nested expression with a "
-         "custom class inside it fails with TypeError: unsupported operand. Expected the expression to print.")
+ISSUE = (
+    "Printing a nested expression raises TypeError\n\nWhen the printer meets a nested expression with a "
+    "custom class inside it fails with TypeError: unsupported operand. Expected the expression to print."
+)
 
 
 def median_ms(run, repeat: int) -> float:
@@ -57,8 +59,10 @@ def main() -> None:
     finally:
         learned.WEIGHTS_FILE = shipped
         learned.term_weights.cache_clear()
-    print(f"{len(index.chunks())} chunks: warm rank {with_learned:.0f} ms with the learned signal, {without:.0f} ms "
-          f"without; the learned vector search alone {search:.1f} ms (medians of {args.repeat})")
+    print(
+        f"{len(index.chunks())} chunks: warm rank {with_learned:.0f} ms with the learned signal, {without:.0f} ms "
+        f"without; the learned vector search alone {search:.1f} ms (medians of {args.repeat})"
+    )
 
 
 if __name__ == "__main__":

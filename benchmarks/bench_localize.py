@@ -30,8 +30,13 @@ def bm25_files_baseline(rows: list[dict], repos: Path, work: Path, ks: list[int]
         key = row["repo"].replace("/", "__")
         if not (repos / key).exists():
             continue
-        build_index(CommitSource(repos / key, row["base_commit"]), work / key / "index",
-                    config=EmbeddingConfig(dense="none"), cache_dir=work / key / "cache", progress=False)
+        build_index(
+            CommitSource(repos / key, row["base_commit"]),
+            work / key / "index",
+            config=EmbeddingConfig(dense="none"),
+            cache_dir=work / key / "cache",
+            progress=False,
+        )
         index = open_index(work / key, work / key / "index")
         scores = index.file_lexical_scores(row["problem_statement"])
         order = [index.files()[i].path for i in np.argsort(-scores, kind="stable")]

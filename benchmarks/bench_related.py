@@ -32,7 +32,7 @@ from pathlib import Path
 
 from core.git import open_repo
 from tools.candidate import parse_diff
-from tools.environments import TestSettings, build_environment, default_cache_dir, environment_spec
+from tools.environments import TestSettings, build_environment, default_cache_dir, project_recipe
 from tools.options import ReviewOptions
 from tools.policy import Policies
 from tools.selection import is_test_file, select_tests
@@ -60,8 +60,15 @@ def sh(*args: str, cwd: Path, data: str | None = None) -> str:
 
 def library_files(tree: Path) -> list[str]:
     files = sh("git", "ls-files", "*.py", cwd=tree).split()
-    return [f for f in files if not is_test_file(f, GLOBS) and "/tests/" not in f and not f.startswith(
-        ("tests/", "docs/", "examples/", "benchmarks/", "bench/")) and "/" in f and not f.endswith("conftest.py")]
+    return [
+        f
+        for f in files
+        if not is_test_file(f, GLOBS)
+        and "/tests/" not in f
+        and not f.startswith(("tests/", "docs/", "examples/", "benchmarks/", "bench/"))
+        and "/" in f
+        and not f.endswith("conftest.py")
+    ]
 
 
 def mutants(tree: Path, count: int, rng: random.Random) -> list[tuple[str, str, str]]:
@@ -77,14 +84,19 @@ def mutants(tree: Path, count: int, rng: random.Random) -> list[tuple[str, str, 
         for func in (n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)):
             for node in ast.walk(func):
                 line = lines[node.lineno - 1] if hasattr(node, "lineno") else ""
-                if isinstance(node, ast.Return) and node.value is not None and line.strip().startswith("return ") \
-                        and node.end_lineno == node.lineno and line.strip() != "return None":
+                if (
+                    isinstance(node, ast.Return)
+                    and node.value is not None
+                    and line.strip().startswith("return ")
+                    and node.end_lineno == node.lineno
+                    and line.strip() != "return None"
+                ):
                     indent = line[: len(line) - len(line.lstrip())]
-                    new = [*lines[: node.lineno - 1], f"{indent}return None\n", *lines[node.lineno:]]
+                    new = [*lines[: node.lineno - 1], f"{indent}return None\n", *lines[node.lineno :]]
                     found.append((f"{path}:{func.name}:return", path, "".join(new)))
                     break
                 if isinstance(node, ast.Compare) and len(node.ops) == 1 and " == " in line and line.count("==") == 1:
-                    new = [*lines[: node.lineno - 1], line.replace(" == ", " != "), *lines[node.lineno:]]
+                    new = [*lines[: node.lineno - 1], line.replace(" == ", " != "), *lines[node.lineno :]]
                     found.append((f"{path}:{func.name}:compare", path, "".join(new)))
                     break
     rng.shuffle(found)
@@ -116,8 +128,9 @@ def measure(repo_dir: Path, n_mutants: int, n_commits: int, rng: random.Random) 
         tree = Path(scratch) / "tree"
         subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(repo_dir), str(tree)], check=True)
         settings = TestSettings()
-        environment = build_environment(environment_spec(tree), default_cache_dir(), lambda m: print("  ", m),
-                                        sandbox_settings=settings)
+        environment = build_environment(
+            project_recipe(tree), default_cache_dir(), lambda m: print("  ", m), sandbox_settings=settings
+        )
         environment = confined(environment, open_repo(tree), settings)
         tests_all = select_tests(tree, parse_diff(""), ReviewOptions(tests="all"), GLOBS).files
         base_run = run_pytest(tree, tests_all, TIMEOUT, environment)
@@ -153,13 +166,23 @@ def measure(repo_dir: Path, n_mutants: int, n_commits: int, rng: random.Random) 
             t1 = time.perf_counter()
             rel_run = run_pytest(tree, related, TIMEOUT, environment) if related else None
             t2 = time.perf_counter()
-            outcome = Outcome(name, bool(failing(all_run) - before),
-                              bool(rel_run and failing(rel_run) - before), t1 - t0, t2 - t1, len(related), len(every),
-                              select_s)
+            outcome = Outcome(
+                name,
+                bool(failing(all_run) - before),
+                bool(rel_run and failing(rel_run) - before),
+                t1 - t0,
+                t2 - t1,
+                len(related),
+                len(every),
+                select_s,
+            )
             outcomes.append(outcome)
-            print(f"  {name}: all {'caught' if outcome.caught_all else 'missed'} ({outcome.seconds_all:.1f} s), "
-                  f"related {'caught' if outcome.caught_related else 'missed'} ({outcome.seconds_related:.1f} s, "
-                  f"{outcome.selected}/{outcome.test_files} files)", flush=True)
+            print(
+                f"  {name}: all {'caught' if outcome.caught_all else 'missed'} ({outcome.seconds_all:.1f} s), "
+                f"related {'caught' if outcome.caught_related else 'missed'} ({outcome.seconds_related:.1f} s, "
+                f"{outcome.selected}/{outcome.test_files} files)",
+                flush=True,
+            )
             sh("git", "checkout", "-q", "--", ".", cwd=tree)
             sh("git", "checkout", "-q", sha, cwd=tree)
     return outcomes
@@ -172,10 +195,12 @@ def summary(label: str, outcomes: list[Outcome]) -> None:
     ratio = sum(o.seconds_related for o in outcomes) / max(1e-9, sum(o.seconds_all for o in outcomes))
     files = statistics.median(o.selected / max(1, o.test_files) for o in outcomes) if outcomes else 0
     select = statistics.median(o.select_s for o in outcomes) * 1000 if outcomes else 0
-    print(f"{label}: {len(outcomes)} changes; all caught {len(caught)}, related caught {len(both)} of those "
-          f"(recall {len(both) / max(1, len(caught)):.2f}; {len(extra)} caught only by related); "
-          f"time related/all {ratio:.2f}; median share of test files selected {files:.2f}; "
-          f"median selection {select:.0f} ms")
+    print(
+        f"{label}: {len(outcomes)} changes; all caught {len(caught)}, related caught {len(both)} of those "
+        f"(recall {len(both) / max(1, len(caught)):.2f}; {len(extra)} caught only by related); "
+        f"time related/all {ratio:.2f}; median share of test files selected {files:.2f}; "
+        f"median selection {select:.0f} ms"
+    )
 
 
 def main() -> None:

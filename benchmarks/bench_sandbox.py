@@ -38,29 +38,42 @@ def startup(repeat: int) -> None:
         tree = Path(folder)
         (tree / "test_one.py").write_text("def test_one():\n    assert True\n")
         env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "PYTHONDONTWRITEBYTECODE": "1"}
-        for label, argv in (("python -c pass", [sys.executable, "-c", "pass"]),
-                            ("pytest, one test", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                                  "test_one.py"])):
+        for label, argv in (
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+            ("pytest, one test", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"]),
+        ):
             measured = {}
             for mode in ("off", "on"):
                 settings = SandboxSettings(sandbox=mode)
-                measured[mode] = median_seconds(repeat, lambda argv=argv, settings=settings: sandbox.run(
-                    argv, cwd=tree, env=env, timeout=60, writable=[tree], readable=[], settings=settings))
-            print(f"{label:18s} unconfined {measured['off'] * 1000:7.1f} ms  sandboxed {measured['on'] * 1000:7.1f} ms"
-                  f"  overhead {(measured['on'] - measured['off']) * 1000:6.1f} ms (median of {repeat})")
+                measured[mode] = median_seconds(
+                    repeat,
+                    lambda argv=argv, settings=settings: sandbox.run(
+                        argv, cwd=tree, env=env, timeout=60, writable=[tree], readable=[], settings=settings
+                    ),
+                )
+            print(
+                f"{label:18s} unconfined {measured['off'] * 1000:7.1f} ms  sandboxed {measured['on'] * 1000:7.1f} ms"
+                f"  overhead {(measured['on'] - measured['off']) * 1000:6.1f} ms (median of {repeat})"
+            )
 
 
 def bounds() -> None:
     line = "+" + "x" * 79 + "\n"
     body = line * ((MAX_PATCH_CHARS - 200) // len(line))
-    diff = f"diff --git a/big.txt b/big.txt\nnew file mode 100644\n--- /dev/null\n+++ b/big.txt\n" \
-           f"@@ -0,0 +1,{body.count(chr(10))} @@\n{body}"
+    diff = (
+        f"diff --git a/big.txt b/big.txt\nnew file mode 100644\n--- /dev/null\n+++ b/big.txt\n"
+        f"@@ -0,0 +1,{body.count(chr(10))} @@\n{body}"
+    )
     start = time.perf_counter()
     parse_diff(diff)
     print(f"parse_diff, {len(diff) / 2**20:.1f} MiB patch: {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", "/dev/zero"], capture_output=True,
-                   timeout=120, check=False)
+    subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--patch", "/dev/zero"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     print(f"review --patch /dev/zero refused in {time.perf_counter() - start:.2f} s (CLI start-up included)")
 
 

@@ -30,9 +30,11 @@ def corpus_scores() -> None:
         found = {s.path for s in samples if scanner.scan(s.text, s.path if named else "")}
         secrets = {s.path for s in samples if s.secret}
         tp, fp = len(found & secrets), len(found - secrets)
-        print(f"corpus {label}: {len(secrets)} secrets, {len(samples) - len(secrets)} ordinary; "
-              f"precision {tp / max(1, tp + fp):.2f}, recall {tp / len(secrets):.2f}; "
-              f"missed: {sorted(secrets - found) or 'none'}; false alarms: {sorted(found - secrets) or 'none'}")
+        print(
+            f"corpus {label}: {len(secrets)} secrets, {len(samples) - len(secrets)} ordinary; "
+            f"precision {tp / max(1, tp + fp):.2f}, recall {tp / len(secrets):.2f}; "
+            f"missed: {sorted(secrets - found) or 'none'}; false alarms: {sorted(found - secrets) or 'none'}"
+        )
 
 
 def redaction_speed(checkout: Path) -> None:

@@ -22,7 +22,15 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> No
 
 def chat_completion(message: dict, *, model: str, prompt_tokens: int, completion_tokens: int) -> dict:
     """A one-choice chat completion answering ``message`` (``{"role": "assistant", ...}``)."""
-    return {"id": model, "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens}}
+    return {
+        "id": model,
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }

@@ -58,14 +58,23 @@ POOL = 200  # files per instance in the loss
 KS = (1, 5, 10)
 NO_EVIDENCE_LOGIT = -2.0  # a source file with no signal at all scores sigmoid(-2), as under the linear model
 TREES = {  # chosen on the pooled leave-one-repository-out figures of a small grid (docs/ranking.md)
-    "objective": "lambdarank", "num_leaves": 7, "learning_rate": 0.05, "min_data_in_leaf": 20,
-    "lambdarank_truncation_level": 20, "num_threads": 1, "seed": 0, "deterministic": True, "verbose": -1}
+    "objective": "lambdarank",
+    "num_leaves": 7,
+    "learning_rate": 0.05,
+    "min_data_in_leaf": 20,
+    "lambdarank_truncation_level": 20,
+    "num_threads": 1,
+    "seed": 0,
+    "deterministic": True,
+    "verbose": -1,
+}
 ROUNDS = 100
 GROUPS = {  # removed together in the ablation
     "history (similar, fixes, recent, cochange)": ("history_similar", "history_fixes", "history_recent", "cochange"),
     "lexical (file, rank, chunk)": ("lexical_file", "lexical_rank", "lexical_chunk"),
     "names (named, unique_code, test_target, import_graph)": ("named", "unique_code", "test_target", "import_graph"),
-    "file priors (path_terms, size)": ("path_terms", "size")}
+    "file priors (path_terms, size)": ("path_terms", "size"),
+}
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -94,8 +103,17 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
         cols = [list(data["signals"]).index(s) for s in FITTED]
         X = data["values"][:, cols].astype(np.float64)
         pool = _pool(X, data["gold"])
-        out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": data["gold"],
-                    "n_gold": len(row_gold(row)), "pool": pool, "gold_s": np.searchsorted(pool, data["gold"])})
+        out.append(
+            {
+                "id": row["instance_id"],
+                "repo": row["repo"],
+                "X": X,
+                "gold": data["gold"],
+                "n_gold": len(row_gold(row)),
+                "pool": pool,
+                "gold_s": np.searchsorted(pool, data["gold"]),
+            }
+        )
         if n % 25 == 0:
             print(f"  {n + 1}/{len(rows)} instances, {time.perf_counter() - started:.0f}s", file=sys.stderr)
     for iid, why in report.skipped:
@@ -120,19 +138,34 @@ def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> lis
             if index is None:
                 continue
             ranking = rank(index, row["problem_statement"])
-            chunks, values = function_features(index, compute(index, row["problem_statement"]),
-                                               ranking.files[:FUNCTION_FILES])
+            chunks, values = function_features(
+                index, compute(index, row["problem_statement"]), ranking.files[:FUNCTION_FILES]
+            )
             gold = gold_functions(index, row_gold(row))
             where = {c.id: i for i, c in enumerate(chunks)}
-            np.savez(path, values=values, gold=np.array([where[c.id] for c in gold if c.id in where], dtype=np.int64),
-                     n_gold=len(gold), features=np.array(FUNCTION_FEATURES))
+            np.savez(
+                path,
+                values=values,
+                gold=np.array([where[c.id] for c in gold if c.id in where], dtype=np.int64),
+                n_gold=len(gold),
+                features=np.array(FUNCTION_FEATURES),
+            )
         data = np.load(path)
         if int(data["n_gold"]) == 0:
             continue  # the change touched no definition: file level only
         cols = [list(data["features"]).index(f) for f in FUNCTION_FEATURES]
         X = data["values"][:, cols].astype(np.float64)
-        out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": data["gold"],
-                    "n_gold": int(data["n_gold"]), "pool": np.arange(len(X)), "gold_s": data["gold"]})
+        out.append(
+            {
+                "id": row["instance_id"],
+                "repo": row["repo"],
+                "X": X,
+                "gold": data["gold"],
+                "n_gold": int(data["n_gold"]),
+                "pool": np.arange(len(X)),
+                "gold_s": data["gold"],
+            }
+        )
     return out
 
 
@@ -142,8 +175,10 @@ def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     The other files hardly affect the loss and cost most of the time; Acc@k is
     still measured over every file of the repository.
     """
-    query = [FITTED.index(s) for s in ("lexical_file", "lexical_chunk", "dense", "learned", "named",
-                                       "history_similar", "path_terms")]
+    query = [
+        FITTED.index(s)
+        for s in ("lexical_file", "lexical_chunk", "dense", "learned", "named", "history_similar", "path_terms")
+    ]
     best = np.argsort(-X[:, query].max(axis=1), kind="stable")[:POOL]
     return np.union1d(best, gold)
 
@@ -207,8 +242,12 @@ def hits(d: dict, score: Scorer) -> dict[int, bool]:
     return {k: bool(worst <= k) for k in KS}
 
 
-def leave_one_repo_out(data: list[dict], keep: list[int], only: set[str] | None = None,
-                       fitter: Callable[[list[dict], list[int]], Scorer] = tree_scorer) -> dict[str, dict[int, float]]:
+def leave_one_repo_out(
+    data: list[dict],
+    keep: list[int],
+    only: set[str] | None = None,
+    fitter: Callable[[list[dict], list[int]], Scorer] = tree_scorer,
+) -> dict[str, dict[int, float]]:
     """Acc@k of each repository's instances under a model fitted on the other repositories, and pooled.
 
     ``only``: pool just these repositories' instances (the dev split) as "pooled (only)", the rest as
@@ -267,15 +306,25 @@ def export(booster: lgb.Booster, data: list[dict]) -> dict:
 
     scale = float(minimize_scalar(loss, bounds=(0.01, 100.0), method="bounded").x)
     empty = float(booster.predict(features(np.zeros((2, len(FITTED))), FITTED))[0])
-    return {"signals": FITTED, "scale": round(scale, 6), "bias": round(NO_EVIDENCE_LOGIT - scale * empty, 6),
-            "trees": trees}
+    return {
+        "signals": FITTED,
+        "scale": round(scale, 6),
+        "bias": round(NO_EVIDENCE_LOGIT - scale * empty, 6),
+        "trees": trees,
+    }
 
 
 def _flatten(root: dict) -> dict[str, list]:
     """One tree as arrays of its splits (node 0 the root; a child < 0 is the leaf ~child)."""
     if "leaf_value" in root:  # a tree without a split: one always-true test leading to its only leaf
-        return {"feature": [0], "threshold": [float("inf")], "left": [-1], "right": [-1],
-                "value": [root["leaf_value"]], "leaf": [root["leaf_value"]]}
+        return {
+            "feature": [0],
+            "threshold": [float("inf")],
+            "left": [-1],
+            "right": [-1],
+            "value": [root["leaf_value"]],
+            "leaf": [root["leaf_value"]],
+        }
     nodes: list[dict] = []
     leaves: dict[int, float] = {}
 
@@ -291,17 +340,27 @@ def _flatten(root: dict) -> dict[str, list]:
     visit(root)
     if any(n["decision_type"] != "<=" for n in nodes):
         sys.exit("error: only numeric '<=' splits can be exported")
-    return {"feature": [n["split_feature"] for n in nodes], "threshold": [n["threshold"] for n in nodes],
-            "left": [n["_children"][0] for n in nodes], "right": [n["_children"][1] for n in nodes],
-            "value": [n["internal_value"] for n in nodes], "leaf": [leaves[k] for k in range(len(leaves))]}
+    return {
+        "feature": [n["split_feature"] for n in nodes],
+        "threshold": [n["threshold"] for n in nodes],
+        "left": [n["_children"][0] for n in nodes],
+        "right": [n["_children"][1] for n in nodes],
+        "value": [n["internal_value"] for n in nodes],
+        "leaf": [leaves[k] for k in range(len(leaves))],
+    }
 
 
 def write(data: list[dict], dense: str) -> None:
     """Fit on every instance, store the model in the package and check numpy reproduces LightGBM's scores."""
     booster = fit_trees(data, list(range(len(FITTED))))
     model = export(booster, data)
-    model |= {"fitted_on": sorted({d["repo"] for d in data}), "instances": len(data), "dense": dense,
-              "rounds": ROUNDS, "params": {k: v for k, v in TREES.items() if k not in ("num_threads", "verbose")}}
+    model |= {
+        "fitted_on": sorted({d["repo"] for d in data}),
+        "instances": len(data),
+        "dense": dense,
+        "rounds": ROUNDS,
+        "params": {k: v for k, v in TREES.items() if k not in ("num_threads", "verbose")},
+    }
     _store(model)
     trees = Trees.load(WEIGHTS_FILE)
     for d in data:
@@ -333,8 +392,17 @@ def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
 def store_functions(w: np.ndarray, instances: int) -> None:
     """Write the function-level weights into the shipped model file, keeping its trees."""
     current = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    _store({**current, "functions": {"features": list(FUNCTION_FEATURES), "weights": [round(float(x), 4) for x in w],
-                                     "instances": instances, "l2": L2}})
+    _store(
+        {
+            **current,
+            "functions": {
+                "features": list(FUNCTION_FEATURES),
+                "weights": [round(float(x), 4) for x in w],
+                "instances": instances,
+                "l2": L2,
+            },
+        }
+    )
     print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
 
 
@@ -382,8 +450,10 @@ def main() -> None:
     everything = list(range(len(FITTED)))
     linear = leave_one_repo_out(data, everything, dev, fit_linear)
     base = leave_one_repo_out(data, everything, dev)
-    print("leave-one-repository-out Acc@1 / @5 / @10, trees (linear baseline); 'pooled (only)': the dev "
-          "split's repositories, '(rest)': the others, '(one file)': the instances whose fix changes one file:")
+    print(
+        "leave-one-repository-out Acc@1 / @5 / @10, trees (linear baseline); 'pooled (only)': the dev "
+        "split's repositories, '(rest)': the others, '(one file)': the instances whose fix changes one file:"
+    )
     for repo, acc in sorted(base.items()):
         print(f"  {repo:40s} {fmt(acc)}   ({fmt(linear[repo])})")
     if args.ablation:

@@ -39,8 +39,9 @@ from retrieval.signals import CHUNK_POOL, SIGNALS, unit
 Scorer = fit_fusion.Scorer
 
 
-def learned_column(vectors: np.ndarray, chunk_file: np.ndarray, files: int, q: np.ndarray | None) -> tuple[
-        np.ndarray, np.ndarray]:
+def learned_column(
+    vectors: np.ndarray, chunk_file: np.ndarray, files: int, q: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """The learned signal per file (as ``signals.compute`` makes it: the best of the top ``CHUNK_POOL`` chunks)
     and per chunk (its cosine over the best one), from the cached chunk vectors."""
     per_file, per_chunk = np.zeros(files, dtype=np.float32), np.zeros(len(vectors), dtype=np.float32)
@@ -70,12 +71,22 @@ def load(rows: list[dict], work: Path) -> tuple[list[dict], list[dict]]:
         q = query_vector(embedder, row["problem_statement"], weights)
         learned, per_chunk = learned_column(d["vectors"], d["chunk_file"], len(values), q)
         X = np.column_stack([learned if s == "learned" else values[:, names.index(s)] for s in FITTED]).astype(
-            np.float64)
+            np.float64
+        )
         if len(d["gold"]):
             pool = fit_fusion._pool(X, d["gold"])
-            files_out.append({"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": d["gold"],
-                              "n_gold": int(d["n_gold"]), "pool": pool, "gold_s": np.searchsorted(pool, d["gold"]),
-                              "shipped": fuse(values_with(values, names))[0]})
+            files_out.append(
+                {
+                    "id": row["instance_id"],
+                    "repo": row["repo"],
+                    "X": X,
+                    "gold": d["gold"],
+                    "n_gold": int(d["n_gold"]),
+                    "pool": pool,
+                    "gold_s": np.searchsorted(pool, d["gold"]),
+                    "shipped": fuse(values_with(values, names))[0],
+                }
+            )
         if int(d["fn_n_gold"]):
             functions_out.append(function_instance(row, d, per_chunk))
     return files_out, functions_out
@@ -90,11 +101,19 @@ def function_instance(row: dict, d, per_chunk: np.ndarray) -> dict:
     """The candidates of the top ``FUNCTION_FILES`` files, their features (learned added), and the gold."""
     names = list(d["fn_features"])
     keep = np.flatnonzero(d["fn_values"][:, names.index("file_rank")] >= 1.0 / np.log2(2 + FUNCTION_FILES - 1) - 1e-6)
-    X = np.column_stack([per_chunk[d["fn_chunk"]] if f == "learned" else d["fn_values"][:, names.index(f)]
-                         for f in FUNCTION_FEATURES]).astype(np.float64)[keep]
+    X = np.column_stack(
+        [per_chunk[d["fn_chunk"]] if f == "learned" else d["fn_values"][:, names.index(f)] for f in FUNCTION_FEATURES]
+    ).astype(np.float64)[keep]
     gold = np.flatnonzero(np.isin(keep, d["fn_gold"]))
-    return {"id": row["instance_id"], "repo": row["repo"], "X": X, "gold": gold, "n_gold": int(d["fn_n_gold"]),
-            "pool": np.arange(len(X)), "gold_s": gold}
+    return {
+        "id": row["instance_id"],
+        "repo": row["repo"],
+        "X": X,
+        "gold": gold,
+        "n_gold": int(d["fn_n_gold"]),
+        "pool": np.arange(len(X)),
+        "gold_s": gold,
+    }
 
 
 def column(name: str) -> Scorer:
@@ -107,9 +126,13 @@ def main() -> None:
     ap.add_argument("--dataset", type=Path, action="append", required=True)
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned"))
     ap.add_argument("--write", action="store_true")
-    ap.add_argument("--part", choices=("all", "baseline", "learned", "none"), default="all",
-                    help="baseline: the rows that do not need the learned weights; learned: the others; none: no rows"
-                         " (with --write: only fit and store)")
+    ap.add_argument(
+        "--part",
+        choices=("all", "baseline", "learned", "none"),
+        default="all",
+        help="baseline: the rows that do not need the learned weights; learned: the others; none: no rows"
+        " (with --write: only fit and store)",
+    )
     args = ap.parse_args()
     rows = [r for p in args.dataset for r in load_dataset(p)]
     if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
@@ -124,27 +147,39 @@ def main() -> None:
     without = [k for k in every if FITTED[k] != "learned"]
     no_dense = [k for k in every if FITTED[k] != "dense"]
     alone = lambda name: lambda _d, _k: column(name)  # noqa: E731
-    file_rows = {"baseline": [("BM25 over whole files", every, alone("lexical_file")),
-                              ("dense signal alone (plain static query)", every, alone("dense")),
-                              ("today's shipped trees (fitted on these: in-sample)", every, None),
-                              ("trees without learned (today's method, refitted)", without, fit_fusion.tree_scorer)],
-                 "learned": [("learned signal alone", every, alone("learned")),
-                             ("trees with learned", every, fit_fusion.tree_scorer),
-                             ("trees with learned, without dense", no_dense, fit_fusion.tree_scorer)]}
+    file_rows = {
+        "baseline": [
+            ("BM25 over whole files", every, alone("lexical_file")),
+            ("dense signal alone (plain static query)", every, alone("dense")),
+            ("today's shipped trees (fitted on these: in-sample)", every, None),
+            ("trees without learned (today's method, refitted)", without, fit_fusion.tree_scorer),
+        ],
+        "learned": [
+            ("learned signal alone", every, alone("learned")),
+            ("trees with learned", every, fit_fusion.tree_scorer),
+            ("trees with learned, without dense", no_dense, fit_fusion.tree_scorer),
+        ],
+    }
     fn_every = list(range(len(FUNCTION_FEATURES)))
-    fn_rows = {"baseline": [("without learned", [k for k, f in enumerate(FUNCTION_FEATURES) if f != "learned"])],
-               "learned": [("with learned", fn_every)]}
+    fn_rows = {
+        "baseline": [("without learned", [k for k, f in enumerate(FUNCTION_FEATURES) if f != "learned"])],
+        "learned": [("with learned", fn_every)],
+    }
     parts = {"all": ["baseline", "learned"], "none": []}.get(part, [part])
     print("\nfile level, each repository held out: all | dev split | mined | one-file fixes (Acc@1 / @5 / @10)")
     for name, keep, fitter in [r for p in parts for r in file_rows[p]]:
         acc = shipped(files, dev) if fitter is None else leave_one_repo_out(files, keep, dev, fitter)
-        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])} | "
-              f"{fmt(acc['pooled (one file)'])}", flush=True)
+        print(
+            f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])} | "
+            f"{fmt(acc['pooled (one file)'])}",
+            flush=True,
+        )
     print(f"\nfunction level, {len(functions)} instances, each repository held out: all | dev split | mined")
     for name, keep in [r for p in parts for r in fn_rows[p]]:
         acc = leave_one_repo_out(functions, keep, dev, fit_fusion.fit_linear)
-        print(f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])}",
-              flush=True)
+        print(
+            f"  {name:52s} {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} | {fmt(acc['pooled (rest)'])}", flush=True
+        )
     if args.write:
         fit_fusion.write(files, "static")
         w = fit_fusion.linear_weights(functions, fn_every)

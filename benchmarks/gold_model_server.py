@@ -33,8 +33,9 @@ def answer(rows: list[dict], body: dict) -> str | None:
         return None
     if "response_format" in body:
         files = sorted(set(re.findall(r"^\+\+\+ b/(\S+)", row["patch"], flags=re.MULTILINE)))
-        return json.dumps({"tool_calls": [], "plan": {"files": files, "symbols": [], "tests": [],
-                                                      "reasoning": "the reference fix"}})
+        return json.dumps(
+            {"tool_calls": [], "plan": {"files": files, "symbols": [], "tests": [], "reasoning": "the reference fix"}}
+        )
     return row["patch"]
 
 
@@ -47,9 +48,16 @@ def serve(rows: list[dict], port: int) -> None:
                 send_json(self, 400, {"error": {"message": "no instance matches this prompt"}})
                 return
             tokens = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
-            send_json(self, 200, chat_completion({"role": "assistant", "content": text}, model="gold",
-                                                 prompt_tokens=tokens, completion_tokens=len(text) // 4))
-
+            send_json(
+                self,
+                200,
+                chat_completion(
+                    {"role": "assistant", "content": text},
+                    model="gold",
+                    prompt_tokens=tokens,
+                    completion_tokens=len(text) // 4,
+                ),
+            )
 
         def log_message(self, *args: object) -> None:
             pass

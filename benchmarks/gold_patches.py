@@ -62,11 +62,13 @@ def append_to_first_py(text: str) -> Callable[[Path, dict], bool]:
         with (clone / files[0]).open("a", encoding="utf-8") as handle:
             handle.write(text)
         return True
+
     return plant
 
 
 def rewrite_test(pattern: str, replacement: str):
     """A planter that rewrites the first match of ``pattern`` in a test file the gold tests touch."""
+
     def plant(clone: Path, inst: dict) -> bool:
         path = test_file_with_assert(clone, inst["test_patch"])
         if path is None:
@@ -75,6 +77,7 @@ def rewrite_test(pattern: str, replacement: str):
         new = re.sub(pattern, replacement, text, count=1, flags=re.M)
         path.write_text(new, encoding="utf-8")
         return new != text
+
     return plant
 
 
@@ -84,6 +87,7 @@ add_skip = rewrite_test(r"^(\s*)(def test_)", r'\1@pytest.mark.skip(reason="flak
 
 def add_file(rel: str, text: str | bytes) -> Callable[[Path, dict], bool]:
     """A planter that writes a new file ``rel`` (``{dir}`` is the folder of the first file the gold patch changes)."""
+
     def plant(clone: Path, inst: dict) -> bool:
         files = changed_py(inst["patch"])
         if "{dir}" in rel and not files:
@@ -94,6 +98,7 @@ def add_file(rel: str, text: str | bytes) -> Callable[[Path, dict], bool]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         return True
+
     return plant
 
 
@@ -131,27 +136,59 @@ DEFECTS: dict[str, tuple[Callable[[Path, dict], bool], str, str, str]] = {
     "deleted-assertion": (delete_assertion, "scope", "scope.removed-assertion", "error"),
     "added-skip": (add_skip, "scope", "scope.added-skip", "error"),
     "token": (append_to_first_py(f'\n\nGITHUB_TOKEN = "{TOKEN}"\n'), "security", "security.secret", "error"),
-    "sql-fstring": (append_to_first_py(
-        '\n\ndef planted_lookup(cursor, name):\n    return cursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")\n'),
-        "security", "security.sql-injection", "error"),
+    "sql-fstring": (
+        append_to_first_py(
+            "\n\ndef planted_lookup(cursor, name):\n    return cursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n"
+        ),
+        "security",
+        "security.sql-injection",
+        "error",
+    ),
     "workflow-edit": (edit_workflow, "scope", "scope.protected-path", "error"),
     "scratch-file": (add_file("reproduce_bug.py", "print('reproduced')\n"), "scope", "scope.scratch-file", "error"),
     "root-script": (add_file("check_fix.py", "import sys\n"), "scope", "scope.root-script", "error"),
-    "stray-test": (add_file("test_module_1.py", "def test_fix():\n    assert True\n"), "scope", "scope.stray-test",
-                   "error"),
+    "stray-test": (
+        add_file("test_module_1.py", "def test_fix():\n    assert True\n"),
+        "scope",
+        "scope.stray-test",
+        "error",
+    ),
     "build-output": (add_file("build/lib/{first}", "x = 1\n"), "scope", "scope.build-output", "error"),
-    "pycache": (add_file("{dir}/__pycache__/planted.cpython-311.pyc", b"\xa7\r\r\n\x00\x00\x00\x00"), "scope",
-                "scope.build-output", "error"),
+    "pycache": (
+        add_file("{dir}/__pycache__/planted.cpython-311.pyc", b"\xa7\r\r\n\x00\x00\x00\x00"),
+        "scope",
+        "scope.build-output",
+        "error",
+    ),
     "only-new-files": (only_new_files, "scope", "scope.only-new-files", "error"),
     "packaging": (edit_packaging, "scope", "scope.packaging", "warning"),
-    "debug-print": (append_to_first_py('\n\nprint("Debug: planted =", 1)\n'), "scope", "scope.debug-statement",
-                    "error"),
-    "breakpoint": (append_to_first_py("\n\ndef planted_debug():\n    breakpoint()\n"), "scope",
-                   "scope.debug-statement", "error"),
-    "pickle-literal": (append_to_first_py("\n\nimport pickle\n\n_PLANTED = pickle.loads(b'\\x80\\x04K\\x01.')\n"),
-                       "security", "security.pickle-loads", "warning"),
-    "skip-in-new-test": (add_file("{dir}/tests/test_planted_new.py", "import pytest\n\n\n@pytest.mark.skip(reason='later')\n"
-                                  "def test_new():\n    assert True\n"), "scope", "scope.added-skip", "absent"),
+    "debug-print": (
+        append_to_first_py('\n\nprint("Debug: planted =", 1)\n'),
+        "scope",
+        "scope.debug-statement",
+        "error",
+    ),
+    "breakpoint": (
+        append_to_first_py("\n\ndef planted_debug():\n    breakpoint()\n"),
+        "scope",
+        "scope.debug-statement",
+        "error",
+    ),
+    "pickle-literal": (
+        append_to_first_py("\n\nimport pickle\n\n_PLANTED = pickle.loads(b'\\x80\\x04K\\x01.')\n"),
+        "security",
+        "security.pickle-loads",
+        "warning",
+    ),
+    "skip-in-new-test": (
+        add_file(
+            "{dir}/tests/test_planted_new.py",
+            "import pytest\n\n\n@pytest.mark.skip(reason='later')\ndef test_new():\n    assert True\n",
+        ),
+        "scope",
+        "scope.added-skip",
+        "absent",
+    ),
 }
 
 
@@ -185,12 +222,30 @@ def usable_base(clone: Path, commit: str) -> str:
     index = clone / ".git" / "bench-index"
     env_index = {"GIT_INDEX_FILE": str(index)}
     info = "\n".join(e.replace(e.split()[2], empty) if e.split()[2] in missing else e for e in entries) + "\n"
-    subprocess.run(["git", "update-index", "--index-info"], cwd=clone, input=info, text=True, check=True,
-                   env={**os.environ, **env_index})
-    tree = subprocess.run(["git", "write-tree"], cwd=clone, capture_output=True, text=True, check=True,
-                          env={**os.environ, **env_index}).stdout.strip()
-    return git(clone, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit-tree", tree,
-               "-p", commit, "-m", "base without missing blobs").strip()
+    subprocess.run(
+        ["git", "update-index", "--index-info"],
+        cwd=clone,
+        input=info,
+        text=True,
+        check=True,
+        env={**os.environ, **env_index},
+    )
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=clone, capture_output=True, text=True, check=True, env={**os.environ, **env_index}
+    ).stdout.strip()
+    return git(
+        clone,
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@example.com",
+        "commit-tree",
+        tree,
+        "-p",
+        commit,
+        "-m",
+        "base without missing blobs",
+    ).strip()
 
 
 def clone_at_base(inst: dict, bare: Path, scratch: Path) -> tuple[Path, dict]:
@@ -210,21 +265,35 @@ def check_with_tests(inst: dict, bare: Path, scratch: Path, cache: Path) -> dict
     clone, inst = clone_at_base(inst, bare, scratch)
     os.environ["PATCHGATE_CACHE"] = str(cache)
     started = time.perf_counter()
-    result = review(clone, inst["patch"] + inst["test_patch"], base=inst["base_commit"],
-                    options=ReviewOptions(tests="related"), tests=TestSettings(timeout=600, env="build"))
+    result = review(
+        clone,
+        inst["patch"] + inst["test_patch"],
+        base=inst["base_commit"],
+        options=ReviewOptions(tests="related"),
+        tests=TestSettings(timeout=600, env="build"),
+    )
     tests = gate_of(result, "tests")
-    return {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
-            "tests_detail": tests.detail[-200:] if tests.passed else "",
-            "gold_failures": [f"{g.name}:{f.rule}:{f.message[:160]}" for g in result.failed() for f in g.findings[:3]],
-            "planted": {}}
+    return {
+        "id": inst["instance_id"],
+        "gold_passed": result.passed,
+        "seconds": time.perf_counter() - started,
+        "tests_detail": tests.detail[-200:] if tests.passed else "",
+        "gold_failures": [f"{g.name}:{f.rule}:{f.message[:160]}" for g in result.failed() for f in g.findings[:3]],
+        "planted": {},
+    }
 
 
 def check_instance(inst: dict, bare: Path, scratch: Path) -> dict:
     clone, inst = clone_at_base(inst, bare, scratch)
     started = time.perf_counter()
     result = review(clone, inst["patch"], base=inst["base_commit"], options=OPTIONS)
-    row = {"id": inst["instance_id"], "gold_passed": result.passed, "seconds": time.perf_counter() - started,
-           "gold_failures": [f"{g.name}:{f.rule}:{f.path}" for g in result.failed() for f in g.findings], "planted": {}}
+    row = {
+        "id": inst["instance_id"],
+        "gold_passed": result.passed,
+        "seconds": time.perf_counter() - started,
+        "gold_failures": [f"{g.name}:{f.rule}:{f.path}" for g in result.failed() for f in g.findings],
+        "planted": {},
+    }
     for name, (plant, gate, rule, expected) in DEFECTS.items():
         git(clone, "apply", input=inst["patch"])
         if not plant(clone, inst):
@@ -243,10 +312,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=Path("/work/shared/swebench/lite_dev.json"))
     parser.add_argument("--repos", type=Path, default=Path("/tmp/swe-repos"))
-    parser.add_argument("--tests-env", choices=["build"], default=None,
-                        help="Instead: gold fix + its tests, tests on, in environments built with uv.")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/patchgate-bench-envs"),
-                        help="Where --tests-env build keeps the environments it builds.")
+    parser.add_argument(
+        "--tests-env",
+        choices=["build"],
+        default=None,
+        help="Instead: gold fix + its tests, tests on, in environments built with uv.",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("/tmp/patchgate-bench-envs"),
+        help="Where --tests-env build keeps the environments it builds.",
+    )
     args = parser.parse_args()
     instances = json.loads(args.dataset.read_text(encoding="utf-8"))
     for name in gate_names():  # import every gate now: a long run must not pick up code edited meanwhile
@@ -258,18 +335,29 @@ def main() -> None:
             if not bare.is_dir():
                 skipped.append(inst["instance_id"])
                 continue
-            rows.append(check_with_tests(inst, bare, Path(scratch), args.cache) if args.tests_env
-                        else check_instance(inst, bare, Path(scratch)))
+            rows.append(
+                check_with_tests(inst, bare, Path(scratch), args.cache)
+                if args.tests_env
+                else check_instance(inst, bare, Path(scratch))
+            )
             row = rows[-1]
-            print(f"{row['id']:40} gold={'pass' if row['gold_passed'] else 'FAIL'} {row['seconds']:.2f}s "
-                  + " ".join(f"{k}={v}" for k, v in row["planted"].items())
-                  + (f"  {row['gold_failures']}" if row["gold_failures"] else ""), flush=True)
+            print(
+                f"{row['id']:40} gold={'pass' if row['gold_passed'] else 'FAIL'} {row['seconds']:.2f}s "
+                + " ".join(f"{k}={v}" for k, v in row["planted"].items())
+                + (f"  {row['gold_failures']}" if row["gold_failures"] else ""),
+                flush=True,
+            )
     passed = sum(r["gold_passed"] for r in rows)
     planted = [v for r in rows for v in r["planted"].values() if v != "n/a"]
-    summary = {"instances": len(rows), "skipped": skipped, "gold_pass_rate": round(passed / max(len(rows), 1), 4),
-               "planted": len(planted), "planted_caught": planted.count("caught"),
-               "median_review_s": round(sorted(r["seconds"] for r in rows)[len(rows) // 2], 3) if rows else None,
-               "by_defect": {name: [r["planted"][name] for r in rows].count("caught") for name in DEFECTS}}
+    summary = {
+        "instances": len(rows),
+        "skipped": skipped,
+        "gold_pass_rate": round(passed / max(len(rows), 1), 4),
+        "planted": len(planted),
+        "planted_caught": planted.count("caught"),
+        "median_review_s": round(sorted(r["seconds"] for r in rows)[len(rows) // 2], 3) if rows else None,
+        "by_defect": {name: [r["planted"][name] for r in rows].count("caught") for name in DEFECTS},
+    }
     print(json.dumps(summary))
 
 

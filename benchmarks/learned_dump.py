@@ -53,14 +53,21 @@ def dump_one(row: dict, index, path: Path) -> None:
     chunks, fn_values = function_features(index, sig, top)
     golden = gold_functions(index, row_gold(row))
     where = {c.id: k for k, c in enumerate(chunks)}
-    np.savez(path, values=sig.values, signals=np.array(SIGNALS), gold=np.array(gold, dtype=np.int64),
-             n_gold=len(row_gold(row)), vectors=vectors_of(index),
-             chunk_file=np.array([pos.get(c.path, -1) for c in index.chunks()], dtype=np.int32),
-             fn_chunk=np.array([c.id for c in chunks], dtype=np.int64),
-             fn_file=np.array([pos[c.path] for c in chunks], dtype=np.int64), fn_values=fn_values,
-             fn_features=np.array(FUNCTION_FEATURES),
-             fn_gold=np.array([where[c.id] for c in golden if c.id in where], dtype=np.int64),
-             fn_n_gold=len(golden))
+    np.savez(
+        path,
+        values=sig.values,
+        signals=np.array(SIGNALS),
+        gold=np.array(gold, dtype=np.int64),
+        n_gold=len(row_gold(row)),
+        vectors=vectors_of(index),
+        chunk_file=np.array([pos.get(c.path, -1) for c in index.chunks()], dtype=np.int32),
+        fn_chunk=np.array([c.id for c in chunks], dtype=np.int64),
+        fn_file=np.array([pos[c.path] for c in chunks], dtype=np.int64),
+        fn_values=fn_values,
+        fn_features=np.array(FUNCTION_FEATURES),
+        fn_gold=np.array([where[c.id] for c in golden if c.id in where], dtype=np.int64),
+        fn_n_gold=len(golden),
+    )
 
 
 def main() -> None:
@@ -86,8 +93,11 @@ def main() -> None:
         if index is not None:
             dump_one(row, index, path)
         if n % 20 == 0:
-            print(f"  {n + 1}/{len(rows)} {row['repo']}, {time.perf_counter() - started:.0f}s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {n + 1}/{len(rows)} {row['repo']}, {time.perf_counter() - started:.0f}s",
+                file=sys.stderr,
+                flush=True,
+            )
     for iid, why in report.skipped:
         print(f"  skipped {iid}: {why}", file=sys.stderr)
 

@@ -29,23 +29,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retrieval.rank import is_source
 
-HELD_OUT = frozenset({"sympy", "pytest", "sphinx", "astropy", "requests", "pylint", "xarray", "seaborn", "flask",
-                      "django", "scikit-learn", "matplotlib"})
-_SKIP = re.compile(r"^\s*(bump|release|prepare|version|revert|merge|typo|format|reformat|lint|style|pre-commit|"
-                   r"\[pre-commit|update (changelog|docs)|changelog|black|isort|flake8|ruff|mypy)\b", re.I)
+HELD_OUT = frozenset(
+    {
+        "sympy",
+        "pytest",
+        "sphinx",
+        "astropy",
+        "requests",
+        "pylint",
+        "xarray",
+        "seaborn",
+        "flask",
+        "django",
+        "scikit-learn",
+        "matplotlib",
+    }
+)
+_SKIP = re.compile(
+    r"^\s*(bump|release|prepare|version|revert|merge|typo|format|reformat|lint|style|pre-commit|"
+    r"\[pre-commit|update (changelog|docs)|changelog|black|isort|flake8|ruff|mypy)\b",
+    re.I,
+)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
 HISTORY_WINDOW = 2000  # newest commits considered per repository
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-                          errors="replace").stdout
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, errors="replace").stdout
 
 
 def candidates(repo: Path) -> list[tuple[str, str, list[str]]]:
     """(commit, message, changed source files) of every qualifying commit, oldest first."""
-    log = git(repo, "log", f"-n{HISTORY_WINDOW}", "--no-merges", "--format=%x00%H%x01%B%x01", "--name-status",
-              "--no-renames", "HEAD")
+    log = git(
+        repo,
+        "log",
+        f"-n{HISTORY_WINDOW}",
+        "--no-merges",
+        "--format=%x00%H%x01%B%x01",
+        "--name-status",
+        "--no-renames",
+        "HEAD",
+    )
     out = []
     for record in log.split("\x00")[1:]:
         sha, message, status = record.split("\x01")
@@ -76,10 +100,18 @@ def mine(repo: Path, name: str, per_repo: int) -> list[dict]:
     for sha, message, files in picked:
         parent = git(repo, "rev-parse", f"{sha}^").strip()
         when = git(repo, "show", "-s", "--format=%cI", sha).strip()
-        rows.append({"instance_id": f"{name.replace('/', '__')}-{sha[:10]}", "repo": name, "base_commit": parent,
-                     "commit": sha, "created_at": when,
-                     "problem_statement": message, "gold_files": files,
-                     "gold_lines": {p: changed_lines(repo, sha, p) for p in files}})
+        rows.append(
+            {
+                "instance_id": f"{name.replace('/', '__')}-{sha[:10]}",
+                "repo": name,
+                "base_commit": parent,
+                "commit": sha,
+                "created_at": when,
+                "problem_statement": message,
+                "gold_files": files,
+                "gold_lines": {p: changed_lines(repo, sha, p) for p in files},
+            }
+        )
     return rows
 
 

@@ -38,13 +38,41 @@ from retrieval.signals import is_source
 # (benchmarks/data/mined_commits.jsonl, the SWE-bench Lite dev split), so the learned signal is measured
 # only on repositories it never saw.
 TRAINING_REPOS = (
-    "encode/starlette", "encode/uvicorn", "tqdm/tqdm", "urllib3/urllib3", "pypa/packaging", "PyCQA/flake8",
-    "PyCQA/pyflakes", "pallets/itsdangerous", "nedbat/coveragepy", "python-trio/trio", "agronholm/anyio",
-    "tornadoweb/tornado", "aio-libs/aiohttp", "pydantic/pydantic", "python/mypy", "pypa/pip", "celery/kombu",
-    "scrapy/scrapy", "networkx/networkx", "python-babel/babel", "paramiko/paramiko", "benoitc/gunicorn",
-    "Delgan/loguru", "hynek/structlog", "more-itertools/more-itertools", "jpadilla/pyjwt", "python-attrs/cattrs",
-    "httpie/cli", "Instagram/LibCST", "ipython/ipython", "joke2k/faker", "mahmoud/boltons", "pypa/virtualenv",
-    "celery/celery")
+    "encode/starlette",
+    "encode/uvicorn",
+    "tqdm/tqdm",
+    "urllib3/urllib3",
+    "pypa/packaging",
+    "PyCQA/flake8",
+    "PyCQA/pyflakes",
+    "pallets/itsdangerous",
+    "nedbat/coveragepy",
+    "python-trio/trio",
+    "agronholm/anyio",
+    "tornadoweb/tornado",
+    "aio-libs/aiohttp",
+    "pydantic/pydantic",
+    "python/mypy",
+    "pypa/pip",
+    "celery/kombu",
+    "scrapy/scrapy",
+    "networkx/networkx",
+    "python-babel/babel",
+    "paramiko/paramiko",
+    "benoitc/gunicorn",
+    "Delgan/loguru",
+    "hynek/structlog",
+    "more-itertools/more-itertools",
+    "jpadilla/pyjwt",
+    "python-attrs/cattrs",
+    "httpie/cli",
+    "Instagram/LibCST",
+    "ipython/ipython",
+    "joke2k/faker",
+    "mahmoud/boltons",
+    "pypa/virtualenv",
+    "celery/celery",
+)
 HISTORY_WINDOW = 6000  # newest mainline commits read per repository
 MAX_CHANGED = 200  # changed lines across the gold files
 MAX_TEXT = 2000  # characters of text kept per pair
@@ -70,8 +98,17 @@ def normalised(text: str) -> str:
 
 def mainline(repo: Path) -> list[dict]:
     """Every mainline commit of the window with its parent, author, date, text and changed paths, oldest first."""
-    log = git(repo, "log", f"-n{HISTORY_WINDOW}", "--first-parent", "--diff-merges=first-parent", "--no-renames",
-              "--format=%x00%H%x01%P%x01%an%x01%cI%x01%B%x01", "--numstat", "HEAD")
+    log = git(
+        repo,
+        "log",
+        f"-n{HISTORY_WINDOW}",
+        "--first-parent",
+        "--diff-merges=first-parent",
+        "--no-renames",
+        "--format=%x00%H%x01%P%x01%an%x01%cI%x01%B%x01",
+        "--numstat",
+        "HEAD",
+    )
     out = []
     for record in log.split("\x00")[1:]:
         sha, parents, author, when, message, stat = record.split("\x01")
@@ -81,8 +118,16 @@ def mainline(repo: Path) -> list[dict]:
         for line in stat.strip().splitlines():
             added, deleted, path = [*line.split("\t"), "", "", ""][:3]
             changed.append((path, int(added) + int(deleted) if added.isdigit() and deleted.isdigit() else 0))
-        out.append({"sha": sha, "parent": parents.split()[0], "author": author, "when": when, "message": message,
-                    "changed": changed})
+        out.append(
+            {
+                "sha": sha,
+                "parent": parents.split()[0],
+                "author": author,
+                "when": when,
+                "message": message,
+                "changed": changed,
+            }
+        )
     return out[::-1]
 
 
@@ -95,14 +140,18 @@ def qualify(commit: dict, repo: Path, seen: set[str]) -> tuple[str, dict | None]
         return "text under five words", None
     if _SKIP.match(text):
         return "release, bump, revert, formatting or lint", None
-    source = [(p, n) for p, n in commit["changed"] if p.endswith(".py") and is_source(p)
-              and Path(p).stem not in ("test", "tests")]
+    source = [
+        (p, n)
+        for p, n in commit["changed"]
+        if p.endswith(".py") and is_source(p) and Path(p).stem not in ("test", "tests")
+    ]
     if not 1 <= len(source) <= 3:
         return "not 1-3 library .py files", None
     if sum(n for _, n in source) > MAX_CHANGED:
         return f"over {MAX_CHANGED} changed lines", None
-    status = git(repo, "diff", "--name-status", "--no-renames", commit["parent"], commit["sha"], "--",
-                 *(p for p, _ in source))
+    status = git(
+        repo, "diff", "--name-status", "--no-renames", commit["parent"], commit["sha"], "--", *(p for p, _ in source)
+    )
     if any(not line.startswith("M\t") for line in status.strip().splitlines()):
         return "adds or deletes a library file", None
     key = normalised(text)
@@ -111,9 +160,15 @@ def qualify(commit: dict, repo: Path, seen: set[str]) -> tuple[str, dict | None]
     seen.add(key)
     files = sorted(p for p, _ in source)
     lines = {p: changed_lines(repo, commit["parent"], commit["sha"], p) for p in files}
-    return "kept", {"text": text, "commit": commit["sha"], "base_commit": commit["parent"],
-                    "created_at": commit["when"], "gold_files": files, "gold_lines": lines,
-                    "gold_functions": gold_function_names(repo, commit["parent"], lines)}
+    return "kept", {
+        "text": text,
+        "commit": commit["sha"],
+        "base_commit": commit["parent"],
+        "created_at": commit["when"],
+        "gold_files": files,
+        "gold_lines": lines,
+        "gold_functions": gold_function_names(repo, commit["parent"], lines),
+    }
 
 
 def changed_lines(repo: Path, parent: str, sha: str, path: str) -> list[list[int]]:
@@ -129,8 +184,11 @@ def gold_function_names(repo: Path, parent: str, lines: dict[str, list[list[int]
     """``path::Qualified.name`` of the innermost definition around each changed range, at the parent."""
     out: list[str] = []
     for path, spans in lines.items():
-        chunks = [c for c in chunk_file("python", git(repo, "show", f"{parent}:{path}")).chunks
-                  if c.kind in ("function", "method", "class")]
+        chunks = [
+            c
+            for c in chunk_file("python", git(repo, "show", f"{parent}:{path}")).chunks
+            if c.kind in ("function", "method", "class")
+        ]
         for start, end in spans:
             around = [c for c in chunks if c.start_line <= end and start <= c.end_line]
             if around:

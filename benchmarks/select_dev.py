@@ -35,8 +35,9 @@ from agent.gating import passed_count
 from agent.selection import SIGNALS, select
 from core.settings import resolve
 from evaluation.dataset import Instance, load_instances
-from evaluation.environment import EnvFailed, build_environment, checkout_at
+from evaluation.environment import build_environment, checkout_at
 from evaluation.instance import Task, evaluate_patch
+from tools.envbuild import EnvironmentBuildError
 
 DEFAULT_DATASET = Path("/work/shared/swebench/lite_dev.json")
 HELD_OUT = (
@@ -244,7 +245,7 @@ def main() -> None:
             continue
         try:
             env = build_environment(instance, repo, args.envs)
-        except EnvFailed as exc:
+        except EnvironmentBuildError as exc:
             print(f"{instance.instance_id}: environment not built: {exc}", flush=True)
             continue
         made = candidates(repo, instance)
@@ -257,8 +258,9 @@ def main() -> None:
             repo,
             instance.problem_statement,
             diffs,
-            settings=resolve(repo, base=instance.base_commit, review={"tests": "related"},
-                             tests={"python": env.built.python}),
+            settings=resolve(
+                repo, base=instance.base_commit, review={"tests": "related"}, tests={"python": env.built.python}
+            ),
         )
         seconds = time.perf_counter() - started
         picks = {"select": selection.best, "today": today(selection.reviews, diffs)}

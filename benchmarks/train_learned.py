@@ -63,15 +63,16 @@ def read_blobs(repo: Path, commit: str, paths: list[str]) -> dict[str, str]:
             at = head_end + 1
             continue
         size = int(head[2])
-        texts[p] = out[head_end + 1:head_end + 1 + size].decode("utf-8", "replace")
+        texts[p] = out[head_end + 1 : head_end + 1 + size].decode("utf-8", "replace")
         at = head_end + 1 + size + 1
     return texts
 
 
 def chunks_of(path: str, text: str) -> list[tuple[str, int, int, str]]:
     """(path, start, end, embedded text) of each chunk, the text as the index embeds it."""
-    return [(path, c.start_line, c.end_line, f"{path}\n{c.signature}\n{c.text}")
-            for c in chunk_file("python", text).chunks]
+    return [
+        (path, c.start_line, c.end_line, f"{path}\n{c.signature}\n{c.text}") for c in chunk_file("python", text).chunks
+    ]
 
 
 class RepoData:
@@ -79,10 +80,14 @@ class RepoData:
 
     def __init__(self, repo: Path, pairs: list[dict], embedder: StaticEmbedder, cache: Path) -> None:
         snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
-        listing = subprocess.run(["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True,
-                                 check=True).stdout.splitlines()
-        paths = [line.split("\t", 1)[1] for line in listing
-                 if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES]
+        listing = subprocess.run(
+            ["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        paths = [
+            line.split("\t", 1)[1]
+            for line in listing
+            if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES
+        ]
         paths = sorted(paths)[:MAX_FILES]
         texts = read_blobs(repo, snapshot, paths)
         rows = [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
@@ -99,8 +104,10 @@ class RepoData:
         for pair in pairs:
             gold_texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
             gold_rows = [c for p in pair["gold_files"] if p in gold_texts for c in chunks_of(p, gold_texts[p])]
-            touched = np.array([any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, []))
-                                for p, s, e, _ in gold_rows], dtype=bool)
+            touched = np.array(
+                [any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, [])) for p, s, e, _ in gold_rows],
+                dtype=bool,
+            )
             fresh = list(dict.fromkeys(r[3] for r in gold_rows if r[3] not in seen))
             seen.update(zip(fresh, embedder.embed(fresh).astype(np.float16), strict=True))
             vecs = np.array([seen[r[3]] for r in gold_rows]).reshape(len(gold_rows), self.vectors.shape[1])
@@ -125,13 +132,17 @@ def build(pairs_file: Path, repos: Path, work: Path) -> tuple[list[RepoData], ob
         if cached.exists():
             out.append(pickle.loads(cached.read_bytes()))
         else:
-            out.append(RepoData(repos / name.replace("/", "__"), pairs, embedder,
-                                work / f"{name.replace('/', '__')}.npy"))
+            out.append(
+                RepoData(repos / name.replace("/", "__"), pairs, embedder, work / f"{name.replace('/', '__')}.npy")
+            )
             partial = cached.with_suffix(".partial")
             partial.write_bytes(pickle.dumps(out[-1]))
             partial.replace(cached)
-        print(f"  {name}: {len(pairs)} pairs, {len(out[-1].paths)} chunks, {time.perf_counter() - started:.0f}s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {name}: {len(pairs)} pairs, {len(out[-1].paths)} chunks, {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
     return out, _static_model(model)
 
 
@@ -152,7 +163,9 @@ class Tensors:
                 others = np.array([p not in pair["gold_files"] for p in rd.paths])
                 dense = snap @ plain
                 lexical = rd.bm25.scores(pair["text"])
-                pick = set(_top(np.where(others, dense, -np.inf), HARD)) | set(_top(np.where(others, lexical, -1), HARD))
+                pick = set(_top(np.where(others, dense, -np.inf), HARD)) | set(
+                    _top(np.where(others, lexical, -1), HARD)
+                )
                 rng = np.random.default_rng(len(cands))
                 pick |= set(rng.choice(np.flatnonzero(others), min(EASY, int(others.sum())), replace=False).tolist())
                 vecs = np.vstack([gold_vecs[touched].astype(np.float32), snap[sorted(pick)]])
@@ -200,8 +213,13 @@ def _bags(bags: list[list[int]], titles: list[list[bool]], tables, vocab: dict[i
         index = torch.tensor([qs, ks], dtype=torch.int64).reshape(2, -1)
         return torch.sparse_coo_tensor(index, torch.ones(len(qs)), (len(bags), len(vocab) + 1)).coalesce()
 
-    return {"body": sparse(*parts[False]), "title": sparse(*parts[True]), "rows": torch.from_numpy(rows),
-            "rest_body": torch.from_numpy(rest[False]), "rest_title": torch.from_numpy(rest[True])}
+    return {
+        "body": sparse(*parts[False]),
+        "title": sparse(*parts[True]),
+        "rows": torch.from_numpy(rows),
+        "rest_body": torch.from_numpy(rest[False]),
+        "rest_title": torch.from_numpy(rest[True]),
+    }
 
 
 def embed(theta: torch.Tensor, title: torch.Tensor, bags: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -224,14 +242,15 @@ def fit(t: Tensors, size: int, penalty: float) -> tuple[np.ndarray, float]:
         logits = torch.einsum("qd,qcd->qc", q, t.cands) / torch.exp(log_temp)
         everything = torch.logsumexp(logits.masked_fill(~t.mask, -1e9), dim=1)
         gold = torch.logsumexp(logits.masked_fill(~t.pos, -1e9), dim=1)
-        loss = (everything - gold).mean() + penalty * (theta ** 2).sum()
+        loss = (everything - gold).mean() + penalty * (theta**2).sum()
         loss.backward()
         opt.step()
     return theta.detach().numpy(), float(title.detach())
 
 
-def file_hits(data: list[RepoData], tables, weights: tuple[np.ndarray, float] | None,
-              vocab: dict[int, int]) -> list[dict[int, bool]]:
+def file_hits(
+    data: list[RepoData], tables, weights: tuple[np.ndarray, float] | None, vocab: dict[int, int]
+) -> list[dict[int, bool]]:
     """Per pair: whether every gold file is within the top k when files rank by their best chunk's cosine."""
     out = []
     for rd in data:
@@ -289,8 +308,11 @@ def report(work: Path) -> float:
     for name, hits in pooled.items():
         print(f"  {'plain static query' if name == 'plain' else 'learned weights, L2 ' + name:32s} {acc(hits)}")
     scored = [p for p in PENALTIES if str(p) in pooled]
-    return max(scored, key=lambda p: (np.mean([h[5] for h in pooled[str(p)]]), np.mean([h[1] for h in pooled[str(p)]])),
-               default=PENALTIES[0])
+    return max(
+        scored,
+        key=lambda p: (np.mean([h[5] for h in pooled[str(p)]]), np.mean([h[1] for h in pooled[str(p)]])),
+        default=PENALTIES[0],
+    )
 
 
 def main() -> None:
@@ -299,15 +321,21 @@ def main() -> None:
     ap.add_argument("--pairs", type=Path, default=Path("benchmarks/data/learned_pairs.jsonl.gz"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned-train"))
     ap.add_argument("--write", action="store_true", help="train on every pair and write retrieval/learned.json")
-    ap.add_argument("--folds", default=",".join(map(str, range(FOLDS))),
-                    help="validate these folds only (comma-separated; each saves its hits under --work; none: '')")
+    ap.add_argument(
+        "--folds",
+        default=",".join(map(str, range(FOLDS))),
+        help="validate these folds only (comma-separated; each saves its hits under --work; none: '')",
+    )
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(1)
     started = time.perf_counter()
     data, tables = build(args.pairs, args.repos, args.work)
-    print(f"data: {sum(len(d.pairs) for d in data)} pairs, {len(data)} repositories, "
-          f"{time.perf_counter() - started:.0f}s", flush=True)
+    print(
+        f"data: {sum(len(d.pairs) for d in data)} pairs, {len(data)} repositories, "
+        f"{time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
     folds = [data[k::FOLDS] for k in range(FOLDS)]
     for k in [int(k) for k in args.folds.split(",") if k]:
         train = [d for j, f in enumerate(folds) if j != k for d in f]
@@ -317,8 +345,11 @@ def main() -> None:
         for penalty in PENALTIES:
             hits[str(penalty)] = file_hits(folds[k], tables, fit(t, len(vocab) + 1, penalty), vocab)
         (args.work / f"fold-{k}.json").write_text(json.dumps(hits), encoding="utf-8")
-        print(f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in folds[k])}), "
-              f"{time.perf_counter() - started:.0f}s", flush=True)
+        print(
+            f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in folds[k])}), "
+            f"{time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
     best = report(args.work)
     if args.write:
         train_started = time.perf_counter()
@@ -326,14 +357,26 @@ def main() -> None:
         theta, title = fit(Tensors(data, tables, vocab), len(vocab) + 1, best)
         name = tables.tokenizer.id_to_token
         weights = {name(i): round(float(theta[k]), 3) for i, k in sorted(vocab.items()) if abs(theta[k]) >= 0.005}
-        WEIGHTS_FILE.write_text(json.dumps({
-            "about": "log-weights of the issue's tokens in the dense query (retrieval/learned.py); "
-                     "trained by benchmarks/train_learned.py on benchmarks/data/learned_pairs.jsonl.gz",
-            "pairs": sum(len(d.pairs) for d in data), "repositories": len(data), "l2": best,
-            "title": round(title, 4), "log_weights": dict(sorted(weights.items()))}, indent=0) + "\n",
-            encoding="utf-8")
-        print(f"wrote {WEIGHTS_FILE}: {len(weights)} token weights, title {title:+.3f}, L2 {best:g}, "
-              f"trained in {time.perf_counter() - train_started:.0f}s")
+        WEIGHTS_FILE.write_text(
+            json.dumps(
+                {
+                    "about": "log-weights of the issue's tokens in the dense query (retrieval/learned.py); "
+                    "trained by benchmarks/train_learned.py on benchmarks/data/learned_pairs.jsonl.gz",
+                    "pairs": sum(len(d.pairs) for d in data),
+                    "repositories": len(data),
+                    "l2": best,
+                    "title": round(title, 4),
+                    "log_weights": dict(sorted(weights.items())),
+                },
+                indent=0,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(
+            f"wrote {WEIGHTS_FILE}: {len(weights)} token weights, title {title:+.3f}, L2 {best:g}, "
+            f"trained in {time.perf_counter() - train_started:.0f}s"
+        )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,14 @@ def load_table(root: Path) -> dict[str, Any]:
     return _table_of(path) if path else {}
 
 
-def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | None = None, *,
-            table: dict[str, Any] | None = None) -> T:
+def section(
+    root: Path,
+    name: str,
+    model: type[T],
+    overrides: dict[str, Any] | None = None,
+    *,
+    table: dict[str, Any] | None = None,
+) -> T:
     """Validate sub-table ``name`` with ``model``; ``overrides`` (flags) win over the file.
 
     ``None`` values in ``overrides`` mean "flag not given" and are dropped.
@@ -77,10 +83,17 @@ def section(root: Path, name: str, model: type[T], overrides: dict[str, Any] | N
         raise ConfigError(f"invalid [tool.patchgate.{name}] setting {where!r}: {first['msg']}") from None
 
 
+def not_utf8(name: str) -> ConfigError:
+    """The error for a config file that is not UTF-8: refused and named, never read as absent."""
+    return ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as UTF-8")
+
+
 def _table_of(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise not_utf8(path.name) from None
+    except OSError as exc:
         raise ConfigError(f"cannot read {path.name}: {exc}") from None
     return parse_table(path.name, text)
 

@@ -40,12 +40,29 @@ def printable(text: str) -> str:
 class DataConsole(Console):
     """A rich console for which every string is plain data: no markup, no emoji codes, no control characters."""
 
-    def render_str(self, text: str, *, style: str | Style = "", justify: JustifyMethod | None = None,
-                   overflow: OverflowMethod | None = None, emoji: bool | None = None, markup: bool | None = None,
-                   highlight: bool | None = None, highlighter: Any = None) -> Text:
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: Any = None,
+    ) -> Text:
         """Every str a console renders (print arguments, table cells, titles) comes through here."""
-        return super().render_str(printable(text), style=style, justify=justify, overflow=overflow, emoji=False,
-                                  markup=False, highlight=False, highlighter=highlighter)
+        return super().render_str(
+            printable(text),
+            style=style,
+            justify=justify,
+            overflow=overflow,
+            emoji=False,
+            markup=False,
+            highlight=False,
+            highlighter=highlighter,
+        )
 
     def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
         """The last line of defence: text segments (``Text``, ``Syntax``) lose their control characters too."""

@@ -57,7 +57,9 @@ def git_env() -> dict[str, str]:
     return dict(os.environ)
 
 
-def run_git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def run_git(
+    cwd: Path, *args: str, input: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     """``git ARGS`` in ``cwd`` with bytes in and out; for the plumbing GitPython has no bulk form of.
 
     A failure with ``check`` is a one-line InputError naming the command and git's last line.
@@ -96,8 +98,13 @@ def repo_root(path: Path | str = ".") -> Path:
     """
     where = Path(path)
     try:
-        proc = run_git(where if where.is_dir() else where.parent, "rev-parse", "--is-bare-repository",
-                       "--show-toplevel", check=False)
+        proc = run_git(
+            where if where.is_dir() else where.parent,
+            "rev-parse",
+            "--is-bare-repository",
+            "--show-toplevel",
+            check=False,
+        )
     except InputError:  # no such folder
         proc = None
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines() if proc is not None else []
@@ -198,8 +205,9 @@ def staged_diff(repo: git.Repo) -> str:
         raise InputError("the repository has no commits yet; commit once before reviewing staged changes")
     # Inside a commit hook the caller's index (``git commit -a`` uses a temporary one) is what will be recorded.
     index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
-    return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index,
-                         strip_newline_in_stdout=False)  # a binary patch ends in a blank line
+    return repo.git.diff(
+        "--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index, strip_newline_in_stdout=False
+    )  # a binary patch ends in a blank line
 
 
 def uncommitted_diff(repo: git.Repo) -> str:
@@ -214,8 +222,15 @@ def uncommitted_diff(repo: git.Repo) -> str:
         index = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
         repo.git.read_tree("HEAD", env=index)
         repo.git.add("-A", env=index)
-        return repo.git.diff("--cached", "--binary", "--no-color", "--no-ext-diff", "--full-index", env=index,
-                             strip_newline_in_stdout=False)  # a binary patch ends in a blank line
+        return repo.git.diff(
+            "--cached",
+            "--binary",
+            "--no-color",
+            "--no-ext-diff",
+            "--full-index",
+            env=index,
+            strip_newline_in_stdout=False,
+        )  # a binary patch ends in a blank line
 
 
 def staged_bytes(repo: git.Repo, path: str) -> bytes | None:
@@ -258,8 +273,9 @@ def range_sides(repo: git.Repo, spec: str) -> tuple[str, str]:
 def range_diff(repo: git.Repo, spec: str) -> tuple[str, str]:
     """The diff of a revision range ``A..B`` (or ``A...B``, or one commit ``REV``) and the base it applies to."""
     left_id, right_id = range_sides(repo, spec)
-    diff = repo.git.diff(left_id, right_id, "--binary", "--no-color", "--no-ext-diff", "--full-index",
-                         strip_newline_in_stdout=False)
+    diff = repo.git.diff(
+        left_id, right_id, "--binary", "--no-color", "--no-ext-diff", "--full-index", strip_newline_in_stdout=False
+    )
     return diff, left_id
 
 

@@ -58,7 +58,15 @@ def read_junit(path: Path) -> list[TestCase]:
                 detail = (element.text or "")[-2000:]
                 break
         line = case.get("line")
-        cases.append(TestCase(classname=case.get("classname", ""), name=case.get("name", ""), file=case.get("file"),
-                              line=int(line) + 1 if line and line.isdigit() else None, outcome=outcome,
-                              message=message, detail=detail))
+        cases.append(
+            TestCase(
+                classname=case.get("classname", ""),
+                name=case.get("name", ""),
+                file=case.get("file"),
+                line=int(line) + 1 if line and line.isdigit() else None,
+                outcome=outcome,
+                message=message,
+                detail=detail,
+            )
+        )
     return cases

@@ -13,5 +13,5 @@ def module_names(path: str) -> list[str]:
     names = [stem.replace("/", ".")]
     for root in SOURCE_ROOTS:
         if stem.startswith(root):
-            names.append(stem[len(root):].replace("/", "."))
+            names.append(stem[len(root) :].replace("/", "."))
     return names

@@ -71,5 +71,7 @@ class Registry:
         try:
             return point.load()
         except Exception as exc:  # a third party's bug: one line that says whose, never our traceback
-            raise ConfigError(f"{self.kind} {point.name!r} from {origin} ({point.value}) cannot be loaded: "
-                              f"{type(exc).__name__}: {exc}") from None
+            raise ConfigError(
+                f"{self.kind} {point.name!r} from {origin} ({point.value}) cannot be loaded: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None

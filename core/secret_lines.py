@@ -51,8 +51,9 @@ class LineFilter:
 
     def confirms(self, line: str) -> bool:
         """Whether a trigger matches in ``line`` (for an entropy plugin: a string that could pass its limit)."""
-        return any(self._passes(m) for t, on_folded in self.triggers
-                   for m in t.finditer(line.lower() if on_folded else line))
+        return any(
+            self._passes(m) for t, on_folded in self.triggers for m in t.finditer(line.lower() if on_folded else line)
+        )
 
     def _passes(self, match: re.Match[str]) -> bool:
         if not isinstance(self.plugin, HighEntropyStringsPlugin):
@@ -74,8 +75,9 @@ class Prefilter:
             if owners:
                 words = sorted(owners)
                 self._automata.append((AhoCorasick(words), [owners[w] for w in words], on_folded))
-        entropy: list[HighEntropyStringsPlugin] = [f.plugin for f in self.filters
-                                                   if isinstance(f.plugin, HighEntropyStringsPlugin)]
+        entropy: list[HighEntropyStringsPlugin] = [
+            f.plugin for f in self.filters if isinstance(f.plugin, HighEntropyStringsPlugin)
+        ]
         self._entropic = [n for n, f in enumerate(self.filters) if f.plugin in entropy]
         # One scan finds the quoted strings every entropy plugin could want: its charsets' union, its shortest.
         charset = "".join(sorted({c for p in entropy for c in p.charset}))
@@ -110,7 +112,7 @@ class Prefilter:
 
 def _shortest(plugin: HighEntropyStringsPlugin) -> int:
     """A string of n characters has at most log2(n) bits per character: shorter ones cannot pass the limit."""
-    return math.ceil(2 ** plugin.entropy_limit)
+    return math.ceil(2**plugin.entropy_limit)
 
 
 def _line_numbers(text: str, offsets: Iterable[int]) -> dict[int, int]:

@@ -100,14 +100,17 @@ class SecretScanner:
                         taken.append((start, end))
                         yield SecretHit(_rule_id(plugin), plugin.secret_type, index + 1, start, end)
 
-    def _spans(self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any,
-               indirect: bool) -> Iterator[tuple[int, int]]:
+    def _spans(
+        self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any, indirect: bool
+    ) -> Iterator[tuple[int, int]]:
         """Where ``plugin`` finds a secret in ``line``: a token format's whole match, else the value.
 
         On a line that assigns a call's result (``secret = get_secret()``, detect-secrets' indirect reference)
         a value counts only when it is quoted: ``connect(host="db", password="hunter2-Prod-9x")`` holds one,
         ``password = vault.read(name)`` names one.
         """
+        if indirect and not isinstance(plugin, RegexBasedDetector) and '"' not in line and "'" not in line:
+            return  # `secret = get_secret()`: a name, not a value, and no quoted one beside it
         found = plugin.analyze_line(filename=name, line=line, line_number=lineno, context=context)
         if not found:
             return
@@ -129,9 +132,14 @@ class SecretScanner:
         """detect-secrets' heuristic filters, its gibberish filter on keyword values, then our allow-list."""
         if any(p.search(value) for p in self.allow):
             return False
-        if heuristic.is_sequential_string(value) or heuristic.is_potential_uuid(value) \
-                or heuristic.is_templated_secret(value) or heuristic.is_prefixed_with_dollar_sign(value) \
-                or heuristic.is_not_alphanumeric_string(value) or heuristic.is_likely_id_string(value, line, plugin):
+        if (
+            heuristic.is_sequential_string(value)
+            or heuristic.is_potential_uuid(value)
+            or heuristic.is_templated_secret(value)
+            or heuristic.is_prefixed_with_dollar_sign(value)
+            or heuristic.is_not_alphanumeric_string(value)
+            or heuristic.is_likely_id_string(value, line, plugin)
+        ):
             return False
         if isinstance(plugin, KeywordDetector):  # a value under a secret's name: gibberish, or built like a password
             return password_shaped(value) or self._words.is_gibberish(value.lower())
@@ -145,8 +153,12 @@ def password_shaped(value: str) -> bool:
     secret's name (``password_confirmation``, ``your-secret-key-here``, ``password123``) is not."""
     if len(value) < 8 or any(c.isspace() for c in value):
         return False
-    classes = [any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value),
-               any(not c.isalnum() for c in value)]
+    classes = [
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    ]
     return classes[2] and (classes[0] or classes[1]) and sum(classes) >= 3
 
 
@@ -162,9 +174,14 @@ def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
 
 def _extra_plugins(formats: Iterable[ExtraFormat]) -> list[BasePlugin]:
     """Token formats detect-secrets does not know yet, as plugins of its own regex kind."""
-    return [type(f.id, (RegexBasedDetector,), {"secret_type": f.description, "rule_id": f.id,
-                                               "denylist": [re.compile(f.regex)]})()
-            for f in formats]
+    return [
+        type(
+            f.id,
+            (RegexBasedDetector,),
+            {"secret_type": f.description, "rule_id": f.id, "denylist": [re.compile(f.regex)]},
+        )()
+        for f in formats
+    ]
 
 
 def _rule_id(plugin: BasePlugin) -> str:

@@ -29,8 +29,19 @@ if TYPE_CHECKING:
 REDACTED = "«redacted»"
 # What a test subprocess may see of our environment; everything else (tokens, database URLs, proxies,
 # package-index credentials) stays out, whatever its name.
-ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SYSTEMROOT", "SSL_CERT_FILE",
-               "SSL_CERT_DIR")
+ENV_ALLOWED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    "USER",
+    "LOGNAME",
+    "SYSTEMROOT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
 ENV_ALLOWED_PREFIXES = ("LC_",)
 
 

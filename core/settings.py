@@ -23,7 +23,7 @@ from typing import Any, Literal
 import git
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.config import load_table, load_table_from, section
+from core.config import load_table, load_table_from, not_utf8, section
 from core.console import err
 from core.errors import ConfigError
 from core.git import bytes_at, open_repo, resolve_rev, staged_bytes
@@ -52,14 +52,24 @@ class AgentSettings(BaseModel):
     context_tokens: int = Field(default=6000, ge=500, description="Token budget of the packed context.")
     tool_calls: int = Field(default=6, ge=0, description="Read-only tool calls the model may make while planning.")
     max_edit_tokens: int = Field(default=4096, ge=256, description="Completion budget of one edit answer.")
-    context_window: int = Field(default=16384, ge=2048, description=(
-        "The model's context window in tokens. The first edit prompt gets half of what the edit answer "
-        "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."))
+    context_window: int = Field(
+        default=16384,
+        ge=2048,
+        description=(
+            "The model's context window in tokens. The first edit prompt gets half of what the edit answer "
+            "leaves, so the answer and feedback rounds still fit; planned files are cut to fit it."
+        ),
+    )
     sample_temperature: float = Field(default=0.7, ge=0, le=2, description="Temperature of candidates after the first.")
     rerank: bool = Field(default=False, description="Let the model reorder the top-ranked files before planning.")
-    issue_chars: int = Field(default=20_000, ge=1000, description=(
-        "The most characters of the issue text sent to the model (its start is kept, with a notice): a pasted "
-        "log of megabytes would otherwise go whole into every prompt of every round."))
+    issue_chars: int = Field(
+        default=20_000,
+        ge=1000,
+        description=(
+            "The most characters of the issue text sent to the model (its start is kept, with a notice): a pasted "
+            "log of megabytes would otherwise go whole into every prompt of every round."
+        ),
+    )
 
 
 class EmbeddingConfig(BaseModel):
@@ -68,13 +78,15 @@ class EmbeddingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     embedding_model: str | None = Field(
-        default=None, description="Local path or id of a sentence-transformers model; default: packaged MiniLM.")
+        default=None, description="Local path or id of a sentence-transformers model; default: packaged MiniLM."
+    )
     query_prefix: str = Field(default="", description="Prepended to queries (instruction-tuned models need one).")
     document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
     dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
     device: Device = Field(default="auto", description="Where the transformer runs.")
-    batch_size: int | None = Field(default=None, ge=1,
-                                   description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU.")
+    batch_size: int | None = Field(
+        default=None, ge=1, description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU."
+    )
     max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
 
 
@@ -90,7 +102,8 @@ class ModelSettings(BaseModel):
     backoff_cap_s: float = Field(20.0, ge=0, description="Largest backoff between two attempts.")
     retry_after_cap_s: float = Field(30.0, ge=0, description="Largest server-requested Retry-After we honour.")
     speculation: Literal["none", "prompt_lookup", "draft"] = Field(
-        "prompt_lookup", description="Local greedy decoding speed-up: n-grams from the prompt, or a draft model.")
+        "prompt_lookup", description="Local greedy decoding speed-up: n-grams from the prompt, or a draft model."
+    )
     draft_model: str | None = Field(None, description="Draft model for speculation (hf:PATH), same tokenizer.")
 
 
@@ -100,7 +113,8 @@ class SandboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sandbox: Literal["on", "off"] = Field(
-        default="on", description="'off' runs the change's code with your full rights; only for code you trust.")
+        default="on", description="'off' runs the change's code with your full rights; only for code you trust."
+    )
     network: bool = Field(default=False, description="Let the change's code reach the network.")
 
 
@@ -110,16 +124,30 @@ class TestSettings(SandboxSettings):
     model_config = ConfigDict(extra="forbid", frozen=True)
     __test__ = False  # not a pytest class
 
-    python: Path | None = Field(default=None, description="Interpreter that has the project's dependencies "
-                                "(relative paths are from the repository root).")
-    command: list[str] | None = Field(default=None, description="A pytest invocation prefix, e.g. "
-                                      "['poetry', 'run', 'pytest']; patchgate appends its options and test ids.")
-    env: Literal["auto", "build"] = Field(default="auto", description="'build' makes an isolated environment with uv "
-                                          "from the repository's metadata; 'auto' looks for the repository's own.")
-    pass_env: list[str] = Field(default_factory=list, description="Variables passed through to the tests besides "
-                                "the basic ones (PATH, HOME, locale); nothing else of yours reaches them.")
-    timeout: float = Field(default=300.0, gt=0, description="Seconds one test run may take (each of base and "
-                           "candidate, and each import check).")
+    python: Path | None = Field(
+        default=None,
+        description="Interpreter that has the project's dependencies (relative paths are from the repository root).",
+    )
+    command: list[str] | None = Field(
+        default=None,
+        description="A pytest invocation prefix, e.g. "
+        "['poetry', 'run', 'pytest']; patchgate appends its options and test ids.",
+    )
+    env: Literal["auto", "build"] = Field(
+        default="auto",
+        description="'build' makes an isolated environment with uv "
+        "from the repository's metadata; 'auto' looks for the repository's own.",
+    )
+    pass_env: list[str] = Field(
+        default_factory=list,
+        description="Variables passed through to the tests besides "
+        "the basic ones (PATH, HOME, locale); nothing else of yours reaches them.",
+    )
+    timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds one test run may take (each of base and candidate, and each import check).",
+    )
 
 
 class ReviewOptions(BaseModel):
@@ -132,37 +160,58 @@ class ReviewOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tests: Literal["related", "all", "none"] = Field(
-        default="related", description="Which tests the tests gate runs: related to the change, all, or none.")
+        default="related", description="Which tests the tests gate runs: related to the change, all, or none."
+    )
     disabled: list[str] = Field(default_factory=list, description="Gates to skip entirely (apply always runs).")
     usage: Literal["commercial", "non-commercial", "unspecified"] = Field(
-        default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences.")
-    allowed_paths: list[str] = Field(default_factory=list, description="If set, the only paths a change may touch (globs).")
+        default="unspecified", description="How the project is used; 'commercial' fails on restricted model licences."
+    )
+    allowed_paths: list[str] = Field(
+        default_factory=list, description="If set, the only paths a change may touch (globs)."
+    )
     denied_paths: list[str] = Field(default_factory=list, description="Paths a change may never touch (globs).")
     allow_protected: list[str] = Field(
-        default_factory=list, description="Protected paths (CI, lockfiles) this repository allows changes to (globs).")
-    max_files: int | None = Field(default=None, ge=1, description="Most files a change may touch (policy default if unset).")
+        default_factory=list, description="Protected paths (CI, lockfiles) this repository allows changes to (globs)."
+    )
+    max_files: int | None = Field(
+        default=None, ge=1, description="Most files a change may touch (policy default if unset)."
+    )
     max_hunks: int | None = Field(default=None, ge=1, description="Most hunks a change may have.")
     max_changed_lines: int | None = Field(default=None, ge=1, description="Most added plus removed lines.")
     grammars: dict[str, str] = Field(
-        default_factory=dict, description="Glob -> grammar in core.grammars that matching files must parse under.")
-    policy_dir: Path | None = Field(default=None, description="A folder with the repository's own policy YAML files "
-                                    "(one inside the repository is read as the base commit has it).")
+        default_factory=dict, description="Glob -> grammar in core.grammars that matching files must parse under."
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="A folder with the repository's own policy YAML files "
+        "(one inside the repository is read as the base commit has it).",
+    )
     issue_tests: list[str] = Field(
-        default_factory=list, description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
-                                          "plan's, and the issue-tests gate runs only when there are some.")
+        default_factory=list,
+        description="Tests (pytest ids) that must pass on the candidate; the agent sets the "
+        "plan's, and the issue-tests gate runs only when there are some.",
+    )
     origin: Origin = Field(
-        default="model", description="Who wrote the change: a person's own commit ('human') or a model's patch "
-                                     "('model', the strictest, so a caller that forgets to say is held to it).")
+        default="model",
+        description="Who wrote the change: a person's own commit ('human') or a model's patch "
+        "('model', the strictest, so a caller that forgets to say is held to it).",
+    )
     model_rules: Literal["model", "all"] = Field(
-        default="model", description="Whom the reviewer rules written for model patches (new files only, root "
-                                     "scripts, protected paths) bind: model patches only, or every change.")
+        default="model",
+        description="Whom the reviewer rules written for model patches (new files only, root "
+        "scripts, protected paths) bind: model patches only, or every change.",
+    )
     config_from: Literal["base", "candidate"] = Field(
-        default="base", description="Whose [tool.patchgate] judges the change: the base commit's, or the "
-                                    "candidate's when a person's commit changes it and they approved that "
-                                    "change locally (`patchgate trust --config`); set by the command, not a file.")
+        default="base",
+        description="Whose [tool.patchgate] judges the change: the base commit's, or the "
+        "candidate's when a person's commit changes it and they approved that "
+        "change locally (`patchgate trust --config`); set by the command, not a file.",
+    )
     reuse_worktrees: bool = Field(
-        default=False, description="Review in worktrees kept between reviews, so only what differs from the last "
-                                   "review is checked out (core.worktrees); `patchgate review` and the hook do.")
+        default=False,
+        description="Review in worktrees kept between reviews, so only what differs from the last "
+        "review is checked out (core.worktrees); `patchgate review` and the hook do.",
+    )
 
     @property
     def model_patch_rules(self) -> bool:
@@ -202,26 +251,46 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: str | None = Field(default=None, description="The winning model string (flag, $PATCHGATE_MODEL, the "
-                              "repository's, the user's), or None when none is configured.")
-    model_from_repository: bool = Field(default=False, description="Whether ``model`` came from the repository's "
-                                        "config (then the user's key follows it only to a trusted server).")
-    user_model: str | None = Field(default=None, description="``model`` in the user's own config.toml, whose server "
-                                   "the user's key may always reach (read only when ``model`` is the repository's).")
+    model: str | None = Field(
+        default=None,
+        description="The winning model string (flag, $PATCHGATE_MODEL, the "
+        "repository's, the user's), or None when none is configured.",
+    )
+    model_from_repository: bool = Field(
+        default=False,
+        description="Whether ``model`` came from the repository's "
+        "config (then the user's key follows it only to a trusted server).",
+    )
+    user_model: str | None = Field(
+        default=None,
+        description="``model`` in the user's own config.toml, whose server "
+        "the user's key may always reach (read only when ``model`` is the repository's).",
+    )
     agent: AgentSettings = Field(default_factory=AgentSettings, description="[tool.patchgate.agent] with flags.")
     index: EmbeddingConfig = Field(default_factory=EmbeddingConfig, description="[tool.patchgate.index] with flags.")
     models: ModelSettings = Field(default_factory=ModelSettings, description="[tool.patchgate.models] with flags.")
-    base: str | None = Field(default=None, description="The base commit ``review`` and ``tests`` were read from; "
-                             "None for a command that never gates (they are the defaults then).")
+    base: str | None = Field(
+        default=None,
+        description="The base commit ``review`` and ``tests`` were read from; "
+        "None for a command that never gates (they are the defaults then).",
+    )
     review: ReviewOptions = Field(default_factory=ReviewOptions, description="[tool.patchgate.review] of the base.")
     tests: TestSettings = Field(default_factory=TestSettings, description="[tool.patchgate.tests] of the base.")
-    cache: CachePaths = Field(default_factory=lambda: CachePaths(root=cache_root()),
-                              description="Where caches live.")
+    cache: CachePaths = Field(default_factory=lambda: CachePaths(root=cache_root()), description="Where caches live.")
 
 
-def resolve(root: Path, *, base: str | None = None, model: str | None = None, agent: Overrides = None,
-            index: Overrides = None, models: Overrides = None, review: Overrides = None,
-            tests: Overrides = None, candidate: Callable[[], dict[str, Any]] | None = None) -> RunSettings:
+def resolve(
+    root: Path,
+    *,
+    base: str | None = None,
+    model: str | None = None,
+    agent: Overrides = None,
+    index: Overrides = None,
+    models: Overrides = None,
+    review: Overrides = None,
+    tests: Overrides = None,
+    candidate: Callable[[], dict[str, Any]] | None = None,
+) -> RunSettings:
     """The settings of one run on the repository at ``root``: flags (``None`` values mean "not given") over the
     environment over the files over the defaults; ``review`` and ``tests`` as commit ``base`` has them.
 
@@ -233,11 +302,13 @@ def resolve(root: Path, *, base: str | None = None, model: str | None = None, ag
     table = load_table(root)
     chosen, from_repository = _model(model, table)
     settings: dict[str, Any] = {
-        "model": chosen, "model_from_repository": from_repository,
+        "model": chosen,
+        "model_from_repository": from_repository,
         "user_model": _user_model() if from_repository else None,  # needed only to judge the repository's server
         "agent": section(root, "agent", AgentSettings, dict(agent or {}), table=table),
         "index": section(root, "index", EmbeddingConfig, dict(index or {}), table=table),
-        "models": section(root, "models", ModelSettings, dict(models or {}), table=table)}
+        "models": section(root, "models", ModelSettings, dict(models or {}), table=table),
+    }
     if base is not None:
         repo = open_repo(root)
         commit = resolve_rev(repo, base)
@@ -258,8 +329,9 @@ def staged_table(repo: git.Repo) -> dict[str, Any]:
     return load_table_from(_strict(lambda name: staged_bytes(repo, name)))
 
 
-def _rules_table(root: Path, repo: git.Repo, commit: str,
-                 candidate: Callable[[], dict[str, Any]] | None) -> tuple[dict[str, Any], bool]:
+def _rules_table(
+    root: Path, repo: git.Repo, commit: str, candidate: Callable[[], dict[str, Any]] | None
+) -> tuple[dict[str, Any], bool]:
     """The table that judges a change, and whether it is the change's own (approved) one."""
     base = base_table(repo, commit)
     if candidate is None:
@@ -275,6 +347,7 @@ def _rules_table(root: Path, repo: git.Repo, commit: str,
 
 def _strict(fetch: Callable[[str], bytes | None]) -> Callable[[str], str | None]:
     """A config-file reader that refuses a file that is not UTF-8 instead of reading it as absent."""
+
     def read(name: str) -> str | None:
         data = fetch(name)
         if data is None:
@@ -282,8 +355,8 @@ def _strict(fetch: Callable[[str], bytes | None]) -> Callable[[str], str | None]
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ConfigError(f"{name} is not UTF-8 text; patchgate reads its settings from it: save it as "
-                              "UTF-8") from None
+            raise not_utf8(name) from None
+
     return read
 
 
@@ -292,18 +365,24 @@ def _base_rules(root: Path, table: dict[str, Any], review: Overrides, tests: Ove
     ``[tool.patchgate.review]`` (where they lived before) is read as ``[tool.patchgate.tests]``'s, with a note."""
     review_table, tests_table = table.get("review", {}), table.get("tests", {})
     if isinstance(review_table, dict) and (caller := set(CALLER_SET) & set(review_table)):
-        raise ConfigError(f"[tool.patchgate.review] {sorted(caller)[0]} is set by the command that reviews, "
-                          "not by the configuration; remove it")
+        raise ConfigError(
+            f"[tool.patchgate.review] {sorted(caller)[0]} is set by the command that reviews, "
+            "not by the configuration; remove it"
+        )
     if isinstance(review_table, dict) and isinstance(tests_table, dict):  # else section() says what is wrong
         review_table, tests_table = dict(review_table), dict(tests_table)
         for old, new in (("timeout", "timeout"), ("tests_env", "env")):
             if old in review_table:
-                err.print(f"note: [tool.patchgate.review] {old} is now [tool.patchgate.tests] {new}; "
-                          "please move it", markup=False)
+                err.print(
+                    f"note: [tool.patchgate.review] {old} is now [tool.patchgate.tests] {new}; please move it",
+                    markup=False,
+                )
                 tests_table.setdefault(new, review_table.pop(old))
     moved = {**table, "review": review_table, "tests": tests_table}
-    return {"review": section(root, "review", ReviewOptions, dict(review or {}), table=moved),
-            "tests": section(root, "tests", TestSettings, dict(tests or {}), table=moved)}
+    return {
+        "review": section(root, "review", ReviewOptions, dict(review or {}), table=moved),
+        "tests": section(root, "tests", TestSettings, dict(tests or {}), table=moved),
+    }
 
 
 def _model(flag: str | None, table: dict[str, Any]) -> tuple[str | None, bool]:

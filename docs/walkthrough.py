@@ -26,12 +26,19 @@ FILES = {
     "pyproject.toml": '[project]\nname = "calc"\nversion = "0.1"\n',
     "calc.py": 'def add(a, b):\n    """Sum of a and b."""\n    return a - b\n\n\ndef double(x):\n    return x * 2\n',
     "tests/test_calc.py": "from calc import add, double\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
-                          "def test_double():\n    assert double(4) == 8\n",
+    "def test_double():\n    assert double(4) == 8\n",
     "README.md": "# calc\nA tiny calculator.\n",
 }
 ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
-PLAN = {"tool_calls": [], "plan": {"files": ["calc.py"], "symbols": ["add"], "reasoning": "add subtracts instead of adding",
-                                   "tests": ["tests/test_calc.py::test_add"]}}
+PLAN = {
+    "tool_calls": [],
+    "plan": {
+        "files": ["calc.py"],
+        "symbols": ["add"],
+        "reasoning": "add subtracts instead of adding",
+        "tests": ["tests/test_calc.py::test_add"],
+    },
+}
 EDIT = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
 
 
@@ -42,10 +49,18 @@ class ScriptedChat(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         text = json.dumps(PLAN) if "response_format" in body else EDIT
         prompt = sum(len(m["content"]) for m in body["messages"]) // 4
-        answer = {"id": "c", "object": "chat.completion", "created": 0, "model": "scripted",
-                  "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-                  "usage": {"prompt_tokens": prompt, "completion_tokens": len(text) // 4,
-                            "total_tokens": prompt + len(text) // 4}}
+        answer = {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "scripted",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": len(text) // 4,
+                "total_tokens": prompt + len(text) // 4,
+            },
+        }
         data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -59,8 +74,9 @@ class ScriptedChat(BaseHTTPRequestHandler):
 
 def show(repo: Path, command: str, env: dict[str, str]) -> None:
     """Run ``command`` in ``repo`` as a shell would and print it with its output (stdout and stderr)."""
-    result = subprocess.run(command, shell=True, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        command, shell=True, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900
+    )
     print(f"```console\n$ {command}")
     print(result.stdout.rstrip("\n"))
     if result.returncode:
@@ -75,9 +91,16 @@ def main() -> None:
     for name, text in FILES.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "80", "NO_COLOR": "1",
-           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada",
-           "GIT_COMMITTER_EMAIL": "ada@example.com"}
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+        "COLUMNS": "80",
+        "NO_COLOR": "1",
+        "GIT_AUTHOR_NAME": "Ada",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+    }
     for key in ("PATCHGATE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(key, None)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "calc"]):

@@ -83,16 +83,23 @@ def load_instances(path: Path, only: list[str] | None = None) -> list[Instance]:
 def load_predictions(source: str, instances: list[Instance]) -> dict[str, Prediction]:
     """Predictions by instance id: ``gold``, ``empty``, or a predictions file (JSONL or JSON list)."""
     if source in CONTROLS:
-        return {i.instance_id: Prediction(instance_id=i.instance_id, model_name_or_path=source,
-                                          model_patch=i.patch if source == "gold" else "") for i in instances}
+        return {
+            i.instance_id: Prediction(
+                instance_id=i.instance_id, model_name_or_path=source, model_patch=i.patch if source == "gold" else ""
+            )
+            for i in instances
+        }
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read predictions {path}: {exc.strerror}") from None
     try:
-        rows = json.loads(text) if text.lstrip().startswith("[") else [
-            json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = (
+            json.loads(text)
+            if text.lstrip().startswith("[")
+            else [json.loads(line) for line in text.splitlines() if line.strip()]
+        )
         if isinstance(rows, dict):  # the harness also accepts {instance_id: prediction}
             rows = list(rows.values())
         predictions = [Prediction.model_validate(row) for row in rows]

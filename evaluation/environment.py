@@ -44,8 +44,16 @@ from tools.environments import BASE_PACKAGES, project_recipe
 from tools.overlay import find_python
 
 # The first date by which each Python had wheels of numpy, pandas, scipy and their like (3.11.0: 2022-10-24).
-WHEELS_SINCE = {"3.6": "2017-03-01", "3.7": "2018-09-01", "3.8": "2020-01-01", "3.9": "2021-01-01",
-                "3.10": "2022-01-01", "3.11": "2023-01-01", "3.12": "2024-01-01", "3.13": "2025-01-01"}
+WHEELS_SINCE = {
+    "3.6": "2017-03-01",
+    "3.7": "2018-09-01",
+    "3.8": "2020-01-01",
+    "3.9": "2021-01-01",
+    "3.10": "2022-01-01",
+    "3.11": "2023-01-01",
+    "3.12": "2024-01-01",
+    "3.13": "2025-01-01",
+}
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
 NO_DATE_CAP = "2099-12-31T23:59:59Z"  # uv's per-package cap for an exact pin (older uv reads no "false")
 
@@ -90,8 +98,10 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     if spec.python:
         python = find_python(spec.python)
         if python is None:
-            raise EnvironmentBuildError(f"needs Python {spec.python} (the harness's spec for {instance.repo} "
-                                        f"{instance.version}); none on PATH or in pyenv, and none is downloaded")
+            raise EnvironmentBuildError(
+                f"needs Python {spec.python} (the harness's spec for {instance.repo} "
+                f"{instance.version}); none on PATH or in pyenv, and none is downloaded"
+            )
         version = spec.python
     else:
         python, version = sys.executable, f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -102,17 +112,29 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
         generic = project_recipe(checkout, python)
         # the project must install with its dependencies: an environment without them would judge nothing
         with_project = tuple(a for a in generic.attempts if any("{source}" in arg for arg in a)) or generic.attempts
-        return dataclasses.replace(generic, attempts=with_project, exclude_newer=date, deps_only=True, label=label,
-                                   uv_args=()), date
+        return dataclasses.replace(
+            generic, attempts=with_project, exclude_newer=date, deps_only=True, label=label, uv_args=()
+        ), date
     project = "{source}" + spec.extras
     requirements = tuple(a for f in spec.requirement_files for a in ("-r", f))
-    attempts = ((*BASE_PACKAGES, *spec.packages, *requirements, project),
-                (*BASE_PACKAGES, *spec.packages, project),
-                (*BASE_PACKAGES, project),
-                (*BASE_PACKAGES, *spec.packages, *requirements))
-    recipe = Recipe(checkout, python, attempts, identity=f"swebench\0{instance.repo}\0{instance.version}\0{spec!r}",
-                    key_files=(*KEY_FILES, *spec.requirement_files), exclude_newer=date, deps_only=True, env=pretend,
-                    label=label, uv_args=exact_pins_uncapped(spec.packages))
+    attempts = (
+        (*BASE_PACKAGES, *spec.packages, *requirements, project),
+        (*BASE_PACKAGES, *spec.packages, project),
+        (*BASE_PACKAGES, project),
+        (*BASE_PACKAGES, *spec.packages, *requirements),
+    )
+    recipe = Recipe(
+        checkout,
+        python,
+        attempts,
+        identity=f"swebench\0{instance.repo}\0{instance.version}\0{spec!r}",
+        key_files=(*KEY_FILES, *spec.requirement_files),
+        exclude_newer=date,
+        deps_only=True,
+        env=pretend,
+        label=label,
+        uv_args=exact_pins_uncapped(spec.packages),
+    )
     return recipe, date
 
 

@@ -91,8 +91,9 @@ def evaluate_instance(task: Task) -> list[InstanceResult]:
     return results
 
 
-def evaluate_patch(task: Task, tree: Path, env: InstanceEnvironment, diff: str, *,
-                   sample: int | None) -> InstanceResult:
+def evaluate_patch(
+    task: Task, tree: Path, env: InstanceEnvironment, diff: str, *, sample: int | None
+) -> InstanceResult:
     """Apply ``diff`` and the test patch to a clean ``tree`` at the base commit, install the tree over the
     environment, run the tests, ask the gates."""
     instance = task.instance
@@ -100,8 +101,9 @@ def evaluate_patch(task: Task, tree: Path, env: InstanceEnvironment, diff: str, 
     save_text(folder / "patch.diff", diff)
     _reset(tree)
     edit_tree(env.spec, tree)
-    result = InstanceResult(instance_id=instance.instance_id, sample=sample, status="unresolved",
-                            empty_patch=not diff.strip())
+    result = InstanceResult(
+        instance_id=instance.instance_id, sample=sample, status="unresolved", empty_patch=not diff.strip()
+    )
     clock = time.perf_counter()
     if not result.empty_patch:
         result.gates_passed, result.gates_failed = gates_verdict(task.repos / instance.repo_key, instance, diff)
@@ -159,9 +161,21 @@ def apply_prediction(tree: Path, diff: str) -> str:
         return report.detail
     data = (diff if diff.endswith("\n") else diff + "\n").encode("utf-8", "surrogateescape")
     for dry in (True, False):
-        proc = subprocess.run(["patch", "--batch", f"--fuzz={FUZZ}", "-p1", "--forward", "--no-backup-if-mismatch",
-                               *(["--dry-run"] if dry else [])], cwd=tree, input=data, capture_output=True,
-                              check=False)
+        proc = subprocess.run(
+            [
+                "patch",
+                "--batch",
+                f"--fuzz={FUZZ}",
+                "-p1",
+                "--forward",
+                "--no-backup-if-mismatch",
+                *(["--dry-run"] if dry else []),
+            ],
+            cwd=tree,
+            input=data,
+            capture_output=True,
+            check=False,
+        )
         if proc.returncode != 0:
             return report.detail or "git apply and patch --fuzz both rejected it"
     return ""
@@ -186,8 +200,9 @@ def gates_choice(repo_dir: Path, instance: Instance, env: InstanceEnvironment, d
     with_patch = [k for k, d in enumerate(diffs) if d.strip()]
     if not with_patch:
         return None
-    settings = resolve(repo_dir, base=instance.base_commit, review={"tests": "related"},
-                       tests={"python": env.built.python})
+    settings = resolve(
+        repo_dir, base=instance.base_commit, review={"tests": "related"}, tests={"python": env.built.python}
+    )
     selection = select(repo_dir, instance.problem_statement, [diffs[k] for k in with_patch], settings=settings)
     return with_patch[selection.best] if selection.best is not None else None
 
@@ -214,8 +229,9 @@ def _all(task: Task, *, status: Status, reason: str) -> list[InstanceResult]:
     results = []
     for sample in task.sample_ids:
         empty = task.prediction.empty if task.prediction is not None else False
-        result = InstanceResult(instance_id=task.instance.instance_id, sample=sample, status=status,
-                                reason=reason, empty_patch=empty)
+        result = InstanceResult(
+            instance_id=task.instance.instance_id, sample=sample, status=status, reason=reason, empty_patch=empty
+        )
         save_result(task.out, result)
         results.append(result)
     return results

@@ -31,8 +31,9 @@ def generate(task, tree: Path) -> list[tuple[int | None, str, bool]]:
     made = {c.index: c.diff for c in result.candidates}
     diffs = [made.get(k, "") for k in range(task.samples)]
     best = made.get(chosen, "") if chosen is not None else ""
-    prediction = Prediction(instance_id=task.instance.instance_id, model_name_or_path=f"patchgate:{task.model}",
-                            model_patch=best)
+    prediction = Prediction(
+        instance_id=task.instance.instance_id, model_name_or_path=f"patchgate:{task.model}", model_patch=best
+    )
     folder = instance_dir(task.out, task.instance.instance_id)
     save_text(folder / PREDICTION, prediction.model_dump_json() + "\n")
     trace = result.run_dir / "trace.jsonl"

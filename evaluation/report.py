@@ -40,14 +40,26 @@ def build_report(instances: list[Instance], results: dict[str, list[InstanceResu
     evaluated, errors = having("resolved", "unresolved"), having("error", "patch_failed")
     resolved, empty = having("resolved"), sorted(iid for iid, r in main.items() if r.empty_patch)
     report = {
-        "total_instances": len(ids), "submitted_instances": len(submitted), "completed_instances": len(evaluated),
-        "resolved_instances": len(resolved), "unresolved_instances": len(evaluated) - len(resolved),
-        "empty_patch_instances": len(empty), "error_instances": len(errors),
-        "env_failed_instances": len(having("env_failed")), "patch_failed_instances": len(having("patch_failed")),
-        "completed_ids": evaluated, "incomplete_ids": sorted(set(ids) - set(main)), "submitted_ids": sorted(submitted),
-        "resolved_ids": resolved, "unresolved_ids": having("unresolved"), "error_ids": errors,
-        "empty_patch_ids": empty, "evaluated_ids": evaluated, "env_failed_ids": having("env_failed"),
-        "patch_failed_ids": having("patch_failed"), "harness_error_instances": len(having("error")),
+        "total_instances": len(ids),
+        "submitted_instances": len(submitted),
+        "completed_instances": len(evaluated),
+        "resolved_instances": len(resolved),
+        "unresolved_instances": len(evaluated) - len(resolved),
+        "empty_patch_instances": len(empty),
+        "error_instances": len(errors),
+        "env_failed_instances": len(having("env_failed")),
+        "patch_failed_instances": len(having("patch_failed")),
+        "completed_ids": evaluated,
+        "incomplete_ids": sorted(set(ids) - set(main)),
+        "submitted_ids": sorted(submitted),
+        "resolved_ids": resolved,
+        "unresolved_ids": having("unresolved"),
+        "error_ids": errors,
+        "empty_patch_ids": empty,
+        "evaluated_ids": evaluated,
+        "env_failed_ids": having("env_failed"),
+        "patch_failed_ids": having("patch_failed"),
+        "harness_error_instances": len(having("error")),
         "harness_error_ids": having("error"),
         "reasons": {iid: r.reason for iid, r in sorted(main.items()) if r.reason and not r.evaluated},
         "resolve_rate_of_evaluated": round(len(resolved) / len(evaluated), 4) if evaluated else 0.0,
@@ -61,23 +73,35 @@ def build_report(instances: list[Instance], results: dict[str, list[InstanceResu
 
 def summary_line(report: dict) -> dict:
     """The one JSON line ``--json`` prints last."""
-    return {"instances": report["total_instances"], "evaluated": len(report["evaluated_ids"]),
-            "env_failed": report["env_failed_instances"], "error": report["harness_error_instances"],
-            "patch_failed": report["patch_failed_instances"],
-            "resolved": report["resolved_instances"], "resolved_ids": report["resolved_ids"],
-            "evaluated_ids": report["evaluated_ids"]}
+    return {
+        "instances": report["total_instances"],
+        "evaluated": len(report["evaluated_ids"]),
+        "env_failed": report["env_failed_instances"],
+        "error": report["harness_error_instances"],
+        "patch_failed": report["patch_failed_instances"],
+        "resolved": report["resolved_instances"],
+        "resolved_ids": report["resolved_ids"],
+        "evaluated_ids": report["evaluated_ids"],
+    }
 
 
 def gates_against_truth(results: list[InstanceResult]) -> dict:
     """How well "every gate passed" (tests off) predicts "resolved", over patches whose truth is known."""
-    judged = [r for r in results if r.gates_passed is not None and r.status in ("resolved", "unresolved", "patch_failed")]
+    judged = [
+        r for r in results if r.gates_passed is not None and r.status in ("resolved", "unresolved", "patch_failed")
+    ]
     tp = sum(bool(r.gates_passed) and r.status == "resolved" for r in judged)
     fp = sum(bool(r.gates_passed) and r.status != "resolved" for r in judged)
     fn = sum(not r.gates_passed and r.status == "resolved" for r in judged)
-    return {"judged": len(judged), "true_positive": tp, "false_positive": fp, "false_negative": fn,
-            "true_negative": len(judged) - tp - fp - fn,
-            "precision": round(tp / (tp + fp), 4) if tp + fp else None,
-            "recall": round(tp / (tp + fn), 4) if tp + fn else None}
+    return {
+        "judged": len(judged),
+        "true_positive": tp,
+        "false_positive": fp,
+        "false_negative": fn,
+        "true_negative": len(judged) - tp - fp - fn,
+        "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+    }
 
 
 def sample_metrics(results: dict[str, list[InstanceResult]]) -> dict:
@@ -95,7 +119,11 @@ def sample_metrics(results: dict[str, list[InstanceResult]]) -> dict:
     k_max = min(n for n, _ in counts.values())
     solvable = [iid for iid, (_, c) in counts.items() if c]
     by_k = {f"pass@{k}": round(mean_pass_at_k(counts.values(), k), 4) for k in range(1, k_max + 1)}
-    return {"instances": len(counts), **by_k,
-            "gates_choice_resolved": round(sum(chosen_resolved.values()) / len(counts), 4),
-            "gates_choice_resolved_when_possible": (round(sum(chosen_resolved[i] for i in solvable) / len(solvable), 4)
-                                                    if solvable else None)}
+    return {
+        "instances": len(counts),
+        **by_k,
+        "gates_choice_resolved": round(sum(chosen_resolved.values()) / len(counts), 4),
+        "gates_choice_resolved_when_possible": (
+            round(sum(chosen_resolved[i] for i in solvable) / len(solvable), 4) if solvable else None
+        ),
+    }

@@ -70,9 +70,17 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
     results: dict[str, list[InstanceResult]] = {}
     tasks = []
     for instance in instances:
-        task = Task(instance, predictions[instance.instance_id] if predictions else None, config.repos.resolve(),
-                    config.out.resolve(), (config.envs or default_cache()).resolve(), config.timeout, config.model,
-                    config.samples, _alternatives(instance, more))
+        task = Task(
+            instance,
+            predictions[instance.instance_id] if predictions else None,
+            config.repos.resolve(),
+            config.out.resolve(),
+            (config.envs or default_cache()).resolve(),
+            config.timeout,
+            config.model,
+            config.samples,
+            _alternatives(instance, more),
+        )
         if (finished := load_results(config.out, instance.instance_id, task.sample_ids)) is not None:
             results[instance.instance_id] = finished
         else:
@@ -108,8 +116,7 @@ def evaluate_solve(config: SolveEval, progress: Progress | None = None) -> dict:
 def _alternatives(instance: Instance, more: list[dict[str, Prediction]]) -> tuple[Prediction, ...]:
     """The instance's prediction in each further file; a file without one gives an empty patch (unresolved)."""
     iid = instance.instance_id
-    return tuple(p.get(iid) or Prediction(instance_id=iid, model_name_or_path="missing", model_patch="")
-                 for p in more)
+    return tuple(p.get(iid) or Prediction(instance_id=iid, model_name_or_path="missing", model_patch="") for p in more)
 
 
 def interleaved(tasks: list[Task]) -> list[Task]:

@@ -42,7 +42,9 @@ class InstanceResult(BaseModel):
     gates_passed: bool | None = Field(default=None, description="patchgate review (tests off) accepted the patch.")
     gates_failed: list[str] = Field(default_factory=list, description="Gates that rejected it.")
     chosen: bool = Field(default=False, description="With --samples: the candidate the gates chose.")
-    seconds: dict[str, float] = Field(default_factory=dict, description="Wall time per step (env, apply, tests, gates).")
+    seconds: dict[str, float] = Field(
+        default_factory=dict, description="Wall time per step (env, apply, tests, gates)."
+    )
 
     @property
     def evaluated(self) -> bool:

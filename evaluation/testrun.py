@@ -32,13 +32,16 @@ from tools.sandbox import Confinement
 NETWORK = re.compile(
     r"(ConnectionError|ConnectionRefusedError|NewConnectionError|MaxRetryError|URLError|gaierror"
     r"|Temporary failure in name resolution|Name or service not known|Network is unreachable"
-    r"|No address associated with hostname|nodename nor servname)")
+    r"|No address associated with hostname|nodename nor servname)"
+)
 # Where one test's report starts: pytest's and sympy's "____ name ____" headers, unittest's "ERROR: name", and
 # a short-summary line "FAILED name - message" (each line of the summary is a section of its own).
 SECTION = re.compile(r"(?m)^(?=_{3,} .* _{3,}\s*$|(?:ERROR|FAIL|FAILED): |FAILED |ERROR )")
 # Lines that say why nothing ran, best first: an exception with its message, then the runner's own words.
-CAUSES = (re.compile(r"\b\w+(?:Error|Exception|Exit): .*"),
-          re.compile(r"(ERROR collecting.*|error: .*|No such file.*|command not found.*|\w+Error\b.*)"))
+CAUSES = (
+    re.compile(r"\b\w+(?:Error|Exception|Exit): .*"),
+    re.compile(r"(ERROR collecting.*|error: .*|No such file.*|command not found.*|\w+Error\b.*)"),
+)
 
 
 @dataclass
@@ -53,8 +56,9 @@ class TestResults:
     network: str = ""  # a failing run's connection error, when there is one
 
 
-def run_tests(instance: Instance, spec: HarnessSpec, env: Overlay, tree: Path, log_dir: Path, timeout: float,
-              readable: list[Path]) -> TestResults:
+def run_tests(
+    instance: Instance, spec: HarnessSpec, env: Overlay, tree: Path, log_dir: Path, timeout: float, readable: list[Path]
+) -> TestResults:
     """Run the spec's test command in ``tree`` with ``env``; its output goes to ``log_dir/test_output.txt``."""
     directives = directives_of(instance)
     command = " ".join([spec.test_cmd, *map(shlex.quote, directives)])
@@ -62,7 +66,9 @@ def run_tests(instance: Instance, spec: HarnessSpec, env: Overlay, tree: Path, l
     (log_dir / "test_output.txt").write_text(f"$ {command}\n{output}", encoding="utf-8", errors="replace")
     status = parse_log(instance.repo, output)
     resolved, f2p_failed, p2p_failed = grade(instance, status)
-    tests = {t: status.get(t, "missing").lower() for t in dict.fromkeys([*instance.FAIL_TO_PASS, *instance.PASS_TO_PASS])}
+    tests = {
+        t: status.get(t, "missing").lower() for t in dict.fromkeys([*instance.FAIL_TO_PASS, *instance.PASS_TO_PASS])
+    }
     results = TestResults(tests, f2p_failed, p2p_failed, resolved and code is not None)
     if code is None:
         results.error = f"the tests ran past {timeout:.0f} s"
@@ -113,8 +119,9 @@ def edit_tree(spec: HarnessSpec, tree: Path) -> None:
         run_sandboxed(["bash", "-c", command], tree, None, spec, 60, [])
 
 
-def run_sandboxed(cmd: list[str], tree: Path, env: Overlay | None, spec: HarnessSpec, timeout: float,
-                  readable: list[Path]) -> tuple[int | None, str]:
+def run_sandboxed(
+    cmd: list[str], tree: Path, env: Overlay | None, spec: HarnessSpec, timeout: float, readable: list[Path]
+) -> tuple[int | None, str]:
     """Run code from a prediction: (exit code, or None at the timeout; output).
 
     The one place evaluation runs a prediction's code: through the project-command launcher
@@ -126,9 +133,16 @@ def run_sandboxed(cmd: list[str], tree: Path, env: Overlay | None, spec: Harness
 
     scratch = tree.parent / "scratch"
     scratch.mkdir(exist_ok=True)
-    variables = {**allowed_env(os.environ), **spec.exports, **(env.env(tree) if env else {}),
-                 "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "NO_COLOR": "1", "HOME": str(scratch),
-                 "TMPDIR": str(scratch)}
+    variables = {
+        **allowed_env(os.environ),
+        **spec.exports,
+        **(env.env(tree) if env else {}),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "NO_COLOR": "1",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+    }
     paths = (*readable, *((env.prefix, env.python.resolve().parent.parent) if env else ()))
     done = execute(cmd, cwd=tree, env=variables, timeout=timeout, confine=Confinement(readable=paths))
     return done.returncode, done.output

@@ -30,17 +30,31 @@ class NodeKinds:
 
 KINDS = {
     "python": NodeKinds(frozenset({"function_definition"}), frozenset({"class_definition"})),
-    "javascript": NodeKinds(frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
-                            frozenset({"class_declaration"})),
+    "javascript": NodeKinds(
+        frozenset({"function_declaration", "method_definition", "generator_function_declaration"}),
+        frozenset({"class_declaration"}),
+    ),
     "go": NodeKinds(frozenset({"function_declaration", "method_declaration"}), frozenset({"type_declaration"})),
     "rust": NodeKinds(frozenset({"function_item"}), frozenset({"impl_item", "struct_item", "enum_item", "trait_item"})),
-    "java": NodeKinds(frozenset({"method_declaration", "constructor_declaration"}),
-                      frozenset({"class_declaration", "interface_declaration", "enum_declaration"})),
+    "java": NodeKinds(
+        frozenset({"method_declaration", "constructor_declaration"}),
+        frozenset({"class_declaration", "interface_declaration", "enum_declaration"}),
+    ),
 }
 KINDS["typescript"] = KINDS["tsx"] = NodeKinds(
-    KINDS["javascript"].functions, KINDS["javascript"].classes | {"interface_declaration"})
-CONTAINERS = frozenset({"decorated_definition", "export_statement", "block", "class_body", "declaration_list",
-                        "interface_body", "enum_body"})
+    KINDS["javascript"].functions, KINDS["javascript"].classes | {"interface_declaration"}
+)
+CONTAINERS = frozenset(
+    {
+        "decorated_definition",
+        "export_statement",
+        "block",
+        "class_body",
+        "declaration_list",
+        "interface_body",
+        "enum_body",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def window_chunks(text: str) -> list[RawChunk]:
     lines = text.splitlines()
     chunks = []
     for start in range(0, max(len(lines), 1), WINDOW - OVERLAP):
-        part = lines[start:start + WINDOW]
+        part = lines[start : start + WINDOW]
         if any(line.strip() for line in part):
             chunks.append(RawChunk("window", "", start + 1, start + len(part), part[0].strip()[:120], "\n".join(part)))
         if start + WINDOW >= len(lines):
@@ -119,7 +133,7 @@ class _Walker:
         name = _qualified(parent_name, self._name(node))
         own_sig = self.lines[node.start_point[0]].strip()
         signature = f"{parent_sig}\n    {own_sig}" if parent_sig else own_sig
-        self.chunks.append(RawChunk(kind, name, start, end, signature, "\n".join(self.lines[start - 1:end])))
+        self.chunks.append(RawChunk(kind, name, start, end, signature, "\n".join(self.lines[start - 1 : end])))
         self.covered.update(range(start, end + 1))
 
     def _add_class(self, node: Node, parent_sig: str, parent_name: str) -> None:
@@ -129,20 +143,21 @@ class _Walker:
         before = len(self.chunks)
         self.visit(node, signature, name)
         nested = {line for c in self.chunks[before:] for line in range(c.start_line + 1, c.end_line + 1)}
-        body = [line for i, line in enumerate(self.lines[start - 1:end], start) if i not in nested]
+        body = [line for i, line in enumerate(self.lines[start - 1 : end], start) if i not in nested]
         self.chunks.append(RawChunk("class", name, start, end, signature, "\n".join(body)))
         self.covered.update(range(start, end + 1))
 
     def _name(self, node: Node) -> str:
         named = node.child_by_field_name("name")
         if named is None:  # Go type declarations, Rust impls
-            named = next((c for c in node.named_children if c.type in ("type_spec", "type_identifier", "identifier")),
-                         None)
+            named = next(
+                (c for c in node.named_children if c.type in ("type_spec", "type_identifier", "identifier")), None
+            )
             if named is not None and named.child_by_field_name("name") is not None:
                 named = named.child_by_field_name("name")
         if named is None:
             return ""
-        return self.data[named.start_byte:named.end_byte].decode("utf-8", "replace")
+        return self.data[named.start_byte : named.end_byte].decode("utf-8", "replace")
 
 
 def _module_chunks(lines: list[str], covered: set[int]) -> list[RawChunk]:

@@ -42,9 +42,17 @@ class ContextPack:
     functions: list[RankedChunk] = field(default_factory=list)
 
 
-def build_context(root: Path, issue: str, *, config: EmbeddingConfig, budget: int = 6000,
-                  current_file: str | None = None, refresh: bool = True, top_files: int = 10,
-                  reorder: Reorder | None = None) -> ContextPack:
+def build_context(
+    root: Path,
+    issue: str,
+    *,
+    config: EmbeddingConfig,
+    budget: int = 6000,
+    current_file: str | None = None,
+    refresh: bool = True,
+    top_files: int = 10,
+    reorder: Reorder | None = None,
+) -> ContextPack:
     """Refresh the index of ``root`` (incrementally, as ``config`` says), rank for ``issue`` and pack within
     ``budget`` tokens."""
     from retrieval import store
@@ -53,19 +61,26 @@ def build_context(root: Path, issue: str, *, config: EmbeddingConfig, budget: in
     if refresh:
         build_index(root, config=config, progress=False)
     try:
-        return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files,
-                    reorder=reorder)
+        return pack(
+            open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files, reorder=reorder
+        )
     except IndexStateError as exc:
         if store.live_dir(default_index_dir(root)) is None:
             raise  # no index at all: the message says to build one
         err.print(f"{exc}; rebuilding the index", markup=False)  # a damaged part, or a build swapped in meanwhile
     build_index(root, config=config, progress=False, reuse=False)
-    return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files,
-                    reorder=reorder)
+    return pack(open_index(root), issue, budget=budget, current_file=current_file, top_files=top_files, reorder=reorder)
 
 
-def pack(index: IndexView, issue: str, *, budget: int, current_file: str | None = None,
-         top_files: int = 10, reorder: Reorder | None = None) -> ContextPack:
+def pack(
+    index: IndexView,
+    issue: str,
+    *,
+    budget: int,
+    current_file: str | None = None,
+    top_files: int = 10,
+    reorder: Reorder | None = None,
+) -> ContextPack:
     """Rank ``index`` for ``issue`` and pack the result within ``budget`` tokens."""
     ranking = rank(index, issue, current_file=current_file)
     if reorder is not None:  # e.g. a model's listwise rerank (the agent layer supplies it)

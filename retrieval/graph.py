@@ -31,13 +31,25 @@ def imports_in(root: Node) -> list[tuple[str, int]]:
     while stack:
         node = stack.pop()
         if node.type == "import_statement":
-            found.extend((_text(n if n.type == "dotted_name" else n.child_by_field_name("name")), 0)
-                         for n in node.named_children)
+            found.extend(
+                (_text(n if n.type == "dotted_name" else n.child_by_field_name("name")), 0) for n in node.named_children
+            )
         elif node.type == "import_from_statement":
             found.extend(_from_import(node))
-        elif node.type in ("module", "block", "if_statement", "try_statement", "else_clause", "except_clause",
-                           "finally_clause", "function_definition", "class_definition", "decorated_definition",
-                           "with_statement", "elif_clause"):
+        elif node.type in (
+            "module",
+            "block",
+            "if_statement",
+            "try_statement",
+            "else_clause",
+            "except_clause",
+            "finally_clause",
+            "function_definition",
+            "class_definition",
+            "decorated_definition",
+            "with_statement",
+            "elif_clause",
+        ):
             stack.extend(node.children)
     return [(m, level) for m, level in found if m or level]
 
@@ -78,7 +90,7 @@ class ModuleMap:
         if level:
             package = src.split("/")[:-1]  # repository paths use forward slashes
             if level > 1:
-                package = package[:len(package) - (level - 1)]
+                package = package[: len(package) - (level - 1)]
             module = ".".join([*package, module] if module else package)
             return self._lookup(module, src_relative=True)
         return self._lookup(module, src_relative=False)

@@ -28,8 +28,11 @@ from retrieval.lexical import Lexical, tokenize
 LIMIT = 3000  # newest commits kept: enough history, bounded cost on 50,000-commit repositories
 MAX_FILES = 30  # a commit touching more files is a sweep (formatting, renames), not evidence about any one file
 SIMILAR = 50  # earlier commits whose messages lend their files a score
-_FIX = re.compile(r"\b(fix(e[sd])?|bug|error|exception|crash|fail(s|ed|ure)?|wrong|incorrect|regression|issue|"
-                  r"broken|raise[sd]?)\b", re.I)
+_FIX = re.compile(
+    r"\b(fix(e[sd])?|bug|error|exception|crash|fail(s|ed|ure)?|wrong|incorrect|regression|issue|"
+    r"broken|raise[sd]?)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,18 @@ class Commit:
 def read_commits(git_dir: Path, head: str, since: str | None = None, limit: int = LIMIT) -> list[Commit]:
     """Commits reachable from ``head`` (and not from ``since``), newest first, each with the files it changed."""
     spec = [head] if since is None else [head, f"^{since}"]
-    proc = run_git(git_dir, "log", f"-n{limit}", "--diff-merges=first-parent", "--no-renames", "--name-only",
-                   "--format=%x00%H%x01%ct%x01%B%x01", *spec, "--", check=False)
+    proc = run_git(
+        git_dir,
+        "log",
+        f"-n{limit}",
+        "--diff-merges=first-parent",
+        "--no-renames",
+        "--name-only",
+        "--format=%x00%H%x01%ct%x01%B%x01",
+        *spec,
+        "--",
+        check=False,
+    )
     if proc.returncode != 0:
         return []  # no commits yet (or an unreadable head): no history, not an error
     out = []
@@ -91,8 +104,9 @@ class History:
         self.messages = messages
         self.pos = {p: i for i, p in enumerate(files)}
         self.n = len(files)
-        self.touched = [[self.pos[p] for p in c.files if p in self.pos] if len(c.files) <= MAX_FILES else []
-                        for c in commits]
+        self.touched = [
+            [self.pos[p] for p in c.files if p in self.pos] if len(c.files) <= MAX_FILES else [] for c in commits
+        ]
 
     @staticmethod
     def documents(commits: list[Commit]) -> list[list[str]]:
@@ -109,8 +123,9 @@ class History:
                 out[i] += share
                 if share > best.get(i, 0.0):
                     best[i] = share
-                    detail[i] = f"changed by {self.commits[ci].sha[:10]} " \
-                                f"“{self.commits[ci].message.splitlines()[0][:60]}”"
+                    detail[i] = (
+                        f"changed by {self.commits[ci].sha[:10]} “{self.commits[ci].message.splitlines()[0][:60]}”"
+                    )
         return out
 
     def fix_counts(self) -> tuple[np.ndarray, np.ndarray]:

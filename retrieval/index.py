@@ -69,8 +69,15 @@ def default_index_dir(root: Path) -> Path:
     return root / STATE_DIR_NAME
 
 
-def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, config: EmbeddingConfig | None = None,
-                cache_dir: Path | None = None, progress: bool = True, reuse: bool = True) -> BuildStats:
+def build_index(
+    source: Path | CommitSource,
+    index_dir: Path | None = None,
+    *,
+    config: EmbeddingConfig | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    reuse: bool = True,
+) -> BuildStats:
     """Index ``source`` (a working tree or a commit) into ``index_dir``; reuse what is unchanged.
 
     ``reuse=False`` starts from nothing: for a live build found damaged, whose rows are not to be trusted.
@@ -89,8 +96,11 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
         raise InputError("nothing to index: the repository has no source or text files")
     stats.files = len(files)
     files.sort(key=lambda f: f.path)  # file i is BM25 row i, as RepoIndex reads them (ORDER BY path)
-    git_dir, head = ((source.git_dir, source.commit) if isinstance(source, CommitSource)
-                     else (root or source, head_of(root or source)))
+    git_dir, head = (
+        (source.git_dir, source.commit)
+        if isinstance(source, CommitSource)
+        else (root or source, head_of(root or source))
+    )
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     mark("load embedder")
@@ -115,8 +125,9 @@ def build_index(source: Path | CommitSource, index_dir: Path | None = None, *, c
         except BaseException as exc:
             shutil.rmtree(build, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise IndexStateError(f"could not write the index ({exc.strerror or exc}); "
-                                      "the previous index is still in use") from None
+                raise IndexStateError(
+                    f"could not write the index ({exc.strerror or exc}); the previous index is still in use"
+                ) from None
             raise
     if root is not None:
         _exclude_from_git(root)
@@ -143,8 +154,9 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(files: list[SourceFile], known: store.Previous, stats: BuildStats,
-                bar) -> tuple[list[tuple], list[int | list[str]]]:
+def _chunk_rows(
+    files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
+) -> tuple[list[tuple], list[int | list[str]]]:
     """Chunk rows of every file, reusing known blobs, and each file's BM25 document.
 
     A chunk row is (blob, kind, name, start, end, signature, text, hash, doc) where doc is the old chunk id
@@ -173,8 +185,19 @@ def _chunk_rows(files: list[SourceFile], known: store.Previous, stats: BuildStat
             if f.lang == "python" and parsed.tree is not None:
                 old_imports[f.blob] = imports_in(parsed.tree.root_node)
             for c in parsed.chunks:
-                rows.append((f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, "",
-                             tokenize(f"{c.name} {c.text}")))
+                rows.append(
+                    (
+                        f.blob,
+                        c.kind,
+                        c.name,
+                        c.start_line,
+                        c.end_line,
+                        c.signature,
+                        c.text,
+                        "",
+                        tokenize(f"{c.name} {c.text}"),
+                    )
+                )
         if row is None:
             text = text if text is not None else redact(f.data.decode("utf-8", "replace"), f.path)
             file_docs.append(tokenize(f.path) + tokenize(text))
@@ -213,9 +236,20 @@ def _with_hashes(rows: list[tuple], hashed_at: dict[str, str]) -> list[tuple]:
     return out
 
 
-def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: list[tuple],
-           file_docs: list[int | list[str]], known: store.Previous, config: EmbeddingConfig, embedder,
-           cache: VectorCache | None, stats: BuildStats, bar, mark: Callable[[str], None]) -> None:
+def _write(
+    build: Path,
+    previous: Path | None,
+    files: list[SourceFile],
+    rows: list[tuple],
+    file_docs: list[int | list[str]],
+    known: store.Previous,
+    config: EmbeddingConfig,
+    embedder,
+    cache: VectorCache | None,
+    stats: BuildStats,
+    bar,
+    mark: Callable[[str], None],
+) -> None:
     """Write metadata, BM25 term counts and vectors of a new build."""
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
     unhashed = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
@@ -224,10 +258,13 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
     chunk_rows = _with_hashes(unhashed, known.hashed_at)
     stats.chunks = len(chunk_rows)
     with closing(store.create_db(build, settings)) as db:
-        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-                       [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files])
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [r[:10] for r in chunk_rows if r[8] is not None])
+        db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+            [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files],
+        )
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:10] for r in chunk_rows if r[8] is not None]
+        )
         if previous is not None:
             store.copy_chunks(db, previous, [(r[0], r[1], r[9], r[10]) for r in chunk_rows if r[8] is None])
         import_rows = _import_rows(files, known.imports)
@@ -255,8 +292,16 @@ def _write(build: Path, previous: Path | None, files: list[SourceFile], rows: li
         mark("vectors")
 
 
-def _vectors(previous: Path | None, known: store.Previous, embedder, cache: VectorCache, unhashed: list[tuple],
-             chunk_rows: list[tuple], texts: Callable[[list[int]], list[str]], advance) -> np.ndarray:
+def _vectors(
+    previous: Path | None,
+    known: store.Previous,
+    embedder,
+    cache: VectorCache,
+    unhashed: list[tuple],
+    chunk_rows: list[tuple],
+    texts: Callable[[list[int]], list[str]],
+    advance,
+) -> np.ndarray:
     """Every chunk's vector (row i = chunk i): the live build's own row where a chunk is unchanged, read
     from its memory-mapped FAISS file in one gather; the vector cache or the embedder for the rest.
 
@@ -267,14 +312,20 @@ def _vectors(previous: Path | None, known: store.Previous, embedder, cache: Vect
     table = _previous_table(previous, known, embedder.model_id)
     olds = np.full(len(chunk_rows), -1, dtype=np.int64)  # each chunk's row in the live build's table, or -1
     if table is not None:
-        olds = np.fromiter((raw[10] if isinstance(raw[10], int) and raw[9] == new[9] else -1
-                            for raw, new in zip(unhashed, chunk_rows, strict=True)), dtype=np.int64,
-                           count=len(chunk_rows))
+        olds = np.fromiter(
+            (
+                raw[10] if isinstance(raw[10], int) and raw[9] == new[9] else -1
+                for raw, new in zip(unhashed, chunk_rows, strict=True)
+            ),
+            dtype=np.int64,
+            count=len(chunk_rows),
+        )
         olds[olds >= len(table)] = -1
     reused = olds >= 0
     rest = np.flatnonzero(~reused).tolist()
-    fresh = cache.vectors(embedder, [chunk_rows[i][9] for i in rest], lambda ids: texts([rest[j] for j in ids]),
-                          advance)
+    fresh = cache.vectors(
+        embedder, [chunk_rows[i][9] for i in rest], lambda ids: texts([rest[j] for j in ids]), advance
+    )
     cache.hits += int(reused.sum())  # taken from the live build: reused all the same
     if table is None or not reused.any():
         return fresh
@@ -298,8 +349,13 @@ def _previous_table(previous: Path | None, known: store.Previous, model_id: str)
         return None
 
 
-def _write_history(build: Path, previous: Path | None, head: str | None, commits: list[history.Commit],
-                   old_commits: list[history.Commit]) -> None:
+def _write_history(
+    build: Path,
+    previous: Path | None,
+    head: str | None,
+    commits: list[history.Commit],
+    old_commits: list[history.Commit],
+) -> None:
     """Commits and their message BM25; rows of commits the previous build had are gathered, not recounted."""
     old_row = {c.sha: i for i, c in enumerate(old_commits)}
     docs: list[int | list[str]] = [old_row.get(c.sha, -1) for c in commits]
@@ -346,8 +402,9 @@ def _import_rows(files: list[SourceFile], imports: dict) -> list[tuple[str, str,
     return list(dict.fromkeys(rows))
 
 
-def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]],
-               known: store.Previous) -> list[tuple[str, str, str | None]]:
+def _edge_rows(
+    files: list[SourceFile], import_rows: list[tuple[str, str, int]], known: store.Previous
+) -> list[tuple[str, str, str | None]]:
     """The Python import graph resolved against this build's file set (it changes with every file added).
 
     When the set of Python files is the one the live build resolved against, an unchanged file's edges
@@ -360,11 +417,15 @@ def _edge_rows(files: list[SourceFile], import_rows: list[tuple[str, str, int]],
     same_files = {f.path for f in python} == {path for path, _ in known.files if language_of(path) == "python"}
     kept = {f.path for f in python if same_files and (f.path, f.blob) in known.files}
     fresh: dict[str, list[tuple[str, str | None]]] = {}
-    for e in resolve_imports({f.path: by_blob.get(f.blob, []) for f in python if f.path not in kept},
-                             [f.path for f in python]):
+    for e in resolve_imports(
+        {f.path: by_blob.get(f.blob, []) for f in python if f.path not in kept}, [f.path for f in python]
+    ):
         fresh.setdefault(e.src, []).append((e.module, e.dst))
-    return [(src, module, dst) for src in sorted(f.path for f in python)
-            for module, dst in (known.edges.get(src, []) if src in kept else fresh.get(src, []))]
+    return [
+        (src, module, dst)
+        for src in sorted(f.path for f in python)
+        for module, dst in (known.edges.get(src, []) if src in kept else fresh.get(src, []))
+    ]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:

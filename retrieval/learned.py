@@ -72,8 +72,9 @@ def static_tokens(tables, text: str) -> tuple[list[int], list[bool]]:
     whether each lies in the title."""
     enc = tables.tokenizer.encode(text[: tables.chars], add_special_tokens=False)
     end = title_end(text)
-    kept = [(i, s < end) for i, (s, _) in zip(enc.ids[: tables.max_length], enc.offsets, strict=False)
-            if i != tables.unk]
+    kept = [
+        (i, s < end) for i, (s, _) in zip(enc.ids[: tables.max_length], enc.offsets, strict=False) if i != tables.unk
+    ]
     return [i for i, _ in kept], [t for _, t in kept]
 
 

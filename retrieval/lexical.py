@@ -30,7 +30,75 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "that", "the", "their", "then", "there", "these", "this", "to", "was", "were", "will", "with", "self", "none", "true", "false", "return", "def", "class", "import", "pass", "elif", "else", "while", "try", "except", "finally", "raise", "lambda", "yield", "await", "async", "cls", "args", "kwargs", "i", "j", "k", "x", "n", "s", "e"])
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "not",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "were",
+        "will",
+        "with",
+        "self",
+        "none",
+        "true",
+        "false",
+        "return",
+        "def",
+        "class",
+        "import",
+        "pass",
+        "elif",
+        "else",
+        "while",
+        "try",
+        "except",
+        "finally",
+        "raise",
+        "lambda",
+        "yield",
+        "await",
+        "async",
+        "cls",
+        "args",
+        "kwargs",
+        "i",
+        "j",
+        "k",
+        "x",
+        "n",
+        "s",
+        "e",
+    ]
+)
 K1, B = 1.5, 0.75  # the usual BM25 constants (Lucene's)
 
 
@@ -80,8 +148,9 @@ class Lexical:
     ``context``); only assembling a new index does.
     """
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int],
-                 vocab: Vocabulary) -> None:
+    def __init__(
+        self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int], vocab: Vocabulary
+    ) -> None:
         self.indptr, self.indices, self.data = indptr, indices, data
         self.shape = shape
         self.vocab = vocab
@@ -164,8 +233,14 @@ class Lexical:
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         # scipy's save_npz layout (uncompressed), which numpy alone reads back
-        np.savez(path / "counts.npz", indices=self.indices, indptr=self.indptr, format=np.array(b"csc"),
-                 shape=np.array(self.shape), data=self.data)
+        np.savez(
+            path / "counts.npz",
+            indices=self.indices,
+            indptr=self.indptr,
+            format=np.array(b"csc"),
+            shape=np.array(self.shape),
+            data=self.data,
+        )
         (path / "vocab.json").write_text(json.dumps(self.vocab.terms), encoding="utf-8")  # a fresh build folder
 
     @classmethod

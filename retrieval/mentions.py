@@ -24,11 +24,15 @@ _TEST = re.compile(r"\b(test_\w+)")
 _MESSAGE = re.compile(r"^[ \t>]*(?:[\w.]*(?:Error|Exception|Warning|Exit)\w*|ERROR|WARNING|CRITICAL):[ \t]*(.+)$", re.M)
 _QUOTED = re.compile(r'"([^"\n]{12,200})"|(?<!\w)\'([^\'\n]{12,200})\'(?!\w)|`([^`\n]{12,200})`')  # not "it's"
 # The interpreter's own messages: a file that happens to contain one is not where the issue points.
-_BUILTIN = re.compile(r"object has no attribute|object is not (?:subscriptable|callable|iterable)|argument of type|"
-                      r"object of type|argument must be|unsupported operand|unsupported format string|positional argument|"
-                      r"keyword argument|is not defined|invalid literal for|index out of range|No module named|"
-                      r"cannot import name|division by zero|maximum recursion depth|character maps to")
-_COMMAND = re.compile(r"^\s*(?:\$|>>>|from |import |pip |python|git |conda |cd )|;")  # a command or a statement, not a message
+_BUILTIN = re.compile(
+    r"object has no attribute|object is not (?:subscriptable|callable|iterable)|argument of type|"
+    r"object of type|argument must be|unsupported operand|unsupported format string|positional argument|"
+    r"keyword argument|is not defined|invalid literal for|index out of range|No module named|"
+    r"cannot import name|division by zero|maximum recursion depth|character maps to"
+)
+_COMMAND = re.compile(
+    r"^\s*(?:\$|>>>|from |import |pip |python|git |conda |cd )|;"
+)  # a command or a statement, not a message
 _FORMATTED = re.compile(r"[\d{}%<>\"'`\[\]()=|]")  # where a program's message holds values, not its own words
 PHRASE_WORDS = 6  # the first words of a quoted message: long enough to be specific, short enough to be verbatim
 

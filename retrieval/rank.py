@@ -108,12 +108,16 @@ def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ra
     files = [RankedFile(sig.files[i], float(total[i]), _reasons(i, sig, shares)) for i in order if evidence[i]]
     file_score = {f.path: f.score for f in files}
     chunks = index.chunks()
-    return Ranking(files, _rank_chunks(chunks, sig.chunk_hits, sig.dense_hits, file_score),
-                   rank_functions(index, sig, files[:FUNCTION_FILES]))
+    return Ranking(
+        files,
+        _rank_chunks(chunks, sig.chunk_hits, sig.dense_hits, file_score),
+        rank_functions(index, sig, files[:FUNCTION_FILES]),
+    )
 
 
-def _matched_words(index: IndexView, issue: str, best: list[int], files: list[str],
-                   details: dict[str, dict[int, str]]) -> None:
+def _matched_words(
+    index: IndexView, issue: str, best: list[int], files: list[str], details: dict[str, dict[int, str]]
+) -> None:
     """Name the words of the issue (``lexical_file``) and of its title (``lexical_title``) each of the ``best``
     files contains, the most repeated words first.
 
@@ -134,13 +138,28 @@ def _matched_words(index: IndexView, issue: str, best: list[int], files: list[st
 
 def _reasons(i: int, sig: Signals, shares: np.ndarray) -> list[Reason]:
     """Every signal the file has, with its share of the file's logit (negative: it held the file down)."""
-    reasons = [Reason(name, sig.details[name].get(i, ""), float(shares[i, k]))
-               for k, name in enumerate(SIGNALS) if sig.values[i, k] > 0]
+    reasons = [
+        Reason(name, sig.details[name].get(i, ""), float(shares[i, k]))
+        for k, name in enumerate(SIGNALS)
+        if sig.values[i, k] > 0
+    ]
     return sorted(reasons, key=lambda r: (r.signal in PRIORS, -r.score))  # evidence about this issue first
 
 
-FUNCTION_FEATURES = ("file", "file_rank", "lexical", "lexical_in_file", "dense", "learned", "named", "code", "frame", "quoted",
-                     "is_class", "size")
+FUNCTION_FEATURES = (
+    "file",
+    "file_rank",
+    "lexical",
+    "lexical_in_file",
+    "dense",
+    "learned",
+    "named",
+    "code",
+    "frame",
+    "quoted",
+    "is_class",
+    "size",
+)
 
 
 def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> tuple[list[Chunk], np.ndarray]:
@@ -174,9 +193,21 @@ def function_features(index: IndexView, sig: Signals, top: list[RankedFile]) -> 
         short = c.name.rsplit(".", 1)[-1].lower()
         in_file = float(lex) / best_in_file[c.path] if best_in_file[c.path] > 0 else 0.0
         quoted = any(p in c.text for p in sig.mentions.phrases)
-        rows.append((*place[c.path], float(lex), in_file, max(dense.get(c.id, 0.0), 0.0) / dense_top,
-                     max(learned.get(c.id, 0.0), 0.0) / learned_top, named.get(short, 0.0), float(short in code), frames.get(short, 0.0), float(quoted),
-                     float(c.kind == "class"), float(size)))
+        rows.append(
+            (
+                *place[c.path],
+                float(lex),
+                in_file,
+                max(dense.get(c.id, 0.0), 0.0) / dense_top,
+                max(learned.get(c.id, 0.0), 0.0) / learned_top,
+                named.get(short, 0.0),
+                float(short in code),
+                frames.get(short, 0.0),
+                float(quoted),
+                float(c.kind == "class"),
+                float(size),
+            )
+        )
     return chunks, np.array(rows, dtype=np.float32)
 
 
@@ -197,13 +228,19 @@ def rank_functions(index: IndexView, sig: Signals, top: list[RankedFile]) -> lis
     for c, row, score in zip(chunks, features, scores, strict=True):
         short = c.name.rsplit(".", 1)[-1]
         reasons = [Reason("file", c.path, float(row[col["file"]]))]
-        for feature, detail in (("frame", f"a traceback frame runs in {short}"), ("named", f"the issue names {short}"),
-                                ("quoted", "holds a message the issue quotes")):
+        for feature, detail in (
+            ("frame", f"a traceback frame runs in {short}"),
+            ("named", f"the issue names {short}"),
+            ("quoted", "holds a message the issue quotes"),
+        ):
             if row[col[feature]] > 0:
                 reasons.append(Reason(feature, detail, float(row[col[feature]])))
         if row[col["learned"]] >= LEARNED_REASON:
-            reasons.append(Reason("learned", f"{short} is like code that fixes of similar reports changed",
-                                  float(row[col["learned"]])))
+            reasons.append(
+                Reason(
+                    "learned", f"{short} is like code that fixes of similar reports changed", float(row[col["learned"]])
+                )
+            )
         out.append(RankedChunk(c, float(score), reasons))
     return sorted(out, key=lambda rc: (-rc.score, rc.chunk.id))
 
@@ -226,8 +263,9 @@ def _chunk_scores(index: IndexView, sig: Signals, chunks: list[Chunk]) -> np.nda
     return unit(np.array([best.get(c.id, 0.0) for c in chunks], dtype=np.float32))
 
 
-def _rank_chunks(chunks: list[Chunk], lexical: list[tuple[int, float]], dense: list[tuple[int, float]],
-                 file_score: dict[str, float]) -> list[RankedChunk]:
+def _rank_chunks(
+    chunks: list[Chunk], lexical: list[tuple[int, float]], dense: list[tuple[int, float]], file_score: dict[str, float]
+) -> list[RankedChunk]:
     """Chunks by their own lexical/dense rank (reciprocal-rank fusion), weighted by their file's score."""
     fused: dict[int, float] = defaultdict(float)
     why: dict[int, list[Reason]] = defaultdict(list)
@@ -235,6 +273,8 @@ def _rank_chunks(chunks: list[Chunk], lexical: list[tuple[int, float]], dense: l
         for r, (cid, score) in enumerate(hits):
             fused[cid] += 1.0 / (60 + r)
             why[cid].append(Reason(signal, f"rank {r + 1}", float(score)))
-    ranked = [RankedChunk(chunks[cid], s * (0.5 + file_score.get(chunks[cid].path, 0.0)), why[cid])
-              for cid, s in fused.items()]
+    ranked = [
+        RankedChunk(chunks[cid], s * (0.5 + file_score.get(chunks[cid].path, 0.0)), why[cid])
+        for cid, s in fused.items()
+    ]
     return sorted(ranked, key=lambda rc: (-rc.score, rc.chunk.id))

@@ -25,8 +25,15 @@ T = TypeVar("T")
 class RepoIndex:
     """Files, chunks, symbols and imports of one build, with BM25 and dense search."""
 
-    def __init__(self, root: Path, build: Path, files: list[FileRecord], chunks: list[Chunk],
-                 edges: list[ImportEdge], meta: dict[str, str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        build: Path,
+        files: list[FileRecord],
+        chunks: list[Chunk],
+        edges: list[ImportEdge],
+        meta: dict[str, str],
+    ) -> None:
         self.root, self.build = root, build
         self._files, self._chunks, self._edges = files, chunks, edges
         self.settings = store.settings_of(meta)
@@ -36,8 +43,10 @@ class RepoIndex:
         db, meta = store.open_db(build)
         with closing(db):
             try:
-                files = [FileRecord(*row) for row in db.execute(
-                    "SELECT path, lang, blob, size, lines FROM files ORDER BY path")]
+                files = [
+                    FileRecord(*row)
+                    for row in db.execute("SELECT path, lang, blob, size, lines FROM files ORDER BY path")
+                ]
                 chunks = ChunkTexts(build).chunks(db.execute(f"SELECT {COLUMNS} FROM chunks ORDER BY id").fetchall())
                 edges = [ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid")]
             except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build

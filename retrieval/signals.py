@@ -22,13 +22,44 @@ from retrieval.lexical import tokenize
 from retrieval.mentions import Mentions, extract
 from retrieval.types import IndexView
 
-SIGNALS = ("lexical_file", "lexical_title", "lexical_rank", "lexical_chunk", "dense", "learned", "path_terms", "size", "named", "unique_code",
-           "test_target", "import_graph", "history_similar", "history_fixes", "history_recent", "cochange",
-           "non_source", "locality")
+SIGNALS = (
+    "lexical_file",
+    "lexical_title",
+    "lexical_rank",
+    "lexical_chunk",
+    "dense",
+    "learned",
+    "path_terms",
+    "size",
+    "named",
+    "unique_code",
+    "test_target",
+    "import_graph",
+    "history_similar",
+    "history_fixes",
+    "history_recent",
+    "cochange",
+    "non_source",
+    "locality",
+)
 CHUNK_POOL = 300
 QUOTED_POOL = 20  # files read per quoted phrase: the best BM25 matches of its words
-_NON_SOURCE_DIRS = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmarks",
-                              "bench", "scripts", "ci", ".github"})
+_NON_SOURCE_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "doc",
+        "docs",
+        "example",
+        "examples",
+        "benchmarks",
+        "bench",
+        "scripts",
+        "ci",
+        ".github",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +128,12 @@ def is_source(path: str) -> bool:
     if any(part.lower() in _NON_SOURCE_DIRS for part in p.parts[:-1]):
         return False
     name = p.name.lower()
-    return not (name.startswith("test_") or name.endswith(("_test.py", "_tests.py", ".test.js", ".spec.ts"))
-                or name in ("conftest.py", "setup.py") or p.suffix in (".md", ".rst", ".txt"))
+    return not (
+        name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py", ".test.js", ".spec.ts"))
+        or name in ("conftest.py", "setup.py")
+        or p.suffix in (".md", ".rst", ".txt")
+    )
 
 
 def compute(index: IndexView, issue: str, current_file: str | None = None) -> Signals:
@@ -178,8 +213,9 @@ def _path_terms(fx: Facts, issue: str, detail: dict[int, str]) -> np.ndarray:
     words = set(tokenize(issue))
     out = np.zeros(len(fx.files), dtype=np.float32)
     for i, (stem, folder) in enumerate(fx.path_terms):
-        value = (len(stem & words) / len(stem) if stem else 0.0) + 0.5 * (len(folder & words) / len(folder)
-                                                                        if folder else 0.0)
+        value = (len(stem & words) / len(stem) if stem else 0.0) + 0.5 * (
+            len(folder & words) / len(folder) if folder else 0.0
+        )
         if value > 0:
             out[i] = value / 1.5
             detail[i] = "its name: " + ", ".join(sorted((stem | folder) & words))
@@ -256,9 +292,10 @@ def _frames(m: Mentions, fx: Facts, detail: dict[int, str]) -> np.ndarray:
 def _test_targets(fx: Facts, m: Mentions, paths: list[str], detail: dict[int, str]) -> np.ndarray:
     """The source a named test exercises: ``test_foo_bar`` -> what defines ``foo_bar``; tests/test_x.py -> x.py."""
     out = np.zeros(len(fx.files), dtype=np.float32)
-    subjects = [t[len("test_"):] for t in m.tests]
-    subjects += [PurePosixPath(p).stem.removeprefix("test_").removesuffix("_test") for p in paths
-                 if not fx.source[fx.pos[p]]]
+    subjects = [t[len("test_") :] for t in m.tests]
+    subjects += [
+        PurePosixPath(p).stem.removeprefix("test_").removesuffix("_test") for p in paths if not fx.source[fx.pos[p]]
+    ]
     for subject in subjects:
         where = [i for i in _definers(fx, subject) if fx.source[i]]
         for i in where:
@@ -334,8 +371,9 @@ def _graph(index: IndexView, named: np.ndarray, pos: dict[str, int], detail: dic
     return out
 
 
-def _history(index: IndexView, issue: str, fx: Facts, col: dict[str, np.ndarray],
-             details: dict[str, dict[int, str]]) -> None:
+def _history(
+    index: IndexView, issue: str, fx: Facts, col: dict[str, np.ndarray], details: dict[str, dict[int, str]]
+) -> None:
     n = len(fx.files)
     history = getattr(index, "history", None)
     if history is None or fx.history is None:
@@ -356,8 +394,10 @@ def _locality(files: list[str], current: str | None, detail: dict[int, str]) -> 
     here = PurePosixPath(current).parts
     for i, path in enumerate(files):
         parts = PurePosixPath(path).parts
-        shared = next((k for k, (a, b) in enumerate(zip(here[:-1], parts[:-1], strict=False)) if a != b),
-                      min(len(here), len(parts)) - 1)
+        shared = next(
+            (k for k, (a, b) in enumerate(zip(here[:-1], parts[:-1], strict=False)) if a != b),
+            min(len(here), len(parts)) - 1,
+        )
         if shared > 0 or len(here) == len(parts) == 1:
             out[i] = (shared + 1) / len(here)
             detail[i] = f"near {current}"

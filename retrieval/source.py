@@ -18,11 +18,48 @@ from core.git import run_git
 from core.languages import LANGUAGES, language_of
 
 MAX_BYTES = 1_000_000
-VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "thirdparty", "node_modules", "_vendor",
-                           "site-packages", "bower_components", ".git"})
-TEXT_SUFFIXES = frozenset({".md", ".rst", ".txt", ".toml", ".yaml", ".yml", ".json", ".cfg", ".ini", ".c",
-                           ".h", ".cc", ".cpp", ".hpp", ".rb", ".sh", ".kt", ".scala", ".cs", ".php", ".sql",
-                           ".html", ".css", ".lark", ".proto"})
+VENDORED_DIRS = frozenset(
+    {
+        "vendor",
+        "vendored",
+        "third_party",
+        "thirdparty",
+        "node_modules",
+        "_vendor",
+        "site-packages",
+        "bower_components",
+        ".git",
+    }
+)
+TEXT_SUFFIXES = frozenset(
+    {
+        ".md",
+        ".rst",
+        ".txt",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".json",
+        ".cfg",
+        ".ini",
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".hpp",
+        ".rb",
+        ".sh",
+        ".kt",
+        ".scala",
+        ".cs",
+        ".php",
+        ".sql",
+        ".html",
+        ".css",
+        ".lark",
+        ".proto",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -89,12 +126,20 @@ def commit_files(git_dir: Path, commit: str) -> list[SourceFile]:
     meta_of = {path: meta for meta, path in (entry.split(b"\t", 1) for entry in filter(None, listing.split(b"\0")))}
     for path in utf8_names(meta_of):
         mode, kind, blob, size = meta_of[path.encode()].decode().split()
-        if kind == "blob" and mode in ("100644", "100755") and size.isdigit() and int(size) <= MAX_BYTES \
-                and wanted_path(path):
+        if (
+            kind == "blob"
+            and mode in ("100644", "100755")
+            and size.isdigit()
+            and int(size) <= MAX_BYTES
+            and wanted_path(path)
+        ):
             wanted.append((path, blob))
     contents = _cat_blobs(git_dir, [blob for _, blob in wanted])
-    return [SourceFile(path, blob, contents[blob]) for path, blob in wanted
-            if blob in contents and readable_text(contents[blob])]
+    return [
+        SourceFile(path, blob, contents[blob])
+        for path, blob in wanted
+        if blob in contents and readable_text(contents[blob])
+    ]
 
 
 def utf8_names(raw: Iterable[bytes]) -> list[str]:
@@ -108,8 +153,10 @@ def utf8_names(raw: Iterable[bytes]) -> list[str]:
     if skipped:
         from core.console import err
 
-        err.print(f"skipped {len(skipped)} file(s) whose names are not valid UTF-8, e.g. {ascii(skipped[0])[2:-1]}",
-                  markup=False)
+        err.print(
+            f"skipped {len(skipped)} file(s) whose names are not valid UTF-8, e.g. {ascii(skipped[0])[2:-1]}",
+            markup=False,
+        )
     return names
 
 
@@ -125,7 +172,7 @@ def _cat_blobs(git_dir: Path, blobs: list[str]) -> dict[str, bytes]:
             pos = header_end + 1
             continue
         size = int(header[2])
-        result[blob] = data[header_end + 1:header_end + 1 + size]
+        result[blob] = data[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
     return result
 

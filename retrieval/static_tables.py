@@ -47,7 +47,7 @@ class StaticTables:
         starts = range(0, len(texts), BATCH)
 
         def run(start: int) -> None:
-            out[start:start + BATCH] = self._pooled(texts[start:start + BATCH])
+            out[start : start + BATCH] = self._pooled(texts[start : start + BATCH])
 
         workers = min(len(starts), os.cpu_count() or 1)
         if workers <= 1:
@@ -71,7 +71,7 @@ class StaticTables:
         ends = np.cumsum(counts)
         present = np.flatnonzero(counts)
         for i in present:  # summed row after row, as numpy's mean over the float16 rows sums them
-            out[i] = np.add.reduce(rows[ends[i] - counts[i]:ends[i]], axis=0) / np.float32(counts[i])
+            out[i] = np.add.reduce(rows[ends[i] - counts[i] : ends[i]], axis=0) / np.float32(counts[i])
         if self._half:
             out[present] = out[present].astype(np.float16)
         return out

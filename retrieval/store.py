@@ -70,11 +70,13 @@ def build_lock(base: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
     lock = base / "build.lock"
     with ExitStack() as held:
         try:
-            held.enter_context(exclusive(lock, "another `patchgate index` is building this index; waiting for it "
-                                               "to finish", wait_s))
+            held.enter_context(
+                exclusive(lock, "another `patchgate index` is building this index; waiting for it to finish", wait_s)
+            )
         except Timeout:
-            raise IndexStateError(f"another index build still holds {lock} after {wait_s:g} s; "
-                                  "run again when it has finished") from None
+            raise IndexStateError(
+                f"another index build still holds {lock} after {wait_s:g} s; run again when it has finished"
+            ) from None
         yield
 
 
@@ -159,15 +161,15 @@ def previous_blobs(build: Path) -> Previous:
 def _blobs_of(db: sqlite3.Connection, settings: dict) -> Previous:
     chunks: dict[str, list[tuple]] = {}
     first_path: dict[str, str] = {}
-    for row in db.execute("SELECT path, blob, id, kind, name, start_line, end_line, signature, NULL, hash "
-                          "FROM chunks ORDER BY id"):  # texts stay put: see copy_chunks
+    for row in db.execute(
+        "SELECT path, blob, id, kind, name, start_line, end_line, signature, NULL, hash FROM chunks ORDER BY id"
+    ):  # texts stay put: see copy_chunks
         if first_path.setdefault(row[1], row[0]) == row[0]:  # a blob at several paths: its rows once
             chunks.setdefault(row[1], []).append(row[2:])
     imports: dict[str, list[tuple[str, int]]] = {}
     for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
         imports.setdefault(blob, []).append((module, level))
-    files = {(path, blob): i for i, (path, blob) in enumerate(db.execute("SELECT path, blob FROM files "
-                                                                         "ORDER BY path"))}
+    files = {(path, blob): i for i, (path, blob) in enumerate(db.execute("SELECT path, blob FROM files ORDER BY path"))}
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for src, module, dst in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid"):
         edges.setdefault(src, []).append((module, dst))
@@ -186,8 +188,10 @@ def copy_chunks(db: sqlite3.Connection, previous: Path, rows: list[tuple[int, st
     try:
         db.execute("CREATE TEMP TABLE reuse (id INTEGER PRIMARY KEY, path TEXT, hash TEXT, old INTEGER)")
         db.executemany("INSERT INTO reuse VALUES (?, ?, ?, ?)", rows)
-        db.execute("INSERT INTO chunks SELECT r.id, r.path, o.blob, o.kind, o.name, o.start_line, o.end_line, "
-                   "o.signature, o.text, r.hash FROM reuse r JOIN old.chunks o ON o.id = r.old")
+        db.execute(
+            "INSERT INTO chunks SELECT r.id, r.path, o.blob, o.kind, o.name, o.start_line, o.end_line, "
+            "o.signature, o.text, r.hash FROM reuse r JOIN old.chunks o ON o.id = r.old"
+        )
         if db.execute("SELECT changes()").fetchone()[0] != len(rows):
             raise IndexStateError(f"index at {previous} lost chunks while it was being reused")
         db.execute("DROP TABLE reuse")
@@ -206,17 +210,22 @@ def chunk_texts(previous: Path, ids: set[int]) -> dict[int, str]:
 def rows_with_keys(db: sqlite3.Connection, sql: str, keys: list, params: tuple = ()) -> list[tuple]:
     """The rows of ``sql`` for every key in ``keys``, asked 500 at a time (``{keys}`` in ``sql`` becomes that
     many placeholders, after ``params``): SQLite caps the parameters of one statement."""
-    return [row for start in range(0, len(keys), 500) for row in db.execute(
-        sql.format(keys=",".join("?" * len(keys[start:start + 500]))), (*params, *keys[start:start + 500]))]
+    return [
+        row
+        for start in range(0, len(keys), 500)
+        for row in db.execute(
+            sql.format(keys=",".join("?" * len(keys[start : start + 500]))), (*params, *keys[start : start + 500])
+        )
+    ]
 
 
 def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> None:
     """The commits a build knows (newest first) and the head they were read from."""
     db.execute("INSERT INTO meta VALUES ('history_head', ?)", (head or "",))
-    db.executemany("INSERT INTO commits VALUES (?, ?, ?, ?)",
-                   [(i, c.sha, c.time, c.message) for i, c in enumerate(commits)])
-    db.executemany("INSERT INTO commit_files VALUES (?, ?)",
-                   [(i, p) for i, c in enumerate(commits) for p in c.files])
+    db.executemany(
+        "INSERT INTO commits VALUES (?, ?, ?, ?)", [(i, c.sha, c.time, c.message) for i, c in enumerate(commits)]
+    )
+    db.executemany("INSERT INTO commit_files VALUES (?, ?)", [(i, p) for i, c in enumerate(commits) for p in c.files])
 
 
 def read_history(build: Path | None) -> tuple[str | None, list]:
@@ -233,6 +242,8 @@ def read_history(build: Path | None) -> tuple[str | None, list]:
         files: dict[int, list[str]] = {}
         for cid, path in db.execute("SELECT commit_id, path FROM commit_files ORDER BY rowid"):
             files.setdefault(cid, []).append(path)
-        commits = [Commit(sha, when, message, tuple(files.get(cid, ())))
-                   for cid, sha, when, message in db.execute("SELECT id, sha, time, message FROM commits ORDER BY id")]
+        commits = [
+            Commit(sha, when, message, tuple(files.get(cid, ())))
+            for cid, sha, when, message in db.execute("SELECT id, sha, time, message FROM commits ORDER BY id")
+        ]
     return meta.get("history_head") or None, commits

@@ -52,8 +52,9 @@ class ChunkTexts:
                 first, last = self._spans.get(chunk.path, (chunk.id, chunk.id))
                 try:
                     with closing(sqlite3.connect(f"file:{self.build / 'meta.sqlite'}?mode=ro", uri=True)) as db:
-                        self._texts.update(db.execute("SELECT id, text FROM chunks WHERE id BETWEEN ? AND ?",
-                                                      (first, last)))
+                        self._texts.update(
+                            db.execute("SELECT id, text FROM chunks WHERE id BETWEEN ? AND ?", (first, last))
+                        )
                 except sqlite3.Error as exc:  # a newer build replaced this one meanwhile, or damage
                     raise IndexStateError(f"index at {self.build} is unreadable ({exc})") from None
                 if chunk.id not in self._texts:

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy -p core -p retrieval -p tools -p agent -p evaluation -p patchgate
 .venv/bin/python -m pytest -q "$@"

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
 }
 
 
@@ -60,8 +62,9 @@ def make_repo(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     return build
 
 
-def review_as_configured(root: Path, diff: str, *, base: str = "HEAD", review: dict | None = None,
-                         tests: dict | None = None):
+def review_as_configured(
+    root: Path, diff: str, *, base: str = "HEAD", review: dict | None = None, tests: dict | None = None
+):
     """``tools.gates.review`` under the base commit's settings, resolved the way every command resolves them
     (``review``/``tests`` are flag overrides)."""
     from core.settings import resolve

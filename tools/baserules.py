@@ -74,8 +74,15 @@ def _policies_at(repo: git.Repo, commit: str, rel: str) -> Path:
     return target
 
 
-def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree: Path | None,
-                         policy_dir: Path | None, *, approved: bool = False) -> list[Finding]:
+def rule_change_findings(
+    candidate: Candidate,
+    repo: git.Repo,
+    commit: str,
+    tree: Path | None,
+    policy_dir: Path | None,
+    *,
+    approved: bool = False,
+) -> list[Finding]:
     """A change to patchgate's own settings or the repository's policy files (``policy_dir``, as the base
     declares it), as protected-path findings.
 
@@ -91,14 +98,25 @@ def rule_change_findings(candidate: Candidate, repo: git.Repo, commit: str, tree
         for path in dict.fromkeys(p for p in (changed.path, changed.old_path) if p):
             why = _rule_file(path, policy_rel, repo, commit, tree)
             if why and approved:
-                findings.append(Finding(rule="scope.protected-path", path=path, severity="note",
-                                        message=f"{path} {why}; you approved the new settings "
-                                                "(patchgate trust --config) and they judged this commit"))
+                findings.append(
+                    Finding(
+                        rule="scope.protected-path",
+                        path=path,
+                        severity="note",
+                        message=f"{path} {why}; you approved the new settings "
+                        "(patchgate trust --config) and they judged this commit",
+                    )
+                )
             elif why:
-                findings.append(Finding(rule="scope.protected-path", path=path,
-                                        message=f"{path} {why}; review used the base commit's rules, and a person "
-                                                "must approve this change: if it is yours, run "
-                                                "`patchgate trust --config` and commit again"))
+                findings.append(
+                    Finding(
+                        rule="scope.protected-path",
+                        path=path,
+                        message=f"{path} {why}; review used the base commit's rules, and a person "
+                        "must approve this change: if it is yours, run "
+                        "`patchgate trust --config` and commit again",
+                    )
+                )
     return findings
 
 

@@ -92,14 +92,18 @@ def check_size(diff: str, source: str = "the patch") -> None:
         start = end + 1
     if longest > MAX_LINE_CHARS:
         line = diff.count("\n", 0, longest_at) + 1
-        raise InputError(f"{source} has a line of {longest:,} characters (line {line}); the limit is "
-                         f"{MAX_LINE_CHARS // 2**10} KiB per line")
+        raise InputError(
+            f"{source} has a line of {longest:,} characters (line {line}); the limit is "
+            f"{MAX_LINE_CHARS // 2**10} KiB per line"
+        )
 
 
 def too_large(source: str) -> InputError:
     """The error for a patch over MAX_PATCH_CHARS (also raised by readers that stop reading at the limit)."""
-    return InputError(f"{source} is larger than {MAX_PATCH_CHARS // 2**20} MiB; patchgate reviews patches up to "
-                      "that size: split the change")
+    return InputError(
+        f"{source} is larger than {MAX_PATCH_CHARS // 2**20} MiB; patchgate reviews patches up to "
+        "that size: split the change"
+    )
 
 
 def parse_diff(diff: str) -> Candidate:
@@ -123,8 +127,15 @@ def parse_diff(diff: str) -> Candidate:
 
 _HUNK_HEADER = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
 # What git writes for a change without content lines: an empty file added or removed, a mode change, a rename.
-_HEADER_ONLY = ("new file mode", "deleted file mode", "old mode", "new mode", "rename from", "copy from",
-                "similarity index")
+_HEADER_ONLY = (
+    "new file mode",
+    "deleted file mode",
+    "old mode",
+    "new mode",
+    "rename from",
+    "copy from",
+    "similarity index",
+)
 
 
 def _check_hunk_headers(diff: str) -> None:
@@ -143,7 +154,7 @@ def _strip(name: str | None) -> str | None:
         return None
     for prefix in ("a/", "b/"):
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 

@@ -53,8 +53,14 @@ def edits_diff(edits: list[FileEdit]) -> str:
             header.append("new file mode 100644\n")
         elif edit.after is None:
             header.append("deleted file mode 100644\n")
-        body = list(difflib.unified_diff(old, new, "/dev/null" if edit.before is None else f"a/{edit.path}",
-                                         "/dev/null" if edit.after is None else f"b/{edit.path}"))
+        body = list(
+            difflib.unified_diff(
+                old,
+                new,
+                "/dev/null" if edit.before is None else f"a/{edit.path}",
+                "/dev/null" if edit.after is None else f"b/{edit.path}",
+            )
+        )
         if not body:
             continue
         parts.extend(header)
@@ -90,8 +96,18 @@ def gate_edits(root: Path, edits: list[FileEdit], settings: RunSettings) -> Revi
         def base_text(path: str) -> str | None:
             return before[path] if path in before else file_at(repo, commit, path)
 
-        ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=overlay, options=options,
-                          tests=settings.tests, policies=policies, base_text=base_text, applied=True)
+        ctx = GateContext(
+            repo=repo,
+            base=commit,
+            diff=diff,
+            candidate=candidate,
+            tree=overlay,
+            options=options,
+            tests=settings.tests,
+            policies=policies,
+            base_text=base_text,
+            applied=True,
+        )
         for name in FAST_GATES:
             if options.enabled(name):
                 reports.append(_per_edit(load_gate(name).run(ctx)))
@@ -104,5 +120,4 @@ def _per_edit(report: GateReport) -> GateReport:
     findings = [f for f in report.findings if f.rule not in WHOLE_CHANGE_RULES]
     if len(findings) == len(report.findings):
         return report
-    return report.model_copy(update={"findings": findings,
-                                     "passed": not any(f.severity == "error" for f in findings)})
+    return report.model_copy(update={"findings": findings, "passed": not any(f.severity == "error" for f in findings)})

@@ -41,8 +41,10 @@ from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.sandbox import Confinement
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
-HOW_TO_POINT = ('point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
-                'or let it build one with --tests-env build (env = "build")')
+HOW_TO_POINT = (
+    'point patchgate at the project\'s environment: [tool.patchgate.tests] python = ".venv/bin/python", '
+    'or let it build one with --tests-env build (env = "build")'
+)
 __all__ = ["EnvironmentBuildError", "TestEnvironment", "TestSettings", "execute", "resolve_environment"]
 
 
@@ -66,9 +68,14 @@ class TestEnvironment:
         the sandbox's to guard (read-only there, and every write to it reported).
         """
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []
-        return {**allowed_env(os.environ, pass_env), **self.env,
-                "PYTHONPATH": os.pathsep.join([str(tree), *roots]), "PYTHONDONTWRITEBYTECODE": "1",
-                "PYTHONNOUSERSITE": "1", "TMPDIR": str(scratch)}
+        return {
+            **allowed_env(os.environ, pass_env),
+            **self.env,
+            "PYTHONPATH": os.pathsep.join([str(tree), *roots]),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "TMPDIR": str(scratch),
+        }
 
 
 @dataclass(frozen=True)
@@ -93,14 +100,27 @@ def execute(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, 
     gate. Raises SandboxUnavailable when the sandbox cannot start.
     """
     writable = [cwd, *([Path(env["TMPDIR"])] if env.get("TMPDIR") else [])]
-    done = sandbox.run(argv, cwd=cwd, env=env, timeout=timeout, writable=writable, readable=list(confine.readable),
-                       settings=confine.settings)
+    done = sandbox.run(
+        argv,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        writable=writable,
+        readable=list(confine.readable),
+        settings=confine.settings,
+    )
     return Completed(done.returncode, done.output, tuple(done.blocked))
 
 
-def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None = None,
-                        cache_dir: Path | None = None, progress: Progress | None = None,
-                        build: bool = True) -> TestEnvironment:
+def resolve_environment(
+    root: Path,
+    settings: TestSettings,
+    *,
+    tree: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    build: bool = True,
+) -> TestEnvironment:
     """The environment the tests of the repository at ``root`` run in (see the module docstring for the order).
 
     ``tree`` is what a build installs from (default ``root``); with ``build=False`` (doctor) nothing is
@@ -123,8 +143,10 @@ def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None
         cache = cache_dir or default_cache_dir()
         if build:
             if envbuild.state(recipe, cache) != "ready" and progress is not None:
-                progress("the project has no environment of its own: building one with uv, once "
-                         "(cached; set [tool.patchgate.tests] python to use yours)")
+                progress(
+                    "the project has no environment of its own: building one with uv, once "
+                    "(cached; set [tool.patchgate.tests] python to use yours)"
+                )
             return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
         return _described(recipe, cache)
     return own_environment()
@@ -133,9 +155,13 @@ def resolve_environment(root: Path, settings: TestSettings, *, tree: Path | None
 def own_environment() -> TestEnvironment:
     """patchgate's own interpreter, for a project that declares no dependencies (or none built yet)."""
     python = Path(sys.executable)
-    return TestEnvironment(python, (str(python), "-m", "pytest"), kind="patchgate",
-                           how=f"patchgate's own Python ({python}): the repository has no .venv/ or venv/, no active "
-                               f"virtualenv and no [tool.patchgate.tests]; {HOW_TO_POINT}")
+    return TestEnvironment(
+        python,
+        (str(python), "-m", "pytest"),
+        kind="patchgate",
+        how=f"patchgate's own Python ({python}): the repository has no .venv/ or venv/, no active "
+        f"virtualenv and no [tool.patchgate.tests]; {HOW_TO_POINT}",
+    )
 
 
 def declares_dependencies(recipe: Recipe) -> bool:
@@ -154,27 +180,40 @@ def declares_dependencies(recipe: Recipe) -> bool:
 
 def _configured(root: Path, settings: TestSettings) -> TestEnvironment | None:
     if settings.env == "build" and (settings.python or settings.command):
-        raise ConfigError('[tool.patchgate.tests] env = "build" (--tests-env build) conflicts with python/command; '
-                          "use one of them")
+        raise ConfigError(
+            '[tool.patchgate.tests] env = "build" (--tests-env build) conflicts with python/command; use one of them'
+        )
     python = None
     if settings.python is not None:
         python = settings.python if settings.python.is_absolute() else root / settings.python
         if not os.access(python, os.X_OK) or python.is_dir():
-            raise ConfigError(f"[tool.patchgate.tests] python = {str(settings.python)!r}: {python} is not an "
-                              "executable interpreter")
+            raise ConfigError(
+                f"[tool.patchgate.tests] python = {str(settings.python)!r}: {python} is not an executable interpreter"
+            )
     if settings.command:
-        return TestEnvironment(python, tuple(settings.command), kind="configured",
-                               how=f"the command in [tool.patchgate.tests]: {' '.join(settings.command)}")
+        return TestEnvironment(
+            python,
+            tuple(settings.command),
+            kind="configured",
+            how=f"the command in [tool.patchgate.tests]: {' '.join(settings.command)}",
+        )
     if python is not None:
-        return TestEnvironment(python, (str(python), "-m", "pytest"), kind="configured", env=_venv_vars(python),
-                               how=f"{python}, set by [tool.patchgate.tests] python")
+        return TestEnvironment(
+            python,
+            (str(python), "-m", "pytest"),
+            kind="configured",
+            env=_venv_vars(python),
+            how=f"{python}, set by [tool.patchgate.tests] python",
+        )
     return None
 
 
 def repository_environment(root: Path) -> TestEnvironment | None:
     """The repository's own virtual environment: .venv/, venv/, an active VIRTUAL_ENV, or poetry's/hatch's."""
-    candidates: list[tuple[Path, str]] = [(root / ".venv", "the repository's .venv/"),
-                                          (root / "venv", "the repository's venv/")]
+    candidates: list[tuple[Path, str]] = [
+        (root / ".venv", "the repository's .venv/"),
+        (root / "venv", "the repository's venv/"),
+    ]
     active = os.environ.get("VIRTUAL_ENV")
     if active and Path(active).resolve() != Path(sys.prefix).resolve():
         candidates.append((Path(active), f"the active virtualenv (VIRTUAL_ENV={active})"))
@@ -182,8 +221,9 @@ def repository_environment(root: Path) -> TestEnvironment | None:
     for prefix, why in candidates:
         python = prefix / "bin" / "python"
         if os.access(python, os.X_OK):
-            return TestEnvironment(python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}",
-                                   env=_venv_vars(python))
+            return TestEnvironment(
+                python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}", env=_venv_vars(python)
+            )
     return None
 
 
@@ -217,8 +257,13 @@ def _venv_vars(python: Path) -> dict[str, str]:
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
-PYTHON_RELEASED = {"3.10": "2021-10-04", "3.11": "2022-10-24", "3.12": "2023-10-02", "3.13": "2024-10-07",
-                   "3.14": "2025-10-07"}
+PYTHON_RELEASED = {
+    "3.10": "2021-10-04",
+    "3.11": "2022-10-24",
+    "3.12": "2023-10-02",
+    "3.13": "2024-10-07",
+    "3.14": "2025-10-07",
+}
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
@@ -232,18 +277,35 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
-    requirements = sorted({str(p.relative_to(tree)) for pattern in ("requirements*.txt", "requirements/*.txt")
-                           for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name})
+    requirements = sorted(
+        {
+            str(p.relative_to(tree))
+            for pattern in ("requirements*.txt", "requirements/*.txt")
+            for p in tree.glob(pattern)
+            if p.is_file() and "doc" not in p.name
+        }
+    )
     tox, tox_extras = _tox(tree / "tox.ini") if "tox.ini" in files else ([], [])
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
-    attempts = ((*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),
-                (*project, *tox, *BASE_PACKAGES), (*project, *BASE_PACKAGES), BASE_PACKAGES)
-    return Recipe(tree, python, attempts, identity=f"project\0{_python_version(python)}\0{as_of}",
-                  key_files=tuple(names), uv_args=tuple(_pytest_cutoff(python, as_of)), label="project",
-                  env=envbuild.scm_version_override())
+    attempts = (
+        (*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),
+        (*project, *tox, *BASE_PACKAGES),
+        (*project, *BASE_PACKAGES),
+        BASE_PACKAGES,
+    )
+    return Recipe(
+        tree,
+        python,
+        attempts,
+        identity=f"project\0{_python_version(python)}\0{as_of}",
+        key_files=tuple(names),
+        uv_args=tuple(_pytest_cutoff(python, as_of)),
+        label="project",
+        env=envbuild.scm_version_override(),
+    )
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:
@@ -278,8 +340,11 @@ def _tox(path: Path) -> tuple[list[str], list[str]]:
         extras = parser.get("testenv", "extras", fallback="")
     except (configparser.Error, UnicodeDecodeError):
         return [], []
-    plain = [line.strip() for line in deps.splitlines()
-             if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line]
+    plain = [
+        line.strip()
+        for line in deps.splitlines()
+        if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line
+    ]
     names = [e.strip() for e in extras.replace(",", "\n").splitlines() if e.strip() and "{" not in e and ":" not in e]
     return plain, names
 
@@ -300,16 +365,23 @@ def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
         how = f"its build {built[:300]}"
     else:
         how = "built with uv on the first review that runs tests"
-    return TestEnvironment(python, (str(python), "-m", "pytest"), kind="built", env=_venv_vars(python),
-                           how=f"an isolated environment from {made_of} (key {recipe.key}), {how}")
+    return TestEnvironment(
+        python,
+        (str(python), "-m", "pytest"),
+        kind="built",
+        env=_venv_vars(python),
+        how=f"an isolated environment from {made_of} (key {recipe.key}), {how}",
+    )
 
 
-def build_environment(recipe: Recipe, cache_dir: Path, progress: Progress, *,
-                      sandbox_settings: SandboxSettings | None = None) -> TestEnvironment:
+def build_environment(
+    recipe: Recipe, cache_dir: Path, progress: Progress, *, sandbox_settings: SandboxSettings | None = None
+) -> TestEnvironment:
     """The environment for ``recipe`` (``tools.envbuild`` builds it once, sandboxed), as a test environment."""
     try:
         envbuild.build(recipe, cache_dir, progress, sandbox_settings)
     except EnvironmentBuildError as exc:
-        raise EnvironmentBuildError(f"the test environment could not be built: {exc} "
-                                    f"({HOW_TO_POINT.split(': ', 1)[1]})") from None
+        raise EnvironmentBuildError(
+            f"the test environment could not be built: {exc} ({HOW_TO_POINT.split(': ', 1)[1]})"
+        ) from None
     return _described(recipe, cache_dir)

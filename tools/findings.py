@@ -35,10 +35,15 @@ class GateReport(BaseModel):
     name: str = Field(description="The gate's registered name (tools.gate.GATES).")
     passed: bool
     findings: list[Finding] = Field(default_factory=list)
-    skipped: bool = Field(default=False, description="True when the gate did not run (disabled, or an earlier gate failed).")
+    skipped: bool = Field(
+        default=False, description="True when the gate did not run (disabled, or an earlier gate failed)."
+    )
     detail: str = Field(default="", description="Short free text for the model: first failing test output, etc.")
-    checked: str = Field(default="", description="What the gate checked, one line for a person: which tests ran, "
-                                                 "how many, from which files and why they were chosen.")
+    checked: str = Field(
+        default="",
+        description="What the gate checked, one line for a person: which tests ran, "
+        "how many, from which files and why they were chosen.",
+    )
 
 
 class ReviewResult(BaseModel):

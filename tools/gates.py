@@ -27,8 +27,15 @@ from tools.policy import Policies
 __all__ = ["ReviewOptions", "review"]
 
 
-def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions | None = None,
-           tests: TestSettings | None = None, baseline: Baseline | None = None) -> ReviewResult:
+def review(
+    root: Path,
+    diff: str,
+    *,
+    base: str = "HEAD",
+    options: ReviewOptions | None = None,
+    tests: TestSettings | None = None,
+    baseline: Baseline | None = None,
+) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
     ``options`` and ``tests`` default to patchgate's defaults, not to any file: every command passes the
@@ -43,9 +50,18 @@ def review(root: Path, diff: str, *, base: str = "HEAD", options: ReviewOptions 
     candidate = parse_diff(diff)
     reports: list[GateReport] = []
     with (kept_worktree if options.reuse_worktrees else worktree)(repo, commit) as tree:
-        ctx = GateContext(repo=repo, base=commit, diff=diff, candidate=candidate, tree=tree, options=options,
-                          tests=tests or TestSettings(), policies=policies,
-                          base_text=lambda path: file_at(repo, commit, path), baseline=baseline)
+        ctx = GateContext(
+            repo=repo,
+            base=commit,
+            diff=diff,
+            candidate=candidate,
+            tree=tree,
+            options=options,
+            tests=tests or TestSettings(),
+            policies=policies,
+            base_text=lambda path: file_at(repo, commit, path),
+            baseline=baseline,
+        )
         for name in gate_names():
             if not options.enabled(name):
                 if name != "issue-tests":  # listed only when the caller named tests

@@ -38,9 +38,16 @@ _MARK = "PATCHGATE-IMPORTS "
 IMPORT_TIMEOUT = 120.0
 
 
-def import_check(repo: git.Repo, base: str, candidate: Candidate, tree: Path, is_test: Callable[[str], bool],
-                 environment: TestEnvironment, timeout: float,
-                 pass_env: list[str] | tuple[str, ...] = ()) -> tuple[list[Finding], str]:
+def import_check(
+    repo: git.Repo,
+    base: str,
+    candidate: Candidate,
+    tree: Path,
+    is_test: Callable[[str], bool],
+    environment: TestEnvironment,
+    timeout: float,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> tuple[list[Finding], str]:
     """Findings for changed modules that do not import (base failures only warn), and a one-line summary."""
     modules = importable_modules(tree, candidate, is_test)
     timeout = min(timeout, IMPORT_TIMEOUT)
@@ -60,8 +67,12 @@ def importable_modules(tree: Path, candidate: Candidate, is_test: Callable[[str]
     modules: dict[str, str] = {}
     for changed in candidate.files:
         path = PurePosixPath(changed.path)
-        if changed.deleted or path.suffix != ".py" or path.name in ("__main__.py", "setup.py", "conftest.py") \
-                or is_test(changed.path):
+        if (
+            changed.deleted
+            or path.suffix != ".py"
+            or path.name in ("__main__.py", "setup.py", "conftest.py")
+            or is_test(changed.path)
+        ):
             continue
         name = _module_name(tree, path)
         if name:
@@ -83,8 +94,13 @@ def _module_name(tree: Path, path: PurePosixPath) -> str | None:
     return ".".join(parts)
 
 
-def check_imports(tree: Path, modules: dict[str, str], environment: TestEnvironment, timeout: float,
-                  pass_env: list[str] | tuple[str, ...] = ()) -> dict[str, str] | str:
+def check_imports(
+    tree: Path,
+    modules: dict[str, str],
+    environment: TestEnvironment,
+    timeout: float,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> dict[str, str] | str:
     """Failures by module name, or a string saying why the check itself could not run."""
     if not modules:
         return {}
@@ -93,28 +109,40 @@ def check_imports(tree: Path, modules: dict[str, str], environment: TestEnvironm
     if not os.access(environment.python, os.X_OK):
         return f"import check skipped: {environment.how}"
     with tempfile.TemporaryDirectory(prefix="patchgate-imports-") as scratch:
-        done = execute([str(environment.python), "-c", _SCRIPT, *modules], cwd=tree,
-                       env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
-                       confine=environment.confine)
+        done = execute(
+            [str(environment.python), "-c", _SCRIPT, *modules],
+            cwd=tree,
+            env=environment.process_env(tree, Path(scratch), pass_env),
+            timeout=timeout,
+            confine=environment.confine,
+        )
     if done.timed_out:
         return f"importing the changed modules took longer than {timeout:g} s"
     line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)
     if line is None:
         return f"the import check did not finish (exit {done.returncode}): {done.output.strip()[-300:]}"
-    return json.loads(line[len(_MARK):])
+    return json.loads(line[len(_MARK) :])
 
 
-def import_findings(candidate_failures: dict[str, str], base_failures: dict[str, str],
-                    modules: dict[str, str]) -> list[Finding]:
+def import_findings(
+    candidate_failures: dict[str, str], base_failures: dict[str, str], modules: dict[str, str]
+) -> list[Finding]:
     """One error per module the change breaks; modules that failed the same way on the base, one warning."""
     findings, old = [], []
     for name, why in candidate_failures.items():
         if base_failures.get(name) == why:
             old.append(f"{name}: {why}")
         else:
-            findings.append(Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {why}"))
+            findings.append(
+                Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {why}")
+            )
     if old:
         shown = "; ".join(old[:2]) + (f"; and {len(old) - 2} more" if len(old) > 2 else "")
-        findings.append(Finding(rule="tests.import-error", severity="warning",
-                                message=f"{len(old)} changed module(s) do not import on the base either ({shown})"))
+        findings.append(
+            Finding(
+                rule="tests.import-error",
+                severity="warning",
+                message=f"{len(old)} changed module(s) do not import on the base either ({shown})",
+            )
+        )
     return findings

@@ -99,9 +99,15 @@ def manifest_findings(path: str, text: str, policy: Kubernetes, pods: list[PodTe
     findings: list[Finding] = []
     for manifest in manifests:
         findings.extend(_schema(manifest, policy.version))
-        findings.extend(Finding(rule=f"kubernetes.{p.rule}", path=path, line=manifest.line(p.field),
-                                message=f"{manifest.title}: {field_name(p.field)} {p.message}")
-                        for p in _problems(manifest.doc, policy, pods))
+        findings.extend(
+            Finding(
+                rule=f"kubernetes.{p.rule}",
+                path=path,
+                line=manifest.line(p.field),
+                message=f"{manifest.title}: {field_name(p.field)} {p.message}",
+            )
+            for p in _problems(manifest.doc, policy, pods)
+        )
     return findings
 
 
@@ -113,12 +119,24 @@ def _schema(manifest: Manifest, version: str) -> list[Finding]:
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
         where = "/".join(str(p) for p in exc.path) or doc["kind"]
-        return [Finding(rule="kubernetes.schema", path=path, line=manifest.line(tuple(exc.path)),
-                        message=f"{doc['kind']} does not match the Kubernetes {version} schema at {where}: "
-                                f"{exc.message[:200]}")]
+        return [
+            Finding(
+                rule="kubernetes.schema",
+                path=path,
+                line=manifest.line(tuple(exc.path)),
+                message=f"{doc['kind']} does not match the Kubernetes {version} schema at {where}: {exc.message[:200]}",
+            )
+        ]
     except kubernetes_validate.SchemaNotFoundError:
-        return [Finding(rule="kubernetes.unknown-kind", path=path, line=line, severity="warning",
-                        message=f"no Kubernetes {version} schema for {doc['apiVersion']} {doc['kind']}")]
+        return [
+            Finding(
+                rule="kubernetes.unknown-kind",
+                path=path,
+                line=line,
+                severity="warning",
+                message=f"no Kubernetes {version} schema for {doc['apiVersion']} {doc['kind']}",
+            )
+        ]
     except kubernetes_validate.utils.InvalidSchemaError as exc:
         return [Finding(rule="kubernetes.schema", path=path, line=line, message=str(exc)[:200])]
     return []
@@ -158,8 +176,13 @@ def _selector(doc: dict[str, Any]) -> list[Problem]:
     selector = spec.get("selector")
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     if doc["kind"] == "Job" and selector is not None and spec.get("manualSelector") is not True:
-        return [Problem("selector", ("spec", "selector"), "is set but spec.manualSelector is not true: the API "
-                                                          "server generates a Job's selector; remove it")]
+        return [
+            Problem(
+                "selector",
+                ("spec", "selector"),
+                "is set but spec.manualSelector is not true: the API server generates a Job's selector; remove it",
+            )
+        ]
     if not isinstance(selector, dict):
         return []  # required by the schema where it is required
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
@@ -167,8 +190,13 @@ def _selector(doc: dict[str, Any]) -> list[Problem]:
     if selects(selector, labels):
         return []
     field = ("spec", "selector", "matchLabels" if selector.get("matchLabels") else "matchExpressions")
-    return [Problem("selector", field, f"{_show(selector.get(field[-1]))} does not select "
-                                       f"spec.template.metadata.labels {_show(labels)}")]
+    return [
+        Problem(
+            "selector",
+            field,
+            f"{_show(selector.get(field[-1]))} does not select spec.template.metadata.labels {_show(labels)}",
+        )
+    ]
 
 
 def selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
@@ -180,8 +208,12 @@ def selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     for expression in selector.get("matchExpressions") or []:
         key, operator = str(expression.get("key")), expression.get("operator")
         values = {str(v) for v in expression.get("values") or []}
-        if not {"In": key in labels and labels[key] in values, "NotIn": labels.get(key) not in values,
-                "Exists": key in labels, "DoesNotExist": key not in labels}.get(operator, False):
+        if not {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(operator, False):
             return False
     return True
 
@@ -194,11 +226,21 @@ def _service(doc: dict[str, Any], policy: Kubernetes, pods: list[PodTemplate]) -
     selector = spec.get("selector")
     namespace = (doc.get("metadata") or {}).get("namespace")
     near = [p for p in pods if None in (p.namespace, namespace) or p.namespace == namespace]
-    if policy.rules.service_selector and isinstance(selector, dict) and selector and near \
-            and not any(selects({"matchLabels": selector}, p.labels) for p in near):
-        problems.append(Problem("service-selector", ("spec", "selector"),
-                                f"{_show(selector)} selects no pod template of this change "
-                                f"({near[0].title} has labels {_show(near[0].labels)})"))
+    if (
+        policy.rules.service_selector
+        and isinstance(selector, dict)
+        and selector
+        and near
+        and not any(selects({"matchLabels": selector}, p.labels) for p in near)
+    ):
+        problems.append(
+            Problem(
+                "service-selector",
+                ("spec", "selector"),
+                f"{_show(selector)} selects no pod template of this change "
+                f"({near[0].title} has labels {_show(near[0].labels)})",
+            )
+        )
     return problems
 
 
@@ -215,8 +257,15 @@ def _service_ports(ports: Any) -> list[Problem]:
             problems.extend(port_problems(port.get("nodePort"), (*at, "nodePort"), named=False))
         name = port.get("name")
         if len(ports) > 1 and (not name or name in names):
-            problems.append(Problem("port", (*at, "name"), "is missing: a Service with several ports names each, "
-                                                           "uniquely" if not name else f"{name!r} is used twice"))
+            problems.append(
+                Problem(
+                    "port",
+                    (*at, "name"),
+                    "is missing: a Service with several ports names each, uniquely"
+                    if not name
+                    else f"{name!r} is used twice",
+                )
+            )
         names.add(name)
     return problems
 

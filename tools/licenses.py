@@ -40,13 +40,21 @@ def license_gate(candidate: Candidate, options: ReviewOptions, policy: ModelsPol
                 if entry is not None:
                     findings.extend(_listed(changed.path, line, model_id, entry, options))
                 else:
-                    findings.append(Finding(rule="license.unknown-model", path=changed.path, line=line, severity="warning",
-                                            message=f"model {model_id} is not in policies/models.yaml; check its licence"))
+                    findings.append(
+                        Finding(
+                            rule="license.unknown-model",
+                            path=changed.path,
+                            line=line,
+                            severity="warning",
+                            message=f"model {model_id} is not in policies/models.yaml; check its licence",
+                        )
+                    )
     return GateReport(name="license", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
-def model_ids(text: str, pattern: re.Pattern[str], known: dict[str, ModelEntry],
-              orgs: set[str]) -> Iterator[tuple[str, ModelEntry | None]]:
+def model_ids(
+    text: str, pattern: re.Pattern[str], known: dict[str, ModelEntry], orgs: set[str]
+) -> Iterator[tuple[str, ModelEntry | None]]:
     """The model ids in ``text``: listed ones with their entry, unlisted ones of a known organisation with None.
 
     An id may sit behind a host or registry (``huggingface.co/black-forest-labs/FLUX.1-dev``,
@@ -69,11 +77,24 @@ def _listed(path: str, line: int, model_id: str, entry: ModelEntry, options: Rev
         return []
     note = f" ({entry.note})" if entry.note else ""
     if options.usage == "commercial":
-        return [Finding(rule="license.restricted-model", path=path, line=line,
-                        message=f"model {model_id} has licence {entry.license}, which does not allow commercial "
-                                f"use{note}; this project's usage is commercial")]
+        return [
+            Finding(
+                rule="license.restricted-model",
+                path=path,
+                line=line,
+                message=f"model {model_id} has licence {entry.license}, which does not allow commercial "
+                f"use{note}; this project's usage is commercial",
+            )
+        ]
     if options.usage == "unspecified":
-        return [Finding(rule="license.restricted-model", path=path, line=line, severity="warning",
-                        message=f"model {model_id} has licence {entry.license} (no commercial use){note}; "
-                                "set [tool.patchgate.review] usage to check it")]
+        return [
+            Finding(
+                rule="license.restricted-model",
+                path=path,
+                line=line,
+                severity="warning",
+                message=f"model {model_id} has licence {entry.license} (no commercial use){note}; "
+                "set [tool.patchgate.review] usage to check it",
+            )
+        ]
     return []

@@ -34,6 +34,8 @@ def check_gates(options: ReviewOptions) -> ReviewOptions:
     switchable = switchable_gates()
     for name in options.disabled:
         if name not in switchable:
-            raise ConfigError(f"invalid [tool.patchgate.review] setting 'disabled': unknown gate {name!r}; "
-                              f"gates that can be turned off: {', '.join(switchable)}")
+            raise ConfigError(
+                f"invalid [tool.patchgate.review] setting 'disabled': unknown gate {name!r}; "
+                f"gates that can be turned off: {', '.join(switchable)}"
+            )
     return options

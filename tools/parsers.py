@@ -39,8 +39,9 @@ class ParseGate:
         return parse_gate(ctx.candidate, ctx.tree, ctx.base_text, ctx.options, ctx.policies)
 
 
-def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: ReviewOptions,
-               policies: Policies) -> GateReport:
+def parse_gate(
+    candidate: Candidate, tree: Path, base_text: BaseText, options: ReviewOptions, policies: Policies
+) -> GateReport:
     """Parse every changed, non-deleted text file of ``candidate`` as it is in ``tree``."""
     findings: list[Finding] = []
     texts: dict[str, str] = {}
@@ -58,10 +59,15 @@ def parse_gate(candidate: Candidate, tree: Path, base_text: BaseText, options: R
         if (text := texts.get(changed.path)) is None:
             continue
         problems = check_file(changed.path, text, options, policies, pods=pods)
-        if problems and (old := base_text(changed.old_path or changed.path)) is not None \
-                and check_file(changed.path, old, options, policies, pods=pods):
-            problems = [p.model_copy(update={"severity": "warning", "message": p.message + " (already so on the base)"})
-                        for p in problems]
+        if (
+            problems
+            and (old := base_text(changed.old_path or changed.path)) is not None
+            and check_file(changed.path, old, options, policies, pods=pods)
+        ):
+            problems = [
+                p.model_copy(update={"severity": "warning", "message": p.message + " (already so on the base)"})
+                for p in problems
+            ]
         findings.extend(problems)
     return GateReport(name="parse", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
@@ -78,8 +84,9 @@ def change_pods(texts: dict[str, str], policies: Policies) -> list[PodTemplate]:
     return pod_templates(manifests, policies.kubernetes.kubernetes)
 
 
-def check_file(path: str, text: str, options: ReviewOptions, policies: Policies,
-               pods: list[PodTemplate] | None = None) -> list[Finding]:
+def check_file(
+    path: str, text: str, options: ReviewOptions, policies: Policies, pods: list[PodTemplate] | None = None
+) -> list[Finding]:
     """Parse problems of one file's text, by what its name says it is.
 
     ``pods``: the pod templates of the whole change, which a Service must select (default: this file's).
@@ -89,8 +96,10 @@ def check_file(path: str, text: str, options: ReviewOptions, policies: Policies,
     lang = language_of(path)
     if lang == "python":
         # CPython is the authority; a tree-sitter error on code CPython accepts is a grammar lag, so a warning.
-        findings.extend(_compile(path, text) or [f.model_copy(update={"severity": "warning"})
-                                                 for f in _tree_sitter(path, lang, text)])
+        findings.extend(
+            _compile(path, text)
+            or [f.model_copy(update={"severity": "warning"}) for f in _tree_sitter(path, lang, text)]
+        )
     elif lang != "text":
         findings.extend(_tree_sitter(path, lang, text))
     if suffix == ".json":
@@ -104,7 +113,9 @@ def check_file(path: str, text: str, options: ReviewOptions, policies: Policies,
             from core.grammars import parse_error
 
             if (error := parse_error(grammar, text)) is not None:
-                findings.append(Finding(rule="parse.grammar", path=path, message=f"does not match grammar {grammar}: {error}"))
+                findings.append(
+                    Finding(rule="parse.grammar", path=path, message=f"does not match grammar {grammar}: {error}")
+                )
     return findings
 
 
@@ -127,8 +138,14 @@ def _tree_sitter(path: str, lang: str, text: str) -> list[Finding]:
     if node is None:
         return []
     what = f"missing {node.type}" if node.is_missing else "syntax error"
-    return [Finding(rule="parse.syntax", path=path, line=node.start_point[0] + 1,
-                    message=f"{lang} {what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}")]
+    return [
+        Finding(
+            rule="parse.syntax",
+            path=path,
+            line=node.start_point[0] + 1,
+            message=f"{lang} {what} at line {node.start_point[0] + 1}, column {node.start_point[1] + 1}",
+        )
+    ]
 
 
 def _compile(path: str, text: str) -> list[Finding]:
@@ -162,8 +179,14 @@ def _yaml(path: str, text: str, policies: Policies, pods: list[PodTemplate] | No
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return [Finding(rule="parse.yaml", path=path, line=mark.line + 1 if mark else None,
-                        message=f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
+        return [
+            Finding(
+                rule="parse.yaml",
+                path=path,
+                line=mark.line + 1 if mark else None,
+                message=f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+            )
+        ]
     if any(is_manifest(d) for d in docs):
         return manifest_findings(path, text, policies.kubernetes.kubernetes, pods)
     return []

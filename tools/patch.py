@@ -34,8 +34,9 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
     try:
         check_paths(root, candidate)
     except UnsafePath as exc:
-        return GateReport(name="apply", passed=False,
-                          findings=[Finding(rule="apply.unsafe-path", message=str(exc))], detail=str(exc))
+        return GateReport(
+            name="apply", passed=False, findings=[Finding(rule="apply.unsafe-path", message=str(exc))], detail=str(exc)
+        )
     if not candidate.files:
         return GateReport(name="apply", passed=True, detail="empty patch")
     data = diff if diff.endswith("\n") else diff + "\n"
@@ -50,8 +51,9 @@ def apply_patch(root: Path, diff: str, check_only: bool = False, three_way: bool
         if merged.returncode == 0:
             return GateReport(name="apply", passed=True, detail="applied with a 3-way merge")
     findings = _findings(check.stderr, candidate)
-    return GateReport(name="apply", passed=False, findings=findings,
-                      detail="; ".join(f.message for f in findings)[:1000])
+    return GateReport(
+        name="apply", passed=False, findings=findings, detail="; ".join(f.message for f in findings)[:1000]
+    )
 
 
 def strip_level(diff: str) -> int:
@@ -68,8 +70,9 @@ def strip_level(diff: str) -> int:
 def _git_apply(root: Path, diff: str, *flags: str) -> subprocess.CompletedProcess[str]:
     # Diffs of files that are not UTF-8 arrive with surrogate escapes (GitPython); give git the original bytes.
     proc = run_git(root, "apply", *_APPLY_FLAGS, *flags, input=diff.encode("utf-8", "surrogateescape"), check=False)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(errors="replace"),
-                                       proc.stderr.decode(errors="replace"))
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    )
 
 
 def _findings(stderr: str, candidate: Candidate) -> list[Finding]:
@@ -82,8 +85,11 @@ def _findings(stderr: str, candidate: Candidate) -> list[Finding]:
             path, at = m["path"], int(m["line"])
             hunk = _hunk_at(candidate, path, at)
             where = f"hunk #{hunk[0]} {hunk[1]}" if hunk else f"line {at}"
-            findings.append(Finding(rule="apply.hunk-failed", path=path, line=at,
-                                    message=f"{path}: {where} does not apply to the base"))
+            findings.append(
+                Finding(
+                    rule="apply.hunk-failed", path=path, line=at, message=f"{path}: {where} does not apply to the base"
+                )
+            )
             reported.add(path)
         elif (m := _FILE_ERROR.match(line)) and m["path"] not in reported and m["why"] != "patch does not apply":
             findings.append(Finding(rule="apply.file-failed", path=m["path"], message=f"{m['path']}: {m['why']}"))

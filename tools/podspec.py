@@ -36,10 +36,24 @@ DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 IANA_SVC_NAME = re.compile(r"(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # <signed number><suffix>: binary SI, decimal SI or a decimal exponent, as resource.Quantity parses it
 QUANTITY = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?")
-SUFFIX = {"Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
-          "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60, "n": Decimal("1e-9"), "u": Decimal("1e-6"),
-          "m": Decimal("1e-3"), "": Decimal(1), "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"),
-          "T": Decimal("1e12"), "P": Decimal("1e15"), "E": Decimal("1e18")}
+SUFFIX = {
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -84,14 +98,23 @@ def pod_problems(spec: dict[str, Any], at: Path, policy: Kubernetes, *, long_run
         requests, limits = _resources(container)
         gpus.extend(g for g in policy.gpu_resources if g in requests or g in limits)
         problems.extend(_container(container, field, policy, probes=long_running and main))
-        if enabled.model_loading and long_running and main and any(g in requests or g in limits
-                                                                   for g in policy.gpu_resources):
+        if (
+            enabled.model_loading
+            and long_running
+            and main
+            and any(g in requests or g in limits for g in policy.gpu_resources)
+        ):
             problems.extend(_model_loading(container, field, policy.model_load_seconds))
     if enabled.gpu_nodes and gpus and not _on_gpu_nodes(spec, policy.gpu_nodes):
-        problems.append(Problem("gpu-nodes", (*at, "tolerations"),
-                                f"is missing: the pod requests {gpus[0]} but neither tolerates a GPU node taint "
-                                f"({', '.join(policy.gpu_nodes.toleration_keys)}) nor selects GPU nodes "
-                                f"(nodeSelector on {', '.join(policy.gpu_nodes.node_label_keys[:3]) or 'a GPU label'})"))
+        problems.append(
+            Problem(
+                "gpu-nodes",
+                (*at, "tolerations"),
+                f"is missing: the pod requests {gpus[0]} but neither tolerates a GPU node taint "
+                f"({', '.join(policy.gpu_nodes.toleration_keys)}) nor selects GPU nodes "
+                f"(nodeSelector on {', '.join(policy.gpu_nodes.node_label_keys[:3]) or 'a GPU label'})",
+            )
+        )
     return problems
 
 
@@ -115,11 +138,22 @@ def _names(spec: dict[str, Any], at: Path) -> list[Problem]:
     for field, container, _ in _containers(spec, at):
         name = container.get("name")
         if not isinstance(name, str) or len(name) > 63 or not DNS_LABEL.fullmatch(name):
-            problems.append(Problem("container-name", (*field, "name"), f"{name!r} is not a DNS-1123 label "
-                                    "(at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric)"))
+            problems.append(
+                Problem(
+                    "container-name",
+                    (*field, "name"),
+                    f"{name!r} is not a DNS-1123 label "
+                    "(at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric)",
+                )
+            )
         elif name in seen:
-            problems.append(Problem("container-name", (*field, "name"), f"{name!r} is used by another container "
-                                    "of this pod; names must be unique"))
+            problems.append(
+                Problem(
+                    "container-name",
+                    (*field, "name"),
+                    f"{name!r} is used by another container of this pod; names must be unique",
+                )
+            )
         seen.add(name)
     return problems
 
@@ -144,11 +178,19 @@ def _container(container: dict[str, Any], field: Path, policy: Kubernetes, *, pr
     if enabled.latest_tag and image and "@" not in image:
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
         if tag in ("", "latest"):
-            problems.append(Problem("latest-tag", (*field, "image"),
-                                    f"{image} is not pinned: use a version tag or a digest, not latest"))
+            problems.append(
+                Problem(
+                    "latest-tag", (*field, "image"), f"{image} is not pinned: use a version tag or a digest, not latest"
+                )
+            )
     if enabled.privileged and (container.get("securityContext") or {}).get("privileged") is True:
-        problems.append(Problem("privileged", (*field, "securityContext", "privileged"),
-                                "is true: privileged containers are not allowed"))
+        problems.append(
+            Problem(
+                "privileged",
+                (*field, "securityContext", "privileged"),
+                "is true: privileged containers are not allowed",
+            )
+        )
     return problems
 
 
@@ -161,8 +203,13 @@ def _amounts(requests: dict[str, Any], limits: dict[str, Any], resources: Path, 
         for name, value in values.items():
             if (amount := quantity(value)) is None or amount < 0:
                 if enabled.quantities:
-                    problems.append(Problem("quantity", (*resources, kind, name),
-                                            f"{value!r} is not a Kubernetes quantity (such as 500m, 2, 16Gi)"))
+                    problems.append(
+                        Problem(
+                            "quantity",
+                            (*resources, kind, name),
+                            f"{value!r} is not a Kubernetes quantity (such as 500m, 2, 16Gi)",
+                        )
+                    )
             else:
                 amounts[kind, name] = amount
     for gpu in policy.gpu_resources:
@@ -170,18 +217,33 @@ def _amounts(requests: dict[str, Any], limits: dict[str, Any], resources: Path, 
             continue
         request, limit = amounts.get(("requests", gpu)), amounts.get(("limits", gpu))
         if gpu in requests and request != limit:
-            problems.append(Problem("gpu-limit", (*resources, "limits", gpu),
-                                    f"is {limits.get(gpu, 'unset')} but requests.{gpu} is {requests[gpu]}: a GPU "
-                                    "must be limited to exactly what is requested (GPUs cannot be overcommitted)"))
+            problems.append(
+                Problem(
+                    "gpu-limit",
+                    (*resources, "limits", gpu),
+                    f"is {limits.get(gpu, 'unset')} but requests.{gpu} is {requests[gpu]}: a GPU "
+                    "must be limited to exactly what is requested (GPUs cannot be overcommitted)",
+                )
+            )
         elif (amount := request if request is not None else limit) is not None and amount != amount.to_integral():
-            problems.append(Problem("gpu-limit", (*resources, "limits" if limit is not None else "requests", gpu),
-                                    f"is {amount}: GPUs are whole devices"))
+            problems.append(
+                Problem(
+                    "gpu-limit",
+                    (*resources, "limits" if limit is not None else "requests", gpu),
+                    f"is {amount}: GPUs are whole devices",
+                )
+            )
     if enabled.limits_cover_requests:
         for (kind, name), request in amounts.items():
             limit = amounts.get(("limits", name))
             if kind == "requests" and limit is not None and limit < request and name not in policy.gpu_resources:
-                problems.append(Problem("limit-below-request", (*resources, "limits", name),
-                                        f"{limits[name]} is below requests.{name} {requests[name]}"))
+                problems.append(
+                    Problem(
+                        "limit-below-request",
+                        (*resources, "limits", name),
+                        f"{limits[name]} is below requests.{name} {requests[name]}",
+                    )
+                )
     return problems
 
 
@@ -197,8 +259,11 @@ def _container_ports(container: dict[str, Any], field: Path) -> list[Problem]:
         if port.get("hostPort", 0) != 0:
             problems.extend(port_problems(port.get("hostPort"), (*at, "hostPort"), named=False))
         if (name := port.get("name")) is not None:
-            problems.extend(port_problems(name, (*at, "name"), named=True) if isinstance(name, str) else
-                            [Problem("port", (*at, "name"), f"{name!r} is not a port name")])
+            problems.extend(
+                port_problems(name, (*at, "name"), named=True)
+                if isinstance(name, str)
+                else [Problem("port", (*at, "name"), f"{name!r} is not a port name")]
+            )
             if name in names:
                 problems.append(Problem("port", (*at, "name"), f"{name!r} names another port of this container too"))
             names.add(name)
@@ -207,8 +272,9 @@ def _container_ports(container: dict[str, Any], field: Path) -> list[Problem]:
         for handler in ("httpGet", "tcpSocket", "grpc"):
             target = (spec or {}).get(handler) if isinstance(spec, dict) else None
             if isinstance(target, dict) and "port" in target:
-                problems.extend(port_problems(target["port"], (*field, probe, handler, "port"),
-                                              named=handler != "grpc"))
+                problems.extend(
+                    port_problems(target["port"], (*field, probe, handler, "port"), named=handler != "grpc")
+                )
     return problems
 
 
@@ -223,21 +289,29 @@ def _model_loading(container: dict[str, Any], field: Path, seconds: int) -> list
             continue
         delay = spec.get("initialDelaySeconds", 0)
         if not isinstance(delay, int) or delay < seconds:
-            problems.append(Problem("model-loading", (*field, probe, "initialDelaySeconds"),
-                                    f"is {spec.get('initialDelaySeconds', 'unset')}: a GPU server loads its model "
-                                    f"first; add a startupProbe or wait at least {seconds} s"))
+            problems.append(
+                Problem(
+                    "model-loading",
+                    (*field, probe, "initialDelaySeconds"),
+                    f"is {spec.get('initialDelaySeconds', 'unset')}: a GPU server loads its model "
+                    f"first; add a startupProbe or wait at least {seconds} s",
+                )
+            )
     return problems
 
 
 def _on_gpu_nodes(spec: dict[str, Any], nodes: GpuNodes) -> bool:
     """Whether the pod tolerates a GPU taint or requires a GPU node label."""
     tolerations = [t for t in spec.get("tolerations") or [] if isinstance(t, dict)]
-    if any(t.get("key") in nodes.toleration_keys or (t.get("operator") == "Exists" and not t.get("key"))
-           for t in tolerations):
+    if any(
+        t.get("key") in nodes.toleration_keys or (t.get("operator") == "Exists" and not t.get("key"))
+        for t in tolerations
+    ):
         return True
     labels = set(spec.get("nodeSelector") or {})
     affinity = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     for term in affinity.get("nodeSelectorTerms") or []:
         labels.update(e.get("key") for e in (term or {}).get("matchExpressions") or [] if isinstance(e, dict))
     return bool(labels & set(nodes.node_label_keys))

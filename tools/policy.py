@@ -68,7 +68,9 @@ class OnlyNewFilesRule(ReviewerRule):
 
 class PackagingRule(ReviewerRule):
     paths: list[str] = Field(description="Globs of packaging and dependency files.")
-    pyproject_tables: list[str] = Field(default_factory=list, description="Dotted pyproject.toml tables of dependencies.")
+    pyproject_tables: list[str] = Field(
+        default_factory=list, description="Dotted pyproject.toml tables of dependencies."
+    )
 
 
 class DebugStatementsRule(ReviewerRule):
@@ -168,11 +170,13 @@ class KubernetesRules(Strict):
 class GpuNodes(Strict):
     """How a pod shows that it is meant for GPU nodes: a toleration of their taint or a node label it selects."""
 
-    toleration_keys: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"],
-                                       description="Taint keys of GPU nodes; tolerating one is enough.")
-    node_label_keys: list[str] = Field(default_factory=list,
-                                       description="Node label keys of GPU nodes; a nodeSelector or a required "
-                                                   "node affinity on one is enough.")
+    toleration_keys: list[str] = Field(
+        default_factory=lambda: ["nvidia.com/gpu"], description="Taint keys of GPU nodes; tolerating one is enough."
+    )
+    node_label_keys: list[str] = Field(
+        default_factory=list,
+        description="Node label keys of GPU nodes; a nodeSelector or a required node affinity on one is enough.",
+    )
 
 
 class Kubernetes(Strict):
@@ -181,11 +185,16 @@ class Kubernetes(Strict):
     batch_kinds: list[str]
     selector_kinds: list[str] = Field(
         default_factory=lambda: ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"],
-        description="Kinds whose spec.selector must select their own pod template.")
+        description="Kinds whose spec.selector must select their own pod template.",
+    )
     gpu_resources: list[str]
     gpu_nodes: GpuNodes = Field(default_factory=GpuNodes)
-    model_load_seconds: int = Field(default=30, ge=0, description="Without a startup probe, the least "
-                                    "initialDelaySeconds of a GPU container's readiness and liveness probes.")
+    model_load_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="Without a startup probe, the least "
+        "initialDelaySeconds of a GPU container's readiness and liveness probes.",
+    )
     rules: KubernetesRules
 
 

@@ -48,8 +48,12 @@ def _under(path: str, root: str) -> bool:
 
 def read_pytest_config(tree: Path) -> PytestConfig:
     """The pytest configuration at the root of ``tree`` (defaults when there is none or it does not parse)."""
-    for name, read in (("pytest.ini", _ini("pytest")), ("pyproject.toml", _pyproject),
-                       ("tox.ini", _ini("pytest")), ("setup.cfg", _ini("tool:pytest"))):
+    for name, read in (
+        ("pytest.ini", _ini("pytest")),
+        ("pyproject.toml", _pyproject),
+        ("tox.ini", _ini("pytest")),
+        ("setup.cfg", _ini("tool:pytest")),
+    ):
         path = tree / name
         if not path.is_file():
             continue
@@ -83,8 +87,10 @@ def _ini(section: str):
             return None
         if not parser.has_section(section):
             return None
-        return _words(parser.get(section, "testpaths", fallback="")), \
-            _words(parser.get(section, "python_files", fallback=""))
+        return _words(parser.get(section, "testpaths", fallback="")), _words(
+            parser.get(section, "python_files", fallback="")
+        )
+
     return read
 
 

@@ -59,8 +59,7 @@ def report_rows(result: ReviewResult) -> list[Row]:
             rows.extend(Row(gate, finding) for gate, finding in items)
             continue
         gate, first = items[0]
-        summary = Finding(rule=rule, severity=first.severity,
-                          message=f"for example {_first_line(first.message)}")
+        summary = Finding(rule=rule, severity=first.severity, message=f"for example {_first_line(first.message)}")
         rows.append(Row(gate, summary, len(items)))
     return rows
 
@@ -93,8 +92,9 @@ def print_table(result: ReviewResult, console: Console) -> None:
         for row in rows:
             colour = {"error": "red", "warning": "yellow"}.get(row.finding.severity, "white")
             where = _where(row.finding) if row.count == 1 else f"{row.count} places"
-            table.add_row(Text(row.finding.rule, colour),
-                          Text.assemble((where, "cyan"), "\n", _first_line(row.finding.message)))
+            table.add_row(
+                Text(row.finding.rule, colour), Text.assemble((where, "cyan"), "\n", _first_line(row.finding.message))
+            )
         console.print(table)
     console.print(gate_line(result))
     for gate in result.gates:
@@ -114,10 +114,20 @@ def print_table(result: ReviewResult, console: Console) -> None:
 
 def to_json(result: ReviewResult) -> dict[str, Any]:
     """The machine-readable verdict: ``{"passed", "gates": [{"name", "passed", "findings"}]}``."""
-    return {"passed": result.passed,
-            "gates": [{"name": g.name, "passed": g.passed, "skipped": g.skipped, "detail": g.detail,
-                       "checked": g.checked,
-                       "findings": [f.model_dump(exclude_none=True) for f in g.findings]} for g in result.gates]}
+    return {
+        "passed": result.passed,
+        "gates": [
+            {
+                "name": g.name,
+                "passed": g.passed,
+                "skipped": g.skipped,
+                "detail": g.detail,
+                "checked": g.checked,
+                "findings": [f.model_dump(exclude_none=True) for f in g.findings],
+            }
+            for g in result.gates
+        ],
+    }
 
 
 def to_sarif(result: ReviewResult) -> dict[str, Any]:
@@ -129,24 +139,43 @@ def to_sarif(result: ReviewResult) -> dict[str, Any]:
     rules = [{"id": rid, "name": rid.replace(".", "-"), "shortDescription": {"text": rid}} for rid in rule_ids]
     results = []
     for finding in findings:
-        entry: dict[str, Any] = {"ruleId": finding.rule, "ruleIndex": rule_ids.index(finding.rule),
-                                 "level": _SARIF_LEVEL[finding.severity], "message": {"text": finding.message}}
+        entry: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_ids.index(finding.rule),
+            "level": _SARIF_LEVEL[finding.severity],
+            "message": {"text": finding.message},
+        }
         if finding.path:
             physical: dict[str, Any] = {"artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"}}
             if finding.line:
                 physical["region"] = {"startLine": finding.line}
             entry["locations"] = [{"physicalLocation": physical}]
         results.append(entry)
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-            "runs": [{"tool": {"driver": {"name": "patchgate", "version": __version__,
-                                          "informationUri": "https://github.com/patchgate/patchgate", "rules": rules}},
-                      "results": results}]}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "patchgate",
+                        "version": __version__,
+                        "informationUri": "https://github.com/patchgate/patchgate",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
 
 
 def to_github(result: ReviewResult) -> str:
     """Markdown review comments, errors first, repeated warnings summarised; a known fix is a ```suggestion."""
-    parts = ["## patchgate review: " + ("all gates passed" if result.passed else
-                                        "failed (" + ", ".join(g.name for g in result.failed()) + ")")]
+    parts = [
+        "## patchgate review: "
+        + ("all gates passed" if result.passed else "failed (" + ", ".join(g.name for g in result.failed()) + ")")
+    ]
     for row in report_rows(result):
         finding = row.finding
         icon = {"error": "❌", "warning": "⚠️"}.get(finding.severity, "ℹ️")

@@ -24,8 +24,13 @@ ReadFile = Callable[[str], str | None]
 _NO_DATA = re.compile(r"^Binary files (?:a/)?(\S+) and (?:b/)?(\S+) differ$", re.M)
 
 
-def reviewer_findings(candidate: Candidate, rules: Reviewer, test_globs: list[str],
-                      read_base: ReadFile | None = None, read_new: ReadFile | None = None) -> list[Finding]:
+def reviewer_findings(
+    candidate: Candidate,
+    rules: Reviewer,
+    test_globs: list[str],
+    read_base: ReadFile | None = None,
+    read_new: ReadFile | None = None,
+) -> list[Finding]:
     """Every reviewer rule on ``candidate``; ``read_base``/``read_new`` give file texts where a rule needs them."""
     findings: list[Finding] = []
     for changed in candidate.files:
@@ -39,8 +44,9 @@ def reviewer_findings(candidate: Candidate, rules: Reviewer, test_globs: list[st
     return findings
 
 
-def _finding(rule: ReviewerRule, rule_id: str, message: str, path: str | None = None,
-             line: int | None = None) -> Finding:
+def _finding(
+    rule: ReviewerRule, rule_id: str, message: str, path: str | None = None, line: int | None = None
+) -> Finding:
     return Finding(rule=f"scope.{rule_id}", message=message, path=path, line=line, severity=rule.severity)
 
 
@@ -48,27 +54,64 @@ def _new_file(changed: ChangedFile, rules: Reviewer) -> list[Finding]:
     """One finding for a new file that is build output, scratch work, a stray test or a root script."""
     path, pure = changed.path, PurePosixPath(changed.path)
     if rules.build_output and matches(path, rules.build_output.paths):
-        return [_finding(rules.build_output, "build-output",
-                         f"{path} is build or cache output; it is generated, not written", path)]
+        return [
+            _finding(
+                rules.build_output,
+                "build-output",
+                f"{path} is build or cache output; it is generated, not written",
+                path,
+            )
+        ]
     if rules.scratch_file and matches(pure.name, rules.scratch_file.names):
-        return [_finding(rules.scratch_file, "scratch-file", f"{path} is scratch work (a reproduction or debugging "
-                         "file); remove it from the patch", path)]
+        return [
+            _finding(
+                rules.scratch_file,
+                "scratch-file",
+                f"{path} is scratch work (a reproduction or debugging file); remove it from the patch",
+                path,
+            )
+        ]
     name = pure.name
-    if rules.stray_test and name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")) \
-            and not matches(path, rules.stray_test.folders):
-        return [_finding(rules.stray_test, "stray-test", f"{path} is a new test file outside the test folders; "
-                         "put tests where the project keeps them", path)]
+    if (
+        rules.stray_test
+        and name.endswith(".py")
+        and (name.startswith("test_") or name.endswith("_test.py"))
+        and not matches(path, rules.stray_test.folders)
+    ):
+        return [
+            _finding(
+                rules.stray_test,
+                "stray-test",
+                f"{path} is a new test file outside the test folders; put tests where the project keeps them",
+                path,
+            )
+        ]
     root = rules.root_script
     if root and len(pure.parts) == 1 and pure.suffix in root.extensions and not matches(path, root.allowed):
-        return [_finding(root, "root-script", f"{path} is a new script at the repository root; a fix belongs in the "
-                         "package, a test in the test folder", path)]
+        return [
+            _finding(
+                root,
+                "root-script",
+                f"{path} is a new script at the repository root; a fix belongs in the "
+                "package, a test in the test folder",
+                path,
+            )
+        ]
     return []
 
 
 def _binary_without_data(candidate: Candidate, rule: ReviewerRule) -> list[Finding]:
     """``Binary files a/x and b/x differ`` carries no content: a build artefact the patch cannot even apply."""
-    return [_finding(rule, "build-output", f"{m[2]} is a binary change without data (build output or a file the "
-                     "patch cannot carry)", m[2]) for m in _NO_DATA.finditer(candidate.diff) if m[2] != "/dev/null"]
+    return [
+        _finding(
+            rule,
+            "build-output",
+            f"{m[2]} is a binary change without data (build output or a file the patch cannot carry)",
+            m[2],
+        )
+        for m in _NO_DATA.finditer(candidate.diff)
+        if m[2] != "/dev/null"
+    ]
 
 
 def _only_new_files(candidate: Candidate, rules: Reviewer, test_globs: list[str]) -> list[Finding]:
@@ -78,20 +121,29 @@ def _only_new_files(candidate: Candidate, rules: Reviewer, test_globs: list[str]
         return []
 
     def source(path: str) -> bool:
-        return PurePosixPath(path).suffix in rule.code_extensions and not matches(path, test_globs) \
+        return (
+            PurePosixPath(path).suffix in rule.code_extensions
+            and not matches(path, test_globs)
             and not matches(path, rule.not_source)
+        )
 
     added = [f.path for f in candidate.files if f.status == "added" and source(f.path)]
     existing = [f for f in candidate.files if f.status != "added" and any(source(p) for p in (f.path, f.old_path) if p)]
     if not added or existing:
         return []
     shown = ", ".join(added[:3]) + (f" and {len(added) - 3} more" if len(added) > 3 else "")
-    return [_finding(rule, "only-new-files", f"the patch adds {shown} but changes no existing source file; "
-                     "a fix changes the code that has the bug")]
+    return [
+        _finding(
+            rule,
+            "only-new-files",
+            f"the patch adds {shown} but changes no existing source file; a fix changes the code that has the bug",
+        )
+    ]
 
 
-def _packaging(candidate: Candidate, rules: Reviewer, read_base: ReadFile | None,
-               read_new: ReadFile | None) -> list[Finding]:
+def _packaging(
+    candidate: Candidate, rules: Reviewer, read_base: ReadFile | None, read_new: ReadFile | None
+) -> list[Finding]:
     """Packaging and dependency files: a model that pins or drops a dependency hides a problem."""
     rule = rules.packaging
     if rule is None:
@@ -100,13 +152,25 @@ def _packaging(candidate: Candidate, rules: Reviewer, read_base: ReadFile | None
     for changed in candidate.files:
         path = changed.path
         if matches(path, rule.paths):
-            findings.append(_finding(rule, "packaging", f"{path} is a packaging or dependency file; "
-                                     "a reviewer must approve this change", path))
+            findings.append(
+                _finding(
+                    rule,
+                    "packaging",
+                    f"{path} is a packaging or dependency file; a reviewer must approve this change",
+                    path,
+                )
+            )
         elif path == "pyproject.toml" and read_base is not None and read_new is not None:
             tables = [t for t in rule.pyproject_tables if _table(read_base(path), t) != _table(read_new(path), t)]
             if tables:
-                findings.append(_finding(rule, "packaging", f"pyproject.toml changes {', '.join(tables)}; "
-                                         "a reviewer must approve dependency changes", path))
+                findings.append(
+                    _finding(
+                        rule,
+                        "packaging",
+                        f"pyproject.toml changes {', '.join(tables)}; a reviewer must approve dependency changes",
+                        path,
+                    )
+                )
     return findings
 
 
@@ -135,12 +199,15 @@ def _prints(text: str | None) -> bool:
         module = ast.parse(text) if text is not None else None
     except (SyntaxError, ValueError):
         return False
-    return module is not None and any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                                      and node.func.id == "print" for node in ast.walk(module))
+    return module is not None and any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        for node in ast.walk(module)
+    )
 
 
-def _debug_statements(candidate: Candidate, rules: Reviewer, test_globs: list[str],
-                      read_base: ReadFile | None, read_new: ReadFile | None) -> list[Finding]:
+def _debug_statements(
+    candidate: Candidate, rules: Reviewer, test_globs: list[str], read_base: ReadFile | None, read_new: ReadFile | None
+) -> list[Finding]:
     """Added print/breakpoint/pdb lines in library code (a module that already prints may add prints)."""
     rule = rules.debug_statements
     if rule is None:
@@ -149,8 +216,13 @@ def _debug_statements(candidate: Candidate, rules: Reviewer, test_globs: list[st
     findings = []
     for changed in candidate.files:
         path = changed.path
-        if changed.deleted or not path.endswith(".py") or len(PurePosixPath(path).parts) == 1 \
-                or matches(path, test_globs) or matches(path, rule.not_in):
+        if (
+            changed.deleted
+            or not path.endswith(".py")
+            or len(PurePosixPath(path).parts) == 1
+            or matches(path, test_globs)
+            or matches(path, rule.not_in)
+        ):
             continue
         base = read_base(changed.old_path or path) if read_base and changed.status != "added" else None
         code = _code_lines(read_new(path)) if read_new else None
@@ -161,6 +233,7 @@ def _debug_statements(candidate: Candidate, rules: Reviewer, test_globs: list[st
                 continue  # inside a string or a docstring's example
             if text.lstrip().startswith("print(") and _prints(base):
                 continue  # a module that prints by design (a CLI, a report)
-            findings.append(_finding(rule, "debug-statement", f"debugging left in library code: {text.strip()[:100]}",
-                                     path, line))
+            findings.append(
+                _finding(rule, "debug-statement", f"debugging left in library code: {text.strip()[:100]}", path, line)
+            )
     return findings

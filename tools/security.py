@@ -78,9 +78,13 @@ def symlink_findings(tree: Path, rel: str) -> list[Finding]:
         where = "into .git"
     else:
         return []
-    return [Finding(rule="security.symlink-outside", path=rel,
-                    message=f"{rel} is a symlink pointing {where} ({target!r}); commit a copy of the file instead")]
-
+    return [
+        Finding(
+            rule="security.symlink-outside",
+            path=rel,
+            message=f"{rel} is a symlink pointing {where} ({target!r}); commit a copy of the file instead",
+        )
+    ]
 
 
 def _parse(source: str) -> ast.Module | None:
@@ -92,16 +96,30 @@ def _parse(source: str) -> ast.Module | None:
 
 def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
     hits = scanner.scan(changed.added_text(), changed.path)
-    return [Finding(rule=f"security.secret.{hit.rule}", path=changed.path, line=changed.added[hit.line - 1][0],
-                    message=f"{hit.description} added (value redacted); load it from the environment or a secret store")
-            for hit in hits]
+    return [
+        Finding(
+            rule=f"security.secret.{hit.rule}",
+            path=changed.path,
+            line=changed.added[hit.line - 1][0],
+            message=f"{hit.description} added (value redacted); load it from the environment or a secret store",
+        )
+        for hit in hits
+    ]
 
 
-def _text_checks(path: str, added: list[tuple[int, str]], text_rules: list[tuple[str, re.Pattern[str]]],
-                 rules: dict[str, dict[str, Any]], marker: str) -> list[Finding]:
-    return [Finding(rule=f"security.{rule_id}", path=path, line=line, message=rules[rule_id]["description"])
-            for line, text in added for rule_id, pattern in text_rules
-            if pattern.search(text) and marker not in text]
+def _text_checks(
+    path: str,
+    added: list[tuple[int, str]],
+    text_rules: list[tuple[str, re.Pattern[str]]],
+    rules: dict[str, dict[str, Any]],
+    marker: str,
+) -> list[Finding]:
+    return [
+        Finding(rule=f"security.{rule_id}", path=path, line=line, message=rules[rule_id]["description"])
+        for line, text in added
+        for rule_id, pattern in text_rules
+        if pattern.search(text) and marker not in text
+    ]
 
 
 def literal(node: ast.expr | None) -> bool:
@@ -143,8 +161,14 @@ def formatted(node: ast.expr | None) -> bool:
 class PythonChecks(ast.NodeVisitor):
     """Walks one module and reports risky calls that start on an added line."""
 
-    def __init__(self, rules: dict[str, dict[str, Any]], path: str, added: set[int], lines: list[str],
-                 marker: str = "patchgate: allow") -> None:
+    def __init__(
+        self,
+        rules: dict[str, dict[str, Any]],
+        path: str,
+        added: set[int],
+        lines: list[str],
+        marker: str = "patchgate: allow",
+    ) -> None:
         self.rules, self.path, self.added, self.lines, self.marker = rules, path, added, lines, marker
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
         self.params: list[set[str]] = []  # parameter names of the enclosing functions, innermost last
@@ -160,11 +184,21 @@ class PythonChecks(ast.NodeVisitor):
     def _built(self, node: ast.expr | None) -> bool:
         return formatted(node) or (isinstance(node, ast.Name) and node.id in self.built)
 
-    def _report(self, rule_id: str, node: ast.Call, suggestion: str | None = None, severity: Severity = "error") -> None:
+    def _report(
+        self, rule_id: str, node: ast.Call, suggestion: str | None = None, severity: Severity = "error"
+    ) -> None:
         if self.marker in self.lines[node.lineno - 1]:
             return  # a person looked at this line and allowed it
-        self.findings.append(Finding(rule=f"security.{rule_id}", path=self.path, line=node.lineno, severity=severity,
-                                     message=self.rules[rule_id]["description"], suggestion=suggestion))
+        self.findings.append(
+            Finding(
+                rule=f"security.{rule_id}",
+                path=self.path,
+                line=node.lineno,
+                severity=severity,
+                message=self.rules[rule_id]["description"],
+                suggestion=suggestion,
+            )
+        )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         args = node.args
@@ -218,10 +252,15 @@ class PythonChecks(ast.NodeVisitor):
     def _shell(self, name: str, node: ast.Call, first: ast.expr | None) -> bool:
         if name.startswith("os."):
             return self._built(first)
-        shell = any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
-                    for k in node.keywords)
+        shell = any(
+            k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+        )
         return shell and self._built(first)
 
     def _safe_loader(self, node: ast.Call) -> bool:
-        loader = next((k.value for k in node.keywords if k.arg == "Loader"), node.args[1] if len(node.args) > 1 else None)
-        return loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.rules["yaml-unsafe-load"]["safe_loaders"]
+        loader = next(
+            (k.value for k in node.keywords if k.arg == "Loader"), node.args[1] if len(node.args) > 1 else None
+        )
+        return (
+            loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.rules["yaml-unsafe-load"]["safe_loaders"]
+        )

@@ -52,7 +52,11 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     python = [p for p in dict.fromkeys([*listed, *added]) if p and (tree / p).is_file()]
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     if options.tests == "all":
-        why = f"every test file under {', '.join(config.testpaths)} (testpaths)" if config.testpaths else "every test file"
+        why = (
+            f"every test file under {', '.join(config.testpaths)} (testpaths)"
+            if config.testpaths
+            else "every test file"
+        )
         return Selection(sorted(tests), {t: why for t in tests})
     changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
     reasons: dict[str, str] = {f.path: "changed" for f in changed if not f.deleted and f.path in tests}
@@ -60,8 +64,9 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     stems = {PurePosixPath(p).stem for p in paths} - {"__init__", "conftest"}
     graph = ImportGraph.of(tree, python)
     reached = graph.reached_from({n for p in paths for n in module_names(p)})
-    conftests = {p for p in python if PurePosixPath(p).name == "conftest.py"
-                 and (p in paths or graph.first_hit(p, reached))}
+    conftests = {
+        p for p in python if PurePosixPath(p).name == "conftest.py" and (p in paths or graph.first_hit(p, reached))
+    }
     for test in tests:
         if test in reasons:
             continue
@@ -124,8 +129,9 @@ class ImportGraph:
         found: set[str] = set()
         packages = [n if path.endswith("__init__.py") else n.rpartition(".")[0] for n in module_names(path)]
         for level, module, names in statements:
-            bases = [module] if not level else \
-                [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
+            bases = (
+                [module] if not level else [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
+            )
             for base in bases:
                 for name in [base, *(f"{base}.{n}" if base else n for n in names)]:
                     if hit := self._module_of(name):

@@ -76,8 +76,13 @@ class TestRun:
         return self.passed + len(self.failures) - self.uncollected
 
 
-def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
-               pass_env: list[str] | tuple[str, ...] = ()) -> TestRun:
+def run_pytest(
+    tree: Path,
+    tests: list[str],
+    timeout: float,
+    environment: TestEnvironment,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> TestRun:
     """pytest on ``tests`` in ``tree``, in the project's ``environment``, under ``timeout`` seconds.
 
     Collection errors do not stop the other files (``--continue-on-collection-errors``); each becomes a
@@ -85,14 +90,36 @@ def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEn
     """
     with tempfile.TemporaryDirectory(prefix="patchgate-tests-") as scratch:
         report = Path(scratch) / "junit.xml"
-        argv = [*environment.argv_prefix, "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
-                f"--junitxml={report}", "--rootdir", str(tree), "--continue-on-collection-errors", *tests]
-        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
-                       confine=environment.confine)
+        argv = [
+            *environment.argv_prefix,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(tree),
+            "--continue-on-collection-errors",
+            *tests,
+        ]
+        done = execute(
+            argv,
+            cwd=tree,
+            env=environment.process_env(tree, Path(scratch), pass_env),
+            timeout=timeout,
+            confine=environment.confine,
+        )
         output = redact(done.output[-4000:])
         if done.timed_out:
-            return TestRun({}, 0, problem=f"tests did not finish within {timeout:g} s", output=output[-2000:],
-                           blocked=done.blocked, timed_out=True)
+            return TestRun(
+                {},
+                0,
+                problem=f"tests did not finish within {timeout:g} s",
+                output=output[-2000:],
+                blocked=done.blocked,
+                timed_out=True,
+            )
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked = done.blocked
         if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
@@ -102,8 +129,13 @@ def run_pytest(tree: Path, tests: list[str], timeout: float, environment: TestEn
         return run
 
 
-def collect_ids(tree: Path, tests: list[str], timeout: float, environment: TestEnvironment,
-                pass_env: list[str] | tuple[str, ...] = ()) -> set[str] | None:
+def collect_ids(
+    tree: Path,
+    tests: list[str],
+    timeout: float,
+    environment: TestEnvironment,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> set[str] | None:
     """The node ids pytest collects from ``tests`` in ``tree`` (sandboxed), or None if collection failed.
 
     ``--verbosity=-1`` comes last so a ``-q`` in the project's addopts cannot turn the listing into counts.
@@ -111,10 +143,23 @@ def collect_ids(tree: Path, tests: list[str], timeout: float, environment: TestE
     if not tests:
         return set()
     with tempfile.TemporaryDirectory(prefix="patchgate-collect-") as scratch:
-        argv = [*environment.argv_prefix, "-p", "no:cacheprovider", "--rootdir", str(tree), "--collect-only",
-                "--verbosity=-1", *tests]
-        done = execute(argv, cwd=tree, env=environment.process_env(tree, Path(scratch), pass_env), timeout=timeout,
-                       confine=environment.confine)
+        argv = [
+            *environment.argv_prefix,
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tree),
+            "--collect-only",
+            "--verbosity=-1",
+            *tests,
+        ]
+        done = execute(
+            argv,
+            cwd=tree,
+            env=environment.process_env(tree, Path(scratch), pass_env),
+            timeout=timeout,
+            confine=environment.confine,
+        )
     if done.returncode not in (0, 5):
         return None
     return {line.strip() for line in done.output.splitlines() if "::" in line and not line.startswith(" ")}
@@ -160,8 +205,11 @@ def _node_id(file: str | None, classname: str, name: str) -> str:
 
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
     """``environment`` whose commands run in the sandbox ``settings`` ask for, able to read the repository."""
-    readable = (Path(repo.working_tree_dir or repo.git_dir), Path(repo.common_dir),
-                *(sandbox.environment_paths(str(environment.python)) if environment.python else ()))
+    readable = (
+        Path(repo.working_tree_dir or repo.git_dir),
+        Path(repo.common_dir),
+        *(sandbox.environment_paths(str(environment.python)) if environment.python else ()),
+    )
     return dataclasses.replace(environment, confine=sandbox.Confinement(settings, readable))
 
 
@@ -178,8 +226,16 @@ class TestsGate:
 
     def run(self, ctx: GateContext) -> GateReport:
         try:
-            return tests_gate(ctx.repo, ctx.base, ctx.candidate, ctx.tree, ctx.options, ctx.tests,
-                              ctx.policies.default.scope.tests.paths, ctx.baseline)
+            return tests_gate(
+                ctx.repo,
+                ctx.base,
+                ctx.candidate,
+                ctx.tree,
+                ctx.options,
+                ctx.tests,
+                ctx.policies.default.scope.tests.paths,
+                ctx.baseline,
+            )
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
 
@@ -201,37 +257,65 @@ class IssueTestsGate:
         root = Path(ctx.repo.working_tree_dir or ctx.tree)
         settings = ctx.tests
         try:
-            environment = confined(resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo,
-                                   settings)
+            environment = confined(
+                resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo, settings
+            )
             run = run_pytest(ctx.tree, present, settings.timeout, environment, settings.pass_env)
         except EnvironmentBuildError as exc:
-            return GateReport(name=self.name, passed=False, findings=[Finding(rule="issue-tests.not-run",
-                                                                               message=str(exc))])
+            return GateReport(
+                name=self.name, passed=False, findings=[Finding(rule="issue-tests.not-run", message=str(exc))]
+            )
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
         blocked = blocked_findings(run)
         if run.problem or not run.ran:
-            return GateReport(name=self.name, passed=False, detail=run.output[-1500:], findings=[Finding(
-                rule="issue-tests.not-run", message=run.problem or _not_run(run, present, environment).message),
-                *blocked])
-        findings = [Finding(rule="issue-tests.failing", path=path, line=line,
-                            message=f"{test_id} still fails: {message}")
-                    for test_id, (path, line, message) in run.failures.items()]
+            return GateReport(
+                name=self.name,
+                passed=False,
+                detail=run.output[-1500:],
+                findings=[
+                    Finding(
+                        rule="issue-tests.not-run", message=run.problem or _not_run(run, present, environment).message
+                    ),
+                    *blocked,
+                ],
+            )
+        findings = [
+            Finding(rule="issue-tests.failing", path=path, line=line, message=f"{test_id} still fails: {message}")
+            for test_id, (path, line, message) in run.failures.items()
+        ]
         findings += blocked
-        return GateReport(name=self.name, passed=not _errors(findings), findings=findings,
-                          detail=run.output[-1500:] if findings else f"{run.passed} passed: {', '.join(present)}")
+        return GateReport(
+            name=self.name,
+            passed=not _errors(findings),
+            findings=findings,
+            detail=run.output[-1500:] if findings else f"{run.passed} passed: {', '.join(present)}",
+        )
 
 
 def _test_file(tree: Path, test_id: str) -> bool:
     """Whether ``test_id`` names a test file inside ``tree`` (never an option or a path outside it)."""
     path = test_id.split("::")[0]
-    if test_id.startswith("-") or not path or posixpath.normpath(path) != path or path.startswith(("/", "../", ".git/")):
+    if (
+        test_id.startswith("-")
+        or not path
+        or posixpath.normpath(path) != path
+        or path.startswith(("/", "../", ".git/"))
+    ):
         return False
     return (tree / path).is_file() and (tree / path).resolve().is_relative_to(tree.resolve())
 
 
-def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, options: ReviewOptions,
-               settings: TestSettings, test_globs: list[str], baseline: Baseline | None = None) -> GateReport:
+def tests_gate(
+    repo: git.Repo,
+    base: str,
+    candidate: Candidate,
+    tree: Path,
+    options: ReviewOptions,
+    settings: TestSettings,
+    test_globs: list[str],
+    baseline: Baseline | None = None,
+) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 
     Zero tests that ran is never a pass. With tests off, none related, or none runnable, every changed
@@ -253,20 +337,33 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
-                             "no related tests")
+        return _imports_only(
+            repo, base, candidate, tree, test_globs, environment, settings, timeout, "no related tests"
+        )
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
         with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
-            base_run = run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
-                                  settings.pass_env)
+            base_run = run_pytest(
+                base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
+            )
         if base_run.problem or not base_run.ran:
             return _base_cannot_run(run.problem)
     if run.problem:
-        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
-                             note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
+        return _imports_only(
+            repo,
+            base,
+            candidate,
+            tree,
+            test_globs,
+            environment,
+            settings,
+            timeout,
+            note + run.output[-1500:],
+            Finding(rule="tests.not-run", message=run.problem),
+            *blocked,
+        )
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     if baseline is not None:
         baseline.record(candidate.diff, Outcomes(dict(run.outcomes), tuple(tests)))
@@ -275,13 +372,15 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     on_base = list(dict.fromkeys([*was_test, *tests]))
 
     def collect(base_tree: Path) -> set[str] | None:
-        ids = collect_ids(base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, environment,
-                          settings.pass_env)  # ids that name the worktree (a parametrized path) compare without it
+        ids = collect_ids(
+            base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, environment, settings.pass_env
+        )  # ids that name the worktree (a parametrized path) compare without it
         return None if ids is None else {placeless(node, base_tree) for node in ids}
 
     def rerun(base_tree: Path) -> TestRun:
-        return run_pytest(base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment,
-                          settings.pass_env)
+        return run_pytest(
+            base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
+        )
 
     with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
         collected = ask(("collect", *on_base), collect)
@@ -292,14 +391,30 @@ def tests_gate(repo: git.Repo, base: str, candidate: Candidate, tree: Path, opti
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         if before.failures and not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
-        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout,
-                             note + run.output[-1500:], _not_run(run, tests, environment), *findings)
-    detail = run.output[-1500:] if run.failures else (f"{run.passed} passed in {len(tests)} file(s) "
-                                                      f"({environment.kind} environment)")
-    checked = (f"{run.ran} test(s) ran from {len(tests)} file(s) in the {environment.kind} environment: "
-               f"{selection.summary()}")
-    return GateReport(name="tests", passed=not _errors(findings), findings=findings, detail=note + detail,
-                      checked=checked)
+        return _imports_only(
+            repo,
+            base,
+            candidate,
+            tree,
+            test_globs,
+            environment,
+            settings,
+            timeout,
+            note + run.output[-1500:],
+            _not_run(run, tests, environment),
+            *findings,
+        )
+    detail = (
+        run.output[-1500:]
+        if run.failures
+        else (f"{run.passed} passed in {len(tests)} file(s) ({environment.kind} environment)")
+    )
+    checked = (
+        f"{run.ran} test(s) ran from {len(tests)} file(s) in the {environment.kind} environment: {selection.summary()}"
+    )
+    return GateReport(
+        name="tests", passed=not _errors(findings), findings=findings, detail=note + detail, checked=checked
+    )
 
 
 def placeless(node_id: str, tree: Path) -> str:
@@ -313,27 +428,38 @@ def placeless(node_id: str, tree: Path) -> str:
 def _no_environment(exc: EnvironmentBuildError) -> GateReport:
     """The project's environment cannot be built: said once, with the fix, and not held against the change
     (a docstring fix must not be refused because a dependency does not install); the verdict says so."""
-    fix = "" if "[tool.patchgate.tests]" in str(exc) else ('; to run them, set [tool.patchgate.tests] python = '
-                                                          '".venv/bin/python" to an environment with its dependencies')
+    fix = (
+        ""
+        if "[tool.patchgate.tests]" in str(exc)
+        else (
+            "; to run them, set [tool.patchgate.tests] python = "
+            '".venv/bin/python" to an environment with its dependencies'
+        )
+    )
     return _unchecked("tests.no-environment", " ".join(f"tests not run: {exc}{fix}".split()))
 
 
 def _base_cannot_run(why: str) -> GateReport:
     """The selected tests cannot run on the base commit either (an old project that does not import on this
     Python): they can judge no candidate, so that is said, as a warning, instead of rejecting every one."""
-    return _unchecked("tests.base-broken", f"the tests cannot run on the base commit either, so they judge "
-                                           f"nothing here: {why}")
+    return _unchecked(
+        "tests.base-broken", f"the tests cannot run on the base commit either, so they judge nothing here: {why}"
+    )
 
 
 def _unchecked(rule: str, message: str) -> GateReport:
     """A tests gate that could not check the change, for a reason that is not the change's."""
-    return GateReport(name="tests", passed=True, skipped=True, detail=message[:300],
-                      findings=[Finding(rule=rule, severity="warning", message=message)])
+    return GateReport(
+        name="tests",
+        passed=True,
+        skipped=True,
+        detail=message[:300],
+        findings=[Finding(rule=rule, severity="warning", message=message)],
+    )
 
 
 @contextlib.contextmanager
-def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None,
-                  reuse: bool) -> Iterator[Callable[..., Any]]:
+def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None, reuse: bool) -> Iterator[Callable[..., Any]]:
     """``ask(key, compute)``: from the shared ``baseline`` when there is one, else from a worktree of its own."""
     if baseline is not None:
         yield baseline.answer
@@ -349,11 +475,18 @@ def _compare(run: TestRun, before: TestRun) -> list[Finding]:
         if test_id in before.failures:
             old.append(test_id)
         else:
-            findings.append(Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}"))
+            findings.append(
+                Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}")
+            )
     if old:
         shown = ", ".join(old[:3]) + (f" and {len(old) - 3} more" if len(old) > 3 else "")
-        findings.append(Finding(rule="tests.pre-existing-failure", severity="warning",
-                                message=f"{len(old)} test(s) already failed on the base: {shown}"))
+        findings.append(
+            Finding(
+                rule="tests.pre-existing-failure",
+                severity="warning",
+                message=f"{len(old)} test(s) already failed on the base: {shown}",
+            )
+        )
     return findings
 
 
@@ -364,8 +497,9 @@ def _not_run(run: TestRun, tests: list[str], environment: TestEnvironment) -> Fi
         cause = causes[0].removeprefix("cannot be collected: ")
         message = f"no test ran: {len(causes)} of {len(tests)} test file(s) cannot be collected ({cause})"
         if "No module named" in cause or "ImportError" in cause:
-            message += f"; the tests ran with {environment.how}" if environment.kind != "patchgate" \
-                else f"; {HOW_TO_POINT}"
+            message += (
+                f"; the tests ran with {environment.how}" if environment.kind != "patchgate" else f"; {HOW_TO_POINT}"
+            )
     elif run.skipped:
         message = f"no test ran: all {len(run.skipped)} selected test(s) were skipped ({run.skipped[0]})"
     else:
@@ -373,20 +507,35 @@ def _not_run(run: TestRun, tests: list[str], environment: TestEnvironment) -> Fi
     return Finding(rule="tests.not-run", message=message)
 
 
-def _imports_only(repo: git.Repo, base: str, candidate: Candidate, tree: Path, test_globs: list[str],
-                  environment: TestEnvironment, settings: TestSettings, timeout: float, detail: str,
-                  *findings: Finding) -> GateReport:
+def _imports_only(
+    repo: git.Repo,
+    base: str,
+    candidate: Candidate,
+    tree: Path,
+    test_globs: list[str],
+    environment: TestEnvironment,
+    settings: TestSettings,
+    timeout: float,
+    detail: str,
+    *findings: Finding,
+) -> GateReport:
     """The import check in place of tests that are off, absent or could not run, with what the tests said."""
-    checked, summary = import_check(repo, base, candidate, tree, lambda p: matches(p, test_globs), environment,
-                                    timeout, settings.pass_env)
+    checked, summary = import_check(
+        repo, base, candidate, tree, lambda p: matches(p, test_globs), environment, timeout, settings.pass_env
+    )
     found = [*findings, *checked]
-    return GateReport(name="tests", passed=not any(f.severity == "error" for f in found), findings=found,
-                      detail="; ".join(x for x in (detail, summary) if x))
+    return GateReport(
+        name="tests",
+        passed=not any(f.severity == "error" for f in found),
+        findings=found,
+        detail="; ".join(x for x in (detail, summary) if x),
+    )
 
 
 def _no_sandbox(gate: str, exc: sandbox.SandboxUnavailable) -> GateReport:
-    return GateReport(name=gate, passed=False, detail=str(exc),
-                      findings=[Finding(rule=f"{gate}.no-sandbox", message=str(exc))])
+    return GateReport(
+        name=gate, passed=False, detail=str(exc), findings=[Finding(rule=f"{gate}.no-sandbox", message=str(exc))]
+    )
 
 
 def blocked_findings(run: TestRun) -> list[Finding]:
@@ -395,9 +544,14 @@ def blocked_findings(run: TestRun) -> list[Finding]:
     A write to $HOME went to a private, discarded HOME and is only noted: tools
     legitimately keep caches there.
     """
-    return [Finding(rule="tests.sandbox-blocked", severity="note" if "$HOME" in what else "error",
-                    message=f"sandbox: the change's code tried a {what}")
-            for what in run.blocked]
+    return [
+        Finding(
+            rule="tests.sandbox-blocked",
+            severity="note" if "$HOME" in what else "error",
+            message=f"sandbox: the change's code tried a {what}",
+        )
+        for what in run.blocked
+    ]
 
 
 def _errors(findings: list[Finding]) -> bool:

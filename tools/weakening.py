@@ -35,15 +35,46 @@ Reader = Callable[[str], "str | None"]
 
 SKIP_MARKS = {"skip", "skipif", "xfail"}
 SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}
-COLLECTION_HOOKS = ("pytest_collection_modifyitems", "pytest_ignore_collect", "pytest_pycollect_makeitem",
-                    "pytest_collect_file", "pytest_deselected")
+COLLECTION_HOOKS = (
+    "pytest_collection_modifyitems",
+    "pytest_ignore_collect",
+    "pytest_pycollect_makeitem",
+    "pytest_collect_file",
+    "pytest_deselected",
+)
 # Options that, added to addopts, run fewer tests or keep failures from counting.
-NARROWING_OPTIONS = ("-k", "-m", "--deselect", "--ignore", "--ignore-glob", "-p", "--co", "--collect-only", "--lf",
-                     "--last-failed", "--sw", "--stepwise", "--continue-on-collection-errors", "--maxfail", "-x",
-                     "--exitfirst", "--noconftest", "--confcutdir", "-c", "--rootdir", "--pyargs", "--runxfail")
+NARROWING_OPTIONS = (
+    "-k",
+    "-m",
+    "--deselect",
+    "--ignore",
+    "--ignore-glob",
+    "-p",
+    "--co",
+    "--collect-only",
+    "--lf",
+    "--last-failed",
+    "--sw",
+    "--stepwise",
+    "--continue-on-collection-errors",
+    "--maxfail",
+    "-x",
+    "--exitfirst",
+    "--noconftest",
+    "--confcutdir",
+    "-c",
+    "--rootdir",
+    "--pyargs",
+    "--runxfail",
+)
 COLLECTION_KEYS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
-PYTEST_FILES = {"pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest", "setup.cfg": "tool:pytest",
-                "pyproject.toml": None}
+PYTEST_FILES = {
+    "pytest.ini": "pytest",
+    ".pytest.ini": "pytest",
+    "tox.ini": "pytest",
+    "setup.cfg": "tool:pytest",
+    "pyproject.toml": None,
+}
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 
 
@@ -64,12 +95,21 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
         if name == "conftest.py":
             findings.extend(_conftest_findings(changed.path, _parse(old_text), _parse(new_text)))
         old_is_test = changed.old_path is not None and matches(changed.old_path, test_globs)
-        if changed.status == "renamed" and changed.old_path is not None and old_is_test \
-                and _collected(changed.old_path, python_files) \
-                and not _collected(changed.path, python_files):
-            findings.append(Finding(rule="scope.uncollected-test-file", path=changed.path,
-                                    message=f"{changed.old_path} is renamed to {changed.path}, which pytest does not "
-                                            f"collect ({' or '.join(python_files)}): its tests no longer run"))
+        if (
+            changed.status == "renamed"
+            and changed.old_path is not None
+            and old_is_test
+            and _collected(changed.old_path, python_files)
+            and not _collected(changed.path, python_files)
+        ):
+            findings.append(
+                Finding(
+                    rule="scope.uncollected-test-file",
+                    path=changed.path,
+                    message=f"{changed.old_path} is renamed to {changed.path}, which pytest does not "
+                    f"collect ({' or '.join(python_files)}): its tests no longer run",
+                )
+            )
         if matches(changed.path, test_globs) or old_is_test:
             findings.extend(_test_module_findings(changed.path, _parse(old_text), _parse(new_text)))
     return findings
@@ -96,8 +136,12 @@ def _skip_marks(node: ast.AST | None) -> set[str]:
     for sub in ast.walk(node) if node is not None else ():
         name = _called(sub) if isinstance(sub, ast.Attribute | ast.Call) else ""
         last = name.rsplit(".", 1)[-1]
-        if (".mark." in name and last in SKIP_MARKS) or name in {"unittest.skip", "unittest.skipIf",
-                                                                 "unittest.skipUnless", "unittest.expectedFailure"}:
+        if (".mark." in name and last in SKIP_MARKS) or name in {
+            "unittest.skip",
+            "unittest.skipIf",
+            "unittest.skipUnless",
+            "unittest.expectedFailure",
+        }:
             found.add(name)
     return found
 
@@ -120,7 +164,8 @@ def _tests(module: ast.Module | None) -> Iterator[tuple[str, ast.FunctionDef | a
             yield node.name, node, set()
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
             class_marks = set().union(*(_skip_marks(d) for d in node.decorator_list)) | _module_marks(
-                ast.Module(body=node.body, type_ignores=[]))
+                ast.Module(body=node.body, type_ignores=[])
+            )
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
                     yield f"{node.name}.{item.name}", item, class_marks
@@ -130,7 +175,7 @@ def _unreachable(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int,
     """How many assertions follow the first statement that always leaves the test, and that statement's line."""
     for index, statement in enumerate(function.body):
         if _leaves(statement):
-            rest = function.body[index + 1:]
+            rest = function.body[index + 1 :]
             return sum(_assertions(s) for s in rest), statement.lineno
     return 0, None
 
@@ -162,8 +207,13 @@ def _test_module_findings(path: str, old: ast.Module | None, new: ast.Module | N
     findings = []
     added_marks = _module_marks(new) - _module_marks(old)
     if added_marks:
-        findings.append(Finding(rule="scope.skipped-test-module", path=path,
-                                message=f"pytestmark = {', '.join(sorted(added_marks))} skips every test in {path}"))
+        findings.append(
+            Finding(
+                rule="scope.skipped-test-module",
+                path=path,
+                message=f"pytestmark = {', '.join(sorted(added_marks))} skips every test in {path}",
+            )
+        )
     old_tests = {name: (fn, marks) for name, fn, marks in _tests(old)}
     for name, function, class_marks in _tests(new):
         if name not in old_tests:
@@ -171,13 +221,24 @@ def _test_module_findings(path: str, old: ast.Module | None, new: ast.Module | N
         old_function, old_class_marks = old_tests[name]
         new_class_marks = class_marks - old_class_marks
         if new_class_marks:
-            findings.append(Finding(rule="scope.added-skip", path=path, line=function.lineno,
-                                    message=f"{name} is skipped by its class: {', '.join(sorted(new_class_marks))}"))
+            findings.append(
+                Finding(
+                    rule="scope.added-skip",
+                    path=path,
+                    line=function.lineno,
+                    message=f"{name} is skipped by its class: {', '.join(sorted(new_class_marks))}",
+                )
+            )
         hidden, at = _unreachable(function)
         if hidden > _unreachable(old_function)[0]:
-            findings.append(Finding(rule="scope.unreachable-assertions", path=path, line=at,
-                                    message=f"{name} now leaves at line {at}: {hidden} assertion(s) after it "
-                                            "never run"))
+            findings.append(
+                Finding(
+                    rule="scope.unreachable-assertions",
+                    path=path,
+                    line=at,
+                    message=f"{name} now leaves at line {at}: {hidden} assertion(s) after it never run",
+                )
+            )
     return findings
 
 
@@ -188,13 +249,23 @@ def _conftest_findings(path: str, old: ast.Module | None, new: ast.Module | None
     old_ignores, new_ignores = _ignores(old), _ignores(new)
     for name, value in new_ignores.items():
         if old_ignores.get(name) != value:
-            findings.append(Finding(rule="scope.collect-ignore", path=path,
-                                    message=f"{name} in {path} is changed: pytest stops collecting {value[:120]}"))
+            findings.append(
+                Finding(
+                    rule="scope.collect-ignore",
+                    path=path,
+                    message=f"{name} in {path} is changed: pytest stops collecting {value[:120]}",
+                )
+            )
     old_hooks = _functions(old)
     for hook in COLLECTION_HOOKS:
         if hook in _functions(new) and _functions(new)[hook] != old_hooks.get(hook):
-            findings.append(Finding(rule="scope.collection-hook", path=path,
-                                    message=f"{hook} in {path} is added or changed: it can drop tests from the run"))
+            findings.append(
+                Finding(
+                    rule="scope.collection-hook",
+                    path=path,
+                    message=f"{hook} in {path} is added or changed: it can drop tests from the run",
+                )
+            )
     return findings
 
 
@@ -207,15 +278,21 @@ def _ignores(module: ast.Module | None) -> dict[str, str]:
             for target in targets:
                 if isinstance(target, ast.Name) and target.id.startswith("collect_ignore") and node.value is not None:
                     found.setdefault(target.id, []).append(ast.unparse(node.value))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and dotted(node.func.value).startswith("collect_ignore"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and dotted(node.func.value).startswith("collect_ignore")
+        ):
             found.setdefault(dotted(node.func.value), []).append(ast.unparse(node))
     return {name: "; ".join(values) for name, values in found.items()}
 
 
 def _functions(module: ast.Module | None) -> dict[str, str]:
-    return {node.name: ast.dump(node) for node in (module.body if module is not None else ())
-            if isinstance(node, ast.FunctionDef)}
+    return {
+        node.name: ast.dump(node)
+        for node in (module.body if module is not None else ())
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def _collected(path: str, python_files: tuple[str, ...]) -> bool:
@@ -259,17 +336,32 @@ def _config_findings(changed: ChangedFile, before: Reader, after: Reader) -> lis
     findings = []
     narrowing = _options(new.get("addopts", "")) - _options(old.get("addopts", ""))
     if narrowing:
-        findings.append(Finding(rule="scope.pytest-config", path=changed.path,
-                                message=f"addopts in {changed.path} gains {', '.join(sorted(narrowing))}: "
-                                        "fewer tests run or failures stop counting"))
+        findings.append(
+            Finding(
+                rule="scope.pytest-config",
+                path=changed.path,
+                message=f"addopts in {changed.path} gains {', '.join(sorted(narrowing))}: "
+                "fewer tests run or failures stop counting",
+            )
+        )
     for key in COLLECTION_KEYS:
         if old.get(key, "").split() != new.get(key, "").split():
-            findings.append(Finding(rule="scope.pytest-config", path=changed.path,
-                                    message=f"{key} in {changed.path} changes from {old.get(key, '(unset)')!r} to "
-                                            f"{new.get(key, '(unset)')!r}: which tests pytest collects changes"))
+            findings.append(
+                Finding(
+                    rule="scope.pytest-config",
+                    path=changed.path,
+                    message=f"{key} in {changed.path} changes from {old.get(key, '(unset)')!r} to "
+                    f"{new.get(key, '(unset)')!r}: which tests pytest collects changes",
+                )
+            )
     if old.get("xfail_strict", "").lower() == "true" and new.get("xfail_strict", "").lower() != "true":
-        findings.append(Finding(rule="scope.pytest-config", path=changed.path,
-                                message=f"xfail_strict is turned off in {changed.path}: passing xfails stop failing"))
+        findings.append(
+            Finding(
+                rule="scope.pytest-config",
+                path=changed.path,
+                message=f"xfail_strict is turned off in {changed.path}: passing xfails stop failing",
+            )
+        )
     return findings
 
 
@@ -294,8 +386,10 @@ def disappeared_tests(before: set[str], after: set[str], renames: dict[str, str]
     A parametrized test whose ids changed but whose number of cases did not is not missing:
     parameters built from the clock or from object ids differ between any two runs.
     """
-    moved = {node: f"{renames.get(node.partition('::')[0], node.partition('::')[0])}::{node.partition('::')[2]}"
-             for node in before}
+    moved = {
+        node: f"{renames.get(node.partition('::')[0], node.partition('::')[0])}::{node.partition('::')[2]}"
+        for node in before
+    }
     cases_after = Counter(_without_params(node) for node in after)
     cases_before = Counter(_without_params(node) for node in moved.values())
     findings = []
@@ -303,8 +397,13 @@ def disappeared_tests(before: set[str], after: set[str], renames: dict[str, str]
         new = moved[node]
         stem = _without_params(new)
         if new not in after and (stem == new or cases_after[stem] < cases_before[stem]):
-            findings.append(Finding(rule="tests.uncollected", path=new.partition("::")[0],
-                                    message=f"{node} ran on the base but is no longer collected"))
+            findings.append(
+                Finding(
+                    rule="tests.uncollected",
+                    path=new.partition("::")[0],
+                    message=f"{node} ran on the base but is no longer collected",
+                )
+            )
     return findings
 
 

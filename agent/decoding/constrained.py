@@ -42,8 +42,9 @@ def llg_grammar(*, grammar: str | None = None, schema: dict[str, Any] | None = N
     if sum(given is not None for given in (grammar, schema, lark)) != 1:
         raise InputError("give exactly one of a grammar name, a Lark grammar or a JSON schema")
     if schema is not None:
-        text = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema),
-                                                             overrides={"whitespace_flexible": False})
+        text = llguidance.LLMatcher.grammar_from_json_schema(
+            json.dumps(schema), overrides={"whitespace_flexible": False}
+        )
     else:
         text = llguidance.LLMatcher.grammar_from_lark(lark if lark is not None else grammar_text(grammar or ""))
     is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(text)
@@ -98,8 +99,9 @@ class BudgetedGuide:
         self.stats.mask_s.append(time.perf_counter() - start)
         return bits[: self.vocab].astype(bool)
 
-    def choose(self, logits: torch.Tensor, *, temperature: float = 0.0,
-               generator: torch.Generator | None = None) -> int:
+    def choose(
+        self, logits: torch.Tensor, *, temperature: float = 0.0, generator: torch.Generator | None = None
+    ) -> int:
         """Pick, verify and consume the next token; EOS once the document is complete and chosen."""
         if self.done:  # the grammar admits nothing more (e.g. JSON after its last bracket)
             return self.eos
@@ -149,8 +151,9 @@ class BudgetedGuide:
             self.produced += 1
         return token
 
-    def _sample(self, logits: torch.Tensor, allowed: np.ndarray, temperature: float,
-                generator: torch.Generator | None) -> int:
+    def _sample(
+        self, logits: torch.Tensor, allowed: np.ndarray, temperature: float, generator: torch.Generator | None
+    ) -> int:
         scores = logits[: self.vocab].float().clone()
         if scores.shape[0] < self.vocab:
             allowed = allowed[: scores.shape[0]]
@@ -217,12 +220,12 @@ class BudgetedGuide:
         """
         if not met:
             return False
-        stretch = path[met[-1]:]
+        stretch = path[met[-1] :]
         if self._only_closing(stretch):
             return False
-        if not any(was_forced[met[-1]:]):
+        if not any(was_forced[met[-1] :]):
             return True
-        return len(met) >= 2 and self._skeleton(stretch) == self._skeleton(path[met[-2]: met[-1]])
+        return len(met) >= 2 and self._skeleton(stretch) == self._skeleton(path[met[-2] : met[-1]])
 
     def _only_closing(self, tokens: list[int]) -> bool:
         return set(self.tok.decode_bytes(tokens)) <= _CLOSING_BYTES
@@ -255,8 +258,10 @@ class GuideProcessor:
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if self.last is not None and int(input_ids[0, -1]) != self.last:
-            raise RuntimeError("generation did not emit the guided token; another logits processor or sampler "
-                               "changed the scores after the grammar guide")
+            raise RuntimeError(
+                "generation did not emit the guided token; another logits processor or sampler "
+                "changed the scores after the grammar guide"
+            )
         self.last = token = self.guide.choose(scores[0].cpu(), temperature=self.temperature, generator=self.generator)
         forced = torch.full_like(scores, float("-inf"))
         forced[0, token] = 0.0

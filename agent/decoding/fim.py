@@ -33,17 +33,44 @@ class FimFamily:
 # Detection order matters: more specific rows (extra required tokens) come first.
 FAMILIES: tuple[FimFamily, ...] = (
     FimFamily("codestral", "[PREFIX]", "[SUFFIX]", None, "sp", ("</s>",)),
-    FimFamily("deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "psm",
-              ("<|EOT|>", "<｜end▁of▁sentence｜>")),
+    FimFamily(
+        "deepseek-coder",
+        "<｜fim▁begin｜>",
+        "<｜fim▁hole｜>",
+        "<｜fim▁end｜>",
+        "psm",
+        ("<|EOT|>", "<｜end▁of▁sentence｜>"),
+    ),
     FimFamily("codellama", "▁<PRE>", "▁<SUF>", "▁<MID>", "psm", ("▁<EOT>", "</s>")),
-    FimFamily("qwen2.5-coder", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "psm",
-              ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|im_end|>"),
-              requires=("<|repo_name|>", "<|file_sep|>"), repo_name="<|repo_name|>", file_sep="<|file_sep|>"),
-    FimFamily("codegemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "psm",
-              ("<|file_separator|>", "<eos>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
-              requires=("<|file_separator|>",)),
-    FimFamily("starcoder2", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", "psm",
-              ("<|endoftext|>", "<file_sep>", "<fim_prefix>"), requires=("<file_sep>",)),
+    FimFamily(
+        "qwen2.5-coder",
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+        "psm",
+        ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|im_end|>"),
+        requires=("<|repo_name|>", "<|file_sep|>"),
+        repo_name="<|repo_name|>",
+        file_sep="<|file_sep|>",
+    ),
+    FimFamily(
+        "codegemma",
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+        "psm",
+        ("<|file_separator|>", "<eos>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+        requires=("<|file_separator|>",),
+    ),
+    FimFamily(
+        "starcoder2",
+        "<fim_prefix>",
+        "<fim_suffix>",
+        "<fim_middle>",
+        "psm",
+        ("<|endoftext|>", "<file_sep>", "<fim_prefix>"),
+        requires=("<file_sep>",),
+    ),
     FimFamily("starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", "psm", ("<|endoftext|>", "<fim_prefix>")),
     FimFamily("santacoder", "<fim-prefix>", "<fim-suffix>", "<fim-middle>", "psm", ("<|endoftext|>", "<fim-prefix>")),
 )
@@ -70,16 +97,19 @@ def detect_family(tokenizer: Any) -> FimFamily:
         needed = [family.prefix, family.suffix, *([family.middle] if family.middle else []), *family.requires]
         if all(tok in vocab for tok in needed):
             return family
-    raise ConfigError("this model's tokenizer has no fill-in-the-middle tokens patchgate knows "
-                      f"(supported: {', '.join(f.name for f in FAMILIES)}); use a FIM-trained code model")
+    raise ConfigError(
+        "this model's tokenizer has no fill-in-the-middle tokens patchgate knows "
+        f"(supported: {', '.join(f.name for f in FAMILIES)}); use a FIM-trained code model"
+    )
 
 
 def _ids(tokenizer: Any, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
 
 
-def fim_prompt_ids(tokenizer: Any, family: FimFamily, prefix: str, suffix: str,
-                   repo: RepoContext | None = None, *, spm: bool = False) -> list[int]:
+def fim_prompt_ids(
+    tokenizer: Any, family: FimFamily, prefix: str, suffix: str, repo: RepoContext | None = None, *, spm: bool = False
+) -> list[int]:
     """Token ids of the FIM prompt; the model's answer is the middle.
 
     ``spm`` selects Code Llama's suffix-first form (``<PRE> <SUF>{suffix} <MID> {prefix}``).

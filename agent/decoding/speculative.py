@@ -31,8 +31,7 @@ def speculation_options(method: str, *, draft: Any = None, temperature: float = 
         return {"prompt_lookup_num_tokens": LOOKUP_TOKENS, "max_matching_ngram_size": LOOKUP_NGRAM}
     if draft is None:
         raise ConfigError("speculation 'draft' needs a draft model (--draft-model hf:/path/to/small-model)")
-    return {"assistant_model": draft, "num_assistant_tokens": DRAFT_TOKENS,
-            "num_assistant_tokens_schedule": "constant"}
+    return {"assistant_model": draft, "num_assistant_tokens": DRAFT_TOKENS, "num_assistant_tokens_schedule": "constant"}
 
 
 def check_draft(target_tokenizer: Any, draft_tokenizer: Any) -> None:

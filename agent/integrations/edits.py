@@ -46,7 +46,9 @@ def saved_text(root: Path, rel: str) -> str | None:
     if path.is_dir():
         raise InputError(f"{rel} is a folder, not a file")
     if path.stat().st_size > MAX_FILE_CHARS:
-        raise InputError(f"{rel} is larger than {MAX_FILE_CHARS // 2**20} MiB; patchgate does not gate it before an edit")
+        raise InputError(
+            f"{rel} is larger than {MAX_FILE_CHARS // 2**20} MiB; patchgate does not gate it before an edit"
+        )
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -63,8 +65,9 @@ def _replace(text: str, old: str, new: str, replace_all: bool, rel: str) -> str:
     """Claude Code's Edit semantics: ``old`` must occur (exactly once unless ``replace_all``)."""
     count = text.count(old) if old else 0
     if count == 0:
-        raise StaleEdit(f"the text to replace is not in {rel} as saved on disk; read the file again and edit "
-                        "what it holds now")
+        raise StaleEdit(
+            f"the text to replace is not in {rel} as saved on disk; read the file again and edit what it holds now"
+        )
     if count > 1 and not replace_all:
         raise StaleEdit(f"the text to replace occurs {count} times in {rel}; give more context or replace_all")
     return text.replace(old, new) if replace_all else text.replace(old, new, 1)
@@ -87,8 +90,13 @@ def claude_code_edits(root: Path, cwd: Path, tool: str, tool_input: dict[str, An
         raise InputError(f"malformed hook payload: {tool!r} is not an edit tool (Edit, MultiEdit, Write)")
     after = before
     for step in steps:
-        after = _replace(after, _text(step.get("old_string"), "old_string"), _text(step.get("new_string"), "new_string"),
-                         bool(step.get("replace_all")), rel)
+        after = _replace(
+            after,
+            _text(step.get("old_string"), "old_string"),
+            _text(step.get("new_string"), "new_string"),
+            bool(step.get("replace_all")),
+            rel,
+        )
     return [FileEdit(rel, before, after)]
 
 
@@ -160,9 +168,11 @@ def _update(before: str, body: list[str], rel: str) -> str:
         new = [c[1:] for c in chunk if c[:1] in (" ", "+", "")]
         found = _find(lines, old, at)
         if found is None:
-            raise StaleEdit(f"a hunk of the patch for {rel} does not match the file as saved on disk; read the "
-                            "file again and patch what it holds now")
-        lines[found:found + len(old)] = new
+            raise StaleEdit(
+                f"a hunk of the patch for {rel} does not match the file as saved on disk; read the "
+                "file again and patch what it holds now"
+            )
+        lines[found : found + len(old)] = new
         at = found + len(new)
     return "\n".join(lines) + "\n" if lines else ""
 

@@ -69,8 +69,10 @@ def answer(client: Client, event: Event, payload: Payload, seconds: float) -> An
     except InputError:  # a user-level hook in a folder that is no repository: nothing to judge against
         return Answer("unchecked", f"patchgate: {payload.cwd} is not in a git repository; nothing was checked")
     if not has_commits(open_repo(root)):
-        return Answer("unchecked", "patchgate: the repository has no commit yet to judge changes against; "
-                                   "nothing was checked (commit once)")
+        return Answer(
+            "unchecked",
+            "patchgate: the repository has no commit yet to judge changes against; nothing was checked (commit once)",
+        )
     try:
         with deadline(seconds):
             if event == "pre-tool-use":
@@ -78,8 +80,9 @@ def answer(client: Client, event: Event, payload: Payload, seconds: float) -> An
             return _before_stop(root, seconds)
     except DeadlineExceeded:
         what = "this edit" if event == "pre-tool-use" else "the session's changes"
-        return Answer("unchecked", f"patchgate could not finish checking {what} within {seconds:.0f} s; "
-                                   "nothing was checked")
+        return Answer(
+            "unchecked", f"patchgate could not finish checking {what} within {seconds:.0f} s; nothing was checked"
+        )
 
 
 def _before_edit(client: Client, root: Path, payload: Payload) -> Answer:
@@ -101,8 +104,12 @@ def _before_edit(client: Client, root: Path, payload: Payload) -> Answer:
     except UnsafePath as exc:
         return Answer("block", f"patchgate blocked this edit: {exc}")
     except StaleEdit as exc:
-        result = ReviewResult(passed=False, gates=[GateReport(name="apply", passed=False, findings=[
-            Finding(rule="apply.stale-edit", message=str(exc))])])
+        result = ReviewResult(
+            passed=False,
+            gates=[
+                GateReport(name="apply", passed=False, findings=[Finding(rule="apply.stale-edit", message=str(exc))])
+            ],
+        )
     verdict = verdict_of(result)
     if verdict.status == "passed":
         return Answer("allow")
@@ -125,8 +132,11 @@ def _before_stop(root: Path, seconds: float) -> Answer:
         return Answer("allow")
     if verdict.status == "undecided":
         return Answer("unchecked", verdict.summary)
-    return Answer("block", summary(result, "failed") + "\nFix these before finishing; patchgate reviews the whole "
-                           "uncommitted change again when you stop.")
+    return Answer(
+        "block",
+        summary(result, "failed") + "\nFix these before finishing; patchgate reviews the whole "
+        "uncommitted change again when you stop.",
+    )
 
 
 def render(event: Event, result: Answer) -> dict[str, Any]:
@@ -136,6 +146,11 @@ def render(event: Event, result: Answer) -> dict[str, Any]:
     if result.decision == "unchecked":
         return {"systemMessage": result.reason}
     if event == "pre-tool-use":
-        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
-                                       "permissionDecisionReason": result.reason}}
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": result.reason,
+            }
+        }
     return {"decision": "block", "reason": result.reason}

@@ -40,13 +40,13 @@ def config_path(client: Client, scope: Scope, root: Path) -> Path:
 
 def hook_command(client: Client, event: str) -> str:
     """The command a client runs: this interpreter by its absolute path (agents rarely have the venv on PATH)."""
-    return (f"{shlex.quote(sys.executable)} -P {MARK} {client} {event} "
-            f"--timeout {TIMEOUTS[event] - MARGIN}")
+    return f"{shlex.quote(sys.executable)} -P {MARK} {client} {event} --timeout {TIMEOUTS[event] - MARGIN}"
 
 
 def _ours(group: Any) -> bool:
-    return isinstance(group, dict) and any(isinstance(h, dict) and MARK in str(h.get("command", ""))
-                                           for h in group.get("hooks", []) or [])
+    return isinstance(group, dict) and any(
+        isinstance(h, dict) and MARK in str(h.get("command", "")) for h in group.get("hooks", []) or []
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -81,8 +81,9 @@ def install(client: Client, scope: Scope, root: Path, remove: bool = False) -> P
     if not remove:
         hooks = data.setdefault("hooks", {})
         for event, name in EVENTS.items():
-            entry: dict[str, Any] = {"hooks": [{"type": "command", "command": hook_command(client, event),
-                                                "timeout": TIMEOUTS[event]}]}
+            entry: dict[str, Any] = {
+                "hooks": [{"type": "command", "command": hook_command(client, event), "timeout": TIMEOUTS[event]}]
+            }
             if event == "pre-tool-use":
                 entry = {"matcher": MATCHERS[client], **entry}
             hooks.setdefault(name, []).append(entry)

@@ -63,8 +63,9 @@ class ContextPack(Localization):
 class Candidate(BaseModel):
     index: int
     passed: bool = Field(description="Whether it passed every gate.")
-    score: float | None = Field(description="The selector's score; null for one that can never win (does not "
-                                            "apply or parse).")
+    score: float | None = Field(
+        description="The selector's score; null for one that can never win (does not apply or parse)."
+    )
     reason: str = Field(description="Why it ranks here: gates, regressions, agreement with the others, evidence.")
 
 
@@ -143,25 +144,40 @@ async def _interrupt(process: Process) -> None:
 
 
 def _ranked(pack: Any) -> dict[str, Any]:
-    files = [RankedPath(path=f.path, score=round(f.score, 4),
-                        reasons=[f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons])
-             for f in pack.files]
-    functions = [RankedFunction(path=c.chunk.path, name=c.chunk.name, start_line=c.chunk.start_line,
-                                score=round(c.score, 4)) for c in pack.functions]
+    files = [
+        RankedPath(
+            path=f.path,
+            score=round(f.score, 4),
+            reasons=[f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons],
+        )
+        for f in pack.files
+    ]
+    functions = [
+        RankedFunction(path=c.chunk.path, name=c.chunk.name, start_line=c.chunk.start_line, score=round(c.score, 4))
+        for c in pack.functions
+    ]
     return {"files": files, "functions": functions}
 
 
 def build_server(root: Path) -> MCPServer:
     """The server for the repository at ``root``; every tool works on that repository."""
-    server: MCPServer = MCPServer("patchgate", version="0.1.0", log_level="WARNING", instructions=(
-        "patchgate gates patches for this repository: review_patch or review_changes before you finish, "
-        "localize and context to find where to work. A status of 'undecided' means a check could not run."))
+    server: MCPServer = MCPServer(
+        "patchgate",
+        version="0.1.0",
+        log_level="WARNING",
+        instructions=(
+            "patchgate gates patches for this repository: review_patch or review_changes before you finish, "
+            "localize and context to find where to work. A status of 'undecided' means a check could not run."
+        ),
+    )
 
     @server.tool()
-    async def review_patch(diff: Annotated[str, Field(description="A unified diff (git diff output).")],
-                           base: Annotated[str, Field(description="The revision the diff applies to.")] = "HEAD",
-                           tests: Annotated[Tests, Field(description="Which tests run.")] = "related",
-                           ctx: Context | None = None) -> Verdict:
+    async def review_patch(
+        diff: Annotated[str, Field(description="A unified diff (git diff output).")],
+        base: Annotated[str, Field(description="The revision the diff applies to.")] = "HEAD",
+        tests: Annotated[Tests, Field(description="Which tests run.")] = "related",
+        ctx: Context | None = None,
+    ) -> Verdict:
         """Review a unified diff with every gate (apply, parse, tests in a sandbox, scope, security, license),
         as a model's patch under the base commit's rules. Never writes to the working tree."""
         _check(diff, MAX_PATCH_CHARS, "the diff")
@@ -170,9 +186,11 @@ def build_server(root: Path) -> MCPServer:
         return verdict_of(result)
 
     @server.tool()
-    async def review_changes(staged: Annotated[bool, Field(description="Only what is staged.")] = False,
-                             tests: Annotated[Tests, Field(description="Which tests run.")] = "related",
-                             ctx: Context | None = None) -> Verdict:
+    async def review_changes(
+        staged: Annotated[bool, Field(description="Only what is staged.")] = False,
+        tests: Annotated[Tests, Field(description="Which tests run.")] = "related",
+        ctx: Context | None = None,
+    ) -> Verdict:
         """Review the working tree's uncommitted changes (tracked and new files), or only the staged ones."""
         result = await _review(root, {"staged": staged, "tests": tests}, ctx)
         if result is None:
@@ -180,9 +198,13 @@ def build_server(root: Path) -> MCPServer:
         return verdict_of(result)
 
     @server.tool()
-    async def select(diffs: Annotated[list[str], Field(description="Candidate unified diffs for one task.")],
-                     issue: Annotated[str, Field(description="The task or issue the diffs answer.")] = "",
-                     base: str = "HEAD", tests: Tests = "related", ctx: Context | None = None) -> Selection:
+    async def select(
+        diffs: Annotated[list[str], Field(description="Candidate unified diffs for one task.")],
+        issue: Annotated[str, Field(description="The task or issue the diffs answer.")] = "",
+        base: str = "HEAD",
+        tests: Tests = "related",
+        ctx: Context | None = None,
+    ) -> Selection:
         """Choose among candidate diffs for one task as ``patchgate select`` does: every gate, regressions on the
         base's passing tests, agreement between the candidates, the issue's evidence. chosen is null when no
         candidate passed the gates."""
@@ -196,17 +218,21 @@ def build_server(root: Path) -> MCPServer:
         return Selection.model_validate(answer)
 
     @server.tool()
-    async def localize(issue: Annotated[str, Field(description="The issue or task text.")],
-                       top: Annotated[int, Field(ge=1, le=50)] = 10) -> Localization:
+    async def localize(
+        issue: Annotated[str, Field(description="The issue or task text.")],
+        top: Annotated[int, Field(ge=1, le=50)] = 10,
+    ) -> Localization:
         """The top files and functions for an issue, with the signals that put them there."""
         _check(issue, MAX_TEXT_CHARS, "the issue")
         pack = await anyio.to_thread.run_sync(_pack, root, issue, 500, top)
         return Localization(**_ranked(pack))
 
     @server.tool()
-    async def context(task: Annotated[str, Field(description="The task or issue text.")],
-                      budget: Annotated[int, Field(ge=100, le=200_000, description="Tokens to pack.")] = 6000,
-                      top: Annotated[int, Field(ge=1, le=50)] = 10) -> ContextPack:
+    async def context(
+        task: Annotated[str, Field(description="The task or issue text.")],
+        budget: Annotated[int, Field(ge=100, le=200_000, description="Tokens to pack.")] = 6000,
+        top: Annotated[int, Field(ge=1, le=50)] = 10,
+    ) -> ContextPack:
         """The ranked files and functions for a task, with reasons, and a packed context within the budget."""
         _check(task, MAX_TEXT_CHARS, "the task")
         pack = await anyio.to_thread.run_sync(_pack, root, task, budget, top)
@@ -224,5 +250,3 @@ def _pack(root: Path, text: str, budget: int, top: int) -> Any:
         return build_context(root, text, config=resolve(root).index, budget=budget, top_files=top)
     except PatchgateError as exc:
         raise ToolError(str(exc)) from None
-
-

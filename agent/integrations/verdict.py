@@ -23,8 +23,10 @@ MAX_SHOWN = 8
 class Verdict(BaseModel):
     """One review, for a machine: the status first, then what ran and what did not."""
 
-    status: Status = Field(description="passed: every gate that could decide ran and passed; failed: a gate found "
-                                       "a problem; undecided: a check could not run, so nothing is claimed.")
+    status: Status = Field(
+        description="passed: every gate that could decide ran and passed; failed: a gate found "
+        "a problem; undecided: a check could not run, so nothing is claimed."
+    )
     checked: list[str] = Field(description="Gates that ran.")
     not_checked: list[str] = Field(description="Gates that did not run, each with why.")
     summary: str = Field(description="One paragraph for a model: the failures with places, or what passed.")
@@ -48,8 +50,9 @@ def verdict_of(result: ReviewResult) -> Verdict:
     status: Status = "failed" if wrong else "undecided" if failed else "passed"
     checked = [g.name for g in result.gates if not g.skipped]
     not_checked = [f"{g.name}: {g.detail or 'not run'}" for g in result.gates if g.skipped]
-    return Verdict(status=status, checked=checked, not_checked=not_checked, summary=summary(result, status),
-                   gates=result.gates)
+    return Verdict(
+        status=status, checked=checked, not_checked=not_checked, summary=summary(result, status), gates=result.gates
+    )
 
 
 def summary(result: ReviewResult, status: Status) -> str:

@@ -52,12 +52,22 @@ def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:
     from agent.selection import select
     from core.settings import resolve
 
-    settings = resolve(root, base=request.get("base") or "HEAD", review={"origin": "model", "tests": request.get("tests")})
-    selection = select(root, request.get("issue") or "", list(request["select"]), settings=settings,
-                       progress=lambda line: print(line, file=sys.stderr, flush=True))
+    settings = resolve(
+        root, base=request.get("base") or "HEAD", review={"origin": "model", "tests": request.get("tests")}
+    )
+    selection = select(
+        root,
+        request.get("issue") or "",
+        list(request["select"]),
+        settings=settings,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     answer = selection.to_json()
-    return {"chosen": answer["chosen"], "checked": answer["checked"],
-            "ranking": [{k: row[k] for k in ("index", "passed", "score", "reason")} for row in answer["ranking"]]}
+    return {
+        "chosen": answer["chosen"],
+        "checked": answer["checked"],
+        "ranking": [{k: row[k] for k in ("index", "passed", "score", "reason")} for row in answer["ranking"]],
+    }
 
 
 def main() -> None:

@@ -46,9 +46,13 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
-                     self.latency_s + other.latency_s, self.retries + other.retries,
-                     round(self.cost_usd + other.cost_usd, 6))
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.latency_s + other.latency_s,
+            self.retries + other.retries,
+            round(self.cost_usd + other.cost_usd, 6),
+        )
 
 
 @dataclass
@@ -74,13 +78,21 @@ class Model(Protocol):
 
     name: str
 
-    def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
-                 seed: int | None = None) -> Completion:
+    def complete(
+        self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0, seed: int | None = None
+    ) -> Completion:
         """Answer a chat conversation with free text."""
         ...
 
-    def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
-                   temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
+    def structured(
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> tuple[T, Usage]:
         """Answer with an instance of ``schema``, validated; raise OutputValidationError otherwise."""
         ...
 
@@ -89,8 +101,15 @@ class Model(Protocol):
 class ConstrainedModel(Model, Protocol):
     """A local model that decodes under a grammar, so every answer parses (llguidance)."""
 
-    def generate_constrained(self, messages: list[Message], grammar: str, *, max_tokens: int = 512,
-                             temperature: float = 0.0, seed: int | None = None) -> tuple[Completion, Any]:
+    def generate_constrained(
+        self,
+        messages: list[Message],
+        grammar: str,
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> tuple[Completion, Any]:
         """Answer under ``grammar`` (llguidance's serialised form); also returns the guide's statistics."""
         ...
 
@@ -99,8 +118,9 @@ class ConstrainedModel(Model, Protocol):
 class GrammarToolModel(Model, Protocol):
     """A hosted model that takes a Lark grammar as a custom tool's format (OpenAI's grammar tools)."""
 
-    def grammar_call(self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024,
-                     seed: int | None = None) -> Completion:
+    def grammar_call(
+        self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024, seed: int | None = None
+    ) -> Completion:
         """Answer through a custom tool whose output must match ``lark_grammar``."""
         ...
 
@@ -111,8 +131,17 @@ class InfillModel(Model, Protocol):
 
     tokenizer: Any
 
-    def generate_ids(self, prompt: list[int], *, max_tokens: int, temperature: float = 0.0, seed: int | None = None,
-                     logits_processor: list[Any] | None = None, stop_ids: list[int] | None = None,
-                     speculate: bool = False, **generate_options: Any) -> Generated:
+    def generate_ids(
+        self,
+        prompt: list[int],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        logits_processor: list[Any] | None = None,
+        stop_ids: list[int] | None = None,
+        speculate: bool = False,
+        **generate_options: Any,
+    ) -> Generated:
         """Continue the token ids ``prompt``; stop at any of ``stop_ids``."""
         ...

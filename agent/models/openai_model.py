@@ -34,20 +34,37 @@ T = TypeVar("T", bound=BaseModel)
 PLACEHOLDER_KEY = "sk-no-key-needed"  # local OpenAI-compatible servers accept any key
 RETRYABLE_STATUS = {408, 409, 429}
 STRUCTURED_MODES = ("json_schema", "tools", "prompted")  # strictest first
-UNSUPPORTED_HINTS = ("response_format", "json_schema", "schema", "tool", "function", "not supported",
-                     "unsupported", "not implemented")
+UNSUPPORTED_HINTS = (
+    "response_format",
+    "json_schema",
+    "schema",
+    "tool",
+    "function",
+    "not supported",
+    "unsupported",
+    "not implemented",
+)
 
 
 class OpenAIModel:
     """A chat model behind the official ``openai`` client."""
 
-    def __init__(self, model_id: str, *, base_url: str | None = None, api_key: str | None = None,
-                 settings: ModelSettings | None = None, on_call: OnCall | None = None) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        settings: ModelSettings | None = None,
+        on_call: OnCall | None = None,
+    ) -> None:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         api_key = api_key or os.environ.get("OPENAI_API_KEY") or (PLACEHOLDER_KEY if base_url else None)
         if not api_key:
-            raise ConfigError("OPENAI_API_KEY is not set: export it, or point at a local server with "
-                              "--model openai:NAME@http://host:port/v1 (no key needed)")
+            raise ConfigError(
+                "OPENAI_API_KEY is not set: export it, or point at a local server with "
+                "--model openai:NAME@http://host:port/v1 (no key needed)"
+            )
         self.model_id = model_id
         self.name = f"openai:{model_id}"
         self.base_url = base_url or "https://api.openai.com/v1"
@@ -56,23 +73,36 @@ class OpenAIModel:
         self.structured_mode = 0  # index in STRUCTURED_MODES of the first way this endpoint accepted
         self._unsupported: set[str] = set()  # options this model rejected (e.g. temperature on reasoning models)
         self._renamed: set[str] = set()  # "max_tokens" once the model asked for max_completion_tokens
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0,
-                                     timeout=self.settings.timeout_s)
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=self.settings.timeout_s)
 
     @classmethod
     def from_spec(cls, spec: Any, *, settings: ModelSettings, on_call: OnCall | None = None) -> OpenAIModel:
         """Build from a parsed ``openai:NAME[@base_url]`` string (without the user's key if it may not go there)."""
-        return cls(spec.name, base_url=spec.base_url, api_key=None if spec.send_key else PLACEHOLDER_KEY,
-                   settings=settings, on_call=on_call)
+        return cls(
+            spec.name,
+            base_url=spec.base_url,
+            api_key=None if spec.send_key else PLACEHOLDER_KEY,
+            settings=settings,
+            on_call=on_call,
+        )
 
-    def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
-                 seed: int | None = None) -> Completion:
+    def complete(
+        self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0, seed: int | None = None
+    ) -> Completion:
         """Free-text answer to a chat conversation."""
-        return self._chat(messages, {"max_tokens": max_tokens, "temperature": temperature, "seed": seed},
-                          kind="complete")
+        return self._chat(
+            messages, {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}, kind="complete"
+        )
 
-    def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
-                   temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
+    def structured(
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> tuple[T, Usage]:
         """An instance of ``schema``: strict json_schema, else a forced function call, else prompted JSON.
 
         The first mode the endpoint accepts is remembered (this object stands for one endpoint and model),
@@ -93,18 +123,28 @@ class OpenAIModel:
 
         return structured_with_repair(ask, messages, schema)
 
-    def grammar_call(self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024,
-                     seed: int | None = None) -> Completion:
+    def grammar_call(
+        self, messages: list[Message], lark_grammar: str, *, max_tokens: int = 1024, seed: int | None = None
+    ) -> Completion:
         """Text constrained by a Lark grammar through an OpenAI custom tool (GPT-5 family).
 
         Servers without custom tools answer 400; the caller then falls back to
         free text validated with lark.
         """
-        tool = {"type": "custom", "custom": {"name": "emit_document", "description": "Emit the requested document.",
-                                             "format": {"type": "grammar",
-                                                        "grammar": {"syntax": "lark", "definition": lark_grammar}}}}
-        options = {"max_tokens": max_tokens, "seed": seed, "tools": [tool],
-                   "tool_choice": {"type": "custom", "custom": {"name": "emit_document"}}}
+        tool = {
+            "type": "custom",
+            "custom": {
+                "name": "emit_document",
+                "description": "Emit the requested document.",
+                "format": {"type": "grammar", "grammar": {"syntax": "lark", "definition": lark_grammar}},
+            },
+        }
+        options = {
+            "max_tokens": max_tokens,
+            "seed": seed,
+            "tools": [tool],
+            "tool_choice": {"type": "custom", "custom": {"name": "emit_document"}},
+        }
         return self._chat(messages, options, kind="generate")
 
     def _chat(self, messages: list[Message], options: dict[str, Any], *, kind: str) -> Completion:
@@ -117,8 +157,11 @@ class OpenAIModel:
             while True:  # each pass drops or renames one parameter the model rejected, then stops
                 sent = self._adapt(options)
                 try:
-                    return _chat_completion(self._client.chat.completions.create(
-                        model=self.model_id, messages=payload, timeout=timeout_s, **sent))
+                    return _chat_completion(
+                        self._client.chat.completions.create(
+                            model=self.model_id, messages=payload, timeout=timeout_s, **sent
+                        )
+                    )
                 except openai.BadRequestError as exc:
                     if not self._learn_unsupported(exc, sent):
                         raise
@@ -161,18 +204,25 @@ class OpenAIModel:
             return Failure(True, f"{self.name}: request timed out at {self.base_url}")
         if isinstance(exc, openai.APIConnectionError):
             if refused := _unreachable(exc):  # nothing listens there: waiting will not change that
-                return Failure(False, f"{self.name}: cannot connect to {self.base_url} ({refused}): "
-                                      "is the server running, and is the URL right?")
+                return Failure(
+                    False,
+                    f"{self.name}: cannot connect to {self.base_url} ({refused}): "
+                    "is the server running, and is the URL right?",
+                )
             return Failure(True, f"{self.name}: cannot connect to {self.base_url}")
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):  # JSON that is not JSON, or not a chat
-            return Failure(False, f"{self.name}: the server at {self.base_url} answered with something that is not "
-                                  f"a chat completion ({redact(str(exc))[:120]}); check the model's base URL")
+            return Failure(
+                False,
+                f"{self.name}: the server at {self.base_url} answered with something that is not "
+                f"a chat completion ({redact(str(exc))[:120]}); check the model's base URL",
+            )
         if not isinstance(exc, openai.APIStatusError):
             raise exc
         status, detail = exc.status_code, redact(_detail(exc))
         if status in RETRYABLE_STATUS or status >= 500:
-            return Failure(True, f"{self.name}: server answered {status}: {detail}",
-                           retry_after(exc.response.headers), status)
+            return Failure(
+                True, f"{self.name}: server answered {status}: {detail}", retry_after(exc.response.headers), status
+            )
         return Failure(False, self._fatal_message(status, detail), status=status)
 
     def _fatal_message(self, status: int, detail: str) -> str:
@@ -181,11 +231,16 @@ class OpenAIModel:
         if status == 403:
             return f"{self.name}: access denied (403): the key may not be allowed to use this model: {detail}"
         if status == 404:
-            return (f"{self.name}: unknown model or endpoint (404) at {self.base_url}: "
-                    f"check the model name and base_url: {detail}")
+            return (
+                f"{self.name}: unknown model or endpoint (404) at {self.base_url}: "
+                f"check the model name and base_url: {detail}"
+            )
         lowered = detail.lower()
-        if status == 400 and "context" in lowered and ("length" in lowered or "too long" in lowered
-                                                        or "maximum" in lowered):
+        if (
+            status == 400
+            and "context" in lowered
+            and ("length" in lowered or "too long" in lowered or "maximum" in lowered)
+        ):
             return f"{self.name}: the prompt is too long for the model's context window (400): {detail}"
         return f"{self.name}: request rejected ({status}): {detail}"
 
@@ -194,20 +249,31 @@ def strict_format(schema: type[BaseModel]) -> dict[str, Any]:
     """The strict ``json_schema`` response_format for ``schema`` (OpenAI's strict-mode rules applied)."""
     from openai.lib._pydantic import to_strict_json_schema
 
-    return {"type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": to_strict_json_schema(schema), "strict": True}}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": to_strict_json_schema(schema), "strict": True},
+    }
 
 
-def structured_request(mode: str, messages: list[Message], schema: type[BaseModel]
-                       ) -> tuple[dict[str, Any], list[Message]]:
+def structured_request(
+    mode: str, messages: list[Message], schema: type[BaseModel]
+) -> tuple[dict[str, Any], list[Message]]:
     """The extra request options and the messages that ask for ``schema`` in ``mode``."""
     if mode == "json_schema":
         return {"response_format": strict_format(schema)}, messages
     if mode == "tools":
-        function = {"name": schema.__name__, "description": f"Answer with the {schema.__name__}.",
-                    "parameters": schema.model_json_schema()}
-        return ({"tools": [{"type": "function", "function": function}],
-                 "tool_choice": {"type": "function", "function": {"name": schema.__name__}}}, messages)
+        function = {
+            "name": schema.__name__,
+            "description": f"Answer with the {schema.__name__}.",
+            "parameters": schema.model_json_schema(),
+        }
+        return (
+            {
+                "tools": [{"type": "function", "function": function}],
+                "tool_choice": {"type": "function", "function": {"name": schema.__name__}},
+            },
+            messages,
+        )
     return {}, [Message("system", schema_instruction(schema)), *messages]
 
 
@@ -265,7 +331,7 @@ def show_retry(message: str) -> None:
 
 
 def _unreachable(exc: BaseException) -> str | None:
-    """"connection refused" or "unknown host" when that is what lies under a connection error, else None."""
+    """ "connection refused" or "unknown host" when that is what lies under a connection error, else None."""
     import socket
 
     seen: BaseException | None = exc
@@ -285,4 +351,3 @@ def _detail(exc: openai.APIStatusError) -> str:
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
     return exc.message
-

@@ -38,8 +38,10 @@ REGISTRY = Registry("model provider", PROVIDERS, group="patchgate.providers")
 
 LOCAL_PROVIDERS = ("hf",)  # models whose tokens we decode ourselves (fill-in-the-middle, grammars)
 HOW_TO_CONFIGURE_LOCAL = "no local model configured: pass --model hf:/path/to/a/saved/model, or set PATCHGATE_MODEL"
-HOW_TO_CONFIGURE = ('no model configured: pass --model openai:gpt-4.1 (or hf:/path/to/model), '
-                    'set PATCHGATE_MODEL, or add model = "openai:gpt-4.1" under [tool.patchgate] in pyproject.toml')
+HOW_TO_CONFIGURE = (
+    "no model configured: pass --model openai:gpt-4.1 (or hf:/path/to/model), "
+    'set PATCHGATE_MODEL, or add model = "openai:gpt-4.1" under [tool.patchgate] in pyproject.toml'
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ def provider_class(provider: str) -> Any:
     return REGISTRY.load(provider)
 
 
-def resolve_model(settings: RunSettings, root: Path, *, on_call: OnCall | None = None,
-                  local_only: str | None = None) -> Model:
+def resolve_model(
+    settings: RunSettings, root: Path, *, on_call: OnCall | None = None, local_only: str | None = None
+) -> Model:
     """The model ``settings`` name for the repository at ``root``; ConfigError says how to configure one.
 
     ``local_only`` names a command that needs a local model (``complete``): any other
@@ -98,10 +101,15 @@ def resolve_model(settings: RunSettings, root: Path, *, on_call: OnCall | None =
         raise ConfigError(HOW_TO_CONFIGURE_LOCAL if local_only else HOW_TO_CONFIGURE)
     parsed = parse_spec(chosen)
     if local_only and parsed.provider not in LOCAL_PROVIDERS:
-        raise ConfigError(f"{local_only} takes a local model (hf:/path/to/a/saved/model), not {chosen!r}: "
-                          f"it needs the model's own tokens, which {parsed.provider} models do not expose")
+        raise ConfigError(
+            f"{local_only} takes a local model (hf:/path/to/a/saved/model), not {chosen!r}: "
+            f"it needs the model's own tokens, which {parsed.provider} models do not expose"
+        )
     if not key_may_follow(parsed, settings, root):
         parsed = dataclasses.replace(parsed, send_key=False)
-        err.print(f"note: this repository's config points the model at {parsed.base_url}; your OPENAI_API_KEY "
-                  "is not sent there (run `patchgate trust` to allow it)", markup=False)
+        err.print(
+            f"note: this repository's config points the model at {parsed.base_url}; your OPENAI_API_KEY "
+            "is not sent there (run `patchgate trust` to allow it)",
+            markup=False,
+        )
     return provider_class(parsed.provider).from_spec(parsed, settings=settings.models, on_call=on_call)

@@ -38,8 +38,7 @@ class CallFailed(ModelError):
         self.status = status
 
 
-def backoff_delay(attempt: int, settings: ModelSettings, retry_after_s: float | None,
-                  rng: random.Random) -> float:
+def backoff_delay(attempt: int, settings: ModelSettings, retry_after_s: float | None, rng: random.Random) -> float:
     """Seconds to wait before retry number ``attempt`` (0-based): full jitter, or what the server asked."""
     if retry_after_s is not None:
         return min(max(retry_after_s, 0.0), settings.retry_after_cap_s)
@@ -47,10 +46,15 @@ def backoff_delay(attempt: int, settings: ModelSettings, retry_after_s: float | 
     return rng.uniform(ceiling / 2, ceiling)
 
 
-def call_with_retries(attempt_fn: Callable[[float], R], classify: Callable[[BaseException], Failure],
-                      settings: ModelSettings, *, sleep: Callable[[float], None] = time.sleep,
-                      rng: random.Random | None = None,
-                      on_retry: Callable[[str], None] | None = None) -> tuple[R, int]:
+def call_with_retries(
+    attempt_fn: Callable[[float], R],
+    classify: Callable[[BaseException], Failure],
+    settings: ModelSettings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    on_retry: Callable[[str], None] | None = None,
+) -> tuple[R, int]:
     """Run ``attempt_fn(timeout_s)`` until it succeeds; return its result and the retry count.
 
     Each attempt gets the per-call timeout, shortened to what is left of the
@@ -71,12 +75,14 @@ def call_with_retries(attempt_fn: Callable[[float], R], classify: Callable[[Base
             if not failure.retryable:
                 raise CallFailed(failure.message, retries, failure.status) from None
             if retries >= settings.max_retries:
-                raise CallFailed(f"{failure.message} (gave up after {retries} retries)", retries,
-                                 failure.status) from None
+                raise CallFailed(
+                    f"{failure.message} (gave up after {retries} retries)", retries, failure.status
+                ) from None
             delay = backoff_delay(retries, settings, failure.retry_after_s, rng)
             if time.monotonic() + delay >= deadline:
-                raise CallFailed(f"{failure.message} (deadline of {settings.deadline_s:g}s reached)", retries,
-                                 failure.status) from None
+                raise CallFailed(
+                    f"{failure.message} (deadline of {settings.deadline_s:g}s reached)", retries, failure.status
+                ) from None
             if on_retry is not None:
                 on_retry(f"{failure.message}; retry {retries + 1} of {settings.max_retries} in {delay:.1f}s")
             sleep(delay)

@@ -44,13 +44,21 @@ class ScriptedModel:
             raise ConfigError(f"scripted model: {path} must hold a JSON list of strings")
         return cls(answers, name=f"scripted:{path.name}", on_call=on_call)
 
-    def complete(self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0,
-                 seed: int | None = None) -> Completion:
+    def complete(
+        self, messages: list[Message], *, max_tokens: int = 1024, temperature: float = 0.0, seed: int | None = None
+    ) -> Completion:
         """The next scripted answer."""
         return self._next(messages, "complete")
 
-    def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int = 1024,
-                   temperature: float = 0.0, seed: int | None = None) -> tuple[T, Usage]:
+    def structured(
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> tuple[T, Usage]:
         """The next scripted answer, validated (with the usual repair round)."""
         return structured_with_repair(lambda conv: self._next(conv, "structured"), messages, schema)
 
@@ -63,7 +71,8 @@ class ScriptedModel:
             emit(self.on_call, record)
             raise ModelError(f"{self.name}: no scripted answers left")
         text = self.answers.pop(0)
-        usage = record.finish(sum(len(m.content.split()) for m in messages), len(text.split()),
-                              time.monotonic() - start)
+        usage = record.finish(
+            sum(len(m.content.split()) for m in messages), len(text.split()), time.monotonic() - start
+        )
         emit(self.on_call, record)
         return Completion(text, usage)

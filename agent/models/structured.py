@@ -22,8 +22,10 @@ T = TypeVar("T", bound=BaseModel)
 
 def schema_instruction(schema: type[BaseModel]) -> str:
     """The system text that asks for JSON when the server cannot enforce a schema."""
-    return ("Answer with exactly one JSON object and nothing else (no prose, no code fence). "
-            f"It must validate against this JSON Schema:\n{json.dumps(schema.model_json_schema(), sort_keys=True)}")
+    return (
+        "Answer with exactly one JSON object and nothing else (no prose, no code fence). "
+        f"It must validate against this JSON Schema:\n{json.dumps(schema.model_json_schema(), sort_keys=True)}"
+    )
 
 
 def validate_answer(text: str, schema: type[T]) -> T:
@@ -73,24 +75,32 @@ def _is_object(piece: str) -> bool:
         return False
 
 
-def structured_with_repair(ask: Callable[[list[Message]], Completion], messages: list[Message],
-                           schema: type[T]) -> tuple[T, Usage]:
+def structured_with_repair(
+    ask: Callable[[list[Message]], Completion], messages: list[Message], schema: type[T]
+) -> tuple[T, Usage]:
     """Ask, validate, and on failure ask once more with the validation error in the prompt."""
     first = ask(messages)
     try:
         return validate_answer(first.text, schema), first.usage
     except ValidationError as exc:
         problem = _describe(exc)
-    repair = [*messages, Message("assistant", first.text),
-              Message("user", f"That answer is not valid: {problem}\n"
-                              f"Reply again with only the corrected JSON object for {schema.__name__}.")]
+    repair = [
+        *messages,
+        Message("assistant", first.text),
+        Message(
+            "user",
+            f"That answer is not valid: {problem}\n"
+            f"Reply again with only the corrected JSON object for {schema.__name__}.",
+        ),
+    ]
     second = ask(repair)
     usage = first.usage + second.usage  # a repair round costs a second call
     try:
         return validate_answer(second.text, schema), usage
     except ValidationError as exc:
         raise OutputValidationError(
-            f"the model's answer is not a valid {schema.__name__} after one repair round: {_describe(exc)}") from None
+            f"the model's answer is not a valid {schema.__name__} after one repair round: {_describe(exc)}"
+        ) from None
 
 
 def _describe(exc: ValidationError) -> str:

@@ -44,14 +44,24 @@ class CallRecord:
 
     def finish(self, prompt_tokens: int, completion_tokens: int, latency_s: float, retries: int = 0) -> Usage:
         """Set (and return) this call's usage, priced at ``model``'s public price."""
-        self.usage = Usage(prompt_tokens, completion_tokens, latency_s, retries,
-                           estimated_cost(self.model, prompt_tokens, completion_tokens))
+        self.usage = Usage(
+            prompt_tokens,
+            completion_tokens,
+            latency_s,
+            retries,
+            estimated_cost(self.model, prompt_tokens, completion_tokens),
+        )
         return self.usage
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for one trace.jsonl line: the usage counters flat beside model and kind (error redacted)."""
-        return {"model": self.model, "kind": self.kind, "error": redact(self.error) if self.error else self.error,
-                "started_at": self.started_at, **asdict(self.usage)}
+        return {
+            "model": self.model,
+            "kind": self.kind,
+            "error": redact(self.error) if self.error else self.error,
+            "started_at": self.started_at,
+            **asdict(self.usage),
+        }
 
 
 OnCall = Callable[[CallRecord], None]

@@ -51,20 +51,22 @@ class Document:
 def document_prompt(instruction: str, *, grammar: str | None, schema: dict[str, Any] | None) -> list[Message]:
     """The instruction plus what kind of document is wanted."""
     kind = f"a {grammar} document" if grammar else "one JSON value matching this JSON Schema:\n" + json.dumps(schema)
-    return [Message("system", f"Write {kind}. Output only the document, no prose, no code fence."),
-            Message("user", instruction)]
+    return [
+        Message("system", f"Write {kind}. Output only the document, no prose, no code fence."),
+        Message("user", instruction),
+    ]
 
 
 # the file name the parse gate judges a document of each grammar as
-GATE_NAMES = {"json": "document.json", "yaml": "document.yaml", "toml": "document.toml",
-              "kubernetes": "manifest.yaml"}
+GATE_NAMES = {"json": "document.json", "yaml": "document.yaml", "toml": "document.toml", "kubernetes": "manifest.yaml"}
 LOCAL_ATTEMPTS = 4
 
 
 def document_error(text: str, *, grammar: str | None, schema: dict[str, Any] | None) -> str | None:
     """Why ``text`` is not a valid document (None when it is): the grammar, then the parse gate, agree."""
-    return parse_problem(text, grammar=grammar, schema=schema) or (gate_error(GATE_NAMES[grammar], text)
-                                                                  if grammar else None)
+    return parse_problem(text, grammar=grammar, schema=schema) or (
+        gate_error(GATE_NAMES[grammar], text) if grammar else None
+    )
 
 
 def parse_problem(text: str, *, grammar: str | None, schema: dict[str, Any] | None) -> str | None:
@@ -80,9 +82,16 @@ def parse_problem(text: str, *, grammar: str | None, schema: dict[str, Any] | No
     return None
 
 
-def generate_document(model: Model, instruction: str, *, grammar: str | None = None,
-                      schema: dict[str, Any] | None = None, max_tokens: int = 512, seed: int | None = None,
-                      temperature: float = 0.0) -> Document:
+def generate_document(
+    model: Model,
+    instruction: str,
+    *,
+    grammar: str | None = None,
+    schema: dict[str, Any] | None = None,
+    max_tokens: int = 512,
+    seed: int | None = None,
+    temperature: float = 0.0,
+) -> Document:
     """Generate a document under ``grammar`` (a shipped name) or ``schema`` (a JSON Schema)."""
     messages = document_prompt(instruction, grammar=grammar, schema=schema)
     if isinstance(model, ConstrainedModel):
@@ -91,31 +100,58 @@ def generate_document(model: Model, instruction: str, *, grammar: str | None = N
         def sample(attempt: int) -> Document:
             # a retry samples (a greedy retry would only repeat itself), each with its own seed
             heat, salt = (temperature, seed) if attempt == 0 else (1.0, (seed or 0) + attempt)
-            return _local(model, messages, plan, schema, max_tokens=max_tokens, temperature=heat, seed=salt,
-                          attempt=attempt)
+            return _local(
+                model, messages, plan, schema, max_tokens=max_tokens, temperature=heat, seed=salt, attempt=attempt
+            )
 
         return first_valid(sample, grammar=grammar, schema=schema)
     return _hosted(model, messages, grammar=grammar, schema=schema, max_tokens=max_tokens, seed=seed)
 
 
-def _local(model: ConstrainedModel, messages: list[Message], plan: GrammarPlan | None, schema: dict[str, Any] | None,
-           *, max_tokens: int, temperature: float, seed: int | None, attempt: int) -> Document:
+def _local(
+    model: ConstrainedModel,
+    messages: list[Message],
+    plan: GrammarPlan | None,
+    schema: dict[str, Any] | None,
+    *,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    attempt: int,
+) -> Document:
     """One document decoded under the grammar: first the tied values, then the document with them fixed."""
     from agent.decoding.constrained import llg_grammar
 
     tie_lines = ""
     if plan is not None and plan.open_ties:
-        tie_lines = model.generate_constrained(tie_messages(messages, plan), llg_grammar(lark=tie_lark(plan)),
-                                               max_tokens=TIE_TOKENS, temperature=temperature, seed=seed)[0].text
+        tie_lines = model.generate_constrained(
+            tie_messages(messages, plan),
+            llg_grammar(lark=tie_lark(plan)),
+            max_tokens=TIE_TOKENS,
+            temperature=temperature,
+            seed=seed,
+        )[0].text
     compiled = llg_grammar(schema=schema) if plan is None else llg_grammar(lark=document_lark(plan, tie_lines))
-    completion, stats = model.generate_constrained(messages, compiled, max_tokens=max_tokens,
-                                                   temperature=temperature, seed=seed)
-    return Document(completion.text, model.name, attempts=attempt + 1, constrained=True,
-                    forced_close=stats.forced_close, ties={**read_ties(tie_lines), **(plan.fixed if plan else {})})
+    completion, stats = model.generate_constrained(
+        messages, compiled, max_tokens=max_tokens, temperature=temperature, seed=seed
+    )
+    return Document(
+        completion.text,
+        model.name,
+        attempts=attempt + 1,
+        constrained=True,
+        forced_close=stats.forced_close,
+        ties={**read_ties(tie_lines), **(plan.fixed if plan else {})},
+    )
 
 
-def first_valid(sample: Callable[[int], Document], *, grammar: str | None, schema: dict[str, Any] | None,
-                attempts: int = LOCAL_ATTEMPTS) -> Document:
+def first_valid(
+    sample: Callable[[int], Document],
+    *,
+    grammar: str | None,
+    schema: dict[str, Any] | None,
+    attempts: int = LOCAL_ATTEMPTS,
+) -> Document:
     """The first of up to ``attempts`` samples (``sample(attempt)``) that is a valid document."""
     error = "no sample"
     for attempt in range(attempts):
@@ -136,31 +172,57 @@ def gate_error(name: str, text: str) -> str | None:
     return "; ".join(errors)[:600] if errors else None
 
 
-def _hosted(model: Model, messages: list[Message], *, grammar: str | None, schema: dict[str, Any] | None,
-            max_tokens: int, seed: int | None) -> Document:
+def _hosted(
+    model: Model,
+    messages: list[Message],
+    *,
+    grammar: str | None,
+    schema: dict[str, Any] | None,
+    max_tokens: int,
+    seed: int | None,
+) -> Document:
     """Custom-tool grammar first (if offered), then free text; each answer is checked and sent back with its error."""
     if grammar and isinstance(model, GrammarToolModel):
         lark = grammar_text(grammar)
         try:
             # the server holds the answer to the grammar: one answer, and one repair if the gate refuses it;
             # an answer that does not parse means it did not, and free text takes over
-            doc = _checked(model.name, lambda asked: model.grammar_call(asked, lark, max_tokens=max_tokens,
-                                                                        seed=seed).text,
-                           messages, grammar=grammar, schema=schema, attempts=2, constrained=True)
+            doc = _checked(
+                model.name,
+                lambda asked: model.grammar_call(asked, lark, max_tokens=max_tokens, seed=seed).text,
+                messages,
+                grammar=grammar,
+                schema=schema,
+                attempts=2,
+                constrained=True,
+            )
             if doc is not None:
                 return doc
         except ModelError as exc:
             if getattr(exc, "status", None) != 400:
                 raise
-    doc = _checked(model.name, lambda asked: _normalise(model.complete(asked, max_tokens=max_tokens,
-                                                                       seed=seed).text, grammar),
-                   messages, grammar=grammar, schema=schema, attempts=HOSTED_ATTEMPTS)
+    doc = _checked(
+        model.name,
+        lambda asked: _normalise(model.complete(asked, max_tokens=max_tokens, seed=seed).text, grammar),
+        messages,
+        grammar=grammar,
+        schema=schema,
+        attempts=HOSTED_ATTEMPTS,
+    )
     assert doc is not None  # free text answers every parse error with another attempt
     return doc
 
 
-def _checked(name: str, ask: Callable[[list[Message]], str], messages: list[Message], *, grammar: str | None,
-             schema: dict[str, Any] | None, attempts: int, constrained: bool = False) -> Document | None:
+def _checked(
+    name: str,
+    ask: Callable[[list[Message]], str],
+    messages: list[Message],
+    *,
+    grammar: str | None,
+    schema: dict[str, Any] | None,
+    attempts: int,
+    constrained: bool = False,
+) -> Document | None:
     """Ask until an answer parses and the gate accepts it: parse errors up to ``attempts``, gate refusals once.
 
     A ``constrained`` answer (a grammar tool's) that does not parse gives None: the server did not hold it.
@@ -175,7 +237,9 @@ def _checked(name: str, ask: Callable[[list[Message]], str], messages: list[Mess
             if repaired:
                 raise GateFailure(f"{name}'s document is still refused after one repair: {refused}")
             repaired, error = True, refused
-            feedback = f"The gate refuses that document: {refused}\nFix exactly that and write it again, only the document."
+            feedback = (
+                f"The gate refuses that document: {refused}\nFix exactly that and write it again, only the document."
+            )
         elif constrained:
             return None
         else:

@@ -24,8 +24,19 @@ from dataclasses import dataclass, field
 from agent.models.base import Message
 from core.grammars import GPU_PREFIX, TIES, read_ties, specialise, start_alternatives, tie_matches, ties_text
 
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                "seven": 7, "eight": 8}
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+}
 GPU = re.compile(r"\bgpus?\b", re.I)
 # "one GPU", "2 GPUs", "four A100 GPUs", "a single GPU": a count, at most two words before GPU
 GPU_COUNT = re.compile(rf"\b(\d+|{'|'.join(NUMBER_WORDS)})\s+(?:[\w.-]+\s+){{0,2}}?gpus?\b", re.I)
@@ -56,8 +67,7 @@ def gpus_asked(instruction: str) -> int | None:
 def plan_for(grammar: str, instruction: str) -> GrammarPlan:
     """The start alternatives and fixed ties that ``instruction`` asks of ``grammar``."""
     alternatives = start_alternatives(grammar)
-    named = [a for a in alternatives if re.search(rf"\b{re.escape(a.removeprefix(GPU_PREFIX))}s?\b", instruction,
-                                                 re.I)]
+    named = [a for a in alternatives if re.search(rf"\b{re.escape(a.removeprefix(GPU_PREFIX))}s?\b", instruction, re.I)]
     keep = named or alternatives
     gpus = gpus_asked(instruction)
     on_gpu = [a for a in keep if a.startswith(GPU_PREFIX)]
@@ -73,8 +83,12 @@ def plan_for(grammar: str, instruction: str) -> GrammarPlan:
 def tie_messages(messages: list[Message], plan: GrammarPlan) -> list[Message]:
     """The document's conversation, asked first for the value of each open tie."""
     wanted = "\n".join(f"{t}: {TIES[plan.grammar][t]}" for t in plan.open_ties)
-    return [*messages, Message("user", "Before the document, choose these values it will use, one `NAME: value` "
-                                       f"line each:\n{wanted}")]
+    return [
+        *messages,
+        Message(
+            "user", f"Before the document, choose these values it will use, one `NAME: value` line each:\n{wanted}"
+        ),
+    ]
 
 
 def tie_lark(plan: GrammarPlan) -> str:

@@ -71,8 +71,9 @@ def infill_file(model: Model, path: Path, line: int, col: int | None, *, max_tok
     prefix, suffix = original[:offset], original[offset:]
     family = detect_family(model.tokenizer)
     prompt = fim_prompt_ids(model.tokenizer, family, prefix[-MAX_PREFIX_CHARS:], suffix[:MAX_SUFFIX_CHARS])
-    generated = model.generate_ids(prompt, max_tokens=max_tokens, stop_ids=stop_ids(model.tokenizer, family),
-                                   speculate=True)
+    generated = model.generate_ids(
+        prompt, max_tokens=max_tokens, stop_ids=stop_ids(model.tokenizer, family), speculate=True
+    )
     middle = model.tokenizer.decode(generated.tokens, skip_special_tokens=True)
     return Infill(path, line, col, middle, original, prefix + middle + suffix, family.name)
 
@@ -88,8 +89,13 @@ def completion_problems(result: Infill) -> list[str]:
     from tools.policy import Policies
 
     problems = []
-    if bad := sorted({f"U+{ord(c):04X}" for c in result.middle if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r")
-                      or 0x7F <= ord(c) <= 0x9F}):
+    if bad := sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in result.middle
+            if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F
+        }
+    ):
         problems.append(f"the completion contains control or replacement characters ({', '.join(bad)})")
     options, policies = ReviewOptions(), Policies()
     name = result.path.name

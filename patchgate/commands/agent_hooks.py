@@ -17,8 +17,12 @@ MAX_PAYLOAD = 20 * 2**20  # bytes of hook payload read from stdin
 @click.command("install-agent-hooks")
 @click.option("--claude-code", "claude_code", is_flag=True, help="Claude Code: .claude/settings.json.")
 @click.option("--codex", is_flag=True, help="Codex CLI: .codex/hooks.json.")
-@click.option("--project/--user", "project", default=True,
-              help="The repository's own configuration (default) or the user's (~/.claude, $CODEX_HOME).")
+@click.option(
+    "--project/--user",
+    "project",
+    default=True,
+    help="The repository's own configuration (default) or the user's (~/.claude, $CODEX_HOME).",
+)
 @click.option("--remove", is_flag=True, help="Take patchgate's hooks out again, keeping everything else.")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
 def install_agent_hooks_command(claude_code: bool, codex: bool, project: bool, remove: bool, repo: Path) -> None:
@@ -33,8 +37,10 @@ def install_agent_hooks_command(claude_code: bool, codex: bool, project: bool, r
     path = install(client, "project" if project else "user", root, remove=remove)
     out.print(f"{'removed patchgate hooks from' if remove else 'installed patchgate hooks in'} {path}")
     if client == "codex" and not remove:
-        out.print("Codex runs a new hook only once you trust it: start `codex` here and accept patchgate's hooks "
-                  "in its hook review (`codex exec` skips untrusted hooks without a word).")
+        out.print(
+            "Codex runs a new hook only once you trust it: start `codex` here and accept patchgate's hooks "
+            "in its hook review (`codex exec` skips untrusted hooks without a word)."
+        )
 
 
 @click.command("agent-hook", hidden=True)

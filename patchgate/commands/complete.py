@@ -22,8 +22,15 @@ DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--write", is_flag=True, help="Write the completed file (atomically) if it still parses.")
 @click.option("--force", is_flag=True, help="With --write: write even if the completed file does not parse.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line (middle, family, written, problems).")
-def complete(location: str, model_spec: str | None, draft_model: str | None, max_tokens: int, write: bool,
-             force: bool, as_json: bool) -> None:
+def complete(
+    location: str,
+    model_spec: str | None,
+    draft_model: str | None,
+    max_tokens: int,
+    write: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Insert generated code at FILE:LINE[:COL] (1-based; no column means the end of the line).
 
     A completion that breaks the file (it no longer parses) is shown but not
@@ -35,8 +42,11 @@ def complete(location: str, model_spec: str | None, draft_model: str | None, max
 
     path, line, col = parse_location(location)
     read_cursor(path, line, col)  # a bad location fails before a model is loaded
-    settings = resolve(Path.cwd(), model=model_spec,
-                       models={"draft_model": draft_model, "speculation": "draft" if draft_model else None})
+    settings = resolve(
+        Path.cwd(),
+        model=model_spec,
+        models={"draft_model": draft_model, "speculation": "draft" if draft_model else None},
+    )
     model = resolve_model(settings, Path.cwd(), local_only="complete")
     result = infill_file(model, path, line, col, max_tokens=max_tokens)
     problems = completion_problems(result)
@@ -44,11 +54,24 @@ def complete(location: str, model_spec: str | None, draft_model: str | None, max
     if written:
         atomic_write_text(path, result.updated)
     if as_json:
-        emit_json({"path": str(path), "line": result.line, "col": result.col, "middle": result.middle,
-                   "family": result.family, "written": written, "problems": problems})
+        emit_json(
+            {
+                "path": str(path),
+                "line": result.line,
+                "col": result.col,
+                "middle": result.middle,
+                "family": result.family,
+                "written": written,
+                "problems": problems,
+            }
+        )
     else:
-        diff = difflib.unified_diff(result.original.splitlines(keepends=True),
-                                    result.updated.splitlines(keepends=True), f"a/{path}", f"b/{path}")
+        diff = difflib.unified_diff(
+            result.original.splitlines(keepends=True),
+            result.updated.splitlines(keepends=True),
+            f"a/{path}",
+            f"b/{path}",
+        )
         for row in diff:
             out.print(row.rstrip("\n"), style=DIFF_STYLES.get(row[:1]))
         if not write:

@@ -32,15 +32,27 @@ def read_issue(issue: str | None, file: Path | None) -> str:
 @click.argument("issue", required=False)
 @click.option("--file", "file", type=click.Path(path_type=Path), help="Read the issue from a file.")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
-@click.option("--budget", type=click.IntRange(min=100), default=None, help="Print a packed context of this many tokens.")
+@click.option(
+    "--budget", type=click.IntRange(min=100), default=None, help="Print a packed context of this many tokens."
+)
 @click.option("--current-file", help="Path the user is editing (boosts files near it).")
 @click.option("--top", type=click.IntRange(min=1), default=10, help="How many files to list.")
 @click.option("--no-refresh", is_flag=True, help="Use the index as it is, without refreshing it first.")
 @click.option("--rerank", is_flag=True, help="Let the configured model reorder the top files (one model call).")
 @click.option("--model", "model_spec", help="Model for --rerank (default: PATCHGATE_MODEL or config).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
-def context_command(issue: str | None, file: Path | None, repo: Path, budget: int | None, current_file: str | None,
-                    top: int, no_refresh: bool, rerank: bool, model_spec: str | None, as_json: bool) -> None:
+def context_command(
+    issue: str | None,
+    file: Path | None,
+    repo: Path,
+    budget: int | None,
+    current_file: str | None,
+    top: int,
+    no_refresh: bool,
+    rerank: bool,
+    model_spec: str | None,
+    as_json: bool,
+) -> None:
     """Rank the files and chunks ISSUE needs (text, --file F, or - for stdin)."""
     from core.git import repo_root
     from core.settings import resolve
@@ -51,15 +63,42 @@ def context_command(issue: str | None, file: Path | None, repo: Path, budget: in
     settings = resolve(root, model=model_spec)
     reorder = model_reorder(settings, root, text) if rerank else None
     # the same default budget solve packs with, from [tool.patchgate.agent] context_tokens
-    pack = build_context(root, text, config=settings.index, budget=budget or settings.agent.context_tokens,
-                         current_file=current_file, refresh=not no_refresh, top_files=top, reorder=reorder)
+    pack = build_context(
+        root,
+        text,
+        config=settings.index,
+        budget=budget or settings.agent.context_tokens,
+        current_file=current_file,
+        refresh=not no_refresh,
+        top_files=top,
+        reorder=reorder,
+    )
     if as_json:
-        emit_json({"files": [_file_json(f) for f in pack.files],
-                   "functions": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
-                                  "score": round(c.score, 4)} for c in pack.functions],
-                   "chunks": [{"path": c.chunk.path, "name": c.chunk.name, "start_line": c.chunk.start_line,
-                               "end_line": c.chunk.end_line, "score": round(c.score, 4)} for c in pack.chunks],
-                   **({"context": pack.text, "tokens": pack.tokens} if budget else {})})
+        emit_json(
+            {
+                "files": [_file_json(f) for f in pack.files],
+                "functions": [
+                    {
+                        "path": c.chunk.path,
+                        "name": c.chunk.name,
+                        "start_line": c.chunk.start_line,
+                        "score": round(c.score, 4),
+                    }
+                    for c in pack.functions
+                ],
+                "chunks": [
+                    {
+                        "path": c.chunk.path,
+                        "name": c.chunk.name,
+                        "start_line": c.chunk.start_line,
+                        "end_line": c.chunk.end_line,
+                        "score": round(c.score, 4),
+                    }
+                    for c in pack.chunks
+                ],
+                **({"context": pack.text, "tokens": pack.tokens} if budget else {}),
+            }
+        )
         return
     table = Table(title="ranked files", title_justify="left")
     table.add_column("#", justify="right")
@@ -98,5 +137,8 @@ def model_reorder(settings, root: Path, issue: str):
 
 
 def _file_json(f) -> dict:
-    return {"path": f.path, "score": round(f.score, 4),
-            "reasons": [{"signal": r.signal, "detail": r.detail, "score": round(r.score, 4)} for r in f.reasons]}
+    return {
+        "path": f.path,
+        "score": round(f.score, 4),
+        "reasons": [{"signal": r.signal, "detail": r.detail, "score": round(r.score, 4)} for r in f.reasons],
+    }

@@ -68,7 +68,6 @@ def _sandbox(root: Path) -> tuple[bool, str]:
     return True, f"bubblewrap ({bwrap_binary()}), network {'on' if settings.network else 'off'}"
 
 
-
 def _tests_environment(root: Path) -> tuple[bool, str]:
     """Which interpreter runs this repository's tests, and why that one (nothing is built here)."""
     from core.settings import resolve
@@ -78,8 +77,15 @@ def _tests_environment(root: Path) -> tuple[bool, str]:
     return environment.kind != "patchgate", environment.how
 
 
-CHECKS = {"python": _python, "torch": _torch, "embedding model": _embedding_model, "index": _index,
-          "model": _model, "tests environment": _tests_environment, "test sandbox": _sandbox}
+CHECKS = {
+    "python": _python,
+    "torch": _torch,
+    "embedding model": _embedding_model,
+    "index": _index,
+    "model": _model,
+    "tests environment": _tests_environment,
+    "test sandbox": _sandbox,
+}
 
 
 @click.command("doctor")

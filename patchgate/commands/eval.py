@@ -36,8 +36,13 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
         raise InputError(f"--repos {repos} is not a directory")
     with progress() as bar:
         task = bar.add_task("localizing", total=len(rows))
-        report = evaluate(rows, repos, work_dir=work_dir, config=EmbeddingConfig(dense=dense),
-                          on_instance=lambda *_: bar.advance(task))
+        report = evaluate(
+            rows,
+            repos,
+            work_dir=work_dir,
+            config=EmbeddingConfig(dense=dense),
+            on_instance=lambda *_: bar.advance(task),
+        )
     table = Table(title="localization")
     table.add_column("instance")
     table.add_column("gold file → rank")
@@ -56,10 +61,14 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
     if as_json:
         emit_json(summary)
     else:
-        out.print(f"file level ({summary['instances']} instances): "
-                  + "  ".join(f"Acc@{k} {summary[f'acc@{k}']}" for k in cutoffs))
-        out.print(f"function level ({summary['function_instances']} instances that change a definition): "
-                  + "  ".join(f"Acc@{k} {summary[f'function_acc@{k}']}" for k in cutoffs))
+        out.print(
+            f"file level ({summary['instances']} instances): "
+            + "  ".join(f"Acc@{k} {summary[f'acc@{k}']}" for k in cutoffs)
+        )
+        out.print(
+            f"function level ({summary['function_instances']} instances that change a definition): "
+            + "  ".join(f"Acc@{k} {summary[f'function_acc@{k}']}" for k in cutoffs)
+        )
 
 
 def _cutoffs(ks: str) -> list[int]:
@@ -75,27 +84,61 @@ def _cutoffs(ks: str) -> list[int]:
 @eval_group.command("solve")
 @click.option("--dataset", type=click.Path(path_type=Path), required=True, help="SWE-bench-style JSON or JSONL.")
 @click.option("--repos", type=click.Path(path_type=Path), required=True, help="Folder of <owner>__<name> repos.")
-@click.option("--predictions", multiple=True, help="A SWE-bench predictions file, or 'gold' / 'empty' (the harness's "
-              "controls); repeat it for several samples per instance: pass@k and the gates' choice (select).")
+@click.option(
+    "--predictions",
+    multiple=True,
+    help="A SWE-bench predictions file, or 'gold' / 'empty' (the harness's "
+    "controls); repeat it for several samples per instance: pass@k and the gates' choice (select).",
+)
 @click.option("--model", "model_spec", help="Let the agent write the predictions with this model (patchgate solve).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for predictions, logs, report.")
 @click.option("--instances", help="Comma-separated instance ids (default: all).")
-@click.option("--samples", type=click.IntRange(min=1), default=1, help="Candidates per instance (with --model): pass@k.")
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=1, help="Candidates per instance (with --model): pass@k."
+)
 @click.option("--workers", type=click.IntRange(min=1), default=1, help="Instances evaluated in parallel.")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
-              help="Run instances as Ray tasks: on a new local cluster, or on the cluster at ADDRESS.")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    help="Run instances as Ray tasks: on a new local cluster, or on the cluster at ADDRESS.",
+)
 @click.option("--timeout", type=click.FloatRange(min=1), default=900.0, help="Seconds one instance's tests may take.")
 @click.option("--envs", type=click.Path(path_type=Path), help="Environment cache (default ~/.cache/patchgate/envs).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
-def solve(dataset: Path, repos: Path, predictions: tuple[str, ...], model_spec: str | None, out: Path,
-          instances: str | None, samples: int, workers: int, ray_address: str | None, timeout: float,
-          envs: Path | None, as_json: bool) -> None:
+def solve(
+    dataset: Path,
+    repos: Path,
+    predictions: tuple[str, ...],
+    model_spec: str | None,
+    out: Path,
+    instances: str | None,
+    samples: int,
+    workers: int,
+    ray_address: str | None,
+    timeout: float,
+    envs: Path | None,
+    as_json: bool,
+) -> None:
     """SWE-bench resolution of predictions (or of the agent's own patches), one row per instance."""
     from evaluation.run import SolveEval, evaluate_solve
 
-    config = SolveEval(dataset, repos, out, predictions[0] if predictions else None, model_spec,
-                       tuple(i.strip() for i in (instances or "").split(",") if i.strip()), samples, workers,
-                       ray_address, timeout, envs, predictions[1:])
+    config = SolveEval(
+        dataset,
+        repos,
+        out,
+        predictions[0] if predictions else None,
+        model_spec,
+        tuple(i.strip() for i in (instances or "").split(",") if i.strip()),
+        samples,
+        workers,
+        ray_address,
+        timeout,
+        envs,
+        predictions[1:],
+    )
     with contextlib.ExitStack() as stack:
         bar = None  # started once the input is known good, so an error stays one line
 
@@ -118,19 +161,23 @@ def _print_solve(report: dict, out_dir: Path, as_json: bool) -> None:
     table.add_column("status")
     table.add_column("why")
     reasons = report.get("reasons", {})
-    status = {**{i: Text("resolved", "green") for i in report["resolved_ids"]},
-              **{i: Text("unresolved", "red") for i in report["unresolved_ids"]},
-              **{i: Text("env_failed", "yellow") for i in report["env_failed_ids"]},
-              **{i: Text("error", "red") for i in report["error_ids"]},
-              **{i: Text("patch_failed", "red") for i in report["patch_failed_ids"]}}
+    status = {
+        **{i: Text("resolved", "green") for i in report["resolved_ids"]},
+        **{i: Text("unresolved", "red") for i in report["unresolved_ids"]},
+        **{i: Text("env_failed", "yellow") for i in report["env_failed_ids"]},
+        **{i: Text("error", "red") for i in report["error_ids"]},
+        **{i: Text("patch_failed", "red") for i in report["patch_failed_ids"]},
+    }
     for iid in sorted(status):
         table.add_row(Text(iid), status[iid], Text(reasons.get(iid, ""), "dim"))
     (err if as_json else out).print(table)
     gates = report["gates"]
-    line = (f"resolved {report['resolved_instances']} of {report['completed_instances']} evaluated "
-            f"({report['total_instances']} instances, {report['env_failed_instances']} env_failed, "
-            f"{report['harness_error_instances']} error, {report['patch_failed_instances']} patch_failed); gates precision {gates['precision']} "
-            f"recall {gates['recall']}; report: {out_dir / 'report.json'}")
+    line = (
+        f"resolved {report['resolved_instances']} of {report['completed_instances']} evaluated "
+        f"({report['total_instances']} instances, {report['env_failed_instances']} env_failed, "
+        f"{report['harness_error_instances']} error, {report['patch_failed_instances']} patch_failed); gates precision {gates['precision']} "
+        f"recall {gates['recall']}; report: {out_dir / 'report.json'}"
+    )
     (err if as_json else out).print(escape(line))
     if as_json:
         from evaluation.report import summary_line

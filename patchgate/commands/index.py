@@ -14,8 +14,12 @@ from core.console import emit_json, out
 @click.command("index")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where embeddings run.")
-@click.option("--dense", type=click.Choice(["auto", "transformer", "static", "none"]), default=None,
-              help="Which dense vectors to keep (auto: transformer on GPU, static on CPU).")
+@click.option(
+    "--dense",
+    type=click.Choice(["auto", "transformer", "static", "none"]),
+    default=None,
+    help="Which dense vectors to keep (auto: transformer on GPU, static on CPU).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:
     """Index the repository at PATH (incremental: unchanged files and chunks are reused)."""
@@ -30,9 +34,13 @@ def index_command(path: Path, device: str | None, dense: str | None, as_json: bo
         emit_json(asdict(stats))
         return
     table = Table(title=f"index of {root}", show_header=False)
-    for label, value in [("files", stats.files), ("chunks", stats.chunks),
-                         ("files parsed / reused", f"{stats.parsed_files} / {stats.reused_files}"),
-                         ("chunks embedded / reused", f"{stats.embedded} / {stats.reused_vectors}"),
-                         ("dense vectors", stats.dense), ("seconds", f"{stats.seconds:.1f}")]:
+    for label, value in [
+        ("files", stats.files),
+        ("chunks", stats.chunks),
+        ("files parsed / reused", f"{stats.parsed_files} / {stats.reused_files}"),
+        ("chunks embedded / reused", f"{stats.embedded} / {stats.reused_vectors}"),
+        ("dense vectors", stats.dense),
+        ("seconds", f"{stats.seconds:.1f}"),
+    ]:
         table.add_row(label, str(value))
     out.print(table)

@@ -8,7 +8,9 @@ import click
 
 
 @click.command("mcp")
-@click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository the tools work on (default: here).")
+@click.option(
+    "--repo", type=click.Path(path_type=Path), default=".", help="Repository the tools work on (default: here)."
+)
 @click.option("--http", "http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, help="Port for --http (default 8765).")
 def mcp_command(repo: Path, http: bool, port: int) -> None:

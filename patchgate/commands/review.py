@@ -37,32 +37,69 @@ def read_patch(source: str) -> str:
     return text
 
 
-
-
 @click.command("review")
 @click.argument("rev_range", required=False)
 @click.option("--staged", is_flag=True, help="Review what `git commit` would record.")
 @click.option("--patch", "patch_file", help="Review a unified diff from a file, or - for stdin.")
 @click.option("--base", default=None, help="Revision the patch applies to (default HEAD; a range uses its left side).")
 @click.option("--repo", type=click.Path(path_type=Path), default=".", help="Repository (default: here).")
-@click.option("--origin", type=click.Choice(["human", "model"]), default="human", show_default=True,
-              help="Who wrote the change: you, or a model (the reviewer rules for model patches then apply).")
-@click.option("--tests", "tests_mode", type=click.Choice(["related", "all", "none"]), default=None,
-              help="Which tests to run (default: config, else related).")
+@click.option(
+    "--origin",
+    type=click.Choice(["human", "model"]),
+    default="human",
+    show_default=True,
+    help="Who wrote the change: you, or a model (the reviewer rules for model patches then apply).",
+)
+@click.option(
+    "--tests",
+    "tests_mode",
+    type=click.Choice(["related", "all", "none"]),
+    default=None,
+    help="Which tests to run (default: config, else related).",
+)
 @click.option("--timeout", type=click.FloatRange(min=1), default=None, help="Seconds the test run may take.")
-@click.option("--tests-env", "tests_env", type=click.Choice(["auto", "build"]), default=None,
-              help="Where tests run: the project's own environment (auto), or one built with uv and cached (build).")
-@click.option("--usage", type=click.Choice(["commercial", "non-commercial", "unspecified"]), default=None,
-              help="How the project is used, for the license gate.")
-@click.option("--skip", "skip", type=click.Choice(switchable_gates()), multiple=True, help="Turn a gate off (repeatable).")
+@click.option(
+    "--tests-env",
+    "tests_env",
+    type=click.Choice(["auto", "build"]),
+    default=None,
+    help="Where tests run: the project's own environment (auto), or one built with uv and cached (build).",
+)
+@click.option(
+    "--usage",
+    type=click.Choice(["commercial", "non-commercial", "unspecified"]),
+    default=None,
+    help="How the project is used, for the license gate.",
+)
+@click.option(
+    "--skip", "skip", type=click.Choice(switchable_gates()), multiple=True, help="Turn a gate off (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
-@click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write SARIF 2.1.0 here.")
-@click.option("--github", "github_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write markdown review comments (with suggestions) here.")
-def review_command(rev_range: str | None, staged: bool, patch_file: str | None, base: str | None, repo: Path,
-                   origin: str, tests_mode: str | None, timeout: float | None, tests_env: str | None,
-                   usage: str | None, skip: tuple[str, ...],
-                   as_json: bool, sarif_file: Path | None, github_file: Path | None) -> None:
+@click.option(
+    "--sarif", "sarif_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write SARIF 2.1.0 here."
+)
+@click.option(
+    "--github",
+    "github_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write markdown review comments (with suggestions) here.",
+)
+def review_command(
+    rev_range: str | None,
+    staged: bool,
+    patch_file: str | None,
+    base: str | None,
+    repo: Path,
+    origin: str,
+    tests_mode: str | None,
+    timeout: float | None,
+    tests_env: str | None,
+    usage: str | None,
+    skip: tuple[str, ...],
+    as_json: bool,
+    sarif_file: Path | None,
+    github_file: Path | None,
+) -> None:
     """Gate a change in an isolated worktree: the uncommitted changes (no argument), --staged, one commit REV,
     a range (main..HEAD) or --patch FILE.
 
@@ -101,9 +138,18 @@ def review_command(rev_range: str | None, staged: bool, patch_file: str | None, 
         else:
             err.print(f"{what}: nothing to review" + (" (git add the changes first)" if staged else ""))
         return
-    settings = resolve(root, base=base, review={"tests": tests_mode, "usage": usage, "origin": origin,
-                                                "reuse_worktrees": True},  # a person reviews commit after commit
-                       tests={"timeout": timeout, "env": tests_env}, candidate=candidate)
+    settings = resolve(
+        root,
+        base=base,
+        review={
+            "tests": tests_mode,
+            "usage": usage,
+            "origin": origin,
+            "reuse_worktrees": True,
+        },  # a person reviews commit after commit
+        tests={"timeout": timeout, "env": tests_env},
+        candidate=candidate,
+    )
     options = settings.review
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
@@ -124,8 +170,9 @@ def _check_writable(path: Path) -> None:
     """A report file's folder must exist and the path must not be a folder: checked before any work."""
     folder = path.resolve().parent
     if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise InputError(f"cannot write {path}: " + ("it is a folder" if path.is_dir() else
-                                                      f"{folder} is not a writable folder"))
+        raise InputError(
+            f"cannot write {path}: " + ("it is a folder" if path.is_dir() else f"{folder} is not a writable folder")
+        )
 
 
 def _write(path: Path, text: str) -> None:

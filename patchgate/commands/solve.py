@@ -25,9 +25,19 @@ from patchgate.commands.context import read_issue
 @click.option("--rerank/--no-rerank", default=None, help="Let the model reorder the top files first (default: config).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line.")
 @click.pass_context
-def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo: Path, model_spec: str | None,
-                  rounds: int | None, candidates: int | None, do_apply: bool, yes: bool, rerank: bool | None,
-                  as_json: bool) -> None:
+def solve_command(
+    ctx: click.Context,
+    issue: str | None,
+    file: Path | None,
+    repo: Path,
+    model_spec: str | None,
+    rounds: int | None,
+    candidates: int | None,
+    do_apply: bool,
+    yes: bool,
+    rerank: bool | None,
+    as_json: bool,
+) -> None:
     """Propose a gated patch for ISSUE (text, --file F, or - for stdin)."""
     from agent.pipeline import solve
     from core.git import repo_root
@@ -35,12 +45,15 @@ def solve_command(ctx: click.Context, issue: str | None, file: Path | None, repo
 
     with json_error(as_json):
         if do_apply and not yes and not sys.stdin.isatty():  # nobody can answer the question: say so up front
-            raise InputError("solve --apply asks before it changes your tree, and there is no terminal to ask: "
-                             "add --yes to apply without asking")
+            raise InputError(
+                "solve --apply asks before it changes your tree, and there is no terminal to ask: "
+                "add --yes to apply without asking"
+            )
         text = read_issue(issue, file)
         root = repo_root(repo)
-        settings = resolve(root, base="HEAD", model=model_spec,
-                           agent={"rounds": rounds, "candidates": candidates, "rerank": rerank})
+        settings = resolve(
+            root, base="HEAD", model=model_spec, agent={"rounds": rounds, "candidates": candidates, "rerank": rerank}
+        )
         with err.status("solving") as status:
             result = solve(root, text, settings, progress=lambda msg: status.update(msg))
     finish(ctx, root, result, do_apply=do_apply, yes=yes, as_json=as_json)
@@ -60,17 +73,21 @@ def finish(ctx: click.Context, root: Path, result, *, do_apply: bool, yes: bool,
     if as_json:
         emit_json(to_json(result, applied=applied))
     elif applied:
-        out.print(Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"),
-                  soft_wrap=True)  # paths stay whole, to be copied
+        out.print(
+            Text.assemble(("applied", "green"), f" to {root}; trace: {result.run_dir / 'trace.jsonl'}"), soft_wrap=True
+        )  # paths stay whole, to be copied
     elif result.passed:
         out.print(f"patch saved to {saved}\napply it later with: git apply {saved}", soft_wrap=True)
     elif result.best is not None and result.best.diff:
-        out.print(f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)",
-                  soft_wrap=True)
+        out.print(
+            f"the best rejected candidate is saved in {saved} (for reading; it did not pass the gates)", soft_wrap=True
+        )
     if not result.passed:
         if as_json:
             ctx.exit(1)
-        raise GateFailure(f"no candidate passed every gate (run {result.run_id}; see patchgate runs show {result.run_id})")
+        raise GateFailure(
+            f"no candidate passed every gate (run {result.run_id}; see patchgate runs show {result.run_id})"
+        )
 
 
 def render(result) -> None:
@@ -86,17 +103,29 @@ def render(result) -> None:
         print_gate_table(best.review, out)
     elif best is not None and best.problem:
         out.print(Text.assemble(("no edit could be applied: ", "red"), best.problem))
-    out.print(f"run {result.run_id}: {result.calls} model calls, "
-              f"{result.usage.tokens} tokens, ${result.usage.cost_usd:.4f}", style="dim")
+    out.print(
+        f"run {result.run_id}: {result.calls} model calls, {result.usage.tokens} tokens, ${result.usage.cost_usd:.4f}",
+        style="dim",
+    )
 
 
 def to_json(result, *, applied: bool) -> dict:
     best = result.best
-    return {"run_id": result.run_id, "passed": result.passed, "applied": applied, "chosen": best.index if best else None,
-            "diff": best.diff if best else "", "patch_file": str(result.run_dir / "patch.diff") if best and best.diff else None,
-            "gates": [g.model_dump() for g in best.review.gates] if best and best.review else [],
-            "plan": result.plan.model_dump() if result.plan else None,
-            "candidates": [{"index": c.index, "passed": c.passed, "gates_passed": c.score, "rounds": c.rounds}
-                           for c in result.candidates],
-            "model_calls": result.calls, "prompt_tokens": result.usage.prompt_tokens,
-            "completion_tokens": result.usage.completion_tokens, "cost_usd": result.usage.cost_usd}
+    return {
+        "run_id": result.run_id,
+        "passed": result.passed,
+        "applied": applied,
+        "chosen": best.index if best else None,
+        "diff": best.diff if best else "",
+        "patch_file": str(result.run_dir / "patch.diff") if best and best.diff else None,
+        "gates": [g.model_dump() for g in best.review.gates] if best and best.review else [],
+        "plan": result.plan.model_dump() if result.plan else None,
+        "candidates": [
+            {"index": c.index, "passed": c.passed, "gates_passed": c.score, "rounds": c.rounds}
+            for c in result.candidates
+        ],
+        "model_calls": result.calls,
+        "prompt_tokens": result.usage.prompt_tokens,
+        "completion_tokens": result.usage.completion_tokens,
+        "cost_usd": result.usage.cost_usd,
+    }

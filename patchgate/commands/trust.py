@@ -22,8 +22,12 @@ from core.console import out
 @click.command("trust")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--revoke", is_flag=True, help="Forget every server trusted for this repository.")
-@click.option("--config", "settings", is_flag=True,
-              help="Approve the staged [tool.patchgate] settings, so your commit that changes them passes the hook.")
+@click.option(
+    "--config",
+    "settings",
+    is_flag=True,
+    help="Approve the staged [tool.patchgate] settings, so your commit that changes them passes the hook.",
+)
 def trust_command(path: Path, revoke: bool, settings: bool) -> None:
     """Allow the model server named by the repository at PATH to receive your OPENAI_API_KEY (or, with
     --config, approve the patchgate settings you staged)."""
@@ -48,8 +52,12 @@ def trust_command(path: Path, revoke: bool, settings: bool) -> None:
         out.print(f"{root}: its configuration names no model server; nothing to trust", markup=False, soft_wrap=True)
         return
     record = trust(root, url)
-    out.print(f"trusted: {origin(url)} may receive your OPENAI_API_KEY when you work in {root} "
-              f"(recorded in {record}; undo with `patchgate trust --revoke`)", markup=False, soft_wrap=True)
+    out.print(
+        f"trusted: {origin(url)} may receive your OPENAI_API_KEY when you work in {root} "
+        f"(recorded in {record}; undo with `patchgate trust --revoke`)",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _approve_staged(root: Path) -> None:
@@ -62,5 +70,9 @@ def _approve_staged(root: Path) -> None:
     table = load_table_from(lambda name: file_at(repo, "", name))  # "" + ":name" reads the index
     record = approve_settings(root, table)
     shown = ", ".join(sorted(table)) or "no patchgate settings"
-    out.print(f"approved the staged patchgate settings of {root} ({shown}); your commits are judged under them "
-              f"(recorded in {record})", markup=False, soft_wrap=True)
+    out.print(
+        f"approved the staged patchgate settings of {root} ({shown}); your commits are judged under them "
+        f"(recorded in {record})",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -23,4 +23,3 @@ def scripted() -> Iterator[ScriptedModel]:
 def calc_repo(make_repo: Callable[..., Path]) -> Path:
     """A git repository whose test_add fails (add subtracts)."""
     return make_repo(FILES)
-

@@ -17,8 +17,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def workflows() -> list[tuple[str, dict]]:
     guide = (DOCS / "github-actions.md").read_text(encoding="utf-8")
     inline = re.findall(r"```yaml\n(.*?)```\n", guide, flags=re.S)
-    return [("patchgate-suggest.yml", yaml.safe_load((DOCS / "patchgate-suggest.yml").read_text(encoding="utf-8"))),
-            *((f"github-actions.md#{i}", yaml.safe_load(text)) for i, text in enumerate(inline))]
+    return [
+        ("patchgate-suggest.yml", yaml.safe_load((DOCS / "patchgate-suggest.yml").read_text(encoding="utf-8"))),
+        *((f"github-actions.md#{i}", yaml.safe_load(text)) for i, text in enumerate(inline)),
+    ]
 
 
 @pytest.mark.parametrize(("name", "workflow"), workflows(), ids=lambda v: v if isinstance(v, str) else "")

@@ -22,10 +22,29 @@ CORPUS = Path(__file__).parent / "answer_styles"
 SOURCE = (CORPUS / "shapes.py.txt").read_text(encoding="utf-8")
 EXPECTED = (CORPUS / "shapes.expected.txt").read_text(encoding="utf-8")
 STYLES = sorted(p.stem for p in CORPUS.glob("*.md"))
-REQUIRED = {"documented", "aider_diff", "aider_diff_fenced", "bare_fence", "fence_info_path", "file_label", "heading",
-            "bold", "b_prefix", "prose_path", "tildes", "no_path", "dedented", "dedented_leading_blank",
-            "dedented_trailing_blank", "tabs", "numbered", "udiff", "udiff_no_prefix", "udiff_no_numbers",
-            "cline_markers"}
+REQUIRED = {
+    "documented",
+    "aider_diff",
+    "aider_diff_fenced",
+    "bare_fence",
+    "fence_info_path",
+    "file_label",
+    "heading",
+    "bold",
+    "b_prefix",
+    "prose_path",
+    "tildes",
+    "no_path",
+    "dedented",
+    "dedented_leading_blank",
+    "dedented_trailing_blank",
+    "tabs",
+    "numbered",
+    "udiff",
+    "udiff_no_prefix",
+    "udiff_no_numbers",
+    "cline_markers",
+}
 
 
 def repository(path: str) -> str | None:

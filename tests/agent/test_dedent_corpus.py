@@ -27,7 +27,11 @@ def nested_blocks(limit: int = 400) -> list[tuple[str, str, EditBlock, str]]:
     """(path, source, dedented block, expected result) for each nested statement whose text is unique
     even with indentation ignored (otherwise the matcher rightly asks for more lines)."""
     cases = []
-    for path in sorted(p for folder in ("core", "retrieval", "tools", "agent", "evaluation", "patchgate") for p in (ROOT / folder).rglob("*.py")):
+    for path in sorted(
+        p
+        for folder in ("core", "retrieval", "tools", "agent", "evaluation", "patchgate")
+        for p in (ROOT / folder).rglob("*.py")
+    ):
         source = path.read_text(encoding="utf-8")
         lines = source.splitlines(keepends=True)
         flat = "\n" + "\n".join(x.strip() for x in lines) + "\n"
@@ -43,8 +47,11 @@ def nested_blocks(limit: int = 400) -> list[tuple[str, str, EditBlock, str]]:
             header_end = node.body[0].lineno - 1 - first
             changed = [*original[:header_end], probe, *original[header_end:]]
             changed[-1] = changed[-1].rstrip("\n") + "  # probed\n"
-            block = EditBlock(str(path.relative_to(ROOT)), "\n" + dedent(original, node.col_offset),
-                              "\n" + dedent(changed, node.col_offset))
+            block = EditBlock(
+                str(path.relative_to(ROOT)),
+                "\n" + dedent(original, node.col_offset),
+                "\n" + dedent(changed, node.col_offset),
+            )
             cases.append((block.path, source, block, "".join(lines[:first] + changed + lines[last:])))
             if len(cases) >= limit:
                 return cases

@@ -10,9 +10,9 @@ from agent.gating import short_report
 from retrieval.context import count_tokens
 from tools.findings import Finding, GateReport, ReviewResult
 
-FILLER = "".join(f"def helper_{k}(x):\n    \"\"\"Helper number {k}.\"\"\"\n    return x + {k}\n\n\n" for k in range(600))
+FILLER = "".join(f'def helper_{k}(x):\n    """Helper number {k}."""\n    return x + {k}\n\n\n' for k in range(600))
 BIG = FILLER + CALC + FILLER.replace("helper_", "other_")
-SMALL_WINDOW = "[index]\ndense = \"none\"\n\n[agent]\ncontext_window = 8192\nmax_edit_tokens = 1024\n"
+SMALL_WINDOW = '[index]\ndense = "none"\n\n[agent]\ncontext_window = 8192\nmax_edit_tokens = 1024\n'
 DEDENTED_FIX = "calc.py\n```python\n<<<<<<< SEARCH\n\nreturn a - b\n=======\n\nreturn a + b\n>>>>>>> REPLACE\n```\n"
 
 
@@ -51,11 +51,20 @@ def test_a_well_indented_edit_that_fails_to_parse_gets_no_diff_lecture(scripted,
 
 
 def test_feedback_leads_with_the_new_failure_and_counts_the_old_ones() -> None:
-    old = [Finding(rule="tests.pre-existing-failure", path="t.py", line=k, severity="warning",
-                   message=f"tests/t.py::test_old_{k} already failed on the base: boom") for k in range(130)]
+    old = [
+        Finding(
+            rule="tests.pre-existing-failure",
+            path="t.py",
+            line=k,
+            severity="warning",
+            message=f"tests/t.py::test_old_{k} already failed on the base: boom",
+        )
+        for k in range(130)
+    ]
     new = Finding(rule="tests.new-failure", path="t.py", line=9, message="tests/t.py::test_add fails: assert -1 == 5")
-    result = ReviewResult(passed=False, gates=[GateReport(name="tests", passed=False, findings=[*old, new],
-                                                          detail="130 failed, 1 new")])
+    result = ReviewResult(
+        passed=False, gates=[GateReport(name="tests", passed=False, findings=[*old, new], detail="130 failed, 1 new")]
+    )
     report = short_report(result)
     lines = report.splitlines()
     assert lines[0] == "gate tests failed" and "test_add fails" in lines[1]

@@ -16,7 +16,9 @@ KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
 def test_unmatched_block_gets_the_closest_lines_and_nothing_changes(scripted, calc_repo: Path) -> None:
     scripted.edits = [WRONG] * 2
     before = tree_state(calc_repo)
-    result = run_cli("solve", f"{ISSUE}\nmy key is {KEY}", "--model", scripted.spec, "--rounds", "1", "--json", cwd=calc_repo)
+    result = run_cli(
+        "solve", f"{ISSUE}\nmy key is {KEY}", "--model", scripted.spec, "--rounds", "1", "--json", cwd=calc_repo
+    )
     assert result.returncode == 1, result.stderr
     retry = scripted.edit_requests()[1][-1]["content"]
     assert "calc.py: the SEARCH text matches nothing" in retry

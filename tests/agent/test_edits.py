@@ -25,10 +25,16 @@ def block(path: str, search: str, replace: str) -> str:
 
 
 def test_blocks_are_parsed_with_their_paths_even_inside_fences() -> None:
-    text = ("Here is the fix:\n```python\n" + block("calc.py", "    return a - b\n", "    return a + b\n")
-            + "```\n" + block("`new/mod.py`", "", "X = 1\n"))
-    assert parse_answer(text) == [EditBlock("calc.py", "    return a - b\n", "    return a + b\n"),
-                                 EditBlock("new/mod.py", "", "X = 1\n")]
+    text = (
+        "Here is the fix:\n```python\n"
+        + block("calc.py", "    return a - b\n", "    return a + b\n")
+        + "```\n"
+        + block("`new/mod.py`", "", "X = 1\n")
+    )
+    assert parse_answer(text) == [
+        EditBlock("calc.py", "    return a - b\n", "    return a + b\n"),
+        EditBlock("new/mod.py", "", "X = 1\n"),
+    ]
 
 
 def test_prose_without_edits_is_a_format_error_that_explains_the_format() -> None:
@@ -37,8 +43,9 @@ def test_prose_without_edits_is_a_format_error_that_explains_the_format() -> Non
 
 
 def test_exact_match_replaces_one_place_and_ambiguity_is_reported() -> None:
-    done = apply_block(EditBlock("calc.py", "def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"),
-                       SOURCE)
+    done = apply_block(
+        EditBlock("calc.py", "def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"), SOURCE
+    )
     assert done == (SOURCE.replace("return a - b", "return a + b", 1), False)
     twice = apply_block(EditBlock("calc.py", "    return a - b\n", "    return 0\n"), SOURCE)
     assert isinstance(twice, EditProblem) and "2 times" in twice.message
@@ -59,14 +66,15 @@ def test_no_match_names_the_file_and_the_closest_real_lines() -> None:
 
 
 def test_missing_file_and_new_file() -> None:
-    outcome = apply_edits([EditBlock("nope.py", "x\n", "y\n"), EditBlock("new.py", "", "Y = 2\n")],
-                          {"calc.py": SOURCE}.get)
+    outcome = apply_edits(
+        [EditBlock("nope.py", "x\n", "y\n"), EditBlock("new.py", "", "Y = 2\n")], {"calc.py": SOURCE}.get
+    )
     assert outcome.files == {"new.py": "Y = 2\n"}
     assert "no such file" in outcome.problems[0].message
 
 
 def test_unified_diff_answers_go_through_the_same_matcher() -> None:
-    diff = ("--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n")
+    diff = "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n"
     outcome = apply_edits(parse_answer(diff), {"calc.py": SOURCE}.get)
     assert not outcome.problems
     assert outcome.files["calc.py"].startswith("def add(a, b):\n    return a + b\n")
@@ -86,8 +94,12 @@ def test_generated_diff_applies_with_git(tmp_path: Path) -> None:
 
 
 def test_paths_outside_the_repository_are_refused() -> None:
-    blocks = [EditBlock("../evil.py", "", "x\n"), EditBlock(".git/hooks/pre-commit", "", "x\n"),
-              EditBlock("/etc/passwd", "", "x\n"), EditBlock("ok/new.py", "", "x\n")]
+    blocks = [
+        EditBlock("../evil.py", "", "x\n"),
+        EditBlock(".git/hooks/pre-commit", "", "x\n"),
+        EditBlock("/etc/passwd", "", "x\n"),
+        EditBlock("ok/new.py", "", "x\n"),
+    ]
     outcome = apply_edits(blocks, lambda _p: None)
     assert list(outcome.files) == ["ok/new.py"]
     assert [p.block.path for p in outcome.problems] == ["../evil.py", ".git/hooks/pre-commit", "/etc/passwd"]
@@ -98,7 +110,7 @@ def test_a_hunk_whose_text_occurs_twice_is_placed_by_its_line_numbers() -> None:
     source = "def f():\n    x = 1\n    return x\n\n\ndef g():\n    x = 1\n    return x\n"
     diff = "--- a/m.py\n+++ b/m.py\n@@ -7,2 +7,2 @@\n     x = 1\n-    return x\n+    return x + 1\n"
     outcome = apply_edits(parse_answer(diff), {"m.py": source}.get)
-    assert outcome.files["m.py"] == source[:source.index("def g")] + "def g():\n    x = 1\n    return x + 1\n"
+    assert outcome.files["m.py"] == source[: source.index("def g")] + "def g():\n    x = 1\n    return x + 1\n"
     unnumbered = diff.replace("@@ -7,2 +7,2 @@", "@@ ... @@")
     problem = apply_edits(parse_answer(unnumbered), {"m.py": source}.get).problems
     assert "occurs 2 times" in problem[0].message
@@ -106,8 +118,7 @@ def test_a_hunk_whose_text_occurs_twice_is_placed_by_its_line_numbers() -> None:
 
 def test_later_hunks_are_placed_after_earlier_ones_moved_the_lines() -> None:
     source = "a = 1\nx = 0\n" + "pad\n" * 5 + "x = 0\n"
-    diff = ("--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,3 @@\n a = 1\n+b = 2\n+c = 3\n"
-            "@@ -8,1 +10,1 @@\n-x = 0\n+x = 9\n")
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -1,1 +1,3 @@\n a = 1\n+b = 2\n+c = 3\n@@ -8,1 +10,1 @@\n-x = 0\n+x = 9\n"
     outcome = apply_edits(parse_answer(diff), {"m.py": source}.get)
     assert outcome.files["m.py"] == "a = 1\nb = 2\nc = 3\nx = 0\n" + "pad\n" * 5 + "x = 9\n"
 
@@ -145,7 +156,9 @@ def test_tabs_in_the_answer_become_the_files_spaces_and_back() -> None:
 
 def test_a_word_shaped_like_a_path_in_prose_does_not_hide_the_real_path_above_it() -> None:
     read = {"shapes.py": "r = 1\n"}.get
-    answer = "shapes.py\nFix how `self.r` is read:\n```python\n<<<<<<< SEARCH\nr = 1\n=======\nr = 2\n>>>>>>> REPLACE\n```\n"
+    answer = (
+        "shapes.py\nFix how `self.r` is read:\n```python\n<<<<<<< SEARCH\nr = 1\n=======\nr = 2\n>>>>>>> REPLACE\n```\n"
+    )
     assert [b.path for b in parse_answer(answer, read)] == ["shapes.py"]
     new_file = "Add `pkg/new.py`:\n```python\n<<<<<<< SEARCH\n=======\nX = 1\n>>>>>>> REPLACE\n```\n"
     assert [b.path for b in parse_answer(new_file, read)] == ["pkg/new.py"]

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from agentkit import ISSUE, tree_state
 
-SLOW_FIX = ("calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    import time\n    time.sleep(60)\n"
-            "    return a + b\n>>>>>>> REPLACE\n")
+SLOW_FIX = (
+    "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    import time\n    time.sleep(60)\n"
+    "    return a + b\n>>>>>>> REPLACE\n"
+)
 
 
 def worktrees(repo: Path) -> list[str]:
@@ -25,9 +27,15 @@ def test_ctrl_c_while_gating_leaves_no_worktree_and_an_unchanged_tree(scripted, 
     before = tree_state(calc_repo)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("PATCHGATE_MODEL", None)
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
-                            cwd=calc_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-P", "-m", "patchgate", "solve", ISSUE, "--model", scripted.spec, "--apply", "--yes"],
+        cwd=calc_repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     seen: list[str] = []
     while time.monotonic() < deadline and proc.poll() is None:

@@ -15,8 +15,9 @@ from core.git import open_repo
 NO_MATCH = "calc.py\n<<<<<<< SEARCH\nnothing like this\n=======\nx\n>>>>>>> REPLACE\n"
 
 
-def call(tool: str, path: str | None = None, query: str | None = None, start: int | None = None,
-         end: int | None = None) -> ToolCall:
+def call(
+    tool: str, path: str | None = None, query: str | None = None, start: int | None = None, end: int | None = None
+) -> ToolCall:
     return ToolCall(tool=tool, path=path, query=query, start_line=start, end_line=end)
 
 
@@ -26,16 +27,28 @@ def test_tools_read_the_commit_and_never_leave_the_repository(calc_repo: Path) -
     assert "    3 |     return a - b" in box.run(call("open_file", "calc.py", start=1, end=3))
     assert "no tracked text file" in box.run(call("open_file", "../../../etc/passwd"))
     assert "no tracked text file" in box.run(call("open_file", ".git/config"))
-    assert box.run(call("list_dir", "")).splitlines() == [".github/", ".patchgate.toml", "README.md", "calc.py", "tests/"]
+    assert box.run(call("list_dir", "")).splitlines() == [
+        ".github/",
+        ".patchgate.toml",
+        "README.md",
+        "calc.py",
+        "tests/",
+    ]
     assert "no directory" in box.run(call("list_dir", "/etc/../.."))
     assert "budget of 5 tool calls is spent" in box.run(call("list_dir", "tests"))
 
 
 def test_the_model_asks_for_tools_then_plans(scripted, calc_repo: Path) -> None:
-    scripted.plans = [{"tool_calls": [{"tool": "open_file", "path": "../outside.txt", "start_line": None,
-                                       "end_line": None, "query": None},
-                                      {"tool": "search", "path": None, "start_line": None, "end_line": None,
-                                       "query": "add"}], "plan": None}, PLAN]
+    scripted.plans = [
+        {
+            "tool_calls": [
+                {"tool": "open_file", "path": "../outside.txt", "start_line": None, "end_line": None, "query": None},
+                {"tool": "search", "path": None, "start_line": None, "end_line": None, "query": "add"},
+            ],
+            "plan": None,
+        },
+        PLAN,
+    ]
     scripted.edits = [NO_MATCH, NO_MATCH]
     result = run_cli("solve", "fix add", "--model", scripted.spec, "--rounds", "1", "--json", cwd=calc_repo)
     assert result.returncode == 1, result.stderr

@@ -7,14 +7,18 @@ from pathlib import Path
 
 from agentkit import ISSUE, run_cli
 
-PEM_BODY = ["MIIEowIBAAKCAQEAjY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd0Nhcy/1k",  # patchgate: allow
-            "/zNyD7CHLn/xC+1hsYgBds1ghxY5OokvQyx7eNWVQ4vnakJkS1pAWTN3lg8zV5yP"]  # patchgate: allow
+PEM_BODY = [
+    "MIIEowIBAAKCAQEAjY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd0Nhcy/1k",  # patchgate: allow
+    "/zNyD7CHLn/xC+1hsYgBds1ghxY5OokvQyx7eNWVQ4vnakJkS1pAWTN3lg8zV5yP",
+]  # patchgate: allow
 BEGIN, END = "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----"  # patchgate: allow
 PEM = "\n".join([BEGIN, *PEM_BODY, END])
 NPM = "npm_" + "sMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8"  # patchgate: allow
-LEAKY_EDIT = ("calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
-              f"calc.py\n<<<<<<< SEARCH\ndef double(x):\n=======\nNPM_TOKEN = \"{NPM}\"\n\n\ndef double(x):\n"
-              ">>>>>>> REPLACE\n")
+LEAKY_EDIT = (
+    "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
+    f'calc.py\n<<<<<<< SEARCH\ndef double(x):\n=======\nNPM_TOKEN = "{NPM}"\n\n\ndef double(x):\n'
+    ">>>>>>> REPLACE\n"
+)
 
 
 def test_a_key_in_the_issue_or_the_answer_is_never_sent_nor_stored(scripted, calc_repo: Path) -> None:

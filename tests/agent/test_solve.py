@@ -9,11 +9,16 @@ from pathlib import Path
 from agentkit import CALC, GOOD_EDIT, ISSUE, TEST_CALC, run_cli, tree_state
 
 SYNTAX_ERROR = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
-DELETE_TEST = ("tests/test_calc.py\n<<<<<<< SEARCH\ndef test_add():\n    assert add(2, 3) == 5\n=======\n>>>>>>> REPLACE\n")
-SCRATCH = (GOOD_EDIT + "reproduce_bug.py\n<<<<<<< SEARCH\n=======\nfrom calc import add\n\nprint(add(2, 3))\n"
-           ">>>>>>> REPLACE\n")
-TOUCH_CI = (GOOD_EDIT + ".github/workflows/ci.yml\n<<<<<<< SEARCH\n      - run: pytest\n=======\n"
-            "      - run: pytest || true\n>>>>>>> REPLACE\n")
+DELETE_TEST = (
+    "tests/test_calc.py\n<<<<<<< SEARCH\ndef test_add():\n    assert add(2, 3) == 5\n=======\n>>>>>>> REPLACE\n"
+)
+SCRATCH = (
+    GOOD_EDIT + "reproduce_bug.py\n<<<<<<< SEARCH\n=======\nfrom calc import add\n\nprint(add(2, 3))\n>>>>>>> REPLACE\n"
+)
+TOUCH_CI = (
+    GOOD_EDIT + ".github/workflows/ci.yml\n<<<<<<< SEARCH\n      - run: pytest\n=======\n"
+    "      - run: pytest || true\n>>>>>>> REPLACE\n"
+)
 
 
 def last_json(result: subprocess.CompletedProcess[str]) -> dict:

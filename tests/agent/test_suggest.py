@@ -32,9 +32,22 @@ def test_suggest_writes_a_patch_suggestions_and_sarif(scripted, calc_repo: Path,
     (tmp_path / "junit.xml").write_text(JUNIT)
     head = git(calc_repo, "rev-parse", "HEAD")
     out = tmp_path / "out"
-    result = run_cli("suggest", "--base", "main", "--junit", str(tmp_path / "junit.xml"), "--model", scripted.spec,
-                     "--patch-out", str(out / "fix.diff"), "--github", str(out / "comments.json"),
-                     "--sarif", str(out / "patchgate.sarif"), cwd=calc_repo)
+    result = run_cli(
+        "suggest",
+        "--base",
+        "main",
+        "--junit",
+        str(tmp_path / "junit.xml"),
+        "--model",
+        scripted.spec,
+        "--patch-out",
+        str(out / "fix.diff"),
+        "--github",
+        str(out / "comments.json"),
+        "--sarif",
+        str(out / "patchgate.sarif"),
+        cwd=calc_repo,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     first_prompt = scripted.requests[0]["messages"][1]["content"]
     assert "tests/test_calc.py::test_add: assert -1 == 5" in first_prompt and "- README.md" in first_prompt
@@ -61,14 +74,17 @@ def test_junit_failures_and_suggestions_from_a_diff(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read JUnit"):
         junit_failures(tmp_path / "bad.xml")
     diff = "--- a/x.py\n+++ b/x.py\n@@ -2,1 +2,2 @@\n-a = 1\n+a = 2\n+b = 3\n"
-    assert suggestion_comments(diff) == [{"path": "x.py", "line": 2, "side": "RIGHT",
-                                          "body": "patchgate suggests:\n```suggestion\na = 2\nb = 3\n```"}]
+    assert suggestion_comments(diff) == [
+        {"path": "x.py", "line": 2, "side": "RIGHT", "body": "patchgate suggests:\n```suggestion\na = 2\nb = 3\n```"}
+    ]
 
 
 def test_a_log_becomes_its_redacted_tail(calc_repo: Path, tmp_path: Path) -> None:
     key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
     log = tmp_path / "ci.log"
-    log.write_text("\n".join(f"line {n}" for n in range(200)) + f"\nE   token={key}\nFAILED tests/test_calc.py::test_add\n")
+    log.write_text(
+        "\n".join(f"line {n}" for n in range(200)) + f"\nE   token={key}\nFAILED tests/test_calc.py::test_add\n"
+    )
     issue = ci_issue(calc_repo, "HEAD", failing=[], junit=None, log=log)
     assert "FAILED tests/test_calc.py::test_add" in issue and "line 199" in issue and "line 100\n" not in issue
     assert key not in issue

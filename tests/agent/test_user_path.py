@@ -27,8 +27,13 @@ def test_an_issue_with_markup_and_escapes_is_shown_as_written(scripted: Scripted
     assert "[bold]not bold[/bold]" in shown.stdout and ":x:" in shown.stdout and "❌" not in shown.stdout
     assert "\x1b" not in shown.stdout and "\\x1b[31mred" in shown.stdout  # the escape is visible, not obeyed
     assert f"openai:scripted@{scripted.server.url_for('/v1')}" in shown.stdout
-    narrow = subprocess.run([sys.executable, "-P", "-m", "patchgate", "runs"], cwd=calc_repo, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"})
+    narrow = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "runs"],
+        cwd=calc_repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"},
+    )
     assert run_id in narrow.stdout and max(map(len, narrow.stdout.splitlines())) <= 80  # ids are never cut
 
 
@@ -68,14 +73,21 @@ def test_complete_with_a_hosted_model_says_it_takes_local_models(calc_repo: Path
 
 
 def test_a_missing_local_model_fails_before_transformers_is_imported(calc_repo: Path) -> None:
-    probe = ("import atexit, sys\n"
-             "atexit.register(lambda: print('transformers imported:', 'transformers' in sys.modules, file=sys.stderr))\n"
-             "from patchgate.cli import main\nmain()\n")
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('transformers imported:', 'transformers' in sys.modules, file=sys.stderr))\n"
+        "from patchgate.cli import main\nmain()\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", probe, "generate", "--grammar", "json", "--model",
-                             "hf:/nonexistent", "x"], cwd=calc_repo, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "generate", "--grammar", "json", "--model", "hf:/nonexistent", "x"],
+        cwd=calc_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "hf model path /nonexistent does not exist" in result.stderr
     assert "transformers imported: False" in result.stderr
     assert time.monotonic() - started < 10

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_version_is_printed() -> None:
@@ -54,8 +56,13 @@ def test_doctor_reports_missing_index_and_model_without_failing(make_repo) -> No
 
     root = make_repo({"a.py": "x = 1\n"})
     env_free = {k: v for k, v in os.environ.items() if k != "PATCHGATE_MODEL"}
-    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "doctor", "--json"], cwd=root,
-                            env=env_free, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "doctor", "--json"],
+        cwd=root,
+        env=env_free,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["python"]["ok"] and report["torch"]["ok"]
@@ -70,8 +77,13 @@ def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None
     import json
 
     def doctor(root: Path) -> dict:
-        result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "doctor", "--json"], cwd=root,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-P", "-m", "patchgate", "doctor", "--json"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.strip().splitlines()[-1])["tests environment"]
 
@@ -81,8 +93,9 @@ def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None
     assert found["ok"] and found["detail"] == f"{root / '.venv' / 'bin' / 'python'}: the repository's .venv/"
     (root / "pyproject.toml").write_text('[project]\nname = "a"\n\n[tool.patchgate.tests]\nenv = "build"\n')
     subprocess.run(["git", "add", "pyproject.toml"], cwd=root, check=True)
-    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "config"], cwd=root,
-                   check=True)  # test settings count once committed: reviews read the base commit's
+    subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@e", "commit", "-qm", "config"], cwd=root, check=True
+    )  # test settings count once committed: reviews read the base commit's
     built = doctor(root)
     assert built["ok"] and "an isolated environment from pyproject.toml" in built["detail"]
     assert "built with uv on the first review that runs tests" in built["detail"]

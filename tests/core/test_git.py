@@ -45,11 +45,14 @@ def test_worktrees_made_and_removed_concurrently_on_one_repository_all_work(make
     import sys
 
     root = make_repo({f"pkg/m{n}.py": f"x = {n}\n" * 50 for n in range(800)})  # checkouts long enough to overlap
-    script = ("import subprocess, sys\nfrom core.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
-              "for _ in range(15):\n    with worktree(repo) as tree:\n"
-              "        subprocess.run(['git', 'reset', '--hard', '-q'], cwd=tree, check=True)\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(root)], stderr=subprocess.PIPE, text=True)
-             for _ in range(3)]
+    script = (
+        "import subprocess, sys\nfrom core.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
+        "for _ in range(15):\n    with worktree(repo) as tree:\n"
+        "        subprocess.run(['git', 'reset', '--hard', '-q'], cwd=tree, check=True)\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(root)], stderr=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
     assert open_repo(root).git.worktree("list").count("\n") == 0

@@ -75,17 +75,45 @@ def test_the_rule_catches_an_upward_and_a_sideways_import(tmp_path: Path, monkey
 
 def test_the_wheel_installs_the_layer_packages_and_nothing_else(tmp_path: Path) -> None:
     source = tmp_path / "src"  # a copy, so the build leaves no build/ folder in the checkout
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", ".patchgate", "build", "*.egg-info",
-                                                                  "__pycache__", ".mypy_cache", ".ruff_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(source)], check=True, capture_output=True, timeout=300)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", ".patchgate", "build", "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache"
+        ),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("patchgate-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
         entry = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     assert tops == set(PACKAGES)
-    for expected in ("patchgate/cli.py", "tools/gates.py", "retrieval/rank.py", "evaluation/run.py",
-                     "core/errors.py", "core/grammars/yaml.lark", "policies/default.yaml", "retrieval/fusion.json"):
+    for expected in (
+        "patchgate/cli.py",
+        "tools/gates.py",
+        "retrieval/rank.py",
+        "evaluation/run.py",
+        "core/errors.py",
+        "core/grammars/yaml.lark",
+        "policies/default.yaml",
+        "retrieval/fusion.json",
+    ):
         assert expected in names
     assert "patchgate = patchgate.cli:main" in entry

@@ -18,13 +18,17 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"),
-    ("this is not json", "application/json"),
-    (json.dumps({"unexpected": "shape"}), "application/json"),
-])
-def test_a_model_server_answering_200_with_something_else_is_one_line(httpserver: HTTPServer, tmp_path: Path,
-                                                                      body: str, content_type: str) -> None:
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"),
+        ("this is not json", "application/json"),
+        (json.dumps({"unexpected": "shape"}), "application/json"),
+    ],
+)
+def test_a_model_server_answering_200_with_something_else_is_one_line(
+    httpserver: HTTPServer, tmp_path: Path, body: str, content_type: str
+) -> None:
     httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_data(body, content_type=content_type)
     model = f"openai:m@{httpserver.url_for('/v1')}"
     result = run_cli("generate", "--grammar", "json", "a config", "--model", model, cwd=tmp_path)

@@ -31,14 +31,29 @@ def test_redact_replaces_only_the_secret() -> None:
 
 
 def test_a_test_subprocess_sees_only_allowed_names_and_the_ones_the_project_names() -> None:
-    environ = {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm", "HOME": "/home/me",
-               "GH_PAT": "t", "OPENAI_API_KEY": "sk-x", "DJANGO_SETTINGS_MODULE": "site.settings",  # patchgate: allow
-               "DATABASE_URL": "postgres://u:p@h/db",  # patchgate: allow
-               "PIP_INDEX_URL": "https://u:p@pypi.corp/simple",  # patchgate: allow
-               "HTTPS_PROXY": "http://u:p@proxy:3128",  # patchgate: allow
-               "SENTRY_DSN": "https://k@sentry.io/1"}
-    assert allowed_env(environ) == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "TERM": "xterm",
-                                    "HOME": "/home/me"}
+    environ = {
+        "PATH": "/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C",
+        "TZ": "UTC",
+        "TERM": "xterm",
+        "HOME": "/home/me",
+        "GH_PAT": "t",
+        "OPENAI_API_KEY": "sk-x",
+        "DJANGO_SETTINGS_MODULE": "site.settings",  # patchgate: allow
+        "DATABASE_URL": "postgres://u:p@h/db",  # patchgate: allow
+        "PIP_INDEX_URL": "https://u:p@pypi.corp/simple",  # patchgate: allow
+        "HTTPS_PROXY": "http://u:p@proxy:3128",  # patchgate: allow
+        "SENTRY_DSN": "https://k@sentry.io/1",
+    }
+    assert allowed_env(environ) == {
+        "PATH": "/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C",
+        "TZ": "UTC",
+        "TERM": "xterm",
+        "HOME": "/home/me",
+    }
     assert allowed_env(environ, ["DJANGO_SETTINGS_MODULE"])["DJANGO_SETTINGS_MODULE"] == "site.settings"
 
 

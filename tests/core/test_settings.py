@@ -15,9 +15,10 @@ from tests.conftest import git, write_files
 
 
 def test_flags_win_over_the_file_and_review_and_tests_come_from_the_base(make_repo) -> None:
-    repo = make_repo({".patchgate.toml": "[agent]\nrounds = 5\ncandidates = 2\n[review]\ntests = \"all\"\n"
-                                         "[tests]\ntimeout = 30\n"})
-    write_files(repo, {".patchgate.toml": "[agent]\nrounds = 5\ncandidates = 2\n[review]\ntests = \"none\"\n"})
+    repo = make_repo(
+        {".patchgate.toml": '[agent]\nrounds = 5\ncandidates = 2\n[review]\ntests = "all"\n[tests]\ntimeout = 30\n'}
+    )
+    write_files(repo, {".patchgate.toml": '[agent]\nrounds = 5\ncandidates = 2\n[review]\ntests = "none"\n'})
     settings = resolve(repo, base="HEAD", agent={"rounds": 1, "candidates": None}, tests={"timeout": None})
     assert (settings.agent.rounds, settings.agent.candidates) == (1, 2)  # None: the flag was not given
     assert settings.review.tests == "all" and settings.tests.timeout == 30  # the commit's, not the working tree's
@@ -27,7 +28,7 @@ def test_flags_win_over_the_file_and_review_and_tests_come_from_the_base(make_re
 
 
 def test_a_command_that_never_gates_reads_no_commit(tmp_path: Path) -> None:
-    (tmp_path / ".patchgate.toml").write_text("[index]\ndense = \"none\"\n")
+    (tmp_path / ".patchgate.toml").write_text('[index]\ndense = "none"\n')
     settings = resolve(tmp_path)  # not even a git repository
     assert settings.base is None and settings.index.dense == "none" and settings.tests.timeout == 300
 
@@ -36,11 +37,13 @@ def test_a_misspelt_key_is_one_line_naming_the_table(make_repo) -> None:
     repo = make_repo({".patchgate.toml": "[tests]\ntimout = 30\n", "a.py": "x = 1\n"})
     write_files(repo, {"a.py": "x = 2\n"})
     git(repo, "add", "-A")
-    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged"], cwd=repo,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--staged"], cwd=repo, capture_output=True, text=True
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: invalid [tool.patchgate.tests] setting 'timout': "
-                                     "Extra inputs are not permitted")
+    assert result.stderr.strip() == (
+        "error: invalid [tool.patchgate.tests] setting 'timout': Extra inputs are not permitted"
+    )
     with pytest.raises(ConfigError, match="timout"):
         resolve(repo, base="HEAD")
 

@@ -21,13 +21,19 @@ from pathlib import Path
 
 from evalkit import CALC, GOLD_FIX, P2P, TEST_ADD, TEST_CALC, Dataset, diff_for, git, instance, write
 
-BACKEND = '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n'
-PROJECT = (BACKEND + '\n[project]\nname = "scmcalc"\ndynamic = ["version"]\n\n[tool.setuptools]\npackages = ["calc"]\n\n'
-           "[tool.setuptools_scm]\n")
-DEP = {"PKG-INFO": "Metadata-Version: 2.1\nName: dep\nVersion: 1.2.0\n",
-       "pyproject.toml": BACKEND + '\n[project]\nname = "dep"\ndynamic = ["version"]\n\n[tool.setuptools]\n'
-                                   'packages = ["dep"]\n\n[tool.setuptools_scm]\n',
-       "dep/__init__.py": "VALUE = 1\n"}
+BACKEND = (
+    '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n'
+)
+PROJECT = (
+    BACKEND + '\n[project]\nname = "scmcalc"\ndynamic = ["version"]\n\n[tool.setuptools]\npackages = ["calc"]\n\n'
+    "[tool.setuptools_scm]\n"
+)
+DEP = {
+    "PKG-INFO": "Metadata-Version: 2.1\nName: dep\nVersion: 1.2.0\n",
+    "pyproject.toml": BACKEND + '\n[project]\nname = "dep"\ndynamic = ["version"]\n\n[tool.setuptools]\n'
+    'packages = ["dep"]\n\n[tool.setuptools_scm]\n',
+    "dep/__init__.py": "VALUE = 1\n",
+}
 
 
 def sdist() -> bytes:
@@ -42,14 +48,23 @@ def sdist() -> bytes:
 
 
 def build_scm(work: Path) -> Dataset:
-    return _dataset(work, "acme/scmcalc", {"pyproject.toml": PROJECT, "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
-                                           "vendor/dep-1.2.0.tar.gz": sdist()})
+    return _dataset(
+        work,
+        "acme/scmcalc",
+        {
+            "pyproject.toml": PROJECT,
+            "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
+            "vendor/dep-1.2.0.tar.gz": sdist(),
+        },
+    )
 
 
 def build_old_setuptools(work: Path) -> Dataset:
-    pyproject = ('[build-system]\nrequires = ["setuptools~=62.6"]\nbuild-backend = "setuptools.build_meta"\n\n'
-                 '[project]\nname = "oldcalc"\nversion = "0.1"\n\n[project.optional-dependencies]\ntest = []\n\n'
-                 '[tool.setuptools]\npackages = ["calc"]\n')
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools~=62.6"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "oldcalc"\nversion = "0.1"\n\n[project.optional-dependencies]\ntest = []\n\n'
+        '[tool.setuptools]\npackages = ["calc"]\n'
+    )
     return _dataset(work, "acme/oldcalc", {"pyproject.toml": pyproject, "requirements.txt": "-e .[test]\nsix\n"})
 
 
@@ -65,8 +80,17 @@ def _dataset(work: Path, repo: str, files: dict[str, str | bytes]) -> Dataset:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     base = git(root, "rev-parse", "HEAD").strip()
-    rows = [instance(f"{key}-1", repo, base, diff_for(root, GOLD_FIX),
-                     diff_for(root, {"tests/test_calc.py": TEST_ADD}), ["tests/test_calc.py::test_add"], P2P)]
+    rows = [
+        instance(
+            f"{key}-1",
+            repo,
+            base,
+            diff_for(root, GOLD_FIX),
+            diff_for(root, {"tests/test_calc.py": TEST_ADD}),
+            ["tests/test_calc.py::test_add"],
+            P2P,
+        )
+    ]
     repos = work / "repos"
     repos.mkdir()
     git(work, "clone", "-q", "--bare", str(root), str(repos / key))

@@ -13,17 +13,22 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-PYPROJECT = ('[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
-             '[project]\nname = "{name}"\nversion = "0.1"\ndependencies = [{deps}]\n\n'
-             '[tool.setuptools]\npackages = ["calc"]\n')
+PYPROJECT = (
+    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+    '[project]\nname = "{name}"\nversion = "0.1"\ndependencies = [{deps}]\n\n'
+    '[tool.setuptools]\npackages = ["calc"]\n'
+)
 CALC = "def add(a, b):\n    return a - b\n\n\ndef double(x):\n    return x * 2\n"
-TEST_CALC = ("import pytest\n\nfrom calc import double\n\n\ndef test_double():\n    assert double(4) == 8\n\n\n"
-             "@pytest.mark.parametrize('query', ['select * from t', 'a b'])\ndef test_query(query):\n"
-             "    assert ' ' in query\n\n\ndef test_unrelated_and_slow():\n    raise AssertionError('never selected')\n")
+TEST_CALC = (
+    "import pytest\n\nfrom calc import double\n\n\ndef test_double():\n    assert double(4) == 8\n\n\n"
+    "@pytest.mark.parametrize('query', ['select * from t', 'a b'])\ndef test_query(query):\n"
+    "    assert ' ' in query\n\n\ndef test_unrelated_and_slow():\n    raise AssertionError('never selected')\n"
+)
 # What the test patches add to tests/test_calc.py (the harness runs the files a test patch touches)
 TEST_ADD = TEST_CALC + "\n\ndef test_add():\n    from calc import add\n\n    assert add(2, 3) == 5\n"
-TEST_NETWORK = TEST_CALC + ("\n\ndef test_add_online():\n    import socket\n\n"
-                            "    socket.getaddrinfo('patchgate-eval.invalid', 80)\n")
+TEST_NETWORK = TEST_CALC + (
+    "\n\ndef test_add_online():\n    import socket\n\n    socket.getaddrinfo('patchgate-eval.invalid', 80)\n"
+)
 TEST_TRIPLE = TEST_CALC + "\nfrom calc import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n"
 GOLD_FIX = {"calc/__init__.py": CALC.replace("a - b", "a + b")}
 TRIPLE_FIX = {"calc/__init__.py": CALC + "\n\ndef triple(x):\n    return x * 3\n"}
@@ -33,12 +38,19 @@ ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
 
 def git(cwd: Path, *args: str, data: str | None = None, when: str | None = None) -> str:
     """git in ``cwd``; ``when`` (ISO date) is the author and committer date of what it commits."""
-    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    env = {
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(cwd),
+    }
     if when:
         env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
-                          input=data).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, input=data
+    ).stdout
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -71,20 +83,35 @@ def make_repo(work: Path, owner_name: str, deps: str = "") -> tuple[Path, str]:
     root = work / "src" / owner_name.replace("/", "__")
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    write(root, {"pyproject.toml": PYPROJECT.format(name=owner_name.split("/")[1], deps=deps),
-                 "calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC,
-                 ".patchgate.toml": "[index]\ndense = \"none\"\n"})
+    write(
+        root,
+        {
+            "pyproject.toml": PYPROJECT.format(name=owner_name.split("/")[1], deps=deps),
+            "calc/__init__.py": CALC,
+            "tests/test_calc.py": TEST_CALC,
+            ".patchgate.toml": '[index]\ndense = "none"\n',
+        },
+    )
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     base = git(root, "rev-parse", "HEAD").strip()
     return root, base
 
 
-def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: list[str],
-             p2p: list[str]) -> dict:
-    return {"instance_id": iid, "repo": repo, "base_commit": base, "patch": patch, "test_patch": test_patch,
-            "problem_statement": ISSUE, "FAIL_TO_PASS": json.dumps(f2p), "PASS_TO_PASS": p2p, "version": "0.1",
-            "environment_setup_commit": base, "created_at": "2024-01-01T00:00:00Z"}
+def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: list[str], p2p: list[str]) -> dict:
+    return {
+        "instance_id": iid,
+        "repo": repo,
+        "base_commit": base,
+        "patch": patch,
+        "test_patch": test_patch,
+        "problem_statement": ISSUE,
+        "FAIL_TO_PASS": json.dumps(f2p),
+        "PASS_TO_PASS": p2p,
+        "version": "0.1",
+        "environment_setup_commit": base,
+        "created_at": "2024-01-01T00:00:00Z",
+    }
 
 
 def build(work: Path, *, broken: bool = False, network: bool = False, new_name: bool = False) -> Dataset:
@@ -92,23 +119,57 @@ def build(work: Path, *, broken: bool = False, network: bool = False, new_name: 
     imports a function the fix adds) and acme__broken-1 (a dependency that does not exist)."""
     calc, base = make_repo(work, "acme/calc")
     gold = diff_for(calc, GOLD_FIX)
-    rows = [instance("acme__calc-1", "acme/calc", base, gold, diff_for(calc, {"tests/test_calc.py": TEST_ADD}),
-                     ["tests/test_calc.py::test_add"], P2P)]
+    rows = [
+        instance(
+            "acme__calc-1",
+            "acme/calc",
+            base,
+            gold,
+            diff_for(calc, {"tests/test_calc.py": TEST_ADD}),
+            ["tests/test_calc.py::test_add"],
+            P2P,
+        )
+    ]
     if network:
-        rows.append(instance("acme__calc-2", "acme/calc", base, gold,
-                             diff_for(calc, {"tests/test_calc.py": TEST_NETWORK}),
-                             ["tests/test_calc.py::test_add_online"], P2P[:1]))
+        rows.append(
+            instance(
+                "acme__calc-2",
+                "acme/calc",
+                base,
+                gold,
+                diff_for(calc, {"tests/test_calc.py": TEST_NETWORK}),
+                ["tests/test_calc.py::test_add_online"],
+                P2P[:1],
+            )
+        )
     if new_name:
-        rows.append(instance("acme__calc-3", "acme/calc", base, diff_for(calc, TRIPLE_FIX),
-                             diff_for(calc, {"tests/test_calc.py": TEST_TRIPLE}), ["tests/test_calc.py::test_triple"],
-                             P2P[:1]))
+        rows.append(
+            instance(
+                "acme__calc-3",
+                "acme/calc",
+                base,
+                diff_for(calc, TRIPLE_FIX),
+                diff_for(calc, {"tests/test_calc.py": TEST_TRIPLE}),
+                ["tests/test_calc.py::test_triple"],
+                P2P[:1],
+            )
+        )
     repos = work / "repos"
     repos.mkdir()
     git(work, "clone", "-q", "--bare", str(calc), str(repos / "acme__calc"))
     if broken:
         other, other_base = make_repo(work, "acme/broken", deps='"patchgate-no-such-package-4f2a9e"')
-        rows.append(instance("acme__broken-1", "acme/broken", other_base, diff_for(other, GOLD_FIX),
-                             diff_for(other, {"tests/test_calc.py": TEST_ADD}), ["tests/test_calc.py::test_add"], P2P))
+        rows.append(
+            instance(
+                "acme__broken-1",
+                "acme/broken",
+                other_base,
+                diff_for(other, GOLD_FIX),
+                diff_for(other, {"tests/test_calc.py": TEST_ADD}),
+                ["tests/test_calc.py::test_add"],
+                P2P,
+            )
+        )
         git(work, "clone", "-q", "--bare", str(other), str(repos / "acme__broken"))
     path = work / "dataset.json"
     path.write_text(json.dumps(rows), encoding="utf-8")

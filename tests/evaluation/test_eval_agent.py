@@ -11,8 +11,15 @@ from test_eval_solve import evaluate
 
 GOOD = "calc/__init__.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
 BROKEN = "calc/__init__.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return (a + b\n>>>>>>> REPLACE\n"
-PLAN = {"tool_calls": [], "plan": {"files": ["calc/__init__.py"], "symbols": ["add"], "tests": [],
-                                   "reasoning": "add subtracts instead of adding"}}
+PLAN = {
+    "tool_calls": [],
+    "plan": {
+        "files": ["calc/__init__.py"],
+        "symbols": ["add"],
+        "tests": [],
+        "reasoning": "add subtracts instead of adding",
+    },
+}
 
 
 @pytest.mark.slow
@@ -28,8 +35,9 @@ def test_the_agent_s_fix_resolves_and_is_written_for_the_harness(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_samples_give_pass_at_k_and_the_gates_choose_the_resolving_candidate(tmp_path: Path, envs: Path,
-                                                                            scripted) -> None:
+def test_samples_give_pass_at_k_and_the_gates_choose_the_resolving_candidate(
+    tmp_path: Path, envs: Path, scripted
+) -> None:
     data = build(tmp_path)
     # candidate 0 never parses (three rounds), candidate 1 is the fix
     scripted.plans, scripted.edits = [PLAN], [BROKEN, BROKEN, BROKEN, GOOD]
@@ -37,8 +45,13 @@ def test_samples_give_pass_at_k_and_the_gates_choose_the_resolving_candidate(tmp
     assert result.returncode == 0, result.stdout + result.stderr
     assert summary["resolved_ids"] == ["acme__calc-1"]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["samples"] == {"instances": 1, "pass@1": 0.5, "pass@2": 1.0, "gates_choice_resolved": 1.0,
-                                 "gates_choice_resolved_when_possible": 1.0}
+    assert report["samples"] == {
+        "instances": 1,
+        "pass@1": 0.5,
+        "pass@2": 1.0,
+        "gates_choice_resolved": 1.0,
+        "gates_choice_resolved_when_possible": 1.0,
+    }
     logs = tmp_path / "out" / "logs" / "acme__calc-1"
     first = json.loads((logs / "sample-0" / "result.json").read_text())
     assert first["status"] == "unresolved" and first["gates_passed"] is False and "parse" in first["gates_failed"]

@@ -46,16 +46,41 @@ def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: P
 @pytest.mark.slow
 def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path)
-    slow = dict(data.rows[0], instance_id="acme__calc-slow",
-                test_patch=data.rows[0]["test_patch"].replace("assert add(2, 3) == 5",
-                                                              "import time; time.sleep(120)"))
+    slow = dict(
+        data.rows[0],
+        instance_id="acme__calc-slow",
+        test_patch=data.rows[0]["test_patch"].replace("assert add(2, 3) == 5", "import time; time.sleep(120)"),
+    )
     data.path.write_text(json.dumps([data.rows[0], slow]))
     out = tmp_path / "out"
     env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "eval", "solve", "--dataset", str(data.path),
-                             "--repos", str(data.repos), "--out", str(out), "--envs", str(envs), "--predictions",
-                             "gold", "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "eval",
+            "solve",
+            "--dataset",
+            str(data.path),
+            "--repos",
+            str(data.repos),
+            "--out",
+            str(out),
+            "--envs",
+            str(envs),
+            "--predictions",
+            "gold",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     finished = out / "logs" / "acme__calc-1" / "result.json"
     running = out / "logs" / "acme__calc-slow" / "test_output.txt"
     deadline = time.monotonic() + 120

@@ -10,16 +10,50 @@ import pytest
 from agentkit import run_cli
 from evalkit import GOLD_FIX, P2P, TEST_ADD, TEST_CALC, TEST_NETWORK, build, diff_for, instance, worktrees
 
-SUMMARY_KEYS = ["instances", "evaluated", "env_failed", "error", "patch_failed", "resolved", "resolved_ids",
-                "evaluated_ids"]
-HARNESS_KEYS = {"total_instances", "submitted_instances", "completed_instances", "resolved_instances",
-                "unresolved_instances", "empty_patch_instances", "error_instances", "resolved_ids",
-                "unresolved_ids", "error_ids", "empty_patch_ids", "completed_ids", "incomplete_ids", "submitted_ids"}
+SUMMARY_KEYS = [
+    "instances",
+    "evaluated",
+    "env_failed",
+    "error",
+    "patch_failed",
+    "resolved",
+    "resolved_ids",
+    "evaluated_ids",
+]
+HARNESS_KEYS = {
+    "total_instances",
+    "submitted_instances",
+    "completed_instances",
+    "resolved_instances",
+    "unresolved_instances",
+    "empty_patch_instances",
+    "error_instances",
+    "resolved_ids",
+    "unresolved_ids",
+    "error_ids",
+    "empty_patch_ids",
+    "completed_ids",
+    "incomplete_ids",
+    "submitted_ids",
+}
 
 
 def evaluate(data, out: Path, envs: Path, *args: str):
-    result = run_cli("eval", "solve", "--dataset", str(data.path), "--repos", str(data.repos), "--out", str(out),
-                     "--envs", str(envs), "--json", *args, cwd=out.parent)
+    result = run_cli(
+        "eval",
+        "solve",
+        "--dataset",
+        str(data.path),
+        "--repos",
+        str(data.repos),
+        "--out",
+        str(out),
+        "--envs",
+        str(envs),
+        "--json",
+        *args,
+        cwd=out.parent,
+    )
     summary = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else None
     return result, summary
 
@@ -30,14 +64,26 @@ def test_gold_resolves_empty_does_not_and_the_outputs_are_the_harness_s(tmp_path
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(gold) == SUMMARY_KEYS
     # calc-2's test needs the network this machine does not have: not held against the patch
-    assert gold == {"instances": 2, "evaluated": 1, "env_failed": 1, "error": 0, "patch_failed": 0, "resolved": 1,
-                    "resolved_ids": ["acme__calc-1"], "evaluated_ids": ["acme__calc-1"]}
+    assert gold == {
+        "instances": 2,
+        "evaluated": 1,
+        "env_failed": 1,
+        "error": 0,
+        "patch_failed": 0,
+        "resolved": 1,
+        "resolved_ids": ["acme__calc-1"],
+        "evaluated_ids": ["acme__calc-1"],
+    }
     report = json.loads((tmp_path / "gold" / "report.json").read_text())
     assert set(report) >= HARNESS_KEYS and report["env_failed_ids"] == ["acme__calc-2"]
     logs = tmp_path / "gold" / "logs" / "acme__calc-1"
     outcome = json.loads((logs / "result.json").read_text())
-    assert outcome["tests"] == {"tests/test_calc.py::test_add": "passed", "tests/test_calc.py::test_double": "passed",
-                                "tests/test_calc.py::test_query[select": "passed", "tests/test_calc.py::test_query[a": "passed"}
+    assert outcome["tests"] == {
+        "tests/test_calc.py::test_add": "passed",
+        "tests/test_calc.py::test_double": "passed",
+        "tests/test_calc.py::test_query[select": "passed",
+        "tests/test_calc.py::test_query[a": "passed",
+    }
     assert "a + b" in (logs / "patch.diff").read_text()
     # the harness's command over the test patch's files; a test outside FAIL_TO_PASS/PASS_TO_PASS may fail
     assert (logs / "test_output.txt").read_text().startswith("$ pytest -rA tests/test_calc.py\n")
@@ -46,8 +92,10 @@ def test_gold_resolves_empty_does_not_and_the_outputs_are_the_harness_s(tmp_path
     reason = json.loads((tmp_path / "gold" / "logs" / "acme__calc-2" / "result.json").read_text())["reason"]
     assert "needs the network" in reason
     predictions = [json.loads(line) for line in (tmp_path / "gold" / "predictions.jsonl").read_text().splitlines()]
-    assert [(p["instance_id"], p["model_name_or_path"]) for p in predictions] == [("acme__calc-1", "gold"),
-                                                                               ("acme__calc-2", "gold")]
+    assert [(p["instance_id"], p["model_name_or_path"]) for p in predictions] == [
+        ("acme__calc-1", "gold"),
+        ("acme__calc-2", "gold"),
+    ]
 
     result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty", "--instances", "acme__calc-1")
     assert result.returncode == 0, result.stderr
@@ -62,10 +110,18 @@ def test_gold_resolves_empty_does_not_and_the_outputs_are_the_harness_s(tmp_path
 def test_a_predictions_file_unappliable_wrong_and_unbuildable(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path, broken=True)
     calc = tmp_path / "src" / "acme__calc"
-    wrong = diff_for(calc, {"calc/__init__.py": GOLD_FIX["calc/__init__.py"].replace("def double(x):\n    return x * 2",
-                                                                                    "def double(x):\n    return x * 3")})
-    rows = [{"instance_id": "acme__calc-1", "model_name_or_path": "m", "model_patch": wrong},
-            {"instance_id": "acme__broken-1", "model_name_or_path": "m", "model_patch": data.rows[1]["patch"]}]
+    wrong = diff_for(
+        calc,
+        {
+            "calc/__init__.py": GOLD_FIX["calc/__init__.py"].replace(
+                "def double(x):\n    return x * 2", "def double(x):\n    return x * 3"
+            )
+        },
+    )
+    rows = [
+        {"instance_id": "acme__calc-1", "model_name_or_path": "m", "model_patch": wrong},
+        {"instance_id": "acme__broken-1", "model_name_or_path": "m", "model_patch": data.rows[1]["patch"]},
+    ]
     file = tmp_path / "preds.jsonl"
     file.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result, summary = evaluate(data, tmp_path / "out", envs, "--predictions", str(file))
@@ -78,9 +134,18 @@ def test_a_predictions_file_unappliable_wrong_and_unbuildable(tmp_path: Path, en
     broken = json.loads((tmp_path / "out" / "logs" / "acme__broken-1" / "result.json").read_text())
     assert broken["status"] == "env_failed" and "patchgate-no-such-package-4f2a9e" in broken["reason"]
 
-    file.write_text(json.dumps([{"instance_id": "acme__calc-1", "model_name_or_path": "m",
-                                 "model_patch": "--- a/calc/__init__.py\n+++ b/calc/__init__.py\n@@ -1,2 +1,2 @@\n"
-                                                "-def nothing_like_this():\n+def add(a, b):\n     return a - b\n"}]))
+    file.write_text(
+        json.dumps(
+            [
+                {
+                    "instance_id": "acme__calc-1",
+                    "model_name_or_path": "m",
+                    "model_patch": "--- a/calc/__init__.py\n+++ b/calc/__init__.py\n@@ -1,2 +1,2 @@\n"
+                    "-def nothing_like_this():\n+def add(a, b):\n     return a - b\n",
+                }
+            ]
+        )
+    )
     result, summary = evaluate(data, tmp_path / "out2", envs, "--predictions", str(file))
     assert result.returncode == 0, result.stderr
     assert summary["patch_failed"] == 1 and summary["evaluated"] == 0
@@ -102,9 +167,14 @@ def test_a_rerun_skips_finished_instances_and_refuses_other_predictions(tmp_path
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "another evaluation" in result.stderr
 
 
-@pytest.mark.parametrize("args", [("--predictions", "gold", "--model", "openai:x@http://127.0.0.1:9/v1"),
-                                  ("--predictions", "gold", "--instances", "acme__nope-1"),
-                                  ("--predictions", "gold", "--samples", "2")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--predictions", "gold", "--model", "openai:x@http://127.0.0.1:9/v1"),
+        ("--predictions", "gold", "--instances", "acme__nope-1"),
+        ("--predictions", "gold", "--samples", "2"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, envs: Path, args: tuple[str, ...]) -> None:
     data = build(tmp_path)
     result, _ = evaluate(data, tmp_path / "out", envs, *args)
@@ -128,8 +198,21 @@ def test_no_fail_to_pass_test_ran_is_an_error_with_its_cause_not_unresolved(tmp_
 
 def test_the_table_shows_statuses_as_words_not_markup(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path)
-    result = run_cli("eval", "solve", "--dataset", str(data.path), "--repos", str(data.repos), "--out",
-                     str(tmp_path / "out"), "--envs", str(envs), "--predictions", "gold", cwd=tmp_path)
+    result = run_cli(
+        "eval",
+        "solve",
+        "--dataset",
+        str(data.path),
+        "--repos",
+        str(data.repos),
+        "--out",
+        str(tmp_path / "out"),
+        "--envs",
+        str(envs),
+        "--predictions",
+        "gold",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "resolved" in result.stdout and "[green]" not in result.stdout and "[/]" not in result.stdout
 
@@ -150,8 +233,10 @@ def test_a_sympy_style_instance_runs_bin_test_and_resolves_with_gold_only(tmp_pa
     assert gold["resolved_ids"] == ["sympy__sympy-1"], outcome
     assert outcome["tests"] == {"test_gcd_negative": "passed", "test_gcd": "passed"}
     log = (tmp_path / "gold" / "logs" / "sympy__sympy-1" / "test_output.txt").read_text()
-    assert log.startswith("$ PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/test -C --verbose "
-                          "sympy/core/tests/test_numbers.py\n")
+    assert log.startswith(
+        "$ PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/test -C --verbose "
+        "sympy/core/tests/test_numbers.py\n"
+    )
     result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
     assert empty["resolved"] == 0 and empty["evaluated_ids"] == ["sympy__sympy-1"]
     failed = json.loads((tmp_path / "empty" / "logs" / "sympy__sympy-1" / "result.json").read_text())
@@ -168,10 +253,30 @@ def test_without_the_harness_package_eval_solve_says_so_once_and_stops(tmp_path:
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('swebench is not installed here')\n")
     env = {**os.environ, "PYTHONPATH": str(shadow.parent)}
-    result = subprocess.run([sys.executable, "-m", "patchgate", "eval", "solve", "--dataset", str(data.path),
-                             "--repos", str(data.repos), "--out", str(tmp_path / "out"), "--envs", str(envs),
-                             "--predictions", "gold"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "patchgate",
+            "eval",
+            "solve",
+            "--dataset",
+            str(data.path),
+            "--repos",
+            str(data.repos),
+            "--out",
+            str(tmp_path / "out"),
+            "--envs",
+            str(envs),
+            "--predictions",
+            "gold",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("error: eval solve needs the SWE-bench harness package (swebench>=4.0,<5)")
     assert not (tmp_path / "out" / "logs").exists()  # nothing was judged without it
@@ -194,8 +299,12 @@ def test_a_release_the_spec_pins_is_installed_though_it_is_newer_than_the_commit
     environment = (tmp_path / "gold" / "logs" / "sympy__sympy-1" / "environment.txt").read_text()
     assert "packages as of 2022-06-01" in environment and "attempt 1 failed" not in environment, environment
     (venv,) = [p for p in envs.glob("sympy__sympy-1.1-*/venv") if "2022-06-01" in (p.parent / "build.log").read_text()]
-    version = subprocess.run([str(venv / "bin" / "python"), "-c", "import mpmath; print(mpmath.__version__)"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    version = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import mpmath; print(mpmath.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert version == "1.3.0"
 
 
@@ -245,8 +354,15 @@ def test_another_test_s_network_error_does_not_excuse_a_fail_to_pass_test_that_f
     data = build(tmp_path)
     calc = tmp_path / "src" / "acme__calc"
     both = TEST_ADD + TEST_NETWORK[len(TEST_CALC) :]  # test_add, and test_add_online that nothing lists
-    row = instance("acme__calc-9", "acme/calc", data.rows[0]["base_commit"], data.rows[0]["patch"],
-                   diff_for(calc, {"tests/test_calc.py": both}), ["tests/test_calc.py::test_add"], P2P[:1])
+    row = instance(
+        "acme__calc-9",
+        "acme/calc",
+        data.rows[0]["base_commit"],
+        data.rows[0]["patch"],
+        diff_for(calc, {"tests/test_calc.py": both}),
+        ["tests/test_calc.py::test_add"],
+        P2P[:1],
+    )
     data.path.write_text(json.dumps([row]))
     result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
     assert result.returncode == 0, result.stderr

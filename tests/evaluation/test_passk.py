@@ -7,15 +7,18 @@ import pytest
 from evaluation.passk import mean_pass_at_k, pass_at_k
 
 
-@pytest.mark.parametrize(("n", "c", "k", "expected"), [
-    (5, 0, 1, 0.0),                    # nothing correct: never passes
-    (5, 5, 3, 1.0),                    # everything correct: always passes
-    (5, 2, 1, 0.4),                    # k = 1 is the fraction correct, c / n
-    (5, 2, 2, 1 - 3 / 10),             # 1 - C(3,2)/C(5,2)
-    (10, 3, 5, 1 - 21 / 252),          # 1 - C(7,5)/C(10,5) = 0.91666...
-    (4, 1, 4, 1.0),                    # n - c < k: every draw of 4 holds the correct one
-    (20, 1, 10, 0.5),                  # 1 - C(19,10)/C(20,10) = 1 - 10/20
-])
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (5, 0, 1, 0.0),  # nothing correct: never passes
+        (5, 5, 3, 1.0),  # everything correct: always passes
+        (5, 2, 1, 0.4),  # k = 1 is the fraction correct, c / n
+        (5, 2, 2, 1 - 3 / 10),  # 1 - C(3,2)/C(5,2)
+        (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5) = 0.91666...
+        (4, 1, 4, 1.0),  # n - c < k: every draw of 4 holds the correct one
+        (20, 1, 10, 0.5),  # 1 - C(19,10)/C(20,10) = 1 - 10/20
+    ],
+)
 def test_pass_at_k_matches_hand_computed_values(n: int, c: int, k: int, expected: float) -> None:
     assert pass_at_k(n, c, k) == pytest.approx(expected)
 

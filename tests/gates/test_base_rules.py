@@ -20,8 +20,9 @@ RISKY = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def gates_of(result: subprocess.CompletedProcess[str]) -> dict[str, dict]:
@@ -30,8 +31,7 @@ def gates_of(result: subprocess.CompletedProcess[str]) -> dict[str, dict]:
 
 def test_staged_config_that_turns_gates_off_does_not_apply_to_its_own_review(make_repo) -> None:
     repo = make_repo({"pkg/__init__.py": "", "pkg/mod.py": "x = 1\n"})
-    write_files(repo, {".patchgate.toml": '[review]\ndisabled = ["security", "scope", "tests"]\n',
-                       "pkg/mod.py": RISKY})
+    write_files(repo, {".patchgate.toml": '[review]\ndisabled = ["security", "scope", "tests"]\n', "pkg/mod.py": RISKY})
     git(repo, "add", "-A")
     result = run_cli(repo, "review", "--staged", "--json")
     assert result.returncode == 1
@@ -42,12 +42,18 @@ def test_staged_config_that_turns_gates_off_does_not_apply_to_its_own_review(mak
 
 def test_staged_policy_edit_is_not_used_to_judge_itself(make_repo) -> None:
     shipped = yaml.safe_load((ROOT / "policies" / "default.yaml").read_text())
-    repo = make_repo({"pkg/__init__.py": "", ".github/workflows/ci.yml": "on: push\n",
-                      "pyproject.toml": "[tool.patchgate.review]\npolicy_dir = \"ci/policies\"\n",
-                      "ci/policies/default.yaml": yaml.safe_dump(shipped)})
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            ".github/workflows/ci.yml": "on: push\n",
+            "pyproject.toml": '[tool.patchgate.review]\npolicy_dir = "ci/policies"\n',
+            "ci/policies/default.yaml": yaml.safe_dump(shipped),
+        }
+    )
     loosened = {**shipped, "scope": {**shipped["scope"], "protected": []}}
-    write_files(repo, {"ci/policies/default.yaml": yaml.safe_dump(loosened),
-                       ".github/workflows/ci.yml": "on: push\njobs: {}\n"})
+    write_files(
+        repo, {"ci/policies/default.yaml": yaml.safe_dump(loosened), ".github/workflows/ci.yml": "on: push\njobs: {}\n"}
+    )
     git(repo, "add", "-A")
     result = run_cli(repo, "review", "--staged", "--tests", "none", "--json")
     assert result.returncode == 1
@@ -57,14 +63,16 @@ def test_staged_policy_edit_is_not_used_to_judge_itself(make_repo) -> None:
 
 def test_options_come_from_the_base_commit_not_the_working_tree(make_repo) -> None:
     repo = make_repo({"pyproject.toml": "[tool.patchgate.tests]\ntimeout = 42\n"})
-    write_files(repo, {"pyproject.toml": "[tool.patchgate.tests]\ntimeout = 7\n\n[tool.patchgate.review]\n"
-                                         "disabled = [\"security\"]\n"})
+    write_files(
+        repo,
+        {"pyproject.toml": '[tool.patchgate.tests]\ntimeout = 7\n\n[tool.patchgate.review]\ndisabled = ["security"]\n'},
+    )
     settings = resolve(repo, base="HEAD")
     assert settings.tests.timeout == 42 and settings.review.disabled == []
 
 
 def test_a_timeout_still_written_under_review_is_read_as_the_tests_one_with_a_note(make_repo, capsys) -> None:
-    repo = make_repo({"pyproject.toml": "[tool.patchgate.review]\ntimeout = 42\ntests_env = \"build\"\n"})
+    repo = make_repo({"pyproject.toml": '[tool.patchgate.review]\ntimeout = 42\ntests_env = "build"\n'})
     settings = resolve(repo, base="HEAD", tests={"env": None})
     assert (settings.tests.timeout, settings.tests.env) == (42, "build")
     assert "[tool.patchgate.review] timeout is now [tool.patchgate.tests] timeout" in capsys.readouterr().err
@@ -77,8 +85,15 @@ def test_changes_to_patchgate_settings_and_policies_are_protected_path_findings(
 
     pyproject = "[project]\nname = 'x'\n\n[tool.patchgate.review]\npolicy_dir = 'ci/policies'\n"
     repo = make_repo({"pyproject.toml": pyproject, "ci/policies/default.yaml": "version: 1\n", "a.py": ""})
-    diff = diff_of(repo, {"pyproject.toml": pyproject + "disabled = ['security']\n",
-                          "ci/policies/default.yaml": "version: 2\n", ".patchgate.toml": "[review]\n", "a.py": "x = 1\n"})
+    diff = diff_of(
+        repo,
+        {
+            "pyproject.toml": pyproject + "disabled = ['security']\n",
+            "ci/policies/default.yaml": "version: 2\n",
+            ".patchgate.toml": "[review]\n",
+            "a.py": "x = 1\n",
+        },
+    )
     repo_obj = open_repo(repo)
     declared = resolve(repo, base="HEAD").review.policy_dir
     findings = rule_change_findings(parse_diff(diff), repo_obj, "HEAD", None, declared)

@@ -19,8 +19,14 @@ HEADER = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n 
 def review_patch(repo: Path, source: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # The timeout is the assertion's bound: reading /dev/zero to the end never returns.
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", source, "--tests", "none"], cwd=repo,
-                          env=env, capture_output=True, input=stdin, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--patch", source, "--tests", "none"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        input=stdin,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -33,7 +39,8 @@ def test_dev_zero_stops_at_the_limit_with_one_line(repo: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.decode().strip().splitlines() == [
         f"error: patch /dev/zero is larger than {MAX_PATCH_CHARS // 2**20} MiB; patchgate reviews patches up to "
-        "that size: split the change"]
+        "that size: split the change"
+    ]
 
 
 def test_oversized_patch_on_stdin_is_refused(repo: Path) -> None:

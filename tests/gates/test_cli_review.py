@@ -19,8 +19,9 @@ BASE = {"pkg/mod.py": "def f():\n    return 1\n", "pkg/__init__.py": ""}
 
 def run_cli(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          input=stdin)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True, input=stdin
+    )
 
 
 @pytest.fixture
@@ -44,8 +45,9 @@ def test_failed_gate_exits_1_and_writes_sarif_and_github(repo: Path, tmp_path: P
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "risky")
     sarif_file, github_file = tmp_path / "out.sarif", tmp_path / "review.md"
-    result = run_cli(repo, "review", "HEAD~1..HEAD", "--tests", "none", "--sarif", str(sarif_file),
-                     "--github", str(github_file))
+    result = run_cli(
+        repo, "review", "HEAD~1..HEAD", "--tests", "none", "--sarif", str(sarif_file), "--github", str(github_file)
+    )
     assert result.returncode == 1
     assert "security.yaml-unsafe-load" in result.stdout
     assert result.stderr.strip().splitlines() == ["error: gates failed: security"]
@@ -56,7 +58,9 @@ def test_failed_gate_exits_1_and_writes_sarif_and_github(repo: Path, tmp_path: P
     (hit,) = run["results"]
     assert hit["ruleId"] == "security.yaml-unsafe-load" and hit["level"] == "error"
     assert hit["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "pkg/mod.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 4}}
+        "artifactLocation": {"uri": "pkg/mod.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 4},
+    }
     markdown = github_file.read_text()
     assert "`pkg/mod.py:4`" in markdown
     assert "```suggestion\n    return yaml.safe_load(t)\n```" in markdown
@@ -72,12 +76,15 @@ def test_patch_from_stdin_and_file(repo: Path, tmp_path: Path) -> None:
     assert run_cli(repo, "review", "--patch", str(patch), "--tests", "none").returncode == 0
 
 
-@pytest.mark.parametrize("args", [
-    ("review", "nope..HEAD"),
-    ("review", "--patch", "/no/such/file.diff"),
-    ("review", "--patch", "-", "--base", "no-such-rev"),
-    ("review", "--staged", "HEAD"),  # two changes at once (plain `review` reviews the uncommitted changes)
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("review", "nope..HEAD"),
+        ("review", "--patch", "/no/such/file.diff"),
+        ("review", "--patch", "-", "--base", "no-such-rev"),
+        ("review", "--staged", "HEAD"),  # two changes at once (plain `review` reviews the uncommitted changes)
+    ],
+)
 def test_bad_input_exits_2_with_one_line(repo: Path, args: tuple[str, ...]) -> None:
     result = run_cli(repo, *args, stdin="--- a/pkg/mod.py\n+++ b/pkg/mod.py\n@@ -1 +1 @@\n-x\n+y\n")
     assert result.returncode == 2

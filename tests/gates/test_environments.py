@@ -64,7 +64,9 @@ def errors(report) -> dict[str, str]:
 
 
 def test_a_good_change_runs_its_tests_in_the_project_venv(project: Path) -> None:
-    diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    diff = diff_of(
+        project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"}
+    )
     result = review_as_configured(project, diff, tests=TIMEOUT)
     report = gate_of(result)
     assert result.passed, report
@@ -75,13 +77,18 @@ def test_a_breaking_change_is_a_new_failure_although_the_editable_install_points
     diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return name\n"})
     report = gate_of(review_as_configured(project, diff, tests=TIMEOUT))
     assert not report.passed
-    assert "tests/test_core.py" in errors(report)["tests.new-failure"] or "test_greet" in errors(report)["tests.new-failure"]
+    assert (
+        "tests/test_core.py" in errors(report)["tests.new-failure"]
+        or "test_greet" in errors(report)["tests.new-failure"]
+    )
 
 
 def test_without_the_project_env_the_review_says_why_no_test_ran_and_names_the_missing_module(make_repo) -> None:
     """The tests cannot run on the base either: not held against the change (issue 21), but never a silent pass."""
     root = make_repo(FILES)
-    diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    diff = diff_of(
+        root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"}
+    )
     result = review_as_configured(root, diff, tests=TIMEOUT)
     report = gate_of(result)
     assert report.skipped and [f.severity for f in report.findings] == ["warning"]
@@ -93,7 +100,9 @@ def test_without_the_project_env_the_review_says_why_no_test_ran_and_names_the_m
 def test_a_configured_python_is_used_and_a_missing_one_is_a_config_error(make_repo, tmp_path: Path) -> None:
     root = make_repo(FILES)
     python = make_venv(tmp_path / "elsewhere")
-    diff = diff_of(root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    diff = diff_of(
+        root, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"}
+    )
     (root / ".patchgate.toml").write_text(f'[tests]\npython = "{python}"\n')
     git(root, "add", ".patchgate.toml")
     git(root, "commit", "-qm", "config")  # test settings are read from the base commit
@@ -110,8 +119,12 @@ def test_a_new_test_file_runs(project: Path) -> None:
 
 
 def test_tests_of_a_renamed_module_run(make_repo) -> None:
-    root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n",
-                      "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"})
+    root = make_repo(
+        {
+            "calc.py": "def add(a, b):\n    return a + b\n",
+            "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        }
+    )
     git(root, "mv", "calc.py", "calc2.py")
     diff = git(root, "diff", "--cached", "-M")
     git(root, "reset", "-q", "--hard")
@@ -121,18 +134,28 @@ def test_tests_of_a_renamed_module_run(make_repo) -> None:
 
 
 def test_a_broken_import_without_related_tests_is_caught_by_the_import_check(project: Path) -> None:
-    diff = diff_of(project, {"greeter/extra.py": "from collections.abc import Mapping, defaultdict\n\n\n"
-                                                 "def shout(text):\n    return text.upper()\n"})
+    diff = diff_of(
+        project,
+        {
+            "greeter/extra.py": "from collections.abc import Mapping, defaultdict\n\n\n"
+            "def shout(text):\n    return text.upper()\n"
+        },
+    )
     report = gate_of(review_as_configured(project, diff, tests=TIMEOUT))
     assert not report.passed
-    assert "import greeter.extra fails: ImportError: cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
+    assert (
+        "import greeter.extra fails: ImportError: cannot import name 'defaultdict'"
+        in errors(report)["tests.import-error"]
+    )
     fine = diff_of(project, {"greeter/extra.py": "def shout(text):\n    return text.upper() + '!'\n"})
     report = gate_of(review_as_configured(project, fine, tests=TIMEOUT))
     assert report.passed and "1 changed module(s) import" in report.detail, report
 
 
 def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
-    broken = diff_of(project, {"greeter/core.py": "from collections.abc import Mapping, defaultdict\nimport greetlib\n"})
+    broken = diff_of(
+        project, {"greeter/core.py": "from collections.abc import Mapping, defaultdict\nimport greetlib\n"}
+    )
     report = gate_of(review(project, broken, options=ReviewOptions(tests="none")))
     assert not report.passed and report.detail.startswith("tests off")
     assert "cannot import name 'defaultdict'" in errors(report)["tests.import-error"]
@@ -142,14 +165,21 @@ def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
 
 
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
-    root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import pytest\nfrom m import X\n\n\n"
-                      "@pytest.mark.skip(reason='needs a GPU')\ndef test_x():\n    assert X\n"})
+    root = make_repo(
+        {
+            "m.py": "X = 1\n",
+            "tests/test_m.py": "import pytest\nfrom m import X\n\n\n"
+            "@pytest.mark.skip(reason='needs a GPU')\ndef test_x():\n    assert X\n",
+        }
+    )
     report = gate_of(review_as_configured(root, diff_of(root, {"m.py": "X = 2\n"}), tests=TIMEOUT))
     assert not report.passed and "skipped (needs a GPU)" in errors(report)["tests.not-run"]
 
 
 def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> None:
-    diff = diff_of(project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"})
+    diff = diff_of(
+        project, {"greeter/core.py": "import greetlib\n\n\ndef greet(name):\n    return greetlib.hello(str(name))\n"}
+    )
     result = review_as_configured(project, diff, tests=TIMEOUT)
     from tools.report import to_json
 
@@ -159,8 +189,8 @@ def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> Non
 
 BUILT = {
     "pyproject.toml": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
-                      '[project]\nname = "greeter"\nversion = "0.1"\ndependencies = ["tomli-w"]\n\n'
-                      '[tool.setuptools]\npackages = ["greeter"]\n\n[tool.patchgate.tests]\nenv = "build"\n',
+    '[project]\nname = "greeter"\nversion = "0.1"\ndependencies = ["tomli-w"]\n\n'
+    '[tool.setuptools]\npackages = ["greeter"]\n\n[tool.patchgate.tests]\nenv = "build"\n',
     "greeter/__init__.py": "",
     "greeter/core.py": "import tomli_w\n\n\ndef dump(name):\n    return tomli_w.dumps({'name': name})\n",
     "tests/test_core.py": "from greeter.core import dump\n\n\ndef test_dump():\n    assert dump('ann') == 'name = \"ann\"\\n'\n",
@@ -195,9 +225,11 @@ def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_
     monkeypatch.setenv("HOME", str(home))
     root = make_repo({**BUILT, "setup.py": "from setuptools import setup\n\nsetup()\n"})
     outside, hook = tmp_path / "outside.txt", root / ".git" / "hooks" / "pre-commit"
-    setup_py = ("from pathlib import Path\nfrom setuptools import setup\n\n"
-                f"for target in ({str(outside)!r}, {str(hook)!r}, {str(home / '.bashrc')!r}):\n"
-                "    try:\n        Path(target).write_text('owned')\n    except OSError:\n        pass\n\nsetup()\n")
+    setup_py = (
+        "from pathlib import Path\nfrom setuptools import setup\n\n"
+        f"for target in ({str(outside)!r}, {str(hook)!r}, {str(home / '.bashrc')!r}):\n"
+        "    try:\n        Path(target).write_text('owned')\n    except OSError:\n        pass\n\nsetup()\n"
+    )
     hostile = diff_of(root, {"setup.py": setup_py})
     review_as_configured(root, hostile, tests=TIMEOUT)
     assert (tmp_path / "cache" / "envs").is_dir()  # the build ran

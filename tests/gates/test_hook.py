@@ -38,8 +38,13 @@ def commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def hooked(make_repo) -> Path:
     repo = make_repo(BASE)
-    installed = subprocess.run([sys.executable, "-P", "-m", "patchgate", "install-hook"], cwd=repo, capture_output=True,
-                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    installed = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "install-hook"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert installed.returncode == 0, installed.stderr
     assert subprocess.run(["sh", "-c", "command -v patchgate"], env=bare_env(), capture_output=True).returncode != 0
     return repo
@@ -62,10 +67,13 @@ def test_a_good_change_commits_through_the_hook(hooked: Path) -> None:
     assert head_count(hooked) == 3
 
 
-@pytest.mark.parametrize(("files", "rule"), [
-    ({"pkg/mod.py": "def f(:\n    return 1\n"}, "parse.syntax"),
-    ({"tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    f()\n"}, "scope.removed-assertion"),
-])
+@pytest.mark.parametrize(
+    ("files", "rule"),
+    [
+        ({"pkg/mod.py": "def f(:\n    return 1\n"}, "parse.syntax"),
+        ({"tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    f()\n"}, "scope.removed-assertion"),
+    ],
+)
 def test_a_bad_change_is_blocked(hooked: Path, files: dict[str, str], rule: str) -> None:
     write_files(hooked, files)
     git(hooked, "add", "-A")

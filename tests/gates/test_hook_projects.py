@@ -21,23 +21,30 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FLASHY = {  # a flask-shaped package: the tests reach the helper only through ``import flashy``
     "src/flashy/__init__.py": "from .helpers import get_flashed_messages as get_flashed_messages\n",
-    "src/flashy/helpers.py": ('def get_flashed_messages(with_categories=False):\n'
-                              '    """The messages flashed so far."""\n'
-                              '    messages = [("info", "hello")]\n'
-                              '    if not with_categories:\n'
-                              '        return [m for _, m in messages]\n'
-                              '    return messages\n\n\n'
-                              'def url_for(name):\n    return "/" + name\n'),
+    "src/flashy/helpers.py": (
+        "def get_flashed_messages(with_categories=False):\n"
+        '    """The messages flashed so far."""\n'
+        '    messages = [("info", "hello")]\n'
+        "    if not with_categories:\n"
+        "        return [m for _, m in messages]\n"
+        "    return messages\n\n\n"
+        'def url_for(name):\n    return "/" + name\n'
+    ),
     "tests/test_helpers.py": "from flashy.helpers import url_for\n\n\ndef test_url_for():\n"
-                             "    assert url_for('a') == '/a'\n",
+    "    assert url_for('a') == '/a'\n",
     "tests/test_basic.py": "import flashy\n\n\ndef test_flashes():\n"
-                           "    assert flashy.get_flashed_messages() == ['hello']\n",
+    "    assert flashy.get_flashed_messages() == ['hello']\n",
 }
 
 
 def run_cli(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=repo, capture_output=True, text=True,
-                          env={**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )
 
 
 def install(repo: Path, env: dict[str, str]) -> str:
@@ -58,8 +65,7 @@ def said(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.fixture
 def user_env(tmp_path: Path) -> dict[str, str]:
     """A developer's environment: their own config folder and cache, patchgate not on PATH."""
-    return {**bare_env(), "PATCHGATE_CONFIG_DIR": str(tmp_path / "config"),
-            "PATCHGATE_CACHE": str(tmp_path / "cache")}
+    return {**bare_env(), "PATCHGATE_CONFIG_DIR": str(tmp_path / "config"), "PATCHGATE_CACHE": str(tmp_path / "cache")}
 
 
 @pytest.mark.slow
@@ -76,8 +82,14 @@ def test_a_break_reached_through_a_package_reexport_is_blocked(make_repo, user_e
     assert head_count(repo) == 1
     # the normal output names the files, how many tests ran and why each file was chosen
     git(repo, "reset", "-q", "--hard")
-    write_files(repo, {"src/flashy/helpers.py": helpers.replace('"""The messages flashed so far."""',
-                                                                '"""Messages flashed so far, oldest first."""')})
+    write_files(
+        repo,
+        {
+            "src/flashy/helpers.py": helpers.replace(
+                '"""The messages flashed so far."""', '"""Messages flashed so far, oldest first."""'
+            )
+        },
+    )
     git(repo, "add", "-A")
     result = commit(repo, user_env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -87,11 +99,13 @@ def test_a_break_reached_through_a_package_reexport_is_blocked(make_repo, user_e
 
 @pytest.mark.slow
 def test_a_docstring_fix_commits_on_a_project_without_a_venv(make_repo, user_env: dict[str, str]) -> None:
-    files = {"pyproject.toml": '[project]\nname = "greet"\nversion = "0.1"\n\n[build-system]\n'
-                               'requires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
-                               '[tool.setuptools]\npackages = ["greet"]\n',
-             "greet/__init__.py": "def hello():\n    return 'hello'\n",
-             "tests/test_greet.py": "from greet import hello\n\n\ndef test_hello():\n    assert hello() == 'hello'\n"}
+    files = {
+        "pyproject.toml": '[project]\nname = "greet"\nversion = "0.1"\n\n[build-system]\n'
+        'requires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[tool.setuptools]\npackages = ["greet"]\n',
+        "greet/__init__.py": "def hello():\n    return 'hello'\n",
+        "tests/test_greet.py": "from greet import hello\n\n\ndef test_hello():\n    assert hello() == 'hello'\n",
+    }
     repo = make_repo(files)
     assert "built with uv on the first review" in install(repo, user_env)
     for number, doc in enumerate(("Say hello.", "Say hello, politely."), start=1):
@@ -104,20 +118,32 @@ def test_a_docstring_fix_commits_on_a_project_without_a_venv(make_repo, user_env
         assert building == (number == 1), result.stderr  # built once, then reused from the cache
 
 
-CONFIGURED = {".patchgate.toml": '[review]\ntests = "related"\n', "app/__init__.py": "",
-              "app/core.py": "def one():\n    return 1\n",
-              "tests/test_core.py": "from app.core import one\n\n\ndef test_one():\n    assert one() == 1\n"}
-NEW_MODULE = {"app/extra.py": "def two():\n    return 2\n",
-              "tests/test_extra.py": "from app.extra import two\n\n\ndef test_two():\n    assert two() == 2\n"}
+CONFIGURED = {
+    ".patchgate.toml": '[review]\ntests = "related"\n',
+    "app/__init__.py": "",
+    "app/core.py": "def one():\n    return 1\n",
+    "tests/test_core.py": "from app.core import one\n\n\ndef test_one():\n    assert one() == 1\n",
+}
+NEW_MODULE = {
+    "app/extra.py": "def two():\n    return 2\n",
+    "tests/test_extra.py": "from app.extra import two\n\n\ndef test_two():\n    assert two() == 2\n",
+}
 
 
 @pytest.mark.slow
-def test_a_human_commit_changes_the_config_and_adds_a_module_without_no_verify(make_repo,
-                                                                             user_env: dict[str, str]) -> None:
+def test_a_human_commit_changes_the_config_and_adds_a_module_without_no_verify(
+    make_repo, user_env: dict[str, str]
+) -> None:
     repo = make_repo(CONFIGURED)
     install(repo, user_env)
-    write_files(repo, {**NEW_MODULE, "tool.py": "print('a root script of mine')\n",
-                       ".patchgate.toml": '[review]\ntests = "related"\nmax_files = 40\n'})
+    write_files(
+        repo,
+        {
+            **NEW_MODULE,
+            "tool.py": "print('a root script of mine')\n",
+            ".patchgate.toml": '[review]\ntests = "related"\nmax_files = 40\n',
+        },
+    )
     git(repo, "add", "-A")
     refused = commit(repo, user_env)
     assert refused.returncode != 0
@@ -132,30 +158,45 @@ def test_a_human_commit_changes_the_config_and_adds_a_module_without_no_verify(m
 
 def test_the_same_new_module_from_a_model_is_still_flagged(make_repo) -> None:
     from agent.gating import gate
+    from core.settings import resolve
 
     repo = make_repo(CONFIGURED)
     diff = diff_of(repo, {"app/extra.py": NEW_MODULE["app/extra.py"]})
-    result = gate(repo, diff, base="HEAD", targets=[])
+    result = gate(repo, diff, resolve(repo, base="HEAD"), targets=[])
     rules = {f.rule for g in result.gates for f in g.findings}
     assert "scope.only-new-files" in rules and not result.passed
     # the CLI says the same when told the patch is a model's (stdin carries the diff)
-    as_model = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--origin", "model",
-                               "--tests", "none"], cwd=repo, input=diff, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    as_model = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--origin", "model", "--tests", "none"],
+        cwd=repo,
+        input=diff,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )
     assert as_model.returncode == 1 and "scope.only-new-files" in as_model.stdout
-    as_human = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--tests", "none"],
-                              cwd=repo, input=diff, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    as_human = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--tests", "none"],
+        cwd=repo,
+        input=diff,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )
     assert as_human.returncode == 0, as_human.stdout + as_human.stderr
 
 
 @pytest.mark.slow
 def test_path_parametrized_tests_are_not_falsely_uncollected(make_repo, user_env: dict[str, str]) -> None:
-    repo = make_repo({
-        "lib/__init__.py": "", "lib/paths.py": "def here(p):\n    return p\n",
-        "tests/test_paths.py": "import os\n\nimport pytest\n\nfrom lib.paths import here\n\n\n"
-                               "@pytest.mark.parametrize('where', [os.path.dirname(__file__), __file__])\n"
-                               "def test_here(where):\n    assert here(where) == where\n"})
+    repo = make_repo(
+        {
+            "lib/__init__.py": "",
+            "lib/paths.py": "def here(p):\n    return p\n",
+            "tests/test_paths.py": "import os\n\nimport pytest\n\nfrom lib.paths import here\n\n\n"
+            "@pytest.mark.parametrize('where', [os.path.dirname(__file__), __file__])\n"
+            "def test_here(where):\n    assert here(where) == where\n",
+        }
+    )
     install(repo, user_env)
     write_files(repo, {"lib/paths.py": 'def here(p):\n    """The path itself."""\n    return p\n'})
     git(repo, "add", "-A")
@@ -166,16 +207,24 @@ def test_path_parametrized_tests_are_not_falsely_uncollected(make_repo, user_env
 
 @pytest.mark.slow
 def test_tests_all_honours_testpaths(make_repo) -> None:
-    repo = make_repo({
-        "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
-        "mini/__init__.py": "def f():\n    return 1\n",
-        "tests/test_mini.py": "from mini import f\n\n\ndef test_f():\n    assert f() == 1\n",
-        "examples/tutorial/tests/test_tutorial.py": "import tutorial_app_that_is_not_installed\n\n\n"
-                                                    "def test_app():\n    pass\n"})
+    repo = make_repo(
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+            "mini/__init__.py": "def f():\n    return 1\n",
+            "tests/test_mini.py": "from mini import f\n\n\ndef test_f():\n    assert f() == 1\n",
+            "examples/tutorial/tests/test_tutorial.py": "import tutorial_app_that_is_not_installed\n\n\n"
+            "def test_app():\n    pass\n",
+        }
+    )
     diff = diff_of(repo, {"mini/__init__.py": 'def f():\n    """One."""\n    return 1\n'})
-    done = subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--tests", "all"],
-                          cwd=repo, input=diff, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--patch", "-", "--tests", "all"],
+        cwd=repo,
+        input=diff,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 test(s) ran from 1 file(s)" in done.stdout and "testpaths" in done.stdout
     assert "examples/" not in done.stdout
@@ -190,14 +239,15 @@ SECRET_FORMS = {  # the three forms a hook once let through (issue 21)
 LOOKALIKES = {  # what people commit every day next to them
     ".env.example": "AWS_SECRET_ACCESS_KEY=your-secret-key-here\n",
     "app/settings.py": 'import os\n\nUSER, PASSWORD = os.environ.get("DB_USER"), os.environ.get("DB_PASSWORD")\n'
-                       'DATABASE_URL = f"mysql://{USER}:{PASSWORD}@db/prod"\n',
+    'DATABASE_URL = f"mysql://{USER}:{PASSWORD}@db/prod"\n',
     "app/db.py": 'import os\n\nfrom app.client import connect\n\nconn = connect(host="db", password=os.environ.get("DB_PASSWORD"))\n',
 }
 
 
 @pytest.mark.parametrize("path", sorted(SECRET_FORMS))
-def test_a_commit_with_a_secret_is_blocked_and_the_secret_is_not_printed(make_repo, user_env: dict[str, str],
-                                                                         path: str) -> None:
+def test_a_commit_with_a_secret_is_blocked_and_the_secret_is_not_printed(
+    make_repo, user_env: dict[str, str], path: str
+) -> None:
     repo = make_repo(CLIENT)
     install(repo, user_env)
     write_files(repo, {path: SECRET_FORMS[path]})

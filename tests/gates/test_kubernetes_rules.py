@@ -52,41 +52,91 @@ def errors(text: str, path: str = "deploy/app.yaml") -> list[Finding]:
 
 
 BROKEN = [  # (rule, manifest, the field the finding names)
-    ("selector", edit(GPU, "    matchLabels:\n      app: diffusion\n", "    matchLabels:\n      app: diffusion-v2\n"),
-     "spec.selector.matchLabels"),
-    ("selector", edit(JOB, "  backoffLimit: 2\n", "  backoffLimit: 2\n  selector:\n    matchLabels: {job: embed}\n"),
-     "spec.selector"),
+    (
+        "selector",
+        edit(GPU, "    matchLabels:\n      app: diffusion\n", "    matchLabels:\n      app: diffusion-v2\n"),
+        "spec.selector.matchLabels",
+    ),
+    (
+        "selector",
+        edit(JOB, "  backoffLimit: 2\n", "  backoffLimit: 2\n  selector:\n    matchLabels: {job: embed}\n"),
+        "spec.selector",
+    ),
     ("container-name", edit(GPU, "- name: server", "- name: Server_1"), "spec.template.spec.containers[0].name"),
-    ("container-name", edit(GPU, "      containers:\n", "      initContainers:\n        - {name: server, image: "
-                                                         "busybox:1.36, resources: {requests: {cpu: 10m, memory: "
-                                                         "8Mi}, limits: {memory: 8Mi}}}\n      containers:\n"),
-     "spec.template.spec.initContainers[0].name"),
-    ("port", edit(GPU, "containerPort: 8080", "containerPort: 80800"),
-     "spec.template.spec.containers[0].ports[0].containerPort"),
+    (
+        "container-name",
+        edit(
+            GPU,
+            "      containers:\n",
+            "      initContainers:\n        - {name: server, image: "
+            "busybox:1.36, resources: {requests: {cpu: 10m, memory: "
+            "8Mi}, limits: {memory: 8Mi}}}\n      containers:\n",
+        ),
+        "spec.template.spec.initContainers[0].name",
+    ),
+    (
+        "port",
+        edit(GPU, "containerPort: 8080", "containerPort: 80800"),
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    ),
     ("port", edit(WEB, "  ports:\n    - port: 80\n", "  ports:\n    - port: 0\n"), "spec.ports[0].port"),
-    ("port", edit(WEB, "      targetPort: 80\n", "      targetPort: 80\n      name: http\n    - {port: 443, "
-                                                    "targetPort: 8443}\n"), "spec.ports[1].name"),
-    ("quantity", edit(GPU, 'cpu: "4"\n              memory: 24Gi', 'cpu: "4"\n              memory: 24 GB'),
-     "spec.template.spec.containers[0].resources.requests.memory"),
-    ("limit-below-request", edit(WEB, "memory: 256Mi", "memory: 64Mi"),
-     "spec.template.spec.containers[0].resources.limits.memory"),
-    ("service-selector", edit(GPU, "  selector:\n    app: diffusion\n  ports:", "  selector:\n    app: difusion\n"
-                                                                                 "  ports:"), "spec.selector"),
-    ("gpu-limit", edit(GPU, GPU_LIMITS, GPU_LIMITS.replace("gpu: 1", "gpu: 2")),
-     "spec.template.spec.containers[0].resources.limits.nvidia.com/gpu"),
-    ("gpu-limit", edit(GPU, GPU_LIMITS, GPU_LIMITS.replace("              nvidia.com/gpu: 1\n", "")),
-     "spec.template.spec.containers[0].resources.limits.nvidia.com/gpu"),
+    (
+        "port",
+        edit(
+            WEB,
+            "      targetPort: 80\n",
+            "      targetPort: 80\n      name: http\n    - {port: 443, targetPort: 8443}\n",
+        ),
+        "spec.ports[1].name",
+    ),
+    (
+        "quantity",
+        edit(GPU, 'cpu: "4"\n              memory: 24Gi', 'cpu: "4"\n              memory: 24 GB'),
+        "spec.template.spec.containers[0].resources.requests.memory",
+    ),
+    (
+        "limit-below-request",
+        edit(WEB, "memory: 256Mi", "memory: 64Mi"),
+        "spec.template.spec.containers[0].resources.limits.memory",
+    ),
+    (
+        "service-selector",
+        edit(GPU, "  selector:\n    app: diffusion\n  ports:", "  selector:\n    app: difusion\n  ports:"),
+        "spec.selector",
+    ),
+    (
+        "gpu-limit",
+        edit(GPU, GPU_LIMITS, GPU_LIMITS.replace("gpu: 1", "gpu: 2")),
+        "spec.template.spec.containers[0].resources.limits.nvidia.com/gpu",
+    ),
+    (
+        "gpu-limit",
+        edit(GPU, GPU_LIMITS, GPU_LIMITS.replace("              nvidia.com/gpu: 1\n", "")),
+        "spec.template.spec.containers[0].resources.limits.nvidia.com/gpu",
+    ),
     ("gpu-nodes", edit(GPU, PLACEMENT, ""), "spec.template.spec.tolerations"),
     ("model-loading", edit(GPU, STARTUP, ""), "spec.template.spec.containers[0].readinessProbe.initialDelaySeconds"),
-    ("probes", edit(GPU, "          livenessProbe:\n            httpGet: {path: /health, port: http}\n", ""),
-     "spec.template.spec.containers[0].livenessProbe"),
-    ("resources-requests", edit(WEB, "requests: {cpu: 100m, memory: 128Mi}", "requests: {cpu: 100m}"),
-     "spec.template.spec.containers[0].resources.requests"),
-    ("resources-limits", edit(WEB, 'limits: {cpu: "1", memory: 256Mi}', 'limits: {cpu: "1"}'),
-     "spec.template.spec.containers[0].resources.limits"),
+    (
+        "probes",
+        edit(GPU, "          livenessProbe:\n            httpGet: {path: /health, port: http}\n", ""),
+        "spec.template.spec.containers[0].livenessProbe",
+    ),
+    (
+        "resources-requests",
+        edit(WEB, "requests: {cpu: 100m, memory: 128Mi}", "requests: {cpu: 100m}"),
+        "spec.template.spec.containers[0].resources.requests",
+    ),
+    (
+        "resources-limits",
+        edit(WEB, 'limits: {cpu: "1", memory: 256Mi}', 'limits: {cpu: "1"}'),
+        "spec.template.spec.containers[0].resources.limits",
+    ),
     ("latest-tag", edit(WEB, "image: nginx:1.27.2", "image: nginx"), "spec.template.spec.containers[0].image"),
-    ("privileged", edit(WEB, "          envFrom:", "          securityContext: {privileged: true}\n          envFrom:"),
-     "spec.template.spec.containers[0].securityContext.privileged"),
+    (
+        "privileged",
+        edit(WEB, "          envFrom:", "          securityContext: {privileged: true}\n          envFrom:"),
+        "spec.template.spec.containers[0].securityContext.privileged",
+    ),
 ]
 
 
@@ -115,26 +165,54 @@ EVERYDAY = [  # valid ways to write what a rule looks at: each must pass
     ("shipped GPU example", GPU),
     ("shipped web example", WEB),
     ("shipped job example", JOB),
-    ("selector by expression", edit(GPU, "    matchLabels:\n      app: diffusion\n",
-                                    "    matchExpressions:\n      - {key: app, operator: In, values: [diffusion, x]}\n")),
-    ("job with a manual selector", edit(JOB, "  backoffLimit: 2\n  template:\n",
-                                        "  backoffLimit: 2\n  manualSelector: true\n  selector:\n    matchLabels: "
-                                        "{job: embed}\n  template:\n    metadata:\n      labels: {job: embed}\n")),
+    (
+        "selector by expression",
+        edit(
+            GPU,
+            "    matchLabels:\n      app: diffusion\n",
+            "    matchExpressions:\n      - {key: app, operator: In, values: [diffusion, x]}\n",
+        ),
+    ),
+    (
+        "job with a manual selector",
+        edit(
+            JOB,
+            "  backoffLimit: 2\n  template:\n",
+            "  backoffLimit: 2\n  manualSelector: true\n  selector:\n    matchLabels: "
+            "{job: embed}\n  template:\n    metadata:\n      labels: {job: embed}\n",
+        ),
+    ),
     ("limit equal in other units", edit(WEB, "memory: 256Mi", "memory: 0.125Gi")),
-    ("no cpu limit, numeric cpu", edit(WEB, 'limits: {cpu: "1", memory: 256Mi}', "limits: {memory: 256Mi}")
-     .replace("cpu: 100m", "cpu: 0.5")),
+    (
+        "no cpu limit, numeric cpu",
+        edit(WEB, 'limits: {cpu: "1", memory: 256Mi}', "limits: {memory: 256Mi}").replace("cpu: 100m", "cpu: 0.5"),
+    ),
     ("GPU only in limits", edit(GPU, "              nvidia.com/gpu: 1\n            limits:", "            limits:")),
     ("toleration only", edit(GPU, '      nodeSelector:\n        nvidia.com/gpu.present: "true"\n', "")),
-    ("node affinity only", edit(GPU, PLACEMENT, "      affinity:\n        nodeAffinity:\n          requiredDuringScheduling"
-                                                "IgnoredDuringExecution:\n            nodeSelectorTerms:\n              - "
-                                                "matchExpressions:\n                  - {key: nvidia.com/gpu.product, "
-                                                "operator: Exists}\n")),
-    ("initial delays instead of a startup probe", edit(edit(GPU, STARTUP, ""), SPARE.replace(
-        "            initialDelaySeconds: 60\n", ""), SPARE)),
+    (
+        "node affinity only",
+        edit(
+            GPU,
+            PLACEMENT,
+            "      affinity:\n        nodeAffinity:\n          requiredDuringScheduling"
+            "IgnoredDuringExecution:\n            nodeSelectorTerms:\n              - "
+            "matchExpressions:\n                  - {key: nvidia.com/gpu.product, "
+            "operator: Exists}\n",
+        ),
+    ),
+    (
+        "initial delays instead of a startup probe",
+        edit(edit(GPU, STARTUP, ""), SPARE.replace("            initialDelaySeconds: 60\n", ""), SPARE),
+    ),
     ("a Service alone in its change", GPU.split("---\n", 1)[1]),
-    ("several named Service ports", edit(WEB, "      targetPort: 80\n",
-                                         "      targetPort: 80\n      name: http\n    - {name: https, port: 443, "
-                                         "targetPort: 8443}\n")),
+    (
+        "several named Service ports",
+        edit(
+            WEB,
+            "      targetPort: 80\n",
+            "      targetPort: 80\n      name: http\n    - {name: https, port: 443, targetPort: 8443}\n",
+        ),
+    ),
 ]
 
 
@@ -171,28 +249,38 @@ def test_shipped_examples_pass_review_together(repo: Path) -> None:
 
 def test_a_service_must_select_a_workload_elsewhere_in_the_change(repo: Path) -> None:
     deployment, service = GPU.split("---\n", 1)
-    ok = review(repo, diff_of(repo, {"k8s/deploy.yaml": deployment, "k8s/svc.yaml": service}),
-                options=ReviewOptions(tests="none"))
+    ok = review(
+        repo,
+        diff_of(repo, {"k8s/deploy.yaml": deployment, "k8s/svc.yaml": service}),
+        options=ReviewOptions(tests="none"),
+    )
     assert ok.passed
     stray = service.replace("app: diffusion", "app: diffusion-api")
-    result = review(repo, diff_of(repo, {"k8s/deploy.yaml": deployment, "k8s/svc.yaml": stray}),
-                    options=ReviewOptions(tests="none"))
+    result = review(
+        repo, diff_of(repo, {"k8s/deploy.yaml": deployment, "k8s/svc.yaml": stray}), options=ReviewOptions(tests="none")
+    )
     parse = next(g for g in result.gates if g.name == "parse")
     assert not result.passed and [(f.rule, f.path) for f in parse.findings] == [
-        ("kubernetes.service-selector", "k8s/svc.yaml")]
+        ("kubernetes.service-selector", "k8s/svc.yaml")
+    ]
     assert "Deployment diffusion has labels {app: diffusion}" in parse.findings[0].message
 
 
-@pytest.mark.parametrize(("reference", "rule", "severity"), [
-    ("value: https://huggingface.co/black-forest-labs/FLUX.1-dev", "license.restricted-model", "error"),
-    ("value: stabilityai/stable-diffusion-3-medium-diffusers", "license.restricted-model", "error"),
-    ("value: stabilityai/stable-diffusion-xl-base-1.0", None, None),
-])
-def test_a_model_named_in_a_manifest_meets_the_licence_policy(repo: Path, reference: str, rule: str | None,
-                                                              severity: str | None) -> None:
+@pytest.mark.parametrize(
+    ("reference", "rule", "severity"),
+    [
+        ("value: https://huggingface.co/black-forest-labs/FLUX.1-dev", "license.restricted-model", "error"),
+        ("value: stabilityai/stable-diffusion-3-medium-diffusers", "license.restricted-model", "error"),
+        ("value: stabilityai/stable-diffusion-xl-base-1.0", None, None),
+    ],
+)
+def test_a_model_named_in_a_manifest_meets_the_licence_policy(
+    repo: Path, reference: str, rule: str | None, severity: str | None
+) -> None:
     manifest = edit(GPU, "value: stabilityai/stable-diffusion-xl-base-1.0", reference)
-    result = review(repo, diff_of(repo, {"deploy/app.yaml": manifest}), options=ReviewOptions(tests="none",
-                                                                                             usage="commercial"))
+    result = review(
+        repo, diff_of(repo, {"deploy/app.yaml": manifest}), options=ReviewOptions(tests="none", usage="commercial")
+    )
     licence = next(g for g in result.gates if g.name == "license")
     assert {f.rule: f.severity for f in licence.findings} == ({rule: severity} if rule else {})
     assert result.passed is (severity != "error")

@@ -49,18 +49,30 @@ def test_a_good_manifest_passes(repo: Path) -> None:
     assert result.passed, result
 
 
-@pytest.mark.parametrize(("old", "new", "rule"), [
-    ("image: nginx:1.27", "image: nginx:latest", "kubernetes.latest-tag"),
-    ("image: nginx:1.27", "image: nginx", "kubernetes.latest-tag"),
-    ("limits: {memory: 256Mi, nvidia.com/gpu: 1}", "limits: {memory: 256Mi}", "kubernetes.gpu-limit"),
-    ("requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}", "requests: {nvidia.com/gpu: 1}",
-     "kubernetes.resources-requests"),
-    ("          livenessProbe: {httpGet: {path: /, port: 80}}\n", "", "kubernetes.probes"),
-    ("          image: nginx:1.27\n", "          image: nginx:1.27\n          securityContext: {privileged: true}\n",
-     "kubernetes.privileged"),
-    ("          image: nginx:1.27\n", "          image: nginx:1.27\n          imagePullPolcy: Always\n",
-     "kubernetes.schema"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "rule"),
+    [
+        ("image: nginx:1.27", "image: nginx:latest", "kubernetes.latest-tag"),
+        ("image: nginx:1.27", "image: nginx", "kubernetes.latest-tag"),
+        ("limits: {memory: 256Mi, nvidia.com/gpu: 1}", "limits: {memory: 256Mi}", "kubernetes.gpu-limit"),
+        (
+            "requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}",
+            "requests: {nvidia.com/gpu: 1}",
+            "kubernetes.resources-requests",
+        ),
+        ("          livenessProbe: {httpGet: {path: /, port: 80}}\n", "", "kubernetes.probes"),
+        (
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n          securityContext: {privileged: true}\n",
+            "kubernetes.privileged",
+        ),
+        (
+            "          image: nginx:1.27\n",
+            "          image: nginx:1.27\n          imagePullPolcy: Always\n",
+            "kubernetes.schema",
+        ),
+    ],
+)
 def test_manifest_rules(repo: Path, old: str, new: str, rule: str) -> None:
     manifest = GOOD_DEPLOYMENT.replace(old, new)
     assert manifest != GOOD_DEPLOYMENT
@@ -77,8 +89,10 @@ def test_plain_yaml_is_not_a_manifest(repo: Path) -> None:
 MODEL_LINE = 'MODEL = "stabilityai/stable-diffusion-3-medium-diffusers"\n'
 
 
-@pytest.mark.parametrize(("usage", "severity", "passed"), [
-    ("commercial", "error", False), ("unspecified", "warning", True), ("non-commercial", None, True)])
+@pytest.mark.parametrize(
+    ("usage", "severity", "passed"),
+    [("commercial", "error", False), ("unspecified", "warning", True), ("non-commercial", None, True)],
+)
 def test_restricted_model_depends_on_usage(repo: Path, usage: str, severity: str | None, passed: bool) -> None:
     result = review(repo, diff_of(repo, {"gen.py": MODEL_LINE}), options=ReviewOptions(tests="none", usage=usage))
     assert findings(result, "license").get("license.restricted-model") == severity
@@ -97,8 +111,9 @@ def test_usage_comes_from_project_config(repo: Path) -> None:
 
 
 def test_permissive_model_passes_and_unknown_model_warns(repo: Path) -> None:
-    diff = diff_of(repo, {"gen.py": 'A = "Qwen/Qwen2.5-Coder-1.5B-Instruct"\nB = "meta-llama/Some-New-Model-9B"\n'
-                                  'C = "src/pkg"\n'})
+    diff = diff_of(
+        repo, {"gen.py": 'A = "Qwen/Qwen2.5-Coder-1.5B-Instruct"\nB = "meta-llama/Some-New-Model-9B"\nC = "src/pkg"\n'}
+    )
     result = review(repo, diff, options=ReviewOptions(tests="none", usage="commercial"))
     assert result.passed
     assert findings(result, "license") == {"license.unknown-model": "warning"}

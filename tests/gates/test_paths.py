@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def review_staged(repo: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def security_findings(result: subprocess.CompletedProcess[str]) -> list[dict]:
@@ -49,7 +55,9 @@ def test_symlink_inside_the_repository_is_fine(make_repo) -> None:
 
 
 def test_touched_paths_keep_spaces_and_both_sides_of_a_rename() -> None:
-    diff = ("diff --git a/my notes.md b/my notes.md\n--- a/my notes.md\n+++ b/my notes.md\n@@ -1 +1 @@\n-a\n+b\n"
-            "diff --git a/old name.py b/new name.py\nsimilarity index 90%\nrename from old name.py\n"
-            "rename to new name.py\n--- a/old name.py\n+++ b/new name.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+    diff = (
+        "diff --git a/my notes.md b/my notes.md\n--- a/my notes.md\n+++ b/my notes.md\n@@ -1 +1 @@\n-a\n+b\n"
+        "diff --git a/old name.py b/new name.py\nsimilarity index 90%\nrename from old name.py\n"
+        "rename to new name.py\n--- a/old name.py\n+++ b/new name.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    )
     assert touched_paths(diff) == ["my notes.md", "new name.py", "old name.py"]

@@ -38,8 +38,13 @@ def install(site: Path, dist: str, entry_points: str, modules: dict[str, str]) -
 
 def review(repo: Path, site: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "HEAD~1..HEAD", "--tests", "none",
-                           "--json"], cwd=repo, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "HEAD~1..HEAD", "--tests", "none", "--json"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def changed_repo(make_repo) -> Path:
@@ -49,15 +54,23 @@ def changed_repo(make_repo) -> Path:
     return repo
 
 
-def test_an_installed_gate_runs_after_the_built_in_ones_and_its_finding_fails_the_review(make_repo,
-                                                                                         tmp_path: Path) -> None:
+def test_an_installed_gate_runs_after_the_built_in_ones_and_its_finding_fails_the_review(
+    make_repo, tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     install(site, "pg_no_todo", "[patchgate.gates]\nno-todo = pg_no_todo:NoTodoGate\n", {"pg_no_todo.py": PLUGIN})
     result = review(changed_repo(make_repo), site)
     assert result.returncode == 1, result.stderr
     verdict = json.loads(result.stdout.strip().splitlines()[-1])
-    assert [g["name"] for g in verdict["gates"]] == ["apply", "parse", "tests", "scope", "security", "license",
-                                                     "no-todo"]
+    assert [g["name"] for g in verdict["gates"]] == [
+        "apply",
+        "parse",
+        "tests",
+        "scope",
+        "security",
+        "license",
+        "no-todo",
+    ]
     (gate,) = [g for g in verdict["gates"] if g["name"] == "no-todo"]
     assert gate["passed"] is False
     assert [(f["rule"], f["path"], f["line"]) for f in gate["findings"]] == [("no-todo.added", "pkg/mod.py", 2)]
@@ -107,12 +120,34 @@ def test_an_installed_model_provider_is_chosen_by_its_name(tmp_path: Path) -> No
     install(site, "pg_echo", "[patchgate.providers]\necho = pg_echo:EchoModel\n", {"pg_echo.py": PROVIDER})
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("PATCHGATE_MODEL", None)
-    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", "a greeting", "--grammar", "json",
-                             "--model", "echo:v1", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "generate",
+            "a greeting",
+            "--grammar",
+            "json",
+            "--model",
+            "echo:v1",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout.strip().splitlines()[-1])
     assert (document["model"], json.loads(document["text"])) == ("echo:v1", {"greeting": "hello"})
-    unknown = subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", "x", "--grammar", "json",
-                              "--model", "nope:v1"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    unknown = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "generate", "x", "--grammar", "json", "--model", "nope:v1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "error: unknown model provider 'nope'; valid: openai, hf, scripted, echo"

@@ -48,8 +48,13 @@ def _commit_config(root: Path, text: str) -> None:
 
 
 def _review_json(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
-                          cwd=root, env=dict(os.environ), capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", "--staged", "--tests", "none", "--json"],
+        cwd=root,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_a_policy_with_a_misspelt_key_is_one_line_naming_file_and_key(make_repo, tmp_path: Path) -> None:

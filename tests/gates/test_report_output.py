@@ -8,18 +8,32 @@ from core.console import DataConsole
 from tools.findings import Finding, GateReport, ReviewResult
 from tools.report import print_table, to_github
 
-PRE_EXISTING = [Finding(rule="tests.pre-existing-failure", path=f"tests/test_mod{n}.py", line=n + 1, severity="warning",
-                        message=f"tests/test_mod{n}.py::test_case_{n} already failed on the base: "
-                                "AssertionError: assert 1 == 2\n  + where 1 = compute()\nE long trace line")
-               for n in range(40)]
-ERROR = Finding(rule="parse.syntax", path="src/app/very/deep/package/module_with_a_long_name.py", line=12,
-                message="python: invalid syntax (the change left an unclosed bracket)")
-RESULT = ReviewResult(passed=False, gates=[
-    GateReport(name="apply", passed=True),
-    GateReport(name="tests", passed=True, findings=PRE_EXISTING),
-    GateReport(name="parse", passed=False, findings=[ERROR]),
-    GateReport(name="license", passed=True, skipped=True, detail="no dependency manifest changed"),
-])
+PRE_EXISTING = [
+    Finding(
+        rule="tests.pre-existing-failure",
+        path=f"tests/test_mod{n}.py",
+        line=n + 1,
+        severity="warning",
+        message=f"tests/test_mod{n}.py::test_case_{n} already failed on the base: "
+        "AssertionError: assert 1 == 2\n  + where 1 = compute()\nE long trace line",
+    )
+    for n in range(40)
+]
+ERROR = Finding(
+    rule="parse.syntax",
+    path="src/app/very/deep/package/module_with_a_long_name.py",
+    line=12,
+    message="python: invalid syntax (the change left an unclosed bracket)",
+)
+RESULT = ReviewResult(
+    passed=False,
+    gates=[
+        GateReport(name="apply", passed=True),
+        GateReport(name="tests", passed=True, findings=PRE_EXISTING),
+        GateReport(name="parse", passed=False, findings=[ERROR]),
+        GateReport(name="license", passed=True, skipped=True, detail="no dependency manifest changed"),
+    ],
+)
 
 
 def rendered(width: int) -> str:

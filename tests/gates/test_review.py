@@ -16,10 +16,12 @@ BASE = {
     "app/db.py": "def find(cursor, name):\n    return cursor.execute('SELECT 1 WHERE n = ?', (name,))\n",
     "app/calc.py": "def add(a, b):\n    return a + b\n",
     "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
-                          "def test_add_zero():\n    assert add(0, 0) == 0\n",
+    "def test_add_zero():\n    assert add(0, 0) == 0\n",
     "config.json": '{"a": 1}\n',
     # empty modules the planted defects fill in (a patch that only adds code files is its own rule)
-    "app/run.py": "", "app/load.py": "", "app/ev.py": "",
+    "app/run.py": "",
+    "app/load.py": "",
+    "app/ev.py": "",
     ".github/workflows/ci.yml": "on: push\n",
 }
 
@@ -46,24 +48,58 @@ def test_clean_change_passes_every_gate_and_leaves_no_worktree(repo: Path) -> No
     assert (repo / "app/calc.py").read_text() == BASE["app/calc.py"]  # the user's tree is untouched
 
 
-@pytest.mark.parametrize(("files", "gate_name", "rule"), [
-    ({"app/calc.py": "def add(a, b:\n    return a + b\n"}, "parse", "parse.syntax"),
-    ({"config.json": '{"a": 1,,}\n'}, "parse", "parse.json"),
-    ({"tests/test_calc.py": BASE["tests/test_calc.py"].replace("    assert add(1, 2) == 3\n", "    add(1, 2)\n")},
-     "scope", "scope.removed-assertion"),
-    ({"tests/test_calc.py": BASE["tests/test_calc.py"].replace("def test_add():", "@pytest.mark.skip\ndef test_add():")},
-     "scope", "scope.added-skip"),
-    ({".github/workflows/ci.yml": "on: [push, pull_request]\n"}, "scope", "scope.protected-path"),
-    ({"app/calc.py": BASE["app/calc.py"] + 'TOKEN = "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n'},
-     "security", "security.secret.github-token"),
-    ({"app/db.py": "def find(cursor, name):\n    return cursor.execute(f\"SELECT 1 WHERE n = '{name}'\")\n"},
-     "security", "security.sql-injection"),
-    ({"app/run.py": "import subprocess\n\ndef run(p):\n    subprocess.run('ls %s' % p, shell=True)\n"},
-     "security", "security.shell-injection"),
-    ({"app/load.py": "import yaml\n\ndef load(t):\n    return yaml.load(t)\n"}, "security", "security.yaml-unsafe-load"),
-    ({"app/load.py": "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n"}, "security", "security.pickle-loads"),
-    ({"app/ev.py": "def calc(expr):\n    return eval(expr)\n"}, "security", "security.eval-input"),
-])
+@pytest.mark.parametrize(
+    ("files", "gate_name", "rule"),
+    [
+        ({"app/calc.py": "def add(a, b:\n    return a + b\n"}, "parse", "parse.syntax"),
+        ({"config.json": '{"a": 1,,}\n'}, "parse", "parse.json"),
+        (
+            {
+                "tests/test_calc.py": BASE["tests/test_calc.py"].replace(
+                    "    assert add(1, 2) == 3\n", "    add(1, 2)\n"
+                )
+            },
+            "scope",
+            "scope.removed-assertion",
+        ),
+        (
+            {
+                "tests/test_calc.py": BASE["tests/test_calc.py"].replace(
+                    "def test_add():", "@pytest.mark.skip\ndef test_add():"
+                )
+            },
+            "scope",
+            "scope.added-skip",
+        ),
+        ({".github/workflows/ci.yml": "on: [push, pull_request]\n"}, "scope", "scope.protected-path"),
+        (
+            {"app/calc.py": BASE["app/calc.py"] + 'TOKEN = "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n'},
+            "security",
+            "security.secret.github-token",
+        ),
+        (
+            {"app/db.py": "def find(cursor, name):\n    return cursor.execute(f\"SELECT 1 WHERE n = '{name}'\")\n"},
+            "security",
+            "security.sql-injection",
+        ),
+        (
+            {"app/run.py": "import subprocess\n\ndef run(p):\n    subprocess.run('ls %s' % p, shell=True)\n"},
+            "security",
+            "security.shell-injection",
+        ),
+        (
+            {"app/load.py": "import yaml\n\ndef load(t):\n    return yaml.load(t)\n"},
+            "security",
+            "security.yaml-unsafe-load",
+        ),
+        (
+            {"app/load.py": "import pickle\n\ndef load(b):\n    return pickle.loads(b)\n"},
+            "security",
+            "security.pickle-loads",
+        ),
+        ({"app/ev.py": "def calc(expr):\n    return eval(expr)\n"}, "security", "security.eval-input"),
+    ],
+)
 def test_planted_defect_is_caught_by_its_gate(repo: Path, files: dict[str, str], gate_name: str, rule: str) -> None:
     result = review(repo, diff_of(repo, files), options=NO_TESTS)
     assert not result.passed
@@ -88,8 +124,10 @@ def test_security_looks_only_at_added_lines(make_repo) -> None:
 
 
 def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
-    files = {"app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
-                          "    yaml.load(t, Loader=yaml.SafeLoader)\n    return cursor.execute('SELECT n FROM t')\n"}
+    files = {
+        "app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
+        "    yaml.load(t, Loader=yaml.SafeLoader)\n    return cursor.execute('SELECT n FROM t')\n"
+    }
     assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
 
 
@@ -147,8 +185,11 @@ def test_limits_and_denied_paths_come_from_options(repo: Path) -> None:
     diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n", "app/new.py": "x = 1\n"})
     result = review(repo, diff, options=ReviewOptions(tests="none", max_files=1, denied_paths=["app/new.py"]))
     assert {"scope.too-many-files", "scope.denied-path"} <= rules(result, "scope")
-    lifted = review(repo, diff_of(repo, {".github/workflows/ci.yml": "on: pull_request\n"}),
-                    options=ReviewOptions(tests="none", allow_protected=[".github/workflows/**"]))
+    lifted = review(
+        repo,
+        diff_of(repo, {".github/workflows/ci.yml": "on: pull_request\n"}),
+        options=ReviewOptions(tests="none", allow_protected=[".github/workflows/**"]),
+    )
     assert lifted.passed
 
 
@@ -174,7 +215,7 @@ def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
 
 
 def test_non_python_files_use_the_text_rules(repo: Path) -> None:
-    files = {"web/q.js": "db.execute(`x`);\nconn.execute(f\"SELECT * FROM t WHERE id={id}\")\n"}
+    files = {"web/q.js": 'db.execute(`x`);\nconn.execute(f"SELECT * FROM t WHERE id={id}")\n'}
     result = review(repo, diff_of(repo, files), options=NO_TESTS)
     assert "security.sql-injection" in rules(result, "security")
 

@@ -25,11 +25,14 @@ def test_a_staged_binary_file_reviews_clean(make_repo) -> None:
     assert not (Path(root) / ".git" / "patchgate-worktrees.lock").exists()  # nothing loose left in .git
 
 
-@pytest.mark.parametrize("patch", [
-    "diff --git a/app.py b/app.py\n",  # a header only
-    "--- a/app.py\n+++ b/app.py\n",  # headers without a hunk
-    "--- a/app.py\n+++ b/app.py\n@@ garbage @@\n-X = 1\n+X = 2\n",  # a hunk header that is not one
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        "diff --git a/app.py b/app.py\n",  # a header only
+        "--- a/app.py\n+++ b/app.py\n",  # headers without a hunk
+        "--- a/app.py\n+++ b/app.py\n@@ garbage @@\n-X = 1\n+X = 2\n",  # a hunk header that is not one
+    ],
+)
 def test_a_malformed_patch_is_one_line_and_exit_2(make_repo, tmp_path: Path, patch: str) -> None:
     root = make_repo({"app.py": "X = 1\n"})
     (tmp_path / "bad.patch").write_text(patch, encoding="utf-8")
@@ -74,8 +77,13 @@ def test_review_without_arguments_and_review_of_one_commit(make_repo) -> None:
 
 
 def test_a_policy_that_does_not_parse_and_a_folder_that_is_not_a_model_are_one_line(make_repo, tmp_path) -> None:
-    root = make_repo({"app.py": "X = 1\n", "pol/default.yaml": "scope: [unclosed\n",
-                      ".patchgate.toml": '[review]\npolicy_dir = "pol"\n'})
+    root = make_repo(
+        {
+            "app.py": "X = 1\n",
+            "pol/default.yaml": "scope: [unclosed\n",
+            ".patchgate.toml": '[review]\npolicy_dir = "pol"\n',
+        }
+    )
     write_files(root, {"app.py": "X = 2\n"})
     git(root, "add", "app.py")
     result = run_cli("review", "--staged", "--tests", "none", cwd=root)
@@ -92,10 +100,19 @@ def test_a_kept_worktree_starts_clean_for_the_next_review(make_repo) -> None:
     from tests.conftest import diff_of
     from tools.gates import ReviewOptions, review
 
-    root = make_repo({"lib.py": "X = 1\n", "tests/test_lib.py": "import os\n\nimport lib\n\n\ndef test_fresh():\n"
-                      "    assert not os.path.exists('leftover') and lib.X > 0\n    open('leftover', 'w').close()\n"})
+    root = make_repo(
+        {
+            "lib.py": "X = 1\n",
+            "tests/test_lib.py": "import os\n\nimport lib\n\n\ndef test_fresh():\n"
+            "    assert not os.path.exists('leftover') and lib.X > 0\n    open('leftover', 'w').close()\n",
+        }
+    )
     for value in (2, 3):
-        result = review(root, diff_of(root, {"lib.py": f"X = {value}\n", "extra.py": "Y = 1\n"}),
-                        options=ReviewOptions(origin="human", reuse_worktrees=True), tests=TestSettings(timeout=120))
+        result = review(
+            root,
+            diff_of(root, {"lib.py": f"X = {value}\n", "extra.py": "Y = 1\n"}),
+            options=ReviewOptions(origin="human", reuse_worktrees=True),
+            tests=TestSettings(timeout=120),
+        )
         assert result.passed, [(g.name, g.findings) for g in result.gates]
     assert git(root, "status", "--porcelain") == ""

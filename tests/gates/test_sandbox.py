@@ -15,14 +15,18 @@ import pytest
 from tests.conftest import diff_of, git, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n",
-        "tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    assert f() == 1\n"}
+BASE = {
+    "pkg/__init__.py": "",
+    "pkg/mod.py": "def f():\n    return 1\n",
+    "tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    assert f() == 1\n",
+}
 
 
 def run_cli(cwd: Path, *args: str, home: Path, extra_env: dict[str, str] | None = None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "HOME": str(home), **(extra_env or {})}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 class Listener:
@@ -61,7 +65,7 @@ def listener():
 
 def hostile_test(repo: Path, outside: Path, home: Path, port: int) -> str:
     """A test file that tries every escape the issue lists, each in its own try so all are attempted."""
-    return f'''import os, socket, subprocess
+    return f"""import os, socket, subprocess
 
 ATTEMPTS = [
     lambda: open({str(outside)!r}, "w").write("pwned"),
@@ -69,7 +73,7 @@ ATTEMPTS = [
     lambda: open({str(repo / ".git/config")!r}, "a").write("[core]\\n\\tfsmonitor = touch /tmp/pwned\\n"),
     lambda: open(os.path.join(os.path.expanduser("~"), ".bashrc"), "a").write("echo pwned\\n"),
     lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2).close(),
-    lambda: subprocess.run(["sh", "-c", "echo pwned > {repo / 'shell-was-here'}"]),
+    lambda: subprocess.run(["sh", "-c", "echo pwned > {repo / "shell-was-here"}"]),
 ]
 
 
@@ -79,7 +83,7 @@ def test_escape():
             attempt()
         except OSError:
             pass
-'''
+"""
 
 
 def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_path: Path, listener: Listener) -> None:
@@ -109,8 +113,10 @@ def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_pa
 
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
-    test = (f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
-            "timeout=5).close()\n")
+    test = (
+        f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
+        "timeout=5).close()\n"
+    )
     diff = diff_of(repo, {"tests/test_net.py": test})
     (tmp_path / "net.diff").write_text(diff)
     result = run_cli(repo, "review", "--patch", str(tmp_path / "net.diff"), "--json", home=tmp_path)
@@ -120,9 +126,11 @@ def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: 
 
 def test_candidate_cannot_turn_the_network_on_for_itself(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo(BASE)
-    test = (f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
-            "timeout=5).close()\n")
-    diff = diff_of(repo, {"tests/test_net.py": test, ".patchgate.toml": "[tests]\nnetwork = true\nsandbox = \"off\"\n"})
+    test = (
+        f"import socket\n\n\ndef test_net():\n    socket.create_connection(('127.0.0.1', {listener.port}), "
+        "timeout=5).close()\n"
+    )
+    diff = diff_of(repo, {"tests/test_net.py": test, ".patchgate.toml": '[tests]\nnetwork = true\nsandbox = "off"\n'})
     (tmp_path / "net.diff").write_text(diff)
     result = run_cli(repo, "review", "--patch", str(tmp_path / "net.diff"), "--json", home=tmp_path)
     assert result.returncode == 1
@@ -152,7 +160,7 @@ def test_doctor_says_the_sandbox_works(make_repo, tmp_path: Path) -> None:
 
 
 def test_explicit_opt_out_runs_unsandboxed_and_says_so(make_repo, tmp_path: Path) -> None:
-    repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nsandbox = \"off\"\n"})
+    repo = make_repo({**BASE, ".patchgate.toml": '[tests]\nsandbox = "off"\n'})
     write_files(repo, {"pkg/mod.py": "def f():\n    return 1  # same\n"})
     git(repo, "add", "-A")
     result = run_cli(repo, "review", "--staged", "--json", home=tmp_path, extra_env={"PATCHGATE_BWRAP": "/bin/false"})

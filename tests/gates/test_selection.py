@@ -20,7 +20,7 @@ PACKAGE = {
     "tests/test_pkg.py": "import shop\n\n\ndef test_prices():\n    assert shop.prices.price(2) == 4\n",
     "tests/test_report.py": "from shop.report import report\n\n\ndef test_report():\n    assert report() == 'r'\n",
     "tests/sub/conftest.py": "import pytest\nfrom shop.prices import price\n\n\n@pytest.fixture\ndef two():\n"
-                             "    return price(1)\n",
+    "    return price(1)\n",
     "tests/sub/test_fixture_user.py": "def test_two(two):\n    assert two == 2\n",
 }
 
@@ -40,13 +40,15 @@ def test_a_change_reaches_tests_through_package_reexports_and_conftest(make_repo
 
 
 def test_pytest_configuration_decides_what_a_test_file_is(make_repo) -> None:
-    root = make_repo({
-        "setup.cfg": "[tool:pytest]\ntestpaths = checks\npython_files = check_*.py\n",
-        "lib.py": "X = 1\n",
-        "checks/check_lib.py": "import lib\n\n\ndef test_x():\n    assert lib.X == 1\n",
-        "examples/test_example.py": "import lib\n",
-        "checks/test_not_a_check.py": "import lib\n",
-    })
+    root = make_repo(
+        {
+            "setup.cfg": "[tool:pytest]\ntestpaths = checks\npython_files = check_*.py\n",
+            "lib.py": "X = 1\n",
+            "checks/check_lib.py": "import lib\n\n\ndef test_x():\n    assert lib.X == 1\n",
+            "examples/test_example.py": "import lib\n",
+            "checks/test_not_a_check.py": "import lib\n",
+        }
+    )
     config = read_pytest_config(root)
     assert config.testpaths == ("checks",) and config.source == "setup.cfg"
     assert selected(root, {"lib.py": "X = 2\n"}, "all").files == ["checks/check_lib.py"]

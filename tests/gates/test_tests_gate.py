@@ -16,7 +16,7 @@ FILES = {
     "calc/ops.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - a\n",  # sub is already wrong
     "calc/other.py": "def one():\n    return 1\n",
     "tests/test_ops.py": "from calc.ops import add, sub\n\n\ndef test_add():\n    assert add(2, 2) == 4\n\n\n"
-                         "def test_sub():\n    assert sub(3, 1) == 2\n",
+    "def test_sub():\n    assert sub(3, 1) == 2\n",
     "tests/test_uses_ops.py": "from calc import ops\n\n\ndef test_ops_module():\n    assert ops.add(0, 1) == 1\n",
     "tests/test_other.py": "from calc.other import one\n\n\ndef test_one():\n    assert one() == 1\n",
 }
@@ -54,8 +54,12 @@ def test_change_that_keeps_tests_green_passes_despite_old_failure(make_repo) -> 
 
 
 def test_timeout_fails_the_gate(make_repo) -> None:
-    root = make_repo({"slow.py": "X = 1\n", "tests/test_slow.py": "import time\nfrom slow import X\n\n\n"
-                      "def test_slow():\n    time.sleep(30)\n"})
+    root = make_repo(
+        {
+            "slow.py": "X = 1\n",
+            "tests/test_slow.py": "import time\nfrom slow import X\n\n\ndef test_slow():\n    time.sleep(30)\n",
+        }
+    )
     diff = diff_of(root, {"slow.py": "X = 2\n"})
     report = gate_report(review(root, diff, tests=TestSettings(timeout=2)))
     assert not report.passed and report.findings[0].rule == "tests.not-run"
@@ -64,48 +68,75 @@ def test_timeout_fails_the_gate(make_repo) -> None:
 
 def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-0123456789abcdef")  # patchgate: allow
-    root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "import os\nfrom m import X\n\n\n"
-                      "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n"})
+    root = make_repo(
+        {
+            "m.py": "X = 1\n",
+            "tests/test_m.py": "import os\nfrom m import X\n\n\n"
+            "def test_env():\n    assert 'OPENAI_API_KEY' not in os.environ\n",
+        }
+    )
     report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n"}), tests=TestSettings(timeout=60)))
     assert report.passed, report
 
 
 def test_tests_see_only_an_allow_listed_environment(make_repo, monkeypatch) -> None:
     """Credentials whose names say nothing of secrets (issue 9) stay out too: the environment is allow-listed."""
-    leaky = {"GH_PAT": "t0ken", "SENTRY_DSN": "https://k@o1.ingest.sentry.io/1",
-             "DATABASE_URL": "postgres://app:pw@db/app",  # patchgate: allow
-             "PIP_INDEX_URL": "https://u:pw@pypi.corp/simple",  # patchgate: allow
-             "HTTPS_PROXY": "http://u:pw@proxy:3128"}  # patchgate: allow
+    leaky = {
+        "GH_PAT": "t0ken",
+        "SENTRY_DSN": "https://k@o1.ingest.sentry.io/1",
+        "DATABASE_URL": "postgres://app:pw@db/app",  # patchgate: allow
+        "PIP_INDEX_URL": "https://u:pw@pypi.corp/simple",  # patchgate: allow
+        "HTTPS_PROXY": "http://u:pw@proxy:3128",
+    }  # patchgate: allow
     for name, value in leaky.items():
         monkeypatch.setenv(name, value)
-    test = ("import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
-            f"    assert not {{k for k in os.environ if k in {sorted(leaky)!r}}}\n"
-            "    assert os.environ['PATH']\n")
+    test = (
+        "import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
+        f"    assert not {{k for k in os.environ if k in {sorted(leaky)!r}}}\n"
+        "    assert os.environ['PATH']\n"
+    )
     root = make_repo({"m.py": "X = 1\n", "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
-    report = gate_report(review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}),
-                                tests=TestSettings(timeout=60)))
+    report = gate_report(
+        review(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test}), tests=TestSettings(timeout=60))
+    )
     assert report.passed and "1 passed" in report.detail, report
 
 
 def test_tests_see_the_names_pass_env_lists_and_a_change_cannot_add_one(make_repo, monkeypatch) -> None:
     monkeypatch.setenv("APP_MODE", "testing")
     monkeypatch.setenv("GH_PAT", "t0ken")
-    test = ("import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
-            "    assert os.environ.get('APP_MODE') == 'testing' and 'GH_PAT' not in os.environ\n")
-    root = make_repo({"m.py": "X = 1\n", ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
-                      "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n"})
+    test = (
+        "import os\nfrom m import X\n\n\ndef test_x():  # the same test, now also checking its environment\n"
+        "    assert os.environ.get('APP_MODE') == 'testing' and 'GH_PAT' not in os.environ\n"
+    )
+    root = make_repo(
+        {
+            "m.py": "X = 1\n",
+            ".patchgate.toml": '[tests]\npass_env = ["APP_MODE"]\n',
+            "tests/test_m.py": "from m import X\n\n\ndef test_x():\n    assert X\n",
+        }
+    )
     widened = '[tests]\npass_env = ["APP_MODE", "GH_PAT"]\n'
-    report = gate_report(review_as_configured(root, diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test,
-                                                                   ".patchgate.toml": widened}),
-                                              review={"disabled": ["scope"]}, tests={"timeout": 60}))
+    report = gate_report(
+        review_as_configured(
+            root,
+            diff_of(root, {"m.py": "X = 2\n", "tests/test_m.py": test, ".patchgate.toml": widened}),
+            review={"disabled": ["scope"]},
+            tests={"timeout": 60},
+        )
+    )
     assert report.passed and "1 passed" in report.detail, report
 
 
 def test_tests_that_cannot_run_on_the_base_either_judge_nothing(make_repo) -> None:
     """An old project whose tests do not import here: said as a warning, and no candidate is rejected for it."""
-    root = make_repo({"old/__init__.py": "def f():\n    return 1\n",
-                      "tests/test_old.py": "import a_dependency_that_is_not_installed\nfrom old import f\n\n\n"
-                                           "def test_f():\n    assert f() == 1\n"})
+    root = make_repo(
+        {
+            "old/__init__.py": "def f():\n    return 1\n",
+            "tests/test_old.py": "import a_dependency_that_is_not_installed\nfrom old import f\n\n\n"
+            "def test_f():\n    assert f() == 1\n",
+        }
+    )
     diff = diff_of(root, {"old/__init__.py": "def f():\n    return 1 + 0\n"})
     result = review(root, diff, tests=TestSettings(timeout=60))
     report = gate_report(result)

@@ -9,11 +9,17 @@ from tests.conftest import diff_of, git, write_files
 from tools.gates import review
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"
-TEST = ("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
-        "def test_zero():\n    assert add(0, 0) == 0\n")
-BASE = {"calc.py": CODE, "tests/__init__.py": "", "tests/test_calc.py": TEST,
-        "pyproject.toml": "[project]\nname = \"calc\"\n\n[tool.pytest.ini_options]\naddopts = \"-q\"\n",
-        "tests/conftest.py": "import pytest\n"}
+TEST = (
+    "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_zero():\n    assert add(0, 0) == 0\n"
+)
+BASE = {
+    "calc.py": CODE,
+    "tests/__init__.py": "",
+    "tests/test_calc.py": TEST,
+    "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\naddopts = "-q"\n',
+    "tests/conftest.py": "import pytest\n",
+}
 
 
 def findings_of(root, diff) -> dict[str, list[str]]:
@@ -37,8 +43,9 @@ def test_module_level_pytestmark_skip(repo) -> None:
 
 
 def test_pytestmark_list_with_skipif(repo) -> None:
-    diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n\npytestmark = [pytest.mark.skipif(True, reason='x')]\n"
-                          + TEST})
+    diff = diff_of(
+        repo, {"tests/test_calc.py": "import pytest\n\npytestmark = [pytest.mark.skipif(True, reason='x')]\n" + TEST}
+    )
     assert "scope.skipped-test-module" in findings_of(repo, diff)
 
 
@@ -59,18 +66,21 @@ def test_collection_hook_in_a_conftest(repo) -> None:
     assert "scope.collection-hook" in findings_of(repo, diff)
 
 
-@pytest.mark.parametrize("name,text", [
-    ("pytest.ini", "[pytest]\naddopts = -k 'not test_add'\n"),
-    ("setup.cfg", "[tool:pytest]\naddopts = --deselect tests/test_calc.py::test_add\n"),
-    ("tox.ini", "[pytest]\npython_files = check_*.py\n"),
-])
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("pytest.ini", "[pytest]\naddopts = -k 'not test_add'\n"),
+        ("setup.cfg", "[tool:pytest]\naddopts = --deselect tests/test_calc.py::test_add\n"),
+        ("tox.ini", "[pytest]\npython_files = check_*.py\n"),
+    ],
+)
 def test_pytest_settings_that_run_fewer_tests(repo, name: str, text: str) -> None:
     diff = diff_of(repo, {name: text})
     assert "scope.pytest-config" in findings_of(repo, diff)
 
 
 def test_addopts_k_in_pyproject_is_found_and_the_test_disappears_at_run_time(repo) -> None:
-    pyproject = BASE["pyproject.toml"].replace('addopts = "-q"', 'addopts = "-q -k \'not test_add\'"')
+    pyproject = BASE["pyproject.toml"].replace('addopts = "-q"', "addopts = \"-q -k 'not test_add'\"")
     diff = diff_of(repo, {"pyproject.toml": pyproject, "calc.py": CODE + "\n# touched\n"})
     found = findings_of(repo, diff)
     assert "scope.pytest-config" in found
@@ -95,9 +105,14 @@ def test_added_skip_decorator_on_a_class(make_repo) -> None:
 
 def test_an_honest_fix_and_a_new_test_raise_nothing(repo) -> None:
     extra = "\n\ndef test_negative():\n    if True:\n        assert add(-1, 1) == 0\n"
-    diff = diff_of(repo, {"calc.py": CODE.replace("a - b  # the bug", "a + b"),
-                          "tests/test_calc.py": TEST + extra,
-                          "pytest.ini": "[pytest]\naddopts = -ra --strict-markers\n"})
+    diff = diff_of(
+        repo,
+        {
+            "calc.py": CODE.replace("a - b  # the bug", "a + b"),
+            "tests/test_calc.py": TEST + extra,
+            "pytest.ini": "[pytest]\naddopts = -ra --strict-markers\n",
+        },
+    )
     result = review(repo, diff, tests=TestSettings(timeout=120))
     assert result.passed, [f for g in result.gates for f in g.findings]
 
@@ -114,8 +129,10 @@ def test_moving_a_test_file_keeps_its_tests_collected(repo) -> None:
 
 def test_parameters_built_from_the_clock_are_not_missing_tests(make_repo) -> None:
     """Test ids with the time in them differ between the base's collection and the candidate's run."""
-    clock = ("import time\n\nimport pytest\n\nfrom calc import add\n\n\n"
-             "@pytest.mark.parametrize('stamp', [time.time_ns(), 1])\ndef test_stamp(stamp):\n    assert add(stamp, 0) == stamp\n")
+    clock = (
+        "import time\n\nimport pytest\n\nfrom calc import add\n\n\n"
+        "@pytest.mark.parametrize('stamp', [time.time_ns(), 1])\ndef test_stamp(stamp):\n    assert add(stamp, 0) == stamp\n"
+    )
     root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n", "tests/test_clock.py": clock})
     result = review(root, diff_of(root, {"calc.py": "def add(a, b):\n    return b + a\n"}))
     tests = next(g for g in result.gates if g.name == "tests")

@@ -28,8 +28,13 @@ def helper(x):
 
 def test_python_functions_methods_and_classes() -> None:
     chunks = {(c.kind, c.name): c for c in chunk_file("python", PY).chunks}
-    assert set(chunks) == {("module", ""), ("class", "Cart"), ("method", "Cart.total"), ("method", "Cart.empty"),
-                           ("function", "helper")}
+    assert set(chunks) == {
+        ("module", ""),
+        ("class", "Cart"),
+        ("method", "Cart.total"),
+        ("method", "Cart.empty"),
+        ("function", "helper"),
+    }
     total = chunks[("method", "Cart.total")]
     assert (total.start_line, total.end_line) == (9, 10)
     assert total.signature == "class Cart:\n    def total(self, items):"
@@ -41,8 +46,11 @@ def test_python_functions_methods_and_classes() -> None:
 
 def test_javascript_and_go_definitions() -> None:
     js = chunk_file("javascript", "class Shop {\n  checkout(cart) {\n    return cart;\n  }\n}\nfunction pay() {}\n")
-    assert {(c.kind, c.name) for c in js.chunks} >= {("class", "Shop"), ("method", "Shop.checkout"),
-                                                      ("function", "pay")}
+    assert {(c.kind, c.name) for c in js.chunks} >= {
+        ("class", "Shop"),
+        ("method", "Shop.checkout"),
+        ("function", "pay"),
+    }
     go = chunk_file("go", "package shop\n\nfunc (s *Shop) Checkout() int {\n\treturn 1\n}\n\nfunc Pay() {}\n")
     assert {c.name for c in go.chunks if c.kind == "function"} == {"Checkout", "Pay"}
 
@@ -63,7 +71,12 @@ def test_relative_absolute_and_src_layout_imports_resolve() -> None:
         "app.py": python_imports("import shop.cart\nfrom shop import prices\n"),
     }
     edges = {(e.src, e.dst) for e in resolve_imports(raw) if e.dst}
-    assert edges == {("src/shop/__init__.py", "src/shop/cart.py"), ("src/shop/cart.py", "src/shop/__init__.py"),
-                     ("src/shop/cart.py", "src/shop/prices.py"), ("src/shop/cart.py", "src/shop/util.py"),
-                     ("app.py", "src/shop/cart.py"), ("app.py", "src/shop/__init__.py"),
-                     ("app.py", "src/shop/prices.py")}
+    assert edges == {
+        ("src/shop/__init__.py", "src/shop/cart.py"),
+        ("src/shop/cart.py", "src/shop/__init__.py"),
+        ("src/shop/cart.py", "src/shop/prices.py"),
+        ("src/shop/cart.py", "src/shop/util.py"),
+        ("app.py", "src/shop/cart.py"),
+        ("app.py", "src/shop/__init__.py"),
+        ("app.py", "src/shop/prices.py"),
+    }

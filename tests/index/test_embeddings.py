@@ -8,8 +8,15 @@ import numpy as np
 
 from retrieval.embeddings import EmbeddingConfig, TransformerEmbedder
 
-TEXTS = ["def total(self, items): return sum(items)", "x", "class Cart:\n    def run(self): pass " * 9,
-         "import config", "user name value " * 30, "order price", ""]
+TEXTS = [
+    "def total(self, items): return sum(items)",
+    "x",
+    "class Cart:\n    def run(self): pass " * 9,
+    "import config",
+    "user name value " * 30,
+    "order price",
+    "",
+]
 
 
 def test_bucketed_batches_keep_each_vector_with_its_text(tiny_embedder: Path) -> None:

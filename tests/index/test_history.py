@@ -27,11 +27,17 @@ def commit(root: Path, files: dict[str, str], message: str) -> str:
 
 def test_a_similar_earlier_fix_ranks_its_file_with_the_commit_as_reason(make_repo) -> None:
     root = make_repo(FILES)
-    commit(root, {"pkg/headers.py": FILES["pkg/headers.py"] + "\n# empty header guard\n"},
-           "Fix crash on truncated DICOM header when the preamble is missing")
+    commit(
+        root,
+        {"pkg/headers.py": FILES["pkg/headers.py"] + "\n# empty header guard\n"},
+        "Fix crash on truncated DICOM header when the preamble is missing",
+    )
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # patchgate: allow (a planted fixture)
-    commit(root, {"pkg/report.py": FILES["pkg/report.py"] + "\n# wider table\n"},
-           f"Make the summary table wider (tested with {token})")
+    commit(
+        root,
+        {"pkg/report.py": FILES["pkg/report.py"] + "\n# wider table\n"},
+        f"Make the summary table wider (tested with {token})",
+    )
     build_index(root, config=NO_DENSE, progress=False)
     ranking = rank(open_index(root), "Reading a file with a truncated preamble crashes")
     top = ranking.files[0]
@@ -51,8 +57,13 @@ def test_refresh_reads_only_new_commits_and_never_sees_past_the_indexed_commit(m
     assert again.commits_read == 1  # only the new commit, not the whole history again
     assert build_index(root, config=NO_DENSE, progress=False).commits_read == 0
     commit(root, {"pkg/report.py": FILES["pkg/report.py"] + "\n# two\n"}, "Fix report crash on empty rows")
-    old = build_index(CommitSource(root / ".git", base), tmp_path / "old-index", config=NO_DENSE,
-                      cache_dir=tmp_path / "cache", progress=False)
+    old = build_index(
+        CommitSource(root / ".git", base),
+        tmp_path / "old-index",
+        config=NO_DENSE,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     assert old.commits_read == 2
     history = open_index(root, tmp_path / "old-index").history
     assert [c.message for c in history.commits] == ["Units: convert metres", "initial"]

@@ -23,13 +23,19 @@ SHOP = {
     "shop/user.py": "def user_name(user):\n    return user.name\n",
     "README.md": "# shop\n",
 }
-IMPORTING = {**SHOP, "shop/__init__.py": "", "shop/checkout.py": "from .cart import Cart\nimport shop.user\nimport os\n"}
+IMPORTING = {
+    **SHOP,
+    "shop/__init__.py": "",
+    "shop/checkout.py": "from .cart import Cart\nimport shop.user\nimport os\n",
+}
 NO_DENSE = EmbeddingConfig(dense="none")
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def dense(model: Path) -> EmbeddingConfig:
@@ -52,8 +58,11 @@ def test_opened_index_has_the_resolved_import_graph_and_follows_new_files(make_r
     root = make_repo(IMPORTING)
     build_index(root, config=NO_DENSE, progress=False)
     edges = {(e.src, e.module, e.dst) for e in open_index(root).imports()}
-    assert edges == {("shop/checkout.py", ".cart", "shop/cart.py"), ("shop/checkout.py", "shop.user", "shop/user.py"),
-                     ("shop/checkout.py", "os", None)}
+    assert edges == {
+        ("shop/checkout.py", ".cart", "shop/cart.py"),
+        ("shop/checkout.py", "shop.user", "shop/user.py"),
+        ("shop/checkout.py", "os", None),
+    }
     (root / "os.py").write_text("")  # an unchanged importer now resolves to the new file
     build_index(root, config=NO_DENSE, progress=False)
     assert ("shop/checkout.py", "os", "os.py") in {(e.src, e.module, e.dst) for e in open_index(root).imports()}
@@ -99,8 +108,9 @@ def test_a_reindex_keeps_exactly_what_a_fresh_build_makes(make_repo, tiny_embedd
     again, fresh = open_index(root), open_index(root, tmp_path / "fresh")
     assert again.chunks() == fresh.chunks() and again.imports() == fresh.imports()
     assert ("shop/checkout.py", ".user", "shop/user.py") in {(e.src, e.module, e.dst) for e in again.imports()}
-    assert np.array_equal(again._vectors.reconstruct_n(0, len(again.chunks())),
-                          fresh._vectors.reconstruct_n(0, len(fresh.chunks())))
+    assert np.array_equal(
+        again._vectors.reconstruct_n(0, len(again.chunks())), fresh._vectors.reconstruct_n(0, len(fresh.chunks()))
+    )
 
 
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
@@ -110,16 +120,32 @@ def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path
     git(root, "add", "-A")
     git(root, "commit", "-qm", "extra")
     work = tmp_path / "eval"
-    build_index(CommitSource(root / ".git", first), work / "index", config=dense(tiny_embedder),
-                cache_dir=work / "cache", progress=False)
-    stats = build_index(CommitSource(root / ".git", "HEAD"), work / "index", config=dense(tiny_embedder),
-                        cache_dir=work / "cache", progress=False)
+    build_index(
+        CommitSource(root / ".git", first),
+        work / "index",
+        config=dense(tiny_embedder),
+        cache_dir=work / "cache",
+        progress=False,
+    )
+    stats = build_index(
+        CommitSource(root / ".git", "HEAD"),
+        work / "index",
+        config=dense(tiny_embedder),
+        cache_dir=work / "cache",
+        progress=False,
+    )
     assert stats.embedded == 1 and stats.parsed_files == 1
 
 
 def test_skips_binary_huge_minified_and_vendored_files(make_repo) -> None:
-    root = make_repo({**SHOP, "vendor/lib.py": "def vendored():\n    pass\n",
-                      "static/app.js": "var a=1;" * 2000, "big.txt": "x\n" * 600_000})
+    root = make_repo(
+        {
+            **SHOP,
+            "vendor/lib.py": "def vendored():\n    pass\n",
+            "static/app.js": "var a=1;" * 2000,
+            "big.txt": "x\n" * 600_000,
+        }
+    )
     (root / "logo.py").write_bytes(b"\x89PNG\0\0binary")
     build_index(root, config=NO_DENSE, progress=False)
     assert {f.path for f in open_index(root).files()} == set(SHOP)
@@ -134,11 +160,22 @@ def test_secrets_never_reach_the_index(make_repo) -> None:
     npm = "npm_" + "sMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8"  # patchgate: allow
     key = f"-----BEGIN PRIVATE KEY-----\n{pem}\n-----END PRIVATE KEY-----\n"  # patchgate: allow
     url = f"postgres://app:{password}@db.internal:5432/app"  # patchgate: allow
-    secrets = {token: "settings.py", aws: "config/aws.ini", pem: "docs/deploy.md", password: "db.py", npm: "publish.sh"}  # patchgate: allow
-    root = make_repo({"settings.py": f"GITHUB_TOKEN = '{token}'\n",
-                      "config/aws.ini": f"[default]\nAWS_SECRET_ACCESS_KEY={aws}\n",
-                      "docs/deploy.md": f"# Deploy\n\n{key}", "db.py": f'URL = "{url}"\n',
-                      "publish.sh": f"export NPM_TOKEN={npm}\nnpm publish\n"})
+    secrets = {
+        token: "settings.py",
+        aws: "config/aws.ini",
+        pem: "docs/deploy.md",
+        password: "db.py",
+        npm: "publish.sh",
+    }  # patchgate: allow
+    root = make_repo(
+        {
+            "settings.py": f"GITHUB_TOKEN = '{token}'\n",
+            "config/aws.ini": f"[default]\nAWS_SECRET_ACCESS_KEY={aws}\n",
+            "docs/deploy.md": f"# Deploy\n\n{key}",
+            "db.py": f'URL = "{url}"\n',
+            "publish.sh": f"export NPM_TOKEN={npm}\nnpm publish\n",
+        }
+    )
     build_index(root, config=NO_DENSE, progress=False)
     index_bytes = b"".join(p.read_bytes() for p in (root / ".patchgate").rglob("*") if p.is_file())
     assert [path for secret, path in secrets.items() if secret.encode() in index_bytes] == []
@@ -183,5 +220,10 @@ def test_bad_input_is_one_line(tmp_path: Path, make_repo) -> None:
     result = run_cli("index", "--dense", "none", str(empty), cwd=empty)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "nothing to index" in result.stderr
     with pytest.raises(InputError, match="not found"):
-        build_index(CommitSource(make_repo(SHOP) / ".git", "0" * 40), tmp_path / "ix", config=NO_DENSE,
-                    cache_dir=tmp_path / "c", progress=False)
+        build_index(
+            CommitSource(make_repo(SHOP) / ".git", "0" * 40),
+            tmp_path / "ix",
+            config=NO_DENSE,
+            cache_dir=tmp_path / "c",
+            progress=False,
+        )

@@ -8,8 +8,13 @@ from retrieval.embeddings import EmbeddingConfig
 from retrieval.index import build_index, open_index
 from retrieval.lexical import Lexical, tokenize
 
-DOCS = ["def parse_config_file(path): return read(path)", "class HttpServer: def run(self): serve()",
-        "total price of the order", "user name value", "parseConfigFile in JavaScript"]
+DOCS = [
+    "def parse_config_file(path): return read(path)",
+    "class HttpServer: def run(self): serve()",
+    "total price of the order",
+    "user name value",
+    "parseConfigFile in JavaScript",
+]
 
 
 def test_assembled_index_scores_like_a_fresh_build() -> None:

@@ -144,8 +144,13 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_one_line(make_repo) -> Non
 
 
 def index_process(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "index", "--dense", "none", "--json"], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-P", "-m", "patchgate", "index", "--dense", "none", "--json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_second_build_says_it_waits_for_the_first_and_then_runs(make_repo) -> None:

@@ -22,9 +22,11 @@ PROJECT = {
     "pkg/__init__.py": "",
     "pkg/calc.py": "def add(a, b):\n    return a + b\n",
     "tests/test_calc.py": "from pkg.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
-                          "    assert add(0, 0) == 0\n",
+    "    assert add(0, 0) == 0\n",
 }
-BROKEN = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a - b\n"
+BROKEN = (
+    "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a + b\n+    return a - b\n"
+)
 MCP_TOOLS = {"review_patch", "review_changes", "select", "localize", "context"}
 SECRET = 'GITHUB_TOKEN = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7c"  # a made-up token\n'
 
@@ -54,11 +56,19 @@ def assert_session_outcome(root: Path) -> None:
     assert "assert add(0, 0) == 0" in (root / "tests/test_calc.py").read_text()
 
 
-def patchgate(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None,
-              timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def patchgate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI as a subprocess, the way an agent or a person does."""
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=cwd, input=stdin, text=True,
-                          capture_output=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args],
+        cwd=cwd,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

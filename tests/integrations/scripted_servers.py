@@ -99,10 +99,24 @@ def anthropic_server(script: Script) -> tuple[ThreadingHTTPServer, str]:
 
     def respond(handler: BaseHTTPRequestHandler, body: dict[str, Any], step: Step | None, n: int) -> None:
         step = step if step is not None else [("text", "ok")]
-        events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": {
-            "id": f"msg_{n}", "type": "message", "role": "assistant", "model": body.get("model", "scripted"),
-            "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1}}})]
+        events: list[tuple[str, dict[str, Any]]] = [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": f"msg_{n}",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": body.get("model", "scripted"),
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": 1, "output_tokens": 1},
+                    },
+                },
+            )
+        ]
         tool_use = False
         for i, (kind, value) in enumerate(step):
             if kind == "text":
@@ -111,13 +125,22 @@ def anthropic_server(script: Script) -> tuple[ThreadingHTTPServer, str]:
                 tool_use = True
                 start = {"type": "tool_use", "id": f"toolu_{n}_{i}", "name": kind, "input": {}}
                 delta = {"type": "input_json_delta", "partial_json": json.dumps(value)}
-            events += [("content_block_start", {"type": "content_block_start", "index": i, "content_block": start}),
-                       ("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}),
-                       ("content_block_stop", {"type": "content_block_stop", "index": i})]
-        events += [("message_delta", {"type": "message_delta", "usage": {"output_tokens": 5},
-                                      "delta": {"stop_reason": "tool_use" if tool_use else "end_turn",
-                                                "stop_sequence": None}}),
-                   ("message_stop", {"type": "message_stop"})]
+            events += [
+                ("content_block_start", {"type": "content_block_start", "index": i, "content_block": start}),
+                ("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}),
+                ("content_block_stop", {"type": "content_block_stop", "index": i}),
+            ]
+        events += [
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "usage": {"output_tokens": 5},
+                    "delta": {"stop_reason": "tool_use" if tool_use else "end_turn", "stop_sequence": None},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
         _events(handler, events)
 
     return _serve(_handler(script, respond))
@@ -131,29 +154,64 @@ def responses_server(script: Script) -> tuple[ThreadingHTTPServer, str]:
         items = []
         for i, (kind, value) in enumerate(step):
             if kind == "text":
-                items.append({"type": "message", "id": f"msg_{n}_{i}", "role": "assistant", "status": "completed",
-                              "content": [{"type": "output_text", "text": value, "annotations": []}]})
+                items.append(
+                    {
+                        "type": "message",
+                        "id": f"msg_{n}_{i}",
+                        "role": "assistant",
+                        "status": "completed",
+                        "content": [{"type": "output_text", "text": value, "annotations": []}],
+                    }
+                )
             elif kind == "apply_patch":
-                items.append({"type": "custom_tool_call", "id": f"ctc_{n}_{i}", "call_id": f"call_{n}_{i}",
-                              "name": kind, "input": value, "status": "completed"})
+                items.append(
+                    {
+                        "type": "custom_tool_call",
+                        "id": f"ctc_{n}_{i}",
+                        "call_id": f"call_{n}_{i}",
+                        "name": kind,
+                        "input": value,
+                        "status": "completed",
+                    }
+                )
             else:  # "namespace/name" calls a tool of a namespace (how Codex offers an MCP server's tools)
                 namespace, _, name = kind.rpartition("/")
-                items.append({"type": "function_call", "id": f"fc_{n}_{i}", "call_id": f"call_{n}_{i}", "name": name,
-                              **({"namespace": namespace} if namespace else {}), "arguments": json.dumps(value),
-                              "status": "completed"})
+                items.append(
+                    {
+                        "type": "function_call",
+                        "id": f"fc_{n}_{i}",
+                        "call_id": f"call_{n}_{i}",
+                        "name": name,
+                        **({"namespace": namespace} if namespace else {}),
+                        "arguments": json.dumps(value),
+                        "status": "completed",
+                    }
+                )
         response = {"id": f"resp_{n}", "object": "response", "status": "in_progress", "output": []}
-        events: list[tuple[str, dict[str, Any]]] = [("response.created", {"type": "response.created",
-                                                                          "response": response})]
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("response.created", {"type": "response.created", "response": response})
+        ]
         for i, item in enumerate(items):
-            events += [("response.output_item.added", {"type": "response.output_item.added", "output_index": i,
-                                                       "item": item}),
-                       ("response.output_item.done", {"type": "response.output_item.done", "output_index": i,
-                                                      "item": item})]
-        usage = {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2, "input_tokens_details": {"cached_tokens": 0},
-                 "output_tokens_details": {"reasoning_tokens": 0}}
-        events.append(("response.completed", {"type": "response.completed",
-                                              "response": {**response, "status": "completed", "output": items,
-                                                           "usage": usage}}))
+            events += [
+                ("response.output_item.added", {"type": "response.output_item.added", "output_index": i, "item": item}),
+                ("response.output_item.done", {"type": "response.output_item.done", "output_index": i, "item": item}),
+            ]
+        usage = {
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "total_tokens": 2,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        }
+        events.append(
+            (
+                "response.completed",
+                {
+                    "type": "response.completed",
+                    "response": {**response, "status": "completed", "output": items, "usage": usage},
+                },
+            )
+        )
         _events(handler, events)
 
     return _serve(_handler(script, respond))

@@ -34,8 +34,9 @@ def test_installs_from_its_own_checkout_and_never_splices_inputs_into_shell() ->
 def test_every_flag_the_action_passes_exists() -> None:
     steps = _steps()
     for command, step in (("review", steps["review"]), ("suggest", steps["suggest a gated fix"])):
-        helptext = subprocess.run([sys.executable, "-P", "-m", "patchgate", command, "--help"], capture_output=True,
-                                  text=True, check=True).stdout
+        helptext = subprocess.run(
+            [sys.executable, "-P", "-m", "patchgate", command, "--help"], capture_output=True, text=True, check=True
+        ).stdout
         for flag in re.findall(r" (--[a-z-]+)", step["run"]):
             assert flag in helptext, (command, flag)
 
@@ -45,10 +46,18 @@ def _run_review(root: Path, tmp_path: Path) -> tuple[int, str]:
     output, env_file = tmp_path / "output", tmp_path / "env"
     output.write_text("")
     env_file.write_text("")
-    env = {**os.environ, "PATCHGATE_BIN": str(Path(sys.executable).parent / "patchgate"), "BASE": "main",
-           "TESTS": "related", "FAIL": "true", "GITHUB_OUTPUT": str(output), "GITHUB_ENV": str(env_file)}
-    run = subprocess.run(["bash", "-e", "-c", _steps()["review"]["run"]], cwd=root, env=env, capture_output=True,
-                         text=True, timeout=300)
+    env = {
+        **os.environ,
+        "PATCHGATE_BIN": str(Path(sys.executable).parent / "patchgate"),
+        "BASE": "main",
+        "TESTS": "related",
+        "FAIL": "true",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_ENV": str(env_file),
+    }
+    run = subprocess.run(
+        ["bash", "-e", "-c", _steps()["review"]["run"]], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr
     return int(env_file.read_text().partition("PATCHGATE_REVIEW_CODE=")[2] or 0), output.read_text()
 

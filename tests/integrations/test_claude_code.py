@@ -31,10 +31,23 @@ pytestmark = pytest.mark.slow
 
 
 def _run_claude(root: Path, home: Path, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home), "ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": "sk-scripted",
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "ENABLE_TOOL_SEARCH": "false"}
-    return subprocess.run([client("claude"), "-p", "fix the calculator", "--output-format", "json", *args], cwd=root,
-                          env=env, text=True, capture_output=True, timeout=300)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": "sk-scripted",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "ENABLE_TOOL_SEARCH": "false",
+    }
+    return subprocess.run(
+        [client("claude"), "-p", "fix the calculator", "--output-format", "json", *args],
+        cwd=root,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def _tool_results(request: dict) -> str:
@@ -58,17 +71,28 @@ def test_hooks_gate_claude_code_edits_and_stop(project: Path, tmp_path: Path) ->
     assert installed.returncode == 0, installed.stderr
     commit_all(project, "patchgate hooks")  # a team commits its agent settings
     calc, tests = str(project / "pkg/calc.py"), str(project / "tests/test_calc.py")
-    script = Script(main_tool="Edit", steps=[
-        [("Read", {"file_path": calc}), ("Read", {"file_path": tests})],
-        [("Edit", {"file_path": calc, "old_string": "    return a + b",
-                   "new_string": '    """The sum of a and b."""\n    return a + b'})],
-        [("Write", {"file_path": str(project / "pkg/settings.py"), "content": SECRET})],
-        [("Edit", {"file_path": tests, "old_string": "    assert add(0, 0) == 0\n", "new_string": ""})],
-        [("Edit", {"file_path": calc, "old_string": "return a + b", "new_string": "return a - b"})],
-        [("text", "All done.")],
-        [("Edit", {"file_path": calc, "old_string": "return a - b", "new_string": "return a + b"})],
-        [("text", "Fixed the subtraction.")],
-    ])
+    script = Script(
+        main_tool="Edit",
+        steps=[
+            [("Read", {"file_path": calc}), ("Read", {"file_path": tests})],
+            [
+                (
+                    "Edit",
+                    {
+                        "file_path": calc,
+                        "old_string": "    return a + b",
+                        "new_string": '    """The sum of a and b."""\n    return a + b',
+                    },
+                )
+            ],
+            [("Write", {"file_path": str(project / "pkg/settings.py"), "content": SECRET})],
+            [("Edit", {"file_path": tests, "old_string": "    assert add(0, 0) == 0\n", "new_string": ""})],
+            [("Edit", {"file_path": calc, "old_string": "return a + b", "new_string": "return a - b"})],
+            [("text", "All done.")],
+            [("Edit", {"file_path": calc, "old_string": "return a - b", "new_string": "return a + b"})],
+            [("text", "Fixed the subtraction.")],
+        ],
+    )
     with serving(anthropic_server, script) as url:
         run = _run_claude(project, tmp_path / "home", url, "--permission-mode", "acceptEdits")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -85,15 +109,36 @@ def test_hooks_gate_claude_code_edits_and_stop(project: Path, tmp_path: Path) ->
 def test_claude_code_lists_and_calls_patchgate_mcp(project: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "HOME": str(home)}
-    added = subprocess.run([client("claude"), "mcp", "add", "patchgate", "--", sys.executable, "-P", "-m", "patchgate",
-                            "mcp", "--repo", str(project)], cwd=project, env=env, text=True, capture_output=True,
-                           timeout=120)
+    added = subprocess.run(
+        [
+            client("claude"),
+            "mcp",
+            "add",
+            "patchgate",
+            "--",
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "mcp",
+            "--repo",
+            str(project),
+        ],
+        cwd=project,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert added.returncode == 0, added.stdout + added.stderr
-    script = Script(main_tool="Edit", steps=[
-        [("WaitForMcpServers", {"servers": ["patchgate"]})],  # claude -p starts before its MCP servers connect
-        [("mcp__patchgate__review_patch", {"diff": BROKEN, "tests": "related"})],
-        [("text", "The patch fails the tests.")],
-    ])
+    script = Script(
+        main_tool="Edit",
+        steps=[
+            [("WaitForMcpServers", {"servers": ["patchgate"]})],  # claude -p starts before its MCP servers connect
+            [("mcp__patchgate__review_patch", {"diff": BROKEN, "tests": "related"})],
+            [("text", "The patch fails the tests.")],
+        ],
+    )
     with serving(anthropic_server, script) as url:
         run = _run_claude(project, home, url, "--allowedTools", "mcp__patchgate__review_patch")
     assert run.returncode == 0, run.stdout + run.stderr

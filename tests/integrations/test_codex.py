@@ -29,14 +29,28 @@ def _config(home: Path, base_url: str, extra: str = "", model: str = MODEL) -> N
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
         f'model = "{model}"\nmodel_provider = "scripted"\n\n[model_providers.scripted]\nname = "scripted"\n'
-        f'base_url = "{base_url}/v1"\nwire_api = "responses"\nenv_key = "SCRIPTED_API_KEY"\n{extra}')
+        f'base_url = "{base_url}/v1"\nwire_api = "responses"\nenv_key = "SCRIPTED_API_KEY"\n{extra}'
+    )
 
 
 def _run_codex(root: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CODEX_HOME": str(home), "SCRIPTED_API_KEY": "scripted"}
-    return subprocess.run([client("codex"), "exec", "--dangerously-bypass-hook-trust", "--skip-git-repo-check",
-                           "-s", "workspace-write", "fix the calculator"], cwd=root, env=env, text=True,
-                          capture_output=True, timeout=300)
+    return subprocess.run(
+        [
+            client("codex"),
+            "exec",
+            "--dangerously-bypass-hook-trust",
+            "--skip-git-repo-check",
+            "-s",
+            "workspace-write",
+            "fix the calculator",
+        ],
+        cwd=root,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def _outputs(request: dict) -> str:
@@ -50,20 +64,43 @@ def _patch(*lines: str) -> str:
 
 def test_hooks_gate_codex_apply_patch_and_stop(project: Path, tmp_path: Path) -> None:
     home = tmp_path / "codex"
-    installed = patchgate("install-agent-hooks", "--codex", "--user", cwd=project,
-                          env={**os.environ, "CODEX_HOME": str(home)})
+    installed = patchgate(
+        "install-agent-hooks", "--codex", "--user", cwd=project, env={**os.environ, "CODEX_HOME": str(home)}
+    )
     assert installed.returncode == 0, installed.stderr
-    script = Script(main_tool="apply_patch", steps=[
-        [("apply_patch", _patch("*** Update File: pkg/calc.py", "@@", " def add(a, b):",
-                                '+    """The sum of a and b."""', "     return a + b"))],
-        [("apply_patch", _patch("*** Add File: pkg/settings.py", "+" + SECRET.rstrip("\n")))],
-        [("apply_patch", _patch("*** Update File: tests/test_calc.py", "@@", "     assert add(1, 2) == 3",
-                                "-    assert add(0, 0) == 0"))],
-        [("apply_patch", _patch("*** Update File: pkg/calc.py", "@@", "-    return a + b", "+    return a - b"))],
-        [("text", "All done.")],
-        [("apply_patch", _patch("*** Update File: pkg/calc.py", "@@", "-    return a - b", "+    return a + b"))],
-        [("text", "Fixed the subtraction.")],
-    ])
+    script = Script(
+        main_tool="apply_patch",
+        steps=[
+            [
+                (
+                    "apply_patch",
+                    _patch(
+                        "*** Update File: pkg/calc.py",
+                        "@@",
+                        " def add(a, b):",
+                        '+    """The sum of a and b."""',
+                        "     return a + b",
+                    ),
+                )
+            ],
+            [("apply_patch", _patch("*** Add File: pkg/settings.py", "+" + SECRET.rstrip("\n")))],
+            [
+                (
+                    "apply_patch",
+                    _patch(
+                        "*** Update File: tests/test_calc.py",
+                        "@@",
+                        "     assert add(1, 2) == 3",
+                        "-    assert add(0, 0) == 0",
+                    ),
+                )
+            ],
+            [("apply_patch", _patch("*** Update File: pkg/calc.py", "@@", "-    return a + b", "+    return a - b"))],
+            [("text", "All done.")],
+            [("apply_patch", _patch("*** Update File: pkg/calc.py", "@@", "-    return a - b", "+    return a + b"))],
+            [("text", "Fixed the subtraction.")],
+        ],
+    )
     with serving(responses_server, script) as url:
         _config(home, url)
         run = _run_codex(project, home)
@@ -79,16 +116,24 @@ def test_hooks_gate_codex_apply_patch_and_stop(project: Path, tmp_path: Path) ->
 def test_codex_lists_and_calls_patchgate_mcp(project: Path, tmp_path: Path) -> None:
     home = tmp_path / "codex"
     # codex exec sends its first request before the MCP server has connected: wait until it offers the tools
-    script = Script(main_tool="exec_command", wait_for="mcp__patchgate",
-                    wait_step=[("exec_command", {"cmd": "sleep 1"})], steps=[
-        [("mcp__patchgate/review_patch", {"diff": BROKEN, "tests": "related"})],
-        [("text", "The patch fails the tests.")],
-    ])
+    script = Script(
+        main_tool="exec_command",
+        wait_for="mcp__patchgate",
+        wait_step=[("exec_command", {"cmd": "sleep 1"})],
+        steps=[
+            [("mcp__patchgate/review_patch", {"diff": BROKEN, "tests": "related"})],
+            [("text", "The patch fails the tests.")],
+        ],
+    )
     args = json.dumps(["-P", "-m", "patchgate", "mcp", "--repo", str(project)])
     with serving(responses_server, script) as url:
-        _config(home, url, f'\n[mcp_servers.patchgate]\ncommand = {json.dumps(sys.executable)}\nargs = {args}\n'
-                           'startup_timeout_sec = 60\ntool_timeout_sec = 240\ndefault_tools_approval_mode = "approve"\n',
-                model=UNKNOWN_MODEL)
+        _config(
+            home,
+            url,
+            f"\n[mcp_servers.patchgate]\ncommand = {json.dumps(sys.executable)}\nargs = {args}\n"
+            'startup_timeout_sec = 60\ntool_timeout_sec = 240\ndefault_tools_approval_mode = "approve"\n',
+            model=UNKNOWN_MODEL,
+        )
         run = _run_codex(project, home)
     assert run.returncode == 0, run.stdout + run.stderr
     requests = script.main_requests()

@@ -19,14 +19,16 @@ from tests.conftest import git
 from tests.integrations.conftest import BROKEN, MCP_TOOLS, client, leftovers
 
 pytestmark = pytest.mark.slow
-DOCSTRING = ('--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,3 @@\n def add(a, b):\n+    """The sum."""\n'
-             "     return a + b\n")
+DOCSTRING = (
+    '--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1,2 +1,3 @@\n def add(a, b):\n+    """The sum."""\n     return a + b\n'
+)
 
 
 def _server(root: Path, tmp: Path | None = None) -> StdioServerParameters:
     env = {**os.environ, **({"TMPDIR": str(tmp)} if tmp else {})}
-    return StdioServerParameters(command=sys.executable, args=["-P", "-m", "patchgate", "mcp", "--repo", str(root)],
-                                 env=env)
+    return StdioServerParameters(
+        command=sys.executable, args=["-P", "-m", "patchgate", "mcp", "--repo", str(root)], env=env
+    )
 
 
 def test_sdk_client_over_stdio(project: Path) -> None:
@@ -47,8 +49,15 @@ def test_sdk_client_over_stdio(project: Path) -> None:
             huge = await session.call_tool("review_patch", {"diff": "+" * (11 * 2**20)})
             found = await session.call_tool("localize", {"issue": "add returns the wrong sum", "top": 3})
             packed = await session.call_tool("context", {"task": "add returns the wrong sum", "budget": 300})
-            return {"listed": listed, "patch": patch, "changes": changes, "select": chosen, "huge": huge,
-                    "localize": found, "context": packed}
+            return {
+                "listed": listed,
+                "patch": patch,
+                "changes": changes,
+                "select": chosen,
+                "huge": huge,
+                "localize": found,
+                "context": packed,
+            }
 
     got = anyio.run(main)
     assert set(got["listed"]) == MCP_TOOLS
@@ -75,8 +84,11 @@ def _free_port() -> int:
 
 def test_sdk_client_over_streamable_http(project: Path) -> None:
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-P", "-m", "patchgate", "mcp", "--repo", str(project), "--http",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-P", "-m", "patchgate", "mcp", "--repo", str(project), "--http", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -107,8 +119,10 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
     git(project, "commit", "-q", "-m", "a slow test")
     tmp = tmp_path / "server-tmp"
     tmp.mkdir()
-    diff = ("--- a/tests/test_slow.py\n+++ b/tests/test_slow.py\n@@ -1,5 +1,5 @@\n import time\n \n \n"
-                     " def test_slow():\n-    time.sleep(120)\n+    time.sleep(121)\n")
+    diff = (
+        "--- a/tests/test_slow.py\n+++ b/tests/test_slow.py\n@@ -1,5 +1,5 @@\n import time\n \n \n"
+        " def test_slow():\n-    time.sleep(120)\n+    time.sleep(121)\n"
+    )
 
     async def main() -> None:
         started = anyio.Event()
@@ -117,8 +131,7 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
             started.set()
 
         async with Client(_server(project, tmp)) as session, anyio.create_task_group() as group:
-            group.start_soon(lambda: session.call_tool("review_patch", {"diff": diff},
-                                                       progress_callback=on_progress))
+            group.start_soon(lambda: session.call_tool("review_patch", {"diff": diff}, progress_callback=on_progress))
             await started.wait()
             with anyio.move_on_after(120):
                 while not leftovers(tmp, project):  # the review's worktree and sandbox exist
@@ -142,8 +155,18 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
 
 
 def _inspector(root: Path, *args: str) -> dict:
-    command = [client("mcp-inspector"), "--cli", sys.executable, "-P", "-m", "patchgate", "mcp", "--repo", str(root),
-               *args]
+    command = [
+        client("mcp-inspector"),
+        "--cli",
+        sys.executable,
+        "-P",
+        "-m",
+        "patchgate",
+        "mcp",
+        "--repo",
+        str(root),
+        *args,
+    ]
     run = subprocess.run(command, cwd=root, text=True, capture_output=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     return json.loads(run.stdout)
@@ -152,6 +175,7 @@ def _inspector(root: Path, *args: str) -> dict:
 def test_mcp_inspector_cli_lists_and_calls(project: Path) -> None:
     listed = _inspector(project, "--method", "tools/list")
     assert {t["name"] for t in listed["tools"]} == MCP_TOOLS
-    called = _inspector(project, "--method", "tools/call", "--tool-name", "review_patch", "--tool-arg",
-                        f"diff={BROKEN}")
+    called = _inspector(
+        project, "--method", "tools/call", "--tool-name", "review_patch", "--tool-arg", f"diff={BROKEN}"
+    )
     assert called["structuredContent"]["status"] == "failed"

@@ -42,8 +42,9 @@ def test_every_seed_parses_within_the_budget(request, name: str) -> None:
     grammar = llg_grammar(grammar=name)
     for budget in BUDGETS[name]:
         for seed in range(6 if name != "kubernetes" else 2):
-            completion, _stats = tiny.generate_constrained(PROMPT, grammar, max_tokens=budget, temperature=1.5,
-                                                          seed=seed)
+            completion, _stats = tiny.generate_constrained(
+                PROMPT, grammar, max_tokens=budget, temperature=1.5, seed=seed
+            )
             assert completion.usage.completion_tokens <= budget
             assert parse_error(name, completion.text) is None, (seed, budget, completion.text)
             real_parse(name, completion.text)
@@ -55,8 +56,12 @@ def test_a_budget_below_the_shortest_document_is_refused(tiny) -> None:
 
 
 def test_tight_budgets_force_the_close(tiny) -> None:
-    forced = [tiny.generate_constrained(PROMPT, llg_grammar(grammar="yaml"), max_tokens=16, temperature=1.5,
-                                        seed=s)[1].forced_close for s in range(4)]
+    forced = [
+        tiny.generate_constrained(PROMPT, llg_grammar(grammar="yaml"), max_tokens=16, temperature=1.5, seed=s)[
+            1
+        ].forced_close
+        for s in range(4)
+    ]
     assert any(forced)  # a random model never closes by itself: the guide had to
 
 
@@ -73,8 +78,12 @@ def test_structured_output_on_a_local_model_validates(tiny) -> None:
 
 
 def test_json_schema_documents_validate(tiny) -> None:
-    schema = {"type": "object", "properties": {"port": {"type": "integer"}, "tags": {"type": "array",
-              "items": {"type": "string"}}}, "required": ["port", "tags"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"port": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["port", "tags"],
+        "additionalProperties": False,
+    }
     doc = generate_document(tiny, "a port", schema=schema, max_tokens=48, seed=2, temperature=1.0)
     data = json.loads(doc.text)
     assert isinstance(data["port"], int) and isinstance(data["tags"], list) and doc.constrained

@@ -25,20 +25,38 @@ P, S = "def area(r):\n    ", "\n    return result\n"
 
 # family -> (special tokens, bos, expected PSM prompt text)
 CASES = {
-    "starcoder": (["<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>"], None,
-                  f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>"),
-    "starcoder2": (["<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<file_sep>", "<repo_name>"], None,
-                   f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>"),
-    "santacoder": (["<fim-prefix>", "<fim-middle>", "<fim-suffix>"], None,
-                   f"<fim-prefix>{P}<fim-suffix>{S}<fim-middle>"),
+    "starcoder": (
+        ["<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>"],
+        None,
+        f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>",
+    ),
+    "starcoder2": (
+        ["<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<file_sep>", "<repo_name>"],
+        None,
+        f"<fim_prefix>{P}<fim_suffix>{S}<fim_middle>",
+    ),
+    "santacoder": (
+        ["<fim-prefix>", "<fim-middle>", "<fim-suffix>"],
+        None,
+        f"<fim-prefix>{P}<fim-suffix>{S}<fim-middle>",
+    ),
     "codellama": (["▁<PRE>", "▁<MID>", "▁<SUF>", "▁<EOT>"], "<s>", f"<s>▁<PRE>{P}▁<SUF>{S}▁<MID>"),
-    "deepseek-coder": (["<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<|EOT|>"], "<｜begin▁of▁sentence｜>",
-                       f"<｜begin▁of▁sentence｜><｜fim▁begin｜>{P}<｜fim▁hole｜>{S}<｜fim▁end｜>"),
-    "qwen2.5-coder": (["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>",
-                       "<|file_sep|>"], None, f"<|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>"),
+    "deepseek-coder": (
+        ["<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<|EOT|>"],
+        "<｜begin▁of▁sentence｜>",
+        f"<｜begin▁of▁sentence｜><｜fim▁begin｜>{P}<｜fim▁hole｜>{S}<｜fim▁end｜>",
+    ),
+    "qwen2.5-coder": (
+        ["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"],
+        None,
+        f"<|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>",
+    ),
     "codestral": (["[PREFIX]", "[SUFFIX]", "[MIDDLE]"], "<s>", f"<s>[SUFFIX]{S}[PREFIX]{P}"),
-    "codegemma": (["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_separator|>"], "<bos>",
-                  f"<bos><|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>"),
+    "codegemma": (
+        ["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|file_separator|>"],
+        "<bos>",
+        f"<bos><|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>",
+    ),
 }
 
 
@@ -65,8 +83,10 @@ def test_qwen_repository_level_form() -> None:
     tok = build_tokenizer(CASES["qwen2.5-coder"][0])
     repo = RepoContext("acme/geo", "geo/area.py", [("geo/consts.py", "PI = 3.14")])
     ids = fim_prompt_ids(tok, detect_family(tok), P, S, repo)
-    assert tok.decode(ids) == ("<|repo_name|>acme/geo\n<|file_sep|>geo/consts.py\nPI = 3.14\n"
-                               f"<|file_sep|>geo/area.py\n<|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>")
+    assert tok.decode(ids) == (
+        "<|repo_name|>acme/geo\n<|file_sep|>geo/consts.py\nPI = 3.14\n"
+        f"<|file_sep|>geo/area.py\n<|fim_prefix|>{P}<|fim_suffix|>{S}<|fim_middle|>"
+    )
 
 
 def test_unknown_family_is_a_clear_error() -> None:
@@ -104,14 +124,19 @@ def test_stop_tokens_end_the_middle(tiny_path: Path, tmp_path: Path) -> None:
         model.model.lm_head.bias[file_sep] = 10.0
     prompt = fim_prompt_ids(model.tokenizer, detect_family(model.tokenizer), P, S)
     assert model.generate_ids(prompt, max_tokens=8).tokens == [file_sep] * 8  # without the FIM stops
-    assert model.generate_ids(prompt, max_tokens=8, stop_ids=stop_ids(model.tokenizer,
-                                                                      detect_family(model.tokenizer))).tokens == []
+    assert (
+        model.generate_ids(
+            prompt, max_tokens=8, stop_ids=stop_ids(model.tokenizer, detect_family(model.tokenizer))
+        ).tokens
+        == []
+    )
 
 
 def run_complete(tiny_path: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATCHGATE_MODEL": f"hf:{tiny_path}"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "complete", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "complete", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_complete_shows_a_diff_and_writes_only_with_write(tiny_path: Path, tmp_path: Path) -> None:
@@ -138,11 +163,25 @@ def test_a_completion_that_parses_is_written_and_one_with_broken_bytes_is_not(tm
     from agent.writing.infill import Infill, completion_problems
 
     original = "def area(r):\n    \n    return result\n"
-    good = Infill(tmp_path / "geo.py", 2, 5, "result = r * r", original,
-                  original.replace("    \n", "    result = r * r\n"), "qwen")
+    good = Infill(
+        tmp_path / "geo.py",
+        2,
+        5,
+        "result = r * r",
+        original,
+        original.replace("    \n", "    result = r * r\n"),
+        "qwen",
+    )
     assert completion_problems(good) == []
-    broken = Infill(tmp_path / "geo.py", 2, 5, "return \x7f%falf\ufffd", original,
-                    original.replace("    \n", "    return \x7f%falf\ufffd\n"), "qwen")
+    broken = Infill(
+        tmp_path / "geo.py",
+        2,
+        5,
+        "return \x7f%falf\ufffd",
+        original,
+        original.replace("    \n", "    return \x7f%falf\ufffd\n"),
+        "qwen",
+    )
     problems = completion_problems(broken)
     assert "U+007F" in problems[0] and "U+FFFD" in problems[0] and any("python" in p for p in problems[1:])
     mid_edit = Infill(tmp_path / "geo.py", 1, 1, "x", "def (:\n", "xdef (:\n", "qwen")

@@ -24,13 +24,15 @@ CHAT = "/v1/chat/completions"
 
 def run_generate(cwd: Path, model: str, *args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATCHGATE_MODEL": model, **env_vars}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "generate", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "generate", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_local_generate_prints_a_manifest_that_parses(tiny_path: Path, tmp_path: Path) -> None:
-    result = run_generate(tmp_path, f"hf:{tiny_path}", "--grammar", "kubernetes", "--seed", "4",
-                          "--max-tokens", "400", "a web deployment")
+    result = run_generate(
+        tmp_path, f"hf:{tiny_path}", "--grammar", "kubernetes", "--seed", "4", "--max-tokens", "400", "a web deployment"
+    )
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout)["kind"] in {"Deployment", "Service", "Job", "ConfigMap"}
 
@@ -52,10 +54,16 @@ def server() -> Iterator[HTTPServer]:
 def chat(text: str | None = None, tool_input: str | None = None) -> dict:
     message: dict = {"role": "assistant", "content": text}
     if tool_input is not None:
-        message["tool_calls"] = [{"id": "t1", "type": "custom", "custom": {"name": "emit_document",
-                                                                          "input": tool_input}}]
-    return {"id": "c", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}
+        message["tool_calls"] = [
+            {"id": "t1", "type": "custom", "custom": {"name": "emit_document", "input": tool_input}}
+        ]
+    return {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+    }
 
 
 def hosted(server: HTTPServer) -> OpenAIModel:
@@ -72,9 +80,10 @@ def test_hosted_custom_tool_grammar_is_used_when_offered(server: HTTPServer) -> 
 
 def test_hosted_without_custom_tools_validates_and_retries(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "custom tools are not supported"}}, status=400)
+        {"error": {"message": "custom tools are not supported"}}, status=400
+    )
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(chat("name = [unclosed"))
-    server.expect_ordered_request(CHAT, method="POST").respond_with_json(chat("```toml\nname = \"api\"\n```"))
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(chat('```toml\nname = "api"\n```'))
     doc = generate_document(hosted(server), "x", grammar="toml")
     assert doc.text == 'name = "api"\n' and doc.attempts == 2
     assert "does not parse" in server.log[2][0].get_json()["messages"][-1]["content"]
@@ -107,8 +116,17 @@ def gpu_manifest_errors(text: str) -> list[str]:
 
 
 def test_local_generate_requests_the_gpu_the_instruction_asks_for(manifest_model_path: Path, tmp_path: Path) -> None:
-    result = run_generate(tmp_path, f"hf:{manifest_model_path}", "--grammar", "kubernetes", "--seed", "0", "--json",
-                          DIFFUSION, OMP_NUM_THREADS="1")
+    result = run_generate(
+        tmp_path,
+        f"hf:{manifest_model_path}",
+        "--grammar",
+        "kubernetes",
+        "--seed",
+        "0",
+        "--json",
+        DIFFUSION,
+        OMP_NUM_THREADS="1",
+    )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert gpu_manifest_errors(answer["text"]) == [] and answer["attempts"] == 1
@@ -129,15 +147,20 @@ def one_thread() -> Iterator[None]:
 @pytest.mark.slow
 def test_local_gpu_manifests_pass_the_rules_over_seeds(manifest_model, one_thread) -> None:
     # benchmarks/bench_gpu_manifests.py runs the same over 100 seeds and prints the count
-    texts = [generate_document(manifest_model, DIFFUSION, grammar="kubernetes", seed=seed, temperature=1.0).text
-             for seed in range(1, 6)]
+    texts = [
+        generate_document(manifest_model, DIFFUSION, grammar="kubernetes", seed=seed, temperature=1.0).text
+        for seed in range(1, 6)
+    ]
     assert [gpu_manifest_errors(t) for t in texts] == [[]] * len(texts)
     assert len(set(texts)) == len(texts)  # sampled, not one document repeated
 
 
 def test_local_generate_without_a_gpu_requests_none(manifest_model, one_thread) -> None:
-    doc = yaml.safe_load(generate_document(manifest_model, "a Job that resizes images", grammar="kubernetes",
-                                           seed=3, temperature=1.0).text)
+    doc = yaml.safe_load(
+        generate_document(
+            manifest_model, "a Job that resizes images", grammar="kubernetes", seed=3, temperature=1.0
+        ).text
+    )
     assert doc["kind"] == "Job"
     assert "nvidia.com/gpu" not in doc["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
 
@@ -203,5 +226,7 @@ def test_hosted_manifest_refused_twice_fails_with_the_finding(server: HTTPServer
     server.expect_request(CHAT, method="POST").respond_with_json(chat(tool_input=STRAY))
     result = run_generate(tmp_path, f"openai:m@{server.url_for('/v1')}", "--grammar", "kubernetes", DIFFUSION)
     assert result.returncode == 1 and len(server.log) == 2
-    assert result.stderr.startswith("error: openai:m's document is still refused after one repair: Deployment "
-                                    "diffusion: spec.selector.matchLabels {app: diffusers} does not select")
+    assert result.stderr.startswith(
+        "error: openai:m's document is still refused after one repair: Deployment "
+        "diffusion: spec.selector.matchLabels {app: diffusers} does not select"
+    )

@@ -54,9 +54,13 @@ def walk(tokenizer, grammar: str, seed: int, *, wordy: bool) -> str:
     generator = torch.Generator().manual_seed(seed)
     lengths = torch.tensor([len(tokenizer.decode_bytes([t])) for t in range(tokenizer.vocab_size)], dtype=torch.float)
     tokens: list[int] = []
-    while (token := guide.choose(torch.randn(tokenizer.vocab_size, generator=generator)
-                                 + (WORDY * lengths if wordy else 0), temperature=1.0,
-                                 generator=generator)) != guide.eos:
+    while (
+        token := guide.choose(
+            torch.randn(tokenizer.vocab_size, generator=generator) + (WORDY * lengths if wordy else 0),
+            temperature=1.0,
+            generator=generator,
+        )
+    ) != guide.eos:
         tokens.append(token)
     return tokenizer.decode_bytes(tokens).decode("utf-8")
 
@@ -70,13 +74,15 @@ def gpus_requested(text: str) -> int:
 
 def gate_errors(name: str, text: str) -> list[str]:
     """The parse gate's errors, and lark's (which checks a hosted model's answer against the same grammar)."""
-    errors = [f.message for f in check_file(GATE_NAMES[name], text, ReviewOptions(), Policies())
-              if f.severity == "error"]
+    errors = [
+        f.message for f in check_file(GATE_NAMES[name], text, ReviewOptions(), Policies()) if f.severity == "error"
+    ]
     return errors + ([f"lark: {lark}"] if (lark := parse_error(name, text)) else [])
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "kubernetes" else n
-                                  for n in GRAMMARS])  # a manifest walk re-plans ~250-token closes
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "kubernetes" else n for n in GRAMMARS]
+)  # a manifest walk re-plans ~250-token closes
 def test_100_seeds_all_pass_the_parse_gate(tokenizer, name: str) -> None:
     rejected, longest_key = [], 0
     for seed in range(SEEDS):
@@ -85,6 +91,7 @@ def test_100_seeds_all_pass_the_parse_gate(tokenizer, name: str) -> None:
         text = walk(tokenizer, grammar, seed, wordy=wordy)
         if errors := gate_errors(name, text):
             rejected.append((seed, errors[0][:120]))
+
             # what `generate` does with a document the gate rejects: sample again
             def again(attempt: int, seed: int = seed, wordy: bool = wordy, grammar: str = grammar) -> Document:
                 return Document(walk(tokenizer, grammar, seed + SEEDS * (attempt + 1), wordy=wordy), "random")

@@ -27,9 +27,14 @@ class Plan(BaseModel):
 
 
 def answer(text: str) -> dict:
-    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
 
 
 @pytest.fixture
@@ -43,8 +48,9 @@ def server() -> Iterator[HTTPServer]:
 
 def make_model(server: HTTPServer, records: list[CallRecord], **settings: float) -> OpenAIModel:
     base = {"timeout_s": 5.0, "deadline_s": 20.0, "max_retries": 3, "backoff_base_s": 0.01, **settings}
-    return OpenAIModel("m", base_url=server.url_for("/v1"), api_key=KEY,
-                       settings=ModelSettings(**base), on_call=records.append)
+    return OpenAIModel(
+        "m", base_url=server.url_for("/v1"), api_key=KEY, settings=ModelSettings(**base), on_call=records.append
+    )
 
 
 HELLO = [Message("user", "hello")]
@@ -52,7 +58,8 @@ HELLO = [Message("user", "hello")]
 
 def test_429_with_retry_after_is_waited_out_then_succeeds(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "0.3"})
+        {"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "0.3"}
+    )
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("hi"))
     records: list[CallRecord] = []
     start = time.monotonic()
@@ -65,7 +72,8 @@ def test_429_with_retry_after_is_waited_out_then_succeeds(server: HTTPServer) ->
 
 def test_retry_after_is_capped(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "3600"})
+        {"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "3600"}
+    )
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("ok"))
     records: list[CallRecord] = []
     assert make_model(server, records, retry_after_cap_s=0.1).complete(HELLO).text == "ok"
@@ -93,7 +101,8 @@ def test_hung_response_hits_the_timeout_and_fails_clearly(server: HTTPServer) ->
 
 def test_401_is_not_retried_and_names_the_key(server: HTTPServer) -> None:
     server.expect_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": f"Incorrect API key provided: {KEY}"}}, status=401)
+        {"error": {"message": f"Incorrect API key provided: {KEY}"}}, status=401
+    )
     records: list[CallRecord] = []
     with pytest.raises(ModelError, match="OPENAI_API_KEY") as info:
         make_model(server, records).complete(HELLO)
@@ -103,9 +112,11 @@ def test_401_is_not_retried_and_names_the_key(server: HTTPServer) -> None:
 
 def test_404_names_the_model_and_400_names_the_context(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "The model `m` does not exist"}}, status=404)
+        {"error": {"message": "The model `m` does not exist"}}, status=404
+    )
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-        {"error": {"message": "This model's maximum context length is 8192 tokens"}}, status=400)
+        {"error": {"message": "This model's maximum context length is 8192 tokens"}}, status=400
+    )
     model = make_model(server, [])
     with pytest.raises(ModelError, match="unknown model"):
         model.complete(HELLO)
@@ -143,7 +154,8 @@ def test_still_invalid_after_repair_is_an_error(server: HTTPServer) -> None:
 def test_server_without_json_schema_falls_back_to_prompted_json_and_remembers(server: HTTPServer) -> None:
     for feature in ("response_format json_schema", "tool_choice"):
         server.expect_ordered_request(CHAT, method="POST").respond_with_json(
-            {"error": {"message": f"{feature} is not supported"}}, status=400)
+            {"error": {"message": f"{feature} is not supported"}}, status=400
+        )
     prose = 'Here is the plan:\n```json\n{"files": [], "reason": "none"}\n```\nHope that helps.'
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer(prose))
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer('{"files": ["b"], "reason": "x"}'))
@@ -161,8 +173,13 @@ def test_server_without_json_schema_falls_back_to_prompted_json_and_remembers(se
 def test_server_with_function_calling_answers_through_the_tool(server: HTTPServer) -> None:
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(
         {"error": {"message": "'response_format.type' must be 'json_object' or 'text'; json_schema unsupported"}},
-        status=400)
-    call = {"id": "c1", "type": "function", "function": {"name": "Plan", "arguments": '{"files": ["a.py"], "reason": "r"}'}}
+        status=400,
+    )
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "Plan", "arguments": '{"files": ["a.py"], "reason": "r"}'},
+    }
     reply = answer("")
     reply["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": [call]}
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(reply)
@@ -174,19 +191,26 @@ def test_server_with_function_calling_answers_through_the_tool(server: HTTPServe
 
 def test_connection_refused_fails_at_once_and_says_so() -> None:
     records: list[CallRecord] = []
-    model = OpenAIModel("m", base_url="http://127.0.0.1:9/v1", api_key=KEY, on_call=records.append,
-                        settings=ModelSettings(max_retries=5, backoff_base_s=2, timeout_s=1))
+    model = OpenAIModel(
+        "m",
+        base_url="http://127.0.0.1:9/v1",
+        api_key=KEY,
+        on_call=records.append,
+        settings=ModelSettings(max_retries=5, backoff_base_s=2, timeout_s=1),
+    )
     started = time.monotonic()
-    with pytest.raises(ModelError, match=r"cannot connect to http://127.0.0.1:9/v1 \(connection refused\): "
-                                         "is the server running"):
+    with pytest.raises(
+        ModelError,
+        match=r"cannot connect to http://127.0.0.1:9/v1 \(connection refused\): "
+        "is the server running",
+    ):
         model.complete(HELLO)
     assert time.monotonic() - started < 2 and records[-1].usage.retries == 0  # nothing listens: waiting will not help
 
 
 def test_each_retry_is_shown_with_its_wait(server: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:
     for _ in range(2):
-        server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {"message": "busy"}},
-                                                                             status=503)
+        server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {"message": "busy"}}, status=503)
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("done"))
     assert make_model(server, []).complete(HELLO).text == "done"
     shown = capsys.readouterr().err.splitlines()
@@ -195,11 +219,18 @@ def test_each_retry_is_shown_with_its_wait(server: HTTPServer, capsys: pytest.Ca
 
 
 def test_reasoning_model_parameters_are_adapted_once(server: HTTPServer) -> None:
-    server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {
-        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
-                   "Use 'max_completion_tokens' instead."}}, status=400)
-    server.expect_ordered_request(CHAT, method="POST").respond_with_json({"error": {
-        "message": "Unsupported value: 'temperature' does not support 0.0 with this model."}}, status=400)
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(
+        {
+            "error": {
+                "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            }
+        },
+        status=400,
+    )
+    server.expect_ordered_request(CHAT, method="POST").respond_with_json(
+        {"error": {"message": "Unsupported value: 'temperature' does not support 0.0 with this model."}}, status=400
+    )
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("a"))
     server.expect_ordered_request(CHAT, method="POST").respond_with_json(answer("b"))
     model = make_model(server, [])

@@ -54,8 +54,15 @@ def test_complete_with_a_draft_model_flag(tiny_path: Path, draft_path: Path, tmp
     src.write_text("def f():\n    \n")
     env = dict(os.environ)
     args = ["complete", "a.py:2:5", "--max-tokens", "6", "--json", "--model", f"hf:{tiny_path}"]
-    plain = subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=tmp_path, env=env, capture_output=True, text=True)
-    drafted = subprocess.run([sys.executable, "-P", "-m", "patchgate", *args, "--draft-model", f"hf:{draft_path}"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True)
+    plain = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    drafted = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args, "--draft-model", f"hf:{draft_path}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert plain.returncode == drafted.returncode == 0, drafted.stderr
     assert plain.stdout == drafted.stdout  # same greedy middle with speculation

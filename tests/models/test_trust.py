@@ -20,9 +20,14 @@ USER_KEY = "sk-proj-" + "Us3rKeyN0tF0rStrang3rs0123456789"  # patchgate: allow
 
 
 def chat_answer(text: str) -> dict:
-    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}}
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+    }
 
 
 class Server:
@@ -63,10 +68,23 @@ def repo(tmp_path: Path, server: Server) -> Path:
 def patchgate(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI as the user runs it, with a key in the environment and the user's config dir in tmp."""
     env = {k: v for k, v in os.environ.items() if k not in ("PATCHGATE_MODEL", "OPENAI_BASE_URL")}
-    env.update({"OPENAI_API_KEY": USER_KEY, "PATCHGATE_CONFIG_DIR": str(repo.parent / "user-config"),
-                "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"})
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env.update(
+        {
+            "OPENAI_API_KEY": USER_KEY,
+            "PATCHGATE_CONFIG_DIR": str(repo.parent / "user-config"),
+            "NO_COLOR": "1",
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def generate(repo: Path, *flags: str) -> subprocess.CompletedProcess[str]:

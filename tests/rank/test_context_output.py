@@ -15,16 +15,21 @@ from retrieval.rank import rank
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE = "checkout total ignores the discount"
 # enough files that the full map (15 files, their signatures) is far bigger than a small budget
-REPO = {f"shop/part{n}.py": "".join(f"def handler_{n}_{k}(request, discount):\n    return request\n\n\n"
-                                    for k in range(12)) for n in range(20)}
-REPO |= {"shop/__init__.py": "", "shop/cart.py": "class Cart:\n    def checkout_total(self, items):\n"
-                                                 "        return apply_discount(sum(items))\n"}
+REPO = {
+    f"shop/part{n}.py": "".join(f"def handler_{n}_{k}(request, discount):\n    return request\n\n\n" for k in range(12))
+    for n in range(20)
+}
+REPO |= {
+    "shop/__init__.py": "",
+    "shop/cart.py": "class Cart:\n    def checkout_total(self, items):\n        return apply_discount(sum(items))\n",
+}
 
 
 def cli(root: Path, *args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(columns), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", *args], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_budget_stdout_is_exactly_the_packed_context(make_repo) -> None:
@@ -57,9 +62,11 @@ def test_the_lexical_reason_names_the_words_that_matched(make_repo) -> None:
     cart = next(f for f in rank(open_index(root), ISSUE).files if f.path == "shop/cart.py")
     lexical = next(r for r in cart.reasons if r.signal == "lexical_file")
     assert lexical.detail.startswith("matches ") and {"checkout", "total", "discount"} <= set(
-        lexical.detail.removeprefix("matches ").split(", "))
-    two_lines = next(f for f in rank(open_index(root), "checkout total\nignores the discount").files
-                     if f.path == "shop/cart.py")
+        lexical.detail.removeprefix("matches ").split(", ")
+    )
+    two_lines = next(
+        f for f in rank(open_index(root), "checkout total\nignores the discount").files if f.path == "shop/cart.py"
+    )
     title = next(r for r in two_lines.reasons if r.signal == "lexical_title")  # the first line's words only
     assert title.detail == "matches checkout, total"
 

@@ -25,24 +25,60 @@ def run_eval(tmp_path: Path, rows: list[dict], *extra: str) -> subprocess.Comple
     dataset = tmp_path / "data.jsonl"
     dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset", str(dataset),
-                           "--repos", str(tmp_path / "repos"), "--dense", "none", "--json", *extra],
-                          env=env, capture_output=True, text=True, cwd=tmp_path)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "eval",
+            "localize",
+            "--dataset",
+            str(dataset),
+            "--repos",
+            str(tmp_path / "repos"),
+            "--dense",
+            "none",
+            "--json",
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
 
 
 def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
-    repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n",
-                      "calc/names.py": "def customer_name():\n    return 'x'\n"}, name="repos/acme__calc")
+    repo = make_repo(
+        {
+            "calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n",
+            "calc/names.py": "def customer_name():\n    return 'x'\n",
+        },
+        name="repos/acme__calc",
+    )
     base = git(repo, "rev-parse", "HEAD").strip()
-    row = {"instance_id": "acme__calc-1", "repo": "acme/calc", "base_commit": base,
-           "problem_statement": "interest_rate gives ten times too much", "patch": PATCH}
+    row = {
+        "instance_id": "acme__calc-1",
+        "repo": "acme/calc",
+        "base_commit": base,
+        "problem_statement": "interest_rate gives ten times too much",
+        "patch": PATCH,
+    }
     missing_repo = {**row, "instance_id": "other-1", "repo": "other/thing"}
     missing_commit = {**row, "instance_id": "acme__calc-2", "base_commit": "f" * 40}
     result = run_eval(tmp_path, [row, missing_repo, missing_commit])
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
-        "instances": 1, "acc@1": 1.0, "acc@5": 1.0, "acc@10": 1.0,
-        "function_instances": 1, "function_acc@1": 1.0, "function_acc@5": 1.0, "function_acc@10": 1.0}
+        "instances": 1,
+        "acc@1": 1.0,
+        "acc@5": 1.0,
+        "acc@10": 1.0,
+        "function_instances": 1,
+        "function_acc@1": 1.0,
+        "function_acc@5": 1.0,
+        "function_acc@10": 1.0,
+    }
     assert "skipped other-1" in result.stderr and "skipped acme__calc-2" in result.stderr
     assert git(repo, "status", "--porcelain") == "" and not (repo / ".patchgate").exists()
 
@@ -57,22 +93,53 @@ def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_repo) -> None:
     """A mined row (gold_files + gold_lines, no patch) is scored at both levels; a miss shows as a miss."""
-    repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n\n\n"
-                                       "def penalty_rate(days):\n    return 0.2 * days\n",
-                      "calc/names.py": "def customer_name():\n    return 'x'\n"}, name="repos/acme__calc")
+    repo = make_repo(
+        {
+            "calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n\n\n"
+            "def penalty_rate(days):\n    return 0.2 * days\n",
+            "calc/names.py": "def customer_name():\n    return 'x'\n",
+        },
+        name="repos/acme__calc",
+    )
     base = git(repo, "rev-parse", "HEAD").strip()
-    hit = {"instance_id": "m-1", "repo": "acme/calc", "base_commit": base,
-           "problem_statement": "penalty_rate doubles the days", "gold_files": ["calc/rates.py"],
-           "gold_lines": {"calc/rates.py": [[6, 6]]}}
-    miss = {**hit, "instance_id": "m-2", "problem_statement": "customer_name is empty",
-            "gold_lines": {"calc/rates.py": [[2, 2]]}}
+    hit = {
+        "instance_id": "m-1",
+        "repo": "acme/calc",
+        "base_commit": base,
+        "problem_statement": "penalty_rate doubles the days",
+        "gold_files": ["calc/rates.py"],
+        "gold_lines": {"calc/rates.py": [[6, 6]]},
+    }
+    miss = {
+        **hit,
+        "instance_id": "m-2",
+        "problem_statement": "customer_name is empty",
+        "gold_lines": {"calc/rates.py": [[2, 2]]},
+    }
     result = run_eval(tmp_path, [hit, miss], "--k", "1")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary == {"instances": 2, "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
     assert "penalty_rate → 1" in result.stderr
     text = run_eval(tmp_path, [hit], "--k", "1,5")
-    plain = subprocess.run([sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset",
-                            str(tmp_path / "data.jsonl"), "--repos", str(tmp_path / "repos"), "--dense", "none"],
-                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, cwd=tmp_path)
+    plain = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "eval",
+            "localize",
+            "--dataset",
+            str(tmp_path / "data.jsonl"),
+            "--repos",
+            str(tmp_path / "repos"),
+            "--dense",
+            "none",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert text.returncode == 0 and "function level (1 instances that change a definition): Acc@1 1.0" in plain.stdout

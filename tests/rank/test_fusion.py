@@ -12,9 +12,15 @@ from retrieval.rank import fuse
 from retrieval.signals import SIGNALS
 
 # Two stumps over (named, non_source): a named file gains 1.0, a test file loses 2.0; 0.5 of each tree is constant.
-TINY = {"signals": ["named", "non_source"], "scale": 2.0, "bias": -1.0, "trees": [
-    {"feature": [0], "threshold": [0.5], "left": [-1], "right": [-2], "value": [0.5], "leaf": [0.0, 1.0]},
-    {"feature": [1], "threshold": [0.5], "left": [-1], "right": [-2], "value": [0.5], "leaf": [1.0, -1.0]}]}
+TINY = {
+    "signals": ["named", "non_source"],
+    "scale": 2.0,
+    "bias": -1.0,
+    "trees": [
+        {"feature": [0], "threshold": [0.5], "left": [-1], "right": [-2], "value": [0.5], "leaf": [0.0, 1.0]},
+        {"feature": [1], "threshold": [0.5], "left": [-1], "right": [-2], "value": [0.5], "leaf": [1.0, -1.0]},
+    ],
+}
 
 
 def tiny(tmp_path: Path) -> Trees:

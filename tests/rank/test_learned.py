@@ -30,7 +30,9 @@ def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     16-dimensional table."""
     folder = tmp_path_factory.mktemp("static")
     tokenizer = json.loads((Path(default_model_path()) / "tokenizer.json").read_text())
-    (folder / "tokenizer.json").write_text(json.dumps({**tokenizer, "padding": None, "truncation": None}))  # as distilled
+    (folder / "tokenizer.json").write_text(
+        json.dumps({**tokenizer, "padding": None, "truncation": None})
+    )  # as distilled
     (folder / "config.json").write_text(json.dumps({"max_length": 512}))
     size = len(json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"])
     table = np.random.default_rng(0).normal(size=(size, 16)).astype(np.float32)
@@ -74,5 +76,6 @@ def test_weights_load_from_their_json_and_name_the_words_they_favour(tmp_path: P
     path.write_text(json.dumps({"title": 0.5, "log_weights": {"printer": 1.2, "the": -2.0, "fix": -1.0}}))
     weights = TermWeights.load(path)
     assert weights.title == 0.5 and weights.of(["printer", "unknown"], [True, False]).tolist() == pytest.approx(
-        [np.exp(1.7), 1.0])
+        [np.exp(1.7), 1.0]
+    )
     assert weights.heaviest(["the", "printer", "fix", "of"], n=2) == ["printer", "fix"]  # "of": too short to name

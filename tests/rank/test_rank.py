@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 REPO = {
     "shop/__init__.py": "",
     "shop/cart.py": "from shop.prices import apply_discount\n\n\nclass Cart:\n"
-                    "    def checkout_total(self, items):\n        return apply_discount(sum(items))\n",
+    "    def checkout_total(self, items):\n        return apply_discount(sum(items))\n",
     "shop/prices.py": "def apply_discount(amount):\n    return amount * 0.9\n",
     "shop/users.py": "def user_name(user):\n    return user.name.title()\n",
     "tests/test_cart.py": "from shop.cart import Cart\n\n\ndef test_checkout_total():\n"
-                          "    assert Cart().checkout_total([1]) == 1\n",
+    "    assert Cart().checkout_total([1]) == 1\n",
     "docs/guide.md": "The discount is applied at checkout. Discount discount discount.\n",
 }
 
@@ -35,8 +35,10 @@ def indexed(make_repo):
 
 
 def test_mentions_cover_paths_frames_modules_identifiers_and_tests() -> None:
-    m = extract('Traceback:\n  File "/site-packages/shop/cart.py", line 6, in checkout_total\n'
-                "Calling `Cart.checkout_total()` in shop.prices breaks; see shop/users.py and test_checkout_total.")
+    m = extract(
+        'Traceback:\n  File "/site-packages/shop/cart.py", line 6, in checkout_total\n'
+        "Calling `Cart.checkout_total()` in shop.prices breaks; see shop/users.py and test_checkout_total."
+    )
     assert m.frames == [("/site-packages/shop/cart.py", 6, "checkout_total")]
     assert "shop/users.py" in m.paths
     assert "shop.prices" in m.modules
@@ -83,41 +85,59 @@ def test_context_command_json(make_repo) -> None:
     root, _ = indexed(make_repo)
     env = dict(os.environ)
     (root / ".patchgate.toml").write_text('[index]\ndense = "none"\n')
-    result = subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--json", "-"], cwd=root, env=env,
-                            input="user_name returns the wrong case", capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "context", "--json", "-"],
+        cwd=root,
+        env=env,
+        input="user_name returns the wrong case",
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout.strip().splitlines()[-1])
     assert payload["files"][0]["path"] == "shop/users.py"
     assert payload["files"][0]["reasons"][0]["signal"] in {"named", "lexical_file", "lexical_chunk"}
-    empty = subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", ""], cwd=root, env=env,
-                           capture_output=True, text=True)
+    empty = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "context", ""], cwd=root, env=env, capture_output=True, text=True
+    )
     assert empty.returncode == 2 and empty.stderr.startswith("error: no issue text")
 
 
 def test_innermost_frame_named_test_and_unique_code_symbol_point_at_their_files(make_repo) -> None:
     _, index = indexed(make_repo)
-    trace = ('Traceback (most recent call last):\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
-             '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n')
+    trace = (
+        'Traceback (most recent call last):\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
+        '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n'
+    )
     files = {f.path: f for f in rank(index, trace).files}
     inner = next(r for r in files["shop/prices.py"].reasons if r.signal == "named")
     outer = next(r for r in files["shop/cart.py"].reasons if r.signal == "named")
     assert "innermost" in inner.detail and "innermost" not in outer.detail and inner.score >= outer.score
     tested = rank(index, "test_user_name fails on the new CI image").files
-    assert any(r.signal == "test_target" and "test_user_name" in r.detail
-               for f in tested if f.path == "shop/users.py" for r in f.reasons)
+    assert any(
+        r.signal == "test_target" and "test_user_name" in r.detail
+        for f in tested
+        if f.path == "shop/users.py"
+        for r in f.reasons
+    )
     coded = {f.path: f for f in rank(index, "The result of `apply_discount` looks off").files}
     assert any(r.signal == "unique_code" for r in coded["shop/prices.py"].reasons)
     assert not any(r.signal == "unique_code" for r in coded["shop/cart.py"].reasons)
 
 
 def test_a_quoted_message_points_at_the_file_that_holds_it_verbatim(make_repo) -> None:
-    root = make_repo({**REPO, "shop/prices.py": REPO["shop/prices.py"] + "\n\ndef check(amount, price):\n"
-                      "    if amount > price:\n        raise ValueError(f'Discount must stay below the item price, "
-                      "got {amount}')\n",
-                      "shop/users.py": REPO["shop/users.py"] + "\n\ndef bad(user):\n"
-                      "    raise AttributeError('User object has no attribute name')\n",
-                      "shop/legacy.py": "NOTE = 'the cart total at checkout is kept in the cart for checkout'\n",
-                      "shop/session.py": "# the cart total at checkout is kept per session\n"})
+    root = make_repo(
+        {
+            **REPO,
+            "shop/prices.py": REPO["shop/prices.py"] + "\n\ndef check(amount, price):\n"
+            "    if amount > price:\n        raise ValueError(f'Discount must stay below the item price, "
+            "got {amount}')\n",
+            "shop/users.py": REPO["shop/users.py"] + "\n\ndef bad(user):\n"
+            "    raise AttributeError('User object has no attribute name')\n",
+            "shop/legacy.py": "NOTE = 'the cart total at checkout is kept in the cart for checkout'\n",
+            "shop/session.py": "# the cart total at checkout is kept per session\n",
+        }
+    )
     build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
     index = open_index(root)
     issue = "Payment crashes:\nValueError: Discount must stay below the item price, got 0.5\n"
@@ -138,8 +158,10 @@ def test_a_quoted_message_points_at_the_file_that_holds_it_verbatim(make_repo) -
 
 def test_functions_lead_with_the_ones_the_traceback_runs_through(make_repo) -> None:
     _, index = indexed(make_repo)
-    trace = ('It crashes:\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
-             '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n')
+    trace = (
+        'It crashes:\n  File "/app/shop/cart.py", line 6, in checkout_total\n'
+        '  File "/app/shop/prices.py", line 2, in apply_discount\nTypeError: bad operand\n'
+    )
     functions = rank(index, trace).functions
     assert {f.chunk.name for f in functions[:2]} == {"Cart.checkout_total", "apply_discount"}
     assert all(any(r.signal == "frame" for r in f.reasons) for f in functions[:2])

@@ -25,9 +25,25 @@ def context(root: Path, answers: list[str], *extra: str) -> subprocess.Completed
     script.write_text(json.dumps(answers))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PATCHGATE_MODEL", None)
-    return subprocess.run([sys.executable, "-P", "-m", "patchgate", "context", "--json", "--no-refresh",
-                           "--model", f"scripted:{script}", *extra, "the total is wrong"],
-                          cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "patchgate",
+            "context",
+            "--json",
+            "--no-refresh",
+            "--model",
+            f"scripted:{script}",
+            *extra,
+            "the total is wrong",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_rerank_follows_the_model_and_keeps_every_candidate(make_repo) -> None:

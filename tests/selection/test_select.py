@@ -138,9 +138,14 @@ def test_the_judge_orders_green_candidates_but_never_lifts_a_failed_one(repo: Pa
     failing = diff_of(repo, ops("    return (a + b\n"))
     answers = tmp_path / "judge.json"
     answers.write_text(json.dumps([json.dumps({"best": 1, "reason": "reads clearly"})]))
-    judge = model_judge(resolve_model(f"scripted:{answers}", repo))
-    result = select(repo, ISSUE, [plain, spelled, failing], settings=resolve(repo, base="HEAD", review={"tests": "none"}),
-                    judge=judge)
+    judge = model_judge(resolve_model(resolve(repo, model=f"scripted:{answers}"), repo))
+    result = select(
+        repo,
+        ISSUE,
+        [plain, spelled, failing],
+        settings=resolve(repo, base="HEAD", review={"tests": "none"}),
+        judge=judge,
+    )
     assert result.chosen == 1
     assert "judge: reads clearly" in result.ranking[0].reason
     assert result.ranking[-1].index == 2
