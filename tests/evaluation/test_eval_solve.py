@@ -308,6 +308,19 @@ def test_a_release_the_spec_pins_is_installed_though_it_is_newer_than_the_commit
     assert version == "1.3.0"
 
 
+def resolved_on_the_first_attempt(data, tmp_path: Path, envs: Path) -> Path:
+    """Gold resolves the dataset's one instance, its environment built by the recipe's first attempt: the venv."""
+    (iid,) = data.ids()
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads((tmp_path / "gold" / "logs" / iid / "result.json").read_text())
+    assert gold["resolved_ids"] == [iid], outcome["reason"]
+    environment = (tmp_path / "gold" / "logs" / iid / "environment.txt").read_text()
+    assert "attempt 1 failed" not in environment, environment
+    (venv,) = list(envs.glob(f"{iid.rsplit('-', 1)[0]}-*/venv"))
+    return venv
+
+
 @pytest.mark.slow
 def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from_source(
     tmp_path: Path, envs: Path
@@ -317,13 +330,7 @@ def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from
     from buildkit import build_scm
 
     data = build_scm(tmp_path)
-    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads((tmp_path / "gold" / "logs" / "acme__scmcalc-1" / "result.json").read_text())
-    assert gold["resolved_ids"] == ["acme__scmcalc-1"], outcome["reason"]
-    environment = (tmp_path / "gold" / "logs" / "acme__scmcalc-1" / "environment.txt").read_text()
-    assert "attempt 1 failed" not in environment, environment
-    (venv,) = [p for p in envs.glob("acme__scmcalc-*/venv")]
+    venv = resolved_on_the_first_attempt(data, tmp_path, envs)
     assert list(venv.glob("lib/python*/site-packages/dep-1.2.0.dist-info"))
 
 
@@ -336,13 +343,7 @@ def test_an_editable_requirement_of_the_project_on_setuptools_before_64_keeps_th
     from buildkit import build_old_setuptools
 
     data = build_old_setuptools(tmp_path)
-    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads((tmp_path / "gold" / "logs" / "acme__oldcalc-1" / "result.json").read_text())
-    assert gold["resolved_ids"] == ["acme__oldcalc-1"], outcome["reason"]
-    environment = (tmp_path / "gold" / "logs" / "acme__oldcalc-1" / "environment.txt").read_text()
-    assert "attempt 1 failed" not in environment, environment
-    (venv,) = [p for p in envs.glob("acme__oldcalc-*/venv")]
+    venv = resolved_on_the_first_attempt(data, tmp_path, envs)
     assert list(venv.glob("lib/python*/site-packages/six-*.dist-info"))
 
 
