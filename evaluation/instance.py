@@ -136,6 +136,8 @@ def evaluate_patch(
         result.status, result.reason = "env_failed", tests.network
     elif tests.error and (broke := _broken_by(diff, folder / "test_output.txt")):
         result.status, result.reason = "unresolved", f"the patch broke the test run in {broke}: {tests.error}"
+    elif tests.error and (wanted := _missing_name(tree, folder / "test_output.txt")):
+        result.status, result.reason = "unresolved", f"the tests import {wanted}, which the prediction does not define"
     elif tests.error:
         result.status, result.reason = "error", tests.error
     else:
@@ -148,6 +150,26 @@ def _broken_by(diff: str, log: Path) -> str:
     output = log.read_text(encoding="utf-8", errors="replace")
     changed = re.findall(r"^\+\+\+ b/(\S+)", diff, flags=re.MULTILINE)
     return next((path for path in changed if path in output), "")
+
+
+# "cannot import name 'X' from 'pkg.mod'" (ImportError) and "module 'pkg.mod' has no attribute 'X'"
+_MISSING_NAME = re.compile(
+    r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'|module '(?P<module2>[\w.]+)' has no attribute "
+    r"'(?P<name2>\w+)'"
+)
+
+
+def _missing_name(tree: Path, log: Path) -> str:
+    """'X from pkg.mod' when the run stopped because the tests import a name that a module of the repository
+    itself lacks, or ''. The tests ask the fix for it: the harness calls that unresolved, and so do we. A
+    name missing from a package outside the tree (an environment that lacks it) stays the harness's error."""
+    output = log.read_text(encoding="utf-8", errors="replace")
+    for m in _MISSING_NAME.finditer(output):
+        module, name = m["module"] or m["module2"], m["name"] or m["name2"]
+        top = module.split(".")[0]
+        if any((where / top).is_dir() or (where / f"{top}.py").is_file() for where in (tree, tree / "src")):
+            return f"{name} from {module}"
+    return ""
 
 
 def apply_prediction(tree: Path, diff: str) -> str:

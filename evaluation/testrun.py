@@ -12,7 +12,9 @@ crashed, the tests ran past the timeout); ``env_failed`` when a failing graded t
 needed the network this machine does not have. Otherwise the harness's grading
 decides between resolved and unresolved. (A run that collected nothing because
 the prediction itself broke it, its traceback naming a file the prediction
-changed, is the patch's failure: ``evaluation.instance`` calls it unresolved.)
+changed, or because the tests import a name the repository's own code does not
+define yet, is the patch's failure, as the harness judges it:
+``evaluation.instance`` calls it unresolved.)
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ TEST_NETWORK = TEST_CALC + (
 TEST_TRIPLE = TEST_CALC + "\nfrom calc import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n"
 GOLD_FIX = {"calc/__init__.py": CALC.replace("a - b", "a + b")}
 TRIPLE_FIX = {"calc/__init__.py": CALC + "\n\ndef triple(x):\n    return x * 3\n"}
+# a test that needs a package the environment lacks: nothing any prediction does can make it run
+TEST_UNINSTALLED = TEST_CALC + "\nimport hypothesis_is_not_installed\n\n\ndef test_triple():\n    assert True\n"
 P2P = ["tests/test_calc.py::test_double", "tests/test_calc.py::test_query[select", "tests/test_calc.py::test_query[a"]
 ISSUE = "add() returns the wrong result: add(2, 3) gives -1 instead of 5"
 
@@ -116,7 +118,8 @@ def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: l
 
 def build(work: Path, *, broken: bool = False, network: bool = False, new_name: bool = False) -> Dataset:
     """The dataset: acme__calc-1 always; on request acme__calc-2 (needs the network), acme__calc-3 (its test
-    imports a function the fix adds) and acme__broken-1 (a dependency that does not exist)."""
+    imports a function the fix adds) with acme__calc-4 (its test imports a package nobody installed), and
+    acme__broken-1 (a dependency that does not exist)."""
     calc, base = make_repo(work, "acme/calc")
     gold = diff_for(calc, GOLD_FIX)
     rows = [
@@ -150,6 +153,17 @@ def build(work: Path, *, broken: bool = False, network: bool = False, new_name: 
                 base,
                 diff_for(calc, TRIPLE_FIX),
                 diff_for(calc, {"tests/test_calc.py": TEST_TRIPLE}),
+                ["tests/test_calc.py::test_triple"],
+                P2P[:1],
+            )
+        )
+        rows.append(
+            instance(
+                "acme__calc-4",
+                "acme/calc",
+                base,
+                diff_for(calc, TRIPLE_FIX),
+                diff_for(calc, {"tests/test_calc.py": TEST_UNINSTALLED}),
                 ["tests/test_calc.py::test_triple"],
                 P2P[:1],
             )

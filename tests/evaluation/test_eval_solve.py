@@ -183,15 +183,28 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, envs: Path, args: tupl
 
 
 def test_no_fail_to_pass_test_ran_is_an_error_with_its_cause_not_unresolved(tmp_path: Path, envs: Path) -> None:
+    """The tests need a package the environment lacks: no prediction could run them, so no verdict is blamed."""
     data = build(tmp_path, new_name=True)
-    result, summary = evaluate(data, tmp_path / "out", envs, "--predictions", "empty", "--instances", "acme__calc-3")
+    result, summary = evaluate(data, tmp_path / "out", envs, "--predictions", "gold", "--instances", "acme__calc-4")
     assert result.returncode == 0, result.stderr
     assert summary["error"] == 1 and summary["evaluated"] == 0 and summary["resolved"] == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["harness_error_ids"] == ["acme__calc-3"] and report["unresolved_ids"] == []
-    # the test file cannot be collected without the fix: the cause is named in one line
-    reason = report["reasons"]["acme__calc-3"]
-    assert reason.startswith("none of the FAIL_TO_PASS tests ran") and "ImportError" in reason and "\n" not in reason
+    assert report["harness_error_ids"] == ["acme__calc-4"] and report["unresolved_ids"] == []
+    # the test file cannot be collected: the cause is named in one line
+    reason = report["reasons"]["acme__calc-4"]
+    assert reason.startswith("none of the FAIL_TO_PASS tests ran") and "hypothesis_is_not_installed" in reason
+    assert "\n" not in reason
+
+
+def test_tests_that_import_what_the_fix_adds_leave_an_empty_patch_unresolved(tmp_path: Path, envs: Path) -> None:
+    """As the harness judges it: the tests need a name the prediction does not define, so the patch failed."""
+    data = build(tmp_path, new_name=True)
+    result, summary = evaluate(data, tmp_path / "out", envs, "--predictions", "empty", "--instances", "acme__calc-3")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["unresolved_ids"] == ["acme__calc-3"] and report["harness_error_ids"] == []
+    why = json.loads((tmp_path / "out" / "logs" / "acme__calc-3" / "result.json").read_text())["reason"]
+    assert why == "the tests import triple from calc, which the prediction does not define"
     result, summary = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold", "--instances", "acme__calc-3")
     assert summary["resolved_ids"] == ["acme__calc-3"]
 
