@@ -8,6 +8,7 @@ command only when it runs keeps ``patchgate --help`` fast (torch is heavy).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -63,6 +64,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main() -> None:
     """Entry point: turn known errors into one line and an exit code, never a traceback."""
     debug = os.environ.get("PATCHGATE_DEBUG") == "1" or "--debug" in sys.argv[1:]
+    # `kill`, `timeout` and CI runners stop a command with SIGTERM: cleaned up like Ctrl-C (every `with` on the
+    # way out removes its worktree, lock or sandbox), instead of dying with them left behind.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = cli.main(prog_name="patchgate", standalone_mode=False)
     except click.exceptions.Abort:
@@ -85,6 +89,10 @@ def main() -> None:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", 3)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _fail(message: str, code: int) -> None:
