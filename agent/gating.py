@@ -27,7 +27,7 @@ def gate(root: Path, diff: str, config: RunSettings, *, targets: list[str]) -> R
     from tools.gates import review
 
     options = config.review.model_copy(update={"issue_tests": targets})
-    return review(root, diff, base=config.base or "HEAD", options=options, tests=config.tests)
+    return review(root, diff, base=config.commit, options=options, tests=config.tests)
 
 
 def require_sandbox(tests: TestSettings) -> None:

@@ -99,13 +99,11 @@ def solve(
     from agent.rerank import rerank as rerank_files
     from retrieval.context import build_context
 
-    if config.base is None:
-        raise InputError("solve needs settings resolved at a base commit (core.settings.resolve(root, base=...))")
+    base_commit = config.commit  # resolved at the base by the caller (ValueError otherwise)
     settings = config.agent
     say = progress or (lambda _msg: None)
     issue = capped_issue(issue, settings.issue_chars)
     repo = open_repo(root)
-    base_commit = config.base
     require_sandbox(config.tests)
     # the model is resolved before the run exists: a configuration error leaves no run record behind
     model = resolve_model(config, root, on_call=lambda record: trace.model_call(record))

@@ -278,6 +278,13 @@ class RunSettings(BaseModel):
     tests: TestSettings = Field(default_factory=TestSettings, description="[tool.patchgate.tests] of the base.")
     cache: CachePaths = Field(default_factory=lambda: CachePaths(root=cache_root()), description="Where caches live.")
 
+    @property
+    def commit(self) -> str:
+        """The base commit a run that gates is judged at; settings resolved without one are the caller's bug."""
+        if self.base is None:
+            raise ValueError("settings resolved without a base commit: use core.settings.resolve(root, base=...)")
+        return self.base
+
 
 def resolve(
     root: Path,

@@ -76,9 +76,7 @@ def gate_edits(root: Path, edits: list[FileEdit], settings: RunSettings) -> Revi
     here).
     """
     repo = open_repo(root)
-    if settings.base is None:
-        raise ValueError("gate_edits needs settings resolved at a base commit")
-    commit, options = settings.base, check_gates(settings.review)
+    commit, options = settings.commit, check_gates(settings.review)
     diff = edits_diff(edits)
     candidate = parse_diff(diff)
     check_paths(root, candidate)

@@ -126,7 +126,7 @@ def _before_stop(root: Path, seconds: float) -> Answer:
         return Answer("allow")
     settings = resolve(root, base="HEAD", review={"origin": "model"})
     tests = settings.tests.model_copy(update={"timeout": max(1.0, min(settings.tests.timeout, seconds / 2))})
-    result = review(root, diff, base=settings.base or "HEAD", options=settings.review, tests=tests)
+    result = review(root, diff, base=settings.commit, options=settings.review, tests=tests)
     verdict = verdict_of(result)
     if verdict.status == "passed":
         return Answer("allow")

@@ -45,7 +45,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     base = request.get("base") or "HEAD"
     settings = resolve(root, base=base, review={"origin": "model", "tests": request.get("tests")})
     print(f"reviewing the change against {base} (tests: {settings.review.tests})", file=sys.stderr, flush=True)
-    return review(root, diff, base=settings.base or base, options=settings.review, tests=settings.tests).model_dump()
+    return review(root, diff, base=settings.commit, options=settings.review, tests=settings.tests).model_dump()
 
 
 def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:

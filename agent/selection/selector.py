@@ -112,9 +112,7 @@ def select(
         raise InputError("no candidates: give at least one patch")
     say = progress or (lambda _msg: None)
     repo = open_repo(root)
-    if settings.base is None:
-        raise ValueError("select needs settings resolved at a base commit")
-    commit, options, tests = settings.base, settings.review, settings.tests
+    commit, options, tests = settings.commit, settings.review, settings.tests
     test_globs = Policies(policy_folder(repo, commit, options.policy_dir)).default.scope.tests.paths
     evidence = [Evidence(i, d) for i, d in enumerate(diffs)]
     work: dict[int, _Work] = {}

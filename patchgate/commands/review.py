@@ -153,7 +153,7 @@ def review_command(
     options = settings.review
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
-    result = review(root, diff, base=settings.base or base, options=options, tests=settings.tests)
+    result = review(root, diff, base=settings.commit, options=options, tests=settings.tests)
     if sarif_file is not None:
         _write(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:
