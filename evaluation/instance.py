@@ -134,22 +134,13 @@ def evaluate_patch(
     result.fail_to_pass_failed, result.pass_to_pass_failed = tests.fail_to_pass_failed, tests.pass_to_pass_failed
     if tests.network:
         result.status, result.reason = "env_failed", tests.network
-    elif tests.error and (broke := _broken_by(diff, folder / "test_output.txt")):
-        result.status, result.reason = "unresolved", f"the patch broke the test run in {broke}: {tests.error}"
-    elif tests.error and (wanted := _missing_name(tree, folder / "test_output.txt")):
-        result.status, result.reason = "unresolved", f"the tests import {wanted}, which the prediction does not define"
+    elif tests.error and (blame := _patch_failure(diff, tree, folder / "test_output.txt", tests.error)):
+        result.status, result.reason = "unresolved", blame
     elif tests.error:
         result.status, result.reason = "error", tests.error
     else:
         result.status = "resolved" if tests.resolved else "unresolved"
     return result
-
-
-def _broken_by(diff: str, log: Path) -> str:
-    """A file the prediction changed that the failed run's output names (its traceback), or ''."""
-    output = log.read_text(encoding="utf-8", errors="replace")
-    changed = re.findall(r"^\+\+\+ b/(\S+)", diff, flags=re.MULTILINE)
-    return next((path for path in changed if path in output), "")
 
 
 # "cannot import name 'X' from 'pkg.mod'" (ImportError) and "module 'pkg.mod' has no attribute 'X'"
@@ -159,16 +150,22 @@ _MISSING_NAME = re.compile(
 )
 
 
-def _missing_name(tree: Path, log: Path) -> str:
-    """'X from pkg.mod' when the run stopped because the tests import a name that a module of the repository
-    itself lacks, or ''. The tests ask the fix for it: the harness calls that unresolved, and so do we. A
-    name missing from a package outside the tree (an environment that lacks it) stays the harness's error."""
+def _patch_failure(diff: str, tree: Path, log: Path, error: str) -> str:
+    """Why a run in which no FAIL_TO_PASS test ran is the prediction's failure, as the harness judges it, or ''.
+
+    Its traceback names a file the prediction changed (it broke the run), or the tests import a name that a
+    module of the repository itself lacks (they ask the fix for it). A name missing from a package outside
+    the tree (an environment that lacks it) stays the harness's error.
+    """
     output = log.read_text(encoding="utf-8", errors="replace")
+    changed = re.findall(r"^\+\+\+ b/(\S+)", diff, flags=re.MULTILINE)
+    if broke := next((path for path in changed if path in output), ""):
+        return f"the patch broke the test run in {broke}: {error}"
     for m in _MISSING_NAME.finditer(output):
         module, name = m["module"] or m["module2"], m["name"] or m["name2"]
         top = module.split(".")[0]
         if any((where / top).is_dir() or (where / f"{top}.py").is_file() for where in (tree, tree / "src")):
-            return f"{name} from {module}"
+            return f"the tests import {name} from {module}, which the prediction does not define"
     return ""
 
 
