@@ -18,9 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import git
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import load_table, load_table_from, not_utf8, section
@@ -28,6 +27,9 @@ from core.console import err
 from core.errors import ConfigError
 from core.git import bytes_at, open_repo, resolve_rev, staged_bytes
 from core.trust import settings_approved, user_config
+
+if TYPE_CHECKING:
+    import git
 
 # Every environment variable patchgate reads (the bubblewrap path is the sandbox's own: tools.sandbox.BWRAP_ENV).
 MODEL_ENV = "PATCHGATE_MODEL"  # the model string, between the flag and the repository's config

@@ -9,7 +9,6 @@ commits and worktrees: the cache lives in the repository's common git dir).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -29,11 +28,11 @@ from core.languages import language_of
 from core.paths import STATE_DIR_NAME, own_dir
 from core.secrets import redact
 from retrieval import history, store
-from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
-from retrieval.graph import imports_in, resolve_imports
+from retrieval.graph import resolve_imports
 from retrieval.history import head_of
 from retrieval.lexical import Lexical, tokenize
+from retrieval.parsing import ParsedBlob, parse_blobs
 from retrieval.repo_index import RepoIndex
 from retrieval.source import SourceFile, commit_files, worktree_files
 
@@ -116,9 +115,9 @@ def build_index(
         build = store.new_build_dir(base)
         try:
             with _progress(progress) as bar:
-                rows, file_docs = _chunk_rows(files, known, stats, bar)
+                plans = _plan(files, known, stats, bar)
                 mark("parse")
-                _write(build, previous, files, rows, file_docs, known, config, embedder, cache, stats, bar, mark)
+                _write(build, previous, plans, known, config, embedder, cache, stats, bar, mark)
                 _write_history(build, previous, head, commits, old_commits)
                 mark("history")
             store.publish(base, build)
@@ -154,94 +153,90 @@ def _cache_dir(source: Path | CommitSource) -> Path:
     return (source / common).resolve() / "patchgate"
 
 
-def _chunk_rows(
-    files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
-) -> tuple[list[tuple], list[int | list[str]]]:
-    """Chunk rows of every file, reusing known blobs, and each file's BM25 document.
+@dataclass(frozen=True)
+class Planned:
+    """One file of the new build: the live build's chunk ids it keeps, or its newly parsed blob."""
 
-    A chunk row is (blob, kind, name, start, end, signature, text, hash, doc) where doc is the old chunk id
-    (its BM25 row is reused) or the new chunk's tokens. A file's document is likewise its old BM25 row when
-    path and blob are unchanged, else its tokens (path + text). A new blob is redacted and parsed once; for
-    Python its imports come from the same syntax tree (recorded in ``known.imports``). A new chunk's hash
-    is left empty, a reused one keeps its old hash: the hash covers the path (see ``_with_hashes``).
+    file: SourceFile
+    kept: range  # the live build's chunk ids of this blob (empty when parsed anew)
+    moved: bool  # the kept chunks were at another path: copied under this one, with new content hashes
+    parsed: ParsedBlob | None
+    doc: int | list[str]  # the file's BM25 row in the live build, or its tokens (path + text)
+
+
+def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar) -> list[Planned]:
+    """What each file contributes. A blob the live build has keeps its chunks (at the same path also its
+    vectors and file row; at a new path, a copy or a rename, its chunks are copied under the new path and
+    only the file's text is tokenized again). Any other blob is parsed once, at its first path (see
+    ``parsing``). Python imports of new blobs are recorded in ``known.imports``.
     """
-    old, old_files, old_imports = known.chunks, known.files, known.imports
-    done: set[str] = set()
-    task = bar.add_task("parsing", total=len(files)) if bar else None
-    rows: list[tuple] = []
-    file_docs: list[int | list[str]] = []
+    at = {blob: path for path, blob in known.files}
+    fresh: dict[str, tuple[str, str, bytes]] = {}
     for f in files:
-        row = old_files.get((f.path, f.blob))
-        text = None
-        if f.blob in done:  # a copy of a file seen in this build: its rows are per blob, paths come later
-            stats.reused_files += 1
-        elif f.blob in old:
-            stats.reused_files += 1
-            rows.extend((f.blob, *r[1:], r[0]) for r in old[f.blob])
-        else:
-            stats.parsed_files += 1
-            text = redact(f.data.decode("utf-8", "replace"), f.path)
-            parsed = chunk_file(f.lang, text)
-            if f.lang == "python" and parsed.tree is not None:
-                old_imports[f.blob] = imports_in(parsed.tree.root_node)
-            for c in parsed.chunks:
-                rows.append(
-                    (
-                        f.blob,
-                        c.kind,
-                        c.name,
-                        c.start_line,
-                        c.end_line,
-                        c.signature,
-                        c.text,
-                        "",
-                        tokenize(f"{c.name} {c.text}"),
-                    )
-                )
-        if row is None:
-            text = text if text is not None else redact(f.data.decode("utf-8", "replace"), f.path)
-            file_docs.append(tokenize(f.path) + tokenize(text))
-        else:
-            file_docs.append(row)
-        done.add(f.blob)
-        if bar:
-            bar.advance(task)
-    return rows, file_docs
-
-
-def _with_texts(previous: Path | None, rows: list[tuple], which: list[tuple] | None = None) -> list[tuple]:
-    """``rows`` with the text of each reused row in ``which`` (default: all of them) read from the live build."""
-    wanted = {r[10] for r in (rows if which is None else which) if r[8] is None}
-    if not wanted or previous is None:
-        return rows
-    old = store.chunk_texts(previous, wanted)
-    if len(old) != len(wanted):
-        raise IndexStateError(f"index at {previous} lost chunks while it was being reused")
-    return [(*r[:8], old[r[10]], *r[9:]) if r[8] is None and r[10] in old else r for r in rows]
-
-
-def _with_hashes(rows: list[tuple], hashed_at: dict[str, str]) -> list[tuple]:
-    """Set each chunk row's content hash (the vector cache key) from what gets embedded: path, signature, text.
-
-    A reused row keeps its hash when it is at the path the hash was computed with (``hashed_at``, by blob).
-    """
-    out = []
-    for row in rows:
-        path, blob, kind, signature, text = row[1], row[2], row[3], row[7], row[8]
-        if row[9] and hashed_at.get(blob) == path:
-            out.append(row)
+        if f.blob not in at and f.blob not in fresh:
+            fresh[f.blob] = (f.lang, f.path, f.data)
+    task = bar.add_task("parsing", total=len(fresh)) if bar else None
+    advance = (lambda n: bar.advance(task, n)) if bar else None
+    parsed = dict(zip(fresh, parse_blobs(list(fresh.values()), advance), strict=True))
+    known.imports.update((blob, p.imports) for blob, p in parsed.items() if p.imports is not None)
+    stats.parsed_files, stats.reused_files = len(parsed), len(files) - len(parsed)
+    plans = []
+    for f in files:
+        if f.blob in parsed:
+            blob = parsed[f.blob]
+            plans.append(Planned(f, range(0), False, blob, tokenize(f.path) + blob.text_tokens))
             continue
-        body = f"{path}\n{signature}\n{text}" if kind != "window" else f"{path}\n{text}"
-        out.append((*row[:9], hashlib.sha1(body.encode()).hexdigest(), row[10]))
-    return out
+        first, count = known.spans.get((at[f.blob], f.blob), (0, 0))  # an empty file has no chunks
+        row = known.files.get((f.path, f.blob))
+        doc = row if row is not None else tokenize(f.path) + tokenize(redact(f.data.decode("utf-8", "replace"), f.path))
+        plans.append(Planned(f, range(first, first + count), row is None, None, doc))
+    return plans
+
+
+@dataclass
+class Chunks:
+    """The new build's chunks, numbered in file order: new rows, runs copied from the live build, BM25 docs."""
+
+    rows: list[tuple]  # (id, path, blob, kind, name, start, end, signature, text, hash) of new chunks
+    runs: list[store.Run]  # kept chunks, copied inside SQLite
+    docs: list[int | list[str]]  # BM25 document of chunk i: its old row, or its tokens
+    olds: np.ndarray  # chunk i's id in the live build, or -1
+
+    @classmethod
+    def number(cls, plans: list[Planned]) -> Chunks:
+        rows: list[tuple] = []
+        runs: list[store.Run] = []
+        docs: list[int | list[str]] = []
+        olds: list[np.ndarray] = []
+        for p in plans:
+            first = len(docs)
+            if p.parsed is None:
+                if not p.kept:
+                    continue
+                run = store.Run(first, p.kept.start, len(p.kept), p.file.path if p.moved else None)
+                if runs and runs[-1].path is None and run.path is None and runs[-1].follows(run):
+                    runs[-1] = runs[-1]._replace(size=runs[-1].size + run.size)
+                else:
+                    runs.append(run)
+                docs.extend(p.kept)
+                kept = np.arange(p.kept.start, p.kept.stop, dtype=np.int64)
+                olds.append(np.full(len(kept), -1, dtype=np.int64) if p.moved else kept)  # a moved chunk's hash is new
+                continue
+            f = p.file
+            for i, (c, tokens) in enumerate(zip(p.parsed.chunks, p.parsed.tokens, strict=True)):
+                digest = store.chunk_hash(f.path, c.kind, c.signature, c.text)
+                rows.append(
+                    (first + i, f.path, f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, digest)
+                )
+                docs.append(tokens)
+            olds.append(np.full(len(p.parsed.chunks), -1, dtype=np.int64))
+        return cls(rows, runs, docs, np.concatenate(olds) if olds else np.zeros(0, dtype=np.int64))
 
 
 def _write(
     build: Path,
     previous: Path | None,
-    files: list[SourceFile],
-    rows: list[tuple],
-    file_docs: list[int | list[str]],
+    plans: list[Planned],
     known: store.Previous,
     config: EmbeddingConfig,
     embedder,
@@ -252,40 +247,31 @@ def _write(
 ) -> None:
     """Write metadata, BM25 term counts and vectors of a new build."""
     settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
-    unhashed = [(i, path, *row) for i, (path, row) in enumerate(_expand(rows, files))]
-    rehash = [r for r in unhashed if r[8] is None and known.hashed_at.get(r[2]) != r[1]]  # reused at a new path
-    unhashed = _with_texts(previous, unhashed, rehash)
-    chunk_rows = _with_hashes(unhashed, known.hashed_at)
-    stats.chunks = len(chunk_rows)
+    files = [p.file for p in plans]
+    chunks = Chunks.number(plans)
+    stats.chunks = len(chunks.docs)
     with closing(store.create_db(build, settings)) as db:
         db.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
             [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files],
         )
-        db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:10] for r in chunk_rows if r[8] is not None]
-        )
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunks.rows)
         if previous is not None:
-            store.copy_chunks(db, previous, [(r[0], r[1], r[9], r[10]) for r in chunk_rows if r[8] is None])
+            store.copy_chunks(db, previous, chunks.runs)
         import_rows = _import_rows(files, known.imports)
         db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows, known))
         db.commit()
     mark("metadata")
-    for name, docs in (("bm25-chunks", [r[10] for r in chunk_rows]), ("bm25-files", file_docs)):
+    for name, docs in (("bm25-chunks", chunks.docs), ("bm25-files", [p.doc for p in plans])):
         Lexical.assemble(_previous_lexical(previous, name), docs).save(build / name)
     mark("bm25")
     if embedder is not None and cache is not None:
-        task = bar.add_task("embedding", total=len(chunk_rows)) if bar else None
+        task = bar.add_task("embedding", total=stats.chunks) if bar else None
         advance = (lambda n: bar.advance(task, n)) if bar else None
-
-        def texts(ids: list[int]) -> list[str]:  # only the chunks the cache misses are read and embedded
-            rows = _with_texts(previous, [chunk_rows[i] for i in ids])
-            return [f"{r[1]}\n{r[7]}\n{r[8]}" for r in rows]
-
+        vectors = _vectors(build, _previous_table(previous, known, embedder.model_id), chunks, embedder, cache, advance)
         import faiss
 
-        vectors = _vectors(previous, known, embedder, cache, unhashed, chunk_rows, texts, advance)
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
@@ -293,43 +279,31 @@ def _write(
 
 
 def _vectors(
-    previous: Path | None,
-    known: store.Previous,
-    embedder,
-    cache: VectorCache,
-    unhashed: list[tuple],
-    chunk_rows: list[tuple],
-    texts: Callable[[list[int]], list[str]],
-    advance,
+    build: Path, table: np.ndarray | None, chunks: Chunks, embedder, cache: VectorCache, advance
 ) -> np.ndarray:
-    """Every chunk's vector (row i = chunk i): the live build's own row where a chunk is unchanged, read
-    from its memory-mapped FAISS file in one gather; the vector cache or the embedder for the rest.
-
-    A reused row still carries its old hash and old chunk id (its row in the old FAISS index); its vector
-    is reused when the hash it gets now is the same (same path, signature and text) and the live build
-    was made with the same model.
+    """Every chunk's vector (row i = chunk i): a kept chunk's row of the live build's table, gathered at
+    once from its memory-mapped FAISS file (when the same model made it); the vector cache or the
+    embedder for the rest, whose texts are read only if the cache lacks them.
     """
-    table = _previous_table(previous, known, embedder.model_id)
-    olds = np.full(len(chunk_rows), -1, dtype=np.int64)  # each chunk's row in the live build's table, or -1
+    olds = chunks.olds.copy() if table is not None else np.full(len(chunks.docs), -1, dtype=np.int64)
     if table is not None:
-        olds = np.fromiter(
-            (
-                raw[10] if isinstance(raw[10], int) and raw[9] == new[9] else -1
-                for raw, new in zip(unhashed, chunk_rows, strict=True)
-            ),
-            dtype=np.int64,
-            count=len(chunk_rows),
-        )
         olds[olds >= len(table)] = -1
     reused = olds >= 0
     rest = np.flatnonzero(~reused).tolist()
-    fresh = cache.vectors(
-        embedder, [chunk_rows[i][9] for i in rest], lambda ids: texts([rest[j] for j in ids]), advance
-    )
+    wanted = {row[0]: (row[9], row[1], row[7], row[8]) for row in chunks.rows}  # hash, path, signature, text
+    if len(wanted) < len(rest):  # kept chunks whose old vectors are unusable (another model): read them back
+        stored = store.stored_chunks(build, [i for i in rest if i not in wanted])
+        wanted.update((cid, (digest, path, signature, text)) for cid, path, signature, text, digest in stored)
+    pending = [wanted[i] for i in rest]
+
+    def texts(ids: list[int]) -> list[str]:
+        return [f"{pending[j][1]}\n{pending[j][2]}\n{pending[j][3]}" for j in ids]
+
+    fresh = cache.vectors(embedder, [p[0] for p in pending], texts, advance)
     cache.hits += int(reused.sum())  # taken from the live build: reused all the same
     if table is None or not reused.any():
         return fresh
-    out = np.empty((len(chunk_rows), table.shape[1]), dtype=np.float32)
+    out = np.empty((len(olds), table.shape[1]), dtype=np.float32)
     out[reused] = table[olds[reused]]
     if rest:
         out[rest] = fresh
@@ -384,16 +358,6 @@ def _lexicals_readable(previous: Path) -> bool:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return False
     return True
-
-
-def _expand(rows: list[tuple], files: list[SourceFile]):
-    """Pair each chunk row with its path (a blob can appear at several paths)."""
-    by_blob: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_blob.setdefault(row[0], []).append(row)
-    for f in files:
-        for row in by_blob.get(f.blob, []):
-            yield f.path, row
 
 
 def _import_rows(files: list[SourceFile], imports: dict) -> list[tuple[str, str, int]]:

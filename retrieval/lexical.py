@@ -21,12 +21,8 @@ from collections import Counter
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import scipy.sparse as sp
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -144,8 +140,8 @@ class Lexical:
     """BM25 over documents (chunks, whole files or commit messages) kept as term counts.
 
     The counts are held as the three arrays of a compressed-column matrix (documents x terms): a query reads
-    a few whole columns with numpy alone, so answering one never imports scipy (half a second of a cold
-    ``context``); only assembling a new index does.
+    a few whole columns, and a new index is assembled from them, with numpy alone: scipy's import was half a
+    second of a cold ``context`` and a third of a one-file re-index.
     """
 
     def __init__(
@@ -158,49 +154,53 @@ class Lexical:
         self.lengths = np.bincount(indices, weights=data, minlength=self.size).astype(np.float32)
 
     @classmethod
-    def _of(cls, counts: sp.spmatrix, vocab: Vocabulary) -> Lexical:
-        csc = counts.tocsc()
-        return cls(csc.indptr, csc.indices, csc.data, csc.shape, vocab)
-
-    @property
-    def counts(self) -> sp.csc_matrix:
-        from scipy import sparse
-
-        return sparse.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
-
-    @classmethod
     def build(cls, docs: list[list[str]], vocab: Vocabulary | None = None) -> Lexical:
         """An index over token lists, extending ``vocab`` (a fresh one if none)."""
-        vocab = vocab or Vocabulary()
-        return cls._of(_rows([vocab.add(d) for d in docs], len(vocab.terms)), vocab)
+        return cls.assemble(None, list(docs), vocab)
 
     @classmethod
-    def assemble(cls, previous: Lexical | None, parts: list[int | list[str]]) -> Lexical:
+    def assemble(
+        cls, previous: Lexical | None, parts: list[int | list[str]], vocab: Vocabulary | None = None
+    ) -> Lexical:
         """An index whose document i is ``previous``'s row ``parts[i]`` (an int) or a new token list.
 
-        Reused rows are gathered, never recounted: the cost of a re-index is the new documents' tokens.
+        Reused rows are gathered from the stored columns, never recounted, with numpy alone (scipy's import
+        was a third of a one-file re-index): the cost of a re-index is the new documents' tokens.
         """
-        vocab = previous.vocab if previous else Vocabulary()
-        new = [vocab.add(p) for p in parts if not isinstance(p, int)]
+        vocab = previous.vocab if previous else (vocab or Vocabulary())
+        fresh = [(i, vocab.add(p)) for i, p in enumerate(parts) if not isinstance(p, int)]
         width = len(vocab.terms)
-        fresh = _rows(new, width)
-        if previous is None or not any(isinstance(p, int) for p in parts):
-            return cls._of(fresh, vocab)
-        from scipy import sparse
+        sizes = np.fromiter((len(c) for _, c in fresh), dtype=np.int64, count=len(fresh))
+        rows = np.repeat(np.fromiter((i for i, _ in fresh), dtype=np.int64, count=len(fresh)), sizes)
+        cols = np.fromiter(chain.from_iterable(c.keys() for _, c in fresh), dtype=np.int64, count=int(sizes.sum()))
+        data = np.fromiter(chain.from_iterable(c.values() for _, c in fresh), dtype=np.int32, count=len(cols))
+        if previous is not None and len(fresh) < len(parts):
+            kept = [(i, p) for i, p in enumerate(parts) if isinstance(p, int)]
+            old_rows, old_cols, old_data = previous._gather(
+                np.fromiter((p for _, p in kept), dtype=np.int64, count=len(kept)),
+                np.fromiter((i for i, _ in kept), dtype=np.int64, count=len(kept)),
+            )
+            rows, cols, data = (np.concatenate(pair) for pair in ((old_rows, rows), (old_cols, cols), (old_data, data)))
+        order = np.argsort(cols, kind="stable")  # the gathered part is already in column order: nearly linear
+        indptr = np.zeros(width + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols, minlength=width), out=indptr[1:])
+        return cls(indptr, rows[order].astype(np.int32), data[order], (len(parts), width), vocab)
 
-        old = previous.counts.tocsr()
-        old = sparse.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
-        reused = [p for p in parts if isinstance(p, int)]
-        stacked = sparse.vstack([old[reused], fresh], format="csr")
-        # stacked holds reused rows first, then new ones; put every document back in its place
-        order = np.empty(len(parts), dtype=np.int64)
-        r = n = 0
-        for i, p in enumerate(parts):
-            if isinstance(p, int):
-                order[i], r = r, r + 1
-            else:
-                order[i], n = len(reused) + n, n + 1
-        return cls._of(stacked[order], vocab)
+    def _gather(self, old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, count) entries, in column order, of this index's rows ``old`` renumbered ``new``.
+
+        A row may be taken more than once (a blob at two paths): each of its entries is repeated once per
+        taking, and the k-th copy goes to the k-th new row that takes it.
+        """
+        takes = np.bincount(old, minlength=self.size)
+        targets = new[np.argsort(old, kind="stable")]  # the new rows of old row r: targets[first[r]:first[r + 1]]
+        first = np.concatenate(([0], np.cumsum(takes)))
+        copies = takes[self.indices]
+        entry = np.repeat(np.arange(len(self.indices)), copies)
+        nth = np.arange(len(entry)) - np.repeat(np.cumsum(copies) - copies, copies)
+        rows = targets[first[self.indices[entry]] + nth]
+        cols = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))[entry]
+        return rows, cols, self.data[entry]
 
     def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where nothing matches)."""
@@ -251,13 +251,3 @@ class Lexical:
                 raise ValueError(f"{path / 'counts.npz'} is not a compressed-column matrix")
             shape = tuple(int(n) for n in arrays["shape"])
             return cls(arrays["indptr"], arrays["indices"], arrays["data"], (shape[0], shape[1]), vocab)
-
-
-def _rows(counts: list[Counter], width: int) -> sp.csr_matrix:
-    from scipy import sparse
-
-    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(c) for c in counts]) if counts else []
-    indices = np.fromiter(chain.from_iterable(c.keys() for c in counts), dtype=np.int32, count=int(indptr[-1]))
-    data = np.fromiter(chain.from_iterable(c.values() for c in counts), dtype=np.int32, count=int(indptr[-1]))
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(counts), width))

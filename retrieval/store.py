@@ -15,6 +15,7 @@ full disk mid-build leaves the previous index live and usable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -41,8 +42,6 @@ CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
 CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);
 CREATE TABLE commits (id INTEGER PRIMARY KEY, sha TEXT, time INTEGER, message TEXT);  -- id 0 = newest
 CREATE TABLE commit_files (commit_id INTEGER, path TEXT);
-CREATE INDEX chunks_blob ON chunks(blob);
-CREATE INDEX imports_blob ON imports(blob);
 """
 
 
@@ -126,22 +125,20 @@ def settings_of(meta: dict[str, str]) -> dict:
 class Previous(NamedTuple):
     """What the live build knows, for a re-index to reuse instead of recomputing.
 
-    chunks: blob -> its chunk rows (old chunk id first: the id is the chunk's BM25 and FAISS row);
-    hashed_at: blob -> the path its rows' content hashes were computed with (the hash covers the path);
-    imports: blob -> (module, level); files: (path, blob) -> the file's old BM25 row;
-    edges: source path -> its resolved import edges, in build order; settings: its embedding settings
-    (whose model made its vectors).
+    spans: (path, blob) -> the first chunk id and chunk count of that file (a file's chunks have
+    consecutive ids: its BM25 and FAISS rows); files: (path, blob) -> the file's old BM25 row;
+    imports: blob -> (module, level); edges: source path -> its resolved import edges, in build order;
+    settings: its embedding settings (whose model made its vectors).
     """
 
-    chunks: dict[str, list[tuple]]  # text left out (None): copied by ``copy_chunks``, read by ``chunk_texts``
-    hashed_at: dict[str, str]
-    imports: dict[str, list[tuple[str, int]]]
+    spans: dict[tuple[str, str], tuple[int, int]]
     files: dict[tuple[str, str], int]
+    imports: dict[str, list[tuple[str, int]]]
     edges: dict[str, list[tuple[str, str | None]]]
     settings: dict
 
 
-NOTHING = Previous({}, {}, {}, {}, {}, {})
+NOTHING = Previous({}, {}, {}, {}, {})
 
 
 def previous_blobs(build: Path) -> Previous:
@@ -149,7 +146,7 @@ def previous_blobs(build: Path) -> Previous:
     try:
         db, meta = open_db(build)
         with closing(db):
-            return _blobs_of(db, settings_of(meta))
+            return _known(db, settings_of(meta))
     except (IndexStateError, sqlite3.Error) as exc:  # a damaged build: nothing in it is trusted for reuse
         from core.console import err
 
@@ -158,14 +155,12 @@ def previous_blobs(build: Path) -> Previous:
         return NOTHING
 
 
-def _blobs_of(db: sqlite3.Connection, settings: dict) -> Previous:
-    chunks: dict[str, list[tuple]] = {}
-    first_path: dict[str, str] = {}
-    for row in db.execute(
-        "SELECT path, blob, id, kind, name, start_line, end_line, signature, NULL, hash FROM chunks ORDER BY id"
-    ):  # texts stay put: see copy_chunks
-        if first_path.setdefault(row[1], row[0]) == row[0]:  # a blob at several paths: its rows once
-            chunks.setdefault(row[1], []).append(row[2:])
+def _known(db: sqlite3.Connection, settings: dict) -> Previous:
+    """One row per file, never one per chunk: a re-index reads chunk rows only inside SQLite (``copy_chunks``)."""
+    spans = {
+        (path, blob): (first, n)
+        for path, blob, first, n in db.execute("SELECT path, blob, min(id), count(*) FROM chunks GROUP BY path, blob")
+    }
     imports: dict[str, list[tuple[str, int]]] = {}
     for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
         imports.setdefault(blob, []).append((module, level))
@@ -173,38 +168,64 @@ def _blobs_of(db: sqlite3.Connection, settings: dict) -> Previous:
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for src, module, dst in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid"):
         edges.setdefault(src, []).append((module, dst))
-    return Previous(chunks, first_path, imports, files, edges, settings)
+    return Previous(spans, files, imports, edges, settings)
 
 
-def copy_chunks(db: sqlite3.Connection, previous: Path, rows: list[tuple[int, str, str, int]]) -> None:
-    """Insert reused chunks into a new build's ``db`` straight from the ``previous`` build's database.
+class Run(NamedTuple):
+    """Consecutive chunks a new build keeps: ``size`` of the live build's from ``old`` on become ``new`` on.
 
-    ``rows`` are (new id, path, hash, old id). Copying inside SQLite keeps a re-index from reading every
-    chunk's text into Python and writing it back: on sympy that was a third of a one-file re-index.
+    ``path`` is set for a blob the live build has at another path (a copy or a rename): its chunks are
+    copied under the new path, with content hashes for it.
     """
-    if not rows:
+
+    new: int
+    old: int
+    size: int
+    path: str | None = None
+
+    def follows(self, other: Run) -> bool:
+        """Whether ``other`` starts where this run ends, in both builds (so the two are one copy)."""
+        return self.new + self.size == other.new and self.old + self.size == other.old
+
+
+def chunk_hash(path: str, kind: str, signature: str, text: str) -> str:
+    """A chunk's content hash, the vector cache's key: what gets embedded (path, signature, text)."""
+    body = f"{path}\n{signature}\n{text}" if kind != "window" else f"{path}\n{text}"
+    return hashlib.sha1(body.encode()).hexdigest()
+
+
+def copy_chunks(db: sqlite3.Connection, previous: Path, runs: list[Run]) -> None:
+    """Copy the kept chunks into a new build's ``db`` straight from the ``previous`` build's database.
+
+    Consecutive unchanged files are one run, so a one-file re-index copies sympy's 41,855 chunks in two
+    statements that never bring a row into Python.
+    """
+    if not runs:
         return
+    db.create_function("chunk_hash", 4, chunk_hash, deterministic=True)
     db.execute("ATTACH DATABASE ? AS old", (str(previous / "meta.sqlite"),))  # only read
     try:
-        db.execute("CREATE TEMP TABLE reuse (id INTEGER PRIMARY KEY, path TEXT, hash TEXT, old INTEGER)")
-        db.executemany("INSERT INTO reuse VALUES (?, ?, ?, ?)", rows)
-        db.execute(
-            "INSERT INTO chunks SELECT r.id, r.path, o.blob, o.kind, o.name, o.start_line, o.end_line, "
-            "o.signature, o.text, r.hash FROM reuse r JOIN old.chunks o ON o.id = r.old"
-        )
-        if db.execute("SELECT changes()").fetchone()[0] != len(rows):
+        copied = 0
+        for run in runs:
+            db.execute(
+                "INSERT INTO chunks SELECT id + :shift, coalesce(:path, path), blob, kind, name, start_line, end_line, "
+                "signature, text, iif(:path IS NULL, hash, chunk_hash(:path, kind, signature, text)) "
+                "FROM old.chunks WHERE id >= :old AND id < :end",
+                {"shift": run.new - run.old, "path": run.path, "old": run.old, "end": run.old + run.size},
+            )
+            copied += db.execute("SELECT changes()").fetchone()[0]
+        if copied != sum(run.size for run in runs):
             raise IndexStateError(f"index at {previous} lost chunks while it was being reused")
-        db.execute("DROP TABLE reuse")
         db.commit()
     finally:
         db.execute("DETACH DATABASE old")
 
 
-def chunk_texts(previous: Path, ids: set[int]) -> dict[int, str]:
-    """The texts of the ``previous`` build's chunks ``ids`` (a re-index needs only a few of them)."""
-    db, _ = open_db(previous)
+def stored_chunks(build: Path, ids: list[int]) -> list[tuple[int, str, str, str, str]]:
+    """(id, path, signature, text, hash) of a build's chunks ``ids``: what embedding them needs."""
+    db, _ = open_db(build)
     with closing(db):
-        return dict(rows_with_keys(db, "SELECT id, text FROM chunks WHERE id IN ({keys})", sorted(ids)))
+        return rows_with_keys(db, "SELECT id, path, signature, text, hash FROM chunks WHERE id IN ({keys})", ids)
 
 
 def rows_with_keys(db: sqlite3.Connection, sql: str, keys: list, params: tuple = ()) -> list[tuple]:

@@ -111,6 +111,28 @@ def test_a_reindex_keeps_exactly_what_a_fresh_build_makes(make_repo, tiny_embedd
     assert np.array_equal(
         again._vectors.reconstruct_n(0, len(again.chunks())), fresh._vectors.reconstruct_n(0, len(fresh.chunks()))
     )
+    for query in ("cart total", "user name checkout", "shop"):  # term counts gathered, not recounted
+        assert np.array_equal(again.chunk_lexical_scores(query), fresh.chunk_lexical_scores(query))
+        assert np.array_equal(again.file_lexical_scores(query), fresh.file_lexical_scores(query))
+
+
+def test_a_big_build_parses_on_every_core_into_the_same_index(
+    make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes (used above a few MB of new text) produce the index one process makes, secrets
+    redacted in the workers too."""
+    from retrieval import parsing
+
+    root = make_repo({**IMPORTING, "shop/keys.py": 'TOKEN = "ghp_' + "a1B2c3D4e5" * 4 + '"\n'})
+    build_index(root, tmp_path / "one", config=EmbeddingConfig(dense="none"), progress=False)
+    monkeypatch.setattr(parsing, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parsing, "BATCH_BYTES", 1)  # one file per batch: several batches, in order
+    build_index(root, tmp_path / "many", config=EmbeddingConfig(dense="none"), progress=False)
+    one, many = open_index(root, tmp_path / "one"), open_index(root, tmp_path / "many")
+    assert [(c, c.text) for c in many.chunks()] == [(c, c.text) for c in one.chunks()]
+    assert many.imports() == one.imports()
+    assert np.array_equal(many.file_lexical_scores("cart user"), one.file_lexical_scores("cart user"))
+    assert not any("a1B2c3D4e5" in c.text for c in many.chunks())
 
 
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
