@@ -21,10 +21,12 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Registry:
     @cached_property
     def plugins(self) -> dict[str, EntryPoint]:
         """The group's entry points by name, first installed one wins; names the built-ins hold are left out."""
+        from importlib.metadata import entry_points  # 20 ms: only when a name is not a built-in
+
         found: dict[str, EntryPoint] = {}
         for point in entry_points(group=self.group) if self.group else ():
             if point.name not in self.builtin:

@@ -10,8 +10,8 @@ commits and worktrees: the cache lives in the repository's common git dir).
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import sqlite3
 import time
 import zipfile
 from collections.abc import Callable
@@ -109,16 +109,20 @@ def build_index(
         if previous is not None and not _lexicals_readable(previous):
             previous = None  # rows are reused only with the term counts they point into
         known = store.previous_blobs(previous) if previous else store.NOTHING
-        old_head, old_commits = store.read_history(previous)
-        commits, stats.commits_read = history.update(git_dir, head, (old_head, old_commits))
         mark("load previous")
+        settings = {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
+        if previous is not None and _up_to_date(previous, known, files, head, settings):
+            stats.reused_files, stats.chunks = len(files), sum(count for _, count in known.spans.values())
+            stats.seconds = time.perf_counter() - started
+            stats.reused_vectors = stats.chunks if embedder else 0
+            return stats
         build = store.new_build_dir(base)
         try:
             with _progress(progress) as bar:
                 plans = _plan(files, known, stats, bar)
                 mark("parse")
-                _write(build, previous, plans, known, config, embedder, cache, stats, bar, mark)
-                _write_history(build, previous, head, commits, old_commits)
+                _write(build, previous, plans, known, settings, embedder, cache, stats, bar, mark)
+                stats.commits_read = _write_history(build, previous, git_dir, head)
                 mark("history")
             store.publish(base, build)
         except BaseException as exc:
@@ -143,6 +147,31 @@ def open_index(root: Path, index_dir: Path | None = None) -> RepoIndex:
     if build is None:
         raise IndexStateError(f"no index at {base}: run `patchgate index {root}` first")
     return RepoIndex.load(root, build)
+
+
+def _up_to_date(
+    previous: Path, known: store.Previous, files: list[SourceFile], head: str | None, settings: dict
+) -> bool:
+    """Whether the live build is what a build would make now: the same files (paths and blobs), the same
+    history head and the same embedding settings, its vectors readable. Then nothing is written:
+    ``context`` refreshes the index before every answer, and most of the time nothing changed."""
+    return (
+        len(files) == len(known.files)
+        and all((f.path, f.blob) in known.files for f in files)
+        and store.history_head(previous) == head
+        and json.loads(json.dumps(settings)) == known.settings
+        and (not settings["model_id"] or _vector_count(previous) == sum(count for _, count in known.spans.values()))
+    )
+
+
+def _vector_count(build: Path) -> int | None:
+    """How many vectors a build's FAISS file holds (memory-mapped: nothing is read), None if unreadable."""
+    import faiss
+
+    try:
+        return faiss.read_index(str(build / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC).ntotal
+    except RuntimeError:
+        return None
 
 
 def _cache_dir(source: Path | CommitSource) -> Path:
@@ -238,19 +267,18 @@ def _write(
     previous: Path | None,
     plans: list[Planned],
     known: store.Previous,
-    config: EmbeddingConfig,
+    settings: dict,
     embedder,
     cache: VectorCache | None,
     stats: BuildStats,
     bar,
     mark: Callable[[str], None],
 ) -> None:
-    """Write metadata, BM25 term counts and vectors of a new build."""
-    settings = {"embedding": json.dumps({**config.model_dump(), "model_id": getattr(embedder, "model_id", "")})}
+    """Write metadata, BM25 term counts and vectors of a new build (``settings``: the embedding's)."""
     files = [p.file for p in plans]
     chunks = Chunks.number(plans)
     stats.chunks = len(chunks.docs)
-    with closing(store.create_db(build, settings)) as db:
+    with closing(store.create_db(build, {"embedding": json.dumps(settings)})) as db:
         db.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
             [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files],
@@ -323,21 +351,39 @@ def _previous_table(previous: Path | None, known: store.Previous, model_id: str)
         return None
 
 
-def _write_history(
-    build: Path,
-    previous: Path | None,
-    head: str | None,
-    commits: list[history.Commit],
-    old_commits: list[history.Commit],
-) -> None:
-    """Commits and their message BM25; rows of commits the previous build had are gathered, not recounted."""
+def _write_history(build: Path, previous: Path | None, git_dir: Path, head: str | None) -> int:
+    """Commits and their message BM25; returns how many commits were read from git.
+
+    At the live build's head, the history is the live build's: its rows are copied inside SQLite and its
+    term counts hard-linked (a published build is never written again). Otherwise only the new commits
+    are read, and the rows of the commits the live build had are gathered, not recounted.
+    """
+    if previous is not None and head is not None and store.history_head(previous) == head:
+        store.copy_history(build, previous)
+        _link_tree(previous / "bm25-history", build / "bm25-history")
+        return 0
+    old_head, old_commits = store.read_history(previous)
+    commits, read = history.update(git_dir, head, (old_head, old_commits))
     old_row = {c.sha: i for i, c in enumerate(old_commits)}
     docs: list[int | list[str]] = [old_row.get(c.sha, -1) for c in commits]
     docs = [d if d != -1 else tokenize(c.message) for d, c in zip(docs, commits, strict=True)]
-    with closing(sqlite3.connect(build / "meta.sqlite")) as db:
+    with closing(store.build_db(build)) as db:
         store.write_history(db, head, commits)
         db.commit()
     Lexical.assemble(_previous_lexical(previous, "bm25-history"), docs).save(build / "bm25-history")
+    return read
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``target`` as a copy of the folder ``source`` made of hard links (a real copy where links fail)."""
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link)
 
 
 def _previous_lexical(previous: Path | None, name: str) -> Lexical | None:

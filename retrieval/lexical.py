@@ -192,15 +192,20 @@ class Lexical:
         A row may be taken more than once (a blob at two paths): each of its entries is repeated once per
         taking, and the k-th copy goes to the k-th new row that takes it.
         """
+        cols = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))
+        if len(old) < 2 or bool((old[1:] > old[:-1]).all()):  # each row at most once, in order: a re-index
+            where = np.full(self.size, -1, dtype=np.int64)
+            where[old] = new
+            rows = where[self.indices]
+            kept = rows >= 0
+            return rows[kept], cols[kept], self.data[kept]
         takes = np.bincount(old, minlength=self.size)
         targets = new[np.argsort(old, kind="stable")]  # the new rows of old row r: targets[first[r]:first[r + 1]]
         first = np.concatenate(([0], np.cumsum(takes)))
         copies = takes[self.indices]
         entry = np.repeat(np.arange(len(self.indices)), copies)
         nth = np.arange(len(entry)) - np.repeat(np.cumsum(copies) - copies, copies)
-        rows = targets[first[self.indices[entry]] + nth]
-        cols = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))[entry]
-        return rows, cols, self.data[entry]
+        return targets[first[self.indices[entry]] + nth], cols[entry], self.data[entry]
 
     def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where nothing matches)."""

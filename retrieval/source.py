@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from core.errors import InputError
 from core.git import run_git
@@ -81,14 +81,18 @@ def blob_id(data: bytes) -> str:
 
 
 def wanted_path(path: str) -> bool:
-    """Whether a path is worth indexing at all: code or text, not vendored, not minified by name."""
-    pure = PurePosixPath(path)
-    if any(part in VENDORED_DIRS for part in pure.parts[:-1]):
+    """Whether a path is worth indexing at all: code or text, not vendored, not minified by name.
+
+    String operations, not ``PurePosixPath``: this runs for every file of the tree on every re-index.
+    """
+    *folders, name = path.split("/")
+    if not VENDORED_DIRS.isdisjoint(folders):
         return False
-    name = pure.name.lower()
+    name = name.lower()
     if ".min." in name or name.endswith((".lock", "-lock.json", ".map")):
         return False
-    suffix = pure.suffix.lower()
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as PurePosixPath.suffix: ".bashrc" has none
     return suffix in LANGUAGES or suffix in TEXT_SUFFIXES
 
 

@@ -80,6 +80,24 @@ def test_one_file_edit_parses_and_embeds_only_that_file(make_repo, tiny_embedder
     assert hits and all(-1.01 <= score <= 1.01 for _, score in hits)
 
 
+def test_a_refresh_with_nothing_changed_writes_nothing(make_repo, tiny_embedder: Path) -> None:
+    """``context`` refreshes before every answer: when files, head and settings are the same, the live build
+    stays live; a new commit (history) or other embedding settings make a new one."""
+    root = make_repo(SHOP)
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    live = (root / ".patchgate/CURRENT").read_text()
+    again = build_index(root, config=dense(tiny_embedder), progress=False)
+    assert (root / ".patchgate/CURRENT").read_text() == live
+    assert (again.parsed_files, again.reused_files, again.chunks) == (0, 3, open_index(root).chunks()[-1].id + 1)
+    git(root, "commit", "-q", "--allow-empty", "-m", "fix the cart total")
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    assert (root / ".patchgate/CURRENT").read_text() != live
+    assert open_index(root).history.commits[0].message == "fix the cart total"
+    live = (root / ".patchgate/CURRENT").read_text()
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    assert (root / ".patchgate/CURRENT").read_text() != live
+
+
 def test_a_copied_file_is_found_under_its_new_path_without_reparsing(make_repo, tiny_embedder: Path) -> None:
     root = make_repo(SHOP)
     build_index(root, config=dense(tiny_embedder), progress=False)

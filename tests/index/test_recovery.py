@@ -81,6 +81,14 @@ def test_a_damaged_index_part_is_rebuilt_with_one_line(shop: Path, damage: str) 
     context_works(shop, "--no-refresh")
 
 
+def test_index_repairs_damaged_vectors_even_when_no_file_changed(shop: Path) -> None:
+    (live(shop) / "vectors.faiss").write_bytes(b"\x00garbage" * 64)
+    result = run_cli("index", "--json", cwd=shop)
+    assert result.returncode == 0, result.stderr
+    said = context_works(shop, "--no-refresh")
+    assert "rebuilding" not in said and "damaged" not in said
+
+
 def test_a_dropped_table_does_not_break_the_next_index_run(shop: Path) -> None:
     with sqlite3.connect(live(shop) / "meta.sqlite") as db:
         db.execute("DROP TABLE imports")
