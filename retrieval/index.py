@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 import zipfile
 from collections.abc import Callable
@@ -109,29 +110,39 @@ def build_index(
         if previous is not None and not _lexicals_readable(previous):
             previous = None  # rows are reused only with the term counts they point into
         known = store.previous_blobs(previous) if previous else store.NOTHING
+        previous = previous if known.files else None  # a damaged build is not copied
         mark("load previous")
         settings = {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
         if previous is not None and _up_to_date(previous, known, files, head, settings):
-            stats.reused_files, stats.chunks = len(files), sum(count for _, count in known.spans.values())
+            stats.reused_files, stats.chunks = len(files), sum(k.chunks for k in known.files.values())
             stats.seconds = time.perf_counter() - started
             stats.reused_vectors = stats.chunks if embedder else 0
             return stats
         build = store.new_build_dir(base)
+        damaged: sqlite3.DatabaseError | None = None
         try:
             with _progress(progress) as bar:
                 plans = _plan(files, known, stats, bar)
                 mark("parse")
                 _write(build, previous, plans, known, settings, embedder, cache, stats, bar, mark)
-                stats.commits_read = _write_history(build, previous, git_dir, head)
+                stats.commits_read = _write_history(build, previous, known, git_dir, head)
                 mark("history")
             store.publish(base, build)
         except BaseException as exc:
             shutil.rmtree(build, ignore_errors=True)
-            if isinstance(exc, OSError):
+            if isinstance(exc, sqlite3.DatabaseError) and previous is not None:
+                damaged = exc  # the live build's database failed while being edited: start from nothing
+            elif isinstance(exc, OSError):
                 raise IndexStateError(
                     f"could not write the index ({exc.strerror or exc}); the previous index is still in use"
                 ) from None
-            raise
+            else:
+                raise
+    if damaged is not None:
+        from core.console import err
+
+        err.print(f"index at {previous} is unreadable ({damaged}); rebuilding from scratch", style="yellow")
+        return build_index(source, index_dir, config=config, cache_dir=cache_dir, progress=progress, reuse=False)
     if root is not None:
         _exclude_from_git(root)
     stats.seconds = time.perf_counter() - started
@@ -158,9 +169,9 @@ def _up_to_date(
     return (
         len(files) == len(known.files)
         and all((f.path, f.blob) in known.files for f in files)
-        and store.history_head(previous) == head
+        and known.head == head
         and json.loads(json.dumps(settings)) == known.settings
-        and (not settings["model_id"] or _vector_count(previous) == sum(count for _, count in known.spans.values()))
+        and (not settings["model_id"] or _vector_count(previous) == sum(k.chunks for k in known.files.values()))
     )
 
 
@@ -197,9 +208,9 @@ def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
     """What each file contributes. A blob the live build has keeps its chunks (at the same path also its
     vectors and file row; at a new path, a copy or a rename, its chunks are copied under the new path and
     only the file's text is tokenized again). Any other blob is parsed once, at its first path (see
-    ``parsing``). Python imports of new blobs are recorded in ``known.imports``.
+    ``parsing``).
     """
-    at = {blob: path for path, blob in known.files}
+    at = {blob: path for path, blob in known.files}  # a blob at several paths: any one has its chunks
     fresh: dict[str, tuple[str, str, bytes]] = {}
     for f in files:
         if f.blob not in at and f.blob not in fresh:
@@ -207,7 +218,6 @@ def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
     task = bar.add_task("parsing", total=len(fresh)) if bar else None
     advance = (lambda n: bar.advance(task, n)) if bar else None
     parsed = dict(zip(fresh, parse_blobs(list(fresh.values()), advance), strict=True))
-    known.imports.update((blob, p.imports) for blob, p in parsed.items() if p.imports is not None)
     stats.parsed_files, stats.reused_files = len(parsed), len(files) - len(parsed)
     plans = []
     for f in files:
@@ -215,51 +225,50 @@ def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
             blob = parsed[f.blob]
             plans.append(Planned(f, range(0), False, blob, tokenize(f.path) + blob.text_tokens))
             continue
-        first, count = known.spans.get((at[f.blob], f.blob), (0, 0))  # an empty file has no chunks
+        old = known.files[(at[f.blob], f.blob)]
         row = known.files.get((f.path, f.blob))
-        doc = row if row is not None else tokenize(f.path) + tokenize(redact(f.data.decode("utf-8", "replace"), f.path))
-        plans.append(Planned(f, range(first, first + count), row is None, None, doc))
+        doc = (
+            row.row
+            if row is not None
+            else tokenize(f.path) + tokenize(redact(f.data.decode("utf-8", "replace"), f.path))
+        )
+        plans.append(Planned(f, range(old.first, old.first + old.chunks), row is None, None, doc))
     return plans
 
 
 @dataclass
 class Chunks:
-    """The new build's chunks, numbered in file order: new rows, runs copied from the live build, BM25 docs."""
+    """The new build's chunks in order (chunk i is BM25 and FAISS row i): the rows of parsed files, each
+    chunk's BM25 document and the live build's row it keeps, and where each file's chunks start."""
 
-    rows: list[tuple]  # (id, path, blob, kind, name, start, end, signature, text, hash) of new chunks
-    runs: list[store.Run]  # kept chunks, copied inside SQLite
-    docs: list[int | list[str]]  # BM25 document of chunk i: its old row, or its tokens
-    olds: np.ndarray  # chunk i's id in the live build, or -1
+    rows: list[tuple]  # (path, k, blob, kind, name, start, end, signature, hash, text) of parsed files' chunks
+    docs: list[int | list[str]]  # BM25 document of chunk i: the live build's row, or its tokens
+    olds: np.ndarray  # chunk i's row in the live build (same path, same blob), or -1
+    first: dict[str, int]  # path -> its first chunk
+    moved: list[str]  # files whose chunks were copied from another path: their texts are in the database only
 
     @classmethod
     def number(cls, plans: list[Planned]) -> Chunks:
         rows: list[tuple] = []
-        runs: list[store.Run] = []
         docs: list[int | list[str]] = []
         olds: list[np.ndarray] = []
+        first: dict[str, int] = {}
+        moved: list[str] = []
         for p in plans:
-            first = len(docs)
+            f = p.file
+            first[f.path] = len(docs)
             if p.parsed is None:
-                if not p.kept:
-                    continue
-                run = store.Run(first, p.kept.start, len(p.kept), p.file.path if p.moved else None)
-                if runs and runs[-1].path is None and run.path is None and runs[-1].follows(run):
-                    runs[-1] = runs[-1]._replace(size=runs[-1].size + run.size)
-                else:
-                    runs.append(run)
-                docs.extend(p.kept)
+                moved += [f.path] if p.moved else []
+                docs.extend(p.kept)  # a moved file's chunks have the same tokens at any path
                 kept = np.arange(p.kept.start, p.kept.stop, dtype=np.int64)
                 olds.append(np.full(len(kept), -1, dtype=np.int64) if p.moved else kept)  # a moved chunk's hash is new
                 continue
-            f = p.file
-            for i, (c, tokens) in enumerate(zip(p.parsed.chunks, p.parsed.tokens, strict=True)):
+            for k, (c, tokens) in enumerate(zip(p.parsed.chunks, p.parsed.tokens, strict=True)):
                 digest = store.chunk_hash(f.path, c.kind, c.signature, c.text)
-                rows.append(
-                    (first + i, f.path, f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, c.text, digest)
-                )
+                rows.append((f.path, k, f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, digest, c.text))
                 docs.append(tokens)
             olds.append(np.full(len(p.parsed.chunks), -1, dtype=np.int64))
-        return cls(rows, runs, docs, np.concatenate(olds) if olds else np.zeros(0, dtype=np.int64))
+        return cls(rows, docs, np.concatenate(olds) if olds else np.zeros(0, dtype=np.int64), first, moved)
 
 
 def _write(
@@ -274,21 +283,32 @@ def _write(
     bar,
     mark: Callable[[str], None],
 ) -> None:
-    """Write metadata, BM25 term counts and vectors of a new build (``settings``: the embedding's)."""
-    files = [p.file for p in plans]
+    """Write metadata, BM25 term counts and vectors of a new build (``settings``: the embedding's).
+
+    The metadata is the live build's database, copied and edited where files changed (or a new one).
+    """
     chunks = Chunks.number(plans)
     stats.chunks = len(chunks.docs)
-    with closing(store.create_db(build, {"embedding": json.dumps(settings)})) as db:
-        db.executemany(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-            [(f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1) for f in files],
+    at = {blob: path for path, blob in known.files}
+    kept = {p.file.path for p in plans if p.parsed is None and not p.moved}
+    with closing(store.start_db(build, previous, {"embedding": json.dumps(settings)})) as db:
+        store.replace_files(
+            db,
+            sorted({path for path, _ in known.files} - kept),
+            [(at[p.file.blob], p.file.path) for p in plans if p.moved],
         )
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunks.rows)
-        if previous is not None:
-            store.copy_chunks(db, previous, chunks.runs)
-        import_rows = _import_rows(files, known.imports)
-        db.executemany("INSERT INTO imports VALUES (?, ?, ?)", import_rows)
-        db.executemany("INSERT INTO edges VALUES (?, ?, ?)", _edge_rows(files, import_rows, known))
+        db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)", [_file_row(p) for p in plans if p.file.path not in kept]
+        )
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r[:9] for r in chunks.rows))
+        db.executemany("INSERT INTO texts VALUES (?, ?, ?)", ((r[0], r[1], r[9]) for r in chunks.rows))
+        new_imports = {p.file.blob: p.parsed.imports for p in plans if p.parsed is not None and p.parsed.imports}
+        db.executemany(
+            "INSERT INTO imports VALUES (?, ?, ?)",
+            list(dict.fromkeys((blob, m, level) for blob, found in new_imports.items() for m, level in found)),
+        )
+        store.drop_orphan_imports(db)
+        _write_edges(db, [p.file for p in plans], kept, known)
         db.commit()
     mark("metadata")
     for name, docs in (("bm25-chunks", chunks.docs), ("bm25-files", [p.doc for p in plans])):
@@ -306,6 +326,33 @@ def _write(
         mark("vectors")
 
 
+def _file_row(p: Planned) -> tuple[str, str, str, int, int, int]:
+    """A new row of the files table: path, language, blob, bytes, lines and how many chunks it has."""
+    f = p.file
+    chunks = len(p.parsed.chunks) if p.parsed is not None else len(p.kept)
+    return (f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, chunks)
+
+
+def _write_edges(db: sqlite3.Connection, files: list[SourceFile], kept: set[str], known: store.Previous) -> None:
+    """The Python import graph, resolved against this build's file set.
+
+    While the set of Python files is the one the live build resolved against, a kept file's edges are
+    already right (the same imports against the same modules): only changed files are resolved again.
+    A file added or removed can change what any import resolves to, so then every file is.
+    """
+    python = {f.path: f.blob for f in files if f.lang == "python"}
+    if set(python) == {path for path, _ in known.files if language_of(path) == "python"}:
+        again = {path: blob for path, blob in python.items() if path not in kept}
+    else:
+        db.execute("DELETE FROM edges")
+        again = python
+    if not again:
+        return
+    imports = store.imports_by_blob(db, set(again.values()) if again is not python else None)
+    edges = resolve_imports({path: imports.get(blob, []) for path, blob in again.items()}, sorted(python))
+    db.executemany("INSERT INTO edges VALUES (?, ?, ?)", [(e.src, e.module, e.dst) for e in edges])
+
+
 def _vectors(
     build: Path, table: np.ndarray | None, chunks: Chunks, embedder, cache: VectorCache, advance
 ) -> np.ndarray:
@@ -318,10 +365,10 @@ def _vectors(
         olds[olds >= len(table)] = -1
     reused = olds >= 0
     rest = np.flatnonzero(~reused).tolist()
-    wanted = {row[0]: (row[9], row[1], row[7], row[8]) for row in chunks.rows}  # hash, path, signature, text
-    if len(wanted) < len(rest):  # kept chunks whose old vectors are unusable (another model): read them back
-        stored = store.stored_chunks(build, [i for i in rest if i not in wanted])
-        wanted.update((cid, (digest, path, signature, text)) for cid, path, signature, text, digest in stored)
+    wanted = {chunks.first[r[0]] + r[1]: (r[8], r[0], r[7], r[9]) for r in chunks.rows}  # hash, path, signature, text
+    if len(wanted) < len(rest):  # moved chunks, or kept ones whose old vectors another model made: read back
+        for path, k, signature, text, digest in store.stored_chunks(build, None if table is None else chunks.moved):
+            wanted.setdefault(chunks.first[path] + k, (digest, path, signature, text))
     pending = [wanted[i] for i in rest]
 
     def texts(ids: list[int]) -> list[str]:
@@ -351,15 +398,14 @@ def _previous_table(previous: Path | None, known: store.Previous, model_id: str)
         return None
 
 
-def _write_history(build: Path, previous: Path | None, git_dir: Path, head: str | None) -> int:
+def _write_history(build: Path, previous: Path | None, known: store.Previous, git_dir: Path, head: str | None) -> int:
     """Commits and their message BM25; returns how many commits were read from git.
 
-    At the live build's head, the history is the live build's: its rows are copied inside SQLite and its
-    term counts hard-linked (a published build is never written again). Otherwise only the new commits
-    are read, and the rows of the commits the live build had are gathered, not recounted.
+    At the live build's head, the history is the live build's: its rows came with the copied database and
+    its term counts are hard-linked (a published build is never written again). Otherwise only the new
+    commits are read, and the rows of the commits the live build had are gathered, not recounted.
     """
-    if previous is not None and head is not None and store.history_head(previous) == head:
-        store.copy_history(build, previous)
+    if previous is not None and head is not None and known.head == head:
         _link_tree(previous / "bm25-history", build / "bm25-history")
         return 0
     old_head, old_commits = store.read_history(previous)
@@ -404,38 +450,6 @@ def _lexicals_readable(previous: Path) -> bool:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return False
     return True
-
-
-def _import_rows(files: list[SourceFile], imports: dict) -> list[tuple[str, str, int]]:
-    """(blob, module, level) rows of every Python file, from the imports recorded while chunking."""
-    rows = [(f.blob, module, level) for f in files if f.lang == "python" for module, level in imports.get(f.blob, [])]
-    return list(dict.fromkeys(rows))
-
-
-def _edge_rows(
-    files: list[SourceFile], import_rows: list[tuple[str, str, int]], known: store.Previous
-) -> list[tuple[str, str, str | None]]:
-    """The Python import graph resolved against this build's file set (it changes with every file added).
-
-    When the set of Python files is the one the live build resolved against, an unchanged file's edges
-    are the live build's: the same imports against the same modules.
-    """
-    by_blob: dict[str, list[tuple[str, int]]] = {}
-    for blob, module, level in import_rows:
-        by_blob.setdefault(blob, []).append((module, level))
-    python = [f for f in files if f.lang == "python"]
-    same_files = {f.path for f in python} == {path for path, _ in known.files if language_of(path) == "python"}
-    kept = {f.path for f in python if same_files and (f.path, f.blob) in known.files}
-    fresh: dict[str, list[tuple[str, str | None]]] = {}
-    for e in resolve_imports(
-        {f.path: by_blob.get(f.blob, []) for f in python if f.path not in kept}, [f.path for f in python]
-    ):
-        fresh.setdefault(e.src, []).append((e.module, e.dst))
-    return [
-        (src, module, dst)
-        for src in sorted(f.path for f in python)
-        for module, dst in (known.edges.get(src, []) if src in kept else fresh.get(src, []))
-    ]
 
 
 def _stopwatch(stats: BuildStats) -> Callable[[str], None]:

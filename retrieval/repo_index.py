@@ -47,8 +47,11 @@ class RepoIndex:
                     FileRecord(*row)
                     for row in db.execute("SELECT path, lang, blob, size, lines FROM files ORDER BY path")
                 ]
-                chunks = ChunkTexts(build).chunks(db.execute(f"SELECT {COLUMNS} FROM chunks ORDER BY id").fetchall())
-                edges = [ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid")]
+                rows = db.execute(f"SELECT {COLUMNS} FROM chunks ORDER BY path, k")
+                chunks = ChunkTexts(build).chunks([(i, *row) for i, row in enumerate(rows)])  # chunk i: the i-th
+                edges = [
+                    ImportEdge(*row) for row in db.execute("SELECT src, module, dst FROM edges ORDER BY src, rowid")
+                ]
             except Exception as exc:  # sqlite errors and malformed rows alike mean a broken build
                 raise IndexStateError(f"index at {build} is unreadable ({exc})") from None
         return cls(root, build, files, chunks, edges, meta)

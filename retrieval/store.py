@@ -3,11 +3,16 @@
     .patchgate/
       CURRENT                 name of the live build folder (replaced with os.replace)
       index-<id>/
-        meta.sqlite           files, chunks, raw imports per blob, resolved import edges per path
-                              (resolved at build: opening stays cheap), commit history, settings
-        vectors.faiss         inner-product index over unit vectors, row i = chunk id i
+        meta.sqlite           files, chunks and their texts, raw imports per blob, resolved import
+                              edges per path (resolved at build: opening stays cheap), commit history,
+                              settings
+        vectors.faiss         inner-product index over unit vectors, row i = chunk i
         bm25-chunks/ bm25-files/ bm25-history/   term counts + vocabulary (retrieval.lexical), row i =
-                              chunk id i / file i in path order / commit i
+                              chunk i / file i / commit i
+
+Files are in path order and chunks in (path, position in file) order; chunk i is the i-th in that order.
+No row stores its number, so a re-index edits a copy of the live build's database where files changed
+and leaves the rest as it was: a one-file change rewrites that file's rows, not the 41,855 of sympy.
 
 A build writes a new folder, and only then points CURRENT at it: a crash or a
 full disk mid-build leaves the previous index live and usable.
@@ -30,19 +35,24 @@ from core.atomic import atomic_write_text
 from core.errors import IndexStateError
 from core.locks import Timeout, exclusive
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 BUILD_NAME = re.compile(r"index-[0-9a-f]{12}")
 LOCK_WAIT_S = 600.0  # a big repository's first build with transformer embeddings on CPU
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER);  -- row = BM25 row
-CREATE TABLE chunks (id INTEGER PRIMARY KEY, path TEXT, blob TEXT, kind TEXT, name TEXT, start_line INTEGER,
-                     end_line INTEGER, signature TEXT, text TEXT, hash TEXT);
+CREATE TABLE files (path TEXT PRIMARY KEY, lang TEXT, blob TEXT, size INTEGER, lines INTEGER, chunks INTEGER)
+    WITHOUT ROWID;
+CREATE TABLE chunks (path TEXT, k INTEGER, blob TEXT, kind TEXT, name TEXT, start_line INTEGER, end_line INTEGER,
+                     signature TEXT, hash TEXT, PRIMARY KEY (path, k)) WITHOUT ROWID;
+CREATE TABLE texts (path TEXT, k INTEGER, text TEXT, PRIMARY KEY (path, k));  -- apart: opening never reads them
 CREATE TABLE imports (blob TEXT, module TEXT, level INTEGER);
-CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);
+CREATE INDEX imports_blob ON imports(blob);
+CREATE TABLE edges (src TEXT, module TEXT, dst TEXT);  -- read ORDER BY src, rowid
+CREATE INDEX edges_src ON edges(src);
 CREATE TABLE commits (id INTEGER PRIMARY KEY, sha TEXT, time INTEGER, message TEXT);  -- id 0 = newest
 CREATE TABLE commit_files (commit_id INTEGER, path TEXT);
 """
+TABLES = frozenset({"meta", "files", "chunks", "texts", "imports", "edges", "commits", "commit_files"})
 
 
 def live_dir(base: Path) -> Path | None:
@@ -109,12 +119,17 @@ def build_db(build: Path) -> sqlite3.Connection:
     return db
 
 
-def create_db(build: Path, settings: dict[str, str]) -> sqlite3.Connection:
-    """The metadata database of a new build, schema and settings written."""
-    db = build_db(build)
-    db.executescript(SCHEMA)
+def start_db(build: Path, previous: Path | None, settings: dict[str, str]) -> sqlite3.Connection:
+    """The new build's database: a copy of the ``previous`` build's, to edit where files changed, or an
+    empty one; ``settings`` written either way."""
+    if previous is not None:
+        shutil.copyfile(previous / "meta.sqlite", build / "meta.sqlite")
+        db = build_db(build)
+    else:
+        db = build_db(build)
+        db.executescript(SCHEMA)
     rows = {"format_version": str(FORMAT_VERSION), **settings}
-    db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows.items())
     return db
 
 
@@ -136,31 +151,40 @@ def settings_of(meta: dict[str, str]) -> dict:
     return json.loads(meta.get("embedding", "{}"))
 
 
+class Known(NamedTuple):
+    """One file of the live build: its BM25 row, where its chunks start, how many it has."""
+
+    row: int
+    first: int
+    chunks: int
+
+
 class Previous(NamedTuple):
-    """What the live build knows, for a re-index to reuse instead of recomputing.
+    """What the live build has, for a re-index to keep instead of recomputing: its files by (path, blob),
+    its embedding settings (whose model made its vectors) and the head its history was read at."""
 
-    spans: (path, blob) -> the first chunk id and chunk count of that file (a file's chunks have
-    consecutive ids: its BM25 and FAISS rows); files: (path, blob) -> the file's old BM25 row;
-    imports: blob -> (module, level); edges: source path -> its resolved import edges, in build order;
-    settings: its embedding settings (whose model made its vectors).
-    """
-
-    spans: dict[tuple[str, str], tuple[int, int]]
-    files: dict[tuple[str, str], int]
-    imports: dict[str, list[tuple[str, int]]]
-    edges: dict[str, list[tuple[str, str | None]]]
+    files: dict[tuple[str, str], Known]
     settings: dict
+    head: str | None
 
 
-NOTHING = Previous({}, {}, {}, {}, {})
+NOTHING = Previous({}, {}, None)
 
 
 def previous_blobs(build: Path) -> Previous:
-    """What the live ``build`` knows, for reuse; nothing if unusable."""
+    """What the live ``build`` has, for reuse; nothing if unusable (with one line saying so)."""
     try:
         db, meta = open_db(build)
         with closing(db):
-            return _known(db, settings_of(meta))
+            missing = TABLES - {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if missing:
+                raise IndexStateError(f"index at {build} lacks its {', '.join(sorted(missing))} table")
+            files: dict[tuple[str, str], Known] = {}
+            first = 0
+            for row, (path, blob, count) in enumerate(db.execute("SELECT path, blob, chunks FROM files ORDER BY path")):
+                files[(path, blob)] = Known(row, first, count)
+                first += count
+        return Previous(files, settings_of(meta), meta.get("history_head") or None)
     except (IndexStateError, sqlite3.Error) as exc:  # a damaged build: nothing in it is trusted for reuse
         from core.console import err
 
@@ -169,77 +193,64 @@ def previous_blobs(build: Path) -> Previous:
         return NOTHING
 
 
-def _known(db: sqlite3.Connection, settings: dict) -> Previous:
-    """One row per file, never one per chunk: a re-index reads chunk rows only inside SQLite (``copy_chunks``)."""
-    spans = {
-        (path, blob): (first, n)
-        for path, blob, first, n in db.execute("SELECT path, blob, min(id), count(*) FROM chunks GROUP BY path, blob")
-    }
-    imports: dict[str, list[tuple[str, int]]] = {}
-    for blob, module, level in db.execute("SELECT blob, module, level FROM imports"):
-        imports.setdefault(blob, []).append((module, level))
-    files = {(path, blob): i for i, (path, blob) in enumerate(db.execute("SELECT path, blob FROM files ORDER BY path"))}
-    edges: dict[str, list[tuple[str, str | None]]] = {}
-    for src, module, dst in db.execute("SELECT src, module, dst FROM edges ORDER BY rowid"):
-        edges.setdefault(src, []).append((module, dst))
-    return Previous(spans, files, imports, edges, settings)
-
-
-class Run(NamedTuple):
-    """Consecutive chunks a new build keeps: ``size`` of the live build's from ``old`` on become ``new`` on.
-
-    ``path`` is set for a blob the live build has at another path (a copy or a rename): its chunks are
-    copied under the new path, with content hashes for it.
-    """
-
-    new: int
-    old: int
-    size: int
-    path: str | None = None
-
-    def follows(self, other: Run) -> bool:
-        """Whether ``other`` starts where this run ends, in both builds (so the two are one copy)."""
-        return self.new + self.size == other.new and self.old + self.size == other.old
-
-
 def chunk_hash(path: str, kind: str, signature: str, text: str) -> str:
     """A chunk's content hash, the vector cache's key: what gets embedded (path, signature, text)."""
     body = f"{path}\n{signature}\n{text}" if kind != "window" else f"{path}\n{text}"
     return hashlib.sha1(body.encode()).hexdigest()
 
 
-def copy_chunks(db: sqlite3.Connection, previous: Path, runs: list[Run]) -> None:
-    """Copy the kept chunks into a new build's ``db`` straight from the ``previous`` build's database.
+def replace_files(db: sqlite3.Connection, gone: list[str], moves: list[tuple[str, str]]) -> None:
+    """Remove every row of the files at ``gone`` (changed or deleted), and copy the chunks of each (old
+    path, new path) in ``moves`` (a copied or renamed file) under the new path, hashed for it.
 
-    Consecutive unchanged files are one run, so a one-file re-index copies sympy's 41,855 chunks in two
-    statements that never bring a row into Python.
+    The copies are staged before anything is removed: a rename removes its source, a swap its target.
     """
-    if not runs:
-        return
     db.create_function("chunk_hash", 4, chunk_hash, deterministic=True)
-    db.execute("ATTACH DATABASE ? AS old", (str(previous / "meta.sqlite"),))  # only read
-    try:
-        copied = 0
-        for run in runs:
-            db.execute(
-                "INSERT INTO chunks SELECT id + :shift, coalesce(:path, path), blob, kind, name, start_line, end_line, "
-                "signature, text, iif(:path IS NULL, hash, chunk_hash(:path, kind, signature, text)) "
-                "FROM old.chunks WHERE id >= :old AND id < :end",
-                {"shift": run.new - run.old, "path": run.path, "old": run.old, "end": run.old + run.size},
-            )
-            copied += db.execute("SELECT changes()").fetchone()[0]
-        if copied != sum(run.size for run in runs):
-            raise IndexStateError(f"index at {previous} lost chunks while it was being reused")
-        db.commit()
-    finally:
-        db.execute("DETACH DATABASE old")
+    db.execute("CREATE TEMP TABLE moves (old TEXT, new TEXT)")
+    db.executemany("INSERT INTO moves VALUES (?, ?)", moves)
+    db.execute(
+        "CREATE TEMP TABLE staged AS SELECT m.new AS path, c.k, c.blob, c.kind, c.name, c.start_line, c.end_line, "
+        "c.signature, chunk_hash(m.new, c.kind, c.signature, t.text) AS hash, t.text "
+        "FROM moves m JOIN chunks c ON c.path = m.old JOIN texts t ON t.path = c.path AND t.k = c.k"
+    )
+    db.execute("CREATE TEMP TABLE gone (path TEXT PRIMARY KEY)")
+    db.executemany("INSERT INTO gone VALUES (?)", [(p,) for p in gone])
+    for table, column in (("files", "path"), ("chunks", "path"), ("texts", "path"), ("edges", "src")):
+        db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT path FROM gone)")
+    db.execute("INSERT INTO chunks SELECT path, k, blob, kind, name, start_line, end_line, signature, hash FROM staged")
+    db.execute("INSERT INTO texts SELECT path, k, text FROM staged")
+    for table in ("moves", "staged", "gone"):
+        db.execute(f"DROP TABLE {table}")
 
 
-def stored_chunks(build: Path, ids: list[int]) -> list[tuple[int, str, str, str, str]]:
-    """(id, path, signature, text, hash) of a build's chunks ``ids``: what embedding them needs."""
+def drop_orphan_imports(db: sqlite3.Connection) -> None:
+    """Remove the imports of blobs no file has any more."""
+    db.execute("DELETE FROM imports WHERE blob NOT IN (SELECT blob FROM files)")
+
+
+def imports_by_blob(db: sqlite3.Connection, blobs: set[str] | None = None) -> dict[str, list[tuple[str, int]]]:
+    """(module, level) of each blob's imports, in the order its file has them (all blobs: ``None``)."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    if blobs is None:
+        rows = db.execute("SELECT blob, module, level FROM imports ORDER BY rowid").fetchall()
+    else:
+        rows = rows_with_keys(
+            db, "SELECT blob, module, level FROM imports WHERE blob IN ({keys}) ORDER BY rowid", sorted(blobs)
+        )
+    for blob, module, level in rows:
+        out.setdefault(blob, []).append((module, level))
+    return out
+
+
+def stored_chunks(build: Path, paths: list[str] | None = None) -> list[tuple[str, int, str, str, str]]:
+    """(path, k, signature, text, hash) of a build's chunks (of ``paths``, else all), in chunk order: what
+    embedding them needs."""
     db, _ = open_db(build)
+    sql = "SELECT c.path, c.k, c.signature, t.text, c.hash FROM chunks c JOIN texts t USING (path, k) {where} ORDER BY c.path, c.k"
     with closing(db):
-        return rows_with_keys(db, "SELECT id, path, signature, text, hash FROM chunks WHERE id IN ({keys})", ids)
+        if paths is None:
+            return db.execute(sql.format(where="")).fetchall()
+        return rows_with_keys(db, sql.format(where="WHERE c.path IN ({keys})"), sorted(paths))
 
 
 def rows_with_keys(db: sqlite3.Connection, sql: str, keys: list, params: tuple = ()) -> list[tuple]:
@@ -255,33 +266,14 @@ def rows_with_keys(db: sqlite3.Connection, sql: str, keys: list, params: tuple =
 
 
 def write_history(db: sqlite3.Connection, head: str | None, commits: list) -> None:
-    """The commits a build knows (newest first) and the head they were read from."""
-    db.execute("INSERT INTO meta VALUES ('history_head', ?)", (head or "",))
+    """The commits a build knows (newest first) and the head they were read from, replacing any it had."""
+    db.execute("DELETE FROM commits")
+    db.execute("DELETE FROM commit_files")
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('history_head', ?)", (head or "",))
     db.executemany(
         "INSERT INTO commits VALUES (?, ?, ?, ?)", [(i, c.sha, c.time, c.message) for i, c in enumerate(commits)]
     )
     db.executemany("INSERT INTO commit_files VALUES (?, ?)", [(i, p) for i, c in enumerate(commits) for p in c.files])
-
-
-def history_head(build: Path) -> str | None:
-    """The head a build's history was read at (None when unknown or unreadable)."""
-    try:
-        db, meta = open_db(build)
-    except IndexStateError:
-        return None
-    db.close()
-    return meta.get("history_head") or None
-
-
-def copy_history(build: Path, previous: Path) -> None:
-    """The ``previous`` build's commits, their files and head, copied into ``build`` inside SQLite."""
-    with closing(build_db(build)) as db:
-        db.execute("ATTACH DATABASE ? AS old", (str(previous / "meta.sqlite"),))
-        db.execute("INSERT INTO meta SELECT key, value FROM old.meta WHERE key = 'history_head'")
-        db.execute("INSERT INTO commits SELECT * FROM old.commits ORDER BY id")
-        db.execute("INSERT INTO commit_files SELECT * FROM old.commit_files ORDER BY rowid")
-        db.commit()
-        db.execute("DETACH DATABASE old")
 
 
 def read_history(build: Path | None) -> tuple[str | None, list]:

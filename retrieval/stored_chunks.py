@@ -3,7 +3,7 @@
 Ranking reads every chunk's place, name and signature, but the text of only the few it shows or checks
 (the snippets packed into a context, the functions of the top files): reading all 41,855 texts of sympy
 (28 MB) was most of opening its index. A chunk's text is read with the rest of its file's chunks, in one
-query by chunk id (a file's chunks have consecutive ids), and kept.
+query by path, and kept (a file's chunks have consecutive ids: chunk ``k`` of a file is its first id + k).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from core.errors import IndexStateError
 from retrieval.types import Chunk
 
 FIELDS = ("id", "path", "kind", "name", "start_line", "end_line", "signature", "hash")
-COLUMNS = ", ".join(FIELDS)
+COLUMNS = ", ".join(FIELDS[1:])  # the id is not stored: chunk i is the i-th in (path, k) order
 
 
 class ChunkTexts:
@@ -36,7 +36,8 @@ class ChunkTexts:
         self.__dict__.update(state, _lock=threading.Lock())
 
     def chunks(self, rows: list[tuple]) -> list[Chunk]:
-        """``StoredChunk``s of ``rows`` (the ``FIELDS`` of each chunk, in id order) that read their text here."""
+        """``StoredChunk``s of ``rows`` (the ``FIELDS`` of each chunk, id first, in id order) that read their
+        text here."""
         out: list[Chunk] = []
         for row in rows:
             chunk = StoredChunk.__new__(StoredChunk)
@@ -53,7 +54,9 @@ class ChunkTexts:
                 try:
                     with closing(sqlite3.connect(f"file:{self.build / 'meta.sqlite'}?mode=ro", uri=True)) as db:
                         self._texts.update(
-                            db.execute("SELECT id, text FROM chunks WHERE id BETWEEN ? AND ?", (first, last))
+                            (first + k, text)
+                            for k, text in db.execute("SELECT k, text FROM texts WHERE path = ?", (chunk.path,))
+                            if k <= last - first
                         )
                 except sqlite3.Error as exc:  # a newer build replaced this one meanwhile, or damage
                     raise IndexStateError(f"index at {self.build} is unreadable ({exc})") from None
