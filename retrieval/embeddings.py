@@ -317,8 +317,6 @@ class VectorCache:
     def _create(self) -> None:
         with closing(self._connect()) as db:
             db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY (model, hash))")
-            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-                raise sqlite3.DatabaseError(verdict)
 
     def _start_over(self, exc: sqlite3.DatabaseError) -> None:
         """A damaged cache is only lost time: say so once, replace it, and recompute what is missing."""
@@ -330,8 +328,10 @@ class VectorCache:
         self._create()
 
     def _connect(self) -> sqlite3.Connection:
+        """WAL, synced at checkpoints only: a cut power can lose the last vectors, never the cache's sanity."""
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     def vectors(
@@ -340,8 +340,22 @@ class VectorCache:
         """Vectors of the texts with ``hashes``; only the ones never seen before are embedded.
 
         ``texts(ids)`` gives the texts of positions ``ids``, asked only for those embedded: a re-index need
-        not read the texts it will not embed.
+        not read the texts it will not embed. Damage is found where it is read (a check of the whole file
+        on every open was a tenth of a one-file re-index): the cache then starts over, once.
         """
+        counted = self.hits, self.misses
+        try:
+            return self._vectors(embedder, hashes, texts, progress)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked or unwritable: not damage
+                raise
+            self._start_over(exc)
+            self.hits, self.misses = counted
+            return self._vectors(embedder, hashes, texts, progress)
+
+    def _vectors(
+        self, embedder: Embedder, hashes: list[str], texts: Callable[[list[int]], list[str]], progress=None
+    ) -> np.ndarray:
         known: dict[str, np.ndarray] = {}
         with closing(self._connect()) as db:
             known.update(self._load(db, embedder.model_id, [h for h in hashes if h not in known]))

@@ -20,6 +20,7 @@ from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,8 +35,10 @@ from retrieval.graph import resolve_imports
 from retrieval.history import head_of
 from retrieval.lexical import Lexical, tokenize
 from retrieval.parsing import ParsedBlob, parse_blobs
-from retrieval.repo_index import RepoIndex
 from retrieval.source import SourceFile, commit_files, worktree_files
+
+if TYPE_CHECKING:
+    from retrieval.repo_index import RepoIndex
 
 LEXICALS = ("bm25-chunks", "bm25-files", "bm25-history")
 
@@ -90,12 +93,6 @@ def build_index(
     base = own_dir(index_dir or default_index_dir(root))  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
     mark = _stopwatch(stats)
-    files = commit_files(source.git_dir, source.commit) if isinstance(source, CommitSource) else worktree_files(root)  # type: ignore[arg-type]
-    mark("read files")
-    if not files:
-        raise InputError("nothing to index: the repository has no source or text files")
-    stats.files = len(files)
-    files.sort(key=lambda f: f.path)  # file i is BM25 row i, as RepoIndex reads them (ORDER BY path)
     git_dir, head = (
         (source.git_dir, source.commit)
         if isinstance(source, CommitSource)
@@ -112,6 +109,9 @@ def build_index(
         known = store.previous_blobs(previous) if previous else store.NOTHING
         previous = previous if known.files else None  # a damaged build is not copied
         mark("load previous")
+        files = _files(root or source, known)
+        mark("read files")
+        stats.files = len(files)
         settings = {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
         if previous is not None and _up_to_date(previous, known, files, head, settings):
             stats.reused_files, stats.chunks = len(files), sum(k.chunks for k in known.files.values())
@@ -157,7 +157,20 @@ def open_index(root: Path, index_dir: Path | None = None) -> RepoIndex:
     build = store.live_dir(base)
     if build is None:
         raise IndexStateError(f"no index at {base}: run `patchgate index {root}` first")
+    from retrieval.repo_index import RepoIndex  # what ranking needs: an index build never imports it
+
     return RepoIndex.load(root, build)
+
+
+def _files(source: Path | CommitSource, known: store.Previous) -> list[SourceFile]:
+    """The files to index in path order (file i is BM25 row i, as RepoIndex reads them: ORDER BY path)."""
+    if isinstance(source, CommitSource):
+        files = commit_files(source.git_dir, source.commit, known.files)
+    else:
+        files = worktree_files(source, known.files)
+    if not files:
+        raise InputError("nothing to index: the repository has no source or text files")
+    return sorted(files, key=lambda f: f.path)
 
 
 def _up_to_date(

@@ -8,12 +8,9 @@ A re-index parses a few files in-process: starting a worker costs more than pars
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from core.secrets import redact
@@ -56,6 +53,10 @@ def parse_blobs(
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     done = 0
     if cores > 1 and sum(len(data) for _, _, data in items) >= PARALLEL_BYTES:
+        import multiprocessing  # a re-index never gets here: these imports are a tenth of its start
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
         try:
             for batch in pool.map(_parse_batch, _batches(items)):

@@ -98,6 +98,25 @@ def test_a_refresh_with_nothing_changed_writes_nothing(make_repo, tiny_embedder:
     assert (root / ".patchgate/CURRENT").read_text() != live
 
 
+def test_a_reindex_sees_the_working_tree_as_git_status_does(make_repo, tmp_path: Path) -> None:
+    """Unchanged tracked files are known by git's index (never read); everything else is read from disk."""
+    root = make_repo({**SHOP, ".gitignore": "build/\n"})
+    build_index(root, config=NO_DENSE, progress=False)
+    (root / "shop/user.py").write_text("def user_email(user):\n    return user.email\n")  # edited, not staged
+    (root / "shop/cart.py").unlink()  # deleted, not staged
+    (root / "shop/new.py").write_text("def brand_new():\n    pass\n")  # untracked
+    (root / "build").mkdir()
+    (root / "build/out.py").write_text("def generated():\n    pass\n")  # ignored
+    (root / "README.md").write_text("# shop, staged\n")
+    git(root, "add", "README.md")
+    build_index(root, config=NO_DENSE, progress=False)
+    build_index(root, tmp_path / "fresh", config=NO_DENSE, progress=False, reuse=False)
+    again, fresh = open_index(root), open_index(root, tmp_path / "fresh")
+    assert [f.path for f in again.files()] == ["README.md", "shop/new.py", "shop/user.py"]
+    assert again.files() == fresh.files() and again.chunks() == fresh.chunks()
+    assert "user_email" in {c.name for c in again.chunks()}
+
+
 def test_a_copied_file_is_found_under_its_new_path_without_reparsing(make_repo, tiny_embedder: Path) -> None:
     root = make_repo(SHOP)
     build_index(root, config=dense(tiny_embedder), progress=False)

@@ -109,6 +109,19 @@ def test_a_truncated_vector_cache_is_replaced_once_with_one_line(shop: Path) -> 
     assert second.returncode == 0 and second.stderr == ""  # fixed for good, not on every run
 
 
+def test_a_vector_cache_damaged_inside_is_replaced_where_it_is_read(shop: Path) -> None:
+    """Damage past the header shows only when the pages are read: the cache starts over there, once."""
+    cache = shop / ".git" / "patchgate" / "vectors.sqlite"
+    data = bytearray(cache.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # every page but the first
+    cache.write_bytes(bytes(data))
+    (shop / "shop" / "new.py").write_text("def brand_new():\n    return 1\n")
+    first = run_cli("index", "--json", cwd=shop)
+    assert first.returncode == 0, first.stderr
+    assert "vector cache" in one_line(first.stderr)
+    context_works(shop, "--no-refresh")
+
+
 def test_a_symlinked_state_folder_is_refused_and_nothing_outside_is_touched(make_repo, tmp_path: Path) -> None:
     root = make_repo(SHOP)
     elsewhere = tmp_path / "precious"
