@@ -20,7 +20,7 @@ from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -143,7 +143,7 @@ def build_index(
 
         err.print(f"index at {previous} is unreadable ({damaged}); rebuilding from scratch", style="yellow")
         return build_index(source, index_dir, config=config, cache_dir=cache_dir, progress=progress, reuse=False)
-    if root is not None:
+    if root is not None and previous is None:  # the first build here (a later one finds the line there)
         _exclude_from_git(root)
     stats.seconds = time.perf_counter() - started
     if cache:
@@ -238,8 +238,8 @@ def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
             blob = parsed[f.blob]
             plans.append(Planned(f, range(0), False, blob, tokenize(f.path) + blob.text_tokens))
             continue
-        old = known.files[(at[f.blob], f.blob)]
         row = known.files.get((f.path, f.blob))
+        old = row if row is not None else known.files[(at[f.blob], f.blob)]  # kept here, or copied from there
         doc = (
             row.row
             if row is not None
@@ -330,9 +330,15 @@ def _write(
     if embedder is not None and cache is not None:
         task = bar.add_task("embedding", total=stats.chunks) if bar else None
         advance = (lambda n: bar.advance(task, n)) if bar else None
-        vectors = _vectors(build, _previous_table(previous, known, embedder.model_id), chunks, embedder, cache, advance)
         import faiss
 
+        mapped = _previous_index(previous, known, embedder.model_id)
+        table = None if mapped is None else faiss.rev_swig_ptr(mapped.get_xb(), mapped.ntotal * mapped.d)
+        # ``table`` reads ``mapped``'s memory map in place; ``mapped`` stays referenced until here
+        vectors = _vectors(
+            build, None if table is None else table.reshape(-1, mapped.d), chunks, embedder, cache, advance
+        )
+        del table, mapped
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(np.ascontiguousarray(vectors))
         faiss.write_index(index, str(build / "vectors.faiss"))
@@ -398,15 +404,14 @@ def _vectors(
     return out
 
 
-def _previous_table(previous: Path | None, known: store.Previous, model_id: str) -> np.ndarray | None:
-    """The live build's vectors (row = its chunk id), if they were made by ``model_id``."""
+def _previous_index(previous: Path | None, known: store.Previous, model_id: str) -> Any:
+    """The live build's FAISS index (row = its chunk), memory-mapped, if ``model_id`` made its vectors."""
     if previous is None or known.settings.get("model_id") != model_id or not (previous / "vectors.faiss").is_file():
         return None
     import faiss
 
     try:
-        old = faiss.read_index(str(previous / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
-        return old.reconstruct_n(0, old.ntotal)
+        return faiss.read_index(str(previous / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
     except RuntimeError:  # damaged: the vector cache still has every vector
         return None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -151,7 +151,12 @@ class Lexical:
         self.shape = shape
         self.vocab = vocab
         self.size = shape[0]
-        self.lengths = np.bincount(indices, weights=data, minlength=self.size).astype(np.float32)
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """Each document's length in tokens (computed when first scored: a build that only assembles and
+        saves never needs it)."""
+        return np.bincount(self.indices, weights=self.data, minlength=self.size).astype(np.float32)
 
     @classmethod
     def build(cls, docs: list[list[str]], vocab: Vocabulary | None = None) -> Lexical:

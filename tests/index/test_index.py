@@ -139,7 +139,9 @@ def test_a_reindex_keeps_exactly_what_a_fresh_build_makes(make_repo, tiny_embedd
     build_index(root, config=dense(tiny_embedder), progress=False)
     (root / "shop/checkout.py").write_text("from .user import user_name\nimport os\n")  # same files, new import
     build_index(root, config=dense(tiny_embedder), progress=False)
-    (root / "shop/cart2.py").write_text(IMPORTING["shop/cart.py"])  # a copied blob, a new module
+    (root / "shop/order_total.py").write_text(IMPORTING["shop/cart.py"])  # a copied blob, a new module
+    build_index(root, config=dense(tiny_embedder), progress=False)
+    (root / "README.md").write_text("# shop, again\n")  # the blob now at two paths: each keeps its own rows
     build_index(root, config=dense(tiny_embedder), progress=False)
     build_index(root, tmp_path / "fresh", config=dense(tiny_embedder), progress=False, reuse=False)
     again, fresh = open_index(root), open_index(root, tmp_path / "fresh")
