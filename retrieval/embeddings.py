@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from hashlib import sha1
 from itertools import repeat
 from pathlib import Path
@@ -163,9 +163,15 @@ class StaticEmbedder:
     """A model2vec static model distilled from the transformer, cached on disk."""
 
     def __init__(self, model: str, config: EmbeddingConfig) -> None:
-        self.model = _static_model(model)
+        _distilled(model)  # once per machine, and before any progress bar is shown: it shows its own
+        self._source = model
         self.config = config
         self.model_id = f"static:{_model_fingerprint(model)}:{config.document_prefix}"
+
+    @cached_property
+    def model(self) -> Any:
+        """The tables, loaded when first used: a re-index whose new chunks the vector cache has never does."""
+        return _static_model(self._source)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
@@ -181,14 +187,7 @@ class StaticEmbedder:
 @lru_cache(maxsize=2)
 def _static_model(model: str):
     """The distilled model, loaded once per process: an index build and the query after it share it."""
-    path = distilled_path(model)
-    if not (path / "model.safetensors").exists():
-        with exclusive(
-            path.with_name(path.name + ".lock"),
-            "another patchgate process is distilling the embedding model; waiting for it",
-        ):
-            if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
-                _distill(model, path)
+    path = _distilled(model)
     from retrieval.static_tables import StaticTables
 
     try:
@@ -197,6 +196,19 @@ def _static_model(model: str):
         from model2vec import StaticModel
 
         return StaticModel.from_pretrained(str(path))
+
+
+def _distilled(model: str) -> Path:
+    """Where the static distillation of ``model`` is, distilling it first if no process has yet."""
+    path = distilled_path(model)
+    if not (path / "model.safetensors").exists():
+        with exclusive(
+            path.with_name(path.name + ".lock"),
+            "another patchgate process is distilling the embedding model; waiting for it",
+        ):
+            if not (path / "model.safetensors").exists():  # another process may have finished meanwhile
+                _distill(model, path)
+    return path
 
 
 def distilled_path(model: str) -> Path:

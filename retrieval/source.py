@@ -114,8 +114,7 @@ def readable_text(data: bytes) -> bool:
 def worktree_files(root: Path, known: Container[tuple[str, str]] = ()) -> list[SourceFile]:
     """Tracked and untracked-but-not-ignored files of the working tree at ``root``, as on disk.
 
-    A tracked file that git's index says is unchanged (by its stat data, as ``git status`` decides) has
-    the index's blob id; if ``known`` has that (path, blob), its bytes are not even read. Every other
+    A tracked file that ``git status`` says is unchanged since the index has the index's blob id; if ``known`` has that (path, blob), its bytes are not even read. Every other
     file is read, checked and hashed: on sympy that was 0.15 s of every re-index.
     """
     staged: dict[bytes, str] = {}
@@ -126,9 +125,16 @@ def worktree_files(root: Path, known: Container[tuple[str, str]] = ()) -> list[S
         listed.add(name)
         if stage == b"0" and mode in (b"100644", b"100755"):
             staged[name] = object_id.decode()
-    for name in filter(None, _git(root, "diff-files", "-z", "--name-only").split(b"\0")):
-        staged.pop(name, None)  # changed on disk (or gone): read below
-    listed.update(filter(None, _git(root, "ls-files", "-z", "--others", "--exclude-standard").split(b"\0")))
+    # ``git status`` rather than ``diff-files``: like a user's own ``git status`` it refreshes the index's stat
+    # data when it can, so files checked out in the index's second (a fresh clone) are compared by content
+    # once, not by every re-index (0.23 s each on sympy).
+    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+    for entry in filter(None, status.split(b"\0")):
+        code, name = entry[:2], entry[3:]
+        if code == b"??":
+            listed.add(name)
+        elif code[1:] != b" ":
+            staged.pop(name, None)  # the working tree differs from the index (or the file is gone): read below
     files = []
     for path in sorted(utf8_names(listed)):
         full = root / path

@@ -6,7 +6,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from core.console import emit_json, out
 
@@ -33,6 +32,8 @@ def index_command(path: Path, device: str | None, dense: str | None, as_json: bo
     if as_json:
         emit_json(asdict(stats))
         return
+    from rich.table import Table  # --json (scripts, hooks) never draws one
+
     table = Table(title=f"index of {root}", show_header=False)
     for label, value in [
         ("files", stats.files),
