@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_styles import STYLES, Block, documented, gold_blocks
 from chat_server import chat_completion, send_json
+from mirrors import complete_commit, git
 
 from agent.pipeline import solve
 from core.settings import resolve
@@ -97,10 +97,6 @@ class Oracle(BaseHTTPRequestHandler):
             script.edit_prompts.append("\n\n".join(m["content"] for m in body["messages"]))
             message = {"role": "assistant", "content": script.edit}
         send_json(self, 200, chat_completion(message, model="oracle", prompt_tokens=1, completion_tokens=1))
-
-
-def git(cwd: Path, *args: str, input: str | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, input=input).stdout
 
 
 def applied_texts(files: dict[str, str | None], diff: str) -> dict[str, str | None]:
@@ -194,43 +190,6 @@ def prepare(row: dict, repos: Path, work: Path) -> Path | None:
         with (clone / ".git" / "info" / "exclude").open("a", encoding="utf-8") as handle:
             handle.write(".patchgate.toml\n")
     return clone
-
-
-def complete_commit(clone: Path, commit: str) -> str:
-    """``commit``, or a child of it whose blobs missing from a partial mirror (large data files) are placeholders.
-
-    Worktrees of the gates check out every file; a mirror that left out its largest blobs cannot. The
-    child commit changes only those files, none of which a fix touches, and solve runs on HEAD.
-    """
-    entries = git(clone, "ls-tree", "-r", "-z", commit).split("\0")[:-1]
-    blobs = [e for e in entries if e.split(" ", 2)[1] == "blob"]
-    shas = "\n".join(e.split(" ", 2)[2].split("\t", 1)[0] for e in blobs) + "\n"
-    present = git(clone, "cat-file", "--batch-check", input=shas).splitlines()
-    missing = [e for e, answer in zip(blobs, present, strict=True) if answer.endswith(" missing")]
-    if not missing:
-        return commit
-    placeholder = git(clone, "hash-object", "-w", "--stdin", input="placeholder: blob absent from the mirror\n").strip()
-    index = clone / ".git" / "bench-index"
-    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
-    subprocess.run(["git", "read-tree", commit], cwd=clone, env=env, check=True)
-    info = "".join(f"{e.split(' ', 1)[0]} {placeholder}\t{e.split(chr(9), 1)[1]}\n" for e in missing)
-    subprocess.run(["git", "update-index", "--index-info"], cwd=clone, env=env, input=info, text=True, check=True)
-    tree = subprocess.run(
-        ["git", "write-tree"], cwd=clone, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    return git(
-        clone,
-        "-c",
-        "user.name=bench",
-        "-c",
-        "user.email=bench@example.com",
-        "commit-tree",
-        tree,
-        "-p",
-        commit,
-        "-m",
-        f"placeholders for {len(missing)} blobs absent from the mirror",
-    ).strip()
 
 
 def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: list[str]) -> list[dict]:

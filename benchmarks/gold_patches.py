@@ -23,10 +23,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mirrors import complete_commit, git
 
 from core.settings import TestSettings
 from tools.gate import gate_names, load_gate
@@ -34,10 +39,6 @@ from tools.gates import ReviewOptions, review
 
 OPTIONS = ReviewOptions(tests="none")
 TOKEN = "ghp_" + "Zq8Xr2Lm5Vt9Wk3Np7Hs1Jd4Fb6Gc0Ye8Ua2Ri5"  # built, so this file holds no literal token
-
-
-def git(cwd: Path, *args: str, input: str | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, input=input).stdout
 
 
 def changed_py(diff: str) -> list[str]:
@@ -206,52 +207,10 @@ def gate_of(result, name: str):
     return next(g for g in result.gates if g.name == name)
 
 
-def usable_base(clone: Path, commit: str) -> str:
-    """``commit``, or a copy of it whose blobs missing from the mirror (large data files) are empty.
-
-    The stored mirrors leave out their largest files, which makes a checkout fail;
-    the gold patches never touch them, so an empty stand-in changes nothing we measure.
-    """
-    entries = git(clone, "ls-tree", "-r", "--full-tree", commit).splitlines()
-    blobs = "\n".join(e.split()[2] for e in entries if e.split()[1] == "blob") + "\n"
-    status = git(clone, "cat-file", "--batch-check", input=blobs).splitlines()
-    missing = {line.split()[0] for line in status if line.endswith("missing")}
-    if not missing:
-        return commit
-    empty = git(clone, "hash-object", "-w", "--stdin", input="").strip()
-    index = clone / ".git" / "bench-index"
-    env_index = {"GIT_INDEX_FILE": str(index)}
-    info = "\n".join(e.replace(e.split()[2], empty) if e.split()[2] in missing else e for e in entries) + "\n"
-    subprocess.run(
-        ["git", "update-index", "--index-info"],
-        cwd=clone,
-        input=info,
-        text=True,
-        check=True,
-        env={**os.environ, **env_index},
-    )
-    tree = subprocess.run(
-        ["git", "write-tree"], cwd=clone, capture_output=True, text=True, check=True, env={**os.environ, **env_index}
-    ).stdout.strip()
-    return git(
-        clone,
-        "-c",
-        "user.name=bench",
-        "-c",
-        "user.email=bench@example.com",
-        "commit-tree",
-        tree,
-        "-p",
-        commit,
-        "-m",
-        "base without missing blobs",
-    ).strip()
-
-
 def clone_at_base(inst: dict, bare: Path, scratch: Path) -> tuple[Path, dict]:
     clone = scratch / inst["instance_id"]
     subprocess.run(["git", "clone", "--shared", "-q", "--no-checkout", str(bare), str(clone)], check=True)
-    inst = {**inst, "base_commit": usable_base(clone, inst["base_commit"])}
+    inst = {**inst, "base_commit": complete_commit(clone, inst["base_commit"])}
     git(clone, "checkout", "-q", inst["base_commit"])
     return clone, inst
 

@@ -21,6 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -334,36 +335,27 @@ def tests_gate(
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
         return _no_environment(exc)
+    imports_only = partial(_imports_only, repo, base, candidate, tree, test_globs, environment, settings, timeout)
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        return _imports_only(
-            repo, base, candidate, tree, test_globs, environment, settings, timeout, "no related tests"
+        return imports_only("no related tests")
+
+    def rerun(base_tree: Path) -> TestRun:  # the same tests on the base, those of them it has
+        return run_pytest(
+            base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
         )
+
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
         with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
-            base_run = run_pytest(
-                base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
-            )
+            base_run = rerun(base_tree)
         if base_run.problem or not base_run.ran:
             return _base_cannot_run(run.problem)
     if run.problem:
-        return _imports_only(
-            repo,
-            base,
-            candidate,
-            tree,
-            test_globs,
-            environment,
-            settings,
-            timeout,
-            note + run.output[-1500:],
-            Finding(rule="tests.not-run", message=run.problem),
-            *blocked,
-        )
+        return imports_only(note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     if baseline is not None:
         baseline.record(candidate.diff, Outcomes(dict(run.outcomes), tuple(tests)))
@@ -377,11 +369,6 @@ def tests_gate(
         )  # ids that name the worktree (a parametrized path) compare without it
         return None if ids is None else {placeless(node, base_tree) for node in ids}
 
-    def rerun(base_tree: Path) -> TestRun:
-        return run_pytest(
-            base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
-        )
-
     with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
         collected = ask(("collect", *on_base), collect)
         before = ask(("run", *tests), rerun) if run.failures else TestRun({}, 0)
@@ -391,19 +378,7 @@ def tests_gate(
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         if before.failures and not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
-        return _imports_only(
-            repo,
-            base,
-            candidate,
-            tree,
-            test_globs,
-            environment,
-            settings,
-            timeout,
-            note + run.output[-1500:],
-            _not_run(run, tests, environment),
-            *findings,
-        )
+        return imports_only(note + run.output[-1500:], _not_run(run, tests, environment), *findings)
     detail = (
         run.output[-1500:]
         if run.failures
