@@ -93,11 +93,9 @@ def build_index(
     base = own_dir(index_dir or default_index_dir(root))  # type: ignore[arg-type]
     stats = BuildStats(index_dir=str(base))
     mark = _stopwatch(stats)
-    git_dir, head = (
-        (source.git_dir, source.commit)
-        if isinstance(source, CommitSource)
-        else (root or source, head_of(root or source))
-    )
+    git_dir = source.git_dir if isinstance(source, CommitSource) else root or source
+    # a commit by its id: "HEAD" of a mirror names another commit once it moves, and the history with it
+    head = head_of(git_dir, source.commit) or source.commit if isinstance(source, CommitSource) else head_of(git_dir)
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     mark("load embedder")

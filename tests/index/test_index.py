@@ -198,6 +198,16 @@ def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path
     assert stats.embedded == 1 and stats.parsed_files == 1
 
 
+def test_a_commit_named_head_is_indexed_at_the_commit_it_names_now(make_repo, tmp_path: Path) -> None:
+    """``HEAD`` of a mirror moves: the second build must see the new commit, not the first build's history."""
+    root = make_repo(SHOP)
+    source, work = CommitSource(root / ".git", "HEAD"), tmp_path / "eval"
+    build_index(source, work / "index", config=NO_DENSE, cache_dir=work / "cache", progress=False)
+    git(root, "commit", "-q", "--allow-empty", "-m", "fix the user name")
+    build_index(source, work / "index", config=NO_DENSE, cache_dir=work / "cache", progress=False)
+    assert open_index(root, work / "index").history.commits[0].message == "fix the user name"
+
+
 def test_skips_binary_huge_minified_and_vendored_files(make_repo) -> None:
     root = make_repo(
         {
