@@ -1,10 +1,14 @@
 """Build, refresh and open a repository index.
 
 ``build_index`` is incremental by construction: every file is addressed by its
-git blob id, and a blob the live index already knows keeps its chunks, tokens
-and imports without being parsed again; every chunk is addressed by a content
-hash, and a hash the vector cache knows is never embedded again (across
-commits and worktrees: the cache lives in the repository's common git dir).
+git blob id, and a file the live build has at the same path with the same blob
+keeps its rows without Python ever reading them: a re-index copies the live
+build's database and edits the files that changed (``retrieval.store``), and
+gathers the kept BM25 rows and vectors by position. New blobs are parsed, on
+every core when there are many (``retrieval.parsing``). Every chunk is
+addressed by a content hash, and a hash the vector cache knows is never
+embedded again (across commits and worktrees: the cache lives in the
+repository's common git dir).
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def build_index(
     mark = _stopwatch(stats)
     git_dir = source.git_dir if isinstance(source, CommitSource) else root or source
     # a commit by its id: "HEAD" of a mirror names another commit once it moves, and the history with it
-    head = head_of(git_dir, source.commit) or source.commit if isinstance(source, CommitSource) else head_of(git_dir)
+    head = (head_of(git_dir, source.commit) or source.commit) if isinstance(source, CommitSource) else head_of(git_dir)
     embedder = make_embedder(config)
     stats.dense = type(embedder).__name__ if embedder else "none"
     mark("load embedder")
