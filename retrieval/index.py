@@ -24,7 +24,7 @@ from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -108,7 +108,7 @@ def build_index(
         previous = store.live_dir(base) if reuse else None
         if previous is not None and not _lexicals_readable(previous):
             previous = None  # rows are reused only with the term counts they point into
-        known = store.previous_blobs(previous) if previous else store.NOTHING
+        known = store.read_previous(previous) if previous else store.NOTHING
         previous = previous if known.files else None  # a damaged build is not copied
         mark("load previous")
         files = _files(root or source, known)
@@ -116,7 +116,7 @@ def build_index(
         stats.files = len(files)
         settings = {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
         if previous is not None and _up_to_date(previous, known, files, head, settings):
-            stats.reused_files, stats.chunks = len(files), sum(k.chunks for k in known.files.values())
+            stats.reused_files, stats.chunks = len(files), known.chunks
             stats.seconds = time.perf_counter() - started
             stats.reused_vectors = stats.chunks if embedder else 0
             return stats
@@ -186,7 +186,7 @@ def _up_to_date(
         and all((f.path, f.blob) in known.files for f in files)
         and known.head == head
         and json.loads(json.dumps(settings)) == known.settings
-        and (not settings["model_id"] or _vector_count(previous) == sum(k.chunks for k in known.files.values()))
+        and (not settings["model_id"] or _vector_count(previous) == known.chunks)
     )
 
 
@@ -214,7 +214,7 @@ class Planned:
 
     file: SourceFile
     kept: range  # the live build's chunk ids of this blob (empty when parsed anew)
-    moved: bool  # the kept chunks were at another path: copied under this one, with new content hashes
+    source: str | None  # the live build's path of those chunks when it is another (copied under this one, rehashed)
     parsed: ParsedBlob | None
     doc: int | list[str]  # the file's BM25 row in the live build, or its tokens (path + text)
 
@@ -238,17 +238,34 @@ def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar
     for f in files:
         if f.blob in parsed:
             blob = parsed[f.blob]
-            plans.append(Planned(f, range(0), False, blob, tokenize(f.path) + blob.text_tokens))
+            plans.append(Planned(f, range(0), None, blob, tokenize(f.path) + blob.text_tokens))
             continue
         row = known.files.get((f.path, f.blob))
-        old = row if row is not None else known.files[(at[f.blob], f.blob)]  # kept here, or copied from there
-        doc = (
-            row.row
-            if row is not None
-            else tokenize(f.path) + tokenize(redact(f.data.decode("utf-8", "replace"), f.path))
+        if row is not None:  # kept at its path
+            plans.append(Planned(f, range(row.first, row.first + row.chunks), None, None, row.row))
+            continue
+        source = at[f.blob]  # a copy or a rename: the live build has its chunks at ``source``
+        old = known.files[(source, f.blob)]
+        text = redact(f.data.decode("utf-8", "replace"), f.path)
+        plans.append(
+            Planned(f, range(old.first, old.first + old.chunks), source, None, tokenize(f.path) + tokenize(text))
         )
-        plans.append(Planned(f, range(old.first, old.first + old.chunks), row is None, None, doc))
     return plans
+
+
+class NewChunk(NamedTuple):
+    """A parsed file's chunk, as its row of the chunks table (all but ``text``) and of the texts table."""
+
+    path: str
+    k: int  # its position in its file
+    blob: str
+    kind: str
+    name: str
+    start_line: int
+    end_line: int
+    signature: str
+    hash: str
+    text: str
 
 
 @dataclass
@@ -256,7 +273,7 @@ class Chunks:
     """The new build's chunks in order (chunk i is BM25 and FAISS row i): the rows of parsed files, each
     chunk's BM25 document and the live build's row it keeps, and where each file's chunks start."""
 
-    rows: list[tuple]  # (path, k, blob, kind, name, start, end, signature, hash, text) of parsed files' chunks
+    rows: list[NewChunk]  # the chunks of parsed files
     docs: list[int | list[str]]  # BM25 document of chunk i: the live build's row, or its tokens
     olds: np.ndarray  # chunk i's row in the live build (same path, same blob), or -1
     first: dict[str, int]  # path -> its first chunk
@@ -264,7 +281,7 @@ class Chunks:
 
     @classmethod
     def number(cls, plans: list[Planned]) -> Chunks:
-        rows: list[tuple] = []
+        rows: list[NewChunk] = []
         docs: list[int | list[str]] = []
         olds: list[np.ndarray] = []
         first: dict[str, int] = {}
@@ -273,14 +290,16 @@ class Chunks:
             f = p.file
             first[f.path] = len(docs)
             if p.parsed is None:
-                moved += [f.path] if p.moved else []
+                moved += [f.path] if p.source else []
                 docs.extend(p.kept)  # a moved file's chunks have the same tokens at any path
                 kept = np.arange(p.kept.start, p.kept.stop, dtype=np.int64)
-                olds.append(np.full(len(kept), -1, dtype=np.int64) if p.moved else kept)  # a moved chunk's hash is new
+                olds.append(np.full(len(kept), -1, dtype=np.int64) if p.source else kept)  # a moved chunk's hash is new
                 continue
             for k, (c, tokens) in enumerate(zip(p.parsed.chunks, p.parsed.tokens, strict=True)):
                 digest = store.chunk_hash(f.path, c.kind, c.signature, c.text)
-                rows.append((f.path, k, f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, digest, c.text))
+                rows.append(
+                    NewChunk(f.path, k, f.blob, c.kind, c.name, c.start_line, c.end_line, c.signature, digest, c.text)
+                )
                 docs.append(tokens)
             olds.append(np.full(len(p.parsed.chunks), -1, dtype=np.int64))
         return cls(rows, docs, np.concatenate(olds) if olds else np.zeros(0, dtype=np.int64), first, moved)
@@ -304,19 +323,18 @@ def _write(
     """
     chunks = Chunks.number(plans)
     stats.chunks = len(chunks.docs)
-    at = {blob: path for path, blob in known.files}
-    kept = {p.file.path for p in plans if p.parsed is None and not p.moved}
+    kept = {p.file.path for p in plans if p.parsed is None and not p.source}
     with closing(store.start_db(build, previous, {"embedding": json.dumps(settings)})) as db:
         store.replace_files(
             db,
             sorted({path for path, _ in known.files} - kept),
-            [(at[p.file.blob], p.file.path) for p in plans if p.moved],
+            [(p.source, p.file.path) for p in plans if p.source],
         )
         db.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)", [_file_row(p) for p in plans if p.file.path not in kept]
         )
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r[:9] for r in chunks.rows))
-        db.executemany("INSERT INTO texts VALUES (?, ?, ?)", ((r[0], r[1], r[9]) for r in chunks.rows))
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r[:-1] for r in chunks.rows))
+        db.executemany("INSERT INTO texts VALUES (?, ?, ?)", ((r.path, r.k, r.text) for r in chunks.rows))
         new_imports = {p.file.blob: p.parsed.imports for p in plans if p.parsed is not None and p.parsed.imports}
         db.executemany(
             "INSERT INTO imports VALUES (?, ?, ?)",
@@ -386,11 +404,11 @@ def _vectors(
         olds[olds >= len(table)] = -1
     reused = olds >= 0
     rest = np.flatnonzero(~reused).tolist()
-    wanted = {chunks.first[r[0]] + r[1]: (r[8], r[0], r[7], r[9]) for r in chunks.rows}  # hash, path, signature, text
+    wanted = {chunks.first[r.path] + r.k: (r.hash, r.path, r.signature, r.text) for r in chunks.rows}
     if len(wanted) < len(rest):  # moved chunks, or kept ones whose old vectors another model made: read back
         for path, k, signature, text, digest in store.stored_chunks(build, None if table is None else chunks.moved):
             wanted.setdefault(chunks.first[path] + k, (digest, path, signature, text))
-    pending = [wanted[i] for i in rest]
+    pending = [wanted[i] for i in rest]  # (hash, path, signature, text) of each chunk to look up or embed
 
     def texts(ids: list[int]) -> list[str]:
         return [f"{pending[j][1]}\n{pending[j][2]}\n{pending[j][3]}" for j in ids]

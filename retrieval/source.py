@@ -114,8 +114,9 @@ def readable_text(data: bytes) -> bool:
 def worktree_files(root: Path, known: Container[tuple[str, str]] = ()) -> list[SourceFile]:
     """Tracked and untracked-but-not-ignored files of the working tree at ``root``, as on disk.
 
-    A tracked file that ``git status`` says is unchanged since the index has the index's blob id; if ``known`` has that (path, blob), its bytes are not even read. Every other
-    file is read, checked and hashed: on sympy that was 0.15 s of every re-index.
+    A tracked file that ``git status`` says is unchanged since the index has the index's blob id; if
+    ``known`` has that (path, blob), its bytes are not even read. Every other file is read, checked and
+    hashed: on sympy that was 0.15 s of every re-index.
     """
     staged: dict[bytes, str] = {}
     listed: set[bytes] = set()

@@ -110,7 +110,7 @@ def build_db(build: Path) -> sqlite3.Connection:
 
     Neither protects anything here: a build is invisible until ``publish``, and one that fails is deleted
     whole. A build is a cache of the repository, so one a power cut damages after ``publish`` is read
-    as unreadable and rebuilt (``previous_blobs``). On sympy the journal and the syncs were a fifth of a
+    as unreadable and rebuilt (``read_previous``). On sympy the journal and the syncs were a fifth of a
     one-file re-index.
     """
     db = sqlite3.connect(build / "meta.sqlite")
@@ -124,9 +124,8 @@ def start_db(build: Path, previous: Path | None, settings: dict[str, str]) -> sq
     empty one; ``settings`` written either way."""
     if previous is not None:
         shutil.copyfile(previous / "meta.sqlite", build / "meta.sqlite")
-        db = build_db(build)
-    else:
-        db = build_db(build)
+    db = build_db(build)
+    if previous is None:
         db.executescript(SCHEMA)
     rows = {"format_version": str(FORMAT_VERSION), **settings}
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows.items())
@@ -167,11 +166,16 @@ class Previous(NamedTuple):
     settings: dict
     head: str | None
 
+    @property
+    def chunks(self) -> int:
+        """How many chunks (and vectors) the live build has."""
+        return sum(k.chunks for k in self.files.values())
+
 
 NOTHING = Previous({}, {}, None)
 
 
-def previous_blobs(build: Path) -> Previous:
+def read_previous(build: Path) -> Previous:
     """What the live ``build`` has, for reuse; nothing if unusable (with one line saying so)."""
     try:
         db, meta = open_db(build)
