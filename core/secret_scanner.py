@@ -6,18 +6,19 @@ importing those does not import detect-secrets: only building a scanner does.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import accumulate
-from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.filters import gibberish, heuristic
+from detect_secrets.plugins import keyword
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-from detect_secrets.plugins.high_entropy_strings import HexHighEntropyString
+from detect_secrets.plugins.high_entropy_strings import HexHighEntropyString, HighEntropyStringsPlugin
 from detect_secrets.plugins.keyword import KeywordDetector
 from detect_secrets.plugins.private_key import PrivateKeyDetector
 from detect_secrets.util.code_snippet import get_code_snippet
@@ -27,7 +28,7 @@ from gibberish_detector.detector import Detector
 from gibberish_detector.model import Model
 
 from core.errors import ConfigError
-from core.secret_lines import Prefilter
+from core.secret_lines import FilterSpec, Prefilter, Trigger, lines_of, required_literals
 from core.secrets import REDACTED, Entropy, ExtraFormat, SecretHit, SecretsPolicy
 
 # Text with no file name (issue text, a model's answer, a log) is read as a config file: there an
@@ -47,7 +48,9 @@ class SecretScanner:
         plugins = _library_plugins(policy.plugins, policy.entropy) + _extra_plugins(policy.extra_formats)
         # Token formats first: their name for a secret is more useful than "high entropy string".
         plugins.sort(key=lambda p: (not isinstance(p, RegexBasedDetector), type(p).__name__))
-        self._prefilter = Prefilter(plugins)
+        self._plugins = plugins
+        self.specs = [filter_spec(p) for p in plugins]
+        self._prefilter = Prefilter(self.specs)
         self.allow = [re.compile(p) for p in policy.allowlist]
         self.marker = policy.inline_marker
         self._words = _gibberish_detector(policy.gibberish_limit)
@@ -64,7 +67,7 @@ class SecretScanner:
         text), also when both sit on one line, as in a JSON-encoded trace event.
         """
         lines = text.splitlines(keepends=True)
-        hits = list(self._hits(list(map(_strip_newline, lines)), filename))
+        hits = list(self._hits(lines_of(text), filename))
         if not hits:
             return text
         offsets = list(accumulate(map(len, lines), initial=0))
@@ -94,7 +97,7 @@ class SecretScanner:
             indirect = heuristic.is_indirect_reference(line)
             context = get_code_snippet(lines=lines, line_number=index + 1)
             taken: list[tuple[int, int]] = []
-            for plugin in candidates[index]:
+            for plugin in (self._plugins[n] for n in candidates[index]):
                 for start, end in self._spans(plugin, name, line, index + 1, context, indirect):
                     if not any(s < end and start < e for s, e in taken):
                         taken.append((start, end))
@@ -162,6 +165,44 @@ def password_shaped(value: str) -> bool:
     return classes[2] and (classes[0] or classes[1]) and sum(classes) >= 3
 
 
+def filter_spec(plugin: BasePlugin) -> FilterSpec:
+    """What ``plugin`` needs of a line, as data: its own regexes, the keywords they require, its entropy limit.
+
+    An entropy plugin, or a plugin one of whose regexes requires no keyword, gets none: its triggers then
+    search the whole text.
+    """
+    if isinstance(plugin, RegexBasedDetector):
+        patterns, folded = list(plugin.denylist), False
+    elif isinstance(plugin, KeywordDetector):  # its own keywords; ten times faster on folded text than with re.I
+        patterns, folded = [re.compile("|".join(keyword.DENYLIST))], True
+    elif isinstance(plugin, HighEntropyStringsPlugin):
+        # Every quoted string, overlapping ones included (a lookahead), as the plugin's regex reads them.
+        shortest = math.ceil(2**plugin.entropy_limit)  # n characters hold at most log2(n) bits each
+        chars = re.escape(plugin.charset)
+        patterns, folded = [re.compile(rf"(?=(['\"])([{chars}]{{{shortest},}})\1)")], False
+        return FilterSpec(
+            triggers=tuple(Trigger(pattern=t.pattern, flags=t.flags, folded=folded) for t in patterns),
+            keywords=None,
+            charset=plugin.charset,
+            limit=plugin.entropy_limit,
+        )
+    else:
+        raise TypeError(f"no trigger known for {type(plugin).__name__}")
+    # each trigger reads lower-cased text when the plugin says so or the pattern ignores case
+    triggers = tuple(
+        Trigger(pattern=t.pattern, flags=t.flags, folded=folded or bool(t.flags & re.IGNORECASE)) for t in patterns
+    )
+    literals = [required_literals(t) for t in patterns]
+    if not all(literals):
+        return FilterSpec(triggers=triggers, keywords=None)
+    words = {
+        (k.lower() if t.folded else k, t.folded)
+        for t, found in zip(triggers, literals, strict=True)
+        for k in found or ()
+    }
+    return FilterSpec(triggers=triggers, keywords=tuple(sorted(words)))
+
+
 def _library_plugins(names: list[str], entropy: Entropy) -> list[BasePlugin]:
     """The detect-secrets plugins the policy names, by class name; a name it lacks is a policy error."""
     classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
@@ -190,9 +231,6 @@ def _rule_id(plugin: BasePlugin) -> str:
     if rule_id := getattr(plugin, "rule_id", None):
         return str(rule_id)
     return re.sub(r"[^a-z0-9]+", "-", plugin.secret_type.lower()).strip("-")
-
-
-_strip_newline = methodcaller("rstrip", "\r\n")  # mapped over every line of the index: C-level calls
 
 
 def _occurrences(line: str, value: str) -> Iterator[int]:

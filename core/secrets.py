@@ -13,15 +13,21 @@ marks by its BEGIN line alone but which we must redact as a whole.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from core.atomic import atomic_write_bytes
 from core.paths import POLICY_DIR
+from core.secret_lines import FilterSpec, Prefilter, lines_of
 
 if TYPE_CHECKING:
     from core.secret_scanner import SecretScanner
@@ -94,8 +100,49 @@ def default_scanner() -> SecretScanner:
 
 
 def redact(text: str, filename: str = "") -> str:
-    """Redact ``text`` with the shipped rules; the one call logs, traces, prompts and the index need."""
+    """Redact ``text`` with the shipped rules; the one call logs, traces, prompts and the index need.
+
+    A text in which no line passes the plugins' prefilters is returned as it is, without building the
+    scanner (detect-secrets' import and its plugins' regexes): the scanner would read no line of it.
+    """
+    if not shipped_prefilter().candidates(lines_of(text)):
+        return text
     return default_scanner().redact(text, filename)
+
+
+_SPECS = TypeAdapter(list[FilterSpec])
+
+
+@lru_cache(maxsize=1)
+def shipped_prefilter() -> Prefilter:
+    """The shipped scanner's prefilter, read from the cache folder where an earlier process left its specs.
+
+    The specs are derived from detect-secrets' plugins (``core.secret_scanner.filter_spec``), so the file is
+    named for what they depend on: the policy, the library's version and the two modules that derive and
+    read them. A missing or unreadable file means building the scanner once and writing it again.
+    """
+    from core.settings import cache_root
+
+    here = Path(__file__).parent
+    key = hashlib.sha256(
+        b"\0".join(
+            [
+                (POLICY_DIR / "security.yaml").read_bytes(),
+                metadata.version("detect-secrets").encode(),
+                (here / "secret_lines.py").read_bytes(),
+                (here / "secret_scanner.py").read_bytes(),
+            ]
+        )
+    ).hexdigest()[:16]
+    path = cache_root() / "secret-prefilter" / f"{key}.json"
+    try:
+        return Prefilter(_SPECS.validate_json(path.read_bytes()))
+    except (OSError, ValidationError):
+        pass
+    specs = default_scanner().specs
+    with suppress(OSError):  # a cache that cannot be written only costs the next process the scanner's build
+        atomic_write_bytes(path, _SPECS.dump_json(specs))
+    return Prefilter(specs)
 
 
 def allowed_env(environ: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from core.secrets import REDACTED, allowed_env, default_scanner, redact
 
+ROOT = Path(__file__).resolve().parents[2]
 GH = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
 
@@ -72,3 +77,39 @@ def test_a_commit_id_in_a_trace_is_not_a_secret_but_other_quoted_hex_is() -> Non
     assert redact(line) == line
     key = "28767efc2f91624a8940f1f836f99eee"  # patchgate: allow (a planted fixture)
     assert key not in redact(json.dumps({"x_api_key_hex": key}))
+
+
+# Run in a fresh process: which modules a redaction imports, and what it reads from the cache folder.
+_FRESH_PROCESS = """
+from core.secrets import default_scanner, redact
+from tests.core.secret_corpus import load_corpus
+
+samples = load_corpus()
+quick = {s.path: redact(s.text, s.path) for s in samples}
+assert quick == {s.path: default_scanner().redact(s.text, s.path) for s in samples}, "quick path differs"
+print("redacted", sum(quick[s.path] != s.text for s in samples))
+"""
+
+
+def _redact_in_new_process(cache: Path, script: str) -> str:
+    env = {**os.environ, "PATCHGATE_CACHE": str(cache)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_new_process_redacts_from_the_cached_prefilter_exactly_as_the_scanner_does(tmp_path: Path) -> None:
+    first = _redact_in_new_process(tmp_path, _FRESH_PROCESS)  # builds the scanner once and caches its specs
+    (cached,) = (tmp_path / "secret-prefilter").iterdir()
+    second = _redact_in_new_process(tmp_path, _FRESH_PROCESS)
+    redacted = int(second.split()[1])
+    assert redacted >= 20 and first == second  # every corpus secret redacted, from the cache as without it
+    clean = _redact_in_new_process(
+        tmp_path,
+        "import sys\nfrom core.secrets import redact\nassert redact('x = compute(1)') == 'x = compute(1)'\n"
+        "print(sorted(m for m in sys.modules if m.startswith('detect_secrets')))",
+    )
+    assert clean.strip() == "[]"  # a text no plugin would read: detect-secrets is never imported
+    cached.write_text("{not json")
+    assert _redact_in_new_process(tmp_path, _FRESH_PROCESS) == first  # a damaged cache is rebuilt, never trusted
+    assert json.loads(cached.read_text())[0]["triggers"]
