@@ -22,7 +22,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from core.atomic import atomic_write_bytes
@@ -93,6 +92,8 @@ class SecretsPolicy(BaseModel):
 @lru_cache(maxsize=1)
 def default_scanner() -> SecretScanner:
     """The scanner built from the shipped policy (cached: the rules never change at run time)."""
+    import yaml  # only a scanner's build reads the policy: the prefilter's cached specs are named for it
+
     from core.secret_scanner import SecretScanner
 
     shipped = yaml.safe_load((POLICY_DIR / "security.yaml").read_text(encoding="utf-8"))

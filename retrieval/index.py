@@ -418,10 +418,26 @@ def _vectors(
     if table is None or not reused.any():
         return fresh
     out = np.empty((len(olds), table.shape[1]), dtype=np.float32)
-    out[reused] = table[olds[reused]]
+    _copy_runs(out, table, olds)
     if rest:
         out[rest] = fresh
     return out
+
+
+def _copy_runs(out: np.ndarray, table: np.ndarray, olds: np.ndarray) -> None:
+    """``out[i] = table[olds[i]]`` wherever ``olds[i] >= 0``, one slice copy per run of consecutive rows.
+
+    Kept chunks keep their order, so a re-index has a few runs, each a memcpy; row-by-row indexing of the
+    memory-mapped FAISS file (whose rows sit at an odd offset, so numpy's aligned loops do not apply) took
+    0.15 s for sympy's 41,855 rows.
+    """
+    at = np.flatnonzero(olds >= 0)
+    if not len(at):
+        return
+    breaks = np.flatnonzero((np.diff(at) != 1) | (np.diff(olds[at]) != 1)) + 1
+    for start, end in zip(np.concatenate(([0], breaks)), np.concatenate((breaks, [len(at)])), strict=True):
+        first, size = int(at[start]), int(end - start)
+        out[first : first + size] = table[olds[first] : olds[first] + size]
 
 
 def _previous_index(previous: Path | None, known: store.Previous, model_id: str) -> Any:

@@ -16,6 +16,7 @@ file only; nothing corpus-wide is recomputed.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from functools import cached_property, lru_cache
@@ -122,6 +123,24 @@ class Vocabulary:
     def __init__(self, terms: list[str] | None = None) -> None:
         self.terms = terms or []
         self.ids = {t: i for i, t in enumerate(self.terms)}
+        self._stored: tuple[Path, int] | None = None  # the file it was read from, and how many terms that has
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        vocab = cls(json.loads(path.read_text(encoding="utf-8")))
+        vocab._stored = (path, len(vocab.terms))
+        return vocab
+
+    def save(self, path: Path) -> None:
+        """Write the terms to ``path`` (a new file); a vocabulary that gained no term since it was read links
+        the file it came from instead (a published build's files are never written again)."""
+        if self._stored is not None and self._stored[1] == len(self.terms):
+            try:
+                os.link(self._stored[0], path)
+                return
+            except OSError:
+                pass
+        path.write_text(json.dumps(self.terms), encoding="utf-8")
 
     def add(self, tokens: list[str]) -> Counter:
         """Column id -> count for ``tokens``, adding unseen terms."""
@@ -179,38 +198,44 @@ class Lexical:
         rows = np.repeat(np.fromiter((i for i, _ in fresh), dtype=np.int64, count=len(fresh)), sizes)
         cols = np.fromiter(chain.from_iterable(c.keys() for _, c in fresh), dtype=np.int64, count=int(sizes.sum()))
         data = np.fromiter(chain.from_iterable(c.values() for _, c in fresh), dtype=np.int32, count=len(cols))
-        if previous is not None and len(fresh) < len(parts):
-            kept = [(i, p) for i, p in enumerate(parts) if isinstance(p, int)]
-            old_rows, old_cols, old_data = previous._gather(
-                np.fromiter((p for _, p in kept), dtype=np.int64, count=len(kept)),
-                np.fromiter((i for i, _ in kept), dtype=np.int64, count=len(kept)),
-            )
-            rows, cols, data = (np.concatenate(pair) for pair in ((old_rows, rows), (old_cols, cols), (old_data, data)))
-        order = np.argsort(cols, kind="stable")  # the gathered part is already in column order: nearly linear
-        indptr = np.zeros(width + 1, dtype=np.int64)
-        np.cumsum(np.bincount(cols, minlength=width), out=indptr[1:])
-        return cls(indptr, rows[order].astype(np.int32), data[order], (len(parts), width), vocab)
+        order = np.argsort(cols, kind="stable")
+        rows, cols, data = rows[order], cols[order], data[order]
+        added = np.zeros(width + 1, dtype=np.int64)  # new entries in the columns before each
+        np.cumsum(np.bincount(cols, minlength=width), out=added[1:])
+        if previous is None or len(fresh) == len(parts):
+            return cls(added, rows.astype(np.int32), data, (len(parts), width), vocab)
+        kept = [(i, p) for i, p in enumerate(parts) if isinstance(p, int)]
+        old_rows, old_data, old_ends = previous._gather(
+            np.fromiter((p for _, p in kept), dtype=np.int64, count=len(kept)),
+            np.fromiter((i for i, _ in kept), dtype=np.int64, count=len(kept)),
+        )
+        # The gathered entries are in column order already: each new entry goes in after its column's old
+        # ones (what a stable sort of both by column gives), so nothing is sorted but the new documents' few.
+        ends = np.concatenate((old_ends, np.full(width + 1 - len(old_ends), old_ends[-1])))  # new terms: none old
+        at = ends[cols + 1]
+        rows, data = np.insert(old_rows, at, rows), np.insert(old_data, at, data)
+        return cls(ends + added, rows.astype(np.int32), data, (len(parts), width), vocab)
 
     def _gather(self, old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, column, count) entries, in column order, of this index's rows ``old`` renumbered ``new``.
+        """This index's rows ``old`` renumbered ``new``: (row, count) entries in column order, and where each
+        column's entries begin among them (``indptr``'s shape).
 
         A row may be taken more than once (a blob at two paths): each of its entries is repeated once per
         taking, and the k-th copy goes to the k-th new row that takes it.
         """
-        cols = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))
         if len(old) < 2 or bool((old[1:] > old[:-1]).all()):  # each row at most once, in order: a re-index
             where = np.full(self.size, -1, dtype=np.int64)
             where[old] = new
             rows = where[self.indices]
             kept = rows >= 0
-            return rows[kept], cols[kept], self.data[kept]
+            return rows[kept], self.data[kept], _starts(kept)[self.indptr]
         takes = np.bincount(old, minlength=self.size)
         targets = new[np.argsort(old, kind="stable")]  # the new rows of old row r: targets[first[r]:first[r + 1]]
         first = np.concatenate(([0], np.cumsum(takes)))
         copies = takes[self.indices]
         entry = np.repeat(np.arange(len(self.indices)), copies)
         nth = np.arange(len(entry)) - np.repeat(np.cumsum(copies) - copies, copies)
-        return targets[first[self.indices[entry]] + nth], cols[entry], self.data[entry]
+        return targets[first[self.indices[entry]] + nth], self.data[entry], _starts(copies)[self.indptr]
 
     def scores(self, query: str | list[str]) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where nothing matches)."""
@@ -251,13 +276,21 @@ class Lexical:
             shape=np.array(self.shape),
             data=self.data,
         )
-        (path / "vocab.json").write_text(json.dumps(self.vocab.terms), encoding="utf-8")  # a fresh build folder
+        self.vocab.save(path / "vocab.json")  # a fresh build folder
 
     @classmethod
     def load(cls, path: Path) -> Lexical:
-        vocab = Vocabulary(json.loads((path / "vocab.json").read_text(encoding="utf-8")))
+        vocab = Vocabulary.load(path / "vocab.json")
         with np.load(path / "counts.npz") as arrays:
             if arrays["format"].item() != b"csc":
                 raise ValueError(f"{path / 'counts.npz'} is not a compressed-column matrix")
             shape = tuple(int(n) for n in arrays["shape"])
             return cls(arrays["indptr"], arrays["indices"], arrays["data"], (shape[0], shape[1]), vocab)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Where each stored entry's copies begin among all copies, with the total after the last (``counts``:
+    copies per entry, or a mask of those kept): indexed by ``indptr``, each column's first and end."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
