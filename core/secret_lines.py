@@ -61,10 +61,14 @@ class FilterSpec(BaseModel):
     charset: str | None = None
     limit: float | None = None
 
-    @property
-    def shortest(self) -> int:
-        """A string of n characters has at most log2(n) bits per character: shorter ones cannot pass."""
-        return math.ceil(2 ** (self.limit or 0))
+    @classmethod
+    def entropic(cls, charset: str, limit: float) -> FilterSpec:
+        """An entropy plugin's: every quoted string of ``charset``, overlapping ones included (a lookahead), as
+        the plugin's regex reads them, long enough to pass ``limit``."""
+        chars = re.escape(charset)
+        shortest = _shortest(limit)
+        trigger = Trigger(pattern=rf"(?=(['\"])([{chars}]{{{shortest},}})\1)", flags=re.UNICODE, folded=False)
+        return cls(triggers=(trigger,), keywords=None, charset=charset, limit=limit)
 
 
 class LineFilter:
@@ -108,7 +112,7 @@ class Prefilter:
         self._entropic = [n for n, f in enumerate(self.filters) if f.spec.charset is not None]
         # One scan finds the quoted strings every entropy plugin could want: its charsets' union, its shortest.
         charset = "".join(sorted({c for s in entropy for c in s.charset or ""}))
-        shortest = min((s.shortest for s in entropy), default=1)
+        shortest = min((_shortest(s.limit or 0) for s in entropy), default=1)
         self._quoted = re.compile(rf"(['\"])[{re.escape(charset)}]{{{shortest},}}\1") if entropy else None
         self._whole = [n for n, f in enumerate(self.filters) if f.spec.keywords is None and n not in self._entropic]
 
@@ -157,6 +161,11 @@ def shannon_entropy(data: str, charset: str) -> float:
         if p_x > 0:
             entropy += -p_x * math.log(p_x, 2)
     return entropy
+
+
+def _shortest(limit: float) -> int:
+    """A string of n characters has at most log2(n) bits per character: shorter ones cannot pass ``limit``."""
+    return math.ceil(2**limit)
 
 
 def _line_numbers(text: str, offsets: Iterable[int]) -> dict[int, int]:

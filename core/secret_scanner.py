@@ -6,7 +6,6 @@ importing those does not import detect-secrets: only building a scanner does.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -171,21 +170,12 @@ def filter_spec(plugin: BasePlugin) -> FilterSpec:
     An entropy plugin, or a plugin one of whose regexes requires no keyword, gets none: its triggers then
     search the whole text.
     """
+    if isinstance(plugin, HighEntropyStringsPlugin):
+        return FilterSpec.entropic(plugin.charset, plugin.entropy_limit)
     if isinstance(plugin, RegexBasedDetector):
         patterns, folded = list(plugin.denylist), False
     elif isinstance(plugin, KeywordDetector):  # its own keywords; ten times faster on folded text than with re.I
         patterns, folded = [re.compile("|".join(keyword.DENYLIST))], True
-    elif isinstance(plugin, HighEntropyStringsPlugin):
-        # Every quoted string, overlapping ones included (a lookahead), as the plugin's regex reads them.
-        shortest = math.ceil(2**plugin.entropy_limit)  # n characters hold at most log2(n) bits each
-        chars = re.escape(plugin.charset)
-        patterns, folded = [re.compile(rf"(?=(['\"])([{chars}]{{{shortest},}})\1)")], False
-        return FilterSpec(
-            triggers=tuple(Trigger(pattern=t.pattern, flags=t.flags, folded=folded) for t in patterns),
-            keywords=None,
-            charset=plugin.charset,
-            limit=plugin.entropy_limit,
-        )
     else:
         raise TypeError(f"no trigger known for {type(plugin).__name__}")
     # each trigger reads lower-cased text when the plugin says so or the pattern ignores case
