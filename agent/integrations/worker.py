@@ -73,6 +73,9 @@ def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     from core.errors import PatchgateError
 
+    # SIGINT is how the server stops a review, so it must raise here even when the server was started with it
+    # ignored (a client run from a background job or nohup), which a child inherits through exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _interrupt_when_parent_dies()
     answer: dict[str, Any]
     try:

@@ -24,11 +24,15 @@ DOCSTRING = (
 )
 
 
-def _server(root: Path, tmp: Path | None = None) -> StdioServerParameters:
+def _server(root: Path, tmp: Path | None = None, sigint_ignored: bool = False) -> StdioServerParameters:
+    """The server as a client starts it; ``sigint_ignored``: as one started from a background job (or nohup)
+    starts it, with SIGINT ignored, which every process it starts inherits."""
     env = {**os.environ, **({"TMPDIR": str(tmp)} if tmp else {})}
-    return StdioServerParameters(
-        command=sys.executable, args=["-P", "-m", "patchgate", "mcp", "--repo", str(root)], env=env
-    )
+    args = ["-P", "-m", "patchgate", "mcp", "--repo", str(root)]
+    if sigint_ignored:
+        launch = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.executable, sys.argv[1:])"
+        return StdioServerParameters(command=sys.executable, args=["-c", launch, sys.executable, *args], env=env)
+    return StdioServerParameters(command=sys.executable, args=args, env=env)
 
 
 def test_sdk_client_over_stdio(project: Path) -> None:
@@ -112,7 +116,8 @@ def test_sdk_client_over_streamable_http(project: Path) -> None:
     assert "tests" in verdict["checked"]  # tests off still imports the changed module in the sandbox
 
 
-def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Path, tmp_path: Path, sigint: str) -> None:
     slow = "import time\n\n\ndef test_slow():\n    time.sleep(120)\n"
     (project / "tests/test_slow.py").write_text(slow)
     git(project, "add", "-A")
@@ -130,7 +135,8 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
         async def on_progress(value: float, total: float | None, message: str | None) -> None:
             started.set()
 
-        async with Client(_server(project, tmp)) as session, anyio.create_task_group() as group:
+        server = _server(project, tmp, sigint_ignored=sigint == "ignored")
+        async with Client(server) as session, anyio.create_task_group() as group:
             group.start_soon(lambda: session.call_tool("review_patch", {"diff": diff}, progress_callback=on_progress))
             await started.wait()
             with anyio.move_on_after(120):
