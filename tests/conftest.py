@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# The Ctrl-C tests interrupt patchgate as a terminal interrupts its foreground job. A test run started as a
+# background job without job control (``cmd &`` in a script) has SIGINT ignored, and every process it starts
+# would inherit that through exec, as a shell's background jobs should: the tests start theirs as a terminal
+# does, with the default, so what they check does not depend on how the run was started.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
