@@ -103,8 +103,8 @@ class Prefilter:
             owners: dict[str, list[int]] = {}
             for n, f in enumerate(self.filters):
                 for word, folded in f.spec.keywords or ():
-                    if folded == on_folded and n not in owners.setdefault(word, []):
-                        owners[word].append(n)
+                    if folded == on_folded:
+                        owners.setdefault(word, []).append(n)  # a spec's keywords are a set: no repeats
             if owners:
                 words = sorted(owners)
                 self._automata.append((AhoCorasick(words), [owners[w] for w in words], on_folded))

@@ -395,8 +395,8 @@ def _write_edges(db: sqlite3.Connection, files: list[SourceFile], kept: set[str]
 def _vectors(
     build: Path, table: np.ndarray | None, chunks: Chunks, embedder, cache: VectorCache, advance
 ) -> np.ndarray:
-    """Every chunk's vector (row i = chunk i): a kept chunk's row of the live build's table, gathered at
-    once from its memory-mapped FAISS file (when the same model made it); the vector cache or the
+    """Every chunk's vector (row i = chunk i): a kept chunk's row of the live build's table, copied run
+    by run from its memory-mapped FAISS file (when the same model made it); the vector cache or the
     embedder for the rest, whose texts are read only if the cache lacks them.
     """
     olds = chunks.olds.copy() if table is not None else np.full(len(chunks.docs), -1, dtype=np.int64)
