@@ -21,13 +21,13 @@ was 0.2 s of every one-file re-index.
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Iterable
 from functools import cached_property
 from operator import methodcaller
-from re import _constants as sre
-from re import _parser
+from typing import Any
 
 from ahocorasick_rs import AhoCorasick
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +35,9 @@ from pydantic import BaseModel, ConfigDict
 MAX_VARIANTS = 64  # literal sets grow as products of small character classes; past this the set is cut
 MAX_CLASS = 16  # a character class of at most this many characters is spelled out
 MIN_KEYWORD = 2  # shorter keywords match nearly every line: the plugin's regex then scans the whole text
+# CPython's own regex parser (private modules: typeshed has no stubs for them since mypy 2.4, so they are Any)
+sre: Any = importlib.import_module("re._constants")
+_parser: Any = importlib.import_module("re._parser")
 _CATEGORY_CHARS = {sre.CATEGORY_DIGIT: "0123456789"}
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 
