@@ -15,13 +15,16 @@ import ast
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.secrets import SecretScanner
+from core.secrets import policy_prefilter
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity
 from tools.gate import GateContext, text_in
 from tools.policy import SecurityPolicy
+
+if TYPE_CHECKING:
+    from core.secret_scanner import SecretScanner
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 
@@ -38,7 +41,9 @@ class SecurityGate:
 
 def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
-    scanner = SecretScanner(policy.secrets)
+    candidates = policy_prefilter(policy.secrets.model_dump_json())
+    scanner: SecretScanner | None = None  # built only for an added line some plugin would read
+    marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
     moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
@@ -48,15 +53,21 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
             findings.extend(symlink_findings(tree, changed.path))
         if changed.deleted or not changed.added:
             continue
-        findings.extend(_secrets(changed, scanner))
+        added_text = changed.added_text()
+        if candidates.candidates(added_text.splitlines()):
+            if scanner is None:
+                from core.secret_scanner import SecretScanner  # detect-secrets loads only when needed
+
+                scanner = SecretScanner(policy.secrets)
+            findings.extend(_secrets(changed, added_text, scanner))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None and source is not None:
             added = {n for n, _ in new_lines}
-            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), scanner.marker).run(module))
+            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), marker).run(module))
         else:
-            findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, scanner.marker))
+            findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 
@@ -94,8 +105,8 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def _secrets(changed: ChangedFile, scanner: SecretScanner) -> list[Finding]:
-    hits = scanner.scan(changed.added_text(), changed.path)
+def _secrets(changed: ChangedFile, added_text: str, scanner: SecretScanner) -> list[Finding]:
+    hits = scanner.scan(added_text, changed.path)
     return [
         Finding(
             rule=f"security.secret.{hit.rule}",

@@ -113,3 +113,40 @@ def test_a_new_process_redacts_from_the_cached_prefilter_exactly_as_the_scanner_
     cached.write_text("{not json")
     assert _redact_in_new_process(tmp_path, _FRESH_PROCESS) == first  # a damaged cache is rebuilt, never trusted
     assert json.loads(cached.read_text())[0]["triggers"]
+
+
+# The security gate in a fresh process: each corpus sample added as a file, with the base's policy.
+_GATE = """
+import sys
+from tests.core.secret_corpus import load_corpus
+from tools.candidate import parse_diff
+from tools.policy import Policies
+from tools.security import security_gate
+
+def added(path, text):
+    lines = text.splitlines()
+    body = "".join("+" + line + "\\n" for line in lines)
+    return parse_diff(f"--- /dev/null\\n+++ b/{path}\\n@@ -0,0 +1,{len(lines)} @@\\n{body}")
+
+policy = Policies().security
+clean = security_gate(added("app/calc.py", "def add(a, b):\\n    return a + b\\n"), None, policy)
+print("clean", clean.passed, sorted(m for m in sys.modules if m.startswith("detect_secrets")))
+from core.secret_scanner import SecretScanner
+scanner = SecretScanner(policy.secrets)
+for s in load_corpus():
+    if s.text.strip():
+        found = [f.rule for f in security_gate(added(s.path, s.text), None, policy).findings if ".secret." in f.rule]
+        assert found == ["security.secret." + h.rule for h in scanner.scan(s.text, s.path)], s.path
+        print(s.path, len(found))
+"""
+
+
+def test_the_gate_builds_no_scanner_for_a_clean_change_and_finds_what_the_scanner_finds(tmp_path: Path) -> None:
+    """The gate's prefilter is derived from the policy it is given (the base commit's), and cached like
+    ``redact``'s: a change with no line a plugin would read loads nothing of detect-secrets."""
+    _redact_in_new_process(tmp_path, _GATE)  # the first process derives and caches the policy's prefilter
+    lines = _redact_in_new_process(tmp_path, _GATE).splitlines()
+    assert lines[0] == "clean True []"
+    assert (
+        sum(int(line.split()[-1]) for line in lines[1:]) >= 20
+    )  # the corpus' secrets, found as the scanner finds them
