@@ -46,19 +46,19 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     index = open_index(args.repo, args.index)
-    if learned.term_weights() is None:
-        sys.exit("error: no learned weights (retrieval/learned.json)")
+    if learned.learned() is None:
+        sys.exit("error: no learned model (retrieval/learned.npz)")
     rank(index, args.issue)  # warm: the index parts, the static model, the weights
     with_learned = median_ms(lambda: rank(index, args.issue), args.repeat)
     search = median_ms(lambda: index.learned_search(args.issue, 300), args.repeat)
     shipped = learned.WEIGHTS_FILE
-    learned.term_weights.cache_clear()
-    learned.WEIGHTS_FILE = shipped.with_name("absent.json")
+    learned.learned.cache_clear()
+    learned.WEIGHTS_FILE = shipped.with_name("absent.npz")
     try:
         without = median_ms(lambda: rank(index, args.issue), args.repeat)
     finally:
         learned.WEIGHTS_FILE = shipped
-        learned.term_weights.cache_clear()
+        learned.learned.cache_clear()
     print(
         f"{len(index.chunks())} chunks: warm rank {with_learned:.0f} ms with the learned signal, {without:.0f} ms "
         f"without; the learned vector search alone {search:.1f} ms (medians of {args.repeat})"

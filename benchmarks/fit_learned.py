@@ -4,7 +4,7 @@
     nice python benchmarks/fit_learned.py --work W --dataset DEV --dataset MINED [--write]
 
 Reads the per-instance cache of ``learned_dump.py`` (signal matrices, chunk vectors, function candidates),
-fills in the ``learned`` column with the shipped term weights (``retrieval/learned.json``, trained only on
+fills in the ``learned`` column with the shipped model (``retrieval/learned.npz``: term weights and adapter, trained only on
 repositories outside this evaluation set by ``train_learned.py``) and prints, each repository held out in
 turn (fit on the others, rank its instances; ``fit_fusion.leave_one_repo_out``):
 
@@ -32,7 +32,8 @@ from benchmarks.fit_fusion import FITTED, fmt, leave_one_repo_out
 from benchmarks.mine_commits import HELD_OUT
 from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, default_model_path
 from retrieval.evaluate import load_dataset
-from retrieval.learned import query_vector, term_weights
+from retrieval.learned import learned as learned_model
+from retrieval.learned import query_vector
 from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, fuse
 from retrieval.signals import CHUNK_POOL, SIGNALS, unit
 
@@ -59,7 +60,7 @@ def learned_column(
 def load(rows: list[dict], work: Path) -> tuple[list[dict], list[dict]]:
     """File-level and function-level instances (``fit_fusion``'s dicts) with the learned column filled in."""
     embedder = StaticEmbedder(default_model_path(), EmbeddingConfig(dense="static"))
-    weights = term_weights()  # None: the learned column stays 0 (``--part baseline``)
+    model = learned_model()  # None: the learned column stays 0 (``--part baseline``)
     files_out, functions_out = [], []
     for row in rows:
         path = work / "dump" / f"{row['instance_id']}.npz"
@@ -68,7 +69,7 @@ def load(rows: list[dict], work: Path) -> tuple[list[dict], list[dict]]:
         d = np.load(path)
         names = list(d["signals"])
         values = d["values"]
-        q = query_vector(embedder, row["problem_statement"], weights)
+        q = query_vector(embedder, row["problem_statement"], model)
         learned, per_chunk = learned_column(d["vectors"], d["chunk_file"], len(values), q)
         X = np.column_stack([learned if s == "learned" else values[:, names.index(s)] for s in FITTED]).astype(
             np.float64
@@ -138,8 +139,8 @@ def main() -> None:
     if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
         sys.exit("error: the datasets hold a repository that is held out for evaluation")
     part = args.part
-    if part != "baseline" and term_weights() is None:
-        sys.exit("error: no learned weights: run benchmarks/train_learned.py --write first (or --part baseline)")
+    if part != "baseline" and learned_model() is None:
+        sys.exit("error: no learned model: run benchmarks/train_learned.py --write first (or --part baseline)")
     files, functions = load(rows, args.work)
     dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(files)} instances from {len({d['repo'] for d in files})} repositories")

@@ -1,4 +1,5 @@
-"""Train the learned retriever's term weights (retrieval/learned.json) on the mined pairs, validated by repository.
+"""Train the learned retriever (retrieval/learned.npz: term weights and query adapter) on the mined pairs, validated by
+repository.
 
     nice python benchmarks/train_learned.py --repos /tmp/i23/repos \
         --pairs benchmarks/data/learned_pairs.jsonl.gz [--work /tmp/patchgate-learned-train] [--write]
@@ -8,14 +9,17 @@
    are chunked at its own base commit; the chunks its change touched are its positives.
 2. Each pair's candidates: its positives, the other files' chunks that plain BM25 and the plain static query
    rank highest (hard negatives, ``HARD`` each) and ``EASY`` random ones.
-3. The model: one log-weight per vocabulary token used by the pairs of at least ``MIN_REPOS`` repositories
-   (rarer tokens, mostly one project's identifiers, keep weight 1) and one for the tokens of the first line;
-   the query is the weighted mean of the static token rows. Loss: the softmax over each pair's candidates of
-   cosine / temperature gives the positives the most probability; L2 on the log-weights.
+3. The model (``retrieval.learned``): one log-weight per vocabulary token used by the pairs of at least
+   ``MIN_REPOS`` repositories (rarer tokens, mostly one project's identifiers, keep weight 1) and one for the
+   tokens of the first line; the query is the weighted mean of the static token rows, then the adapter's
+   ``q + q B`` (``B`` a D x D matrix, as the product of two factors). Loss: the softmax over each pair's
+   candidates of cosine / temperature gives the positives the most probability; L2 on the log-weights and on
+   ``B`` (``ADAPTER_L2``).
 4. Validation by repository, never one split: ``FOLDS`` folds of whole repositories; each fold is trained on
    the others and measured on its own repositories as the signal ranks files at query time (the best chunk of
-   every file of the snapshot), against the plain static query. The penalty is chosen by the pooled figure.
-5. ``--write`` trains on every pair and writes the weights, rounded, as JSON.
+   every file of the snapshot): the plain static query, the term weights alone, and with the adapter.
+5. ``--write`` trains on every pair and writes ``retrieval/learned.npz`` (the adapter in anchor tokens'
+   coordinates, so it means the same in another machine's distillation).
 """
 
 from __future__ import annotations
@@ -38,14 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.mine_commits import HELD_OUT
 from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, _static_model, default_model_path
-from retrieval.learned import WEIGHTS_FILE, static_tokens
+from retrieval.learned import WEIGHTS_FILE, Adapter, Learned, TermWeights, static_tokens, static_vector
 from retrieval.lexical import Lexical, tokenize
 
 HARD, EASY = 32, 32
 MIN_REPOS = 3
 FOLDS = 5
-PENALTIES = (1e-3,)
-STEPS, LR = 100, 0.1
+L2 = 1e-3  # on the log-weights
+ADAPTER_L2 = 0.1  # on the adapter (chosen by the folds: 1e-3 over-fitted, 1.0 under-fitted)
+VARIANTS = {"term weights": None, "term weights and adapter": ADAPTER_L2}
+STEPS, LR = 200, 0.05
 MAX_FILES = 2500  # .py files chunked per repository snapshot
 MAX_BYTES = 400_000
 KS = (1, 5, 10)
@@ -230,40 +236,64 @@ def embed(theta: torch.Tensor, title: torch.Tensor, bags: dict[str, torch.Tensor
     return torch.nn.functional.normalize(body + torch.exp(title) * head, dim=1)
 
 
-def fit(t: Tensors, size: int, penalty: float) -> tuple[np.ndarray, float]:
-    """Log-weights (index 0 unused) and the title log-weight minimising the contrastive loss plus L2."""
+def fit(t: Tensors, size: int, adapter_l2: float | None) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Log-weights (index 0 unused), the title log-weight and the adapter's matrix (None: no adapter) minimising
+    the contrastive loss plus the penalties."""
     theta = torch.zeros(size, requires_grad=True)
     title = torch.zeros(1, requires_grad=True)
     log_temp = torch.tensor([np.log(0.05)], requires_grad=True)
-    opt = torch.optim.Adam([theta, title, log_temp], lr=LR)
+    dim = t.cands.shape[2]
+    left = (0.01 * torch.randn(dim, dim)).requires_grad_()
+    right = torch.zeros(dim, dim, requires_grad=True)
+    params = [theta, title, log_temp] + ([left, right] if adapter_l2 is not None else [])
+    opt = torch.optim.Adam(params, lr=LR)
     for _ in range(STEPS):
         opt.zero_grad()
         q = embed(theta, title, t.queries)
+        loss = L2 * (theta**2).sum()
+        if adapter_l2 is not None:
+            q = torch.nn.functional.normalize(q + (q @ left) @ right, dim=1)
+            loss = loss + adapter_l2 * ((left @ right) ** 2).sum()
         logits = torch.einsum("qd,qcd->qc", q, t.cands) / torch.exp(log_temp)
         everything = torch.logsumexp(logits.masked_fill(~t.mask, -1e9), dim=1)
         gold = torch.logsumexp(logits.masked_fill(~t.pos, -1e9), dim=1)
-        loss = (everything - gold).mean() + penalty * (theta**2).sum()
+        loss = loss + (everything - gold).mean()
         loss.backward()
         opt.step()
-    return theta.detach().numpy(), float(title.detach())
+    matrix = (left @ right).detach().numpy().astype(np.float64) if adapter_l2 is not None else None
+    return theta.detach().numpy(), float(title.detach()), matrix
 
 
-def file_hits(
-    data: list[RepoData], tables, weights: tuple[np.ndarray, float] | None, vocab: dict[int, int]
-) -> list[dict[int, bool]]:
+def model_of(fitted: tuple[np.ndarray, float, np.ndarray | None], vocab: dict[int, int], tables) -> Learned:
+    """The fitted parameters as the package reads them: weights by token string, the adapter over anchors."""
+    theta, title, matrix = fitted
+    name = tables.tokenizer.id_to_token
+    weights = {name(i): round(float(theta[k]), 3) for i, k in sorted(vocab.items()) if abs(theta[k]) >= 0.005}
+    adapter = None if matrix is None else Adapter.of_matrix(matrix, tables, anchor_tokens(tables))
+    return Learned(TermWeights(weights, round(title, 4)), adapter)
+
+
+def anchor_tokens(tables) -> list[str]:
+    """As many whole-word tokens as the table has dimensions, chosen by column-pivoted QR so their rows are the
+    most independent (the adapter is stored in their coordinates, ``retrieval.learned.Adapter``)."""
+    from scipy.linalg import qr
+
+    name = tables.tokenizer.id_to_token
+    words = [i for i in range(len(tables.embedding)) if (w := name(i)) and w.isalpha() and w.isascii() and len(w) > 2]
+    rows = np.asarray(tables.embedding[words], dtype=np.float64)
+    _, _, pivots = qr(rows.T, mode="economic", pivoting=True)
+    return [name(words[p]) for p in pivots[: rows.shape[1]]]
+
+
+def file_hits(data: list[RepoData], tables, model: Learned) -> list[dict[int, bool]]:
     """Per pair: whether every gold file is within the top k when files rank by their best chunk's cosine."""
     out = []
     for rd in data:
         snap = rd.vectors.astype(np.float32)
         for pair, (gold_paths, gold_vecs, _touched) in zip(rd.pairs, rd.gold, strict=True):
-            ids, in_title = static_tokens(tables, pair["text"][:2000])
-            if not ids or not len(gold_vecs):
+            q = static_vector(tables, pair["text"][:2000], model)
+            if q is None or not len(gold_vecs):
                 continue
-            w = np.ones(len(ids))
-            if weights is not None:
-                theta, title = weights
-                w = np.exp(np.array([theta[vocab[i]] if i in vocab else 0.0 for i in ids]) + title * np.array(in_title))
-            q = (w[:, None] * tables.embedding[ids]).sum(axis=0)
             q /= max(float(np.linalg.norm(q)), 1e-9)
             best: dict[str, float] = defaultdict(lambda: -1.0)
             for p, s in zip(rd.paths, snap @ q, strict=True):
@@ -294,25 +324,18 @@ def vocabulary(data: list[RepoData], tables) -> dict[int, int]:
     return {i: k + 1 for k, i in enumerate(kept)}
 
 
-def report(work: Path) -> float:
-    """Pool the saved folds' hits, print them and return the penalty with the best Acc@5 (then Acc@1)."""
+def report(work: Path) -> None:
+    """Pool the saved folds' hits and print them."""
     pooled: dict[str, list[dict[int, bool]]] = defaultdict(list)
     for k in range(FOLDS):
         path = work / f"fold-{k}.json"
         if path.exists():
             for name, hits in json.loads(path.read_text(encoding="utf-8")).items():
                 pooled[name] += [{int(c): v for c, v in h.items()} for h in hits]
-    if not pooled:
-        return PENALTIES[0]
-    print("held out by repository, file Acc@1 / @5 / @10 of the dense signal alone (best chunk per file):")
+    if pooled:
+        print("held out by repository, file Acc@1 / @5 / @10 of the dense signal alone (best chunk per file):")
     for name, hits in pooled.items():
-        print(f"  {'plain static query' if name == 'plain' else 'learned weights, L2 ' + name:32s} {acc(hits)}")
-    scored = [p for p in PENALTIES if str(p) in pooled]
-    return max(
-        scored,
-        key=lambda p: (np.mean([h[5] for h in pooled[str(p)]]), np.mean([h[1] for h in pooled[str(p)]])),
-        default=PENALTIES[0],
-    )
+        print(f"  {name:32s} {acc(hits)}")
 
 
 def main() -> None:
@@ -320,7 +343,7 @@ def main() -> None:
     ap.add_argument("--repos", type=Path, required=True)
     ap.add_argument("--pairs", type=Path, default=Path("benchmarks/data/learned_pairs.jsonl.gz"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-learned-train"))
-    ap.add_argument("--write", action="store_true", help="train on every pair and write retrieval/learned.json")
+    ap.add_argument("--write", action="store_true", help=f"train on every pair and write {WEIGHTS_FILE}")
     ap.add_argument(
         "--folds",
         default=",".join(map(str, range(FOLDS))),
@@ -341,41 +364,25 @@ def main() -> None:
         train = [d for j, f in enumerate(folds) if j != k for d in f]
         vocab = vocabulary(train, tables)
         t = Tensors(train, tables, vocab)
-        hits = {"plain": file_hits(folds[k], tables, None, vocab)}
-        for penalty in PENALTIES:
-            hits[str(penalty)] = file_hits(folds[k], tables, fit(t, len(vocab) + 1, penalty), vocab)
+        hits = {"plain static query": file_hits(folds[k], tables, Learned(TermWeights({}, 0.0)))}
+        for name, adapter_l2 in VARIANTS.items():
+            hits[name] = file_hits(folds[k], tables, model_of(fit(t, len(vocab) + 1, adapter_l2), vocab, tables))
         (args.work / f"fold-{k}.json").write_text(json.dumps(hits), encoding="utf-8")
         print(
             f"  fold {k + 1}/{FOLDS} ({', '.join(d.pairs[0]['repo'] for d in folds[k])}), "
             f"{time.perf_counter() - started:.0f}s",
             flush=True,
         )
-    best = report(args.work)
+    report(args.work)
     if args.write:
         train_started = time.perf_counter()
         vocab = vocabulary(data, tables)
-        theta, title = fit(Tensors(data, tables, vocab), len(vocab) + 1, best)
-        name = tables.tokenizer.id_to_token
-        weights = {name(i): round(float(theta[k]), 3) for i, k in sorted(vocab.items()) if abs(theta[k]) >= 0.005}
-        WEIGHTS_FILE.write_text(
-            json.dumps(
-                {
-                    "about": "log-weights of the issue's tokens in the dense query (retrieval/learned.py); "
-                    "trained by benchmarks/train_learned.py on benchmarks/data/learned_pairs.jsonl.gz",
-                    "pairs": sum(len(d.pairs) for d in data),
-                    "repositories": len(data),
-                    "l2": best,
-                    "title": round(title, 4),
-                    "log_weights": dict(sorted(weights.items())),
-                },
-                indent=0,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        model = model_of(fit(Tensors(data, tables, vocab), len(vocab) + 1, ADAPTER_L2), vocab, tables)
+        model.save(WEIGHTS_FILE)
         print(
-            f"wrote {WEIGHTS_FILE}: {len(weights)} token weights, title {title:+.3f}, L2 {best:g}, "
-            f"trained in {time.perf_counter() - train_started:.0f}s"
+            f"wrote {WEIGHTS_FILE} ({WEIGHTS_FILE.stat().st_size / 1e6:.1f} MB): {len(model.weights.log_weights)} "
+            f"token weights, title {model.weights.title:+.3f}, an adapter over {len(anchor_tokens(tables))} anchors, "
+            f"trained in {time.perf_counter() - train_started:.0f}s on {sum(len(d.pairs) for d in data)} pairs"
         )
 
 

@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from retrieval.graph import module_names, neighbours
-from retrieval.learned import term_weights
+from retrieval.learned import learned
 from retrieval.lexical import tokenize
 from retrieval.mentions import Mentions, extract
 from retrieval.types import IndexView
@@ -178,10 +178,10 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
 
 def _learned_reasons(issue: str, detail: dict[int, str]) -> None:
     """Say which definition matched and which of the issue's words the weights learned from fixes leaned on."""
-    weights = term_weights()
-    if weights is None or not detail:
+    model = learned()
+    if model is None or not detail:
         return
-    words = ", ".join(weights.heaviest(tokenize(issue)))
+    words = ", ".join(model.weights.heaviest(tokenize(issue)))
     for i, where in detail.items():
         detail[i] = f"{where} is like code that fixes of similar reports changed (weighing {words})"
 
