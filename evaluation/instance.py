@@ -158,6 +158,8 @@ def _patch_failure(diff: str, tree: Path, log: Path, error: str) -> str:
     the tree (an environment that lacks it) stays the harness's error.
     """
     output = log.read_text(encoding="utf-8", errors="replace")
+    # Not tools.candidate.parse_diff: a prediction that applied only through `patch --fuzz` (hunk counts off,
+    # as models write them) is one parse_diff rejects, and this reads its file names all the same.
     changed = re.findall(r"^\+\+\+ b/(\S+)", diff, flags=re.MULTILINE)
     if broke := next((path for path in changed if path in output), ""):
         return f"the patch broke the test run in {broke}: {error}"
