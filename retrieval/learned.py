@@ -29,12 +29,15 @@ the adapter, learned over the static rows, does not apply.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from core.atomic import atomic_write_bytes
 
 WEIGHTS_FILE = Path(__file__).with_name("learned.npz")
 CHECKED = 16  # anchors whose cosines identify the distillation the adapter was trained in
@@ -114,8 +117,9 @@ class Learned:
                 "coefficients": self.adapter.coefficients.astype(np.float32),
                 "gram": self.adapter.gram.astype(np.float32),
             }
-        with path.open("wb") as out:
-            np.savez_compressed(out, **arrays)
+        out = io.BytesIO()
+        np.savez_compressed(out, **arrays)
+        atomic_write_bytes(path, out.getvalue())  # a reader never sees half a model
 
 
 @lru_cache(maxsize=1)
@@ -126,6 +130,7 @@ def learned() -> Learned | None:
 
 @lru_cache(maxsize=4)
 def _matrix(adapter: Adapter, tables) -> np.ndarray | None:
+    """``Adapter.matrix``, computed once per process and table (both are keyed by identity)."""
     try:
         rows = _rows(tables, list(adapter.anchors))
     except KeyError:
