@@ -120,18 +120,27 @@ def shipped_prefilter() -> Prefilter:
     return _cached_prefilter((POLICY_DIR / "security.yaml").read_bytes(), lambda: default_scanner().specs)
 
 
+def secret_hits(policy: str, text: str, filename: str = "") -> list[SecretHit]:
+    """The secrets in ``text`` under ``SecretsPolicy`` JSON ``policy`` (the security gate's: the base commit's
+    rules; JSON because it keys the caches). A text with no line the policy's prefilter passes needs no
+    scanner: detect-secrets' import and its plugins' regexes are about 0.2 s of a hook."""
+    if not _policy_prefilter(policy).candidates(lines_of(text)):
+        return []
+    return _policy_scanner(policy).scan(text, filename)
+
+
 @lru_cache(maxsize=8)
-def policy_prefilter(policy: str) -> Prefilter:
-    """The prefilter of the scanner ``SecretsPolicy`` JSON ``policy`` builds: the security gate's, whose rules are
-    the base commit's. A candidate adding no line it passes needs no scanner (detect-secrets' import and its
-    plugins' regexes, about 0.2 s of a hook)."""
+def _policy_scanner(policy: str) -> SecretScanner:
+    """The scanner of ``policy``, built once per process (a long-lived server reviews many candidates)."""
+    from core.secret_scanner import SecretScanner
 
-    def build() -> list[FilterSpec]:
-        from core.secret_scanner import SecretScanner
+    return SecretScanner(SecretsPolicy.model_validate_json(policy))
 
-        return SecretScanner(SecretsPolicy.model_validate_json(policy)).specs
 
-    return _cached_prefilter(policy.encode(), build)
+@lru_cache(maxsize=8)
+def _policy_prefilter(policy: str) -> Prefilter:
+    """The prefilter of ``policy``'s scanner, from the cache folder when an earlier process derived it."""
+    return _cached_prefilter(policy.encode(), lambda: _policy_scanner(policy).specs)
 
 
 def _cached_prefilter(source: bytes, build: Callable[[], list[FilterSpec]]) -> Prefilter:

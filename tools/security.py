@@ -15,16 +15,13 @@ import ast
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.secrets import policy_prefilter
+from core.secrets import secret_hits
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity
 from tools.gate import GateContext, text_in
 from tools.policy import SecurityPolicy
-
-if TYPE_CHECKING:
-    from core.secret_scanner import SecretScanner
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 
@@ -41,8 +38,7 @@ class SecurityGate:
 
 def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
-    candidates = policy_prefilter(policy.secrets.model_dump_json())
-    scanner: SecretScanner | None = None  # built only for an added line some plugin would read
+    secrets = policy.secrets.model_dump_json()
     marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
@@ -53,13 +49,7 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
             findings.extend(symlink_findings(tree, changed.path))
         if changed.deleted or not changed.added:
             continue
-        added_text = changed.added_text()
-        if candidates.candidates(added_text.splitlines()):
-            if scanner is None:
-                from core.secret_scanner import SecretScanner  # detect-secrets loads only when needed
-
-                scanner = SecretScanner(policy.secrets)
-            findings.extend(_secrets(changed, added_text, scanner))
+        findings.extend(_secrets(changed, secrets))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
@@ -105,8 +95,8 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def _secrets(changed: ChangedFile, added_text: str, scanner: SecretScanner) -> list[Finding]:
-    hits = scanner.scan(added_text, changed.path)
+def _secrets(changed: ChangedFile, policy: str) -> list[Finding]:
+    hits = secret_hits(policy, changed.added_text(), changed.path)
     return [
         Finding(
             rule=f"security.secret.{hit.rule}",
