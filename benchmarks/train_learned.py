@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -273,9 +274,11 @@ def model_of(fitted: tuple[np.ndarray, float, np.ndarray | None], vocab: dict[in
     return Learned(TermWeights(weights, round(title, 4)), adapter)
 
 
+@lru_cache(maxsize=1)
 def anchor_tokens(tables) -> list[str]:
     """As many whole-word tokens as the table has dimensions, chosen by column-pivoted QR so their rows are the
-    most independent (the adapter is stored in their coordinates, ``retrieval.learned.Adapter``)."""
+    most independent (the adapter is stored in their coordinates, ``retrieval.learned.Adapter``). Once per
+    table: every fold's model uses the same anchors."""
     from scipy.linalg import qr
 
     name = tables.tokenizer.id_to_token
@@ -381,7 +384,7 @@ def main() -> None:
         model.save(WEIGHTS_FILE)
         print(
             f"wrote {WEIGHTS_FILE} ({WEIGHTS_FILE.stat().st_size / 1e6:.1f} MB): {len(model.weights.log_weights)} "
-            f"token weights, title {model.weights.title:+.3f}, an adapter over {len(anchor_tokens(tables))} anchors, "
+            f"token weights, title {model.weights.title:+.3f}, an adapter over {len(model.adapter.anchors) if model.adapter else 0} anchors, "
             f"trained in {time.perf_counter() - train_started:.0f}s on {sum(len(d.pairs) for d in data)} pairs"
         )
 
