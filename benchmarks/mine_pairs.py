@@ -161,7 +161,7 @@ def qualify(commit: dict, repo: Path, seen: set[str]) -> tuple[str, dict | None]
     files = sorted(p for p, _ in source)
     lines = {p: changed_lines(repo, commit["parent"], commit["sha"], p) for p in files}
     return "kept", {
-        "text": text,
+        "problem_statement": text,
         "commit": commit["sha"],
         "base_commit": commit["parent"],
         "created_at": commit["when"],

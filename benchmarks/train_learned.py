@@ -163,13 +163,13 @@ class Tensors:
             for pair, (_paths, gold_vecs, touched) in zip(rd.pairs, rd.gold, strict=True):
                 if not touched.any():
                     continue
-                ids, in_title = static_tokens(tables, pair["text"][:2000])
+                ids, in_title = static_tokens(tables, pair["problem_statement"][:2000])
                 if not ids:
                     continue
                 plain = tables.embedding[ids].mean(axis=0)
                 others = np.array([p not in pair["gold_files"] for p in rd.paths])
                 dense = snap @ plain
-                lexical = rd.bm25.scores(pair["text"])
+                lexical = rd.bm25.scores(pair["problem_statement"])
                 pick = set(_top(np.where(others, dense, -np.inf), HARD)) | set(
                     _top(np.where(others, lexical, -1), HARD)
                 )
@@ -294,7 +294,7 @@ def file_hits(data: list[RepoData], tables, model: Learned) -> list[dict[int, bo
     for rd in data:
         snap = rd.vectors.astype(np.float32)
         for pair, (gold_paths, gold_vecs, _touched) in zip(rd.pairs, rd.gold, strict=True):
-            q = static_vector(tables, pair["text"][:2000], model)
+            q = static_vector(tables, pair["problem_statement"][:2000], model)
             if q is None or not len(gold_vecs):
                 continue
             q /= max(float(np.linalg.norm(q)), 1e-9)
@@ -321,7 +321,7 @@ def vocabulary(data: list[RepoData], tables) -> dict[int, int]:
     seen: dict[int, set[str]] = defaultdict(set)
     for rd in data:
         for pair in rd.pairs:
-            for i in static_tokens(tables, pair["text"][:2000])[0]:
+            for i in static_tokens(tables, pair["problem_statement"][:2000])[0]:
                 seen[i].add(pair["repo"])
     kept = sorted(i for i, repos in seen.items() if len(repos) >= MIN_REPOS)
     return {i: k + 1 for k, i in enumerate(kept)}

@@ -15,6 +15,7 @@ definition counts for the file level only.
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -71,11 +72,14 @@ class EvalReport:
 
 
 def load_dataset(path: Path) -> list[dict]:
-    """A JSON list or JSONL file of instances; one-line errors name the bad line."""
+    """A JSON list or JSONL file of instances, gzipped when its name ends in ``.gz`` (the training sets ship so);
+    one-line errors name the bad line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read dataset {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"cannot read dataset {path}: not UTF-8 text") from None
     stripped = text.lstrip()
     try:
         if stripped.startswith("["):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -21,9 +22,13 @@ PATCH = """diff --git a/calc/rates.py b/calc/rates.py
 """
 
 
-def run_eval(tmp_path: Path, rows: list[dict], *extra: str) -> subprocess.CompletedProcess[str]:
-    dataset = tmp_path / "data.jsonl"
-    dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+def run_eval(
+    tmp_path: Path, rows: list[dict], *extra: str, name: str = "data.jsonl"
+) -> subprocess.CompletedProcess[str]:
+    """``eval localize`` on ``rows`` written as JSONL, gzipped when ``name`` ends in ``.gz``."""
+    dataset = tmp_path / name
+    text = ("\n".join(json.dumps(r) for r in rows) + "\n").encode()
+    dataset.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
     env = dict(os.environ)
     return subprocess.run(
         [
@@ -91,6 +96,19 @@ def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_a_dataset_named_gz_that_is_not_gzip_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "repos").mkdir()
+    (tmp_path / "data.jsonl.gz").write_text('{"instance_id": "x"}\n')
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset", "data.jsonl.gz", "--repos", "repos"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot read dataset data.jsonl.gz")
+    assert result.stderr.count("\n") == 1
+
+
 def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_repo) -> None:
     """A mined row (gold_files + gold_lines, no patch) is scored at both levels; a miss shows as a miss."""
     repo = make_repo(
@@ -121,6 +139,8 @@ def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_r
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary == {"instances": 2, "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
     assert "penalty_rate → 1" in result.stderr
+    zipped = run_eval(tmp_path, [hit, miss], "--k", "1", name="data.jsonl.gz")  # as the training sets ship
+    assert zipped.returncode == 0 and json.loads(zipped.stdout.strip().splitlines()[-1]) == summary
     text = run_eval(tmp_path, [hit], "--k", "1,5")
     plain = subprocess.run(
         [
