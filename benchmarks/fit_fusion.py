@@ -3,6 +3,7 @@
     pip install -e ".[fit]"   # LightGBM: needed here only, never by the package
     nice python benchmarks/fit_fusion.py --repos /tmp/locate/repos \
         --dataset ../shared/swebench/lite_dev.json --dataset benchmarks/data/mined_commits.jsonl \
+        --dataset benchmarks/data/fusion_pairs.jsonl.gz \
         [--dense static] [--work /tmp/patchgate-fit] [--ablation] [--write]
 
 1. Every instance is indexed at its base commit and its signal matrix (files x
@@ -107,6 +108,7 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
             {
                 "id": row["instance_id"],
                 "repo": row["repo"],
+                "dataset": row.get("dataset"),
                 "X": X,
                 "gold": data["gold"],
                 "n_gold": len(row_gold(row)),
@@ -252,7 +254,8 @@ def leave_one_repo_out(
 
     ``only``: pool just these repositories' instances (the dev split) as "pooled (only)", the rest as
     "pooled (rest)". "pooled (one file)": the instances whose fix changes one file, as every SWE-bench Lite
-    instance does (with two or more gold files a hit at 1 is impossible).
+    instance does (with two or more gold files a hit at 1 is impossible). "pooled (<file>)": the instances of
+    one ``--dataset`` file, so a training set added to the fit is measured apart from the others.
     """
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for d in data:
@@ -277,6 +280,8 @@ def _pools(d: dict, only: set[str] | None) -> list[str]:
     names = ["pooled"]
     if only:
         names.append("pooled (only)" if d["repo"] in only else "pooled (rest)")
+    if d.get("dataset"):
+        names.append(f"pooled ({d['dataset']})")
     if d["n_gold"] == 1:
         names.append("pooled (one file)")
     return names
@@ -437,7 +442,7 @@ def main() -> None:
     ap.add_argument("--cached-only", action="store_true", help="use only instances whose signals are cached")
     ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
     args = ap.parse_args()
-    rows = [r for path in args.dataset for r in load_dataset(path)]
+    rows = [{**r, "dataset": path.name} for path in args.dataset for r in load_dataset(path)]
     for row in rows:  # before any work, whichever level is fitted
         if row["repo"].split("/")[-1].lower() in HELD_OUT:
             sys.exit(f"error: {row['repo']} is held out and must not be trained on")
