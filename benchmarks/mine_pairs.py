@@ -1,7 +1,11 @@
-"""Mine the learned retriever's training pairs: a pull request's or commit's text -> the files and functions it fixed.
+"""Mine training pairs: a pull request's or commit's text -> the files and functions it fixed.
 
     python benchmarks/mine_pairs.py --repos /tmp/i23/repos --per-repo 250 \
         --out benchmarks/data/learned_pairs.jsonl.gz [owner/name ...]   # default: TRAINING_REPOS
+
+The learned retriever trains on them (``train_learned.py``), and the fusion's big-repository pairs
+(``benchmarks/data/fusion_pairs.jsonl.gz``, the command in ``benchmarks/data/README.md``) are mined the same
+way. Each pair is an instance as ``--dataset`` reads it (its text is ``problem_statement``).
 
 Unlike ``mine_commits.py`` (the evaluation set: one commit plays an issue), this walks each repository's
 mainline (first-parent) history, so a merged pull request counts once, as its title and description with the
