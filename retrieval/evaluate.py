@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,8 +77,8 @@ def load_dataset(path: Path) -> list[dict]:
     one-line errors name the bad line."""
     try:
         text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip: not gzip (OSError), truncated (EOF), corrupt (zlib)
+        raise InputError(f"cannot read dataset {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"cannot read dataset {path}: not UTF-8 text") from None
     stripped = text.lstrip()

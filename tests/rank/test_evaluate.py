@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,9 +98,18 @@ def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
-def test_a_dataset_named_gz_that_is_not_gzip_is_a_one_line_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"instance_id": "x"}\n',  # not gzip at all
+        gzip.compress(b'{"instance_id": "x"}\n' * 50)[:20],  # cut short (a partial download)
+        (lambda z: z[:10] + b"x" * 20 + z[30:])(gzip.compress(b'{"instance_id": "x"}\n' * 50)),  # corrupt
+    ],
+    ids=["plain", "truncated", "corrupt"],
+)
+def test_a_dataset_named_gz_that_is_not_whole_gzip_is_a_one_line_error(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "repos").mkdir()
-    (tmp_path / "data.jsonl.gz").write_text('{"instance_id": "x"}\n')
+    (tmp_path / "data.jsonl.gz").write_bytes(content)
     result = subprocess.run(
         [sys.executable, "-P", "-m", "patchgate", "eval", "localize", "--dataset", "data.jsonl.gz", "--repos", "repos"],
         capture_output=True,
