@@ -104,11 +104,10 @@ class Learned:
         return cls(weights, adapter)
 
     def save(self, path: Path) -> None:
+        tokens = sorted(self.weights.log_weights)
         arrays: dict[str, Any] = {  # Any: numpy types savez's keywords as allow_pickle's bool
-            "tokens": np.array(sorted(self.weights.log_weights)),
-            "log_weights": np.array(
-                [self.weights.log_weights[t] for t in sorted(self.weights.log_weights)], dtype=np.float32
-            ),
+            "tokens": np.array(tokens),
+            "log_weights": np.array([self.weights.log_weights[t] for t in tokens], dtype=np.float32),
             "title": np.array(self.weights.title, dtype=np.float32),
         }
         if self.adapter is not None:
