@@ -379,10 +379,9 @@ def write(data: list[dict], dense: str) -> None:
     print("share of the split gain:", ", ".join(f"{n} {g:.1%}" for n, g in zip(FITTED, gain / gain.sum(), strict=True)))
 
 
-def fit_functions(rows: list[dict], args: argparse.Namespace) -> None:
+def fit_functions(rows: list[dict], dev: set[str], args: argparse.Namespace) -> None:
     """Leave-one-repository-out function-level Acc@k of fitted function weights; ``--write`` stores them."""
     data = dump_functions(rows, args.repos, args.work, args.dense)
-    dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     everything = list(range(len(FUNCTION_FEATURES)))
     print(f"{len(data)} instances with gold functions from {len({d['repo'] for d in data})} repositories")
     print("function level, leave-one-repository-out Acc@1 / @5 / @10, fitted (hand-set rule it replaced):")
@@ -446,11 +445,11 @@ def main() -> None:
     for row in rows:  # before any work, whichever level is fitted
         if row["repo"].split("/")[-1].lower() in HELD_OUT:
             sys.exit(f"error: {row['repo']} is held out and must not be trained on")
+    dev = {r["repo"] for r in rows if r["dataset"] == args.dataset[0].name}  # the first dataset: the dev split
     if args.functions:
-        fit_functions(rows, args)
+        fit_functions(rows, dev, args)
         return
     data = dump(rows, args.repos, args.work, args.dense, args.cached_only)
-    dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(data)} instances from {len({d['repo'] for d in data})} repositories; dense={args.dense}")
     everything = list(range(len(FITTED)))
     linear = leave_one_repo_out(data, everything, dev, fit_linear)
