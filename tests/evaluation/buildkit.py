@@ -8,6 +8,10 @@ build reads it offline; only the build backends come from the package index. A v
 build (``SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0``) makes the sdist's metadata say 0.0.0, which uv rejects for
 a file named 1.2.0; without one, the project must still find a version without its ``.git``.
 
+``build_generated``: a project whose install writes a module its tests import (setuptools_scm's ``version_file``,
+as astropy's, xarray's and matplotlib's ``_version.py``); the file is git-ignored, so only installing the tree
+under test makes it, as the harness's ``pip install -e .`` does in its image.
+
 ``build_old_setuptools``: a project built with setuptools before 64 (no PEP 660 editable hook) whose
 requirements file installs it editable (``-e .[test]``, as pylint's does) beside a test dependency.
 """
@@ -55,6 +59,18 @@ def build_scm(work: Path) -> Dataset:
             "pyproject.toml": PROJECT,
             "requirements.txt": "./vendor/dep-1.2.0.tar.gz\n",
             "vendor/dep-1.2.0.tar.gz": sdist(),
+        },
+    )
+
+
+def build_generated(work: Path) -> Dataset:
+    return _dataset(
+        work,
+        "acme/gencalc",
+        {
+            "pyproject.toml": PROJECT.replace("scmcalc", "gencalc") + 'version_file = "calc/_version.py"\n',
+            ".gitignore": "calc/_version.py\n",
+            "tests/conftest.py": "from calc._version import version\n\nassert version\n",
         },
     )
 

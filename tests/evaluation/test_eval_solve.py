@@ -348,6 +348,19 @@ def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from
 
 
 @pytest.mark.slow
+def test_a_module_the_install_writes_is_there_for_the_tests_of_the_tree_under_test(tmp_path: Path, envs: Path) -> None:
+    """The tests import ``calc/_version.py``, which no commit holds: the project's install writes it. A tree put on
+    PYTHONPATH instead of installed fails every test at collection, and gold would be blamed for it."""
+    from buildkit import build_generated
+
+    data = build_generated(tmp_path)
+    resolved_on_the_first_attempt(data, tmp_path, envs)
+    (iid,) = data.ids()
+    install = (tmp_path / "gold" / "logs" / iid / "install.txt").read_text()
+    assert "installed editable from the tree under test" in install, install
+
+
+@pytest.mark.slow
 def test_an_editable_requirement_of_the_project_on_setuptools_before_64_keeps_the_test_requirements(
     tmp_path: Path, envs: Path
 ) -> None:
