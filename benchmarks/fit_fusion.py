@@ -101,7 +101,7 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
         data = np.load(path)
         if len(data["gold"]) == 0:
             continue
-        cols = [list(data["signals"]).index(s) for s in FITTED]
+        cols = cached_columns(list(data["signals"]), path)
         X = data["values"][:, cols].astype(np.float64)
         pool = _pool(X, data["gold"])
         out.append(
@@ -121,6 +121,14 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     for iid, why in report.skipped:
         print(f"  skipped {iid}: {why}", file=sys.stderr)
     return out
+
+
+def cached_columns(names: list[str], path: Path) -> list[int]:
+    """Where each fitted signal is in a cached matrix; a cache from before a signal existed stops the run."""
+    missing = [s for s in FITTED if s not in names]
+    if missing:
+        sys.exit(f"error: {path} was cached before the signal {missing[0]} existed; delete {path.parent} and run again")
+    return [names.index(s) for s in FITTED]
 
 
 def dump_functions(rows: list[dict], repos: Path, work: Path, dense: str) -> list[dict]:

@@ -71,9 +71,10 @@ def load(rows: list[dict], work: Path) -> tuple[list[dict], list[dict]]:
         values = d["values"]
         q = query_vector(embedder, row["problem_statement"], model)
         learned, per_chunk = learned_column(d["vectors"], d["chunk_file"], len(values), q)
-        X = np.column_stack([learned if s == "learned" else values[:, names.index(s)] for s in FITTED]).astype(
-            np.float64
-        )
+        cols = fit_fusion.cached_columns(names, path)
+        X = np.column_stack(
+            [learned if s == "learned" else values[:, k] for s, k in zip(FITTED, cols, strict=True)]
+        ).astype(np.float64)
         if len(d["gold"]):
             pool = fit_fusion._pool(X, d["gold"])
             files_out.append(
