@@ -33,7 +33,8 @@ from retrieval.types import Chunk, IndexView
 
 WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
 LOCALITY_WEIGHT = 0.5
-PRIORS = frozenset({"size", "non_source", "history_fixes", "history_recent"})  # say nothing about this issue
+# signals that say nothing about this issue
+PRIORS = frozenset({"size", "non_source", "not_code", "history_fixes", "history_recent"})
 FUNCTION_FILES = 20  # functions are ranked within this many top files
 EXPLAINED_FILES = 20  # files whose lexical reason names the matched words
 MATCHED_WORDS = 5

@@ -40,6 +40,7 @@ SIGNALS = (
     "history_recent",
     "cochange",
     "non_source",
+    "not_code",
     "locality",
 )
 CHUNK_POOL = 300
@@ -71,6 +72,7 @@ class Facts:
     defined: dict[str, set[int]]  # a symbol name or file stem -> the files defining it (never mutated)
     modules: dict[str, str]  # dotted module -> file
     source: np.ndarray  # True for library code, False for tests/docs/examples
+    code: np.ndarray  # True for a file in a language the index parses; False for configuration, data, C, text
     size: np.ndarray  # log of a file's lines, scaled to the largest file: big modules get more fixes
     path_terms: list[tuple[frozenset[str], frozenset[str]]]  # tokens of each file's name and of its folder
     history: tuple[np.ndarray, np.ndarray] | None  # fix counts and recency per file
@@ -108,11 +110,12 @@ def facts(index: IndexView) -> Facts:
             defined[stem].add(i)
         modules = {name: path for path in files if path.endswith(".py") for name in module_names(path)}
         source = np.array([is_source(p) for p in files], dtype=bool)
+        code = np.array([f.lang != "text" for f in records], dtype=bool)
         size = unit(np.log1p(np.array([f.lines for f in records], dtype=np.float32)))
         terms = [(frozenset(tokenize(stem)), frozenset(tokenize(folder))) for stem, folder in names]
         history = getattr(index, "history", None)
         counts = history.fix_counts() if history is not None else None
-        _FACTS[index] = Facts(files, pos, defined, modules, source, size, terms, counts)
+        _FACTS[index] = Facts(files, pos, defined, modules, source, code, size, terms, counts)
     return _FACTS[index]
 
 
@@ -171,9 +174,23 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     explicit = np.zeros(n, dtype=bool)
     explicit[[fx.pos[p] for p in paths]] = True
     col["non_source"] = (~fx.source & ~explicit).astype(np.float32)  # named by path: never damped
+    col["not_code"] = not_code(fx.code, explicit)
     col["locality"] = _locality(fx.files, current_file, details["locality"])
     values = np.stack([col[s].astype(np.float32) for s in SIGNALS], axis=1) if n else np.zeros((0, len(SIGNALS)))
     return Signals(fx.files, values, details, chunk_hits, dense_hits, m, issue, learned_hits)
+
+
+def not_code(code: np.ndarray, explicit: np.ndarray) -> np.ndarray:
+    """1 for a file no parser reads as code (configuration, data, C sources) in a repository that has code.
+
+    Fixes of a code repository's issues land in its code: the 3,298 fitted instances' gold files are all
+    Python, while configuration files full of the issue's words (``tox.ini``, CI YAML, ``pyproject.toml``)
+    took 11-13 % of the top five places. A file the issue names by path is never damped, and a repository
+    with no parsed code at all (Kubernetes manifests, docs) has nothing damped.
+    """
+    if not code.any():
+        return np.zeros(len(code), dtype=np.float32)
+    return (~code & ~explicit).astype(np.float32)
 
 
 def _learned_reasons(issue: str, detail: dict[int, str]) -> None:

@@ -167,3 +167,35 @@ def test_functions_lead_with_the_ones_the_traceback_runs_through(make_repo) -> N
     assert all(any(r.signal == "frame" for r in f.reasons) for f in functions[:2])
     assert 0.0 < functions[-1].score <= functions[0].score < 1.0  # the fitted chance the fix is in each
     assert abs(sum(f.score for f in functions) - 1.0) < 1e-5
+
+
+CONFIGURED = {
+    **REPO,
+    "deploy/checkout.yml": "checkout:\n  discount: 0.9\n  discount_rounding: half_up\n  total: checkout total\n",
+}
+
+
+def test_a_config_file_full_of_the_issue_s_words_ranks_below_the_code_unless_the_issue_names_it(make_repo) -> None:
+    """Fixes of a code repository's issues land in its code: a YAML file repeating the issue's words is held down
+    (the reason says why), but one the issue names by path is ranked on its evidence like any file."""
+    root = make_repo(CONFIGURED)
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    index = open_index(root)
+    files = rank(index, "The checkout total applies the discount rounding twice").files
+    order = [f.path for f in files]
+    assert order.index("shop/prices.py") < order.index("deploy/checkout.yml")
+    config = files[order.index("deploy/checkout.yml")]
+    held = next(r for r in config.reasons if r.signal == "not_code")
+    assert held.score < 0
+    named = compute(index, "deploy/checkout.yml sets the discount rounding wrong")
+    not_code = dict(zip(named.files, named.values[:, SIGNALS.index("not_code")], strict=True))
+    assert not_code["deploy/checkout.yml"] == 0.0 and not_code["docs/guide.md"] == 1.0
+    assert rank(index, "deploy/checkout.yml sets the discount rounding wrong").files[0].path == "deploy/checkout.yml"
+
+
+def test_a_repository_without_code_holds_none_of_its_files_down(make_repo) -> None:
+    """Kubernetes manifests or a docs site: every file is text, so no file is damped for being text."""
+    root = make_repo({"base/deploy.yaml": "kind: Deployment\nreplicas: 3\n", "README.md": "Manifests for the shop.\n"})
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    sig = compute(open_index(root), "the Deployment has too many replicas")
+    assert not sig.values[:, SIGNALS.index("not_code")].any()
