@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from core.console import emit_json, err, out, print_data
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from retrieval.rank import Reason
+
+HELD_DOWN = -1.0  # a prior's share of the logit that is worth saying (odds divided by e or more)
 
 
 def read_issue(issue: str | None, file: Path | None) -> str:
@@ -106,8 +112,7 @@ def context_command(
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("reasons", overflow="fold", ratio=3)
     for n, f in enumerate(pack.files, start=1):
-        reasons = "; ".join(f"{r.signal}: {r.detail}" if r.detail else r.signal for r in f.reasons[:3])
-        table.add_row(str(n), f.path, f"{f.score:.3f}", reasons)
+        table.add_row(str(n), f.path, f"{f.score:.3f}", shown_reasons(f.reasons))
     functions = Table(title="ranked functions", title_justify="left")
     functions.add_column("#", justify="right")
     functions.add_column("function", style="cyan", overflow="fold")
@@ -142,3 +147,15 @@ def _file_json(f) -> dict:
         "score": round(f.score, 4),
         "reasons": [{"signal": r.signal, "detail": r.detail, "score": round(r.score, 4)} for r in f.reasons],
     }
+
+
+def shown_reasons(reasons: list[Reason], shown: int = 3) -> str:
+    """The file's first reasons, and the prior that held it down most when that is not among them: a person
+    asking why a file that matches every word sits third needs that one (a test file, a configuration file)."""
+    text = [f"{r.signal}: {r.detail}" if r.detail else r.signal for r in reasons[:shown]]
+    from retrieval.rank import PRIORS
+
+    down = min((r for r in reasons if r.signal in PRIORS), key=lambda r: r.score, default=None)
+    if down is not None and down.score <= HELD_DOWN and down not in reasons[:shown]:
+        text.append(f"held down by {down.signal}")
+    return "; ".join(text)

@@ -77,3 +77,25 @@ def test_the_ranked_table_fits_80_columns_with_its_reasons(make_repo) -> None:
     assert result.returncode == 0, result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert "matches" in result.stdout and "…" not in result.stdout  # reasons wrap, they are not cut
+
+
+def test_the_table_says_what_held_a_matching_config_file_down(make_repo) -> None:
+    """The YAML file matches every word of the issue yet ranks below the code; its row says why."""
+    root = make_repo(
+        {
+            "shop/__init__.py": "",
+            "shop/prices.py": "def apply_discount(amount):\n    return amount * 0.9\n",
+            "shop/cart.py": "from shop.prices import apply_discount\n\n\nclass Cart:\n"
+            "    def checkout_total(self, items):\n        return apply_discount(sum(items))\n",
+            "deploy/checkout.yml": "checkout:\n  discount: 0.9\n  discount_rounding: half_up\n  total: checkout total\n",
+        }
+    )
+    build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
+    result = cli(root, "context", "The checkout total applies the discount rounding twice", "--no-refresh")
+    assert result.returncode == 0, result.stderr
+    rows = [[cell.strip() for cell in line.split("│")] for line in result.stdout.splitlines() if "│" in line]
+    files = [row[2] for row in rows]  # | # | file | score | reasons |, one line a file at this width
+    config = files.index("deploy/checkout.yml")
+    assert "held down by not_code" in rows[config][4]
+    assert files.index("shop/cart.py") < config
+    assert not any("held down" in row[4] for row in rows[:config])
