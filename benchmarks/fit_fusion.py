@@ -78,6 +78,7 @@ GROUPS = {  # removed together in the ablation
 }
 
 Scorer = Callable[[np.ndarray], np.ndarray]
+Fitter = Callable[[list[dict], list[int]], Scorer]  # fits on instances' chosen signal columns
 
 
 def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: bool = False) -> list[dict]:
@@ -239,7 +240,7 @@ def fit_trees(data: list[dict], keep: list[int]) -> lgb.Booster:
 def tree_scorer(data: list[dict], keep: list[int]) -> Scorer:
     booster = fit_trees(data, keep)
     names = [FITTED[k] for k in keep]
-    return lambda X: booster.predict(features(X[:, keep], names))
+    return lambda X: np.asarray(booster.predict(features(X[:, keep], names)))
 
 
 def hits(d: dict, score: Scorer) -> dict[int, bool]:
@@ -256,7 +257,7 @@ def leave_one_repo_out(
     data: list[dict],
     keep: list[int],
     only: set[str] | None = None,
-    fitter: Callable[[list[dict], list[int]], Scorer] = tree_scorer,
+    fitter: Fitter = tree_scorer,
 ) -> dict[str, dict[int, float]]:
     """Acc@k of each repository's instances under a model fitted on the other repositories, and pooled.
 
@@ -308,7 +309,7 @@ def export(booster: lgb.Booster, data: list[dict]) -> dict:
     with no signal at ``NO_EVIDENCE_LOGIT``.
     """
     trees = [_flatten(t["tree_structure"]) for t in booster.dump_model()["tree_info"]]
-    raw = [booster.predict(features(d["X"], FITTED)[d["pool"]]) for d in data]
+    raw = [np.asarray(booster.predict(features(d["X"], FITTED)[d["pool"]])) for d in data]
 
     def loss(scale: float) -> float:
         total = 0.0
@@ -472,12 +473,12 @@ def main() -> None:
         print("\n| signal removed | all, Acc@1 / @5 / @10 | dev split, Acc@1 / @5 / @10 |\n| --- | --- | --- |")
         print(f"| (none) | {fmt(base['pooled'])} | {fmt(base['pooled (only)'])} |")
         for k, name in enumerate(FITTED):
-            acc = leave_one_repo_out(data, [j for j in everything if j != k], dev)
-            print(f"| {name} | {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} |")
+            without = leave_one_repo_out(data, [j for j in everything if j != k], dev)
+            print(f"| {name} | {fmt(without['pooled'])} | {fmt(without['pooled (only)'])} |")
         print("| *groups removed:* | | |")
         for name, group in GROUPS.items():
-            acc = leave_one_repo_out(data, [j for j in everything if FITTED[j] not in group], dev)
-            print(f"| {name} | {fmt(acc['pooled'])} | {fmt(acc['pooled (only)'])} |")
+            without = leave_one_repo_out(data, [j for j in everything if FITTED[j] not in group], dev)
+            print(f"| {name} | {fmt(without['pooled'])} | {fmt(without['pooled (only)'])} |")
     if args.write:
         write(data, args.dense)
 
