@@ -151,7 +151,7 @@ def no_trailing_spaces(blocks: list[Block], diff: str) -> str:
 
 
 def crlf(blocks: list[Block], diff: str) -> str:
-    return labelled(*LABELLED["fenced"])(blocks, diff).replace("\n", "\r\n")
+    return (labelled(*LABELLED["fenced"])(blocks, diff) or "").replace("\n", "\r\n")
 
 
 def udiff(blocks: list[Block], diff: str) -> str:

@@ -208,7 +208,7 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
         for a, b in clusters(ls)
     ][:6]
     plan = {"files": paths, "symbols": symbols, "reasoning": "the gold fix", "tests": []}
-    results = []
+    results: list[dict[str, object]] = []
     for style in styles:
         writer = documented if style in PLAN_STYLES else STYLES[style]
         answer = writer(blocks, diff)
@@ -225,8 +225,8 @@ def run_instance(row: dict, clone: Path, server: ThreadingHTTPServer, styles: li
             results.append({"style": style, "applied": False, "equal": False, "error": f"{type(exc).__name__}: {exc}"})
             continue
         best = result.best
-        applied = bool(best and best.passed)
-        equal = applied and applied_texts(base, best.diff) == gold
+        applied = best is not None and best.passed
+        equal = best is not None and applied and applied_texts(base, best.diff) == gold
         prompt = script.edit_prompts[0] if script.edit_prompts else ""
         results.append(
             {

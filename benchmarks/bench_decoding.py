@@ -96,7 +96,7 @@ def bench_constrained(model, tokens: int) -> None:
     )
     for name in ("json", "yaml", "toml", "kubernetes"):
         grammar = llg_grammar(grammar=name)
-        budget = max(tokens, len(BudgetedGuide(model.llg_tokenizer, grammar, 4 * tokens).plan) + 16)
+        budget = max(tokens, len(BudgetedGuide(model.llg_tokenizer, grammar, 4 * tokens).plan or []) + 16)
         masks, plans, rates = [], [], []
         for seed in range(3):
             guide = BudgetedGuide(model.llg_tokenizer, grammar, budget)

@@ -56,7 +56,8 @@ def main() -> None:
         f"resolved {report['resolved_instances']} ({report['resolved_instances'] / max(evaluated, 1):.1%} of evaluated)"
     )
     for iid in report["env_failed_ids"] + report["error_ids"]:
-        (result,) = load_results(out, iid, [None]) or [None]
+        found = load_results(out, iid, [None])
+        result = found[0] if found else None
         print(f"  {iid}: {result.status if result else '?'}: {result.reason[:160] if result else ''}")
     for iid in report["unresolved_ids"]:
         print(f"  {iid}: unresolved")

@@ -65,7 +65,8 @@ def main() -> None:
         f"{report['patch_failed_instances']} patch_failed"
     )
     for iid in sorted(set(judged) - set(agree)):
-        (result,) = load_results(out, iid, [None]) or [None]
+        found = load_results(out, iid, [None])
+        result = found[0] if found else None
         status = result.status if result else "?"
         why = (
             (result.reason or ", ".join(result.fail_to_pass_failed + result.pass_to_pass_failed))[:160]

@@ -211,7 +211,7 @@ def main() -> int:
     draft.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     runs = args.data / "derive" / key
     reports = {p: eval_solve(draft, repos, runs / p, p, args.envs, args.timeout) for p in ("gold", "empty")}
-    kept = []
+    kept: list[dict] = []
     for row in rows:
         iid = row["instance_id"]
         gold, empty = log_status(runs / "gold", row), log_status(runs / "empty", row)

@@ -233,8 +233,8 @@ def main() -> None:
     for name in names:
         why: Counter = Counter()
         pairs = mine(args.repos / name.replace("/", "__"), name, args.per_repo, seen, why)
-        stats[name] = {"pairs": len(pairs), "read": sum(why.values()), "dropped": dict(why.most_common())}
-        stats[name]["dropped"].pop("kept", None)
+        dropped = {reason: n for reason, n in why.most_common() if reason != "kept"}
+        stats[name] = {"pairs": len(pairs), "read": sum(why.values()), "dropped": dropped}
         print(f"{name}: {len(pairs)} pairs of {sum(why.values())} mainline commits", file=sys.stderr, flush=True)
         rows.extend(pairs)
     body = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()

@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from agent.gating import passed_count
 from agent.selection import SIGNALS, select
@@ -236,7 +237,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="Append one JSON line per instance here.")
     args = parser.parse_args()
     wanted = [i for i in args.instances.split(",") if i] or None
-    rows = []
+    rows: list[dict[str, Any]] = []
     for instance in load_instances(args.dataset, wanted):
         if any(h in instance.repo for h in HELD_OUT):
             raise SystemExit(f"refused: {instance.repo} is held out")

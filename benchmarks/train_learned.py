@@ -157,7 +157,10 @@ class Tensors:
     """Everything the loss reads, for a set of repositories: queries as token bags, candidates as vectors."""
 
     def __init__(self, data: list[RepoData], tables, vocab: dict[int, int]) -> None:
-        bags, titles, cands, positive = [], [], [], []
+        bags: list[list[int]] = []
+        titles: list[list[bool]] = []
+        cands: list[np.ndarray] = []
+        positive: list[int] = []
         for rd in data:
             snap = rd.vectors.astype(np.float32)
             for pair, (_paths, gold_vecs, touched) in zip(rd.pairs, rd.gold, strict=True):

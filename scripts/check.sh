@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy -p core -p retrieval -p tools -p agent -p evaluation -p patchgate
+.venv/bin/mypy -p core -p retrieval -p tools -p agent -p evaluation -p patchgate -p benchmarks
 .venv/bin/python -m pytest -q "$@"
