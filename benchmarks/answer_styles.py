@@ -88,7 +88,7 @@ def documented(blocks: list[Block], diff: str) -> str:
     return "".join(f"{b.path}\n{_block(b)}" for b in blocks)
 
 
-def labelled(head: str, close: str) -> Style:
+def labelled(head: str, close: str) -> Callable[[list[Block], str], str]:
     """A style that writes ``head`` (``{path}`` filled in) above each block and ``close`` after it."""
 
     def write(blocks: list[Block], diff: str) -> str:
@@ -151,7 +151,7 @@ def no_trailing_spaces(blocks: list[Block], diff: str) -> str:
 
 
 def crlf(blocks: list[Block], diff: str) -> str:
-    return (labelled(*LABELLED["fenced"])(blocks, diff) or "").replace("\n", "\r\n")
+    return labelled(*LABELLED["fenced"])(blocks, diff).replace("\n", "\r\n")
 
 
 def udiff(blocks: list[Block], diff: str) -> str:

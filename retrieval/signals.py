@@ -184,8 +184,8 @@ def not_code(code: np.ndarray, explicit: np.ndarray) -> np.ndarray:
     """1 for a file no parser reads as code (configuration, data, C sources) in a repository that has code.
 
     Fixes of a code repository's issues land in its code: the 3,298 fitted instances' gold files are all
-    Python, while configuration files full of the issue's words (``tox.ini``, CI YAML, ``pyproject.toml``)
-    took 11-13 % of the top five places. A file the issue names by path is never damped, and a repository
+    Python, while files like these full of the issue's words (``tox.ini``, CI YAML, ``pyproject.toml``, C)
+    took about 10 % of the top five places before this signal (docs/ranking.md, "Fourth round"). A file the issue names by path is never damped, and a repository
     with no parsed code at all (Kubernetes manifests, docs) has nothing damped.
     """
     if not code.any():

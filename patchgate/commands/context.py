@@ -152,9 +152,9 @@ def _file_json(f) -> dict:
 def shown_reasons(reasons: list[Reason], shown: int = 3) -> str:
     """The file's first reasons, and the prior that held it down most when that is not among them: a person
     asking why a file that matches every word sits third needs that one (a test file, a configuration file)."""
-    text = [f"{r.signal}: {r.detail}" if r.detail else r.signal for r in reasons[:shown]]
     from retrieval.rank import PRIORS
 
+    text = [f"{r.signal}: {r.detail}" if r.detail else r.signal for r in reasons[:shown]]
     down = min((r for r in reasons if r.signal in PRIORS), key=lambda r: r.score, default=None)
     if down is not None and down.score <= HELD_DOWN and down not in reasons[:shown]:
         text.append(f"held down by {down.signal}")

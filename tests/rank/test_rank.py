@@ -187,10 +187,11 @@ def test_a_config_file_full_of_the_issue_s_words_ranks_below_the_code_unless_the
     config = files[order.index("deploy/checkout.yml")]
     held = next(r for r in config.reasons if r.signal == "not_code")
     assert held.score < 0
-    named = compute(index, "deploy/checkout.yml sets the discount rounding wrong")
+    naming = "deploy/checkout.yml sets the discount rounding wrong"
+    named = compute(index, naming)
     not_code = dict(zip(named.files, named.values[:, SIGNALS.index("not_code")], strict=True))
     assert not_code["deploy/checkout.yml"] == 0.0 and not_code["docs/guide.md"] == 1.0
-    assert rank(index, "deploy/checkout.yml sets the discount rounding wrong").files[0].path == "deploy/checkout.yml"
+    assert rank(index, naming).files[0].path == "deploy/checkout.yml"
 
 
 def test_a_repository_without_code_holds_none_of_its_files_down(make_repo) -> None:
