@@ -348,7 +348,7 @@ def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from
 
 
 @pytest.mark.slow
-def test_a_module_the_install_writes_is_there_for_the_tests_of_the_tree_under_test(tmp_path: Path, envs: Path) -> None:
+def test_a_module_the_install_writes_is_there_for_the_tests_and_only_gold_resolves(tmp_path: Path, envs: Path) -> None:
     """The tests import ``calc/_version.py``, which no commit holds: the project's install writes it. A tree put on
     PYTHONPATH instead of installed fails every test at collection, and gold would be blamed for it."""
     from buildkit import build_generated
@@ -358,6 +358,12 @@ def test_a_module_the_install_writes_is_there_for_the_tests_of_the_tree_under_te
     (iid,) = data.ids()
     install = (tmp_path / "gold" / "logs" / iid / "install.txt").read_text()
     assert "installed editable from the tree under test" in install, install
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty  # the tests ran, and add() still fails
+    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
+    assert failed["status"] == "unresolved", failed
+    assert failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"], failed
 
 
 @pytest.mark.slow
