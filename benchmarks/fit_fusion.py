@@ -79,6 +79,7 @@ GROUPS = {  # removed together in the ablation
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 Fitter = Callable[[list[dict], list[int]], Scorer]  # fits on instances' chosen signal columns
+Featurize = Callable[[np.ndarray, list[str]], np.ndarray]  # a signal matrix and its names -> the model's inputs
 
 
 def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: bool = False) -> list[dict]:
@@ -224,12 +225,15 @@ def linear_weights(data: list[dict], keep: list[int]) -> np.ndarray:
     return minimize(loss, np.zeros(len(keep)), jac=True, method="L-BFGS-B").x
 
 
-def fit_trees(data: list[dict], keep: list[int]) -> lgb.Booster:
-    """LambdaRank trees over the kept signals and their leads, one query per instance (its pool of files)."""
+def fit_trees(data: list[dict], keep: list[int], featurize: Featurize = features) -> lgb.Booster:
+    """LambdaRank trees over the kept signals and their leads, one query per instance (its pool of files).
+
+    ``featurize``: the model's inputs (``benchmarks/fusion_variants.py`` measures others than the shipped ones).
+    """
     names = [FITTED[k] for k in keep]
     rows, labels, groups = [], [], []
     for d in data:
-        rows.append(features(d["X"][:, keep], names)[d["pool"]])  # leads over all files, as at query time
+        rows.append(featurize(d["X"][:, keep], names)[d["pool"]])  # over all files, as at query time
         y = np.zeros(len(d["pool"]))
         y[d["gold_s"]] = 1.0
         labels.append(y)
@@ -237,10 +241,10 @@ def fit_trees(data: list[dict], keep: list[int]) -> lgb.Booster:
     return lgb.train(TREES, lgb.Dataset(np.vstack(rows), np.concatenate(labels), group=groups), ROUNDS)
 
 
-def tree_scorer(data: list[dict], keep: list[int]) -> Scorer:
-    booster = fit_trees(data, keep)
+def tree_scorer(data: list[dict], keep: list[int], featurize: Featurize = features) -> Scorer:
+    booster = fit_trees(data, keep, featurize)
     names = [FITTED[k] for k in keep]
-    return lambda X: np.asarray(booster.predict(features(X[:, keep], names)))
+    return lambda X: np.asarray(booster.predict(featurize(X[:, keep], names)))
 
 
 def hits(d: dict, score: Scorer) -> dict[int, bool]:
@@ -293,6 +297,8 @@ def _pools(d: dict, only: set[str] | None) -> list[str]:
         names.append(f"pooled ({d['dataset']})")
     if d["n_gold"] == 1:
         names.append("pooled (one file)")
+        if d.get("dataset"):
+            names.append(f"pooled ({d['dataset']}, one file)")
     return names
 
 

@@ -1,0 +1,133 @@
+"""Measure other inputs for the fusion trees, leave one repository out, before any of them ships.
+
+    nice python benchmarks/fusion_variants.py --repos /tmp/locate/repos \
+        --dataset ../shared/swebench/lite_dev.json --dataset benchmarks/data/mined_commits.jsonl \
+        --dataset benchmarks/data/fusion_pairs.jsonl.gz --dense static --work /tmp/patchgate-fit \
+        [--variant shipped --variant ranks ...] [--threads 2]
+
+It reads the signal matrices ``fit_fusion.py`` caches under ``--work`` (run that first: computing them
+indexes every instance at its base) and, for each variant, fits the same trees (``fit_fusion.TREES``)
+on every repository but one and ranks the held-out one's instances. It prints Acc@1 / @5 / @10 pooled
+over the small repositories (the dev split and the mined commits) and over the big ones (the last
+``--dataset``), each also over the instances whose fix changes one file, as every SWE-bench Lite
+instance does. A variant ships by moving its columns into ``retrieval.fusion.features`` and refitting
+with ``fit_fusion.py --write``; this script is where the figures that decided it come from.
+
+The variants are functions of one instance's signal matrix, so they cost the same at query time as
+they do here: a sort of each query signal over the repository's files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import rankdata
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import fit_fusion
+from benchmarks.fit_fusion import KS, Featurize, Scorer, dump, leave_one_repo_out
+from benchmarks.mine_commits import HELD_OUT
+from retrieval.evaluate import load_dataset
+from retrieval.fusion import RELATIVE, features
+
+TOP = 5  # "among the first five" for the agreement count
+
+
+def _ranks(values: np.ndarray, names: list[str]) -> list[np.ndarray]:
+    """Each query signal's rank of every file (1 = best, ties share the best rank; 0 where the signal is 0)."""
+    cols = [k for k, name in enumerate(names) if name in RELATIVE]
+    return [np.where(values[:, k] > 0, rankdata(-values[:, k], method="min"), 0) for k in cols]
+
+
+def with_ranks(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """The shipped inputs and, per query signal, 1 / log2(1 + the file's rank): where it stands, not how high."""
+    decay = [np.where(r > 0, 1 / np.log2(1 + np.maximum(r, 1)), 0.0) for r in _ranks(values, names)]
+    return np.column_stack([features(values, names), *decay])
+
+
+def with_agreement(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """The shipped inputs and how many query signals put the file first, and among the first five."""
+    ranks = np.column_stack(_ranks(values, names))
+    first = (ranks == 1).sum(axis=1)
+    top = ((ranks >= 1) & (ranks <= TOP)).sum(axis=1)
+    return np.column_stack([features(values, names), first, top])
+
+
+def with_both(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """Ranks and agreement together."""
+    extra = with_agreement(values, names)[:, -2:]
+    return np.column_stack([with_ranks(values, names), extra])
+
+
+VARIANTS: dict[str, Featurize] = {
+    "shipped": features,
+    "ranks": with_ranks,
+    "agreement": with_agreement,
+    "ranks+agreement": with_both,
+}
+
+
+def _number_or_text(text: str) -> int | float | str:
+    """A ``--param`` value as LightGBM takes it."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def fitter(featurize: Featurize) -> Callable[[list[dict], list[int]], Scorer]:
+    """``fit_fusion.tree_scorer`` with these inputs."""
+    return lambda data, keep: fit_fusion.tree_scorer(data, keep, featurize)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repos", type=Path, required=True)
+    ap.add_argument("--dataset", type=Path, action="append", required=True, help="the big repositories' last")
+    ap.add_argument("--dense", default="static")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
+    ap.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--param", action="append", default=[], help="KEY=VALUE over fit_fusion.TREES, e.g. objective=rank_xendcg"
+    )
+    args = ap.parse_args()
+    big = args.dataset[-1].name
+    rows = [
+        {**r, "dataset": "big" if path.name == big else "small"} for path in args.dataset for r in load_dataset(path)
+    ]
+    for row in rows:
+        if row["repo"].split("/")[-1].lower() in HELD_OUT:
+            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
+    data = dump(rows, args.repos, args.work, args.dense, cached_only=True)
+    if not data:
+        sys.exit(f"error: no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")
+    fit_fusion.TREES["num_threads"] = args.threads
+    for param in args.param:
+        key, _, value = param.partition("=")
+        if key not in fit_fusion.TREES or not value:
+            sys.exit(f"error: --param {param}: expected KEY=VALUE with KEY one of {', '.join(fit_fusion.TREES)}")
+        fit_fusion.TREES[key] = _number_or_text(value)
+    changed = ", ".join(args.param) or "as shipped"
+    print(f"{len(data)} instances of {len({d['repo'] for d in data})} repositories, each held out; trees {changed}")
+    print("| inputs | small | small, one file | big | big, one file | minutes |\n| --- | --- | --- | --- | --- | --- |")
+    for name in args.variant or list(VARIANTS):
+        started = time.perf_counter()
+        acc = leave_one_repo_out(data, list(range(len(fit_fusion.FITTED))), None, fitter(VARIANTS[name]))
+        cells = [
+            " / ".join(f"{acc[pool][k]:.3f}" for k in KS)
+            for pool in ("pooled (small)", "pooled (small, one file)", "pooled (big)", "pooled (big, one file)")
+        ]
+        print(f"| {name} | {' | '.join(cells)} | {(time.perf_counter() - started) / 60:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
