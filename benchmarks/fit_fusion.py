@@ -46,7 +46,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.mine_commits import HELD_OUT
+from benchmarks.mine_commits import refuse_held_out
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
 from retrieval.fusion import Trees, feature_signals, features
@@ -457,9 +457,7 @@ def main() -> None:
     ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
     args = ap.parse_args()
     rows = [{**r, "dataset": path.name} for path in args.dataset for r in load_dataset(path)]
-    for row in rows:  # before any work, whichever level is fitted
-        if row["repo"].split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
+    refuse_held_out((r["repo"] for r in rows), "trained on")  # before any work, whichever level is fitted
     dev = {r["repo"] for r in rows if r["dataset"] == args.dataset[0].name}  # the first dataset: the dev split
     if args.functions:
         fit_functions(rows, dev, args)

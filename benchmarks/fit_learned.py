@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.fit_fusion import FITTED, Fitter, Scorer, fmt, leave_one_repo_out
-from benchmarks.mine_commits import HELD_OUT
+from benchmarks.mine_commits import refuse_held_out
 from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, default_model_path
 from retrieval.evaluate import load_dataset
 from retrieval.learned import learned as learned_model
@@ -135,8 +135,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     rows = [r for p in args.dataset for r in load_dataset(p)]
-    if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
-        sys.exit("error: the datasets hold a repository that is held out for evaluation")
+    refuse_held_out((r["repo"] for r in rows), "trained on")
     part = args.part
     if part != "baseline" and learned_model() is None:
         sys.exit("error: no learned model: run benchmarks/train_learned.py --write first (or --part baseline)")

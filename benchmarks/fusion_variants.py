@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.fit_fusion import KS, Featurize, Scorer, dump, leave_one_repo_out
-from benchmarks.mine_commits import HELD_OUT
+from benchmarks.mine_commits import refuse_held_out
 from retrieval.evaluate import load_dataset
 from retrieval.fusion import RELATIVE, features
 
@@ -104,9 +104,7 @@ def main() -> None:
     rows = [
         {**r, "dataset": "big" if path.name == big else "small"} for path in args.dataset for r in load_dataset(path)
     ]
-    for row in rows:
-        if row["repo"].split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {row['repo']} is held out and must not be trained on")
+    refuse_held_out((r["repo"] for r in rows), "trained on")
     data = dump(rows, args.repos, args.work, args.dense, cached_only=True)
     if not data:
         sys.exit(f"error: no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")

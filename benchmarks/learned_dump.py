@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.mine_commits import HELD_OUT
+from benchmarks.mine_commits import refuse_held_out
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
 from retrieval.rank import FUNCTION_FEATURES, RankedFile, function_features, fuse
@@ -78,8 +78,7 @@ def main() -> None:
     ap.add_argument("--only", help="dump just this repository's instances (owner/name)")
     args = ap.parse_args()
     rows = [r for p in args.dataset for r in load_dataset(p)]
-    if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
-        sys.exit("error: the datasets hold a repository that is held out for evaluation")
+    refuse_held_out((r["repo"] for r in rows), "trained on")
     rows = [r for r in rows if not args.only or r["repo"] == args.only]
     cache = args.work / "dump"
     cache.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,6 +46,16 @@ HELD_OUT = frozenset(
         "matplotlib",
     }
 )
+
+
+def refuse_held_out(repos: Iterable[str], use: str) -> None:
+    """Stop with one ``error:`` line, before any work, when a repository the project is evaluated on is among
+    ``repos`` ("owner/name"): nothing may be mined from or trained on those (``use``: "mined", "trained on")."""
+    for repo in repos:
+        if repo.split("/")[-1].lower() in HELD_OUT:
+            sys.exit(f"error: {repo} is held out for evaluation and must not be {use}")
+
+
 _SKIP = re.compile(
     r"^\s*(bump|release|prepare|version|revert|merge|typo|format|reformat|lint|style|pre-commit|"
     r"\[pre-commit|update (changelog|docs)|changelog|black|isort|flake8|ruff|mypy)\b",
@@ -123,9 +134,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     rows = []
+    refuse_held_out(args.names, "mined")
     for name in args.names:
-        if name.split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {name} is held out for evaluation and must not be mined")
         mined = mine(args.repos / name.replace("/", "__"), name, args.per_repo)
         print(f"{name}: {len(mined)} commits", file=sys.stderr)
         rows.extend(mined)

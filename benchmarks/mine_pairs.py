@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.mine_commits import _HUNK, _SKIP, HELD_OUT, git
+from benchmarks.mine_commits import _HUNK, _SKIP, git, refuse_held_out
 from retrieval.chunking import chunk_file
 from retrieval.signals import is_source
 
@@ -225,9 +225,7 @@ def main() -> None:
     ap.add_argument("--stats", type=Path, help="write the per-repository counts and the reasons as JSON")
     args = ap.parse_args()
     names = args.names or list(TRAINING_REPOS)
-    for name in names:
-        if name.split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {name} is held out for evaluation and must not be mined")
+    refuse_held_out(names, "mined")
     seen: set[str] = set()
     rows, stats = [], {}
     for name in names:

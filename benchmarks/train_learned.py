@@ -40,7 +40,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.mine_commits import HELD_OUT
+from benchmarks.mine_commits import refuse_held_out
 from retrieval.chunking import chunk_file
 from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, _static_model, default_model_path
 from retrieval.learned import WEIGHTS_FILE, Adapter, Learned, TermWeights, static_tokens, static_vector
@@ -124,8 +124,7 @@ class RepoData:
 def build(pairs_file: Path, repos: Path, work: Path) -> tuple[list[RepoData], object]:
     with gzip.open(pairs_file, "rt", encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines]
-    if any(r["repo"].split("/")[-1].lower() in HELD_OUT for r in rows):
-        sys.exit("error: the pairs hold a repository that is held out for evaluation")
+    refuse_held_out((r["repo"] for r in rows), "trained on")
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_repo[r["repo"]].append(r)
