@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from scipy.stats import rankdata
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
-from benchmarks.fit_fusion import KS, Featurize, Scorer, dump, leave_one_repo_out
+from benchmarks.fit_fusion import KS, Featurize, dump, leave_one_repo_out
 from benchmarks.mine_commits import refuse_held_out
 from retrieval.evaluate import load_dataset
 from retrieval.fusion import RELATIVE, features
@@ -39,37 +40,40 @@ from retrieval.fusion import RELATIVE, features
 TOP = 5  # "among the first five" for the agreement count
 
 
-def _ranks(values: np.ndarray, names: list[str]) -> list[np.ndarray]:
+Extra = Callable[[np.ndarray], list[np.ndarray]]  # the query signals' ranks (files x signals) -> more columns
+
+
+def _ranks(values: np.ndarray, names: list[str]) -> np.ndarray:
     """Each query signal's rank of every file (1 = best, ties share the best rank; 0 where the signal is 0)."""
     cols = [k for k, name in enumerate(names) if name in RELATIVE]
-    return [np.where(values[:, k] > 0, rankdata(-values[:, k], method="min"), 0) for k in cols]
+    return np.column_stack([np.where(values[:, k] > 0, rankdata(-values[:, k], method="min"), 0) for k in cols])
 
 
-def with_ranks(values: np.ndarray, names: list[str]) -> np.ndarray:
-    """The shipped inputs and, per query signal, 1 / log2(1 + the file's rank): where it stands, not how high."""
-    decay = [np.where(r > 0, 1 / np.log2(1 + np.maximum(r, 1)), 0.0) for r in _ranks(values, names)]
-    return np.column_stack([features(values, names), *decay])
+def rank_decay(ranks: np.ndarray) -> list[np.ndarray]:
+    """Per query signal, 1 / log2(1 + the file's rank): where the file stands, not how high its value is."""
+    return [np.where(r > 0, 1 / np.log2(1 + np.maximum(r, 1)), 0.0) for r in ranks.T]
 
 
-def with_agreement(values: np.ndarray, names: list[str]) -> np.ndarray:
-    """The shipped inputs and how many query signals put the file first, and among the first five."""
-    ranks = np.column_stack(_ranks(values, names))
-    first = (ranks == 1).sum(axis=1)
-    top = ((ranks >= 1) & (ranks <= TOP)).sum(axis=1)
-    return np.column_stack([features(values, names), first, top])
+def agreement(ranks: np.ndarray) -> list[np.ndarray]:
+    """How many query signals put the file first, and among the first ``TOP``."""
+    return [(ranks == 1).sum(axis=1), ((ranks >= 1) & (ranks <= TOP)).sum(axis=1)]
 
 
-def with_both(values: np.ndarray, names: list[str]) -> np.ndarray:
-    """Ranks and agreement together."""
-    extra = with_agreement(values, names)[:, -2:]
-    return np.column_stack([with_ranks(values, names), extra])
+def with_extras(*extras: Extra) -> Featurize:
+    """The shipped inputs and the ``extras``' columns, the ranks computed once for all of them."""
+
+    def featurize(values: np.ndarray, names: list[str]) -> np.ndarray:
+        ranks = _ranks(values, names)
+        return np.column_stack([features(values, names), *(col for extra in extras for col in extra(ranks))])
+
+    return featurize
 
 
 VARIANTS: dict[str, Featurize] = {
     "shipped": features,
-    "ranks": with_ranks,
-    "agreement": with_agreement,
-    "ranks+agreement": with_both,
+    "ranks": with_extras(rank_decay),
+    "agreement": with_extras(agreement),
+    "ranks+agreement": with_extras(rank_decay, agreement),
 }
 
 
@@ -81,11 +85,6 @@ def _number_or_text(text: str) -> int | float | str:
         except ValueError:
             pass
     return text
-
-
-def fitter(featurize: Featurize) -> Callable[[list[dict], list[int]], Scorer]:
-    """``fit_fusion.tree_scorer`` with these inputs."""
-    return lambda data, keep: fit_fusion.tree_scorer(data, keep, featurize)
 
 
 def main() -> None:
@@ -119,7 +118,9 @@ def main() -> None:
     print("| inputs | small | small, one file | big | big, one file | minutes |\n| --- | --- | --- | --- | --- | --- |")
     for name in args.variant or list(VARIANTS):
         started = time.perf_counter()
-        acc = leave_one_repo_out(data, list(range(len(fit_fusion.FITTED))), None, fitter(VARIANTS[name]))
+        acc = leave_one_repo_out(
+            data, list(range(len(fit_fusion.FITTED))), None, partial(fit_fusion.tree_scorer, featurize=VARIANTS[name])
+        )
         cells = [
             " / ".join(f"{acc[pool][k]:.3f}" for k in KS)
             for pool in ("pooled (small)", "pooled (small, one file)", "pooled (big)", "pooled (big, one file)")
