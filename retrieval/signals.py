@@ -185,8 +185,9 @@ def not_code(code: np.ndarray, explicit: np.ndarray) -> np.ndarray:
 
     Fixes of a code repository's issues land in its code: the 3,298 fitted instances' gold files are all
     Python, while files like these full of the issue's words (``tox.ini``, CI YAML, ``pyproject.toml``, C)
-    took about 10 % of the top five places before this signal (docs/ranking.md, "Fourth round"). A file the issue names by path is never damped, and a repository
-    with no parsed code at all (Kubernetes manifests, docs) has nothing damped.
+    took about 10 % of the top five places before this signal (docs/ranking.md, "Fourth round"). A file
+    the issue names by path is never damped, and a repository with no parsed code at all (Kubernetes
+    manifests, docs) has nothing damped.
     """
     if not code.any():
         return np.zeros(len(code), dtype=np.float32)
@@ -329,9 +330,9 @@ def _quoted(index: IndexView, fx: Facts, m: Mentions, named: np.ndarray, detail:
 
     A message a program printed is usually a literal in exactly one place of its source, so quoting it
     names that file as surely as a path does. It is part of ``named`` rather than a signal of its own:
-    commit messages, most of the training data, seldom quote one (11 of the first 412 training instances), too few to fit a
-    weight of its own. Only the best BM25 matches of the phrase's words are read, at most ``QUOTED_POOL``
-    files a phrase.
+    commit messages, most of the training data, seldom quote one (11 of the first 412 training
+    instances), too few to fit a weight of its own. Only the best BM25 matches of the phrase's words are
+    read, at most ``QUOTED_POOL`` files a phrase.
     """
     scorer = getattr(index, "file_lexical_scores", None)
     if scorer is None:
