@@ -15,6 +15,7 @@ definition counts for the file level only.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import tempfile
@@ -162,17 +163,22 @@ def evaluate(
     config: EmbeddingConfig | None = None,
     on_instance=None,
 ) -> EvalReport:
-    """Rank every instance's repository at its base commit and record where the gold files land."""
-    work = work_dir or Path(tempfile.mkdtemp(prefix="patchgate-eval-"))
-    report = EvalReport([], [])
-    for row in sorted(rows, key=lambda r: (r["repo"], r.get("created_at", ""), r["instance_id"])):
-        result = None
-        index = instance_index(row, repos, work, config, report)
-        if index is not None:
-            result = score(row, index, rank(index, row["problem_statement"]))
-            report.results.append(result)
-        if on_instance:
-            on_instance(row["instance_id"], result)
+    """Rank every instance's repository at its base commit and record where the gold files land.
+
+    Without ``work_dir`` the indexes go to a temporary folder removed at the end: a run that is not asked to
+    keep them for the next one leaves nothing behind.
+    """
+    with contextlib.ExitStack() as stack:
+        work = work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="patchgate-eval-")))
+        report = EvalReport([], [])
+        for row in sorted(rows, key=lambda r: (r["repo"], r.get("created_at", ""), r["instance_id"])):
+            result = None
+            index = instance_index(row, repos, work, config, report)
+            if index is not None:
+                result = score(row, index, rank(index, row["problem_statement"]))
+                report.results.append(result)
+            if on_instance:
+                on_instance(row["instance_id"], result)
     return report
 
 

@@ -23,7 +23,11 @@ def eval_group() -> None:
 @click.option("--repos", type=click.Path(path_type=Path), required=True, help="Folder of <owner>__<name> repos.")
 @click.option("--k", "ks", default="1,5,10", help="Comma-separated cut-offs.")
 @click.option("--dense", type=click.Choice(["auto", "transformer", "static", "none"]), default="auto")
-@click.option("--work-dir", type=click.Path(path_type=Path), help="Where indexes and caches go (reused).")
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path),
+    help="Keep indexes and caches here for the next run (default: a temporary folder, removed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
 def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | None, as_json: bool) -> None:
     """Acc@k of file localization, one row per instance."""

@@ -31,7 +31,9 @@ def run_eval(
     dataset = tmp_path / name
     text = ("\n".join(json.dumps(r) for r in rows) + "\n").encode()
     dataset.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
-    env = dict(os.environ)
+    scratch = tmp_path / "scratch"  # the run's temporary folders go here, so a test sees what it leaves behind
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(scratch)}
     return subprocess.run(
         [
             sys.executable,
@@ -88,6 +90,23 @@ def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
     }
     assert "skipped other-1" in result.stderr and "skipped acme__calc-2" in result.stderr
     assert git(repo, "status", "--porcelain") == "" and not (repo / ".patchgate").exists()
+    assert list((tmp_path / "scratch").iterdir()) == []  # the indexes it built without --work-dir are gone
+
+
+def test_work_dir_keeps_the_indexes_for_the_next_run(tmp_path: Path, make_repo) -> None:
+    repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n"}, name="repos/acme__calc")
+    row = {
+        "instance_id": "acme__calc-1",
+        "repo": "acme/calc",
+        "base_commit": git(repo, "rev-parse", "HEAD").strip(),
+        "problem_statement": "interest_rate gives ten times too much",
+        "patch": PATCH,
+    }
+    first = run_eval(tmp_path, [row], "--work-dir", "kept")
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "kept" / "acme__calc" / "index").is_dir()
+    again = run_eval(tmp_path, [row], "--work-dir", "kept")
+    assert again.returncode == 0 and again.stdout.splitlines()[-1] == first.stdout.splitlines()[-1]
 
 
 def test_a_line_without_fields_is_a_one_line_error(tmp_path: Path) -> None:
