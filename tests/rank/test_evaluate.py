@@ -24,6 +24,17 @@ PATCH = """diff --git a/calc/rates.py b/calc/rates.py
 """
 
 
+def rates_row(repo: Path) -> dict:
+    """The instance whose fix is ``PATCH``, based on ``repo``'s HEAD."""
+    return {
+        "instance_id": "acme__calc-1",
+        "repo": "acme/calc",
+        "base_commit": git(repo, "rev-parse", "HEAD").strip(),
+        "problem_statement": "interest_rate gives ten times too much",
+        "patch": PATCH,
+    }
+
+
 def run_eval(
     tmp_path: Path, rows: list[dict], *extra: str, name: str = "data.jsonl"
 ) -> subprocess.CompletedProcess[str]:
@@ -66,14 +77,7 @@ def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
         },
         name="repos/acme__calc",
     )
-    base = git(repo, "rev-parse", "HEAD").strip()
-    row = {
-        "instance_id": "acme__calc-1",
-        "repo": "acme/calc",
-        "base_commit": base,
-        "problem_statement": "interest_rate gives ten times too much",
-        "patch": PATCH,
-    }
+    row = rates_row(repo)
     missing_repo = {**row, "instance_id": "other-1", "repo": "other/thing"}
     missing_commit = {**row, "instance_id": "acme__calc-2", "base_commit": "f" * 40}
     result = run_eval(tmp_path, [row, missing_repo, missing_commit])
@@ -95,13 +99,7 @@ def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
 
 def test_work_dir_keeps_the_indexes_for_the_next_run(tmp_path: Path, make_repo) -> None:
     repo = make_repo({"calc/rates.py": "def interest_rate(years):\n    return 0.1 * years\n"}, name="repos/acme__calc")
-    row = {
-        "instance_id": "acme__calc-1",
-        "repo": "acme/calc",
-        "base_commit": git(repo, "rev-parse", "HEAD").strip(),
-        "problem_statement": "interest_rate gives ten times too much",
-        "patch": PATCH,
-    }
+    row = rates_row(repo)
     first = run_eval(tmp_path, [row], "--work-dir", "kept")
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "kept" / "acme__calc" / "index").is_dir()
