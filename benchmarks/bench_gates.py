@@ -20,6 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.errors import fail
 from core.errors import PatchgateError
 from core.git import file_at, open_repo, worktree
 from core.settings import TestSettings
@@ -107,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     commits = small_commits(args.repo, args.commits)
     if not commits:
-        sys.exit("no commits touching 1..5 files found")
+        fail("no commits touching 1..5 files found")
     full, kept = [], []
     for commit in commits:  # a commit whose base has a broken config is an error to review, not a timing
         try:

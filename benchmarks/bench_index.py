@@ -35,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.errors import fail
 from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
@@ -141,7 +144,7 @@ def distil_seconds() -> float:
 def checkout(mirror: Path) -> Path:
     """A throw-away work tree of ``mirror`` under /tmp; the mirror itself is only read."""
     if not mirror.exists():
-        sys.exit(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
+        fail(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
     root = Path(tempfile.mkdtemp(prefix="bench-index-")) / "sympy"
     subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], check=True)
     return root

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.errors import fail
 from retrieval import learned
 from retrieval.index import open_index
 from retrieval.rank import rank
@@ -47,7 +48,7 @@ def main() -> None:
     args = ap.parse_args()
     index = open_index(args.repo, args.index)
     if learned.learned() is None:
-        sys.exit("error: no learned model (retrieval/learned.npz)")
+        fail("no learned model (retrieval/learned.npz)")
     rank(index, args.issue)  # warm: the index parts, the static model, the weights
     with_learned = median_ms(lambda: rank(index, args.issue), args.repeat)
     search = median_ms(lambda: index.learned_search(args.issue, 300), args.repeat)

@@ -19,6 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.errors import fail
 from tools import sandbox
 from tools.candidate import MAX_PATCH_CHARS, parse_diff
 from tools.sandbox import SandboxSettings
@@ -82,7 +85,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     if reason := sandbox.unavailable_reason():
-        sys.exit(f"the sandbox cannot start here: {reason}")
+        fail(f"the sandbox cannot start here: {reason}")
     startup(args.repeat)
     bounds()
 

@@ -46,6 +46,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.errors import fail
 from benchmarks.mine_commits import refuse_held_out
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
@@ -129,7 +130,7 @@ def cached_columns(names: list[str], path: Path) -> list[int]:
     """Where each fitted signal is in a cached matrix; a cache from before a signal existed stops the run."""
     missing = [s for s in FITTED if s not in names]
     if missing:
-        sys.exit(f"error: {path} was cached before the signal {missing[0]} existed; delete {path.parent} and run again")
+        fail(f"{path} was cached before the signal {missing[0]} existed; delete {path.parent} and run again")
     return [names.index(s) for s in FITTED]
 
 
@@ -359,7 +360,7 @@ def _flatten(root: dict) -> dict[str, list]:
 
     visit(root)
     if any(n["decision_type"] != "<=" for n in nodes):
-        sys.exit("error: only numeric '<=' splits can be exported")
+        fail("only numeric '<=' splits can be exported")
     return {
         "feature": [n["split_feature"] for n in nodes],
         "threshold": [n["threshold"] for n in nodes],
@@ -388,7 +389,7 @@ def write(data: list[dict], dense: str) -> None:
         expected = model["scale"] * booster.predict(features(d["X"], FITTED)) + model["bias"]
         base = logit - share.sum(axis=1)
         if not (np.allclose(logit, expected, atol=1e-6) and np.allclose(base, base[0])):
-            sys.exit(f"error: numpy's scores differ from LightGBM's on {d['id']}")
+            fail(f"numpy's scores differ from LightGBM's on {d['id']}")
     print(f"wrote {WEIGHTS_FILE}: {len(model['trees'])} trees, scale {model['scale']:.3f}, bias {model['bias']:.3f}")
     gain = np.bincount(feature_signals(FITTED), weights=booster.feature_importance("gain"), minlength=len(FITTED))
     print("share of the split gain:", ", ".join(f"{n} {g:.1%}" for n, g in zip(FITTED, gain / gain.sum(), strict=True)))

@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
+from benchmarks.errors import fail
 from benchmarks.fit_fusion import FITTED, Fitter, Scorer, fmt, leave_one_repo_out
 from benchmarks.mine_commits import refuse_held_out
 from retrieval.embeddings import EmbeddingConfig, StaticEmbedder, default_model_path
@@ -138,7 +139,7 @@ def main() -> None:
     refuse_held_out((r["repo"] for r in rows), "trained on")
     part = args.part
     if part != "baseline" and learned_model() is None:
-        sys.exit("error: no learned model: run benchmarks/train_learned.py --write first (or --part baseline)")
+        fail("no learned model: run benchmarks/train_learned.py --write first (or --part baseline)")
     files, functions = load(rows, args.work)
     dev = {r["repo"] for r in load_dataset(args.dataset[0])}
     print(f"{len(files)} instances from {len({d['repo'] for d in files})} repositories")

@@ -32,6 +32,7 @@ from scipy.stats import rankdata
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
+from benchmarks.errors import fail
 from benchmarks.fit_fusion import KS, Featurize, dump, leave_one_repo_out
 from benchmarks.mine_commits import refuse_held_out
 from retrieval.evaluate import load_dataset
@@ -120,12 +121,12 @@ def main() -> None:
     refuse_held_out((r["repo"] for r in rows), "trained on")
     data = dump(rows, args.repos, args.work, args.dense, cached_only=True)
     if not data:
-        sys.exit(f"error: no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")
+        fail(f"no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")
     fit_fusion.TREES["num_threads"] = args.threads
     for param in args.param:
         key, _, value = param.partition("=")
         if key not in fit_fusion.TREES or not value:
-            sys.exit(f"error: --param {param}: expected KEY=VALUE with KEY one of {', '.join(fit_fusion.TREES)}")
+            fail(f"--param {param}: expected KEY=VALUE with KEY one of {', '.join(fit_fusion.TREES)}")
         fit_fusion.TREES[key] = _number_or_text(value)
     if args.monotone:
         fit_fusion.TREES["monotone_constraints"] = monotone(fit_fusion.FITTED)

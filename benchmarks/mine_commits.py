@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.errors import fail
 from retrieval.rank import is_source
 
 HELD_OUT = frozenset(
@@ -53,7 +54,7 @@ def refuse_held_out(repos: Iterable[str], use: str) -> None:
     ``repos`` ("owner/name"): nothing may be mined from or trained on those (``use``: "mined", "trained on")."""
     for repo in repos:
         if repo.split("/")[-1].lower() in HELD_OUT:
-            sys.exit(f"error: {repo} is held out for evaluation and must not be {use}")
+            fail(f"{repo} is held out for evaluation and must not be {use}")
 
 
 _SKIP = re.compile(
@@ -136,7 +137,11 @@ def main() -> None:
     rows = []
     refuse_held_out(args.names, "mined")
     for name in args.names:
-        mined = mine(args.repos / name.replace("/", "__"), name, args.per_repo)
+        repo = args.repos / name.replace("/", "__")
+        try:
+            mined = mine(repo, name, args.per_repo)
+        except (OSError, subprocess.CalledProcessError):
+            fail(f"{repo}: not a git repository with a commit (fetch {name} there first)")
         print(f"{name}: {len(mined)} commits", file=sys.stderr)
         rows.extend(mined)
     args.out.parent.mkdir(parents=True, exist_ok=True)
