@@ -47,11 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import FITTED, KS, dump, tree_scorer
-from benchmarks.mine_commits import refuse_held_out
+from benchmarks.fit_fusion import KS, cached_pools
+from benchmarks.folds import deal, fold_logits, listing
 from retrieval.embeddings import default_model_path
-from retrieval.evaluate import load_dataset, row_gold
-from retrieval.source import commit_files
 
 POOL = 20  # negatives are drawn from the trees' top POOL
 NEGATIVES = 5
@@ -81,38 +79,14 @@ class Instance:
     candidates: list[Candidate]  # the trees' top POOL, then any gold file below them
 
 
-def deal(counts: Counter[str], folds: int) -> dict[str, int]:
-    """Each repository's fold: the biggest first, each into the fold with the fewest instances so far."""
-    load = [0] * folds
-    fold = {}
-    for repo, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        fold[repo] = int(np.argmin(load))
-        load[fold[repo]] += n
-    return fold
-
-
-def fold_logits(data: list[dict], fold: dict[str, int], folds: int) -> dict[str, np.ndarray]:
-    """Every instance's file logits under trees fitted on the other folds."""
-    logits = {}
-    for f in range(folds):
-        score = tree_scorer([d for d in data if fold[d["repo"]] != f], list(range(len(FITTED))))
-        logits.update({d["id"]: score(d["X"]) for d in data if fold[d["repo"]] == f})
-    return logits
-
-
 def _names(text: bytes) -> list[str]:
     return list(dict.fromkeys(m.group(1).decode("utf-8", "replace") for m in DEFINITION.finditer(text)))
 
 
 def instance(row: dict, d: dict, logits: np.ndarray, repos: Path) -> Instance | None:
-    """The trees' top files and the gold ones with their names, or None where the listing disagrees.
-
-    The cached matrix has one row per file of the index, in path order; ``commit_files`` is the listing the
-    index is built from, so the rows are its files sorted, checked against the gold paths.
-    """
-    files = sorted(commit_files(repos / row["repo"].replace("/", "__"), row["base_commit"]), key=lambda f: f.path)
-    gold_paths = set(row_gold(row))
-    if len(files) != len(logits) or any(files[g].path not in gold_paths for g in d["gold"]):
+    """The trees' top files and the gold ones with their names, or None where the listing disagrees."""
+    files = listing(row, d, repos)
+    if files is None:
         return None
     order = np.argsort(-logits, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
@@ -223,7 +197,13 @@ def accuracy(instances: list[Instance], ce: dict[str, np.ndarray], w: Callable[[
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repos", type=Path, required=True)
-    ap.add_argument("--dataset", type=Path, action="append", required=True, help="the big repositories' last")
+    ap.add_argument(
+        "--dataset",
+        type=Path,
+        action="append",
+        required=True,
+        help="repeatable; the last is reported apart as the big repositories",
+    )
     ap.add_argument("--dense", default="static")
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
     ap.add_argument("--folds", type=int, default=4)
@@ -233,16 +213,7 @@ def main() -> None:
     args = ap.parse_args()
     if not 2 <= args.folds <= 10 or not 1 <= args.layers <= 6 or args.max_tokens < 32:
         fail("expected 2-10 --folds, 1-6 --layers and at least 32 --max-tokens")
-    big = args.dataset[-1].name
-    rows = {
-        r["instance_id"]: {**r, "dataset": "big" if path.name == big else "small"}
-        for path in args.dataset
-        for r in load_dataset(path)
-    }
-    refuse_held_out((r["repo"] for r in rows.values()), "trained on")
-    data = dump(list(rows.values()), args.repos, args.work, args.dense, cached_only=True)
-    if not data:
-        fail(f"no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")
+    rows, data = cached_pools(args.dataset, args.repos, args.work, args.dense)
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     fit_fusion.TREES["num_threads"] = args.threads

@@ -126,6 +126,26 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     return out
 
 
+def cached_pools(datasets: list[Path], repos: Path, work: Path, dense: str) -> tuple[dict[str, dict], list[dict]]:
+    """The instances of ``datasets`` by id and their cached signal matrices, for experiments over the cache.
+
+    The last dataset's instances are marked ``"big"`` and the rest ``"small"``: the experiments report the big
+    repositories apart, since they are the size of those we are measured on. Held-out repositories are
+    refused, and an empty cache stops the run: an experiment never builds indexes, ``fit_fusion.py`` does.
+    """
+    big = datasets[-1].name
+    rows = {
+        r["instance_id"]: {**r, "dataset": "big" if path.name == big else "small"}
+        for path in datasets
+        for r in load_dataset(path)
+    }
+    refuse_held_out((r["repo"] for r in rows.values()), "trained on")
+    data = dump(list(rows.values()), repos, work, dense, cached_only=True)
+    if not data:
+        fail(f"no cached signal matrices under {work}; run benchmarks/fit_fusion.py first")
+    return rows, data
+
+
 def cached_columns(names: list[str], path: Path) -> list[int]:
     """Where each fitted signal is in a cached matrix; a cache from before a signal existed stops the run."""
     missing = [s for s in FITTED if s not in names]

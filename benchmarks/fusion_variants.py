@@ -33,9 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import KS, Featurize, dump, leave_one_repo_out
-from benchmarks.mine_commits import refuse_held_out
-from retrieval.evaluate import load_dataset
+from benchmarks.fit_fusion import KS, Featurize, cached_pools, leave_one_repo_out
 from retrieval.fusion import RELATIVE, features
 
 TOP = 5  # "among the first five" for the agreement count
@@ -104,7 +102,13 @@ def _number_or_text(text: str) -> int | float | str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repos", type=Path, required=True)
-    ap.add_argument("--dataset", type=Path, action="append", required=True, help="the big repositories' last")
+    ap.add_argument(
+        "--dataset",
+        type=Path,
+        action="append",
+        required=True,
+        help="repeatable; the last is reported apart as the big repositories",
+    )
     ap.add_argument("--dense", default="static")
     ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
     ap.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all")
@@ -114,14 +118,7 @@ def main() -> None:
         "--param", action="append", default=[], help="KEY=VALUE over fit_fusion.TREES, e.g. objective=rank_xendcg"
     )
     args = ap.parse_args()
-    big = args.dataset[-1].name
-    rows = [
-        {**r, "dataset": "big" if path.name == big else "small"} for path in args.dataset for r in load_dataset(path)
-    ]
-    refuse_held_out((r["repo"] for r in rows), "trained on")
-    data = dump(rows, args.repos, args.work, args.dense, cached_only=True)
-    if not data:
-        fail(f"no cached signal matrices under {args.work}; run benchmarks/fit_fusion.py first")
+    _, data = cached_pools(args.dataset, args.repos, args.work, args.dense)
     fit_fusion.TREES["num_threads"] = args.threads
     for param in args.param:
         key, _, value = param.partition("=")
