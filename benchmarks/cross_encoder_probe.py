@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import KS, cached_pools
+from benchmarks.fit_fusion import KS, cache_arguments, cached_pools
 from benchmarks.folds import deal, fold_logits, listing
 from retrieval.embeddings import default_model_path
 
@@ -196,16 +196,7 @@ def accuracy(instances: list[Instance], ce: dict[str, np.ndarray], w: Callable[[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repos", type=Path, required=True)
-    ap.add_argument(
-        "--dataset",
-        type=Path,
-        action="append",
-        required=True,
-        help="repeatable; the last is reported apart as the big repositories",
-    )
-    ap.add_argument("--dense", default="static")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
+    cache_arguments(ap)
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--layers", type=int, default=2, help="of MiniLM's 6")
     ap.add_argument("--max-tokens", type=int, default=160)

@@ -126,6 +126,20 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     return out
 
 
+def cache_arguments(ap: argparse.ArgumentParser) -> None:
+    """The arguments of every experiment over the cached matrices, as ``cached_pools`` reads them."""
+    ap.add_argument("--repos", type=Path, required=True)
+    ap.add_argument(
+        "--dataset",
+        type=Path,
+        action="append",
+        required=True,
+        help="repeatable; the last is reported apart as the big repositories",
+    )
+    ap.add_argument("--dense", default="static")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
+
+
 def cached_pools(datasets: list[Path], repos: Path, work: Path, dense: str) -> tuple[dict[str, dict], list[dict]]:
     """The instances of ``datasets`` by id and their cached signal matrices, for experiments over the cache.
 

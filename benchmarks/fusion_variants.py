@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import KS, Featurize, cached_pools, leave_one_repo_out
+from benchmarks.fit_fusion import KS, Featurize, cache_arguments, cached_pools, leave_one_repo_out
 from retrieval.fusion import RELATIVE, features
 
 TOP = 5  # "among the first five" for the agreement count
@@ -101,16 +101,7 @@ def _number_or_text(text: str) -> int | float | str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repos", type=Path, required=True)
-    ap.add_argument(
-        "--dataset",
-        type=Path,
-        action="append",
-        required=True,
-        help="repeatable; the last is reported apart as the big repositories",
-    )
-    ap.add_argument("--dense", default="static")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
+    cache_arguments(ap)
     ap.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--monotone", action="store_true", help="constrain the trees: more evidence never lowers a file")

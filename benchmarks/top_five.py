@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import FITTED, KS, cached_pools
+from benchmarks.fit_fusion import FITTED, KS, cache_arguments, cached_pools
 from benchmarks.folds import deal, fold_logits, listing
 
 TOP = 5
@@ -62,16 +62,7 @@ def worst_rank(logits: np.ndarray, gold: np.ndarray, struck: np.ndarray) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repos", type=Path, required=True)
-    ap.add_argument(
-        "--dataset",
-        type=Path,
-        action="append",
-        required=True,
-        help="repeatable; the last is reported apart as the big repositories",
-    )
-    ap.add_argument("--dense", default="static")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/patchgate-fit"))
+    cache_arguments(ap)
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
