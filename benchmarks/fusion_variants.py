@@ -3,14 +3,15 @@
     nice python benchmarks/fusion_variants.py --repos /tmp/locate/repos \
         --dataset ../shared/swebench/lite_dev.json --dataset benchmarks/data/mined_commits.jsonl \
         --dataset benchmarks/data/fusion_pairs.jsonl.gz --dense static --work /tmp/patchgate-fit \
-        [--variant shipped --variant ranks ...] [--monotone] [--param KEY=VALUE] [--threads 2]
+        [--variant shipped --variant ranks ...] [--monotone] [--param KEY=VALUE] [--fit-on big] [--threads 2]
 
 It reads the signal matrices ``fit_fusion.py`` caches under ``--work`` (run that first: computing them
 indexes every instance at its base) and, for each variant, fits the same trees (``fit_fusion.TREES``)
 on every repository but one and ranks the held-out one's instances. It prints Acc@1 / @5 / @10 pooled
 over the small repositories (the dev split and the mined commits) and over the big ones (the last
 ``--dataset``), each also over the instances whose fix changes one file, as every SWE-bench Lite
-instance does. A variant ships by moving its columns into ``retrieval.fusion.features`` and refitting
+instance does. ``--fit-on small`` or ``big`` fits on that pool's repositories only (the held-out one
+still ranked), to ask whether the two kinds of data teach the trees different things. A variant ships by moving its columns into ``retrieval.fusion.features`` and refitting
 with ``fit_fusion.py --write``; this script is where the figures that decided it come from.
 
 The variants are functions of one instance's signal matrix, so they cost the same at query time as
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fit_fusion
 from benchmarks.errors import fail
-from benchmarks.fit_fusion import KS, Featurize, cache_arguments, cached_pools, leave_one_repo_out
+from benchmarks.fit_fusion import KS, Featurize, Fitter, Scorer, cache_arguments, cached_pools, leave_one_repo_out
 from retrieval.fusion import RELATIVE, features
 
 TOP = 5  # "among the first five" for the agreement count
@@ -99,6 +100,11 @@ def _number_or_text(text: str) -> int | float | str:
     return text
 
 
+def _fit_on(pool: str, fit: Fitter, train: list[dict], keep: list[int]) -> Scorer:
+    """``fit`` on the training instances of one pool (``"all"``: every one)."""
+    return fit([d for d in train if pool in ("all", d["dataset"])], keep)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     cache_arguments(ap)
@@ -108,6 +114,7 @@ def main() -> None:
     ap.add_argument(
         "--param", action="append", default=[], help="KEY=VALUE over fit_fusion.TREES, e.g. objective=rank_xendcg"
     )
+    ap.add_argument("--fit-on", choices=["all", "small", "big"], default="all", help="the pool the trees learn from")
     args = ap.parse_args()
     _, data = cached_pools(args.dataset, args.repos, args.work, args.dense)
     fit_fusion.TREES["num_threads"] = args.threads
@@ -119,13 +126,14 @@ def main() -> None:
     if args.monotone:
         fit_fusion.TREES["monotone_constraints"] = monotone(fit_fusion.FITTED)
     changed = ", ".join(args.param + ["monotone"] * args.monotone) or "as shipped"
+    if args.fit_on != "all":
+        changed += f", fitted on the {args.fit_on} repositories only"
     print(f"{len(data)} instances of {len({d['repo'] for d in data})} repositories, each held out; trees {changed}")
     print("| inputs | small | small, one file | big | big, one file | minutes |\n| --- | --- | --- | --- | --- | --- |")
     for name in args.variant or list(VARIANTS):
         started = time.perf_counter()
-        acc = leave_one_repo_out(
-            data, list(range(len(fit_fusion.FITTED))), None, partial(fit_fusion.tree_scorer, featurize=VARIANTS[name])
-        )
+        fit = partial(fit_fusion.tree_scorer, featurize=VARIANTS[name])
+        acc = leave_one_repo_out(data, list(range(len(fit_fusion.FITTED))), None, partial(_fit_on, args.fit_on, fit))
         cells = [
             " / ".join(f"{acc[pool][k]:.3f}" for k in KS)
             for pool in ("pooled (small)", "pooled (small, one file)", "pooled (big)", "pooled (big, one file)")
