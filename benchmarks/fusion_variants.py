@@ -3,7 +3,7 @@
     nice python benchmarks/fusion_variants.py --repos /tmp/locate/repos \
         --dataset ../shared/swebench/lite_dev.json --dataset benchmarks/data/mined_commits.jsonl \
         --dataset benchmarks/data/fusion_pairs.jsonl.gz --dense static --work /tmp/patchgate-fit \
-        [--variant shipped --variant ranks ...] [--monotone] [--param KEY=VALUE] [--fit-on big] [--threads 2]
+        [--variant shipped --variant ranks ...] [--monotone] [--param KEY=VALUE] [--fit-on big] [--big-share 0.5] [--threads 2]
 
 It reads the signal matrices ``fit_fusion.py`` caches under ``--work`` (run that first: computing them
 indexes every instance at its base) and, for each variant, fits the same trees (``fit_fusion.TREES``)
@@ -11,7 +11,8 @@ on every repository but one and ranks the held-out one's instances. It prints Ac
 over the small repositories (the dev split and the mined commits) and over the big ones (the last
 ``--dataset``), each also over the instances whose fix changes one file, as every SWE-bench Lite
 instance does. ``--fit-on small`` or ``big`` fits on that pool's repositories only (the held-out one
-still ranked), to ask whether the two kinds of data teach the trees different things. A variant ships by moving its columns into ``retrieval.fusion.features`` and refitting
+still ranked), to ask whether the two kinds of data teach the trees different things; ``--big-share``
+fits on that share of the big pool's instances, to ask whether more of them would help. A variant ships by moving its columns into ``retrieval.fusion.features`` and refitting
 with ``fit_fusion.py --write``; this script is where the figures that decided it come from.
 
 The variants are functions of one instance's signal matrix, so they cost the same at query time as
@@ -21,6 +22,7 @@ they do here: a sort of each query signal over the repository's files.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -100,9 +102,19 @@ def _number_or_text(text: str) -> int | float | str:
     return text
 
 
-def _fit_on(pool: str, fit: Fitter, train: list[dict], keep: list[int]) -> Scorer:
-    """``fit`` on the training instances of one pool (``"all"``: every one)."""
-    return fit([d for d in train if pool in ("all", d["dataset"])], keep)
+def _fit_on(pool: str, big_share: float, fit: Fitter, train: list[dict], keep: list[int]) -> Scorer:
+    """``fit`` on the training instances of one pool (``"all"``: every one), and ``big_share`` of the big ones.
+
+    A big instance is kept by a draw seeded with its id, so every fold keeps the same instances.
+    """
+    return fit(
+        [
+            d
+            for d in train
+            if pool in ("all", d["dataset"]) and (d["dataset"] != "big" or random.Random(d["id"]).random() < big_share)
+        ],
+        keep,
+    )
 
 
 def main() -> None:
@@ -115,7 +127,10 @@ def main() -> None:
         "--param", action="append", default=[], help="KEY=VALUE over fit_fusion.TREES, e.g. objective=rank_xendcg"
     )
     ap.add_argument("--fit-on", choices=["all", "small", "big"], default="all", help="the pool the trees learn from")
+    ap.add_argument("--big-share", type=float, default=1.0, help="the share of the big pool's instances fitted on")
     args = ap.parse_args()
+    if not 0 < args.big_share <= 1:
+        fail(f"--big-share {args.big_share}: expected a share above 0 and at most 1")
     _, data = cached_pools(args.dataset, args.repos, args.work, args.dense)
     fit_fusion.TREES["num_threads"] = args.threads
     for param in args.param:
@@ -128,12 +143,16 @@ def main() -> None:
     changed = ", ".join(args.param + ["monotone"] * args.monotone) or "as shipped"
     if args.fit_on != "all":
         changed += f", fitted on the {args.fit_on} repositories only"
+    if args.big_share < 1:
+        changed += f", {args.big_share:.0%} of the big ones' instances"
     print(f"{len(data)} instances of {len({d['repo'] for d in data})} repositories, each held out; trees {changed}")
     print("| inputs | small | small, one file | big | big, one file | minutes |\n| --- | --- | --- | --- | --- | --- |")
     for name in args.variant or list(VARIANTS):
         started = time.perf_counter()
         fit = partial(fit_fusion.tree_scorer, featurize=VARIANTS[name])
-        acc = leave_one_repo_out(data, list(range(len(fit_fusion.FITTED))), None, partial(_fit_on, args.fit_on, fit))
+        acc = leave_one_repo_out(
+            data, list(range(len(fit_fusion.FITTED))), None, partial(_fit_on, args.fit_on, args.big_share, fit)
+        )
         cells = [
             " / ".join(f"{acc[pool][k]:.3f}" for k in KS)
             for pool in ("pooled (small)", "pooled (small, one file)", "pooled (big)", "pooled (big, one file)")
