@@ -9,7 +9,8 @@ HEAD. A given checkout must be a git work tree; the script copies nothing into
 it but `.patchgate/` (excluded through .git/info/exclude) and edits one file,
 which it restores. `--throughput N` instead times the transformer embedder
 (`--device`) on N chunks of the checkout's index against sentence-transformers'
-plain `encode` (chunks/s and ratio: the GPU figure of issue 2). Prints medians; the distillation of the
+plain `encode` (chunks/s and ratio: the GPU figure of issue 2); `--layers K --max-tokens T` time a cut-down
+MiniLM (its first K blocks, inputs cut to T tokens), `--bf16` its weights in bfloat16. Prints medians; the distillation of the
 static model (once per machine) is timed separately, in a fresh process with an empty model cache.
 
 The full index and the re-index are timed as whole `patchgate index` commands (process start included),
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -150,14 +152,30 @@ def checkout(mirror: Path) -> Path:
     return root
 
 
-def throughput(root: Path, n: int, device: str) -> None:
-    """Chunks/s of our embedder (bucketed, background tokenizer, fp16 on GPU) vs a plain ``encode``."""
+def throughput(root: Path, n: int, device: str, layers: int | None, max_tokens: int | None, bf16: bool) -> None:
+    """Chunks/s of our embedder (bucketed, background tokenizer, fp16 on GPU) vs a plain ``encode``. ``layers`` and
+    ``max_tokens`` time a cut-down MiniLM (its first blocks, shorter inputs): what a CPU-sized encoder trained like
+    ``tune_encoder.py``'s would cost, before training one."""
     if not (root / ".patchgate" / "CURRENT").exists():
         build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
     chunks = open_index(root).chunks()[:n]
     texts = [f"{c.path}\n{c.signature}\n{c.text}" for c in chunks]
     model = default_model_path()
     ours = TransformerEmbedder(model, device, EmbeddingConfig(dense="transformer", device=device))
+    transformer: Any = ours.model[0]
+    blocks = transformer.auto_model.encoder  # a BERT encoder: its blocks are ``layer``
+    if layers is not None:
+        blocks.layer = blocks.layer[:layers]
+    if max_tokens is not None:
+        ours.model.max_seq_length = max_tokens
+    if bf16:  # on a CPU with AMX or AVX512-BF16 (read from /proc/cpuinfo below) matrix products run natively
+        ours.model.bfloat16()
+    flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+    print(
+        f"encoder: {len(blocks.layer)} blocks, {ours.model.max_seq_length} tokens at most, "
+        f"{next(ours.model.parameters()).dtype}; CPU bf16 instructions: "
+        f"{', '.join(sorted(flags & {'amx_bf16', 'avx512_bf16'})) or 'none'}"
+    )
     ours.embed(texts[:256])  # warm-up: kernels, allocator
     rates = []
     for _ in range(3):
@@ -182,13 +200,16 @@ def main() -> None:
     ap.add_argument("--dense", default="static")
     ap.add_argument("--throughput", type=int, default=0, metavar="N", help="time the transformer on N chunks")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--layers", type=int, help="with --throughput: keep only the model's first LAYERS blocks")
+    ap.add_argument("--max-tokens", type=int, help="with --throughput: cut inputs to this many tokens")
+    ap.add_argument("--bf16", action="store_true", help="with --throughput: the model's weights in bfloat16")
     ap.add_argument("--warm-cache", action="store_true", help="keep the vector cache (default: empty it first)")
     ap.add_argument("--no-distil", action="store_true", help="skip timing the static model's distillation")
     args = ap.parse_args()
     args.root = args.root or checkout(args.mirror)
     print(f"checkout: {args.root}")
     if args.throughput:
-        throughput(args.root, args.throughput, args.device)
+        throughput(args.root, args.throughput, args.device, args.layers, args.max_tokens, args.bf16)
         return
     print(machine())
     config = EmbeddingConfig(dense=args.dense, device="cpu")
