@@ -410,6 +410,8 @@ def train(
     budget: float,
     variants: list[str],
     folds_wanted: list[int],
+    layers: int | None = None,
+    max_tokens: int = MAX_TOKENS,
 ) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -429,7 +431,7 @@ def train(
     base = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device)
     base.eval()
     wanted = used_strings(repos)
-    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=max_tokens)["input_ids"]
     tokens: list[list[int]] = [[] for _ in strings]
     for i, ids in zip(wanted, encoded, strict=True):
         tokens[i] = ids
@@ -443,10 +445,14 @@ def train(
             f.write(line + "\n")
 
     say(f"{len(repos)} repositories, {sum(len(r['pairs']) for r in repos)} pairs, {len(wanted)} texts tokenized")
+    plain_static = static_table(base, tokenizer, strings, wanted, device)  # the CPU path's: from the whole model
+    say("static model distilled from the plain transformer")
+    if layers is not None:  # a cut-down encoder, its first blocks: what the CPU could afford to run at index time
+        base.encoder.layer = base.encoder.layer[:layers]
+        base.config.num_hidden_layers = layers
+    say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most, on {device}")
     plain = embed_all(Encoder(base, device), tokens, wanted, base.config.hidden_size)
     say("plain transformer embeddings done")
-    plain_static = static_table(base, tokenizer, strings, wanted, device)
-    say("static model distilled from the plain transformer")
     hard = {
         "shared": hard_negatives(repos, plain),
         "query-tower": hard_negatives(repos, plain_static),
@@ -530,6 +536,8 @@ def main() -> None:
     tr.add_argument("--budget", type=float, default=420.0, help="seconds after which no new fold starts")
     tr.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, of: " + ", ".join(VARIANTS))
     tr.add_argument("--folds", default=",".join(map(str, range(FOLDS))), help="validate these folds ('': none)")
+    tr.add_argument("--layers", type=int, help="keep only the model's first LAYERS blocks")
+    tr.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="cut every text to this many tokens")
     ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
     ck.add_argument("--data", type=Path, required=True)
     ck.add_argument("--model", type=Path, required=True)
@@ -548,7 +556,18 @@ def main() -> None:
         if unknown := set(variants) - set(VARIANTS):
             ap.error(f"unknown variants: {', '.join(sorted(unknown))}")
         folds = [int(k) for k in args.folds.split(",") if k]
-        train(args.data, args.model, args.out, args.device, args.limit, args.budget, variants, folds)
+        train(
+            args.data,
+            args.model,
+            args.out,
+            args.device,
+            args.limit,
+            args.budget,
+            variants,
+            folds,
+            args.layers,
+            args.max_tokens,
+        )
 
 
 if __name__ == "__main__":
