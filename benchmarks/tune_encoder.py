@@ -223,6 +223,15 @@ def used_strings(repos: list[dict[str, Any]]) -> list[int]:
     )
 
 
+def token_ids(tokenizer: Any, strings: list[str], wanted: list[int], max_tokens: int) -> list[list[int]]:
+    """Per string id, its token ids cut to ``max_tokens`` (empty for strings not ``wanted``)."""
+    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=max_tokens)["input_ids"]
+    tokens: list[list[int]] = [[] for _ in strings]
+    for i, ids in zip(wanted, encoded, strict=True):
+        tokens[i] = ids
+    return tokens
+
+
 def embed_all(encoder: Encoder, tokens: list[list[int]], wanted: list[int], dim: int) -> Any:
     """A table string id -> vector, filled for ``wanted`` (zeros elsewhere)."""
     import torch
@@ -379,10 +388,7 @@ def apply(data: Path, model_dir: Path, adapter: Path, repo_name: str | None, dev
         raise SystemExit(f"error: no repository {repo_name} in {data}")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     wanted = used_strings(repos)
-    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=MAX_TOKENS)["input_ids"]
-    tokens: list[list[int]] = [[] for _ in strings]
-    for i, ids in zip(wanted, encoded, strict=True):
-        tokens[i] = ids
+    tokens = token_ids(tokenizer, strings, wanted, MAX_TOKENS)
     plain = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device).eval()
     tables = {
         "static, plain": static_table(plain, tokenizer, strings, wanted, device),
@@ -431,10 +437,7 @@ def train(
     base = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device)
     base.eval()
     wanted = used_strings(repos)
-    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=max_tokens)["input_ids"]
-    tokens: list[list[int]] = [[] for _ in strings]
-    for i, ids in zip(wanted, encoded, strict=True):
-        tokens[i] = ids
+    tokens = token_ids(tokenizer, strings, wanted, max_tokens)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "log.txt"
 
