@@ -82,22 +82,36 @@ def chunks_of(path: str, text: str) -> list[tuple[str, int, int, str]]:
     ]
 
 
+def snapshot_chunks(repo: Path, pairs: list[dict]) -> list[tuple[str, int, int, str]]:
+    """The chunks of the repository's ``.py`` files (``MAX_FILES`` at most, none over ``MAX_BYTES``) at the base
+    commit of its newest pair: the snapshot every pair's query is ranked against."""
+    snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    paths = [
+        line.split("\t", 1)[1]
+        for line in listing
+        if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES
+    ]
+    paths = sorted(paths)[:MAX_FILES]
+    texts = read_blobs(repo, snapshot, paths)
+    return [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
+
+
+def gold_chunks(repo: Path, pair: dict) -> tuple[list[tuple[str, int, int, str]], list[bool]]:
+    """The chunks of a pair's gold files at its own base, and whether its change touched each (its positives)."""
+    texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
+    rows = [c for p in pair["gold_files"] if p in texts for c in chunks_of(p, texts[p])]
+    touched = [any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, [])) for p, s, e, _ in rows]
+    return rows, touched
+
+
 class RepoData:
     """A repository's snapshot chunks (vectors, files, BM25) and its pairs' queries, positives and candidates."""
 
     def __init__(self, repo: Path, pairs: list[dict], embedder: StaticEmbedder, cache: Path) -> None:
-        snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
-        listing = subprocess.run(
-            ["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-        paths = [
-            line.split("\t", 1)[1]
-            for line in listing
-            if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES
-        ]
-        paths = sorted(paths)[:MAX_FILES]
-        texts = read_blobs(repo, snapshot, paths)
-        rows = [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
+        rows = snapshot_chunks(repo, pairs)
         self.paths = [r[0] for r in rows]
         if cache.exists():
             self.vectors = np.load(cache)
@@ -109,12 +123,8 @@ class RepoData:
         self.gold: list[tuple[list[str], np.ndarray, np.ndarray]] = []  # per pair: gold files, vectors, positive
         seen: dict[str, np.ndarray] = {}  # most chunks of a gold file are the same from one pair to the next
         for pair in pairs:
-            gold_texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
-            gold_rows = [c for p in pair["gold_files"] if p in gold_texts for c in chunks_of(p, gold_texts[p])]
-            touched = np.array(
-                [any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, [])) for p, s, e, _ in gold_rows],
-                dtype=bool,
-            )
+            gold_rows, touched_list = gold_chunks(repo, pair)
+            touched = np.array(touched_list, dtype=bool)
             fresh = list(dict.fromkeys(r[3] for r in gold_rows if r[3] not in seen))
             seen.update(zip(fresh, embedder.embed(fresh).astype(np.float16), strict=True))
             vecs = np.array([seen[r[3]] for r in gold_rows]).reshape(len(gold_rows), self.vectors.shape[1])

@@ -29,10 +29,10 @@ last, as ``save_adapter`` stores them.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import lzma
 import random
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.errors import fail
 
 FOLDS = 5
 KS = (1, 5, 10)
@@ -55,7 +57,7 @@ TEMPERATURE = 0.05
 def export(repos: Path, pairs_file: Path, out: Path) -> None:
     """Write the string table and, per repository, its snapshot's chunks and its pairs (see the module doc)."""
     from benchmarks.mine_commits import refuse_held_out
-    from benchmarks.train_learned import MAX_BYTES, MAX_FILES, chunks_of, read_blobs
+    from benchmarks.train_learned import gold_chunks, snapshot_chunks
     from retrieval.evaluate import load_dataset, row_gold
 
     rows = load_dataset(pairs_file)
@@ -76,22 +78,10 @@ def export(repos: Path, pairs_file: Path, out: Path) -> None:
         if not repo.exists():
             print(f"  {name}: {len(pairs)} pairs skipped, not fetched", flush=True)
             continue
-        snapshot = max(pairs, key=lambda p: p["created_at"])["base_commit"]
-        listing = subprocess.run(
-            ["git", "ls-tree", "-r", "-l", snapshot], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-        paths = sorted(
-            line.split("\t", 1)[1]
-            for line in listing
-            if line.endswith(".py") and line.split()[3].isdigit() and int(line.split()[3]) <= MAX_BYTES
-        )[:MAX_FILES]
-        texts = read_blobs(repo, snapshot, paths)
-        chunks = [c for p in paths if p in texts for c in chunks_of(p, texts[p])]
+        chunks = snapshot_chunks(repo, pairs)
         pairs_out = []
         for pair in pairs:
-            gold_texts = read_blobs(repo, pair["base_commit"], pair["gold_files"])
-            gold_rows = [c for p in pair["gold_files"] if p in gold_texts for c in chunks_of(p, gold_texts[p])]
-            touched = [any(s <= e2 and s2 <= e for s2, e2 in pair["gold_lines"].get(p, [])) for p, s, e, _ in gold_rows]
+            gold_rows, touched = gold_chunks(repo, pair)
             pairs_out.append(
                 {
                     "query": sid(pair["problem_statement"][:2000]),
@@ -135,6 +125,12 @@ def half_model(out: Path) -> None:
     print(f"wrote {out}: {(out / 'model.safetensors').stat().st_size / 1e6:.0f} MB of weights")
 
 
+def load_bundle(data: Path) -> dict[str, Any]:
+    """What ``export`` wrote: the string table and the repositories."""
+    with lzma.open(data, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
 class Encoder:
     """Mean-pooled, unit-length MiniLM embeddings of token id lists, in length-sorted batches."""
 
@@ -145,19 +141,10 @@ class Encoder:
         import torch
 
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        parts = []
-        for at in range(0, len(order), batch):
-            idx = order[at : at + batch]
-            parts.append((idx, self._pool([ids[i] for i in idx], grad)))
-        dim = parts[0][1].shape[1] if parts else 384
-        result = torch.empty((len(ids), dim), device=self.device, dtype=torch.float32)
-        if grad:
-            flat = torch.cat([p for _, p in parts])
-            where = torch.tensor([i for idx, _ in parts for i in idx], device=self.device)
-            return flat[torch.argsort(where)]
-        for idx, p in parts:
-            result[torch.tensor(idx, device=self.device)] = p
-        return result
+        pooled = torch.cat(
+            [self._pool([ids[i] for i in order[at : at + batch]], grad) for at in range(0, len(ids), batch)]
+        )
+        return pooled[torch.argsort(torch.tensor(order, device=self.device))]  # back in the order given
 
     def _pool(self, seqs: list[list[int]], grad: bool) -> Any:
         import torch
@@ -232,12 +219,13 @@ def token_ids(tokenizer: Any, strings: list[str], wanted: list[int], max_tokens:
     return tokens
 
 
-def embed_all(encoder: Encoder, tokens: list[list[int]], wanted: list[int], dim: int) -> Any:
+def embed_all(encoder: Encoder, tokens: list[list[int]], wanted: list[int]) -> Any:
     """A table string id -> vector, filled for ``wanted`` (zeros elsewhere)."""
     import torch
 
-    table = torch.zeros((len(tokens), dim), device=encoder.device)
-    table[torch.tensor(wanted, device=encoder.device)] = encoder([tokens[i] for i in wanted])
+    vectors = encoder([tokens[i] for i in wanted])
+    table = torch.zeros((len(tokens), vectors.shape[1]), device=encoder.device)
+    table[torch.tensor(wanted, device=encoder.device)] = vectors
     return table
 
 
@@ -271,8 +259,6 @@ def train_adapter(
     and the head. With ``docs`` (a fixed table: the static index's vectors) only queries pass through the
     transformer and a linear head into that table's space (the query tower); else queries and chunks share the
     encoder and the head is None."""
-    import copy
-
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -380,22 +366,21 @@ def apply(data: Path, model_dir: Path, adapter: Path, repo_name: str | None, dev
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    with lzma.open(data, "rt", encoding="utf-8") as f:
-        bundle = json.load(f)
+    bundle = load_bundle(data)
     strings: list[str] = bundle["strings"]
     repos = [r for r in bundle["repos"] if repo_name in (None, r["name"])]
     if not repos:
-        raise SystemExit(f"error: no repository {repo_name} in {data}")
+        fail(f"no repository {repo_name} in {data}")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     wanted = used_strings(repos)
     tokens = token_ids(tokenizer, strings, wanted, MAX_TOKENS)
     plain = AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device).eval()
     tables = {
         "static, plain": static_table(plain, tokenizer, strings, wanted, device),
-        "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted, plain.config.hidden_size),
+        "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted),
     }
-    tuned = apply_adapter(AutoModel.from_pretrained(model_dir, dtype=torch.float32).to(device).eval(), adapter)
-    tables["transformer, kept adapter"] = embed_all(Encoder(tuned, device), tokens, wanted, plain.config.hidden_size)
+    tuned = apply_adapter(copy.deepcopy(plain), adapter)
+    tables["transformer, kept adapter"] = embed_all(Encoder(tuned, device), tokens, wanted)
     print("file Acc@1 / @5 / @10 (best chunk per file):")
     for name, table in tables.items():
         per_repo = {r["name"]: file_hits(r, table) for r in repos}
@@ -424,8 +409,7 @@ def train(
 
     started = time.perf_counter()
     torch.manual_seed(0)
-    with lzma.open(data, "rt", encoding="utf-8") as f:
-        bundle = json.load(f)
+    bundle = load_bundle(data)
     strings: list[str] = bundle["strings"]
     repos: list[dict[str, Any]] = bundle["repos"]
     if limit is not None:  # a smoke run: a few pairs and chunks of each repository
@@ -454,7 +438,7 @@ def train(
         base.encoder.layer = base.encoder.layer[:layers]
         base.config.num_hidden_layers = layers
     say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most, on {device}")
-    plain = embed_all(Encoder(base, device), tokens, wanted, base.config.hidden_size)
+    plain = embed_all(Encoder(base, device), tokens, wanted)
     say("plain transformer embeddings done")
     hard = {
         "shared": hard_negatives(repos, plain),
@@ -464,7 +448,7 @@ def train(
 
     def tuned_table(variant: str, model: Any, head: Any, held: list[dict[str, Any]]) -> Any:
         if variant == "shared":
-            return embed_all(Encoder(model, device), tokens, used_strings(held), base.config.hidden_size)
+            return embed_all(Encoder(model, device), tokens, used_strings(held))
         table = plain_static.clone()
         queries = [p["query"] for r in held for p in r["pairs"]]
         with torch.no_grad():
