@@ -38,7 +38,7 @@ OLD_CACHE_ENV = "PATCHGATE_CACHE_DIR"  # its former second name (environments on
 CONFIG_DIR_ENV = "PATCHGATE_CONFIG_DIR"  # the user's own config folder (core.trust)
 DEBUG_ENV = "PATCHGATE_DEBUG"  # "1": tracebacks instead of one-line errors
 Overrides = Mapping[str, Any] | None
-Dense = Literal["auto", "transformer", "static", "none"]
+Dense = Literal["auto", "transformer", "tuned", "static", "none"]
 Origin = Literal["human", "model"]  # who wrote a change: a person's own commit, or a model's patch
 CALLER_SET = ("origin", "config_from")  # review settings only the reviewing command may set, never a file
 Device = Literal["auto", "cpu", "cuda"]
@@ -84,7 +84,13 @@ class EmbeddingConfig(BaseModel):
     )
     query_prefix: str = Field(default="", description="Prepended to queries (instruction-tuned models need one).")
     document_prefix: str = Field(default="", description="Prepended to chunks before embedding.")
-    dense: Dense = Field(default="auto", description="auto: transformer on CUDA, static on CPU; none: BM25 only.")
+    dense: Dense = Field(
+        default="auto",
+        description=(
+            "auto: tuned on a GPU or a CPU with bfloat16 instructions, static elsewhere; tuned: the packaged MiniLM "
+            "with patchgate's trained adapter; transformer: the model as it is; none: BM25 only."
+        ),
+    )
     device: Device = Field(default="auto", description="Where the transformer runs.")
     batch_size: int | None = Field(
         default=None, ge=1, description="Chunks per transformer batch; default 512 on CUDA, 64 on CPU."

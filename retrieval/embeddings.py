@@ -11,7 +11,15 @@ Two embedders share one interface:
   a second on a laptop CPU, which is what makes a full CPU index of a large
   repository fit in minutes (see docs/ranking.md for what it costs in Acc@k).
 
-``dense = "auto"`` picks transformer on CUDA and static on CPU.
+* ``tuned``: the packaged MiniLM with the adapter patchgate trained on
+  issue→fix pairs merged into its weights (``retrieval.adapter``), reading
+  each chunk's first ``TUNED_DOCUMENT_TOKENS`` tokens and the whole issue.
+
+On a CPU with bfloat16 instructions (AMX, AVX512-BF16) the transformer runs
+in bfloat16, about three times the float32 speed.
+
+``dense = "auto"`` picks tuned on CUDA and on a CPU with bfloat16 instructions, static on other CPUs (with a
+configured ``embedding_model``: transformer on CUDA, static on CPU).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import numpy as np
 from core.errors import ConfigError
 from core.locks import exclusive
 from core.settings import CachePaths, Device, EmbeddingConfig, cache_root
+from retrieval.adapter import adapter_fingerprint
 from retrieval.store import rows_with_keys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,12 +49,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 EMBED_STEP = 8192  # chunks embedded and written to the vector cache at once (the bar moves per step)
+# The tuned encoder reads a chunk's head (its path, signature and first lines): on the dev split it ranks files as
+# well as whole chunks do, at a quarter of the cost (docs/ranking.md, "Ninth round").
+TUNED_DOCUMENT_TOKENS = 64
 
 
 class Embedder(Protocol):
     """Turns texts into unit-length float32 vectors."""
 
     model_id: str
+    kind: str  # static, transformer or tuned: which fitted fusion trees read its cosines
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -82,55 +95,103 @@ def resolve_device(device: Device) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def dense_kind(config: EmbeddingConfig) -> str:
+    """What ``dense`` means on this machine: ``auto`` resolved to static, tuned or transformer (or none)."""
+    return _auto_kind(config, resolve_device(config.device)) if config.dense == "auto" else config.dense
+
+
 def make_embedder(config: EmbeddingConfig) -> Embedder | None:
     """The embedder ``config`` asks for, or None for ``dense = "none"``."""
-    if config.dense == "none":
+    kind = dense_kind(config)
+    if kind == "none":
         return None
     model = config.embedding_model or default_model_path()
     device = resolve_device(config.device)
-    kind = config.dense if config.dense != "auto" else ("transformer" if device == "cuda" else "static")
     if kind == "static":
         return StaticEmbedder(model, config)
-    return TransformerEmbedder(model, device, config)
+    if kind == "tuned" and config.embedding_model:
+        raise ConfigError("dense = tuned adapts the packaged MiniLM; it cannot adapt embedding_model")
+    return TransformerEmbedder(model, device, config, tuned=kind == "tuned")
+
+
+def _auto_kind(config: EmbeddingConfig, device: str) -> str:
+    """The tuned encoder wherever it fits the time a full index may take (a GPU, or a CPU that multiplies bfloat16:
+    sympy in under three minutes on two cores), the static model elsewhere. A configured model has no adapter:
+    the transformer on a GPU, the static model distilled from it on a CPU."""
+    fast = device == "cuda" or _bf16(device)
+    if config.embedding_model:
+        return "transformer" if device == "cuda" else "static"
+    return "tuned" if fast else "static"
+
+
+@lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AMX or AVX512-BF16): without it bfloat16 is emulated, slower
+    than float32."""
+    info = Path("/proc/cpuinfo")
+    return info.exists() and bool(set(info.read_text().split()) & {"amx_bf16", "avx512_bf16"})
 
 
 class TransformerEmbedder:
-    """A sentence-transformers model; fp16 and an overlapped input pipeline on GPU."""
+    """A sentence-transformers model; fp16 and an overlapped input pipeline on GPU, bf16 on a CPU that has it.
 
-    def __init__(self, model: str, device: str, config: EmbeddingConfig) -> None:
-        from sentence_transformers import SentenceTransformer
+    ``tuned``: the trained adapter merged in, and chunks cut to ``TUNED_DOCUMENT_TOKENS`` (queries are not). The
+    model loads when first used: a refresh that finds nothing to embed never imports torch."""
 
-        try:
-            self.model = SentenceTransformer(model, device=device)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot load embedding model {model!r}: {exc}") from None
-        if device == "cuda":
-            self.model.half()
-        self.device, self.config = device, config
-        self.dim = self.model.get_embedding_dimension()
-        self.model_id = f"st:{_model_fingerprint(model)}:{config.document_prefix}"
+    def __init__(self, model: str, device: str, config: EmbeddingConfig, tuned: bool = False) -> None:
+        self._source, self.device, self.config, self.tuned = model, device, config, tuned
+        self.kind = "tuned" if tuned else "transformer"
+        variant = f":tuned-{adapter_fingerprint()}-{TUNED_DOCUMENT_TOKENS}" if tuned else ""
+        variant += ":bf16" if _bf16(device) else ""
+        self.model_id = f"st:{_model_fingerprint(model)}{variant}:{config.document_prefix}"
+
+    @cached_property
+    def model(self) -> Any:
+        return _sentence_transformer(self._source, self.device, self.tuned)
+
+    @cached_property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @cached_property
+    def window(self) -> int:
+        """The model's own input limit: what a query is cut to."""
+        return int(self.model.max_seq_length)
+
+    @cached_property
+    def document_tokens(self) -> int:
+        return TUNED_DOCUMENT_TOKENS if self.tuned else self.window
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        return self._encode(
+            [self.config.document_prefix + t[: self.config.max_chars] for t in texts], self.document_tokens
+        )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([(self.config.query_prefix + text)[: self.config.max_chars]], self.window)[0]
+
+    def _encode(self, texts: list[str], tokens: int) -> np.ndarray:
         import torch
 
-        texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
         if not texts:
-            return np.zeros((0, self.dim or 0), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         # Length buckets, longest first: little padding per batch, and an out-of-memory shows at once.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         parts: list = []
-        with torch.inference_mode():
-            for features in self._batches(texts, order):
-                emb = self.model(features)["sentence_embedding"]
-                parts.append(torch.nn.functional.normalize(emb.float(), dim=-1))
-            # One device-to-host copy at the end: a copy per batch would make the host wait for the GPU each time.
-            stacked = torch.cat(parts).cpu().numpy()
+        window = self.window  # read before the cut below: it is what the cut is undone to
+        self.model.max_seq_length = tokens  # read by the tokenizer, which runs inside this call only
+        try:
+            with torch.inference_mode():
+                for features in self._batches(texts, order):
+                    emb = self.model(features)["sentence_embedding"]
+                    parts.append(torch.nn.functional.normalize(emb.float(), dim=-1))
+                # One device-to-host copy at the end: a copy per batch would make the host wait for the GPU each time.
+                stacked = torch.cat(parts).cpu().numpy()
+        finally:
+            self.model.max_seq_length = window
         out = np.empty_like(stacked)
         out[order] = stacked
         return out
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([self.config.query_prefix + text])[0]
 
     def _batches(self, texts: list[str], order: np.ndarray) -> Iterator[dict]:
         """Tokenize the next batch on a background thread while the model runs this one."""
@@ -166,6 +227,7 @@ class StaticEmbedder:
         _distilled(model)  # once per machine, and before any progress bar is shown: it shows its own
         self._source = model
         self.config = config
+        self.kind = "static"
         self.model_id = f"static:{_model_fingerprint(model)}:{config.document_prefix}"
 
     @cached_property
@@ -174,14 +236,42 @@ class StaticEmbedder:
         return _static_model(self._source)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        texts = [self.config.document_prefix + t[: self.config.max_chars] for t in texts]
+        return self._encode([self.config.document_prefix + t[: self.config.max_chars] for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([(self.config.query_prefix + text)[: self.config.max_chars]])[0]
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         vecs = np.asarray(self.model.encode(texts), dtype=np.float32)
         if not len(vecs):
             return vecs
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([self.config.query_prefix + text])[0]
+
+@lru_cache(maxsize=2)
+def _sentence_transformer(model: str, device: str, tuned: bool) -> Any:
+    """The loaded model, adapter merged and precision set, once per process: an index build and the query after
+    it, or ``eval localize``'s hundreds of instances, share it."""
+    if tuned:
+        from retrieval.tuned_model import TunedModel
+
+        loaded: Any = TunedModel(model, device)
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            loaded = SentenceTransformer(model, device=device)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load embedding model {model!r}: {exc}") from None
+    if device == "cuda":
+        loaded.half()
+    elif _bf16(device):
+        loaded.bfloat16()
+    return loaded
+
+
+def _bf16(device: str) -> bool:
+    return device == "cpu" and cpu_has_bf16()
 
 
 @lru_cache(maxsize=2)

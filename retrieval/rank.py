@@ -31,7 +31,10 @@ from retrieval.lexical import tokenize
 from retrieval.signals import SIGNALS, Signals, compute, is_source, issue_title, unit
 from retrieval.types import Chunk, IndexView
 
-WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
+WEIGHTS_FILE = Path(__file__).with_name(
+    "fusion.json"
+)  # the trees for static vectors (and the others), function weights
+TUNED_TREES_FILE = Path(__file__).with_name("fusion_tuned.json")  # the trees fitted on the tuned encoder's cosines
 LOCALITY_WEIGHT = 0.5
 # signals that say nothing about this issue
 PRIORS = frozenset({"size", "non_source", "not_code", "history_fixes", "history_recent"})
@@ -74,19 +77,25 @@ class Ranking:
     functions: list[RankedChunk] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def model() -> Trees:
-    """The fitted fusion model (read once per process)."""
-    return Trees.load(WEIGHTS_FILE)
+def trees_file(dense_kind: str) -> Path:
+    """Where the trees fitted for an index's dense vectors are: the tuned encoder's cosines are spread otherwise
+    than the static model's, and trees split on values."""
+    return TUNED_TREES_FILE if dense_kind == "tuned" else WEIGHTS_FILE
 
 
-def fuse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=2)
+def model(dense_kind: str = "static") -> Trees:
+    """The fitted fusion model for ``dense_kind`` (read once per process)."""
+    return Trees.load(trees_file(dense_kind))
+
+
+def fuse(values: np.ndarray, dense_kind: str = "static") -> tuple[np.ndarray, np.ndarray]:
     """Each file's score and each signal's share of its logit, for ``values`` (files x ``SIGNALS``).
 
     The score is the logistic of the logit, so scores read as 0..1 and compare
     across issues; a source file with no evidence at all scores about 0.12.
     """
-    trees = model()
+    trees = model(dense_kind)
     shares = np.zeros(values.shape, dtype=np.float64)
     if not len(values):
         return np.zeros(0), shares
@@ -100,7 +109,7 @@ def fuse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def rank(index: IndexView, issue: str, *, current_file: str | None = None) -> Ranking:
     """Files, functions and chunks of ``index`` ranked for ``issue``, best first, each with its reasons."""
     sig = compute(index, issue, current_file)
-    total, shares = fuse(sig.values)
+    total, shares = fuse(sig.values, index.dense_kind)
     about = [k for k, s in enumerate(SIGNALS) if s not in PRIORS]
     evidence = np.asarray(sig.values[:, about].any(axis=1), dtype=bool)
     order = np.argsort(-total, kind="stable")

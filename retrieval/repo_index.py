@@ -131,6 +131,12 @@ class RepoIndex:
         fields = EmbeddingConfig.model_fields
         return make_embedder(EmbeddingConfig(**{k: v for k, v in self.settings.items() if k in fields}))
 
+    @property
+    def dense_kind(self) -> str:
+        if self.settings.get("dense") == "none" or self._embedder is None:
+            return "none"
+        return str(self._embedder.kind)
+
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._vectors is None or self._embedder is None:
             return []

@@ -79,3 +79,9 @@ class IndexView(Protocol):
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Chunk ids and cosine similarities, best first (empty where no vectors were kept)."""
         ...
+
+    @property
+    def dense_kind(self) -> str:
+        """Which encoder made the vectors (static, transformer, tuned; none): the fusion trees fitted on its
+        cosines are the ones that rank."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import get_args
 
 import click
 from rich.table import Table
@@ -11,6 +12,7 @@ from rich.text import Text
 
 from core.console import emit_json, err, out, progress
 from core.errors import InputError
+from core.settings import Dense
 
 
 @click.group("eval")
@@ -22,7 +24,7 @@ def eval_group() -> None:
 @click.option("--dataset", type=click.Path(path_type=Path), required=True, help="SWE-bench-style JSON or JSONL.")
 @click.option("--repos", type=click.Path(path_type=Path), required=True, help="Folder of <owner>__<name> repos.")
 @click.option("--k", "ks", default="1,5,10", help="Comma-separated cut-offs.")
-@click.option("--dense", type=click.Choice(["auto", "transformer", "static", "none"]), default="auto")
+@click.option("--dense", type=click.Choice(get_args(Dense)), default="auto")
 @click.option(
     "--work-dir",
     type=click.Path(path_type=Path),

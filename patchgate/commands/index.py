@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import get_args
 
 import click
 
 from core.console import emit_json, out
+from core.settings import Dense
 
 
 @click.command("index")
@@ -15,9 +17,9 @@ from core.console import emit_json, out
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where embeddings run.")
 @click.option(
     "--dense",
-    type=click.Choice(["auto", "transformer", "static", "none"]),
+    type=click.Choice(get_args(Dense)),
     default=None,
-    help="Which dense vectors to keep (auto: transformer on GPU, static on CPU).",
+    help="Which dense vectors to keep (auto: tuned on a GPU or a bf16 CPU, static elsewhere).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:

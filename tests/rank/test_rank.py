@@ -200,3 +200,20 @@ def test_a_repository_without_code_holds_none_of_its_files_down(make_repo) -> No
     build_index(root, config=EmbeddingConfig(dense="none"), progress=False)
     sig = compute(open_index(root), "the Deployment has too many replicas")
     assert not sig.values[:, SIGNALS.index("not_code")].any()
+
+
+def test_an_index_of_the_tuned_encoder_ranks_with_the_trees_fitted_on_its_cosines(make_repo) -> None:
+    """The tuned encoder's cosines are spread otherwise than the static model's, so its index is ranked by the
+    trees fitted on them (``fusion_tuned.json``), and the file the issue describes still comes first, with the
+    dense reason shown."""
+    from retrieval.rank import TUNED_TREES_FILE, model
+
+    root = make_repo(REPO)
+    build_index(root, config=EmbeddingConfig(dense="tuned", device="cpu"), progress=False)
+    index = open_index(root)
+    assert index.dense_kind == "tuned"
+    assert json.loads(TUNED_TREES_FILE.read_text(encoding="utf-8"))["dense"] == "tuned"
+    assert model("tuned").signals == model("static").signals and model("tuned") is not model("static")
+    top = rank(index, "The discount applied to an amount is wrong: apply_discount should take 10 percent off").files[0]
+    assert top.path == "shop/prices.py"
+    assert any(r.signal == "dense" for r in top.reasons)
