@@ -1,6 +1,6 @@
 """Index speed on a large repository (CPU path): full build, one-file re-index, cold and warm queries.
 
-    nice python benchmarks/bench_index.py [CHECKOUT] [--mirror GIT_DIR] [--dense static|none|transformer]
+    nice python benchmarks/bench_index.py [CHECKOUT] [--mirror GIT_DIR] [--dense static|none|transformer|tuned]
                                           [--warm-cache] [--no-distil]
 
 Without CHECKOUT it makes one: a shared clone (`git clone --shared`, nothing is
@@ -8,9 +8,10 @@ written into the mirror) of the fetched sympy mirror into /tmp, at the mirror's
 HEAD. A given checkout must be a git work tree; the script copies nothing into
 it but `.patchgate/` (excluded through .git/info/exclude) and edits one file,
 which it restores. `--throughput N` instead times the transformer embedder
-(`--device`) on N chunks of the checkout's index against sentence-transformers'
+(`--device`, `--dense transformer|tuned`) on N chunks of the checkout's index against sentence-transformers'
 plain `encode` (chunks/s and ratio: the GPU figure of issue 2); `--layers K --max-tokens T` time a cut-down
-MiniLM (its first K blocks, inputs cut to T tokens), `--bf16` its weights in bfloat16. Prints medians; the distillation of the
+MiniLM (its first K blocks, chunks cut to T tokens). On a CPU with bfloat16 instructions the embedder runs in
+bfloat16, as the index does. Prints medians; the distillation of the
 static model (once per machine) is timed separately, in a fresh process with an empty model cache.
 
 The full index and the re-index are timed as whole `patchgate index` commands (process start included),
@@ -33,7 +34,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from benchmarks.errors import fail
 from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
+    cpu_has_bf16,
     default_model_path,
     make_embedder,
 )
@@ -152,7 +153,7 @@ def checkout(mirror: Path) -> Path:
     return root
 
 
-def throughput(root: Path, n: int, device: str, layers: int | None, max_tokens: int | None, bf16: bool) -> None:
+def throughput(root: Path, n: int, device: str, dense: str, layers: int | None, max_tokens: int | None) -> None:
     """Chunks/s of our embedder (bucketed, background tokenizer, fp16 on GPU) vs a plain ``encode``. ``layers`` and
     ``max_tokens`` time a cut-down MiniLM (its first blocks, shorter inputs): what a CPU-sized encoder trained like
     ``tune_encoder.py``'s would cost, before training one."""
@@ -161,29 +162,30 @@ def throughput(root: Path, n: int, device: str, layers: int | None, max_tokens: 
     chunks = open_index(root).chunks()[:n]
     texts = [f"{c.path}\n{c.signature}\n{c.text}" for c in chunks]
     model = default_model_path()
-    ours = TransformerEmbedder(model, device, EmbeddingConfig(dense="transformer", device=device))
-    transformer: Any = ours.model[0]
-    blocks = transformer.auto_model.encoder  # a BERT encoder: its blocks are ``layer``
+    ours = TransformerEmbedder(model, device, EmbeddingConfig(dense=dense, device=device), tuned=dense == "tuned")
     if layers is not None:
+        if dense == "tuned":
+            fail("--layers cuts the plain transformer (--dense transformer)")
+        blocks = ours.model[0].auto_model.encoder  # a BERT encoder: its blocks are ``layer``
         blocks.layer = blocks.layer[:layers]
     if max_tokens is not None:
-        ours.model.max_seq_length = max_tokens
-    if bf16:  # on a CPU with AMX or AVX512-BF16 (read from /proc/cpuinfo below) matrix products run natively
-        ours.model.bfloat16()
-    flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+        ours.document_tokens = max_tokens
+    sample = ours.embed(texts[:256])  # warm-up: kernels, allocator
     print(
-        f"encoder: {len(blocks.layer)} blocks, {ours.model.max_seq_length} tokens at most, "
-        f"{next(ours.model.parameters()).dtype}; CPU bf16 instructions: "
-        f"{', '.join(sorted(flags & {'amx_bf16', 'avx512_bf16'})) or 'none'}"
+        f"encoder: {dense}, {layers or 'all'} blocks, chunks cut to {ours.document_tokens} tokens, {ours.model_id}; "
+        f"CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'}; {sample.shape[1]} dimensions"
     )
-    ours.embed(texts[:256])  # warm-up: kernels, allocator
     rates = []
     for _ in range(3):
         t = time.perf_counter()
         ours.embed(texts)
         rates.append(len(texts) / (time.perf_counter() - t))
     ours_rate = statistics.median(rates)
+    if dense == "tuned":  # no sentence-transformers model to compare with: the tuned one runs on torch alone
+        print(f"{len(texts)} chunks on {device}: {ours_rate:.0f} chunks/s (median of 3)")
+        return
     clipped = [t[:2000] for t in texts]
+    ours.model.max_seq_length = ours.document_tokens  # the same cut for the plain encode
     t = time.perf_counter()
     ours.model.encode(clipped, batch_size=128, normalize_embeddings=True)
     plain_rate = len(texts) / (time.perf_counter() - t)
@@ -201,15 +203,16 @@ def main() -> None:
     ap.add_argument("--throughput", type=int, default=0, metavar="N", help="time the transformer on N chunks")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--layers", type=int, help="with --throughput: keep only the model's first LAYERS blocks")
-    ap.add_argument("--max-tokens", type=int, help="with --throughput: cut inputs to this many tokens")
-    ap.add_argument("--bf16", action="store_true", help="with --throughput: the model's weights in bfloat16")
+    ap.add_argument("--max-tokens", type=int, help="with --throughput: cut chunks to this many tokens")
     ap.add_argument("--warm-cache", action="store_true", help="keep the vector cache (default: empty it first)")
     ap.add_argument("--no-distil", action="store_true", help="skip timing the static model's distillation")
     args = ap.parse_args()
     args.root = args.root or checkout(args.mirror)
     print(f"checkout: {args.root}")
     if args.throughput:
-        throughput(args.root, args.throughput, args.device, args.layers, args.max_tokens, args.bf16)
+        if args.dense not in ("transformer", "tuned"):
+            fail("--throughput times the transformer: --dense transformer or tuned")
+        throughput(args.root, args.throughput, args.device, args.dense, args.layers, args.max_tokens)
         return
     print(machine())
     config = EmbeddingConfig(dense=args.dense, device="cpu")

@@ -48,10 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.errors import fail
 from benchmarks.mine_commits import refuse_held_out
+from benchmarks.mine_pairs import TRAINING_REPOS
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
 from retrieval.fusion import Trees, feature_signals, features
-from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank
+from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank, trees_file
 from retrieval.signals import SIGNALS, compute
 
 FITTED = [s for s in SIGNALS if s != "locality"]  # locality has no training data (no "current file" in issues)
@@ -124,6 +125,24 @@ def dump(rows: list[dict], repos: Path, work: Path, dense: str, cached_only: boo
     for iid, why in report.skipped:
         print(f"  skipped {iid}: {why}", file=sys.stderr)
     return out
+
+
+def sample(rows: list[dict], unseen: bool, newest: int | None) -> list[dict]:
+    """The instances to fit on. ``unseen``: none of a repository the tuned encoder's adapter was trained on (its
+    signal would be in-sample there, and the trees would trust it too much; a fit of another encoder on the same
+    instances compares with it). ``newest``: only each repository's newest instances (nearby commits share most
+    chunks, so their indexes cost little more than one)."""
+    if unseen:
+        trained = set(TRAINING_REPOS)
+        if dropped := sorted({r["repo"] for r in rows} & trained):
+            print(f"leaving out {', '.join(dropped)}: the tuned encoder was trained on them", file=sys.stderr)
+        rows = [r for r in rows if r["repo"] not in trained]
+    if newest is None:
+        return rows
+    by_repo: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_repo[r["repo"]].append(r)
+    return [r for group in by_repo.values() for r in sorted(group, key=lambda r: r.get("created_at", ""))[-newest:]]
 
 
 def cache_arguments(ap: argparse.ArgumentParser) -> None:
@@ -416,15 +435,16 @@ def write(data: list[dict], dense: str) -> None:
         "rounds": ROUNDS,
         "params": {k: v for k, v in TREES.items() if k not in ("num_threads", "verbose")},
     }
-    _store(model)
-    trees = Trees.load(WEIGHTS_FILE)
+    path = trees_file(dense)
+    _store(model, path)
+    trees = Trees.load(path)
     for d in data:
         logit, share = trees.explain(d["X"])
         expected = model["scale"] * booster.predict(features(d["X"], FITTED)) + model["bias"]
         base = logit - share.sum(axis=1)
         if not (np.allclose(logit, expected, atol=1e-6) and np.allclose(base, base[0])):
             fail(f"numpy's scores differ from LightGBM's on {d['id']}")
-    print(f"wrote {WEIGHTS_FILE}: {len(model['trees'])} trees, scale {model['scale']:.3f}, bias {model['bias']:.3f}")
+    print(f"wrote {path}: {len(model['trees'])} trees, scale {model['scale']:.3f}, bias {model['bias']:.3f}")
     gain = np.bincount(feature_signals(FITTED), weights=booster.feature_importance("gain"), minlength=len(FITTED))
     print("share of the split gain:", ", ".join(f"{n} {g:.1%}" for n, g in zip(FITTED, gain / gain.sum(), strict=True)))
 
@@ -446,17 +466,13 @@ def fit_functions(rows: list[dict], dev: set[str], args: argparse.Namespace) -> 
 def store_functions(w: np.ndarray, instances: int) -> None:
     """Write the function-level weights into the shipped model file, keeping its trees."""
     current = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    _store(
-        {
-            **current,
-            "functions": {
-                "features": list(FUNCTION_FEATURES),
-                "weights": [round(float(x), 4) for x in w],
-                "instances": instances,
-                "l2": L2,
-            },
-        }
-    )
+    functions = {
+        "features": list(FUNCTION_FEATURES),
+        "weights": [round(float(x), 4) for x in w],
+        "instances": instances,
+        "l2": L2,
+    }
+    _store({**current, "functions": functions}, WEIGHTS_FILE)
     print("weights:", ", ".join(f"{n} {x:+.2f}" for n, x in zip(FUNCTION_FEATURES, w, strict=True)))
 
 
@@ -466,11 +482,11 @@ def _hand_set(X: np.ndarray) -> np.ndarray:
     return col["file"] * (0.2 + 0.5 * col["lexical"] + 0.2 * col["dense"] + 0.6 * (col["named"] > 0))
 
 
-def _store(model: dict) -> None:
-    """Write the shipped model file, keeping the function weights a file-level refit does not touch."""
-    if WEIGHTS_FILE.exists() and "functions" not in model:
-        model = {**model, "functions": json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")).get("functions")}
-    WEIGHTS_FILE.write_text(_json({k: v for k, v in model.items() if v is not None}), encoding="utf-8")
+def _store(model: dict, path: Path) -> None:
+    """Write a shipped model file; the main one keeps the function weights a file-level refit does not touch."""
+    if path == WEIGHTS_FILE and path.exists() and "functions" not in model:
+        model = {**model, "functions": json.loads(path.read_text(encoding="utf-8")).get("functions")}
+    path.write_text(_json({k: v for k, v in model.items() if v is not None}), encoding="utf-8")
 
 
 def _json(model: dict) -> str:
@@ -490,9 +506,16 @@ def main() -> None:
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--cached-only", action="store_true", help="use only instances whose signals are cached")
     ap.add_argument("--functions", action="store_true", help="fit the function-level weights instead")
+    ap.add_argument("--newest", type=int, help="keep each repository's N newest instances (a cheaper sample)")
+    ap.add_argument(
+        "--unseen",
+        action="store_true",
+        help="leave out the repositories the tuned encoder was trained on (always with --dense tuned)",
+    )
     args = ap.parse_args()
     rows = [{**r, "dataset": path.name} for path in args.dataset for r in load_dataset(path)]
     refuse_held_out((r["repo"] for r in rows), "trained on")  # before any work, whichever level is fitted
+    rows = sample(rows, args.dense == "tuned" or args.unseen, args.newest)
     dev = {r["repo"] for r in rows if r["dataset"] == args.dataset[0].name}  # the first dataset: the dev split
     if args.functions:
         fit_functions(rows, dev, args)

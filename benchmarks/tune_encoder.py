@@ -44,6 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.errors import fail
+from retrieval.adapter import ADAPTER_FILE, merge_adapter
 
 FOLDS = 5
 KS = (1, 5, 10)
@@ -340,29 +341,23 @@ def save_adapter(model: Any, head: Any, path: Path) -> None:
     np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in arrays.items()})
 
 
-def apply_adapter(model: Any, path: Path) -> Any:
-    """``model`` (the packaged MiniLM as ``AutoModel`` loads it) with ``save_adapter``'s LoRA factors merged into its
-    weights: how the GPU path would read the kept adapter, without peft."""
-    import torch
-
-    arrays = np.load(path, allow_pickle=False)
-    scale = float(arrays["scale"][0])
-    modules = dict(model.named_modules())
-    with torch.no_grad():
-        for key in arrays.files:
-            if key.endswith(".lora_A.weight"):
-                name = key.removesuffix(".lora_A.weight")
-                a = torch.from_numpy(arrays[key].astype(np.float32))
-                b = torch.from_numpy(arrays[f"{name}.lora_B.weight"].astype(np.float32))
-                weight = modules[name].weight
-                weight += (scale * b @ a).to(weight.device, weight.dtype)
-    return model
+def cut_chunks(tokens: list[list[int]], repos: list[dict[str, Any]], max_tokens: int) -> list[list[int]]:
+    """``tokens`` with every chunk's ids cut to ``max_tokens`` (its closing separator kept), the queries whole:
+    what an index that embeds only each chunk's head would compare an issue against."""
+    queries = {p["query"] for r in repos for p in r["pairs"]}
+    return [
+        ids if i in queries or len(ids) <= max_tokens else [*ids[: max_tokens - 1], ids[-1]]
+        for i, ids in enumerate(tokens)
+    ]
 
 
-def apply(data: Path, model_dir: Path, adapter: Path, repo_name: str | None, device: str) -> None:
+def apply(
+    data: Path, model_dir: Path, adapter: Path, repo_name: str | None, device: str, chunk_tokens: list[int]
+) -> None:
     """A bundle's pairs ranked as the folds rank them, by the static model distilled from the plain MiniLM, the
-    plain transformer and the transformer with the kept adapter merged in. On the dev split's repositories (none
-    trained on) a measurement; on a training repository in-sample, a check that the stored factors apply."""
+    plain transformer and the transformer with the kept adapter merged in, its chunks cut to each of
+    ``chunk_tokens``. On the dev split's repositories (none trained on) a measurement; on a training repository
+    in-sample, a check that the stored factors apply."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -379,14 +374,19 @@ def apply(data: Path, model_dir: Path, adapter: Path, repo_name: str | None, dev
         "static, plain": static_table(plain, tokenizer, strings, wanted, device),
         "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted),
     }
-    tuned = apply_adapter(copy.deepcopy(plain), adapter)
-    tables["transformer, kept adapter"] = embed_all(Encoder(tuned, device), tokens, wanted)
+    tuned_model = copy.deepcopy(plain)
+    merge_adapter(tuned_model.state_dict(), adapter)
+    tuned = Encoder(tuned_model, device)
+    for cut in chunk_tokens:
+        tables[f"transformer, kept adapter, chunks ≤ {cut} tokens"] = embed_all(
+            tuned, cut_chunks(tokens, repos, cut), wanted
+        )
     print("file Acc@1 / @5 / @10 (best chunk per file):")
     for name, table in tables.items():
         per_repo = {r["name"]: file_hits(r, table) for r in repos}
-        print(f"  {name:28s} {acc([h for hits in per_repo.values() for h in hits])}")
+        print(f"  {name:48s} {acc([h for hits in per_repo.values() for h in hits])}")
         for repo, hits in per_repo.items():
-            print(f"      {repo:30s} {acc(hits)}")
+            print(f"      {repo:44s} {acc(hits)}")
 
 
 VARIANTS = ("shared", "distilled", "query-tower")
@@ -528,12 +528,17 @@ def main() -> None:
     ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
     ck.add_argument("--data", type=Path, required=True)
     ck.add_argument("--model", type=Path, required=True)
-    ck.add_argument("--adapter", type=Path, default=Path("benchmarks/data/encoder_lora.npz"))
+    ck.add_argument("--adapter", type=Path, default=ADAPTER_FILE)
     ck.add_argument("--repo", help="only this repository's pairs")
     ck.add_argument("--device", default="cpu")
+    ck.add_argument(
+        "--chunk-tokens", default=str(MAX_TOKENS), help="comma-separated: a tuned row with chunks cut to each"
+    )
     args = ap.parse_args()
     if args.step == "apply":
-        apply(args.data, args.model, args.adapter, args.repo, args.device)
+        apply(
+            args.data, args.model, args.adapter, args.repo, args.device, [int(t) for t in args.chunk_tokens.split(",")]
+        )
     elif args.step == "export":
         export(args.repos, args.pairs, args.out)
         if args.model_out:
