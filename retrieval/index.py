@@ -101,7 +101,7 @@ def build_index(
     # a commit by its id: "HEAD" of a mirror names another commit once it moves, and the history with it
     head = (head_of(git_dir, source.commit) or source.commit) if isinstance(source, CommitSource) else head_of(git_dir)
     embedder = make_embedder(config)
-    stats.dense = type(embedder).__name__ if embedder else "none"
+    stats.dense = embedder.kind if embedder else "none"
     mark("load embedder")
     cache = VectorCache(own_dir(cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
     with store.build_lock(base):
