@@ -101,6 +101,14 @@ def dense_kind(config: EmbeddingConfig) -> str:
     return _auto_kind(config, resolve_device(config.device)) if config.dense == "auto" else config.dense
 
 
+def kind_of(model_id: str) -> str:
+    """Which encoder made vectors with this ``model_id`` (the inverse of the embedders' ids): an index built by
+    ``auto`` on one machine, or before ``auto`` changed, is read with its own encoder, never another's."""
+    if model_id.startswith("static:"):
+        return "static"
+    return "tuned" if ":tuned-" in model_id else "transformer"
+
+
 def make_embedder(config: EmbeddingConfig) -> Embedder | None:
     """The embedder ``config`` asks for, or None for ``dense = "none"``."""
     kind = dense_kind(config)

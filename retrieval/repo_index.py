@@ -12,7 +12,7 @@ import numpy as np
 
 from core.errors import IndexStateError
 from retrieval import store
-from retrieval.embeddings import EmbeddingConfig, make_embedder
+from retrieval.embeddings import EmbeddingConfig, kind_of, make_embedder
 from retrieval.history import History
 from retrieval.learned import query_vector
 from retrieval.lexical import Lexical
@@ -128,8 +128,12 @@ class RepoIndex:
 
     @cached_property
     def _embedder(self):
+        """The encoder that made this build's vectors: its settings, ``auto`` read as what it resolved to then."""
         fields = EmbeddingConfig.model_fields
-        return make_embedder(EmbeddingConfig(**{k: v for k, v in self.settings.items() if k in fields}))
+        config = EmbeddingConfig(**{k: v for k, v in self.settings.items() if k in fields})
+        if config.dense == "auto" and self.settings.get("model_id"):
+            config = config.model_copy(update={"dense": kind_of(self.settings["model_id"])})
+        return make_embedder(config)
 
     @property
     def dense_kind(self) -> str:
