@@ -1,6 +1,6 @@
 """Dense vectors for chunks and queries, computed locally, cached by content.
 
-Two embedders share one interface:
+Three kinds of vectors share one interface:
 
 * ``transformer``: a sentence-transformers model (default: the packaged
   all-MiniLM-L6-v2). On a GPU it runs in fp16 over length-sorted batches with
@@ -127,10 +127,9 @@ def _auto_kind(config: EmbeddingConfig, device: str) -> str:
     """The tuned encoder wherever it fits the time a full index may take (a GPU, or a CPU that multiplies bfloat16:
     sympy in under three minutes on two cores), the static model elsewhere. A configured model has no adapter:
     the transformer on a GPU, the static model distilled from it on a CPU."""
-    fast = device == "cuda" or _bf16(device)
     if config.embedding_model:
         return "transformer" if device == "cuda" else "static"
-    return "tuned" if fast else "static"
+    return "tuned" if device == "cuda" or _bf16(device) else "static"
 
 
 @lru_cache(maxsize=1)
@@ -157,7 +156,7 @@ class TransformerEmbedder:
 
     @cached_property
     def model(self) -> Any:
-        return _sentence_transformer(self._source, self.device, self.tuned)
+        return _loaded_model(self._source, self.device, self.tuned)
 
     @cached_property
     def dim(self) -> int:
@@ -260,7 +259,7 @@ class StaticEmbedder:
 
 
 @lru_cache(maxsize=2)
-def _sentence_transformer(model: str, device: str, tuned: bool) -> Any:
+def _loaded_model(model: str, device: str, tuned: bool) -> Any:
     """The loaded model, adapter merged and precision set, once per process: an index build and the query after
     it, or ``eval localize``'s hundreds of instances, share it."""
     if tuned:
