@@ -97,6 +97,14 @@ class EmbeddingConfig(BaseModel):
     )
     max_chars: int = Field(default=2000, ge=64, description="Chunk text is cut to this many characters first.")
 
+    def document_texts(self, texts: list[str]) -> list[str]:
+        """What an embedder reads of each chunk: its prefix, then the chunk cut to ``max_chars``."""
+        return [self.document_prefix + t[: self.max_chars] for t in texts]
+
+    def query_text(self, text: str) -> str:
+        """What an embedder reads of an issue: the query prefix and the issue, cut to ``max_chars`` together."""
+        return (self.query_prefix + text)[: self.max_chars]
+
 
 class ModelSettings(BaseModel):
     """``[tool.patchgate.models]``: how patient hosted calls are, and how local decoding is sped up."""

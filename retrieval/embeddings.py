@@ -172,12 +172,10 @@ class TransformerEmbedder:
         return TUNED_DOCUMENT_TOKENS if self.tuned else self.window
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._encode(
-            [self.config.document_prefix + t[: self.config.max_chars] for t in texts], self.document_tokens
-        )
+        return self._encode(self.config.document_texts(texts), self.document_tokens)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([(self.config.query_prefix + text)[: self.config.max_chars]], self.window)[0]
+        return self._encode([self.config.query_text(text)], self.window)[0]
 
     def _encode(self, texts: list[str], tokens: int) -> np.ndarray:
         import torch
@@ -246,10 +244,10 @@ class StaticEmbedder:
         return _static_model(self._source)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._encode([self.config.document_prefix + t[: self.config.max_chars] for t in texts])
+        return self._encode(self.config.document_texts(texts))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([(self.config.query_prefix + text)[: self.config.max_chars]])[0]
+        return self._encode([self.config.query_text(text)])[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vecs = np.asarray(self.model.encode(texts), dtype=np.float32)

@@ -178,8 +178,7 @@ def query_vector(embedder, text: str, model: Learned | None = None) -> np.ndarra
     model = model or learned()
     if model is None or embedder is None:
         return None
-    config = embedder.config
-    text = (config.query_prefix + text)[: config.max_chars]
+    text = embedder.config.query_text(text)
     encoder = embedder.model
     if hasattr(encoder, "embedding") and hasattr(encoder, "tokenizer") and hasattr(encoder, "unk"):
         vec = static_vector(encoder, text, model)

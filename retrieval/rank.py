@@ -31,9 +31,8 @@ from retrieval.lexical import tokenize
 from retrieval.signals import SIGNALS, Signals, compute, is_source, issue_title, unit
 from retrieval.types import Chunk, IndexView
 
-WEIGHTS_FILE = Path(__file__).with_name(
-    "fusion.json"
-)  # the trees for static vectors (and the others), function weights
+# the trees for static vectors (and the transformer's), and the function weights of every kind
+WEIGHTS_FILE = Path(__file__).with_name("fusion.json")
 TUNED_TREES_FILE = Path(__file__).with_name("fusion_tuned.json")  # the trees fitted on the tuned encoder's cosines
 LOCALITY_WEIGHT = 0.5
 # signals that say nothing about this issue

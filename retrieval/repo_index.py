@@ -137,9 +137,7 @@ class RepoIndex:
 
     @property
     def dense_kind(self) -> str:
-        if self.settings.get("dense") == "none" or self._embedder is None:
-            return "none"
-        return str(self._embedder.kind)
+        return "none" if self._embedder is None else str(self._embedder.kind)
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._vectors is None or self._embedder is None:

@@ -18,14 +18,11 @@ from typing import Any
 from core.errors import ConfigError
 from retrieval.adapter import merge_adapter
 
-WINDOW = 256  # the package's sentence_bert_config.json: what a query is cut to
-
 
 class TunedModel:
     """MiniLM's weights as a dict of tensors, the trained adapter added in, and its fast tokenizer."""
 
     def __init__(self, path: str, device: str) -> None:
-        import torch
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
@@ -39,14 +36,15 @@ class TunedModel:
             raise ConfigError(f"{folder} is not the BERT encoder the tuned adapter was trained on")
         self.hidden, self.heads = int(config["hidden_size"]), int(config["num_attention_heads"])
         self.blocks, self.eps = int(config["num_hidden_layers"]), float(config["layer_norm_eps"])
-        with torch.no_grad():
-            weights = load_file(str(folder / "model.safetensors"))
-            merge_adapter(weights)
+        weights = load_file(str(folder / "model.safetensors"))
+        merge_adapter(weights)
         self.w = {k: v.to(device) for k, v in weights.items()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.max_seq_length = WINDOW
-        self.device = device
+        # what a query is cut to: the package's own limit (sentence-transformers reads the same file)
+        self.max_seq_length = int(
+            json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
+        )
 
     def get_embedding_dimension(self) -> int:
         return self.hidden
