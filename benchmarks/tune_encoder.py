@@ -374,9 +374,9 @@ def apply(
         "static, plain": static_table(plain, tokenizer, strings, wanted, device),
         "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted),
     }
-    tuned_model = copy.deepcopy(plain)
-    merge_adapter(tuned_model.state_dict(), adapter)
-    tuned = Encoder(tuned_model, device)
+    tuned_model = copy.deepcopy(plain).cpu()  # merged on the CPU, through numpy views of its tensors
+    merge_adapter({k: v.numpy() for k, v in tuned_model.state_dict().items()}, adapter)
+    tuned = Encoder(tuned_model.to(device), device)
     for cut in chunk_tokens:
         tables[f"transformer, kept adapter, chunks ≤ {cut} tokens"] = embed_all(
             tuned, cut_chunks(tokens, repos, cut), wanted

@@ -8,10 +8,10 @@ ordinary model: no extra package, no cost per call, and the GPU and the CPU read
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from hashlib import sha1
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,22 +25,19 @@ def adapter_fingerprint(path: Path = ADAPTER_FILE) -> str:
     return sha1(path.read_bytes()).hexdigest()[:16]
 
 
-def merge_adapter(weights: dict[str, Any], path: Path = ADAPTER_FILE) -> None:
-    """Add the stored factors into ``weights`` (tensors by parameter name, such as a model's ``state_dict()``,
-    whose tensors share the model's storage) in place. A layer the file names that the weights lack is an error,
-    not a silent skip: the adapter belongs to one architecture."""
-    import torch
+def merge_adapter(weights: Mapping[str, np.ndarray], path: Path = ADAPTER_FILE) -> None:
+    """Add the stored factors into ``weights`` (float32 arrays by parameter name) in place.
 
+    Numpy, so a query is embedded without importing torch; a torch model's ``state_dict()`` on the CPU is merged
+    through its tensors' ``.numpy()`` views, which share their storage. A layer the file names that the weights
+    lack is an error, not a silent skip: the adapter belongs to one architecture."""
     arrays = np.load(path, allow_pickle=False)
-    scale = float(arrays["scale"][0])
-    with torch.no_grad():
-        for key in arrays.files:
-            if not key.endswith(_A):
-                continue
-            name = key.removesuffix(_A)
-            weight = weights.get(f"{name}.weight")
-            if weight is None:
-                raise ValueError(f"{path.name} adapts {name}, which this model does not have")
-            a = torch.from_numpy(arrays[key].astype(np.float32))
-            b = torch.from_numpy(arrays[name + _B].astype(np.float32))
-            weight += (scale * b @ a).to(weight.device, weight.dtype)
+    scale = np.float32(arrays["scale"][0])
+    for key in arrays.files:
+        if not key.endswith(_A):
+            continue
+        name = key.removesuffix(_A)
+        weight = weights.get(f"{name}.weight")
+        if weight is None:
+            raise ValueError(f"{path.name} adapts {name}, which this model does not have")
+        weight += scale * (arrays[name + _B].astype(np.float32) @ arrays[key].astype(np.float32))

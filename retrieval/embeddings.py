@@ -13,7 +13,9 @@ Three kinds of vectors share one interface:
 
 * ``tuned``: the packaged MiniLM with the adapter patchgate trained on
   issue→fix pairs merged into its weights (``retrieval.adapter``), reading
-  each chunk's first ``TUNED_DOCUMENT_TOKENS`` tokens and the whole issue.
+  each chunk's first ``TUNED_DOCUMENT_TOKENS`` tokens and the whole issue. Its
+  query vector is computed in numpy (``retrieval.tuned_model``): a cold query
+  never imports torch.
 
 On a CPU with bfloat16 instructions (AMX, AVX512-BF16) the transformer runs
 in bfloat16, about three times the float32 speed.
@@ -143,8 +145,9 @@ def cpu_has_bf16() -> bool:
 class TransformerEmbedder:
     """A sentence-transformers model; fp16 and an overlapped input pipeline on GPU, bf16 on a CPU that has it.
 
-    ``tuned``: the trained adapter merged in, and chunks cut to ``TUNED_DOCUMENT_TOKENS`` (queries are not). The
-    model loads when first used: a refresh that finds nothing to embed never imports torch."""
+    ``tuned``: the trained adapter merged in, and chunks cut to ``TUNED_DOCUMENT_TOKENS`` (queries are not); its
+    query is embedded by the numpy backend. The model loads when first used: a refresh that finds nothing to embed
+    never imports torch."""
 
     def __init__(self, model: str, device: str, config: EmbeddingConfig, tuned: bool = False) -> None:
         self._source, self.device, self.config, self.tuned = model, device, config, tuned
@@ -165,7 +168,7 @@ class TransformerEmbedder:
     @cached_property
     def window(self) -> int:
         """The model's own input limit: what a query is cut to."""
-        return int(self.model.max_seq_length)
+        return int((_query_model(self._source) if self.tuned else self.model).max_seq_length)
 
     @cached_property
     def document_tokens(self) -> int:
@@ -175,7 +178,12 @@ class TransformerEmbedder:
         return self._encode(self.config.document_texts(texts), self.document_tokens)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([self.config.query_text(text)], self.window)[0]
+        query = self.config.query_text(text)
+        if self.tuned:  # one text: numpy, without torch's import (0.9 s of a cold query) or a GPU's start
+            model = _query_model(self._source)
+            vector = model(model.preprocess([query]))["sentence_embedding"][0]
+            return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+        return self._encode([query], self.window)[0]
 
     def _encode(self, texts: list[str], tokens: int) -> np.ndarray:
         import torch
@@ -185,7 +193,7 @@ class TransformerEmbedder:
         # Length buckets, longest first: little padding per batch, and an out-of-memory shows at once.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         parts: list = []
-        window = self.window  # read before the cut below: it is what the cut is undone to
+        window = self.model.max_seq_length  # read before the cut below: it is what the cut is undone to
         self.model.max_seq_length = tokens  # read by the tokenizer, which runs inside this call only
         try:
             with torch.inference_mode():
@@ -276,6 +284,14 @@ def _loaded_model(model: str, device: str, tuned: bool) -> Any:
     elif _bf16(device):
         loaded.bfloat16()
     return loaded
+
+
+@lru_cache(maxsize=1)
+def _query_model(model: str) -> Any:
+    """The tuned encoder on numpy, for queries, once per process (``eval localize`` embeds hundreds)."""
+    from retrieval.tuned_model import TunedModel
+
+    return TunedModel(model, None)
 
 
 def _bf16(device: str) -> bool:

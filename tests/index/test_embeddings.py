@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ TEXTS = [
     "order price",
     "",
 ]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bucketed_batches_keep_each_vector_with_its_text(tiny_embedder: Path) -> None:
@@ -63,6 +66,23 @@ def test_tuned_encoder_reads_each_chunks_head_and_the_whole_issue() -> None:
     assert plain.model_id != tuned.model_id  # the vector cache never serves one's vectors to the other
     short = "def total(self, items): return sum(items)"
     assert float(plain.embed([short])[0] @ tuned.embed([short])[0]) < 0.99  # the adapter changed the model
+    # the query's numpy backend and the chunks' torch backend are one model: a chunk's own text finds it
+    assert float(tuned.embed_query(short) @ tuned.embed([short])[0]) > 0.99
+
+
+def test_a_tuned_query_never_imports_torch() -> None:
+    """A cold ``patchgate context`` embeds one query: torch's import alone would be 0.9 s of it on two cores."""
+    probe = (
+        "import sys\n"
+        "from core.settings import EmbeddingConfig\n"
+        "from retrieval.embeddings import make_embedder\n"
+        "vector = make_embedder(EmbeddingConfig(dense='tuned', device='cpu')).embed_query('parse fails on colons')\n"
+        "print(vector.shape, vector.dtype, 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == ["(384,)", "float32", "False"]
 
 
 def test_tuned_encoder_adapts_only_the_packaged_model(tiny_embedder: Path) -> None:
@@ -90,8 +110,9 @@ def test_auto_picks_the_tuned_encoder_where_a_full_index_fits_its_time(monkeypat
 
 
 def test_the_tuned_forward_pass_is_berts() -> None:
-    """``retrieval/tuned_model.py`` writes MiniLM's forward pass in torch (transformers' import would cost 2.5 s of
-    every cold query): transformers' own ``BertModel`` and tokenizer, with the same adapter merged, must agree."""
+    """``retrieval/tuned_model.py`` writes MiniLM's forward pass once, run on torch (an index's chunks) and on numpy
+    (a query, without torch's import): transformers' own ``BertModel`` and tokenizer, with the same adapter
+    merged, must agree with both."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -105,9 +126,16 @@ def test_the_tuned_forward_pass_is_berts() -> None:
     want_ids = AutoTokenizer.from_pretrained(path)(TEXTS, padding=True, truncation=True, max_length=256)
     assert features["input_ids"].tolist() == want_ids["input_ids"]
     bert = AutoModel.from_pretrained(path).eval()
-    merge_adapter(bert.state_dict())
+    merge_adapter({k: v.numpy() for k, v in bert.state_dict().items()})
     with torch.no_grad():
         got = ours(features)["sentence_embedding"]
         hidden = bert(**features).last_hidden_state
     mask = features["attention_mask"].unsqueeze(-1).float()
-    torch.testing.assert_close(got, (hidden * mask).sum(1) / mask.sum(1), atol=1e-4, rtol=1e-4)
+    want = (hidden * mask).sum(1) / mask.sum(1)
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    on_numpy = TunedModel(path, None)
+    np_features = on_numpy.preprocess(TEXTS)
+    assert isinstance(np_features["input_ids"], np.ndarray)  # no tensor anywhere on this path
+    torch.testing.assert_close(
+        torch.from_numpy(on_numpy(np_features)["sentence_embedding"]), want, atol=1e-4, rtol=1e-4
+    )
