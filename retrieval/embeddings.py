@@ -36,7 +36,7 @@ from functools import cached_property, lru_cache
 from hashlib import sha1
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from core.locks import exclusive
 from core.settings import CachePaths, Device, EmbeddingConfig, cache_root
 from retrieval.adapter import adapter_fingerprint
 from retrieval.store import rows_with_keys
+
+if TYPE_CHECKING:
+    from retrieval.tuned_model import TunedModel
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -168,7 +171,7 @@ class TransformerEmbedder:
     @cached_property
     def window(self) -> int:
         """The model's own input limit: what a query is cut to."""
-        return int((_query_model(self._source) if self.tuned else self.model).max_seq_length)
+        return int(self.model.max_seq_length)
 
     @cached_property
     def document_tokens(self) -> int:
@@ -287,7 +290,7 @@ def _loaded_model(model: str, device: str, tuned: bool) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _query_model(model: str) -> Any:
+def _query_model(model: str) -> TunedModel:
     """The tuned encoder on numpy, for queries, once per process (``eval localize`` embeds hundreds)."""
     from retrieval.tuned_model import TunedModel
 
