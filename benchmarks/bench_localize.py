@@ -4,8 +4,9 @@
 
 ``--repos`` holds ``<owner>__<name>`` git repositories (bare is fine). Prints
 Acc@1/5/10 for: BM25 over whole files (the baseline), the fusion without
-dense vectors, and the fusion with the static (CPU) dense vectors; plus the
-median ranking time per instance.
+dense vectors, with the static model's and with the tuned encoder's (each
+ranked by the trees fitted on its cosines); plus the median ranking time per
+instance.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ if __name__ == "__main__":
     ap.add_argument("--work", default="/tmp/patchgate-bench-localize")
     args = ap.parse_args()
     rows = load_dataset(Path(args.dataset))
-    for dense in ("none", "static"):
+    for dense in ("none", "static", "tuned"):
         summary, median_s = run(rows, Path(args.repos), dense, Path(args.work) / dense)
         print(f"fusion, dense={dense}: {summary}  (median {median_s:.1f}s per instance incl. incremental index)")
     print(f"BM25 over whole files: {bm25_files_baseline(rows, Path(args.repos), Path(args.work) / 'none', [1, 5, 10])}")

@@ -55,6 +55,9 @@ class InstanceResult:
 class EvalReport:
     results: list[InstanceResult]
     skipped: list[tuple[str, str]]  # (instance_id, why)
+    # the encoders whose vectors ranked the instances: ``auto`` is tuned on one machine and static on another, and
+    # a figure is only comparable with one ranked by the same encoder
+    encoders: set[str] = field(default_factory=set)
 
     def accuracy(self, k: int) -> float:
         return sum(r.hit(k) for r in self.results) / len(self.results) if self.results else 0.0
@@ -67,6 +70,7 @@ class EvalReport:
         counted = sum(1 for r in self.results if r.function_ranks)
         return {
             "instances": len(self.results),
+            "dense": ", ".join(sorted(self.encoders)) or "none",
             **{f"acc@{k}": round(self.accuracy(k), 4) for k in ks},
             "function_instances": counted,
             **{f"function_acc@{k}": round(self.function_accuracy(k), 4) for k in ks},
@@ -177,6 +181,7 @@ def evaluate(
             if index is not None:
                 result = score(row, index, rank(index, row["problem_statement"]))
                 report.results.append(result)
+                report.encoders.add(index.dense_kind)
             if on_instance:
                 on_instance(row["instance_id"], result)
     return report

@@ -68,7 +68,7 @@ def localize(dataset: Path, repos: Path, ks: str, dense: str, work_dir: Path | N
         emit_json(summary)
     else:
         out.print(
-            f"file level ({summary['instances']} instances): "
+            f"file level ({summary['instances']} instances, dense vectors: {summary['dense']}): "
             + "  ".join(f"Acc@{k} {summary[f'acc@{k}']}" for k in cutoffs)
         )
         out.print(

@@ -84,6 +84,7 @@ def test_acc_at_k_and_skipped_instances(tmp_path: Path, make_repo) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "instances": 1,
+        "dense": "none",  # the encoder that ranked them: ``auto`` means another one on another machine
         "acc@1": 1.0,
         "acc@5": 1.0,
         "acc@10": 1.0,
@@ -165,7 +166,7 @@ def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_r
     result = run_eval(tmp_path, [hit, miss], "--k", "1")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary == {"instances": 2, "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
+    assert summary == {"instances": 2, "dense": "none", "acc@1": 0.5, "function_instances": 2, "function_acc@1": 0.5}
     assert "penalty_rate → 1" in result.stderr
     zipped = run_eval(tmp_path, [hit, miss], "--k", "1", name="data.jsonl.gz")  # as the training sets ship
     assert zipped.returncode == 0 and json.loads(zipped.stdout.strip().splitlines()[-1]) == summary
@@ -191,3 +192,4 @@ def test_mined_rows_give_file_and_function_level_accuracy(tmp_path: Path, make_r
         cwd=tmp_path,
     )
     assert text.returncode == 0 and "function level (1 instances that change a definition): Acc@1 1.0" in plain.stdout
+    assert "file level (1 instances, dense vectors: none): Acc@1 1.0" in plain.stdout
