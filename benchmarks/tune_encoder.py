@@ -5,6 +5,7 @@ training the encoder's own layers gives, the model option issue 23 names first (
 
     python benchmarks/tune_encoder.py export --repos /tmp/i23/repos --out .gpu/pairs.json.xz --model-out .gpu/minilm
     python benchmarks/tune_encoder.py train --data .gpu/pairs.json.xz --model .gpu/minilm --out OUT [--device cuda]
+                                            [--chunk-tokens 64]
     python benchmarks/tune_encoder.py apply --data .gpu/dev.json.xz --model .gpu/minilm [--repo NAME]
 
 ``export`` (CPU, a minute): each repository's snapshot chunks and each pair's query, gold files and chunks at its
@@ -403,6 +404,7 @@ def train(
     folds_wanted: list[int],
     layers: int | None = None,
     max_tokens: int = MAX_TOKENS,
+    chunk_tokens: int | None = None,
 ) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -422,6 +424,8 @@ def train(
     base.eval()
     wanted = used_strings(repos)
     tokens = token_ids(tokenizer, strings, wanted, max_tokens)
+    if chunk_tokens is not None:  # trained and measured on the chunk heads the index embeds, the queries whole
+        tokens = cut_chunks(tokens, repos, chunk_tokens)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "log.txt"
 
@@ -437,7 +441,8 @@ def train(
     if layers is not None:  # a cut-down encoder, its first blocks: what the CPU could afford to run at index time
         base.encoder.layer = base.encoder.layer[:layers]
         base.config.num_hidden_layers = layers
-    say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most, on {device}")
+    cut = f", chunks cut to {chunk_tokens}" if chunk_tokens is not None else ""
+    say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most{cut}, on {device}")
     plain = embed_all(Encoder(base, device), tokens, wanted)
     say("plain transformer embeddings done")
     hard = {
@@ -525,6 +530,11 @@ def main() -> None:
     tr.add_argument("--folds", default=",".join(map(str, range(FOLDS))), help="validate these folds ('': none)")
     tr.add_argument("--layers", type=int, help="keep only the model's first LAYERS blocks")
     tr.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="cut every text to this many tokens")
+    tr.add_argument(
+        "--chunk-tokens",
+        type=int,
+        help="also cut every chunk (not the queries) to this many tokens: the index embeds 64 (TUNED_DOCUMENT_TOKENS)",
+    )
     ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
     ck.add_argument("--data", type=Path, required=True)
     ck.add_argument("--model", type=Path, required=True)
@@ -559,6 +569,7 @@ def main() -> None:
             folds,
             args.layers,
             args.max_tokens,
+            args.chunk_tokens,
         )
 
 
