@@ -158,6 +158,8 @@ def compute(index: IndexView, issue: str, current_file: str | None = None) -> Si
     chunks = index.chunks()
     col["lexical_chunk"] = unit(_per_file_max(chunk_hits, chunks, fx.pos, details["lexical_chunk"]))
     col["dense"] = unit(_per_file_max(dense_hits, chunks, fx.pos, details["dense"]))
+    if index.dense_kind == "tuned":
+        _tuned_reasons(details["dense"])
     learned_search = getattr(index, "learned_search", None)
     learned_hits = learned_search(issue, CHUNK_POOL) if learned_search else []
     col["learned"] = unit(_per_file_max(learned_hits, chunks, fx.pos, details["learned"]))
@@ -192,6 +194,13 @@ def not_code(code: np.ndarray, explicit: np.ndarray) -> np.ndarray:
     if not code.any():
         return np.zeros(len(code), dtype=np.float32)
     return (~code & ~explicit).astype(np.float32)
+
+
+def _tuned_reasons(detail: dict[int, str]) -> None:
+    """Say what the tuned encoder's closeness means: it was trained to put a report beside the code its fix changed
+    (retrieval.adapter), so its best chunk reads like code that fixes of similar reports changed."""
+    for i, where in detail.items():
+        detail[i] = f"{where}, like code that fixes of similar reports changed"
 
 
 def _learned_reasons(issue: str, detail: dict[int, str]) -> None:
