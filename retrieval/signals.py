@@ -198,9 +198,9 @@ def not_code(code: np.ndarray, explicit: np.ndarray) -> np.ndarray:
 
 def _tuned_reasons(detail: dict[int, str]) -> None:
     """Say what the tuned encoder's closeness means: it was trained to put a report beside the code its fix changed
-    (retrieval.adapter), so its best chunk reads like code that fixes of similar reports changed."""
+    (retrieval.adapter), so its best chunk reads like code fixed for similar reports."""
     for i, where in detail.items():
-        detail[i] = f"{where}, like code that fixes of similar reports changed"
+        detail[i] = f"{where}, like code fixed for similar reports"
 
 
 def _learned_reasons(issue: str, detail: dict[int, str]) -> None:

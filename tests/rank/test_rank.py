@@ -217,7 +217,7 @@ def test_an_index_of_the_tuned_encoder_ranks_with_the_trees_fitted_on_its_cosine
     top = rank(index, "The discount applied to an amount is wrong: apply_discount should take 10 percent off").files[0]
     assert top.path == "shop/prices.py"
     dense = next(r for r in top.reasons if r.signal == "dense")  # what the trained encoder's closeness means
-    assert dense.detail.endswith("(lines 1-2), like code that fixes of similar reports changed"), dense.detail
+    assert dense.detail.endswith("(lines 1-2), like code fixed for similar reports"), dense.detail
 
 
 def test_an_index_is_searched_with_the_encoder_that_made_its_vectors(make_repo, monkeypatch) -> None:
