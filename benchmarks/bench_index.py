@@ -181,7 +181,7 @@ def throughput(root: Path, n: int, device: str, dense: str, layers: int | None, 
         ours.embed(texts)
         rates.append(len(texts) / (time.perf_counter() - t))
     ours_rate = statistics.median(rates)
-    if dense == "tuned":  # no sentence-transformers model to compare with: the tuned one runs on torch alone
+    if dense == "tuned":  # no sentence-transformers model to compare with: the tuned one runs without it
         print(f"{len(texts)} chunks on {device}: {ours_rate:.0f} chunks/s (median of 3)")
         return
     clipped = [t[:2000] for t in texts]

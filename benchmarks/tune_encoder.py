@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.errors import fail
 from retrieval.adapter import ADAPTER_FILE, merge_adapter
+from retrieval.embeddings import TUNED_DOCUMENT_TOKENS
 
 FOLDS = 5
 KS = (1, 5, 10)
@@ -533,7 +534,7 @@ def main() -> None:
     tr.add_argument(
         "--chunk-tokens",
         type=int,
-        help="also cut every chunk (not the queries) to this many tokens: the index embeds 64 (TUNED_DOCUMENT_TOKENS)",
+        help=f"also cut every chunk (not the queries) to this many tokens: the index embeds {TUNED_DOCUMENT_TOKENS}",
     )
     ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
     ck.add_argument("--data", type=Path, required=True)

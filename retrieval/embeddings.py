@@ -184,8 +184,7 @@ class TransformerEmbedder:
         query = self.config.query_text(text)
         if self.tuned:  # one text: numpy, without torch's import (0.9 s of a cold query) or a GPU's start
             model = _query_model(self._source)
-            vector = model(model.preprocess([query]))["sentence_embedding"][0]
-            return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+            return _unit_rows(model(model.preprocess([query]))["sentence_embedding"])[0]
         return self._encode([query], self.window)[0]
 
     def _encode(self, texts: list[str], tokens: int) -> np.ndarray:
@@ -261,10 +260,15 @@ class StaticEmbedder:
         return self._encode([self.config.query_text(text)])[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vecs = np.asarray(self.model.encode(texts), dtype=np.float32)
-        if not len(vecs):
-            return vecs
-        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+        return _unit_rows(self.model.encode(texts))
+
+
+def _unit_rows(vecs: Any) -> np.ndarray:
+    """Each row scaled to unit length, as float32 (an all-zero row stays zero)."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if not len(vecs):
+        return vecs
+    return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
 
 
 @lru_cache(maxsize=2)

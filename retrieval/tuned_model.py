@@ -16,6 +16,7 @@ the torch backend runs through the same batching code.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,18 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * (np.float32(1) - poly * np.exp(-a * a))
 
 
+@lru_cache(maxsize=1)
+def merged_weights(path: str) -> dict[str, np.ndarray]:
+    """The package's float32 weights with the adapter merged in, read and merged once per process: the torch model
+    that embeds a refresh's chunks and the numpy one that embeds the query after it share them (never written
+    after the merge; torch on the CPU reads them in place, a cast or a GPU copies them)."""
+    from safetensors.numpy import load_file
+
+    weights = load_file(str(Path(path) / "model.safetensors"))
+    merge_adapter(weights)
+    return weights
+
+
 class TunedModel:
     """MiniLM's weights as a dict of arrays, the trained adapter added in, and its fast tokenizer.
 
@@ -104,7 +117,6 @@ class TunedModel:
     """
 
     def __init__(self, path: str, device: str | None) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         folder = Path(path)
@@ -117,8 +129,7 @@ class TunedModel:
             raise ConfigError(f"{folder} is not the BERT encoder the tuned adapter was trained on")
         self.hidden, self.heads = int(config["hidden_size"]), int(config["num_attention_heads"])
         self.blocks, self.eps = int(config["num_hidden_layers"]), float(config["layer_norm_eps"])
-        weights = load_file(str(folder / "model.safetensors"))
-        merge_adapter(weights)
+        weights = merged_weights(path)
         self.ops: TorchOps | NumpyOps
         self.w: dict[str, Any]  # numpy arrays or torch tensors, by parameter name
         if device is None:
