@@ -12,8 +12,9 @@ training the encoder's own layers gives, the model option issue 23 names first (
 own base, texts as the index embeds them (``train_learned``'s snapshot, chunking and file limit), deduplicated
 into one string table; ``--pairs`` takes the mined pairs or a SWE-bench dataset.
 
-``train`` (a GPU; the CPU only for a smoke run with ``--limit``): ``train_learned``'s five folds of whole
-repositories. Per fold, a LoRA adapter (rank ``RANK`` on every linear layer) is trained on the other folds'
+``train`` (a GPU: everything in minutes; a 2-core CPU trains the final adapter alone, ``--folds '' --variants shared
+--budget 100000``, in 36 minutes at ``--chunk-tokens 64``, about two hours at 256): ``train_learned``'s five folds of
+whole repositories. Per fold, a LoRA adapter (rank ``RANK`` on every linear layer) is trained on the other folds'
 pairs: each pair's query against one chunk its fix touched, with the other pairs' positives and ``HARD_PER_PAIR``
 hard negatives each (drawn from the plain model's top ``HARD_POOL`` chunks of the pair's repository outside its
 gold files) as negatives, softmax at temperature ``TEMPERATURE``. The held-out fold is measured as
@@ -55,6 +56,10 @@ MAX_TOKENS = 256  # MiniLM's ``max_seq_length``
 RANK, ALPHA, LR, EPOCHS, BATCH = 16, 32, 3e-4, 2, 64
 HARD_POOL, HARD_PER_PAIR = 30, 3
 TEMPERATURE = 0.05
+# A training step embeds its texts in length-sorted groups: a report's length varies far more than a chunk's, and one
+# long report would pad all 64 to its length (a CPU step at 64-token chunks: 13.6 s -> 7.0 s); the 256 candidates of
+# 256 tokens at once need more than this CPU's 24 GiB (killed), 64 at a time do not (25.5 s a step).
+QUERY_GROUP, CHUNK_GROUP = 8, 64
 
 
 def export(repos: Path, pairs_file: Path, out: Path) -> None:
@@ -294,9 +299,9 @@ def train_adapter(
             for q, _ in chosen:
                 pool = hard.get(q, [])
                 cands += rng.sample(pool, min(HARD_PER_PAIR, len(pool)))
-            qv = enc([tokens[q] for q, _ in chosen], batch=batch, grad=True)
+            qv = enc([tokens[q] for q, _ in chosen], batch=QUERY_GROUP, grad=True)
             if head is None:
-                cv = enc([tokens[c] for c in cands], batch=len(cands), grad=True)
+                cv = enc([tokens[c] for c in cands], batch=CHUNK_GROUP, grad=True)
             else:
                 qv = torch.nn.functional.normalize(head(qv), dim=1)
                 cv = docs[torch.tensor(cands, device=device)]
@@ -437,8 +442,10 @@ def train(
             f.write(line + "\n")
 
     say(f"{len(repos)} repositories, {sum(len(r['pairs']) for r in repos)} pairs, {len(wanted)} texts tokenized")
-    plain_static = static_table(base, tokenizer, strings, wanted, device)  # the CPU path's: from the whole model
-    say("static model distilled from the plain transformer")
+    plain_static: Any = None  # the CPU path's, distilled from the whole model: for the folds' rows and the query tower
+    if folds_wanted or "query-tower" in variants:
+        plain_static = static_table(base, tokenizer, strings, wanted, device)
+        say("static model distilled from the plain transformer")
     if layers is not None:  # a cut-down encoder, its first blocks: what the CPU could afford to run at index time
         base.encoder.layer = base.encoder.layer[:layers]
         base.config.num_hidden_layers = layers
@@ -446,10 +453,9 @@ def train(
     say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most{cut}, on {device}")
     plain = embed_all(Encoder(base, device), tokens, wanted)
     say("plain transformer embeddings done")
-    hard = {
-        "shared": hard_negatives(repos, plain),
-        "query-tower": hard_negatives(repos, plain_static),
-    }
+    hard = {"shared": hard_negatives(repos, plain)}
+    if plain_static is not None:
+        hard["query-tower"] = hard_negatives(repos, plain_static)
     say("hard negatives done")
 
     def tuned_table(variant: str, model: Any, head: Any, held: list[dict[str, Any]]) -> Any:
