@@ -532,7 +532,12 @@ def main() -> None:
         type=int,
         help="a smoke run: this many pairs and 20 times as many chunks of each repository, batches of 4",
     )
-    tr.add_argument("--budget", type=float, default=420.0, help="seconds after which no new fold starts")
+    tr.add_argument(
+        "--budget",
+        type=float,
+        default=420.0,
+        help="seconds after which no new fold or final adapter starts (sized for the GPU)",
+    )
     tr.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, of: " + ", ".join(VARIANTS))
     tr.add_argument("--folds", default=",".join(map(str, range(FOLDS))), help="validate these folds ('': none)")
     tr.add_argument("--layers", type=int, help="keep only the model's first LAYERS blocks")
