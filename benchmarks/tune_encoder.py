@@ -13,17 +13,21 @@ own base, texts as the index embeds them (``train_learned``'s snapshot, chunking
 into one string table; ``--pairs`` takes the mined pairs or a SWE-bench dataset.
 
 ``train`` (a GPU: everything in minutes; a 2-core CPU trains the final adapter alone, ``--folds '' --variants shared
---budget 100000``, in 36 minutes at ``--chunk-tokens 64``, about two hours at 256): ``train_learned``'s five folds of
-whole repositories. Per fold, a LoRA adapter (rank ``RANK`` on every linear layer) is trained on the other folds'
-pairs: each pair's query against one chunk its fix touched, with the other pairs' positives and ``HARD_PER_PAIR``
-hard negatives each (drawn from the plain model's top ``HARD_POOL`` chunks of the pair's repository outside its
-gold files) as negatives, softmax at temperature ``TEMPERATURE``. The held-out fold is measured as
-``train_learned`` measures (files ranked by their best chunk of the snapshot, the gold files by their chunks at the
-pair's base): the plain static and transformer encoders, then the variants (``VARIANTS``): the adapter shared by
-queries and chunks (the GPU path), a static model distilled from that tuned transformer (the CPU path), and a
-query tower (the tuned transformer for the query only, a linear head into the static index's space). Results are
-written to ``OUT`` fold by fold, so a run cut short keeps what it measured; the adapters trained on every pair
-last, as ``save_adapter`` stores them.
+--budget 100000``, in 36 minutes at ``--chunk-tokens 64`` (timed before activations were recomputed, see
+``CHUNK_GROUP``), about three hours at 256, 41 s a step): ``train_learned``'s five folds of whole repositories. Per
+fold, a LoRA adapter (rank ``RANK`` on every linear layer) is trained on the other folds' pairs: each pair's query
+against one chunk its fix touched, with the other pairs' positives and ``HARD_PER_PAIR`` hard negatives each (drawn from
+the plain model's top ``HARD_POOL`` chunks of the pair's repository outside its gold files) as negatives, softmax at
+temperature ``TEMPERATURE``. The held-out fold is measured as ``train_learned`` measures (files ranked by their best
+chunk of the snapshot, the gold files by their chunks at the pair's base): the plain static and transformer encoders,
+then the variants (``VARIANTS``): the adapter shared by queries and chunks (the GPU path), a static model distilled from
+that tuned transformer (the CPU path), and a query tower (the tuned transformer for the query only, a linear head into
+the static index's space). Results are written to ``OUT`` fold by fold, so a run cut short keeps what it measured; the
+adapters trained on every pair last, as ``save_adapter`` stores them.
+
+``train --start ADAPTER --folds '' --variants shared`` is a second stage: the adapter ``ADAPTER`` (the shipped one, or a
+first stage's) trained further on every pair (``--epochs``, ``--lr``), its hard negatives now the chunks whose heads
+its own index ranks highest outside a pair's gold files: the mistakes the product makes, not the plain model's.
 
 ``apply`` (CPU): a bundle ranked by the plain encoders and by the transformer with a saved adapter merged in.
 """
@@ -38,6 +42,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +62,9 @@ RANK, ALPHA, LR, EPOCHS, BATCH = 16, 32, 3e-4, 2, 64
 HARD_POOL, HARD_PER_PAIR = 30, 3
 TEMPERATURE = 0.05
 # A training step embeds its texts in length-sorted groups: a report's length varies far more than a chunk's, and one
-# long report would pad all 64 to its length (a CPU step at 64-token chunks: 13.6 s -> 7.0 s); the 256 candidates of
-# 256 tokens at once need more than this CPU's 24 GiB (killed), 64 at a time do not (25.5 s a step).
+# long report would pad all 64 to its length (a CPU step at 64-token chunks: 13.6 s -> 7.0 s). At 256 tokens a step's
+# activations outgrow this CPU's 24 GiB (killed, even 64 candidates at a time, with the long chunks a tuned index
+# mines as hard negatives), so on a CPU each block's are recomputed in the backward pass: 41 s a step.
 QUERY_GROUP, CHUNK_GROUP = 8, 64
 
 
@@ -172,6 +178,16 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, dim=1)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """How an adapter is trained: from zero for ``epochs`` at ``lr`` (the first stage), or onward from the factors
+    a first stage stored (``start``: a second stage, its hard negatives mined by that adapter)."""
+
+    epochs: int = EPOCHS
+    lr: float = LR
+    start: Path | None = None
+
+
 def file_hits(repo: dict[str, Any], vec: Any) -> list[dict[int, bool]]:
     """Per pair with a gold chunk: whether every gold file is within the top k, files ranked by their best chunk
     (``train_learned.file_hits``: snapshot chunks outside the gold files, the gold files by their chunks at the
@@ -262,18 +278,24 @@ def train_adapter(
     device: str,
     batch: int,
     docs: Any = None,
+    schedule: Schedule = Schedule(),
 ) -> tuple[Any, Any]:
     """A LoRA-wrapped copy of ``base`` trained on the pairs of ``repos`` (the contrastive loss of the module doc),
     and the head. With ``docs`` (a fixed table: the static index's vectors) only queries pass through the
     transformer and a linear head into that table's space (the query tower); else queries and chunks share the
-    encoder and the head is None."""
+    encoder and the head is None. The adapter starts at zero, or at ``schedule.start``'s factors."""
     import torch
     from peft import LoraConfig, get_peft_model
 
+    wrapped = copy.deepcopy(base)
+    if device == "cpu":  # see CHUNK_GROUP: 24 GiB does not hold a 256-token step's activations
+        wrapped.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = get_peft_model(
-        copy.deepcopy(base),
+        wrapped,
         LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.05, target_modules=["query", "key", "value", "dense"]),
     )
+    if schedule.start is not None:
+        load_factors(model, schedule.start)
     model.train()
     enc = Encoder(model, device)
     head = None if docs is None else torch.nn.Linear(base.config.hidden_size, docs.shape[1]).to(device)
@@ -284,10 +306,10 @@ def train_adapter(
     ]
     examples = [(q, pos) for q, pos in examples if pos]
     params = [p for p in model.parameters() if p.requires_grad] + ([] if head is None else list(head.parameters()))
-    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=schedule.lr, weight_decay=0.01)
     rng = random.Random(0)
-    total = EPOCHS * (len(examples) // batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=max(total, 1), pct_start=0.1)
+    total = schedule.epochs * (len(examples) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=schedule.lr, total_steps=max(total, 1), pct_start=0.1)
     step, losses = 0, []
     while step < total:
         rng.shuffle(examples)
@@ -313,6 +335,8 @@ def train_adapter(
             sched.step()
             losses.append(float(loss.detach()))
             step += 1
+            if step % 20 == 0:  # a CPU step takes seconds: show the run is alive
+                print(f"    step {step}/{total}, loss {np.mean(losses[-20:]):.3f}", flush=True)
     model.eval()
     print(
         f"    {step} steps of {batch} pairs, loss {np.mean(losses[:10]):.3f} -> {np.mean(losses[-10:]):.3f}", flush=True
@@ -334,18 +358,41 @@ def static_table(model: Any, tokenizer: Any, strings: list[str], wanted: list[in
     return table
 
 
+def load_factors(model: Any, path: Path) -> None:
+    """Set a LoRA-wrapped model's factors to those ``save_adapter`` stored: a second stage continues the first."""
+    import torch
+
+    arrays = np.load(path, allow_pickle=False)
+    if not np.isclose(float(arrays["scale"][0]), ALPHA / RANK):
+        fail(f"{path} was trained at another LoRA scale than {ALPHA / RANK}")
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.copy_(torch.from_numpy(arrays[stored_name(name)].astype(np.float32)))
+
+
+def stored_name(name: str) -> str:
+    """A peft parameter's name as ``save_adapter`` stores it: the module it changes, as ``merge_adapter`` reads."""
+    return name.removeprefix("base_model.model.").replace(".default", "")
+
+
 def save_adapter(model: Any, head: Any, path: Path) -> None:
     """The LoRA factors (and the query tower's head) as plain float16 arrays: ``W + (alpha / r) B A`` is the
     tuned weight, so any copy of the packaged MiniLM can apply it without peft."""
     arrays = {
-        name.removeprefix("base_model.model.").replace(".default", ""): p.detach().float().cpu().numpy()
-        for name, p in model.named_parameters()
-        if "lora_" in name
+        stored_name(name): p.detach().float().cpu().numpy() for name, p in model.named_parameters() if "lora_" in name
     }
     if head is not None:
         arrays |= {"head.weight": head.weight.detach().cpu().numpy(), "head.bias": head.bias.detach().cpu().numpy()}
     arrays["scale"] = np.array([ALPHA / RANK])
     np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in arrays.items()})
+
+
+def merged(base: Any, adapter: Path, device: str) -> Encoder:
+    """An encoder of ``base`` with ``adapter``'s factors merged in, as the product merges them (``base`` untouched)."""
+    model = copy.deepcopy(base).cpu()  # merged on the CPU, through numpy views of its tensors
+    merge_adapter({k: v.numpy() for k, v in model.state_dict().items()}, adapter)
+    return Encoder(model.to(device), device)
 
 
 def cut_chunks(tokens: list[list[int]], repos: list[dict[str, Any]], max_tokens: int) -> list[list[int]]:
@@ -381,9 +428,7 @@ def apply(
         "static, plain": static_table(plain, tokenizer, strings, wanted, device),
         "transformer, plain": embed_all(Encoder(plain, device), tokens, wanted),
     }
-    tuned_model = copy.deepcopy(plain).cpu()  # merged on the CPU, through numpy views of its tensors
-    merge_adapter({k: v.numpy() for k, v in tuned_model.state_dict().items()}, adapter)
-    tuned = Encoder(tuned_model.to(device), device)
+    tuned = merged(plain, adapter, device)
     for cut in chunk_tokens:
         tables[f"transformer, kept adapter, chunks ≤ {cut} tokens"] = embed_all(
             tuned, cut_chunks(tokens, repos, cut), wanted
@@ -411,6 +456,7 @@ def train(
     layers: int | None = None,
     max_tokens: int = MAX_TOKENS,
     chunk_tokens: int | None = None,
+    schedule: Schedule = Schedule(),
 ) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -451,9 +497,15 @@ def train(
         base.config.num_hidden_layers = layers
     cut = f", chunks cut to {chunk_tokens}" if chunk_tokens is not None else ""
     say(f"encoder: {len(base.encoder.layer)} blocks, {max_tokens} tokens at most{cut}, on {device}")
-    plain = embed_all(Encoder(base, device), tokens, wanted)
-    say("plain transformer embeddings done")
-    hard = {"shared": hard_negatives(repos, plain)}
+    plain: Any = None  # the plain transformer's: the folds' row, and the first stage's hard negatives
+    if schedule.start is None:
+        plain = embed_all(Encoder(base, device), tokens, wanted)
+        say("plain transformer embeddings done")
+        hard = {"shared": hard_negatives(repos, plain)}
+    else:  # a second stage: the chunks whose heads the start's index ranks highest outside a pair's gold files
+        heads = cut_chunks(tokens, repos, TUNED_DOCUMENT_TOKENS)
+        hard = {"shared": hard_negatives(repos, embed_all(merged(base, schedule.start, device), heads, wanted))}
+        say(f"{schedule.start}'s index embedded ({TUNED_DOCUMENT_TOKENS}-token chunk heads)")
     if plain_static is not None:
         hard["query-tower"] = hard_negatives(repos, plain_static)
     say("hard negatives done")
@@ -485,7 +537,9 @@ def train(
         for variant in variants:
             tower = "query-tower" if variant == "query-tower" else "shared"
             if tower not in trained:
-                trained[tower] = train_adapter(base, tokens, train_repos, hard[tower], device, batch, docs[tower])
+                trained[tower] = train_adapter(
+                    base, tokens, train_repos, hard[tower], device, batch, docs[tower], schedule
+                )
             model, head = trained[tower]
             if variant == "distilled":  # the CPU path's static model, distilled from the tuned transformer
                 table = static_table(model.merge_and_unload(), tokenizer, strings, used_strings(held), device)
@@ -502,14 +556,15 @@ def train(
     for fold in results.values():
         for name, hits in fold.items():
             pooled[name] += hits
-    say("pooled, file Acc@1 / @5 / @10 held out by repository (best chunk per file):")
+    if pooled:
+        say("pooled, file Acc@1 / @5 / @10 held out by repository (best chunk per file):")
     for name, hits in pooled.items():
         say(f"    {name:40s} {acc(hits)}")
     for variant in [v for v in variants if v != "distilled"]:
         if time.perf_counter() - started > budget:
             say(f"budget spent before the final {variant} adapter")
             break
-        model, head = train_adapter(base, tokens, repos, hard[variant], device, batch, docs[variant])
+        model, head = train_adapter(base, tokens, repos, hard[variant], device, batch, docs[variant], schedule)
         save_adapter(model, head, out / f"{variant}.npz")
         say(f"{variant} adapter trained on every pair: {out / f'{variant}.npz'}")
 
@@ -547,6 +602,14 @@ def main() -> None:
         type=int,
         help=f"also cut every chunk (not the queries) to this many tokens: the index embeds {TUNED_DOCUMENT_TOKENS}",
     )
+    tr.add_argument("--epochs", type=int, default=EPOCHS)
+    tr.add_argument("--lr", type=float, default=LR, help="the one-cycle schedule's peak learning rate")
+    tr.add_argument(
+        "--start",
+        type=Path,
+        help="a second stage: continue this saved adapter, on the hard negatives its index ranks highest "
+        "(every pair: no folds, shared variant only)",
+    )
     ck = sub.add_parser("apply", help="rank a bundle's pairs with the plain model and with a saved adapter")
     ck.add_argument("--data", type=Path, required=True)
     ck.add_argument("--model", type=Path, required=True)
@@ -570,6 +633,10 @@ def main() -> None:
         if unknown := set(variants) - set(VARIANTS):
             ap.error(f"unknown variants: {', '.join(sorted(unknown))}")
         folds = [int(k) for k in args.folds.split(",") if k]
+        if args.start is not None and (folds or variants != ["shared"]):
+            ap.error("--start continues an adapter trained on every pair: it takes --folds '' --variants shared")
+        if args.start is not None and not args.start.is_file():
+            ap.error(f"no adapter at {args.start}")
         train(
             args.data,
             args.model,
@@ -582,6 +649,7 @@ def main() -> None:
             args.layers,
             args.max_tokens,
             args.chunk_tokens,
+            Schedule(args.epochs, args.lr, args.start),
         )
 
 
