@@ -367,8 +367,11 @@ def load_factors(model: Any, path: Path) -> None:
         fail(f"{path} was trained at another LoRA scale than {ALPHA / RANK}")
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "lora_" in name:
-                p.copy_(torch.from_numpy(arrays[stored_name(name)].astype(np.float32)))
+            if "lora_" not in name:
+                continue
+            if stored_name(name) not in arrays.files:
+                fail(f"{path} has no {stored_name(name)}: not an adapter of this model")
+            p.copy_(torch.from_numpy(arrays[stored_name(name)].astype(np.float32)))
 
 
 def stored_name(name: str) -> str:
@@ -635,6 +638,8 @@ def main() -> None:
         folds = [int(k) for k in args.folds.split(",") if k]
         if args.start is not None and (folds or variants != ["shared"]):
             ap.error("--start continues an adapter trained on every pair: it takes --folds '' --variants shared")
+        if args.epochs < 1:
+            ap.error("--epochs must be at least 1")
         if args.start is not None and not args.start.is_file():
             ap.error(f"no adapter at {args.start}")
         train(
