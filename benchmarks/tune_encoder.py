@@ -636,8 +636,11 @@ def main() -> None:
         if unknown := set(variants) - set(VARIANTS):
             ap.error(f"unknown variants: {', '.join(sorted(unknown))}")
         folds = [int(k) for k in args.folds.split(",") if k]
-        if args.start is not None and (folds or variants != ["shared"]):
-            ap.error("--start continues an adapter trained on every pair: it takes --folds '' --variants shared")
+        if args.start is not None and (folds or variants != ["shared"] or args.layers is not None):
+            ap.error(
+                "--start continues an adapter trained on every pair by the whole model: it takes --folds '' "
+                "--variants shared, and no --layers"
+            )
         if args.epochs < 1:
             ap.error("--epochs must be at least 1")
         if args.start is not None and not args.start.is_file():
