@@ -8,9 +8,8 @@ training the encoder's own layers gives, the model option issue 23 names first (
                                             [--chunk-tokens 64]
     python benchmarks/tune_encoder.py apply --data .gpu/dev.json.xz --model .gpu/minilm [--repo NAME]
 
-``export`` (CPU, a minute): each repository's snapshot chunks and each pair's query, gold files and chunks at its
-own base, texts as the index embeds them (``train_learned``'s snapshot, chunking and file limit), deduplicated
-into one string table; ``--pairs`` takes the mined pairs or a SWE-bench dataset.
+``export`` (CPU, a minute) writes the bundle the other steps read (``encoder_bundle.py``); ``--pairs`` takes the mined
+pairs or a SWE-bench dataset.
 
 ``train`` (a GPU: everything in minutes; a 2-core CPU trains the final adapter alone, ``--folds '' --variants shared
 --budget 100000``, in 36 minutes at ``--chunk-tokens 64`` (timed before activations were recomputed, see
@@ -37,7 +36,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import lzma
 import random
 import sys
 import time
@@ -50,13 +48,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.encoder_bundle import cut_chunks, export, half_model, load_bundle, token_ids, used_strings
 from benchmarks.errors import fail
 from retrieval.adapter import ADAPTER_FILE, merge_adapter
 from retrieval.embeddings import TUNED_DOCUMENT_TOKENS
 
 FOLDS = 5
 KS = (1, 5, 10)
-MAX_CHARS = 2000  # the index's ``max_chars``: chunk texts are cut to it before embedding
 MAX_TOKENS = 256  # MiniLM's ``max_seq_length``
 RANK, ALPHA, LR, EPOCHS, BATCH = 16, 32, 3e-4, 2, 64
 HARD_POOL, HARD_PER_PAIR = 30, 3
@@ -66,83 +64,6 @@ TEMPERATURE = 0.05
 # activations outgrow this CPU's 24 GiB (killed, even 64 candidates at a time, with the long chunks a tuned index
 # mines as hard negatives), so on a CPU each block's are recomputed in the backward pass: 41 s a step.
 QUERY_GROUP, CHUNK_GROUP = 8, 64
-
-
-def export(repos: Path, pairs_file: Path, out: Path) -> None:
-    """Write the string table and, per repository, its snapshot's chunks and its pairs (see the module doc)."""
-    from benchmarks.mine_commits import refuse_held_out
-    from benchmarks.train_learned import gold_chunks, snapshot_chunks
-    from retrieval.evaluate import load_dataset, row_gold
-
-    rows = load_dataset(pairs_file)
-    refuse_held_out((r["repo"] for r in rows), "trained or measured on")
-    by_repo: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        gold = row_gold(r)  # a SWE-bench instance's from its patch, a mined pair's as mined
-        by_repo[r["repo"]].append(r | {"gold_lines": gold, "gold_files": sorted(gold)})
-    strings: dict[str, int] = {}
-
-    def sid(text: str) -> int:
-        return strings.setdefault(text[:MAX_CHARS], len(strings))
-
-    repos_out = []
-    for name, pairs in sorted(by_repo.items()):
-        started = time.perf_counter()
-        repo = repos / name.replace("/", "__")
-        if not repo.exists():
-            print(f"  {name}: {len(pairs)} pairs skipped, not fetched", flush=True)
-            continue
-        chunks = snapshot_chunks(repo, pairs)
-        pairs_out = []
-        for pair in pairs:
-            gold_rows, touched = gold_chunks(repo, pair)
-            pairs_out.append(
-                {
-                    "query": sid(pair["problem_statement"][:2000]),
-                    "gold_files": pair["gold_files"],
-                    "gold_paths": [c[0] for c in gold_rows],
-                    "gold_chunks": [sid(c[3]) for c in gold_rows],
-                    "touched": touched,
-                }
-            )
-        repos_out.append(
-            {
-                "name": name,
-                "paths": [c[0] for c in chunks],
-                "chunks": [sid(c[3]) for c in chunks],
-                "pairs": pairs_out,
-            }
-        )
-        print(f"  {name}: {len(pairs)} pairs, {len(chunks)} chunks, {time.perf_counter() - started:.0f}s", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with lzma.open(out, "wt", encoding="utf-8", preset=6) as f:
-        json.dump({"strings": list(strings), "repos": repos_out}, f)
-    print(f"wrote {out}: {len(strings)} strings, {out.stat().st_size / 1e6:.1f} MB")
-
-
-def half_model(out: Path) -> None:
-    """The packaged MiniLM's folder with its weights as float16 (45 MB instead of 91), so that the model, the data and
-    the wheels fit what travels to the device (64 MiB)."""
-    import shutil
-
-    from safetensors.numpy import load_file, save_file
-
-    from retrieval.embeddings import default_model_path
-
-    source = Path(default_model_path())
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        shutil.copy(source / name, out / name)
-    weights = load_file(source / "model.safetensors")
-    halved = {k: v.astype(np.float16) if v.dtype.kind == "f" else v for k, v in weights.items()}
-    save_file(halved, out / "model.safetensors", metadata={"format": "pt"})
-    print(f"wrote {out}: {(out / 'model.safetensors').stat().st_size / 1e6:.0f} MB of weights")
-
-
-def load_bundle(data: Path) -> dict[str, Any]:
-    """What ``export`` wrote: the string table and the repositories."""
-    with lzma.open(data, "rt", encoding="utf-8") as f:
-        return json.load(f)
 
 
 class Encoder:
@@ -224,23 +145,6 @@ def file_hits(repo: dict[str, Any], vec: Any) -> list[dict[int, bool]]:
 
 def acc(hits: list[dict[int, bool]]) -> str:
     return " / ".join(f"{np.mean([h[k] for h in hits]):.3f}" for k in KS) + f"  ({len(hits)})"
-
-
-def used_strings(repos: list[dict[str, Any]]) -> list[int]:
-    return sorted(
-        {s for r in repos for s in r["chunks"]}
-        | {p["query"] for r in repos for p in r["pairs"]}
-        | {s for r in repos for p in r["pairs"] for s in p["gold_chunks"]}
-    )
-
-
-def token_ids(tokenizer: Any, strings: list[str], wanted: list[int], max_tokens: int) -> list[list[int]]:
-    """Per string id, its token ids cut to ``max_tokens`` (empty for strings not ``wanted``)."""
-    encoded = tokenizer([strings[i] for i in wanted], truncation=True, max_length=max_tokens)["input_ids"]
-    tokens: list[list[int]] = [[] for _ in strings]
-    for i, ids in zip(wanted, encoded, strict=True):
-        tokens[i] = ids
-    return tokens
 
 
 def embed_all(encoder: Encoder, tokens: list[list[int]], wanted: list[int]) -> Any:
@@ -396,16 +300,6 @@ def merged(base: Any, adapter: Path, device: str) -> Encoder:
     model = copy.deepcopy(base).cpu()  # merged on the CPU, through numpy views of its tensors
     merge_adapter({k: v.numpy() for k, v in model.state_dict().items()}, adapter)
     return Encoder(model.to(device), device)
-
-
-def cut_chunks(tokens: list[list[int]], repos: list[dict[str, Any]], max_tokens: int) -> list[list[int]]:
-    """``tokens`` with every chunk's ids cut to ``max_tokens`` (its closing separator kept), the queries whole:
-    what an index that embeds only each chunk's head would compare an issue against."""
-    queries = {p["query"] for r in repos for p in r["pairs"]}
-    return [
-        ids if i in queries or len(ids) <= max_tokens else [*ids[: max_tokens - 1], ids[-1]]
-        for i, ids in enumerate(tokens)
-    ]
 
 
 def apply(
