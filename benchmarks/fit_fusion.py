@@ -51,7 +51,7 @@ from benchmarks.mine_commits import refuse_held_out
 from benchmarks.mine_pairs import TRAINING_REPOS
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.evaluate import EvalReport, gold_functions, instance_index, load_dataset, row_gold
-from retrieval.fusion import Trees, feature_signals, features
+from retrieval.fusion import RELATIVE, Trees, feature_signals, features
 from retrieval.rank import FUNCTION_FEATURES, FUNCTION_FILES, WEIGHTS_FILE, function_features, rank, trees_file
 from retrieval.signals import SIGNALS, compute
 
@@ -241,10 +241,7 @@ def _pool(X: np.ndarray, gold: np.ndarray) -> np.ndarray:
     The other files hardly affect the loss and cost most of the time; Acc@k is
     still measured over every file of the repository.
     """
-    query = [
-        FITTED.index(s)
-        for s in ("lexical_file", "lexical_chunk", "dense", "learned", "named", "history_similar", "path_terms")
-    ]
+    query = [FITTED.index(s) for s in RELATIVE]  # the query signals, whose leads the trees read too
     best = np.argsort(-X[:, query].max(axis=1), kind="stable")[:POOL]
     return np.union1d(best, gold)
 
