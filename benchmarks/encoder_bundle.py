@@ -23,6 +23,7 @@ MAX_CHARS = 2000  # the index's ``max_chars``: chunk texts are cut to it before 
 
 def export(repos: Path, pairs_file: Path, out: Path) -> None:
     """Write the string table and, per repository, its snapshot's chunks and its pairs (see the module doc)."""
+    # Imported here: the machine that trains reads bundles only, without the parsers and git that export needs.
     from benchmarks.mine_commits import refuse_held_out
     from benchmarks.train_learned import gold_chunks, snapshot_chunks
     from retrieval.evaluate import load_dataset, row_gold
