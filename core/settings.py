@@ -87,7 +87,7 @@ class EmbeddingConfig(BaseModel):
     dense: Dense = Field(
         default="auto",
         description=(
-            "auto: tuned on a GPU or a CPU with bfloat16 instructions, static elsewhere; tuned: the packaged MiniLM "
+            "auto: tuned on a GPU or a CPU with AMX, static elsewhere; tuned: the packaged MiniLM "
             "with patchgate's trained adapter; transformer: the model as it is; none: BM25 only."
         ),
     )

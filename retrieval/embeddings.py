@@ -20,8 +20,8 @@ Three kinds of vectors share one interface:
 On a CPU with bfloat16 instructions (AMX, AVX512-BF16) the transformer runs
 in bfloat16, about three times the float32 speed.
 
-``dense = "auto"`` picks tuned on CUDA and on a CPU with bfloat16 instructions, static on other CPUs (with a
-configured ``embedding_model``: transformer on CUDA, static on CPU).
+``dense = "auto"`` picks tuned on CUDA and on a CPU with AMX, static on other CPUs, AVX512-BF16 alone included
+(too slow for a sympy-sized index; with a configured ``embedding_model``: transformer on CUDA, static on CPU).
 """
 
 from __future__ import annotations
@@ -129,20 +129,31 @@ def make_embedder(config: EmbeddingConfig) -> Embedder | None:
 
 
 def _auto_kind(config: EmbeddingConfig, device: str) -> str:
-    """The tuned encoder wherever it fits the time a full index may take (a GPU, or a CPU that multiplies bfloat16:
-    sympy in under three minutes on two cores), the static model elsewhere. A configured model has no adapter:
+    """The tuned encoder wherever it fits the time a full index may take (a GPU, or a CPU with AMX: sympy in under
+    three minutes on two cores), the static model elsewhere. A configured model has no adapter:
     the transformer on a GPU, the static model distilled from it on a CPU."""
     if config.embedding_model:
         return "transformer" if device == "cuda" else "static"
-    return "tuned" if device == "cuda" or _bf16(device) else "static"
+    return "tuned" if device == "cuda" or (device == "cpu" and cpu_has_amx()) else "static"
 
 
-@lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AMX or AVX512-BF16): without it bfloat16 is emulated, slower
     than float32."""
+    return bool(_cpu_flags() & {"amx_bf16", "avx512_bf16"})
+
+
+def cpu_has_amx() -> bool:
+    """Whether this CPU multiplies bfloat16 in AMX tiles, where the tuned encoder indexes sympy in 83-104 s on two
+    cores. AVX512-BF16 alone is not enough: on two cores of an AMD EPYC that has it, sympy took 238 s, past the
+    180 s a full index may take (docs/ranking.md, "Thirteenth round")."""
+    return "amx_bf16" in _cpu_flags()
+
+
+@lru_cache(maxsize=1)
+def _cpu_flags() -> frozenset[str]:
     info = Path("/proc/cpuinfo")
-    return info.exists() and bool(set(info.read_text().split()) & {"amx_bf16", "avx512_bf16"})
+    return frozenset(info.read_text().split()) if info.exists() else frozenset()
 
 
 class TransformerEmbedder:

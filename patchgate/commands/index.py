@@ -19,7 +19,7 @@ from core.settings import Dense
     "--dense",
     type=click.Choice(get_args(Dense)),
     default=None,
-    help="Which dense vectors to keep (auto: tuned on a GPU or a bf16 CPU, static elsewhere).",
+    help="Which dense vectors to keep (auto: tuned on a GPU or an AMX CPU, static elsewhere).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:

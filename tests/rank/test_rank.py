@@ -221,15 +221,15 @@ def test_an_index_of_the_tuned_encoder_ranks_with_the_trees_fitted_on_its_cosine
 
 
 def test_an_index_is_searched_with_the_encoder_that_made_its_vectors(make_repo, monkeypatch) -> None:
-    """``auto`` resolves per machine (tuned where the CPU multiplies bfloat16, static elsewhere, and it meant static
+    """``auto`` resolves per machine (tuned where the CPU has AMX, static elsewhere, and it meant static
     everywhere before): an index built under one choice is searched with that encoder, not with another's queries
     against its vectors."""
     from retrieval import embeddings
 
-    monkeypatch.setattr(embeddings, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(embeddings, "cpu_has_amx", lambda: True)
     root = make_repo(REPO)
     build_index(root, config=EmbeddingConfig(device="cpu"), progress=False)
-    monkeypatch.setattr(embeddings, "cpu_has_bf16", lambda: False)  # read where auto would mean the static model
+    monkeypatch.setattr(embeddings, "cpu_has_amx", lambda: False)  # read where auto would mean the static model
     index = open_index(root)
     assert index.dense_kind == "tuned"
     top = rank(index, "The discount applied to an amount is wrong: apply_discount should take 10 percent off").files[0]
