@@ -43,6 +43,7 @@ from benchmarks.errors import fail
 from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
+    cpu_has_amx,
     cpu_has_bf16,
     default_model_path,
     make_embedder,
@@ -173,7 +174,8 @@ def throughput(root: Path, n: int, device: str, dense: str, layers: int | None, 
     sample = ours.embed(texts[:256])  # warm-up: kernels, allocator
     print(
         f"encoder: {dense}, {layers or 'all'} blocks, chunks cut to {ours.document_tokens} tokens, {ours.model_id}; "
-        f"CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'}; {sample.shape[1]} dimensions"
+        f"CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'} (AMX, which auto's tuned choice needs: "
+        f"{'yes' if cpu_has_amx() else 'no'}); {sample.shape[1]} dimensions"
     )
     rates = []
     for _ in range(3):
