@@ -52,7 +52,7 @@ def export(repos: Path, pairs_file: Path, out: Path) -> None:
             gold_rows, touched = gold_chunks(repo, pair)
             pairs_out.append(
                 {
-                    "query": sid(pair["problem_statement"][:2000]),
+                    "query": sid(pair["problem_statement"]),  # cut to MAX_CHARS, as every string
                     "gold_files": pair["gold_files"],
                     "gold_paths": [c[0] for c in gold_rows],
                     "gold_chunks": [sid(c[3]) for c in gold_rows],
