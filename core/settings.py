@@ -39,6 +39,10 @@ CONFIG_DIR_ENV = "PATCHGATE_CONFIG_DIR"  # the user's own config folder (core.tr
 DEBUG_ENV = "PATCHGATE_DEBUG"  # "1": tracebacks instead of one-line errors
 Overrides = Mapping[str, Any] | None
 Dense = Literal["auto", "transformer", "tuned", "static", "none"]
+# What ``auto`` gives the tuned encoder on a CPU with AVX512-BF16 but no AMX (an AMD EPYC): it embeds 182-192
+# chunks/s on two cores there, so this many take about 135 s, inside the 180 s a first index of a sympy-sized
+# repository may take with the parse beside it (``retrieval.embeddings``).
+TUNED_CHUNKS_WITHOUT_AMX = 25_000
 Origin = Literal["human", "model"]  # who wrote a change: a person's own commit, or a model's patch
 CALLER_SET = ("origin", "config_from")  # review settings only the reviewing command may set, never a file
 Device = Literal["auto", "cpu", "cuda"]
@@ -87,8 +91,9 @@ class EmbeddingConfig(BaseModel):
     dense: Dense = Field(
         default="auto",
         description=(
-            "auto: tuned on a GPU or a CPU with AMX, static elsewhere; tuned: the packaged MiniLM "
-            "with patchgate's trained adapter; transformer: the model as it is; none: BM25 only."
+            f"auto: tuned on a GPU or a CPU with AMX, and up to {TUNED_CHUNKS_WITHOUT_AMX:,} chunks on one with "
+            "AVX512-BF16; static elsewhere; tuned: the packaged MiniLM with patchgate's trained adapter; "
+            "transformer: the model as it is; none: BM25 only."
         ),
     )
     device: Device = Field(default="auto", description="Where the transformer runs.")

@@ -20,8 +20,9 @@ Three kinds of vectors share one interface:
 On a CPU with bfloat16 instructions (AMX, AVX512-BF16) the transformer runs
 in bfloat16, about three times the float32 speed.
 
-``dense = "auto"`` picks tuned on CUDA and on a CPU with AMX, static on other CPUs, AVX512-BF16 alone included
-(too slow for a sympy-sized index; with a configured ``embedding_model``: transformer on CUDA, static on CPU).
+``dense = "auto"`` picks tuned on CUDA and on a CPU with AMX; on a CPU with AVX512-BF16 alone, tuned for a
+repository of at most ``TUNED_CHUNKS_WITHOUT_AMX`` chunks and static beyond (sympy's 41,855 would take 238 s);
+static on other CPUs (with a configured ``embedding_model``: transformer on CUDA, static on CPU).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import numpy as np
 
 from core.errors import ConfigError
 from core.locks import exclusive
-from core.settings import CachePaths, Device, EmbeddingConfig, cache_root
+from core.settings import TUNED_CHUNKS_WITHOUT_AMX, CachePaths, Device, EmbeddingConfig, cache_root
 from retrieval.adapter import adapter_fingerprint
 from retrieval.store import rows_with_keys
 
@@ -101,9 +102,19 @@ def resolve_device(device: Device) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def dense_kind(config: EmbeddingConfig) -> str:
-    """What ``dense`` means on this machine: ``auto`` resolved to static, tuned or transformer (or none)."""
-    return _auto_kind(config, resolve_device(config.device)) if config.dense == "auto" else config.dense
+def dense_kind(config: EmbeddingConfig, chunks: int | None = None) -> str:
+    """What ``dense`` means on this machine for an index of ``chunks`` chunks (None: of unknown size, read as too
+    many): ``auto`` resolved to static, tuned or transformer (or none)."""
+    return _auto_kind(config, resolve_device(config.device), chunks) if config.dense == "auto" else config.dense
+
+
+def dense_rule(config: EmbeddingConfig) -> str:
+    """What ``dense`` means on this machine, in words, for any repository (``auto`` may depend on its size): for
+    ``patchgate doctor``, which runs before one is indexed."""
+    small, large = dense_kind(config, 0), dense_kind(config)
+    return (
+        f"{small} here" if small == large else f"{small} here up to {TUNED_CHUNKS_WITHOUT_AMX:,} chunks, {large} beyond"
+    )
 
 
 def kind_of(model_id: str) -> str:
@@ -114,9 +125,9 @@ def kind_of(model_id: str) -> str:
     return "tuned" if ":tuned-" in model_id else "transformer"
 
 
-def make_embedder(config: EmbeddingConfig) -> Embedder | None:
-    """The embedder ``config`` asks for, or None for ``dense = "none"``."""
-    kind = dense_kind(config)
+def make_embedder(config: EmbeddingConfig, chunks: int | None = None) -> Embedder | None:
+    """The embedder ``config`` asks for an index of ``chunks`` chunks, or None for ``dense = "none"``."""
+    kind = dense_kind(config, chunks)
     if kind == "none":
         return None
     model = config.embedding_model or default_model_path()
@@ -128,13 +139,18 @@ def make_embedder(config: EmbeddingConfig) -> Embedder | None:
     return TransformerEmbedder(model, device, config, tuned=kind == "tuned")
 
 
-def _auto_kind(config: EmbeddingConfig, device: str) -> str:
-    """The tuned encoder wherever it fits the time a full index may take (a GPU, or a CPU with AMX: sympy in under
-    three minutes on two cores), the static model elsewhere. A configured model has no adapter:
-    the transformer on a GPU, the static model distilled from it on a CPU."""
+def _auto_kind(config: EmbeddingConfig, device: str, chunks: int | None) -> str:
+    """The tuned encoder wherever it fits the time a full index may take (a GPU, a CPU with AMX: sympy in under
+    three minutes on two cores; a CPU with AVX512-BF16 alone: up to ``TUNED_CHUNKS_WITHOUT_AMX`` chunks), the
+    static model elsewhere. Its vectors rank the big repositories' fixed files first 0.05 more often than the static
+    model's (docs/ranking.md, "Ninth round"). A configured model has no adapter: the transformer on a GPU, the
+    static model distilled from it on a CPU."""
     if config.embedding_model:
         return "transformer" if device == "cuda" else "static"
-    return "tuned" if device == "cuda" or (device == "cpu" and cpu_has_amx()) else "static"
+    if device == "cuda" or (device == "cpu" and cpu_has_amx()):
+        return "tuned"
+    fits = chunks is not None and chunks <= TUNED_CHUNKS_WITHOUT_AMX
+    return "tuned" if device == "cpu" and cpu_has_bf16() and fits else "static"
 
 
 def cpu_has_bf16() -> bool:
@@ -145,8 +161,8 @@ def cpu_has_bf16() -> bool:
 
 def cpu_has_amx() -> bool:
     """Whether this CPU multiplies bfloat16 in AMX tiles, where the tuned encoder indexes sympy in 83-104 s on two
-    cores. AVX512-BF16 alone is not enough: on two cores of an AMD EPYC that has it, sympy took 238 s, past the
-    180 s a full index may take (docs/ranking.md, "Thirteenth round")."""
+    cores. AVX512-BF16 alone is not enough for every repository: on two cores of an AMD EPYC that has it, sympy took
+    238 s, past the 180 s a full index may take (docs/ranking.md, "Thirteenth round")."""
     return "amx_bf16" in _cpu_flags()
 
 

@@ -34,7 +34,7 @@ from core.languages import language_of
 from core.paths import STATE_DIR_NAME, own_dir
 from core.secrets import redact
 from retrieval import history, store
-from retrieval.embeddings import EmbeddingConfig, VectorCache, make_embedder
+from retrieval.embeddings import Embedder, EmbeddingConfig, VectorCache, make_embedder
 from retrieval.graph import resolve_imports
 from retrieval.history import head_of
 from retrieval.lexical import Lexical, tokenize
@@ -100,10 +100,7 @@ def build_index(
     git_dir = source.git_dir if isinstance(source, CommitSource) else root or source
     # a commit by its id: "HEAD" of a mirror names another commit once it moves, and the history with it
     head = (head_of(git_dir, source.commit) or source.commit) if isinstance(source, CommitSource) else head_of(git_dir)
-    embedder = make_embedder(config)
-    stats.dense = embedder.kind if embedder else "none"
-    mark("load embedder")
-    cache = VectorCache(own_dir(cache_dir or _cache_dir(source)) / "vectors.sqlite") if embedder else None
+    cache_file = None if config.dense == "none" else own_dir(cache_dir or _cache_dir(source)) / "vectors.sqlite"
     with store.build_lock(base):
         previous = store.live_dir(base) if reuse else None
         if previous is not None and not _lexicals_readable(previous):
@@ -114,19 +111,28 @@ def build_index(
         files = _files(root or source, known)
         mark("read files")
         stats.files = len(files)
-        settings = {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
-        if previous is not None and _up_to_date(previous, known, files, head, settings):
-            stats.reused_files, stats.chunks = len(files), known.chunks
-            stats.seconds = time.perf_counter() - started
-            stats.reused_vectors = stats.chunks if embedder else 0
-            return stats
+        if previous is not None:  # the same files make the same chunks: the live build's count is this one's
+            embedder = make_embedder(config, known.chunks)
+            if _up_to_date(previous, known, files, head, _settings(config, embedder)):
+                stats.reused_files, stats.chunks = len(files), known.chunks
+                stats.seconds = time.perf_counter() - started
+                stats.reused_vectors = stats.chunks if embedder else 0
+                stats.dense = embedder.kind if embedder else "none"
+                return stats
         build = store.new_build_dir(base)
         damaged: sqlite3.DatabaseError | None = None
         try:
             with _progress(progress) as bar:
                 plans = _plan(files, known, stats, bar)
-                mark("parse")
-                _write(build, previous, plans, known, settings, embedder, cache, stats, bar, mark)
+            mark("parse")
+            # ``auto`` may choose the encoder by the repository's size, known now; the static model is distilled
+            # here if it has to be, between the bars, as it shows its own
+            embedder = make_embedder(config, sum(p.chunks for p in plans))
+            stats.dense = embedder.kind if embedder else "none"
+            cache = VectorCache(cache_file) if embedder and cache_file else None
+            mark("load embedder")
+            with _progress(progress) as bar:
+                _write(build, previous, plans, known, _settings(config, embedder), embedder, cache, stats, bar, mark)
                 stats.commits_read = _write_history(build, previous, known, git_dir, head)
                 mark("history")
             store.publish(base, build)
@@ -175,6 +181,11 @@ def _files(source: Path | CommitSource, known: store.Previous) -> list[SourceFil
     return sorted(files, key=lambda f: f.path)
 
 
+def _settings(config: EmbeddingConfig, embedder: Embedder | None) -> dict:
+    """What a build records of how its vectors were made: the configuration, and the encoder ``auto`` chose."""
+    return {**config.model_dump(), "model_id": getattr(embedder, "model_id", "")}
+
+
 def _up_to_date(
     previous: Path, known: store.Previous, files: list[SourceFile], head: str | None, settings: dict
 ) -> bool:
@@ -217,6 +228,11 @@ class Planned:
     source: str | None  # the live build's path of those chunks when it is another (copied under this one, rehashed)
     parsed: ParsedBlob | None
     doc: int | list[str]  # the file's BM25 row in the live build, or its tokens (path + text)
+
+    @property
+    def chunks(self) -> int:
+        """How many chunks the file has in the new build."""
+        return len(self.parsed.chunks) if self.parsed is not None else len(self.kept)
 
 
 def _plan(files: list[SourceFile], known: store.Previous, stats: BuildStats, bar) -> list[Planned]:
@@ -368,8 +384,7 @@ def _write(
 def _file_row(p: Planned) -> tuple[str, str, str, int, int, int]:
     """A new row of the files table: path, language, blob, bytes, lines and how many chunks it has."""
     f = p.file
-    chunks = len(p.parsed.chunks) if p.parsed is not None else len(p.kept)
-    return (f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, chunks)
+    return (f.path, f.lang, f.blob, len(f.data), f.data.count(b"\n") + 1, p.chunks)
 
 
 def _write_edges(db: sqlite3.Connection, files: list[SourceFile], kept: set[str], known: store.Previous) -> None:

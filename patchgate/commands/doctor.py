@@ -28,14 +28,14 @@ def _torch(root: Path) -> tuple[bool, str]:
 
 def _embedding_model(root: Path) -> tuple[bool, str]:
     from core.settings import resolve
-    from retrieval.embeddings import default_model_path, dense_kind, distilled_path
+    from retrieval.embeddings import default_model_path, dense_rule, distilled_path
 
     config = resolve(root).index
     model = config.embedding_model or default_model_path()
     if not Path(model).exists():
         return False, f"{model} not found (set [tool.patchgate.index] embedding_model to a local path)"
     static = "distilled" if (distilled_path(model) / "model.safetensors").exists() else "not distilled yet"
-    return True, f"{model} (dense={config.dense}: {dense_kind(config)} here; static model {static})"
+    return True, f"{model} (dense={config.dense}: {dense_rule(config)}; static model {static})"
 
 
 def _index(root: Path) -> tuple[bool, str]:

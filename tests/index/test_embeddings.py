@@ -96,17 +96,28 @@ def test_tuned_encoder_adapts_only_the_packaged_model(tiny_embedder: Path) -> No
 
 def test_auto_picks_the_tuned_encoder_where_a_full_index_fits_its_time(monkeypatch, tiny_embedder: Path) -> None:
     """On a CPU with AMX the tuned encoder indexes sympy in under three minutes; with AVX512-BF16 alone (an AMD EPYC)
-    it took 238 s, and without bfloat16 longer still, so there the static model does it in seconds. A model of the
-    user's own has no adapter, so it is never tuned."""
+    sympy took 238 s, so there it gets repositories of at most ``TUNED_CHUNKS_WITHOUT_AMX`` chunks and the static
+    model the rest (as it gets every one without bfloat16, or of unknown size). A model of the user's own has no
+    adapter, so it is never tuned. ``doctor`` says the rule in words."""
     from retrieval import embeddings
 
+    limit = embeddings.TUNED_CHUNKS_WITHOUT_AMX
     monkeypatch.setattr(embeddings, "_distilled", lambda model: Path(model))  # the choice, not the distillation
-    for flags, kind in (({"amx_bf16", "avx512_bf16"}, "tuned"), ({"avx512_bf16"}, "static"), (set(), "static")):
+    for flags, kinds in (
+        ({"amx_bf16", "avx512_bf16"}, {0: "tuned", limit + 1: "tuned", None: "tuned"}),
+        ({"avx512_bf16"}, {0: "tuned", limit: "tuned", limit + 1: "static", None: "static"}),
+        (set(), {0: "static", None: "static"}),
+    ):
         monkeypatch.setattr(embeddings, "_cpu_flags", lambda flags=flags: frozenset(flags))
-        chosen = embeddings.make_embedder(EmbeddingConfig(device="cpu"))
-        assert chosen is not None and chosen.kind == kind, flags
+        for chunks, kind in kinds.items():
+            chosen = embeddings.make_embedder(EmbeddingConfig(device="cpu"), chunks)
+            assert chosen is not None and chosen.kind == kind, (flags, chunks)
+    rule = embeddings.dense_rule(EmbeddingConfig(device="cpu"))  # the last flags: neither
+    assert rule == "static here"
+    monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    assert embeddings.dense_rule(EmbeddingConfig(device="cpu")) == "tuned here up to 25,000 chunks, static beyond"
     monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"amx_bf16"}))
-    own = embeddings.make_embedder(EmbeddingConfig(device="cpu", embedding_model=str(tiny_embedder)))
+    own = embeddings.make_embedder(EmbeddingConfig(device="cpu", embedding_model=str(tiny_embedder)), 0)
     assert own is not None and own.kind == "static"
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import save_file
 
 from core.settings import EmbeddingConfig
-from retrieval.embeddings import default_model_path
 from retrieval.learned import Adapter, Learned, TermWeights, query_vector, static_tokens
 from retrieval.static_tables import StaticTables
 
@@ -25,19 +22,9 @@ class Embedder:
 
 
 @pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    """A static model with the packaged MiniLM's real tokenizer (without padding, as the distilled one) and a random
-    16-dimensional table."""
-    folder = tmp_path_factory.mktemp("static")
-    tokenizer = json.loads((Path(default_model_path()) / "tokenizer.json").read_text())
-    (folder / "tokenizer.json").write_text(
-        json.dumps({**tokenizer, "padding": None, "truncation": None})
-    )  # as distilled
-    (folder / "config.json").write_text(json.dumps({"max_length": 512}))
-    size = len(json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"])
-    table = np.random.default_rng(0).normal(size=(size, 16)).astype(np.float32)
-    save_file({"embeddings": table}, str(folder / "model.safetensors"))
-    return Embedder(EmbeddingConfig(dense="static"), StaticTables(folder))
+def embedder(static_folder: Path) -> Embedder:
+    """A static model with the packaged MiniLM's real tokenizer and a random 16-dimensional table."""
+    return Embedder(EmbeddingConfig(dense="static"), StaticTables(static_folder))
 
 
 @dataclass(eq=False)  # hashed by identity, as the adapter's cache keys a table

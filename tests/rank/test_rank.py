@@ -221,16 +221,49 @@ def test_an_index_of_the_tuned_encoder_ranks_with_the_trees_fitted_on_its_cosine
 
 
 def test_an_index_is_searched_with_the_encoder_that_made_its_vectors(make_repo, monkeypatch) -> None:
-    """``auto`` resolves per machine (tuned where the CPU has AMX, static elsewhere, and it meant static
-    everywhere before): an index built under one choice is searched with that encoder, not with another's queries
-    against its vectors."""
+    """``auto`` resolves per machine (tuned where the CPU has AMX, static on a CPU without bfloat16, and it meant
+    static everywhere before): an index built under one choice is searched with that encoder, not with another's
+    queries against its vectors."""
     from retrieval import embeddings
 
-    monkeypatch.setattr(embeddings, "cpu_has_amx", lambda: True)
+    monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"amx_bf16"}))
     root = make_repo(REPO)
     build_index(root, config=EmbeddingConfig(device="cpu"), progress=False)
-    monkeypatch.setattr(embeddings, "cpu_has_amx", lambda: False)  # read where auto would mean the static model
+    monkeypatch.setattr(embeddings, "_cpu_flags", frozenset)  # read where auto would mean the static model
     index = open_index(root)
     assert index.dense_kind == "tuned"
     top = rank(index, "The discount applied to an amount is wrong: apply_discount should take 10 percent off").files[0]
+    assert top.path == "shop/prices.py" and any(r.signal == "dense" for r in top.reasons)
+
+
+def test_without_amx_auto_indexes_with_the_tuned_encoder_what_fits_and_switches_back_without_embedding_again(
+    make_repo, monkeypatch, static_folder: Path
+) -> None:
+    """On a CPU with AVX512-BF16 alone (an AMD EPYC) the tuned encoder embeds about 190 chunks a second on two
+    cores: ``auto`` gives it a repository whose first index fits the time, and the static model one beyond. A
+    repository that grows past the limit is indexed again with the static model and searched with it; back under
+    the limit, its chunks' tuned vectors come from the vector cache, none embedded again."""
+    from retrieval import embeddings
+    from retrieval.static_tables import StaticTables
+
+    monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    monkeypatch.setattr(embeddings, "_distilled", lambda model: static_folder)  # a random table, not 15 s of distilling
+    monkeypatch.setattr(embeddings, "_static_model", lambda model: StaticTables(static_folder))
+    root = make_repo(REPO)
+    config = EmbeddingConfig(device="cpu")
+    first = build_index(root, config=config, progress=False)
+    assert first.dense == "tuned" and open_index(root).dense_kind == "tuned"
+    issue = "The discount applied to an amount is wrong: apply_discount should take 10 percent off"
+    assert rank(open_index(root), issue).files[0].path == "shop/prices.py"
+
+    monkeypatch.setattr(embeddings, "TUNED_CHUNKS_WITHOUT_AMX", first.chunks)
+    (root / "shop" / "tax.py").write_text("def vat(amount):\n    return amount * 0.2\n")
+    grown = build_index(root, config=config, progress=False)
+    assert grown.chunks > first.chunks and grown.dense == "static" and open_index(root).dense_kind == "static"
+
+    (root / "shop" / "tax.py").unlink()
+    back = build_index(root, config=config, progress=False)
+    assert back.dense == "tuned" and open_index(root).dense_kind == "tuned"
+    assert back.embedded == 0 and back.reused_vectors == first.chunks
+    top = rank(open_index(root), issue).files[0]
     assert top.path == "shop/prices.py" and any(r.signal == "dense" for r in top.reasons)
