@@ -149,7 +149,8 @@ def checkout(mirror: Path) -> Path:
     """A throw-away work tree of ``mirror`` under /tmp; the mirror itself is only read."""
     if not mirror.exists():
         fail(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
-    root = Path(tempfile.mkdtemp(prefix="bench-index-")) / "sympy"
+    name = mirror.name if mirror.name != "repo" else mirror.parent.name  # the fetch tool's layout: owner+name/repo
+    root = Path(tempfile.mkdtemp(prefix="bench-index-")) / name
     subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], check=True)
     return root
 
@@ -228,7 +229,8 @@ def main() -> None:
     cached = cached_vectors(args.root)
     full_s, full = index_command(args.root, args.dense)
     print(
-        f"full index (`patchgate index`, whole command): {full['files']} files, {full['chunks']} chunks, "
+        f"full index (`patchgate index`, whole command): {full['files']} files, {full['chunks']} chunks "
+        f"({full['dense']} vectors), "
         f"{full_s:.1f}s; vector cache {'cold' if not cached else f'warm ({cached} vectors)'}: embedded "
         f"{full['embedded']}, reused {full['reused_vectors']}"
     )
