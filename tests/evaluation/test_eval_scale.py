@@ -84,10 +84,11 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     finished = out / "logs" / "acme__calc-1" / "result.json"
     running = out / "logs" / "acme__calc-slow" / "test_output.txt"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not (finished.exists() and _pytest_running(out)):
+    while time.monotonic() < deadline and proc.poll() is None and not (finished.exists() and _tests_started(out)):
         time.sleep(0.2)
     try:
         assert finished.exists(), "the quick instance never finished"
+        assert _tests_started(out), "the slow instance's tests never started"  # or Ctrl-C would interrupt less
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
         _, stderr = proc.communicate(timeout=90)
     except (AssertionError, subprocess.TimeoutExpired):
@@ -100,6 +101,7 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     assert not running.exists() and not (out / "logs" / "acme__calc-slow" / "result.json").exists()
 
 
-def _pytest_running(out: Path) -> bool:
-    """The slow instance's tests have started (its plugin folder exists and pytest is up)."""
-    return (out / "logs" / "acme__calc-slow" / "plugin" / "wanted.json").exists()
+def _tests_started(out: Path) -> bool:
+    """The slow instance's tests are starting: ``install.txt`` is written when its tree is installed over the
+    environment, just before the test command runs (and its two minutes of sleep begin)."""
+    return (out / "logs" / "acme__calc-slow" / "install.txt").exists()
