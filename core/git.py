@@ -194,9 +194,14 @@ def worktree_admin(repo: git.Repo) -> Iterator[None]:
     """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
     parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
     and the checkout fails with "Could not write new index file"."""
-    # Inside patchgate's own folder of the git dir (policies and caches live there too), never loose in .git.
-    with exclusive(Path(repo.common_dir) / "patchgate" / "worktrees.lock"):
+    with exclusive(worktree_lock(Path(repo.common_dir))):
         yield
+
+
+def worktree_lock(common_dir: Path) -> Path:
+    """The worktree lock of the repository whose common git dir is ``common_dir``: inside patchgate's own folder
+    there (policies and caches live there too), never loose in .git."""
+    return common_dir / "patchgate" / "worktrees.lock"
 
 
 def staged_diff(repo: git.Repo) -> str:

@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from core.git import worktree_lock
 from tests.conftest import git
 from tests.integrations.conftest import BROKEN, MCP_TOOLS, client, leftovers
 
@@ -152,8 +153,9 @@ def test_a_client_that_disconnects_mid_review_leaves_nothing_behind(project: Pat
     while leftovers(tmp, project) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert leftovers(tmp, project) == []
-    lock = Path(git(project, "rev-parse", "--git-common-dir").strip())
-    lock = (lock if lock.is_absolute() else project / lock) / "patchgate-worktrees.lock"
+    common = Path(git(project, "rev-parse", "--git-common-dir").strip())
+    lock = worktree_lock(common if common.is_absolute() else project / common)
+    assert lock.exists(), "the review took the worktree lock"  # so the check below checks the lock it took
     from filelock import FileLock
 
     with FileLock(str(lock), timeout=0):  # nobody holds the worktree lock any more
