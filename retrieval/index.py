@@ -126,7 +126,7 @@ def build_index(
                 plans = _plan(files, known, stats, bar)
             mark("parse")
             # ``auto`` may choose the encoder by the repository's size, known now; the static model is distilled
-            # here if it has to be, between the bars, as it shows its own
+            # here if it has to be, between the bars, as it shows its own (rich before 14.1 shows one at a time)
             embedder = make_embedder(config, sum(p.chunks for p in plans))
             stats.dense = embedder.kind if embedder else "none"
             cache = VectorCache(cache_file) if embedder and cache_file else None

@@ -14,6 +14,7 @@ from retrieval.index import build_index, open_index
 from retrieval.mentions import extract
 from retrieval.rank import rank
 from retrieval.signals import SIGNALS, compute
+from retrieval.static_tables import StaticTables
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = {
@@ -244,7 +245,6 @@ def test_without_amx_auto_indexes_with_the_tuned_encoder_what_fits_and_switches_
     repository that grows past the limit is indexed again with the static model and searched with it; back under
     the limit, its chunks' tuned vectors come from the vector cache, none embedded again."""
     from retrieval import embeddings
-    from retrieval.static_tables import StaticTables
 
     monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
     monkeypatch.setattr(embeddings, "_distilled", lambda model: static_folder)  # a random table, not 15 s of distilling
@@ -267,3 +267,49 @@ def test_without_amx_auto_indexes_with_the_tuned_encoder_what_fits_and_switches_
     assert back.embedded == 0 and back.reused_vectors == first.chunks
     top = rank(open_index(root), issue).files[0]
     assert top.path == "shop/prices.py" and any(r.signal == "dense" for r in top.reasons)
+
+
+def test_a_first_index_that_distils_the_static_model_shows_its_bar_between_the_others(
+    make_repo, monkeypatch, tmp_path: Path, static_folder: Path
+) -> None:
+    """The encoder is chosen once the parse has counted the chunks, and distilling the static model (once per
+    machine) shows a bar of its own: it runs between the parse's bar and the embedding's, never inside one, since
+    rich before 14.1 (pyproject allows 13) refuses a second live display."""
+    import shutil
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from core import console
+    from retrieval import embeddings
+
+    shown = console.progress
+    open_bars: list[object] = []
+    most_open = 0
+
+    @contextmanager
+    def counted(**options: bool) -> Iterator[object]:
+        nonlocal most_open
+        with shown(**options) as bar:
+            open_bars.append(bar)
+            most_open = max(most_open, len(open_bars))
+            try:
+                yield bar
+            finally:
+                open_bars.pop()
+
+    def distil(model: str, path: Path) -> None:  # the real one's bar, then a random table instead of 15 s of work
+        with console.progress(transient=False) as bar:
+            bar.add_task("distilling the embedding model (tokens)", total=1)
+        shutil.copytree(static_folder, path)
+        distilled.append(path)
+
+    distilled: list[Path] = []
+    monkeypatch.setattr(console, "progress", counted)
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(embeddings, "_cpu_flags", frozenset)  # no bfloat16: auto means the static model
+    monkeypatch.setattr(embeddings, "_distill", distil)
+    monkeypatch.setattr(embeddings, "_static_model", lambda model: StaticTables(static_folder))
+    root = make_repo(REPO)
+    stats = build_index(root, config=EmbeddingConfig(device="cpu"), progress=True)
+    assert stats.dense == "static" and len(distilled) == 1 and open_index(root).dense_kind == "static"
+    assert most_open == 1, "a bar opened inside another"
