@@ -26,7 +26,7 @@ import argparse
 import hashlib
 import json
 import os
-import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -40,10 +40,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.errors import fail
+from retrieval import encoder_rate
 from retrieval.embeddings import (
     EmbeddingConfig,
     TransformerEmbedder,
-    cpu_has_amx,
     cpu_has_bf16,
     default_model_path,
     make_embedder,
@@ -72,17 +72,7 @@ def cold_query(root: Path, query: str) -> float:
 
 def machine() -> str:
     """The CPU model, cores, load, and a fixed single-thread micro-benchmark: what the figures depend on."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            model,
-        )
+    model = encoder_rate.cpu_model()
     data = bytes(range(256)) * (1 << 18)  # 64 MB
     hashed = min(_seconds(lambda: hashlib.sha1(data).digest()) for _ in range(3))
     python = min(_seconds(lambda: sum(i * i for i in range(2_000_000))) for _ in range(3))
@@ -151,7 +141,10 @@ def checkout(mirror: Path) -> Path:
         fail(f"no mirror at {mirror}: fetch sympy/sympy first (or pass a checkout)")
     name = mirror.name if mirror.name != "repo" else mirror.parent.name  # the fetch tool's layout: owner+name/repo
     root = Path(tempfile.mkdtemp(prefix="bench-index-")) / name
-    subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], check=True)
+    cloned = subprocess.run(["git", "clone", "--quiet", "--shared", str(mirror), str(root)], capture_output=True)
+    if cloned.returncode != 0:  # e.g. a mirror whose largest blobs were left out: no checkout to time
+        shutil.rmtree(root.parent, ignore_errors=True)
+        fail(f"cannot check out {mirror}: {cloned.stderr.decode(errors='replace').strip().splitlines()[0]}")
     return root
 
 
@@ -175,8 +168,8 @@ def throughput(root: Path, n: int, device: str, dense: str, layers: int | None, 
     sample = ours.embed(texts[:256])  # warm-up: kernels, allocator
     print(
         f"encoder: {dense}, {layers or 'all'} blocks, chunks cut to {ours.document_tokens} tokens, {ours.model_id}; "
-        f"CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'} (AMX, which auto's tuned choice needs: "
-        f"{'yes' if cpu_has_amx() else 'no'}); {sample.shape[1]} dimensions"
+        f"CPU bf16 instructions: {'yes' if cpu_has_bf16() else 'no'}; auto's timing of it here: "
+        f"{encoder_rate.cached_rate(ours.model_id) or 'not yet'} chunks/s; {sample.shape[1]} dimensions"
     )
     rates = []
     for _ in range(3):

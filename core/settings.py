@@ -39,10 +39,11 @@ CONFIG_DIR_ENV = "PATCHGATE_CONFIG_DIR"  # the user's own config folder (core.tr
 DEBUG_ENV = "PATCHGATE_DEBUG"  # "1": tracebacks instead of one-line errors
 Overrides = Mapping[str, Any] | None
 Dense = Literal["auto", "transformer", "tuned", "static", "none"]
-# What ``auto`` gives the tuned encoder on a CPU with AVX512-BF16 but no AMX (an AMD EPYC): it embeds 182-192
-# chunks/s on two cores there, so this many take about 135 s, inside the 180 s a first index of a sympy-sized
-# repository may take with the parse beside it (``retrieval.embeddings``).
-TUNED_CHUNKS_WITHOUT_AMX = 25_000
+# How long ``auto`` lets the tuned encoder take over a first index's vectors on a CPU, at the rate timed there
+# (``retrieval.encoder_rate``): 180 s for a sympy-sized index, less its other phases (11-14 s of sympy's and numpy's
+# on a 2-core Xeon) and the index's own work beside the encoder (numpy's vectors came at 229 chunks/s where a timing
+# minutes apart gave 293; docs/ranking.md, "Fifteenth round").
+TUNED_VECTOR_SECONDS = 130
 Origin = Literal["human", "model"]  # who wrote a change: a person's own commit, or a model's patch
 CALLER_SET = ("origin", "config_from")  # review settings only the reviewing command may set, never a file
 Device = Literal["auto", "cpu", "cuda"]
@@ -91,8 +92,9 @@ class EmbeddingConfig(BaseModel):
     dense: Dense = Field(
         default="auto",
         description=(
-            f"auto: tuned on a GPU or a CPU with AMX, and up to {TUNED_CHUNKS_WITHOUT_AMX:,} chunks on one with "
-            "AVX512-BF16; static elsewhere; tuned: the packaged MiniLM with patchgate's trained adapter; "
+            "auto: tuned on a GPU, and on a CPU with bfloat16 instructions for a repository whose vectors it embeds "
+            f"in {TUNED_VECTOR_SECONDS} s at the rate measured there once; static elsewhere; tuned: the packaged MiniLM "
+            "with patchgate's trained adapter; "
             "transformer: the model as it is; none: BM25 only."
         ),
     )
@@ -265,6 +267,11 @@ class CachePaths(BaseModel):
     def distillations(self) -> Path:
         """Static distillations of embedding models, one folder per model fingerprint."""
         return self.root / "static"
+
+    @property
+    def encoder_rates(self) -> Path:
+        """How fast the tuned encoder runs on each machine that shares this cache (``retrieval.encoder_rate``)."""
+        return self.root / "encoder_rates.json"
 
 
 class RunSettings(BaseModel):

@@ -20,9 +20,9 @@ Three kinds of vectors share one interface:
 On a CPU with bfloat16 instructions (AMX, AVX512-BF16) the transformer runs
 in bfloat16, about three times the float32 speed.
 
-``dense = "auto"`` picks tuned on CUDA and on a CPU with AMX; on a CPU with AVX512-BF16 alone, tuned for a
-repository of at most ``TUNED_CHUNKS_WITHOUT_AMX`` chunks and static beyond (sympy's 41,855 would take 238 s);
-static on other CPUs (with a configured ``embedding_model``: transformer on CUDA, static on CPU).
+``dense = "auto"`` picks tuned on CUDA; on a CPU with bfloat16 instructions, tuned for a repository whose chunks
+it embeds in ``TUNED_VECTOR_SECONDS`` at the rate measured on that machine (``retrieval.encoder_rate``), static
+beyond; static on other CPUs (with a configured ``embedding_model``: transformer on CUDA, static on CPU).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ import numpy as np
 
 from core.errors import ConfigError
 from core.locks import exclusive
-from core.settings import TUNED_CHUNKS_WITHOUT_AMX, CachePaths, Device, EmbeddingConfig, cache_root
+from core.settings import TUNED_VECTOR_SECONDS, CachePaths, Device, EmbeddingConfig, cache_root
+from retrieval import encoder_rate
 from retrieval.adapter import adapter_fingerprint
 from retrieval.store import rows_with_keys
 
@@ -110,11 +111,14 @@ def dense_kind(config: EmbeddingConfig, chunks: int | None = None) -> str:
 
 def dense_rule(config: EmbeddingConfig) -> str:
     """What ``dense`` means on this machine, in words, for any repository (``auto`` may depend on its size): for
-    ``patchgate doctor``, which runs before one is indexed."""
+    ``patchgate doctor``, which runs before one is indexed and measures nothing."""
     small, large = dense_kind(config, 0), dense_kind(config)
-    return (
-        f"{small} here" if small == large else f"{small} here up to {TUNED_CHUNKS_WITHOUT_AMX:,} chunks, {large} beyond"
-    )
+    if small == large:
+        return f"{small} here"
+    rate = encoder_rate.cached_rate(_tuned_cpu(config).model_id)
+    if rate is None:
+        return f"{small} here for what it embeds in {TUNED_VECTOR_SECONDS} s (timed at the first index), {large} beyond"
+    return f"{small} here up to {int(rate * TUNED_VECTOR_SECONDS):,} chunks ({rate:.0f} chunks/s), {large} beyond"
 
 
 def kind_of(model_id: str) -> str:
@@ -140,30 +144,34 @@ def make_embedder(config: EmbeddingConfig, chunks: int | None = None) -> Embedde
 
 
 def _auto_kind(config: EmbeddingConfig, device: str, chunks: int | None) -> str:
-    """The tuned encoder wherever it fits the time a full index may take (a GPU, a CPU with AMX: sympy in under
-    three minutes on two cores; a CPU with AVX512-BF16 alone: up to ``TUNED_CHUNKS_WITHOUT_AMX`` chunks), the
-    static model elsewhere. Its vectors rank the big repositories' fixed files first 0.05 more often than the static
-    model's (docs/ranking.md, "Ninth round"). A configured model has no adapter: the transformer on a GPU, the
-    static model distilled from it on a CPU."""
+    """The tuned encoder wherever it fits the time a full index may take (a GPU; a CPU with bfloat16 instructions
+    for as many chunks as it embeds in ``TUNED_VECTOR_SECONDS``, timed once per machine), the static model
+    elsewhere. Its vectors rank the big repositories' fixed files first 0.05 more often than the static model's
+    (docs/ranking.md, "Ninth round"). A configured model has no adapter: the transformer on a GPU, the static model
+    distilled from it on a CPU. Without bfloat16 the transformer runs in float32, a third of the speed, and is not
+    timed."""
     if config.embedding_model:
         return "transformer" if device == "cuda" else "static"
-    if device == "cuda" or (device == "cpu" and cpu_has_amx()):
+    if device == "cuda":
         return "tuned"
-    fits = chunks is not None and chunks <= TUNED_CHUNKS_WITHOUT_AMX
-    return "tuned" if device == "cpu" and cpu_has_bf16() and fits else "static"
+    if device != "cpu" or not cpu_has_bf16() or chunks is None:
+        return "static"
+    if chunks == 0:
+        return "tuned"
+    tuned = _tuned_cpu(config)
+    rate = encoder_rate.chunks_per_second(tuned.model_id, lambda: tuned.embed)
+    return "tuned" if chunks <= rate * TUNED_VECTOR_SECONDS else "static"
+
+
+def _tuned_cpu(config: EmbeddingConfig) -> TransformerEmbedder:
+    """The tuned encoder on this CPU (its model loads when first used)."""
+    return TransformerEmbedder(default_model_path(), "cpu", config, tuned=True)
 
 
 def cpu_has_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AMX or AVX512-BF16): without it bfloat16 is emulated, slower
     than float32."""
     return bool(_cpu_flags() & {"amx_bf16", "avx512_bf16"})
-
-
-def cpu_has_amx() -> bool:
-    """Whether this CPU multiplies bfloat16 in AMX tiles, where the tuned encoder indexes sympy in 83-104 s on two
-    cores. AVX512-BF16 alone is not enough for every repository: on two cores of an AMD EPYC that has it, sympy took
-    238 s, past the 180 s a full index may take (docs/ranking.md, "Thirteenth round")."""
-    return "amx_bf16" in _cpu_flags()
 
 
 @lru_cache(maxsize=1)

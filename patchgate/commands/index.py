@@ -9,7 +9,7 @@ from typing import get_args
 import click
 
 from core.console import emit_json, out
-from core.settings import TUNED_CHUNKS_WITHOUT_AMX, Dense
+from core.settings import TUNED_VECTOR_SECONDS, Dense
 
 
 @click.command("index")
@@ -19,8 +19,8 @@ from core.settings import TUNED_CHUNKS_WITHOUT_AMX, Dense
     "--dense",
     type=click.Choice(get_args(Dense)),
     default=None,
-    help="Which dense vectors to keep (auto: tuned on a GPU or an AMX CPU, and up to "
-    f"{TUNED_CHUNKS_WITHOUT_AMX:,} chunks on an AVX512-BF16 CPU; static elsewhere).",
+    help="Which dense vectors to keep (auto: tuned on a GPU, and on a bfloat16 CPU for a repository it embeds in "
+    f"{TUNED_VECTOR_SECONDS} s, timed once; static elsewhere).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of a table.")
 def index_command(path: Path, device: str | None, dense: str | None, as_json: bool) -> None:

@@ -94,28 +94,43 @@ def test_tuned_encoder_adapts_only_the_packaged_model(tiny_embedder: Path) -> No
         make_embedder(EmbeddingConfig(dense="tuned", embedding_model=str(tiny_embedder), device="cpu"))
 
 
-def test_auto_picks_the_tuned_encoder_where_a_full_index_fits_its_time(monkeypatch, tiny_embedder: Path) -> None:
-    """On a CPU with AMX the tuned encoder indexes sympy in under three minutes; with AVX512-BF16 alone (an AMD EPYC)
-    sympy took 238 s, so there it gets repositories of at most ``TUNED_CHUNKS_WITHOUT_AMX`` chunks and the static
-    model the rest (as it gets every one without bfloat16, or of unknown size). A model of the user's own has no
-    adapter, so it is never tuned. ``doctor`` says the rule in words."""
-    from retrieval import embeddings
+def test_auto_gives_the_tuned_encoder_what_this_machine_embeds_in_time(
+    monkeypatch, tmp_path: Path, tiny_embedder: Path
+) -> None:
+    """Two 2-core Xeons with AMX index sympy with the tuned encoder in 85 s and 188 s: the CPU's flags do not say
+    whether a repository fits the 180 s a first index may take, the encoder's rate timed on the machine does. So on a
+    CPU with bfloat16 instructions ``auto`` gives the tuned encoder as many chunks as it embeds in
+    ``TUNED_VECTOR_SECONDS`` (timed once, then read back) and the static model the rest, or a repository of unknown
+    size; without bfloat16, or for a model of the user's own (it has no adapter), the static model. ``doctor`` says
+    the rule in words, and times nothing."""
+    from retrieval import embeddings, encoder_rate
 
-    limit = embeddings.TUNED_CHUNKS_WITHOUT_AMX
+    timings: list[object] = []
+
+    def timed(embed: object) -> float:
+        timings.append(embed)
+        return 100.0  # chunks/s: a slow machine
+
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path))
+    monkeypatch.setattr(encoder_rate, "_measure", timed)
     monkeypatch.setattr(embeddings, "_distilled", lambda model: Path(model))  # the choice, not the distillation
-    for flags, kinds in (
-        ({"amx_bf16", "avx512_bf16"}, {0: "tuned", limit + 1: "tuned", None: "tuned"}),
-        ({"avx512_bf16"}, {0: "tuned", limit: "tuned", limit + 1: "static", None: "static"}),
-        (set(), {0: "static", None: "static"}),
-    ):
-        monkeypatch.setattr(embeddings, "_cpu_flags", lambda flags=flags: frozenset(flags))
-        for chunks, kind in kinds.items():
-            chosen = embeddings.make_embedder(EmbeddingConfig(device="cpu"), chunks)
-            assert chosen is not None and chosen.kind == kind, (flags, chunks)
-    rule = embeddings.dense_rule(EmbeddingConfig(device="cpu"))  # the last flags: neither
-    assert rule == "static here"
     monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
-    assert embeddings.dense_rule(EmbeddingConfig(device="cpu")) == "tuned here up to 25,000 chunks, static beyond"
+    cpu = EmbeddingConfig(device="cpu")
+    before = embeddings.dense_rule(cpu)
+    assert before == "tuned here for what it embeds in 130 s (timed at the first index), static beyond"
+    assert timings == []
+    limit = 100 * embeddings.TUNED_VECTOR_SECONDS
+    for chunks, kind in {0: "tuned", limit: "tuned", limit + 1: "static", None: "static", 10: "tuned"}.items():
+        chosen = embeddings.make_embedder(cpu, chunks)
+        assert chosen is not None and chosen.kind == kind, chunks
+    assert len(timings) == 1, "timed once, then read back"
+    assert embeddings.dense_rule(cpu) == "tuned here up to 13,000 chunks (100 chunks/s), static beyond"
+
+    monkeypatch.setattr(embeddings, "_cpu_flags", frozenset)  # no bfloat16: float32, a third of the speed
+    for chunks in (0, 10, None):
+        chosen = embeddings.make_embedder(cpu, chunks)
+        assert chosen is not None and chosen.kind == "static", chunks
+    assert embeddings.dense_rule(cpu) == "static here"
     monkeypatch.setattr(embeddings, "_cpu_flags", lambda: frozenset({"amx_bf16"}))
     own = embeddings.make_embedder(EmbeddingConfig(device="cpu", embedding_model=str(tiny_embedder)), 0)
     assert own is not None and own.kind == "static"
