@@ -174,10 +174,8 @@ def cpu_has_bf16() -> bool:
     return bool(_cpu_flags() & {"amx_bf16", "avx512_bf16"})
 
 
-@lru_cache(maxsize=1)
 def _cpu_flags() -> frozenset[str]:
-    info = Path("/proc/cpuinfo")
-    return frozenset(info.read_text().split()) if info.exists() else frozenset()
+    return frozenset(encoder_rate.cpu_field("flags").split())
 
 
 class TransformerEmbedder:

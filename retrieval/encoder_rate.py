@@ -55,7 +55,7 @@ def cached_rate(model_id: str) -> float | None:
 
 def cpu_model() -> str:
     """The CPU's model name as the kernel reports it (``unknown CPU`` where there is no /proc/cpuinfo)."""
-    return _cpuinfo("model name") or "unknown CPU"
+    return cpu_field("model name") or "unknown CPU"
 
 
 def probe_texts(count: int, start: int = 0) -> list[str]:
@@ -101,13 +101,13 @@ def _read(path: Path) -> dict[str, float]:
 def _machine_key(model_id: str) -> str:
     """The encoder, the CPU (model and flags) and the cores this process may use: what the rate depends on."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    machine = sha1(f"{cpu_model()}|{_cpuinfo('flags')}".encode()).hexdigest()[:12]
+    machine = sha1(f"{cpu_model()}|{cpu_field('flags')}".encode()).hexdigest()[:12]
     return f"{model_id}|{machine}|{cores} cores"
 
 
 @lru_cache(maxsize=4)
-def _cpuinfo(field: str) -> str:
-    """The first processor's ``field`` in /proc/cpuinfo, or "" (no such file or field)."""
+def cpu_field(field: str) -> str:
+    """The first processor's ``field`` in /proc/cpuinfo, or "" (no such file or field): its model name, its flags."""
     info = Path("/proc/cpuinfo")
     lines = info.read_text().splitlines() if info.exists() else []
     return next((line.split(":", 1)[1].strip() for line in lines if line.split(":", 1)[0].strip() == field), "")
