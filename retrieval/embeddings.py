@@ -159,7 +159,7 @@ def _auto_kind(config: EmbeddingConfig, device: str, chunks: int | None) -> str:
     if chunks == 0:
         return "tuned"
     tuned = _tuned_cpu(config)
-    rate = encoder_rate.chunks_per_second(tuned.model_id, lambda: tuned.embed)
+    rate = encoder_rate.chunks_per_second(tuned.model_id, tuned.embed)
     return "tuned" if chunks <= rate * TUNED_VECTOR_SECONDS else "static"
 
 

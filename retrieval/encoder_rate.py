@@ -33,9 +33,9 @@ PROBE_CHUNKS = 256  # texts a timed run embeds: about 1 s on two cores
 RUNS = 3  # timed runs after a warm-up; their median is the rate
 
 
-def chunks_per_second(model_id: str, embed: Callable[[], Embed]) -> float:
-    """The rate of the encoder ``model_id`` here, measured with ``embed()`` (called only when no process has measured
-    it yet: making it loads the model) and cached."""
+def chunks_per_second(model_id: str, embed: Embed) -> float:
+    """The rate of the encoder ``model_id`` here: measured with ``embed`` if no process has yet (the encoder loads
+    its model when first called), then read back."""
     path = CachePaths(root=cache_root()).encoder_rates
     key = _machine_key(model_id)
     if (rate := _read(path).get(key)) is not None:
@@ -43,7 +43,7 @@ def chunks_per_second(model_id: str, embed: Callable[[], Embed]) -> float:
     with exclusive(path.with_name(path.name + ".lock"), "another patchgate process is timing the encoder; waiting"):
         rates = _read(path)  # another process may have measured it meanwhile
         if key not in rates:
-            rates[key] = _measure(embed())
+            rates[key] = _measure(embed)
             atomic_write_text(path, json.dumps(rates, indent=1, sort_keys=True) + "\n")
     return rates[key]
 
