@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -170,15 +171,7 @@ def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) 
     Inside bubblewrap the command is PID 1 of its own namespace and dies with
     bwrap, so killing bwrap's group ends every process the tests started.
     """
-    with subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    ) as proc:
+    with _start(argv, cwd=cwd, env=env) as proc:
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -189,6 +182,48 @@ def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) 
             _kill(proc.pid)
             raise
     return proc.returncode, out.decode(errors="replace")
+
+
+def _start(argv: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in a new session, holding a Ctrl-C or SIGTERM that arrives meanwhile until it has a pid.
+
+    Raised inside ``Popen`` after the fork, the interrupt would leave the process running where no terminal's
+    Ctrl-C reaches it (its own session) and nobody kills it: a candidate's tests writing into the worktree while
+    patchgate removes it, and with ``sandbox = "off"`` (no bubblewrap to die with patchgate) after patchgate exits.
+    Held here, the process is killed first and the signal then goes to the handler it would have reached. Only the
+    main thread receives signals, so only it needs this.
+    """
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    held = {signum: handler for signum, handler in handlers.items() if handler != signal.SIG_IGN}
+    if threading.current_thread() is not threading.main_thread() or None in held.values():
+        return start()  # a handler installed outside Python cannot be put back
+    arrived: list[int] = []
+    for signum in held:
+        signal.signal(signum, lambda number, _frame: arrived.append(number))
+    proc = None
+    try:
+        proc = start()
+    finally:
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+        if arrived:
+            if proc is not None:
+                _kill(proc.pid)
+                proc.communicate()
+            signal.raise_signal(arrived[0])
+    return proc
 
 
 def _kill(group: int) -> None:

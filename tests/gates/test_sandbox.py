@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from core.settings import SandboxSettings
 from tests.conftest import diff_of, git, write_files
+from tools import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {
@@ -168,3 +173,55 @@ def test_explicit_opt_out_runs_unsandboxed_and_says_so(make_repo, tmp_path: Path
     assert result.returncode == 0, result.stdout
     tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
     assert "WITHOUT a sandbox" in tests_gate["detail"]
+
+
+@pytest.mark.parametrize("arrives", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_sandbox_starts_leaves_nothing_running(
+    monkeypatch, tmp_path: Path, arrives: signal.Signals
+) -> None:
+    """Ctrl-C (or `kill`) landing inside ``Popen`` just after the fork: the sandbox, in its own session where no
+    terminal reaches it, must not run on after patchgate has given up on it."""
+    started: list[int] = []
+
+    class SignalledWhileStarting(subprocess.Popen):
+        def _execute_child(self, argv, *args, **kwargs) -> None:
+            super()._execute_child(argv, *args, **kwargs)
+            if "sleep" not in argv:  # the probe that bubblewrap works, say
+                return
+            started.append(self.pid)
+            os.kill(os.getpid(), arrives)
+            time.sleep(0.2)  # the handler runs here, still inside Popen
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # as the CLI does
+    monkeypatch.setattr(subprocess, "Popen", SignalledWhileStarting)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sandbox.run(
+                ["sleep", "60"],
+                cwd=tmp_path,
+                env=dict(os.environ),
+                timeout=120,
+                writable=[tmp_path],
+                readable=[],
+                settings=SandboxSettings(),
+            )
+        assert started, "the sandbox never started"
+        assert not _running(started[0]), "the sandbox runs on after the interrupt"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for pid in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a child not yet waited for counts: nothing will wait for it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
