@@ -175,9 +175,11 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     try:
         yield path
     finally:
-        with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
-            repo.git.worktree("remove", "--force", str(path))
-        _discard(repo, parent)
+        try:
+            with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
+                repo.git.worktree("remove", "--force", str(path))
+        finally:  # a Ctrl-C during the removal (the run's own, or a second one) still leaves nothing behind
+            _discard(repo, parent)
 
 
 def _discard(repo: git.Repo, parent: Path) -> None:

@@ -24,6 +24,28 @@ def test_worktree_is_removed_even_on_error(make_repo) -> None:
     assert "patchgate-wt" not in repo.git.worktree("list")
 
 
+def test_ctrl_c_while_the_worktree_is_removed_still_removes_it(make_repo, monkeypatch) -> None:
+    # eval solve's workers finish and clean up while the user presses Ctrl-C: it lands in `git worktree remove`
+    from git.cmd import Git
+
+    root = make_repo({"a.py": "x = 1\n"})
+    repo = open_repo(root)
+    call = Git._call_process
+
+    def interrupted_removal(self, method, *args, **kwargs):
+        if method == "worktree" and args[:1] == ("remove",):
+            raise KeyboardInterrupt
+        return call(self, method, *args, **kwargs)
+
+    seen: list[Path] = []
+    with pytest.raises(KeyboardInterrupt), worktree(repo) as path:
+        seen.append(path)
+        monkeypatch.setattr(Git, "_call_process", interrupted_removal)
+    monkeypatch.undo()
+    assert not seen[0].parent.exists()
+    assert "patchgate-wt" not in repo.git.worktree("list")
+
+
 def test_changed_paths_sees_staged_unstaged_and_untracked(make_repo) -> None:
     root = make_repo({"a.py": "x = 1\n", "b.py": "y = 1\n"})
     (root / "a.py").write_text("x = 2\n")
