@@ -94,7 +94,7 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     except (AssertionError, subprocess.TimeoutExpired):
         os.killpg(proc.pid, signal.SIGKILL)
         raise
-    assert proc.returncode == 130 and "interrupted" in stderr
+    assert proc.returncode == 130 and "interrupted" in stderr, f"exit {proc.returncode}: {stderr[-2000:]}"
     assert worktrees(data.repos / "acme__calc") == [str(data.repos / "acme__calc")]
     report = json.loads((out / "report.json").read_text())
     assert report["resolved_ids"] == ["acme__calc-1"] and report["incomplete_ids"] == ["acme__calc-slow"]
