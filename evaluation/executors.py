@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.connection import wait
@@ -25,6 +26,7 @@ from evaluation.store import InstanceResult
 
 OnResult = Callable[[Task, list[InstanceResult]], None]
 CLEANUP_SECONDS = 120  # how long an interrupted child may take to remove its worktree
+RESEND_SECONDS = 0.5  # how often a worker that has not yet taken the interrupt is sent it again
 
 
 def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
@@ -40,16 +42,34 @@ def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
         while todo or running:
             while todo and len(running) < workers:
                 child = context.Process(target=_child, args=(todo[-1],), daemon=False)
-                child.start()
-                running[child] = todo.pop()
+                running[child] = todo.pop()  # before it starts: an interrupt during the start still stops it
+                _start_ignoring_interrupts(child)
             finished = wait([c.sentinel for c in running])
             for done in [c for c in running if c.sentinel in finished]:
                 done.join()
+                if done.exitcode == 130:  # Ctrl-C reached the worker but not us: we were starting another
+                    raise KeyboardInterrupt
                 task = running.pop(done)
                 on_result(task, task_results(task, died=done.exitcode))
     except KeyboardInterrupt:
         _stop(list(running))
         raise
+
+
+def _start_ignoring_interrupts(child: BaseProcess) -> None:
+    """Start ``child`` with SIGINT ignored, which it keeps until its own handler is in place (``_child``).
+
+    A worker spends its first half second or more importing; a Ctrl-C there ended it with a traceback on the
+    user's terminal. Ignoring is the one setting that survives the new interpreter's start (a blocked mask does
+    not), so ``_stop`` repeats the interrupt until each worker has taken it. This process ignores Ctrl-C too for
+    the few milliseconds the start takes; the workers already running take it, and a worker that exits
+    interrupted stops the run (``run_local``).
+    """
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        child.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _child(task: Task) -> None:
@@ -67,14 +87,18 @@ def _child(task: Task) -> None:
 
 
 def _stop(children: list[BaseProcess]) -> None:
-    """Pass the interrupt on (a terminal sends it to every child already), wait for clean-up, then kill."""
+    """Interrupt every worker (a terminal's Ctrl-C reached them too, unless they were still starting) until it
+    exits, clean-up done; kill those still running after ``CLEANUP_SECONDS``."""
+    deadline = time.monotonic() + CLEANUP_SECONDS
+    while (alive := [c for c in children if c.is_alive()]) and time.monotonic() < deadline:
+        for child in alive:
+            if child.pid:
+                os.kill(child.pid, signal.SIGINT)  # again each round: one still starting ignored the last
+        wait([c.sentinel for c in alive], RESEND_SECONDS)
     for child in children:
-        if child.is_alive() and child.pid:
-            os.kill(child.pid, signal.SIGINT)
-    for child in children:
-        child.join(CLEANUP_SECONDS)
         if child.is_alive():
             child.kill()
+        if child.pid is not None:  # started
             child.join()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,41 +47,9 @@ def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: P
 @pytest.mark.slow
 def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path) -> None:
     data = build(tmp_path)
-    slow = dict(
-        data.rows[0],
-        instance_id="acme__calc-slow",
-        test_patch=data.rows[0]["test_patch"].replace("assert add(2, 3) == 5", "import time; time.sleep(120)"),
-    )
-    data.path.write_text(json.dumps([data.rows[0], slow]))
+    data.path.write_text(json.dumps([data.rows[0], _slow(data.rows[0], "acme__calc-slow")]))
     out = tmp_path / "out"
-    env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-P",
-            "-m",
-            "patchgate",
-            "eval",
-            "solve",
-            "--dataset",
-            str(data.path),
-            "--repos",
-            str(data.repos),
-            "--out",
-            str(out),
-            "--envs",
-            str(envs),
-            "--predictions",
-            "gold",
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _eval_in_two_workers(data, out, envs)
     finished = out / "logs" / "acme__calc-1" / "result.json"
     running = out / "logs" / "acme__calc-slow" / "test_output.txt"
     deadline = time.monotonic() + 120
@@ -99,6 +68,83 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     report = json.loads((out / "report.json").read_text())
     assert report["resolved_ids"] == ["acme__calc-1"] and report["incomplete_ids"] == ["acme__calc-slow"]
     assert not running.exists() and not (out / "logs" / "acme__calc-slow" / "result.json").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_worker_starts_is_one_line_too(tmp_path: Path, envs: Path) -> None:
+    # a worker imports for its first half second or more: a Ctrl-C there printed its traceback on the terminal
+    data = build(tmp_path)
+    slow = [_slow(data.rows[0], f"acme__calc-slow{n}") for n in range(2)]  # a worker that missed it runs on
+    data.path.write_text(json.dumps(slow))
+    proc = _eval_in_two_workers(data, tmp_path / "out", envs)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not _workers(proc.pid):
+        time.sleep(0.005)
+    try:
+        assert _workers(proc.pid), "no worker started"
+        time.sleep(0.1)  # past the interpreter's own start, into the imports
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=90)
+    except (AssertionError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert worktrees(data.repos / "acme__calc") == [str(data.repos / "acme__calc")]
+
+
+@pytest.mark.slow
+def test_a_worker_interrupted_alone_stops_the_run(tmp_path: Path, envs: Path) -> None:
+    # what a Ctrl-C that lands while eval solve starts a worker (and ignores it those milliseconds) leaves: only
+    # the workers already running took it; the run must stop all the same, not go on without their instances
+    data = build(tmp_path)
+    data.path.write_text(json.dumps([_slow(data.rows[0], f"acme__calc-slow{n}") for n in range(2)]))
+    out = tmp_path / "out"
+    proc = _eval_in_two_workers(data, out, envs)
+    started = [out / "logs" / f"acme__calc-slow{n}" / "install.txt" for n in range(2)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not all(p.exists() for p in started):
+        time.sleep(0.2)
+    try:
+        assert all(p.exists() for p in started), "the tests never started"
+        os.kill(_workers(proc.pid)[0], signal.SIGINT)
+        _, stderr = proc.communicate(timeout=90)
+    except (AssertionError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "error: interrupted", stderr
+    assert json.loads((out / "report.json").read_text())["incomplete_ids"] == ["acme__calc-slow0", "acme__calc-slow1"]
+
+
+def _slow(row: dict, instance_id: str) -> dict:
+    """``row`` as another instance whose tests sleep two minutes."""
+    test_patch = row["test_patch"].replace("assert add(2, 3) == 5", "import time; time.sleep(120)")
+    return dict(row, instance_id=instance_id, test_patch=test_patch)
+
+
+def _eval_in_two_workers(data, out: Path, envs: Path) -> subprocess.Popen[str]:
+    """``eval solve`` of the gold patches in two worker processes, started as a terminal starts it."""
+    command = [sys.executable, "-P", "-m", "patchgate", "eval", "solve", "--dataset", str(data.path)]
+    command += ["--repos", str(data.repos), "--out", str(out), "--envs", str(envs), "--predictions", "gold"]
+    return subprocess.Popen(
+        [*command, "--workers", "2"],
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes ``pid`` has spawned (multiprocessing's, not git's or uv's)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = []
+    for child in children.read_text().split() if children.exists() else []:
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(int(child))
+    return found
 
 
 def _tests_started(out: Path) -> bool:
