@@ -45,7 +45,8 @@ def test_ray_tasks_on_a_local_cluster_report_what_local_processes_do(tmp_path: P
 
 
 @pytest.mark.slow
-def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path) -> None:
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, envs: Path, stop: str) -> None:
     data = build(tmp_path)
     data.path.write_text(json.dumps([data.rows[0], _slow(data.rows[0], "acme__calc-slow")]))
     out = tmp_path / "out"
@@ -58,7 +59,10 @@ def test_ctrl_c_leaves_no_worktree_and_keeps_finished_results(tmp_path: Path, en
     try:
         assert finished.exists(), "the quick instance never finished"
         assert _tests_started(out), "the slow instance's tests never started"  # or Ctrl-C would interrupt less
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+        else:
+            proc.terminate()  # what kill and timeout do: SIGTERM to patchgate alone, which stops its workers
         _, stderr = proc.communicate(timeout=90)
     except (AssertionError, subprocess.TimeoutExpired):
         os.killpg(proc.pid, signal.SIGKILL)
