@@ -21,6 +21,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from core.errors import ConfigError
+from core.interrupts import children_start_ignoring_interrupts
 from evaluation.instance import Task, evaluate_instance, task_results
 from evaluation.store import InstanceResult
 
@@ -43,7 +44,8 @@ def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
             while todo and len(running) < workers:
                 child = context.Process(target=_child, args=(todo[-1],), daemon=False)
                 running[child] = todo.pop()  # before it starts: an interrupt during the start still stops it
-                _start_ignoring_interrupts(child)
+                with children_start_ignoring_interrupts():  # until ``_child`` installs its handler
+                    child.start()
             finished = wait([c.sentinel for c in running])
             for done in [c for c in running if c.sentinel in finished]:
                 done.join()
@@ -54,22 +56,6 @@ def run_local(tasks: list[Task], workers: int, on_result: OnResult) -> None:
     except KeyboardInterrupt:
         _stop(list(running))
         raise
-
-
-def _start_ignoring_interrupts(child: BaseProcess) -> None:
-    """Start ``child`` with SIGINT ignored, which it keeps until its own handler is in place (``_child``).
-
-    A worker spends its first half second or more importing; a Ctrl-C there ended it with a traceback on the
-    user's terminal. Ignoring is the one setting that survives the new interpreter's start (a blocked mask does
-    not), so ``_stop`` repeats the interrupt until each worker has taken it. This process ignores Ctrl-C too for
-    the few milliseconds the start takes; the workers already running take it, and a worker that exits
-    interrupted stops the run (``run_local``).
-    """
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        child.start()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _child(task: Task) -> None:
@@ -87,8 +73,8 @@ def _child(task: Task) -> None:
 
 
 def _stop(children: list[BaseProcess]) -> None:
-    """Interrupt every worker (a terminal's Ctrl-C reached them too, unless they were still starting) until it
-    exits, clean-up done; kill those still running after ``CLEANUP_SECONDS``."""
+    """Interrupt every worker until it exits, clean-up done: a terminal's Ctrl-C reached them too, but not one
+    still starting, which ignores it until its handler is in place. Kill those running after ``CLEANUP_SECONDS``."""
     deadline = time.monotonic() + CLEANUP_SECONDS
     while (alive := [c for c in children if c.is_alive()]) and time.monotonic() < deadline:
         for child in alive:

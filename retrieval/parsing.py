@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from core.interrupts import children_start_ignoring_interrupts
 from core.secrets import redact
 from retrieval.chunking import RawChunk, chunk_file
 from retrieval.graph import imports_in
@@ -59,7 +60,9 @@ def parse_blobs(
 
         pool = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
         try:
-            for batch in pool.map(_parse_batch, _batches(items)):
+            with children_start_ignoring_interrupts():  # the workers start as the first batches are handed out
+                batches = pool.map(_parse_batch, _batches(items))
+            for batch in batches:
                 yield from batch
                 done += len(batch)
                 if advance:
@@ -75,7 +78,9 @@ def parse_blobs(
 
 
 def _worker_start() -> None:
-    """A worker ignores Ctrl-C: the parent stops the pool, so one interrupt is one message, not one per core."""
+    """A worker ignores Ctrl-C: the parent stops the pool, so one interrupt is one message, not one per core.
+    (Started in ``children_start_ignoring_interrupts``, it ignores it from its first instruction; this covers
+    a worker the pool starts later, in place of one that died.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 from collections.abc import Callable
@@ -80,3 +81,14 @@ def review_as_configured(
 
     settings = resolve(root, base=base, review=review, tests=tests)
     return run_review(root, diff, base=settings.base or base, options=settings.review, tests=settings.tests)
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """The worker processes (multiprocessing's spawned interpreters, not git's or uv's) that ``pid`` started."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = []
+    for child in children.read_text().split() if children.exists() else []:
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(int(child))
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -14,6 +13,8 @@ from pathlib import Path
 import pytest
 from evalkit import build, worktrees
 from test_eval_solve import evaluate
+
+from tests.conftest import spawned_workers
 
 STABLE = ("resolved_ids", "unresolved_ids", "env_failed_ids", "evaluated_ids", "error_ids", "empty_patch_ids")
 
@@ -82,10 +83,10 @@ def test_ctrl_c_while_a_worker_starts_is_one_line_too(tmp_path: Path, envs: Path
     data.path.write_text(json.dumps(slow))
     proc = _eval_in_two_workers(data, tmp_path / "out", envs)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not _workers(proc.pid):
+    while time.monotonic() < deadline and proc.poll() is None and not spawned_workers(proc.pid):
         time.sleep(0.005)
     try:
-        assert _workers(proc.pid), "no worker started"
+        assert spawned_workers(proc.pid), "no worker started"
         time.sleep(0.1)  # past the interpreter's own start, into the imports
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=90)
@@ -111,7 +112,7 @@ def test_a_worker_interrupted_alone_stops_the_run(tmp_path: Path, envs: Path) ->
         time.sleep(0.2)
     try:
         assert all(p.exists() for p in started), "the tests never started"
-        os.kill(_workers(proc.pid)[0], signal.SIGINT)
+        os.kill(spawned_workers(proc.pid)[0], signal.SIGINT)
         _, stderr = proc.communicate(timeout=90)
     except (AssertionError, subprocess.TimeoutExpired):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -138,17 +139,6 @@ def _eval_in_two_workers(data, out: Path, envs: Path) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
-
-
-def _workers(pid: int) -> list[int]:
-    """The worker processes ``pid`` has spawned (multiprocessing's, not git's or uv's)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    found = []
-    for child in children.read_text().split() if children.exists() else []:
-        with contextlib.suppress(OSError):
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(int(child))
-    return found
 
 
 def _tests_started(out: Path) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from core.errors import IndexStateError, InputError
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.index import CommitSource, build_index, open_index
 from retrieval.lexical import Lexical
-from tests.conftest import git
+from tests.conftest import git, spawned_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = {
@@ -172,6 +174,43 @@ def test_a_big_build_parses_on_every_core_into_the_same_index(
     assert many.imports() == one.imports()
     assert np.array_equal(many.file_lexical_scores("cart user"), one.file_lexical_scores("cart user"))
     assert not any("a1B2c3D4e5" in c.text for c in many.chunks())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core parses in-process")
+def test_ctrl_c_while_the_parse_workers_start_is_one_line(make_repo) -> None:
+    """A first index of a big repository: each parse worker imports for its first half second, and a Ctrl-C
+    there printed one traceback per core."""
+
+    def module(k: int) -> str:
+        return "".join(
+            f"def handler_{k}_{n}(request):\n    return request.args.get('k{n}', {n})\n\n" for n in range(250)
+        )
+
+    root = make_repo({f"app/views_{k}.py": module(k) for k in range(300)})  # 5 MB of blobs: parsed on every core
+    proc = subprocess.Popen(
+        [sys.executable, "-P", "-m", "patchgate", "index", "--dense", "none"],
+        cwd=root,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not spawned_workers(proc.pid):
+        time.sleep(0.005)
+    try:
+        assert spawned_workers(proc.pid), "the parse never started its workers"
+        time.sleep(0.1)  # past the interpreters' own start, into their imports
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    except (AssertionError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert run_cli("index", "--dense", "none", cwd=root).returncode == 0  # nothing half-made in the way
 
 
 def test_commits_share_the_vector_cache(make_repo, tiny_embedder: Path, tmp_path: Path) -> None:
