@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +29,6 @@ GIT_ENV = {
 
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` with a fixed identity; return stdout."""
-    import os
-
     env = {**os.environ, **GIT_ENV}
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
@@ -92,3 +92,20 @@ def spawned_workers(pid: int) -> list[int]:
             if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(int(child))
     return found
+
+
+def ctrl_c_as_a_worker_starts(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C ``proc`` (started in a session of its own) 0.1 s after its first worker process appears, while that
+    worker still imports; ``proc``'s stderr. If no worker starts, or ``proc`` does not stop, it is killed and the
+    test fails."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not spawned_workers(proc.pid):
+        time.sleep(0.005)
+    try:
+        assert spawned_workers(proc.pid), "no worker process started"
+        time.sleep(0.1)  # past the interpreter's own start, into its imports
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+        return proc.communicate(timeout=90)[1]
+    except (AssertionError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise

@@ -14,7 +14,7 @@ import pytest
 from evalkit import build, worktrees
 from test_eval_solve import evaluate
 
-from tests.conftest import spawned_workers
+from tests.conftest import ctrl_c_as_a_worker_starts, spawned_workers
 
 STABLE = ("resolved_ids", "unresolved_ids", "env_failed_ids", "evaluated_ids", "error_ids", "empty_patch_ids")
 
@@ -82,17 +82,7 @@ def test_ctrl_c_while_a_worker_starts_is_one_line_too(tmp_path: Path, envs: Path
     slow = [_slow(data.rows[0], f"acme__calc-slow{n}") for n in range(2)]  # a worker that missed it runs on
     data.path.write_text(json.dumps(slow))
     proc = _eval_in_two_workers(data, tmp_path / "out", envs)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not spawned_workers(proc.pid):
-        time.sleep(0.005)
-    try:
-        assert spawned_workers(proc.pid), "no worker started"
-        time.sleep(0.1)  # past the interpreter's own start, into the imports
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=90)
-    except (AssertionError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
+    stderr = ctrl_c_as_a_worker_starts(proc)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == "error: interrupted"
     assert worktrees(data.repos / "acme__calc") == [str(data.repos / "acme__calc")]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ from core.errors import IndexStateError, InputError
 from retrieval.embeddings import EmbeddingConfig
 from retrieval.index import CommitSource, build_index, open_index
 from retrieval.lexical import Lexical
-from tests.conftest import git, spawned_workers
+from tests.conftest import ctrl_c_as_a_worker_starts, git
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = {
@@ -197,17 +195,7 @@ def test_ctrl_c_while_the_parse_workers_start_is_one_line(make_repo) -> None:
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not spawned_workers(proc.pid):
-        time.sleep(0.005)
-    try:
-        assert spawned_workers(proc.pid), "the parse never started its workers"
-        time.sleep(0.1)  # past the interpreters' own start, into their imports
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    except (AssertionError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
+    stderr = ctrl_c_as_a_worker_starts(proc)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == "error: interrupted"
     assert run_cli("index", "--dense", "none", cwd=root).returncode == 0  # nothing half-made in the way
