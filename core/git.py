@@ -3,7 +3,8 @@
 Everything that touches a repository goes through here, so that the rules
 "never write in the user's tree" and "one-line errors for bad input" live in
 one place. GitPython gives us the repository object; the plumbing commands we
-need in bulk (``cat-file --batch``, ``worktree``) go through ``repo.git``.
+need in bulk (``cat-file --batch``) and the worktree's making and removal go
+through ``run_git``, which stops git with the run when it is interrupted.
 
 Inside ``git commit`` (the pre-commit hook, the pre-commit framework) git
 exports ``GIT_INDEX_FILE``, ``GIT_DIR`` and friends to the hook. Inherited by
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from core.locks import exclusive
 if TYPE_CHECKING:
     import git  # GitPython, imported where it is used: the index and query paths need only git itself
 
+GIT_STOP_SECONDS = 10  # how long an interrupted git may take to clean up after itself before it is killed
 _caller_index: Path | None = None  # GIT_INDEX_FILE of the process that called us (a commit hook), if any
 
 
@@ -65,13 +68,48 @@ def run_git(
     A failure with ``check`` is a one-line InputError naming the command and git's last line.
     """
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=git_env(), check=False)
+        proc = _run_to_its_end(["git", *args], cwd=cwd, input=input)
     except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{cwd} does not exist") from None
     if check and proc.returncode != 0:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()
         raise InputError(f"git {args[0]} failed in {cwd}: {reason[-1] if reason else proc.returncode}")
     return proc
+
+
+def _run_to_its_end(argv: list[str], *, cwd: Path, input: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run``, except that an interrupt stops git with SIGTERM and waits for it to exit.
+
+    A ``kill`` of patchgate, an MCP client's cancel or an evaluation worker told to stop reach patchgate alone:
+    git went on checking out a worktree that patchgate was deleting (a half tree and git's record of it were
+    left), and ``subprocess.run`` would SIGKILL it, which leaves its lock files and a worktree locked as
+    "initializing". On SIGTERM git removes what it was making. git runs in a process group of its own, so that
+    the signal reaches the git processes it starts too, and patchgate alone decides when they stop.
+    """
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=git_env(),
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,  # with the git processes it starts (``worktree add`` checks out in a child)
+    ) as proc:
+        try:
+            out, err = proc.communicate(input)
+        except BaseException:
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(GIT_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)
 
 
 def git_text(cwd: Path, *args: str) -> str:
@@ -157,38 +195,36 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     The user's working tree and index are never touched: all work on a
     candidate happens here.
     """
-    import git
-
     commit = resolve_rev(repo, rev)
     parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
     path = parent / "tree"
     try:
         with worktree_admin(repo):
-            repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
-    except git.GitCommandError as exc:
-        _discard(repo, parent)
-        detail = " ".join(str(exc.stderr).split())[:200]
-        raise InputError(f"cannot check out {rev} into a worktree: {detail}") from None
+            made = run_git(
+                Path(repo.working_dir), "worktree", "add", "--detach", "--quiet", str(path), commit, check=False
+            )
     except BaseException:  # Ctrl-C during the checkout: leave no half-made worktree behind
         _discard(repo, parent)
         raise
+    if made.returncode != 0:
+        _discard(repo, parent)
+        detail = " ".join(made.stderr.decode(errors="replace").split())[:200]
+        raise InputError(f"cannot check out {rev} into a worktree: {detail}")
     try:
         yield path
     finally:
         try:
-            with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
-                repo.git.worktree("remove", "--force", str(path))
+            with worktree_admin(repo):
+                run_git(Path(repo.working_dir), "worktree", "remove", "--force", str(path), check=False)
         finally:  # a Ctrl-C during the removal (the run's own, or a second one) still leaves nothing behind
             _discard(repo, parent)
 
 
 def _discard(repo: git.Repo, parent: Path) -> None:
     """Delete a worktree's folder and let git forget it."""
-    import git
-
     shutil.rmtree(parent, ignore_errors=True)
-    with worktree_admin(repo), contextlib.suppress(git.GitCommandError):
-        repo.git.worktree("prune")
+    with worktree_admin(repo):
+        run_git(Path(repo.working_dir), "worktree", "prune", check=False)
 
 
 @contextlib.contextmanager
