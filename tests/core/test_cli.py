@@ -99,3 +99,24 @@ def test_doctor_says_which_environment_runs_the_tests_and_why(make_repo) -> None
     built = doctor(root)
     assert built["ok"] and "an isolated environment from pyproject.toml" in built["detail"]
     assert "built with uv on the first review that runs tests" in built["detail"]
+
+
+@pytest.mark.parametrize("started_as", ["script", "module"])
+def test_ctrl_c_while_the_cli_imports_is_one_line(tmp_path: Path, started_as: str) -> None:
+    # pressed at once after Enter, it landed in the CLI's own imports (click, rich: a tenth of a second) and
+    # printed their traceback; the Ctrl-C is sent here the moment click starts to import, every time
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, signal, sys, time\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click':\n"
+        "            sys.meta_path.remove(self)\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "            time.sleep(1)\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    script = Path(sys.executable).with_name("patchgate")  # the console script the install made
+    command = [str(script)] if started_as == "script" else [sys.executable, "-P", "-m", "patchgate"]
+    result = subprocess.run([*command, "--version"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130 and result.stderr == "error: interrupted\n", result.stderr

@@ -107,6 +107,7 @@ def test_the_wheel_installs_the_layer_packages_and_nothing_else(tmp_path: Path) 
     assert tops == set(PACKAGES)
     for expected in (
         "patchgate/cli.py",
+        "patchgate/start.py",
         "tools/gates.py",
         "retrieval/rank.py",
         "evaluation/run.py",
@@ -116,4 +117,4 @@ def test_the_wheel_installs_the_layer_packages_and_nothing_else(tmp_path: Path) 
         "retrieval/fusion.json",
     ):
         assert expected in names
-    assert "patchgate = patchgate.cli:main" in entry
+    assert "patchgate = patchgate.start:main" in entry
