@@ -63,7 +63,8 @@ def git_env() -> dict[str, str]:
 def run_git(
     cwd: Path, *args: str, input: bytes | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[bytes]:
-    """``git ARGS`` in ``cwd`` with bytes in and out; for the plumbing GitPython has no bulk form of.
+    """``git ARGS`` in ``cwd`` with bytes in and out: for the plumbing GitPython has no bulk form of, and for git
+    that must stop when patchgate is interrupted (the worktree's, which writes where patchgate then deletes).
 
     A failure with ``check`` is a one-line InputError naming the command and git's last line.
     """
