@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import InputError
+from core.interrupts import signal_group
 from core.locks import exclusive
 
 if TYPE_CHECKING:
@@ -99,18 +100,13 @@ def _run_to_its_end(argv: list[str], *, cwd: Path, input: bytes | None) -> subpr
         try:
             out, err = proc.communicate(input)
         except BaseException:
-            _signal_group(proc.pid, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(GIT_STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc.pid, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
-
-
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signum)
 
 
 def git_text(cwd: Path, *args: str) -> str:

@@ -1,4 +1,5 @@
-"""Worker processes that a Ctrl-C must not reach while they start.
+"""Interrupts and the processes patchgate starts: workers a Ctrl-C must not reach while they start, and
+process groups stopped whole.
 
 A spawned Python worker spends its first half second or more importing. A Ctrl-C there (the terminal sends it
 to every process of the foreground group) ends it with a traceback on the user's terminal, one per worker,
@@ -13,6 +14,7 @@ ignores Ctrl-C too.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -34,3 +36,10 @@ def children_start_ignoring_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def signal_group(group: int, signum: int) -> None:
+    """Send ``signum`` to the process group ``group`` (a process started in a group or session of its own, and
+    all it started); a group already gone is not an error."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)

@@ -26,7 +26,6 @@ unsandboxed.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -38,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.interrupts import signal_group
 from core.settings import SandboxSettings
 
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
@@ -175,11 +175,11 @@ def _launch(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) 
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(proc.pid)
+            signal_group(proc.pid, signal.SIGKILL)
             out, _ = proc.communicate()
             return None, out.decode(errors="replace")
         except BaseException:
-            _kill(proc.pid)
+            signal_group(proc.pid, signal.SIGKILL)
             raise
     return proc.returncode, out.decode(errors="replace")
 
@@ -220,15 +220,10 @@ def _start(argv: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Pop
             signal.signal(signum, handler)
         if arrived:
             if proc is not None:
-                _kill(proc.pid)
+                signal_group(proc.pid, signal.SIGKILL)
                 proc.communicate()
             signal.raise_signal(arrived[0])
     return proc
-
-
-def _kill(group: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signal.SIGKILL)
 
 
 def environment_paths(executable: str) -> list[Path]:
