@@ -7,8 +7,9 @@ AMD EPYC with AVX512-BF16 alone 182-186 (docs/ranking.md, "Fifteenth round").
 
 The measurement takes 3-5 s on two cores after the model loads (which an index with the tuned encoder needs anyway),
 once per machine and encoder, and is as steady as the machine: on a shared virtual machine it gave 197-328 chunks/s
-within minutes. It is cached under the user cache dir, keyed by the CPU's model, flags and usable cores, so a home
-folder shared between machines keeps one figure for each, and one machine decides the same way every time.
+within minutes, and 122 and 241 an hour apart some hours later. It is cached under the user cache dir, keyed by
+the CPU's model, flags and usable cores, so a home folder shared between machines keeps one figure for each, and
+one machine decides the same way every time.
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ def test_an_index_is_searched_with_the_encoder_that_made_its_vectors(make_repo, 
 def test_on_a_cpu_auto_indexes_with_the_tuned_encoder_what_fits_and_switches_back_without_embedding_again(
     make_repo, monkeypatch, tmp_path: Path, static_folder: Path
 ) -> None:
-    """On a CPU with bfloat16 instructions the tuned encoder embeds 180-420 chunks a second on two cores, by the
+    """On a CPU with bfloat16 instructions the tuned encoder embeds 120-420 chunks a second on two cores, by the
     machine: ``auto`` gives it a repository whose first index fits the time at the rate timed here, and the static
     model one beyond. A repository that grows past the limit is indexed again with the static model and searched
     with it; back under the limit, its chunks' tuned vectors come from the vector cache, none embedded again."""
