@@ -145,6 +145,6 @@ def run_sandboxed(
         "HOME": str(scratch),
         "TMPDIR": str(scratch),
     }
-    paths = (*readable, *((env.prefix, env.python.resolve().parent.parent) if env else ()))
+    paths = (*readable, *((env.prefix, env.base) if env else ()))
     done = execute(cmd, cwd=tree, env=variables, timeout=timeout, confine=Confinement(readable=paths))
     return done.returncode, done.output

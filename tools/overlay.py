@@ -4,10 +4,20 @@ A cached environment holds a project's dependencies; the project itself must
 come from the tree being tested, installed the way its own install step does
 it, or generated files (``_pytest/_version.py``), compiled extensions and
 ``python -m pkg`` subprocesses see another commit or nothing. Rebuilding per
-tree would cost minutes, so ``overlay`` makes a throw-away virtual environment
-that sees the cached one's packages (a ``.pth`` line that adds its
-site-packages, processed like a site directory) and installs the tree into it,
-editable and without dependencies, offline. The cached environment's console
+tree would cost minutes, so ``overlay`` makes a throw-away Python that sees the
+cached environment's packages (a ``.pth`` line that adds its site-packages,
+processed like a site directory) and installs the tree into it, editable and
+without dependencies, offline.
+
+That Python is a prefix of its own, not a virtual environment, as the harness's
+conda environment is: its interpreter is a copy of the base one, its standard
+library links to the base's, its site-packages is its own. A venv's packages are
+found through the ``pyvenv.cfg`` beside the interpreter's path as invoked, so a
+tool that links to ``sys.executable`` loses them (tox-current-env, which every
+sphinx spec runs, links ``.tox/py39/bin/python`` to it: "No module named
+pytest"); a prefix is found from the interpreter's real location, through any
+link. Where a base Python cannot be laid out so (it does not find itself in the
+copy), a virtual environment is made as before, and the note says so. The cached environment's console
 scripts are copied into the overlay with their interpreter line pointing at
 the overlay's Python, so ``pytest``, ``tox`` or ``bin/test`` run the tree under
 test. Everything runs in the sandbox: the install runs the tree's build code.
@@ -20,6 +30,7 @@ tree goes first on ``PYTHONPATH`` and the note says so.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,13 +53,14 @@ class Overlay:
     prefix: Path
     installed: bool  # the tree is installed (else it is only first on PYTHONPATH)
     note: str  # how it was installed, or why it could not be
+    base: Path  # the installation the prefix links to (or the venv's Python's): read-only in the sandbox
+    venv: bool = False  # a virtual environment (the fallback), not a prefix of its own
 
     def env(self, tree: Path) -> dict[str, str]:
         """Variables that make commands in the sandbox use this environment (its bin/ first on PATH)."""
-        found = {
-            "VIRTUAL_ENV": str(self.prefix),
-            "PATH": os.pathsep.join([str(self.prefix / "bin"), os.environ.get("PATH", "/usr/bin:/bin")]),
-        }
+        found = {"PATH": os.pathsep.join([str(self.prefix / "bin"), os.environ.get("PATH", "/usr/bin:/bin")])}
+        if self.venv:
+            found["VIRTUAL_ENV"] = str(self.prefix)
         if not self.installed:
             roots = [str(tree / "src")] if (tree / "src").is_dir() else []
             found["PYTHONPATH"] = os.pathsep.join([str(tree), *roots])
@@ -95,13 +107,20 @@ def overlay(
         settings=settings,
     )
     where.mkdir(parents=True, exist_ok=True)
-    uv.run(["venv", "--quiet", "--allow-existing", "--python", base, str(where)], tree)
+    layout = _prefix(base, where)
+    if layout.error:
+        uv.run(["venv", "--quiet", "--allow-existing", "--python", base, str(where)], tree)
     site = _site_packages(where)
     (site / "_patchgate_base.pth").write_text(
         "".join(f"import site; site.addsitedir({str(p)!r})\n" for p in _site_dirs(built.venv)), encoding="utf-8"
     )
     _copy_scripts(built.venv / "bin", where / "bin")
     python = where / "bin" / "python"
+    fallback = f"; a virtual environment, not a prefix: {layout.error}" if layout.error else ""
+
+    def made(installed: bool, note: str) -> Overlay:
+        return Overlay(python, where, installed, note + fallback, layout.base, venv=bool(layout.error))
+
     date = ["--exclude-newer", f"{exclude_newer}T23:59:59Z"] if exclude_newer else []
     try:
         uv.run(
@@ -109,7 +128,7 @@ def overlay(
             tree,
             timeout=INSTALL_TIMEOUT,
         )
-        return Overlay(python, where, True, "installed editable from the tree under test (uv pip install -e)")
+        return made(True, "installed editable from the tree under test (uv pip install -e)")
     except EnvironmentBuildError as exc:
         editable_failed = str(exc)
     if (tree / "setup.py").is_file() or (tree / "pyproject.toml").is_file():
@@ -117,7 +136,7 @@ def overlay(
         script = ["setup.py"] if (tree / "setup.py").is_file() else ["-c", "import setuptools; setuptools.setup()"]
         env = {
             **allowed_env(os.environ),
-            "VIRTUAL_ENV": str(where),
+            **({"VIRTUAL_ENV": str(where)} if layout.error else {}),
             "TMPDIR": str(where),
             "HOME": str(where),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -132,21 +151,82 @@ def overlay(
             settings=settings,
         )
         if done.returncode == 0:
-            return Overlay(
-                python,
-                where,
+            return made(
                 True,
-                "installed from the tree under test with setup.py develop "
-                f"(no editable install: {editable_failed[:200]})",
+                f"installed from the tree under test with setup.py develop (no editable install: {editable_failed[:200]})",
             )
         editable_failed += f"; setup.py develop: {' '.join(done.output.split()[-30:])[:300]}"
-    return Overlay(
-        python,
-        where,
+    return made(
         False,
         f"the tree under test could not be installed ({editable_failed[:400]}); "
         "its tests import it from the tree (PYTHONPATH)",
     )
+
+
+@dataclass(frozen=True)
+class _Layout:
+    base: Path  # the installation the overlay's Python links to, or the venv's Python's
+    error: str = ""  # why no prefix could be laid out ("" when it was)
+
+
+# What a Python says of its own layout; -I: no PYTHONPATH, user site or current folder of the caller's
+_LAYOUT = (
+    "import json, sys, sysconfig; print(json.dumps({'prefix': sys.prefix, 'version': '%d.%d' % sys.version_info[:2],"
+    " 'stdlib': sysconfig.get_path('stdlib'), 'purelib': sysconfig.get_path('purelib'),"
+    " 'include': sysconfig.get_path('include'), 'libdir': sysconfig.get_config_var('LIBDIR') or ''}))"
+)
+# Not linked from the base's standard library: its packages, and the marker that would make installers refuse
+_OWN = {"site-packages", "dist-packages", "EXTERNALLY-MANAGED"}
+
+
+def _prefix(base: str, where: Path) -> _Layout:
+    """Lay out at ``where`` a Python prefix over ``base``'s installation (the module docstring says why)."""
+    _empty(where)
+    found = _layout_of(base)
+    if found is None:
+        return _Layout(Path(base).parent.parent, f"{base} did not say where its standard library is")
+    home, version = Path(found["prefix"]), found["version"]
+    lib = where / "lib" / f"python{version}"
+    (lib / "site-packages").mkdir(parents=True)
+    for entry in Path(found["stdlib"]).iterdir():
+        if entry.name not in _OWN:
+            (lib / entry.name).symlink_to(entry)
+    for shared in Path(found["libdir"]).glob("libpython*") if found["libdir"] else ():
+        (where / "lib" / shared.name).symlink_to(shared)  # for an interpreter that finds it beside itself
+    if Path(found["include"]).is_dir():
+        (where / "include").mkdir()
+        (where / "include" / Path(found["include"]).name).symlink_to(found["include"])  # meson, CMake: sysconfig
+    (where / "bin").mkdir()
+    # a copy, not a hard link: the tree's build code runs with this folder writable, and must not reach the base
+    shutil.copy2(base, where / "bin" / f"python{version}")
+    for name in ("python", "python3"):
+        (where / "bin" / name).symlink_to(f"python{version}")
+    own = _layout_of(str(where / "bin" / "python"))
+    if (
+        own
+        and Path(own["prefix"]).resolve() == where.resolve()
+        and Path(own["purelib"]).resolve() == (lib / "site-packages").resolve()
+    ):
+        return _Layout(home)
+    _empty(where)
+    return _Layout(Path(base).parent.parent, f"{base} does not find its packages from a copy of itself")
+
+
+def _empty(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def _layout_of(python: str) -> dict[str, str] | None:
+    try:
+        done = subprocess.run([python, "-I", "-c", _LAYOUT], capture_output=True, text=True, timeout=60, check=False)
+        found = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _site_dirs(venv: Path) -> list[Path]:
