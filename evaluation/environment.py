@@ -111,17 +111,26 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     if not spec.known:
         generic = project_recipe(checkout, python)
         # the project must install with its dependencies: an environment without them would judge nothing
-        with_project = tuple(a for a in generic.attempts if any("{source}" in arg for arg in a)) or generic.attempts
+        with_project = (
+            tuple(a for a in generic.attempts if any("{source}" in arg for step in a for arg in step))
+            or generic.attempts
+        )
         return dataclasses.replace(
             generic, attempts=with_project, exclude_newer=date, deps_only=True, label=label, uv_args=()
         ), date
     project = "{source}" + spec.extras
     requirements = tuple(a for f in spec.requirement_files for a in ("-r", f))
+    # The harness installs in steps, each over the last: the requirement files, the spec's packages, then the
+    # project, whose install replaces a pin it cannot use (sphinx 8.1's Jinja2==3.0.3). One resolve of all of
+    # them is tried first (it finds versions that suit every step); where it has no solution, the harness's
+    # steps, before anything the spec asks for is left out.
+    in_steps = tuple(step for step in ((*BASE_PACKAGES, *requirements), spec.packages, (project,)) if step)
     attempts = (
-        (*BASE_PACKAGES, *spec.packages, *requirements, project),
-        (*BASE_PACKAGES, *spec.packages, project),
-        (*BASE_PACKAGES, project),
-        (*BASE_PACKAGES, *spec.packages, *requirements),
+        ((*BASE_PACKAGES, *spec.packages, *requirements, project),),
+        in_steps,
+        ((*BASE_PACKAGES, *spec.packages, project),),
+        ((*BASE_PACKAGES, project),),
+        ((*BASE_PACKAGES, *spec.packages, *requirements),),
     )
     recipe = Recipe(
         checkout,

@@ -5,8 +5,9 @@ gates), from a SWE-bench install spec with a date cap (``evaluation.environment`
 or from the user's ``[tool.patchgate.tests]`` (which says whether to build and how
 to confine the build). Whatever made it, a recipe is data: the interpreter, the
 tree to install from, the install attempts in order (smaller ones when a whole
-resolve fails), the date packages are resolved as of, and the key its cache is
-found under. This module alone knows the cache layout::
+resolve fails; an attempt is one install or several, each over the last, as the
+harness's image installs its packages and then the project), the date packages
+are resolved as of, and the key its cache is found under. This module alone knows the cache layout::
 
     <cache>/<key>/lock        held while the environment is built (one build per key)
     <cache>/<key>/venv/       the environment
@@ -59,6 +60,8 @@ UV_PASSED = (
     "no_proxy",
 )
 Progress = Callable[[str], None]
+Install = tuple[str, ...]  # the arguments of one `uv pip install`
+Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
 EDITABLE = re.compile(r"^\s*(?:-e|--editable)[\s=]+(\.[^\s\[#]*)(\[[^\]]*\])?\s*(?:#.*)?$")
 
@@ -69,12 +72,12 @@ class EnvironmentBuildError(PatchgateError):
 
 @dataclass(frozen=True)
 class Recipe:
-    """What an environment is made of. ``attempts`` are uv ``pip install`` argument lists, tried in order;
-    ``{source}`` in them stands for the copy of ``tree`` kept beside the environment."""
+    """What an environment is made of. ``attempts`` are tried in order, each in a fresh environment, until one
+    installs; ``{source}`` in them stands for the copy of ``tree`` kept beside the environment."""
 
     tree: Path
     python: str  # the interpreter to build on (a path)
-    attempts: tuple[tuple[str, ...], ...]
+    attempts: tuple[Attempt, ...]
     identity: str  # everything that defines the environment besides the tree's dependency files
     key_files: tuple[str, ...] = ()  # tree-relative files whose bytes are part of the key
     exclude_newer: str | None = None  # YYYY-MM-DD: packages as they were then
@@ -87,12 +90,18 @@ class Recipe:
     def key(self) -> str:
         digest = hashlib.sha256(
             f"{BUILDER_VERSION}\0{self.python}\0{self.identity}\0{self.exclude_newer}\0"
-            f"{self.attempts}\0{self.uv_args}\0{self.deps_only}".encode()
+            f"{_keyed(self.attempts)}\0{self.uv_args}\0{self.deps_only}".encode()
         )
         for rel in sorted(set(self.key_files)):
             path = self.tree / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
         return f"{self.label}-{digest.hexdigest()[:16]}"
+
+
+def _keyed(attempts: tuple[Attempt, ...]) -> tuple[Attempt | Install, ...]:
+    """The attempts as a key reads them: a one-install attempt as its install, as keys were made before an
+    attempt could hold several, so the environments built then are found again (they are built the same)."""
+    return tuple(attempt[0] if len(attempt) == 1 else attempt for attempt in attempts)
 
 
 @dataclass(frozen=True)
@@ -172,8 +181,6 @@ def _build(
         python=recipe.python,
         settings=settings.model_copy(update={"network": True}),
     )
-    progress(f"creating a virtual environment in {venv}")
-    uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
     # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
@@ -182,23 +189,16 @@ def _build(
     date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
     errors: list[str] = []
     for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
-        packages = [a.replace("{source}", str(source)) for a in attempt]
-        progress(f"installing with uv (attempt {number}): {' '.join(attempt)[:200]}")
+        # fresh for each attempt: an earlier one's first installs must not be under a later one's
+        shutil.rmtree(venv, ignore_errors=True)
+        progress(f"creating a virtual environment in {venv}")
+        uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
         try:
-            uv.run(
-                [
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--python",
-                    str(venv / "bin" / "python"),
-                    *date,
-                    *recipe.uv_args,
-                    *packages,
-                ],
-                source,
-                log,
-            )
+            for install in attempt:
+                progress(f"installing with uv (attempt {number}): {' '.join(install)[:200]}")
+                packages = [a.replace("{source}", str(source)) for a in install]
+                target = ["--python", str(venv / "bin" / "python")]
+                uv.run(["pip", "install", "--quiet", *target, *date, *recipe.uv_args, *packages], source, log)
             break
         except EnvironmentBuildError as exc:
             errors.append(str(exc))
@@ -210,7 +210,7 @@ def _build(
     progress(f"environment ready: {venv}")
 
 
-def _plain_self_requirements(source: Path, attempts: tuple[tuple[str, ...], ...], log: list[str]) -> None:
+def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> None:
     """In the requirement files the attempts name (and those they include), an editable requirement of the
     tree itself (``-e .[testutils]``, pylint's test requirements) becomes a plain one (``.[testutils]``).
 
@@ -219,7 +219,8 @@ def _plain_self_requirements(source: Path, attempts: tuple[tuple[str, ...], ...]
     way (and removed again for an environment of dependencies only), so editable or not changes nothing else.
     Only the copy's files are rewritten; one outside the copy (a symlink) is left alone."""
     root = source.resolve()
-    queue = [source / a for attempt in attempts for k, a in enumerate(attempt) if k and attempt[k - 1] == "-r"]
+    installs = [install for attempt in attempts for install in attempt]
+    queue = [source / a for install in installs for k, a in enumerate(install) if k and install[k - 1] == "-r"]
     seen: set[Path] = set()
     while queue:
         path = queue.pop().resolve()

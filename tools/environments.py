@@ -291,10 +291,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
     attempts = (
-        (*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),
-        (*project, *tox, *BASE_PACKAGES),
-        (*project, *BASE_PACKAGES),
-        BASE_PACKAGES,
+        ((*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),),
+        ((*project, *tox, *BASE_PACKAGES),),
+        ((*project, *BASE_PACKAGES),),
+        (BASE_PACKAGES,),
     )
     return Recipe(
         tree,

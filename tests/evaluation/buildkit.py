@@ -14,6 +14,10 @@ under test makes it, as the harness's ``pip install -e .`` does in its image.
 
 ``build_old_setuptools``: a project built with setuptools before 64 (no PEP 660 editable hook) whose
 requirements file installs it editable (``-e .[test]``, as pylint's does) beside a test dependency.
+
+``build_compiled``: a project whose ``add`` is a C extension (as astropy's, scikit-learn's and matplotlib's code is
+partly compiled); the fix is in the C source, so only the tree under test compiled, against the headers of the
+Python the tests run on, makes it pass.
 """
 
 from __future__ import annotations
@@ -84,7 +88,41 @@ def build_old_setuptools(work: Path) -> Dataset:
     return _dataset(work, "acme/oldcalc", {"pyproject.toml": pyproject, "requirements.txt": "-e .[test]\nsix\n"})
 
 
-def _dataset(work: Path, repo: str, files: dict[str, str | bytes]) -> Dataset:
+NATIVE = """#include <Python.h>
+
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+    return PyLong_FromLong(a - b);
+}
+
+static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "a + b"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+"""
+
+
+def build_compiled(work: Path) -> Dataset:
+    setup = (
+        "from setuptools import Extension, setup\n\n"
+        'setup(name="extcalc", version="0.1", packages=["calc"], '
+        'ext_modules=[Extension("calc._native", ["calc/_native.c"])])\n'
+    )
+    return _dataset(
+        work,
+        "acme/extcalc",
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+            "setup.py": setup,
+            "calc/__init__.py": "from calc._native import add\n\n\ndef double(x):\n    return x * 2\n",
+            "calc/_native.c": NATIVE,
+        },
+        fix={"calc/_native.c": NATIVE.replace("a - b", "a + b")},
+    )
+
+
+def _dataset(work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str, str] = GOLD_FIX) -> Dataset:
     key = repo.replace("/", "__")
     root = work / "src" / key
     root.mkdir(parents=True)
@@ -101,7 +139,7 @@ def _dataset(work: Path, repo: str, files: dict[str, str | bytes]) -> Dataset:
             f"{key}-1",
             repo,
             base,
-            diff_for(root, GOLD_FIX),
+            diff_for(root, fix),
             diff_for(root, {"tests/test_calc.py": TEST_ADD}),
             ["tests/test_calc.py::test_add"],
             P2P,

@@ -256,6 +256,41 @@ def test_a_sympy_style_instance_runs_bin_test_and_resolves_with_gold_only(tmp_pa
     assert failed["fail_to_pass_failed"] == ["test_gcd_negative"] and failed["tests"]["test_gcd"] == "passed"
 
 
+@pytest.mark.slow
+def test_a_sphinx_style_instance_builds_as_the_harness_installs_and_runs_under_tox_current_env(
+    tmp_path: Path, envs: Path
+) -> None:
+    """The spec pins Jinja2==3.0.3 and the project needs jinja2>=3.1: one resolve has no solution, so the
+    environment is built in the harness's steps (the project's install replaces the pin, keeping tox), and the
+    tests run through tox-current-env's link to the interpreter, which must still find the packages."""
+    from sphinxkit import build as build_sphinx
+
+    from tools.overlay import find_python
+
+    data = build_sphinx(tmp_path)
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stderr
+    logs = tmp_path / "gold" / "logs" / "sphinx-doc__sphinx-1"
+    outcome = json.loads((logs / "result.json").read_text())
+    if find_python("3.10") is None:  # the harness's spec asks for 3.10: without it, said, never run on another
+        assert gold["env_failed"] == 1 and "needs Python 3.10" in outcome["reason"], outcome
+        return
+    assert gold["resolved_ids"] == ["sphinx-doc__sphinx-1"], outcome
+    assert outcome["tests"] == {
+        "tests/test_roles.py::test_slug_lowercase": "passed",
+        "tests/test_roles.py::test_the_project_s_jinja2": "passed",
+        "tests/test_roles.py::test_slug": "passed",
+    }
+    environment = (logs / "environment.txt").read_text()
+    assert "attempt 1 failed" in environment and "attempt 2 failed" not in environment, environment
+    log = (logs / "test_output.txt").read_text()
+    assert log.startswith("$ tox --current-env -epy39 -v -- tests/test_roles.py\n") and "-m pytest -rA" in log, log
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == ["sphinx-doc__sphinx-1"], empty
+    failed = json.loads((tmp_path / "empty" / "logs" / "sphinx-doc__sphinx-1" / "result.json").read_text())
+    assert failed["fail_to_pass_failed"] == ["tests/test_roles.py::test_slug_lowercase"], failed
+
+
 def test_without_the_harness_package_eval_solve_says_so_once_and_stops(tmp_path: Path, envs: Path) -> None:
     import os
     import subprocess
@@ -364,6 +399,26 @@ def test_a_module_the_install_writes_is_there_for_the_tests_and_only_gold_resolv
     failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
     assert failed["status"] == "unresolved", failed
     assert failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"], failed
+
+
+@pytest.mark.slow
+def test_a_fix_to_a_compiled_extension_is_compiled_from_the_tree_under_test(tmp_path: Path, envs: Path) -> None:
+    """The fix is in C: gold resolves only if the tree under test is compiled (against the Python the tests run
+    on, whose headers the tests' prefix must offer), and the empty patch runs the base's extension and fails."""
+    import shutil
+
+    from buildkit import build_compiled
+
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler on this machine")
+    data = build_compiled(tmp_path)
+    resolved_on_the_first_attempt(data, tmp_path, envs)
+    (iid,) = data.ids()
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
+    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
+    assert failed["status"] == "unresolved" and failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
 
 
 @pytest.mark.slow
