@@ -72,20 +72,59 @@ def version_at(git_dir: Path, repo: str, commit: str) -> str:
 
 
 def candidates(git_dir: Path, window: int, max_lines: int) -> list[tuple[str, str, list[str], list[str]]]:
-    """(commit, subject, library files, test files) of qualifying commits, newest first."""
-    log = git(git_dir, "log", f"-n{window}", "--no-merges", "--format=%x00%H%x01%s%x01", "--numstat", "HEAD")
+    """(commit, subject, library files, test files) of qualifying commits, newest first.
+
+    Paths come from ``--name-status --no-renames``, which reads trees only; the lines a commit changes are counted for the
+    commits that qualify otherwise, one by one, as a fetched snapshot may lack a blob (a commit that needs
+    one is passed over, where a whole ``--numstat`` log would stop at it)."""
+    log = git(
+        git_dir,
+        "log",
+        f"-n{window}",
+        "--no-merges",
+        "--format=%x00%H%x01%s%x01",
+        "--name-status",
+        "--no-renames",
+        "HEAD",
+    )
     found = []
     for record in log.split("\x00")[1:]:
-        sha, subject, stat = record.split("\x01")
-        rows = [line.split("\t") for line in stat.strip().splitlines() if line.count("\t") == 2]
-        tests = [p for _, _, p in rows if TEST_PATH.search(p)]
-        library = [(a, d, p) for a, d, p in rows if p.endswith(".py") and not TEST_PATH.search(p)]
-        lines = sum(int(a) + int(d) for a, d, _ in library if a.isdigit() and d.isdigit())
-        if not tests or not 1 <= len(library) <= 3 or lines > max_lines or SKIP.match(subject) or "=>" in stat:
+        sha, subject, status = record.split("\x01")
+        rows = [line.split("\t") for line in status.strip().splitlines()]
+        paths = [row[-1] for row in rows]
+        tests = [p for p in paths if TEST_PATH.search(p)]
+        library = [p for p in paths if p.endswith(".py") and not TEST_PATH.search(p)]
+        # a rename, without the blobs to tell: a module deleted (and added)
+        renamed = any(row[0] == "D" and row[-1].endswith(".py") for row in rows)
+        if not tests or not 1 <= len(library) <= 3 or SKIP.match(subject) or renamed:
             continue
         if not all(p.endswith(".py") for p in tests):
             continue
-        found.append((sha, subject, [p for *_, p in library], tests))
+        try:
+            _, _, lines = _split(git(git_dir, "show", "--format=", "--numstat", sha, "--", *library))
+        except subprocess.CalledProcessError:
+            continue
+        if lines <= max_lines:
+            found.append((sha, subject, library, tests))
+    return found
+
+
+def _split(numstat: str) -> tuple[list[str], list[str], int]:
+    """(library ``.py`` files, test files, lines the library files change) of a commit's ``--numstat``."""
+    rows = [line.split("\t") for line in numstat.strip().splitlines() if line.count("\t") == 2]
+    library = [(a, d, p) for a, d, p in rows if p.endswith(".py") and not TEST_PATH.search(p)]
+    lines = sum(int(a) + int(d) for a, d, _ in library if a.isdigit() and d.isdigit())
+    return [p for *_, p in library], [p for _, _, p in rows if TEST_PATH.search(p)], lines
+
+
+def given(git_dir: Path, commits: list[str]) -> list[tuple[str, str, list[str], list[str]]]:
+    """``--commits`` as they are, unfiltered: (commit, subject, library files, test files)."""
+    found = []
+    for commit in commits:
+        record = git(git_dir, "show", "--format=%H%x01%s%x01", "--numstat", "--no-renames", commit)
+        sha, subject, stat = record.split("\x01")
+        library, tests, _ = _split(stat)
+        found.append((sha, subject, library, tests))
     return found
 
 
@@ -140,6 +179,12 @@ def eval_solve(dataset: Path, repos: Path, out: Path, predictions: str, envs: Pa
     return json.loads((out / "report.json").read_text(encoding="utf-8"))
 
 
+def test_function(test_id: str) -> str:
+    """The function a log's test id names: ``test_x`` of ``a.py::C::test_x[p.q]``, django's ``test_x (m.C.test_x)``
+    and sympy's bare ``test_x``."""
+    return re.split(r"[\[ (]", test_id.split("::")[-1])[0].split(".")[-1]
+
+
 def log_status(out: Path, row: dict) -> dict[str, str]:
     log = out / "logs" / row["instance_id"] / "test_output.txt"
     return parse_log(row["repo"], log.read_text(encoding="utf-8", errors="replace")) if log.is_file() else {}
@@ -168,12 +213,23 @@ def main() -> int:
         "(0: no limit); sympy's own runner takes over 10 minutes on its largest test files",
     )
     parser.add_argument("--exclude", default="", help="comma-separated commit prefixes not to use")
+    parser.add_argument(
+        "--commits",
+        default="",
+        help="comma-separated commits to use as they are, unfiltered (a history rebuilt from releases, "
+        "where the repository's own is beyond reach)",
+    )
     parser.add_argument("--timeout", type=int, default=900, help="seconds one instance's tests may take")
     args = parser.parse_args()
     started = time.perf_counter()
     specs = MAP_REPO_VERSION_TO_SPECS.get(args.repo, {})
     picked: dict[str, list[tuple[str, list[str]]]] = {}
-    for sha, _subject, _library, tests in candidates(args.git_dir, args.window, args.max_lines):
+    pool = (
+        given(args.git_dir, args.commits.split(","))
+        if args.commits
+        else candidates(args.git_dir, args.window, args.max_lines)
+    )
+    for sha, _subject, _library, tests in pool:
         if any(sha.startswith(prefix) for prefix in args.exclude.split(",") if prefix):
             continue
         if args.max_test_lines and any(_lines(args.git_dir, f"{sha}^", t) > args.max_test_lines for t in tests):
@@ -218,7 +274,7 @@ def main() -> int:
         f2p = sorted(t for t, s in gold.items() if s in PASSING and empty.get(t) not in PASSING)
         p2p = sorted(t for t, s in gold.items() if s in PASSING and empty.get(t) in PASSING)
         added = set(ADDED_TEST.findall(row["test_patch"]))
-        named = {re.split(r"[\[ ]", t.split("::")[-1].split(".")[-1])[0] for t in f2p}
+        named = {test_function(t) for t in f2p}
         reason = reports["gold"]["reasons"].get(iid, "")
         print(
             f"  {iid}: {len(f2p)} FAIL_TO_PASS, {len(p2p)} PASS_TO_PASS; added tests among FAIL_TO_PASS "
