@@ -60,11 +60,13 @@ NO_DATE_CAP = "2099-12-31T23:59:59Z"  # uv's per-package cap for an exact pin (o
 
 @dataclasses.dataclass(frozen=True)
 class InstanceEnvironment:
-    """The built environment of an instance, with the spec it follows and the date it was resolved as of."""
+    """The built environment of an instance, with the spec it follows, the date it was resolved as of and the
+    packages exempt from that date (``exact_pins_uncapped``): the tree under test is installed by the same rules."""
 
     built: Built
     spec: HarnessSpec
     exclude_newer: str
+    uv_args: tuple[str, ...] = ()
 
     @property
     def log(self) -> str:
@@ -90,7 +92,7 @@ def build_environment(instance: Instance, repo_dir: Path, cache: Path) -> Instan
 
             edit_tree(spec, checkout)
         built = envbuild.build(recipe, cache, lambda _line: None)
-    return InstanceEnvironment(built, spec, date)
+    return InstanceEnvironment(built, spec, date, recipe.uv_args)
 
 
 def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, committed: str) -> tuple[Recipe, str]:

@@ -94,9 +94,13 @@ def overlay(
     *,
     readable: list[Path],
     exclude_newer: str | None,
+    uv_args: tuple[str, ...] = (),
     settings: SandboxSettings | None = None,
 ) -> Overlay:
-    """The tree installed over ``built`` in a new environment at ``where`` (see the module docstring)."""
+    """The tree installed over ``built`` in a new environment at ``where`` (see the module docstring).
+
+    ``exclude_newer`` and ``uv_args`` are the environment's own date rules: its build requirements (setuptools==68.0.0
+    that astropy's spec writes into pyproject.toml) resolve from the cache as the environment's did."""
     settings = (settings or SandboxSettings()).model_copy(update={"network": False})
     base = str(built.python.resolve())
     uv = Uv(
@@ -124,7 +128,7 @@ def overlay(
     date = ["--exclude-newer", f"{exclude_newer}T23:59:59Z"] if exclude_newer else []
     try:
         uv.run(
-            ["pip", "install", "--quiet", "--no-deps", "--python", str(python), *date, "-e", str(tree)],
+            ["pip", "install", "--quiet", "--no-deps", "--python", str(python), *date, *uv_args, "-e", str(tree)],
             tree,
             timeout=INSTALL_TIMEOUT,
         )

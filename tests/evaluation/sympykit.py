@@ -48,8 +48,14 @@ sys.exit(1 if failed else 0)
 '''
 
 
-def build(work: Path, committed: str | None = None) -> Dataset:
-    """The instance in ``work``; ``committed`` (ISO date) dates its commit, and so the packages' date cap."""
+# A build requirement pinned to the release the spec pins (as astropy's spec writes setuptools==68.0.0 into its
+# pyproject.toml): the tree under test must be built by the environment's date rules, which exempt it.
+PINNED_BUILD = '[build-system]\nrequires = ["setuptools", "mpmath==1.3.0"]\nbuild-backend = "setuptools.build_meta"\n'
+
+
+def build(work: Path, committed: str | None = None, pinned_build: bool = False) -> Dataset:
+    """The instance in ``work``; ``committed`` (ISO date) dates its commit, and so the packages' date cap;
+    ``pinned_build`` adds a pyproject.toml whose build requires the spec's pinned mpmath."""
     root = work / "src" / "sympy__sympy"
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
@@ -62,6 +68,7 @@ def build(work: Path, committed: str | None = None) -> Dataset:
             "sympy/core/numbers.py": NUMBERS,
             "sympy/core/tests/test_numbers.py": TESTS,
             "bin/test": RUNNER,
+            **({"pyproject.toml": PINNED_BUILD} if pinned_build else {}),
         },
     )
     (root / "bin" / "test").chmod(0o755)

@@ -333,20 +333,24 @@ def test_without_the_harness_package_eval_solve_says_so_once_and_stops(tmp_path:
 @pytest.mark.slow
 def test_a_release_the_spec_pins_is_installed_though_it_is_newer_than_the_commit(tmp_path: Path, envs: Path) -> None:
     """sympy's spec pins mpmath==1.3.0 (March 2023); an environment dated by a 2022 commit installs it anyway, as
-    the harness does, instead of dropping the spec's packages because the date cap hid the pinned release."""
+    the harness does, instead of dropping the spec's packages because the date cap hid the pinned release. The
+    project's build requires that release too, and the tree under test is built by the same rule (it was built
+    with the date alone, found no mpmath==1.3.0, and fell back to setup.py develop)."""
     from sympykit import build as build_sympy
 
     from tools.overlay import find_python
 
     if find_python("3.9") is None:
         pytest.skip("the harness's sympy spec needs Python 3.9")
-    data = build_sympy(tmp_path, committed="2022-06-01T12:00:00+00:00")
+    data = build_sympy(tmp_path, committed="2022-12-01T12:00:00+00:00", pinned_build=True)
     result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
     assert result.returncode == 0, result.stderr
     assert gold["resolved_ids"] == ["sympy__sympy-1"], gold
+    install = (tmp_path / "gold" / "logs" / "sympy__sympy-1" / "install.txt").read_text()
+    assert install == "installed editable from the tree under test (uv pip install -e)\n", install
     environment = (tmp_path / "gold" / "logs" / "sympy__sympy-1" / "environment.txt").read_text()
-    assert "packages as of 2022-06-01" in environment and "attempt 1 failed" not in environment, environment
-    (venv,) = [p for p in envs.glob("sympy__sympy-1.1-*/venv") if "2022-06-01" in (p.parent / "build.log").read_text()]
+    assert "packages as of 2022-12-01" in environment and "attempt 1 failed" not in environment, environment
+    (venv,) = [p for p in envs.glob("sympy__sympy-1.1-*/venv") if "2022-12-01" in (p.parent / "build.log").read_text()]
     version = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import mpmath; print(mpmath.__version__)"],
         capture_output=True,
