@@ -142,6 +142,7 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
         key_files=(*KEY_FILES, *spec.requirement_files),
         exclude_newer=date,
         deps_only=True,
+        best_effort=spec.conda_packages,
         env=pretend,
         label=label,
         uv_args=exact_pins_uncapped(spec.packages),

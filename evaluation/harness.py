@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from core.errors import ConfigError
+from evaluation.conda import conda_requirements
 from evaluation.dataset import Instance
 
 SUPPORTED = "swebench>=4.0,<5"
@@ -47,6 +48,7 @@ class HarnessSpec:
     python: str = ""  # "X.Y" the spec asks for; "" means patchgate's own
     packages: tuple[str, ...] = ()  # pip requirement specifiers
     requirement_files: tuple[str, ...] = ()  # tree-relative
+    conda_packages: tuple[str, ...] = ()  # the spec's environment.yml as pip requirements, each installed if it can
     extras: str = ""  # e.g. "[test]" from ``pip install -e .[test]``
     test_cmd: str = DEFAULT_TEST_CMD
     tree_edits: tuple[str, ...] = ()  # sed -i commands on the tree's own files
@@ -57,7 +59,8 @@ class HarnessSpec:
         return (
             f"spec: {'swebench' if self.known else 'harness defaults'}; python {self.python or 'ours'}; "
             f"packages: {' '.join(self.packages) or '-'}; requirements: {', '.join(self.requirement_files) or '-'}"
-            f"; project extras: {self.extras or '-'}; tests: {self.test_cmd}"
+            + (f"; conda environment: {len(self.conda_packages)} package(s)" if self.conda_packages else "")
+            + f"; project extras: {self.extras or '-'}; tests: {self.test_cmd}"
             + "".join(f"\nnote: {n}" for n in self.notes)
         )
 
@@ -105,13 +108,19 @@ def harness_spec(repo: str, version: str, checkout: Path) -> HarnessSpec:
         )
     packages: list[str] = list(spec.get("pip_packages") or [])
     requirement_files: list[str] = []
+    conda: tuple[str, ...] = ()
     notes: list[str] = []
     listed = str(spec.get("packages") or "")
     if listed == "requirements.txt":
         found = [p for p in constants.MAP_REPO_TO_REQS_PATHS.get(repo, []) if (checkout / p).is_file()]
         requirement_files = found[:1]
     elif listed == "environment.yml":
-        notes.append("the spec's conda environment.yml is not read; the project's own dependencies are installed")
+        found = [p for p in constants.MAP_REPO_TO_ENV_YML_PATHS.get(repo, []) if (checkout / p).is_file()]
+        conda, unread = conda_requirements(checkout / found[0]) if found else ((), ())
+        if not found:
+            notes.append("the spec's conda environment file is not in the tree; the project's dependencies only")
+        if unread:
+            notes.append(f"not pip requirements, left out of {found[0]}: {', '.join(unread)[:300]}")
     elif listed:
         packages += shlex.split(listed)
     commands = [*(spec.get("pre_install") or []), *(spec.get("eval_commands") or [])]
@@ -124,6 +133,7 @@ def harness_spec(repo: str, version: str, checkout: Path) -> HarnessSpec:
         str(spec.get("python") or ""),
         tuple(packages),
         tuple(requirement_files),
+        conda,
         _extras(str(spec.get("install") or "")),
         str(spec.get("test_cmd") or DEFAULT_TEST_CMD),
         edits,

@@ -7,7 +7,8 @@ to confine the build). Whatever made it, a recipe is data: the interpreter, the
 tree to install from, the install attempts in order (smaller ones when a whole
 resolve fails; an attempt is one install or several, each over the last, as the
 harness's image installs its packages and then the project), the date packages
-are resolved as of, and the key its cache is found under. This module alone knows the cache layout::
+are resolved as of, and the key its cache is found under. This module alone
+knows the cache layout::
 
     <cache>/<key>/lock        held while the environment is built (one build per key)
     <cache>/<key>/venv/       the environment
@@ -83,6 +84,9 @@ class Recipe:
     exclude_newer: str | None = None  # YYYY-MM-DD: packages as they were then
     uv_args: tuple[str, ...] = ()  # further uv pip options (per-package date caps)
     deps_only: bool = False  # uninstall the project afterwards: each tree under test is installed over it
+    # then each of these alone, held to what is installed; one that cannot be is left out and listed (a conda
+    # environment's packages, some of which are no PyPI project)
+    best_effort: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)  # variables the build needs (never secrets)
     label: str = "environment"
 
@@ -92,6 +96,8 @@ class Recipe:
             f"{BUILDER_VERSION}\0{self.python}\0{self.identity}\0{self.exclude_newer}\0"
             f"{_keyed(self.attempts)}\0{self.uv_args}\0{self.deps_only}".encode()
         )
+        if self.best_effort:  # keys made before there were any stay as they were
+            digest.update(f"\0{self.best_effort}".encode())
         for rel in sorted(set(self.key_files)):
             path = self.tree / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
@@ -207,7 +213,33 @@ def _build(
         raise EnvironmentBuildError(errors[0][:600] if errors else "nothing to install")
     if recipe.deps_only:
         _uninstall_project(uv, venv, source, log)
+    if recipe.best_effort:
+        progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
+        _install_where_they_fit(uv, venv, home, [*date, *recipe.uv_args], recipe.best_effort, log)
     progress(f"environment ready: {venv}")
+
+
+def _install_where_they_fit(
+    uv: Uv, venv: Path, home: Path, flags: list[str], packages: tuple[str, ...], log: list[str]
+) -> None:
+    """Each of ``packages`` installed alone, constrained to the versions installed before it: what the spec and
+    the project resolved stays, as the harness's later installs override a conda environment's choices. One the
+    index lacks (a system library), that clashes, or that does not build is left out, and the log says which."""
+    target = ["--python", str(venv / "bin" / "python")]
+    constraints = home / "constraints.txt"
+    left_out: list[str] = []
+    for package in packages:
+        frozen = uv.run(["pip", "freeze", *target], home).splitlines()
+        constraints.write_text("".join(f"{line}\n" for line in frozen if "==" in line), encoding="utf-8")
+        try:
+            uv.run(["pip", "install", "--quiet", *target, *flags, "-c", str(constraints), package], home)
+        except EnvironmentBuildError:
+            left_out.append(package)
+    constraints.unlink(missing_ok=True)
+    log.append(
+        f"installed where they fit: {len(packages) - len(left_out)} of {len(packages)}; "
+        f"left out: {', '.join(left_out) or 'none'}"
+    )
 
 
 def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> None:

@@ -75,3 +75,27 @@ def test_logs_are_read_with_the_repository_s_parser_and_graded_by_its_rules() ->
     # a missing PASS_TO_PASS test fails; the harness counts a skipped one as neither
     assert grade(case, {"test_new": "PASSED", "test_gcd": "PASSED"}) == (False, [], ["test_gone"])
     assert grade(case, {"test_new": "PASSED", "test_gcd": "PASSED", "test_gone": "SKIPPED"}) == (True, [], [])
+
+
+def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> None:
+    """xarray's and matplotlib's specs install the repository's environment.yml (hypothesis, pytest plugins):
+    conda's names and version prefixes read as pip's, the interpreter and pip left to the spec and uv."""
+    conda_file = tmp_path / "ci" / "requirements" / "environment.yml"
+    conda_file.parent.mkdir(parents=True)
+    conda_file.write_text(
+        "name: xarray-tests\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - pip\n"
+        "  - hypothesis\n  - dask-core\n  - numpy=1.23\n  - conda-forge::pandas>=1.5\n  - h5py 3.7.0 nompi_h2\n"
+        "  - pip:\n      - pytest-timeout==2.1\n      - -e .\n",
+        encoding="utf-8",
+    )
+    spec = harness_spec("pydata/xarray", "2024.05", tmp_path)
+    assert spec.conda_packages == (
+        "hypothesis",
+        "dask",
+        "numpy==1.23.*",
+        "pandas>=1.5",
+        "h5py==3.7.0.*",
+        "pytest-timeout==2.1",
+    )
+    assert any("-e ." in note for note in spec.notes) and "conda environment: 6 package(s)" in spec.describe()
+    assert harness_spec("sympy/sympy", "1.1", tmp_path).conda_packages == ()
