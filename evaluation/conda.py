@@ -22,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 # conda-forge packages whose PyPI project has another name (the conda-forge feedstocks' own renames)
 PYPI_NAMES = {
     "dask-core": "dask",
+    "iris": "scitools-iris",  # PyPI's "iris" is a placeholder whose import raises: worse than none
     "matplotlib-base": "matplotlib",
     "msgpack-python": "msgpack",
     "pytables": "tables",

@@ -84,7 +84,7 @@ def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> 
     conda_file.parent.mkdir(parents=True)
     conda_file.write_text(
         "name: xarray-tests\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - pip\n"
-        "  - hypothesis\n  - dask-core\n  - numpy=1.23\n  - conda-forge::pandas>=1.5\n  - h5py 3.7.0 nompi_h2\n"
+        "  - hypothesis\n  - dask-core\n  - iris\n  - numpy=1.23\n  - conda-forge::pandas>=1.5\n  - h5py 3.7.0 nompi_h2\n"
         "  - pip:\n      - pytest-timeout==2.1\n      - -e .\n",
         encoding="utf-8",
     )
@@ -92,10 +92,11 @@ def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> 
     assert spec.conda_packages == (
         "hypothesis",
         "dask",
+        "scitools-iris",
         "numpy==1.23.*",
         "pandas>=1.5",
         "h5py==3.7.0.*",
         "pytest-timeout==2.1",
     )
-    assert any("-e ." in note for note in spec.notes) and "conda environment: 6 package(s)" in spec.describe()
+    assert any("-e ." in note for note in spec.notes) and "conda environment: 7 package(s)" in spec.describe()
     assert harness_spec("sympy/sympy", "1.1", tmp_path).conda_packages == ()
