@@ -11,13 +11,15 @@ without dependencies, offline.
 
 That Python is a prefix of its own, not a virtual environment, as the harness's
 conda environment is: its interpreter is a copy of the base one, its standard
-library links to the base's, its site-packages is its own. A venv's packages are
-found through the ``pyvenv.cfg`` beside the interpreter's path as invoked, so a
-tool that links to ``sys.executable`` loses them (tox-current-env, which every
-sphinx spec runs, links ``.tox/py39/bin/python`` to it: "No module named
-pytest"); a prefix is found from the interpreter's real location, through any
-link. Where a base Python cannot be laid out so (it does not find itself in the
-copy), a virtual environment is made as before, and the note says so. The cached environment's console
+library the base's files hard-linked (read-only to the tree's build code), its
+site-packages its own. A venv's packages are found through the ``pyvenv.cfg``
+beside the interpreter's path as invoked, so a tool that links to
+``sys.executable`` loses them (tox-current-env, which every sphinx spec runs,
+links ``.tox/py39/bin/python`` to it: "No module named pytest"); a prefix is
+found from the interpreter's real location, through any link. Where a base
+Python cannot be laid out so (its files cannot be hard-linked here, or it does
+not find itself in the copy), a virtual environment is made as before, and the
+note says so. The cached environment's console
 scripts are copied into the overlay with their interpreter line pointing at
 the overlay's Python, so ``pytest``, ``tox`` or ``bin/test`` run the tree under
 test. Everything runs in the sandbox: the install runs the tree's build code.
@@ -103,15 +105,19 @@ def overlay(
     that astropy's spec writes into pyproject.toml) resolve from the cache as the environment's did."""
     settings = (settings or SandboxSettings()).model_copy(update={"network": False})
     base = str(built.python.resolve())
+    where.mkdir(parents=True, exist_ok=True)
+    layout = _prefix(base, where)
+    scratch = where / "tmp"
+    scratch.mkdir()
+    # the tree's build code writes where an install writes: a prefix's standard library is the base's own files
+    own = [where] if layout.error else [_site_packages(where), where / "bin", scratch]
     uv = Uv(
         {"UV_CACHE_DIR": str(built.uv_cache), "UV_OFFLINE": "1"},
-        writable=[where, tree, built.uv_cache],
+        writable=[*own, tree, built.uv_cache],
         readable=[built.home, *readable],
         python=base,
         settings=settings,
     )
-    where.mkdir(parents=True, exist_ok=True)
-    layout = _prefix(base, where)
     if layout.error:
         uv.run(["venv", "--quiet", "--allow-existing", "--python", base, str(where)], tree)
     site = _site_packages(where)
@@ -141,8 +147,8 @@ def overlay(
         env = {
             **allowed_env(os.environ),
             **({"VIRTUAL_ENV": str(where)} if layout.error else {}),
-            "TMPDIR": str(where),
-            "HOME": str(where),
+            "TMPDIR": str(scratch),
+            "HOME": str(scratch),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         done = sandbox.run(
@@ -150,7 +156,7 @@ def overlay(
             cwd=tree,
             env=env,
             timeout=INSTALL_TIMEOUT,
-            writable=[where, tree],
+            writable=[*own, tree],
             readable=uv.readable,
             settings=settings,
         )
@@ -191,10 +197,20 @@ def _prefix(base: str, where: Path) -> _Layout:
         return _Layout(Path(base).parent.parent, f"{base} did not say where its standard library is")
     home, version = Path(found["prefix"]), found["version"]
     lib = where / "lib" / f"python{version}"
-    (lib / "site-packages").mkdir(parents=True)
-    for entry in Path(found["stdlib"]).iterdir():
-        if entry.name not in _OWN:
-            (lib / entry.name).symlink_to(entry)
+    stdlib = Path(found["stdlib"])
+    try:  # hard links, not symbolic: code that compares a module's real path with sysconfig's stdlib (astroid's
+        # is_standard_module) must find it inside the prefix, as in a conda environment
+        shutil.copytree(
+            stdlib,
+            lib,
+            symlinks=True,
+            copy_function=os.link,
+            ignore=lambda d, n: _OWN & set(n) if Path(d) == stdlib else [],
+        )
+    except (OSError, shutil.Error) as exc:
+        _empty(where)
+        return _Layout(Path(base).parent.parent, f"its standard library cannot be linked here ({exc})"[:300])
+    (lib / "site-packages").mkdir()
     for shared in Path(found["libdir"]).glob("libpython*") if found["libdir"] else ():
         (where / "lib" / shared.name).symlink_to(shared)  # for an interpreter that finds it beside itself
     if Path(found["include"]).is_dir():

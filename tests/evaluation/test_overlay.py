@@ -43,3 +43,16 @@ def test_the_interpreter_is_a_copy_and_the_headers_are_offered(tmp_path: Path) -
     assert os.stat(python).st_ino != os.stat(base).st_ino and not python.resolve().is_relative_to(base.parent)
     include = Path(run(python, "import sysconfig; print(sysconfig.get_path('include'))"))
     assert include.is_relative_to(where) and (include / "Python.h").is_file()
+
+
+def test_a_standard_module_s_real_path_is_inside_the_prefix(tmp_path: Path) -> None:
+    """astroid's is_standard_module compares a module's real path with sysconfig's stdlib: with the standard
+    library symlinked, hashlib was "not standard" and astroid's own tests failed on its gold fix."""
+    where = tmp_path / "overlay"
+    where.mkdir()
+    assert _prefix(str(Path(sys.executable).resolve()), where).error == ""
+    code = (
+        "import hashlib, os, sysconfig; "
+        "print(os.path.realpath(hashlib.__file__).startswith(os.path.realpath(sysconfig.get_path('stdlib'))))"
+    )
+    assert run(where / "bin" / "python", code) == "True"
