@@ -114,7 +114,7 @@ def overlay(
     uv = Uv(
         {"UV_CACHE_DIR": str(built.uv_cache), "UV_OFFLINE": "1"},
         writable=[*own, tree, built.uv_cache],
-        readable=[built.home, *readable],
+        readable=[built.home, where, *readable],  # the prefix read-only, the folders an install writes over it
         python=base,
         settings=settings,
     )
