@@ -23,11 +23,10 @@ Python the tests run on, makes it pass.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from pathlib import Path
 
-from evalkit import CALC, GOLD_FIX, P2P, TEST_ADD, TEST_CALC, Dataset, diff_for, git, instance, write
+from evalkit import CALC, GOLD_FIX, P2P, TEST_ADD, TEST_CALC, Dataset, base_repo, diff_for, instance, published
 
 BACKEND = (
     '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n'
@@ -124,16 +123,7 @@ def build_compiled(work: Path) -> Dataset:
 
 def _dataset(work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str, str] = GOLD_FIX) -> Dataset:
     key = repo.replace("/", "__")
-    root = work / "src" / key
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    write(root, {"calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC})
-    for rel, content in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(content if isinstance(content, bytes) else content.encode())
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD").strip()
+    root, base = base_repo(work, key, {"calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC, **files})
     rows = [
         instance(
             f"{key}-1",
@@ -145,9 +135,4 @@ def _dataset(work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str
             P2P,
         )
     ]
-    repos = work / "repos"
-    repos.mkdir()
-    git(work, "clone", "-q", "--bare", str(root), str(repos / key))
-    path = work / "dataset.json"
-    path.write_text(json.dumps(rows), encoding="utf-8")
-    return Dataset(path, repos, rows)
+    return published(work, {key: root}, rows)

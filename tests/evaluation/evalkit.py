@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,24 +81,44 @@ class Dataset:
         return [r["instance_id"] for r in self.rows]
 
 
+def published(work: Path, sources: dict[str, Path], rows: list[dict]) -> Dataset:
+    """The dataset of ``rows`` in ``work``: each source repository cloned bare to ``work/repos/<key>`` (what
+    ``--repos`` reads) and the rows written to ``work/dataset.json``."""
+    repos = work / "repos"
+    repos.mkdir()
+    for key, source in sources.items():
+        git(work, "clone", "-q", "--bare", str(source), str(repos / key))
+    path = work / "dataset.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return Dataset(path, repos, rows)
+
+
 def make_repo(work: Path, owner_name: str, deps: str = "") -> tuple[Path, str]:
     """A working repository (for making diffs) and its base commit; a bare clone goes under work/repos."""
-    root = work / "src" / owner_name.replace("/", "__")
+    files = {
+        "pyproject.toml": PYPROJECT.format(name=owner_name.split("/")[1], deps=deps),
+        "calc/__init__.py": CALC,
+        "tests/test_calc.py": TEST_CALC,
+        ".patchgate.toml": '[index]\ndense = "none"\n',
+    }
+    return base_repo(work, owner_name.replace("/", "__"), files)
+
+
+def base_repo(
+    work: Path, key: str, files: Mapping[str, str | bytes], *, when: str | None = None, executable: tuple[str, ...] = ()
+) -> tuple[Path, str]:
+    """``work/src/<key>``, a git repository whose one commit (dated ``when``) holds ``files``; and that commit."""
+    root = work / "src" / key
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    write(
-        root,
-        {
-            "pyproject.toml": PYPROJECT.format(name=owner_name.split("/")[1], deps=deps),
-            "calc/__init__.py": CALC,
-            "tests/test_calc.py": TEST_CALC,
-            ".patchgate.toml": '[index]\ndense = "none"\n',
-        },
-    )
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(content if isinstance(content, bytes) else content.encode())
+    for rel in executable:
+        (root / rel).chmod(0o755)
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD").strip()
-    return root, base
+    git(root, "commit", "-q", "-m", "base", when=when)
+    return root, git(root, "rev-parse", "HEAD").strip()
 
 
 def instance(iid: str, repo: str, base: str, patch: str, test_patch: str, f2p: list[str], p2p: list[str]) -> dict:
@@ -168,9 +189,7 @@ def build(work: Path, *, broken: bool = False, network: bool = False, new_name: 
                 P2P[:1],
             )
         )
-    repos = work / "repos"
-    repos.mkdir()
-    git(work, "clone", "-q", "--bare", str(calc), str(repos / "acme__calc"))
+    sources = {"acme__calc": calc}
     if broken:
         other, other_base = make_repo(work, "acme/broken", deps='"patchgate-no-such-package-4f2a9e"')
         rows.append(
@@ -184,10 +203,8 @@ def build(work: Path, *, broken: bool = False, network: bool = False, new_name: 
                 P2P,
             )
         )
-        git(work, "clone", "-q", "--bare", str(other), str(repos / "acme__broken"))
-    path = work / "dataset.json"
-    path.write_text(json.dumps(rows), encoding="utf-8")
-    return Dataset(path, repos, rows)
+        sources["acme__broken"] = other
+    return published(work, sources, rows)
 
 
 def worktrees(bare: Path) -> list[str]:

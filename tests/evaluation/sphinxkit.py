@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evalkit import Dataset, diff_for, git, write
+from evalkit import Dataset, base_repo, diff_for, published
 
 PYPROJECT = (
     '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n'
@@ -33,22 +33,14 @@ NEW_TEST = "\n\ndef test_slug_lowercase():\n    assert slug('A B') == 'a-b'\n"
 
 def build(work: Path) -> Dataset:
     """The instance in ``work``, committed in October 2024 (the packages' date cap)."""
-    root = work / "src" / "sphinx-doc__sphinx"
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    write(
-        root,
-        {
-            "pyproject.toml": PYPROJECT,
-            "tox.ini": TOX,
-            "sphinx/__init__.py": "",
-            "sphinx/roles.py": ROLES,
-            "tests/test_roles.py": TESTS,
-        },
-    )
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base", when="2024-10-01T12:00:00+00:00")
-    base = git(root, "rev-parse", "HEAD").strip()
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "tox.ini": TOX,
+        "sphinx/__init__.py": "",
+        "sphinx/roles.py": ROLES,
+        "tests/test_roles.py": TESTS,
+    }
+    root, base = base_repo(work, "sphinx-doc__sphinx", files, when="2024-10-01T12:00:00+00:00")
     row = {
         "instance_id": "sphinx-doc__sphinx-1",
         "repo": "sphinx-doc/sphinx",
@@ -64,9 +56,4 @@ def build(work: Path) -> Dataset:
         "environment_setup_commit": base,
         "created_at": "2024-10-01T12:00:00Z",
     }
-    repos = work / "repos"
-    repos.mkdir()
-    git(work, "clone", "-q", "--bare", str(root), str(repos / "sphinx-doc__sphinx"))
-    path = work / "dataset.json"
-    path.write_text(json.dumps([row]), encoding="utf-8")
-    return Dataset(path, repos, [row])
+    return published(work, {"sphinx-doc__sphinx": root}, [row])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evalkit import Dataset, diff_for, git, write
+from evalkit import Dataset, base_repo, diff_for, published
 
 SETUP = (
     'from setuptools import setup\n\nsetup(name="sympy", version="1.1", '
@@ -56,25 +56,16 @@ PINNED_BUILD = '[build-system]\nrequires = ["setuptools", "mpmath==1.3.0"]\nbuil
 def build(work: Path, committed: str | None = None, pinned_build: bool = False) -> Dataset:
     """The instance in ``work``; ``committed`` (ISO date) dates its commit, and so the packages' date cap;
     ``pinned_build`` adds a pyproject.toml whose build requires the spec's pinned mpmath."""
-    root = work / "src" / "sympy__sympy"
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    write(
-        root,
-        {
-            "setup.py": SETUP,
-            "sympy/__init__.py": "from sympy.core.numbers import gcd\n",
-            "sympy/core/__init__.py": "",
-            "sympy/core/numbers.py": NUMBERS,
-            "sympy/core/tests/test_numbers.py": TESTS,
-            "bin/test": RUNNER,
-            **({"pyproject.toml": PINNED_BUILD} if pinned_build else {}),
-        },
-    )
-    (root / "bin" / "test").chmod(0o755)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base", when=committed)
-    base = git(root, "rev-parse", "HEAD").strip()
+    files = {
+        "setup.py": SETUP,
+        "sympy/__init__.py": "from sympy.core.numbers import gcd\n",
+        "sympy/core/__init__.py": "",
+        "sympy/core/numbers.py": NUMBERS,
+        "sympy/core/tests/test_numbers.py": TESTS,
+        "bin/test": RUNNER,
+        **({"pyproject.toml": PINNED_BUILD} if pinned_build else {}),
+    }
+    root, base = base_repo(work, "sympy__sympy", files, when=committed, executable=("bin/test",))
     gold = diff_for(root, {"sympy/core/numbers.py": NUMBERS.replace("return a\n", "return abs(a)\n")})
     test_patch = diff_for(root, {"sympy/core/tests/test_numbers.py": TESTS + NEW_TEST})
     row = {
@@ -90,9 +81,4 @@ def build(work: Path, committed: str | None = None, pinned_build: bool = False) 
         "environment_setup_commit": base,
         "created_at": "2024-01-01T00:00:00Z",
     }
-    repos = work / "repos"
-    repos.mkdir()
-    git(work, "clone", "-q", "--bare", str(root), str(repos / "sympy__sympy"))
-    path = work / "dataset.json"
-    path.write_text(json.dumps([row]), encoding="utf-8")
-    return Dataset(path, repos, [row])
+    return published(work, {"sympy__sympy": root}, [row])
