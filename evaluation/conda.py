@@ -46,23 +46,25 @@ def conda_requirements(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
             lines = [str(line) for line in entry.get("pip") or []]
             requirements += [line for line in lines if not line.startswith("-")]
             skipped += [line for line in lines if line.startswith("-")]
-        elif (requirement := _pip_requirement(str(entry))) is not None:
-            requirements.append(requirement)
-        elif str(entry).split("::")[-1].split("=")[0].strip() not in NOT_PACKAGES:
+        elif (requirement := _pip_requirement(str(entry))) is None:
             skipped.append(str(entry))
+        elif requirement:
+            requirements.append(requirement)
     return tuple(dict.fromkeys(requirements)), tuple(skipped)
 
 
 def _pip_requirement(entry: str) -> str | None:
-    """``numpy=1.23`` (or ``numpy 1.23``) → ``numpy==1.23.*``; None for the interpreter, pip, or what is no
-    requirement."""
+    """``numpy=1.23`` (or ``numpy 1.23``) → ``numpy==1.23.*``; '' for the interpreter and pip (nothing to add);
+    None for what is no requirement."""
     text = entry.split("::")[-1].strip()
     parts = text.split()
     if len(parts) > 1 and parts[1][:1].isdigit():  # "h5py 3.7.0 nompi_h2": name, version prefix, build
         text = f"{parts[0]}={parts[1]}"
     match = CONDA_SPEC.match(text.replace(" ", ""))
-    if not match or match["name"].lower() in NOT_PACKAGES:
+    if not match:
         return None
+    if match["name"].lower() in NOT_PACKAGES:
+        return ""
     name = PYPI_NAMES.get(match["name"].lower(), match["name"])
     version = match["version"]
     if version.startswith("=") and not version.startswith("=="):

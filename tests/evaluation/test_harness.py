@@ -83,7 +83,7 @@ def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> 
     conda_file = tmp_path / "ci" / "requirements" / "environment.yml"
     conda_file.parent.mkdir(parents=True)
     conda_file.write_text(
-        "name: xarray-tests\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - pip\n"
+        "name: xarray-tests\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - python >=3.9\n  - pip\n"
         "  - hypothesis\n  - dask-core\n  - iris\n  - numpy=1.23\n  - conda-forge::pandas>=1.5\n  - h5py 3.7.0 nompi_h2\n"
         "  - pip:\n      - pytest-timeout==2.1\n      - -e .\n",
         encoding="utf-8",
@@ -99,4 +99,5 @@ def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> 
         "pytest-timeout==2.1",
     )
     assert any("-e ." in note for note in spec.notes) and "conda environment: 7 package(s)" in spec.describe()
+    assert not any("python" in note for note in spec.notes), spec.notes  # the spec's own Python: not left out
     assert harness_spec("sympy/sympy", "1.1", tmp_path).conda_packages == ()
