@@ -193,6 +193,7 @@ def _build(
     _commit_copy(source, log)
     _plain_self_requirements(source, recipe.attempts, log)
     date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
+    target = ["--python", str(venv / "bin" / "python")]
     errors: list[str] = []
     for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
         # fresh for each attempt: an earlier one's first installs must not be under a later one's
@@ -203,7 +204,6 @@ def _build(
             for install in attempt:
                 progress(f"installing with uv (attempt {number}): {' '.join(install)[:200]}")
                 packages = [a.replace("{source}", str(source)) for a in install]
-                target = ["--python", str(venv / "bin" / "python")]
                 uv.run(["pip", "install", "--quiet", *target, *date, *recipe.uv_args, *packages], source, log)
             break
         except EnvironmentBuildError as exc:
@@ -227,14 +227,20 @@ def _install_where_they_fit(
     index lacks (a system library), that clashes, or that does not build is left out, and the log says which."""
     target = ["--python", str(venv / "bin" / "python")]
     constraints = home / "constraints.txt"
-    left_out: list[str] = []
-    for package in packages:
+
+    def hold_installed() -> None:  # what is installed now, as the next package's constraints
         frozen = uv.run(["pip", "freeze", *target], home).splitlines()
         constraints.write_text("".join(f"{line}\n" for line in frozen if "==" in line), encoding="utf-8")
+
+    hold_installed()
+    left_out: list[str] = []
+    for package in packages:
         try:
             uv.run(["pip", "install", "--quiet", *target, *flags, "-c", str(constraints), package], home)
-        except EnvironmentBuildError:
+        except EnvironmentBuildError:  # nothing changed: the constraints stand
             left_out.append(package)
+            continue
+        hold_installed()
     constraints.unlink(missing_ok=True)
     log.append(
         f"installed where they fit: {len(packages) - len(left_out)} of {len(packages)}; "
