@@ -192,9 +192,10 @@ _OWN = {"site-packages", "dist-packages", "EXTERNALLY-MANAGED"}
 def _prefix(base: str, where: Path) -> _Layout:
     """Lay out at ``where`` a Python prefix over ``base``'s installation (the module docstring says why)."""
     _empty(where)
+    venv_base = Path(base).parent.parent  # what the venv made instead links to
     found = _layout_of(base)
     if found is None:
-        return _Layout(Path(base).parent.parent, f"{base} did not say where its standard library is")
+        return _Layout(venv_base, f"{base} did not say where its standard library is")
     home, version = Path(found["prefix"]), found["version"]
     lib = where / "lib" / f"python{version}"
     stdlib = Path(found["stdlib"])
@@ -209,7 +210,7 @@ def _prefix(base: str, where: Path) -> _Layout:
         )
     except (OSError, shutil.Error) as exc:
         _empty(where)
-        return _Layout(Path(base).parent.parent, f"its standard library cannot be linked here ({exc})"[:300])
+        return _Layout(venv_base, f"its standard library cannot be linked here ({exc})"[:300])
     (lib / "site-packages").mkdir()
     for shared in Path(found["libdir"]).glob("libpython*") if found["libdir"] else ():
         (where / "lib" / shared.name).symlink_to(shared)  # for an interpreter that finds it beside itself
@@ -229,7 +230,7 @@ def _prefix(base: str, where: Path) -> _Layout:
     ):
         return _Layout(home)
     _empty(where)
-    return _Layout(Path(base).parent.parent, f"{base} does not find its packages from a copy of itself")
+    return _Layout(venv_base, f"{base} does not find its packages from a copy of itself")
 
 
 def _empty(folder: Path) -> None:
