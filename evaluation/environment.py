@@ -113,10 +113,7 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     if not spec.known:
         generic = project_recipe(checkout, python)
         # the project must install with its dependencies: an environment without them would judge nothing
-        with_project = (
-            tuple(a for a in generic.attempts if any("{source}" in arg for step in a for arg in step))
-            or generic.attempts
-        )
+        with_project = tuple(filter(envbuild.installs_project, generic.attempts)) or generic.attempts
         return dataclasses.replace(
             generic, attempts=with_project, exclude_newer=date, deps_only=True, label=label, uv_args=()
         ), date

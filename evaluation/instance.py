@@ -136,6 +136,14 @@ def evaluate_patch(
     result.fail_to_pass_failed, result.pass_to_pass_failed = tests.fail_to_pass_failed, tests.pass_to_pass_failed
     if tests.network:
         result.status, result.reason = "env_failed", tests.network
+    elif tests.error and not installed.installed and env.built.project_failed:
+        # the environment's own build of the project failed too: this machine cannot build it, with or
+        # without the prediction (matplotlib's build downloads freetype), so the tests say nothing of the patch
+        result.status = "env_failed"
+        result.reason = (
+            "the project does not build on this machine, so no tree under test can be installed and no "
+            f"FAIL_TO_PASS test ran; its environment's build said: {env.built.project_failed}"
+        )
     elif tests.error and (blame := _patch_failure(diff, tree, folder / "test_output.txt", tests.error)):
         result.status, result.reason = "unresolved", blame
     elif tests.error:

@@ -13,7 +13,12 @@ knows the cache layout::
     <cache>/<key>/lock        held while the environment is built (one build per key)
     <cache>/<key>/venv/       the environment
     <cache>/<key>/source/     the copy of the tree it was installed from (build/ and egg-info land there)
+    <cache>/<key>/downloads/  what the project's build downloaded (sources it fetches): the tree under test,
+                              built offline, finds them there
     <cache>/<key>/build.log   what uv did, attempt by attempt
+    <cache>/<key>/project-failed  why the project itself could not be installed (built, or resolved with
+                              its dependencies), where the environment was made without it (a recipe's last
+                              attempt: its dependencies only)
     <cache>/<key>/ready       written last: the environment is complete
     <cache>/<key>/failed      why it could not be built (reported at once; delete the folder to retry)
     <cache>-uv-cache/         uv's download and wheel cache, shared by every build
@@ -64,6 +69,8 @@ Progress = Callable[[str], None]
 Install = tuple[str, ...]  # the arguments of one `uv pip install`
 Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
+# the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
+LAST_WORD = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit)(?::.*)?|error: .+)$")
 EDITABLE = re.compile(r"^\s*(?:-e|--editable)[\s=]+(\.[^\s\[#]*)(\[[^\]]*\])?\s*(?:#.*)?$")
 
 
@@ -122,12 +129,37 @@ class Built:
         return self.home / "venv"
 
     @property
+    def downloads(self) -> dict[str, str]:
+        """The variables that point a build at the environment's downloads (see ``download_env``)."""
+        return download_env(self.home)
+
+    @property
+    def project_failed(self) -> str:
+        """Why the project could not be installed here, where the environment holds its dependencies without
+        it; '' when it was installed (or the environment was made before this was recorded)."""
+        return _read(self.home / "project-failed").strip()
+
+    @property
     def python(self) -> Path:
         return self.venv / "bin" / "python"
 
     @property
     def log(self) -> str:
         return _read(self.home / "build.log")
+
+
+def download_env(home: Path) -> dict[str, str]:
+    """Where a build keeps what it downloads, beside the environment rather than in the sandbox's throw-away
+    HOME: matplotlib's build fetches freetype's and qhull's sources into the XDG cache, meson its subprojects'
+    packages into its package cache. The environment's build has the network; the tree under test is built
+    offline and finds them here, as the harness's image keeps what its own build fetched."""
+    downloads = home / "downloads"
+    return {"XDG_CACHE_HOME": str(downloads), "MESON_PACKAGE_CACHE_DIR": str(downloads / "meson")}
+
+
+def installs_project(attempt: Attempt) -> bool:
+    """Whether ``attempt`` installs the project itself (names ``{source}``), not only packages."""
+    return any("{source}" in arg for install in attempt for arg in install)
 
 
 def home_of(recipe: Recipe, cache: Path) -> Path:
@@ -178,8 +210,9 @@ def _build(
     venv, source = home / "venv", home / "source"
     for old in (venv, source):
         shutil.rmtree(old, ignore_errors=True)
+    (home / "project-failed").unlink(missing_ok=True)
     uv_cache.mkdir(parents=True, exist_ok=True)
-    env = {**recipe.env, "UV_CACHE_DIR": str(uv_cache)}
+    env = {**recipe.env, **download_env(home), "UV_CACHE_DIR": str(uv_cache)}
     uv = Uv(
         env,
         writable=[home, uv_cache],
@@ -211,6 +244,9 @@ def _build(
             log.append(f"attempt {number} failed: {exc}")
     else:
         raise EnvironmentBuildError(errors[0][:600] if errors else "nothing to install")
+    if errors and not installs_project(attempt) and any(installs_project(a) for a in recipe.attempts):
+        _write(home / "project-failed", f"{errors[0][:600]}\n")
+        log.append("the project itself could not be installed here: the environment holds its dependencies only")
     if recipe.deps_only:
         _uninstall_project(uv, venv, source, log)
     if recipe.best_effort:
@@ -368,10 +404,16 @@ class Uv:
 
 
 def _reason(output: str) -> str:
-    """uv's message and the cause it gives under it, on one line."""
+    """uv's message and the cause it gives under it, on one line; for a build that failed, with the build's own
+    last word (the exception its traceback ends with, or its ``error:`` line), which uv prints dozens of lines
+    further down: "urllib.error.URLError: <urlopen error [Errno 111] Connection refused>"."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     first = next((n for n, line in enumerate(lines) if "error" in line.lower() or "×" in line), max(len(lines) - 6, 0))
-    return " ".join(" ".join(lines[first : first + 6]).split())[:600]
+    head = lines[first : first + 6]
+    if build := next((n for n, line in enumerate(head) if line in ("[stdout]", "[stderr]")), None):
+        said = next((line for line in reversed(lines[first + build :]) if LAST_WORD.match(line)), "")
+        head = [*head[:build], *([f"... {said}"] if said else head[build:])]
+    return " ".join(" ".join(head).split())[:600]
 
 
 def _read(path: Path) -> str:

@@ -7,7 +7,9 @@ it, or generated files (``_pytest/_version.py``), compiled extensions and
 tree would cost minutes, so ``overlay`` makes a throw-away Python that sees the
 cached environment's packages (a ``.pth`` line that adds its site-packages,
 processed like a site directory) and installs the tree into it, editable and
-without dependencies, offline.
+without dependencies, offline: what the environment's build downloaded for
+the project (a source archive its build fetches) is where the tree's build
+looks for it.
 
 That Python is a prefix of its own, not a virtual environment, as the harness's
 conda environment is: its interpreter is a copy of the base one, its standard
@@ -112,7 +114,7 @@ def overlay(
     # the tree's build code writes where an install writes: a prefix's standard library is the base's own files
     own = [where] if layout.error else [_site_packages(where), where / "bin", scratch]
     uv = Uv(
-        {"UV_CACHE_DIR": str(built.uv_cache), "UV_OFFLINE": "1"},
+        {**built.downloads, "UV_CACHE_DIR": str(built.uv_cache), "UV_OFFLINE": "1"},
         writable=[*own, tree, built.uv_cache],
         readable=[built.home, where, *readable],  # the prefix read-only, the folders an install writes over it
         python=base,

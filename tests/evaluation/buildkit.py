@@ -18,6 +18,11 @@ requirements file installs it editable (``-e .[test]``, as pylint's does) beside
 ``build_compiled``: a project whose ``add`` is a C extension (as astropy's, scikit-learn's and matplotlib's code is
 partly compiled); the fix is in the C source, so only the tree under test compiled, against the headers of the
 Python the tests run on, makes it pass.
+
+``build_downloading``: a project whose build downloads a source it builds in, as matplotlib's fetches freetype's
+and qhull's: ``setup.py`` looks for it in ``$XDG_CACHE_HOME/dlcalc`` (where matplotlib keeps its tarballs), fetches
+it from the URL in ``source-url.txt`` when it is not there, and writes it into the package as ``calc/_vendored.py``
+(git-ignored: only a build makes it). ``calc`` imports it, so a tree that was not built fails every test at import.
 """
 
 from __future__ import annotations
@@ -121,7 +126,47 @@ def build_compiled(work: Path) -> Dataset:
     )
 
 
-def _dataset(work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str, str] = GOLD_FIX) -> Dataset:
+DOWNLOADING_SETUP = """import os
+import pathlib
+import urllib.request
+
+from setuptools import setup
+
+cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "dlcalc"
+archive = cache / "vendored.py"
+if not archive.is_file():
+    url = pathlib.Path("source-url.txt").read_text().strip()
+    data = urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=20).read()
+    cache.mkdir(parents=True, exist_ok=True)
+    archive.write_bytes(data)
+pathlib.Path("calc/_vendored.py").write_bytes(archive.read_bytes())
+setup(name="dlcalc", version="0.1", packages=["calc"])
+"""
+VENDORED = "OFFSET = 0\n"  # what the URL serves
+
+
+def build_downloading(work: Path, url: str, *, repo: str = "acme/dlcalc", version: str = "0.1") -> Dataset:
+    """The project fetching its source from ``url``; under ``repo`` at ``version`` (a name the harness has a spec
+    for gets that spec, whose environment keeps the project's dependencies when the project cannot be built)."""
+    calc = "from calc._vendored import OFFSET\n\n" + CALC.replace("a - b", "a - b + OFFSET")
+    return _dataset(
+        work,
+        repo,
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+            "setup.py": DOWNLOADING_SETUP,
+            "source-url.txt": url + "\n",
+            ".gitignore": "calc/_vendored.py\n",
+            "calc/__init__.py": calc,
+        },
+        fix={"calc/__init__.py": calc.replace("a - b", "a + b")},
+        version=version,
+    )
+
+
+def _dataset(
+    work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str, str] = GOLD_FIX, version: str = "0.1"
+) -> Dataset:
     key = repo.replace("/", "__")
     root, base = base_repo(work, key, {"calc/__init__.py": CALC, "tests/test_calc.py": TEST_CALC, **files})
     rows = [
@@ -134,5 +179,6 @@ def _dataset(work: Path, repo: str, files: dict[str, str | bytes], fix: dict[str
             ["tests/test_calc.py::test_add"],
             P2P,
         )
+        | {"version": version}
     ]
     return published(work, {key: root}, rows)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 from agentkit import run_cli
 from evalkit import GOLD_FIX, P2P, TEST_ADD, TEST_CALC, TEST_NETWORK, build, diff_for, instance, worktrees
+from pytest_httpserver import HTTPServer
 
 SUMMARY_KEYS = [
     "instances",
@@ -423,6 +425,54 @@ def test_a_fix_to_a_compiled_extension_is_compiled_from_the_tree_under_test(tmp_
     assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
     failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
     assert failed["status"] == "unresolved" and failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
+
+
+@pytest.mark.slow
+def test_a_source_the_project_s_build_downloads_is_there_for_the_tree_under_test_built_offline(
+    tmp_path: Path, envs: Path
+) -> None:
+    """matplotlib's build fetches freetype's source. The environment's build has the network and keeps what the
+    build fetched beside the environment; the tree under test is built offline and found nothing (its throw-away
+    HOME held no cache), so its tests failed at import with any patch."""
+    from buildkit import VENDORED, build_downloading
+
+    with HTTPServer(host="127.0.0.1") as server:
+        server.expect_request("/vendored.py").respond_with_data(VENDORED)
+        data = build_downloading(tmp_path, server.url_for("/vendored.py"))
+        resolved_on_the_first_attempt(data, tmp_path, envs)
+        asked = [request.path for request, _ in server.log]
+    assert asked == ["/vendored.py"]  # by the environment's build; the tree under test had it from there
+    (iid,) = data.ids()
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
+    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
+    assert failed["status"] == "unresolved" and failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
+
+
+@pytest.mark.slow
+def test_a_project_this_machine_cannot_build_is_the_environment_s_failure_not_the_patch_s(
+    tmp_path: Path, envs: Path
+) -> None:
+    """Where the project's build cannot fetch its source (matplotlib's freetype, on a machine without the
+    internet), the harness's spec still gives an environment of its dependencies, but no tree can be built on it
+    and every test fails at import, with the fix or without. The gold patch was "unresolved" (the import's
+    traceback names the file it changes): the harness failed, not the patch."""
+    from buildkit import build_downloading
+
+    with socket.socket() as probe:  # a port nothing listens on: the download is refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/vendored.py"
+    # pydicom 2.4's spec (Python 3.11, numpy, pytest) applies to a repository of that name
+    data = build_downloading(tmp_path, url, repo="pydicom/pydicom", version="2.4")
+    (iid,) = data.ids()
+    for prediction in ("gold", "empty"):
+        result, summary = evaluate(data, tmp_path / prediction, envs, "--predictions", prediction)
+        assert result.returncode == 0, result.stderr
+        outcome = json.loads((tmp_path / prediction / "logs" / iid / "result.json").read_text())
+        assert summary["env_failed"] == 1 and outcome["status"] == "env_failed", outcome
+        assert "does not build on this machine" in outcome["reason"], outcome["reason"]
+        assert "Connection refused" in outcome["reason"], outcome["reason"]
 
 
 @pytest.mark.slow
