@@ -377,6 +377,7 @@ class Uv:
     python: str
     settings: SandboxSettings
     readable: list[Path] = field(default_factory=list)
+    discarded: list[Path] = field(default_factory=list)  # writable, the writes thrown away (sandbox.run)
 
     def run(self, args: list[str], cwd: Path, log: list[str] | None = None, *, timeout: float = UV_TIMEOUT) -> str:
         """``uv ARGS`` in ``cwd``; its output, or an EnvironmentBuildError with the reason uv gives."""
@@ -393,6 +394,7 @@ class Uv:
             writable=self.writable,
             readable=readable,
             settings=self.settings,
+            discarded=self.discarded,
         )
         if log is not None:
             log.extend([f"$ uv {' '.join(args)}", done.output.strip()[-4000:]])

@@ -115,10 +115,13 @@ def overlay(
     own = [where] if layout.error else [_site_packages(where), where / "bin", scratch]
     uv = Uv(
         {**built.downloads, "UV_CACHE_DIR": str(built.uv_cache), "UV_OFFLINE": "1"},
-        writable=[*own, tree, built.uv_cache],
+        writable=[*own, tree],
         readable=[built.home, where, *readable],  # the prefix read-only, the folders an install writes over it
         python=base,
         settings=settings,
+        # uv's cache is shared by every environment and tree: the tree's build code (a prediction's) writes it
+        # as uv works, and what it leaves there must not reach the next build
+        discarded=[built.uv_cache],
     )
     if layout.error:
         uv.run(["venv", "--quiet", "--allow-existing", "--python", base, str(where)], tree)
@@ -128,10 +131,12 @@ def overlay(
     )
     _copy_scripts(built.venv / "bin", where / "bin")
     python = where / "bin" / "python"
-    fallback = f"; a virtual environment, not a prefix: {layout.error}" if layout.error else ""
+    caveats = (f"; a virtual environment, not a prefix: {layout.error}" if layout.error else "") + (
+        "" if sandbox.discards_writes() else "; uv's cache was writable to the build (no throw-away overlay here)"
+    )
 
     def made(installed: bool, note: str) -> Overlay:
-        return Overlay(python, where, installed, note + fallback, layout.base, venv=bool(layout.error))
+        return Overlay(python, where, installed, note + caveats, layout.base, venv=bool(layout.error))
 
     date = ["--exclude-newer", f"{exclude_newer}T23:59:59Z"] if exclude_newer else []
     try:

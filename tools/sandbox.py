@@ -132,12 +132,14 @@ def run(
     writable: list[Path],
     readable: list[Path],
     settings: SandboxSettings,
+    discarded: list[Path] | None = None,
 ) -> SandboxedRun:
     """Run ``cmd`` in ``cwd`` confined by ``settings``; ``writable`` are the only places it may change.
 
     ``readable`` are paths the command needs that may sit under the private
     ``/tmp`` or ``$HOME`` (the project's environment, the repository); they come
-    back read-only. Raises SandboxUnavailable when bubblewrap cannot start.
+    back read-only. ``discarded`` are places it may write whose writes are thrown
+    away when it ends (see ``_mounts``). Raises SandboxUnavailable when bubblewrap cannot start.
     """
     require(settings)
     if settings.sandbox == "off":
@@ -146,8 +148,9 @@ def run(
         scratch = Path(scratch_dir)
         home = Path(env.get("HOME") or os.path.expanduser("~"))
         readable = [*readable, *environment_paths(cmd[0])]
+        discarded = discarded or []
         log = _write_probe(
-            scratch, writable=[*writable, scratch], readable=readable, home=home, network=settings.network
+            scratch, writable=[*writable, *discarded, scratch], readable=readable, home=home, network=settings.network
         )
         env = {
             **env,
@@ -155,7 +158,7 @@ def run(
             "TMPDIR": "/tmp",
             "PYTHONPATH": os.pathsep.join(p for p in (str(scratch / "site"), env.get("PYTHONPATH")) if p),
         }
-        mounts = _mounts(home, [*writable, scratch], readable)
+        mounts = _mounts(home, [*writable, scratch], readable, discarded)
         full = [bwrap_binary() or "bwrap", *_isolation(settings.network), *mounts, "--chdir", str(cwd), "--", *cmd]
         return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), _read_blocked(log))
 
@@ -234,8 +237,13 @@ def environment_paths(executable: str) -> list[Path]:
     return [exe.parent.parent, exe.resolve().parent.parent]
 
 
-def _mounts(home: Path, writable: list[Path], readable: list[Path]) -> list[str]:
-    """Read-only root, private /tmp and HOME, then the paths the run needs, writable last so they win."""
+def _mounts(home: Path, writable: list[Path], readable: list[Path], discarded: list[Path]) -> list[str]:
+    """Read-only root, private /tmp and HOME, then the paths the run needs, writable last so they win.
+
+    A discarded path is an overlay whose writes go to a tmpfs that dies with the sandbox: a cache shared with
+    later runs (uv's, for the tree under test's build) that the code must be able to write as it works, but
+    must not leave anything in for the next tree's build to run. Where this bubblewrap or kernel cannot mount
+    one (``discards_writes``), it is writable, as it was before overlays were used."""
     args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     if home.is_dir() and home.resolve() != Path("/"):
         args += ["--tmpfs", str(home)]
@@ -243,7 +251,33 @@ def _mounts(home: Path, writable: list[Path], readable: list[Path]) -> list[str]
         args += ["--ro-bind", path, path]
     for path in dict.fromkeys(str(p.resolve()) for p in writable):
         args += ["--bind", path, path]
+    overlay = discards_writes()
+    for path in dict.fromkeys(str(p.resolve()) for p in discarded):
+        args += ["--overlay-src", path, "--tmp-overlay", path] if overlay else ["--bind", path, path]
     return args
+
+
+def discards_writes() -> bool:
+    """Whether the sandbox can mount a throw-away overlay (bubblewrap 0.9 or later, overlayfs in user namespaces)."""
+    return _overlay_probe(bwrap_binary())
+
+
+@lru_cache(maxsize=4)
+def _overlay_probe(binary: str | None) -> bool:
+    if binary is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="patchgate-overlay-") as lower:
+        flags = [*_isolation(network=False), "--ro-bind", "/", "/", "--overlay-src", lower, "--tmp-overlay", lower]
+        try:
+            done = subprocess.run(
+                [binary, *flags, "--", "/bin/sh", "-c", f"echo x > {lower}/probe"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0 and not (Path(lower) / "probe").exists()
 
 
 def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], home: Path, network: bool) -> Path:

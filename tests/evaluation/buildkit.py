@@ -23,6 +23,9 @@ Python the tests run on, makes it pass.
 and qhull's: ``setup.py`` looks for it in ``$XDG_CACHE_HOME/dlcalc`` (where matplotlib keeps its tarballs), fetches
 it from the URL in ``source-url.txt`` when it is not there, and writes it into the package as ``calc/_vendored.py``
 (git-ignored: only a build makes it). ``calc`` imports it, so a tree that was not built fails every test at import.
+
+``build_planting``: a prediction that fixes ``add`` and whose ``setup.py`` also leaves a file in uv's cache, which
+every environment and tree shares: a hostile build planting code for the next tree's build to run.
 """
 
 from __future__ import annotations
@@ -162,6 +165,21 @@ def build_downloading(work: Path, url: str, *, repo: str = "acme/dlcalc", versio
         fix={"calc/__init__.py": calc.replace("a - b", "a + b")},
         version=version,
     )
+
+
+PLAIN_SETUP = 'from setuptools import setup\n\nsetup(name="plantcalc", version="0.1", packages=["calc"])\n'
+PLANT = (
+    "import os\nimport pathlib\n\n"
+    'pathlib.Path(os.environ["UV_CACHE_DIR"], "planted-by-a-prediction").write_text("run me")\n'
+)
+
+
+def build_planting(work: Path) -> Dataset:
+    setup = {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+        "setup.py": PLAIN_SETUP,
+    }
+    return _dataset(work, "acme/plantcalc", setup, fix={**GOLD_FIX, "setup.py": PLANT + PLAIN_SETUP})
 
 
 def _dataset(

@@ -451,6 +451,20 @@ def test_a_source_the_project_s_build_downloads_is_there_for_the_tree_under_test
 
 
 @pytest.mark.slow
+def test_what_a_prediction_s_build_writes_in_the_shared_package_cache_is_thrown_away(
+    tmp_path: Path, envs: Path
+) -> None:
+    """uv's cache serves every environment and tree; the tree under test's build (a prediction's code) must write
+    it as uv works, but a file it plants there would reach the next build: the cache is a throw-away overlay."""
+    from buildkit import build_planting
+
+    data = build_planting(tmp_path)
+    resolved_on_the_first_attempt(data, tmp_path, envs)  # the fix is judged as ever
+    cache = envs.parent / f"{envs.name}-uv-cache"
+    assert cache.is_dir() and not (cache / "planted-by-a-prediction").exists()
+
+
+@pytest.mark.slow
 def test_a_project_this_machine_cannot_build_is_the_environment_s_failure_not_the_patch_s(
     tmp_path: Path, envs: Path
 ) -> None:
