@@ -55,6 +55,7 @@ WHEELS_SINCE = {
     "3.13": "2025-01-01",
 }
 KEY_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "tox.ini")
+NO_ISOLATION = ("--no-build-isolation",)  # uv's flag for a spec's pip install --no-build-isolation
 NO_DATE_CAP = "2099-12-31T23:59:59Z"  # uv's per-package cap for an exact pin (older uv reads no "false")
 
 
@@ -67,6 +68,12 @@ class InstanceEnvironment:
     spec: HarnessSpec
     exclude_newer: str
     uv_args: tuple[str, ...] = ()
+
+    @property
+    def tree_uv_args(self) -> tuple[str, ...]:
+        """How the tree under test is installed over it: by its date rules, and built without isolation where
+        the spec builds the project so."""
+        return (*self.uv_args, *(() if self.spec.build_isolation else NO_ISOLATION))
 
     @property
     def log(self) -> str:
@@ -122,8 +129,11 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     # The harness installs in steps, each over the last: the requirement files, the spec's packages, then the
     # project, whose install replaces a pin it cannot use (sphinx 8.1's Jinja2==3.0.3). One resolve of all of
     # them is tried first (it finds versions that suit every step); where it has no solution, the harness's
-    # steps, before anything the spec asks for is left out.
-    in_steps = tuple(step for step in ((*BASE_PACKAGES, *requirements), spec.packages, (project,)) if step)
+    # steps, before anything the spec asks for is left out. A project the spec builds without isolation is
+    # built so in its step, on what the steps before installed (with wheel, which a conda environment has).
+    first = (*BASE_PACKAGES, *(() if spec.build_isolation else ("wheel",)), *requirements)
+    last = (project, *(() if spec.build_isolation else NO_ISOLATION))
+    in_steps = tuple(step for step in (first, spec.packages, last) if step)
     attempts = (
         ((*BASE_PACKAGES, *spec.packages, *requirements, project),),
         in_steps,

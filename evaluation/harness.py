@@ -54,13 +54,18 @@ class HarnessSpec:
     tree_edits: tuple[str, ...] = ()  # sed -i commands on the tree's own files
     exports: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # False where the spec installs the project with --no-build-isolation (scikit-learn, matplotlib 3.8+): its
+    # build imports numpy and Cython from the environment, and fails in an isolated one ("numpy is not installed")
+    build_isolation: bool = True
 
     def describe(self) -> str:
         return (
             f"spec: {'swebench' if self.known else 'harness defaults'}; python {self.python or 'ours'}; "
             f"packages: {' '.join(self.packages) or '-'}; requirements: {', '.join(self.requirement_files) or '-'}"
             + (f"; conda environment: {len(self.conda_packages)} package(s)" if self.conda_packages else "")
-            + f"; project extras: {self.extras or '-'}; tests: {self.test_cmd}"
+            + f"; project extras: {self.extras or '-'}"
+            + ("" if self.build_isolation else ", built without isolation")
+            + f"; tests: {self.test_cmd}"
             + "".join(f"\nnote: {n}" for n in self.notes)
         )
 
@@ -139,6 +144,7 @@ def harness_spec(repo: str, version: str, checkout: Path) -> HarnessSpec:
         edits,
         exports,
         tuple(notes),
+        "--no-build-isolation" not in str(spec.get("install") or ""),
     )
 
 

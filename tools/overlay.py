@@ -103,8 +103,9 @@ def overlay(
 ) -> Overlay:
     """The tree installed over ``built`` in a new environment at ``where`` (see the module docstring).
 
-    ``exclude_newer`` and ``uv_args`` are the environment's own date rules: its build requirements (setuptools==68.0.0
-    that astropy's spec writes into pyproject.toml) resolve from the cache as the environment's did."""
+    ``exclude_newer`` and ``uv_args`` are the environment's own rules: its build requirements (setuptools==68.0.0
+    that astropy's spec writes into pyproject.toml) resolve from the cache as the environment's did, and a project
+    the environment built without isolation is built so (``--no-build-isolation``, on the environment's numpy)."""
     settings = (settings or SandboxSettings()).model_copy(update={"network": False})
     base = str(built.python.resolve())
     where.mkdir(parents=True, exist_ok=True)

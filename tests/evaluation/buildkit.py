@@ -24,6 +24,10 @@ and qhull's: ``setup.py`` looks for it in ``$XDG_CACHE_HOME/dlcalc`` (where matp
 it from the URL in ``source-url.txt`` when it is not there, and writes it into the package as ``calc/_vendored.py``
 (git-ignored: only a build makes it). ``calc`` imports it, so a tree that was not built fails every test at import.
 
+``build_unisolated``: a project whose ``setup.py`` imports numpy, as scikit-learn's does, under a spec that builds
+it with ``--no-build-isolation`` (matplotlib 3.9's: Python 3.11, numpy 1.25.2 among its packages); ``calc`` needs
+``toolz``, which only the project's own install brings (as scikit-learn 0.22 needs joblib, which no spec lists).
+
 ``build_planting``: a prediction that fixes ``add`` and whose ``setup.py`` also leaves a file in uv's cache, which
 every environment and tree shares: a hostile build planting code for the next tree's build to run.
 """
@@ -164,6 +168,23 @@ def build_downloading(work: Path, url: str, *, repo: str = "acme/dlcalc", versio
         },
         fix={"calc/__init__.py": calc.replace("a - b", "a + b")},
         version=version,
+    )
+
+
+UNISOLATED_SETUP = (
+    "import numpy  # the build needs the environment's numpy\nfrom setuptools import setup\n\n"
+    'setup(name="isocalc", version="0.1", packages=["calc"], install_requires=["toolz"])\n'
+)
+
+
+def build_unisolated(work: Path) -> Dataset:
+    calc = "import toolz\n\n" + CALC
+    return _dataset(
+        work,
+        "matplotlib/matplotlib",
+        {"setup.py": UNISOLATED_SETUP, "calc/__init__.py": calc},
+        fix={"calc/__init__.py": calc.replace("a - b", "a + b")},
+        version="3.9",
     )
 
 

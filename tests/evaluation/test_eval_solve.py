@@ -451,6 +451,27 @@ def test_a_source_the_project_s_build_downloads_is_there_for_the_tree_under_test
 
 
 @pytest.mark.slow
+def test_a_project_the_spec_builds_without_isolation_is_built_on_the_environment_s_packages(
+    tmp_path: Path, envs: Path
+) -> None:
+    """scikit-learn's spec installs it with --no-build-isolation: its setup.py imports numpy. Built in isolation,
+    it failed, the environment held the spec's packages without the project's own dependencies (joblib), and
+    every test failed at import: the gold patch was "unresolved"."""
+    from buildkit import build_unisolated
+
+    data = build_unisolated(tmp_path)
+    (iid,) = data.ids()
+    result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
+    assert result.returncode == 0, result.stderr
+    logs = tmp_path / "gold" / "logs" / iid
+    assert gold["resolved_ids"] == [iid], json.loads((logs / "result.json").read_text())["reason"]
+    assert "built without isolation" in (logs / "environment.txt").read_text()
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
+
+
+@pytest.mark.slow
 def test_what_a_prediction_s_build_writes_in_the_shared_package_cache_is_thrown_away(
     tmp_path: Path, envs: Path
 ) -> None:
