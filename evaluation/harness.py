@@ -57,6 +57,7 @@ class HarnessSpec:
     # False where the spec installs the project with --no-build-isolation (scikit-learn, matplotlib 3.8+): its
     # build imports numpy and Cython from the environment, and fails in an isolated one ("numpy is not installed")
     build_isolation: bool = True
+    develop: bool = False  # the spec installs with --no-use-pep517: pip runs setup.py develop (scikit-learn)
 
     def describe(self) -> str:
         return (
@@ -65,6 +66,7 @@ class HarnessSpec:
             + (f"; conda environment: {len(self.conda_packages)} package(s)" if self.conda_packages else "")
             + f"; project extras: {self.extras or '-'}"
             + ("" if self.build_isolation else ", built without isolation")
+            + (", installed with setup.py develop" if self.develop else "")
             + f"; tests: {self.test_cmd}"
             + "".join(f"\nnote: {n}" for n in self.notes)
         )
@@ -128,6 +130,7 @@ def harness_spec(repo: str, version: str, checkout: Path) -> HarnessSpec:
             notes.append(f"not pip requirements, left out of {found[0]}: {', '.join(unread)[:300]}")
     elif listed:
         packages += shlex.split(listed)
+    install = str(spec.get("install") or "")
     commands = [*(spec.get("pre_install") or []), *(spec.get("eval_commands") or [])]
     edits = tuple(c for c in commands if TREE_EDIT.match(c.strip()))
     exports = {m[1]: m[2].strip("'\"") for c in commands if (m := EXPORT.match(c.strip()))}
@@ -139,12 +142,13 @@ def harness_spec(repo: str, version: str, checkout: Path) -> HarnessSpec:
         tuple(packages),
         tuple(requirement_files),
         conda,
-        _extras(str(spec.get("install") or "")),
+        _extras(install),
         str(spec.get("test_cmd") or DEFAULT_TEST_CMD),
         edits,
         exports,
         tuple(notes),
-        "--no-build-isolation" not in str(spec.get("install") or ""),
+        "--no-build-isolation" not in install,
+        "--no-use-pep517" in install,
     )
 
 

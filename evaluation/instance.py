@@ -122,7 +122,13 @@ def evaluate_patch(
     shutil.rmtree(where, ignore_errors=True)
     try:
         installed = overlay(
-            env.built, tree, where, readable=readable, exclude_newer=env.exclude_newer, uv_args=env.tree_uv_args
+            env.built,
+            tree,
+            where,
+            readable=readable,
+            exclude_newer=env.exclude_newer,
+            uv_args=env.tree_uv_args,
+            develop=env.spec.develop,
         )
     except EnvironmentBuildError as exc:
         result.status, result.reason = "env_failed", f"the tree under test could not be set up: {exc}"

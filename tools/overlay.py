@@ -99,13 +99,16 @@ def overlay(
     readable: list[Path],
     exclude_newer: str | None,
     uv_args: tuple[str, ...] = (),
+    develop: bool = False,
     settings: SandboxSettings | None = None,
 ) -> Overlay:
     """The tree installed over ``built`` in a new environment at ``where`` (see the module docstring).
 
     ``exclude_newer`` and ``uv_args`` are the environment's own rules: its build requirements (setuptools==68.0.0
     that astropy's spec writes into pyproject.toml) resolve from the cache as the environment's did, and a project
-    the environment built without isolation is built so (``--no-build-isolation``, on the environment's numpy)."""
+    the environment built without isolation is built so (``--no-build-isolation``, on the environment's numpy).
+    ``develop``: ``setup.py develop`` straight away, as pip's ``--no-use-pep517 -e`` does (scikit-learn's spec),
+    rather than after an editable install that failed."""
     settings = (settings or SandboxSettings()).model_copy(update={"network": False})
     base = str(built.python.resolve())
     where.mkdir(parents=True, exist_ok=True)
@@ -140,20 +143,23 @@ def overlay(
         return Overlay(python, where, installed, note + caveats, layout.base, venv=bool(layout.error))
 
     date = ["--exclude-newer", f"{exclude_newer}T23:59:59Z"] if exclude_newer else []
-    try:
-        uv.run(
-            ["pip", "install", "--quiet", "--no-deps", "--python", str(python), *date, *uv_args, "-e", str(tree)],
-            tree,
-            timeout=INSTALL_TIMEOUT,
-        )
-        return made(True, "installed editable from the tree under test (uv pip install -e)")
-    except EnvironmentBuildError as exc:
-        editable_failed = str(exc)
+    editable_failed = "the spec installs it so: pip's --no-use-pep517"
+    if not develop:
+        try:
+            uv.run(
+                ["pip", "install", "--quiet", "--no-deps", "--python", str(python), *date, *uv_args, "-e", str(tree)],
+                tree,
+                timeout=INSTALL_TIMEOUT,
+            )
+            return made(True, "installed editable from the tree under test (uv pip install -e)")
+        except EnvironmentBuildError as exc:
+            editable_failed = str(exc)
     if (tree / "setup.py").is_file() or (tree / "pyproject.toml").is_file():
         # a project without setup.py gets the shim pip's legacy path used: setuptools reads pyproject.toml
         script = ["setup.py"] if (tree / "setup.py").is_file() else ["-c", "import setuptools; setuptools.setup()"]
         env = {
             **allowed_env(os.environ),
+            **built.downloads,
             **({"VIRTUAL_ENV": str(where)} if layout.error else {}),
             "TMPDIR": str(scratch),
             "HOME": str(scratch),

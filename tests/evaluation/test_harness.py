@@ -101,3 +101,22 @@ def test_a_spec_s_conda_environment_becomes_pip_requirements(tmp_path: Path) -> 
     assert any("-e ." in note for note in spec.notes) and "conda environment: 7 package(s)" in spec.describe()
     assert not any("python" in note for note in spec.notes), spec.notes  # the spec's own Python: not left out
     assert harness_spec("sympy/sympy", "1.1", tmp_path).conda_packages == ()
+
+
+def test_the_spec_s_install_flags_say_how_the_project_is_built(tmp_path: Path) -> None:
+    """scikit-learn's ``pip install --no-use-pep517 --no-build-isolation -e .``: built on the environment's numpy
+    and installed with setup.py develop; matplotlib 3.9 without isolation, editable; django as pip does by default."""
+    read = {
+        (repo, version): (spec.build_isolation, spec.develop)
+        for repo, version in (
+            ("scikit-learn/scikit-learn", "0.22"),
+            ("matplotlib/matplotlib", "3.9"),
+            ("django/django", "5.0"),
+        )
+        if (spec := harness_spec(repo, version, tmp_path))
+    }
+    assert read == {
+        ("scikit-learn/scikit-learn", "0.22"): (False, True),
+        ("matplotlib/matplotlib", "3.9"): (False, False),
+        ("django/django", "5.0"): (True, False),
+    }

@@ -7,7 +7,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.overlay import _prefix
+import pytest
+
+from tools import envbuild
+from tools.envbuild import Recipe
+from tools.overlay import _prefix, overlay
+
+DEVELOP_SETUP = """from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.develop import develop
+
+
+class Marked(develop):
+    def run(self):
+        Path("calc/_installed_by.py").write_text("HOW = 'develop'\\n")
+        super().run()
+
+
+setup(name="devcalc", version="0.1", packages=["calc"], cmdclass={"develop": Marked})
+"""
 
 
 def run(python: Path, code: str) -> str:
@@ -56,3 +75,24 @@ def test_a_standard_module_s_real_path_is_inside_the_prefix(tmp_path: Path) -> N
         "print(os.path.realpath(hashlib.__file__).startswith(os.path.realpath(sysconfig.get_path('stdlib'))))"
     )
     assert run(where / "bin" / "python", code) == "True"
+
+
+@pytest.mark.slow
+def test_a_spec_that_installs_with_setup_py_develop_gets_it(tmp_path: Path) -> None:
+    """pip's ``--no-use-pep517 -e`` (scikit-learn's spec) runs ``setup.py develop``, whose command a project may
+    extend (scikit-learn's builds its extensions in place); the build backend's editable install does not run it."""
+    tree = tmp_path / "tree"
+    (tree / "calc").mkdir(parents=True)
+    (tree / "calc" / "__init__.py").write_text("", encoding="utf-8")
+    (tree / "setup.py").write_text(DEVELOP_SETUP, encoding="utf-8")
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n', encoding="utf-8"
+    )
+    recipe = Recipe(tree, sys.executable, ((("setuptools>=64,<80",),),), identity="develop", label="develop")
+    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    marker = tree / "calc" / "_installed_by.py"
+    for develop, how in ((True, "HOW = 'develop'\n"), (False, None)):
+        marker.unlink(missing_ok=True)
+        made = overlay(built, tree, tmp_path / f"overlay-{develop}", readable=[], exclude_newer=None, develop=develop)
+        assert made.installed, made.note
+        assert (marker.read_text() if marker.exists() else None) == how, made.note
