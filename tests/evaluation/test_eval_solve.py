@@ -375,6 +375,17 @@ def resolved_on_the_first_attempt(data, tmp_path: Path, envs: Path) -> Path:
     return venv
 
 
+def unresolved_without_the_fix(data, tmp_path: Path, envs: Path) -> None:
+    """The empty patch is judged unresolved: the tests ran, and the FAIL_TO_PASS test failed."""
+    (iid,) = data.ids()
+    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
+    assert result.returncode == 0, result.stderr
+    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
+    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
+    assert failed["status"] == "unresolved", failed
+    assert failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"], failed
+
+
 @pytest.mark.slow
 def test_a_project_versioned_by_git_builds_with_a_setuptools_scm_dependency_from_source(
     tmp_path: Path, envs: Path
@@ -399,12 +410,7 @@ def test_a_module_the_install_writes_is_there_for_the_tests_and_only_gold_resolv
     (iid,) = data.ids()
     install = (tmp_path / "gold" / "logs" / iid / "install.txt").read_text()
     assert "installed editable from the tree under test" in install, install
-    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
-    assert result.returncode == 0, result.stderr
-    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty  # the tests ran, and add() still fails
-    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
-    assert failed["status"] == "unresolved", failed
-    assert failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"], failed
+    unresolved_without_the_fix(data, tmp_path, envs)
 
 
 @pytest.mark.slow
@@ -419,12 +425,7 @@ def test_a_fix_to_a_compiled_extension_is_compiled_from_the_tree_under_test(tmp_
         pytest.skip("no C compiler on this machine")
     data = build_compiled(tmp_path)
     resolved_on_the_first_attempt(data, tmp_path, envs)
-    (iid,) = data.ids()
-    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
-    assert result.returncode == 0, result.stderr
-    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
-    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
-    assert failed["status"] == "unresolved" and failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
+    unresolved_without_the_fix(data, tmp_path, envs)
 
 
 @pytest.mark.slow
@@ -442,12 +443,7 @@ def test_a_source_the_project_s_build_downloads_is_there_for_the_tree_under_test
         resolved_on_the_first_attempt(data, tmp_path, envs)
         asked = [request.path for request, _ in server.log]
     assert asked == ["/vendored.py"]  # by the environment's build; the tree under test had it from there
-    (iid,) = data.ids()
-    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
-    assert result.returncode == 0, result.stderr
-    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
-    failed = json.loads((tmp_path / "empty" / "logs" / iid / "result.json").read_text())
-    assert failed["status"] == "unresolved" and failed["fail_to_pass_failed"] == ["tests/test_calc.py::test_add"]
+    unresolved_without_the_fix(data, tmp_path, envs)
 
 
 @pytest.mark.slow
@@ -466,9 +462,7 @@ def test_a_project_the_spec_builds_without_isolation_is_built_on_the_environment
     logs = tmp_path / "gold" / "logs" / iid
     assert gold["resolved_ids"] == [iid], json.loads((logs / "result.json").read_text())["reason"]
     assert "built without isolation" in (logs / "environment.txt").read_text()
-    result, empty = evaluate(data, tmp_path / "empty", envs, "--predictions", "empty")
-    assert result.returncode == 0, result.stderr
-    assert empty["resolved"] == 0 and empty["evaluated_ids"] == [iid], empty
+    unresolved_without_the_fix(data, tmp_path, envs)
 
 
 @pytest.mark.slow
