@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tools import envbuild
-from tools.envbuild import Recipe
+from tools.envbuild import Built, Recipe
 from tools.overlay import _prefix, overlay
 
 DEVELOP_SETUP = """from pathlib import Path
@@ -77,10 +78,8 @@ def test_a_standard_module_s_real_path_is_inside_the_prefix(tmp_path: Path) -> N
     assert run(where / "bin" / "python", code) == "True"
 
 
-@pytest.mark.slow
-def test_a_spec_that_installs_with_setup_py_develop_gets_it(tmp_path: Path) -> None:
-    """pip's ``--no-use-pep517 -e`` (scikit-learn's spec) runs ``setup.py develop``, whose command a project may
-    extend (scikit-learn's builds its extensions in place); the build backend's editable install does not run it."""
+def project(tmp_path: Path) -> tuple[Path, Built]:
+    """A tree whose develop command leaves a mark, and an environment (setuptools) to install it over."""
     tree = tmp_path / "tree"
     (tree / "calc").mkdir(parents=True)
     (tree / "calc" / "__init__.py").write_text("", encoding="utf-8")
@@ -89,10 +88,33 @@ def test_a_spec_that_installs_with_setup_py_develop_gets_it(tmp_path: Path) -> N
         '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n', encoding="utf-8"
     )
     recipe = Recipe(tree, sys.executable, ((("setuptools>=64,<80",),),), identity="develop", label="develop")
-    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    return tree, envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+
+
+@pytest.mark.slow
+def test_a_spec_that_installs_with_setup_py_develop_gets_it(tmp_path: Path) -> None:
+    """pip's ``--no-use-pep517 -e`` (scikit-learn's spec) runs ``setup.py develop``, whose command a project may
+    extend (scikit-learn's builds its extensions in place); the build backend's editable install does not run it."""
+    tree, built = project(tmp_path)
     marker = tree / "calc" / "_installed_by.py"
     for develop, how in ((True, "HOW = 'develop'\n"), (False, None)):
         marker.unlink(missing_ok=True)
         made = overlay(built, tree, tmp_path / f"overlay-{develop}", readable=[], exclude_newer=None, develop=develop)
         assert made.installed, made.note
         assert (marker.read_text() if marker.exists() else None) == how, made.note
+
+
+@pytest.mark.slow
+def test_where_the_standard_library_cannot_be_linked_a_venv_is_made_and_said(tmp_path: Path) -> None:
+    """A prefix hard-links the base's standard library, which fails across file systems: the overlay falls back
+    to a virtual environment, still installs the tree and still finds the environment's packages, and says so."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(Path(sys.base_prefix).resolve()).st_dev:
+        pytest.skip("no second file system to put the overlay on")
+    tree, built = project(tmp_path)
+    with tempfile.TemporaryDirectory(dir=shm) as elsewhere:
+        made = overlay(built, tree, Path(elsewhere) / "overlay", readable=[], exclude_newer=None)
+        assert made.installed and made.venv, made.note
+        assert "a virtual environment, not a prefix: its standard library cannot be linked here" in made.note
+        code = "import calc, setuptools; print(calc.__file__)"
+        assert run(made.python, code) == str(tree / "calc" / "__init__.py")
