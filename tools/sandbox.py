@@ -360,5 +360,6 @@ def _hook(event, args):
     except Exception:
         pass
 
-_sys.addaudithook(_hook)
+if hasattr(_sys, "addaudithook"):  # Python 3.8 on; an older one runs unobserved, as blocked as ever
+    _sys.addaudithook(_hook)
 """
