@@ -32,6 +32,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from git import GitCommandError
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from core.errors import PatchgateError
 from core.git import open_repo, worktree
@@ -131,12 +134,19 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     # them is tried first (it finds versions that suit every step); where it has no solution, the harness's
     # steps, before anything the spec asks for is left out. A project the spec builds without isolation is
     # built so in its step, on what the steps before installed (with wheel, which a conda environment has).
+    # Where the spec's exact pins cannot be installed at all (numpy==1.19.2 has no wheel for Python 3.9 and its
+    # source no longer builds), the same again with each pin widened to later releases of its series.
     first = (*BASE_PACKAGES, *(() if spec.build_isolation else ("wheel",)), *requirements)
     last = (project, *(() if spec.build_isolation else NO_ISOLATION))
-    in_steps = tuple(step for step in (first, spec.packages, last) if step)
+
+    def whole_and_in_steps(packages: tuple[str, ...]) -> tuple[envbuild.Attempt, ...]:
+        together = ((*BASE_PACKAGES, *packages, *requirements, project),)
+        return together, tuple(step for step in (first, packages, last) if step)
+
+    widened = pins_widened(spec.packages)
     attempts = (
-        ((*BASE_PACKAGES, *spec.packages, *requirements, project),),
-        in_steps,
+        *whole_and_in_steps(spec.packages),
+        *(whole_and_in_steps(widened) if widened != spec.packages else ()),
         ((*BASE_PACKAGES, *spec.packages, project),),
         ((*BASE_PACKAGES, project),),
         ((*BASE_PACKAGES, *spec.packages, *requirements),),
@@ -159,18 +169,46 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
 
 def exact_pins_uncapped(packages: tuple[str, ...]) -> tuple[str, ...]:
     """uv flags that lift the date cap from each package the spec pins to one release (``name==X``)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    return tuple(
+        flag
+        for text in packages
+        if (pinned := _exact_pin(text))
+        for flag in ("--exclude-newer-package", f"{pinned[0].name}={NO_DATE_CAP}")
+    )
 
-    flags: list[str] = []
+
+def pins_widened(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """The spec's packages with each exact pin of a bugfix release widened to the later ones of its series
+    (``numpy==1.19.2`` becomes ``numpy>=1.19.2,==1.19.*``, which resolves to 1.19.5).
+
+    The harness's conda channel has builds for the spec's Python that PyPI lacks: numpy 1.19.2 and scipy 1.5.2
+    have no wheel for Python 3.9 (scikit-learn 1.3's spec), and their sources need the Cython of their day. The
+    same series' later bugfix release is the nearest PyPI has; the builder's log says which attempt was used."""
+    widened = []
     for text in packages:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            continue
-        pins = list(requirement.specifier)
-        if len(pins) == 1 and pins[0].operator in ("==", "===") and "*" not in pins[0].version:
-            flags += ["--exclude-newer-package", f"{requirement.name}={NO_DATE_CAP}"]
-    return tuple(flags)
+        pinned = _exact_pin(text)
+        release = pinned[1].release if pinned else ()
+        if pinned and len(release) >= 3:
+            requirement, version = pinned
+            requirement.specifier = SpecifierSet(f">={version},=={release[0]}.{release[1]}.*")
+            text = str(requirement)
+        widened.append(text)
+    return tuple(widened)
+
+
+def _exact_pin(text: str) -> tuple[Requirement, Version] | None:
+    """``text`` as a requirement and the one release it pins (``name==X``), or None."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    pins = list(requirement.specifier)
+    if len(pins) != 1 or pins[0].operator not in ("==", "===") or "*" in pins[0].version:
+        return None
+    try:
+        return requirement, Version(pins[0].version)
+    except InvalidVersion:
+        return None
 
 
 @contextmanager

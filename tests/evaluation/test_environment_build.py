@@ -36,3 +36,26 @@ def test_packages_are_added_where_they_fit_and_the_others_are_listed(tmp_path: P
     ).stdout.split()
     assert frozen[0] == "1.16.0" and frozen[1]
     assert "installed where they fit: 1 of 3; left out: six==1.15.0, patchgate-no-such-project" in built.log
+
+
+def test_a_spec_s_exact_pins_are_widened_to_their_series_only_after_they_failed(tmp_path: Path) -> None:
+    """scikit-learn 1.3's spec pins numpy==1.19.2 and scipy==1.5.2 on Python 3.9, where PyPI has neither as a
+    wheel and their sources no longer build (the harness's conda channel has builds): the environment fell back
+    to the project alone, with today's numpy and no Cython. Now the pins as given are tried first, then the
+    later bugfix releases of the same series, before anything the spec asks for is left out."""
+    from evaluation.dataset import Instance
+    from evaluation.environment import instance_recipe
+    from evaluation.harness import HarnessSpec
+
+    spec = HarnessSpec(known=True, packages=("numpy==1.19.2", "cython", "six==1.16"))
+    instance = Instance(
+        instance_id="a__b-1", repo="a/b", base_commit="c", problem_statement="", patch="", FAIL_TO_PASS=[]
+    )
+    recipe, _date = instance_recipe(instance, spec, tmp_path, "2023-09-20")
+    packages = [[a for a in step if "numpy" in a or "six" in a] for attempt in recipe.attempts for step in attempt]
+    assert [p for p in packages if p][:4] == [
+        ["numpy==1.19.2", "six==1.16"],
+        ["numpy==1.19.2", "six==1.16"],
+        ["numpy==1.19.*,>=1.19.2", "six==1.16"],
+        ["numpy==1.19.*,>=1.19.2", "six==1.16"],
+    ]
