@@ -159,10 +159,11 @@ def evaluate_patch(
     return result
 
 
-# "cannot import name 'X' from 'pkg.mod'" (ImportError) and "module 'pkg.mod' has no attribute 'X'"
+# "cannot import name 'X' from 'pkg.mod'" (ImportError), "module 'pkg.mod' has no attribute 'X'", and Python 3.6's
+# "cannot import name 'X'", whose module is read from the import statement the traceback shows above it
 _MISSING_NAME = re.compile(
     r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'|module '(?P<module2>[\w.]+)' has no attribute "
-    r"'(?P<name2>\w+)'"
+    r"'(?P<name2>\w+)'|cannot import name '(?P<name3>\w+)'(?! from)"
 )
 
 
@@ -181,6 +182,12 @@ def _patch_failure(diff: str, tree: Path, log: Path, error: str) -> str:
         return f"the patch broke the test run in {broke}: {error}"
     for m in _MISSING_NAME.finditer(output):
         module, name = m["module"] or m["module2"], m["name"] or m["name2"]
+        if m["name3"]:
+            name = m["name3"]
+            statements = re.findall(rf"^\s*from ([\w.]+) import [^\n]*\b{name}\b", output[: m.start()], re.MULTILINE)
+            module = statements[-1] if statements else ""
+        if not module:
+            continue
         top = module.split(".")[0]
         if any((where / top).is_dir() or (where / f"{top}.py").is_file() for where in (tree, tree / "src")):
             return f"the tests import {name} from {module}, which the prediction does not define"
