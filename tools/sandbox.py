@@ -251,7 +251,7 @@ def _mounts(home: Path, writable: list[Path], readable: list[Path], discarded: l
         args += ["--ro-bind", path, path]
     for path in dict.fromkeys(str(p.resolve()) for p in writable):
         args += ["--bind", path, path]
-    overlay = discards_writes()
+    overlay = bool(discarded) and discards_writes()  # probed only where asked for: the gates' runs never are
     for path in dict.fromkeys(str(p.resolve()) for p in discarded):
         args += ["--overlay-src", path, "--tmp-overlay", path] if overlay else ["--bind", path, path]
     return args
