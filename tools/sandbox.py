@@ -92,19 +92,23 @@ def bwrap_binary() -> str | None:
 def _probe(binary: str | None) -> str | None:
     if binary is None:
         return "bubblewrap (bwrap) is not installed"
-    try:
-        proc = subprocess.run(
-            [binary, *_isolation(network=False), "--ro-bind", "/", "/", "--", "/bin/true"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{binary} does not run: {exc}"
+    proc = _try_bwrap(binary, ["--ro-bind", "/", "/", "--", "/bin/true"])
+    if isinstance(proc, str):
+        return proc
     if proc.returncode != 0:
         return f"{binary} cannot create a sandbox: {' '.join(proc.stderr.split())[:200] or f'exit {proc.returncode}'}"
     return None
+
+
+def _try_bwrap(binary: str, args: list[str]) -> subprocess.CompletedProcess[str] | str:
+    """``binary`` with the sandbox's isolation and ``args`` (what the probes ask of it): its result, or why it
+    did not run."""
+    try:
+        return subprocess.run(
+            [binary, *_isolation(network=False), *args], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{binary} does not run: {exc}"
 
 
 def unavailable_reason() -> str | None:
@@ -267,17 +271,9 @@ def _overlay_probe(binary: str | None) -> bool:
     if binary is None:
         return False
     with tempfile.TemporaryDirectory(prefix="patchgate-overlay-") as lower:
-        flags = [*_isolation(network=False), "--ro-bind", "/", "/", "--overlay-src", lower, "--tmp-overlay", lower]
-        try:
-            done = subprocess.run(
-                [binary, *flags, "--", "/bin/sh", "-c", f"echo x > {lower}/probe"],
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        return done.returncode == 0 and not (Path(lower) / "probe").exists()
+        mounts = ["--ro-bind", "/", "/", "--overlay-src", lower, "--tmp-overlay", lower]
+        done = _try_bwrap(binary, [*mounts, "--", "/bin/sh", "-c", f"echo x > {lower}/probe"])
+        return not isinstance(done, str) and done.returncode == 0 and not (Path(lower) / "probe").exists()
 
 
 def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], home: Path, network: bool) -> Path:
