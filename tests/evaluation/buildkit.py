@@ -40,6 +40,7 @@ from pathlib import Path
 
 from evalkit import CALC, GOLD_FIX, P2P, TEST_ADD, TEST_CALC, Dataset, base_repo, diff_for, instance, published
 
+SETUPTOOLS_BACKEND = '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
 BACKEND = (
     '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n'
 )
@@ -124,7 +125,7 @@ def build_compiled(work: Path) -> Dataset:
         work,
         "acme/extcalc",
         {
-            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+            "pyproject.toml": SETUPTOOLS_BACKEND,
             "setup.py": setup,
             "calc/__init__.py": "from calc._native import add\n\n\ndef double(x):\n    return x * 2\n",
             "calc/_native.c": NATIVE,
@@ -160,7 +161,7 @@ def build_downloading(work: Path, url: str, *, repo: str = "acme/dlcalc", versio
         work,
         repo,
         {
-            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+            "pyproject.toml": SETUPTOOLS_BACKEND,
             "setup.py": DOWNLOADING_SETUP,
             "source-url.txt": url + "\n",
             ".gitignore": "calc/_vendored.py\n",
@@ -197,7 +198,7 @@ PLANT = (
 
 def build_planting(work: Path) -> Dataset:
     setup = {
-        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n',
+        "pyproject.toml": SETUPTOOLS_BACKEND,
         "setup.py": PLAIN_SETUP,
     }
     return _dataset(work, "acme/plantcalc", setup, fix={**GOLD_FIX, "setup.py": PLANT + PLAIN_SETUP})

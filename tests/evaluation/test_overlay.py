@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from buildkit import SETUPTOOLS_BACKEND
 
 from tools import envbuild
 from tools.envbuild import Built, Recipe
@@ -84,9 +85,7 @@ def project(tmp_path: Path) -> tuple[Path, Built]:
     (tree / "calc").mkdir(parents=True)
     (tree / "calc" / "__init__.py").write_text("", encoding="utf-8")
     (tree / "setup.py").write_text(DEVELOP_SETUP, encoding="utf-8")
-    (tree / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n', encoding="utf-8"
-    )
+    (tree / "pyproject.toml").write_text(SETUPTOOLS_BACKEND, encoding="utf-8")
     recipe = Recipe(tree, sys.executable, ((("setuptools>=64,<80",),),), identity="develop", label="develop")
     return tree, envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
 
