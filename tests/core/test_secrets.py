@@ -26,6 +26,30 @@ def test_high_entropy_assignment_is_a_secret_but_placeholder_is_not() -> None:
     assert not scanner.scan('name = "q8Zr2LmX0pVt7Yw4Ns9Kd3"')
 
 
+def test_a_url_password_counts_unless_its_host_is_reserved_for_documentation() -> None:
+    """RFC 2606 / 6761 names (example.com/.net/.org, .example, .test, .invalid) answer no server; a host that
+    only starts like one, or a user info whose last `@` comes later, is another host."""
+    reserved = [
+        "http://:pass@example.com",  # patchgate: allow
+        "https://user:hunter2@API.Example.ORG:8443/v1?x=1",  # patchgate: allow
+        "ftp://u:p@files.test/",  # patchgate: allow
+        "redis://:pw@cache.invalid:6379",  # patchgate: allow
+        "<amqp://guest:Gu3st-pw@broker.example>",  # patchgate: allow
+    ]
+    real = [
+        "https://deploy:Qm7vT2xRkPz@example.com.attacker.io/",  # patchgate: allow
+        "https://deploy:Qm7vT2xRkPz@example.community/",  # patchgate: allow
+        "https://deploy:Qm7vT2xRkPz@example.com@attacker.io/",  # patchgate: allow
+        "postgresql://app:Qm7vT2xRkPz@example.com:5432,db.prod:5432/app",  # patchgate: allow
+        "https://deploy:Qm7vT2xRkPz@test/",  # patchgate: allow
+        "https://deploy:Qm7vT2xRkPz@localhost:8080/",  # patchgate: allow
+        "https://deploy:Qm7vT2xRkPz@notexample.com/",  # patchgate: allow
+    ]
+    scanner = default_scanner()
+    assert [u for u in reserved if scanner.scan(f'URL = "{u}"\n')] == []
+    assert [u for u in real if [h.rule for h in scanner.scan(f'URL = "{u}"\n')] != ["url-password"]] == []
+
+
 def test_inline_marker_allows_a_line() -> None:
     assert not default_scanner().scan(f"TOKEN = '{GH}'  # patchgate: allow")
 
