@@ -5,7 +5,8 @@ Mapping, defaultdict`` works. When the tests are off, find nothing related, or
 cannot run, this is the cheap check that still executes the change: each
 changed module of a package is imported in a fresh interpreter of the
 project's environment, with the worktree first on the path. A module that
-fails to import on the base too is only a warning.
+fails to import on the base too is only a warning; a renamed module is compared
+with its old self there (run as a file where its old place was no module).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 
 import git
@@ -23,15 +24,29 @@ from tools.candidate import Candidate
 from tools.environments import TestEnvironment, execute
 from tools.findings import Finding
 
-# Runs in the project's interpreter: import each module, report the last line of each failure as JSON.
-_SCRIPT = """
-import importlib, json, sys, traceback
-failed = {}
-for name in sys.argv[1:]:
+# An argument of _SCRIPT that names a file to run (a base file that was no module), not a module to import.
+_FILE = "file:"
+# Runs in the project's interpreter: import each module (or run each file from its folder, as a script of it
+# would be, under a name that skips its ``__main__`` block), report the last line of each failure as JSON.
+_SCRIPT = f"""
+import importlib, json, os, runpy, sys, traceback
+def load(entry):
+    if not entry.startswith({_FILE!r}):
+        return importlib.import_module(entry)
+    path = entry[{len(_FILE)}:]
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
     try:
-        importlib.import_module(name)
+        runpy.run_path(path, run_name="__patchgate_import_check__")
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+failed = {{}}
+for entry in sys.argv[1:]:
+    try:
+        load(entry)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from module code count as failures too
-        failed[name] = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:300]
+        failed[entry] = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:300]
 print("PATCHGATE-IMPORTS " + json.dumps(failed))
 """
 _MARK = "PATCHGATE-IMPORTS "
@@ -51,15 +66,16 @@ def import_check(
     """Findings for changed modules that do not import (base failures only warn), and a one-line summary."""
     modules = importable_modules(tree, candidate, is_test)
     timeout = min(timeout, IMPORT_TIMEOUT)
-    failed = check_imports(tree, modules, environment, timeout, pass_env)
+    failed = check_imports(tree, list(modules), environment, timeout, pass_env)
     if isinstance(failed, str):
         return [Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], ""
     if not failed:
         return [], f"import check: {len(modules)} changed module(s) import" if modules else ""
     with worktree(repo, base) as base_tree:
-        present = {n: p for n, p in modules.items() if (base_tree / p).is_file()}
-        before = check_imports(base_tree, present, environment, timeout, pass_env)
-    return import_findings(failed, before if isinstance(before, dict) else {}, modules), ""
+        was = base_counterparts(base_tree, candidate, {n: modules[n] for n in failed})
+        before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
+    before = before if isinstance(before, dict) else {}
+    return import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules), ""
 
 
 def importable_modules(tree: Path, candidate: Candidate, is_test: Callable[[str], bool]) -> dict[str, str]:
@@ -94,15 +110,33 @@ def _module_name(tree: Path, path: PurePosixPath) -> str | None:
     return ".".join(parts)
 
 
+def base_counterparts(base_tree: Path, candidate: Candidate, modules: dict[str, str]) -> dict[str, str]:
+    """Module name -> what it was on the base, as an argument of ``_SCRIPT``; none where it had no file there.
+
+    A failure only counts as old if the same code failed the same way before, so a renamed module is
+    compared with its old path, not with the new one (absent on the base): by its old dotted name where
+    that was a module, else by running the old file (attrs moved type-checker examples, which raise when
+    run, from ``typing-examples/`` into a package).
+    """
+    renamed = {f.path: f.old_path for f in candidate.files if f.status == "renamed" and f.old_path}
+    found: dict[str, str] = {}
+    for name, path in modules.items():
+        old = renamed.get(path)
+        if not (base_tree / (old or path)).is_file():
+            continue
+        found[name] = name if old is None else (_module_name(base_tree, PurePosixPath(old)) or _FILE + old)
+    return found
+
+
 def check_imports(
     tree: Path,
-    modules: dict[str, str],
+    entries: Collection[str],
     environment: TestEnvironment,
     timeout: float,
     pass_env: list[str] | tuple[str, ...] = (),
 ) -> dict[str, str] | str:
-    """Failures by module name, or a string saying why the check itself could not run."""
-    if not modules:
+    """Failures by argument (a module name, or ``_FILE`` and a path), or a string saying why the check could not run."""
+    if not entries:
         return {}
     if environment.python is None:
         return "no interpreter is known for the configured test command (set [tool.patchgate.tests] python)"
@@ -110,7 +144,7 @@ def check_imports(
         return f"import check skipped: {environment.how}"
     with tempfile.TemporaryDirectory(prefix="patchgate-imports-") as scratch:
         done = execute(
-            [str(environment.python), "-c", _SCRIPT, *modules],
+            [str(environment.python), "-c", _SCRIPT, *entries],
             cwd=tree,
             env=environment.process_env(tree, Path(scratch), pass_env),
             timeout=timeout,

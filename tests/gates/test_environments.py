@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from tests.conftest import diff_of, git, review_as_configured
+from tests.conftest import diff_of, git, review_as_configured, write_files
 from tools.environments import TestSettings, resolve_environment
 from tools.gates import ReviewOptions, review
 
@@ -162,6 +162,54 @@ def test_with_tests_off_the_import_check_still_runs(project: Path) -> None:
     fine = diff_of(project, {"greeter/core.py": FILES["greeter/core.py"] + "\n# touched\n"})
     report = gate_of(review(project, fine, options=ReviewOptions(tests="none")))
     assert report.passed and report.detail == "tests off; import check: 1 changed module(s) import", report
+
+
+# A module written for type checkers, not to run: it raises at import, wherever it lives.
+RAISES = "from lib import asdict\n\nasdict({}, retain_collection_types=True)\n"
+LIB = {"lib/__init__.py": "def asdict(obj):\n    return dict(obj)\n"}
+
+
+def renamed(root: Path, moves: dict[str, str], files: dict[str, str] | None = None) -> str:
+    """The diff (renames detected) that moves ``moves`` (old -> new path) and writes ``files``; the tree is reset."""
+    for old, new in moves.items():
+        (root / new).parent.mkdir(parents=True, exist_ok=True)
+        git(root, "mv", old, new)
+    write_files(root, files or {})
+    git(root, "add", "-A")
+    diff = git(root, "diff", "--cached", "-M")
+    git(root, "reset", "-q", "--hard")
+    git(root, "clean", "-qfd")
+    return diff
+
+
+def test_a_module_that_raised_in_a_script_folder_too_only_warns_when_moved_into_a_package(make_repo) -> None:
+    """attrs' typing examples: not importable where they were, so the base's failure is the old file's, run."""
+    root = make_repo({**LIB, "typing-examples/baseline.py": RAISES})
+    diff = renamed(root, {"typing-examples/baseline.py": "typing_tests/baseline.py"}, {"typing_tests/__init__.py": ""})
+    report = gate_of(review_as_configured(root, diff, tests=TIMEOUT))
+    assert report.passed, report
+    (warning,) = [f for f in report.findings if f.rule == "tests.import-error"]
+    assert warning.severity == "warning"
+    assert "typing_tests.baseline: TypeError: asdict() got an unexpected keyword argument" in warning.message
+
+
+def test_a_renamed_module_that_failed_the_same_way_under_its_old_name_only_warns(make_repo) -> None:
+    root = make_repo({**LIB, "pkg/__init__.py": "", "pkg/old.py": RAISES})
+    report = gate_of(review_as_configured(root, renamed(root, {"pkg/old.py": "pkg/new.py"}), tests=TIMEOUT))
+    assert report.passed, report
+    assert [(f.rule, f.severity) for f in report.findings] == [("tests.import-error", "warning")]
+    assert "pkg.new: TypeError: asdict()" in report.findings[0].message
+
+
+def test_a_move_that_breaks_a_relative_import_is_an_error(make_repo) -> None:
+    root = make_repo({"pkg/__init__.py": "", "pkg/b.py": "x = 1\n", "pkg/a.py": "from .b import x\n"})
+    diff = renamed(root, {"pkg/a.py": "pkg/sub/a.py"}, {"pkg/sub/__init__.py": ""})
+    report = gate_of(review_as_configured(root, diff, tests=TIMEOUT))
+    assert not report.passed
+    assert (
+        "import pkg.sub.a fails: ModuleNotFoundError: No module named 'pkg.sub.b'"
+        in (errors(report)["tests.import-error"])
+    )
 
 
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
