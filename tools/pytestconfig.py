@@ -1,33 +1,69 @@
-"""The parts of a project's pytest configuration that decide which files are its tests.
+"""A project's pytest configuration, read the way pytest reads it: the one file it takes, in its order.
 
 ``--tests all`` must mean what ``pytest`` means in that project: a project that
 sets ``testpaths = tests`` keeps example apps and docs whose files look like
 tests out of its run, and one that sets ``python_files = check_*.py`` names its
-tests differently. pytest reads the first of pytest.ini, pyproject.toml
-(``[tool.pytest.ini_options]``), tox.ini (``[pytest]``) and setup.cfg
-(``[tool:pytest]``) that has its section; so does this. Markers and ``addopts``
-need nothing here: pytest applies them itself, since the run's root is the
-project's tree.
+tests differently. The scope gate compares the same settings before and after a
+change (``tools.weakening``), so both read them here, once.
+
+pytest takes the first of pytest.toml, .pytest.toml, pytest.ini, .pytest.ini,
+pyproject.toml (``[tool.pytest]`` with TOML's own types since pytest 9, or
+``[tool.pytest.ini_options]``), tox.ini (``[pytest]``) and setup.cfg
+(``[tool:pytest]``) that holds its section (pytest.toml and pytest.ini count even
+without one), and ignores the rest. So moving the settings from setup.cfg to
+pyproject.toml changes nothing, and a ``[tool.pytest]`` table is as real as an
+``[tool.pytest.ini_options]`` one.
 """
 
 from __future__ import annotations
 
 import configparser
 import fnmatch
+import shlex
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
+# pytest's own order (``_pytest.config.findpaths.CONFIG_LOADERS_BY_NAME``).
+CONFIG_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+_TRUE = {"true", "1", "yes", "on"}
+
+Reader = Callable[[str], "str | None"]  # repository-relative path -> text, or None when there is no such file
 
 
 @dataclass(frozen=True)
 class PytestConfig:
-    """``testpaths`` (empty: anywhere) and ``python_files`` patterns of one project."""
+    """The settings of the one file pytest reads in a folder, by key; ``source`` is that file (None: defaults)."""
 
-    testpaths: tuple[str, ...] = ()
-    python_files: tuple[str, ...] = DEFAULT_FILES
-    source: str | None = None  # the file they came from
+    source: str | None = None
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def words(self, key: str) -> tuple[str, ...]:
+        """A setting as pytest's arguments: a TOML list as it is, an INI string split as a shell splits it."""
+        value = self.values.get(key)
+        if isinstance(value, list):
+            return tuple(str(v) for v in value)
+        try:
+            return tuple(shlex.split(str(value or "")))
+        except ValueError:  # an unbalanced quote: pytest would refuse it; its words still say what changed
+            return tuple(str(value or "").split())
+
+    def flag(self, *keys: str) -> bool:
+        """The first of ``keys`` that is set, as a boolean (``strict_xfail`` before its alias, then ``strict``)."""
+        for key in keys:
+            if key in self.values:
+                return str(self.values[key]).strip().lower() in _TRUE
+        return False
+
+    @property
+    def testpaths(self) -> tuple[str, ...]:
+        return self.words("testpaths")
+
+    @property
+    def python_files(self) -> tuple[str, ...]:
+        return self.words("python_files") or DEFAULT_FILES
 
     def collects(self, path: str) -> bool:
         """Whether pytest, run without arguments, would collect the repository-relative ``path``."""
@@ -46,55 +82,62 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root + "/")
 
 
-def read_pytest_config(tree: Path) -> PytestConfig:
-    """The pytest configuration at the root of ``tree`` (defaults when there is none or it does not parse)."""
-    for name, read in (
-        ("pytest.ini", _ini("pytest")),
-        ("pyproject.toml", _pyproject),
-        ("tox.ini", _ini("pytest")),
-        ("setup.cfg", _ini("tool:pytest")),
-    ):
-        path = tree / name
-        if not path.is_file():
-            continue
-        found = read(path)
-        if found is not None:
-            testpaths, files = found
-            return PytestConfig(tuple(testpaths), tuple(files) or DEFAULT_FILES, name)
+def pytest_config(read: Reader, folder: str = "") -> PytestConfig:
+    """The configuration pytest reads for a run rooted in ``folder`` (defaults when no file there has any)."""
+    for name in CONFIG_FILES:
+        path = str(PurePosixPath(folder, name)) if folder else name
+        values = file_settings(name, read(path))
+        if values is not None:
+            return PytestConfig(path, values)
     return PytestConfig()
 
 
-Found = tuple[list[str], list[str]] | None
+def read_pytest_config(tree: Path) -> PytestConfig:
+    """The pytest configuration at the root of the checked-out ``tree``."""
+    return pytest_config(lambda path: _read(tree / path))
 
 
-def _pyproject(path: Path) -> Found:
+def _read(path: Path) -> str | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    section = data.get("tool", {}).get("pytest", {}).get("ini_options")
-    if not isinstance(section, dict):
-        return None
-    return _words(section.get("testpaths")), _words(section.get("python_files"))
 
 
-def _ini(section: str):
-    def read(path: Path) -> Found:
-        parser = configparser.ConfigParser(interpolation=None)
+def file_settings(name: str, text: str | None) -> dict[str, object] | None:
+    """The pytest settings in the config file called ``name``, or None when pytest would not take it.
+
+    A file that does not parse is None too: pytest would stop with a usage error, which the tests gate reports.
+    """
+    if text is None:
+        return None
+    if name.endswith(".toml"):
         try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
             return None
-        if not parser.has_section(section):
-            return None
-        return _words(parser.get(section, "testpaths", fallback="")), _words(
-            parser.get(section, "python_files", fallback="")
-        )
+        return _toml_settings(name, document)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    section = "tool:pytest" if name == "setup.cfg" else "pytest"
+    if parser.has_section(section):
+        return dict(parser[section])
+    return {} if name in ("pytest.ini", ".pytest.ini") else None
 
-    return read
 
-
-def _words(value: object) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return str(value or "").split()
+def _toml_settings(name: str, document: dict[str, object]) -> dict[str, object] | None:
+    if name != "pyproject.toml":  # pytest.toml: a [pytest] table, and the file counts without one
+        table = document.get("pytest")
+        return dict(table) if isinstance(table, dict) else {}
+    tool = document.get("tool")
+    tables = tool.get("pytest") if isinstance(tool, dict) else None
+    if not isinstance(tables, dict):
+        return None
+    native = {k: v for k, v in tables.items() if k != "ini_options"}
+    if native:
+        return native
+    ini = tables.get("ini_options")
+    return dict(ini) if isinstance(ini, dict) else None

@@ -23,6 +23,7 @@ from tools.weakening import weakening_findings
 
 ALLOW_MARKER = "patchgate: allow"  # the inline marker the security rules honour, for fixtures that must look bad
 _TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
+_TEST_OR_CLASS = re.compile(r"^\s*(?:(?:async\s+)?def\s+(test\w*)\s*\(|class\s+(Test\w*)\b)")
 
 
 class ScopeGate:
@@ -147,8 +148,12 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     skips = [re.compile(p) for p in rules.skip_markers]
     if changed.status == "added":
         return findings  # skipping a test that did not exist weakens nothing
+    added = dict(changed.added)
+    removed_defs = {m[1] or m[2] for _, text in changed.removed if (m := _TEST_OR_CLASS.match(text))}
+    new_tests = {name for text in added.values() if (m := _TEST_OR_CLASS.match(text)) and (name := m[1] or m[2])}
+    new_tests -= removed_defs
     for line, text in changed.added:
-        if any(p.search(text) for p in skips) and ALLOW_MARKER not in text:
+        if any(p.search(text) for p in skips) and ALLOW_MARKER not in text and not _on_new_test(line, added, new_tests):
             findings.append(
                 Finding(
                     rule="scope.added-skip",
@@ -159,3 +164,18 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _on_new_test(line: int, added: dict[int, str], new_tests: set[str]) -> bool:
+    """Whether the skip added at ``line`` decorates, or sits in, a test the same change adds.
+
+    A new test skipped where it cannot run (``skipif(WIN)``, another interpreter) weakens nothing that ran
+    before. A decorator belongs to the definition below it, a call to the one above; either way every line
+    between them is new, or the test is not.
+    """
+    step = 1 if added[line].lstrip().startswith("@") else -1
+    while line in added:
+        if match := _TEST_OR_CLASS.match(added[line]):
+            return (match[1] or match[2]) in new_tests
+        line += step
+    return False

@@ -8,7 +8,7 @@ is invisible line by line:
 - an early ``return`` (or ``pytest.skip()``) at the top of a test, leaving its assertions unreachable;
 - ``collect_ignore`` / ``collect_ignore_glob`` or a collection hook added to a ``conftest.py``;
 - ``-k``, ``-m``, ``--deselect``, ``--ignore`` in ``addopts``, or changed ``testpaths`` / ``python_files``,
-  in ``pytest.ini``, ``pyproject.toml``, ``setup.cfg`` or ``tox.ini``;
+  in the settings pytest reads (``tools.pytestconfig``: settings moved from one file to another are not a change);
 - renaming ``test_x.py`` so pytest no longer collects it.
 
 Each is found by comparing the file before (the base commit) and after (the
@@ -19,19 +19,15 @@ that the candidate does not (see ``tools.testing``).
 from __future__ import annotations
 
 import ast
-import configparser
-import shlex
-import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
-from tools.candidate import Candidate, ChangedFile
+from tools.candidate import Candidate
 from tools.findings import Finding
+from tools.pytestconfig import CONFIG_FILES, PytestConfig, Reader, pytest_config
 from tools.security import dotted
-
-Reader = Callable[[str], "str | None"]
 
 SKIP_MARKS = {"skip", "skipif", "xfail"}
 SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}
@@ -67,15 +63,8 @@ NARROWING_OPTIONS = (
     "--pyargs",
     "--runxfail",
 )
+STRICT_XFAIL = ("strict_xfail", "xfail_strict", "strict")  # pytest 9: the option, its old name, then `strict`
 COLLECTION_KEYS = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
-PYTEST_FILES = {
-    "pytest.ini": "pytest",
-    ".pytest.ini": "pytest",
-    "tox.ini": "pytest",
-    "setup.cfg": "tool:pytest",
-    "pyproject.toml": None,
-}
-DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 
 
 def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test_globs: list[str]) -> list[Finding]:
@@ -83,11 +72,11 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
     from tools.policy import matches
 
     findings: list[Finding] = []
-    python_files = _python_files(before)
+    for folder in _config_folders(candidate):
+        findings.extend(_config_findings(pytest_config(before, folder), pytest_config(after, folder)))
+    python_files = pytest_config(before).python_files
     for changed in candidate.files:
         name = PurePosixPath(changed.path).name
-        if name in PYTEST_FILES:
-            findings.extend(_config_findings(changed, before, after))
         if not changed.path.endswith(".py") and not (changed.old_path or "").endswith(".py"):
             continue
         old_text = before(changed.old_path) if changed.old_path else None
@@ -247,13 +236,14 @@ def _conftest_findings(path: str, old: ast.Module | None, new: ast.Module | None
         return []
     findings = []
     old_ignores, new_ignores = _ignores(old), _ignores(new)
-    for name, value in new_ignores.items():
-        if old_ignores.get(name) != value:
+    for name, statements in new_ignores.items():
+        added = [s for s in statements if s not in old_ignores.get(name, [])]
+        if added:  # one taken away only widens what pytest collects
             findings.append(
                 Finding(
                     rule="scope.collect-ignore",
                     path=path,
-                    message=f"{name} in {path} is changed: pytest stops collecting {value[:120]}",
+                    message=f"{name} in {path} is changed: pytest stops collecting {'; '.join(added)[:120]}",
                 )
             )
     old_hooks = _functions(old)
@@ -269,8 +259,8 @@ def _conftest_findings(path: str, old: ast.Module | None, new: ast.Module | None
     return findings
 
 
-def _ignores(module: ast.Module | None) -> dict[str, str]:
-    """``collect_ignore``/``collect_ignore_glob`` assignments and appends, as source text per name."""
+def _ignores(module: ast.Module | None) -> dict[str, list[str]]:
+    """``collect_ignore``/``collect_ignore_glob`` assignments and appends, as source text, per name."""
     found: dict[str, list[str]] = {}
     for node in ast.walk(module) if module is not None else ():
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
@@ -284,7 +274,7 @@ def _ignores(module: ast.Module | None) -> dict[str, str]:
             and dotted(node.func.value).startswith("collect_ignore")
         ):
             found.setdefault(dotted(node.func.value), []).append(ast.unparse(node))
-    return {name: "; ".join(values) for name, values in found.items()}
+    return found
 
 
 def _functions(module: ast.Module | None) -> dict[str, str]:
@@ -299,77 +289,58 @@ def _collected(path: str, python_files: tuple[str, ...]) -> bool:
     return any(fnmatch(PurePosixPath(path).name, pattern) for pattern in python_files)
 
 
-def _python_files(read: Reader) -> tuple[str, ...]:
-    """The base's ``python_files`` patterns (pytest's default when it sets none)."""
-    for name in PYTEST_FILES:
-        settings = pytest_settings(name, read(name))
-        if settings is not None and settings.get("python_files"):
-            return tuple(settings["python_files"].split())
-    return DEFAULT_PYTHON_FILES
+def _config_folders(candidate: Candidate) -> list[str]:
+    """Folders where the change touches a file pytest may read its settings from ('' is the root)."""
+    folders = {
+        "" if (parent := str(PurePosixPath(path).parent)) == "." else parent
+        for changed in candidate.files
+        for path in (changed.path, changed.old_path)
+        if path and PurePosixPath(path).name in CONFIG_FILES
+    }
+    return sorted(folders)
 
 
-def pytest_settings(name: str, text: str | None) -> dict[str, str] | None:
-    """The pytest section of config file ``name`` as strings, or None when it has none (or cannot be read)."""
-    if text is None:
-        return None
-    if name == "pyproject.toml":
-        try:
-            table = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options")
-        except tomllib.TOMLDecodeError:
-            return None
-        if not isinstance(table, dict):
-            return None
-        return {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in table.items()}
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return None
-    section = PYTEST_FILES[name]
-    return dict(parser[section]) if section and parser.has_section(section) else None
-
-
-def _config_findings(changed: ChangedFile, before: Reader, after: Reader) -> list[Finding]:
-    name = PurePosixPath(changed.path).name
-    old = pytest_settings(name, before(changed.path) if changed.status != "added" else None) or {}
-    new = pytest_settings(name, None if changed.deleted else after(changed.path)) or {}
+def _config_findings(old: PytestConfig, new: PytestConfig) -> list[Finding]:
+    """What the settings pytest reads gain or lose, whichever files they live in before and after."""
+    where = new.source or old.source or "the pytest settings"
+    moved = f" (moved from {old.source})" if old.source and new.source and old.source != new.source else ""
     findings = []
-    narrowing = _options(new.get("addopts", "")) - _options(old.get("addopts", ""))
+    narrowing = _options(new.words("addopts")) - _options(old.words("addopts"))
     if narrowing:
         findings.append(
             Finding(
                 rule="scope.pytest-config",
-                path=changed.path,
-                message=f"addopts in {changed.path} gains {', '.join(sorted(narrowing))}: "
+                path=where,
+                message=f"addopts in {where}{moved} gains {', '.join(sorted(narrowing))}: "
                 "fewer tests run or failures stop counting",
             )
         )
     for key in COLLECTION_KEYS:
-        if old.get(key, "").split() != new.get(key, "").split():
+        if old.words(key) != new.words(key):
             findings.append(
                 Finding(
                     rule="scope.pytest-config",
-                    path=changed.path,
-                    message=f"{key} in {changed.path} changes from {old.get(key, '(unset)')!r} to "
-                    f"{new.get(key, '(unset)')!r}: which tests pytest collects changes",
+                    path=where,
+                    message=f"{key} in {where}{moved} changes from {_shown(old, key)} to {_shown(new, key)}: "
+                    "which tests pytest collects changes",
                 )
             )
-    if old.get("xfail_strict", "").lower() == "true" and new.get("xfail_strict", "").lower() != "true":
+    if old.flag(*STRICT_XFAIL) and not new.flag(*STRICT_XFAIL):
         findings.append(
             Finding(
                 rule="scope.pytest-config",
-                path=changed.path,
-                message=f"xfail_strict is turned off in {changed.path}: passing xfails stop failing",
+                path=where,
+                message=f"strict xfail is turned off in {where}{moved}: passing xfails stop failing",
             )
         )
     return findings
 
 
-def _options(addopts: str) -> set[str]:
-    try:
-        words = shlex.split(addopts)
-    except ValueError:
-        words = addopts.split()
+def _shown(config: PytestConfig, key: str) -> str:
+    return repr(" ".join(config.words(key))) if key in config.values else "(unset)"
+
+
+def _options(words: tuple[str, ...]) -> set[str]:
     found = set()
     for word in words:
         option = word.split("=", 1)[0]

@@ -53,3 +53,18 @@ def test_pytest_configuration_decides_what_a_test_file_is(make_repo) -> None:
     assert config.testpaths == ("checks",) and config.source == "setup.cfg"
     assert selected(root, {"lib.py": "X = 2\n"}, "all").files == ["checks/check_lib.py"]
     assert selected(root, {"lib.py": "X = 2\n"}).files == ["checks/check_lib.py"]
+
+
+def test_pytest_9_native_table_decides_too(make_repo) -> None:
+    """`[tool.pytest]` (pytest 9, TOML's own types) is read like `[tool.pytest.ini_options]`: flask's examples
+    stay out of `--tests all`."""
+    root = make_repo(
+        {
+            "pyproject.toml": '[project]\nname = "lib"\n\n[tool.pytest]\ntestpaths = ["tests"]\n',
+            "lib.py": "X = 1\n",
+            "tests/test_lib.py": "import lib\n\n\ndef test_x():\n    assert lib.X == 1\n",
+            "examples/test_example.py": "import lib\n",
+        }
+    )
+    assert read_pytest_config(root).testpaths == ("tests",)
+    assert selected(root, {"lib.py": "X = 2\n"}, "all").files == ["tests/test_lib.py"]

@@ -9,6 +9,7 @@ from tests.conftest import diff_of, git, write_files
 from tools.gates import review
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"
+FIXED = CODE.replace("a - b  # the bug", "a + b")
 TEST = (
     "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
     "def test_zero():\n    assert add(0, 0) == 0\n"
@@ -60,23 +61,100 @@ def test_collect_ignore_glob_in_a_conftest(repo) -> None:
     assert "scope.collect-ignore" in findings_of(repo, diff)
 
 
+def test_an_ignore_taken_out_of_a_conftest_only_widens_the_run(make_repo) -> None:
+    """attrs' "Drop Python 3.9": an ignore for old interpreters removed, another kept: pytest collects more."""
+    conftest = (
+        "import sys\n\ncollect_ignore = []\nif sys.version_info < (3, 10):\n"
+        "    collect_ignore.extend(['test_match.py'])\nif sys.version_info < (3, 14):\n"
+        "    collect_ignore.extend(['test_forward.py'])\n"
+    )
+    root = make_repo({**BASE, "tests/conftest.py": conftest})
+    kept = conftest.replace("if sys.version_info < (3, 10):\n    collect_ignore.extend(['test_match.py'])\n", "")
+    diff = diff_of(root, {"tests/conftest.py": kept, "calc.py": FIXED})
+    result = review(root, diff, tests=TestSettings(timeout=120))
+    assert result.passed, [f for g in result.gates for f in g.findings]
+    widened = kept.replace("['test_forward.py']", "['test_forward.py', 'test_calc.py']")
+    assert "scope.collect-ignore" in findings_of(root, diff_of(root, {"tests/conftest.py": widened}))
+
+
 def test_collection_hook_in_a_conftest(repo) -> None:
     hook = "def pytest_collection_modifyitems(items):\n    items[:] = []\n"
     diff = diff_of(repo, {"tests/conftest.py": "import pytest\n\n\n" + hook})
     assert "scope.collection-hook" in findings_of(repo, diff)
 
 
+NO_PYTEST_TABLE = '[project]\nname = "calc"\n'
+
+
 @pytest.mark.parametrize(
     "name,text",
     [
-        ("pytest.ini", "[pytest]\naddopts = -k 'not test_add'\n"),
+        ("pytest.ini", "[pytest]\naddopts = -k 'not test_add'\n"),  # read before pyproject.toml
         ("setup.cfg", "[tool:pytest]\naddopts = --deselect tests/test_calc.py::test_add\n"),
         ("tox.ini", "[pytest]\npython_files = check_*.py\n"),
     ],
 )
 def test_pytest_settings_that_run_fewer_tests(repo, name: str, text: str) -> None:
-    diff = diff_of(repo, {name: text})
+    """Each file narrows the run where pytest reads it: pytest.ini over pyproject.toml; the other two once
+    pyproject.toml's table is gone (pytest takes the first file that has one)."""
+    changes = {name: text} if name == "pytest.ini" else {name: text, "pyproject.toml": NO_PYTEST_TABLE}
+    diff = diff_of(repo, changes)
     assert "scope.pytest-config" in findings_of(repo, diff)
+
+
+def test_settings_pytest_does_not_read_change_nothing(repo) -> None:
+    """pyproject.toml has pytest's table, so pytest never reads setup.cfg's: narrowing it narrows nothing."""
+    diff = diff_of(repo, {"setup.cfg": "[tool:pytest]\naddopts = --deselect tests/test_calc.py::test_add\n"})
+    result = review(repo, diff, tests=TestSettings(timeout=120))
+    assert result.passed, [f.message for g in result.gates for f in g.findings]
+
+
+MOVED_SETTINGS = [
+    # marshmallow's "Dev chores": the [tool:pytest] section of setup.cfg moved into pyproject.toml
+    (
+        {"setup.cfg": "[tool:pytest]\nnorecursedirs = .git .tox docs\nxfail_strict = true\n"},
+        {
+            "setup.cfg": "[metadata]\nname = calc\n",
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\n'
+            'norecursedirs = ".git .tox docs"\nxfail_strict = true\n',
+        },
+    ),
+    # attrs' "Drop Python 3.9": [tool.pytest.ini_options] rewritten as pytest 9's native [tool.pytest]
+    (
+        {
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\naddopts = ["-ra", '
+            '"--strict-markers"]\nxfail_strict = true\ntestpaths = "tests"\n'
+        },
+        {
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest]\nstrict = true\n'
+            'testpaths = ["tests"]\naddopts = ["-ra"]\n'
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("before,after", MOVED_SETTINGS, ids=["setup.cfg-to-pyproject", "ini_options-to-native"])
+def test_settings_moved_to_another_file_or_table_are_not_a_change(make_repo, before, after) -> None:
+    root = make_repo({**BASE, "pyproject.toml": NO_PYTEST_TABLE, **before})
+    diff = diff_of(root, {**after, "calc.py": CODE + "\n# touched\n"})
+    result = review(root, diff, tests=TestSettings(timeout=120))
+    messages = {f.rule: f.message for g in result.gates for f in g.findings}
+    assert result.passed and "scope.pytest-config" not in messages, messages
+
+
+def test_native_table_turning_strict_off(make_repo) -> None:
+    """pytest 9's `strict = true` makes xfails strict; dropping it lets a passing xfail pass again."""
+    strict = '[project]\nname = "calc"\n\n[tool.pytest]\nstrict = true\ntestpaths = ["tests"]\n'
+    root = make_repo({**BASE, "pyproject.toml": strict})
+    diff = diff_of(root, {"pyproject.toml": strict.replace("strict = true\n", "")})
+    assert any("strict xfail is turned off" in m for m in findings_of(root, diff)["scope.pytest-config"])
+
+
+def test_native_table_narrowing_testpaths(make_repo) -> None:
+    native = '[project]\nname = "calc"\n\n[tool.pytest]\ntestpaths = ["tests"]\n'
+    root = make_repo({**BASE, "pyproject.toml": native})
+    diff = diff_of(root, {"pyproject.toml": native.replace('["tests"]', '["tests/unit"]')})
+    assert any("testpaths in pyproject.toml" in m for m in findings_of(root, diff)["scope.pytest-config"])
 
 
 def test_addopts_k_in_pyproject_is_found_and_the_test_disappears_at_run_time(repo) -> None:
@@ -115,6 +193,35 @@ def test_an_honest_fix_and_a_new_test_raise_nothing(repo) -> None:
     )
     result = review(repo, diff, tests=TestSettings(timeout=120))
     assert result.passed, [f for g in result.gates for f in g.findings]
+
+
+NEW_SKIPPED_TESTS = (
+    "\n\nimport sys\n\nimport pytest\n\n\n@pytest.mark.skipif(\n"  # patchgate: allow (a fixture)
+    "    sys.platform == 'win32', reason='not on Windows'\n)\n@pytest.mark.parametrize('n', [1, 2])\n"
+    "def test_platform(n):\n    assert add(n, 0) == n\n\n\n"
+    "def test_other_interpreter():\n    if sys.implementation.name != 'cpython':\n"
+    "        pytest.skip('CPython only')\n    assert add(1, 1) == 2\n"  # patchgate: allow (a fixture)
+)
+
+
+def test_new_tests_skipped_where_they_cannot_run_weaken_nothing(repo) -> None:
+    """click's and tomlkit's everyday commits: a new test with `skipif(WIN)`, or a `pytest.skip()` inside it."""
+    diff = diff_of(repo, {"calc.py": FIXED, "tests/test_calc.py": TEST + NEW_SKIPPED_TESTS})
+    result = review(repo, diff, tests=TestSettings(timeout=120))
+    assert result.passed, [f for g in result.gates for f in g.findings]
+
+
+def test_a_skip_added_to_an_old_test_beside_a_new_one_is_still_found(repo) -> None:
+    """The skip sits at the top of test_zero, which ran before; the new test after it changes nothing."""
+    skipped = TEST.replace(
+        "def test_zero():\n", "def test_zero():\n    pytest.skip('later')\n"  # patchgate: allow (a fixture)
+    )
+    new = "\n\ndef test_one():\n    assert add(1, 0) == 1\n"
+    diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n" + skipped + new})
+    assert any("pytest.skip('later')" in m for m in findings_of(repo, diff)["scope.added-skip"])
+    decorated = TEST.replace("def test_zero", "@pytest.mark.skip\ndef test_zero")  # patchgate: allow (a fixture)
+    diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n" + decorated + new})
+    assert "scope.added-skip" in findings_of(repo, diff)
 
 
 def test_moving_a_test_file_keeps_its_tests_collected(repo) -> None:
