@@ -221,8 +221,10 @@ class ReviewOptions(BaseModel):
     )
     model_rules: Literal["model", "all"] = Field(
         default="model",
-        description="Whom the reviewer rules written for model patches (new files only, root "
-        "scripts, protected paths) bind: model patches only, or every change.",
+        description="Whom the rules written for model patches bind: model patches only, or every "
+        "change. They are the reviewer rules (new files only, root scripts, protected paths), and on a "
+        "person's own commit test weakening (a deleted test, a removed assertion, an added skip) and the "
+        "size limits are shown as warnings unless this is 'all'.",
     )
     config_from: Literal["base", "candidate"] = Field(
         default="base",

@@ -27,6 +27,23 @@ class Finding(BaseModel):
     suggestion: str | None = Field(default=None, description="Replacement text when a fix is known.")
 
 
+def on_own_commit(findings: list[Finding], own: bool) -> list[Finding]:
+    """``findings`` as warnings when the change is a person's own commit, as they are otherwise.
+
+    Deleting a test, skipping one, or a change larger than the limits is how a model games the gates, and
+    how a maintainer drops a feature, a platform or a flaky test; the owner sees each of them, and it does not
+    block their commit (``model_rules = "all"`` makes it).
+    """
+    if not own:
+        return findings
+    return [
+        f.model_copy(update={"severity": "warning", "message": f"{f.message} (your own commit: not blocking)"})
+        if f.severity == "error"
+        else f
+        for f in findings
+    ]
+
+
 class GateReport(BaseModel):
     """The outcome of one gate on one candidate."""
 

@@ -14,7 +14,7 @@ import re
 
 from tools.baserules import rule_change_findings
 from tools.candidate import Candidate, ChangedFile
-from tools.findings import Finding, GateReport
+from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
 from tools.options import ReviewOptions
 from tools.policy import Scope, TestRules, matches
@@ -61,14 +61,16 @@ def scope_gate(
     judged on the diff alone.
     """
     tests = policy.tests
-    findings = [*_path_findings(candidate, policy, options), *_limit_findings(candidate, policy, options)]
+    findings = _path_findings(candidate, policy, options)
     if options.model_patch_rules:  # a person's own commit may add a module or a root script
         findings.extend(reviewer_findings(candidate, policy.reviewer, tests.paths, read_base, read_new))
+    weakened = _limit_findings(candidate, policy, options)
     if read_base is not None:
-        findings.extend(weakening_findings(candidate, read_base, read_new or (lambda _path: None), tests.paths))
+        weakened.extend(weakening_findings(candidate, read_base, read_new or (lambda _path: None), tests.paths))
     for changed in candidate.files:
         if matches(changed.path, tests.paths) or (changed.old_path and matches(changed.old_path, tests.paths)):
-            findings.extend(weakened_tests(changed, tests))
+            weakened.extend(weakened_tests(changed, tests))
+    findings.extend(on_own_commit(weakened, own=not options.model_patch_rules))
     return GateReport(name="scope", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 

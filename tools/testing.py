@@ -44,7 +44,7 @@ from tools.environments import (
     own_environment,
     resolve_environment,
 )
-from tools.findings import Finding, GateReport
+from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
 from tools.importcheck import import_check
 from tools.policy import matches
@@ -374,7 +374,8 @@ def tests_gate(
         before = ask(("run", *tests), rerun) if run.failures else TestRun({}, 0)
     findings = [*_compare(run, before), *blocked]
     if collected is not None:
-        findings.extend(disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames))
+        gone = disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames)
+        findings.extend(on_own_commit(gone, own=not options.model_patch_rules))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         if before.failures and not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)

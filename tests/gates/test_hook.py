@@ -35,9 +35,15 @@ def commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "commit", "-q", *args], cwd=repo, env=bare_env(), capture_output=True, text=True)
 
 
+STRICT = '[tool.patchgate.review]\ntests = "none"\nmodel_rules = "all"\n'
+
+
 @pytest.fixture
 def hooked(make_repo) -> Path:
-    repo = make_repo(BASE)
+    return install_hook(make_repo(BASE))
+
+
+def install_hook(repo: Path) -> Path:
     installed = subprocess.run(
         [sys.executable, "-P", "-m", "patchgate", "install-hook"],
         cwd=repo,
@@ -67,14 +73,19 @@ def test_a_good_change_commits_through_the_hook(hooked: Path) -> None:
     assert head_count(hooked) == 3
 
 
+WEAKENED = {"tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    f()\n"}
+
+
 @pytest.mark.parametrize(
-    ("files", "rule"),
+    ("base", "files", "rule"),
     [
-        ({"pkg/mod.py": "def f(:\n    return 1\n"}, "parse.syntax"),
-        ({"tests/test_mod.py": "from pkg.mod import f\n\n\ndef test_f():\n    f()\n"}, "scope.removed-assertion"),
+        (BASE, {"pkg/mod.py": "def f(:\n    return 1\n"}, "parse.syntax"),
+        # a team that wants its own commits held to the model-patch rules says so in its config
+        ({**BASE, "pyproject.toml": STRICT}, WEAKENED, "scope.removed-assertion"),
     ],
 )
-def test_a_bad_change_is_blocked(hooked: Path, files: dict[str, str], rule: str) -> None:
+def test_a_bad_change_is_blocked(make_repo, base: dict[str, str], files: dict[str, str], rule: str) -> None:
+    hooked = install_hook(make_repo(base))
     write_files(hooked, files)
     git(hooked, "add", "-A")
     result = commit(hooked, "-m", "bad")
@@ -82,6 +93,16 @@ def test_a_bad_change_is_blocked(hooked: Path, files: dict[str, str], rule: str)
     assert rule in result.stdout + result.stderr
     assert head_count(hooked) == 1
     assert git(hooked, "diff", "--cached", "--name-only").strip() == next(iter(files))  # still staged
+
+
+def test_your_own_weakened_test_commits_and_is_shown(hooked: Path) -> None:
+    """A maintainer dropping an assertion (a feature gone, a platform dropped) is told, not stopped."""
+    write_files(hooked, WEAKENED)
+    git(hooked, "add", "-A")
+    result = commit(hooked, "-m", "drop the check")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "assertion removed: assert f() == 1 (your own commit: not blocking)" in result.stdout + result.stderr
+    assert head_count(hooked) == 2
 
 
 def test_a_bad_change_commit_a_is_blocked(hooked: Path) -> None:

@@ -63,7 +63,7 @@ def test_a_policy_with_a_misspelt_key_is_one_line_naming_file_and_key(make_repo,
     policies.mkdir()
     text = (POLICY_DIR / "default.yaml").read_text().replace("max_hunks:", "max_hunkz:")
     (policies / "default.yaml").write_text(text)
-    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\n')
+    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\nmodel_rules = "all"\n')  # limits bind own commits
     write_files(root, {"a.py": "x = 2\n"})
     git(root, "add", "a.py")
     result = _review_json(root)
@@ -88,7 +88,7 @@ def test_a_repository_policy_dir_replaces_one_pack_and_is_applied(make_repo, tmp
     policies.mkdir()
     text = (POLICY_DIR / "default.yaml").read_text().replace("max_files: 30", "max_files: 1")
     (policies / "default.yaml").write_text(text)
-    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\n')
+    _commit_config(root, f'[review]\npolicy_dir = "{policies}"\nmodel_rules = "all"\n')  # limits bind own commits
     write_files(root, {"a.py": "x = 2\n", "b.py": "y = 1\n"})
     git(root, "add", "a.py", "b.py")
     result = _review_json(root)
