@@ -1,0 +1,125 @@
+"""Does ``patchgate review`` let through the commits a project's maintainers made, and say why when it does not?
+
+    nice .venv/bin/python benchmarks/bench_review_history.py GIT_DIR [GIT_DIR ...] [--commits 12] [--tests related]
+
+For each repository (a git directory, e.g. one fetched with the ``fetch`` tool; never a held-out one) a clone
+is made and its ``--commits`` newest first-parent, non-merge commits that change a library ``.py`` file (not a
+test) are each reviewed as a user reviews one commit: ``python -P -m patchgate review SHA --json --tests
+related --tests-env build`` in a fresh process, on the commit's parent's rules. These are changes a project
+accepted, most of them after its own CI passed, so a block is a claim to check by hand: the commit broke a test
+(a later commit fixed it) or a policy the project does not hold, or the gate is wrong.
+
+Printed: per repository, how many passed, were blocked, or were refused as bad input (exit 2), the median wall
+time, and for each block the commit, its subject, and the gates' error findings; then the whole run's counts.
+The machine is shared: ``uptime`` is printed before and after; quote medians with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.policy import Policies
+from tools.selection import is_test_file
+
+TEST_GLOBS = Policies().default.scope.tests.paths
+OUTSIDE_LIBRARY = ("docs/", "doc/", "examples/", "benchmarks/", "scripts/", "tools/", "ci/", ".github/")
+
+
+@dataclass
+class Verdict:
+    sha: str
+    subject: str
+    exit_code: int
+    seconds: float
+    errors: list[str] = field(default_factory=list)
+    checked: str = ""
+
+
+def git(tree: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=tree, capture_output=True, text=True, check=True).stdout
+
+
+def library_commits(tree: Path, count: int) -> list[tuple[str, str]]:
+    """The newest first-parent, non-merge commits that change a library ``.py`` file, newest first."""
+    found: list[tuple[str, str]] = []
+    log = git(tree, "log", "--first-parent", "--no-merges", "--format=%H %s", "-n", str(count * 20))
+    for line in log.splitlines():
+        sha, _, subject = line.partition(" ")
+        files = git(tree, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
+        if any(
+            f.endswith(".py") and not f.startswith(OUTSIDE_LIBRARY) and not is_test_file(f, TEST_GLOBS)
+            for f in files
+        ):
+            found.append((sha, subject))
+        if len(found) == count:
+            break
+    return found
+
+
+def review(tree: Path, sha: str, subject: str, tests: str, timeout: float) -> Verdict:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "patchgate", "review", sha, "--json", "--tests", tests]
+        + ["--tests-env", "build", "--timeout", str(timeout)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    verdict = Verdict(sha[:10], subject[:60], done.returncode, time.perf_counter() - started)
+    if done.returncode == 2 or not done.stdout.strip():
+        verdict.errors.append((done.stderr.strip().splitlines() or ["(no output)"])[-1])
+        return verdict
+    for gate in json.loads(done.stdout)["gates"]:
+        if gate["name"] == "tests":
+            verdict.checked = gate["checked"]
+        if not gate["passed"]:
+            errors = [f["message"] for f in gate["findings"] if f["severity"] == "error"]
+            verdict.errors.append(f"{gate['name']}: " + ("; ".join(errors) or gate["detail"][-300:]))
+    return verdict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repos", nargs="+", type=Path)
+    parser.add_argument("--commits", type=int, default=12)
+    parser.add_argument("--tests", choices=["related", "all", "none"], default="related")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    print("load:", subprocess.getoutput("uptime").strip(), flush=True)
+    totals = {"passed": 0, "blocked": 0, "refused": 0}
+    for repo in args.repos:
+        name = repo.name if repo.name not in {".git", "repo"} else repo.parent.name
+        with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
+            tree = Path(scratch) / "tree"
+            subprocess.run(["git", "clone", "-q", str(repo), str(tree)], check=True)
+            verdicts = []
+            for sha, subject in library_commits(tree, args.commits):
+                verdict = review(tree, sha, subject, args.tests, args.timeout)
+                verdicts.append(verdict)
+                state = {0: "passed", 1: "BLOCKED"}.get(verdict.exit_code, f"exit {verdict.exit_code}")
+                print(f"  {name} {verdict.sha} {state} {verdict.seconds:.1f} s  {verdict.subject}", flush=True)
+                for error in verdict.errors:
+                    print(f"      {error[:400]}", flush=True)
+        counts = {
+            "passed": sum(v.exit_code == 0 for v in verdicts),
+            "blocked": sum(v.exit_code == 1 for v in verdicts),
+            "refused": sum(v.exit_code not in (0, 1) for v in verdicts),
+        }
+        for key, value in counts.items():
+            totals[key] += value
+        median = statistics.median(v.seconds for v in verdicts) if verdicts else 0.0
+        print(f"{name}: {len(verdicts)} commits, {counts} median {median:.1f} s", flush=True)
+    print(f"all: {totals}")
+    print("load:", subprocess.getoutput("uptime").strip())
+
+
+if __name__ == "__main__":
+    main()
