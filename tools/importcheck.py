@@ -46,7 +46,9 @@ for entry in sys.argv[1:]:
     try:
         load(entry)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from module code count as failures too
-        failed[entry] = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:300]
+        last = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+        owner = type(exc).__module__ + "."  # a class of the module itself is named by where it ran from
+        failed[entry] = (last[len(owner):] if last.startswith(owner) else last)[:300]
 print("PATCHGATE-IMPORTS " + json.dumps(failed))
 """
 _MARK = "PATCHGATE-IMPORTS "
