@@ -55,8 +55,7 @@ def library_commits(tree: Path, count: int) -> list[tuple[str, str]]:
         sha, _, subject = line.partition(" ")
         files = git(tree, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
         if any(
-            f.endswith(".py") and not f.startswith(OUTSIDE_LIBRARY) and not is_test_file(f, TEST_GLOBS)
-            for f in files
+            f.endswith(".py") and not f.startswith(OUTSIDE_LIBRARY) and not is_test_file(f, TEST_GLOBS) for f in files
         ):
             found.append((sha, subject))
         if len(found) == count:
@@ -66,9 +65,9 @@ def library_commits(tree: Path, count: int) -> list[tuple[str, str]]:
 
 def review(tree: Path, sha: str, subject: str, tests: str, timeout: float) -> Verdict:
     started = time.perf_counter()
+    command = [sys.executable, "-P", "-m", "patchgate", "review", sha, "--json", "--tests", tests]
     done = subprocess.run(
-        [sys.executable, "-P", "-m", "patchgate", "review", sha, "--json", "--tests", tests]
-        + ["--tests-env", "build", "--timeout", str(timeout)],
+        [*command, "--tests-env", "build", "--timeout", str(timeout)],
         cwd=tree,
         capture_output=True,
         text=True,
