@@ -5,7 +5,8 @@ A model that cannot fix a bug is tempted to edit CI, the lockfile or the test
 that fails, or to leave scratch files behind; this gate makes each of those a
 named finding, and so are the quieter forms of test weakening read from syntax
 trees and pytest settings (``tools.weakening``) and changes to patchgate's own
-rules (``tools.baserules``).
+rules (``tools.baserules``). On a person's own commit the weakening and the size
+limits are warnings (``tools.findings.on_own_commit``): a maintainer deletes tests too.
 """
 
 from __future__ import annotations
