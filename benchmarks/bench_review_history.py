@@ -9,8 +9,9 @@ related --tests-env build`` in a fresh process, on the commit's parent's rules. 
 accepted, most of them after its own CI passed, so a block is a claim to check by hand: the commit broke a test
 (a later commit fixed it) or a policy the project does not hold, or the gate is wrong.
 
-Printed: per repository, how many passed, were blocked, or were refused as bad input (exit 2), the median wall
-time, and for each block the commit, its subject, and the gates' error findings; then the whole run's counts.
+Printed: each commit's verdict, wall time and what its tests gate ran, with the gates' error findings under a
+block; per repository, how many passed, were blocked, or were refused as bad input (exit 2) and the median wall
+time; then the whole run's counts.
 The machine is shared: ``uptime`` is printed before and after; quote medians with it.
 """
 
@@ -104,7 +105,8 @@ def main() -> None:
                 verdict = review(tree, sha, subject, args.tests, args.timeout)
                 verdicts.append(verdict)
                 state = {0: "passed", 1: "BLOCKED"}.get(verdict.exit_code, f"exit {verdict.exit_code}")
-                print(f"  {name} {verdict.sha} {state} {verdict.seconds:.1f} s  {verdict.subject}", flush=True)
+                ran = verdict.checked.partition(":")[0] or "no test ran"
+                print(f"  {name} {verdict.sha} {state} {verdict.seconds:.1f} s ({ran})  {verdict.subject}", flush=True)
                 for error in verdict.errors:
                     print(f"      {error[:400]}", flush=True)
         counts = {
