@@ -272,8 +272,8 @@ TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs a
 def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
-    Attempts, smaller each time: the project with its test extras and requirement files; with tox's deps;
-    alone; pytest only.
+    Attempts, smaller each time: the project with its test extras, test dependency groups and requirement
+    files; with the groups and tox's deps; alone; pytest only.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -290,9 +290,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
+    groups = tuple(
+        a for g in _test_groups(tree / "pyproject.toml") for a in ("--group", "{source}/pyproject.toml:" + g)
+    )
     attempts = (
-        ((*project, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),),
-        ((*project, *tox, *BASE_PACKAGES),),
+        ((*project, *groups, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),),
+        ((*project, *groups, *tox, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
@@ -306,6 +309,16 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         label="project",
         env=envbuild.scm_version_override(),
     )
+
+
+def _test_groups(pyproject: Path) -> list[str]:
+    """The test dependency groups (PEP 735) pyproject.toml declares: where pallets, attrs and other projects now
+    list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports)."""
+    try:
+        groups = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("dependency-groups", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    return [name for name in TEST_EXTRAS if isinstance(groups, dict) and name in groups]
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:

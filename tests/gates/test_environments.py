@@ -290,3 +290,22 @@ def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_
     review_as_configured(root, hostile, tests=TIMEOUT)
     assert (tmp_path / "cache" / "envs").is_dir()  # the build ran
     assert not outside.exists() and not hook.exists() and list(home.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_built_environment_has_the_tests_dependency_group(make_repo, tmp_path, monkeypatch):
+    """jinja's conftest imports trio, which only its PEP 735 `tests` group lists: without it no test could run,
+    and the commit that moved the import into conftest.py was blamed for it. Needs the package registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
+    grouped = {
+        **BUILT,
+        "pyproject.toml": pyproject + '\n[dependency-groups]\ntests = [{include-group = "io"}]\nio = ["tomli-w"]\n',
+        "greeter/core.py": "def name(who):\n    return who.title()\n",
+        "tests/conftest.py": "import tomli_w  # a test-only dependency\n",
+        "tests/test_core.py": "from greeter.core import name\n\n\ndef test_name():\n    assert name('ann') == 'Ann'\n",
+    }
+    root = make_repo(grouped)
+    change = diff_of(root, {"greeter/core.py": grouped["greeter/core.py"] + "\n\nVERSION = 1\n"})
+    report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
