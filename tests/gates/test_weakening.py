@@ -214,7 +214,8 @@ def test_new_tests_skipped_where_they_cannot_run_weaken_nothing(repo) -> None:
 def test_a_skip_added_to_an_old_test_beside_a_new_one_is_still_found(repo) -> None:
     """The skip sits at the top of test_zero, which ran before; the new test after it changes nothing."""
     skipped = TEST.replace(
-        "def test_zero():\n", "def test_zero():\n    pytest.skip('later')\n"  # patchgate: allow (a fixture)
+        "def test_zero():\n",
+        "def test_zero():\n    pytest.skip('later')\n",  # patchgate: allow (a fixture)
     )
     new = "\n\ndef test_one():\n    assert add(1, 0) == 1\n"
     diff = diff_of(repo, {"tests/test_calc.py": "import pytest\n" + skipped + new})
