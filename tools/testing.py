@@ -123,7 +123,9 @@ def run_pytest(
             )
         run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked = done.blocked
-        if done.returncode not in (0, 1, 5) and not run.failures:  # interrupted, internal or usage error
+        # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:
+        # an old pytest pinned by the project raises at import on a newer Python, exit 1)
+        if (done.returncode not in (0, 1, 5) and not run.failures) or (done.returncode and not report.is_file()):
             run.problem = f"pytest could not run (exit {done.returncode}): {_cause(output) or _last_line(output)}"
             if "No module named pytest" in output:
                 run.problem = f"pytest is not installed in {environment.python or environment.argv_prefix[0]}"
@@ -341,10 +343,9 @@ def tests_gate(
     if not tests:
         return imports_only("no related tests")
 
-    def rerun(base_tree: Path) -> TestRun:  # the same tests on the base, those of them it has
-        return run_pytest(
-            base_tree, [t for t in tests if (base_tree / t).is_file()], timeout, environment, settings.pass_env
-        )
+    def rerun(base_tree: Path) -> TestRun:  # the same tests on the base, those of them it has (none: no run)
+        present = [t for t in tests if (base_tree / t).is_file()]
+        return run_pytest(base_tree, present, timeout, environment, settings.pass_env) if present else TestRun({}, 0)
 
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)

@@ -309,3 +309,17 @@ def test_a_built_environment_has_the_tests_dependency_group(make_repo, tmp_path,
     change = diff_of(root, {"greeter/core.py": grouped["greeter/core.py"] + "\n\nVERSION = 1\n"})
     report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+
+
+def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Path) -> None:
+    """A 2021 jinja pins pytest 6.2, which raises at import on Python 3.11 (exit 1, no report): that is the
+    environment's failure, said as a warning, not the docstring change's."""
+    site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
+    (site / "pytest").rename(site / "pytest-real")
+    (site / "pytest").mkdir()
+    (site / "pytest" / "__init__.py").write_text("raise AttributeError('__spec__')\n")
+    docstring = FILES["greeter/core.py"].replace("def greet(name):\n", 'def greet(name):\n    """Hello."""\n')
+    report = gate_of(review_as_configured(project, diff_of(project, {"greeter/core.py": docstring}), tests=TIMEOUT))
+    assert report.passed and report.skipped, report
+    (finding,) = report.findings
+    assert finding.rule == "tests.base-broken" and "AttributeError: __spec__" in finding.message
