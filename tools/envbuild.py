@@ -94,6 +94,9 @@ class Recipe:
     # then each of these alone, held to what is installed; one that cannot be is left out and listed (a conda
     # environment's packages, some of which are no PyPI project)
     best_effort: tuple[str, ...] = ()
+    # arguments of the new environment's python that must succeed for an attempt to count ("-c", "import
+    # pytest"): a pytest pinned by the project's requirements may install and still not import on this Python
+    works: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)  # variables the build needs (never secrets)
     label: str = "environment"
 
@@ -105,6 +108,8 @@ class Recipe:
         )
         if self.best_effort:  # keys made before there were any stay as they were
             digest.update(f"\0{self.best_effort}".encode())
+        if self.works:  # so are keys of recipes that check nothing
+            digest.update(f"\0works\0{self.works}".encode())
         for rel in sorted(set(self.key_files)):
             path = self.tree / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
@@ -238,6 +243,8 @@ def _build(
                 progress(f"installing with uv (attempt {number}): {' '.join(install)[:200]}")
                 packages = [a.replace("{source}", str(source)) for a in install]
                 uv.run(["pip", "install", "--quiet", *target, *date, *recipe.uv_args, *packages], source, log)
+            if recipe.works:
+                _check_works(uv, venv, recipe.works, source, log)
             break
         except EnvironmentBuildError as exc:
             errors.append(str(exc))
@@ -253,6 +260,24 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         _install_where_they_fit(uv, venv, home, [*date, *recipe.uv_args], recipe.best_effort, log)
     progress(f"environment ready: {venv}")
+
+
+def _check_works(uv: Uv, venv: Path, args: tuple[str, ...], cwd: Path, log: list[str]) -> None:
+    """The new environment's python runs ``args`` (sandboxed, offline), or the attempt failed, saying why."""
+    python = str(venv / "bin" / "python")
+    done = sandbox.run(
+        [python, *args],
+        cwd=cwd,
+        env={"PATH": os.defpath, "HOME": str(venv.parent)},
+        timeout=120,
+        writable=uv.writable,
+        readable=[*uv.readable, *sandbox.environment_paths(uv.python)],
+        settings=uv.settings.model_copy(update={"network": False}),
+    )
+    log.extend([f"$ python {' '.join(args)}", done.output.strip()[-2000:]])
+    if done.returncode != 0:
+        last = next((line for line in reversed(done.output.splitlines()) if line.strip()), "no output")
+        raise EnvironmentBuildError(f"python {' '.join(args)} failed in the new environment: {last.strip()[:300]}")
 
 
 def _install_where_they_fit(

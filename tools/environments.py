@@ -307,6 +307,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         key_files=tuple(names),
         uv_args=tuple(_pytest_cutoff(python, as_of)),
         label="project",
+        works=("-c", "import pytest"),  # a 2021 jinja pins pytest 6.2, which raises at import on Python 3.11
         env=envbuild.scm_version_override(),
     )
 

@@ -323,3 +323,18 @@ def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Pa
     assert report.passed and report.skipped, report
     (finding,) = report.findings
     assert finding.rule == "tests.base-broken" and "AttributeError: __spec__" in finding.message
+
+
+@pytest.mark.slow
+def test_a_pinned_pytest_that_cannot_import_here_is_not_the_environment(make_repo, tmp_path, monkeypatch):
+    """A 2021 jinja's requirements pin pytest 6.2.1 and py 1.10 (pip-compile), which install on Python 3.11 and
+    raise AttributeError at import: that attempt does not count, and the next one (the project with an
+    era-appropriate pytest) runs its tests. Needs the package registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo({**BUILT, "requirements/tests.txt": "pytest==6.2.1\npy==1.10.0\n"})
+    change = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"] + "\n\nVERSION = 1\n"})
+    report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+    (home,) = (tmp_path / "cache" / "envs").iterdir()
+    log = (home / "build.log").read_text()
+    assert "attempt 1 failed: python -c import pytest failed in the new environment: AttributeError" in log
