@@ -17,7 +17,9 @@ The kernel enforces all of that. To *report* what was blocked, Python
 processes in the sandbox also load a small audit hook (``sitecustomize`` on
 ``PYTHONPATH``) that notes writes outside the writable places and network
 connections; the note is advisory only (code can bypass Python), the blocking
-never is.
+never is. Loopback is not network here: the sandbox has a network namespace of
+its own, so 127.0.0.1 reaches only what the tests themselves started (werkzeug's
+live-server tests), never a service of the machine, and is not noted.
 
 When bubblewrap cannot start, nothing runs: the caller is told how to enable
 it or how to opt out explicitly (``sandbox = "off"``), never silently
@@ -339,6 +341,10 @@ def _written(path):
     elif _inside(path, [_HOME]):
         _note("write to $HOME/" + _os.path.relpath(path, _HOME) + " (went to a private, discarded HOME)")
 
+def _loopback(host):  # the sandbox's own loopback: a server its tests started, never the machine's
+    host = str(host)
+    return host == "localhost" or host == "::1" or host.startswith(("127.", "::ffff:127."))
+
 def _hook(event, args):
     if _busy:
         return
@@ -351,7 +357,7 @@ def _hook(event, args):
             _written(_path(args[0] if event != "os.symlink" and event != "os.link" else args[1]))
         elif event == "os.rename":
             _written(_path(args[1]))
-        elif event == "socket.connect" and not _NET and isinstance(args[1], tuple):
+        elif event == "socket.connect" and not _NET and isinstance(args[1], tuple) and not _loopback(args[1][0]):
             _note("network connection to " + ":".join(str(a) for a in args[1][:2]) + " (no network in the sandbox)")
     except Exception:
         pass

@@ -78,6 +78,7 @@ ATTEMPTS = [
     lambda: open({str(repo / ".git/config")!r}, "a").write("[core]\\n\\tfsmonitor = touch /tmp/pwned\\n"),
     lambda: open(os.path.join(os.path.expanduser("~"), ".bashrc"), "a").write("echo pwned\\n"),
     lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2).close(),
+    lambda: socket.create_connection(("10.255.255.1", 9), timeout=2).close(),
     lambda: subprocess.run(["sh", "-c", "echo pwned > {repo / "shell-was-here"}"]),
 ]
 
@@ -114,7 +115,24 @@ def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_pa
     assert any(str(outside) in m for m in blocked)
     assert any(".git/hooks/pre-commit" in m for m in blocked)
     assert any(".git/config" in m for m in blocked)
-    assert any(f"127.0.0.1:{listener.port}" in m for m in blocked)
+    assert any("10.255.255.1:9" in m for m in blocked)  # the machine's loopback is out of reach, and unnoted:
+    assert not any("127.0.0.1" in m for m in blocked)  # the sandbox's own loopback is all 127.0.0.1 reaches
+
+
+def test_tests_that_serve_on_the_sandboxs_loopback_pass_without_a_word(make_repo, tmp_path: Path) -> None:
+    """werkzeug's live-server tests start a server on 127.0.0.1 and connect to it: inside the sandbox's own
+    network namespace that works and reaches nothing of the machine, so it is no blocked network attempt."""
+    repo = make_repo(BASE)
+    test = (
+        "import socket\n\n\ndef test_live_server():\n    server = socket.create_server(('127.0.0.1', 0))\n"
+        "    port = server.getsockname()[1]\n    client = socket.create_connection(('127.0.0.1', port), timeout=5)\n"
+        "    conn, _ = server.accept()\n    client.sendall(b'ping')\n    assert conn.recv(4) == b'ping'\n"
+    )
+    (tmp_path / "live.diff").write_text(diff_of(repo, {"tests/test_live.py": test}))
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "live.diff"), "--json", home=tmp_path)
+    assert result.returncode == 0, result.stdout
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    assert tests_gate["findings"] == [] and "1 test(s) ran" in tests_gate["checked"], tests_gate
 
 
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
