@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from core.git import run_git
-from core.pymodules import module_names
+from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
@@ -103,9 +103,17 @@ def _why(hit: str, reached: dict[str, str | None]) -> str:
         chain.append(step)
     if reached.get(chain[-1]) is not None:
         chain.append("...")
+    chain = list(dict.fromkeys(_as_imported(name) for name in chain))
     if len(chain) == 1:
-        return f"imports {hit} (changed)"
+        return f"imports {chain[0]} (changed)"
     return f"imports {chain[0]}, which imports " + ", which imports ".join(chain[1:]) + " (changed)"
+
+
+def _as_imported(name: str) -> str:
+    """``werkzeug.sansio.multipart`` for ``src.werkzeug.sansio.multipart``: the graph knows a file under a source
+    root by both names, and a person knows it by the one Python imports."""
+    root = next((r for r in SOURCE_ROOTS if name.startswith(r.replace("/", "."))), "")
+    return name[len(root) :] or name
 
 
 @dataclass

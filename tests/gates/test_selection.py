@@ -68,3 +68,18 @@ def test_pytest_9_native_table_decides_too(make_repo) -> None:
     )
     assert read_pytest_config(root).testpaths == ("tests",)
     assert selected(root, {"lib.py": "X = 2\n"}, "all").files == ["tests/test_lib.py"]
+
+
+def test_a_reason_names_modules_as_python_imports_them(make_repo) -> None:
+    """Under src/, werkzeug.test's relative import of .sansio.multipart read 'which imports
+    src.werkzeug.sansio.multipart': the graph knows the file by both names, a person by one."""
+    root = make_repo(
+        {
+            "src/web/__init__.py": "",
+            "src/web/multipart.py": "def parse(data):\n    return data.split(b'--')\n",
+            "src/web/test.py": "from .multipart import parse\n\n\ndef client(data):\n    return parse(data)\n",
+            "tests/test_client.py": "from web.test import client\n\n\ndef test_client():\n    assert client(b'a')\n",
+        }
+    )
+    selection = selected(root, {"src/web/multipart.py": "def parse(data):\n    return data.split(b'-')\n"})
+    assert selection.reasons["tests/test_client.py"] == "imports web.test, which imports web.multipart (changed)"
