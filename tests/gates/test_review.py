@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,21 @@ def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
     result = review(root, diff_of(root, {"data/bad.json": "{still not json\n"}), options=NO_TESTS)
     parse = gate(result, "parse")
     assert parse.passed and parse.findings[0].severity == "warning"
+
+
+def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(repo: Path) -> None:
+    """cattrs adds tests written in Python 3.12's syntax (`type Alias = ...`), collected on 3.12 only: the Python
+    patchgate runs on cannot compile them, tree-sitter's grammar can, and the project's Python judges them."""
+    newer = "type Pair = tuple[int, int]\n\n\ndef first[T](items: list[T]) -> T:\n    return items[0]\n"
+    if sys.version_info >= (3, 12):
+        pytest.skip("this Python compiles 3.12 syntax itself")
+    parse = gate(review(repo, diff_of(repo, {"tests/test_pep695.py": newer}), options=NO_TESTS), "parse")
+    assert parse.passed and [f.severity for f in parse.findings] == ["warning"], parse
+    assert "parses as newer Python" in parse.findings[0].message
+    broken = gate(
+        review(repo, diff_of(repo, {"app/calc.py": "def add(a, b:\n    return a\n"}), options=NO_TESTS), "parse"
+    )
+    assert not broken.passed and broken.findings[0].message.startswith("python: ")
 
 
 def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
