@@ -374,13 +374,23 @@ def tests_gate(
         collected = ask(("collect", *on_base), collect)
         before = ask(("run", *tests), rerun) if run.failures else TestRun({}, 0)
     findings = [*_compare(run, before), *blocked]
+    gone: list[Finding] = []
     if collected is not None:
         gone = disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames)
         findings.extend(on_own_commit(gone, own=not options.model_patch_rules))
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         if before.failures and not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
-        return imports_only(note + run.output[-1500:], _not_run(run, tests, environment), *findings)
+        why = _not_run(run, tests, environment)
+        if gone and not run.failures and not options.model_patch_rules:  # a person deleted what would have run
+            why = why.model_copy(
+                update={
+                    "severity": "warning",
+                    "message": f"no test ran: your commit removes the {len(gone)} "
+                    "test(s) of the selected files (the import check still ran)",
+                }
+            )
+        return imports_only(note + run.output[-1500:], why, *findings)
     detail = (
         run.output[-1500:]
         if run.failures

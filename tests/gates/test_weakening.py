@@ -6,7 +6,7 @@ import pytest
 
 from core.settings import TestSettings
 from tests.conftest import diff_of, git, write_files
-from tools.gates import review
+from tools.gates import ReviewOptions, review
 
 CODE = "def add(a, b):\n    return a - b  # the bug\n"
 FIXED = CODE.replace("a - b  # the bug", "a + b")
@@ -248,3 +248,16 @@ def test_parameters_built_from_the_clock_are_not_missing_tests(make_repo) -> Non
     fewer = clock.replace("[time.time_ns(), 1]", "[time.time_ns()]")
     found = {f.rule for f in review(root, diff_of(root, {"tests/test_clock.py": fewer})).gates[2].findings}
     assert "tests.uncollected" in found  # a case that really went is still found
+
+
+def test_your_own_commit_may_remove_every_test_it_would_run(repo) -> None:
+    """The hook tried as a user: deleting a module's only tests left 'no test ran', an error, so the commit could
+    not be made. On a person's own commit that is said, with the import check that still ran; a model's patch
+    that does the same is refused."""
+    diff = diff_of(repo, {"tests/test_calc.py": "from calc import add\n"})
+    own = review(repo, diff, options=ReviewOptions(origin="human"), tests=TestSettings(timeout=120))
+    tests = next(g for g in own.gates if g.name == "tests")
+    assert own.passed, [f for g in own.gates for f in g.findings]
+    assert any("your commit removes the 2 test(s)" in f.message for f in tests.findings)
+    assert all(f.severity != "error" for g in own.gates for f in g.findings)
+    assert {"tests.not-run", "tests.uncollected", "scope.deleted-test"} <= set(findings_of(repo, diff))
