@@ -77,6 +77,10 @@ class TestRun:
         return self.passed + len(self.failures) - self.uncollected
 
 
+# What the tests gate says when it runs no test; the import check's summary follows it.
+TESTS_OFF, NO_RELATED = "tests off", "no related tests"
+
+
 def run_pytest(
     tree: Path,
     tests: list[str],
@@ -332,7 +336,7 @@ def tests_gate(
         if found.kind == "built" and not (found.python and found.python.is_file()):
             found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
         environment = confined(found, repo, settings)
-        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, "tests off")
+        return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, TESTS_OFF)
     try:
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
@@ -341,7 +345,7 @@ def tests_gate(
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        return imports_only("no related tests")
+        return imports_only(NO_RELATED)
 
     def rerun(base_tree: Path) -> TestRun:  # the same tests on the base, those of them it has (none: no run)
         present = [t for t in tests if (base_tree / t).is_file()]
@@ -511,11 +515,13 @@ def _imports_only(
         repo, base, candidate, tree, lambda p: matches(p, test_globs), environment, timeout, settings.pass_env
     )
     found = [*findings, *checked]
+    said = detail if detail in (TESTS_OFF, NO_RELATED) else "no test ran"  # else detail is pytest's output
     return GateReport(
         name="tests",
         passed=not any(f.severity == "error" for f in found),
         findings=found,
         detail="; ".join(x for x in (detail, summary) if x),
+        checked="; ".join(x for x in (said, summary) if x),
     )
 
 
