@@ -10,6 +10,7 @@ candidate did not break it.
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 import tomllib
@@ -149,12 +150,14 @@ def _python(path: str, text: str) -> list[Finding]:
     """A Python file's syntax errors, as this CPython and tree-sitter's grammar read it.
 
     CPython is the authority where both say the same. A tree-sitter error on code CPython accepts is a grammar
-    lag; CPython's error on code tree-sitter accepts is most often syntax newer than the Python patchgate runs
-    on (cattrs' ``type X = ...`` tests, collected on 3.12 only): both are warnings. The project's own Python
-    still judges the change where it runs it (the import check, the tests' collection).
+    lag; CPython's SyntaxError on code tree-sitter accepts is most often syntax newer than the Python patchgate
+    runs on (cattrs' ``type X = ...`` tests, collected on 3.12 only): both are warnings. An indentation error,
+    or one the compiler finds in a file this Python's parser reads (``return`` outside a function), is never
+    newer syntax and stays an error. The project's own Python still judges the change where it runs it
+    (the import check, the tests' collection).
     """
     compiled, parsed = _compile(path, text), _tree_sitter(path, "python", text)
-    if compiled and parsed:
+    if compiled and (parsed or compiled[0].rule != "parse.syntax" or _grammatical(text)):
         return compiled
     if compiled:
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -162,8 +165,8 @@ def _python(path: str, text: str) -> list[Finding]:
             f.model_copy(
                 update={
                     "severity": "warning",
-                    "message": f"{f.message} on Python {version}; the file parses as "
-                    "newer Python, which the project's own Python judges when it runs it",
+                    "message": f"{f.message} on Python {version}; the file parses as newer Python, which the "
+                    "project's own Python judges when it runs it",
                 }
             )
             for f in compiled
@@ -171,10 +174,21 @@ def _python(path: str, text: str) -> list[Finding]:
     return [f.model_copy(update={"severity": "warning"}) for f in parsed]
 
 
+def _grammatical(text: str) -> bool:
+    """Whether this Python's parser reads ``text`` (its compiler may still refuse it)."""
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def _compile(path: str, text: str) -> list[Finding]:
     try:
         compile(text, path, "exec", dont_inherit=True)
-    except SyntaxError as exc:  # IndentationError and TabError included
+    except IndentationError as exc:  # TabError included
+        return [Finding(rule="parse.indentation", path=path, line=exc.lineno, message=f"python: {exc.msg}")]
+    except SyntaxError as exc:
         return [Finding(rule="parse.syntax", path=path, line=exc.lineno, message=f"python: {exc.msg}")]
     except ValueError as exc:  # null bytes
         return [Finding(rule="parse.syntax", path=path, message=f"python: {exc}")]

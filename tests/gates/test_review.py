@@ -219,10 +219,13 @@ def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(
     parse = gate(review(repo, diff_of(repo, {"tests/test_pep695.py": newer}), options=NO_TESTS), "parse")
     assert parse.passed and [f.severity for f in parse.findings] == ["warning"], parse
     assert "parses as newer Python" in parse.findings[0].message
-    broken = gate(
-        review(repo, diff_of(repo, {"app/calc.py": "def add(a, b:\n    return a\n"}), options=NO_TESTS), "parse"
-    )
-    assert not broken.passed and broken.findings[0].message.startswith("python: ")
+    for wrong, said in [
+        ("def add(a, b:\n    return a\n", "python: "),  # both parsers refuse it
+        ("def add(a, b):\n    return a\n      x = 1\n", "python: unexpected indent"),  # tree-sitter reads it
+        ("def add(a, b):\n    return a\nreturn 1\n", "python: 'return' outside function"),  # so does ast
+    ]:
+        broken = gate(review(repo, diff_of(repo, {"app/calc.py": wrong}), options=NO_TESTS), "parse")
+        assert not broken.passed and broken.findings[0].message.startswith(said), broken
 
 
 def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
