@@ -124,6 +124,23 @@ def test_security_looks_only_at_added_lines(make_repo) -> None:
     assert gate(result, "security").passed
 
 
+def test_a_moved_test_key_and_a_pickle_round_trip_are_not_new_risks(make_repo) -> None:
+    """itsdangerous dedented a test holding its signing key into a new function; structlog tests that a logger
+    survives pickle.loads(pickle.dumps(...)). Neither adds a secret or unpickles untrusted data."""
+    key = '        signer = Signer(secret_key="Zk8Qm2vT7xRpL4nW9sYc")  # fixed test key\n'  # patchgate: allow
+    old = "class TestSigner:\n    def test_sign(self):\n" + key + "        assert signer\n"
+    root = make_repo({"tests/test_sign.py": "from app import Signer\n\n\n" + old})
+    moved = "def test_sign():\n" + key.replace("        ", "    ", 1) + "    assert signer\n"
+    pickled = "\n\ndef test_pickles():\n    assert pickle.loads(pickle.dumps(Signer('k'), 4))\n"
+    diff = diff_of(root, {"tests/test_sign.py": "import pickle\n\nfrom app import Signer\n\n\n" + moved + pickled})
+    assert gate(review(root, diff, options=NO_TESTS), "security").findings == []
+    fresh = moved.replace("Zk8Qm2vT7xRpL4nW9sYc", "Hq3Vn8Lw2Xc7Rt5Ym9Kp")
+    leaked = diff_of(root, {"tests/test_sign.py": "from app import Signer\n\n\n" + old + "\n\n" + fresh})
+    assert not gate(review(root, leaked, options=NO_TESTS), "security").passed
+    untrusted = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(pickle.dumps(blob) + blob)\n"
+    assert not gate(review(root, diff_of(root, {"app/load.py": untrusted}), options=NO_TESTS), "security").passed
+
+
 def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
     files = {
         "app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
