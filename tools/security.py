@@ -43,13 +43,14 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
     rules = {r.id: r.model_dump() for r in policy.code.rules}
     text_rules = [(r.id, re.compile(r.regex)) for r in policy.code.text_rules]
     moved = {text.strip() for f in candidate.files for _, text in f.removed if text.strip()}
+    removed = "\n".join(text for f in candidate.files for _, text in f.removed)
     findings: list[Finding] = []
     for changed in candidate.files:
         if tree is not None and not changed.deleted:
             findings.extend(symlink_findings(tree, changed.path))
         if changed.deleted or not changed.added:
             continue
-        findings.extend(_secrets(changed, secrets, moved))
+        findings.extend(_secrets(changed, secrets, removed))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = _parse(source) if source is not None else None
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
@@ -95,9 +96,10 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def _secrets(changed: ChangedFile, policy: str, moved: set[str]) -> list[Finding]:
-    """Secrets on the lines ``changed`` adds, except lines the diff only moves: a key the base already held
-    (itsdangerous' test signing key, dedented into a new test) is not leaked by moving it."""
+def _secrets(changed: ChangedFile, policy: str, removed: str) -> list[Finding]:
+    """Secrets on the lines ``changed`` adds, except values the diff's removed lines held: a key the base
+    already had (itsdangerous' test signing key, moved from a class's tests into a new function) is not leaked
+    by moving it."""
     hits = secret_hits(policy, changed.added_text(), changed.path)
     return [
         Finding(
@@ -107,7 +109,7 @@ def _secrets(changed: ChangedFile, policy: str, moved: set[str]) -> list[Finding
             message=f"{hit.description} added (value redacted); load it from the environment or a secret store",
         )
         for hit in hits
-        if changed.added[hit.line - 1][1].strip() not in moved
+        if not (value := changed.added[hit.line - 1][1][hit.start : hit.end]) or value not in removed
     ]
 
 

@@ -125,12 +125,15 @@ def test_security_looks_only_at_added_lines(make_repo) -> None:
 
 
 def test_a_moved_test_key_and_a_pickle_round_trip_are_not_new_risks(make_repo) -> None:
-    """itsdangerous dedented a test holding its signing key into a new function; structlog tests that a logger
-    survives pickle.loads(pickle.dumps(...)). Neither adds a secret or unpickles untrusted data."""
+    """itsdangerous moved its test signing key from a class's tests into a new function, on a reshaped line;
+    structlog tests that a logger survives pickle.loads(pickle.dumps(...)). Neither adds a secret or unpickles
+    untrusted data."""
     key = '        signer = Signer(secret_key="Zk8Qm2vT7xRpL4nW9sYc")  # fixed test key\n'  # patchgate: allow
     old = "class TestSigner:\n    def test_sign(self):\n" + key + "        assert signer\n"
     root = make_repo({"tests/test_sign.py": "from app import Signer\n\n\n" + old})
-    moved = "def test_sign():\n" + key.replace("        ", "    ", 1) + "    assert signer\n"
+    moved = (
+        "def test_sign():\n" + key.replace("        ", "    ", 1).replace("(", "(salt='s', ") + "    assert signer\n"
+    )
     pickled = "\n\ndef test_pickles():\n    assert pickle.loads(pickle.dumps(Signer('k'), 4))\n"
     diff = diff_of(root, {"tests/test_sign.py": "import pickle\n\nfrom app import Signer\n\n\n" + moved + pickled})
     assert gate(review(root, diff, options=NO_TESTS), "security").findings == []
