@@ -23,7 +23,10 @@ import shlex
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
+
+from tools.gate import text_in
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
 # pytest's own order (``_pytest.config.findpaths.CONFIG_LOADERS_BY_NAME``).
@@ -94,14 +97,7 @@ def pytest_config(read: Reader, folder: str = "") -> PytestConfig:
 
 def read_pytest_config(tree: Path) -> PytestConfig:
     """The pytest configuration at the root of the checked-out ``tree``."""
-    return pytest_config(lambda path: _read(tree / path))
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+    return pytest_config(partial(text_in, tree))
 
 
 def file_settings(name: str, text: str | None) -> dict[str, object] | None:
