@@ -68,10 +68,13 @@ class PytestConfig:
     def python_files(self) -> tuple[str, ...]:
         return self.words("python_files") or DEFAULT_FILES
 
+    def names_a_test(self, path: str) -> bool:
+        """Whether ``path``'s file name matches ``python_files``, wherever it lies."""
+        return any(fnmatch.fnmatch(PurePosixPath(path).name, p) for p in self.python_files)
+
     def collects(self, path: str) -> bool:
         """Whether pytest, run without arguments, would collect the repository-relative ``path``."""
-        pure = PurePosixPath(path)
-        if pure.name == "conftest.py" or not any(fnmatch.fnmatch(pure.name, p) for p in self.python_files):
+        if PurePosixPath(path).name == "conftest.py" or not self.names_a_test(path):
             return False
         return not self.testpaths or any(_under(path, root) for root in self.testpaths)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from collections.abc import Iterator
-from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
 from tools.candidate import Candidate
@@ -74,7 +73,7 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
     findings: list[Finding] = []
     for folder in _config_folders(candidate):
         findings.extend(_config_findings(pytest_config(before, folder), pytest_config(after, folder)))
-    python_files = pytest_config(before).python_files
+    config = pytest_config(before)
     for changed in candidate.files:
         name = PurePosixPath(changed.path).name
         if not changed.path.endswith(".py") and not (changed.old_path or "").endswith(".py"):
@@ -88,15 +87,15 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
             changed.status == "renamed"
             and changed.old_path is not None
             and old_is_test
-            and _collected(changed.old_path, python_files)
-            and not _collected(changed.path, python_files)
+            and config.names_a_test(changed.old_path)
+            and not config.names_a_test(changed.path)
         ):
             findings.append(
                 Finding(
                     rule="scope.uncollected-test-file",
                     path=changed.path,
                     message=f"{changed.old_path} is renamed to {changed.path}, which pytest does not "
-                    f"collect ({' or '.join(python_files)}): its tests no longer run",
+                    f"collect ({' or '.join(config.python_files)}): its tests no longer run",
                 )
             )
         if matches(changed.path, test_globs) or old_is_test:
@@ -283,10 +282,6 @@ def _functions(module: ast.Module | None) -> dict[str, str]:
         for node in (module.body if module is not None else ())
         if isinstance(node, ast.FunctionDef)
     }
-
-
-def _collected(path: str, python_files: tuple[str, ...]) -> bool:
-    return any(fnmatch(PurePosixPath(path).name, pattern) for pattern in python_files)
 
 
 def _config_folders(candidate: Candidate) -> list[str]:
