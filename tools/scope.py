@@ -12,6 +12,7 @@ limits are warnings (``tools.findings.on_own_commit``): a maintainer deletes tes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from tools.baserules import rule_change_findings
 from tools.candidate import Candidate, ChangedFile
@@ -23,8 +24,8 @@ from tools.reviewer import ReadFile, reviewer_findings
 from tools.weakening import weakening_findings
 
 ALLOW_MARKER = "patchgate: allow"  # the inline marker the security rules honour, for fixtures that must look bad
-_TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
-_TEST_OR_CLASS = re.compile(r"^\s*(?:(?:async\s+)?def\s+(test\w*)\s*\(|class\s+(Test\w*)\b)")
+# a test function (group 1) or a Test class (group 2) being defined
+_TEST_DEF = re.compile(r"^\s*(?:(?:async\s+)?def\s+(test\w*)\s*\(|class\s+(Test\w*)\b)")
 
 
 class ScopeGate:
@@ -131,10 +132,11 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     if changed.deleted:
         return [Finding(rule="scope.deleted-test-file", path=path, message=f"test file {path} is deleted")]
     findings = []
-    added_text = {text.strip() for _, text in changed.added}
-    added_defs = {m[1] for _, text in changed.added if (m := _TEST_DEF.match(text))}
+    added = dict(changed.added)
+    added_text = {text.strip() for text in added.values()}
+    added_tests = _tests_defined(added.values())
     for line, text in changed.removed:
-        if (m := _TEST_DEF.match(text)) and m[1] not in added_defs:
+        if (m := _TEST_DEF.match(text)) and m[1] and m[1] not in added_tests:
             findings.append(
                 Finding(rule="scope.deleted-test", path=path, line=line, message=f"test function {m[1]} is deleted")
             )
@@ -151,10 +153,7 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     skips = [re.compile(p) for p in rules.skip_markers]
     if changed.status == "added":
         return findings  # skipping a test that did not exist weakens nothing
-    added = dict(changed.added)
-    removed_defs = {m[1] or m[2] for _, text in changed.removed if (m := _TEST_OR_CLASS.match(text))}
-    new_tests = {name for text in added.values() if (m := _TEST_OR_CLASS.match(text)) and (name := m[1] or m[2])}
-    new_tests -= removed_defs
+    new_tests = added_tests - _tests_defined(text for _, text in changed.removed)
     for line, text in changed.added:
         if any(p.search(text) for p in skips) and ALLOW_MARKER not in text and not _on_new_test(line, added, new_tests):
             findings.append(
@@ -169,6 +168,11 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     return findings
 
 
+def _tests_defined(lines: Iterable[str]) -> set[str]:
+    """The test functions and Test classes ``lines`` define."""
+    return {m[1] or m[2] for text in lines if (m := _TEST_DEF.match(text))}
+
+
 def _on_new_test(line: int, added: dict[int, str], new_tests: set[str]) -> bool:
     """Whether the skip added at ``line`` decorates, or sits in, a test the same change adds.
 
@@ -178,7 +182,7 @@ def _on_new_test(line: int, added: dict[int, str], new_tests: set[str]) -> bool:
     """
     step = 1 if added[line].lstrip().startswith("@") else -1
     while line in added:
-        if match := _TEST_OR_CLASS.match(added[line]):
+        if match := _TEST_DEF.match(added[line]):
             return (match[1] or match[2]) in new_tests
         line += step
     return False
