@@ -344,7 +344,9 @@ def _python_version(python: str) -> str:
 
 
 def _tox(path: Path) -> tuple[list[str], list[str]]:
-    """tox's ``[testenv]`` deps (plain requirement lines; substitutions and -r lines left out) and extras."""
+    """tox's ``[testenv]`` deps as uv arguments (plain requirement lines, and the requirement and constraint files
+    its ``-r``/``-c`` lines name that exist: jinja's tox installs ``-r requirements/tests.txt``, which holds trio,
+    while all its requirement files together conflict; factor-conditional lines left out) and its extras."""
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
@@ -354,13 +356,17 @@ def _tox(path: Path) -> tuple[list[str], list[str]]:
         extras = parser.get("testenv", "extras", fallback="")
     except (configparser.Error, UnicodeDecodeError):
         return [], []
-    plain = [
-        line.strip()
-        for line in deps.splitlines()
-        if line.strip() and not line.strip().startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line
-    ]
+    args: list[str] = []
+    for raw in deps.splitlines():
+        line = raw.strip().replace("{toxinidir}/", "")
+        if line.startswith(("-r", "-c")) and "{" not in line:
+            named, root = line[2:].strip(), path.parent.resolve()
+            if named and (root / named).is_file() and (root / named).resolve().is_relative_to(root):
+                args += [line[:2], named]
+        elif line and not line.startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line:
+            args.append(line)
     names = [e.strip() for e in extras.replace(",", "\n").splitlines() if e.strip() and "{" not in e and ":" not in e]
-    return plain, names
+    return args, names
 
 
 def default_cache_dir() -> Path:
