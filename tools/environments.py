@@ -22,6 +22,7 @@ command is launched (the sandbox wraps it there).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -36,8 +37,9 @@ from core.errors import ConfigError
 from core.git import run_git
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
-from tools import envbuild, sandbox
+from tools import envbuild, generated, sandbox
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
+from tools.generated import site_packages
 from tools.sandbox import Confinement
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -60,13 +62,18 @@ class TestEnvironment:
     kind: Literal["configured", "built", "repository", "patchgate"]
     env: Mapping[str, str] = field(default_factory=dict)  # variables the environment itself needs (VIRTUAL_ENV, PATH)
     confine: Confinement = field(default_factory=Confinement)  # the sandbox every command of this environment runs in
+    root: Path | None = None  # the user's repository: where an editable install wrote the project's version file
 
-    def process_env(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
-        """The environment of a process that runs candidate code in ``tree``: the worktree first on the path.
+    def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+        """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
+        path, and the version file the project's build generates (``tools.generated``) in the worktree.
 
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported).
         """
+        # patchgate's own packages are not the project's
+        site = site_packages(self.python) if self.python is not None and self.kind != "patchgate" else []
+        generated.complete(tree, [self.root] if self.root else [], site)
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []
         return {
             **allowed_env(os.environ, pass_env),
@@ -126,6 +133,19 @@ def resolve_environment(
     ``tree`` is what a build installs from (default ``root``); with ``build=False`` (doctor) nothing is
     built, and a not-yet-built environment is described instead.
     """
+    found = _resolve(root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build)
+    return dataclasses.replace(found, root=root)
+
+
+def _resolve(
+    root: Path,
+    settings: TestSettings,
+    *,
+    tree: Path | None,
+    cache_dir: Path | None,
+    progress: Progress | None,
+    build: bool,
+) -> TestEnvironment:
     configured = _configured(root, settings)
     if configured is not None:
         return configured

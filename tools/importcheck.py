@@ -148,7 +148,7 @@ def check_imports(
         done = execute(
             [str(environment.python), "-c", _SCRIPT, *entries],
             cwd=tree,
-            env=environment.process_env(tree, Path(scratch), pass_env),
+            env=environment.prepare(tree, Path(scratch), pass_env),
             timeout=timeout,
             confine=environment.confine,
         )

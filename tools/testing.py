@@ -111,7 +111,7 @@ def run_pytest(
         done = execute(
             argv,
             cwd=tree,
-            env=environment.process_env(tree, Path(scratch), pass_env),
+            env=environment.prepare(tree, Path(scratch), pass_env),
             timeout=timeout,
             confine=environment.confine,
         )
@@ -163,7 +163,7 @@ def collect_ids(
         done = execute(
             argv,
             cwd=tree,
-            env=environment.process_env(tree, Path(scratch), pass_env),
+            env=environment.prepare(tree, Path(scratch), pass_env),
             timeout=timeout,
             confine=environment.confine,
         )

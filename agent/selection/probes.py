@@ -124,7 +124,7 @@ def run_probes(
         done = execute(
             [str(environment.python), "-c", _SCRIPT, payload],
             cwd=tree,
-            env=environment.process_env(tree, Path(scratch), pass_env),
+            env=environment.prepare(tree, Path(scratch), pass_env),
             timeout=PROBE_TIMEOUT,
             confine=environment.confine,
         )

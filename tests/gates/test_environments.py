@@ -220,6 +220,44 @@ def test_a_move_that_breaks_a_relative_import_is_an_error(make_repo) -> None:
     )
 
 
+@pytest.mark.parametrize("written_to", ["the user's tree", "the environment's site-packages"])
+def test_the_version_file_the_build_writes_is_there_for_the_tests(make_repo, written_to: str) -> None:
+    """platformdirs' hatch-vcs writes src/platformdirs/version.py at install, git ignores it, and the package
+    imports it: a worktree lacks it, and every test failed to collect on both sides (nothing checked). It comes
+    from where the build wrote it: the user's tree (an editable install) or the installed package."""
+    scm = '[tool.setuptools_scm]\nwrite_to = "greeter/_version.py"\n'
+    root = make_repo(
+        {
+            **FILES,
+            "pyproject.toml": scm,
+            ".gitignore": ".venv/\ngreeter/_version.py\n",
+            "greeter/__init__.py": "from ._version import version as __version__\n",
+        }
+    )
+    python = make_venv(root)
+    where = root if written_to == "the user's tree" else next((python.parent.parent / "lib").glob("*/site-packages"))
+    (where / "greeter").mkdir(exist_ok=True)
+    (where / "greeter" / "_version.py").write_text("version = '1.2.3'\n")
+    docstring = FILES["greeter/core.py"].replace("def greet(name):\n", 'def greet(name):\n    """Hello."""\n')
+    report = gate_of(review_as_configured(root, diff_of(root, {"greeter/core.py": docstring}), tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (repository environment)", report
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_version_file_declared_outside_the_tree_is_never_read(tmp_path: Path) -> None:
+    """pyproject.toml is the project's, so untrusted: its version file may not name a path out of the tree."""
+    from tools.generated import complete
+
+    user, worktree, secret = tmp_path / "user", tmp_path / "wt" / "tree", tmp_path / "keys" / "secret.py"
+    for folder in (user, worktree, secret.parent):
+        folder.mkdir(parents=True)
+    secret.write_text("TOKEN = 'x'\n")
+    for tree in (user, worktree):
+        (tree / "pyproject.toml").write_text('[tool.setuptools_scm]\nwrite_to = "../keys/secret.py"\n')
+    assert complete(worktree, [user], [user]) == []
+    assert not (tmp_path / "wt" / "keys").exists()
+
+
 def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
     root = make_repo(
         {
