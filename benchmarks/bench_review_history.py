@@ -10,8 +10,10 @@ accepted, most of them after its own CI passed, so a block is a claim to check b
 (a later commit fixed it) or a policy the project does not hold, or the gate is wrong.
 
 Printed: each commit's verdict, wall time and what its tests gate ran, with the gates' error findings under a
-block; per repository, how many passed, were blocked, or were refused as bad input (exit 2) and the median wall
-time; then the whole run's counts.
+block and the reason under a verdict whose tests judged nothing (they cannot run on the base either: a
+"passed" that checked nothing is the other way a verdict is wrong); per repository, how many passed, were
+blocked, or were refused as bad input (exit 2), in how many tests ran and in how many they could not run, and
+the median wall time; then the whole run's counts.
 The machine is shared: ``uptime`` is printed before and after; quote medians with it.
 """
 
@@ -42,6 +44,7 @@ class Verdict:
     seconds: float
     errors: list[str] = field(default_factory=list)
     checked: str = ""
+    unchecked: str = ""  # why the tests judged nothing (they cannot run on the base either), when so
 
 
 def git(tree: Path, *args: str) -> str:
@@ -80,6 +83,7 @@ def review(tree: Path, sha: str, subject: str, tests: str, timeout: float) -> Ve
     for gate in json.loads(done.stdout)["gates"]:
         if gate["name"] == "tests":
             verdict.checked = gate["checked"]
+            verdict.unchecked = gate["detail"] if gate["skipped"] else ""
         if not gate["passed"]:
             errors = [f["message"] for f in gate["findings"] if f["severity"] == "error"]
             verdict.errors.append(f"{gate['name']}: " + ("; ".join(errors) or gate["detail"][-300:]))
@@ -94,7 +98,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
     print("load:", subprocess.getoutput("uptime").strip(), flush=True)
-    totals = {"passed": 0, "blocked": 0, "refused": 0}
+    totals = dict.fromkeys(["passed", "blocked", "refused", "tests ran", "tests not checked"], 0)
     for repo in args.repos:
         name = repo.name if repo.name not in {".git", "repo"} else repo.parent.name
         with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
@@ -107,12 +111,16 @@ def main() -> None:
                 state = {0: "passed", 1: "BLOCKED"}.get(verdict.exit_code, f"exit {verdict.exit_code}")
                 ran = verdict.checked.partition(":")[0] or "no test ran"
                 print(f"  {name} {verdict.sha} {state} {verdict.seconds:.1f} s ({ran})  {verdict.subject}", flush=True)
+                if verdict.unchecked:
+                    print(f"      not checked: {verdict.unchecked[-300:]}", flush=True)
                 for error in verdict.errors:
                     print(f"      {error[:400]}", flush=True)
         counts = {
             "passed": sum(v.exit_code == 0 for v in verdicts),
             "blocked": sum(v.exit_code == 1 for v in verdicts),
             "refused": sum(v.exit_code not in (0, 1) for v in verdicts),
+            "tests ran": sum(" ran from " in v.checked for v in verdicts),
+            "tests not checked": sum(bool(v.unchecked) for v in verdicts),
         }
         for key, value in counts.items():
             totals[key] += value
