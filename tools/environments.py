@@ -292,8 +292,9 @@ TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs a
 def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
-    Attempts, smaller each time: the project with its test extras, test dependency groups and requirement
-    files; with the groups and tox's deps; alone; pytest only.
+    Attempts, smaller each time: the project with its test extras, test dependency groups, requirement files
+    and tox's deps (a 2018 itsdangerous lists freezegun only there); without the requirement files; without tox's
+    deps; alone; pytest only.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -313,9 +314,11 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     groups = tuple(
         a for g in _test_groups(tree / "pyproject.toml") for a in ("--group", "{source}/pyproject.toml:" + g)
     )
+    pinned = tuple(a for r in requirements for a in ("-r", r))
     attempts = (
-        ((*project, *groups, *(a for r in requirements for a in ("-r", r)), *BASE_PACKAGES),),
-        ((*project, *groups, *tox, *BASE_PACKAGES),),
+        ((*project, *groups, *pinned, *tox, *BASE_PACKAGES),),
+        ((*project, *groups, *tox, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
+        ((*project, *groups, *pinned, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )

@@ -349,25 +349,35 @@ def test_a_built_environment_has_the_tests_dependency_group(make_repo, tmp_path,
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
-@pytest.mark.slow
-def test_a_built_environment_installs_the_requirement_file_tox_names(make_repo, tmp_path, monkeypatch):
-    """jinja's requirement files pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them
-    together cannot resolve; its tox.ini installs ``-r requirements/tests.txt``, which holds trio, and so must the
-    next attempt, or its conftest cannot import and no test runs. Needs the package registry."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
-    pinned = {
-        **BUILT,
-        "pyproject.toml": pyproject,
+TOX_NAMES = {  # what tox's [testenv] deps hold, and the project's requirement files beside them
+    "-r": {
+        "tox.ini": "[testenv]\ndeps = -r {toxinidir}/requirements/tests.txt\ncommands = pytest\n",
         "requirements/tests.txt": "tomli-w==1.0.0\n",
         "requirements/tests37.txt": "tomli-w==0.4.0\n",
-        "tox.ini": "[testenv]\ndeps = -r {toxinidir}/requirements/tests.txt\ncommands = pytest\n",
+    },
+    "plain": {"tox.ini": "[testenv]\ndeps =\n    pytest-cov\n    tomli-w\ncommands = pytest\n"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deps", TOX_NAMES)
+def test_a_built_environment_installs_what_tox_installs(make_repo, tmp_path, monkeypatch, deps: str) -> None:
+    """jinja's requirement files pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them
+    together cannot resolve; its tox.ini installs ``-r requirements/tests.txt``, which holds trio, and so must the
+    next attempt, or its conftest cannot import and no test runs. A 2018 itsdangerous lists freezegun only in
+    tox's deps, and the project installed alone. Needs the package registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
+    files = {
+        **BUILT,
+        **TOX_NAMES[deps],
+        "pyproject.toml": pyproject,
         "greeter/core.py": "def name(who):\n    return who.title()\n",
         "tests/conftest.py": "import tomli_w  # a test-only dependency\n",
         "tests/test_core.py": "from greeter.core import name\n\n\ndef test_name():\n    assert name('ann') == 'Ann'\n",
     }
-    root = make_repo(pinned)
-    change = diff_of(root, {"greeter/core.py": pinned["greeter/core.py"] + "\n\nVERSION = 1\n"})
+    root = make_repo(files)
+    change = diff_of(root, {"greeter/core.py": files["greeter/core.py"] + "\n\nVERSION = 1\n"})
     report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
