@@ -230,6 +230,18 @@ def test_file_broken_on_the_base_is_only_a_warning(make_repo) -> None:
     assert parse.passed and parse.findings[0].severity == "warning"
 
 
+def test_test_data_that_does_not_parse_only_warns_and_a_config_still_fails(repo: Path) -> None:
+    """tomli's suite adds TOML 1.1 fixtures (seconds optional: `t = 07:32`) that Python's tomllib (TOML 1.0)
+    refuses, and a parser's suite holds files it must refuse: its tests judge them. A config that does not parse
+    is still an error."""
+    fixtures = {"tests/data/valid/localtime.toml": "t = 07:32\n", "tests/data/invalid/brace.json": "{\n"}
+    parse = gate(review(repo, diff_of(repo, fixtures), options=NO_TESTS), "parse")
+    assert parse.passed and [f.severity for f in parse.findings] == ["warning", "warning"], parse
+    assert all(f.message.endswith("(test data: its tests judge it)") for f in parse.findings)
+    config = gate(review(repo, diff_of(repo, {"config.toml": "t = 07:32\n"}), options=NO_TESTS), "parse")
+    assert not config.passed and "invalid TOML" in config.findings[0].message
+
+
 def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(repo: Path) -> None:
     """cattrs adds tests written in Python 3.12's syntax (`type Alias = ...`), collected on 3.12 only: the Python
     patchgate runs on cannot compile them, tree-sitter's grammar can, and the project's Python judges them."""
