@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from core.settings import ReviewOptions, TestSettings
     from tools.baseline import Baseline
 
+BaseText = Callable[[str], "str | None"]  # a path's text as the base has it, None if absent or not text
+
 # nothing: runs on the parsed diff alone; applied: reads the patched worktree; green: runs only when every
 # other gate passed (it is the expensive proof that the change does what it should).
 Needs = Literal["nothing", "applied", "green"]
@@ -59,7 +61,7 @@ class GateContext:
     options: ReviewOptions
     tests: TestSettings  # how the project's tests run: environment, sandbox, timeout
     policies: Policies
-    base_text: Callable[[str], str | None]  # a path's text at ``base``, None if absent or not text
+    base_text: BaseText  # a path's text at ``base``, None if absent or not text
     applied: bool = False
     baseline: Baseline | None = None  # shared with the reviews of other candidates for the same base (select)
 

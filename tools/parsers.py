@@ -17,7 +17,6 @@ import ast
 import json
 import sys
 import tomllib
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -26,12 +25,10 @@ from tree_sitter import Node
 from core.languages import language_of
 from tools.candidate import Candidate
 from tools.findings import Finding, GateReport
-from tools.gate import GateContext
+from tools.gate import BaseText, GateContext
 from tools.kubernetes import PodTemplate, is_manifest, manifest_findings, manifests_in, pod_templates
 from tools.options import ReviewOptions
 from tools.policy import Policies, matches
-
-BaseText = Callable[[str], "str | None"]
 
 
 class ParseGate:

@@ -1,7 +1,10 @@
 """The ``security`` gate: secrets and injection patterns on the lines a candidate adds.
 
 Only added lines count: a patch is not blamed for what the base already had,
-nor for lines it only moves (removed elsewhere in the same diff). Calls on
+nor for lines it only moves (removed elsewhere in the same diff), nor, in
+Python, for a call it only reshapes: a finding whose rule the base's same
+function already broke as often is a warning (toolz turned its tests'
+``exec('def func%s' % ...)`` into an f-string). Calls on
 literals (``pickle.loads(b"...")``, ``eval("1 + 1")``) are warnings: no
 outside data reaches them.
 Python is read through its AST (so ``execute(f"... {x}")`` is found however it
@@ -14,13 +17,14 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from core.secrets import secret_hits
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity
-from tools.gate import GateContext, text_in
+from tools.gate import BaseText, GateContext, text_in
 from tools.policy import SecurityPolicy
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
@@ -33,11 +37,15 @@ class SecurityGate:
     needs = "nothing"
 
     def run(self, ctx: GateContext) -> GateReport:
-        return security_gate(ctx.candidate, ctx.tree if ctx.applied else None, ctx.policies.security)
+        tree = ctx.tree if ctx.applied else None
+        return security_gate(ctx.candidate, tree, ctx.policies.security, ctx.base_text)
 
 
-def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolicy) -> GateReport:
-    """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed."""
+def security_gate(
+    candidate: Candidate, tree: Path | None, policy: SecurityPolicy, base_text: BaseText | None = None
+) -> GateReport:
+    """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed,
+    ``base_text`` reads a file as the base has it."""
     secrets = policy.secrets.model_dump_json()
     marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
@@ -56,10 +64,63 @@ def security_gate(candidate: Candidate, tree: Path | None, policy: SecurityPolic
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None and source is not None:
             added = {n for n, _ in new_lines}
-            findings.extend(PythonChecks(rules, changed.path, added, source.splitlines(), marker).run(module))
+            found = PythonChecks(rules, changed.path, added, source.splitlines(), marker).run(module)
+            old = (
+                base_text(changed.old_path or changed.path)
+                if base_text is not None and changed.status != "added"
+                else None
+            )
+            findings.extend(_reshaped(found, module, old, rules, marker))
         else:
             findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, marker))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
+
+
+def _reshaped(
+    found: list[Finding], module: ast.Module, old: str | None, rules: dict[str, dict[str, Any]], marker: str
+) -> list[Finding]:
+    """``found`` with each finding whose rule the base's same function (or class, or module level) already broke
+    at least as often made a warning: the change reshaped that call, it did not add the risk."""
+    base = _parse(old) if old is not None else None
+    if not found or old is None or base is None:
+        return found
+    lines = old.splitlines()
+    had = Counter(
+        (f.rule, _scope_of(base, f.line or 0))
+        for f in PythonChecks(rules, "", set(range(1, len(lines) + 1)), lines, marker).run(base)
+    )
+    keys = [(f.rule, _scope_of(module, f.line or 0)) for f in found]
+    now = Counter(keys)
+    return [
+        f.model_copy(
+            update={
+                "severity": "warning",
+                "message": f"{f.message} (reshaped: {where or 'the module'} had it on the base)",
+            }
+        )
+        if f.severity == "error" and now[(f.rule, where)] <= had[(f.rule, where)]
+        else f
+        for f, (_, where) in zip(found, keys, strict=True)
+    ]
+
+
+def _scope_of(module: ast.Module, line: int) -> str:
+    """The qualified name of the innermost function or class of ``module`` holding ``line`` ("" at module level)."""
+    scope, body, prefix = "", module.body, ""
+    while True:
+        inner = next(
+            (
+                node
+                for node in body
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.lineno <= line <= (node.end_lineno or node.lineno)
+            ),
+            None,
+        )
+        if inner is None:
+            return scope
+        scope = prefix + inner.name
+        prefix, body = scope + ".", inner.body
 
 
 def symlink_findings(tree: Path, rel: str) -> list[Finding]:

@@ -260,6 +260,21 @@ def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(
         assert not broken.passed and broken.findings[0].message.startswith(said), broken
 
 
+def test_a_reshaped_risky_call_only_warns_and_a_second_one_still_fails(make_repo) -> None:
+    """toolz turned its tests' ``exec('def func%s' % ...)`` into an f-string: the function already ran exec on a
+    built string, so the risk is not new. A second such call in it, or one in another function, is."""
+    before = "def make(params, body):\n    d = {}\n    exec('def f%s:\\n    %s' % (params, body), d)\n    return d\n"
+    root = make_repo({"app/make.py": before, "app/other.py": "def run(code):\n    return code\n"})
+    reshaped = before.replace("'def f%s:\\n    %s' % (params, body)", "f'def f{params}:\\n    {body}'")
+    security = gate(review(root, diff_of(root, {"app/make.py": reshaped}), options=NO_TESTS), "security")
+    assert security.passed and [f.severity for f in security.findings] == ["warning"], security
+    assert security.findings[0].message.endswith("(reshaped: make had it on the base)")
+    twice = reshaped.replace("    return d\n", "    exec(params, d)\n    return d\n")
+    assert not gate(review(root, diff_of(root, {"app/make.py": twice}), options=NO_TESTS), "security").passed
+    elsewhere = {"app/other.py": "def run(code):\n    exec(code)\n"}
+    assert not gate(review(root, diff_of(root, elsewhere), options=NO_TESTS), "security").passed
+
+
 def test_inline_marker_allows_a_reviewed_line(repo: Path) -> None:
     files = {"app/ev.py": "def calc(expr):\n    return eval(expr)  # patchgate: allow (trusted admin input)\n"}
     assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
