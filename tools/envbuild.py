@@ -48,7 +48,7 @@ from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
 
-BUILDER_VERSION = "4"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "5"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -228,7 +228,7 @@ def _build(
     # Installed from a copy kept beside the venv: building writes build/ and *.egg-info (never into the
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
-    _commit_copy(source, log)
+    _commit_copy(source, _nearest_tag(recipe.tree), log)
     _plain_self_requirements(source, recipe.attempts, log)
     date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
     target = ["--python", str(venv / "bin" / "python")]
@@ -342,6 +342,18 @@ def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: l
             log.append(f"{path.relative_to(root)}: the tree's own editable requirement installed as a plain one")
 
 
+def _nearest_tag(tree: Path) -> str | None:
+    """The newest tag reachable from ``tree``'s checked-out commit (``git describe``), or None."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--tags", "--abbrev=0"], cwd=tree, capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    tag = done.stdout.strip()
+    return tag if done.returncode == 0 and tag and not tag.startswith("-") else None
+
+
 def scm_version_override() -> dict[str, str]:
     """SETUPTOOLS_SCM_PRETEND_VERSION when the user set it (their call, for every build), else nothing: the
     copy is a git repository (``_commit_copy``), so setuptools_scm finds the project's version itself."""
@@ -349,12 +361,13 @@ def scm_version_override() -> dict[str, str]:
     return {name: os.environ[name]} if os.environ.get(name) else {}
 
 
-def _commit_copy(source: Path, log: list[str]) -> None:
-    """Make the copy a one-commit git repository, so a version read from git (setuptools_scm, versioneer)
-    is found for the project, as in the harness's clone. A version forced for every build instead
-    (SETUPTOOLS_SCM_PRETEND_VERSION) also lands on dependencies built from source that use setuptools_scm,
-    and uv rejects them: "metadata version 0.0.0 does not match 1.8.0" (lazy-object-proxy, for pylint).
-    git runs with no user or system configuration: a fresh repository has no hooks or filters to run."""
+def _commit_copy(source: Path, tag: str | None, log: list[str]) -> None:
+    """Make the copy a one-commit git repository, tagged as the tree's nearest tag, so a version read from git
+    (setuptools_scm, versioneer) is the project's, as in the harness's clone: untagged, it is ``0.0.1`` or
+    ``0+untagged``, and a test of the version fails (toolz' ``test_has_version`` wants ``1.``). A version forced
+    for every build instead (SETUPTOOLS_SCM_PRETEND_VERSION) also lands on dependencies built from source that use
+    setuptools_scm, and uv rejects them: "metadata version 0.0.0 does not match 1.8.0" (lazy-object-proxy, for
+    pylint). git runs with no user or system configuration: a fresh repository has no hooks or filters to run."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(source),
@@ -365,7 +378,8 @@ def _commit_copy(source: Path, log: list[str]) -> None:
         "GIT_COMMITTER_NAME": "patchgate",
         "GIT_COMMITTER_EMAIL": "patchgate@localhost",
     }
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "source"]):
+    tagged = [["tag", tag]] if tag else []
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "source"], *tagged):
         try:
             done = subprocess.run(
                 ["git", *args], cwd=source, env=env, capture_output=True, text=True, check=False, timeout=600
@@ -374,7 +388,7 @@ def _commit_copy(source: Path, log: list[str]) -> None:
             log.append(f"the copy is not a git repository ({exc}): a version read from git is not found")
             return
         if done.returncode != 0:
-            log.append(f"the copy is not a git repository (git {args[0]}: {done.stderr.strip()[:200]})")
+            log.append(f"git {args[0]} failed in the copy ({done.stderr.strip()[:200]}): its version may not be found")
             return
 
 

@@ -382,6 +382,22 @@ def test_a_built_environment_installs_what_tox_installs(make_repo, tmp_path, mon
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
+@pytest.mark.slow
+def test_a_built_environment_has_the_version_git_gives_the_project(make_repo, tmp_path, monkeypatch):
+    """toolz reads its version from git (setuptools-git-versioning) and adds a test that it starts with "1.": the
+    environment is built from a copy without the repository's tags, where the version was 0.0.1 and the new
+    test failed. The copy is tagged as the tree's nearest tag. Needs the package registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    scm = BUILT["pyproject.toml"].replace('version = "0.1"\n', 'dynamic = ["version"]\n')
+    scm = scm.replace('requires = ["setuptools>=68"]', 'requires = ["setuptools>=68", "setuptools-scm>=8"]')
+    root = make_repo({**BUILT, "pyproject.toml": scm + "\n[tool.setuptools_scm]\n"})
+    git(root, "tag", "v2.5.0")
+    test = "from importlib.metadata import version\n\n\ndef test_version():\n    assert version('greeter') == '2.5.0'\n"
+    change = diff_of(root, {"tests/test_version.py": test})
+    report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+
+
 def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Path) -> None:
     """A 2021 jinja pins pytest 6.2, which raises at import on Python 3.11 (exit 1, no report): that is the
     environment's failure, said as a warning, not the docstring change's."""
