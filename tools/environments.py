@@ -31,12 +31,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from core.errors import ConfigError
 from core.git import run_git
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
+from core.tables import table_at
 from tools import envbuild, generated, sandbox
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
@@ -311,8 +312,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
-    groups = tuple(
-        a for g in _test_groups(tree / "pyproject.toml") for a in ("--group", "{source}/pyproject.toml:" + g)
+    pyproject = _pyproject(tree)
+    groups = (
+        *(a for g in _test_groups(pyproject) for a in ("--group", "{source}/pyproject.toml:" + g)),
+        *_poetry_dev(pyproject),
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     attempts = (
@@ -335,14 +338,39 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
 
 
-def _test_groups(pyproject: Path) -> list[str]:
+def _test_groups(pyproject: dict[str, Any]) -> list[str]:
     """The test dependency groups (PEP 735) pyproject.toml declares: where pallets, attrs and other projects now
     list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports)."""
+    groups = table_at(pyproject, "dependency-groups")
+    return [name for name in TEST_EXTRAS if name in groups]
+
+
+def _poetry_dev(pyproject: dict[str, Any]) -> list[str]:
+    """A poetry project's development dependencies as PEP 508 requirements (poetry-core converts ``^7.0``): its
+    ``dev-dependencies`` and its test and dev groups, where poetry projects list what their tests import (rich's
+    tests import attrs). Dependencies from a path, a URL or a repository are left out: they may point anywhere."""
+    from poetry.core.factory import Factory
+
+    poetry = table_at(pyproject, "tool", "poetry")
+    groups = [table_at(poetry, "group", name, "dependencies") for name in (*TEST_EXTRAS, "dev")]
+    tables = [table_at(poetry, "dev-dependencies"), *groups]
+    found = []
+    for table in tables:
+        for name, constraint in table.items():
+            if name == "python" or (isinstance(constraint, dict) and {"path", "git", "url"} & constraint.keys()):
+                continue
+            try:
+                found.append(Factory.create_dependency(name, constraint).to_pep_508())
+            except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
+                continue
+    return list(dict.fromkeys(found))
+
+
+def _pyproject(tree: Path) -> dict[str, Any]:
     try:
-        groups = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("dependency-groups", {})
+        return tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    return [name for name in TEST_EXTRAS if isinstance(groups, dict) and name in groups]
+        return {}
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:

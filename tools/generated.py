@@ -18,9 +18,9 @@ import shutil
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from core.pymodules import SOURCE_ROOTS
+from core.tables import table_at
 
 
 def version_files(tree: Path) -> list[str]:
@@ -29,12 +29,12 @@ def version_files(tree: Path) -> list[str]:
         tool = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
-    scm, hatch = _table(tool, "setuptools_scm"), _table(tool, "hatch", "build")
+    scm, hatch = table_at(tool, "setuptools_scm"), table_at(tool, "hatch", "build")
     declared = [
         scm.get("version_file"),
         scm.get("write_to"),
-        _table(hatch, "hooks", "vcs").get("version-file"),
-        _table(hatch, "targets", "wheel", "hooks", "vcs").get("version-file"),
+        table_at(hatch, "hooks", "vcs").get("version-file"),
+        table_at(hatch, "targets", "wheel", "hooks", "vcs").get("version-file"),
     ]
     return list(dict.fromkeys(p for p in declared if isinstance(p, str) and _inside(p) and p.endswith(".py")))
 
@@ -78,10 +78,3 @@ def _inside(path: str) -> bool:
     """A relative path that stays inside the tree (pyproject.toml is the project's, so untrusted)."""
     pure = PurePosixPath(path)
     return not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
-
-
-def _table(table: Any, *keys: str) -> dict[str, Any]:
-    """``table[k1][k2]...`` where each level is a table, else empty."""
-    for key in keys:
-        table = table.get(key) if isinstance(table, dict) else None
-    return table if isinstance(table, dict) else {}

@@ -349,51 +349,39 @@ def test_a_built_environment_has_the_tests_dependency_group(make_repo, tmp_path,
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
-TOX_NAMES = {  # what tox's [testenv] deps hold, and the project's requirement files beside them
-    "-r": {
+# where a project declares what its tests import beyond its own dependencies: tox's deps (a requirement file they
+# name, beside others that conflict; plain lines) and poetry's dev dependencies
+DECLARED = {
+    "tox -r": {
         "tox.ini": "[testenv]\ndeps = -r {toxinidir}/requirements/tests.txt\ncommands = pytest\n",
         "requirements/tests.txt": "tomli-w==1.0.0\n",
         "requirements/tests37.txt": "tomli-w==0.4.0\n",
     },
-    "plain": {"tox.ini": "[testenv]\ndeps =\n    pytest-cov\n    tomli-w\ncommands = pytest\n"},
+    "tox plain": {"tox.ini": "[testenv]\ndeps =\n    pytest-cov\n    tomli-w\ncommands = pytest\n"},
+    "poetry": {"pyproject.toml": '[tool.poetry.dev-dependencies]\ntomli-w = "^1.0"\nlocal = { path = "../x" }\n'},
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("deps", TOX_NAMES)
-def test_a_built_environment_installs_what_tox_installs(make_repo, tmp_path, monkeypatch, deps: str) -> None:
+@pytest.mark.parametrize("declared", DECLARED)
+def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path, monkeypatch, declared: str) -> None:
     """jinja's requirement files pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them
     together cannot resolve; its tox.ini installs ``-r requirements/tests.txt``, which holds trio, and so must the
     next attempt, or its conftest cannot import and no test runs. A 2018 itsdangerous lists freezegun only in
-    tox's deps, and the project installed alone. Needs the package registry."""
+    tox's deps; rich's tests import attrs, a poetry dev dependency. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
+    extra = DECLARED[declared]
     files = {
         **BUILT,
-        **TOX_NAMES[deps],
-        "pyproject.toml": pyproject,
+        **extra,
+        "pyproject.toml": pyproject + "\n" + extra.get("pyproject.toml", ""),
         "greeter/core.py": "def name(who):\n    return who.title()\n",
         "tests/conftest.py": "import tomli_w  # a test-only dependency\n",
         "tests/test_core.py": "from greeter.core import name\n\n\ndef test_name():\n    assert name('ann') == 'Ann'\n",
     }
     root = make_repo(files)
     change = diff_of(root, {"greeter/core.py": files["greeter/core.py"] + "\n\nVERSION = 1\n"})
-    report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
-    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
-
-
-@pytest.mark.slow
-def test_a_built_environment_has_the_version_git_gives_the_project(make_repo, tmp_path, monkeypatch):
-    """toolz reads its version from git (setuptools-git-versioning) and adds a test that it starts with "1.": the
-    environment is built from a copy without the repository's tags, where the version was 0.0.1 and the new
-    test failed. The copy is tagged as the tree's nearest tag. Needs the package registry."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    scm = BUILT["pyproject.toml"].replace('version = "0.1"\n', 'dynamic = ["version"]\n')
-    scm = scm.replace('requires = ["setuptools>=68"]', 'requires = ["setuptools>=68", "setuptools-scm>=8"]')
-    root = make_repo({**BUILT, "pyproject.toml": scm + "\n[tool.setuptools_scm]\n"})
-    git(root, "tag", "v2.5.0")
-    test = "from importlib.metadata import version\n\n\ndef test_version():\n    assert version('greeter') == '2.5.0'\n"
-    change = diff_of(root, {"tests/test_version.py": test})
     report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
