@@ -330,28 +330,11 @@ def test_building_the_environment_runs_the_changes_setup_py_in_the_sandbox(make_
     assert not outside.exists() and not hook.exists() and list(home.iterdir()) == []
 
 
-@pytest.mark.slow
-def test_a_built_environment_has_the_tests_dependency_group(make_repo, tmp_path, monkeypatch):
-    """jinja's conftest imports trio, which only its PEP 735 `tests` group lists: without it no test could run,
-    and the commit that moved the import into conftest.py was blamed for it. Needs the package registry."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
-    grouped = {
-        **BUILT,
-        "pyproject.toml": pyproject + '\n[dependency-groups]\ntests = [{include-group = "io"}]\nio = ["tomli-w"]\n',
-        "greeter/core.py": "def name(who):\n    return who.title()\n",
-        "tests/conftest.py": "import tomli_w  # a test-only dependency\n",
-        "tests/test_core.py": "from greeter.core import name\n\n\ndef test_name():\n    assert name('ann') == 'Ann'\n",
-    }
-    root = make_repo(grouped)
-    change = diff_of(root, {"greeter/core.py": grouped["greeter/core.py"] + "\n\nVERSION = 1\n"})
-    report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
-    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
-
-
-# where a project declares what its tests import beyond its own dependencies: tox's deps (a requirement file they
-# name, beside others that conflict; plain lines) and poetry's dev dependencies
+# where a project declares what its tests import beyond its own dependencies: a PEP 735 group (which uv resolves,
+# include-group too), tox's deps (a requirement file they name, beside others that conflict; plain lines) and
+# poetry's dev dependencies
 DECLARED = {
+    "dependency group": {"pyproject.toml": '[dependency-groups]\ntests = [{include-group = "io"}]\nio = ["tomli-w"]\n'},
     "tox -r": {
         "tox.ini": "[testenv]\ndeps = -r {toxinidir}/requirements/tests.txt\ncommands = pytest\n",
         "requirements/tests.txt": "tomli-w==1.0.0\n",
@@ -365,10 +348,11 @@ DECLARED = {
 @pytest.mark.slow
 @pytest.mark.parametrize("declared", DECLARED)
 def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path, monkeypatch, declared: str) -> None:
-    """jinja's requirement files pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them
-    together cannot resolve; its tox.ini installs ``-r requirements/tests.txt``, which holds trio, and so must the
-    next attempt, or its conftest cannot import and no test runs. A 2018 itsdangerous lists freezegun only in
-    tox's deps; rich's tests import attrs, a poetry dev dependency. Needs the package registry."""
+    """jinja's conftest imports trio, which only its PEP 735 ``tests`` group lists; a 2024 jinja's requirement files
+    pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them together cannot resolve, and
+    its tox.ini installs ``-r requirements/tests.txt``, which holds trio. A 2018 itsdangerous lists freezegun only
+    in tox's deps; rich's tests import attrs, a poetry dev dependency. Without them no test can run, and the commit
+    is blamed or nothing is checked. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]

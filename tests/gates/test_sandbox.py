@@ -34,6 +34,20 @@ def run_cli(cwd: Path, *args: str, home: Path, extra_env: dict[str, str] | None 
     )
 
 
+def gate_report(result: subprocess.CompletedProcess[str]) -> dict:
+    """The tests gate of ``review --json``'s report (its last line)."""
+    return next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+
+
+def review_new_test(repo: Path, text: str, home: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """``patchgate review --patch`` of a change that writes ``tests/test_new.py``: the run and its tests gate."""
+    home.mkdir(exist_ok=True)
+    patch = home.parent / "new-test.diff"
+    patch.write_text(diff_of(repo, {"tests/test_new.py": text}))
+    result = run_cli(repo, "review", "--patch", str(patch), "--json", home=home)
+    return result, gate_report(result)
+
+
 class Listener:
     """A TCP server on 127.0.0.1 that counts the connections it accepts."""
 
@@ -110,7 +124,7 @@ def test_hostile_test_code_writes_nothing_outside_the_worktree(make_repo, tmp_pa
     assert not (repo / "shell-was-here").exists()
     assert listener.accepted == 0
     assert result.returncode == 1, result.stdout
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    tests_gate = gate_report(result)
     blocked = [f["message"] for f in tests_gate["findings"] if f["rule"] == "tests.sandbox-blocked"]
     assert any(str(outside) in m for m in blocked)
     assert any(".git/hooks/pre-commit" in m for m in blocked)
@@ -128,10 +142,8 @@ def test_tests_that_serve_on_the_sandboxs_loopback_pass_without_a_word(make_repo
         "    port = server.getsockname()[1]\n    client = socket.create_connection(('127.0.0.1', port), timeout=5)\n"
         "    conn, _ = server.accept()\n    client.sendall(b'ping')\n    assert conn.recv(4) == b'ping'\n"
     )
-    (tmp_path / "live.diff").write_text(diff_of(repo, {"tests/test_live.py": test}))
-    result = run_cli(repo, "review", "--patch", str(tmp_path / "live.diff"), "--json", home=tmp_path)
+    result, tests_gate = review_new_test(repo, test, home=tmp_path / "home")
     assert result.returncode == 0, result.stdout
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
     assert tests_gate["findings"] == [] and "1 test(s) ran" in tests_gate["checked"], tests_gate
 
 
@@ -145,18 +157,12 @@ def test_a_thousand_cache_files_in_home_pass_and_do_not_hide_a_write_outside(mak
         "    for n in range(60):\n        folder = Path(os.environ['HOME'], '.cache', 'tool', str(n))\n"
         "        folder.mkdir(parents=True)\n        (folder / 'lock').write_text('x')\n"
     )
-    (tmp_path / "cache.diff").write_text(diff_of(repo, {"tests/test_cache.py": cache}))
-    home = tmp_path / "home"
-    home.mkdir()
-    result = run_cli(repo, "review", "--patch", str(tmp_path / "cache.diff"), "--json", home=home)
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    result, tests_gate = review_new_test(repo, cache, home=tmp_path / "home")
     assert result.returncode == 0 and tests_gate["passed"], tests_gate
     assert {f["severity"] for f in tests_gate["findings"]} == {"note"}
     outside = repo / "outside.txt"
     escape = cache + f"    Path({str(outside)!r}).write_text('x')\n"
-    (tmp_path / "escape.diff").write_text(diff_of(repo, {"tests/test_cache.py": escape}))
-    result = run_cli(repo, "review", "--patch", str(tmp_path / "escape.diff"), "--json", home=home)
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    result, tests_gate = review_new_test(repo, escape, home=tmp_path / "home")
     errors = [f["message"] for f in tests_gate["findings"] if f["severity"] == "error"]
     said = f"sandbox: the change's code tried a write to {outside} (read-only in the sandbox)"
     assert result.returncode == 1 and said in errors, errors
@@ -196,7 +202,7 @@ def test_without_bubblewrap_the_tests_gate_fails_and_says_how_to_fix(make_repo, 
     broken = {"PATCHGATE_BWRAP": "/bin/false"}
     result = run_cli(repo, "review", "--patch", str(tmp_path / "p.diff"), "--json", home=tmp_path, extra_env=broken)
     assert result.returncode == 1
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    tests_gate = gate_report(result)
     (finding,) = tests_gate["findings"]
     assert finding["rule"] == "tests.no-sandbox"
     assert "apt-get install bubblewrap" in finding["message"] and 'sandbox = "off"' in finding["message"]
@@ -217,7 +223,7 @@ def test_explicit_opt_out_runs_unsandboxed_and_says_so(make_repo, tmp_path: Path
     git(repo, "add", "-A")
     result = run_cli(repo, "review", "--staged", "--json", home=tmp_path, extra_env={"PATCHGATE_BWRAP": "/bin/false"})
     assert result.returncode == 0, result.stdout
-    tests_gate = next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
+    tests_gate = gate_report(result)
     assert "WITHOUT a sandbox" in tests_gate["detail"]
 
 
