@@ -89,6 +89,9 @@ class Recipe:
     identity: str  # everything that defines the environment besides the tree's dependency files
     key_files: tuple[str, ...] = ()  # tree-relative files whose bytes are part of the key
     exclude_newer: str | None = None  # YYYY-MM-DD: packages as they were then
+    # an attempt that does not install with packages as of exclude_newer (a 2019 project's pins have no wheel for
+    # this Python) is tried again with today's, before the next, smaller attempt
+    or_today: bool = False
     uv_args: tuple[str, ...] = ()  # further uv pip options (per-package date caps)
     deps_only: bool = False  # uninstall the project afterwards: each tree under test is installed over it
     # then each of these alone, held to what is installed; one that cannot be is left out and listed (a conda
@@ -110,6 +113,8 @@ class Recipe:
             digest.update(f"\0{self.best_effort}".encode())
         if self.works:  # so are keys of recipes that check nothing
             digest.update(f"\0works\0{self.works}".encode())
+        if self.or_today:
+            digest.update(b"\0or today")
         for rel in sorted(set(self.key_files)):
             path = self.tree / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
@@ -230,17 +235,21 @@ def _build(
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
     _commit_copy(source, _nearest_tag(recipe.tree), log)
     _plain_self_requirements(source, recipe.attempts, log)
-    date = ["--exclude-newer", f"{recipe.exclude_newer}T23:59:59Z"] if recipe.exclude_newer else []
+    dates = [recipe.exclude_newer, None] if recipe.exclude_newer and recipe.or_today else [recipe.exclude_newer]
+    # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
+    tries = [(attempt, when) for attempt in dict.fromkeys(recipe.attempts) for when in dates]
     target = ["--python", str(venv / "bin" / "python")]
     errors: list[str] = []
-    for number, attempt in enumerate(dict.fromkeys(recipe.attempts), start=1):
+    for number, (attempt, when) in enumerate(tries, start=1):
+        date = ["--exclude-newer", f"{when}T23:59:59Z"] if when else []
         # fresh for each attempt: an earlier one's first installs must not be under a later one's
         shutil.rmtree(venv, ignore_errors=True)
         progress(f"creating a virtual environment in {venv}")
         uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
         try:
             for install in attempt:
-                progress(f"installing with uv (attempt {number}): {' '.join(install)[:200]}")
+                said = f"attempt {number}, packages as of {when or 'today'}"
+                progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
                 packages = [a.replace("{source}", str(source)) for a in install]
                 uv.run(["pip", "install", "--quiet", *target, *date, *recipe.uv_args, *packages], source, log)
             if recipe.works:

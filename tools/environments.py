@@ -22,7 +22,9 @@ command is launched (the sandbox wraps it there).
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import datetime
 import os
 import shutil
 import subprocess
@@ -295,7 +297,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
 
     Attempts, smaller each time: the project with its test extras, test dependency groups, requirement files
     and tox's deps (a 2018 itsdangerous lists freezegun only there); without the requirement files; without tox's
-    deps; alone; pytest only.
+    deps; alone; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -329,6 +331,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         tree,
         python,
         attempts,
+        exclude_newer=_era(tree),
+        or_today=True,
         identity=f"project\0{_python_version(python)}\0{as_of}",
         key_files=tuple(names),
         uv_args=tuple(_pytest_cutoff(python, as_of)),
@@ -371,6 +375,20 @@ def _pyproject(tree: Path) -> dict[str, Any]:
         return tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
+
+
+def _era(tree: Path) -> str | None:
+    """The last day of the month of ``tree``'s commit (YYYY-MM-DD): packages as they were when it was written, as
+    its own CI installed them (a July 2026 nox meets a python-discovery that parses "3.14t" as its tests expect);
+    None (today's) for a commit of this month, so an environment for current work is what installs today.
+    By month, so the commits of one month share their environment."""
+    proc = run_git(tree, "log", "-1", "--format=%cs", "HEAD", check=False)
+    try:
+        day = datetime.date.fromisoformat(proc.stdout.decode().strip())
+    except ValueError:
+        return None
+    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return None if last >= datetime.date.today() else last.isoformat()
 
 
 def _last_changed(tree: Path, names: list[str]) -> str | None:
