@@ -3,7 +3,17 @@ or not a table, and reading it must never raise."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
+
+
+def pyproject_of(tree: Path) -> dict[str, Any]:
+    """``tree``'s pyproject.toml as data; empty when it is absent, not UTF-8 or not TOML."""
+    try:
+        return tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def table_at(data: Any, *keys: str) -> dict[str, Any]:

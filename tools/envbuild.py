@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import PatchgateError
+from core.git import run_git
 from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
@@ -354,12 +355,10 @@ def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: l
 def _nearest_tag(tree: Path) -> str | None:
     """The newest tag reachable from ``tree``'s checked-out commit (``git describe``), or None."""
     try:
-        done = subprocess.run(
-            ["git", "describe", "--tags", "--abbrev=0"], cwd=tree, capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        done = run_git(tree, "describe", "--tags", "--abbrev=0", check=False)
+    except PatchgateError:  # no tree there
         return None
-    tag = done.stdout.strip()
+    tag = done.stdout.decode(errors="replace").strip()
     return tag if done.returncode == 0 and tag and not tag.startswith("-") else None
 
 

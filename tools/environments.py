@@ -29,7 +29,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from core.errors import ConfigError
 from core.git import run_git
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
-from core.tables import table_at
+from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
@@ -194,10 +193,7 @@ def declares_dependencies(recipe: Recipe) -> bool:
         return True
     if "pyproject.toml" not in recipe.key_files:
         return False
-    try:
-        data = tomllib.loads((recipe.tree / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    data = pyproject_of(recipe.tree)
     return "project" in data or "build-system" in data
 
 
@@ -314,7 +310,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
-    pyproject = _pyproject(tree)
+    pyproject = pyproject_of(tree)
     groups = (
         *(a for g in _test_groups(pyproject) for a in ("--group", "{source}/pyproject.toml:" + g)),
         *_poetry_dev(pyproject),
@@ -368,13 +364,6 @@ def _poetry_dev(pyproject: dict[str, Any]) -> list[str]:
             except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
                 continue
     return list(dict.fromkeys(found))
-
-
-def _pyproject(tree: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
 
 
 def _era(tree: Path) -> str | None:

@@ -15,20 +15,16 @@ else of the user's untracked files reaches the sandbox.
 from __future__ import annotations
 
 import shutil
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from core.pymodules import SOURCE_ROOTS
-from core.tables import table_at
+from core.tables import pyproject_of, table_at
 
 
 def version_files(tree: Path) -> list[str]:
     """The version files ``tree``'s pyproject.toml has setuptools-scm or hatch-vcs write (relative ``.py`` paths)."""
-    try:
-        tool = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
+    tool = table_at(pyproject_of(tree), "tool")
     scm, hatch = table_at(tool, "setuptools_scm"), table_at(tool, "hatch", "build")
     declared = [
         scm.get("version_file"),
