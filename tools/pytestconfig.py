@@ -69,8 +69,13 @@ class PytestConfig:
         return self.words("python_files") or DEFAULT_FILES
 
     def names_a_test(self, path: str) -> bool:
-        """Whether ``path``'s file name matches ``python_files``, wherever it lies."""
-        return any(fnmatch.fnmatch(PurePosixPath(path).name, p) for p in self.python_files)
+        """Whether the repository-relative ``path`` matches ``python_files`` as pytest matches it (``fnmatch_ex``):
+        a pattern without a ``/`` against the file name, one with a ``/`` against the whole path's end (alembic's
+        ``tests/test_*.py``, which matched no file name, so its commits selected no test)."""
+        name = PurePosixPath(path).name
+        return any(
+            fnmatch.fnmatch("/" + path, "*/" + p) if "/" in p else fnmatch.fnmatch(name, p) for p in self.python_files
+        )
 
     def collects(self, path: str) -> bool:
         """Whether pytest, run without arguments, would collect the repository-relative ``path``."""

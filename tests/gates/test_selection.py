@@ -55,6 +55,22 @@ def test_pytest_configuration_decides_what_a_test_file_is(make_repo) -> None:
     assert selected(root, {"lib.py": "X = 2\n"}).files == ["checks/check_lib.py"]
 
 
+def test_a_python_files_pattern_with_a_folder_matches_the_path_as_pytest_does(make_repo) -> None:
+    """alembic sets ``python_files = "tests/test_*.py"``: pytest matches a pattern holding a ``/`` against the path's
+    end, not the file name, so its tests are tests (before: none was, and no commit of it selected a test)."""
+    root = make_repo(
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\npython_files = "tests/test_*.py"\n',
+            "lib.py": "X = 1\n",
+            "tests/test_lib.py": "import lib\n\n\ndef test_x():\n    assert lib.X == 1\n",
+            "tests/deep/tests/test_deeper.py": "import lib\n",
+            "examples/test_example.py": "import lib\n",
+        }
+    )
+    expected = ["tests/deep/tests/test_deeper.py", "tests/test_lib.py"]
+    assert selected(root, {"lib.py": "X = 2\n"}).files == expected
+
+
 def test_pytest_9_native_table_decides_too(make_repo) -> None:
     """`[tool.pytest]` (pytest 9, TOML's own types) is read like `[tool.pytest.ini_options]`: flask's examples
     stay out of `--tests all`."""
