@@ -293,7 +293,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
 
     Attempts, smaller each time: the project with its test extras, test dependency groups, requirement files
     and tox's deps (a 2018 itsdangerous lists freezegun only there); without the requirement files; without tox's
-    deps; alone; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
+    deps; alone; the test dependencies without the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -321,6 +321,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *tox, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),
+        # the project's test dependencies without the project, which may not build here: semver's tox env skips
+        # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov
+        ((*groups, *tox, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
     return Recipe(

@@ -52,6 +52,7 @@ from tools.selection import is_test_file, select_tests
 from tools.weakening import disappeared_tests
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
+_USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
 
 
 @dataclass
@@ -130,7 +131,8 @@ def run_pytest(
         # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:
         # an old pytest pinned by the project raises at import on a newer Python, exit 1)
         if (done.returncode not in (0, 1, 5) and not run.failures) or (done.returncode and not report.is_file()):
-            run.problem = f"pytest could not run (exit {done.returncode}): {_cause(output) or _last_line(output)}"
+            why = _cause(output) or _usage_error(output) or _last_line(output)
+            run.problem = f"pytest could not run (exit {done.returncode}): {why}"
             if "No module named pytest" in output:
                 run.problem = f"pytest is not installed in {environment.python or environment.argv_prefix[0]}"
         return run
@@ -174,6 +176,13 @@ def collect_ids(
 
 def _last_line(output: str) -> str:
     return (output.strip().splitlines() or [""])[-1][:200]
+
+
+def _usage_error(text: str) -> str | None:
+    """pytest's own complaint about its command line or settings (exit 4), which its last lines (``rootdir: ...``)
+    do not say: ``error: unrecognized arguments: --cov=semver``, when addopts needs a plugin that is not there."""
+    found = _USAGE_ERROR.findall(text)
+    return found[-1][:200] if found else None
 
 
 def _cause(text: str) -> str | None:

@@ -342,6 +342,10 @@ DECLARED = {
     },
     "tox plain": {"tox.ini": "[testenv]\ndeps =\n    pytest-cov\n    tomli-w\ncommands = pytest\n"},
     "poetry": {"pyproject.toml": '[tool.poetry.dev-dependencies]\ntomli-w = "^1.0"\nlocal = { path = "../x" }\n'},
+    "tox, the project not buildable": {
+        "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
+        "setup.py": "raise SystemExit('this project does not build here')\n",
+    },
 }
 
 
@@ -351,8 +355,9 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     """jinja's conftest imports trio, which only its PEP 735 ``tests`` group lists; a 2024 jinja's requirement files
     pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them together cannot resolve, and
     its tox.ini installs ``-r requirements/tests.txt``, which holds trio. A 2018 itsdangerous lists freezegun only
-    in tox's deps; rich's tests import attrs, a poetry dev dependency. Without them no test can run, and the commit
-    is blamed or nothing is checked. Needs the package registry."""
+    in tox's deps; rich's tests import attrs, a poetry dev dependency; a 2023 semver does not build here, and its
+    tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need. Without them no
+    test can run, and the commit is blamed or nothing is checked. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
@@ -398,6 +403,18 @@ def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Pa
     assert report.passed and report.skipped, report
     (finding,) = report.findings
     assert finding.rule == "tests.base-broken" and "AttributeError: __spec__" in finding.message
+
+
+def test_a_plugin_option_pytest_cannot_read_is_named_when_the_tests_cannot_run(project: Path) -> None:
+    """semver's addopts hold ``--cov=semver``; without pytest-cov pytest exits 4 and its last line is
+    ``rootdir: ...``: the verdict names the option pytest refused."""
+    (project / "pytest.ini").write_text("[pytest]\naddopts = --cov=greeter\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "coverage on")
+    docstring = FILES["greeter/core.py"].replace("def greet(name):\n", 'def greet(name):\n    """Hello."""\n')
+    report = gate_of(review_as_configured(project, diff_of(project, {"greeter/core.py": docstring}), tests=TIMEOUT))
+    assert report.passed and report.skipped, report
+    assert "pytest could not run (exit 4): error: unrecognized arguments: --cov=greeter" in report.findings[0].message
 
 
 @pytest.mark.slow
