@@ -287,7 +287,7 @@ def _check_works(uv: Uv, venv: Path, args: tuple[str, ...], cwd: Path, log: list
     log.extend([f"$ python {' '.join(args)}", done.output.strip()[-2000:]])
     if done.returncode != 0:
         last = next((line for line in reversed(done.output.splitlines()) if line.strip()), "no output")
-        raise EnvironmentBuildError(f"python {' '.join(args)} failed in the new environment: {last.strip()[:300]}")
+        raise EnvironmentBuildError(f"python {' '.join(args)[:60]} failed in the new environment: {last.strip()[:300]}")
 
 
 def _install_where_they_fit(

@@ -285,6 +285,15 @@ PYTHON_RELEASED = {
 }
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
+# A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
+# which raises at import on Python 3.11, and parso's "pytest<6.0.0" imports and then fails its first assertion
+# rewrite ('required field "lineno" missing from alias').
+PYTEST_WORKS = (
+    "-c",
+    "import pathlib, sys, tempfile, pytest; d = pathlib.Path(tempfile.mkdtemp()); "
+    "(d / 'test_works.py').write_text('def test_works():\\n    assert [1] == [1]\\n'); "
+    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', str(d)]))",
+)
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 
 
@@ -336,7 +345,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         key_files=tuple(names),
         uv_args=tuple(_pytest_cutoff(python, as_of)),
         label="project",
-        works=("-c", "import pytest"),  # a 2021 jinja pins pytest 6.2, which raises at import on Python 3.11
+        works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
     )
 
