@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from core.errors import ConfigError
 from core.git import run_git
 from core.secrets import allowed_env
@@ -331,8 +334,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),
         # the project's test dependencies without the project, which may not build here: semver's tox env skips
-        # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov
-        ((*groups, *tox, *BASE_PACKAGES),),
+        # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
+        # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
+        ((*_declared(pyproject, [*TEST_EXTRAS, *tox_extras]), *groups, *tox, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
     return Recipe(
@@ -355,6 +359,23 @@ def _test_groups(pyproject: dict[str, Any]) -> list[str]:
     list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports)."""
     groups = table_at(pyproject, "dependency-groups")
     return [name for name in TEST_EXTRAS if name in groups]
+
+
+def _declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
+    """The requirements pyproject.toml's ``[project]`` table states itself: its dependencies and those of
+    ``extras``, less any naming the project (``zipp[enabler]``), which must come from the tree, not an index."""
+    project = table_at(pyproject, "project")
+    own = canonicalize_name(str(project.get("name", "")))
+    optional = table_at(project, "optional-dependencies")
+    lists = [project.get("dependencies"), *(optional.get(extra) for extra in extras)]
+    found = []
+    for line in (item for items in lists if isinstance(items, list) for item in items if isinstance(item, str)):
+        try:
+            if canonicalize_name(Requirement(line).name) != own:
+                found.append(line)
+        except InvalidRequirement:
+            continue  # the project's text: what pip would refuse is left out
+    return list(dict.fromkeys(found))
 
 
 def _poetry_dev(pyproject: dict[str, Any]) -> list[str]:

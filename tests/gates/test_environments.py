@@ -342,6 +342,10 @@ DECLARED = {
     },
     "tox plain": {"tox.ini": "[testenv]\ndeps =\n    pytest-cov\n    tomli-w\ncommands = pytest\n"},
     "poetry": {"pyproject.toml": '[tool.poetry.dev-dependencies]\ntomli-w = "^1.0"\nlocal = { path = "../x" }\n'},
+    "a test extra, the project not buildable": {
+        "pyproject.toml": '[project.optional-dependencies]\ntest = ["tomli-w", "greeter[test]"]\n',
+        "setup.py": "raise SystemExit('this project does not build here')\n",
+    },
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
@@ -357,7 +361,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     its tox.ini installs ``-r requirements/tests.txt``, which holds trio. A 2018 itsdangerous lists freezegun only
     in tox's deps; rich's tests import attrs, a poetry dev dependency; a 2023 semver does not build here, and its
     tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need. Without them no
-    test can run, and the commit is blamed or nothing is checked. Needs the package registry."""
+    test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
+    reach, and its test extra holds jaraco.test. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
