@@ -13,7 +13,6 @@ read them judge them.
 
 from __future__ import annotations
 
-import ast
 import json
 import sys
 import tomllib
@@ -23,6 +22,7 @@ import yaml
 from tree_sitter import Node
 
 from core.languages import language_of
+from core.pymodules import syntax_tree
 from tools.candidate import Candidate
 from tools.findings import Finding, GateReport
 from tools.gate import BaseText, GateContext
@@ -164,7 +164,7 @@ def _python(path: str, text: str) -> list[Finding]:
     (the import check, the tests' collection).
     """
     compiled, parsed = _compile(path, text), _tree_sitter(path, "python", text)
-    if compiled and (parsed or compiled[0].rule != "parse.syntax" or _grammatical(text)):
+    if compiled and (parsed or compiled[0].rule != "parse.syntax" or syntax_tree(text) is not None):
         return compiled
     if compiled:
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -179,15 +179,6 @@ def _python(path: str, text: str) -> list[Finding]:
             for f in compiled
         ]
     return [f.model_copy(update={"severity": "warning"}) for f in parsed]
-
-
-def _grammatical(text: str) -> bool:
-    """Whether this Python's parser reads ``text`` (its compiler may still refuse it)."""
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _compile(path: str, text: str) -> list[Finding]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
+from core.pymodules import syntax_tree
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding
 from tools.policy import Reviewer, ReviewerRule, matches
@@ -186,19 +187,13 @@ def _table(text: str | None, dotted: str) -> Any:
 
 def _code_lines(text: str | None) -> set[int] | None:
     """Lines where a statement or call starts in ``text`` (so comments and docstrings are never code), or None."""
-    try:
-        module = ast.parse(text) if text is not None else None
-    except (SyntaxError, ValueError):
-        return None
+    module = syntax_tree(text)
     return {node.lineno for node in ast.walk(module) if isinstance(node, (ast.stmt, ast.Call))} if module else None
 
 
 def _prints(text: str | None) -> bool:
     """Whether ``text`` calls print() in code (a docstring's example does not count)."""
-    try:
-        module = ast.parse(text) if text is not None else None
-    except (SyntaxError, ValueError):
-        return False
+    module = syntax_tree(text)
     return module is not None and any(
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
         for node in ast.walk(module)

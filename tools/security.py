@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from core.pymodules import syntax_tree
 from core.secrets import secret_hits
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity
@@ -60,7 +61,7 @@ def security_gate(
             continue
         findings.extend(_secrets(changed, secrets, removed))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
-        module = _parse(source) if source is not None else None
+        module = syntax_tree(source)
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None and source is not None:
             added = {n for n, _ in new_lines}
@@ -81,7 +82,7 @@ def _reshaped(
 ) -> list[Finding]:
     """``found`` with each finding whose rule the base's same function (or class, or module level) already broke
     at least as often made a warning: the change reshaped that call, it did not add the risk."""
-    base = _parse(old) if old is not None else None
+    base = syntax_tree(old)
     if not found or old is None or base is None:
         return found
     lines = old.splitlines()
@@ -148,13 +149,6 @@ def symlink_findings(tree: Path, rel: str) -> list[Finding]:
             message=f"{rel} is a symlink pointing {where} ({target!r}); commit a copy of the file instead",
         )
     ]
-
-
-def _parse(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
 
 
 def _secrets(changed: ChangedFile, policy: str, removed: str) -> list[Finding]:

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
+from core.pymodules import syntax_tree
 from tools.candidate import Candidate
 from tools.findings import Finding
 from tools.pytestconfig import CONFIG_FILES, PytestConfig, Reader, pytest_config
@@ -81,7 +82,7 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
         old_text = before(changed.old_path) if changed.old_path else None
         new_text = None if changed.deleted else after(changed.path)
         if name == "conftest.py":
-            findings.extend(_conftest_findings(changed.path, _parse(old_text), _parse(new_text)))
+            findings.extend(_conftest_findings(changed.path, syntax_tree(old_text), syntax_tree(new_text)))
         old_is_test = changed.old_path is not None and matches(changed.old_path, test_globs)
         if (
             changed.status == "renamed"
@@ -99,17 +100,8 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
                 )
             )
         if matches(changed.path, test_globs) or old_is_test:
-            findings.extend(_test_module_findings(changed.path, _parse(old_text), _parse(new_text)))
+            findings.extend(_test_module_findings(changed.path, syntax_tree(old_text), syntax_tree(new_text)))
     return findings
-
-
-def _parse(text: str | None) -> ast.Module | None:
-    if text is None:
-        return None
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None  # the parse gate reports it
 
 
 def _called(node: ast.AST) -> str:
