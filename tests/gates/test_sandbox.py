@@ -169,6 +169,38 @@ def test_a_thousand_cache_files_in_home_pass_and_do_not_hide_a_write_outside(mak
     assert not outside.exists()
 
 
+def test_a_suites_own_network_attempt_is_the_bases_and_a_new_one_is_the_changes(make_repo, tmp_path: Path) -> None:
+    """httpx's timeout tests dial 10.255.255.1 on every commit: the sandbox stops it on the base as well, so it is
+    the suite's habit (a warning) and a docstring fix passes; a connection the change adds is still an error."""
+    dial = "def dial(host):\n    try:\n        socket.create_connection((host, 80), timeout=0.5).close()\n"
+    dial += "    except OSError:\n        pass\n"
+    repo = make_repo(
+        {
+            **BASE,
+            "pkg/mod.py": f"import socket\n\n\n{dial}\n\ndef f():\n    return 1\n",
+            "tests/test_mod.py": "from pkg.mod import dial, f\n\n\ndef test_timeout():\n"
+            "    dial('10.255.255.1')\n    assert f() == 1\n",
+        }
+    )
+    module = (repo / "pkg/mod.py").read_text()
+    said = "sandbox: the tests tried a network connection to 10.255.255.1:80 (no network in the sandbox), on the base"
+    for change, code in [
+        ("docstring", module.replace("def f():\n", 'def f():\n    """One."""\n')),
+        ("new dial", module.replace("    return 1", "    dial('10.255.255.2')\n    return 1")),
+    ]:
+        (tmp_path / "change.diff").write_text(diff_of(repo, {"pkg/mod.py": code}))
+        result = run_cli(repo, "review", "--patch", str(tmp_path / "change.diff"), "--json", home=tmp_path / "home")
+        found = {(f["severity"], f["message"]) for f in gate_report(result)["findings"]}
+        assert any(severity == "warning" and message.startswith(said) for severity, message in found), found
+        errors = [message for severity, message in found if severity == "error"]
+        if change == "docstring":
+            assert result.returncode == 0 and not errors, found
+        else:
+            assert result.returncode == 1 and errors == [
+                "sandbox: the change's code tried a network connection to 10.255.255.2:80 (no network in the sandbox)"
+            ]
+
+
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
     test = (
