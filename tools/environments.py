@@ -286,6 +286,10 @@ PYTHON_RELEASED = {
     "3.13": "2024-10-07",
     "3.14": "2025-10-07",
 }
+# pytest and the packages only it needs share its date: a 2020 jinja held py at 1.8.1, which made uv choose pytest
+# 5.4, which fails on Python 3.11, so the attempt with the era's packages never counted (markupsafe 3, installed
+# with today's, has no soft_unicode).
+PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig")
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
 # A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
@@ -427,7 +431,7 @@ def _pytest_cutoff(python: str, as_of: str | None) -> list[str]:
     if as_of is None:
         return []
     floor = PYTHON_RELEASED.get(_python_version(python), "")
-    return ["--exclude-newer-package", f"pytest={max(as_of, floor)}T23:59:59Z"]
+    return [a for name in PYTEST_OWN for a in ("--exclude-newer-package", f"{name}={max(as_of, floor)}T23:59:59Z")]
 
 
 def _python_version(python: str) -> str:

@@ -396,6 +396,29 @@ def test_a_built_environment_has_the_packages_of_the_commits_month(make_repo, tm
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
+@pytest.mark.slow
+def test_a_2020_commit_gets_the_packages_of_2020_and_a_pytest_that_runs_here(make_repo, tmp_path, monkeypatch):
+    """A January 2020 jinja's environment held py at 1.8.1, so uv chose pytest 5.4, which fails on Python 3.11;
+    the attempt of its era never counted, and today's installed markupsafe 3, which its code cannot import. pytest
+    and the packages only it needs take the Python's date, the rest stay of the era (six 1.14.0). Needs the
+    package registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(name, "2020-01-15T12:00:00")
+    root = make_repo(
+        {
+            ".patchgate.toml": '[tests]\nenv = "build"\n',
+            "setup.py": "from setuptools import setup\n\nsetup(name='old', version='0.1', py_modules=['old'], "
+            "install_requires=['six'])\n",
+            "old.py": "import six\n\n\ndef text(value):\n    return six.text_type(value)\n",
+            "tests/test_old.py": "from old import text\n\n\ndef test_text():\n    assert text(1) == '1'\n",
+        }
+    )
+    test = "from importlib.metadata import version\n\n\ndef test_era():\n    assert version('six') == '1.14.0'\n"
+    report = gate_of(review_as_configured(root, diff_of(root, {"tests/test_era.py": test}), tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+
+
 def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Path) -> None:
     """A 2021 jinja pins pytest 6.2, which raises at import on Python 3.11 (exit 1, no report): that is the
     environment's failure, said as a warning, not the docstring change's."""
