@@ -7,8 +7,9 @@ never names ``helpers``. The graph is read from the syntax of every Python file
 in the patched tree (relative imports resolved; ``from pkg import name`` depends
 on ``pkg``, so on whatever ``pkg/__init__.py`` imports); a ``conftest.py`` that
 reaches the change selects the tests it serves. Each selected file keeps the reason that
-chose it, for the report. pytest's own configuration (``tools.pytestconfig``)
-decides which files are tests at all.
+chose it, for the report. pytest's own configuration (``tools.pytestconfig``), or
+for a project without one the ``unittest discover`` it runs (``tools.unittestdiscovery``), decides which files are
+tests at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
+from tools.unittestdiscovery import unittest_config
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,16 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     moves or deletes: they import the old name, which is exactly what may now be broken.
     """
     config = read_pytest_config(tree)
+    if config.source is None:  # no pytest settings: the project may run unittest's discovery instead
+        config = unittest_config(tree) or config
     listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
     added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
     # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
     python = [p for p in dict.fromkeys([*listed, *added]) if p and (tree / p).is_file()]
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     if options.tests == "all":
-        why = (
-            f"every test file under {', '.join(config.testpaths)} (testpaths)"
-            if config.testpaths
-            else "every test file"
-        )
+        how = f"{config.runner} in {config.source}" if config.runner != "pytest" else "testpaths"
+        why = f"every test file under {', '.join(config.testpaths)} ({how})" if config.testpaths else "every test file"
         return Selection(sorted(tests), {t: why for t in tests})
     changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
     reasons: dict[str, str] = {f.path: "changed" for f in changed if not f.deleted and f.path in tests}

@@ -99,3 +99,31 @@ def test_a_reason_names_modules_as_python_imports_them(make_repo) -> None:
     )
     selection = selected(root, {"src/web/multipart.py": "def parse(data):\n    return data.split(b'-')\n"})
     assert selection.reasons["tests/test_client.py"] == "imports web.test, which imports web.multipart (changed)"
+
+
+UNITTEST_PROJECT = {
+    "pyproject.toml": '[project]\nname = "pages"\n\n[tool.hatch.envs.test.scripts]\n'
+    "test = 'python -m unittest discover -s pages -p \"*tests.py\"'\n",
+    "pages/__init__.py": "",
+    "pages/build.py": "def build():\n    return 'ok'\n",
+    "pages/tests/__init__.py": "",
+    "pages/tests/base.py": "import unittest\n\n\nclass Case(unittest.TestCase):\n    pass\n",
+    "pages/tests/build_tests.py": "from pages.build import build\nfrom pages.tests.base import Case\n\n\n"
+    "class BuildTests(Case):\n    def test_build(self):\n        self.assertEqual(build(), 'ok')\n",
+}
+
+
+def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo) -> None:
+    """mkdocs runs ``python -m unittest discover -s mkdocs -p "*tests.py"`` and configures no pytest: its
+    ``*tests.py`` files are its tests, and a change to the code they import selects them."""
+    root = make_repo(UNITTEST_PROJECT)
+    change = {"pages/build.py": "def build():\n    return 'ok'  # same\n"}
+    assert selected(root, change).files == ["pages/tests/build_tests.py"]
+    everything = selected(root, change, "all")
+    assert everything.files == ["pages/tests/build_tests.py"]  # base.py is no test: the pattern does not name it
+    assert everything.reasons["pages/tests/build_tests.py"] == (
+        "every test file under pages (unittest discover in pyproject.toml)"
+    )
+    # once the project configures pytest, pytest's rules decide: its default names none of these files
+    configured = make_repo({**UNITTEST_PROJECT, "pytest.ini": "[pytest]\n"}, name="configured")
+    assert selected(configured, change).files == []

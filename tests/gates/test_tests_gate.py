@@ -143,3 +143,20 @@ def test_tests_that_cannot_run_on_the_base_either_judge_nothing(make_repo) -> No
     assert result.passed and report.skipped
     assert [f.rule for f in report.findings] == ["tests.base-broken"]
     assert "a_dependency_that_is_not_installed" in report.findings[0].message
+
+
+def test_a_break_in_code_only_unittest_discovery_tests_is_refused_and_a_docstring_passes(make_repo) -> None:
+    """The tests of a project that runs ``python -m unittest discover -p "*tests.py"`` are run by path; before,
+    no file was a test and both changes passed with "no related tests"."""
+    from tests.gates.test_selection import UNITTEST_PROJECT
+
+    project = {k: v for k, v in UNITTEST_PROJECT.items() if k != "pyproject.toml"}  # the interpreter's environment
+    root = make_repo({**project, "Makefile": "test:\n\tpython -m unittest discover -s pages -p '*tests.py'\n"})
+    build = UNITTEST_PROJECT["pages/build.py"]
+    fine = gate_report(review(root, diff_of(root, {"pages/build.py": '"""Build."""\n' + build}), tests=TestSettings()))
+    assert fine.passed and fine.checked.startswith("1 test(s) ran from 1 file(s)"), fine
+    broken = gate_report(
+        review(root, diff_of(root, {"pages/build.py": build.replace("'ok'", "'no'")}), tests=TestSettings())
+    )
+    assert not broken.passed
+    assert [f.rule for f in broken.findings] == ["tests.new-failure"] and "test_build" in broken.findings[0].message
