@@ -97,7 +97,8 @@ def _discovery(args: list[str]) -> tuple[str, str] | None:
     """``discover -s mkdocs -p '*tests.py'`` -> ("mkdocs", "*tests.py"); a bare ``unittest`` (options alone)
     discovers with the defaults; ``unittest tests.test_x`` names modules, which is no discovery."""
     discover = bool(args) and args[0] == "discover"
-    args = [a for a in (args[1:] if discover else args) if "{" not in a]  # tox's {posargs}
+    args = [a.replace("{toxinidir}", ".") for a in (args[1:] if discover else args)]  # Markdown's tox.ini
+    args = [a for a in args if "{" not in a]  # tox's {posargs}
     try:
         parsed, _ = _PARSER.parse_known_args(args)
     except argparse.ArgumentError:

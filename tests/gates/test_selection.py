@@ -3,12 +3,15 @@ pytest's own idea of what a test file is (testpaths, python_files)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import diff_of
 from tools.candidate import parse_diff
 from tools.options import ReviewOptions
 from tools.policy import Policies
 from tools.pytestconfig import read_pytest_config
 from tools.selection import select_tests
+from tools.unittestdiscovery import commands
 
 GLOBS = Policies().default.scope.tests.paths
 PACKAGE = {
@@ -127,3 +130,19 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
     # once the project configures pytest, pytest's rules decide: its default names none of these files
     configured = make_repo({**UNITTEST_PROJECT, "pytest.ini": "[pytest]\n"}, name="configured")
     assert selected(configured, change).files == []
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("test = 'python -m unittest discover -s mkdocs -p \"*tests.py\"'", [("mkdocs", "*tests.py")]),
+        ("    coverage run --source=markdown -m unittest discover {toxinidir}/tests", [("tests", "test*.py")]),
+        ("  - run: python -m unittest discover tests '*_check.py' && echo done", [("tests", "*_check.py")]),
+        ("commands = python -m unittest {posargs}", [("", "test*.py")]),
+        ("\tpython -m unittest tests.test_one", []),  # modules named: no discovery
+        ("python -m unittest discover -s ../elsewhere", []),  # never outside the tree
+        ("python tests/test.py -v", []),
+    ],
+)
+def test_unittest_discovery_is_read_from_the_command_as_a_shell_would_split_it(line: str, found: list) -> None:
+    assert commands(line) == found
