@@ -67,14 +67,20 @@ def discoveries(tree: Path) -> list[Discovery]:
     names = [*COMMAND_FILES]
     if workflows.is_dir() and not workflows.is_symlink():
         names += sorted(f"{WORKFLOWS}/{p.name}" for p in workflows.iterdir() if p.suffix in (".yml", ".yaml"))
-    found: list[Discovery] = []
-    for name in names:
-        text = text_in(tree, name)
-        if not text or "unittest" not in text:
-            continue
-        for line in text.splitlines():
-            found.extend(Discovery(start, pattern, name) for start, pattern in commands(line))
+    found = [Discovery(start, pattern, name) for name in names for start, pattern in stated(text_in(tree, name))]
     return list(dict.fromkeys(found))
+
+
+def is_command_file(path: str) -> bool:
+    """Whether ``path`` (repository-relative) is a file where this module looks for the project's test command."""
+    return path in COMMAND_FILES or (path.startswith(WORKFLOWS + "/") and path.endswith((".yml", ".yaml")))
+
+
+def stated(text: str | None) -> list[tuple[str, str]]:
+    """(start folder, pattern) of every unittest discovery in one command file's ``text``, in order."""
+    if not text or "unittest" not in text:
+        return []
+    return list(dict.fromkeys(found for line in text.splitlines() for found in commands(line)))
 
 
 def commands(line: str) -> list[tuple[str, str]]:

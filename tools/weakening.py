@@ -28,6 +28,7 @@ from tools.candidate import Candidate
 from tools.findings import Finding
 from tools.pytestconfig import CONFIG_FILES, PytestConfig, Reader, pytest_config
 from tools.security import dotted
+from tools.unittestdiscovery import is_command_file, stated
 
 SKIP_MARKS = {"skip", "skipif", "xfail"}
 SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}
@@ -75,6 +76,8 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
     for folder in _config_folders(candidate):
         findings.extend(_config_findings(pytest_config(before, folder), pytest_config(after, folder)))
     config = pytest_config(before)
+    if config.source is None:  # no pytest settings: the unittest discovery the project runs names its tests
+        findings.extend(_discovery_findings(candidate, before, after))
     for changed in candidate.files:
         name = PurePosixPath(changed.path).name
         if not changed.path.endswith(".py") and not (changed.old_path or "").endswith(".py"):
@@ -321,6 +324,31 @@ def _config_findings(old: PytestConfig, new: PytestConfig) -> list[Finding]:
             )
         )
     return findings
+
+
+def _discovery_findings(candidate: Candidate, before: Reader, after: Reader) -> list[Finding]:
+    """A ``unittest discover`` command that loses or changes its folder or pattern (mkdocs' ``-p "*tests.py"``)
+    changes which files are tests, as ``python_files`` does for pytest."""
+    findings = []
+    for changed in candidate.files:
+        if not is_command_file(changed.path):
+            continue
+        old = stated(before(changed.old_path or changed.path))
+        new = stated(None if changed.deleted else after(changed.path))
+        if old and set(old) - set(new):
+            findings.append(
+                Finding(
+                    rule="scope.pytest-config",
+                    path=changed.path,
+                    message=f"unittest discovery in {changed.path} changes from {_discovered(old)} to "
+                    f"{_discovered(new)}: which tests run changes",
+                )
+            )
+    return findings
+
+
+def _discovered(found: list[tuple[str, str]]) -> str:
+    return ", ".join(f"-s {start or '.'} -p {pattern}" for start, pattern in found) or "(none)"
 
 
 def _shown(config: PytestConfig, key: str) -> str:

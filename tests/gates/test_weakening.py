@@ -261,3 +261,27 @@ def test_your_own_commit_may_remove_every_test_it_would_run(repo) -> None:
     assert any("your commit removes the 2 test(s)" in f.message for f in tests.findings)
     assert all(f.severity != "error" for g in own.gates for f in g.findings)
     assert {"tests.not-run", "tests.uncollected", "scope.deleted-test"} <= set(findings_of(repo, diff))
+
+
+def test_narrowing_the_unittest_discovery_a_project_runs_is_a_finding_and_other_edits_are_not(make_repo) -> None:
+    """mkdocs names its tests by ``unittest discover -p "*tests.py"``; a pattern that names fewer files runs fewer
+    tests, as a narrowed ``python_files`` does for pytest."""
+    makefile = "test:\n\tpython -m unittest discover -s calc -p '*tests.py'\n"
+    root = make_repo(
+        {
+            "Makefile": makefile,
+            "calc/__init__.py": "",
+            "calc/ops.py": FIXED,
+            "calc/ops_tests.py": "import unittest\n\nfrom calc.ops import add\n\n\nclass T(unittest.TestCase):\n"
+            "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+        }
+    )
+    narrowed = diff_of(root, {"Makefile": makefile.replace("*tests.py", "smoke_*.py")})
+    (said,) = findings_of(root, narrowed)["scope.pytest-config"]
+    assert said == (
+        "unittest discovery in Makefile changes from -s calc -p *tests.py to -s calc -p smoke_*.py: "
+        "which tests run changes"
+    )
+    widened = diff_of(root, {"Makefile": makefile + "\nlint:\n\truff check .\n"})
+    result = review(root, widened, tests=TestSettings(timeout=120))
+    assert result.passed, [f.message for g in result.gates for f in g.findings]
