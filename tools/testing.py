@@ -388,7 +388,10 @@ def tests_gate(
         # the base's run too when the sandbox stopped something: httpx's timeout tests dial 10.255.255.1 on
         # every commit, which is the suite's own doing, not the change's
         before = ask(("run", *tests), rerun) if run.failures or _errors(blocked) else TestRun({}, 0)
-    findings = [*_compare(run, before), *blocked_findings(run, before)]
+    findings = [
+        *_compare(run, before, _passing_again(run, before, tree, timeout, environment, settings)),
+        *blocked_findings(run, before),
+    ]
     gone: list[Finding] = []
     if collected is not None:
         gone = disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames)
@@ -470,12 +473,29 @@ def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None, reuse: b
         yield lambda _key, compute: compute(base_tree)
 
 
-def _compare(run: TestRun, before: TestRun) -> list[Finding]:
-    """New failures one finding each; failures the base already had, one summary line."""
+def _passing_again(
+    run: TestRun, before: TestRun, tree: Path, timeout: float, environment: TestEnvironment, settings: TestSettings
+) -> set[str]:
+    """The new failures that pass when their files run once more, in the same order: mistune's test that a
+    parse is "near linear" compares two timings, and failed on a loaded machine for a change to another module.
+    A whole file again, not the test alone, so a failure that needs the tests before it still fails."""
+    new = {t: path for t, (path, _, _) in run.failures.items() if t not in before.failures and path and path != t}
+    if not new:
+        return set()
+    again = run_pytest(tree, sorted(set(new.values())), timeout, environment, settings.pass_env)
+    return {t for t in new if again.outcomes.get(t) is True}
+
+
+def _compare(run: TestRun, before: TestRun, flaky: set[str]) -> list[Finding]:
+    """New failures one finding each (a warning when it passed run again); failures the base already had, one
+    summary line."""
     findings, old = [], []
     for test_id, (path, line, message) in run.failures.items():
         if test_id in before.failures:
             old.append(test_id)
+        elif test_id in flaky:
+            said = f"{test_id} failed, then passed when its file ran again: a flaky test, not the change's: {message}"
+            findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
         else:
             findings.append(
                 Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}")
