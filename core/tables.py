@@ -10,8 +10,13 @@ from typing import Any
 
 def pyproject_of(tree: Path) -> dict[str, Any]:
     """``tree``'s pyproject.toml as data; empty when it is absent, not UTF-8 or not TOML."""
+    return toml_file(tree / "pyproject.toml")
+
+
+def toml_file(path: Path) -> dict[str, Any]:
+    """The TOML file at ``path`` as data; empty when it is absent, not UTF-8 or not TOML."""
     try:
-        return tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 

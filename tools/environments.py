@@ -46,6 +46,7 @@ from tools import envbuild, generated, sandbox
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.sandbox import Confinement
+from tools.toxconfig import tox_requirements
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = (
@@ -277,7 +278,7 @@ def _venv_vars(python: Path) -> dict[str, str]:
 
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
 
-DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.toml")
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
 PYTHON_RELEASED = {
     "3.10": "2021-10-04",
@@ -321,7 +322,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
             if p.is_file() and "doc" not in p.name
         }
     )
-    tox, tox_extras = _tox(tree / "tox.ini") if "tox.ini" in files else ([], [])
+    tox, tox_extras = tox_requirements(tree)
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
@@ -436,32 +437,6 @@ def _pytest_cutoff(python: str, as_of: str | None) -> list[str]:
 
 def _python_version(python: str) -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}" if python == sys.executable else python
-
-
-def _tox(path: Path) -> tuple[list[str], list[str]]:
-    """tox's ``[testenv]`` deps as uv arguments (plain requirement lines, and the requirement and constraint files
-    its ``-r``/``-c`` lines name that exist: jinja's tox installs ``-r requirements/tests.txt``, which holds trio,
-    while all its requirement files together conflict; factor-conditional lines left out) and its extras."""
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-        deps = parser.get("testenv", "deps", fallback="")
-        extras = parser.get("testenv", "extras", fallback="")
-    except (configparser.Error, UnicodeDecodeError):
-        return [], []
-    args: list[str] = []
-    for raw in deps.splitlines():
-        line = raw.strip().replace("{toxinidir}/", "")
-        if line.startswith(("-r", "-c")) and "{" not in line:
-            named, root = line[2:].strip(), path.parent.resolve()
-            if named and (root / named).is_file() and (root / named).resolve().is_relative_to(root):
-                args += [line[:2], named]
-        elif line and not line.startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line:
-            args.append(line)
-    names = [e.strip() for e in extras.replace(",", "\n").splitlines() if e.strip() and "{" not in e and ":" not in e]
-    return args, names
 
 
 def default_cache_dir() -> Path:

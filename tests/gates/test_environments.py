@@ -346,6 +346,11 @@ DECLARED = {
         "pyproject.toml": '[project.optional-dependencies]\ntest = ["tomli-w", "greeter[test]"]\n',
         "setup.py": "raise SystemExit('this project does not build here')\n",
     },
+    "tox in pyproject.toml, through a reference": {
+        "pyproject.toml": '[tool.tox]\nlegacy_tox_ini = """\n[core]\ndeps = tomli-w\n\n[testenv]\n'
+        'deps =\n    {[core]deps}\n    pytest\n"""\n'
+    },
+    "tox.toml": {"tox.toml": '[env_run_base]\ndeps = ["tomli-w"]\ncommands = [["pytest"]]\n'},
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
@@ -360,7 +365,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     pin pytest 8.2 (tests.txt) and 7.4 (tests37.txt, for Python 3.7), so all of them together cannot resolve, and
     its tox.ini installs ``-r requirements/tests.txt``, which holds trio. A 2018 itsdangerous lists freezegun only
     in tox's deps; rich's tests import attrs, a poetry dev dependency; a 2023 semver does not build here, and its
-    tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need. Without them no
+    tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need; tqdm's tox config
+    lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``. Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
