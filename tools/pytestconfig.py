@@ -42,7 +42,7 @@ class PytestConfig:
 
     source: str | None = None
     values: Mapping[str, object] = field(default_factory=dict)
-    runner: str = "pytest"  # "unittest discover": the names and folders are unittest's (tools.unittestdiscovery)
+    runner: str = "pytest"  # "unittest": the names and folders are those of its unittest run (tools.unittestdiscovery)
 
     def words(self, key: str) -> tuple[str, ...]:
         """A setting as pytest's arguments: a TOML list as it is, an INI string split as a shell splits it."""

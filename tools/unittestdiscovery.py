@@ -1,27 +1,29 @@
-"""Which files are tests in a project that runs ``python -m unittest discover`` and never configures pytest.
+"""Which files are tests in a project that runs them with unittest and never configures pytest.
 
 mkdocs' tests are unittest files named ``*tests.py``, run by a hatch script
 (``python -m unittest discover -s mkdocs -p "*tests.py"``). pytest's default
 ``test_*.py`` names none of them, so the related-test selection found none and
 every review said "no related tests" with the project's tests unrun. pytest runs
 unittest's ``TestCase`` classes in any file it is given by path, so once the
-discovery's start folder and pattern say which files are tests, the tests gate
-runs them as it runs any other.
+project's command says which files are tests, the tests gate runs them as it
+runs any other.
 
 The command is read where projects state their commands (pyproject.toml's
 hatch, pdm or poe scripts, tox.ini, setup.cfg, hatch.toml, noxfile.py, a
 Makefile, the GitHub workflows), and only counts when no file configures pytest:
 a project that does is run the way its pytest settings say. unittest's own
-rules: ``-s``/``--start-directory`` (default ``.``), ``-p``/``--pattern``
-(default ``test*.py``, matched against file names), or the same as positional
-arguments; a bare ``python -m unittest`` discovers with the defaults. Left out:
-unittest only enters folders that are packages, which is not checked here (a
-file the pattern names in a folder without ``__init__.py`` counts too).
+rules: ``discover`` with ``-s``/``--start-directory`` (default ``.``) and
+``-p``/``--pattern`` (default ``test*.py``, matched against file names), or the
+same as positional arguments; a bare ``python -m unittest`` discovers with the
+defaults; ``python -m unittest tests.test_x`` and ``python tests/test.py`` name
+their test module (one whose name starts with ``test``). Left out: unittest only
+enters folders that are packages, which is not checked here.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,6 +35,7 @@ COMMAND_FILES = ("pyproject.toml", "tox.ini", "setup.cfg", "hatch.toml", "noxfil
 WORKFLOWS = ".github/workflows"
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
+_PYTHON = re.compile(r"python[0-9.]*")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def unittest_config(tree: Path) -> PytestConfig | None:
             "python_files": list(dict.fromkeys(d.pattern for d in found)),
             "testpaths": list(dict.fromkeys(d.start or "." for d in found)),
         },
-        runner="unittest discover",
+        runner="unittest",
     )
 
 
@@ -78,7 +81,7 @@ def is_command_file(path: str) -> bool:
 
 def stated(text: str | None) -> list[tuple[str, str]]:
     """(start folder, pattern) of every unittest discovery in one command file's ``text``, in order."""
-    if not text or "unittest" not in text:
+    if not text:
         return []
     return list(dict.fromkeys(found for line in text.splitlines() for found in commands(line)))
 
@@ -89,34 +92,54 @@ def commands(line: str) -> list[tuple[str, str]]:
     words = _words(line)
     found: list[tuple[str, str]] = []
     for number, word in enumerate(words):
+        args = words[number + 1 :]
+        args = [
+            a.replace("{toxinidir}", ".")
+            for a in args[: next((i for i, a in enumerate(args) if a in _SHELL_BREAKS), len(args))]
+        ]
         if " " in word and "unittest" in word:
             found.extend(commands(word))
         elif word == "unittest" and number and words[number - 1] == "-m":
-            args = words[number + 1 :]
-            args = args[: next((i for i, a in enumerate(args) if a in _SHELL_BREAKS), len(args))]
-            if (where := _discovery(args)) is not None:
-                found.append(where)
+            found.extend(_unittest(args))
+        elif _PYTHON.fullmatch(PurePosixPath(word).name) and args and args[0].endswith(".py"):
+            found.extend(_named([args[0].removesuffix(".py")]))  # decorator's CI runs `python tests/test.py`
     return found
 
 
-def _discovery(args: list[str]) -> tuple[str, str] | None:
+def _unittest(args: list[str]) -> list[tuple[str, str]]:
     """``discover -s mkdocs -p '*tests.py'`` -> ("mkdocs", "*tests.py"); a bare ``unittest`` (options alone)
-    discovers with the defaults; ``unittest tests.test_x`` names modules, which is no discovery."""
+    discovers with the defaults; ``unittest tests.test_x`` names its test modules."""
     discover = bool(args) and args[0] == "discover"
-    args = [a.replace("{toxinidir}", ".") for a in (args[1:] if discover else args)]  # Markdown's tox.ini
-    args = [a for a in args if "{" not in a]  # tox's {posargs}
+    args = [a for a in (args[1:] if discover else args) if "{" not in a]  # tox's {posargs}
     try:
         parsed, _ = _PARSER.parse_known_args(args)
     except argparse.ArgumentError:
-        return None
+        return []
     if not discover and parsed.positional:
-        return None
+        return _named([name.removesuffix(".py").replace(".", "/") for name in parsed.positional])
     start, pattern, *_ = [*parsed.positional, None, None] if discover else [None, None]
-    start = (parsed.start_directory or start or ".").strip()
-    folder = PurePosixPath(start.removeprefix("./"))
+    folder = _inside(parsed.start_directory or start or ".")
+    return [] if folder is None else [(folder, parsed.pattern or pattern or DEFAULT_PATTERN)]
+
+
+def _named(modules: list[str]) -> list[tuple[str, str]]:
+    """(folder, file name) of each module path a command names, when it is a test module (its name starts with
+    ``test``): ``tests/test`` -> ("tests", "test.py"). A class or method after it (``tests.test_x.TestY``) is not
+    told apart from a module without the tree, so only names whose last part is the test module count."""
+    found = []
+    for module in modules:
+        path = PurePosixPath(module)
+        if path.name.startswith("test") and (folder := _inside(str(path.parent))) is not None:
+            found.append((folder, path.name + ".py"))
+    return found
+
+
+def _inside(start: str) -> str | None:
+    """``start`` as a repository-relative folder ("" for the root), or None when it leaves the tree."""
+    folder = PurePosixPath(start.strip().removeprefix("./"))
     if folder.is_absolute() or ".." in folder.parts:
         return None
-    return ("" if str(folder) == "." else str(folder)), (parsed.pattern or pattern or DEFAULT_PATTERN)
+    return "" if str(folder) == "." else str(folder)
 
 
 def _words(line: str) -> list[str]:

@@ -125,7 +125,7 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
     everything = selected(root, change, "all")
     assert everything.files == ["pages/tests/build_tests.py"]  # base.py is no test: the pattern does not name it
     assert everything.reasons["pages/tests/build_tests.py"] == (
-        "every test file under pages (unittest discover in pyproject.toml)"
+        "every test file under pages (unittest in pyproject.toml)"
     )
     # once the project configures pytest, pytest's rules decide: its default names none of these files
     configured = make_repo({**UNITTEST_PROJECT, "pytest.ini": "[pytest]\n"}, name="configured")
@@ -139,10 +139,12 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
         ("    coverage run --source=markdown -m unittest discover {toxinidir}/tests", [("tests", "test*.py")]),
         ("  - run: python -m unittest discover tests '*_check.py' && echo done", [("tests", "*_check.py")]),
         ("commands = python -m unittest {posargs}", [("", "test*.py")]),
-        ("\tpython -m unittest tests.test_one", []),  # modules named: no discovery
+        ("\tpython -m unittest tests.test_one", [("tests", "test_one.py")]),  # the module it names
+        ("python -m unittest tests.test_one.TestOne", []),  # a class: not told apart from a module
         ("python -m unittest discover -s ../elsewhere", []),  # never outside the tree
-        ("python tests/test.py -v", []),
+        ("  - run: python tests/test.py -v", [("tests", "test.py")]),  # decorator's CI runs its test script
+        ("python setup.py test", []),
     ],
 )
-def test_unittest_discovery_is_read_from_the_command_as_a_shell_would_split_it(line: str, found: list) -> None:
+def test_the_unittest_run_is_read_from_the_command_as_a_shell_would_split_it(line: str, found: list) -> None:
     assert commands(line) == found
