@@ -35,8 +35,9 @@ from tools.candidate import parse_diff
 from tools.environments import TestSettings, build_environment, default_cache_dir, project_recipe
 from tools.options import ReviewOptions
 from tools.policy import Policies
+from tools.pytestrun import run_pytest
 from tools.selection import is_test_file, select_tests
-from tools.testing import confined, run_pytest
+from tools.testing import confined
 
 GLOBS = Policies().default.scope.tests.paths
 TIMEOUT = 900.0

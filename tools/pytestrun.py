@@ -1,0 +1,189 @@
+"""Running pytest in a tree and reading what it reported: the test cases that passed, failed or could not be
+collected, and why pytest could not run at all.
+
+The tests gates (``tools.testing``) and the benchmarks run pytest the same way: in the project's
+environment, sandboxed, with a junit report read back (``core.junit``), and collection errors kept as failures of
+their file instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.junit import read_junit
+from core.secrets import redact
+from tools.environments import TestEnvironment, execute
+
+_ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
+_USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
+
+
+@dataclass
+class TestRun:
+    """The outcome of one pytest run: failing test ids (and uncollectable files) with messages, or why it did not run."""
+
+    __test__ = False
+
+    failures: dict[str, tuple[str | None, int | None, str]]
+    passed: int
+    problem: str | None = None  # timeout or pytest unusable
+    output: str = ""
+    skipped: list[str] = field(default_factory=list)  # skip reasons
+    uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
+    blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
+    node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
+    timed_out: bool = False
+    outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
+
+    @property
+    def ran(self) -> int:
+        """Tests that actually executed (passed or failed), not counting files that failed to collect."""
+        return self.passed + len(self.failures) - self.uncollected
+
+
+def run_pytest(
+    tree: Path,
+    tests: list[str],
+    timeout: float,
+    environment: TestEnvironment,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> TestRun:
+    """pytest on ``tests`` in ``tree``, in the project's ``environment``, under ``timeout`` seconds.
+
+    Collection errors do not stop the other files (``--continue-on-collection-errors``); each becomes a
+    failure named by its file, so a test file broken by the change is a new failure like any other.
+    """
+    with tempfile.TemporaryDirectory(prefix="patchgate-tests-") as scratch:
+        report = Path(scratch) / "junit.xml"
+        argv = [
+            *environment.argv_prefix,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(tree),
+            "--continue-on-collection-errors",
+            *tests,
+        ]
+        done = execute(
+            argv,
+            cwd=tree,
+            env=environment.prepare(tree, Path(scratch), pass_env),
+            timeout=timeout,
+            confine=environment.confine,
+        )
+        output = redact(done.output[-4000:])
+        if done.timed_out:
+            return TestRun(
+                {},
+                0,
+                problem=f"tests did not finish within {timeout:g} s",
+                output=output[-2000:],
+                blocked=done.blocked,
+                timed_out=True,
+            )
+        run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
+        run.blocked = done.blocked
+        # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:
+        # an old pytest pinned by the project raises at import on a newer Python, exit 1)
+        if (done.returncode not in (0, 1, 5) and not run.failures) or (done.returncode and not report.is_file()):
+            why = _cause(output) or _usage_error(output) or _last_line(output)
+            run.problem = f"pytest could not run (exit {done.returncode}): {why}"
+            if "No module named pytest" in output:
+                run.problem = f"pytest is not installed in {environment.python or environment.argv_prefix[0]}"
+        return run
+
+
+def collect_ids(
+    tree: Path,
+    tests: list[str],
+    timeout: float,
+    environment: TestEnvironment,
+    pass_env: list[str] | tuple[str, ...] = (),
+) -> set[str] | None:
+    """The node ids pytest collects from ``tests`` in ``tree`` (sandboxed), or None if collection failed.
+
+    ``--verbosity=-1`` comes last so a ``-q`` in the project's addopts cannot turn the listing into counts.
+    """
+    if not tests:
+        return set()
+    with tempfile.TemporaryDirectory(prefix="patchgate-collect-") as scratch:
+        argv = [
+            *environment.argv_prefix,
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tree),
+            "--collect-only",
+            "--verbosity=-1",
+            *tests,
+        ]
+        done = execute(
+            argv,
+            cwd=tree,
+            env=environment.prepare(tree, Path(scratch), pass_env),
+            timeout=timeout,
+            confine=environment.confine,
+        )
+    if done.returncode not in (0, 5):
+        return None
+    return {line.strip() for line in done.output.splitlines() if "::" in line and not line.startswith(" ")}
+
+
+def _last_line(output: str) -> str:
+    return (output.strip().splitlines() or [""])[-1][:200]
+
+
+def _usage_error(text: str) -> str | None:
+    """pytest's own complaint about its command line or settings (exit 4), which its last lines (``rootdir: ...``)
+    do not say: ``error: unrecognized arguments: --cov=semver``, when addopts needs a plugin that is not there."""
+    found = _USAGE_ERROR.findall(text)
+    return found[-1][:200] if found else None
+
+
+def _cause(text: str) -> str | None:
+    """The exception line pytest prints for an import or collection failure (``E   ModuleNotFoundError: ...``)."""
+    lines = [m[1] for m in _ERROR_LINE.finditer(text)]
+    return lines[-1][:200] if lines else None
+
+
+def _read_junit(report: Path, output: str) -> TestRun:
+    run = TestRun({}, 0, output=output)
+    for case in read_junit(report):
+        run.node_ids.add(_node_id(case.file, case.classname, case.name))
+        if case.outcome != "skipped":
+            run.outcomes[case.test_id] = not case.failed
+        if case.outcome == "skipped":
+            run.skipped.append(case.message[:120] or "skipped")
+        elif not case.failed:
+            run.passed += 1
+        elif not case.classname and case.message.startswith("collection failure"):
+            path = case.file or case.name
+            run.failures[path] = (path, None, redact(f"cannot be collected: {_cause(case.detail) or case.message}"))
+            run.uncollected += 1
+        else:
+            run.failures[case.test_id] = (case.file, case.line, redact(case.message[:300]))
+    return run
+
+
+def _node_id(file: str | None, classname: str, name: str) -> str:
+    """pytest's node id (``tests/test_a.py::TestX::test_b``) from a junit test case, as --collect-only prints it."""
+    if not file:
+        return f"{classname}::{name}"
+    module = file.removesuffix(".py").replace("/", ".")
+    classes = classname.removeprefix(module).strip(".")
+    return "::".join([file, *(classes.split(".") if classes else []), name])
+
+
+def placeless(node_id: str, tree: Path) -> str:
+    """``node_id`` with the worktree's path (and its resolved form) replaced: base and candidate run in
+    differently named temporary worktrees, and a test parametrized by a path carries it in its id."""
+    for where in dict.fromkeys([str(tree.resolve()), str(tree)]):
+        node_id = node_id.replace(where, "<worktree>")
+    return node_id
