@@ -103,7 +103,10 @@ def main() -> None:
         name = repo.name if repo.name not in {".git", "repo"} else repo.parent.name
         with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
             tree = Path(scratch) / "tree"
-            subprocess.run(["git", "clone", "-q", str(repo), str(tree)], check=True)
+            cloned = subprocess.run(["git", "clone", "-q", str(repo), str(tree)], capture_output=True, text=True)
+            if cloned.returncode != 0:  # a fetched snapshot can lack blobs: say so and go on with the next
+                print(f"{name}: cannot be cloned: {cloned.stderr.strip().splitlines()[0][:200]}", flush=True)
+                continue
             verdicts = []
             for sha, subject in library_commits(tree, args.commits):
                 verdict = review(tree, sha, subject, args.tests, args.timeout)
