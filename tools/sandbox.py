@@ -333,6 +333,9 @@ def _inside(path, roots):
 
 def _note(text):
     _busy.append(1)
+    test = _os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[0]  # the test file running now, if pytest is
+    if test:
+        text += ", in " + test
     try:
         fd = _os.open(_LOG, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
         _os.write(fd, (text.replace("\\n", " ") + "\\n").encode("utf-8", "replace"))

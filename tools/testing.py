@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -48,6 +49,9 @@ from tools.weakening import disappeared_tests
 
 # What the tests gate says when it runs no test; the import check's summary follows it.
 TESTS_OFF, NO_RELATED = "tests off", "no related tests"
+
+
+_IN_TEST = re.compile(r", in ([^,]+\.py)$")  # the probe's note of the test file that tried it
 
 
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
@@ -187,8 +191,8 @@ def tests_gate(
     if not tests:
         return imports_only(NO_RELATED)
 
-    def rerun(base_tree: Path) -> TestRun:  # the same tests on the base, those of them it has (none: no run)
-        present = [t for t in tests if (base_tree / t).is_file()]
+    def rerun(base_tree: Path, files: list[str] = tests) -> TestRun:  # the same tests on the base, those it has
+        present = [t for t in files if (base_tree / t).is_file()]
         return run_pytest(base_tree, present, timeout, environment, settings.pass_env) if present else TestRun({}, 0)
 
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
@@ -217,8 +221,13 @@ def tests_gate(
     with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
         collected = ask(("collect", *on_base), collect)
         # the base's run too when the sandbox stopped something: httpx's timeout tests dial 10.255.255.1 on
-        # every commit, which is the suite's own doing, not the change's
-        before = ask(("run", *tests), rerun) if run.failures or _errors(blocked) else TestRun({}, 0)
+        # every commit, which is the suite's own doing, not the change's; only the files that tried it, when
+        # each attempt names its file
+        tried = _tried_in(run) if _errors(blocked) and not run.failures else None
+        if tried:
+            before = ask(("run", *tried), partial(rerun, files=tried))
+        else:
+            before = ask(("run", *tests), rerun) if run.failures or _errors(blocked) else TestRun({}, 0)
     findings = [
         *_compare(run, before, _passing_again(run, before, tree, timeout, environment, settings)),
         *blocked_findings(run, before),
@@ -394,6 +403,18 @@ def blocked_findings(run: TestRun, before: TestRun | None = None) -> list[Findin
     """
     on_base = set(before.blocked) if before is not None else set()
     return [_blocked(what, on_base) for what in run.blocked]
+
+
+def _tried_in(run: TestRun) -> list[str] | None:
+    """The test files the sandbox's harmful notes name (``..., in tests/test_x.py``, written while pytest ran a
+    test there); None when one names none (an import at collection), so the whole selection must run again."""
+    files = []
+    for what in run.blocked:
+        if not what.startswith(sandbox.HOME_WRITE):
+            if (found := _IN_TEST.search(what)) is None:
+                return None
+            files.append(found[1])
+    return sorted(set(files))
 
 
 def _blocked(what: str, on_base: set[str]) -> Finding:
