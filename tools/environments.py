@@ -322,7 +322,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
             if p.is_file() and "doc" not in p.name
         }
     )
-    tox, tox_extras = tox_requirements(tree)
+    tox, tox_extras = tox_requirements(tree, _python_version(python))
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
@@ -361,9 +361,11 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
 
 def _test_groups(pyproject: dict[str, Any]) -> list[str]:
     """The test dependency groups (PEP 735) pyproject.toml declares: where pallets, attrs and other projects now
-    list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports)."""
+    list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports); without one,
+    ``dev``, the group uv installs by default."""
     groups = table_at(pyproject, "dependency-groups")
-    return [name for name in TEST_EXTRAS if name in groups]
+    found = [name for name in TEST_EXTRAS if name in groups]
+    return found or (["dev"] if "dev" in groups else [])  # uv's default group: invoke's pytest-relaxed is there
 
 
 def _declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:

@@ -27,13 +27,15 @@ TOX_FILES = ("tox.ini", "pyproject.toml", "tox.toml")
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 
 
-def tox_requirements(tree: Path) -> tuple[list[str], list[str]]:
-    """(uv arguments for tox's test deps, tox's extras) of the project in ``tree``; empty without a tox config."""
+def tox_requirements(tree: Path, python: str) -> tuple[list[str], list[str]]:
+    """(uv arguments for tox's test deps, tox's extras) of the project in ``tree`` for the environment tox would
+    run on Python ``python`` ("3.11"); empty without a tox config."""
+    env = "py" + python.replace(".", "")
     if (tree / "tox.ini").is_file():
-        return _from_ini(_ini(tree / "tox.ini"), tree)
+        return _from_ini(_ini(tree / "tox.ini"), tree, env)
     tox = table_at(pyproject_of(tree), "tool", "tox")
     if isinstance(tox.get("legacy_tox_ini"), str):
-        return _from_ini(_ini_text(tox["legacy_tox_ini"]), tree)
+        return _from_ini(_ini_text(tox["legacy_tox_ini"]), tree, env)
     if tox:
         return _from_table(table_at(tox, "env_run_base"), tree)
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
@@ -55,12 +57,31 @@ def _ini_text(text: str) -> configparser.ConfigParser | None:
     return parser
 
 
-def _from_ini(parser: configparser.ConfigParser | None, tree: Path) -> tuple[list[str], list[str]]:
+def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) -> tuple[list[str], list[str]]:
+    """``[testenv]``'s deps and extras, and those of the section for ``env`` ("py311"): markdown-it-py installs its
+    linkify extra, which its tests need, from ``[testenv:py{310,311,312,313}]``."""
     if parser is None:
         return [], []
-    deps = _lines(parser, "testenv", "deps", depth=3)
-    extras = _lines(parser, "testenv", "extras", depth=3)
-    return _arguments(deps, tree), _extras([e for line in extras for e in line.split(",")])
+    sections = ["testenv", *(s for s in parser.sections() if s.startswith("testenv:") and env in _expand(s[8:]))]
+    deps = [line for section in sections for line in _lines(parser, section, "deps", depth=3)]
+    extras = [line for section in sections for line in _lines(parser, section, "extras", depth=3)]
+    return list(dict.fromkeys(_arguments(deps, tree))), _extras([e for line in extras for e in line.split(",")])
+
+
+def _expand(name: str) -> list[str]:
+    """tox's env names from a section name: ``py{310,311}`` -> py310, py311; ``py3{10-12}`` -> py310 ... py312."""
+    head, brace, rest = name.partition("{")
+    if not brace or "}" not in rest:
+        return [name]
+    inside, _, tail = rest.partition("}")
+    choices: list[str] = []
+    for part in inside.split(","):
+        low, dash, high = part.strip().partition("-")
+        if dash and low.isdigit() and high.isdigit() and int(high) - int(low) < 100:
+            choices += [str(n) for n in range(int(low), int(high) + 1)]
+        else:
+            choices.append(part.strip())
+    return [head + choice + end for choice in choices for end in _expand(tail)]
 
 
 def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int) -> list[str]:

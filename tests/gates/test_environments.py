@@ -351,6 +351,11 @@ DECLARED = {
         'deps =\n    {[core]deps}\n    pytest\n"""\n'
     },
     "tox.toml": {"tox.toml": '[env_run_base]\ndeps = ["tomli-w"]\ncommands = [["pytest"]]\n'},
+    "tox, the extra of this Python's env": {
+        "tox.ini": "[testenv]\ncommands = pytest\n\n[testenv:py3{10-13}]\nextras = io\n\n[testenv:lint]\ndeps = nope\n",
+        "pyproject.toml": '[project.optional-dependencies]\nio = ["tomli-w"]\n',
+    },
+    "dev group": {"pyproject.toml": '[dependency-groups]\ndev = ["tomli-w"]\n'},
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
@@ -366,7 +371,9 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     its tox.ini installs ``-r requirements/tests.txt``, which holds trio. A 2018 itsdangerous lists freezegun only
     in tox's deps; rich's tests import attrs, a poetry dev dependency; a 2023 semver does not build here, and its
     tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need; tqdm's tox config
-    lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``. Without them no
+    lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``; markdown-it-py's linkify extra is
+    in ``[testenv:py{310,311,312,313}]``, invoke's pytest-relaxed in the ``dev`` group uv installs by default.
+    Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
