@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.junit import read_junit
 from core.secrets import redact
-from tools.environments import TestEnvironment, execute
+from tools.environments import Completed, TestEnvironment, execute
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 _USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
@@ -58,26 +58,8 @@ def run_pytest(
     """
     with tempfile.TemporaryDirectory(prefix="patchgate-tests-") as scratch:
         report = Path(scratch) / "junit.xml"
-        argv = [
-            *environment.argv_prefix,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "junit_family=xunit1",
-            f"--junitxml={report}",
-            "--rootdir",
-            str(tree),
-            "--continue-on-collection-errors",
-            *tests,
-        ]
-        done = execute(
-            argv,
-            cwd=tree,
-            env=environment.prepare(tree, Path(scratch), pass_env),
-            timeout=timeout,
-            confine=environment.confine,
-        )
+        junit = ["-q", "-o", "junit_family=xunit1", f"--junitxml={report}", "--continue-on-collection-errors"]
+        done = _pytest(tree, [*junit, *tests], Path(scratch), timeout, environment, pass_env)
         output = redact(done.output[-4000:])
         if done.timed_out:
             return TestRun(
@@ -114,26 +96,27 @@ def collect_ids(
     if not tests:
         return set()
     with tempfile.TemporaryDirectory(prefix="patchgate-collect-") as scratch:
-        argv = [
-            *environment.argv_prefix,
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tree),
-            "--collect-only",
-            "--verbosity=-1",
-            *tests,
-        ]
-        done = execute(
-            argv,
-            cwd=tree,
-            env=environment.prepare(tree, Path(scratch), pass_env),
-            timeout=timeout,
-            confine=environment.confine,
+        done = _pytest(
+            tree, ["--collect-only", "--verbosity=-1", *tests], Path(scratch), timeout, environment, pass_env
         )
     if done.returncode not in (0, 5):
         return None
     return {line.strip() for line in done.output.splitlines() if "::" in line and not line.startswith(" ")}
+
+
+def _pytest(
+    tree: Path,
+    args: list[str],
+    scratch: Path,
+    timeout: float,
+    environment: TestEnvironment,
+    pass_env: list[str] | tuple[str, ...],
+) -> Completed:
+    """pytest with ``args`` in ``tree`` as its rootdir, in the project's environment and sandbox, its cache off (a
+    kept worktree is reused by the next review: no run may read what an earlier one left, ``--lf`` style)."""
+    argv = [*environment.argv_prefix, "-p", "no:cacheprovider", "--rootdir", str(tree), *args]
+    env = environment.prepare(tree, scratch, pass_env)
+    return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
 
 
 def _last_line(output: str) -> str:
