@@ -37,6 +37,7 @@ class TestRun:
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
     timed_out: bool = False
     outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
+    files: dict[str, str] = field(default_factory=dict)  # test id -> the test file pytest collected it from
 
     @property
     def ran(self) -> int:
@@ -70,7 +71,7 @@ def run_pytest(
                 blocked=done.blocked,
                 timed_out=True,
             )
-        run = _read_junit(report, output) if report.is_file() else TestRun({}, 0, output=output)
+        run = _read_junit(report, output, tree) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked = done.blocked
         # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:
         # an old pytest pinned by the project raises at import on a newer Python, exit 1)
@@ -136,10 +137,12 @@ def _cause(text: str) -> str | None:
     return lines[-1][:200] if lines else None
 
 
-def _read_junit(report: Path, output: str) -> TestRun:
+def _read_junit(report: Path, output: str, tree: Path) -> TestRun:
     run = TestRun({}, 0, output=output)
     for case in read_junit(report):
-        run.node_ids.add(_node_id(case.file, case.classname, case.name))
+        node = _node_id(tree, case.file, case.classname, case.name)
+        run.node_ids.add(node)
+        run.files[case.test_id] = node.partition("::")[0]
         if case.outcome != "skipped":
             run.outcomes[case.test_id] = not case.failed
         if case.outcome == "skipped":
@@ -155,8 +158,18 @@ def _read_junit(report: Path, output: str) -> TestRun:
     return run
 
 
-def _node_id(file: str | None, classname: str, name: str) -> str:
-    """pytest's node id (``tests/test_a.py::TestX::test_b``) from a junit test case, as --collect-only prints it."""
+def _node_id(tree: Path, file: str | None, classname: str, name: str) -> str:
+    """pytest's node id (``tests/test_a.py::TestX::test_b``) from a junit test case, as --collect-only prints it.
+
+    Read from the class name (``tests.test_a.TestX``: the longest prefix that is a file in ``tree`` is the
+    module), not from the case's ``file``, which is where the test function is written: mistune's tests are
+    methods of a base class in ``tests/__init__.py``, so every one of its thousand tests looked uncollected.
+    """
+    parts = classname.split(".") if classname else []
+    for end in range(len(parts), 0, -1):
+        module = "/".join(parts[:end]) + ".py"
+        if (tree / module).is_file():
+            return "::".join([module, *parts[end:], name])
     if not file:
         return f"{classname}::{name}"
     module = file.removesuffix(".py").replace("/", ".")

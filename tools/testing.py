@@ -311,7 +311,7 @@ def _passing_again(
     """The new failures that pass when their files run once more, in the same order: mistune's test that a
     parse is "near linear" compares two timings, and failed on a loaded machine for a change to another module.
     A whole file again, not the test alone, so a failure that needs the tests before it still fails."""
-    new = {t: path for t, (path, _, _) in run.failures.items() if t not in before.failures and path and path != t}
+    new = {t: run.files[t] for t in run.failures if t not in before.failures and t in run.files}
     if not new:
         return set()
     again = run_pytest(tree, sorted(set(new.values())), timeout, environment, settings.pass_env)

@@ -190,3 +190,22 @@ def test_a_new_failure_that_passes_when_run_again_is_flaky_and_a_real_break_stil
     assert not report.passed
     assert [(f.rule, f.severity) for f in report.findings] == [("tests.new-failure", "error")]
     assert "test_second" in report.findings[0].message
+
+
+def test_tests_written_in_a_base_class_elsewhere_are_the_same_tests_on_both_sides(make_repo) -> None:
+    """mistune's thousand tests are methods of a base class in ``tests/__init__.py``, which junit names as their
+    file: each was reported "ran on the base but is no longer collected". A docstring fix has no finding; a break
+    fails the test, named by the module pytest collected it from."""
+    files = {
+        "calc/__init__.py": "",
+        "calc/ops.py": "def add(a, b):\n    return a + b\n",
+        "tests/__init__.py": "import unittest\n\nfrom calc.ops import add\n\n\nclass Cases(unittest.TestCase):\n"
+        "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+        "tests/test_generated.py": "from tests import Cases\n\n\nclass TestGenerated(Cases):\n    pass\n\n\ndel Cases\n",
+    }
+    root = make_repo(files)
+    fine = gate_report(review(root, diff_of(root, {"calc/ops.py": '"""Sums."""\n' + files["calc/ops.py"]})))
+    assert fine.passed and fine.findings == [] and fine.checked.startswith("1 test(s) ran"), fine
+    broken = gate_report(review(root, diff_of(root, {"calc/ops.py": files["calc/ops.py"].replace("+", "-")})))
+    assert [f.rule for f in broken.findings] == ["tests.new-failure"], broken.findings
+    assert broken.findings[0].message.startswith("tests.test_generated.TestGenerated::test_add fails")
