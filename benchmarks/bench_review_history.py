@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Verdict:
     errors: list[str] = field(default_factory=list)
     checked: str = ""
     unchecked: str = ""  # why the tests judged nothing (they cannot run on the base either), when so
+    warnings: Counter[str] = field(default_factory=Counter)  # rule -> how many warnings a person would read
 
 
 def git(tree: Path, *args: str) -> str:
@@ -84,6 +86,7 @@ def review(tree: Path, sha: str, subject: str, tests: str, timeout: float) -> Ve
         if gate["name"] == "tests":
             verdict.checked = gate["checked"]
             verdict.unchecked = gate["detail"] if gate["skipped"] else ""
+        verdict.warnings.update(f["rule"] for f in gate["findings"] if f["severity"] == "warning")
         if not gate["passed"]:
             errors = [f["message"] for f in gate["findings"] if f["severity"] == "error"]
             verdict.errors.append(f"{gate['name']}: " + ("; ".join(errors) or gate["detail"][-300:]))
@@ -116,6 +119,9 @@ def main() -> None:
                 print(f"  {name} {verdict.sha} {state} {verdict.seconds:.1f} s ({ran})  {verdict.subject}", flush=True)
                 if verdict.unchecked:
                     print(f"      not checked: {verdict.unchecked[-300:]}", flush=True)
+                if verdict.warnings:  # mistune's 1,045 "no longer collected" warnings were wrong, and unseen here
+                    said = ", ".join(f"{rule} {count}" for rule, count in verdict.warnings.most_common())
+                    print(f"      warnings: {said}", flush=True)
                 for error in verdict.errors:
                     print(f"      {error[:400]}", flush=True)
         counts = {
