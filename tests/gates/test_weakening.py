@@ -250,6 +250,19 @@ def test_parameters_built_from_the_clock_are_not_missing_tests(make_repo) -> Non
     assert "tests.uncollected" in found  # a case that really went is still found
 
 
+def test_a_test_that_becomes_parametrized_is_not_missing(make_repo) -> None:
+    """alembic's "Fix autogenerate check constraint" gave five tests a parametrized fixture: ``test_x`` became
+    ``test_x[a]`` and ``test_x[b]``, and each was reported "ran on the base but is no longer collected"."""
+    test = "from calc import add\n\n\ndef test_add():\n    assert add(1, 1) == 2\n"
+    root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n", "tests/test_add.py": test})
+    param = "import pytest\n\n" + test.replace(
+        "def test_add():", "@pytest.mark.parametrize('n', [1, 2])\ndef test_add(n):"
+    )
+    result = review(root, diff_of(root, {"tests/test_add.py": param.replace("add(1, 1) == 2", "add(n, n) == 2 * n")}))
+    tests = next(g for g in result.gates if g.name == "tests")
+    assert tests.passed and tests.findings == [], tests.findings
+
+
 def test_your_own_commit_may_remove_every_test_it_would_run(repo) -> None:
     """The hook tried as a user: deleting a module's only tests left 'no test ran', an error, so the commit could
     not be made. On a person's own commit that is said, with the import check that still ran; a model's patch
