@@ -18,10 +18,11 @@ pyproject.toml changes nothing, and a ``[tool.pytest]`` table is as real as an
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import fnmatch
 import shlex
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -68,6 +69,15 @@ class PytestConfig:
     @property
     def python_files(self) -> tuple[str, ...]:
         return self.words("python_files") or DEFAULT_FILES
+
+    def searching(self, files: Iterable[str]) -> PytestConfig:
+        """These settings as pytest applies them to a tree holding the Python ``files``: when no ``testpaths``
+        entry holds any, pytest searches the rootdir instead (it warns that nothing matched), as for wheel's
+        ``testpaths = ["test"]`` beside its ``tests/`` folder, where every review selected no test."""
+        roots = self.testpaths
+        if not roots or any(_under(path, root) for path in files for root in roots):
+            return self
+        return dataclasses.replace(self, values={k: v for k, v in self.values.items() if k != "testpaths"})
 
     def names_a_test(self, path: str) -> bool:
         """Whether the repository-relative ``path`` matches ``python_files`` as pytest matches it (``fnmatch_ex``):

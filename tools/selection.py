@@ -54,6 +54,7 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     added = [f.path for f in candidate.files if f.status in ("added", "renamed") and (tree / f.path).is_file()]
     # git apply leaves the index alone: a renamed or deleted test file is still listed but gone from the tree.
     python = [p for p in dict.fromkeys([*listed, *added]) if p and (tree / p).is_file()]
+    config = config.searching(python)
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     if options.tests == "all":
         how = f"{config.runner} in {config.source}" if config.runner != "pytest" else "testpaths"

@@ -148,3 +148,15 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
 )
 def test_the_unittest_run_is_read_from_the_command_as_a_shell_would_split_it(line: str, found: list) -> None:
     assert commands(line) == found
+
+
+def test_testpaths_that_name_nothing_in_the_tree_mean_the_whole_tree_as_pytest_reads_them(make_repo) -> None:
+    """wheel sets ``testpaths = ["test"]`` and keeps its tests in ``tests/``: pytest finds nothing there and
+    searches the rootdir; every review here selected no test."""
+    files = {**PACKAGE, "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["test"]\n'}
+    root = make_repo(files)
+    change = {"src/shop/report.py": "def report():\n    return 's'\n"}
+    assert selected(root, change).files == ["tests/test_report.py"]
+    # an entry that names a folder of the tree still narrows the search
+    narrowed = make_repo({**files, "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests/sub"]\n'}, "b")
+    assert selected(narrowed, change).files == []
