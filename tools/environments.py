@@ -331,6 +331,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     groups = (
         *(a for g in _test_groups(pyproject) for a in ("--group", "{source}/pyproject.toml:" + g)),
         *_poetry_dev(pyproject),
+        *_uv_dev(pyproject),
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     attempts = (
@@ -383,6 +384,15 @@ def _declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
         except InvalidRequirement:
             continue  # the project's text: what pip would refuse is left out
     return list(dict.fromkeys(found))
+
+
+def _uv_dev(pyproject: dict[str, Any]) -> list[str]:
+    """uv's older spelling of the ``dev`` group, ``[tool.uv] dev-dependencies``, when the project has no test or
+    dev group (``_test_groups``): a 2025 pdoc lists pydantic there, which a commit's new tests import."""
+    if _test_groups(pyproject):
+        return []
+    listed = table_at(pyproject, "tool", "uv").get("dev-dependencies")
+    return [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
 
 
 def _poetry_dev(pyproject: dict[str, Any]) -> list[str]:
