@@ -23,7 +23,6 @@ from typing import Any
 
 from core.tables import pyproject_of, table_at, toml_file
 
-TOX_FILES = ("tox.ini", "pyproject.toml", "tox.toml")
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 
 
@@ -65,7 +64,7 @@ def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) ->
     sections = ["testenv", *(s for s in parser.sections() if s.startswith("testenv:") and env in _expand(s[8:]))]
     deps = [line for section in sections for line in _lines(parser, section, "deps", depth=3)]
     extras = [line for section in sections for line in _lines(parser, section, "extras", depth=3)]
-    return list(dict.fromkeys(_arguments(deps, tree))), _extras([e for line in extras for e in line.split(",")])
+    return _arguments(list(dict.fromkeys(deps)), tree), _extras([e for line in extras for e in line.split(",")])
 
 
 def _expand(name: str) -> list[str]:

@@ -479,3 +479,16 @@ def test_a_pinned_pytest_that_cannot_run_here_is_not_the_environment(make_repo, 
     log = (home / "build.log").read_text()
     (failed,) = [line for line in log.splitlines() if line.startswith("attempt 1 failed:")]
     assert "failed in the new environment" in failed and said in log
+
+
+def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tmp_path: Path) -> None:
+    """``[testenv]`` and this Python's section both name requirement files: each ``-r`` keeps its own file (the
+    lines are made unique, not the words, or the second file lost its ``-r`` and became a package name)."""
+    from tools.toxconfig import tox_requirements
+
+    (tmp_path / "a.txt").write_text("tomli-w\n")
+    (tmp_path / "b.txt").write_text("tomli\n")
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps =\n    -r a.txt\n    pytest\n\n[testenv:py{310,311,312}]\ndeps =\n    -r b.txt\n    pytest\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == (["-r", "a.txt", "pytest", "-r", "b.txt"], [])
