@@ -65,7 +65,8 @@ def unittest_config(tree: Path) -> PytestConfig | None:
 
 
 def discoveries(tree: Path) -> list[Discovery]:
-    """Every ``unittest discover`` (or bare ``python -m unittest``) the project's command files state, in order."""
+    """Every unittest run the project's command files state (``discover``, a bare ``python -m unittest``, a test
+    module named), in order."""
     workflows = tree / WORKFLOWS
     names = [*COMMAND_FILES]
     if workflows.is_dir() and not workflows.is_symlink():
@@ -83,7 +84,8 @@ def stated(text: str | None) -> list[tuple[str, str]]:
     """(start folder, pattern) of every unittest discovery in one command file's ``text``, in order."""
     if not text:
         return []
-    return list(dict.fromkeys(found for line in text.splitlines() for found in commands(line)))
+    lines = (line for line in text.splitlines() if "unittest" in line or "python" in line)  # the rest hold none
+    return list(dict.fromkeys(found for line in lines for found in commands(line)))
 
 
 def commands(line: str) -> list[tuple[str, str]]:
@@ -92,18 +94,25 @@ def commands(line: str) -> list[tuple[str, str]]:
     words = _words(line)
     found: list[tuple[str, str]] = []
     for number, word in enumerate(words):
-        args = words[number + 1 :]
-        args = [
-            a.replace("{toxinidir}", ".")
-            for a in args[: next((i for i, a in enumerate(args) if a in _SHELL_BREAKS), len(args))]
-        ]
         if " " in word and "unittest" in word:
             found.extend(commands(word))
         elif word == "unittest" and number and words[number - 1] == "-m":
-            found.extend(_unittest(args))
-        elif _PYTHON.fullmatch(PurePosixPath(word).name) and args and args[0].endswith(".py"):
-            found.extend(_named([args[0].removesuffix(".py")]))  # decorator's CI runs `python tests/test.py`
+            found.extend(_unittest(_arguments(words[number + 1 :])))
+        elif _PYTHON.fullmatch(PurePosixPath(word).name) and (script := _script(words[number + 1 :])):
+            found.extend(_named([script]))
     return found
+
+
+def _script(rest: list[str]) -> str | None:
+    """The script ``python tests/test.py`` runs (decorator's CI), without ``.py``; None for ``-m``, ``-c`` ..."""
+    args = _arguments(rest)
+    return args[0].removesuffix(".py") if args and args[0].endswith(".py") else None
+
+
+def _arguments(rest: list[str]) -> list[str]:
+    """The words of one command, up to a shell's ``&&``, ``;`` or ``|``, tox's ``{toxinidir}`` read as the root."""
+    end = next((i for i, word in enumerate(rest) if word in _SHELL_BREAKS), len(rest))
+    return [word.replace("{toxinidir}", ".") for word in rest[:end]]
 
 
 def _unittest(args: list[str]) -> list[tuple[str, str]]:
