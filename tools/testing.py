@@ -191,7 +191,7 @@ def tests_gate(
     if not tests:
         return imports_only(NO_RELATED)
 
-    def rerun(base_tree: Path, files: list[str] = tests) -> TestRun:  # the same tests on the base, those it has
+    def rerun(files: list[str], base_tree: Path) -> TestRun:  # these tests on the base, those of them it has
         present = [t for t in files if (base_tree / t).is_file()]
         return run_pytest(base_tree, present, timeout, environment, settings.pass_env) if present else TestRun({}, 0)
 
@@ -200,7 +200,7 @@ def tests_gate(
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem and not run.timed_out:  # pytest cannot run here at all: can it on the base?
         with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
-            base_run = rerun(base_tree)
+            base_run = rerun(tests, base_tree)
         if base_run.problem or not base_run.ran:
             return _base_cannot_run(run.problem)
     if run.problem:
@@ -223,11 +223,10 @@ def tests_gate(
         # the base's run too when the sandbox stopped something: httpx's timeout tests dial 10.255.255.1 on
         # every commit, which is the suite's own doing, not the change's; only the files that tried it, when
         # each attempt names its file
-        tried = _tried_in(run) if _errors(blocked) and not run.failures else None
-        if tried:
-            before = ask(("run", *tried), partial(rerun, files=tried))
-        else:
-            before = ask(("run", *tests), rerun) if run.failures or _errors(blocked) else TestRun({}, 0)
+        again = tests if run.failures else []
+        if _errors(blocked) and not run.failures:
+            again = _tried_in(run) or tests
+        before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
     findings = [
         *_compare(run, before, _passing_again(run, before, tree, timeout, environment, settings)),
         *blocked_findings(run, before),
@@ -418,14 +417,12 @@ def _tried_in(run: TestRun) -> list[str] | None:
 
 
 def _blocked(what: str, on_base: set[str]) -> Finding:
-    if what.startswith(sandbox.HOME_WRITE):
-        return Finding(
-            rule="tests.sandbox-blocked", severity="note", message=f"sandbox: the change's code tried a {what}"
-        )
-    if what in on_base:
+    home = what.startswith(sandbox.HOME_WRITE)
+    if what in on_base and not home:
         said = f"sandbox: the tests tried a {what}, on the base commit too (not the change's doing)"
         return Finding(rule="tests.sandbox-blocked", severity="warning", message=said)
-    return Finding(rule="tests.sandbox-blocked", message=f"sandbox: the change's code tried a {what}")
+    said = f"sandbox: the change's code tried a {what}"
+    return Finding(rule="tests.sandbox-blocked", severity="note" if home else "error", message=said)
 
 
 def _errors(findings: list[Finding]) -> bool:
