@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.errors import fail
 from core.errors import PatchgateError
-from core.git import file_at, open_repo, worktree
+from core.git import file_at, open_repo
 from core.settings import TestSettings
+from core.worktrees import worktree
 from tools.candidate import parse_diff
 from tools.gate import GateContext, load_gate
 from tools.gates import ReviewOptions, review

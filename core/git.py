@@ -16,19 +16,15 @@ the commit will record).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import InputError
 from core.interrupts import signal_group
-from core.locks import exclusive
 
 if TYPE_CHECKING:
     import git  # GitPython, imported where it is used: the index and query paths need only git itself
@@ -183,60 +179,6 @@ def changed_paths(repo: git.Repo) -> set[str]:
             paths.add(next(entries, ""))
     paths.discard("")
     return paths
-
-
-@contextlib.contextmanager
-def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
-    """A detached, throw-away worktree of ``rev``; removed on exit, error or Ctrl-C.
-
-    The user's working tree and index are never touched: all work on a
-    candidate happens here.
-    """
-    commit = resolve_rev(repo, rev)
-    parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
-    path = parent / "tree"
-    try:
-        with worktree_admin(repo):
-            made = run_git(
-                Path(repo.working_dir), "worktree", "add", "--detach", "--quiet", str(path), commit, check=False
-            )
-    except BaseException:  # Ctrl-C during the checkout: leave no half-made worktree behind
-        _discard(repo, parent)
-        raise
-    if made.returncode != 0:
-        _discard(repo, parent)
-        detail = " ".join(made.stderr.decode(errors="replace").split())[:200]
-        raise InputError(f"cannot check out {rev} into a worktree: {detail}")
-    try:
-        yield path
-    finally:
-        try:
-            with worktree_admin(repo):
-                run_git(Path(repo.working_dir), "worktree", "remove", "--force", str(path), check=False)
-        finally:  # a Ctrl-C during the removal (the run's own, or a second one) still leaves nothing behind
-            _discard(repo, parent)
-
-
-def _discard(repo: git.Repo, parent: Path) -> None:
-    """Delete a worktree's folder and let git forget it."""
-    shutil.rmtree(parent, ignore_errors=True)
-    with worktree_admin(repo):
-        run_git(Path(repo.working_dir), "worktree", "prune", check=False)
-
-
-@contextlib.contextmanager
-def worktree_admin(repo: git.Repo) -> Iterator[None]:
-    """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
-    parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
-    and the checkout fails with "Could not write new index file"."""
-    with exclusive(worktree_lock(Path(repo.common_dir))):
-        yield
-
-
-def worktree_lock(common_dir: Path) -> Path:
-    """The worktree lock of the repository whose common git dir is ``common_dir``: inside patchgate's own folder
-    there (policies and caches live there too), never loose in .git."""
-    return common_dir / "patchgate" / "worktrees.lock"
 
 
 def staged_diff(repo: git.Repo) -> str:

@@ -1,4 +1,4 @@
-"""Worktrees kept between reviews: the hook checks out only what differs from the last commit it reviewed.
+"""The worktrees a review works in: fresh ones, and ones kept between reviews, each with its submodules' files.
 
 A fresh ``git worktree add`` writes every file of the repository and removing
 it deletes them again; on a project with thousands of files that is most of a
@@ -8,7 +8,9 @@ held under a lock, so concurrent reviews never share one), moves it to the
 commit with ``git checkout --force`` (git rewrites only the files that
 differ), and on return resets it and removes everything untracked. When every
 kept worktree is busy, or the pool cannot be used, a fresh throw-away worktree
-(``core.git.worktree``) is used instead: slower, never wrong.
+(``worktree``) is used instead: slower, never wrong. Either kind is given the
+files of the repository's submodules from the user's own clones of them
+(``core.submodules``): a test that reads fixtures kept in a submodule runs.
 
 The pool lives in the temporary folder, one private folder per user and
 repository, never in the repository or its ``.git`` (the sandbox keeps those
@@ -31,7 +33,10 @@ from pathlib import Path
 import git
 from filelock import FileLock, Timeout
 
-from core.git import resolve_rev, worktree, worktree_admin
+from core.errors import InputError
+from core.git import resolve_rev, run_git
+from core.locks import exclusive
+from core.submodules import fill_submodules
 
 SLOTS = 3  # a review holds at most two at once (the candidate and its base); one more for a concurrent run
 
@@ -61,6 +66,61 @@ def kept_worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
             lock.release()
     with worktree(repo, commit) as tree:
         yield tree
+
+
+@contextlib.contextmanager
+def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
+    """A detached, throw-away worktree of ``rev``; removed on exit, error or Ctrl-C.
+
+    The user's working tree and index are never touched: all work on a
+    candidate happens here.
+    """
+    commit = resolve_rev(repo, rev)
+    parent = Path(tempfile.mkdtemp(prefix="patchgate-wt-"))
+    path = parent / "tree"
+    try:
+        with worktree_admin(repo):
+            made = run_git(
+                Path(repo.working_dir), "worktree", "add", "--detach", "--quiet", str(path), commit, check=False
+            )
+    except BaseException:  # Ctrl-C during the checkout: leave no half-made worktree behind
+        _discard(repo, parent)
+        raise
+    if made.returncode != 0:
+        _discard(repo, parent)
+        detail = " ".join(made.stderr.decode(errors="replace").split())[:200]
+        raise InputError(f"cannot check out {rev} into a worktree: {detail}")
+    try:
+        fill_submodules(Path(repo.common_dir), Path(repo.working_dir), path, commit)
+        yield path
+    finally:
+        try:
+            with worktree_admin(repo):
+                run_git(Path(repo.working_dir), "worktree", "remove", "--force", str(path), check=False)
+        finally:  # a Ctrl-C during the removal (the run's own, or a second one) still leaves nothing behind
+            _discard(repo, parent)
+
+
+def _discard(repo: git.Repo, parent: Path) -> None:
+    """Delete a worktree's folder and let git forget it."""
+    shutil.rmtree(parent, ignore_errors=True)
+    with worktree_admin(repo):
+        run_git(Path(repo.working_dir), "worktree", "prune", check=False)
+
+
+@contextlib.contextmanager
+def worktree_admin(repo: git.Repo) -> Iterator[None]:
+    """Hold the repository's worktree lock: concurrent ``git worktree add`` and ``prune`` (two reviews, or
+    parallel evaluation workers, on one repository) otherwise delete each other's administrative folders,
+    and the checkout fails with "Could not write new index file"."""
+    with exclusive(worktree_lock(Path(repo.common_dir))):
+        yield
+
+
+def worktree_lock(common_dir: Path) -> Path:
+    """The worktree lock of the repository whose common git dir is ``common_dir``: inside patchgate's own folder
+    there (policies and caches live there too), never loose in .git."""
+    return common_dir / "patchgate" / "worktrees.lock"
 
 
 def _pool(repo: git.Repo) -> Path | None:
@@ -100,11 +160,12 @@ def _checkout(repo: git.Repo, path: Path, commit: str) -> bool:
             kept = git.Repo(path)
             kept.git.checkout("--detach", "--force", "--quiet", commit)
             kept.git.clean("-fdxq")
-            return True
-        shutil.rmtree(path, ignore_errors=True)
-        with worktree_admin(repo):
-            repo.git.worktree("prune")
-            repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            with worktree_admin(repo):
+                repo.git.worktree("prune")
+                repo.git.worktree("add", "--detach", "--quiet", str(path), commit)
+        fill_submodules(Path(repo.common_dir), Path(repo.working_dir), path, commit)
         return True
     except (git.GitCommandError, git.InvalidGitRepositoryError, OSError):
         shutil.rmtree(path, ignore_errors=True)

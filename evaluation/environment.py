@@ -37,8 +37,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from core.errors import PatchgateError
-from core.git import open_repo, worktree
+from core.git import open_repo
 from core.settings import CachePaths, cache_root
+from core.worktrees import worktree
 from evaluation.dataset import Instance
 from evaluation.harness import HarnessSpec, harness_spec
 from tools import envbuild

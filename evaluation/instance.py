@@ -3,7 +3,7 @@
 ``evaluate_instance`` is a plain function of picklable arguments, so a local
 process pool and a Ray task run the very same code. It writes everything it
 learns under ``out/logs/<instance_id>/`` and returns the results; the worktree
-is removed on success, error and Ctrl-C alike (``core.git.worktree``).
+is removed on success, error and Ctrl-C alike (``core.worktrees.worktree``).
 """
 
 from __future__ import annotations

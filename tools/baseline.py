@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import git
 
-from core.git import worktree
+from core.worktrees import worktree
 
 T = TypeVar("T")
 

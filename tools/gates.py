@@ -6,16 +6,16 @@ settings are the base commit's (or a person's approved own), resolved by the
 caller at its edge (``core.settings.resolve``); this module reads no
 configuration. The user's working tree is never written; the worktree is one
 kept between reviews and reset after each (``core.worktrees``), or a
-throw-away one removed on success, error and Ctrl-C alike (``core.git.worktree``).
+throw-away one removed on success, error and Ctrl-C alike (``core.worktrees.worktree``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core.git import file_at, open_repo, resolve_rev, worktree
+from core.git import file_at, open_repo, resolve_rev
 from core.settings import ReviewOptions, TestSettings
-from core.worktrees import kept_worktree
+from core.worktrees import kept_worktree, worktree
 from tools.baseline import Baseline
 from tools.baserules import policy_folder
 from tools.candidate import parse_diff

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from core.git import worktree
+from core.worktrees import worktree
 from tools.candidate import Candidate
 from tools.environments import TestEnvironment, execute
 from tools.findings import Finding

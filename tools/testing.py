@@ -26,9 +26,8 @@ from typing import Any
 import git
 
 from core.console import err
-from core.git import worktree
 from core.settings import ReviewOptions, TestSettings
-from core.worktrees import kept_worktree
+from core.worktrees import kept_worktree, worktree
 from tools import sandbox
 from tools.baseline import Baseline, Outcomes
 from tools.candidate import Candidate

@@ -26,8 +26,9 @@ from agent.selection.fingerprint import ChangedFunction, changed_functions, chan
 from agent.selection.probes import Probe, harvest, issue_code, run_probes
 from agent.selection.ranking import SIGNALS, Evidence, order, reason
 from core.errors import InputError
-from core.git import open_repo, run_git, worktree
+from core.git import open_repo, run_git
 from core.settings import ReviewOptions, RunSettings, TestSettings
+from core.worktrees import worktree
 from retrieval.mentions import extract
 from tools.baseline import Baseline
 from tools.baserules import policy_folder

@@ -1,82 +1,13 @@
-"""Git helpers: worktrees vanish afterwards, uncommitted work is seen, bad input is one line."""
+"""Git helpers: uncommitted work is seen, bad input is one line."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from core.errors import InputError
-from core.git import changed_paths, open_repo, resolve_rev, worktree
-from tests.conftest import git
-
-
-def test_worktree_is_removed_even_on_error(make_repo) -> None:
-    root = make_repo({"a.py": "x = 1\n"})
-    repo = open_repo(root)
-    seen: list[Path] = []
-    with pytest.raises(RuntimeError), worktree(repo) as path:
-        seen.append(path)
-        assert (path / "a.py").read_text() == "x = 1\n"
-        (path / "a.py").write_text("x = 2\n")
-        raise RuntimeError("boom")
-    assert not seen[0].exists()
-    assert (root / "a.py").read_text() == "x = 1\n"
-    assert "patchgate-wt" not in repo.git.worktree("list")
-
-
-def test_ctrl_c_while_the_worktree_is_removed_still_removes_it(make_repo, monkeypatch) -> None:
-    # eval solve's workers finish and clean up while the user presses Ctrl-C: it lands in `git worktree remove`
-    import core.git
-
-    root = make_repo({"a.py": "x = 1\n"})
-    repo = open_repo(root)
-    run_git = core.git.run_git
-
-    def interrupted_removal(cwd: Path, *args: str, **kwargs):
-        if args[:2] == ("worktree", "remove"):
-            raise KeyboardInterrupt
-        return run_git(cwd, *args, **kwargs)
-
-    seen: list[Path] = []
-    with pytest.raises(KeyboardInterrupt), worktree(repo) as path:
-        seen.append(path)
-        monkeypatch.setattr(core.git, "run_git", interrupted_removal)
-    monkeypatch.undo()
-    assert not seen[0].parent.exists()
-    assert "patchgate-wt" not in repo.git.worktree("list")
-
-
-def test_an_interrupt_of_patchgate_alone_mid_checkout_leaves_no_worktree(
-    make_repo, tmp_path: Path, monkeypatch
-) -> None:
-    # a kill of patchgate, an MCP client's cancel, an eval worker told to stop: git itself gets no signal, and
-    # went on checking out into the folder patchgate was deleting
-    root = make_repo({".gitattributes": "*.py filter=slow\n", **{f"m{n}.py": f"x = {n}\n" for n in range(60)}})
-    git(root, "config", "filter.slow.smudge", "sleep 0.05; cat")  # a checkout of three seconds
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the worktree's folder is made
-
-    main = threading.main_thread().ident or 0
-
-    def interrupt_mid_checkout() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(list(tmp_path.glob("patchgate-wt-*/tree/*.py"))) < 3:
-            time.sleep(0.01)
-        signal.pthread_kill(main, signal.SIGINT)  # to this process alone, to the thread a signal wakes
-
-    threading.Thread(target=interrupt_mid_checkout, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt), worktree(open_repo(root)):
-        time.sleep(30)  # not reached: the checkout is interrupted
-    assert not _running_children("git"), "git goes on checking out after patchgate has given up on it"
-    time.sleep(1)
-    assert list(tmp_path.glob("patchgate-wt-*")) == []
-    assert "patchgate-wt" not in git(root, "worktree", "list")
+from core.git import changed_paths, open_repo, resolve_rev
 
 
 def test_changed_paths_sees_staged_unstaged_and_untracked(make_repo) -> None:
@@ -91,35 +22,3 @@ def test_bad_input_is_an_input_error(tmp_path: Path, make_repo) -> None:
         open_repo(tmp_path)
     with pytest.raises(InputError, match="no such revision: nope"):
         resolve_rev(open_repo(make_repo({"a": "1\n"})), "nope")
-
-
-@pytest.mark.slow
-def test_worktrees_made_and_removed_concurrently_on_one_repository_all_work(make_repo) -> None:
-    # parallel evaluation workers (or two reviews) share a repository: add and prune must not race
-    import subprocess
-    import sys
-
-    root = make_repo({f"pkg/m{n}.py": f"x = {n}\n" * 50 for n in range(800)})  # checkouts long enough to overlap
-    script = (
-        "import subprocess, sys\nfrom core.git import open_repo, worktree\nrepo = open_repo(sys.argv[1])\n"
-        "for _ in range(15):\n    with worktree(repo) as tree:\n"
-        "        subprocess.run(['git', 'reset', '--hard', '-q'], cwd=tree, check=True)\n"
-    )
-    procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(root)], stderr=subprocess.PIPE, text=True) for _ in range(3)
-    ]
-    errors = [p.communicate(timeout=300)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0, 0], errors
-    assert open_repo(root).git.worktree("list").count("\n") == 0
-
-
-def _running_children(name: str) -> list[str]:
-    """This process's child processes named ``name`` that have not exited (a zombie has nothing left to do)."""
-    me = os.getpid()
-    found = []
-    for child in Path(f"/proc/{me}/task/{me}/children").read_text().split():
-        with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{child}/stat").read_text()
-            if f"({name})" in stat and stat.rsplit(")", 1)[1].split()[0] != "Z":
-                found.append(child)
-    return found

@@ -1,6 +1,6 @@
 """Every dotted name of ours that a docstring or a document mentions (``tools.gate.GATES``) exists.
 
-Modules move (``tools.git.worktree`` became ``core.git.worktree``); a docstring or a page that still
+Modules move (``tools.git.worktree`` became ``core.worktrees.worktree``); a docstring or a page that still
 sends a reader to the old place is a broken link nobody clicks until they need it.
 """
 
@@ -67,5 +67,5 @@ def test_every_module_name_in_docstrings_and_docs_exists() -> None:
 
 
 def test_the_check_catches_a_moved_module() -> None:
-    assert resolves("core.git.worktree") and resolves("core.settings.RunSettings.review")
+    assert resolves("core.worktrees.worktree") and resolves("core.settings.RunSettings.review")
     assert not resolves("tools.git.worktree") and not resolves("tools.secrets.redact")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.settings import TestSettings
-from tests.conftest import diff_of, review_as_configured
+from tests.conftest import diff_of, git, review_as_configured
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.policy import Policies
@@ -209,3 +209,21 @@ def test_tests_written_in_a_base_class_elsewhere_are_the_same_tests_on_both_side
     broken = gate_report(review(root, diff_of(root, {"calc/ops.py": files["calc/ops.py"].replace("+", "-")})))
     assert [f.rule for f in broken.findings] == ["tests.new-failure"], broken.findings
     assert broken.findings[0].message.startswith("tests.test_generated.TestGenerated::test_add fails")
+
+
+def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_passes(make_repo) -> None:
+    """tomlkit's and many parsers' expected outputs live in a submodule; the review's checkout had it empty, so the
+    test failed on both sides and a break passed as a "pre-existing failure"."""
+    data = make_repo({"greeting.txt": "hello\n"}, name="data")
+    code = '"""Greetings."""\n\n\ndef greeting():\n    return "hello"\n'
+    test = (
+        "from pathlib import Path\n\nfrom greet import greeting\n\n\ndef test_greeting():\n"
+        "    assert greeting() == (Path(__file__).parent.parent / 'fixtures' / 'greeting.txt').read_text().strip()\n"
+    )
+    root = make_repo({"greet/__init__.py": code, "tests/test_greet.py": test}, name="project")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(data), "fixtures")
+    git(root, "commit", "-qm", "fixtures")
+    fine = gate_report(review(root, diff_of(root, {"greet/__init__.py": code.replace("Greetings", "Say hello")})))
+    assert fine.passed and fine.findings == [] and fine.checked.startswith("1 test(s) ran"), fine
+    broken = gate_report(review(root, diff_of(root, {"greet/__init__.py": code.replace('"hello"', '"bye"')})))
+    assert [(f.rule, f.severity) for f in broken.findings] == [("tests.new-failure", "error")]

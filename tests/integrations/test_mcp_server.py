@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from core.git import worktree_lock
+from core.worktrees import worktree_lock
 from tests.conftest import git
 from tests.integrations.conftest import BROKEN, MCP_TOOLS, client, leftovers
 
