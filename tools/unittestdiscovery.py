@@ -1,4 +1,4 @@
-"""Which files are tests in a project that runs them with unittest and never configures pytest.
+"""Which files are tests in a project that never configures pytest, read from the command that runs them.
 
 mkdocs' tests are unittest files named ``*tests.py``, run by a hatch script
 (``python -m unittest discover -s mkdocs -p "*tests.py"``). pytest's default
@@ -16,7 +16,11 @@ rules: ``discover`` with ``-s``/``--start-directory`` (default ``.``) and
 ``-p``/``--pattern`` (default ``test*.py``, matched against file names), or the
 same as positional arguments; a bare ``python -m unittest`` discovers with the
 defaults; ``python -m unittest tests.test_x`` and ``python tests/test.py`` name
-their test module (one whose name starts with ``test``). Left out: unittest only
+their test module (one whose name starts with ``test``), and so does ``coverage
+run`` in python's place. python-slugify keeps its tests in ``test.py`` and runs
+``pytest test.py`` (tox) or ``coverage run test.py`` (CI): pytest collects a
+file named on its command line whatever its name, so a named test module is a
+test beside pytest's default names in its folder. Left out: unittest only
 enters folders that are packages, which is not checked here.
 """
 
@@ -36,6 +40,8 @@ WORKFLOWS = ".github/workflows"
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
 _PYTHON = re.compile(r"python[0-9.]*")
+_RUNNERS = ("unittest", "python", "pytest", "py.test", "coverage")  # a line naming none of them runs no test
+_PYTEST_DEFAULTS = ("test_*.py", "*_test.py")
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def unittest_config(tree: Path) -> PytestConfig | None:
             "python_files": list(dict.fromkeys(d.pattern for d in found)),
             "testpaths": list(dict.fromkeys(d.start or "." for d in found)),
         },
-        runner="unittest",
+        runner="the test command",
     )
 
 
@@ -84,29 +90,53 @@ def stated(text: str | None) -> list[tuple[str, str]]:
     """(start folder, pattern) of every unittest discovery in one command file's ``text``, in order."""
     if not text:
         return []
-    lines = (line for line in text.splitlines() if "unittest" in line or "python" in line)  # the rest hold none
+    lines = (line for line in text.splitlines() if any(runner in line for runner in _RUNNERS))
     return list(dict.fromkeys(found for line in lines for found in commands(line)))
 
 
 def commands(line: str) -> list[tuple[str, str]]:
-    """(start folder, pattern) of each unittest discovery on one line of a command file, however it is quoted:
-    a TOML string holding the command (``test = 'python -m unittest discover -p "*tests.py"'``) is read again."""
+    """(start folder, pattern) of each unittest discovery, test script or file pytest is given on one line of a
+    command file, however it is quoted: a TOML string holding the command (``test = 'python -m unittest discover
+    -p "*tests.py"'``) is read again."""
     words = _words(line)
     found: list[tuple[str, str]] = []
     for number, word in enumerate(words):
-        if " " in word and "unittest" in word:
+        name, rest = PurePosixPath(word).name, words[number + 1 :]
+        if " " in word and any(runner in word for runner in _RUNNERS):
             found.extend(commands(word))
         elif word == "unittest" and number and words[number - 1] == "-m":
-            found.extend(_unittest(_arguments(words[number + 1 :])))
-        elif _PYTHON.fullmatch(PurePosixPath(word).name) and (script := _script(words[number + 1 :])):
+            found.extend(_unittest(_arguments(rest)))
+        elif name in ("pytest", "py.test"):
+            found.extend(_given_to_pytest(_arguments(rest)))
+        elif script := _runs_script(name, rest):
             found.extend(_named([script]))
     return found
 
 
+def _runs_script(name: str, rest: list[str]) -> str | None:
+    """The script a ``python`` or ``coverage run`` word runs, or None."""
+    if _PYTHON.fullmatch(name):
+        return _script(rest)
+    return _script(rest[1:]) if name == "coverage" and rest[:1] == ["run"] else None
+
+
 def _script(rest: list[str]) -> str | None:
-    """The script ``python tests/test.py`` runs (decorator's CI), without ``.py``; None for ``-m``, ``-c`` ..."""
-    args = _arguments(rest)
-    return args[0].removesuffix(".py") if args and args[0].endswith(".py") else None
+    """The script ``python tests/test.py`` (decorator's CI) or ``coverage run --source=x test.py`` runs, without
+    ``.py``: its first argument that is a ``.py`` file; None for ``-m``, ``-c`` ..."""
+    for arg in _arguments(rest):
+        if arg in ("-m", "-c"):
+            return None
+        if arg.endswith(".py") and not arg.startswith("-"):
+            return arg.removesuffix(".py")
+    return None
+
+
+def _given_to_pytest(args: list[str]) -> list[tuple[str, str]]:
+    """The test modules named on a pytest command line (``pytest test.py``, ``pytest tests/test_x.py::TestX``),
+    each with pytest's default names in its folder beside it: a file named is a test whatever its name."""
+    files = [a.split("::")[0] for a in args if not a.startswith("-") and a.split("::")[0].endswith(".py")]
+    named = _named([f.removesuffix(".py") for f in files])
+    return list(dict.fromkeys([*named, *((folder, default) for folder, _ in named for default in _PYTEST_DEFAULTS)]))
 
 
 def _arguments(rest: list[str]) -> list[str]:

@@ -125,11 +125,14 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
     everything = selected(root, change, "all")
     assert everything.files == ["pages/tests/build_tests.py"]  # base.py is no test: the pattern does not name it
     assert everything.reasons["pages/tests/build_tests.py"] == (
-        "every test file under pages (unittest in pyproject.toml)"
+        "every test file under pages (the test command in pyproject.toml)"
     )
     # once the project configures pytest, pytest's rules decide: its default names none of these files
     configured = make_repo({**UNITTEST_PROJECT, "pytest.ini": "[pytest]\n"}, name="configured")
     assert selected(configured, change).files == []
+
+
+PYTEST_DEFAULTS_IN_TESTS = [("tests", "test_*.py"), ("tests", "*_test.py")]
 
 
 @pytest.mark.parametrize(
@@ -144,6 +147,12 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
         ("python -m unittest discover -s ../elsewhere", []),  # never outside the tree
         ("  - run: python tests/test.py -v", [("tests", "test.py")]),  # decorator's CI runs its test script
         ("python setup.py test", []),
+        # python-slugify's CI and tox: its tests are unittest classes in test.py
+        ("        coverage run --source=slugify test.py", [("", "test.py")]),
+        ("commands = coverage run -m pytest test.py", [("", "test.py"), ("", "test_*.py"), ("", "*_test.py")]),
+        ("python -W error -m pytest tests/test_a.py::TestA -q", [("tests", "test_a.py"), *PYTEST_DEFAULTS_IN_TESTS]),
+        ("pip install pytest test-tools", []),
+        ("coverage report --include=test.py", []),
     ],
 )
 def test_the_unittest_run_is_read_from_the_command_as_a_shell_would_split_it(line: str, found: list) -> None:
