@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -317,15 +318,24 @@ def _passing_again(
 
 
 def _compare(run: TestRun, before: TestRun, flaky: set[str]) -> list[Finding]:
-    """New failures one finding each (a warning when it passed run again); failures the base already had, one
-    summary line."""
+    """New failures one finding each (a warning when it passed run again, or when it is a new test that fails
+    with the very error tests already fail with on the base); failures the base already had, one summary line."""
     findings, old = [], []
+    base_errors = Counter(message for _, _, message in before.failures.values() if not _judges(message))
     for test_id, (path, line, message) in run.failures.items():
         if test_id in before.failures:
             old.append(test_id)
         elif test_id in flaky:
             said = f"{test_id} failed, then passed when its file ran again: a flaky test, not the change's: {message}"
             findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
+        elif test_id not in before.files and base_errors[message]:  # a test the base has not got
+            said = (
+                f"{test_id} is new and fails with the error {base_errors[message]} test(s) already fail with on the "
+                f"base, so this environment cannot run it and it judges nothing: {message}"
+            )
+            findings.append(
+                Finding(rule="tests.fails-as-on-base", severity="warning", path=path, line=line, message=said)
+            )
         else:
             findings.append(
                 Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}")
@@ -340,6 +350,12 @@ def _compare(run: TestRun, before: TestRun, flaky: set[str]) -> list[Finding]:
             )
         )
     return findings
+
+
+def _judges(message: str) -> bool:
+    """Whether a failure's message is a test's own verdict (an assertion), not an error its environment raised: two
+    tests that fail one assertion's way say nothing of each other."""
+    return message.startswith(("assert", "AssertionError", "Failed:")) or not message.strip()
 
 
 def _not_run(run: TestRun, tests: list[str], environment: TestEnvironment) -> Finding:

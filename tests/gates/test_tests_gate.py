@@ -227,3 +227,33 @@ def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_pa
     assert fine.passed and fine.findings == [] and fine.checked.startswith("1 test(s) ran"), fine
     broken = gate_report(review(root, diff_of(root, {"greet/__init__.py": code.replace('"hello"', '"bye"')})))
     assert [(f.rule, f.severity) for f in broken.findings] == [("tests.new-failure", "error")]
+
+
+DATA_NOT_BUILT = {  # babel's locale data is built by a step of its own (`import_cldr`), not by installing it
+    "locales/__init__.py": "def load(name):\n    raise RuntimeError('the locale data files are not built')\n\n\n"
+    "def plural(n):\n    return 'one' if n == 1 else 'other'\n",
+    "tests/test_locales.py": "from locales import load, plural\n\n\ndef test_load():\n    assert load('en')\n\n\n"
+    "def test_plural():\n    assert plural(1) == 'one'\n",
+}
+
+
+def test_a_new_test_failing_with_the_error_the_base_already_fails_with_judges_nothing(make_repo) -> None:
+    """babel's new test of a catalog fix needs the locale data that 200 of its tests already lack here: it was a
+    "new failure" and blocked the commit. A new test that fails its own assertion, or an old test that starts
+    failing with that error, is still the change's."""
+    root = make_repo(DATA_NOT_BUILT)
+    test = DATA_NOT_BUILT["tests/test_locales.py"]
+    fix = {"tests/test_locales.py": test + "\n\ndef test_load_fr():\n    assert load('fr')\n"}
+    report = gate_report(review(root, diff_of(root, fix)))
+    assert report.passed, report
+    rules = {f.rule: f for f in report.findings}
+    assert rules["tests.fails-as-on-base"].severity == "warning"
+    assert rules["tests.fails-as-on-base"].message.startswith("tests.test_locales::test_load_fr is new and fails")
+    wrong = {"tests/test_locales.py": test + "\n\ndef test_plural_two():\n    assert plural(2) == 'one'\n"}
+    assert [f.rule for f in gate_report(review(root, diff_of(root, wrong))).findings] == [
+        "tests.new-failure",
+        "tests.pre-existing-failure",
+    ]
+    broken = DATA_NOT_BUILT["locales/__init__.py"].replace("return 'one' if", "load('x')\n    return 'one' if")
+    report = gate_report(review(root, diff_of(root, {"locales/__init__.py": broken})))
+    assert not report.passed and "test_plural fails: RuntimeError" in report.findings[0].message
