@@ -279,6 +279,8 @@ def _venv_vars(python: Path) -> dict[str, str]:
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.toml")
+# Requirement files by name: pyproject-hooks' tests import testpath, which only its dev-requirements.txt lists.
+REQUIREMENT_FILES = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "requirements/*.txt")
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
 PYTHON_RELEASED = {
     "3.10": "2021-10-04",
@@ -317,7 +319,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     requirements = sorted(
         {
             str(p.relative_to(tree))
-            for pattern in ("requirements*.txt", "requirements/*.txt")
+            for pattern in REQUIREMENT_FILES
             for p in tree.glob(pattern)
             if p.is_file() and "doc" not in p.name
         }

@@ -356,6 +356,7 @@ DECLARED = {
         "pyproject.toml": '[project.optional-dependencies]\nio = ["tomli-w"]\n',
     },
     "dev group": {"pyproject.toml": '[dependency-groups]\ndev = ["tomli-w"]\n'},
+    "dev-requirements.txt": {"dev-requirements.txt": "tomli-w\n", "docs-requirements.txt": "no-such-package-x\n"},
     "uv dev-dependencies": {"pyproject.toml": '[tool.uv]\ndev-dependencies = ["tomli-w"]\n'},
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
@@ -374,7 +375,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     tox env never installs it (its tests import src/) but has pytest-cov, which its addopts need; tqdm's tox config
     lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``; markdown-it-py's linkify extra is
     in ``[testenv:py{310,311,312,313}]``, invoke's pytest-relaxed in the ``dev`` group uv installs by default, a
-    2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling.
+    2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling, pyproject-hooks' testpath
+    in dev-requirements.txt.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
