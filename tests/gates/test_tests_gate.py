@@ -237,10 +237,10 @@ DATA_NOT_BUILT = {  # babel's locale data is built by a step of its own (`import
 }
 
 
-def test_a_new_test_failing_with_the_error_the_base_already_fails_with_judges_nothing(make_repo) -> None:
-    """babel's new test of a catalog fix needs the locale data that 200 of its tests already lack here: it was a
-    "new failure" and blocked the commit. A new test that fails its own assertion, or an old test that starts
-    failing with that error, is still the change's."""
+def test_a_failure_with_the_error_the_base_already_fails_with_judges_nothing(make_repo) -> None:
+    """babel's new test of a catalog fix needs the locale data that 200 of its tests already lack here, and a CLDR
+    update made an old test reach it: both were "new failures" and blocked the commits. A test that fails its own
+    assertion, or with another error, is still the change's."""
     root = make_repo(DATA_NOT_BUILT)
     test = DATA_NOT_BUILT["tests/test_locales.py"]
     fix = {"tests/test_locales.py": test + "\n\ndef test_load_fr():\n    assert load('fr')\n"}
@@ -248,12 +248,24 @@ def test_a_new_test_failing_with_the_error_the_base_already_fails_with_judges_no
     assert report.passed, report
     rules = {f.rule: f for f in report.findings}
     assert rules["tests.fails-as-on-base"].severity == "warning"
-    assert rules["tests.fails-as-on-base"].message.startswith("tests.test_locales::test_load_fr is new and fails")
+    assert rules["tests.fails-as-on-base"].message.startswith(
+        "tests.test_locales::test_load_fr fails with the error 1 test(s) already fail with on the base"
+    )
+    code = DATA_NOT_BUILT["locales/__init__.py"]
+    reaches = gate_report(
+        review(
+            root,
+            diff_of(root, {"locales/__init__.py": code.replace("return 'one' if", "load('x')\n    return 'one' if")}),
+        )
+    )
+    assert reaches.passed and "tests.fails-as-on-base" in {f.rule for f in reaches.findings}, reaches
     wrong = {"tests/test_locales.py": test + "\n\ndef test_plural_two():\n    assert plural(2) == 'one'\n"}
     assert [f.rule for f in gate_report(review(root, diff_of(root, wrong))).findings] == [
         "tests.new-failure",
         "tests.pre-existing-failure",
     ]
-    broken = DATA_NOT_BUILT["locales/__init__.py"].replace("return 'one' if", "load('x')\n    return 'one' if")
-    report = gate_report(review(root, diff_of(root, {"locales/__init__.py": broken})))
+    other = code.replace(
+        "return 'one' if", "raise RuntimeError('the locale data files are broken')\n    return 'one' if"
+    )
+    report = gate_report(review(root, diff_of(root, {"locales/__init__.py": other})))
     assert not report.passed and "test_plural fails: RuntimeError" in report.findings[0].message
