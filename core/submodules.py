@@ -7,7 +7,9 @@ user's checkout has the submodules' objects (``git submodule update --init`` put
 each worktree is given the files of the commit each gitlink records, from there: ``git archive`` of that commit,
 unpacked with tarfile's ``data`` filter (nothing outside the folder, no devices). Nothing is fetched (a review
 never reaches a network), and the user's submodules are only read. A submodule the user never initialized, or
-whose recorded commit their clone lacks, stays empty, as it is in their own checkout.
+whose recorded commit their clone lacks, stays empty, as it is in their own checkout. Left out: files a
+submodule's own ``.gitattributes`` marks ``export-ignore``, which ``git archive`` omits (git 2.42's
+``--attr-source`` could lift that; this machine's git is 2.39).
 """
 
 from __future__ import annotations
@@ -38,8 +40,17 @@ def fill_submodules(git_dir: Path, checkout: Path | None, tree: Path, commit: st
         if source is None or archive is None or archive.returncode != 0:
             continue  # empty, as in the user's own checkout
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as files:
-            files.extractall(target, filter="data")
+            files.extractall(target, filter=_inside_only)
         fill_submodules(_git_dir_of(source), checkout / path if checkout else None, target, sha)
+
+
+def _inside_only(member: tarfile.TarInfo, folder: str) -> tarfile.TarInfo | None:
+    """tarfile's ``data`` filter, one file at a time: a link that leads out of the folder is left out, and the rest
+    of the submodule's files are still written (the filter alone stops the whole unpacking at it)."""
+    try:
+        return tarfile.data_filter(member, folder)
+    except tarfile.FilterError:
+        return None
 
 
 def _gitlinks(git_dir: Path, commit: str) -> list[tuple[str, str, str]]:

@@ -104,6 +104,9 @@ def _with_submodule(make_repo, tmp_path: Path) -> tuple[Path, Path]:
     """A project whose ``fixtures`` folder is a submodule (initialized, as ``git clone --recursive`` leaves it),
     recorded at the fixtures' first commit; returns (project, the fixtures' own repository)."""
     data = make_repo({"greeting.txt": "hello\n"}, name="data")
+    (data / "outside").symlink_to("/etc/passwd")  # kept out of the worktree; the rest is still written
+    git(data, "add", "outside")
+    git(data, "commit", "-qm", "a link out")
     root = make_repo({"app.py": "X = 1\n"}, name="project")
     git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(data), "fixtures")
     git(root, "commit", "-qm", "fixtures")
@@ -121,7 +124,7 @@ def test_a_worktree_holds_the_submodule_files_of_the_commit_it_is_at(make_repo, 
     assert (fixtures / "greeting.txt").read_text() == "bye\n"
     with worktree(open_repo(root)) as tree:
         assert (tree / "fixtures" / "greeting.txt").read_text() == "hello\n"  # what HEAD records
-        assert not (tree / "fixtures" / ".git").exists()
+        assert not (tree / "fixtures" / ".git").exists() and not (tree / "fixtures" / "outside").is_symlink()
     git(root, "commit", "-qam", "fixtures say bye")
     repo = open_repo(root)
     for commit, text in (("HEAD", "bye\n"), ("HEAD~1", "hello\n"), ("HEAD~2", None)):  # a kept one moves back
