@@ -18,7 +18,9 @@ from tools.gate import GateContext
 
 _FAILED_AT = re.compile(r"^error: patch failed: (?P<path>.+):(?P<line>\d+)$")
 _FILE_ERROR = re.compile(r"^error: (?P<path>[^:]+): (?P<why>.+)$")
-_HEADER = re.compile(r"^(?:---|\+\+\+) (\S+)", re.M)
+# A file's header is a ``---`` line followed by a ``+++`` line: a removed line "-- by :user:`x`" (a towncrier
+# fragment, SQL, Lua) also starts with "--- ", and read as a header it made yarl's release commit a -p0 patch.
+_HEADER = re.compile(r"^--- (\S+)[^\n]*\n\+\+\+ (\S+)", re.M)
 _GIT_HEADER = re.compile(r"^diff --git (\S+) (\S+)$", re.M)
 _APPLY_FLAGS = ("--recount", "--whitespace=nowarn")
 
@@ -62,7 +64,7 @@ def strip_level(diff: str) -> int:
     A git diff of only new empty files, binary files or mode changes has no ``---``/``+++`` lines;
     its ``diff --git a/x b/x`` headers carry the prefixes instead.
     """
-    names = [m[1] for m in _HEADER.finditer(diff) if m[1] != "/dev/null"]
+    names = [name for m in _HEADER.finditer(diff) for name in m.groups() if name != "/dev/null"]
     names = names or [name for m in _GIT_HEADER.finditer(diff) for name in m.groups()]
     return 1 if names and all(n.startswith(("a/", "b/")) for n in names) else 0
 

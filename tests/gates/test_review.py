@@ -299,6 +299,20 @@ def test_plain_diff_without_git_prefixes_applies(repo: Path) -> None:
     assert result.passed, result
 
 
+def test_a_removed_line_that_starts_with_two_dashes_is_no_file_header(make_repo) -> None:
+    """yarl's release commit deletes towncrier fragments ending in "-- by :user:`x`": the removed line reads
+    "--- by ...", which was taken for a file header without a/ and made the patch -p0, and nothing applied."""
+    root = make_repo({"CHANGES/1.bugfix.rst": "Fixed the host.\n-- by :user:`ann`.\n", "app.py": "X = 1\n"})
+    git(root, "rm", "-q", "CHANGES/1.bugfix.rst")
+    write_files(root, {"app.py": "X = 2\n"})
+    git(root, "add", "-A")
+    diff = git(root, "diff", "--cached")
+    git(root, "reset", "-q", "--hard")
+    assert "\n--- by :user:" in diff
+    result = review(root, diff, options=NO_TESTS)
+    assert result.passed and gate(result, "apply").detail == "applied cleanly", result
+
+
 def test_worktree_is_removed_when_a_gate_raises(repo: Path, tmp_path: Path) -> None:
     from core.errors import ConfigError
 
