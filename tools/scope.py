@@ -131,15 +131,13 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
     path = changed.path
     if changed.deleted:
         return [Finding(rule="scope.deleted-test-file", path=path, message=f"test file {path} is deleted")]
-    findings = []
+    findings = [
+        Finding(rule="scope.deleted-test", path=path, line=line, message=f"test function {name} is deleted")
+        for line, name in deleted_tests(changed)
+    ]
     added = dict(changed.added)
     added_text = {text.strip() for text in added.values()}
     added_tests = _tests_defined(added.values())
-    for line, text in changed.removed:
-        if (m := _TEST_DEF.match(text)) and m[1] and m[1] not in added_tests:
-            findings.append(
-                Finding(rule="scope.deleted-test", path=path, line=line, message=f"test function {m[1]} is deleted")
-            )
     asserts = [re.compile(p) for p in rules.assertions]
     removed = [(n, t) for n, t in changed.removed if any(p.search(t) for p in asserts)]
     added_count = sum(1 for _, t in changed.added if any(p.search(t) for p in asserts))
@@ -166,6 +164,16 @@ def weakened_tests(changed: ChangedFile, rules: TestRules) -> list[Finding]:
                 )
             )
     return findings
+
+
+def deleted_tests(changed: ChangedFile) -> list[tuple[int, str]]:
+    """(line, name) of each test function the change removes from a file and does not define again there."""
+    added_tests = _tests_defined(text for _, text in changed.added)
+    return [
+        (line, m[1])
+        for line, text in changed.removed
+        if (m := _TEST_DEF.match(text)) and m[1] and m[1] not in added_tests
+    ]
 
 
 def _tests_defined(lines: Iterable[str]) -> set[str]:

@@ -44,6 +44,7 @@ from tools.gate import GateContext
 from tools.importcheck import import_check
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
+from tools.scope import deleted_tests
 from tools.selection import is_test_file, select_tests
 from tools.weakening import disappeared_tests
 
@@ -233,8 +234,10 @@ def tests_gate(
     ]
     gone: list[Finding] = []
     if collected is not None:
-        gone = disappeared_tests(collected, {placeless(n, tree) for n in run.node_ids}, renames)
-        findings.extend(on_own_commit(gone, own=not options.model_patch_rules))
+        missing = partial(disappeared_tests, collected, {placeless(n, tree) for n in run.node_ids}, renames)
+        gone = missing(set())
+        deleted = {(f.path, name) for f in candidate.files for _, name in deleted_tests(f)}
+        findings.extend(on_own_commit(missing(deleted), own=not options.model_patch_rules))  # the rest: scope's
     if not run.ran and not any(f.rule == "tests.new-failure" for f in findings):
         if before.failures and not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
