@@ -113,9 +113,11 @@ def _pytest(
     environment: TestEnvironment,
     pass_env: list[str] | tuple[str, ...],
 ) -> Completed:
-    """pytest with ``args`` in ``tree`` as its rootdir, in the project's environment and sandbox, its cache off (a
-    kept worktree is reused by the next review: no run may read what an earlier one left, ``--lf`` style)."""
-    argv = [*environment.argv_prefix, "-p", "no:cacheprovider", "--rootdir", str(tree), *args]
+    """pytest with ``args`` in ``tree`` as its rootdir, in the project's environment and sandbox, its cache in the
+    run's own scratch folder: a kept worktree is reused by the next review, and no run may read what an earlier
+    one left (``--lf`` style). The cache plugin stays loaded: pydocstyle's addopts hold ``--cache-clear``, an
+    option only it knows, and every review of it said pytest could not run."""
+    argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *args]
     env = environment.prepare(tree, scratch, pass_env)
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
 

@@ -269,3 +269,13 @@ def test_a_failure_with_the_error_the_base_already_fails_with_judges_nothing(mak
     )
     report = gate_report(review(root, diff_of(root, {"locales/__init__.py": other})))
     assert not report.passed and "test_plural fails: RuntimeError" in report.findings[0].message
+
+
+def test_options_of_pytests_cache_plugin_in_addopts_still_run_the_tests(make_repo) -> None:
+    """pydocstyle's addopts hold ``--cache-clear``; with the cache plugin off, pytest refused the option and no
+    review of it ran a test. ``--lf`` reads a cache of this run alone, so every selected test still runs."""
+    root = make_repo({**FILES, "pytest.ini": "[pytest]\naddopts = --cache-clear --lf\n"})
+    fine = gate_report(review(root, diff_of(root, {"calc/ops.py": FILES["calc/ops.py"] + "# touched\n"})))
+    assert fine.passed and fine.checked.startswith("3 test(s) ran from 2 file(s)"), fine
+    broken = gate_report(review(root, diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("a + b", "a * b")})))
+    assert not broken.passed and "test_ops_module" in broken.findings[0].message
