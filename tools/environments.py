@@ -297,12 +297,13 @@ PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig")
 BASE_PACKAGES = ("pytest", "setuptools<81")
 # A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
 # which raises at import on Python 3.11, and parso's "pytest<6.0.0" imports and then fails its first assertion
-# rewrite ('required field "lineno" missing from alias').
+# rewrite ('required field "lineno" missing from alias'). Its cache stays on, in the folder: pytest-ruff, which a 2024
+# inflect's test extra installs, keeps its state in the cache's stash and errors without it.
 PYTEST_WORKS = (
     "-c",
     "import pathlib, sys, tempfile, pytest; d = pathlib.Path(tempfile.mkdtemp()); "
     "(d / 'test_works.py').write_text('def test_works():\\n    assert [1] == [1]\\n'); "
-    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', str(d)]))",
+    "sys.exit(pytest.main(['-q', '-o', 'cache_dir=' + str(d / 'cache'), str(d)]))",
 )
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 

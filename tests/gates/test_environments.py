@@ -494,3 +494,22 @@ def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tm
         "[testenv]\ndeps =\n    -r a.txt\n    pytest\n\n[testenv:py{310,311,312}]\ndeps =\n    -r b.txt\n    pytest\n"
     )
     assert tox_requirements(tmp_path, "3.11") == (["-r", "a.txt", "pytest", "-r", "b.txt"], [])
+
+
+def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pytest_runs(tmp_path: Path) -> None:
+    """A 2024 inflect's test extra installs pytest-ruff, which keeps its state in the cache's stash; the check that
+    a new environment's pytest runs turned the cache off, the plugin errored, and the attempt with the project was
+    dropped for one without its dependencies (every test: No module named 'more_itertools')."""
+    from tools.environments import PYTEST_WORKS
+
+    python = make_venv(tmp_path / "project")
+    site = next((tmp_path / "project" / ".venv" / "lib").glob("python3*/site-packages"))
+    (site / "cacheplug.py").write_text(
+        "def pytest_collection_modifyitems(config, items):\n    config.cache.set('cacheplug/seen', len(items))\n"
+    )
+    info = site / "cacheplug-1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cacheplug\nVersion: 1\n")
+    (info / "entry_points.txt").write_text("[pytest11]\ncacheplug = cacheplug\n")
+    done = subprocess.run([str(python), *PYTEST_WORKS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
