@@ -43,6 +43,7 @@ from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
+from tools.commandfiles import installed_requirement_files
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.sandbox import Confinement
@@ -279,7 +280,8 @@ def _venv_vars(python: Path) -> dict[str, str]:
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
 
 DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.toml")
-# Requirement files by name: pyproject-hooks' tests import testpath, which only its dev-requirements.txt lists.
+# Requirement files by name (pyproject-hooks' tests import testpath, which only its dev-requirements.txt lists),
+# besides those the project's commands install (``tools.commandfiles``).
 REQUIREMENT_FILES = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "requirements/*.txt")
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
 PYTHON_RELEASED = {
@@ -317,14 +319,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
-    requirements = sorted(
-        {
-            str(p.relative_to(tree))
-            for pattern in REQUIREMENT_FILES
-            for p in tree.glob(pattern)
-            if p.is_file() and "doc" not in p.name
-        }
-    )
+    named = (p for pattern in REQUIREMENT_FILES for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name)
+    requirements = sorted({*(str(p.relative_to(tree)) for p in named), *installed_requirement_files(tree)})
     tox, tox_extras = tox_requirements(tree, _python_version(python))
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)

@@ -32,11 +32,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from tools.commandfiles import command_files
 from tools.gate import text_in
 from tools.pytestconfig import PytestConfig
 
-COMMAND_FILES = ("pyproject.toml", "tox.ini", "setup.cfg", "hatch.toml", "noxfile.py", "Makefile")
-WORKFLOWS = ".github/workflows"
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
 _PYTHON = re.compile(r"python[0-9.]*")
@@ -73,17 +72,12 @@ def unittest_config(tree: Path) -> PytestConfig | None:
 def discoveries(tree: Path) -> list[Discovery]:
     """Every unittest run the project's command files state (``discover``, a bare ``python -m unittest``, a test
     module named), in order."""
-    workflows = tree / WORKFLOWS
-    names = [*COMMAND_FILES]
-    if workflows.is_dir() and not workflows.is_symlink():
-        names += sorted(f"{WORKFLOWS}/{p.name}" for p in workflows.iterdir() if p.suffix in (".yml", ".yaml"))
-    found = [Discovery(start, pattern, name) for name in names for start, pattern in stated(text_in(tree, name))]
+    found = [
+        Discovery(start, pattern, name)
+        for name in command_files(tree)
+        for start, pattern in stated(text_in(tree, name))
+    ]
     return list(dict.fromkeys(found))
-
-
-def is_command_file(path: str) -> bool:
-    """Whether ``path`` (repository-relative) is a file where this module looks for the project's test command."""
-    return path in COMMAND_FILES or (path.startswith(WORKFLOWS + "/") and path.endswith((".yml", ".yaml")))
 
 
 def stated(text: str | None) -> list[tuple[str, str]]:

@@ -25,10 +25,11 @@ from pathlib import PurePosixPath
 
 from core.pymodules import syntax_tree
 from tools.candidate import Candidate
+from tools.commandfiles import is_command_file
 from tools.findings import Finding
 from tools.pytestconfig import CONFIG_FILES, PytestConfig, Reader, pytest_config
 from tools.security import dotted
-from tools.unittestdiscovery import is_command_file, stated
+from tools.unittestdiscovery import stated
 
 SKIP_MARKS = {"skip", "skipif", "xfail"}
 SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}

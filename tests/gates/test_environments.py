@@ -356,6 +356,10 @@ DECLARED = {
         "pyproject.toml": '[project.optional-dependencies]\nio = ["tomli-w"]\n',
     },
     "dev group": {"pyproject.toml": '[dependency-groups]\ndev = ["tomli-w"]\n'},
+    "a requirement file the CI installs": {
+        ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: pip install -r tests/requirements.txt -e .\n",
+        "tests/requirements.txt": "tomli-w\n",
+    },
     "dev-requirements.txt": {"dev-requirements.txt": "tomli-w\n", "docs-requirements.txt": "no-such-package-x\n"},
     "uv dev-dependencies": {"pyproject.toml": '[tool.uv]\ndev-dependencies = ["tomli-w"]\n'},
     "tox, the project not buildable": {
@@ -376,7 +380,7 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``; markdown-it-py's linkify extra is
     in ``[testenv:py{310,311,312,313}]``, invoke's pytest-relaxed in the ``dev`` group uv installs by default, a
     2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling, pyproject-hooks' testpath
-    in dev-requirements.txt.
+    in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
@@ -513,3 +517,41 @@ def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pyt
     (info / "entry_points.txt").write_text("[pytest11]\ncacheplug = cacheplug\n")
     done = subprocess.run([str(python), *PYTEST_WORKS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "found"),
+    [
+        (
+            ".github/workflows/ci.yml",
+            "        pip install -r tests/requirements.txt --editable .",
+            ["tests/requirements.txt"],
+        ),
+        ("noxfile.py", '    session.install("-r", "dev-requirements.txt")', ["dev-requirements.txt"]),
+        ("Makefile", "\tpython -m pip install -rrequirements/ci.txt", ["requirements/ci.txt"]),
+        ("tox.ini", "commands_pre = uv pip install --requirement={toxinidir}/ci.txt", ["ci.txt"]),
+        ("Makefile", "\tpip install -r docs/requirements.txt -r ../elsewhere.txt -r missing.txt", []),
+        ("Makefile", "\tcat -r tests/requirements.txt", []),
+    ],
+)
+def test_the_requirement_files_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
+    from tools.commandfiles import installed_requirement_files
+
+    write_files(
+        tmp_path,
+        {
+            where: line + "\n",
+            **{
+                name: "tomli-w\n"
+                for name in (
+                    "tests/requirements.txt",
+                    "dev-requirements.txt",
+                    "requirements/ci.txt",
+                    "ci.txt",
+                    "docs/requirements.txt",
+                )
+            },
+        },
+    )
+    (tmp_path.parent / "elsewhere.txt").write_text("x\n")
+    assert installed_requirement_files(tmp_path) == found

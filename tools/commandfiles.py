@@ -1,0 +1,58 @@
+"""Where a project states the commands its developers and its CI run, and the requirement files those install.
+
+A project that configures no pytest says how its tests run in a command (``tools.unittestdiscovery``), and a
+project whose packaging metadata names no test dependency says what its tests need in the ``pip install -r``
+lines of the same files: a 2026 parse's CI runs ``pip install -r tests/requirements.txt``, which holds the
+pytest-cov its pytest settings' ``--cov`` options need. The files are pyproject.toml's scripts, tox.ini,
+setup.cfg, hatch.toml, noxfile.py, a Makefile and the GitHub workflows; they are read, never run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from tools.gate import text_in
+
+COMMAND_FILES = ("pyproject.toml", "tox.ini", "setup.cfg", "hatch.toml", "noxfile.py", "Makefile")
+WORKFLOWS = ".github/workflows"
+_WORDS = re.compile(r"[\w./{}+-]+")
+_REQUIREMENT_FLAGS = ("-r", "--requirement")
+
+
+def command_files(tree: Path) -> list[str]:
+    """The command files ``tree`` has a place for (repository-relative), workflows last, in name order."""
+    workflows = tree / WORKFLOWS
+    names = [*COMMAND_FILES]
+    if workflows.is_dir() and not workflows.is_symlink():
+        names += sorted(f"{WORKFLOWS}/{p.name}" for p in workflows.iterdir() if p.suffix in (".yml", ".yaml"))
+    return names
+
+
+def is_command_file(path: str) -> bool:
+    """Whether ``path`` (repository-relative) is a file where the project's commands are looked for."""
+    return path in COMMAND_FILES or (path.startswith(WORKFLOWS + "/") and path.endswith((".yml", ".yaml")))
+
+
+def installed_requirement_files(tree: Path) -> list[str]:
+    """The requirement files the project's commands install with ``-r`` (pip's, uv's, nox's
+    ``session.install("-r", ...)``), repository-relative, that exist in the tree; documentation's (``docs/``,
+    ``doc-requirements.txt``) left out."""
+    found: list[str] = []
+    for name in command_files(tree):
+        for line in (text_in(tree, name) or "").splitlines():
+            if "install" in line:
+                found += _named_files(_WORDS.findall(line))
+    return [f for f in dict.fromkeys(found) if "doc" not in f and (tree / f).is_file()]
+
+
+def _named_files(words: list[str]) -> list[str]:
+    """The file after each ``-r`` / ``--requirement`` (or joined to it, ``-rfile.txt``), when it stays in the tree."""
+    named = []
+    for number, word in enumerate(words):
+        if word in _REQUIREMENT_FLAGS and number + 1 < len(words):
+            named.append(words[number + 1])
+        elif word.startswith("-r") and word.endswith(".txt") and not word.startswith("--"):
+            named.append(word[2:])
+    paths = (PurePosixPath(n.replace("{toxinidir}/", "").removeprefix("./")) for n in named)
+    return [str(p) for p in paths if p.suffix == ".txt" and not p.is_absolute() and ".." not in p.parts]
