@@ -93,7 +93,7 @@ class Recipe:
     # an attempt that does not install with packages as of exclude_newer (a 2019 project's pins have no wheel for
     # this Python) is tried again with today's, before the next, smaller attempt
     or_today: bool = False
-    uv_args: tuple[str, ...] = ()  # further uv pip options (per-package date caps)
+    uv_args: tuple[str, ...] = ()  # per-package date caps and lifts, with exclude_newer's packages only
     deps_only: bool = False  # uninstall the project afterwards: each tree under test is installed over it
     # then each of these alone, held to what is installed; one that cannot be is left out and listed (a conda
     # environment's packages, some of which are no PyPI project)
@@ -242,7 +242,9 @@ def _build(
     target = ["--python", str(venv / "bin" / "python")]
     errors: list[str] = []
     for number, (attempt, when) in enumerate(tries, start=1):
-        date = ["--exclude-newer", f"{when}T23:59:59Z"] if when else []
+        # the per-package caps and lifts are relative to the era's date: with today's packages there is none to
+        # adjust (pytest capped at the Python's release beside today's pytest-cov, which needs pytest 8, broke)
+        date = ["--exclude-newer", f"{when}T23:59:59Z", *recipe.uv_args] if when else []
         # fresh for each attempt: an earlier one's first installs must not be under a later one's
         shutil.rmtree(venv, ignore_errors=True)
         progress(f"creating a virtual environment in {venv}")
@@ -252,7 +254,7 @@ def _build(
                 said = f"attempt {number}, packages as of {when or 'today'}"
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
                 packages = [a.replace("{source}", str(source)) for a in install]
-                uv.run(["pip", "install", "--quiet", *target, *date, *recipe.uv_args, *packages], source, log)
+                uv.run(["pip", "install", "--quiet", *target, *date, *packages], source, log)
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
             break
@@ -268,7 +270,7 @@ def _build(
         _uninstall_project(uv, venv, source, log)
     if recipe.best_effort:
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
-        _install_where_they_fit(uv, venv, home, [*date, *recipe.uv_args], recipe.best_effort, log)
+        _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
     progress(f"environment ready: {venv}")
 
 

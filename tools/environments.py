@@ -293,8 +293,12 @@ PYTHON_RELEASED = {
 }
 # pytest and the packages only it needs share its date: a 2020 jinja held py at 1.8.1, which made uv choose pytest
 # 5.4, which fails on Python 3.11, so the attempt with the era's packages never counted (markupsafe 3, installed
-# with today's, has no soft_unicode).
-PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig")
+# with today's, has no soft_unicode). attrs too: the pytest of Python 3.11's day needs attrs 19.2 (of October
+# 2019), so a 2018 webob's era held pytest at 3.x.
+PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig", "attrs")
+# The build tools run on this Python too: a 2018 webob's build met setuptools 40.5 (uv's legacy build needs
+# 40.8) and older ones call HTMLParser.unescape, gone since Python 3.9.
+BUILD_TOOLS = ("setuptools", "wheel")
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
 # A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
@@ -439,11 +443,15 @@ def _last_changed(tree: Path, names: list[str]) -> str | None:
 
 def _pytest_cutoff(python: str, as_of: str | None) -> list[str]:
     """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
-    never one older than the interpreter (a pytest that predates the Python it runs on may not run)."""
+    never one older than the interpreter (a pytest that predates the Python it runs on may not run); nor build
+    tools older than it (a commit newer than the Python keeps its era's)."""
     if as_of is None:
         return []
     floor = PYTHON_RELEASED.get(_python_version(python), "")
-    return [a for name in PYTEST_OWN for a in ("--exclude-newer-package", f"{name}={max(as_of, floor)}T23:59:59Z")]
+    capped = [(name, max(as_of, floor)) for name in PYTEST_OWN] + [
+        (name, floor) for name in BUILD_TOOLS if floor > as_of
+    ]
+    return [a for name, date in capped for a in ("--exclude-newer-package", f"{name}={date}T23:59:59Z")]
 
 
 def _python_version(python: str) -> str:

@@ -59,3 +59,25 @@ def test_a_spec_s_exact_pins_are_widened_to_their_series_only_after_they_failed(
         ["numpy==1.19.*,>=1.19.2", "six==1.16"],
         ["numpy==1.19.*,>=1.19.2", "six==1.16"],
     ]
+
+
+@pytest.mark.slow
+def test_the_attempt_with_todays_packages_carries_no_cap_of_the_era(tmp_path: Path) -> None:
+    """A 2018 webob: pytest was capped at Python 3.11's release for the era's attempt, and the cap stayed in the
+    attempt with today's packages, where today's pytest-cov needs pytest 8: pytest would not start, and the review
+    checked nothing. Needs the registry (iniconfig 2 is of 2023)."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    recipe = Recipe(
+        tree,
+        sys.executable,
+        ((("iniconfig>=2",),),),
+        exclude_newer="2018-10-31",
+        or_today=True,
+        uv_args=("--exclude-newer-package", "iniconfig=2019-01-01T23:59:59Z"),
+        identity="era caps",
+        label="caps",
+    )
+    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    era, today = built.log.split("attempt 1 failed")
+    assert "--exclude-newer-package iniconfig" in era and "--exclude-newer-package iniconfig" not in today
