@@ -49,7 +49,7 @@ from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
 
-BUILDER_VERSION = "5"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "6"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
