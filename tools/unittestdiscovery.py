@@ -127,10 +127,11 @@ def _script(rest: list[str]) -> str | None:
 
 def _given_to_pytest(args: list[str]) -> list[tuple[str, str]]:
     """The test modules named on a pytest command line (``pytest test.py``, ``pytest tests/test_x.py::TestX``),
-    each with pytest's default names in its folder beside it: a file named is a test whatever its name."""
+    with pytest's default names in the whole tree beside them: a file named is a test whatever its name, and one
+    command that names a file does not make the project's other tests any less its tests."""
     files = [a.split("::")[0] for a in args if not a.startswith("-") and a.split("::")[0].endswith(".py")]
     named = _named([f.removesuffix(".py") for f in files])
-    return list(dict.fromkeys([*named, *((folder, default) for folder, _ in named for default in _PYTEST_DEFAULTS)]))
+    return [*named, *(("", default) for default in _PYTEST_DEFAULTS)] if named else []
 
 
 def _arguments(rest: list[str]) -> list[str]:

@@ -132,7 +132,7 @@ def test_a_project_that_runs_unittest_discovery_has_its_tests_selected(make_repo
     assert selected(configured, change).files == []
 
 
-PYTEST_DEFAULTS_IN_TESTS = [("tests", "test_*.py"), ("tests", "*_test.py")]
+PYTEST_DEFAULTS = [("", "test_*.py"), ("", "*_test.py")]  # beside a file named to pytest: the whole tree's tests
 
 
 @pytest.mark.parametrize(
@@ -149,8 +149,8 @@ PYTEST_DEFAULTS_IN_TESTS = [("tests", "test_*.py"), ("tests", "*_test.py")]
         ("python setup.py test", []),
         # python-slugify's CI and tox: its tests are unittest classes in test.py
         ("        coverage run --source=slugify test.py", [("", "test.py")]),
-        ("commands = coverage run -m pytest test.py", [("", "test.py"), ("", "test_*.py"), ("", "*_test.py")]),
-        ("python -W error -m pytest tests/test_a.py::TestA -q", [("tests", "test_a.py"), *PYTEST_DEFAULTS_IN_TESTS]),
+        ("commands = coverage run -m pytest test.py", [("", "test.py"), *PYTEST_DEFAULTS]),
+        ("python -W error -m pytest tests/test_a.py::TestA -q", [("tests", "test_a.py"), *PYTEST_DEFAULTS]),
         ("pip install pytest test-tools", []),
         ("coverage report --include=test.py", []),
     ],
@@ -169,3 +169,19 @@ def test_testpaths_that_name_nothing_in_the_tree_mean_the_whole_tree_as_pytest_r
     # an entry that names a folder of the tree still narrows the search
     narrowed = make_repo({**files, "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests/sub"]\n'}, "b")
     assert selected(narrowed, change).files == []
+
+
+def test_a_file_named_to_pytest_narrows_nothing_else(make_repo) -> None:
+    """A project that configures no pytest and runs ``pytest tests/unit/test_fast.py`` in one command: that file is
+    a test, and so are the project's other tests by pytest's default names (they were left out, the named file's
+    folder read as the only place tests live)."""
+    root = make_repo(
+        {
+            "tox.ini": "[testenv:fast]\ncommands = pytest tests/unit/test_fast.py\n",
+            "slug.py": "def slug(text):\n    return text.lower()\n",
+            "tests/unit/test_fast.py": "from slug import slug\n",
+            "tests/integration/test_slow.py": "from slug import slug\n",
+        }
+    )
+    change = {"slug.py": "def slug(text):\n    return text.casefold()\n"}
+    assert selected(root, change).files == ["tests/integration/test_slow.py", "tests/unit/test_fast.py"]
