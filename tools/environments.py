@@ -318,13 +318,15 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
     Attempts, smaller each time: the project with its test extras, test dependency groups, requirement files
-    and tox's deps (a 2018 itsdangerous lists freezegun only there); without the requirement files; without tox's
+    and tox's deps (a 2018 itsdangerous lists freezegun only there); with only the requirement files named for
+    tests or installed by the project's commands; without the requirement files; without tox's
     deps; alone; the test dependencies without the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     named = (p for pattern in REQUIREMENT_FILES for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name)
-    requirements = sorted({*(str(p.relative_to(tree)) for p in named), *installed_requirement_files(tree)})
+    ran = installed_requirement_files(tree)
+    requirements = sorted({*(str(p.relative_to(tree)) for p in named), *ran})
     tox, tox_extras = tox_requirements(tree, _python_version(python))
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
@@ -337,8 +339,11 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         *_uv_dev(pyproject),
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
+    for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
     attempts = (
         ((*project, *groups, *pinned, *tox, *BASE_PACKAGES),),
+        # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
+        ((*project, *groups, *for_tests, *tox, *BASE_PACKAGES),),
         ((*project, *groups, *tox, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),

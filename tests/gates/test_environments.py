@@ -356,6 +356,10 @@ DECLARED = {
         "pyproject.toml": '[project.optional-dependencies]\nio = ["tomli-w"]\n',
     },
     "dev group": {"pyproject.toml": '[dependency-groups]\ndev = ["tomli-w"]\n'},
+    "a test requirement file beside one uv cannot read": {
+        "requirements/dev.txt": "-e . --config-settings=pure-python=false\n-r test.txt\n",
+        "requirements/test.txt": "tomli-w\n",
+    },
     "a requirement file the CI installs": {
         ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: pip install -r tests/requirements.txt -e .\n",
         "tests/requirements.txt": "tomli-w\n",
@@ -380,7 +384,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     lives in pyproject.toml and names pytest-asyncio through ``{[core]deps}``; markdown-it-py's linkify extra is
     in ``[testenv:py{310,311,312,313}]``, invoke's pytest-relaxed in the ``dev`` group uv installs by default, a
     2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling, pyproject-hooks' testpath
-    in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs.
+    in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs, a 2025
+    frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
