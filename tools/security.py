@@ -24,9 +24,9 @@ from typing import Any
 from core.pymodules import syntax_tree
 from core.secrets import secret_hits
 from tools.candidate import Candidate, ChangedFile
-from tools.findings import Finding, GateReport, Severity
+from tools.findings import Finding, GateReport, Severity, on_own_commit
 from tools.gate import BaseText, GateContext, text_in
-from tools.policy import SecurityPolicy
+from tools.policy import SecurityPolicy, matches
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
 
@@ -39,14 +39,23 @@ class SecurityGate:
 
     def run(self, ctx: GateContext) -> GateReport:
         tree = ctx.tree if ctx.applied else None
-        return security_gate(ctx.candidate, tree, ctx.policies.security, ctx.base_text)
+        own_tests = None if ctx.options.model_patch_rules else ctx.policies.default.scope.tests.paths
+        return security_gate(ctx.candidate, tree, ctx.policies.security, ctx.base_text, own_tests)
 
 
 def security_gate(
-    candidate: Candidate, tree: Path | None, policy: SecurityPolicy, base_text: BaseText | None = None
+    candidate: Candidate,
+    tree: Path | None,
+    policy: SecurityPolicy,
+    base_text: BaseText | None = None,
+    own_tests: list[str] | None = None,
 ) -> GateReport:
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed,
-    ``base_text`` reads a file as the base has it."""
+    ``base_text`` reads a file as the base has it.
+
+    ``own_tests`` (globs of test files, on a person's own commit): the code rules are warnings there. A test
+    deserializes what it made itself (exceptiongroup's test unpickles its own script's output) and runs only in
+    the sandbox; a secret in a test file is still a leak, and a model's patch meets every rule everywhere."""
     secrets = policy.secrets.model_dump_json()
     marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
@@ -71,9 +80,10 @@ def security_gate(
                 if base_text is not None and changed.status != "added"
                 else None
             )
-            findings.extend(_reshaped(found, module, old, rules, marker))
+            code = _reshaped(found, module, old, rules, marker)
         else:
-            findings.extend(_text_checks(changed.path, new_lines, text_rules, rules, marker))
+            code = _text_checks(changed.path, new_lines, text_rules, rules, marker)
+        findings.extend(on_own_commit(code, own=own_tests is not None and matches(changed.path, own_tests)))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 

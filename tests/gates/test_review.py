@@ -144,6 +144,28 @@ def test_a_moved_test_key_and_a_pickle_round_trip_are_not_new_risks(make_repo) -
     assert not gate(review(root, diff_of(root, {"app/load.py": untrusted}), options=NO_TESTS), "security").passed
 
 
+def test_your_own_test_that_unpickles_what_it_made_warns_and_a_model_patch_or_library_code_still_fails(make_repo):
+    """exceptiongroup's test unpickles the output of its own helper script, run in a subprocess: its commit was
+    blocked as "pickle loads of data that may be untrusted". In a test file of a person's own commit the code rules
+    are warnings (the test runs only in the sandbox); the same line in library code, or in a model's patch, and a
+    secret anywhere, still fail."""
+    root = make_repo({"tests/test_fmt.py": "import sys\n", "app/fmt.py": ""})
+    test = (
+        "import pickle\nimport subprocess\nimport sys\n\n\ndef test_unpickled():\n"
+        "    done = subprocess.run([sys.executable, 'tests/dump.py'], capture_output=True)\n"
+        "    assert pickle.loads(done.stdout)\n"
+    )
+    own = ReviewOptions(tests="none", origin="human")
+    found = gate(review(root, diff_of(root, {"tests/test_fmt.py": test}), options=own), "security")
+    assert found.passed and [(f.rule, f.severity) for f in found.findings] == [("security.pickle-loads", "warning")]
+    library = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
+    assert not gate(review(root, diff_of(root, {"app/fmt.py": library}), options=own), "security").passed
+    assert not gate(review(root, diff_of(root, {"tests/test_fmt.py": test}), options=NO_TESTS), "security").passed
+    key = test + '\nSIGNER = Signer(secret_key="Hq3Vn8Lw2Xc7Rt5Ym9Kp")\n'  # patchgate: allow
+    leaked = gate(review(root, diff_of(root, {"tests/test_fmt.py": key}), options=own), "security")
+    assert not leaked.passed and any(".secret." in f.rule for f in leaked.findings if f.severity == "error")
+
+
 def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
     files = {
         "app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
