@@ -304,10 +304,12 @@ BASE_PACKAGES = ("pytest", "setuptools<81")
 # A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
 # which raises at import on Python 3.11, and parso's "pytest<6.0.0" imports and then fails its first assertion
 # rewrite ('required field "lineno" missing from alias'). Its cache stays on, in the folder: pytest-ruff, which a 2024
-# inflect's test extra installs, keeps its state in the cache's stash and errors without it.
+# inflect's test extra installs, keeps its state in the cache's stash and errors without it. It runs in the folder:
+# pytest-enabler turns on the plugins the current folder's pyproject.toml names (jaraco's projects: pytest-mypy), and
+# pytest-mypy names an item by its path below the current folder, which a file elsewhere is not.
 PYTEST_WORKS = (
     "-c",
-    "import pathlib, sys, tempfile, pytest; d = pathlib.Path(tempfile.mkdtemp()); "
+    "import os, pathlib, sys, tempfile, pytest; d = pathlib.Path(tempfile.mkdtemp()); os.chdir(d); "
     "(d / 'test_works.py').write_text('def test_works():\\n    assert [1] == [1]\\n'); "
     "sys.exit(pytest.main(['-q', '-o', 'cache_dir=' + str(d / 'cache'), str(d)]))",
 )

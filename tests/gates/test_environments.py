@@ -512,13 +512,15 @@ def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tm
 def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pytest_runs(tmp_path: Path) -> None:
     """A 2024 inflect's test extra installs pytest-ruff, which keeps its state in the cache's stash; the check that
     a new environment's pytest runs turned the cache off, the plugin errored, and the attempt with the project was
-    dropped for one without its dependencies (every test: No module named 'more_itertools')."""
+    dropped for one without its dependencies (every test: No module named 'more_itertools'). jaraco.functools'
+    pytest-mypy names items below the current folder, and the check ran its file from another one."""
     from tools.environments import PYTEST_WORKS
 
     python = make_venv(tmp_path / "project")
     site = next((tmp_path / "project" / ".venv" / "lib").glob("python3*/site-packages"))
-    (site / "cacheplug.py").write_text(
+    (site / "cacheplug.py").write_text(  # and, as pytest-mypy does, names each item below the current folder
         "def pytest_collection_modifyitems(config, items):\n    config.cache.set('cacheplug/seen', len(items))\n"
+        "    [item.path.relative_to(config.invocation_params.dir) for item in items]\n"
     )
     info = site / "cacheplug-1.dist-info"
     info.mkdir()
