@@ -17,7 +17,8 @@ rules: ``discover`` with ``-s``/``--start-directory`` (default ``.``) and
 same as positional arguments; a bare ``python -m unittest`` discovers with the
 defaults; ``python -m unittest tests.test_x`` and ``python tests/test.py`` name
 their test module (one whose name starts with ``test``), and so does ``coverage
-run`` in python's place. python-slugify keeps its tests in ``test.py`` and runs
+run`` in python's place; a named module adds itself to pytest's default names,
+narrowing nothing. python-slugify keeps its tests in ``test.py`` and runs
 ``pytest test.py`` (tox) or ``coverage run test.py`` (CI): pytest collects a
 file named on its command line whatever its name, so a named test module is a
 test beside pytest's default names in its folder. Left out: unittest only
@@ -126,12 +127,10 @@ def _script(rest: list[str]) -> str | None:
 
 
 def _given_to_pytest(args: list[str]) -> list[tuple[str, str]]:
-    """The test modules named on a pytest command line (``pytest test.py``, ``pytest tests/test_x.py::TestX``),
-    with pytest's default names in the whole tree beside them: a file named is a test whatever its name, and one
-    command that names a file does not make the project's other tests any less its tests."""
+    """The test modules named on a pytest command line (``pytest test.py``, ``pytest tests/test_x.py::TestX``):
+    a file named is a test whatever its name."""
     files = [a.split("::")[0] for a in args if not a.startswith("-") and a.split("::")[0].endswith(".py")]
-    named = _named([f.removesuffix(".py") for f in files])
-    return [*named, *(("", default) for default in _PYTEST_DEFAULTS)] if named else []
+    return _named([f.removesuffix(".py") for f in files])
 
 
 def _arguments(rest: list[str]) -> list[str]:
@@ -158,14 +157,17 @@ def _unittest(args: list[str]) -> list[tuple[str, str]]:
 
 def _named(modules: list[str]) -> list[tuple[str, str]]:
     """(folder, file name) of each module path a command names, when it is a test module (its name starts with
-    ``test``): ``tests/test`` -> ("tests", "test.py"). A class or method after it (``tests.test_x.TestY``) is not
-    told apart from a module without the tree, so only names whose last part is the test module count."""
+    ``test``): ``tests/test`` -> ("tests", "test.py"), with pytest's default names over the whole tree beside them:
+    a command that runs one module does not make the project's other tests any less its tests (autoflake's CI runs
+    ``python test_fuzz.py``, a fuzzer, and ``pytest`` for its tests in test_autoflake.py, which went unselected and
+    every review found no test). A class or method after it (``tests.test_x.TestY``) is not told apart from a module
+    without the tree, so only names whose last part is the test module count."""
     found = []
     for module in modules:
         path = PurePosixPath(module)
         if path.name.startswith("test") and (folder := _inside(str(path.parent))) is not None:
             found.append((folder, path.name + ".py"))
-    return found
+    return [*found, *(("", default) for default in _PYTEST_DEFAULTS)] if found else []
 
 
 def _inside(start: str) -> str | None:

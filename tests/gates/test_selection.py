@@ -142,13 +142,13 @@ PYTEST_DEFAULTS = [("", "test_*.py"), ("", "*_test.py")]  # beside a file named 
         ("    coverage run --source=markdown -m unittest discover {toxinidir}/tests", [("tests", "test*.py")]),
         ("  - run: python -m unittest discover tests '*_check.py' && echo done", [("tests", "*_check.py")]),
         ("commands = python -m unittest {posargs}", [("", "test*.py")]),
-        ("\tpython -m unittest tests.test_one", [("tests", "test_one.py")]),  # the module it names
+        ("\tpython -m unittest tests.test_one", [("tests", "test_one.py"), *PYTEST_DEFAULTS]),  # the module it names
         ("python -m unittest tests.test_one.TestOne", []),  # a class: not told apart from a module
         ("python -m unittest discover -s ../elsewhere", []),  # never outside the tree
-        ("  - run: python tests/test.py -v", [("tests", "test.py")]),  # decorator's CI runs its test script
+        ("  - run: python tests/test.py -v", [("tests", "test.py"), *PYTEST_DEFAULTS]),  # decorator's test script
         ("python setup.py test", []),
         # python-slugify's CI and tox: its tests are unittest classes in test.py
-        ("        coverage run --source=slugify test.py", [("", "test.py")]),
+        ("        coverage run --source=slugify test.py", [("", "test.py"), *PYTEST_DEFAULTS]),
         ("commands = coverage run -m pytest test.py", [("", "test.py"), *PYTEST_DEFAULTS]),
         ("python -W error -m pytest tests/test_a.py::TestA -q", [("tests", "test_a.py"), *PYTEST_DEFAULTS]),
         ("pip install pytest test-tools", []),
@@ -185,3 +185,21 @@ def test_a_file_named_to_pytest_narrows_nothing_else(make_repo) -> None:
     )
     change = {"slug.py": "def slug(text):\n    return text.casefold()\n"}
     assert selected(root, change).files == ["tests/integration/test_slow.py", "tests/unit/test_fast.py"]
+
+
+def test_a_script_a_command_runs_by_name_narrows_nothing_else(make_repo) -> None:
+    """autoflake's CI runs ``python test_fuzz.py ./*.py`` (a fuzzer) and ``pytest``: test_fuzz.py was read as its
+    one test module, so test_autoflake.py, where its tests are, was never selected and every review said that
+    pytest collected nothing."""
+    root = make_repo(
+        {
+            ".github/workflows/main.yaml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"
+            "      - run: python test_fuzz.py ./*.py\n",
+            "flake.py": "def strip(text):\n    return text.strip()\n",
+            "test_flake.py": "import unittest\n\nfrom flake import strip\n\n\nclass T(unittest.TestCase):\n"
+            "    def test_strip(self):\n        self.assertEqual(strip(' a '), 'a')\n",
+            "test_fuzz.py": "import sys\n\nimport flake\n\nif __name__ == '__main__':\n    flake.strip(sys.argv[1])\n",
+        }
+    )
+    change = {"flake.py": "def strip(text):\n    return text.strip(' ')\n"}
+    assert selected(root, change).files == ["test_flake.py", "test_fuzz.py"]
