@@ -68,18 +68,16 @@ def security_gate(
             findings.extend(symlink_findings(tree, changed.path))
         if changed.deleted or not changed.added:
             continue
-        findings.extend(_secrets(changed, secrets, removed))
+        old = (
+            base_text(changed.old_path or changed.path) if base_text is not None and changed.status != "added" else None
+        )
+        findings.extend(_secrets(changed, secrets, f"{removed}\n{old or ''}"))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = syntax_tree(source)
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
         if module is not None and source is not None:
             added = {n for n, _ in new_lines}
             found = PythonChecks(rules, changed.path, added, source.splitlines(), marker).run(module)
-            old = (
-                base_text(changed.old_path or changed.path)
-                if base_text is not None and changed.status != "added"
-                else None
-            )
             code = _reshaped(found, module, old, rules, marker)
         else:
             code = _text_checks(changed.path, new_lines, text_rules, rules, marker)
@@ -161,10 +159,11 @@ def symlink_findings(tree: Path, rel: str) -> list[Finding]:
     ]
 
 
-def _secrets(changed: ChangedFile, policy: str, removed: str) -> list[Finding]:
-    """Secrets on the lines ``changed`` adds, except values the diff's removed lines held: a key the base
-    already had (itsdangerous' test signing key, moved from a class's tests into a new function) is not leaked
-    by moving it."""
+def _secrets(changed: ChangedFile, policy: str, known: str) -> list[Finding]:
+    """Secrets on the lines ``changed`` adds, except values ``known`` holds (the diff's removed lines and the
+    base's same file): a key the base already had (itsdangerous' test signing key, moved from a class's tests
+    into a new function) is not leaked by moving it, nor a value repeated beside itself (validators' doctest
+    repeats a Bitcoin address its docstring already showed, which reads as a high-entropy string)."""
     hits = secret_hits(policy, changed.added_text(), changed.path)
     return [
         Finding(
@@ -174,7 +173,7 @@ def _secrets(changed: ChangedFile, policy: str, removed: str) -> list[Finding]:
             message=f"{hit.description} added (value redacted); load it from the environment or a secret store",
         )
         for hit in hits
-        if not (value := changed.added[hit.line - 1][1][hit.start : hit.end]) or value not in removed
+        if not (value := changed.added[hit.line - 1][1][hit.start : hit.end]) or value not in known
     ]
 
 

@@ -144,6 +144,20 @@ def test_a_moved_test_key_and_a_pickle_round_trip_are_not_new_risks(make_repo) -
     assert not gate(review(root, diff_of(root, {"app/load.py": untrusted}), options=NO_TESTS), "security").passed
 
 
+def test_a_value_the_file_already_holds_is_not_a_new_secret_and_a_new_one_is(make_repo) -> None:
+    """validators' doctest repeats, as the expected output, a Bitcoin address its docstring already showed on the
+    line above: a high-entropy string, "added" by the diff but not new to the file. A value the file did not
+    hold still fails."""
+    shown = "        >>> btc_address('3Cwgr2g7vsi1bXDUkpEnVoRLA9w4FZfC69')\n"  # patchgate: allow
+    doc = f'def btc_address(value):\n    """Check it.\n\n    Examples:\n{shown}        True\n    """\n'
+    root = make_repo({"app/btc.py": doc})
+    repeated = doc.replace("        True\n", "        True\n        >>> btc_address.last\n" + shown.replace(">>> ", ""))
+    assert gate(review(root, diff_of(root, {"app/btc.py": repeated}), options=NO_TESTS), "security").passed
+    other = "        'Zq8Vn2Lw7Xc3Rt5Ym9KpHq4Bt6Wd1Fs8Gj'\n"  # patchgate: allow
+    fresh = doc.replace("        True\n", "        True\n" + other)
+    assert not gate(review(root, diff_of(root, {"app/btc.py": fresh}), options=NO_TESTS), "security").passed
+
+
 def test_your_own_test_that_unpickles_what_it_made_warns_and_a_model_patch_or_library_code_still_fails(make_repo):
     """exceptiongroup's test unpickles the output of its own helper script, run in a subprocess: its commit was
     blocked as "pickle loads of data that may be untrusted". In a test file of a person's own commit the code rules
