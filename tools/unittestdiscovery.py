@@ -21,7 +21,7 @@ run`` in python's place; a named module adds itself to pytest's default names,
 narrowing nothing. python-slugify keeps its tests in ``test.py`` and runs
 ``pytest test.py`` (tox) or ``coverage run test.py`` (CI): pytest collects a
 file named on its command line whatever its name, so a named test module is a
-test beside pytest's default names in its folder. Left out: unittest only
+test beside pytest's default names over the whole tree. Left out: unittest only
 enters folders that are packages, which is not checked here.
 """
 
@@ -35,13 +35,12 @@ from pathlib import Path, PurePosixPath
 
 from tools.commandfiles import command_files
 from tools.gate import text_in
-from tools.pytestconfig import PytestConfig
+from tools.pytestconfig import DEFAULT_FILES, PytestConfig
 
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
 _PYTHON = re.compile(r"python[0-9.]*")
 _RUNNERS = ("unittest", "python", "pytest", "py.test", "coverage")  # a line naming none of them runs no test
-_PYTEST_DEFAULTS = ("test_*.py", "*_test.py")
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def _named(modules: list[str]) -> list[tuple[str, str]]:
         path = PurePosixPath(module)
         if path.name.startswith("test") and (folder := _inside(str(path.parent))) is not None:
             found.append((folder, path.name + ".py"))
-    return [*found, *(("", default) for default in _PYTEST_DEFAULTS)] if found else []
+    return [*found, *(("", default) for default in DEFAULT_FILES)] if found else []
 
 
 def _inside(start: str) -> str | None:
