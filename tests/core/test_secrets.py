@@ -50,6 +50,25 @@ def test_a_url_password_counts_unless_its_host_is_reserved_for_documentation() -
     assert [u for u in real if [h.rule for h in scanner.scan(f'URL = "{u}"\n')] != ["url-password"]] == []
 
 
+def test_a_url_password_that_is_the_word_for_one_is_a_placeholder() -> None:
+    """wtforms' URL validator tests list ``http://username:password@foobar.dk``: the field's name, not a value."""
+    placeholders = [
+        "http://username:password@foobar.dk",
+        "ftp://user:PASS@files.corp.net/",
+        "redis://:secret@cache.internal:6379",
+        "amqp://guest:passwd@broker/",
+    ]
+    real = [
+        "http://username:password1@foobar.dk",  # patchgate: allow
+        "ftp://user:Password!@files.corp.net/",  # patchgate: allow
+        "redis://:secrets@cache.internal:6379",  # patchgate: allow
+        "https://password:Qm7vT2xRkPz@api.corp.net/",  # patchgate: allow
+    ]
+    scanner = default_scanner()
+    assert [u for u in placeholders if scanner.scan(f'URL = "{u}"\n')] == []
+    assert [u for u in real if [h.rule for h in scanner.scan(f'URL = "{u}"\n')] != ["url-password"]] == []
+
+
 def test_inline_marker_allows_a_line() -> None:
     assert not default_scanner().scan(f"TOKEN = '{GH}'  # patchgate: allow")
 
