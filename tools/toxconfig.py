@@ -24,6 +24,8 @@ from typing import Any
 from core.tables import pyproject_of, table_at, toml_file
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
+# A comment: a whole line, or from whitespace and `#` to the line's end (pip's rule; `pkg#egg=x` is no comment).
+_COMMENT = re.compile(r"(?:^|\s+)#.*$")
 
 
 def tox_requirements(tree: Path, python: str) -> tuple[list[str], list[str]]:
@@ -84,14 +86,16 @@ def _expand(name: str) -> list[str]:
 
 
 def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int) -> list[str]:
-    """A setting's lines, each ``{[other]key}`` line replaced by that setting's own (to ``depth`` references)."""
+    """A setting's lines without comments, each ``{[other]key}`` line replaced by that setting's own (to ``depth``
+    references). tox drops a comment after a value as pip does: vulture's ``pint  # Use latest version`` is pint,
+    and kept whole it was a requirement uv refused, which dropped tox's deps and its pytest-cov with them."""
     try:
         value = parser.get(section, key, fallback="")
     except configparser.Error:
         return []
     lines: list[str] = []
     for raw in value.splitlines():
-        line = raw.strip()
+        line = _COMMENT.sub("", raw).strip()
         if (reference := _REFERENCE.match(line)) and depth > 0:
             lines += _lines(parser, reference[1], reference[2], depth - 1)
         elif line:

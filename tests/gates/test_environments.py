@@ -509,6 +509,20 @@ def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tm
     assert tox_requirements(tmp_path, "3.11") == (["-r", "a.txt", "pytest", "-r", "b.txt"], [])
 
 
+def test_tox_deps_lose_their_comments_as_tox_reads_them(tmp_path: Path) -> None:
+    """vulture's tox.ini lists ``pint  # Use latest version to catch API changes.`` beside pytest-cov: the comment
+    went to uv as part of a requirement, uv refused it, and the environment was built without tox's deps, so its
+    ``--cov`` addopts failed every review."""
+    from tools.toxconfig import tox_requirements
+
+    (tmp_path / "a.txt").write_text("tomli-w\n")
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps =\n    # the test tools\n    pytest-cov  # coverage\n    pint # latest\n"
+        "    -r a.txt\t# pinned\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == (["pytest-cov", "pint", "-r", "a.txt"], [])
+
+
 def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pytest_runs(tmp_path: Path) -> None:
     """A 2024 inflect's test extra installs pytest-ruff, which keeps its state in the cache's stash; the check that
     a new environment's pytest runs turned the cache off, the plugin errored, and the attempt with the project was
