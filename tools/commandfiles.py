@@ -1,9 +1,10 @@
 """Where a project states the commands its developers and its CI run, and the requirement files those install.
 
 A project that configures no pytest says how its tests run in a command (``tools.unittestdiscovery``), and a
-project whose packaging metadata names no test dependency says what its tests need in the ``pip install -r``
-lines of the same files: a 2026 parse's CI runs ``pip install -r tests/requirements.txt``, which holds the
-pytest-cov its pytest settings' ``--cov`` options need. The files are pyproject.toml's scripts, tox.ini,
+project whose packaging metadata names no test dependency says what its tests need in the install lines of the
+same files: a 2026 parse's CI runs ``pip install -r tests/requirements.txt``, which holds the pytest-cov its
+pytest settings' ``--cov`` options need, and cachecontrol's ``make bootstrap`` runs ``uv sync --extra dev``,
+the only extra that names the cherrypy its tests import. The files are pyproject.toml's scripts, tox.ini,
 setup.cfg, hatch.toml, noxfile.py, a Makefile and the GitHub workflows; they are read, never run.
 """
 
@@ -18,6 +19,11 @@ COMMAND_FILES = ("pyproject.toml", "tox.ini", "setup.cfg", "hatch.toml", "noxfil
 WORKFLOWS = ".github/workflows"
 _WORDS = re.compile(r"[\w./{}+-]+")
 _REQUIREMENT_FLAGS = ("-r", "--requirement")
+# An extra a command installs: uv's ``--extra dev`` (sync, run, pip install), or the project's own ``.[dev,test]``
+# (``pip install -e ".[dev]"``, nox's ``session.install(".[test]")``).
+_EXTRA_FLAG = re.compile(r"--extra[=\s]+[\"']?([\w.-]+)")
+_OWN_EXTRAS = re.compile(r"(?:^|[\s\"'=(,])\.(?:/)?\[([\w.,\s-]+)\]")
+_INSTALLS = ("install", "sync", "uv run")
 
 
 def command_files(tree: Path) -> list[str]:
@@ -44,6 +50,18 @@ def installed_requirement_files(tree: Path) -> list[str]:
             if "install" in line:
                 found += _named_files(_WORDS.findall(line))
     return [f for f in dict.fromkeys(found) if "doc" not in f and (tree / f).is_file()]
+
+
+def installed_extras(tree: Path) -> list[str]:
+    """The project's extras its commands install (``uv sync --extra dev``, ``pip install -e .[test,dev]``), in the
+    order first named; documentation's (``docs``, ``doc``) left out."""
+    found: list[str] = []
+    for name in command_files(tree):
+        for line in (text_in(tree, name) or "").splitlines():
+            if any(word in line for word in _INSTALLS):
+                found += _EXTRA_FLAG.findall(line)
+                found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
+    return [e for e in dict.fromkeys(found) if e and not e.lower().startswith("doc")]
 
 
 def _named_files(words: list[str]) -> list[str]:

@@ -43,7 +43,7 @@ from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
-from tools.commandfiles import installed_requirement_files
+from tools.commandfiles import installed_extras, installed_requirement_files
 from tools.envbuild import EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.sandbox import Confinement
@@ -319,10 +319,11 @@ TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs a
 def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
-    Attempts, smaller each time: the project with its test extras, test dependency groups, requirement files
-    and tox's deps (a 2018 itsdangerous lists freezegun only there); with only the requirement files named for
-    tests or installed by the project's commands; without the requirement files; without tox's
-    deps; alone; the test dependencies without the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
+    Attempts, smaller each time: the project with its test extras and those its commands install, test
+    dependency groups, requirement files and tox's deps (a 2018 itsdangerous lists freezegun only there); the
+    same with only its test extras; with only the requirement files named for tests or installed by the
+    project's commands; without the requirement files; without tox's deps; alone; the test dependencies without
+    the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
     """
     python = python or sys.executable
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -333,7 +334,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
-    project = ("{source}[" + extras + "]",) if {"pyproject.toml", "setup.py"} & set(files) else ()
+    buildable = bool({"pyproject.toml", "setup.py"} & set(files))
+    project = ("{source}[" + extras + "]",) if buildable else ()
     pyproject = pyproject_of(tree)
     groups = (
         *(a for g in _test_groups(pyproject) for a in ("--group", "{source}/pyproject.toml:" + g)),
@@ -342,7 +344,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
+    # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`), first: such an
+    # extra may also hold what does not install here (docs, lint tools), so the attempts after it go without
+    commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras, *installed_extras(tree)]))
+    as_run = (("{source}[" + commanded + "]", *groups, *pinned, *tox, *BASE_PACKAGES),)
     attempts = (
+        *((as_run,) if buildable and commanded != extras else ()),  # none commanded: the key stays as it was
         ((*project, *groups, *pinned, *tox, *BASE_PACKAGES),),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
         ((*project, *groups, *for_tests, *tox, *BASE_PACKAGES),),

@@ -370,6 +370,10 @@ DECLARED = {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
     },
+    "an extra the project's commands install": {
+        "pyproject.toml": '[project.optional-dependencies]\ndev = ["tomli-w"]\n',
+        "Makefile": "bootstrap:\n\tuv sync --extra dev\n",
+    },
 }
 
 
@@ -385,7 +389,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     in ``[testenv:py{310,311,312,313}]``, invoke's pytest-relaxed in the ``dev`` group uv installs by default, a
     2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling, pyproject-hooks' testpath
     in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs, a 2025
-    frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read.
+    frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read, a 2025
+    cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
@@ -542,6 +547,24 @@ def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pyt
     (info / "entry_points.txt").write_text("[pytest11]\ncacheplug = cacheplug\n")
     done = subprocess.run([str(python), *PYTEST_WORKS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "found"),
+    [
+        ("Makefile", "bootstrap:\n\tuv sync --extra dev --extra=redis", ["dev", "redis"]),
+        (".github/workflows/ci.yml", '        run: python -m pip install -e ".[test, dev]" pytest', ["test", "dev"]),
+        ("noxfile.py", '    session.install(".[testing]")', ["testing"]),
+        ("tox.ini", "commands_pre = uv run --extra test pytest", ["test"]),
+        ("Makefile", "\tpip install -e .[docs]\n\tpip install -e .\n\techo .[dev]", []),
+    ],
+)
+def test_the_extras_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
+    """The project's own extras (``.[x]``, uv's ``--extra x``) on an install line; documentation's left out."""
+    from tools.commandfiles import installed_extras
+
+    write_files(tmp_path, {where: line + "\n"})
+    assert installed_extras(tmp_path) == found
 
 
 @pytest.mark.parametrize(
