@@ -26,12 +26,13 @@ import calendar
 import dataclasses
 import datetime
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -313,6 +314,9 @@ PYTEST_WORKS = (
     "(d / 'test_works.py').write_text('def test_works():\\n    assert [1] == [1]\\n'); "
     "sys.exit(pytest.main(['-q', '-o', 'cache_dir=' + str(d / 'cache'), str(d)]))",
 )
+# A version in a file's name (3.8, 38, py311, python3.12), not inside a longer number: a Python's when it is 2.7
+# or 3.5 on (_named_python).
+_VERSION_IN_NAME = re.compile(r"(?<![0-9.])([23])\.?([0-9]{1,2})(?![0-9.])")
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 
 
@@ -329,8 +333,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     named = (p for pattern in REQUIREMENT_FILES for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name)
     ran = installed_requirement_files(tree)
-    requirements = sorted({*(str(p.relative_to(tree)) for p in named), *ran})
-    tox, tox_extras = tox_requirements(tree, _python_version(python))
+    version = _python_version(python)
+    found = {*(str(p.relative_to(tree)) for p in named), *ran}
+    requirements = sorted(r for r in found if _named_python(r) in (None, version))
+    tox, tox_extras = tox_requirements(tree, version)
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
@@ -375,6 +381,17 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
     )
+
+
+def _named_python(path: str) -> str | None:
+    """The Python a requirement file's name says it is for ("3.8" for ``requirements-dev3.8.txt``, ``tests37.txt``,
+    ``requirements-py311.txt``), or None. A 2025 deepdiff pins numpy 2.2 in requirements-dev.txt and numpy<2 in
+    requirements-dev3.8.txt, and a 2024 jinja pytest 8.2 and 7.4 in tests.txt and tests37.txt: together they never
+    resolve, and every requirement file was dropped with them. ``django32`` names no Python (3.2 is too old)."""
+    for major, minor in _VERSION_IN_NAME.findall(PurePosixPath(path).stem):
+        if (major, minor) == ("2", "7") or (major == "3" and 5 <= int(minor) <= 19):
+            return f"{major}.{minor}"
+    return None
 
 
 def _test_groups(pyproject: dict[str, Any]) -> list[str]:

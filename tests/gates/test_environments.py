@@ -370,6 +370,10 @@ DECLARED = {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
     },
+    "requirement files for this Python and for another": {
+        "requirements-dev.txt": "tomli-w==1.0.0\n",
+        "requirements-dev3.8.txt": "tomli-w==0.4.0\n",
+    },
     "an extra the project's commands install": {
         "pyproject.toml": '[project.optional-dependencies]\ndev = ["tomli-w"]\n',
         "Makefile": "bootstrap:\n\tuv sync --extra dev\n",
@@ -390,7 +394,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     2025 pdoc's pydantic in ``[tool.uv] dev-dependencies``, that group's older spelling, pyproject-hooks' testpath
     in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs, a 2025
     frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read, a 2025
-    cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs.
+    cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs, a 2025 deepdiff's
+    numpy in requirements-dev.txt beside the requirements-dev3.8.txt that pins another.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
