@@ -417,6 +417,31 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
 
 
 @pytest.mark.slow
+def test_property_based_tests_draw_the_same_examples_in_every_run(make_repo, tmp_path, monkeypatch) -> None:
+    """Hypothesis draws at random: python-fire's fuzz test drew ``'...'`` on a 2025 commit's run and not on its base's,
+    and the commit was blocked for a parser bug older than it. Every run draws the same examples (one seed), so the
+    base's and the candidate's runs meet the same inputs. Needs the package registry (hypothesis)."""
+    from core.settings import resolve
+    from tools.pytestrun import run_pytest
+
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    drawn = (
+        "from hypothesis import given, settings, strategies as st\n\nDRAWN = []\n\n\n"
+        "@settings(max_examples=20, database=None)\n@given(st.integers(10**6, 10**12))\n"
+        "def test_draws(x):\n    DRAWN.append(x)\n\n\ndef test_what_was_drawn():\n    assert not DRAWN, sorted(DRAWN)\n"
+    )
+    pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', 'dependencies = ["hypothesis"]')
+    root = make_repo({**BUILT, "pyproject.toml": pyproject, "tests/test_drawn.py": drawn})
+    settings = resolve(root, tests=TIMEOUT).tests
+    environment = resolve_environment(root, settings)
+    messages = [
+        run_pytest(root, ["tests/test_drawn.py"], 120, environment).failures["tests.test_drawn::test_what_was_drawn"][2]
+        for _ in range(2)
+    ]
+    assert messages[0] == messages[1] and messages[0].count(",") >= 5, messages
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("written", "tomli_w"), [("2022-06-15", "1.0.0"), ("2020-01-15", None)])
 def test_a_built_environment_has_the_packages_of_the_commits_month(make_repo, tmp_path, monkeypatch, written, tomli_w):
     """A July 2026 nox commit's new tests expect the python-discovery of July 2026; today's parses "3.14t"
