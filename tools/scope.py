@@ -176,6 +176,11 @@ def deleted_tests(changed: ChangedFile) -> list[tuple[int, str]]:
     ]
 
 
+def added_tests(changed: ChangedFile) -> set[str]:
+    """The test functions and Test classes the change defines in a file that it did not define before."""
+    return _tests_defined(text for _, text in changed.added) - _tests_defined(text for _, text in changed.removed)
+
+
 def _tests_defined(lines: Iterable[str]) -> set[str]:
     """The test functions and Test classes ``lines`` define."""
     return {m[1] or m[2] for text in lines if (m := _TEST_DEF.match(text))}

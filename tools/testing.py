@@ -44,7 +44,7 @@ from tools.gate import GateContext
 from tools.importcheck import import_check
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
-from tools.scope import deleted_tests
+from tools.scope import added_tests, deleted_tests
 from tools.selection import is_test_file, select_tests
 from tools.weakening import disappeared_tests
 
@@ -228,8 +228,9 @@ def tests_gate(
         if _errors(blocked) and not run.failures:
             again = _tried_in(run) or tests
         before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
+    unjudged = _uncollected_on_base(run, before, candidate)
     findings = [
-        *_compare(run, before, _passing_again(run, before, tree, timeout, environment, settings)),
+        *_compare(run, before, _passing_again(run, before, unjudged, tree, timeout, environment, settings), unjudged),
         *blocked_findings(run, before),
     ]
     gone: list[Finding] = []
@@ -308,27 +309,52 @@ def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None, reuse: b
 
 
 def _passing_again(
-    run: TestRun, before: TestRun, tree: Path, timeout: float, environment: TestEnvironment, settings: TestSettings
+    run: TestRun,
+    before: TestRun,
+    unjudged: set[str],
+    tree: Path,
+    timeout: float,
+    environment: TestEnvironment,
+    settings: TestSettings,
 ) -> set[str]:
     """The new failures that pass when their files run once more, in the same order: mistune's test that a
     parse is "near linear" compares two timings, and failed on a loaded machine for a change to another module.
     A whole file again, not the test alone, so a failure that needs the tests before it still fails."""
-    new = {t: run.files[t] for t in run.failures if t not in before.failures and t in run.files}
+    new = {t: run.files[t] for t in run.failures if t not in before.failures and t not in unjudged and t in run.files}
     if not new:
         return set()
     again = run_pytest(tree, sorted(set(new.values())), timeout, environment, settings.pass_env)
     return {t for t in new if again.outcomes.get(t) is True}
 
 
-def _compare(run: TestRun, before: TestRun, flaky: set[str]) -> list[Finding]:
+def _uncollected_on_base(run: TestRun, before: TestRun, candidate: Candidate) -> set[str]:
+    """The failing tests whose file the base could not collect, and which the change does not add: they never ran
+    on the base, so their failures are not known to be the change's. A 2016 iniconfig commit made its test file
+    collect again (the base's used ``metafunc.addcall``) and its tests met a pytest newer than they were written
+    for; a 2023 defusedxml commit let its file import without lxml, and pytest collected the abstract base class
+    that its own runner leaves out. A test the change adds there still judges it."""
+    added = {f.path: added_tests(f) for f in candidate.files}
+    unjudged = set()
+    for test_id in run.failures:
+        file = run.files.get(test_id, "")
+        on_base = before.failures.get(file)
+        # `tests.test_a.TestA::test_b[1]`: the function, and the class when there is one
+        names = {test_id.rpartition("::")[2].partition("[")[0], test_id.partition("::")[0].rpartition(".")[2]}
+        if on_base and on_base[2].startswith("cannot be collected") and not names & added.get(file, set()):
+            unjudged.add(test_id)
+    return unjudged
+
+
+def _compare(run: TestRun, before: TestRun, flaky: set[str], unjudged: set[str]) -> list[Finding]:
     """New failures one finding each; a warning when it passed run again, or when it fails with the very error
     (not an assertion) tests already fail with on the base: babel's tests need locale data a build step of its own
     makes, so 200 fail on every base here, and a commit whose new test, or whose code, now reaches that data was
-    blocked for what the environment lacks. Failures the base already had: one summary line."""
+    blocked for what the environment lacks. Failures the base already had, and those of files it could not collect
+    (``unjudged``): one summary line."""
     findings, old = [], []
     base_errors = Counter(message for _, _, message in before.failures.values() if not _judges(message))
     for test_id, (path, line, message) in run.failures.items():
-        if test_id in before.failures:
+        if test_id in before.failures or test_id in unjudged:
             old.append(test_id)
         elif test_id in flaky:
             said = f"{test_id} failed, then passed when its file ran again: a flaky test, not the change's: {message}"
@@ -351,7 +377,8 @@ def _compare(run: TestRun, before: TestRun, flaky: set[str]) -> list[Finding]:
             Finding(
                 rule="tests.pre-existing-failure",
                 severity="warning",
-                message=f"{len(old)} test(s) already failed on the base: {shown}",
+                message=f"{len(old)} test(s) already failed on the base: {shown}"
+                + (f" ({len(unjudged)} of them in file(s) it could not collect)" if unjudged else ""),
             )
         )
     return findings

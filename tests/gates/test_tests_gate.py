@@ -279,3 +279,43 @@ def test_options_of_pytests_cache_plugin_in_addopts_still_run_the_tests(make_rep
     assert fine.passed and fine.checked.startswith("3 test(s) ran from 2 file(s)"), fine
     broken = gate_report(review(root, diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("a + b", "a * b")})))
     assert not broken.passed and "test_ops_module" in broken.findings[0].message
+
+
+def test_tests_of_a_file_the_base_could_not_collect_do_not_judge_the_change_but_its_new_tests_do(make_repo) -> None:
+    """A 2016 iniconfig commit made its test file collect again and its old tests met a newer pytest; a 2023
+    defusedxml commit let its file import without lxml and pytest collected the base class its own runner leaves
+    out: both were blocked for tests that never ran on the base. A test the change adds to that file still judges
+    it, and a repair whose tests pass is a plain pass."""
+    root = make_repo(
+        {
+            "calc/__init__.py": "def add(a, b):\n    return a + b\n",
+            "tests/test_calc.py": "from calc import add, sub\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+            "def test_sub():\n    assert sub(3, 1) == 1\n",
+        }
+    )
+    repair = {"calc/__init__.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"}
+    report = gate_report(review(root, diff_of(root, repair)))
+    assert report.passed, report
+    (said,) = report.findings
+    assert said.rule == "tests.pre-existing-failure" and said.severity == "warning"
+    assert said.message == (
+        "1 test(s) already failed on the base: tests.test_calc::test_sub (1 of them in file(s) it could not collect)"
+    )
+    test = "from calc import add, sub\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\ndef test_sub():\n"
+    fixed = gate_report(
+        review(root, diff_of(root, {**repair, "tests/test_calc.py": test + "    assert sub(3, 1) == 2\n"}))
+    )
+    assert fixed.passed and fixed.findings == [], fixed
+    added = {
+        **repair,
+        "tests/test_calc.py": test + "    assert sub(3, 1) == 1\n\n\ndef test_neg():\n    assert sub(1, 2) == 1\n",
+    }
+    blocked = gate_report(review(root, diff_of(root, added)))
+    assert not blocked.passed
+    assert [(f.rule, f.message.split(" fails")[0]) for f in blocked.findings] == [
+        ("tests.new-failure", "tests.test_calc::test_neg"),
+        (
+            "tests.pre-existing-failure",
+            "1 test(s) already failed on the base: tests.test_calc::test_sub (1 of them in file(s) it could not collect)",
+        ),
+    ]
