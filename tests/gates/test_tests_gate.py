@@ -145,6 +145,31 @@ def test_tests_that_cannot_run_on_the_base_either_judge_nothing(make_repo) -> No
     assert "a_dependency_that_is_not_installed" in report.findings[0].message
 
 
+def test_tests_that_skip_themselves_on_the_base_too_judge_nothing_and_a_change_that_skips_them_is_refused(
+    make_repo,
+) -> None:
+    """factory_boy's SQLAlchemy tests skip themselves where SQLAlchemy is missing (only a tox factor installs it),
+    on every commit: a commit that changed their helpers was blocked for "no test ran". Skipped on the base too,
+    they judge nothing; a change that makes tests which ran on the base skip is still refused."""
+    test = "import pytest\n\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    root = make_repo(
+        {
+            "calc/__init__.py": "def add(a, b):\n    return a + b\n",
+            "tests/test_calc.py": test,
+            "tests/test_orm.py": "import pytest\n\nsqlalchemy = pytest.importorskip('a_dependency_that_is_not_installed')"
+            "\n\nfrom calc import add\n\n\ndef test_orm():\n    assert add(1, 1) == 2\n",
+        }
+    )
+    helper = diff_of(
+        root, {"tests/test_orm.py": "import pytest\n\npytest.importorskip('a_dependency_that_is_not_installed')\n"}
+    )
+    report = gate_report(review(root, helper))
+    assert report.passed and report.skipped and [f.rule for f in report.findings] == ["tests.base-broken"], report
+    skipping = test.replace("from calc", "pytest.skip('later', allow_module_level=True)\n\nfrom calc")
+    refused = gate_report(review(root, diff_of(root, {"tests/test_calc.py": skipping})))
+    assert not refused.passed and "tests.not-run" in [f.rule for f in refused.findings], refused
+
+
 def test_a_break_in_code_only_unittest_discovery_tests_is_refused_and_a_docstring_passes(make_repo) -> None:
     """The tests of a project that runs ``python -m unittest discover -p "*tests.py"`` are run by path; before,
     no file was a test and both changes passed with "no related tests"."""
