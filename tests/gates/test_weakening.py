@@ -263,6 +263,26 @@ def test_a_test_that_becomes_parametrized_is_not_missing(make_repo) -> None:
     assert tests.passed and tests.findings == [], tests.findings
 
 
+def test_numbered_cases_that_a_new_case_renumbers_are_not_missing(make_repo) -> None:
+    """``parameterized`` names each case by its index (``test_x_034_pt``): dateparser's commit that inserted Italian
+    phrases renumbered the cases after them, and 540 were reported "ran on the base but is no longer collected".
+    A case that really went is still found."""
+    cases = "[(1, 1), (2, 2), (3, 3)]"
+    test = (
+        "import unittest\n\nfrom calc import add\n\nCASES = " + cases + "\n\n\nclass T(unittest.TestCase):\n    pass"
+        "\n\n\nfor i, (a, b) in enumerate(CASES):\n    setattr(T, f'test_add_{i:03d}_{a}', "
+        "lambda self, a=a, b=b: self.assertEqual(add(a, b), a + b))\n"
+    )
+    root = make_repo({"calc.py": "def add(a, b):\n    return a + b\n", "tests/test_add.py": test})
+
+    def rules(new_cases: str) -> set[str]:
+        result = review(root, diff_of(root, {"tests/test_add.py": test.replace(cases, new_cases)}))
+        return {f.rule for g in result.gates for f in g.findings}
+
+    assert "tests.uncollected" not in rules("[(0, 0), (1, 1), (2, 2), (3, 3)]")
+    assert "tests.uncollected" in rules("[(2, 2), (3, 3)]")
+
+
 def test_your_own_commit_may_remove_every_test_it_would_run(repo) -> None:
     """The hook tried as a user: deleting a module's only tests left 'no test ran', an error, so the commit could
     not be made. On a person's own commit that is said, with the import check that still ran; a model's patch
