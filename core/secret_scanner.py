@@ -38,6 +38,15 @@ DIGEST_LENGTHS = (40, 64)  # sha1 (git) and sha256 hex digests
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 # A template stands where a value will be put (f-string, shell, Jinja, %-format): no token format holds one.
 _TEMPLATE = re.compile(r"\{[^{}]*\}|\$[A-Za-z_(]|%\([A-Za-z_]+\)")
+# Six or more consecutive characters of a sequence (123456, abcdef), as people type sample values: bandit's example of
+# a model revision read from a dict, `"abc1234567"`, was a "Hex High Entropy String added" and blocked its commit.
+_TYPED_RUN = re.compile(
+    "|".join(
+        seq[i : i + 6]
+        for seq in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        for i in range(len(seq) - 5)
+    )
+)
 
 
 class SecretScanner:
@@ -145,6 +154,8 @@ class SecretScanner:
             return False
         if isinstance(plugin, KeywordDetector):  # a value under a secret's name: gibberish, or built like a password
             return password_shaped(value) or self._words.is_gibberish(value.lower())
+        if _TYPED_RUN.search(value):  # `abc1234567`: a person typed it; 1 in ~10^5 random 32-hex values holds a run
+            return False
         # A lowercase 40/64-hex value is a git object id or a sha256 (commits in traces, pins in lockfiles).
         return not (isinstance(plugin, HexHighEntropyString) and len(value) in DIGEST_LENGTHS and value.islower())
 

@@ -69,6 +69,16 @@ def test_a_url_password_that_is_the_word_for_one_is_a_placeholder() -> None:
     assert [u for u in real if [h.rule for h in scanner.scan(f'URL = "{u}"\n')] != ["url-password"]] == []
 
 
+def test_a_value_holding_a_typed_run_is_a_sample_and_a_random_one_of_its_shape_counts() -> None:
+    """bandit's example of a model revision read from a dict, ``"abc1234567"``, was a "Hex High Entropy String added"
+    and blocked the commit: six consecutive characters of a sequence are typed, not generated."""
+    scanner = default_scanner()
+    assert not scanner.scan('config = {"revision": "abc1234567"}\n')
+    assert not scanner.scan('token = "9f86d081884c7d659a2feaa0c55ad015123456"\n')
+    assert [h.rule for h in scanner.scan('config = {"revision": "a9c1e3f7b2"}\n')] == ["hex-high-entropy-string"]
+    assert [h.rule for h in scanner.scan('token = "9f86d081884c7d659a2feaa0c55ad015"\n')] == ["hex-high-entropy-string"]
+
+
 def test_inline_marker_allows_a_line() -> None:
     assert not default_scanner().scan(f"TOKEN = '{GH}'  # patchgate: allow")
 
