@@ -336,36 +336,45 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     version = _python_version(python)
     found = {*(str(p.relative_to(tree)) for p in named), *ran}
     requirements = sorted(r for r in found if _named_python(r) in (None, version))
-    tox, tox_extras = tox_requirements(tree, version)
+    tox = tox_requirements(tree, version)
     names = sorted({*files, *requirements})
     as_of = _last_changed(tree, names)
-    extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
+    extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras]))
     buildable = bool({"pyproject.toml", "setup.py"} & set(files))
     project = ("{source}[" + extras + "]",) if buildable else ()
     pyproject = pyproject_of(tree)
-    groups = (
-        *(a for g in _test_groups(pyproject) for a in ("--group", "{source}/pyproject.toml:" + g)),
-        *_poetry_dev(pyproject),
-        *_uv_dev(pyproject),
-    )
+    declared = table_at(pyproject, "dependency-groups")
+
+    def group_args(names: list[str]) -> tuple[str, ...]:  # a group tox names that pyproject lacks would fail uv
+        return tuple(
+            a for g in dict.fromkeys(names) if g in declared for a in ("--group", "{source}/pyproject.toml:" + g)
+        )
+
+    groups = (*group_args([*_test_groups(pyproject), *tox.groups]), *_poetry_dev(pyproject), *_uv_dev(pyproject))
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
-    # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`), first: such an
-    # extra may also hold what does not install here (docs, lint tools), so the attempts after it go without
-    commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox_extras, *installed_extras(tree)]))
-    as_run = (("{source}[" + commanded + "]", *groups, *pinned, *tox, *BASE_PACKAGES),)
+    # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
+    # installs under its envs' other factors (authlib's `django: django` group), first: such an extra may also hold
+    # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
+    commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
+    factored = (*group_args(tox.factored_groups), *tox.factored)
+    as_run = (
+        (("{source}[" + commanded + "]",) if buildable else ())
+        + (*groups, *factored, *pinned, *tox.deps, *BASE_PACKAGES),
+    )
     attempts = (
-        *((as_run,) if buildable and commanded != extras else ()),  # none commanded: the key stays as it was
-        ((*project, *groups, *pinned, *tox, *BASE_PACKAGES),),
+        # none of them: the attempts, and so the environment's key, are as they were
+        *((as_run,) if (buildable and commanded != extras) or factored else ()),
+        ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
-        ((*project, *groups, *for_tests, *tox, *BASE_PACKAGES),),
-        ((*project, *groups, *tox, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
+        ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
+        ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         ((*project, *BASE_PACKAGES),),
         # the project's test dependencies without the project, which may not build here: semver's tox env skips
         # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
         # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
-        ((*_declared(pyproject, [*TEST_EXTRAS, *tox_extras]), *groups, *tox, *BASE_PACKAGES),),
+        ((*_declared(pyproject, [*TEST_EXTRAS, *tox.extras]), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
     return Recipe(

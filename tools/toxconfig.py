@@ -11,13 +11,18 @@ tox reads tox.ini first, then pyproject.toml's ``[tool.tox]`` (an ini text
 under ``legacy_tox_ini``, or tox 4's native ``env_run_base`` table), then
 tox.toml. Kept: plain requirement lines, ``-r``/``-c`` files inside the tree
 (``{toxinidir}/`` and ``{tox_root}/`` understood), ``{[section]key}``
-references; left out: factor-conditional lines, URLs and other substitutions.
+references, tox 4's ``dependency_groups``; apart: the lines under a factor of
+another env (``django: django``), which authlib's and factory_boy's tests of
+Django and SQLAlchemy need (a build tries them first, and goes on without them
+when they conflict); left out: lines for another Python, negated factors, URLs
+and other substitutions.
 """
 
 from __future__ import annotations
 
 import configparser
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +33,26 @@ _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 _COMMENT = re.compile(r"(?:^|\s+)#.*$")
 
 
-def tox_requirements(tree: Path, python: str) -> tuple[list[str], list[str]]:
-    """(uv arguments for tox's test deps, tox's extras) of the project in ``tree`` for the environment tox would
-    run on Python ``python`` ("3.11"); empty without a tox config."""
+# A factor-conditional line: `django: django`, `py311-django42: Django<4.3`, `{py38,py39}-flask: flask`, `!pypy: x`
+_FACTORED = re.compile(r"^([\w.,!{}-]+):\s*([^/\s].*)$")
+_PYTHON_FACTOR = re.compile(r"^(?:py|pypy|python)\d*(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class ToxNeeds:
+    """What tox installs for the env of this Python: uv arguments, extras and PEP 735 groups; and, apart, the
+    arguments and groups under the other factors of its envs (``django: django``)."""
+
+    deps: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    factored: list[str] = field(default_factory=list)
+    factored_groups: list[str] = field(default_factory=list)
+
+
+def tox_requirements(tree: Path, python: str) -> ToxNeeds:
+    """What tox installs for the project in ``tree`` in the environment it would run on Python ``python``
+    ("3.11"); empty without a tox config."""
     env = "py" + python.replace(".", "")
     if (tree / "tox.ini").is_file():
         return _from_ini(_ini(tree / "tox.ini"), tree, env)
@@ -40,6 +62,24 @@ def tox_requirements(tree: Path, python: str) -> tuple[list[str], list[str]]:
     if tox:
         return _from_table(table_at(tox, "env_run_base"), tree)
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
+
+
+def _split(lines: list[str], env: str) -> tuple[list[str], list[str]]:
+    """(the lines that hold for ``env``, those held under another factor of it) of a tox setting: a line for
+    another Python, or under a negated factor, is in neither."""
+    plain: list[str] = []
+    factored: list[str] = []
+    for line in lines:
+        if not (match := _FACTORED.match(line)) or "!" in match[1]:
+            plain += [] if match else [line]
+            continue
+        alternatives = [a.split("-") for e in _expand(match[1]) for a in e.split(",")]  # `django,flask: x` is either
+        ours = [a for a in alternatives if all(f == env or not _PYTHON_FACTOR.match(f) for f in a)]
+        if any(all(f == env for f in a) for a in ours):
+            plain.append(match[2].strip())
+        elif ours:
+            factored.append(match[2].strip())
+    return plain, factored
 
 
 def _ini(path: Path) -> configparser.ConfigParser | None:
@@ -58,15 +98,29 @@ def _ini_text(text: str) -> configparser.ConfigParser | None:
     return parser
 
 
-def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) -> tuple[list[str], list[str]]:
-    """``[testenv]``'s deps and extras, and those of the section for ``env`` ("py311"): markdown-it-py installs its
-    linkify extra, which its tests need, from ``[testenv:py{310,311,312,313}]``."""
+def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) -> ToxNeeds:
+    """``[testenv]``'s deps, extras and dependency groups, and those of the section for ``env`` ("py311"):
+    markdown-it-py installs its linkify extra, which its tests need, from ``[testenv:py{310,311,312,313}]``."""
     if parser is None:
-        return [], []
+        return ToxNeeds()
     sections = ["testenv", *(s for s in parser.sections() if s.startswith("testenv:") and env in _expand(s[8:]))]
-    deps = [line for section in sections for line in _lines(parser, section, "deps", depth=3)]
-    extras = [line for section in sections for line in _lines(parser, section, "extras", depth=3)]
-    return _arguments(list(dict.fromkeys(deps)), tree), _extras([e for line in extras for e in line.split(",")])
+
+    def setting(key: str) -> tuple[list[str], list[str]]:
+        lines = [line for section in sections for line in _lines(parser, section, key, depth=3)]
+        return _split(list(dict.fromkeys(lines)), env)
+
+    (deps, factored), (extras, _), (groups, factored_groups) = (
+        setting("deps"),
+        setting("extras"),
+        setting("dependency_groups"),
+    )
+    return ToxNeeds(
+        _arguments(deps, tree),
+        _extras([e for line in extras for e in line.split(",")]),
+        _extras(groups),
+        _arguments(factored, tree),
+        _extras(factored_groups),
+    )
 
 
 def _expand(name: str) -> list[str]:
@@ -103,11 +157,13 @@ def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int
     return lines
 
 
-def _from_table(table: dict[str, Any], tree: Path) -> tuple[list[str], list[str]]:
-    deps, extras = table.get("deps"), table.get("extras")
-    return (
-        _arguments([d for d in deps if isinstance(d, str)] if isinstance(deps, list) else [], tree),
-        _extras([e for e in extras if isinstance(e, str)] if isinstance(extras, list) else []),
+def _from_table(table: dict[str, Any], tree: Path) -> ToxNeeds:
+    def strings(key: str) -> list[str]:
+        value = table.get(key)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    return ToxNeeds(
+        _arguments(strings("deps"), tree), _extras(strings("extras")), _extras(strings("dependency_groups"))
     )
 
 

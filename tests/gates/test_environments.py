@@ -374,6 +374,10 @@ DECLARED = {
         "requirements-dev.txt": "tomli-w==1.0.0\n",
         "requirements-dev3.8.txt": "tomli-w==0.4.0\n",
     },
+    "a dependency group tox installs under a factor": {
+        "pyproject.toml": '[dependency-groups]\ndev = ["pytest"]\nio = ["tomli-w"]\n',
+        "tox.ini": "[tox]\nenvlist = py3{10,11,12}-{io,core}\n\n[testenv]\ndependency_groups =\n    dev\n    io: io\n",
+    },
     "an extra the project's commands install": {
         "pyproject.toml": '[project.optional-dependencies]\ndev = ["tomli-w"]\n',
         "Makefile": "bootstrap:\n\tuv sync --extra dev\n",
@@ -395,7 +399,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     in dev-requirements.txt, a 2026 parse's pytest-cov in the tests/requirements.txt its CI installs, a 2025
     frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read, a 2025
     cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs, a 2025 deepdiff's
-    numpy in requirements-dev.txt beside the requirements-dev3.8.txt that pins another.
+    numpy in requirements-dev.txt beside the requirements-dev3.8.txt that pins another, a 2025 authlib's django in the
+    dependency group its tox.ini installs under a factor (``django: django``).
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
@@ -541,7 +546,7 @@ def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tm
     (tmp_path / "tox.ini").write_text(
         "[testenv]\ndeps =\n    -r a.txt\n    pytest\n\n[testenv:py{310,311,312}]\ndeps =\n    -r b.txt\n    pytest\n"
     )
-    assert tox_requirements(tmp_path, "3.11") == (["-r", "a.txt", "pytest", "-r", "b.txt"], [])
+    assert tox_requirements(tmp_path, "3.11").deps == ["-r", "a.txt", "pytest", "-r", "b.txt"]
 
 
 def test_tox_deps_lose_their_comments_as_tox_reads_them(tmp_path: Path) -> None:
@@ -555,7 +560,22 @@ def test_tox_deps_lose_their_comments_as_tox_reads_them(tmp_path: Path) -> None:
         "[testenv]\ndeps =\n    # the test tools\n    pytest-cov  # coverage\n    pint # latest\n"
         "    -r a.txt\t# pinned\n"
     )
-    assert tox_requirements(tmp_path, "3.11") == (["pytest-cov", "pint", "-r", "a.txt"], [])
+    assert tox_requirements(tmp_path, "3.11").deps == ["pytest-cov", "pint", "-r", "a.txt"]
+
+
+def test_tox_lines_under_a_factor_are_apart_and_those_for_another_python_are_left_out(tmp_path: Path) -> None:
+    """authlib's tests of Django need the ``django`` dependency group its tox.ini installs under the ``django`` factor
+    of its envs (``py311-django``): read apart, so a build can try them and go on without them where two factors
+    conflict. A line for this Python holds; one for another Python, or under a negated factor, does not."""
+    from tools.toxconfig import ToxNeeds, tox_requirements
+
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nrequires >= 4.22\n\n[testenv]\ndependency_groups =\n    dev\n    django: django\n"
+        "deps =\n    pytest\n    py311: tomli-w\n    py38: tomli\n    {py310,py311}-sqla: sqlalchemy\n    !pypy: cffi\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
+        deps=["pytest", "tomli-w"], groups=["dev"], factored=["sqlalchemy"], factored_groups=["django"]
+    )
 
 
 def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pytest_runs(tmp_path: Path) -> None:
