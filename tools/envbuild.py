@@ -49,7 +49,7 @@ from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
 
-BUILDER_VERSION = "6"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "7"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -72,7 +72,10 @@ Attempt = tuple[Install, ...]  # installs run in order into one fresh environmen
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
 # the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
 LAST_WORD = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit)(?::.*)?|error: .+)$")
-EDITABLE = re.compile(r"^\s*(?:-e|--editable)[\s=]+(\.[^\s\[#]*)(\[[^\]]*\])?\s*(?:#.*)?$")
+# `-e .[test]`, and quoted as pip's own parser (shlex) allows: paramiko's `-e ".[invoke]"`, which uv cannot read
+EDITABLE = re.compile(
+    r"""^\s*(?:-e|--editable)[\s=]+(?P<q>["']?)(?P<path>\.[^\s\[#"']*)(?P<extras>\[[^\]]*\])?(?P=q)\s*(?:#.*)?$"""
+)
 
 
 class EnvironmentBuildError(PatchgateError):
@@ -323,7 +326,8 @@ def _install_where_they_fit(
 
 def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> None:
     """In the requirement files the attempts name (and those they include), an editable requirement of the
-    tree itself (``-e .[testutils]``, pylint's test requirements) becomes a plain one (``.[testutils]``).
+    tree itself (``-e .[testutils]``, pylint's test requirements; ``-e ".[invoke]"``, paramiko's, which uv cannot
+    even parse) becomes a plain one (``.[testutils]``).
 
     uv installs editables only through a backend's PEP 660 hook, which setuptools before 64 lacks, so the
     whole file failed and its test dependencies were left out. The project is installed from the copy either
@@ -344,10 +348,10 @@ def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: l
             if include := INCLUDE.match(line):
                 queue.append(path.parent / include[1])
             elif (editable := EDITABLE.match(line)) and root in {
-                (path.parent / editable[1]).resolve(),
-                (source / editable[1]).resolve(),
+                (path.parent / editable["path"]).resolve(),
+                (source / editable["path"]).resolve(),
             }:
-                lines[number] = f"{editable[1]}{editable[2] or ''}\n"
+                lines[number] = f"{editable['path']}{editable['extras'] or ''}\n"
                 changed = True
         if changed:
             path.write_text("".join(lines), encoding="utf-8")

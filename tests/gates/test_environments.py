@@ -378,6 +378,10 @@ DECLARED = {
         "pyproject.toml": '[dependency-groups]\ndev = ["pytest"]\nio = ["tomli-w"]\n',
         "tox.ini": "[tox]\nenvlist = py3{10,11,12}-{io,core}\n\n[testenv]\ndependency_groups =\n    dev\n    io: io\n",
     },
+    "the project itself, quoted, in a requirement file": {
+        "pyproject.toml": '[project.optional-dependencies]\nio = ["tomli-w"]\n',
+        "requirements-dev.txt": '-e ".[io]"\n',
+    },
     "an extra the project's commands install": {
         "pyproject.toml": '[project.optional-dependencies]\ndev = ["tomli-w"]\n',
         "Makefile": "bootstrap:\n\tuv sync --extra dev\n",
@@ -400,7 +404,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     frozenlist's Cython in requirements/test.txt beside a dev.txt whose first line uv cannot read, a 2025
     cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs, a 2025 deepdiff's
     numpy in requirements-dev.txt beside the requirements-dev3.8.txt that pins another, a 2025 authlib's django in the
-    dependency group its tox.ini installs under a factor (``django: django``).
+    dependency group its tox.ini installs under a factor (``django: django``), a 2024 paramiko's invoke in the extra
+    of its ``-e ".[invoke]"`` line, quoted as pip allows and uv cannot read.
     Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
