@@ -54,9 +54,11 @@ class SecretScanner:
 
     def __init__(self, policy: SecretsPolicy) -> None:
         plugins = _library_plugins(policy.plugins, policy.entropy) + _extra_plugins(policy.extra_formats)
-        # Token formats first: their name for a secret is more useful than "high entropy string".
-        plugins.sort(key=lambda p: (not isinstance(p, RegexBasedDetector), type(p).__name__))
+        # Token formats first, then a secret's name (`password = ...`): what they call a secret says more than "high
+        # entropy string", and a value the entropy plugins name is then one nothing else found (tools.security).
+        plugins.sort(key=lambda p: (_rank(p), type(p).__name__))
         self._plugins = plugins
+        self._keyword = next((p for p in plugins if isinstance(p, KeywordDetector)), None)
         self.specs = [filter_spec(p) for p in plugins]
         self._prefilter = Prefilter(self.specs)
         self.allow = [re.compile(p) for p in policy.allowlist]
@@ -109,7 +111,19 @@ class SecretScanner:
                 for start, end in self._spans(plugin, name, line, index + 1, context, indirect):
                     if not any(s < end and start < e for s, e in taken):
                         taken.append((start, end))
-                        yield SecretHit(_rule_id(plugin), plugin.secret_type, index + 1, start, end)
+                        said = self._named_by_keyword(plugin, name, line, index + 1, context)
+                        yield SecretHit(_rule_id(said), said.secret_type, index + 1, start, end)
+
+    def _named_by_keyword(self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any) -> BasePlugin:
+        """The keyword plugin for a random value on a line that gives it a secret's name (``API_KEY = "9f86..."``,
+        which its own filter let pass as no password-shaped word), else ``plugin``: a value that only looks random, with
+        no name, is the entropy plugins' alone (``tools.security`` weighs those apart)."""
+        keyword = self._keyword
+        if keyword is None or not isinstance(plugin, HighEntropyStringsPlugin):
+            return plugin
+        return (
+            keyword if keyword.analyze_line(filename=name, line=line, line_number=lineno, context=context) else plugin
+        )
 
     def _spans(
         self, plugin: BasePlugin, name: str, line: str, lineno: int, context: Any, indirect: bool
@@ -224,6 +238,10 @@ def _extra_plugins(formats: Iterable[ExtraFormat]) -> list[BasePlugin]:
         )()
         for f in formats
     ]
+
+
+def _rank(plugin: BasePlugin) -> int:
+    return 0 if isinstance(plugin, RegexBasedDetector) else 1 if isinstance(plugin, KeywordDetector) else 2
 
 
 def _rule_id(plugin: BasePlugin) -> str:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from core.secret_scanner import SecretScanner
 
 REDACTED = "«redacted»"
+# The rules of detect-secrets' entropy plugins: a value that only looks random, with no token format and no secret's
+# name beside it (the scanner ranks those plugins first, so where one of them finds a value, it names it).
+ENTROPY_RULES = frozenset({"hex-high-entropy-string", "base64-high-entropy-string"})
 # What a test subprocess may see of our environment; everything else (tokens, database URLs, proxies,
 # package-index credentials) stays out, whatever its name.
 ENV_ALLOWED = (

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.pymodules import syntax_tree
-from core.secrets import secret_hits
+from core.secrets import ENTROPY_RULES, secret_hits
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity, on_own_commit
 from tools.gate import BaseText, GateContext, text_in
@@ -53,9 +53,12 @@ def security_gate(
     """Secrets and injection findings on added lines; ``tree`` holds the patched files when apply passed,
     ``base_text`` reads a file as the base has it.
 
-    ``own_tests`` (globs of test files, on a person's own commit): the code rules are warnings there. A test
-    deserializes what it made itself (exceptiongroup's test unpickles its own script's output) and runs only in
-    the sandbox; a secret in a test file is still a leak, and a model's patch meets every rule everywhere."""
+    ``own_tests`` (globs of test files, on a person's own commit): the code rules are warnings there, and so is a
+    value only the entropy plugins find. A test deserializes what it made itself (exceptiongroup's test unpickles
+    its own script's output) and runs only in the sandbox, and compares digests and fingerprints (paramiko's test
+    of a host key's fingerprint, ``b"B3D522AAF9755EE8CD0EEA02B929A280"``); a token of a known format, a private key,
+    a password in a URL or a value under a secret's name in a test file is still a leak, and a model's patch meets
+    every rule everywhere."""
     secrets = policy.secrets.model_dump_json()
     marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
@@ -71,7 +74,12 @@ def security_gate(
         old = (
             base_text(changed.old_path or changed.path) if base_text is not None and changed.status != "added" else None
         )
-        findings.extend(_secrets(changed, secrets, f"{removed}\n{old or ''}"))
+        own = own_tests is not None and matches(changed.path, own_tests)
+        found = _secrets(changed, secrets, f"{removed}\n{old or ''}")
+        findings.extend(
+            on_own_commit([f for f in found if f.rule.removeprefix("security.secret.") in ENTROPY_RULES], own)
+        )
+        findings.extend(f for f in found if f.rule.removeprefix("security.secret.") not in ENTROPY_RULES)
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = syntax_tree(source)
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
@@ -81,7 +89,7 @@ def security_gate(
             code = _reshaped(found, module, old, rules, marker)
         else:
             code = _text_checks(changed.path, new_lines, text_rules, rules, marker)
-        findings.extend(on_own_commit(code, own=own_tests is not None and matches(changed.path, own_tests)))
+        findings.extend(on_own_commit(code, own=own))
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
 
 

@@ -180,6 +180,29 @@ def test_your_own_test_that_unpickles_what_it_made_warns_and_a_model_patch_or_li
     assert not leaked.passed and any(".secret." in f.rule for f in leaked.findings if f.severity == "error")
 
 
+def test_a_random_looking_value_in_your_own_test_warns_and_a_model_patch_or_a_named_secret_still_fails(make_repo):
+    """paramiko's test compares a host key's fingerprint with ``b"B3D522AAF9755EE8CD0EEA02B929A280"``: its commit
+    was blocked as "Hex High Entropy String added". A value only the entropy plugins find (no token format, no
+    secret's name) is a warning in a test file of a person's own commit; in library code, in a model's patch, or
+    under a secret's name it still fails."""
+    root = make_repo({"tests/test_keys.py": "import sys\n", "app/keys.py": ""})
+    test = "def test_fingerprint(key):\n    fp = key.fingerprint()\n"
+    test += '    assert fp == b"B3D522AAF9755EE8CD0EEA02B929A280"\n'  # patchgate: allow
+    own = ReviewOptions(tests="none", origin="human")
+    found = gate(review(root, diff_of(root, {"tests/test_keys.py": test}), options=own), "security")
+    assert found.passed and [(f.rule, f.severity) for f in found.findings] == [
+        ("security.secret.hex-high-entropy-string", "warning")
+    ]
+    assert not gate(review(root, diff_of(root, {"tests/test_keys.py": test}), options=NO_TESTS), "security").passed
+    library = 'FINGERPRINT = b"B3D522AAF9755EE8CD0EEA02B929A280"\n'  # patchgate: allow
+    assert not gate(review(root, diff_of(root, {"app/keys.py": library}), options=own), "security").passed
+    named = test + '\nAPI_KEY = "B3D522AAF9755EE8CD0EEA02B929A280"\n'  # patchgate: allow
+    leaked = gate(review(root, diff_of(root, {"tests/test_keys.py": named}), options=own), "security")
+    assert not leaked.passed and [f.rule for f in leaked.findings if f.severity == "error"] == [
+        "security.secret.secret-keyword"
+    ]
+
+
 def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
     files = {
         "app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
