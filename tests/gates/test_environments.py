@@ -258,7 +258,10 @@ def test_a_version_file_declared_outside_the_tree_is_never_read(tmp_path: Path) 
     assert not (tmp_path / "wt" / "keys").exists()
 
 
-def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
+def test_zero_tests_run_because_all_skipped_is_no_pass_but_not_checked(make_repo) -> None:
+    """Skipped on the base too ("needs a GPU" on a machine without one), the tests judge nothing: the verdict says
+    so ("passed, but not checked"), and no commit is refused for what the machine lacks; a change that makes tests
+    skip which ran on the base is refused (tests/gates/test_tests_gate.py)."""
     root = make_repo(
         {
             "m.py": "X = 1\n",
@@ -267,7 +270,9 @@ def test_zero_tests_run_because_all_skipped_is_not_a_pass(make_repo) -> None:
         }
     )
     report = gate_of(review_as_configured(root, diff_of(root, {"m.py": "X = 2\n"}), tests=TIMEOUT))
-    assert not report.passed and "skipped (needs a GPU)" in errors(report)["tests.not-run"]
+    assert report.passed and report.skipped, report
+    (said,) = report.findings
+    assert said.rule == "tests.base-broken" and said.severity == "warning" and "skipped (needs a GPU)" in said.message
 
 
 def test_review_json_shows_which_environment_ran_the_tests(project: Path) -> None:
