@@ -165,10 +165,11 @@ def _read_junit(report: Path, output: str, tree: Path) -> TestRun:
             run.passed += 1
         elif not case.classname and case.message.startswith("collection failure"):
             path = case.file or case.name
-            run.failures[path] = (path, None, redact(f"cannot be collected: {_cause(case.detail) or case.message}"))
+            said = f"cannot be collected: {_cause(case.detail) or case.message}"
+            run.failures[path] = (path, None, placeless(redact(said), tree))
             run.uncollected += 1
         else:
-            run.failures[case.test_id] = (case.file, case.line, redact(case.message[:300]))
+            run.failures[case.test_id] = (case.file, case.line, placeless(redact(case.message[:300]), tree))
     return run
 
 
@@ -192,8 +193,10 @@ def _node_id(tree: Path, file: str | None, classname: str, name: str) -> str:
 
 
 def placeless(node_id: str, tree: Path) -> str:
-    """``node_id`` with the worktree's path (and its resolved form) replaced: base and candidate run in
-    differently named temporary worktrees, and a test parametrized by a path carries it in its id."""
+    """``node_id`` (or a failure's message) with the worktree's path (and its resolved form) replaced: base and
+    candidate run in differently named temporary worktrees, a test parametrized by a path carries it in its id, and
+    an error names the file it was raised in (LibCST's ``cannot import name 'native' from 'libcst'
+    (<worktree>/libcst/__init__.py)``, the very error on both sides)."""
     for where in dict.fromkeys([str(tree.resolve()), str(tree)]):
         node_id = node_id.replace(where, "<worktree>")
     return node_id

@@ -344,3 +344,25 @@ def test_tests_of_a_file_the_base_could_not_collect_do_not_judge_the_change_but_
             "1 test(s) already failed on the base: tests.test_calc::test_sub (1 of them in file(s) it could not collect)",
         ),
     ]
+
+
+def test_the_error_the_base_fails_with_is_the_same_error_in_another_worktree(make_repo) -> None:
+    """LibCST's tests import its compiled parser, which a worktree lacks: every one fails on the base with ``cannot
+    import name 'native' from 'libcst' (/tmp/.../libcst/__init__.py)``, and a commit's new test failed the same way,
+    but in another worktree, so the message differed by its path and the commit was blocked. A break is still one."""
+    root = make_repo(
+        {
+            "calc/__init__.py": "def add(a, b):\n    return a + b\n",
+            "tests/test_native.py": "def test_native():\n    from calc import native\n\n    assert native\n",
+            "tests/test_add.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        }
+    )
+    test = "def test_native():\n    from calc import native\n\n    assert native\n"
+    added = test + "\n\ndef test_native_add():\n    from calc import native\n\n    assert native.add(1, 2) == 3\n"
+    code = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+    report = gate_report(review(root, diff_of(root, {"calc/__init__.py": code, "tests/test_native.py": added})))
+    assert report.passed, report
+    assert [f.rule for f in report.findings] == ["tests.fails-as-on-base", "tests.pre-existing-failure"]
+    assert "(<worktree>/calc/__init__.py)" in report.findings[0].message
+    broken = gate_report(review(root, diff_of(root, {"calc/__init__.py": code.replace("a + b", "a - b")})))
+    assert not broken.passed and broken.findings[0].rule == "tests.new-failure"
