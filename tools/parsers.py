@@ -7,8 +7,8 @@ policy; files mapped to a grammar in ``agent/grammars`` through that grammar.
 A file that did not parse on the base either is reported as a warning: the
 candidate did not break it. So is a data file (not code) under the test paths:
 a parser's own suite holds files it must refuse and files in a newer format
-than patchgate's parsers read (tomli's TOML 1.1 fixtures), and the tests that
-read them judge them.
+than patchgate's parsers read (tomli's TOML 1.1 fixtures, LibCST's Python 3.15
+fixtures in a ``fixtures`` folder), and the tests that read them judge them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from tools.gate import BaseText, GateContext
 from tools.kubernetes import PodTemplate, is_manifest, manifest_findings, manifests_in, pod_templates
 from tools.options import ReviewOptions
 from tools.policy import Policies, matches
+
+# Folders under the test paths whose files are inputs to tests, not tests (black's tests/data/cases, LibCST's fixtures)
+DATA_FOLDERS = frozenset({"fixtures", "data", "cases", "resources", "samples", "snapshots", "inputs"})
 
 
 class ParseGate:
@@ -77,8 +80,14 @@ def parse_gate(
 
 
 def _test_data(path: str, policies: Policies) -> bool:
-    """A data file (JSON, YAML, TOML, text: not code) under the policy's test paths."""
-    return language_of(path) == "text" and matches(path, policies.default.scope.tests.paths)
+    """A data file under the policy's test paths: JSON, YAML, TOML or text, or code in a fixtures folder that is no
+    test module (``native/libcst/tests/fixtures/pep798_dict_unpack_comp.py``: a parser's suite parses Python of
+    versions newer than any patchgate runs on, and files it must refuse)."""
+    if not matches(path, policies.default.scope.tests.paths):
+        return False
+    pure = PurePosixPath(path)
+    module = pure.name.startswith("test_") or pure.stem.endswith("_test") or pure.name == "conftest.py"
+    return language_of(path) == "text" or (not module and bool(DATA_FOLDERS & set(pure.parent.parts)))
 
 
 def change_pods(texts: dict[str, str], policies: Policies) -> list[PodTemplate]:

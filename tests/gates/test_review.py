@@ -301,6 +301,18 @@ def test_test_data_that_does_not_parse_only_warns_and_a_config_still_fails(repo:
     assert not config.passed and "invalid TOML" in config.findings[0].message
 
 
+def test_python_fixtures_of_a_parsers_suite_only_warn_and_a_test_module_or_library_code_still_fails(repo) -> None:
+    """LibCST's suite parses fixtures of Python 3.15 (``{**d for d in ds}``), which neither this Python nor
+    tree-sitter reads: its commit was blocked. Code in a fixtures folder under the test paths is data its tests
+    judge; the same text in a test module, or in library code, is still an error."""
+    newer = "x = {**d for d in ds}\ny = [*a for a in b]\n"
+    fixture = {"native/lib/tests/fixtures/pep798_unpack_comprehensions.py": newer}
+    parse = gate(review(repo, diff_of(repo, fixture), options=NO_TESTS), "parse")
+    assert parse.passed and parse.findings and all(f.severity == "warning" for f in parse.findings), parse
+    for path in ("native/lib/tests/fixtures/test_pep798.py", "app/pep798.py"):
+        assert not gate(review(repo, diff_of(repo, {path: newer}), options=NO_TESTS), "parse").passed, path
+
+
 def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(repo: Path) -> None:
     """cattrs adds tests written in Python 3.12's syntax (`type Alias = ...`), collected on 3.12 only: the Python
     patchgate runs on cannot compile them, tree-sitter's grammar can, and the project's Python judges them."""
