@@ -74,14 +74,17 @@ class TestEnvironment:
 
     def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
-        path, and the version file the project's build generates (``tools.generated``) in the worktree.
+        path, and the version file and the compiled extensions the project's build generates (``tools.generated``) in
+        the worktree.
 
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported).
         """
         # patchgate's own packages are not the project's
         site = site_packages(self.python) if self.python is not None and self.kind != "patchgate" else []
-        generated.complete(tree, [self.root] if self.root else [], site)
+        projects = [self.root] if self.root else []
+        generated.complete(tree, projects, site)
+        generated.complete_extensions(tree, projects, site)
         roots = [str(tree / "src")] if (tree / "src").is_dir() else []
         return {
             **allowed_env(os.environ, pass_env),

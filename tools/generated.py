@@ -1,4 +1,5 @@
-"""The version file a project's build writes into its own package, put into a worktree that lacks it.
+"""The files a project's build writes into its own package, put into a worktree that lacks them: its version file,
+and its compiled extension modules.
 
 setuptools-scm and hatch-vcs write ``src/pkg/_version.py`` when the project is
 built or installed, and the project's ``.gitignore`` keeps it out of git, so a
@@ -10,6 +11,14 @@ tree (an editable install writes it there) or the installed package of the
 environment the tests run in. Only a file the project's pyproject.toml declares
 as its version file is copied, and only to and from inside the trees: nothing
 else of the user's untracked files reaches the sandbox.
+
+A compiled extension (``pipdeptree/_rust.*.so``, LibCST's native parser) is
+the same: built at install into the installed package (or in place, in the
+user's tree), absent from any worktree, so the package's ``import`` of it
+failed on the base and the candidate alike. Each extension module of a package
+the worktree has, and lacks the module of, is copied from there. It was built
+from the environment's source, not the change's: the tests gate says so when a
+change edits compiled code (``NATIVE_SOURCES``).
 """
 
 from __future__ import annotations
@@ -55,6 +64,52 @@ def complete(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> list[st
                 copied.append(path)
                 break
     return copied
+
+
+EXTENSION_SUFFIXES = (".so", ".pyd")
+# Sources a build compiles into an extension module: a change to them is not in the module the tests import.
+NATIVE_SOURCES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".pyx", ".pxd", ".rs", ".go", ".zig")
+
+
+def complete_extensions(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> list[str]:
+    """Copy the compiled extension modules of ``tree``'s packages that it lacks from the first place that built
+    them (``built_extensions``). Returns the paths copied (relative to ``tree``)."""
+    copied: list[str] = []
+    for package, (built, modules) in built_extensions(tree, roots, site).items():
+        for module in modules:
+            target = tree / package / module.relative_to(built)
+            if not target.exists() and target.parent.is_dir() and not target.parent.is_symlink():
+                shutil.copyfile(module, target)
+                copied.append(str(PurePosixPath(package) / module.relative_to(built).as_posix()))
+    return copied
+
+
+def built_extensions(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> dict[str, tuple[Path, list[Path]]]:
+    """For each of ``tree``'s packages, the first place that holds its compiled extension modules, and those: a
+    project root in ``roots`` (an in-place build) or a folder of installed packages in ``site``."""
+    places: list[tuple[Path, Callable[[str], str]]] = [(r, str) for r in roots] + [(s, _installed) for s in site]
+    found: dict[str, tuple[Path, list[Path]]] = {}
+    for package in packages(tree):
+        for place, where in places:
+            built = place / where(package)
+            if not built.is_dir() or not built.resolve().is_relative_to(place.resolve()):
+                continue
+            if modules := [m for m in built.rglob("*") if m.suffix in EXTENSION_SUFFIXES and m.is_file()]:
+                found[package] = (built, modules)
+                break
+    return found
+
+
+def packages(tree: Path) -> list[str]:
+    """The top-level packages of ``tree`` (folders with an ``__init__.py``, at the root or under a source root)."""
+    found = []
+    for base in ("", *SOURCE_ROOTS):
+        folder = tree / base
+        if folder.is_dir() and not folder.is_symlink():
+            found += [
+                f"{base}{d.name}" for d in folder.iterdir() if (d / "__init__.py").is_file() and not d.is_symlink()
+            ]
+    return found
 
 
 def site_packages(python: Path) -> list[Path]:

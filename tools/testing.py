@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
@@ -41,6 +41,7 @@ from tools.environments import (
 )
 from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
+from tools.generated import NATIVE_SOURCES, built_extensions, site_packages
 from tools.importcheck import import_check
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
@@ -190,7 +191,7 @@ def tests_gate(
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        return imports_only(NO_RELATED)
+        return imports_only(NO_RELATED, *_native_not_rebuilt(candidate, tree, environment))
 
     def rerun(files: list[str], base_tree: Path) -> TestRun:  # these tests on the base, those of them it has
         present = [t for t in files if (base_tree / t).is_file()]
@@ -254,6 +255,7 @@ def tests_gate(
                 }
             )
         return imports_only(note + run.output[-1500:], why, *findings)
+    findings.extend(_native_not_rebuilt(candidate, tree, environment))
     detail = (
         run.output[-1500:]
         if run.failures
@@ -265,6 +267,22 @@ def tests_gate(
     return GateReport(
         name="tests", passed=not _errors(findings), findings=findings, detail=note + detail, checked=checked
     )
+
+
+def _native_not_rebuilt(candidate: Candidate, tree: Path, environment: TestEnvironment) -> list[Finding]:
+    """A warning when the change edits code a build compiles (``NATIVE_SOURCES``) and the project's extension
+    modules were built before it (in the user's tree or the environment, ``tools.generated``): the tests import
+    those, so that code is not checked."""
+    native = [f.path for f in candidate.files if not f.deleted and PurePosixPath(f.path).suffix in NATIVE_SOURCES]
+    site = site_packages(environment.python) if environment.python is not None else []
+    if not native or not built_extensions(tree, [environment.root] if environment.root else [], site):
+        return []
+    shown = ", ".join(native[:3]) + (f" and {len(native) - 3} more" if len(native) > 3 else "")
+    said = (
+        f"the change edits compiled code ({shown}); the tests ran with the extension modules built from the "
+        "environment's source, not the change's, so that code is not checked"
+    )
+    return [Finding(rule="tests.native-not-rebuilt", severity="warning", path=native[0], message=said)]
 
 
 def _no_environment(exc: EnvironmentBuildError) -> GateReport:

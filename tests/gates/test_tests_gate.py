@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
 from core.settings import TestSettings
 from tests.conftest import diff_of, git, review_as_configured
 from tools.candidate import parse_diff
@@ -366,3 +371,33 @@ def test_the_error_the_base_fails_with_is_the_same_error_in_another_worktree(mak
     assert "(<worktree>/calc/__init__.py)" in report.findings[0].message
     broken = gate_report(review(root, diff_of(root, {"calc/__init__.py": code.replace("a + b", "a - b")})))
     assert not broken.passed and broken.findings[0].rule == "tests.new-failure"
+
+
+def test_a_compiled_extension_built_in_your_tree_is_in_the_worktree_and_native_edits_are_said_unchecked(make_repo):
+    """pipdeptree's ``_rust`` module and LibCST's native parser are built at install, into the installed package or
+    the user's tree (in place), and no worktree has them: every test failed to import on the base and the change
+    alike, and nothing was checked. The worktree gets the project's built modules; a break in its Python code is
+    refused, and a change to the code they are compiled from is said to be unchecked. The standard library's
+    ``_bisect`` stands for the project's module (its init function names it ``_bisect``)."""
+    import _bisect
+
+    module = Path(getattr(_bisect, "__file__", "") or "builtin")
+    if module.suffix != ".so":
+        pytest.skip("this Python has _bisect built in, not in a file of its own")
+    ops = "from calc._bisect import bisect_right\n\n\ndef rank(items, x):\n    return bisect_right(items, x)\n"
+    root = make_repo(
+        {
+            ".gitignore": "*.so\n",
+            "calc/__init__.py": "",
+            "calc/ops.py": ops,
+            "calc/_bisect.c": "/* the extension's source */\n",
+            "tests/test_ops.py": "from calc.ops import rank\n\n\ndef test_rank():\n    assert rank([1, 2, 3], 2) == 2\n",
+        }
+    )
+    shutil.copyfile(module, root / "calc" / module.name)  # built in place, ignored by git
+    docstring = gate_report(review(root, diff_of(root, {"calc/ops.py": '"""Ranks."""\n' + ops})))
+    assert docstring.passed and not docstring.skipped and docstring.findings == [], docstring
+    broken = gate_report(review(root, diff_of(root, {"calc/ops.py": ops.replace("items, x)\n", "items, x) + 1\n")})))
+    assert not broken.passed and broken.findings[0].rule == "tests.new-failure"
+    native = gate_report(review(root, diff_of(root, {"calc/_bisect.c": "/* faster */\n"})))
+    assert native.passed and [f.rule for f in native.findings] == ["tests.native-not-rebuilt"], native
