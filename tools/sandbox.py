@@ -360,8 +360,8 @@ def _written(path):
         _note({home_write!r} + _os.path.relpath(path, _HOME) + " (went to a private, discarded HOME)")
 
 def _loopback(host):  # the sandbox's own loopback: a server its tests started, never the machine's
-    host = str(host)
-    return host == "localhost" or host == "::1" or host.startswith(("127.", "::ffff:127."))
+    host = str(host)  # the unspecified address ("", 0.0.0.0, ::) is this host too, as a server bound to it names itself
+    return host in ("localhost", "::1", "", "0.0.0.0", "::") or host.startswith(("127.", "::ffff:127."))
 
 def _hook(event, args):
     if _busy:

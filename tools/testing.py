@@ -54,6 +54,7 @@ TESTS_OFF, NO_RELATED = "tests off", "no related tests"
 
 
 _IN_TEST = re.compile(r", in ([^,]+\.py)$")  # the probe's note of the test file that tried it
+_DIALLED_PORT = re.compile(r":\d+ (?=\(no network)")  # "network connection to 10.1.2.3:41787 (no network ..."
 
 
 def confined(environment: TestEnvironment, repo: git.Repo, settings: TestSettings) -> TestEnvironment:
@@ -467,8 +468,13 @@ def blocked_findings(run: TestRun, before: TestRun | None = None) -> list[Findin
     legitimately keep caches there. What the same tests already tried on the base commit (``before``) is the
     suite's own habit, judged under the base's rules: a warning, not the change's error.
     """
-    on_base = set(before.blocked) if before is not None else set()
+    on_base = {_portless(what) for what in before.blocked} if before is not None else set()
     return [_blocked(what, on_base) for what in run.blocked]
+
+
+def _portless(what: str) -> str:
+    """A sandbox note without the port a connection dialled: a test's server takes a new ephemeral port each run."""
+    return _DIALLED_PORT.sub(" ", what)
 
 
 def _tried_in(run: TestRun) -> list[str] | None:
@@ -485,7 +491,7 @@ def _tried_in(run: TestRun) -> list[str] | None:
 
 def _blocked(what: str, on_base: set[str]) -> Finding:
     home = what.startswith(sandbox.HOME_WRITE)
-    if what in on_base and not home:
+    if _portless(what) in on_base and not home:
         said = f"sandbox: the tests tried a {what}, on the base commit too (not the change's doing)"
         return Finding(rule="tests.sandbox-blocked", severity="warning", message=said)
     said = f"sandbox: the change's code tried a {what}"
