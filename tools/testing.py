@@ -192,7 +192,9 @@ def tests_gate(
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        return imports_only(NO_RELATED, *_native_not_rebuilt(candidate, tree, environment))
+        if native := _native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
+            return imports_only(NO_RELATED, *native).model_copy(update={"skipped": True})
+        return imports_only(NO_RELATED)
 
     def rerun(files: list[str], base_tree: Path) -> TestRun:  # these tests on the base, those of them it has
         present = [t for t in files if (base_tree / t).is_file()]
