@@ -27,6 +27,7 @@ from typing import Any
 import git
 
 from core.console import err
+from core.pymodules import SOURCE_ROOTS
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
 from tools import sandbox
@@ -41,7 +42,7 @@ from tools.environments import (
 )
 from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
-from tools.generated import NATIVE_SOURCES, built_extensions, site_packages
+from tools.generated import NATIVE_SOURCES, built_extensions, packages, site_packages
 from tools.importcheck import import_check
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
@@ -54,6 +55,8 @@ TESTS_OFF, NO_RELATED = "tests off", "no related tests"
 
 
 _IN_TEST = re.compile(r", in ([^,]+\.py)$")  # the probe's note of the test file that tried it
+_BREAKS = ("tests.new-failure", "tests.import-error")  # what a module the change would compile can explain
+_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _DIALLED_PORT = re.compile(r":\d+ (?=\(no network)")  # "network connection to 10.1.2.3:41787 (no network ..."
 
 
@@ -234,7 +237,13 @@ def tests_gate(
         before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
     unjudged = _uncollected_on_base(run, before, candidate)
     findings = [
-        *_compare(run, before, _passing_again(run, before, unjudged, tree, timeout, environment, settings), unjudged),
+        *_built_by_the_change(
+            _compare(
+                run, before, _passing_again(run, before, unjudged, tree, timeout, environment, settings), unjudged
+            ),
+            candidate,
+            tree,
+        ),
         *blocked_findings(run, before),
     ]
     gone: list[Finding] = []
@@ -248,6 +257,13 @@ def tests_gate(
         # tox factor installs, skip themselves on every commit here): they judge nothing
         if not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
+        if unbuilt := {f.path for f in findings if f.rule == "tests.native-not-rebuilt"}:  # they need what it compiles
+            kept = [f for f in findings if not (f.rule == "tests.uncollected" and f.path in unbuilt)]
+            imported = imports_only(note + run.output[-1500:], *kept)
+            said = {(f.rule, f.path, f.message): f for f in _built_by_the_change(imported.findings, candidate, tree)}
+            return imported.model_copy(
+                update={"findings": list(said.values()), "passed": not _errors([*said.values()]), "skipped": True}
+            )
         why = _not_run(run, tests, environment)
         if gone and not run.failures and not options.model_patch_rules:  # a person deleted what would have run
             why = why.model_copy(
@@ -269,6 +285,34 @@ def tests_gate(
     )
     return GateReport(
         name="tests", passed=not _errors(findings), findings=findings, detail=note + detail, checked=checked
+    )
+
+
+def _built_by_the_change(findings: list[Finding], candidate: Candidate, tree: Path) -> list[Finding]:
+    """A new failure that cannot import a module of the project no file in the tree provides, from a change that
+    edits code a build compiles, is a warning: the module is the change's compiled code, which no build here made
+    (pipdeptree's "replace the Python engine with a Rust extension": ``No module named 'pipdeptree._rust'``)."""
+    if not any(PurePosixPath(f.path).suffix in NATIVE_SOURCES for f in candidate.files if not f.deleted):
+        return findings
+    ours = {PurePosixPath(p).name for p in packages(tree)}
+    reshaped = []
+    for finding in findings:
+        missing = _MISSING_MODULE.search(finding.message) if finding.rule in _BREAKS else None
+        if missing and missing[1].split(".")[0] in ours and not _provided(tree, missing[1]):
+            said = f"{finding.message}: a module the change's compiled code would make, which no build here ran"
+            finding = finding.model_copy(
+                update={"rule": "tests.native-not-rebuilt", "severity": "warning", "message": said}
+            )
+        reshaped.append(finding)
+    return reshaped
+
+
+def _provided(tree: Path, module: str) -> bool:
+    """Whether a file of ``tree`` (at its root or under a source root) is the Python module or package ``module``."""
+    relative = module.replace(".", "/")
+    return any(
+        (tree / base / f"{relative}.py").is_file() or (tree / base / relative / "__init__.py").is_file()
+        for base in ("", *SOURCE_ROOTS)
     )
 
 

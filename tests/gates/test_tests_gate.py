@@ -402,3 +402,11 @@ def test_a_compiled_extension_built_in_your_tree_is_in_the_worktree_and_native_e
     native = gate_report(review(root, diff_of(root, {"calc/_bisect.c": "/* faster */\n"})))
     assert native.passed and native.skipped, native  # "passed, but not checked"
     assert [f.rule for f in native.findings] == ["tests.native-not-rebuilt"], native
+    # pipdeptree's "replace the Python engine with a Rust extension": the module its tests now import is the
+    # change's compiled code, which no build here made; the same import without code to compile is a break
+    rewrite = ops.replace("calc._bisect", "calc._fast")
+    first = gate_report(review(root, diff_of(root, {"calc/ops.py": rewrite, "calc/_fast.rs": "// the engine\n"})))
+    assert first.passed and first.skipped and {f.rule for f in first.findings} == {"tests.native-not-rebuilt"}, first
+    assert all("No module named 'calc._fast'" in f.message for f in first.findings)
+    typo = gate_report(review(root, diff_of(root, {"calc/ops.py": rewrite})))
+    assert not typo.passed and typo.findings[0].rule == "tests.new-failure", typo
