@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -29,6 +30,7 @@ from tools.gate import BaseText, GateContext
 from tools.kubernetes import PodTemplate, is_manifest, manifest_findings, manifests_in, pod_templates
 from tools.options import ReviewOptions
 from tools.policy import Policies, matches
+from tools.pytestconfig import DEFAULT_FILES
 
 # Folders under the test paths whose files are inputs to tests, not tests (black's tests/data/cases, LibCST's fixtures)
 DATA_FOLDERS = frozenset({"fixtures", "data", "cases", "resources", "samples", "snapshots", "inputs"})
@@ -86,7 +88,7 @@ def _test_data(path: str, policies: Policies) -> bool:
     if not matches(path, policies.default.scope.tests.paths):
         return False
     pure = PurePosixPath(path)
-    module = pure.name.startswith("test_") or pure.stem.endswith("_test") or pure.name == "conftest.py"
+    module = any(fnmatch(f"{pure.stem}.py", name) for name in DEFAULT_FILES) or pure.name == "conftest.py"
     return language_of(path) == "text" or (not module and bool(DATA_FOLDERS & set(pure.parent.parts)))
 
 

@@ -260,10 +260,8 @@ def tests_gate(
         if unbuilt := {f.path for f in findings if f.rule == "tests.native-not-rebuilt"}:  # they need what it compiles
             kept = [f for f in findings if not (f.rule == "tests.uncollected" and f.path in unbuilt)]
             imported = imports_only(note + run.output[-1500:], *kept)
-            said = {(f.rule, f.path, f.message): f for f in _built_by_the_change(imported.findings, candidate, tree)}
-            return imported.model_copy(
-                update={"findings": list(said.values()), "passed": not _errors([*said.values()]), "skipped": True}
-            )
+            said = _built_by_the_change(imported.findings, candidate, tree)
+            return imported.model_copy(update={"findings": said, "passed": not _errors(said), "skipped": True})
         why = _not_run(run, tests, environment)
         if gone and not run.failures and not options.model_patch_rules:  # a person deleted what would have run
             why = why.model_copy(
@@ -292,7 +290,7 @@ def _built_by_the_change(findings: list[Finding], candidate: Candidate, tree: Pa
     """A new failure that cannot import a module of the project no file in the tree provides, from a change that
     edits code a build compiles, is a warning: the module is the change's compiled code, which no build here made
     (pipdeptree's "replace the Python engine with a Rust extension": ``No module named 'pipdeptree._rust'``)."""
-    if not any(PurePosixPath(f.path).suffix in NATIVE_SOURCES for f in candidate.files if not f.deleted):
+    if not _native_sources(candidate):
         return findings
     ours = {PurePosixPath(p).name for p in packages(tree)}
     reshaped = []
@@ -316,11 +314,16 @@ def _provided(tree: Path, module: str) -> bool:
     )
 
 
+def _native_sources(candidate: Candidate) -> list[str]:
+    """The files ``candidate`` edits or adds that a build compiles into an extension module."""
+    return [f.path for f in candidate.files if not f.deleted and PurePosixPath(f.path).suffix in NATIVE_SOURCES]
+
+
 def _native_not_rebuilt(candidate: Candidate, tree: Path, environment: TestEnvironment) -> list[Finding]:
     """A warning when the change edits code a build compiles (``NATIVE_SOURCES``) and the project's extension
     modules were built before it (in the user's tree or the environment, ``tools.generated``): the tests import
     those, so that code is not checked."""
-    native = [f.path for f in candidate.files if not f.deleted and PurePosixPath(f.path).suffix in NATIVE_SOURCES]
+    native = _native_sources(candidate)
     site = site_packages(environment.python) if environment.python is not None else []
     if not native or not built_extensions(tree, [environment.root] if environment.root else [], site):
         return []

@@ -70,8 +70,10 @@ def _split(lines: list[str], env: str) -> tuple[list[str], list[str]]:
     plain: list[str] = []
     factored: list[str] = []
     for line in lines:
-        if not (match := _FACTORED.match(line)) or "!" in match[1]:
-            plain += [] if match else [line]
+        if (match := _FACTORED.match(line)) is None:
+            plain.append(line)
+            continue
+        if "!" in match[1]:  # a negated factor
             continue
         alternatives = [a.split("-") for e in _expand(match[1]) for a in e.split(",")]  # `django,flask: x` is either
         ours = [a for a in alternatives if all(f == env or not _PYTHON_FACTOR.match(f) for f in a)]

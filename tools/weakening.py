@@ -33,8 +33,6 @@ from tools.security import dotted
 from tools.unittestdiscovery import stated
 
 SKIP_MARKS = {"skip", "skipif", "xfail"}
-# A generated case's index, and what follows it: `test_x_034_pt`, `test_x_7` (`parameterized`, nose-style loops)
-_NUMBERED_CASE = re.compile(r"_\d+(?:_\w*)?$")
 SKIP_CALLS = {"pytest.skip", "pytest.xfail", "self.skipTest", "unittest.skip"}
 COLLECTION_HOOKS = (
     "pytest_collection_modifyitems",
@@ -405,6 +403,10 @@ def disappeared_tests(
                 )
             )
     return findings
+
+
+# A generated case's index, and what follows it: `test_x_034_pt`, `test_x_7` (`parameterized`, nose-style loops)
+_NUMBERED_CASE = re.compile(r"_\d+(?:_\w*)?$")
 
 
 def _without_params(node: str) -> str:
