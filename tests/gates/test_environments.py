@@ -546,48 +546,6 @@ def test_a_pinned_pytest_that_cannot_run_here_is_not_the_environment(make_repo, 
     assert "failed in the new environment" in failed and said in log
 
 
-def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tmp_path: Path) -> None:
-    """``[testenv]`` and this Python's section both name requirement files: each ``-r`` keeps its own file (the
-    lines are made unique, not the words, or the second file lost its ``-r`` and became a package name)."""
-    from tools.toxconfig import tox_requirements
-
-    (tmp_path / "a.txt").write_text("tomli-w\n")
-    (tmp_path / "b.txt").write_text("tomli\n")
-    (tmp_path / "tox.ini").write_text(
-        "[testenv]\ndeps =\n    -r a.txt\n    pytest\n\n[testenv:py{310,311,312}]\ndeps =\n    -r b.txt\n    pytest\n"
-    )
-    assert tox_requirements(tmp_path, "3.11").deps == ["-r", "a.txt", "pytest", "-r", "b.txt"]
-
-
-def test_tox_deps_lose_their_comments_as_tox_reads_them(tmp_path: Path) -> None:
-    """vulture's tox.ini lists ``pint  # Use latest version to catch API changes.`` beside pytest-cov: the comment
-    went to uv as part of a requirement, uv refused it, and the environment was built without tox's deps, so its
-    ``--cov`` addopts failed every review."""
-    from tools.toxconfig import tox_requirements
-
-    (tmp_path / "a.txt").write_text("tomli-w\n")
-    (tmp_path / "tox.ini").write_text(
-        "[testenv]\ndeps =\n    # the test tools\n    pytest-cov  # coverage\n    pint # latest\n"
-        "    -r a.txt\t# pinned\n"
-    )
-    assert tox_requirements(tmp_path, "3.11").deps == ["pytest-cov", "pint", "-r", "a.txt"]
-
-
-def test_tox_lines_under_a_factor_are_apart_and_those_for_another_python_are_left_out(tmp_path: Path) -> None:
-    """authlib's tests of Django need the ``django`` dependency group its tox.ini installs under the ``django`` factor
-    of its envs (``py311-django``): read apart, so a build can try them and go on without them where two factors
-    conflict. A line for this Python holds; one for another Python, or under a negated factor, does not."""
-    from tools.toxconfig import ToxNeeds, tox_requirements
-
-    (tmp_path / "tox.ini").write_text(
-        "[tox]\nrequires >= 4.22\n\n[testenv]\ndependency_groups =\n    dev\n    django: django\n"
-        "deps =\n    pytest\n    py311: tomli-w\n    py38: tomli\n    {py310,py311}-sqla: sqlalchemy\n    !pypy: cffi\n"
-    )
-    assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
-        deps=["pytest", "tomli-w"], groups=["dev"], factored=["sqlalchemy"], factored_groups=["django"]
-    )
-
-
 def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pytest_runs(tmp_path: Path) -> None:
     """A 2024 inflect's test extra installs pytest-ruff, which keeps its state in the cache's stash; the check that
     a new environment's pytest runs turned the cache off, the plugin errored, and the attempt with the project was
@@ -607,59 +565,3 @@ def test_a_pytest_plugin_that_keeps_state_in_the_cache_passes_the_check_that_pyt
     (info / "entry_points.txt").write_text("[pytest11]\ncacheplug = cacheplug\n")
     done = subprocess.run([str(python), *PYTEST_WORKS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
-
-
-@pytest.mark.parametrize(
-    ("where", "line", "found"),
-    [
-        ("Makefile", "bootstrap:\n\tuv sync --extra dev --extra=redis", ["dev", "redis"]),
-        (".github/workflows/ci.yml", '        run: python -m pip install -e ".[test, dev]" pytest', ["test", "dev"]),
-        ("noxfile.py", '    session.install(".[testing]")', ["testing"]),
-        ("tox.ini", "commands_pre = uv run --extra test pytest", ["test"]),
-        ("Makefile", "\tpip install -e .[docs]\n\tpip install -e .\n\techo .[dev]", []),
-    ],
-)
-def test_the_extras_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
-    """The project's own extras (``.[x]``, uv's ``--extra x``) on an install line; documentation's left out."""
-    from tools.commandfiles import installed_extras
-
-    write_files(tmp_path, {where: line + "\n"})
-    assert installed_extras(tmp_path) == found
-
-
-@pytest.mark.parametrize(
-    ("where", "line", "found"),
-    [
-        (
-            ".github/workflows/ci.yml",
-            "        pip install -r tests/requirements.txt --editable .",
-            ["tests/requirements.txt"],
-        ),
-        ("noxfile.py", '    session.install("-r", "dev-requirements.txt")', ["dev-requirements.txt"]),
-        ("Makefile", "\tpython -m pip install -rrequirements/ci.txt", ["requirements/ci.txt"]),
-        ("tox.ini", "commands_pre = uv pip install --requirement={toxinidir}/ci.txt", ["ci.txt"]),
-        ("Makefile", "\tpip install -r docs/requirements.txt -r ../elsewhere.txt -r missing.txt", []),
-        ("Makefile", "\tcat -r tests/requirements.txt", []),
-    ],
-)
-def test_the_requirement_files_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
-    from tools.commandfiles import installed_requirement_files
-
-    write_files(
-        tmp_path,
-        {
-            where: line + "\n",
-            **{
-                name: "tomli-w\n"
-                for name in (
-                    "tests/requirements.txt",
-                    "dev-requirements.txt",
-                    "requirements/ci.txt",
-                    "ci.txt",
-                    "docs/requirements.txt",
-                )
-            },
-        },
-    )
-    (tmp_path.parent / "elsewhere.txt").write_text("x\n")
-    assert installed_requirement_files(tmp_path) == found
