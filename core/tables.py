@@ -1,8 +1,9 @@
-"""Nested tables of a project's TOML (its pyproject.toml), which is the project's text: any level may be absent
-or not a table, and reading it must never raise."""
+"""Nested tables of a project's TOML (its pyproject.toml) and INI files (setup.cfg, tox.ini), which are the project's
+text: any level may be absent or not a table, and reading them must never raise."""
 
 from __future__ import annotations
 
+import configparser
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,3 +27,22 @@ def table_at(data: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+def ini_file(path: Path) -> configparser.ConfigParser | None:
+    """The INI file at ``path`` read as Python's tools read it (no interpolation); None when it is absent, not
+    UTF-8 or not INI."""
+    try:
+        return ini_text(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def ini_text(text: str) -> configparser.ConfigParser | None:
+    """``text`` read as an INI file (see ``ini_file``); None when it is not one."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return parser

@@ -17,7 +17,6 @@ pyproject.toml changes nothing, and a ``[tool.pytest]`` table is as real as an
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import fnmatch
 import shlex
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from core.tables import ini_text
 from tools.gate import text_in
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
@@ -132,10 +132,8 @@ def file_settings(name: str, text: str | None) -> dict[str, object] | None:
         except tomllib.TOMLDecodeError:
             return None
         return _toml_settings(name, document)
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
+    parser = ini_text(text)
+    if parser is None:
         return None
     section = "tool:pytest" if name == "setup.cfg" else "pytest"
     if parser.has_section(section):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.tables import pyproject_of, table_at, toml_file
+from core.tables import ini_file, ini_text, pyproject_of, table_at, toml_file
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 # A comment: a whole line, or from whitespace and `#` to the line's end (pip's rule; `pkg#egg=x` is no comment).
@@ -55,10 +55,10 @@ def tox_requirements(tree: Path, python: str) -> ToxNeeds:
     ("3.11"); empty without a tox config."""
     env = "py" + python.replace(".", "")
     if (tree / "tox.ini").is_file():
-        return _from_ini(_ini(tree / "tox.ini"), tree, env)
+        return _from_ini(ini_file(tree / "tox.ini"), tree, env)
     tox = table_at(pyproject_of(tree), "tool", "tox")
     if isinstance(tox.get("legacy_tox_ini"), str):
-        return _from_ini(_ini_text(tox["legacy_tox_ini"]), tree, env)
+        return _from_ini(ini_text(tox["legacy_tox_ini"]), tree, env)
     if tox:
         return _from_table(table_at(tox, "env_run_base"), tree)
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
@@ -82,22 +82,6 @@ def _split(lines: list[str], env: str) -> tuple[list[str], list[str]]:
         elif ours:
             factored.append(match[2].strip())
     return plain, factored
-
-
-def _ini(path: Path) -> configparser.ConfigParser | None:
-    try:
-        return _ini_text(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _ini_text(text: str) -> configparser.ConfigParser | None:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return None
-    return parser
 
 
 def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) -> ToxNeeds:
