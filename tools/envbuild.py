@@ -151,7 +151,7 @@ class Built:
     def project_failed(self) -> str:
         """Why the project could not be installed here, where the environment holds its dependencies without
         it; '' when it was installed (or the environment was made before this was recorded)."""
-        return _read(self.home / "project-failed").strip()
+        return project_failed(self.home)
 
     @property
     def python(self) -> Path:
@@ -160,6 +160,11 @@ class Built:
     @property
     def log(self) -> str:
         return _read(self.home / "build.log")
+
+
+def project_failed(home: Path) -> str:
+    """Why the project could not be installed in the environment at ``home`` (see ``Built.project_failed``)."""
+    return _read(home / "project-failed").strip()
 
 
 def download_env(home: Path) -> dict[str, str]:
@@ -172,8 +177,9 @@ def download_env(home: Path) -> dict[str, str]:
 
 
 def installs_project(attempt: Attempt) -> bool:
-    """Whether ``attempt`` installs the project itself (names ``{source}``), not only packages."""
-    return any("{source}" in arg for install in attempt for arg in install)
+    """Whether ``attempt`` installs the project itself (``{source}``, with extras or without), not only packages: a
+    dependency group read from ``{source}/pyproject.toml`` installs the group's packages alone."""
+    return any(arg == "{source}" or arg.startswith("{source}[") for install in attempt for arg in install)
 
 
 def home_of(recipe: Recipe, cache: Path) -> Path:

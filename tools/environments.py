@@ -71,6 +71,7 @@ class TestEnvironment:
     env: Mapping[str, str] = field(default_factory=dict)  # variables the environment itself needs (VIRTUAL_ENV, PATH)
     confine: Confinement = field(default_factory=Confinement)  # the sandbox every command of this environment runs in
     root: Path | None = None  # the user's repository: where an editable install wrote the project's version file
+    project_failed: str = ""  # why a built environment holds the project's dependencies without the project
 
     def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
@@ -523,6 +524,7 @@ def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
         kind="built",
         env=_venv_vars(python),
         how=f"an isolated environment from {made_of} (key {recipe.key}), {how}",
+        project_failed=envbuild.project_failed(home),
     )
 
 

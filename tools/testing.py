@@ -21,13 +21,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import git
 
 from core.console import err
-from core.pymodules import SOURCE_ROOTS
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
 from tools import sandbox
@@ -42,12 +41,12 @@ from tools.environments import (
 )
 from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
-from tools.generated import NATIVE_SOURCES, built_extensions, packages, site_packages
 from tools.importcheck import import_check
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
 from tools.scope import added_tests, deleted_tests
 from tools.selection import is_test_file, select_tests
+from tools.unbuilt import UNBUILT, built_by_the_change, native_not_rebuilt, not_installed
 from tools.weakening import disappeared_tests
 
 # What the tests gate says when it runs no test; the import check's summary follows it.
@@ -55,8 +54,6 @@ TESTS_OFF, NO_RELATED = "tests off", "no related tests"
 
 
 _IN_TEST = re.compile(r", in ([^,]+\.py)$")  # the probe's note of the test file that tried it
-_BREAKS = ("tests.new-failure", "tests.import-error")  # what a module the change would compile can explain
-_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _DIALLED_PORT = re.compile(r":\d+ (?=\(no network)")  # "network connection to 10.1.2.3:41787 (no network ..."
 
 
@@ -195,7 +192,7 @@ def tests_gate(
     selection = select_tests(tree, candidate, options, test_globs)
     tests = selection.files
     if not tests:
-        if native := _native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
+        if native := native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
             return imports_only(NO_RELATED, *native).model_copy(update={"skipped": True})
         return imports_only(NO_RELATED)
 
@@ -236,16 +233,12 @@ def tests_gate(
             again = _tried_in(run) or tests
         before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
     unjudged = _uncollected_on_base(run, before, candidate)
-    findings = [
-        *_built_by_the_change(
-            _compare(
-                run, before, _passing_again(run, before, unjudged, tree, timeout, environment, settings), unjudged
-            ),
-            candidate,
-            tree,
-        ),
-        *blocked_findings(run, before),
-    ]
+
+    def explained(found: list[Finding]) -> list[Finding]:  # the failures no build here could let pass
+        return not_installed(built_by_the_change(found, candidate, tree), tree, environment)
+
+    flaky = _passing_again(run, before, unjudged, tree, timeout, environment, settings)
+    findings = [*explained(_compare(run, before, flaky, unjudged)), *blocked_findings(run, before)]
     gone: list[Finding] = []
     if collected is not None:
         missing = partial(disappeared_tests, collected, {placeless(n, tree) for n in run.node_ids}, renames)
@@ -257,10 +250,10 @@ def tests_gate(
         # tox factor installs, skip themselves on every commit here): they judge nothing
         if not before.ran:
             return _base_cannot_run(_not_run(run, tests, environment).message)
-        if unbuilt := {f.path for f in findings if f.rule == "tests.native-not-rebuilt"}:  # they need what it compiles
+        if unbuilt := {f.path for f in findings if f.rule in UNBUILT}:  # they need what no build here made
             kept = [f for f in findings if not (f.rule == "tests.uncollected" and f.path in unbuilt)]
             imported = imports_only(note + run.output[-1500:], *kept)
-            said = _built_by_the_change(imported.findings, candidate, tree)
+            said = explained(imported.findings)
             return imported.model_copy(update={"findings": said, "passed": not _errors(said), "skipped": True})
         why = _not_run(run, tests, environment)
         if gone and not run.failures and not options.model_patch_rules:  # a person deleted what would have run
@@ -272,7 +265,7 @@ def tests_gate(
                 }
             )
         return imports_only(note + run.output[-1500:], why, *findings)
-    findings.extend(_native_not_rebuilt(candidate, tree, environment))
+    findings.extend(native_not_rebuilt(candidate, tree, environment))
     detail = (
         run.output[-1500:]
         if run.failures
@@ -281,58 +274,16 @@ def tests_gate(
     checked = (
         f"{run.ran} test(s) ran from {len(tests)} file(s) in the {environment.kind} environment: {selection.summary()}"
     )
+    # every test that ran failed for what no build here made (pipdeptree's docs tests, on a Rust build): none judged
+    unchecked = not run.passed and not _errors(findings) and any(f.rule in UNBUILT for f in findings)
     return GateReport(
-        name="tests", passed=not _errors(findings), findings=findings, detail=note + detail, checked=checked
+        name="tests",
+        passed=not _errors(findings),
+        skipped=unchecked,
+        findings=findings,
+        detail=note + detail,
+        checked=checked,
     )
-
-
-def _built_by_the_change(findings: list[Finding], candidate: Candidate, tree: Path) -> list[Finding]:
-    """A new failure that cannot import a module of the project no file in the tree provides, from a change that
-    edits code a build compiles, is a warning: the module is the change's compiled code, which no build here made
-    (pipdeptree's "replace the Python engine with a Rust extension": ``No module named 'pipdeptree._rust'``)."""
-    if not _native_sources(candidate):
-        return findings
-    ours = {PurePosixPath(p).name for p in packages(tree)}
-    reshaped = []
-    for finding in findings:
-        missing = _MISSING_MODULE.search(finding.message) if finding.rule in _BREAKS else None
-        if missing and missing[1].split(".")[0] in ours and not _provided(tree, missing[1]):
-            said = f"{finding.message}: a module the change's compiled code would make, which no build here ran"
-            finding = finding.model_copy(
-                update={"rule": "tests.native-not-rebuilt", "severity": "warning", "message": said}
-            )
-        reshaped.append(finding)
-    return reshaped
-
-
-def _provided(tree: Path, module: str) -> bool:
-    """Whether a file of ``tree`` (at its root or under a source root) is the Python module or package ``module``."""
-    relative = module.replace(".", "/")
-    return any(
-        (tree / base / f"{relative}.py").is_file() or (tree / base / relative / "__init__.py").is_file()
-        for base in ("", *SOURCE_ROOTS)
-    )
-
-
-def _native_sources(candidate: Candidate) -> list[str]:
-    """The files ``candidate`` edits or adds that a build compiles into an extension module."""
-    return [f.path for f in candidate.files if not f.deleted and PurePosixPath(f.path).suffix in NATIVE_SOURCES]
-
-
-def _native_not_rebuilt(candidate: Candidate, tree: Path, environment: TestEnvironment) -> list[Finding]:
-    """A warning when the change edits code a build compiles (``NATIVE_SOURCES``) and the project's extension
-    modules were built before it (in the user's tree or the environment, ``tools.generated``): the tests import
-    those, so that code is not checked."""
-    native = _native_sources(candidate)
-    site = site_packages(environment.python) if environment.python is not None else []
-    if not native or not built_extensions(tree, [environment.root] if environment.root else [], site):
-        return []
-    shown = ", ".join(native[:3]) + (f" and {len(native) - 3} more" if len(native) > 3 else "")
-    said = (
-        f"the change edits compiled code ({shown}); the tests ran with the extension modules built from the "
-        "environment's source, not the change's, so that code is not checked"
-    )
-    return [Finding(rule="tests.native-not-rebuilt", severity="warning", path=native[0], message=said)]
 
 
 def _no_environment(exc: EnvironmentBuildError) -> GateReport:
