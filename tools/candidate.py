@@ -16,6 +16,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from core.errors import InputError
+from core.submodules import GITLINK
 
 MAX_PATCH_CHARS = 10 * 2**20  # characters of diff text, checked before parsing
 MAX_LINE_CHARS = 2**20  # one line: minified files pass, a 50 MB blob does not
@@ -43,6 +44,7 @@ class ChangedFile:
     old_path: str | None
     status: str  # "added", "modified", "deleted", "renamed"
     binary: bool = False
+    submodule: bool = False  # a submodule's recorded commit (git's gitlink), not a file
     added: list[tuple[int, str]] = field(default_factory=list)
     removed: list[tuple[int, str]] = field(default_factory=list)
     hunks: list[Hunk] = field(default_factory=list)
@@ -138,6 +140,10 @@ _HEADER_ONLY = (
 )
 
 
+# git's header of a submodule's entry: its "file" is the commit the submodule is at ("Subproject commit <sha>")
+_GITLINK = re.compile(rf"(?:index [0-9a-f]+\.\.[0-9a-f]+ |(?:new file |deleted file |new |old )mode ){GITLINK}\s*$")
+
+
 def _check_hunk_headers(diff: str) -> None:
     """A line that starts like a hunk header must be one: unidiff would skip it, and the hunk with it."""
     for number, line in enumerate(diff.splitlines(), start=1):
@@ -181,7 +187,10 @@ def _changed_file(pf) -> ChangedFile:
         status, path, old = "renamed", target, source
     else:
         status, path, old = "modified", target or source, source
-    changed = ChangedFile(path=path or pf.path, old_path=old, status=status, binary=pf.is_binary_file)
+    gitlink = any(_GITLINK.match(str(line)) for line in (pf.patch_info or []))
+    changed = ChangedFile(
+        path=path or pf.path, old_path=old, status=status, binary=pf.is_binary_file, submodule=gitlink
+    )
     for index, hunk in enumerate(pf, start=1):
         header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
         changed.hunks.append(Hunk(index, hunk.source_start, hunk.target_start, header))

@@ -53,7 +53,7 @@ def parse_gate(
     findings: list[Finding] = []
     texts: dict[str, str] = {}
     for changed in candidate.files:
-        if changed.deleted or changed.binary:
+        if changed.deleted or changed.binary or changed.submodule:  # a submodule's folder is no file to parse
             continue
         try:
             texts[changed.path] = (tree / changed.path).read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import TestSettings
-from tests.conftest import diff_of, git, review_as_configured
+from tests.conftest import diff_of, git, review_as_configured, write_files
 from tools.candidate import parse_diff
 from tools.gates import ReviewOptions, review
 from tools.policy import Policies
@@ -257,6 +257,36 @@ def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_pa
     assert fine.passed and fine.findings == [] and fine.checked.startswith("1 test(s) ran"), fine
     broken = gate_report(review(root, diff_of(root, {"greet/__init__.py": code.replace('"hello"', '"bye"')})))
     assert [(f.rule, f.severity) for f in broken.findings] == [("tests.new-failure", "error")]
+
+
+def test_a_commit_that_moves_a_submodule_passes_and_a_broken_file_beside_it_still_fails(make_repo) -> None:
+    """sqlglot's fix moved its integration-tests submodule to a new commit too ("bump the pointer to retrigger CI"):
+    the parse gate read the submodule's folder as a file, "[Errno 21] Is a directory", and blocked the commit."""
+    data = make_repo({"greeting.txt": "hello\n"}, name="data")
+    code = '"""Greetings."""\n\n\ndef greeting():\n    return "hello"\n'
+    root = make_repo({"greet/__init__.py": code, "settings.json": "{}\n"}, name="project")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(data), "fixtures")
+    git(root, "commit", "-qm", "fixtures")
+    (data / "greeting.txt").write_text("hello\nhi\n")
+    git(data, "commit", "-qam", "more greetings")
+    git(root / "fixtures", "pull", "-q")
+
+    def with_the_move(files: dict[str, str]) -> str:
+        write_files(root, files)
+        git(root, "add", "-A")
+        diff = git(root, "diff", "--cached")
+        git(root, "reset", "-q", "--hard")  # back to the base, the submodule at its recorded commit too
+        git(root, "submodule", "update", "-q")
+        git(root / "fixtures", "checkout", "-q", "main")
+        return diff
+
+    moved = with_the_move({"greet/__init__.py": code.replace("Greetings", "Say hello")})
+    assert "+Subproject commit" in moved
+    fine = review(root, moved)
+    assert fine.passed and all(not g.findings for g in fine.gates), fine
+    broken = review(root, with_the_move({"settings.json": "{\n"}))
+    (parse,) = (g for g in broken.gates if g.name == "parse")
+    assert not parse.passed and [f.path for f in parse.findings] == ["settings.json"], parse
 
 
 DATA_NOT_BUILT = {  # babel's locale data is built by a step of its own (`import_cldr`), not by installing it
