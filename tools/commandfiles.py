@@ -4,7 +4,7 @@ A project that configures no pytest says how its tests run in a command (``tools
 project whose packaging metadata names no test dependency says what its tests need in the install lines of the
 same files: a 2026 parse's CI runs ``pip install -r tests/requirements.txt``, which holds the pytest-cov its
 pytest settings' ``--cov`` options need, and cachecontrol's ``make bootstrap`` runs ``uv sync --extra dev``,
-the only extra that names the cherrypy its tests import. The files are pyproject.toml's scripts, tox.ini,
+the only extra that names the cherrypy its tests import (and the dependency groups such lines name). The files are pyproject.toml's scripts, tox.ini,
 setup.cfg, hatch.toml, noxfile.py, a Makefile and the GitHub workflows; they are read, never run.
 """
 
@@ -21,7 +21,9 @@ _WORDS = re.compile(r"[\w./{}+-]+")
 _REQUIREMENT_FLAGS = ("-r", "--requirement")
 # An extra a command installs: uv's ``--extra dev`` (sync, run, pip install), or the project's own ``.[dev,test]``
 # (``pip install -e ".[dev]"``, nox's ``session.install(".[test]")``).
-_EXTRA_FLAG = re.compile(r"--extra[=\s]+[\"']?([\w.-]+)")
+# (also as a command's words in Python: nox's ``session.run_install("uv", "sync", "--extra", "dev")``)
+_EXTRA_FLAG = re.compile(r"--extra[\"']?[=\s,]+[\"']?([\w.-]+)")
+_GROUP_FLAG = re.compile(r"(?<![\w-])--group[\"']?[=\s,]+[\"']?([\w.-]+)")  # uv's and pip's; not lint's --only-group
 _OWN_EXTRAS = re.compile(r"(?:^|[\s\"'=(,])\.(?:/)?\[([\w.,\s-]+)\]")
 _INSTALLS = ("install", "sync", "uv run")
 
@@ -62,6 +64,17 @@ def installed_extras(tree: Path) -> list[str]:
                 found += _EXTRA_FLAG.findall(line)
                 found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
     return [e for e in dict.fromkeys(found) if e and not e.lower().startswith("doc")]
+
+
+def installed_groups(tree: Path) -> list[str]:
+    """The dependency groups the project's commands install (``uv sync --group test``, ``pip install --group
+    dev``), in the order first named; documentation's left out."""
+    found: list[str] = []
+    for name in command_files(tree):
+        for line in (text_in(tree, name) or "").splitlines():
+            if any(word in line for word in _INSTALLS):
+                found += _GROUP_FLAG.findall(line)
+    return [g for g in dict.fromkeys(found) if not g.lower().startswith("doc")]
 
 
 def _named_files(words: list[str]) -> list[str]:

@@ -35,19 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from core.errors import ConfigError
 from core.git import run_git
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
-from tools.commandfiles import installed_extras, installed_requirement_files
-from tools.envbuild import EnvironmentBuildError, Progress, Recipe
+from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
+from tools.envbuild import Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.sandbox import Confinement
+from tools.testdeps import TEST_EXTRAS, declared, group_requirements, poetry_dev, test_groups, uv_default_groups, uv_dev
 from tools.toxconfig import tox_requirements
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -321,14 +319,13 @@ PYTEST_WORKS = (
 # A version in a file's name (3.8, 38, py311, python3.12), not inside a longer number: a Python's when it is 2.7
 # or 3.5 on (_named_python).
 _VERSION_IN_NAME = re.compile(r"(?<![0-9.])([23])\.?([0-9]{1,2})(?![0-9.])")
-TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 
 
 def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
     Attempts, smaller each time: the project with its test extras and those its commands install, test
-    dependency groups, requirement files and tox's deps (a 2018 itsdangerous lists freezegun only there); the
+    dependency groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018 itsdangerous lists freezegun only there); the
     same with only its test extras; with only the requirement files named for tests or installed by the
     project's commands; without the requirement files; without tox's deps; alone; the test dependencies without
     the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
@@ -347,14 +344,14 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     buildable = bool({"pyproject.toml", "setup.py"} & set(files))
     project = ("{source}[" + extras + "]",) if buildable else ()
     pyproject = pyproject_of(tree)
-    declared = table_at(pyproject, "dependency-groups")
+    group_table = table_at(pyproject, "dependency-groups")
 
     def group_args(names: list[str]) -> tuple[str, ...]:  # a group tox names that pyproject lacks would fail uv
         return tuple(
-            a for g in dict.fromkeys(names) if g in declared for a in ("--group", "{source}/pyproject.toml:" + g)
+            a for g in dict.fromkeys(names) if g in group_table for a in ("--group", "{source}/pyproject.toml:" + g)
         )
 
-    groups = (*group_args([*_test_groups(pyproject), *tox.groups]), *_poetry_dev(pyproject), *_uv_dev(pyproject))
+    groups = (*group_args([*test_groups(pyproject), *tox.groups]), *poetry_dev(pyproject), *uv_dev(pyproject))
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
@@ -362,13 +359,17 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
     commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
     factored = (*group_args(tox.factored_groups), *tox.factored)
+    tested = {*test_groups(pyproject), *tox.groups}
+    ran_groups = group_args(
+        [g for g in [*installed_groups(tree), *uv_default_groups(pyproject, tree)] if g not in tested]
+    )
     as_run = (
         (("{source}[" + commanded + "]",) if buildable else ())
-        + (*groups, *factored, *pinned, *tox.deps, *BASE_PACKAGES),
+        + (*groups, *ran_groups, *factored, *pinned, *tox.deps, *BASE_PACKAGES),
     )
     attempts = (
         # none of them: the attempts, and so the environment's key, are as they were
-        *((as_run,) if (buildable and commanded != extras) or factored else ()),
+        *((as_run,) if (buildable and commanded != extras) or factored or ran_groups else ()),
         ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
         ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
@@ -378,9 +379,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         # the project's test dependencies without the project, which may not build here: semver's tox env skips
         # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
         # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
-        ((*_declared(pyproject, [*TEST_EXTRAS, *tox.extras]), *groups, *tox.deps, *BASE_PACKAGES),),
+        ((*declared(pyproject, [*TEST_EXTRAS, *tox.extras]), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
+    # where the first attempt's groups take a package from a URL (urllib3's hypercorn fork), the index's next
+    if spelled := _groups_spelled_out(attempts[0], pyproject):
+        attempts = (attempts[0], spelled, *attempts[1:])
     return Recipe(
         tree,
         python,
@@ -396,6 +400,24 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
 
 
+def _groups_spelled_out(attempt: Attempt, pyproject: dict[str, Any]) -> Attempt | None:
+    """``attempt`` with each dependency group it installs written out as a package index serves its requirements
+    (``tools.testdeps.group_requirements``); None when no group it installs takes one from elsewhere (a git URL
+    of its own or of ``[tool.uv.sources]``). Where only the index is reachable, such a group fails whole."""
+    spelled, elsewhere = [], []
+    for install in attempt:
+        args, out = iter(install), []
+        for arg in args:
+            if arg == "--group":
+                served, fetched = group_requirements(pyproject, next(args, "").rpartition(":")[2])
+                out += served
+                elsewhere += fetched
+            else:
+                out.append(arg)
+        spelled.append(tuple(dict.fromkeys(out)))
+    return tuple(spelled) if elsewhere else None
+
+
 def _named_python(path: str) -> str | None:
     """The Python a requirement file's name says it is for ("3.8" for ``requirements-dev3.8.txt``, ``tests37.txt``,
     ``requirements-py311.txt``), or None. A 2025 deepdiff pins numpy 2.2 in requirements-dev.txt and numpy<2 in
@@ -405,62 +427,6 @@ def _named_python(path: str) -> str | None:
         if (major, minor) == ("2", "7") or (major == "3" and 5 <= int(minor) <= 19):
             return f"{major}.{minor}"
     return None
-
-
-def _test_groups(pyproject: dict[str, Any]) -> list[str]:
-    """The test dependency groups (PEP 735) pyproject.toml declares: where pallets, attrs and other projects now
-    list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports); without one,
-    ``dev``, the group uv installs by default."""
-    groups = table_at(pyproject, "dependency-groups")
-    found = [name for name in TEST_EXTRAS if name in groups]
-    return found or (["dev"] if "dev" in groups else [])  # uv's default group: invoke's pytest-relaxed is there
-
-
-def _declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
-    """The requirements pyproject.toml's ``[project]`` table states itself: its dependencies and those of
-    ``extras``, less any naming the project (``zipp[enabler]``), which must come from the tree, not an index."""
-    project = table_at(pyproject, "project")
-    own = canonicalize_name(str(project.get("name", "")))
-    optional = table_at(project, "optional-dependencies")
-    lists = [project.get("dependencies"), *(optional.get(extra) for extra in extras)]
-    found = []
-    for line in (item for items in lists if isinstance(items, list) for item in items if isinstance(item, str)):
-        try:
-            if canonicalize_name(Requirement(line).name) != own:
-                found.append(line)
-        except InvalidRequirement:
-            continue  # the project's text: what pip would refuse is left out
-    return list(dict.fromkeys(found))
-
-
-def _uv_dev(pyproject: dict[str, Any]) -> list[str]:
-    """uv's older spelling of the ``dev`` group, ``[tool.uv] dev-dependencies``, when the project has no test or
-    dev group (``_test_groups``): a 2025 pdoc lists pydantic there, which a commit's new tests import."""
-    if _test_groups(pyproject):
-        return []
-    listed = table_at(pyproject, "tool", "uv").get("dev-dependencies")
-    return [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
-
-
-def _poetry_dev(pyproject: dict[str, Any]) -> list[str]:
-    """A poetry project's development dependencies as PEP 508 requirements (poetry-core converts ``^7.0``): its
-    ``dev-dependencies`` and its test and dev groups, where poetry projects list what their tests import (rich's
-    tests import attrs). Dependencies from a path, a URL or a repository are left out: they may point anywhere."""
-    from poetry.core.factory import Factory
-
-    poetry = table_at(pyproject, "tool", "poetry")
-    groups = [table_at(poetry, "group", name, "dependencies") for name in (*TEST_EXTRAS, "dev")]
-    tables = [table_at(poetry, "dev-dependencies"), *groups]
-    found = []
-    for table in tables:
-        for name, constraint in table.items():
-            if name == "python" or (isinstance(constraint, dict) and {"path", "git", "url"} & constraint.keys()):
-                continue
-            try:
-                found.append(Factory.create_dependency(name, constraint).to_pep_508())
-            except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
-                continue
-    return list(dict.fromkeys(found))
 
 
 def _era(tree: Path) -> str | None:

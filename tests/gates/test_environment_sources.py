@@ -1,5 +1,6 @@
 """What a built environment installs for a project's tests, as read from the project's own files: tox's settings
-(deps, extras, dependency groups, comments, factors) and the extras and requirement files its commands install."""
+(deps, extras, dependency groups, comments, factors) and the extras, dependency groups and requirement files its
+commands install."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_files
-from tools.commandfiles import installed_extras, installed_requirement_files
+from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
+from tools.testdeps import group_requirements
 from tools.toxconfig import ToxNeeds, tox_requirements
 
 
@@ -54,6 +56,7 @@ def test_tox_lines_under_a_factor_are_apart_and_those_for_another_python_are_lef
         ("Makefile", "bootstrap:\n\tuv sync --extra dev --extra=redis", ["dev", "redis"]),
         (".github/workflows/ci.yml", '        run: python -m pip install -e ".[test, dev]" pytest', ["test", "dev"]),
         ("noxfile.py", '    session.install(".[testing]")', ["testing"]),
+        ("noxfile.py", '    session.run_install("uv", "sync", "--extra", "test")', ["test"]),
         ("tox.ini", "commands_pre = uv run --extra test pytest", ["test"]),
         ("Makefile", "\tpip install -e .[docs]\n\tpip install -e .\n\techo .[dev]", []),
     ],
@@ -62,6 +65,21 @@ def test_the_extras_a_projects_commands_install_are_found(tmp_path: Path, where,
     """The project's own extras (``.[x]``, uv's ``--extra x``) on an install line; documentation's left out."""
     write_files(tmp_path, {where: line + "\n"})
     assert installed_extras(tmp_path) == found
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "found"),
+    [
+        ("Makefile", "bootstrap:\n\tuv sync --group test --group=io", ["test", "io"]),
+        ("noxfile.py", '    session.run_install("uv", "sync", "--group", "dev")', ["dev"]),
+        (".github/workflows/ci.yml", "        run: pip install --group 'tests' -e .", ["tests"]),
+        ("noxfile.py", '    session.run_install("uv", "sync", "--only-group", "mypy", "--group", "docs")', []),
+    ],
+)
+def test_the_dependency_groups_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
+    """uv's and pip's ``--group x`` on an install line; a lint session's ``--only-group`` and documentation's out."""
+    write_files(tmp_path, {where: line + "\n"})
+    assert installed_groups(tmp_path) == found
 
 
 @pytest.mark.parametrize(
@@ -98,3 +116,23 @@ def test_the_requirement_files_a_projects_commands_install_are_found(tmp_path: P
     )
     (tmp_path.parent / "elsewhere.txt").write_text("x\n")
     assert installed_requirement_files(tmp_path) == found
+
+
+def test_a_groups_requirements_are_spelled_out_as_a_package_index_serves_them() -> None:
+    """urllib3's test group takes hypercorn from its fork on GitHub (``[tool.uv.sources]``), which only the network
+    beyond the package index reaches: written out, the group installs hypercorn from the index, and a direct
+    reference is left out; both are named as taken from elsewhere. Included groups come with the group."""
+    pyproject = {
+        "dependency-groups": {
+            "test": ["hypercorn>=0.15", "trustme", "fork @ git+https://example.org/fork.git"],
+            "dev": [{"include-group": "test"}, "coverage"],
+            "broken": [{"include-group": "missing"}],
+        },
+        "tool": {
+            "uv": {"sources": {"Hypercorn": {"git": "https://github.com/urllib3/hypercorn"}, "x": {"index": "i"}}}
+        },
+    }
+    served, fetched = group_requirements(pyproject, "dev")
+    assert served == ["hypercorn>=0.15", "trustme", "coverage"]
+    assert fetched == ["hypercorn>=0.15", "fork @ git+https://example.org/fork.git"]
+    assert group_requirements(pyproject, "broken") == group_requirements(pyproject, "absent") == ([], [])

@@ -391,6 +391,18 @@ DECLARED = {
         "pyproject.toml": '[project.optional-dependencies]\ndev = ["tomli-w"]\n',
         "Makefile": "bootstrap:\n\tuv sync --extra dev\n",
     },
+    "the dev group uv installs unasked, beside a test group": {
+        "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\ndev = [{include-group = "test"}, "tomli-w"]\n',
+        "uv.lock": "version = 1\n",
+    },
+    "a test group whose package uv takes from a git URL": {
+        "pyproject.toml": '[dependency-groups]\ntest = ["tomli-w"]\n\n[tool.uv.sources]\n'
+        'tomli-w = { git = "https://127.0.0.1:9/tomli-w.git", rev = "fork" }\n',
+    },
+    "a dependency group the project's commands install": {
+        "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
+        "noxfile.py": 'session.run_install("uv", "sync", "--group", "io")\n',
+    },
 }
 
 
@@ -410,8 +422,9 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     cachecontrol's cherrypy in the ``dev`` extra its Makefile's ``uv sync --extra dev`` installs, a 2025 deepdiff's
     numpy in requirements-dev.txt beside the requirements-dev3.8.txt that pins another, a 2025 authlib's django in the
     dependency group its tox.ini installs under a factor (``django: django``), a 2024 paramiko's invoke in the extra
-    of its ``-e ".[invoke]"`` line, quoted as pip allows and uv cannot read.
-    Without them no
+    of its ``-e ".[invoke]"`` line, quoted as pip allows and uv cannot read, a 2026 urllib3's trustme in the ``dev``
+    group its nox sessions and ``uv run`` install (its ``test`` group lacks it, and holds a fork of hypercorn from
+    a git URL, which only the network beyond the package index serves). Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))

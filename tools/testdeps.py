@@ -1,0 +1,117 @@
+"""What a project's pyproject.toml says its tests need: test extras, dependency groups (PEP 735, uv's and
+poetry's spellings) and the requirements it states itself.
+
+The text is the project's: what does not parse, or names what no package index
+serves, is left out rather than failing the build of the environment its tests
+run in (``tools.environments`` assembles the install attempts from these).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dependency_groups
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from core.tables import table_at
+
+TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
+_FETCHED = {"git", "url", "path"}  # a [tool.uv.sources] entry that is no package index
+
+
+def test_groups(pyproject: dict[str, Any]) -> list[str]:
+    """The test dependency groups (PEP 735) pyproject.toml declares: where pallets, attrs and other projects now
+    list what their tests import (jinja's ``tests`` group holds trio, which its conftest imports); without one,
+    ``dev``, the group uv installs by default."""
+    groups = table_at(pyproject, "dependency-groups")
+    found = [name for name in TEST_EXTRAS if name in groups]
+    return found or (["dev"] if "dev" in groups else [])  # uv's default group: invoke's pytest-relaxed is there
+
+
+def uv_default_groups(pyproject: dict[str, Any], tree: Path) -> list[str]:
+    """The groups ``uv sync`` and ``uv run`` install unasked in a project uv manages (a ``uv.lock`` or a
+    ``[tool.uv]`` table): ``[tool.uv] default-groups``, else ``dev``. A 2026 urllib3's ``test`` group lacks the
+    trustme its test server imports; its ``dev`` group, which its nox sessions and ``uv run`` install, has it."""
+    uv = table_at(pyproject, "tool", "uv")
+    if not uv and not (tree / "uv.lock").is_file():
+        return []
+    named = uv.get("default-groups", ["dev"])
+    if named == "all":
+        return list(table_at(pyproject, "dependency-groups"))
+    return [g for g in named if isinstance(g, str)] if isinstance(named, list) else []
+
+
+def declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
+    """The requirements pyproject.toml's ``[project]`` table states itself: its dependencies and those of
+    ``extras``, less any naming the project (``zipp[enabler]``), which must come from the tree, not an index."""
+    project = table_at(pyproject, "project")
+    own = canonicalize_name(str(project.get("name", "")))
+    optional = table_at(project, "optional-dependencies")
+    lists = [project.get("dependencies"), *(optional.get(extra) for extra in extras)]
+    found = []
+    for line in (item for items in lists if isinstance(items, list) for item in items if isinstance(item, str)):
+        try:
+            if canonicalize_name(Requirement(line).name) != own:
+                found.append(line)
+        except InvalidRequirement:
+            continue  # the project's text: what pip would refuse is left out
+    return list(dict.fromkeys(found))
+
+
+def uv_dev(pyproject: dict[str, Any]) -> list[str]:
+    """uv's older spelling of the ``dev`` group, ``[tool.uv] dev-dependencies``, when the project has no test or
+    dev group (``test_groups``): a 2025 pdoc lists pydantic there, which a commit's new tests import."""
+    if test_groups(pyproject):
+        return []
+    listed = table_at(pyproject, "tool", "uv").get("dev-dependencies")
+    return [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
+
+
+def poetry_dev(pyproject: dict[str, Any]) -> list[str]:
+    """A poetry project's development dependencies as PEP 508 requirements (poetry-core converts ``^7.0``): its
+    ``dev-dependencies`` and its test and dev groups, where poetry projects list what their tests import (rich's
+    tests import attrs). Dependencies from a path, a URL or a repository are left out: they may point anywhere."""
+    from poetry.core.factory import Factory
+
+    poetry = table_at(pyproject, "tool", "poetry")
+    groups = [table_at(poetry, "group", name, "dependencies") for name in (*TEST_EXTRAS, "dev")]
+    tables = [table_at(poetry, "dev-dependencies"), *groups]
+    found = []
+    for table in tables:
+        for name, constraint in table.items():
+            if name == "python" or (isinstance(constraint, dict) and {"path", "git", "url"} & constraint.keys()):
+                continue
+            try:
+                found.append(Factory.create_dependency(name, constraint).to_pep_508())
+            except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
+                continue
+    return list(dict.fromkeys(found))
+
+
+def group_requirements(pyproject: dict[str, Any], name: str) -> tuple[list[str], list[str]]:
+    """The requirements of dependency group ``name`` (with those of the groups it includes) as a package index
+    serves them, and those the project takes from elsewhere: a direct reference (``pkg @ git+https://...``) is
+    left out, and a package ``[tool.uv.sources]`` takes from a git repository, a URL or a path stays as written,
+    for the index to serve. A 2026 urllib3's ``test`` group takes hypercorn from its fork on GitHub beside the
+    trustme its test server imports; where only the package index is reachable, the whole group failed to
+    install. Both empty for a group that is not there or not valid."""
+    try:
+        lines = dependency_groups.resolve(table_at(pyproject, "dependency-groups"), name)
+    except (LookupError, ValueError, TypeError):
+        return [], []
+    sources = table_at(pyproject, "tool", "uv", "sources")
+    elsewhere = {canonicalize_name(n) for n, s in sources.items() if isinstance(s, dict) and _FETCHED & s.keys()}
+    served: list[str] = []
+    fetched: list[str] = []
+    for line in lines:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if requirement.url or canonicalize_name(requirement.name) in elsewhere:
+            fetched.append(line)
+        if not requirement.url:
+            served.append(line)
+    return served, fetched
