@@ -67,7 +67,10 @@ def run_pytest(
             return TestRun(
                 {},
                 0,
-                problem=f"tests did not finish within {timeout:g} s",
+                problem=(
+                    f"tests did not finish within {timeout:g} s (more time: review --timeout or "
+                    "[tool.patchgate.tests] timeout)"
+                ),
                 output=output[-2000:],
                 blocked=done.blocked,
                 timed_out=True,

@@ -68,7 +68,7 @@ def test_timeout_fails_the_gate(make_repo) -> None:
     diff = diff_of(root, {"slow.py": "X = 2\n"})
     report = gate_report(review(root, diff, tests=TestSettings(timeout=2)))
     assert not report.passed and report.findings[0].rule == "tests.not-run"
-    assert "within 2 s" in report.findings[0].message
+    assert "within 2 s (more time: review --timeout or [tool.patchgate.tests] timeout)" in report.findings[0].message
 
 
 def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
