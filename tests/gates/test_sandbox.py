@@ -212,6 +212,37 @@ def test_a_suites_own_network_attempt_is_the_bases_and_a_new_one_is_the_changes(
             ), error
 
 
+def test_a_udp_socket_that_asks_for_its_own_address_passes_and_a_datagram_sent_out_is_the_changes(
+    make_repo, tmp_path: Path
+) -> None:
+    """dask's ``get_ip`` points a UDP socket at 8.8.8.8 to learn which local address would reach it, which sends
+    nothing: joblib's new dask tests were blocked for "a network connection to 8.8.8.8:80". A datagram sent to an
+    address (``sendto``), which the probe did not see, is the change's attempt."""
+    repo = make_repo(BASE)
+    ask = (
+        "import socket\n\n\ndef test_own_address():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    try:\n        s.connect(('8.8.8.8', 80))\n    except OSError:\n        pass\n    s.close()\n"
+    )
+    send = ask.replace("s.connect(('8.8.8.8', 80))", "s.sendto(b'x', ('10.1.2.3', 53))")
+    for change, test in [("own address", ask), ("datagram", send)]:
+        (tmp_path / "change.diff").write_text(diff_of(repo, {"tests/test_udp.py": test}))
+        result = run_cli(repo, "review", "--patch", str(tmp_path / "change.diff"), "--json", home=tmp_path / "home")
+        found = {(f["severity"], f["message"]) for f in gate_report(result)["findings"]}
+        if change == "own address":
+            assert result.returncode == 0, found
+            assert (
+                "note",
+                "sandbox: the change's code tried a UDP socket pointed at 8.8.8.8:80 (sends nothing: it asks which "
+                "local address would reach there), in tests/test_udp.py",
+            ) in found, found
+        else:
+            said = (
+                "sandbox: the change's code tried a network connection to 10.1.2.3:53 (no network in the sandbox), "
+                "in tests/test_udp.py"
+            )
+            assert result.returncode == 1 and ("error", said) in found, found
+
+
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
     test = (
