@@ -331,6 +331,21 @@ def test_syntax_newer_than_patchgates_python_warns_and_a_real_error_still_fails(
         assert not broken.passed and broken.findings[0].message.startswith(said), broken
 
 
+def test_code_only_a_grammar_refuses_warns_on_your_own_commit_and_fails_a_model_patch(repo: Path) -> None:
+    """cbor2's Rust port holds ``type Callback<'py> = dyn 'py + FnMut(...)``, valid Rust that tree-sitter's grammar
+    refuses, and no Rust compiler runs here: the commit was blocked. On a person's own commit such a finding is a
+    warning (the project's compiler judges it); a model's patch still fails, and so does a config that its own
+    parser refuses."""
+    rust = "type Callback<'py> =\n    dyn 'py + FnMut(Bound<'py, PyAny>, bool) -> PyResult<()>;\n"
+    human = ReviewOptions(tests="none", origin="human")
+    own = gate(review(repo, diff_of(repo, {"rust/decoder.rs": rust}), options=human), "parse")
+    assert own.passed and [f.severity for f in own.findings] == ["warning"], own
+    assert own.findings[0].message.endswith("(your own commit: not blocking)"), own
+    assert not gate(review(repo, diff_of(repo, {"rust/decoder.rs": rust}), options=NO_TESTS), "parse").passed
+    config = gate(review(repo, diff_of(repo, {"config.json": "{\n"}), options=human), "parse")
+    assert not config.passed and "invalid JSON" in next(f.message for f in config.findings if f.severity == "error")
+
+
 def test_a_reshaped_risky_call_only_warns_and_a_second_one_still_fails(make_repo) -> None:
     """toolz turned its tests' ``exec('def func%s' % ...)`` into an f-string: the function already ran exec on a
     built string, so the risk is not new. A second such call in it, or one in another function, is."""
