@@ -196,9 +196,14 @@ def tests_gate(
             return imports_only(NO_RELATED, *native).model_copy(update={"skipped": True})
         return imports_only(NO_RELATED)
 
-    def rerun(files: list[str], base_tree: Path) -> TestRun:  # these tests on the base, those of them it has
-        present = [t for t in files if (base_tree / t).is_file()]
-        return run_pytest(base_tree, present, timeout, environment, settings.pass_env) if present else TestRun({}, 0)
+    renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
+    was = {new: old for old, new in renames.items()}
+
+    def rerun(files: list[str], base_tree: Path) -> TestRun:  # these tests on the base (a renamed one at its old path)
+        present = [t for t in dict.fromkeys(was.get(t, t) for t in files) if (base_tree / t).is_file()]
+        if not present:
+            return TestRun({}, 0)
+        return _as_renamed(run_pytest(base_tree, present, timeout, environment, settings.pass_env), renames)
 
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
@@ -210,7 +215,6 @@ def tests_gate(
             return _base_cannot_run(run.problem)
     if run.problem:
         return imports_only(note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
-    renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     if baseline is not None:
         baseline.record(candidate.diff, Outcomes(dict(run.outcomes), tuple(tests)))
     # The base's tests of the same files (and of test files renamed away) must all still be collected.
@@ -346,6 +350,34 @@ def _passing_again(
         return set()
     again = run_pytest(tree, sorted(set(new.values())), timeout, environment, settings.pass_env)
     return {t for t in new if again.outcomes.get(t) is True}
+
+
+def _as_renamed(run: TestRun, renames: dict[str, str]) -> TestRun:
+    """The base's ``run`` with its tests of files the change renames named as the change names them
+    (``test/testlex.py`` is ``tests/testlex.py``, ``test.testlex.LexTests::test_x`` is ``tests.testlex.LexTests::
+    test_x``), so what those files already did on the base is known: ply's reorganization moved its test scripts,
+    whose module-level ``unittest.main()`` stops pytest's collection of them on every commit, and was blocked."""
+    if not renames:
+        return run
+    modules = {
+        old.removesuffix(".py").replace("/", "."): new.removesuffix(".py").replace("/", ".")
+        for old, new in renames.items()
+    }
+
+    def named(test_id: str) -> str:
+        if test_id in renames:
+            return renames[test_id]
+        for old, new in modules.items():
+            if test_id.startswith((old + "::", old + ".")):
+                return new + test_id[len(old) :]
+        return test_id
+
+    return dataclasses.replace(
+        run,
+        failures={named(t): (renames.get(p, p) if p else p, line, said) for t, (p, line, said) in run.failures.items()},
+        outcomes={named(t): passed for t, passed in run.outcomes.items()},
+        files={named(t): renames.get(f, f) for t, f in run.files.items()},
+    )
 
 
 def _uncollected_on_base(run: TestRun, before: TestRun, candidate: Candidate) -> set[str]:

@@ -381,6 +381,23 @@ def test_tests_of_a_file_the_base_could_not_collect_do_not_judge_the_change_but_
     ]
 
 
+def test_a_moved_test_file_keeps_its_failures_on_the_base_and_a_break_it_then_finds_is_refused(make_repo) -> None:
+    """ply's reorganization moved test/ to tests/; its test scripts already failed to collect there, and the moved
+    ones were blocked as new failures, for the base was asked only for files at the new paths, which it lacks."""
+    code = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a + b\n"
+    test = "from calc import add, sub\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\ndef test_sub():\n"
+    test += "    assert sub(3, 1) == 2\n"
+    root = make_repo({"calc/__init__.py": code, "test/test_calc.py": test})
+    moved = {"tests/test_calc.py": test, "calc/__init__.py": '"""Sums."""\n' + code}
+    report = gate_report(review(root, diff_of(root, moved, delete=("test/test_calc.py",))))
+    assert report.passed and [f.rule for f in report.findings] == ["tests.pre-existing-failure"], report
+    assert "tests.test_calc::test_sub" in report.findings[0].message
+    broken = {**moved, "calc/__init__.py": code.replace("a + b\n\n\ndef sub", "a - b\n\n\ndef sub")}
+    report = gate_report(review(root, diff_of(root, broken, delete=("test/test_calc.py",))))
+    assert not report.passed and [f.rule for f in report.findings if f.severity == "error"] == ["tests.new-failure"]
+    assert report.findings[0].message.startswith("tests.test_calc::test_add fails"), report
+
+
 def test_the_error_the_base_fails_with_is_the_same_error_in_another_worktree(make_repo) -> None:
     """LibCST's tests import its compiled parser, which a worktree lacks: every one fails on the base with ``cannot
     import name 'native' from 'libcst' (/tmp/.../libcst/__init__.py)``, and a commit's new test failed the same way,
