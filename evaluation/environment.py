@@ -45,7 +45,7 @@ from evaluation.harness import HarnessSpec, harness_spec
 from tools import envbuild
 from tools.envbuild import Built, EnvironmentBuildError, Recipe
 from tools.environments import BASE_PACKAGES, project_recipe
-from tools.overlay import find_python
+from tools.pythons import find_python
 
 # The first date by which each Python had wheels of numpy, pandas, scipy and their like (3.11.0: 2022-10-24).
 WHEELS_SINCE = {

@@ -44,6 +44,7 @@ from tools import envbuild, generated, sandbox
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
 from tools.envbuild import Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
+from tools.pythons import admitted_python, version_of
 from tools.sandbox import Confinement
 from tools.testdeps import TEST_EXTRAS, declared, group_requirements, poetry_dev, test_groups, uv_default_groups, uv_dev
 from tools.toxconfig import tox_requirements
@@ -330,11 +331,11 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     project's commands; without the requirement files; without tox's deps; alone; the test dependencies without
     the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
     """
-    python = python or sys.executable
+    python = python or admitted_python(tree)
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     named = (p for pattern in REQUIREMENT_FILES for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name)
     ran = installed_requirement_files(tree)
-    version = _python_version(python)
+    version = version_of(python)
     found = {*(str(p.relative_to(tree)) for p in named), *ran}
     requirements = sorted(r for r in found if _named_python(r) in (None, version))
     tox = tox_requirements(tree, version)
@@ -391,9 +392,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         attempts,
         exclude_newer=_era(tree),
         or_today=True,
-        identity=f"project\0{_python_version(python)}\0{as_of}",
+        identity=f"project\0{version}\0{as_of}",
         key_files=tuple(names),
-        uv_args=tuple(_pytest_cutoff(python, as_of)),
+        uv_args=tuple(_pytest_cutoff(version, as_of)),
         label="project",
         works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
@@ -451,21 +452,17 @@ def _last_changed(tree: Path, names: list[str]) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
-def _pytest_cutoff(python: str, as_of: str | None) -> list[str]:
+def _pytest_cutoff(version: str, as_of: str | None) -> list[str]:
     """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
     never one older than the interpreter (a pytest that predates the Python it runs on may not run); nor build
     tools older than it (a commit newer than the Python keeps its era's)."""
     if as_of is None:
         return []
-    floor = PYTHON_RELEASED.get(_python_version(python), "")
+    floor = PYTHON_RELEASED.get(version, "")
     capped = [(name, max(as_of, floor)) for name in PYTEST_OWN] + [
         (name, floor) for name in BUILD_TOOLS if floor > as_of
     ]
     return [a for name, date in capped for a in ("--exclude-newer-package", f"{name}={date}T23:59:59Z")]
-
-
-def _python_version(python: str) -> str:
-    return f"{sys.version_info[0]}.{sys.version_info[1]}" if python == sys.executable else python
 
 
 def default_cache_dir() -> Path:
@@ -489,9 +486,16 @@ def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
         (str(python), "-m", "pytest"),
         kind="built",
         env=_venv_vars(python),
-        how=f"an isolated environment from {made_of} (key {recipe.key}), {how}",
+        how=f"an isolated environment from {made_of} (key {recipe.key}){_other_python(recipe)}, {how}",
         project_failed=envbuild.project_failed(home),
     )
+
+
+def _other_python(recipe: Recipe) -> str:
+    """The words that say the environment is of another interpreter than this one (``tools.pythons``), or ''."""
+    if recipe.python == sys.executable:
+        return ""
+    return f", on Python {version_of(recipe.python)} (the project's requires-python excludes this one's)"
 
 
 def build_environment(

@@ -71,26 +71,6 @@ class Overlay:
         return found
 
 
-def find_python(version: str) -> str | None:
-    """An interpreter of ``version`` ("X.Y") on PATH or installed with pyenv; None when this machine has none."""
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = [shutil.which(f"python{version}"), *sorted(pyenv.glob(f"{version}.*/bin/python{version}"))]
-    for candidate in filter(None, candidates):
-        try:
-            probe = subprocess.run(
-                [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return str(candidate)
-    return None
-
-
 def overlay(
     built: Built,
     tree: Path,

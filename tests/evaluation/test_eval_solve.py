@@ -236,7 +236,7 @@ def test_the_table_shows_statuses_as_words_not_markup(tmp_path: Path, envs: Path
 def test_a_sympy_style_instance_runs_bin_test_and_resolves_with_gold_only(tmp_path: Path, envs: Path) -> None:
     from sympykit import build as build_sympy
 
-    from tools.overlay import find_python
+    from tools.pythons import find_python
 
     data = build_sympy(tmp_path)
     result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
@@ -267,7 +267,7 @@ def test_a_sphinx_style_instance_builds_as_the_harness_installs_and_runs_under_t
     tests run through tox-current-env's link to the interpreter, which must still find the packages."""
     from sphinxkit import build as build_sphinx
 
-    from tools.overlay import find_python
+    from tools.pythons import find_python
 
     data = build_sphinx(tmp_path)
     result, gold = evaluate(data, tmp_path / "gold", envs, "--predictions", "gold")
@@ -340,7 +340,7 @@ def test_a_release_the_spec_pins_is_installed_though_it_is_newer_than_the_commit
     with the date alone, found no mpmath==1.3.0, and fell back to setup.py develop)."""
     from sympykit import build as build_sympy
 
-    from tools.overlay import find_python
+    from tools.pythons import find_python
 
     if find_python("3.9") is None:
         pytest.skip("the harness's sympy spec needs Python 3.9")

@@ -343,7 +343,7 @@ def test_a_signal_while_the_sandbox_starts_leaves_nothing_running(
 def test_a_python_older_than_audit_hooks_runs_without_a_word_from_the_sandbox(tmp_path: Path) -> None:
     """scikit-learn 0.22's spec runs on Python 3.6, which has no audit hooks: the probe's sitecustomize printed
     "Error in sitecustomize" to every process's stderr, which tests that read a subprocess's stderr see."""
-    from tools.overlay import find_python
+    from tools.pythons import find_python
 
     old = next(filter(None, map(find_python, ("3.7", "3.6"))), None)
     if old is None:
