@@ -236,6 +236,11 @@ def tests_gate(
         if _errors(blocked) and not run.failures:
             again = _tried_in(run) or tests
         before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
+        if before.problem and run.failures:  # the whole selection did not finish there: the failing files alone
+            failing = sorted({run.files.get(t, t) for t in run.failures})
+            before = ask(("run", *failing), partial(rerun, failing))
+    if before.problem and run.failures:  # unknown on the base: not known to be the change's (pipx's, at 600 s)
+        return _base_cannot_run(f"the base's run of the failing tests did not answer: {before.problem}")
     unjudged = _uncollected_on_base(run, before, candidate)
 
     def explained(found: list[Finding]) -> list[Finding]:  # the failures no build here could let pass

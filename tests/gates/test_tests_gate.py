@@ -381,6 +381,36 @@ def test_tests_of_a_file_the_base_could_not_collect_do_not_judge_the_change_but_
     ]
 
 
+def test_when_the_base_cannot_run_the_whole_selection_in_time_its_failing_files_answer(make_repo) -> None:
+    """pipx's base run of the selected files ran past the timeout, and every failure of the change counted as new
+    (a test setup that needs the network fails on every commit). The files of the failing tests run on the base
+    alone; a failure they already had is pre-existing, and one they did not have is the change's."""
+    slow = "import time\n\n\ndef wait():\n    time.sleep(60)\n"
+    code = "def add(a, b):\n    return a - b\n"  # already wrong on the base
+    root = make_repo(
+        {
+            "calc/__init__.py": "",
+            "calc/ops.py": code,
+            "calc/slow.py": slow,
+            "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+            "tests/test_slow.py": "from calc.slow import wait\n\n\ndef test_wait():\n    wait()\n",
+        }
+    )
+    fast = {"calc/slow.py": slow.replace("60", "0"), "calc/ops.py": '"""Sums."""\n' + code}
+    settings = TestSettings(timeout=8)
+    report = gate_report(review(root, diff_of(root, fast), tests=settings))
+    assert report.passed and [f.rule for f in report.findings] == ["tests.pre-existing-failure"], report
+    added = "\n\ndef test_double():\n    assert add(2, 2) == 4\n"
+    broken = {
+        **fast,
+        "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n" + added,
+    }
+    report = gate_report(review(root, diff_of(root, broken), tests=settings))
+    assert not report.passed, report
+    assert [f.rule for f in report.findings] == ["tests.new-failure", "tests.pre-existing-failure"], report
+    assert report.findings[0].message.startswith("tests.test_ops::test_double fails"), report
+
+
 def test_a_moved_test_file_keeps_its_failures_on_the_base_and_a_break_it_then_finds_is_refused(make_repo) -> None:
     """ply's reorganization moved test/ to tests/; its test scripts already failed to collect there, and the moved
     ones were blocked as new failures, for the base was asked only for files at the new paths, which it lacks."""
