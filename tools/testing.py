@@ -212,7 +212,7 @@ def tests_gate(
         with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
             base_run = rerun(tests, base_tree)
         if base_run.problem or not base_run.ran:
-            return _base_cannot_run(run.problem)
+            return _base_cannot_run(run.problem, *blocked)
     if run.problem:
         return imports_only(note + run.output[-1500:], Finding(rule="tests.not-run", message=run.problem), *blocked)
     if baseline is not None:
@@ -240,7 +240,8 @@ def tests_gate(
             failing = sorted({run.files.get(t, t) for t in run.failures})
             before = ask(("run", *failing), partial(rerun, failing))
     if before.problem and run.failures:  # unknown on the base: not known to be the change's (pipx's, at 600 s)
-        return _base_cannot_run(f"the base's run of the failing tests did not answer: {before.problem}")
+        unanswered = f"the base's run of the failing tests did not answer: {before.problem}"
+        return _base_cannot_run(unanswered, *blocked_findings(run, before))
     unjudged = _uncollected_on_base(run, before, candidate)
 
     def explained(found: list[Finding]) -> list[Finding]:  # the failures no build here could let pass
@@ -258,7 +259,7 @@ def tests_gate(
         # none ran on the base either (skipped there too: factory_boy's SQLAlchemy tests, whose dependency only a
         # tox factor installs, skip themselves on every commit here): they judge nothing
         if not before.ran:
-            return _base_cannot_run(_not_run(run, tests, environment).message)
+            return _base_cannot_run(_not_run(run, tests, environment).message, *blocked_findings(run, before))
         if unbuilt := {f.path for f in findings if f.rule in UNBUILT}:  # they need what no build here made
             kept = [f for f in findings if not (f.rule == "tests.uncollected" and f.path in unbuilt)]
             imported = imports_only(note + run.output[-1500:], *kept)
@@ -309,12 +310,15 @@ def _no_environment(exc: EnvironmentBuildError) -> GateReport:
     return _unchecked("tests.no-environment", " ".join(f"tests not run: {exc}{fix}".split()))
 
 
-def _base_cannot_run(why: str) -> GateReport:
+def _base_cannot_run(why: str, *sandboxed: Finding) -> GateReport:
     """The selected tests cannot run on the base commit either (an old project that does not import on this
-    Python): they can judge no candidate, so that is said, as a warning, instead of rejecting every one."""
-    return _unchecked(
+    Python): they can judge no candidate, so that is said, as a warning, instead of rejecting every one. What the
+    sandbox kept the change's code from doing (``sandboxed``) is still said, and an error there still fails."""
+    said = _unchecked(
         "tests.base-broken", f"the tests cannot run on the base commit either, so they judge nothing here: {why}"
     )
+    found = [*sandboxed, *said.findings]
+    return said.model_copy(update={"findings": found, "passed": not _errors(found), "skipped": not _errors(found)})
 
 
 def _unchecked(rule: str, message: str) -> GateReport:

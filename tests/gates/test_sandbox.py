@@ -243,6 +243,27 @@ def test_a_udp_socket_that_asks_for_its_own_address_passes_and_a_datagram_sent_o
             assert result.returncode == 1 and ("error", said) in found, found
 
 
+def test_what_the_sandbox_stopped_is_said_when_the_tests_judge_nothing(make_repo, tmp_path: Path) -> None:
+    """Tests that skip themselves on the base and the change alike judge nothing ("passed, but not checked"), but
+    the change's module still ran when they imported it: a connection it tried there is still an error, which
+    that verdict had dropped. A docstring fix is still only unchecked."""
+    skipped = "from pkg.mod import f\nimport pytest\n\npytest.skip('needs a service', allow_module_level=True)\n"
+    repo = make_repo({**BASE, "tests/test_mod.py": skipped})
+    dial = "import socket\n\ntry:\n    socket.create_connection(('10.1.2.3', 80), timeout=0.2)\nexcept OSError:\n"
+    dial += "    pass\n\n\n"
+    for change, code in [("docstring", '"""One."""\n' + BASE["pkg/mod.py"]), ("dial", dial + BASE["pkg/mod.py"])]:
+        (tmp_path / "change.diff").write_text(diff_of(repo, {"pkg/mod.py": code}))
+        result = run_cli(repo, "review", "--patch", str(tmp_path / "change.diff"), "--json", home=tmp_path / "home")
+        report = gate_report(result)
+        rules = [(f["severity"], f["rule"]) for f in report["findings"]]
+        if change == "docstring":
+            assert result.returncode == 0 and report["skipped"], report
+            assert rules == [("warning", "tests.base-broken")], report
+        else:
+            assert result.returncode == 1 and not report["passed"], report
+            assert ("error", "tests.sandbox-blocked") in rules, report
+
+
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
     test = (
