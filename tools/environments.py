@@ -326,10 +326,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
     Attempts, smaller each time: the project with its test extras and those its commands install, test
-    dependency groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018 itsdangerous lists freezegun only there); the
-    same with only its test extras; with only the requirement files named for tests or installed by the
-    project's commands; without the requirement files; without tox's deps; alone; the test dependencies without
-    the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
+    dependency groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018
+    itsdangerous lists freezegun only there); where those groups take a package from a URL, the same as the index
+    serves them; the same with only its test extras; with only the requirement files named for tests or installed
+    by the project's commands; without the requirement files; without tox's deps; alone; the test dependencies
+    without the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
+    On a Python the project's ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
