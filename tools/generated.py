@@ -7,7 +7,7 @@ worktree of any commit lacks it. The package imports it (platformdirs'
 ``__init__`` does ``from .version import __version__``), so without it every
 test fails to collect on the base and the candidate alike, and the verdict
 checks nothing. The file is copied from where the build put it: the user's own
-tree (an editable install writes it there) or the installed package of the
+tree (an editable install writes it there, and git does not track it) or the installed package of the
 environment the tests run in. Only a file the project's pyproject.toml declares
 as its version file is copied, and only to and from inside the trees: nothing
 else of the user's untracked files reaches the sandbox.
@@ -27,6 +27,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
+from core.git import run_git
 from core.pymodules import SOURCE_ROOTS
 from core.tables import pyproject_of, table_at
 
@@ -48,7 +49,7 @@ def complete(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> list[st
     """Copy each declared version file ``tree`` lacks from the first place that has it: a project root in
     ``roots`` (the same path) or a folder of installed packages in ``site`` (the path without its source root,
     ``src/``). Returns the paths copied."""
-    # a root holds the file at its own path; installed packages hold it without the source root
+    # a root holds the file at its own path (unless git tracks it there), installed packages without the source root
     places: list[tuple[Path, Callable[[str], str]]] = [(r, str) for r in roots] + [(s, _installed) for s in site]
     inside = tree.resolve()
     copied = []
@@ -58,12 +59,21 @@ def complete(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> list[st
             continue
         for place, where in places:
             found = place / where(path)
+            if where is str and _tracked(place, path):  # the project's own source there, not what a build wrote
+                continue
             if found.is_file() and found.resolve().is_relative_to(place.resolve()):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(found, target)
                 copied.append(path)
                 break
     return copied
+
+
+def _tracked(root: Path, path: str) -> bool:
+    """Whether git tracks ``path`` in the checkout ``root``. pipdeptree's version file is written by hatch-vcs
+    until its Rust port, which tracks a ``version.py`` that asks the compiled extension for the version: copied
+    from a checkout of today into a worktree of an older commit, it broke every import there."""
+    return run_git(root, "ls-files", "--error-unmatch", "--", path, check=False).returncode == 0
 
 
 EXTENSION_SUFFIXES = (".so", ".pyd")
