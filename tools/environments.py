@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from core.errors import ConfigError
 from core.git import run_git
+from core.pymodules import import_roots
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
@@ -85,7 +86,7 @@ class TestEnvironment:
         projects = [self.root] if self.root else []
         generated.complete(tree, projects, site)
         generated.complete_extensions(tree, projects, site)
-        roots = [str(tree / "src")] if (tree / "src").is_dir() else []
+        roots = [str(root) for root in import_roots(tree)]
         return {
             **allowed_env(os.environ, pass_env),
             **self.env,

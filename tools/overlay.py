@@ -41,6 +41,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.pymodules import import_roots
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
@@ -66,7 +67,7 @@ class Overlay:
         if self.venv:
             found["VIRTUAL_ENV"] = str(self.prefix)
         if not self.installed:
-            roots = [str(tree / "src")] if (tree / "src").is_dir() else []
+            roots = [str(root) for root in import_roots(tree)]
             found["PYTHONPATH"] = os.pathsep.join([str(tree), *roots])
         return found
 
