@@ -104,6 +104,7 @@ class Completed:
     returncode: int | None  # None when it ran past its timeout and was killed
     output: str  # stdout and stderr together, in order
     blocked: tuple[str, ...] = ()
+    dialled: tuple[str, ...] = ()  # the tests (pytest node ids) whose network connections the sandbox stopped
 
     @property
     def timed_out(self) -> bool:
@@ -128,7 +129,7 @@ def execute(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, 
         readable=list(confine.readable),
         settings=confine.settings,
     )
-    return Completed(done.returncode, done.output, tuple(done.blocked))
+    return Completed(done.returncode, done.output, tuple(done.blocked), tuple(done.dialled))
 
 
 def resolve_environment(

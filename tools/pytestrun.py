@@ -35,6 +35,7 @@ class TestRun:
     skipped: list[str] = field(default_factory=list)  # skip reasons
     uncollected: int = 0  # test files that could not be collected (they are in failures, by path)
     blocked: tuple[str, ...] = ()  # what the sandbox kept the run from doing
+    dialled: frozenset[str] = frozenset()  # the tests (node ids) whose network connections the sandbox stopped
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
     timed_out: bool = False
     outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
@@ -76,7 +77,7 @@ def run_pytest(
                 timed_out=True,
             )
         run = _read_junit(report, output, tree) if report.is_file() else TestRun({}, 0, output=output)
-        run.blocked = done.blocked
+        run.blocked, run.dialled = done.blocked, frozenset(done.dialled)
         # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:
         # an old pytest pinned by the project raises at import on a newer Python, exit 1)
         if (done.returncode not in (0, 1, 5) and not run.failures) or (done.returncode and not report.is_file()):

@@ -78,6 +78,7 @@ class SandboxedRun:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr together, in order
     blocked: list[str] = field(default_factory=list)
+    dialled: list[str] = field(default_factory=list)  # the pytest node ids whose network connections it stopped
 
 
 def bwrap_binary() -> str | None:
@@ -168,7 +169,7 @@ def run(
         }
         mounts = _mounts(home, [*writable, scratch], readable, discarded)
         full = [bwrap_binary() or "bwrap", *_isolation(settings.network), *mounts, "--chdir", str(cwd), "--", *cmd]
-        return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), _read_blocked(log))
+        return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), *_read_blocked(log))
 
 
 def _run_unconfined(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> SandboxedRun:
@@ -304,12 +305,16 @@ def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], h
     return log
 
 
-def _read_blocked(log: Path) -> list[str]:
+def _read_blocked(log: Path) -> tuple[list[str], list[str]]:
+    """What the probe noted, as shown (the harmful kinds first, at most ``MAX_BLOCKED`` of them), and every pytest
+    node id whose network connection it noted (a note's tab-separated tail, never shown)."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return []
-    unique = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+        return [], []
+    noted = [line.strip().partition("\t") for line in lines if line.strip()]
+    dialled = list(dict.fromkeys(node for _, tab, node in noted if tab and node))
+    unique = list(dict.fromkeys(shown for shown, _, _ in noted if shown))
     home = [line for line in unique if line.startswith(HOME_WRITE)]
     other = [line for line in unique if not line.startswith(HOME_WRITE)]
     # the harmful kinds first: nox's tests write a thousand files of cache to $HOME, and those hid the rest
@@ -319,7 +324,7 @@ def _read_blocked(log: Path) -> list[str]:
         kept.append(f"... and {len(other) - MAX_BLOCKED} more")
     if (more := len(home) - sum(line.startswith(HOME_WRITE) for line in kept)) > 0:
         kept.append(f"{HOME_WRITE}... and {more} more (went to a private, discarded HOME)")
-    return kept
+    return kept, dialled
 
 
 # Loaded by every Python process in the sandbox. It only records; it never blocks or raises.
@@ -336,9 +341,12 @@ def _inside(path, roots):
 
 def _note(text):
     _busy.append(1)
-    test = _os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[0]  # the test file running now, if pytest is
+    current = _os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]  # the test running now, if pytest is
+    test = current.split("::")[0]
     if test:
         text += ", in " + test
+    if current and text.startswith("network connection"):  # which test tried it: read apart from what is shown
+        text += "\\t" + current
     try:
         fd = _os.open(_LOG, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
         _os.write(fd, (text.replace("\\n", " ") + "\\n").encode("utf-8", "replace"))

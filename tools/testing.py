@@ -407,6 +407,14 @@ def _uncollected_on_base(run: TestRun, before: TestRun, candidate: Candidate) ->
     return unjudged
 
 
+def _cut_off(before: TestRun) -> set[tuple[str, str]]:
+    """(file, test name) of each test that tried the network on the base, which the sandbox cuts off: its outcome
+    there and here is the sandbox's. urllib3's tests that connect to a non-routable address expect the connection
+    to hang until their timeout; the sandbox refuses it at once, their threads race, and ``assert ident !=
+    ident`` failed on 3 of 4 commits. Only the base's tests count: a change cannot excuse its own failures so."""
+    return {(node.partition("::")[0], node.rpartition("::")[2]) for node in before.dialled}
+
+
 def _compare(run: TestRun, before: TestRun, flaky: set[str], unjudged: set[str]) -> list[Finding]:
     """New failures one finding each; a warning when it passed run again, or when it fails with the very error
     (not an assertion) tests already fail with on the base: babel's tests need locale data a build step of its own
@@ -415,12 +423,19 @@ def _compare(run: TestRun, before: TestRun, flaky: set[str], unjudged: set[str])
     (``unjudged``): one summary line."""
     findings, old = [], []
     base_errors = Counter(message for _, _, message in before.failures.values() if not _judges(message))
+    cut = _cut_off(before)
     for test_id, (path, line, message) in run.failures.items():
         if test_id in before.failures or test_id in unjudged:
             old.append(test_id)
         elif test_id in flaky:
             said = f"{test_id} failed, then passed when its file ran again: a flaky test, not the change's: {message}"
             findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
+        elif (run.files.get(test_id), test_id.rpartition("::")[2]) in cut:
+            said = (
+                f"{test_id} fails, and on the base it tried the network, which the sandbox cuts off: its outcome is "
+                f"the sandbox's, so it judges nothing: {message}"
+            )
+            findings.append(Finding(rule="tests.network-cut", severity="warning", path=path, line=line, message=said))
         elif base_errors[message]:  # what the environment lacks (babel's locale data), which the change now needs
             said = (
                 f"{test_id} fails with the error {base_errors[message]} test(s) already fail with on the base: this "

@@ -264,6 +264,35 @@ def test_what_the_sandbox_stopped_is_said_when_the_tests_judge_nothing(make_repo
             assert ("error", "tests.sandbox-blocked") in rules, report
 
 
+def test_a_failure_of_a_test_that_tried_the_network_on_the_base_judges_nothing_and_another_still_does(
+    make_repo, tmp_path: Path
+) -> None:
+    """urllib3's tests connect to a non-routable address and expect the connection to hang until their timeout; the
+    sandbox refuses it at once, so their threads raced and ``assert ident != ident`` failed, passing on the base by
+    chance: 3 of 4 commits were blocked. A test that tried the network on the base as well has its outcome decided
+    by the sandbox: its failure is a warning. A test that did not is still judged."""
+    dial = "def dial():\n    try:\n        socket.create_connection(('10.1.2.3', 80), timeout=0.2).close()\n"
+    dial += "    except OSError:\n        pass\n"
+    repo = make_repo(
+        {
+            **BASE,
+            "pkg/mod.py": f"import socket\n\n\n{dial}\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n",
+            "tests/test_mod.py": "from pkg.mod import dial, f, g\n\n\ndef test_f():\n    dial()\n    assert f() == 1\n"
+            "\n\ndef test_g():\n    assert g() == 2\n",
+        }
+    )
+    module = (repo / "pkg/mod.py").read_text()
+    for change, code in [("f", module.replace("return 1", "return 0")), ("g", module.replace("return 2", "return 0"))]:
+        (tmp_path / "change.diff").write_text(diff_of(repo, {"pkg/mod.py": code}))
+        result = run_cli(repo, "review", "--patch", str(tmp_path / "change.diff"), "--json", home=tmp_path / "home")
+        found = [(f["severity"], f["rule"]) for f in gate_report(result)["findings"]]
+        if change == "f":
+            assert result.returncode == 0 and ("warning", "tests.network-cut") in found, found
+        else:
+            assert result.returncode == 1 and ("error", "tests.new-failure") in found, found
+            assert ("warning", "tests.network-cut") not in found, found
+
+
 def test_network_opt_in_lets_tests_connect(make_repo, tmp_path: Path, listener: Listener) -> None:
     repo = make_repo({**BASE, ".patchgate.toml": "[tests]\nnetwork = true\n"})
     test = (
