@@ -35,6 +35,13 @@ def run_cli(cwd: Path, *args: str, home: Path, extra_env: dict[str, str] | None 
     )
 
 
+def dialler(params: str, address: str, timeout: float) -> str:
+    """A module function ``dial(params)`` that tries a connection to ``address`` (a Python expression) and ignores
+    its failure, as a test of timeouts does."""
+    body = f"        socket.create_connection({address}, timeout={timeout}).close()\n"
+    return f"def dial({params}):\n    try:\n{body}    except OSError:\n        pass\n"
+
+
 def gate_report(result: subprocess.CompletedProcess[str]) -> dict:
     """The tests gate of ``review --json``'s report (its last line)."""
     return next(g for g in json.loads(result.stdout.strip().splitlines()[-1])["gates"] if g["name"] == "tests")
@@ -177,8 +184,7 @@ def test_a_suites_own_network_attempt_is_the_bases_and_a_new_one_is_the_changes(
     """httpx's timeout tests dial 10.255.255.1 on every commit: the sandbox stops it on the base as well, so it is
     the suite's habit (a warning) and a docstring fix passes, whatever port each run dials (a test's server takes
     a new one each time); a connection the change adds is still an error."""
-    dial = "def dial(host):\n    try:\n        port = random.randint(20000, 60000)\n"
-    dial += "        socket.create_connection((host, port), timeout=0.5).close()\n    except OSError:\n        pass\n"
+    dial = dialler("host", "(host, random.randint(20000, 60000))", 0.5)
     repo = make_repo(
         {
             **BASE,
@@ -271,8 +277,7 @@ def test_a_failure_of_a_test_that_tried_the_network_on_the_base_judges_nothing_a
     sandbox refuses it at once, so their threads raced and ``assert ident != ident`` failed, passing on the base by
     chance: 3 of 4 commits were blocked. A test that tried the network on the base as well has its outcome decided
     by the sandbox: its failure is a warning. A test that did not is still judged."""
-    dial = "def dial():\n    try:\n        socket.create_connection(('10.1.2.3', 80), timeout=0.2).close()\n"
-    dial += "    except OSError:\n        pass\n"
+    dial = dialler("", "('10.1.2.3', 80)", 0.2)
     repo = make_repo(
         {
             **BASE,
