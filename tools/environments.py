@@ -356,7 +356,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
             a for g in dict.fromkeys(names) if g in group_table for a in ("--group", "{source}/pyproject.toml:" + g)
         )
 
-    groups = (*group_args([*test_groups(pyproject), *tox.groups]), *poetry_dev(pyproject), *uv_dev(pyproject))
+    tested = [*test_groups(pyproject), *tox.groups]
+    groups = (*group_args(tested), *poetry_dev(pyproject), *uv_dev(pyproject))
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
@@ -364,7 +365,6 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
     commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
     factored = (*group_args(tox.factored_groups), *tox.factored)
-    tested = {*test_groups(pyproject), *tox.groups}
     ran_groups = group_args(
         [g for g in [*installed_groups(tree), *uv_default_groups(pyproject, tree)] if g not in tested]
     )

@@ -59,9 +59,9 @@ def complete(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> list[st
             continue
         for place, where in places:
             found = place / where(path)
-            if where is str and _tracked(place, path):  # the project's own source there, not what a build wrote
+            if not found.is_file() or not found.resolve().is_relative_to(place.resolve()):
                 continue
-            if found.is_file() and found.resolve().is_relative_to(place.resolve()):
+            if where is not str or not _tracked(place, path):  # tracked there: the project's source, not a build's
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(found, target)
                 copied.append(path)

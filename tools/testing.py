@@ -27,6 +27,7 @@ from typing import Any
 import git
 
 from core.console import err
+from core.pymodules import module_names
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
 from tools import sandbox
@@ -368,10 +369,7 @@ def _as_renamed(run: TestRun, renames: dict[str, str]) -> TestRun:
     whose module-level ``unittest.main()`` stops pytest's collection of them on every commit, and was blocked."""
     if not renames:
         return run
-    modules = {
-        old.removesuffix(".py").replace("/", "."): new.removesuffix(".py").replace("/", ".")
-        for old, new in renames.items()
-    }
+    modules = {module_names(old)[0]: module_names(new)[0] for old, new in renames.items()}
 
     def named(test_id: str) -> str:
         if test_id in renames:
@@ -538,7 +536,7 @@ def _tried_in(run: TestRun) -> list[str] | None:
     test there); None when one names none (an import at collection), so the whole selection must run again."""
     files = []
     for what in run.blocked:
-        if not what.startswith((sandbox.HOME_WRITE, sandbox.UDP_POINTER)):
+        if not what.startswith(sandbox.HARMLESS):
             if (found := _IN_TEST.search(what)) is None:
                 return None
             files.append(found[1])
@@ -548,7 +546,7 @@ def _tried_in(run: TestRun) -> list[str] | None:
 def _blocked(what: str, on_base: set[str]) -> Finding:
     # harmless: a write that went to the private HOME, and a UDP connect (dask's get_ip points a UDP socket at
     # 8.8.8.8 to learn its own address: joblib's dask tests), which sends nothing
-    harmless = what.startswith((sandbox.HOME_WRITE, sandbox.UDP_POINTER))
+    harmless = what.startswith(sandbox.HARMLESS)
     if _portless(what) in on_base and not harmless:
         said = f"sandbox: the tests tried a {what}, on the base commit too (not the change's doing)"
         return Finding(rule="tests.sandbox-blocked", severity="warning", message=said)
