@@ -240,15 +240,22 @@ def tests_gate(
         if before.problem and run.failures:  # the whole selection did not finish there: the failing files alone
             failing = sorted({run.files.get(t, t) for t in run.failures})
             before = ask(("run", *failing), partial(rerun, failing))
+        unjudged = _uncollected_on_base(run, before, candidate)
+
+        def here(files: list[str]) -> TestRun:
+            return run_pytest(tree, files, timeout, environment, settings.pass_env)
+
+        def there(files: list[str]) -> TestRun:  # not ("run", ...): that answer is the first run's
+            return ask(("again", *files), partial(rerun, files))
+
+        flaky = {} if before.problem else _flaky(run, before, unjudged, here, there)
     if before.problem and run.failures:  # unknown on the base: not known to be the change's (pipx's, at 600 s)
         unanswered = f"the base's run of the failing tests did not answer: {before.problem}"
         return _base_cannot_run(unanswered, *blocked_findings(run, before))
-    unjudged = _uncollected_on_base(run, before, candidate)
 
     def explained(found: list[Finding]) -> list[Finding]:  # the failures no build here could let pass
         return not_installed(built_by_the_change(found, candidate, tree), tree, environment)
 
-    flaky = _passing_again(run, before, unjudged, tree, timeout, environment, settings)
     findings = [*explained(_compare(run, before, flaky, unjudged)), *blocked_findings(run, before)]
     gone: list[Finding] = []
     if collected is not None:
@@ -343,23 +350,28 @@ def _base_answers(repo: git.Repo, base: str, baseline: Baseline | None, reuse: b
         yield lambda _key, compute: compute(base_tree)
 
 
-def _passing_again(
+def _flaky(
     run: TestRun,
     before: TestRun,
     unjudged: set[str],
-    tree: Path,
-    timeout: float,
-    environment: TestEnvironment,
-    settings: TestSettings,
-) -> set[str]:
-    """The new failures that pass when their files run once more, in the same order: mistune's test that a
-    parse is "near linear" compares two timings, and failed on a loaded machine for a change to another module.
-    A whole file again, not the test alone, so a failure that needs the tests before it still fails."""
+    here: Callable[[list[str]], TestRun],
+    there: Callable[[list[str]], TestRun],
+) -> dict[str, str]:
+    """The new failures that are not the change's to answer for, each with what showed it. Their files run once
+    more, whole and in the same order (a failure that needs the tests before it still fails): a failure that passes
+    then is flaky (mistune's "near linear" timing test, on a loaded machine, for a change to another module). One
+    that fails again runs once more on the base, and a failure there too is flaky on the base (vcrpy's tests that
+    record from a local server reuse a keep-alive connection the server closed, and fail with ``BrokenPipeError``
+    on about half the runs of any commit: one run of the base had passed). A real break passes on the base again."""
     new = {t: run.files[t] for t in run.failures if t not in before.failures and t not in unjudged and t in run.files}
     if not new:
-        return set()
-    again = run_pytest(tree, sorted(set(new.values())), timeout, environment, settings.pass_env)
-    return {t for t in new if again.outcomes.get(t) is True}
+        return {}
+    again = here(sorted(set(new.values())))
+    flaky = {t: "then passed when its file ran again" for t in new if again.outcomes.get(t) is True}
+    if still := {t: f for t, f in new.items() if t not in flaky}:
+        on_base = there(sorted(set(still.values())))
+        flaky |= {t: "and failed on the base too when its file ran again there" for t in still if t in on_base.failures}
+    return flaky
 
 
 def _as_renamed(run: TestRun, renames: dict[str, str]) -> TestRun:
@@ -413,8 +425,8 @@ def _cut_off(before: TestRun) -> set[tuple[str, str]]:
     return {(node.partition("::")[0], node.rpartition("::")[2]) for node in before.dialled}
 
 
-def _compare(run: TestRun, before: TestRun, flaky: set[str], unjudged: set[str]) -> list[Finding]:
-    """New failures one finding each; a warning when it passed run again, or when it fails with the very error
+def _compare(run: TestRun, before: TestRun, flaky: dict[str, str], unjudged: set[str]) -> list[Finding]:
+    """New failures one finding each; a warning when it is ``flaky``, or when it fails with the very error
     (not an assertion) tests already fail with on the base: babel's tests need locale data a build step of its own
     makes, so 200 fail on every base here, and a commit whose new test, or whose code, now reaches that data was
     blocked for what the environment lacks. Failures the base already had, and those of files it could not collect
@@ -426,7 +438,7 @@ def _compare(run: TestRun, before: TestRun, flaky: set[str], unjudged: set[str])
         if test_id in before.failures or test_id in unjudged:
             old.append(test_id)
         elif test_id in flaky:
-            said = f"{test_id} failed, then passed when its file ran again: a flaky test, not the change's: {message}"
+            said = f"{test_id} failed, {flaky[test_id]}: a flaky test, not the change's: {message}"
             findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
         elif (run.files.get(test_id), test_id.rpartition("::")[2]) in cut:
             said = (

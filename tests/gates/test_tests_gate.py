@@ -222,6 +222,35 @@ def test_a_new_failure_that_passes_when_run_again_is_flaky_and_a_real_break_stil
     assert "test_second" in report.findings[0].message
 
 
+RACING = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def add(a, b):\n    return a + b\n",
+    # a race with a local server (vcrpy's keep-alive BrokenPipe): here it lost on the change's two runs and won the
+    # base's first, and the base's second run loses it too; the count lives beside the test, one per tree
+    "tests/test_race.py": "from pathlib import Path\n\nfrom calc import ops\n\n\ndef test_fetch():\n"
+    "    runs = Path(__file__).with_name('runs')\n"
+    "    count = len(runs.read_text()) if runs.exists() else 0\n"
+    "    runs.write_text('x' * (count + 1))\n"
+    "    if 'touched' in Path(ops.__file__).read_text() or count:\n"
+    "        raise BrokenPipeError(32, 'Broken pipe')\n",
+}
+
+
+def test_a_new_failure_that_fails_on_the_base_too_when_run_again_is_flaky_there(make_repo) -> None:
+    """vcrpy's recording tests reuse a keep-alive connection their local server closed, and about half of any
+    commit's runs fail with BrokenPipeError: a failure that came back on the change's second run, where the base's
+    one run had passed, blocked two of its five commits. The base runs those files once more; a failure there too
+    is the base's flakiness, a warning. A real break (test_order's, in the test above) passes on the base again."""
+    root = make_repo(RACING)
+    report = gate_report(review(root, diff_of(root, {"calc/ops.py": RACING["calc/ops.py"] + "# touched\n"})))
+    assert report.passed, report
+    (flaky,) = report.findings
+    assert flaky.rule == "tests.flaky" and flaky.severity == "warning"
+    assert flaky.message.startswith(
+        "tests.test_race::test_fetch failed, and failed on the base too when its file ran again there"
+    )
+
+
 def test_tests_written_in_a_base_class_elsewhere_are_the_same_tests_on_both_sides(make_repo) -> None:
     """mistune's thousand tests are methods of a base class in ``tests/__init__.py``, which junit names as their
     file: each was reported "ran on the base but is no longer collected". A docstring fix has no finding; a break
