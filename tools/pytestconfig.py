@@ -94,6 +94,18 @@ class PytestConfig:
             return False
         return not self.testpaths or any(_under(path, root) for root in self.testpaths)
 
+    def doctests(self, path: str) -> bool:
+        """Whether pytest, run without arguments, would collect the doctests of the Python module ``path``:
+        ``--doctest-modules`` in ``addopts`` makes every module under ``testpaths`` a test file (jaraco's
+        projects keep their tests in their modules' docstrings), but never ``setup.py``, ``__main__.py`` or a
+        ``conftest.py`` (pytest's doctest plugin leaves them out)."""
+        name = PurePosixPath(path).name
+        if self.runner != "pytest" or "--doctest-modules" not in self.words("addopts") or not name.endswith(".py"):
+            return False
+        return name not in ("setup.py", "__main__.py", "conftest.py") and (
+            not self.testpaths or any(_under(path, root) for root in self.testpaths)
+        )
+
 
 def _under(path: str, root: str) -> bool:
     root = root.strip("/").removeprefix("./")

@@ -79,7 +79,22 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
             reasons[test] = _why(hit, reached)
         elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
             reasons[test] = f"its {near} reaches the change"
+    for module in python:  # with --doctest-modules, a module's examples are tests of what it reaches
+        if module in reasons or not config.doctests(module):
+            continue
+        hit = None if module in paths else graph.first_hit(module, reached)
+        if (module in paths or hit) and _has_examples(tree / module):
+            reasons[module] = f"doctests: {_why(hit, reached)}" if hit else "doctests of a changed module"
     return Selection(sorted(reasons), reasons)
+
+
+def _has_examples(path: Path) -> bool:
+    """Whether a module holds an interactive example (``>>>``) for pytest's doctest collection to find: one
+    without any would run no test, and a review whose selection ran none is not checked."""
+    try:
+        return any(line.lstrip().startswith(">>>") for line in path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def is_test_file(path: str, test_globs: list[str], config: PytestConfig | None = None) -> bool:

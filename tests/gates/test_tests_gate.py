@@ -543,3 +543,33 @@ def test_a_compiled_extension_built_in_your_tree_is_in_the_worktree_and_native_e
     assert all("No module named 'calc._fast'" in f.message for f in first.findings)
     typo = gate_report(review(root, diff_of(root, {"calc/ops.py": rewrite})))
     assert not typo.passed and typo.findings[0].rule == "tests.new-failure", typo
+
+
+DOCTESTED = {
+    "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+    "setup.py": '"""Setup.\n\n>>> 1 + 1\n3\n"""\n',  # pytest's doctest plugin never collects setup.py
+    "words/__init__.py": "from words.case import shout\n",
+    "words/case.py": 'def shout(text):\n    """Loud.\n\n    >>> shout("hi")\n    \'HI!\'\n    """\n'
+    '    return text.upper() + "!"\n',
+    "words/greet.py": 'from words import shout\n\n\ndef hello():\n    """Greet.\n\n    >>> hello()\n    \'HELLO!\'\n'
+    '    """\n    return shout("hello")\n',
+    "words/plain.py": "def noop():\n    return None\n",  # no example: no doctest to run
+}
+
+
+def test_with_doctest_modules_a_modules_examples_are_its_tests(make_repo) -> None:
+    """jaraco's projects (``--doctest-modules`` in addopts) keep their tests in their modules' docstrings: a fix
+    to jaraco.context's only module ran no test ("no related tests"). The changed module's examples run, and those
+    of every module that imports it, through a package's re-export too; a module with no example is not a test."""
+    root = make_repo(DOCTESTED)
+    prose = DOCTESTED["words/case.py"].replace("Loud.", "Shout the text.")
+    fine = gate_report(
+        review(root, diff_of(root, {"words/case.py": prose, "words/plain.py": "def noop():\n    pass\n"}))
+    )
+    assert fine.passed and fine.checked.startswith("2 test(s) ran from 2 file(s)"), fine
+    assert "words/case.py (doctests of a changed module)" in fine.checked
+    assert "words/greet.py (doctests: imports words, which imports words.case (changed))" in fine.checked
+    broken = DOCTESTED["words/case.py"].replace('"!"', '"?"').replace("'HI!'", "'HI?'")  # its own example follows
+    report = gate_report(review(root, diff_of(root, {"words/case.py": broken})))
+    assert not report.passed
+    assert [f.rule for f in report.findings] == ["tests.new-failure"] and "hello" in report.findings[0].message
