@@ -5,7 +5,8 @@ project whose packaging metadata names no test dependency says what its tests ne
 same files: a 2026 parse's CI runs ``pip install -r tests/requirements.txt``, which holds the pytest-cov its
 pytest settings' ``--cov`` options need, and cachecontrol's ``make bootstrap`` runs ``uv sync --extra dev``,
 the only extra that names the cherrypy its tests import (and the dependency groups such lines name). The files are pyproject.toml's scripts, tox.ini,
-setup.cfg, hatch.toml, noxfile.py, a Makefile and the GitHub workflows; they are read, never run.
+setup.cfg, hatch.toml, noxfile.py, a Makefile (any of make's three names), Travis CI's file and the GitHub
+workflows; they are read, never run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ from pathlib import Path, PurePosixPath
 
 from tools.gate import text_in
 
-COMMAND_FILES = ("pyproject.toml", "tox.ini", "setup.cfg", "hatch.toml", "noxfile.py", "Makefile")
+# make reads GNUmakefile, makefile and Makefile; Travis CI's file is an older project's CI (python-json-pointer's
+# ``makefile`` and ``.travis.yml`` run ``python tests.py``, its only tests, which no review selected)
+COMMAND_FILES = (
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+    "hatch.toml",
+    "noxfile.py",
+    "GNUmakefile",
+    "makefile",
+    "Makefile",
+    ".travis.yml",
+)
 WORKFLOWS = ".github/workflows"
 _WORDS = re.compile(r"[\w./{}+-]+")
 _REQUIREMENT_FLAGS = ("-r", "--requirement")

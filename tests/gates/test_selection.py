@@ -203,3 +203,20 @@ def test_a_script_a_command_runs_by_name_narrows_nothing_else(make_repo) -> None
     )
     change = {"flake.py": "def strip(text):\n    return text.strip(' ')\n"}
     assert selected(root, change).files == ["test_flake.py", "test_fuzz.py"]
+
+
+@pytest.mark.parametrize("name", ["makefile", ".travis.yml"])
+def test_a_test_script_run_from_a_lowercase_makefile_or_travis_is_a_test(make_repo, name: str) -> None:
+    """python-json-pointer's only tests are ``tests.py``, which its ``makefile`` (make reads it as it reads a
+    ``Makefile``) and its ``.travis.yml`` run as a script: no review of its changes selected them."""
+    command = "test:\n\tpython tests.py\n" if name == "makefile" else "script:\n- coverage run tests.py\n"
+    root = make_repo(
+        {
+            name: command,
+            "pointer.py": "def resolve(doc, path):\n    return doc[path]\n",
+            "tests.py": "import unittest\n\nfrom pointer import resolve\n\n\nclass T(unittest.TestCase):\n"
+            "    def test_resolve(self):\n        self.assertEqual(resolve({'a': 1}, 'a'), 1)\n",
+        }
+    )
+    change = {"pointer.py": "def resolve(doc, path):\n    return doc.get(path)\n"}
+    assert selected(root, change).files == ["tests.py"]
