@@ -1,7 +1,7 @@
 """One reader for JUnit XML reports, the format pytest writes and CI systems hand over.
 
 The tests gate reads the report of its own pytest run; ``suggest`` reads the one CI produced. Both want the
-same thing: each test case with its outcome, place and first message line.
+same thing: each test case with its outcome, place and first message line (a doctest's made one).
 """
 
 from __future__ import annotations
@@ -53,8 +53,7 @@ def read_junit(path: Path) -> list[TestCase]:
             element = case.find(tag)
             if element is not None:
                 outcome = "failed" if tag == "failure" else tag  # type: ignore[assignment]
-                lines = (element.get("message") or element.text or "").strip().splitlines()
-                message = lines[0] if lines else ""
+                message = _first_line((element.get("message") or element.text or "").strip())
                 detail = (element.text or "")[-2000:]
                 break
         line = case.get("line")
@@ -70,3 +69,16 @@ def read_junit(path: Path) -> list[TestCase]:
             )
         )
     return cases
+
+
+def _first_line(message: str) -> str:
+    """The line of a failure's message a report shows. A doctest's is made one, ``>>> hello("ann"): expected
+    'HELLO, ANN!', got 'HELLO, ANN?'``: pytest's starts with the docstring's numbered lines, and its first said
+    only ``007 Greet someone loudly.``."""
+    head, expected_at, rest = message.partition("\nExpected:\n")
+    expected, got_at, got = rest.partition("\nGot:\n")
+    if not (expected_at and got_at):
+        return message.splitlines()[0] if message else ""
+    example = next((line.partition(">>>")[2].strip() for line in reversed(head.splitlines()) if ">>>" in line), "")
+    wanted, printed = " ".join(expected.split()), " ".join(got.partition("\n\n")[0].split())
+    return f">>> {example}: expected {wanted}, got {printed}"

@@ -592,4 +592,7 @@ def test_with_doctest_modules_a_modules_examples_are_its_tests(make_repo) -> Non
     broken = DOCTESTED["words/case.py"].replace('"!"', '"?"').replace("'HI!'", "'HI?'")  # its own example follows
     report = gate_report(review(root, diff_of(root, {"words/case.py": broken})))
     assert not report.passed
-    assert [f.rule for f in report.findings] == ["tests.new-failure"] and "hello" in report.findings[0].message
+    assert [f.rule for f in report.findings] == ["tests.new-failure"]
+    assert report.findings[0].message == (  # the example and what it printed, not the docstring's first line
+        "words.greet::words.greet.hello fails: >>> hello(): expected 'HELLO!', got 'HELLO?'"
+    )
