@@ -8,6 +8,7 @@ their file instead of stopping the run.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from core.junit import read_junit
 from core.secrets import redact
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
+from tools.testscripts import PLUGIN_NAME, SCRIPTS_VARIABLE, plugin_folder, test_scripts
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 _USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
@@ -123,8 +125,13 @@ def _pytest(
     one left (``--lf`` style). The cache plugin stays loaded: pydocstyle's addopts hold ``--cache-clear``, an
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
-    argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     env = environment.prepare(tree, scratch, pass_env)
+    scripts = set(test_scripts(tree)).intersection(args)
+    if scripts:  # each runs as one test, through the plugin
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_folder(scratch)), env.get("PYTHONPATH")]))
+        env[SCRIPTS_VARIABLE] = os.pathsep.join(sorted(scripts))
+        seed += ["-p", PLUGIN_NAME]
+    argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
 
 

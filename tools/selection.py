@@ -24,6 +24,7 @@ from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
+from tools.testscripts import test_scripts
 from tools.unittestdiscovery import unittest_config
 
 
@@ -56,10 +57,11 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     python = [p for p in dict.fromkeys([*listed, *added]) if p and (tree / p).is_file()]
     config = config.searching(python)
     tests = [p for p in python if is_test_file(p, test_globs, config)]
+    scripts = test_scripts(tree)
     if options.tests == "all":
         how = f"{config.runner} in {config.source}" if config.runner != "pytest" else "testpaths"
         why = f"every test file under {', '.join(config.testpaths)} ({how})" if config.testpaths else "every test file"
-        return Selection(sorted(tests), {t: why for t in tests})
+        return Selection(sorted([*tests, *scripts]), {t: why for t in tests} | {s: "a test script" for s in scripts})
     changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
     reasons: dict[str, str] = {f.path: "changed" for f in changed if not f.deleted and f.path in tests}
     paths = {p for f in changed for p in (f.path, f.old_path) if p and p.endswith(".py")}
@@ -79,6 +81,11 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
             reasons[test] = _why(hit, reached)
         elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
             reasons[test] = f"its {near} reaches the change"
+    for script in scripts:  # a program the project's commands run as its tests: its exit status is its outcome
+        if script in paths:
+            reasons[script] = "a test script (changed)"
+        elif hit := graph.first_hit(script, reached):
+            reasons[script] = f"a test script: {_why(hit, reached)}"
     for module in python:  # with --doctest-modules, a module's examples are tests of what it reaches
         if module in reasons or not config.doctests(module):
             continue

@@ -138,6 +138,31 @@ def _arguments(rest: list[str]) -> list[str]:
     return [word.replace("{toxinidir}", ".") for word in rest[:end]]
 
 
+def scripts_run(tree: Path) -> list[str]:
+    """Every Python script in ``tree`` the project's command files run by path (``python run_tests.py``,
+    ``coverage run tests/runtests.py``), repository-relative, in the order first named."""
+    found: list[str] = []
+    for name in command_files(tree):
+        for line in (text_in(tree, name) or "").splitlines():
+            if "python" in line or "coverage" in line:
+                found += _scripts(line)
+    return [f for f in dict.fromkeys(found) if (tree / f).is_file()]
+
+
+def _scripts(line: str) -> list[str]:
+    """The scripts one command line runs, however it is quoted (a TOML string holding the command too)."""
+    words = _words(line)
+    found: list[str] = []
+    for number, word in enumerate(words):
+        if " " in word and any(runner in word for runner in _RUNNERS):
+            found += _scripts(word)
+        elif (script := _runs_script(PurePosixPath(word).name, words[number + 1 :])) and (
+            folder := _inside(str(PurePosixPath(script).parent))
+        ) is not None:
+            found.append(str(PurePosixPath(folder, PurePosixPath(script).name + ".py")))
+    return found
+
+
 def _unittest(args: list[str]) -> list[tuple[str, str]]:
     """``discover -s mkdocs -p '*tests.py'`` -> ("mkdocs", "*tests.py"); a bare ``unittest`` (options alone)
     discovers with the defaults; ``unittest tests.test_x`` names its test modules."""

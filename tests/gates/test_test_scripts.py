@@ -1,0 +1,58 @@
+"""Test scripts: a program the project's commands run as its tests, judged by its exit status."""
+
+from __future__ import annotations
+
+from tests.conftest import diff_of
+from tools import testscripts
+from tools.gates import review
+
+CHECKS = '"""Name checks."""\n\n\ndef lower(name):\n    """Whether a name is lower case."""\n    return name == name.lower()\n'
+PROJECT = {
+    "tox.ini": "[testenv]\ncommands = python run_tests.py\n",
+    "checks.py": CHECKS,
+    "other.py": "def one():\n    return 1\n",
+    # pep8-naming's run_tests.py: a helper named test_* that takes the case, a loop, and an exit status
+    "run_tests.py": "import sys\n\nfrom checks import lower\n\nCASES = [('ok', True), ('Bad', False)]\n\n\n"
+    "def test_case(name, expected):\n    return lower(name) == expected\n\n\n"
+    "def main():\n    failed = sum(not test_case(n, e) for n, e in CASES)\n"
+    "    print(f'{failed} of {len(CASES)} checks failed' if failed else 'all checks passed')\n"
+    "    sys.exit(1 if failed else 0)\n\n\nif __name__ == '__main__':\n    main()\n",
+}
+
+
+def gate_of(result):  # not test*: pytest would collect it
+    return next(g for g in result.gates if g.name == "tests")
+
+
+def test_a_test_script_the_project_runs_is_a_test_its_exit_status_judges(make_repo) -> None:
+    """pep8-naming's tox and CI run ``python run_tests.py``, from which pytest collects no test: every review of
+    its plugin said "no related tests". The script runs as one test: a docstring fix passes with it run, a change
+    that makes it exit 1 is refused with its last line, and a module it does not import runs nothing."""
+    root = make_repo(PROJECT)
+    prose = review(root, diff_of(root, {"checks.py": CHECKS.replace("Whether a name", "Whether the name")}))
+    assert prose.passed and gate_of(prose).checked == (
+        "1 test(s) ran from 1 file(s) in the patchgate environment: run_tests.py (a test script: imports checks "
+        "(changed))"
+    ), gate_of(prose)
+    broken = review(root, diff_of(root, {"checks.py": CHECKS.replace("name.lower()", "name.upper()")}))
+    (failure,) = gate_of(broken).findings
+    assert not broken.passed and failure.rule == "tests.new-failure"
+    assert failure.message == "run_tests::script fails: run_tests.py exits 1: 1 of 2 checks failed"
+    elsewhere = review(root, diff_of(root, {"other.py": "def one():\n    return 2 - 1\n"}))
+    assert elsewhere.passed and gate_of(elsewhere).checked.startswith("no related tests")
+
+
+def test_a_script_that_holds_tests_pytest_collects_is_no_script(make_repo) -> None:
+    """python-slugify's ``coverage run test.py`` runs unittest classes, which pytest runs one by one; a file the
+    commands never run, or a script whose name does not say test, is no test script."""
+    root = make_repo(
+        {
+            **PROJECT,
+            "tox.ini": "[testenv]\ncommands =\n    python run_tests.py\n    coverage run test.py\n"
+            "    python build_docs.py\n",
+            "test.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_one(self):\n        pass\n",
+            "build_docs.py": "print('docs')\n",
+            "runtests_unused.py": "print('never run')\n",
+        }
+    )
+    assert testscripts.test_scripts(root) == ["run_tests.py"]

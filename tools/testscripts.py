@@ -1,0 +1,116 @@
+"""Test scripts: tests that are a program the project's commands run (``python run_tests.py``), not a module of tests.
+
+pep8-naming's tox and CI run ``python run_tests.py``, which checks the plugin against its ``testsuite/`` cases and
+exits 1 on a failure. pytest collects no test from it, so every review of the plugin said "no related tests" and
+ran nothing. Such a script is a test with one outcome, its exit status, in the project's environment and sandbox:
+pytest runs it as one item through a small plugin (``PLUGIN``, written into the run's scratch folder and loaded
+with ``-p``), so the base's run, the reruns of a failure and the report treat it as any other test. A script counts
+when the project's command files run it by path, its name says test (``run_tests.py``, ``runtests.py``,
+``tests.py``), and it defines no test pytest would collect itself (``_is_test``): python-slugify's ``test.py``, run as ``coverage run test.py``, holds
+unittest classes, and pytest runs those one by one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path, PurePosixPath
+
+from tools.unittestdiscovery import scripts_run
+
+PLUGIN_NAME = "patchgate_scripts"
+SCRIPTS_VARIABLE = "PATCHGATE_TEST_SCRIPTS"  # the scripts among pytest's arguments, by repository-relative path
+
+# Runs under the project's own Python and pytest (3.6 and pytest 5.4 onwards): no annotations, both hook spellings.
+PLUGIN = '''"""patchgate: a test script given to pytest runs as one test, its exit status its outcome."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+SCRIPTS = set(filter(None, os.environ.get("PATCHGATE_TEST_SCRIPTS", "").split(os.pathsep)))
+NEW = int(pytest.__version__.split(".")[0]) >= 7
+
+
+class ScriptFailed(Exception):
+    pass
+
+
+def _root(config):
+    return str(getattr(config, "rootpath", None) or config.rootdir)
+
+
+class Script(pytest.Item):
+    def runtest(self):
+        script = os.path.relpath(str(self.path if NEW else self.fspath), _root(self.config))
+        done = subprocess.run(
+            [sys.executable, script], cwd=_root(self.config), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, universal_newlines=True,
+        )
+        if done.returncode:
+            lines = [line for line in done.stdout.splitlines() if line.strip()]
+            last = lines[-1].strip() if lines else "no output"
+            raise ScriptFailed("%s exits %d: %s\\n%s" % (script, done.returncode, last, "\\n".join(lines[-30:])))
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return (self.path if NEW else self.fspath), 0, "script"
+
+
+class ScriptFile(pytest.File):
+    def collect(self):
+        yield Script.from_parent(self, name="script")
+
+
+def _script(path, parent):
+    relative = os.path.relpath(str(path), _root(parent.config)).replace(os.sep, "/")
+    if relative not in SCRIPTS:
+        return None
+    return ScriptFile.from_parent(parent, path=path) if NEW else ScriptFile.from_parent(parent, fspath=path)
+
+
+if NEW:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(module_path, parent):
+        return _script(module_path, parent)
+else:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(path, parent):
+        return _script(path, parent)
+'''
+
+
+def test_scripts(tree: Path) -> list[str]:
+    """The test scripts of ``tree`` (repository-relative), as the module docstring defines them."""
+    return [s for s in scripts_run(tree) if "test" in PurePosixPath(s).name and not _holds_tests(tree / s)]
+
+
+def _holds_tests(path: Path) -> bool:
+    """Whether pytest would collect a test from the module at ``path`` itself (an unreadable one: yes, so pytest
+    is left to say why)."""
+    try:
+        module = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return True
+    return any(_is_test(node) for node in module.body)
+
+
+def _is_test(node: ast.stmt) -> bool:
+    """A ``Test*`` class, a ``TestCase``, or a ``test*`` function without parameters: one with parameters is the
+    script's own helper (pep8-naming's ``test_file(filename, ...)``), which pytest would take for a test that asks
+    for fixtures no one defines."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name.startswith("test") and not (node.args.args or node.args.posonlyargs or node.args.kwonlyargs)
+    if isinstance(node, ast.ClassDef):
+        return node.name.startswith("Test") or any("TestCase" in ast.unparse(base) for base in node.bases)
+    return False
+
+
+def plugin_folder(scratch: Path) -> Path:
+    """Write the plugin into ``scratch`` and return the folder to put on ``PYTHONPATH`` for ``-p``."""
+    folder = scratch / "plugins"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{PLUGIN_NAME}.py").write_text(PLUGIN, encoding="utf-8")
+    return folder
