@@ -6,8 +6,10 @@ ran nothing. Such a script is a test with one outcome, its exit status, in the p
 pytest runs it as one item through a small plugin (``PLUGIN``, written into the run's scratch folder and loaded
 with ``-p``), so the base's run, the reruns of a failure and the report treat it as any other test. A script counts
 when the project's command files run it by path, its name says test (``run_tests.py``, ``runtests.py``,
-``tests.py``), and it defines no test pytest would collect itself (``_is_test``): python-slugify's ``test.py``, run as ``coverage run test.py``, holds
-unittest classes, and pytest runs those one by one.
+``tests.py``), and it defines no test pytest would collect itself (``_is_test``) or calls ``unittest.main()`` as it
+is imported, which stops pytest's collection of it (ply's ``tests/testlex.py``, which its Makefile runs).
+python-slugify's ``test.py``, run as ``coverage run test.py``, holds unittest classes, and pytest runs those one by
+one.
 """
 
 from __future__ import annotations
@@ -94,7 +96,22 @@ def _holds_tests(path: Path) -> bool:
         module = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return True
+    if any(_runs_unittest(node) for node in module.body):
+        return False  # importing it runs its tests and exits: pytest cannot collect it (ply's tests/testlex.py)
     return any(_is_test(node) for node in module.body)
+
+
+def _runs_unittest(node: ast.stmt) -> bool:
+    """A module-level ``unittest.main()``, outside any ``if __name__ == "__main__":``."""
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and ast.unparse(node.value.func)
+        in (
+            "unittest.main",
+            "main",
+        )
+    )
 
 
 def _is_test(node: ast.stmt) -> bool:
