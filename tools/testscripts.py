@@ -15,12 +15,15 @@ one.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path, PurePosixPath
 
 from tools.unittestdiscovery import scripts_run
 
 PLUGIN_NAME = "patchgate_scripts"
 SCRIPTS_VARIABLE = "PATCHGATE_TEST_SCRIPTS"  # the scripts among pytest's arguments, by repository-relative path
+# What a test module's ``__main__`` block calls to run the tests pytest collects too
+_TEST_MAINS = frozenset({"unittest.main", "pytest.main", "sys.exit", "exit", "SystemExit"})
 
 # Runs under the project's own Python and pytest (3.6 and pytest 5.4 onwards): no annotations, both hook spellings.
 PLUGIN = '''"""patchgate: a test script given to pytest runs as one test, its exit status its outcome."""
@@ -90,28 +93,34 @@ def test_scripts(tree: Path) -> list[str]:
 
 
 def _holds_tests(path: Path) -> bool:
-    """Whether pytest would collect a test from the module at ``path`` itself (an unreadable one: yes, so pytest
-    is left to say why)."""
+    """Whether pytest, rather than running it, is what tells the module's outcome: it defines tests pytest collects
+    (``_is_test``) and runs none of its own way. A module that calls ``unittest.main()`` as it is imported, or whose
+    ``__main__`` block runs a runner of its own (feedparser's ``runtests()``, which builds a test per feed file and
+    serves them over HTTP), is run as the command runs it. An unreadable one is left to pytest, to say why."""
     try:
         module = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return True
-    if any(_runs_unittest(node) for node in module.body):
-        return False  # importing it runs its tests and exits: pytest cannot collect it (ply's tests/testlex.py)
+    if any(_runs_unittest(node) for node in module.body) or any(_own_runner(node) for node in module.body):
+        return False
     return any(_is_test(node) for node in module.body)
 
 
 def _runs_unittest(node: ast.stmt) -> bool:
-    """A module-level ``unittest.main()``, outside any ``if __name__ == "__main__":``."""
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Call)
-        and ast.unparse(node.value.func)
-        in (
-            "unittest.main",
-            "main",
-        )
-    )
+    """A module-level ``unittest.main()``, outside any ``if __name__ == "__main__":`` (ply's test modules)."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _called(node.value) == "unittest.main"
+
+
+def _own_runner(node: ast.stmt) -> bool:
+    """An ``if __name__ == "__main__":`` block that calls more than ``unittest.main()`` or ``pytest.main()``."""
+    if not (isinstance(node, ast.If) and {"__name__", "__main__"} <= set(re.findall(r"\w+", ast.unparse(node.test)))):
+        return False
+    calls = {_called(call) for stmt in node.body for call in ast.walk(stmt) if isinstance(call, ast.Call)}
+    return bool(calls - _TEST_MAINS)
+
+
+def _called(call: ast.Call) -> str:
+    return ast.unparse(call.func)
 
 
 def _is_test(node: ast.stmt) -> bool:

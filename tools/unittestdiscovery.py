@@ -40,6 +40,8 @@ from tools.pytestconfig import DEFAULT_FILES, PytestConfig
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
 _PYTHON = re.compile(r"python[0-9.]*")
+# the interpreter as a variable: tox's {envpython} (feedparser's ``{envpython} -Wd tests/runtests.py``), make's $(PYTHON)
+_PYTHON_VARIABLE = re.compile(r"\{envpython\}|\$[({]?python[0-9]*[)}]?", re.IGNORECASE)
 _RUNNERS = ("unittest", "python", "pytest", "py.test", "coverage")  # a line naming none of them runs no test
 
 
@@ -109,7 +111,7 @@ def commands(line: str) -> list[tuple[str, str]]:
 
 def _runs_script(name: str, rest: list[str]) -> str | None:
     """The script a ``python`` or ``coverage run`` word runs, or None."""
-    if _PYTHON.fullmatch(name):
+    if _PYTHON.fullmatch(name) or _PYTHON_VARIABLE.fullmatch(name):
         return _script(rest)
     return _script(rest[1:]) if name == "coverage" and rest[:1] == ["run"] else None
 
