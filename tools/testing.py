@@ -299,7 +299,7 @@ def tests_gate(
     # made (pipdeptree's docs tests, on a Rust build; feedparser's test script, which this Python cannot import)
     unchecked = not run.passed and not _errors(findings)
     if unchecked:
-        checked += "; none passed, here or on the base, so none judged the change"
+        detail = f"none of the {run.ran} test(s) that ran passed, here or on the base, so none judged the change"
     return GateReport(
         name="tests",
         passed=not _errors(findings),

@@ -74,7 +74,7 @@ def test_tests_that_all_fail_on_the_base_too_judge_nothing(make_repo) -> None:
     diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("return a + b", "return b + a")})
     report = gate_report(review(root, diff, tests=TestSettings(timeout=60)))
     assert report.passed and report.skipped, report
-    assert report.checked.endswith("; none passed, here or on the base, so none judged the change")
+    assert report.detail == "none of the 1 test(s) that ran passed, here or on the base, so none judged the change"
     assert [f.rule for f in report.findings] == ["tests.pre-existing-failure"]
     judged = gate_report(review(make_repo(FILES, name="judged"), diff, tests=TestSettings(timeout=60)))
     assert judged.passed and not judged.skipped
