@@ -8,6 +8,7 @@ their file instead of stopping the run.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -126,10 +127,10 @@ def _pytest(
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
     env = environment.prepare(tree, scratch, pass_env)
-    scripts = set(test_scripts(tree)).intersection(args)
+    scripts = {script: folder for script, folder in test_scripts(tree).items() if script in args}
     if scripts:  # each runs as one test, through the plugin
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_folder(scratch)), env.get("PYTHONPATH")]))
-        env[SCRIPTS_VARIABLE] = os.pathsep.join(sorted(scripts))
+        env[SCRIPTS_VARIABLE] = json.dumps(scripts)
         seed += ["-p", PLUGIN_NAME]
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)

@@ -21,19 +21,20 @@ from pathlib import Path, PurePosixPath
 from tools.unittestdiscovery import scripts_run
 
 PLUGIN_NAME = "patchgate_scripts"
-SCRIPTS_VARIABLE = "PATCHGATE_TEST_SCRIPTS"  # the scripts among pytest's arguments, by repository-relative path
+SCRIPTS_VARIABLE = "PATCHGATE_TEST_SCRIPTS"  # JSON: the scripts among pytest's arguments -> the folder each runs in
 # What a test module's ``__main__`` block calls to run the tests pytest collects too
 _TEST_MAINS = frozenset({"unittest.main", "pytest.main", "sys.exit", "exit", "SystemExit"})
 
 # Runs under the project's own Python and pytest (3.6 and pytest 5.4 onwards): no annotations, both hook spellings.
 PLUGIN = '''"""patchgate: a test script given to pytest runs as one test, its exit status its outcome."""
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-SCRIPTS = set(filter(None, os.environ.get("PATCHGATE_TEST_SCRIPTS", "").split(os.pathsep)))
+SCRIPTS = json.loads(os.environ.get("PATCHGATE_TEST_SCRIPTS") or "{}")  # script -> the folder it runs in
 NEW = int(pytest.__version__.split(".")[0]) >= 7
 
 
@@ -47,9 +48,11 @@ def _root(config):
 
 class Script(pytest.Item):
     def runtest(self):
-        script = os.path.relpath(str(self.path if NEW else self.fspath), _root(self.config))
+        script = os.path.relpath(str(self.path if NEW else self.fspath), _root(self.config)).replace(os.sep, "/")
+        folder = os.path.join(_root(self.config), SCRIPTS.get(script, ""))
         done = subprocess.run(
-            [sys.executable, script], cwd=_root(self.config), stdout=subprocess.PIPE,
+            [sys.executable, os.path.relpath(str(self.path if NEW else self.fspath), folder)], cwd=folder,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True,
         )
         if done.returncode:
@@ -87,9 +90,14 @@ else:
 '''
 
 
-def test_scripts(tree: Path) -> list[str]:
-    """The test scripts of ``tree`` (repository-relative), as the module docstring defines them."""
-    return [s for s in scripts_run(tree) if "test" in PurePosixPath(s).name and not _holds_tests(tree / s)]
+def test_scripts(tree: Path) -> dict[str, str]:
+    """The test scripts of ``tree`` (repository-relative), as the module docstring defines them, each with the
+    folder its command runs it in ("" for the root)."""
+    return {
+        script: folder
+        for script, folder in scripts_run(tree).items()
+        if "test" in PurePosixPath(script).name and not _holds_tests(tree / script)
+    }
 
 
 def _holds_tests(path: Path) -> bool:

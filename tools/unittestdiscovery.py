@@ -140,28 +140,37 @@ def _arguments(rest: list[str]) -> list[str]:
     return [word.replace("{toxinidir}", ".") for word in rest[:end]]
 
 
-def scripts_run(tree: Path) -> list[str]:
+def scripts_run(tree: Path) -> dict[str, str]:
     """Every Python script in ``tree`` the project's command files run by path (``python run_tests.py``,
-    ``coverage run tests/runtests.py``), repository-relative, in the order first named."""
-    found: list[str] = []
+    ``coverage run tests/runtests.py``, ``cd test && $(PYTHON) testlex.py``), repository-relative, in the order
+    first named, with the folder it runs in ("" for the root)."""
+    found: dict[str, str] = {}
     for name in command_files(tree):
         for line in (text_in(tree, name) or "").splitlines():
-            if "python" in line or "coverage" in line:
-                found += _scripts(line)
-    return [f for f in dict.fromkeys(found) if (tree / f).is_file()]
+            if "python" in line.lower() or "coverage" in line:
+                for script, folder in _scripts(line):
+                    found.setdefault(script, folder)
+    return {script: folder for script, folder in found.items() if (tree / script).is_file()}
 
 
-def _scripts(line: str) -> list[str]:
-    """The scripts one command line runs, however it is quoted (a TOML string holding the command too)."""
+def _scripts(line: str) -> list[tuple[str, str]]:
+    """(script, folder it runs in) for each script one command line runs, however it is quoted (a TOML string
+    holding the command too); a ``cd`` earlier on the line moves the folder (ply's Makefile, until 2022: ``cd test
+    && $(PYTHON) testlex.py``)."""
     words = _words(line)
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
+    at: str | None = ""
     for number, word in enumerate(words):
-        if " " in word and any(runner in word for runner in _RUNNERS):
+        if word == "cd" and number + 1 < len(words) and at is not None:
+            at = _inside(str(PurePosixPath(at, words[number + 1])))
+        elif " " in word and any(runner in word for runner in _RUNNERS):
             found += _scripts(word)
-        elif (script := _runs_script(PurePosixPath(word).name, words[number + 1 :])) and (
-            folder := _inside(str(PurePosixPath(script).parent))
-        ) is not None:
-            found.append(str(PurePosixPath(folder, PurePosixPath(script).name + ".py")))
+        elif (
+            at is not None
+            and (script := _runs_script(PurePosixPath(word).name, words[number + 1 :]))
+            and (path := _inside(str(PurePosixPath(at, script)))) is not None
+        ):
+            found.append((path + ".py", at))
     return found
 
 

@@ -65,4 +65,22 @@ def test_a_script_that_holds_tests_pytest_collects_is_no_script(make_repo) -> No
             "runtests_unused.py": "print('never run')\n",
         }
     )
-    assert testscripts.test_scripts(root) == ["run_tests.py", "tests/testlex.py", "tests/runtests.py"]
+    assert testscripts.test_scripts(root) == {"run_tests.py": "", "tests/testlex.py": "", "tests/runtests.py": ""}
+
+
+def test_a_script_runs_in_the_folder_its_command_moves_to(make_repo) -> None:
+    """ply's Makefile, until 2022: ``cd test && $(PYTHON) testlex.py``, whose cases are read from beside it."""
+    root = make_repo(
+        {
+            "Makefile": "test:\n\tcd test && $(PYTHON) testlex.py\n",
+            "lex.py": "def words(text):\n    return text.split()\n",
+            "test/cases.txt": "a b\n",
+            "test/testlex.py": "import sys\n\nsys.path.insert(0, '..')\nfrom lex import words\n\n"
+            "sys.exit(0 if words(open('cases.txt').read()) == ['a', 'b'] else 1)\n",
+        }
+    )
+    assert testscripts.test_scripts(root) == {"test/testlex.py": "test"}
+    fine = review(root, diff_of(root, {"lex.py": '"""Words."""\n\n\ndef words(text):\n    return text.split()\n'}))
+    assert fine.passed and gate_of(fine).checked.startswith("1 test(s) ran from 1 file(s)"), gate_of(fine)
+    broken = review(root, diff_of(root, {"lex.py": "def words(text):\n    return text.split(',')\n"}))
+    assert [f.rule for f in gate_of(broken).findings] == ["tests.new-failure"]
