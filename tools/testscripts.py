@@ -25,7 +25,8 @@ SCRIPTS_VARIABLE = "PATCHGATE_TEST_SCRIPTS"  # JSON: the scripts among pytest's 
 # What a test module's ``__main__`` block calls to run the tests pytest collects too
 _TEST_MAINS = frozenset({"unittest.main", "pytest.main", "sys.exit", "exit", "SystemExit"})
 
-# Runs under the project's own Python and pytest (3.6 and pytest 5.4 onwards): no annotations, both hook spellings.
+# Runs under the project's own Python and pytest (tried: pytest 6.1-9.2, Python 3.6-3.11): no annotations, both
+# hook spellings.
 PLUGIN = '''"""patchgate: a test script given to pytest runs as one test, its exit status its outcome."""
 import json
 import os
@@ -48,11 +49,11 @@ def _root(config):
 
 class Script(pytest.Item):
     def runtest(self):
-        script = os.path.relpath(str(self.path if NEW else self.fspath), _root(self.config)).replace(os.sep, "/")
+        where = str(self.path if NEW else self.fspath)
+        script = os.path.relpath(where, _root(self.config)).replace(os.sep, "/")
         folder = os.path.join(_root(self.config), SCRIPTS.get(script, ""))
         done = subprocess.run(
-            [sys.executable, os.path.relpath(str(self.path if NEW else self.fspath), folder)], cwd=folder,
-            stdout=subprocess.PIPE,
+            [sys.executable, os.path.relpath(where, folder)], cwd=folder, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True,
         )
         if done.returncode:
