@@ -141,9 +141,9 @@ def _arguments(rest: list[str]) -> list[str]:
 
 
 def scripts_run(tree: Path) -> dict[str, str]:
-    """Every Python script in ``tree`` the project's command files run by path (``python run_tests.py``,
-    ``coverage run tests/runtests.py``, ``cd test && $(PYTHON) testlex.py``), repository-relative, in the order
-    first named, with the folder it runs in ("" for the root)."""
+    """Every Python script in ``tree`` the project's command files run by path and without arguments (``python
+    run_tests.py``, ``coverage run tests/runtests.py``, ``cd test && $(PYTHON) testlex.py``), repository-relative,
+    in the order first named, with the folder it runs in ("" for the root)."""
     found: dict[str, str] = {}
     for name in command_files(tree):
         for line in (text_in(tree, name) or "").splitlines():
@@ -168,10 +168,20 @@ def _scripts(line: str) -> list[tuple[str, str]]:
         elif (
             at is not None
             and (script := _runs_script(PurePosixPath(word).name, words[number + 1 :]))
+            and not _given_arguments(script, words[number + 1 :])
             and (path := _inside(str(PurePosixPath(at, script)))) is not None
         ):
             found.append((path + ".py", at))
     return found
+
+
+def _given_arguments(script: str, rest: list[str]) -> bool:
+    """Whether the command hands ``script`` arguments of its own (tox's ``{posargs}`` aside): autoflake's CI runs
+    ``python test_fuzz.py ./*.py``, a fuzzer that, run bare, walks every folder on ``sys.path``. Such a run is the
+    command's, with its arguments, and not a test that runs the same without them."""
+    args = _arguments(rest)
+    at = next((i for i, arg in enumerate(args) if arg.removesuffix(".py") == script), len(args))
+    return any(not (arg.startswith("{") and arg.endswith("}")) for arg in args[at + 1 :])
 
 
 def _unittest(args: list[str]) -> list[tuple[str, str]]:

@@ -44,14 +44,19 @@ def test_a_test_script_the_project_runs_is_a_test_its_exit_status_judges(make_re
 
 def test_a_script_that_holds_tests_pytest_collects_is_no_script(make_repo) -> None:
     """python-slugify's ``coverage run test.py`` runs unittest classes, which pytest runs one by one; a file the
-    commands never run, or a script whose name does not say test, is no test script; one that calls
+    commands never run, a script whose name does not say test, or one the command hands arguments (autoflake's
+    ``python test_fuzz.py ./*.py``) is no test script; one that calls
     ``unittest.main()`` as it is imported (ply's) is one, as pytest cannot collect it, and so is one whose
     ``__main__`` runs a runner of its own (feedparser's ``{envpython} -Wd tests/runtests.py``)."""
     root = make_repo(
         {
             **PROJECT,
             "tox.ini": "[testenv]\ncommands =\n    python run_tests.py\n    coverage run test.py\n    python tests/testlex.py\n"
-            "    {envpython} -Wd tests/runtests.py\n    python build_docs.py\n",
+            "    {envpython} -Wd tests/runtests.py {posargs}\n    python build_docs.py\n"
+            "    python test_fuzz.py ./*.py\n",
+            # autoflake's fuzzer, which its CI hands files to: run bare, it walks every folder on sys.path
+            "test_fuzz.py": "import sys\n\n\ndef main():\n    return 0\n\n\nif __name__ == '__main__':\n"
+            "    sys.exit(main())\n",
             "test.py": "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_one(self):\n        pass\n\n\n"
             "if __name__ == '__main__':\n    unittest.main()\n",
             # feedparser's: TestCase classes, and a runner of its own that adds a test per feed file
