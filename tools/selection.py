@@ -82,10 +82,10 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
         elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
             reasons[test] = f"its {near} reaches the change"
     for script in scripts:  # a program the project's commands run as its tests: its exit status is its outcome
-        if script in paths:
-            reasons[script] = "a test script (changed)"
-        elif hit := graph.first_hit(script, reached):
+        if hit := graph.first_hit(script, reached):
             reasons[script] = f"a test script: {_why(hit, reached)}"
+        elif script in paths and graph.imports.get(script):  # one that imports nothing of the project tests none
+            reasons[script] = "a test script (changed)"
     for module in python:  # with --doctest-modules, a module's examples are tests of what it reaches
         if module in reasons or not config.doctests(module):
             continue

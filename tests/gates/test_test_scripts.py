@@ -8,7 +8,9 @@ from tools.gates import review
 
 CHECKS = '"""Name checks."""\n\n\ndef lower(name):\n    """Whether a name is lower case."""\n    return name == name.lower()\n'
 PROJECT = {
-    "tox.ini": "[testenv]\ncommands = python run_tests.py\n",
+    "tox.ini": "[testenv]\ncommands = python run_tests.py\n\n[testenv:publish]\ncommands = python release_to_testpypi.py\n",
+    # as python-pathspec's testpypi_prepublish.py: rewrites pyproject.toml before an upload, importing nothing of ours
+    "release_to_testpypi.py": "from pathlib import Path\n\nPath('pyproject.toml').write_text('')\n",
     "checks.py": CHECKS,
     "other.py": "def one():\n    return 1\n",
     # pep8-naming's run_tests.py: a helper named test_* that takes the case, a loop, and an exit status
@@ -27,7 +29,8 @@ def gate_of(result):  # not test*: pytest would collect it
 def test_a_test_script_the_project_runs_is_a_test_its_exit_status_judges(make_repo) -> None:
     """pep8-naming's tox and CI run ``python run_tests.py``, from which pytest collects no test: every review of
     its plugin said "no related tests". The script runs as one test: a docstring fix passes with it run, a change
-    that makes it exit 1 is refused with its last line, and a module it does not import runs nothing."""
+    that makes it exit 1 is refused with its last line, and a module it does not import runs nothing; nor does a
+    change to a script that imports nothing of the project (like python-pathspec's testpypi_prepublish.py)."""
     root = make_repo(PROJECT)
     prose = review(root, diff_of(root, {"checks.py": CHECKS.replace("Whether a name", "Whether the name")}))
     assert prose.passed and gate_of(prose).checked == (
@@ -40,6 +43,8 @@ def test_a_test_script_the_project_runs_is_a_test_its_exit_status_judges(make_re
     assert failure.message == "run_tests::script fails: run_tests.py exits 1: 1 of 2 checks failed"
     elsewhere = review(root, diff_of(root, {"other.py": "def one():\n    return 2 - 1\n"}))
     assert elsewhere.passed and gate_of(elsewhere).checked.startswith("no related tests")
+    publish = "from pathlib import Path\n\nPath('pyproject.toml').write_text('x')\n"
+    assert gate_of(review(root, diff_of(root, {"release_to_testpypi.py": publish}))).checked.startswith("no related")
 
 
 def test_a_script_that_holds_tests_pytest_collects_is_no_script(make_repo) -> None:
