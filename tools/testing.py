@@ -210,8 +210,8 @@ def tests_gate(
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
     if run.problem:  # pytest cannot run here at all, or did not finish: can it on the base?
-        with (kept_worktree if options.reuse_worktrees else worktree)(repo, base) as base_tree:
-            base_run = rerun(tests, base_tree)
+        with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:  # once for all of select's
+            base_run = ask(("run", *tests), partial(rerun, tests))
         # a run past its time is the change's when the base finishes the same files (a loop it added); cachelib's
         # version bump selected all its tests, which wait on servers absent here on every commit, and was blocked
         if base_run.problem or (not base_run.ran and not run.timed_out):
