@@ -244,7 +244,7 @@ def _build(
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
     _commit_copy(source, _nearest_tag(recipe.tree), log)
-    _plain_self_requirements(source, recipe.attempts, log)
+    twins = _plain_self_requirements(source, recipe.attempts, log)
     dates = [recipe.exclude_newer, None] if recipe.exclude_newer and recipe.or_today else [recipe.exclude_newer]
     # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
     tries = [(attempt, when) for attempt in dict.fromkeys(recipe.attempts) for when in dates]
@@ -262,7 +262,10 @@ def _build(
             for install in attempt:
                 said = f"attempt {number}, packages as of {when or 'today'}"
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
-                packages = [a.replace("{source}", str(source)) for a in install]
+                packages = [
+                    twins.get(source / a, a) if k and install[k - 1] == "-r" else a.replace("{source}", str(source))
+                    for k, a in enumerate(install)
+                ]
                 uv.run(["pip", "install", "--quiet", *target, *date, *packages], source, log)
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
@@ -330,38 +333,58 @@ def _install_where_they_fit(
     )
 
 
-def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> None:
-    """In the requirement files the attempts name (and those they include), an editable requirement of the
-    tree itself (``-e .[testutils]``, pylint's test requirements; ``-e ".[invoke]"``, paramiko's, which uv cannot
-    even parse) becomes a plain one (``.[testutils]``).
+def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> dict[Path, str]:
+    """Where the requirement files the attempts name (or those they include) install the tree itself editable
+    (``-e .[testutils]``, pylint's test requirements; ``-e ".[invoke]"``, paramiko's, which uv cannot even parse),
+    a twin of each such file beside it (``test.patchgate.txt``) installs it plain (``.[testutils]``), and so
+    does a twin of each file that includes one; returned as the files to install instead, each as the attempts
+    name it (``source / name``) and its twin's name.
 
     uv installs editables only through a backend's PEP 660 hook, which setuptools before 64 lacks, so the
     whole file failed and its test dependencies were left out. The project is installed from the copy either
     way (and removed again for an environment of dependencies only), so editable or not changes nothing else.
-    Only the copy's files are rewritten; one outside the copy (a symlink) is left alone."""
+    The files themselves stay as they are: a 2024 croniter's setup.py reads its install_requires from
+    requirements/base.txt, less its ``-e .`` line, and met the rewritten ``.``. Beside the original, a twin
+    resolves every relative path as it does. One outside the copy (a symlink) is left alone."""
     root = source.resolve()
     installs = [install for attempt in attempts for install in attempt]
-    queue = [source / a for install in installs for k, a in enumerate(install) if k and install[k - 1] == "-r"]
-    seen: set[Path] = set()
+    named = {source / a for install in installs for k, a in enumerate(install) if k and install[k - 1] == "-r"}
+    queue = list(named)
+    includes: dict[Path, list[tuple[int, Path]]] = {}
+    plain: dict[Path, dict[int, str]] = {}  # a file's editable lines of the tree itself, as plain ones
     while queue:
         path = queue.pop().resolve()
-        if path in seen or not path.is_file() or not path.is_relative_to(root):
+        if path in includes or not path.is_file() or not path.is_relative_to(root):
             continue
-        seen.add(path)
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-        changed = False
-        for number, line in enumerate(lines):
+        includes[path] = []
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
             if include := INCLUDE.match(line):
+                includes[path].append((number, (path.parent / include[1]).resolve()))
                 queue.append(path.parent / include[1])
             elif (editable := EDITABLE.match(line)) and root in {
                 (path.parent / editable["path"]).resolve(),
                 (source / editable["path"]).resolve(),
             }:
-                lines[number] = f"{editable['path']}{editable['extras'] or ''}\n"
-                changed = True
-        if changed:
-            path.write_text("".join(lines), encoding="utf-8")
+                plain.setdefault(path, {})[number] = f"{editable['path']}{editable['extras'] or ''}\n"
+    twinned = set(plain)
+    while grown := {p for p, found in includes.items() if p not in twinned and any(t in twinned for _, t in found)}:
+        twinned |= grown
+    for path in twinned:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        for number, target in includes[path]:
+            if target in twinned:
+                lines[number] = lines[number].replace(target.name, _twin(target).name, 1)
+        for number, line in plain.get(path, {}).items():
+            lines[number] = line
+        _twin(path).write_text("".join(lines), encoding="utf-8")
+        if path in plain:
             log.append(f"{path.relative_to(root)}: the tree's own editable requirement installed as a plain one")
+    return {p: str(_twin(p.resolve()).relative_to(root)) for p in named if p.resolve() in twinned}
+
+
+def _twin(path: Path) -> Path:
+    """Where ``_plain_self_requirements`` writes ``path``'s twin: beside it, so relative paths mean the same."""
+    return path.with_name(f"{path.stem}.patchgate{path.suffix}")
 
 
 def _nearest_tag(tree: Path) -> str | None:
