@@ -36,7 +36,8 @@ _REQUIREMENT_FLAGS = ("-r", "--requirement")
 # (``pip install -e ".[dev]"``, nox's ``session.install(".[test]")``).
 # (also as a command's words in Python: nox's ``session.run_install("uv", "sync", "--extra", "dev")``)
 _EXTRA_FLAG = re.compile(r"--extra[\"']?[=\s,]+[\"']?([\w.-]+)")
-_GROUP_FLAG = re.compile(r"(?<![\w-])--group[\"']?[=\s,]+[\"']?([\w.-]+)")  # uv's and pip's; not lint's --only-group
+# uv's and pip's ``--group``, PDM's ``-G`` (``-dG``); not a lint session's ``--only-group``
+_GROUP_FLAG = re.compile(r"(?<![\w-])(?:--group|-d?G)[\"']?[=\s,]+[\"']?([\w.-]+)")
 _OWN_EXTRAS = re.compile(r"(?:^|[\s\"'=(,])\.(?:/)?\[([\w.,\s-]+)\]")
 _INSTALLS = ("install", "sync", "uv run")
 

@@ -47,7 +47,17 @@ from tools.envbuild import Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
 from tools.sandbox import Confinement
-from tools.testdeps import TEST_EXTRAS, declared, group_requirements, poetry_dev, test_groups, uv_default_groups, uv_dev
+from tools.testdeps import (
+    TEST_EXTRAS,
+    declared,
+    group_requirements,
+    pdm_dev,
+    pdm_groups,
+    poetry_dev,
+    test_groups,
+    uv_default_groups,
+    uv_dev,
+)
 from tools.toxconfig import tox_requirements
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -357,7 +367,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         )
 
     tested = [*test_groups(pyproject), *tox.groups]
-    groups = (*group_args(tested), *poetry_dev(pyproject), *uv_dev(pyproject))
+    groups = (
+        *group_args(tested),
+        *poetry_dev(pyproject),
+        *uv_dev(pyproject),
+        *pdm_dev(pyproject, pdm_groups(pyproject)),
+    )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
@@ -365,8 +380,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
     commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
     factored = (*group_args(tox.factored_groups), *tox.factored)
-    ran_groups = group_args(
-        [g for g in [*installed_groups(tree), *uv_default_groups(pyproject, tree)] if g not in tested]
+    ran_groups = (
+        *group_args([g for g in [*installed_groups(tree), *uv_default_groups(pyproject, tree)] if g not in tested]),
+        *pdm_dev(pyproject, [g for g in installed_groups(tree) if g not in pdm_groups(pyproject)]),
     )
     as_run = (
         (("{source}[" + commanded + "]",) if buildable else ())

@@ -1,5 +1,5 @@
-"""What a project's pyproject.toml says its tests need: test extras, dependency groups (PEP 735, uv's and
-poetry's spellings) and the requirements it states itself.
+"""What a project's pyproject.toml says its tests need: test extras, dependency groups (PEP 735, uv's, poetry's
+and PDM's spellings) and the requirements it states itself.
 
 The text is the project's: what does not parse, or names what no package index
 serves, is left out rather than failing the build of the environment its tests
@@ -87,6 +87,29 @@ def poetry_dev(pyproject: dict[str, Any]) -> list[str]:
                 found.append(Factory.create_dependency(name, constraint).to_pep_508())
             except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
                 continue
+    return list(dict.fromkeys(found))
+
+
+def pdm_groups(pyproject: dict[str, Any]) -> list[str]:
+    """The groups of PDM's development dependencies named for tests, else ``dev``."""
+    table = table_at(pyproject, "tool", "pdm", "dev-dependencies")
+    return [g for g in TEST_EXTRAS if g in table] or [g for g in ("dev",) if g in table]
+
+
+def pdm_dev(pyproject: dict[str, Any], names: list[str]) -> list[str]:
+    """The requirements of PDM's development dependency groups ``names``, ``[tool.pdm.dev-dependencies]`` (its
+    spelling before PEP 735). A 2024 aiofiles lists pytest-asyncio only there, and its async tests could not run.
+    An editable or path line (``-e file:///${PROJECT_ROOT}/...``) is left out: it is the project, or a folder
+    beside it."""
+    table = table_at(pyproject, "tool", "pdm", "dev-dependencies")
+    lines = (item for g in names if isinstance(table.get(g), list) for item in table[g] if isinstance(item, str))
+    found = []
+    for line in lines:
+        try:
+            if not Requirement(line).url:
+                found.append(line)
+        except InvalidRequirement:
+            continue
     return list(dict.fromkeys(found))
 
 

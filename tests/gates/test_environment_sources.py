@@ -73,11 +73,13 @@ def test_the_extras_a_projects_commands_install_are_found(tmp_path: Path, where,
         ("Makefile", "bootstrap:\n\tuv sync --group test --group=io", ["test", "io"]),
         ("noxfile.py", '    session.run_install("uv", "sync", "--group", "dev")', ["dev"]),
         (".github/workflows/ci.yml", "        run: pip install --group 'tests' -e .", ["tests"]),
+        ("tox.ini", "[testenv]\ncommands =\n    pdm install -G test\n    pdm sync -dG=io", ["test", "io"]),
         ("noxfile.py", '    session.run_install("uv", "sync", "--only-group", "mypy", "--group", "docs")', []),
     ],
 )
 def test_the_dependency_groups_a_projects_commands_install_are_found(tmp_path: Path, where, line, found) -> None:
-    """uv's and pip's ``--group x`` on an install line; a lint session's ``--only-group`` and documentation's out."""
+    """uv's and pip's ``--group x``, PDM's ``-G x``, on an install line; a lint session's ``--only-group`` and
+    documentation's out."""
     write_files(tmp_path, {where: line + "\n"})
     assert installed_groups(tmp_path) == found
 
