@@ -48,6 +48,7 @@ from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
+from tools.testdeps import imported_by_tests, test_imports
 
 BUILDER_VERSION = "7"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
@@ -68,6 +69,8 @@ UV_PASSED = (
 )
 Progress = Callable[[str], None]
 Install = tuple[str, ...]  # the arguments of one `uv pip install`
+# in an install, the recipe's ``imported`` requirements that the tests of the copy import (read when it is built)
+IMPORTED_BY_TESTS = "{imported by tests}"
 Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
 # the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
@@ -106,6 +109,7 @@ class Recipe:
     works: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)  # variables the build needs (never secrets)
     label: str = "environment"
+    imported: tuple[str, ...] = ()  # what IMPORTED_BY_TESTS narrows: the development dependencies
 
     @property
     def key(self) -> str:
@@ -245,6 +249,7 @@ def _build(
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
     _commit_copy(source, _nearest_tag(recipe.tree), log)
     twins = _plain_self_requirements(source, recipe.attempts, log)
+    imported = imported_by_tests(recipe.imported, test_imports(source)) if recipe.imported else []
     dates = [recipe.exclude_newer, None] if recipe.exclude_newer and recipe.or_today else [recipe.exclude_newer]
     # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
     tries = [(attempt, when) for attempt in dict.fromkeys(recipe.attempts) for when in dates]
@@ -262,10 +267,7 @@ def _build(
             for install in attempt:
                 said = f"attempt {number}, packages as of {when or 'today'}"
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
-                packages = [
-                    twins.get(source / a, a) if k and install[k - 1] == "-r" else a.replace("{source}", str(source))
-                    for k, a in enumerate(install)
-                ]
+                packages = _arguments(install, source, twins, imported)
                 uv.run(["pip", "install", "--quiet", *target, *date, *packages], source, log)
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
@@ -284,6 +286,20 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
     progress(f"environment ready: {venv}")
+
+
+def _arguments(install: Install, source: Path, twins: dict[Path, str], imported: list[str]) -> list[str]:
+    """``install`` as uv is given it: ``{source}`` is the copy, a requirement file with a twin
+    (``_plain_self_requirements``) is the twin, and IMPORTED_BY_TESTS is what the copy's tests import."""
+    arguments: list[str] = []
+    for k, arg in enumerate(install):
+        if arg == IMPORTED_BY_TESTS:
+            arguments += imported
+        elif k and install[k - 1] == "-r":
+            arguments.append(twins.get(source / arg, arg))
+        else:
+            arguments.append(arg.replace("{source}", str(source)))
+    return arguments
 
 
 def _check_works(uv: Uv, venv: Path, args: tuple[str, ...], cwd: Path, log: list[str]) -> None:

@@ -43,7 +43,7 @@ from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
-from tools.envbuild import Attempt, EnvironmentBuildError, Progress, Recipe
+from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
 from tools.sandbox import Confinement
@@ -358,6 +358,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras]))
     buildable = bool({"pyproject.toml", "setup.py"} & set(files))
     project = ("{source}[" + extras + "]",) if buildable else ()
+    plain = ("{source}",) if buildable else ()
     pyproject = pyproject_of(tree)
     group_table = table_at(pyproject, "dependency-groups")
 
@@ -367,11 +368,16 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         )
 
     tested = [*test_groups(pyproject), *tox.groups]
-    groups = (
-        *group_args(tested),
-        *poetry_dev(pyproject),
-        *uv_dev(pyproject),
-        *pdm_dev(pyproject, pdm_groups(pyproject)),
+    listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_groups(pyproject)))
+    groups = (*group_args(tested), *listed)
+    development = tuple(
+        dict.fromkeys(
+            [
+                *(r for r in declared(pyproject, [*TEST_EXTRAS, *tox.extras]) if r not in declared(pyproject, [])),
+                *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
+                *listed,
+            ]
+        )
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
@@ -388,6 +394,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         (("{source}[" + commanded + "]",) if buildable else ())
         + (*groups, *ran_groups, *factored, *pinned, *tox.deps, *BASE_PACKAGES),
     )
+    # its development dependencies that its tests import, where the others do not install here: a 2021 darglint's
+    # poetry list holds flake8 beside a mypy of its day, which does not build on Python 3.11
+    narrowed: tuple[Attempt, ...] = (((*plain, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if development else ()
     attempts = (
         # none of them: the attempts, and so the environment's key, are as they were
         *((as_run,) if (buildable and commanded != extras) or factored or ran_groups else ()),
@@ -396,6 +405,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
+        *narrowed,
         ((*project, *BASE_PACKAGES),),
         # the project's test dependencies without the project, which may not build here: semver's tox env skips
         # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
@@ -418,6 +428,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         label="project",
         works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
+        imported=development,
     )
 
 

@@ -8,6 +8,9 @@ run in (``tools.environments`` assembles the install attempts from these).
 
 from __future__ import annotations
 
+import ast
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,13 @@ import dependency_groups
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from core.pymodules import syntax_tree
 from core.tables import table_at
 
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 _FETCHED = {"git", "url", "path"}  # a [tool.uv.sources] entry that is no package index
+_TEST_FOLDERS = {"test", "tests", "testing"}
+_NOT_SOURCE = {".git", ".venv", "venv", ".tox", ".nox", "node_modules", "build", "dist"}
 
 
 def test_groups(pyproject: dict[str, Any]) -> list[str]:
@@ -138,3 +144,54 @@ def group_requirements(pyproject: dict[str, Any], name: str) -> tuple[list[str],
         if not requirement.url:
             served.append(line)
     return served, fetched
+
+
+def test_imports(tree: Path, limit: int = 2000) -> set[str]:
+    """The top-level modules the tree's tests import: ``test_*.py``, ``*_test.py``, ``conftest.py`` and every module
+    under a ``test``, ``tests`` or ``testing`` folder, read from their syntax (at most ``limit`` files)."""
+    found: set[str] = set()
+    read = 0
+    for folder, subfolders, files in os.walk(tree):
+        subfolders[:] = sorted(d for d in subfolders if d not in _NOT_SOURCE)
+        under_tests = bool(_TEST_FOLDERS & set(Path(folder).relative_to(tree).parts))
+        for name in sorted(files):
+            if not name.endswith(".py") or read >= limit:
+                continue
+            if under_tests or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+                read += 1
+                found |= _top_level_imports(Path(folder) / name)
+    return found
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    try:
+        module = syntax_tree(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(module) if module else ():
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def imported_by_tests(requirements: Iterable[str], imported: set[str]) -> list[str]:
+    """Those of ``requirements`` the tests import, known by the distribution's name as a module (``flake8``; less a
+    ``python-`` or ``py`` prefix: python-dateutil's ``dateutil``, pyserial's ``serial``), and pytest's plugins
+    (``pytest-*``), which pytest loads itself. pytest is left out: the environment brings one that runs here.
+
+    A 2021 darglint's poetry dev dependencies hold the flake8 its tests import beside a mypy of its day, whose
+    typed-ast does not build on Python 3.11: the whole list failed, the environment was built without it, and no
+    test could be collected on any commit."""
+    kept = []
+    for line in requirements:
+        try:
+            name = canonicalize_name(Requirement(line).name).replace("-", "_")
+        except InvalidRequirement:
+            continue
+        spelled = {name, name.removeprefix("python_"), name.removeprefix("py")}
+        if (name.startswith("pytest_") or spelled & imported) and name != "pytest":
+            kept.append(line)
+    return kept
