@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from core.git import run_git
 from core.pymodules import SOURCE_ROOTS, module_names
-from tools.candidate import Candidate
+from tools.candidate import Candidate, ChangedFile
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
 from tools.testscripts import test_scripts
@@ -81,6 +81,12 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
             reasons[test] = _why(hit, reached)
         elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
             reasons[test] = f"its {near} reaches the change"
+    for module, package in _by_name_only(graph, changed, tests).items():
+        loaded = graph.reached_from({package})
+        for test in tests:
+            if test not in reasons and (hit := graph.first_hit(test, loaded)):
+                end = f"(its {_as_imported(module)} changed, which no module imports but by name)"
+                reasons[test] = _why(hit, loaded, end)
     for script in scripts:  # a program the project's commands run as its tests: its exit status is its outcome
         if hit := graph.first_hit(script, reached):
             reasons[script] = f"a test script: {_why(hit, reached)}"
@@ -120,7 +126,28 @@ def _serves(conftest: str, test: str) -> bool:
     return folder == "." or test.startswith(folder + "/")
 
 
-def _why(hit: str, reached: dict[str, str | None]) -> str:
+def _by_name_only(graph: ImportGraph, changed: list[ChangedFile], tests: list[str]) -> dict[str, str]:
+    """Each changed module that no file of the project imports, mapped to its package: unidecode loads its tables
+    (``unidecode/x001.py``) with ``__import__`` by name, and a fix to one selected no test, though every test of
+    the package runs it. A module that existed before (a new one no code uses yet reaches nothing), in a package,
+    and not a test, ``__init__``, ``__main__``, conftest or setup.py."""
+    imported = {name for names in graph.imports.values() for name in names}
+    found = {}
+    for f in changed:
+        names = module_names(f.path)
+        package = names[-1].rpartition(".")[0]
+        if (
+            f.status == "modified"
+            and f.path not in tests
+            and PurePosixPath(f.path).stem not in {"__init__", "__main__", "conftest", "setup"}
+            and package in graph.modules
+            and not imported & set(names)
+        ):
+            found[names[-1]] = package
+    return found
+
+
+def _why(hit: str, reached: dict[str, str | None], end: str = "(changed)") -> str:
     """``imports pkg, which imports pkg.helpers (changed)``: the chain from a test's import to the change."""
     chain = [hit]
     while (step := reached.get(chain[-1])) is not None and len(chain) < 4:
@@ -129,8 +156,8 @@ def _why(hit: str, reached: dict[str, str | None]) -> str:
         chain.append("...")
     chain = list(dict.fromkeys(_as_imported(name) for name in chain))
     if len(chain) == 1:
-        return f"imports {chain[0]} (changed)"
-    return f"imports {chain[0]}, which imports " + ", which imports ".join(chain[1:]) + " (changed)"
+        return f"imports {chain[0]} {end}"
+    return f"imports {chain[0]}, which imports " + ", which imports ".join(chain[1:]) + f" {end}"
 
 
 def _as_imported(name: str) -> str:
