@@ -21,6 +21,8 @@ def module_names(path: str) -> list[str]:
     for root in SOURCE_ROOTS:
         if stem.startswith(root):
             names.append(stem[len(root) :].replace("/", "."))
+    if (at := stem.rfind("/src/")) > 0:  # a workspace member's source root: griffe's packages/griffelib/src/griffe
+        names.append(stem[at + len("/src/") :].replace("/", "."))
     return names
 
 
@@ -38,6 +40,7 @@ def import_roots(tree: Path) -> list[Path]:
         table_at(pyproject, "tool", "maturin").get("python-source"),
     ]
     roots = [tree / "src"] if (tree / "src").is_dir() else []
+    roots += workspace_roots(tree, pyproject)
     for named in declared:
         if not isinstance(named, str) or named.strip("./") == "" or PurePosixPath(named).is_absolute():
             continue
@@ -49,6 +52,34 @@ def import_roots(tree: Path) -> list[Path]:
         ):
             roots.append(folder)
     return list(dict.fromkeys(roots))
+
+
+def workspace_roots(tree: Path, pyproject: dict[str, object]) -> list[Path]:
+    """The import roots of a uv workspace's members (``[tool.uv.workspace] members``, globs, less ``exclude``): each
+    member's ``src/``, or the member's folder. griffe keeps its package in packages/griffelib/src/griffe, which
+    only the workspace's install puts on the path: its tests imported nothing, on every commit."""
+    workspace = table_at(pyproject, "tool", "uv", "workspace")
+    members, exclude = workspace.get("members"), workspace.get("exclude")
+    if not isinstance(members, list):
+        return []
+    left_out = (
+        {p for pattern in exclude if isinstance(pattern, str) for p in _within(tree, pattern)}
+        if isinstance(exclude, list)
+        else set()
+    )
+    roots = []
+    for member in (p for pattern in members if isinstance(pattern, str) for p in _within(tree, pattern)):
+        if member not in left_out and member != tree and (member / "pyproject.toml").is_file():
+            roots.append(member / "src" if (member / "src").is_dir() else member)
+    return roots
+
+
+def _within(tree: Path, pattern: str) -> list[Path]:
+    """The folders ``pattern`` (a glob, tree-relative) names inside ``tree``."""
+    if PurePosixPath(pattern).is_absolute() or ".." in PurePosixPath(pattern).parts:
+        return []
+    root = tree.resolve()
+    return sorted(p for p in tree.glob(pattern) if p.is_dir() and p.resolve().is_relative_to(root))
 
 
 def syntax_tree(text: str | None) -> ast.Module | None:

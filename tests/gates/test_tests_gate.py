@@ -331,29 +331,32 @@ def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_pa
 
 
 @pytest.mark.parametrize(
-    "declared",
+    ("declared", "where"),
     [
-        '[tool.setuptools.packages.find]\nwhere = ["python"]\n',
-        '[tool.setuptools]\npackage-dir = {"" = "python"}\n',
-        '[tool.maturin]\npython-source = "python"\n',
+        ('[tool.setuptools.packages.find]\nwhere = ["python"]\n', "python"),
+        ('[tool.setuptools]\npackage-dir = {"" = "python"}\n', "python"),
+        ('[tool.maturin]\npython-source = "python"\n', "python"),
+        ('[tool.uv.workspace]\nmembers = ["packages/*"]\n', "packages/calc/src"),
     ],
 )
-def test_the_python_of_a_rust_project_is_imported_from_where_its_build_declares(make_repo, declared: str) -> None:
+def test_the_python_of_a_project_is_imported_from_where_its_build_declares(make_repo, declared, where) -> None:
     """cbor2's Rust port keeps its Python in python/cbor2 (setuptools' ``packages.find`` ``where``; maturin's
-    ``python-source`` likewise), which only its build puts on the path: no test imported cbor2, on any commit,
-    and nothing was checked. The tests import it from there; a docstring fix passes, and a break is refused."""
+    ``python-source`` likewise), and griffe, a uv workspace, in packages/griffelib/src/griffe: only the build puts
+    them on the path, so no test imported them, on any commit, and nothing was checked. The tests import it from
+    there; a docstring fix passes, and a break is refused."""
     ops = "def add(a, b):\n    return a + b\n"
     root = make_repo(
         {
             "pyproject.toml": declared,
-            "python/calc/__init__.py": "",
-            "python/calc/ops.py": ops,
+            "packages/calc/pyproject.toml": '[project]\nname = "calc"\n',
+            f"{where}/calc/__init__.py": "",
+            f"{where}/calc/ops.py": ops,
             "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
         }
     )
-    fine = gate_report(review(root, diff_of(root, {"python/calc/ops.py": '"""Sums."""\n' + ops})))
+    fine = gate_report(review(root, diff_of(root, {f"{where}/calc/ops.py": '"""Sums."""\n' + ops})))
     assert fine.passed and not fine.skipped and fine.checked.startswith("1 test(s) ran"), fine
-    broken = gate_report(review(root, diff_of(root, {"python/calc/ops.py": ops.replace("+", "-")})))
+    broken = gate_report(review(root, diff_of(root, {f"{where}/calc/ops.py": ops.replace("+", "-")})))
     assert not broken.passed and [f.rule for f in broken.findings] == ["tests.new-failure"], broken
 
 
