@@ -50,7 +50,7 @@ from core.settings import SandboxSettings
 from tools import sandbox
 from tools.testdeps import imported_by_tests, test_imports
 
-BUILDER_VERSION = "7"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "8"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
