@@ -154,11 +154,12 @@ def _from_table(table: dict[str, Any], tree: Path) -> ToxNeeds:
 
 
 def _arguments(lines: list[str], tree: Path) -> list[str]:
-    """uv arguments for tox's deps: requirement lines as they are, ``-r``/``-c`` files that exist inside ``tree``."""
+    """uv arguments for tox's deps: requirement lines as they are, ``-r``/``-c`` files that exist inside ``tree``
+    (tox's ``{/}`` is the path separator: cheroot's ``-rdependencies{/}tests.in`` holds its pytest-cov)."""
     root = tree.resolve()
     args: list[str] = []
     for raw in lines:
-        line = raw.strip().replace("{toxinidir}/", "").replace("{tox_root}/", "")
+        line = raw.strip().replace("{/}", "/").replace("{toxinidir}/", "").replace("{tox_root}/", "")
         if line.startswith(("-r", "-c")) and "{" not in line:
             named = line[2:].strip()
             if named and (root / named).is_file() and (root / named).resolve().is_relative_to(root):

@@ -25,6 +25,15 @@ def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tm
     assert tox_requirements(tmp_path, "3.11").deps == ["-r", "a.txt", "pytest", "-r", "b.txt"]
 
 
+def test_tox_deps_read_tox_s_path_separator(tmp_path: Path) -> None:
+    """cheroot's tox.ini installs ``-rdependencies{/}tests.in`` (tox's ``{/}`` is the path separator), which holds the
+    pytest-cov its addopts load: the file was not found, and pytest could not start on any commit."""
+    (tmp_path / "dependencies").mkdir()
+    (tmp_path / "dependencies" / "tests.in").write_text("pytest-cov\n")
+    (tmp_path / "tox.ini").write_text("[testenv]\ndeps =\n    -rdependencies{/}tests.in\n")
+    assert tox_requirements(tmp_path, "3.11").deps == ["-r", "dependencies/tests.in"]
+
+
 def test_tox_deps_lose_their_comments_as_tox_reads_them(tmp_path: Path) -> None:
     """vulture's tox.ini lists ``pint  # Use latest version to catch API changes.`` beside pytest-cov: the comment
     went to uv as part of a requirement, uv refused it, and the environment was built without tox's deps, so its
