@@ -36,6 +36,7 @@ _COMMENT = re.compile(r"(?:^|\s+)#.*$")
 # A factor-conditional line: `django: django`, `py311-django42: Django<4.3`, `{py38,py39}-flask: flask`, `!pypy: x`
 _FACTORED = re.compile(r"^([\w.,!{}-]+):\s*([^/\s].*)$")
 _PYTHON_FACTOR = re.compile(r"^(?:py|pypy|python)\d*(?:\.\d+)?$")
+_VERSION = re.compile(r"(?:python|py)(\d)\.?(\d+)")  # an interpreter basepython names: python3.9, py39
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,12 @@ def tox_requirements(tree: Path, python: str) -> ToxNeeds:
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
 
 
-def _split(lines: list[str], env: str) -> tuple[list[str], list[str]]:
+def _split(
+    lines: list[str], env: str, elsewhere: frozenset[frozenset[str]] = frozenset()
+) -> tuple[list[str], list[str]]:
     """(the lines that hold for ``env``, those held under another factor of it) of a tox setting: a line for
-    another Python, or under a negated factor, is in neither."""
+    another Python, under a negated factor, or for factors whose envs run on another Python (``elsewhere``), is
+    in neither."""
     plain: list[str] = []
     factored: list[str] = []
     for line in lines:
@@ -76,7 +80,11 @@ def _split(lines: list[str], env: str) -> tuple[list[str], list[str]]:
         if "!" in match[1]:  # a negated factor
             continue
         alternatives = [a.split("-") for e in _expand(match[1]) for a in e.split(",")]  # `django,flask: x` is either
-        ours = [a for a in alternatives if all(f == env or not _PYTHON_FACTOR.match(f) for f in a)]
+        ours = [
+            a
+            for a in alternatives
+            if all(f == env or not _PYTHON_FACTOR.match(f) for f in a) and frozenset(a) not in elsewhere
+        ]
         if any(all(f == env for f in a) for a in ours):
             plain.append(match[2].strip())
         elif ours:
@@ -90,10 +98,11 @@ def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) ->
     if parser is None:
         return ToxNeeds()
     sections = ["testenv", *(s for s in parser.sections() if s.startswith("testenv:") and env in _expand(s[8:]))]
+    elsewhere = _on_other_pythons(_lines(parser, "testenv", "basepython", depth=3), env)
 
     def setting(key: str) -> tuple[list[str], list[str]]:
         lines = [line for section in sections for line in _lines(parser, section, key, depth=3)]
-        return _split(list(dict.fromkeys(lines)), env)
+        return _split(list(dict.fromkeys(lines)), env, elsewhere)
 
     (deps, factored), (extras, _), (groups, factored_groups) = (
         setting("deps"),
@@ -107,6 +116,19 @@ def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) ->
         _arguments(factored, tree),
         _extras(factored_groups),
     )
+
+
+def _on_other_pythons(basepython: list[str], env: str) -> frozenset[frozenset[str]]:
+    """The factor combinations whose envs ``basepython`` runs on another Python than ``env``'s: itemadapter's
+    ``min-attrs,min-scrapy: python3.9`` envs pin the oldest attrs and scrapy they support, which fail to import
+    on Python 3.11 (``inspect.ArgSpec``), and installed beside its other factors they broke every test."""
+    found: set[frozenset[str]] = set()
+    for line in basepython:
+        match = _FACTORED.match(line)
+        named = _VERSION.fullmatch(match[2].strip()) if match else None
+        if match and named and "py" + named[1] + named[2] != env:
+            found |= {frozenset(a.split("-")) for e in _expand(match[1]) for a in e.split(",")}
+    return frozenset(found)
 
 
 def _expand(name: str) -> list[str]:

@@ -59,6 +59,20 @@ def test_tox_lines_under_a_factor_are_apart_and_those_for_another_python_are_lef
     )
 
 
+def test_tox_lines_for_factors_whose_envs_run_on_another_python_are_left_out(tmp_path: Path) -> None:
+    """itemadapter's ``min-*`` envs run on Python 3.9 (``basepython = min-attrs,min-scrapy: python3.9``) and pin the
+    oldest scrapy and attrs it supports, which fail to import on 3.11 (``inspect.ArgSpec``): installed as another
+    factor's lines, they broke every test. Its ``pydantic1`` env's line, on any Python, stays apart."""
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\nbasepython =\n    min-attrs,min-scrapy: python3.9\n    new: py311\n"
+        "deps =\n    pytest\n    min-attrs: attrs==20.1.0\n    min-scrapy,min-extra: scrapy==2.2\n"
+        "    pydantic1: pydantic<2\n    new: tomli-w\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
+        deps=["pytest"], factored=["scrapy==2.2", "pydantic<2", "tomli-w"]
+    )
+
+
 @pytest.mark.parametrize(
     ("where", "line", "found"),
     [
