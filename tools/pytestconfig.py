@@ -30,6 +30,7 @@ from core.tables import ini_text
 from tools.gate import text_in
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
+DOCTESTS = "--doctest-modules"
 # pytest's own order (``_pytest.config.findpaths.CONFIG_LOADERS_BY_NAME``).
 CONFIG_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 _TRUE = {"true", "1", "yes", "on"}
@@ -94,13 +95,20 @@ class PytestConfig:
             return False
         return not self.testpaths or any(_under(path, root) for root in self.testpaths)
 
+    def given(self, options: set[str]) -> PytestConfig:
+        """These settings as a command that gives pytest ``options`` runs it: ``--doctest-modules`` on the command
+        line counts as in addopts (``DOCTESTS``; the one option read from a command)."""
+        if DOCTESTS not in options or DOCTESTS in self.words("addopts"):
+            return self
+        return dataclasses.replace(self, values={**self.values, "addopts": [*self.words("addopts"), DOCTESTS]})
+
     def doctests(self, path: str) -> bool:
         """Whether pytest, run without arguments, would collect the doctests of the Python module ``path``:
         ``--doctest-modules`` in ``addopts`` makes every module under ``testpaths`` a test file (jaraco's
         projects keep their tests in their modules' docstrings), but never ``setup.py``, ``__main__.py`` or a
         ``conftest.py`` (pytest's doctest plugin leaves them out)."""
         name = PurePosixPath(path).name
-        if self.runner != "pytest" or "--doctest-modules" not in self.words("addopts") or not name.endswith(".py"):
+        if self.runner != "pytest" or DOCTESTS not in self.words("addopts") or not name.endswith(".py"):
             return False
         return name not in ("setup.py", "__main__.py", "conftest.py") and (
             not self.testpaths or any(_under(path, root) for root in self.testpaths)

@@ -19,7 +19,9 @@ from core.junit import read_junit
 from core.secrets import redact
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
+from tools.pytestconfig import DOCTESTS, read_pytest_config
 from tools.testscripts import PLUGIN_NAME, SCRIPTS_VARIABLE, plugin_folder, test_scripts
+from tools.unittestdiscovery import pytest_options
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 _USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
@@ -132,6 +134,8 @@ def _pytest(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_folder(scratch)), env.get("PYTHONPATH")]))
         env[SCRIPTS_VARIABLE] = json.dumps(scripts)
         seed += ["-p", PLUGIN_NAME]
+    if DOCTESTS in pytest_options(tree) and DOCTESTS not in read_pytest_config(tree).words("addopts"):
+        seed.append(DOCTESTS)  # as the project's command runs pytest: the modules selected for their examples
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
 

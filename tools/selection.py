@@ -25,7 +25,7 @@ from tools.candidate import Candidate, ChangedFile
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
 from tools.testscripts import test_scripts
-from tools.unittestdiscovery import unittest_config
+from tools.unittestdiscovery import pytest_options, unittest_config
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     New test files count (git does not list them yet), and so do tests of a module the change renames,
     moves or deletes: they import the old name, which is exactly what may now be broken.
     """
-    config = read_pytest_config(tree)
+    config = read_pytest_config(tree).given(pytest_options(tree))
     if config.source is None:  # no pytest settings: the project may run unittest's discovery instead
         config = unittest_config(tree) or config
     listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")

@@ -153,6 +153,27 @@ def scripts_run(tree: Path) -> dict[str, str]:
     return {script: folder for script, folder in found.items() if (tree / script).is_file()}
 
 
+def pytest_options(tree: Path) -> set[str]:
+    """The long options (``--doctest-modules``) the project's command files give pytest on its command line:
+    multipledispatch's CI runs ``py.test --doctest-modules multipledispatch`` and configures no addopts."""
+    found: set[str] = set()
+    for name in command_files(tree):
+        for line in (text_in(tree, name) or "").splitlines():
+            if "pytest" in line or "py.test" in line:
+                found |= _options_given(_words(line))
+    return found
+
+
+def _options_given(words: list[str]) -> set[str]:
+    found: set[str] = set()
+    for number, word in enumerate(words):
+        if " " in word and ("pytest" in word or "py.test" in word):
+            found |= _options_given(_words(word))
+        elif PurePosixPath(word).name in ("pytest", "py.test"):
+            found |= {a.partition("=")[0] for a in _arguments(words[number + 1 :]) if a.startswith("--")}
+    return found
+
+
 def _scripts(line: str) -> list[tuple[str, str]]:
     """(script, folder it runs in) for each script one command line runs, however it is quoted (a TOML string
     holding the command too); a ``cd`` earlier on the line moves the folder (ply's Makefile, until 2022: ``cd test

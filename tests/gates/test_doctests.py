@@ -41,3 +41,17 @@ def test_with_doctest_modules_a_modules_examples_are_its_tests(make_repo) -> Non
     assert report.findings[0].message == (  # the example and what it printed, not the docstring's first line
         "words.greet::words.greet.hello fails: >>> hello(): expected 'HELLO!', got 'HELLO?'"
     )
+
+
+def test_doctest_modules_given_on_the_projects_command_line_counts_too(make_repo) -> None:
+    """multipledispatch's CI runs ``py.test --doctest-modules multipledispatch`` and configures no addopts: its
+    modules' examples are tests as the command runs them, and a break of one is refused."""
+    files = {**DOCTESTED, ".travis.yml": "script:\n  - py.test --doctest-modules words\n"}
+    del files["pytest.ini"]
+    root = make_repo(files)
+    prose = DOCTESTED["words/case.py"].replace("Loud.", "Shout the text.")
+    fine = gate_report(review(root, diff_of(root, {"words/case.py": prose})))
+    assert fine.passed and fine.checked.startswith("2 test(s) ran from 2 file(s)"), fine
+    broken = DOCTESTED["words/case.py"].replace('"!"', '"?"')
+    report = gate_report(review(root, diff_of(root, {"words/case.py": broken})))
+    assert [f.rule for f in report.findings] == ["tests.new-failure", "tests.new-failure"], report
