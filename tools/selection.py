@@ -81,8 +81,8 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
             reasons[test] = _why(hit, reached)
         elif near := next((c for c in sorted(conftests) if _serves(c, test)), None):
             reasons[test] = f"its {near} reaches the change"
-    for module, package in _by_name_only(graph, changed, tests).items():
-        loaded = graph.reached_from({package})
+    for module, packages in _by_name_only(graph, changed, tests).items():
+        loaded = graph.reached_from(packages)
         for test in tests:
             if test not in reasons and (hit := graph.first_hit(test, loaded)):
                 end = f"(its {_as_imported(module)} changed, which no module imports but by name)"
@@ -126,13 +126,14 @@ def _serves(conftest: str, test: str) -> bool:
     return folder == "." or test.startswith(folder + "/")
 
 
-def _by_name_only(graph: ImportGraph, changed: list[ChangedFile], tests: list[str]) -> dict[str, str]:
-    """Each changed module that no file of the project imports, mapped to its package: unidecode loads its tables
-    (``unidecode/x001.py``) with ``__import__`` by name, and a fix to one selected no test, though every test of
-    the package runs it. A module that existed before (a new one no code uses yet reaches nothing), in a package,
-    and not a test, ``__init__``, ``__main__``, conftest or setup.py."""
+def _by_name_only(graph: ImportGraph, changed: list[ChangedFile], tests: list[str]) -> dict[str, set[str]]:
+    """Each changed module that no file of the project imports, mapped to the packages it is in (``calc.rates`` and
+    ``calc`` for ``calc.rates.fr``), whose code loads it by name: unidecode loads its tables (``unidecode/x001.py``)
+    with ``__import__``, and a fix to one selected no test, though every test of the package runs it. A module
+    that existed before (a new one no code uses yet reaches nothing), in a package, and not a test,
+    ``__init__``, ``__main__``, conftest or setup.py."""
     imported = {name for names in graph.imports.values() for name in names}
-    found = {}
+    found: dict[str, set[str]] = {}
     for f in changed:
         names = module_names(f.path)
         package = names[-1].rpartition(".")[0]
@@ -143,7 +144,8 @@ def _by_name_only(graph: ImportGraph, changed: list[ChangedFile], tests: list[st
             and package in graph.modules
             and not imported & set(names)
         ):
-            found[names[-1]] = package
+            parts = package.split(".")
+            found[names[-1]] = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
     return found
 
 

@@ -225,23 +225,24 @@ def test_a_test_script_run_from_a_lowercase_makefile_or_travis_is_a_test(make_re
 def test_a_module_its_package_loads_by_name_selects_the_tests_of_the_package(make_repo) -> None:
     """unidecode loads its tables (``unidecode/x001.py``) with ``__import__`` by name: a fix to one selected no
     test, though every test of the package runs it. A changed module that no file imports now selects the tests
-    that import its package, saying so; a new module that nothing uses yet selects none, and a module some file
+    that import its package or one above it, saying so; a new module that nothing uses yet selects none, and a module some file
     imports keeps its importers only."""
     root = make_repo(
         {
             "tables/__init__.py": "import importlib\n\n\ndef lookup(n):\n"
-            "    return importlib.import_module(f'tables.x{n:03d}').DATA\n",
-            "tables/x001.py": "DATA = 'a'\n",
+            "    return importlib.import_module(f'tables.data.x{n:03d}').DATA\n",
+            "tables/data/__init__.py": "",
+            "tables/data/x001.py": "DATA = 'a'\n",
             "tables/names.py": "NAMES = ['a']\n",
             "tests/test_lookup.py": "from tables import lookup\n\n\ndef test_lookup():\n    assert lookup(1) == 'a'\n",
             "tests/test_names.py": "from tables.names import NAMES\n\n\ndef test_names():\n    assert NAMES\n",
             "tests/test_alone.py": "def test_alone():\n    assert True\n",
         }
     )
-    selection = selected(root, {"tables/x001.py": "DATA = 'b'\n"})
+    selection = selected(root, {"tables/data/x001.py": "DATA = 'b'\n"})
     assert selection.files == ["tests/test_lookup.py"]
     assert selection.reasons["tests/test_lookup.py"] == (
-        "imports tables (its tables.x001 changed, which no module imports but by name)"
+        "imports tables (its tables.data.x001 changed, which no module imports but by name)"
     )
-    assert selected(root, {"tables/x002.py": "DATA = 'c'\n"}).files == []
+    assert selected(root, {"tables/data/x002.py": "DATA = 'c'\n"}).files == []
     assert selected(root, {"tables/names.py": "NAMES = ['b']\n"}).files == ["tests/test_names.py"]
