@@ -212,6 +212,9 @@ def tests_gate(
     if run.problem:  # pytest cannot run here at all, or did not finish: can it on the base?
         with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:  # once for all of select's
             base_run = ask(("run", *tests), partial(rerun, tests))
+        # what the sandbox stopped is the suite's own where the base's run tried it too (pip-tools' tests write into
+        # the environment's venv/src on every commit, and ran past the timeout on both sides: it was blocked)
+        blocked = blocked_findings(run, base_run)
         # a run past its time is the change's when the base finishes the same files (a loop it added); cachelib's
         # version bump selected all its tests, which wait on servers absent here on every commit, and was blocked
         if base_run.problem or (not base_run.ran and not run.timed_out):

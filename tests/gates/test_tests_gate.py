@@ -99,18 +99,18 @@ def test_a_run_past_its_time_fails_the_gate_when_the_base_finishes(make_repo) ->
 
 def test_a_run_past_its_time_on_the_base_too_judges_nothing(make_repo) -> None:
     """cachelib's version bump selected all its tests, which wait on servers absent here on every commit: blocked
-    for "tests did not finish within 600 s". The base does not finish them either, so they judge nothing."""
-    root = make_repo(
-        {
-            "slow.py": "X = 1\n",
-            "tests/test_slow.py": "import time\nfrom slow import X\n\n\ndef test_slow():\n    time.sleep(30)\n",
-        }
-    )
+    for "tests did not finish within 600 s". The base does not finish them either, so they judge nothing; and
+    what the sandbox stopped them doing on both sides is the suite's (pip-tools' tests write into the venv)."""
+    slow = "def test_slow():\n    try:\n        open('/usr/patchgate-probe', 'w')\n    except OSError:\n        pass\n"
+    root = make_repo({"slow.py": "X = 1\n", "tests/test_slow.py": f"import time\n\n\n{slow}    time.sleep(30)\n"})
     report = gate_report(review(root, diff_of(root, {"slow.py": "X = 2\n"}), tests=TestSettings(timeout=2)))
     assert report.passed and report.skipped, report
-    assert [f.rule for f in report.findings] == ["tests.base-broken"]
-    assert "tests did not finish within 2 s" in report.findings[0].message
-    assert report.findings[0].message.endswith("; on the base too")
+    assert sorted((f.rule, f.severity) for f in report.findings) == [
+        ("tests.base-broken", "warning"),
+        ("tests.sandbox-blocked", "warning"),
+    ]
+    said = next(f.message for f in report.findings if f.rule == "tests.base-broken")
+    assert "tests did not finish within 2 s" in said and said.endswith("; on the base too")
 
 
 def test_tests_see_no_credentials(make_repo, monkeypatch) -> None:
