@@ -58,7 +58,7 @@ from tools.testdeps import (
     uv_default_groups,
     uv_dev,
 )
-from tools.toxconfig import tox_requirements
+from tools.toxconfig import tox_pythonpath, tox_requirements
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = (
@@ -96,7 +96,7 @@ class TestEnvironment:
         projects = [self.root] if self.root else []
         generated.complete(tree, projects, site)
         generated.complete_extensions(tree, projects, site)
-        roots = [str(root) for root in import_roots(tree)]
+        roots = [str(root) for root in [*import_roots(tree), *tox_pythonpath(tree)]]
         return {
             **allowed_env(os.environ, pass_env),
             **self.env,

@@ -65,6 +65,27 @@ def tox_requirements(tree: Path, python: str) -> ToxNeeds:
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
 
 
+def tox_pythonpath(tree: Path) -> list[Path]:
+    """The folders of ``tree`` that tox's ``[testenv] setenv`` puts on ``PYTHONPATH`` (``{toxinidir}`` read as the
+    root): microdot's ``PYTHONPATH=libs/common`` holds the utemplate its package imports, and without it every
+    test failed on every commit, so none judged anything."""
+    parser = ini_file(tree / "tox.ini") if (tree / "tox.ini").is_file() else None
+    if parser is None:
+        return []
+    root = tree.resolve()
+    found = []
+    for line in _lines(parser, "testenv", "setenv", depth=3):
+        name, equals, value = line.partition("=")
+        if not equals or name.strip() != "PYTHONPATH":
+            continue
+        for part in value.strip().split(":"):
+            named = part.strip().replace("{toxinidir}", ".").replace("{tox_root}", ".").replace("{/}", "/")
+            folder = (tree / named).resolve()
+            if named and "{" not in named and folder.is_dir() and folder.is_relative_to(root) and folder != root:
+                found.append(folder)
+    return list(dict.fromkeys(found))
+
+
 def _split(
     lines: list[str], env: str, elsewhere: frozenset[frozenset[str]] = frozenset()
 ) -> tuple[list[str], list[str]]:
