@@ -21,7 +21,7 @@ from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
 from tools.pytestconfig import DOCTESTS, read_pytest_config
 from tools.testscripts import PLUGIN_NAME, SCRIPTS_VARIABLE, plugin_folder, test_scripts
-from tools.unittestdiscovery import pytest_options
+from tools.unittestdiscovery import pytest_options, unittest_only
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
 _USAGE_ERROR = re.compile(r"^[^:\n]+: (error: .*)$", re.M)  # argparse's: "python -m pytest: error: unrecognized ..."
@@ -136,6 +136,8 @@ def _pytest(
         seed += ["-p", PLUGIN_NAME]
     if DOCTESTS in pytest_options(tree) and DOCTESTS not in read_pytest_config(tree).words("addopts"):
         seed.append(DOCTESTS)  # as the project's command runs pytest: the modules selected for their examples
+    if unittest_only(tree):  # as unittest collects: TestCase classes only, not a mixin or function named test*
+        seed += ["-o", "python_classes=", "-o", "python_functions="]
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
 

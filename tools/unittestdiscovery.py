@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 
 from tools.commandfiles import command_files
 from tools.gate import text_in
-from tools.pytestconfig import DEFAULT_FILES, PytestConfig
+from tools.pytestconfig import DEFAULT_FILES, PytestConfig, read_pytest_config
 
 DEFAULT_PATTERN = "test*.py"
 _SHELL_BREAKS = {"&&", "||", ";", "|", ")", "&"}
@@ -153,25 +153,39 @@ def scripts_run(tree: Path) -> dict[str, str]:
     return {script: folder for script, folder in found.items() if (tree / script).is_file()}
 
 
-def pytest_options(tree: Path) -> set[str]:
-    """The long options (``--doctest-modules``) the project's command files give pytest on its command line:
-    multipledispatch's CI runs ``py.test --doctest-modules multipledispatch`` and configures no addopts."""
-    found: set[str] = set()
+def pytest_commands(tree: Path) -> list[list[str]]:
+    """The arguments of each pytest run the project's command files state (``py.test --doctest-modules pkg``,
+    ``python -m pytest``), in order."""
+    found: list[list[str]] = []
     for name in command_files(tree):
         for line in (text_in(tree, name) or "").splitlines():
             if "pytest" in line or "py.test" in line:
-                found |= _options_given(_words(line))
+                found += _pytest_runs(_words(line))
     return found
 
 
-def _options_given(words: list[str]) -> set[str]:
-    found: set[str] = set()
+def _pytest_runs(words: list[str]) -> list[list[str]]:
+    found: list[list[str]] = []
     for number, word in enumerate(words):
         if " " in word and ("pytest" in word or "py.test" in word):
-            found |= _options_given(_words(word))
+            found += _pytest_runs(_words(word))
         elif PurePosixPath(word).name in ("pytest", "py.test"):
-            found |= {a.partition("=")[0] for a in _arguments(words[number + 1 :]) if a.startswith("--")}
+            found.append(_arguments(words[number + 1 :]))
     return found
+
+
+def pytest_options(tree: Path) -> set[str]:
+    """The long options (``--doctest-modules``) the project's command files give pytest on its command line:
+    multipledispatch's CI runs ``py.test --doctest-modules multipledispatch`` and configures no addopts."""
+    return {a.partition("=")[0] for args in pytest_commands(tree) for a in args if a.startswith("--")}
+
+
+def unittest_only(tree: Path) -> bool:
+    """Whether the project runs its tests with unittest alone: it states a unittest run (``tools.unittestdiscovery``)
+    and no pytest run, and configures no pytest. unittest runs only ``TestCase`` classes; contextlib2's tests
+    (``python -m unittest discover``, CPython's own) keep shared tests in a mixin, ``TestBaseExitStack``, which
+    pytest collected by its name and ran alone, where it fails: a sync of those tests was blocked."""
+    return not pytest_commands(tree) and unittest_config(tree) is not None and read_pytest_config(tree).source is None
 
 
 def _scripts(line: str) -> list[tuple[str, str]]:
