@@ -12,6 +12,7 @@ workflows; they are read, never run.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from tools.gate import text_in
@@ -51,6 +52,13 @@ def command_files(tree: Path) -> list[str]:
     return names
 
 
+def command_lines(tree: Path) -> Iterator[str]:
+    """Every line of the command files ``tree`` has, in ``command_files``' order: where the readers below, and
+    ``tools.unittestdiscovery``'s, look for the commands they know."""
+    for name in command_files(tree):
+        yield from (text_in(tree, name) or "").splitlines()
+
+
 def is_command_file(path: str) -> bool:
     """Whether ``path`` (repository-relative) is a file where the project's commands are looked for."""
     return path in COMMAND_FILES or (path.startswith(WORKFLOWS + "/") and path.endswith((".yml", ".yaml")))
@@ -61,10 +69,9 @@ def installed_requirement_files(tree: Path) -> list[str]:
     ``session.install("-r", ...)``), repository-relative, that exist in the tree; documentation's (``docs/``,
     ``doc-requirements.txt``) left out."""
     found: list[str] = []
-    for name in command_files(tree):
-        for line in (text_in(tree, name) or "").splitlines():
-            if "install" in line:
-                found += _named_files(_WORDS.findall(line))
+    for line in command_lines(tree):
+        if "install" in line:
+            found += _named_files(_WORDS.findall(line))
     return [f for f in dict.fromkeys(found) if "doc" not in f and (tree / f).is_file()]
 
 
@@ -72,11 +79,10 @@ def installed_extras(tree: Path) -> list[str]:
     """The project's extras its commands install (``uv sync --extra dev``, ``pip install -e .[test,dev]``), in the
     order first named; documentation's (``docs``, ``doc``) left out."""
     found: list[str] = []
-    for name in command_files(tree):
-        for line in (text_in(tree, name) or "").splitlines():
-            if any(word in line for word in _INSTALLS):
-                found += _EXTRA_FLAG.findall(line)
-                found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
+    for line in command_lines(tree):
+        if any(word in line for word in _INSTALLS):
+            found += _EXTRA_FLAG.findall(line)
+            found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
     return [e for e in dict.fromkeys(found) if e and not e.lower().startswith("doc")]
 
 
@@ -84,10 +90,9 @@ def installed_groups(tree: Path) -> list[str]:
     """The dependency groups the project's commands install (``uv sync --group test``, ``pip install --group
     dev``), in the order first named; documentation's left out."""
     found: list[str] = []
-    for name in command_files(tree):
-        for line in (text_in(tree, name) or "").splitlines():
-            if any(word in line for word in _INSTALLS):
-                found += _GROUP_FLAG.findall(line)
+    for line in command_lines(tree):
+        if any(word in line for word in _INSTALLS):
+            found += _GROUP_FLAG.findall(line)
     return [g for g in dict.fromkeys(found) if not g.lower().startswith("doc")]
 
 

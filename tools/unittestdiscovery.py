@@ -33,7 +33,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tools.commandfiles import command_files
+from tools.commandfiles import command_files, command_lines
 from tools.gate import text_in
 from tools.pytestconfig import DEFAULT_FILES, PytestConfig, read_pytest_config
 
@@ -145,11 +145,10 @@ def scripts_run(tree: Path) -> dict[str, str]:
     run_tests.py``, ``coverage run tests/runtests.py``, ``cd test && $(PYTHON) testlex.py``), repository-relative,
     in the order first named, with the folder it runs in ("" for the root)."""
     found: dict[str, str] = {}
-    for name in command_files(tree):
-        for line in (text_in(tree, name) or "").splitlines():
-            if "python" in line.lower() or "coverage" in line:
-                for script, folder in _scripts(line):
-                    found.setdefault(script, folder)
+    for line in command_lines(tree):
+        if "python" in line.lower() or "coverage" in line:
+            for script, folder in _scripts(line):
+                found.setdefault(script, folder)
     return {script: folder for script, folder in found.items() if (tree / script).is_file()}
 
 
@@ -157,10 +156,9 @@ def pytest_commands(tree: Path) -> list[list[str]]:
     """The arguments of each pytest run the project's command files state (``py.test --doctest-modules pkg``,
     ``python -m pytest``), in order."""
     found: list[list[str]] = []
-    for name in command_files(tree):
-        for line in (text_in(tree, name) or "").splitlines():
-            if "pytest" in line or "py.test" in line:
-                found += _pytest_runs(_words(line))
+    for line in command_lines(tree):
+        if "pytest" in line or "py.test" in line:
+            found += _pytest_runs(_words(line))
     return found
 
 
