@@ -19,7 +19,7 @@ from core.junit import read_junit
 from core.secrets import redact
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
-from tools.pytestconfig import DOCTESTS, read_pytest_config
+from tools.pytestconfig import read_pytest_config
 from tools.testscripts import PLUGIN_NAME, SCRIPTS_VARIABLE, plugin_folder, test_scripts
 from tools.unittestdiscovery import pytest_options, unittest_only
 
@@ -134,12 +134,19 @@ def _pytest(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_folder(scratch)), env.get("PYTHONPATH")]))
         env[SCRIPTS_VARIABLE] = json.dumps(scripts)
         seed += ["-p", PLUGIN_NAME]
-    if DOCTESTS in pytest_options(tree) and DOCTESTS not in read_pytest_config(tree).words("addopts"):
-        seed.append(DOCTESTS)  # as the project's command runs pytest: the modules selected for their examples
-    if unittest_only(tree):  # as unittest collects: TestCase classes only, not a mixin or function named test*
-        seed += ["-o", "python_classes=", "-o", "python_functions="]
+    seed += _as_the_project_runs(tree)
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
+
+
+def _as_the_project_runs(tree: Path) -> list[str]:
+    """pytest's options as the project's own commands run its tests: the options those give pytest on its command
+    line that count as its settings (``PytestConfig.given``, which the selection reads too: ``--doctest-modules``,
+    for the modules selected for their examples), and unittest's collection, TestCase classes only, where unittest
+    alone runs them (not a mixin or a function named test*)."""
+    config = read_pytest_config(tree)
+    added = [w for w in config.given(pytest_options(tree)).words("addopts") if w not in config.words("addopts")]
+    return [*added, "-o", "python_classes=", "-o", "python_functions="] if unittest_only(tree) else added
 
 
 def _has_hypothesis(python: Path | None) -> bool:

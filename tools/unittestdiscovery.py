@@ -183,7 +183,7 @@ def unittest_only(tree: Path) -> bool:
     and no pytest run, and configures no pytest. unittest runs only ``TestCase`` classes; contextlib2's tests
     (``python -m unittest discover``, CPython's own) keep shared tests in a mixin, ``TestBaseExitStack``, which
     pytest collected by its name and ran alone, where it fails: a sync of those tests was blocked."""
-    return not pytest_commands(tree) and unittest_config(tree) is not None and read_pytest_config(tree).source is None
+    return read_pytest_config(tree).source is None and not pytest_commands(tree) and unittest_config(tree) is not None
 
 
 def _scripts(line: str) -> list[tuple[str, str]]:
