@@ -368,12 +368,14 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         )
 
     tested = [*test_groups(pyproject), *tox.groups]
-    listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_groups(pyproject)))
+    pdm_tested, commanded_groups = pdm_groups(pyproject), installed_groups(tree)
+    listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_tested))
     groups = (*group_args(tested), *listed)
+    test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
     development = tuple(
         dict.fromkeys(
             [
-                *(r for r in declared(pyproject, [*TEST_EXTRAS, *tox.extras]) if r not in declared(pyproject, [])),
+                *(r for r in test_declared if r not in runtime),
                 *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
                 *listed,
             ]
@@ -387,8 +389,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
     factored = (*group_args(tox.factored_groups), *tox.factored)
     ran_groups = (
-        *group_args([g for g in [*installed_groups(tree), *uv_default_groups(pyproject, tree)] if g not in tested]),
-        *pdm_dev(pyproject, [g for g in installed_groups(tree) if g not in pdm_groups(pyproject)]),
+        *group_args([g for g in [*commanded_groups, *uv_default_groups(pyproject, tree)] if g not in tested]),
+        *pdm_dev(pyproject, [g for g in commanded_groups if g not in pdm_tested]),
     )
     as_run = (
         (("{source}[" + commanded + "]",) if buildable else ())
@@ -410,7 +412,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         # the project's test dependencies without the project, which may not build here: semver's tox env skips
         # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
         # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
-        ((*declared(pyproject, [*TEST_EXTRAS, *tox.extras]), *groups, *tox.deps, *BASE_PACKAGES),),
+        ((*test_declared, *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
     # where the first attempt's groups take a package from a URL (urllib3's hypercorn fork), the index's next
