@@ -252,7 +252,7 @@ def _build(
     imported = imported_by_tests(recipe.imported, test_imports(source)) if recipe.imported else []
     dates = [recipe.exclude_newer, None] if recipe.exclude_newer and recipe.or_today else [recipe.exclude_newer]
     # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
-    tries = [(attempt, when) for attempt in dict.fromkeys(recipe.attempts) for when in dates]
+    tries = [(attempt, when) for attempt in _distinct(recipe.attempts, source, twins, imported) for when in dates]
     target = ["--python", str(venv / "bin" / "python")]
     errors: list[str] = []
     for number, (attempt, when) in enumerate(tries, start=1):
@@ -286,6 +286,17 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
     progress(f"environment ready: {venv}")
+
+
+def _distinct(
+    attempts: tuple[Attempt, ...], source: Path, twins: dict[Path, str], imported: list[str]
+) -> list[Attempt]:
+    """The attempts, each once as uv is given it: one whose IMPORTED_BY_TESTS the tests leave empty may repeat an
+    earlier one, which failed already."""
+    given: dict[tuple[tuple[str, ...], ...], Attempt] = {}
+    for attempt in attempts:
+        given.setdefault(tuple(tuple(_arguments(i, source, twins, imported)) for i in attempt), attempt)
+    return list(given.values())
 
 
 def _arguments(install: Install, source: Path, twins: dict[Path, str], imported: list[str]) -> list[str]:

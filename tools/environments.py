@@ -378,6 +378,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
                 *(r for r in test_declared if r not in runtime),
                 *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
                 *listed,
+                *tox.requirements,
             ]
         )
     )
@@ -406,6 +407,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
         ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
+        # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
+        # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11
+        *((((*project, *groups, *pinned, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if tox.requirements else ()),
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         *narrowed,
         ((*project, *BASE_PACKAGES),),

@@ -50,6 +50,12 @@ class ToxNeeds:
     factored: list[str] = field(default_factory=list)
     factored_groups: list[str] = field(default_factory=list)
 
+    @property
+    def requirements(self) -> list[str]:
+        """The deps that are requirement lines: not the ``-r``/``-c`` files, nor their names."""
+        files = {i + 1 for i, arg in enumerate(self.deps) if arg in ("-r", "-c")}
+        return [arg for i, arg in enumerate(self.deps) if i not in files and arg not in ("-r", "-c")]
+
 
 def tox_requirements(tree: Path, python: str) -> ToxNeeds:
     """What tox installs for the project in ``tree`` in the environment it would run on Python ``python``

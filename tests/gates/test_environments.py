@@ -391,6 +391,9 @@ DECLARED = {
     "a development tool that does not install here, beside what the tests import": {
         "pyproject.toml": '[tool.poetry.dev-dependencies]\ntomli-w = "^1.0"\npatchgate-no-such-project = "^1.0"\n'
     },
+    "tox deps beside a pytest that does not run here": {
+        "tox.ini": "[testenv]\ndeps =\n    pytest==3.2.5\n    tomli-w\ncommands = py.test\n"
+    },
     "a setup.py that reads the requirement file which installs the project": {
         "requirements/base.txt": "tomli-w\n-e .\n",
         "requirements/test.txt": "-r base.txt\npytest\n",
@@ -422,7 +425,7 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     dependency group its tox.ini installs under a factor (``django: django``), a 2024 paramiko's invoke in the extra
     of its ``-e ".[invoke]"`` line, quoted as pip allows and uv cannot read, a 2026 urllib3's trustme in the ``dev``
     group its nox sessions and ``uv run`` install (its ``test`` group lacks it, and holds a fork of hypercorn from
-    a git URL, which only the network beyond the package index serves); a 2024 aiofiles' pytest-asyncio in PDM's ``[tool.pdm.dev-dependencies]``, a 2021 darglint's flake8 in poetry's dev dependencies beside a mypy whose typed-ast does not build on Python 3.11, a 2024 croniter's setup.py reads its
+    a git URL, which only the network beyond the package index serves); a 2024 aiofiles' pytest-asyncio in PDM's ``[tool.pdm.dev-dependencies]``, a 2021 darglint's flake8 in poetry's dev dependencies beside a mypy whose typed-ast does not build on Python 3.11, a 2021 thefuzz's hypothesis in tox's deps beside pytest 3.2.5, which does not run on Python 3.11, a 2024 croniter's setup.py reads its
     install_requires from the requirements/base.txt that installs it (``-e .``), which must stay as written. Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test. Needs the package registry."""
