@@ -75,9 +75,13 @@ def workspace_roots(tree: Path, pyproject: dict[str, object]) -> list[Path]:
 
 
 def _within(tree: Path, pattern: str) -> list[Path]:
-    """The folders ``pattern`` (a glob, tree-relative) names inside ``tree``."""
-    if PurePosixPath(pattern).is_absolute() or ".." in PurePosixPath(pattern).parts:
+    """The folders ``pattern`` (a glob, tree-relative) names inside ``tree``: ``"."`` is the tree itself (icalendar
+    lists its root as its workspace's one member, which pathlib cannot glob)."""
+    path = PurePosixPath(pattern)
+    if path.is_absolute() or ".." in path.parts:
         return []
+    if not path.parts:
+        return [tree]
     root = tree.resolve()
     return sorted(p for p in tree.glob(pattern) if p.is_dir() and p.resolve().is_relative_to(root))
 

@@ -336,14 +336,14 @@ def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_pa
         ("pyproject.toml", '[tool.setuptools.packages.find]\nwhere = ["python"]\n', "python"),
         ("pyproject.toml", '[tool.setuptools]\npackage-dir = {"" = "python"}\n', "python"),
         ("pyproject.toml", '[tool.maturin]\npython-source = "python"\n', "python"),
-        ("pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*"]\n', "packages/calc/src"),
+        ("pyproject.toml", '[tool.uv.workspace]\nmembers = [".", "packages/*"]\n', "packages/calc/src"),
         ("tox.ini", "[testenv]\nsetenv =\n    PYTHONPATH = {toxinidir}/python\n", "python"),
     ],
 )
 def test_the_python_of_a_project_is_imported_from_where_its_build_declares(make_repo, name, declared, where):
     """cbor2's Rust port keeps its Python in python/cbor2 (setuptools' ``packages.find`` ``where``; maturin's
-    ``python-source`` likewise), and griffe, a uv workspace, in packages/griffelib/src/griffe: only the build puts
-    them on the path, so no test imported them, on any commit, and nothing was checked; microdot's tox.ini sets
+    ``python-source`` likewise), and griffe, a uv workspace, in packages/griffelib/src/griffe (icalendar's workspace lists its root, ``"."``,
+    which stopped every review on an internal error): only the build puts them on the path, so no test imported them, on any commit, and nothing was checked; microdot's tox.ini sets
     ``PYTHONPATH=libs/common``. The tests import it from there; a docstring fix passes, and a break is refused."""
     ops = "def add(a, b):\n    return a + b\n"
     root = make_repo(
