@@ -61,21 +61,27 @@ def tox_requirements(tree: Path, python: str) -> ToxNeeds:
     """What tox installs for the project in ``tree`` in the environment it would run on Python ``python``
     ("3.11"); empty without a tox config."""
     env = "py" + python.replace(".", "")
-    if (tree / "tox.ini").is_file():
-        return _from_ini(ini_file(tree / "tox.ini"), tree, env)
     tox = table_at(pyproject_of(tree), "tool", "tox")
-    if isinstance(tox.get("legacy_tox_ini"), str):
-        return _from_ini(ini_text(tox["legacy_tox_ini"]), tree, env)
+    if (tree / "tox.ini").is_file() or isinstance(tox.get("legacy_tox_ini"), str):
+        return _from_ini(_ini_config(tree), tree, env)
     if tox:
         return _from_table(table_at(tox, "env_run_base"), tree)
     return _from_table(table_at(toml_file(tree / "tox.toml"), "env_run_base"), tree)
 
 
+def _ini_config(tree: Path) -> configparser.ConfigParser | None:
+    """tox's configuration where it is an ini text: tox.ini, else pyproject.toml's ``legacy_tox_ini``."""
+    if (tree / "tox.ini").is_file():
+        return ini_file(tree / "tox.ini")
+    legacy = table_at(pyproject_of(tree), "tool", "tox").get("legacy_tox_ini")
+    return ini_text(legacy) if isinstance(legacy, str) else None
+
+
 def tox_pythonpath(tree: Path) -> list[Path]:
     """The folders of ``tree`` that tox's ``[testenv] setenv`` puts on ``PYTHONPATH`` (``{toxinidir}`` read as the
-    root): microdot's ``PYTHONPATH=libs/common`` holds the utemplate its package imports, and without it every
-    test failed on every commit, so none judged anything."""
-    parser = ini_file(tree / "tox.ini") if (tree / "tox.ini").is_file() else None
+    root), in tox.ini or ``legacy_tox_ini``: microdot's ``PYTHONPATH=libs/common`` holds the utemplate its package
+    imports, and without it every test failed on every commit, so none judged anything."""
+    parser = _ini_config(tree)
     if parser is None:
         return []
     root = tree.resolve()

@@ -338,6 +338,11 @@ def test_a_break_caught_by_fixtures_in_a_submodule_is_refused_and_a_docstring_pa
         ("pyproject.toml", '[tool.maturin]\npython-source = "python"\n', "python"),
         ("pyproject.toml", '[tool.uv.workspace]\nmembers = [".", "packages/*"]\n', "packages/calc/src"),
         ("tox.ini", "[testenv]\nsetenv =\n    PYTHONPATH = {toxinidir}/python\n", "python"),
+        (
+            "pyproject.toml",
+            '[tool.tox]\nlegacy_tox_ini = """\n[testenv]\nsetenv = PYTHONPATH = python\n"""\n',
+            "python",
+        ),
     ],
 )
 def test_the_python_of_a_project_is_imported_from_where_its_build_declares(make_repo, name, declared, where):
