@@ -2,7 +2,7 @@
 
 Code goes through tree-sitter (error and missing nodes), Python also through
 ``compile`` (tree-sitter is forgiving where CPython is not); JSON, YAML and
-TOML through their parsers; Kubernetes manifests through their schemas and
+TOML through their parsers (JSON with comments where its tools read it so); Kubernetes manifests through their schemas and
 policy; files mapped to a grammar in ``agent/grammars`` through that grammar.
 A file that did not parse on the base either is reported as a warning: the
 candidate did not break it. So is a data file (not code) under the test paths:
@@ -19,6 +19,7 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+import json5
 import yaml
 from tree_sitter import Node
 
@@ -33,6 +34,9 @@ from tools.policy import Policies, matches
 from tools.pytestconfig import DEFAULT_FILES
 
 # Folders under the test paths whose files are inputs to tests, not tests (black's tests/data/cases, LibCST's fixtures)
+# JSON files their tools read with comments and trailing commas (JSONC): TypeScript's, VS Code's, dev containers',
+# pyright's. pyfiglet's pyrightconfig.json ends its last list with a comma, as pyright allows, and was blocked.
+JSONC = ("tsconfig*.json", "jsconfig*.json", "pyrightconfig.json", "**/.vscode/*.json", "*devcontainer.json")
 DATA_FOLDERS = frozenset({"fixtures", "data", "cases", "resources", "samples", "snapshots", "inputs"})
 
 
@@ -128,8 +132,8 @@ def check_file(
         findings.extend(_python(path, text))
     elif lang != "text":
         findings.extend(_tree_sitter(path, lang, text))
-    if suffix == ".json":
-        findings.extend(_json(path, text))
+    if suffix in (".json", ".jsonc"):
+        findings.extend(_jsonc(path, text) if suffix == ".jsonc" or matches(path, JSONC) else _json(path, text))
     elif suffix in (".yaml", ".yml"):
         findings.extend(_yaml(path, text, policies, pods))
     elif suffix == ".toml":
@@ -211,6 +215,15 @@ def _compile(path: str, text: str) -> list[Finding]:
         return [Finding(rule="parse.syntax", path=path, line=exc.lineno, message=f"python: {exc.msg}")]
     except ValueError as exc:  # null bytes
         return [Finding(rule="parse.syntax", path=path, message=f"python: {exc}")]
+    return []
+
+
+def _jsonc(path: str, text: str) -> list[Finding]:
+    """JSON with comments and trailing commas, read by json5 (a superset: a file JSON5 alone allows passes too)."""
+    try:
+        json5.loads(text)
+    except ValueError as exc:
+        return [Finding(rule="parse.json", path=path, message=f"invalid JSON with comments: {exc}")]
     return []
 
 

@@ -109,6 +109,17 @@ def test_planted_defect_is_caught_by_its_gate(repo: Path, files: dict[str, str],
     assert others == []  # the defect is blamed on the right gate only
 
 
+@pytest.mark.parametrize("path", ["pyrightconfig.json", "web/tsconfig.json", ".vscode/settings.json", "ui.jsonc"])
+def test_json_its_tools_read_with_comments_and_trailing_commas_parses_and_breaks(repo: Path, path: str) -> None:
+    """pyright, TypeScript and VS Code read their JSON files with comments and trailing commas: pyfiglet's
+    pyrightconfig.json ends its last list with a comma, as pyright allows, and its commit was blocked. Such a file
+    that does break is still refused; a plain .json is still JSON (``config.json`` above)."""
+    jsonc = '{\n  // checked strictly\n  "strict": ["pkg"],\n}\n'
+    assert review(repo, diff_of(repo, {path: jsonc}), options=NO_TESTS).passed
+    broken = review(repo, diff_of(repo, {path: jsonc.replace("]", "")}), options=NO_TESTS)
+    assert rules(broken, "parse") == {"parse.json"}, broken
+
+
 def test_deleted_test_function_and_file_weaken_tests(repo: Path) -> None:
     without_zero = BASE["tests/test_calc.py"].split("\n\n\ndef test_add_zero")[0] + "\n"
     result = review(repo, diff_of(repo, {"tests/test_calc.py": without_zero}), options=NO_TESTS)
