@@ -99,6 +99,10 @@ class Recipe:
     # an attempt that does not install with packages as of exclude_newer (a 2019 project's pins have no wheel for
     # this Python) is tried again with today's, before the next, smaller attempt
     or_today: bool = False
+    # and before today's, with those of this date (the Python's release, where it is after exclude_newer): a 2021
+    # dictdiffer's numpy of its day has no wheel for Python 3.11, and today's pytest no longer takes the plugins of
+    # its test extra; those of October 2022 have one and do
+    or_python: str | None = None
     uv_args: tuple[str, ...] = ()  # per-package date caps and lifts, with exclude_newer's packages only
     deps_only: bool = False  # uninstall the project afterwards: each tree under test is installed over it
     # then each of these alone, held to what is installed; one that cannot be is left out and listed (a conda
@@ -123,6 +127,8 @@ class Recipe:
             digest.update(f"\0works\0{self.works}".encode())
         if self.or_today:
             digest.update(b"\0or today")
+        if self.or_python:
+            digest.update(f"\0or python\0{self.or_python}".encode())
         for rel in sorted(set(self.key_files)):
             path = self.tree / rel
             digest.update(rel.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
@@ -250,7 +256,9 @@ def _build(
     _commit_copy(source, _nearest_tag(recipe.tree), log)
     twins = _plain_self_requirements(source, recipe.attempts, log)
     imported = imported_by_tests(recipe.imported, test_imports(source)) if recipe.imported else []
-    dates = [recipe.exclude_newer, None] if recipe.exclude_newer and recipe.or_today else [recipe.exclude_newer]
+    dates = [recipe.exclude_newer]
+    if recipe.exclude_newer and recipe.or_today:
+        dates += [*([recipe.or_python] if recipe.or_python else []), None]
     # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
     tries = [(attempt, when) for attempt in _distinct(recipe.attempts, source, twins, imported) for when in dates]
     target = ["--python", str(venv / "bin" / "python")]

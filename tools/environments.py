@@ -342,7 +342,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     itsdangerous lists freezegun only there); where those groups take a package from a URL, the same as the index
     serves them; the same with only its test extras; with only the requirement files named for tests or installed
     by the project's commands; without the requirement files; without tox's deps; alone; the test dependencies
-    without the project; pytest only. Each with the packages of the commit's month (``_era``), then with today's.
+    without the project; pytest only. Each with the packages of the commit's month (``_era``), then with those of
+    the Python's release month (a commit older than the Python), then with today's.
     On a Python the project's ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
@@ -422,12 +423,14 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # where the first attempt's groups take a package from a URL (urllib3's hypercorn fork), the index's next
     if spelled := _groups_spelled_out(attempts[0], pyproject):
         attempts = (attempts[0], spelled, *attempts[1:])
+    era, released = _era(tree), PYTHON_RELEASED.get(version)
     return Recipe(
         tree,
         python,
         attempts,
-        exclude_newer=_era(tree),
+        exclude_newer=era,
         or_today=True,
+        or_python=released if era and released and released > era else None,
         identity=f"project\0{version}\0{as_of}",
         key_files=tuple(names),
         uv_args=tuple(_pytest_cutoff(version, as_of)),

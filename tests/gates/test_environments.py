@@ -487,33 +487,6 @@ def test_a_built_environment_has_the_packages_of_the_commits_month(make_repo, tm
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("written", "six"), [("2020-01-15", "1.14.0"), ("2018-10-15", "1.11.0")])
-def test_an_old_commit_gets_the_packages_of_its_day_and_a_pytest_that_runs_here(
-    make_repo, tmp_path, monkeypatch, written: str, six: str
-):
-    """A January 2020 jinja's environment held py at 1.8.1, so uv chose pytest 5.4, which fails on Python 3.11;
-    the attempt of its era never counted, and today's installed markupsafe 3, which its code cannot import. pytest
-    and the packages only it needs take the Python's date, the rest stay of the era (six 1.14.0). A 2018 webob's
-    build met the setuptools of its day, 40.5, which uv's build of a setup.py refuses: the build tools take the
-    Python's date too. Needs the package registry."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
-        monkeypatch.setenv(name, f"{written}T12:00:00")
-    root = make_repo(
-        {
-            ".patchgate.toml": '[tests]\nenv = "build"\n',
-            "setup.py": "from setuptools import setup\n\nsetup(name='old', version='0.1', py_modules=['old'], "
-            "install_requires=['six'])\n",
-            "old.py": "import six\n\n\ndef text(value):\n    return six.text_type(value)\n",
-            "tests/test_old.py": "from old import text\n\n\ndef test_text():\n    assert text(1) == '1'\n",
-        }
-    )
-    test = f"from importlib.metadata import version\n\n\ndef test_era():\n    assert version('six') == '{six}'\n"
-    report = gate_of(review_as_configured(root, diff_of(root, {"tests/test_era.py": test}), tests=TIMEOUT))
-    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
-
-
 def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Path) -> None:
     """A 2021 jinja pins pytest 6.2, which raises at import on Python 3.11 (exit 1, no report): that is the
     environment's failure, said as a warning, not the docstring change's."""
