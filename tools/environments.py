@@ -54,6 +54,7 @@ from tools.testdeps import (
     pdm_dev,
     pdm_groups,
     poetry_dev,
+    poetry_main,
     test_groups,
     uv_default_groups,
     uv_dev,
@@ -414,10 +415,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         *narrowed,
         ((*project, *BASE_PACKAGES),),
-        # the project's test dependencies without the project, which may not build here: semver's tox env skips
+        # the project's dependencies and test dependencies without the project, which may not build here: semver's tox env skips
         # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
         # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
-        ((*test_declared, *groups, *tox.deps, *BASE_PACKAGES),),
+        ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
     # where the first attempt's groups take a package from a URL (urllib3's hypercorn fork), the index's next

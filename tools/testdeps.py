@@ -79,11 +79,21 @@ def poetry_dev(pyproject: dict[str, Any]) -> list[str]:
     """A poetry project's development dependencies as PEP 508 requirements (poetry-core converts ``^7.0``): its
     ``dev-dependencies`` and its test and dev groups, where poetry projects list what their tests import (rich's
     tests import attrs). Dependencies from a path, a URL or a repository are left out: they may point anywhere."""
-    from poetry.core.factory import Factory
-
     poetry = table_at(pyproject, "tool", "poetry")
     groups = [table_at(poetry, "group", name, "dependencies") for name in (*TEST_EXTRAS, "dev")]
-    tables = [table_at(poetry, "dev-dependencies"), *groups]
+    return _poetry_requirements([table_at(poetry, "dev-dependencies"), *groups])
+
+
+def poetry_main(pyproject: dict[str, Any]) -> list[str]:
+    """A poetry project's own dependencies (``[tool.poetry.dependencies]``) as PEP 508 requirements: what its tests
+    need where the project itself does not build here (a 2023 anytree's ``[project.urls]`` without a name, which
+    poetry-core 1 ignored and uv refuses, left its tests without six)."""
+    return _poetry_requirements([table_at(pyproject, "tool", "poetry", "dependencies")])
+
+
+def _poetry_requirements(tables: list[dict[str, Any]]) -> list[str]:
+    from poetry.core.factory import Factory
+
     found = []
     for table in tables:
         for name, constraint in table.items():
