@@ -51,6 +51,7 @@ from tools.testdeps import (
     TEST_EXTRAS,
     declared,
     group_requirements,
+    hatch_dev,
     pdm_dev,
     pdm_groups,
     poetry_dev,
@@ -371,7 +372,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
 
     tested = [*test_groups(pyproject), *tox.groups]
     pdm_tested, commanded_groups = pdm_groups(pyproject), installed_groups(tree)
-    listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_tested))
+    listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_tested), *hatch_dev(pyproject, tree))
     groups = (*group_args(tested), *listed)
     test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
     development = tuple(

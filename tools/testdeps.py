@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from core.pymodules import syntax_tree
-from core.tables import table_at
+from core.tables import table_at, toml_file
 
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 _FETCHED = {"git", "url", "path"}  # a [tool.uv.sources] entry that is no package index
@@ -103,6 +103,22 @@ def _poetry_requirements(tables: list[dict[str, Any]]) -> list[str]:
                 found.append(Factory.create_dependency(name, constraint).to_pep_508())
             except Exception:  # the project's text: what poetry-core cannot read (a list of constraints) is left out
                 continue
+    return list(dict.fromkeys(found))
+
+
+def hatch_dev(pyproject: dict[str, Any], tree: Path) -> list[str]:
+    """The dependencies (and extra dependencies) of the hatch environments that run a project's tests: ``default``,
+    those named for tests, and ``hatch-test``, in pyproject.toml's ``[tool.hatch.envs]`` or hatch.toml's ``[envs]``.
+    bigtree lists its pytest-benchmark, whose hook its conftest implements, only in its default environment: without
+    it pytest stopped at collection on every commit. Lines with hatch's context fields (``{root:uri}``) are left
+    out; so are ``features``."""
+    tables = [table_at(pyproject, "tool", "hatch", "envs"), table_at(toml_file(tree / "hatch.toml"), "envs")]
+    found = []
+    for envs in tables:
+        for name in ("default", *TEST_EXTRAS, "hatch-test"):
+            for key in ("dependencies", "extra-dependencies"):
+                listed = table_at(envs, name).get(key)
+                found += [d for d in listed if isinstance(d, str) and "{" not in d] if isinstance(listed, list) else []
     return list(dict.fromkeys(found))
 
 

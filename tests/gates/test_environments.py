@@ -341,6 +341,7 @@ DECLARED = {
         "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.8"\ntomli-w = "*"\n',
         "setup.py": "raise SystemExit('this project does not build here')\n",
     },
+    "hatch's default environment": {"pyproject.toml": '[tool.hatch.envs.default]\ndependencies = ["tomli-w"]\n'},
     "tox in pyproject.toml, through a reference": {
         "pyproject.toml": '[tool.tox]\nlegacy_tox_ini = """\n[core]\ndeps = tomli-w\n\n[testenv]\n'
         'deps =\n    {[core]deps}\n    pytest\n"""\n'
@@ -432,7 +433,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     a git URL, which only the network beyond the package index serves); a 2024 aiofiles' pytest-asyncio in PDM's ``[tool.pdm.dev-dependencies]``, a 2021 darglint's flake8 in poetry's dev dependencies beside a mypy whose typed-ast does not build on Python 3.11, a 2021 thefuzz's hypothesis in tox's deps beside pytest 3.2.5, which does not run on Python 3.11, a 2024 croniter's setup.py reads its
     install_requires from the requirements/base.txt that installs it (``-e .``), which must stay as written. Without them no
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
-    reach, and its test extra holds jaraco.test; a 2023 anytree's ``[project.urls]`` without a name, which uv
+    reach, and its test extra holds jaraco.test; a 2026 bigtree's pytest-benchmark only in hatch's
+    default environment; a 2023 anytree's ``[project.urls]`` without a name, which uv
     refuses, left its tests without the six of its ``[tool.poetry.dependencies]``. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
