@@ -343,9 +343,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     dependency groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018
     itsdangerous lists freezegun only there); where those groups take a package from a URL, the same as the index
     serves them; the same with only its test extras; with only the requirement files named for tests or installed
-    by the project's commands; without the requirement files; without tox's deps; alone; the test dependencies
-    without the project; pytest only. Each with the packages of the commit's month (``_era``), then with those of
-    the Python's release month (a commit older than the Python), then with today's.
+    by the project's commands; without the requirement files; with tox's deps the tests import; without tox's
+    deps; alone; its dependencies and test dependencies without the project; pytest only. Each with the packages
+    of the commit's month (``_era``), then with those of the Python's release month (a commit older than the
+    Python), then with today's.
     On a Python the project's ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
@@ -416,9 +417,10 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *pinned, *BASE_PACKAGES),),
         *narrowed,
         ((*project, *BASE_PACKAGES),),
-        # the project's dependencies and test dependencies without the project, which may not build here: semver's tox env skips
-        # installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's build reads
-        # a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata
+        # the project's dependencies and test dependencies without the project, which may not build here: semver's
+        # tox env skips installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's
+        # build reads a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata;
+        # a 2023 anytree's poetry dependencies hold the six its tests import, and uv refuses to build it
         ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )

@@ -2,7 +2,8 @@
 
 Code goes through tree-sitter (error and missing nodes), Python also through
 ``compile`` (tree-sitter is forgiving where CPython is not); JSON, YAML and
-TOML through their parsers (JSON with comments where its tools read it so); Kubernetes manifests through their schemas and
+TOML through their parsers (JSON with comments where its tools read it so,
+as pyright reads pyrightconfig.json); Kubernetes manifests through their schemas and
 policy; files mapped to a grammar in ``agent/grammars`` through that grammar.
 A file that did not parse on the base either is reported as a warning: the
 candidate did not break it. So is a data file (not code) under the test paths:
@@ -33,10 +34,10 @@ from tools.options import ReviewOptions
 from tools.policy import Policies, matches
 from tools.pytestconfig import DEFAULT_FILES
 
-# Folders under the test paths whose files are inputs to tests, not tests (black's tests/data/cases, LibCST's fixtures)
 # JSON files their tools read with comments and trailing commas (JSONC): TypeScript's, VS Code's, dev containers',
 # pyright's. pyfiglet's pyrightconfig.json ends its last list with a comma, as pyright allows, and was blocked.
 JSONC = ("tsconfig*.json", "jsconfig*.json", "pyrightconfig.json", "**/.vscode/*.json", "*devcontainer.json")
+# Folders under the test paths whose files are inputs to tests, not tests (black's tests/data/cases, LibCST's fixtures)
 DATA_FOLDERS = frozenset({"fixtures", "data", "cases", "resources", "samples", "snapshots", "inputs"})
 
 

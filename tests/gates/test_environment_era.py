@@ -10,7 +10,10 @@ import pytest
 from tests.conftest import diff_of, review_as_configured
 from tests.gates.test_environments import TIMEOUT, gate_of
 
-SETUP = "from setuptools import setup\n\nsetup(name='old', version='0.1', py_modules=['old'], install_requires={needs}{extras})\n"
+SETUP = (
+    "from setuptools import setup\n\n"
+    "setup(name='old', version='0.1', py_modules=['old'], install_requires={needs}{extras})\n"
+)
 
 
 @pytest.mark.slow
