@@ -8,12 +8,39 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import diff_of, review_as_configured
-from tests.gates.test_environments import TIMEOUT, gate_of
+from tests.gates.test_environments import BUILT, TIMEOUT, gate_of
 
 SETUP = (
     "from setuptools import setup\n\n"
     "setup(name='old', version='0.1', py_modules=['old'], install_requires={needs}{extras})\n"
 )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("written", "needs", "tomli_w"),
+    [
+        ("2022-06-15", "tomli-w", "== '1.0.0'"),
+        ("2020-01-15", "tomli-w", "== '1.0.0'"),
+        ("2023-06-15", "tomli-w>=1.1", "> '1.0.0'"),
+    ],
+)
+def test_a_built_environment_has_the_packages_of_the_commits_month(
+    make_repo, tmp_path, monkeypatch, written: str, needs: str, tomli_w: str
+) -> None:
+    """A July 2026 nox commit's new tests expect the python-discovery of July 2026; today's parses "3.14t"
+    otherwise, and the commit was blocked. Packages are those of the commit's month (tomli-w 1.0.0 in June 2022);
+    where nothing installed then (tomli-w's first release is of 2021), those of the Python's release month, for a
+    commit older than the Python (1.0.0 in October 2022), else today's (1.1 is of 2024). Needs the package
+    registry."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(name, f"{written}T12:00:00")
+    pyproject = BUILT["pyproject.toml"].replace("setuptools>=68", "setuptools>=61").replace('"tomli-w"', f'"{needs}"')
+    root = make_repo({**BUILT, "pyproject.toml": pyproject})
+    test = f"from importlib.metadata import version\n\n\ndef test_era():\n    assert version('tomli-w') {tomli_w}\n"
+    report = gate_of(review_as_configured(root, diff_of(root, {"tests/test_era.py": test}), tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
 
 
 @pytest.mark.slow

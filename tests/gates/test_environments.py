@@ -478,22 +478,6 @@ def test_property_based_tests_draw_the_same_examples_in_every_run(make_repo, tmp
     assert messages[0] == messages[1] and messages[0].count(",") >= 5, messages
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("written", "tomli_w"), [("2022-06-15", "1.0.0"), ("2020-01-15", None)])
-def test_a_built_environment_has_the_packages_of_the_commits_month(make_repo, tmp_path, monkeypatch, written, tomli_w):
-    """A July 2026 nox commit's new tests expect the python-discovery of July 2026; today's parses "3.14t"
-    otherwise, and the commit was blocked. Packages are those of the commit's month (tomli-w 1.0.0 in June 2022),
-    and where nothing installed then (tomli-w's first release is of 2021), today's. Needs the package registry."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
-        monkeypatch.setenv(name, f"{written}T12:00:00")
-    root = make_repo({**BUILT, "pyproject.toml": BUILT["pyproject.toml"].replace("setuptools>=68", "setuptools>=61")})
-    newest = "from importlib.metadata import version\n\n\ndef test_era():\n    assert version('tomli-w') != '1.0.0'\n"
-    test = newest.replace("!= '1.0.0'", f"== {tomli_w!r}") if tomli_w else newest
-    report = gate_of(review_as_configured(root, diff_of(root, {"tests/test_era.py": test}), tests=TIMEOUT))
-    assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
-
-
 def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Path) -> None:
     """A 2021 jinja pins pytest 6.2, which raises at import on Python 3.11 (exit 1, no report): that is the
     environment's failure, said as a warning, not the docstring change's."""
