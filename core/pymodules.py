@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path, PurePosixPath
 
-from core.tables import pyproject_of, table_at
+from core.tables import pyproject_of, strings_in, table_at
 
 SOURCE_ROOTS = ("src/", "lib/", "python/")
 
@@ -35,7 +35,7 @@ def import_roots(tree: Path) -> list[Path]:
     setuptools = table_at(pyproject, "tool", "setuptools")
     where = table_at(setuptools, "packages", "find").get("where")
     declared = [
-        *(where if isinstance(where, list) else []),
+        *strings_in(where),
         table_at(setuptools, "package-dir").get(""),
         table_at(pyproject, "tool", "maturin").get("python-source"),
     ]
@@ -59,16 +59,9 @@ def workspace_roots(tree: Path, pyproject: dict[str, object]) -> list[Path]:
     member's ``src/``, or the member's folder. griffe keeps its package in packages/griffelib/src/griffe, which
     only the workspace's install puts on the path: its tests imported nothing, on every commit."""
     workspace = table_at(pyproject, "tool", "uv", "workspace")
-    members, exclude = workspace.get("members"), workspace.get("exclude")
-    if not isinstance(members, list):
-        return []
-    left_out = (
-        {p for pattern in exclude if isinstance(pattern, str) for p in _within(tree, pattern)}
-        if isinstance(exclude, list)
-        else set()
-    )
+    left_out = {p for pattern in strings_in(workspace.get("exclude")) for p in _within(tree, pattern)}
     roots = []
-    for member in (p for pattern in members if isinstance(pattern, str) for p in _within(tree, pattern)):
+    for member in (p for pattern in strings_in(workspace.get("members")) for p in _within(tree, pattern)):
         if member not in left_out and member != tree and (member / "pyproject.toml").is_file():
             roots.append(member / "src" if (member / "src").is_dir() else member)
     return roots

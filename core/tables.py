@@ -22,6 +22,11 @@ def toml_file(path: Path) -> dict[str, Any]:
         return {}
 
 
+def strings_in(value: Any) -> list[str]:
+    """The strings of ``value`` where it is a list, else none: a list in a project's file may hold anything."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def table_at(data: Any, *keys: str) -> dict[str, Any]:
     """``data[k1][k2]...`` where every level is a table, else an empty table."""
     for key in keys:

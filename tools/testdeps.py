@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from core.pymodules import syntax_tree
-from core.tables import table_at, toml_file
+from core.tables import strings_in, table_at, toml_file
 
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 _FETCHED = {"git", "url", "path"}  # a [tool.uv.sources] entry that is no package index
@@ -46,7 +46,7 @@ def uv_default_groups(pyproject: dict[str, Any], tree: Path) -> list[str]:
     named = uv.get("default-groups", ["dev"])
     if named == "all":
         return list(table_at(pyproject, "dependency-groups"))
-    return [g for g in named if isinstance(g, str)] if isinstance(named, list) else []
+    return strings_in(named)
 
 
 def declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
@@ -71,8 +71,7 @@ def uv_dev(pyproject: dict[str, Any]) -> list[str]:
     dev group (``test_groups``): a 2025 pdoc lists pydantic there, which a commit's new tests import."""
     if test_groups(pyproject):
         return []
-    listed = table_at(pyproject, "tool", "uv").get("dev-dependencies")
-    return [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
+    return strings_in(table_at(pyproject, "tool", "uv").get("dev-dependencies"))
 
 
 def poetry_dev(pyproject: dict[str, Any]) -> list[str]:
@@ -117,8 +116,7 @@ def hatch_dev(pyproject: dict[str, Any], tree: Path) -> list[str]:
     for envs in tables:
         for name in ("default", *TEST_EXTRAS, "hatch-test"):
             for key in ("dependencies", "extra-dependencies"):
-                listed = table_at(envs, name).get(key)
-                found += [d for d in listed if isinstance(d, str) and "{" not in d] if isinstance(listed, list) else []
+                found += [d for d in strings_in(table_at(envs, name).get(key)) if "{" not in d]
     return list(dict.fromkeys(found))
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.tables import ini_file, ini_text, pyproject_of, table_at, toml_file
+from core.tables import ini_file, ini_text, pyproject_of, strings_in, table_at, toml_file
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 # A comment: a whole line, or from whitespace and `#` to the line's end (pip's rule; `pkg#egg=x` is no comment).
@@ -199,12 +199,10 @@ def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int
 
 
 def _from_table(table: dict[str, Any], tree: Path) -> ToxNeeds:
-    def strings(key: str) -> list[str]:
-        value = table.get(key)
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
     return ToxNeeds(
-        _arguments(strings("deps"), tree), _extras(strings("extras")), _extras(strings("dependency_groups"))
+        _arguments(strings_in(table.get("deps")), tree),
+        _extras(strings_in(table.get("extras"))),
+        _extras(strings_in(table.get("dependency_groups"))),
     )
 
 
