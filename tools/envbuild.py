@@ -48,6 +48,7 @@ from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
+from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
 BUILDER_VERSION = "8"  # bump when the way environments are built changes, so old caches are not reused
@@ -72,13 +73,8 @@ Install = tuple[str, ...]  # the arguments of one `uv pip install`
 # in an install, the recipe's ``imported`` requirements that the tests of the copy import (read when it is built)
 IMPORTED_BY_TESTS = "{imported by tests}"
 Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
-INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)")
 # the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
 LAST_WORD = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit)(?::.*)?|error: .+)$")
-# `-e .[test]`, and quoted as pip's own parser (shlex) allows: paramiko's `-e ".[invoke]"`, which uv cannot read
-EDITABLE = re.compile(
-    r"""^\s*(?:-e|--editable)[\s=]+(?P<q>["']?)(?P<path>\.[^\s\[#"']*)(?P<extras>\[[^\]]*\])?(?P=q)\s*(?:#.*)?$"""
-)
 
 
 class EnvironmentBuildError(PatchgateError):
@@ -254,7 +250,7 @@ def _build(
     # tree given), and `-e plugins/x` lines of a requirements file need a folder that stays.
     shutil.copytree(recipe.tree, source, symlinks=True, ignore=shutil.ignore_patterns(".venv", "venv", ".tox", ".git"))
     _commit_copy(source, _nearest_tag(recipe.tree), log)
-    twins = _plain_self_requirements(source, recipe.attempts, log)
+    twins = write_twins(source, named_files(i for a in recipe.attempts for i in a), log)
     imported = imported_by_tests(recipe.imported, test_imports(source)) if recipe.imported else []
     dates = [recipe.exclude_newer]
     if recipe.exclude_newer and recipe.or_today:
@@ -296,9 +292,7 @@ def _build(
     progress(f"environment ready: {venv}")
 
 
-def _distinct(
-    attempts: tuple[Attempt, ...], source: Path, twins: dict[Path, str], imported: list[str]
-) -> list[Attempt]:
+def _distinct(attempts: tuple[Attempt, ...], source: Path, twins: Twins, imported: list[str]) -> list[Attempt]:
     """The attempts, each once as uv is given it: one whose IMPORTED_BY_TESTS the tests leave empty may repeat an
     earlier one, which failed already."""
     given: dict[tuple[tuple[str, ...], ...], Attempt] = {}
@@ -307,15 +301,17 @@ def _distinct(
     return list(given.values())
 
 
-def _arguments(install: Install, source: Path, twins: dict[Path, str], imported: list[str]) -> list[str]:
+def _arguments(install: Install, source: Path, twins: Twins, imported: list[str]) -> list[str]:
     """``install`` as uv is given it: ``{source}`` is the copy, a requirement file with a twin
-    (``_plain_self_requirements``) is the twin, and IMPORTED_BY_TESTS is what the copy's tests import."""
+    (``tools.reqfiles``) is the twin, and IMPORTED_BY_TESTS is what the copy's tests import."""
     arguments: list[str] = []
     for k, arg in enumerate(install):
         if arg == IMPORTED_BY_TESTS:
             arguments += imported
         elif k and install[k - 1] == "-r":
-            arguments.append(twins.get(source / arg, arg))
+            arguments.append(twins.given(install, source / arg, arg))
+        elif arg == FROM_THE_INDEX:
+            continue
         else:
             arguments.append(arg.replace("{source}", str(source)))
     return arguments
@@ -366,60 +362,6 @@ def _install_where_they_fit(
         f"installed where they fit: {len(packages) - len(left_out)} of {len(packages)}; "
         f"left out: {', '.join(left_out) or 'none'}"
     )
-
-
-def _plain_self_requirements(source: Path, attempts: tuple[Attempt, ...], log: list[str]) -> dict[Path, str]:
-    """Where the requirement files the attempts name (or those they include) install the tree itself editable
-    (``-e .[testutils]``, pylint's test requirements; ``-e ".[invoke]"``, paramiko's, which uv cannot even parse),
-    a twin of each such file beside it (``test.patchgate.txt``) installs it plain (``.[testutils]``), and so
-    does a twin of each file that includes one; returned as the files to install instead, each as the attempts
-    name it (``source / name``) and its twin's name.
-
-    uv installs editables only through a backend's PEP 660 hook, which setuptools before 64 lacks, so the
-    whole file failed and its test dependencies were left out. The project is installed from the copy either
-    way (and removed again for an environment of dependencies only), so editable or not changes nothing else.
-    The files themselves stay as they are: a 2024 croniter's setup.py reads its install_requires from
-    requirements/base.txt, less its ``-e .`` line, and met the rewritten ``.``. Beside the original, a twin
-    resolves every relative path as it does. One outside the copy (a symlink) is left alone."""
-    root = source.resolve()
-    installs = [install for attempt in attempts for install in attempt]
-    named = {source / a for install in installs for k, a in enumerate(install) if k and install[k - 1] == "-r"}
-    queue = list(named)
-    includes: dict[Path, list[tuple[int, Path]]] = {}
-    plain: dict[Path, dict[int, str]] = {}  # a file's editable lines of the tree itself, as plain ones
-    while queue:
-        path = queue.pop().resolve()
-        if path in includes or not path.is_file() or not path.is_relative_to(root):
-            continue
-        includes[path] = []
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
-            if include := INCLUDE.match(line):
-                includes[path].append((number, (path.parent / include[1]).resolve()))
-                queue.append(path.parent / include[1])
-            elif (editable := EDITABLE.match(line)) and root in {
-                (path.parent / editable["path"]).resolve(),
-                (source / editable["path"]).resolve(),
-            }:
-                plain.setdefault(path, {})[number] = f"{editable['path']}{editable['extras'] or ''}\n"
-    twinned = set(plain)
-    while grown := {p for p, found in includes.items() if p not in twinned and any(t in twinned for _, t in found)}:
-        twinned |= grown
-    for path in twinned:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-        for number, target in includes[path]:
-            if target in twinned:
-                lines[number] = lines[number].replace(target.name, _twin(target).name, 1)
-        for number, line in plain.get(path, {}).items():
-            lines[number] = line
-        _twin(path).write_text("".join(lines), encoding="utf-8")
-        if path in plain:
-            log.append(f"{path.relative_to(root)}: the tree's own editable requirement installed as a plain one")
-    return {p: str(_twin(p.resolve()).relative_to(root)) for p in named if p.resolve() in twinned}
-
-
-def _twin(path: Path) -> Path:
-    """Where ``_plain_self_requirements`` writes ``path``'s twin: beside it, so relative paths mean the same."""
-    return path.with_name(f"{path.stem}.patchgate{path.suffix}")
 
 
 def _nearest_tag(tree: Path) -> str | None:

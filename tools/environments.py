@@ -46,6 +46,7 @@ from tools.commandfiles import installed_extras, installed_groups, installed_req
 from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
+from tools.reqfiles import FROM_THE_INDEX, named_files, takes_from_urls
 from tools.sandbox import Confinement
 from tools.testdeps import (
     TEST_EXTRAS,
@@ -424,9 +425,9 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
-    # where the first attempt's groups take a package from a URL (urllib3's hypercorn fork), the index's next
-    if spelled := _groups_spelled_out(attempts[0], pyproject):
-        attempts = (attempts[0], spelled, *attempts[1:])
+    # where the first attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
+    if served := _from_the_index(attempts[0], pyproject, tree):
+        attempts = (attempts[0], served, *attempts[1:])
     era, released = _era(tree), PYTHON_RELEASED.get(version)
     return Recipe(
         tree,
@@ -445,20 +446,25 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
 
 
-def _groups_spelled_out(attempt: Attempt, pyproject: dict[str, Any]) -> Attempt | None:
-    """``attempt`` with each dependency group it installs written out as a package index serves its requirements
-    (``tools.testdeps.group_requirements``); None when no group it installs takes one from elsewhere (a git URL
-    of its own or of ``[tool.uv.sources]``). Where only the index is reachable, such a group fails whole."""
-    spelled, elsewhere = [], []
+def _from_the_index(attempt: Attempt, pyproject: dict[str, Any], tree: Path) -> Attempt | None:
+    """``attempt`` with what it takes from elsewhere (a git URL of its own or of ``[tool.uv.sources]``) taken from
+    the package index: each dependency group it installs written out as the index serves its requirements
+    (``tools.testdeps.group_requirements``), and each install of requirement files that take a package from a
+    URL marked to install their twins that take it by name (``tools.reqfiles``). None when it takes nothing from
+    elsewhere. Where only the index is reachable, such a group or file fails whole."""
+    spelled, elsewhere = [], False
     for install in attempt:
         args, out = iter(install), []
         for arg in args:
             if arg == "--group":
                 served, fetched = group_requirements(pyproject, next(args, "").rpartition(":")[2])
                 out += served
-                elsewhere += fetched
+                elsewhere = elsewhere or bool(fetched)
             else:
                 out.append(arg)
+        if takes_from_urls(tree, named_files([install])):
+            out.append(FROM_THE_INDEX)
+            elsewhere = True
         spelled.append(tuple(dict.fromkeys(out)))
     return tuple(spelled) if elsewhere else None
 

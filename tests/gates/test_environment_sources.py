@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import write_files
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
+from tools.reqfiles import FROM_THE_INDEX, takes_from_urls, write_twins
 from tools.testdeps import group_requirements
 from tools.toxconfig import ToxNeeds, tox_requirements
 
@@ -161,3 +162,32 @@ def test_a_groups_requirements_are_spelled_out_as_a_package_index_serves_them() 
     assert served == ["hypercorn>=0.15", "trustme", "coverage"]
     assert fetched == ["hypercorn>=0.15", "fork @ git+https://example.org/fork.git"]
     assert group_requirements(pyproject, "broken") == group_requirements(pyproject, "absent") == ([], [])
+
+
+def test_requirement_files_that_take_packages_from_urls_get_twins_that_take_them_by_name(tmp_path: Path) -> None:
+    """A 2026 Box's test requirements take toon-format from a git URL: where only the package index is reachable,
+    the whole file failed and its tests could not import. The twin beside it (and beside the file that includes
+    it) takes the package by name, marker and extras kept; a local path and the files themselves stay as written,
+    and an install marked ``FROM_THE_INDEX`` is the one given the twin."""
+    write_files(
+        tmp_path,
+        {
+            "requirements/test.txt": "-r base.txt\npytest  # the runner\n"
+            "toon_format[fast] @ git+https://github.com/toon-format/toon-python.git ; python_version >= '3.8'\n",
+            "requirements/base.txt": "git+https://example.org/x/attrs.git#egg=attrs\nlocal @ file:///opt/local\n",
+            "requirements/docs.txt": "sphinx\n",
+        },
+    )
+    assert takes_from_urls(tmp_path, ["requirements/test.txt"])
+    assert not takes_from_urls(tmp_path, ["requirements/docs.txt"])
+    twins = write_twins(tmp_path, ["requirements/test.txt", "requirements/docs.txt"], [])
+    assert twins.plain == {}
+    assert twins.served == {tmp_path / "requirements/test.txt": "requirements/test.patchgate-index.txt"}
+    served = (tmp_path / "requirements/test.patchgate-index.txt").read_text()
+    assert served == '-r base.patchgate-index.txt\npytest  # the runner\ntoon_format[fast]; python_version >= "3.8"\n'
+    assert (tmp_path / "requirements/base.patchgate-index.txt").read_text() == "attrs\nlocal @ file:///opt/local\n"
+    assert "git+https" in (tmp_path / "requirements/test.txt").read_text()
+    path = tmp_path / "requirements/test.txt"
+    assert twins.given(("-r", "requirements/test.txt"), path, "requirements/test.txt") == "requirements/test.txt"
+    marked = ("-r", "requirements/test.txt", FROM_THE_INDEX)
+    assert twins.given(marked, path, "requirements/test.txt") == "requirements/test.patchgate-index.txt"

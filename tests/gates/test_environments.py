@@ -405,6 +405,9 @@ DECLARED = {
         "setup.py": "from setuptools import setup\n\n"
         "setup(install_requires=[l.strip() for l in open('requirements/base.txt') if l.strip()[:1] not in '-#'])\n",
     },
+    "a test requirement file that takes a package from a git URL": {
+        "requirements-test.txt": "tomli-w @ git+https://127.0.0.1:9/tomli-w.git  # a fork\n",
+    },
     "a dependency group the project's commands install": {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
         "noxfile.py": 'session.run_install("uv", "sync", "--group", "io")\n',
@@ -435,7 +438,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     test can run, and the commit is blamed or nothing is checked. zipp's build reads a URL this machine cannot
     reach, and its test extra holds jaraco.test; a 2026 bigtree's pytest-benchmark only in hatch's
     default environment; a 2023 anytree's ``[project.urls]`` without a name, which uv
-    refuses, left its tests without the six of its ``[tool.poetry.dependencies]``. Needs the package registry."""
+    refuses, left its tests without the six of its ``[tool.poetry.dependencies]``; a 2026 Box's test requirements take
+    toon-format from a git URL this machine cannot reach. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
