@@ -88,8 +88,8 @@ class TestEnvironment:
 
     def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
-        path, and the version file and the compiled extensions the project's build generates (``tools.generated``) in
-        the worktree.
+        path, and the version file, the compiled extensions and the modules the project's build generates
+        (``tools.generated``) in the worktree.
 
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported).
@@ -99,6 +99,7 @@ class TestEnvironment:
         projects = [self.root] if self.root else []
         generated.complete(tree, projects, site)
         generated.complete_extensions(tree, projects, site)
+        generated.complete_modules(tree, site)
         roots = [str(root) for root in [*import_roots(tree), *tox_pythonpath(tree)]]
         return {
             **allowed_env(os.environ, pass_env),

@@ -1,5 +1,5 @@
 """The files a project's build writes into its own package, put into a worktree that lacks them: its version file,
-and its compiled extension modules.
+its compiled extension modules, and the Python modules it generates.
 
 setuptools-scm and hatch-vcs write ``src/pkg/_version.py`` when the project is
 built or installed, and the project's ``.gitignore`` keeps it out of git, so a
@@ -19,6 +19,14 @@ failed on the base and the candidate alike. Each extension module of a package
 the worktree has, and lacks the module of, is copied from there. It was built
 from the environment's source, not the change's: the tests gate says so when a
 change edits compiled code (``NATIVE_SOURCES``).
+
+So is a module a build generates from a grammar (omegaconf's setup.py runs ANTLR
+into ``omegaconf/grammar/gen/``, which its ``.gitignore`` names): every import
+of the package failed in a worktree. A module of an installed package that the
+worktree lacks and git ignores there is the build's, and is copied; one git
+tracks (a module the change deletes) never is. Only from installed packages:
+an ignored module in the user's own tree may be theirs alone (a
+``local_settings.py``).
 """
 
 from __future__ import annotations
@@ -92,6 +100,37 @@ def complete_extensions(tree: Path, roots: Iterable[Path], site: Iterable[Path])
                 shutil.copyfile(module, target)
                 copied.append(str(PurePosixPath(package) / module.relative_to(built).as_posix()))
     return copied
+
+
+def complete_modules(tree: Path, site: Iterable[Path]) -> list[str]:
+    """Copy the Python modules of ``tree``'s packages that a folder of installed packages in ``site`` holds, and
+    that ``tree`` lacks and git ignores there. Returns the paths copied (relative to ``tree``)."""
+    found: dict[str, Path] = {}
+    for package in packages(tree):
+        for place in site:
+            built = place / _installed(package)
+            if built.is_dir() and built.resolve().is_relative_to(place.resolve()):
+                for module in built.rglob("*.py"):
+                    path = str(PurePosixPath(package) / module.relative_to(built).as_posix())
+                    if not (tree / path).exists():
+                        found.setdefault(path, module)
+    copied: list[str] = []
+    for path in _ignored(tree, found):
+        target = tree / path
+        if target.resolve().is_relative_to(tree.resolve()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found[path], target)
+            copied.append(path)
+    return copied
+
+
+def _ignored(tree: Path, paths: Iterable[str]) -> list[str]:
+    """Those of ``paths`` (relative to the checkout ``tree``) that git ignores there, and does not track."""
+    asked = "".join(f"{p}\0" for p in paths)
+    if not asked:
+        return []
+    done = run_git(tree, "check-ignore", "--stdin", "-z", input=asked.encode(), check=False)
+    return [p for p in done.stdout.decode(errors="replace").split("\0") if p]
 
 
 def built_extensions(tree: Path, roots: Iterable[Path], site: Iterable[Path]) -> dict[str, tuple[Path, list[Path]]]:

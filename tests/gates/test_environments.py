@@ -244,6 +244,31 @@ def test_the_version_file_the_build_writes_is_there_for_the_tests(make_repo, wri
     assert git(root, "status", "--porcelain") == ""
 
 
+def test_a_module_the_build_generates_is_there_for_the_tests_and_one_the_change_deletes_is_not(make_repo) -> None:
+    """omegaconf's setup.py runs ANTLR into omegaconf/grammar/gen/, which git ignores, and the package imports it: a
+    worktree lacks it, and every test failed to collect on both sides (nothing checked). The installed package's
+    module is copied in. A module git tracks that the change deletes is the change's break, though the installed
+    package still holds it."""
+    root = make_repo(
+        {
+            **FILES,
+            ".gitignore": ".venv/\ngreeter/gen/\n",
+            "greeter/__init__.py": "from .gen.table import WORDS\n",
+            "greeter/words.py": "HELLO = 'hello'\n",
+            "tests/test_words.py": "from greeter.words import HELLO\n\n\ndef test_hello():\n    assert HELLO\n",
+        }
+    )
+    site = next((make_venv(root).parent.parent / "lib").glob("*/site-packages"))
+    generated = {"greeter/gen/__init__.py": "", "greeter/gen/table.py": "WORDS = ('hello',)\n"}
+    write_files(site, {**generated, "greeter/words.py": "HELLO = 'hello'\n"})
+    docstring = FILES["greeter/core.py"].replace("def greet(name):\n", 'def greet(name):\n    """Hello."""\n')
+    report = gate_of(review_as_configured(root, diff_of(root, {"greeter/core.py": docstring}), tests=TIMEOUT))
+    assert report.passed and report.detail == "1 passed in 1 file(s) (repository environment)", report
+    deleted = gate_of(review_as_configured(root, diff_of(root, {}, delete=("greeter/words.py",)), tests=TIMEOUT))
+    assert not deleted.passed and "No module named 'greeter.words'" in str(errors(deleted)), deleted
+    assert git(root, "status", "--porcelain") == ""
+
+
 def test_zero_tests_run_because_all_skipped_is_no_pass_but_not_checked(make_repo) -> None:
     """Skipped on the base too ("needs a GPU" on a machine without one), the tests judge nothing: the verdict says
     so ("passed, but not checked"), and no commit is refused for what the machine lacks; a change that makes tests
