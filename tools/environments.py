@@ -459,14 +459,14 @@ def _from_the_index(attempt: Attempt, pyproject: dict[str, Any], tree: Path) -> 
         for arg in args:
             if arg == "--group":
                 served, fetched = group_requirements(pyproject, next(args, "").rpartition(":")[2])
-                out += served
+                out += [r for r in served if r not in out]  # a group another includes, once
                 elsewhere = elsewhere or bool(fetched)
             else:
                 out.append(arg)
         if takes_from_urls(tree, named_files([install])):
             out.append(FROM_THE_INDEX)
             elsewhere = True
-        spelled.append(tuple(dict.fromkeys(out)))
+        spelled.append(tuple(out))
     return tuple(spelled) if elsewhere else None
 
 

@@ -430,8 +430,9 @@ DECLARED = {
         "setup.py": "from setuptools import setup\n\n"
         "setup(install_requires=[l.strip() for l in open('requirements/base.txt') if l.strip()[:1] not in '-#'])\n",
     },
-    "a test requirement file that takes a package from a git URL": {
+    "a test requirement file that takes a package from a git URL, beside another": {
         "requirements-test.txt": "tomli-w @ git+https://127.0.0.1:9/tomli-w.git  # a fork\n",
+        "requirements-dev.txt": "pytest\n",
     },
     "a dependency group the project's commands install": {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
