@@ -95,12 +95,16 @@ class PytestConfig:
             return False
         return not self.testpaths or any(_under(path, root) for root in self.testpaths)
 
-    def given(self, options: set[str]) -> PytestConfig:
-        """These settings as a command that gives pytest ``options`` runs it: ``--doctest-modules`` on the command
-        line counts as in addopts (``DOCTESTS``; the one option read from a command)."""
-        if DOCTESTS not in options or DOCTESTS in self.words("addopts"):
-            return self
-        return dataclasses.replace(self, values={**self.values, "addopts": [*self.words("addopts"), DOCTESTS]})
+    def given(self, options: set[str], paths: tuple[str, ...] = ()) -> PytestConfig:
+        """These settings as the project's commands run pytest, giving it ``options`` and ``paths``:
+        ``--doctest-modules`` on the command line counts as in addopts (``DOCTESTS``; the one option read from a
+        command), and the paths as ``testpaths`` where none are set (pytest collects what it is given)."""
+        values = dict(self.values)
+        if DOCTESTS in options and DOCTESTS not in self.words("addopts"):
+            values["addopts"] = [*self.words("addopts"), DOCTESTS]
+        if paths and not self.testpaths:
+            values["testpaths"] = list(paths)
+        return dataclasses.replace(self, values=values) if values != self.values else self
 
     def doctests(self, path: str) -> bool:
         """Whether pytest, run without arguments, would collect the doctests of the Python module ``path``:

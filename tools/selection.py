@@ -25,7 +25,7 @@ from tools.candidate import Candidate, ChangedFile
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, read_pytest_config
 from tools.testscripts import test_scripts
-from tools.unittestdiscovery import pytest_options, unittest_config
+from tools.unittestdiscovery import pytest_options, pytest_paths, unittest_config
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     New test files count (git does not list them yet), and so do tests of a module the change renames,
     moves or deletes: they import the old name, which is exactly what may now be broken.
     """
-    config = read_pytest_config(tree).given(pytest_options(tree))
+    configured = read_pytest_config(tree)
+    config = configured.given(pytest_options(tree), pytest_paths(tree))
     if config.source is None:  # no pytest settings: the project may run unittest's discovery instead
         config = unittest_config(tree) or config
     listed = run_git(tree, "ls-files", "-z", "--", "*.py", check=False).stdout.decode(errors="replace").split("\0")
@@ -59,7 +60,10 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     scripts = test_scripts(tree)
     if options.tests == "all":
-        how = f"{config.runner} in {config.source}" if config.runner != "pytest" else "testpaths"
+        if config.runner != "pytest":
+            how = f"{config.runner} in {config.source}"
+        else:
+            how = "testpaths" if configured.testpaths else "as the project's commands run pytest"
         why = f"every test file under {', '.join(config.testpaths)} ({how})" if config.testpaths else "every test file"
         return Selection(sorted([*tests, *scripts]), {t: why for t in tests} | {s: "a test script" for s in scripts})
     changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]

@@ -43,6 +43,15 @@ _PYTHON = re.compile(r"python[0-9.]*")
 # the interpreter as a variable: tox's {envpython} (feedparser's ``{envpython} -Wd tests/runtests.py``), make's $(PYTHON)
 _PYTHON_VARIABLE = re.compile(r"\{envpython\}|\$[({]?python[0-9]*[)}]?", re.IGNORECASE)
 _RUNNERS = ("unittest", "python", "pytest", "py.test", "coverage")  # a line naming none of them runs no test
+# the word before a command (a workflow's ``run:``, ``python -m``, ``uv run``, tox's ``commands =``, a shell's)
+_STARTS = {"run:", "-m", "run", "=", "&&", ";", "||", "exec"}
+# pytest's options that take no value (a short one joined to its value, ``-ra``, ``-vv``, takes none either)
+_PYTEST_FLAGS = {
+    *("-v", "-q", "-s", "-x", "-l", "--verbose", "--quiet", "--exitfirst", "--showlocals", "--pdb", "--lf", "--ff"),
+    *("--last-failed", "--failed-first", "--new-first", "--nf", "--sw", "--stepwise", "--strict-markers"),
+    *("--strict-config", "--strict", "--doctest-modules", "--no-header", "--disable-warnings", "--runxfail"),
+    *("--no-cov", "--pyargs", "--disable-pytest-warnings", "--full-trace", "--setup-show", "--collect-only"),
+}
 
 
 @dataclass(frozen=True)
@@ -155,20 +164,33 @@ def scripts_run(tree: Path) -> dict[str, str]:
 def pytest_commands(tree: Path) -> list[list[str]]:
     """The arguments of each pytest run the project's command files state (``py.test --doctest-modules pkg``,
     ``python -m pytest``), in order."""
-    found: list[list[str]] = []
+    return [run.args for run in _pytest_runs_in(tree)]
+
+
+@dataclass(frozen=True)
+class _Run:
+    args: list[str]
+    command: bool  # pytest is plainly the command run: ``run: pytest``, ``python -m pytest``, a Makefile recipe's
+    moved: bool = False  # in another folder: the line changes folder before it (``cd docs && pytest``)
+
+
+def _pytest_runs_in(tree: Path) -> list[_Run]:
+    found: list[_Run] = []
     for line in command_lines(tree):
         if "pytest" in line or "py.test" in line:
-            found += _pytest_runs(_words(line))
+            found += _pytest_runs(_words(line), recipe=line.startswith("\t"))
     return found
 
 
-def _pytest_runs(words: list[str]) -> list[list[str]]:
-    found: list[list[str]] = []
+def _pytest_runs(words: list[str], recipe: bool = False) -> list[_Run]:
+    found: list[_Run] = []
     for number, word in enumerate(words):
         if " " in word and ("pytest" in word or "py.test" in word):
-            found += _pytest_runs(_words(word))
+            found += _pytest_runs(_words(word), recipe=True)
         elif PurePosixPath(word).name in ("pytest", "py.test"):
-            found.append(_arguments(words[number + 1 :]))
+            before = words[number - 1] if number else None
+            command = before in _STARTS or (before is None and recipe)
+            found.append(_Run(_arguments(words[number + 1 :]), command, "cd" in words[:number]))
     return found
 
 
@@ -176,6 +198,37 @@ def pytest_options(tree: Path) -> set[str]:
     """The long options (``--doctest-modules``) the project's command files give pytest on its command line:
     multipledispatch's CI runs ``py.test --doctest-modules multipledispatch`` and configures no addopts."""
     return {a.partition("=")[0] for args in pytest_commands(tree) for a in args if a.startswith("--")}
+
+
+def pytest_paths(tree: Path) -> tuple[str, ...]:
+    """The folders the project's pytest runs are given (dynaconf's tox and Makefile: ``py.test -m "not integration"
+    -v -l tests/``), repository-relative; () where none is, or where a run given no path of the tree collects the
+    whole tree or what cannot be told (``pytest``, ``pytest ${{ env.PYTEST_ARGS }}``); a file named narrows nothing
+    (``python-slugify``'s ``pytest test.py``). dynaconf keeps example apps
+    in tests_functional/, whose own tests/conftest.py pytest refuses beside tests/conftest.py (a second
+    ``tests.conftest``): every review that selected one of their tests could run none. A line that changes folder
+    first (``cd docs && pytest``) is another folder's."""
+    found: list[str] = []
+    for run in _pytest_runs_in(tree):
+        if run.moved or not run.command:  # a comment's "via 'pytest' ...", a folder of its own
+            continue
+        given = [path for word in _given_paths(run.args) if (path := _inside(word)) is not None]
+        if not any((tree / path).exists() for path in given) or "" in given:  # the whole tree, or we cannot tell
+            return ()
+        found += [path for path in given if (tree / path).is_dir()]
+    return tuple(dict.fromkeys(found))
+
+
+def _given_paths(args: list[str]) -> list[str]:
+    """The words of a pytest command line that are its arguments, not options or their values: a word after an
+    option that takes one (``-m "not integration"``, ``--cov-config pyproject.toml``) is the option's."""
+    given = []
+    for number, word in enumerate(args):
+        before = args[number - 1] if number else ""
+        takes_this = before.startswith("-") and "=" not in before and before not in _PYTEST_FLAGS
+        if not word.startswith("-") and not (takes_this and not (len(before) > 2 and before[1] != "-")):
+            given.append(word)
+    return given
 
 
 def unittest_only(tree: Path) -> bool:

@@ -246,3 +246,51 @@ def test_a_module_its_package_loads_by_name_selects_the_tests_of_the_package(mak
     )
     assert selected(root, {"tables/data/x002.py": "DATA = 'c'\n"}).files == []
     assert selected(root, {"tables/names.py": "NAMES = ['b']\n"}).files == ["tests/test_names.py"]
+
+
+EXAMPLE_APP = {
+    "dyn.py": "def load():\n    return 1\n",
+    "tests/__init__.py": "",
+    "tests/conftest.py": "",
+    "tests/test_dyn.py": "from dyn import load\n\n\ndef test_load():\n    assert load() == 1\n",
+    "examples/app/tests/__init__.py": "",
+    "examples/app/tests/conftest.py": "",
+    "examples/app/tests/test_app.py": "from dyn import load\n\n\ndef test_app():\n    assert load()\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("commands", "found"),
+    [
+        # dynaconf's tox and Makefile: the example apps' tests (and their tests/conftest.py, which pytest refuses
+        # beside tests/conftest.py) are run by a script of their own, never by pytest
+        (
+            {
+                "tox.ini": '[testenv]\ncommands = py.test -m "not integration" --cov-config tox.ini -l tests/ {posargs}\n',
+                "Makefile": "test:\n\tpy.test -v --maxfail=1 tests/\nwatch:\n\tls | entr py.test -sx $(ARGS)\n",
+            },
+            ["tests/test_dyn.py"],
+        ),
+        # a run of the whole tree, beside one of a folder, narrows nothing
+        (
+            {"Makefile": "test:\n\tpytest tests\n", ".github/workflows/ci.yml": "steps:\n  - run: python -m pytest\n"},
+            ["examples/app/tests/test_app.py", "tests/test_dyn.py"],
+        ),
+        # nor one whose arguments cannot be told (pydicom's workflow: ``python -m pytest ${{ env.PYTEST_ARGS }}``)
+        (
+            {".github/workflows/ci.yml": "steps:\n  - run: python -m pytest ${{ env.ARGS }}\n  - run: pytest tests\n"},
+            ["examples/app/tests/test_app.py", "tests/test_dyn.py"],
+        ),
+        # nor a comment's "via 'pytest' ... tests", nor a run in another folder, nor an option's value
+        (
+            {
+                "Makefile": "# run unittests via 'pytest' and update tests\ncheck:\n\tcd examples && pytest app\n",
+                "tox.ini": "[testenv]\ncommands = pytest --ignore tests {posargs}\n",
+            },
+            ["examples/app/tests/test_app.py", "tests/test_dyn.py"],
+        ),
+    ],
+)
+def test_the_folders_a_projects_pytest_runs_are_given_are_where_its_tests_are(make_repo, commands, found) -> None:
+    root = make_repo({**EXAMPLE_APP, **commands})
+    assert selected(root, {"dyn.py": "def load():\n    return 2\n"}).files == found
