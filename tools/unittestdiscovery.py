@@ -144,9 +144,18 @@ def _given_to_pytest(args: list[str]) -> list[tuple[str, str]]:
 
 
 def _arguments(rest: list[str]) -> list[str]:
-    """The words of one command, up to a shell's ``&&``, ``;`` or ``|``, tox's ``{toxinidir}`` read as the root."""
+    """The words of one command, up to a shell's ``&&``, ``;`` or ``|``, tox's ``{toxinidir}`` read as the root
+    and its ``{posargs:docs parsel tests}`` as the words it runs with when given none (parsel's)."""
     end = next((i for i, word in enumerate(rest) if word in _SHELL_BREAKS), len(rest))
-    return [word.replace("{toxinidir}", ".") for word in rest[:end]]
+    words, default = [], False
+    for word in rest[:end]:
+        if word.startswith("{posargs:"):
+            word, default = word.removeprefix("{posargs:"), True
+        if default and word.endswith("}"):
+            word, default = word.removesuffix("}"), False
+        if word:
+            words.append(word.replace("{toxinidir}", "."))
+    return words
 
 
 def scripts_run(tree: Path) -> dict[str, str]:

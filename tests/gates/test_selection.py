@@ -271,6 +271,11 @@ EXAMPLE_APP = {
             },
             ["tests/test_dyn.py"],
         ),
+        # tox's default arguments (parsel's ``{posargs:docs parsel tests}``), the project's folders among them
+        (
+            {"tox.ini": "[testenv]\ncommands = py.test --cov=dyn {posargs:dyn tests examples/app}\n"},
+            ["examples/app/tests/test_app.py", "tests/test_dyn.py"],
+        ),
         # a run of the whole tree, beside one of a folder, narrows nothing
         (
             {"Makefile": "test:\n\tpytest tests\n", ".github/workflows/ci.yml": "steps:\n  - run: python -m pytest\n"},
