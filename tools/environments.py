@@ -426,9 +426,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *BASE_PACKAGES),),
         (BASE_PACKAGES,),
     )
-    # where the first attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
-    if served := _from_the_index(attempts[0], pyproject, tree):
-        attempts = (attempts[0], served, *attempts[1:])
+    # where an attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
+    attempts = tuple(a for attempt in attempts for a in (attempt, _from_the_index(attempt, pyproject, tree)) if a)
     era, released = _era(tree), PYTHON_RELEASED.get(version)
     return Recipe(
         tree,
