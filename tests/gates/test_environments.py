@@ -434,6 +434,11 @@ DECLARED = {
         "requirements-test.txt": "tomli-w @ git+https://127.0.0.1:9/tomli-w.git  # a fork\n",
         "requirements-dev.txt": "pytest\n",
     },
+    "tox's test requirement file that takes a package from a git URL, the project not buildable": {
+        "requirements-test.txt": "tomli-w @ git+https://127.0.0.1:9/tomli-w.git\n",
+        "tox.ini": "[testenv]\ndeps = -r requirements-test.txt\ncommands = pytest\n",
+        "setup.py": "raise SystemExit('this project does not build here')\n",
+    },
     "a dependency group the project's commands install": {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
         "noxfile.py": 'session.run_install("uv", "sync", "--group", "io")\n',
