@@ -390,6 +390,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
     pinned = tuple(a for r in requirements for a in ("-r", r))
     for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
+    named_for_tests = tuple(a for r in requirements if "test" in r.lower() for a in ("-r", r))
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
     # installs under its envs' other factors (authlib's `django: django` group), first: such an extra may also hold
     # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
@@ -412,6 +413,13 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
         ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
+        # apischema's CI installs benchmark/requirements.txt too, whose pydantic 2 conflicts with the pydantic 1 of
+        # its tests/requirements.txt, which holds the graphql-core its tests import
+        *(
+            (((*project, *groups, *named_for_tests, *tox.deps, *BASE_PACKAGES),),)
+            if named_for_tests and named_for_tests != for_tests
+            else ()
+        ),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
         # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11

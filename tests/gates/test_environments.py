@@ -386,6 +386,12 @@ DECLARED = {
         "tests/requirements.txt": "tomli-w\n",
     },
     "dev-requirements.txt": {"dev-requirements.txt": "tomli-w\n", "docs-requirements.txt": "no-such-package-x\n"},
+    "a test requirement file beside another the CI installs, which conflicts with it": {
+        ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n"
+        "      - run: pip install -r bench/requirements.txt -r tests/requirements.txt\n",
+        "bench/requirements.txt": "tomli-w==1.0.0\n",
+        "tests/requirements.txt": "tomli-w==1.1.0\n",
+    },
     "uv dev-dependencies": {"pyproject.toml": '[tool.uv]\ndev-dependencies = ["tomli-w"]\n'},
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
@@ -470,7 +476,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     reach, and its test extra holds jaraco.test; a 2026 bigtree's pytest-benchmark only in hatch's
     default environment; a 2023 anytree's ``[project.urls]`` without a name, which uv
     refuses, left its tests without the six of its ``[tool.poetry.dependencies]``; a 2026 Box's test requirements take
-    toon-format from a git URL this machine cannot reach. Needs the package registry."""
+    toon-format from a git URL this machine cannot reach; a 2024 apischema's CI installs a benchmark requirement file
+    whose pydantic conflicts with its tests' file, which holds graphql-core. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
