@@ -213,10 +213,10 @@ def pytest_paths(tree: Path) -> tuple[str, ...]:
     """The folders the project's pytest runs are given (dynaconf's tox and Makefile: ``py.test -m "not integration"
     -v -l tests/``), repository-relative; () where none is, or where a run given no path of the tree collects the
     whole tree or what cannot be told (``pytest``, ``pytest ${{ env.PYTEST_ARGS }}``); a file named narrows nothing
-    (``python-slugify``'s ``pytest test.py``). dynaconf keeps example apps
-    in tests_functional/, whose own tests/conftest.py pytest refuses beside tests/conftest.py (a second
-    ``tests.conftest``): every review that selected one of their tests could run none. A line that changes folder
-    first (``cd docs && pytest``) is another folder's."""
+    (``python-slugify``'s ``pytest test.py``). dynaconf keeps example apps in tests_functional/, whose own
+    tests/conftest.py pytest refuses beside tests/conftest.py (a second ``tests.conftest``): every review that
+    selected one of their tests could run none. A line that changes folder first (``cd docs && pytest``) is another
+    folder's."""
     found: list[str] = []
     for run in _pytest_runs_in(tree):
         if run.moved or not run.command:  # a comment's "via 'pytest' ...", a folder of its own
@@ -234,8 +234,9 @@ def _given_paths(args: list[str]) -> list[str]:
     given = []
     for number, word in enumerate(args):
         before = args[number - 1] if number else ""
-        takes_this = before.startswith("-") and "=" not in before and before not in _PYTEST_FLAGS
-        if not word.startswith("-") and not (takes_this and not (len(before) > 2 and before[1] != "-")):
+        joined = len(before) > 2 and before[1] != "-"  # a short option with its value (-ra) or short flags (-vv)
+        takes_this = before.startswith("-") and "=" not in before and before not in _PYTEST_FLAGS and not joined
+        if not word.startswith("-") and not takes_this:
             given.append(word)
     return given
 
