@@ -42,7 +42,7 @@ from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
-from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
+from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files, is_command_file
 from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
@@ -303,6 +303,21 @@ DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.t
 # Requirement files by name (pyproject-hooks' tests import testpath, which only its dev-requirements.txt lists),
 # besides those the project's commands install (``tools.commandfiles``).
 REQUIREMENT_FILES = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "requirements/*.txt")
+
+
+def shapes_environment(path: str) -> bool:
+    """Whether a change to the repository-relative ``path`` may change what the project's built environment holds:
+    a file its recipe reads (dependency and requirement files, hatch's, uv's lock) or a command file (the extras
+    and requirement files its commands install). A change to none of them, and to no code, needs no environment."""
+    name = PurePosixPath(path).name
+    return (
+        path in DEPENDENCY_FILES
+        or name in ("hatch.toml", "uv.lock")
+        or is_command_file(path)
+        or (name.endswith(".txt") and "requirements" in path)
+    )
+
+
 # When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
 PYTHON_RELEASED = {
     "3.10": "2021-10-04",

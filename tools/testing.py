@@ -39,15 +39,16 @@ from tools.environments import (
     TestEnvironment,
     own_environment,
     resolve_environment,
+    shapes_environment,
 )
 from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
-from tools.importcheck import import_check
+from tools.importcheck import import_check, importable_modules
 from tools.policy import matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
 from tools.scope import added_tests, deleted_tests
 from tools.selection import is_test_file, select_tests
-from tools.unbuilt import UNBUILT, built_by_the_change, native_not_rebuilt, not_installed
+from tools.unbuilt import UNBUILT, built_by_the_change, native_not_rebuilt, native_sources, not_installed
 from tools.weakening import disappeared_tests
 
 # What the tests gate says when it runs no test; the import check's summary follows it.
@@ -185,13 +186,19 @@ def tests_gate(
             found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
         environment = confined(found, repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, TESTS_OFF)
+    selection = select_tests(tree, candidate, options, test_globs)
+    tests = selection.files
+    touched = [p for f in candidate.files for p in (f.path, f.old_path) if p]
+    is_test = partial(matches, patterns=test_globs)
+    if not (tests or importable_modules(tree, candidate, is_test) or native_sources(candidate)) and not any(
+        shapes_environment(p) for p in touched
+    ):  # a README, a docs page: nothing to run, import or install, so no environment is built for it (minutes)
+        return GateReport(name="tests", passed=True, detail=NO_RELATED, checked=NO_RELATED)
     try:
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
         return _no_environment(exc)
     imports_only = partial(_imports_only, repo, base, candidate, tree, test_globs, environment, settings, timeout)
-    selection = select_tests(tree, candidate, options, test_globs)
-    tests = selection.files
     if not tests:
         if native := native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
             return imports_only(NO_RELATED, *native).model_copy(update={"skipped": True})

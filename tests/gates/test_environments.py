@@ -309,9 +309,12 @@ BUILT = {
 
 @pytest.mark.slow
 def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candidate(make_repo, tmp_path, monkeypatch):
-    """Needs the package registry (uv installs tomli-w, pytest and setuptools into a fresh venv)."""
+    """Needs the package registry (uv installs tomli-w, pytest and setuptools into a fresh venv). A change with
+    nothing to run or import (a README) builds nothing: a hook's first docs commit waited minutes for it."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     root = make_repo(BUILT)
+    readme = gate_of(review_as_configured(root, diff_of(root, {"README.md": "# greeter\n"}), tests=TIMEOUT))
+    assert readme.passed and readme.detail == "no related tests" and not (tmp_path / "cache" / "envs").exists()
     good = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"] + "\n\nVERSION = 1\n"})
     report = gate_of(review_as_configured(root, good, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
