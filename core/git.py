@@ -221,17 +221,18 @@ def staged_bytes(repo: git.Repo, path: str) -> bytes | None:
 
     index = {"GIT_INDEX_FILE": str(_caller_index)} if _caller_index and _caller_index.is_file() else None
     try:
-        return bytes(repo.git.show(f":{path}", stdout_as_string=False, env=index))
+        return bytes(repo.git.show(f":{path}", stdout_as_string=False, env=index, strip_newline_in_stdout=False))
     except git.GitCommandError:
         return None
 
 
 def bytes_at(repo: git.Repo, rev: str, path: str) -> bytes | None:
-    """The bytes of ``path`` at ``rev``, or None if it is not there."""
+    """The bytes of ``path`` at ``rev``, or None if it is not there. All of them: GitPython strips a last newline by
+    default, which left a CRLF file ending in a lone CR (no TOML line ends so: terminaltables' pyproject.toml)."""
     import git
 
     try:
-        return bytes(repo.git.show(f"{rev}:{path}", stdout_as_string=False))
+        return bytes(repo.git.show(f"{rev}:{path}", stdout_as_string=False, strip_newline_in_stdout=False))
     except git.GitCommandError:
         return None
 
@@ -266,6 +267,6 @@ def file_at(repo: git.Repo, rev: str, path: str) -> str | None:
     import git
 
     try:
-        return repo.git.show(f"{rev}:{path}")
+        return repo.git.show(f"{rev}:{path}", strip_newline_in_stdout=False)
     except (git.GitCommandError, UnicodeDecodeError):
         return None

@@ -115,3 +115,19 @@ def test_a_staged_change_to_the_patchgate_table_is_a_protected_path_finding(make
     (finding,) = gates_of(result)["scope"]["findings"]
     assert finding["rule"] == "scope.protected-path" and finding["path"] == "pyproject.toml"
     assert "[tool.patchgate]" in finding["message"]
+
+
+def test_a_config_file_with_windows_line_endings_is_read_at_the_base_and_in_the_index(make_repo) -> None:
+    """terminaltables' pyproject.toml ends its lines with CRLF. Read through git it lost its last newline, and a lone
+    CR ends no TOML line: the review of its next commit stopped with "cannot read pyproject.toml" (exit 2), and so
+    did the hook on every staged change."""
+    crlf = '[project]\r\nname = "tables"\r\n\r\n[tool.patchgate.tests]\r\ntimeout = 77\r\n'
+    repo = make_repo({"pyproject.toml": crlf, "tables.py": "X = 1\n"})
+    assert resolve(repo, base="HEAD").tests.timeout == 77
+    write_files(repo, {"tables.py": "X = 2\n"})
+    git(repo, "add", "-A")
+    staged = run_cli(repo, "review", "--staged", "--json", "--tests", "none")
+    assert staged.returncode == 0 and gates_of(staged)["parse"]["passed"], staged.stderr
+    git(repo, "commit", "-qm", "two")
+    committed = run_cli(repo, "review", "HEAD", "--json", "--tests", "none")
+    assert committed.returncode == 0, committed.stderr
