@@ -44,9 +44,9 @@ from tools.environments import (
 from tools.findings import Finding, GateReport, on_own_commit
 from tools.gate import GateContext
 from tools.importcheck import import_check, importable_modules
-from tools.policy import matches
+from tools.policy import TestRules, matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
-from tools.scope import added_tests, deleted_tests
+from tools.scope import added_tests, deleted_tests, weakened_tests
 from tools.selection import is_test_file, select_tests
 from tools.unbuilt import UNBUILT, built_by_the_change, native_not_rebuilt, native_sources, not_installed
 from tools.weakening import disappeared_tests
@@ -89,7 +89,7 @@ class TestsGate:
                 ctx.tree,
                 ctx.options,
                 ctx.tests,
-                ctx.policies.default.scope.tests.paths,
+                ctx.policies.default.scope.tests,
                 ctx.baseline,
             )
         except sandbox.SandboxUnavailable as exc:
@@ -169,7 +169,7 @@ def tests_gate(
     tree: Path,
     options: ReviewOptions,
     settings: TestSettings,
-    test_globs: list[str],
+    rules: TestRules,
     baseline: Baseline | None = None,
 ) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
@@ -179,7 +179,7 @@ def tests_gate(
     several candidates answers each base question (collect, rerun) once and keeps this candidate's outcomes.
     """
     root = Path(repo.working_tree_dir or tree)
-    timeout = settings.timeout
+    timeout, test_globs = settings.timeout, rules.paths
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
         found = resolve_environment(root, settings, tree=tree, build=False)
         if found.kind == "built" and not (found.python and found.python.is_file()):
@@ -287,14 +287,12 @@ def tests_gate(
             said = explained(imported.findings)
             return imported.model_copy(update={"findings": said, "passed": not _errors(said), "skipped": True})
         why = _not_run(run, tests, environment)
-        if gone and not run.failures and not options.model_patch_rules:  # a person deleted what would have run
-            why = why.model_copy(
-                update={
-                    "severity": "warning",
-                    "message": f"no test ran: your commit removes the {len(gone)} "
-                    "test(s) of the selected files (the import check still ran)",
-                }
-            )
+        own = not run.failures and not options.model_patch_rules
+        if own and gone:  # a person deleted what would have run
+            removed = f"no test ran: your commit removes the {len(gone)} test(s) of the selected files"
+            why = why.model_copy(update={"severity": "warning", "message": f"{removed} (the import check still ran)"})
+        elif own and run.skipped and _skips_added(candidate, tests, rules):  # terminaltables': "Fails on windows"
+            why = why.model_copy(update={"severity": "warning", "message": f"{why.message}, by your commit"})
         return imports_only(note + run.output[-1500:], why, *findings)
     findings.extend(native_not_rebuilt(candidate, tree, environment))
     detail = (
@@ -491,6 +489,12 @@ def _judges(message: str) -> bool:
     """Whether a failure's message is a test's own verdict (an assertion), not an error its environment raised: two
     tests that fail one assertion's way say nothing of each other."""
     return message.startswith(("assert", "AssertionError", "Failed:")) or not message.strip()
+
+
+def _skips_added(candidate: Candidate, tests: list[str], rules: TestRules) -> bool:
+    """Whether the change itself marks a test of the selected files skipped (``tools.scope``'s added skip)."""
+    weakened = (f for c in candidate.files if c.path in tests for f in weakened_tests(c, rules))
+    return any(f.rule == "scope.added-skip" for f in weakened)
 
 
 def _not_run(run: TestRun, tests: list[str], environment: TestEnvironment) -> Finding:

@@ -283,6 +283,20 @@ def test_numbered_cases_that_a_new_case_renumbers_are_not_missing(make_repo) -> 
     assert "tests.uncollected" in rules("[(2, 2), (3, 3)]")
 
 
+def test_your_own_commit_may_skip_every_test_it_would_run(repo) -> None:
+    """terminaltables' "Fails on windows, I didn't touch it" skips the selected tests: 'no test ran', an error, left the
+    owner's commit refused though the scope gate let the skip through as their own. On a person's own commit it is a
+    warning that says so; a model's patch that does the same is refused."""
+    mark = '@pytest.mark.skip("fails on windows")\n'
+    skipped = "import pytest\n" + TEST.replace("def test_", mark + "def test_")
+    diff = diff_of(repo, {"tests/test_calc.py": skipped})
+    own = review(repo, diff, options=ReviewOptions(origin="human"), tests=TestSettings(timeout=120))
+    tests = next(g for g in own.gates if g.name == "tests")
+    assert own.passed, [f for g in own.gates for f in g.findings]
+    assert any(f.message.endswith("(fails on windows), by your commit") for f in tests.findings), tests.findings
+    assert {"tests.not-run", "scope.added-skip"} <= set(findings_of(repo, diff))
+
+
 def test_your_own_commit_may_remove_every_test_it_would_run(repo) -> None:
     """The hook tried as a user: deleting a module's only tests left 'no test ran', an error, so the commit could
     not be made. On a person's own commit that is said, with the import check that still ran; a model's patch
