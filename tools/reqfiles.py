@@ -36,7 +36,8 @@ EDITABLE = re.compile(
 )
 # a package from a URL named only by its fragment, as pip reads it: `git+https://host/x.git#egg=name`, `-e` or not
 EGG = re.compile(r"^\s*(?:(?:-e|--editable)[\s=]+)?[a-z][a-z0-9+.-]*://\S*?#(?:\S*&)?egg=(?P<name>[A-Za-z0-9][\w.-]*)")
-COMMENT = re.compile(r"(?:^|\s+)#.*$")  # as pip strips it: a URL's `#egg=` is no comment
+# a comment as pip strips it (tox's deps too): a whole line, or from whitespace and `#` on; a URL's `#egg=` is none
+COMMENT = re.compile(r"(?:^|\s+)#.*$")
 Rewrite = Callable[[Path, Path, str], str | None]  # (copy's root, file, line) -> the line in the twin, or None
 
 

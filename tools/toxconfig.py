@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from core.tables import ini_file, ini_text, pyproject_of, strings_in, table_at, toml_file
+from tools.reqfiles import COMMENT
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
-# A comment: a whole line, or from whitespace and `#` to the line's end (pip's rule; `pkg#egg=x` is no comment).
-_COMMENT = re.compile(r"(?:^|\s+)#.*$")
 
 
 # A factor-conditional line: `django: django`, `py311-django42: Django<4.3`, `{py38,py39}-flask: flask`, `!pypy: x`
@@ -190,7 +189,7 @@ def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int
         return []
     lines: list[str] = []
     for raw in value.splitlines():
-        line = _COMMENT.sub("", raw).strip()
+        line = COMMENT.sub("", raw).strip()
         if (reference := _REFERENCE.match(line)) and depth > 0:
             lines += _lines(parser, reference[1], reference[2], depth - 1)
         elif line:
