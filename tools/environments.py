@@ -450,7 +450,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         (BASE_PACKAGES,),
     )
     # where an attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
-    attempts = tuple(a for attempt in attempts for a in (attempt, _from_the_index(attempt, pyproject, tree)) if a)
+    from_urls = {name for name in named_files(i for a in attempts for i in a) if takes_from_urls(tree, [name])}
+    attempts = tuple(a for attempt in attempts for a in (attempt, _from_the_index(attempt, pyproject, from_urls)) if a)
     era, released = _era(tree), PYTHON_RELEASED.get(version)
     return Recipe(
         tree,
@@ -469,12 +470,13 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
 
 
-def _from_the_index(attempt: Attempt, pyproject: dict[str, Any], tree: Path) -> Attempt | None:
+def _from_the_index(attempt: Attempt, pyproject: dict[str, Any], from_urls: set[str]) -> Attempt | None:
     """``attempt`` with what it takes from elsewhere (a git URL of its own or of ``[tool.uv.sources]``) taken from
     the package index: each dependency group it installs written out as the index serves its requirements
     (``tools.testdeps.group_requirements``), and each install of requirement files that take a package from a
-    URL marked to install their twins that take it by name (``tools.reqfiles``). None when it takes nothing from
-    elsewhere. Where only the index is reachable, such a group or file fails whole."""
+    URL (``from_urls``, read once for all attempts) marked to install their twins that take it by name
+    (``tools.reqfiles``). None when it takes nothing from elsewhere. Where only the index is reachable, such a
+    group or file fails whole."""
     spelled, elsewhere = [], False
     for install in attempt:
         args, out = iter(install), []
@@ -485,7 +487,7 @@ def _from_the_index(attempt: Attempt, pyproject: dict[str, Any], tree: Path) -> 
                 elsewhere = elsewhere or bool(fetched)
             else:
                 out.append(arg)
-        if takes_from_urls(tree, named_files([install])):
+        if from_urls.intersection(named_files([install])):
             out.append(FROM_THE_INDEX)
             elsewhere = True
         spelled.append(tuple(out))
