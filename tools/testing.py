@@ -293,7 +293,7 @@ def tests_gate(
             why = why.model_copy(update={"severity": "warning", "message": f"{removed} (the import check still ran)"})
         elif own and run.skipped and _skips_added(candidate, tests, rules):  # terminaltables': "Fails on windows"
             why = why.model_copy(update={"severity": "warning", "message": f"{why.message}, by your commit"})
-            return imports_only(note + run.output[-1500:], why, *findings).model_copy(update={"skipped": True})
+            return imports_only(note + why.message, why, *findings).model_copy(update={"skipped": True})
         return imports_only(note + run.output[-1500:], why, *findings)
     findings.extend(native_not_rebuilt(candidate, tree, environment))
     detail = (
