@@ -36,10 +36,14 @@ class Selection:
     reasons: dict[str, str] = field(default_factory=dict)
 
     def summary(self, limit: int = 3) -> str:
-        """``tests/test_a.py (changed), tests/test_b.py (imports pkg, which imports pkg.mod: changed) and 4 more``."""
-        shown = [f"{path} ({self.reasons.get(path, 'selected')})" for path in self.files[:limit]]
+        """``tests/test_a.py (changed), tests/test_b.py (imports pkg, which imports pkg.mod: changed) and 4 more``;
+        one reason for them all is said once: ``every test file under tests (testpaths): tests/test_a.py, ...``."""
+        reasons = {self.reasons.get(path, "selected") for path in self.files}
+        alike = len(self.files) > 1 and len(reasons) == 1
+        shown = [path if alike else f"{path} ({self.reasons.get(path, 'selected')})" for path in self.files[:limit]]
         more = len(self.files) - limit
-        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+        listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+        return f"{reasons.pop()}: {listed}" if alike else listed
 
 
 def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> Selection:

@@ -5,9 +5,10 @@ runs itself; a changed module runs the test files that import it or are named
 after it (``test_<mod>.py``, ``<mod>_test.py``); new test files and tests of
 renamed or deleted modules are selected too. pytest runs in the worktree, in
 the project's own environment (``tools.environments``), under a timeout; when
-something fails, the same selection runs on the base commit, so a failure
-that was already there is a one-line warning and only a new failure fails the
-gate. Zero tests that ran is never a pass (``tests.not-run`` names the cause),
+something fails, the same selection runs on the base commit, in the base's
+environment, so a failure that was already there is a one-line warning and only
+a new failure fails the gate. A change to what a built environment installs
+selects every test (``tools.envchange``). Zero tests that ran is never a pass (``tests.not-run`` names the cause),
 and when no test runs (tests off, none related, none runnable) the changed
 modules are at least imported (``tools.importcheck``).
 """
@@ -28,7 +29,7 @@ import git
 from core.console import err
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
-from tools import sandbox
+from tools import envchange, sandbox
 from tools.baseline import Baseline, Outcomes
 from tools.candidate import Candidate
 from tools.environments import (
@@ -197,6 +198,16 @@ def tests_gate(
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
         return _no_environment(exc)
+    base_environment = environment  # the base's tests run in the base's environment: its packages, not the change's
+    if environment.kind == "built" and any(shapes_environment(p) for p in touched):
+        with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
+            base_environment = ask(("environment",), partial(_base_environment, root, settings, repo)) or environment
+        if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":
+            # every test judges a change to what the code runs on (attrs>=22 pinned to 20.3.0: no module changed)
+            everything = select_tests(tree, candidate, options.model_copy(update={"tests": "all"}), test_globs)
+            because = f"the change's packages: {envchange.summary(changed)}"
+            selection = dataclasses.replace(everything, reasons=dict.fromkeys(everything.files, because))
+            tests = selection.files
     imports_only = partial(_imports_only, repo, base, candidate, tree, test_globs, environment, settings, timeout)
     if not tests:
         if native := native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
@@ -210,7 +221,7 @@ def tests_gate(
         present = [t for t in dict.fromkeys(was.get(t, t) for t in files) if (base_tree / t).is_file()]
         if not present:
             return TestRun({}, 0)
-        return as_renamed(run_pytest(base_tree, present, timeout, environment, settings.pass_env), renames)
+        return as_renamed(run_pytest(base_tree, present, timeout, base_environment, settings.pass_env), renames)
 
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
@@ -236,7 +247,7 @@ def tests_gate(
 
     def collect(base_tree: Path) -> set[str] | None:
         ids = collect_ids(
-            base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, environment, settings.pass_env
+            base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, base_environment, settings.pass_env
         )  # ids that name the worktree (a parametrized path) compare without it
         return None if ids is None else {placeless(node, base_tree) for node in ids}
 
@@ -316,6 +327,18 @@ def tests_gate(
         detail=note + detail,
         checked=checked,
     )
+
+
+def _base_environment(root: Path, settings: TestSettings, repo: git.Repo, base_tree: Path) -> TestEnvironment | None:
+    """The environment built from the base's own dependency files (the one the change's was, where they hold the
+    same), or None where it cannot be built (a change that mends the dependencies: the base then runs in the
+    change's, as before)."""
+    _progress("the change edits what the environment is made of: the base's environment, to compare with")
+    try:
+        found = resolve_environment(root, settings, tree=base_tree, progress=_progress)
+    except EnvironmentBuildError:
+        return None
+    return confined(found, repo, settings) if found.kind == "built" else None
 
 
 def _no_environment(exc: EnvironmentBuildError) -> GateReport:

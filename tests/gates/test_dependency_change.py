@@ -1,0 +1,40 @@
+"""A change to a project's dependencies is judged by its tests, each side in its own environment.
+
+It changes no module, so no test was related to it: a hook user who dropped a dependency the package imports, or
+pinned one to a release without the API it uses, was told "all gates passed". Each case builds real environments
+with uv from the package registry.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import diff_of, review_as_configured
+from tests.gates.test_environments import BUILT, TIMEOUT, errors, gate_of
+
+
+@pytest.mark.slow
+def test_a_dependency_change_runs_every_test_against_the_bases_environment(make_repo, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo(BUILT)
+    pyproject = BUILT["pyproject.toml"]
+
+    # say no: the package imports tomli_w, which the change no longer installs. Its tests run in the change's
+    # environment and fail; on the base, in the base's, they pass (in one environment they failed on both sides)
+    dropped = diff_of(root, {"pyproject.toml": pyproject.replace('dependencies = ["tomli-w"]', "dependencies = []")})
+    report = gate_of(review_as_configured(root, dropped, tests=TIMEOUT))
+    assert not report.passed, report
+    assert "No module named 'tomli_w'" in errors(report)["tests.new-failure"]
+    assert "(the change's packages: tomli-w " in report.checked and " removed)" in report.checked
+
+    # say yes: a release (the version bumped) changes the files but not the packages, and selects nothing
+    release = diff_of(root, {"pyproject.toml": pyproject.replace('version = "0.1"', 'version = "0.2"')})
+    report = gate_of(review_as_configured(root, release, tests=TIMEOUT))
+    assert report.passed and report.checked == "no related tests", report
+
+    # say yes: a dependency added runs every test, in an environment that has it, and they pass
+    added = diff_of(root, {"pyproject.toml": pyproject.replace('["tomli-w"]', '["tomli-w", "six"]')})
+    report = gate_of(review_as_configured(root, added, tests=TIMEOUT))
+    assert report.passed, report
+    assert report.checked.startswith("1 test(s) ran from 1 file(s) in the built environment: tests/test_core.py")
+    assert "(the change's packages: six " in report.checked and " added)" in report.checked
