@@ -1,10 +1,12 @@
 """Does ``patchgate review`` let through the commits a project's maintainers made, and say why when it does not?
 
     nice .venv/bin/python benchmarks/bench_review_history.py GIT_DIR [GIT_DIR ...] [--commits 12] [--tests related]
+        [--changing library|dependencies]
 
 For each repository (a git directory, e.g. one fetched with the ``fetch`` tool; never a held-out one) a clone
 is made and its ``--commits`` newest first-parent, non-merge commits that change a library ``.py`` file (not a
-test) are each reviewed as a user reviews one commit: ``python -P -m patchgate review SHA --json --tests
+test), or with ``--changing dependencies`` a file its built environment is made of (``pyproject.toml``,
+``setup.py``, ``setup.cfg``, a requirement file), are each reviewed as a user reviews one commit: ``python -P -m patchgate review SHA --json --tests
 related --tests-env build`` in a fresh process, on the commit's parent's rules. These are changes a project
 accepted, most of them after its own CI passed, so a block is a claim to check by hand: the commit broke a test
 (a later commit fixed it) or a policy the project does not hold, or the gate is wrong.
@@ -27,9 +29,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.commandfiles import is_command_file
+from tools.environments import shapes_environment
 from tools.policy import Policies
 from tools.selection import is_test_file
 
@@ -53,16 +58,24 @@ def git(tree: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=tree, capture_output=True, text=True, check=True).stdout
 
 
-def library_commits(tree: Path, count: int) -> list[tuple[str, str]]:
-    """The newest first-parent, non-merge commits that change a library ``.py`` file, newest first."""
+def library_file(path: str) -> bool:
+    """A library ``.py`` file: not a test, nor outside the library (docs, examples, scripts)."""
+    return path.endswith(".py") and not path.startswith(OUTSIDE_LIBRARY) and not is_test_file(path, TEST_GLOBS)
+
+
+def dependency_file(path: str) -> bool:
+    """A file the built environment is made of (``tools.environments``), not a command file (a CI workflow)."""
+    return shapes_environment(path) and not is_command_file(path)
+
+
+def library_commits(tree: Path, count: int, changing: Callable[[str], bool] = library_file) -> list[tuple[str, str]]:
+    """The newest first-parent, non-merge commits that change a file ``changing`` names, newest first."""
     found: list[tuple[str, str]] = []
     log = git(tree, "log", "--first-parent", "--no-merges", "--format=%H %s", "-n", str(count * 20))
     for line in log.splitlines():
         sha, _, subject = line.partition(" ")
         files = git(tree, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
-        if any(
-            f.endswith(".py") and not f.startswith(OUTSIDE_LIBRARY) and not is_test_file(f, TEST_GLOBS) for f in files
-        ):
+        if any(changing(f) for f in files):
             found.append((sha, subject))
         if len(found) == count:
             break
@@ -99,6 +112,12 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=12)
     parser.add_argument("--tests", choices=["related", "all", "none"], default="related")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--changing",
+        choices=["library", "dependencies"],
+        default="library",
+        help="the commits to review: those that change a library .py file, or a dependency file",
+    )
     args = parser.parse_args()
     print("load:", subprocess.getoutput("uptime").strip(), flush=True)
     totals = dict.fromkeys(["passed", "blocked", "refused", "tests ran", "tests not checked"], 0)
@@ -111,7 +130,8 @@ def main() -> None:
                 print(f"{name}: cannot be cloned: {cloned.stderr.strip().splitlines()[0][:200]}", flush=True)
                 continue
             verdicts = []
-            for sha, subject in library_commits(tree, args.commits):
+            changing = dependency_file if args.changing == "dependencies" else library_file
+            for sha, subject in library_commits(tree, args.commits, changing):
                 verdict = review(tree, sha, subject, args.tests, args.timeout)
                 verdicts.append(verdict)
                 state = {0: "passed", 1: "BLOCKED"}.get(verdict.exit_code, f"exit {verdict.exit_code}")
