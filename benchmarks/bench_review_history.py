@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.commandfiles import is_command_file
-from tools.environments import shapes_environment
+from tools.environments import DEPENDENCY_FILES, shapes_environment
 from tools.policy import Policies
 from tools.selection import is_test_file
 
@@ -64,8 +64,9 @@ def library_file(path: str) -> bool:
 
 
 def dependency_file(path: str) -> bool:
-    """A file the built environment is made of (``tools.environments``), not a command file (a CI workflow)."""
-    return shapes_environment(path) and not is_command_file(path)
+    """A file the built environment is made of (``tools.environments``), not a command file alone (a CI workflow;
+    pyproject.toml is both)."""
+    return shapes_environment(path) and (path in DEPENDENCY_FILES or not is_command_file(path))
 
 
 def library_commits(tree: Path, count: int, changing: Callable[[str], bool] = library_file) -> list[tuple[str, str]]:
