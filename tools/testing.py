@@ -8,9 +8,10 @@ the project's own environment (``tools.environments``), under a timeout; when
 something fails, the same selection runs on the base commit, in the base's
 environment, so a failure that was already there is a one-line warning and only
 a new failure fails the gate. A change to what a built environment installs
-selects every test (``tools.envchange``). Zero tests that ran is never a pass (``tests.not-run`` names the cause),
-and when no test runs (tests off, none related, none runnable) the changed
-modules are at least imported (``tools.importcheck``).
+selects every test (``tools.envchange``). Zero tests that ran is never a pass
+(``tests.not-run`` names the cause), and when no test runs (tests off, none
+related, none runnable) the changed modules are at least imported
+(``tools.importcheck``).
 """
 
 from __future__ import annotations
