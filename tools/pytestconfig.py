@@ -138,6 +138,27 @@ def pytest_config(read: Reader, folder: str = "") -> PytestConfig:
     return PytestConfig()
 
 
+def config_folders(paths: Iterable[str]) -> list[str]:
+    """Folders where ``paths`` (a change's) hold a file pytest may read its settings from ('' is the root)."""
+    folders = {
+        "" if (parent := str(PurePosixPath(path).parent)) == "." else parent
+        for path in paths
+        if PurePosixPath(path).name in CONFIG_FILES
+    }
+    return sorted(folders)
+
+
+def settings_changed(paths: Iterable[str], before: Reader, after: Reader) -> str | None:
+    """The file whose pytest settings a change of ``paths`` alters (``pyproject.toml``), or None: a setting such as
+    ``addopts = "--cov"`` (without pytest-cov), ``filterwarnings = error`` or ``--strict-markers`` reaches every
+    test, through no import. ``before``/``after`` read a file at the base and in the changed tree."""
+    for folder in config_folders(paths):
+        old, new = pytest_config(before, folder), pytest_config(after, folder)
+        if old.values != new.values:  # the same settings moved to another file are the same settings
+            return new.source or old.source
+    return None
+
+
 def read_pytest_config(tree: Path) -> PytestConfig:
     """The pytest configuration at the root of the checked-out ``tree``."""
     return pytest_config(partial(text_in, tree))

@@ -17,13 +17,15 @@ from __future__ import annotations
 import ast
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from core.git import run_git
 from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate, ChangedFile
+from tools.gate import text_in
 from tools.options import ReviewOptions
-from tools.pytestconfig import PytestConfig, read_pytest_config
+from tools.pytestconfig import PytestConfig, Reader, read_pytest_config, settings_changed
 from tools.testscripts import test_scripts
 from tools.unittestdiscovery import pytest_options, pytest_paths, unittest_config
 
@@ -46,11 +48,14 @@ class Selection:
         return f"{reasons.pop()}: {listed}" if alike else listed
 
 
-def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str]) -> Selection:
+def select_tests(
+    tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str], base: Reader | None = None
+) -> Selection:
     """Test files (repository-relative) the candidate's changes reach, or all of them (as pytest defines them).
 
     New test files count (git does not list them yet), and so do tests of a module the change renames,
-    moves or deletes: they import the old name, which is exactly what may now be broken.
+    moves or deletes: they import the old name, which is exactly what may now be broken. A change to pytest's
+    settings reaches every test (``base`` reads the base's files, to tell).
     """
     configured = read_pytest_config(tree)
     config = configured.given(pytest_options(tree), pytest_paths(tree))
@@ -63,12 +68,17 @@ def select_tests(tree: Path, candidate: Candidate, options: ReviewOptions, test_
     config = config.searching(python)
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     scripts = test_scripts(tree)
-    if options.tests == "all":
-        if config.runner != "pytest":
-            how = f"{config.runner} in {config.source}"
-        else:
+    touched = [p for f in candidate.files for p in (f.path, f.old_path) if p]
+    settings = settings_changed(touched, base, partial(text_in, tree)) if base is not None else None
+    if options.tests == "all" or (settings is not None and options.tests == "related"):
+        if options.tests == "related":
+            why = f"the change's pytest settings ({settings})"
+        elif config.testpaths:
             how = "testpaths" if configured.testpaths else "as the project's commands run pytest"
-        why = f"every test file under {', '.join(config.testpaths)} ({how})" if config.testpaths else "every test file"
+            how = f"{config.runner} in {config.source}" if config.runner != "pytest" else how
+            why = f"every test file under {', '.join(config.testpaths)} ({how})"
+        else:
+            why = "every test file"
         return Selection(sorted([*tests, *scripts]), {t: why for t in tests} | {s: "a test script" for s in scripts})
     changed = [f for f in candidate.files if f.path.endswith(".py") or (f.old_path or "").endswith(".py")]
     reasons: dict[str, str] = {f.path: "changed" for f in changed if not f.deleted and f.path in tests}

@@ -28,6 +28,7 @@ from typing import Any
 import git
 
 from core.console import err
+from core.git import file_at
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
 from tools import envchange, sandbox
@@ -187,7 +188,7 @@ def tests_gate(
             found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
         environment = confined(found, repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, TESTS_OFF)
-    selection = select_tests(tree, candidate, options, test_globs)
+    selection = select_tests(tree, candidate, options, test_globs, base=partial(file_at, repo, base))
     tests = selection.files
     touched = [p for f in candidate.files for p in (f.path, f.old_path) if p]
     is_test = partial(matches, patterns=test_globs)

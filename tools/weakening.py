@@ -28,7 +28,7 @@ from core.pymodules import syntax_tree
 from tools.candidate import Candidate
 from tools.commandfiles import is_command_file
 from tools.findings import Finding
-from tools.pytestconfig import CONFIG_FILES, PytestConfig, Reader, pytest_config
+from tools.pytestconfig import PytestConfig, Reader, config_folders, pytest_config
 from tools.security import dotted
 from tools.unittestdiscovery import stated
 
@@ -75,7 +75,7 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
     from tools.policy import matches
 
     findings: list[Finding] = []
-    for folder in _config_folders(candidate):
+    for folder in config_folders(p for f in candidate.files for p in (f.path, f.old_path) if p):
         findings.extend(_config_findings(pytest_config(before, folder), pytest_config(after, folder)))
     config = pytest_config(before)
     if config.source is None:  # no pytest settings: the unittest discovery the project runs names its tests
@@ -279,17 +279,6 @@ def _functions(module: ast.Module | None) -> dict[str, str]:
         for node in (module.body if module is not None else ())
         if isinstance(node, ast.FunctionDef)
     }
-
-
-def _config_folders(candidate: Candidate) -> list[str]:
-    """Folders where the change touches a file pytest may read its settings from ('' is the root)."""
-    folders = {
-        "" if (parent := str(PurePosixPath(path).parent)) == "." else parent
-        for changed in candidate.files
-        for path in (changed.path, changed.old_path)
-        if path and PurePosixPath(path).name in CONFIG_FILES
-    }
-    return sorted(folders)
 
 
 def _config_findings(old: PytestConfig, new: PytestConfig) -> list[Finding]:

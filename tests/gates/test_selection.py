@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import diff_of
+from tests.conftest import diff_of, git, write_files
 from tools.candidate import parse_diff
 from tools.options import ReviewOptions
 from tools.policy import Policies
@@ -299,3 +299,32 @@ EXAMPLE_APP = {
 def test_the_folders_a_projects_pytest_runs_are_given_are_where_its_tests_are(make_repo, commands, found) -> None:
     root = make_repo({**EXAMPLE_APP, **commands})
     assert selected(root, {"dyn.py": "def load():\n    return 2\n"}).files == found
+
+
+def test_a_change_to_pytests_settings_selects_every_test(make_repo) -> None:
+    """``addopts = "--cov"`` without pytest-cov stops every pytest run, through no import: no test was related to
+    it and the hook said "all gates passed". A change elsewhere in the same file (the version) selects nothing."""
+    from functools import partial
+
+    from core.git import file_at, open_repo
+
+    pyproject = '[project]\nname = "shop"\nversion = "1.0"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+    root = make_repo({**PACKAGE, "pyproject.toml": pyproject})
+
+    def with_base(files: dict[str, str], tree=root):  # as the gate selects: in a tree that has the change
+        change = parse_diff(diff_of(tree, files))
+        write_files(tree, files)
+        return select_tests(tree, change, ReviewOptions(), GLOBS, base=partial(file_at, open_repo(tree), "HEAD"))
+
+    everything = with_base({"pyproject.toml": pyproject + 'addopts = "--cov=shop"\n'})
+    assert everything.files == selected(root, {}, "all").files and len(everything.files) == 4
+    assert everything.summary() == (
+        "the change's pytest settings (pyproject.toml): tests/sub/test_fixture_user.py, tests/test_cart.py, "
+        "tests/test_pkg.py and 1 more"
+    )
+    git(root, "checkout", "-q", "--", ".")
+    assert with_base({"pyproject.toml": pyproject.replace('"1.0"', '"1.1"')}).files == []
+    # pytest.ini, which pytest reads first, wins: the same settings moved there from setup.cfg change nothing
+    cfg = "[tool:pytest]\ntestpaths = tests\n"
+    moved = make_repo({**PACKAGE, "setup.cfg": cfg}, name="moved")
+    assert with_base({"setup.cfg": "", "pytest.ini": "[pytest]\ntestpaths = tests\n"}, moved).files == []

@@ -1,8 +1,8 @@
-"""A change to a project's dependencies is judged by its tests, each side in its own environment.
+"""Changes that reach every test through no import: the packages the code runs on, and pytest's settings.
 
-It changes no module, so no test was related to it: a hook user who dropped a dependency the package imports, or
-pinned one to a release without the API it uses, was told "all gates passed". Each case builds real environments
-with uv from the package registry.
+They change no module, so no test was related to them: a hook user who dropped a dependency the package imports,
+pinned one to a release without the API it uses, or gave pytest an option no installed plugin knows, was told "all
+gates passed". The dependency cases build real environments with uv from the package registry.
 """
 
 from __future__ import annotations
@@ -38,3 +38,24 @@ def test_a_dependency_change_runs_every_test_against_the_bases_environment(make_
     assert report.passed, report
     assert report.checked.startswith("1 test(s) ran from 1 file(s) in the built environment: tests/test_core.py")
     assert "(the change's packages: six " in report.checked and " added)" in report.checked
+
+
+def test_a_change_to_pytests_settings_runs_every_test(make_repo) -> None:
+    """Tests in patchgate's own environment (the project declares no dependencies): no build, so not slow."""
+    files = {
+        "pytest.ini": "[pytest]\ntestpaths = tests\n",
+        "calc/__init__.py": "",
+        "calc/ops.py": "def add(a, b):\n    return a + b\n",
+        "tests/test_ops.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\n",
+    }
+    root = make_repo(files)
+    # say no: an option no installed plugin knows stops every run of pytest, and not on the base
+    unknown = diff_of(root, {"pytest.ini": files["pytest.ini"] + "addopts = --no-such-option\n"})
+    report = gate_of(review_as_configured(root, unknown, tests=TIMEOUT))
+    assert not report.passed and "unrecognized arguments: --no-such-option" in errors(report)["tests.not-run"]
+    # say yes: a harmless one (a summary of skips) runs every test, which passes
+    summary = diff_of(root, {"pytest.ini": files["pytest.ini"] + "addopts = -rs\n"})
+    report = gate_of(review_as_configured(root, summary, tests=TIMEOUT))
+    assert report.passed, report
+    assert report.checked.startswith("1 test(s) ran from 1 file(s)")
+    assert report.checked.endswith("tests/test_ops.py (the change's pytest settings (pytest.ini))")
