@@ -90,7 +90,39 @@ def security_gate(
         else:
             code = _text_checks(changed.path, new_lines, text_rules, rules, marker)
         findings.extend(on_own_commit(code, own=own))
+    if own_tests is not None and base_text is not None:  # a person's own commit
+        findings = _moved_between_modules(findings, candidate, base_text, rules, marker)
     return GateReport(name="security", passed=not any(f.severity == "error" for f in findings), findings=findings)
+
+
+def _moved_between_modules(
+    findings: list[Finding], candidate: Candidate, base_text: BaseText, rules: dict[str, dict[str, Any]], marker: str
+) -> list[Finding]:
+    """``findings`` with each code-rule error of a rule the change's removed lines broke at least as often (in the
+    base's modules) made a warning: the risky call moved from one module to another, reshaped (python-statemachine
+    moved its ``eval(action.content, {}, {})`` into a new module, as ``eval(content, {}, {})`` behind an opt-in
+    ``trusted=True``, and was blocked as if it had added one). Only on a person's own commit: a model's patch that
+    removes one risky call and adds another meets every rule."""
+    added = Counter(f.rule for f in findings if f.severity == "error")
+    removed: Counter[str] = Counter()
+    for changed in candidate.files:
+        path = changed.old_path or changed.path
+        old = base_text(path) if changed.removed and path.endswith(".py") else None
+        if old is None or (module := syntax_tree(old)) is None:
+            continue
+        lines = {n for n, _ in changed.removed}
+        removed.update(
+            f.rule
+            for f in PythonChecks(rules, path, lines, old.splitlines(), marker).run(module)
+            if f.severity == "error"
+        )
+    moved = {rule for rule, count in added.items() if 0 < count <= removed[rule]}
+    return [
+        f.model_copy(update={"severity": "warning", "message": f"{f.message} (moved: the change removes as many)"})
+        if f.severity == "error" and f.rule in moved
+        else f
+        for f in findings
+    ]
 
 
 def _reshaped(
@@ -245,6 +277,25 @@ def formatted(node: ast.expr | None) -> bool:
     return False
 
 
+def safe_loader_names(module: ast.Module, safe: set[str]) -> set[str]:
+    """The module's own names for a safe YAML loader: each class derived from one (``class Loader(yaml.SafeLoader)``,
+    which keeps yaml.safe_load's safety and changes how it reads a tag), however deep, and each function that builds
+    such a class and no other (python-statemachine makes one lazily, as PyYAML is an optional import). Without them
+    ``yaml.load(text, Loader=Loader)`` was an error, as if it could run code."""
+    classes = [node for node in ast.walk(module) if isinstance(node, ast.ClassDef)]
+    found: set[str] = set()
+    grew = True
+    while grew:  # a subclass of a subclass
+        derived = {c.name for c in classes if any(dotted(b).rsplit(".", 1)[-1] in safe | found for b in c.bases)}
+        grew, found = bool(derived - found), found | derived
+    for function in ast.walk(module):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            built = {node.name for node in ast.walk(function) if isinstance(node, ast.ClassDef)}
+            if built and built <= found:
+                found.add(function.name)
+    return found
+
+
 class PythonChecks(ast.NodeVisitor):
     """Walks one module and reports risky calls that start on an added line."""
 
@@ -260,11 +311,13 @@ class PythonChecks(ast.NodeVisitor):
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
         self.params: list[set[str]] = []  # parameter names of the enclosing functions, innermost last
         self.findings: list[Finding] = []
+        self.safe_loaders: set[str] = set(rules["yaml-unsafe-load"]["safe_loaders"])  # and the module's subclasses
 
     def run(self, module: ast.Module) -> list[Finding]:
         for node in ast.walk(module):
             if isinstance(node, ast.Assign) and formatted(node.value):
                 self.built.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        self.safe_loaders |= safe_loader_names(module, self.safe_loaders)
         self.visit(module)
         return self.findings
 
@@ -348,6 +401,6 @@ class PythonChecks(ast.NodeVisitor):
         loader = next(
             (k.value for k in node.keywords if k.arg == "Loader"), node.args[1] if len(node.args) > 1 else None
         )
-        return (
-            loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.rules["yaml-unsafe-load"]["safe_loaders"]
-        )
+        if isinstance(loader, ast.Call):  # a factory of the module that builds its SafeLoader subclass
+            loader = loader.func
+        return loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.safe_loaders

@@ -222,6 +222,39 @@ def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
     assert review(repo, diff_of(repo, files), options=NO_TESTS).passed
 
 
+# A loader of the module's own that keeps SafeLoader's safety (state ids "on"/"off" read as strings), as a class
+# and as a factory that builds it once PyYAML is imported (an optional dependency); and one that does not.
+OWN_LOADERS = {
+    "a subclass": "import yaml\n\n\nclass Plain(yaml.SafeLoader):\n    pass\n\n\nclass Strings(Plain):\n    pass\n\n\n"
+    "def read(text):\n    return yaml.load(text, Loader=Strings)\n",
+    "a factory": "def _loader(yaml):\n    class Strings(yaml.SafeLoader):\n        pass\n\n    return Strings\n\n\n"
+    "def read(text):\n    import yaml\n\n    return yaml.load(text, Loader=_loader(yaml))\n",
+}
+
+
+@pytest.mark.parametrize("how", OWN_LOADERS)
+def test_yaml_read_with_a_safe_loader_of_the_modules_own_passes(repo: Path, how: str) -> None:
+    assert gate(review(repo, diff_of(repo, {"app/states.py": OWN_LOADERS[how]}), options=NO_TESTS), "security").passed
+    unsafe = OWN_LOADERS[how].replace("yaml.SafeLoader", "yaml.UnsafeLoader")
+    refused = gate(review(repo, diff_of(repo, {"app/states.py": unsafe}), options=NO_TESTS), "security")
+    assert [f.rule for f in refused.findings if f.severity == "error"] == ["security.yaml-unsafe-load"]
+
+
+def test_a_risky_call_a_person_moves_to_another_module_warns_and_a_new_one_still_fails(make_repo) -> None:
+    """python-statemachine moved ``eval(action.content, {}, {})`` into a new module, as ``eval(content, {}, {})``
+    behind an opt-in ``trusted=True``, and its own commit was blocked as if it added an eval of its input."""
+    old = "def literal(action):\n    return eval(action.content, {}, {})\n"
+    root = make_repo({"app/__init__.py": "", "app/actions.py": old, "app/other.py": ""})
+    move = {"app/actions.py": "", "app/evaluators.py": "def literal(content):\n    return eval(content, {}, {})\n"}
+    own = ReviewOptions(tests="none", origin="human")
+    moved = gate(review(root, diff_of(root, move), options=own), "security")
+    assert moved.passed and [(f.rule, f.severity) for f in moved.findings] == [("security.eval-input", "warning")]
+    assert "(moved: the change removes as many)" in moved.findings[0].message
+    assert not gate(review(root, diff_of(root, move), options=NO_TESTS), "security").passed  # a model's patch
+    added = {"app/other.py": "def run(code):\n    return eval(code, {}, {})\n"}  # one more, none removed
+    assert not gate(review(root, diff_of(root, added), options=own), "security").passed
+
+
 def test_patch_that_does_not_apply_names_file_and_hunk(repo: Path) -> None:
     diff = diff_of(repo, {"app/calc.py": "def add(a, b):\n    return b + a\n"})
     (repo / "app/calc.py").write_text("def add(x, y):\n    return x + y\n")
