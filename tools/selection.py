@@ -15,6 +15,7 @@ tests at all.
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,6 +25,7 @@ from core.git import run_git
 from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate, ChangedFile
 from tools.gate import text_in
+from tools.generated import NATIVE_SOURCES
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, Reader, read_pytest_config, settings_changed
 from tools.testscripts import test_scripts
@@ -105,6 +107,18 @@ def select_tests(
             if test not in reasons and (hit := graph.first_hit(test, loaded)):
                 end = f"(its {_as_imported(module)} changed, which no module imports but by name)"
                 reasons[test] = _why(hit, loaded, end)
+    for data, (verb, readers) in _data_readers(tree, candidate, python, graph).items():  # a table, a template
+        read = f"{verb} {data}, changed"
+        for reader in sorted(readers):
+            served = [
+                t for t in tests if t == reader or (PurePosixPath(reader).name == "conftest.py" and _serves(reader, t))
+            ]
+            for test in served:
+                reasons.setdefault(test, f"{read}" if test == reader else f"its {reader} {read}")
+        loaded = graph.reached_from({n for r in readers for n in module_names(r)})
+        for test in tests:
+            if test not in reasons and (hit := graph.first_hit(test, loaded)):
+                reasons[test] = _why(hit, loaded, f"({read})")
     for script in scripts:  # a program the project's commands run as its tests: its exit status is its outcome
         if hit := graph.first_hit(script, reached):
             reasons[script] = f"a test script: {_why(hit, reached)}"
@@ -117,6 +131,43 @@ def select_tests(
         if (module in paths or hit) and _has_examples(tree / module):
             reasons[module] = f"doctests: {_why(hit, reached)}" if hit else "doctests of a changed module"
     return Selection(sorted(reasons), reasons)
+
+
+def _data_readers(
+    tree: Path, candidate: Candidate, python: list[str], graph: ImportGraph
+) -> dict[str, tuple[str, set[str]]]:
+    """Each file the change edits, adds or deletes that is no Python (a table, a template, a test's expected
+    output), mapped to the Python files that name it (``shop/rates.py`` opens ``"rates.json"``), or where none does,
+    to the modules of the package that holds it (it loads its files by pattern): a fix to the data selected
+    no test, though the tests of what reads it run it. Only where a name is whole (``rates.json``, not ``s.json``).
+    Each with how: "reads" or "its package holds"."""
+    data = [
+        p
+        for f in candidate.files
+        for p in (f.path, f.old_path)
+        if p and not p.endswith(".py") and PurePosixPath(p).suffix not in NATIVE_SOURCES
+    ]
+    if not data:
+        return {}
+    texts = {p: _text(tree / p) for p in python}
+    found: dict[str, tuple[str, set[str]]] = {}
+    for path in dict.fromkeys(data):
+        named = re.compile(r"(?<![\w.-])" + re.escape(PurePosixPath(path).name) + r"(?![\w-])")
+        readers = {p for p, text in texts.items() if p != path and named.search(text)}
+        folders = (str(folder) for folder in PurePosixPath(path).parents if str(folder) != ".")
+        package = next((folder for folder in folders if f"{folder}/__init__.py" in graph.imports), None)
+        if readers:
+            found[path] = ("reads", readers)
+        elif package:
+            found[path] = ("its package holds", {p for p in python if p.startswith(package + "/")})
+    return found
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _has_examples(path: Path) -> bool:

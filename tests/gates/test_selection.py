@@ -328,3 +328,36 @@ def test_a_change_to_pytests_settings_selects_every_test(make_repo) -> None:
     cfg = "[tool:pytest]\ntestpaths = tests\n"
     moved = make_repo({**PACKAGE, "setup.cfg": cfg}, name="moved")
     assert with_base({"setup.cfg": "", "pytest.ini": "[pytest]\ntestpaths = tests\n"}, moved).files == []
+
+
+DATA = {
+    **PACKAGE,
+    "src/shop/rates.py": "import json\nfrom pathlib import Path\n\n\ndef rate(country):\n"
+    "    return json.loads((Path(__file__).parent / 'rates.json').read_text())[country]\n",
+    "src/shop/rates.json": '{"fr": 0.2}\n',
+    "src/shop/templates/page.html": "<p>{total}</p>\n",
+    "tests/test_rates.py": "from shop.rates import rate\n\n\ndef test_fr():\n    assert rate('fr') == 0.2\n",
+    "tests/data/expected.txt": "4\n",
+    "tests/test_expected.py": "from pathlib import Path\n\nimport shop\n\n\ndef test_expected():\n"
+    "    assert shop.prices.price(2) == int((Path(__file__).parent / 'data' / 'expected.txt').read_text())\n",
+    "README.md": "# shop\n",
+}
+
+
+def test_a_changed_data_file_selects_the_tests_of_what_reads_it(make_repo) -> None:
+    """A fix to a table the code opens, or to a test's expected output, changes no Python file: it selected no test,
+    and the hook said "all gates passed" unchecked. A file no module names, in a package, is its package's (a
+    template loaded by pattern); a README names no test."""
+    root = make_repo(DATA)
+    table = selected(root, {"src/shop/rates.json": '{"fr": 0.25}\n'})
+    assert table.files == ["tests/test_rates.py"]
+    assert table.reasons["tests/test_rates.py"] == "imports shop.rates (reads src/shop/rates.json, changed)"
+    fixture = selected(root, {"tests/data/expected.txt": "5\n"})
+    assert fixture.files == ["tests/test_expected.py"]
+    assert fixture.reasons["tests/test_expected.py"] == "reads tests/data/expected.txt, changed"
+    template = selected(root, {"src/shop/templates/page.html": "<p>{total} €</p>\n"})
+    assert "tests/test_cart.py" in template.files and "tests/test_rates.py" in template.files
+    assert template.reasons["tests/test_report.py"].endswith(
+        "(its package holds src/shop/templates/page.html, changed)"
+    )
+    assert selected(root, {"README.md": "# shop\n\nA shop.\n"}).files == []
