@@ -114,7 +114,7 @@ def select_tests(
                 t for t in tests if t == reader or (PurePosixPath(reader).name == "conftest.py" and _serves(reader, t))
             ]
             for test in served:
-                reasons.setdefault(test, f"{read}" if test == reader else f"its {reader} {read}")
+                reasons.setdefault(test, read if test == reader else f"its {reader} {read}")
         loaded = graph.reached_from({n for r in readers for n in module_names(r)})
         for test in tests:
             if test not in reasons and (hit := graph.first_hit(test, loaded)):
@@ -149,7 +149,7 @@ def _data_readers(
     ]
     if not data:
         return {}
-    texts = {p: _text(tree / p) for p in python}
+    texts = {p: text_in(tree, p) or "" for p in python}
     found: dict[str, tuple[str, set[str]]] = {}
     for path in dict.fromkeys(data):
         named = re.compile(r"(?<![\w.-])" + re.escape(PurePosixPath(path).name) + r"(?![\w-])")
@@ -161,13 +161,6 @@ def _data_readers(
         elif package:
             found[path] = ("its package holds", {p for p in python if p.startswith(package + "/")})
     return found
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
 
 
 def _has_examples(path: Path) -> bool:
