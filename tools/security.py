@@ -4,7 +4,8 @@ Only added lines count: a patch is not blamed for what the base already had,
 nor for lines it only moves (removed elsewhere in the same diff), nor, in
 Python, for a call it only reshapes: a finding whose rule the base's same
 function already broke as often is a warning (toolz turned its tests'
-``exec('def func%s' % ...)`` into an f-string). Calls on
+``exec('def func%s' % ...)`` into an f-string), nor, on a person's own commit,
+for a risky call it moves to another module as often as it removes one. Calls on
 literals (``pickle.loads(b"...")``, ``eval("1 + 1")``) are warnings: no
 outside data reaches them.
 Python is read through its AST (so ``execute(f"... {x}")`` is found however it
