@@ -110,5 +110,4 @@ def touched_paths(diff: str) -> list[str]:
     """Repository paths a unified diff changes (old and new names of renames), in order, whatever the names hold."""
     from tools.candidate import parse_diff
 
-    paths = [p for f in parse_diff(diff).files for p in (f.path, f.old_path) if p]
-    return list(dict.fromkeys(paths))
+    return parse_diff(diff).touched

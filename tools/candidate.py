@@ -69,6 +69,11 @@ class Candidate:
     def paths(self) -> list[str]:
         return [f.path for f in self.files]
 
+    @property
+    def touched(self) -> list[str]:
+        """Every path the change reaches, the old name of a rename or move too, in order and once each."""
+        return list(dict.fromkeys(p for f in self.files for p in (f.path, f.old_path) if p))
+
     def file(self, path: str) -> ChangedFile | None:
         return next((f for f in self.files if f.path == path), None)
 

@@ -70,8 +70,7 @@ def select_tests(
     config = config.searching(python)
     tests = [p for p in python if is_test_file(p, test_globs, config)]
     scripts = test_scripts(tree)
-    touched = [p for f in candidate.files for p in (f.path, f.old_path) if p]
-    settings = settings_changed(touched, base, partial(text_in, tree)) if base is not None else None
+    settings = settings_changed(candidate.touched, base, partial(text_in, tree)) if base is not None else None
     if options.tests == "all" or (settings is not None and options.tests == "related"):
         if options.tests == "related":
             why = f"the change's pytest settings ({settings})"
@@ -141,17 +140,12 @@ def _data_readers(
     to the modules of the package that holds it (it loads its files by pattern): a fix to the data selected
     no test, though the tests of what reads it run it. Only where a name is whole (``rates.json``, not ``s.json``).
     Each with how: "reads" or "its package holds"."""
-    data = [
-        p
-        for f in candidate.files
-        for p in (f.path, f.old_path)
-        if p and not p.endswith(".py") and PurePosixPath(p).suffix not in NATIVE_SOURCES
-    ]
+    data = [p for p in candidate.touched if not p.endswith(".py") and PurePosixPath(p).suffix not in NATIVE_SOURCES]
     if not data:
         return {}
     texts = {p: text_in(tree, p) or "" for p in python}
     found: dict[str, tuple[str, set[str]]] = {}
-    for path in dict.fromkeys(data):
+    for path in data:
         named = re.compile(r"(?<![\w.-])" + re.escape(PurePosixPath(path).name) + r"(?![\w-])")
         readers = {p for p, text in texts.items() if p != path and named.search(text)}
         folders = (str(folder) for folder in PurePosixPath(path).parents if str(folder) != ".")

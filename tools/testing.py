@@ -190,18 +190,17 @@ def tests_gate(
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, TESTS_OFF)
     selection = select_tests(tree, candidate, options, test_globs, base=partial(file_at, repo, base))
     tests = selection.files
-    touched = [p for f in candidate.files for p in (f.path, f.old_path) if p]
+    reshapes = any(shapes_environment(p) for p in candidate.touched)  # what the environment is made of
     is_test = partial(matches, patterns=test_globs)
-    if not (tests or importable_modules(tree, candidate, is_test) or native_sources(candidate)) and not any(
-        shapes_environment(p) for p in touched
-    ):  # a README, a docs page: nothing to run, import or install, so no environment is built for it (minutes)
+    if not (tests or reshapes or importable_modules(tree, candidate, is_test) or native_sources(candidate)):
+        # a README, a docs page: nothing to run, import or install, so no environment is built for it (minutes)
         return GateReport(name="tests", passed=True, detail=NO_RELATED, checked=NO_RELATED)
     try:
         environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
     except EnvironmentBuildError as exc:
         return _no_environment(exc)
     base_environment = environment  # the base's tests run in the base's environment: its packages, not the change's
-    if environment.kind == "built" and any(shapes_environment(p) for p in touched):
+    if environment.kind == "built" and reshapes:
         with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
             base_environment = ask(("environment",), partial(_base_environment, root, settings, repo)) or environment
         if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":

@@ -75,7 +75,7 @@ def weakening_findings(candidate: Candidate, before: Reader, after: Reader, test
     from tools.policy import matches
 
     findings: list[Finding] = []
-    for folder in config_folders(p for f in candidate.files for p in (f.path, f.old_path) if p):
+    for folder in config_folders(candidate.touched):
         findings.extend(_config_findings(pytest_config(before, folder), pytest_config(after, folder)))
     config = pytest_config(before)
     if config.source is None:  # no pytest settings: the unittest discovery the project runs names its tests
