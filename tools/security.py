@@ -105,6 +105,8 @@ def _moved_between_modules(
     ``trusted=True``, and was blocked as if it had added one). Only on a person's own commit: a model's patch that
     removes one risky call and adds another meets every rule."""
     added = Counter(f.rule for f in findings if f.severity == "error")
+    if not added:  # nothing to weigh: the base's modules are not read again (every hook commit comes here)
+        return findings
     removed: Counter[str] = Counter()
     for changed in candidate.files:
         path = changed.old_path or changed.path
@@ -312,13 +314,14 @@ class PythonChecks(ast.NodeVisitor):
         self.built: set[str] = set()  # names assigned a formatted string somewhere in the module
         self.params: list[set[str]] = []  # parameter names of the enclosing functions, innermost last
         self.findings: list[Finding] = []
-        self.safe_loaders: set[str] = set(rules["yaml-unsafe-load"]["safe_loaders"])  # and the module's subclasses
+        self.module: ast.Module | None = None
+        self._safe_loaders: set[str] | None = None  # read from the module at its first yaml.load, if any
 
     def run(self, module: ast.Module) -> list[Finding]:
         for node in ast.walk(module):
             if isinstance(node, ast.Assign) and formatted(node.value):
                 self.built.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        self.safe_loaders |= safe_loader_names(module, self.safe_loaders)
+        self.module = module
         self.visit(module)
         return self.findings
 
@@ -405,3 +408,11 @@ class PythonChecks(ast.NodeVisitor):
         if isinstance(loader, ast.Call):  # a factory of the module that builds its SafeLoader subclass
             loader = loader.func
         return loader is not None and dotted(loader).rsplit(".", 1)[-1] in self.safe_loaders
+
+    @property
+    def safe_loaders(self) -> set[str]:
+        """The policy's safe YAML loaders and the module's own (``safe_loader_names``), read once, where asked."""
+        if self._safe_loaders is None:
+            named = set(self.rules["yaml-unsafe-load"]["safe_loaders"])
+            self._safe_loaders = named | (safe_loader_names(self.module, named) if self.module else set())
+        return self._safe_loaders
