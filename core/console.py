@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,6 +35,15 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def printable(text: str) -> str:
     """``text`` with every control character shown as ``\\xNN`` (``\\uNNNN`` above 0xff); tab and newline kept."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def first_few(items: Sequence[str], limit: int = 3, sep: str = ", ") -> str:
+    """``a, b, c and 2 more``: the first ``limit`` of ``items`` and how many more there are, as a report lists them;
+    joined by ``"; "`` (items that hold commas), ``a; b; and 2 more``."""
+    shown, more = sep.join(items[:limit]), len(items) - limit
+    if more <= 0:
+        return shown
+    return f"{shown}{';' if sep.strip() == ';' else ''} and {more} more"
 
 
 class DataConsole(Console):

@@ -60,9 +60,3 @@ def changes(before: TestEnvironment, after: TestEnvironment) -> list[str]:
             else f"{name} {old} → {new}"
         )
     return said
-
-
-def summary(changed: list[str], limit: int = 3) -> str:
-    """``attrs 23.2.0 → 20.3.0, six 1.16.0 removed and 2 more``."""
-    more = len(changed) - limit
-    return ", ".join(changed[:limit]) + (f" and {more} more" if more > 0 else "")

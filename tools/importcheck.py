@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import git
 
+from core.console import first_few
 from core.worktrees import worktree
 from tools.candidate import Candidate
 from tools.environments import TestEnvironment, execute
@@ -173,7 +174,7 @@ def import_findings(
                 Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {why}")
             )
     if old:
-        shown = "; ".join(old[:2]) + (f"; and {len(old) - 2} more" if len(old) > 2 else "")
+        shown = first_few(old, 2, sep="; ")
         findings.append(
             Finding(
                 rule="tests.import-error",

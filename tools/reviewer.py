@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
+from core.console import first_few
 from core.pymodules import syntax_tree
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding
@@ -132,7 +133,7 @@ def _only_new_files(candidate: Candidate, rules: Reviewer, test_globs: list[str]
     existing = [f for f in candidate.files if f.status != "added" and any(source(p) for p in (f.path, f.old_path) if p)]
     if not added or existing:
         return []
-    shown = ", ".join(added[:3]) + (f" and {len(added) - 3} more" if len(added) > 3 else "")
+    shown = first_few(added)
     return [
         _finding(
             rule,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from core.console import first_few
 from core.git import run_git
 from core.pymodules import SOURCE_ROOTS, module_names
 from tools.candidate import Candidate, ChangedFile
@@ -44,9 +45,7 @@ class Selection:
         one reason for them all is said once: ``every test file under tests (testpaths): tests/test_a.py, ...``."""
         reasons = {self.reasons.get(path, "selected") for path in self.files}
         alike = len(self.files) > 1 and len(reasons) == 1
-        shown = [path if alike else f"{path} ({self.reasons.get(path, 'selected')})" for path in self.files[:limit]]
-        more = len(self.files) - limit
-        listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+        listed = first_few([p if alike else f"{p} ({self.reasons.get(p, 'selected')})" for p in self.files], limit)
         return f"{reasons.pop()}: {listed}" if alike else listed
 
 

@@ -13,6 +13,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
+from core.console import first_few
 from core.pymodules import module_names
 from tools.candidate import Candidate
 from tools.findings import Finding
@@ -129,7 +130,7 @@ def compare_to_base(run: TestRun, before: TestRun, flaky: dict[str, str], unjudg
                 Finding(rule="tests.new-failure", path=path, line=line, message=f"{test_id} fails: {message}")
             )
     if old:
-        shown = ", ".join(old[:3]) + (f" and {len(old) - 3} more" if len(old) > 3 else "")
+        shown = first_few(old)
         findings.append(
             Finding(
                 rule="tests.pre-existing-failure",

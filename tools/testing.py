@@ -27,7 +27,7 @@ from typing import Any
 
 import git
 
-from core.console import err
+from core.console import err, first_few
 from core.git import file_at
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
@@ -206,7 +206,7 @@ def tests_gate(
         if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":
             # every test judges a change to what the code runs on (attrs>=22 pinned to 20.3.0: no module changed)
             everything = select_tests(tree, candidate, options.model_copy(update={"tests": "all"}), test_globs)
-            because = f"the change's packages: {envchange.summary(changed)}"
+            because = f"the change's packages: {first_few(changed)}"
             selection = dataclasses.replace(everything, reasons=dict.fromkeys(everything.files, because))
             tests = selection.files
     imports_only = partial(_imports_only, repo, base, candidate, tree, test_globs, environment, settings, timeout)

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
+from core.console import first_few
 from core.pymodules import SOURCE_ROOTS
 from core.tables import ini_file, pyproject_of, table_at
 from tools.candidate import Candidate
@@ -95,7 +96,7 @@ def native_not_rebuilt(candidate: Candidate, tree: Path, environment: TestEnviro
     site = site_packages(environment.python) if environment.python is not None else []
     if not native or not built_extensions(tree, [environment.root] if environment.root else [], site):
         return []
-    shown = ", ".join(native[:3]) + (f" and {len(native) - 3} more" if len(native) > 3 else "")
+    shown = first_few(native)
     said = (
         f"the change edits compiled code ({shown}); the tests ran with the extension modules built from the "
         "environment's source, not the change's, so that code is not checked"

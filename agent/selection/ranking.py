@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.console import first_few
+
 SIGNALS = ("gates", "regressions", "change", "agreement", "issue", "judge")
 GATES_PASSED = 100.0  # above every other signal together: agreement never lifts a failed candidate over a green one
 PER_FAILED_GATE = 5.0
@@ -90,7 +92,7 @@ def reason(e: Evidence, total: int) -> str:
         return e.error
     parts: list[str] = []
     if e.regressions:
-        shown = ", ".join(e.regressions[:2]) + (f" and {len(e.regressions) - 2} more" if len(e.regressions) > 2 else "")
+        shown = first_few(e.regressions, 2)
         parts.append(f"breaks {len(e.regressions)} test(s) that pass on the base: {shown}")
     if e.failed_gates:
         parts.append("fails gate(s) " + ", ".join(e.failed_gates))

@@ -8,7 +8,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from core.console import DataConsole, printable
+from core.console import DataConsole, first_few, printable
 
 HOSTILE = "[/] [bold]x[/bold] :x: \x1b[2J\x1b]0;title\x07 admin\u202e txt.exe \x7f"
 
@@ -38,3 +38,12 @@ def test_control_characters_never_reach_the_terminal_raw() -> None:
 
 def test_printable_keeps_tabs_and_newlines() -> None:
     assert printable("a\tb\nc\rd\x00") == "a\tb\nc\\x0dd\\x00"
+
+
+def test_a_report_lists_the_first_few_and_counts_the_rest() -> None:
+    """Every "and N more" a report writes (the base's failures, the change's packages, the selected files) is one
+    function's; the import check's list joins by semicolons, as its items hold commas."""
+    assert first_few(["a", "b", "c"]) == "a, b, c"
+    assert first_few(["a", "b", "c", "d", "e"]) == "a, b, c and 2 more"
+    assert first_few(["x: 1, 2", "y", "z"], 2, sep="; ") == "x: 1, 2; y; and 1 more"
+    assert first_few([]) == ""
