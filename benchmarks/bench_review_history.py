@@ -6,10 +6,11 @@
 For each repository (a git directory, e.g. one fetched with the ``fetch`` tool; never a held-out one) a clone
 is made and its ``--commits`` newest first-parent, non-merge commits that change a library ``.py`` file (not a
 test), or with ``--changing dependencies`` a file its built environment is made of (``pyproject.toml``,
-``setup.py``, ``setup.cfg``, a requirement file), are each reviewed as a user reviews one commit: ``python -P -m patchgate review SHA --json --tests
-related --tests-env build`` in a fresh process, on the commit's parent's rules. These are changes a project
-accepted, most of them after its own CI passed, so a block is a claim to check by hand: the commit broke a test
-(a later commit fixed it) or a policy the project does not hold, or the gate is wrong.
+``setup.py``, ``setup.cfg``, a requirement file), are each reviewed as a user reviews one commit: ``python -P -m
+patchgate review SHA --json --tests related --tests-env build`` in a fresh process, on the commit's parent's
+rules. These are changes a project accepted, most of them after its own CI passed, so a block is a claim to check
+by hand: the commit broke a test (a later commit fixed it) or a policy the project does not hold, or the gate is
+wrong.
 
 Printed: each commit's verdict, wall time and what its tests gate ran, with the gates' error findings under a
 block and the reason under a verdict whose tests judged nothing (they cannot run on the base either: a
@@ -69,7 +70,7 @@ def dependency_file(path: str) -> bool:
     return shapes_environment(path) and (path in DEPENDENCY_FILES or not is_command_file(path))
 
 
-def library_commits(tree: Path, count: int, changing: Callable[[str], bool] = library_file) -> list[tuple[str, str]]:
+def commits_changing(tree: Path, count: int, changing: Callable[[str], bool]) -> list[tuple[str, str]]:
     """The newest first-parent, non-merge commits that change a file ``changing`` names, newest first."""
     found: list[tuple[str, str]] = []
     log = git(tree, "log", "--first-parent", "--no-merges", "--format=%H %s", "-n", str(count * 20))
@@ -121,6 +122,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print("load:", subprocess.getoutput("uptime").strip(), flush=True)
+    changing = dependency_file if args.changing == "dependencies" else library_file
     totals = dict.fromkeys(["passed", "blocked", "refused", "tests ran", "tests not checked"], 0)
     for repo in args.repos:
         name = repo.name if repo.name not in {".git", "repo"} else repo.parent.name
@@ -131,8 +133,7 @@ def main() -> None:
                 print(f"{name}: cannot be cloned: {cloned.stderr.strip().splitlines()[0][:200]}", flush=True)
                 continue
             verdicts = []
-            changing = dependency_file if args.changing == "dependencies" else library_file
-            for sha, subject in library_commits(tree, args.commits, changing):
+            for sha, subject in commits_changing(tree, args.commits, changing):
                 verdict = review(tree, sha, subject, args.tests, args.timeout)
                 verdicts.append(verdict)
                 state = {0: "passed", 1: "BLOCKED"}.get(verdict.exit_code, f"exit {verdict.exit_code}")
