@@ -17,10 +17,11 @@ from pathlib import Path
 
 from core.junit import read_junit
 from core.secrets import redact
+from tools import collectonce, testscripts
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
 from tools.pytestconfig import read_pytest_config
-from tools.testscripts import PLUGIN_NAME, SCRIPTS_VARIABLE, plugin_folder, test_scripts
+from tools.testscripts import SCRIPTS_VARIABLE, test_scripts
 from tools.unittestdiscovery import pytest_options, unittest_only
 
 _ERROR_LINE = re.compile(r"^E\s+(\w*(?:Error|Exception)\b.*)$", re.M)
@@ -129,14 +130,27 @@ def _pytest(
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
     env = environment.prepare(tree, scratch, pass_env)
+    plugins = {collectonce.PLUGIN_NAME: collectonce.PLUGIN}
     scripts = {script: folder for script, folder in test_scripts(tree).items() if script in args}
     if scripts:  # each runs as one test, through the plugin
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_folder(scratch)), env.get("PYTHONPATH")]))
         env[SCRIPTS_VARIABLE] = json.dumps(scripts)
-        seed += ["-p", PLUGIN_NAME]
+        plugins[testscripts.PLUGIN_NAME] = testscripts.PLUGIN
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_plugin_folder(scratch, plugins)), env.get("PYTHONPATH")]))
+    for name in plugins:
+        seed += ["-p", name]
     seed += _as_the_project_runs(tree)
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
     return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
+
+
+def _plugin_folder(scratch: Path, plugins: dict[str, str]) -> Path:
+    """Write ``plugins`` (module name -> source) into ``scratch`` and return the folder to put on ``PYTHONPATH``
+    for ``-p``: the run's own folder, which the sandbox lets the project's pytest read."""
+    folder = scratch / "plugins"
+    folder.mkdir(exist_ok=True)
+    for name, source in plugins.items():
+        (folder / f"{name}.py").write_text(source, encoding="utf-8")
+    return folder
 
 
 def _as_the_project_runs(tree: Path) -> list[str]:

@@ -141,11 +141,3 @@ def _is_test(node: ast.stmt) -> bool:
     if isinstance(node, ast.ClassDef):
         return node.name.startswith("Test") or any("TestCase" in ast.unparse(base) for base in node.bases)
     return False
-
-
-def plugin_folder(scratch: Path) -> Path:
-    """Write the plugin into ``scratch`` and return the folder to put on ``PYTHONPATH`` for ``-p``."""
-    folder = scratch / "plugins"
-    folder.mkdir(exist_ok=True)
-    (folder / f"{PLUGIN_NAME}.py").write_text(PLUGIN, encoding="utf-8")
-    return folder
