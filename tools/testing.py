@@ -5,9 +5,9 @@ runs itself; a changed module runs the test files that import it or are named
 after it (``test_<mod>.py``, ``<mod>_test.py``); new test files and tests of
 renamed or deleted modules are selected too. pytest runs in the worktree, in
 the project's own environment (``tools.environments``), under a timeout; when
-something fails, the same selection runs on the base commit, in the base's
-environment, so a failure that was already there is a one-line warning and only
-a new failure fails the gate. A change to what a built environment installs
+something fails, the files of the failing tests run on the base commit, in the
+base's environment, so a failure that was already there is a one-line warning
+and only a new failure fails the gate. A change to what a built environment installs
 selects every test (``tools.envchange``). Zero tests that ran is never a pass
 (``tests.not-run`` names the cause), and when no test runs (tests off, none
 related, none runnable) the changed modules are at least imported
@@ -254,16 +254,8 @@ def tests_gate(
 
     with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
         collected = ask(("collect", *on_base), collect)
-        # the base's run too when the sandbox stopped something: httpx's timeout tests dial 10.255.255.1 on
-        # every commit, which is the suite's own doing, not the change's; only the files that tried it, when
-        # each attempt names its file. And when no test ran: did any on the base?
-        again = tests if run.failures or not run.ran else []
-        if _errors(blocked) and not run.failures:
-            again = _tried_in(run) or tests
+        again = _asked_of_base(run, tests, blocked)
         before = ask(("run", *again), partial(rerun, again)) if again else TestRun({}, 0)
-        if before.problem and run.failures:  # the whole selection did not finish there: the failing files alone
-            failing = sorted({run.files.get(t, t) for t in run.failures})
-            before = ask(("run", *failing), partial(rerun, failing))
         unjudged = uncollected_on_base(run, before, candidate)
 
         def here(files: list[str]) -> TestRun:
@@ -458,6 +450,26 @@ def blocked_findings(run: TestRun, before: TestRun | None = None) -> list[Findin
 def _portless(what: str) -> str:
     """A sandbox note without the port a connection dialled: a test's server takes a new ephemeral port each run."""
     return _DIALLED_PORT.sub(" ", what)
+
+
+def _asked_of_base(run: TestRun, tests: list[str], blocked: list[Finding]) -> list[str]:
+    """The test files the base runs to judge ``run``: those of its failures, and those where the sandbox stopped
+    something (httpx's timeout tests dial 10.255.255.1 on every commit: the suite's own doing, not the change's);
+    every one of ``tests`` when none ran (did any on the base?) or a note names no file (an import at collection).
+
+    Not the whole selection for a failure: python-statemachine's Django example fails to configure on every
+    commit here, and each review of it ran its 1,755 tests twice (350 s, the suite alone 150 s). A failure that
+    only the tests before it cause passes when its file runs again on the change (``flaky_failures``). An error the
+    environment raises on the base (babel's missing locale data) fails the same tests on the change, so their files
+    are among these, and the change's failure with that error is still told from a break (``compare_to_base``)."""
+    if not run.ran:
+        return tests
+    files = {run.files.get(t, t) for t in run.failures}
+    if _errors(blocked):
+        if (tried := _tried_in(run)) is None:
+            return tests
+        files.update(tried)
+    return [t for t in tests if t in files] + sorted(files.difference(tests))
 
 
 def _tried_in(run: TestRun) -> list[str] | None:

@@ -399,15 +399,15 @@ def test_a_commit_that_moves_a_submodule_passes_and_a_broken_file_beside_it_stil
 DATA_NOT_BUILT = {  # babel's locale data is built by a step of its own (`import_cldr`), not by installing it
     "locales/__init__.py": "def load(name):\n    raise RuntimeError('the locale data files are not built')\n\n\n"
     "def plural(n):\n    return 'one' if n == 1 else 'other'\n",
-    "tests/test_locales.py": "from locales import load, plural\n\n\ndef test_load():\n    assert load('en')\n\n\n"
-    "def test_plural():\n    assert plural(1) == 'one'\n",
+    "tests/test_locales.py": "from locales import load, plural\n\n\ndef test_load():\n    assert load('en')\n",
+    "tests/test_plural.py": "from locales import plural\n\n\ndef test_plural():\n    assert plural(1) == 'one'\n",
 }
 
 
 def test_a_failure_with_the_error_the_base_already_fails_with_judges_nothing(make_repo) -> None:
     """babel's new test of a catalog fix needs the locale data that 200 of its tests already lack here, and a CLDR
-    update made an old test reach it: both were "new failures" and blocked the commits. A test that fails its own
-    assertion, or with another error, is still the change's."""
+    update made an old test reach it, in another file: both were "new failures" and blocked the commits. A test that
+    fails its own assertion, or with another error, is still the change's."""
     root = make_repo(DATA_NOT_BUILT)
     test = DATA_NOT_BUILT["tests/test_locales.py"]
     fix = {"tests/test_locales.py": test + "\n\ndef test_load_fr():\n    assert load('fr')\n"}
@@ -488,9 +488,9 @@ def test_tests_of_a_file_the_base_could_not_collect_do_not_judge_the_change_but_
     ]
 
 
-def test_when_the_base_cannot_run_the_whole_selection_in_time_its_failing_files_answer(make_repo) -> None:
+def test_a_selection_the_base_cannot_run_in_time_is_judged_by_its_failing_files(make_repo) -> None:
     """pipx's base run of the selected files ran past the timeout, and every failure of the change counted as new
-    (a test setup that needs the network fails on every commit). The files of the failing tests run on the base
+    (a test setup that needs the network fails on every commit). The base runs the files of the failing tests
     alone; a failure they already had is pre-existing, and one they did not have is the change's."""
     slow = "import time\n\n\ndef wait():\n    time.sleep(60)\n"
     code = "def add(a, b):\n    return a - b\n"  # already wrong on the base
