@@ -10,7 +10,7 @@ derives from :func:`gate_names`: the built-ins in ``GATES`` order, then plugins,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
@@ -64,6 +64,7 @@ class GateContext:
     base_text: BaseText  # a path's text at ``base``, None if absent or not text
     applied: bool = False
     baseline: Baseline | None = None  # shared with the reviews of other candidates for the same base (select)
+    progress: Callable[[str], None] = field(default=lambda _line: None)  # what runs now, for a person waiting
 
     def new_text(self, path: str) -> str | None:
         """A path's text in the patched worktree; None when apply failed, the file is gone or is not text."""

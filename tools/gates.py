@@ -11,6 +11,7 @@ throw-away one removed on success, error and Ctrl-C alike (``core.worktrees.work
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.git import file_at, open_repo, resolve_rev
@@ -35,13 +36,15 @@ def review(
     options: ReviewOptions | None = None,
     tests: TestSettings | None = None,
     baseline: Baseline | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 
     ``options`` and ``tests`` default to patchgate's defaults, not to any file: every command passes the
     base commit's own (``core.settings.resolve(root, base=...)``), so the review command, the hook and the
     agent hold a candidate to the same policy. ``baseline`` shares the base's worktree and test runs
-    between the reviews of several candidates (``tools.baseline``).
+    between the reviews of several candidates (``tools.baseline``). ``progress`` hears what runs now (the gate,
+    the test files and on which side), for a person who waits minutes on a large suite.
     """
     repo = open_repo(root)
     commit = resolve_rev(repo, base)
@@ -62,6 +65,8 @@ def review(
             base_text=lambda path: file_at(repo, commit, path),
             baseline=baseline,
         )
+        if progress is not None:
+            ctx.progress = progress
         for name in gate_names():
             if not options.enabled(name):
                 if name != "issue-tests":  # listed only when the caller named tests
@@ -73,6 +78,7 @@ def review(
             elif gate.needs == "green" and not (ctx.applied and all(r.passed for r in reports if not r.skipped)):
                 reports.append(_not_run(name, "another gate failed"))
             else:
+                ctx.progress(f"the {name} gate")
                 report = gate.run(ctx)
                 reports.append(report)
                 if name == "apply":

@@ -93,6 +93,7 @@ class TestsGate:
                 ctx.tests,
                 ctx.policies.default.scope.tests,
                 ctx.baseline,
+                ctx.progress,
             )
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
@@ -173,6 +174,7 @@ def tests_gate(
     settings: TestSettings,
     rules: TestRules,
     baseline: Baseline | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 
@@ -222,8 +224,10 @@ def tests_gate(
         present = [t for t in dict.fromkeys(was.get(t, t) for t in files) if (base_tree / t).is_file()]
         if not present:
             return TestRun({}, 0)
+        progress(f"tests: {_files(present)} on the base, to compare")
         return as_renamed(run_pytest(base_tree, present, timeout, base_environment, settings.pass_env), renames)
 
+    progress(f"tests: {_files(tests)} on the change")
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
@@ -247,6 +251,7 @@ def tests_gate(
     on_base = list(dict.fromkeys([*was_test, *tests]))
 
     def collect(base_tree: Path) -> set[str] | None:
+        progress(f"tests: collecting {_files(on_base)} on the base")
         ids = collect_ids(
             base_tree, [t for t in on_base if (base_tree / t).is_file()], timeout, base_environment, settings.pass_env
         )  # ids that name the worktree (a parametrized path) compare without it
@@ -259,6 +264,7 @@ def tests_gate(
         unjudged = uncollected_on_base(run, before, candidate)
 
         def here(files: list[str]) -> TestRun:
+            progress(f"tests: {_files(files)} again on the change")
             return run_pytest(tree, files, timeout, environment, settings.pass_env)
 
         def there(files: list[str]) -> TestRun:  # not ("run", ...): that answer is the first run's
@@ -470,6 +476,10 @@ def _asked_of_base(run: TestRun, tests: list[str], blocked: list[Finding]) -> li
             return tests
         files.update(tried)
     return [t for t in tests if t in files] + sorted(files.difference(tests))
+
+
+def _files(files: list[str]) -> str:
+    return f"{len(files):,} test file" + ("" if len(files) == 1 else "s")
 
 
 def _tried_in(run: TestRun) -> list[str] | None:

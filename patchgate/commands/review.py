@@ -153,7 +153,8 @@ def review_command(
     options = settings.review
     if skip:
         options = options.model_copy(update={"disabled": sorted({*options.disabled, *skip})})
-    result = review(root, diff, base=settings.commit, options=options, tests=settings.tests)
+    with err.status("reviewing") as status:  # on a terminal only: a hook's wait on a large suite says what runs
+        result = review(root, diff, base=settings.commit, options=options, tests=settings.tests, progress=status.update)
     if sarif_file is not None:
         _write(sarif_file, json.dumps(to_sarif(result), indent=2) + "\n")
     if github_file is not None:

@@ -121,3 +121,40 @@ def test_config_turns_tests_off_for_the_hook(repo: Path) -> None:
     verdict = json.loads(run_cli(repo, "review", "--staged", "--json").stdout.splitlines()[-1])
     tests = next(g for g in verdict["gates"] if g["name"] == "tests")
     assert tests["passed"] and tests["detail"].startswith("tests off")  # no test ran; changed modules imported
+
+
+def run_on_a_terminal(cwd: Path, *args: str) -> tuple[int, str]:
+    """``patchgate`` with its stderr on a pseudo-terminal, as a person (or git running the hook) sees it: the
+    exit code and everything written there."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "200"}
+    command = [sys.executable, "-P", "-m", "patchgate", *args]
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal's other end closed: the process is done with it
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    return proc.wait(timeout=120), shown.decode("utf-8", "replace")
+
+
+def test_a_review_on_a_terminal_says_what_runs_while_it_waits(make_repo) -> None:
+    """XlsxWriter's review ran 1,250 test files for minutes with nothing on the screen, and a hook that says
+    nothing looks hung. On a terminal the review says which gate runs, and which test files on which side;
+    redirected it prints none of it (the other tests here read that stderr)."""
+    test = "from pkg.mod import f\n\n\ndef test_f():\n    assert f() == 1\n"
+    root = make_repo({**BASE, "tests/test_mod.py": test})
+    write_files(root, {"pkg/mod.py": "def f():\n    return 2\n"})
+    code, shown = run_on_a_terminal(root, "review", "--tests", "related")
+    assert code == 1, shown
+    assert "the tests gate" in shown and "tests: 1 test file on the change" in shown, shown
+    assert "tests: 1 test file on the base, to compare" in shown, shown
+    assert "error: gates failed: tests" in shown, shown
