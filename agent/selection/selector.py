@@ -138,7 +138,8 @@ def select(
                 f"candidate {e.index}: gates"
                 + (f" (its tests are #{same_effect[effect]}'s)" if twin and effect is not None else "")
             )
-            found = _review(root, e, commit, options, tests, baseline, test_globs, texts, twin)
+            said = functools.partial(_said, say, f"candidate {e.index}: ")
+            found = _review(root, e, commit, options, tests, baseline, test_globs, texts, twin, said)
             lent += twin is not None
             if found is not None:
                 work[e.index], reviews[e.index] = found
@@ -219,6 +220,11 @@ def _patched(tree: Path, commit: str, e: Evidence) -> tuple[dict[str, str | None
     return texts, tuple(sorted(effect))
 
 
+def _said(say: Progress, prefix: str, line: str) -> None:
+    """What the review of one candidate runs now, named for it (``candidate 3: tests: 4 test files on the base``)."""
+    say(prefix + line)
+
+
 def _review(
     root: Path,
     e: Evidence,
@@ -229,6 +235,7 @@ def _review(
     test_globs: list[str],
     texts: dict[str, str | None],
     twin: tuple[str, ReviewResult] | None,
+    say: Progress,
 ) -> tuple[_Work, ReviewResult] | None:
     """Every gate on one candidate; None (and ``e.error``) for a non-patch.
 
@@ -246,7 +253,7 @@ def _review(
     ran = [g for g in twin[1].gates if g.name in RUN_GATES] if twin else []
     if twin is not None and ran and not any(g.skipped and g.detail.startswith("not run") for g in ran):
         cheap = options.model_copy(update={"disabled": sorted({*options.disabled, *RUN_GATES})})
-        own = review(root, e.diff, base=commit, options=cheap, tests=tests, baseline=baseline)
+        own = review(root, e.diff, base=commit, options=cheap, tests=tests, baseline=baseline, progress=say)
         lent = {g.name: g for g in ran}
         gates_list = [lent.get(g.name, g) for g in own.gates] + [
             g for g in ran if g.name not in {x.name for x in own.gates}
@@ -255,7 +262,7 @@ def _review(
         if twin[0] in baseline.outcomes:
             baseline.record(e.diff, baseline.outcomes[twin[0]])
     else:
-        result = review(root, e.diff, base=commit, options=options, tests=tests, baseline=baseline)
+        result = review(root, e.diff, base=commit, options=options, tests=tests, baseline=baseline, progress=say)
     gates = {g.name: g for g in result.gates}
     if not gates["apply"].passed:
         e.error = f"does not apply: {gates['apply'].detail[:160]}"

@@ -43,8 +43,9 @@ def repo(make_repo) -> Path:
     return make_repo(FILES)
 
 
-def run(repo: Path, diffs: list[str], signals=ALL, tests: str = "related", issue: str = ISSUE):
-    return select(repo, issue, diffs, settings=resolve(repo, base="HEAD", review={"tests": tests}), signals=signals)
+def run(repo: Path, diffs: list[str], signals=ALL, tests: str = "related", issue: str = ISSUE, progress=None):
+    settings = resolve(repo, base="HEAD", review={"tests": tests})
+    return select(repo, issue, diffs, settings=settings, signals=signals, progress=progress)
 
 
 def test_a_patch_that_does_not_apply_or_parse_never_wins(repo: Path) -> None:
@@ -64,8 +65,13 @@ def test_a_test_that_passed_on_the_base_and_fails_weighs_heavily(repo: Path) -> 
     # both fail one gate: the debug print a policy, the other the tests (add(0, 0) is 1 now)
     breaks = diff_of(repo, ops("    return a + b if a else 1\n"))
     noisy = diff_of(repo, ops("    print('debug', a, b)\n    return a + b\n"))
-    result = run(repo, [breaks, noisy])
+    said: list[str] = []
+    result = run(repo, [breaks, noisy], progress=said.append)
     assert [r.index for r in result.ranking] == [1, 0]
+    # what the command's status line shows while each candidate's tests run, named for the candidate
+    shown = {"candidate 0: tests: 1 test file on the change", "candidate 0: tests: 1 test file on the base, to compare"}
+    assert shown <= set(said), said
+    assert "candidate 1: the security gate" in said, said
     assert "breaks 1 test(s) that pass on the base: " in result.ranking[1].reason
     assert "test_add_zero" in result.ranking[1].reason
     assert result.chosen is None  # neither passed every gate
