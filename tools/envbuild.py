@@ -51,8 +51,9 @@ from tools import sandbox
 from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
-BUILDER_VERSION = "8"  # bump when the way environments are built changes, so old caches are not reused
+BUILDER_VERSION = "9"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
+TODAY = "today"  # an environment's packages as of no date: today's
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
 UV_PASSED = (
@@ -168,6 +169,12 @@ class Built:
         return _read(self.home / "build.log")
 
 
+def packages_as_of(home: Path) -> str | None:
+    """The date the packages of the environment at ``home`` were resolved as of (YYYY-MM-DD, or ``TODAY``): the
+    era's, or a later one where the era's did not install; None for one made before this was recorded."""
+    return _read(home / "packages-as-of").strip() or None
+
+
 def project_failed(home: Path) -> str:
     """Why the project could not be installed in the environment at ``home`` (see ``Built.project_failed``)."""
     return _read(home / "project-failed").strip()
@@ -236,7 +243,8 @@ def _build(
     venv, source = home / "venv", home / "source"
     for old in (venv, source):
         shutil.rmtree(old, ignore_errors=True)
-    (home / "project-failed").unlink(missing_ok=True)
+    for stale in ("project-failed", "packages-as-of"):
+        (home / stale).unlink(missing_ok=True)
     uv_cache.mkdir(parents=True, exist_ok=True)
     env = {**recipe.env, **download_env(home), "UV_CACHE_DIR": str(uv_cache)}
     uv = Uv(
@@ -269,12 +277,13 @@ def _build(
         uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
         try:
             for install in attempt:
-                said = f"attempt {number}, packages as of {when or 'today'}"
+                said = f"attempt {number}, packages as of {when or TODAY}"
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
                 packages = _arguments(install, source, twins, imported)
                 uv.run(["pip", "install", "--quiet", *target, *date, *packages], source, log)
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
+            _write(home / "packages-as-of", f"{when or TODAY}\n")
             break
         except EnvironmentBuildError as exc:
             errors.append(str(exc))

@@ -85,6 +85,7 @@ class TestEnvironment:
     confine: Confinement = field(default_factory=Confinement)  # the sandbox every command of this environment runs in
     root: Path | None = None  # the user's repository: where an editable install wrote the project's version file
     project_failed: str = ""  # why a built environment holds the project's dependencies without the project
+    packages_as_of: str | None = None  # a built environment's packages: as of this date, or envbuild.TODAY
 
     def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
@@ -154,13 +155,15 @@ def resolve_environment(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     build: bool = True,
+    as_of: str | None = None,
 ) -> TestEnvironment:
     """The environment the tests of the repository at ``root`` run in (see the module docstring for the order).
 
     ``tree`` is what a build installs from (default ``root``); with ``build=False`` (doctor) nothing is
-    built, and a not-yet-built environment is described instead.
+    built, and a not-yet-built environment is described instead. ``as_of`` builds with the packages of that date
+    (``TestEnvironment.packages_as_of`` of another build) instead of the era's.
     """
-    found = _resolve(root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build)
+    found = _resolve(root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build, as_of=as_of)
     return dataclasses.replace(found, root=root)
 
 
@@ -172,12 +175,13 @@ def _resolve(
     cache_dir: Path | None,
     progress: Progress | None,
     build: bool,
+    as_of: str | None,
 ) -> TestEnvironment:
     configured = _configured(root, settings)
     if configured is not None:
         return configured
     if settings.env == "build":
-        recipe = project_recipe(tree or root)
+        recipe = _as_of(project_recipe(tree or root), as_of)
         cache = cache_dir or default_cache_dir()
         if not build:
             return _described(recipe, cache)
@@ -185,7 +189,7 @@ def _resolve(
     found = repository_environment(root)
     if found is not None:
         return found
-    recipe = project_recipe(tree or root)
+    recipe = _as_of(project_recipe(tree or root), as_of)
     if declares_dependencies(recipe):  # its imports need them: build the environment once (cached by its key)
         cache = cache_dir or default_cache_dir()
         if build:
@@ -563,6 +567,7 @@ def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
         env=_venv_vars(python),
         how=f"an isolated environment from {made_of} (key {recipe.key}){_other_python(recipe)}, {how}",
         project_failed=envbuild.project_failed(home),
+        packages_as_of=envbuild.packages_as_of(home),
     )
 
 
@@ -571,6 +576,13 @@ def _other_python(recipe: Recipe) -> str:
     if recipe.python == sys.executable:
         return ""
     return f", on Python {version_of(recipe.python)} (the project's requires-python excludes this one's)"
+
+
+def _as_of(recipe: Recipe, as_of: str | None) -> Recipe:
+    """``recipe`` with the packages of ``as_of`` first (then today's, as always), where it is given."""
+    if as_of is None:
+        return recipe
+    return dataclasses.replace(recipe, exclude_newer=None if as_of == envbuild.TODAY else as_of, or_python=None)
 
 
 def build_environment(

@@ -204,7 +204,8 @@ def tests_gate(
     base_environment = environment  # the base's tests run in the base's environment: its packages, not the change's
     if environment.kind == "built" and reshapes:
         with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
-            base_environment = ask(("environment",), partial(_base_environment, root, settings, repo)) or environment
+            made = partial(_base_environment, root, settings, repo, environment.packages_as_of)
+            base_environment = ask(("environment",), made) or environment
         if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":
             # every test judges a change to what the code runs on (attrs>=22 pinned to 20.3.0: no module changed)
             everything = select_tests(tree, candidate, options.model_copy(update={"tests": "all"}), test_globs)
@@ -328,13 +329,18 @@ def tests_gate(
     )
 
 
-def _base_environment(root: Path, settings: TestSettings, repo: git.Repo, base_tree: Path) -> TestEnvironment | None:
+def _base_environment(
+    root: Path, settings: TestSettings, repo: git.Repo, as_of: str | None, base_tree: Path
+) -> TestEnvironment | None:
     """The environment built from the base's own dependency files (the one the change's was, where they hold the
     same), or None where it cannot be built (a change that mends the dependencies: the base then runs in the
-    change's, as before)."""
+    change's, as before). Its packages are of the date the change's were (``as_of``): Box's release commit asked
+    for a coverage newer than its era had, so its environment took today's packages, ruamel.yaml 0.19 among them,
+    whose line breaks one of its tests did not expect; the base's, of the era, held 0.18, and the difference
+    read as the change's break. Of one date, the two differ by what the change asks for."""
     _progress("the change edits what the environment is made of: the base's environment, to compare with")
     try:
-        found = resolve_environment(root, settings, tree=base_tree, progress=_progress)
+        found = resolve_environment(root, settings, tree=base_tree, progress=_progress, as_of=as_of)
     except EnvironmentBuildError:
         return None
     return confined(found, repo, settings) if found.kind == "built" else None

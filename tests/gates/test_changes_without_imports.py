@@ -40,6 +40,25 @@ def test_a_dependency_change_runs_every_test_against_the_bases_environment(make_
     assert "(the change's packages: six " in report.checked and " added)" in report.checked
 
 
+@pytest.mark.slow
+def test_the_bases_environment_holds_the_packages_of_the_date_the_changes_was_built_with(
+    make_repo, tmp_path, monkeypatch
+) -> None:
+    """Box's release commit asked for a coverage newer than its commit's month had, so its environment took
+    today's packages; the base's, of that month, held an older ruamel.yaml, whose line breaks its test expected,
+    and the difference blocked the release as a break. Here a 2023 commit asks for a tomli-w of 2024: of one date,
+    the base's and the change's environments hold the same packages, and nothing is the change's."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2023-03-10T12:00:00")  # its packages: March 2023's (tomli-w 1.0)
+    era = "import importlib.metadata\n\n\ndef test_the_writer_of_its_day():\n"
+    era += "    assert importlib.metadata.version('tomli-w') == '1.0.0'\n"
+    of_its_day = BUILT["pyproject.toml"].replace("setuptools>=68", "setuptools>=61")  # 68 is of June 2023
+    root = make_repo({**BUILT, "pyproject.toml": of_its_day, "tests/test_era.py": era})
+    pyproject = of_its_day.replace('["tomli-w"]', '["tomli-w>=1.1"]')  # released in October 2024
+    report = gate_of(review_as_configured(root, diff_of(root, {"pyproject.toml": pyproject}), tests=TIMEOUT))
+    assert report.passed and report.checked == "no related tests", report
+
+
 def test_a_change_to_pytests_settings_runs_every_test(make_repo) -> None:
     """Tests in patchgate's own environment (the project declares no dependencies): no build, so not slow."""
     files = {
