@@ -8,7 +8,6 @@ the gates module, and applying the winner is a separate, checked step
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +24,9 @@ from core.errors import GateFailure, InputError, ModelError
 from core.git import changed_paths, open_repo
 from core.settings import AgentSettings, RunSettings
 from retrieval.context import count_tokens
+from tools.envbuild import Progress
 from tools.findings import ReviewResult
 
-Progress = Callable[[str], None]
 REPORT_DIFF_CHARS = 3000  # of a re-indented diff shown back to the model
 
 

@@ -25,6 +25,7 @@ from tools.policy import Policies
 if TYPE_CHECKING:
     from core.settings import ReviewOptions, TestSettings
     from tools.baseline import Baseline
+    from tools.envbuild import Progress
 
 BaseText = Callable[[str], "str | None"]  # a path's text as the base has it, None if absent or not text
 
@@ -64,7 +65,7 @@ class GateContext:
     base_text: BaseText  # a path's text at ``base``, None if absent or not text
     applied: bool = False
     baseline: Baseline | None = None  # shared with the reviews of other candidates for the same base (select)
-    progress: Callable[[str], None] = field(default=lambda _line: None)  # what runs now, for a person waiting
+    progress: Progress = field(default=lambda _line: None)  # what runs now, for a person waiting
 
     def new_text(self, path: str) -> str | None:
         """A path's text in the patched worktree; None when apply failed, the file is gone or is not text."""

@@ -11,7 +11,6 @@ throw-away one removed on success, error and Ctrl-C alike (``core.worktrees.work
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from core.git import file_at, open_repo, resolve_rev
@@ -20,6 +19,7 @@ from core.worktrees import kept_worktree, worktree
 from tools.baseline import Baseline
 from tools.baserules import policy_folder
 from tools.candidate import parse_diff
+from tools.envbuild import Progress
 from tools.findings import GateReport, ReviewResult
 from tools.gate import GateContext, gate_names, load_gate
 from tools.options import check_gates
@@ -36,7 +36,7 @@ def review(
     options: ReviewOptions | None = None,
     tests: TestSettings | None = None,
     baseline: Baseline | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> ReviewResult:
     """Apply ``diff`` to ``base`` in an isolated worktree and run the gates; bad input raises InputError.
 

@@ -34,6 +34,7 @@ from core.worktrees import kept_worktree, worktree
 from tools import envchange, sandbox
 from tools.baseline import Baseline, Outcomes
 from tools.candidate import Candidate
+from tools.envbuild import Progress
 from tools.environments import (
     HOW_TO_POINT,
     EnvironmentBuildError,
@@ -174,7 +175,7 @@ def tests_gate(
     settings: TestSettings,
     rules: TestRules,
     baseline: Baseline | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
+    progress: Progress = lambda _line: None,
 ) -> GateReport:
     """Run the selected tests on the candidate; on failure, tell new failures from ones the base had.
 

@@ -33,6 +33,7 @@ from retrieval.mentions import extract
 from tools.baseline import Baseline
 from tools.baserules import policy_folder
 from tools.candidate import Candidate, parse_diff
+from tools.envbuild import Progress
 from tools.environments import EnvironmentBuildError, resolve_environment
 from tools.findings import ReviewResult
 from tools.gate import text_in
@@ -42,7 +43,6 @@ from tools.patch import apply_patch
 from tools.policy import Policies, matches
 from tools.testing import confined
 
-Progress = Callable[[str], None]
 RUN_GATES = ("tests", "issue-tests")  # the gates that run the candidate's code: lent between equal programs
 DEFAULT_SIGNALS = frozenset(SIGNALS)
 
