@@ -6,7 +6,10 @@ cannot run, this is the cheap check that still executes the change: each
 changed module of a package is imported in a fresh interpreter of the
 project's environment, with the worktree first on the path. A module that
 fails to import on the base too is only a warning; a renamed module is compared
-with its old self there (run as a file where its old place was no module).
+with its old self there (run as a file where its old place was no module), a new
+one with its package. Where the environment lacks a package the module imports on
+both sides (a task runner's, declared in a requirements file nothing installs),
+the import says nothing of the change: a warning that the module went unchecked.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
@@ -28,9 +32,10 @@ from tools.findings import Finding
 # An argument of _SCRIPT that names a file to run (a base file that was no module), not a module to import.
 _FILE = "file:"
 # Runs in the project's interpreter: import each module (or run each file from its folder, as a script of it
-# would be, under a name that skips its ``__main__`` block), report the last line of each failure as JSON.
+# would be, under a name that skips its ``__main__`` block), report the last line of each failure as JSON, and
+# the top-level name of a module that no folder of the path holds (a package the environment lacks).
 _SCRIPT = f"""
-import importlib, json, os, runpy, sys, traceback
+import importlib, importlib.util, json, os, runpy, sys, traceback
 def load(entry):
     if not entry.startswith({_FILE!r}):
         return importlib.import_module(entry)
@@ -42,6 +47,12 @@ def load(entry):
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
+def lacking(exc):
+    top = (getattr(exc, "name", None) or "").partition(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    try:
+        return top if top and importlib.util.find_spec(top) is None else None
+    except Exception:
+        return None
 failed = {{}}
 for entry in sys.argv[1:]:
     try:
@@ -49,11 +60,19 @@ for entry in sys.argv[1:]:
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from module code count as failures too
         last = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
         owner = type(exc).__module__ + "."  # a class of the module itself is named by where it ran from
-        failed[entry] = (last[len(owner):] if last.startswith(owner) else last)[:300]
+        failed[entry] = [(last[len(owner):] if last.startswith(owner) else last)[:300], lacking(exc)]
 print("PATCHGATE-IMPORTS " + json.dumps(failed))
 """
 _MARK = "PATCHGATE-IMPORTS "
 IMPORT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """Why a module did not import (the exception's last line), and the package it lacked, if that was why."""
+
+    why: str
+    lacks: str | None = None
 
 
 def import_check(
@@ -66,7 +85,8 @@ def import_check(
     timeout: float,
     pass_env: list[str] | tuple[str, ...] = (),
 ) -> tuple[list[Finding], str]:
-    """Findings for changed modules that do not import (base failures only warn), and a one-line summary."""
+    """Findings for changed modules that do not import (base failures only warn), and a one-line summary that
+    says how many imported: a warning alone leaves the verdict passed, so the summary says what was not shown."""
     modules = importable_modules(tree, candidate, is_test)
     timeout = min(timeout, IMPORT_TIMEOUT)
     failed = check_imports(tree, list(modules), environment, timeout, pass_env)
@@ -78,7 +98,8 @@ def import_check(
         was = base_counterparts(base_tree, candidate, {n: modules[n] for n in failed})
         before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
     before = before if isinstance(before, dict) else {}
-    return import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules), ""
+    findings = import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules)
+    return findings, f"import check: {len(modules) - len(failed)} of {len(modules)} changed module(s) import"
 
 
 def importable_modules(tree: Path, candidate: Candidate, is_test: Callable[[str], bool]) -> dict[str, str]:
@@ -114,21 +135,34 @@ def _module_name(tree: Path, path: PurePosixPath) -> str | None:
 
 
 def base_counterparts(base_tree: Path, candidate: Candidate, modules: dict[str, str]) -> dict[str, str]:
-    """Module name -> what it was on the base, as an argument of ``_SCRIPT``; none where it had no file there.
+    """Module name -> what it was on the base, as an argument of ``_SCRIPT``; none where nothing was there.
 
     A failure only counts as old if the same code failed the same way before, so a renamed module is
     compared with its old path, not with the new one (absent on the base): by its old dotted name where
     that was a module, else by running the old file (attrs moved type-checker examples, which raise when
-    run, from ``typing-examples/`` into a package).
+    run, from ``typing-examples/`` into a package). A new module is compared with the nearest package
+    above it that the base had: importing it imports that first (parse_type's new ``tasks/_path.py``,
+    whose package never imported here).
     """
     renamed = {f.path: f.old_path for f in candidate.files if f.status == "renamed" and f.old_path}
     found: dict[str, str] = {}
     for name, path in modules.items():
         old = renamed.get(path)
-        if not (base_tree / (old or path)).is_file():
-            continue
-        found[name] = name if old is None else (_module_name(base_tree, PurePosixPath(old)) or _FILE + old)
+        if (base_tree / (old or path)).is_file():
+            found[name] = name if old is None else (_module_name(base_tree, PurePosixPath(old)) or _FILE + old)
+        elif old is None and (package := _package_on(base_tree, PurePosixPath(path))):
+            found[name] = package
     return found
+
+
+def _package_on(base_tree: Path, path: PurePosixPath) -> str | None:
+    """The dotted name of the nearest package above ``path`` that ``base_tree`` has, or None."""
+    for folder in path.parents:
+        if folder == PurePosixPath("."):
+            return None
+        if (base_tree / folder / "__init__.py").is_file():
+            return _module_name(base_tree, folder / "__init__.py")
+    return None
 
 
 def check_imports(
@@ -137,7 +171,7 @@ def check_imports(
     environment: TestEnvironment,
     timeout: float,
     pass_env: list[str] | tuple[str, ...] = (),
-) -> dict[str, str] | str:
+) -> dict[str, ImportFailure] | str:
     """Failures by argument (a module name, or ``_FILE`` and a path), or a string saying why the check could not run."""
     if not entries:
         return {}
@@ -158,20 +192,24 @@ def check_imports(
     line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)
     if line is None:
         return f"the import check did not finish (exit {done.returncode}): {done.output.strip()[-300:]}"
-    return json.loads(line[len(_MARK) :])
+    return {entry: ImportFailure(why, lacks) for entry, (why, lacks) in json.loads(line[len(_MARK) :]).items()}
 
 
 def import_findings(
-    candidate_failures: dict[str, str], base_failures: dict[str, str], modules: dict[str, str]
+    candidate_failures: dict[str, ImportFailure], base_failures: dict[str, ImportFailure], modules: dict[str, str]
 ) -> list[Finding]:
-    """One error per module the change breaks; modules that failed the same way on the base, one warning."""
-    findings, old = [], []
-    for name, why in candidate_failures.items():
-        if base_failures.get(name) == why:
-            old.append(f"{name}: {why}")
+    """One error per module the change breaks; one warning for those that failed the same way on the base, and
+    one for those the environment cannot import on either side, for want of a package (unchecked, not passed)."""
+    findings, old, unchecked = [], [], []
+    for name, failure in candidate_failures.items():
+        before = base_failures.get(name)
+        if before is not None and before.why == failure.why:
+            old.append(f"{name}: {failure.why}")
+        elif before is not None and before.lacks and failure.lacks:
+            unchecked.append((name, before.lacks, failure.lacks))
         else:
             findings.append(
-                Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {why}")
+                Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {failure.why}")
             )
     if old:
         shown = first_few(old, 2, sep="; ")
@@ -180,6 +218,18 @@ def import_findings(
                 rule="tests.import-error",
                 severity="warning",
                 message=f"{len(old)} changed module(s) do not import on the base either ({shown})",
+            )
+        )
+    if unchecked:
+        names = first_few([name for name, _, _ in unchecked], 3)
+        base_lacks = ", ".join(sorted({lacks for _, lacks, _ in unchecked}))
+        lacks = ", ".join(sorted({lacks for _, _, lacks in unchecked}))
+        findings.append(
+            Finding(
+                rule="tests.import-unchecked",
+                severity="warning",
+                message=f"{len(unchecked)} changed module(s) not checked ({names}): the environment lacks packages "
+                f"they import, on the base ({base_lacks}) and on the change ({lacks})",
             )
         )
     return findings

@@ -220,6 +220,44 @@ def test_a_move_that_breaks_a_relative_import_is_an_error(make_repo) -> None:
     )
 
 
+# parse_type's invoke tasks: a package whose imports are declared in tasks/py.requirements.txt, which no
+# environment here installs; the change adds a helper module that its package imports first.
+TASKS = {"tasks/__init__.py": "import invoke\n", "tasks/_compat.py": "import shutil\n"}
+HELPER = {"tasks/_path.py": "from path import Path\n", "tasks/__init__.py": "from . import _path\nimport invoke\n"}
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "error"),
+    [
+        (TASKS, HELPER, None),
+        # the package imported on the base: the package the change needs is the change's, and missing
+        ({**TASKS, "tasks/__init__.py": "import shutil\n"}, HELPER, "import tasks._path fails: ModuleNotFoundError"),
+        # the base lacked invoke, but what the change cannot import is a module of the project's own
+        (TASKS, {"tasks/__init__.py": "import tasks._gone\nimport invoke\n"}, "No module named 'tasks._gone'"),
+    ],
+)
+def test_a_module_that_no_environment_here_can_import_is_unchecked_not_broken(
+    project: Path, base: dict[str, str], change: dict[str, str], error: str | None
+) -> None:
+    """Both sides lack a package the module imports: the import says nothing of the change, and the review says the
+    modules went unchecked (a warning, and how many imported) where it blocked parse_type's commit."""
+    write_files(project, base)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "tasks")
+    report = gate_of(review_as_configured(project, diff_of(project, change), tests=TIMEOUT))
+    if error:
+        assert not report.passed and error in errors(report)["tests.import-error"], report
+        return
+    assert report.passed, report
+    (unchecked,) = report.findings
+    assert unchecked.rule == "tests.import-unchecked" and unchecked.severity == "warning"
+    assert unchecked.message == (
+        "2 changed module(s) not checked (tasks, tasks._path): the environment lacks packages they import, "
+        "on the base (invoke) and on the change (path)"
+    )
+    assert report.detail == "no related tests; import check: 0 of 2 changed module(s) import"
+
+
 @pytest.mark.parametrize("written_to", ["the user's tree", "the environment's site-packages"])
 def test_the_version_file_the_build_writes_is_there_for_the_tests(make_repo, written_to: str) -> None:
     """platformdirs' hatch-vcs writes src/platformdirs/version.py at install, git ignores it, and the package
