@@ -55,6 +55,7 @@ from tools.testdeps import (
     hatch_dev,
     pdm_dev,
     pdm_groups,
+    pipenv_packages,
     poetry_dev,
     poetry_main,
     test_groups,
@@ -303,7 +304,7 @@ def _venv_vars(python: Path) -> dict[str, str]:
 
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
 
-DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.toml")
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "tox.toml", "Pipfile")
 # Requirement files by name (pyproject-hooks' tests import testpath, which only its dev-requirements.txt lists),
 # besides those the project's commands install (``tools.commandfiles``).
 REQUIREMENT_FILES = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "requirements/*.txt")
@@ -395,6 +396,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     tested = [*test_groups(pyproject), *tox.groups]
     pdm_tested, commanded_groups = pdm_groups(pyproject), installed_groups(tree)
     listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_tested), *hatch_dev(pyproject, tree))
+    listed += tuple(pipenv_packages(tree, buildable))  # a Pipfile's, where the project has one
     groups = (*group_args(tested), *listed)
     test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
     development = tuple(

@@ -1,5 +1,5 @@
 """What a project's pyproject.toml says its tests need: test extras, dependency groups (PEP 735, uv's, poetry's
-and PDM's spellings) and the requirements it states itself.
+and PDM's spellings) and the requirements it states itself; and what its Pipfile's development packages are.
 
 The text is the project's: what does not parse, or names what no package index
 serves, is left out rather than failing the build of the environment its tests
@@ -90,13 +90,26 @@ def poetry_main(pyproject: dict[str, Any]) -> list[str]:
     return _poetry_requirements([table_at(pyproject, "tool", "poetry", "dependencies")])
 
 
+def pipenv_packages(tree: Path, buildable: bool) -> list[str]:
+    """A Pipfile's ``[dev-packages]`` as PEP 508 requirements, and its ``[packages]`` where the project has no
+    pyproject.toml or setup.py to declare them. shellingham lists pytest-mock, whose ``mocker`` fixture its tests
+    take, only there: without it they error on both sides and judge nothing. Pipenv's specifiers
+    (``'*'``, ``'>=1.0'``, a table with ``version``, ``extras`` and ``markers``) are read as poetry-core reads
+    poetry's, which spells them the same; a path, a git repository or a file is left out, as poetry's are."""
+    pipfile = toml_file(tree / "Pipfile")
+    tables = [table_at(pipfile, "dev-packages"), *([] if buildable else [table_at(pipfile, "packages")])]
+    return _poetry_requirements(tables)
+
+
 def _poetry_requirements(tables: list[dict[str, Any]]) -> list[str]:
     from poetry.core.factory import Factory
 
     found = []
     for table in tables:
         for name, constraint in table.items():
-            if name == "python" or (isinstance(constraint, dict) and {"path", "git", "url"} & constraint.keys()):
+            if name == "python" or (
+                isinstance(constraint, dict) and {"path", "git", "url", "file"} & constraint.keys()
+            ):
                 continue
             try:
                 found.append(Factory.create_dependency(name, constraint).to_pep_508())

@@ -58,6 +58,7 @@ DECLARED = {
         "tests/requirements.txt": "tomli-w==1.1.0\n",
     },
     "uv dev-dependencies": {"pyproject.toml": '[tool.uv]\ndev-dependencies = ["tomli-w"]\n'},
+    "Pipfile": {"Pipfile": "[packages]\ngreeter = {path = '.', editable = true}\n\n[dev-packages]\ntomli-w = '*'\n"},
     "tox, the project not buildable": {
         "tox.ini": "[testenv]\nskip_install = true\ndeps = tomli-w\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
@@ -142,7 +143,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     default environment; a 2023 anytree's ``[project.urls]`` without a name, which uv
     refuses, left its tests without the six of its ``[tool.poetry.dependencies]``; a 2026 Box's test requirements take
     toon-format from a git URL this machine cannot reach; a 2024 apischema's CI installs a benchmark requirement file
-    whose pydantic conflicts with its tests' file, which holds graphql-core. Needs the package registry."""
+    whose pydantic conflicts with its tests' file, which holds graphql-core; shellingham's pytest-mock only in its
+    Pipfile's ``[dev-packages]``. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
