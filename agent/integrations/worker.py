@@ -44,8 +44,15 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             return {"nothing": True}
     base = request.get("base") or "HEAD"
     settings = resolve(root, base=base, review={"origin": "model", "tests": request.get("tests")})
-    print(f"reviewing the change against {base} (tests: {settings.review.tests})", file=sys.stderr, flush=True)
-    return review(root, diff, base=settings.commit, options=settings.review, tests=settings.tests).model_dump()
+    _progress(f"reviewing the change against {base} (tests: {settings.review.tests})")
+    return review(
+        root, diff, base=settings.commit, options=settings.review, tests=settings.tests, progress=_progress
+    ).model_dump()
+
+
+def _progress(line: str) -> None:
+    """A line for the client: the gate running, which test files on which side (a notification per line)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def _select(root: Path, request: dict[str, Any]) -> dict[str, Any]:
         request.get("issue") or "",
         list(request["select"]),
         settings=settings,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        progress=_progress,
     )
     answer = selection.to_json()
     return {

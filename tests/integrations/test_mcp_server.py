@@ -70,6 +70,7 @@ def test_sdk_client_over_stdio(project: Path) -> None:
     patch = got["patch"].structured_content
     assert patch["status"] == "failed" and "test_add fails" in patch["summary"]
     assert any("reviewing the change" in m for m in progress)
+    assert "tests: 1 test file on the change" in progress, progress  # what runs, as a terminal's status line says
     changes = got["changes"].structured_content
     assert changes["status"] == "failed" and "test_add fails" in changes["summary"]
     assert (project / "pkg/calc.py").read_text() == "def add(a, b):\n    return a * b\n"  # the tree is untouched
