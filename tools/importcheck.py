@@ -68,6 +68,16 @@ IMPORT_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
+class ImportCheck:
+    """The findings, a one-line summary, and whether any changed module imported: where none did (each failed as
+    on the base, or went unchecked), the check executed nothing of the change, and a gate it stands in for says so."""
+
+    findings: list[Finding]
+    summary: str
+    imported: bool
+
+
+@dataclass(frozen=True)
 class ImportFailure:
     """Why a module did not import (the exception's last line), and the package it lacked, if that was why."""
 
@@ -84,22 +94,23 @@ def import_check(
     environment: TestEnvironment,
     timeout: float,
     pass_env: list[str] | tuple[str, ...] = (),
-) -> tuple[list[Finding], str]:
-    """Findings for changed modules that do not import (base failures only warn), and a one-line summary that
-    says how many imported: a warning alone leaves the verdict passed, so the summary says what was not shown."""
+) -> ImportCheck:
+    """Findings for changed modules that do not import (base failures only warn), and a summary that says how
+    many imported: a warning alone leaves the verdict passed, so the summary says what was not shown."""
     modules = importable_modules(tree, candidate, is_test)
     timeout = min(timeout, IMPORT_TIMEOUT)
     failed = check_imports(tree, list(modules), environment, timeout, pass_env)
     if isinstance(failed, str):
-        return [Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], ""
+        return ImportCheck([Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], "", False)
     if not failed:
-        return [], f"import check: {len(modules)} changed module(s) import" if modules else ""
+        return ImportCheck([], f"import check: {len(modules)} changed module(s) import" if modules else "", True)
     with worktree(repo, base) as base_tree:
         was = base_counterparts(base_tree, candidate, {n: modules[n] for n in failed})
         before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
     before = before if isinstance(before, dict) else {}
     findings = import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules)
-    return findings, f"import check: {len(modules) - len(failed)} of {len(modules)} changed module(s) import"
+    imported = len(modules) - len(failed)
+    return ImportCheck(findings, f"import check: {imported} of {len(modules)} changed module(s) import", imported > 0)
 
 
 def importable_modules(tree: Path, candidate: Candidate, is_test: Callable[[str], bool]) -> dict[str, str]:

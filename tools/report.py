@@ -100,7 +100,7 @@ def print_table(result: ReviewResult, console: Console) -> None:
     for gate in result.gates:
         if gate.checked:
             console.print(Text(f"  {gate.name}: {gate.checked}"))
-    skipped = [g for g in result.gates if g.skipped and g.detail]
+    skipped = [g for g in result.gates if g.skipped and g.detail and g.detail != g.checked]  # not said twice
     for gate in skipped:
         console.print(Text(f"  {gate.name} skipped: {gate.detail}", "dim"))
     unchecked = [g.name for g in result.gates if g.skipped and g.findings]  # could not run: never "all passed"

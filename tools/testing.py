@@ -428,18 +428,21 @@ def _imports_only(
     detail: str,
     *findings: Finding,
 ) -> GateReport:
-    """The import check in place of tests that are off, absent or could not run, with what the tests said."""
-    checked, summary = import_check(
+    """The import check in place of tests that are off, absent or could not run, with what the tests said; where
+    no changed module imported, nothing executed the change, and the gate passes as not checked."""
+    check = import_check(
         repo, base, candidate, tree, lambda p: matches(p, test_globs), environment, timeout, settings.pass_env
     )
-    found = [*findings, *checked]
+    found = [*findings, *check.findings]
     said = detail if detail in (TESTS_OFF, NO_RELATED) else "no test ran"  # else detail is pytest's output
+    passed = not any(f.severity == "error" for f in found)
     return GateReport(
         name="tests",
-        passed=not any(f.severity == "error" for f in found),
+        passed=passed,
+        skipped=passed and not check.imported,
         findings=found,
-        detail="; ".join(x for x in (detail, summary) if x),
-        checked="; ".join(x for x in (said, summary) if x),
+        detail="; ".join(x for x in (detail, check.summary) if x),
+        checked="; ".join(x for x in (said, check.summary) if x),
     )
 
 

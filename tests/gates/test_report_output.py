@@ -58,3 +58,16 @@ def test_github_comments_put_the_error_first_and_summarise_the_rest() -> None:
     sections = body.split("### ")[1:]
     assert sections[0].startswith("❌ `src/app/very/deep/package/module_with_a_long_name.py:12` — parse.syntax")
     assert len(sections) == 2 and "40 places" in sections[1]
+
+
+def test_a_gate_that_checked_nothing_says_what_it_tried_once_and_the_verdict_says_not_checked() -> None:
+    said = "no related tests; import check: 0 of 3 changed module(s) import"
+    unchecked = Finding(rule="tests.import-unchecked", severity="warning", message="3 changed module(s) not checked")
+    result = ReviewResult(
+        passed=True,
+        gates=[GateReport(name="tests", passed=True, skipped=True, findings=[unchecked], detail=said, checked=said)],
+    )
+    buffer = io.StringIO()
+    print_table(result, DataConsole(file=buffer, width=80, color_system=None))
+    text = buffer.getvalue()
+    assert text.count("import check: 0 of 3") == 1 and "passed, but not checked: tests" in text, text
