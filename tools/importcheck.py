@@ -8,8 +8,9 @@ project's environment, with the worktree first on the path. A module that
 fails to import on the base too is only a warning; a renamed module is compared
 with its old self there (run as a file where its old place was no module), a new
 one with its package. Where the environment lacks a package the module imports on
-both sides (a task runner's, declared in a requirements file nothing installs),
-the import says nothing of the change: a warning that the module went unchecked.
+both sides, or one its package declares in a requirement file of its own that
+nothing installs (a task runner's), the import says nothing of the change: a
+warning that the module went unchecked.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from core.console import first_few
 from core.worktrees import worktree
@@ -108,7 +111,8 @@ def import_check(
         was = base_counterparts(base_tree, candidate, {n: modules[n] for n in failed})
         before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
     before = before if isinstance(before, dict) else {}
-    findings = import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules)
+    aside = {n: f for n, fail in failed.items() if fail.lacks and (f := declared_aside(tree, modules[n], fail.lacks))}
+    findings = import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules, aside)
     imported = len(modules) - len(failed)
     return ImportCheck(findings, f"import check: {imported} of {len(modules)} changed module(s) import", imported > 0)
 
@@ -206,18 +210,51 @@ def check_imports(
     return {entry: ImportFailure(why, lacks) for entry, (why, lacks) in json.loads(line[len(_MARK) :]).items()}
 
 
+def declared_aside(tree: Path, path: str, lacks: str) -> str | None:
+    """The requirement file in the module's own package folders (up to its top-level package) that names ``lacks``,
+    or None. A package beside the project's (parse_type's invoke ``tasks/``) declares what it needs in a file of its
+    own (``tasks/py.requirements.txt``) that no environment here installs; a package the project's library lacks
+    is declared, if anywhere, where the environment reads it."""
+    wanted = canonicalize_name(lacks)
+    folder = PurePosixPath(path).parent
+    while folder != PurePosixPath(".") and (tree / folder / "__init__.py").is_file():
+        for listed in sorted((tree / folder).glob("*requirements*.txt")):
+            if wanted in _requirement_names(listed):
+                return str(listed.relative_to(tree))
+        folder = folder.parent
+    return None
+
+
+def _requirement_names(path: Path) -> set[str]:
+    """The names of a requirement file's requirements; options, includes and what does not parse are left out."""
+    names: set[str] = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            names.add(canonicalize_name(Requirement(line.partition(" #")[0].strip()).name))
+        except InvalidRequirement:
+            continue
+    return names
+
+
 def import_findings(
-    candidate_failures: dict[str, ImportFailure], base_failures: dict[str, ImportFailure], modules: dict[str, str]
+    candidate_failures: dict[str, ImportFailure],
+    base_failures: dict[str, ImportFailure],
+    modules: dict[str, str],
+    aside: dict[str, str] | None = None,
 ) -> list[Finding]:
     """One error per module the change breaks; one warning for those that failed the same way on the base, and
-    one for those the environment cannot import on either side, for want of a package (unchecked, not passed)."""
+    one for those the environment cannot import for want of a package: on both sides, or one their package
+    declares in a requirement file of its own (``aside``: module -> file; ``declared_aside``). Unchecked, not
+    passed: the import says nothing of the change."""
     findings, old, unchecked = [], [], []
     for name, failure in candidate_failures.items():
-        before = base_failures.get(name)
+        before, file = base_failures.get(name), (aside or {}).get(name)
         if before is not None and before.why == failure.why:
             old.append(f"{name}: {failure.why}")
+        elif file:
+            unchecked.append((name, f"{failure.lacks}, which {file} declares"))
         elif before is not None and before.lacks and failure.lacks:
-            unchecked.append((name, before.lacks, failure.lacks))
+            unchecked.append((name, f"{before.lacks} on the base, {failure.lacks} on the change"))
         else:
             findings.append(
                 Finding(rule="tests.import-error", path=modules[name], message=f"import {name} fails: {failure.why}")
@@ -232,15 +269,14 @@ def import_findings(
             )
         )
     if unchecked:
-        names = first_few([name for name, _, _ in unchecked], 3)
-        base_lacks = ", ".join(sorted({lacks for _, lacks, _ in unchecked}))
-        lacks = ", ".join(sorted({lacks for _, _, lacks in unchecked}))
+        names = first_few([name for name, _ in unchecked], 3)
+        lacks = first_few(list(dict.fromkeys(why for _, why in unchecked)), 2, sep="; ")
         findings.append(
             Finding(
                 rule="tests.import-unchecked",
                 severity="warning",
-                message=f"{len(unchecked)} changed module(s) not checked ({names}): the environment lacks packages "
-                f"they import, on the base ({base_lacks}) and on the change ({lacks})",
+                message=f"{len(unchecked)} changed module(s) not checked ({names}): the environment lacks "
+                f"packages they import ({lacks})",
             )
         )
     return findings

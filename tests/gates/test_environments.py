@@ -226,34 +226,43 @@ TASKS = {"tasks/__init__.py": "import invoke\n", "tasks/_compat.py": "import shu
 HELPER = {"tasks/_path.py": "from path import Path\n", "tasks/__init__.py": "from . import _path\nimport invoke\n"}
 
 
+TASKS_IMPORT = {**TASKS, "tasks/__init__.py": "import shutil\n"}  # no invoke: the package imports on the base
+DECLARED = {"tasks/py.requirements.txt": "invoke>=2  # the tasks\npath>=16\n"}
+
+
 @pytest.mark.parametrize(
-    ("base", "change", "error"),
+    ("base", "change", "said"),
     [
-        (TASKS, HELPER, None),
-        # the package imported on the base: the package the change needs is the change's, and missing
-        ({**TASKS, "tasks/__init__.py": "import shutil\n"}, HELPER, "import tasks._path fails: ModuleNotFoundError"),
+        (TASKS, HELPER, "invoke on the base, path on the change"),
+        (TASKS_IMPORT, {**HELPER, **DECLARED}, "path, which tasks/py.requirements.txt declares"),
+        # the package imported on the base, and nothing declares what the change needs: the change's, and missing
+        (TASKS_IMPORT, HELPER, "import tasks._path fails: ModuleNotFoundError"),
         # the base lacked invoke, but what the change cannot import is a module of the project's own
-        (TASKS, {"tasks/__init__.py": "import tasks._gone\nimport invoke\n"}, "No module named 'tasks._gone'"),
+        (
+            TASKS,
+            {"tasks/__init__.py": "import tasks._gone\nimport invoke\n"},
+            "import tasks fails: ModuleNotFoundError: No module named 'tasks._gone'",
+        ),
     ],
 )
 def test_a_module_that_no_environment_here_can_import_is_unchecked_not_broken(
-    project: Path, base: dict[str, str], change: dict[str, str], error: str | None
+    project: Path, base: dict[str, str], change: dict[str, str], said: str
 ) -> None:
-    """Both sides lack a package the module imports: the import says nothing of the change, and the review says the
-    modules and the gate went unchecked (a warning, and how many imported) where it blocked parse_type's commit."""
+    """Both sides lack a package the module imports, or the change needs one its package declares in a file of its
+    own that nothing installs: the import says nothing of the change, and the review says the modules and the gate
+    went unchecked (a warning, and how many imported) where it blocked parse_type's commit."""
     write_files(project, base)
     git(project, "add", "-A")
     git(project, "commit", "-qm", "tasks")
     report = gate_of(review_as_configured(project, diff_of(project, change), tests=TIMEOUT))
-    if error:
-        assert not report.passed and error in errors(report)["tests.import-error"], report
+    if said.startswith("import "):
+        assert not report.passed and said in errors(report)["tests.import-error"], report
         return
     assert report.passed and report.skipped, report  # "passed, but not checked": nothing executed the change
     (unchecked,) = report.findings
     assert unchecked.rule == "tests.import-unchecked" and unchecked.severity == "warning"
     assert unchecked.message == (
-        "2 changed module(s) not checked (tasks, tasks._path): the environment lacks packages they import, "
-        "on the base (invoke) and on the change (path)"
+        f"2 changed module(s) not checked (tasks, tasks._path): the environment lacks packages they import ({said})"
     )
     assert report.detail == "no related tests; import check: 0 of 2 changed module(s) import"
 
