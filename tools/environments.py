@@ -46,7 +46,7 @@ from tools.commandfiles import installed_extras, installed_groups, installed_req
 from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
-from tools.reqfiles import FROM_THE_INDEX, named_files, takes_from_urls
+from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
 from tools.sandbox import Confinement
 from tools.testdeps import (
     TEST_EXTRAS,
@@ -361,15 +361,14 @@ _VERSION_IN_NAME = re.compile(r"(?<![0-9.])([23])\.?([0-9]{1,2})(?![0-9.])")
 def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     """The recipe of the project in ``tree`` from its metadata: pyproject/setup.py/setup.cfg/requirements/tox.
 
-    Attempts, smaller each time: the project with its test extras and those its commands install, test
-    dependency groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018
-    itsdangerous lists freezegun only there); where those groups take a package from a URL, the same as the index
-    serves them; the same with only its test extras; with only the requirement files named for tests or installed
-    by the project's commands; without the requirement files; with tox's deps the tests import; without tox's
-    deps; alone; its dependencies and test dependencies without the project; pytest only. Each with the packages
-    of the commit's month (``_era``), then with those of the Python's release month (a commit older than the
-    Python), then with today's.
-    On a Python the project's ``requires-python`` admits (``tools.pythons``).
+    Attempts, smaller each time: the project with its test extras and those its commands install, test dependency
+    groups and those its commands (or uv, unasked) install, requirement files and tox's deps (a 2018 itsdangerous
+    lists freezegun only there); where those groups take a package from a URL, the same as the index serves them;
+    the same with only its test extras; with only the requirement files named for tests or installed by the
+    project's commands; with only their lines the tests import; without the requirement files; with tox's deps the
+    tests import; without tox's deps; alone; its dependencies and test dependencies without the project; pytest
+    only. Each with the packages of the commit's month (``_era``), then with those of the Python's release month (a
+    commit older than the Python), then with today's. On a Python its ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
@@ -399,18 +398,17 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     listed += tuple(pipenv_packages(tree, buildable))  # a Pipfile's, where the project has one
     groups = (*group_args(tested), *listed)
     test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
-    development = tuple(
-        dict.fromkeys(
-            [
-                *(r for r in test_declared if r not in runtime),
-                *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
-                *listed,
-                *tox.requirements,
-            ]
-        )
-    )
+    tested_files = [r for r in requirements if "test" in r.lower() or r in ran]
+    stated = [  # what the project says its tests need beyond what it runs on
+        *(r for r in test_declared if r not in runtime),
+        *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
+        *listed,
+        *tox.requirements,
+        *requirement_lines(tree, tested_files),
+    ]
+    development = tuple(dict.fromkeys(stated))
     pinned = tuple(a for r in requirements for a in ("-r", r))
-    for_tests = tuple(a for r in requirements if "test" in r.lower() or r in ran for a in ("-r", r))
+    for_tests = tuple(a for r in tested_files for a in ("-r", r))
     named_for_tests = tuple(a for r in requirements if "test" in r.lower() for a in ("-r", r))
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
     # installs under its envs' other factors (authlib's `django: django` group), first: such an extra may also hold
@@ -441,6 +439,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
             if named_for_tests and named_for_tests != for_tests
             else ()
         ),
+        # the test requirement files' lines the tests import: verboselogs' mock, beside a pylint 1.3 that cannot build
+        *((((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if tested_files else ()),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
         # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from core.console import first_few
@@ -31,6 +31,7 @@ from core.worktrees import worktree
 from tools.candidate import Candidate
 from tools.environments import TestEnvironment, execute
 from tools.findings import Finding
+from tools.reqfiles import requirement_lines
 
 # An argument of _SCRIPT that names a file to run (a base file that was no module), not a module to import.
 _FILE = "file:"
@@ -219,21 +220,11 @@ def declared_aside(tree: Path, path: str, lacks: str) -> str | None:
     folder = PurePosixPath(path).parent
     while folder != PurePosixPath(".") and (tree / folder / "__init__.py").is_file():
         for listed in sorted((tree / folder).glob("*requirements*.txt")):
-            if wanted in _requirement_names(listed):
-                return str(listed.relative_to(tree))
+            named = str(listed.relative_to(tree))
+            if any(canonicalize_name(Requirement(line).name) == wanted for line in requirement_lines(tree, [named])):
+                return named
         folder = folder.parent
     return None
-
-
-def _requirement_names(path: Path) -> set[str]:
-    """The names of a requirement file's requirements; options, includes and what does not parse are left out."""
-    names: set[str] = set()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            names.add(canonicalize_name(Requirement(line.partition(" #")[0].strip()).name))
-        except InvalidRequirement:
-            continue
-    return names
 
 
 def import_findings(

@@ -61,6 +61,21 @@ def named_files(installs: Iterable[Sequence[str]]) -> list[str]:
     return [a for install in installs for k, a in enumerate(install) if k and install[k - 1] == "-r"]
 
 
+def requirement_lines(tree: Path, names: Iterable[str]) -> list[str]:
+    """The requirements the files ``names`` (relative to ``tree``) and the files they include state, as PEP 508
+    strings, in order: options, editables, URLs and what does not parse are left out."""
+    found = []
+    for lines in _Files.read(tree, names).lines.values():
+        for line in lines:
+            try:
+                requirement = Requirement(COMMENT.sub("", line).strip())
+            except InvalidRequirement:
+                continue
+            if requirement.url is None:
+                found.append(str(requirement))
+    return list(dict.fromkeys(found))
+
+
 def takes_from_urls(tree: Path, names: Iterable[str]) -> bool:
     """Whether one of the requirement files ``names`` (relative to ``tree``), or one they include, takes a
     package from a URL that the package index could serve by its name."""

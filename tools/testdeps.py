@@ -24,6 +24,7 @@ from core.tables import strings_in, table_at, toml_file
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
 _FETCHED = {"git", "url", "path"}  # a [tool.uv.sources] entry that is no package index
 _TEST_FOLDERS = {"test", "tests", "testing"}
+_TEST_MODULES = {"conftest.py", "test.py", "tests.py"}
 _NOT_SOURCE = {".git", ".venv", "venv", ".tox", ".nox", "node_modules", "build", "dist"}
 
 
@@ -184,8 +185,9 @@ def group_requirements(pyproject: dict[str, Any], name: str) -> tuple[list[str],
 
 
 def test_imports(tree: Path, limit: int = 2000) -> set[str]:
-    """The top-level modules the tree's tests import: ``test_*.py``, ``*_test.py``, ``conftest.py`` and every module
-    under a ``test``, ``tests`` or ``testing`` folder, read from their syntax (at most ``limit`` files)."""
+    """The top-level modules the tree's tests import: ``test_*.py``, ``*_test.py``, ``test.py``, ``tests.py``
+    (verboselogs' tests are its package's ``tests.py``), ``conftest.py`` and every module under a ``test``,
+    ``tests`` or ``testing`` folder, read from their syntax (at most ``limit`` files)."""
     found: set[str] = set()
     read = 0
     for folder, subfolders, files in os.walk(tree):
@@ -194,7 +196,7 @@ def test_imports(tree: Path, limit: int = 2000) -> set[str]:
         for name in sorted(files):
             if not name.endswith(".py") or read >= limit:
                 continue
-            if under_tests or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+            if under_tests or name.startswith("test_") or name.endswith("_test.py") or name in _TEST_MODULES:
                 read += 1
                 found |= _top_level_imports(Path(folder) / name)
     return found

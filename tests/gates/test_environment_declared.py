@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import diff_of, review_as_configured
+from tests.conftest import diff_of, review_as_configured, write_files
 from tests.gates.test_environments import BUILT, TIMEOUT, gate_of
+from tools.testdeps import imported_by_tests, test_imports
 
 # where a project declares what its tests import beyond its own dependencies: a PEP 735 group (which uv resolves,
 # include-group too), tox's deps (a requirement file they name, beside others that conflict; plain lines) and
@@ -90,6 +91,9 @@ DECLARED = {
     "pdm dev-dependencies": {
         "pyproject.toml": '[tool.pdm.dev-dependencies]\ntest = ["tomli-w"]\nlint = ["patchgate-no-such-project"]\n'
     },
+    "a test requirement file with a development tool that does not build here": {
+        "requirements-tests.txt": "tomli-w\npatchgate-no-such-project < 1.4  # the lint\n"
+    },
     "a development tool that does not install here, beside what the tests import": {
         "pyproject.toml": '[tool.poetry.dev-dependencies]\ntomli-w = "^1.0"\npatchgate-no-such-project = "^1.0"\n'
     },
@@ -144,7 +148,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     refuses, left its tests without the six of its ``[tool.poetry.dependencies]``; a 2026 Box's test requirements take
     toon-format from a git URL this machine cannot reach; a 2024 apischema's CI installs a benchmark requirement file
     whose pydantic conflicts with its tests' file, which holds graphql-core; shellingham's pytest-mock only in its
-    Pipfile's ``[dev-packages]``. Needs the package registry."""
+    Pipfile's ``[dev-packages]``; verboselogs' mock in the requirements-tests.txt that pins a pylint 1.3, which
+    does not build on Python 3.11. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
@@ -160,3 +165,13 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     change = diff_of(root, {"greeter/core.py": files["greeter/core.py"] + "\n\nVERSION = 1\n"})
     report = gate_of(review_as_configured(root, change, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
+
+
+def test_what_a_package_s_own_tests_module_imports_counts_as_the_tests_imports(tmp_path) -> None:
+    """verboselogs keeps its tests in ``verboselogs/tests.py`` (its pytest ``python_files``): the mock they import
+    is what a built environment narrowed to the tests' imports must install; the package's own imports are not."""
+    write_files(tmp_path, {"verboselogs/__init__.py": "import logging\n", "verboselogs/tests.py": "import mock\n"})
+    assert imported_by_tests(["mock>=1.0.1", "pylint<1.4", "pytest-cov"], test_imports(tmp_path)) == [
+        "mock>=1.0.1",
+        "pytest-cov",
+    ]
