@@ -63,7 +63,7 @@ def named_files(installs: Iterable[Sequence[str]]) -> list[str]:
 
 def requirement_lines(tree: Path, names: Iterable[str]) -> list[str]:
     """The requirements the files ``names`` (relative to ``tree``) and the files they include state, as PEP 508
-    strings, in order: options, editables, URLs and what does not parse are left out."""
+    strings, each once: options, editables, URLs and what does not parse are left out."""
     found = []
     for lines in _Files.read(tree, names).lines.values():
         for line in lines:
