@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import diff_of, review_as_configured, write_files
 from tests.gates.test_environments import BUILT, TIMEOUT, gate_of
-from tools.testdeps import imported_by_tests, test_imports
+from tools import testdeps  # the module: a function named test_* imported here would be collected as a test
 
 # where a project declares what its tests import beyond its own dependencies: a PEP 735 group (which uv resolves,
 # include-group too), tox's deps (a requirement file they name, beside others that conflict; plain lines) and
@@ -171,7 +171,7 @@ def test_what_a_package_s_own_tests_module_imports_counts_as_the_tests_imports(t
     """verboselogs keeps its tests in ``verboselogs/tests.py`` (its pytest ``python_files``): the mock they import
     is what a built environment narrowed to the tests' imports must install; the package's own imports are not."""
     write_files(tmp_path, {"verboselogs/__init__.py": "import logging\n", "verboselogs/tests.py": "import mock\n"})
-    assert imported_by_tests(["mock>=1.0.1", "pylint<1.4", "pytest-cov"], test_imports(tmp_path)) == [
+    assert testdeps.imported_by_tests(["mock>=1.0.1", "pylint<1.4", "pytest-cov"], testdeps.test_imports(tmp_path)) == [
         "mock>=1.0.1",
         "pytest-cov",
     ]
