@@ -64,15 +64,8 @@ def named_files(installs: Iterable[Sequence[str]]) -> list[str]:
 def requirement_lines(tree: Path, names: Iterable[str]) -> list[str]:
     """The requirements the files ``names`` (relative to ``tree``) and the files they include state, as PEP 508
     strings, each once: options, editables, URLs and what does not parse are left out."""
-    found = []
-    for lines in _Files.read(tree, names).lines.values():
-        for line in lines:
-            try:
-                requirement = Requirement(COMMENT.sub("", line).strip())
-            except InvalidRequirement:
-                continue
-            if requirement.url is None:
-                found.append(str(requirement))
+    lines = (line for lines in _Files.read(tree, names).lines.values() for line in lines)
+    found = [str(r) for r in map(_requirement, lines) if r is not None and r.url is None]
     return list(dict.fromkeys(found))
 
 
@@ -158,15 +151,21 @@ def _by_name(line: str) -> str | None:
     """``line`` as the package index serves it where it takes a package from a remote URL, else None."""
     if egg := EGG.match(line):
         return f"{egg['name']}\n"
-    try:
-        requirement = Requirement(COMMENT.sub("", line).strip())
-    except InvalidRequirement:
-        return None
-    if not requirement.url or requirement.url.startswith("file:"):
+    requirement = _requirement(line)
+    if requirement is None or not requirement.url or requirement.url.startswith("file:"):
         return None
     extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
     marker = f"; {requirement.marker}" if requirement.marker else ""
     return f"{requirement.name}{extras}{marker}\n"
+
+
+def _requirement(line: str) -> Requirement | None:
+    """A requirement file's line as pip reads a requirement (its comment dropped); None for an option, an include, a
+    blank line or what does not parse."""
+    try:
+        return Requirement(COMMENT.sub("", line).strip())
+    except InvalidRequirement:
+        return None
 
 
 def _twin(path: Path, suffix: str) -> Path:
