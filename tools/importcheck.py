@@ -37,9 +37,10 @@ from tools.reqfiles import requirement_lines
 _FILE = "file:"
 # Runs in the project's interpreter: import each module (or run each file from its folder, as a script of it
 # would be, under a name that skips its ``__main__`` block), report the last line of each failure as JSON, and
-# the top-level name of a module that no folder of the path holds (a package the environment lacks).
+# the top-level name of a module that no folder of the path holds (a package the environment lacks); where one
+# is, the distributions installed (what a requirement file names that the environment does not have).
 _SCRIPT = f"""
-import importlib, importlib.util, json, os, runpy, sys, traceback
+import importlib, importlib.metadata, importlib.util, json, os, runpy, sys, traceback
 def load(entry):
     if not entry.startswith({_FILE!r}):
         return importlib.import_module(entry)
@@ -65,7 +66,9 @@ for entry in sys.argv[1:]:
         last = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
         owner = type(exc).__module__ + "."  # a class of the module itself is named by where it ran from
         failed[entry] = [(last[len(owner):] if last.startswith(owner) else last)[:300], lacking(exc)]
-print("PATCHGATE-IMPORTS " + json.dumps(failed))
+lacks = any(lacked for _, lacked in failed.values())
+installed = sorted(set(d.metadata["Name"] or "" for d in importlib.metadata.distributions())) if lacks else []
+print("PATCHGATE-IMPORTS " + json.dumps(dict(failed=failed, installed=installed)))
 """
 _MARK = "PATCHGATE-IMPORTS "
 IMPORT_TIMEOUT = 120.0
@@ -89,6 +92,16 @@ class ImportFailure:
     lacks: str | None = None
 
 
+@dataclass(frozen=True)
+class Imports:
+    """What one run of ``_SCRIPT`` found: failures by argument, and, where one lacked a package, the canonical names
+    of the distributions the environment has (a module's import name need not be its distribution's: ``yaml``
+    comes from PyYAML, so a requirement file that names a distribution not installed may be what provides it)."""
+
+    failed: dict[str, ImportFailure]
+    installed: frozenset[str] = frozenset()
+
+
 def import_check(
     repo: git.Repo,
     base: str,
@@ -103,16 +116,21 @@ def import_check(
     many imported: a warning alone leaves the verdict passed, so the summary says what was not shown."""
     modules = importable_modules(tree, candidate, is_test)
     timeout = min(timeout, IMPORT_TIMEOUT)
-    failed = check_imports(tree, list(modules), environment, timeout, pass_env)
-    if isinstance(failed, str):
-        return ImportCheck([Finding(rule="tests.import-check-not-run", severity="warning", message=failed)], "", False)
+    run = check_imports(tree, list(modules), environment, timeout, pass_env)
+    if isinstance(run, str):
+        return ImportCheck([Finding(rule="tests.import-check-not-run", severity="warning", message=run)], "", False)
+    failed = run.failed
     if not failed:
         return ImportCheck([], f"import check: {len(modules)} changed module(s) import" if modules else "", True)
     with worktree(repo, base) as base_tree:
         was = base_counterparts(base_tree, candidate, {n: modules[n] for n in failed})
-        before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
-    before = before if isinstance(before, dict) else {}
-    aside = {n: f for n, fail in failed.items() if fail.lacks and (f := declared_aside(tree, modules[n], fail.lacks))}
+        ran_before = check_imports(base_tree, list(was.values()), environment, timeout, pass_env)
+    before = ran_before.failed if isinstance(ran_before, Imports) else {}
+    aside = {
+        n: why
+        for n, fail in failed.items()
+        if fail.lacks and (why := declared_aside(tree, modules[n], fail.lacks, run.installed))
+    }
     findings = import_findings(failed, {n: before[arg] for n, arg in was.items() if arg in before}, modules, aside)
     imported = len(modules) - len(failed)
     return ImportCheck(findings, f"import check: {imported} of {len(modules)} changed module(s) import", imported > 0)
@@ -187,10 +205,10 @@ def check_imports(
     environment: TestEnvironment,
     timeout: float,
     pass_env: list[str] | tuple[str, ...] = (),
-) -> dict[str, ImportFailure] | str:
+) -> Imports | str:
     """Failures by argument (a module name, or ``_FILE`` and a path), or a string saying why the check could not run."""
     if not entries:
-        return {}
+        return Imports({})
     if environment.python is None:
         return "no interpreter is known for the configured test command (set [tool.patchgate.tests] python)"
     if not os.access(environment.python, os.X_OK):
@@ -208,21 +226,30 @@ def check_imports(
     line = next((x for x in reversed(done.output.splitlines()) if x.startswith(_MARK)), None)
     if line is None:
         return f"the import check did not finish (exit {done.returncode}): {done.output.strip()[-300:]}"
-    return {entry: ImportFailure(why, lacks) for entry, (why, lacks) in json.loads(line[len(_MARK) :]).items()}
+    found = json.loads(line[len(_MARK) :])
+    return Imports(
+        {entry: ImportFailure(why, lacks) for entry, (why, lacks) in found["failed"].items()},
+        frozenset(canonicalize_name(name) for name in found["installed"]),
+    )
 
 
-def declared_aside(tree: Path, path: str, lacks: str) -> str | None:
-    """The requirement file in the module's own package folders (up to its top-level package) that names ``lacks``,
-    or None. A package beside the project's (parse_type's invoke ``tasks/``) declares what it needs in a file of its
-    own (``tasks/py.requirements.txt``) that no environment here installs; a package the project's library lacks
-    is declared, if anywhere, where the environment reads it."""
+def declared_aside(tree: Path, path: str, lacks: str, installed: Collection[str]) -> str | None:
+    """Why the environment, not the change, lacks ``lacks``: a requirement file in the module's own package folders
+    (up to its top-level package) names it, or names distributions the environment does not have (``installed``:
+    canonical names), one of which may provide it under another name (``yaml``, declared as PyYAML). None where no
+    such file is. A package beside the project's (parse_type's invoke ``tasks/``) declares what it needs in a file
+    of its own (``tasks/py.requirements.txt``) that no environment here installs; a package the project's library
+    lacks is declared, if anywhere, where the environment reads it."""
     wanted = canonicalize_name(lacks)
     folder = PurePosixPath(path).parent
     while folder != PurePosixPath(".") and (tree / folder / "__init__.py").is_file():
         for listed in sorted((tree / folder).glob("*requirements*.txt")):
             named = str(listed.relative_to(tree))
-            if any(canonicalize_name(Requirement(line).name) == wanted for line in requirement_lines(tree, [named])):
-                return named
+            names = [Requirement(line).name for line in requirement_lines(tree, [named])]
+            if any(canonicalize_name(name) == wanted for name in names):
+                return f"which {named} declares"
+            if absent := [name for name in names if canonicalize_name(name) not in installed]:
+                return f"which {named} may provide ({first_few(absent, 2)}, not installed)"
         folder = folder.parent
     return None
 
@@ -235,15 +262,15 @@ def import_findings(
 ) -> list[Finding]:
     """One error per module the change breaks; one warning for those that failed the same way on the base, and
     one for those the environment cannot import for want of a package: on both sides, or one their package
-    declares in a requirement file of its own (``aside``: module -> file; ``declared_aside``). Unchecked, not
+    declares in a requirement file of its own (``aside``: module -> why, from ``declared_aside``). Unchecked, not
     passed: the import says nothing of the change."""
     findings, old, unchecked = [], [], []
     for name, failure in candidate_failures.items():
-        before, file = base_failures.get(name), (aside or {}).get(name)
+        before, declared = base_failures.get(name), (aside or {}).get(name)
         if before is not None and before.why == failure.why:
             old.append(f"{name}: {failure.why}")
-        elif file:
-            unchecked.append((name, f"{failure.lacks}, which {file} declares"))
+        elif declared:
+            unchecked.append((name, f"{failure.lacks}, {declared}"))
         elif before is not None and before.lacks and failure.lacks:
             unchecked.append((name, f"{before.lacks} on the base, {failure.lacks} on the change"))
         else:

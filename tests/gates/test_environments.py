@@ -44,6 +44,8 @@ def make_venv(root: Path) -> Path:
         elif (ours / part).exists():
             shutil.copy2(ours / part, site / part)
     (site / "greetlib.py").write_text("def hello(name):\n    return 'hello ' + name\n")
+    (site / "greetlib-1.0.dist-info").mkdir()
+    (site / "greetlib-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: greetlib\nVersion: 1.0\n")
     (site / "__editable__.greeter.pth").write_text(f"{root}\n")
     return venv / "bin" / "python"
 
@@ -235,6 +237,14 @@ DECLARED = {"tasks/py.requirements.txt": "invoke>=2  # the tasks\npath>=16\n"}
     [
         (TASKS, HELPER, "invoke on the base, path on the change"),
         (TASKS_IMPORT, {**HELPER, **DECLARED}, "path, which tasks/py.requirements.txt declares"),
+        # imported as yaml, declared as PyYAML: the file names a distribution the environment does not have
+        (
+            TASKS_IMPORT,
+            {**HELPER, "tasks/_path.py": "import yaml\n", "tasks/requirements.txt": "greetlib\nPyYAML>=6\n"},
+            "yaml, which tasks/requirements.txt may provide (PyYAML, not installed)",
+        ),
+        # a requirement file whose every distribution is installed does not excuse what the change cannot import
+        (TASKS_IMPORT, {**HELPER, "tasks/requirements.txt": "greetlib\n"}, "import tasks._path fails"),
         # the package imported on the base, and nothing declares what the change needs: the change's, and missing
         (TASKS_IMPORT, HELPER, "import tasks._path fails: ModuleNotFoundError"),
         # the base lacked invoke, but what the change cannot import is a module of the project's own
