@@ -19,8 +19,9 @@ knows the cache layout::
     <cache>/<key>/project-failed  why the project itself could not be installed (built, or resolved with
                               its dependencies), where the environment was made without it (a recipe's last
                               attempt: its dependencies only)
-    <cache>/<key>/ready       written last: the environment is complete
+    <cache>/<key>/ready       written last: the environment is complete; touched each time it is used
     <cache>/<key>/failed      why it could not be built (reported at once; delete the folder to retry)
+    <cache>/<key>/size        the bytes the folder holds, measured once it is ready or failed
     <cache>-uv-cache/         uv's download and wheel cache, shared by every build
 
 Building runs the project's build code (``setup.py``, build backends), so uv
@@ -28,10 +29,15 @@ runs in the bubblewrap sandbox with an allow-listed environment (no
 credentials), the network it needs for the package index, and only the key's
 folder and uv's cache writable. One error type, ``EnvironmentBuildError``,
 carries the one-line reason.
+
+Environments pile up: one per project and per change of its dependency files, a few hundred megabytes each (this
+machine's cache grew to 559 of them, 21 GB, and the disk filled). A caller that gives ``build`` a budget has the
+least recently used removed, after a new one is built, until those left fit in it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -44,7 +50,7 @@ from pathlib import Path
 
 from core.errors import PatchgateError
 from core.git import run_git
-from core.locks import exclusive
+from core.locks import Timeout, exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
@@ -53,6 +59,7 @@ from tools.testdeps import imported_by_tests, test_imports
 
 BUILDER_VERSION = "9"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
+KEPT_BYTES = 10 * 2**30  # what the gates' built environments may hold before the least recently used go
 TODAY = "today"  # an environment's packages as of no date: today's
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -210,14 +217,37 @@ def state(recipe: Recipe, cache: Path) -> str:
     return "not built"
 
 
-def build(recipe: Recipe, cache: Path, progress: Progress, settings: SandboxSettings | None = None) -> Built:
+def build(
+    recipe: Recipe,
+    cache: Path,
+    progress: Progress,
+    settings: SandboxSettings | None = None,
+    *,
+    kept_bytes: int | None = None,
+) -> Built:
     """The environment for ``recipe``: reused when ready, built once otherwise (locked per key).
 
-    A build that failed is remembered with its reason and reported without retrying.
+    A build that failed is remembered with its reason and reported without retrying. With ``kept_bytes``, a new
+    build (ready or failed) is followed by removing the least recently used environments of ``cache`` beyond it.
     """
     home, uv_cache = home_of(recipe, cache), cache.parent / f"{cache.name}-uv-cache"
     home.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build_once(recipe, home, uv_cache, progress, settings)
+    finally:  # a build that finished (ready or failed) and has no size yet is new: the cache grew
+        if kept_bytes is not None and _last_used(home) is not None and not (home / "size").is_file():
+            _write(home / "size", f"{_disk_bytes(home)}\n")
+            evict(cache, kept_bytes, progress)
+
+
+def _build_once(
+    recipe: Recipe, home: Path, uv_cache: Path, progress: Progress, settings: SandboxSettings | None
+) -> Built:
     with exclusive(home / "lock"):
+        home.mkdir(parents=True, exist_ok=True)  # evicted while this waited for its lock: built again
+        for marker in ("ready", "failed"):
+            if (home / marker).is_file():
+                (home / marker).touch()  # used now: the last to be evicted
         if (home / "ready").is_file():
             return Built(home, uv_cache)
         if (home / "failed").is_file():
@@ -243,7 +273,7 @@ def _build(
     venv, source = home / "venv", home / "source"
     for old in (venv, source):
         shutil.rmtree(old, ignore_errors=True)
-    for stale in ("project-failed", "packages-as-of"):
+    for stale in ("project-failed", "packages-as-of", "size"):
         (home / stale).unlink(missing_ok=True)
     uv_cache.mkdir(parents=True, exist_ok=True)
     env = {**recipe.env, **download_env(home), "UV_CACHE_DIR": str(uv_cache)}
@@ -299,6 +329,74 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
     progress(f"environment ready: {venv}")
+
+
+def evict(cache: Path, kept_bytes: int, progress: Progress) -> list[Path]:
+    """Remove the least recently used environments of ``cache`` (ready or failed; the mtime of that marker) until
+    those left hold at most ``kept_bytes``; the most recently used always stays. One being built or used under its
+    lock is skipped. Each goes by a rename first, so no reader ever finds half of one; what went is returned."""
+    homes = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".") and _last_used(h) is not None]
+    homes.sort(key=lambda home: _last_used(home) or 0.0, reverse=True)
+    held, gone = 0, []
+    for number, home in enumerate(homes):
+        held += _recorded_bytes(home)  # once over, every older one goes
+        if number and held > kept_bytes and _remove(home):
+            gone.append(home)
+    if gone:
+        progress(
+            f"removed {len(gone)} environment(s) not used lately, to keep {cache} under {kept_bytes / 2**30:.3g} GB"
+        )
+    return gone
+
+
+def _remove(home: Path) -> bool:
+    """Remove the environment at ``home`` unless another process holds its lock (building or starting to use it)."""
+    trash = home.with_name(f".evicted-{home.name}")
+    try:
+        with exclusive(home / "lock", wait_s=0):
+            home.rename(trash)
+    except (Timeout, OSError):
+        return False
+    shutil.rmtree(trash, ignore_errors=True)
+    return True
+
+
+def _last_used(home: Path) -> float | None:
+    """When the environment at ``home`` was last built or used (its marker's mtime); None for one not finished."""
+    for marker in ("ready", "failed"):
+        try:
+            return (home / marker).stat().st_mtime
+        except OSError:
+            continue
+    return None
+
+
+def _recorded_bytes(home: Path) -> int:
+    """The bytes ``home`` holds: as recorded when it was finished, or measured now (and recorded) for one made
+    before sizes were."""
+    recorded = _read(home / "size").strip()
+    if recorded.isdigit():
+        return int(recorded)
+    size = _disk_bytes(home)
+    with contextlib.suppress(OSError):  # a folder this process cannot write: measured again next time
+        _write(home / "size", f"{size}\n")
+    return size
+
+
+def _disk_bytes(folder: Path) -> int:
+    """The bytes of the files under ``folder`` on disk, links not followed and each hard-linked file once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(parent, name))
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
 
 
 def _distinct(attempts: tuple[Attempt, ...], source: Path, twins: Twins, imported: list[str]) -> list[Attempt]:

@@ -592,7 +592,7 @@ def build_environment(
 ) -> TestEnvironment:
     """The environment for ``recipe`` (``tools.envbuild`` builds it once, sandboxed), as a test environment."""
     try:
-        envbuild.build(recipe, cache_dir, progress, sandbox_settings)
+        envbuild.build(recipe, cache_dir, progress, sandbox_settings, kept_bytes=envbuild.KEPT_BYTES)
     except EnvironmentBuildError as exc:
         raise EnvironmentBuildError(
             f"the test environment could not be built: {exc} ({HOW_TO_POINT.split(': ', 1)[1]})"
