@@ -38,6 +38,8 @@ from core.git import resolve_rev, run_git
 from core.locks import exclusive
 from core.submodules import fill_submodules
 
+LOW_DISK = 64 * 2**20  # bytes free below which a failed checkout is said to be the disk's
+
 SLOTS = 3  # a review holds at most two at once (the candidate and its base); one more for a concurrent run
 
 
@@ -87,8 +89,12 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
         _discard(repo, parent)
         raise
     if made.returncode != 0:
+        free = shutil.disk_usage(parent.parent).free
         _discard(repo, parent)
-        detail = " ".join(made.stderr.decode(errors="replace").split())[:200]
+        said = made.stderr.decode(errors="replace").splitlines()
+        detail = " ".join(next((x for x in said if x.startswith("fatal:")), " ".join(said)).split())[:200]
+        if free < LOW_DISK:  # git says only "unable to write file" and "could not reset index file"
+            detail = f"no space left on the disk of {parent.parent} ({free // 2**20} MB free); {detail}"
         raise InputError(f"cannot check out {rev} into a worktree: {detail}")
     try:
         fill_submodules(Path(repo.common_dir), Path(repo.working_dir), path, commit)

@@ -7,7 +7,9 @@ command only when it runs keeps ``patchgate --help`` fast (torch is heavy).
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
 import sys
 
@@ -87,8 +89,20 @@ def main() -> None:
     except Exception as exc:  # a bug: keep it to one line unless asked
         if debug:
             raise
+        if full := _disk_full(exc):  # the machine's, not a bug
+            _fail(f"no space left on the disk: {full} (free some, and run it again)", 2)
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", 3)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _disk_full(exc: Exception) -> str | None:
+    """What failed to be written where ``exc`` is a write that found the disk full (``errno.ENOSPC``): an
+    ``OSError``, or the first such of a ``shutil.copytree``'s list of them (src, dst, why); else None."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not isinstance(exc, shutil.Error):
+        return f"{exc.filename or exc}"
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        return next((str(dst) for _src, dst, why in exc.args[0] if f"[Errno {errno.ENOSPC}]" in str(why)), None)
+    return None
 
 
 def _terminated(_signum: int, _frame: object) -> None:

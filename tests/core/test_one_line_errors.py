@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from tests.agent.agentkit import run_cli
 from tests.conftest import git
+from tools import sandbox
 
 
 def one_error_line(stderr: str) -> str:
@@ -63,3 +66,33 @@ def test_device_cuda_without_a_usable_gpu_is_one_line(make_repo) -> None:
     result = run_cli("index", "--device", "cuda", cwd=root)
     assert result.returncode == 2
     assert "--device cuda" in one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("full", "args", "said"),
+    [
+        # git says only "unable to write file" and "Could not reset index file to revision 'HEAD'"
+        ("TMPDIR", ("--tests", "none"), "worktree: no space left on the disk of {full} (0 MB free); fatal: "),
+        # copying the tree beside the environment to be built: shutil.copytree's list of errors was printed whole
+        ("PATCHGATE_CACHE", ("--tests-env", "build"), "no space left on the disk: {full}/envs/project-"),
+    ],
+)
+def test_a_full_disk_is_said_to_be_one(make_repo, tmp_path: Path, full: str, args: tuple[str, ...], said: str) -> None:
+    """The replay filled this machine's disk: a review then failed on "cannot check out ...: unable to write file"
+    and on an internal error holding a Python list of (source, target, reason) tuples. Here the folder the review
+    writes to is a 60 kB tmpfs (bubblewrap's), and the review says the disk is full."""
+    bulk = {f"pkg/data{n}.txt": f"{n}" * 4000 for n in range(40)}
+    root = make_repo(
+        {**bulk, "pkg/__init__.py": "x = 1\n", "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n'}
+    )
+    (root / "pkg" / "__init__.py").write_text("x = 2\n")
+    small = tmp_path / "small"
+    small.mkdir()
+    bwrap = sandbox.bwrap_binary()
+    assert bwrap is not None
+    command = [bwrap, "--dev-bind", "/", "/", "--size", "60000", "--tmpfs", str(small), "env", f"{full}={small}"]
+    done = subprocess.run(
+        [*command, sys.executable, "-m", "patchgate", "review", *args], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert said.format(full=small) in one_error_line(done.stderr)
