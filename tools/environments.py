@@ -8,7 +8,8 @@ for a ``TestEnvironment``, resolved in this order:
 1. ``[tool.patchgate.tests]``: ``python = PATH`` or ``command = [...]`` (a pytest invocation prefix);
 2. ``env = "build"`` (or ``--tests-env build``): an isolated venv built with uv from the repository's own
    metadata, cached by the hash of those files, so it is built once per dependency change;
-3. the repository's own environment: ``.venv/``, ``venv/``, an active ``VIRTUAL_ENV``, a poetry/hatch env;
+3. the repository's own environment (``tools.venvs``): ``.venv/``, ``venv/``, an active ``VIRTUAL_ENV``, a
+   poetry/hatch env; not one whose files show no pytest;
 4. without one, for a project that declares its dependencies, the environment of 2., built on the first
    review that runs tests (one progress line says so) and reused while the dependency files stay the same;
 5. patchgate's own interpreter (a project that declares nothing), said plainly, so a missing module names the
@@ -27,8 +28,6 @@ import dataclasses
 import datetime
 import os
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ from tools.testdeps import (
     uv_dev,
 )
 from tools.toxconfig import tox_pythonpath, tox_requirements
+from tools.venvs import lacks_pytest, own_venvs, venv_vars
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
 HOW_TO_POINT = (
@@ -190,18 +190,19 @@ def _resolve(
     found = repository_environment(root)
     if found is not None:
         return found
+    bare = repository_environment(root, with_pytest=False)  # the project's own, without pytest: passed over
+    lacking = "the project has no environment of its own" if bare is None else f"{bare.how}, has no pytest"
     recipe = _as_of(project_recipe(tree or root), as_of)
-    if declares_dependencies(recipe):  # its imports need them: build the environment once (cached by its key)
-        cache = cache_dir or default_cache_dir()
-        if build:
-            if envbuild.state(recipe, cache) != "ready" and progress is not None:
-                progress(
-                    "the project has no environment of its own: building one with uv, once "
-                    "(cached; set [tool.patchgate.tests] python to use yours)"
-                )
-            return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
-        return _described(recipe, cache)
-    return own_environment()
+    if not declares_dependencies(recipe):
+        return bare or own_environment()
+    cache = cache_dir or default_cache_dir()  # its imports need them: build the environment once (cached by its key)
+    if not build:
+        made = _described(recipe, cache)
+    else:
+        if envbuild.state(recipe, cache) != "ready" and progress is not None:
+            progress(f"{lacking}: building one with uv, once (cached; set [tool.patchgate.tests] python to use yours)")
+        made = build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
+    return made if bare is None else dataclasses.replace(made, how=f"{made.how}; {lacking}")
 
 
 def own_environment() -> TestEnvironment:
@@ -251,55 +252,21 @@ def _configured(root: Path, settings: TestSettings) -> TestEnvironment | None:
             python,
             (str(python), "-m", "pytest"),
             kind="configured",
-            env=_venv_vars(python),
+            env=venv_vars(python),
             how=f"{python}, set by [tool.patchgate.tests] python",
         )
     return None
 
 
-def repository_environment(root: Path) -> TestEnvironment | None:
-    """The repository's own virtual environment: .venv/, venv/, an active VIRTUAL_ENV, or poetry's/hatch's."""
-    candidates: list[tuple[Path, str]] = [
-        (root / ".venv", "the repository's .venv/"),
-        (root / "venv", "the repository's venv/"),
-    ]
-    active = os.environ.get("VIRTUAL_ENV")
-    if active and Path(active).resolve() != Path(sys.prefix).resolve():
-        candidates.append((Path(active), f"the active virtualenv (VIRTUAL_ENV={active})"))
-    candidates.extend(_tool_environments(root))
-    for prefix, why in candidates:
-        python = prefix / "bin" / "python"
-        if os.access(python, os.X_OK):
+def repository_environment(root: Path, *, with_pytest: bool = True) -> TestEnvironment | None:
+    """The repository's own virtual environment (``tools.venvs``); with ``with_pytest``, the first that may run
+    pytest, else the first of any kind (one said to have no pytest where none was used)."""
+    for python, why in own_venvs(root):
+        if not with_pytest or not lacks_pytest(python):
             return TestEnvironment(
-                python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}", env=_venv_vars(python)
+                python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}", env=venv_vars(python)
             )
     return None
-
-
-def _tool_environments(root: Path) -> list[tuple[Path, str]]:
-    """Environments a project manager keeps outside the repository (asked only when the tool is installed)."""
-    pyproject = root / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
-    found = []
-    for tool, args in (("poetry", ["env", "info", "--path"]), ("hatch", ["env", "find"])):
-        if f"[tool.{tool}" not in text or shutil.which(tool) is None:
-            continue
-        try:
-            proc = subprocess.run([tool, *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode == 0 and lines:
-            found.append((Path(lines[0].strip()), f"the {tool} project's environment"))
-    return found
-
-
-def _venv_vars(python: Path) -> dict[str, str]:
-    """VIRTUAL_ENV and its bin/ first on PATH, so tools the tests call (console scripts) are the venv's."""
-    prefix = python.parent.parent
-    if not (prefix / "pyvenv.cfg").is_file():
-        return {}
-    return {"VIRTUAL_ENV": str(prefix), "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
 
 
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
@@ -566,7 +533,7 @@ def _described(recipe: Recipe, cache_dir: Path) -> TestEnvironment:
         python,
         (str(python), "-m", "pytest"),
         kind="built",
-        env=_venv_vars(python),
+        env=venv_vars(python),
         how=f"an isolated environment from {made_of} (key {recipe.key}){_other_python(recipe)}, {how}",
         project_failed=envbuild.project_failed(home),
         packages_as_of=envbuild.packages_as_of(home),

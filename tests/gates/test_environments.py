@@ -376,13 +376,13 @@ def test_a_built_environment_is_made_once_per_dependency_hash_and_runs_the_candi
     report = gate_of(review_as_configured(root, good, tests=TIMEOUT))
     assert report.passed and report.detail == "1 passed in 1 file(s) (built environment)", report
     (key,) = (tmp_path / "cache" / "envs").iterdir()
-    built_at = (key / "ready").stat().st_mtime_ns
+    built_at = (key / "build.log").stat().st_mtime_ns
     # the project is installed (not editable) in that venv, yet the candidate in the worktree is what runs
     breaking = diff_of(root, {"greeter/core.py": BUILT["greeter/core.py"].replace("'name': name", "'nom': name")})
     report = gate_of(review_as_configured(root, breaking, tests=TIMEOUT))
     assert not report.passed and "test_dump" in errors(report)["tests.new-failure"]
     assert [p.name for p in (tmp_path / "cache" / "envs").iterdir()] == [key.name]
-    assert (key / "ready").stat().st_mtime_ns == built_at  # built once
+    assert (key / "build.log").stat().st_mtime_ns == built_at  # built once (its ready marker is touched on each use)
     assert git(root, "status", "--porcelain", "--ignored") == ""  # nothing was built in the user's tree
 
 

@@ -118,6 +118,34 @@ def test_a_docstring_fix_commits_on_a_project_without_a_venv(make_repo, user_env
         assert building == (number == 1), result.stderr  # built once, then reused from the cache
 
 
+@pytest.mark.slow
+def test_a_venv_without_pytest_is_passed_over_and_the_tests_run(make_repo, user_env: dict[str, str]) -> None:
+    """jinja's ``uv sync`` makes a .venv of its dev group (ruff, tox), not of its tests group: no pytest, and every
+    commit went in as "passed, but not checked: tests", a wrong filter among them. That .venv is passed over for an
+    environment built from the project, and the hook says so when installed."""
+    files = {
+        "pyproject.toml": '[project]\nname = "shout"\nversion = "0.1"\n\n[dependency-groups]\n'
+        'dev = ["tox"]\ntests = ["pytest"]\n\n[build-system]\nrequires = ["setuptools"]\n'
+        'build-backend = "setuptools.build_meta"\n\n[tool.setuptools]\npackages = ["shout"]\n',
+        "shout/__init__.py": "from .filters import upper as upper\n",
+        "shout/filters.py": 'def upper(s):\n    """Upper case."""\n    return s.upper()\n',
+        "tests/test_shout.py": "import shout\n\n\ndef test_upper():\n    assert shout.upper('a') == 'A'\n",
+        ".gitignore": ".venv/\n",
+    }
+    repo = make_repo(files)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
+    assert f"{repo / '.venv' / 'bin' / 'python'}: the repository's .venv/, has no pytest" in install(repo, user_env)
+    write_files(repo, {"shout/filters.py": files["shout/filters.py"].replace("s.upper()", "s.lower()")})
+    git(repo, "add", "-A")
+    wrong = commit(repo, user_env, "lower")
+    assert wrong.returncode != 0 and "tests.test_shout::test_upper fails" in said(wrong), said(wrong)
+    assert "the repository's .venv/, has no pytest: building one with uv" in wrong.stderr
+    write_files(repo, {"shout/filters.py": files["shout/filters.py"].replace("Upper case.", "Upper case, as str.")})
+    git(repo, "add", "-A")
+    right = commit(repo, user_env, "doc")
+    assert right.returncode == 0 and "1 test(s) ran from 1 file(s) in the built environment" in said(right), said(right)
+
+
 CONFIGURED = {
     ".patchgate.toml": '[review]\ntests = "related"\n',
     "app/__init__.py": "",

@@ -1,0 +1,73 @@
+"""The project's own virtual environments: where a developer's tests already run, if pytest is there.
+
+A developer's ``.venv`` is the best place for a review's tests: it holds what the project needs, as its author
+installed it. But not every such environment can run them: jinja's ``uv sync`` installs its ``dev`` group (ruff,
+tox) and not its ``tests`` group, so its ``.venv`` has no pytest, and every review in it said the tests were not
+checked. One whose files show no pytest is passed over (``tools.environments`` then builds one); nothing of it is
+run to find out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.generated import site_packages
+
+
+def own_venvs(root: Path) -> list[tuple[Path, str]]:
+    """The interpreters of the repository's own environments, first choice first, and what each is: .venv/, venv/,
+    an active VIRTUAL_ENV, or poetry's or hatch's (asked only when the tool is installed); those that exist."""
+    candidates: list[tuple[Path, str]] = [
+        (root / ".venv", "the repository's .venv/"),
+        (root / "venv", "the repository's venv/"),
+    ]
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and Path(active).resolve() != Path(sys.prefix).resolve():
+        candidates.append((Path(active), f"the active virtualenv (VIRTUAL_ENV={active})"))
+    candidates.extend(_tool_environments(root))
+    return [
+        (prefix / "bin" / "python", why) for prefix, why in candidates if os.access(prefix / "bin" / "python", os.X_OK)
+    ]
+
+
+def lacks_pytest(python: Path) -> bool:
+    """Whether the virtual environment of ``python`` surely has no pytest: none in its site-packages, and no system
+    packages seen through it. False where it has one, or where this cannot tell (not a venv; system packages)."""
+    config = python.parent.parent / "pyvenv.cfg"
+    try:
+        settings = config.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
+    if "include-system-site-packages = true" in settings.replace("\t", " "):
+        return False
+    return not any((site / "pytest").is_dir() or (site / "pytest.py").is_file() for site in site_packages(python))
+
+
+def venv_vars(python: Path) -> dict[str, str]:
+    """VIRTUAL_ENV and its bin/ first on PATH, so tools the tests call (console scripts) are the venv's."""
+    prefix = python.parent.parent
+    if not (prefix / "pyvenv.cfg").is_file():
+        return {}
+    return {"VIRTUAL_ENV": str(prefix), "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+
+
+def _tool_environments(root: Path) -> list[tuple[Path, str]]:
+    """Environments a project manager keeps outside the repository (asked only when the tool is installed)."""
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+    found = []
+    for tool, args in (("poetry", ["env", "info", "--path"]), ("hatch", ["env", "find"])):
+        if f"[tool.{tool}" not in text or shutil.which(tool) is None:
+            continue
+        try:
+            proc = subprocess.run([tool, *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode == 0 and lines:
+            found.append((Path(lines[0].strip()), f"the {tool} project's environment"))
+    return found
