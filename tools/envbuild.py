@@ -20,7 +20,8 @@ knows the cache layout::
                               its dependencies), where the environment was made without it (a recipe's last
                               attempt: its dependencies only)
     <cache>/<key>/ready       written last: the environment is complete; touched each time it is used
-    <cache>/<key>/failed      why it could not be built (reported at once; delete the folder to retry)
+    <cache>/<key>/failed      why it could not be built (reported at once; delete the folder to retry); not
+                              written where the disk was full
     <cache>/<key>/size        the bytes the folder holds, measured once it is ready or failed
     <cache>-uv-cache/         uv's download and wheel cache, shared by every build
 
@@ -59,6 +60,7 @@ from tools.testdeps import imported_by_tests, test_imports
 
 BUILDER_VERSION = "9"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
+DISK_FULL = ("No space left on device", "os error 28")  # how Python and uv say it: a failure not remembered
 KEPT_BYTES = 10 * 2**30  # what the gates' built environments may hold before the least recently used go
 TODAY = "today"  # an environment's packages as of no date: today's
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
@@ -259,8 +261,9 @@ def _build_once(
             _build(recipe, home, uv_cache, progress, log, settings or SandboxSettings())
         except EnvironmentBuildError as exc:
             _write(home / "build.log", "\n".join(log) + "\n")
-            _write(home / "failed", f"{exc}\n")
             shutil.rmtree(home / "venv", ignore_errors=True)
+            if not any(full in str(exc) for full in DISK_FULL):  # the machine's state, not the project's: again
+                _write(home / "failed", f"{exc}\n")
             raise
         _write(home / "build.log", "\n".join(log) + "\n")
         _write(home / "ready", "")

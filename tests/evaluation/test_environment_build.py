@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,28 @@ def test_a_new_environment_past_the_budget_removes_the_least_recently_used(tmp_p
     ]
     again = envbuild.build(recipe("old"), cache, said.append)
     assert again.home == old.home and again.python.exists()
+
+
+@pytest.mark.slow
+def test_a_build_that_found_the_disk_full_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed build is remembered and reported without retrying; one that failed because the disk was full was
+    remembered too, and beartype's reviews said "No space left on device" long after space was freed."""
+    (tmp_path / "tree").mkdir()
+    recipe = Recipe(tmp_path / "tree", sys.executable, ((("iniconfig",),),), identity="full", label="full")
+    real = envbuild._build
+
+    def unbuildable(*args: object) -> None:
+        raise envbuild.EnvironmentBuildError("uv pip install failed: error: Failed to build `lxml==3.0.2`")
+
+    def disk_full(*args: object) -> None:
+        raise envbuild.EnvironmentBuildError("uv pip install failed: No space left on device (os error 28)")
+
+    for fails, remembered in ((disk_full, False), (unbuildable, True)):
+        monkeypatch.setattr(envbuild, "_build", fails)
+        with pytest.raises(envbuild.EnvironmentBuildError):
+            envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+        assert (envbuild.home_of(recipe, tmp_path / "envs") / "failed").exists() == remembered
+        if not remembered:
+            monkeypatch.setattr(envbuild, "_build", real)
+            assert envbuild.build(recipe, tmp_path / "envs", lambda _line: None).python.exists()
+            shutil.rmtree(tmp_path / "envs")
