@@ -45,6 +45,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,9 @@ BUILDER_VERSION = "9"  # bump when the way environments are built changes, so ol
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 DISK_FULL = ("No space left on device", "os error 28")  # how Python and uv say it: a failure not remembered
 KEPT_BYTES = 10 * 2**30  # what the gates' built environments may hold before the least recently used go
+# An environment used this recently may be in use (a review runs its tests with no lock held): never evicted. One
+# was, under a 12-minute review, and its change's tests "could not run": the review blocked the commit.
+IN_USE_S = 3600.0
 TODAY = "today"  # an environment's packages as of no date: today's
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -336,14 +340,14 @@ def _build(
 
 def evict(cache: Path, kept_bytes: int, progress: Progress) -> list[Path]:
     """Remove the least recently used environments of ``cache`` (ready or failed; the mtime of that marker) until
-    those left hold at most ``kept_bytes``; the most recently used always stays. One being built or used under its
-    lock is skipped. Each goes by a rename first, so no reader ever finds half of one; what went is returned."""
+    those left hold at most ``kept_bytes``; the most recently used always stays, and so does one used within the
+    last ``IN_USE_S`` seconds or being built (under its lock). Each goes by a rename first, so no reader ever finds half of one; what went is returned."""
     homes = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".") and _last_used(h) is not None]
     homes.sort(key=lambda home: _last_used(home) or 0.0, reverse=True)
-    held, gone = 0, []
+    held, gone, lately = 0, [], time.time() - IN_USE_S
     for number, home in enumerate(homes):
-        held += _recorded_bytes(home)  # once over, every older one goes
-        if number and held > kept_bytes and _remove(home):
+        held += _recorded_bytes(home)  # once over, every older one goes, but for one a review may still be using
+        if number and held > kept_bytes and (_last_used(home) or 0.0) < lately and _remove(home):
             gone.append(home)
     if gone:
         progress(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,20 +90,23 @@ def test_the_attempt_with_todays_packages_carries_no_cap_of_the_era(tmp_path: Pa
 def test_a_new_environment_past_the_budget_removes_the_least_recently_used(tmp_path: Path) -> None:
     """Environments piled up to 559 folders and 21 GB, and the disk filled: with a budget, building a new one
     removes the least recently used (used: built, or reused since) until the rest fit; the one just built and one
-    another process holds stay, and a removed one is simply built again when next wanted."""
+    another process holds stay, and so does one used within the hour (a review may still be running its tests
+    there: one evicted under a 12-minute review blocked its commit); a removed one is built again when wanted."""
     cache, said = tmp_path / "envs", []
 
     def recipe(name: str) -> Recipe:
         (tmp_path / name).mkdir(exist_ok=True)
         return Recipe(tmp_path / name, sys.executable, ((("iniconfig",),),), identity=name, label=name)
 
-    old, used, held = (envbuild.build(recipe(n), cache, said.append) for n in ("old", "used", "held"))
+    old, used, held, recent = (envbuild.build(recipe(n), cache, said.append) for n in ("old", "used", "held", "now"))
+    for hours, built in enumerate((recent, held, used, old)):  # built an hour apart; "now" within the hour
+        os.utime(built.home / "ready", (time.time() - 3600 * hours - 60,) * 2)
     envbuild.build(recipe("used"), cache, said.append)  # reused: now more recent than "old" and "held"
     one = sum(f.stat().st_blocks * 512 for f in used.home.rglob("*") if f.is_file() and not f.is_symlink())
     with envbuild.exclusive(held.home / "lock"):  # another review is starting to use it
         new = envbuild.build(recipe("new"), cache, said.append, kept_bytes=int(2.5 * one))  # room for two
     assert not old.home.exists()
-    assert new.python.exists() and used.python.exists() and held.python.exists()
+    assert new.python.exists() and used.python.exists() and held.python.exists() and recent.python.exists()
     assert [line for line in said if line.startswith("removed")] == [
         f"removed 1 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
     ]
