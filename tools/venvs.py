@@ -1,10 +1,11 @@
 """The project's own virtual environments: where a developer's tests already run, if pytest is there.
 
 A developer's ``.venv`` is the best place for a review's tests: it holds what the project needs, as its author
-installed it. But not every such environment can run them: jinja's ``uv sync`` installs its ``dev`` group (ruff,
-tox) and not its ``tests`` group, so its ``.venv`` has no pytest, and every review in it said the tests were not
-checked. One whose files show no pytest is passed over (``tools.environments`` then builds one); nothing of it is
-run to find out.
+installed it. But not every such environment can run them: a ``uv sync`` that stopped half-way (here the disk
+filled) left jinja's ``.venv`` with no packages, and ``uv sync`` installs only the default groups, which need not
+hold the tests' (uv's default is ``dev``). With no pytest there, every review said the tests were not checked, and
+the hook committed a filter that upper-cased to lower case. One whose files show no pytest is passed over
+(``tools.environments`` then builds one); nothing of it is run to find out.
 """
 
 from __future__ import annotations

@@ -120,9 +120,10 @@ def test_a_docstring_fix_commits_on_a_project_without_a_venv(make_repo, user_env
 
 @pytest.mark.slow
 def test_a_venv_without_pytest_is_passed_over_and_the_tests_run(make_repo, user_env: dict[str, str]) -> None:
-    """jinja's ``uv sync`` makes a .venv of its dev group (ruff, tox), not of its tests group: no pytest, and every
-    commit went in as "passed, but not checked: tests", a wrong filter among them. That .venv is passed over for an
-    environment built from the project, and the hook says so when installed."""
+    """``uv sync`` installs the default groups (uv's default: ``dev``), not a ``tests`` group, and one that stopped
+    half-way left jinja's .venv empty: no pytest, and every commit went in as "passed, but not checked: tests", a
+    wrong filter among them. That .venv is passed over for an environment built from the project, and the hook
+    says so when installed."""
     files = {
         "pyproject.toml": '[project]\nname = "shout"\nversion = "0.1"\n\n[dependency-groups]\n'
         'dev = ["tox"]\ntests = ["pytest"]\n\n[build-system]\nrequires = ["setuptools"]\n'
