@@ -30,42 +30,35 @@ runs in the bubblewrap sandbox with an allow-listed environment (no
 credentials), the network it needs for the package index, and only the key's
 folder and uv's cache writable. One error type, ``EnvironmentBuildError``,
 carries the one-line reason.
-
-Environments pile up: one per project and per change of its dependency files, a few hundred megabytes each (this
-machine's cache grew to 559 of them, 21 GB, and the disk filled). A caller that gives ``build`` a budget has the
-least recently used removed, after a new one is built, until those left fit in it.
+A caller that gives ``build`` a budget (``tools.envcache``) has the least
+recently used environments removed after a new one is built.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import PatchgateError
 from core.git import run_git
-from core.locks import Timeout, exclusive
+from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
+from tools.envcache import evict, last_used, record_size
 from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
 BUILDER_VERSION = "9"  # bump when the way environments are built changes, so old caches are not reused
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 DISK_FULL = ("No space left on device", "os error 28")  # how Python and uv say it: a failure not remembered
-KEPT_BYTES = 10 * 2**30  # what the gates' built environments may hold before the least recently used go
-# An environment used this recently may be in use (a review runs its tests with no lock held): never evicted. One
-# was, under a 12-minute review, and its change's tests "could not run": the review blocked the commit.
-IN_USE_S = 3600.0
 TODAY = "today"  # an environment's packages as of no date: today's
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
@@ -241,8 +234,8 @@ def build(
     try:
         return _build_once(recipe, home, uv_cache, progress, settings)
     finally:  # a build that finished (ready or failed) and has no size yet is new: the cache grew
-        if kept_bytes is not None and _last_used(home) is not None and not (home / "size").is_file():
-            _write(home / "size", f"{_disk_bytes(home)}\n")
+        if kept_bytes is not None and last_used(home) is not None and not (home / "size").is_file():
+            record_size(home)
             evict(cache, kept_bytes, progress)
 
 
@@ -336,74 +329,6 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
     progress(f"environment ready: {venv}")
-
-
-def evict(cache: Path, kept_bytes: int, progress: Progress) -> list[Path]:
-    """Remove the least recently used environments of ``cache`` (ready or failed; the mtime of that marker) until
-    those left hold at most ``kept_bytes``; the most recently used always stays, and so does one used within the
-    last ``IN_USE_S`` seconds or being built (under its lock). Each goes by a rename first, so no reader ever finds half of one; what went is returned."""
-    homes = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".") and _last_used(h) is not None]
-    homes.sort(key=lambda home: _last_used(home) or 0.0, reverse=True)
-    held, gone, lately = 0, [], time.time() - IN_USE_S
-    for number, home in enumerate(homes):
-        held += _recorded_bytes(home)  # once over, every older one goes, but for one a review may still be using
-        if number and held > kept_bytes and (_last_used(home) or 0.0) < lately and _remove(home):
-            gone.append(home)
-    if gone:
-        progress(
-            f"removed {len(gone)} environment(s) not used lately, to keep {cache} under {kept_bytes / 2**30:.3g} GB"
-        )
-    return gone
-
-
-def _remove(home: Path) -> bool:
-    """Remove the environment at ``home`` unless another process holds its lock (building or starting to use it)."""
-    trash = home.with_name(f".evicted-{home.name}")
-    try:
-        with exclusive(home / "lock", wait_s=0):
-            home.rename(trash)
-    except (Timeout, OSError):
-        return False
-    shutil.rmtree(trash, ignore_errors=True)
-    return True
-
-
-def _last_used(home: Path) -> float | None:
-    """When the environment at ``home`` was last built or used (its marker's mtime); None for one not finished."""
-    for marker in ("ready", "failed"):
-        try:
-            return (home / marker).stat().st_mtime
-        except OSError:
-            continue
-    return None
-
-
-def _recorded_bytes(home: Path) -> int:
-    """The bytes ``home`` holds: as recorded when it was finished, or measured now (and recorded) for one made
-    before sizes were."""
-    recorded = _read(home / "size").strip()
-    if recorded.isdigit():
-        return int(recorded)
-    size = _disk_bytes(home)
-    with contextlib.suppress(OSError):  # a folder this process cannot write: measured again next time
-        _write(home / "size", f"{size}\n")
-    return size
-
-
-def _disk_bytes(folder: Path) -> int:
-    """The bytes of the files under ``folder`` on disk, links not followed and each hard-linked file once."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for parent, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(parent, name))
-            except OSError:
-                continue
-            if (info.st_dev, info.st_ino) not in seen:
-                seen.add((info.st_dev, info.st_ino))
-                total += info.st_blocks * 512
-    return total
 
 
 def _distinct(attempts: tuple[Attempt, ...], source: Path, twins: Twins, imported: list[str]) -> list[Attempt]:

@@ -43,6 +43,7 @@ from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files, is_command_file
 from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
+from tools.envcache import KEPT_BYTES
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
 from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
@@ -559,7 +560,7 @@ def build_environment(
 ) -> TestEnvironment:
     """The environment for ``recipe`` (``tools.envbuild`` builds it once, sandboxed), as a test environment."""
     try:
-        envbuild.build(recipe, cache_dir, progress, sandbox_settings, kept_bytes=envbuild.KEPT_BYTES)
+        envbuild.build(recipe, cache_dir, progress, sandbox_settings, kept_bytes=KEPT_BYTES)
     except EnvironmentBuildError as exc:
         raise EnvironmentBuildError(
             f"the test environment could not be built: {exc} ({HOW_TO_POINT.split(': ', 1)[1]})"

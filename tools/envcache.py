@@ -1,0 +1,97 @@
+"""The built environments' disk budget: the least recently used go first, never one that may be in use.
+
+Environments pile up, one per project and per change of its dependency files, a few hundred megabytes each: this
+machine's cache grew to 559 of them, 21 GB, and the disk filled. ``tools.envbuild`` records each one's size when
+it is finished and marks each use (the mtime of its ``ready`` or ``failed`` marker); after a new one is built, the
+gates' caller has the least recently used removed until those left fit in ``KEPT_BYTES``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from core.locks import Timeout, exclusive
+
+KEPT_BYTES = 10 * 2**30  # what the gates' built environments may hold before the least recently used go
+# An environment used this recently may be in use (a review runs its tests with no lock held): never evicted. One
+# was, under a 12-minute review, and its change's tests "could not run": the review blocked the commit.
+IN_USE_S = 3600.0
+
+
+def record_size(home: Path) -> int:
+    """Measure the environment at ``home`` and record its size (once it is finished)."""
+    size = _disk_bytes(home)
+    (home / "size").write_text(f"{size}\n", encoding="utf-8")
+    return size
+
+
+def evict(cache: Path, kept_bytes: int, progress: Callable[[str], None]) -> list[Path]:
+    """Remove the least recently used environments of ``cache`` (ready or failed; the mtime of that marker) until
+    those left hold at most ``kept_bytes``; the most recently used always stays, and so does one used within the
+    last ``IN_USE_S`` seconds or being built (under its lock). Each goes by a rename first, so no reader ever finds
+    half of one; what went is returned."""
+    homes = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".") and last_used(h) is not None]
+    homes.sort(key=lambda home: last_used(home) or 0.0, reverse=True)
+    held, gone, lately = 0, [], time.time() - IN_USE_S
+    for number, home in enumerate(homes):
+        held += _recorded_bytes(home)  # once over, every older one goes, but for one a review may still be using
+        if number and held > kept_bytes and (last_used(home) or 0.0) < lately and _remove(home):
+            gone.append(home)
+    if gone:
+        progress(
+            f"removed {len(gone)} environment(s) not used lately, to keep {cache} under {kept_bytes / 2**30:.3g} GB"
+        )
+    return gone
+
+
+def _remove(home: Path) -> bool:
+    """Remove the environment at ``home`` unless another process holds its lock (building or starting to use it)."""
+    trash = home.with_name(f".evicted-{home.name}")
+    try:
+        with exclusive(home / "lock", wait_s=0):
+            home.rename(trash)
+    except (Timeout, OSError):
+        return False
+    shutil.rmtree(trash, ignore_errors=True)
+    return True
+
+
+def last_used(home: Path) -> float | None:
+    """When the environment at ``home`` was last built or used (its marker's mtime); None for one not finished."""
+    for marker in ("ready", "failed"):
+        try:
+            return (home / marker).stat().st_mtime
+        except OSError:
+            continue
+    return None
+
+
+def _recorded_bytes(home: Path) -> int:
+    """The bytes ``home`` holds: as recorded when it was finished, or, for one made before sizes were, measured
+    (and recorded) now."""
+    with contextlib.suppress(OSError, ValueError):
+        return int((home / "size").read_text(encoding="utf-8"))
+    with contextlib.suppress(OSError):  # a folder this process cannot write: measured again next time
+        return record_size(home)
+    return _disk_bytes(home)
+
+
+def _disk_bytes(folder: Path) -> int:
+    """The bytes of the files under ``folder`` on disk, links not followed and each hard-linked file once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for parent, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(parent, name))
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
