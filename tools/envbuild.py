@@ -259,7 +259,7 @@ def _build_once(
         except EnvironmentBuildError as exc:
             _write(home / "build.log", "\n".join(log) + "\n")
             shutil.rmtree(home / "venv", ignore_errors=True)
-            if not any(full in str(exc) for full in DISK_FULL):  # the machine's state, not the project's: again
+            if not _disk_full(exc):  # the machine's state, not the project's: tried again next time
                 _write(home / "failed", f"{exc}\n")
             raise
         _write(home / "build.log", "\n".join(log) + "\n")
@@ -316,6 +316,8 @@ def _build(
             _write(home / "packages-as-of", f"{when or TODAY}\n")
             break
         except EnvironmentBuildError as exc:
+            if _disk_full(exc):  # no smaller attempt: branca's was made without jinja2 when attempt 1 found it full
+                raise
             errors.append(str(exc))
             log.append(f"attempt {number} failed: {exc}")
     else:
@@ -501,6 +503,12 @@ class Uv:
         if done.returncode != 0:
             raise EnvironmentBuildError(f"uv {' '.join(args[:2])} failed: {_reason(done.output)}")
         return done.output
+
+
+def _disk_full(exc: EnvironmentBuildError) -> bool:
+    """Whether ``exc`` says the disk was full: not the project's failure, so neither remembered nor a reason to try
+    a smaller attempt (one that fits would be cached, lacking what the first would have installed)."""
+    return any(full in str(exc) for full in DISK_FULL)
 
 
 def _reason(output: str) -> str:

@@ -137,3 +137,24 @@ def test_a_build_that_found_the_disk_full_is_tried_again(tmp_path: Path, monkeyp
             monkeypatch.setattr(envbuild, "_build", real)
             assert envbuild.build(recipe, tmp_path / "envs", lambda _line: None).python.exists()
             shutil.rmtree(tmp_path / "envs")
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_not_a_reason_for_a_smaller_attempt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """branca's first attempt (the project and its requirements) found the disk full, the next, smaller one fitted,
+    and that environment, without jinja2, was cached as ready: every test failed to import on both sides."""
+    (tmp_path / "tree").mkdir()
+    attempts = ((("iniconfig",),), (("six",),))  # the project with its dependencies; then less
+    recipe = Recipe(tmp_path / "tree", sys.executable, attempts, identity="smaller", label="smaller")
+    real = envbuild.Uv.run
+
+    def full_for_the_first(uv: envbuild.Uv, args: list[str], *rest: object, **named: object) -> str:
+        if "iniconfig" in args:
+            raise envbuild.EnvironmentBuildError("uv pip install failed: No space left on device (os error 28)")
+        return real(uv, args, *rest, **named)
+
+    monkeypatch.setattr(envbuild.Uv, "run", full_for_the_first)
+    with pytest.raises(envbuild.EnvironmentBuildError, match="No space left on device"):
+        envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    home = envbuild.home_of(recipe, tmp_path / "envs")
+    assert not (home / "ready").exists() and not (home / "failed").exists()
