@@ -36,6 +36,7 @@ recently used environments removed after a new one is built.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -235,8 +236,9 @@ def build(
         return _build_once(recipe, home, uv_cache, progress, settings)
     finally:  # a build that finished (ready or failed) and has no size yet is new: the cache grew
         if kept_bytes is not None and last_used(home) is not None and not (home / "size").is_file():
-            record_size(home)
-            evict(cache, kept_bytes, progress)
+            with contextlib.suppress(OSError):  # housekeeping: the environment is there either way
+                record_size(home)
+                evict(cache, kept_bytes, progress)
 
 
 def _build_once(

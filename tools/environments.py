@@ -188,10 +188,11 @@ def _resolve(
         if not build:
             return _described(recipe, cache)
         return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
-    found = repository_environment(root)
+    own = own_venvs(root)
+    found = next((_repository_environment(python, why) for python, why in own if not lacks_pytest(python)), None)
     if found is not None:
         return found
-    bare = repository_environment(root, with_pytest=False)  # the project's own, without pytest: passed over
+    bare = _repository_environment(*own[0]) if own else None  # the project's own, without pytest: passed over
     lacking = "the project has no environment of its own" if bare is None else f"{bare.how}, has no pytest"
     recipe = _as_of(project_recipe(tree or root), as_of)
     if not declares_dependencies(recipe):
@@ -259,15 +260,11 @@ def _configured(root: Path, settings: TestSettings) -> TestEnvironment | None:
     return None
 
 
-def repository_environment(root: Path, *, with_pytest: bool = True) -> TestEnvironment | None:
-    """The repository's own virtual environment (``tools.venvs``); with ``with_pytest``, the first that may run
-    pytest, else the first of any kind (one said to have no pytest where none was used)."""
-    for python, why in own_venvs(root):
-        if not with_pytest or not lacks_pytest(python):
-            return TestEnvironment(
-                python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}", env=venv_vars(python)
-            )
-    return None
+def _repository_environment(python: Path, why: str) -> TestEnvironment:
+    """One of the repository's own virtual environments (``tools.venvs``), as a test environment."""
+    return TestEnvironment(
+        python, (str(python), "-m", "pytest"), kind="repository", how=f"{python}: {why}", env=venv_vars(python)
+    )
 
 
 # --- built environments: the project's metadata as a recipe for tools.envbuild ---------------------------------
