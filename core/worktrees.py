@@ -91,8 +91,7 @@ def worktree(repo: git.Repo, rev: str = "HEAD") -> Iterator[Path]:
     if made.returncode != 0:
         free = shutil.disk_usage(parent.parent).free
         _discard(repo, parent)
-        said = made.stderr.decode(errors="replace").splitlines()
-        detail = " ".join(next((x for x in said if x.startswith("fatal:")), " ".join(said)).split())[:200]
+        detail = " ".join(made.stderr.decode(errors="replace").split())[:200]
         if free < LOW_DISK:  # git says only "unable to write file" and "could not reset index file"
             detail = f"no space left on the disk of {parent.parent} ({free // 2**20} MB free); {detail}"
         raise InputError(f"cannot check out {rev} into a worktree: {detail}")
