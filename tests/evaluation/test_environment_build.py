@@ -107,6 +107,7 @@ def test_a_new_environment_past_the_budget_removes_the_least_recently_used(tmp_p
         new = envbuild.build(recipe("new"), cache, said.append, kept_bytes=int(2.5 * one))  # room for two
     assert not old.home.exists()
     assert new.python.exists() and used.python.exists() and held.python.exists() and recent.python.exists()
+    assert "measuring 4 environment(s) made before their sizes were recorded (once)" in said  # built unbudgeted
     assert [line for line in said if line.startswith("removed")] == [
         f"removed 1 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
     ]
