@@ -32,14 +32,17 @@ def record_size(home: Path) -> int:
 
 def evict(cache: Path, kept_bytes: int, progress: Callable[[str], None]) -> list[Path]:
     """Remove the least recently used environments of ``cache`` (ready or failed; the mtime of that marker) until
-    those left hold at most ``kept_bytes``; the most recently used always stays, and so does one used within the
-    last ``IN_USE_S`` seconds or being built (under its lock). Each goes by a rename first, so no reader ever finds
-    half of one; what went is returned."""
-    homes = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".") and last_used(h) is not None]
-    homes.sort(key=lambda home: last_used(home) or 0.0, reverse=True)
+    those left hold at most ``kept_bytes``, and those never finished; the most recently used always stays, and so
+    does one used within the last ``IN_USE_S`` seconds or being built (under its lock). Each goes by a rename
+    first, so no reader ever finds half of one; what went is returned."""
+    lately = time.time() - IN_USE_S
+    folders = [h for h in cache.iterdir() if h.is_dir() and not h.name.startswith(".")]
+    # one never finished (a build stopped by Ctrl-C, or by a full disk) holds nothing usable: gone once it is old
+    gone = [h for h in folders if last_used(h) is None and h.stat().st_mtime < lately and _remove(h)]
+    homes = sorted((h for h in folders if last_used(h) is not None), key=lambda h: last_used(h) or 0.0, reverse=True)
     if unmeasured := sum(not (home / "size").is_file() for home in homes):  # this machine's 559 took 118 s
         progress(f"measuring {unmeasured} environment(s) made before their sizes were recorded (once)")
-    held, gone, lately = 0, [], time.time() - IN_USE_S
+    held = 0
     for number, home in enumerate(homes):
         held += _recorded_bytes(home)  # once over, every older one goes, but for one a review may still be using
         if number and held > kept_bytes and (last_used(home) or 0.0) < lately and _remove(home):

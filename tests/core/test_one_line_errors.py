@@ -72,7 +72,11 @@ def test_device_cuda_without_a_usable_gpu_is_one_line(make_repo) -> None:
     ("full", "args", "said"),
     [
         # git says only "unable to write file" and "Could not reset index file to revision 'HEAD'"
-        ("TMPDIR", ("--tests", "none"), "worktree: no space left on the disk of {full} (0 MB free); error: unable to write file"),
+        (
+            "TMPDIR",
+            ("--tests", "none"),
+            "worktree: no space left on the disk of {full} (0 MB free); error: unable to write file",
+        ),
         # copying the tree beside the environment to be built: shutil.copytree's list of errors was printed whole
         ("PATCHGATE_CACHE", ("--tests-env", "build"), "no space left on the disk: {full}/envs/project-"),
     ],

@@ -102,14 +102,18 @@ def test_a_new_environment_past_the_budget_removes_the_least_recently_used(tmp_p
     for hours, built in enumerate((recent, held, used, old)):  # built an hour apart; "now" within the hour
         os.utime(built.home / "ready", (time.time() - 3600 * hours - 60,) * 2)
     envbuild.build(recipe("used"), cache, said.append)  # reused: now more recent than "old" and "held"
+    stopped = cache / "project-stopped"  # a build stopped by Ctrl-C two hours ago: its folder and lock, nothing else
+    stopped.mkdir()
+    (stopped / "lock").touch()
+    os.utime(stopped, (time.time() - 7200,) * 2)
     one = sum(f.stat().st_blocks * 512 for f in used.home.rglob("*") if f.is_file() and not f.is_symlink())
     with envbuild.exclusive(held.home / "lock"):  # another review is starting to use it
         new = envbuild.build(recipe("new"), cache, said.append, kept_bytes=int(2.5 * one))  # room for two
-    assert not old.home.exists()
+    assert not old.home.exists() and not stopped.exists()
     assert new.python.exists() and used.python.exists() and held.python.exists() and recent.python.exists()
     assert "measuring 4 environment(s) made before their sizes were recorded (once)" in said  # built unbudgeted
     assert [line for line in said if line.startswith("removed")] == [
-        f"removed 1 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
+        f"removed 2 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
     ]
     again = envbuild.build(recipe("old"), cache, said.append)
     assert again.home == old.home and again.python.exists()
