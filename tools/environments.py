@@ -364,12 +364,15 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     groups = (*group_args(tested), *listed)
     test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
     tested_files = [r for r in requirements if "test" in r.lower() or r in ran]
+    # and a development file's lines: cookiecutter-pypackage's requirements_dev.txt pins pip 9 and cryptography 1.7
+    # beside the ipython a 2019 prettyprinter's tests import, and nothing else names it
+    developed_files = [r for r in requirements if "dev" in r.lower() and r not in tested_files]
     stated = [  # what the project says its tests need beyond what it runs on
         *(r for r in test_declared if r not in runtime),
         *(r for g in dict.fromkeys(tested) for r in group_requirements(pyproject, g)[0]),
         *listed,
         *tox.requirements,
-        *requirement_lines(tree, tested_files),
+        *requirement_lines(tree, [*tested_files, *developed_files]),
     ]
     development = tuple(dict.fromkeys(stated))
     pinned = tuple(a for r in requirements for a in ("-r", r))
@@ -396,7 +399,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         *((as_run,) if (buildable and commanded != extras) or factored or ran_groups else ()),
         ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
-        ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
+        *((((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),) if for_tests else ()),
         # apischema's CI installs benchmark/requirements.txt too, whose pydantic 2 conflicts with the pydantic 1 of
         # its tests/requirements.txt, which holds the graphql-core its tests import
         *(
@@ -404,8 +407,13 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
             if named_for_tests and named_for_tests != for_tests
             else ()
         ),
-        # the test requirement files' lines the tests import: verboselogs' mock, beside a pylint 1.3 that cannot build
-        *((((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if tested_files else ()),
+        # the test (and development) requirement files' lines the tests import: verboselogs' mock, beside a pylint 1.3
+        # that cannot build
+        *(
+            (((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),),)
+            if tested_files or developed_files
+            else ()
+        ),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
         # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11

@@ -91,6 +91,9 @@ DECLARED = {
     "pdm dev-dependencies": {
         "pyproject.toml": '[tool.pdm.dev-dependencies]\ntest = ["tomli-w"]\nlint = ["patchgate-no-such-project"]\n'
     },
+    "a development requirement file that pins what does not install here": {
+        "requirements_dev.txt": "tomli-w\npatchgate-no-such-project==0.1  # cookiecutter's pins\n"
+    },
     "a test requirement file with a development tool that does not build here": {
         "requirements-tests.txt": "tomli-w\npatchgate-no-such-project < 1.4  # the lint\n"
     },
@@ -149,7 +152,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     toon-format from a git URL this machine cannot reach; a 2024 apischema's CI installs a benchmark requirement file
     whose pydantic conflicts with its tests' file, which holds graphql-core; shellingham's pytest-mock only in its
     Pipfile's ``[dev-packages]``; verboselogs' mock in the requirements-tests.txt that pins a pylint 1.3, which
-    does not build on Python 3.11. Needs the package registry."""
+    does not build on Python 3.11; a 2019 prettyprinter's ipython in cookiecutter's requirements_dev.txt, beside
+    pins of pip 9 and cryptography 1.7. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
