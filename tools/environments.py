@@ -394,12 +394,17 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # its development dependencies that its tests import, where the others do not install here: a 2021 darglint's
     # poetry list holds flake8 beside a mypy of its day, which does not build on Python 3.11
     narrowed: tuple[Attempt, ...] = (((*plain, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if development else ()
+    imported_lines: Attempt = ((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),)
     attempts = (
         # none of them: the attempts, and so the environment's key, are as they were
         *((as_run,) if (buildable and commanded != extras) or factored or ran_groups else ()),
         ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
+        # the development files' lines the tests import, where no file is named for tests (the next attempt would be
+        # without any file): cookiecutter's requirements_dev.txt; where none is, the attempts (and so the
+        # environments' keys) are as they were
+        *((imported_lines,) if developed_files and not for_tests else ()),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
-        *((((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),) if for_tests else ()),
+        ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
         # apischema's CI installs benchmark/requirements.txt too, whose pydantic 2 conflicts with the pydantic 1 of
         # its tests/requirements.txt, which holds the graphql-core its tests import
         *(
@@ -409,11 +414,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         ),
         # the test (and development) requirement files' lines the tests import: verboselogs' mock, beside a pylint 1.3
         # that cannot build
-        *(
-            (((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),),)
-            if tested_files or developed_files
-            else ()
-        ),
+        *((imported_lines,) if tested_files else ()),
         ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
         # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
         # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11
