@@ -98,7 +98,7 @@ def main() -> None:
 def _disk_full(exc: Exception) -> str | None:
     """What failed to be written where ``exc`` is a write that found the disk full (``errno.ENOSPC``): an
     ``OSError``, or the first such of a ``shutil.copytree``'s list of them (src, dst, why); else None."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not isinstance(exc, shutil.Error):
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # shutil.Error, an OSError, carries no errno
         return f"{exc.filename or exc}"
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
         return next((str(dst) for _src, dst, why in exc.args[0] if f"[Errno {errno.ENOSPC}]" in str(why)), None)
