@@ -11,6 +11,7 @@ are resolved as of, and the key its cache is found under. This module alone
 knows the cache layout::
 
     <cache>/<key>/lock        held while the environment is built (one build per key)
+    <cache>/<key>/in-use      a reader's lock held by each process using it, until it exits (``tools.envcache``)
     <cache>/<key>/venv/       the environment
     <cache>/<key>/source/     the copy of the tree it was installed from (build/ and egg-info land there)
     <cache>/<key>/downloads/  what the project's build downloaded (sources it fetches): the tree under test,
@@ -53,7 +54,7 @@ from core.locks import exclusive
 from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
-from tools.envcache import evict, last_used, record_size
+from tools.envcache import evict, last_used, lease, record_size
 from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
@@ -250,6 +251,7 @@ def _build_once(
             if (home / marker).is_file():
                 (home / marker).touch()  # used now: the last to be evicted
         if (home / "ready").is_file():
+            lease(home)  # taken under the build's lock, which eviction takes first: never removed from here on
             return Built(home, uv_cache)
         if (home / "failed").is_file():
             raise EnvironmentBuildError(f"{_read(home / 'failed').strip()} (cached; delete {home} to try again)")
@@ -266,6 +268,7 @@ def _build_once(
             raise
         _write(home / "build.log", "\n".join(log) + "\n")
         _write(home / "ready", "")
+        lease(home)
     return Built(home, uv_cache)
 
 

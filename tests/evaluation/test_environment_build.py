@@ -86,37 +86,56 @@ def test_the_attempt_with_todays_packages_carries_no_cap_of_the_era(tmp_path: Pa
     assert "--exclude-newer-package iniconfig" in era and "--exclude-newer-package iniconfig" not in today
 
 
+_BUILD = """
+import sys
+from pathlib import Path
+from tools.envbuild import Recipe, build
+cache, *names = sys.argv[1:]
+for name in names:
+    tree = Path(cache).parent / name
+    tree.mkdir(exist_ok=True)
+    build(Recipe(tree, sys.executable, ((("iniconfig",),),), identity=name, label=name), Path(cache), lambda _: None)
+print("built", flush=True)
+sys.stdin.read()  # in use until told
+"""
+
+
 @pytest.mark.slow
 def test_a_new_environment_past_the_budget_removes_the_least_recently_used(tmp_path: Path) -> None:
     """Environments piled up to 559 folders and 21 GB, and the disk filled: with a budget, building a new one
-    removes the least recently used (used: built, or reused since) until the rest fit; the one just built and one
-    another process holds stay, and so does one used within the hour (a review may still be running its tests
-    there: one evicted under a 12-minute review blocked its commit); a removed one is built again when wanted."""
+    removes the least recently used (used: built, or reused since) until the rest fit. Never one a running process
+    uses, however long ago it began (one removed under a 12-minute review blocked its commit: its tests "could not
+    run"), nor the one just built; a build folder never finished goes; a removed one is built again when wanted."""
     cache, said = tmp_path / "envs", []
 
     def recipe(name: str) -> Recipe:
         (tmp_path / name).mkdir(exist_ok=True)
         return Recipe(tmp_path / name, sys.executable, ((("iniconfig",),),), identity=name, label=name)
 
-    old, used, held, recent = (envbuild.build(recipe(n), cache, said.append) for n in ("old", "used", "held", "now"))
-    for hours, built in enumerate((recent, held, used, old)):  # built an hour apart; "now" within the hour
-        os.utime(built.home / "ready", (time.time() - 3600 * hours - 60,) * 2)
-    envbuild.build(recipe("used"), cache, said.append)  # reused: now more recent than "old" and "held"
-    stopped = cache / "project-stopped"  # a build stopped by Ctrl-C two hours ago: its folder and lock, nothing else
-    stopped.mkdir()
-    (stopped / "lock").touch()
-    os.utime(stopped, (time.time() - 7200,) * 2)
-    one = sum(f.stat().st_blocks * 512 for f in used.home.rglob("*") if f.is_file() and not f.is_symlink())
-    with envbuild.exclusive(held.home / "lock"):  # another review is starting to use it
+    command = [sys.executable, "-c", _BUILD, str(cache)]
+    subprocess.run([*command, "old", "used", "now"], input="", text=True, check=True, capture_output=True)
+    with subprocess.Popen([*command, "held"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as review:
+        assert review.stdout is not None and review.stdin is not None
+        assert "built" in review.stdout.read(len("built"))  # another review, running its tests there for hours
+        old, used, held, now = (envbuild.home_of(recipe(n), cache) for n in ("old", "used", "held", "now"))
+        for hours, home in enumerate((now, held, used, old)):  # used an hour apart, "now" a minute ago
+            os.utime(home / "ready", (time.time() - 3600 * hours - 60,) * 2)
+        envbuild.build(recipe("used"), cache, said.append)  # reused here: the most recent but for the new one
+        stopped = cache / "project-stopped"  # a build stopped by Ctrl-C: its folder and lock, nothing else
+        stopped.mkdir()
+        (stopped / "lock").touch()
+        one = sum(f.stat().st_blocks * 512 for f in used.rglob("*") if f.is_file() and not f.is_symlink())
         new = envbuild.build(recipe("new"), cache, said.append, kept_bytes=int(2.5 * one))  # room for two
-    assert not old.home.exists() and not stopped.exists()
-    assert new.python.exists() and used.python.exists() and held.python.exists() and recent.python.exists()
-    assert "measuring 4 environment(s) made before their sizes were recorded (once)" in said  # built unbudgeted
-    assert [line for line in said if line.startswith("removed")] == [
-        f"removed 2 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
-    ]
-    again = envbuild.build(recipe("old"), cache, said.append)
-    assert again.home == old.home and again.python.exists()
+        assert not old.exists() and not now.exists() and not stopped.exists()
+        assert new.python.exists() and (used / "ready").exists() and (held / "ready").exists()
+        assert "measuring 4 environment(s) made before their sizes were recorded (once)" in said  # built unbudgeted
+        assert [line for line in said if line.startswith("removed")] == [
+            f"removed 3 environment(s) not used lately, to keep {cache} under {2.5 * one / 2**30:.3g} GB"
+        ]
+        review.stdin.close()
+    again = envbuild.build(recipe("old"), cache, said.append, kept_bytes=int(2.5 * one))  # built again
+    assert again.home == old and again.python.exists()
+    assert not held.exists() and (used / "ready").exists()  # that review ended; this process still uses "used"
 
 
 @pytest.mark.slow
