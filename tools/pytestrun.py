@@ -21,6 +21,7 @@ from tools import collectonce, testscripts
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import site_packages
 from tools.pytestconfig import read_pytest_config
+from tools.sandbox import not_started
 from tools.testscripts import SCRIPTS_VARIABLE, test_scripts
 from tools.unittestdiscovery import pytest_options, unittest_only
 
@@ -44,6 +45,7 @@ class TestRun:
     dialled: frozenset[str] = frozenset()  # the tests (node ids) whose network connections the sandbox stopped
     node_ids: set[str] = field(default_factory=set)  # every test case the run reported (passed, failed, skipped)
     timed_out: bool = False
+    harness: bool = False  # the sandbox could not start pytest: the problem is the harness's, never the tree's
     outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
     files: dict[str, str] = field(default_factory=dict)  # test id -> the test file pytest collected it from
 
@@ -82,6 +84,8 @@ def run_pytest(
                 blocked=done.blocked,
                 timed_out=True,
             )
+        if (why := not_started(done.returncode, done.output)) is not None:  # an environment removed under a review
+            return TestRun({}, 0, problem=f"the sandbox could not start pytest: {why}", output=output, harness=True)
         run = _read_junit(report, output, tree) if report.is_file() else TestRun({}, 0, output=output)
         run.blocked, run.dialled = done.blocked, frozenset(done.dialled)
         # interrupted, internal or usage error; or pytest died before its session began (no report, any exit:

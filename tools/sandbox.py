@@ -173,6 +173,13 @@ def run(
         return SandboxedRun(*_launch(full, cwd=cwd, env=env, timeout=timeout), *_read_blocked(log))
 
 
+def not_started(returncode: int | None, output: str) -> str | None:
+    """bubblewrap's own words where it could not start the command (its interpreter gone, a mount it could not
+    make), or None: then the harness failed, and nothing is known of what the command would have said."""
+    first = output.lstrip().partition("\n")[0]
+    return first if returncode == 1 and first.startswith("bwrap: ") else None
+
+
 def _run_unconfined(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> SandboxedRun:
     """``sandbox = "off"``: the user chose to run the change's code with their own rights."""
     return SandboxedRun(*_launch(cmd, cwd=cwd, env=env, timeout=timeout))

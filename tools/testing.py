@@ -128,6 +128,8 @@ class IssueTestsGate:
         except sandbox.SandboxUnavailable as exc:
             return _no_sandbox(self.name, exc)
         blocked = blocked_findings(run)
+        if run.harness:
+            return _not_started(run, self.name)
         if run.problem or not run.ran:
             return GateReport(
                 name=self.name,
@@ -233,9 +235,13 @@ def tests_gate(
     run = run_pytest(tree, tests, timeout, environment, settings.pass_env)
     blocked = blocked_findings(run)
     note = "" if settings.sandbox == "on" else 'ran WITHOUT a sandbox (sandbox = "off"); '
+    if run.harness:
+        return _not_started(run)
     if run.problem:  # pytest cannot run here at all, or did not finish: can it on the base?
         with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:  # once for all of select's
             base_run = ask(("run", *tests), partial(rerun, tests))
+        if base_run.harness:
+            return _not_started(base_run)
         # what the sandbox stopped is the suite's own where the base's run tried it too (pip-tools' tests write into
         # the environment's venv/src on every commit, and ran past the timeout on both sides: it was blocked)
         blocked = blocked_findings(run, base_run)
@@ -372,10 +378,16 @@ def _base_cannot_run(why: str, *sandboxed: Finding) -> GateReport:
     return said.model_copy(update={"findings": found, "passed": not _errors(found), "skipped": not _errors(found)})
 
 
-def _unchecked(rule: str, message: str) -> GateReport:
+def _not_started(run: TestRun, gate: str = "tests") -> GateReport:
+    """The sandbox could not start pytest (its environment removed under the review): the harness failed, so the
+    tests judge nothing, and the change is not blamed; run again, it is built again."""
+    return _unchecked(f"{gate}.not-started", f"{run.problem}; the tests judge nothing here (run it again)", gate)
+
+
+def _unchecked(rule: str, message: str, gate: str = "tests") -> GateReport:
     """A tests gate that could not check the change, for a reason that is not the change's."""
     return GateReport(
-        name="tests",
+        name=gate,
         passed=True,
         skipped=True,
         detail=message[:300],

@@ -18,6 +18,7 @@ import pytest
 
 from core.errors import ConfigError
 from tests.conftest import diff_of, git, review_as_configured, write_files
+from tools import testing
 from tools.environments import TestSettings, resolve_environment
 from tools.gates import ReviewOptions, review
 
@@ -443,6 +444,32 @@ def test_a_pytest_that_dies_at_import_on_the_base_too_judges_nothing(project: Pa
     assert report.passed and report.skipped, report
     (finding,) = report.findings
     assert finding.rule == "tests.base-broken" and "AttributeError: __spec__" in finding.message
+
+
+def test_an_environment_removed_under_the_review_is_the_harness_not_the_change(project, monkeypatch) -> None:
+    """An environment removed while a 12-minute beartype review ran (its tests began on the change, then it was
+    gone): "pytest could not run (exit 1): bwrap: execvp .../venv/bin/python: No such file or directory", the
+    base's tests ran, and the commit was blocked. The sandbox could not start pytest: nothing is known of the
+    tests, and a docstring fix is not blamed for it."""
+    real, runs = testing.run_pytest, []
+
+    def removed_for_the_change(tree: Path, *args: object, **named: object):
+        runs.append(tree)
+        if len(runs) > 1:
+            return real(tree, *args, **named)
+        (project / ".venv").rename(project / ".venv-gone")  # the change's run is the first
+        try:
+            return real(tree, *args, **named)
+        finally:
+            (project / ".venv-gone").rename(project / ".venv")
+
+    monkeypatch.setattr(testing, "run_pytest", removed_for_the_change)
+    docstring = FILES["greeter/core.py"].replace("def greet(name):\n", 'def greet(name):\n    """Hello."""\n')
+    report = gate_of(review_as_configured(project, diff_of(project, {"greeter/core.py": docstring}), tests=TIMEOUT))
+    assert report.passed and report.skipped, report
+    (finding,) = report.findings
+    assert finding.rule == "tests.not-started" and finding.severity == "warning"
+    assert "the sandbox could not start pytest: bwrap: execvp" in finding.message
 
 
 def test_a_plugin_option_pytest_cannot_read_is_named_when_the_tests_cannot_run(project: Path) -> None:
