@@ -41,6 +41,34 @@ def test_packages_are_added_where_they_fit_and_the_others_are_listed(tmp_path: P
     assert "installed where they fit: 1 of 3; left out: six==1.15.0, patchgate-no-such-project" in built.log
 
 
+@pytest.mark.slow
+def test_what_the_tests_import_is_added_where_it_fits_after_a_richer_attempt_failed(tmp_path: Path) -> None:
+    """A 2019 prettyprinter lists the IPython and numpy its tests import only in a requirements_dev.txt that also
+    pins pip 9 and a numpy 1.16.1 that does not build on Python 3.11: every attempt with those lines failed, the
+    environment was built without them, and its IPython test was never checked. Each is now added where it fits
+    (the pinned version, else any); the environment's own choices stay (six)."""
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "test_it.py").write_text("import iniconfig\nimport six\nimport tomli\n")
+    recipe = Recipe(
+        tree,
+        sys.executable,
+        ((("patchgate-no-such-project", envbuild.IMPORTED_BY_TESTS),), (("six==1.16.0",),)),
+        identity="imported where they fit",
+        label="imported",
+        imported=("iniconfig==99.0", "six==1.15.0", "tomli", "patchgate-no-such-project"),
+    )
+    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    versions = subprocess.run(
+        [str(built.python), "-c", "import importlib.metadata as m; print(*map(m.version, ['six', 'iniconfig']))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert versions[0] == "1.16.0" and versions[1] != "99.0"
+    assert "installed where they fit: 2 of 2; left out: none" in built.log  # iniconfig at any version, and tomli
+
+
 def test_a_spec_s_exact_pins_are_widened_to_their_series_only_after_they_failed(tmp_path: Path) -> None:
     """scikit-learn 1.3's spec pins numpy==1.19.2 and scipy==1.5.2 on Python 3.9, where PyPI has neither as a
     wheel and their sources no longer build (the harness's conda channel has builds): the environment fell back
