@@ -166,6 +166,12 @@ def site_packages(python: Path) -> list[Path]:
     return sorted((python.parent.parent / "lib").glob("python3*/site-packages"))
 
 
+def has_module(python: Path, name: str) -> bool:
+    """Whether the top-level module ``name`` (a package's folder, or one file) is in ``python``'s site-packages:
+    read from the files, nothing of the environment run."""
+    return any((site / name).is_dir() or (site / f"{name}.py").is_file() for site in site_packages(python))
+
+
 def _installed(path: str) -> str:
     """Where an installed package holds ``path``: ``src/pkg/_version.py`` is ``pkg/_version.py``."""
     for root in SOURCE_ROOTS:

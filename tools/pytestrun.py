@@ -19,7 +19,7 @@ from core.junit import read_junit
 from core.secrets import redact
 from tools import collectonce, testscripts
 from tools.environments import Completed, TestEnvironment, execute
-from tools.generated import site_packages
+from tools.generated import has_module
 from tools.pytestconfig import read_pytest_config
 from tools.sandbox import not_started
 from tools.testscripts import SCRIPTS_VARIABLE, test_scripts
@@ -174,7 +174,7 @@ def _has_hypothesis(python: Path | None) -> bool:
     python-fire's fuzz test happened to draw ``'...'`` on a 2025 commit's run and not on its base's, and a
     change to type comments was blocked for a parser bug older than it. One seed for every run draws the same
     examples on both sides, as Hypothesis' own CI profile derandomizes."""
-    return python is not None and any((site / "hypothesis").is_dir() for site in site_packages(python))
+    return python is not None and has_module(python, "hypothesis")
 
 
 def _last_line(output: str) -> str:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.generated import site_packages
+from tools.generated import has_module
 
 
 def own_venvs(root: Path) -> list[tuple[Path, str]]:
@@ -45,7 +45,7 @@ def lacks_pytest(python: Path) -> bool:
         return False
     if "include-system-site-packages = true" in settings.replace("\t", " "):
         return False
-    return not any((site / "pytest").is_dir() or (site / "pytest.py").is_file() for site in site_packages(python))
+    return not has_module(python, "pytest")
 
 
 def venv_vars(python: Path) -> dict[str, str]:
