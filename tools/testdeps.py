@@ -224,13 +224,13 @@ def imported_by_tests(requirements: Iterable[str], imported: set[str]) -> list[s
     A 2021 darglint's poetry dev dependencies hold the flake8 its tests import beside a mypy of its day, whose
     typed-ast does not build on Python 3.11: the whole list failed, the environment was built without it, and no
     test could be collected on any commit."""
-    kept = []
+    kept, modules = [], {module.lower() for module in imported}  # ipython's module is IPython
     for line in requirements:
         try:
             name = canonicalize_name(Requirement(line).name).replace("-", "_")
         except InvalidRequirement:
             continue
         spelled = {name, name.removeprefix("python_"), name.removeprefix("py")}
-        if (name.startswith("pytest_") or spelled & imported) and name != "pytest":
+        if (name.startswith("pytest_") or spelled & modules) and name != "pytest":
             kept.append(line)
     return kept

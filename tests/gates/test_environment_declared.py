@@ -179,3 +179,12 @@ def test_what_a_package_s_own_tests_module_imports_counts_as_the_tests_imports(t
         "mock>=1.0.1",
         "pytest-cov",
     ]
+
+
+def test_a_module_named_in_capitals_is_its_distribution_s(tmp_path) -> None:
+    """prettyprinter's tests import ``IPython``, which ``ipython==6.2.1`` in its requirements_dev.txt installs: the
+    names were compared as written, the line was never installed, and its IPython test was never checked."""
+    write_files(tmp_path, {"tests/test_ipython.py": "from IPython.lib.pretty import pretty\n"})
+    assert testdeps.imported_by_tests(["ipython==6.2.1", "pip==9.0.1"], testdeps.test_imports(tmp_path)) == [
+        "ipython==6.2.1"
+    ]
