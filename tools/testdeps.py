@@ -18,7 +18,7 @@ import dependency_groups
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from core.pymodules import syntax_tree
+from core.pymodules import import_roots, syntax_tree
 from core.tables import strings_in, table_at, toml_file
 
 TEST_EXTRAS = ("test", "tests", "testing")  # not "dev": it tends to pull docs and lint tools
@@ -187,33 +187,64 @@ def group_requirements(pyproject: dict[str, Any], name: str) -> tuple[list[str],
 def test_imports(tree: Path, limit: int = 2000) -> set[str]:
     """The top-level modules the tree's tests import: ``test_*.py``, ``*_test.py``, ``test.py``, ``tests.py``
     (verboselogs' tests are its package's ``tests.py``), ``conftest.py`` and every module under a ``test``,
-    ``tests`` or ``testing`` folder, read from their syntax (at most ``limit`` files)."""
-    found: set[str] = set()
-    read = 0
+    ``tests`` or ``testing`` folder, and, through the project's own modules they import, what those import in
+    turn, read from their syntax (at most ``limit`` files). A 2019 prettyprinter's test of its IPython extra
+    imports only ``prettyprinter.extras.ipython_repr_pretty``, which imports IPython: IPython was never
+    installed, and the test never collected."""
+    roots = [tree, *import_roots(tree)]
+    queue: list[Path] = []
     for folder, subfolders, files in os.walk(tree):
         subfolders[:] = sorted(d for d in subfolders if d not in _NOT_SOURCE)
         under_tests = bool(_TEST_FOLDERS & set(Path(folder).relative_to(tree).parts))
         for name in sorted(files):
-            if not name.endswith(".py") or read >= limit:
-                continue
-            if under_tests or name.startswith("test_") or name.endswith("_test.py") or name in _TEST_MODULES:
-                read += 1
-                found |= _top_level_imports(Path(folder) / name)
+            if name.endswith(".py") and (
+                under_tests or name.startswith("test_") or name.endswith("_test.py") or name in _TEST_MODULES
+            ):
+                queue.append(Path(folder) / name)
+    found: set[str] = set()
+    seen = set(queue)
+    for path in queue:  # grows as the project's own modules are found
+        if len(seen) > limit:
+            break
+        dotted, relative = _imports(path)
+        found.update(name.partition(".")[0] for name in dotted)
+        for own in [*relative, *(f for name in dotted for f in _own_files(roots, name))]:
+            if own not in seen:
+                seen.add(own)
+                queue.append(own)
     return found
 
 
-def _top_level_imports(path: Path) -> set[str]:
+def _imports(path: Path) -> tuple[set[str], list[Path]]:
+    """The dotted names ``path`` imports (``from a import b`` may import the module ``a.b``), and the files of its
+    relative imports."""
     try:
         module = syntax_tree(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
-        return set()
+        return set(), []
     names: set[str] = set()
+    relative: list[Path] = []
     for node in ast.walk(module) if module else ():
         if isinstance(node, ast.Import):
-            names.update(alias.name.partition(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            names.add(node.module.partition(".")[0])
-    return names
+            names.update([node.module, *(f"{node.module}.{alias.name}" for alias in node.names)])
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            package = path.parents[node.level - 1] if node.level <= len(path.parents) else None
+            stems = [node.module] if node.module else [alias.name for alias in node.names]
+            relative += [f for stem in stems if package for f in _own_files([package], stem)]
+    return names, relative
+
+
+def _own_files(roots: list[Path], dotted: str) -> list[Path]:
+    """The files of the project's own module ``dotted`` under ``roots``, with its packages' ``__init__.py``."""
+    parts = [part for part in dotted.split(".") if part.isidentifier()]
+    files: list[Path] = []
+    for root in roots:
+        for end in range(1, len(parts) + 1):
+            folder = root.joinpath(*parts[:end])
+            files += [f for f in (folder / "__init__.py", folder.with_suffix(".py")) if f.is_file()]
+    return files
 
 
 def imported_by_tests(requirements: Iterable[str], imported: set[str]) -> list[str]:

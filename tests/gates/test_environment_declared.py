@@ -181,10 +181,26 @@ def test_what_a_package_s_own_tests_module_imports_counts_as_the_tests_imports(t
     ]
 
 
-def test_a_module_named_in_capitals_is_its_distribution_s(tmp_path) -> None:
-    """prettyprinter's tests import ``IPython``, which ``ipython==6.2.1`` in its requirements_dev.txt installs: the
-    names were compared as written, the line was never installed, and its IPython test was never checked."""
-    write_files(tmp_path, {"tests/test_ipython.py": "from IPython.lib.pretty import pretty\n"})
-    assert testdeps.imported_by_tests(["ipython==6.2.1", "pip==9.0.1"], testdeps.test_imports(tmp_path)) == [
-        "ipython==6.2.1"
+def test_what_the_project_s_own_modules_import_for_the_tests_counts_too(tmp_path) -> None:
+    """A 2019 prettyprinter's test of its IPython extra imports ``prettyprinter.extras.ipython_repr_pretty``, which
+    imports ``IPython`` (``from . import`` its siblings too), that ``ipython==6.2.1`` in its requirements_dev.txt
+    installs: neither the module of the package nor the name in capitals was followed, the line was never
+    installed, and the test was never collected. What the package imports but no test reaches is not wanted."""
+    write_files(
+        tmp_path,
+        {
+            "tests/test_ipython.py": "import prettyprinter.extras.ipython_repr_pretty\n",
+            "prettyprinter/__init__.py": "from .pretty import pformat\n",
+            "prettyprinter/pretty.py": "import colorful\n",
+            "prettyprinter/extras/__init__.py": "",
+            "prettyprinter/extras/ipython_repr_pretty.py": "from IPython.lib.pretty import pretty\nfrom . import ipy\n",
+            "prettyprinter/extras/ipy.py": "import pygments\n",
+            "prettyprinter/extras/django.py": "import django\n",
+        },
+    )
+    requirements = ["ipython==6.2.1", "pip==9.0.1", "colorful==0.4.0", "Pygments==2.2.0", "Django==1.10.8"]
+    assert testdeps.imported_by_tests(requirements, testdeps.test_imports(tmp_path)) == [
+        "ipython==6.2.1",
+        "colorful==0.4.0",
+        "Pygments==2.2.0",
     ]
