@@ -421,7 +421,7 @@ def _install_where_they_fit(
     """Each of ``packages`` installed alone, constrained to the versions installed before it: what the spec and
     the project resolved stays, as the harness's later installs override a conda environment's choices. One the
     index lacks (a system library), that clashes, or that does not build is left out, and the log says which;
-    with ``any_version``, one whose pinned version does not fit is tried at any version first."""
+    with ``any_version``, one whose pinned version does not fit is tried at any version (of any date) first."""
     target = ["--python", str(venv / "bin" / "python")]
     constraints = home / "constraints.txt"
 
@@ -429,9 +429,9 @@ def _install_where_they_fit(
         frozen = uv.run(["pip", "freeze", *target], home).splitlines()
         constraints.write_text("".join(f"{line}\n" for line in frozen if "==" in line), encoding="utf-8")
 
-    def fits(package: str) -> bool:
+    def fits(package: str, dated: list[str]) -> bool:
         try:
-            uv.run(["pip", "install", "--quiet", *target, *flags, "-c", str(constraints), package], home)
+            uv.run(["pip", "install", "--quiet", *target, *dated, "-c", str(constraints), package], home)
         except EnvironmentBuildError:  # nothing changed: the constraints stand
             return False
         return True
@@ -440,7 +440,8 @@ def _install_where_they_fit(
     left_out: list[str] = []
     for package in packages:
         loose = _name(package, extras=True) if any_version else None
-        if fits(package) or (loose is not None and loose != package and fits(loose)):
+        # at any version is today's too: no numpy of 2019 builds on Python 3.11
+        if fits(package, flags) or (loose is not None and fits(loose, [])):
             hold_installed()
         else:
             left_out.append(package)
