@@ -46,10 +46,8 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from core.errors import PatchgateError
 from core.git import run_git
@@ -58,6 +56,7 @@ from core.secrets import allowed_env
 from core.settings import SandboxSettings
 from tools import sandbox
 from tools.envcache import evict, last_used, lease, record_size
+from tools.envfit import Fitting
 from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
@@ -335,14 +334,16 @@ def _build(
         log.append("the project itself could not be installed here: the environment holds its dependencies only")
     if recipe.deps_only:
         _uninstall_project(uv, venv, source, log)
-    if errors and (missing := _not_installed(uv, venv, home, imported)):
+    fitting = Fitting(partial(uv.run, cwd=home), venv / "bin" / "python", home / "constraints.txt", log)
+    if errors and (missing := fitting.not_installed(imported)):
         # a richer attempt failed, and what the tests import with it: each added where it fits, at any version where
         # its own does not (a 2019 prettyprinter's requirements_dev.txt pins the numpy 1.16.1 its tests import)
         progress(f"installing {len(missing)} package(s) the tests import where they fit")
-        _install_where_they_fit(uv, venv, home, date, missing, log, any_version=True)
+        works = partial(_check_works, uv, venv, recipe.works, source, log) if recipe.works else None
+        fitting.add(missing, date, any_version=True, works=works)
     if recipe.best_effort:
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
-        _install_where_they_fit(uv, venv, home, date, recipe.best_effort, log)
+        fitting.add(recipe.best_effort, date)
     progress(f"environment ready: {venv}")
 
 
@@ -387,69 +388,6 @@ def _check_works(uv: Uv, venv: Path, args: tuple[str, ...], cwd: Path, log: list
     if done.returncode != 0:
         last = next((line for line in reversed(done.output.splitlines()) if line.strip()), "no output")
         raise EnvironmentBuildError(f"python {' '.join(args)[:60]} failed in the new environment: {last.strip()[:300]}")
-
-
-def _not_installed(uv: Uv, venv: Path, home: Path, lines: list[str]) -> tuple[str, ...]:
-    """The requirement ``lines`` whose distribution the environment lacks (a line that names none is left out)."""
-    if not lines:
-        return ()
-    frozen = uv.run(["pip", "freeze", "--python", str(venv / "bin" / "python")], home).splitlines()
-    installed = {canonicalize_name(re.split(r"==| @ ", line, maxsplit=1)[0]) for line in frozen}
-    return tuple(line for line in lines if (name := _name(line)) and canonicalize_name(name) not in installed)
-
-
-def _name(line: str, *, extras: bool = False) -> str | None:
-    """The distribution a requirement line names (with its extras, where asked), or None for one that is not a
-    requirement (``-e .``)."""
-    try:
-        wanted = Requirement(line)
-    except InvalidRequirement:
-        return None
-    return f"{wanted.name}[{','.join(sorted(wanted.extras))}]" if extras and wanted.extras else wanted.name
-
-
-def _install_where_they_fit(
-    uv: Uv,
-    venv: Path,
-    home: Path,
-    flags: list[str],
-    packages: tuple[str, ...],
-    log: list[str],
-    *,
-    any_version: bool = False,
-) -> None:
-    """Each of ``packages`` installed alone, constrained to the versions installed before it: what the spec and
-    the project resolved stays, as the harness's later installs override a conda environment's choices. One the
-    index lacks (a system library), that clashes, or that does not build is left out, and the log says which;
-    with ``any_version``, one whose pinned version does not fit is tried at any version (of any date) first."""
-    target = ["--python", str(venv / "bin" / "python")]
-    constraints = home / "constraints.txt"
-
-    def hold_installed() -> None:  # what is installed now, as the next package's constraints
-        frozen = uv.run(["pip", "freeze", *target], home).splitlines()
-        constraints.write_text("".join(f"{line}\n" for line in frozen if "==" in line), encoding="utf-8")
-
-    def fits(package: str, dated: list[str]) -> bool:
-        try:
-            uv.run(["pip", "install", "--quiet", *target, *dated, "-c", str(constraints), package], home)
-        except EnvironmentBuildError:  # nothing changed: the constraints stand
-            return False
-        return True
-
-    hold_installed()
-    left_out: list[str] = []
-    for package in packages:
-        loose = _name(package, extras=True) if any_version else None
-        # at any version is today's too: no numpy of 2019 builds on Python 3.11
-        if fits(package, flags) or (loose is not None and fits(loose, [])):
-            hold_installed()
-        else:
-            left_out.append(package)
-    constraints.unlink(missing_ok=True)
-    log.append(
-        f"installed where they fit: {len(packages) - len(left_out)} of {len(packages)}; "
-        f"left out: {', '.join(left_out) or 'none'}"
-    )
 
 
 def _nearest_tag(tree: Path) -> str | None:

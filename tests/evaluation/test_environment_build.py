@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,43 @@ def test_what_the_tests_import_is_added_where_it_fits_after_a_richer_attempt_fai
     ).stdout.split()
     assert versions[0] == "1.12.0" and versions[1].split(".")[0] >= "2"  # today's
     assert "installed where they fit: 2 of 2; left out: none" in built.log  # iniconfig, and tomli
+
+
+@pytest.mark.slow
+def test_a_package_added_where_it_fits_that_stops_pytest_is_removed_again(tmp_path: Path) -> None:
+    """prettyprinter's file pins a Hypothesis of 2017, which installed where it fitted, and whose pytest plugin
+    (``from collections import Sequence``) then kept pytest from starting on Python 3.11: every test of every
+    commit was "not checked". A package after which pytest cannot run a trivial test is removed again."""
+    from tools.environments import PYTEST_WORKS
+
+    tree = tmp_path / "tree"
+    (tree / "vendor").mkdir(parents=True)
+    plugin = tree / "vendor" / "oldplugin-1.0-py3-none-any.whl"  # where the build's sandbox can read it
+    info = "oldplugin-1.0.dist-info"
+    with zipfile.ZipFile(plugin, "w") as wheel:
+        wheel.writestr("oldplugin/__init__.py", "from collections import Sequence\n")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: oldplugin\nVersion: 1.0\n")
+        wheel.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        wheel.writestr(f"{info}/entry_points.txt", "[pytest11]\noldplugin = oldplugin\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "test_it.py").write_text("import oldplugin\nimport six\n")
+    recipe = Recipe(
+        tree,
+        sys.executable,
+        ((("patchgate-no-such-project", envbuild.IMPORTED_BY_TESTS),), (("pytest",),)),
+        identity="a plugin that stops pytest",
+        label="plugin",
+        imported=(f"oldplugin @ {plugin.as_uri()}", "six"),
+        works=PYTEST_WORKS,
+    )
+    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    assert f"installed where they fit: 1 of 2; left out: oldplugin @ {plugin.as_uri()}" in built.log
+    assert "cannot import name 'Sequence' from 'collections'" in built.log  # it installed, and pytest failed
+    done = subprocess.run([str(built.python), *PYTEST_WORKS], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
 
 
 def test_a_spec_s_exact_pins_are_widened_to_their_series_only_after_they_failed(tmp_path: Path) -> None:
