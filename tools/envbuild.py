@@ -340,7 +340,7 @@ def _build(
         # its own does not (a 2019 prettyprinter's requirements_dev.txt pins the numpy 1.16.1 its tests import)
         progress(f"installing {len(missing)} package(s) the tests import where they fit")
         works = partial(_check_works, uv, venv, recipe.works, source, log) if recipe.works else None
-        fitting.add(missing, date, any_version=True, works=works)
+        fitting.add(missing, date, any_version=True, works=works, unbuilt="\n".join(errors))
     if recipe.best_effort:
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         fitting.add(recipe.best_effort, date)

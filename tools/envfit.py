@@ -47,17 +47,23 @@ class Fitting:
         *,
         any_version: bool = False,
         works: Callable[[], None] | None = None,
+        unbuilt: str = "",
     ) -> None:
         """Install each of ``packages`` where it fits, with uv's ``dated`` flags (the environment's date cap). With
         ``any_version``, one whose own version does not fit is tried at any version of today's (no numpy of 2019
         builds on Python 3.11). With ``works`` (a check that raises), one after which it fails is removed again: a
         Hypothesis of 2017, pinned by prettyprinter's file, installed, and its pytest plugin kept pytest itself from
-        starting on Python 3.11."""
+        starting on Python 3.11. A pin uv said it ``Failed to build`` in ``unbuilt`` (the attempts' errors) is not
+        built again (numpy 1.16.1 took minutes to fail each time)."""
+        failed = {
+            canonicalize_name(name) + pin for name, pin in re.findall(r"Failed to build `([\w.-]+)(==\S+)`", unbuilt)
+        }
         self._hold()
         left_out: list[str] = []
         for package in packages:
             loose = requirement_name(package, extras=True) if any_version else None
-            if self._fits(package, dated, works) or (loose is not None and self._fits(loose, [], works)):
+            again = _pinned(package) not in failed
+            if (again and self._fits(package, dated, works)) or (loose is not None and self._fits(loose, [], works)):
                 self._hold()
             else:
                 left_out.append(package)
@@ -100,3 +106,13 @@ def requirement_name(line: str, *, extras: bool = False) -> str | None:
     except InvalidRequirement:
         return None
     return f"{wanted.name}[{','.join(sorted(wanted.extras))}]" if extras and wanted.extras else wanted.name
+
+
+def _pinned(line: str) -> str | None:
+    """``name==version`` as uv writes it (the name normalized) for a line pinned so, else None."""
+    try:
+        wanted = Requirement(line)
+    except InvalidRequirement:
+        return None
+    pins = [spec.version for spec in wanted.specifier if spec.operator == "=="]
+    return f"{canonicalize_name(wanted.name)}=={pins[0]}" if len(pins) == 1 and not wanted.url else None

@@ -14,6 +14,7 @@ import pytest
 
 from tools import envbuild
 from tools.envbuild import Recipe
+from tools.envfit import Fitting
 
 
 @pytest.mark.slow
@@ -250,3 +251,19 @@ def test_a_full_disk_is_not_a_reason_for_a_smaller_attempt(tmp_path: Path, monke
         envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
     home = envbuild.home_of(recipe, tmp_path / "envs")
     assert not (home / "ready").exists() and not (home / "failed").exists()
+
+
+def test_a_pin_that_failed_to_build_in_an_attempt_is_not_built_again(tmp_path: Path) -> None:
+    """numpy 1.16.1 failed to build in three of prettyprinter's attempts, minutes each, and then once more as the
+    first try of "where it fits": a pin uv said it failed to build goes straight to today's versions."""
+    installs: list[str] = []
+
+    def uv(args: list[str]) -> str:
+        if args[:2] == ["pip", "install"]:
+            installs.append(args[-1])
+        return "six==1.16.0\n"
+
+    fitting = Fitting(uv, tmp_path / "python", tmp_path / "constraints.txt", [])
+    errors = "uv pip install failed: error: Failed to build `numpy==1.16.1` cause: The build backend returned an error"
+    fitting.add(("numpy==1.16.1", "PyYAML==3.11"), ["--exclude-newer", "2019-06-30"], any_version=True, unbuilt=errors)
+    assert installs == ["numpy", "PyYAML==3.11"]
