@@ -17,6 +17,12 @@ from tools.envbuild import Recipe
 from tools.envfit import Fitting
 
 
+def versions(python: Path, *names: str) -> list[str]:
+    """The installed versions of the distributions ``names`` in the environment of ``python``."""
+    code = f"import importlib.metadata as m; print(*map(m.version, {list(names)!r}))"
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.split()
+
+
 @pytest.mark.slow
 def test_packages_are_added_where_they_fit_and_the_others_are_listed(tmp_path: Path) -> None:
     """What the spec and the project resolved stays (six==1.16.0 is not replaced by the conda file's 1.15.0); a
@@ -33,12 +39,7 @@ def test_packages_are_added_where_they_fit_and_the_others_are_listed(tmp_path: P
         label="fit",
     )
     built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
-    frozen = subprocess.run(
-        [str(built.python), "-c", "import importlib.metadata as m; print(m.version('six'), m.version('iniconfig'))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    frozen = versions(built.python, "six", "iniconfig")
     assert frozen[0] == "1.16.0" and frozen[1]
     assert "installed where they fit: 1 of 3; left out: six==1.15.0, patchgate-no-such-project" in built.log
 
@@ -63,13 +64,8 @@ def test_what_the_tests_import_is_added_where_it_fits_after_a_richer_attempt_fai
         imported=("iniconfig==99.0", "six==1.11.0", "tomli", "patchgate-no-such-project"),
     )
     built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
-    versions = subprocess.run(
-        [str(built.python), "-c", "import importlib.metadata as m; print(*map(m.version, ['six', 'iniconfig']))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert versions[0] == "1.12.0" and versions[1].split(".")[0] >= "2"  # today's
+    six, iniconfig = versions(built.python, "six", "iniconfig")
+    assert six == "1.12.0" and iniconfig.split(".")[0] >= "2"  # today's
     assert "installed where they fit: 2 of 2; left out: none" in built.log  # iniconfig, and tomli
 
 
