@@ -44,7 +44,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -339,8 +339,8 @@ def _build(
         # a richer attempt failed, and what the tests import with it: each added where it fits, at any version where
         # its own does not (a 2019 prettyprinter's requirements_dev.txt pins the numpy 1.16.1 its tests import)
         progress(f"installing {len(missing)} package(s) the tests import where they fit")
-        works = partial(_check_works, uv, venv, recipe.works, source, log) if recipe.works else None
-        fitting.add(missing, date, any_version=True, works=works, unbuilt="\n".join(errors))
+        with _works_in_the_project(uv, venv, source, recipe.works, log) as works:
+            fitting.add(missing, date, any_version=True, works=works, unbuilt="\n".join(errors))
     if recipe.best_effort:
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         fitting.add(recipe.best_effort, date)
@@ -388,6 +388,31 @@ def _check_works(uv: Uv, venv: Path, args: tuple[str, ...], cwd: Path, log: list
     if done.returncode != 0:
         last = next((line for line in reversed(done.output.splitlines()) if line.strip()), "no output")
         raise EnvironmentBuildError(f"python {' '.join(args)[:60]} failed in the new environment: {last.strip()[:300]}")
+
+
+@contextlib.contextmanager
+def _works_in_the_project(
+    uv: Uv, venv: Path, source: Path, plain: tuple[str, ...], log: list[str]
+) -> Iterator[Callable[[], None] | None]:
+    """The check each package added where it fits must pass: pytest runs a trivial test under the project's own
+    configuration and conftest.py, where it does before any is added (else the recipe's own check, ``plain``).
+    A 2019 prettyprinter pins Django 1.10, which pytest-django imports only where the project's setup.cfg names its
+    settings, and which does not import on Python 3.11: the plain check passed, and no test of any commit ran."""
+    if not plain:
+        yield None
+        return
+    folder = source / ".patchgate-works"
+    folder.mkdir(exist_ok=True)
+    (folder / "test_works.py").write_text("def test_works():\n    assert [1] == [1]\n", encoding="utf-8")
+    args: tuple[str, ...] = ("-m", "pytest", "-q", "-o", f"cache_dir={folder / 'cache'}", str(folder))
+    try:
+        _check_works(uv, venv, args, source, [])
+    except EnvironmentBuildError:  # the project's configuration needs what is not here yet: the plain check
+        args = plain
+    try:
+        yield partial(_check_works, uv, venv, args, source, log)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _nearest_tag(tree: Path) -> str | None:

@@ -69,19 +69,36 @@ def test_what_the_tests_import_is_added_where_it_fits_after_a_richer_attempt_fai
     assert "installed where they fit: 2 of 2; left out: none" in built.log  # iniconfig, and tomli
 
 
+OLD_PLUGINS = {  # a plugin module, and the project's pytest.ini (None: none)
+    "at import": ("from collections import Sequence\n", None),
+    "under the project's settings": (
+        "def pytest_addoption(parser):\n    parser.addini('old_settings', 'settings')\n\n\n"
+        "def pytest_configure(config):\n    if config.getini('old_settings'):\n"
+        "        from collections import Sequence\n",
+        "[pytest]\nold_settings = project.settings\n",
+    ),
+}
+
+
 @pytest.mark.slow
-def test_a_package_added_where_it_fits_that_stops_pytest_is_removed_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", OLD_PLUGINS)
+def test_a_package_added_where_it_fits_that_stops_pytest_is_removed_again(tmp_path: Path, when: str) -> None:
     """prettyprinter's file pins a Hypothesis of 2017, which installed where it fitted, and whose pytest plugin
     (``from collections import Sequence``) then kept pytest from starting on Python 3.11: every test of every
-    commit was "not checked". A package after which pytest cannot run a trivial test is removed again."""
+    commit was "not checked". Its Django 1.10 did the same only under the project's setup.cfg, where pytest-django
+    reads its settings. A package after which pytest cannot run a trivial test, under the project's configuration
+    where that ran before, is removed again."""
     from tools.environments import PYTEST_WORKS
 
+    plugin_code, ini = OLD_PLUGINS[when]
     tree = tmp_path / "tree"
     (tree / "vendor").mkdir(parents=True)
+    if ini is not None:
+        (tree / "pytest.ini").write_text(ini)
     plugin = tree / "vendor" / "oldplugin-1.0-py3-none-any.whl"  # where the build's sandbox can read it
     info = "oldplugin-1.0.dist-info"
     with zipfile.ZipFile(plugin, "w") as wheel:
-        wheel.writestr("oldplugin/__init__.py", "from collections import Sequence\n")
+        wheel.writestr("oldplugin/__init__.py", plugin_code)
         wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: oldplugin\nVersion: 1.0\n")
         wheel.writestr(
             f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
@@ -102,8 +119,8 @@ def test_a_package_added_where_it_fits_that_stops_pytest_is_removed_again(tmp_pa
     built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
     assert f"installed where they fit: 1 of 2; left out: oldplugin @ {plugin.as_uri()}" in built.log
     assert "cannot import name 'Sequence' from 'collections'" in built.log  # it installed, and pytest failed
-    done = subprocess.run([str(built.python), *PYTEST_WORKS], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout
+    done = subprocess.run([str(built.python), "-m", "pytest", "-q", "tests"], cwd=tree, capture_output=True, text=True)
+    assert "No module named 'oldplugin'" in done.stdout, done.stdout  # pytest starts in the project; the test fails
 
 
 def test_a_spec_s_exact_pins_are_widened_to_their_series_only_after_they_failed(tmp_path: Path) -> None:
