@@ -404,7 +404,8 @@ def _works_in_the_project(
     folder = source / ".patchgate-works"
     folder.mkdir(exist_ok=True)
     (folder / "test_works.py").write_text("def test_works():\n    assert [1] == [1]\n", encoding="utf-8")
-    args: tuple[str, ...] = ("-m", "pytest", "-q", "-o", f"cache_dir={folder / 'cache'}", str(folder))
+    # the file named, so a project whose python_files would not match it (verboselogs' tests.py) still runs it
+    args: tuple[str, ...] = ("-m", "pytest", "-q", "-o", f"cache_dir={folder / 'cache'}", str(folder / "test_works.py"))
     try:
         _check_works(uv, venv, args, source, [])
     except EnvironmentBuildError:  # the project's configuration needs what is not here yet: the plain check
