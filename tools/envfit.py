@@ -35,7 +35,7 @@ class Fitting:
         """The requirement ``lines`` whose distribution the environment lacks (one that names none is left out)."""
         if not lines:
             return ()
-        installed = {canonicalize_name(re.split(r"==| @ ", line, maxsplit=1)[0]) for line in self._frozen()}
+        installed = {canonicalize_name(name) for line in self._frozen() if (name := requirement_name(line))}
         return tuple(
             line for line in lines if (name := requirement_name(line)) and canonicalize_name(name) not in installed
         )
@@ -58,13 +58,17 @@ class Fitting:
         failed = {
             canonicalize_name(name) + pin for name, pin in re.findall(r"Failed to build `([\w.-]+)(==\S+)`", unbuilt)
         }
-        self._hold()
+        installed = self._hold()
         left_out: list[str] = []
         for package in packages:
             loose = requirement_name(package, extras=True) if any_version else None
-            again = _pinned(package) not in failed
-            if (again and self._fits(package, dated, works)) or (loose is not None and self._fits(loose, [], works)):
-                self._hold()
+            tries = [(package, dated)] if _pinned(package) not in failed else []
+            tries += [(loose, [])] if loose is not None else []
+            for wanted, flags in tries:
+                if self._fits(wanted, flags, works, installed):
+                    installed = self._hold()
+                    break
+                installed = self._frozen()  # what the failed try added is gone again
             else:
                 left_out.append(package)
         self.constraints.unlink(missing_ok=True)
@@ -73,8 +77,8 @@ class Fitting:
             f"left out: {', '.join(left_out) or 'none'}"
         )
 
-    def _fits(self, package: str, dated: list[str], works: Callable[[], None] | None) -> bool:
-        before = self._frozen()
+    def _fits(self, package: str, dated: list[str], works: Callable[[], None] | None, before: set[str]) -> bool:
+        """Install ``package`` over what is installed (``before``, as frozen), or remove again what it added."""
         try:
             self.uv(["pip", "install", "--quiet", *self._target, *dated, "-c", str(self.constraints), package])
             if works is not None:
@@ -85,10 +89,12 @@ class Fitting:
             return False
         return True
 
-    def _hold(self) -> None:
-        """Write what is installed now as the next package's constraints."""
-        pinned = sorted(line for line in self._frozen() if "==" in line)
+    def _hold(self) -> set[str]:
+        """Write what is installed now as the next package's constraints, and return it (as frozen)."""
+        frozen = self._frozen()
+        pinned = sorted(line for line in frozen if "==" in line)
         self.constraints.write_text("".join(f"{line}\n" for line in pinned), encoding="utf-8")
+        return frozen
 
     def _frozen(self) -> set[str]:
         return set(self.uv(["pip", "freeze", *self._target]).splitlines())
@@ -101,18 +107,21 @@ class Fitting:
 def requirement_name(line: str, *, extras: bool = False) -> str | None:
     """The distribution a requirement line names (with its extras, where asked), or None for one that is not a
     requirement (``-e .``)."""
-    try:
-        wanted = Requirement(line)
-    except InvalidRequirement:
+    if (wanted := _requirement(line)) is None:
         return None
     return f"{wanted.name}[{','.join(sorted(wanted.extras))}]" if extras and wanted.extras else wanted.name
 
 
 def _pinned(line: str) -> str | None:
     """``name==version`` as uv writes it (the name normalized) for a line pinned so, else None."""
-    try:
-        wanted = Requirement(line)
-    except InvalidRequirement:
+    if (wanted := _requirement(line)) is None:
         return None
     pins = [spec.version for spec in wanted.specifier if spec.operator == "=="]
     return f"{canonicalize_name(wanted.name)}=={pins[0]}" if len(pins) == 1 and not wanted.url else None
+
+
+def _requirement(line: str) -> Requirement | None:
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
