@@ -201,18 +201,18 @@ def test_imports(tree: Path, limit: int = 2000) -> set[str]:
                 under_tests or name.startswith("test_") or name.endswith("_test.py") or name in _TEST_MODULES
             ):
                 queue.append(Path(folder) / name)
-    found: set[str] = set()
+    found: set[str] = set()  # the dotted names met, each looked for among the project's files once
     seen = set(queue)
     for read, path in enumerate(queue):  # grows as the project's own modules are found
         if read >= limit:
             break
         dotted, relative = _imports(path)
-        found.update(name.partition(".")[0] for name in dotted)
-        for own in [*relative, *(f for name in dotted for f in _own_files(roots, name))]:
+        new, found = dotted - found, found | dotted
+        for own in [*relative, *(f for name in new for f in _own_files(roots, name))]:
             if own not in seen:
                 seen.add(own)
                 queue.append(own)
-    return found
+    return {name.partition(".")[0] for name in found}
 
 
 def _imports(path: Path) -> tuple[set[str], list[Path]]:
