@@ -6,6 +6,7 @@ same thing: each test case with its outcome, place and first message line (a doc
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,11 @@ class TestCase:
     @property
     def failed(self) -> bool:
         return self.outcome in ("failed", "error")
+
+
+# pytest's message for an error whose report has no crash line (a fixture lookup): where the test is, then its text
+_LOCATED = re.compile(r'(failed on (?:setup|teardown) with )"file .+, line \d+\n')
+_E_LINE = re.compile(r"^E\s+(.+)$", re.M)
 
 
 def read_junit(path: Path) -> list[TestCase]:
@@ -74,7 +80,11 @@ def read_junit(path: Path) -> list[TestCase]:
 def _first_line(message: str) -> str:
     """The line of a failure's message a report shows. A doctest's is made one, ``>>> hello("ann"): expected
     'HELLO, ANN!', got 'HELLO, ANN?'``: pytest's starts with the docstring's numbered lines, and its first said
-    only ``007 Greet someone loudly.``."""
+    only ``007 Greet someone loudly.``. A fixture pytest could not find is its ``E`` line: the message starts with
+    where the test is written (``failed on setup with "file tests/test_x.py, line 12``), which said nothing of why
+    requests-mock's own tests failed once its packaging lost its pytest plugin."""
+    if (located := _LOCATED.match(message)) and (said := _E_LINE.search(message)):
+        return f'{located[1]}"{said[1].strip()}"'
     head, expected_at, rest = message.partition("\nExpected:\n")
     expected, got_at, got = rest.partition("\nGot:\n")
     if not (expected_at and got_at):

@@ -594,3 +594,20 @@ def test_a_compiled_extension_built_in_your_tree_is_in_the_worktree_and_native_e
     assert all("No module named 'calc._fast'" in f.message for f in first.findings)
     typo = gate_report(review(root, diff_of(root, {"calc/ops.py": rewrite})))
     assert not typo.passed and typo.findings[0].rule == "tests.new-failure", typo
+
+
+def test_a_fixture_the_change_takes_away_is_named_in_the_failure(make_repo) -> None:
+    """pytest reports a missing fixture as where the test is written ("failed on setup with "file tests/test_db.py,
+    line 4"): requests-mock's packaging change lost its pytest plugin, and its review said only that."""
+    root = make_repo(
+        {
+            **FILES,
+            "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef calc():\n    from calc import ops\n\n"
+            "    return ops\n",
+            "tests/test_fixture.py": "def test_add(calc):\n    assert calc.add(1, 2) == 3\n",
+        }
+    )
+    diff = diff_of(root, {"tests/conftest.py": "import pytest\n"})
+    report = gate_report(review(root, diff, tests=TestSettings(timeout=60)))
+    failure = next(f for f in report.findings if f.rule == "tests.new-failure")
+    assert failure.message == "tests.test_fixture::test_add fails: failed on setup with \"fixture 'calc' not found\""
