@@ -51,7 +51,7 @@ from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
 from tools.scope import deleted_tests, weakened_tests
 from tools.selection import is_test_file, select_tests
 from tools.testcompare import as_renamed, compare_to_base, flaky_failures, uncollected_on_base
-from tools.unbuilt import UNBUILT, built_by_the_change, native_not_rebuilt, native_sources, not_installed
+from tools.unbuilt import UNBUILT, built_by_the_change, left_out, native_not_rebuilt, native_sources, not_installed
 from tools.weakening import disappeared_tests
 
 # What the tests gate says when it runs no test; the import check's summary follows it.
@@ -219,7 +219,7 @@ def tests_gate(
     if not tests:
         if native := native_not_rebuilt(candidate, tree, environment):  # nothing ran what the change compiles into
             return imports_only(NO_RELATED, *native).model_copy(update={"skipped": True})
-        return imports_only(NO_RELATED)
+        return imports_only(NO_RELATED, *left_out(tree, environment, base_environment))
 
     renames = {f.old_path: f.path for f in candidate.files if f.status == "renamed" and f.old_path}
     was = {new: old for old, new in renames.items()}
@@ -286,7 +286,11 @@ def tests_gate(
     def explained(found: list[Finding]) -> list[Finding]:  # the failures no build here could let pass
         return not_installed(built_by_the_change(found, candidate, tree), tree, environment)
 
-    findings = [*explained(compare_to_base(run, before, flaky, unjudged)), *blocked_findings(run, before)]
+    findings = [
+        *left_out(tree, environment, base_environment),
+        *explained(compare_to_base(run, before, flaky, unjudged)),
+    ]
+    findings.extend(blocked_findings(run, before))
     gone: list[Finding] = []
     if collected is not None:
         missing = partial(disappeared_tests, collected, {placeless(n, tree) for n in run.node_ids}, renames)

@@ -12,7 +12,9 @@ path. Two things a build makes are then not the change's to answer for:
   metadata, ``importlib.metadata.version("pkg")``, fails there on every commit
   (``tests.project-not-installed``).
 
-A failure these explain is a warning that says so, never the change's break.
+A failure these explain is a warning that says so, never the change's break. The one thing a build here did
+make and the change broke is the change's: its package installs without a module of its own tree that the
+installed package then needs, where the base's installs and runs (``left_out``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,26 @@ def not_installed(findings: list[Finding], tree: Path, environment: TestEnvironm
             )
         reshaped.append(finding)
     return reshaped
+
+
+def left_out(tree: Path, environment: TestEnvironment, base: TestEnvironment) -> list[Finding]:
+    """An error when the change's environment installed the project but pytest could not start with it, for want of
+    a module of the project that the tree has, where the base's installed and ran: the package the change builds
+    leaves that module out. requests-mock's move from pbr to setup.cfg named ``packages = requests_mock`` only, so
+    its wheel lost ``requests_mock.contrib``, where its pytest plugin lives (its entry point), and every pytest
+    with it installed stopped at start; its review said only that its own tests' fixture was missing. A build that
+    failed (a toolchain, a download) names no module of the tree, and stays ``not_installed``'s warning."""
+    if environment is base or not environment.project_failed or base.project_failed:
+        return []
+    missing = _MISSING_MODULE.search(environment.project_failed)
+    ours = {PurePosixPath(p).name for p in packages(tree)}
+    if not (missing and missing[1].split(".")[0] in ours and _provided(tree, missing[1])):
+        return []
+    said = (
+        f"the package the change builds leaves out {missing[1]}, which the tree has: installed, it stops pytest "
+        f"({missing[0]}); the base's package installs and runs"
+    )
+    return [Finding(rule="tests.package-incomplete", message=said)]
 
 
 def native_not_rebuilt(candidate: Candidate, tree: Path, environment: TestEnvironment) -> list[Finding]:

@@ -78,3 +78,42 @@ def test_a_change_to_pytests_settings_runs_every_test(make_repo) -> None:
     assert report.passed, report
     assert report.checked.startswith("1 test(s) ran from 1 file(s)")
     assert report.checked.endswith("tests/test_ops.py (the change's pytest settings (pytest.ini))")
+
+
+PLUGGED = {
+    **BUILT,
+    "pyproject.toml": BUILT["pyproject.toml"].replace(
+        'packages = ["greeter"]', 'packages = ["greeter", "greeter.testing"]'
+    )
+    + '\n[project.entry-points.pytest11]\ngreeter = "greeter.testing.plugin"\n',
+    "greeter/testing/__init__.py": "",
+    "greeter/testing/plugin.py": "import pytest\n\n\n@pytest.fixture\ndef person():\n    return 'ann'\n",
+    "tests/test_core.py": "from greeter.core import dump\n\n\ndef test_dump(person):\n"
+    "    assert dump(person) == 'name = \"ann\"\\n'\n",
+}
+
+
+@pytest.mark.slow
+def test_a_package_that_leaves_out_its_own_pytest_plugin_is_refused_and_says_so(make_repo, tmp_path, monkeypatch):
+    """requests-mock's move to setup.cfg listed its top package only: the wheel lost the subpackage its pytest
+    plugin lives in, and pytest with it installed stopped at start. Its review blocked on a missing fixture alone."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo(PLUGGED)
+    pyproject = PLUGGED["pyproject.toml"]
+    # say no: the plugin's subpackage is no longer packaged
+    narrowed = diff_of(root, {"pyproject.toml": pyproject.replace(', "greeter.testing"]', "]")})
+    report = gate_of(review_as_configured(root, narrowed, tests=TIMEOUT))
+    assert not report.passed, report
+    said = errors(report)
+    assert said["tests.package-incomplete"].startswith(
+        "the package the change builds leaves out greeter.testing, which the tree has: installed, it stops pytest "
+        "(No module named 'greeter.testing')"
+    )
+    assert report.findings[0].rule == "tests.package-incomplete"  # the cause before the failures it makes
+    # say yes: the same packages found by a pattern, as a project moving to find: writes it
+    found = pyproject.replace(
+        'packages = ["greeter", "greeter.testing"]', '[tool.setuptools.packages.find]\ninclude = ["greeter*"]'
+    )
+    found = found.replace("[tool.setuptools]\n[tool.setuptools.packages.find]", "[tool.setuptools.packages.find]")
+    report = gate_of(review_as_configured(root, diff_of(root, {"pyproject.toml": found}), tests=TIMEOUT))
+    assert report.passed and not errors(report), report
