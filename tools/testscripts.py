@@ -9,7 +9,9 @@ when the project's command files run it by path, its name says test (``run_tests
 ``tests.py``), and it defines no test pytest would collect itself (``_is_test``) or calls ``unittest.main()`` as it
 is imported, which stops pytest's collection of it (ply's ``tests/testlex.py``, which its Makefile runs).
 python-slugify's ``test.py``, run as ``coverage run test.py``, holds unittest classes, and pytest runs those one by
-one.
+one. A script is a whole program, not one of the project's tests, so pytest-timeout's per-test limit from the
+project's settings does not apply to it: smart_open's CI script runs its integration tests, longer than the 60 s
+its addopts give each test, and pytest-timeout's thread method then ended the whole run, every test unjudged.
 """
 
 from __future__ import annotations
@@ -70,7 +72,10 @@ class Script(pytest.Item):
 
 class ScriptFile(pytest.File):
     def collect(self):
-        yield Script.from_parent(self, name="script")
+        item = Script.from_parent(self, name="script")
+        if self.config.pluginmanager.hasplugin("timeout"):  # the project's per-test limit is for its tests
+            item.add_marker(pytest.mark.timeout(0))
+        yield item
 
 
 def _script(path, parent):

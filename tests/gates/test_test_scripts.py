@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import diff_of
 from tools import testscripts
 from tools.gates import review
@@ -94,3 +96,31 @@ def test_a_script_runs_in_the_folder_its_command_moves_to(make_repo) -> None:
     assert fine.passed and gate_of(fine).checked.startswith("1 test(s) ran from 1 file(s)"), gate_of(fine)
     broken = review(root, diff_of(root, {"lex.py": "def words(text):\n    return text.split(',')\n"}))
     assert [f.rule for f in gate_of(broken).findings] == ["tests.new-failure"]
+
+
+@pytest.mark.slow
+def test_a_script_longer_than_the_projects_per_test_timeout_still_judges(make_repo, tmp_path, monkeypatch) -> None:
+    """smart_open's addopts give each test 60 s (pytest-timeout, thread method) and its CI runs a script of
+    integration tests: run as one test, the script passed the limit and pytest-timeout ended the whole run, so none
+    of its 450 tests judged the change. The limit is the project's for its tests, not for a whole program. Built
+    with uv from the package registry (pytest-timeout is the project's test extra)."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    timed = {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "checks"\nversion = "0.1"\n\n[project.optional-dependencies]\ntest = ["pytest-timeout"]\n\n'
+        '[tool.setuptools]\npy-modules = ["checks"]\n\n[tool.pytest.ini_options]\n'
+        'addopts = "--timeout=2 --timeout-method=thread"\n\n[tool.patchgate.tests]\nenv = "build"\n',
+        "tox.ini": "[testenv]\ncommands =\n    pytest\n    python run_tests.py\n",
+        "checks.py": CHECKS,
+        "run_tests.py": "import sys\nimport time\n\nfrom checks import lower\n\ntime.sleep(4)\n"
+        "sys.exit(0 if lower('ok') and not lower('Bad') else 1)\n",
+    }
+    root = make_repo(timed)
+    # say no: the script, four seconds long, fails on the change
+    broken = review(root, diff_of(root, {"checks.py": CHECKS.replace("name == name.lower()", "True")}))
+    report = gate_of(broken)
+    assert not report.passed and [f.rule for f in report.findings] == ["tests.new-failure"], report
+    assert report.findings[0].message.startswith("run_tests::script fails: run_tests.py exits 1")
+    # say yes: a docstring, the script passing after its four seconds
+    fine = review(root, diff_of(root, {"checks.py": CHECKS.replace("case.", "case, as written.")}))
+    assert fine.passed and gate_of(fine).checked.startswith("1 test(s) ran from 1 file(s)"), gate_of(fine)
