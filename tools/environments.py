@@ -42,6 +42,7 @@ from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files, is_command_file
+from tools.djangotests import settings_module
 from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
 from tools.envcache import KEPT_BYTES
 from tools.generated import site_packages
@@ -306,6 +307,7 @@ PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig", "attrs")
 BUILD_TOOLS = ("setuptools", "wheel")
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
+DJANGO_PLUGIN = "pytest-django"
 # A trivial test the new environment's pytest must pass for an attempt to count: a 2021 jinja pins pytest 6.2,
 # which raises at import on Python 3.11, and parso's "pytest<6.0.0" imports and then fails its first assertion
 # rewrite ('required field "lineno" missing from alias'). Its cache stays on, in the folder: pytest-ruff, which a 2024
@@ -336,6 +338,12 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     commit older than the Python), then with today's. On a Python its ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
+    # a Django app's tests run under pytest-django, as its own runner runs them (tools.djangotests), of pytest's date
+    django = settings_module(tree) is not None
+    base, own = (
+        (*BASE_PACKAGES, DJANGO_PLUGIN) if django else BASE_PACKAGES,
+        (*PYTEST_OWN, DJANGO_PLUGIN) if django else PYTEST_OWN,
+    )
     files = [name for name in DEPENDENCY_FILES if (tree / name).is_file()]
     named = (p for pattern in REQUIREMENT_FILES for p in tree.glob(pattern) if p.is_file() and "doc" not in p.name)
     ran = installed_requirement_files(tree)
@@ -389,45 +397,45 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     )
     as_run = (
         (("{source}[" + commanded + "]",) if buildable else ())
-        + (*groups, *ran_groups, *factored, *pinned, *tox.deps, *BASE_PACKAGES),
+        + (*groups, *ran_groups, *factored, *pinned, *tox.deps, *base),
     )
     # its development dependencies that its tests import, where the others do not install here: a 2021 darglint's
     # poetry list holds flake8 beside a mypy of its day, which does not build on Python 3.11
-    narrowed: tuple[Attempt, ...] = (((*plain, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if development else ()
-    imported_lines: Attempt = ((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *BASE_PACKAGES),)
+    narrowed: tuple[Attempt, ...] = (((*plain, IMPORTED_BY_TESTS, *base),),) if development else ()
+    imported_lines: Attempt = ((*project, *groups, *tox.deps, IMPORTED_BY_TESTS, *base),)
     attempts = (
         # none of them: the attempts, and so the environment's key, are as they were
         *((as_run,) if (buildable and commanded != extras) or factored or ran_groups else ()),
-        ((*project, *groups, *pinned, *tox.deps, *BASE_PACKAGES),),
+        ((*project, *groups, *pinned, *tox.deps, *base),),
         # the development files' lines the tests import, where no file is named for tests (the next attempt would be
         # without any file): cookiecutter's requirements_dev.txt; where none is, the attempts (and so the
         # environments' keys) are as they were
         *((imported_lines,) if developed_files and not for_tests else ()),
         # frozenlist's requirements/dev.txt holds a line uv cannot read; its test.txt alone brings Cython
-        ((*project, *groups, *for_tests, *tox.deps, *BASE_PACKAGES),),
+        ((*project, *groups, *for_tests, *tox.deps, *base),),
         # apischema's CI installs benchmark/requirements.txt too, whose pydantic 2 conflicts with the pydantic 1 of
         # its tests/requirements.txt, which holds the graphql-core its tests import
         *(
-            (((*project, *groups, *named_for_tests, *tox.deps, *BASE_PACKAGES),),)
+            (((*project, *groups, *named_for_tests, *tox.deps, *base),),)
             if named_for_tests and named_for_tests != for_tests
             else ()
         ),
         # the test (and development) requirement files' lines the tests import: verboselogs' mock, beside a pylint 1.3
         # that cannot build
         *((imported_lines,) if tested_files else ()),
-        ((*project, *groups, *tox.deps, *BASE_PACKAGES),),  # jinja's requirement files, all together, conflict
+        ((*project, *groups, *tox.deps, *base),),  # jinja's requirement files, all together, conflict
         # tox's deps that the tests import, where the others do not install or run here: a 2021 thefuzz's hold the
         # pycodestyle and hypothesis its tests import beside pytest 3.2.5, which does not run on Python 3.11
-        *((((*project, *groups, *pinned, IMPORTED_BY_TESTS, *BASE_PACKAGES),),) if tox.requirements else ()),
-        ((*project, *groups, *pinned, *BASE_PACKAGES),),
+        *((((*project, *groups, *pinned, IMPORTED_BY_TESTS, *base),),) if tox.requirements else ()),
+        ((*project, *groups, *pinned, *base),),
         *narrowed,
-        ((*project, *BASE_PACKAGES),),
+        ((*project, *base),),
         # the project's dependencies and test dependencies without the project, which may not build here: semver's
         # tox env skips installing it (its tests import src/), and its pytest addopts need tox's pytest-cov; zipp's
         # build reads a URL this machine cannot reach, and its test extra (jaraco.test) is in its static metadata;
         # a 2023 anytree's poetry dependencies hold the six its tests import, and uv refuses to build it
-        ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *BASE_PACKAGES),),
-        (BASE_PACKAGES,),
+        ((*test_declared, *poetry_main(pyproject), *groups, *tox.deps, *base),),
+        (base,),
     )
     # where an attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
     from_urls = {name for name in named_files(i for a in attempts for i in a) if takes_from_urls(tree, [name])}
@@ -442,7 +450,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
         or_python=released if era and released and released > era else None,
         identity=f"project\0{version}\0{as_of}",
         key_files=tuple(names),
-        uv_args=tuple(_pytest_cutoff(version, as_of)),
+        uv_args=tuple(_pytest_cutoff(version, as_of, own)),
         label="project",
         works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
@@ -507,16 +515,14 @@ def _last_changed(tree: Path, names: list[str]) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
-def _pytest_cutoff(version: str, as_of: str | None) -> list[str]:
+def _pytest_cutoff(version: str, as_of: str | None, own: tuple[str, ...] = PYTEST_OWN) -> list[str]:
     """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
     never one older than the interpreter (a pytest that predates the Python it runs on may not run); nor build
     tools older than it (a commit newer than the Python keeps its era's)."""
     if as_of is None:
         return []
     floor = PYTHON_RELEASED.get(version, "")
-    capped = [(name, max(as_of, floor)) for name in PYTEST_OWN] + [
-        (name, floor) for name in BUILD_TOOLS if floor > as_of
-    ]
+    capped = [(name, max(as_of, floor)) for name in own] + [(name, floor) for name in BUILD_TOOLS if floor > as_of]
     return [a for name, date in capped for a in ("--exclude-newer-package", f"{name}={date}T23:59:59Z")]
 
 

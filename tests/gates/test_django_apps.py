@@ -1,0 +1,60 @@
+"""A Django app's tests, which its developers run with Django's own runner, run under pytest-django in a review.
+
+Built with uv from the package registry (Django, pytest-django): slow.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import diff_of, review_as_configured
+from tests.gates.test_environments import TIMEOUT, errors, gate_of
+from tools.djangotests import settings_module
+
+TITLES = 'def title(text):\n    """Each word capitalized."""\n    return text.title()\n'
+APP = {
+    "pyproject.toml": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+    '[project]\nname = "shelf"\nversion = "0.1"\ndependencies = ["django"]\n\n'
+    '[tool.setuptools]\npackages = ["shelf"]\n\n[tool.patchgate.tests]\nenv = "build"\n',
+    # as django-taggit's tox runs its tests
+    "tox.ini": "[testenv]\ncommands = python -m django test --settings=tests.settings {posargs}\n",
+    "shelf/__init__.py": "",
+    "shelf/titles.py": TITLES,
+    "tests/__init__.py": "",
+    "tests/settings.py": "SECRET_KEY = 'tests'\nINSTALLED_APPS = ['shelf']\nSHELF_SIZE = 3\n"
+    "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': ':memory:'}}\n",
+    "tests/test_titles.py": "from django.conf import settings\nfrom django.test import SimpleTestCase\n\n"
+    "from shelf.titles import title\n\n\nclass TitleTests(SimpleTestCase):\n    def test_title(self):\n"
+    "        self.assertEqual(title('a tale'), 'A Tale')\n\n    def test_size(self):\n"
+    "        self.assertEqual(settings.SHELF_SIZE, 3)\n",
+}
+
+
+def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> None:
+    assert settings_module(make_repo(APP)) == "tests.settings"
+    # django-filter's runtests.py, which its tox runs with arguments of its own
+    script = "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings')\n"
+    tox = "[testenv]\ncommands = coverage run ./runtests.py --testrunner xmlrunner.XMLTestRunner {posargs}\n"
+    assert settings_module(make_repo({**APP, "tox.ini": tox, "runtests.py": script}, name="script")) == "tests.settings"
+    # configured for pytest by the project itself, or naming a module it does not have: left as it is
+    pytest_ini = "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\n"
+    assert settings_module(make_repo({**APP, "pytest.ini": pytest_ini}, name="own")) is None
+    elsewhere = APP["tox.ini"].replace("tests.settings", "tests.production")
+    assert settings_module(make_repo({**APP, "tox.ini": elsewhere}, name="missing")) is None
+
+
+@pytest.mark.slow
+def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch) -> None:
+    """django-filter's tests are Django TestCases that its runtests.py configures Django for: pytest alone failed
+    every one, here and on the base, and each review said its tests judged nothing."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo(APP)
+    # say no: upper case where each word was capitalized
+    broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
+    report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
+    assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
+    # say yes: a docstring, both tests run and pass
+    reworded = diff_of(root, {"shelf/titles.py": TITLES.replace("Each word", "Every word")})
+    report = gate_of(review_as_configured(root, reworded, tests=TIMEOUT))
+    assert report.passed and not report.skipped, report
+    assert report.checked.startswith("2 test(s) ran from 1 file(s) in the built environment"), report
