@@ -14,7 +14,8 @@ tox.toml. Kept: plain requirement lines, ``-r``/``-c`` files inside the tree
 references, tox 4's ``dependency_groups``; apart: the lines under a factor of
 another env (``django: django``), which authlib's and factory_boy's tests of
 Django and SQLAlchemy need (a build tries them first, and goes on without them
-when they conflict); left out: lines for another Python, negated factors, URLs
+when they conflict; one package named under several factors, one version each, is
+named once, bare); left out: lines for another Python, negated factors, URLs
 and other substitutions.
 """
 
@@ -25,6 +26,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from core.tables import ini_file, ini_text, pyproject_of, strings_in, table_at, toml_file
 from tools.reqfiles import COMMENT
@@ -145,7 +149,7 @@ def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) ->
         _arguments(deps, tree),
         _extras([e for line in extras for e in line.split(",")]),
         _extras(groups),
-        _arguments(factored, tree),
+        _one_of_each(_arguments(factored, tree)),
         _extras(factored_groups),
     )
 
@@ -219,6 +223,26 @@ def _arguments(lines: list[str], tree: Path) -> list[str]:
         elif line and not line.startswith(("-", "#", "{", ".")) and "{" not in line and ":" not in line:
             args.append(line)
     return args
+
+
+def _one_of_each(args: list[str]) -> list[str]:
+    """Factor lines that name one package more than once, as its bare name, once: they are alternatives, one env
+    each (django-constance's ``dj42: django>=4.2,<4.3`` ... ``dj52: django>=5.2,<5.3``), which no one install
+    holds, so the build went on without any, and every test failed for want of Django. Its name alone takes the
+    newest of the build's date."""
+    named: dict[str, list[tuple[int, Requirement]]] = {}
+    for at, arg in enumerate(args):
+        try:
+            requirement = Requirement(arg)
+        except InvalidRequirement:
+            continue
+        named.setdefault(canonicalize_name(requirement.name), []).append((at, requirement))
+    bare: dict[int, str] = {}  # where a repeated name is first: the name, with every extra any of its lines asks
+    for name, lines in named.items():
+        extras = sorted({extra for _, requirement in lines for extra in requirement.extras})
+        if len(lines) > 1:
+            bare |= {at: "" for at, _ in lines} | {lines[0][0]: name + (f"[{','.join(extras)}]" if extras else "")}
+    return [bare.get(at, arg) for at, arg in enumerate(args) if bare.get(at, arg)]
 
 
 def _extras(names: list[str]) -> list[str]:

@@ -74,6 +74,18 @@ def test_tox_lines_for_factors_whose_envs_run_on_another_python_are_left_out(tmp
     )
 
 
+def test_one_package_under_several_factors_is_named_once_bare(tmp_path: Path) -> None:
+    """django-constance's envs each pin one Django (``dj42: django>=4.2,<4.3`` ... ``dj52``): no one install holds
+    them all, so its environment was built without any, and every test failed for want of Django."""
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps =\n    redis\n    dj42: django>=4.2,<4.3\n    dj52: Django[argon2]>=5.2,<5.3\n"
+        "    pytest: pytest-django\n    old: sqlalchemy<2\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
+        deps=["redis"], factored=["django[argon2]", "pytest-django", "sqlalchemy<2"]
+    )
+
+
 @pytest.mark.parametrize(
     ("where", "line", "found"),
     [
