@@ -43,7 +43,8 @@ def settings_module(tree: Path) -> str | None:
 
 def _configured_for_pytest(tree: Path) -> bool:
     config = read_pytest_config(tree)
-    if SETTINGS_VARIABLE.lower() in (key.lower() for key in config.values) or any(w.startswith("--ds") for w in config.words("addopts")):
+    keys = {key.lower() for key in config.values}  # an ini file's keys are read lower-cased
+    if SETTINGS_VARIABLE.lower() in keys or any(word.startswith("--ds") for word in config.words("addopts")):
         return True
     conftests = [tree / "conftest.py", *tree.glob("*/conftest.py"), *tree.glob("*/*/conftest.py")]
     return any(word in (text_in(tree, str(p.relative_to(tree))) or "") for p in conftests for word in _CONFIGURES)
