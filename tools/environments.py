@@ -189,12 +189,13 @@ def _resolve(
         if not build:
             return _described(recipe, cache)
         return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
-    own = own_venvs(root)
-    found = next((_repository_environment(python, why) for python, why in own if not lacks_pytest(python)), None)
-    if found is not None:
-        return found
+    own, django = own_venvs(root), settings_module(root) is not None
+    runs = [(python, why) for python, why in own if not lacks_pytest(python, django=django)]
+    if runs:
+        return _repository_environment(*runs[0])
     bare = _repository_environment(*own[0]) if own else None  # the project's own, without pytest: passed over
-    lacking = "the project has no environment of its own" if bare is None else f"{bare.how}, has no pytest"
+    missing = "pytest-django, which runs its tests" if own and not lacks_pytest(own[0][0]) else "pytest"
+    lacking = "the project has no environment of its own" if bare is None else f"{bare.how}, has no {missing}"
     recipe = _as_of(project_recipe(tree or root), as_of)
     if not declares_dependencies(recipe):
         return bare or own_environment()

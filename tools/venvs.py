@@ -35,9 +35,10 @@ def own_venvs(root: Path) -> list[tuple[Path, str]]:
     ]
 
 
-def lacks_pytest(python: Path) -> bool:
-    """Whether the virtual environment of ``python`` surely has no pytest: none in its site-packages, and no system
-    packages seen through it. False where it has one, or where this cannot tell (not a venv; system packages)."""
+def lacks_pytest(python: Path, *, django: bool = False) -> bool:
+    """Whether the virtual environment of ``python`` surely has no pytest (or, for a Django app whose tests run
+    under pytest-django, no pytest-django: ``tools.djangotests``): none in its site-packages, and no system packages
+    seen through it. False where it has them, or where this cannot tell (not a venv; system packages)."""
     config = python.parent.parent / "pyvenv.cfg"
     try:
         settings = config.read_text(encoding="utf-8", errors="replace").lower()
@@ -45,7 +46,7 @@ def lacks_pytest(python: Path) -> bool:
         return False
     if "include-system-site-packages = true" in settings.replace("\t", " "):
         return False
-    return not has_module(python, "pytest")
+    return not has_module(python, "pytest") or (django and not has_module(python, "pytest_django"))
 
 
 def venv_vars(python: Path) -> dict[str, str]:

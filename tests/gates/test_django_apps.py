@@ -5,7 +5,11 @@ Built with uv from the package registry (Django, pytest-django): slow.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from uv import find_uv_bin
 
 from tests.conftest import diff_of, review_as_configured
 from tests.gates.test_environments import TIMEOUT, errors, gate_of
@@ -58,3 +62,24 @@ def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch)
     report = gate_of(review_as_configured(root, reworded, tests=TIMEOUT))
     assert report.passed and not report.skipped, report
     assert report.checked.startswith("2 test(s) ran from 1 file(s) in the built environment"), report
+
+
+@pytest.mark.slow
+def test_your_venv_without_pytest_django_is_passed_over_for_one_that_runs_the_django_tests(
+    make_repo, tmp_path, monkeypatch
+) -> None:
+    """Your .venv has Django and pytest, and the app's tests run under Django's runner: pytest there fails every
+    TestCase on both sides (no settings), so the environment is built, as for a .venv without pytest."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo(
+        {**APP, "pyproject.toml": APP["pyproject.toml"].replace('\n[tool.patchgate.tests]\nenv = "build"\n', "")}
+    )
+    uv = find_uv_bin()
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(root / ".venv")], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(root / ".venv/bin/python"), "django", "pytest"], check=True
+    )
+    broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
+    report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
+    assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
+    assert "in the built environment" in report.checked, report
