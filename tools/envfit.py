@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from core.errors import PatchgateError
+from tools.reqfiles import parsed_requirement
 
 
 @dataclass(frozen=True)
@@ -107,21 +107,14 @@ class Fitting:
 def requirement_name(line: str, *, extras: bool = False) -> str | None:
     """The distribution a requirement line names (with its extras, where asked), or None for one that is not a
     requirement (``-e .``)."""
-    if (wanted := _requirement(line)) is None:
+    if (wanted := parsed_requirement(line)) is None:
         return None
     return f"{wanted.name}[{','.join(sorted(wanted.extras))}]" if extras and wanted.extras else wanted.name
 
 
 def _pinned(line: str) -> str | None:
     """``name==version`` as uv writes it (the name normalized) for a line pinned so, else None."""
-    if (wanted := _requirement(line)) is None:
+    if (wanted := parsed_requirement(line)) is None:
         return None
     pins = [spec.version for spec in wanted.specifier if spec.operator == "=="]
     return f"{canonicalize_name(wanted.name)}=={pins[0]}" if len(pins) == 1 and not wanted.url else None
-
-
-def _requirement(line: str) -> Requirement | None:
-    try:
-        return Requirement(line)
-    except InvalidRequirement:
-        return None

@@ -65,7 +65,7 @@ def requirement_lines(tree: Path, names: Iterable[str]) -> list[str]:
     """The requirements the files ``names`` (relative to ``tree``) and the files they include state, as PEP 508
     strings, each once: options, editables, URLs and what does not parse are left out."""
     lines = (line for lines in _Files.read(tree, names).lines.values() for line in lines)
-    found = [str(r) for r in map(_requirement, lines) if r is not None and r.url is None]
+    found = [str(r) for r in map(parsed_requirement, lines) if r is not None and r.url is None]
     return list(dict.fromkeys(found))
 
 
@@ -151,7 +151,7 @@ def _by_name(line: str) -> str | None:
     """``line`` as the package index serves it where it takes a package from a remote URL, else None."""
     if egg := EGG.match(line):
         return f"{egg['name']}\n"
-    requirement = _requirement(line)
+    requirement = parsed_requirement(line)
     if requirement is None or not requirement.url or requirement.url.startswith("file:"):
         return None
     extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
@@ -159,7 +159,7 @@ def _by_name(line: str) -> str | None:
     return f"{requirement.name}{extras}{marker}\n"
 
 
-def _requirement(line: str) -> Requirement | None:
+def parsed_requirement(line: str) -> Requirement | None:
     """A requirement file's line as pip reads a requirement (its comment dropped); None for an option, an include, a
     blank line or what does not parse."""
     try:

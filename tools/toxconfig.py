@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from core.tables import ini_file, ini_text, pyproject_of, strings_in, table_at, toml_file
-from tools.reqfiles import COMMENT
+from tools.reqfiles import COMMENT, parsed_requirement
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 
@@ -232,11 +232,8 @@ def _one_of_each(args: list[str]) -> list[str]:
     newest of the build's date."""
     named: dict[str, list[tuple[int, Requirement]]] = {}
     for at, arg in enumerate(args):
-        try:
-            requirement = Requirement(arg)
-        except InvalidRequirement:
-            continue
-        named.setdefault(canonicalize_name(requirement.name), []).append((at, requirement))
+        if (requirement := parsed_requirement(arg)) is not None:
+            named.setdefault(canonicalize_name(requirement.name), []).append((at, requirement))
     bare: dict[int, str] = {}  # where a repeated name is first: the name, with every extra any of its lines asks
     for name, lines in named.items():
         extras = sorted({extra for _, requirement in lines for extra in requirement.extras})
