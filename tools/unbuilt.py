@@ -53,7 +53,7 @@ def built_by_the_change(findings: list[Finding], candidate: Candidate, tree: Pat
     (pipdeptree's "replace the Python engine with a Rust extension": ``No module named 'pipdeptree._rust'``)."""
     if not native_sources(candidate):
         return findings
-    ours = {PurePosixPath(p).name for p in packages(tree)}
+    ours = _top_packages(tree)
     reshaped = []
     for finding in findings:
         missing = _MISSING_MODULE.search(finding.message) if finding.rule in _BREAKS else None
@@ -100,7 +100,7 @@ def left_out(tree: Path, environment: TestEnvironment, base: TestEnvironment) ->
     if environment is base or not environment.project_failed or base.project_failed:
         return []
     missing = _MISSING_MODULE.search(environment.project_failed)
-    ours = {PurePosixPath(p).name for p in packages(tree)}
+    ours = _top_packages(tree)
     if not (missing and missing[1].split(".")[0] in ours and _provided(tree, missing[1])):
         return []
     said = (
@@ -135,10 +135,15 @@ def _provided(tree: Path, module: str) -> bool:
     )
 
 
+def _top_packages(tree: Path) -> set[str]:
+    """The names of the project's packages (``tools.generated.packages``), as a module's first dotted part reads."""
+    return {PurePosixPath(p).name for p in packages(tree)}
+
+
 def _project_names(tree: Path) -> set[str]:
     """The names the project's metadata is asked for under, canonical: its distribution's name (pyproject.toml's
     ``[project]``, setup.cfg's ``[metadata]``) and its top-level packages (most projects' distribution names)."""
-    names = {PurePosixPath(p).name for p in packages(tree)}
+    names = _top_packages(tree)
     if isinstance(name := table_at(pyproject_of(tree), "project").get("name"), str):
         names.add(name)
     if (setup_cfg := ini_file(tree / "setup.cfg")) is not None:
