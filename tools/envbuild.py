@@ -83,6 +83,8 @@ Progress = Callable[[str], None]
 Install = tuple[str, ...]  # the arguments of one `uv pip install`
 # in an install, the recipe's ``imported`` requirements that the tests of the copy import (read when it is built)
 IMPORTED_BY_TESTS = "{imported by tests}"
+# The trivial test a new environment's pytest must pass (``Recipe.works``, and ``_works_in_the_project``)
+TRIVIAL_TEST = "def test_works():\n    assert [1] == [1]\n"
 Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
 # the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
 LAST_WORD = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit)(?::.*)?|error: .+)$")
@@ -403,7 +405,7 @@ def _works_in_the_project(
         return
     folder = source / ".patchgate-works"
     folder.mkdir(exist_ok=True)
-    (folder / "test_works.py").write_text("def test_works():\n    assert [1] == [1]\n", encoding="utf-8")
+    (folder / "test_works.py").write_text(TRIVIAL_TEST, encoding="utf-8")
     # the file named, so a project whose python_files would not match it (verboselogs' tests.py) still runs it
     args: tuple[str, ...] = ("-m", "pytest", "-q", "-o", f"cache_dir={folder / 'cache'}", str(folder / "test_works.py"))
     try:

@@ -318,7 +318,7 @@ DJANGO_PLUGIN = "pytest-django"
 PYTEST_WORKS = (
     "-c",
     "import os, pathlib, sys, tempfile, pytest; d = pathlib.Path(tempfile.mkdtemp()); os.chdir(d); "
-    "(d / 'test_works.py').write_text('def test_works():\\n    assert [1] == [1]\\n'); "
+    f"(d / 'test_works.py').write_text({envbuild.TRIVIAL_TEST!r}); "
     "sys.exit(pytest.main(['-q', '-o', 'cache_dir=' + str(d / 'cache'), str(d)]))",
 )
 # A version in a file's name (3.8, 38, py311, python3.12), not inside a longer number: a Python's when it is 2.7
