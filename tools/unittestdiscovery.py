@@ -21,8 +21,11 @@ run`` in python's place; a named module adds itself to pytest's default names,
 narrowing nothing. python-slugify keeps its tests in ``test.py`` and runs
 ``pytest test.py`` (tox) or ``coverage run test.py`` (CI): pytest collects a
 file named on its command line whatever its name, so a named test module is a
-test beside pytest's default names over the whole tree. Left out: unittest only
-enters folders that are packages, which is not checked here.
+test beside pytest's default names over the whole tree. Django's test runner
+(``manage.py test``, ``runtests.py``: ``tools.djangotests``) is unittest's discovery
+with its defaults: a Django app keeps its tests in ``tests.py`` (django-mptt's
+``tests/myapp/tests.py``), and a fix to the app selected none of them. Left out:
+unittest only enters folders that are packages, which is not checked here.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tools.commandfiles import command_files, command_lines
+from tools.djangotests import settings_module
 from tools.gate import text_in
 from tools.pytestconfig import DEFAULT_FILES, PytestConfig, read_pytest_config
 
@@ -88,6 +92,8 @@ def discoveries(tree: Path) -> list[Discovery]:
         for name in command_files(tree)
         for start, pattern in stated(text_in(tree, name))
     ]
+    if django := settings_module(tree):  # Django's runner discovers as unittest does, from its working folder
+        found.append(Discovery("", DEFAULT_PATTERN, django.source))
     return list(dict.fromkeys(found))
 
 

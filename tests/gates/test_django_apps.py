@@ -13,7 +13,7 @@ from uv import find_uv_bin
 
 from tests.conftest import diff_of, review_as_configured
 from tests.gates.test_environments import TIMEOUT, errors, gate_of
-from tools.djangotests import settings_module
+from tools.djangotests import DjangoSettings, settings_module
 
 TITLES = 'def title(text):\n    """Each word capitalized."""\n    return text.title()\n'
 APP = {
@@ -33,13 +33,31 @@ APP = {
     "        self.assertEqual(settings.SHELF_SIZE, 3)\n",
 }
 
+# as django-mptt lays its tests out: a manage.py, its settings and a test app in tests/, each imported from there
+BESIDE = {
+    **{name: text for name, text in APP.items() if not name.startswith("tests/")},
+    "tox.ini": "[testenv]\ncommands = python -Wd {envbindir}/coverage run tests/manage.py test -v2 {posargs:bookapp}\n",
+    "tests/__init__.py": "",
+    "tests/manage.py": "import os\nimport sys\n\nif __name__ == '__main__':\n"
+    "    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n"
+    "    from django.core.management import execute_from_command_line\n\n    execute_from_command_line(sys.argv)\n",
+    "tests/settings.py": APP["tests/settings.py"].replace("['shelf']", "['shelf', 'bookapp']"),
+    "tests/bookapp/__init__.py": "",
+    "tests/bookapp/tests.py": APP["tests/test_titles.py"].replace(
+        "from shelf.titles import title\n", "from bookapp import __name__ as app\nfrom shelf.titles import title\n"
+    ),
+}
+
 
 def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> None:
-    assert settings_module(make_repo(APP)) == "tests.settings"
+    assert settings_module(make_repo(APP)) == DjangoSettings("tests.settings", "", "tox.ini")
     # django-filter's runtests.py, which its tox runs with arguments of its own
     script = "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings')\n"
     tox = "[testenv]\ncommands = coverage run ./runtests.py --testrunner xmlrunner.XMLTestRunner {posargs}\n"
-    assert settings_module(make_repo({**APP, "tox.ini": tox, "runtests.py": script}, name="script")) == "tests.settings"
+    found = settings_module(make_repo({**APP, "tox.ini": tox, "runtests.py": script}, name="script"))
+    assert found == DjangoSettings("tests.settings", "", "tox.ini")
+    # django-mptt's tests/manage.py: its module is beside it, where Python looks first for the script
+    assert settings_module(make_repo(BESIDE, name="beside")) == DjangoSettings("settings", "tests", "tox.ini")
     # configured for pytest by the project itself, or naming a module it does not have: left as it is
     pytest_ini = "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\n"
     assert settings_module(make_repo({**APP, "pytest.ini": pytest_ini}, name="own")) is None
@@ -83,3 +101,20 @@ def test_your_venv_without_pytest_django_is_passed_over_for_one_that_runs_the_dj
     report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
     assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
     assert "in the built environment" in report.checked, report
+
+
+@pytest.mark.slow
+def test_a_django_apps_tests_beside_its_own_manage_py_judge_its_changes(make_repo, tmp_path, monkeypatch) -> None:
+    """django-mptt's and django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
+    ``test_project.settings``) is found beside the script: every review said its tests could not be collected."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    root = make_repo(BESIDE)
+    # say no: upper case where each word was capitalized
+    broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
+    report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
+    assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
+    # say yes: a docstring, both tests run and pass
+    reworded = diff_of(root, {"shelf/titles.py": TITLES.replace("Each word", "Every word")})
+    report = gate_of(review_as_configured(root, reworded, tests=TIMEOUT))
+    assert report.passed and not report.skipped, report
+    assert report.checked.startswith("2 test(s) ran from 1 file(s) in the built environment"), report
