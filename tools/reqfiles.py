@@ -9,8 +9,9 @@ A line of a requirement file can fail here though what it asks for can be had:
   which installs it plain (``.[testutils]``), changes nothing else and is installed everywhere.
 - a package from a URL (``toon_format @ git+https://github.com/...``, a 2026 Box's test requirements): where
   only the package index is reachable, the whole file failed. The *served* twin takes such a package by its
-  name from the index. That is another package than the file asks for, so it is installed only by an attempt
-  that asks for it (``FROM_THE_INDEX``), after the file as written failed.
+  name from the index (a URL that names no package, ``git+https://github.com/org/crispy-bootstrap3``, by its
+  repository's). That is another package than the file asks for, so it is installed only by an attempt that asks
+  for it (``FROM_THE_INDEX``), after the file as written failed.
 
 A twin is written beside its file (``test.patchgate.txt``), so relative paths mean the same, and so is a twin of
 each file that includes one. The files themselves stay as they are: a 2024 croniter's setup.py reads its
@@ -36,6 +37,12 @@ EDITABLE = re.compile(
 )
 # a package from a URL named only by its fragment, as pip reads it: `git+https://host/x.git#egg=name`, `-e` or not
 EGG = re.compile(r"^\s*(?:(?:-e|--editable)[\s=]+)?[a-z][a-z0-9+.-]*://\S*?#(?:\S*&)?egg=(?P<name>[A-Za-z0-9][\w.-]*)")
+# a package from a version-control URL that names nothing but its repository, whose name the index serves it under
+# too most often (django-crispy-forms' test requirements: `git+https://github.com/django-crispy-forms/crispy-bootstrap3`)
+BARE_VCS = re.compile(
+    r"^\s*(?:(?:-e|--editable)[\s=]+)?(?:git|hg|svn|bzr)\+[a-z]+://[^\s#]*/"
+    r"(?P<name>[A-Za-z0-9][\w.-]*?)(?:\.git)?/?(?:@[^\s/#@]+)?\s*$"
+)
 # a comment as pip strips it (tox's deps too): a whole line, or from whitespace and `#` on; a URL's `#egg=` is none
 COMMENT = re.compile(r"(?:^|\s+)#.*$")
 Rewrite = Callable[[Path, Path, str], str | None]  # (copy's root, file, line) -> the line in the twin, or None
@@ -149,8 +156,8 @@ def _plain_self(root: Path, path: Path, line: str) -> str | None:
 
 def _by_name(line: str) -> str | None:
     """``line`` as the package index serves it where it takes a package from a remote URL, else None."""
-    if egg := EGG.match(line):
-        return f"{egg['name']}\n"
+    if named := EGG.match(line) or BARE_VCS.match(COMMENT.sub("", line)):
+        return f"{named['name']}\n"
     requirement = parsed_requirement(line)
     if requirement is None or not requirement.url or requirement.url.startswith("file:"):
         return None

@@ -186,7 +186,10 @@ def test_requirement_files_that_take_packages_from_urls_get_twins_that_take_them
         {
             "requirements/test.txt": "-r base.txt\npytest  # the runner\n"
             "toon_format[fast] @ git+https://github.com/toon-format/toon-python.git ; python_version >= '3.8'\n",
-            "requirements/base.txt": "git+https://example.org/x/attrs.git#egg=attrs\nlocal @ file:///opt/local\n",
+            "requirements/base.txt": "git+https://example.org/x/attrs.git#egg=attrs\nlocal @ file:///opt/local\n"
+            # django-crispy-forms' packs: a URL that names only its repository; and one of a tag, over ssh
+            "git+https://github.com/django-crispy-forms/crispy-bootstrap3\n"
+            "git+ssh://git@example.org/x/six.git@1.16.0  # pinned\nhttps://example.org/archive/main.tar.gz\n",
             "requirements/docs.txt": "sphinx\n",
         },
     )
@@ -197,7 +200,11 @@ def test_requirement_files_that_take_packages_from_urls_get_twins_that_take_them
     assert twins.served == {tmp_path / "requirements/test.txt": "requirements/test.patchgate-index.txt"}
     served = (tmp_path / "requirements/test.patchgate-index.txt").read_text()
     assert served == '-r base.patchgate-index.txt\npytest  # the runner\ntoon_format[fast]; python_version >= "3.8"\n'
-    assert (tmp_path / "requirements/base.patchgate-index.txt").read_text() == "attrs\nlocal @ file:///opt/local\n"
+    served_base = (tmp_path / "requirements/base.patchgate-index.txt").read_text()
+    assert (
+        served_base
+        == "attrs\nlocal @ file:///opt/local\ncrispy-bootstrap3\nsix\nhttps://example.org/archive/main.tar.gz\n"
+    )
     assert "git+https" in (tmp_path / "requirements/test.txt").read_text()
     path = tmp_path / "requirements/test.txt"
     assert twins.given(("-r", "requirements/test.txt"), path, "requirements/test.txt") == "requirements/test.txt"
