@@ -5,6 +5,7 @@ gates that walk it)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from core.tables import pyproject_of, strings_in, table_at
@@ -12,18 +13,19 @@ from core.tables import pyproject_of, strings_in, table_at
 SOURCE_ROOTS = ("src/", "lib/", "python/")
 
 
-def module_names(path: str) -> list[str]:
-    """The dotted names a Python file can be imported as (with and without a source root)."""
+def module_names(path: str, roots: Iterable[str] = ()) -> list[str]:
+    """The dotted names a Python file can be imported as (with and without a source root, or one of ``roots``:
+    repository-relative folders with a trailing ``/`` that a project's runs put on the path)."""
     stem = path[:-3] if path.endswith(".py") else path
     if stem.endswith("/__init__"):
         stem = stem[: -len("/__init__")]
     names = [stem.replace("/", ".")]
-    for root in SOURCE_ROOTS:
+    for root in (*SOURCE_ROOTS, *roots):
         if stem.startswith(root):
             names.append(stem[len(root) :].replace("/", "."))
     if (at := stem.rfind("/src/")) > 0:  # a workspace member's source root: griffe's packages/griffelib/src/griffe
         names.append(stem[at + len("/src/") :].replace("/", "."))
-    return names
+    return list(dict.fromkeys(names))
 
 
 def import_roots(tree: Path) -> list[Path]:

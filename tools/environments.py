@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 from core.errors import ConfigError
 from core.git import run_git
-from core.pymodules import import_roots
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
@@ -48,6 +47,7 @@ from tools.envcache import KEPT_BYTES
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
 from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
+from tools.runpath import run_path
 from tools.sandbox import Confinement
 from tools.testdeps import (
     TEST_EXTRAS,
@@ -63,7 +63,7 @@ from tools.testdeps import (
     uv_default_groups,
     uv_dev,
 )
-from tools.toxconfig import tox_pythonpath, tox_requirements
+from tools.toxconfig import tox_requirements
 from tools.venvs import lacks_pytest, own_venvs, venv_vars
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -104,7 +104,7 @@ class TestEnvironment:
         generated.complete(tree, projects, site)
         generated.complete_extensions(tree, projects, site)
         generated.complete_modules(tree, site)
-        roots = [str(root) for root in [*import_roots(tree), *tox_pythonpath(tree)]]
+        roots = [str(root) for root in run_path(tree)]
         return {
             **allowed_env(os.environ, pass_env),
             **self.env,

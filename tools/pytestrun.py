@@ -135,16 +135,14 @@ def _pytest(
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
     env = environment.prepare(tree, scratch, pass_env)
-    path = [env.get("PYTHONPATH")]
     if environment.python and (settings := settings_module(tree)) and has_module(environment.python, "pytest_django"):
         env[SETTINGS_VARIABLE] = settings.module  # the module the project's Django runner would use (tools.djangotests)
-        path.insert(0, str(tree / settings.folder) if settings.folder else None)
     plugins = {collectonce.PLUGIN_NAME: collectonce.PLUGIN}
     scripts = {script: folder for script, folder in test_scripts(tree).items() if script in args}
     if scripts:  # each runs as one test, through the plugin
         env[SCRIPTS_VARIABLE] = json.dumps(scripts)
         plugins[testscripts.PLUGIN_NAME] = testscripts.PLUGIN
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_plugin_folder(scratch, plugins)), *path]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_plugin_folder(scratch, plugins)), env.get("PYTHONPATH")]))
     for name in plugins:
         seed += ["-p", name]
     seed += _as_the_project_runs(tree)

@@ -29,6 +29,7 @@ from tools.gate import text_in
 from tools.generated import NATIVE_SOURCES
 from tools.options import ReviewOptions
 from tools.pytestconfig import PytestConfig, Reader, read_pytest_config, settings_changed
+from tools.runpath import relative_roots
 from tools.testscripts import test_scripts
 from tools.unittestdiscovery import pytest_options, pytest_paths, unittest_config
 
@@ -85,7 +86,7 @@ def select_tests(
     paths = {p for f in changed for p in (f.path, f.old_path) if p and p.endswith(".py")}
     stems = {PurePosixPath(p).stem for p in paths} - {"__init__", "conftest"}
     graph = ImportGraph.of(tree, python)
-    reached = graph.reached_from({n for p in paths for n in module_names(p)})
+    reached = graph.reached_from({n for p in paths for n in graph.names(p)})
     conftests = {
         p for p in python if PurePosixPath(p).name == "conftest.py" and (p in paths or graph.first_hit(p, reached))
     }
@@ -113,7 +114,7 @@ def select_tests(
             ]
             for test in served:
                 reasons.setdefault(test, read if test == reader else f"its {reader} {read}")
-        loaded = graph.reached_from({n for r in readers for n in module_names(r)})
+        loaded = graph.reached_from({n for r in readers for n in graph.names(r)})
         for test in tests:
             if test not in reasons and (hit := graph.first_hit(test, loaded)):
                 reasons[test] = _why(hit, loaded, f"({read})")
@@ -190,7 +191,7 @@ def _by_name_only(graph: ImportGraph, changed: list[ChangedFile], tests: list[st
     imported = {name for names in graph.imports.values() for name in names}
     found: dict[str, set[str]] = {}
     for f in changed:
-        names = module_names(f.path)
+        names = graph.names(f.path)
         package = names[-1].rpartition(".")[0]
         if (
             f.status == "modified"
@@ -230,20 +231,25 @@ class ImportGraph:
 
     modules: dict[str, str]  # dotted name -> path
     imports: dict[str, set[str]]  # path -> project modules its import statements name
+    roots: tuple[str, ...] = ()  # the folders besides the root that the project's runs import from (tools.runpath)
 
     @classmethod
     def of(cls, tree: Path, paths: list[str]) -> ImportGraph:
-        modules = {name: path for path in paths for name in module_names(path)}
-        graph = cls(modules, {})
+        graph = cls({}, {}, relative_roots(tree))
+        graph.modules = {name: path for path in paths for name in graph.names(path)}
         for path in paths:
             graph.imports[path] = graph._resolve(path, _import_statements(tree / path))
         return graph
+
+    def names(self, path: str) -> list[str]:
+        """The dotted names the file ``path`` is imported as in this project's runs."""
+        return module_names(path, self.roots)
 
     def _resolve(self, path: str, statements: list[tuple[int, str, list[str]]]) -> set[str]:
         """Project modules named by ``(level, module, names)`` statements of ``path`` (for each imported name, the
         module that is it or defines it)."""
         found: set[str] = set()
-        packages = [n if path.endswith("__init__.py") else n.rpartition(".")[0] for n in module_names(path)]
+        packages = [n if path.endswith("__init__.py") else n.rpartition(".")[0] for n in self.names(path)]
         for level, module, names in statements:
             bases = (
                 [module] if not level else [".".join(p for p in (_up(pkg, level - 1), module) if p) for pkg in packages]
@@ -271,7 +277,7 @@ class ImportGraph:
         """Every module whose import runs a changed one, mapped to the next module on the way (None: changed)."""
         importers: dict[str, set[str]] = {}
         for path, names in self.imports.items():
-            for importer in module_names(path):
+            for importer in self.names(path):
                 for name in names:
                     importers.setdefault(name, set()).add(importer)
         reached: dict[str, str | None] = {n: None for n in changed if n in self.modules or n in importers}

@@ -361,3 +361,40 @@ def test_a_changed_data_file_selects_the_tests_of_what_reads_it(make_repo) -> No
         "(its package holds src/shop/templates/page.html, changed)"
     )
     assert selected(root, {"README.md": "# shop\n\nA shop.\n"}).files == []
+
+
+def test_a_django_apps_tests_py_reaches_the_library_through_its_test_app(make_repo) -> None:
+    """django-mptt's tests are ``tests/myapp/tests.py``, run by ``tests/manage.py test``: Django's runner finds
+    ``test*.py`` files, and its test app is imported as ``myapp`` (its script's folder is on the path). A fix to
+    the library that the app's models use selected no test, and a break passed."""
+    root = make_repo(
+        {
+            "tox.ini": "[testenv]\ncommands = python -Wd tests/manage.py test -v2 {posargs:bookapp}\n",
+            "tests/manage.py": "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n",
+            "tests/settings.py": "INSTALLED_APPS = ['shelf', 'bookapp']\n",
+            "shelf/__init__.py": "",
+            "shelf/words.py": "def loud(text):\n    return text.upper()\n",
+            "tests/__init__.py": "",
+            "tests/bookapp/__init__.py": "",
+            "tests/bookapp/models.py": "from shelf.words import loud\n\n\nclass Book:\n    shout = loud\n",
+            "tests/bookapp/tests.py": "from bookapp.models import Book\n",
+        }
+    )
+    selection = selected(root, {"shelf/words.py": "def loud(text):\n    return text.lower()\n"})
+    assert selection.files == ["tests/bookapp/tests.py"]
+    assert selection.reasons["tests/bookapp/tests.py"] == "imports bookapp.models, which imports shelf.words (changed)"
+
+
+def test_a_folder_tox_puts_on_the_path_is_read_as_the_tests_import_it(make_repo) -> None:
+    """microdot's tox puts libs/common on PYTHONPATH, and its package imports ``utemplate`` from there: a change to
+    that module selected none of the tests that run it."""
+    root = make_repo(
+        {
+            "tox.ini": "[testenv]\nsetenv =\n    PYTHONPATH = {toxinidir}/libs/common\ncommands = pytest tests\n",
+            "libs/common/utemplate.py": "def render(text):\n    return text\n",
+            "micro.py": "from utemplate import render\n\n\ndef page():\n    return render('p')\n",
+            "tests/test_micro.py": "from micro import page\n\n\ndef test_page():\n    assert page() == 'p'\n",
+        }
+    )
+    selection = selected(root, {"libs/common/utemplate.py": "def render(text):\n    return text.upper()\n"})
+    assert selection.files == ["tests/test_micro.py"]
