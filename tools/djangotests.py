@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from core.pymodules import SOURCE_ROOTS
 from tools.commandfiles import command_files
 from tools.gate import text_in
 from tools.pytestconfig import read_pytest_config
+from tools.toxconfig import tox_changedir
 
 SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
 _FLAG = re.compile(r"--settings[=\s]+[\"']?([A-Za-z_][\w.]*)")
@@ -52,13 +53,15 @@ def settings_module(tree: Path) -> DjangoSettings | None:
 
 def _named_in(tree: Path, source: str) -> DjangoSettings | None:
     """The first settings module a command of the command file ``source`` names, that ``tree`` holds."""
+    at = tox_changedir(tree) if source == "tox.ini" else ""  # where the file's commands run
     for line in (text_in(tree, source) or "").splitlines():
         named = [*_FLAG.findall(line), *_ASSIGNED.findall(line)]
-        folders = [""]  # where Python looks first: the tree (the runner's working folder), or a script's folder
+        folders = [at]  # where Python looks first: the runner's working folder, or a script's folder
         for script in _SCRIPT.findall(line):
             if not script.startswith("/") and ".." not in script:  # a file of the tree, never beside it
-                named += _ASSIGNED.findall(text_in(tree, script.removeprefix("./")) or "")
-                folders.append(_folder_of(script))
+                path = (PurePosixPath(at) / script).as_posix()
+                named += _ASSIGNED.findall(text_in(tree, path) or "")
+                folders.append(_folder_of(path))
         for module in named:
             for folder in folders:
                 if _in_tree(tree / folder, module):
@@ -68,7 +71,7 @@ def _named_in(tree: Path, source: str) -> DjangoSettings | None:
 
 def _folder_of(script: str) -> str:
     """The folder of the tree that holds ``script`` ("" for its root)."""
-    parent = Path(script).parent.as_posix()
+    parent = PurePosixPath(script).parent.as_posix()
     return "" if parent == "." else parent
 
 

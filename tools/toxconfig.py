@@ -101,6 +101,18 @@ def tox_pythonpath(tree: Path) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def tox_changedir(tree: Path) -> str:
+    """The folder of ``tree`` (repository-relative, "" for its root) that tox's ``[testenv] changedir`` runs the
+    commands in: django-auditlog's ``changedir = auditlog_tests`` runs ``./manage.py test`` there."""
+    parser = _ini_config(tree)
+    named = next(iter(_lines(parser, "testenv", "changedir", depth=3)), "") if parser is not None else ""
+    named = named.replace("{toxinidir}", ".").replace("{tox_root}", ".").replace("{/}", "/")
+    folder, root = (tree / named).resolve(), tree.resolve()
+    if not named or "{" in named or not folder.is_dir() or not folder.is_relative_to(root):
+        return ""
+    return "" if folder == root else folder.relative_to(root).as_posix()
+
+
 def _split(
     lines: list[str], env: str, elsewhere: frozenset[frozenset[str]] = frozenset()
 ) -> tuple[list[str], list[str]]:

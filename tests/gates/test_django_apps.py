@@ -58,6 +58,10 @@ def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> N
     assert found == DjangoSettings("tests.settings", "", "tox.ini")
     # django-mptt's tests/manage.py: its module is beside it, where Python looks first for the script
     assert settings_module(make_repo(BESIDE, name="beside")) == DjangoSettings("settings", "tests", "tox.ini")
+    # django-auditlog's tox runs `./manage.py test` in the folder its changedir names
+    moved = "[testenv]\nchangedir = {toxinidir}/tests\ncommands = coverage run ./manage.py test\n"
+    found = settings_module(make_repo({**BESIDE, "tox.ini": moved}, name="changedir"))
+    assert found == DjangoSettings("settings", "tests", "tox.ini")
     # configured for pytest by the project itself, or naming a module it does not have: left as it is
     pytest_ini = "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\n"
     assert settings_module(make_repo({**APP, "pytest.ini": pytest_ini}, name="own")) is None
