@@ -21,6 +21,14 @@ from packaging.utils import canonicalize_name
 from core.errors import PatchgateError
 from tools.reqfiles import parsed_requirement
 
+# how uv names a package of the index that it could not build: `Failed to build `mysqlclient==2.2.7``
+FAILED_TO_BUILD = re.compile(r"Failed to build `([\w.-]+)(==\S+)`")
+
+
+def unbuildable(errors: str) -> frozenset[str]:
+    """The packages of the index that uv said in ``errors`` it could not build, by their canonical names."""
+    return frozenset(canonicalize_name(name) for name, _ in FAILED_TO_BUILD.findall(errors))
+
 
 @dataclass(frozen=True)
 class Fitting:
@@ -55,9 +63,7 @@ class Fitting:
         Hypothesis of 2017, pinned by prettyprinter's file, installed, and its pytest plugin kept pytest itself from
         starting on Python 3.11. A pin uv said it ``Failed to build`` in ``unbuilt`` (the attempts' errors) is not
         built again (numpy 1.16.1 took minutes to fail each time)."""
-        failed = {
-            canonicalize_name(name) + pin for name, pin in re.findall(r"Failed to build `([\w.-]+)(==\S+)`", unbuilt)
-        }
+        failed = {canonicalize_name(name) + pin for name, pin in FAILED_TO_BUILD.findall(unbuilt)}
         installed = self._hold()
         left_out: list[str] = []
         for package in packages:

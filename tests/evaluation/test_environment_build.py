@@ -1,4 +1,5 @@
-"""The environment builder's last step for a spec's conda environment: each package added where it fits."""
+"""The environment builder: its attempts, what it leaves out of them, and its last step for a spec's conda
+environment (each package added where it fits)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -281,3 +283,32 @@ def test_a_pin_that_failed_to_build_in_an_attempt_is_not_built_again(tmp_path: P
     errors = "uv pip install failed: error: Failed to build `numpy==1.16.1` cause: The build backend returned an error"
     fitting.add(("numpy==1.16.1", "PyYAML==3.11"), ["--exclude-newer", "2019-06-30"], any_version=True, unbuilt=errors)
     assert installs == ["numpy", "PyYAML==3.11"]
+
+
+@pytest.mark.slow
+def test_a_package_that_does_not_build_here_is_left_out_not_the_attempt(tmp_path: Path) -> None:
+    """django-auditlog's tox installs psycopg2-binary beside mysqlclient, which does not build without MySQL's C
+    library: its attempt failed at every date, the next one lacked the psycopg2 its settings import, and none of its
+    tests could run. The attempt is tried again without the package that did not build, at the era's date."""
+    tree = tmp_path / "tree"
+    (tree / "vendor").mkdir(parents=True)
+    sdist = tree / "vendor" / "brokenpkg-1.0.tar.gz"  # on the builder's own index (UV_FIND_LINKS), as mysqlclient is
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name, text in (("setup.py", "raise SystemExit('no MySQL C library here')\n"), ("PKG-INFO", "Name: x\n")):
+            (tmp_path / name).write_text(text)
+            archive.add(tmp_path / name, arcname=f"brokenpkg-1.0/{name}")
+    recipe = Recipe(
+        tree,
+        sys.executable,
+        ((("iniconfig", "brokenpkg"),), (("six",),)),  # the project's test packages; then less
+        exclude_newer="2024-06-30",
+        or_today=True,
+        identity="a package that does not build",
+        label="unbuildable",
+        env={"UV_FIND_LINKS": str(tree / "vendor")},
+    )
+    built = envbuild.build(recipe, tmp_path / "envs", lambda _line: None)
+    assert versions(built.python, "iniconfig")
+    assert "attempt 3: the same packages again, without brokenpkg, which did not build here" in built.log
+    done = subprocess.run([str(built.python), "-c", "import six"], capture_output=True, text=True)
+    assert done.returncode != 0  # the smaller attempt was not needed
