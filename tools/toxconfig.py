@@ -11,7 +11,8 @@ tox reads tox.ini first, then pyproject.toml's ``[tool.tox]`` (an ini text
 under ``legacy_tox_ini``, or tox 4's native ``env_run_base`` table), then
 tox.toml. Kept: plain requirement lines, ``-r``/``-c`` files inside the tree
 (``{toxinidir}/`` and ``{tox_root}/`` understood), ``{[section]key}``
-references, tox 4's ``dependency_groups``; apart: the lines under a factor of
+references (under a factor too), tox 4's ``dependency_groups``, the
+project's own extras (``.[exchange]``); apart: the lines under a factor of
 another env (``django: django``), which authlib's and factory_boy's tests of
 Django and SQLAlchemy need (a build tries them first, and goes on without them
 when they conflict; one package named under several factors, one version each, is
@@ -38,6 +39,8 @@ _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 
 # A factor-conditional line: `django: django`, `py311-django42: Django<4.3`, `{py38,py39}-flask: flask`, `!pypy: x`
 _FACTORED = re.compile(r"^([\w.,!{}-]+):\s*([^/\s].*)$")
+# the project itself with extras, as tox's deps name it: `.[exchange]`, `-e {toxinidir}[test]`, `-e ".[tests]"`
+_OWN = re.compile(r"""^(?:(?:-e|--editable)\s*)?(["']?)(?:\.|\{toxinidir\}|\{tox_root\})/?\[([\w.,\s-]+)\]\1$""")
 _PYTHON_FACTOR = re.compile(r"^(?:py|pypy|python)\d*(?:\.\d+)?$")
 _VERSION = re.compile(r"(?:python|py)(\d)\.?(\d+)")  # an interpreter basepython names: python3.9, py39
 
@@ -159,7 +162,7 @@ def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) ->
     )
     return ToxNeeds(
         _arguments(deps, tree),
-        _extras([e for line in extras for e in line.split(",")]),
+        _extras([e for line in [*extras, *_own_extras(deps)] for e in line.split(",")]),
         _extras(groups),
         _one_of_each(_arguments(factored, tree)),
         _extras(factored_groups),
@@ -206,8 +209,12 @@ def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int
     lines: list[str] = []
     for raw in value.splitlines():
         line = COMMENT.sub("", raw).strip()
+        factor = _FACTORED.match(line)
         if (reference := _REFERENCE.match(line)) and depth > 0:
             lines += _lines(parser, reference[1], reference[2], depth - 1)
+        elif factor and (reference := _REFERENCE.match(factor[2].strip())) and depth > 0:
+            # under a factor (django-money's `django42: {[django]42}`): each of its lines, under that factor
+            lines += [f"{factor[1]}: {line}" for line in _lines(parser, reference[1], reference[2], depth - 1)]
         elif line:
             lines.append(line)
     return lines
@@ -252,6 +259,12 @@ def _one_of_each(args: list[str]) -> list[str]:
         if len(lines) > 1:
             bare |= {at: "" for at, _ in lines} | {lines[0][0]: name + (f"[{','.join(extras)}]" if extras else "")}
     return [bare.get(at, arg) for at, arg in enumerate(args) if bare.get(at, arg)]
+
+
+def _own_extras(deps: list[str]) -> list[str]:
+    """The extras of the project itself that deps install (django-money's ``.[exchange]``, which holds the certifi
+    its exchange tests import; ``-e {toxinidir}[test]``): the build installs the project with them."""
+    return [found[2] for line in deps if (found := _OWN.match(line.strip()))]
 
 
 def _extras(names: list[str]) -> list[str]:

@@ -86,6 +86,20 @@ def test_one_package_under_several_factors_is_named_once_bare(tmp_path: Path) ->
     )
 
 
+def test_the_project_s_own_extras_and_a_factor_s_reference_are_read(tmp_path: Path) -> None:
+    """django-money's tox installs ``.[exchange]``, the extra that holds the certifi its exchange code needs, and its
+    Django per factor through references (``django42: {[django]42}``): neither was read, and pytest could not start
+    on any commit ("Please install dependency certifi")."""
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\ndeps =\n    .[exchange]\n    -e {toxinidir}[redis, test]\n    django42: {[django]42}\n"
+        "    django52: {[django]52}\n\n[django]\n42 =\n    Django>=4.2,<4.3\n    djangorestframework\n"
+        "52 =\n    Django>=5.2,<6.0\n"
+    )
+    assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
+        extras=["exchange", "redis", "test"], factored=["django", "djangorestframework"]
+    )
+
+
 @pytest.mark.parametrize(
     ("where", "line", "found"),
     [
