@@ -45,6 +45,7 @@ from evaluation.harness import HarnessSpec, harness_spec
 from tools import envbuild
 from tools.envbuild import Built, EnvironmentBuildError, Recipe
 from tools.environments import BASE_PACKAGES, project_recipe
+from tools.envtries import Attempt
 from tools.pythons import find_python
 
 # The first date by which each Python had wheels of numpy, pandas, scipy and their like (3.11.0: 2022-10-24).
@@ -140,7 +141,7 @@ def instance_recipe(instance: Instance, spec: HarnessSpec, checkout: Path, commi
     first = (*BASE_PACKAGES, *(() if spec.build_isolation else ("wheel",)), *requirements)
     last = (project, *(() if spec.build_isolation else NO_ISOLATION))
 
-    def whole_and_in_steps(packages: tuple[str, ...]) -> tuple[envbuild.Attempt, ...]:
+    def whole_and_in_steps(packages: tuple[str, ...]) -> tuple[Attempt, ...]:
         together = ((*BASE_PACKAGES, *packages, *requirements, project),)
         return together, tuple(step for step in (first, packages, last) if step)
 

@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
 
 from core.errors import PatchgateError
 from core.git import run_git
@@ -58,6 +57,7 @@ from core.settings import SandboxSettings
 from tools import sandbox
 from tools.envcache import evict, last_used, lease, record_size
 from tools.envfit import Fitting, unbuildable
+from tools.envtries import Attempt, Install, Try, again_without, build_leftovers_removed, left_out_by, said_without
 from tools.reqfiles import FROM_THE_INDEX, Twins, named_files, write_twins
 from tools.testdeps import imported_by_tests, test_imports
 
@@ -65,8 +65,6 @@ BUILDER_VERSION = "9"  # bump when the way environments are built changes, so ol
 UV_TIMEOUT = 1200.0  # seconds for one uv call
 DISK_FULL = ("No space left on device", "os error 28")  # how Python and uv say it: a failure not remembered
 TODAY = "today"  # an environment's packages as of no date: today's
-# an attempt that failed at every date for packages uv could not build is tried again without them, this many at most
-MOST_LEFT_OUT = 4
 # What uv itself needs from the caller's environment to reach a package index; the project's build code
 # runs beside it, so credentials in PIP_* variables stay out (name a uv index instead).
 UV_PASSED = (
@@ -83,12 +81,10 @@ UV_PASSED = (
     "no_proxy",
 )
 Progress = Callable[[str], None]
-Install = tuple[str, ...]  # the arguments of one `uv pip install`
 # in an install, the recipe's ``imported`` requirements that the tests of the copy import (read when it is built)
 IMPORTED_BY_TESTS = "{imported by tests}"
 # The trivial test a new environment's pytest must pass (``Recipe.works``, and ``_works_in_the_project``)
 TRIVIAL_TEST = "def test_works():\n    assert [1] == [1]\n"
-Attempt = tuple[Install, ...]  # installs run in order into one fresh environment, each over the last
 # the line a build's output ends its failure with: a traceback's exception, or an ``error:`` it prints
 LAST_WORD = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit)(?::.*)?|error: .+)$")
 
@@ -306,13 +302,15 @@ def _build(
     if recipe.exclude_newer and recipe.or_today:
         dates += [*([recipe.or_python] if recipe.or_python else []), None]
     # a richer attempt with today's packages before a smaller one of the era: the tests need their dependencies
-    tries = [_Try(attempt, when) for attempt in _distinct(recipe.attempts, source, twins, imported) for when in dates]
+    tries = [Try(attempt, when) for attempt in _distinct(recipe.attempts, source, twins, imported) for when in dates]
     target = ["--python", str(venv / "bin" / "python")]
     errors: list[str] = []
+    unbuilt: dict[Attempt, frozenset[str]] = {}  # what uv could not build in an attempt's tries
     number = 0
     while number < len(tries):
         attempt, when, left_out = tries[number]
         number += 1
+        build_leftovers_removed(source, recipe.tree)
         # the per-package caps and lifts are relative to the era's date: with today's packages there is none to
         # adjust (pytest capped at the Python's release beside today's pytest-cov, which needs pytest 8, broke)
         date = ["--exclude-newer", f"{when}T23:59:59Z", *recipe.uv_args] if when else []
@@ -322,11 +320,11 @@ def _build(
         uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
         try:
             for install in attempt:
-                said = f"attempt {number}, packages as of {when or TODAY}" + _without(left_out)
+                said = f"attempt {number}, packages as of {when or TODAY}" + said_without(left_out)
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
                 packages = _arguments(install, source, twins, imported)
                 uv.run(
-                    ["pip", "install", "--quiet", *target, *date, *_overrides(home, left_out), *packages], source, log
+                    ["pip", "install", "--quiet", *target, *date, *left_out_by(home, left_out), *packages], source, log
                 )
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
@@ -337,10 +335,10 @@ def _build(
                 raise
             errors.append(str(exc))
             log.append(f"attempt {number} failed: {exc}")
-            last = number == len(tries) or tries[number].attempt is not attempt
-            if last and (unbuilt := unbuildable(str(exc)) - left_out) and len(left_out) < MOST_LEFT_OUT:
-                tries.insert(number, _Try(attempt, dates[0], left_out | unbuilt))
-                log.append(f"attempt {number + 1}: the same packages again{_without(left_out | unbuilt)} here")
+            unbuilt[attempt] = unbuilt.get(attempt, frozenset()) | unbuildable(str(exc))
+            if again := again_without(tries, number, unbuilt[attempt], dates[0]):
+                tries.insert(number, again)
+                log.append(f"attempt {number + 1}: the same packages again{said_without(again.left_out)} here")
     else:
         raise EnvironmentBuildError(errors[0][:600] if errors else "nothing to install")
     if errors and not installs_project(attempt) and any(installs_project(a) for a in recipe.attempts):
@@ -359,30 +357,6 @@ def _build(
         progress(f"installing {len(recipe.best_effort)} more package(s) where they fit")
         fitting.add(recipe.best_effort, date)
     progress(f"environment ready: {venv}")
-
-
-class _Try(NamedTuple):
-    """One attempt at one date, less the packages of the index it leaves out."""
-
-    attempt: Attempt
-    when: str | None
-    left_out: frozenset[str] = frozenset()
-
-
-def _overrides(home: Path, left_out: frozenset[str]) -> list[str]:
-    """uv's options that leave ``left_out`` out of an install, wherever they are asked for (a requirement file, a
-    dependency's dependency): an override whose marker never holds replaces every request for it. django-auditlog's
-    tox installs mysqlclient, which does not build without MySQL's C library (not here, nor a MySQL server): the whole
-    attempt failed at every date, and the one after it lacked the psycopg2 its settings import."""
-    if not left_out:
-        return []
-    overrides = home / "left-out.txt"
-    _write(overrides, "".join(f'{name} ; sys_platform == "never"\n' for name in sorted(left_out)))
-    return ["--overrides", str(overrides)]
-
-
-def _without(left_out: frozenset[str]) -> str:
-    return f", without {', '.join(sorted(left_out))}, which did not build" if left_out else ""
 
 
 def _distinct(attempts: tuple[Attempt, ...], source: Path, twins: Twins, imported: list[str]) -> list[Attempt]:

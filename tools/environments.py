@@ -42,8 +42,9 @@ from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files, is_command_file
 from tools.djangotests import settings_module
-from tools.envbuild import IMPORTED_BY_TESTS, Attempt, EnvironmentBuildError, Progress, Recipe
+from tools.envbuild import IMPORTED_BY_TESTS, EnvironmentBuildError, Progress, Recipe
 from tools.envcache import KEPT_BYTES
+from tools.envtries import Attempt
 from tools.generated import site_packages
 from tools.pythons import admitted_python, version_of
 from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
