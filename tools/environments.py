@@ -64,7 +64,7 @@ from tools.testdeps import (
     uv_default_groups,
     uv_dev,
 )
-from tools.toxconfig import tox_requirements
+from tools.toxconfig import tox_requirements, tox_setenv
 from tools.venvs import lacks_pytest, own_venvs, venv_vars
 
 # What a test run may see of the caller's environment without being told: enough to run, no credentials.
@@ -97,7 +97,8 @@ class TestEnvironment:
         (``tools.generated``) in the worktree.
 
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
-        the sandbox's to guard (read-only there, and every write to it reported).
+        the sandbox's to guard (read-only there, and every write to it reported). The tree's tox ``setenv`` gives
+        the tests its variables under those (``tools.toxconfig.tox_setenv``), as tox would.
         """
         # patchgate's own packages are not the project's
         site = site_packages(self.python) if self.python is not None and self.kind != "patchgate" else []
@@ -107,6 +108,7 @@ class TestEnvironment:
         generated.complete_modules(tree, site)
         roots = [str(root) for root in run_path(tree)]
         return {
+            **tox_setenv(tree),  # what tox gives the tests; yours and ours below win
             **allowed_env(os.environ, pass_env),
             **self.env,
             "PYTHONPATH": os.pathsep.join([str(tree), *roots]),

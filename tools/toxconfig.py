@@ -41,6 +41,8 @@ _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 _FACTORED = re.compile(r"^([\w.,!{}-]+):\s*([^/\s].*)$")
 # the project itself with extras, as tox's deps name it: `.[exchange]`, `-e {toxinidir}[test]`, `-e ".[tests]"`
 _OWN = re.compile(r"""^(?:(?:-e|--editable)\s*)?(["']?)(?:\.|\{toxinidir\}|\{tox_root\})/?\[([\w.,\s-]+)\]\1$""")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OURS = ("PATH", "HOME", "TMPDIR", "PYTHON", "PYTEST_")  # variables a test run's own setup decides (prefixes)
 _PYTHON_FACTOR = re.compile(r"^(?:py|pypy|python)\d*(?:\.\d+)?$")
 _VERSION = re.compile(r"(?:python|py)(\d)\.?(\d+)")  # an interpreter basepython names: python3.9, py39
 
@@ -102,6 +104,30 @@ def tox_pythonpath(tree: Path) -> list[Path]:
             if named and "{" not in named and folder.is_dir() and folder.is_relative_to(root) and folder != root:
                 found.append(folder)
     return list(dict.fromkeys(found))
+
+
+def tox_setenv(tree: Path) -> dict[str, str]:
+    """The variables tox's ``[testenv] setenv`` gives the tests: its plain lines, and those under a factor named
+    for SQLite, the one database the sandbox holds (it runs in the process): django-silk's settings use a PostgreSQL
+    server unless ``sqlite3: DB_ENGINE=sqlite3`` says otherwise, and none of its tests could run here. A value
+    with a substitution tox makes (``{env:X}``, ``{envtmpdir}``) is left out, ``{toxinidir}`` read as the tree;
+    the names Python, pytest and the sandbox read stay ours (PATH, HOME, TMPDIR, ``PYTHON*``, ``PYTEST_*``), and
+    ``PYTHONPATH`` is read apart (``tox_pythonpath``)."""
+    parser = _ini_config(tree)
+    found: dict[str, str] = {}
+    for line in _lines(parser, "testenv", "setenv", depth=3) if parser is not None else []:
+        if factor := _FACTORED.match(line):
+            alternatives = [f for e in _expand(factor[1]) for a in e.split(",") for f in a.split("-")]
+            if not any("sqlite" in f and not f.startswith("!") for f in alternatives):
+                continue
+            line = factor[2]
+        name, equals, value = (part.strip() for part in line.partition("="))
+        value = value.replace("{toxinidir}", str(tree)).replace("{tox_root}", str(tree))
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # `DB_NAME=":memory:"`
+            value = value[1:-1]
+        if equals and _VARIABLE.fullmatch(name) and "{" not in value and not name.startswith(_OURS):
+            found[name] = value
+    return found
 
 
 def tox_changedir(tree: Path) -> str:

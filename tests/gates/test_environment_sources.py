@@ -12,7 +12,7 @@ from tests.conftest import write_files
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
 from tools.reqfiles import FROM_THE_INDEX, takes_from_urls, write_twins
 from tools.testdeps import group_requirements
-from tools.toxconfig import ToxNeeds, tox_requirements
+from tools.toxconfig import ToxNeeds, tox_requirements, tox_setenv
 
 
 def test_tox_deps_from_two_sections_keep_each_requirement_file_after_its_flag(tmp_path: Path) -> None:
@@ -98,6 +98,21 @@ def test_the_project_s_own_extras_and_a_factor_s_reference_are_read(tmp_path: Pa
     assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
         extras=["exchange", "redis", "test"], factored=["django", "djangorestframework"]
     )
+
+
+def test_tox_s_variables_for_the_tests_are_its_plain_ones_and_those_for_sqlite(tmp_path: Path) -> None:
+    """django-silk's settings use a PostgreSQL server unless tox's ``sqlite3`` factor sets ``DB_ENGINE=sqlite3``:
+    none of its tests could run here. tox's plain variables and those under a factor named for SQLite, the one
+    database the sandbox holds, are given to the tests; another database's, a value tox would substitute, and
+    the variables Python, pytest and the sandbox read are not."""
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\nsetenv =\n    PYTHONPATH={toxinidir}\n    TZ = UTC\n    DATA={toxinidir}/data\n"
+        "    COVERAGE_FILE={toxworkdir}/.coverage\n    PYTEST_ADDOPTS=-x\n    PATH=/opt\n"
+        "    sqlite3: DB_ENGINE=sqlite3\n    sqlite3: DB_NAME=\":memory:\"\n    postgresql: DB_ENGINE=postgresql\n"
+        "    !sqlite: DB_HOST=db\n"
+    )
+    found = tox_setenv(tmp_path)
+    assert found == {"TZ": "UTC", "DATA": f"{tmp_path}/data", "DB_ENGINE": "sqlite3", "DB_NAME": ":memory:"}
 
 
 @pytest.mark.parametrize(
