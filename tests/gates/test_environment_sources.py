@@ -108,7 +108,7 @@ def test_tox_s_variables_for_the_tests_are_its_plain_ones_and_those_for_sqlite(t
     (tmp_path / "tox.ini").write_text(
         "[testenv]\nsetenv =\n    PYTHONPATH={toxinidir}\n    TZ = UTC\n    DATA={toxinidir}/data\n"
         "    COVERAGE_FILE={toxworkdir}/.coverage\n    PYTEST_ADDOPTS=-x\n    PATH=/opt\n"
-        "    sqlite3: DB_ENGINE=sqlite3\n    sqlite3: DB_NAME=\":memory:\"\n    postgresql: DB_ENGINE=postgresql\n"
+        '    sqlite3: DB_ENGINE=sqlite3\n    sqlite3: DB_NAME=":memory:"\n    postgresql: DB_ENGINE=postgresql\n'
         "    !sqlite: DB_HOST=db\n"
     )
     found = tox_setenv(tmp_path)
