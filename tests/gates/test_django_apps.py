@@ -70,11 +70,14 @@ def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> N
 
 
 @pytest.mark.slow
-def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("layout", ["tests beside the tree", "tests beside their manage.py"])
+def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch, layout: str) -> None:
     """django-filter's tests are Django TestCases that its runtests.py configures Django for: pytest alone failed
-    every one, here and on the base, and each review said its tests judged nothing."""
+    every one, here and on the base, and each review said its tests judged nothing. django-mptt's and
+    django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
+    ``test_project.settings``) is beside the script, as its test app is: their tests could not be collected."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    root = make_repo(APP)
+    root = make_repo(APP if layout == "tests beside the tree" else BESIDE)
     # say no: upper case where each word was capitalized
     broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
     report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
@@ -105,20 +108,3 @@ def test_your_venv_without_pytest_django_is_passed_over_for_one_that_runs_the_dj
     report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
     assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
     assert "in the built environment" in report.checked, report
-
-
-@pytest.mark.slow
-def test_a_django_apps_tests_beside_its_own_manage_py_judge_its_changes(make_repo, tmp_path, monkeypatch) -> None:
-    """django-mptt's and django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
-    ``test_project.settings``) is found beside the script: every review said its tests could not be collected."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    root = make_repo(BESIDE)
-    # say no: upper case where each word was capitalized
-    broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
-    report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
-    assert not report.passed and "test_title" in errors(report)["tests.new-failure"], report
-    # say yes: a docstring, both tests run and pass
-    reworded = diff_of(root, {"shelf/titles.py": TITLES.replace("Each word", "Every word")})
-    report = gate_of(review_as_configured(root, reworded, tests=TIMEOUT))
-    assert report.passed and not report.skipped, report
-    assert report.checked.startswith("2 test(s) ran from 1 file(s) in the built environment"), report
