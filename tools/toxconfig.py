@@ -89,17 +89,14 @@ def tox_pythonpath(tree: Path) -> list[Path]:
     """The folders of ``tree`` that tox's ``[testenv] setenv`` puts on ``PYTHONPATH`` (``{toxinidir}`` read as the
     root), in tox.ini or ``legacy_tox_ini``: microdot's ``PYTHONPATH=libs/common`` holds the utemplate its package
     imports, and without it every test failed on every commit, so none judged anything."""
-    parser = _ini_config(tree)
-    if parser is None:
-        return []
     root = tree.resolve()
     found = []
-    for line in _lines(parser, "testenv", "setenv", depth=3):
+    for line in _testenv(tree, "setenv"):
         name, equals, value = line.partition("=")
         if not equals or name.strip() != "PYTHONPATH":
             continue
         for part in value.strip().split(":"):
-            named = part.strip().replace("{toxinidir}", ".").replace("{tox_root}", ".").replace("{/}", "/")
+            named = _rooted(part.strip(), ".")
             folder = (tree / named).resolve()
             if named and "{" not in named and folder.is_dir() and folder.is_relative_to(root) and folder != root:
                 found.append(folder)
@@ -113,16 +110,14 @@ def tox_setenv(tree: Path) -> dict[str, str]:
     with a substitution tox makes (``{env:X}``, ``{envtmpdir}``) is left out, ``{toxinidir}`` read as the tree;
     the names Python, pytest and the sandbox read stay ours (PATH, HOME, TMPDIR, ``PYTHON*``, ``PYTEST_*``), and
     ``PYTHONPATH`` is read apart (``tox_pythonpath``)."""
-    parser = _ini_config(tree)
     found: dict[str, str] = {}
-    for line in _lines(parser, "testenv", "setenv", depth=3) if parser is not None else []:
+    for line in _testenv(tree, "setenv"):
         if factor := _FACTORED.match(line):
-            alternatives = [f for e in _expand(factor[1]) for a in e.split(",") for f in a.split("-")]
-            if not any("sqlite" in f and not f.startswith("!") for f in alternatives):
+            if not any("sqlite" in f and not f.startswith("!") for a in _alternatives(factor[1]) for f in a):
                 continue
             line = factor[2]
         name, equals, value = (part.strip() for part in line.partition("="))
-        value = value.replace("{toxinidir}", str(tree)).replace("{tox_root}", str(tree))
+        value = _rooted(value, str(tree))
         if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # `DB_NAME=":memory:"`
             value = value[1:-1]
         if equals and _VARIABLE.fullmatch(name) and "{" not in value and not name.startswith(_OURS):
@@ -133,13 +128,29 @@ def tox_setenv(tree: Path) -> dict[str, str]:
 def tox_changedir(tree: Path) -> str:
     """The folder of ``tree`` (repository-relative, "" for its root) that tox's ``[testenv] changedir`` runs the
     commands in: django-auditlog's ``changedir = auditlog_tests`` runs ``./manage.py test`` there."""
-    parser = _ini_config(tree)
-    named = next(iter(_lines(parser, "testenv", "changedir", depth=3)), "") if parser is not None else ""
-    named = named.replace("{toxinidir}", ".").replace("{tox_root}", ".").replace("{/}", "/")
+    named = _rooted(next(iter(_testenv(tree, "changedir")), ""), ".")
     folder, root = (tree / named).resolve(), tree.resolve()
     if not named or "{" in named or not folder.is_dir() or not folder.is_relative_to(root):
         return ""
     return "" if folder == root else folder.relative_to(root).as_posix()
+
+
+def _testenv(tree: Path, key: str) -> list[str]:
+    """The lines of ``[testenv]``'s ``key`` in ``tree``'s tox configuration (none where it has no ini one)."""
+    parser = _ini_config(tree)
+    return _lines(parser, "testenv", key, depth=3) if parser is not None else []
+
+
+def _rooted(text: str, root: str) -> str:
+    """``text`` with tox's substitutions for the tree's folder (``{toxinidir}``, ``{tox_root}``) read as ``root``,
+    and its path separator (``{/}``) as ``/``."""
+    return text.replace("{toxinidir}", root).replace("{tox_root}", root).replace("{/}", "/")
+
+
+def _alternatives(factors: str) -> list[list[str]]:
+    """The factor combinations a line's condition names, each a list of factors: ``{py310,py311}-sqla`` is
+    ``py310-sqla`` or ``py311-sqla``, and ``django,flask`` is either."""
+    return [a.split("-") for e in _expand(factors) for a in e.split(",")]
 
 
 def _split(
@@ -156,7 +167,7 @@ def _split(
             continue
         if "!" in match[1]:  # a negated factor
             continue
-        alternatives = [a.split("-") for e in _expand(match[1]) for a in e.split(",")]  # `django,flask: x` is either
+        alternatives = _alternatives(match[1])
         ours = [
             a
             for a in alternatives
@@ -240,7 +251,7 @@ def _lines(parser: configparser.ConfigParser, section: str, key: str, depth: int
             lines += _lines(parser, reference[1], reference[2], depth - 1)
         elif factor and (reference := _REFERENCE.match(factor[2].strip())) and depth > 0:
             # under a factor (django-money's `django42: {[django]42}`): each of its lines, under that factor
-            lines += [f"{factor[1]}: {line}" for line in _lines(parser, reference[1], reference[2], depth - 1)]
+            lines += [f"{factor[1]}: {inner}" for inner in _lines(parser, reference[1], reference[2], depth - 1)]
         elif line:
             lines.append(line)
     return lines
