@@ -318,14 +318,13 @@ def _build(
         shutil.rmtree(venv, ignore_errors=True)
         progress(f"creating a virtual environment in {venv}")
         uv.run(["venv", "--quiet", "--python", recipe.python, str(venv)], home, log)
+        said = f"attempt {number}, packages as of {when or TODAY}" + said_without(left_out)
+        leave_out = left_out_by(home, left_out)  # written once for the try's installs
         try:
             for install in attempt:
-                said = f"attempt {number}, packages as of {when or TODAY}" + said_without(left_out)
                 progress(f"installing with uv ({said}): {' '.join(install)[:200]}")
                 packages = _arguments(install, source, twins, imported)
-                uv.run(
-                    ["pip", "install", "--quiet", *target, *date, *left_out_by(home, left_out), *packages], source, log
-                )
+                uv.run(["pip", "install", "--quiet", *target, *date, *leave_out, *packages], source, log)
             if recipe.works:
                 _check_works(uv, venv, recipe.works, source, log)
             _write(home / "packages-as-of", f"{when or TODAY}\n")
