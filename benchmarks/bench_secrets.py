@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.secrets import default_scanner  # noqa: E402
 from tests.core.secret_corpus import load_corpus  # noqa: E402  (a test helper, by path)
+from tools.policy import Policies, matches  # noqa: E402
 
 
 def corpus_scores() -> None:
@@ -35,6 +36,12 @@ def corpus_scores() -> None:
             f"precision {tp / max(1, tp + fp):.2f}, recall {tp / len(secrets):.2f}; "
             f"missed: {sorted(secrets - found) or 'none'}; false alarms: {sorted(found - secrets) or 'none'}"
         )
+    tests = Policies().default.scope.tests.paths  # the security gate's own test files
+    worded = sorted(s.path for s in samples if s.secret and any(h.worded for h in scanner.scan(s.text, s.path)))
+    print(
+        f"secrets that are passwords of words (warnings in a test file of a person's own commit): {len(worded)}, "
+        f"in test files: {[p for p in worded if matches(p, tests)] or 'none'}; all: {worded or 'none'}"
+    )
 
 
 def redaction_speed(checkout: Path) -> None:

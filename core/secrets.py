@@ -55,13 +55,18 @@ ENV_ALLOWED_PREFIXES = ("LC_",)
 
 @dataclass(frozen=True)
 class SecretHit:
-    """A secret found in a text: which rule, where (1-based line, span within that line)."""
+    """A secret found in a text: which rule, where (1-based line, span within that line).
+
+    ``worded``: a value under a secret's name that detect-secrets' letter model reads as words, counted only
+    because it is built like a password (``"testing123!"``): a person made it up, as a test makes up its user's
+    password, where a generated key reads as gibberish (``tools.security`` weighs the two apart in tests)."""
 
     rule: str
     description: str
     line: int
     start: int
     end: int
+    worded: bool = False
 
 
 class Entropy(BaseModel):

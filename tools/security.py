@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from core.pymodules import syntax_tree
-from core.secrets import ENTROPY_RULES, secret_hits
+from core.secrets import ENTROPY_RULES, SecretHit, secret_hits
 from tools.candidate import Candidate, ChangedFile
 from tools.findings import Finding, GateReport, Severity, on_own_commit
 from tools.gate import BaseText, GateContext, text_in
 from tools.policy import SecurityPolicy, matches
 
 INPUT_SOURCES = ("sys.argv", "os.environ", "request.", "flask.request")
+LEAK_ADVICE = "load it from the environment or a secret store"
+WORDED_ADVICE = "a password made up of words; if it is a real one, rotate it and " + LEAK_ADVICE
 
 
 class SecurityGate:
@@ -55,11 +57,12 @@ def security_gate(
     ``base_text`` reads a file as the base has it.
 
     ``own_tests`` (globs of test files, on a person's own commit): the code rules are warnings there, and so is a
-    value only the entropy plugins find. A test deserializes what it made itself (exceptiongroup's test unpickles
-    its own script's output) and runs only in the sandbox, and compares digests and fingerprints (paramiko's test
-    of a host key's fingerprint, ``b"B3D522AAF9755EE8CD0EEA02B929A280"``); a token of a known format, a private key,
-    a password in a URL or a value under a secret's name in a test file is still a leak, and a model's patch meets
-    every rule everywhere."""
+    value only the entropy plugins find, and a password made of words under a secret's name. A test deserializes
+    what it made itself (exceptiongroup's test unpickles its own script's output) and runs only in the sandbox,
+    compares digests and fingerprints (paramiko's test of a host key's fingerprint,
+    ``b"B3D522AAF9755EE8CD0EEA02B929A280"``), and makes up its users' passwords (djoser's ``"testing123!"``); a
+    token of a known format, a private key, a password in a URL or a generated value under a secret's name in a
+    test file is still a leak, and a model's patch meets every rule everywhere."""
     secrets = policy.secrets.model_dump_json()
     marker = policy.secrets.inline_marker
     rules = {r.id: r.model_dump() for r in policy.code.rules}
@@ -76,11 +79,9 @@ def security_gate(
             base_text(changed.old_path or changed.path) if base_text is not None and changed.status != "added" else None
         )
         own = own_tests is not None and matches(changed.path, own_tests)
-        found = _secrets(changed, secrets, f"{removed}\n{old or ''}")
-        findings.extend(
-            on_own_commit([f for f in found if f.rule.removeprefix("security.secret.") in ENTROPY_RULES], own)
-        )
-        findings.extend(f for f in found if f.rule.removeprefix("security.secret.") not in ENTROPY_RULES)
+        secrets_found = _secrets(changed, secrets, f"{removed}\n{old or ''}")
+        findings.extend(on_own_commit([f for hit, f in secrets_found if _made_up(hit)], own))
+        findings.extend(f for hit, f in secrets_found if not _made_up(hit))
         source = text_in(tree, changed.path) if tree is not None and changed.path.endswith(".py") else None
         module = syntax_tree(source)
         new_lines = [(n, text) for n, text in changed.added if text.strip() not in moved]
@@ -202,22 +203,32 @@ def symlink_findings(tree: Path, rel: str) -> list[Finding]:
     ]
 
 
-def _secrets(changed: ChangedFile, policy: str, known: str) -> list[Finding]:
-    """Secrets on the lines ``changed`` adds, except values ``known`` holds (the diff's removed lines and the
-    base's same file): a key the base already had (itsdangerous' test signing key, moved from a class's tests
-    into a new function) is not leaked by moving it, nor a value repeated beside itself (validators' doctest
-    repeats a Bitcoin address its docstring already showed, which reads as a high-entropy string)."""
+def _secrets(changed: ChangedFile, policy: str, known: str) -> list[tuple[SecretHit, Finding]]:
+    """Secrets on the lines ``changed`` adds, each with its finding, except values ``known`` holds (the diff's
+    removed lines and the base's same file): a key the base already had (itsdangerous' test signing key, moved
+    from a class's tests into a new function) is not leaked by moving it, nor a value repeated beside itself
+    (validators' doctest repeats a Bitcoin address its docstring already showed, which reads as a high-entropy
+    string)."""
     hits = secret_hits(policy, changed.added_text(), changed.path)
     return [
-        Finding(
-            rule=f"security.secret.{hit.rule}",
-            path=changed.path,
-            line=changed.added[hit.line - 1][0],
-            message=f"{hit.description} added (value redacted); load it from the environment or a secret store",
+        (
+            hit,
+            Finding(
+                rule=f"security.secret.{hit.rule}",
+                path=changed.path,
+                line=changed.added[hit.line - 1][0],
+                message=f"{hit.description} added (value redacted); " + (WORDED_ADVICE if hit.worded else LEAK_ADVICE),
+            ),
         )
         for hit in hits
         if not (value := changed.added[hit.line - 1][1][hit.start : hit.end]) or value not in known
     ]
+
+
+def _made_up(hit: SecretHit) -> bool:
+    """A value a test may well have made itself: one only the entropy plugins find (a digest, a fingerprint), or a
+    password of words under a secret's name (djoser's test registers its user with ``"testing123!"``)."""
+    return hit.rule in ENTROPY_RULES or hit.worded
 
 
 def _round_trip(loads: str, first: ast.expr | None) -> bool:

@@ -214,6 +214,37 @@ def test_a_random_looking_value_in_your_own_test_warns_and_a_model_patch_or_a_na
     ]
 
 
+def test_a_made_up_password_in_your_own_test_warns_and_a_generated_one_or_library_code_still_fails(make_repo):
+    """djoser's commit backporting its tests was blocked for its test user's password: ``"testing123!"``, built
+    like a password (letters, digits, a symbol) under a secret's name. A password made of words in a test file of
+    a person's own commit is a warning that says what it is; a generated one there, the same words in library
+    code, or in a model's patch, still fail."""
+    root = make_repo({"tests/test_signup.py": "import sys\n", "app/signup.py": ""})
+
+    def test_posting(password: str) -> str:
+        return (
+            "def test_register(client):\n"
+            f'    done = client.post("/users/", {{"username": "ann", "password": "{password}"}})\n'
+            "    assert done.status_code == 201\n"
+        )
+
+    own = ReviewOptions(tests="none", origin="human")
+    test = test_posting("testing123!")  # patchgate: allow
+    found = gate(review(root, diff_of(root, {"tests/test_signup.py": test}), options=own), "security")
+    assert found.passed and [(f.rule, f.severity) for f in found.findings] == [
+        ("security.secret.secret-keyword", "warning")
+    ]
+    assert "made up of words" in found.findings[0].message and "testing123" not in found.findings[0].message
+    assert not gate(review(root, diff_of(root, {"tests/test_signup.py": test}), options=NO_TESTS), "security").passed
+    library = 'ADMIN = {"username": "ann", "password": "testing123!"}\n'  # patchgate: allow
+    assert not gate(review(root, diff_of(root, {"app/signup.py": library}), options=own), "security").passed
+    generated = test_posting("Hq3Vn8Lw2Xc7Rt5Ym9Kp!")  # patchgate: allow
+    leaked = gate(review(root, diff_of(root, {"tests/test_signup.py": generated}), options=own), "security")
+    assert not leaked.passed and [f.rule for f in leaked.findings if f.severity == "error"] == [
+        "security.secret.secret-keyword"
+    ]
+
+
 def test_parameterised_sql_and_safe_yaml_pass(repo: Path) -> None:
     files = {
         "app/db.py": BASE["app/db.py"] + "\n\ndef names(cursor, t):\n    import yaml\n"
