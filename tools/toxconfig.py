@@ -177,7 +177,7 @@ def _split(
             plain.append(match[2].strip())
         elif ours:
             factored.append(match[2].strip())
-    return plain, factored
+    return list(dict.fromkeys(plain)), list(dict.fromkeys(factored))  # a file two factors name is installed once
 
 
 def _from_ini(parser: configparser.ConfigParser | None, tree: Path, env: str) -> ToxNeeds:

@@ -54,9 +54,15 @@ def test_tox_lines_under_a_factor_are_apart_and_those_for_another_python_are_lef
     (tmp_path / "tox.ini").write_text(
         "[tox]\nrequires >= 4.22\n\n[testenv]\ndependency_groups =\n    dev\n    django: django\n"
         "deps =\n    pytest\n    py311: tomli-w\n    py38: tomli\n    {py310,py311}-sqla: sqlalchemy\n    !pypy: cffi\n"
+        # django-simple-history's MySQL and MariaDB envs install one file: asked for once
+        "    mysql: -rmysql.txt\n    mariadb: -rmysql.txt\n"
     )
+    (tmp_path / "mysql.txt").write_text("mysqlclient\n")
     assert tox_requirements(tmp_path, "3.11") == ToxNeeds(
-        deps=["pytest", "tomli-w"], groups=["dev"], factored=["sqlalchemy"], factored_groups=["django"]
+        deps=["pytest", "tomli-w"],
+        groups=["dev"],
+        factored=["sqlalchemy", "-r", "mysql.txt"],
+        factored_groups=["django"],
     )
 
 
