@@ -10,6 +10,13 @@ tree holds: at its root, or beside the script, which Python puts first on the pa
 sets ``settings``, which is ``tests/settings.py``; its apps sit beside it too), and then so does each pytest run.
 A project that configures Django for pytest itself (pytest-django's setting in its pytest
 configuration, or a conftest.py that sets or configures it) is left as it is.
+
+Where the script names no module but makes the settings in code (django-simple-history's ``runtests.py`` calls
+``settings.configure(**get_default_settings(...))`` in its ``main()``; an old django-polymorphic's at module
+level), pytest runs the script up to that call before pytest-django sets Django up (``PLUGIN``, loaded with
+``-p``): its module-level code, then each of its functions that configures, called without arguments, with the
+script alone on ``sys.argv``, and stopped as soon as the settings are made, before it runs any test. Its reviews
+had said "not checked": every TestCase failed on both sides for want of settings.
 """
 
 from __future__ import annotations
@@ -28,7 +35,64 @@ SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
 _FLAG = re.compile(r"--settings[=\s]+[\"']?([A-Za-z_][\w.]*)")
 _ASSIGNED = re.compile(r"DJANGO_SETTINGS_MODULE[\"']?\s*[,=:]\s*[\"']?([A-Za-z_][\w.]*)")
 _SCRIPT = re.compile(r"[\w./-]+\.py\b")
+CONFIGURE_CALL = "settings.configure("
 _CONFIGURES = ("DJANGO_SETTINGS_MODULE", "settings.configure")
+SCRIPT_VARIABLE = "PATCHGATE_DJANGO_SCRIPT"  # the script PLUGIN runs, relative to pytest's rootdir
+PLUGIN_NAME = "patchgate_django_configure"
+# Runs under the project's own Python, pytest and Django (tried: Django 4.2-5.2 on pytest-django 4.9): no
+# annotations, no f-strings.
+PLUGIN = '''"""patchgate: Django's settings made as the project's runner script makes them, in code."""
+import ast
+import os
+import runpy
+import sys
+
+import pytest
+
+
+class Configured(Exception):
+    """The settings are made: the script stops there, before it runs any test."""
+
+
+def _configuring(path):
+    """The script's top-level functions that call settings.configure, in order, and take no argument."""
+    with open(path) as handle:
+        module = ast.parse(handle.read())
+    return [
+        node.name for node in module.body
+        if isinstance(node, ast.FunctionDef) and len(node.args.args) == len(node.args.defaults)
+        and any(
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "configure"
+            and "settings" in (getattr(call.func.value, "id", None), getattr(call.func.value, "attr", None))
+            for call in ast.walk(node)
+        )
+    ]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    from django.conf import LazySettings, settings
+
+    if settings.configured:
+        return
+    path = os.path.join(str(getattr(config, "rootpath", None) or config.rootdir), os.environ["PATCHGATE_DJANGO_SCRIPT"])
+    real = LazySettings.configure
+
+    def configure(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise Configured()
+
+    argv, LazySettings.configure, sys.argv = sys.argv, configure, [path]
+    sys.path.insert(0, os.path.dirname(path))
+    try:
+        names = runpy.run_path(path, run_name="patchgate_django_runner")
+        for name in _configuring(path):
+            names[name]()
+    except (Configured, SystemExit):
+        pass
+    finally:
+        LazySettings.configure, sys.argv = real, argv
+'''
 
 
 @dataclass(frozen=True)
@@ -36,9 +100,10 @@ class DjangoSettings:
     """The settings module, and the folder of the tree (relative; "" for its root) that must be on the path for it
     to import, as it is for the script that names it."""
 
-    module: str
+    module: str  # "" where ``script`` makes the settings in code
     folder: str = ""
     source: str = ""  # the command file whose command runs Django's runner with it
+    script: str = ""  # the tree's script that calls ``settings.configure``, where no module is named
 
 
 def settings_module(tree: Path) -> DjangoSettings | None:
@@ -57,15 +122,20 @@ def _named_in(tree: Path, source: str) -> DjangoSettings | None:
     for line in (text_in(tree, source) or "").splitlines():
         named = [*_FLAG.findall(line), *_ASSIGNED.findall(line)]
         folders = [at]  # where Python looks first: the runner's working folder, or a script's folder
+        configuring = []
         for script in _SCRIPT.findall(line):
             if not script.startswith("/") and ".." not in script:  # a file of the tree, never beside it
                 path = (PurePosixPath(at) / script).as_posix()
-                named += _ASSIGNED.findall(text_in(tree, path) or "")
+                text = text_in(tree, path) or ""
+                named += _ASSIGNED.findall(text)
                 folders.append(_folder_of(path))
+                configuring += [path] if CONFIGURE_CALL in text else []
         for module in named:
             for folder in folders:
                 if _in_tree(tree / folder, module):
                     return DjangoSettings(module, folder, source)
+        if configuring:
+            return DjangoSettings("", _folder_of(configuring[0]), source, configuring[0])
     return None
 
 

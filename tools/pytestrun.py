@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.junit import read_junit
 from core.secrets import redact
-from tools import collectonce, testscripts
+from tools import collectonce, djangotests, testscripts
 from tools.djangotests import SETTINGS_VARIABLE, settings_module
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import has_module
@@ -135,9 +135,13 @@ def _pytest(
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
     env = environment.prepare(tree, scratch, pass_env)
-    if environment.python and (settings := settings_module(tree)) and has_module(environment.python, "pytest_django"):
-        env[SETTINGS_VARIABLE] = settings.module  # the module the project's Django runner would use (tools.djangotests)
     plugins = {collectonce.PLUGIN_NAME: collectonce.PLUGIN}
+    if environment.python and (settings := settings_module(tree)) and has_module(environment.python, "pytest_django"):
+        if settings.module:  # the module the project's Django runner would use (tools.djangotests)
+            env[SETTINGS_VARIABLE] = settings.module
+        else:  # or its script, which makes the settings in code
+            env[djangotests.SCRIPT_VARIABLE] = settings.script
+            plugins[djangotests.PLUGIN_NAME] = djangotests.PLUGIN
     scripts = {script: folder for script, folder in test_scripts(tree).items() if script in args}
     if scripts:  # each runs as one test, through the plugin
         env[SCRIPTS_VARIABLE] = json.dumps(scripts)

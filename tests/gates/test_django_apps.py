@@ -48,6 +48,20 @@ BESIDE = {
     ),
 }
 
+# as django-simple-history's runtests.py makes its settings: in code, in the function its __main__ block calls
+RUNNER = {
+    **{name: text for name, text in APP.items() if name != "tests/settings.py"},
+    "tox.ini": "[testenv]\ncommands = python runtests.py {posargs}\n",
+    "runtests.py": "import sys\n\nimport django\nfrom django.conf import settings\n"
+    "from django.test.runner import DiscoverRunner\n\nSETTINGS = dict(\n    SECRET_KEY='tests',\n"
+    "    INSTALLED_APPS=['shelf'],\n    SHELF_SIZE=3,\n"
+    "    DATABASES={'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': ':memory:'}},\n)\n\n\n"
+    "def main(database='sqlite3'):\n    if not settings.configured:\n        settings.configure(**SETTINGS)\n"
+    "    django.setup()\n    sys.exit(DiscoverRunner().run_tests(['tests']))\n\n\n"
+    "if __name__ == '__main__':\n    main()\n",
+}
+LAYOUTS = {"tests beside the tree": APP, "tests beside their manage.py": BESIDE, "settings made by its runner": RUNNER}
+
 
 def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> None:
     assert settings_module(make_repo(APP)) == DjangoSettings("tests.settings", "", "tox.ini")
@@ -67,17 +81,21 @@ def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> N
     assert settings_module(make_repo({**APP, "pytest.ini": pytest_ini}, name="own")) is None
     elsewhere = APP["tox.ini"].replace("tests.settings", "tests.production")
     assert settings_module(make_repo({**APP, "tox.ini": elsewhere}, name="missing")) is None
+    # no module named, but the script the command runs makes the settings in code
+    assert settings_module(make_repo(RUNNER, name="runner")) == DjangoSettings("", "", "tox.ini", "runtests.py")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("layout", ["tests beside the tree", "tests beside their manage.py"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch, layout: str) -> None:
     """django-filter's tests are Django TestCases that its runtests.py configures Django for: pytest alone failed
     every one, here and on the base, and each review said its tests judged nothing. django-mptt's and
     django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
-    ``test_project.settings``) is beside the script, as its test app is: their tests could not be collected."""
+    ``test_project.settings``) is beside the script, as its test app is: their tests could not be collected.
+    django-simple-history's ``runtests.py`` names no module: its ``main()`` makes the settings in code, and every
+    TestCase failed on both sides for want of them."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
-    root = make_repo(APP if layout == "tests beside the tree" else BESIDE)
+    root = make_repo(LAYOUTS[layout])
     # say no: upper case where each word was capitalized
     broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
     report = gate_of(review_as_configured(root, broken, tests=TIMEOUT))
