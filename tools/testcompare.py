@@ -20,6 +20,8 @@ from tools.findings import Finding
 from tools.pytestrun import TestRun
 from tools.scope import added_tests
 
+COMMON_ERROR_SHOWN = 200  # characters of the one error most failures share
+
 
 def flaky_failures(
     run: TestRun,
@@ -136,10 +138,24 @@ def compare_to_base(run: TestRun, before: TestRun, flaky: dict[str, str], unjudg
                 rule="tests.pre-existing-failure",
                 severity="warning",
                 message=f"{len(old)} test(s) already failed on the base: {shown}"
-                + (f" ({len(unjudged)} of them in file(s) it could not collect)" if unjudged else ""),
+                + (f" ({len(unjudged)} of them in file(s) it could not collect)" if unjudged else "")
+                + (f"; {common}" if (common := common_error(run, old)) else ""),
             )
         )
     return findings
+
+
+def common_error(run: TestRun, tests: list[str]) -> str | None:
+    """The error most of ``tests`` (failures of ``run``) fail with, said, when one does: where every test fails here
+    and on the base alike, that error is why nothing was judged (django-model-utils' 299 tests, each refused the
+    PostgreSQL server its settings name), and the person reading the verdict needs it more than the tests' names."""
+    errors = Counter(run.failures[t][2] for t in tests if t in run.failures and not _judges(run.failures[t][2]))
+    if not errors:
+        return None
+    message, count = errors.most_common(1)[0]
+    if count < 2 or count * 2 < len(tests):
+        return None
+    return f"{count} of them with: {message.strip().splitlines()[0][:COMMON_ERROR_SHOWN]}"
 
 
 def _judges(message: str) -> bool:

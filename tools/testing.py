@@ -50,7 +50,7 @@ from tools.policy import TestRules, matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
 from tools.scope import deleted_tests, weakened_tests
 from tools.selection import is_test_file, select_tests
-from tools.testcompare import as_renamed, compare_to_base, flaky_failures, uncollected_on_base
+from tools.testcompare import as_renamed, common_error, compare_to_base, flaky_failures, uncollected_on_base
 from tools.unbuilt import UNBUILT, built_by_the_change, left_out, native_not_rebuilt, native_sources, not_installed
 from tools.weakening import disappeared_tests
 
@@ -330,6 +330,7 @@ def tests_gate(
     unchecked = not run.passed and not _errors(findings)
     if unchecked:
         detail = f"none of the {run.ran} test(s) that ran passed, here or on the base, so none judged the change"
+        detail += f" ({common})" if (common := common_error(run, list(run.failures))) else ""
     return GateReport(
         name="tests",
         passed=not _errors(findings),

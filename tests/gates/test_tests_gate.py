@@ -80,6 +80,24 @@ def test_tests_that_all_fail_on_the_base_too_judge_nothing(make_repo) -> None:
     assert judged.passed and not judged.skipped
 
 
+def test_tests_that_all_fail_with_one_error_say_it(make_repo) -> None:
+    """django-model-utils' settings name a PostgreSQL server unless its tests are told SQLite: its 299 tests failed
+    here and on the base alike, and the review said none judged the change, and not why. The error most of them
+    share is said, where the verdict is."""
+    db = "def connect():\n    raise RuntimeError('no database server at localhost:5432')\n"
+    tests = (
+        "from calc import db\nfrom calc.ops import add\n\n\ndef test_add_stored():\n    db.connect()\n"
+        "    assert add(1, 1) == 2\n\n\ndef test_sum_stored():\n    db.connect()\n    assert add(1, 2) == 3\n"
+    )
+    root = make_repo({"calc/ops.py": FILES["calc/ops.py"], "calc/db.py": db, "tests/test_db.py": tests})
+    diff = diff_of(root, {"calc/ops.py": FILES["calc/ops.py"].replace("return a + b", "return b + a")})
+    report = gate_report(review(root, diff, tests=TestSettings(timeout=60)))
+    assert report.passed and report.skipped, report
+    said = "2 of them with: RuntimeError: no database server at localhost:5432"
+    assert report.detail.endswith(f"so none judged the change ({said})"), report.detail
+    assert [f.message.endswith(said) for f in report.findings] == [True], report.findings
+
+
 def test_a_run_past_its_time_fails_the_gate_when_the_base_finishes(make_repo) -> None:
     """A change that makes its tests hang (a loop it added) is refused, saying the base finished them and how to
     give them more time."""
