@@ -86,6 +86,12 @@ def installed_extras(tree: Path) -> list[str]:
     return [e for e in dict.fromkeys(found) if e and not e.lower().startswith("doc")]
 
 
+def installs_all_extras(tree: Path) -> bool:
+    """Whether the project's commands install every extra it declares (``poetry install --all-extras``, ``uv sync
+    --all-extras``): openapi-core's CI does, and its conftest imports falcon, which only its ``falcon`` extra holds."""
+    return any("--all-extras" in line for line in command_lines(tree) if any(word in line for word in _INSTALLS))
+
+
 def installed_groups(tree: Path) -> list[str]:
     """The dependency groups the project's commands install (``uv sync --group test``, ``pip install --group
     dev``), in the order first named; documentation's left out."""

@@ -40,7 +40,13 @@ from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
 from tools import envbuild, generated, sandbox
-from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files, is_command_file
+from tools.commandfiles import (
+    installed_extras,
+    installed_groups,
+    installed_requirement_files,
+    installs_all_extras,
+    is_command_file,
+)
 from tools.djangotests import settings_module
 from tools.envbuild import IMPORTED_BY_TESTS, EnvironmentBuildError, Progress, Recipe
 from tools.envcache import KEPT_BYTES
@@ -60,6 +66,7 @@ from tools.testdeps import (
     pipenv_packages,
     poetry_dev,
     poetry_main,
+    project_extras,
     test_groups,
     uv_default_groups,
     uv_dev,
@@ -393,7 +400,8 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # with the extras the project's own commands install too (cachecontrol's `uv sync --extra dev`) and what tox
     # installs under its envs' other factors (authlib's `django: django` group), first: such an extra may also hold
     # what does not install here (docs, lint tools), and two factors may conflict, so the attempts after it go without
-    commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree)]))
+    every = project_extras(pyproject) if installs_all_extras(tree) else []
+    commanded = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras, *installed_extras(tree), *every]))
     factored = (*group_args(tox.factored_groups), *tox.factored)
     ran_groups = (
         *group_args([g for g in [*commanded_groups, *uv_default_groups(pyproject, tree)] if g not in tested]),

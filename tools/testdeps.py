@@ -67,6 +67,16 @@ def declared(pyproject: dict[str, Any], extras: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def project_extras(pyproject: dict[str, Any]) -> list[str]:
+    """The extras pyproject.toml declares (``[project.optional-dependencies]``, poetry's ``[tool.poetry.extras]``),
+    documentation's (``docs``, ``doc``) left out, as ``installed_extras`` leaves them."""
+    named = [
+        *table_at(pyproject, "project", "optional-dependencies"),
+        *table_at(pyproject, "tool", "poetry", "extras"),
+    ]
+    return [e for e in dict.fromkeys(named) if not e.lower().startswith("doc")]
+
+
 def uv_dev(pyproject: dict[str, Any]) -> list[str]:
     """uv's older spelling of the ``dev`` group, ``[tool.uv] dev-dependencies``, when the project has no test or
     dev group (``test_groups``): a 2025 pdoc lists pydantic there, which a commit's new tests import."""

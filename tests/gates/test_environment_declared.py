@@ -118,6 +118,11 @@ DECLARED = {
         "tox.ini": "[testenv]\ndeps = -r requirements-test.txt\ncommands = pytest\n",
         "setup.py": "raise SystemExit('this project does not build here')\n",
     },
+    "every extra, as the project's CI installs them": {
+        "pyproject.toml": '[tool.poetry.extras]\nio = ["tomli-w"]\ndocs = ["patchgate-no-such-project"]\n\n'
+        '[project.optional-dependencies]\nio = ["tomli-w"]\ndocs = ["patchgate-no-such-project"]\n',
+        ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: poetry install --all-extras\n",
+    },
     "a dependency group the project's commands install": {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
         "noxfile.py": 'session.run_install("uv", "sync", "--group", "io")\n',
@@ -153,7 +158,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     whose pydantic conflicts with its tests' file, which holds graphql-core; shellingham's pytest-mock only in its
     Pipfile's ``[dev-packages]``; verboselogs' mock in the requirements-tests.txt that pins a pylint 1.3, which
     does not build on Python 3.11; a 2019 prettyprinter's ipython in cookiecutter's requirements_dev.txt, beside
-    pins of pip 9 and cryptography 1.7. Needs the package registry."""
+    pins of pip 9 and cryptography 1.7; a 2026 openapi-core's conftest imports falcon, one of the extras its CI's
+    ``poetry install --all-extras`` installs (documentation's left out). Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
