@@ -52,6 +52,7 @@ from tools.envbuild import IMPORTED_BY_TESTS, EnvironmentBuildError, Progress, R
 from tools.envcache import KEPT_BYTES
 from tools.envtries import Attempt
 from tools.generated import site_packages
+from tools.noxsessions import nox_requirements
 from tools.pythons import admitted_python, version_of
 from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
 from tools.runpath import run_path
@@ -380,6 +381,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     pdm_tested, commanded_groups = pdm_groups(pyproject), installed_groups(tree)
     listed = (*poetry_dev(pyproject), *uv_dev(pyproject), *pdm_dev(pyproject, pdm_tested), *hatch_dev(pyproject, tree))
     listed += tuple(pipenv_packages(tree, buildable))  # a Pipfile's, where the project has one
+    listed += tuple(nox_requirements(tree))  # what its nox test sessions install by name
     groups = (*group_args(tested), *listed)
     test_declared, runtime = declared(pyproject, [*TEST_EXTRAS, *tox.extras]), set(declared(pyproject, []))
     tested_files = [r for r in requirements if "test" in r.lower() or r in ran]

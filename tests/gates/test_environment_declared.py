@@ -123,6 +123,12 @@ DECLARED = {
         '[project.optional-dependencies]\nio = ["tomli-w"]\ndocs = ["patchgate-no-such-project"]\n',
         ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: poetry install --all-extras\n",
     },
+    "a nox test session's packages": {
+        "noxfile.py": "import nox\n\n\n@nox.session(python=['3.11'])\ndef test(session):\n"
+        "    deps = ['pytest', 'tomli-w']\n    session.install('--upgrade', *deps)\n    session.install('-e', '.')\n"
+        "    session.run('pytest')\n\n\n@nox.session\ndef docs(session):\n"
+        "    session.install('patchgate-no-such-project')\n    session.run('mkdocs', 'build')\n"
+    },
     "a dependency group the project's commands install": {
         "pyproject.toml": '[dependency-groups]\ntest = ["pytest"]\nio = ["tomli-w"]\n',
         "noxfile.py": 'session.run_install("uv", "sync", "--group", "io")\n',
@@ -159,7 +165,8 @@ def test_a_built_environment_installs_what_the_tests_import(make_repo, tmp_path,
     Pipfile's ``[dev-packages]``; verboselogs' mock in the requirements-tests.txt that pins a pylint 1.3, which
     does not build on Python 3.11; a 2019 prettyprinter's ipython in cookiecutter's requirements_dev.txt, beside
     pins of pip 9 and cryptography 1.7; a 2026 openapi-core's conftest imports falcon, one of the extras its CI's
-    ``poetry install --all-extras`` installs (documentation's left out). Needs the package registry."""
+    ``poetry install --all-extras`` installs (documentation's left out); respx's pytest-cov, which its addopts need,
+    only in its nox test session's ``session.install(*deps)``. Needs the package registry."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     pyproject = BUILT["pyproject.toml"].replace('dependencies = ["tomli-w"]', "dependencies = []")
     extra = DECLARED[declared]
