@@ -28,8 +28,9 @@ from pathlib import Path, PurePosixPath
 from core.pymodules import SOURCE_ROOTS
 from tools.commandfiles import command_files
 from tools.gate import text_in
+from tools.hatchenvs import hatch_pythonpath
 from tools.pytestconfig import read_pytest_config
-from tools.toxconfig import tox_changedir
+from tools.toxconfig import tox_changedir, tox_pythonpath
 
 SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
 _FLAG = re.compile(r"--settings[=\s]+[\"']?([A-Za-z_][\w.]*)")
@@ -119,9 +120,11 @@ def settings_module(tree: Path) -> DjangoSettings | None:
 def _named_in(tree: Path, source: str) -> DjangoSettings | None:
     """The first settings module a command of the command file ``source`` names, that ``tree`` holds."""
     at = tox_changedir(tree) if source == "tox.ini" else ""  # where the file's commands run
+    on_path = [_relative(tree, folder) for folder in [*tox_pythonpath(tree), *hatch_pythonpath(tree)]]
     for line in (text_in(tree, source) or "").splitlines():
         named = [*_FLAG.findall(line), *_ASSIGNED.findall(line)]
-        folders = [at]  # where Python looks first: the runner's working folder, or a script's folder
+        # where Python looks: the runner's working folder, the folders tox or hatch put on the path, a script's folder
+        folders = [at, *on_path]
         configuring = []
         for script in _SCRIPT.findall(line):
             if not script.startswith("/") and ".." not in script:  # a file of the tree, never beside it
@@ -137,6 +140,11 @@ def _named_in(tree: Path, source: str) -> DjangoSettings | None:
         if configuring:
             return DjangoSettings("", _folder_of(configuring[0]), source, configuring[0])
     return None
+
+
+def _relative(tree: Path, folder: Path) -> str:
+    """``folder`` (inside ``tree``) as the tree's relative folder name."""
+    return folder.relative_to(tree.resolve()).as_posix()
 
 
 def _folder_of(script: str) -> str:

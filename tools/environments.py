@@ -52,6 +52,7 @@ from tools.envbuild import IMPORTED_BY_TESTS, EnvironmentBuildError, Progress, R
 from tools.envcache import KEPT_BYTES
 from tools.envtries import Attempt
 from tools.generated import site_packages
+from tools.hatchenvs import hatch_env_vars
 from tools.noxsessions import nox_requirements
 from tools.pythons import admitted_python, version_of
 from tools.reqfiles import FROM_THE_INDEX, named_files, requirement_lines, takes_from_urls
@@ -106,7 +107,8 @@ class TestEnvironment:
 
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported). The tree's tox ``setenv`` gives
-        the tests its variables under those (``tools.toxconfig.tox_setenv``), as tox would.
+        the tests its variables under those (``tools.toxconfig.tox_setenv``), as tox would, and so do hatch's test
+        environments (``tools.hatchenvs``)
         """
         # patchgate's own packages are not the project's
         site = site_packages(self.python) if self.python is not None and self.kind != "patchgate" else []
@@ -116,7 +118,8 @@ class TestEnvironment:
         generated.complete_modules(tree, site)
         roots = [str(root) for root in run_path(tree)]
         return {
-            **tox_setenv(tree),  # what tox gives the tests; yours and ours below win
+            **hatch_env_vars(tree),  # what hatch and tox give the tests; yours and ours below win
+            **tox_setenv(tree),
             **allowed_env(os.environ, pass_env),
             **self.env,
             "PYTHONPATH": os.pathsep.join([str(tree), *roots]),

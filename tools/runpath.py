@@ -14,12 +14,13 @@ from pathlib import Path
 
 from core.pymodules import import_roots
 from tools.djangotests import settings_module
+from tools.hatchenvs import hatch_pythonpath
 from tools.toxconfig import tox_pythonpath
 
 
 def run_path(tree: Path) -> list[Path]:
     """The folders of ``tree`` a test run puts on the path after ``tree`` itself, in order, each once."""
-    roots = [*import_roots(tree), *tox_pythonpath(tree)]
+    roots = [*import_roots(tree), *tox_pythonpath(tree), *hatch_pythonpath(tree)]
     if (django := settings_module(tree)) and django.folder:
         roots.append(tree / django.folder)
     return list(dict.fromkeys(roots))

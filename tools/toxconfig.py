@@ -32,6 +32,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from core.tables import ini_file, ini_text, pyproject_of, strings_in, table_at, toml_file
+from tools.envvars import path_folders, project_may_set
 from tools.reqfiles import COMMENT, parsed_requirement
 
 _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
@@ -41,8 +42,6 @@ _REFERENCE = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
 _FACTORED = re.compile(r"^([\w.,!{}-]+):\s*([^/\s].*)$")
 # the project itself with extras, as tox's deps name it: `.[exchange]`, `-e {toxinidir}[test]`, `-e ".[tests]"`
 _OWN = re.compile(r"""^(?:(?:-e|--editable)\s*)?(["']?)(?:\.|\{toxinidir\}|\{tox_root\})/?\[([\w.,\s-]+)\]\1$""")
-_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_OURS = ("PATH", "HOME", "TMPDIR", "PYTHON", "PYTEST_")  # variables a test run's own setup decides (prefixes)
 _PYTHON_FACTOR = re.compile(r"^(?:py|pypy|python)\d*(?:\.\d+)?$")
 _VERSION = re.compile(r"(?:python|py)(\d)\.?(\d+)")  # an interpreter basepython names: python3.9, py39
 
@@ -89,17 +88,11 @@ def tox_pythonpath(tree: Path) -> list[Path]:
     """The folders of ``tree`` that tox's ``[testenv] setenv`` puts on ``PYTHONPATH`` (``{toxinidir}`` read as the
     root), in tox.ini or ``legacy_tox_ini``: microdot's ``PYTHONPATH=libs/common`` holds the utemplate its package
     imports, and without it every test failed on every commit, so none judged anything."""
-    root = tree.resolve()
     found = []
     for line in _testenv(tree, "setenv"):
         name, equals, value = line.partition("=")
-        if not equals or name.strip() != "PYTHONPATH":
-            continue
-        for part in value.strip().split(":"):
-            named = _rooted(part.strip(), ".")
-            folder = (tree / named).resolve()
-            if named and "{" not in named and folder.is_dir() and folder.is_relative_to(root) and folder != root:
-                found.append(folder)
+        if equals and name.strip() == "PYTHONPATH":
+            found += path_folders(tree, _rooted(value.strip(), "."))
     return list(dict.fromkeys(found))
 
 
@@ -120,7 +113,7 @@ def tox_setenv(tree: Path) -> dict[str, str]:
         value = _rooted(value, str(tree))
         if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":  # `DB_NAME=":memory:"`
             value = value[1:-1]
-        if equals and _VARIABLE.fullmatch(name) and "{" not in value and not name.startswith(_OURS):
+        if equals and project_may_set(name, value):
             found[name] = value
     return found
 

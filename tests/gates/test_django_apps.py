@@ -60,7 +60,18 @@ RUNNER = {
     "    django.setup()\n    sys.exit(DiscoverRunner().run_tests(['tests']))\n\n\n"
     "if __name__ == '__main__':\n    main()\n",
 }
-LAYOUTS = {"tests beside the tree": APP, "tests beside their manage.py": BESIDE, "settings made by its runner": RUNNER}
+# as django-otp's hatch environment runs its tests: the settings module in the folder it puts on PYTHONPATH
+HATCH = {
+    **{name: text for name, text in BESIDE.items() if name not in ("tox.ini", "tests/manage.py")},
+    "pyproject.toml": APP["pyproject.toml"] + '\n[tool.hatch.envs.default.env-vars]\nPYTHONPATH = "tests"\n'
+    'DJANGO_SETTINGS_MODULE = "settings"\n\n[tool.hatch.envs.default.scripts]\ntest = "python -m django test"\n',
+}
+LAYOUTS = {
+    "tests beside the tree": APP,
+    "tests beside their manage.py": BESIDE,
+    "settings made by its runner": RUNNER,
+    "settings named by hatch's environment": HATCH,
+}
 
 
 def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> None:
@@ -81,6 +92,8 @@ def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> N
     assert settings_module(make_repo({**APP, "pytest.ini": pytest_ini}, name="own")) is None
     elsewhere = APP["tox.ini"].replace("tests.settings", "tests.production")
     assert settings_module(make_repo({**APP, "tox.ini": elsewhere}, name="missing")) is None
+    # django-otp's hatch environment: the module in the folder it puts on PYTHONPATH
+    assert settings_module(make_repo(HATCH, name="hatch")) == DjangoSettings("settings", "tests", "pyproject.toml")
     # no module named, but the script the command runs makes the settings in code
     assert settings_module(make_repo(RUNNER, name="runner")) == DjangoSettings("", "", "tox.ini", "runtests.py")
 
@@ -93,7 +106,8 @@ def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch,
     django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
     ``test_project.settings``) is beside the script, as its test app is: their tests could not be collected.
     django-simple-history's ``runtests.py`` names no module: its ``main()`` makes the settings in code, and every
-    TestCase failed on both sides for want of them."""
+    TestCase failed on both sides for want of them. django-otp's hatch environment names its settings module, in
+    the folder it puts on ``PYTHONPATH``: no module of the app imported."""
     monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
     root = make_repo(LAYOUTS[layout])
     # say no: upper case where each word was capitalized

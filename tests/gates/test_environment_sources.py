@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import write_files
 from tools.commandfiles import installed_extras, installed_groups, installed_requirement_files
+from tools.hatchenvs import hatch_env_vars, hatch_pythonpath
 from tools.noxsessions import nox_requirements
 from tools.reqfiles import FROM_THE_INDEX, takes_from_urls, write_twins
 from tools.testdeps import group_requirements
@@ -264,3 +265,19 @@ def test_the_packages_a_nox_test_session_installs_by_name_are_read(tmp_path: Pat
         },
     )
     assert nox_requirements(tmp_path) == ["pytest", "pytest-cov", "trio>=0.22"]
+
+
+def test_the_variables_hatch_s_test_environments_set_are_read(tmp_path: Path) -> None:
+    """django-otp's default hatch environment puts ``test`` on ``PYTHONPATH`` and names its Django settings there;
+    a lint environment's, the variables Python and the sandbox read, and hatch's own substitutions are not read."""
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.hatch.envs.default.env-vars]\nPYTHONPATH = "test"\n'
+            'DJANGO_SETTINGS_MODULE = "test_project.settings"\nPATH = "/opt"\nSITE = "{root:uri}"\n\n'
+            '[tool.hatch.envs.lint.env-vars]\nLINT = "1"\n',
+            "test/test_project/settings.py": "",
+        },
+    )
+    assert hatch_env_vars(tmp_path) == {"DJANGO_SETTINGS_MODULE": "test_project.settings"}
+    assert hatch_pythonpath(tmp_path) == [(tmp_path / "test").resolve()]
