@@ -36,12 +36,12 @@ SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
 _FLAG = re.compile(r"--settings[=\s]+[\"']?([A-Za-z_][\w.]*)")
 _ASSIGNED = re.compile(r"DJANGO_SETTINGS_MODULE[\"']?\s*[,=:]\s*[\"']?([A-Za-z_][\w.]*)")
 _SCRIPT = re.compile(r"[\w./-]+\.py\b")
-CONFIGURE_CALL = "settings.configure("
-_CONFIGURES = ("DJANGO_SETTINGS_MODULE", "settings.configure")
+_CONFIGURE_CALL = "settings.configure("
+_CONFIGURES = (SETTINGS_VARIABLE, _CONFIGURE_CALL)
 SCRIPT_VARIABLE = "PATCHGATE_DJANGO_SCRIPT"  # the script PLUGIN runs, relative to pytest's rootdir
 PLUGIN_NAME = "patchgate_django_configure"
-# Runs under the project's own Python, pytest and Django (tried: Django 4.2-5.2 on pytest-django 4.9): no
-# annotations, no f-strings.
+# Runs under the project's own Python, pytest and Django (tried: Django 4.2 under pytest-django 4.5, Django 5.1
+# under 4.9): no annotations, no f-strings.
 PLUGIN = '''"""patchgate: Django's settings made as the project's runner script makes them, in code."""
 import ast
 import os
@@ -132,7 +132,7 @@ def _named_in(tree: Path, source: str) -> DjangoSettings | None:
                 text = text_in(tree, path) or ""
                 named += _ASSIGNED.findall(text)
                 folders.append(_folder_of(path))
-                configuring += [path] if CONFIGURE_CALL in text else []
+                configuring += [path] if _CONFIGURE_CALL in text else []
         for module in named:
             for folder in folders:
                 if _in_tree(tree / folder, module):
