@@ -108,7 +108,7 @@ class TestEnvironment:
         Only allow-listed names and ``pass_env`` come from ours (``core.secrets.allowed_env``); HOME is
         the sandbox's to guard (read-only there, and every write to it reported). The tree's tox ``setenv`` gives
         the tests its variables under those (``tools.toxconfig.tox_setenv``), as tox would, and so do hatch's test
-        environments (``tools.hatchenvs``)
+        environments (``tools.hatchenvs``).
         """
         # patchgate's own packages are not the project's
         site = site_packages(self.python) if self.python is not None and self.kind != "patchgate" else []
