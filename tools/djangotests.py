@@ -11,12 +11,14 @@ sets ``settings``, which is ``tests/settings.py``; its apps sit beside it too), 
 A project that configures Django for pytest itself (pytest-django's setting in its pytest
 configuration, or a conftest.py that sets or configures it) is left as it is.
 
-Where the script names no module but makes the settings in code (django-simple-history's ``runtests.py`` calls
-``settings.configure(**get_default_settings(...))`` in its ``main()``; an old django-polymorphic's at module
-level), pytest runs the script up to that call before pytest-django sets Django up (``PLUGIN``, loaded with
-``-p``): its module-level code, then each of its functions that configures, called without arguments, with the
-script alone on ``sys.argv``, and stopped as soon as the settings are made, before it runs any test. Its reviews
-had said "not checked": every TestCase failed on both sides for want of settings.
+Where the script names no module of the tree but makes the settings in code (django-simple-history's
+``runtests.py`` calls ``settings.configure(**get_default_settings(...))`` in its ``main()``; an old
+django-polymorphic's at module level) or chooses the module as it runs (django-anymail's picks the settings file
+for the installed Django, sets ``DJANGO_SETTINGS_MODULE`` to it, then calls ``django.setup()``), pytest runs the
+script up to there before pytest-django sets Django up (``PLUGIN``, loaded with ``-p``): its module-level code,
+then each of its functions that configures or sets Django up, called without arguments, with the script alone on
+``sys.argv``, stopped as soon as the settings are made or Django is to be set up, before it runs any test. Their
+reviews had said "not checked": every TestCase failed on both sides for want of settings.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ _ASSIGNED = re.compile(r"DJANGO_SETTINGS_MODULE[\"']?\s*[,=:]\s*[\"']?([A-Za-z_]
 _SCRIPT = re.compile(r"[\w./-]+\.py\b")
 _CONFIGURE_CALL = "settings.configure("
 _CONFIGURES = (SETTINGS_VARIABLE, _CONFIGURE_CALL)
+_SETUP_CALL = "django.setup("  # a script that sets Django up has configured it just before, one way or another
 SCRIPT_VARIABLE = "PATCHGATE_DJANGO_SCRIPT"  # the script PLUGIN runs, relative to pytest's rootdir
 PLUGIN_NAME = "patchgate_django_configure"
 # Runs under the project's own Python, pytest and Django (tried: Django 4.2 under pytest-django 4.5, Django 5.1
@@ -55,35 +58,45 @@ class Configured(Exception):
     """The settings are made: the script stops there, before it runs any test."""
 
 
+def _calls(node, owner, method):
+    return any(
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == method
+        and owner in (getattr(call.func.value, "id", None), getattr(call.func.value, "attr", None))
+        for call in ast.walk(node)
+    )
+
+
 def _configuring(path):
-    """The script's top-level functions that call settings.configure, in order, and take no argument."""
+    """The script's top-level functions that configure Django or set it up, in order, and take no argument."""
     with open(path) as handle:
         module = ast.parse(handle.read())
     return [
         node.name for node in module.body
         if isinstance(node, ast.FunctionDef) and len(node.args.args) == len(node.args.defaults)
-        and any(
-            isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "configure"
-            and "settings" in (getattr(call.func.value, "id", None), getattr(call.func.value, "attr", None))
-            for call in ast.walk(node)
-        )
+        and (_calls(node, "settings", "configure") or _calls(node, "django", "setup"))
     ]
+
+
+def _stop(*args, **kwargs):
+    raise Configured()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    import django
     from django.conf import LazySettings, settings
 
-    if settings.configured:
+    if settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE"):
         return
     path = os.path.join(str(getattr(config, "rootpath", None) or config.rootdir), os.environ["PATCHGATE_DJANGO_SCRIPT"])
-    real = LazySettings.configure
+    real, setup = LazySettings.configure, django.setup
 
     def configure(self, *args, **kwargs):
         real(self, *args, **kwargs)
         raise Configured()
 
-    argv, LazySettings.configure, sys.argv = sys.argv, configure, [path]
+    argv, sys.argv = sys.argv, [path]
+    LazySettings.configure, django.setup = configure, _stop
     sys.path.insert(0, os.path.dirname(path))
     try:
         names = runpy.run_path(path, run_name="patchgate_django_runner")
@@ -92,7 +105,9 @@ def pytest_configure(config):
     except (Configured, SystemExit):
         pass
     finally:
-        LazySettings.configure, sys.argv = real, argv
+        LazySettings.configure, django.setup, sys.argv = real, setup, argv
+    if os.environ.get("DJANGO_SETTINGS_MODULE") and not settings.configured:
+        settings.INSTALLED_APPS  # the module the script named, read now: pytest-django sets Django up from it
 '''
 
 
@@ -132,7 +147,7 @@ def _named_in(tree: Path, source: str) -> DjangoSettings | None:
                 text = text_in(tree, path) or ""
                 named += _ASSIGNED.findall(text)
                 folders.append(_folder_of(path))
-                configuring += [path] if _CONFIGURE_CALL in text else []
+                configuring += [path] if _CONFIGURE_CALL in text or _SETUP_CALL in text else []
         for module in named:
             for folder in folders:
                 if _in_tree(tree / folder, module):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from uv import find_uv_bin
@@ -60,6 +61,16 @@ RUNNER = {
     "    django.setup()\n    sys.exit(DiscoverRunner().run_tests(['tests']))\n\n\n"
     "if __name__ == '__main__':\n    main()\n",
 }
+# as django-anymail's runtests.py chooses its settings module as it runs, then sets Django up
+CHOSEN = {
+    **APP,
+    "tox.ini": "[testenv]\ncommands = python runtests.py {posargs}\n",
+    "runtests.py": "import os\nimport sys\n\nimport django\nfrom django.conf import settings\n"
+    "from django.test.utils import get_runner\n\n\ndef main(labels=None):\n"
+    "    os.environ['DJANGO_SETTINGS_MODULE'] = '.'.join(['tests', 'settings'])\n    django.setup()\n"
+    "    sys.exit(get_runner(settings)().run_tests(labels or ['tests']))\n\n\n"
+    "if __name__ == '__main__':\n    main()\n",
+}
 # as django-otp's hatch environment runs its tests: the settings module in the folder it puts on PYTHONPATH
 HATCH = {
     **{name: text for name, text in BESIDE.items() if name not in ("tox.ini", "tests/manage.py")},
@@ -70,6 +81,7 @@ LAYOUTS = {
     "tests beside the tree": APP,
     "tests beside their manage.py": BESIDE,
     "settings made by its runner": RUNNER,
+    "settings chosen by its runner": CHOSEN,
     "settings named by hatch's environment": HATCH,
 }
 
@@ -96,19 +108,29 @@ def test_the_settings_module_is_the_one_the_projects_runner_uses(make_repo) -> N
     assert settings_module(make_repo(HATCH, name="hatch")) == DjangoSettings("settings", "tests", "pyproject.toml")
     # no module named, but the script the command runs makes the settings in code
     assert settings_module(make_repo(RUNNER, name="runner")) == DjangoSettings("", "", "tox.ini", "runtests.py")
+    # or chooses the module as it runs, then sets Django up
+    assert settings_module(make_repo(CHOSEN, name="chosen")) == DjangoSettings("", "", "tox.ini", "runtests.py")
+
+
+@pytest.fixture(scope="module")
+def layouts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the layouts' reviews: an app laid out another way installs the same packages, and a user's
+    second project reuses what the first one's build downloaded and built, as here."""
+    return tmp_path_factory.mktemp("django-layouts-cache")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_a_django_apps_tests_judge_its_changes(make_repo, tmp_path, monkeypatch, layout: str) -> None:
+def test_a_django_apps_tests_judge_its_changes(make_repo, layouts_cache: Path, monkeypatch, layout: str) -> None:
     """django-filter's tests are Django TestCases that its runtests.py configures Django for: pytest alone failed
     every one, here and on the base, and each review said its tests judged nothing. django-mptt's and
     django-reversion's tox run ``tests/manage.py test``, whose settings module (``settings``,
     ``test_project.settings``) is beside the script, as its test app is: their tests could not be collected.
     django-simple-history's ``runtests.py`` names no module: its ``main()`` makes the settings in code, and every
-    TestCase failed on both sides for want of them. django-otp's hatch environment names its settings module, in
-    the folder it puts on ``PYTHONPATH``: no module of the app imported."""
-    monkeypatch.setenv("PATCHGATE_CACHE", str(tmp_path / "cache"))
+    TestCase failed on both sides for want of them; django-anymail's chooses its settings module as it runs.
+    django-otp's hatch environment names its settings module, in the folder it puts on ``PYTHONPATH``: no module of
+    the app imported."""
+    monkeypatch.setenv("PATCHGATE_CACHE", str(layouts_cache))
     root = make_repo(LAYOUTS[layout])
     # say no: upper case where each word was capitalized
     broken = diff_of(root, {"shelf/titles.py": TITLES.replace("text.title()", "text.upper()")})
