@@ -15,10 +15,10 @@ Where the script names no module of the tree but makes the settings in code (dja
 ``runtests.py`` calls ``settings.configure(**get_default_settings(...))`` in its ``main()``; an old
 django-polymorphic's at module level) or chooses the module as it runs (django-anymail's picks the settings file
 for the installed Django, sets ``DJANGO_SETTINGS_MODULE`` to it, then calls ``django.setup()``), pytest runs the
-script up to there before pytest-django sets Django up (``PLUGIN``, loaded with ``-p``): its module-level code,
-then each of its functions that configures or sets Django up, called without arguments, with the script alone on
-``sys.argv``, stopped as soon as the settings are made or Django is to be set up, before it runs any test. Their
-reviews had said "not checked": every TestCase failed on both sides for want of settings.
+script as its command runs it, as ``__main__`` with itself alone on ``sys.argv``, up to there (``PLUGIN``, loaded
+with ``-p``, before pytest-django sets Django up): stopped as soon as the settings are made or Django is to be set
+up, before it runs any test. Their reviews had said "not checked": every TestCase failed on both sides for want of
+settings.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ PLUGIN_NAME = "patchgate_django_configure"
 # Runs under the project's own Python, pytest and Django (tried: Django 4.2 under pytest-django 4.5, Django 5.1
 # under 4.9): no annotations, no f-strings.
 PLUGIN = '''"""patchgate: Django's settings made as the project's runner script makes them, in code."""
-import ast
 import os
 import runpy
 import sys
@@ -56,25 +55,6 @@ import pytest
 
 class Configured(Exception):
     """The settings are made: the script stops there, before it runs any test."""
-
-
-def _calls(node, owner, method):
-    return any(
-        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == method
-        and owner in (getattr(call.func.value, "id", None), getattr(call.func.value, "attr", None))
-        for call in ast.walk(node)
-    )
-
-
-def _configuring(path):
-    """The script's top-level functions that configure Django or set it up, in order, and take no argument."""
-    with open(path) as handle:
-        module = ast.parse(handle.read())
-    return [
-        node.name for node in module.body
-        if isinstance(node, ast.FunctionDef) and len(node.args.args) == len(node.args.defaults)
-        and (_calls(node, "settings", "configure") or _calls(node, "django", "setup"))
-    ]
 
 
 def _stop(*args, **kwargs):
@@ -99,9 +79,7 @@ def pytest_configure(config):
     LazySettings.configure, django.setup = configure, _stop
     sys.path.insert(0, os.path.dirname(path))
     try:
-        names = runpy.run_path(path, run_name="patchgate_django_runner")
-        for name in _configuring(path):
-            names[name]()
+        runpy.run_path(path, run_name="__main__")
     except (Configured, SystemExit):
         pass
     finally:
