@@ -5,7 +5,8 @@ starlette and flask (``deps = [...]``, then ``session.install("--upgrade", *deps
 pytest-cov (``--cov=respx``): without it pytest refused to start on every commit, and each review checked nothing.
 The noxfile is read, never run (it is the project's code): each session function (decorated with ``session``) that
 runs pytest, and each ``session.install`` call in it, its string arguments and the starred names of string lists
-the function assigns; options, paths and the project itself (``-e .``) are left out, and what is no requirement.
+the function assigns, and an f-string's package before the version a session's parameter fills in, bare; options,
+paths and the project itself (``-e .``) are left out, and what is no requirement.
 Files it names (``-r``) and extras of the project (``.[test]``) are ``tools.commandfiles``' to read.
 """
 
@@ -74,9 +75,20 @@ def _installed(function: ast.FunctionDef) -> list[str]:
                     words.append(argument.value)
                 elif isinstance(argument, ast.Starred) and isinstance(argument.value, ast.Name):
                     words += lists.get(argument.value.id, [])
+                elif isinstance(argument, ast.JoinedStr):
+                    words.append(_named_before_version(argument))
             # the file after ``-r`` or ``-c`` is no requirement (``requirements.txt`` reads as a name)
             found += [w for w, before in zip(words, ["", *words], strict=False) if before not in _FILE_FLAGS]
     return found
+
+
+def _named_before_version(text: ast.JoinedStr) -> str:
+    """The package an f-string names before the version a session's parameter fills in (django-test-plus'
+    ``f"django~={django}"``, one session per Django): ``django``, bare, the newest of the build's date, as tox's
+    factors' alternatives are named once (``tools.toxconfig``); "" where it starts with no name."""
+    first = text.values[0] if text.values else None
+    head = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    return head.rstrip("~=<>!") if head[len(head.rstrip("~=<>!")) :] else ""
 
 
 def _is_requirement(argument: str) -> bool:

@@ -252,19 +252,21 @@ def test_requirement_files_that_take_packages_from_urls_get_twins_that_take_them
 def test_the_packages_a_nox_test_session_installs_by_name_are_read(tmp_path: Path) -> None:
     """respx's test session installs its test dependencies from a list (``session.install("--upgrade", *deps)``),
     and pytest-cov among them, which its addopts need. What a session that runs no pytest installs (docs, lint),
-    options, files after ``-r`` and the project itself are not read; the noxfile is never run."""
+    options, files after ``-r`` and the project itself are not read; the noxfile is never run. django-test-plus
+    installs ``f"django~={django}"``, one session per Django: its Django, bare."""
     write_files(
         tmp_path,
         {
             "noxfile.py": "import nox\n\n\n@nox.session(python=['3.10', '3.11'])\ndef test(session):\n"
             "    deps = ['pytest', 'pytest-cov', 'trio>=0.22']\n    session.install('--upgrade', *deps)\n"
             "    session.install('-e', '.', '-r', 'requirements.txt', 'pytest')\n"
+            "    session.install(f'django~={django}', f'{extra}==1')\n"
             "    session.run('python', '-m', 'pytest', *session.posargs)\n\n\n"
             "@nox.session\ndef docs(session):\n    session.install('mkdocs')\n    session.run('mkdocs', 'build')\n\n\n"
             "def helper(session):\n    session.install('black')\n    session.run('pytest')\n"
         },
     )
-    assert nox_requirements(tmp_path) == ["pytest", "pytest-cov", "trio>=0.22"]
+    assert nox_requirements(tmp_path) == ["pytest", "pytest-cov", "trio>=0.22", "django"]
 
 
 def test_the_variables_hatch_s_test_environments_set_are_read(tmp_path: Path) -> None:
