@@ -88,7 +88,8 @@ def _named_before_version(text: ast.JoinedStr) -> str:
     factors' alternatives are named once (``tools.toxconfig``); "" where it starts with no name."""
     first = text.values[0] if text.values else None
     head = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-    return head.rstrip("~=<>!") if head[len(head.rstrip("~=<>!")) :] else ""
+    name = head.rstrip("~=<>!")
+    return name if name != head else ""  # only where a version operator ends the string's head
 
 
 def _is_requirement(argument: str) -> bool:
