@@ -111,7 +111,9 @@ def compare_to_base(run: TestRun, before: TestRun, flaky: dict[str, str], unjudg
         if test_id in before.failures or test_id in unjudged:
             old.append(test_id)
         elif test_id in flaky:
-            said = f"{test_id} failed, {flaky[test_id]}: a flaky test, not the change's: {message}"
+            # or order-dependent: django-simple-history's registry tests, which its runner runs apart from the others
+            said = f"{test_id} failed, {flaky[test_id]}: flaky, or failing only beside other tests, not the change's"
+            said += f": {message}"
             findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
         elif (run.files.get(test_id), test_id.rpartition("::")[2]) in cut:
             said = (

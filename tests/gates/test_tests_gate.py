@@ -280,6 +280,7 @@ def test_a_new_failure_that_passes_when_run_again_is_flaky_and_a_real_break_stil
     (flaky,) = touched.findings
     assert flaky.rule == "tests.flaky" and flaky.severity == "warning"
     assert flaky.message.startswith("tests.test_flaky::test_once failed, then passed when its file ran again")
+    assert "flaky, or failing only beside other tests, not the change's" in flaky.message
     broken = FLAKY["calc/ops.py"].replace("a + b", "a * b")  # 1 * 1 == 1: test_second fails after test_first
     report = gate_report(review(root, diff_of(root, {"calc/ops.py": broken})))
     assert not report.passed
