@@ -386,7 +386,7 @@ def _distill(model: str, path: Path) -> None:
     hf_logging.disable_progress_bar()
     err.print(
         f"distilling a static embedding model from {'/'.join(Path(model).parts[-2:])} into {path.parent} "
-        "(once per machine: 15-30 s on an idle 2-core CPU, minutes on a busy one)",
+        "(once per machine: 15-60 s on an idle 2-core CPU, minutes on a busy one)",
         style="dim",
     )
     with progress(transient=False) as bar, _tqdm_into(bar, "distilling the embedding model (tokens)"):
