@@ -79,26 +79,30 @@ def installed_extras(tree: Path) -> list[str]:
     """The project's extras its commands install (``uv sync --extra dev``, ``pip install -e .[test,dev]``), in the
     order first named; documentation's (``docs``, ``doc``) left out."""
     found: list[str] = []
-    for line in command_lines(tree):
-        if any(word in line for word in _INSTALLS):
-            found += _EXTRA_FLAG.findall(line)
-            found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
+    for line in _install_lines(tree):
+        found += _EXTRA_FLAG.findall(line)
+        found += [e.strip() for group in _OWN_EXTRAS.findall(line) for e in group.split(",")]
     return [e for e in dict.fromkeys(found) if e and not e.lower().startswith("doc")]
+
+
+def _install_lines(tree: Path) -> Iterator[str]:
+    """The command files' lines that install something (pip's, uv's, poetry's, PDM's, nox's ``install``; uv's ``sync``
+    and ``run``)."""
+    return (line for line in command_lines(tree) if any(word in line for word in _INSTALLS))
 
 
 def installs_all_extras(tree: Path) -> bool:
     """Whether the project's commands install every extra it declares (``poetry install --all-extras``, ``uv sync
     --all-extras``): openapi-core's CI does, and its conftest imports falcon, which only its ``falcon`` extra holds."""
-    return any("--all-extras" in line for line in command_lines(tree) if any(word in line for word in _INSTALLS))
+    return any("--all-extras" in line for line in _install_lines(tree))
 
 
 def installed_groups(tree: Path) -> list[str]:
     """The dependency groups the project's commands install (``uv sync --group test``, ``pip install --group
     dev``), in the order first named; documentation's left out."""
     found: list[str] = []
-    for line in command_lines(tree):
-        if any(word in line for word in _INSTALLS):
-            found += _GROUP_FLAG.findall(line)
+    for line in _install_lines(tree):
+        found += _GROUP_FLAG.findall(line)
     return [g for g in dict.fromkeys(found) if not g.lower().startswith("doc")]
 
 

@@ -104,16 +104,18 @@ def settings_module(tree: Path) -> DjangoSettings | None:
     """The settings module Django's runner uses for ``tree``'s tests, where pytest is not told one."""
     if _configured_for_pytest(tree):
         return None
+    # the folders tox or hatch put on the path: where a named module may be, whichever file names it
+    on_path = [_relative(tree, folder) for folder in [*tox_pythonpath(tree), *hatch_pythonpath(tree)]]
     for source in command_files(tree):
-        if found := _named_in(tree, source):
+        if found := _named_in(tree, source, on_path):
             return found
     return None
 
 
-def _named_in(tree: Path, source: str) -> DjangoSettings | None:
-    """The first settings module a command of the command file ``source`` names, that ``tree`` holds."""
+def _named_in(tree: Path, source: str, on_path: list[str]) -> DjangoSettings | None:
+    """The first settings module a command of the command file ``source`` names, that ``tree`` holds (at the
+    commands' working folder, in ``on_path`` or beside a script)."""
     at = tox_changedir(tree) if source == "tox.ini" else ""  # where the file's commands run
-    on_path = [_relative(tree, folder) for folder in [*tox_pythonpath(tree), *hatch_pythonpath(tree)]]
     for line in (text_in(tree, source) or "").splitlines():
         named = [*_FLAG.findall(line), *_ASSIGNED.findall(line)]
         # where Python looks: the runner's working folder, the folders tox or hatch put on the path, a script's folder
