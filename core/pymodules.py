@@ -8,6 +8,7 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from core.projects import member_projects
 from core.tables import pyproject_of, strings_in, table_at
 
 SOURCE_ROOTS = ("src/", "lib/", "python/")
@@ -32,7 +33,8 @@ def import_roots(tree: Path) -> list[Path]:
     """The folders of ``tree`` its Python code is imported from, besides ``tree`` itself: ``src/`` where there is
     one, and those the build declares: setuptools' ``packages.find`` ``where`` and ``package-dir`` root, maturin's
     ``python-source``. cbor2's Rust port keeps its package in python/cbor2, which only the build puts on the path:
-    no test imported it, on any commit, and nothing was checked."""
+    no test imported it, on any commit, and nothing was checked. Where the root holds no project, those of the
+    projects in its folders (``core.projects``: langgraph's ``libs/*``)."""
     pyproject = pyproject_of(tree)
     setuptools = table_at(pyproject, "tool", "setuptools")
     where = table_at(setuptools, "packages", "find").get("where")
@@ -43,6 +45,7 @@ def import_roots(tree: Path) -> list[Path]:
     ]
     roots = [tree / "src"] if (tree / "src").is_dir() else []
     roots += workspace_roots(tree, pyproject)
+    roots += [root for member in member_projects(tree) for root in import_roots(member) or [member]]
     for named in declared:
         if not isinstance(named, str) or named.strip("./") == "" or PurePosixPath(named).is_absolute():
             continue

@@ -29,13 +29,14 @@ import datetime
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from core.errors import ConfigError
 from core.git import run_git
+from core.projects import project_folder
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
 from core.tables import pyproject_of, table_at
@@ -173,14 +174,20 @@ def resolve_environment(
     progress: Progress | None = None,
     build: bool = True,
     as_of: str | None = None,
+    changed: Collection[str] = (),
 ) -> TestEnvironment:
     """The environment the tests of the repository at ``root`` run in (see the module docstring for the order).
 
     ``tree`` is what a build installs from (default ``root``); with ``build=False`` (doctor) nothing is
     built, and a not-yet-built environment is described instead. ``as_of`` builds with the packages of that date
-    (``TestEnvironment.packages_as_of`` of another build) instead of the era's.
+    (``TestEnvironment.packages_as_of`` of another build) instead of the era's. Where the root holds no project,
+    the environment is that of the project in a folder (``core.projects``) that ``changed`` (tree-relative paths)
+    is in: its own ``.venv``, or one built from its metadata.
     """
-    found = _resolve(root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build, as_of=as_of)
+    project = project_folder(tree or root, changed)
+    found = _resolve(
+        root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build, as_of=as_of, project=project
+    )
     return dataclasses.replace(found, root=root)
 
 
@@ -193,24 +200,25 @@ def _resolve(
     progress: Progress | None,
     build: bool,
     as_of: str | None,
+    project: str,
 ) -> TestEnvironment:
     configured = _configured(root, settings)
     if configured is not None:
         return configured
     if settings.env == "build":
-        recipe = _as_of(project_recipe(tree or root), as_of)
+        recipe = _as_of(project_recipe((tree or root) / project), as_of)
         cache = cache_dir or default_cache_dir()
         if not build:
             return _described(recipe, cache)
         return build_environment(recipe, cache, progress or (lambda _line: None), sandbox_settings=settings)
-    own, django = own_venvs(root), settings_module(root) is not None
+    own, django = own_venvs(root, project), settings_module(root) is not None
     runs = [(python, why) for python, why in own if not lacks_pytest(python, django=django)]
     if runs:
         return _repository_environment(*runs[0])
     bare = _repository_environment(*own[0]) if own else None  # the project's own, without pytest: passed over
     missing = "pytest-django, which runs its tests" if own and not lacks_pytest(own[0][0]) else "pytest"
     lacking = "the project has no environment of its own" if bare is None else f"{bare.how}, has no {missing}"
-    recipe = _as_of(project_recipe(tree or root), as_of)
+    recipe = _as_of(project_recipe((tree or root) / project), as_of)
     if not declares_dependencies(recipe):
         return bare or own_environment()
     cache = cache_dir or default_cache_dir()  # its imports need them: build the environment once (cached by its key)

@@ -118,7 +118,9 @@ class IssueTestsGate:
         settings = ctx.tests
         try:
             environment = confined(
-                resolve_environment(root, settings, tree=ctx.tree, progress=_progress), ctx.repo, settings
+                resolve_environment(root, settings, tree=ctx.tree, progress=_progress, changed=ctx.candidate.touched),
+                ctx.repo,
+                settings,
             )
             run = run_pytest(ctx.tree, present, settings.timeout, environment, settings.pass_env)
         except EnvironmentBuildError as exc:
@@ -188,7 +190,7 @@ def tests_gate(
     root = Path(repo.working_tree_dir or tree)
     timeout, test_globs = settings.timeout, rules.paths
     if options.tests == "none":  # a fast hook: no tests, and no environment built for them
-        found = resolve_environment(root, settings, tree=tree, build=False)
+        found = resolve_environment(root, settings, tree=tree, build=False, changed=candidate.touched)
         if found.kind == "built" and not (found.python and found.python.is_file()):
             found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
         environment = confined(found, repo, settings)
@@ -201,13 +203,14 @@ def tests_gate(
         # a README, a docs page: nothing to run, import or install, so no environment is built for it (minutes)
         return GateReport(name="tests", passed=True, detail=NO_RELATED, checked=NO_RELATED)
     try:
-        environment = confined(resolve_environment(root, settings, tree=tree, progress=_progress), repo, settings)
+        found = resolve_environment(root, settings, tree=tree, progress=_progress, changed=candidate.touched)
+        environment = confined(found, repo, settings)
     except EnvironmentBuildError as exc:
         return _no_environment(exc)
     base_environment = environment  # the base's tests run in the base's environment: its packages, not the change's
     if environment.kind == "built" and reshapes:
         with _base_answers(repo, base, baseline, options.reuse_worktrees) as ask:
-            made = partial(_base_environment, root, settings, repo, environment.packages_as_of)
+            made = partial(_base_environment, root, settings, repo, environment.packages_as_of, candidate.touched)
             base_environment = ask(("environment",), made) or environment
         if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":
             # every test judges a change to what the code runs on (attrs>=22 pinned to 20.3.0: no module changed)
@@ -342,7 +345,12 @@ def tests_gate(
 
 
 def _base_environment(
-    root: Path, settings: TestSettings, repo: git.Repo, as_of: str | None, base_tree: Path
+    root: Path,
+    settings: TestSettings,
+    repo: git.Repo,
+    as_of: str | None,
+    changed: list[str],
+    base_tree: Path,
 ) -> TestEnvironment | None:
     """The environment built from the base's own dependency files (the one the change's was, where they hold the
     same), or None where it cannot be built (a change that mends the dependencies: the base then runs in the
@@ -352,7 +360,7 @@ def _base_environment(
     read as the change's break. Of one date, the two differ by what the change asks for."""
     _progress("the change edits what the environment is made of: the base's environment, to compare with")
     try:
-        found = resolve_environment(root, settings, tree=base_tree, progress=_progress, as_of=as_of)
+        found = resolve_environment(root, settings, tree=base_tree, progress=_progress, as_of=as_of, changed=changed)
     except EnvironmentBuildError:
         return None
     return confined(found, repo, settings) if found.kind == "built" else None

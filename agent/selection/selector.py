@@ -315,7 +315,8 @@ def _run_probes(
 ) -> None:
     """Each distinct candidate's answers to ``probes``, in the shared ``tree`` reset between candidates."""
     try:
-        environment = confined(resolve_environment(root, settings, tree=tree), repo, settings)
+        changed = [path for w in work.values() for path in w.candidate.touched]
+        environment = confined(resolve_environment(root, settings, tree=tree, changed=changed), repo, settings)
     except EnvironmentBuildError:
         return
     done: dict[str, list[str] | None] = {}
