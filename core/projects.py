@@ -20,6 +20,8 @@ from core.tables import pyproject_of
 MAX_DEPTH = 3  # libs/langgraph, sdk/python, packages/core/python: deeper ones are examples and fixtures
 # folders whose projects are not the repository's own: examples, fixtures, documentation, environments, vendored code
 NOT_OWN = ("example", "test", "fixture", "doc", "sample", "template", "vendor", "bench", "demo", "site-packages")
+# what makes the root the project although it builds no package: a Django site's requirements.txt beside manage.py
+ROOT_SAYS = ("setup.cfg", "tox.ini", "tox.toml", "noxfile.py", "Pipfile", "requirements*.txt", "requirements/")
 NOT_WALKED = {"node_modules", "venv", "build", "dist", "target", "__pycache__"}
 
 
@@ -33,9 +35,10 @@ def declares_project(folder: Path) -> bool:
 
 
 def member_projects(tree: Path) -> list[Path]:
-    """The folders of ``tree`` that hold a Python project, when its root holds none: up to ``MAX_DEPTH`` deep, in
-    name order, none inside another, none in hidden, example, test or documentation folders."""
-    if declares_project(tree):
+    """The folders of ``tree`` that hold a Python project, when its root holds none (nor anything else that says
+    what its code needs: an application's ``requirements.txt``, tox's or nox's file, a Pipfile): up to
+    ``MAX_DEPTH`` deep, in name order, none inside another, none in hidden, example, test or documentation folders."""
+    if declares_project(tree) or any(any(tree.glob(pattern)) for pattern in ROOT_SAYS):
         return []
     found: list[Path] = []
 

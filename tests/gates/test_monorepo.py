@@ -51,6 +51,9 @@ def test_the_projects_in_folders_are_found_where_the_root_holds_none(tmp_path: P
     assert member_projects(tmp_path) == [tmp_path / "libs/core", tmp_path / "libs/sdk"]
     assert project_folder(tmp_path, ["libs/sdk/sdk/client.py", "libs/core/x.py", "libs/sdk/y.py"]) == "libs/sdk"
     assert project_folder(tmp_path, ["README.md"]) == ""
+    (tmp_path / "requirements.txt").write_text("django\n")  # a Django site's root: the project, as before
+    assert member_projects(tmp_path) == [] and project_folder(tmp_path, ["libs/sdk/y.py"]) == ""
+    (tmp_path / "requirements.txt").unlink()
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "root"\n')  # the root is the project: as before
     assert member_projects(tmp_path) == [] and project_folder(tmp_path, ["libs/sdk/y.py"]) == ""
 
