@@ -100,6 +100,9 @@ class TestEnvironment:
     root: Path | None = None  # the user's repository: where an editable install wrote the project's version file
     project_failed: str = ""  # why a built environment holds the project's dependencies without the project
     packages_as_of: str | None = None  # a built environment's packages: as of this date, or envbuild.TODAY
+    # the tree-relative folder of the project, where the repository's root holds none (``core.projects``): its tests
+    # run from there, as its own ``cd libs/sdk-py && pytest tests`` does (``from tests.streaming import ...``)
+    project: str = ""
 
     def prepare(self, tree: Path, scratch: Path, pass_env: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
         """Ready ``tree`` to run candidate code, and return that process's environment: the worktree first on the
@@ -188,7 +191,7 @@ def resolve_environment(
     found = _resolve(
         root, settings, tree=tree, cache_dir=cache_dir, progress=progress, build=build, as_of=as_of, project=project
     )
-    return dataclasses.replace(found, root=root)
+    return dataclasses.replace(found, root=root, project=project)
 
 
 def _resolve(

@@ -150,8 +150,20 @@ def _pytest(
     for name in plugins:
         seed += ["-p", name]
     seed += _as_the_project_runs(tree)
-    argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed, *args]
-    return execute(argv, cwd=tree, env=env, timeout=timeout, confine=environment.confine)
+    argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed]
+    cwd = tree / environment.project
+    argv += [_from(cwd, tree, arg) for arg in args]
+    return execute(argv, cwd=cwd, env=env, timeout=timeout, confine=environment.confine)
+
+
+def _from(cwd: Path, tree: Path, arg: str) -> str:
+    """``arg`` as pytest reads it in ``cwd``: a tree-relative test path (``libs/sdk/tests/test_a.py::test_b``) made
+    relative to the project's folder the run starts in; an option as it is. The node ids pytest reports stay
+    relative to ``tree``, its rootdir."""
+    path, sep, rest = arg.partition("::")
+    if cwd == tree or arg.startswith("-") or not (tree / path).exists():
+        return arg
+    return os.path.relpath(tree / path, cwd) + sep + rest
 
 
 def _plugin_folder(scratch: Path, plugins: dict[str, str]) -> Path:

@@ -2,7 +2,8 @@
 
 A developer's ``python/.venv`` holds the project installed editable from their working copy: before, it was not
 found, the tests imported nothing (or, with it configured, imported the working copy's code on both sides), and a
-break committed through the hook as "passed, but not checked". Each gate here is asked both ways: the break is
+break committed through the hook as "passed, but not checked". Its tests run from its folder, as its own commands
+run them there. Each gate here is asked both ways: the break is
 refused, the docstring fix passes.
 """
 
@@ -27,7 +28,10 @@ PROJECT = {
     '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
     "python/src/rates/__init__.py": "from .core import convert\n\n__all__ = ['convert']\n",
     "python/src/rates/core.py": CORE,
-    "python/tests/test_api.py": "from rates import convert\n\n\ndef test_convert():\n    assert convert(3) == 6\n",
+    # run from python/ as its own `cd python && pytest` runs it, the way langgraph's SDK imports its test helpers
+    "python/tests/helpers.py": "THREE = 3\n",
+    "python/tests/test_api.py": "from rates import convert\nfrom tests.helpers import THREE\n\n\n"
+    "def test_convert():\n    assert convert(THREE) == 6\n",
     ".gitignore": "python/.venv/\n",
 }
 BREAK = {"python/src/rates/core.py": CORE.replace("return amount * RATE", "return amount * RATE + 1")}
