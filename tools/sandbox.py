@@ -45,6 +45,7 @@ from core.settings import SandboxSettings
 BWRAP_ENV = "PATCHGATE_BWRAP"  # path of the bwrap binary to use (tests, unusual installs)
 MAX_BLOCKED = 20
 HOME_WRITE = "write to $HOME/"  # how the probe notes a write that went to the private HOME
+NETWORK = "network connection to "  # how it notes a connection the sandbox cut
 UDP_POINTER = "UDP socket pointed at "  # how it notes a UDP connect, which sends nothing (a local address lookup)
 HARMLESS = (HOME_WRITE, UDP_POINTER)  # the notes of what harms nothing: judged never, shown as notes
 
@@ -307,6 +308,7 @@ def _write_probe(scratch: Path, *, writable: list[Path], readable: list[Path], h
             network=network,
             home_write=HOME_WRITE,
             udp_pointer=UDP_POINTER,
+            network_note=NETWORK,
         ),
         encoding="utf-8",
     )
@@ -399,7 +401,7 @@ def _hook(event, args):
             if event == "socket.connect" and args[0].type == _sys.modules["socket"].SOCK_DGRAM:
                 _note({udp_pointer!r} + where + " (sends nothing: it asks which local address would reach there)")
             else:
-                _note("network connection to " + where + " (no network in the sandbox)")
+                _note({network_note!r} + where + " (no network in the sandbox)")
     except Exception:
         pass
 

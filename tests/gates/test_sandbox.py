@@ -218,6 +218,47 @@ def test_a_suites_own_network_attempt_is_the_bases_and_a_new_one_is_the_changes(
             ), error
 
 
+def test_a_new_test_dialling_what_the_suite_dials_is_the_suites_habit_in_your_commit(make_repo, tmp_path: Path) -> None:
+    """zeroconf's commit adding interface tests was blocked: they send to the mDNS group 224.0.0.251:5353, as
+    thirteen of its test files do on every commit. A test file a person adds that dials an address the base's tests
+    dial is a warning that says so; one that dials another address, or the same test in a model's patch, is the
+    change's error."""
+    dial = dialler("host", "(host, 5353)", 0.5)
+    repo = make_repo(
+        {
+            **BASE,
+            "pkg/mod.py": f"import socket\n\n\n{dial}\n\ndef f():\n    return 1\n",
+            "tests/test_mod.py": "from pkg.mod import dial, f\n\n\ndef test_send():\n"
+            "    dial('10.255.255.1')\n    assert f() == 1\n",
+        }
+    )
+    new_test = "from pkg.mod import dial, f\n\n\ndef test_rescan():\n    dial('{host}')\n    assert f() == 1\n"
+    for host, origin, expected in [
+        ("10.255.255.1", "human", "warning"),
+        ("10.255.255.9", "human", "error"),
+        ("10.255.255.1", "model", "error"),
+    ]:
+        # and a module the suite's tests import: they run beside the new one (zeroconf's change was a feature)
+        module = (repo / "pkg/mod.py").read_text().replace("def f():\n", 'def f():\n    """One."""\n')
+        files = {"pkg/mod.py": module, "tests/test_rescan.py": new_test.format(host=host)}
+        (tmp_path / "change.diff").write_text(diff_of(repo, files))
+        args = ("review", "--patch", str(tmp_path / "change.diff"), "--json", "--origin", origin)
+        result = run_cli(repo, *args, home=tmp_path / "home")
+        found = {
+            (f["severity"], f["message"])
+            for f in gate_report(result)["findings"]
+            if "tests/test_rescan.py" in f["message"]
+        }
+        assert {severity for severity, _ in found} == {expected}, (host, origin, found)
+        assert result.returncode == (0 if expected == "warning" else 1), found
+        if expected == "warning":
+            ((_, message),) = found
+            assert message == (
+                f"sandbox: a test your commit adds tried a network connection to {host}:5353 (no network in the "
+                "sandbox), in tests/test_rescan.py, as the base's tests do (tests/test_mod.py): not judged here"
+            )
+
+
 def test_a_udp_socket_that_asks_for_its_own_address_passes_and_a_datagram_sent_out_is_the_changes(
     make_repo, tmp_path: Path
 ) -> None:
