@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from core.junit import read_junit
 from core.secrets import redact
@@ -151,19 +151,13 @@ def _pytest(
         seed += ["-p", name]
     seed += _as_the_project_runs(tree)
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed]
-    cwd = tree / environment.project
-    argv += [_from(cwd, tree, arg) for arg in args]
-    return execute(argv, cwd=cwd, env=env, timeout=timeout, confine=environment.confine)
-
-
-def _from(cwd: Path, tree: Path, arg: str) -> str:
-    """``arg`` as pytest reads it in ``cwd``: a tree-relative test path (``libs/sdk/tests/test_a.py::test_b``) made
-    relative to the project's folder the run starts in; an option as it is. The node ids pytest reports stay
-    relative to ``tree``, its rootdir."""
-    path, sep, rest = arg.partition("::")
-    if cwd == tree or arg.startswith("-") or not (tree / path).exists():
-        return arg
-    return os.path.relpath(tree / path, cwd) + sep + rest
+    tests = [arg for arg in args if not arg.startswith("-")]
+    project = environment.project
+    inside = project and all(PurePosixPath(t.partition("::")[0]).is_relative_to(project) for t in tests)
+    if not inside:  # a test elsewhere (a CI script under .github/) runs from the root, where the project's CI runs it
+        return execute([*argv, *args], cwd=tree, env=env, timeout=timeout, confine=environment.confine)
+    located = [arg if arg.startswith("-") else str(PurePosixPath(arg).relative_to(project)) for arg in args]
+    return execute([*argv, *located], cwd=tree / project, env=env, timeout=timeout, confine=environment.confine)
 
 
 def _plugin_folder(scratch: Path, plugins: dict[str, str]) -> Path:
