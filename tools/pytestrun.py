@@ -151,12 +151,12 @@ def _pytest(
         seed += ["-p", name]
     seed += _as_the_project_runs(tree)
     argv = [*environment.argv_prefix, "-o", f"cache_dir={scratch / 'cache'}", "--rootdir", str(tree), *seed]
-    tests = [arg for arg in args if not arg.startswith("-")]
+    paths = {arg: PurePosixPath(arg.partition("::")[0]) for arg in args if (tree / arg.partition("::")[0]).exists()}
     project = environment.project
-    inside = project and all(PurePosixPath(t.partition("::")[0]).is_relative_to(project) for t in tests)
-    if not inside:  # a test elsewhere (a CI script under .github/) runs from the root, where the project's CI runs it
+    if not project or not all(path.is_relative_to(project) for path in paths.values()):
+        # a test elsewhere (a CI script under .github/) runs from the root, where the project's CI runs it
         return execute([*argv, *args], cwd=tree, env=env, timeout=timeout, confine=environment.confine)
-    located = [arg if arg.startswith("-") else str(PurePosixPath(arg).relative_to(project)) for arg in args]
+    located = [str(PurePosixPath(arg).relative_to(project)) if arg in paths else arg for arg in args]
     return execute([*argv, *located], cwd=tree / project, env=env, timeout=timeout, confine=environment.confine)
 
 
