@@ -30,6 +30,7 @@ class TestCase:
     outcome: Outcome
     message: str
     detail: str = ""  # the element's whole text (a traceback), for a cause its first line does not name
+    seconds: float = 0.0  # how long it took, setup and teardown included
 
     @property
     def test_id(self) -> str:
@@ -72,9 +73,18 @@ def read_junit(path: Path) -> list[TestCase]:
                 outcome=outcome,
                 message=message,
                 detail=detail,
+                seconds=_seconds(case.get("time")),
             )
         )
     return cases
+
+
+def _seconds(text: str | None) -> float:
+    """A case's ``time`` attribute as seconds; 0 where it is absent or no number."""
+    try:
+        return float(text or 0)
+    except ValueError:
+        return 0.0
 
 
 def _first_line(message: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from core.junit import read_junit
 from core.secrets import redact
-from tools import collectonce, djangotests, testscripts
+from tools import collectonce, djangotests, hanglimit, testscripts
 from tools.djangotests import SETTINGS_VARIABLE, settings_module
 from tools.environments import Completed, TestEnvironment, execute
 from tools.generated import has_module
@@ -49,6 +49,7 @@ class TestRun:
     harness: bool = False  # the sandbox could not start pytest: the problem is the harness's, never the tree's
     outcomes: dict[str, bool] = field(default_factory=dict)  # test id -> passed, for the tests that ran
     files: dict[str, str] = field(default_factory=dict)  # test id -> the test file pytest collected it from
+    seconds: dict[str, float] = field(default_factory=dict)  # test id -> how long it took, for the tests that ran
 
     @property
     def ran(self) -> int:
@@ -135,7 +136,8 @@ def _pytest(
     option only it knows, and every review of it said pytest could not run."""
     seed = ["--hypothesis-seed=0"] if _has_hypothesis(environment.python) else []
     env = environment.prepare(tree, scratch, pass_env)
-    plugins = {collectonce.PLUGIN_NAME: collectonce.PLUGIN}
+    plugins = {collectonce.PLUGIN_NAME: collectonce.PLUGIN, hanglimit.PLUGIN_NAME: hanglimit.PLUGIN}
+    env[hanglimit.LIMIT_VARIABLE] = f"{hanglimit.per_test_limit(timeout):g}"
     if environment.python and (settings := settings_module(tree)) and has_module(environment.python, "pytest_django"):
         if settings.module:  # the module the project's Django runner would use (tools.djangotests)
             env[SETTINGS_VARIABLE] = settings.module
@@ -215,6 +217,7 @@ def _read_junit(report: Path, output: str, tree: Path) -> TestRun:
         run.files[case.test_id] = node.partition("::")[0]
         if case.outcome != "skipped":
             run.outcomes[case.test_id] = not case.failed
+            run.seconds[case.test_id] = case.seconds
         if case.outcome == "skipped":
             run.skipped.append(case.message[:120] or "skipped")
         elif not case.failed:

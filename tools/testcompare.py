@@ -3,24 +3,27 @@
 The tests gate (``tools.testing``) runs the selection on the candidate and, where something failed, on the base;
 these functions read the two runs side by side. A failure the base had is not the change's; nor is one of a file
 the base could not collect, one that passes when its file runs again (flaky), one of a test whose base run tried
-the network the sandbox cuts off, or one with the very error the base's tests already fail with (what this
-environment lacks). A test file the change renames is named as the change names it, so its base run is found.
+the network the sandbox cuts off, one cut at its time limit that passed on the base only slowly, or one with the
+very error the base's tests already fail with (what this environment lacks). A test file the change renames is named as the change names it, so its base run is found.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Callable
 
 from core.console import first_few
 from core.pymodules import module_names
+from tools import hanglimit
 from tools.candidate import Candidate
 from tools.findings import Finding
 from tools.pytestrun import TestRun
 from tools.scope import added_tests
 
 COMMON_ERROR_SHOWN = 200  # characters of the one error most failures share
+_LIMIT = re.compile(r"within ([\d.]+) s")  # the limit a cut test's message names (tools.hanglimit)
 
 
 def flaky_failures(
@@ -69,6 +72,7 @@ def as_renamed(run: TestRun, renames: dict[str, str]) -> TestRun:
         failures={named(t): (renames.get(p, p) if p else p, line, said) for t, (p, line, said) in run.failures.items()},
         outcomes={named(t): passed for t, passed in run.outcomes.items()},
         files={named(t): renames.get(f, f) for t, f in run.files.items()},
+        seconds={named(t): seconds for t, seconds in run.seconds.items()},
     )
 
 
@@ -115,6 +119,12 @@ def compare_to_base(run: TestRun, before: TestRun, flaky: dict[str, str], unjudg
             said = f"{test_id} failed, {flaky[test_id]}: flaky, or failing only beside other tests, not the change's"
             said += f": {message}"
             findings.append(Finding(rule="tests.flaky", severity="warning", path=path, line=line, message=said))
+        elif (slow := _slow_on_base(message, before.seconds.get(test_id), before.outcomes.get(test_id))) is not None:
+            said = (
+                f"{test_id} was cut on the change ({message.strip()}); on the base it passed, in {slow:.1f} s: too "
+                "slow on this machine to tell a hang from the load, so it judges nothing"
+            )
+            findings.append(Finding(rule="tests.too-slow", severity="warning", path=path, line=line, message=said))
         elif (run.files.get(test_id), test_id.rpartition("::")[2]) in cut:
             said = (
                 f"{test_id} fails, and on the base it tried the network, which the sandbox cuts off: its outcome is "
@@ -145,6 +155,16 @@ def compare_to_base(run: TestRun, before: TestRun, flaky: dict[str, str], unjudg
             )
         )
     return findings
+
+
+def _slow_on_base(message: str, seconds: float | None, passed: bool | None) -> float | None:
+    """The seconds the base took to pass a test the change's run cut at its limit (``tools.hanglimit``), where they
+    are more than ``QUICK``'s share of it: then the cut may be the load's. None where the test was not cut, did not
+    pass on the base, or passed there quickly (the change made it hang: its failure)."""
+    limit = _LIMIT.search(message) if hanglimit.HUNG in message else None
+    if limit is None or not passed or seconds is None:
+        return None
+    return seconds if seconds * hanglimit.QUICK > float(limit[1]) else None
 
 
 def common_error(run: TestRun, tests: list[str]) -> str | None:
