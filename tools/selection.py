@@ -50,6 +50,16 @@ class Selection:
         return f"{reasons.pop()}: {listed}" if alike else listed
 
 
+def within(selection: Selection, folder: str) -> Selection:
+    """The tests of ``selection`` in the project ``folder`` (``core.projects``; ``""``: all of them). A monorepo's
+    projects each run their own tests in their own environment: langgraph's seven each keep a ``tests`` package, and
+    one pytest run of two of them stopped at the second's ``tests.conftest``."""
+    if not folder:
+        return selection
+    kept = [path for path in selection.files if path.startswith(f"{folder}/")]
+    return Selection(kept, {path: selection.reasons[path] for path in kept if path in selection.reasons})
+
+
 def select_tests(
     tree: Path, candidate: Candidate, options: ReviewOptions, test_globs: list[str], base: Reader | None = None
 ) -> Selection:

@@ -29,6 +29,7 @@ import git
 
 from core.console import err, first_few
 from core.git import file_at
+from core.projects import project_folder
 from core.settings import ReviewOptions, TestSettings
 from core.worktrees import kept_worktree, worktree
 from tools import envchange, sandbox
@@ -49,7 +50,7 @@ from tools.importcheck import import_check, importable_modules
 from tools.policy import TestRules, matches
 from tools.pytestrun import TestRun, collect_ids, placeless, run_pytest
 from tools.scope import deleted_tests, weakened_tests
-from tools.selection import is_test_file, select_tests
+from tools.selection import is_test_file, select_tests, within
 from tools.testcompare import as_renamed, common_error, compare_to_base, flaky_failures, uncollected_on_base
 from tools.unbuilt import UNBUILT, built_by_the_change, left_out, native_not_rebuilt, native_sources, not_installed
 from tools.weakening import disappeared_tests
@@ -195,7 +196,8 @@ def tests_gate(
             found = own_environment()  # not built yet, and tests off build nothing: failing imports compare to the base
         environment = confined(found, repo, settings)
         return _imports_only(repo, base, candidate, tree, test_globs, environment, settings, timeout, TESTS_OFF)
-    selection = select_tests(tree, candidate, options, test_globs, base=partial(file_at, repo, base))
+    folder = project_folder(tree, candidate.touched)  # a monorepo's project: its own tests
+    selection = within(select_tests(tree, candidate, options, test_globs, base=partial(file_at, repo, base)), folder)
     tests = selection.files
     reshapes = any(shapes_environment(p) for p in candidate.touched)  # what the environment is made of
     is_test = partial(matches, patterns=test_globs)
@@ -214,7 +216,9 @@ def tests_gate(
             base_environment = ask(("environment",), made) or environment
         if (changed := envchange.changes(base_environment, environment)) and options.tests != "all":
             # every test judges a change to what the code runs on (attrs>=22 pinned to 20.3.0: no module changed)
-            everything = select_tests(tree, candidate, options.model_copy(update={"tests": "all"}), test_globs)
+            everything = within(
+                select_tests(tree, candidate, options.model_copy(update={"tests": "all"}), test_globs), folder
+            )
             because = f"the change's packages: {first_few(changed)}"
             selection = dataclasses.replace(everything, reasons=dict.fromkeys(everything.files, because))
             tests = selection.files

@@ -9,6 +9,7 @@ refused, the docstring fix passes.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,33 @@ def test_the_hook_builds_the_folders_project_and_refuses_a_break(make_repo, user
     done = commit(repo, user_env, "docstring")
     assert done.returncode == 0, said(done)
     assert "1 test(s) ran from 1 file(s) in the built environment" in said(done)
+
+
+TWO = {  # langgraph's shape: each project a tests package with its conftest, the second importing the first
+    "libs/alpha/pyproject.toml": '[project]\nname = "alpha"\nversion = "1"\n',
+    "libs/alpha/alpha/__init__.py": "def one():\n    return 1\n",
+    "libs/alpha/tests/__init__.py": "",
+    "libs/alpha/tests/conftest.py": "ONE = 1\n",
+    "libs/alpha/tests/test_alpha.py": "from alpha import one\n\n\ndef test_one():\n    assert one() == 1\n",
+    "libs/beta/pyproject.toml": '[project]\nname = "beta"\nversion = "1"\n',
+    "libs/beta/beta/__init__.py": "from alpha import one\n\n\ndef two():\n    return one() + 1\n",
+    "libs/beta/tests/__init__.py": "",
+    "libs/beta/tests/conftest.py": "TWO = 2\n",
+    "libs/beta/tests/test_beta.py": "from beta import two\n\n\ndef test_two():\n    assert two() == 2\n",
+}
+
+
+def test_a_change_to_one_project_runs_that_projects_tests(make_repo) -> None:
+    """Both projects' tests in one pytest run stopped at the second ``tests.conftest`` (a different file under the
+    same name): nothing was checked. The project the change is in runs its own."""
+    root = make_repo(TWO)
+    own = {"python": sys.executable, **TIMEOUT}  # a Python with pytest; the projects' code comes from the tree
+    for change, code in [
+        ("break", "def one():\n    return 2\n"),
+        ("docstring", 'def one():\n    """One."""\n    return 1\n'),
+    ]:
+        result = review_as_configured(root, diff_of(root, {"libs/alpha/alpha/__init__.py": code}), tests=own)
+        report = next(g for g in result.gates if g.name == "tests")
+        assert report.checked.startswith("1 test(s) ran from 1 file(s)"), report
+        assert "libs/alpha/tests/test_alpha.py" in report.checked and "test_beta" not in report.checked
+        assert result.passed == (change == "docstring"), report
