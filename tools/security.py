@@ -291,6 +291,31 @@ def formatted(node: ast.expr | None) -> bool:
     return False
 
 
+# SQL statements that take no bound values, only names (a savepoint, a table, a setting): no placeholder can stand
+# in them, so a formatted one is not asked to use query parameters
+NO_VALUES = re.compile(
+    r"\s*(?:SAVEPOINT|RELEASE|ROLLBACK\s+TO|(?:SAVE|ROLLBACK)\s+TRAN(?:SACTION)?|CREATE|DROP|ALTER|TRUNCATE|PRAGMA"
+    r"|VACUUM|ANALYZE|LOCK\s+TABLE|SET\s+(?:SEARCH_PATH|SCHEMA|ROLE|TIME\s+ZONE))\b",
+    re.I,
+)
+SELF = frozenset({"self", "cls"})  # a method's own object: what it names is the object's, not outside input
+IDENTIFIERS_ONLY = (
+    "the statement takes no values, only names: if a name can come from outside, quote it as an identifier "
+    "(psycopg's sql.Identifier) or check it against the names you expect"
+)
+
+
+def _takes_no_values(node: ast.expr | None) -> bool:
+    """Whether a formatted SQL string's text begins a statement that takes no values (``NO_VALUES``)."""
+    while isinstance(node, ast.BinOp):
+        node = node.left
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):  # "...".format(...)
+        node = node.func.value
+    if isinstance(node, ast.JoinedStr):
+        node = node.values[0] if node.values else None
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(NO_VALUES.match(node.value))
+
+
 def safe_loader_names(module: ast.Module, safe: set[str]) -> set[str]:
     """The module's own names for a safe YAML loader: each class derived from one (``class Loader(yaml.SafeLoader)``,
     which keeps yaml.safe_load's safety and changes how it reads a tag), however deep, and each function that builds
@@ -364,12 +389,13 @@ class PythonChecks(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def _from_input(self, node: ast.expr) -> bool:
-        """Whether ``node`` plainly carries outside input: a parameter, input(), argv, environ, a request."""
-        if self._built(node):
+    def _from_input(self, node: ast.expr, *, own: frozenset[str] = frozenset()) -> bool:
+        """Whether ``node`` plainly carries outside input: a parameter (but ``own``), input(), argv, environ, a
+        request."""
+        if self._built(node) and not own:
             return True
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and self.params and sub.id in self.params[-1]:
+            if isinstance(sub, ast.Name) and self.params and sub.id in self.params[-1] - own:
                 return True
             if isinstance(sub, ast.Call) and dotted(sub.func) in ("input", "sys.stdin.read", "sys.stdin.readline"):
                 return True
@@ -385,7 +411,11 @@ class PythonChecks(ast.NodeVisitor):
         first = node.args[0] if node.args else None
         last = name.rsplit(".", 1)[-1]
         if "." in name and last in self.rules["sql-injection"]["calls"] and self._built(first):
-            self._report("sql-injection", node)
+            # a statement that takes no values names what it acts on: tortoise-orm's f"SAVEPOINT {self._savepoint}"
+            # has no parameter to use, and its savepoints were blocked for it; from a parameter, still an error
+            names_only = first is not None and _takes_no_values(first) and not self._from_input(first, own=SELF)
+            severity: Severity = "warning" if names_only else "error"
+            self._report("sql-injection", node, IDENTIFIERS_ONLY if names_only else None, severity)
         elif name in self.rules["shell-injection"]["calls"] and self._shell(name, node, first):
             self._report("shell-injection", node)
         elif name in self.rules["eval-input"]["calls"] and first is not None and not isinstance(first, ast.Constant):

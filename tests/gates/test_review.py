@@ -447,6 +447,27 @@ def test_non_python_files_use_the_text_rules(repo: Path) -> None:
     assert "security.sql-injection" in rules(result, "security")
 
 
+def test_a_savepoint_named_in_sql_warns_and_a_value_or_a_parameter_still_blocks(repo: Path) -> None:
+    """tortoise-orm's savepoints were blocked: ``execute(f"SAVEPOINT {self._savepoint}")`` names a savepoint, and no
+    query parameter can stand there. A statement that takes only names warns, saying how to quote one; a value
+    formatted into a query, or a name that is the function's parameter, is still an error."""
+    client = (
+        "class Client:\n    def __init__(self, conn):\n        self.conn, self._savepoint = conn, 'sp_1'\n\n"
+        '    async def savepoint(self):\n        await self.conn.execute(f"SAVEPOINT {self._savepoint}")\n\n'
+        "    async def release(self):\n        await self.conn.execute('RELEASE SAVEPOINT %s' % self._savepoint)\n"
+    )
+    result = review(repo, diff_of(repo, {"app/run.py": client}), options=NO_TESTS)
+    security = gate(result, "security")
+    assert result.passed and [f.severity for f in security.findings] == ["warning", "warning"], security
+    assert "quote it as an identifier" in (security.findings[0].suggestion or "")
+    for risky in (
+        "    async def find(self, name):\n        await self.conn.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n",
+        '    async def drop(self, table):\n        await self.conn.execute(f"DROP TABLE {table}")\n',
+    ):
+        result = review(repo, diff_of(repo, {"app/run.py": client + "\n" + risky}), options=NO_TESTS)
+        assert not result.passed and "security.sql-injection" in rules(result, "security")
+
+
 def test_eval_of_a_computed_value_only_warns(repo: Path) -> None:
     files = {"app/ev.py": "TABLE = {'x': '1 + 1'}\n\n\ndef calc():\n    return eval(TABLE['x'])\n"}
     result = review(repo, diff_of(repo, files), options=NO_TESTS)
