@@ -23,9 +23,7 @@ command is launched (the sandbox wraps it there).
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import datetime
 import os
 import re
 import sys
@@ -35,7 +33,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from core.errors import ConfigError
-from core.git import run_git
 from core.projects import project_folder
 from core.secrets import allowed_env
 from core.settings import CachePaths, SandboxSettings, TestSettings, cache_root
@@ -51,6 +48,7 @@ from tools.commandfiles import (
 from tools.djangotests import settings_module
 from tools.envbuild import IMPORTED_BY_TESTS, EnvironmentBuildError, Progress, Recipe
 from tools.envcache import KEPT_BYTES
+from tools.envera import PYTEST_OWN, PYTHON_RELEASED, era, last_changed, pytest_cutoff
 from tools.envtries import Attempt
 from tools.generated import site_packages
 from tools.hatchenvs import hatch_env_vars
@@ -315,22 +313,6 @@ def shapes_environment(path: str) -> bool:
     )
 
 
-# When each Python was released: the oldest pytest a built environment gets for it (see _pytest_cutoff).
-PYTHON_RELEASED = {
-    "3.10": "2021-10-04",
-    "3.11": "2022-10-24",
-    "3.12": "2023-10-02",
-    "3.13": "2024-10-07",
-    "3.14": "2025-10-07",
-}
-# pytest and the packages only it needs share its date: a 2020 jinja held py at 1.8.1, which made uv choose pytest
-# 5.4, which fails on Python 3.11, so the attempt with the era's packages never counted (markupsafe 3, installed
-# with today's, has no soft_unicode). attrs too: the pytest of Python 3.11's day needs attrs 19.2 (of October
-# 2019), so a 2018 webob's era held pytest at 3.x.
-PYTEST_OWN = ("pytest", "pluggy", "py", "iniconfig", "attrs")
-# The build tools run on this Python too: a 2018 webob's build met setuptools 40.5 (uv's legacy build needs
-# 40.8) and older ones call HTMLParser.unescape, gone since Python 3.9.
-BUILD_TOOLS = ("setuptools", "wheel")
 # pytest, and the pkg_resources that older projects import at run time (setuptools 81 drops it).
 BASE_PACKAGES = ("pytest", "setuptools<81")
 DJANGO_PLUGIN = "pytest-django"
@@ -360,7 +342,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     the same with only its test extras; with only the requirement files named for tests or installed by the
     project's commands; with only their lines the tests import; without the requirement files; with tox's deps the
     tests import; without tox's deps; alone; its dependencies and test dependencies without the project; pytest
-    only. Each with the packages of the commit's month (``_era``), then with those of the Python's release month (a
+    only. Each with the packages of the commit's month (``tools.envera``), then with those of the Python's release month (a
     commit older than the Python), then with today's. On a Python its ``requires-python`` admits (``tools.pythons``).
     """
     python = python or admitted_python(tree)
@@ -378,7 +360,7 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     requirements = sorted(r for r in found if _named_python(r) in (None, version))
     tox = tox_requirements(tree, version)
     names = sorted({*files, *requirements})
-    as_of = _last_changed(tree, names)
+    as_of = last_changed(tree, names)
     extras = ",".join(dict.fromkeys([*TEST_EXTRAS, *tox.extras]))
     buildable = bool({"pyproject.toml", "setup.py"} & set(files))
     project = ("{source}[" + extras + "]",) if buildable else ()
@@ -468,17 +450,17 @@ def project_recipe(tree: Path, python: str | None = None) -> Recipe:
     # where an attempt takes a package from a URL (urllib3's hypercorn fork, Box's toon-format), the index's next
     from_urls = {name for name in named_files(i for a in attempts for i in a) if takes_from_urls(tree, [name])}
     attempts = tuple(a for attempt in attempts for a in (attempt, _from_the_index(attempt, pyproject, from_urls)) if a)
-    era, released = _era(tree), PYTHON_RELEASED.get(version)
+    month, released = era(tree), PYTHON_RELEASED.get(version)
     return Recipe(
         tree,
         python,
         attempts,
-        exclude_newer=era,
+        exclude_newer=month,
         or_today=True,
-        or_python=released if era and released and released > era else None,
+        or_python=released if month and released and released > month else None,
         identity=f"project\0{version}\0{as_of}",
         key_files=tuple(names),
-        uv_args=tuple(_pytest_cutoff(version, as_of, own)),
+        uv_args=tuple(pytest_cutoff(version, as_of, own)),
         label="project",
         works=PYTEST_WORKS,
         env=envbuild.scm_version_override(),
@@ -519,39 +501,6 @@ def _named_python(path: str) -> str | None:
         if (major, minor) == ("2", "7") or (major == "3" and 5 <= int(minor) <= 19):
             return f"{major}.{minor}"
     return None
-
-
-def _era(tree: Path) -> str | None:
-    """The last day of the month of ``tree``'s commit (YYYY-MM-DD): packages as they were when it was written, as
-    its own CI installed them (a July 2026 nox meets a python-discovery that parses "3.14t" as its tests expect);
-    None (today's) for a commit of this month, so an environment for current work is what installs today.
-    By month, so the commits of one month share their environment."""
-    proc = run_git(tree, "log", "-1", "--format=%cs", "HEAD", check=False)
-    try:
-        day = datetime.date.fromisoformat(proc.stdout.decode().strip())
-    except ValueError:
-        return None
-    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    return None if last >= datetime.date.today() else last.isoformat()
-
-
-def _last_changed(tree: Path, names: list[str]) -> str | None:
-    """When the dependency files last changed in git (YYYY-MM-DD), or None outside git: the project's era."""
-    if not names:
-        return None
-    proc = run_git(tree, "log", "-1", "--format=%cs", "--", *names, check=False)
-    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-
-
-def _pytest_cutoff(version: str, as_of: str | None, own: tuple[str, ...] = PYTEST_OWN) -> list[str]:
-    """uv flags for the pytest of the project's era (its config is read the way the project wrote it), but
-    never one older than the interpreter (a pytest that predates the Python it runs on may not run); nor build
-    tools older than it (a commit newer than the Python keeps its era's)."""
-    if as_of is None:
-        return []
-    floor = PYTHON_RELEASED.get(version, "")
-    capped = [(name, max(as_of, floor)) for name in own] + [(name, floor) for name in BUILD_TOOLS if floor > as_of]
-    return [a for name, date in capped for a in ("--exclude-newer-package", f"{name}={date}T23:59:59Z")]
 
 
 def default_cache_dir() -> Path:
