@@ -35,11 +35,13 @@ def test_a_run_past_its_time_fails_the_gate_when_the_base_finishes(make_repo) ->
 
 def test_a_test_the_change_makes_hang_is_cut_and_named(make_repo) -> None:
     """A loop the change adds hangs one test: it is cut at its own limit and named, the run goes on, and the base,
-    where it passed at once, makes it the change's failure."""
+    where it passed at once, makes it the change's failure; beside a test that waits on every commit, cut with the
+    same words, it is still the change's (tried as a user: the loop committed, read as the environment's error)."""
     root = make_repo(
         {
             "slow.py": "X = 1\n",
             "tests/test_slow.py": "import time\nfrom slow import X\n\n\ndef test_slow():\n    time.sleep(X * 30 - 30)\n",
+            "tests/test_server.py": "import time\n\nimport slow\n\n\ndef test_waits():\n    time.sleep(60)\n",
         }
     )
     report = gate_report(review(root, diff_of(root, {"slow.py": "X = 2\n"}), tests=TestSettings(timeout=HANG_LIMIT)))
@@ -47,6 +49,8 @@ def test_a_test_the_change_makes_hang_is_cut_and_named(make_repo) -> None:
     (finding,) = [f for f in report.findings if f.severity == "error"]
     assert finding.rule == "tests.new-failure" and finding.message.startswith("tests.test_slow::test_slow fails:")
     assert f"{hanglimit.HUNG} {PER_TEST:g} s" in finding.message
+    (old,) = [f.message for f in report.findings if f.rule == "tests.pre-existing-failure"]
+    assert "tests.test_server::test_waits" in old
 
 
 def test_a_hang_on_both_sides_is_cut_and_the_other_tests_still_judge(make_repo) -> None:
