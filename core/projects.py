@@ -22,16 +22,20 @@ MAX_DEPTH = 3  # libs/langgraph, sdk/python, packages/core/python: deeper ones a
 NOT_OWN = ("example", "test", "fixture", "doc", "sample", "template", "vendor", "bench", "demo", "site-packages")
 # what makes the root the project although it builds no package: a Django site's requirements.txt beside manage.py
 ROOT_SAYS = ("setup.cfg", "tox.ini", "tox.toml", "noxfile.py", "Pipfile", "requirements*.txt", "requirements/")
+# the tools whose table in pyproject.toml makes its folder a project: they build it, manage it or run its tests there
+BUILDS = {"setuptools", "maturin", "poetry", "hatch", "pdm", "flit", "uv", "tox", "pytest"}
 NOT_WALKED = {"node_modules", "venv", "build", "dist", "target", "__pycache__"}
 
 
 def declares_project(folder: Path) -> bool:
     """Whether ``folder`` holds a Python project: a setup.py, or a pyproject.toml that names one (``[project]``,
-    ``[build-system]`` or poetry's table), not only tools' settings (a monorepo's root keeps ruff's there)."""
+    ``[build-system]``), builds, tests or manages one (``BUILDS``: cbor2's root says only where setuptools finds its
+    package), not only linters' settings (a monorepo's root keeps ruff's there)."""
     if (folder / "setup.py").is_file():
         return True
     data = pyproject_of(folder)
-    return "project" in data or "build-system" in data or "poetry" in data.get("tool", {})
+    tools = data.get("tool", {})
+    return "project" in data or "build-system" in data or bool(BUILDS & set(tools if isinstance(tools, dict) else ()))
 
 
 def member_projects(tree: Path) -> list[Path]:
