@@ -11,6 +11,7 @@ change is in, for the readers that build and run the project's tests.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
@@ -18,13 +19,14 @@ from pathlib import Path
 from core.tables import pyproject_of
 
 MAX_DEPTH = 3  # libs/langgraph, sdk/python, packages/core/python: deeper ones are examples and fixtures
-# folders whose projects are not the repository's own: examples, fixtures, documentation, environments, vendored code
-NOT_OWN = ("example", "test", "fixture", "doc", "sample", "template", "vendor", "bench", "demo", "site-packages")
+# folders whose projects are not the repository's own: a word of the name begins one of these (examples, test_data,
+# docs, benchmarks), where ``pytest-plugin`` or ``latest`` is a project's
+NOT_OWN = re.compile(r"(?:^|[-_.])(?:example|test|fixture|doc|sample|template|vendor|bench|demo)")
 # what makes the root the project although it builds no package: a Django site's requirements.txt beside manage.py
 ROOT_SAYS = ("setup.cfg", "tox.ini", "tox.toml", "noxfile.py", "Pipfile", "requirements*.txt", "requirements/")
 # the tools whose table in pyproject.toml makes its folder a project: they build it, manage it or run its tests there
 BUILDS = {"setuptools", "maturin", "poetry", "hatch", "pdm", "flit", "uv", "tox", "pytest"}
-NOT_WALKED = {"node_modules", "venv", "build", "dist", "target", "__pycache__"}
+NOT_WALKED = {"node_modules", "venv", "build", "dist", "target", "__pycache__", "site-packages"}
 
 
 def declares_project(folder: Path) -> bool:
@@ -55,7 +57,7 @@ def member_projects(tree: Path) -> list[Path]:
             name = entry.name.lower()
             if not entry.is_dir(follow_symlinks=False) or name.startswith((".", "_")) or name in NOT_WALKED:
                 continue
-            if any(word in name for word in NOT_OWN):
+            if NOT_OWN.search(name):
                 continue
             if declares_project(Path(entry.path)):
                 found.append(Path(entry.path))

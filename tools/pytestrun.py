@@ -158,7 +158,7 @@ def _pytest(
     if not project or not all(path.is_relative_to(project) for path in paths.values()):
         # a test elsewhere (a CI script under .github/) runs from the root, where the project's CI runs it
         return execute([*argv, *args], cwd=tree, env=env, timeout=timeout, confine=environment.confine)
-    located = [str(PurePosixPath(arg).relative_to(project)) if arg in paths else arg for arg in args]
+    located = [arg[len(project) + 1 :] if arg in paths else arg for arg in args]  # a node id's brackets kept as given
     return execute([*argv, *located], cwd=tree / project, env=env, timeout=timeout, confine=environment.confine)
 
 

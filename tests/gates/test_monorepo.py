@@ -47,13 +47,14 @@ def test_the_projects_in_folders_are_found_where_the_root_holds_none(tmp_path: P
             "pyproject.toml": "[tool.ruff]\nline-length = 100\n",  # a monorepo's root keeps tools' settings
             "libs/core/pyproject.toml": '[project]\nname = "core"\n',
             "libs/sdk/setup.py": "from setuptools import setup\nsetup()\n",
+            "libs/pytest-plugin/pyproject.toml": '[project]\nname = "pytest-plugin"\n',  # a word begins "pytest"
             "libs/core/tests/data/pyproject.toml": '[project]\nname = "fixture"\n',  # inside a project
             "libs/cli/examples/app/pyproject.toml": '[project]\nname = "example"\n',
             "docs/plugin/pyproject.toml": '[project]\nname = "docs"\n',
             ".venv/lib/pkg/pyproject.toml": '[project]\nname = "installed"\n',
         },
     )
-    assert member_projects(tmp_path) == [tmp_path / "libs/core", tmp_path / "libs/sdk"]
+    assert member_projects(tmp_path) == [tmp_path / "libs/core", tmp_path / "libs/pytest-plugin", tmp_path / "libs/sdk"]
     assert project_folder(tmp_path, ["libs/sdk/sdk/client.py", "libs/core/x.py", "libs/sdk/y.py"]) == "libs/sdk"
     assert project_folder(tmp_path, ["README.md"]) == ""
     (tmp_path / "requirements.txt").write_text("django\n")  # a Django site's root: the project, as before
