@@ -4,7 +4,8 @@ The tests gate (``tools.testing``) runs the selection on the candidate and, wher
 these functions read the two runs side by side. A failure the base had is not the change's; nor is one of a file
 the base could not collect, one that passes when its file runs again (flaky), one of a test whose base run tried
 the network the sandbox cuts off, one cut at its time limit that passed on the base only slowly, or one with the
-very error the base's tests already fail with (what this environment lacks). A test file the change renames is named as the change names it, so its base run is found.
+very error the base's tests already fail with (what this environment lacks). A test file the change renames is
+named as the change names it, so its base run is found.
 """
 
 from __future__ import annotations

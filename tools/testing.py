@@ -553,9 +553,9 @@ def _tried_in(run: TestRun) -> list[str] | None:
     files = []
     for what in run.blocked:
         if not what.startswith(sandbox.HARMLESS):
-            if (found := _IN_TEST.search(what)) is None:
+            if not (file := _tested_in(what)):
                 return None
-            files.append(found[1])
+            files.append(file)
     return sorted(set(files))
 
 

@@ -23,16 +23,13 @@ def own_venvs(root: Path, project: str = "") -> list[tuple[Path, str]]:
     """The interpreters of the repository's own environments, first choice first, and what each is: .venv/, venv/
     (the ``project`` folder's first, where the project is in one: ``core.projects``), an active VIRTUAL_ENV, or
     poetry's or hatch's (asked only when the tool is installed); those that exist."""
-    folders = [root / project, root] if project else [root]
-    candidates: list[tuple[Path, str]] = [
-        (folder / name, f"the repository's {(Path(project) if folder != root else Path()) / name}/")
-        for folder in folders
-        for name in (".venv", "venv")
-    ]
+    names = (".venv", "venv")
+    candidates = [(root / project / name, f"the repository's {project}/{name}/") for name in names if project]
+    candidates += [(root / name, f"the repository's {name}/") for name in names]
     active = os.environ.get("VIRTUAL_ENV")
     if active and Path(active).resolve() != Path(sys.prefix).resolve():
         candidates.append((Path(active), f"the active virtualenv (VIRTUAL_ENV={active})"))
-    candidates.extend(_tool_environments(folders[0]))
+    candidates.extend(_tool_environments(root / project))
     return [
         (prefix / "bin" / "python", why) for prefix, why in candidates if os.access(prefix / "bin" / "python", os.X_OK)
     ]
